@@ -1,0 +1,48 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+let hot: [SwiftSetting] = strict + [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
+
+let package = Package(
+    name: "chiptrail",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "chiptrail", targets: ["chiptrail"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "UsageModel", swiftSettings: hot),
+        .target(name: "Inputs", dependencies: ["CZlib", "UsageModel"], swiftSettings: hot),
+        .target(name: "LogFormats", dependencies: ["UsageModel", "Inputs"], swiftSettings: hot),
+        .target(name: "Catalog", dependencies: ["UsageModel"], exclude: ["Data"], swiftSettings: strict),
+        .target(name: "Ownership", dependencies: ["UsageModel", "Catalog", "Inputs"], swiftSettings: hot),
+        .target(name: "Sessions", dependencies: ["UsageModel", "Catalog"], swiftSettings: strict),
+        .target(name: "Detection", dependencies: ["UsageModel", "Catalog", "Ownership", "Sessions"], swiftSettings: strict),
+        .target(name: "Alerting", dependencies: ["UsageModel"], swiftSettings: strict),
+        .target(
+            name: "Pipeline",
+            dependencies: ["UsageModel", "Inputs", "LogFormats", "Catalog", "Ownership", "Sessions", "Detection", "Alerting"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "chiptrail",
+            dependencies: [
+                "Pipeline", "Catalog", "Ownership", "UsageModel", "Alerting",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ChiptrailTests",
+            dependencies: ["UsageModel", "Inputs", "LogFormats", "Catalog", "Ownership", "Sessions", "Detection", "Alerting", "Pipeline", "CZlib"],
+            exclude: ["Fixtures"],
+            swiftSettings: strict
+        ),
+    ]
+)

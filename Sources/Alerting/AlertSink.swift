@@ -1,0 +1,52 @@
+public import UsageModel
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Where alerts go.
+public protocol AlertSink {
+    /// Delivers one alert; called in emission order.
+    mutating func deliver(_ alert: Alert)
+}
+
+/// Writes alerts to a file descriptor, one per line, flushed per alert (`write(2)` has no buffer).
+public struct LineAlertSink: AlertSink {
+    public enum Style: String, Sendable, CaseIterable {
+        case jsonl
+        case text
+    }
+
+    let descriptor: Int32
+    let style: Style
+
+    public init(descriptor: Int32 = STDOUT_FILENO, style: Style) {
+        self.descriptor = descriptor
+        self.style = style
+    }
+
+    public mutating func deliver(_ alert: Alert) {
+        let line = (style == .jsonl ? AlertEncoding.json(alert) : AlertEncoding.text(alert)) + "\n"
+        FileDescriptorWriter.writeAll(descriptor, line)
+    }
+}
+
+/// `write(2)` of a whole string, retried on partial writes and EINTR.
+public enum FileDescriptorWriter {
+    public static func writeAll(_ descriptor: Int32, _ text: String) {
+        var copy = text
+        copy.withUTF8 { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let n = write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return
+                }
+                offset += n
+            }
+        }
+    }
+}

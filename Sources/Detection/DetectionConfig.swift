@@ -1,0 +1,33 @@
+/// The scoring model's parameters: a prior and a log-likelihood ratio per kind of evidence, summed
+/// onto the prior's log-odds and mapped to [0,1] by the logistic function. All of it is configurable.
+public struct DetectionConfig: Sendable, Equatable {
+    /// Log-odds before any evidence that an account using restricted accelerators serves a restricted jurisdiction.
+    public var priorLogOdds = -3.0
+    /// The mapped end customer's declared country is restricted.
+    public var declaredCountryWeight = 7.0
+    /// The mapped end customer's declared country is not restricted (a known, unrestricted customer).
+    public var declaredUnrestrictedWeight = -2.0
+    /// The account's reseller (depth 0) is incorporated in a restricted country.
+    public var resellerCountryWeight = 6.0
+    /// The account's reseller (depth 0) serves a restricted country, the end customer being unknown.
+    public var resellerServesWeight = 5.0
+    /// Each step up the reseller chain multiplies the weight by this.
+    public var chainDecay = 0.6
+    /// Beta prior of the share of calls from restricted countries for linked accounts (mean 0.3).
+    public var linkedShareAlpha = 3.0
+    public var linkedShareBeta = 7.0
+    /// Beta prior of that share for unlinked accounts: travel and VPNs (mean 0.01).
+    public var benignShareAlpha = 0.5
+    public var benignShareBeta = 49.5
+    /// Bounds on the network evidence's weight.
+    public var networkWeightFloor = -2.0
+    public var networkWeightCap = 6.0
+    /// Alerts at or above this score are emitted.
+    public var minScore = 0.5
+    /// Severity `high` needs this score and at least `highAcceleratorHours`.
+    public var highScore = 0.9
+    public var highAcceleratorHours = 8.0
+    public var mediumScore = 0.75
+
+    public init() {}
+}

@@ -1,0 +1,189 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+public import UsageModel
+public import Catalog
+public import Ownership
+public import Sessions
+
+/// Scores a session: restricted consumption (catalogue) is the gate; links to restricted jurisdictions
+/// (declared country, reseller chain, network) are the evidence, each a log-likelihood ratio.
+/// Pure and deterministic: no I/O.
+public struct Detector: Sendable {
+    public var catalog: InstanceCatalog
+    public var jurisdictions: RestrictedJurisdictions
+    public var mappings: MappingTable
+    public var resellers: ResellerGraph
+    public var config: DetectionConfig
+
+    public init(
+        catalog: InstanceCatalog, jurisdictions: RestrictedJurisdictions, mappings: MappingTable,
+        resellers: ResellerGraph, config: DetectionConfig
+    ) {
+        self.catalog = catalog
+        self.jurisdictions = jurisdictions
+        self.mappings = mappings
+        self.resellers = resellers
+        self.config = config
+    }
+
+    /// The full assessment of a session, alert or not.
+    public struct Assessment: Sendable {
+        public var session: Session
+        public var spec: InstanceSpec?
+        public var restrictedConsumption: Bool
+        public var mapping: MappingRow?
+        public var chain: [Reseller]
+        public var evidence: [Evidence]
+        public var jurisdictions: [CountryCode]
+        public var score: Double
+        public var acceleratorCount: Double
+        public var acceleratorHours: Double
+        /// Whether the assessment is an alert under the configured threshold.
+        public var alerts: Bool
+    }
+
+    public var jurisdictionView: RestrictedJurisdictionsView {
+        let j = jurisdictions
+        return RestrictedJurisdictionsView { j.isRestricted($0, at: $1) }
+    }
+
+    /// Assesses `session` given the account's activity so far.
+    public func assess(_ session: Session, activity: AccountActivity?) -> Assessment {
+        let time = session.start
+        let spec = session.instanceType.flatMap { catalog.lookup($0) }
+        let perInstance = spec?.acceleratorCount ?? 0
+        let count = perInstance * Double(session.instanceCount)
+        let hours = count * session.hours
+        let restricted = spec.map { $0.accelerator.control.isRestricted(at: time) } ?? false
+        var evidence: [Evidence] = []
+        var reached: [CountryCode] = []
+        func reach(_ code: CountryCode) { if !reached.contains(code) { reached.append(code) } }
+
+        if let spec {
+            let tpp = spec.accelerator.tpp.map { JSONWriter.formatNumber($0, decimals: 1) } ?? "unpublished"
+            let countText = JSONWriter.formatNumber(count, decimals: 2)
+            evidence.append(
+                Evidence(
+                    kind: "catalog",
+                    detail:
+                        "\(spec.instanceType): \(countText) x \(spec.accelerator.model), TPP \(tpp), \(spec.accelerator.control)\(restricted ? "" : " (not restricted)")",
+                    weight: 0, sources: [spec.source]))
+        }
+
+        let mapping = mappings.mapping(provider: session.provider.rawValue, account: session.accountID, at: time)
+        var chain: [Reseller] = []
+        if let mapping {
+            if let country = mapping.endCustomerCountry {
+                if jurisdictions.isRestricted(country, at: time) {
+                    reach(country)
+                    evidence.append(
+                        Evidence(
+                            kind: "declared-country",
+                            detail: "end customer \(mapping.endCustomerID ?? "(unnamed)") declared in \(country)\(basisText(country))",
+                            weight: config.declaredCountryWeight, sources: [mapping.origin]))
+                } else {
+                    evidence.append(
+                        Evidence(
+                            kind: "declared-country",
+                            detail: "end customer \(mapping.endCustomerID ?? "(unnamed)") declared in \(country), not restricted",
+                            weight: config.declaredUnrestrictedWeight, sources: [mapping.origin]))
+                }
+            }
+            if let resellerID = mapping.resellerID {
+                chain = resellers.chain(from: resellerID)
+                let customerKnown = mapping.endCustomerCountry != nil
+                var best: Evidence? = nil
+                for (depth, reseller) in chain.enumerated() {
+                    let decay = pow(config.chainDecay, Double(depth))
+                    let via = depth == 0 ? "" : " (via \(chain[0..<depth].map(\.id).joined(separator: " -> ")))"
+                    if let country = reseller.country, jurisdictions.isRestricted(country, at: time) {
+                        reach(country)
+                        let e = Evidence(
+                            kind: "reseller-chain",
+                            detail: "\(reseller.id) is in \(country)\(basisText(country))\(via)",
+                            weight: config.resellerCountryWeight * decay, sources: [mapping.origin, reseller.origin])
+                        if best == nil || e.weight > best!.weight { best = e }
+                    }
+                    let served = jurisdictions.restricted(in: reseller.servesCountries, at: time)
+                    if !served.isEmpty && !customerKnown {
+                        served.forEach(reach)
+                        let e = Evidence(
+                            kind: "reseller-chain",
+                            detail:
+                                "\(reseller.id) serves \(served.map(\.description).joined(separator: ";"))\(via); end customer country unknown",
+                            weight: config.resellerServesWeight * decay, sources: [mapping.origin, reseller.origin])
+                        if best == nil || e.weight > best!.weight { best = e }
+                    }
+                }
+                if let best { evidence.append(best) }
+            }
+        }
+
+        if let activity, activity.locatedCalls > 0 {
+            let (k, countries) = activity.restrictedCalls(jurisdictionView, at: time)
+            let n = activity.locatedCalls
+            let weight = networkWeight(restricted: k, located: n)
+            if k > 0 || weight > 0.5 {
+                if weight > 0 { countries.prefix(3).forEach { reach($0.0) } }
+                let list = countries.prefix(3).map { "\($0.0) \($0.1)" }.joined(separator: ", ")
+                evidence.append(
+                    Evidence(
+                        kind: "network",
+                        detail:
+                            "\(k) of \(n) located calls from restricted countries (\(list.isEmpty ? "none" : list)); share \(JSONWriter.formatNumber(Double(k) / Double(n), decimals: 3))",
+                        weight: weight))
+            }
+        }
+
+        let logOdds = config.priorLogOdds + evidence.reduce(0) { $0 + $1.weight }
+        let score = 1 / (1 + exp(-logOdds))
+        let linked = evidence.contains { $0.kind != "catalog" && $0.weight > 0 }
+        return Assessment(
+            session: session, spec: spec, restrictedConsumption: restricted, mapping: mapping, chain: chain,
+            evidence: evidence, jurisdictions: reached, score: score, acceleratorCount: count,
+            acceleratorHours: hours, alerts: restricted && linked && !reached.isEmpty && score >= config.minScore)
+    }
+
+    /// The log-likelihood ratio of `restricted` of `located` calls under the linked and benign Beta-Binomial models.
+    public func networkWeight(restricted k: Int, located n: Int) -> Double {
+        func lnBeta(_ a: Double, _ b: Double) -> Double { lgamma(a) + lgamma(b) - lgamma(a + b) }
+        let kk = Double(k)
+        let rest = Double(n - k)
+        let linked = lnBeta(kk + config.linkedShareAlpha, rest + config.linkedShareBeta)
+            - lnBeta(config.linkedShareAlpha, config.linkedShareBeta)
+        let benign = lnBeta(kk + config.benignShareAlpha, rest + config.benignShareBeta)
+            - lnBeta(config.benignShareAlpha, config.benignShareBeta)
+        return min(config.networkWeightCap, max(config.networkWeightFloor, linked - benign))
+    }
+
+    private func basisText(_ code: CountryCode) -> String {
+        guard let basis = jurisdictions.basis(code) else { return "" }
+        return " (\(basis))"
+    }
+
+    /// The alert for an assessment that alerts.
+    public func alert(for a: Assessment) -> Alert {
+        let severity: String
+        if a.score >= config.highScore && a.acceleratorHours >= config.highAcceleratorHours {
+            severity = "high"
+        } else if a.score >= config.mediumScore {
+            severity = "medium"
+        } else {
+            severity = "low"
+        }
+        let s = a.session
+        let alertID = "a-" + StableHash.hex(StableHash.hash("alert|" + s.id))
+        return Alert(
+            id: alertID, score: (a.score * 10_000).rounded() / 10_000, severity: severity, provider: s.provider,
+            accountID: s.accountID, resellerID: a.mapping?.resellerID, endCustomerID: a.mapping?.endCustomerID,
+            jurisdictions: a.jurisdictions.map(\.description),
+            session: AlertSession(
+                id: s.id, start: s.start, end: s.end, open: s.open, instanceTypes: s.instanceType.map { [$0] } ?? [],
+                accelerator: a.spec?.accelerator.model ?? "unknown", acceleratorCount: a.acceleratorCount,
+                acceleratorHours: a.acceleratorHours, regions: s.regions, resourceIDs: [s.resourceID]),
+            evidence: a.evidence, eventOrigins: s.events.map { $0.origin.description })
+    }
+}

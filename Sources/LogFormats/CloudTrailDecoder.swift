@@ -1,0 +1,396 @@
+import UsageModel
+
+/// The fields of one CloudTrail record, as spans of the buffer (nothing copied).
+struct CloudTrailFields {
+    var eventTime = ByteSpan.empty
+    var eventName = ByteSpan.empty
+    var eventSource = ByteSpan.empty
+    var eventType = ByteSpan.empty
+    var awsRegion = ByteSpan.empty
+    var recipientAccountId = ByteSpan.empty
+    var sourceIPAddress = ByteSpan.empty
+    var userAgent = ByteSpan.empty
+    var eventID = ByteSpan.empty
+    var errorCode = ByteSpan.empty
+    var identityType = ByteSpan.empty
+    var identityArn = ByteSpan.empty
+    var identityPrincipalId = ByteSpan.empty
+    var identityAccessKeyId = ByteSpan.empty
+    var identityAccountId = ByteSpan.empty
+    var identityIssuerArn = ByteSpan.empty
+    var requestParameters = ByteSpan.empty
+    var responseElements = ByteSpan.empty
+    var recordSpan = ByteSpan.empty
+    var isDigest = false
+}
+
+/// Decodes AWS CloudTrail as delivered: `{"Records":[…]}` (S3), bare arrays, single events, one event
+/// per line (also Logstash-shipped with `@timestamp`); digest documents are skipped silently.
+///
+/// Compute lifecycle calls (RunInstances, Start/Stop/TerminateInstances, fleet and spot launches,
+/// SageMaker CreateTrainingJob/StopTrainingJob) become ``UsageEvent``s; every other call with an account
+/// and a time becomes a ``CallObservation``.
+public struct CloudTrailDecoder {
+    var framer: JSONRecordFramer<CloudTrailRecordHandler>
+
+    /// - Parameters:
+    ///   - path: the input's path, for diagnostics and event origins.
+    ///   - maxRecordBytes: records larger than this are skipped with a diagnostic.
+    public init(path: String, maxRecordBytes: Int = 16 << 20) {
+        framer = JSONRecordFramer(
+            handler: CloudTrailRecordHandler(path: path), path: path, maxRecordBytes: maxRecordBytes)
+    }
+
+    /// Decodes every complete record in `buffer`; returns the bytes consumed.
+    public mutating func decode(_ buffer: UnsafeRawBufferPointer, isFinal: Bool, into output: inout DecodedBatch) -> Int {
+        framer.decode(buffer, isFinal: isFinal, into: &output)
+    }
+
+    /// Skips the record that does not fit the largest buffer.
+    public mutating func skipOversizedRecord() { framer.skipOversizedRecord() }
+}
+
+struct CloudTrailRecordHandler: JSONRecordHandler {
+    let path: String
+
+    func isWrapperKey(_ scanner: JSONScanner, _ key: ByteSpan) -> Bool {
+        scanner.equals(key, "Records")
+    }
+
+    mutating func handleRecord(_ s: inout JSONScanner, line: Int, into out: inout DecodedBatch) -> Bool {
+        var f = CloudTrailFields()
+        let start = s.position
+        let ok = s.forEachMember { s, key in
+            var span = ByteSpan.empty
+            switch key.count {
+            case 7:
+                if s.equals(key, "eventID") { return Self.scalar(&s, &f.eventID) }
+            case 9:
+                if s.equals(key, "eventTime") { return Self.scalar(&s, &f.eventTime) }
+                if s.equals(key, "eventName") { return Self.scalar(&s, &f.eventName) }
+                if s.equals(key, "awsRegion") { return Self.scalar(&s, &f.awsRegion) }
+                if s.equals(key, "userAgent") { return Self.scalar(&s, &f.userAgent) }
+                if s.equals(key, "errorCode") { return Self.scalar(&s, &f.errorCode) }
+                if s.equals(key, "eventType") { return Self.scalar(&s, &f.eventType) }
+            case 10:
+                if s.equals(key, "@timestamp") && f.eventTime.isEmpty { return Self.scalar(&s, &f.eventTime) }
+            case 11:
+                if s.equals(key, "eventSource") { return Self.scalar(&s, &f.eventSource) }
+            case 12:
+                if s.equals(key, "userIdentity") { return Self.userIdentity(&s, &f) }
+            case 14:
+                if s.equals(key, "digestS3Object") { f.isDigest = true }
+            case 15:
+                if s.equals(key, "sourceIPAddress") { return Self.scalar(&s, &f.sourceIPAddress) }
+                if s.equals(key, "digestStartTime") { f.isDigest = true }
+            case 16:
+                if s.equals(key, "responseElements") {
+                    guard s.skipValue(&span) else { return false }
+                    f.responseElements = span
+                    return true
+                }
+            case 17:
+                if s.equals(key, "requestParameters") {
+                    guard s.skipValue(&span) else { return false }
+                    f.requestParameters = span
+                    return true
+                }
+            case 18:
+                if s.equals(key, "recipientAccountId") { return Self.scalar(&s, &f.recipientAccountId) }
+            default:
+                break
+            }
+            return s.skipValue(&span)
+        }
+        guard ok else { return false }
+        f.recordSpan = ByteSpan(start: start, end: s.position)
+        out.recordsRead += 1
+        emit(&f, scanner: s, line: line, into: &out)
+        return true
+    }
+
+    /// Reads a scalar; strings give their content, `null` gives an empty span.
+    @inline(__always)
+    static func scalar(_ s: inout JSONScanner, _ target: inout ByteSpan) -> Bool {
+        var span = ByteSpan.empty
+        guard s.skipValue(&span) else { return false }
+        let first = s[span.start == 0 ? 0 : span.start - 1]
+        if span.count == 4 && s.equals(span, "null") && first != 0x22 {
+            target = .empty
+        } else {
+            target = span
+        }
+        return true
+    }
+
+    static func userIdentity(_ s: inout JSONScanner, _ f: inout CloudTrailFields) -> Bool {
+        guard s.peek() == 0x7B else {
+            var span = ByteSpan.empty
+            return s.skipValue(&span)
+        }
+        return s.forEachMember { s, key in
+            switch key.count {
+            case 3:
+                if s.equals(key, "arn") { return scalar(&s, &f.identityArn) }
+            case 4:
+                if s.equals(key, "type") { return scalar(&s, &f.identityType) }
+            case 9:
+                if s.equals(key, "accountId") { return scalar(&s, &f.identityAccountId) }
+            case 11:
+                if s.equals(key, "principalId") { return scalar(&s, &f.identityPrincipalId) }
+                if s.equals(key, "accessKeyId") { return scalar(&s, &f.identityAccessKeyId) }
+            case 14:
+                if s.equals(key, "sessionContext") && s.peek() == 0x7B {
+                    return s.forEachMember { s, key in
+                        if s.equals(key, "sessionIssuer") && s.peek() == 0x7B {
+                            return s.forEachMember { s, key in
+                                if s.equals(key, "arn") { return scalar(&s, &f.identityIssuerArn) }
+                                var span = ByteSpan.empty
+                                return s.skipValue(&span)
+                            }
+                        }
+                        var span = ByteSpan.empty
+                        return s.skipValue(&span)
+                    }
+                }
+            default: break
+            }
+            var span = ByteSpan.empty
+            return s.skipValue(&span)
+        }
+    }
+
+    /// Turns the fields into an observation and, for compute calls, into events.
+    private mutating func emit(_ f: inout CloudTrailFields, scanner s: JSONScanner, line: Int, into out: inout DecodedBatch) {
+        if f.isDigest {
+            out.recordsRead -= 1
+            out.documentsSkipped += 1
+            return
+        }
+        guard !f.eventTime.isEmpty else {
+            if f.eventName.isEmpty && f.eventSource.isEmpty {
+                out.reject(
+                    Diagnostic(
+                        path: path, position: .line(line), severity: .error, category: "cloudtrail",
+                        message: "record of unknown shape: no eventTime, eventName or eventSource; skipped"))
+            } else {
+                out.reject(
+                    Diagnostic(
+                        path: path, position: .line(line), severity: .error, category: "cloudtrail",
+                        message: "record has no eventTime; skipped"))
+            }
+            return
+        }
+        guard let time = Timestamp.parse(s.buffer(f.eventTime)) else {
+            out.reject(
+                Diagnostic(
+                    path: path, position: .line(line), severity: .error, category: "cloudtrail",
+                    message: "eventTime '\(s.string(f.eventTime).prefix(64))' is not an RFC 3339 time; skipped"))
+            return
+        }
+        // Insight events describe the account's traffic, not a call of it.
+        if s.equals(f.eventType, "AwsCloudTrailInsight") { return }
+        let accountSpan = f.recipientAccountId.isEmpty ? f.identityAccountId : f.recipientAccountId
+        guard !accountSpan.isEmpty else { return }
+        let accountKey = StableHash.hash(s.buffer(accountSpan))
+        out.noteAccount(accountKey, s.buffer(accountSpan))
+        let eventKey =
+            f.eventID.isEmpty ? StableHash.hash(s.buffer(f.recordSpan)) : StableHash.hash(s.buffer(f.eventID))
+        let ip = IPAddress.parse(s.buffer(f.sourceIPAddress))
+        let isSignIn = s.equals(f.eventName, "ConsoleLogin")
+        out.calls.append(
+            CallObservation(accountKey: accountKey, eventKey: eventKey, time: time, sourceIP: ip, isSignIn: isSignIn))
+
+        guard f.errorCode.isEmpty else { return }  // failed calls start nothing
+        let source = f.eventSource
+        if s.equals(source, "ec2.amazonaws.com") {
+            let name = f.eventName
+            if s.equals(name, "RunInstances") || s.equals(name, "CreateFleet") || s.equals(name, "RequestSpotInstances")
+                || s.equals(name, "RequestSpotFleet")
+            {
+                compute(.launch, f, s, line: line, time: time, ip: ip, eventKey: eventKey, into: &out)
+            } else if s.equals(name, "StartInstances") {
+                compute(.start, f, s, line: line, time: time, ip: ip, eventKey: eventKey, into: &out)
+            } else if s.equals(name, "StopInstances") {
+                compute(.stop, f, s, line: line, time: time, ip: ip, eventKey: eventKey, into: &out)
+            } else if s.equals(name, "TerminateInstances") {
+                compute(.terminate, f, s, line: line, time: time, ip: ip, eventKey: eventKey, into: &out)
+            }
+        } else if s.equals(source, "sagemaker.amazonaws.com") {
+            if s.equals(f.eventName, "CreateTrainingJob") {
+                trainingJob(.launch, f, s, line: line, time: time, ip: ip, eventKey: eventKey, into: &out)
+            } else if s.equals(f.eventName, "StopTrainingJob") {
+                trainingJob(.stop, f, s, line: line, time: time, ip: ip, eventKey: eventKey, into: &out)
+            }
+        }
+    }
+
+    private func baseEvent(
+        _ action: ComputeAction, _ f: CloudTrailFields, _ s: JSONScanner, line: Int, time: EpochSeconds,
+        ip: IPAddress?, eventKey: UInt64
+    ) -> UsageEvent {
+        let account = s.string(f.recipientAccountId.isEmpty ? f.identityAccountId : f.recipientAccountId)
+        let principal: String? =
+            !f.identityIssuerArn.isEmpty ? s.string(f.identityIssuerArn)
+            : !f.identityArn.isEmpty ? s.string(f.identityArn)
+            : !f.identityPrincipalId.isEmpty ? s.string(f.identityPrincipalId) : nil
+        return UsageEvent(
+            provider: .aws, action: action, time: time, accountID: account, resourceID: "",
+            region: s.string(f.awsRegion), sourceIP: ip, principal: principal,
+            userAgent: f.userAgent.isEmpty ? nil : s.string(f.userAgent),
+            eventID: f.eventID.isEmpty ? StableHash.hex(eventKey) : s.string(f.eventID),
+            eventName: s.string(f.eventName), origin: EventOrigin(path: path, position: .line(line)))
+    }
+
+    /// EC2 lifecycle calls: one event per instance named in the request or the response.
+    private func compute(
+        _ action: ComputeAction, _ f: CloudTrailFields, _ s: JSONScanner, line: Int, time: EpochSeconds,
+        ip: IPAddress?, eventKey: UInt64, into out: inout DecodedBatch
+    ) {
+        var requestType: String? = nil
+        var requestTypeDepth = Int.max
+        var found: [(id: String, type: String?)] = []
+        if !f.requestParameters.isEmpty {
+            var r = JSONScanner(base: s.base, start: f.requestParameters.start, end: f.requestParameters.end)
+            InstanceWalker.walk(&r, depth: 0) { id, type, depth in
+                if let id {
+                    found.append((id, type))
+                } else if let type, depth < requestTypeDepth {
+                    requestType = type
+                    requestTypeDepth = depth
+                }
+            }
+        }
+        if !f.responseElements.isEmpty {
+            var r = JSONScanner(base: s.base, start: f.responseElements.start, end: f.responseElements.end)
+            InstanceWalker.walk(&r, depth: 0) { id, type, _ in
+                if let id { found.append((id, type)) }
+            }
+        }
+        var seen = Set<String>()
+        var template = baseEvent(action, f, s, line: line, time: time, ip: ip, eventKey: eventKey)
+        for item in found where seen.insert(item.id).inserted {
+            template.resourceID = item.id
+            template.instanceType = item.type ?? (action == .launch ? requestType : nil)
+            // One event id per instance, so one call that launches eight instances is eight events.
+            template.eventID = (f.eventID.isEmpty ? StableHash.hex(eventKey) : s.string(f.eventID)) + "/" + item.id
+            out.events.append(template)
+        }
+    }
+
+    /// SageMaker training jobs: the job name is the resource; `resourceConfig` gives type and count.
+    private func trainingJob(
+        _ action: ComputeAction, _ f: CloudTrailFields, _ s: JSONScanner, line: Int, time: EpochSeconds,
+        ip: IPAddress?, eventKey: UInt64, into out: inout DecodedBatch
+    ) {
+        guard !f.requestParameters.isEmpty, s[f.requestParameters.start] == 0x7B else { return }
+        var name: String? = nil
+        var type: String? = nil
+        var count = 1
+        var r = JSONScanner(base: s.base, start: f.requestParameters.start, end: f.requestParameters.end)
+        _ = r.forEachMember { r, key in
+            var span = ByteSpan.empty
+            if r.equalsIgnoringCase(key, "trainingJobName") {
+                guard r.skipValue(&span) else { return false }
+                name = r.string(span)
+                return true
+            }
+            if r.equalsIgnoringCase(key, "resourceConfig"), r.peek() == 0x7B {
+                return r.forEachMember { r, key in
+                    var span = ByteSpan.empty
+                    guard r.skipValue(&span) else { return false }
+                    if r.equalsIgnoringCase(key, "instanceType") { type = r.string(span) }
+                    if r.equalsIgnoringCase(key, "instanceCount") {
+                        count = Int(r.string(span)) ?? 1
+                    }
+                    return true
+                }
+            }
+            return r.skipValue(&span)
+        }
+        guard let name, !name.isEmpty else { return }
+        var event = baseEvent(action, f, s, line: line, time: time, ip: ip, eventKey: eventKey)
+        event.resourceID = "training-job/" + name
+        event.instanceType = type
+        event.instanceCount = max(1, count)
+        out.events.append(event)
+    }
+}
+
+/// Walks a request or response body for instances: objects with `instanceId` (or `instanceIds`,
+/// `spotInstanceRequestId`) and `instanceType` (a string or `{"value": …}`), at any depth.
+enum InstanceWalker {
+    /// Calls `found(id, type, depth)` for every object that names an instance or a type.
+    static func walk(_ s: inout JSONScanner, depth: Int, _ found: (String?, String?, Int) -> Void) {
+        guard let b = s.peek() else { return }
+        if b == 0x5B {
+            _ = s.forEachElement { s in
+                walk(&s, depth: depth + 1, found)
+                return true
+            }
+            return
+        }
+        guard b == 0x7B else {
+            var span = ByteSpan.empty
+            _ = s.skipValue(&span)
+            return
+        }
+        var ids: [String] = []
+        var type: String? = nil
+        _ = s.forEachMember { s, key in
+            var span = ByteSpan.empty
+            if s.equalsIgnoringCase(key, "instanceId") || s.equalsIgnoringCase(key, "spotInstanceRequestId") {
+                guard s.skipValue(&span) else { return false }
+                if s.base[span.start] != 0x7B { ids.append(s.string(span)) }
+                return true
+            }
+            if s.equalsIgnoringCase(key, "instanceIds") {
+                collectStrings(&s, into: &ids)
+                return true
+            }
+            if s.equalsIgnoringCase(key, "instanceType") {
+                if s.peek() == 0x7B {
+                    // {"value": "p5.48xlarge"} (Panther-normalised records)
+                    return s.forEachMember { s, key in
+                        guard s.skipValue(&span) else { return false }
+                        if s.equals(key, "value") { type = s.string(span) }
+                        return true
+                    }
+                }
+                guard s.skipValue(&span) else { return false }
+                if span.count > 0 && !(span.count == 4 && s.equals(span, "null")) { type = s.string(span) }
+                return true
+            }
+            if let next = s.peek(), next == 0x7B || next == 0x5B {
+                walk(&s, depth: depth + 1, found)
+                return true
+            }
+            return s.skipValue(&span)
+        }
+        if ids.isEmpty {
+            if type != nil { found(nil, type, depth) }
+        } else {
+            for id in ids { found(id, type, depth) }
+        }
+    }
+
+    private static func collectStrings(_ s: inout JSONScanner, into ids: inout [String]) {
+        guard let b = s.peek() else { return }
+        var span = ByteSpan.empty
+        if b == 0x22 {
+            if s.skipValue(&span) { ids.append(s.string(span)) }
+        } else if b == 0x5B {
+            _ = s.forEachElement { s in
+                collectStrings(&s, into: &ids)
+                return true
+            }
+        } else if b == 0x7B {
+            _ = s.forEachMember { s, _ in
+                collectStrings(&s, into: &ids)
+                return true
+            }
+        } else {
+            _ = s.skipValue(&span)
+        }
+    }
+}

@@ -1,0 +1,43 @@
+public import UsageModel
+
+/// What a decoder made of (part of) one input: the compute events, the reduced calls, and the problems.
+public struct DecodedBatch: Sendable {
+    /// Compute lifecycle and usage events, in input order.
+    public var events: [UsageEvent] = []
+    /// Every other call of an account, reduced.
+    public var calls: [CallObservation] = []
+    /// The account id behind every `accountKey` seen in `calls`.
+    public var accountNames: [UInt64: String] = [:]
+    public var diagnostics: [Diagnostic] = []
+    /// Records read (good or bad), records rejected, documents skipped on purpose (digests).
+    public var recordsRead = 0
+    public var recordsRejected = 0
+    public var documentsSkipped = 0
+    /// Diagnostics beyond `diagnosticLimit` per input are counted, not kept.
+    public var diagnosticsSuppressed = 0
+    public var diagnosticLimit = 20
+
+    public init() {}
+
+    /// Records a rejected record with its diagnostic.
+    public mutating func reject(_ diagnostic: Diagnostic) {
+        recordsRejected += 1
+        report(diagnostic)
+    }
+
+    public mutating func report(_ diagnostic: Diagnostic) {
+        if diagnostics.count < diagnosticLimit {
+            diagnostics.append(diagnostic)
+        } else {
+            diagnosticsSuppressed += 1
+        }
+    }
+
+    /// Remembers an account id seen in a record; keyed by its ``StableHash``.
+    @inlinable
+    public mutating func noteAccount(_ key: UInt64, _ bytes: UnsafeRawBufferPointer) {
+        if accountNames[key] == nil {
+            accountNames[key] = String(decoding: bytes, as: UTF8.self)
+        }
+    }
+}

@@ -1,0 +1,183 @@
+import Foundation
+public import Catalog
+public import Detection
+public import Inputs
+public import UsageModel
+
+/// The configuration file: `key = value` lines, `#` comments. Every key is documented in the README.
+///
+/// ```
+/// min_score = 0.6
+/// restricted_countries_add = KH
+/// catalog.p5.48xlarge = NVIDIA H100 SXM5 80GB x 8
+/// ```
+public struct ConfigFile: Sendable {
+    public var detection = DetectionConfig()
+    public var jurisdictions = RestrictedJurisdictions.builtIn
+    public var catalog = InstanceCatalog.builtIn
+    public var limits = InputLimits()
+    public var maxRecordBytes = 16 << 20
+    public var allowedLateness: Int64 = 6 * 3600
+
+    public init() {}
+
+    /// A problem with the configuration: exit status 2.
+    public struct Problem: Error, Sendable, CustomStringConvertible {
+        public var diagnostic: Diagnostic
+        public var description: String { diagnostic.description }
+    }
+
+    /// Reads `path` over the defaults.
+    /// - Throws: ``Problem`` naming the line of the first bad setting.
+    public static func load(path: String) throws(Problem) -> ConfigFile {
+        let text: String
+        do {
+            text = try InputReader.readText(path: path, maxBytes: 16 << 20)
+        } catch {
+            throw Problem(diagnostic: error.diagnostic)
+        }
+        var config = ConfigFile()
+        try config.apply(text: text, path: path)
+        return config
+    }
+
+    public mutating func apply(text: String, path: String) throws(Problem) {
+        var lineNumber = 0
+        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            lineNumber += 1
+            var line = Substring(rawLine)
+            if let hash = line.firstIndex(of: "#") { line = line[..<hash] }
+            let trimmed = String(line).trimmingSpaces().trimmingCharacters("\r")
+            if trimmed.isEmpty { continue }
+            guard let eq = trimmed.firstIndex(of: "=") else {
+                throw problem(path, lineNumber, "expected 'key = value', found '\(trimmed)'")
+            }
+            let key = String(trimmed[..<eq]).trimmingSpaces().lowercased()
+            let value = String(trimmed[trimmed.index(after: eq)...]).trimmingSpaces()
+            try set(key, value, path: path, line: lineNumber)
+        }
+    }
+
+    private func problem(_ path: String, _ line: Int, _ message: String) -> Problem {
+        Problem(
+            diagnostic: Diagnostic(
+                path: path, position: .line(line), severity: .error, category: "config", message: message))
+    }
+
+    nonisolated(unsafe) private static let weights: [String: WritableKeyPath<DetectionConfig, Double>] = [
+        "prior_log_odds": \.priorLogOdds,
+        "declared_country_weight": \.declaredCountryWeight,
+        "declared_unrestricted_weight": \.declaredUnrestrictedWeight,
+        "reseller_country_weight": \.resellerCountryWeight,
+        "reseller_serves_weight": \.resellerServesWeight,
+        "chain_decay": \.chainDecay,
+        "linked_share_alpha": \.linkedShareAlpha,
+        "linked_share_beta": \.linkedShareBeta,
+        "benign_share_alpha": \.benignShareAlpha,
+        "benign_share_beta": \.benignShareBeta,
+        "network_weight_floor": \.networkWeightFloor,
+        "network_weight_cap": \.networkWeightCap,
+        "min_score": \.minScore,
+        "high_score": \.highScore,
+        "high_accelerator_hours": \.highAcceleratorHours,
+        "medium_score": \.mediumScore,
+    ]
+
+    /// Every key the file takes.
+    public static var keys: [String] {
+        weights.keys.sorted() + [
+            "restricted_countries", "restricted_countries_add", "restricted_countries_remove", "max_decompressed",
+            "max_ratio", "max_record_size", "allowed_lateness", "catalog.<instance_type>",
+        ]
+    }
+
+    private mutating func set(_ key: String, _ value: String, path: String, line: Int) throws(Problem) {
+        if let keyPath = Self.weights[key] {
+            guard let number = Double(value), number.isFinite else {
+                throw problem(path, line, "'\(key)' takes a number, found '\(value)'")
+            }
+            if key.hasSuffix("score") && !(0...1).contains(number) {
+                throw problem(path, line, "'\(key)' is a score in [0,1], found \(value)")
+            }
+            detection[keyPath: keyPath] = number
+            return
+        }
+        switch key {
+        case "restricted_countries", "restricted_countries_add", "restricted_countries_remove":
+            var codes: [CountryCode] = []
+            for part in value.split(whereSeparator: { $0 == "," || $0 == ";" || $0 == " " }) {
+                guard let code = CountryCode(part), code.isAssigned else {
+                    throw problem(path, line, "unknown country '\(part)'; use ISO 3166-1 alpha-2 codes")
+                }
+                codes.append(code)
+            }
+            switch key {
+            case "restricted_countries": jurisdictions = RestrictedJurisdictions(codes: codes)
+            case "restricted_countries_add":
+                var merged = jurisdictions
+                merged.add(codes)
+                jurisdictions = merged
+            default:
+                var reduced = jurisdictions
+                reduced.remove(codes)
+                jurisdictions = reduced
+            }
+        case "max_decompressed", "max_record_size":
+            guard let bytes = Self.parseSize(value) else {
+                throw problem(path, line, "'\(key)' takes a size such as 512MiB or 16GiB, found '\(value)'")
+            }
+            if key == "max_decompressed" { limits.maxDecompressedBytes = bytes } else { maxRecordBytes = Int(bytes) }
+        case "max_ratio":
+            guard let ratio = Int64(value), ratio > 1 else {
+                throw problem(path, line, "'max_ratio' takes a whole number above 1, found '\(value)'")
+            }
+            limits.maxRatio = ratio
+        case "allowed_lateness":
+            guard let seconds = Timestamp.parseDuration(value) else {
+                throw problem(path, line, "'allowed_lateness' takes a duration such as 6h or 2d, found '\(value)'")
+            }
+            allowedLateness = seconds
+        default:
+            if key.hasPrefix("catalog.") {
+                let type = String(key.dropFirst(8))
+                // Keys are lower-cased; the catalogue matches case-insensitively.
+                let parts = value.components(separatedBy: " x ")
+                guard parts.count == 2, let count = Double(parts[1].trimmingSpaces()), count > 0 else {
+                    throw problem(path, line, "catalog override takes 'MODEL x COUNT', found '\(value)'")
+                }
+                do {
+                    try catalog.override(
+                        instanceType: type, acceleratorModel: parts[0].trimmingSpaces(), count: count)
+                } catch {
+                    throw problem(path, line, error.message)
+                }
+                return
+            }
+            throw problem(path, line, "unknown setting '\(key)'; known: \(Self.keys.joined(separator: ", "))")
+        }
+    }
+
+    /// `512MiB`, `16GiB`, `100MB`, `1048576`.
+    public static func parseSize(_ text: String) -> Int64? {
+        let units: [(String, Int64)] = [
+            ("kib", 1 << 10), ("mib", 1 << 20), ("gib", 1 << 30), ("tib", 1 << 40), ("kb", 1000), ("mb", 1_000_000),
+            ("gb", 1_000_000_000), ("tb", 1_000_000_000_000), ("b", 1),
+        ]
+        let lower = text.lowercased().trimmingSpaces()
+        for (suffix, factor) in units where lower.hasSuffix(suffix) {
+            guard let n = Double(String(lower.dropLast(suffix.count)).trimmingSpaces()), n > 0 else { return nil }
+            return Int64(n * Double(factor))
+        }
+        guard let n = Int64(lower), n > 0 else { return nil }
+        return n
+    }
+}
+
+extension String {
+    func trimmingCharacters(_ c: Character) -> String {
+        var s = Substring(self)
+        while s.last == c { s = s.dropLast() }
+        return String(s)
+    }
+
+}

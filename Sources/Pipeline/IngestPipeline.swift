@@ -1,0 +1,224 @@
+import Foundation
+public import UsageModel
+public import Inputs
+public import Ownership
+public import Detection
+import LogFormats
+import Sessions
+
+/// Options of `ingest` (and, later, `tail`).
+public struct IngestOptions: Sendable {
+    /// Parallel readers; files are read concurrently and merged in input order.
+    public var jobs: Int
+    public var limits: InputLimits
+    public var maxRecordBytes: Int
+    public var format: InputFormat
+    /// How late an event may arrive (behind the newest event time) and still join its session.
+    public var allowedLateness: Int64
+    /// Days of event ids kept for de-duplication behind the newest event time.
+    public var dedupRetentionDays: Int64
+
+    public init(
+        jobs: Int = 1, limits: InputLimits = InputLimits(), maxRecordBytes: Int = 16 << 20, format: InputFormat = .auto,
+        allowedLateness: Int64 = 6 * 3600, dedupRetentionDays: Int64 = 2
+    ) {
+        self.jobs = max(1, jobs)
+        self.limits = limits
+        self.maxRecordBytes = maxRecordBytes
+        self.format = format
+        self.allowedLateness = allowedLateness
+        self.dedupRetentionDays = dedupRetentionDays
+    }
+}
+
+/// Counts of a run, for the summary line and the exit status.
+public struct IngestSummary: Sendable {
+    public var files = 0
+    public var filesFailed = 0
+    public var records = 0
+    public var recordsRejected = 0
+    public var documentsSkipped = 0
+    public var duplicateEvents = 0
+    public var computeEvents = 0
+    public var sessions = 0
+    public var alerts = 0
+    public var storedBytes: Int64 = 0
+    public var decodedBytes: Int64 = 0
+    public var accounts = 0
+
+    /// Whether any input was rejected (whole or in part): exit status 1.
+    public var rejectedInput: Bool { filesFailed > 0 || recordsRejected > 0 }
+}
+
+/// Reads inputs with `jobs` parallel readers, merges their results in input order (so the output does
+/// not depend on the number of readers), de-duplicates events, cuts sessions, scores them and hands
+/// alerts and diagnostics to the caller's closures on the calling thread.
+public final class IngestPipeline {
+    let options: IngestOptions
+    let detector: Detector
+    let geo: GeoIPTable
+    let onDiagnostic: (Diagnostic) -> Void
+    let onAlert: (Alert, Detector.Assessment) -> Void
+    /// Called for every finished session (alert or not), for the store.
+    let onSession: ((Detector.Assessment) -> Void)?
+
+    private var dedup: WindowedDeduplicator
+    private var sessionizer: Sessionizer
+    private var activity: [UInt64: AccountActivity] = [:]
+    private var accountNames: [UInt64: String] = [:]
+    private var watermark: EpochSeconds = .min
+    private var summary = IngestSummary()
+
+    public init(
+        options: IngestOptions, detector: Detector, geo: GeoIPTable,
+        onDiagnostic: @escaping (Diagnostic) -> Void,
+        onAlert: @escaping (Alert, Detector.Assessment) -> Void,
+        onSession: ((Detector.Assessment) -> Void)? = nil
+    ) {
+        self.options = options
+        self.detector = detector
+        self.geo = geo
+        self.onDiagnostic = onDiagnostic
+        self.onAlert = onAlert
+        self.onSession = onSession
+        dedup = WindowedDeduplicator(retentionDays: options.dedupRetentionDays)
+        sessionizer = Sessionizer(allowedLateness: options.allowedLateness)
+    }
+
+    /// Reads every input, then closes the remaining sessions (those still running are `open`).
+    /// - Complexity: O(n) in the input bytes; memory bounded by the live sessions and accounts.
+    public func run(inputs: [String]) -> IngestSummary {
+        if options.jobs <= 1 || inputs.count <= 1 {
+            let processor = FileProcessor(options: options, geo: geo)
+            for path in inputs { merge(processor.process(path)) }
+        } else {
+            let pool = OrderedWorkPool(paths: inputs, jobs: min(options.jobs, inputs.count), options: options, geo: geo)
+            pool.start()
+            for index in inputs.indices { merge(pool.take(index)) }
+            pool.join()
+        }
+        let lastTime = watermark == .min ? 0 : watermark
+        finish(sessionizer.finish(at: lastTime))
+        summary.accounts = activity.count
+        return summary
+    }
+
+    private func merge(_ result: FileResult) {
+        summary.files += 1
+        if result.failed { summary.filesFailed += 1 }
+        summary.records += result.batch.recordsRead
+        summary.recordsRejected += result.batch.recordsRejected
+        summary.documentsSkipped += result.batch.documentsSkipped
+        summary.storedBytes += result.storedBytes
+        summary.decodedBytes += result.decodedBytes
+        for d in result.batch.diagnostics { onDiagnostic(d) }
+        for (key, name) in result.batch.accountNames where accountNames[key] == nil { accountNames[key] = name }
+        var newest = watermark
+        for call in result.batch.calls {
+            if call.time > newest { newest = call.time }
+            guard dedup.insert(call.eventKey, at: call.time) else {
+                summary.duplicateEvents += 1
+                continue
+            }
+            activity[call.accountKey, default: AccountActivity()].record(call)
+        }
+        for event in result.batch.events {
+            if event.time > newest { newest = event.time }
+            guard dedup.insert(StableHash.hash("compute|" + event.eventID), at: event.time) else { continue }
+            summary.computeEvents += 1
+            sessionizer.observe(event)
+        }
+        if newest > watermark {
+            watermark = newest
+            dedup.advance(to: watermark)
+        }
+        finish(sessionizer.advance(to: watermark))
+    }
+
+    private func finish(_ sessions: [Session]) {
+        for session in sessions {
+            summary.sessions += 1
+            let key = StableHash.hash(session.accountID)
+            let assessment = detector.assess(session, activity: activity[key])
+            onSession?(assessment)
+            if assessment.alerts {
+                summary.alerts += 1
+                onAlert(detector.alert(for: assessment), assessment)
+            }
+        }
+    }
+}
+
+/// Reader threads that take inputs in order and leave results in slots; `take` waits for slot i.
+/// At most `2 × jobs` results wait unmerged, so memory stays bounded.
+final class OrderedWorkPool: @unchecked Sendable {
+    private let paths: [String]
+    private let jobs: Int
+    private let options: IngestOptions
+    private let geo: GeoIPTable
+    private let condition = NSCondition()
+    private var slots: [FileResult?]
+    private var nextToClaim = 0
+    private var taken = 0
+    private var threads: [Thread] = []
+    private var running = 0
+
+    init(paths: [String], jobs: Int, options: IngestOptions, geo: GeoIPTable) {
+        self.paths = paths
+        self.jobs = jobs
+        self.options = options
+        self.geo = geo
+        slots = Array(repeating: nil, count: paths.count)
+    }
+
+    func start() {
+        running = jobs
+        for _ in 0..<jobs {
+            let thread = Thread { [self] in work() }
+            thread.stackSize = 8 << 20
+            threads.append(thread)
+            thread.start()
+        }
+    }
+
+    private func work() {
+        let processor = FileProcessor(options: options, geo: geo)
+        while true {
+            condition.lock()
+            while nextToClaim < paths.count && nextToClaim >= taken + 2 * jobs {
+                condition.wait()
+            }
+            guard nextToClaim < paths.count else {
+                running -= 1
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
+            let index = nextToClaim
+            nextToClaim += 1
+            condition.unlock()
+            let result = processor.process(paths[index])
+            condition.lock()
+            slots[index] = result
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+
+    func take(_ index: Int) -> FileResult {
+        condition.lock()
+        while slots[index] == nil { condition.wait() }
+        let result = slots[index]!
+        slots[index] = nil
+        taken = index + 1
+        condition.broadcast()
+        condition.unlock()
+        return result
+    }
+
+    func join() {
+        condition.lock()
+        while running > 0 { condition.wait() }
+        condition.unlock()
+    }
+}

@@ -1,0 +1,55 @@
+/// The formats `--format` names (SPEC); `auto` sniffs each input's content.
+public enum InputFormat: String, Sendable, CaseIterable {
+    case auto
+    case cloudtrail
+    case cur
+    case focus
+    case gcpAudit = "gcp-audit"
+    case azureActivity = "azure-activity"
+    case azureCost = "azure-cost"
+    case ndjson
+
+    /// Formats this build decodes.
+    public static let implemented: Set<InputFormat> = [.auto, .cloudtrail]
+}
+
+/// What the first bytes of an input say it is.
+enum SniffedContent: Equatable {
+    case json
+    case csv
+    case zip
+    case empty
+    case binary
+    case unknown
+}
+
+enum ContentSniffer {
+    /// Looks at the first decompressed bytes (a BOM and whitespace skipped).
+    static func sniff(_ bytes: UnsafeRawBufferPointer) -> SniffedContent {
+        var i = 0
+        if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { i = 3 }
+        if bytes.count >= 4 && bytes[0] == 0x50 && bytes[1] == 0x4B && (bytes[2] == 0x03 || bytes[2] == 0x05) {
+            return .zip
+        }
+        while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x0D || bytes[i] == 0x09 { i += 1 }
+        guard i < bytes.count else { return .empty }
+        if bytes[i] == 0x7B || bytes[i] == 0x5B { return .json }
+        // Binary: NUL or many control bytes in the first KiB.
+        var control = 0
+        let end = min(bytes.count, i + 1024)
+        for k in i..<end {
+            let b = bytes[k]
+            if b == 0 { return .binary }
+            if b < 0x09 || (b > 0x0D && b < 0x20) { control += 1 }
+        }
+        if control * 20 > (end - i) { return .binary }
+        // A header line with commas.
+        var commas = 0
+        var k = i
+        while k < bytes.count && bytes[k] != 0x0A {
+            if bytes[k] == 0x2C { commas += 1 }
+            k += 1
+        }
+        return commas >= 2 ? .csv : .unknown
+    }
+}

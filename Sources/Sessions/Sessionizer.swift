@@ -1,0 +1,126 @@
+public import UsageModel
+
+/// Cuts compute lifecycle events into sessions, per resource, tolerant of events that arrive out of
+/// order (across files and delivery delays) up to `allowedLateness`.
+///
+/// Memory holds only the live state: resources with events not yet finalised, and the last known type
+/// of every instance (Start/Stop calls do not name the type).
+///
+/// ```swift
+/// var sessionizer = Sessionizer()
+/// sessionizer.observe(event)
+/// for session in sessionizer.advance(to: watermark) { … }
+/// for session in sessionizer.finish(at: lastTime) { … }
+/// ```
+public struct Sessionizer: Sendable {
+    struct ResourceKey: Hashable, Sendable {
+        var provider: CloudProvider
+        var account: String
+        var resource: String
+    }
+
+    /// How far behind the newest event time an event may still arrive and be joined.
+    public var allowedLateness: Int64
+    private var pending: [ResourceKey: [UsageEvent]] = [:]
+    private var knownTypes: [ResourceKey: (type: String, count: Int)] = [:]
+    /// Sessions already emitted, so that a late duplicate cannot emit one again.
+    private var emittedIDs = Set<String>()
+
+    public init(allowedLateness: Int64 = 6 * 3600) {
+        self.allowedLateness = allowedLateness
+    }
+
+    /// Resources with events not yet finalised.
+    public var liveResources: Int { pending.count }
+
+    /// Adds one lifecycle event (already de-duplicated by event id).
+    public mutating func observe(_ event: UsageEvent) {
+        let key = ResourceKey(provider: event.provider, account: event.accountID, resource: event.resourceID)
+        if let type = event.instanceType {
+            knownTypes[key] = (type, event.instanceCount)
+        }
+        var list = pending[key, default: []]
+        // Keep time order; events mostly arrive in order, so insert from the back.
+        var index = list.count
+        while index > 0 && list[index - 1].time > event.time { index -= 1 }
+        list.insert(event, at: index)
+        pending[key] = list
+    }
+
+    /// Sessions that ended at least `allowedLateness` before `watermark` (the newest event time seen).
+    public mutating func advance(to watermark: EpochSeconds) -> [Session] {
+        var out: [Session] = []
+        for key in Array(pending.keys) {
+            guard let events = pending[key] else { continue }
+            guard let last = events.last, last.action == .stop || last.action == .terminate,
+                last.time + allowedLateness <= watermark
+            else { continue }
+            out += build(key, events, finalAt: nil)
+            pending[key] = nil
+            if last.action == .terminate { knownTypes[key] = nil }
+        }
+        return out.sorted { ($0.start, $0.id) < ($1.start, $1.id) }
+    }
+
+    /// Every remaining session; those still running are `open`, ending at `lastTime`.
+    public mutating func finish(at lastTime: EpochSeconds) -> [Session] {
+        var out: [Session] = []
+        for (key, events) in pending {
+            out += build(key, events, finalAt: lastTime)
+        }
+        pending.removeAll()
+        return out.sorted { ($0.start, $0.id) < ($1.start, $1.id) }
+    }
+
+    private mutating func build(_ key: ResourceKey, _ events: [UsageEvent], finalAt: EpochSeconds?) -> [Session] {
+        var sessions: [Session] = []
+        var current: Session? = nil
+        let known = knownTypes[key]
+        func makeSession(_ event: UsageEvent) -> Session {
+            let type = event.instanceType ?? known?.type
+            let count = event.instanceType != nil ? event.instanceCount : (known?.count ?? event.instanceCount)
+            let idSource = "\(key.provider.rawValue)|\(key.account)|\(key.resource)|\(event.time)"
+            return Session(
+                id: "s-" + StableHash.hex(StableHash.hash(idSource)), provider: key.provider, accountID: key.account,
+                resourceID: key.resource, instanceType: type, instanceCount: max(1, count), start: event.time,
+                end: event.time, open: true, regions: event.region.isEmpty ? [] : [event.region], events: [event])
+        }
+        for event in events {
+            switch event.action {
+            case .launch, .start, .usage:
+                if current == nil {
+                    current = makeSession(event)
+                } else {
+                    current!.events.append(event)
+                    if current!.instanceType == nil, let type = event.instanceType {
+                        current!.instanceType = type
+                        current!.instanceCount = event.instanceCount
+                    }
+                    if !event.region.isEmpty && !current!.regions.contains(event.region) {
+                        current!.regions.append(event.region)
+                    }
+                }
+                if event.action == .usage {
+                    current!.end = max(current!.end, event.time + event.usageSeconds)
+                }
+            case .stop, .terminate:
+                guard var session = current else { continue }  // a stop whose start is before the input
+                session.events.append(event)
+                session.end = event.time
+                session.open = false
+                sessions.append(session)
+                current = nil
+            }
+        }
+        if var session = current {
+            if let finalAt {
+                session.end = max(session.end, finalAt)
+                sessions.append(session)
+            } else {
+                // Not finalised: keep the events (only reached if the caller finalises early).
+                sessions.append(session)
+            }
+        }
+        return sessions.filter { emittedIDs.insert($0.id).inserted }
+    }
+}

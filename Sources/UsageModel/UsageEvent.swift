@@ -1,0 +1,173 @@
+/// What a compute event did to its resource.
+public enum ComputeAction: String, Sendable, Hashable {
+    /// A new resource came up (RunInstances per instance, CreateTrainingJob, a VM insert).
+    case launch
+    /// A stopped resource started again.
+    case start
+    /// The resource stopped (it can start again).
+    case stop
+    /// The resource ended for good.
+    case terminate
+    /// A billing record of use over `[time, time + usageSeconds)`.
+    case usage
+}
+
+/// Where a record was read: the input's path and the line (or byte offset) of the record.
+public struct EventOrigin: Sendable, Hashable, CustomStringConvertible {
+    public var path: String
+    public var position: InputPosition
+
+    public init(path: String, position: InputPosition) {
+        self.path = path
+        self.position = position
+    }
+
+    public var description: String {
+        switch position {
+        case .file: path
+        case .line(let line): "\(path):\(line)"
+        case .offset(let offset): "\(path):offset \(offset)"
+        }
+    }
+}
+
+extension InputPosition: Hashable {
+    public func hash(into hasher: inout Hasher) {
+        switch self {
+        case .file: hasher.combine(0)
+        case .line(let l): hasher.combine(1); hasher.combine(l)
+        case .offset(let o): hasher.combine(2); hasher.combine(o)
+        }
+    }
+}
+
+/// One normalized compute lifecycle or usage event: the records that start, stop or measure sessions.
+///
+/// Only these are materialised with strings; the many other calls of an account are reduced to
+/// ``CallObservation``s on the hot path.
+public struct UsageEvent: Sendable, Hashable {
+    public var provider: CloudProvider
+    public var action: ComputeAction
+    public var time: EpochSeconds
+    public var accountID: String
+    /// Instance id, VM resource id or training-job name.
+    public var resourceID: String
+    /// The instance / VM / machine type when the event names it.
+    public var instanceType: String?
+    /// How many instances of `instanceType` the resource is (SageMaker `InstanceCount`); 1 otherwise.
+    public var instanceCount: Int
+    public var region: String
+    public var sourceIP: IPAddress?
+    public var principal: String?
+    public var userAgent: String?
+    /// The provider's event id; a stable hash of the record when the record has none.
+    public var eventID: String
+    public var eventName: String
+    /// For `.usage` records: the seconds of use the record covers.
+    public var usageSeconds: Int64
+    public var origin: EventOrigin
+
+    public init(
+        provider: CloudProvider, action: ComputeAction, time: EpochSeconds, accountID: String, resourceID: String,
+        instanceType: String? = nil, instanceCount: Int = 1, region: String = "", sourceIP: IPAddress? = nil,
+        principal: String? = nil, userAgent: String? = nil, eventID: String, eventName: String,
+        usageSeconds: Int64 = 0, origin: EventOrigin
+    ) {
+        self.provider = provider
+        self.action = action
+        self.time = time
+        self.accountID = accountID
+        self.resourceID = resourceID
+        self.instanceType = instanceType
+        self.instanceCount = instanceCount
+        self.region = region
+        self.sourceIP = sourceIP
+        self.principal = principal
+        self.userAgent = userAgent
+        self.eventID = eventID
+        self.eventName = eventName
+        self.usageSeconds = usageSeconds
+        self.origin = origin
+    }
+}
+
+/// An ISO 3166-1 alpha-2 code packed in two bytes; `unknown` is zero.
+public struct CountryCode: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var raw: UInt16
+
+    public static let unknown = CountryCode(raw: 0)
+
+    public init(raw: UInt16) { self.raw = raw }
+
+    /// Two ASCII letters, case-insensitive; nil otherwise.
+    public init?(_ text: some StringProtocol) {
+        let scalars = Array(text.utf8)
+        guard scalars.count == 2 else { return nil }
+        var raw: UInt16 = 0
+        for b in scalars {
+            let upper = (b >= 0x61 && b <= 0x7A) ? b - 0x20 : b
+            guard upper >= 0x41 && upper <= 0x5A else { return nil }
+            raw = raw << 8 | UInt16(upper)
+        }
+        self.raw = raw
+    }
+
+    public var isKnown: Bool { raw != 0 }
+
+    public var description: String {
+        guard raw != 0 else { return "??" }
+        return String(decoding: [UInt8(raw >> 8), UInt8(raw & 0xFF)], as: UTF8.self)
+    }
+
+    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.raw < rhs.raw }
+}
+
+/// One API call or sign-in of an account, reduced to what the network evidence needs.
+public struct CallObservation: Sendable, Hashable {
+    /// ``StableHash`` of the account id.
+    public var accountKey: UInt64
+    /// ``StableHash`` of the event id, for counting a call delivered twice once.
+    public var eventKey: UInt64
+    public var time: EpochSeconds
+    /// The source address when the record's value parses as one.
+    public var sourceIP: IPAddress?
+    /// The country of the source address, filled in after GeoIP look-up; `unknown` otherwise.
+    public var country: CountryCode
+    public var isSignIn: Bool
+
+    public init(
+        accountKey: UInt64, eventKey: UInt64, time: EpochSeconds, sourceIP: IPAddress?, country: CountryCode = .unknown,
+        isSignIn: Bool
+    ) {
+        self.accountKey = accountKey
+        self.eventKey = eventKey
+        self.time = time
+        self.sourceIP = sourceIP
+        self.country = country
+        self.isSignIn = isSignIn
+    }
+}
+
+/// A 64-bit FNV-1a hash: stable across runs and processes (unlike `Hasher`), used for ids.
+public enum StableHash {
+    @inlinable
+    public static func hash(_ bytes: UnsafeRawBufferPointer, seed: UInt64 = 0xCBF2_9CE4_8422_2325) -> UInt64 {
+        var h = seed
+        for b in bytes {
+            h ^= UInt64(b)
+            h = h &* 0x0000_0100_0000_01B3
+        }
+        return h
+    }
+
+    public static func hash(_ text: String, seed: UInt64 = 0xCBF2_9CE4_8422_2325) -> UInt64 {
+        var copy = text
+        return copy.withUTF8 { hash(UnsafeRawBufferPointer($0), seed: seed) }
+    }
+
+    /// Sixteen lowercase hex digits.
+    public static func hex(_ value: UInt64) -> String {
+        let text = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - text.count) + text
+    }
+}

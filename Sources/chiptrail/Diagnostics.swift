@@ -1,0 +1,55 @@
+import Logging
+import UsageModel
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Diagnostics on stderr in the compilers' format, through swift-log so a handler can be swapped in.
+enum Diagnostics {
+    /// Writes the message as it is, one line, to `STDERR_FILENO`: the format belongs to ``Diagnostic``.
+    struct Handler: LogHandler {
+        var logLevel: Logger.Level = .info
+        var metadata: Logger.Metadata = [:]
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            Diagnostics.printRaw("\(event.message)")
+        }
+    }
+
+    static let logger: Logger = {
+        LoggingSystem.bootstrap { _ in Handler() }
+        return Logger(label: "chiptrail")
+    }()
+
+    static func report(_ diagnostic: Diagnostic) {
+        switch diagnostic.severity {
+        case .error: logger.error("\(diagnostic.description)")
+        case .warning: logger.warning("\(diagnostic.description)")
+        case .note: logger.notice("\(diagnostic.description)")
+        }
+    }
+
+    static func printRaw(_ text: String) {
+        var line = text
+        if !line.hasSuffix("\n") { line += "\n" }
+        line.withUTF8 { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let n = write(STDERR_FILENO, buffer.baseAddress! + offset, buffer.count - offset)
+                if n <= 0 {
+                    if n < 0 && errno == EINTR { continue }
+                    return
+                }
+                offset += n
+            }
+        }
+    }
+}

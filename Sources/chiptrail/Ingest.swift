@@ -1,0 +1,193 @@
+import Alerting
+import ArgumentParser
+import Detection
+import Foundation
+import Inputs
+import Ownership
+import Pipeline
+import UsageModel
+
+/// Options shared by `ingest` and (later) `tail`: the SPEC names them.
+struct ReaderOptions: ParsableArguments {
+    @Option(name: .customLong("mappings"), help: ArgumentHelp("Account→reseller mapping CSV (repeatable).", valueName: "file"))
+    var mappings: [String] = []
+
+    @Option(name: .customLong("resellers"), help: ArgumentHelp("Reseller CSV with parent chains (repeatable).", valueName: "file"))
+    var resellers: [String] = []
+
+    @Option(
+        name: .customLong("geoip"),
+        help: ArgumentHelp(
+            "IP→country ranges: DB-IP/IP2Location range CSV, or the two GeoLite2-Country CSVs (repeatable).",
+            valueName: "file"))
+    var geoip: [String] = []
+
+    @Option(name: .customLong("config"), help: ArgumentHelp("Thresholds, weights, restricted countries, catalogue overrides.", valueName: "file"))
+    var config: String?
+
+    @Option(help: ArgumentHelp("Input format: \(InputFormat.allCases.map(\.rawValue).joined(separator: "|")).", valueName: "format"))
+    var format: String = "auto"
+
+    @Option(help: ArgumentHelp("Alert output on stdout: jsonl|text.", valueName: "style"))
+    var alerts: String = "jsonl"
+
+    @Option(name: .customLong("min-score"), help: ArgumentHelp("Emit alerts at or above this score (default from config: 0.5).", valueName: "x"))
+    var minScore: Double?
+
+    @Option(help: ArgumentHelp("Parallel readers (default: the number of cores).", valueName: "n"))
+    var jobs: Int?
+
+    @Option(
+        name: .customLong("max-decompressed"),
+        help: ArgumentHelp("Cap on one file's decompressed size, against decompression bombs (default 16GiB).", valueName: "size"))
+    var maxDecompressed: String?
+
+    @Option(name: .customLong("max-record-size"), help: ArgumentHelp("Records larger than this are skipped (default 16MiB).", valueName: "size"))
+    var maxRecordSize: String?
+
+    @Flag(name: .customLong("quiet"), help: "No summary line on stderr.")
+    var quiet = false
+}
+
+struct Ingest: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Read log files, directories (recursively) or - (stdin), and emit alerts.",
+        discussion: """
+            Every input may be gzip'd (multi-member too) or plain; the format is told by content, not by \
+            name. CloudTrail is read in all its delivered shapes: S3 objects ({"Records":[…]}), bare arrays, \
+            single events and one event per line; digest files are skipped.
+
+            Alerts go to stdout (one JSON object per line by default); problems go to stderr as \
+            'file:line: error: [category] message'. Bad records are skipped and named; the rest is read.
+
+            Examples:
+              chiptrail ingest --no-store --mappings m.csv --resellers r.csv --geoip ip.csv AWSLogs/
+              zcat trail.json.gz | chiptrail ingest --no-store -
+              chiptrail ingest --no-store --alerts text --min-score 0.9 logs/
+            """)
+
+    @OptionGroup var reader: ReaderOptions
+
+    @Option(help: ArgumentHelp("The store (SQLite file; default ./chiptrail.db).", valueName: "path"))
+    var store: String?
+
+    @Flag(name: .customLong("no-store"), help: "Do not keep what was read.")
+    var noStore = false
+
+    @Argument(help: ArgumentHelp("Files, directories or - for stdin.", valueName: "path"))
+    var paths: [String] = []
+
+    func validate() throws {
+        if paths.isEmpty {
+            throw ValidationError("name at least one file or directory, or - for stdin")
+        }
+        guard let format = InputFormat(rawValue: reader.format) else {
+            throw ValidationError("unknown --format '\(reader.format)'; one of \(InputFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if !InputFormat.implemented.contains(format) {
+            throw ValidationError("--format \(format.rawValue) is not implemented by this build; use auto or cloudtrail")
+        }
+        if LineAlertSink.Style(rawValue: reader.alerts) == nil {
+            throw ValidationError("unknown --alerts '\(reader.alerts)'; one of jsonl, text")
+        }
+        if let jobs = reader.jobs, jobs < 1 { throw ValidationError("--jobs takes a whole number of at least 1") }
+        if let minScore = reader.minScore, !(0...1).contains(minScore) {
+            throw ValidationError("--min-score takes a score in [0,1]")
+        }
+    }
+
+    func run() throws {
+        let setup = try PipelineSetup(reader)
+        if !noStore {
+            Diagnostics.report(
+                Diagnostic(
+                    path: store ?? "./chiptrail.db", position: .file, severity: .warning, category: "store",
+                    message: "the store is not part of this build yet; nothing is kept (pass --no-store to silence this)"))
+        }
+        let (inputs, missing) = InputEnumerator.expand(paths)
+        missing.forEach(Diagnostics.report)
+        var sink = LineAlertSink(style: LineAlertSink.Style(rawValue: reader.alerts)!)
+        let pipeline = IngestPipeline(
+            options: setup.options, detector: setup.detector, geo: setup.geo,
+            onDiagnostic: Diagnostics.report,
+            onAlert: { alert, _ in sink.deliver(alert) })
+        let started = DispatchTime.now()
+        let summary = pipeline.run(inputs: inputs)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
+        if !reader.quiet {
+            Diagnostics.printRaw(SummaryLine.text(summary, seconds: seconds))
+        }
+        if !missing.isEmpty || summary.rejectedInput || setup.hadProblems {
+            throw ExitStatus(code: 1)
+        }
+    }
+}
+
+/// Loads mappings, resellers, GeoIP and config into the pipeline's parts.
+struct PipelineSetup {
+    var options: IngestOptions
+    var detector: Detector
+    var geo: GeoIPTable
+    /// A mapping, reseller or GeoIP row was rejected (exit status 1, as for any bad input).
+    var hadProblems = false
+
+    init(_ reader: ReaderOptions) throws {
+        var config = ConfigFile()
+        if let path = reader.config {
+            do {
+                config = try ConfigFile.load(path: path)
+            } catch {
+                Diagnostics.report(error.diagnostic)
+                throw ExitStatus(code: 2)
+            }
+        }
+        if let minScore = reader.minScore { config.detection.minScore = minScore }
+        if let text = reader.maxDecompressed {
+            guard let bytes = ConfigFile.parseSize(text) else {
+                throw ValidationError("--max-decompressed takes a size such as 512MiB or 16GiB")
+            }
+            config.limits.maxDecompressedBytes = bytes
+        }
+        if let text = reader.maxRecordSize {
+            guard let bytes = ConfigFile.parseSize(text) else {
+                throw ValidationError("--max-record-size takes a size such as 16MiB")
+            }
+            config.maxRecordBytes = Int(bytes)
+        }
+        let (mappings, mappingProblems) = MappingTable.load(paths: reader.mappings)
+        let (resellers, resellerProblems) = ResellerGraph.load(paths: reader.resellers)
+        let (geo, geoProblems) = GeoIPTable.load(paths: reader.geoip)
+        let problems = mappingProblems + resellerProblems + geoProblems
+        problems.forEach(Diagnostics.report)
+        hadProblems = problems.contains { $0.severity == .error }
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        options = IngestOptions(
+            jobs: reader.jobs ?? cores, limits: config.limits, maxRecordBytes: config.maxRecordBytes,
+            format: InputFormat(rawValue: reader.format) ?? .auto, allowedLateness: config.allowedLateness)
+        detector = Detector(
+            catalog: config.catalog, jurisdictions: config.jurisdictions, mappings: mappings, resellers: resellers,
+            config: config.detection)
+        self.geo = geo
+    }
+}
+
+enum SummaryLine {
+    static func text(_ s: IngestSummary, seconds: Double) -> String {
+        let mb = Double(s.decodedBytes) / 1_000_000
+        let rate = seconds > 0 ? mb / seconds : 0
+        var parts = [
+            "read \(s.files) file(s), \(format(mb)) MB in \(format(seconds)) s (\(format(rate)) MB/s)",
+            "\(s.records) record(s)",
+        ]
+        if s.recordsRejected > 0 { parts.append("\(s.recordsRejected) rejected") }
+        if s.filesFailed > 0 { parts.append("\(s.filesFailed) file(s) not read to the end") }
+        if s.documentsSkipped > 0 { parts.append("\(s.documentsSkipped) digest(s) skipped") }
+        if s.duplicateEvents > 0 { parts.append("\(s.duplicateEvents) duplicate(s)") }
+        parts.append("\(s.accounts) account(s), \(s.sessions) session(s), \(s.alerts) alert(s)")
+        return "chiptrail: " + parts.joined(separator: "; ")
+    }
+
+    static func format(_ value: Double) -> String {
+        String(format: value >= 100 ? "%.0f" : "%.2f", value)
+    }
+}

@@ -1,0 +1,79 @@
+import ArgumentParser
+import Inputs
+import Ownership
+import UsageModel
+
+struct Mappings: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Mapping and reseller files.",
+        subcommands: [Check.self])
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Validate mapping and reseller files; every problem with file:line.",
+            discussion: """
+                Each file is told by its header: account_id makes a mapping file \
+                (provider,account_id,reseller_id,end_customer_id,end_customer_country,valid_from,valid_to), \
+                reseller_id without account_id a reseller file \
+                (reseller_id,name,country,parent_id,serves_countries). Reseller files are checked together, \
+                so chains that cross files, unknown parents and cycles are found.
+
+                Exit status 0 when every row is good, 1 otherwise.
+                """)
+
+        @Argument(help: ArgumentHelp("Mapping or reseller CSV files.", valueName: "file"))
+        var files: [String]
+
+        func run() throws {
+            var problems: [Diagnostic] = []
+            var mappingRows = 0
+            var graph = ResellerGraph()
+            var mappings = MappingTable()
+            for path in files {
+                let text: String
+                do {
+                    text = try InputReader.readText(path: path)
+                } catch {
+                    problems.append(error.diagnostic)
+                    continue
+                }
+                let header = NamedCSV(text: text)
+                if header.has("account_id") {
+                    mappings.add(text: text, path: path, problems: &problems)
+                } else if header.has("reseller_id") {
+                    graph.add(text: text, path: path, problems: &problems)
+                } else {
+                    problems.append(
+                        Diagnostic(
+                            path: path, position: .line(header.headerLine), severity: .error, category: "mapping",
+                            message: "header names neither account_id (mapping file) nor reseller_id (reseller file)"))
+                }
+            }
+            mappingRows = mappings.count
+            problems += graph.validate()
+            // Mappings that name resellers nobody defined.
+            if !graph.resellers.isEmpty {
+                for row in mappings.allRows.sorted(by: { $0.origin < $1.origin }) {
+                    if let id = row.resellerID, graph.resellers[id] == nil {
+                        let (path, line) = Self.split(row.origin)
+                        problems.append(
+                            Diagnostic(
+                                path: path, position: .line(line), severity: .warning, category: "mapping",
+                                message: "reseller_id '\(id)' is not in the reseller files given"))
+                    }
+                }
+            }
+            problems.forEach(Diagnostics.report)
+            let errors = problems.filter { $0.severity == .error }.count
+            print("\(mappingRows) mapping row(s), \(graph.resellers.count) reseller(s); \(errors) error(s), \(problems.count - errors) warning(s)")
+            if errors > 0 { throw ExitStatus(code: 1) }
+        }
+
+        static func split(_ origin: String) -> (String, Int) {
+            guard let colon = origin.lastIndex(of: ":"), let line = Int(origin[origin.index(after: colon)...]) else {
+                return (origin, 0)
+            }
+            return (String(origin[..<colon]), line)
+        }
+    }
+}

@@ -21,13 +21,13 @@ let package = Package(
         .target(name: "LogFormats", dependencies: ["UsageModel", "Inputs"], swiftSettings: hot),
         .target(name: "Catalog", dependencies: ["UsageModel"], exclude: ["Data"], swiftSettings: strict),
         .target(name: "Ownership", dependencies: ["UsageModel", "Catalog", "Inputs"], swiftSettings: hot),
-        .target(name: "Sessions", dependencies: ["UsageModel", "Catalog"], swiftSettings: strict),
-        .target(name: "Detection", dependencies: ["UsageModel", "Catalog", "Ownership", "Sessions"], swiftSettings: strict),
+        .target(name: "Sessions", dependencies: ["UsageModel", "Catalog"], swiftSettings: hot),
+        .target(name: "Detection", dependencies: ["UsageModel", "Catalog", "Ownership", "Sessions"], swiftSettings: hot),
         .target(name: "Alerting", dependencies: ["UsageModel"], swiftSettings: strict),
         .target(
             name: "Pipeline",
             dependencies: ["UsageModel", "Inputs", "LogFormats", "Catalog", "Ownership", "Sessions", "Detection", "Alerting"],
-            swiftSettings: strict
+            swiftSettings: hot
         ),
         .executableTarget(
             name: "chiptrail",

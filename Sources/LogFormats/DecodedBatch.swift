@@ -36,8 +36,12 @@ public struct DecodedBatch: Sendable {
     /// Remembers an account id seen in a record; keyed by its ``StableHash``.
     @inlinable
     public mutating func noteAccount(_ key: UInt64, _ bytes: UnsafeRawBufferPointer) {
+        if key == lastAccountKey { return }
+        lastAccountKey = key
         if accountNames[key] == nil {
             accountNames[key] = String(decoding: bytes, as: UTF8.self)
         }
     }
+
+    @usableFromInline var lastAccountKey: UInt64 = 0
 }

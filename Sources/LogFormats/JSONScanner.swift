@@ -91,32 +91,42 @@ struct JSONScanner {
     }
 
     /// At an opening quote: returns the span of the string's content (escapes left as they are).
+    /// Scans eight bytes at a time for `"` and `\` (SWAR), so long and short strings cost little.
     @inlinable @inline(__always)
     mutating func scanString(_ span: inout ByteSpan, escaped: inout Bool) -> Bool {
         let contentStart = position + 1
         var p = contentStart
         escaped = false
         while true {
+            while p + 8 <= end {
+                let w = UnsafeRawPointer(base + p).loadUnaligned(as: UInt64.self)
+                let m = SWAR.zeroBytes(w ^ SWAR.quotes) | SWAR.zeroBytes(w ^ SWAR.backslashes)
+                if m == 0 {
+                    p += 8
+                    continue
+                }
+                let i = p + m.trailingZeroBitCount >> 3
+                if base[i] == 0x22 {
+                    span = ByteSpan(start: contentStart, end: i)
+                    position = i + 1
+                    return true
+                }
+                escaped = true
+                p = i + 2
+            }
             guard p < end else { return incomplete() }
-            guard let hit = memchr(base + p, 0x22, end - p) else {
-                position = end
-                return incomplete()
-            }
-            let q = UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - base
-            // Count the backslashes before the quote: an odd number escapes it.
-            var backslashes = 0
-            var k = q - 1
-            while k >= contentStart && base[k] == 0x5C {
-                backslashes += 1
-                k -= 1
-            }
-            if backslashes > 0 { escaped = true }
-            if backslashes & 1 == 0 {
-                span = ByteSpan(start: contentStart, end: q)
-                position = q + 1
+            let b = base[p]
+            if b == 0x22 {
+                span = ByteSpan(start: contentStart, end: p)
+                position = p + 1
                 return true
             }
-            p = q + 1
+            if b == 0x5C {
+                escaped = true
+                p += 2
+            } else {
+                p += 1
+            }
         }
     }
 
@@ -163,41 +173,46 @@ struct JSONScanner {
     }
 
     /// Skips an object or array starting at `position`, balancing brackets and skipping strings.
+    /// Finds the next `"`, bracket or newline eight bytes at a time (SWAR).
     @inlinable
     mutating func skipContainer() -> Bool {
         var depth = 0
         var p = position
         while p < end {
-            let b = base[p]
-            if b > 0x5D {
-                if b == 0x7B {
-                    depth += 1
-                } else if b == 0x7D {
-                    depth -= 1
-                    if depth == 0 {
-                        position = p + 1
-                        return true
-                    }
+            var b: UInt8
+            if p + 8 <= end {
+                let w = UnsafeRawPointer(base + p).loadUnaligned(as: UInt64.self)
+                let folded = w | SWAR.spaces  // '[' -> '{', ']' -> '}'
+                let m =
+                    SWAR.zeroBytes(w ^ SWAR.quotes) | SWAR.zeroBytes(folded ^ SWAR.openBraces)
+                    | SWAR.zeroBytes(folded ^ SWAR.closeBraces) | SWAR.zeroBytes(w ^ SWAR.newlines)
+                if m == 0 {
+                    p += 8
+                    continue
                 }
-                p += 1
-                continue
+                p += m.trailingZeroBitCount >> 3
+                b = base[p]
+            } else {
+                b = base[p]
             }
-            if b == 0x22 {
+            switch b {
+            case 0x22:
                 position = p
                 guard skipString() else { return false }
                 p = position
                 continue
-            }
-            if b == 0x5B {
+            case 0x7B, 0x5B:
                 depth += 1
-            } else if b == 0x5D {
+            case 0x7D, 0x5D:
                 depth -= 1
                 if depth == 0 {
                     position = p + 1
                     return true
                 }
-            } else if b == 0x0A {
+            case 0x0A:
                 newlines += 1
+            default:
+                break
             }
             p += 1
         }
@@ -358,4 +373,21 @@ struct JSONScanner {
         }
         return String(decoding: out, as: UTF8.self)
     }
+}
+
+/// Byte-parallel tests on eight bytes at once.
+@usableFromInline
+enum SWAR {
+    @usableFromInline static let ones: UInt64 = 0x0101_0101_0101_0101
+    @usableFromInline static let highs: UInt64 = 0x8080_8080_8080_8080
+    @usableFromInline static let quotes: UInt64 = 0x2222_2222_2222_2222
+    @usableFromInline static let backslashes: UInt64 = 0x5C5C_5C5C_5C5C_5C5C
+    @usableFromInline static let spaces: UInt64 = 0x2020_2020_2020_2020
+    @usableFromInline static let openBraces: UInt64 = 0x7B7B_7B7B_7B7B_7B7B
+    @usableFromInline static let closeBraces: UInt64 = 0x7D7D_7D7D_7D7D_7D7D
+    @usableFromInline static let newlines: UInt64 = 0x0A0A_0A0A_0A0A_0A0A
+
+    /// The high bit set in (at least) the lowest byte of `v` that is zero; exact for the lowest one.
+    @inlinable @inline(__always)
+    static func zeroBytes(_ v: UInt64) -> UInt64 { (v &- ones) & ~v & highs }
 }

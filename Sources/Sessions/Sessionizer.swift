@@ -25,6 +25,8 @@ public struct Sessionizer: Sendable {
     private var knownTypes: [ResourceKey: (type: String, count: Int)] = [:]
     /// Sessions already emitted, so that a late duplicate cannot emit one again.
     private var emittedIDs = Set<String>()
+    /// Resources whose latest event is a stop or termination: the only ones `advance` can finalise.
+    private var closable = Set<ResourceKey>()
 
     public init(allowedLateness: Int64 = 6 * 3600) {
         self.allowedLateness = allowedLateness
@@ -44,19 +46,25 @@ public struct Sessionizer: Sendable {
         var index = list.count
         while index > 0 && list[index - 1].time > event.time { index -= 1 }
         list.insert(event, at: index)
+        if let last = list.last, last.action == .stop || last.action == .terminate {
+            closable.insert(key)
+        } else {
+            closable.remove(key)
+        }
         pending[key] = list
     }
 
     /// Sessions that ended at least `allowedLateness` before `watermark` (the newest event time seen).
     public mutating func advance(to watermark: EpochSeconds) -> [Session] {
         var out: [Session] = []
-        for key in Array(pending.keys) {
+        for key in Array(closable) {
             guard let events = pending[key] else { continue }
             guard let last = events.last, last.action == .stop || last.action == .terminate,
                 last.time + allowedLateness <= watermark
             else { continue }
             out += build(key, events, finalAt: nil)
             pending[key] = nil
+            closable.remove(key)
             if last.action == .terminate { knownTypes[key] = nil }
         }
         return out.sorted { ($0.start, $0.id) < ($1.start, $1.id) }
@@ -69,6 +77,7 @@ public struct Sessionizer: Sendable {
             out += build(key, events, finalAt: lastTime)
         }
         pending.removeAll()
+        closable.removeAll()
         return out.sorted { ($0.start, $0.id) < ($1.start, $1.id) }
     }
 

@@ -1,0 +1,171 @@
+import Catalog
+import Foundation
+import Ownership
+import Testing
+import UsageModel
+
+@Suite struct CatalogTests {
+    @Test(arguments: [
+        ("p5.48xlarge", "NVIDIA H100 SXM5 80GB", 8.0, true),
+        ("p4d.24xlarge", "NVIDIA A100 SXM4 40GB", 8.0, true),
+        ("ml.p4d.24xlarge", "NVIDIA A100 SXM4 40GB", 8.0, true),
+        ("a3-highgpu-8g", "NVIDIA H100 SXM5 80GB", 8.0, true),
+        ("Standard_ND96isr_H100_v5", "NVIDIA H100 SXM5 80GB", 8.0, true),
+        ("standard_nd96isr_h100_v5", "NVIDIA H100 SXM5 80GB", 8.0, true),
+        ("BM.GPU.H100.8", "NVIDIA H100 SXM5 80GB", 8.0, true),
+        ("g4dn.12xlarge", "NVIDIA T4", 4.0, false),
+        ("g5.xlarge", "NVIDIA A10G", 1.0, false),
+    ])
+    func knowsInstanceTypesOfFourClouds(type: String, model: String, count: Double, restricted: Bool) throws {
+        let spec = try #require(InstanceCatalog.builtIn.lookup(type))
+        #expect(spec.accelerator.model == model)
+        #expect(spec.acceleratorCount == count)
+        #expect(spec.accelerator.control.isRestricted(at: Timestamp.parse("2026-03-01")!) == restricted)
+        #expect(!spec.source.isEmpty)
+    }
+
+    @Test func familyRowsMatchByPrefixAndUnknownTypesAreNil() {
+        #expect(InstanceCatalog.builtIn.lookup("ecs.gn7e-c16g1.4xlarge")?.accelerator.model == "NVIDIA A100 SXM4 80GB")
+        #expect(InstanceCatalog.builtIn.lookup("m5.xlarge") == nil)
+    }
+
+    @Test func chipSpecificControlsStartOnTheirDate() throws {
+        let h20 = try #require(InstanceCatalog.builtIn.accelerators["NVIDIA H20 96GB"])
+        #expect(!h20.control.isRestricted(at: Timestamp.parse("2025-04-01")!))
+        #expect(h20.control.isRestricted(at: Timestamp.parse("2025-05-01")!))
+    }
+
+    @Test func theEmbeddedCopyMatchesTheDataFiles() throws {
+        let data = Repository.root + "/Sources/Catalog/Data/"
+        let generated = try String(contentsOfFile: Repository.root + "/Sources/Catalog/CatalogData.swift", encoding: .utf8)
+        for name in ["accelerators.csv", "instance-types.csv", "jurisdictions.csv"] {
+            let text = try String(contentsOfFile: data + name, encoding: .utf8)
+            #expect(generated.contains(text), "\(name) changed: run Scripts/build-catalog")
+        }
+    }
+
+    @Test func overridesAddTypes() throws {
+        var catalog = InstanceCatalog.builtIn
+        try catalog.override(instanceType: "x9.gpu", acceleratorModel: "NVIDIA H100 SXM5 80GB", count: 4)
+        #expect(catalog.lookup("x9.gpu")?.acceleratorCount == 4)
+        #expect(throws: CatalogError.self) {
+            try catalog.override(instanceType: "y", acceleratorModel: "Imaginary GPU", count: 1)
+        }
+    }
+}
+
+@Suite struct JurisdictionTests {
+    @Test(arguments: ["CN", "HK", "MO", "RU", "IR", "KP", "SY", "CU", "VE", "BY"])
+    func restrictedByDefault(code: String) {
+        #expect(RestrictedJurisdictions.builtIn.isRestricted(CountryCode(code)!, at: Timestamp.parse("2026-03-01")!))
+    }
+
+    @Test(arguments: ["US", "SG", "TW", "JP", "DE", "IL", "AE"])
+    func notRestrictedByDefault(code: String) {
+        #expect(!RestrictedJurisdictions.builtIn.isRestricted(CountryCode(code)!, at: Timestamp.parse("2026-03-01")!))
+    }
+
+    @Test func cambodiaLeftD5On20260203() {
+        let kh = CountryCode("KH")!
+        #expect(RestrictedJurisdictions.builtIn.isRestricted(kh, at: Timestamp.parse("2026-01-01")!))
+        #expect(!RestrictedJurisdictions.builtIn.isRestricted(kh, at: Timestamp.parse("2026-03-01")!))
+    }
+}
+
+@Suite struct OwnershipTests {
+    @Test func mappingsJoinAsOfTheEventTime() {
+        var table = MappingTable()
+        var problems: [Diagnostic] = []
+        table.add(
+            text: """
+                # a comment
+                account_id,provider,reseller_id,end_customer_country,valid_from,valid_to,notes
+                777,aws,RS-HK,,2024-01-01T00:00:00Z,2026-02-01T00:00:00Z,moved
+                777,aws,RS-US,US,2026-02-01T00:00:00Z,,
+                """, path: "m.csv", problems: &problems)
+        #expect(problems.isEmpty)
+        #expect(table.mapping(provider: "aws", account: "777", at: Timestamp.parse("2025-06-01")!)?.resellerID == "RS-HK")
+        #expect(table.mapping(provider: "aws", account: "777", at: Timestamp.parse("2026-03-01")!)?.resellerID == "RS-US")
+        #expect(table.mapping(provider: "aws", account: "777", at: Timestamp.parse("2023-01-01")!) == nil)
+        #expect(table.mapping(provider: "gcp", account: "777", at: Timestamp.parse("2026-03-01")!) == nil)
+        #expect(table.mapping(provider: "aws", account: "777", at: Timestamp.parse("2026-03-01")!)?.origin == "m.csv:4")
+    }
+
+    @Test(arguments: [
+        ("aws,1,R,C,XX,2024-01-01T00:00:00Z,", "unknown country 'XX'"),
+        ("aws,1,R,C,CN,yesterday,", "bad date 'yesterday'"),
+        ("aws,1,R,C,CN,2024-01-01T00:00:00Z,2023-01-01T00:00:00Z", "valid_to is not after valid_from"),
+        ("aws,,R,C,CN,,", "empty account_id"),
+    ])
+    func badMappingRowsAreNamedByLine(row: String, message: String) {
+        var table = MappingTable()
+        var problems: [Diagnostic] = []
+        table.add(
+            text: "provider,account_id,reseller_id,end_customer_id,end_customer_country,valid_from,valid_to\n" + row + "\n",
+            path: "m.csv", problems: &problems)
+        #expect(table.count == 0)
+        #expect(problems.count == 1)
+        #expect(problems.first?.position == .line(2))
+        #expect(problems.first?.message.contains(message) == true)
+    }
+
+    @Test func resellerChainsAreFollowedAndCyclesReported() {
+        var graph = ResellerGraph()
+        var problems: [Diagnostic] = []
+        graph.add(
+            text: """
+                reseller_id,name,country,parent_id,serves_countries
+                A,Alpha,SG,B,SG;MY
+                B,Beta,HK,C,CN;HK
+                C,Gamma,US,A,
+                D,Delta,US,,US
+                """, path: "r.csv", problems: &problems)
+        problems += graph.validate()
+        #expect(graph.chain(from: "A").map(\.id) == ["A", "B", "C"])
+        #expect(graph.chain(from: "D").map(\.id) == ["D"])
+        #expect(problems.count == 1)
+        #expect(problems.first?.message.contains("cycle") == true)
+        #expect(graph.resellers["B"]?.servesCountries == [CountryCode("CN")!, CountryCode("HK")!])
+    }
+
+    @Test func geoipRangesOfEveryLayout() {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let dbip = dir.write("dbip.csv", "1.0.0.0,1.0.0.255,AU\n1.0.1.0,1.0.3.255,CN\n2001:db8::,2001:db8:ffff:ffff:ffff:ffff:ffff:ffff,HK\n")
+        let ip2l = dir.write("ip2l.csv", "\"16777216\",\"16777471\",\"AU\",\"Australia\"\n\"16777472\",\"16778239\",\"CN\",\"China\"\n\"0\",\"16777215\",\"-\",\"-\"\n")
+        let blocks = dir.write("blocks.csv", "network,geoname_id,registered_country_geoname_id,represented_country_geoname_id,is_anonymous_proxy,is_satellite_provider\n192.0.2.0/25,1814991,1814991,,0,0\n192.0.2.128/26,,1819730,,0,0\n")
+        let locations = dir.write("loc.csv", "geoname_id,locale_code,continent_code,continent_name,country_iso_code,country_name,is_in_european_union\n1814991,en,AS,Asia,CN,China,0\n1819730,en,AS,Asia,HK,\"Hong Kong\",0\n")
+        let (a, p1) = GeoIPTable.load(paths: [dbip])
+        #expect(p1.isEmpty)
+        #expect(a.country(of: IPAddress.parse("1.0.2.9")!).description == "CN")
+        #expect(a.country(of: IPAddress.parse("1.0.0.1")!).description == "AU")
+        #expect(a.country(of: IPAddress.parse("2001:db8::42")!).description == "HK")
+        #expect(!a.country(of: IPAddress.parse("9.9.9.9")!).isKnown)
+        let (b, p2) = GeoIPTable.load(paths: [ip2l])
+        #expect(p2.isEmpty)
+        #expect(b.country(of: IPAddress.parse("1.0.1.5")!).description == "CN")
+        #expect(!b.country(of: IPAddress.parse("0.0.0.5")!).isKnown)
+        let (c, p3) = GeoIPTable.load(paths: [blocks, locations])
+        #expect(p3.isEmpty)
+        #expect(c.country(of: IPAddress.parse("192.0.2.5")!).description == "CN")
+        #expect(c.country(of: IPAddress.parse("192.0.2.130")!).description == "HK")
+        let (_, p4) = GeoIPTable.load(paths: [blocks])
+        #expect(p4.first?.message.contains("locations file") == true)
+    }
+
+    @Test func theSharedGeoIPSamplesLoad() throws {
+        guard let samples = Repository.sharedSamples else { return }
+        let dir = samples + "/geoip/"
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { !$0.hasPrefix("synthetic") }
+        for file in files {
+            let (table, problems) = GeoIPTable.load(paths: [dir + file])
+            #expect(problems.isEmpty, "\(file): \(problems)")
+            #expect(table.count > 0)
+        }
+        let (pair, problems) = GeoIPTable.load(paths: [
+            dir + "synthetic_geolite2-layout_Country-Blocks-IPv4.csv", dir + "synthetic_geolite2-layout_Country-Locations-en.csv",
+        ])
+        #expect(problems.isEmpty)
+        #expect(pair.count > 0)
+    }
+}

@@ -1,0 +1,163 @@
+import Catalog
+import Foundation
+import Detection
+import Ownership
+import Sessions
+import Testing
+import UsageModel
+
+func event(
+    _ action: ComputeAction, _ time: String, resource: String = "i-1", type: String? = "p5.48xlarge",
+    account: String = "123456789012", id: String? = nil
+) -> UsageEvent {
+    UsageEvent(
+        provider: .aws, action: action, time: Timestamp.parse(time)!, accountID: account, resourceID: resource,
+        instanceType: action == .launch ? type : nil, region: "us-east-1",
+        eventID: id ?? "\(action)-\(time)-\(resource)", eventName: action.rawValue,
+        origin: EventOrigin(path: "t.json", position: .line(1)))
+}
+
+@Suite struct SessionizerTests {
+    @Test func eventsOutOfOrderMakeTheSameSessions() {
+        let events = [
+            event(.launch, "2026-03-01T02:00:00Z"), event(.stop, "2026-03-01T05:00:00Z"),
+            event(.start, "2026-03-01T06:00:00Z"), event(.terminate, "2026-03-01T09:00:00Z"),
+        ]
+        var inOrder = Sessionizer()
+        events.forEach { inOrder.observe($0) }
+        var shuffled = Sessionizer()
+        events.reversed().forEach { shuffled.observe($0) }
+        let a = inOrder.finish(at: Timestamp.parse("2026-03-02T00:00:00Z")!)
+        let b = shuffled.finish(at: Timestamp.parse("2026-03-02T00:00:00Z")!)
+        #expect(a == b)
+        #expect(a.count == 2)
+        #expect(a.map(\.hours) == [3, 3])
+        #expect(a.allSatisfy { !$0.open && $0.instanceType == "p5.48xlarge" })
+    }
+
+    @Test func aSessionStillRunningIsOpenUntilTheLastTimeSeen() {
+        var s = Sessionizer()
+        s.observe(event(.launch, "2026-03-01T02:00:00Z"))
+        let sessions = s.finish(at: Timestamp.parse("2026-03-01T12:00:00Z")!)
+        #expect(sessions.count == 1)
+        #expect(sessions[0].open)
+        #expect(sessions[0].hours == 10)
+    }
+
+    @Test func closedSessionsAreEmittedOnceTheWatermarkPassesTheLateness() {
+        var s = Sessionizer(allowedLateness: 3600)
+        s.observe(event(.launch, "2026-03-01T02:00:00Z"))
+        s.observe(event(.terminate, "2026-03-01T03:00:00Z"))
+        #expect(s.advance(to: Timestamp.parse("2026-03-01T03:30:00Z")!).isEmpty)
+        #expect(s.advance(to: Timestamp.parse("2026-03-01T04:00:00Z")!).count == 1)
+        #expect(s.liveResources == 0)
+        #expect(s.finish(at: Timestamp.parse("2026-03-02T00:00:00Z")!).isEmpty)
+    }
+}
+
+@Suite struct DetectorTests {
+    static let mappingsCSV = """
+        provider,account_id,reseller_id,end_customer_id,end_customer_country,valid_from,valid_to
+        aws,111,,CUST-1,CN,2025-01-01T00:00:00Z,
+        aws,222,RS-HK,,,2025-01-01T00:00:00Z,
+        aws,333,RS-SG,,,2025-01-01T00:00:00Z,
+        aws,555,RS-US,CUST-5,US,2025-01-01T00:00:00Z,
+        """
+    static let resellersCSV = """
+        reseller_id,name,country,parent_id,serves_countries
+        RS-HK,HK Ltd,HK,,CN;HK;MO
+        RS-SG,SG Pte,SG,DIST-CN,SG
+        DIST-CN,CN Co,CN,,CN
+        RS-US,US Inc,US,,US
+        """
+
+    static func detector() -> Detector {
+        var mappings = MappingTable()
+        var resellers = ResellerGraph()
+        var problems: [Diagnostic] = []
+        mappings.add(text: mappingsCSV, path: "m.csv", problems: &problems)
+        resellers.add(text: resellersCSV, path: "r.csv", problems: &problems)
+        return Detector(
+            catalog: .builtIn, jurisdictions: .builtIn, mappings: mappings, resellers: resellers,
+            config: DetectionConfig())
+    }
+
+    func session(account: String, type: String = "p5.48xlarge") -> Session {
+        var s = Sessionizer()
+        s.observe(event(.launch, "2026-03-01T02:00:00Z", type: type, account: account))
+        s.observe(event(.terminate, "2026-03-01T09:00:00Z", account: account))
+        return s.finish(at: Timestamp.parse("2026-03-02")!)[0]
+    }
+
+    func activity(restricted: Int, of total: Int) -> AccountActivity {
+        var a = AccountActivity()
+        for i in 0..<total {
+            a.record(
+                CallObservation(
+                    accountKey: 1, eventKey: UInt64(i), time: 0, sourceIP: nil,
+                    country: i < restricted ? CountryCode("CN")! : CountryCode("US")!, isSignIn: false))
+        }
+        return a
+    }
+
+    @Test func aDeclaredRestrictedCustomerOnH100sAlertsHigh() throws {
+        let d = Self.detector()
+        let a = d.assess(session(account: "111"), activity: nil)
+        #expect(a.alerts)
+        let alert = d.alert(for: a)
+        #expect(alert.severity == "high")
+        #expect(alert.jurisdictions == ["CN"])
+        #expect(alert.session.acceleratorHours == 56)
+        #expect(alert.session.acceleratorCount == 8)
+        #expect(alert.evidence.map(\.kind) == ["catalog", "declared-country"])
+        let expected: Double = 1 / (1 + exp(-4.0))
+        #expect(abs(alert.score - expected) < 1e-4)
+        #expect(alert.evidence[1].sources == ["m.csv:2"])
+    }
+
+    @Test func theSameCustomerOnUnrestrictedGPUsDoesNotAlert() {
+        let a = Self.detector().assess(session(account: "111", type: "g4dn.12xlarge"), activity: nil)
+        #expect(!a.alerts)
+        #expect(!a.restrictedConsumption)
+    }
+
+    @Test func aResellerServingChinaAlertsWhenTheCustomerIsUnknown() {
+        let a = Self.detector().assess(session(account: "222"), activity: nil)
+        #expect(a.alerts)
+        #expect(a.evidence.contains { $0.kind == "reseller-chain" && $0.detail.contains("RS-HK") })
+        #expect(a.jurisdictions.contains(CountryCode("CN")!))
+    }
+
+    @Test func chainEvidenceFallsWithDepth() {
+        let d = Self.detector()
+        let direct = d.assess(session(account: "222"), activity: nil)
+        let viaParent = d.assess(session(account: "333"), activity: nil)
+        #expect(viaParent.alerts)
+        #expect(viaParent.score < direct.score)
+        #expect(viaParent.evidence.last?.detail.contains("via RS-SG") == true)
+    }
+
+    @Test func twoTravelCallsDoNotMakeALinkAndASteadyThirtyPercentDoes() {
+        let d = Self.detector()
+        let travel = d.assess(session(account: "999"), activity: activity(restricted: 2, of: 200))
+        #expect(!travel.alerts)
+        let steady = d.assess(session(account: "999"), activity: activity(restricted: 60, of: 200))
+        #expect(steady.alerts)
+        #expect(steady.score > 0.9)
+    }
+
+    @Test(arguments: [(0, 100), (1, 100), (2, 200), (3, 500)])
+    func fewRestrictedCallsWeighAgainstALink(k: Int, n: Int) {
+        #expect(Self.detector().networkWeight(restricted: k, located: n) <= 0.5)
+    }
+
+    @Test func aDeclaredUSCustomerIsNotFlagged() {
+        let a = Self.detector().assess(session(account: "555"), activity: activity(restricted: 2, of: 300))
+        #expect(!a.alerts)
+    }
+
+    @Test func unmappedAccountsWithoutSignalsDoNotAlert() {
+        let a = Self.detector().assess(session(account: "888"), activity: activity(restricted: 0, of: 300))
+        #expect(!a.alerts)
+    }
+}

@@ -1,0 +1,182 @@
+import CZlib
+import Foundation
+import LogFormats
+import UsageModel
+
+/// gzip writer for tests (zlib's deflate with a gzip header).
+enum TestGzip {
+    static func compress(_ data: [UInt8], level: Int32 = 6) -> [UInt8] {
+        var stream = z_stream()
+        precondition(czlib_deflateInit2(&stream, level, 15 + 16) == Z_OK)
+        defer { deflateEnd(&stream) }
+        var out = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(data.count))) + 64)
+        var input = data
+        let produced: Int = input.withUnsafeMutableBytes { inBuf in
+            out.withUnsafeMutableBytes { outBuf in
+                stream.next_in = inBuf.baseAddress?.assumingMemoryBound(to: Bytef.self)
+                stream.avail_in = uInt(inBuf.count)
+                stream.next_out = outBuf.baseAddress!.assumingMemoryBound(to: Bytef.self)
+                stream.avail_out = uInt(outBuf.count)
+                let status = deflate(&stream, Z_FINISH)
+                precondition(status == Z_STREAM_END)
+                return outBuf.count - Int(stream.avail_out)
+            }
+        }
+        return Array(out[0..<produced])
+    }
+
+    static func compress(_ text: String) -> [UInt8] { compress(Array(text.utf8)) }
+}
+
+/// A fresh temporary directory, removed by the caller with `remove()`.
+struct TemporaryDirectory {
+    let path: String
+
+    init() {
+        path = NSTemporaryDirectory() + "chiptrail-test-" + UUID().uuidString
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    func write(_ name: String, _ bytes: [UInt8]) -> String {
+        let full = path + "/" + name
+        let dir = (full as NSString).deletingLastPathComponent
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: full, contents: Data(bytes))
+        return full
+    }
+
+    func write(_ name: String, _ text: String) -> String { write(name, Array(text.utf8)) }
+
+    func remove() { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// Decodes `bytes` as CloudTrail, fed in chunks of `chunkSize`, the way the pipeline does.
+func decodeCloudTrail(_ bytes: [UInt8], chunkSize: Int, path: String = "test.json", maxRecordBytes: Int = 16 << 20)
+    -> DecodedBatch
+{
+    var decoder = CloudTrailDecoder(path: path, maxRecordBytes: maxRecordBytes)
+    var batch = DecodedBatch()
+    var pending: [UInt8] = []
+    var offset = 0
+    while true {
+        let end = min(bytes.count, offset + chunkSize)
+        pending += bytes[offset..<end]
+        offset = end
+        let isFinal = offset == bytes.count
+        let consumed = pending.withUnsafeBytes { decoder.decode($0, isFinal: isFinal, into: &batch) }
+        pending.removeFirst(consumed)
+        if pending.count > maxRecordBytes + chunkSize {
+            decoder.skipOversizedRecord()
+        }
+        if isFinal { break }
+    }
+    return batch
+}
+
+/// Builds a CloudTrail record as AWS writes it.
+func cloudTrailRecord(
+    name: String = "DescribeInstances", account: String = "123456789012", time: String = "2026-03-01T02:00:00Z",
+    ip: String = "198.51.100.7", eventID: String = UUID().uuidString.lowercased(), request: String = "null",
+    response: String = "null", error: String? = nil, source: String = "ec2.amazonaws.com"
+) -> String {
+    let errorPart = error.map { ",\"errorCode\":\"\($0)\"" } ?? ""
+    return """
+        {"eventVersion":"1.09","userIdentity":{"type":"AssumedRole","principalId":"AROAEXAMPLE:alice","arn":"arn:aws:sts::\(account):assumed-role/ops/alice","accountId":"\(account)","accessKeyId":"ASIAEXAMPLE","sessionContext":{"sessionIssuer":{"type":"Role","arn":"arn:aws:iam::\(account):role/ops","userName":"ops"}}},"eventTime":"\(time)","eventSource":"\(source)","eventName":"\(name)","awsRegion":"us-east-1","sourceIPAddress":"\(ip)","userAgent":"aws-cli/2.15","requestParameters":\(request),"responseElements":\(response)\(errorPart),"requestID":"r-1","eventID":"\(eventID)","readOnly":false,"eventType":"AwsApiCall","recipientAccountId":"\(account)"}
+        """
+}
+
+func runInstancesRecord(
+    type: String = "p5.48xlarge", ids: [String], account: String = "123456789012",
+    time: String = "2026-03-01T02:00:00Z", eventID: String = UUID().uuidString.lowercased(), error: String? = nil
+) -> String {
+    let items = ids.map { "{\"instanceId\":\"\($0)\",\"instanceType\":\"\(type)\",\"instanceState\":{\"code\":0,\"name\":\"pending\"}}" }
+        .joined(separator: ",")
+    return cloudTrailRecord(
+        name: "RunInstances", account: account, time: time, eventID: eventID,
+        request: "{\"instancesSet\":{\"items\":[{\"imageId\":\"ami-1\",\"minCount\":1,\"maxCount\":1}]},\"instanceType\":\"\(type)\"}",
+        response: error == nil ? "{\"instancesSet\":{\"items\":[\(items)]}}" : "null", error: error)
+}
+
+func lifecycleRecord(
+    _ name: String, ids: [String], account: String = "123456789012", time: String,
+    eventID: String = UUID().uuidString.lowercased()
+) -> String {
+    let items = ids.map { "{\"instanceId\":\"\($0)\"}" }.joined(separator: ",")
+    return cloudTrailRecord(
+        name: name, account: account, time: time, eventID: eventID,
+        request: "{\"instancesSet\":{\"items\":[\(items)]}}",
+        response: "{\"instancesSet\":{\"items\":[\(items)]}}")
+}
+
+/// The directory holding the built `chiptrail` binary (beside the test bundle).
+enum BuiltBinary {
+    static var path: String {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var dir = (exe as NSString).deletingLastPathComponent
+        // Inside a bundle (…/chiptrailPackageTests.xctest) on some layouts.
+        while !dir.isEmpty && dir != "/" {
+            let candidate = dir + "/chiptrail"
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory), !isDirectory.boolValue {
+                return candidate
+            }
+            dir = (dir as NSString).deletingLastPathComponent
+        }
+        return ".build/debug/chiptrail"
+    }
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// Runs the binary with `arguments`, optional stdin bytes; waits for it.
+    static func run(_ arguments: [String], stdin: [UInt8]? = nil, directory: String? = nil) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        let input = Pipe()
+        process.standardInput = stdin == nil ? FileHandle.nullDevice : input
+        try process.run()
+        if let stdin {
+            input.fileHandleForWriting.write(Data(stdin))
+            try input.fileHandleForWriting.close()
+        }
+        // Read both pipes concurrently so neither fills.
+        nonisolated(unsafe) var errData = Data()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async {
+            errData = err.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self))
+    }
+}
+
+/// The repository's root (for SampleLogs and ../shared).
+enum Repository {
+    static var root: String {
+        var dir = #filePath
+        for _ in 0..<3 { dir = (dir as NSString).deletingLastPathComponent }
+        return dir
+    }
+
+    static var fixtures: String { root + "/Tests/ChiptrailTests/Fixtures" }
+
+    static var sharedSamples: String? {
+        let path = root + "/../shared/samples"
+        return FileManager.default.fileExists(atPath: path) ? path : nil
+    }
+}

@@ -1,0 +1,71 @@
+import Testing
+import UsageModel
+
+@Suite struct TimestampTests {
+    @Test(arguments: [
+        ("2026-03-01T02:00:00Z", Int64(1_772_330_400)),
+        ("2026-03-01T02:00:00.123Z", 1_772_330_400),
+        ("2026-03-01 02:00:00.000000000", 1_772_330_400),
+        ("2026-03-01 02:00:00", 1_772_330_400),
+        ("2026-03-01T10:00:00+08:00", 1_772_330_400),
+        ("2026-03-01T01:30:00-00:30", 1_772_330_400),
+        ("2026-03-01", 1_772_323_200),
+        ("1970-01-01T00:00:00Z", 0),
+    ])
+    func parsesTheTimeFormatsLogsUse(text: String, expected: Int64) {
+        #expect(Timestamp.parse(text) == expected)
+    }
+
+    @Test(arguments: ["", "yesterday", "2026-13-01T00:00:00Z", "2026-03-01T25:00:00Z", "2026/03/01", "2026-03-01T02:00:00Zjunk"])
+    func rejectsWhatIsNotATime(text: String) {
+        #expect(Timestamp.parse(text) == nil)
+    }
+
+    @Test(arguments: [Int64(0), 1_772_330_400, 951_782_400, 4_102_444_799])
+    func formatsAndParsesBack(seconds: Int64) {
+        #expect(Timestamp.parse(Timestamp.format(seconds)) == seconds)
+    }
+
+    @Test func durations() {
+        #expect(Timestamp.parseDuration("7d") == Int64(7 * 86_400))
+        #expect(Timestamp.parseDuration("90s") == Int64(90))
+        #expect(Timestamp.parseDuration("x") == nil)
+    }
+}
+
+@Suite struct IPAddressTests {
+    @Test(arguments: ["198.51.100.7", "0.0.0.0", "255.255.255.255", "2001:db8::1", "::1", "::ffff:192.0.2.1", "fe80::1:2:3:4"])
+    func parsesAddresses(text: String) {
+        #expect(IPAddress.parse(text) != nil)
+    }
+
+    @Test(arguments: [
+        "ec2.amazonaws.com", "AWS Internal", "100.200.300.400", "06.237.252.245", "225.01.00.16", "1.2.3", "", "1::2::3",
+        "12345::",
+    ])
+    func rejectsWhatIsNotAnAddress(text: String) {
+        #expect(IPAddress.parse(text) == nil)
+    }
+
+    @Test func ipv4MapsIntoTheIPv6Space() {
+        #expect(IPAddress.parse("::ffff:192.0.2.1") == IPAddress.parse("192.0.2.1"))
+        #expect(IPAddress.parse("192.0.2.1")!.description == "192.0.2.1")
+    }
+}
+
+@Suite struct EscapingTests {
+    @Test(arguments: ["evil\nHIGH 1.0 forged", "bell\u{07}", "esc\u{1B}[31m", "line\u{2028}sep", "del\u{7F}"])
+    func logTextCannotForgeLines(text: String) {
+        let escaped = TextEscaping.escapeForTerminal(text)
+        #expect(!escaped.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F || $0.value == 0x2028 })
+        var json = ""
+        JSONWriter.appendQuoted(text, to: &json)
+        #expect(!json.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F || $0.value == 0x2028 })
+    }
+
+    @Test func numbersPrintAsTheSpecShows() {
+        #expect(JSONWriter.formatNumber(56) == "56.0")
+        #expect(JSONWriter.formatNumber(0.97) == "0.97")
+        #expect(JSONWriter.formatNumber(1.0 / 3.0, decimals: 2) == "0.33")
+    }
+}

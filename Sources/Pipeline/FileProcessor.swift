@@ -55,6 +55,13 @@ final class FileProcessor {
                 Diagnostic(path: path, position: .file, severity: .error, category: "format", message: message))
         }
         while !finished {
+            // A record that stays incomplete past the limit is skipped; the reading goes on.
+            if end - start >= options.maxRecordBytes {
+                decoder.skipOversizedRecord()
+                let consumed = decoder.decode(
+                    UnsafeRawBufferPointer(rebasing: buffer[start..<end]), isFinal: false, into: &result.batch)
+                start += consumed
+            }
             // Room for the next read: compact, or grow up to the largest record.
             if buffer.count - end < Self.readChunk {
                 if start > 0 {
@@ -65,16 +72,11 @@ final class FileProcessor {
                     start = 0
                 }
                 if buffer.count - end < Self.readChunk {
-                    if buffer.count < options.maxRecordBytes + 2 * Self.readChunk {
-                        let bigger = UnsafeMutableRawBufferPointer.allocate(
-                            byteCount: min(buffer.count * 2, options.maxRecordBytes + 2 * Self.readChunk), alignment: 64)
-                        bigger.baseAddress!.copyMemory(from: buffer.baseAddress!, byteCount: end)
-                        buffer.deallocate()
-                        buffer = bigger
-                    } else {
-                        // A record larger than the largest buffer: skip it, keep reading.
-                        decoder.skipOversizedRecord()
-                    }
+                    let bigger = UnsafeMutableRawBufferPointer.allocate(
+                        byteCount: max(buffer.count * 2, end + 2 * Self.readChunk), alignment: 64)
+                    bigger.baseAddress!.copyMemory(from: buffer.baseAddress!, byteCount: end)
+                    buffer.deallocate()
+                    buffer = bigger
                 }
             }
             let n: Int

@@ -57,7 +57,7 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
         scanner.equals(key, "Records")
     }
 
-    mutating func handleRecord(_ s: inout JSONScanner, line: Int, into out: inout DecodedBatch) -> Bool {
+    mutating func handleRecord(_ s: inout JSONScanner, line: InputPosition, into out: inout DecodedBatch) -> Bool {
         var f = CloudTrailFields()
         let start = s.position
         let ok = s.forEachMember { s, key in
@@ -161,7 +161,7 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
     }
 
     /// Turns the fields into an observation and, for compute calls, into events.
-    private mutating func emit(_ f: inout CloudTrailFields, scanner s: JSONScanner, line: Int, into out: inout DecodedBatch) {
+    private mutating func emit(_ f: inout CloudTrailFields, scanner s: JSONScanner, line: InputPosition, into out: inout DecodedBatch) {
         if f.isDigest {
             out.recordsRead -= 1
             out.documentsSkipped += 1
@@ -171,12 +171,12 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
             if f.eventName.isEmpty && f.eventSource.isEmpty {
                 out.reject(
                     Diagnostic(
-                        path: path, position: .line(line), severity: .error, category: "cloudtrail",
+                        path: path, position: line, severity: .error, category: "cloudtrail",
                         message: "record of unknown shape: no eventTime, eventName or eventSource; skipped"))
             } else {
                 out.reject(
                     Diagnostic(
-                        path: path, position: .line(line), severity: .error, category: "cloudtrail",
+                        path: path, position: line, severity: .error, category: "cloudtrail",
                         message: "record has no eventTime; skipped"))
             }
             return
@@ -184,7 +184,7 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
         guard let time = Timestamp.parse(s.buffer(f.eventTime)) else {
             out.reject(
                 Diagnostic(
-                    path: path, position: .line(line), severity: .error, category: "cloudtrail",
+                    path: path, position: line, severity: .error, category: "cloudtrail",
                     message: "eventTime '\(s.string(f.eventTime).prefix(64))' is not an RFC 3339 time; skipped"))
             return
         }
@@ -226,7 +226,7 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
     }
 
     private func baseEvent(
-        _ action: ComputeAction, _ f: CloudTrailFields, _ s: JSONScanner, line: Int, time: EpochSeconds,
+        _ action: ComputeAction, _ f: CloudTrailFields, _ s: JSONScanner, line: InputPosition, time: EpochSeconds,
         ip: IPAddress?, eventKey: UInt64
     ) -> UsageEvent {
         let account = s.string(f.recipientAccountId.isEmpty ? f.identityAccountId : f.recipientAccountId)
@@ -239,12 +239,12 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
             region: s.string(f.awsRegion), sourceIP: ip, principal: principal,
             userAgent: f.userAgent.isEmpty ? nil : s.string(f.userAgent),
             eventID: f.eventID.isEmpty ? StableHash.hex(eventKey) : s.string(f.eventID),
-            eventName: s.string(f.eventName), origin: EventOrigin(path: path, position: .line(line)))
+            eventName: s.string(f.eventName), origin: EventOrigin(path: path, position: line))
     }
 
     /// EC2 lifecycle calls: one event per instance named in the request or the response.
     private func compute(
-        _ action: ComputeAction, _ f: CloudTrailFields, _ s: JSONScanner, line: Int, time: EpochSeconds,
+        _ action: ComputeAction, _ f: CloudTrailFields, _ s: JSONScanner, line: InputPosition, time: EpochSeconds,
         ip: IPAddress?, eventKey: UInt64, into out: inout DecodedBatch
     ) {
         var requestType: String? = nil
@@ -280,7 +280,7 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
 
     /// SageMaker training jobs: the job name is the resource; `resourceConfig` gives type and count.
     private func trainingJob(
-        _ action: ComputeAction, _ f: CloudTrailFields, _ s: JSONScanner, line: Int, time: EpochSeconds,
+        _ action: ComputeAction, _ f: CloudTrailFields, _ s: JSONScanner, line: InputPosition, time: EpochSeconds,
         ip: IPAddress?, eventKey: UInt64, into out: inout DecodedBatch
     ) {
         guard !f.requestParameters.isEmpty, s[f.requestParameters.start] == 0x7B else { return }

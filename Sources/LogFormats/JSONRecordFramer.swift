@@ -9,7 +9,7 @@ import UsageModel
 protocol JSONRecordHandler {
     /// Called with the scanner at the record's `{`; must consume the whole object.
     /// - Returns: false when the scan failed (the framer reads `scanner.failure`).
-    mutating func handleRecord(_ scanner: inout JSONScanner, line: Int, into output: inout DecodedBatch) -> Bool
+    mutating func handleRecord(_ scanner: inout JSONScanner, line: InputPosition, into output: inout DecodedBatch) -> Bool
     /// Whether a top-level object whose first key is `key` wraps the records in an array (`{"Records":[…]}`).
     func isWrapperKey(_ scanner: JSONScanner, _ key: ByteSpan) -> Bool
 }
@@ -42,6 +42,8 @@ struct JSONRecordFramer<Handler: JSONRecordHandler> {
     var recovering = false
     /// Lines completed before the start of the next buffer (0-based count of newlines).
     var linesBefore = 0
+    /// Decompressed bytes consumed before the start of the next buffer.
+    var bytesBefore: Int64 = 0
     let maxRecordBytes: Int
 
     init(handler: Handler, path: String, maxRecordBytes: Int) {
@@ -64,6 +66,7 @@ struct JSONRecordFramer<Handler: JSONRecordHandler> {
         var consumed = 0
 
         @inline(__always) func commit(_ scanner: inout JSONScanner) {
+            bytesBefore += Int64(scanner.position - consumed)
             consumed = scanner.position
             linesBefore += scanner.newlines
             scanner.newlines = 0
@@ -102,7 +105,7 @@ struct JSONRecordFramer<Handler: JSONRecordHandler> {
                             }
                         }
                     }
-                    switch record(&s, out: &out) {
+                    switch record(&s, consumed: consumed, out: &out) {
                     case .done: commit(&s)
                     case .needMore: break scanning
                     case .malformed:
@@ -136,7 +139,7 @@ struct JSONRecordFramer<Handler: JSONRecordHandler> {
                     commit(&s)
                     mode = wrapper ? .afterWrapper : .top
                 } else if b == 0x7B {
-                    switch record(&s, out: &out) {
+                    switch record(&s, consumed: consumed, out: &out) {
                     case .done: commit(&s)
                     case .needMore: break scanning
                     case .malformed:
@@ -316,10 +319,13 @@ struct JSONRecordFramer<Handler: JSONRecordHandler> {
 
     enum RecordOutcome { case done, needMore, malformed }
 
-    private mutating func record(_ s: inout JSONScanner, out: inout DecodedBatch) -> RecordOutcome {
+    private mutating func record(_ s: inout JSONScanner, consumed consumedInCall: Int, out: inout DecodedBatch) -> RecordOutcome {
         let line = linesBefore + s.newlines + 1
+        // On the first line (one-line S3 documents) the byte column says which record.
+        let position: InputPosition =
+            line == 1 ? .lineColumn(1, bytesBefore + Int64(s.position - consumedInCall) + 1) : .line(line)
         var probe = s
-        if handler.handleRecord(&probe, line: line, into: &out) {
+        if handler.handleRecord(&probe, line: position, into: &out) {
             s = probe
             recovering = false
             return .done
@@ -335,9 +341,9 @@ struct JSONRecordFramer<Handler: JSONRecordHandler> {
                 faultLine += skipped.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
             }
             out.reject(
-                error(
-                    line, "json",
-                    "malformed JSON in record: \(reason) at line \(faultLine), found \(at < s.end ? Self.describe(s[at]) : "end"); record skipped"
+                Diagnostic(
+                    path: path, position: position, severity: .error, category: "json",
+                    message: "malformed JSON in record: \(reason) at line \(faultLine), found \(at < s.end ? Self.describe(s[at]) : "end"); record skipped"
                 ))
             s.position = min(at + 1, s.end)
             s.newlines += faultLine - line

@@ -21,6 +21,8 @@ public enum InputPosition: Sendable, Equatable {
     case file
     /// A 1-based line of the (decompressed) text.
     case line(Int)
+    /// A line and a 1-based byte column: records of one-line documents (S3 CloudTrail objects).
+    case lineColumn(Int, Int64)
     /// A byte offset into the file as stored (compressed bytes for gzip faults).
     case offset(Int64)
 }
@@ -50,6 +52,7 @@ public struct Diagnostic: Sendable, Equatable, CustomStringConvertible {
         switch position {
         case .file: place = path
         case .line(let line): place = "\(path):\(line)"
+        case .lineColumn(let line, let column): place = "\(path):\(line):\(column)"
         case .offset(let offset): place = "\(path):offset \(offset)"
         }
         return "\(place): \(severity.rawValue): [\(category)] \(TextEscaping.escapeForTerminal(message))"

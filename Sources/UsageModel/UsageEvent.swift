@@ -26,6 +26,7 @@ public struct EventOrigin: Sendable, Hashable, CustomStringConvertible {
         switch position {
         case .file: path
         case .line(let line): "\(path):\(line)"
+        case .lineColumn(let line, let column): "\(path):\(line):\(column)"
         case .offset(let offset): "\(path):offset \(offset)"
         }
     }
@@ -37,6 +38,7 @@ extension InputPosition: Hashable {
         case .file: hasher.combine(0)
         case .line(let l): hasher.combine(1); hasher.combine(l)
         case .offset(let o): hasher.combine(2); hasher.combine(o)
+        case .lineColumn(let l, let c): hasher.combine(3); hasher.combine(l); hasher.combine(c)
         }
     }
 }

@@ -50,6 +50,10 @@ import UsageModel
         #expect(batch.recordsRejected == 1)
         #expect(batch.recordsRead == 3)
         #expect(batch.events.map(\.action) == [.launch, .launch, .terminate])
+        // One-line S3 objects: the column is the bad record's byte offset + 1.
+        let column = Int64(("{\"Records\":[" + Self.records[0] + "," + Self.records[1] + ",").utf8.count + 1)
+        #expect(batch.diagnostics.first?.position == .lineColumn(1, column))
+        #expect(batch.events[2].origin.position == .lineColumn(1, column + Int64(bad.utf8.count) + 1))
     }
 
     @Test func aRecordOverTheLimitIsSkippedAndTheRestRead() {
@@ -129,7 +133,7 @@ import UsageModel
         let text = "{\"eventName\":\"RunInstances\",\"eventSource\":\"ec2.amazonaws.com\"}\n{\"foo\":1}\n" + Self.records[0]
         let batch = decodeCloudTrail(Array(text.utf8), chunkSize: 4096)
         #expect(batch.recordsRejected == 2)
-        #expect(batch.diagnostics.map(\.position) == [.line(1), .line(2)])
+        #expect(batch.diagnostics.map(\.position) == [.lineColumn(1, 1), .line(2)])
         #expect(batch.diagnostics[1].message.contains("unknown shape"))
         #expect(batch.calls.count == 1)
     }

@@ -1,11 +1,18 @@
 public import UsageModel
 
 /// What the network evidence knows of one account: its calls and sign-ins by source country.
-public struct AccountActivity: Sendable, Hashable {
+public struct AccountActivity: Sendable {
     public var calls = 0
     public var signIns = 0
     /// Calls (sign-ins included) by the country of their source address; unknown addresses are not counted here.
-    public var callsByCountry: [CountryCode: Int] = [:]
+    public var callsByCountry: [CountryCode: Int] {
+        var out: [CountryCode: Int] = [:]
+        for (code, n) in countryCounts { out[code] = n }
+        return out
+    }
+
+    /// The same counts as a short list: accounts see few countries, and a list beats hashing per call.
+    private var countryCounts: [(CountryCode, Int)] = []
     /// Calls whose source address was located.
     public var locatedCalls = 0
     public var firstSeen: EpochSeconds = .max
@@ -19,7 +26,11 @@ public struct AccountActivity: Sendable, Hashable {
         if call.isSignIn { signIns += 1 }
         if call.country.isKnown {
             locatedCalls += 1
-            callsByCountry[call.country, default: 0] += 1
+            if let i = countryCounts.firstIndex(where: { $0.0 == call.country }) {
+                countryCounts[i].1 += 1
+            } else {
+                countryCounts.append((call.country, 1))
+            }
         }
         firstSeen = min(firstSeen, call.time)
         lastSeen = max(lastSeen, call.time)
@@ -31,7 +42,7 @@ public struct AccountActivity: Sendable, Hashable {
     ) {
         var total = 0
         var list: [(CountryCode, Int)] = []
-        for (country, n) in callsByCountry where jurisdictions.isRestricted(country, time) {
+        for (country, n) in countryCounts where jurisdictions.isRestricted(country, time) {
             total += n
             list.append((country, n))
         }

@@ -20,6 +20,9 @@ struct CloudTrailFields {
     var identityIssuerArn = ByteSpan.empty
     var requestParameters = ByteSpan.empty
     var responseElements = ByteSpan.empty
+    /// The whole `userIdentity` object: parsed only when a record needs it (compute calls, or no
+    /// recipientAccountId), so the many other calls skip it as one container.
+    var userIdentity = ByteSpan.empty
     var recordSpan = ByteSpan.empty
     var isDigest = false
 }
@@ -77,7 +80,11 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
             case 11:
                 if s.equals(key, "eventSource") { return Self.scalar(&s, &f.eventSource) }
             case 12:
-                if s.equals(key, "userIdentity") { return Self.userIdentity(&s, &f) }
+                if s.equals(key, "userIdentity") {
+                    guard s.skipValue(&span) else { return false }
+                    if s[span.start] == 0x7B { f.userIdentity = span }
+                    return true
+                }
             case 14:
                 if s.equals(key, "digestS3Object") { f.isDigest = true }
             case 15:
@@ -123,12 +130,11 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
         return true
     }
 
-    static func userIdentity(_ s: inout JSONScanner, _ f: inout CloudTrailFields) -> Bool {
-        guard s.peek() == 0x7B else {
-            var span = ByteSpan.empty
-            return s.skipValue(&span)
-        }
-        return s.forEachMember { s, key in
+    /// Fills the identity fields from the `userIdentity` span.
+    static func parseUserIdentity(_ parent: JSONScanner, _ f: inout CloudTrailFields) {
+        guard !f.userIdentity.isEmpty else { return }
+        var s = parent.scanner(over: f.userIdentity)
+        _ = s.forEachMember { s, key in
             switch key.count {
             case 3:
                 if s.equals(key, "arn") { return scalar(&s, &f.identityArn) }
@@ -190,6 +196,7 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
         }
         // Insight events describe the account's traffic, not a call of it.
         if s.equals(f.eventType, "AwsCloudTrailInsight") { return }
+        if f.recipientAccountId.isEmpty { Self.parseUserIdentity(s, &f) }
         let accountSpan = f.recipientAccountId.isEmpty ? f.identityAccountId : f.recipientAccountId
         guard !accountSpan.isEmpty else { return }
         let accountKey = StableHash.hash(s.buffer(accountSpan))
@@ -203,6 +210,7 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
 
         guard f.errorCode.isEmpty else { return }  // failed calls start nothing
         let source = f.eventSource
+
         if s.equals(source, "ec2.amazonaws.com") {
             let name = f.eventName
             if s.equals(name, "RunInstances") || s.equals(name, "CreateFleet") || s.equals(name, "RequestSpotInstances")
@@ -229,6 +237,8 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
         _ action: ComputeAction, _ f: CloudTrailFields, _ s: JSONScanner, line: InputPosition, time: EpochSeconds,
         ip: IPAddress?, eventKey: UInt64
     ) -> UsageEvent {
+        var f = f
+        if f.identityArn.isEmpty && f.identityPrincipalId.isEmpty { Self.parseUserIdentity(s, &f) }
         let account = s.string(f.recipientAccountId.isEmpty ? f.identityAccountId : f.recipientAccountId)
         let principal: String? =
             !f.identityIssuerArn.isEmpty ? s.string(f.identityIssuerArn)
@@ -251,7 +261,7 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
         var requestTypeDepth = Int.max
         var found: [(id: String, type: String?)] = []
         if !f.requestParameters.isEmpty {
-            var r = JSONScanner(base: s.base, start: f.requestParameters.start, end: f.requestParameters.end)
+            var r = s.scanner(over: f.requestParameters)
             InstanceWalker.walk(&r, depth: 0) { id, type, depth in
                 if let id {
                     found.append((id, type))
@@ -262,7 +272,7 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
             }
         }
         if !f.responseElements.isEmpty {
-            var r = JSONScanner(base: s.base, start: f.responseElements.start, end: f.responseElements.end)
+            var r = s.scanner(over: f.responseElements)
             InstanceWalker.walk(&r, depth: 0) { id, type, _ in
                 if let id { found.append((id, type)) }
             }
@@ -287,7 +297,7 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
         var name: String? = nil
         var type: String? = nil
         var count = 1
-        var r = JSONScanner(base: s.base, start: f.requestParameters.start, end: f.requestParameters.end)
+        var r = s.scanner(over: f.requestParameters)
         _ = r.forEachMember { r, key in
             var span = ByteSpan.empty
             if r.equalsIgnoringCase(key, "trainingJobName") {

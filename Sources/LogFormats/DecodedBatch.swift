@@ -7,7 +7,7 @@ public struct DecodedBatch: Sendable {
     /// Every other call of an account, reduced.
     public var calls: [CallObservation] = []
     /// The account id behind every `accountKey` seen in `calls`.
-    public var accountNames: [UInt64: String] = [:]
+    public var accountNames = KeyTable<String>(capacity: 256)
     public var diagnostics: [Diagnostic] = []
     /// Records read (good or bad), records rejected, documents skipped on purpose (digests).
     public var recordsRead = 0
@@ -39,7 +39,7 @@ public struct DecodedBatch: Sendable {
         if key == lastAccountKey { return }
         lastAccountKey = key
         if accountNames[key] == nil {
-            accountNames[key] = String(decoding: bytes, as: UTF8.self)
+            accountNames.insert(key, String(decoding: bytes, as: UTF8.self))
         }
     }
 

@@ -37,6 +37,7 @@ struct JSONRecordFramer<Handler: JSONRecordHandler> {
 
     var handler: Handler
     let path: String
+    let indexStorage = JSONIndexStorage()
     var mode: Mode = .top
     /// After a malformed record, lines of garbage are skipped silently until a record parses again.
     var recovering = false
@@ -62,8 +63,17 @@ struct JSONRecordFramer<Handler: JSONRecordHandler> {
     mutating func decode(_ buffer: UnsafeRawBufferPointer, isFinal: Bool, into out: inout DecodedBatch) -> Int {
         guard let raw = buffer.baseAddress, buffer.count > 0 else { return 0 }
         let base = raw.assumingMemoryBound(to: UInt8.self)
-        var s = JSONScanner(base: base, start: 0, end: buffer.count)
+        var s = JSONScanner(
+            base: base, start: 0, end: buffer.count, index: indexStorage.build(base: base, from: 0, end: buffer.count))
         var consumed = 0
+        /// After a skip, the bytes skipped may have left the index's string parity wrong: index anew.
+        var reindexAfterSkip = false
+        @inline(__always) func reindex(_ scanner: inout JSONScanner) {
+            let rebuilt = indexStorage.build(base: base, from: scanner.position, end: buffer.count)
+            var fresh = JSONScanner(base: base, start: scanner.position, end: buffer.count, index: rebuilt)
+            fresh.newlines = scanner.newlines
+            scanner = fresh
+        }
 
         @inline(__always) func commit(_ scanner: inout JSONScanner) {
             bytesBefore += Int64(scanner.position - consumed)
@@ -73,6 +83,14 @@ struct JSONRecordFramer<Handler: JSONRecordHandler> {
         }
 
         scanning: while true {
+            if reindexAfterSkip {
+                switch mode {
+                case .top, .inArray, .afterWrapper:
+                    reindex(&s)
+                    reindexAfterSkip = false
+                default: break
+                }
+            }
             switch mode {
             case .top:
                 s.skipWhitespace()
@@ -92,6 +110,7 @@ struct JSONRecordFramer<Handler: JSONRecordHandler> {
                             guard probe.expect(0x3A, "':'") else {
                                 if probe.failure == .incomplete { break scanning }
                                 mode = .skipToNewline
+                        reindexAfterSkip = true
                                 out.reject(error(linesBefore + 1, "json", "malformed wrapper object; skipped to the next line"))
                                 continue
                             }
@@ -110,6 +129,7 @@ struct JSONRecordFramer<Handler: JSONRecordHandler> {
                     case .needMore: break scanning
                     case .malformed:
                         mode = .skipToNewline
+                        reindexAfterSkip = true
                         commit(&s)
                     }
                 } else if b == 0x5B {
@@ -125,6 +145,7 @@ struct JSONRecordFramer<Handler: JSONRecordHandler> {
                         recovering = true
                     }
                     mode = .skipToNewline
+                        reindexAfterSkip = true
                 }
             case .inArray(let wrapper):
                 s.skipWhitespace()
@@ -144,6 +165,7 @@ struct JSONRecordFramer<Handler: JSONRecordHandler> {
                     case .needMore: break scanning
                     case .malformed:
                         mode = .skipToElement(wrapper: wrapper)
+                        reindexAfterSkip = true
                         commit(&s)
                     }
                 } else {
@@ -154,6 +176,7 @@ struct JSONRecordFramer<Handler: JSONRecordHandler> {
                     s.position += 1
                     commit(&s)
                     mode = .skipToElement(wrapper: wrapper)
+                        reindexAfterSkip = true
                 }
             case .afterWrapper:
                 s.skipWhitespace()
@@ -177,6 +200,7 @@ struct JSONRecordFramer<Handler: JSONRecordHandler> {
                         if probe.failure == .incomplete { break scanning }
                         out.reject(error(linesBefore + 1, "json", "malformed member after the records array"))
                         mode = .skipToNewline
+                        reindexAfterSkip = true
                         continue
                     }
                     s = probe
@@ -184,6 +208,7 @@ struct JSONRecordFramer<Handler: JSONRecordHandler> {
                 } else {
                     out.reject(error(linesBefore + 1, "json", "expected ',' or '}' after the records array"))
                     mode = .skipToNewline
+                        reindexAfterSkip = true
                 }
             case .skipToNewline:
                 guard
@@ -197,6 +222,7 @@ struct JSONRecordFramer<Handler: JSONRecordHandler> {
                 s.newlines += 1
                 commit(&s)
                 mode = .top
+                reindexAfterSkip = true
             case .skipToElement(let wrapper):
                 // The next element starts at a '{' that follows a ',' (whitespace between allowed).
                 var p = s.position
@@ -232,6 +258,7 @@ struct JSONRecordFramer<Handler: JSONRecordHandler> {
                 commit(&s)
                 if found {
                     mode = .inArray(wrapper: wrapper)
+                    reindexAfterSkip = true
                 } else {
                     break scanning
                 }
@@ -271,6 +298,7 @@ struct JSONRecordFramer<Handler: JSONRecordHandler> {
                             "record is larger than \(maxRecordBytes >> 20) MiB; skipped (raise --max-record-size if such records are genuine)"
                         ))
                     mode = resume.mode
+                    reindexAfterSkip = true
                 } else {
                     mode = .skipOversized(resume: resume, depth: depth, inString: inString, escape: escape, line: line)
                     break scanning
@@ -280,7 +308,7 @@ struct JSONRecordFramer<Handler: JSONRecordHandler> {
 
         if isFinal {
             // Whatever is left cannot complete.
-            var rest = JSONScanner(base: base, start: consumed, end: buffer.count)
+            var rest = JSONScanner(base: base, start: consumed, end: buffer.count, index: s.index)
             rest.skipWhitespace()
             switch mode {
             case .top, .skipToNewline, .skipToElement:

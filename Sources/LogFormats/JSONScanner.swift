@@ -1,3 +1,5 @@
+import CJSONIndex
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -39,11 +41,19 @@ struct JSONScanner {
     @usableFromInline var position: Int
     @usableFromInline var newlines = 0
     @usableFromInline var failure: ScanFailure = .incomplete
+    /// Bitmaps of quotes, brackets and newlines of the buffer (see ``JSONIndex``).
+    @usableFromInline let index: JSONIndex
 
-    @inlinable init(base: UnsafePointer<UInt8>, start: Int, end: Int) {
+    @inlinable init(base: UnsafePointer<UInt8>, start: Int, end: Int, index: JSONIndex) {
         self.base = base
         self.position = start
         self.end = end
+        self.index = index
+    }
+
+    /// A scanner over `span` of the same buffer and index.
+    @inlinable func scanner(over span: ByteSpan) -> JSONScanner {
+        JSONScanner(base: base, start: span.start, end: span.end, index: index)
     }
 
     @inlinable subscript(_ i: Int) -> UInt8 { base[i] }
@@ -91,43 +101,21 @@ struct JSONScanner {
     }
 
     /// At an opening quote: returns the span of the string's content (escapes left as they are).
-    /// Scans eight bytes at a time for `"` and `\` (SWAR), so long and short strings cost little.
+    /// The closing quote is the next unescaped quote of the index: no byte of the string is read.
+    /// A newline inside is malformed (JSON strings cannot hold one): one bad line cannot swallow the next.
     @inlinable @inline(__always)
     mutating func scanString(_ span: inout ByteSpan, escaped: inout Bool) -> Bool {
         let contentStart = position + 1
-        var p = contentStart
         escaped = false
-        while true {
-            while p + 8 <= end {
-                let w = UnsafeRawPointer(base + p).loadUnaligned(as: UInt64.self)
-                let m = SWAR.zeroBytes(w ^ SWAR.quotes) | SWAR.zeroBytes(w ^ SWAR.backslashes)
-                if m == 0 {
-                    p += 8
-                    continue
-                }
-                let i = p + m.trailingZeroBitCount >> 3
-                if base[i] == 0x22 {
-                    span = ByteSpan(start: contentStart, end: i)
-                    position = i + 1
-                    return true
-                }
-                escaped = true
-                p = i + 2
-            }
-            guard p < end else { return incomplete() }
-            let b = base[p]
-            if b == 0x22 {
-                span = ByteSpan(start: contentStart, end: p)
-                position = p + 1
-                return true
-            }
-            if b == 0x5C {
-                escaped = true
-                p += 2
-            } else {
-                p += 1
-            }
+        guard let close = index.next(index.quotes, from: contentStart, limit: end) else {
+            if index.any(index.newlines, from: contentStart, to: end) { return fail("unterminated string") }
+            position = end
+            return incomplete()
         }
+        if index.any(index.newlines, from: contentStart, to: close) { return fail("unterminated string") }
+        span = ByteSpan(start: contentStart, end: close)
+        position = close + 1
+        return true
     }
 
     /// Skips a string whose opening quote is at `position`.
@@ -172,52 +160,43 @@ struct JSONScanner {
         }
     }
 
-    /// Skips an object or array starting at `position`, balancing brackets and skipping strings.
-    /// Finds the next `"`, bracket or newline eight bytes at a time (SWAR).
+    /// Skips an object or array starting at `position`: walks the bracket bits of the index (strings
+    /// are already masked out), counting depth, and counts the newlines crossed.
     @inlinable
     mutating func skipContainer() -> Bool {
         var depth = 0
-        var p = position
-        while p < end {
-            var b: UInt8
-            if p + 8 <= end {
-                let w = UnsafeRawPointer(base + p).loadUnaligned(as: UInt64.self)
-                let folded = w | SWAR.spaces  // '[' -> '{', ']' -> '}'
-                let m =
-                    SWAR.zeroBytes(w ^ SWAR.quotes) | SWAR.zeroBytes(folded ^ SWAR.openBraces)
-                    | SWAR.zeroBytes(folded ^ SWAR.closeBraces) | SWAR.zeroBytes(w ^ SWAR.newlines)
-                if m == 0 {
-                    p += 8
-                    continue
+        let start = position
+        var w = (start - index.origin) >> 6
+        var word = index.structure[w] & (~UInt64(0) << UInt64((start - index.origin) & 63))
+        let lastWord = (end - 1 - index.origin) >> 6
+        while true {
+            while word == 0 {
+                w += 1
+                if w > lastWord {
+                    newlines += index.count(index.newlines, from: start, to: end)
+                    position = end
+                    return incomplete()
                 }
-                p += m.trailingZeroBitCount >> 3
-                b = base[p]
-            } else {
-                b = base[p]
+                word = index.structure[w]
             }
-            switch b {
-            case 0x22:
-                position = p
-                guard skipString() else { return false }
-                p = position
-                continue
-            case 0x7B, 0x5B:
+            let i = index.origin + (w << 6) + word.trailingZeroBitCount
+            if i >= end {
+                newlines += index.count(index.newlines, from: start, to: end)
+                position = end
+                return incomplete()
+            }
+            word &= word &- 1
+            if base[i] | 0x20 == 0x7B {
                 depth += 1
-            case 0x7D, 0x5D:
+            } else {
                 depth -= 1
                 if depth == 0 {
-                    position = p + 1
+                    newlines += index.count(index.newlines, from: start, to: i)
+                    position = i + 1
                     return true
                 }
-            case 0x0A:
-                newlines += 1
-            default:
-                break
             }
-            p += 1
         }
-        position = p
-        return incomplete()
     }
 
     /// Iterates an object's members; `body` gets the key span and must consume the value.
@@ -283,12 +262,30 @@ struct JSONScanner {
         return position < end ? base[position] : nil
     }
 
-    /// Whether `span` holds exactly `literal`'s bytes.
+    /// Whether `span` holds exactly `literal`'s bytes (word compares for up to 16 bytes, no libc call).
     @inlinable @inline(__always)
     func equals(_ span: ByteSpan, _ literal: StaticString) -> Bool {
         let n = literal.utf8CodeUnitCount
         guard span.count == n else { return false }
-        return memcmp(base + span.start, literal.utf8Start, n) == 0
+        let a = UnsafeRawPointer(base + span.start)
+        let b = UnsafeRawPointer(literal.utf8Start)
+        if n >= 8 && n <= 16 {
+            return a.loadUnaligned(as: UInt64.self) == b.loadUnaligned(as: UInt64.self)
+                && a.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+                    == b.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+        }
+        if n >= 4 && n < 8 {
+            return a.loadUnaligned(as: UInt32.self) == b.loadUnaligned(as: UInt32.self)
+                && a.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
+                    == b.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
+        }
+        if n > 16 {
+            return memcmp(a, b, n) == 0
+        }
+        for i in 0..<n where a.load(fromByteOffset: i, as: UInt8.self) != b.load(fromByteOffset: i, as: UInt8.self) {
+            return false
+        }
+        return true
     }
 
     /// Whether `span` equals `literal` ignoring ASCII case.
@@ -375,19 +372,106 @@ struct JSONScanner {
     }
 }
 
-/// Byte-parallel tests on eight bytes at once.
+/// Bitmaps of a buffer, one bit per byte from `origin`: unescaped quotes, brackets outside strings,
+/// newlines. Built by `cjson_index` (SSE2) once per buffer, so strings and skipped containers cost
+/// bit operations instead of byte loops.
 @usableFromInline
-enum SWAR {
-    @usableFromInline static let ones: UInt64 = 0x0101_0101_0101_0101
-    @usableFromInline static let highs: UInt64 = 0x8080_8080_8080_8080
-    @usableFromInline static let quotes: UInt64 = 0x2222_2222_2222_2222
-    @usableFromInline static let backslashes: UInt64 = 0x5C5C_5C5C_5C5C_5C5C
-    @usableFromInline static let spaces: UInt64 = 0x2020_2020_2020_2020
-    @usableFromInline static let openBraces: UInt64 = 0x7B7B_7B7B_7B7B_7B7B
-    @usableFromInline static let closeBraces: UInt64 = 0x7D7D_7D7D_7D7D_7D7D
-    @usableFromInline static let newlines: UInt64 = 0x0A0A_0A0A_0A0A_0A0A
+struct JSONIndex {
+    @usableFromInline let quotes: UnsafePointer<UInt64>
+    @usableFromInline let structure: UnsafePointer<UInt64>
+    @usableFromInline let newlines: UnsafePointer<UInt64>
+    /// The buffer position of bit 0.
+    @usableFromInline let origin: Int
+    /// Whether the indexed bytes hold any newline (one-line S3 documents do not: no counting then).
+    @usableFromInline let hasNewlines: Bool
 
-    /// The high bit set in (at least) the lowest byte of `v` that is zero; exact for the lowest one.
+    @usableFromInline init(
+        quotes: UnsafePointer<UInt64>, structure: UnsafePointer<UInt64>, newlines: UnsafePointer<UInt64>, origin: Int,
+        hasNewlines: Bool
+    ) {
+        self.quotes = quotes
+        self.structure = structure
+        self.newlines = newlines
+        self.origin = origin
+        self.hasNewlines = hasNewlines
+    }
+
+    /// The first set bit at a position in `[from, limit)`, or nil.
     @inlinable @inline(__always)
-    static func zeroBytes(_ v: UInt64) -> UInt64 { (v &- ones) & ~v & highs }
+    func next(_ bits: UnsafePointer<UInt64>, from: Int, limit: Int) -> Int? {
+        guard from < limit else { return nil }
+        var w = (from - origin) >> 6
+        var word = bits[w] & (~UInt64(0) << UInt64((from - origin) & 63))
+        let lastWord = (limit - 1 - origin) >> 6
+        while word == 0 {
+            w += 1
+            if w > lastWord { return nil }
+            word = bits[w]
+        }
+        let i = origin + (w << 6) + word.trailingZeroBitCount
+        return i < limit ? i : nil
+    }
+
+    /// Whether any bit is set in `[from, to)`.
+    @inlinable @inline(__always)
+    func any(_ bits: UnsafePointer<UInt64>, from: Int, to: Int) -> Bool {
+        if bits == newlines && !hasNewlines { return false }
+        return next(bits, from: from, limit: to) != nil
+    }
+
+    /// The set bits in `[from, to)`.
+    @inlinable
+    func count(_ bits: UnsafePointer<UInt64>, from: Int, to: Int) -> Int {
+        guard from < to else { return 0 }
+        if bits == newlines && !hasNewlines { return 0 }
+        let a = from - origin
+        let b = to - origin
+        let firstWord = a >> 6
+        let lastWord = (b - 1) >> 6
+        var total = 0
+        for w in firstWord...lastWord {
+            var word = bits[w]
+            if w == firstWord { word &= ~UInt64(0) << UInt64(a & 63) }
+            if w == lastWord && (b & 63) != 0 { word &= (UInt64(1) << UInt64(b & 63)) &- 1 }
+            total += word.nonzeroBitCount
+        }
+        return total
+    }
+}
+
+/// Owns the index words of a framer; grown as buffers grow, reused across calls.
+final class JSONIndexStorage {
+    private(set) var capacity = 0
+    private(set) var quotes = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
+    private(set) var structure = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
+    private(set) var newlines = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
+
+    deinit {
+        quotes.deallocate()
+        structure.deallocate()
+        newlines.deallocate()
+    }
+
+    /// Indexes `base[from..<end]`, taken to start outside a string.
+    func build(base: UnsafePointer<UInt8>, from: Int, end: Int) -> JSONIndex {
+        let words = (end - from + 63) / 64 + 1
+        if words > capacity {
+            quotes.deallocate()
+            structure.deallocate()
+            newlines.deallocate()
+            capacity = max(words, capacity * 2)
+            quotes = .allocate(capacity: capacity)
+            structure = .allocate(capacity: capacity)
+            newlines = .allocate(capacity: capacity)
+        }
+        if end > from {
+            cjson_index(base + from, end - from, quotes, structure, newlines)
+        }
+        let hasNewlines = memchr(base + from, 0x0A, end - from) != nil
+        // A zero word past the end, so look-ups that round up stay in bounds.
+        quotes[words - 1] = 0
+        structure[words - 1] = 0
+        newlines[words - 1] = 0
+        return JSONIndex(quotes: quotes, structure: structure, newlines: newlines, origin: from, hasNewlines: hasNewlines)
+    }
 }

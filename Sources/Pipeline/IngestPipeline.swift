@@ -64,7 +64,7 @@ public final class IngestPipeline {
 
     private var dedup: WindowedDeduplicator
     private var sessionizer: Sessionizer
-    private var activity: [UInt64: AccountActivity] = [:]
+    private var activity = KeyTable<AccountActivity>(capacity: 4096)
     private var accountNames: [UInt64: String] = [:]
     private var watermark: EpochSeconds = .min
     private var summary = IngestSummary()
@@ -112,7 +112,7 @@ public final class IngestPipeline {
         summary.storedBytes += result.storedBytes
         summary.decodedBytes += result.decodedBytes
         for d in result.batch.diagnostics { onDiagnostic(d) }
-        for (key, name) in result.batch.accountNames where accountNames[key] == nil { accountNames[key] = name }
+        for (key, name) in result.batch.accountNames.elements where accountNames[key] == nil { accountNames[key] = name }
         var newest = watermark
         for call in result.batch.calls {
             if call.time > newest { newest = call.time }
@@ -120,7 +120,7 @@ public final class IngestPipeline {
                 summary.duplicateEvents += 1
                 continue
             }
-            activity[call.accountKey, default: AccountActivity()].record(call)
+            activity.update(call.accountKey, default: { AccountActivity() }) { $0.record(call) }
         }
         for event in result.batch.events {
             if event.time > newest { newest = event.time }

@@ -4,7 +4,8 @@ import UsageModel
 /// delivered twice (the same event id in two files) counts once, and memory follows the event rate,
 /// not the input's size.
 struct WindowedDeduplicator {
-    private var buckets: [Int64: Set<UInt64>] = [:]
+    /// A few days at most: a short list searched from the newest.
+    private var buckets: [(day: Int64, keys: KeyTable<Bool>)] = []
     private var newestDay: Int64 = .min
     let retentionDays: Int64
 
@@ -12,24 +13,33 @@ struct WindowedDeduplicator {
         self.retentionDays = retentionDays
     }
 
+    @inline(__always)
+    private static func day(_ time: EpochSeconds) -> Int64 {
+        time >= 0 ? time / 86_400 : (time - 86_399) / 86_400
+    }
+
     /// Whether `key` at `time` is new (and remembers it).
     mutating func insert(_ key: UInt64, at time: EpochSeconds) -> Bool {
-        let day = time >= 0 ? time / 86_400 : (time - 86_399) / 86_400
+        let day = Self.day(time)
         if newestDay != .min && day < newestDay - retentionDays {
             return true  // older than the window: cannot be checked
         }
-        return buckets[day, default: []].insert(key).inserted
+        var i = buckets.count - 1
+        while i >= 0 && buckets[i].day != day { i -= 1 }
+        if i < 0 {
+            buckets.append((day, KeyTable<Bool>(capacity: 1 << 16)))
+            i = buckets.count - 1
+        }
+        return buckets[i].keys.insert(key, true)
     }
 
     /// Drops days that fell out of the window behind `time`.
     mutating func advance(to time: EpochSeconds) {
-        let day = time >= 0 ? time / 86_400 : (time - 86_399) / 86_400
+        let day = Self.day(time)
         guard day > newestDay else { return }
         newestDay = day
-        for old in buckets.keys where old < day - retentionDays {
-            buckets[old] = nil
-        }
+        buckets.removeAll { $0.day < day - retentionDays }
     }
 
-    var count: Int { buckets.values.reduce(0) { $0 + $1.count } }
+    var count: Int { buckets.reduce(0) { $0 + $1.keys.count } }
 }

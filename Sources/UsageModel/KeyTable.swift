@@ -1,0 +1,98 @@
+/// An open-addressing hash table keyed by 64-bit hashes that are already well mixed (``StableHash``
+/// values): no re-hashing, linear probing, power-of-two capacity. For the per-record look-ups of the
+/// merge stage, where `Dictionary`'s SipHash costs more than the work it guards.
+public struct KeyTable<Value> {
+    // Stored properties are usableFromInline so the table specialises across modules.
+    @usableFromInline var keys: [UInt64]
+    @usableFromInline var values: [Value?]
+    @usableFromInline var mask: Int
+    @usableFromInline var storedCount = 0
+    public var count: Int { storedCount }
+
+    public init(capacity: Int = 1024) {
+        var size = 16
+        while size < capacity * 2 { size <<= 1 }
+        keys = Array(repeating: 0, count: size)
+        values = Array(repeating: nil, count: size)
+        mask = size - 1
+    }
+
+    /// Zero marks an empty slot, so a zero key is stored as one.
+    @inlinable @inline(__always)
+    static func normalized(_ key: UInt64) -> UInt64 { key == 0 ? 1 : key }
+
+    @inlinable @inline(__always)
+    func slot(_ key: UInt64) -> Int {
+        var i = Int(truncatingIfNeeded: (key ^ (key >> 29)) &* 0x9E37_79B9_7F4A_7C15 >> 32) & mask
+        while true {
+            let k = keys[i]
+            if k == key || k == 0 { return i }
+            i = (i + 1) & mask
+        }
+    }
+
+    /// The value of `key`, or nil.
+    @inlinable
+    public subscript(key: UInt64) -> Value? {
+        let k = Self.normalized(key)
+        return values[slot(k)]
+    }
+
+    /// Calls `update` on the value of `key`, inserting `makeDefault()` first when absent.
+    @inlinable
+    public mutating func update(_ key: UInt64, default makeDefault: () -> Value, _ update: (inout Value) -> Void) {
+        let k = Self.normalized(key)
+        var i = slot(k)
+        if keys[i] == 0 {
+            if (storedCount + 1) * 2 > keys.count {
+                grow()
+                i = slot(k)
+            }
+            keys[i] = k
+            values[i] = makeDefault()
+            storedCount += 1
+        }
+        update(&values[i]!)
+    }
+
+    /// Inserts `key` with `value` if absent; returns whether it was inserted.
+    @inlinable
+    @discardableResult
+    public mutating func insert(_ key: UInt64, _ value: Value) -> Bool {
+        let k = Self.normalized(key)
+        var i = slot(k)
+        if keys[i] != 0 { return false }
+        if (storedCount + 1) * 2 > keys.count {
+            grow()
+            i = slot(k)
+        }
+        keys[i] = k
+        values[i] = value
+        storedCount += 1
+        return true
+    }
+
+    @usableFromInline
+    mutating func grow() {
+        let oldKeys = keys
+        let oldValues = values
+        keys = Array(repeating: 0, count: oldKeys.count * 2)
+        values = Array(repeating: nil, count: oldKeys.count * 2)
+        mask = keys.count - 1
+        for (i, k) in oldKeys.enumerated() where k != 0 {
+            let j = slot(k)
+            keys[j] = k
+            values[j] = oldValues[i]
+        }
+    }
+
+    /// Every key and value, in no particular order.
+    public var elements: [(key: UInt64, value: Value)] {
+        var out: [(UInt64, Value)] = []
+        out.reserveCapacity(storedCount)
+        for (i, k) in keys.enumerated() where k != 0 { out.append((k, values[i]!)) }
+        return out
+    }
+}
+
+extension KeyTable: Sendable where Value: Sendable {}

@@ -24,12 +24,12 @@ final class FileProcessor {
     let options: IngestOptions
     let geo: GeoIPTable
     private var buffer: UnsafeMutableRawBufferPointer
-    private static let readChunk = 1 << 20
+    private static let readChunk = 128 << 10
 
     init(options: IngestOptions, geo: GeoIPTable) {
         self.options = options
         self.geo = geo
-        buffer = .allocate(byteCount: 4 << 20, alignment: 64)
+        buffer = .allocate(byteCount: 1 << 20, alignment: 64)
     }
 
     deinit { buffer.deallocate() }
@@ -81,7 +81,7 @@ final class FileProcessor {
             }
             let n: Int
             do {
-                n = try reader.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[end..<min(buffer.count, end + 4 * Self.readChunk)]))
+                n = try reader.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[end..<min(buffer.count, end + 2 * Self.readChunk)]))
             } catch {
                 result.failed = true
                 result.batch.report(error.diagnostic)
@@ -90,10 +90,17 @@ final class FileProcessor {
                 break
             }
             end += n
-            if !sniffed && (end - start >= 4096 || n == 0) {
-                sniffed = true
+            if !sniffed && n > 0 && end - start < 4096 { continue }
+            if !sniffed {
                 let head = UnsafeRawBufferPointer(rebasing: buffer[start..<min(end, start + 4096)])
-                switch ContentSniffer.sniff(head) {
+                let kind = ContentSniffer.sniff(head)
+                if kind == .empty && n > 0 {
+                    // Only whitespace so far: drop it and read on (the size caps still apply).
+                    start = end
+                    continue
+                }
+                sniffed = true
+                switch kind {
                 case .json:
                     break
                 case .empty:

@@ -7,6 +7,8 @@ struct WindowedDeduplicator {
     /// A few days at most: a short list searched from the newest.
     private var buckets: [(day: Int64, keys: KeyTable<Bool>)] = []
     private var newestDay: Int64 = .min
+    /// Tables of days that left the window, emptied for the next days: no churn of large allocations.
+    private var spare: [KeyTable<Bool>] = []
     let retentionDays: Int64
 
     init(retentionDays: Int64 = 2) {
@@ -27,7 +29,7 @@ struct WindowedDeduplicator {
         var i = buckets.count - 1
         while i >= 0 && buckets[i].day != day { i -= 1 }
         if i < 0 {
-            buckets.append((day, KeyTable<Bool>(capacity: 1 << 16)))
+            buckets.append((day, spare.popLast() ?? KeyTable<Bool>(capacity: 1 << 16)))
             i = buckets.count - 1
         }
         return buckets[i].keys.insert(key, true)
@@ -38,7 +40,11 @@ struct WindowedDeduplicator {
         let day = Self.day(time)
         guard day > newestDay else { return }
         newestDay = day
-        buckets.removeAll { $0.day < day - retentionDays }
+        while let index = buckets.firstIndex(where: { $0.day < day - retentionDays }) {
+            var table = buckets.remove(at: index).keys
+            table.removeAll()
+            spare.append(table)
+        }
     }
 
     var count: Int { buckets.reduce(0) { $0 + $1.keys.count } }

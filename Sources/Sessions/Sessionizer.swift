@@ -23,8 +23,11 @@ public struct Sessionizer: Sendable {
     public var allowedLateness: Int64
     private var pending: [ResourceKey: [UsageEvent]] = [:]
     private var knownTypes: [ResourceKey: (type: String, count: Int)] = [:]
-    /// Sessions already emitted, so that a late duplicate cannot emit one again.
-    private var emittedIDs = Set<String>()
+    /// Sessions already emitted with their end, so that a late duplicate cannot emit one again;
+    /// forgotten once they ended more than `rememberEmitted` before the watermark.
+    private var emitted: [String: EpochSeconds] = [:]
+    public var rememberEmitted: Int64 = 3 * 86_400
+    private var lastPrune: EpochSeconds = .min
     /// Resources whose latest event is a stop or termination: the only ones `advance` can finalise.
     private var closable = Set<ResourceKey>()
 
@@ -34,6 +37,9 @@ public struct Sessionizer: Sendable {
 
     /// Resources with events not yet finalised.
     public var liveResources: Int { pending.count }
+
+    /// Sizes of the live state, for `--stats`: pending resources, known types, remembered sessions.
+    public var stateSizes: (pending: Int, knownTypes: Int, emitted: Int) { (pending.count, knownTypes.count, emitted.count) }
 
     /// Adds one lifecycle event (already de-duplicated by event id).
     public mutating func observe(_ event: UsageEvent) {
@@ -66,6 +72,10 @@ public struct Sessionizer: Sendable {
             pending[key] = nil
             closable.remove(key)
             if last.action == .terminate { knownTypes[key] = nil }
+        }
+        if watermark > lastPrune + 3600 {
+            lastPrune = watermark
+            emitted = emitted.filter { $0.value + rememberEmitted >= watermark }
         }
         return out.sorted { ($0.start, $0.id) < ($1.start, $1.id) }
     }
@@ -130,6 +140,10 @@ public struct Sessionizer: Sendable {
                 sessions.append(session)
             }
         }
-        return sessions.filter { emittedIDs.insert($0.id).inserted }
+        return sessions.filter {
+            guard emitted[$0.id] == nil else { return false }
+            emitted[$0.id] = $0.end
+            return true
+        }
     }
 }

@@ -86,6 +86,13 @@ public struct KeyTable<Value> {
         }
     }
 
+    /// Empties the table, keeping its storage (for reuse without re-allocation).
+    public mutating func removeAll() {
+        for i in keys.indices { keys[i] = 0 }
+        for i in values.indices { values[i] = nil }
+        storedCount = 0
+    }
+
     /// Every key and value, in no particular order.
     public var elements: [(key: UInt64, value: Value)] {
         var out: [(UInt64, Value)] = []

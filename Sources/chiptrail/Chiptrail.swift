@@ -33,6 +33,11 @@ struct Chiptrail: ParsableCommand {
 
     /// Parses and runs, mapping errors to the SPEC's exit statuses (usage errors are 2, not 64).
     static func main() {
+        #if canImport(Glibc)
+            // Large buffers and tables always come from mmap and go back on free, so peak memory
+            // follows the live state (glibc would otherwise raise the threshold and fragment the heap).
+            _ = glibcMallopt(-3 /* M_MMAP_THRESHOLD */, 256 << 10)
+        #endif
         do {
             var command = try parseAsRoot()
             try command.run()
@@ -57,3 +62,9 @@ struct Chiptrail: ParsableCommand {
 struct ExitStatus: Error {
     var code: Int32
 }
+
+#if canImport(Glibc)
+    /// glibc's `mallopt` (malloc.h is not in the Glibc module).
+    @_silgen_name("mallopt")
+    func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
+#endif

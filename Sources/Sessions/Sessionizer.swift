@@ -26,7 +26,7 @@ public struct Sessionizer: Sendable {
     /// Sessions already emitted with their end, so that a late duplicate cannot emit one again;
     /// forgotten once they ended more than `rememberEmitted` before the watermark.
     private var emitted: [String: EpochSeconds] = [:]
-    public var rememberEmitted: Int64 = 3 * 86_400
+    public var rememberEmitted: Int64 = 2 * 86_400
     private var lastPrune: EpochSeconds = .min
     /// Resources whose latest event is a stop or termination: the only ones `advance` can finalise.
     private var closable = Set<ResourceKey>()

@@ -100,13 +100,6 @@ public final class IngestPipeline {
         let lastTime = watermark == .min ? 0 : watermark
         finish(sessionizer.finish(at: lastTime))
         summary.accounts = activity.count
-        if getenv("CHIPTRAIL_DEBUG_STATE") != nil {
-            let sizes = sessionizer.stateSizes
-            onDiagnostic(
-                Diagnostic(
-                    path: "state", position: .file, severity: .note, category: "debug",
-                    message: "pending \(sizes.pending), known types \(sizes.knownTypes), emitted \(sizes.emitted), dedup keys \(dedup.count), accounts \(activity.count)"))
-        }
         return summary
     }
 

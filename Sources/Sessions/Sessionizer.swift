@@ -38,9 +38,6 @@ public struct Sessionizer: Sendable {
     /// Resources with events not yet finalised.
     public var liveResources: Int { pending.count }
 
-    /// Sizes of the live state, for `--stats`: pending resources, known types, remembered sessions.
-    public var stateSizes: (pending: Int, knownTypes: Int, emitted: Int) { (pending.count, knownTypes.count, emitted.count) }
-
     /// Adds one lifecycle event (already de-duplicated by event id).
     public mutating func observe(_ event: UsageEvent) {
         let key = ResourceKey(provider: event.provider, account: event.accountID, resource: event.resourceID)

@@ -61,6 +61,8 @@ public final class IngestPipeline {
     let onAlert: (Alert, Detector.Assessment) -> Void
     /// Called for every finished session (alert or not), for the store.
     let onSession: ((Detector.Assessment) -> Void)?
+    /// Called after each input is merged: inputs done, inputs in all, the summary so far.
+    public var onProgress: ((Int, Int, IngestSummary) -> Void)?
 
     private var dedup: WindowedDeduplicator
     private var sessionizer: Sessionizer
@@ -90,11 +92,17 @@ public final class IngestPipeline {
     public func run(inputs: [String]) -> IngestSummary {
         if options.jobs <= 1 || inputs.count <= 1 {
             let processor = FileProcessor(options: options, geo: geo)
-            for path in inputs { merge(processor.process(path)) }
+            for (index, path) in inputs.enumerated() {
+                merge(processor.process(path))
+                onProgress?(index + 1, inputs.count, summary)
+            }
         } else {
             let pool = OrderedWorkPool(paths: inputs, jobs: min(options.jobs, inputs.count), options: options, geo: geo)
             pool.start()
-            for index in inputs.indices { merge(pool.take(index)) }
+            for index in inputs.indices {
+                merge(pool.take(index))
+                onProgress?(index + 1, inputs.count, summary)
+            }
             pool.join()
         }
         let lastTime = watermark == .min ? 0 : watermark

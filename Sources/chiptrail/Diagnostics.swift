@@ -29,7 +29,14 @@ enum Diagnostics {
         return Logger(label: "chiptrail")
     }()
 
+    /// Whether a progress line is on the terminal now: a diagnostic clears it first.
+    nonisolated(unsafe) static var progressShown = false
+
     static func report(_ diagnostic: Diagnostic) {
+        if progressShown {
+            printRaw("\r\u{1B}[K", newline: false)
+            progressShown = false
+        }
         switch diagnostic.severity {
         case .error: logger.error("\(diagnostic.description)")
         case .warning: logger.warning("\(diagnostic.description)")
@@ -37,9 +44,9 @@ enum Diagnostics {
         }
     }
 
-    static func printRaw(_ text: String) {
+    static func printRaw(_ text: String, newline: Bool = true) {
         var line = text
-        if !line.hasSuffix("\n") { line += "\n" }
+        if newline && !line.hasSuffix("\n") { line += "\n" }
         line.withUTF8 { buffer in
             var offset = 0
             while offset < buffer.count {

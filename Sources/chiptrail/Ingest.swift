@@ -112,7 +112,12 @@ struct Ingest: ParsableCommand {
             onDiagnostic: Diagnostics.report,
             onAlert: { alert, _ in sink.deliver(alert) })
         let started = DispatchTime.now()
+        if !reader.quiet && isatty(STDERR_FILENO) == 1 {
+            var progress = ProgressLine(started: started)
+            pipeline.onProgress = { done, total, summary in progress.update(done: done, total: total, summary: summary) }
+        }
         let summary = pipeline.run(inputs: inputs)
+        if !reader.quiet && isatty(STDERR_FILENO) == 1 { Diagnostics.printRaw("\r\u{1B}[K", newline: false) }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
         if !reader.quiet {
             Diagnostics.printRaw(SummaryLine.text(summary, seconds: seconds))
@@ -168,6 +173,29 @@ struct PipelineSetup {
             catalog: config.catalog, jurisdictions: config.jurisdictions, mappings: mappings, resellers: resellers,
             config: config.detection)
         self.geo = geo
+    }
+}
+
+/// A status line on a terminal's stderr, redrawn at most ten times a second: files, bytes, rate.
+struct ProgressLine {
+    let started: DispatchTime
+    var lastDraw: UInt64 = 0
+
+    init(started: DispatchTime) { self.started = started }
+
+    mutating func update(done: Int, total: Int, summary: IngestSummary) {
+        let now = DispatchTime.now().uptimeNanoseconds
+        guard now - lastDraw > 100_000_000 || done == total else { return }
+        lastDraw = now
+        let seconds = Double(now - started.uptimeNanoseconds) / 1e9
+        let mb = Double(summary.decodedBytes) / 1e6
+        let width = 24
+        let filled = total > 0 ? width * done / total : width
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+        Diagnostics.progressShown = true
+        Diagnostics.printRaw(
+            "\r\u{1B}[K[\(bar)] \(done)/\(total) files, \(SummaryLine.format(mb)) MB, \(SummaryLine.format(seconds > 0 ? mb / seconds : 0)) MB/s, \(summary.alerts) alert(s)",
+            newline: false)
     }
 }
 

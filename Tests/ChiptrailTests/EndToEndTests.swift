@@ -45,6 +45,9 @@ import Testing
         // Ids are unique: one alert per session.
         #expect(Set(alerts.compactMap { $0["id"] as? String }).count == alerts.count)
         #expect(result.stderr.contains("1 digest(s) skipped"))
+        // No progress line when stderr is not a terminal.
+        #expect(!result.stderr.contains("\u{1B}"))
+        #expect(!result.stderr.contains("\r"))
         #expect(result.stderr.contains("duplicate(s)"))
     }
 

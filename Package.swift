@@ -13,6 +13,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
@@ -26,6 +27,11 @@ let package = Package(
         .target(name: "Detection", dependencies: ["UsageModel", "Catalog", "Ownership", "Sessions"], swiftSettings: hot),
         .target(name: "Alerting", dependencies: ["UsageModel"], swiftSettings: strict),
         .target(
+            name: "Store",
+            dependencies: ["UsageModel", "Sessions", "Detection", "Ownership", "Alerting", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
+        .target(
             name: "Pipeline",
             dependencies: ["UsageModel", "Inputs", "LogFormats", "Catalog", "Ownership", "Sessions", "Detection", "Alerting"],
             swiftSettings: hot
@@ -33,7 +39,7 @@ let package = Package(
         .executableTarget(
             name: "chiptrail",
             dependencies: [
-                "Pipeline", "Catalog", "Ownership", "UsageModel", "Alerting",
+                "Pipeline", "Catalog", "Ownership", "UsageModel", "Alerting", "Store", "Detection",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -41,7 +47,9 @@ let package = Package(
         ),
         .testTarget(
             name: "ChiptrailTests",
-            dependencies: ["UsageModel", "Inputs", "LogFormats", "Catalog", "Ownership", "Sessions", "Detection", "Alerting", "Pipeline", "CZlib"],
+            dependencies: ["UsageModel", "Inputs", "LogFormats", "Catalog", "Ownership", "Sessions", "Detection", "Alerting", "Pipeline", "Store", "CZlib",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             exclude: ["Fixtures"],
             swiftSettings: strict
         ),

@@ -31,6 +31,21 @@ public struct IngestOptions: Sendable {
     }
 }
 
+/// What merging one input produced: its ledger facts, its new compute events, and the sessions that
+/// closed (assessed; with an alert where the assessment alerts). `path` is nil for the final outcome
+/// that carries the sessions still open at the end of the input.
+public struct FileOutcome: Sendable {
+    public var path: String?
+    public var storedBytes: Int64 = 0
+    public var records = 0
+    public var rejected = 0
+    public var failed = false
+    public var events: [UsageEvent] = []
+    public var assessments: [(Detector.Assessment, Alert?)] = []
+
+    public init(path: String?) { self.path = path }
+}
+
 /// Counts of a run, for the summary line and the exit status.
 public struct IngestSummary: Sendable {
     public var files = 0
@@ -58,9 +73,8 @@ public final class IngestPipeline {
     let detector: Detector
     let geo: GeoIPTable
     let onDiagnostic: (Diagnostic) -> Void
-    let onAlert: (Alert, Detector.Assessment) -> Void
-    /// Called for every finished session (alert or not), for the store.
-    let onSession: ((Detector.Assessment) -> Void)?
+    /// Called once per input after it is merged, and once at the end for the sessions still open.
+    let onOutcome: (FileOutcome) -> Void
     /// Called after each input is merged: inputs done, inputs in all, the summary so far.
     public var onProgress: ((Int, Int, IngestSummary) -> Void)?
 
@@ -74,15 +88,13 @@ public final class IngestPipeline {
     public init(
         options: IngestOptions, detector: Detector, geo: GeoIPTable,
         onDiagnostic: @escaping (Diagnostic) -> Void,
-        onAlert: @escaping (Alert, Detector.Assessment) -> Void,
-        onSession: ((Detector.Assessment) -> Void)? = nil
+        onOutcome: @escaping (FileOutcome) -> Void
     ) {
         self.options = options
         self.detector = detector
         self.geo = geo
         self.onDiagnostic = onDiagnostic
-        self.onAlert = onAlert
-        self.onSession = onSession
+        self.onOutcome = onOutcome
         dedup = WindowedDeduplicator(retentionDays: options.dedupRetentionDays)
         sessionizer = Sessionizer(allowedLateness: options.allowedLateness)
     }
@@ -106,12 +118,19 @@ public final class IngestPipeline {
             pool.join()
         }
         let lastTime = watermark == .min ? 0 : watermark
-        finish(sessionizer.finish(at: lastTime))
+        var last = FileOutcome(path: nil)
+        last.assessments = finish(sessionizer.finish(at: lastTime))
+        onOutcome(last)
         summary.accounts = activity.count
         return summary
     }
 
     private func merge(_ result: FileResult) {
+        var outcome = FileOutcome(path: result.path)
+        outcome.storedBytes = result.storedBytes
+        outcome.records = result.batch.recordsRead
+        outcome.rejected = result.batch.recordsRejected
+        outcome.failed = result.failed
         summary.files += 1
         if result.failed { summary.filesFailed += 1 }
         summary.records += result.batch.recordsRead
@@ -135,25 +154,30 @@ public final class IngestPipeline {
             guard dedup.insert(StableHash.hash("compute|" + event.eventID), at: event.time) else { continue }
             summary.computeEvents += 1
             sessionizer.observe(event)
+            outcome.events.append(event)
         }
         if newest > watermark {
             watermark = newest
             dedup.advance(to: watermark)
         }
-        finish(sessionizer.advance(to: watermark))
+        outcome.assessments = finish(sessionizer.advance(to: watermark))
+        onOutcome(outcome)
     }
 
-    private func finish(_ sessions: [Session]) {
+    private func finish(_ sessions: [Session]) -> [(Detector.Assessment, Alert?)] {
+        var out: [(Detector.Assessment, Alert?)] = []
         for session in sessions {
             summary.sessions += 1
             let key = StableHash.hash(session.accountID)
             let assessment = detector.assess(session, activity: activity[key])
-            onSession?(assessment)
             if assessment.alerts {
                 summary.alerts += 1
-                onAlert(detector.alert(for: assessment), assessment)
+                out.append((assessment, detector.alert(for: assessment)))
+            } else {
+                out.append((assessment, nil))
             }
         }
+        return out
     }
 }
 

@@ -5,6 +5,7 @@ import Foundation
 import Inputs
 import Ownership
 import Pipeline
+import Store
 import UsageModel
 
 /// Options shared by `ingest` and (later) `tail`: the SPEC names them.
@@ -71,7 +72,7 @@ struct Ingest: ParsableCommand {
     @Option(help: ArgumentHelp("The store (SQLite file; default ./chiptrail.db).", valueName: "path"))
     var store: String?
 
-    @Flag(name: .customLong("no-store"), help: "Do not keep what was read.")
+    @Flag(name: .customLong("no-store"), help: "Do not keep what was read (and do not skip alerts an earlier run stored).")
     var noStore = false
 
     @Argument(help: ArgumentHelp("Files, directories or - for stdin.", valueName: "path"))
@@ -98,19 +99,58 @@ struct Ingest: ParsableCommand {
 
     func run() throws {
         let setup = try PipelineSetup(reader)
+        var store: Store? = nil
         if !noStore {
-            Diagnostics.report(
-                Diagnostic(
-                    path: store ?? "./chiptrail.db", position: .file, severity: .warning, category: "store",
-                    message: "the store is not part of this build yet; nothing is kept (pass --no-store to silence this)"))
+            do {
+                store = try Store(path: self.store ?? "chiptrail.db")
+            } catch {
+                Diagnostics.printRaw(error.description)
+                throw ExitStatus(code: 2)
+            }
         }
         let (inputs, missing) = InputEnumerator.expand(paths)
         missing.forEach(Diagnostics.report)
         var sink = LineAlertSink(style: LineAlertSink.Style(rawValue: reader.alerts)!)
+        var storeFailure: StoreError? = nil
+        var alertsEmitted = 0
         let pipeline = IngestPipeline(
             options: setup.options, detector: setup.detector, geo: setup.geo,
             onDiagnostic: Diagnostics.report,
-            onAlert: { alert, _ in sink.deliver(alert) })
+            onOutcome: { outcome in
+                guard storeFailure == nil else { return }
+                var fresh: [(Detector.Assessment, Alert?)] = []
+                if let store {
+                    do throws(StoreError) {
+                        // An alert already in the store was emitted by an earlier run: not again.
+                        for (assessment, alert) in outcome.assessments {
+                            if let alert, try store.hasAlert(alert.id) {
+                                fresh.append((assessment, nil))
+                            } else {
+                                fresh.append((assessment, alert))
+                            }
+                        }
+                        var files: [Store.FileRecord] = []
+                        if let path = outcome.path, !outcome.failed {
+                            let (size, fingerprint) = InputFingerprint.of(path: path)
+                            files.append(
+                                Store.FileRecord(
+                                    path: path, size: size, fingerprint: fingerprint, records: outcome.records,
+                                    rejected: outcome.rejected))
+                        }
+                        try store.write(files: files, events: outcome.events, assessments: fresh)
+                    } catch {
+                        storeFailure = error
+                        Diagnostics.printRaw(error.description)
+                        return
+                    }
+                } else {
+                    fresh = outcome.assessments
+                }
+                for case (_, let alert?) in fresh {
+                    sink.deliver(alert)
+                    alertsEmitted += 1
+                }
+            })
         let started = DispatchTime.now()
         if !reader.quiet && isatty(STDERR_FILENO) == 1 {
             var progress = ProgressLine(started: started)
@@ -120,8 +160,9 @@ struct Ingest: ParsableCommand {
         if !reader.quiet && isatty(STDERR_FILENO) == 1 { Diagnostics.printRaw("\r\u{1B}[K", newline: false) }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
         if !reader.quiet {
-            Diagnostics.printRaw(SummaryLine.text(summary, seconds: seconds))
+            Diagnostics.printRaw(SummaryLine.text(summary, seconds: seconds, emitted: alertsEmitted))
         }
+        if storeFailure != nil { throw ExitStatus(code: 2) }
         if !missing.isEmpty || summary.rejectedInput || setup.hadProblems {
             throw ExitStatus(code: 1)
         }
@@ -200,7 +241,7 @@ struct ProgressLine {
 }
 
 enum SummaryLine {
-    static func text(_ s: IngestSummary, seconds: Double) -> String {
+    static func text(_ s: IngestSummary, seconds: Double, emitted: Int) -> String {
         let mb = Double(s.decodedBytes) / 1_000_000
         let rate = seconds > 0 ? mb / seconds : 0
         var parts = [
@@ -211,7 +252,10 @@ enum SummaryLine {
         if s.filesFailed > 0 { parts.append("\(s.filesFailed) file(s) not read to the end") }
         if s.documentsSkipped > 0 { parts.append("\(s.documentsSkipped) digest(s) skipped") }
         if s.duplicateEvents > 0 { parts.append("\(s.duplicateEvents) duplicate(s)") }
-        parts.append("\(s.accounts) account(s), \(s.sessions) session(s), \(s.alerts) alert(s)")
+        let earlier = s.alerts - emitted
+        parts.append(
+            "\(s.accounts) account(s), \(s.sessions) session(s), \(emitted) alert(s)"
+                + (earlier > 0 ? " (\(earlier) more already in the store)" : ""))
         return "chiptrail: " + parts.joined(separator: "; ")
     }
 

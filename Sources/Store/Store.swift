@@ -1,0 +1,301 @@
+import Foundation
+public import GRDB
+public import UsageModel
+public import Detection
+import Sessions
+import Alerting
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A problem with the store: exit status 2, message naming the file and what to do.
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    public var path: String
+    public var message: String
+
+    public init(path: String, message: String) {
+        self.path = path
+        self.message = message
+    }
+
+    public var description: String { "\(path): error: [store] \(message)" }
+}
+
+/// The embedded store: one SQLite file (WAL, mode 0600) with versioned migrations.
+///
+/// Ingest writes the file ledger, the compute events, every assessed session, alerts with their
+/// evidence and the mapping rows they rest on; everything is keyed by stable ids, so reading the
+/// same input again adds nothing and raises no alert twice.
+public final class Store {
+    /// The newest schema this build knows.
+    public static let schemaVersion = 1
+    public let path: String
+    let queue: DatabaseQueue
+
+    /// Opens (creating with mode 0600 when absent) the store for writing.
+    /// - Throws: ``StoreError`` for a newer schema, a locked or unwritable file.
+    public init(path: String) throws(StoreError) {
+        self.path = path
+        if !FileManager.default.fileExists(atPath: path) {
+            let fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0o600)
+            guard fd >= 0 else {
+                throw StoreError(
+                    path: path, message: "cannot create the store: \(String(cString: strerror(errno))); check the directory")
+            }
+            close(fd)
+        }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(2)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
+        }
+        do {
+            queue = try DatabaseQueue(path: path, configuration: configuration)
+            try Self.checkVersion(queue, path: path)
+            try Self.migrator.migrate(queue)
+            try queue.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA user_version = \(Self.schemaVersion)")
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw Self.describe(error, path: path)
+        }
+    }
+
+    /// Opens the store read-only (for `query`, `sessions`, `alerts`, `explain`).
+    public init(readOnlyPath path: String) throws(StoreError) {
+        self.path = path
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw StoreError(path: path, message: "no store here; run 'chiptrail ingest' first or pass --store PATH")
+        }
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(2)
+        do {
+            queue = try DatabaseQueue(path: path, configuration: configuration)
+            try Self.checkVersion(queue, path: path)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw Self.describe(error, path: path)
+        }
+    }
+
+    static func checkVersion(_ queue: DatabaseQueue, path: String) throws {
+        let version = try queue.read { db in try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0 }
+        if version > schemaVersion {
+            throw StoreError(
+                path: path,
+                message:
+                    "the store has schema version \(version), newer than this chiptrail's \(schemaVersion); use a newer chiptrail or another --store"
+            )
+        }
+    }
+
+    static func describe(_ error: any Error, path: String) -> StoreError {
+        if let db = error as? DatabaseError {
+            switch db.resultCode {
+            case .SQLITE_BUSY, .SQLITE_LOCKED:
+                return StoreError(path: path, message: "the store is locked by another process; wait for it or use another --store")
+            case .SQLITE_FULL:
+                return StoreError(path: path, message: "the disk is full; nothing of this input was recorded; free space and ingest again")
+            case .SQLITE_READONLY:
+                return StoreError(path: path, message: "the store is read-only here: \(db.message ?? "")")
+            case .SQLITE_NOTADB, .SQLITE_CORRUPT:
+                return StoreError(path: path, message: "not a chiptrail store (\(db.message ?? "not a database")); pass another --store")
+            default:
+                return StoreError(path: path, message: "\(db.message ?? "\(db.resultCode)")")
+            }
+        }
+        return StoreError(path: path, message: "\(error)")
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE files (
+                      path TEXT NOT NULL, size INTEGER NOT NULL, fingerprint TEXT NOT NULL,
+                      records INTEGER NOT NULL, rejected INTEGER NOT NULL, ingested_at TEXT NOT NULL,
+                      PRIMARY KEY (path, fingerprint));
+                    CREATE TABLE events (
+                      event_id TEXT PRIMARY KEY, provider TEXT NOT NULL, account_id TEXT NOT NULL,
+                      resource_id TEXT NOT NULL, action TEXT NOT NULL, time TEXT NOT NULL, instance_type TEXT,
+                      instance_count INTEGER NOT NULL, region TEXT, source_ip TEXT, principal TEXT, user_agent TEXT,
+                      event_name TEXT NOT NULL, origin TEXT NOT NULL, session_id TEXT);
+                    CREATE INDEX events_account_time ON events(account_id, time);
+                    CREATE INDEX events_session ON events(session_id);
+                    CREATE TABLE sessions (
+                      id TEXT PRIMARY KEY, provider TEXT NOT NULL, account_id TEXT NOT NULL, resource_id TEXT NOT NULL,
+                      instance_type TEXT, accelerator TEXT, accelerator_count REAL NOT NULL,
+                      accelerator_hours REAL NOT NULL, start TEXT NOT NULL, "end" TEXT NOT NULL, open INTEGER NOT NULL,
+                      regions TEXT NOT NULL, restricted INTEGER NOT NULL, score REAL NOT NULL, reseller_id TEXT,
+                      end_customer_id TEXT, jurisdictions TEXT NOT NULL);
+                    CREATE INDEX sessions_account_start ON sessions(account_id, start);
+                    CREATE INDEX sessions_reseller_start ON sessions(reseller_id, start);
+                    CREATE TABLE alerts (
+                      id TEXT PRIMARY KEY, session_id TEXT NOT NULL, score REAL NOT NULL, severity TEXT NOT NULL,
+                      provider TEXT NOT NULL, account_id TEXT NOT NULL, reseller_id TEXT, end_customer_id TEXT,
+                      jurisdictions TEXT NOT NULL, start TEXT NOT NULL, "end" TEXT NOT NULL, json TEXT NOT NULL,
+                      created_at TEXT NOT NULL);
+                    CREATE INDEX alerts_start ON alerts(start);
+                    CREATE INDEX alerts_account ON alerts(account_id, start);
+                    CREATE TABLE evidence (
+                      alert_id TEXT NOT NULL, position INTEGER NOT NULL, kind TEXT NOT NULL, detail TEXT NOT NULL,
+                      weight REAL NOT NULL, sources TEXT NOT NULL, PRIMARY KEY (alert_id, position));
+                    CREATE TABLE mapping_rows (
+                      content_hash TEXT PRIMARY KEY, origin TEXT NOT NULL, provider TEXT, account_id TEXT NOT NULL,
+                      reseller_id TEXT, end_customer_id TEXT, end_customer_country TEXT, valid_from TEXT, valid_to TEXT,
+                      reseller_chain TEXT NOT NULL);
+                    CREATE TABLE alert_mappings (
+                      alert_id TEXT NOT NULL, content_hash TEXT NOT NULL, PRIMARY KEY (alert_id, content_hash));
+                    """)
+        }
+        return migrator
+    }
+
+    /// The documented tables and columns (`chiptrail query --schema`).
+    public static let schemaDescription = """
+        files          the ledger: one row per input read (path, size, fingerprint = hash of size and first 64 KiB,
+                       records, rejected, ingested_at)
+        events         compute lifecycle events (event_id, provider, account_id, resource_id, action, time,
+                       instance_type, instance_count, region, source_ip, principal, user_agent, event_name,
+                       origin = file:line[:column], session_id)
+        sessions       every assessed session (id, provider, account_id, resource_id, instance_type, accelerator,
+                       accelerator_count, accelerator_hours, start, end, open, regions, restricted, score,
+                       reseller_id, end_customer_id, jurisdictions)
+        alerts         alerts as emitted (id, session_id, score, severity, provider, account_id, reseller_id,
+                       end_customer_id, jurisdictions, start, end, json = the JSON line, created_at)
+        evidence       each contribution to an alert's score (alert_id, position, kind, detail, weight, sources)
+        mapping_rows   the mapping rows alerts rest on, as they were (content_hash, origin = file:line, provider,
+                       account_id, reseller_id, end_customer_id, end_customer_country, valid_from, valid_to,
+                       reseller_chain)
+        alert_mappings which mapping rows an alert used (alert_id, content_hash)
+        Times are RFC 3339 text (UTC), so they sort and compare as text.
+        """
+
+    /// Whether an alert with this id is already stored (so it is not emitted again).
+    public func hasAlert(_ id: String) throws(StoreError) -> Bool {
+        do {
+            return try queue.read { db in
+                try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM alerts WHERE id = ?)", arguments: [id]) ?? false
+            }
+        } catch {
+            throw Self.describe(error, path: path)
+        }
+    }
+
+    /// One input's ledger row, written with the data it produced.
+    public struct FileRecord: Sendable {
+        public var path: String
+        public var size: Int64
+        public var fingerprint: String
+        public var records: Int
+        public var rejected: Int
+
+        public init(path: String, size: Int64, fingerprint: String, records: Int, rejected: Int) {
+            self.path = path
+            self.size = size
+            self.fingerprint = fingerprint
+            self.records = records
+            self.rejected = rejected
+        }
+    }
+
+    /// Writes a batch in one transaction: either all of it is in the store or none.
+    public func write(
+        files: [FileRecord], events: [UsageEvent], assessments: [(Detector.Assessment, Alert?)]
+    ) throws(StoreError) {
+        let now = Timestamp.format(Int64(Date().timeIntervalSince1970))
+        do {
+            try queue.inTransaction { db in
+                for file in files {
+                    try db.execute(
+                        sql: "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)",
+                        arguments: [file.path, file.size, file.fingerprint, file.records, file.rejected, now])
+                }
+                let insertEvent = try db.makeStatement(
+                    sql: "INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)")
+                for e in events {
+                    try insertEvent.execute(arguments: [
+                        e.eventID, e.provider.rawValue, e.accountID, e.resourceID, e.action.rawValue,
+                        Timestamp.format(e.time), e.instanceType, e.instanceCount, e.region, e.sourceIP?.description,
+                        e.principal, e.userAgent, e.eventName, e.origin.description,
+                    ])
+                }
+                for (a, alert) in assessments {
+                    try Self.writeSession(db, a)
+                    if let alert { try Self.writeAlert(db, alert, a, now: now) }
+                }
+                return .commit
+            }
+        } catch {
+            throw Self.describe(error, path: path)
+        }
+    }
+
+    static func writeSession(_ db: Database, _ a: Detector.Assessment) throws {
+        let s = a.session
+        try db.execute(
+            sql: """
+                INSERT OR REPLACE INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                s.id, s.provider.rawValue, s.accountID, s.resourceID, s.instanceType, a.spec?.accelerator.model,
+                a.acceleratorCount, a.acceleratorHours, Timestamp.format(s.start), Timestamp.format(s.end), s.open,
+                s.regions.joined(separator: ","), a.restrictedConsumption, a.score, a.mapping?.resellerID,
+                a.mapping?.endCustomerID, a.jurisdictions.map(\.description).joined(separator: ","),
+            ])
+        for e in s.events {
+            try db.execute(sql: "UPDATE events SET session_id = ? WHERE event_id = ?", arguments: [s.id, e.eventID])
+        }
+    }
+
+    static func writeAlert(_ db: Database, _ alert: Alert, _ a: Detector.Assessment, now: String) throws {
+        try db.execute(
+            sql: "INSERT OR IGNORE INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            arguments: [
+                alert.id, alert.session.id, alert.score, alert.severity, alert.provider.rawValue, alert.accountID,
+                alert.resellerID, alert.endCustomerID, alert.jurisdictions.joined(separator: ","),
+                Timestamp.format(alert.session.start), Timestamp.format(alert.session.end),
+                AlertEncoding.json(alert), now,
+            ])
+        for (i, e) in alert.evidence.enumerated() {
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO evidence VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [alert.id, i, e.kind, e.detail, e.weight, e.sources.joined(separator: "\n")])
+        }
+        if let m = a.mapping {
+            let chain = a.chain.map { r in
+                "\(r.id) (\(r.country?.description ?? "?"), serves \(r.servesCountries.map(\.description).joined(separator: ";"))) at \(r.origin)"
+            }.joined(separator: " -> ")
+            let content = [m.provider, m.accountID, m.resellerID ?? "", m.endCustomerID ?? "",
+                           m.endCustomerCountry?.description ?? "", m.validFrom.map(Timestamp.format) ?? "",
+                           m.validTo.map(Timestamp.format) ?? "", chain].joined(separator: "|")
+            let hash = StableHash.hex(StableHash.hash(content))
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO mapping_rows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                arguments: [
+                    hash, m.origin, m.provider, m.accountID, m.resellerID, m.endCustomerID,
+                    m.endCustomerCountry?.description, m.validFrom.map(Timestamp.format), m.validTo.map(Timestamp.format),
+                    chain,
+                ])
+            try db.execute(sql: "INSERT OR IGNORE INTO alert_mappings VALUES (?, ?)", arguments: [alert.id, hash])
+        }
+    }
+
+    /// Removes events older than `cutoff`; alerts, evidence and sessions stay.
+    public func prune(before cutoff: EpochSeconds) throws(StoreError) -> Int {
+        do {
+            return try queue.write { db in
+                try db.execute(sql: "DELETE FROM events WHERE time < ?", arguments: [Timestamp.format(cutoff)])
+                return db.changesCount
+            }
+        } catch {
+            throw Self.describe(error, path: path)
+        }
+    }
+}

@@ -1,0 +1,320 @@
+import ArgumentParser
+import Foundation
+import Store
+import UsageModel
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `--output table|json|csv` and the store path, shared by the read commands.
+struct ReadOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The store (default ./chiptrail.db).", valueName: "path"))
+    var store: String = "chiptrail.db"
+
+    @Option(help: ArgumentHelp("table (fits the terminal), json (one object per line) or csv.", valueName: "format"))
+    var output: String = "table"
+
+    func validate() throws {
+        guard ["table", "json", "csv"].contains(output) else {
+            throw ValidationError("unknown --output '\(output)'; one of table, json, csv")
+        }
+    }
+
+    func open() throws -> Store {
+        do {
+            return try Store(readOnlyPath: store)
+        } catch {
+            Diagnostics.printRaw(error.description)
+            throw ExitStatus(code: 2)
+        }
+    }
+
+    func print(_ result: QueryResult) {
+        FileDescriptorOutput.write(ResultFormatter.format(result, as: output))
+    }
+}
+
+enum FileDescriptorOutput {
+    static func write(_ text: String) {
+        var copy = text
+        copy.withUTF8 { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let n = Glibc.write(STDOUT_FILENO, buffer.baseAddress! + offset, buffer.count - offset)
+                if n <= 0 { return }
+                offset += n
+            }
+        }
+    }
+}
+
+enum ResultFormatter {
+    static func format(_ r: QueryResult, as style: String) -> String {
+        switch style {
+        case "json":
+            var out = ""
+            for row in r.rows {
+                var w = JSONWriter()
+                w.beginObject()
+                for (name, value) in zip(r.columns, row) {
+                    switch value {
+                    case .null: w.null(name)
+                    case .integer(let v): w.integer(name, v)
+                    case .real(let v): w.number(name, v, decimals: 6)
+                    case .text(let v): w.string(name, v)
+                    }
+                }
+                w.endObject()
+                out += w.text + "\n"
+            }
+            return out
+        case "csv":
+            func cell(_ s: String) -> String {
+                s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+                    ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+            }
+            var out = r.columns.map(cell).joined(separator: ",") + "\n"
+            for row in r.rows { out += row.map { cell($0.text) }.joined(separator: ",") + "\n" }
+            return out
+        default:
+            return table(r)
+        }
+    }
+
+    /// A table that fits the terminal: columns keep their natural width until the line would pass the
+    /// terminal's width, then the widest are cut with '…'. Log text is escaped.
+    static func table(_ r: QueryResult) -> String {
+        let terminalWidth = Self.terminalWidth()
+        let cells = r.rows.map { $0.map { TextEscaping.escapeForTerminal($0.text) } }
+        var widths = r.columns.map(\.count)
+        for row in cells { for (i, c) in row.enumerated() { widths[i] = max(widths[i], c.count) } }
+        let separator = 2
+        while widths.reduce(0, +) + separator * max(0, widths.count - 1) > terminalWidth,
+            let widest = widths.indices.max(by: { widths[$0] < widths[$1] }), widths[widest] > 8
+        {
+            widths[widest] -= 1
+        }
+        func fit(_ s: String, _ w: Int) -> String {
+            if s.count > w { return String(s.prefix(max(0, w - 1))) + "…" }
+            return s + String(repeating: " ", count: w - s.count)
+        }
+        var out = zip(r.columns, widths).map { fit($0, $1) }.joined(separator: "  ") + "\n"
+        out += widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") + "\n"
+        for row in cells { out += zip(row, widths).map { fit($0, $1) }.joined(separator: "  ") + "\n" }
+        out += "(\(r.rows.count) row\(r.rows.count == 1 ? "" : "s"))\n"
+        return out
+    }
+
+    static func terminalWidth() -> Int {
+        if let columns = ProcessInfo.processInfo.environment["COLUMNS"], let n = Int(columns), n > 20 { return n }
+        var size = winsize()
+        if ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 20 { return Int(size.ws_col) }
+        return 160
+    }
+}
+
+struct Query: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Read-only SQL over the store.",
+        discussion: """
+            The store is opened read-only: a statement that would write is refused. Times are RFC 3339 \
+            text in UTC, so they compare as text.
+
+            Examples:
+              chiptrail query "SELECT account_id, count(*) FROM alerts GROUP BY 1"
+              chiptrail query --output json "SELECT * FROM sessions WHERE restricted = 1"
+              chiptrail query --schema
+            """)
+
+    @OptionGroup var read: ReadOptions
+
+    @Flag(help: "Print the documented tables and columns.")
+    var schema = false
+
+    @Argument(help: ArgumentHelp("One SQL statement.", valueName: "sql"))
+    var sql: String?
+
+    func validate() throws {
+        if !schema && sql == nil { throw ValidationError("give a SQL statement, or --schema") }
+    }
+
+    func run() throws {
+        if schema {
+            FileDescriptorOutput.write(Store.schemaDescription + "\n")
+            return
+        }
+        let store = try read.open()
+        do {
+            read.print(try store.query(sql!))
+        } catch {
+            Diagnostics.printRaw(error.description)
+            throw ExitStatus(code: 2)
+        }
+    }
+}
+
+/// `--account`, `--reseller`, `--since`, `--until`, `--restricted-only`, `--min-score`.
+struct StoreFilterOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Only this account.", valueName: "id")) var account: String?
+    @Option(help: ArgumentHelp("Only accounts behind this reseller.", valueName: "id")) var reseller: String?
+    @Option(help: ArgumentHelp("Ended at or after: 7d (before now), 12h, or an RFC 3339 time.", valueName: "when"))
+    var since: String?
+    @Option(help: ArgumentHelp("Started before: a duration before now or an RFC 3339 time.", valueName: "when"))
+    var until: String?
+    @Flag(name: .customLong("restricted-only"), help: "Only sessions on restricted accelerators.")
+    var restrictedOnly = false
+    @Option(name: .customLong("min-score"), help: ArgumentHelp("Only at or above this score.", valueName: "x"))
+    var minScore: Double?
+
+    static func time(_ text: String) -> EpochSeconds? {
+        if let d = Timestamp.parseDuration(text) { return Int64(Date().timeIntervalSince1970) - d }
+        return Timestamp.parse(text)
+    }
+
+    func validate() throws {
+        for (name, value) in [("--since", since), ("--until", until)] {
+            if let value, Self.time(value) == nil {
+                throw ValidationError("\(name) takes a duration such as 7d or 12h, or an RFC 3339 time")
+            }
+        }
+    }
+
+    var filter: Store.Filter {
+        var f = Store.Filter()
+        f.account = account
+        f.reseller = reseller
+        f.since = since.flatMap(Self.time)
+        f.until = until.flatMap(Self.time)
+        f.restrictedOnly = restrictedOnly
+        f.minScore = minScore
+        return f
+    }
+}
+
+struct SessionsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sessions", abstract: "Sessions in the store (every assessed session, alert or not).",
+        discussion: "Example: chiptrail sessions --account 222222222222 --restricted-only --output json")
+
+    @OptionGroup var read: ReadOptions
+    @OptionGroup var filter: StoreFilterOptions
+
+    func run() throws {
+        let store = try read.open()
+        do { read.print(try store.sessions(filter.filter)) } catch {
+            Diagnostics.printRaw(error.description)
+            throw ExitStatus(code: 2)
+        }
+    }
+}
+
+struct AlertsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "alerts", abstract: "Alerts in the store.",
+        discussion: "Example: chiptrail alerts --since 7d --min-score 0.9")
+
+    @OptionGroup var read: ReadOptions
+    @OptionGroup var filter: StoreFilterOptions
+
+    func run() throws {
+        let store = try read.open()
+        do { read.print(try store.alerts(filter.filter)) } catch {
+            Diagnostics.printRaw(error.description)
+            throw ExitStatus(code: 2)
+        }
+    }
+}
+
+struct Explain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The whole evidence behind one alert: events, mapping rows, scores.",
+        discussion: "Example: chiptrail explain a-e709f1e7d706c955   (or --output json)")
+
+    @Option(help: ArgumentHelp("The store (default ./chiptrail.db).", valueName: "path"))
+    var store: String = "chiptrail.db"
+
+    @Option(help: ArgumentHelp("text or json.", valueName: "format"))
+    var output: String = "text"
+
+    @Argument(help: ArgumentHelp("The alert's id.", valueName: "alert-id"))
+    var alertID: String
+
+    func run() throws {
+        let explanation: Explanation
+        do {
+            explanation = try Store(readOnlyPath: store).explain(alertID: alertID)
+        } catch {
+            Diagnostics.printRaw(error.description)
+            throw ExitStatus(code: 2)
+        }
+        if output == "json" {
+            var w = JSONWriter()
+            w.beginObject()
+            w.raw("alert", explanation.alertJSON)
+            for (name, result) in [("evidence", explanation.evidence), ("events", explanation.events),
+                                   ("mapping_rows", explanation.mappings)] {
+                w.raw(name, "[" + ResultFormatter.format(result, as: "json").split(separator: "\n").joined(separator: ",") + "]")
+            }
+            w.endObject()
+            FileDescriptorOutput.write(w.text + "\n")
+            return
+        }
+        var out = "ALERT\n" + ResultFormatter.table(transpose(explanation.summary))
+        out += "\nEVIDENCE (score = logistic(prior + sum of weights))\n" + ResultFormatter.table(explanation.evidence)
+        out += "\nEVENTS (where each was read)\n"
+        let e = explanation.events
+        func value(_ row: [QueryResult.Value], _ name: String) -> String {
+            guard let i = e.columns.firstIndex(of: name) else { return "" }
+            return TextEscaping.escapeForTerminal(row[i].text)
+        }
+        for row in e.rows {
+            out += "  \(value(row, "time"))  \(value(row, "event_name"))  \(value(row, "resource_id"))"
+            let type = value(row, "instance_type")
+            if !type.isEmpty { out += "  \(type) x \(value(row, "instance_count"))" }
+            out += "  from \(value(row, "source_ip").isEmpty ? "?" : value(row, "source_ip"))  by \(value(row, "principal"))\n"
+            out += "      read at \(value(row, "origin"))  (event \(value(row, "event_id")), agent \(value(row, "user_agent")))\n"
+        }
+        if e.rows.isEmpty { out += "  (none stored: pruned, or ingested with --no-store)\n" }
+        out += "\nMAPPING ROW AND RESELLER CHAIN AT THE SESSION'S START\n"
+        let m = explanation.mappings
+        for row in m.rows {
+            for (name, v) in zip(m.columns, row) where !v.text.isEmpty {
+                out += "  \(name): \(TextEscaping.escapeForTerminal(v.text))\n"
+            }
+        }
+        if m.rows.isEmpty { out += "  (no mapping row: the account was unmapped at that time)\n" }
+        FileDescriptorOutput.write(out)
+    }
+
+    /// One row as field/value lines.
+    func transpose(_ r: QueryResult) -> QueryResult {
+        guard let row = r.rows.first else { return r }
+        return QueryResult(columns: ["field", "value"], rows: zip(r.columns, row).map { [.text($0), $1] })
+    }
+}
+
+struct Prune: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Remove stored events older than a duration; alerts, evidence and sessions stay.",
+        discussion: "Example: chiptrail prune --older-than 90d")
+
+    @Option(help: ArgumentHelp("The store (default ./chiptrail.db).", valueName: "path"))
+    var store: String = "chiptrail.db"
+
+    @Option(name: .customLong("older-than"), help: ArgumentHelp("A duration such as 90d.", valueName: "age"))
+    var olderThan: String
+
+    func run() throws {
+        guard let age = Timestamp.parseDuration(olderThan) else {
+            throw ValidationError("--older-than takes a duration such as 90d")
+        }
+        do {
+            let removed = try Store(path: store).prune(before: Int64(Date().timeIntervalSince1970) - age)
+            FileDescriptorOutput.write("removed \(removed) event(s)\n")
+        } catch {
+            Diagnostics.printRaw(error.description)
+            throw ExitStatus(code: 2)
+        }
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+import GRDB
+import Testing
+
+/// The store, through the built binary: idempotent ingest, read-only queries, filters, explain, errors.
+@Suite(.serialized) struct StoreTests {
+    static func ingest(_ store: String, extra: [String] = []) throws -> BuiltBinary.Result {
+        try BuiltBinary.run(
+            ["ingest", "--store", store, "--quiet"] + extra + Array(EndToEndTests.sampleArguments().dropFirst(2)))
+    }
+
+    @Test func ingestingTheSameFilesAgainAddsNothingAndRaisesNoAlertTwice() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let store = dir.path + "/c.db"
+        let first = try Self.ingest(store)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.split(separator: "\n").count == 6)
+        let attributes = try FileManager.default.attributesOfItem(atPath: store)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        func counts() throws -> String {
+            try BuiltBinary.run([
+                "query", "--store", store, "--output", "csv",
+                "SELECT (SELECT count(*) FROM files), (SELECT count(*) FROM events), (SELECT count(*) FROM sessions), (SELECT count(*) FROM alerts), (SELECT count(*) FROM evidence)",
+            ]).stdout
+        }
+        let before = try counts()
+        let second = try Self.ingest(store)
+        #expect(second.status == 0)
+        #expect(second.stdout.isEmpty)
+        #expect(try counts() == before)
+        #expect(before.contains("80,18,10,6,"))
+        let mode = try DatabaseQueue(path: store).read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+        #expect(mode == "wal")
+    }
+
+    @Test func queriesAreReadOnlyAndFormatted() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let store = dir.path + "/c.db"
+        _ = try Self.ingest(store)
+        let write = try BuiltBinary.run(["query", "--store", store, "DELETE FROM alerts"])
+        #expect(write.status == 2)
+        #expect(write.stderr.contains("read-only"))
+        let json = try BuiltBinary.run([
+            "query", "--store", store, "--output", "json", "SELECT account_id, count(*) AS n FROM alerts GROUP BY 1 ORDER BY 1",
+        ])
+        #expect(json.stdout.split(separator: "\n").first == "{\"account_id\":\"111111111111\",\"n\":1}")
+        let table = try BuiltBinary.run(["query", "--store", store, "SELECT id FROM alerts"])
+        #expect(table.stdout.contains("(6 rows)"))
+        let schema = try BuiltBinary.run(["query", "--schema"])
+        #expect(schema.stdout.contains("mapping_rows"))
+        let bad = try BuiltBinary.run(["query", "--store", store, "SELEKT 1"])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("SQL error"))
+    }
+
+    @Test func sessionsAndAlertsFilter() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let store = dir.path + "/c.db"
+        _ = try Self.ingest(store)
+        func rows(_ args: [String]) throws -> Int {
+            let r = try BuiltBinary.run(args + ["--store", store, "--output", "csv"])
+            #expect(r.status == 0, "\(r.stderr)")
+            return r.stdout.split(separator: "\n").count - 1
+        }
+        #expect(try rows(["sessions"]) == 10)
+        #expect(try rows(["sessions", "--restricted-only"]) == 9)
+        #expect(try rows(["sessions", "--account", "222222222222"]) == 2)
+        #expect(try rows(["alerts", "--reseller", "RS-HK-001"]) == 2)
+        #expect(try rows(["alerts", "--min-score", "0.9"]) == 4)
+        #expect(try rows(["alerts", "--since", "2026-03-02T00:00:00Z"]) == 2)
+        #expect(try rows(["alerts", "--until", "2026-03-01T06:00:00Z"]) == 2)
+        #expect(try rows(["alerts", "--since", "7d"]) == 0)
+    }
+
+    @Test func explainShowsEventsMappingRowsAndWeights() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let store = dir.path + "/c.db"
+        _ = try Self.ingest(store)
+        let text = try BuiltBinary.run(["explain", "--store", store, "a-e709f1e7d706c955"])
+        #expect(text.status == 0)
+        #expect(text.stdout.contains("declared-country  7.0"))
+        #expect(text.stdout.contains("mappings.csv:3"))
+        #expect(text.stdout.contains("_CloudTrail_us-east-1_20260301T0405Z_SMUPZTA4OZPVNX3M.json.gz:1:"))
+        #expect(text.stdout.contains("RS-US-003 (US, serves US;CA) at"))
+        let json = try BuiltBinary.run(["explain", "--store", store, "--output", "json", "a-e709f1e7d706c955"])
+        let object = try #require(JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect((object["events"] as? [Any])?.count == 2)
+        #expect((object["mapping_rows"] as? [Any])?.count == 1)
+        #expect((object["alert"] as? [String: Any])?["score"] as? Double == 0.982)
+        let missing = try BuiltBinary.run(["explain", "--store", store, "a-nope"])
+        #expect(missing.status == 2)
+    }
+
+    @Test func pruneRemovesEventsButKeepsAlerts() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let store = dir.path + "/c.db"
+        _ = try Self.ingest(store)
+        let pruned = try BuiltBinary.run(["prune", "--store", store, "--older-than", "90d"])
+        #expect(pruned.stdout == "removed 18 event(s)\n")
+        let explain = try BuiltBinary.run(["explain", "--store", store, "a-e709f1e7d706c955"])
+        #expect(explain.status == 0)
+        #expect(explain.stdout.contains("declared-country"))
+    }
+
+    @Test func aNewerSchemaIsRefused() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let store = dir.path + "/c.db"
+        try DatabaseQueue(path: store).writeWithoutTransaction { db in try db.execute(sql: "PRAGMA user_version = 99") }
+        let result = try Self.ingest(store)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("schema version 99, newer than"))
+        let query = try BuiltBinary.run(["alerts", "--store", store])
+        #expect(query.status == 2)
+    }
+
+    @Test func aLockedStoreIsAClearError() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let store = dir.path + "/c.db"
+        _ = try Self.ingest(store)
+        // Another process holds an exclusive lock (python3's sqlite3, as any other SQLite client would).
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        holder.arguments = [
+            "python3", "-c",
+            "import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1], isolation_level=None); c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); time.sleep(8)",
+            store,
+        ]
+        let pipe = Pipe()
+        holder.standardOutput = pipe
+        try holder.run()
+        _ = pipe.fileHandleForReading.availableData  // waits for "locked"
+        let result = try Self.ingest(store)
+        holder.terminate()
+        holder.waitUntilExit()
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("locked by another process"))
+    }
+
+    @Test func aFileThatIsNoStoreIsRefused() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let store = dir.write("not.db", String(repeating: "not sqlite ", count: 100))
+        let result = try Self.ingest(store)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("not a chiptrail store"))
+    }
+}

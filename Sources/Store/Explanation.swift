@@ -31,7 +31,10 @@ extension Store {
             """
             SELECT e.time, e.event_name, e.action, e.resource_id, e.instance_type, e.instance_count, e.region,
                    e.source_ip, e.principal, e.user_agent, e.event_id, e.origin
-            FROM events e JOIN alerts a ON e.session_id = a.session_id WHERE a.id = ? ORDER BY e.time, e.event_id
+            FROM alerts a JOIN sessions s ON s.id = a.session_id
+            JOIN events e ON e.account_id = s.account_id AND e.resource_id = s.resource_id
+                AND e.time >= s.start AND e.time <= s."end"
+            WHERE a.id = ? ORDER BY e.time, e.event_id
             """, arguments: [alertID])
         let mappings = try query(
             """

@@ -49,6 +49,9 @@ public final class Store {
         configuration.busyMode = .timeout(2)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA journal_mode = WAL")
+            // WAL with synchronous=NORMAL: every commit is atomic and consistent; the last ones may be
+            // lost on power failure (not on a crash of the process), and the ledger goes with them.
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
         do {
             queue = try DatabaseQueue(path: path, configuration: configuration)
@@ -125,9 +128,9 @@ public final class Store {
                       event_id TEXT PRIMARY KEY, provider TEXT NOT NULL, account_id TEXT NOT NULL,
                       resource_id TEXT NOT NULL, action TEXT NOT NULL, time TEXT NOT NULL, instance_type TEXT,
                       instance_count INTEGER NOT NULL, region TEXT, source_ip TEXT, principal TEXT, user_agent TEXT,
-                      event_name TEXT NOT NULL, origin TEXT NOT NULL, session_id TEXT);
+                      event_name TEXT NOT NULL, origin TEXT NOT NULL);
                     CREATE INDEX events_account_time ON events(account_id, time);
-                    CREATE INDEX events_session ON events(session_id);
+                    CREATE INDEX events_resource_time ON events(resource_id, time);
                     CREATE TABLE sessions (
                       id TEXT PRIMARY KEY, provider TEXT NOT NULL, account_id TEXT NOT NULL, resource_id TEXT NOT NULL,
                       instance_type TEXT, accelerator TEXT, accelerator_count REAL NOT NULL,
@@ -163,7 +166,8 @@ public final class Store {
                        records, rejected, ingested_at)
         events         compute lifecycle events (event_id, provider, account_id, resource_id, action, time,
                        instance_type, instance_count, region, source_ip, principal, user_agent, event_name,
-                       origin = file:line[:column], session_id)
+                       origin = file:line[:column]); a session's events are those of its account and
+                       resource between its start and end
         sessions       every assessed session (id, provider, account_id, resource_id, instance_type, accelerator,
                        accelerator_count, accelerator_hours, start, end, open, regions, restricted, score,
                        reseller_id, end_customer_id, jurisdictions)
@@ -218,7 +222,7 @@ public final class Store {
                         arguments: [file.path, file.size, file.fingerprint, file.records, file.rejected, now])
                 }
                 let insertEvent = try db.makeStatement(
-                    sql: "INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)")
+                    sql: "INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
                 for e in events {
                     try insertEvent.execute(arguments: [
                         e.eventID, e.provider.rawValue, e.accountID, e.resourceID, e.action.rawValue,
@@ -249,9 +253,6 @@ public final class Store {
                 s.regions.joined(separator: ","), a.restrictedConsumption, a.score, a.mapping?.resellerID,
                 a.mapping?.endCustomerID, a.jurisdictions.map(\.description).joined(separator: ","),
             ])
-        for e in s.events {
-            try db.execute(sql: "UPDATE events SET session_id = ? WHERE event_id = ?", arguments: [s.id, e.eventID])
-        }
     }
 
     static func writeAlert(_ db: Database, _ alert: Alert, _ a: Detector.Assessment, now: String) throws {

@@ -112,43 +112,28 @@ struct Ingest: ParsableCommand {
         missing.forEach(Diagnostics.report)
         var sink = LineAlertSink(style: LineAlertSink.Style(rawValue: reader.alerts)!)
         var storeFailure: StoreError? = nil
+        let storeWriter = store.map { StoreWriter(store: $0) }
         var alertsEmitted = 0
         let pipeline = IngestPipeline(
             options: setup.options, detector: setup.detector, geo: setup.geo,
             onDiagnostic: Diagnostics.report,
             onOutcome: { outcome in
                 guard storeFailure == nil else { return }
-                var fresh: [(Detector.Assessment, Alert?)] = []
-                if let store {
-                    do throws(StoreError) {
-                        // An alert already in the store was emitted by an earlier run: not again.
-                        for (assessment, alert) in outcome.assessments {
-                            if let alert, try store.hasAlert(alert.id) {
-                                fresh.append((assessment, nil))
-                            } else {
-                                fresh.append((assessment, alert))
-                            }
-                        }
-                        var files: [Store.FileRecord] = []
-                        if let path = outcome.path, !outcome.failed {
-                            let (size, fingerprint) = InputFingerprint.of(path: path)
-                            files.append(
-                                Store.FileRecord(
-                                    path: path, size: size, fingerprint: fingerprint, records: outcome.records,
-                                    rejected: outcome.rejected))
-                        }
-                        try store.write(files: files, events: outcome.events, assessments: fresh)
-                    } catch {
-                        storeFailure = error
-                        Diagnostics.printRaw(error.description)
-                        return
+                guard let writer = storeWriter else {
+                    for case (_, let alert?) in outcome.assessments {
+                        sink.deliver(alert)
+                        alertsEmitted += 1
                     }
-                } else {
-                    fresh = outcome.assessments
+                    return
                 }
-                for case (_, let alert?) in fresh {
-                    sink.deliver(alert)
-                    alertsEmitted += 1
+                do throws(StoreError) {
+                    for alert in try writer.add(outcome) {
+                        sink.deliver(alert)
+                        alertsEmitted += 1
+                    }
+                } catch {
+                    storeFailure = error
+                    Diagnostics.printRaw(error.description)
                 }
             })
         let started = DispatchTime.now()
@@ -166,6 +151,50 @@ struct Ingest: ParsableCommand {
         if !missing.isEmpty || summary.rejectedInput || setup.hadProblems {
             throw ExitStatus(code: 1)
         }
+    }
+}
+
+/// Groups inputs into store transactions (a few dozen files, or a few thousand events, or the end of
+/// the input): each transaction holds the ledger rows of its files with everything they produced, and
+/// alerts are printed only once committed — so an interrupted run leaves no half-written input and
+/// prints no alert the store does not have.
+final class StoreWriter {
+    let store: Store
+    var files: [Store.FileRecord] = []
+    var events: [UsageEvent] = []
+    var assessments: [(Detector.Assessment, Alert?)] = []
+    static let maxFiles = 32
+    static let maxEvents = 20_000
+
+    init(store: Store) { self.store = store }
+
+    /// Adds one outcome; returns the alerts committed by this call (none until a batch is written).
+    func add(_ outcome: FileOutcome) throws(StoreError) -> [Alert] {
+        if let path = outcome.path, !outcome.failed {
+            let (size, fingerprint) = InputFingerprint.of(path: path)
+            files.append(
+                Store.FileRecord(
+                    path: path, size: size, fingerprint: fingerprint, records: outcome.records,
+                    rejected: outcome.rejected))
+        }
+        events += outcome.events
+        assessments += outcome.assessments
+        let last = outcome.path == nil
+        guard last || files.count >= Self.maxFiles || events.count >= Self.maxEvents else { return [] }
+        // An alert already in the store was emitted by an earlier run: not again.
+        var fresh: [(Detector.Assessment, Alert?)] = []
+        for (assessment, alert) in assessments {
+            if let alert, try store.hasAlert(alert.id) {
+                fresh.append((assessment, nil))
+            } else {
+                fresh.append((assessment, alert))
+            }
+        }
+        try store.write(files: files, events: events, assessments: fresh)
+        files.removeAll()
+        events.removeAll()
+        assessments.removeAll()
+        return fresh.compactMap(\.1)
     }
 }
 

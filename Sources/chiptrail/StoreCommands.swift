@@ -90,8 +90,9 @@ enum ResultFormatter {
         var widths = r.columns.map(\.count)
         for row in cells { for (i, c) in row.enumerated() { widths[i] = max(widths[i], c.count) } }
         let separator = 2
+        // The first column (an id to copy into `explain`) is never cut.
         while widths.reduce(0, +) + separator * max(0, widths.count - 1) > terminalWidth,
-            let widest = widths.indices.max(by: { widths[$0] < widths[$1] }), widths[widest] > 8
+            let widest = widths.indices.dropFirst().max(by: { widths[$0] < widths[$1] }), widths[widest] > 8
         {
             widths[widest] -= 1
         }
@@ -106,11 +107,13 @@ enum ResultFormatter {
         return out
     }
 
+    /// The terminal's width; no limit when stdout is not a terminal (a file or a pipe gets whole cells).
     static func terminalWidth() -> Int {
+        guard isatty(STDOUT_FILENO) == 1 else { return .max }
         if let columns = ProcessInfo.processInfo.environment["COLUMNS"], let n = Int(columns), n > 20 { return n }
         var size = winsize()
         if ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 20 { return Int(size.ws_col) }
-        return 160
+        return 120
     }
 }
 

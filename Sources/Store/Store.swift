@@ -103,7 +103,7 @@ public final class Store {
             case .SQLITE_BUSY, .SQLITE_LOCKED:
                 return StoreError(path: path, message: "the store is locked by another process; wait for it or use another --store")
             case .SQLITE_FULL:
-                return StoreError(path: path, message: "the disk is full; nothing of this input was recorded; free space and ingest again")
+                return StoreError(path: path, message: "the disk is full; the batch being written was not recorded (the ledger table lists the files that were); free space and ingest again")
             case .SQLITE_READONLY:
                 return StoreError(path: path, message: "the store is read-only here: \(db.message ?? "")")
             case .SQLITE_NOTADB, .SQLITE_CORRUPT:

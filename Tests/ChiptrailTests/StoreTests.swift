@@ -152,3 +152,52 @@ import Testing
         #expect(result.stderr.contains("not a chiptrail store"))
     }
 }
+
+/// A full disk, simulated with a small tmpfs (needs root to mount; skipped where mounting is refused).
+@Suite(.serialized) struct FullDiskTests {
+    static let mountPoint = NSTemporaryDirectory() + "chiptrail-full-disk"
+
+    static func mount(size: String) -> Bool {
+        try? FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/mount")
+        p.arguments = ["-t", "tmpfs", "-o", "size=\(size)", "tmpfs", mountPoint]
+        p.standardError = FileHandle.nullDevice
+        guard (try? p.run()) != nil else { return false }
+        p.waitUntilExit()
+        return p.terminationStatus == 0
+    }
+
+    static func unmount() {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/umount")
+        p.arguments = [mountPoint]
+        try? p.run()
+        p.waitUntilExit()
+    }
+
+    static let canMount: Bool = {
+        let ok = mount(size: "64k")
+        if ok { unmount() }
+        return ok
+    }()
+
+    @Test(.enabled(if: canMount, "mounting a tmpfs needs root")) func aFullDiskIsAClearErrorAndNothingIsHalfWritten() throws {
+        #expect(Self.mount(size: "200k"))
+        defer { Self.unmount() }
+        let store = Self.mountPoint + "/c.db"
+        let result = try StoreTests.ingest(store)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("the disk is full"))
+        // What the ledger lists came with its data, and nothing else did.
+        let counts = try BuiltBinary.run([
+            "query", "--store", store, "--output", "csv",
+            "SELECT (SELECT count(*) FROM files), (SELECT count(*) FROM events), (SELECT count(*) FROM alerts)",
+        ])
+        #expect(counts.status == 0, "\(counts.stderr)")
+        let values = counts.stdout.split(separator: "\n").last?.split(separator: ",").map(String.init) ?? []
+        #expect(values.count == 3)
+        if values.first == "0" { #expect(values == ["0", "0", "0"]) }
+        #expect(!result.stdout.contains("\"type\":\"alert\"") || values.last != "0")
+    }
+}

@@ -29,7 +29,7 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
 /// same input again adds nothing and raises no alert twice.
 public final class Store {
     /// The newest schema this build knows.
-    public static let schemaVersion = 1
+    public static let schemaVersion = 2
     public let path: String
     let queue: DatabaseQueue
 
@@ -155,6 +155,14 @@ public final class Store {
                       reseller_chain TEXT NOT NULL);
                     CREATE TABLE alert_mappings (
                       alert_id TEXT NOT NULL, content_hash TEXT NOT NULL, PRIMARY KEY (alert_id, content_hash));
+                    """)
+        }
+        migrator.registerMigration("v2: time-window indexes") { db in
+            // `--since` compares the end of a session or alert.
+            try db.execute(
+                sql: """
+                    CREATE INDEX alerts_end ON alerts("end");
+                    CREATE INDEX sessions_end ON sessions("end");
                     """)
         }
         return migrator

@@ -71,7 +71,7 @@ enum ResultFormatter {
             return out
         case "csv":
             func cell(_ s: String) -> String {
-                s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+                s.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D })
                     ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
             }
             var out = r.columns.map(cell).joined(separator: ",") + "\n"
@@ -87,8 +87,17 @@ enum ResultFormatter {
     static func table(_ r: QueryResult) -> String {
         let terminalWidth = Self.terminalWidth()
         let cells = r.rows.map { $0.map { TextEscaping.escapeForTerminal($0.text) } }
-        var widths = r.columns.map(\.count)
-        for row in cells { for (i, c) in row.enumerated() { widths[i] = max(widths[i], c.count) } }
+        /// Characters on screen; ASCII (the common case) without grapheme breaking.
+        func width(_ s: String) -> Int {
+            var ascii = true
+            for b in s.utf8 where b >= 0x80 {
+                ascii = false
+                break
+            }
+            return ascii ? s.utf8.count : s.count
+        }
+        var widths = r.columns.map(width)
+        for row in cells { for (i, c) in row.enumerated() { widths[i] = max(widths[i], width(c)) } }
         let separator = 2
         // The first column (an id to copy into `explain`) is never cut.
         while widths.reduce(0, +) + separator * max(0, widths.count - 1) > terminalWidth,
@@ -97,8 +106,9 @@ enum ResultFormatter {
             widths[widest] -= 1
         }
         func fit(_ s: String, _ w: Int) -> String {
-            if s.count > w { return String(s.prefix(max(0, w - 1))) + "…" }
-            return s + String(repeating: " ", count: w - s.count)
+            let n = width(s)
+            if n > w { return String(s.prefix(max(0, w - 1))) + "…" }
+            return s + String(repeating: " ", count: w - n)
         }
         var out = zip(r.columns, widths).map { fit($0, $1) }.joined(separator: "  ") + "\n"
         out += widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") + "\n"

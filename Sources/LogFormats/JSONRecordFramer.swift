@@ -104,8 +104,7 @@ struct JSONRecordFramer<Handler: JSONRecordHandler> {
                     guard !probe.atEnd else { break scanning }
                     if probe[probe.position] == 0x22 {
                         var key = ByteSpan.empty
-                        var escaped = false
-                        guard probe.scanString(&key, escaped: &escaped) else { break scanning }
+                        guard probe.scanString(&key) else { break scanning }
                         if handler.isWrapperKey(probe, key) {
                             guard probe.expect(0x3A, "':'") else {
                                 if probe.failure == .incomplete { break scanning }
@@ -193,8 +192,7 @@ struct JSONRecordFramer<Handler: JSONRecordHandler> {
                     probe.skipWhitespace()
                     guard !probe.atEnd else { break scanning }
                     var span = ByteSpan.empty
-                    var escaped = false
-                    guard probe[probe.position] == 0x22, probe.scanString(&span, escaped: &escaped),
+                    guard probe[probe.position] == 0x22, probe.scanString(&span),
                         probe.expect(0x3A, "':'"), probe.skipValue(&span)
                     else {
                         if probe.failure == .incomplete { break scanning }

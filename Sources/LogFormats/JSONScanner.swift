@@ -100,13 +100,13 @@ struct JSONScanner {
         return true
     }
 
-    /// At an opening quote: returns the span of the string's content (escapes left as they are).
+    /// At an opening quote: returns the span of the string's content (escapes left as they are;
+    /// ``string(_:)`` resolves them).
     /// The closing quote is the next unescaped quote of the index: no byte of the string is read.
     /// A newline inside is malformed (JSON strings cannot hold one): one bad line cannot swallow the next.
     @inlinable @inline(__always)
-    mutating func scanString(_ span: inout ByteSpan, escaped: inout Bool) -> Bool {
+    mutating func scanString(_ span: inout ByteSpan) -> Bool {
         let contentStart = position + 1
-        escaped = false
         guard let close = index.next(index.quotes, from: contentStart, limit: end) else {
             if index.any(index.newlines, from: contentStart, to: end) { return fail("unterminated string") }
             position = end
@@ -118,14 +118,6 @@ struct JSONScanner {
         return true
     }
 
-    /// Skips a string whose opening quote is at `position`.
-    @inlinable @inline(__always)
-    mutating func skipString() -> Bool {
-        var span = ByteSpan.empty
-        var escaped = false
-        return scanString(&span, escaped: &escaped)
-    }
-
     /// Skips any value; for scalars, `span` receives the value's bytes.
     @inlinable
     mutating func skipValue(_ span: inout ByteSpan) -> Bool {
@@ -134,8 +126,7 @@ struct JSONScanner {
         let b = base[position]
         switch b {
         case 0x22:
-            var escaped = false
-            return scanString(&span, escaped: &escaped)
+            return scanString(&span)
         case 0x7B, 0x5B:
             let start = position
             guard skipContainer() else { return false }
@@ -215,8 +206,7 @@ struct JSONScanner {
             guard position < end else { return incomplete() }
             guard base[position] == 0x22 else { return fail("expected a quoted key") }
             var key = ByteSpan.empty
-            var escaped = false
-            guard scanString(&key, escaped: &escaped) else { return false }
+            guard scanString(&key) else { return false }
             guard expect(0x3A, "':' after a key") else { return false }
             skipWhitespace()
             guard body(&self, key) else { return false }

@@ -33,6 +33,17 @@ struct ReadOptions: ParsableArguments {
     func print(_ result: QueryResult) {
         FileDescriptorOutput.write(ResultFormatter.format(result, as: output))
     }
+
+    /// Opens the store, runs `question` and prints its answer; a store error is exit status 2.
+    func answer(_ question: (Store) throws(StoreError) -> QueryResult) throws {
+        let store = try open()
+        do {
+            print(try question(store))
+        } catch {
+            Diagnostics.printRaw(error.description)
+            throw ExitStatus(code: 2)
+        }
+    }
 }
 
 enum FileDescriptorOutput {
@@ -157,13 +168,8 @@ struct Query: ParsableCommand {
             FileDescriptorOutput.write(Store.schemaDescription + "\n")
             return
         }
-        let store = try read.open()
-        do {
-            read.print(try store.query(sql!))
-        } catch {
-            Diagnostics.printRaw(error.description)
-            throw ExitStatus(code: 2)
-        }
+        let statement = sql!
+        try read.answer { (store) throws(StoreError) in try store.query(statement) }
     }
 }
 
@@ -214,11 +220,8 @@ struct SessionsCommand: ParsableCommand {
     @OptionGroup var filter: StoreFilterOptions
 
     func run() throws {
-        let store = try read.open()
-        do { read.print(try store.sessions(filter.filter)) } catch {
-            Diagnostics.printRaw(error.description)
-            throw ExitStatus(code: 2)
-        }
+        let f = filter.filter
+        try read.answer { (store) throws(StoreError) in try store.sessions(f) }
     }
 }
 
@@ -231,11 +234,8 @@ struct AlertsCommand: ParsableCommand {
     @OptionGroup var filter: StoreFilterOptions
 
     func run() throws {
-        let store = try read.open()
-        do { read.print(try store.alerts(filter.filter)) } catch {
-            Diagnostics.printRaw(error.description)
-            throw ExitStatus(code: 2)
-        }
+        let f = filter.filter
+        try read.answer { (store) throws(StoreError) in try store.alerts(f) }
     }
 }
 

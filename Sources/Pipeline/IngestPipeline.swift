@@ -17,6 +17,18 @@ public struct IngestOptions: Sendable {
     public var allowedLateness: Int64
     /// Days of event ids kept for de-duplication behind the newest event time.
     public var dedupRetentionDays: Int64
+    /// Which calls (beyond compute events) each outcome carries, for the store.
+    public var keepCalls: KeptCalls = .none
+
+    /// Calls handed on for storage.
+    public enum KeptCalls: Sendable {
+        /// None (`--no-store`).
+        case none
+        /// Sign-ins and calls from restricted countries: the calls evidence uses.
+        case evidence
+        /// Every call (`--store-all`).
+        case all
+    }
 
     public init(
         jobs: Int = 1, limits: InputLimits = InputLimits(), maxRecordBytes: Int = 16 << 20, format: InputFormat = .auto,
@@ -41,6 +53,8 @@ public struct FileOutcome: Sendable {
     public var rejected = 0
     public var failed = false
     public var events: [UsageEvent] = []
+    /// Calls kept for the store (see ``IngestOptions/keepCalls``), with their account ids.
+    public var calls: [(call: CallObservation, accountID: String, restricted: Bool)] = []
     public var assessments: [(Detector.Assessment, Alert?)] = []
 
     public init(path: String?) { self.path = path }
@@ -148,6 +162,12 @@ public final class IngestPipeline {
                 continue
             }
             activity.update(call.accountKey, default: { AccountActivity() }) { $0.record(call) }
+            if options.keepCalls != .none {
+                let restricted = call.country.isKnown && detector.jurisdictions.isRestricted(call.country, at: call.time)
+                if options.keepCalls == .all || call.isSignIn || restricted {
+                    outcome.calls.append((call, accountNames[call.accountKey] ?? "", restricted))
+                }
+            }
         }
         for event in result.batch.events {
             if event.time > newest { newest = event.time }

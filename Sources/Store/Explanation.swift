@@ -8,6 +8,8 @@ public struct Explanation: Sendable {
     public var evidence: QueryResult
     public var events: QueryResult
     public var mappings: QueryResult
+    /// The account's stored calls by source country (restricted ones first).
+    public var callsByCountry: QueryResult
 }
 
 extension Store {
@@ -42,6 +44,15 @@ extension Store {
                    m.valid_from, m.valid_to, m.reseller_chain
             FROM mapping_rows m JOIN alert_mappings am ON am.content_hash = m.content_hash WHERE am.alert_id = ?
             """, arguments: [alertID])
-        return Explanation(alertJSON: json, summary: summary, evidence: evidence, events: events, mappings: mappings)
+        let calls = try query(
+            """
+            SELECT coalesce(c.country, '??') AS country, c.restricted, count(*) AS calls, sum(c.sign_in) AS sign_ins,
+                   min(c.time) AS first, max(c.time) AS last
+            FROM calls c JOIN alerts a ON c.account_id = a.account_id WHERE a.id = ?
+            GROUP BY 1, 2 ORDER BY c.restricted DESC, calls DESC LIMIT 20
+            """, arguments: [alertID])
+        return Explanation(
+            alertJSON: json, summary: summary, evidence: evidence, events: events, mappings: mappings,
+            callsByCountry: calls)
     }
 }

@@ -29,7 +29,7 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
 /// same input again adds nothing and raises no alert twice.
 public final class Store {
     /// The newest schema this build knows.
-    public static let schemaVersion = 2
+    public static let schemaVersion = 3
     public let path: String
     let queue: DatabaseQueue
 
@@ -165,6 +165,15 @@ public final class Store {
                     CREATE INDEX sessions_end ON sessions("end");
                     """)
         }
+        migrator.registerMigration("v3: calls") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE calls (
+                      event_key TEXT PRIMARY KEY, account_id TEXT NOT NULL, time TEXT NOT NULL, source_ip TEXT,
+                      country TEXT, sign_in INTEGER NOT NULL, restricted INTEGER NOT NULL);
+                    CREATE INDEX calls_account_time ON calls(account_id, time);
+                    """)
+        }
         return migrator
     }
 
@@ -186,6 +195,9 @@ public final class Store {
                        account_id, reseller_id, end_customer_id, end_customer_country, valid_from, valid_to,
                        reseller_chain)
         alert_mappings which mapping rows an alert used (alert_id, content_hash)
+        calls          calls other than compute events: sign-ins and calls from restricted countries (what the
+                       network evidence uses), or every call with `ingest --store-all` (event_key = hash of the
+                       event id, account_id, time, source_ip, country, sign_in, restricted)
         Times are RFC 3339 text (UTC), so they sort and compare as text.
         """
 
@@ -218,8 +230,22 @@ public final class Store {
     }
 
     /// Writes a batch in one transaction: either all of it is in the store or none.
+    /// A call as the store keeps it.
+    public struct CallRecord: Sendable {
+        public var call: CallObservation
+        public var accountID: String
+        public var restricted: Bool
+
+        public init(call: CallObservation, accountID: String, restricted: Bool) {
+            self.call = call
+            self.accountID = accountID
+            self.restricted = restricted
+        }
+    }
+
     public func write(
-        files: [FileRecord], events: [UsageEvent], assessments: [(Detector.Assessment, Alert?)]
+        files: [FileRecord], events: [UsageEvent], calls: [CallRecord] = [],
+        assessments: [(Detector.Assessment, Alert?)]
     ) throws(StoreError) {
         let now = Timestamp.format(Int64(Date().timeIntervalSince1970))
         do {
@@ -236,6 +262,14 @@ public final class Store {
                         e.eventID, e.provider.rawValue, e.accountID, e.resourceID, e.action.rawValue,
                         Timestamp.format(e.time), e.instanceType, e.instanceCount, e.region, e.sourceIP?.description,
                         e.principal, e.userAgent, e.eventName, e.origin.description,
+                    ])
+                }
+                let insertCall = try db.makeStatement(sql: "INSERT OR IGNORE INTO calls VALUES (?, ?, ?, ?, ?, ?, ?)")
+                for c in calls {
+                    try insertCall.execute(arguments: [
+                        StableHash.hex(c.call.eventKey), c.accountID, Timestamp.format(c.call.time),
+                        c.call.sourceIP?.description, c.call.country.isKnown ? c.call.country.description : nil,
+                        c.call.isSignIn, c.restricted,
                     ])
                 }
                 for (a, alert) in assessments {

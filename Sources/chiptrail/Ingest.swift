@@ -75,12 +75,20 @@ struct Ingest: ParsableCommand {
     @Flag(name: .customLong("no-store"), help: "Do not keep what was read (and do not skip alerts an earlier run stored).")
     var noStore = false
 
+    @Flag(
+        name: .customLong("store-all"),
+        help: "Store every call, not only compute events, sign-ins and calls from restricted countries.")
+    var storeAll = false
+
     @Argument(help: ArgumentHelp("Files, directories or - for stdin.", valueName: "path"))
     var paths: [String] = []
 
     func validate() throws {
         if paths.isEmpty {
             throw ValidationError("name at least one file or directory, or - for stdin")
+        }
+        if noStore && (storeAll || store != nil) {
+            throw ValidationError("--no-store cannot go with --store or --store-all")
         }
         guard let format = InputFormat(rawValue: reader.format) else {
             throw ValidationError("unknown --format '\(reader.format)'; one of \(InputFormat.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -98,7 +106,8 @@ struct Ingest: ParsableCommand {
     }
 
     func run() throws {
-        let setup = try PipelineSetup(reader)
+        var setup = try PipelineSetup(reader)
+        setup.options.keepCalls = noStore ? .none : (storeAll ? .all : .evidence)
         var store: Store? = nil
         if !noStore {
             do {
@@ -162,6 +171,7 @@ final class StoreWriter {
     let store: Store
     var files: [Store.FileRecord] = []
     var events: [UsageEvent] = []
+    var calls: [Store.CallRecord] = []
     var assessments: [(Detector.Assessment, Alert?)] = []
     static let maxFiles = 32
     static let maxEvents = 20_000
@@ -178,9 +188,10 @@ final class StoreWriter {
                     rejected: outcome.rejected))
         }
         events += outcome.events
+        calls += outcome.calls.map { Store.CallRecord(call: $0.call, accountID: $0.accountID, restricted: $0.restricted) }
         assessments += outcome.assessments
         let last = outcome.path == nil
-        guard last || files.count >= Self.maxFiles || events.count >= Self.maxEvents else { return [] }
+        guard last || files.count >= Self.maxFiles || events.count + calls.count >= Self.maxEvents else { return [] }
         // An alert already in the store was emitted by an earlier run: not again.
         var fresh: [(Detector.Assessment, Alert?)] = []
         for (assessment, alert) in assessments {
@@ -190,9 +201,10 @@ final class StoreWriter {
                 fresh.append((assessment, alert))
             }
         }
-        try store.write(files: files, events: events, assessments: fresh)
+        try store.write(files: files, events: events, calls: calls, assessments: fresh)
         files.removeAll()
         events.removeAll()
+        calls.removeAll()
         assessments.removeAll()
         return fresh.compactMap(\.1)
     }

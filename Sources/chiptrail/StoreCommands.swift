@@ -266,7 +266,7 @@ struct Explain: ParsableCommand {
             w.beginObject()
             w.raw("alert", explanation.alertJSON)
             for (name, result) in [("evidence", explanation.evidence), ("events", explanation.events),
-                                   ("mapping_rows", explanation.mappings)] {
+                                   ("mapping_rows", explanation.mappings), ("calls_by_country", explanation.callsByCountry)] {
                 w.raw(name, "[" + ResultFormatter.format(result, as: "json").split(separator: "\n").joined(separator: ",") + "]")
             }
             w.endObject()
@@ -297,6 +297,8 @@ struct Explain: ParsableCommand {
             }
         }
         if m.rows.isEmpty { out += "  (no mapping row: the account was unmapped at that time)\n" }
+        out += "\nSTORED CALLS OF THE ACCOUNT BY SOURCE COUNTRY (sign-ins and restricted-country calls; all with --store-all)\n"
+        out += ResultFormatter.table(explanation.callsByCountry)
         FileDescriptorOutput.write(out)
     }
 

@@ -34,6 +34,31 @@ import Testing
         #expect(mode == "wal")
     }
 
+    @Test func callsThatEvidenceUsesAreStoredAndEveryCallWithStoreAll() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        func calls(_ store: String) throws -> [String] {
+            try BuiltBinary.run([
+                "query", "--store", store, "--output", "csv",
+                "SELECT count(*), sum(sign_in), sum(restricted), sum(restricted = 0 AND sign_in = 0) FROM calls",
+            ]).stdout.split(separator: "\n").last!.split(separator: ",").map(String.init)
+        }
+        _ = try Self.ingest(dir.path + "/evidence.db")
+        let evidence = try calls(dir.path + "/evidence.db")
+        #expect(evidence[3] == "0")  // nothing but sign-ins and restricted-country calls
+        #expect(Int(evidence[2])! > 200)  // account 333333333333's calls from CN
+        let all = try Self.ingest(dir.path + "/all.db", extra: ["--store-all"])
+        #expect(all.status == 0)
+        let every = try calls(dir.path + "/all.db")
+        #expect(Int(every[0])! > Int(evidence[0])!)
+        #expect(every[2] == evidence[2])
+        let explain = try BuiltBinary.run(["explain", "--store", dir.path + "/evidence.db", "a-35c3e554a3de3dc9"])
+        #expect(explain.stdout.contains("STORED CALLS OF THE ACCOUNT BY SOURCE COUNTRY"))
+        #expect(explain.stdout.contains("CN"))
+        let conflict = try BuiltBinary.run(["ingest", "--no-store", "--store-all", "x"])
+        #expect(conflict.status == 2)
+    }
+
     @Test func queriesAreReadOnlyAndFormatted() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }

@@ -130,7 +130,8 @@ public struct ResellerGraph: Sendable {
         return out
     }
 
-    static func split(_ origin: String) -> (String, Int) {
+    /// `mappings.csv:14` → (`mappings.csv`, 14).
+    public static func split(_ origin: String) -> (String, Int) {
         guard let colon = origin.lastIndex(of: ":"), let line = Int(origin[origin.index(after: colon)...]) else {
             return (origin, 0)
         }

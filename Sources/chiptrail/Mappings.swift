@@ -55,7 +55,7 @@ struct Mappings: ParsableCommand {
             if !graph.resellers.isEmpty {
                 for row in mappings.allRows.sorted(by: { $0.origin < $1.origin }) {
                     if let id = row.resellerID, graph.resellers[id] == nil {
-                        let (path, line) = Self.split(row.origin)
+                        let (path, line) = ResellerGraph.split(row.origin)
                         problems.append(
                             Diagnostic(
                                 path: path, position: .line(line), severity: .warning, category: "mapping",
@@ -67,13 +67,6 @@ struct Mappings: ParsableCommand {
             let errors = problems.filter { $0.severity == .error }.count
             print("\(mappingRows) mapping row(s), \(graph.resellers.count) reseller(s); \(errors) error(s), \(problems.count - errors) warning(s)")
             if errors > 0 { throw ExitStatus(code: 1) }
-        }
-
-        static func split(_ origin: String) -> (String, Int) {
-            guard let colon = origin.lastIndex(of: ":"), let line = Int(origin[origin.index(after: colon)...]) else {
-                return (origin, 0)
-            }
-            return (String(origin[..<colon]), line)
         }
     }
 }

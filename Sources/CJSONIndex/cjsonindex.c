@@ -96,3 +96,84 @@ void cjson_index(const uint8_t *text, size_t len, uint64_t *quotes, uint64_t *st
         index_block(tail, &prev_escaped, &prev_in_string, quotes + blocks, structure + blocks, newlines + blocks);
     }
 }
+
+/* ---- CSV (RFC 4180) ---------------------------------------------------------------------------- */
+
+long ccsv_record(const uint8_t *text, long len, long pos, int final, int32_t *starts, int32_t *ends,
+                 uint8_t *flags, int cap, int *count, int *lines) {
+    long i = pos;
+    int n = 0;
+    int nl = 0;
+    for (;;) {
+        /* One field starting at i. */
+        uint8_t fl = 0;
+        long fs, fe;
+        if (i < len && text[i] == '"') {
+            fl = 1;
+            fs = ++i;
+            for (;;) {
+                const uint8_t *q = i < len ? memchr(text + i, '"', (size_t)(len - i)) : NULL;
+                if (!q) {
+                    if (!final) return -1;
+                    /* Unclosed quote at the end of the text: the rest is the field. */
+                    for (long k = i; k < len; k++) nl += text[k] == '\n';
+                    fe = len;
+                    i = len;
+                    fl |= 8;
+                    goto field_done;
+                }
+                long k = q - text;
+                for (long m = i; m < k; m++) nl += text[m] == '\n';
+                if (k + 1 < len && text[k + 1] == '"') {
+                    fl |= 2;
+                    i = k + 2;
+                    continue;
+                }
+                if (k + 1 >= len && !final) return -1;
+                fe = k;
+                i = k + 1;
+                break;
+            }
+            /* Text between the closing quote and the delimiter is malformed; keep it out. */
+            while (i < len && text[i] != ',' && text[i] != '\n' && text[i] != '\r') {
+                fl |= 4;
+                i++;
+            }
+        } else {
+            fs = i;
+            while (i < len) {
+                uint8_t c = text[i];
+                if (c == ',' || c == '\n' || c == '\r') break;
+                i++;
+            }
+            fe = i;
+        }
+    field_done:
+        if (n < cap) {
+            starts[n] = (int32_t)fs;
+            ends[n] = (int32_t)fe;
+            flags[n] = fl;
+        }
+        n++;
+        if (i >= len) {
+            if (!final) return -1;
+            *count = n;
+            *lines = nl;
+            return len;
+        }
+        uint8_t c = text[i];
+        if (c == ',') {
+            i++;
+            if (i >= len && !final) return -1;
+            continue;
+        }
+        if (c == '\r') {
+            if (i + 1 >= len && !final) return -1;
+            if (i + 1 < len && text[i + 1] == '\n') i++;
+        }
+        nl++;
+        *count = n;
+        *lines = nl;
+        return i + 1;
+    }
+}

@@ -209,6 +209,14 @@ alibaba,ecs.gn6v-*,NVIDIA V100 SXM2 (16/32GB),,low,"Alibaba Cloud ECI doc 'Creat
 alibaba,ecs.gn6e-*,NVIDIA V100 SXM2 (16/32GB),,low,"Alibaba Cloud ECI doc 'Create an instance with a specified GPU type' (lists families gn7e, gn7i, gn7s, gn7, gn6v, gn6e, gn6i, gn5i, gn5, gn8ia, gn8is; gn8ia/gn8is only in some regions outside China) https://help.aliyun.com/en/eci/user-guide/create-an-instance-by-specifying-the-gpu-type"
 alibaba,ecs.gn6i-*,NVIDIA T4,,low,"Alibaba Cloud ECI doc 'Create an instance with a specified GPU type' (lists families gn7e, gn7i, gn7s, gn7, gn6v, gn6e, gn6i, gn5i, gn5, gn8ia, gn8is; gn8ia/gn8is only in some regions outside China) https://help.aliyun.com/en/eci/user-guide/create-an-instance-by-specifying-the-gpu-type"
 alibaba,ecs.gn7i-*,NVIDIA A10,,low,"Alibaba Cloud ECI doc 'Create an instance with a specified GPU type' (lists families gn7e, gn7i, gn7s, gn7, gn6v, gn6e, gn6i, gn5i, gn5, gn8ia, gn8is; gn8ia/gn8is only in some regions outside China) https://help.aliyun.com/en/eci/user-guide/create-an-instance-by-specifying-the-gpu-type"
+gcp,nvidia-tesla-a100,NVIDIA A100 SXM4 40GB,1,medium,GCP Compute Engine accelerator type name; the names and models as cited in shared/reference/instance-types.csv (dstackai/gpuhunt providers/gcp.py accelerator_details)
+gcp,nvidia-a100-80gb,NVIDIA A100 SXM4 80GB,1,medium,GCP Compute Engine accelerator type name; the names and models as cited in shared/reference/instance-types.csv (dstackai/gpuhunt providers/gcp.py accelerator_details)
+gcp,nvidia-h100-80gb,NVIDIA H100 SXM5 80GB,1,medium,GCP Compute Engine accelerator type name; the names and models as cited in shared/reference/instance-types.csv (dstackai/gpuhunt providers/gcp.py accelerator_details)
+gcp,nvidia-h100-mega-80gb,NVIDIA H100 SXM5 80GB,1,medium,GCP Compute Engine accelerator type name; the names and models as cited in shared/reference/instance-types.csv (dstackai/gpuhunt providers/gcp.py accelerator_details)
+gcp,nvidia-h200-141gb,NVIDIA H200 SXM 141GB,1,medium,GCP Compute Engine accelerator type name; the names and models as cited in shared/reference/instance-types.csv (dstackai/gpuhunt providers/gcp.py accelerator_details)
+gcp,nvidia-l4,NVIDIA L4,1,medium,GCP Compute Engine accelerator type name; the names and models as cited in shared/reference/instance-types.csv (dstackai/gpuhunt providers/gcp.py accelerator_details)
+gcp,nvidia-tesla-t4,NVIDIA T4,1,medium,GCP Compute Engine accelerator type name; the names and models as cited in shared/reference/instance-types.csv (dstackai/gpuhunt providers/gcp.py accelerator_details)
+gcp,nvidia-tesla-v100,NVIDIA V100 PCIe 16GB,1,medium,GCP Compute Engine accelerator type name; the names and models as cited in shared/reference/instance-types.csv (dstackai/gpuhunt providers/gcp.py accelerator_details)
 """#
 
     static let jurisdictions = #"""

@@ -56,7 +56,7 @@ public struct Detector: Sendable {
         let spec = session.instanceType.flatMap { catalog.lookup($0) }
         let perInstance = spec?.acceleratorCount ?? 0
         let count = perInstance * Double(session.instanceCount)
-        let hours = count * session.hours
+        let hours = perInstance * session.instanceHours
         let restricted = spec.map { $0.accelerator.control.isRestricted(at: time) } ?? false
         var evidence: [Evidence] = []
         var reached: [CountryCode] = []

@@ -18,6 +18,8 @@ public struct ConfigFile: Sendable {
     public var limits = InputLimits()
     public var maxRecordBytes = 16 << 20
     public var allowedLateness: Int64 = 6 * 3600
+    /// The largest gap between billing periods of one resource within one session.
+    public var sessionGap: Int64 = 2 * 3600
 
     public init() {}
 
@@ -87,7 +89,7 @@ public struct ConfigFile: Sendable {
     public static var keys: [String] {
         weights.keys.sorted() + [
             "restricted_countries", "restricted_countries_add", "restricted_countries_remove", "max_decompressed",
-            "max_ratio", "max_record_size", "allowed_lateness", "catalog.<instance_type>",
+            "max_ratio", "max_record_size", "allowed_lateness", "session_gap", "catalog.<instance_type>",
         ]
     }
 
@@ -137,6 +139,11 @@ public struct ConfigFile: Sendable {
                 throw problem(path, line, "'allowed_lateness' takes a duration such as 6h or 2d, found '\(value)'")
             }
             allowedLateness = seconds
+        case "session_gap":
+            guard let seconds = Timestamp.parseDuration(value) else {
+                throw problem(path, line, "'session_gap' takes a duration such as 2h or 1d, found '\(value)'")
+            }
+            sessionGap = seconds
         default:
             if key.hasPrefix("catalog.") {
                 let type = String(key.dropFirst(8))

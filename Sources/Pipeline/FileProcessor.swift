@@ -25,6 +25,55 @@ final class FileProcessor {
     let geo: GeoIPTable
     private var buffer: UnsafeMutableRawBufferPointer
     private static let readChunk = 128 << 10
+    /// How much of an input's head is looked at to tell its format.
+    static let sniffBytes = 64 << 10
+
+    struct Refusal: Error {
+        var message: String
+    }
+
+    /// The decoder for an input: `--format`, or the content of its head. A refusal's message is empty
+    /// when the head is only whitespace so far.
+    func chooseDecoder(path: String, head: UnsafeRawBufferPointer) -> Result<any LogDecoder, Refusal> {
+        let limit = options.maxRecordBytes
+        let kind = ContentSniffer.sniff(head)
+        switch kind {
+        case .empty: return .failure(Refusal(message: ""))
+        case .zip: return .failure(Refusal(message: "zip archive: chiptrail reads gzip'd or plain files; unzip it first"))
+        case .binary:
+            return .failure(
+                Refusal(message: "binary data, not a log format chiptrail reads (CloudTrail, GCP audit, Azure activity, CUR, FOCUS, Azure cost, chiptrail NDJSON)"))
+        case .json, .csv, .unknown: break
+        }
+        switch options.format {
+        case .cloudtrail: return .success(CloudTrailDecoder(path: path, maxRecordBytes: limit))
+        case .gcpAudit: return .success(JSONLogDecoder.gcpAudit(path: path, maxRecordBytes: limit))
+        case .azureActivity: return .success(JSONLogDecoder.azureActivity(path: path, maxRecordBytes: limit))
+        case .ndjson: return .success(JSONLogDecoder.ndjson(path: path, maxRecordBytes: limit))
+        case .cur: return .success(BillingDecoder(path: path, family: .cur, maxRecordBytes: limit))
+        case .focus: return .success(BillingDecoder(path: path, family: .focus, maxRecordBytes: limit))
+        case .azureCost: return .success(BillingDecoder(path: path, family: .azureCost, maxRecordBytes: limit))
+        case .auto: break
+        }
+        switch kind {
+        case .json:
+            switch ContentSniffer.jsonFlavour(head) {
+            case .cloudtrail: return .success(CloudTrailDecoder(path: path, maxRecordBytes: limit))
+            case .gcpAudit: return .success(JSONLogDecoder.gcpAudit(path: path, maxRecordBytes: limit))
+            case .azureActivity: return .success(JSONLogDecoder.azureActivity(path: path, maxRecordBytes: limit))
+            case .ndjson: return .success(JSONLogDecoder.ndjson(path: path, maxRecordBytes: limit))
+            case nil:
+                return .failure(
+                    Refusal(
+                        message: "JSON of no shape chiptrail reads: none of the keys of CloudTrail (eventSource, Records), GCP audit (protoPayload), Azure activity (operationName) or chiptrail NDJSON (account_id) in the first \(Self.sniffBytes >> 10) KiB; use --format to force one"))
+            }
+        case .csv:
+            return .success(BillingDecoder(path: path, maxRecordBytes: limit))
+        default:
+            return .failure(
+                Refusal(message: "unrecognised format (neither JSON nor CSV); chiptrail reads CloudTrail, GCP audit, Azure activity, CUR, FOCUS, Azure cost and chiptrail NDJSON"))
+        }
+    }
 
     init(options: IngestOptions, geo: GeoIPTable) {
         self.options = options
@@ -46,8 +95,7 @@ final class FileProcessor {
         }
         var start = 0
         var end = 0
-        var sniffed = false
-        var decoder = CloudTrailDecoder(path: path, maxRecordBytes: options.maxRecordBytes)
+        var decoder: (any LogDecoder)? = nil
         var finished = false
         func refuse(_ message: String) {
             result.failed = true
@@ -56,9 +104,9 @@ final class FileProcessor {
         }
         while !finished {
             // A record that stays incomplete past the limit is skipped; the reading goes on.
-            if end - start >= options.maxRecordBytes {
-                decoder.skipOversizedRecord()
-                let consumed = decoder.decode(
+            if end - start >= options.maxRecordBytes, decoder != nil {
+                decoder!.skipOversizedRecord()
+                let consumed = decoder!.decode(
                     UnsafeRawBufferPointer(rebasing: buffer[start..<end]), isFinal: false, into: &result.batch)
                 start += consumed
             }
@@ -86,54 +134,43 @@ final class FileProcessor {
                 result.failed = true
                 result.batch.report(error.diagnostic)
                 // Decode what arrived before the fault, then stop.
-                _ = decoder.decode(UnsafeRawBufferPointer(rebasing: buffer[start..<end]), isFinal: false, into: &result.batch)
+                if decoder != nil {
+                    _ = decoder!.decode(UnsafeRawBufferPointer(rebasing: buffer[start..<end]), isFinal: false, into: &result.batch)
+                }
                 break
             }
             end += n
-            if !sniffed && n > 0 && end - start < 4096 { continue }
-            if !sniffed {
-                let head = UnsafeRawBufferPointer(rebasing: buffer[start..<min(end, start + 4096)])
-                let kind = ContentSniffer.sniff(head)
-                if kind == .empty && n > 0 {
-                    // Only whitespace so far: drop it and read on (the size caps still apply).
-                    start = end
-                    continue
-                }
-                sniffed = true
-                switch kind {
-                case .json:
-                    break
-                case .empty:
-                    refuse("file is empty; nothing to read")
-                    finished = true
-                    continue
-                case .zip:
-                    refuse("zip archive: chiptrail reads gzip'd or plain files; unzip it first")
-                    finished = true
-                    continue
-                case .csv:
-                    refuse(
-                        "CSV input (billing exports: CUR, FOCUS, Azure cost) is not decoded by this build; only CloudTrail JSON is")
-                    finished = true
-                    continue
-                case .binary:
-                    refuse("binary data, not a log format chiptrail reads; check that the file is a CloudTrail log")
-                    finished = true
-                    continue
-                case .unknown:
-                    refuse("unrecognised format (neither JSON nor CSV); check that the file is a CloudTrail log")
+            if decoder == nil {
+                // Enough of the head to tell the format: 64 KiB, or the whole input.
+                if n > 0 && end - start < Self.sniffBytes { continue }
+                let head = UnsafeRawBufferPointer(rebasing: buffer[start..<min(end, start + Self.sniffBytes)])
+                switch chooseDecoder(path: path, head: head) {
+                case .success(let chosen):
+                    decoder = chosen
+                case .failure(let refusal):
+                    if refusal.message.isEmpty {
+                        // Only whitespace so far: drop it and read on (the size caps still apply).
+                        start = end
+                        if n > 0 { continue }
+                        refuse("file is empty; nothing to read")
+                    } else {
+                        refuse(refusal.message)
+                    }
                     finished = true
                     continue
                 }
             }
-            if !sniffed { continue }
             let isFinal = n == 0
-            let consumed = decoder.decode(
+            let consumed = decoder!.decode(
                 UnsafeRawBufferPointer(rebasing: buffer[start..<end]), isFinal: isFinal, into: &result.batch)
             start += consumed
             if start == end {
                 start = 0
                 end = 0
+            }
+            if decoder!.refused {
+                result.failed = true
+                finished = true
             }
             if isFinal { finished = true }
         }

@@ -15,6 +15,8 @@ public struct IngestOptions: Sendable {
     public var format: InputFormat
     /// How late an event may arrive (behind the newest event time) and still join its session.
     public var allowedLateness: Int64
+    /// The largest gap between billing periods of one resource within one session.
+    public var sessionGap: Int64 = 2 * 3600
     /// Days of event ids kept for de-duplication behind the newest event time.
     public var dedupRetentionDays: Int64
     /// Which calls (beyond compute events) each outcome carries, for the store.
@@ -110,7 +112,7 @@ public final class IngestPipeline {
         self.onDiagnostic = onDiagnostic
         self.onOutcome = onOutcome
         dedup = WindowedDeduplicator(retentionDays: options.dedupRetentionDays)
-        sessionizer = Sessionizer(allowedLateness: options.allowedLateness)
+        sessionizer = Sessionizer(allowedLateness: options.allowedLateness, usageGap: options.sessionGap)
     }
 
     /// Reads every input, then closes the remaining sessions (those still running are `open`).

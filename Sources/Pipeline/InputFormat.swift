@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// The formats `--format` names (SPEC); `auto` sniffs each input's content.
 public enum InputFormat: String, Sendable, CaseIterable {
     case auto
@@ -9,8 +15,27 @@ public enum InputFormat: String, Sendable, CaseIterable {
     case azureCost = "azure-cost"
     case ndjson
 
-    /// Formats this build decodes.
-    public static let implemented: Set<InputFormat> = [.auto, .cloudtrail]
+    /// What each format is, for `--help` and diagnostics.
+    public var summary: String {
+        switch self {
+        case .auto: "told by content: JSON keys or the CSV header"
+        case .cloudtrail: "AWS CloudTrail: {\"Records\":[…]}, arrays, one event per line"
+        case .cur: "AWS Cost and Usage Report, legacy (lineItem/…) or 2.0 (line_item_…), CSV"
+        case .focus: "FinOps FOCUS 1.0–1.2 CSV of any provider"
+        case .gcpAudit: "GCP Cloud Audit Logs, LogEntry JSON per line"
+        case .azureActivity: "Azure Activity Log: {\"records\":[…]}, JSON lines, REST events"
+        case .azureCost: "Azure cost and usage export CSV: EA, pay-as-you-go, MCA"
+        case .ndjson: "chiptrail NDJSON: one normalized event per line (README)"
+        }
+    }
+}
+
+/// A JSON input's format, told by the keys of its first records.
+enum JSONFlavour: Equatable {
+    case cloudtrail
+    case gcpAudit
+    case azureActivity
+    case ndjson
 }
 
 /// What the first bytes of an input say it is.
@@ -24,6 +49,36 @@ enum SniffedContent: Equatable {
 }
 
 enum ContentSniffer {
+    /// The format whose distinctive key appears first in the head of a JSON input; nil when none does.
+    static func jsonFlavour(_ bytes: UnsafeRawBufferPointer) -> JSONFlavour? {
+        let markers: [(String, JSONFlavour)] = [
+            ("\"protoPayload\"", .gcpAudit),
+            ("\"Records\"", .cloudtrail), ("\"eventSource\"", .cloudtrail), ("\"eventVersion\"", .cloudtrail),
+            ("\"digestStartTime\"", .cloudtrail), ("\"digestS3Object\"", .cloudtrail), ("\"awsRegion\"", .cloudtrail),
+            ("\"operationName\"", .azureActivity),
+            ("\"account_id\"", .ndjson),
+        ]
+        var best: (offset: Int, flavour: JSONFlavour)? = nil
+        for (marker, flavour) in markers {
+            if let found = firstOffset(of: Array(marker.utf8), in: bytes), best == nil || found < best!.offset {
+                best = (found, flavour)
+            }
+        }
+        return best?.flavour
+    }
+
+    static func firstOffset(of needle: [UInt8], in bytes: UnsafeRawBufferPointer) -> Int? {
+        guard let first = needle.first, bytes.count >= needle.count, let base = bytes.baseAddress else { return nil }
+        var i = 0
+        while i + needle.count <= bytes.count {
+            guard let hit = memchr(base + i, Int32(first), bytes.count - needle.count + 1 - i) else { return nil }
+            let at = UnsafeRawPointer(hit) - base
+            if memcmp(base + at, needle, needle.count) == 0 { return at }
+            i = at + 1
+        }
+        return nil
+    }
+
     /// Looks at the first decompressed bytes (a BOM and whitespace skipped).
     static func sniff(_ bytes: UnsafeRawBufferPointer) -> SniffedContent {
         var i = 0

@@ -19,4 +19,23 @@ public struct Session: Sendable, Hashable {
     public var events: [UsageEvent]
 
     public var hours: Double { Double(max(0, end - start)) / 3600 }
+
+    /// Instance-hours billed by the usage records of the session (0 without billing records).
+    public var billedInstanceHours: Double {
+        events.reduce(0) { $0 + ($1.action == .usage ? $1.usageHours : 0) }
+    }
+
+    /// Whether audit-log lifecycle events (launch, start) make the session, as opposed to billing alone.
+    public var hasLifecycle: Bool { events.contains { $0.action == .launch || $0.action == .start } }
+
+    /// Whether both an audit log and a billing export describe the session (fusion).
+    public var isFused: Bool { hasLifecycle && events.contains { $0.action == .usage } }
+
+    /// Instance-hours of the session: billing's figure for billing-only sessions (a line may sum
+    /// several instances), and for audit-log sessions the larger of the run's length and the billed hours.
+    public var instanceHours: Double {
+        let billed = billedInstanceHours
+        guard hasLifecycle else { return billed > 0 ? billed : hours * Double(instanceCount) }
+        return max(hours * Double(instanceCount), billed)
+    }
 }

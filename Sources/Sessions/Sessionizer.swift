@@ -31,8 +31,12 @@ public struct Sessionizer: Sendable {
     /// Resources whose latest event is a stop or termination: the only ones `advance` can finalise.
     private var closable = Set<ResourceKey>()
 
-    public init(allowedLateness: Int64 = 6 * 3600) {
+    /// The largest gap between consecutive billing periods of one resource that still makes one session.
+    public var usageGap: Int64
+
+    public init(allowedLateness: Int64 = 6 * 3600, usageGap: Int64 = 2 * 3600) {
         self.allowedLateness = allowedLateness
+        self.usageGap = usageGap
     }
 
     /// Resources with events not yet finalised.
@@ -49,7 +53,7 @@ public struct Sessionizer: Sendable {
         var index = list.count
         while index > 0 && list[index - 1].time > event.time { index -= 1 }
         list.insert(event, at: index)
-        if let last = list.last, last.action == .stop || last.action == .terminate {
+        if let last = list.last, last.action == .stop || last.action == .terminate || last.action == .usage {
             closable.insert(key)
         } else {
             closable.remove(key)
@@ -61,9 +65,22 @@ public struct Sessionizer: Sendable {
     public mutating func advance(to watermark: EpochSeconds) -> [Session] {
         var out: [Session] = []
         for key in Array(closable) {
-            guard let events = pending[key] else { continue }
-            guard let last = events.last, last.action == .stop || last.action == .terminate,
-                last.time + allowedLateness <= watermark
+            guard let events = pending[key], let last = events.last else { continue }
+            if last.action == .usage {
+                // Billing alone: closed once no period follows within the gap (and lateness).
+                guard !Self.runningByLifecycle(events) else { continue }
+                let usageEnd = events.reduce(EpochSeconds.min) { max($0, $1.time + $1.usageSeconds) }
+                guard usageEnd + usageGap + allowedLateness <= watermark else { continue }
+                out += build(key, events, finalAt: nil).map {
+                    var s = $0
+                    s.open = false
+                    return s
+                }
+                pending[key] = nil
+                closable.remove(key)
+                continue
+            }
+            guard last.action == .stop || last.action == .terminate, last.time + allowedLateness <= watermark
             else { continue }
             out += build(key, events, finalAt: nil)
             pending[key] = nil
@@ -88,6 +105,19 @@ public struct Sessionizer: Sendable {
         return out.sorted { ($0.start, $0.id) < ($1.start, $1.id) }
     }
 
+    /// Whether the audit log shows the resource running at the end of `events` (a launch or start
+    /// after the last stop).
+    static func runningByLifecycle(_ events: [UsageEvent]) -> Bool {
+        for e in events.reversed() {
+            switch e.action {
+            case .launch, .start: return true
+            case .stop, .terminate: return false
+            case .usage: continue
+            }
+        }
+        return false
+    }
+
     private mutating func build(_ key: ResourceKey, _ events: [UsageEvent], finalAt: EpochSeconds?) -> [Session] {
         var sessions: [Session] = []
         var current: Session? = nil
@@ -101,13 +131,31 @@ public struct Sessionizer: Sendable {
                 resourceID: key.resource, instanceType: type, instanceCount: max(1, count), start: event.time,
                 end: event.time, open: true, regions: event.region.isEmpty ? [] : [event.region], events: [event])
         }
+        /// Whether the current session's run is known from lifecycle events (not billing alone).
+        var currentByLifecycle = false
         for event in events {
             switch event.action {
             case .launch, .start, .usage:
+                if event.action == .usage {
+                    // A billing period that starts inside the session just closed belongs to it.
+                    if current == nil, var last = sessions.last, event.time < last.end {
+                        last.events.append(event)
+                        sessions[sessions.count - 1] = last
+                        continue
+                    }
+                    // Billing alone: a gap longer than the bound ends the session.
+                    if var running = current, !currentByLifecycle, event.time > running.end + usageGap {
+                        running.open = false
+                        sessions.append(running)
+                        current = nil
+                    }
+                }
                 if current == nil {
                     current = makeSession(event)
+                    currentByLifecycle = event.action != .usage
                 } else {
                     current!.events.append(event)
+                    if event.action != .usage { currentByLifecycle = true }
                     if current!.instanceType == nil, let type = event.instanceType {
                         current!.instanceType = type
                         current!.instanceCount = event.instanceCount
@@ -122,15 +170,21 @@ public struct Sessionizer: Sendable {
             case .stop, .terminate:
                 guard var session = current else { continue }  // a stop whose start is before the input
                 session.events.append(event)
-                session.end = event.time
+                session.end = max(event.time, currentByLifecycle ? event.time : session.end)
                 session.open = false
                 sessions.append(session)
                 current = nil
+                currentByLifecycle = false
             }
         }
         if var session = current {
             if let finalAt {
-                session.end = max(session.end, finalAt)
+                if currentByLifecycle {
+                    session.end = max(session.end, finalAt)
+                } else {
+                    // Billing alone ends at its last period; still open if that is within the gap of the input's end.
+                    session.open = session.end + usageGap >= finalAt
+                }
                 sessions.append(session)
             } else {
                 // Not finalised: keep the events (only reached if the caller finalises early).

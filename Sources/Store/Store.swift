@@ -29,7 +29,7 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
 /// same input again adds nothing and raises no alert twice.
 public final class Store {
     /// The newest schema this build knows.
-    public static let schemaVersion = 3
+    public static let schemaVersion = 4
     public let path: String
     let queue: DatabaseQueue
 
@@ -174,6 +174,14 @@ public final class Store {
                     CREATE INDEX calls_account_time ON calls(account_id, time);
                     """)
         }
+        migrator.registerMigration("v4: billing usage") { db in
+            // Billing records (action 'usage') cover [time, time + usage_seconds) and bill usage_hours.
+            try db.execute(
+                sql: """
+                    ALTER TABLE events ADD COLUMN usage_seconds INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE events ADD COLUMN usage_hours REAL NOT NULL DEFAULT 0;
+                    """)
+        }
         return migrator
     }
 
@@ -183,7 +191,8 @@ public final class Store {
                        records, rejected, ingested_at)
         events         compute lifecycle events (event_id, provider, account_id, resource_id, action, time,
                        instance_type, instance_count, region, source_ip, principal, user_agent, event_name,
-                       origin = file:line[:column]); a session's events are those of its account and
+                       origin = file:line[:column], usage_seconds and usage_hours of billing records
+                       whose action is 'usage'); a session's events are those of its account and
                        resource between its start and end
         sessions       every assessed session (id, provider, account_id, resource_id, instance_type, accelerator,
                        accelerator_count, accelerator_hours, start, end, open, regions, restricted, score,
@@ -256,12 +265,12 @@ public final class Store {
                         arguments: [file.path, file.size, file.fingerprint, file.records, file.rejected, now])
                 }
                 let insertEvent = try db.makeStatement(
-                    sql: "INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                    sql: "INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
                 for e in events {
                     try insertEvent.execute(arguments: [
                         e.eventID, e.provider.rawValue, e.accountID, e.resourceID, e.action.rawValue,
                         Timestamp.format(e.time), e.instanceType, e.instanceCount, e.region, e.sourceIP?.description,
-                        e.principal, e.userAgent, e.eventName, e.origin.description,
+                        e.principal, e.userAgent, e.eventName, e.origin.description, e.usageSeconds, e.usageHours,
                     ])
                 }
                 let insertCall = try db.makeStatement(sql: "INSERT OR IGNORE INTO calls VALUES (?, ?, ?, ?, ?, ?, ?)")

@@ -67,13 +67,16 @@ public struct UsageEvent: Sendable, Hashable {
     public var eventName: String
     /// For `.usage` records: the seconds of use the record covers.
     public var usageSeconds: Int64
+    /// For `.usage` records: the instance-hours billed (the usage amount; more than the period when
+    /// one line sums several instances).
+    public var usageHours: Double
     public var origin: EventOrigin
 
     public init(
         provider: CloudProvider, action: ComputeAction, time: EpochSeconds, accountID: String, resourceID: String,
         instanceType: String? = nil, instanceCount: Int = 1, region: String = "", sourceIP: IPAddress? = nil,
         principal: String? = nil, userAgent: String? = nil, eventID: String, eventName: String,
-        usageSeconds: Int64 = 0, origin: EventOrigin
+        usageSeconds: Int64 = 0, usageHours: Double = 0, origin: EventOrigin
     ) {
         self.provider = provider
         self.action = action
@@ -89,6 +92,7 @@ public struct UsageEvent: Sendable, Hashable {
         self.eventID = eventID
         self.eventName = eventName
         self.usageSeconds = usageSeconds
+        self.usageHours = usageHours
         self.origin = origin
     }
 }

@@ -93,9 +93,6 @@ struct Ingest: ParsableCommand {
         guard let format = InputFormat(rawValue: reader.format) else {
             throw ValidationError("unknown --format '\(reader.format)'; one of \(InputFormat.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        if !InputFormat.implemented.contains(format) {
-            throw ValidationError("--format \(format.rawValue) is not implemented by this build; use auto or cloudtrail")
-        }
         if LineAlertSink.Style(rawValue: reader.alerts) == nil {
             throw ValidationError("unknown --alerts '\(reader.alerts)'; one of jsonl, text")
         }
@@ -251,6 +248,7 @@ struct PipelineSetup {
         options = IngestOptions(
             jobs: reader.jobs ?? cores, limits: config.limits, maxRecordBytes: config.maxRecordBytes,
             format: InputFormat(rawValue: reader.format) ?? .auto, allowedLateness: config.allowedLateness)
+        options.sessionGap = config.sessionGap
         detector = Detector(
             catalog: config.catalog, jurisdictions: config.jurisdictions, mappings: mappings, resellers: resellers,
             config: config.detection)

@@ -12,4 +12,15 @@
 /// The text is taken to start outside a string. Each output needs (len + 63) / 64 words.
 void cjson_index(const uint8_t *text, size_t len, uint64_t *quotes, uint64_t *structure, uint64_t *newlines);
 
+/// Splits one RFC 4180 record of a CSV text starting at `pos` (quotes, doubled quotes, embedded commas
+/// and newlines, LF or CRLF endings). Field i spans [starts[i], ends[i]) without its enclosing quotes;
+/// flags[i] bit 0: the field was quoted, bit 1: it holds doubled quotes to undo, bit 2: text followed
+/// the closing quote (malformed). At most `cap` fields are stored; `*count` counts them all.
+/// `*lines` gets the newlines the record spans (its terminator included).
+/// Returns the offset just past the record, or -1 when the record is not complete in [pos, len) and
+/// `final` is 0 (with `final` set, the end of the text ends the record; an unclosed quote sets bit 3
+/// of flags[0]).
+long ccsv_record(const uint8_t *text, long len, long pos, int final, int32_t *starts, int32_t *ends,
+                 uint8_t *flags, int cap, int *count, int *lines);
+
 #endif

@@ -73,6 +73,22 @@ public struct Detector: Sendable {
                     weight: 0, sources: [spec.source]))
         }
 
+        // What the sources say of the run: audit (who launched it, from where) and billing (how long).
+        let usage = session.events.filter { $0.action == .usage }
+        if !usage.isEmpty {
+            let billed = JSONWriter.formatNumber(session.billedInstanceHours, decimals: 2)
+            let launch = session.events.first { $0.action == .launch || $0.action == .start }
+            var detail = "billed \(billed) instance-hour(s) in \(usage.count) billing record(s)"
+            if let launch {
+                let who = launch.principal.map { " by \($0)" } ?? ""
+                let from = launch.sourceIP.map { " from \($0)" } ?? ""
+                detail += "; launched\(who)\(from) (\(launch.eventName), audit log)"
+            }
+            var sources = usage.prefix(3).map { $0.origin.description }
+            if let launch { sources.insert(launch.origin.description, at: 0) }
+            evidence.append(Evidence(kind: launch == nil ? "billing" : "audit+billing", detail: detail, weight: 0, sources: sources))
+        }
+
         let mapping = mappings.mapping(provider: session.provider.rawValue, account: session.accountID, at: time)
         var chain: [Reseller] = []
         if let mapping {

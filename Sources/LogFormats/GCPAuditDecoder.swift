@@ -184,7 +184,7 @@ struct GCPAuditRecordHandler: JSONRecordHandler {
         var effective = action
         if f.hasOperation && !f.operationFirst {
             guard failed && f.operationLast && action == .launch else { return }
-            effective = .terminate
+            effective = .failed
         } else if failed {
             return
         }

@@ -39,7 +39,7 @@ enum InstanceTypeHint {
         let prefix: StaticString = "standard_"
         while i + prefix.utf8CodeUnitCount < n {
             var match = true
-            for k in 0..<prefix.utf8CodeUnitCount where text[i + k] | 0x20 != prefix.utf8Start[k] {
+            for k in 0..<prefix.utf8CodeUnitCount where lower(text[i + k]) != prefix.utf8Start[k] {
                 match = false
                 break
             }
@@ -148,6 +148,7 @@ enum InstanceTypeHint {
             || b == 0x09 || b == 0x27 || b == 0x5B || b == 0x5D || b == 0x7B || b == 0x7D || b == 0x3D || b == 0x7C
     }
 
+    @inline(__always) static func lower(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b | 0x20 : b }
     @inline(__always) static func isLower(_ b: UInt8) -> Bool { b >= 0x61 && b <= 0x7A }
     @inline(__always) static func isAlnum(_ b: UInt8) -> Bool {
         (b >= 0x30 && b <= 0x39) || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A)

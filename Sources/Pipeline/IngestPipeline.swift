@@ -98,6 +98,8 @@ public final class IngestPipeline {
     private var sessionizer: Sessionizer
     private var activity = KeyTable<AccountActivity>(capacity: 4096)
     private var accountNames: [UInt64: String] = [:]
+    /// Accounts seen only in compute or billing records (no calls), for the summary.
+    private var eventAccounts = Set<UInt64>()
     private var watermark: EpochSeconds = .min
     private var summary = IngestSummary()
 
@@ -137,7 +139,7 @@ public final class IngestPipeline {
         var last = FileOutcome(path: nil)
         last.assessments = finish(sessionizer.finish(at: lastTime))
         onOutcome(last)
-        summary.accounts = activity.count
+        summary.accounts = activity.count + eventAccounts.filter { activity[$0] == nil }.count
         return summary
     }
 
@@ -175,6 +177,8 @@ public final class IngestPipeline {
             if event.time > newest { newest = event.time }
             guard dedup.insert(StableHash.hash("compute|" + event.eventID), at: event.time) else { continue }
             summary.computeEvents += 1
+            let accountKey = StableHash.hash(event.accountID)
+            eventAccounts.insert(accountKey)
             sessionizer.observe(event)
             outcome.events.append(event)
         }

@@ -53,7 +53,7 @@ public struct Sessionizer: Sendable {
         var index = list.count
         while index > 0 && list[index - 1].time > event.time { index -= 1 }
         list.insert(event, at: index)
-        if let last = list.last, last.action == .stop || last.action == .terminate || last.action == .usage {
+        if let last = list.last, last.action == .stop || last.action == .terminate || last.action == .usage || last.action == .failed {
             closable.insert(key)
         } else {
             closable.remove(key)
@@ -80,12 +80,13 @@ public struct Sessionizer: Sendable {
                 closable.remove(key)
                 continue
             }
-            guard last.action == .stop || last.action == .terminate, last.time + allowedLateness <= watermark
+            guard last.action == .stop || last.action == .terminate || last.action == .failed,
+                last.time + allowedLateness <= watermark
             else { continue }
             out += build(key, events, finalAt: nil)
             pending[key] = nil
             closable.remove(key)
-            if last.action == .terminate { knownTypes[key] = nil }
+            if last.action == .terminate || last.action == .failed { knownTypes[key] = nil }
         }
         if watermark > lastPrune + 3600 {
             lastPrune = watermark
@@ -111,7 +112,7 @@ public struct Sessionizer: Sendable {
         for e in events.reversed() {
             switch e.action {
             case .launch, .start: return true
-            case .stop, .terminate: return false
+            case .stop, .terminate, .failed: return false
             case .usage: continue
             }
         }
@@ -155,7 +156,11 @@ public struct Sessionizer: Sendable {
                     currentByLifecycle = event.action != .usage
                 } else {
                     current!.events.append(event)
-                    if event.action != .usage { currentByLifecycle = true }
+                    if event.action != .usage && !currentByLifecycle {
+                        // A launch inside the first billing period: the audit log knows the start to the second.
+                        if event.time - current!.start < 3600 { current!.start = event.time }
+                        currentByLifecycle = true
+                    }
                     if current!.instanceType == nil, let type = event.instanceType {
                         current!.instanceType = type
                         current!.instanceCount = event.instanceCount
@@ -167,6 +172,9 @@ public struct Sessionizer: Sendable {
                 if event.action == .usage {
                     current!.end = max(current!.end, event.time + event.usageSeconds)
                 }
+            case .failed:
+                current = nil  // the launch did not happen
+                currentByLifecycle = false
             case .stop, .terminate:
                 guard var session = current else { continue }  // a stop whose start is before the input
                 session.events.append(event)

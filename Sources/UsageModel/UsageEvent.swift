@@ -10,6 +10,9 @@ public enum ComputeAction: String, Sendable, Hashable {
     case terminate
     /// A billing record of use over `[time, time + usageSeconds)`.
     case usage
+    /// The launch that opened the session failed after all (a GCP operation whose last entry is an
+    /// error): the session is dropped.
+    case failed
 }
 
 /// Where a record was read: the input's path and the line (or byte offset) of the record.

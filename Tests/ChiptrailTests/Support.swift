@@ -73,6 +73,29 @@ func decodeCloudTrail(_ bytes: [UInt8], chunkSize: Int, path: String = "test.jso
     return batch
 }
 
+/// Decodes `bytes` with `decoder`, fed in chunks of `chunkSize`, the way the pipeline does.
+func decode(_ bytes: [UInt8], with decoder: some LogDecoder, chunkSize: Int) -> DecodedBatch {
+    var decoder = decoder
+    var batch = DecodedBatch()
+    var pending: [UInt8] = []
+    var offset = 0
+    while true {
+        let end = min(bytes.count, offset + chunkSize)
+        pending += bytes[offset..<end]
+        offset = end
+        let isFinal = offset == bytes.count
+        let consumed = pending.withUnsafeBytes { decoder.decode($0, isFinal: isFinal, into: &batch) }
+        pending.removeFirst(consumed)
+        if isFinal || decoder.refused { break }
+    }
+    return batch
+}
+
+/// A fixture's bytes.
+func fixture(_ name: String) -> [UInt8] {
+    Array(FileManager.default.contents(atPath: Repository.fixtures + "/" + name) ?? Data())
+}
+
 /// Builds a CloudTrail record as AWS writes it.
 func cloudTrailRecord(
     name: String = "DescribeInstances", account: String = "123456789012", time: String = "2026-03-01T02:00:00Z",

@@ -99,11 +99,58 @@ void cjson_index(const uint8_t *text, size_t len, uint64_t *quotes, uint64_t *st
 
 /* ---- CSV (RFC 4180) ---------------------------------------------------------------------------- */
 
+/* Bits of the bytes that end an unquoted field or start a quoted one: ',' '\n' '\r' '"'. */
+static inline uint64_t csv_specials(const uint8_t *p) {
+#if defined(__x86_64__) || defined(_M_X64)
+    const __m128i comma = _mm_set1_epi8(','), lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r'),
+                  quote = _mm_set1_epi8('"');
+    uint64_t r = 0;
+    for (int k = 0; k < 4; k++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(p + 16 * k));
+        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, lf)),
+                                 _mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, quote)));
+        r |= (uint64_t)(uint32_t)_mm_movemask_epi8(m) << (16 * k);
+    }
+    return r;
+#else
+    uint64_t r = 0;
+    for (int i = 0; i < 64; i++) {
+        uint8_t c = p[i];
+        r |= (uint64_t)(c == ',' || c == '\n' || c == '\r' || c == '"') << i;
+    }
+    return r;
+#endif
+}
+
+/* The first of ',' '\n' '\r' '"' at or after i, or len; 64-byte blocks of bits, cached across calls. */
+static inline long csv_next(const uint8_t *text, long len, long i, long *block, uint64_t *bits) {
+    for (;;) {
+        long b = i & ~63L;
+        if (b + 64 > len) {
+            while (i < len) {
+                uint8_t c = text[i];
+                if (c == ',' || c == '\n' || c == '\r' || c == '"') return i;
+                i++;
+            }
+            return len;
+        }
+        if (b != *block) {
+            *bits = csv_specials(text + b);
+            *block = b;
+        }
+        uint64_t m = *bits & (~0ULL << (i - b));
+        if (m) return b + __builtin_ctzll(m);
+        i = b + 64;
+    }
+}
+
 long ccsv_record(const uint8_t *text, long len, long pos, int final, int32_t *starts, int32_t *ends,
                  uint8_t *flags, int cap, int *count, int *lines) {
     long i = pos;
     int n = 0;
     int nl = 0;
+    long block = -1;
+    uint64_t bits = 0;
     for (;;) {
         /* One field starting at i. */
         uint8_t fl = 0;
@@ -141,10 +188,14 @@ long ccsv_record(const uint8_t *text, long len, long pos, int final, int32_t *st
             }
         } else {
             fs = i;
-            while (i < len) {
-                uint8_t c = text[i];
-                if (c == ',' || c == '\n' || c == '\r') break;
-                i++;
+            /* A quote inside an unquoted field is taken as text (lenient, like most exporters). */
+            for (;;) {
+                i = csv_next(text, len, i, &block, &bits);
+                if (i < len && text[i] == '"') {
+                    i++;
+                    continue;
+                }
+                break;
             }
             fe = i;
         }

@@ -78,7 +78,8 @@ public struct Detector: Sendable {
         if !usage.isEmpty {
             let billed = JSONWriter.formatNumber(session.billedInstanceHours, decimals: 2)
             let launch = session.events.first { $0.action == .launch || $0.action == .start }
-            var detail = "billed \(billed) instance-hour(s) in \(usage.count) billing record(s)"
+            let records = usage.reduce(0) { $0 + $1.usageRecords }
+            var detail = "billed \(billed) instance-hour(s) in \(records) billing record(s)"
             if let launch {
                 let who = launch.principal.map { " by \($0)" } ?? ""
                 let from = launch.sourceIP.map { " from \($0)" } ?? ""

@@ -191,16 +191,23 @@ public struct BillingDecoder {
     let path: String
     let family: BillingFamily?
     let maxRecordBytes: Int
+    /// Which instance types become events; nil takes every one. Billing exports bill every hour of
+    /// every instance, so ingest keeps those with accelerators (the catalogue) and counts the rest.
+    let keepType: (@Sendable (String) -> Bool)?
     private let reader = CSVRecordReader()
     var schema: BillingSchema?
     /// Set when the header cannot be read: the caller stops reading the file.
     public private(set) var refused = false
     private var skippingOversized = false
 
-    public init(path: String, family: BillingFamily? = nil, maxRecordBytes: Int = 16 << 20) {
+    public init(
+        path: String, family: BillingFamily? = nil, maxRecordBytes: Int = 16 << 20,
+        keepType: (@Sendable (String) -> Bool)? = nil
+    ) {
         self.path = path
         self.family = family
         self.maxRecordBytes = maxRecordBytes
+        self.keepType = keepType
     }
 
     /// The layout the header named, once read.
@@ -374,6 +381,7 @@ public struct BillingDecoder {
         _ r: CSVRecord, _ s: BillingSchema, provider: CloudProvider, type: String?, eventName: String,
         _ out: inout DecodedBatch
     ) {
+        if let keepType, !keepType(type ?? "") { return }
         var account = r.bytes(s.account)
         if account.isEmpty && s.accountFallback >= 0 { account = r.bytes(s.accountFallback) }
         guard !account.isEmpty else {
@@ -417,17 +425,34 @@ public struct BillingDecoder {
             let place = s.zone >= 0 && !r.isEmpty(s.zone) ? r.string(s.zone) : (s.region >= 0 ? r.string(s.region) : "")
             resource = "billing:" + (type ?? eventName) + (place.isEmpty ? "" : "@" + place)
         }
-        let region = s.region >= 0 ? r.string(s.region).lowercased() : ""
+        var region = s.region >= 0 ? r.string(s.region) : ""
+        if region.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) { region = region.lowercased() }
         // The same period of the same resource and type, delivered twice, is one event.
         var h = StableHash.hash(account)
-        var key = "\(s.layout.rawValue)|\(resource)|\(type ?? "")|\(start)|\(end)|\(r.string(s.operation))|\(r.string(s.usageType))"
-        h = key.withUTF8 { StableHash.hash(UnsafeRawBufferPointer($0), seed: h) }
+        var text = resource
+        h = text.withUTF8 { StableHash.hash(UnsafeRawBufferPointer($0), seed: h) }
+        if var t = type { h = t.withUTF8 { StableHash.hash(UnsafeRawBufferPointer($0), seed: h ^ 0x1F) } }
+        var period = (start, end)
+        h = withUnsafeBytes(of: &period) { StableHash.hash($0, seed: h) }
+        h = StableHash.hash(r.bytes(s.operation), seed: h ^ 0x2F)
+        h = StableHash.hash(r.bytes(s.usageType), seed: h ^ 0x3F)
         out.events.append(
             UsageEvent(
                 provider: provider, action: .usage, time: start, accountID: accountID, resourceID: resource,
-                instanceType: type, instanceCount: 1, region: region, eventID: "bill-" + StableHash.hex(h),
+                instanceType: type, instanceCount: 1, region: region, eventID: Self.eventID(h),
                 eventName: eventName, usageSeconds: end - start, usageHours: hours,
                 origin: EventOrigin(path: path, position: .line(r.line))))
+    }
+
+    /// `bill-` and sixteen hex digits, in one allocation.
+    static func eventID(_ h: UInt64) -> String {
+        String(unsafeUninitializedCapacity: 21) { b in
+            let prefix: StaticString = "bill-"
+            for i in 0..<5 { b[i] = prefix.utf8Start[i] }
+            let digits: StaticString = "0123456789abcdef"
+            for i in 0..<16 { b[5 + i] = digits.utf8Start[Int((h >> (60 - 4 * UInt64(i))) & 0xF)] }
+            return 21
+        }
     }
 
     /// ARM ids lowercased (Azure spells them in both cases); GCP's `//compute.googleapis.com/` dropped.

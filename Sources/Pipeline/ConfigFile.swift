@@ -20,6 +20,8 @@ public struct ConfigFile: Sendable {
     public var allowedLateness: Int64 = 6 * 3600
     /// The largest gap between billing periods of one resource within one session.
     public var sessionGap: Int64 = 2 * 3600
+    /// Whether billing lines of every instance type make sessions, or only of accelerated ones.
+    public var billingAllTypes = false
 
     public init() {}
 
@@ -89,7 +91,7 @@ public struct ConfigFile: Sendable {
     public static var keys: [String] {
         weights.keys.sorted() + [
             "restricted_countries", "restricted_countries_add", "restricted_countries_remove", "max_decompressed",
-            "max_ratio", "max_record_size", "allowed_lateness", "session_gap", "catalog.<instance_type>",
+            "max_ratio", "max_record_size", "allowed_lateness", "session_gap", "billing_sessions", "catalog.<instance_type>",
         ]
     }
 
@@ -139,6 +141,12 @@ public struct ConfigFile: Sendable {
                 throw problem(path, line, "'allowed_lateness' takes a duration such as 6h or 2d, found '\(value)'")
             }
             allowedLateness = seconds
+        case "billing_sessions":
+            switch value {
+            case "accelerated": billingAllTypes = false
+            case "all": billingAllTypes = true
+            default: throw problem(path, line, "'billing_sessions' is 'accelerated' or 'all', found '\(value)'")
+            }
         case "session_gap":
             guard let seconds = Timestamp.parseDuration(value) else {
                 throw problem(path, line, "'session_gap' takes a duration such as 2h or 1d, found '\(value)'")

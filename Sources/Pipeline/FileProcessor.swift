@@ -50,9 +50,9 @@ final class FileProcessor {
         case .gcpAudit: return .success(JSONLogDecoder.gcpAudit(path: path, maxRecordBytes: limit))
         case .azureActivity: return .success(JSONLogDecoder.azureActivity(path: path, maxRecordBytes: limit))
         case .ndjson: return .success(JSONLogDecoder.ndjson(path: path, maxRecordBytes: limit))
-        case .cur: return .success(BillingDecoder(path: path, family: .cur, maxRecordBytes: limit))
-        case .focus: return .success(BillingDecoder(path: path, family: .focus, maxRecordBytes: limit))
-        case .azureCost: return .success(BillingDecoder(path: path, family: .azureCost, maxRecordBytes: limit))
+        case .cur: return .success(BillingDecoder(path: path, family: .cur, maxRecordBytes: limit, keepType: options.billingTypes))
+        case .focus: return .success(BillingDecoder(path: path, family: .focus, maxRecordBytes: limit, keepType: options.billingTypes))
+        case .azureCost: return .success(BillingDecoder(path: path, family: .azureCost, maxRecordBytes: limit, keepType: options.billingTypes))
         case .auto: break
         }
         switch kind {
@@ -68,7 +68,7 @@ final class FileProcessor {
                         message: "JSON of no shape chiptrail reads: none of the keys of CloudTrail (eventSource, Records), GCP audit (protoPayload), Azure activity (operationName) or chiptrail NDJSON (account_id) in the first \(Self.sniffBytes >> 10) KiB; use --format to force one"))
             }
         case .csv:
-            return .success(BillingDecoder(path: path, maxRecordBytes: limit))
+            return .success(BillingDecoder(path: path, maxRecordBytes: limit, keepType: options.billingTypes))
         default:
             return .failure(
                 Refusal(message: "unrecognised format (neither JSON nor CSV); chiptrail reads CloudTrail, GCP audit, Azure activity, CUR, FOCUS, Azure cost and chiptrail NDJSON"))

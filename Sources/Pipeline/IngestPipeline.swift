@@ -17,6 +17,9 @@ public struct IngestOptions: Sendable {
     public var allowedLateness: Int64
     /// The largest gap between billing periods of one resource within one session.
     public var sessionGap: Int64 = 2 * 3600
+    /// Which instance types of billing lines become usage events (nil: all). `ingest` passes the
+    /// catalogue's accelerated types unless the config says `billing_sessions = all`.
+    public var billingTypes: (@Sendable (String) -> Bool)? = nil
     /// Days of event ids kept for de-duplication behind the newest event time.
     public var dedupRetentionDays: Int64
     /// Which calls (beyond compute events) each outcome carries, for the store.
@@ -174,13 +177,16 @@ public final class IngestPipeline {
             }
         }
         for event in result.batch.events {
-            if event.time > newest { newest = event.time }
+            // Billing exports are whole periods in no time order: they do not move the event-time
+            // watermark (audit logs do); their sessions close at the end of the input or when the
+            // audit logs' time passes them.
+            if event.action != .usage && event.time > newest { newest = event.time }
             guard dedup.insert(StableHash.hash("compute|" + event.eventID), at: event.time) else { continue }
             summary.computeEvents += 1
             let accountKey = StableHash.hash(event.accountID)
             eventAccounts.insert(accountKey)
             sessionizer.observe(event)
-            outcome.events.append(event)
+            if options.keepCalls != .none { outcome.events.append(event) }
         }
         if newest > watermark {
             watermark = newest

@@ -5,10 +5,10 @@ import UsageModel
 /// not the input's size.
 struct WindowedDeduplicator {
     /// A few days at most: a short list searched from the newest.
-    private var buckets: [(day: Int64, keys: KeyTable<Bool>)] = []
+    private var buckets: [(day: Int64, keys: KeySet)] = []
     private var newestDay: Int64 = .min
     /// Tables of days that left the window, emptied for the next days: no churn of large allocations.
-    private var spare: [KeyTable<Bool>] = []
+    private var spare: [KeySet] = []
     let retentionDays: Int64
 
     init(retentionDays: Int64 = 2) {
@@ -29,10 +29,10 @@ struct WindowedDeduplicator {
         var i = buckets.count - 1
         while i >= 0 && buckets[i].day != day { i -= 1 }
         if i < 0 {
-            buckets.append((day, spare.popLast() ?? KeyTable<Bool>(capacity: 1 << 16)))
+            buckets.append((day, spare.popLast() ?? KeySet(capacity: 1 << 12)))
             i = buckets.count - 1
         }
-        return buckets[i].keys.insert(key, true)
+        return buckets[i].keys.insert(key)
     }
 
     /// Drops days that fell out of the window behind `time`.

@@ -45,20 +45,70 @@ public struct Sessionizer: Sendable {
     /// Adds one lifecycle event (already de-duplicated by event id).
     public mutating func observe(_ event: UsageEvent) {
         let key = ResourceKey(provider: event.provider, account: event.accountID, resource: event.resourceID)
-        if let type = event.instanceType {
+        // Billing records always name their type; only lifecycle types are remembered across sessions.
+        if event.action != .usage, let type = event.instanceType {
             knownTypes[key] = (type, event.instanceCount)
         }
-        var list = pending[key, default: []]
+        // One hash look-up, the list changed in place.
+        let (was, now) = Self.insert(event, into: &pending[key, default: []])
+        if was != now {
+            if now { closable.insert(key) } else { closable.remove(key) }
+        }
+    }
+
+    /// Whether a resource whose latest event is `event` may be finalised by `advance`.
+    @inline(__always)
+    static func isClosable(_ event: UsageEvent?) -> Bool {
+        guard let action = event?.action else { return false }
+        return action == .stop || action == .terminate || action == .usage || action == .failed
+    }
+
+    /// Inserts in time order; returns the closability before and after.
+    static func insert(_ event: UsageEvent, into list: inout [UsageEvent]) -> (Bool, Bool) {
+        let was = isClosable(list.last)
         // Keep time order; events mostly arrive in order, so insert from the back.
         var index = list.count
         while index > 0 && list[index - 1].time > event.time { index -= 1 }
-        list.insert(event, at: index)
-        if let last = list.last, last.action == .stop || last.action == .terminate || last.action == .usage || last.action == .failed {
-            closable.insert(key)
+        if event.action == .usage {
+            // Billing periods that touch or overlap are summed into one event, whatever their order of
+            // arrival: memory follows the resource's runs, not its hourly lines. (Fields are compared in
+            // place: copying an event retains all its strings.)
+            let p = index - 1
+            if index > 0, list[p].action == .usage, list[p].time <= event.time,
+                event.time <= list[p].time + list[p].usageSeconds, list[p].instanceType == event.instanceType
+            {
+                let end = max(list[p].time + list[p].usageSeconds, event.time + event.usageSeconds)
+                list[p].usageSeconds = end - list[p].time
+                list[p].usageHours += event.usageHours
+                list[p].usageRecords += event.usageRecords
+                // It may now reach the next period too.
+                if index < list.count, list[index].action == .usage, list[index].time <= end,
+                    list[index].instanceType == list[p].instanceType
+                {
+                    let nextEnd = list[index].time + list[index].usageSeconds
+                    list[p].usageSeconds = max(end, nextEnd) - list[p].time
+                    list[p].usageHours += list[index].usageHours
+                    list[p].usageRecords += list[index].usageRecords
+                    list.remove(at: index)
+                }
+            } else if index < list.count, list[index].action == .usage, list[index].time >= event.time,
+                list[index].time <= event.time + event.usageSeconds, list[index].instanceType == event.instanceType
+            {
+                // The event starts just before the next period: it becomes the period's start.
+                let end = max(event.time + event.usageSeconds, list[index].time + list[index].usageSeconds)
+                list[index].usageHours += event.usageHours
+                list[index].usageRecords += event.usageRecords
+                list[index].time = event.time
+                list[index].usageSeconds = end - event.time
+                list[index].origin = event.origin
+                list[index].eventID = event.eventID
+            } else {
+                list.insert(event, at: index)
+            }
         } else {
-            closable.remove(key)
+            list.insert(event, at: index)
         }
-        pending[key] = list
+        return (was, isClosable(list.last))
     }
 
     /// Sessions that ended at least `allowedLateness` before `watermark` (the newest event time seen).
@@ -157,8 +207,13 @@ public struct Sessionizer: Sendable {
                 } else {
                     current!.events.append(event)
                     if event.action != .usage && !currentByLifecycle {
-                        // A launch inside the first billing period: the audit log knows the start to the second.
+                        // A launch inside the first billing period: the audit log knows the start to the
+                        // second, and the machine type (billing may name a GPU SKU of it instead).
                         if event.time - current!.start < 3600 { current!.start = event.time }
+                        if let type = event.instanceType {
+                            current!.instanceType = type
+                            current!.instanceCount = event.instanceCount
+                        }
                         currentByLifecycle = true
                     }
                     if current!.instanceType == nil, let type = event.instanceType {

@@ -103,3 +103,55 @@ public struct KeyTable<Value> {
 }
 
 extension KeyTable: Sendable where Value: Sendable {}
+
+/// A set of well-mixed 64-bit keys (``StableHash`` values): open addressing, linear probing, keys only.
+/// For de-duplication windows, emptied and reused without re-allocation.
+public struct KeySet: Sendable {
+    @usableFromInline var keys: [UInt64]
+    @usableFromInline var mask: Int
+    @usableFromInline var storedCount = 0
+    public var count: Int { storedCount }
+
+    public init(capacity: Int = 1024) {
+        var size = 16
+        while size < capacity * 2 { size <<= 1 }
+        keys = Array(repeating: 0, count: size)
+        mask = size - 1
+    }
+
+    /// Inserts `key`; returns whether it was absent.
+    @inlinable
+    public mutating func insert(_ key: UInt64) -> Bool {
+        let k = key == 0 ? 1 : key
+        if (storedCount + 1) * 2 > keys.count { grow() }
+        return keys.withUnsafeMutableBufferPointer { b in
+            var i = Int(truncatingIfNeeded: (k ^ (k >> 29)) &* 0x9E37_79B9_7F4A_7C15 >> 32) & mask
+            while true {
+                let e = b[i]
+                if e == k { return false }
+                if e == 0 {
+                    b[i] = k
+                    storedCount += 1
+                    return true
+                }
+                i = (i + 1) & mask
+            }
+        }
+    }
+
+    @usableFromInline
+    mutating func grow() {
+        let old = keys
+        keys = Array(repeating: 0, count: old.count * 2)
+        mask = keys.count - 1
+        storedCount = 0
+        for k in old where k != 0 { _ = insert(k) }
+    }
+
+    /// Empties the set, keeping its storage.
+    public mutating func removeAll() {
+        guard storedCount > 0 else { return }
+        keys.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+        storedCount = 0
+    }
+}

@@ -73,6 +73,9 @@ public struct UsageEvent: Sendable, Hashable {
     /// For `.usage` records: the instance-hours billed (the usage amount; more than the period when
     /// one line sums several instances).
     public var usageHours: Double
+    /// For `.usage`: how many billing records this event sums (consecutive periods of one resource are
+    /// merged as they arrive, so a session holds its run, not every hourly line).
+    public var usageRecords: Int = 1
     public var origin: EventOrigin
 
     public init(

@@ -249,6 +249,10 @@ struct PipelineSetup {
             jobs: reader.jobs ?? cores, limits: config.limits, maxRecordBytes: config.maxRecordBytes,
             format: InputFormat(rawValue: reader.format) ?? .auto, allowedLateness: config.allowedLateness)
         options.sessionGap = config.sessionGap
+        if !config.billingAllTypes {
+            let catalog = config.catalog
+            options.billingTypes = { catalog.lookup($0) != nil }
+        }
         detector = Detector(
             catalog: config.catalog, jurisdictions: config.jurisdictions, mappings: mappings, resellers: resellers,
             config: config.detection)

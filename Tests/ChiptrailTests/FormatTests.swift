@@ -345,7 +345,10 @@ struct SplitMix {
         let result = try BuiltBinary.run(["ingest", "--store", store] + paths)
         #expect(result.status == 0, "\(result.stderr)")
         let sessions = try BuiltBinary.run(["query", "--store", store, "--output", "csv", "SELECT provider, COUNT(*) FROM sessions GROUP BY provider ORDER BY provider"])
-        #expect(sessions.stdout == "provider,COUNT(*)\naws,6\nazure,4\ngcp,4\noci,1\nother,1\n")
+        // GCP: the FOCUS GPU line of trainer-1 and its audit-log insert are one session (fusion across formats).
+        #expect(sessions.stdout == "provider,COUNT(*)\naws,6\nazure,4\ngcp,3\noci,1\nother,1\n")
+        let trainer = try BuiltBinary.run(["query", "--store", store, "--output", "csv", "SELECT instance_type, accelerator_hours FROM sessions WHERE resource_id LIKE '%trainer-1'"])
+        #expect(trainer.stdout == "instance_type,accelerator_hours\na3-highgpu-8g,99.988889\n")
     }
 
     @Test(arguments: [

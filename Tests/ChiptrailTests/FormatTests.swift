@@ -404,3 +404,24 @@ struct SplitMix {
         #expect(session?["accelerator_hours"] as? Double == 24)
     }
 }
+
+@Suite struct AzureRESTShapeTests {
+    /// The REST API / portal shape: `eventTimestamp`, `operationName.value`, `status.value`,
+    /// `httpRequest.clientIpAddress`, `caller`, `subscriptionId`.
+    @Test func restEventsAreReadToo() {
+        let event = #"""
+            {"value":[{"caller":"ops@contoso.example","eventDataId":"e-1","eventTimestamp":"2026-03-01T00:00:00.1234567Z","httpRequest":{"clientIpAddress":"203.0.113.80"},"operationName":{"value":"Microsoft.Compute/virtualMachines/write","localizedValue":"Create or Update Virtual Machine"},"resourceId":"/subscriptions/EEEE0000-1111-2222-3333-444455556666/resourceGroups/ML/providers/Microsoft.Compute/virtualMachines/rest-vm","status":{"value":"Succeeded","localizedValue":"Succeeded"},"subscriptionId":"EEEE0000-1111-2222-3333-444455556666","properties":{"responseBody":"{\"properties\":{\"hardwareProfile\":{\"vmSize\":\"Standard_ND96amsr_A100_v4\"}}}"}}]}
+            """#
+        for chunk in [3, 1 << 16] {
+            let batch = decode(Array(event.utf8), with: JSONLogDecoder.azureActivity(path: "rest.json"), chunkSize: chunk)
+            #expect(batch.diagnostics.isEmpty, "\(batch.diagnostics)")
+            #expect(batch.events.count == 1)
+            let e = batch.events.first
+            #expect(e?.action == .launch)
+            #expect(e?.instanceType == "Standard_ND96amsr_A100_v4")
+            #expect(e?.principal == "ops@contoso.example")
+            #expect(e?.sourceIP?.description == "203.0.113.80")
+            #expect(e?.accountID == "eeee0000-1111-2222-3333-444455556666")
+        }
+    }
+}

@@ -16,7 +16,18 @@ public protocol AlertSink {
 public struct LineAlertSink: AlertSink {
     public enum Style: String, Sendable, CaseIterable {
         case jsonl
+        case ocsf
         case text
+
+        /// One alert in this style, without the newline.
+        public func encode(_ alert: Alert) -> String {
+            switch self {
+            case .jsonl: AlertEncoding.json(alert)
+            case .text: AlertEncoding.text(alert)
+            case .ocsf:
+                OCSFEncoding.json(alert, createdAt: EpochSeconds(time(nil)), version: ChiptrailVersion.current)
+            }
+        }
     }
 
     let descriptor: Int32
@@ -28,7 +39,7 @@ public struct LineAlertSink: AlertSink {
     }
 
     public mutating func deliver(_ alert: Alert) {
-        let line = (style == .jsonl ? AlertEncoding.json(alert) : AlertEncoding.text(alert)) + "\n"
+        let line = style.encode(alert) + "\n"
         FileDescriptorWriter.writeAll(descriptor, line)
     }
 }

@@ -1,3 +1,8 @@
+/// chiptrail's version, as `--version` prints it and OCSF findings name it.
+public enum ChiptrailVersion {
+    public static let current = "0.1.0"
+}
+
 /// One contribution to an alert's score.
 public struct Evidence: Sendable, Hashable {
     /// A family name: `declared-country`, `reseller-chain`, `network`, `catalog`, ….

@@ -1,4 +1,5 @@
 import ArgumentParser
+import UsageModel
 
 #if canImport(Glibc)
     import Glibc
@@ -8,7 +9,7 @@ import ArgumentParser
 
 @main
 struct Chiptrail: ParsableCommand {
-    static let version = "0.1.0"
+    static let version = ChiptrailVersion.current
 
     static let configuration = CommandConfiguration(
         commandName: "chiptrail",

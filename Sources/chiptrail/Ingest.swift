@@ -29,8 +29,23 @@ struct ReaderOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Input format: \(InputFormat.allCases.map(\.rawValue).joined(separator: "|")).", valueName: "format"))
     var format: String = "auto"
 
-    @Option(help: ArgumentHelp("Alert output on stdout: jsonl|text.", valueName: "style"))
+    @Option(help: ArgumentHelp("Alert output on stdout: jsonl (the SPEC's JSON lines), ocsf (OCSF Detection Finding, class 2004), text.", valueName: "style"))
     var alerts: String = "jsonl"
+
+    @Option(
+        help: ArgumentHelp(
+            "Also send each alert to syslog, RFC 5424 with structured data: unix:/dev/log, udp://host:port or tcp://host:port (octet-counted).",
+            valueName: "target"))
+    var syslog: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Also run CMD per alert with the alert on its stdin (never in its arguments; no shell). Failures are retried twice, then logged.",
+            valueName: "cmd"))
+    var exec: String?
+
+    @Option(name: .customLong("exec-timeout"), help: ArgumentHelp("Seconds a --exec command may run (default 10).", valueName: "s"))
+    var execTimeout: Double = 10
 
     @Option(name: .customLong("min-score"), help: ArgumentHelp("Emit alerts at or above this score (default from config: 0.5).", valueName: "x"))
     var minScore: Double?
@@ -48,6 +63,37 @@ struct ReaderOptions: ParsableArguments {
 
     @Flag(name: .customLong("quiet"), help: "No summary line on stderr.")
     var quiet = false
+
+    func validateHooks() throws {
+        if LineAlertSink.Style(rawValue: alerts) == nil {
+            throw ValidationError("unknown --alerts '\(alerts)'; one of jsonl, ocsf, text")
+        }
+        if let syslog, SyslogTarget(syslog) == nil {
+            throw ValidationError("--syslog takes unix:/path, udp://host:port or tcp://host:port, not '\(syslog)'")
+        }
+        if let exec, ExecSink(command: exec) == nil {
+            throw ValidationError("--exec '\(exec)' has an unclosed quote or is empty")
+        }
+        if !(execTimeout > 0) { throw ValidationError("--exec-timeout takes a number of seconds above 0") }
+    }
+
+    /// Stdout in the chosen style, and syslog and the command when asked (each gets the same document).
+    func makeAlertSink() -> AlertFanOut {
+        let style = LineAlertSink.Style(rawValue: alerts) ?? .jsonl
+        var sinks: [any AlertSink] = [LineAlertSink(style: style)]
+        if let syslog, let target = SyslogTarget(syslog) {
+            let s = SyslogSink(target: target)
+            s.body = { style.encode($0) }
+            s.onError = { Diagnostics.printRaw("chiptrail: warning: \($0)") }
+            sinks.append(s)
+        }
+        if let exec, let e = ExecSink(command: exec, timeout: execTimeout) {
+            e.body = { style.encode($0) }
+            e.onError = { Diagnostics.printRaw("chiptrail: warning: \($0)") }
+            sinks.append(e)
+        }
+        return AlertFanOut(sinks)
+    }
 }
 
 struct Ingest: ParsableCommand {
@@ -93,9 +139,7 @@ struct Ingest: ParsableCommand {
         guard let format = InputFormat(rawValue: reader.format) else {
             throw ValidationError("unknown --format '\(reader.format)'; one of \(InputFormat.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        if LineAlertSink.Style(rawValue: reader.alerts) == nil {
-            throw ValidationError("unknown --alerts '\(reader.alerts)'; one of jsonl, text")
-        }
+        try reader.validateHooks()
         if let jobs = reader.jobs, jobs < 1 { throw ValidationError("--jobs takes a whole number of at least 1") }
         if let minScore = reader.minScore, !(0...1).contains(minScore) {
             throw ValidationError("--min-score takes a score in [0,1]")
@@ -116,7 +160,7 @@ struct Ingest: ParsableCommand {
         }
         let (inputs, missing) = InputEnumerator.expand(paths)
         missing.forEach(Diagnostics.report)
-        var sink = LineAlertSink(style: LineAlertSink.Style(rawValue: reader.alerts)!)
+        var sink = reader.makeAlertSink()
         var storeFailure: StoreError? = nil
         let storeWriter = store.map { StoreWriter(store: $0) }
         var alertsEmitted = 0

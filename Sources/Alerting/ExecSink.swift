@@ -1,0 +1,157 @@
+public import UsageModel
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Runs a command per alert with the alert's JSON line on its stdin — never in its arguments, and
+/// never through a shell, so no log text is interpreted. A command that fails (non-zero exit, killed,
+/// or over the timeout) is reported and retried with back-off; after the last try the alert is
+/// counted in `failures` (it stays in the store).
+public final class ExecSink: AlertSink {
+    public let arguments: [String]
+    public var timeout: Double
+    public var attempts: Int
+    public var backoff: Double
+    public private(set) var failures = 0
+    public var onError: (String) -> Void = { _ in }
+    /// The document written to stdin: the alert's JSON line by default.
+    public var body: (Alert) -> String = { AlertEncoding.json($0) }
+
+    /// - Parameter command: the operator's command line, split into words like a shell would
+    ///   (quotes, backslashes) but not run by one: no expansion, no redirection.
+    public init?(command: String, timeout: Double = 10, attempts: Int = 3, backoff: Double = 0.5) {
+        guard let words = Self.split(command), !words.isEmpty else { return nil }
+        arguments = words
+        self.timeout = timeout
+        self.attempts = max(1, attempts)
+        self.backoff = backoff
+    }
+
+    /// Splits a command line into words: whitespace separates, '…' and "…" quote, \ escapes.
+    /// Returns nil for an unclosed quote.
+    public static func split(_ line: String) -> [String]? {
+        var words: [String] = []
+        var current = ""
+        var inWord = false
+        var quote: Character? = nil
+        var escape = false
+        for c in line {
+            if escape {
+                current.append(c)
+                escape = false
+                continue
+            }
+            if let q = quote {
+                if c == q {
+                    quote = nil
+                } else if c == "\\" && q == "\"" {
+                    escape = true
+                } else {
+                    current.append(c)
+                }
+                continue
+            }
+            switch c {
+            case "\\":
+                escape = true
+                inWord = true
+            case "'", "\"":
+                quote = c
+                inWord = true
+            case " ", "\t", "\n":
+                if inWord {
+                    words.append(current)
+                    current = ""
+                    inWord = false
+                }
+            default:
+                current.append(c)
+                inWord = true
+            }
+        }
+        if quote != nil || escape { return nil }
+        if inWord { words.append(current) }
+        return words
+    }
+
+    public func deliver(_ alert: Alert) {
+        let input = body(alert) + "\n"
+        for attempt in 1...attempts {
+            let problem = run(input)
+            guard let problem else { return }
+            if attempt < attempts {
+                onError("exec '\(arguments[0])': \(problem); alert \(alert.id), retry \(attempt + 1) of \(attempts)")
+                usleep(useconds_t(backoff * Double(1 << (attempt - 1)) * 1_000_000))
+            } else {
+                failures += 1
+                onError("exec '\(arguments[0])': \(problem); alert \(alert.id) not delivered after \(attempts) tries (it is in the store)")
+            }
+        }
+    }
+
+    /// Runs the command once; nil when it exited 0 within the timeout.
+    func run(_ input: String) -> String? {
+        var pipeFDs: [Int32] = [0, 0]
+        guard pipe(&pipeFDs) == 0 else { return "pipe: \(String(cString: strerror(errno)))" }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, pipeFDs[0], STDIN_FILENO)
+        posix_spawn_file_actions_addclose(&actions, pipeFDs[0])
+        posix_spawn_file_actions_addclose(&actions, pipeFDs[1])
+        var pid: pid_t = 0
+        let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { for p in argv { free(p) } }
+        let rc = posix_spawnp(&pid, arguments[0], &actions, nil, argv, environ)
+        close(pipeFDs[0])
+        guard rc == 0 else {
+            close(pipeFDs[1])
+            return "cannot run: \(String(cString: strerror(rc)))"
+        }
+        // Write the alert; a command that does not read it gets EPIPE, which is not our failure.
+        let previous = signal(SIGPIPE, SIG_IGN)
+        FileDescriptorWriter.writeAll(pipeFDs[1], input)
+        close(pipeFDs[1])
+        signal(SIGPIPE, previous)
+        // Wait, up to the timeout.
+        let deadline = monotonicSeconds() + timeout
+        var status: Int32 = 0
+        while true {
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid { break }
+            if r < 0 && errno != EINTR { return "waitpid: \(String(cString: strerror(errno)))" }
+            if monotonicSeconds() > deadline {
+                kill(pid, SIGKILL)
+                _ = waitpid(pid, &status, 0)
+                return "timed out after \(JSONWriter.formatNumber(timeout, decimals: 1)) s (killed)"
+            }
+            usleep(2_000)
+        }
+        let exited = status & 0x7F == 0
+        if exited {
+            let code = (status >> 8) & 0xFF
+            return code == 0 ? nil : "exited with status \(code)"
+        }
+        return "killed by signal \(status & 0x7F)"
+    }
+
+    private func monotonicSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+}
+
+/// Delivers every alert to each of its sinks in turn.
+public struct AlertFanOut: AlertSink {
+    public var sinks: [any AlertSink]
+
+    public init(_ sinks: [any AlertSink]) { self.sinks = sinks }
+
+    public mutating func deliver(_ alert: Alert) {
+        for i in sinks.indices { sinks[i].deliver(alert) }
+    }
+}

@@ -1,7 +1,7 @@
 public import UsageModel
 
 /// What the network evidence knows of one account: its calls and sign-ins by source country.
-public struct AccountActivity: Sendable {
+public struct AccountActivity: Sendable, Codable {
     public var calls = 0
     public var signIns = 0
     /// Calls (sign-ins included) by the country of their source address; unknown addresses are not counted here.
@@ -19,6 +19,33 @@ public struct AccountActivity: Sendable {
     public var lastSeen: EpochSeconds = .min
 
     public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case calls, signIns, countries, counts, locatedCalls, firstSeen, lastSeen
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        calls = try c.decode(Int.self, forKey: .calls)
+        signIns = try c.decode(Int.self, forKey: .signIns)
+        let countries = try c.decode([CountryCode].self, forKey: .countries)
+        let counts = try c.decode([Int].self, forKey: .counts)
+        countryCounts = Array(zip(countries, counts))
+        locatedCalls = try c.decode(Int.self, forKey: .locatedCalls)
+        firstSeen = try c.decode(EpochSeconds.self, forKey: .firstSeen)
+        lastSeen = try c.decode(EpochSeconds.self, forKey: .lastSeen)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(calls, forKey: .calls)
+        try c.encode(signIns, forKey: .signIns)
+        try c.encode(countryCounts.map(\.0), forKey: .countries)
+        try c.encode(countryCounts.map(\.1), forKey: .counts)
+        try c.encode(locatedCalls, forKey: .locatedCalls)
+        try c.encode(firstSeen, forKey: .firstSeen)
+        try c.encode(lastSeen, forKey: .lastSeen)
+    }
 
     /// Counts one call.
     public mutating func record(_ call: CallObservation) {

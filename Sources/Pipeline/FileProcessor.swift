@@ -16,6 +16,8 @@ struct FileResult: Sendable {
     var failed = false
     var storedBytes: Int64 = 0
     var decodedBytes: Int64 = 0
+    /// The gzip stream ended before its trailer: perhaps still being written (`tail` retries it).
+    var incomplete = false
 }
 
 /// Reads inputs one at a time into a reused buffer: decompress, sniff, decode, locate addresses.
@@ -132,6 +134,7 @@ final class FileProcessor {
                 n = try reader.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[end..<min(buffer.count, end + 2 * Self.readChunk)]))
             } catch {
                 result.failed = true
+                if let e = error as? InputError, e.code == .truncated { result.incomplete = true }
                 result.batch.report(error.diagnostic)
                 // Decode what arrived before the fault, then stop.
                 if decoder != nil {

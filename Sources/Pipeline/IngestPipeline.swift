@@ -89,8 +89,8 @@ public struct IngestSummary: Sendable {
 /// alerts and diagnostics to the caller's closures on the calling thread.
 public final class IngestPipeline {
     let options: IngestOptions
-    let detector: Detector
-    let geo: GeoIPTable
+    private(set) var detector: Detector
+    private(set) var geo: GeoIPTable
     let onDiagnostic: (Diagnostic) -> Void
     /// Called once per input after it is merged, and once at the end for the sessions still open.
     let onOutcome: (FileOutcome) -> Void
@@ -118,6 +118,57 @@ public final class IngestPipeline {
         self.onOutcome = onOutcome
         dedup = WindowedDeduplicator(retentionDays: options.dedupRetentionDays)
         sessionizer = Sessionizer(allowedLateness: options.allowedLateness, usageGap: options.sessionGap)
+    }
+
+    /// Replaces mappings, resellers, catalogue, thresholds and GeoIP (SIGHUP in `tail`); the live state stays.
+    public func reload(detector: Detector, geo: GeoIPTable) {
+        self.detector = detector
+        self.geo = geo
+    }
+
+    /// Reads `inputs` in order and merges them, leaving sessions open (`tail`): the state carries on to
+    /// the next call. An input whose gzip stream ends early (still being written) is not merged when
+    /// `deferIncomplete` is set: it is returned, and nothing of it counts.
+    /// - Returns: the inputs deferred.
+    public func runIncrementally(inputs: [String], deferIncomplete: Bool) -> [String] {
+        let processor = FileProcessor(options: options, geo: geo)
+        var deferred: [String] = []
+        for path in inputs {
+            let result = processor.process(path)
+            if deferIncomplete && result.incomplete {
+                deferred.append(path)
+                continue
+            }
+            merge(result)
+        }
+        summary.accounts = activity.count + eventAccounts.filter { activity[$0] == nil }.count
+        return deferred
+    }
+
+    public var currentSummary: IngestSummary { summary }
+
+    /// The live state — de-duplication window, open sessions, account activity, watermark — as bytes,
+    /// for checkpoints that commit with the ledger.
+    public func snapshot() throws -> Data {
+        let state = PipelineState(
+            dedup: dedup.snapshot, sessions: sessionizer.snapshot,
+            activityKeys: activity.elements.map(\.key), activity: activity.elements.map(\.value),
+            accountKeys: Array(accountNames.keys), accountNames: Array(accountNames.values),
+            eventAccounts: Array(eventAccounts), watermark: watermark)
+        let encoder = JSONEncoder()
+        return try encoder.encode(state)
+    }
+
+    /// Restores what ``snapshot()`` saved.
+    public func restore(_ data: Data) throws {
+        let state = try JSONDecoder().decode(PipelineState.self, from: data)
+        dedup.restore(state.dedup)
+        sessionizer.restore(state.sessions)
+        activity = KeyTable<AccountActivity>(capacity: max(1024, state.activityKeys.count))
+        for (k, v) in zip(state.activityKeys, state.activity) { activity.update(k, default: { v }) { _ in } }
+        accountNames = Dictionary(uniqueKeysWithValues: zip(state.accountKeys, state.accountNames))
+        eventAccounts = Set(state.eventAccounts)
+        watermark = state.watermark
     }
 
     /// Reads every input, then closes the remaining sessions (those still running are `open`).
@@ -285,4 +336,16 @@ final class OrderedWorkPool: @unchecked Sendable {
         while running > 0 { condition.wait() }
         condition.unlock()
     }
+}
+
+/// The pipeline's live state, as checkpoints save it.
+struct PipelineState: Codable {
+    var dedup: WindowedDeduplicator.Snapshot
+    var sessions: Sessionizer.Snapshot
+    var activityKeys: [UInt64]
+    var activity: [AccountActivity]
+    var accountKeys: [UInt64]
+    var accountNames: [String]
+    var eventAccounts: [UInt64]
+    var watermark: EpochSeconds
 }

@@ -48,4 +48,24 @@ struct WindowedDeduplicator {
     }
 
     var count: Int { buckets.reduce(0) { $0 + $1.keys.count } }
+
+    struct Snapshot: Codable {
+        var days: [Int64]
+        var keys: [[UInt64]]
+        var newestDay: Int64
+    }
+
+    var snapshot: Snapshot {
+        Snapshot(days: buckets.map(\.day), keys: buckets.map { $0.keys.elements }, newestDay: newestDay)
+    }
+
+    mutating func restore(_ s: Snapshot) {
+        buckets = []
+        for (day, keys) in zip(s.days, s.keys) {
+            var set = KeySet(capacity: max(1 << 12, keys.count))
+            for k in keys { _ = set.insert(k) }
+            buckets.append((day, set))
+        }
+        newestDay = s.newestDay
+    }
 }

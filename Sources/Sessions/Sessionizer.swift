@@ -13,7 +13,7 @@ public import UsageModel
 /// for session in sessionizer.finish(at: lastTime) { … }
 /// ```
 public struct Sessionizer: Sendable {
-    struct ResourceKey: Hashable, Sendable {
+    struct ResourceKey: Hashable, Sendable, Codable {
         var provider: CloudProvider
         var account: String
         var resource: String
@@ -41,6 +41,43 @@ public struct Sessionizer: Sendable {
 
     /// Resources with events not yet finalised.
     public var liveResources: Int { pending.count }
+
+    /// Everything the sessionizer holds, for checkpoints (`tail`): restoring it and observing the same
+    /// events afterwards gives the same sessions as never having stopped.
+    public struct Snapshot: Codable, Sendable {
+        struct Known: Codable, Sendable {
+            var key: ResourceKey
+            var type: String
+            var count: Int
+        }
+        struct Pending: Codable, Sendable {
+            var key: ResourceKey
+            var events: [UsageEvent]
+        }
+        var pending: [Pending]
+        var known: [Known]
+        var emitted: [String: EpochSeconds]
+        var lastPrune: EpochSeconds
+    }
+
+    public var snapshot: Snapshot {
+        func order(_ a: ResourceKey, _ b: ResourceKey) -> Bool {
+            (a.provider.rawValue, a.account, a.resource) < (b.provider.rawValue, b.account, b.resource)
+        }
+        return Snapshot(
+            pending: pending.map { Snapshot.Pending(key: $0.key, events: $0.value) }.sorted { order($0.key, $1.key) },
+            known: knownTypes.map { Snapshot.Known(key: $0.key, type: $0.value.type, count: $0.value.count) }
+                .sorted { order($0.key, $1.key) },
+            emitted: emitted, lastPrune: lastPrune)
+    }
+
+    public mutating func restore(_ s: Snapshot) {
+        pending = Dictionary(uniqueKeysWithValues: s.pending.map { ($0.key, $0.events) })
+        knownTypes = Dictionary(uniqueKeysWithValues: s.known.map { ($0.key, ($0.type, $0.count)) })
+        emitted = s.emitted
+        lastPrune = s.lastPrune
+        closable = Set(pending.compactMap { Self.isClosable($0.value.last) ? $0.key : nil })
+    }
 
     /// Adds one lifecycle event (already de-duplicated by event id).
     public mutating func observe(_ event: UsageEvent) {

@@ -29,7 +29,7 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
 /// same input again adds nothing and raises no alert twice.
 public final class Store {
     /// The newest schema this build knows.
-    public static let schemaVersion = 4
+    public static let schemaVersion = 5
     public let path: String
     let queue: DatabaseQueue
 
@@ -182,12 +182,20 @@ public final class Store {
                     ALTER TABLE events ADD COLUMN usage_hours REAL NOT NULL DEFAULT 0;
                     """)
         }
+        migrator.registerMigration("v5: tail checkpoints") { db in
+            // `tail`: the pipeline's live state, saved with each batch; alerts committed but not yet delivered.
+            try db.execute(
+                sql: """
+                    CREATE TABLE checkpoint (id INTEGER PRIMARY KEY CHECK (id = 1), state BLOB NOT NULL, saved_at TEXT NOT NULL);
+                    CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, alert_id TEXT NOT NULL, alert BLOB NOT NULL);
+                    """)
+        }
         return migrator
     }
 
     /// The documented tables and columns (`chiptrail query --schema`).
     public static let schemaDescription = """
-        files          the ledger: one row per input read (path, size, fingerprint = hash of size and first 64 KiB,
+        files          the ledger: one row per input read (path, size, fingerprint = hash of size, first and last 64 KiB,
                        records, rejected, ingested_at)
         events         compute lifecycle events (event_id, provider, account_id, resource_id, action, time,
                        instance_type, instance_count, region, source_ip, principal, user_agent, event_name,
@@ -204,6 +212,8 @@ public final class Store {
                        account_id, reseller_id, end_customer_id, end_customer_country, valid_from, valid_to,
                        reseller_chain)
         alert_mappings which mapping rows an alert used (alert_id, content_hash)
+        checkpoint     tail's saved pipeline state (open sessions, de-duplication window, activity), one row
+        outbox         alerts committed by tail but not yet delivered to stdout and the hooks
         calls          calls other than compute events: sign-ins and calls from restricted countries (what the
                        network evidence uses), or every call with `ingest --store-all` (event_key = hash of the
                        event id, account_id, time, source_ip, country, sign_in, restricted)
@@ -211,6 +221,51 @@ public final class Store {
         """
 
     /// Whether an alert with this id is already stored (so it is not emitted again).
+    /// The pipeline state the last checkpoint saved.
+    public func loadCheckpoint() throws(StoreError) -> Data? {
+        do {
+            return try queue.read { db in try Data.fetchOne(db, sql: "SELECT state FROM checkpoint WHERE id = 1") }
+        } catch {
+            throw Self.describe(error, path: path)
+        }
+    }
+
+    /// Alerts committed but not yet delivered, in commit order.
+    public func outbox() throws(StoreError) -> [(seq: Int64, alert: Alert)] {
+        do {
+            return try queue.read { db in
+                let decoder = JSONDecoder()
+                return try Row.fetchAll(db, sql: "SELECT seq, alert FROM outbox ORDER BY seq").map { row in
+                    (row["seq"] as Int64, try decoder.decode(Alert.self, from: row["alert"] as Data))
+                }
+            }
+        } catch {
+            throw Self.describe(error, path: path)
+        }
+    }
+
+    /// Removes delivered alerts from the outbox.
+    public func delivered(upTo seq: Int64) throws(StoreError) {
+        do {
+            try queue.write { db in try db.execute(sql: "DELETE FROM outbox WHERE seq <= ?", arguments: [seq]) }
+        } catch {
+            throw Self.describe(error, path: path)
+        }
+    }
+
+    /// Whether the ledger has read this file (path and content fingerprint).
+    public func hasRead(path: String, fingerprint: String) throws(StoreError) -> Bool {
+        do {
+            return try queue.read { db in
+                try Bool.fetchOne(
+                    db, sql: "SELECT EXISTS(SELECT 1 FROM files WHERE path = ? AND fingerprint = ?)",
+                    arguments: [path, fingerprint]) ?? false
+            }
+        } catch {
+            throw Self.describe(error, path: path)
+        }
+    }
+
     public func hasAlert(_ id: String) throws(StoreError) -> Bool {
         do {
             return try queue.read { db in
@@ -252,9 +307,12 @@ public final class Store {
         }
     }
 
+    /// With `checkpoint`, the pipeline's live state is saved in the same transaction (`tail`), and the
+    /// batch's alerts also go to the outbox, from which they are removed once delivered: a restart
+    /// delivers what a crash left there.
     public func write(
         files: [FileRecord], events: [UsageEvent], calls: [CallRecord] = [],
-        assessments: [(Detector.Assessment, Alert?)]
+        assessments: [(Detector.Assessment, Alert?)], checkpoint: Data? = nil
     ) throws(StoreError) {
         let now = Timestamp.format(Int64(Date().timeIntervalSince1970))
         do {
@@ -284,6 +342,17 @@ public final class Store {
                 for (a, alert) in assessments {
                     try Self.writeSession(db, a)
                     if let alert { try Self.writeAlert(db, alert, a, now: now) }
+                }
+                if let checkpoint {
+                    try db.execute(
+                        sql: "INSERT OR REPLACE INTO checkpoint (id, state, saved_at) VALUES (1, ?, ?)",
+                        arguments: [checkpoint, now])
+                    let encoder = JSONEncoder()
+                    for case (_, let alert?) in assessments {
+                        try db.execute(
+                            sql: "INSERT INTO outbox (alert_id, alert) VALUES (?, ?)",
+                            arguments: [alert.id, try encoder.encode(alert)])
+                    }
                 }
                 return .commit
             }

@@ -4,7 +4,7 @@ public enum ChiptrailVersion {
 }
 
 /// One contribution to an alert's score.
-public struct Evidence: Sendable, Hashable {
+public struct Evidence: Sendable, Hashable, Codable {
     /// A family name: `declared-country`, `reseller-chain`, `network`, `catalog`, ….
     public var kind: String
     /// A human sentence: `RS-HK-001 serves CN`.
@@ -23,7 +23,7 @@ public struct Evidence: Sendable, Hashable {
 }
 
 /// The session an alert is about, as the alert prints it.
-public struct AlertSession: Sendable, Hashable {
+public struct AlertSession: Sendable, Hashable, Codable {
     public var id: String
     public var start: EpochSeconds
     public var end: EpochSeconds
@@ -53,7 +53,7 @@ public struct AlertSession: Sendable, Hashable {
 }
 
 /// A scored finding: restricted accelerators consumed by an account linked to a restricted jurisdiction.
-public struct Alert: Sendable, Hashable {
+public struct Alert: Sendable, Hashable, Codable {
     public var id: String
     public var score: Double
     public var severity: String

@@ -16,7 +16,7 @@ public enum DiagnosticSeverity: String, Sendable, Comparable {
 }
 
 /// Where in an input a diagnostic points.
-public enum InputPosition: Sendable, Equatable {
+public enum InputPosition: Sendable, Equatable, Codable {
     /// The whole file.
     case file
     /// A 1-based line of the (decompressed) text.

@@ -1,5 +1,5 @@
 /// An IPv4 or IPv6 address as a 128-bit number (IPv4 mapped into `::ffff:0:0/96`), comparable for range look-ups.
-public struct IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible {
+public struct IPAddress: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
     public var value: UInt128
 
     public init(value: UInt128) { self.value = value }

@@ -148,6 +148,9 @@ public struct KeySet: Sendable {
         for k in old where k != 0 { _ = insert(k) }
     }
 
+    /// Every key, in no particular order (a stored zero key reads as one).
+    public var elements: [UInt64] { keys.filter { $0 != 0 } }
+
     /// Empties the set, keeping its storage.
     public mutating func removeAll() {
         guard storedCount > 0 else { return }

@@ -1,5 +1,5 @@
 /// What a compute event did to its resource.
-public enum ComputeAction: String, Sendable, Hashable {
+public enum ComputeAction: String, Sendable, Hashable, Codable {
     /// A new resource came up (RunInstances per instance, CreateTrainingJob, a VM insert).
     case launch
     /// A stopped resource started again.
@@ -16,7 +16,7 @@ public enum ComputeAction: String, Sendable, Hashable {
 }
 
 /// Where a record was read: the input's path and the line (or byte offset) of the record.
-public struct EventOrigin: Sendable, Hashable, CustomStringConvertible {
+public struct EventOrigin: Sendable, Hashable, Codable, CustomStringConvertible {
     public var path: String
     public var position: InputPosition
 
@@ -50,7 +50,7 @@ extension InputPosition: Hashable {
 ///
 /// Only these are materialised with strings; the many other calls of an account are reduced to
 /// ``CallObservation``s on the hot path.
-public struct UsageEvent: Sendable, Hashable {
+public struct UsageEvent: Sendable, Hashable, Codable {
     public var provider: CloudProvider
     public var action: ComputeAction
     public var time: EpochSeconds
@@ -104,7 +104,7 @@ public struct UsageEvent: Sendable, Hashable {
 }
 
 /// An ISO 3166-1 alpha-2 code packed in two bytes; `unknown` is zero.
-public struct CountryCode: Sendable, Hashable, Comparable, CustomStringConvertible {
+public struct CountryCode: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
     public var raw: UInt16
 
     public static let unknown = CountryCode(raw: 0)

@@ -1,0 +1,296 @@
+import Alerting
+import ArgumentParser
+import Detection
+import Foundation
+import Inputs
+import Pipeline
+import Store
+import UsageModel
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Set by the signal handlers; read by the loop between batches.
+nonisolated(unsafe) private var stopSignal: sig_atomic_t = 0
+nonisolated(unsafe) private var reloadSignal: sig_atomic_t = 0
+
+struct Tail: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Follow directories and files: read new files as they land, emit alerts, resume exactly after a restart.",
+        discussion: """
+            Every file is read once. What was read is a ledger in the store keyed by path and content \
+            fingerprint (size, first and last 64 KiB), not "the last name seen": a late file whose name \
+            sorts before others is still read, and a file rewritten in place is read again. A gzip file \
+            still being written (no trailer yet) is retried when it changes, and reported only if it stays \
+            incomplete for --settle seconds.
+
+            Exact resume: each batch of files commits in one transaction with its events, sessions, alerts \
+            and the pipeline's live state (open sessions, de-duplication window, account activity). Alerts \
+            are delivered after the commit from an outbox, so after kill -9 at any moment a restart gives \
+            the alerts and store contents of an uninterrupted run.
+
+            Signals: SIGHUP reloads --mappings, --resellers, --geoip and --config without losing state; \
+            SIGTERM and SIGINT finish the batch in hand, commit and exit 0.
+
+            Examples:
+              chiptrail tail --store cases.db --mappings m.csv --resellers r.csv --geoip ip.csv /var/log/cloudtrail
+              chiptrail tail --alerts ocsf --syslog udp://siem.example:514 --exec 'notify-oncall' /data/exports
+            """)
+
+    @OptionGroup var reader: ReaderOptions
+
+    @Option(help: ArgumentHelp("The store holding the ledger and checkpoints (default ./chiptrail.db).", valueName: "path"))
+    var store: String?
+
+    @Option(name: .customLong("poll-interval"), help: ArgumentHelp("Seconds between scans when no change is signalled (default 1).", valueName: "s"))
+    var pollInterval: Double = 1
+
+    @Flag(name: .customLong("poll"), help: "Scan on a timer only (no inotify): for file systems that do not signal changes (NFS, FUSE).")
+    var pollOnly = false
+
+    @Option(help: ArgumentHelp("Seconds a gzip file may stay incomplete and unchanged before it is reported (default 30).", valueName: "s"))
+    var settle: Double = 30
+
+    @Flag(name: .customLong("once"), help: "Read what is there, commit, and exit (a backlog run with tail's checkpoints).")
+    var once = false
+
+    @Argument(help: ArgumentHelp("Directories (followed recursively) or files.", valueName: "path"))
+    var paths: [String] = []
+
+    func validate() throws {
+        if paths.isEmpty { throw ValidationError("name at least one directory or file to follow") }
+        if paths.contains("-") { throw ValidationError("tail follows files and directories; use ingest for stdin") }
+        guard InputFormat(rawValue: reader.format) != nil else {
+            throw ValidationError("unknown --format '\(reader.format)'")
+        }
+        try reader.validateHooks()
+        if !(pollInterval > 0) { throw ValidationError("--poll-interval takes a number of seconds above 0") }
+    }
+
+    func run() throws {
+        // A daemon starts with no signal blocked, whatever its parent left in the mask it inherited.
+        var none = sigset_t()
+        sigemptyset(&none)
+        sigprocmask(SIG_SETMASK, &none, nil)
+        signal(SIGTERM) { _ in stopSignal = 1 }
+        signal(SIGINT) { _ in stopSignal = 1 }
+        signal(SIGHUP) { _ in reloadSignal = 1 }
+        signal(SIGPIPE, SIG_IGN)
+
+        var setup = try PipelineSetup(reader)
+        setup.options.keepCalls = .evidence
+        setup.options.jobs = 1
+        let store: Store
+        do {
+            store = try Store(path: self.store ?? "chiptrail.db")
+        } catch {
+            Diagnostics.printRaw(error.description)
+            throw ExitStatus(code: 2)
+        }
+        var sink = reader.makeAlertSink()
+        var batch: [FileOutcome] = []
+        let pipeline = IngestPipeline(
+            options: setup.options, detector: setup.detector, geo: setup.geo, onDiagnostic: Diagnostics.report,
+            onOutcome: { batch.append($0) })
+        do {
+            if let state = try store.loadCheckpoint() { try pipeline.restore(state) }
+            // Alerts a crash left committed but undelivered.
+            try deliverOutbox(store, &sink)
+        } catch {
+            Diagnostics.printRaw("chiptrail: error: \(error)")
+            throw ExitStatus(code: 2)
+        }
+
+        let watcher = pollOnly ? nil : DirectoryWatcher()
+        var seen: [String: FileStamp] = [:]
+        var incomplete: [String: (stamp: FileStamp, since: Double, reported: Bool)] = [:]
+        var delivered = 0
+        var filesRead = 0
+        let status = !reader.quiet && isatty(STDERR_FILENO) == 1
+        while stopSignal == 0 {
+            if reloadSignal != 0 {
+                reloadSignal = 0
+                do {
+                    let fresh = try PipelineSetup(reader)
+                    pipeline.reload(detector: fresh.detector, geo: fresh.geo)
+                    Diagnostics.printRaw("chiptrail: reloaded mappings, resellers, GeoIP and config")
+                } catch {
+                    Diagnostics.printRaw("chiptrail: warning: reload failed, keeping the previous settings: \(error)")
+                }
+            }
+            for dir in paths { watcher?.watchTree(dir) }
+            let (inputs, missing) = InputEnumerator.expand(paths)
+            if filesRead == 0 { missing.forEach(Diagnostics.report) }
+            var todo: [String] = []
+            for path in inputs {
+                guard let stamp = FileStamp(path: path) else { continue }
+                if seen[path] == stamp { continue }
+                if let pending = incomplete[path], pending.stamp == stamp {
+                    // Unchanged and still incomplete: report once after the settle time.
+                    if !pending.reported && monotonic() - pending.since >= settle {
+                        Diagnostics.report(
+                            Diagnostic(
+                                path: path, position: .file, severity: .error, category: "gzip",
+                                message: "the gzip stream has stayed incomplete for \(Int(settle)) s; it is read when it changes"))
+                        incomplete[path]?.reported = true
+                    }
+                    continue
+                }
+                let (_, fingerprint) = InputFingerprint.of(path: path)
+                if (try? store.hasRead(path: path, fingerprint: fingerprint)) == true {
+                    seen[path] = stamp
+                    continue
+                }
+                todo.append(path)
+            }
+            var index = 0
+            while index < todo.count && (stopSignal == 0 || index == 0) {
+                let chunk = Array(todo[index..<min(todo.count, index + 32)])
+                index += chunk.count
+                batch.removeAll()
+                let deferred = Set(pipeline.runIncrementally(inputs: chunk, deferIncomplete: true))
+                do {
+                    try commit(batch, store: store, pipeline: pipeline)
+                    delivered += try deliverOutbox(store, &sink)
+                } catch {
+                    Diagnostics.printRaw("chiptrail: error: \(error)")
+                    throw ExitStatus(code: 2)
+                }
+                for path in chunk {
+                    guard let stamp = FileStamp(path: path) else { continue }
+                    if deferred.contains(path) {
+                        if incomplete[path]?.stamp != stamp { incomplete[path] = (stamp, monotonic(), false) }
+                    } else {
+                        incomplete[path] = nil
+                        seen[path] = stamp
+                        filesRead += 1
+                    }
+                }
+            }
+            if status {
+                let s = pipeline.currentSummary
+                Diagnostics.printRaw(
+                    "\r\u{1B}[K[tail] \(filesRead) file(s) read, \(s.records) record(s), \(s.sessions) session(s), \(delivered) alert(s); watching \(paths.count) path(s)",
+                    newline: false)
+            }
+            if once { break }
+            if stopSignal != 0 { break }
+            if let watcher {
+                watcher.wait(seconds: pollInterval)
+            } else {
+                usleep(useconds_t(pollInterval * 1_000_000))
+            }
+        }
+        if status { Diagnostics.printRaw("") }
+        if !reader.quiet {
+            let s = pipeline.currentSummary
+            Diagnostics.printRaw(
+                "chiptrail: tail stopped: \(filesRead) file(s) read, \(s.records) record(s), \(s.sessions) session(s) closed, \(delivered) alert(s); state committed to \(self.store ?? "chiptrail.db")")
+        }
+    }
+
+    /// One transaction: the ledger rows of the batch's files, their events and calls, the sessions that
+    /// closed and their alerts (also into the outbox), and the pipeline's state after them.
+    private func commit(_ outcomes: [FileOutcome], store: Store, pipeline: IngestPipeline) throws {
+        var files: [Store.FileRecord] = []
+        var events: [UsageEvent] = []
+        var calls: [Store.CallRecord] = []
+        var assessments: [(Detector.Assessment, Alert?)] = []
+        for o in outcomes {
+            if let path = o.path, !o.failed {
+                let (size, fingerprint) = InputFingerprint.of(path: path)
+                files.append(Store.FileRecord(path: path, size: size, fingerprint: fingerprint, records: o.records, rejected: o.rejected))
+            }
+            events += o.events
+            calls += o.calls.map { Store.CallRecord(call: $0.call, accountID: $0.accountID, restricted: $0.restricted) }
+            for (a, alert) in o.assessments {
+                if let alert, try store.hasAlert(alert.id) {
+                    assessments.append((a, nil))
+                } else {
+                    assessments.append((a, alert))
+                }
+            }
+        }
+        try store.write(files: files, events: events, calls: calls, assessments: assessments, checkpoint: try pipeline.snapshot())
+    }
+
+    /// Delivers the outbox in order, removing each alert once its hooks have run.
+    @discardableResult
+    private func deliverOutbox(_ store: Store, _ sink: inout AlertFanOut) throws -> Int {
+        let pending = try store.outbox()
+        for (seq, alert) in pending {
+            sink.deliver(alert)
+            try store.delivered(upTo: seq)
+        }
+        return pending.count
+    }
+
+    private func monotonic() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+}
+
+/// What `stat` says of a file: enough to skip unchanged files without reading them.
+struct FileStamp: Equatable {
+    var size: Int64
+    var modified: Int64
+    var inode: UInt64
+
+    init?(path: String) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        size = Int64(info.st_size)
+        modified = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+        inode = UInt64(info.st_ino)
+    }
+}
+
+/// inotify on every directory under the followed paths: a change wakes the loop at once; the scan
+/// itself decides what is new (so a missed or overflowed event costs only latency, not data).
+final class DirectoryWatcher {
+    private let fd: Int32
+    private var watched = Set<String>()
+
+    init?() {
+        fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
+        if fd < 0 { return nil }
+    }
+
+    deinit { close(fd) }
+
+    /// Watches `root` and every directory below it not yet watched.
+    func watchTree(_ root: String) {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory) else { return }
+        if !isDirectory.boolValue {
+            add((root as NSString).deletingLastPathComponent.isEmpty ? "." : (root as NSString).deletingLastPathComponent)
+            return
+        }
+        add(root)
+        guard let walker = FileManager.default.enumerator(atPath: root) else { return }
+        while let next = walker.nextObject() as? String {
+            if let type = walker.fileAttributes?[.type] as? FileAttributeType, type == .typeDirectory {
+                add(root + "/" + next)
+            }
+        }
+    }
+
+    private func add(_ dir: String) {
+        guard !watched.contains(dir) else { return }
+        let mask = UInt32(IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE | IN_MODIFY | IN_ATTRIB)
+        if inotify_add_watch(fd, dir, mask) >= 0 { watched.insert(dir) }
+    }
+
+    /// Waits for a change or `seconds`, whichever first (a signal also ends the wait), then drains events.
+    func wait(seconds: Double) {
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        _ = poll(&p, 1, Int32(seconds * 1000))
+        var buffer = [UInt8](repeating: 0, count: 64 << 10)
+        while buffer.withUnsafeMutableBytes({ read(fd, $0.baseAddress!, $0.count) }) > 0 {}
+        // Let a writer finish the burst it started (several files landing together make one batch).
+        usleep(20_000)
+    }
+}

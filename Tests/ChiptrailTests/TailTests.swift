@@ -1,0 +1,200 @@
+import Foundation
+import Testing
+
+@testable import Inputs
+
+/// `chiptrail tail` as a daemon: real processes, real signals, a real store.
+@Suite(.serialized) struct TailTests {
+    static let sample = Repository.root + "/SampleLogs"
+    static var options: [String] {
+        [
+            "--mappings", sample + "/mappings.csv", "--resellers", sample + "/resellers.csv", "--geoip",
+            sample + "/geoip.csv", "--config", sample + "/chiptrail.conf", "--quiet",
+        ]
+    }
+
+    /// The stream: SampleLogs' files in delivery order, as paths relative to AWSLogs' parent.
+    static var stream: [String] {
+        InputEnumerator.expand([sample + "/AWSLogs"]).inputs.map { String($0.dropFirst(sample.count + 1)) }
+    }
+
+    /// Starts `chiptrail tail` in `directory` on `in/`, stdout and stderr appended to files there.
+    static func start(_ directory: String, extra: [String] = []) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: BuiltBinary.path)
+        p.arguments = ["tail", "--store", "s.db", "--poll-interval", "0.05"] + options + extra + ["in"]
+        p.currentDirectoryURL = URL(fileURLWithPath: directory)
+        let out = FileHandle(forWritingAtPath: directory + "/stdout.txt")!
+        out.seekToEndOfFile()
+        let err = FileHandle(forWritingAtPath: directory + "/stderr.txt")!
+        err.seekToEndOfFile()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        return p
+    }
+
+    static func prepare(_ dir: TemporaryDirectory) {
+        try? FileManager.default.createDirectory(atPath: dir.path + "/in", withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: dir.path + "/stdout.txt", contents: nil)
+        FileManager.default.createFile(atPath: dir.path + "/stderr.txt", contents: nil)
+    }
+
+    /// Copies one file of the stream into `in/`; gzip files sometimes in two writes with a pause, as a
+    /// slow writer would leave them.
+    static func drop(_ relative: String, into dir: String, split: Bool) {
+        let data = FileManager.default.contents(atPath: sample + "/" + relative)!
+        let target = dir + "/in/" + relative
+        try? FileManager.default.createDirectory(
+            atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        if split && data.count > 64 {
+            FileManager.default.createFile(atPath: target, contents: data.prefix(data.count / 2))
+            usleep(30_000)
+            let h = FileHandle(forWritingAtPath: target)!
+            h.seekToEndOfFile()
+            h.write(data.suffix(from: data.count / 2))
+            try? h.close()
+        } else {
+            FileManager.default.createFile(atPath: target, contents: data)
+        }
+    }
+
+    /// The store's contents that must not depend on interruptions (times of writing left out).
+    static func contents(_ dir: String) throws -> String {
+        var out = ""
+        for sql in [
+            "SELECT * FROM files ORDER BY path",
+            "SELECT * FROM events ORDER BY event_id",
+            "SELECT * FROM calls ORDER BY event_key",
+            "SELECT * FROM sessions ORDER BY id",
+            "SELECT id, session_id, score, severity, provider, account_id, reseller_id, end_customer_id, jurisdictions, start, \"end\", json FROM alerts ORDER BY id",
+            "SELECT * FROM evidence ORDER BY alert_id, position",
+            "SELECT * FROM mapping_rows ORDER BY content_hash",
+            "SELECT * FROM alert_mappings ORDER BY alert_id, content_hash",
+            "SELECT COUNT(*) FROM outbox",
+        ] {
+            let r = try BuiltBinary.run(["query", "--store", dir + "/s.db", "--output", "csv", sql])
+            #expect(r.status == 0, "\(r.stderr)")
+            out += r.stdout.replacingOccurrences(of: #",\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\n"#, with: "\n", options: .regularExpression)
+        }
+        return out
+    }
+
+    static func alertIDs(_ dir: String) throws -> [String] {
+        let text = try String(contentsOfFile: dir + "/stdout.txt", encoding: .utf8)
+        return text.split(separator: "\n").map { line in
+            let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            return o?["id"] as? String ?? "unparsable: \(line.prefix(60))"
+        }.sorted()
+    }
+
+    /// Runs tail until it has read every file of the stream, then stops it with SIGTERM (exit 0).
+    static func finish(_ dir: String) throws {
+        let p = try start(dir)
+        // SIGTERM before the handlers are installed would end it with the default action.
+        usleep(300_000)
+        let total = stream.count
+        for _ in 0..<400 {
+            let r = try BuiltBinary.run(["query", "--store", dir + "/s.db", "--output", "csv", "SELECT COUNT(*) FROM files"])
+            if r.stdout.hasSuffix("\(total)\n") { break }
+            usleep(50_000)
+        }
+        kill(p.processIdentifier, SIGTERM)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+    }
+
+    @Test func killedTwentyFiveTimesItEndsExactlyLikeAnUninterruptedRun() throws {
+        let files = Self.stream
+        #expect(files.count > 50)
+        // The uninterrupted run.
+        let clean = TemporaryDirectory()
+        defer { clean.remove() }
+        Self.prepare(clean)
+        let daemon = try Self.start(clean.path)
+        for (i, f) in files.enumerated() { Self.drop(f, into: clean.path, split: i % 7 == 3) }
+        usleep(300_000)
+        kill(daemon.processIdentifier, SIGTERM)
+        daemon.waitUntilExit()
+        #expect(daemon.terminationStatus == 0)
+        try Self.finish(clean.path)
+
+        // The same stream, the daemon killed with SIGKILL at random moments and restarted.
+        let killed = TemporaryDirectory()
+        defer { killed.remove() }
+        Self.prepare(killed)
+        var rng = SplitMix(seed: 2026)
+        var next = 0
+        var kills = 0
+        while next < files.count || kills < 25 {
+            let p = try Self.start(killed.path)
+            // Drop a few files while it runs, then kill it somewhere in its work.
+            let n = Int(rng.next() % 5)
+            for _ in 0..<n where next < files.count {
+                Self.drop(files[next], into: killed.path, split: next % 7 == 3)
+                next += 1
+            }
+            usleep(useconds_t(50_000 + rng.next() % 550_000))
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+            kills += 1
+        }
+        // The killed runs did work: part of the stream is in the ledger before the last run.
+        let before = try BuiltBinary.run(["query", "--store", killed.path + "/s.db", "--output", "csv", "SELECT COUNT(*) FROM files"])
+        let readBefore = Int(before.stdout.split(separator: "\n").last ?? "") ?? 0
+        #expect(readBefore > files.count / 2, "\(before.stdout)")
+        try Self.finish(killed.path)
+        #expect(kills >= 25)
+
+        let stderr = try String(contentsOfFile: killed.path + "/stderr.txt", encoding: .utf8)
+        #expect(!stderr.contains("error:"), "\(stderr.prefix(2000))")
+        let want = try Self.contents(clean.path)
+        let got = try Self.contents(killed.path)
+        #expect(want.count > 1000)
+        #expect(got == want)
+        let wantAlerts = try Self.alertIDs(clean.path)
+        #expect(wantAlerts.count == 4)
+        #expect(try Self.alertIDs(killed.path) == wantAlerts)
+    }
+
+    @Test func sigtermDrainsAndExitsZeroAndSighupReloads() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        Self.prepare(dir)
+        let p = try Self.start(dir.path)
+        usleep(200_000)
+        kill(p.processIdentifier, SIGHUP)
+        usleep(200_000)
+        for f in Self.stream.prefix(10) { Self.drop(f, into: dir.path, split: false) }
+        usleep(500_000)
+        kill(p.processIdentifier, SIGTERM)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        let stderr = try String(contentsOfFile: dir.path + "/stderr.txt", encoding: .utf8)
+        #expect(stderr.contains("reloaded mappings, resellers, GeoIP and config"))
+        let r = try BuiltBinary.run(["query", "--store", dir.path + "/s.db", "--output", "csv", "SELECT COUNT(*) FROM files"])
+        #expect(r.stdout == "COUNT(*)\n10\n")
+    }
+
+    @Test func aLateFileThatSortsFirstAndAFileRewrittenInPlaceAreRead() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        Self.prepare(dir)
+        let files = Self.stream
+        let p = try Self.start(dir.path)
+        for f in files[5..<10] { Self.drop(f, into: dir.path, split: false) }
+        usleep(400_000)
+        // Late: sorts before everything read so far.
+        Self.drop(files[0], into: dir.path, split: false)
+        usleep(400_000)
+        // Rewritten in place with other content (the next file's bytes under the same name).
+        let target = dir.path + "/in/" + files[5]
+        FileManager.default.createFile(atPath: target, contents: FileManager.default.contents(atPath: Self.sample + "/" + files[11]))
+        usleep(400_000)
+        kill(p.processIdentifier, SIGTERM)
+        p.waitUntilExit()
+        let r = try BuiltBinary.run(["query", "--store", dir.path + "/s.db", "--output", "csv", "SELECT COUNT(*), COUNT(DISTINCT path) FROM files"])
+        #expect(r.stdout == "COUNT(*),COUNT(DISTINCT path)\n7,6\n")
+    }
+}

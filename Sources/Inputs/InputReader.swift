@@ -80,6 +80,13 @@ public final class InputReader {
 
     private var sniffed = false
 
+    /// Starts reading at `offset` of a plain file (`tail` following appended lines). Call before the
+    /// first read; a gzip stream cannot be entered in the middle, so this is for plain files only.
+    public func skip(to offset: Int64) {
+        guard offset > 0, !sniffed, rawEnd == 0 else { return }
+        if lseek(fd, off_t(offset), SEEK_SET) >= 0 { rawBase = offset }
+    }
+
     /// Refills the raw buffer; returns false at end of file.
     private func fillRaw() throws(InputError) -> Bool {
         if rawEOF { return false }

@@ -18,6 +18,9 @@ struct FileResult: Sendable {
     var decodedBytes: Int64 = 0
     /// The gzip stream ended before its trailer: perhaps still being written (`tail` retries it).
     var incomplete = false
+    /// When following a plain file: the offset after the last complete record read (the rest, a line
+    /// still being written, is left for the next read).
+    var followedTo: Int64? = nil
 }
 
 /// Reads inputs one at a time into a reused buffer: decompress, sniff, decode, locate addresses.
@@ -85,7 +88,9 @@ final class FileProcessor {
 
     deinit { buffer.deallocate() }
 
-    func process(_ path: String) -> FileResult {
+    /// Reads one input; with `follow`, a plain (not gzip'd) JSON-lines file is read from `offset` and
+    /// its last incomplete line is left for later (`followedTo`).
+    func process(_ path: String, from offset: Int64 = 0, follow: Bool = false) -> FileResult {
         var result = FileResult(path: path)
         let reader: InputReader
         do {
@@ -99,6 +104,8 @@ final class FileProcessor {
         var end = 0
         var decoder: (any LogDecoder)? = nil
         var finished = false
+        var consumedTotal: Int64 = 0
+        if offset > 0 { reader.skip(to: offset) }
         func refuse(_ message: String) {
             result.failed = true
             result.batch.report(
@@ -110,6 +117,7 @@ final class FileProcessor {
                 decoder!.skipOversizedRecord()
                 let consumed = decoder!.decode(
                     UnsafeRawBufferPointer(rebasing: buffer[start..<end]), isFinal: false, into: &result.batch)
+                consumedTotal += Int64(consumed)
                 start += consumed
             }
             // Room for the next read: compact, or grow up to the largest record.
@@ -153,6 +161,7 @@ final class FileProcessor {
                 case .failure(let refusal):
                     if refusal.message.isEmpty {
                         // Only whitespace so far: drop it and read on (the size caps still apply).
+                        consumedTotal += Int64(end - start)
                         start = end
                         if n > 0 { continue }
                         refuse("file is empty; nothing to read")
@@ -163,9 +172,12 @@ final class FileProcessor {
                     continue
                 }
             }
+            let following = follow && !reader.isGzip && !(decoder is BillingDecoder)
             let isFinal = n == 0
             let consumed = decoder!.decode(
-                UnsafeRawBufferPointer(rebasing: buffer[start..<end]), isFinal: isFinal, into: &result.batch)
+                UnsafeRawBufferPointer(rebasing: buffer[start..<end]), isFinal: isFinal && !following, into: &result.batch)
+            consumedTotal += Int64(consumed)
+            if isFinal && following { result.followedTo = offset + consumedTotal }
             start += consumed
             if start == end {
                 start = 0

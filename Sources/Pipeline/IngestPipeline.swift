@@ -131,18 +131,42 @@ public final class IngestPipeline {
     /// `deferIncomplete` is set: it is returned, and nothing of it counts.
     /// - Returns: the inputs deferred.
     public func runIncrementally(inputs: [String], deferIncomplete: Bool) -> [String] {
+        runIncrementally(inputs: inputs.map { FollowedInput(path: $0) }, deferIncomplete: deferIncomplete).deferred
+    }
+
+    /// One input of `tail`: a path, where to start in it, and whether to follow it (leave a last line
+    /// still being written for later).
+    public struct FollowedInput: Sendable {
+        public var path: String
+        public var offset: Int64
+        public var follow: Bool
+
+        public init(path: String, offset: Int64 = 0, follow: Bool = false) {
+            self.path = path
+            self.offset = offset
+            self.follow = follow
+        }
+    }
+
+    /// As above, with offsets: returns the inputs deferred, and for followed plain files the offset
+    /// after their last complete record.
+    public func runIncrementally(inputs: [FollowedInput], deferIncomplete: Bool) -> (
+        deferred: [String], followedTo: [String: Int64]
+    ) {
         let processor = FileProcessor(options: options, geo: geo)
         var deferred: [String] = []
-        for path in inputs {
-            let result = processor.process(path)
+        var followed: [String: Int64] = [:]
+        for input in inputs {
+            let result = processor.process(input.path, from: input.offset, follow: input.follow)
             if deferIncomplete && result.incomplete {
-                deferred.append(path)
+                deferred.append(input.path)
                 continue
             }
+            if let to = result.followedTo { followed[input.path] = to }
             merge(result)
         }
         summary.accounts = activity.count + eventAccounts.filter { activity[$0] == nil }.count
-        return deferred
+        return (deferred, followed)
     }
 
     public var currentSummary: IngestSummary { summary }

@@ -1,3 +1,4 @@
+import Foundation
 import UsageModel
 
 /// Remembers event keys per day of event time, for `retentionDays` behind the newest day: a record
@@ -49,21 +50,28 @@ struct WindowedDeduplicator {
 
     var count: Int { buckets.reduce(0) { $0 + $1.keys.count } }
 
+    /// Keys as raw little-endian bytes: a window holds hundreds of thousands of them.
     struct Snapshot: Codable {
         var days: [Int64]
-        var keys: [[UInt64]]
+        var keys: [Data]
         var newestDay: Int64
     }
 
     var snapshot: Snapshot {
-        Snapshot(days: buckets.map(\.day), keys: buckets.map { $0.keys.elements }, newestDay: newestDay)
+        Snapshot(
+            days: buckets.map(\.day),
+            keys: buckets.map { b in b.keys.elements.withUnsafeBytes { Data($0) } },
+            newestDay: newestDay)
     }
 
     mutating func restore(_ s: Snapshot) {
         buckets = []
-        for (day, keys) in zip(s.days, s.keys) {
-            var set = KeySet(capacity: max(1 << 12, keys.count))
-            for k in keys { _ = set.insert(k) }
+        for (day, data) in zip(s.days, s.keys) {
+            let count = data.count / 8
+            var set = KeySet(capacity: max(1 << 12, count))
+            data.withUnsafeBytes { raw in
+                for i in 0..<count { _ = set.insert(raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)) }
+            }
             buckets.append((day, set))
         }
         newestDay = s.newestDay

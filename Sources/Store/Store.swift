@@ -29,7 +29,7 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
 /// same input again adds nothing and raises no alert twice.
 public final class Store {
     /// The newest schema this build knows.
-    public static let schemaVersion = 5
+    public static let schemaVersion = 6
     public let path: String
     let queue: DatabaseQueue
 
@@ -190,6 +190,10 @@ public final class Store {
                     CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, alert_id TEXT NOT NULL, alert BLOB NOT NULL);
                     """)
         }
+        migrator.registerMigration("v6: followed files") { db in
+            try db.execute(
+                sql: "CREATE TABLE follow_offsets (path TEXT PRIMARY KEY, head TEXT NOT NULL, offset INTEGER NOT NULL)")
+        }
         return migrator
     }
 
@@ -214,6 +218,8 @@ public final class Store {
         alert_mappings which mapping rows an alert used (alert_id, content_hash)
         checkpoint     tail's saved pipeline state (open sessions, de-duplication window, activity), one row
         outbox         alerts committed by tail but not yet delivered to stdout and the hooks
+        follow_offsets how far tail has read each plain file it follows (path, head = hash of its first
+                       4 KiB, offset after the last complete record)
         calls          calls other than compute events: sign-ins and calls from restricted countries (what the
                        network evidence uses), or every call with `ingest --store-all` (event_key = hash of the
                        event id, account_id, time, source_ip, country, sign_in, restricted)
@@ -221,6 +227,35 @@ public final class Store {
         """
 
     /// Whether an alert with this id is already stored (so it is not emitted again).
+    /// How far `tail` has read a plain file it follows; `head` is a hash of its first bytes, so a file
+    /// replaced by another is read from the start.
+    public struct FollowOffset: Sendable {
+        public var path: String
+        public var head: String
+        public var offset: Int64
+
+        public init(path: String, head: String, offset: Int64) {
+            self.path = path
+            self.head = head
+            self.offset = offset
+        }
+    }
+
+    public func followOffsets() throws(StoreError) -> [String: FollowOffset] {
+        do {
+            return try queue.read { db in
+                var out: [String: FollowOffset] = [:]
+                for row in try Row.fetchAll(db, sql: "SELECT path, head, offset FROM follow_offsets") {
+                    let o = FollowOffset(path: row["path"], head: row["head"], offset: row["offset"])
+                    out[o.path] = o
+                }
+                return out
+            }
+        } catch {
+            throw Self.describe(error, path: path)
+        }
+    }
+
     /// The pipeline state the last checkpoint saved.
     public func loadCheckpoint() throws(StoreError) -> Data? {
         do {
@@ -312,7 +347,8 @@ public final class Store {
     /// delivers what a crash left there.
     public func write(
         files: [FileRecord], events: [UsageEvent], calls: [CallRecord] = [],
-        assessments: [(Detector.Assessment, Alert?)], checkpoint: Data? = nil
+        assessments: [(Detector.Assessment, Alert?)], checkpoint: Data? = nil,
+        offsets: [FollowOffset] = []
     ) throws(StoreError) {
         let now = Timestamp.format(Int64(Date().timeIntervalSince1970))
         do {
@@ -342,6 +378,11 @@ public final class Store {
                 for (a, alert) in assessments {
                     try Self.writeSession(db, a)
                     if let alert { try Self.writeAlert(db, alert, a, now: now) }
+                }
+                for o in offsets {
+                    try db.execute(
+                        sql: "INSERT OR REPLACE INTO follow_offsets (path, head, offset) VALUES (?, ?, ?)",
+                        arguments: [o.path, o.head, o.offset])
                 }
                 if let checkpoint {
                     try db.execute(

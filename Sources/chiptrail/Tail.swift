@@ -102,6 +102,13 @@ struct Tail: ParsableCommand {
             throw ExitStatus(code: 2)
         }
 
+        var offsets: [String: Store.FollowOffset]
+        do {
+            offsets = try store.followOffsets()
+        } catch {
+            Diagnostics.printRaw("chiptrail: error: \(error)")
+            throw ExitStatus(code: 2)
+        }
         let watcher = pollOnly ? nil : DirectoryWatcher()
         var seen: [String: FileStamp] = [:]
         var incomplete: [String: (stamp: FileStamp, since: Double, reported: Bool)] = [:]
@@ -122,10 +129,27 @@ struct Tail: ParsableCommand {
             for dir in paths { watcher?.watchTree(dir) }
             let (inputs, missing) = InputEnumerator.expand(paths)
             if filesRead == 0 { missing.forEach(Diagnostics.report) }
-            var todo: [String] = []
+            var todo: [IngestPipeline.FollowedInput] = []
+            var heads: [String: String] = [:]
             for path in inputs {
                 guard let stamp = FileStamp(path: path) else { continue }
                 if seen[path] == stamp { continue }
+                // An empty file is one being created: read it once it has content.
+                if stamp.size == 0 { continue }
+                // Plain JSON-lines files are followed: read from where the last read stopped, a line
+                // still being written left for later. (gzip files, CSV exports and one-line documents
+                // are read whole, once per content.)
+                if let head = PlainHead(path: path) {
+                    heads[path] = head.hash
+                    var from: Int64 = 0
+                    if let known = offsets[path], known.head == head.hash, known.offset <= stamp.size { from = known.offset }
+                    if from == stamp.size {
+                        seen[path] = stamp
+                        continue
+                    }
+                    todo.append(IngestPipeline.FollowedInput(path: path, offset: from, follow: true))
+                    continue
+                }
                 if let pending = incomplete[path], pending.stamp == stamp {
                     // Unchanged and still incomplete: report once after the settle time.
                     if !pending.reported && monotonic() - pending.since >= settle {
@@ -142,22 +166,27 @@ struct Tail: ParsableCommand {
                     seen[path] = stamp
                     continue
                 }
-                todo.append(path)
+                todo.append(IngestPipeline.FollowedInput(path: path))
             }
             var index = 0
             while index < todo.count && (stopSignal == 0 || index == 0) {
-                let chunk = Array(todo[index..<min(todo.count, index + 32)])
+                // A backlog commits every 128 files; files landing live make small batches by themselves.
+                let chunk = Array(todo[index..<min(todo.count, index + 128)])
                 index += chunk.count
                 batch.removeAll()
-                let deferred = Set(pipeline.runIncrementally(inputs: chunk, deferIncomplete: true))
+                let (deferredList, followedTo) = pipeline.runIncrementally(inputs: chunk, deferIncomplete: true)
+                let deferred = Set(deferredList)
+                let newOffsets = followedTo.map { Store.FollowOffset(path: $0.key, head: heads[$0.key] ?? "", offset: $0.value) }
                 do {
-                    try commit(batch, store: store, pipeline: pipeline)
+                    try commit(batch, store: store, pipeline: pipeline, offsets: newOffsets)
+                    for o in newOffsets { offsets[o.path] = o }
                     delivered += try deliverOutbox(store, &sink)
                 } catch {
                     Diagnostics.printRaw("chiptrail: error: \(error)")
                     throw ExitStatus(code: 2)
                 }
-                for path in chunk {
+                for input in chunk {
+                    let path = input.path
                     guard let stamp = FileStamp(path: path) else { continue }
                     if deferred.contains(path) {
                         if incomplete[path]?.stamp != stamp { incomplete[path] = (stamp, monotonic(), false) }
@@ -192,7 +221,9 @@ struct Tail: ParsableCommand {
 
     /// One transaction: the ledger rows of the batch's files, their events and calls, the sessions that
     /// closed and their alerts (also into the outbox), and the pipeline's state after them.
-    private func commit(_ outcomes: [FileOutcome], store: Store, pipeline: IngestPipeline) throws {
+    private func commit(
+        _ outcomes: [FileOutcome], store: Store, pipeline: IngestPipeline, offsets: [Store.FollowOffset]
+    ) throws {
         var files: [Store.FileRecord] = []
         var events: [UsageEvent] = []
         var calls: [Store.CallRecord] = []
@@ -212,7 +243,9 @@ struct Tail: ParsableCommand {
                 }
             }
         }
-        try store.write(files: files, events: events, calls: calls, assessments: assessments, checkpoint: try pipeline.snapshot())
+        try store.write(
+            files: files, events: events, calls: calls, assessments: assessments, checkpoint: try pipeline.snapshot(),
+            offsets: offsets)
     }
 
     /// Delivers the outbox in order, removing each alert once its hooks have run.
@@ -292,5 +325,27 @@ final class DirectoryWatcher {
         while buffer.withUnsafeMutableBytes({ read(fd, $0.baseAddress!, $0.count) }) > 0 {}
         // Let a writer finish the burst it started (several files landing together make one batch).
         usleep(20_000)
+    }
+}
+
+/// The first line of a plain JSON-lines file, hashed: a followed file replaced by another is read from
+/// its start. nil for anything else (gzip, CSV, a one-line document longer than 4 KiB, unreadable).
+struct PlainHead {
+    var hash: String
+
+    init?(path: String) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var head = [UInt8](repeating: 0, count: 4096)
+        let n = head.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+        guard n > 0 else { return nil }
+        // JSON lines: an object first, and a line end within 4 KiB.
+        guard let first = head[0..<n].firstIndex(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }),
+            head[first] == 0x7B, let newline = head[0..<n].firstIndex(of: 0x0A)
+        else { return nil }
+        // Only the first line: it stays the same while lines are appended.
+        let end = newline + 1
+        hash = head.withUnsafeBytes { StableHash.hex(StableHash.hash(UnsafeRawBufferPointer(rebasing: $0[0..<end]))) }
     }
 }

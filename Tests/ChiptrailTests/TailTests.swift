@@ -198,3 +198,70 @@ import Testing
         #expect(r.stdout == "COUNT(*),COUNT(DISTINCT path)\n7,6\n")
     }
 }
+
+extension TailTests {
+    @Test func linesAppendedToAFileAreReadOnceAcrossRestarts() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        Self.prepare(dir)
+        func line(_ action: String, _ r: Int, _ hour: Int) -> String {
+            #"{"provider":"oci","account_id":"t-1","action":"\#(action)","time":"2026-03-01T\#(String(format: "%02d", hour)):00:00Z","resource_id":"r-\#(r)","instance_type":"BM.GPU.H100.8","event_id":"e-\#(action)-\#(r)"}"#
+                + "\n"
+        }
+        let file = dir.path + "/in/events.ndjson"
+        func append(_ text: String) {
+            let h = FileHandle(forWritingAtPath: file)!
+            h.seekToEndOfFile()
+            h.write(Data(text.utf8))
+            try? h.close()
+        }
+        FileManager.default.createFile(atPath: file, contents: nil)
+        var p = try Self.start(dir.path)
+        usleep(300_000)
+        let third = line("launch", 2, 3)
+        append(line("launch", 1, 1) + line("terminate", 1, 2) + String(third.prefix(20)))  // a line still being written
+        usleep(400_000)
+        append(String(third.dropFirst(20)) + line("terminate", 2, 4))
+        usleep(400_000)
+        kill(p.processIdentifier, SIGTERM)
+        p.waitUntilExit()
+        append(line("launch", 3, 5))
+        p = try Self.start(dir.path)
+        usleep(600_000)
+        kill(p.processIdentifier, SIGTERM)
+        p.waitUntilExit()
+        let stderr = try String(contentsOfFile: dir.path + "/stderr.txt", encoding: .utf8)
+        #expect(!stderr.contains("error:"), "\(stderr)")
+        let r = try BuiltBinary.run(["query", "--store", dir.path + "/s.db", "--output", "csv", "SELECT event_id FROM events ORDER BY event_id"])
+        #expect(r.stdout == "event_id\ne-launch-1\ne-launch-2\ne-launch-3\ne-terminate-1\ne-terminate-2\n")
+        let o = try BuiltBinary.run(["query", "--store", dir.path + "/s.db", "--output", "csv", "SELECT offset FROM follow_offsets"])
+        let size = (try FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? -1
+        #expect(o.stdout == "offset\n\(size)\n")
+    }
+}
+
+/// Progress for humans only: on a terminal (a pseudo-terminal made by script(1)) and never otherwise.
+@Suite struct ProgressTests {
+    @Test func ingestShowsAProgressBarOnATerminalOnly() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { return }
+        let sample = Repository.root + "/SampleLogs"
+        let command = "\(BuiltBinary.path) ingest --no-store --mappings \(sample)/mappings.csv \(sample)/AWSLogs >/dev/null"
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        p.arguments = ["-qec", command, "/dev/null"]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let terminal = String(decoding: data, as: UTF8.self)
+        #expect(terminal.contains("\r\u{1B}[K["))
+        #expect(terminal.contains("/80 files"))
+        #expect(terminal.contains("MB/s"))
+        // Not a terminal: no bar, no escape sequences, only the summary line.
+        let plain = try BuiltBinary.run(["ingest", "--no-store", "--mappings", sample + "/mappings.csv", sample + "/AWSLogs"])
+        #expect(!plain.stderr.contains("\u{1B}"))
+        #expect(plain.stderr.split(separator: "\n").count == 1)
+    }
+}

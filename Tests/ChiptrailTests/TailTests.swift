@@ -265,3 +265,71 @@ extension TailTests {
         #expect(plain.stderr.split(separator: "\n").count == 1)
     }
 }
+
+extension TailTests {
+    @Test func aGzipFileStillBeingWrittenIsReadOnceCompleteAndNotReported() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        Self.prepare(dir)
+        let file = Self.stream.first { $0.hasSuffix(".json.gz") && !$0.contains("Digest") }!
+        let data = FileManager.default.contents(atPath: Self.sample + "/" + file)!
+        let target = dir.path + "/in/" + (file as NSString).lastPathComponent
+        let p = try Self.start(dir.path)
+        usleep(200_000)
+        FileManager.default.createFile(atPath: target, contents: data.prefix(data.count / 2))
+        usleep(500_000)  // several scans see it incomplete
+        let mid = try BuiltBinary.run(["query", "--store", dir.path + "/s.db", "--output", "csv", "SELECT COUNT(*) FROM files"])
+        #expect(mid.stdout == "COUNT(*)\n0\n")
+        let h = FileHandle(forWritingAtPath: target)!
+        h.seekToEndOfFile()
+        h.write(data.suffix(from: data.count / 2))
+        try h.close()
+        usleep(500_000)
+        kill(p.processIdentifier, SIGTERM)
+        p.waitUntilExit()
+        let stderr = try String(contentsOfFile: dir.path + "/stderr.txt", encoding: .utf8)
+        #expect(!stderr.contains("error:"), "\(stderr)")
+        let r = try BuiltBinary.run(["query", "--store", dir.path + "/s.db", "--output", "csv", "SELECT COUNT(*), SUM(records) > 0 FROM files"])
+        #expect(r.stdout == "COUNT(*),SUM(records) > 0\n1,1\n")
+    }
+
+    @Test func sighupLoadsNewMappingsWithoutLosingState() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        Self.prepare(dir)
+        let mappings = dir.path + "/m.csv"
+        let header = "provider,account_id,reseller_id,end_customer_id,end_customer_country,valid_from,valid_to\n"
+        FileManager.default.createFile(atPath: mappings, contents: Data(header.utf8))
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: BuiltBinary.path)
+        p.arguments = ["tail", "--store", "s.db", "--poll-interval", "0.05", "--mappings", mappings, "--quiet", "in"]
+        p.currentDirectoryURL = URL(fileURLWithPath: dir.path)
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        usleep(300_000)
+        func trail(_ account: String, _ id: String, day: Int) -> [UInt8] {
+            let t = "2026-03-0\(day)T02:00:00Z"
+            return TestGzip.compress(
+                "{\"Records\":[" + runInstancesRecord(ids: [id], account: account, time: t) + ","
+                    + lifecycleRecord("TerminateInstances", ids: [id], account: account, time: "2026-03-0\(day)T03:00:00Z") + ","
+                    + cloudTrailRecord(account: account, time: "2026-03-0\(day)T12:00:00Z") + "]}")
+        }
+        // Before the reload the account is unmapped: no alert.
+        _ = dir.write("in/a_CloudTrail_us-east-1_20260301T1200Z_x.json.gz", trail("123456789012", "i-1", day: 1))
+        usleep(500_000)
+        FileManager.default.createFile(
+            atPath: mappings, contents: Data((header + "aws,123456789012,,C-1,CN,2025-01-01T00:00:00Z,\n").utf8))
+        kill(p.processIdentifier, SIGHUP)
+        usleep(300_000)
+        _ = dir.write("in/a_CloudTrail_us-east-1_20260302T1200Z_y.json.gz", trail("123456789012", "i-2", day: 2))
+        usleep(500_000)
+        kill(p.processIdentifier, SIGTERM)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        let lines = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
+        #expect(lines.count == 1)
+        #expect(lines.first?.contains("\"resource_ids\":[\"i-2\"]") == true)
+    }
+}

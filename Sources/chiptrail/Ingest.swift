@@ -100,9 +100,11 @@ struct Ingest: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Read log files, directories (recursively) or - (stdin), and emit alerts.",
         discussion: """
-            Every input may be gzip'd (multi-member too) or plain; the format is told by content, not by \
-            name. CloudTrail is read in all its delivered shapes: S3 objects ({"Records":[…]}), bare arrays, \
-            single events and one event per line; digest files are skipped.
+            Every input may be gzip'd (multi-member too) or plain; the format is told by content (JSON keys, \
+            CSV header), not by name: AWS CloudTrail (S3 objects, arrays, single events, one per line; digests \
+            skipped), GCP Cloud Audit Logs, Azure Activity Log, AWS CUR (legacy and 2.0), FOCUS 1.x, Azure cost \
+            exports, and chiptrail NDJSON (README). --format overrides. Audit and billing records of one \
+            resource make one session.
 
             Alerts go to stdout (one JSON object per line by default); problems go to stderr as \
             'file:line: error: [category] message'. Bad records are skipped and named; the rest is read.
@@ -111,6 +113,8 @@ struct Ingest: ParsableCommand {
               chiptrail ingest --no-store --mappings m.csv --resellers r.csv --geoip ip.csv AWSLogs/
               zcat trail.json.gz | chiptrail ingest --no-store -
               chiptrail ingest --no-store --alerts text --min-score 0.9 logs/
+              chiptrail ingest --mappings m.csv cur/ AWSLogs/ gcp-audit.json.gz azure-cost.csv
+              chiptrail ingest --alerts ocsf --syslog tcp://siem.example:6514 --exec 'notify-oncall --team sec' logs/
             """)
 
     @OptionGroup var reader: ReaderOptions

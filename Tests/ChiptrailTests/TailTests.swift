@@ -35,6 +35,29 @@ import Testing
         return p
     }
 
+    /// Waits until the daemon has installed its SIGTERM handler (SigCgt in /proc), so a signal sent
+    /// next is handled, not fatal; the machine may be slow (tests run in parallel).
+    static func waitUntilReady(_ p: Process) {
+        for _ in 0..<400 {
+            if let status = try? String(contentsOfFile: "/proc/\(p.processIdentifier)/status", encoding: .utf8),
+                let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigCgt:") }),
+                let mask = UInt64(line.dropFirst(7).trimmingCharacters(in: .whitespaces), radix: 16), mask & 0x4000 != 0
+            {
+                return
+            }
+            usleep(25_000)
+        }
+    }
+
+    /// Waits (up to 30 s) until `sql` on the store answers `expected` (CSV without the header).
+    static func waitFor(_ dir: String, _ sql: String, _ expected: String) throws {
+        for _ in 0..<600 {
+            let r = try BuiltBinary.run(["query", "--store", dir + "/s.db", "--output", "csv", sql])
+            if r.stdout.split(separator: "\n").dropFirst().joined(separator: "\n") == expected { return }
+            usleep(50_000)
+        }
+    }
+
     static func prepare(_ dir: TemporaryDirectory) {
         try? FileManager.default.createDirectory(atPath: dir.path + "/in", withIntermediateDirectories: true)
         FileManager.default.createFile(atPath: dir.path + "/stdout.txt", contents: nil)
@@ -93,7 +116,7 @@ import Testing
     static func finish(_ dir: String) throws {
         let p = try start(dir)
         // SIGTERM before the handlers are installed would end it with the default action.
-        usleep(300_000)
+        waitUntilReady(p)
         let total = stream.count
         for _ in 0..<400 {
             let r = try BuiltBinary.run(["query", "--store", dir + "/s.db", "--output", "csv", "SELECT COUNT(*) FROM files"])
@@ -113,6 +136,7 @@ import Testing
         defer { clean.remove() }
         Self.prepare(clean)
         let daemon = try Self.start(clean.path)
+        Self.waitUntilReady(daemon)
         for (i, f) in files.enumerated() { Self.drop(f, into: clean.path, split: i % 7 == 3) }
         usleep(300_000)
         kill(daemon.processIdentifier, SIGTERM)
@@ -163,11 +187,10 @@ import Testing
         defer { dir.remove() }
         Self.prepare(dir)
         let p = try Self.start(dir.path)
-        usleep(200_000)
+        Self.waitUntilReady(p)
         kill(p.processIdentifier, SIGHUP)
-        usleep(200_000)
         for f in Self.stream.prefix(10) { Self.drop(f, into: dir.path, split: false) }
-        usleep(500_000)
+        try Self.waitFor(dir.path, "SELECT COUNT(*) FROM files", "10")
         kill(p.processIdentifier, SIGTERM)
         p.waitUntilExit()
         #expect(p.terminationStatus == 0)
@@ -183,15 +206,16 @@ import Testing
         Self.prepare(dir)
         let files = Self.stream
         let p = try Self.start(dir.path)
+        Self.waitUntilReady(p)
         for f in files[5..<10] { Self.drop(f, into: dir.path, split: false) }
-        usleep(400_000)
+        try Self.waitFor(dir.path, "SELECT COUNT(*) FROM files", "5")
         // Late: sorts before everything read so far.
         Self.drop(files[0], into: dir.path, split: false)
-        usleep(400_000)
+        try Self.waitFor(dir.path, "SELECT COUNT(*) FROM files", "6")
         // Rewritten in place with other content (the next file's bytes under the same name).
         let target = dir.path + "/in/" + files[5]
         FileManager.default.createFile(atPath: target, contents: FileManager.default.contents(atPath: Self.sample + "/" + files[11]))
-        usleep(400_000)
+        try Self.waitFor(dir.path, "SELECT COUNT(*) FROM files", "7")
         kill(p.processIdentifier, SIGTERM)
         p.waitUntilExit()
         let r = try BuiltBinary.run(["query", "--store", dir.path + "/s.db", "--output", "csv", "SELECT COUNT(*), COUNT(DISTINCT path) FROM files"])
@@ -217,17 +241,18 @@ extension TailTests {
         }
         FileManager.default.createFile(atPath: file, contents: nil)
         var p = try Self.start(dir.path)
-        usleep(300_000)
+        Self.waitUntilReady(p)
         let third = line("launch", 2, 3)
         append(line("launch", 1, 1) + line("terminate", 1, 2) + String(third.prefix(20)))  // a line still being written
-        usleep(400_000)
+        try Self.waitFor(dir.path, "SELECT COUNT(*) FROM events", "2")
         append(String(third.dropFirst(20)) + line("terminate", 2, 4))
-        usleep(400_000)
+        try Self.waitFor(dir.path, "SELECT COUNT(*) FROM events", "4")
         kill(p.processIdentifier, SIGTERM)
         p.waitUntilExit()
         append(line("launch", 3, 5))
         p = try Self.start(dir.path)
-        usleep(600_000)
+        Self.waitUntilReady(p)
+        try Self.waitFor(dir.path, "SELECT COUNT(*) FROM events", "5")
         kill(p.processIdentifier, SIGTERM)
         p.waitUntilExit()
         let stderr = try String(contentsOfFile: dir.path + "/stderr.txt", encoding: .utf8)
@@ -275,7 +300,7 @@ extension TailTests {
         let data = FileManager.default.contents(atPath: Self.sample + "/" + file)!
         let target = dir.path + "/in/" + (file as NSString).lastPathComponent
         let p = try Self.start(dir.path)
-        usleep(200_000)
+        Self.waitUntilReady(p)
         FileManager.default.createFile(atPath: target, contents: data.prefix(data.count / 2))
         usleep(500_000)  // several scans see it incomplete
         let mid = try BuiltBinary.run(["query", "--store", dir.path + "/s.db", "--output", "csv", "SELECT COUNT(*) FROM files"])
@@ -284,7 +309,7 @@ extension TailTests {
         h.seekToEndOfFile()
         h.write(data.suffix(from: data.count / 2))
         try h.close()
-        usleep(500_000)
+        try Self.waitFor(dir.path, "SELECT COUNT(*) FROM files", "1")
         kill(p.processIdentifier, SIGTERM)
         p.waitUntilExit()
         let stderr = try String(contentsOfFile: dir.path + "/stderr.txt", encoding: .utf8)
@@ -306,9 +331,10 @@ extension TailTests {
         p.currentDirectoryURL = URL(fileURLWithPath: dir.path)
         let out = Pipe()
         p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
+        FileManager.default.createFile(atPath: dir.path + "/err.txt", contents: nil)
+        p.standardError = FileHandle(forWritingAtPath: dir.path + "/err.txt")!
         try p.run()
-        usleep(300_000)
+        Self.waitUntilReady(p)
         func trail(_ account: String, _ id: String, day: Int) -> [UInt8] {
             let t = "2026-03-0\(day)T02:00:00Z"
             return TestGzip.compress(
@@ -318,13 +344,16 @@ extension TailTests {
         }
         // Before the reload the account is unmapped: no alert.
         _ = dir.write("in/a_CloudTrail_us-east-1_20260301T1200Z_x.json.gz", trail("123456789012", "i-1", day: 1))
-        usleep(500_000)
+        try Self.waitFor(dir.path, "SELECT COUNT(*) FROM files", "1")
         FileManager.default.createFile(
             atPath: mappings, contents: Data((header + "aws,123456789012,,C-1,CN,2025-01-01T00:00:00Z,\n").utf8))
         kill(p.processIdentifier, SIGHUP)
-        usleep(300_000)
+        for _ in 0..<600 {
+            if (try? String(contentsOfFile: dir.path + "/err.txt", encoding: .utf8))?.contains("reloaded") == true { break }
+            usleep(50_000)
+        }
         _ = dir.write("in/a_CloudTrail_us-east-1_20260302T1200Z_y.json.gz", trail("123456789012", "i-2", day: 2))
-        usleep(500_000)
+        try Self.waitFor(dir.path, "SELECT COUNT(*) FROM files", "2")
         kill(p.processIdentifier, SIGTERM)
         p.waitUntilExit()
         #expect(p.terminationStatus == 0)

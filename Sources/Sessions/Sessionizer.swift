@@ -76,7 +76,7 @@ public struct Sessionizer: Sendable {
         knownTypes = Dictionary(uniqueKeysWithValues: s.known.map { ($0.key, ($0.type, $0.count)) })
         emitted = s.emitted
         lastPrune = s.lastPrune
-        closable = Set(pending.compactMap { Self.isClosable($0.value.last) ? $0.key : nil })
+        closable = Set(pending.compactMap { Self.isClosable($0.value) ? $0.key : nil })
     }
 
     /// Adds one lifecycle event (already de-duplicated by event id).
@@ -93,6 +93,10 @@ public struct Sessionizer: Sendable {
         }
     }
 
+    /// How far a termination may be stamped before its launch (clock skew between API endpoints) and
+    /// still end the session that launch opens.
+    public static let clockSkew: Int64 = 300
+
     /// Whether a resource whose latest event is `event` may be finalised by `advance`.
     @inline(__always)
     static func isClosable(_ event: UsageEvent?) -> Bool {
@@ -100,9 +104,20 @@ public struct Sessionizer: Sendable {
         return action == .stop || action == .terminate || action == .usage || action == .failed
     }
 
+    /// Whether `list` ends in a launch whose termination was stamped just before it (clock skew).
+    static func endsInSkewedTermination(_ list: [UsageEvent]) -> Bool {
+        guard list.count >= 2, let last = list.last, last.action == .launch else { return false }
+        let previous = list[list.count - 2]
+        return previous.action == .terminate && last.time - previous.time <= clockSkew
+    }
+
+    static func isClosable(_ list: [UsageEvent]) -> Bool {
+        isClosable(list.last) || endsInSkewedTermination(list)
+    }
+
     /// Inserts in time order; returns the closability before and after.
     static func insert(_ event: UsageEvent, into list: inout [UsageEvent]) -> (Bool, Bool) {
-        let was = isClosable(list.last)
+        let was = isClosable(list)
         // Keep time order; events mostly arrive in order, so insert from the back.
         var index = list.count
         while index > 0 && list[index - 1].time > event.time { index -= 1 }
@@ -145,7 +160,7 @@ public struct Sessionizer: Sendable {
         } else {
             list.insert(event, at: index)
         }
-        return (was, isClosable(list.last))
+        return (was, isClosable(list))
     }
 
     /// Sessions that ended at least `allowedLateness` before `watermark` (the newest event time seen).
@@ -167,7 +182,8 @@ public struct Sessionizer: Sendable {
                 closable.remove(key)
                 continue
             }
-            guard last.action == .stop || last.action == .terminate || last.action == .failed,
+            guard last.action == .stop || last.action == .terminate || last.action == .failed
+                    || Self.endsInSkewedTermination(events),
                 last.time + allowedLateness <= watermark
             else { continue }
             out += build(key, events, finalAt: nil)
@@ -221,6 +237,8 @@ public struct Sessionizer: Sendable {
         }
         /// Whether the current session's run is known from lifecycle events (not billing alone).
         var currentByLifecycle = false
+        /// A termination with no session open: perhaps stamped just before its launch (clock skew).
+        var orphanTermination: UsageEvent? = nil
         for event in events {
             switch event.action {
             case .launch, .start, .usage:
@@ -241,6 +259,18 @@ public struct Sessionizer: Sendable {
                 if current == nil {
                     current = makeSession(event)
                     currentByLifecycle = event.action != .usage
+                    if event.action == .launch, let orphan = orphanTermination,
+                        event.time - orphan.time <= Self.clockSkew
+                    {
+                        // Terminated within the skew of its launch: a session that ended as it began.
+                        current!.events.append(orphan)
+                        current!.open = false
+                        sessions.append(current!)
+                        current = nil
+                        currentByLifecycle = false
+                        orphanTermination = nil
+                        continue
+                    }
                 } else {
                     current!.events.append(event)
                     if event.action != .usage && !currentByLifecycle {
@@ -268,7 +298,11 @@ public struct Sessionizer: Sendable {
                 current = nil  // the launch did not happen
                 currentByLifecycle = false
             case .stop, .terminate:
-                guard var session = current else { continue }  // a stop whose start is before the input
+                guard var session = current else {
+                    // A stop whose start is before the input; or a termination stamped before its launch.
+                    if event.action == .terminate { orphanTermination = event }
+                    continue
+                }
                 session.events.append(event)
                 session.end = max(event.time, currentByLifecycle ? event.time : session.end)
                 session.open = false

@@ -425,3 +425,31 @@ struct SplitMix {
         }
     }
 }
+
+@Suite struct ClockSkewTests {
+    func event(_ action: ComputeAction, _ time: EpochSeconds) -> UsageEvent {
+        UsageEvent(
+            provider: .aws, action: action, time: time, accountID: "111122223333", resourceID: "i-skew",
+            instanceType: action == .launch ? "p5.48xlarge" : nil, eventID: "\(action.rawValue)-\(time)", eventName: action.rawValue,
+            origin: EventOrigin(path: "t.json", position: .line(1)))
+    }
+
+    @Test func aTerminationStampedJustBeforeItsLaunchEndsTheSession() {
+        var sessionizer = Sessionizer(allowedLateness: 3600)
+        sessionizer.observe(event(.launch, 1_772_330_400))
+        sessionizer.observe(event(.terminate, 1_772_330_370))  // 30 s "before" the launch
+        let closed = sessionizer.advance(to: 1_772_330_400 + 3600)
+        #expect(closed.count == 1)
+        #expect(closed.first?.open == false && closed.first?.hours == 0)
+        #expect(sessionizer.liveResources == 0)
+    }
+
+    @Test func aStopBeforeTheInputFollowedByAStartIsANewRun() {
+        var sessionizer = Sessionizer(allowedLateness: 3600)
+        sessionizer.observe(event(.stop, 1_772_330_370))
+        sessionizer.observe(event(.start, 1_772_330_400))
+        #expect(sessionizer.advance(to: 1_772_330_400 + 7200).isEmpty)
+        let open = sessionizer.finish(at: 1_772_330_400 + 7200)
+        #expect(open.count == 1 && open.first?.open == true && open.first?.hours == 2)
+    }
+}

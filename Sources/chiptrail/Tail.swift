@@ -52,6 +52,9 @@ struct Tail: ParsableCommand {
     @Option(help: ArgumentHelp("Seconds a gzip file may stay incomplete and unchanged before it is reported (default 30).", valueName: "s"))
     var settle: Double = 30
 
+    @Flag(name: .customLong("no-store"), help: ArgumentHelp("Not possible with tail: its ledger and checkpoints live in the store.", visibility: .hidden))
+    var noStore = false
+
     @Flag(name: .customLong("once"), help: "Read what is there, commit, and exit (a backlog run with tail's checkpoints).")
     var once = false
 
@@ -60,6 +63,9 @@ struct Tail: ParsableCommand {
 
     func validate() throws {
         if paths.isEmpty { throw ValidationError("name at least one directory or file to follow") }
+        if noStore {
+            throw ValidationError("tail keeps its ledger and checkpoints in the store; --no-store is for ingest only (pass --store PATH)")
+        }
         if paths.contains("-") { throw ValidationError("tail follows files and directories; use ingest for stdin") }
         guard InputFormat(rawValue: reader.format) != nil else {
             throw ValidationError("unknown --format '\(reader.format)'")

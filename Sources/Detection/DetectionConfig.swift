@@ -22,6 +22,12 @@ public struct DetectionConfig: Sendable, Equatable {
     /// Bounds on the network evidence's weight.
     public var networkWeightFloor = -2.0
     public var networkWeightCap = 6.0
+    /// An account sharing uncommon identifiers (source addresses, user agents) with a linked account
+    /// inherits this share of that account's link weight, up to the cap.
+    public var sharedIdentityShare = 0.6
+    public var sharedIdentityCap = 4.5
+    /// Distinct uncommon identifiers two accounts must share before the link passes.
+    public var sharedIdentityMinimum = 2
     /// Alerts at or above this score are emitted.
     public var minScore = 0.5
     /// Severity `high` needs this score and at least `highAcceleratorHours`.

@@ -51,7 +51,44 @@ public struct Detector: Sendable {
     }
 
     /// Assesses `session` given the account's activity so far.
+    /// The link a mapping gives an account at `time`: the declared country if restricted, else the best
+    /// restricted reseller of its chain (with depth decay); nil when none.
+    public func mappingLink(provider: String, account: String, at time: EpochSeconds) -> (
+        weight: Double, detail: String, countries: [CountryCode]
+    )? {
+        guard let mapping = mappings.mapping(provider: provider, account: account, at: time) else { return nil }
+        if let country = mapping.endCustomerCountry {
+            return jurisdictions.isRestricted(country, at: time)
+                ? (config.declaredCountryWeight, "end customer declared in \(country)", [country]) : nil
+        }
+        guard let resellerID = mapping.resellerID else { return nil }
+        var best: (Double, String, [CountryCode])? = nil
+        for (depth, reseller) in resellers.chain(from: resellerID).enumerated() {
+            let decay = pow(config.chainDecay, Double(depth))
+            if let country = reseller.country, jurisdictions.isRestricted(country, at: time) {
+                let w = config.resellerCountryWeight * decay
+                if best == nil || w > best!.0 { best = (w, "reseller \(reseller.id) in \(country)", [country]) }
+            }
+            let served = jurisdictions.restricted(in: reseller.servesCountries, at: time)
+            if !served.isEmpty {
+                let w = config.resellerServesWeight * decay
+                if best == nil || w > best!.0 {
+                    best = (w, "reseller \(reseller.id) serving \(served.map(\.description).joined(separator: ";"))", served)
+                }
+            }
+        }
+        return best
+    }
+
     public func assess(_ session: Session, activity: AccountActivity?) -> Assessment {
+        assess(session, activity: activity, partners: [])
+    }
+
+    /// - Parameter partners: accounts sharing uncommon identifiers with the session's account, with
+    ///   how many (``IdentityGraph``).
+    public func assess(
+        _ session: Session, activity: AccountActivity?, partners: [(account: String, shared: Int, tooling: Bool)]
+    ) -> Assessment {
         let time = session.start
         let spec = session.instanceType.flatMap { catalog.lookup($0) }
         let perInstance = spec?.acceleratorCount ?? 0
@@ -137,6 +174,31 @@ public struct Detector: Sendable {
                 }
                 if let best { evidence.append(best) }
             }
+        }
+
+        // Shared identity: the best link among the accounts this one shares addresses or tooling with.
+        var bestShared: (Evidence, [CountryCode])? = nil
+        // One shared address is often chance (early in a stream, before an address shows itself common),
+        // and addresses alone are NATs and VPN exits: the link needs the same tooling and at least
+        // `sharedIdentityMinimum` distinct identifiers.
+        for partner in partners.prefix(8)
+        where partner.account != session.accountID && partner.tooling && partner.shared >= config.sharedIdentityMinimum {
+            guard let link = mappingLink(provider: session.provider.rawValue, account: partner.account, at: time) else {
+                continue
+            }
+            let w = min(config.sharedIdentityCap, config.sharedIdentityShare * link.weight)
+            if bestShared == nil || w > bestShared!.0.weight {
+                bestShared = (
+                    Evidence(
+                        kind: "shared-identity",
+                        detail:
+                            "shares \(partner.shared) uncommon identifier(s), a user agent among them, with account \(partner.account) (\(link.detail))",
+                        weight: w), link.countries)
+            }
+        }
+        if let (e, countries) = bestShared {
+            countries.forEach(reach)
+            evidence.append(e)
         }
 
         if let activity, activity.locatedCalls > 0 {

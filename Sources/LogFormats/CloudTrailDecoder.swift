@@ -206,7 +206,9 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
         let ip = IPAddress.parse(s.buffer(f.sourceIPAddress))
         let isSignIn = s.equals(f.eventName, "ConsoleLogin")
         out.calls.append(
-            CallObservation(accountKey: accountKey, eventKey: eventKey, time: time, sourceIP: ip, isSignIn: isSignIn))
+            CallObservation(
+                accountKey: accountKey, eventKey: eventKey, time: time, sourceIP: ip, isSignIn: isSignIn,
+                agentKey: f.userAgent.isEmpty ? 0 : StableHash.hash(s.buffer(f.userAgent))))
 
         guard f.errorCode.isEmpty else { return }  // failed calls start nothing
         let source = f.eventSource

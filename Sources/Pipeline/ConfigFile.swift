@@ -81,6 +81,8 @@ public struct ConfigFile: Sendable {
         "benign_share_beta": \.benignShareBeta,
         "network_weight_floor": \.networkWeightFloor,
         "network_weight_cap": \.networkWeightCap,
+        "shared_identity_share": \.sharedIdentityShare,
+        "shared_identity_cap": \.sharedIdentityCap,
         "min_score": \.minScore,
         "high_score": \.highScore,
         "high_accelerator_hours": \.highAcceleratorHours,

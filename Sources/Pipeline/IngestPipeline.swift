@@ -103,6 +103,8 @@ public final class IngestPipeline {
     private var accountNames: [UInt64: String] = [:]
     /// Accounts seen only in compute or billing records (no calls), for the summary.
     private var eventAccounts = Set<UInt64>()
+    /// Accounts sharing uncommon identifiers, for the shared-identity evidence.
+    private var identities = IdentityGraph()
     private var watermark: EpochSeconds = .min
     private var summary = IngestSummary()
 
@@ -178,7 +180,7 @@ public final class IngestPipeline {
             dedup: dedup.snapshot, sessions: sessionizer.snapshot,
             activityKeys: activity.elements.map(\.key), activity: activity.elements.map(\.value),
             accountKeys: Array(accountNames.keys), accountNames: Array(accountNames.values),
-            eventAccounts: Array(eventAccounts), watermark: watermark)
+            eventAccounts: Array(eventAccounts), watermark: watermark, identities: identities.snapshot)
         let encoder = JSONEncoder()
         return try encoder.encode(state)
     }
@@ -193,6 +195,8 @@ public final class IngestPipeline {
         accountNames = Dictionary(uniqueKeysWithValues: zip(state.accountKeys, state.accountNames))
         eventAccounts = Set(state.eventAccounts)
         watermark = state.watermark
+        identities = IdentityGraph()
+        identities.restore(state.identities)
     }
 
     /// Reads every input, then closes the remaining sessions (those still running are `open`).
@@ -244,6 +248,7 @@ public final class IngestPipeline {
                 continue
             }
             activity.update(call.accountKey, default: { AccountActivity() }) { $0.record(call) }
+            identities.observe(call)
             if options.keepCalls != .none {
                 let restricted = call.country.isKnown && detector.jurisdictions.isRestricted(call.country, at: call.time)
                 if options.keepCalls == .all || call.isSignIn || restricted {
@@ -276,7 +281,10 @@ public final class IngestPipeline {
         for session in sessions {
             summary.sessions += 1
             let key = StableHash.hash(session.accountID)
-            let assessment = detector.assess(session, activity: activity[key])
+            let partners = identities.partners(of: key).compactMap { p in
+                accountNames[p.account].map { (account: $0, shared: p.shared, tooling: p.tooling) }
+            }
+            let assessment = detector.assess(session, activity: activity[key], partners: partners)
             if assessment.alerts {
                 summary.alerts += 1
                 out.append((assessment, detector.alert(for: assessment)))
@@ -372,4 +380,5 @@ struct PipelineState: Codable {
     var accountNames: [String]
     var eventAccounts: [UInt64]
     var watermark: EpochSeconds
+    var identities: IdentityGraph.Snapshot
 }

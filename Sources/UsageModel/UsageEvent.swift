@@ -146,11 +146,14 @@ public struct CallObservation: Sendable, Hashable {
     /// The country of the source address, filled in after GeoIP look-up; `unknown` otherwise.
     public var country: CountryCode
     public var isSignIn: Bool
+    /// ``StableHash`` of the user agent; 0 when the record has none.
+    public var agentKey: UInt64
 
     public init(
         accountKey: UInt64, eventKey: UInt64, time: EpochSeconds, sourceIP: IPAddress?, country: CountryCode = .unknown,
-        isSignIn: Bool
+        isSignIn: Bool, agentKey: UInt64 = 0
     ) {
+        self.agentKey = agentKey
         self.accountKey = accountKey
         self.eventKey = eventKey
         self.time = time

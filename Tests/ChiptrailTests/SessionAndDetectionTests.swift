@@ -161,3 +161,48 @@ func event(
         #expect(!a.alerts)
     }
 }
+
+/// Shared identifiers (family 6 of the statistical detector issue, a first version).
+@Suite struct SharedIdentityTests {
+    func call(_ account: UInt64, ip: String?, agent: String?) -> CallObservation {
+        CallObservation(
+            accountKey: account, eventKey: UInt64.random(in: 1...UInt64.max), time: 0, sourceIP: ip.flatMap { IPAddress.parse($0) },
+            isSignIn: false, agentKey: agent.map { StableHash.hash($0) } ?? 0)
+    }
+
+    @Test func commonIdentifiersAreDroppedAndToolingIsTold() {
+        var g = IdentityGraph()
+        // A stock SDK agent and a NAT address used by many accounts: common, no evidence.
+        for account: UInt64 in 1...10 { g.observe(call(account, ip: "198.51.100.1", agent: "aws-cli/2.15")) }
+        // Accounts 20 and 21 share a rare tool and a jump host; 22 shares only an address with 20.
+        g.observe(call(20, ip: "203.0.113.9", agent: "in-house-launcher/0.3"))
+        g.observe(call(21, ip: "203.0.113.9", agent: "in-house-launcher/0.3"))
+        g.observe(call(22, ip: "203.0.113.9", agent: "aws-cli/2.15"))
+        #expect(g.partners(of: 1).isEmpty)
+        let p = g.partners(of: 21)
+        #expect(p.first?.account == 20 && p.first?.shared == 2 && p.first?.tooling == true)
+        #expect(g.partners(of: 22).allSatisfy { !$0.tooling })
+        // Snapshots restore the same answers.
+        var h = IdentityGraph()
+        h.restore(g.snapshot)
+        #expect(h.partners(of: 21).map(\.account) == p.map(\.account))
+    }
+
+    @Test func anAccountSharingToolingWithADeclaredAccountInheritsPartOfItsLink() {
+        let d = DetectorTests.detector()
+        let s = DetectorTests().session(account: "999")
+        let alone = d.assess(s, activity: nil, partners: [])
+        #expect(!alone.alerts)
+        let addressesOnly = d.assess(s, activity: nil, partners: [("111", 3, false)])
+        #expect(!addressesOnly.alerts)
+        let oneShared = d.assess(s, activity: nil, partners: [("111", 1, true)])
+        #expect(!oneShared.alerts)
+        let linked = d.assess(s, activity: nil, partners: [("111", 2, true)])
+        #expect(linked.alerts)
+        let e = linked.evidence.first { $0.kind == "shared-identity" }
+        #expect(e?.weight == min(4.5, 0.6 * 7.0))
+        #expect(e?.detail.contains("account 111 (end customer declared in CN)") == true)
+        // A partner with an unrestricted declared customer passes nothing on.
+        #expect(!d.assess(s, activity: nil, partners: [("555", 5, true)]).alerts)
+    }
+}

@@ -1,0 +1,106 @@
+public import UsageModel
+
+/// Which accounts share identifiers — source addresses, user agents — for the shared-identity
+/// evidence: an account that works from the same address or with the same tooling as a linked account
+/// inherits part of that link.
+///
+/// An identifier seen with more than `maxOwners` accounts is common (a NAT, a cloud console, a stock
+/// SDK) and says nothing: it is dropped. Memory is bounded: `maxIdentifiers` identifiers in all and
+/// `maxPerAccount` per account; beyond them new identifiers are not tracked.
+public struct IdentityGraph: Sendable {
+    struct Owners: Sendable {
+        var accounts: [UInt64] = []
+        var crowded = false
+    }
+
+    public var maxOwners = 4
+    public var maxPerAccount = 64
+    public var maxIdentifiers = 2_000_000
+    private var owners = KeyTable<Owners>(capacity: 4096)
+    private var identifiers = KeyTable<[UInt64]>(capacity: 4096)
+    /// Identifiers that are user agents (the others are addresses).
+    private var kinds = KeyTable<Bool>(capacity: 1024)
+
+    public init() {}
+
+    /// Kinds, mixed into identifier keys so an address and an agent never collide.
+    static let addressSeed: UInt64 = 0x9E37_79B9_7F4A_7C15
+    static let agentSeed: UInt64 = 0xC2B2_AE3D_27D4_EB4F
+
+    /// Notes one call's identifiers.
+    public mutating func observe(_ call: CallObservation) {
+        if let ip = call.sourceIP {
+            add(call.accountKey, (UInt64(truncatingIfNeeded: ip.value) ^ UInt64(truncatingIfNeeded: ip.value >> 64)) &* 0xFF51_AFD7_ED55_8CCD ^ Self.addressSeed)
+        }
+        if call.agentKey != 0 {
+            let id = call.agentKey ^ Self.agentSeed
+            if kinds[id] == nil && kinds.count < maxIdentifiers { kinds.insert(id, true) }
+            add(call.accountKey, id)
+        }
+    }
+
+    private mutating func add(_ account: UInt64, _ id: UInt64) {
+        if owners[id] == nil && owners.count >= maxIdentifiers { return }
+        var isNew = false
+        owners.update(id, default: { Owners() }) { o in
+            guard !o.crowded, !o.accounts.contains(account) else { return }
+            if o.accounts.count >= maxOwners {
+                o.crowded = true
+                o.accounts = []
+                return
+            }
+            o.accounts.append(account)
+            isNew = true
+        }
+        guard isNew else { return }
+        identifiers.update(account, default: { [] }) { list in
+            if list.count < maxPerAccount { list.append(id) }
+        }
+    }
+
+    /// The graph as plain arrays, for checkpoints.
+    public struct Snapshot: Codable, Sendable {
+        var ids: [UInt64]
+        var owners: [[UInt64]]
+        var crowded: [Bool]
+        var accounts: [UInt64]
+        var identifiers: [[UInt64]]
+        var agents: [UInt64]
+    }
+
+    public var snapshot: Snapshot {
+        let o = owners.elements.sorted { $0.key < $1.key }
+        let i = identifiers.elements.sorted { $0.key < $1.key }
+        return Snapshot(
+            ids: o.map(\.key), owners: o.map(\.value.accounts), crowded: o.map(\.value.crowded), accounts: i.map(\.key),
+            identifiers: i.map(\.value), agents: kinds.elements.map(\.key).sorted())
+    }
+
+    public mutating func restore(_ s: Snapshot) {
+        owners = KeyTable<Owners>(capacity: max(4096, s.ids.count))
+        for (k, (a, c)) in zip(s.ids, zip(s.owners, s.crowded)) {
+            owners.update(k, default: { Owners(accounts: a, crowded: c) }) { _ in }
+        }
+        identifiers = KeyTable<[UInt64]>(capacity: max(4096, s.accounts.count))
+        for (k, list) in zip(s.accounts, s.identifiers) { identifiers.update(k, default: { list }) { _ in } }
+        kinds = KeyTable<Bool>(capacity: max(1024, s.agents.count))
+        for k in s.agents { kinds.insert(k, true) }
+    }
+
+    /// Accounts that share uncommon identifiers with `account`: how many, and whether tooling (a user
+    /// agent) is among them — a shared address alone is often a NAT, a VPN exit or chance.
+    public func partners(of account: UInt64) -> [(account: UInt64, shared: Int, tooling: Bool)] {
+        guard let ids = identifiers[account] else { return [] }
+        var counts: [UInt64: (Int, Bool)] = [:]
+        for id in ids {
+            guard let o = owners[id], !o.crowded else { continue }
+            let isAgent = kinds[id] == true
+            for other in o.accounts where other != account {
+                let c = counts[other, default: (0, false)]
+                counts[other] = (c.0 + 1, c.1 || isAgent)
+            }
+        }
+        return counts.map { ($0.key, $0.value.0, $0.value.1) }
+            .sorted { $0.shared != $1.shared ? $0.shared > $1.shared : $0.account < $1.account }
+    }
+}

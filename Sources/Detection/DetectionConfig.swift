@@ -28,6 +28,14 @@ public struct DetectionConfig: Sendable, Equatable {
     public var sharedIdentityCap = 4.5
     /// Distinct uncommon identifiers two accounts must share before the link passes.
     public var sharedIdentityMinimum = 2
+    /// Structuring: a reseller whose accounts with unknown end customers together used at least
+    /// `structuringMinHours` restricted accelerator-hours over at least `structuringMinAccounts`
+    /// accounts, none a large part of it, adds `structuringWeight` × log2(1 + accounts / minimum), at
+    /// most `structuringCap`, to each of them (a booster: it names no jurisdiction by itself).
+    public var structuringWeight = 2.0
+    public var structuringCap = 4.0
+    public var structuringMinAccounts = 5
+    public var structuringMinHours = 100.0
     /// Alerts at or above this score are emitted.
     public var minScore = 0.5
     /// Severity `high` needs this score and at least `highAcceleratorHours`.

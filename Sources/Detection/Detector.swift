@@ -87,7 +87,8 @@ public struct Detector: Sendable {
     /// - Parameter partners: accounts sharing uncommon identifiers with the session's account, with
     ///   how many (``IdentityGraph``).
     public func assess(
-        _ session: Session, activity: AccountActivity?, partners: [(account: String, shared: Int, tooling: Bool)]
+        _ session: Session, activity: AccountActivity?, partners: [(account: String, shared: Int, tooling: Bool)],
+        aggregate: ResellerAggregate? = nil
     ) -> Assessment {
         let time = session.start
         let spec = session.instanceType.flatMap { catalog.lookup($0) }
@@ -199,6 +200,29 @@ public struct Detector: Sendable {
         if let (e, countries) = bestShared {
             countries.forEach(reach)
             evidence.append(e)
+        }
+
+        // Structuring: this account is one of many with unknown end customers under one reseller whose
+        // restricted use adds up.
+        if restricted, let aggregate, let mapping, mapping.endCustomerCountry == nil, let resellerID = mapping.resellerID {
+            var peers = aggregate.peers(of: resellerID)
+            let own = session.instanceHours * perInstance
+            if peers.byAccount[session.accountID] == nil { peers.accounts += 1 }
+            peers.hours += own
+            let ownTotal = (peers.byAccount[session.accountID] ?? 0) + own
+            if peers.accounts >= config.structuringMinAccounts && peers.hours >= config.structuringMinHours
+                && ownTotal <= peers.hours / 3
+            {
+                let w = min(
+                    config.structuringCap,
+                    config.structuringWeight * log2(1 + Double(peers.accounts) / Double(config.structuringMinAccounts)))
+                evidence.append(
+                    Evidence(
+                        kind: "structuring",
+                        detail:
+                            "one of \(peers.accounts) accounts with unknown end customers under \(resellerID), together \(JSONWriter.formatNumber(peers.hours, decimals: 1)) restricted accelerator-hours (this account \(JSONWriter.formatNumber(ownTotal, decimals: 1)))",
+                        weight: w, sources: [mapping.origin]))
+            }
         }
 
         if let activity, activity.locatedCalls > 0 {

@@ -105,6 +105,8 @@ public final class IngestPipeline {
     private var eventAccounts = Set<UInt64>()
     /// Accounts sharing uncommon identifiers, for the shared-identity evidence.
     private var identities = IdentityGraph()
+    /// Restricted use of accounts with unknown end customers, per reseller (structuring evidence).
+    private var resellerUse = ResellerAggregate()
     private var watermark: EpochSeconds = .min
     private var summary = IngestSummary()
 
@@ -180,7 +182,8 @@ public final class IngestPipeline {
             dedup: dedup.snapshot, sessions: sessionizer.snapshot,
             activityKeys: activity.elements.map(\.key), activity: activity.elements.map(\.value),
             accountKeys: Array(accountNames.keys), accountNames: Array(accountNames.values),
-            eventAccounts: Array(eventAccounts), watermark: watermark, identities: identities.snapshot)
+            eventAccounts: Array(eventAccounts), watermark: watermark, identities: identities.snapshot,
+            resellerUse: resellerUse)
         let encoder = JSONEncoder()
         return try encoder.encode(state)
     }
@@ -197,6 +200,7 @@ public final class IngestPipeline {
         watermark = state.watermark
         identities = IdentityGraph()
         identities.restore(state.identities)
+        resellerUse = state.resellerUse
     }
 
     /// Reads every input, then closes the remaining sessions (those still running are `open`).
@@ -284,7 +288,12 @@ public final class IngestPipeline {
             let partners = identities.partners(of: key).compactMap { p in
                 accountNames[p.account].map { (account: $0, shared: p.shared, tooling: p.tooling) }
             }
-            let assessment = detector.assess(session, activity: activity[key], partners: partners)
+            let assessment = detector.assess(session, activity: activity[key], partners: partners, aggregate: resellerUse)
+            if assessment.restrictedConsumption, let mapping = assessment.mapping, mapping.endCustomerCountry == nil,
+                let reseller = mapping.resellerID
+            {
+                resellerUse.add(reseller: reseller, account: session.accountID, acceleratorHours: assessment.acceleratorHours)
+            }
             if assessment.alerts {
                 summary.alerts += 1
                 out.append((assessment, detector.alert(for: assessment)))
@@ -381,4 +390,5 @@ struct PipelineState: Codable {
     var eventAccounts: [UInt64]
     var watermark: EpochSeconds
     var identities: IdentityGraph.Snapshot
+    var resellerUse: ResellerAggregate
 }

@@ -206,3 +206,52 @@ func event(
         #expect(!d.assess(s, activity: nil, partners: [("555", 5, true)]).alerts)
     }
 }
+
+/// Structuring (family 5 of the statistical detector issue, a first version).
+@Suite struct StructuringTests {
+    static let mappings = """
+        provider,account_id,reseller_id,end_customer_id,end_customer_country,valid_from,valid_to
+        aws,700,RS-SG,,,2025-01-01T00:00:00Z,
+        aws,701,RS-SG,C-1,MY,2025-01-01T00:00:00Z,
+        """
+
+    func detector() -> Detector {
+        var mappings = MappingTable()
+        var resellers = ResellerGraph()
+        var problems: [Diagnostic] = []
+        mappings.add(text: Self.mappings, path: "m.csv", problems: &problems)
+        resellers.add(text: "reseller_id,name,country,parent_id,serves_countries\nRS-SG,SG Pte,SG,,SG;MY\n", path: "r.csv", problems: &problems)
+        return Detector(catalog: .builtIn, jurisdictions: .builtIn, mappings: mappings, resellers: resellers, config: DetectionConfig())
+    }
+
+    /// Some calls from China: network evidence too weak to alert alone.
+    func weakNetwork() -> AccountActivity {
+        var a = AccountActivity()
+        for i in 0..<40 {
+            a.record(CallObservation(accountKey: 1, eventKey: UInt64(i), time: 0, sourceIP: nil, country: CountryCode(i < 4 ? "CN" : "SG")!, isSignIn: false))
+        }
+        return a
+    }
+
+    @Test func manySmallUndeclaredAccountsUnderOneResellerAddUp() {
+        let d = detector()
+        let s = DetectorTests().session(account: "700")
+        let alone = d.assess(s, activity: weakNetwork(), partners: [], aggregate: ResellerAggregate())
+        #expect(!alone.alerts)
+        #expect(!alone.evidence.contains { $0.kind == "structuring" })
+        var agg = ResellerAggregate()
+        for i in 0..<9 { agg.add(reseller: "RS-SG", account: "71\(i)", acceleratorHours: 56) }
+        let many = d.assess(s, activity: weakNetwork(), partners: [], aggregate: agg)
+        let e = many.evidence.first { $0.kind == "structuring" }
+        #expect(e != nil)
+        #expect(e?.detail.contains("one of 10 accounts with unknown end customers under RS-SG, together 560.0") == true)
+        #expect(abs((e?.weight ?? 0) - 2.0 * log2(3)) < 1e-9)
+        #expect(many.score > alone.score)
+        // Without any restricted country reached it names no jurisdiction: no alert from structuring alone.
+        let silent = d.assess(s, activity: nil, partners: [], aggregate: agg)
+        #expect(!silent.alerts)
+        // A declared customer under the same reseller is not structuring.
+        #expect(!d.assess(DetectorTests().session(account: "701"), activity: weakNetwork(), partners: [], aggregate: agg)
+            .evidence.contains { $0.kind == "structuring" })
+    }
+}

@@ -1,0 +1,21 @@
+public import UsageModel
+
+/// Restricted accelerator-hours per reseller, summed over its accounts whose end customer is unknown:
+/// the structuring evidence (many small accounts under one reseller, each unremarkable, whose sum is
+/// large). Accounts with a declared end customer are left out: their customer is known.
+public struct ResellerAggregate: Sendable, Codable {
+    /// reseller → account → restricted accelerator-hours of its closed sessions.
+    private var hours: [String: [String: Double]] = [:]
+
+    public init() {}
+
+    public mutating func add(reseller: String, account: String, acceleratorHours: Double) {
+        hours[reseller, default: [:]][account, default: 0] += acceleratorHours
+    }
+
+    /// The reseller's undeclared accounts with restricted use, and their hours.
+    public func peers(of reseller: String) -> (accounts: Int, hours: Double, byAccount: [String: Double]) {
+        let all = hours[reseller] ?? [:]
+        return (all.count, all.values.reduce(0, +), all)
+    }
+}

@@ -15,13 +15,17 @@ public struct AccountActivity: Sendable, Codable {
     private var countryCounts: [(CountryCode, Int)] = []
     /// Calls whose source address was located.
     public var locatedCalls = 0
+    /// Active hours by hour of the week in UTC (0 = Monday 00:00–01:00), for the operator's time zone:
+    /// each clock hour with calls counts once (bursts of calls are one observation, not hundreds).
+    public private(set) var hourOfWeek = [Int32](repeating: 0, count: 168)
+    private var lastSlot: Int64 = .min
     public var firstSeen: EpochSeconds = .max
     public var lastSeen: EpochSeconds = .min
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case calls, signIns, countries, counts, locatedCalls, firstSeen, lastSeen
+        case calls, signIns, countries, counts, locatedCalls, firstSeen, lastSeen, hourOfWeek, lastSlot
     }
 
     public init(from decoder: any Decoder) throws {
@@ -34,6 +38,8 @@ public struct AccountActivity: Sendable, Codable {
         locatedCalls = try c.decode(Int.self, forKey: .locatedCalls)
         firstSeen = try c.decode(EpochSeconds.self, forKey: .firstSeen)
         lastSeen = try c.decode(EpochSeconds.self, forKey: .lastSeen)
+        hourOfWeek = try c.decodeIfPresent([Int32].self, forKey: .hourOfWeek) ?? [Int32](repeating: 0, count: 168)
+        lastSlot = try c.decodeIfPresent(Int64.self, forKey: .lastSlot) ?? .min
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -45,6 +51,8 @@ public struct AccountActivity: Sendable, Codable {
         try c.encode(locatedCalls, forKey: .locatedCalls)
         try c.encode(firstSeen, forKey: .firstSeen)
         try c.encode(lastSeen, forKey: .lastSeen)
+        try c.encode(hourOfWeek, forKey: .hourOfWeek)
+        try c.encode(lastSlot, forKey: .lastSlot)
     }
 
     /// Counts one call.
@@ -61,6 +69,13 @@ public struct AccountActivity: Sendable, Codable {
         }
         firstSeen = min(firstSeen, call.time)
         lastSeen = max(lastSeen, call.time)
+        // 1970-01-01 was a Thursday: day 0 is weekday 3 with Monday = 0.
+        let hours = call.time >= 0 ? call.time / 3600 : (call.time - 3599) / 3600
+        if hours != lastSlot {
+            lastSlot = hours
+            let index = Int(((hours + 72) % 168 + 168) % 168)
+            hourOfWeek[index] &+= 1
+        }
     }
 
     /// Located calls from countries restricted at `time`, and those countries by count.

@@ -36,6 +36,10 @@ public struct DetectionConfig: Sendable, Equatable {
     public var structuringCap = 4.0
     public var structuringMinAccounts = 5
     public var structuringMinHours = 100.0
+    /// Time: activity whose estimated UTC offset is that of a jurisdiction the other evidence already
+    /// names, with at least this posterior, adds `timeZoneWeight` (never alone: it names nothing).
+    public var timeZoneWeight = 0.5
+    public var timeZoneConfidence = 0.8
     /// Alerts at or above this score are emitted.
     public var minScore = 0.5
     /// Severity `high` needs this score and at least `highAcceleratorHours`.

@@ -51,6 +51,13 @@ public struct Detector: Sendable {
     }
 
     /// Assesses `session` given the account's activity so far.
+    /// Standard UTC offsets of restricted jurisdictions whose clocks say something (whole hours; Iran's
+    /// +3:30 rounds both ways). China, Hong Kong and Macau keep one time, UTC+8 — as do Singapore,
+    /// Taipei, Manila and Perth, which is why time never links alone.
+    static let utcOffsets: [String: Set<Int>] = [
+        "CN": [8], "HK": [8], "MO": [8], "RU": [3], "BY": [3], "KP": [9], "IR": [3, 4], "SY": [3],
+    ]
+
     /// The link a mapping gives an account at `time`: the declared country if restricted, else the best
     /// restricted reseller of its chain (with depth decay); nil when none.
     public func mappingLink(provider: String, account: String, at time: EpochSeconds) -> (
@@ -241,9 +248,23 @@ public struct Detector: Sendable {
             }
         }
 
+        // Time: reported whenever there is enough activity; weighs only beside a named jurisdiction.
+        if let activity,
+            let tz = TimeZoneEstimate.estimate(hourOfWeek: activity.hourOfWeek, span: activity.lastSeen - activity.firstSeen)
+        {
+            let sign = tz.offsetHours >= 0 ? "+" : "-"
+            let matching = reached.filter { Self.utcOffsets[$0.description]?.contains(tz.offsetHours) == true }
+            let weight = !matching.isEmpty && tz.confidence >= config.timeZoneConfidence ? config.timeZoneWeight : 0
+            var detail =
+                "activity fits UTC\(sign)\(abs(tz.offsetHours)) (posterior \(JSONWriter.formatNumber(tz.confidence, decimals: 2)) over 27 offsets, \(tz.activeHours) active hours)"
+            if let first = matching.first { detail += ", the time of \(first)" }
+            evidence.append(Evidence(kind: "time", detail: detail, weight: weight))
+        }
+
         let logOdds = config.priorLogOdds + evidence.reduce(0) { $0 + $1.weight }
         let score = 1 / (1 + exp(-logOdds))
-        let linked = evidence.contains { $0.kind != "catalog" && $0.weight > 0 }
+        // A time zone or structuring names no jurisdiction: neither makes a link by itself.
+        let linked = evidence.contains { $0.kind != "catalog" && $0.kind != "time" && $0.kind != "structuring" && $0.weight > 0 }
         return Assessment(
             session: session, spec: spec, restrictedConsumption: restricted, mapping: mapping, chain: chain,
             evidence: evidence, jurisdictions: reached, score: score, acceleratorCount: count,

@@ -84,6 +84,8 @@ public struct ConfigFile: Sendable {
         "shared_identity_share": \.sharedIdentityShare,
         "shared_identity_cap": \.sharedIdentityCap,
         "structuring_weight": \.structuringWeight,
+        "time_zone_weight": \.timeZoneWeight,
+        "time_zone_confidence": \.timeZoneConfidence,
         "structuring_cap": \.structuringCap,
         "structuring_min_hours": \.structuringMinHours,
         "min_score": \.minScore,

@@ -255,3 +255,51 @@ func event(
             .evidence.contains { $0.kind == "structuring" })
     }
 }
+
+/// Time (family 3 of the statistical detector issue, a first version: no holiday calendars yet).
+@Suite struct TimeZoneTests {
+    /// Three weeks of an office at `offset`: weekdays 09–18 local, one call an hour.
+    func office(offset: Int) -> AccountActivity {
+        var a = AccountActivity()
+        let monday: Int64 = 1_772_409_600  // 2026-03-02T00:00:00Z, a Monday
+        var key: UInt64 = 0
+        for day in 0..<21 where day % 7 < 5 {
+            for hour in 9..<18 {
+                key += 1
+                let t = monday + Int64(day) * 86_400 + Int64(hour - offset) * 3600 + 120
+                a.record(CallObservation(accountKey: 1, eventKey: key, time: t, sourceIP: nil, country: CountryCode("US")!, isSignIn: false))
+            }
+        }
+        return a
+    }
+
+    @Test(arguments: [8, 1, -5, 3])
+    func theOfficesOffsetIsFound(offset: Int) throws {
+        let a = office(offset: offset)
+        let tz = try #require(TimeZoneEstimate.estimate(hourOfWeek: a.hourOfWeek, span: a.lastSeen - a.firstSeen))
+        #expect(tz.offsetHours == offset)
+        #expect(tz.confidence > 0.8)
+        #expect(tz.activeHours == 15 * 9)
+    }
+
+    @Test func twoDaysAreNotEnough() {
+        var a = AccountActivity()
+        for h in 0..<48 {
+            a.record(CallObservation(accountKey: 1, eventKey: UInt64(h), time: 1_772_323_200 + Int64(h) * 3600, sourceIP: nil, isSignIn: false))
+        }
+        #expect(TimeZoneEstimate.estimate(hourOfWeek: a.hourOfWeek, span: a.lastSeen - a.firstSeen) == nil)
+    }
+
+    @Test func timeWeighsOnlyBesideAJurisdictionItMatches() {
+        let d = DetectorTests.detector()
+        // Declared CN customer, office at UTC+8: the time adds its weight.
+        let cn = d.assess(DetectorTests().session(account: "111"), activity: office(offset: 8))
+        let t = cn.evidence.first { $0.kind == "time" }
+        #expect(t?.weight == 0.5)
+        #expect(t?.detail.contains("UTC+8") == true && t?.detail.contains("the time of CN") == true)
+        // The same office with no link: reported, weightless, no alert (UTC+8 is also Singapore).
+        let none = d.assess(DetectorTests().session(account: "999"), activity: office(offset: 8))
+        #expect(none.evidence.first { $0.kind == "time" }?.weight == 0)
+        #expect(!none.alerts)
+    }
+}

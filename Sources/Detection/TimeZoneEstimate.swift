@@ -1,0 +1,56 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The operator's UTC offset, estimated from when an account is active: the likelihood of its
+/// hour-of-week histogram under a working-week template (busy 09–18 local on weekdays, quieter
+/// evenings, little at night or on weekends) shifted to each whole-hour offset from −12 to +14.
+///
+/// Reported as the best offset and its posterior probability under a uniform prior over offsets.
+/// A time zone never alerts by itself (UTC+8 is also Singapore and Taipei): the detector uses it only
+/// beside a link that names a jurisdiction.
+public struct TimeZoneEstimate: Sendable, Equatable {
+    public var offsetHours: Int
+    public var confidence: Double
+    /// Active clock hours the estimate rests on.
+    public var activeHours: Int
+
+    /// Relative activity of a local hour (0–23) on a weekday or a weekend day.
+    static func template(hour: Int, weekend: Bool) -> Double {
+        let base: Double
+        switch hour {
+        case 9..<18: base = 1.0
+        case 7..<9, 18..<22: base = 0.35
+        default: base = 0.04
+        }
+        return weekend ? base * 0.15 : base
+    }
+
+    /// nil with fewer than `minimumHours` active hours or less than `minimumDays` between the first and
+    /// the last call (two days, a weekend among them, would "prove" any offset).
+    public static func estimate(
+        hourOfWeek: [Int32], span: Int64, minimumHours: Int = 20, minimumDays: Int64 = 7
+    ) -> TimeZoneEstimate? {
+        let total = hourOfWeek.reduce(0) { $0 + Int($1) }
+        guard total >= minimumHours, span >= minimumDays * 86_400, hourOfWeek.count == 168 else { return nil }
+        // log p(local hour of week) for the template, normalised.
+        var logp = [Double](repeating: 0, count: 168)
+        var sum = 0.0
+        for h in 0..<168 { sum += template(hour: h % 24, weekend: h / 24 >= 5) }
+        for h in 0..<168 { logp[h] = log(template(hour: h % 24, weekend: h / 24 >= 5) / sum) }
+        var lls: [(offset: Int, ll: Double)] = []
+        for offset in -12...14 {
+            var ll = 0.0
+            for utc in 0..<168 where hourOfWeek[utc] > 0 {
+                let local = ((utc + offset) % 168 + 168) % 168
+                ll += Double(hourOfWeek[utc]) * logp[local]
+            }
+            lls.append((offset, ll))
+        }
+        let best = lls.max { $0.ll < $1.ll }!
+        let denominator = lls.reduce(0.0) { $0 + exp($1.ll - best.ll) }
+        return TimeZoneEstimate(offsetHours: best.offset, confidence: 1 / denominator, activeHours: total)
+    }
+}

@@ -8,7 +8,7 @@ import Pipeline
 import Store
 import UsageModel
 
-/// Options shared by `ingest` and (later) `tail`: the SPEC names them.
+/// Options shared by `ingest` and `tail`: the SPEC names them.
 struct ReaderOptions: ParsableArguments {
     @Option(name: .customLong("mappings"), help: ArgumentHelp("Account→reseller mapping CSV (repeatable).", valueName: "file"))
     var mappings: [String] = []

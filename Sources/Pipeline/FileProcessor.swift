@@ -105,6 +105,7 @@ final class FileProcessor {
         var decoder: (any LogDecoder)? = nil
         var finished = false
         var consumedTotal: Int64 = 0
+        var following = false
         if offset > 0 { reader.skip(to: offset) }
         func refuse(_ message: String) {
             result.failed = true
@@ -158,6 +159,8 @@ final class FileProcessor {
                 switch chooseDecoder(path: path, head: head) {
                 case .success(let chosen):
                     decoder = chosen
+                    // Only JSON lines in a plain file can be left mid-way and resumed (a CSV needs its header).
+                    following = follow && !reader.isGzip && !(chosen is BillingDecoder)
                 case .failure(let refusal):
                     if refusal.message.isEmpty {
                         // Only whitespace so far: drop it and read on (the size caps still apply).
@@ -172,7 +175,6 @@ final class FileProcessor {
                     continue
                 }
             }
-            let following = follow && !reader.isGzip && !(decoder is BillingDecoder)
             let isFinal = n == 0
             let consumed = decoder!.decode(
                 UnsafeRawBufferPointer(rebasing: buffer[start..<end]), isFinal: isFinal && !following, into: &result.batch)

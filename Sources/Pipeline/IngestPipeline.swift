@@ -134,10 +134,6 @@ public final class IngestPipeline {
     /// the next call. An input whose gzip stream ends early (still being written) is not merged when
     /// `deferIncomplete` is set: it is returned, and nothing of it counts.
     /// - Returns: the inputs deferred.
-    public func runIncrementally(inputs: [String], deferIncomplete: Bool) -> [String] {
-        runIncrementally(inputs: inputs.map { FollowedInput(path: $0) }, deferIncomplete: deferIncomplete).deferred
-    }
-
     /// One input of `tail`: a path, where to start in it, and whether to follow it (leave a last line
     /// still being written for later).
     public struct FollowedInput: Sendable {
@@ -152,8 +148,8 @@ public final class IngestPipeline {
         }
     }
 
-    /// As above, with offsets: returns the inputs deferred, and for followed plain files the offset
-    /// after their last complete record.
+    /// Returns the inputs deferred, and for followed plain files the offset after their last complete
+    /// record.
     public func runIncrementally(inputs: [FollowedInput], deferIncomplete: Bool) -> (
         deferred: [String], followedTo: [String: Int64]
     ) {

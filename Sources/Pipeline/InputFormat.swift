@@ -14,20 +14,6 @@ public enum InputFormat: String, Sendable, CaseIterable {
     case azureActivity = "azure-activity"
     case azureCost = "azure-cost"
     case ndjson
-
-    /// What each format is, for `--help` and diagnostics.
-    public var summary: String {
-        switch self {
-        case .auto: "told by content: JSON keys or the CSV header"
-        case .cloudtrail: "AWS CloudTrail: {\"Records\":[…]}, arrays, one event per line"
-        case .cur: "AWS Cost and Usage Report, legacy (lineItem/…) or 2.0 (line_item_…), CSV"
-        case .focus: "FinOps FOCUS 1.0–1.2 CSV of any provider"
-        case .gcpAudit: "GCP Cloud Audit Logs, LogEntry JSON per line"
-        case .azureActivity: "Azure Activity Log: {\"records\":[…]}, JSON lines, REST events"
-        case .azureCost: "Azure cost and usage export CSV: EA, pay-as-you-go, MCA"
-        case .ndjson: "chiptrail NDJSON: one normalized event per line (README)"
-        }
-    }
 }
 
 /// A JSON input's format, told by the keys of its first records.

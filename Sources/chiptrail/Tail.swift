@@ -135,7 +135,7 @@ struct Tail: ParsableCommand {
             for dir in paths { watcher?.watchTree(dir) }
             let (inputs, missing) = InputEnumerator.expand(paths)
             if filesRead == 0 { missing.forEach(Diagnostics.report) }
-            var todo: [IngestPipeline.FollowedInput] = []
+            var toRead: [IngestPipeline.FollowedInput] = []
             var heads: [String: String] = [:]
             for path in inputs {
                 guard let stamp = FileStamp(path: path) else { continue }
@@ -153,7 +153,7 @@ struct Tail: ParsableCommand {
                         seen[path] = stamp
                         continue
                     }
-                    todo.append(IngestPipeline.FollowedInput(path: path, offset: from, follow: true))
+                    toRead.append(IngestPipeline.FollowedInput(path: path, offset: from, follow: true))
                     continue
                 }
                 if let pending = incomplete[path], pending.stamp == stamp {
@@ -172,12 +172,12 @@ struct Tail: ParsableCommand {
                     seen[path] = stamp
                     continue
                 }
-                todo.append(IngestPipeline.FollowedInput(path: path))
+                toRead.append(IngestPipeline.FollowedInput(path: path))
             }
             var index = 0
-            while index < todo.count && (stopSignal == 0 || index == 0) {
+            while index < toRead.count && (stopSignal == 0 || index == 0) {
                 // A backlog commits every 128 files; files landing live make small batches by themselves.
-                let chunk = Array(todo[index..<min(todo.count, index + 128)])
+                let chunk = Array(toRead[index..<min(toRead.count, index + 128)])
                 index += chunk.count
                 batch.removeAll()
                 let (deferredList, followedTo) = pipeline.runIncrementally(inputs: chunk, deferIncomplete: true)

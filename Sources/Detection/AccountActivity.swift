@@ -21,11 +21,17 @@ public struct AccountActivity: Sendable, Codable {
     private var lastSlot: Int64 = .min
     public var firstSeen: EpochSeconds = .max
     public var lastSeen: EpochSeconds = .min
+    /// The pipeline's number of the input that last added calls (not saved: a restored pipeline starts anew).
+    public var batch = 0
+    /// Calls from restricted countries when the account's running sessions were last assessed (-1:
+    /// never): new calls that add none cannot raise their score.
+    public var restrictedAtAssessment = -1
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case calls, signIns, countries, counts, locatedCalls, firstSeen, lastSeen, hourOfWeek, lastSlot
+        case restrictedAtAssessment
     }
 
     public init(from decoder: any Decoder) throws {
@@ -40,6 +46,7 @@ public struct AccountActivity: Sendable, Codable {
         lastSeen = try c.decode(EpochSeconds.self, forKey: .lastSeen)
         hourOfWeek = try c.decodeIfPresent([Int32].self, forKey: .hourOfWeek) ?? [Int32](repeating: 0, count: 168)
         lastSlot = try c.decodeIfPresent(Int64.self, forKey: .lastSlot) ?? .min
+        restrictedAtAssessment = try c.decodeIfPresent(Int.self, forKey: .restrictedAtAssessment) ?? -1
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -53,6 +60,7 @@ public struct AccountActivity: Sendable, Codable {
         try c.encode(lastSeen, forKey: .lastSeen)
         try c.encode(hourOfWeek, forKey: .hourOfWeek)
         try c.encode(lastSlot, forKey: .lastSlot)
+        try c.encode(restrictedAtAssessment, forKey: .restrictedAtAssessment)
     }
 
     /// Counts one call.
@@ -76,6 +84,13 @@ public struct AccountActivity: Sendable, Codable {
             let index = Int(((hours + 72) % 168 + 168) % 168)
             hourOfWeek[index] &+= 1
         }
+    }
+
+    /// Located calls from countries restricted at `time`.
+    public func restrictedCount(_ jurisdictions: RestrictedJurisdictionsView, at time: EpochSeconds) -> Int {
+        var total = 0
+        for (country, n) in countryCounts where jurisdictions.isRestricted(country, time) { total += n }
+        return total
     }
 
     /// Located calls from countries restricted at `time`, and those countries by count.

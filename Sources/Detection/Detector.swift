@@ -43,6 +43,9 @@ public struct Detector: Sendable {
         public var acceleratorHours: Double
         /// Whether the assessment is an alert under the configured threshold.
         public var alerts: Bool
+        /// Ids this session had while it ran and was alerted (an earlier event arrived since): the
+        /// store's rows under them are this session's.
+        public var supersedes: [String] = []
     }
 
     public var jurisdictionView: RestrictedJurisdictionsView {
@@ -85,6 +88,12 @@ public struct Detector: Sendable {
             }
         }
         return best
+    }
+
+    /// Whether `session` consumes accelerators restricted at its start (the gate of every alert).
+    public func consumesRestricted(_ session: Session) -> Bool {
+        guard let spec = session.instanceType.flatMap({ catalog.lookup($0) }) else { return false }
+        return spec.accelerator.control.isRestricted(at: session.start)
     }
 
     public func assess(_ session: Session, activity: AccountActivity?) -> Assessment {
@@ -248,8 +257,9 @@ public struct Detector: Sendable {
             }
         }
 
-        // Time: reported whenever there is enough activity; weighs only beside a named jurisdiction.
-        if let activity,
+        // Time: weighs only beside a named jurisdiction, so it is estimated only where an alert is
+        // possible (restricted use, a jurisdiction reached): it is the costliest evidence to compute.
+        if restricted, !reached.isEmpty, let activity,
             let tz = TimeZoneEstimate.estimate(hourOfWeek: activity.hourOfWeek, span: activity.lastSeen - activity.firstSeen)
         {
             let sign = tz.offsetHours >= 0 ? "+" : "-"

@@ -24,6 +24,9 @@ public struct IngestOptions: Sendable {
     public var dedupRetentionDays: Int64
     /// Which calls (beyond compute events) each outcome carries, for the store.
     public var keepCalls: KeptCalls = .none
+    /// Whether sessions are scored at all (off only to measure what scoring costs: sessions are cut and
+    /// counted, nothing is assessed, no alert is raised).
+    public var scoring = true
 
     /// Calls handed on for storage.
     public enum KeptCalls: Sendable {
@@ -109,6 +112,10 @@ public final class IngestPipeline {
     private var resellerUse = ResellerAggregate()
     private var watermark: EpochSeconds = .min
     private var summary = IngestSummary()
+    /// Sessions alerted while still running, by resource: their close raises no second alert.
+    private var alertedOpen: [String: [AlertedRun]] = [:]
+    /// The number of the input being merged; accounts with calls in it are marked with it.
+    private var batch = 0
 
     public init(
         options: IngestOptions, detector: Detector, geo: GeoIPTable,
@@ -179,7 +186,8 @@ public final class IngestPipeline {
             activityKeys: activity.elements.map(\.key), activity: activity.elements.map(\.value),
             accountKeys: Array(accountNames.keys), accountNames: Array(accountNames.values),
             eventAccounts: Array(eventAccounts), watermark: watermark, identities: identities.snapshot,
-            resellerUse: resellerUse)
+            resellerUse: resellerUse,
+            alertedOpen: alertedOpen.keys.sorted().flatMap { alertedOpen[$0]! })
         let encoder = JSONEncoder()
         return try encoder.encode(state)
     }
@@ -197,6 +205,7 @@ public final class IngestPipeline {
         identities = IdentityGraph()
         identities.restore(state.identities)
         resellerUse = state.resellerUse
+        alertedOpen = Dictionary(grouping: state.alertedOpen ?? [], by: \.resource)
     }
 
     /// Reads every input, then closes the remaining sessions (those still running are `open`).
@@ -241,14 +250,29 @@ public final class IngestPipeline {
         for d in result.batch.diagnostics { onDiagnostic(d) }
         for (key, name) in result.batch.accountNames.elements where accountNames[key] == nil { accountNames[key] = name }
         var newest = watermark
+        batch += 1
+        let batch = self.batch
+        let scoring = options.scoring
+        /// Accounts with new calls in this input (each once).
+        var callAccounts: [UInt64] = []
         for call in result.batch.calls {
             if call.time > newest { newest = call.time }
             guard dedup.insert(call.eventKey, at: call.time) else {
                 summary.duplicateEvents += 1
                 continue
             }
-            activity.update(call.accountKey, default: { AccountActivity() }) { $0.record(call) }
-            identities.observe(call)
+            if scoring {
+                var first = false
+                activity.update(call.accountKey, default: { AccountActivity() }) {
+                    $0.record(call)
+                    if $0.batch != batch {
+                        $0.batch = batch
+                        first = true
+                    }
+                }
+                if first { callAccounts.append(call.accountKey) }
+                identities.observe(call)
+            }
             if options.keepCalls != .none {
                 let restricted = call.country.isKnown && detector.jurisdictions.isRestricted(call.country, at: call.time)
                 if options.keepCalls == .all || call.isSignIn || restricted {
@@ -256,6 +280,8 @@ public final class IngestPipeline {
                 }
             }
         }
+        /// Accounts whose running sessions may have changed: new lifecycle or billing events, new calls.
+        var eventAccountsOfBatch = Set<String>()
         for event in result.batch.events {
             // Billing exports are whole periods in no time order: they do not move the event-time
             // watermark (audit logs do); their sessions close at the end of the input or when the
@@ -266,6 +292,7 @@ public final class IngestPipeline {
             let accountKey = StableHash.hash(event.accountID)
             eventAccounts.insert(accountKey)
             sessionizer.observe(event)
+            eventAccountsOfBatch.insert(event.accountID)
             if options.keepCalls != .none { outcome.events.append(event) }
         }
         if newest > watermark {
@@ -273,24 +300,86 @@ public final class IngestPipeline {
             dedup.advance(to: watermark)
         }
         outcome.assessments = finish(sessionizer.advance(to: watermark))
+        if scoring {
+            // Calls alone change a running session's score upwards only when some come from restricted
+            // countries (shared identifiers, structuring and time are caught at the next such call, the
+            // next event, or the close).
+            let view = detector.jurisdictionView
+            for key in callAccounts {
+                guard let name = accountNames[key], sessionizer.hasLiveResources(name) else { continue }
+                var changed = eventAccountsOfBatch.contains(name)
+                activity.update(key, default: { AccountActivity() }) {
+                    let k = $0.restrictedCount(view, at: watermark)
+                    if k != $0.restrictedAtAssessment {
+                        $0.restrictedAtAssessment = k
+                        changed = true
+                    }
+                }
+                if changed { eventAccountsOfBatch.insert(name) }
+            }
+            outcome.assessments += alertRunning(accounts: eventAccountsOfBatch)
+        }
         onOutcome(outcome)
+    }
+
+    /// Assesses the sessions still running of the accounts this input touched (new lifecycle or billing
+    /// events, or new calls) and alerts those whose evidence already crosses the threshold — a known
+    /// link at the first file that shows the launch, other evidence as soon as it adds up. Each session
+    /// alerts once: its close assesses it again (for the store) but raises nothing.
+    private func alertRunning(accounts: Set<String>) -> [(Detector.Assessment, Alert?)] {
+        guard !accounts.isEmpty else { return [] }
+        let running = sessionizer.provisional(at: watermark == .min ? 0 : watermark, accounts: accounts)
+        var out: [(Detector.Assessment, Alert?)] = []
+        for session in running where detector.consumesRestricted(session) {
+            let resource = AlertedRun.resource(of: session)
+            if let runs = alertedOpen[resource], runs.contains(where: { $0.covers(session) }) { continue }
+            let assessment = assess(session)
+            guard assessment.alerts else { continue }
+            alertedOpen[resource, default: []].append(
+                AlertedRun(resource: resource, session: session.id, start: session.start, end: session.end))
+            summary.alerts += 1
+            out.append((assessment, detector.alert(for: assessment)))
+        }
+        return out
+    }
+
+    /// Removes and returns the runs alerted while `session` ran, if any.
+    private func takeAlertedRuns(of session: Session) -> [AlertedRun]? {
+        let resource = AlertedRun.resource(of: session)
+        guard let runs = alertedOpen[resource] else { return nil }
+        let taken = runs.filter { $0.covers(session) }
+        guard !taken.isEmpty else { return nil }
+        let rest = runs.filter { !$0.covers(session) }
+        alertedOpen[resource] = rest.isEmpty ? nil : rest
+        return taken
+    }
+
+    /// Assesses `session` with what the pipeline knows of its account. Shared identifiers can only add a
+    /// link, which matters only where an alert is possible: they are looked up for restricted use alone.
+    private func assess(_ session: Session) -> Detector.Assessment {
+        let key = StableHash.hash(session.accountID)
+        let partners = !detector.consumesRestricted(session) ? [] : identities.partners(of: key).compactMap { p in
+            accountNames[p.account].map { (account: $0, shared: p.shared, tooling: p.tooling) }
+        }
+        return detector.assess(session, activity: activity[key], partners: partners, aggregate: resellerUse)
     }
 
     private func finish(_ sessions: [Session]) -> [(Detector.Assessment, Alert?)] {
         var out: [(Detector.Assessment, Alert?)] = []
         for session in sessions {
             summary.sessions += 1
-            let key = StableHash.hash(session.accountID)
-            let partners = identities.partners(of: key).compactMap { p in
-                accountNames[p.account].map { (account: $0, shared: p.shared, tooling: p.tooling) }
-            }
-            let assessment = detector.assess(session, activity: activity[key], partners: partners, aggregate: resellerUse)
+            guard options.scoring else { continue }
+            var assessment = assess(session)
             if assessment.restrictedConsumption, let mapping = assessment.mapping, mapping.endCustomerCountry == nil,
                 let reseller = mapping.resellerID
             {
                 resellerUse.add(reseller: reseller, account: session.accountID, acceleratorHours: assessment.acceleratorHours)
             }
-            if assessment.alerts {
+            if let alerted = takeAlertedRuns(of: session) {
+                // Alerted while it ran; under an earlier id, the store replaces that session's row.
+                assessment.supersedes = alerted.map(\.session).filter { $0 != session.id }
+                out.append((assessment, nil))
+            } else if assessment.alerts {
                 summary.alerts += 1
                 out.append((assessment, detector.alert(for: assessment)))
             } else {
@@ -387,4 +476,20 @@ struct PipelineState: Codable {
     var watermark: EpochSeconds
     var identities: IdentityGraph.Snapshot
     var resellerUse: ResellerAggregate
+    /// Absent in checkpoints of earlier versions.
+    var alertedOpen: [AlertedRun]?
+}
+
+/// A session alerted while it ran: its resource, id and the time it covered then. The session that
+/// later closes over it (the same run, perhaps under another id once an earlier event arrived) raises
+/// no second alert.
+struct AlertedRun: Codable, Sendable {
+    var resource: String
+    var session: String
+    var start: EpochSeconds
+    var end: EpochSeconds
+
+    static func resource(of s: Session) -> String { "\(s.provider.rawValue)|\(s.accountID)|\(s.resourceID)" }
+
+    func covers(_ s: Session) -> Bool { session == s.id || (start <= s.end && s.start <= end) }
 }

@@ -36,30 +36,28 @@ enum SniffedContent: Equatable {
 
 enum ContentSniffer {
     /// The format whose distinctive key appears first in the head of a JSON input; nil when none does.
-    static func jsonFlavour(_ bytes: UnsafeRawBufferPointer) -> JSONFlavour? {
-        let markers: [(String, JSONFlavour)] = [
-            ("\"protoPayload\"", .gcpAudit),
-            ("\"Records\"", .cloudtrail), ("\"eventSource\"", .cloudtrail), ("\"eventVersion\"", .cloudtrail),
-            ("\"digestStartTime\"", .cloudtrail), ("\"digestS3Object\"", .cloudtrail), ("\"awsRegion\"", .cloudtrail),
-            ("\"operationName\"", .azureActivity),
-            ("\"account_id\"", .ndjson),
-        ]
-        var best: (offset: Int, flavour: JSONFlavour)? = nil
-        for (marker, flavour) in markers {
-            if let found = firstOffset(of: Array(marker.utf8), in: bytes), best == nil || found < best!.offset {
-                best = (found, flavour)
-            }
-        }
-        return best?.flavour
-    }
+    static let flavourMarkers: [([UInt8], JSONFlavour)] = [
+        ("\"protoPayload\"", JSONFlavour.gcpAudit),
+        ("\"Records\"", .cloudtrail), ("\"eventSource\"", .cloudtrail), ("\"eventVersion\"", .cloudtrail),
+        ("\"digestStartTime\"", .cloudtrail), ("\"digestS3Object\"", .cloudtrail), ("\"awsRegion\"", .cloudtrail),
+        ("\"operationName\"", .azureActivity),
+        ("\"account_id\"", .ndjson),
+    ].map { (Array($0.0.utf8), $0.1) }
 
-    static func firstOffset(of needle: [UInt8], in bytes: UnsafeRawBufferPointer) -> Int? {
-        guard let first = needle.first, bytes.count >= needle.count, let base = bytes.baseAddress else { return nil }
+    /// The flavour of the first marker key in `bytes`: one pass over the quotes, stopping at the first
+    /// marker (usually within the first record).
+    static func jsonFlavour(_ bytes: UnsafeRawBufferPointer) -> JSONFlavour? {
+        guard let base = bytes.baseAddress else { return nil }
         var i = 0
-        while i + needle.count <= bytes.count {
-            guard let hit = memchr(base + i, Int32(first), bytes.count - needle.count + 1 - i) else { return nil }
+        while i < bytes.count, let hit = memchr(base + i, 0x22, bytes.count - i) {
             let at = UnsafeRawPointer(hit) - base
-            if memcmp(base + at, needle, needle.count) == 0 { return at }
+            if at + 1 < bytes.count {
+                let next = bytes[at + 1]
+                for (marker, flavour) in flavourMarkers
+                where marker[1] == next && at + marker.count <= bytes.count && memcmp(base + at, marker, marker.count) == 0 {
+                    return flavour
+                }
+            }
             i = at + 1
         }
         return nil

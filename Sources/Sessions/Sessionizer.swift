@@ -22,6 +22,8 @@ public struct Sessionizer: Sendable {
     /// How far behind the newest event time an event may still arrive and be joined.
     public var allowedLateness: Int64
     private var pending: [ResourceKey: [UsageEvent]] = [:]
+    /// The live resources of each account (for ``provisional(at:accounts:)``).
+    private var resourcesOfAccount: [String: [ResourceKey]] = [:]
     private var knownTypes: [ResourceKey: (type: String, count: Int)] = [:]
     /// Sessions already emitted with their end, so that a late duplicate cannot emit one again;
     /// forgotten once they ended more than `rememberEmitted` before the watermark.
@@ -30,6 +32,8 @@ public struct Sessionizer: Sendable {
     private var lastPrune: EpochSeconds = .min
     /// Resources whose latest event is a stop or termination: the only ones `advance` can finalise.
     private var closable = Set<ResourceKey>()
+    /// No closable resource is due before this watermark (a lower bound: `advance` scans only past it).
+    private var nextDue: EpochSeconds = .min
 
     /// The largest gap between consecutive billing periods of one resource that still makes one session.
     public var usageGap: Int64
@@ -77,6 +81,7 @@ public struct Sessionizer: Sendable {
         emitted = s.emitted
         lastPrune = s.lastPrune
         closable = Set(pending.compactMap { Self.isClosable($0.value) ? $0.key : nil })
+        resourcesOfAccount = Dictionary(grouping: pending.keys, by: \.account)
     }
 
     /// Adds one lifecycle event (already de-duplicated by event id).
@@ -88,9 +93,12 @@ public struct Sessionizer: Sendable {
         }
         // One hash look-up, the list changed in place.
         let (was, now) = Self.insert(event, into: &pending[key, default: []])
+        if pending[key]!.count == 1 { resourcesOfAccount[key.account, default: []].append(key) }
         if was != now {
             if now { closable.insert(key) } else { closable.remove(key) }
         }
+        // Every due time is at least the resource's last event time plus the lateness.
+        if now, let last = pending[key]!.last { nextDue = min(nextDue, last.time + allowedLateness) }
     }
 
     /// How far a termination may be stamped before its launch (clock skew between API endpoints) and
@@ -166,35 +174,42 @@ public struct Sessionizer: Sendable {
     /// Sessions that ended at least `allowedLateness` before `watermark` (the newest event time seen).
     public mutating func advance(to watermark: EpochSeconds) -> [Session] {
         var out: [Session] = []
+        if watermark > lastPrune + 3600 {
+            lastPrune = watermark
+            emitted = emitted.filter { $0.value + rememberEmitted >= watermark }
+        }
+        guard watermark >= nextDue else { return out }
+        var due = EpochSeconds.max
         for key in Array(closable) {
             guard let events = pending[key], let last = events.last else { continue }
             if last.action == .usage {
                 // Billing alone: closed once no period follows within the gap (and lateness).
                 guard !Self.runningByLifecycle(events) else { continue }
                 let usageEnd = events.reduce(EpochSeconds.min) { max($0, $1.time + $1.usageSeconds) }
-                guard usageEnd + usageGap + allowedLateness <= watermark else { continue }
-                out += build(key, events, finalAt: nil).map {
+                guard usageEnd + usageGap + allowedLateness <= watermark else {
+                    due = min(due, usageEnd + usageGap + allowedLateness)
+                    continue
+                }
+                out += emit(build(key, events, finalAt: nil)).map {
                     var s = $0
                     s.open = false
                     return s
                 }
-                pending[key] = nil
-                closable.remove(key)
+                forget(key)
                 continue
             }
             guard last.action == .stop || last.action == .terminate || last.action == .failed
-                    || Self.endsInSkewedTermination(events),
-                last.time + allowedLateness <= watermark
+                    || Self.endsInSkewedTermination(events)
             else { continue }
-            out += build(key, events, finalAt: nil)
-            pending[key] = nil
-            closable.remove(key)
+            guard last.time + allowedLateness <= watermark else {
+                due = min(due, last.time + allowedLateness)
+                continue
+            }
+            out += emit(build(key, events, finalAt: nil))
+            forget(key)
             if last.action == .terminate || last.action == .failed { knownTypes[key] = nil }
         }
-        if watermark > lastPrune + 3600 {
-            lastPrune = watermark
-            emitted = emitted.filter { $0.value + rememberEmitted >= watermark }
-        }
+        nextDue = due
         return out.sorted { ($0.start, $0.id) < ($1.start, $1.id) }
     }
 
@@ -202,11 +217,48 @@ public struct Sessionizer: Sendable {
     public mutating func finish(at lastTime: EpochSeconds) -> [Session] {
         var out: [Session] = []
         for (key, events) in pending {
-            out += build(key, events, finalAt: lastTime)
+            out += emit(build(key, events, finalAt: lastTime))
         }
         pending.removeAll()
         closable.removeAll()
+        resourcesOfAccount.removeAll()
         return out.sorted { ($0.start, $0.id) < ($1.start, $1.id) }
+    }
+
+    /// The sessions of the live resources of accounts `accounts` selects, as they stand at `watermark`,
+    /// without finalising anything: those still running are `open` and end at the watermark. Sessions
+    /// already emitted are left out. For alerts raised while a session runs; the ids are those the
+    /// sessions will have when they close.
+    public func provisional(at watermark: EpochSeconds, accounts: some Sequence<String>) -> [Session] {
+        var out: [Session] = []
+        for account in accounts {
+            for key in resourcesOfAccount[account] ?? [] {
+                guard let events = pending[key] else { continue }
+                out += build(key, events, finalAt: watermark).filter { emitted[$0.id] == nil }
+            }
+        }
+        return out.sorted { ($0.start, $0.id) < ($1.start, $1.id) }
+    }
+
+    /// Whether `account` has live resources.
+    public func hasLiveResources(_ account: String) -> Bool { resourcesOfAccount[account] != nil }
+
+    private mutating func forget(_ key: ResourceKey) {
+        pending[key] = nil
+        closable.remove(key)
+        if var keys = resourcesOfAccount[key.account], let i = keys.firstIndex(of: key) {
+            keys.remove(at: i)
+            resourcesOfAccount[key.account] = keys.isEmpty ? nil : keys
+        }
+    }
+
+    /// Keeps the sessions not emitted before and remembers them as emitted.
+    private mutating func emit(_ sessions: [Session]) -> [Session] {
+        sessions.filter {
+            guard emitted[$0.id] == nil else { return false }
+            emitted[$0.id] = $0.end
+            return true
+        }
     }
 
     /// Whether the audit log shows the resource running at the end of `events` (a launch or start
@@ -222,16 +274,15 @@ public struct Sessionizer: Sendable {
         return false
     }
 
-    private mutating func build(_ key: ResourceKey, _ events: [UsageEvent], finalAt: EpochSeconds?) -> [Session] {
+    private func build(_ key: ResourceKey, _ events: [UsageEvent], finalAt: EpochSeconds?) -> [Session] {
         var sessions: [Session] = []
         var current: Session? = nil
         let known = knownTypes[key]
         func makeSession(_ event: UsageEvent) -> Session {
             let type = event.instanceType ?? known?.type
             let count = event.instanceType != nil ? event.instanceCount : (known?.count ?? event.instanceCount)
-            let idSource = "\(key.provider.rawValue)|\(key.account)|\(key.resource)|\(event.time)"
             return Session(
-                id: "s-" + StableHash.hex(StableHash.hash(idSource)), provider: key.provider, accountID: key.account,
+                id: Self.sessionID(key, start: event.time), provider: key.provider, accountID: key.account,
                 resourceID: key.resource, instanceType: type, instanceCount: max(1, count), start: event.time,
                 end: event.time, open: true, regions: event.region.isEmpty ? [] : [event.region], events: [event])
         }
@@ -325,10 +376,15 @@ public struct Sessionizer: Sendable {
                 sessions.append(session)
             }
         }
-        return sessions.filter {
-            guard emitted[$0.id] == nil else { return false }
-            emitted[$0.id] = $0.end
-            return true
+        // The id follows the session's start, which a launch inside the first billing period moves: a
+        // session keeps its id whether the audit log or the billing export was read first.
+        for i in sessions.indices where sessions[i].start != sessions[i].events.first?.time {
+            sessions[i].id = Self.sessionID(key, start: sessions[i].start)
         }
+        return sessions
+    }
+
+    static func sessionID(_ key: ResourceKey, start: EpochSeconds) -> String {
+        "s-" + StableHash.hex(StableHash.hash("\(key.provider.rawValue)|\(key.account)|\(key.resource)|\(start)"))
     }
 }

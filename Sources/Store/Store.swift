@@ -404,6 +404,11 @@ public final class Store {
 
     static func writeSession(_ db: Database, _ a: Detector.Assessment) throws {
         let s = a.session
+        for old in a.supersedes {
+            // The row written when the session was alerted while it ran, under the id it had then.
+            try db.execute(sql: "DELETE FROM sessions WHERE id = ?", arguments: [old])
+            try db.execute(sql: "UPDATE alerts SET session_id = ? WHERE session_id = ?", arguments: [s.id, old])
+        }
         try db.execute(
             sql: """
                 INSERT OR REPLACE INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)

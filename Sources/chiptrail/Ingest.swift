@@ -130,6 +130,11 @@ struct Ingest: ParsableCommand {
         help: "Store every call, not only compute events, sign-ins and calls from restricted countries.")
     var storeAll = false
 
+    @Flag(
+        name: .customLong("no-detector"),
+        help: ArgumentHelp("Cut sessions but score none (measures what scoring costs; Scripts/bench-detector).", visibility: .hidden))
+    var noDetector = false
+
     @Argument(help: ArgumentHelp("Files, directories or - for stdin.", valueName: "path"))
     var paths: [String] = []
 
@@ -153,6 +158,7 @@ struct Ingest: ParsableCommand {
     func run() throws {
         var setup = try PipelineSetup(reader)
         setup.options.keepCalls = noStore ? .none : (storeAll ? .all : .evidence)
+        setup.options.scoring = !noDetector
         var store: Store? = nil
         if !noStore {
             do {

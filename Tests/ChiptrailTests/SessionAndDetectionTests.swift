@@ -115,6 +115,30 @@ func event(
         #expect(alert.evidence[1].sources == ["m.csv:2"])
     }
 
+    /// A launch inside the first billing period: one session, started by the launch, with the billed
+    /// hours and both sources named in the evidence.
+    @Test func auditAndBillingOfOneRunAreOneSessionWithBothInTheEvidence() throws {
+        var s = Sessionizer()
+        s.observe(event(.launch, "2026-03-01T00:10:00Z", account: "111"))
+        for h in 0...3 {
+            s.observe(
+                UsageEvent(
+                    provider: .aws, action: .usage, time: Timestamp.parse("2026-03-01T0\(h):00:00Z")!, accountID: "111",
+                    resourceID: "i-1", instanceType: "p5.48xlarge", eventID: "u\(h)", eventName: "usage",
+                    usageSeconds: 3600, usageHours: h == 0 ? 5.0 / 6 : h == 3 ? 1.0 / 6 : 1,
+                    origin: EventOrigin(path: "cur.csv", position: .line(h + 2))))
+        }
+        s.observe(event(.terminate, "2026-03-01T03:10:00Z", account: "111"))
+        let sessions = s.finish(at: Timestamp.parse("2026-03-02T00:00:00Z")!)
+        try #require(sessions.count == 1)
+        #expect(sessions[0].start == Timestamp.parse("2026-03-01T00:10:00Z")!)
+        let a = Self.detector().assess(sessions[0], activity: nil)
+        let fused = try #require(a.evidence.first { $0.kind == "audit+billing" })
+        #expect(fused.detail.hasPrefix("billed 3.0 instance-hour(s) in 4 billing record(s); launched"), "\(fused.detail)")
+        #expect(fused.sources.first == "t.json:1" && fused.sources.contains("cur.csv:2"))
+        #expect(a.acceleratorHours == 24)
+    }
+
     @Test func theSameCustomerOnUnrestrictedGPUsDoesNotAlert() {
         let a = Self.detector().assess(session(account: "111", type: "g4dn.12xlarge"), activity: nil)
         #expect(!a.alerts)
@@ -297,9 +321,13 @@ func event(
         let t = cn.evidence.first { $0.kind == "time" }
         #expect(t?.weight == 0.5)
         #expect(t?.detail.contains("UTC+8") == true && t?.detail.contains("the time of CN") == true)
-        // The same office with no link: reported, weightless, no alert (UTC+8 is also Singapore).
+        // The same office with no link: not even estimated (it could weigh nothing), no alert (UTC+8
+        // is also Singapore).
         let none = d.assess(DetectorTests().session(account: "999"), activity: office(offset: 8))
-        #expect(none.evidence.first { $0.kind == "time" }?.weight == 0)
+        #expect(!none.evidence.contains { $0.kind == "time" })
         #expect(!none.alerts)
+        // A link (CN) whose clock the office does not keep (UTC-5): reported, weightless.
+        let elsewhere = d.assess(DetectorTests().session(account: "111"), activity: office(offset: -5))
+        #expect(elsewhere.evidence.first { $0.kind == "time" }?.weight == 0)
     }
 }

@@ -1,5 +1,6 @@
+import Foundation
 import Testing
-import UsageModel
+@testable import UsageModel
 
 @Suite struct TimestampTests {
     @Test(arguments: [
@@ -69,3 +70,21 @@ import UsageModel
         #expect(JSONWriter.formatNumber(1.0 / 3.0, decimals: 2) == "0.33")
     }
 }
+
+@Suite struct JSONQuotingTests {
+    /// Plain strings take the fast path, the rest the escaping one; both give JSON that reads back as
+    /// the same string and holds no raw control, C1 or line-separator character.
+    @Test(arguments: [
+        "plain ascii", "", "quote \" inside", "back\\slash", "tab\tnew\nline\r", "del \u{7F}", "c1 \u{85} \u{9F}",
+        "nbsp \u{A0} is fine", "ls \u{2028} ps \u{2029}", "emoji 🙂 and 漢字", "é at the end é",
+    ])
+    func quotedStringsReadBack(text: String) throws {
+        var out = ""
+        JSONWriter.appendQuoted(text, to: &out)
+        let back = try JSONSerialization.jsonObject(with: Data(("[" + out + "]").utf8)) as? [String]
+        #expect(back == [text])
+        #expect(!out.unicodeScalars.contains { $0.value < 0x20 || (0x7F..<0xA0).contains($0.value) || $0.value == 0x2028 || $0.value == 0x2029 })
+        #expect(JSONWriter.needsEscaping(text) == (out != "\"" + text + "\""))
+    }
+}
+

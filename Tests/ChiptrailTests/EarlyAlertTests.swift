@@ -1,0 +1,91 @@
+import Foundation
+import Testing
+
+/// Alerts raised while a session runs: a known link at the first file that shows the launch, other
+/// evidence as soon as it adds up, and never a second alert for the session when it closes.
+@Suite struct EarlyAlertTests {
+    static let mappings = """
+        provider,account_id,reseller_id,end_customer_id,end_customer_country,valid_from,valid_to
+        aws,111100001111,,C-1,CN,2025-01-01T00:00:00Z,
+        aws,222200002222,RS-US,C-2,,2025-01-01T00:00:00Z,
+
+        """
+    static let resellers = "reseller_id,name,country,parent_id,serves_countries\nRS-US,US Inc,US,,US\n"
+    static let geoip = "198.51.100.0,198.51.100.255,US\n203.0.113.0,203.0.113.255,CN\n"
+
+    static func time(_ hour: Int, _ minute: Int) -> String { String(format: "2026-03-01T%02d:%02d:00Z", hour, minute) }
+
+    static func calls(_ account: String, hour: Int, count: Int, ip: String) -> [String] {
+        (0..<count).map { cloudTrailRecord(account: account, time: time(hour, $0 % 60), ip: ip) }
+    }
+
+    /// Writes one CloudTrail object per list of records, named so that they are read in order; runs
+    /// `ingest` over them; returns the alerts.
+    static func run(_ files: [[String]], in dir: TemporaryDirectory) throws -> [[String: Any]] {
+        for (i, records) in files.enumerated() {
+            _ = dir.write("in/\(i).json", "{\"Records\":[" + records.joined(separator: ",") + "]}")
+        }
+        let result = try BuiltBinary.run([
+            "ingest", "--no-store", "--jobs", "1", "--mappings", dir.write("m.csv", mappings),
+            "--resellers", dir.write("r.csv", resellers), "--geoip", dir.write("g.csv", geoip), dir.path + "/in",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        return try EndToEndTests.alerts(result.stdout)
+    }
+
+    @Test func aDeclaredLinkAlertsAtTheFileThatShowsTheLaunchAndOnlyThen() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let account = "111100001111"
+        let alerts = try Self.run(
+            [
+                [runInstancesRecord(ids: ["i-0early"], account: account, time: Self.time(1, 0))]
+                    + Self.calls(account, hour: 1, count: 30, ip: "198.51.100.9"),
+                Self.calls(account, hour: 2, count: 5, ip: "198.51.100.9"),
+                [lifecycleRecord("TerminateInstances", ids: ["i-0early"], account: account, time: Self.time(5, 0))],
+                Self.calls(account, hour: 20, count: 1, ip: "198.51.100.9"),  // the watermark passes the lateness
+            ], in: dir)
+        try #require(alerts.count == 1)
+        let session = try #require(alerts[0]["session"] as? [String: Any])
+        #expect(session["open"] as? Bool == true)
+        #expect(session["end"] as? String == "2026-03-01T01:29:00Z")  // the last time the first file shows
+        let origins = alerts[0]["events"] as? [String] ?? []
+        #expect(origins.count == 1 && origins[0].contains("/in/0.json"), "\(origins)")
+    }
+
+    @Test func networkEvidenceAlertsWhenItAddsUpNotBefore() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let account = "222200002222"
+        let alerts = try Self.run(
+            [
+                [runInstancesRecord(ids: ["i-0covert"], account: account, time: Self.time(1, 0))]
+                    + Self.calls(account, hour: 1, count: 20, ip: "198.51.100.9"),
+                Self.calls(account, hour: 2, count: 3, ip: "198.51.100.9"),
+                Self.calls(account, hour: 3, count: 40, ip: "203.0.113.40"),
+                [lifecycleRecord("TerminateInstances", ids: ["i-0covert"], account: account, time: Self.time(5, 0))],
+                Self.calls(account, hour: 20, count: 1, ip: "198.51.100.9"),
+            ], in: dir)
+        try #require(alerts.count == 1)
+        let session = try #require(alerts[0]["session"] as? [String: Any])
+        #expect(session["open"] as? Bool == true)
+        #expect(session["end"] as? String == "2026-03-01T03:39:00Z")  // raised after the third file
+        let kinds = (alerts[0]["evidence"] as? [[String: Any]] ?? []).compactMap { $0["kind"] as? String }
+        #expect(kinds.contains("network"))
+        #expect(alerts[0]["jurisdictions"] as? [String] == ["CN"])
+    }
+
+    @Test func noLinkNoAlertWhileItRunsOrAfter() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let account = "222200002222"
+        let alerts = try Self.run(
+            [
+                [runInstancesRecord(ids: ["i-0clean"], account: account, time: Self.time(1, 0))]
+                    + Self.calls(account, hour: 1, count: 20, ip: "198.51.100.9"),
+                [lifecycleRecord("TerminateInstances", ids: ["i-0clean"], account: account, time: Self.time(5, 0))],
+                Self.calls(account, hour: 20, count: 1, ip: "198.51.100.9"),
+            ], in: dir)
+        #expect(alerts.isEmpty)
+    }
+}

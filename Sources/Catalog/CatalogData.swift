@@ -250,4 +250,86 @@ SY,Syria,D:5;E:1,,,shared/reference/jurisdictions.md
 VE,Venezuela,D:5,,,shared/reference/jurisdictions.md
 ZW,Zimbabwe,D:5,,,shared/reference/jurisdictions.md
 """#
+
+    static let holidaysCN = #"""
+# Public holidays and adjusted working days of the People's Republic of China (mainland), as the
+# General Office of the State Council announces them each November for the following year:
+#   2025: 国务院办公厅关于2025年部分节假日安排的通知, 国办发明电〔2024〕12号, 2024-11-12 (Xinhua, 2024-11-12)
+#   2026: 国务院办公厅关于2026年部分节假日安排的通知, 2025-11-04 (Xinhua, 2025-11-04)
+# kind: holiday = a day off (放假); workday = a weekend day worked in exchange (调休上班).
+# Hand-maintained: add the next year's rows when the notice appears. Hong Kong and Macau keep other calendars.
+date,kind,name
+2025-01-01,holiday,New Year's Day
+2025-01-26,workday,Spring Festival
+2025-01-28,holiday,Spring Festival
+2025-01-29,holiday,Spring Festival
+2025-01-30,holiday,Spring Festival
+2025-01-31,holiday,Spring Festival
+2025-02-01,holiday,Spring Festival
+2025-02-02,holiday,Spring Festival
+2025-02-03,holiday,Spring Festival
+2025-02-04,holiday,Spring Festival
+2025-02-08,workday,Spring Festival
+2025-04-04,holiday,Qingming Festival
+2025-04-05,holiday,Qingming Festival
+2025-04-06,holiday,Qingming Festival
+2025-04-27,workday,Labour Day
+2025-05-01,holiday,Labour Day
+2025-05-02,holiday,Labour Day
+2025-05-03,holiday,Labour Day
+2025-05-04,holiday,Labour Day
+2025-05-05,holiday,Labour Day
+2025-05-31,holiday,Dragon Boat Festival
+2025-06-01,holiday,Dragon Boat Festival
+2025-06-02,holiday,Dragon Boat Festival
+2025-09-28,workday,National Day and Mid-Autumn Festival
+2025-10-01,holiday,National Day and Mid-Autumn Festival
+2025-10-02,holiday,National Day and Mid-Autumn Festival
+2025-10-03,holiday,National Day and Mid-Autumn Festival
+2025-10-04,holiday,National Day and Mid-Autumn Festival
+2025-10-05,holiday,National Day and Mid-Autumn Festival
+2025-10-06,holiday,National Day and Mid-Autumn Festival
+2025-10-07,holiday,National Day and Mid-Autumn Festival
+2025-10-08,holiday,National Day and Mid-Autumn Festival
+2025-10-11,workday,National Day and Mid-Autumn Festival
+2026-01-01,holiday,New Year's Day
+2026-01-02,holiday,New Year's Day
+2026-01-03,holiday,New Year's Day
+2026-01-04,workday,New Year's Day
+2026-02-14,workday,Spring Festival
+2026-02-15,holiday,Spring Festival
+2026-02-16,holiday,Spring Festival
+2026-02-17,holiday,Spring Festival
+2026-02-18,holiday,Spring Festival
+2026-02-19,holiday,Spring Festival
+2026-02-20,holiday,Spring Festival
+2026-02-21,holiday,Spring Festival
+2026-02-22,holiday,Spring Festival
+2026-02-23,holiday,Spring Festival
+2026-02-28,workday,Spring Festival
+2026-04-04,holiday,Qingming Festival
+2026-04-05,holiday,Qingming Festival
+2026-04-06,holiday,Qingming Festival
+2026-05-01,holiday,Labour Day
+2026-05-02,holiday,Labour Day
+2026-05-03,holiday,Labour Day
+2026-05-04,holiday,Labour Day
+2026-05-05,holiday,Labour Day
+2026-05-09,workday,Labour Day
+2026-06-19,holiday,Dragon Boat Festival
+2026-06-20,holiday,Dragon Boat Festival
+2026-06-21,holiday,Dragon Boat Festival
+2026-09-20,workday,National Day
+2026-09-25,holiday,Mid-Autumn Festival
+2026-09-26,holiday,Mid-Autumn Festival
+2026-09-27,holiday,Mid-Autumn Festival
+2026-10-01,holiday,National Day
+2026-10-02,holiday,National Day
+2026-10-03,holiday,National Day
+2026-10-04,holiday,National Day
+2026-10-05,holiday,National Day
+2026-10-06,holiday,National Day
+2026-10-07,holiday,National Day
+2026-10-10,workday,National Day
+"""#
 }

@@ -1,4 +1,5 @@
 public import UsageModel
+public import Catalog
 
 /// What the network evidence knows of one account: its calls and sign-ins by source country.
 public struct AccountActivity: Sendable, Codable {
@@ -19,6 +20,10 @@ public struct AccountActivity: Sendable, Codable {
     /// each clock hour with calls counts once (bursts of calls are one observation, not hundreds).
     public private(set) var hourOfWeek = [Int32](repeating: 0, count: 168)
     private var lastSlot: Int64 = .min
+    /// Distinct active local days on the PRC calendar by ``HolidayCalendar/DayClass`` (working,
+    /// holiday, make-up, weekend), for the holiday evidence.
+    public private(set) var activeDays: [Int32] = [0, 0, 0, 0]
+    private var lastDay: Int64 = .min
     public var firstSeen: EpochSeconds = .max
     public var lastSeen: EpochSeconds = .min
     /// The pipeline's number of the input that last added calls (not saved: a restored pipeline starts anew).
@@ -31,7 +36,7 @@ public struct AccountActivity: Sendable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case calls, signIns, countries, counts, locatedCalls, firstSeen, lastSeen, hourOfWeek, lastSlot
-        case restrictedAtAssessment
+        case restrictedAtAssessment, activeDays, lastDay
     }
 
     public init(from decoder: any Decoder) throws {
@@ -47,6 +52,8 @@ public struct AccountActivity: Sendable, Codable {
         hourOfWeek = try c.decodeIfPresent([Int32].self, forKey: .hourOfWeek) ?? [Int32](repeating: 0, count: 168)
         lastSlot = try c.decodeIfPresent(Int64.self, forKey: .lastSlot) ?? .min
         restrictedAtAssessment = try c.decodeIfPresent(Int.self, forKey: .restrictedAtAssessment) ?? -1
+        activeDays = try c.decodeIfPresent([Int32].self, forKey: .activeDays) ?? [0, 0, 0, 0]
+        lastDay = try c.decodeIfPresent(Int64.self, forKey: .lastDay) ?? .min
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -61,6 +68,8 @@ public struct AccountActivity: Sendable, Codable {
         try c.encode(hourOfWeek, forKey: .hourOfWeek)
         try c.encode(lastSlot, forKey: .lastSlot)
         try c.encode(restrictedAtAssessment, forKey: .restrictedAtAssessment)
+        try c.encode(activeDays, forKey: .activeDays)
+        try c.encode(lastDay, forKey: .lastDay)
     }
 
     /// Counts one call.
@@ -83,6 +92,13 @@ public struct AccountActivity: Sendable, Codable {
             lastSlot = hours
             let index = Int(((hours + 72) % 168 + 168) % 168)
             hourOfWeek[index] &+= 1
+            // A new local day (mostly in time order; a day revisited out of order counts again).
+            let calendar = HolidayCalendar.prc
+            let day = calendar.localDay(call.time)
+            if day != lastDay {
+                lastDay = day
+                if let kind = calendar.dayClass(day) { activeDays[kind.rawValue] &+= 1 }
+            }
         }
     }
 

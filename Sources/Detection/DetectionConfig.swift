@@ -40,6 +40,12 @@ public struct DetectionConfig: Sendable, Equatable {
     /// names, with at least this posterior, adds `timeZoneWeight` (never alone: it names nothing).
     public var timeZoneWeight = 0.5
     public var timeZoneConfidence = 0.8
+    /// Holidays: activity that follows the PRC's public-holiday calendar (dips on its holidays, work on
+    /// its make-up weekend days) with at least this log-likelihood ratio adds `holidayWeight` beside a
+    /// link to China (never alone). `holidayDip`: activity on a holiday relative to a working day.
+    public var holidayWeight = 0.5
+    public var holidayMinimumRatio = 2.0
+    public var holidayDip = 0.2
     /// Alerts at or above this score are emitted.
     public var minScore = 0.5
     /// Severity `high` needs this score and at least `highAcceleratorHours`.

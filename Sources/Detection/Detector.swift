@@ -61,6 +61,10 @@ public struct Detector: Sendable {
         "CN": [8], "HK": [8], "MO": [8], "RU": [3], "BY": [3], "KP": [9], "IR": [3, 4], "SY": [3],
     ]
 
+    /// Evidence that only strengthens a link other evidence makes (it names no jurisdiction of its own).
+    static let boosters: Set<String> = ["catalog", "time", "holiday", "volume", "structuring"]
+    static let china = CountryCode("CN")!
+
     /// The link a mapping gives an account at `time`: the declared country if restricted, else the best
     /// restricted reseller of its chain (with depth decay); nil when none.
     public func mappingLink(provider: String, account: String, at time: EpochSeconds) -> (
@@ -271,10 +275,28 @@ public struct Detector: Sendable {
             evidence.append(Evidence(kind: "time", detail: detail, weight: weight))
         }
 
+        // Holidays: whether the account rests on the PRC's public holidays and works its make-up weekend
+        // days; weighs only beside a link to China.
+        if restricted, !reached.isEmpty, let activity, activity.lastSeen >= activity.firstSeen {
+            let calendar = HolidayCalendar.prc
+            let days = calendar.localDay(activity.firstSeen)...calendar.localDay(activity.lastSeen)
+            if let fit = HolidayFit.estimate(activeDays: activity.activeDays, days: days, calendar: calendar, dip: config.holidayDip) {
+                let china = reached.contains(Self.china)
+                let weight = china && fit.logLikelihoodRatio >= config.holidayMinimumRatio ? config.holidayWeight : 0
+                let percent = JSONWriter.formatNumber(100 * fit.workingRate, decimals: 0)
+                evidence.append(
+                    Evidence(
+                        kind: "holiday",
+                        detail:
+                            "active on \(fit.activeHolidays) of \(fit.holidays) PRC public holiday(s) on working days and \(fit.activeMakeupDays) of \(fit.makeupDays) make-up weekend day(s), against \(percent)% of working days; log-likelihood ratio \(JSONWriter.formatNumber(fit.logLikelihoodRatio, decimals: 2)) for the PRC calendar (posterior \(JSONWriter.formatNumber(fit.confidence, decimals: 2)))",
+                        weight: weight))
+            }
+        }
+
         let logOdds = config.priorLogOdds + evidence.reduce(0) { $0 + $1.weight }
         let score = 1 / (1 + exp(-logOdds))
-        // A time zone or structuring names no jurisdiction: neither makes a link by itself.
-        let linked = evidence.contains { $0.kind != "catalog" && $0.kind != "time" && $0.kind != "structuring" && $0.weight > 0 }
+        // A time zone, a holiday calendar, volume or structuring names no jurisdiction: none makes a link by itself.
+        let linked = evidence.contains { $0.weight > 0 && !Self.boosters.contains($0.kind) }
         return Assessment(
             session: session, spec: spec, restrictedConsumption: restricted, mapping: mapping, chain: chain,
             evidence: evidence, jurisdictions: reached, score: score, acceleratorCount: count,

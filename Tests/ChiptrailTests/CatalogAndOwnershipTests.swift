@@ -38,7 +38,7 @@ import UsageModel
     @Test func theEmbeddedCopyMatchesTheDataFiles() throws {
         let data = Repository.root + "/Sources/Catalog/Data/"
         let generated = try String(contentsOfFile: Repository.root + "/Sources/Catalog/CatalogData.swift", encoding: .utf8)
-        for name in ["accelerators.csv", "instance-types.csv", "jurisdictions.csv"] {
+        for name in ["accelerators.csv", "instance-types.csv", "jurisdictions.csv", "holidays-cn.csv"] {
             let text = try String(contentsOfFile: data + name, encoding: .utf8)
             #expect(generated.contains(text), "\(name) changed: run Scripts/build-catalog")
         }

@@ -331,3 +331,73 @@ func event(
         #expect(elsewhere.evidence.first { $0.kind == "time" }?.weight == 0)
     }
 }
+
+@Suite struct HolidayTests {
+    static let calendar = HolidayCalendar.prc
+
+    static func day(_ date: String) -> Int64 { Timestamp.parse(date)! / 86_400 }
+
+    @Test(arguments: [
+        ("2026-05-04", HolidayCalendar.DayClass.holiday), ("2026-05-09", .makeup), ("2026-05-06", .working),
+        ("2026-05-10", .weekend), ("2026-05-02", .weekend), ("2026-02-14", .makeup), ("2025-01-28", .holiday),
+    ])
+    func theStateCouncilCalendarIsRead(date: String, expected: HolidayCalendar.DayClass) {
+        #expect(Self.calendar.dayClass(Self.day(date)) == expected)
+    }
+
+    @Test func yearsTheDataDoesNotListAreUnknown() {
+        #expect(Self.calendar.dayClass(Self.day("2024-05-01")) == nil)
+        #expect(Self.calendar.dayClass(Self.day("2027-05-03")) == nil)
+    }
+
+    /// An office at `offset` working 09–17 local on the days `works` picks, 2026-04-13 to 2026-05-20.
+    static func office(offset: Int64, works: (HolidayCalendar.DayClass) -> Bool) -> AccountActivity {
+        var a = AccountActivity()
+        var key: UInt64 = 0
+        for day in day("2026-04-13")...day("2026-05-20") where works(calendar.dayClass(day)!) {
+            for hour: Int64 in 9..<17 {
+                key += 1
+                let t = day * 86_400 + (hour - offset) * 3600 + 60
+                a.record(CallObservation(accountKey: 1, eventKey: key, time: t, sourceIP: nil, country: CountryCode("US")!, isSignIn: false))
+            }
+        }
+        return a
+    }
+
+    static func fit(_ a: AccountActivity) -> HolidayFit? {
+        HolidayFit.estimate(
+            activeDays: a.activeDays, days: calendar.localDay(a.firstSeen)...calendar.localDay(a.lastSeen), calendar: calendar)
+    }
+
+    @Test func anOfficeKeepingThePRCCalendarFitsIt() throws {
+        let prc = try #require(Self.fit(Self.office(offset: 8) { $0 == .working || $0 == .makeup }))
+        #expect(prc.holidays == 3 && prc.activeHolidays == 0)
+        #expect(prc.makeupDays == 1 && prc.activeMakeupDays == 1)
+        #expect(prc.logLikelihoodRatio > 4, "\(prc)")
+    }
+
+    @Test func anOfficeWorkingThroughThePRCHolidaysDoesNot() throws {
+        // Singapore at the same clock: Labour Day on 1 May only, no make-up Saturday.
+        let sg = try #require(Self.fit(Self.office(offset: 8) { $0 == .working || $0 == .holiday }))
+        #expect(sg.logLikelihoodRatio < 0, "\(sg)")
+    }
+
+    @Test func theHolidayWeighsOnlyBesideALinkToChina() throws {
+        let d = DetectorTests.detector()
+        let activity = Self.office(offset: 8) { $0 == .working || $0 == .makeup }
+        var s = Sessionizer()
+        s.observe(event(.launch, "2026-05-12T02:00:00Z", account: "111"))
+        s.observe(event(.terminate, "2026-05-12T09:00:00Z", account: "111"))
+        let session = s.finish(at: Timestamp.parse("2026-05-13")!)[0]
+        let cn = d.assess(session, activity: activity)
+        let holiday = try #require(cn.evidence.first { $0.kind == "holiday" })
+        #expect(holiday.weight == 0.5)
+        #expect(holiday.detail.hasPrefix("active on 0 of 3 PRC public holiday(s) on working days and 1 of 1 make-up weekend day(s)"), "\(holiday.detail)")
+        // No link at all: not even estimated, no alert.
+        var t = Sessionizer()
+        t.observe(event(.launch, "2026-05-12T02:00:00Z", account: "999"))
+        let unlinked = d.assess(t.finish(at: Timestamp.parse("2026-05-13")!)[0], activity: activity)
+        #expect(!unlinked.evidence.contains { $0.kind == "holiday" })
+        #expect(!unlinked.alerts)
+    }
+}

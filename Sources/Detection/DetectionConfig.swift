@@ -46,6 +46,18 @@ public struct DetectionConfig: Sendable, Equatable {
     public var holidayWeight = 0.5
     public var holidayMinimumRatio = 2.0
     public var holidayDip = 0.2
+    /// Volume: a session whose accelerator-hours lie `volumeZ` robust standard deviations above the
+    /// account's own recent sessions (at least `volumeMinimumSessions` of them) or, lacking those, its
+    /// peer group's (`volumePeerMinimumSessions`), adds `volumeWeight`; an account new to the stream (or
+    /// onboarded in the mapping) within `newAccountDays` whose first session takes at least
+    /// `newAccountMinimumAccelerators` restricted accelerators adds `newAccountWeight`. Never alone.
+    public var volumeWeight = 0.5
+    public var volumeZ = 3.5
+    public var volumeMinimumSessions = 5
+    public var volumePeerMinimumSessions = 20
+    public var newAccountWeight = 0.5
+    public var newAccountDays = 3.0
+    public var newAccountMinimumAccelerators = 8.0
     /// Alerts at or above this score are emitted.
     public var minScore = 0.5
     /// Severity `high` needs this score and at least `highAcceleratorHours`.

@@ -108,7 +108,7 @@ public struct Detector: Sendable {
     ///   how many (``IdentityGraph``).
     public func assess(
         _ session: Session, activity: AccountActivity?, partners: [(account: String, shared: Int, tooling: Bool)],
-        aggregate: ResellerAggregate? = nil
+        aggregate: ResellerAggregate? = nil, volume: VolumeBook? = nil
     ) -> Assessment {
         let time = session.start
         let spec = session.instanceType.flatMap { catalog.lookup($0) }
@@ -275,6 +275,12 @@ public struct Detector: Sendable {
             evidence.append(Evidence(kind: "time", detail: detail, weight: weight))
         }
 
+        if restricted, let volume, hours > 0 {
+            if let e = volumeEvidence(session, hours: hours, count: count, mapping: mapping, activity: activity, volume: volume) {
+                evidence.append(e)
+            }
+        }
+
         // Holidays: whether the account rests on the PRC's public holidays and works its make-up weekend
         // days; weighs only beside a link to China.
         if restricted, !reached.isEmpty, let activity, activity.lastSeen >= activity.firstSeen {
@@ -301,6 +307,46 @@ public struct Detector: Sendable {
             session: session, spec: spec, restrictedConsumption: restricted, mapping: mapping, chain: chain,
             evidence: evidence, jurisdictions: reached, score: score, acceleratorCount: count,
             acceleratorHours: hours, alerts: restricted && linked && !reached.isEmpty && score >= config.minScore)
+    }
+
+    /// Volume: the session against the account's own recent sessions (or its peer group's), and a new
+    /// account whose first session goes straight to restricted capacity. A booster: names no jurisdiction.
+    func volumeEvidence(
+        _ session: Session, hours: Double, count: Double, mapping: MappingRow?, activity: AccountActivity?, volume: VolumeBook
+    ) -> Evidence? {
+        func number(_ x: Double) -> String { JSONWriter.formatNumber(x, decimals: 1) }
+        var parts: [String] = []
+        var weight = 0.0
+        let own = volume.account(session.accountID)
+        let group = VolumeBook.group(provider: session.provider.rawValue, reseller: mapping?.resellerID)
+        if let own, let r = own.robustZ(hours, minimum: config.volumeMinimumSessions) {
+            if r.z >= config.volumeZ {
+                weight += config.volumeWeight
+                parts.append(
+                    "\(number(hours)) accelerator-hours against a median of \(number(r.median)) (MAD \(number(r.mad)), EWMA \(number(own.ewma))) over its last \(own.recent.count) sessions: robust z \(number(r.z))")
+            }
+        } else if let peers = volume.group(group), let r = peers.robustZ(hours, minimum: config.volumePeerMinimumSessions),
+            r.z >= config.volumeZ
+        {
+            weight += config.volumeWeight
+            parts.append(
+                "\(number(hours)) accelerator-hours against a median of \(number(r.median)) (MAD \(number(r.mad))) over the last \(peers.recent.count) sessions of its peer group \(group): robust z \(number(r.z))")
+        }
+        if (own?.sessions ?? 0) == 0 && count >= config.newAccountMinimumAccelerators {
+            let window = Int64(config.newAccountDays * 86_400)
+            let firstSeen = min(activity?.firstSeen ?? .max, session.start)
+            if let onboarded = mapping?.validFrom, onboarded <= session.start, session.start - onboarded <= window {
+                weight += config.newAccountWeight
+                parts.append(
+                    "onboarded \(Timestamp.format(onboarded)) (mapping), its first session \(number(Double(session.start - onboarded) / 86_400)) day(s) later on \(number(count)) restricted accelerators")
+            } else if volume.streamStart != .max, firstSeen - volume.streamStart >= window, session.start - firstSeen <= window {
+                weight += config.newAccountWeight
+                parts.append(
+                    "new account: first seen \(Timestamp.format(firstSeen)), \(number(Double(firstSeen - volume.streamStart) / 86_400)) day(s) into the stream; its first session \(number(Double(session.start - firstSeen) / 86_400)) day(s) later on \(number(count)) restricted accelerators")
+            }
+        }
+        guard !parts.isEmpty else { return nil }
+        return Evidence(kind: "volume", detail: parts.joined(separator: "; "), weight: weight)
     }
 
     /// The log-likelihood ratio of `restricted` of `located` calls under the linked and benign Beta-Binomial models.

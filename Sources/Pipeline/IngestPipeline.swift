@@ -110,6 +110,8 @@ public final class IngestPipeline {
     private var identities = IdentityGraph()
     /// Restricted use of accounts with unknown end customers, per reseller (structuring evidence).
     private var resellerUse = ResellerAggregate()
+    /// Accelerator-hours of closed sessions per account and peer group (volume evidence).
+    private var volume = VolumeBook()
     private var watermark: EpochSeconds = .min
     private var summary = IngestSummary()
     /// Sessions alerted while still running, by resource: their close raises no second alert.
@@ -187,7 +189,7 @@ public final class IngestPipeline {
             accountKeys: Array(accountNames.keys), accountNames: Array(accountNames.values),
             eventAccounts: Array(eventAccounts), watermark: watermark, identities: identities.snapshot,
             resellerUse: resellerUse,
-            alertedOpen: alertedOpen.keys.sorted().flatMap { alertedOpen[$0]! })
+            alertedOpen: alertedOpen.keys.sorted().flatMap { alertedOpen[$0]! }, volume: volume)
         let encoder = JSONEncoder()
         return try encoder.encode(state)
     }
@@ -206,6 +208,7 @@ public final class IngestPipeline {
         identities.restore(state.identities)
         resellerUse = state.resellerUse
         alertedOpen = Dictionary(grouping: state.alertedOpen ?? [], by: \.resource)
+        volume = state.volume ?? VolumeBook()
     }
 
     /// Reads every input, then closes the remaining sessions (those still running are `open`).
@@ -255,6 +258,9 @@ public final class IngestPipeline {
         let scoring = options.scoring
         /// Accounts with new calls in this input (each once).
         var callAccounts: [UInt64] = []
+        if volume.streamStart == .max, let first = result.batch.calls.lazy.map(\.time).min() {
+            volume.streamStart = first
+        }
         for call in result.batch.calls {
             if call.time > newest { newest = call.time }
             guard dedup.insert(call.eventKey, at: call.time) else {
@@ -361,7 +367,7 @@ public final class IngestPipeline {
         let partners = !detector.consumesRestricted(session) ? [] : identities.partners(of: key).compactMap { p in
             accountNames[p.account].map { (account: $0, shared: p.shared, tooling: p.tooling) }
         }
-        return detector.assess(session, activity: activity[key], partners: partners, aggregate: resellerUse)
+        return detector.assess(session, activity: activity[key], partners: partners, aggregate: resellerUse, volume: volume)
     }
 
     private func finish(_ sessions: [Session]) -> [(Detector.Assessment, Alert?)] {
@@ -374,6 +380,12 @@ public final class IngestPipeline {
                 let reseller = mapping.resellerID
             {
                 resellerUse.add(reseller: reseller, account: session.accountID, acceleratorHours: assessment.acceleratorHours)
+            }
+            if assessment.acceleratorHours > 0 {
+                volume.add(
+                    account: session.accountID,
+                    group: VolumeBook.group(provider: session.provider.rawValue, reseller: assessment.mapping?.resellerID),
+                    acceleratorHours: assessment.acceleratorHours)
             }
             if let alerted = takeAlertedRuns(of: session) {
                 // Alerted while it ran; under an earlier id, the store replaces that session's row.
@@ -478,6 +490,7 @@ struct PipelineState: Codable {
     var resellerUse: ResellerAggregate
     /// Absent in checkpoints of earlier versions.
     var alertedOpen: [AlertedRun]?
+    var volume: VolumeBook?
 }
 
 /// A session alerted while it ran: its resource, id and the time it covered then. The session that

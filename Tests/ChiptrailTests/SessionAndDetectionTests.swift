@@ -401,3 +401,63 @@ func event(
         #expect(!unlinked.alerts)
     }
 }
+
+@Suite struct VolumeTests {
+    @Test func robustStatisticsOverABoundedWindow() throws {
+        var h = VolumeHistory(capacity: 4)
+        for x in [10.0, 12, 11, 9, 100] { h.add(x) }
+        #expect(h.recent == [12, 11, 9, 100])
+        #expect(h.sessions == 5)
+        let (median, mad) = try #require(h.baseline(minimum: 4))
+        #expect(median == 11.5 && mad == 1.5)
+        #expect(h.baseline(minimum: 5) == nil)
+        #expect(abs(h.ewma - (0.3 * 100 + 0.7 * (0.3 * 9 + 0.7 * (0.3 * 11 + 0.7 * (0.3 * 12 + 0.7 * 10))))) < 1e-9)
+    }
+
+    /// A 7-hour session on 8 H100s (56 accelerator-hours) of account `account`.
+    func session(account: String, start: String = "2026-03-01T02:00:00Z", end: String = "2026-03-01T09:00:00Z") -> Session {
+        var s = Sessionizer()
+        s.observe(event(.launch, start, account: account))
+        s.observe(event(.terminate, end, account: account))
+        return s.finish(at: Timestamp.parse("2026-03-02")!)[0]
+    }
+
+    @Test(arguments: [("111", true), ("999", false)])
+    func aSessionFarAboveTheAccountsOwnHistoryBoostsOnlyALink(account: String, linked: Bool) throws {
+        var book = VolumeBook()
+        for x in [6.0, 8, 7, 9, 8, 7] { book.add(account: account, group: "g", acceleratorHours: x) }
+        let a = DetectorTests.detector().assess(session(account: account), activity: nil, partners: [], volume: book)
+        let v = try #require(a.evidence.first { $0.kind == "volume" })
+        #expect(v.weight == 0.5)
+        #expect(v.detail.hasPrefix("56.0 accelerator-hours against a median of 7.5 (MAD 0.5"), "\(v.detail)")
+        #expect(a.alerts == linked)  // volume alone never alerts
+        // Within its usual range: nothing to say.
+        var usual = VolumeBook()
+        for x in [50.0, 60, 55, 58, 52] { usual.add(account: account, group: "g", acceleratorHours: x) }
+        let b = DetectorTests.detector().assess(session(account: account), activity: nil, partners: [], volume: usual)
+        #expect(!b.evidence.contains { $0.kind == "volume" })
+    }
+
+    @Test func withoutOwnHistoryThePeerGroupIsTheBaseline() throws {
+        var book = VolumeBook()
+        for i in 0..<30 { book.add(account: "peer\(i)", group: "RS-HK", acceleratorHours: 4 + Double(i % 3)) }
+        let a = DetectorTests.detector().assess(session(account: "222"), activity: nil, partners: [], volume: book)
+        let v = try #require(a.evidence.first { $0.kind == "volume" })
+        #expect(v.detail.contains("peer group RS-HK"), "\(v.detail)")
+    }
+
+    @Test func aNewAccountGoingStraightToRestrictedCapacity() throws {
+        var book = VolumeBook()
+        book.streamStart = Timestamp.parse("2026-02-20T00:00:00Z")!
+        var activity = AccountActivity()
+        activity.record(
+            CallObservation(accountKey: 1, eventKey: 1, time: Timestamp.parse("2026-03-01T01:00:00Z")!, sourceIP: nil, isSignIn: true))
+        let a = DetectorTests.detector().assess(session(account: "111"), activity: activity, partners: [], volume: book)
+        let v = try #require(a.evidence.first { $0.kind == "volume" })
+        #expect(v.detail.hasPrefix("new account: first seen 2026-03-01T01:00:00Z, 9.0 day(s) into the stream"), "\(v.detail)")
+        // Seen since the stream began: not new.
+        book.streamStart = Timestamp.parse("2026-03-01T00:00:00Z")!
+        let b = DetectorTests.detector().assess(session(account: "111"), activity: activity, partners: [], volume: book)
+        #expect(!b.evidence.contains { $0.kind == "volume" })
+    }
+}

@@ -1,0 +1,67 @@
+public import UsageModel
+
+/// Accelerator-hours of recent sessions of one account or one peer group, for the volume evidence:
+/// a bounded window for robust statistics (median and median absolute deviation) and an exponentially
+/// weighted moving average over all of them.
+public struct VolumeHistory: Sendable, Codable, Equatable {
+    /// The latest `capacity` sessions' accelerator-hours, oldest first.
+    public private(set) var recent: [Double] = []
+    public private(set) var sessions = 0
+    public private(set) var ewma = 0.0
+    let capacity: Int
+
+    public static let alpha = 0.3
+
+    public init(capacity: Int) { self.capacity = capacity }
+
+    public mutating func add(_ acceleratorHours: Double) {
+        if recent.count == capacity { recent.removeFirst() }
+        recent.append(acceleratorHours)
+        ewma = sessions == 0 ? acceleratorHours : Self.alpha * acceleratorHours + (1 - Self.alpha) * ewma
+        sessions += 1
+    }
+
+    /// Median and median absolute deviation of the window; nil with fewer than `minimum` sessions.
+    public func baseline(minimum: Int) -> (median: Double, mad: Double)? {
+        guard recent.count >= minimum else { return nil }
+        let median = Self.median(recent)
+        return (median, Self.median(recent.map { abs($0 - median) }))
+    }
+
+    /// How far `value` lies above the window in robust standard deviations (MAD × 1.4826, at least
+    /// 10% of the median and one accelerator-hour, so that a flat history does not make any change infinite).
+    public func robustZ(_ value: Double, minimum: Int) -> (z: Double, median: Double, mad: Double)? {
+        guard let (median, mad) = baseline(minimum: minimum) else { return nil }
+        let scale = max(1.4826 * mad, 0.1 * median, 1)
+        return ((value - median) / scale, median, mad)
+    }
+
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        let n = sorted.count
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
+    }
+}
+
+/// Volume histories of every account and every peer group (the accounts of one reseller; accounts with
+/// no reseller form one group per provider), and when the stream began: what the volume evidence
+/// compares a session with.
+public struct VolumeBook: Sendable, Codable {
+    private var accounts: [String: VolumeHistory] = [:]
+    private var groups: [String: VolumeHistory] = [:]
+    /// The first event time of the stream: an account first seen well after it is new.
+    public var streamStart: EpochSeconds = .max
+
+    public init() {}
+
+    public static func group(provider: String, reseller: String?) -> String { reseller ?? "(direct \(provider))" }
+
+    public func account(_ id: String) -> VolumeHistory? { accounts[id] }
+    public func group(_ id: String) -> VolumeHistory? { groups[id] }
+
+    /// Adds a closed session's accelerator-hours to its account and its peer group.
+    public mutating func add(account: String, group: String, acceleratorHours: Double) {
+        accounts[account, default: VolumeHistory(capacity: 32)].add(acceleratorHours)
+        groups[group, default: VolumeHistory(capacity: 256)].add(acceleratorHours)
+    }
+}

@@ -28,6 +28,13 @@ public struct Sessionizer: Sendable {
     /// Sessions already emitted with their end, so that a late duplicate cannot emit one again;
     /// forgotten once they ended more than `rememberEmitted` before the watermark.
     private var emitted: [String: EpochSeconds] = [:]
+    /// Runs of each resource emitted closed, kept `rememberClosedRuns` behind the watermark: billing lines
+    /// for them that arrive after the close (billing exports come a day later) join the run they bill
+    /// instead of opening a second session of it.
+    private var closedRuns: [ResourceKey: [ClosedRun]] = [:]
+    public var rememberClosedRuns: Int64 = 3 * 86_400
+    /// Billing lines absorbed by runs already emitted (counted, not re-emitted).
+    public private(set) var lateUsage = 0
     public var rememberEmitted: Int64 = 2 * 86_400
     private var lastPrune: EpochSeconds = .min
     /// Resources whose latest event is a stop or termination: the only ones `advance` can finalise.
@@ -62,6 +69,17 @@ public struct Sessionizer: Sendable {
         var known: [Known]
         var emitted: [String: EpochSeconds]
         var lastPrune: EpochSeconds
+        var closedRuns: [ClosedRunEntry]? = nil
+    }
+
+    struct ClosedRun: Codable, Sendable {
+        var start: EpochSeconds
+        var end: EpochSeconds
+    }
+
+    struct ClosedRunEntry: Codable, Sendable {
+        var key: ResourceKey
+        var runs: [ClosedRun]
     }
 
     public var snapshot: Snapshot {
@@ -72,13 +90,15 @@ public struct Sessionizer: Sendable {
             pending: pending.map { Snapshot.Pending(key: $0.key, events: $0.value) }.sorted { order($0.key, $1.key) },
             known: knownTypes.map { Snapshot.Known(key: $0.key, type: $0.value.type, count: $0.value.count) }
                 .sorted { order($0.key, $1.key) },
-            emitted: emitted, lastPrune: lastPrune)
+            emitted: emitted, lastPrune: lastPrune,
+            closedRuns: closedRuns.map { ClosedRunEntry(key: $0.key, runs: $0.value) }.sorted { order($0.key, $1.key) })
     }
 
     public mutating func restore(_ s: Snapshot) {
         pending = Dictionary(uniqueKeysWithValues: s.pending.map { ($0.key, $0.events) })
         knownTypes = Dictionary(uniqueKeysWithValues: s.known.map { ($0.key, ($0.type, $0.count)) })
         emitted = s.emitted
+        closedRuns = Dictionary(uniqueKeysWithValues: (s.closedRuns ?? []).map { ($0.key, $0.runs) })
         lastPrune = s.lastPrune
         closable = Set(pending.compactMap { Self.isClosable($0.value) ? $0.key : nil })
         resourcesOfAccount = Dictionary(grouping: pending.keys, by: \.account)
@@ -87,6 +107,13 @@ public struct Sessionizer: Sendable {
     /// Adds one lifecycle event (already de-duplicated by event id).
     public mutating func observe(_ event: UsageEvent) {
         let key = ResourceKey(provider: event.provider, account: event.accountID, resource: event.resourceID)
+        // A billing period inside a run already emitted belongs to it (it arrived after the close).
+        if event.action == .usage, let runs = closedRuns[key],
+            runs.contains(where: { $0.start - 3600 < event.time && event.time < $0.end })
+        {
+            lateUsage += 1
+            return
+        }
         // Billing records always name their type; only lifecycle types are remembered across sessions.
         if event.action != .usage, let type = event.instanceType {
             knownTypes[key] = (type, event.instanceCount)
@@ -177,6 +204,10 @@ public struct Sessionizer: Sendable {
         if watermark > lastPrune + 3600 {
             lastPrune = watermark
             emitted = emitted.filter { $0.value + rememberEmitted >= watermark }
+            closedRuns = closedRuns.compactMapValues { runs in
+                let kept = runs.filter { $0.end + rememberClosedRuns >= watermark }
+                return kept.isEmpty ? nil : kept
+            }
         }
         guard watermark >= nextDue else { return out }
         var due = EpochSeconds.max
@@ -257,6 +288,10 @@ public struct Sessionizer: Sendable {
         sessions.filter {
             guard emitted[$0.id] == nil else { return false }
             emitted[$0.id] = $0.end
+            if !$0.open {
+                let key = ResourceKey(provider: $0.provider, account: $0.accountID, resource: $0.resourceID)
+                closedRuns[key, default: []].append(ClosedRun(start: $0.start, end: $0.end))
+            }
             return true
         }
     }

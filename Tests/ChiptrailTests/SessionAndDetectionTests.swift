@@ -55,6 +55,30 @@ func event(
     }
 }
 
+@Suite struct LateBillingTests {
+    func usage(_ time: String, hours: Double = 1) -> UsageEvent {
+        UsageEvent(
+            provider: .aws, action: .usage, time: Timestamp.parse(time)!, accountID: "123456789012", resourceID: "i-1",
+            instanceType: "p5.48xlarge", eventID: "u-\(time)", eventName: "usage", usageSeconds: 3600, usageHours: hours,
+            origin: EventOrigin(path: "cur.csv", position: .line(2)))
+    }
+
+    /// Billing exports arrive a day after the audit log: their lines for a run already emitted join it,
+    /// lines of other times still make sessions.
+    @Test func billingAfterTheCloseJoinsTheRunItBills() {
+        var s = Sessionizer(allowedLateness: 3600)
+        s.observe(event(.launch, "2026-03-01T02:10:00Z"))
+        s.observe(event(.terminate, "2026-03-01T05:10:00Z"))
+        #expect(s.advance(to: Timestamp.parse("2026-03-01T08:00:00Z")!).count == 1)
+        for h in 2...5 { s.observe(usage("2026-03-01T0\(h):00:00Z")) }
+        #expect(s.lateUsage == 4)
+        #expect(s.liveResources == 0)
+        s.observe(usage("2026-03-01T12:00:00Z"))
+        let later = s.finish(at: Timestamp.parse("2026-03-02T00:00:00Z")!)
+        #expect(later.count == 1 && later[0].start == Timestamp.parse("2026-03-01T12:00:00Z")!)
+    }
+}
+
 @Suite struct DetectorTests {
     static let mappingsCSV = """
         provider,account_id,reseller_id,end_customer_id,end_customer_country,valid_from,valid_to

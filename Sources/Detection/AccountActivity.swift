@@ -14,6 +14,9 @@ public struct AccountActivity: Sendable, Codable {
 
     /// The same counts as a short list: accounts see few countries, and a list beats hashing per call.
     private var countryCounts: [(CountryCode, Int)] = []
+    /// The first and last call from each country of `countryCounts` (same order), and on how many
+    /// distinct days (UTC) it called.
+    private var countryTimes: [(first: EpochSeconds, last: EpochSeconds, days: Int32, lastDay: Int64)] = []
     /// Calls whose source address was located.
     public var locatedCalls = 0
     /// Active hours by hour of the week in UTC (0 = Monday 00:00–01:00), for the operator's time zone:
@@ -36,7 +39,7 @@ public struct AccountActivity: Sendable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case calls, signIns, countries, counts, locatedCalls, firstSeen, lastSeen, hourOfWeek, lastSlot
-        case restrictedAtAssessment, activeDays, lastDay
+        case restrictedAtAssessment, activeDays, lastDay, countryFirst, countryLast, countryDays
     }
 
     public init(from decoder: any Decoder) throws {
@@ -46,6 +49,13 @@ public struct AccountActivity: Sendable, Codable {
         let countries = try c.decode([CountryCode].self, forKey: .countries)
         let counts = try c.decode([Int].self, forKey: .counts)
         countryCounts = Array(zip(countries, counts))
+        let firsts = try c.decodeIfPresent([EpochSeconds].self, forKey: .countryFirst) ?? []
+        let lasts = try c.decodeIfPresent([EpochSeconds].self, forKey: .countryLast) ?? []
+        let days = try c.decodeIfPresent([Int32].self, forKey: .countryDays) ?? []
+        countryTimes = countries.indices.map { i in
+            i < firsts.count && i < lasts.count && i < days.count
+                ? (firsts[i], lasts[i], days[i], lasts[i] / 86_400) : (EpochSeconds.min, EpochSeconds.max, 1, .min)
+        }
         locatedCalls = try c.decode(Int.self, forKey: .locatedCalls)
         firstSeen = try c.decode(EpochSeconds.self, forKey: .firstSeen)
         lastSeen = try c.decode(EpochSeconds.self, forKey: .lastSeen)
@@ -62,6 +72,9 @@ public struct AccountActivity: Sendable, Codable {
         try c.encode(signIns, forKey: .signIns)
         try c.encode(countryCounts.map(\.0), forKey: .countries)
         try c.encode(countryCounts.map(\.1), forKey: .counts)
+        try c.encode(countryTimes.map(\.first), forKey: .countryFirst)
+        try c.encode(countryTimes.map(\.last), forKey: .countryLast)
+        try c.encode(countryTimes.map(\.days), forKey: .countryDays)
         try c.encode(locatedCalls, forKey: .locatedCalls)
         try c.encode(firstSeen, forKey: .firstSeen)
         try c.encode(lastSeen, forKey: .lastSeen)
@@ -80,8 +93,16 @@ public struct AccountActivity: Sendable, Codable {
             locatedCalls += 1
             if let i = countryCounts.firstIndex(where: { $0.0 == call.country }) {
                 countryCounts[i].1 += 1
+                countryTimes[i].first = min(countryTimes[i].first, call.time)
+                countryTimes[i].last = max(countryTimes[i].last, call.time)
+                let day = call.time / 86_400
+                if day != countryTimes[i].lastDay {
+                    countryTimes[i].lastDay = day
+                    countryTimes[i].days += 1
+                }
             } else {
                 countryCounts.append((call.country, 1))
+                countryTimes.append((call.time, call.time, 1, call.time / 86_400))
             }
         }
         firstSeen = min(firstSeen, call.time)
@@ -107,6 +128,19 @@ public struct AccountActivity: Sendable, Codable {
         var total = 0
         for (country, n) in countryCounts where jurisdictions.isRestricted(country, time) { total += n }
         return total
+    }
+
+    /// The first and the last call from countries restricted at `time`; nil without any.
+    /// - Returns: the window, and the distinct days (UTC) with such calls (summed over countries).
+    public func restrictedWindow(_ jurisdictions: RestrictedJurisdictionsView, at time: EpochSeconds) -> (
+        first: EpochSeconds, last: EpochSeconds, days: Int
+    )? {
+        var window: (first: EpochSeconds, last: EpochSeconds, days: Int)? = nil
+        for (i, (country, _)) in countryCounts.enumerated() where jurisdictions.isRestricted(country, time) {
+            let t = countryTimes[i]
+            window = (min(window?.first ?? .max, t.first), max(window?.last ?? .min, t.last), (window?.days ?? 0) + Int(t.days))
+        }
+        return window
     }
 
     /// Located calls from countries restricted at `time`, and those countries by count.

@@ -22,6 +22,15 @@ public struct DetectionConfig: Sendable, Equatable {
     /// Bounds on the network evidence's weight.
     public var networkWeightFloor = -2.0
     public var networkWeightCap = 6.0
+    /// Travel: calls from restricted countries confined to at most `tripDays` days, with the account
+    /// seen elsewhere at least `tripMarginDays` before or after them, are explained by a trip as well
+    /// as by a link: their weight is at most `tripWeightCap`.
+    public var tripDays = 14.0
+    public var tripMarginDays = 1.0
+    public var tripWeightCap = 1.0
+    /// Steadiness: the network weight reaches its cap only once calls from restricted countries came on
+    /// `steadyDays` distinct days; before, at most that fraction of it.
+    public var steadyDays = 3.0
     /// An account sharing uncommon identifiers (source addresses, user agents) with a linked account
     /// inherits this share of that account's link weight, up to the cap.
     public var sharedIdentityShare = 0.6

@@ -248,7 +248,22 @@ public struct Detector: Sendable {
         if let activity, activity.locatedCalls > 0 {
             let (k, countries) = activity.restrictedCalls(jurisdictionView, at: time)
             let n = activity.locatedCalls
-            let weight = networkWeight(restricted: k, located: n)
+            var weight = networkWeight(restricted: k, located: n)
+            var trip = ""
+            if weight > 0, let window = activity.restrictedWindow(jurisdictionView, at: time) {
+                let margin = Int64(config.tripMarginDays * 86_400)
+                let length = window.last - window.first
+                let steady = min(1, Double(window.days) / max(1, config.steadyDays))
+                if Double(length) <= config.tripDays * 86_400
+                    && (activity.firstSeen <= window.first - margin || activity.lastSeen >= window.last + margin)
+                {
+                    weight = min(weight, config.tripWeightCap)
+                    trip = "; all within \(JSONWriter.formatNumber(Double(length) / 86_400, decimals: 1)) day(s) (\(Timestamp.format(window.first)) to \(Timestamp.format(window.last))) of an account seen elsewhere before or after: a trip explains them as well"
+                } else if steady < 1 {
+                    weight = min(weight, steady * config.networkWeightCap)
+                    trip = "; on \(window.days) day(s) so far (full weight from \(Int(config.steadyDays.rounded(.up)))))"
+                }
+            }
             if k > 0 || weight > 0.5 {
                 if weight > 0 { countries.prefix(3).forEach { reach($0.0) } }
                 let list = countries.prefix(3).map { "\($0.0) \($0.1)" }.joined(separator: ", ")
@@ -256,7 +271,7 @@ public struct Detector: Sendable {
                     Evidence(
                         kind: "network",
                         detail:
-                            "\(k) of \(n) located calls from restricted countries (\(list.isEmpty ? "none" : list)); share \(JSONWriter.formatNumber(Double(k) / Double(n), decimals: 3))",
+                            "\(k) of \(n) located calls from restricted countries (\(list.isEmpty ? "none" : list)); share \(JSONWriter.formatNumber(Double(k) / Double(n), decimals: 3))\(trip)",
                         weight: weight))
             }
         }

@@ -53,25 +53,34 @@ import Testing
         #expect(origins.count == 1 && origins[0].contains("/in/0.json"), "\(origins)")
     }
 
+    /// Calls from China on one day weigh a third of the network cap, on two days two thirds: the account
+    /// (US reseller, customer unknown) alerts with the second day's file, while the session still runs.
     @Test func networkEvidenceAlertsWhenItAddsUpNotBefore() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let account = "222200002222"
+        func calls(day: Int, hour: Int, count: Int, ip: String) -> [String] {
+            (0..<count).map {
+                cloudTrailRecord(account: account, time: String(format: "2026-03-%02dT%02d:%02d:00Z", day, hour, $0 % 60), ip: ip)
+            }
+        }
         let alerts = try Self.run(
             [
                 [runInstancesRecord(ids: ["i-0covert"], account: account, time: Self.time(1, 0))]
-                    + Self.calls(account, hour: 1, count: 20, ip: "198.51.100.9"),
-                Self.calls(account, hour: 2, count: 3, ip: "198.51.100.9"),
-                Self.calls(account, hour: 3, count: 40, ip: "203.0.113.40"),
-                [lifecycleRecord("TerminateInstances", ids: ["i-0covert"], account: account, time: Self.time(5, 0))],
-                Self.calls(account, hour: 20, count: 1, ip: "198.51.100.9"),
+                    + calls(day: 1, hour: 1, count: 20, ip: "198.51.100.9"),
+                calls(day: 1, hour: 3, count: 40, ip: "203.0.113.40"),
+                calls(day: 2, hour: 3, count: 40, ip: "203.0.113.40"),
+                calls(day: 3, hour: 3, count: 40, ip: "203.0.113.40"),
+                [lifecycleRecord("TerminateInstances", ids: ["i-0covert"], account: account, time: "2026-03-03T05:00:00Z")],
+                calls(day: 3, hour: 20, count: 1, ip: "198.51.100.9"),
             ], in: dir)
         try #require(alerts.count == 1)
         let session = try #require(alerts[0]["session"] as? [String: Any])
         #expect(session["open"] as? Bool == true)
-        #expect(session["end"] as? String == "2026-03-01T03:39:00Z")  // raised after the third file
-        let kinds = (alerts[0]["evidence"] as? [[String: Any]] ?? []).compactMap { $0["kind"] as? String }
-        #expect(kinds.contains("network"))
+        #expect(session["end"] as? String == "2026-03-02T03:39:00Z")  // raised after the third file
+        let evidence = alerts[0]["evidence"] as? [[String: Any]] ?? []
+        let network = try #require(evidence.first { $0["kind"] as? String == "network" })
+        #expect(network["weight"] as? Double == 4)
         #expect(alerts[0]["jurisdictions"] as? [String] == ["CN"])
     }
 

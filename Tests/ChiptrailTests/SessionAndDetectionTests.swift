@@ -113,13 +113,18 @@ func event(
         return s.finish(at: Timestamp.parse("2026-03-02")!)[0]
     }
 
-    func activity(restricted: Int, of total: Int) -> AccountActivity {
+    /// `total` calls over `days` days before 2026-03-01, `restricted` of them from CN: spread evenly over
+    /// the days, or, with `trip`, all on the days of the middle (one call in `total / restricted` elsewhere).
+    func activity(restricted: Int, of total: Int, days: Int = 20, trip: Bool = false) -> AccountActivity {
         var a = AccountActivity()
+        let start = Timestamp.parse("2026-03-01")! - Int64(days) * 86_400
         for i in 0..<total {
+            let t = start + Int64(i) * Int64(days) * 86_400 / Int64(total)
+            let fromChina = trip ? (i >= (total - restricted) / 2 && i < (total + restricted) / 2) : i % (total / max(1, restricted)) == 0 && i / (total / max(1, restricted)) < restricted
             a.record(
                 CallObservation(
-                    accountKey: 1, eventKey: UInt64(i), time: 0, sourceIP: nil,
-                    country: i < restricted ? CountryCode("CN")! : CountryCode("US")!, isSignIn: false))
+                    accountKey: 1, eventKey: UInt64(i), time: t, sourceIP: nil,
+                    country: fromChina ? CountryCode("CN")! : CountryCode("US")!, isSignIn: false))
         }
         return a
     }
@@ -192,6 +197,25 @@ func event(
         let steady = d.assess(session(account: "999"), activity: activity(restricted: 60, of: 200))
         #expect(steady.alerts)
         #expect(steady.score > 0.9)
+    }
+
+    /// The same 30%, but all of it within a few days of an account seen at home before and after: a
+    /// trip explains it as well as a link does.
+    @Test func aTripExplainsRestrictedCallsConfinedToAFewDays() throws {
+        let d = Self.detector()
+        let trip = d.assess(session(account: "999"), activity: activity(restricted: 60, of: 200, trip: true))
+        #expect(!trip.alerts)
+        let network = try #require(trip.evidence.first { $0.kind == "network" })
+        #expect(network.weight == 1)
+        #expect(network.detail.contains("a trip explains them as well"), "\(network.detail)")
+    }
+
+    /// Steadiness: calls from China on one day only carry a third of the weight, on three days all of it.
+    @Test(arguments: [(1, 2.0), (2, 4.0), (3, 6.0)])
+    func networkWeightGrowsWithTheDaysItRestsOn(days: Int, weight: Double) throws {
+        let a = Self.detector().assess(session(account: "999"), activity: activity(restricted: 150, of: 300, days: days))
+        let network = try #require(a.evidence.first { $0.kind == "network" })
+        #expect(abs(network.weight - weight) < 1e-9, "\(network.detail)")
     }
 
     @Test(arguments: [(0, 100), (1, 100), (2, 200), (3, 500)])

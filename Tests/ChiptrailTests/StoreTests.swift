@@ -94,7 +94,8 @@ import Testing
         #expect(try rows(["sessions", "--restricted-only"]) == 9)
         #expect(try rows(["sessions", "--account", "222222222222"]) == 2)
         #expect(try rows(["alerts", "--reseller", "RS-HK-001"]) == 2)
-        #expect(try rows(["alerts", "--min-score", "0.9"]) == 4)
+        // 333333333333's network link is two days old when it alerts: below 0.9.
+        #expect(try rows(["alerts", "--min-score", "0.9"]) == 3)
         // Alerts raised while their session ran end where the session stood then.
         #expect(try rows(["alerts", "--since", "2026-03-02T00:00:00Z"]) == 1)
         #expect(try rows(["alerts", "--until", "2026-03-01T06:00:00Z"]) == 2)

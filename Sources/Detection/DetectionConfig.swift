@@ -30,7 +30,7 @@ public struct DetectionConfig: Sendable, Equatable {
     public var tripWeightCap = 1.0
     /// Steadiness: the network weight reaches its cap only once calls from restricted countries came on
     /// `steadyDays` distinct days; before, at most that fraction of it.
-    public var steadyDays = 3.0
+    public var steadyDays = 4.0
     /// An account sharing uncommon identifiers (source addresses, user agents) with a linked account
     /// inherits this share of that account's link weight, up to the cap.
     public var sharedIdentityShare = 0.6

@@ -53,7 +53,7 @@ import Testing
         #expect(origins.count == 1 && origins[0].contains("/in/0.json"), "\(origins)")
     }
 
-    /// Calls from China on one day weigh a third of the network cap, on two days two thirds: the account
+    /// Calls from China on one day weigh a quarter of the network cap, on two days half of it: the account
     /// (US reseller, customer unknown) alerts with the second day's file, while the session still runs.
     @Test func networkEvidenceAlertsWhenItAddsUpNotBefore() throws {
         let dir = TemporaryDirectory()
@@ -80,7 +80,7 @@ import Testing
         #expect(session["end"] as? String == "2026-03-02T03:39:00Z")  // raised after the third file
         let evidence = alerts[0]["evidence"] as? [[String: Any]] ?? []
         let network = try #require(evidence.first { $0["kind"] as? String == "network" })
-        #expect(network["weight"] as? Double == 4)
+        #expect(network["weight"] as? Double == 3)
         #expect(alerts[0]["jurisdictions"] as? [String] == ["CN"])
     }
 

@@ -210,8 +210,8 @@ func event(
         #expect(network.detail.contains("a trip explains them as well"), "\(network.detail)")
     }
 
-    /// Steadiness: calls from China on one day only carry a third of the weight, on three days all of it.
-    @Test(arguments: [(1, 2.0), (2, 4.0), (3, 6.0)])
+    /// Steadiness: calls from China on one day only carry a quarter of the weight, on four days all of it.
+    @Test(arguments: [(1, 1.5), (2, 3.0), (4, 6.0)])
     func networkWeightGrowsWithTheDaysItRestsOn(days: Int, weight: Double) throws {
         let a = Self.detector().assess(session(account: "999"), activity: activity(restricted: 150, of: 300, days: days))
         let network = try #require(a.evidence.first { $0.kind == "network" })

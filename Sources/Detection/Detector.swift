@@ -65,6 +65,18 @@ public struct Detector: Sendable {
     static let boosters: Set<String> = ["catalog", "time", "holiday", "volume", "structuring"]
     static let china = CountryCode("CN")!
 
+    /// Whether the mapping of `account` at `time` links it to a restricted jurisdiction (what
+    /// ``mappingLink(provider:account:at:)`` finds, without describing it).
+    public func hasMappingLink(provider: String, account: String, at time: EpochSeconds) -> Bool {
+        guard let mapping = mappings.mapping(provider: provider, account: account, at: time) else { return false }
+        if let country = mapping.endCustomerCountry { return jurisdictions.isRestricted(country, at: time) }
+        guard let resellerID = mapping.resellerID else { return false }
+        return resellers.chain(from: resellerID).contains { reseller in
+            (reseller.country.map { jurisdictions.isRestricted($0, at: time) } ?? false)
+                || !jurisdictions.restricted(in: reseller.servesCountries, at: time).isEmpty
+        }
+    }
+
     /// The link a mapping gives an account at `time`: the declared country if restricted, else the best
     /// restricted reseller of its chain (with depth decay); nil when none.
     public func mappingLink(provider: String, account: String, at time: EpochSeconds) -> (
@@ -92,6 +104,21 @@ public struct Detector: Sendable {
             }
         }
         return best
+    }
+
+    /// What a session consumed, without assessing it: whether restricted, its accelerator-hours, the
+    /// mapping at its start.
+    public func usage(of session: Session) -> (restricted: Bool, acceleratorHours: Double, mapping: MappingRow?) {
+        let spec = session.instanceType.flatMap { catalog.lookup($0) }
+        let hours = (spec?.acceleratorCount ?? 0) * session.instanceHours
+        let restricted = spec.map { $0.accelerator.control.isRestricted(at: session.start) } ?? false
+        return (restricted, hours, mappings.mapping(provider: session.provider.rawValue, account: session.accountID, at: session.start))
+    }
+
+    /// Whether instance type `type` carries accelerators restricted at some time (a cheap first filter).
+    public func restrictedType(_ type: String) -> Bool {
+        guard let spec = catalog.lookup(type) else { return false }
+        return spec.accelerator.control.isRestricted(at: .max)
     }
 
     /// Whether `session` consumes accelerators restricted at its start (the gate of every alert).

@@ -9,23 +9,34 @@ public struct VolumeHistory: Sendable, Codable, Equatable {
     public private(set) var sessions = 0
     public private(set) var ewma = 0.0
     let capacity: Int
+    /// Median and MAD of the window, recomputed every `refresh` additions (a window of 256 is sorted
+    /// once per 16 sessions, not per assessment).
+    private var median = 0.0
+    private var mad = 0.0
+    let refresh: Int
 
     public static let alpha = 0.3
 
-    public init(capacity: Int) { self.capacity = capacity }
+    public init(capacity: Int, refresh: Int = 1) {
+        self.capacity = capacity
+        self.refresh = refresh
+    }
 
     public mutating func add(_ acceleratorHours: Double) {
         if recent.count == capacity { recent.removeFirst() }
         recent.append(acceleratorHours)
         ewma = sessions == 0 ? acceleratorHours : Self.alpha * acceleratorHours + (1 - Self.alpha) * ewma
         sessions += 1
+        if sessions % refresh == 0 || sessions < 2 * refresh {
+            median = Self.median(recent)
+            mad = Self.median(recent.map { abs($0 - median) })
+        }
     }
 
     /// Median and median absolute deviation of the window; nil with fewer than `minimum` sessions.
     public func baseline(minimum: Int) -> (median: Double, mad: Double)? {
         guard recent.count >= minimum else { return nil }
-        let median = Self.median(recent)
-        return (median, Self.median(recent.map { abs($0 - median) }))
+        return (median, mad)
     }
 
     /// How far `value` lies above the window in robust standard deviations (MAD × 1.4826, at least
@@ -62,6 +73,6 @@ public struct VolumeBook: Sendable, Codable {
     /// Adds a closed session's accelerator-hours to its account and its peer group.
     public mutating func add(account: String, group: String, acceleratorHours: Double) {
         accounts[account, default: VolumeHistory(capacity: 32)].add(acceleratorHours)
-        groups[group, default: VolumeHistory(capacity: 256)].add(acceleratorHours)
+        groups[group, default: VolumeHistory(capacity: 256, refresh: 16)].add(acceleratorHours)
     }
 }

@@ -334,11 +334,15 @@ public final class IngestPipeline {
     /// alerts once: its close assesses it again (for the store) but raises nothing.
     private func alertRunning(accounts: Set<String>) -> [(Detector.Assessment, Alert?)] {
         guard !accounts.isEmpty else { return [] }
-        let running = sessionizer.provisional(at: watermark == .min ? 0 : watermark, accounts: accounts)
+        let detector = self.detector
+        let running = sessionizer.provisional(at: watermark == .min ? 0 : watermark, accounts: accounts) { type in
+            type.map(detector.restrictedType) ?? false
+        }
         var out: [(Detector.Assessment, Alert?)] = []
-        for session in running where detector.consumesRestricted(session) {
+        for session in running {
             let resource = AlertedRun.resource(of: session)
             if let runs = alertedOpen[resource], runs.contains(where: { $0.covers(session) }) { continue }
+            guard mayAlert(session) else { continue }
             let assessment = assess(session)
             guard assessment.alerts else { continue }
             alertedOpen[resource, default: []].append(
@@ -375,19 +379,18 @@ public final class IngestPipeline {
         for session in sessions {
             summary.sessions += 1
             guard options.scoring else { continue }
+            let alerted = takeAlertedRuns(of: session)
+            // Without a store a session that cannot alert needs no assessment: only its hours count.
+            if options.keepCalls == .none && alerted == nil && !mayAlert(session) {
+                let facts = detector.usage(of: session)
+                account(session, acceleratorHours: facts.acceleratorHours, restricted: facts.restricted, mapping: facts.mapping)
+                continue
+            }
             var assessment = assess(session)
-            if assessment.restrictedConsumption, let mapping = assessment.mapping, mapping.endCustomerCountry == nil,
-                let reseller = mapping.resellerID
-            {
-                resellerUse.add(reseller: reseller, account: session.accountID, acceleratorHours: assessment.acceleratorHours)
-            }
-            if assessment.acceleratorHours > 0 {
-                volume.add(
-                    account: session.accountID,
-                    group: VolumeBook.group(provider: session.provider.rawValue, reseller: assessment.mapping?.resellerID),
-                    acceleratorHours: assessment.acceleratorHours)
-            }
-            if let alerted = takeAlertedRuns(of: session) {
+            account(
+                session, acceleratorHours: assessment.acceleratorHours, restricted: assessment.restrictedConsumption,
+                mapping: assessment.mapping)
+            if let alerted {
                 // Alerted while it ran; under an earlier id, the store replaces that session's row.
                 assessment.supersedes = alerted.map(\.session).filter { $0 != session.id }
                 out.append((assessment, nil))
@@ -399,6 +402,35 @@ public final class IngestPipeline {
             }
         }
         return out
+    }
+
+    /// Adds a closed session to the volume histories and, for restricted use of an undeclared customer
+    /// of a reseller, to the reseller's aggregate (structuring).
+    private func account(_ session: Session, acceleratorHours: Double, restricted: Bool, mapping: MappingRow?) {
+        if restricted, let mapping, mapping.endCustomerCountry == nil, let reseller = mapping.resellerID {
+            resellerUse.add(reseller: reseller, account: session.accountID, acceleratorHours: acceleratorHours)
+        }
+        if acceleratorHours > 0 {
+            volume.add(
+                account: session.accountID,
+                group: VolumeBook.group(provider: session.provider.rawValue, reseller: mapping?.resellerID),
+                acceleratorHours: acceleratorHours)
+        }
+    }
+
+    /// Whether an assessment of `session` could alert: restricted use, and some evidence that can name a
+    /// jurisdiction — a mapping link, calls from restricted countries, or a partner whose mapping links
+    /// it. Exactly the assessments that can alert pass; the others are skipped where nothing else needs
+    /// them.
+    private func mayAlert(_ session: Session) -> Bool {
+        guard detector.consumesRestricted(session) else { return false }
+        let provider = session.provider.rawValue
+        if detector.hasMappingLink(provider: provider, account: session.accountID, at: session.start) { return true }
+        let key = StableHash.hash(session.accountID)
+        if let a = activity[key], a.restrictedCount(detector.jurisdictionView, at: session.start) > 0 { return true }
+        return identities.partners(of: key).contains { p in
+            accountNames[p.account].map { detector.hasMappingLink(provider: provider, account: $0, at: session.start) } ?? false
+        }
     }
 }
 

@@ -260,11 +260,17 @@ public struct Sessionizer: Sendable {
     /// without finalising anything: those still running are `open` and end at the watermark. Sessions
     /// already emitted are left out. For alerts raised while a session runs; the ids are those the
     /// sessions will have when they close.
-    public func provisional(at watermark: EpochSeconds, accounts: some Sequence<String>) -> [Session] {
+    /// `type` picks the resources worth building by the instance type their events or the last launch
+    /// named (nil: none named).
+    public func provisional(
+        at watermark: EpochSeconds, accounts: some Sequence<String>, type: (String?) -> Bool = { _ in true }
+    ) -> [Session] {
         var out: [Session] = []
         for account in accounts {
             for key in resourcesOfAccount[account] ?? [] {
-                guard let events = pending[key] else { continue }
+                guard let events = pending[key],
+                    type(events.lazy.compactMap(\.instanceType).first ?? knownTypes[key]?.type)
+                else { continue }
                 out += build(key, events, finalAt: watermark).filter { emitted[$0.id] == nil }
             }
         }

@@ -29,6 +29,27 @@ public struct Detector: Sendable {
         self.config = config
     }
 
+    /// An account that shares uncommon identifiers with the assessed one, directly or (`via`) through
+    /// one account in between.
+    public struct IdentityPartner: Sendable {
+        public var account: String
+        public var shared: Int
+        /// Tooling or credentials among the shared identifiers (not addresses alone).
+        public var tooling: Bool
+        public var via: String?
+
+        public init(account: String, shared: Int, tooling: Bool, via: String? = nil) {
+            self.account = account
+            self.shared = shared
+            self.tooling = tooling
+            self.via = via
+        }
+    }
+
+    /// Whether two accounts share enough to pass a link: tooling or credentials among at least
+    /// `sharedIdentityMinimum` identifiers (addresses alone are NATs and VPN exits).
+    public func sharesEnough(_ shared: Int, tooling: Bool) -> Bool { tooling && shared >= config.sharedIdentityMinimum }
+
     /// The full assessment of a session, alert or not.
     public struct Assessment: Sendable {
         public var session: Session
@@ -134,7 +155,7 @@ public struct Detector: Sendable {
     /// - Parameter partners: accounts sharing uncommon identifiers with the session's account, with
     ///   how many (``IdentityGraph``).
     public func assess(
-        _ session: Session, activity: AccountActivity?, partners: [(account: String, shared: Int, tooling: Bool)],
+        _ session: Session, activity: AccountActivity?, partners: [IdentityPartner],
         aggregate: ResellerAggregate? = nil, volume: VolumeBook? = nil
     ) -> Assessment {
         let time = session.start
@@ -224,24 +245,26 @@ public struct Detector: Sendable {
             }
         }
 
-        // Shared identity: the best link among the accounts this one shares addresses or tooling with.
+        // Shared identity: the best link among the accounts this one shares identifiers with, directly
+        // (share × the link) or through one account in between (share² × the link).
         var bestShared: (Evidence, [CountryCode])? = nil
         // One shared address is often chance (early in a stream, before an address shows itself common),
-        // and addresses alone are NATs and VPN exits: the link needs the same tooling and at least
-        // `sharedIdentityMinimum` distinct identifiers.
-        for partner in partners.prefix(8)
-        where partner.account != session.accountID && partner.tooling && partner.shared >= config.sharedIdentityMinimum {
+        // and addresses alone are NATs and VPN exits: the link needs tooling or credentials and at least
+        // `sharedIdentityMinimum` distinct identifiers, at every step.
+        for partner in partners.prefix(24)
+        where partner.account != session.accountID && sharesEnough(partner.shared, tooling: partner.tooling) {
             guard let link = mappingLink(provider: session.provider.rawValue, account: partner.account, at: time) else {
                 continue
             }
-            let w = min(config.sharedIdentityCap, config.sharedIdentityShare * link.weight)
+            let steps = partner.via == nil ? 1.0 : 2.0
+            let w = min(config.sharedIdentityCap, pow(config.sharedIdentityShare, steps) * link.weight)
             if bestShared == nil || w > bestShared!.0.weight {
-                bestShared = (
-                    Evidence(
-                        kind: "shared-identity",
-                        detail:
-                            "shares \(partner.shared) uncommon identifier(s), a user agent among them, with account \(partner.account) (\(link.detail))",
-                        weight: w), link.countries)
+                let detail =
+                    partner.via.map {
+                        "shares uncommon identifiers (tooling or credentials among them) with account \($0), which shares \(partner.shared) with account \(partner.account) (\(link.detail)): two steps"
+                    }
+                    ?? "shares \(partner.shared) uncommon identifier(s), tooling or credentials among them, with account \(partner.account) (\(link.detail))"
+                bestShared = (Evidence(kind: "shared-identity", detail: detail, weight: w), link.countries)
             }
         }
         if let (e, countries) = bestShared {

@@ -1,8 +1,8 @@
 public import UsageModel
 
-/// Which accounts share identifiers — source addresses, user agents — for the shared-identity
-/// evidence: an account that works from the same address or with the same tooling as a linked account
-/// inherits part of that link.
+/// Which accounts share identifiers — source addresses, user agents, access-key ids, role and user
+/// names — for the shared-identity evidence: an account that works from the same address or with the
+/// same tooling or credentials as a linked account inherits part of that link.
 ///
 /// An identifier seen with more than `maxOwners` accounts is common (a NAT, a cloud console, a stock
 /// SDK) and says nothing: it is dropped. Memory is bounded: `maxIdentifiers` identifiers in all and
@@ -18,7 +18,8 @@ public struct IdentityGraph: Sendable {
     public var maxIdentifiers = 2_000_000
     private var owners = KeyTable<Owners>(capacity: 4096)
     private var identifiers = KeyTable<[UInt64]>(capacity: 4096)
-    /// Identifiers that are user agents (the others are addresses).
+    /// Identifiers that are tooling or credentials — user agents, access keys, principal names (the
+    /// others are addresses).
     private var kinds = KeyTable<Bool>(capacity: 1024)
 
     public init() {}
@@ -26,17 +27,22 @@ public struct IdentityGraph: Sendable {
     /// Kinds, mixed into identifier keys so an address and an agent never collide.
     static let addressSeed: UInt64 = 0x9E37_79B9_7F4A_7C15
     static let agentSeed: UInt64 = 0xC2B2_AE3D_27D4_EB4F
+    static let accessKeySeed: UInt64 = 0x1656_67B1_9E37_79F9
+    static let principalSeed: UInt64 = 0x85EB_CA77_C2B2_AE63
 
     /// Notes one call's identifiers.
     public mutating func observe(_ call: CallObservation) {
         if let ip = call.sourceIP {
             add(call.accountKey, (UInt64(truncatingIfNeeded: ip.value) ^ UInt64(truncatingIfNeeded: ip.value >> 64)) &* 0xFF51_AFD7_ED55_8CCD ^ Self.addressSeed)
         }
-        if call.agentKey != 0 {
-            let id = call.agentKey ^ Self.agentSeed
-            if kinds[id] == nil && kinds.count < maxIdentifiers { kinds.insert(id, true) }
-            add(call.accountKey, id)
-        }
+        if call.agentKey != 0 { addTooling(call.accountKey, call.agentKey ^ Self.agentSeed) }
+        if call.accessKeyKey != 0 { addTooling(call.accountKey, call.accessKeyKey ^ Self.accessKeySeed) }
+        if call.principalKey != 0 { addTooling(call.accountKey, call.principalKey ^ Self.principalSeed) }
+    }
+
+    private mutating func addTooling(_ account: UInt64, _ id: UInt64) {
+        if kinds[id] == nil && kinds.count < maxIdentifiers { kinds.insert(id, true) }
+        add(account, id)
     }
 
     private mutating func add(_ account: UInt64, _ id: UInt64) {
@@ -88,7 +94,8 @@ public struct IdentityGraph: Sendable {
     }
 
     /// Accounts that share uncommon identifiers with `account`: how many, and whether tooling (a user
-    /// agent) is among them — a shared address alone is often a NAT, a VPN exit or chance.
+    /// agent, an access key, a principal name) is among them — a shared address alone is often a NAT, a
+    /// VPN exit or chance.
     public func partners(of account: UInt64) -> [(account: UInt64, shared: Int, tooling: Bool)] {
         guard let ids = identifiers[account] else { return [] }
         var counts: [UInt64: (Int, Bool)] = [:]

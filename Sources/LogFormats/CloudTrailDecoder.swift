@@ -130,6 +130,21 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
         return true
     }
 
+    /// The hash of an ARN's resource part without partition, service, region and account
+    /// (`arn:aws:iam::123456789012:role/ops` → `role/ops`, `…:assumed-role/ops/alice` →
+    /// `assumed-role/ops/alice`); 0 for an empty or malformed ARN.
+    static func principalNameKey(_ arn: UnsafeRawBufferPointer) -> UInt64 {
+        var colons = 0
+        for (i, b) in arn.enumerated() where b == 0x3A {
+            colons += 1
+            if colons == 5 {
+                let rest = UnsafeRawBufferPointer(rebasing: arn[(i + 1)...])
+                return rest.isEmpty ? 0 : StableHash.hash(rest)
+            }
+        }
+        return 0
+    }
+
     /// Fills the identity fields from the `userIdentity` span.
     static func parseUserIdentity(_ parent: JSONScanner, _ f: inout CloudTrailFields) {
         guard !f.userIdentity.isEmpty else { return }
@@ -205,10 +220,15 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
             f.eventID.isEmpty ? StableHash.hash(s.buffer(f.recordSpan)) : StableHash.hash(s.buffer(f.eventID))
         let ip = IPAddress.parse(s.buffer(f.sourceIPAddress))
         let isSignIn = s.equals(f.eventName, "ConsoleLogin")
+        // Identifiers for the shared-identity evidence: the access key and the role or user name.
+        if f.identityArn.isEmpty && f.identityPrincipalId.isEmpty { Self.parseUserIdentity(s, &f) }
+        let principal = f.identityIssuerArn.isEmpty ? f.identityArn : f.identityIssuerArn
         out.calls.append(
             CallObservation(
                 accountKey: accountKey, eventKey: eventKey, time: time, sourceIP: ip, isSignIn: isSignIn,
-                agentKey: f.userAgent.isEmpty ? 0 : StableHash.hash(s.buffer(f.userAgent))))
+                agentKey: f.userAgent.isEmpty ? 0 : StableHash.hash(s.buffer(f.userAgent)),
+                accessKeyKey: f.identityAccessKeyId.isEmpty ? 0 : StableHash.hash(s.buffer(f.identityAccessKeyId)),
+                principalKey: Self.principalNameKey(s.buffer(principal))))
 
         guard f.errorCode.isEmpty else { return }  // failed calls start nothing
         let source = f.eventSource

@@ -368,9 +368,7 @@ public final class IngestPipeline {
     /// link, which matters only where an alert is possible: they are looked up for restricted use alone.
     private func assess(_ session: Session) -> Detector.Assessment {
         let key = StableHash.hash(session.accountID)
-        let partners = !detector.consumesRestricted(session) ? [] : identities.partners(of: key).compactMap { p in
-            accountNames[p.account].map { (account: $0, shared: p.shared, tooling: p.tooling) }
-        }
+        let partners = detector.consumesRestricted(session) ? identityPartners(of: key) : []
         return detector.assess(session, activity: activity[key], partners: partners, aggregate: resellerUse, volume: volume)
     }
 
@@ -418,6 +416,22 @@ public final class IngestPipeline {
         }
     }
 
+    /// The accounts that share uncommon identifiers with `key`: its partners, and theirs through each
+    /// partner that shares enough (two steps of the graph; eight partners per step).
+    private func identityPartners(of key: UInt64) -> [Detector.IdentityPartner] {
+        var out: [Detector.IdentityPartner] = []
+        for p in identities.partners(of: key).prefix(8) {
+            guard let name = accountNames[p.account] else { continue }
+            out.append(Detector.IdentityPartner(account: name, shared: p.shared, tooling: p.tooling))
+            guard detector.sharesEnough(p.shared, tooling: p.tooling) else { continue }
+            for q in identities.partners(of: p.account).prefix(8) where q.account != key {
+                guard let next = accountNames[q.account] else { continue }
+                out.append(Detector.IdentityPartner(account: next, shared: q.shared, tooling: q.tooling, via: name))
+            }
+        }
+        return out
+    }
+
     /// Whether an assessment of `session` could alert: restricted use, and some evidence that can name a
     /// jurisdiction — a mapping link, calls from restricted countries, or a partner whose mapping links
     /// it. Exactly the assessments that can alert pass; the others are skipped where nothing else needs
@@ -428,8 +442,9 @@ public final class IngestPipeline {
         if detector.hasMappingLink(provider: provider, account: session.accountID, at: session.start) { return true }
         let key = StableHash.hash(session.accountID)
         if let a = activity[key], a.restrictedCount(detector.jurisdictionView, at: session.start) > 0 { return true }
-        return identities.partners(of: key).contains { p in
-            accountNames[p.account].map { detector.hasMappingLink(provider: provider, account: $0, at: session.start) } ?? false
+        return identityPartners(of: key).contains { p in
+            detector.sharesEnough(p.shared, tooling: p.tooling)
+                && detector.hasMappingLink(provider: provider, account: p.account, at: session.start)
         }
     }
 }

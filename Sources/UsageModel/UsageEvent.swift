@@ -148,12 +148,18 @@ public struct CallObservation: Sendable, Hashable {
     public var isSignIn: Bool
     /// ``StableHash`` of the user agent; 0 when the record has none.
     public var agentKey: UInt64
+    /// ``StableHash`` of the caller's access-key id; 0 when none.
+    public var accessKeyKey: UInt64
+    /// ``StableHash`` of the caller's role or user name without its account (`role/ops`); 0 when none.
+    public var principalKey: UInt64
 
     public init(
         accountKey: UInt64, eventKey: UInt64, time: EpochSeconds, sourceIP: IPAddress?, country: CountryCode = .unknown,
-        isSignIn: Bool, agentKey: UInt64 = 0
+        isSignIn: Bool, agentKey: UInt64 = 0, accessKeyKey: UInt64 = 0, principalKey: UInt64 = 0
     ) {
         self.agentKey = agentKey
+        self.accessKeyKey = accessKeyKey
+        self.principalKey = principalKey
         self.accountKey = accountKey
         self.eventKey = eventKey
         self.time = time

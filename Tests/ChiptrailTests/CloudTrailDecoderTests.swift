@@ -145,4 +145,14 @@ import UsageModel
         #expect(batch.diagnostics.last?.message.contains("truncated") == true)
         #expect(batch.recordsRead == 3)
     }
+
+    /// Every call carries its access key and its role or user name (without the account) for the
+    /// shared-identity evidence.
+    @Test func callsCarryTheirAccessKeyAndPrincipalName() throws {
+        let record = cloudTrailRecord(name: "DescribeInstances", account: "111122223333")
+        let batch = decodeCloudTrail(Array(("{\"Records\":[" + record + "]}").utf8), chunkSize: 1 << 20)
+        let call = try #require(batch.calls.first)
+        #expect(call.accessKeyKey == StableHash.hash("ASIAEXAMPLE"))
+        #expect(call.principalKey == StableHash.hash("role/ops"))  // the session issuer, not the session
+    }
 }

@@ -234,7 +234,7 @@ func event(
     }
 }
 
-/// Shared identifiers (family 6 of the statistical detector issue, a first version).
+/// Shared identifiers (family 6 of the statistical detector issue).
 @Suite struct SharedIdentityTests {
     func call(_ account: UInt64, ip: String?, agent: String?) -> CallObservation {
         CallObservation(
@@ -265,17 +265,47 @@ func event(
         let s = DetectorTests().session(account: "999")
         let alone = d.assess(s, activity: nil, partners: [])
         #expect(!alone.alerts)
-        let addressesOnly = d.assess(s, activity: nil, partners: [("111", 3, false)])
+        let addressesOnly = d.assess(s, activity: nil, partners: [.init(account: "111", shared: 3, tooling: false)])
         #expect(!addressesOnly.alerts)
-        let oneShared = d.assess(s, activity: nil, partners: [("111", 1, true)])
+        let oneShared = d.assess(s, activity: nil, partners: [.init(account: "111", shared: 1, tooling: true)])
         #expect(!oneShared.alerts)
-        let linked = d.assess(s, activity: nil, partners: [("111", 2, true)])
+        let linked = d.assess(s, activity: nil, partners: [.init(account: "111", shared: 2, tooling: true)])
         #expect(linked.alerts)
         let e = linked.evidence.first { $0.kind == "shared-identity" }
         #expect(e?.weight == min(4.5, 0.6 * 7.0))
         #expect(e?.detail.contains("account 111 (end customer declared in CN)") == true)
         // A partner with an unrestricted declared customer passes nothing on.
-        #expect(!d.assess(s, activity: nil, partners: [("555", 5, true)]).alerts)
+        #expect(!d.assess(s, activity: nil, partners: [.init(account: "555", shared: 5, tooling: true)]).alerts)
+    }
+
+    /// Access keys and principal names are credentials: sharing them counts as tooling.
+    @Test func sharedAccessKeysAndRoleNamesAreCredentials() {
+        var g = IdentityGraph()
+        for account: UInt64 in [30, 31] {
+            g.observe(
+                CallObservation(
+                    accountKey: account, eventKey: account, time: 0, sourceIP: nil, isSignIn: false,
+                    accessKeyKey: StableHash.hash("ASIAEXAMPLE1"), principalKey: StableHash.hash("role/gpu-broker")))
+        }
+        let p = g.partners(of: 30)
+        #expect(p.count == 1 && p[0].account == 31 && p[0].shared == 2 && p[0].tooling)
+    }
+
+    /// Two steps through the graph: the link passes on decayed twice (0.6² × 7), and the evidence names
+    /// the account in between.
+    @Test func aLinkPropagatesTwoStepsWithDecay() throws {
+        let d = DetectorTests.detector()
+        let s = DetectorTests().session(account: "999")
+        let twoSteps = d.assess(s, activity: nil, partners: [.init(account: "111", shared: 2, tooling: true, via: "998")])
+        let e = try #require(twoSteps.evidence.first { $0.kind == "shared-identity" })
+        #expect(abs(e.weight - 0.36 * 7) < 1e-9)
+        #expect(e.detail.contains("with account 998, which shares 2 with account 111 (end customer declared in CN): two steps"), "\(e.detail)")
+        #expect(twoSteps.jurisdictions == [CountryCode("CN")!])
+        // The direct link, when there is one, is the stronger.
+        let both = d.assess(
+            s, activity: nil,
+            partners: [.init(account: "111", shared: 2, tooling: true, via: "998"), .init(account: "111", shared: 2, tooling: true)])
+        #expect(both.evidence.first { $0.kind == "shared-identity" }?.weight == min(4.5, 0.6 * 7))
     }
 }
 

@@ -311,7 +311,7 @@ public struct Detector: Sendable {
                     trip = "; all within \(JSONWriter.formatNumber(Double(length) / 86_400, decimals: 1)) day(s) (\(Timestamp.format(window.first)) to \(Timestamp.format(window.last))) of an account seen elsewhere before or after: a trip explains them as well"
                 } else if steady < 1 {
                     weight = min(weight, steady * config.networkWeightCap)
-                    trip = "; on \(window.days) day(s) so far (full weight from \(Int(config.steadyDays.rounded(.up)))))"
+                    trip = "; on \(window.days) day(s) so far (full weight from \(Int(config.steadyDays.rounded(.up))))"
                 }
             }
             if k > 0 || weight > 0.5 {

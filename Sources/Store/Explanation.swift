@@ -18,7 +18,9 @@ extension Store {
         let summary = try query(
             """
             SELECT a.id, a.severity, a.score, a.provider, a.account_id, a.reseller_id, a.end_customer_id,
-                   a.jurisdictions, a.start, a."end", s.open, s.instance_type, s.accelerator, s.accelerator_count,
+                   a.jurisdictions, a.start, a."end" AS end_when_raised,
+                   json_extract(a.json, '$.session.open') AS open_when_raised, s."end" AS session_end,
+                   s.open AS session_open, s.instance_type, s.accelerator, s.accelerator_count,
                    round(s.accelerator_hours, 2) AS accelerator_hours, s.resource_id, a.session_id, a.created_at
             FROM alerts a JOIN sessions s ON s.id = a.session_id WHERE a.id = ?
             """, arguments: [alertID])

@@ -265,6 +265,8 @@ struct Explain: ParsableCommand {
             var w = JSONWriter()
             w.beginObject()
             w.raw("alert", explanation.alertJSON)
+            // The alert as raised (above) beside the session as the store has it now (it may have run on).
+            w.raw("summary", ResultFormatter.format(explanation.summary, as: "json").split(separator: "\n").first.map(String.init) ?? "null")
             for (name, result) in [("evidence", explanation.evidence), ("events", explanation.events),
                                    ("mapping_rows", explanation.mappings), ("calls_by_country", explanation.callsByCountry)] {
                 w.raw(name, "[" + ResultFormatter.format(result, as: "json").split(separator: "\n").joined(separator: ",") + "]")

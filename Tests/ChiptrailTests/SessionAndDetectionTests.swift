@@ -216,6 +216,7 @@ func event(
         let a = Self.detector().assess(session(account: "999"), activity: activity(restricted: 150, of: 300, days: days))
         let network = try #require(a.evidence.first { $0.kind == "network" })
         #expect(abs(network.weight - weight) < 1e-9, "\(network.detail)")
+        #expect(network.detail.hasSuffix("on \(days) day(s) so far (full weight from 4)") == (days < 4), "\(network.detail)")
     }
 
     @Test(arguments: [(0, 100), (1, 100), (2, 200), (3, 500)])

@@ -117,7 +117,16 @@ import Testing
         let object = try #require(JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         #expect((object["events"] as? [Any])?.count == 2)
         #expect((object["mapping_rows"] as? [Any])?.count == 1)
-        #expect((object["alert"] as? [String: Any])?["score"] as? Double == 0.982)
+        let alert = try #require(object["alert"] as? [String: Any])
+        #expect(alert["score"] as? Double == 0.982)
+        // Raised while the session ran (the first file showed the launch); the session has closed since.
+        #expect((alert["session"] as? [String: Any])?["open"] as? Bool == true)
+        let summary = try #require(object["summary"] as? [String: Any])
+        #expect(summary["end_when_raised"] as? String == "2026-03-01T03:58:27Z")
+        #expect(summary["open_when_raised"] as? Int == 1)
+        #expect(summary["session_end"] as? String == "2026-03-01T09:00:00Z")
+        #expect(summary["session_open"] as? Int == 0)
+        #expect(summary["accelerator_hours"] as? Double == 56)
         let missing = try BuiltBinary.run(["explain", "--store", store, "a-nope"])
         #expect(missing.status == 2)
     }

@@ -19,6 +19,11 @@ public struct DetectionConfig: Sendable, Equatable {
     /// Beta prior of that share for unlinked accounts: travel and VPNs (mean 0.01).
     public var benignShareAlpha = 0.5
     public var benignShareBeta = 49.5
+    /// The share of unlinked accounts with an office in a restricted country, and the Beta prior of
+    /// their share of calls from there (mean 0.05).
+    public var benignOfficeWeight = 0.2
+    public var benignOfficeAlpha = 2.0
+    public var benignOfficeBeta = 38.0
     /// Bounds on the network evidence's weight.
     public var networkWeightFloor = -2.0
     public var networkWeightCap = 6.0

@@ -414,15 +414,23 @@ public struct Detector: Sendable {
         return Evidence(kind: "volume", detail: parts.joined(separator: "; "), weight: weight)
     }
 
-    /// The log-likelihood ratio of `restricted` of `located` calls under the linked and benign Beta-Binomial models.
+    /// The log-likelihood ratio of `restricted` of `located` calls under the linked and benign Beta-Binomial
+    /// models. The benign model is a mixture: most unlinked accounts call from restricted countries
+    /// almost never (travel, VPN exits), a share `benignOfficeWeight` steadily a little (an office
+    /// there); without the second, a few unlucky days of such an account look like a link.
     public func networkWeight(restricted k: Int, located n: Int) -> Double {
         func lnBeta(_ a: Double, _ b: Double) -> Double { lgamma(a) + lgamma(b) - lgamma(a + b) }
         let kk = Double(k)
         let rest = Double(n - k)
-        let linked = lnBeta(kk + config.linkedShareAlpha, rest + config.linkedShareBeta)
-            - lnBeta(config.linkedShareAlpha, config.linkedShareBeta)
-        let benign = lnBeta(kk + config.benignShareAlpha, rest + config.benignShareBeta)
-            - lnBeta(config.benignShareAlpha, config.benignShareBeta)
+        func marginal(_ a: Double, _ b: Double) -> Double { lnBeta(kk + a, rest + b) - lnBeta(a, b) }
+        let linked = marginal(config.linkedShareAlpha, config.linkedShareBeta)
+        let rare = marginal(config.benignShareAlpha, config.benignShareBeta)
+        var benign = rare
+        if config.benignOfficeWeight > 0 {
+            let office = marginal(config.benignOfficeAlpha, config.benignOfficeBeta)
+            let top = max(rare, office)
+            benign = top + log((1 - config.benignOfficeWeight) * exp(rare - top) + config.benignOfficeWeight * exp(office - top))
+        }
         return min(config.networkWeightCap, max(config.networkWeightFloor, linked - benign))
     }
 

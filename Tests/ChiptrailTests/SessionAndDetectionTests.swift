@@ -199,6 +199,21 @@ func event(
         #expect(steady.score > 0.9)
     }
 
+    /// Unlinked accounts include some with an office in China (a steady few percent of calls): a few
+    /// unlucky days of one do not make a declared US customer's link, while a steady 20% still links an
+    /// unknown customer.
+    @Test(arguments: [(8, 41), (6, 29)])
+    func aSmallOfficeShareIsNotALink(k: Int, n: Int) {
+        let d = Self.detector()
+        #expect(d.networkWeight(restricted: k, located: n) < 4)
+        var noOffice = DetectionConfig()
+        noOffice.benignOfficeWeight = 0
+        let strict = Detector(catalog: d.catalog, jurisdictions: d.jurisdictions, mappings: d.mappings, resellers: d.resellers, config: noOffice)
+        #expect(strict.networkWeight(restricted: k, located: n) > 5)
+        #expect(!d.assess(session(account: "555"), activity: activity(restricted: k, of: n, days: 6)).alerts)
+        #expect(d.assess(session(account: "999"), activity: activity(restricted: 40, of: 200, days: 10)).alerts)
+    }
+
     /// The same 30%, but all of it within a few days of an account seen at home before and after: a
     /// trip explains it as well as a link does.
     @Test func aTripExplainsRestrictedCallsConfinedToAFewDays() throws {

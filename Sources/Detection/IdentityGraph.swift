@@ -30,14 +30,34 @@ public struct IdentityGraph: Sendable {
     static let accessKeySeed: UInt64 = 0x1656_67B1_9E37_79F9
     static let principalSeed: UInt64 = 0x85EB_CA77_C2B2_AE63
 
+    /// The identifiers of the last call noted (account, address, agent, access key, principal): an
+    /// account's calls come in runs with the same tooling, and a repeat changes nothing.
+    private var last: (account: UInt64, ids: (UInt64, UInt64, UInt64, UInt64)) = (0, (0, 0, 0, 0))
+
     /// Notes one call's identifiers.
     public mutating func observe(_ call: CallObservation) {
-        if let ip = call.sourceIP {
-            add(call.accountKey, (UInt64(truncatingIfNeeded: ip.value) ^ UInt64(truncatingIfNeeded: ip.value >> 64)) &* 0xFF51_AFD7_ED55_8CCD ^ Self.addressSeed)
+        let address = call.sourceIP.map {
+            (UInt64(truncatingIfNeeded: $0.value) ^ UInt64(truncatingIfNeeded: $0.value >> 64)) &* 0xFF51_AFD7_ED55_8CCD
+                ^ Self.addressSeed
+        } ?? 0
+        let agent = call.agentKey == 0 ? 0 : call.agentKey ^ Self.agentSeed
+        let key = call.accessKeyKey == 0 ? 0 : call.accessKeyKey ^ Self.accessKeySeed
+        let principal = call.principalKey == 0 ? 0 : call.principalKey ^ Self.principalSeed
+        let same = last.account == call.accountKey
+        if address != 0 && !(same && last.ids.0 == address) { add(call.accountKey, address) }
+        if agent != 0 && !(same && last.ids.1 == agent) { addTooling(call.accountKey, agent) }
+        if key != 0 && !(same && last.ids.2 == key) { addTooling(call.accountKey, key) }
+        if principal != 0 && !(same && last.ids.3 == principal) { addTooling(call.accountKey, principal) }
+        last = (call.accountKey, (address, agent, key, principal))
+    }
+
+    /// Whether `account` shares any uncommon identifier with another account (cheap: no counting).
+    public func hasPartners(_ account: UInt64) -> Bool {
+        guard let ids = identifiers[account] else { return false }
+        for id in ids {
+            if let o = owners[id], !o.crowded, o.accounts.count > 1 { return true }
         }
-        if call.agentKey != 0 { addTooling(call.accountKey, call.agentKey ^ Self.agentSeed) }
-        if call.accessKeyKey != 0 { addTooling(call.accountKey, call.accessKeyKey ^ Self.accessKeySeed) }
-        if call.principalKey != 0 { addTooling(call.accountKey, call.principalKey ^ Self.principalSeed) }
+        return false
     }
 
     private mutating func addTooling(_ account: UInt64, _ id: UInt64) {

@@ -442,6 +442,7 @@ public final class IngestPipeline {
         if detector.hasMappingLink(provider: provider, account: session.accountID, at: session.start) { return true }
         let key = StableHash.hash(session.accountID)
         if let a = activity[key], a.restrictedCount(detector.jurisdictionView, at: session.start) > 0 { return true }
+        guard identities.hasPartners(key) else { return false }
         return identityPartners(of: key).contains { p in
             detector.sharesEnough(p.shared, tooling: p.tooling)
                 && detector.hasMappingLink(provider: provider, account: p.account, at: session.start)

@@ -86,16 +86,42 @@ public struct Detector: Sendable {
     static let boosters: Set<String> = ["catalog", "time", "holiday", "volume", "structuring"]
     static let china = CountryCode("CN")!
 
-    /// Whether the mapping of `account` at `time` links it to a restricted jurisdiction (what
-    /// ``mappingLink(provider:account:at:)`` finds, without describing it).
-    public func hasMappingLink(provider: String, account: String, at time: EpochSeconds) -> Bool {
-        guard let mapping = mappings.mapping(provider: provider, account: account, at: time) else { return false }
-        if let country = mapping.endCustomerCountry { return jurisdictions.isRestricted(country, at: time) }
-        guard let resellerID = mapping.resellerID else { return false }
-        return resellers.chain(from: resellerID).contains { reseller in
-            (reseller.country.map { jurisdictions.isRestricted($0, at: time) } ?? false)
-                || !jurisdictions.restricted(in: reseller.servesCountries, at: time).isEmpty
+    /// The strongest restricted link a mapping gives, undescribed: the declared country, or the
+    /// reseller of the chain (at `depth`) in a restricted country or serving restricted ones.
+    private struct MappingLink {
+        var weight: Double
+        var countries: [CountryCode]
+        var reseller: Reseller?
+        /// Whether the reseller serves the countries (rather than being in one).
+        var serves: Bool
+    }
+
+    private func strongestMappingLink(provider: String, account: String, at time: EpochSeconds) -> MappingLink? {
+        guard let mapping = mappings.mapping(provider: provider, account: account, at: time) else { return nil }
+        if let country = mapping.endCustomerCountry {
+            return jurisdictions.isRestricted(country, at: time)
+                ? MappingLink(weight: config.declaredCountryWeight, countries: [country], reseller: nil, serves: false) : nil
         }
+        guard let resellerID = mapping.resellerID else { return nil }
+        var best: MappingLink? = nil
+        for (depth, reseller) in resellers.chain(from: resellerID).enumerated() {
+            let decay = pow(config.chainDecay, Double(depth))
+            if let country = reseller.country, jurisdictions.isRestricted(country, at: time) {
+                let w = config.resellerCountryWeight * decay
+                if best == nil || w > best!.weight { best = MappingLink(weight: w, countries: [country], reseller: reseller, serves: false) }
+            }
+            let served = jurisdictions.restricted(in: reseller.servesCountries, at: time)
+            if !served.isEmpty {
+                let w = config.resellerServesWeight * decay
+                if best == nil || w > best!.weight { best = MappingLink(weight: w, countries: served, reseller: reseller, serves: true) }
+            }
+        }
+        return best
+    }
+
+    /// Whether the mapping of `account` at `time` links it to a restricted jurisdiction.
+    public func hasMappingLink(provider: String, account: String, at time: EpochSeconds) -> Bool {
+        strongestMappingLink(provider: provider, account: account, at: time) != nil
     }
 
     /// The link a mapping gives an account at `time`: the declared country if restricted, else the best
@@ -103,37 +129,32 @@ public struct Detector: Sendable {
     public func mappingLink(provider: String, account: String, at time: EpochSeconds) -> (
         weight: Double, detail: String, countries: [CountryCode]
     )? {
-        guard let mapping = mappings.mapping(provider: provider, account: account, at: time) else { return nil }
-        if let country = mapping.endCustomerCountry {
-            return jurisdictions.isRestricted(country, at: time)
-                ? (config.declaredCountryWeight, "end customer declared in \(country)", [country]) : nil
+        guard let link = strongestMappingLink(provider: provider, account: account, at: time) else { return nil }
+        let detail: String
+        if let reseller = link.reseller {
+            detail = link.serves
+                ? "reseller \(reseller.id) serving \(link.countries.map(\.description).joined(separator: ";"))"
+                : "reseller \(reseller.id) in \(link.countries[0])"
+        } else {
+            detail = "end customer declared in \(link.countries[0])"
         }
-        guard let resellerID = mapping.resellerID else { return nil }
-        var best: (Double, String, [CountryCode])? = nil
-        for (depth, reseller) in resellers.chain(from: resellerID).enumerated() {
-            let decay = pow(config.chainDecay, Double(depth))
-            if let country = reseller.country, jurisdictions.isRestricted(country, at: time) {
-                let w = config.resellerCountryWeight * decay
-                if best == nil || w > best!.0 { best = (w, "reseller \(reseller.id) in \(country)", [country]) }
-            }
-            let served = jurisdictions.restricted(in: reseller.servesCountries, at: time)
-            if !served.isEmpty {
-                let w = config.resellerServesWeight * decay
-                if best == nil || w > best!.0 {
-                    best = (w, "reseller \(reseller.id) serving \(served.map(\.description).joined(separator: ";"))", served)
-                }
-            }
-        }
-        return best
+        return (link.weight, detail, link.countries)
     }
 
     /// What a session consumed, without assessing it: whether restricted, its accelerator-hours, the
     /// mapping at its start.
     public func usage(of session: Session) -> (restricted: Bool, acceleratorHours: Double, mapping: MappingRow?) {
+        let c = consumption(of: session)
+        return (c.restricted, c.hours, mappings.mapping(provider: session.provider.rawValue, account: session.accountID, at: session.start))
+    }
+
+    /// The catalogue's entry for the session's type, its accelerators, accelerator-hours, and whether
+    /// they are restricted at its start.
+    private func consumption(of session: Session) -> (spec: InstanceSpec?, count: Double, hours: Double, restricted: Bool) {
         let spec = session.instanceType.flatMap { catalog.lookup($0) }
-        let hours = (spec?.acceleratorCount ?? 0) * session.instanceHours
+        let perInstance = spec?.acceleratorCount ?? 0
         let restricted = spec.map { $0.accelerator.control.isRestricted(at: session.start) } ?? false
-        return (restricted, hours, mappings.mapping(provider: session.provider.rawValue, account: session.accountID, at: session.start))
+        return (spec, perInstance * Double(session.instanceCount), perInstance * session.instanceHours, restricted)
     }
 
     /// Whether instance type `type` carries accelerators restricted at some time (a cheap first filter).
@@ -159,11 +180,7 @@ public struct Detector: Sendable {
         aggregate: ResellerAggregate? = nil, volume: VolumeBook? = nil
     ) -> Assessment {
         let time = session.start
-        let spec = session.instanceType.flatMap { catalog.lookup($0) }
-        let perInstance = spec?.acceleratorCount ?? 0
-        let count = perInstance * Double(session.instanceCount)
-        let hours = perInstance * session.instanceHours
-        let restricted = spec.map { $0.accelerator.control.isRestricted(at: time) } ?? false
+        let (spec, count, hours, restricted) = consumption(of: session)
         var evidence: [Evidence] = []
         var reached: [CountryCode] = []
         func reach(_ code: CountryCode) { if !reached.contains(code) { reached.append(code) } }
@@ -276,10 +293,9 @@ public struct Detector: Sendable {
         // restricted use adds up.
         if restricted, let aggregate, let mapping, mapping.endCustomerCountry == nil, let resellerID = mapping.resellerID {
             var peers = aggregate.peers(of: resellerID)
-            let own = session.instanceHours * perInstance
             if peers.byAccount[session.accountID] == nil { peers.accounts += 1 }
-            peers.hours += own
-            let ownTotal = (peers.byAccount[session.accountID] ?? 0) + own
+            peers.hours += hours
+            let ownTotal = (peers.byAccount[session.accountID] ?? 0) + hours
             if peers.accounts >= config.structuringMinAccounts && peers.hours >= config.structuringMinHours
                 && ownTotal <= peers.hours / 3
             {

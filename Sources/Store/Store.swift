@@ -226,7 +226,6 @@ public final class Store {
         Times are RFC 3339 text (UTC), so they sort and compare as text.
         """
 
-    /// Whether an alert with this id is already stored (so it is not emitted again).
     /// How far `tail` has read a plain file it follows; `head` is a hash of its first bytes, so a file
     /// replaced by another is read from the start.
     public struct FollowOffset: Sendable {
@@ -301,6 +300,7 @@ public final class Store {
         }
     }
 
+    /// Whether an alert with this id is already stored (so it is not emitted again).
     public func hasAlert(_ id: String) throws(StoreError) -> Bool {
         do {
             return try queue.read { db in
@@ -328,7 +328,6 @@ public final class Store {
         }
     }
 
-    /// Writes a batch in one transaction: either all of it is in the store or none.
     /// A call as the store keeps it.
     public struct CallRecord: Sendable {
         public var call: CallObservation
@@ -342,6 +341,7 @@ public final class Store {
         }
     }
 
+    /// Writes a batch in one transaction: either all of it is in the store or none.
     /// With `checkpoint`, the pipeline's live state is saved in the same transaction (`tail`), and the
     /// batch's alerts also go to the outbox, from which they are removed once delivered: a restart
     /// delivers what a crash left there.

@@ -25,6 +25,8 @@ struct CloudTrailFields {
     var userIdentity = ByteSpan.empty
     var recordSpan = ByteSpan.empty
     var isDigest = false
+    /// Whether the identity fields were read from `userIdentity` (by the fast path, or on demand).
+    var identityParsed = false
 }
 
 /// Decodes AWS CloudTrail as delivered: `{"Records":[…]}` (S3), bare arrays, single events, one event
@@ -40,8 +42,13 @@ public struct CloudTrailDecoder {
     ///   - path: the input's path, for diagnostics and event origins.
     ///   - maxRecordBytes: records larger than this are skipped with a diagnostic.
     public init(path: String, maxRecordBytes: Int = 16 << 20) {
+        self.init(path: path, maxRecordBytes: maxRecordBytes, fastPath: true)
+    }
+
+    /// `fastPath: false` reads every record by the general path (tests compare the two).
+    init(path: String, maxRecordBytes: Int, fastPath: Bool) {
         framer = JSONRecordFramer(
-            handler: CloudTrailRecordHandler(path: path), path: path, maxRecordBytes: maxRecordBytes)
+            handler: CloudTrailRecordHandler(path: path, fastPath: fastPath), path: path, maxRecordBytes: maxRecordBytes)
     }
 
     /// Decodes every complete record in `buffer`; returns the bytes consumed.
@@ -55,6 +62,8 @@ public struct CloudTrailDecoder {
 
 struct CloudTrailRecordHandler: JSONRecordHandler {
     let path: String
+    /// Whether records are tried by the fast path first (see `CloudTrailFastPath.swift`).
+    var fastPath = true
 
     func isWrapperKey(_ scanner: JSONScanner, _ key: ByteSpan) -> Bool {
         scanner.equals(key, "Records")
@@ -63,7 +72,22 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
     mutating func handleRecord(_ s: inout JSONScanner, line: InputPosition, into out: inout DecodedBatch) -> Bool {
         var f = CloudTrailFields()
         let start = s.position
-        let ok = s.forEachMember { s, key in
+        if fastPath, let (end, newlines) = Self.scanFast(s, into: &f) {
+            s.position = end
+            s.newlines += newlines
+        } else {
+            f = CloudTrailFields()
+            guard scanGeneral(&s, into: &f) else { return false }
+        }
+        f.recordSpan = ByteSpan(start: start, end: s.position)
+        out.recordsRead += 1
+        emit(&f, scanner: s, line: line, into: &out)
+        return true
+    }
+
+    /// The general path: any valid JSON, with the scanner's diagnostics for invalid.
+    private func scanGeneral(_ s: inout JSONScanner, into f: inout CloudTrailFields) -> Bool {
+        s.forEachMember { s, key in
             var span = ByteSpan.empty
             switch key.count {
             case 7:
@@ -109,11 +133,6 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
             }
             return s.skipValue(&span)
         }
-        guard ok else { return false }
-        f.recordSpan = ByteSpan(start: start, end: s.position)
-        out.recordsRead += 1
-        emit(&f, scanner: s, line: line, into: &out)
-        return true
     }
 
     /// Reads a scalar; strings give their content, `null` gives an empty span.
@@ -147,7 +166,8 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
 
     /// Fills the identity fields from the `userIdentity` span.
     static func parseUserIdentity(_ parent: JSONScanner, _ f: inout CloudTrailFields) {
-        guard !f.userIdentity.isEmpty else { return }
+        guard !f.identityParsed, !f.userIdentity.isEmpty else { return }
+        f.identityParsed = true
         var s = parent.scanner(over: f.userIdentity)
         _ = s.forEachMember { s, key in
             switch key.count {

@@ -30,6 +30,8 @@ final class FileProcessor {
     let geo: GeoIPTable
     private var buffer: UnsafeMutableRawBufferPointer
     private static let readChunk = 128 << 10
+    /// Calls in the previous input: the next batch reserves as many, so it does not regrow from empty.
+    private var callsHint = 0
     /// How much of an input's head is looked at to tell its format.
     static let sniffBytes = 64 << 10
 
@@ -92,6 +94,8 @@ final class FileProcessor {
     /// its last incomplete line is left for later (`followedTo`).
     func process(_ path: String, from offset: Int64 = 0, follow: Bool = false) -> FileResult {
         var result = FileResult(path: path)
+        result.batch.calls.reserveCapacity(callsHint)
+        defer { callsHint = min(result.batch.calls.count, 1 << 20) }
         let reader: InputReader
         do {
             reader = try InputReader(path: path, limits: options.limits)

@@ -34,6 +34,14 @@ public struct IdentityGraph: Sendable {
     /// account's calls come in runs with the same tooling, and a repeat changes nothing.
     private var last: (account: UInt64, ids: (UInt64, UInt64, UInt64, UInt64)) = (0, (0, 0, 0, 0))
 
+    /// Recently noted (account, identifier) pairs, direct-mapped: noting a pair again changes nothing
+    /// (an owner stays an owner, a crowded identifier stays crowded, a full table stays full), so a hit
+    /// skips the tables. A collision only evicts; memory is fixed (512 KiB).
+    private var recentPairs = [UInt64](repeating: 0, count: 1 << 16)
+    /// Identifiers found crowded, direct-mapped (32 KiB): crowded is final, so a hit skips everything —
+    /// stock user agents and shared NAT addresses are most calls.
+    private var recentCrowded = [UInt64](repeating: 0, count: 1 << 12)
+
     /// Notes one call's identifiers.
     public mutating func observe(_ call: CallObservation) {
         let address = call.sourceIP.map {
@@ -61,27 +69,44 @@ public struct IdentityGraph: Sendable {
     }
 
     private mutating func addTooling(_ account: UInt64, _ id: UInt64) {
-        if kinds[id] == nil && kinds.count < maxIdentifiers { kinds.insert(id, true) }
-        add(account, id)
+        guard add(account, id) else { return }
+        if kinds.count < maxIdentifiers { kinds.insert(id, true) }
     }
 
-    private mutating func add(_ account: UInt64, _ id: UInt64) {
-        if owners[id] == nil && owners.count >= maxIdentifiers { return }
+    /// - Returns: false when the pair was noted just before (nothing to do).
+    @discardableResult
+    private mutating func add(_ account: UInt64, _ id: UInt64) -> Bool {
+        let crowdedSlot = Int(truncatingIfNeeded: (id &* 0x9E37_79B9_7F4A_7C15) >> 52)
+        if recentCrowded[crowdedSlot] == id { return false }
+        var pair = (account ^ (id &* 0x9E37_79B9_7F4A_7C15)) &* 0xFF51_AFD7_ED55_8CCD
+        if pair == 0 { pair = 1 }
+        let slot = Int(truncatingIfNeeded: pair >> 48)
+        if recentPairs[slot] == pair { return false }
+        recentPairs[slot] = pair
+        if !owners.contains(id) && owners.count >= maxIdentifiers { return true }
         var isNew = false
+        var crowded = false
         owners.update(id, default: { Owners() }) { o in
-            guard !o.crowded, !o.accounts.contains(account) else { return }
+            guard !o.crowded else {
+                crowded = true
+                return
+            }
+            guard !o.accounts.contains(account) else { return }
             if o.accounts.count >= maxOwners {
                 o.crowded = true
                 o.accounts = []
+                crowded = true
                 return
             }
             o.accounts.append(account)
             isNew = true
         }
-        guard isNew else { return }
+        if crowded { recentCrowded[crowdedSlot] = id }
+        guard isNew else { return true }
         identifiers.update(account, default: { [] }) { list in
             if list.count < maxPerAccount { list.append(id) }
         }
+        return true
     }
 
     /// The graph as plain arrays, for checkpoints.

@@ -19,41 +19,12 @@ extension CloudTrailRecordHandler {
         guard c.p < c.end, c.byte != 0x7D else { return nil }  // `{}` is the general path's to judge
         while true {
             guard let key = c.key() else { return nil }
-            let v = c.byte
-            switch key.count {
-            case 7:
-                if c.equals(key, "eventID") { guard c.scalar(&f.eventID) else { return nil }; break }
+            let member = c.member(key)
+            switch member {
+            case .other:
                 guard c.skipValue() else { return nil }
-            case 9:
-                if c.equals(key, "eventTime") {
-                    guard c.scalar(&f.eventTime) else { return nil }
-                } else if c.equals(key, "eventName") {
-                    guard c.scalar(&f.eventName) else { return nil }
-                } else if c.equals(key, "awsRegion") {
-                    guard c.scalar(&f.awsRegion) else { return nil }
-                } else if c.equals(key, "userAgent") {
-                    guard c.scalar(&f.userAgent) else { return nil }
-                } else if c.equals(key, "errorCode") {
-                    guard c.scalar(&f.errorCode) else { return nil }
-                } else if c.equals(key, "eventType") {
-                    guard c.scalar(&f.eventType) else { return nil }
-                } else {
-                    guard c.skipValue() else { return nil }
-                }
-            case 10:
-                if c.equals(key, "@timestamp") && f.eventTime.isEmpty {
-                    guard c.scalar(&f.eventTime) else { return nil }
-                } else {
-                    guard c.skipValue() else { return nil }
-                }
-            case 11:
-                if c.equals(key, "eventSource") {
-                    guard c.scalar(&f.eventSource) else { return nil }
-                } else {
-                    guard c.skipValue() else { return nil }
-                }
-            case 12:
-                if c.equals(key, "userIdentity") && v == 0x7B {
+            case .userIdentity:
+                if c.byte == 0x7B {
                     // A second userIdentity replaces the first in the general path: leave that to it.
                     guard !f.identityParsed else { return nil }
                     let start = c.p
@@ -63,35 +34,73 @@ extension CloudTrailRecordHandler {
                 } else {
                     guard c.skipValue() else { return nil }
                 }
-            case 14:
-                if c.equals(key, "digestS3Object") { f.isDigest = true }
-                guard c.skipValue() else { return nil }
-            case 15:
-                if c.equals(key, "sourceIPAddress") {
-                    guard c.scalar(&f.sourceIPAddress) else { return nil }
-                } else {
-                    if c.equals(key, "digestStartTime") { f.isDigest = true }
-                    guard c.skipValue() else { return nil }
-                }
-            case 16:
+            case .requestParameters, .responseElements:
                 let start = c.p
                 guard c.skipValue() else { return nil }
-                if c.equals(key, "responseElements") { f.responseElements = c.valueSpan(from: start) }
-            case 17:
-                let start = c.p
-                guard c.skipValue() else { return nil }
-                if c.equals(key, "requestParameters") { f.requestParameters = c.valueSpan(from: start) }
-            case 18:
-                if c.equals(key, "recipientAccountId") {
-                    guard c.scalar(&f.recipientAccountId) else { return nil }
+                if member == .requestParameters {
+                    f.requestParameters = c.valueSpan(from: start)
                 } else {
-                    guard c.skipValue() else { return nil }
+                    f.responseElements = c.valueSpan(from: start)
                 }
+            case .digest:
+                f.isDigest = true
+                guard c.skipValue() else { return nil }
+            case .timestamp where !f.eventTime.isEmpty:
+                guard c.skipValue() else { return nil }
             default:
-                guard c.skipValue() else { return nil }
+                var span = ByteSpan.empty
+                guard c.scalar(&span) else { return nil }
+                switch member {
+                case .eventID: f.eventID = span
+                case .eventTime, .timestamp: f.eventTime = span
+                case .eventName: f.eventName = span
+                case .awsRegion: f.awsRegion = span
+                case .userAgent: f.userAgent = span
+                case .errorCode: f.errorCode = span
+                case .eventType: f.eventType = span
+                case .eventSource: f.eventSource = span
+                case .sourceIPAddress: f.sourceIPAddress = span
+                case .recipientAccountId: f.recipientAccountId = span
+                default: break
+                }
             }
             guard let closed = c.next(closing: 0x7D) else { return nil }
             if closed { return (c.p, c.newlines) }
+        }
+    }
+}
+
+/// The top-level members of a CloudTrail record that the decoder reads.
+enum CloudTrailMember: UInt8 {
+    case other, eventID, eventTime, eventName, awsRegion, userAgent, errorCode, eventType, timestamp, eventSource
+    case userIdentity, digest, sourceIPAddress, responseElements, requestParameters, recipientAccountId
+}
+
+extension FastCursor {
+    /// Which member `key` names (by length, then one or two word compares).
+    @inline(__always)
+    func member(_ key: ByteSpan) -> CloudTrailMember {
+        switch key.count {
+        case 7: return equals(key, "eventID") ? .eventID : .other
+        case 9:
+            if equals(key, "eventTime") { return .eventTime }
+            if equals(key, "eventName") { return .eventName }
+            if equals(key, "awsRegion") { return .awsRegion }
+            if equals(key, "userAgent") { return .userAgent }
+            if equals(key, "errorCode") { return .errorCode }
+            if equals(key, "eventType") { return .eventType }
+            return .other
+        case 10: return equals(key, "@timestamp") ? .timestamp : .other
+        case 11: return equals(key, "eventSource") ? .eventSource : .other
+        case 12: return equals(key, "userIdentity") ? .userIdentity : .other
+        case 14: return equals(key, "digestS3Object") ? .digest : .other
+        case 15:
+            if equals(key, "sourceIPAddress") { return .sourceIPAddress }
+            return equals(key, "digestStartTime") ? .digest : .other
+        case 16: return equals(key, "responseElements") ? .responseElements : .other
+        case 17: return equals(key, "requestParameters") ? .requestParameters : .other
+        case 18: return equals(key, "recipientAccountId") ? .recipientAccountId : .other
+        default: return .other
         }
     }
 }

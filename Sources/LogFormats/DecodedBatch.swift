@@ -38,7 +38,7 @@ public struct DecodedBatch: Sendable {
     public mutating func noteAccount(_ key: UInt64, _ bytes: UnsafeRawBufferPointer) {
         if key == lastAccountKey { return }
         lastAccountKey = key
-        if accountNames[key] == nil {
+        if !accountNames.contains(key) {
             accountNames.insert(key, String(decoding: bytes, as: UTF8.self))
         }
     }

@@ -363,7 +363,7 @@ struct JSONScanner {
 }
 
 /// Bitmaps of a buffer, one bit per byte from `origin`: unescaped quotes, brackets outside strings,
-/// newlines. Built by `cjson_index` (SSE2) once per buffer, so strings and skipped containers cost
+/// newlines. Built by `cjson_index` (AVX2 or SSE2) once per buffer, so strings and skipped containers cost
 /// bit operations instead of byte loops.
 @usableFromInline
 struct JSONIndex {
@@ -454,10 +454,10 @@ final class JSONIndexStorage {
             structure = .allocate(capacity: capacity)
             newlines = .allocate(capacity: capacity)
         }
+        var hasNewlines = false
         if end > from {
-            cjson_index(base + from, end - from, quotes, structure, newlines)
+            hasNewlines = cjson_index(base + from, end - from, quotes, structure, newlines) != 0
         }
-        let hasNewlines = memchr(base + from, 0x0A, end - from) != nil
         // A zero word past the end, so look-ups that round up stay in bounds.
         quotes[words - 1] = 0
         structure[words - 1] = 0

@@ -38,6 +38,12 @@ public struct KeyTable<Value> {
         return values[slot(k)]
     }
 
+    /// Whether `key` is in the table (no copy of its value).
+    @inlinable
+    public func contains(_ key: UInt64) -> Bool {
+        keys[slot(Self.normalized(key))] != 0
+    }
+
     /// Calls `update` on the value of `key`, inserting `makeDefault()` first when absent.
     @inlinable
     public mutating func update(_ key: UInt64, default makeDefault: () -> Value, _ update: (inout Value) -> Void) {

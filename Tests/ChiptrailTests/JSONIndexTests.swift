@@ -1,3 +1,4 @@
+import CJSONIndex
 import Foundation
 import LogFormats
 import Testing
@@ -28,6 +29,26 @@ import UsageModel
         #expect(batch.recordsRejected == 1)
         #expect(batch.diagnostics.first?.position == .line(2))
         #expect(batch.events.map(\.resourceID) == ["i-after"])
+    }
+
+    /// The AVX2 index (where the processor has it) and the SSE2 one give the same bits and newline flag,
+    /// on random bytes dense in quotes, backslashes, brackets and newlines, at every length near a block.
+    @Test(arguments: [0, 1, 63, 64, 65, 127, 128, 129, 1000, 4099])
+    func theWideAndBaselineIndexesAgree(length: Int) {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("\"\\{}[]\n ax:,".utf8)
+        for _ in 0..<20 {
+            let text = (0..<length).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] }
+            let words = (length + 63) / 64 + 1
+            var (q1, s1, n1) = ([UInt64](repeating: 0, count: words), [UInt64](repeating: 0, count: words), [UInt64](repeating: 0, count: words))
+            var (q2, s2, n2) = (q1, s1, n1)
+            let flags = text.withUnsafeBufferPointer { t in
+                (cjson_index(t.baseAddress, length, &q1, &s1, &n1), cjson_index_baseline(t.baseAddress, length, &q2, &s2, &n2))
+            }
+            #expect(q1 == q2 && s1 == s2 && n1 == n2)
+            #expect(flags.0 == flags.1)
+            #expect((flags.0 != 0) == text.contains(0x0A))
+        }
     }
 
     @Test func bracketsInsideStringsDoNotCount() {

@@ -5,12 +5,16 @@
 #include <stdint.h>
 
 /// Builds bitmaps of a JSON text, one bit per byte, 64 bytes per word (the first stage of simdjson's
-/// design, in SSE2, which every x86-64 has; a portable loop elsewhere):
+/// design: AVX2 where the processor has it, else SSE2, which every x86-64 has; a portable loop elsewhere):
 ///   quotes:    unescaped '"'
 ///   structure: '{' '}' '[' ']' outside strings
 ///   newlines:  '\n' (any)
 /// The text is taken to start outside a string. Each output needs (len + 63) / 64 words.
-void cjson_index(const uint8_t *text, size_t len, uint64_t *quotes, uint64_t *structure, uint64_t *newlines);
+/// Returns nonzero when the text holds a newline.
+int cjson_index(const uint8_t *text, size_t len, uint64_t *quotes, uint64_t *structure, uint64_t *newlines);
+
+/// The same with SSE2 (or the portable loop) even where AVX2 is available: tests compare the two.
+int cjson_index_baseline(const uint8_t *text, size_t len, uint64_t *quotes, uint64_t *structure, uint64_t *newlines);
 
 /// Splits one RFC 4180 record of a CSV text starting at `pos` (quotes, doubled quotes, embedded commas
 /// and newlines, LF or CRLF endings). Field i spans [starts[i], ends[i]) without its enclosing quotes;

@@ -30,8 +30,10 @@ final class FileProcessor {
     let geo: GeoIPTable
     private var buffer: UnsafeMutableRawBufferPointer
     private static let readChunk = 128 << 10
-    /// Calls in the previous input: the next batch reserves as many, so it does not regrow from empty.
+    /// Calls and accounts in the previous input: the next batch reserves as many, so it does not regrow
+    /// from empty.
     private var callsHint = 0
+    private var accountsHint = 0
     /// How much of an input's head is looked at to tell its format.
     static let sniffBytes = 64 << 10
 
@@ -95,7 +97,11 @@ final class FileProcessor {
     func process(_ path: String, from offset: Int64 = 0, follow: Bool = false) -> FileResult {
         var result = FileResult(path: path)
         result.batch.calls.reserveCapacity(callsHint)
-        defer { callsHint = min(result.batch.calls.count, 1 << 20) }
+        if accountsHint > 256 { result.batch.accountNames = KeyTable(capacity: accountsHint) }
+        defer {
+            callsHint = min(result.batch.calls.count, 1 << 20)
+            accountsHint = min(result.batch.accountNames.count, 1 << 16)
+        }
         let reader: InputReader
         do {
             reader = try InputReader(path: path, limits: options.limits)

@@ -39,8 +39,9 @@ public struct Sessionizer: Sendable {
     private var lastPrune: EpochSeconds = .min
     /// Resources whose latest event is a stop or termination: the only ones `advance` can finalise.
     private var closable = Set<ResourceKey>()
-    /// No closable resource is due before this watermark (a lower bound: `advance` scans only past it).
-    private var nextDue: EpochSeconds = .min
+    /// When to look at closable resources again: a min-heap of due times (each a lower bound of the
+    /// resource's true due time), so `advance` looks only at resources that may be due, not at all.
+    private var dueQueue = DueQueue<ResourceKey>()
 
     /// The largest gap between consecutive billing periods of one resource that still makes one session.
     public var usageGap: Int64
@@ -101,6 +102,8 @@ public struct Sessionizer: Sendable {
         closedRuns = Dictionary(uniqueKeysWithValues: (s.closedRuns ?? []).map { ($0.key, $0.runs) })
         lastPrune = s.lastPrune
         closable = Set(pending.compactMap { Self.isClosable($0.value) ? $0.key : nil })
+        dueQueue = DueQueue()
+        for key in closable { dueQueue.schedule(key, at: .min) }
         resourcesOfAccount = Dictionary(grouping: pending.keys, by: \.account)
     }
 
@@ -125,7 +128,7 @@ public struct Sessionizer: Sendable {
             if now { closable.insert(key) } else { closable.remove(key) }
         }
         // Every due time is at least the resource's last event time plus the lateness.
-        if now, let last = pending[key]!.last { nextDue = min(nextDue, last.time + allowedLateness) }
+        if now, let last = pending[key]!.last { dueQueue.schedule(key, at: last.time + allowedLateness) }
     }
 
     /// How far a termination may be stamped before its launch (clock skew between API endpoints) and
@@ -211,16 +214,15 @@ public struct Sessionizer: Sendable {
                 return kept.isEmpty ? nil : kept
             }
         }
-        guard watermark >= nextDue else { return out }
-        var due = EpochSeconds.max
-        for key in Array(closable) {
-            guard let events = pending[key], let last = events.last else { continue }
+        while let key = dueQueue.popDue(at: watermark) {
+            guard closable.contains(key), let events = pending[key], let last = events.last else { continue }
             if last.action == .usage {
                 // Billing alone: closed once no period follows within the gap (and lateness).
+                // (Running by the audit log: looked at again when its next event arrives.)
                 guard !Self.runningByLifecycle(events) else { continue }
                 let usageEnd = events.reduce(EpochSeconds.min) { max($0, $1.time + $1.usageSeconds) }
                 guard usageEnd + usageGap + allowedLateness <= watermark else {
-                    due = min(due, usageEnd + usageGap + allowedLateness)
+                    dueQueue.schedule(key, at: usageEnd + usageGap + allowedLateness)
                     continue
                 }
                 out += emit(build(key, events, finalAt: nil)).map {
@@ -235,14 +237,13 @@ public struct Sessionizer: Sendable {
                     || Self.endsInSkewedTermination(events)
             else { continue }
             guard last.time + allowedLateness <= watermark else {
-                due = min(due, last.time + allowedLateness)
+                dueQueue.schedule(key, at: last.time + allowedLateness)
                 continue
             }
             out += emit(build(key, events, finalAt: nil))
             forget(key)
             if last.action == .terminate || last.action == .failed { knownTypes[key] = nil }
         }
-        nextDue = due
         return out.sorted { ($0.start, $0.id) < ($1.start, $1.id) }
     }
 
@@ -254,6 +255,7 @@ public struct Sessionizer: Sendable {
         }
         pending.removeAll()
         closable.removeAll()
+        dueQueue = DueQueue()
         resourcesOfAccount.removeAll()
         return out.sorted { ($0.start, $0.id) < ($1.start, $1.id) }
     }
@@ -429,5 +431,52 @@ public struct Sessionizer: Sendable {
 
     static func sessionID(_ key: ResourceKey, start: EpochSeconds) -> String {
         "s-" + StableHash.hex(StableHash.hash("\(key.provider.rawValue)|\(key.account)|\(key.resource)|\(start)"))
+    }
+}
+
+/// A min-heap of keys by due time, at most one live entry per key (the earliest): scheduling a key
+/// again later than its entry changes nothing, earlier replaces it (the old entry is skipped when it
+/// surfaces).
+struct DueQueue<Key: Hashable & Sendable>: Sendable {
+    private var heap: [(due: Int64, key: Key)] = []
+    private var scheduled: [Key: Int64] = [:]
+
+    /// Makes sure `key` is looked at once the watermark reaches `due`.
+    mutating func schedule(_ key: Key, at due: Int64) {
+        if let current = scheduled[key], current <= due { return }
+        scheduled[key] = due
+        heap.append((due, key))
+        var i = heap.count - 1
+        while i > 0 {
+            let parent = (i - 1) / 2
+            guard heap[i].due < heap[parent].due else { break }
+            heap.swapAt(i, parent)
+            i = parent
+        }
+    }
+
+    /// The next key due at or before `watermark` (no longer scheduled), or nil.
+    mutating func popDue(at watermark: Int64) -> Key? {
+        while let top = heap.first, top.due <= watermark {
+            let last = heap.removeLast()
+            if !heap.isEmpty {
+                heap[0] = last
+                var i = 0
+                while true {
+                    let l = 2 * i + 1
+                    let r = l + 1
+                    var m = i
+                    if l < heap.count && heap[l].due < heap[m].due { m = l }
+                    if r < heap.count && heap[r].due < heap[m].due { m = r }
+                    if m == i { break }
+                    heap.swapAt(i, m)
+                    i = m
+                }
+            }
+            guard scheduled[top.key] == top.due else { continue }  // replaced by an earlier entry
+            scheduled[top.key] = nil
+            return top.key
+        }
+        return nil
     }
 }

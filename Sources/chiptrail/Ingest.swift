@@ -156,6 +156,7 @@ struct Ingest: ParsableCommand {
     }
 
     func run() throws {
+        MemoryTuning.keepFreedMemory()
         var setup = try PipelineSetup(reader)
         setup.options.keepCalls = noStore ? .none : (storeAll ? .all : .evidence)
         setup.options.scoring = !noDetector

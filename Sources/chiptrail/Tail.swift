@@ -75,6 +75,7 @@ struct Tail: ParsableCommand {
     }
 
     func run() throws {
+        MemoryTuning.keepFreedMemory()
         // A daemon starts with no signal blocked, whatever its parent left in the mask it inherited.
         var none = sigset_t()
         sigemptyset(&none)

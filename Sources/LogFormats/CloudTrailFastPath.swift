@@ -105,34 +105,20 @@ extension FastCursor {
     }
 }
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// A cursor over the buffer and its index, kept in registers by inlining every step.
 struct FastCursor {
     let base: UnsafePointer<UInt8>
     let end: Int
     var p: Int
     var newlines = 0
-    let quotes: UnsafePointer<UInt64>
-    let structure: UnsafePointer<UInt64>
-    let newlineBits: UnsafePointer<UInt64>
-    let origin: Int
-    let hasNewlines: Bool
+    let index: JSONIndex
 
     @inline(__always)
     init(_ s: JSONScanner) {
         base = s.base
         end = s.end
         p = s.position
-        quotes = s.index.quotes
-        structure = s.index.structure
-        newlineBits = s.index.newlines
-        origin = s.index.origin
-        hasNewlines = s.index.hasNewlines
+        index = s.index
     }
 
     /// The byte at the cursor (callers check `p < end` first, or rely on the index's slack).
@@ -154,49 +140,12 @@ struct FastCursor {
         }
     }
 
-    /// The first bit of `bits` at or after `from` and before `end`.
-    @inline(__always)
-    func next(_ bits: UnsafePointer<UInt64>, from: Int) -> Int? {
-        guard from < end else { return nil }
-        var w = (from - origin) >> 6
-        var word = bits[w] & (~UInt64(0) << UInt64((from - origin) & 63))
-        let lastWord = (end - 1 - origin) >> 6
-        while word == 0 {
-            w += 1
-            if w > lastWord { return nil }
-            word = bits[w]
-        }
-        let i = origin + (w << 6) + word.trailingZeroBitCount
-        return i < end ? i : nil
-    }
-
-    @inline(__always)
-    func anyNewline(from: Int, to: Int) -> Bool {
-        guard hasNewlines, let i = next(newlineBits, from: from) else { return false }
-        return i < to
-    }
-
-    @inline(__always)
-    func countNewlines(from: Int, to: Int) -> Int {
-        guard hasNewlines, from < to else { return 0 }
-        let a = from - origin
-        let b = to - origin
-        let firstWord = a >> 6
-        let lastWord = (b - 1) >> 6
-        var total = 0
-        for w in firstWord...lastWord {
-            var word = newlineBits[w]
-            if w == firstWord { word &= ~UInt64(0) << UInt64(a & 63) }
-            if w == lastWord && (b & 63) != 0 { word &= (UInt64(1) << UInt64(b & 63)) &- 1 }
-            total += word.nonzeroBitCount
-        }
-        return total
-    }
-
     /// At a `"`: the string's content; the cursor moves past the closing quote.
     @inline(__always)
     mutating func string() -> ByteSpan? {
-        guard let close = next(quotes, from: p + 1), !anyNewline(from: p + 1, to: close) else { return nil }
+        guard let close = index.next(index.quotes, from: p + 1, limit: end),
+            !index.any(index.newlines, from: p + 1, to: close)
+        else { return nil }
         let span = ByteSpan(start: p + 1, end: close)
         p = close + 1
         return span
@@ -235,31 +184,10 @@ struct FastCursor {
     /// Skips an object or array by its bracket bits.
     @inline(__always)
     mutating func skipContainer() -> Bool {
-        var depth = 0
-        let start = p
-        var w = (start - origin) >> 6
-        var word = structure[w] & (~UInt64(0) << UInt64((start - origin) & 63))
-        let lastWord = (end - 1 - origin) >> 6
-        while true {
-            while word == 0 {
-                w += 1
-                if w > lastWord { return false }
-                word = structure[w]
-            }
-            let i = origin + (w << 6) + word.trailingZeroBitCount
-            if i >= end { return false }
-            word &= word &- 1
-            if base[i] | 0x20 == 0x7B {
-                depth += 1
-            } else {
-                depth -= 1
-                if depth == 0 {
-                    newlines += countNewlines(from: start, to: i)
-                    p = i + 1
-                    return true
-                }
-            }
-        }
+        guard let close = index.matchingBracket(base: base, from: p, end: end) else { return false }
+        newlines += index.count(index.newlines, from: p, to: close)
+        p = close + 1
+        return true
     }
 
     /// Skips a scalar (number, `true`, `false`, `null`) as the general scanner does.
@@ -311,29 +239,18 @@ struct FastCursor {
 
     @inline(__always)
     func equals(_ span: ByteSpan, _ literal: StaticString) -> Bool {
-        let n = literal.utf8CodeUnitCount
-        guard span.count == n else { return false }
-        let a = UnsafeRawPointer(base + span.start)
-        let b = UnsafeRawPointer(literal.utf8Start)
-        if n >= 8 {
-            guard a.loadUnaligned(as: UInt64.self) == b.loadUnaligned(as: UInt64.self) else { return false }
-            if n <= 16 {
-                return a.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
-                    == b.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
-            }
-            if a.loadUnaligned(fromByteOffset: 8, as: UInt64.self) != b.loadUnaligned(fromByteOffset: 8, as: UInt64.self) {
-                return false
-            }
-            return a.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
-                == b.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
-                && (n <= 24 || memcmp(a, b, n) == 0)
-        }
-        if n >= 4 {
-            return a.loadUnaligned(as: UInt32.self) == b.loadUnaligned(as: UInt32.self)
-                && a.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
-                    == b.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
-        }
-        for i in 0..<n where a.load(fromByteOffset: i, as: UInt8.self) != b.load(fromByteOffset: i, as: UInt8.self) {
+        JSONIndex.bytes(base, span, equal: literal)
+    }
+
+    /// At an object's `{`: moves inside; true if it holds members, false if it was `{}` (and is passed),
+    /// nil if the buffer ends.
+    @inline(__always)
+    mutating func enterObject() -> Bool? {
+        p += 1
+        skipWhitespace()
+        guard p < end else { return nil }
+        if base[p] == 0x7D {
+            p += 1
             return false
         }
         return true
@@ -343,13 +260,8 @@ struct FastCursor {
     /// issuer's arn; the cursor moves past the object.
     @inline(__always)
     mutating func userIdentity(_ f: inout CloudTrailFields) -> Bool {
-        p += 1
-        skipWhitespace()
-        guard p < end else { return false }
-        if base[p] == 0x7D {
-            p += 1
-            return true
-        }
+        guard let members = enterObject() else { return false }
+        guard members else { return true }
         while true {
             guard let name = key() else { return false }
             switch name.count {
@@ -376,22 +288,13 @@ struct FastCursor {
     /// `sessionContext` at its `{`: only `sessionIssuer.arn` is read.
     @inline(__always)
     mutating func sessionContext(_ f: inout CloudTrailFields) -> Bool {
-        p += 1
-        skipWhitespace()
-        guard p < end else { return false }
-        if base[p] == 0x7D {
-            p += 1
-            return true
-        }
+        guard let members = enterObject() else { return false }
+        guard members else { return true }
         while true {
             guard let name = key() else { return false }
             if name.count == 13 && equals(name, "sessionIssuer") && base[p] == 0x7B {
-                p += 1
-                skipWhitespace()
-                guard p < end else { return false }
-                if base[p] == 0x7D {
-                    p += 1
-                } else {
+                guard let issuerMembers = enterObject() else { return false }
+                if issuerMembers {
                     while true {
                         guard let inner = key() else { return false }
                         if inner.count == 3 && equals(inner, "arn") {

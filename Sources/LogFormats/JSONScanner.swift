@@ -155,39 +155,15 @@ struct JSONScanner {
     /// are already masked out), counting depth, and counts the newlines crossed.
     @inlinable
     mutating func skipContainer() -> Bool {
-        var depth = 0
         let start = position
-        var w = (start - index.origin) >> 6
-        var word = index.structure[w] & (~UInt64(0) << UInt64((start - index.origin) & 63))
-        let lastWord = (end - 1 - index.origin) >> 6
-        while true {
-            while word == 0 {
-                w += 1
-                if w > lastWord {
-                    newlines += index.count(index.newlines, from: start, to: end)
-                    position = end
-                    return incomplete()
-                }
-                word = index.structure[w]
-            }
-            let i = index.origin + (w << 6) + word.trailingZeroBitCount
-            if i >= end {
-                newlines += index.count(index.newlines, from: start, to: end)
-                position = end
-                return incomplete()
-            }
-            word &= word &- 1
-            if base[i] | 0x20 == 0x7B {
-                depth += 1
-            } else {
-                depth -= 1
-                if depth == 0 {
-                    newlines += index.count(index.newlines, from: start, to: i)
-                    position = i + 1
-                    return true
-                }
-            }
+        guard let close = index.matchingBracket(base: base, from: start, end: end) else {
+            newlines += index.count(index.newlines, from: start, to: end)
+            position = end
+            return incomplete()
         }
+        newlines += index.count(index.newlines, from: start, to: close)
+        position = close + 1
+        return true
     }
 
     /// Iterates an object's members; `body` gets the key span and must consume the value.
@@ -252,30 +228,10 @@ struct JSONScanner {
         return position < end ? base[position] : nil
     }
 
-    /// Whether `span` holds exactly `literal`'s bytes (word compares for up to 16 bytes, no libc call).
+    /// Whether `span` holds exactly `literal`'s bytes.
     @inlinable @inline(__always)
     func equals(_ span: ByteSpan, _ literal: StaticString) -> Bool {
-        let n = literal.utf8CodeUnitCount
-        guard span.count == n else { return false }
-        let a = UnsafeRawPointer(base + span.start)
-        let b = UnsafeRawPointer(literal.utf8Start)
-        if n >= 8 && n <= 16 {
-            return a.loadUnaligned(as: UInt64.self) == b.loadUnaligned(as: UInt64.self)
-                && a.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
-                    == b.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
-        }
-        if n >= 4 && n < 8 {
-            return a.loadUnaligned(as: UInt32.self) == b.loadUnaligned(as: UInt32.self)
-                && a.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
-                    == b.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
-        }
-        if n > 16 {
-            return memcmp(a, b, n) == 0
-        }
-        for i in 0..<n where a.load(fromByteOffset: i, as: UInt8.self) != b.load(fromByteOffset: i, as: UInt8.self) {
-            return false
-        }
-        return true
+        JSONIndex.bytes(base, span, equal: literal)
     }
 
     /// Whether `span` equals `literal` ignoring ASCII case.
@@ -407,6 +363,64 @@ struct JSONIndex {
     func any(_ bits: UnsafePointer<UInt64>, from: Int, to: Int) -> Bool {
         if bits == newlines && !hasNewlines { return false }
         return next(bits, from: from, limit: to) != nil
+    }
+
+    /// The bracket closing the object or array that opens at `from`, or nil if it does not close
+    /// before `end`: walks the bracket bits (strings are masked out), counting depth.
+    @inlinable @inline(__always)
+    func matchingBracket(base: UnsafePointer<UInt8>, from: Int, end: Int) -> Int? {
+        var depth = 0
+        var w = (from - origin) >> 6
+        var word = structure[w] & (~UInt64(0) << UInt64((from - origin) & 63))
+        let lastWord = (end - 1 - origin) >> 6
+        while true {
+            while word == 0 {
+                w += 1
+                if w > lastWord { return nil }
+                word = structure[w]
+            }
+            let i = origin + (w << 6) + word.trailingZeroBitCount
+            if i >= end { return nil }
+            word &= word &- 1
+            if base[i] | 0x20 == 0x7B {
+                depth += 1
+            } else {
+                depth -= 1
+                if depth == 0 { return i }
+            }
+        }
+    }
+
+    /// Whether `span` of `base` holds exactly `literal`'s bytes (word compares up to 24 bytes, no libc
+    /// call below that).
+    @inlinable @inline(__always)
+    static func bytes(_ base: UnsafePointer<UInt8>, _ span: ByteSpan, equal literal: StaticString) -> Bool {
+        let n = literal.utf8CodeUnitCount
+        guard span.count == n else { return false }
+        let a = UnsafeRawPointer(base + span.start)
+        let b = UnsafeRawPointer(literal.utf8Start)
+        if n >= 8 {
+            guard a.loadUnaligned(as: UInt64.self) == b.loadUnaligned(as: UInt64.self) else { return false }
+            if n <= 16 {
+                return a.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+                    == b.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+            }
+            if a.loadUnaligned(fromByteOffset: 8, as: UInt64.self) != b.loadUnaligned(fromByteOffset: 8, as: UInt64.self) {
+                return false
+            }
+            return a.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+                == b.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+                && (n <= 24 || memcmp(a, b, n) == 0)
+        }
+        if n >= 4 {
+            return a.loadUnaligned(as: UInt32.self) == b.loadUnaligned(as: UInt32.self)
+                && a.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
+                    == b.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
+        }
+        for i in 0..<n where a.load(fromByteOffset: i, as: UInt8.self) != b.load(fromByteOffset: i, as: UInt8.self) {
+            return false
+        }
+        return true
     }
 
     /// The set bits in `[from, to)`.

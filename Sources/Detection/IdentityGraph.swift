@@ -128,6 +128,9 @@ public struct IdentityGraph: Sendable {
     }
 
     public mutating func restore(_ s: Snapshot) {
+        recentPairs = [UInt64](repeating: 0, count: recentPairs.count)
+        recentCrowded = [UInt64](repeating: 0, count: recentCrowded.count)
+        last = (0, (0, 0, 0, 0))
         owners = KeyTable<Owners>(capacity: max(4096, s.ids.count))
         for (k, (a, c)) in zip(s.ids, zip(s.owners, s.crowded)) {
             owners.update(k, default: { Owners(accounts: a, crowded: c) }) { _ in }

@@ -29,6 +29,64 @@ struct CloudTrailFields {
     var identityParsed = false
 }
 
+/// The top-level members of a CloudTrail record that the decoder reads.
+enum CloudTrailMember: UInt8 {
+    case other, eventID, eventTime, eventName, awsRegion, userAgent, errorCode, eventType, timestamp, eventSource
+    case userIdentity, digest, sourceIPAddress, responseElements, requestParameters, recipientAccountId
+
+    /// The member `key` (a span of `base`) names: by length, then one or two word compares.
+    @inline(__always)
+    init(_ key: ByteSpan, in base: UnsafePointer<UInt8>) {
+        @inline(__always) func equals(_ literal: StaticString) -> Bool { JSONIndex.bytes(base, key, equal: literal) }
+        switch key.count {
+        case 7: self = equals("eventID") ? .eventID : .other
+        case 9:
+            if equals("eventTime") {
+                self = .eventTime
+            } else if equals("eventName") {
+                self = .eventName
+            } else if equals("awsRegion") {
+                self = .awsRegion
+            } else if equals("userAgent") {
+                self = .userAgent
+            } else if equals("errorCode") {
+                self = .errorCode
+            } else {
+                self = equals("eventType") ? .eventType : .other
+            }
+        case 10: self = equals("@timestamp") ? .timestamp : .other
+        case 11: self = equals("eventSource") ? .eventSource : .other
+        case 12: self = equals("userIdentity") ? .userIdentity : .other
+        case 14: self = equals("digestS3Object") ? .digest : .other
+        case 15: self = equals("sourceIPAddress") ? .sourceIPAddress : equals("digestStartTime") ? .digest : .other
+        case 16: self = equals("responseElements") ? .responseElements : .other
+        case 17: self = equals("requestParameters") ? .requestParameters : .other
+        case 18: self = equals("recipientAccountId") ? .recipientAccountId : .other
+        default: self = .other
+        }
+    }
+}
+
+extension CloudTrailFields {
+    /// Stores the value of a scalar member (`@timestamp` fills `eventTime`); other members are ignored.
+    @inline(__always)
+    mutating func set(_ member: CloudTrailMember, _ span: ByteSpan) {
+        switch member {
+        case .eventID: eventID = span
+        case .eventTime, .timestamp: eventTime = span
+        case .eventName: eventName = span
+        case .awsRegion: awsRegion = span
+        case .userAgent: userAgent = span
+        case .errorCode: errorCode = span
+        case .eventType: eventType = span
+        case .eventSource: eventSource = span
+        case .sourceIPAddress: sourceIPAddress = span
+        case .recipientAccountId: recipientAccountId = span
+        case .other, .userIdentity, .digest, .responseElements, .requestParameters: break
+        }
+    }
+}
+
 /// Decodes AWS CloudTrail as delivered: `{"Records":[…]}` (S3), bare arrays, single events, one event
 /// per line (also Logstash-shipped with `@timestamp`); digest documents are skipped silently.
 ///
@@ -89,47 +147,30 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
     private func scanGeneral(_ s: inout JSONScanner, into f: inout CloudTrailFields) -> Bool {
         s.forEachMember { s, key in
             var span = ByteSpan.empty
-            switch key.count {
-            case 7:
-                if s.equals(key, "eventID") { return Self.scalar(&s, &f.eventID) }
-            case 9:
-                if s.equals(key, "eventTime") { return Self.scalar(&s, &f.eventTime) }
-                if s.equals(key, "eventName") { return Self.scalar(&s, &f.eventName) }
-                if s.equals(key, "awsRegion") { return Self.scalar(&s, &f.awsRegion) }
-                if s.equals(key, "userAgent") { return Self.scalar(&s, &f.userAgent) }
-                if s.equals(key, "errorCode") { return Self.scalar(&s, &f.errorCode) }
-                if s.equals(key, "eventType") { return Self.scalar(&s, &f.eventType) }
-            case 10:
-                if s.equals(key, "@timestamp") && f.eventTime.isEmpty { return Self.scalar(&s, &f.eventTime) }
-            case 11:
-                if s.equals(key, "eventSource") { return Self.scalar(&s, &f.eventSource) }
-            case 12:
-                if s.equals(key, "userIdentity") {
-                    guard s.skipValue(&span) else { return false }
-                    if s[span.start] == 0x7B { f.userIdentity = span }
-                    return true
-                }
-            case 14:
-                if s.equals(key, "digestS3Object") { f.isDigest = true }
-            case 15:
-                if s.equals(key, "sourceIPAddress") { return Self.scalar(&s, &f.sourceIPAddress) }
-                if s.equals(key, "digestStartTime") { f.isDigest = true }
-            case 16:
-                if s.equals(key, "responseElements") {
-                    guard s.skipValue(&span) else { return false }
-                    f.responseElements = span
-                    return true
-                }
-            case 17:
-                if s.equals(key, "requestParameters") {
-                    guard s.skipValue(&span) else { return false }
-                    f.requestParameters = span
-                    return true
-                }
-            case 18:
-                if s.equals(key, "recipientAccountId") { return Self.scalar(&s, &f.recipientAccountId) }
-            default:
+            let member = CloudTrailMember(key, in: s.base)
+            switch member {
+            case .other:
                 break
+            case .userIdentity:
+                guard s.skipValue(&span) else { return false }
+                if s[span.start] == 0x7B { f.userIdentity = span }
+                return true
+            case .requestParameters, .responseElements:
+                guard s.skipValue(&span) else { return false }
+                if member == .requestParameters {
+                    f.requestParameters = span
+                } else {
+                    f.responseElements = span
+                }
+                return true
+            case .digest:
+                f.isDigest = true
+            case .timestamp where !f.eventTime.isEmpty:
+                break
+            default:
+                guard Self.scalar(&s, &span) else { return false }
+                f.set(member, span)
+                return true
             }
             return s.skipValue(&span)
         }

@@ -19,7 +19,7 @@ extension CloudTrailRecordHandler {
         guard c.p < c.end, c.byte != 0x7D else { return nil }  // `{}` is the general path's to judge
         while true {
             guard let key = c.key() else { return nil }
-            let member = c.member(key)
+            let member = CloudTrailMember(key, in: c.base)
             switch member {
             case .other:
                 guard c.skipValue() else { return nil }
@@ -50,57 +50,10 @@ extension CloudTrailRecordHandler {
             default:
                 var span = ByteSpan.empty
                 guard c.scalar(&span) else { return nil }
-                switch member {
-                case .eventID: f.eventID = span
-                case .eventTime, .timestamp: f.eventTime = span
-                case .eventName: f.eventName = span
-                case .awsRegion: f.awsRegion = span
-                case .userAgent: f.userAgent = span
-                case .errorCode: f.errorCode = span
-                case .eventType: f.eventType = span
-                case .eventSource: f.eventSource = span
-                case .sourceIPAddress: f.sourceIPAddress = span
-                case .recipientAccountId: f.recipientAccountId = span
-                default: break
-                }
+                f.set(member, span)
             }
             guard let closed = c.next(closing: 0x7D) else { return nil }
             if closed { return (c.p, c.newlines) }
-        }
-    }
-}
-
-/// The top-level members of a CloudTrail record that the decoder reads.
-enum CloudTrailMember: UInt8 {
-    case other, eventID, eventTime, eventName, awsRegion, userAgent, errorCode, eventType, timestamp, eventSource
-    case userIdentity, digest, sourceIPAddress, responseElements, requestParameters, recipientAccountId
-}
-
-extension FastCursor {
-    /// Which member `key` names (by length, then one or two word compares).
-    @inline(__always)
-    func member(_ key: ByteSpan) -> CloudTrailMember {
-        switch key.count {
-        case 7: return equals(key, "eventID") ? .eventID : .other
-        case 9:
-            if equals(key, "eventTime") { return .eventTime }
-            if equals(key, "eventName") { return .eventName }
-            if equals(key, "awsRegion") { return .awsRegion }
-            if equals(key, "userAgent") { return .userAgent }
-            if equals(key, "errorCode") { return .errorCode }
-            if equals(key, "eventType") { return .eventType }
-            return .other
-        case 10: return equals(key, "@timestamp") ? .timestamp : .other
-        case 11: return equals(key, "eventSource") ? .eventSource : .other
-        case 12: return equals(key, "userIdentity") ? .userIdentity : .other
-        case 14: return equals(key, "digestS3Object") ? .digest : .other
-        case 15:
-            if equals(key, "sourceIPAddress") { return .sourceIPAddress }
-            return equals(key, "digestStartTime") ? .digest : .other
-        case 16: return equals(key, "responseElements") ? .responseElements : .other
-        case 17: return equals(key, "requestParameters") ? .requestParameters : .other
-        case 18: return equals(key, "recipientAccountId") ? .recipientAccountId : .other
-        default: return .other
         }
     }
 }
@@ -126,18 +79,7 @@ struct FastCursor {
 
     @inline(__always)
     mutating func skipWhitespace() {
-        while p < end {
-            let b = base[p]
-            guard b <= 0x20 else { return }
-            if b == 0x20 || b == 0x09 || b == 0x0D {
-                p += 1
-            } else if b == 0x0A {
-                newlines += 1
-                p += 1
-            } else {
-                return
-            }
-        }
+        p = JSONScanner.whitespaceEnd(base, from: p, end: end, newlines: &newlines)
     }
 
     /// At a `"`: the string's content; the cursor moves past the closing quote.

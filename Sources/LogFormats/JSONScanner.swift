@@ -63,7 +63,13 @@ struct JSONScanner {
     /// Skips spaces, tabs, CR and LF (counting LF).
     @inlinable @inline(__always)
     mutating func skipWhitespace() {
-        var p = position
+        position = Self.whitespaceEnd(base, from: position, end: end, newlines: &newlines)
+    }
+
+    /// The first position at or after `from` that is not a space, tab, CR or LF (LFs counted).
+    @inlinable @inline(__always)
+    static func whitespaceEnd(_ base: UnsafePointer<UInt8>, from: Int, end: Int, newlines: inout Int) -> Int {
+        var p = from
         while p < end {
             let b = base[p]
             if b == 0x20 || b == 0x09 || b == 0x0D {
@@ -75,7 +81,7 @@ struct JSONScanner {
                 break
             }
         }
-        position = p
+        return p
     }
 
     @inlinable

@@ -37,10 +37,9 @@ public struct Sessionizer: Sendable {
     public private(set) var lateUsage = 0
     public var rememberEmitted: Int64 = 2 * 86_400
     private var lastPrune: EpochSeconds = .min
-    /// Resources whose latest event is a stop or termination: the only ones `advance` can finalise.
-    private var closable = Set<ResourceKey>()
-    /// When to look at closable resources again: a min-heap of due times (each a lower bound of the
-    /// resource's true due time), so `advance` looks only at resources that may be due, not at all.
+    /// When to look at closable resources (latest event a stop, termination or billing period: the only
+    /// ones `advance` can finalise) again: a min-heap of due times, each a lower bound of the resource's
+    /// true due time, so `advance` looks only at resources that may be due, not at all.
     private var dueQueue = DueQueue<ResourceKey>()
 
     /// The largest gap between consecutive billing periods of one resource that still makes one session.
@@ -101,9 +100,8 @@ public struct Sessionizer: Sendable {
         emitted = s.emitted
         closedRuns = Dictionary(uniqueKeysWithValues: (s.closedRuns ?? []).map { ($0.key, $0.runs) })
         lastPrune = s.lastPrune
-        closable = Set(pending.compactMap { Self.isClosable($0.value) ? $0.key : nil })
         dueQueue = DueQueue()
-        for key in closable { dueQueue.schedule(key, at: .min) }
+        for (key, events) in pending where Self.isClosable(events) { dueQueue.schedule(key, at: .min) }
         resourcesOfAccount = Dictionary(grouping: pending.keys, by: \.account)
     }
 
@@ -122,13 +120,10 @@ public struct Sessionizer: Sendable {
             knownTypes[key] = (type, event.instanceCount)
         }
         // One hash look-up, the list changed in place.
-        let (was, now) = Self.insert(event, into: &pending[key, default: []])
+        let closable = Self.insert(event, into: &pending[key, default: []])
         if pending[key]!.count == 1 { resourcesOfAccount[key.account, default: []].append(key) }
-        if was != now {
-            if now { closable.insert(key) } else { closable.remove(key) }
-        }
         // Every due time is at least the resource's last event time plus the lateness.
-        if now, let last = pending[key]!.last { dueQueue.schedule(key, at: last.time + allowedLateness) }
+        if closable, let last = pending[key]!.last { dueQueue.schedule(key, at: last.time + allowedLateness) }
     }
 
     /// How far a termination may be stamped before its launch (clock skew between API endpoints) and
@@ -153,9 +148,8 @@ public struct Sessionizer: Sendable {
         isClosable(list.last) || endsInSkewedTermination(list)
     }
 
-    /// Inserts in time order; returns the closability before and after.
-    static func insert(_ event: UsageEvent, into list: inout [UsageEvent]) -> (Bool, Bool) {
-        let was = isClosable(list)
+    /// Inserts in time order; returns whether the list is closable after.
+    static func insert(_ event: UsageEvent, into list: inout [UsageEvent]) -> Bool {
         // Keep time order; events mostly arrive in order, so insert from the back.
         var index = list.count
         while index > 0 && list[index - 1].time > event.time { index -= 1 }
@@ -198,7 +192,7 @@ public struct Sessionizer: Sendable {
         } else {
             list.insert(event, at: index)
         }
-        return (was, isClosable(list))
+        return isClosable(list)
     }
 
     /// Sessions that ended at least `allowedLateness` before `watermark` (the newest event time seen).
@@ -215,7 +209,8 @@ public struct Sessionizer: Sendable {
             }
         }
         while let key = dueQueue.popDue(at: watermark) {
-            guard closable.contains(key), let events = pending[key], let last = events.last else { continue }
+            // The checks below are those of `isClosable`: a resource no longer closable is passed over.
+            guard let events = pending[key], let last = events.last else { continue }
             if last.action == .usage {
                 // Billing alone: closed once no period follows within the gap (and lateness).
                 // (Running by the audit log: looked at again when its next event arrives.)
@@ -254,7 +249,6 @@ public struct Sessionizer: Sendable {
             out += emit(build(key, events, finalAt: lastTime))
         }
         pending.removeAll()
-        closable.removeAll()
         dueQueue = DueQueue()
         resourcesOfAccount.removeAll()
         return out.sorted { ($0.start, $0.id) < ($1.start, $1.id) }
@@ -286,7 +280,6 @@ public struct Sessionizer: Sendable {
 
     private mutating func forget(_ key: ResourceKey) {
         pending[key] = nil
-        closable.remove(key)
         if var keys = resourcesOfAccount[key.account], let i = keys.firstIndex(of: key) {
             keys.remove(at: i)
             resourcesOfAccount[key.account] = keys.isEmpty ? nil : keys

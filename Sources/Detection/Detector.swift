@@ -164,10 +164,7 @@ public struct Detector: Sendable {
     }
 
     /// Whether `session` consumes accelerators restricted at its start (the gate of every alert).
-    public func consumesRestricted(_ session: Session) -> Bool {
-        guard let spec = session.instanceType.flatMap({ catalog.lookup($0) }) else { return false }
-        return spec.accelerator.control.isRestricted(at: session.start)
-    }
+    public func consumesRestricted(_ session: Session) -> Bool { consumption(of: session).restricted }
 
     public func assess(_ session: Session, activity: AccountActivity?) -> Assessment {
         assess(session, activity: activity, partners: [])

@@ -17,14 +17,15 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "UsageModel", swiftSettings: hot),
+        .target(name: "CPrefetch"),
+        .target(name: "UsageModel", dependencies: ["CPrefetch"], swiftSettings: hot),
         .target(name: "Inputs", dependencies: ["CZlib", "UsageModel"], swiftSettings: hot),
         .target(name: "CJSONIndex", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "LogFormats", dependencies: ["UsageModel", "Inputs", "CJSONIndex"], swiftSettings: hot),
         .target(name: "Catalog", dependencies: ["UsageModel"], exclude: ["Data"], swiftSettings: strict),
         .target(name: "Ownership", dependencies: ["UsageModel", "Catalog", "Inputs"], swiftSettings: hot),
         .target(name: "Sessions", dependencies: ["UsageModel", "Catalog"], swiftSettings: hot),
-        .target(name: "Detection", dependencies: ["UsageModel", "Catalog", "Ownership", "Sessions"], swiftSettings: hot),
+        .target(name: "Detection", dependencies: ["CPrefetch", "UsageModel", "Catalog", "Ownership", "Sessions"], swiftSettings: hot),
         .target(name: "Alerting", dependencies: ["UsageModel"], swiftSettings: strict),
         .target(
             name: "Store",
@@ -33,7 +34,7 @@ let package = Package(
         ),
         .target(
             name: "Pipeline",
-            dependencies: ["UsageModel", "Inputs", "LogFormats", "Catalog", "Ownership", "Sessions", "Detection", "Alerting"],
+            dependencies: ["CPrefetch", "UsageModel", "Inputs", "LogFormats", "Catalog", "Ownership", "Sessions", "Detection", "Alerting"],
             swiftSettings: hot
         ),
         .executableTarget(

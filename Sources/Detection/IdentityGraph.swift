@@ -1,4 +1,5 @@
 public import UsageModel
+import CPrefetch
 
 /// Which accounts share identifiers — source addresses, user agents, access-key ids, role and user
 /// names — for the shared-identity evidence: an account that works from the same address or with the
@@ -42,15 +43,47 @@ public struct IdentityGraph: Sendable {
     /// stock user agents and shared NAT addresses are most calls.
     private var recentCrowded = [UInt64](repeating: 0, count: 1 << 12)
 
-    /// Notes one call's identifiers.
-    public mutating func observe(_ call: CallObservation) {
+    /// A call's identifier keys (address, agent, access key, principal), 0 where it has none.
+    @inline(__always)
+    private static func identifiers(of call: CallObservation) -> (UInt64, UInt64, UInt64, UInt64) {
         let address = call.sourceIP.map {
             (UInt64(truncatingIfNeeded: $0.value) ^ UInt64(truncatingIfNeeded: $0.value >> 64)) &* 0xFF51_AFD7_ED55_8CCD
                 ^ Self.addressSeed
         } ?? 0
-        let agent = call.agentKey == 0 ? 0 : call.agentKey ^ Self.agentSeed
-        let key = call.accessKeyKey == 0 ? 0 : call.accessKeyKey ^ Self.accessKeySeed
-        let principal = call.principalKey == 0 ? 0 : call.principalKey ^ Self.principalSeed
+        return (
+            address, call.agentKey == 0 ? 0 : call.agentKey ^ Self.agentSeed,
+            call.accessKeyKey == 0 ? 0 : call.accessKeyKey ^ Self.accessKeySeed,
+            call.principalKey == 0 ? 0 : call.principalKey ^ Self.principalSeed
+        )
+    }
+
+    /// The (account, identifier) pair's key and its slot in `recentPairs`.
+    @inline(__always)
+    private static func pair(_ account: UInt64, _ id: UInt64) -> (key: UInt64, slot: Int) {
+        var pair = (account ^ (id &* 0x9E37_79B9_7F4A_7C15)) &* 0xFF51_AFD7_ED55_8CCD
+        if pair == 0 { pair = 1 }
+        return (pair, Int(truncatingIfNeeded: pair >> 48))
+    }
+
+    /// Prepares `observe(call)` a few calls later: the recent-pair slots it will read are a cache miss
+    /// each otherwise (a hint: changes nothing). `mutating` only so that a caller holding the graph in
+    /// a class borrows it in place: a non-mutating call across modules copied it (retains and releases).
+    public mutating func prefetch(_ call: CallObservation) {
+        let (address, agent, key, principal) = Self.identifiers(of: call)
+        recentPairs.withUnsafeBufferPointer { b in
+            @inline(__always) func ask(_ id: UInt64) {
+                if id != 0 { cprefetch_write(b.baseAddress! + Self.pair(call.accountKey, id).slot) }
+            }
+            ask(address)
+            ask(agent)
+            ask(key)
+            ask(principal)
+        }
+    }
+
+    /// Notes one call's identifiers.
+    public mutating func observe(_ call: CallObservation) {
+        let (address, agent, key, principal) = Self.identifiers(of: call)
         let same = last.account == call.accountKey
         if address != 0 && !(same && last.ids.0 == address) { add(call.accountKey, address) }
         if agent != 0 && !(same && last.ids.1 == agent) { addTooling(call.accountKey, agent) }
@@ -78,9 +111,7 @@ public struct IdentityGraph: Sendable {
     private mutating func add(_ account: UInt64, _ id: UInt64) -> Bool {
         let crowdedSlot = Int(truncatingIfNeeded: (id &* 0x9E37_79B9_7F4A_7C15) >> 52)
         if recentCrowded[crowdedSlot] == id { return false }
-        var pair = (account ^ (id &* 0x9E37_79B9_7F4A_7C15)) &* 0xFF51_AFD7_ED55_8CCD
-        if pair == 0 { pair = 1 }
-        let slot = Int(truncatingIfNeeded: pair >> 48)
+        let (pair, slot) = Self.pair(account, id)
         if recentPairs[slot] == pair { return false }
         recentPairs[slot] = pair
         if !owners.contains(id) && owners.count >= maxIdentifiers { return true }

@@ -261,7 +261,18 @@ public final class IngestPipeline {
         if volume.streamStart == .max, let first = result.batch.calls.lazy.map(\.time).min() {
             volume.streamStart = first
         }
-        for call in result.batch.calls {
+        let calls = result.batch.calls
+        /// How many calls ahead the tables' cache lines are asked for: about a memory latency of work.
+        let ahead = 8
+        for (n, call) in calls.enumerated() {
+            if n + ahead < calls.count {
+                let later = calls[n + ahead]
+                dedup.prefetch(later.eventKey, at: later.time)
+                if scoring {
+                    activity.prefetch(later.accountKey)
+                    identities.prefetch(later)
+                }
+            }
             if call.time > newest { newest = call.time }
             guard dedup.insert(call.eventKey, at: call.time) else {
                 summary.duplicateEvents += 1

@@ -36,6 +36,15 @@ struct WindowedDeduplicator {
         return buckets[i].keys.insert(key)
     }
 
+    /// Prepares the look-up of `key` at `time`, for an `insert` a few keys later (a hint: no change).
+    @inline(__always)
+    func prefetch(_ key: UInt64, at time: EpochSeconds) {
+        let day = Self.day(time)
+        var i = buckets.count - 1
+        while i >= 0 && buckets[i].day != day { i -= 1 }
+        if i >= 0 { buckets[i].keys.prefetch(key) }
+    }
+
     /// Drops days that fell out of the window behind `time`.
     mutating func advance(to time: EpochSeconds) {
         let day = Self.day(time)

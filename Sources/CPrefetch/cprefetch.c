@@ -1,0 +1,2 @@
+// The target's code is the inline function of include/cprefetch.h; SwiftPM needs one source file.
+#include "cprefetch.h"

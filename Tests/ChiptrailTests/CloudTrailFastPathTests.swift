@@ -1,3 +1,4 @@
+import CJSONIndex
 import Foundation
 @testable import LogFormats
 import Testing
@@ -76,6 +77,40 @@ import UsageModel
             #expect(fast.documentsSkipped == general.documentsSkipped)
             #expect(fast.accountNames.elements.map(\.key).sorted() == general.accountNames.elements.map(\.key).sorted())
         }
+    }
+
+    /// Guards the comparison above from both paths agreeing by the fast one always giving up: it reads
+    /// AWS's plain records itself, with every field where the general path finds it.
+    @Test(arguments: [compact, launch, compact.replacingOccurrences(of: "\":", with: "\": ")])
+    func fastPathReadsPlainRecords(record: String) throws {
+        var bytes = Array(record.utf8)
+        let count = bytes.count
+        bytes += [UInt8](repeating: 0, count: 64)
+        let words = (count + 63) / 64 + 1
+        var quotes = [UInt64](repeating: 0, count: words)
+        var structure = [UInt64](repeating: 0, count: words)
+        var newlines = [UInt64](repeating: 0, count: words)
+        let hasNewlines = cjson_index(bytes, count, &quotes, &structure, &newlines)
+        var r = ctrail_record()
+        let end = quotes.withUnsafeBufferPointer { q in
+            structure.withUnsafeBufferPointer { s in
+                newlines.withUnsafeBufferPointer { n in
+                    var bits = cjson_bits(
+                        quotes: q.baseAddress, structure: s.baseAddress, newlines: n.baseAddress, origin: 0,
+                        has_newlines: hasNewlines)
+                    return ctrail_scan(bytes, 0, count, &bits, &r)
+                }
+            }
+        }
+        #expect(end == count)
+        func text(_ span: ctrail_span) -> String { String(decoding: bytes[span.start..<span.end], as: UTF8.self) }
+        #expect(text(r.event_time).hasPrefix("2026-03-01T0"))
+        #expect(text(r.event_source) == "ec2.amazonaws.com")
+        #expect(text(r.recipient_account_id) == "123456789012")
+        #expect(text(r.identity_account_id) == "123456789012")
+        #expect(!text(r.identity_arn).isEmpty && !text(r.identity_access_key_id).isEmpty)
+        #expect(text(r.user_identity).hasPrefix("{") && text(r.user_identity).hasSuffix("}"))
+        #expect(r.identity_parsed == 1 && r.is_digest == 0)
     }
 
     /// Guards the comparison above: the shapes reach both paths' distinct outcomes.

@@ -27,4 +27,43 @@ int cjson_index_baseline(const uint8_t *text, size_t len, uint64_t *quotes, uint
 long ccsv_record(const uint8_t *text, long len, long pos, int final, int32_t *starts, int32_t *ends,
                  uint8_t *flags, int cap, int *count, int *lines);
 
+/// The bitmaps of cjson_index over a buffer, for the scanners below: bit 0 of word 0 is the buffer's
+/// position `origin`; one zero word past the end. `has_newlines` is cjson_index's result.
+typedef struct {
+    const uint64_t *quotes;
+    const uint64_t *structure;
+    const uint64_t *newlines;
+    long origin;
+    int has_newlines;
+} cjson_bits;
+
+/// A span of the buffer, [start, end).
+typedef struct {
+    long start;
+    long end;
+} ctrail_span;
+
+/// The fields of one CloudTrail record, as spans of the buffer: a string's content, other scalars and
+/// containers whole, {0, 0} where the member is absent or null.
+typedef struct {
+    ctrail_span event_time, event_name, event_source, event_type, aws_region, recipient_account_id;
+    ctrail_span source_ip_address, user_agent, event_id, error_code;
+    ctrail_span identity_type, identity_arn, identity_principal_id, identity_access_key_id, identity_account_id;
+    ctrail_span identity_issuer_arn;
+    ctrail_span request_parameters, response_elements;
+    /// The whole userIdentity object (its fields above are read from it).
+    ctrail_span user_identity;
+    /// Newlines crossed outside strings.
+    long newlines;
+    int is_digest;
+    int identity_parsed;
+} ctrail_record;
+
+/// Reads the CloudTrail record whose '{' is at `position` in one pass (the fast path of the Swift
+/// decoder): the members it needs, userIdentity and sessionContext.sessionIssuer.arn included.
+/// Returns the position after the record's '}', or -1 when the record is anything but plain: malformed,
+/// cut by `end`, a string holding a raw newline, a second userIdentity, `{}`. The caller then reads
+/// the record by its general path, which gives the same fields for every record this one accepts.
+long ctrail_scan(const uint8_t *base, long position, long end, const cjson_bits *bits, ctrail_record *record);
+
 #endif

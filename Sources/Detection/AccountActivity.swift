@@ -8,15 +8,42 @@ public struct AccountActivity: Sendable, Codable {
     /// Calls (sign-ins included) by the country of their source address; unknown addresses are not counted here.
     public var callsByCountry: [CountryCode: Int] {
         var out: [CountryCode: Int] = [:]
-        for (code, n) in countryCounts { out[code] = n }
+        for c in countries { out[c.code] = c.calls }
         return out
     }
 
-    /// The same counts as a short list: accounts see few countries, and a list beats hashing per call.
-    private var countryCounts: [(CountryCode, Int)] = []
-    /// The first and last call from each country of `countryCounts` (same order), and on how many
-    /// distinct days (UTC) it called.
-    private var countryTimes: [(first: EpochSeconds, last: EpochSeconds, days: Int32, lastDay: Int64)] = []
+    /// One country's calls: how many, the first and the last, and on how many distinct days (UTC).
+    struct CountryStats: Sendable {
+        var code: CountryCode
+        var calls: Int
+        var first: EpochSeconds
+        var last: EpochSeconds
+        var days: Int32
+        var lastDay: Int64
+
+        init(code: CountryCode, calls: Int, first: EpochSeconds, last: EpochSeconds, days: Int32, lastDay: Int64) {
+            (self.code, self.calls, self.first, self.last, self.days, self.lastDay) = (code, calls, first, last, days, lastDay)
+        }
+
+        init(_ code: CountryCode, _ time: EpochSeconds) {
+            self.init(code: code, calls: 1, first: time, last: time, days: 1, lastDay: time / 86_400)
+        }
+
+        mutating func note(_ time: EpochSeconds) {
+            calls += 1
+            first = min(first, time)
+            last = max(last, time)
+            let day = time / 86_400
+            if day != lastDay {
+                lastDay = day
+                days += 1
+            }
+        }
+    }
+
+    /// The countries the calls came from, as a short list: accounts see few countries, and a list beats
+    /// hashing per call (one element per country, so a call updates it in one access).
+    private var countries: [CountryStats] = []
     /// Calls whose source address was located.
     public var locatedCalls = 0
     /// Active hours by hour of the week in UTC (0 = Monday 00:00–01:00), for the operator's time zone:
@@ -46,15 +73,15 @@ public struct AccountActivity: Sendable, Codable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         calls = try c.decode(Int.self, forKey: .calls)
         signIns = try c.decode(Int.self, forKey: .signIns)
-        let countries = try c.decode([CountryCode].self, forKey: .countries)
+        let codes = try c.decode([CountryCode].self, forKey: .countries)
         let counts = try c.decode([Int].self, forKey: .counts)
-        countryCounts = Array(zip(countries, counts))
         let firsts = try c.decodeIfPresent([EpochSeconds].self, forKey: .countryFirst) ?? []
         let lasts = try c.decodeIfPresent([EpochSeconds].self, forKey: .countryLast) ?? []
         let days = try c.decodeIfPresent([Int32].self, forKey: .countryDays) ?? []
-        countryTimes = countries.indices.map { i in
+        countries = zip(codes, counts).enumerated().map { i, pair in
             i < firsts.count && i < lasts.count && i < days.count
-                ? (firsts[i], lasts[i], days[i], lasts[i] / 86_400) : (EpochSeconds.min, EpochSeconds.max, 1, .min)
+                ? CountryStats(code: pair.0, calls: pair.1, first: firsts[i], last: lasts[i], days: days[i], lastDay: lasts[i] / 86_400)
+                : CountryStats(code: pair.0, calls: pair.1, first: .min, last: .max, days: 1, lastDay: .min)
         }
         locatedCalls = try c.decode(Int.self, forKey: .locatedCalls)
         firstSeen = try c.decode(EpochSeconds.self, forKey: .firstSeen)
@@ -70,11 +97,11 @@ public struct AccountActivity: Sendable, Codable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(calls, forKey: .calls)
         try c.encode(signIns, forKey: .signIns)
-        try c.encode(countryCounts.map(\.0), forKey: .countries)
-        try c.encode(countryCounts.map(\.1), forKey: .counts)
-        try c.encode(countryTimes.map(\.first), forKey: .countryFirst)
-        try c.encode(countryTimes.map(\.last), forKey: .countryLast)
-        try c.encode(countryTimes.map(\.days), forKey: .countryDays)
+        try c.encode(countries.map(\.code), forKey: .countries)
+        try c.encode(countries.map(\.calls), forKey: .counts)
+        try c.encode(countries.map(\.first), forKey: .countryFirst)
+        try c.encode(countries.map(\.last), forKey: .countryLast)
+        try c.encode(countries.map(\.days), forKey: .countryDays)
         try c.encode(locatedCalls, forKey: .locatedCalls)
         try c.encode(firstSeen, forKey: .firstSeen)
         try c.encode(lastSeen, forKey: .lastSeen)
@@ -91,18 +118,10 @@ public struct AccountActivity: Sendable, Codable {
         if call.isSignIn { signIns += 1 }
         if call.country.isKnown {
             locatedCalls += 1
-            if let i = countryCounts.firstIndex(where: { $0.0 == call.country }) {
-                countryCounts[i].1 += 1
-                countryTimes[i].first = min(countryTimes[i].first, call.time)
-                countryTimes[i].last = max(countryTimes[i].last, call.time)
-                let day = call.time / 86_400
-                if day != countryTimes[i].lastDay {
-                    countryTimes[i].lastDay = day
-                    countryTimes[i].days += 1
-                }
+            if let i = countries.firstIndex(where: { $0.code == call.country }) {
+                countries[i].note(call.time)
             } else {
-                countryCounts.append((call.country, 1))
-                countryTimes.append((call.time, call.time, 1, call.time / 86_400))
+                countries.append(CountryStats(call.country, call.time))
             }
         }
         firstSeen = min(firstSeen, call.time)
@@ -126,7 +145,7 @@ public struct AccountActivity: Sendable, Codable {
     /// Located calls from countries restricted at `time`.
     public func restrictedCount(_ jurisdictions: RestrictedJurisdictionsView, at time: EpochSeconds) -> Int {
         var total = 0
-        for (country, n) in countryCounts where jurisdictions.isRestricted(country, time) { total += n }
+        for c in countries where jurisdictions.isRestricted(c.code, time) { total += c.calls }
         return total
     }
 
@@ -136,8 +155,7 @@ public struct AccountActivity: Sendable, Codable {
         first: EpochSeconds, last: EpochSeconds, days: Int
     )? {
         var window: (first: EpochSeconds, last: EpochSeconds, days: Int)? = nil
-        for (i, (country, _)) in countryCounts.enumerated() where jurisdictions.isRestricted(country, time) {
-            let t = countryTimes[i]
+        for t in countries where jurisdictions.isRestricted(t.code, time) {
             window = (min(window?.first ?? .max, t.first), max(window?.last ?? .min, t.last), (window?.days ?? 0) + Int(t.days))
         }
         return window
@@ -149,9 +167,9 @@ public struct AccountActivity: Sendable, Codable {
     ) {
         var total = 0
         var list: [(CountryCode, Int)] = []
-        for (country, n) in countryCounts where jurisdictions.isRestricted(country, time) {
-            total += n
-            list.append((country, n))
+        for c in countries where jurisdictions.isRestricted(c.code, time) {
+            total += c.calls
+            list.append((c.code, c.calls))
         }
         list.sort { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
         return (total, list)

@@ -123,7 +123,9 @@ static inline __attribute__((always_inline)) int skip_container(cursor *c) {
     }
 }
 
-// Skips a number, true, false or null as the general scanner does.
+// Skips a number, true, false or null. Stricter than the general scanner, which takes any bare word
+// starting like one: such a word is damage (a lost quote), and the quote bits after it pair up wrongly,
+// so the fast path leaves the record to the general path's judgement.
 static inline __attribute__((always_inline)) int skip_scalar(cursor *c) {
     long start = c->p;
     while (c->p < c->end) {
@@ -132,8 +134,20 @@ static inline __attribute__((always_inline)) int skip_scalar(cursor *c) {
         c->p++;
     }
     if (c->p >= c->end || c->p == start) return 0;
-    uint8_t first = c->base[start];
-    return first == 't' || first == 'f' || first == 'n' || first == '-' || (first >= '0' && first <= '9');
+    const uint8_t *s = c->base + start;
+    long n = c->p - start;
+    switch (s[0]) {
+    case 't': return n == 4 && memcmp(s, "true", 4) == 0;
+    case 'f': return n == 5 && memcmp(s, "false", 5) == 0;
+    case 'n': return n == 4 && memcmp(s, "null", 4) == 0;
+    default:
+        if (s[0] != '-' && (s[0] < '0' || s[0] > '9')) return 0;
+        for (long i = 1; i < n; i++) {
+            uint8_t b = s[i];
+            if (!((b >= '0' && b <= '9') || b == '.' || b == 'e' || b == 'E' || b == '+' || b == '-')) return 0;
+        }
+        return 1;
+    }
 }
 
 static inline __attribute__((always_inline)) int skip_value(cursor *c) {

@@ -125,6 +125,9 @@ struct JSONRecordFramer<Handler: JSONRecordHandler> {
                     }
                     switch record(&s, consumed: consumed, out: &out) {
                     case .done: commit(&s)
+                    case .doneParityLost:
+                        commit(&s)
+                        reindexAfterSkip = true
                     case .needMore: break scanning
                     case .malformed:
                         mode = .skipToNewline
@@ -161,6 +164,9 @@ struct JSONRecordFramer<Handler: JSONRecordHandler> {
                 } else if b == 0x7B {
                     switch record(&s, consumed: consumed, out: &out) {
                     case .done: commit(&s)
+                    case .doneParityLost:
+                        commit(&s)
+                        reindexAfterSkip = true
                     case .needMore: break scanning
                     case .malformed:
                         mode = .skipToElement(wrapper: wrapper)
@@ -343,7 +349,12 @@ struct JSONRecordFramer<Handler: JSONRecordHandler> {
         mode = .skipOversized(resume: Box(resume), depth: 0, inString: false, escape: false, line: linesBefore + 1)
     }
 
-    enum RecordOutcome { case done, needMore, malformed }
+    /// `doneParityLost`: the record was read, but it holds an odd number of quotes — damage its reading
+    /// absorbed (a lost quote inside a skipped value, a bare word ending in a quote) — so the index's
+    /// string parity is wrong after it, and the rest of the buffer must be indexed anew. Without that,
+    /// the records after it would be read from wrong bracket bits (and differently by the two
+    /// CloudTrail paths).
+    enum RecordOutcome { case done, doneParityLost, needMore, malformed }
 
     private mutating func record(_ s: inout JSONScanner, consumed consumedInCall: Int, out: inout DecodedBatch) -> RecordOutcome {
         let line = linesBefore + s.newlines + 1
@@ -352,9 +363,10 @@ struct JSONRecordFramer<Handler: JSONRecordHandler> {
             line == 1 ? .lineColumn(1, bytesBefore + Int64(s.position - consumedInCall) + 1) : .line(line)
         var probe = s
         if handler.handleRecord(&probe, line: position, into: &out) {
+            let quotes = s.index.count(s.index.quotes, from: s.position, to: probe.position)
             s = probe
             recovering = false
-            return .done
+            return quotes & 1 == 0 ? .done : .doneParityLost
         }
         switch probe.failure {
         case .incomplete:

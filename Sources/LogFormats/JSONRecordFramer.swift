@@ -363,10 +363,12 @@ struct JSONRecordFramer<Handler: JSONRecordHandler> {
             line == 1 ? .lineColumn(1, bytesBefore + Int64(s.position - consumedInCall) + 1) : .line(line)
         var probe = s
         if handler.handleRecord(&probe, line: position, into: &out) {
-            let quotes = s.index.count(s.index.quotes, from: s.position, to: probe.position)
+            // The record's closing brace is a bracket bit only if the index is outside a string there,
+            // that is if the record holds an even number of quotes (one bit read, not a count).
+            let parityKept = probe.position > s.position && s.index.isSet(s.index.structure, at: probe.position - 1)
             s = probe
             recovering = false
-            return quotes & 1 == 0 ? .done : .doneParityLost
+            return parityKept ? .done : .doneParityLost
         }
         switch probe.failure {
         case .incomplete:

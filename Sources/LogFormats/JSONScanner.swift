@@ -429,6 +429,13 @@ struct JSONIndex {
         return true
     }
 
+    /// Whether the bit of position `at` is set.
+    @inlinable @inline(__always)
+    func isSet(_ bits: UnsafePointer<UInt64>, at: Int) -> Bool {
+        let i = at - origin
+        return (bits[i >> 6] >> UInt64(i & 63)) & 1 == 1
+    }
+
     /// The set bits in `[from, to)`.
     @inlinable
     func count(_ bits: UnsafePointer<UInt64>, from: Int, to: Int) -> Int {

@@ -103,7 +103,7 @@ public final class IngestPipeline {
     private var dedup: WindowedDeduplicator
     private var sessionizer: Sessionizer
     private var activity = KeyTable<AccountActivity>(capacity: 4096)
-    private var accountNames: [UInt64: String] = [:]
+    private var accountNames = KeyTable<String>(capacity: 4096)
     /// Accounts seen only in compute or billing records (no calls), for the summary.
     private var eventAccounts = Set<UInt64>()
     /// Accounts sharing uncommon identifiers, for the shared-identity evidence.
@@ -183,10 +183,11 @@ public final class IngestPipeline {
     /// The live state — de-duplication window, open sessions, account activity, watermark — as bytes,
     /// for checkpoints that commit with the ledger.
     public func snapshot() throws -> Data {
+        let names = accountNames.elements
         let state = PipelineState(
             dedup: dedup.snapshot, sessions: sessionizer.snapshot,
             activityKeys: activity.elements.map(\.key), activity: activity.elements.map(\.value),
-            accountKeys: Array(accountNames.keys), accountNames: Array(accountNames.values),
+            accountKeys: names.map(\.key), accountNames: names.map(\.value),
             eventAccounts: Array(eventAccounts), watermark: watermark, identities: identities.snapshot,
             resellerUse: resellerUse,
             alertedOpen: alertedOpen.keys.sorted().flatMap { alertedOpen[$0]! }, volume: volume)
@@ -201,7 +202,8 @@ public final class IngestPipeline {
         sessionizer.restore(state.sessions)
         activity = KeyTable<AccountActivity>(capacity: max(1024, state.activityKeys.count))
         for (k, v) in zip(state.activityKeys, state.activity) { activity.update(k, default: { v }) { _ in } }
-        accountNames = Dictionary(uniqueKeysWithValues: zip(state.accountKeys, state.accountNames))
+        accountNames = KeyTable<String>(capacity: max(4096, state.accountKeys.count))
+        for (key, name) in zip(state.accountKeys, state.accountNames) { accountNames.insert(key, name) }
         eventAccounts = Set(state.eventAccounts)
         watermark = state.watermark
         identities = IdentityGraph()
@@ -251,7 +253,7 @@ public final class IngestPipeline {
         summary.storedBytes += result.storedBytes
         summary.decodedBytes += result.decodedBytes
         for d in result.batch.diagnostics { onDiagnostic(d) }
-        for (key, name) in result.batch.accountNames.elements where accountNames[key] == nil { accountNames[key] = name }
+        for (key, name) in result.batch.accountNames.elements { accountNames.insert(key, name) }
         var newest = watermark
         batch += 1
         let batch = self.batch

@@ -30,7 +30,8 @@ struct WindowedDeduplicator {
         var i = buckets.count - 1
         while i >= 0 && buckets[i].day != day { i -= 1 }
         if i < 0 {
-            buckets.append((day, spare.popLast() ?? KeySet(capacity: 1 << 12)))
+            // A new day's table starts at the size of the largest so far: no rehashing as it fills.
+            buckets.append((day, spare.popLast() ?? KeySet(capacity: max(1 << 12, largestDay))))
             i = buckets.count - 1
         }
         return buckets[i].keys.insert(key)
@@ -45,6 +46,9 @@ struct WindowedDeduplicator {
         if i >= 0 { buckets[i].keys.prefetch(key) }
     }
 
+    /// The most keys a day has held (sizes new tables).
+    private var largestDay = 0
+
     /// Drops days that fell out of the window behind `time`.
     mutating func advance(to time: EpochSeconds) {
         let day = Self.day(time)
@@ -52,6 +56,7 @@ struct WindowedDeduplicator {
         newestDay = day
         while let index = buckets.firstIndex(where: { $0.day < day - retentionDays }) {
             var table = buckets.remove(at: index).keys
+            largestDay = max(largestDay, table.count)
             table.removeAll()
             spare.append(table)
         }

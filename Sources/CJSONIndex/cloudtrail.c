@@ -178,10 +178,7 @@ static inline __attribute__((always_inline)) int scalar(cursor *c, ctrail_span *
     return 1;
 }
 
-static inline __attribute__((always_inline)) int is(const cursor *c, ctrail_span k, const char *literal, long n) {
-    return k.end - k.start == n && memcmp(c->base + k.start, literal, (size_t)n) == 0;
-}
-#define IS(k, literal) is(c, (k), literal, (long)sizeof(literal) - 1)
+#define IS(k, literal) CTRAIL_NAMED(c->base + (k).start, (k).end - (k).start, literal)
 
 // At an object's '{': moves inside; 1 if it holds members, 0 if it was {} (and is passed), -1 at the
 // buffer's end.
@@ -231,20 +228,19 @@ static int user_identity(cursor *c, ctrail_record *r) {
         ctrail_span name;
         if (!key(c, &name)) return 0;
         ctrail_span *target = NULL;
-        switch (name.end - name.start) {
-        case 3: if (IS(name, "arn")) target = &r->identity_arn; break;
-        case 4: if (IS(name, "type")) target = &r->identity_type; break;
-        case 9: if (IS(name, "accountId")) target = &r->identity_account_id; break;
-        case 11:
-            if (IS(name, "principalId")) target = &r->identity_principal_id;
-            else if (IS(name, "accessKeyId")) target = &r->identity_access_key_id;
-            break;
-        case 14:
-            if (IS(name, "sessionContext") && c->base[c->p] == '{') {
+        switch (ctrail_identity_member_of(c->base + name.start, name.end - name.start)) {
+        case CTRAIL_IDENTITY_TYPE: target = &r->identity_type; break;
+        case CTRAIL_IDENTITY_ARN: target = &r->identity_arn; break;
+        case CTRAIL_IDENTITY_PRINCIPAL_ID: target = &r->identity_principal_id; break;
+        case CTRAIL_IDENTITY_ACCESS_KEY_ID: target = &r->identity_access_key_id; break;
+        case CTRAIL_IDENTITY_ACCOUNT_ID: target = &r->identity_account_id; break;
+        case CTRAIL_IDENTITY_SESSION_CONTEXT:
+            if (c->base[c->p] == '{') {
                 if (!session_context(c, r)) return 0;
                 goto next_member;
             }
             break;
+        case CTRAIL_IDENTITY_OTHER: break;
         }
         if (!(target ? scalar(c, target) : skip_value(c))) return 0;
     next_member:;
@@ -256,40 +252,27 @@ static int user_identity(cursor *c, ctrail_record *r) {
 
 enum member { OTHER, SCALAR, TIMESTAMP, USER_IDENTITY, BODY, DIGEST };
 
-// What a top-level member is to the decoder; for SCALAR and BODY, where its value goes.
+// What a top-level member is to the walk; for SCALAR and BODY, where its value goes.
 static inline __attribute__((always_inline)) enum member classify(const cursor *c, ctrail_span k, ctrail_record *r, ctrail_span **target) {
-    switch (k.end - k.start) {
-    case 7:
-        if (IS(k, "eventID")) { *target = &r->event_id; return SCALAR; }
-        return OTHER;
-    case 9:
-        if (IS(k, "eventTime")) { *target = &r->event_time; return SCALAR; }
-        if (IS(k, "eventName")) { *target = &r->event_name; return SCALAR; }
-        if (IS(k, "awsRegion")) { *target = &r->aws_region; return SCALAR; }
-        if (IS(k, "userAgent")) { *target = &r->user_agent; return SCALAR; }
-        if (IS(k, "errorCode")) { *target = &r->error_code; return SCALAR; }
-        if (IS(k, "eventType")) { *target = &r->event_type; return SCALAR; }
-        return OTHER;
-    case 10: return IS(k, "@timestamp") ? TIMESTAMP : OTHER;
-    case 11:
-        if (IS(k, "eventSource")) { *target = &r->event_source; return SCALAR; }
-        return OTHER;
-    case 12: return IS(k, "userIdentity") ? USER_IDENTITY : OTHER;
-    case 14: return IS(k, "digestS3Object") ? DIGEST : OTHER;
-    case 15:
-        if (IS(k, "sourceIPAddress")) { *target = &r->source_ip_address; return SCALAR; }
-        return IS(k, "digestStartTime") ? DIGEST : OTHER;
-    case 16:
-        if (IS(k, "responseElements")) { *target = &r->response_elements; return BODY; }
-        return OTHER;
-    case 17:
-        if (IS(k, "requestParameters")) { *target = &r->request_parameters; return BODY; }
-        return OTHER;
-    case 18:
-        if (IS(k, "recipientAccountId")) { *target = &r->recipient_account_id; return SCALAR; }
-        return OTHER;
-    default: return OTHER;
+    switch (ctrail_member_of(c->base + k.start, k.end - k.start)) {
+    case CTRAIL_MEMBER_EVENT_ID: *target = &r->event_id; return SCALAR;
+    case CTRAIL_MEMBER_EVENT_TIME: *target = &r->event_time; return SCALAR;
+    case CTRAIL_MEMBER_EVENT_NAME: *target = &r->event_name; return SCALAR;
+    case CTRAIL_MEMBER_AWS_REGION: *target = &r->aws_region; return SCALAR;
+    case CTRAIL_MEMBER_USER_AGENT: *target = &r->user_agent; return SCALAR;
+    case CTRAIL_MEMBER_ERROR_CODE: *target = &r->error_code; return SCALAR;
+    case CTRAIL_MEMBER_EVENT_TYPE: *target = &r->event_type; return SCALAR;
+    case CTRAIL_MEMBER_EVENT_SOURCE: *target = &r->event_source; return SCALAR;
+    case CTRAIL_MEMBER_SOURCE_IP_ADDRESS: *target = &r->source_ip_address; return SCALAR;
+    case CTRAIL_MEMBER_RECIPIENT_ACCOUNT_ID: *target = &r->recipient_account_id; return SCALAR;
+    case CTRAIL_MEMBER_TIMESTAMP: return TIMESTAMP;
+    case CTRAIL_MEMBER_USER_IDENTITY: return USER_IDENTITY;
+    case CTRAIL_MEMBER_DIGEST: return DIGEST;
+    case CTRAIL_MEMBER_RESPONSE_ELEMENTS: *target = &r->response_elements; return BODY;
+    case CTRAIL_MEMBER_REQUEST_PARAMETERS: *target = &r->request_parameters; return BODY;
+    case CTRAIL_MEMBER_OTHER: return OTHER;
     }
+    return OTHER;
 }
 
 long ctrail_scan(const uint8_t *base, long position, long end, const cjson_bits *bits, ctrail_record *r) {

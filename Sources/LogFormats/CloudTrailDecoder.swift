@@ -1,3 +1,4 @@
+import CJSONIndex
 import UsageModel
 
 /// The fields of one CloudTrail record, as spans of the buffer (nothing copied).
@@ -29,60 +30,23 @@ struct CloudTrailFields {
     var identityParsed = false
 }
 
-/// The top-level members of a CloudTrail record that the decoder reads.
-enum CloudTrailMember: UInt8 {
-    case other, eventID, eventTime, eventName, awsRegion, userAgent, errorCode, eventType, timestamp, eventSource
-    case userIdentity, digest, sourceIPAddress, responseElements, requestParameters, recipientAccountId
-
-    /// The member `key` (a span of `base`) names: by length, then one or two word compares.
-    @inline(__always)
-    init(_ key: ByteSpan, in base: UnsafePointer<UInt8>) {
-        @inline(__always) func equals(_ literal: StaticString) -> Bool { JSONIndex.bytes(base, key, equal: literal) }
-        switch key.count {
-        case 7: self = equals("eventID") ? .eventID : .other
-        case 9:
-            if equals("eventTime") {
-                self = .eventTime
-            } else if equals("eventName") {
-                self = .eventName
-            } else if equals("awsRegion") {
-                self = .awsRegion
-            } else if equals("userAgent") {
-                self = .userAgent
-            } else if equals("errorCode") {
-                self = .errorCode
-            } else {
-                self = equals("eventType") ? .eventType : .other
-            }
-        case 10: self = equals("@timestamp") ? .timestamp : .other
-        case 11: self = equals("eventSource") ? .eventSource : .other
-        case 12: self = equals("userIdentity") ? .userIdentity : .other
-        case 14: self = equals("digestS3Object") ? .digest : .other
-        case 15: self = equals("sourceIPAddress") ? .sourceIPAddress : equals("digestStartTime") ? .digest : .other
-        case 16: self = equals("responseElements") ? .responseElements : .other
-        case 17: self = equals("requestParameters") ? .requestParameters : .other
-        case 18: self = equals("recipientAccountId") ? .recipientAccountId : .other
-        default: self = .other
-        }
-    }
-}
-
 extension CloudTrailFields {
     /// Stores the value of a scalar member (`@timestamp` fills `eventTime`); other members are ignored.
+    /// Members are classified by `ctrail_member_of` (CJSONIndex), the one list both decoder paths use.
     @inline(__always)
-    mutating func set(_ member: CloudTrailMember, _ span: ByteSpan) {
+    mutating func set(_ member: ctrail_member, _ span: ByteSpan) {
         switch member {
-        case .eventID: eventID = span
-        case .eventTime, .timestamp: eventTime = span
-        case .eventName: eventName = span
-        case .awsRegion: awsRegion = span
-        case .userAgent: userAgent = span
-        case .errorCode: errorCode = span
-        case .eventType: eventType = span
-        case .eventSource: eventSource = span
-        case .sourceIPAddress: sourceIPAddress = span
-        case .recipientAccountId: recipientAccountId = span
-        case .other, .userIdentity, .digest, .responseElements, .requestParameters: break
+        case CTRAIL_MEMBER_EVENT_ID: eventID = span
+        case CTRAIL_MEMBER_EVENT_TIME, CTRAIL_MEMBER_TIMESTAMP: eventTime = span
+        case CTRAIL_MEMBER_EVENT_NAME: eventName = span
+        case CTRAIL_MEMBER_AWS_REGION: awsRegion = span
+        case CTRAIL_MEMBER_USER_AGENT: userAgent = span
+        case CTRAIL_MEMBER_ERROR_CODE: errorCode = span
+        case CTRAIL_MEMBER_EVENT_TYPE: eventType = span
+        case CTRAIL_MEMBER_EVENT_SOURCE: eventSource = span
+        case CTRAIL_MEMBER_SOURCE_IP_ADDRESS: sourceIPAddress = span
+        case CTRAIL_MEMBER_RECIPIENT_ACCOUNT_ID: recipientAccountId = span
+        default: break
         }
     }
 }
@@ -147,25 +111,25 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
     private func scanGeneral(_ s: inout JSONScanner, into f: inout CloudTrailFields) -> Bool {
         s.forEachMember { s, key in
             var span = ByteSpan.empty
-            let member = CloudTrailMember(key, in: s.base)
+            let member = ctrail_member_of(s.base + key.start, key.count)
             switch member {
-            case .other:
+            case CTRAIL_MEMBER_OTHER:
                 break
-            case .userIdentity:
+            case CTRAIL_MEMBER_USER_IDENTITY:
                 guard s.skipValue(&span) else { return false }
                 if s[span.start] == 0x7B { f.userIdentity = span }
                 return true
-            case .requestParameters, .responseElements:
+            case CTRAIL_MEMBER_REQUEST_PARAMETERS, CTRAIL_MEMBER_RESPONSE_ELEMENTS:
                 guard s.skipValue(&span) else { return false }
-                if member == .requestParameters {
+                if member == CTRAIL_MEMBER_REQUEST_PARAMETERS {
                     f.requestParameters = span
                 } else {
                     f.responseElements = span
                 }
                 return true
-            case .digest:
+            case CTRAIL_MEMBER_DIGEST:
                 f.isDigest = true
-            case .timestamp where !f.eventTime.isEmpty:
+            case CTRAIL_MEMBER_TIMESTAMP where !f.eventTime.isEmpty:
                 break
             default:
                 guard Self.scalar(&s, &span) else { return false }
@@ -211,18 +175,14 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
         f.identityParsed = true
         var s = parent.scanner(over: f.userIdentity)
         _ = s.forEachMember { s, key in
-            switch key.count {
-            case 3:
-                if s.equals(key, "arn") { return scalar(&s, &f.identityArn) }
-            case 4:
-                if s.equals(key, "type") { return scalar(&s, &f.identityType) }
-            case 9:
-                if s.equals(key, "accountId") { return scalar(&s, &f.identityAccountId) }
-            case 11:
-                if s.equals(key, "principalId") { return scalar(&s, &f.identityPrincipalId) }
-                if s.equals(key, "accessKeyId") { return scalar(&s, &f.identityAccessKeyId) }
-            case 14:
-                if s.equals(key, "sessionContext") && s.peek() == 0x7B {
+            switch ctrail_identity_member_of(s.base + key.start, key.count) {
+            case CTRAIL_IDENTITY_ARN: return scalar(&s, &f.identityArn)
+            case CTRAIL_IDENTITY_TYPE: return scalar(&s, &f.identityType)
+            case CTRAIL_IDENTITY_ACCOUNT_ID: return scalar(&s, &f.identityAccountId)
+            case CTRAIL_IDENTITY_PRINCIPAL_ID: return scalar(&s, &f.identityPrincipalId)
+            case CTRAIL_IDENTITY_ACCESS_KEY_ID: return scalar(&s, &f.identityAccessKeyId)
+            case CTRAIL_IDENTITY_SESSION_CONTEXT:
+                if s.peek() == 0x7B {
                     return s.forEachMember { s, key in
                         if s.equals(key, "sessionIssuer") && s.peek() == 0x7B {
                             return s.forEachMember { s, key in

@@ -3,6 +3,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /// Builds bitmaps of a JSON text, one bit per byte, 64 bytes per word (the first stage of simdjson's
 /// design: AVX2 where the processor has it, else SSE2, which every x86-64 has; a portable loop elsewhere):
@@ -65,5 +66,78 @@ typedef struct {
 /// cut by `end`, a string holding a raw newline, a second userIdentity, `{}`. The caller then reads
 /// the record by its general path, which gives the same fields for every record this one accepts.
 long ctrail_scan(const uint8_t *base, long position, long end, const cjson_bits *bits, ctrail_record *record);
+
+/// The top-level members of a CloudTrail record the decoder reads (@timestamp: Logstash's eventTime;
+/// digest: the keys that mark a digest file). Both decoder paths classify keys by this one function.
+typedef enum {
+    CTRAIL_MEMBER_OTHER,
+    CTRAIL_MEMBER_EVENT_ID,
+    CTRAIL_MEMBER_EVENT_TIME,
+    CTRAIL_MEMBER_EVENT_NAME,
+    CTRAIL_MEMBER_AWS_REGION,
+    CTRAIL_MEMBER_USER_AGENT,
+    CTRAIL_MEMBER_ERROR_CODE,
+    CTRAIL_MEMBER_EVENT_TYPE,
+    CTRAIL_MEMBER_TIMESTAMP,
+    CTRAIL_MEMBER_EVENT_SOURCE,
+    CTRAIL_MEMBER_USER_IDENTITY,
+    CTRAIL_MEMBER_DIGEST,
+    CTRAIL_MEMBER_SOURCE_IP_ADDRESS,
+    CTRAIL_MEMBER_RESPONSE_ELEMENTS,
+    CTRAIL_MEMBER_REQUEST_PARAMETERS,
+    CTRAIL_MEMBER_RECIPIENT_ACCOUNT_ID
+} ctrail_member;
+
+/// The members of userIdentity the decoder reads.
+typedef enum {
+    CTRAIL_IDENTITY_OTHER,
+    CTRAIL_IDENTITY_TYPE,
+    CTRAIL_IDENTITY_ARN,
+    CTRAIL_IDENTITY_PRINCIPAL_ID,
+    CTRAIL_IDENTITY_ACCESS_KEY_ID,
+    CTRAIL_IDENTITY_ACCOUNT_ID,
+    CTRAIL_IDENTITY_SESSION_CONTEXT
+} ctrail_identity_member;
+
+#define CTRAIL_NAMED(key, n, literal) ((n) == (long)sizeof(literal) - 1 && memcmp((key), (literal), sizeof(literal) - 1) == 0)
+
+/// What a top-level key (its `n` bytes of content) names: by length, then a compare.
+static inline __attribute__((always_inline)) ctrail_member ctrail_member_of(const uint8_t *key, long n) {
+    switch (n) {
+    case 7: return CTRAIL_NAMED(key, n, "eventID") ? CTRAIL_MEMBER_EVENT_ID : CTRAIL_MEMBER_OTHER;
+    case 9:
+        if (CTRAIL_NAMED(key, n, "eventTime")) return CTRAIL_MEMBER_EVENT_TIME;
+        if (CTRAIL_NAMED(key, n, "eventName")) return CTRAIL_MEMBER_EVENT_NAME;
+        if (CTRAIL_NAMED(key, n, "awsRegion")) return CTRAIL_MEMBER_AWS_REGION;
+        if (CTRAIL_NAMED(key, n, "userAgent")) return CTRAIL_MEMBER_USER_AGENT;
+        if (CTRAIL_NAMED(key, n, "errorCode")) return CTRAIL_MEMBER_ERROR_CODE;
+        return CTRAIL_NAMED(key, n, "eventType") ? CTRAIL_MEMBER_EVENT_TYPE : CTRAIL_MEMBER_OTHER;
+    case 10: return CTRAIL_NAMED(key, n, "@timestamp") ? CTRAIL_MEMBER_TIMESTAMP : CTRAIL_MEMBER_OTHER;
+    case 11: return CTRAIL_NAMED(key, n, "eventSource") ? CTRAIL_MEMBER_EVENT_SOURCE : CTRAIL_MEMBER_OTHER;
+    case 12: return CTRAIL_NAMED(key, n, "userIdentity") ? CTRAIL_MEMBER_USER_IDENTITY : CTRAIL_MEMBER_OTHER;
+    case 14: return CTRAIL_NAMED(key, n, "digestS3Object") ? CTRAIL_MEMBER_DIGEST : CTRAIL_MEMBER_OTHER;
+    case 15:
+        if (CTRAIL_NAMED(key, n, "sourceIPAddress")) return CTRAIL_MEMBER_SOURCE_IP_ADDRESS;
+        return CTRAIL_NAMED(key, n, "digestStartTime") ? CTRAIL_MEMBER_DIGEST : CTRAIL_MEMBER_OTHER;
+    case 16: return CTRAIL_NAMED(key, n, "responseElements") ? CTRAIL_MEMBER_RESPONSE_ELEMENTS : CTRAIL_MEMBER_OTHER;
+    case 17: return CTRAIL_NAMED(key, n, "requestParameters") ? CTRAIL_MEMBER_REQUEST_PARAMETERS : CTRAIL_MEMBER_OTHER;
+    case 18: return CTRAIL_NAMED(key, n, "recipientAccountId") ? CTRAIL_MEMBER_RECIPIENT_ACCOUNT_ID : CTRAIL_MEMBER_OTHER;
+    default: return CTRAIL_MEMBER_OTHER;
+    }
+}
+
+/// What a key of userIdentity names.
+static inline __attribute__((always_inline)) ctrail_identity_member ctrail_identity_member_of(const uint8_t *key, long n) {
+    switch (n) {
+    case 3: return CTRAIL_NAMED(key, n, "arn") ? CTRAIL_IDENTITY_ARN : CTRAIL_IDENTITY_OTHER;
+    case 4: return CTRAIL_NAMED(key, n, "type") ? CTRAIL_IDENTITY_TYPE : CTRAIL_IDENTITY_OTHER;
+    case 9: return CTRAIL_NAMED(key, n, "accountId") ? CTRAIL_IDENTITY_ACCOUNT_ID : CTRAIL_IDENTITY_OTHER;
+    case 11:
+        if (CTRAIL_NAMED(key, n, "principalId")) return CTRAIL_IDENTITY_PRINCIPAL_ID;
+        return CTRAIL_NAMED(key, n, "accessKeyId") ? CTRAIL_IDENTITY_ACCESS_KEY_ID : CTRAIL_IDENTITY_OTHER;
+    case 14: return CTRAIL_NAMED(key, n, "sessionContext") ? CTRAIL_IDENTITY_SESSION_CONTEXT : CTRAIL_IDENTITY_OTHER;
+    default: return CTRAIL_IDENTITY_OTHER;
+    }
+}
 
 #endif

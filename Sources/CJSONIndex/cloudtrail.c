@@ -14,33 +14,9 @@ typedef struct {
     const cjson_bits *bits;
 } cursor;
 
-// The first set bit at a position in [from, limit), or -1.
-static inline __attribute__((always_inline)) long next_bit(const uint64_t *bits, long origin, long from, long limit) {
-    if (from >= limit) return -1;
-    long rel = from - origin;
-    long w = rel >> 6;
-    uint64_t word = bits[w] & (~0ULL << (rel & 63));
-    long last = (limit - 1 - origin) >> 6;
-    while (word == 0) {
-        if (++w > last) return -1;
-        word = bits[w];
-    }
-    long i = origin + (w << 6) + __builtin_ctzll(word);
-    return i < limit ? i : -1;
-}
-
 // The newlines in [from, to).
 static inline __attribute__((always_inline)) long count_newlines(const cjson_bits *b, long from, long to) {
-    if (from >= to || !b->has_newlines) return 0;
-    long first = (from - b->origin) >> 6, last = (to - 1 - b->origin) >> 6;
-    long total = 0;
-    for (long w = first; w <= last; w++) {
-        uint64_t word = b->newlines[w];
-        if (w == first) word &= ~0ULL << ((from - b->origin) & 63);
-        if (w == last && ((to - b->origin) & 63) != 0) word &= (1ULL << ((to - b->origin) & 63)) - 1;
-        total += __builtin_popcountll(word);
-    }
-    return total;
+    return b->has_newlines ? cjson_count_bits(b->newlines, b->origin, from, to) : 0;
 }
 
 static inline __attribute__((always_inline)) void skip_whitespace(cursor *c) {
@@ -61,9 +37,9 @@ static inline __attribute__((always_inline)) void skip_whitespace(cursor *c) {
 // is left to the general path.
 static inline __attribute__((always_inline)) int string(cursor *c, ctrail_span *span) {
     const cjson_bits *b = c->bits;
-    long close = next_bit(b->quotes, b->origin, c->p + 1, c->end);
+    long close = cjson_next_bit(b->quotes, b->origin, c->p + 1, c->end);
     if (close < 0) return 0;
-    if (b->has_newlines && next_bit(b->newlines, b->origin, c->p + 1, close) >= 0) return 0;
+    if (b->has_newlines && cjson_next_bit(b->newlines, b->origin, c->p + 1, close) >= 0) return 0;
     span->start = c->p + 1;
     span->end = close;
     c->p = close + 1;
@@ -100,27 +76,11 @@ static inline __attribute__((always_inline)) int next(cursor *c, uint8_t closing
 // Skips an object or array by its bracket bits (strings are masked out of them).
 static inline __attribute__((always_inline)) int skip_container(cursor *c) {
     const cjson_bits *b = c->bits;
-    long depth = 0;
-    long rel = c->p - b->origin;
-    long w = rel >> 6;
-    uint64_t word = b->structure[w] & (~0ULL << (rel & 63));
-    long last = (c->end - 1 - b->origin) >> 6;
-    for (;;) {
-        while (word == 0) {
-            if (++w > last) return 0;
-            word = b->structure[w];
-        }
-        long i = b->origin + (w << 6) + __builtin_ctzll(word);
-        if (i >= c->end) return 0;
-        word &= word - 1;
-        if ((c->base[i] | 0x20) == '{') {
-            depth++;
-        } else if (--depth == 0) {
-            c->newlines += count_newlines(b, c->p, i);
-            c->p = i + 1;
-            return 1;
-        }
-    }
+    long close = cjson_matching_bracket(b->structure, b->origin, c->base, c->p, c->end);
+    if (close < 0) return 0;
+    c->newlines += count_newlines(b, c->p, close);
+    c->p = close + 1;
+    return 1;
 }
 
 // Skips a number, true, false or null. Stricter than the general scanner, which takes any bare word

@@ -351,17 +351,8 @@ struct JSONIndex {
     /// The first set bit at a position in `[from, limit)`, or nil.
     @inlinable @inline(__always)
     func next(_ bits: UnsafePointer<UInt64>, from: Int, limit: Int) -> Int? {
-        guard from < limit else { return nil }
-        var w = (from - origin) >> 6
-        var word = bits[w] & (~UInt64(0) << UInt64((from - origin) & 63))
-        let lastWord = (limit - 1 - origin) >> 6
-        while word == 0 {
-            w += 1
-            if w > lastWord { return nil }
-            word = bits[w]
-        }
-        let i = origin + (w << 6) + word.trailingZeroBitCount
-        return i < limit ? i : nil
+        let i = cjson_next_bit(bits, origin, from, limit)
+        return i < 0 ? nil : i
     }
 
     /// Whether any bit is set in `[from, to)`.
@@ -375,26 +366,8 @@ struct JSONIndex {
     /// before `end`: walks the bracket bits (strings are masked out), counting depth.
     @inlinable @inline(__always)
     func matchingBracket(base: UnsafePointer<UInt8>, from: Int, end: Int) -> Int? {
-        var depth = 0
-        var w = (from - origin) >> 6
-        var word = structure[w] & (~UInt64(0) << UInt64((from - origin) & 63))
-        let lastWord = (end - 1 - origin) >> 6
-        while true {
-            while word == 0 {
-                w += 1
-                if w > lastWord { return nil }
-                word = structure[w]
-            }
-            let i = origin + (w << 6) + word.trailingZeroBitCount
-            if i >= end { return nil }
-            word &= word &- 1
-            if base[i] | 0x20 == 0x7B {
-                depth += 1
-            } else {
-                depth -= 1
-                if depth == 0 { return i }
-            }
-        }
+        let i = cjson_matching_bracket(structure, origin, base, from, end)
+        return i < 0 ? nil : i
     }
 
     /// Whether `span` of `base` holds exactly `literal`'s bytes (word compares up to 24 bytes, no libc
@@ -439,20 +412,8 @@ struct JSONIndex {
     /// The set bits in `[from, to)`.
     @inlinable
     func count(_ bits: UnsafePointer<UInt64>, from: Int, to: Int) -> Int {
-        guard from < to else { return 0 }
         if bits == newlines && !hasNewlines { return 0 }
-        let a = from - origin
-        let b = to - origin
-        let firstWord = a >> 6
-        let lastWord = (b - 1) >> 6
-        var total = 0
-        for w in firstWord...lastWord {
-            var word = bits[w]
-            if w == firstWord { word &= ~UInt64(0) << UInt64(a & 63) }
-            if w == lastWord && (b & 63) != 0 { word &= (UInt64(1) << UInt64(b & 63)) &- 1 }
-            total += word.nonzeroBitCount
-        }
-        return total
+        return cjson_count_bits(bits, origin, from, to)
     }
 }
 

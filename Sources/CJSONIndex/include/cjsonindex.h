@@ -38,6 +38,65 @@ typedef struct {
     int has_newlines;
 } cjson_bits;
 
+/// Look-ups in those bitmaps, shared by the C fast path and the Swift scanner (`JSONIndex`); bit 0 of
+/// word 0 is position `origin`.
+
+/// The first set bit at a position in [from, limit), or -1.
+static inline __attribute__((always_inline)) long cjson_next_bit(const uint64_t *bits, long origin, long from,
+                                                                 long limit) {
+    if (from >= limit) return -1;
+    long rel = from - origin;
+    long w = rel >> 6;
+    uint64_t word = bits[w] & (~0ULL << (rel & 63));
+    long last = (limit - 1 - origin) >> 6;
+    while (word == 0) {
+        if (++w > last) return -1;
+        word = bits[w];
+    }
+    long i = origin + (w << 6) + __builtin_ctzll(word);
+    return i < limit ? i : -1;
+}
+
+/// The set bits in [from, to).
+static inline __attribute__((always_inline)) long cjson_count_bits(const uint64_t *bits, long origin, long from,
+                                                                   long to) {
+    if (from >= to) return 0;
+    long first = (from - origin) >> 6, last = (to - 1 - origin) >> 6;
+    long total = 0;
+    for (long w = first; w <= last; w++) {
+        uint64_t word = bits[w];
+        if (w == first) word &= ~0ULL << ((from - origin) & 63);
+        if (w == last && ((to - origin) & 63) != 0) word &= (1ULL << ((to - origin) & 63)) - 1;
+        total += __builtin_popcountll(word);
+    }
+    return total;
+}
+
+/// The bracket closing the object or array that opens at `from`, or -1 if it does not close before
+/// `end`: walks the bracket bits (strings are masked out of them), counting depth.
+static inline __attribute__((always_inline)) long cjson_matching_bracket(const uint64_t *structure, long origin,
+                                                                         const uint8_t *base, long from, long end) {
+    long depth = 0;
+    long rel = from - origin;
+    long w = rel >> 6;
+    uint64_t word = structure[w] & (~0ULL << (rel & 63));
+    long last = (end - 1 - origin) >> 6;
+    for (;;) {
+        while (word == 0) {
+            if (++w > last) return -1;
+            word = structure[w];
+        }
+        long i = origin + (w << 6) + __builtin_ctzll(word);
+        if (i >= end) return -1;
+        word &= word - 1;
+        if ((base[i] | 0x20) == '{') {
+            depth++;
+        } else if (--depth == 0) {
+            return i;
+        }
+    }
+}
+
 /// A span of the buffer, [start, end).
 typedef struct {
     long start;

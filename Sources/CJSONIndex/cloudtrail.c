@@ -20,17 +20,7 @@ static inline __attribute__((always_inline)) long count_newlines(const cjson_bit
 }
 
 static inline __attribute__((always_inline)) void skip_whitespace(cursor *c) {
-    while (c->p < c->end) {
-        uint8_t b = c->base[c->p];
-        if (b == ' ' || b == '\t' || b == '\r') {
-            c->p++;
-        } else if (b == '\n') {
-            c->newlines++;
-            c->p++;
-        } else {
-            break;
-        }
-    }
+    c->p = cjson_whitespace_end(c->base, c->p, c->end, &c->newlines);
 }
 
 // At a '"': the string's content; the cursor moves past the closing quote. A string with a raw newline

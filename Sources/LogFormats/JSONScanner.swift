@@ -69,19 +69,7 @@ struct JSONScanner {
     /// The first position at or after `from` that is not a space, tab, CR or LF (LFs counted).
     @inlinable @inline(__always)
     static func whitespaceEnd(_ base: UnsafePointer<UInt8>, from: Int, end: Int, newlines: inout Int) -> Int {
-        var p = from
-        while p < end {
-            let b = base[p]
-            if b == 0x20 || b == 0x09 || b == 0x0D {
-                p += 1
-            } else if b == 0x0A {
-                newlines += 1
-                p += 1
-            } else {
-                break
-            }
-        }
-        return p
+        cjson_whitespace_end(base, from, end, &newlines)
     }
 
     @inlinable

@@ -97,6 +97,24 @@ static inline __attribute__((always_inline)) long cjson_matching_bracket(const u
     }
 }
 
+/// The first position at or after `p` that is not a space, tab, CR or LF; the LFs passed are added
+/// to `*newlines`.
+static inline __attribute__((always_inline)) long cjson_whitespace_end(const uint8_t *base, long p, long end,
+                                                                       long *newlines) {
+    while (p < end) {
+        uint8_t b = base[p];
+        if (b == ' ' || b == '\t' || b == '\r') {
+            p++;
+        } else if (b == '\n') {
+            ++*newlines;
+            p++;
+        } else {
+            break;
+        }
+    }
+    return p;
+}
+
 /// A span of the buffer, [start, end).
 typedef struct {
     long start;

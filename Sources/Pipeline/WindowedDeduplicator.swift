@@ -10,6 +10,8 @@ struct WindowedDeduplicator {
     private var newestDay: Int64 = .min
     /// Tables of days that left the window, emptied for the next days: no churn of large allocations.
     private var spare: [KeySet] = []
+    /// The most keys a day has held (sizes new tables).
+    private var largestDay = 0
     let retentionDays: Int64
 
     init(retentionDays: Int64 = 2) {
@@ -27,9 +29,10 @@ struct WindowedDeduplicator {
         if newestDay != .min && day < newestDay - retentionDays {
             return true  // older than the window: cannot be checked
         }
-        var i = buckets.count - 1
-        while i >= 0 && buckets[i].day != day { i -= 1 }
-        if i < 0 {
+        let i: Int
+        if let found = bucket(of: day) {
+            i = found
+        } else {
             // A new day's table starts at the size of the largest so far: no rehashing as it fills.
             buckets.append((day, spare.popLast() ?? KeySet(capacity: max(1 << 12, largestDay))))
             i = buckets.count - 1
@@ -37,17 +40,19 @@ struct WindowedDeduplicator {
         return buckets[i].keys.insert(key)
     }
 
+    /// The table of `day`, if it has one (a short list, searched from the newest).
+    @inline(__always)
+    private func bucket(of day: Int64) -> Int? {
+        var i = buckets.count - 1
+        while i >= 0 && buckets[i].day != day { i -= 1 }
+        return i >= 0 ? i : nil
+    }
+
     /// Prepares the look-up of `key` at `time`, for an `insert` a few keys later (a hint: no change).
     @inline(__always)
     func prefetch(_ key: UInt64, at time: EpochSeconds) {
-        let day = Self.day(time)
-        var i = buckets.count - 1
-        while i >= 0 && buckets[i].day != day { i -= 1 }
-        if i >= 0 { buckets[i].keys.prefetch(key) }
+        if let i = bucket(of: Self.day(time)) { buckets[i].keys.prefetch(key) }
     }
-
-    /// The most keys a day has held (sizes new tables).
-    private var largestDay = 0
 
     /// Drops days that fell out of the window behind `time`.
     mutating func advance(to time: EpochSeconds) {

@@ -159,12 +159,16 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
     /// `assumed-role/ops/alice`); 0 for an empty or malformed ARN.
     static func principalNameKey(_ arn: UnsafeRawBufferPointer) -> UInt64 {
         var colons = 0
-        for (i, b) in arn.enumerated() where b == 0x3A {
-            colons += 1
-            if colons == 5 {
-                let rest = UnsafeRawBufferPointer(rebasing: arn[(i + 1)...])
-                return rest.isEmpty ? 0 : StableHash.hash(rest)
+        var i = 0
+        while i < arn.count {
+            if arn[i] == 0x3A {
+                colons &+= 1
+                if colons == 5 {
+                    let rest = UnsafeRawBufferPointer(rebasing: arn[(i + 1)...])
+                    return rest.isEmpty ? 0 : StableHash.hash(rest)
+                }
             }
+            i &+= 1
         }
         return 0
     }
@@ -235,20 +239,21 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
         if f.recipientAccountId.isEmpty { Self.parseUserIdentity(s, &f) }
         let accountSpan = f.recipientAccountId.isEmpty ? f.identityAccountId : f.recipientAccountId
         guard !accountSpan.isEmpty else { return }
-        let accountKey = StableHash.hash(s.buffer(accountSpan))
-        out.noteAccount(accountKey, s.buffer(accountSpan))
-        let eventKey =
-            f.eventID.isEmpty ? StableHash.hash(s.buffer(f.recordSpan)) : StableHash.hash(s.buffer(f.eventID))
-        let ip = IPAddress.parse(s.buffer(f.sourceIPAddress))
-        let isSignIn = s.equals(f.eventName, "ConsoleLogin")
         // Identifiers for the shared-identity evidence: the access key and the role or user name.
         if f.identityArn.isEmpty && f.identityPrincipalId.isEmpty { Self.parseUserIdentity(s, &f) }
         let principal = f.identityIssuerArn.isEmpty ? f.identityArn : f.identityIssuerArn
+        // The record's keys, hashed two at a time (see StableHash); an absent agent or access key is 0.
+        let (eventKey, agentHash) = StableHash.hash(
+            s.buffer(f.eventID.isEmpty ? f.recordSpan : f.eventID), s.buffer(f.userAgent))
+        let (accountKey, accessKeyHash) = StableHash.hash(s.buffer(accountSpan), s.buffer(f.identityAccessKeyId))
+        out.noteAccount(accountKey, s.buffer(accountSpan))
+        let ip = IPAddress.parse(s.buffer(f.sourceIPAddress))
+        let isSignIn = s.equals(f.eventName, "ConsoleLogin")
         out.calls.append(
             CallObservation(
                 accountKey: accountKey, eventKey: eventKey, time: time, sourceIP: ip, isSignIn: isSignIn,
-                agentKey: f.userAgent.isEmpty ? 0 : StableHash.hash(s.buffer(f.userAgent)),
-                accessKeyKey: f.identityAccessKeyId.isEmpty ? 0 : StableHash.hash(s.buffer(f.identityAccessKeyId)),
+                agentKey: f.userAgent.isEmpty ? 0 : agentHash,
+                accessKeyKey: f.identityAccessKeyId.isEmpty ? 0 : accessKeyHash,
                 principalKey: Self.principalNameKey(s.buffer(principal))))
 
         guard f.errorCode.isEmpty else { return }  // failed calls start nothing

@@ -15,12 +15,11 @@ public struct IPAddress: Sendable, Hashable, Comparable, Codable, CustomStringCo
     @inlinable
     public static func parse(_ bytes: UnsafeRawBufferPointer) -> IPAddress? {
         if bytes.isEmpty || bytes.count > 45 { return nil }
-        var hasColon = false
-        for b in bytes where b == 0x3A {
-            hasColon = true
-            break
-        }
-        return hasColon ? parseV6(bytes) : parseV4(bytes).map { IPAddress(v4: $0) }
+        // Most addresses in logs are IPv4: try that first (it stops at the first byte that is neither a
+        // digit nor a dot, so a colon sends IPv6 text on quickly).
+        if let v4 = parseV4(bytes) { return IPAddress(v4: v4) }
+        for b in bytes where b == 0x3A { return parseV6(bytes) }
+        return nil
     }
 
     /// Parses a `String` (configuration files; not the hot path).
@@ -32,30 +31,33 @@ public struct IPAddress: Sendable, Hashable, Comparable, Codable, CustomStringCo
     @inlinable
     static func parseV4(_ bytes: UnsafeRawBufferPointer) -> UInt32? {
         var result: UInt32 = 0
-        var octet = 0
+        var octet: UInt32 = 0
         var digits = 0
         var dots = 0
-        var leadingZero = false
+        var first: UInt8 = 0
         for b in bytes {
-            if b == 0x2E {
-                guard digits > 0, dots < 3 else { return nil }
-                result = result << 8 | UInt32(octet)
+            let digit = b &- 0x30
+            if digit < 10 {
+                if digits == 0 {
+                    first = b
+                } else if first == 0x30 {
+                    return nil  // a leading zero
+                }
+                octet = octet &* 10 &+ UInt32(digit)
+                digits &+= 1
+                if octet > 255 { return nil }
+            } else if b == 0x2E {
+                if digits == 0 || dots == 3 { return nil }
+                result = result << 8 | octet
                 octet = 0
                 digits = 0
-                dots += 1
-                leadingZero = false
-            } else if b >= 0x30 && b <= 0x39 {
-                if digits == 1 && leadingZero { return nil }
-                if digits == 0 && b == 0x30 { leadingZero = true }
-                octet = octet * 10 + Int(b - 0x30)
-                digits += 1
-                guard octet <= 255 else { return nil }
+                dots &+= 1
             } else {
                 return nil
             }
         }
         guard dots == 3, digits > 0 else { return nil }
-        return result << 8 | UInt32(octet)
+        return result << 8 | octet
     }
 
     @inlinable

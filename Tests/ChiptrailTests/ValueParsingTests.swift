@@ -42,7 +42,7 @@ import Testing
 
     @Test(arguments: [
         "ec2.amazonaws.com", "AWS Internal", "100.200.300.400", "06.237.252.245", "225.01.00.16", "1.2.3", "", "1::2::3",
-        "12345::",
+        "12345::", "1.2.3.4.5", "1..2.3", ".1.2.3", "1.2.3.", "1.2.3.04", "256.0.0.1", "1.2.3.4 ", "1.2.3.4:443",
     ])
     func rejectsWhatIsNotAnAddress(text: String) {
         #expect(IPAddress.parse(text) == nil)
@@ -51,6 +51,27 @@ import Testing
     @Test func ipv4MapsIntoTheIPv6Space() {
         #expect(IPAddress.parse("::ffff:192.0.2.1") == IPAddress.parse("192.0.2.1"))
         #expect(IPAddress.parse("192.0.2.1")!.description == "192.0.2.1")
+    }
+}
+
+@Suite struct StableHashTests {
+    /// The two-at-a-time form gives each text the hash it has alone, whichever is longer.
+    @Test(arguments: [
+        ("", ""), ("369655005736", ""), ("", "ASIA82FAF47B43DDD335"), ("ebdbcaf2-2fff-700e-fe47-4af92d9db438", "aws-cli/2"),
+        ("ASIA82FAF47B43DDD335", "369655005736"), ("same", "same"),
+    ])
+    func pairsHashLikeSingles(a: String, b: String) {
+        var x = a
+        var y = b
+        let (ha, hb) = x.withUTF8 { xa in y.withUTF8 { yb in StableHash.hash(UnsafeRawBufferPointer(xa), UnsafeRawBufferPointer(yb)) } }
+        #expect(ha == StableHash.hash(a))
+        #expect(hb == StableHash.hash(b))
+    }
+
+    /// FNV-1a: the values are stored (event keys, session and alert ids), so they must not drift.
+    @Test func knownValues() {
+        #expect(StableHash.hash("") == 0xCBF2_9CE4_8422_2325)
+        #expect(StableHash.hash("a") == 0xAF63_DC4C_8601_EC8C)
     }
 }
 

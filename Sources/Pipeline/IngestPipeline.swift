@@ -253,7 +253,7 @@ public final class IngestPipeline {
         summary.storedBytes += result.storedBytes
         summary.decodedBytes += result.decodedBytes
         for d in result.batch.diagnostics { onDiagnostic(d) }
-        for (key, name) in result.batch.accountNames.elements { accountNames.insert(key, name) }
+        result.batch.accountNames.forEach { key, name in accountNames.insert(key, name) }
         var newest = watermark
         batch += 1
         let batch = self.batch
@@ -324,8 +324,12 @@ public final class IngestPipeline {
             // countries (shared identifiers, structuring and time are caught at the next such call, the
             // next event, or the close).
             let view = detector.jurisdictionView
+            var named: [(key: UInt64, name: String)] = []
+            named.reserveCapacity(callAccounts.count)
             for key in callAccounts {
-                guard let name = accountNames[key], sessionizer.hasLiveResources(name) else { continue }
+                if let name = accountNames[key] { named.append((key, name)) }
+            }
+            for (key, name) in sessionizer.withLiveResources(named) {
                 var changed = eventAccountsOfBatch.contains(name)
                 activity.update(key, default: { AccountActivity() }) {
                     let k = $0.restrictedCount(view, at: watermark)

@@ -275,8 +275,11 @@ public struct Sessionizer: Sendable {
         return out.sorted { ($0.start, $0.id) < ($1.start, $1.id) }
     }
 
-    /// Whether `account` has live resources.
-    public func hasLiveResources(_ account: String) -> Bool { resourcesOfAccount[account] != nil }
+    /// Those of `accounts` (keys and names) that have live resources. One call for a whole batch: a call
+    /// on the pipeline's stored sessionizer copies it (a retain per table), so not one per account.
+    public func withLiveResources(_ accounts: [(key: UInt64, name: String)]) -> [(key: UInt64, name: String)] {
+        accounts.filter { resourcesOfAccount[$0.name] != nil }
+    }
 
     private mutating func forget(_ key: ResourceKey) {
         pending[key] = nil

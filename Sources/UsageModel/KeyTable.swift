@@ -115,6 +115,16 @@ public struct KeyTable<Value> {
         storedCount = 0
     }
 
+    /// Calls `body` with every key and value, in no particular order (no array built).
+    @inlinable
+    public func forEach(_ body: (UInt64, Value) -> Void) {
+        keys.withUnsafeBufferPointer { keys in
+            values.withUnsafeBufferPointer { values in
+                for i in keys.indices where keys[i] != 0 { body(keys[i], values[i]!) }
+            }
+        }
+    }
+
     /// Every key and value, in no particular order.
     public var elements: [(key: UInt64, value: Value)] {
         var out: [(UInt64, Value)] = []

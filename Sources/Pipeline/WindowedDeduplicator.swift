@@ -48,9 +48,10 @@ struct WindowedDeduplicator {
         return i >= 0 ? i : nil
     }
 
-    /// Prepares the look-up of `key` at `time`, for an `insert` a few keys later (a hint: no change).
+    /// Prepares the look-up of `key` at `time`, for an `insert` a few keys later (a hint: no change;
+    /// `mutating`, like ``KeySet/prefetch(_:)``, so the tables are borrowed in place, not copied).
     @inline(__always)
-    func prefetch(_ key: UInt64, at time: EpochSeconds) {
+    mutating func prefetch(_ key: UInt64, at time: EpochSeconds) {
         if let i = bucket(of: Self.day(time)) { buckets[i].keys.prefetch(key) }
     }
 

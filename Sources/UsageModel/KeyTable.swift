@@ -53,8 +53,10 @@ public struct KeyTable<Value> {
     }
 
     /// Brings the cache lines where `key`'s probe will start closer (a hint: see ``KeySet/prefetch(_:)``).
+    /// `mutating` only so that a caller holding the table in a class borrows it in place: a non-mutating
+    /// call copied it (a retain and a release of both arrays per call).
     @inlinable @inline(__always)
-    public func prefetch(_ key: UInt64) {
+    public mutating func prefetch(_ key: UInt64) {
         let i = probeStart(Self.normalized(key), mask: mask)
         keys.withUnsafeBufferPointer { cprefetch_write($0.baseAddress! + i) }
         values.withUnsafeBufferPointer { cprefetch_write($0.baseAddress! + i) }
@@ -172,9 +174,10 @@ public struct KeySet: Sendable {
     }
 
     /// Brings the cache line where `key`'s probe will start closer, for an `insert` a few keys later:
-    /// tables of a day's event ids are megabytes, and a probe is otherwise a cache miss. A hint only.
+    /// tables of a day's event ids are megabytes, and a probe is otherwise a cache miss. A hint only;
+    /// `mutating` only so the set is borrowed in place (a non-mutating call retained and released it).
     @inlinable @inline(__always)
-    public func prefetch(_ key: UInt64) {
+    public mutating func prefetch(_ key: UInt64) {
         let i = probeStart(key == 0 ? 1 : key, mask: mask)
         keys.withUnsafeBufferPointer { cprefetch_write($0.baseAddress! + i) }
     }

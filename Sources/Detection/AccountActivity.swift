@@ -21,14 +21,6 @@ public struct AccountActivity: Sendable, Codable {
         var days: Int32
         var lastDay: Int64
 
-        init(code: CountryCode, calls: Int, first: EpochSeconds, last: EpochSeconds, days: Int32, lastDay: Int64) {
-            (self.code, self.calls, self.first, self.last, self.days, self.lastDay) = (code, calls, first, last, days, lastDay)
-        }
-
-        init(_ code: CountryCode, _ time: EpochSeconds) {
-            self.init(code: code, calls: 1, first: time, last: time, days: 1, lastDay: time / 86_400)
-        }
-
         mutating func note(_ time: EpochSeconds) {
             calls += 1
             first = min(first, time)
@@ -182,5 +174,12 @@ public struct RestrictedJurisdictionsView: Sendable {
 
     public init(isRestricted: @escaping @Sendable (CountryCode, EpochSeconds) -> Bool) {
         self.isRestricted = isRestricted
+    }
+}
+
+extension AccountActivity.CountryStats {
+    /// A country's first call (in an extension, so the memberwise initializer stays).
+    init(_ code: CountryCode, _ time: EpochSeconds) {
+        self.init(code: code, calls: 1, first: time, last: time, days: 1, lastDay: time / 86_400)
     }
 }

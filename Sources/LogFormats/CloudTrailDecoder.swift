@@ -98,7 +98,6 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
             s.position = end
             s.newlines += newlines
         } else {
-            f = CloudTrailFields()
             guard scanGeneral(&s, into: &f) else { return false }
         }
         f.recordSpan = ByteSpan(start: start, end: s.position)

@@ -63,13 +63,7 @@ struct JSONScanner {
     /// Skips spaces, tabs, CR and LF (counting LF).
     @inlinable @inline(__always)
     mutating func skipWhitespace() {
-        position = Self.whitespaceEnd(base, from: position, end: end, newlines: &newlines)
-    }
-
-    /// The first position at or after `from` that is not a space, tab, CR or LF (LFs counted).
-    @inlinable @inline(__always)
-    static func whitespaceEnd(_ base: UnsafePointer<UInt8>, from: Int, end: Int, newlines: inout Int) -> Int {
-        cjson_whitespace_end(base, from, end, &newlines)
+        position = cjson_whitespace_end(base, position, end, &newlines)
     }
 
     @inlinable
@@ -222,10 +216,36 @@ struct JSONScanner {
         return position < end ? base[position] : nil
     }
 
-    /// Whether `span` holds exactly `literal`'s bytes.
+    /// Whether `span` holds exactly `literal`'s bytes (word compares up to 24 bytes, no libc call below
+    /// that).
     @inlinable @inline(__always)
     func equals(_ span: ByteSpan, _ literal: StaticString) -> Bool {
-        JSONIndex.bytes(base, span, equal: literal)
+        let n = literal.utf8CodeUnitCount
+        guard span.count == n else { return false }
+        let a = UnsafeRawPointer(base + span.start)
+        let b = UnsafeRawPointer(literal.utf8Start)
+        if n >= 8 {
+            guard a.loadUnaligned(as: UInt64.self) == b.loadUnaligned(as: UInt64.self) else { return false }
+            if n <= 16 {
+                return a.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+                    == b.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+            }
+            if a.loadUnaligned(fromByteOffset: 8, as: UInt64.self) != b.loadUnaligned(fromByteOffset: 8, as: UInt64.self) {
+                return false
+            }
+            return a.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+                == b.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+                && (n <= 24 || memcmp(a, b, n) == 0)
+        }
+        if n >= 4 {
+            return a.loadUnaligned(as: UInt32.self) == b.loadUnaligned(as: UInt32.self)
+                && a.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
+                    == b.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
+        }
+        for i in 0..<n where a.load(fromByteOffset: i, as: UInt8.self) != b.load(fromByteOffset: i, as: UInt8.self) {
+            return false
+        }
+        return true
     }
 
     /// Whether `span` equals `literal` ignoring ASCII case.
@@ -356,38 +376,6 @@ struct JSONIndex {
     func matchingBracket(base: UnsafePointer<UInt8>, from: Int, end: Int) -> Int? {
         let i = cjson_matching_bracket(structure, origin, base, from, end)
         return i < 0 ? nil : i
-    }
-
-    /// Whether `span` of `base` holds exactly `literal`'s bytes (word compares up to 24 bytes, no libc
-    /// call below that).
-    @inlinable @inline(__always)
-    static func bytes(_ base: UnsafePointer<UInt8>, _ span: ByteSpan, equal literal: StaticString) -> Bool {
-        let n = literal.utf8CodeUnitCount
-        guard span.count == n else { return false }
-        let a = UnsafeRawPointer(base + span.start)
-        let b = UnsafeRawPointer(literal.utf8Start)
-        if n >= 8 {
-            guard a.loadUnaligned(as: UInt64.self) == b.loadUnaligned(as: UInt64.self) else { return false }
-            if n <= 16 {
-                return a.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
-                    == b.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
-            }
-            if a.loadUnaligned(fromByteOffset: 8, as: UInt64.self) != b.loadUnaligned(fromByteOffset: 8, as: UInt64.self) {
-                return false
-            }
-            return a.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
-                == b.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
-                && (n <= 24 || memcmp(a, b, n) == 0)
-        }
-        if n >= 4 {
-            return a.loadUnaligned(as: UInt32.self) == b.loadUnaligned(as: UInt32.self)
-                && a.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
-                    == b.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
-        }
-        for i in 0..<n where a.load(fromByteOffset: i, as: UInt8.self) != b.load(fromByteOffset: i, as: UInt8.self) {
-            return false
-        }
-        return true
     }
 
     /// Whether the bit of position `at` is set.

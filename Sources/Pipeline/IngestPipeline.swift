@@ -184,9 +184,10 @@ public final class IngestPipeline {
     /// for checkpoints that commit with the ledger.
     public func snapshot() throws -> Data {
         let names = accountNames.elements
+        let active = activity.elements
         let state = PipelineState(
             dedup: dedup.snapshot, sessions: sessionizer.snapshot,
-            activityKeys: activity.elements.map(\.key), activity: activity.elements.map(\.value),
+            activityKeys: active.map(\.key), activity: active.map(\.value),
             accountKeys: names.map(\.key), accountNames: names.map(\.value),
             eventAccounts: Array(eventAccounts), watermark: watermark, identities: identities.snapshot,
             resellerUse: resellerUse,

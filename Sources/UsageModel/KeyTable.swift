@@ -6,6 +6,10 @@ func probeStart(_ key: UInt64, mask: Int) -> Int {
     Int(truncatingIfNeeded: (key ^ (key >> 29)) &* 0x9E37_79B9_7F4A_7C15 >> 32) & mask
 }
 
+/// Zero marks an empty slot in ``KeyTable`` and ``KeySet``, so a zero key is stored as one.
+@inlinable @inline(__always)
+func storedKey(_ key: UInt64) -> UInt64 { key == 0 ? 1 : key }
+
 /// An open-addressing hash table keyed by 64-bit hashes that are already well mixed (``StableHash``
 /// values): no re-hashing, linear probing, power-of-two capacity. For the per-record look-ups of the
 /// merge stage, where `Dictionary`'s SipHash costs more than the work it guards.
@@ -25,9 +29,6 @@ public struct KeyTable<Value> {
         mask = size - 1
     }
 
-    /// Zero marks an empty slot, so a zero key is stored as one.
-    @inlinable @inline(__always)
-    static func normalized(_ key: UInt64) -> UInt64 { key == 0 ? 1 : key }
 
     @inlinable @inline(__always)
     func slot(_ key: UInt64) -> Int {
@@ -42,14 +43,14 @@ public struct KeyTable<Value> {
     /// The value of `key`, or nil.
     @inlinable
     public subscript(key: UInt64) -> Value? {
-        let k = Self.normalized(key)
+        let k = storedKey(key)
         return values[slot(k)]
     }
 
     /// Whether `key` is in the table (no copy of its value).
     @inlinable
     public func contains(_ key: UInt64) -> Bool {
-        keys[slot(Self.normalized(key))] != 0
+        keys[slot(storedKey(key))] != 0
     }
 
     /// Brings the cache lines where `key`'s probe will start closer (a hint: see ``KeySet/prefetch(_:)``).
@@ -57,7 +58,7 @@ public struct KeyTable<Value> {
     /// call copied it (a retain and a release of both arrays per call).
     @inlinable @inline(__always)
     public mutating func prefetch(_ key: UInt64) {
-        let i = probeStart(Self.normalized(key), mask: mask)
+        let i = probeStart(storedKey(key), mask: mask)
         keys.withUnsafeBufferPointer { cprefetch_write($0.baseAddress! + i) }
         values.withUnsafeBufferPointer { cprefetch_write($0.baseAddress! + i) }
     }
@@ -65,7 +66,7 @@ public struct KeyTable<Value> {
     /// Calls `update` on the value of `key`, inserting `makeDefault()` first when absent.
     @inlinable
     public mutating func update(_ key: UInt64, default makeDefault: () -> Value, _ update: (inout Value) -> Void) {
-        let k = Self.normalized(key)
+        let k = storedKey(key)
         var i = slot(k)
         if keys[i] == 0 {
             if (storedCount + 1) * 2 > keys.count {
@@ -83,7 +84,7 @@ public struct KeyTable<Value> {
     @inlinable
     @discardableResult
     public mutating func insert(_ key: UInt64, _ value: Value) -> Bool {
-        let k = Self.normalized(key)
+        let k = storedKey(key)
         var i = slot(k)
         if keys[i] != 0 { return false }
         if (storedCount + 1) * 2 > keys.count {
@@ -156,7 +157,7 @@ public struct KeySet: Sendable {
     /// Inserts `key`; returns whether it was absent.
     @inlinable
     public mutating func insert(_ key: UInt64) -> Bool {
-        let k = key == 0 ? 1 : key
+        let k = storedKey(key)
         if (storedCount + 1) * 2 > keys.count { grow() }
         return keys.withUnsafeMutableBufferPointer { b in
             var i = probeStart(k, mask: mask)
@@ -178,7 +179,7 @@ public struct KeySet: Sendable {
     /// `mutating` only so the set is borrowed in place (a non-mutating call retained and released it).
     @inlinable @inline(__always)
     public mutating func prefetch(_ key: UInt64) {
-        let i = probeStart(key == 0 ? 1 : key, mask: mask)
+        let i = probeStart(storedKey(key), mask: mask)
         keys.withUnsafeBufferPointer { cprefetch_write($0.baseAddress! + i) }
     }
 

@@ -63,12 +63,19 @@ import UsageModel
          [compact, record, launch].joined(separator: "\n") + "\n"]
     }
 
+    /// `bytes` read with the fast path tried first, and by the general path alone.
+    static func readByBothPaths(_ bytes: [UInt8], chunkSize: Int) -> (fast: DecodedBatch, general: DecodedBatch) {
+        func read(fastPath: Bool) -> DecodedBatch {
+            decode(bytes, with: CloudTrailDecoder(path: "t.json", maxRecordBytes: 16 << 20, fastPath: fastPath), chunkSize: chunkSize)
+        }
+        return (read(fastPath: true), read(fastPath: false))
+    }
+
     @Test(arguments: shapes.indices, [7, 64, 65_536])
     func fastAndGeneralPathsAgree(shape: Int, chunkSize: Int) {
         for document in Self.documents(Self.shapes[shape]) {
             let bytes = Array(document.utf8)
-            let fast = decode(bytes, with: CloudTrailDecoder(path: "t.json", maxRecordBytes: 16 << 20, fastPath: true), chunkSize: chunkSize)
-            let general = decode(bytes, with: CloudTrailDecoder(path: "t.json", maxRecordBytes: 16 << 20, fastPath: false), chunkSize: chunkSize)
+            let (fast, general) = Self.readByBothPaths(bytes, chunkSize: chunkSize)
             #expect(fast.calls == general.calls)
             #expect(fast.events == general.events)
             #expect(fast.diagnostics.map(\.description) == general.diagnostics.map(\.description))
@@ -99,8 +106,7 @@ import UsageModel
                 if bytes.isEmpty { bytes = Array(Self.compact.utf8) }
             }
             let chunkSize = [7, 64, 4096][Int(rng.next() % 3)]
-            let fast = decode(bytes, with: CloudTrailDecoder(path: "t.json", maxRecordBytes: 16 << 20, fastPath: true), chunkSize: chunkSize)
-            let general = decode(bytes, with: CloudTrailDecoder(path: "t.json", maxRecordBytes: 16 << 20, fastPath: false), chunkSize: chunkSize)
+            let (fast, general) = Self.readByBothPaths(bytes, chunkSize: chunkSize)
             let document = String(decoding: bytes, as: UTF8.self)
             #expect(fast.calls == general.calls, "\(document)")
             #expect(fast.events == general.events, "\(document)")

@@ -73,9 +73,9 @@ static inline __attribute__((always_inline)) int skip_container(cursor *c) {
     return 1;
 }
 
-// Skips a number, true, false or null. Stricter than the general scanner, which takes any bare word
-// starting like one: such a word is damage (a lost quote), and the quote bits after it pair up wrongly,
-// so the fast path leaves the record to the general path's judgement.
+// Skips a number, true, false or null. Any other bare word is damage (a lost quote), and the quote
+// bits after it pair up wrongly, so the fast path leaves the record to the general path, which rejects
+// it by the same rule (JSONScanner.isBareValue) with a diagnostic naming its line.
 static inline __attribute__((always_inline)) int skip_scalar(cursor *c) {
     long start = c->p;
     while (c->p < c->end) {

@@ -546,11 +546,11 @@ final class OrderedWorkPool: @unchecked Sendable {
 struct PipelineState: Codable {
     var dedup: WindowedDeduplicator.Snapshot
     var sessions: Sessionizer.Snapshot
-    var activityKeys: [UInt64]
+    @Packed var activityKeys: [UInt64]
     var activity: [AccountActivity]
-    var accountKeys: [UInt64]
+    @Packed var accountKeys: [UInt64]
     var accountNames: [String]
-    var eventAccounts: [UInt64]
+    @Packed var eventAccounts: [UInt64]
     var watermark: EpochSeconds
     var identities: IdentityGraph.Snapshot
     var resellerUse: ResellerAggregate

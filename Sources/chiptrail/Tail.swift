@@ -121,6 +121,7 @@ struct Tail: ParsableCommand {
         var incomplete: [String: (stamp: FileStamp, since: Double, reported: Bool)] = [:]
         var delivered = 0
         var filesRead = 0
+        var pacer = CommitPacer()
         let status = !reader.quiet && isatty(STDERR_FILENO) == 1
         while stopSignal == 0 {
             if reloadSignal != 0 {
@@ -177,15 +178,19 @@ struct Tail: ParsableCommand {
             }
             var index = 0
             while index < toRead.count && (stopSignal == 0 || index == 0) {
-                // A backlog commits every 128 files; files landing live make small batches by themselves.
-                let chunk = Array(toRead[index..<min(toRead.count, index + 128)])
+                // A backlog commits in batches paced to its checkpoints' cost; files landing live make
+                // small batches by themselves.
+                let chunk = Array(toRead[index..<min(toRead.count, index + pacer.files)])
                 index += chunk.count
                 batch.removeAll()
+                let started = monotonic()
                 let (deferredList, followedTo) = pipeline.runIncrementally(inputs: chunk, deferIncomplete: true)
+                let read = monotonic()
                 let deferred = Set(deferredList)
                 let newOffsets = followedTo.map { Store.FollowOffset(path: $0.key, head: heads[$0.key] ?? "", offset: $0.value) }
                 do {
                     try commit(batch, store: store, pipeline: pipeline, offsets: newOffsets)
+                    pacer.observe(files: chunk.count, reading: read - started, committing: monotonic() - read)
                     for o in newOffsets { offsets[o.path] = o }
                     delivered += try deliverOutbox(store, &sink)
                 } catch {

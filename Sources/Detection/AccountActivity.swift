@@ -78,7 +78,7 @@ public struct AccountActivity: Sendable, Codable {
         locatedCalls = try c.decode(Int.self, forKey: .locatedCalls)
         firstSeen = try c.decode(EpochSeconds.self, forKey: .firstSeen)
         lastSeen = try c.decode(EpochSeconds.self, forKey: .lastSeen)
-        hourOfWeek = try c.decodeIfPresent(Packed<Int32>.self, forKey: .hourOfWeek)?.wrappedValue ?? [Int32](repeating: 0, count: 168)
+        hourOfWeek = try c.decodeIfPresent([Int32].self, forKey: .hourOfWeek) ?? [Int32](repeating: 0, count: 168)
         lastSlot = try c.decodeIfPresent(Int64.self, forKey: .lastSlot) ?? .min
         restrictedAtAssessment = try c.decodeIfPresent(Int.self, forKey: .restrictedAtAssessment) ?? -1
         activeDays = try c.decodeIfPresent([Int32].self, forKey: .activeDays) ?? [0, 0, 0, 0]
@@ -97,7 +97,7 @@ public struct AccountActivity: Sendable, Codable {
         try c.encode(locatedCalls, forKey: .locatedCalls)
         try c.encode(firstSeen, forKey: .firstSeen)
         try c.encode(lastSeen, forKey: .lastSeen)
-        try c.encode(Packed(wrappedValue: hourOfWeek), forKey: .hourOfWeek)
+        try c.encode(hourOfWeek, forKey: .hourOfWeek)
         try c.encode(lastSlot, forKey: .lastSlot)
         try c.encode(restrictedAtAssessment, forKey: .restrictedAtAssessment)
         try c.encode(activeDays, forKey: .activeDays)

@@ -141,14 +141,13 @@ public struct IdentityGraph: Sendable {
     }
 
     /// The graph as plain arrays, for checkpoints.
-    /// Packed (see ``Packed``): the graph is most of a checkpoint, hundreds of thousands of keys.
     public struct Snapshot: Codable, Sendable {
-        @Packed var ids: [UInt64]
-        @PackedLists var owners: [[UInt64]]
-        @Packed var crowded: [Bool]
-        @Packed var accounts: [UInt64]
-        @PackedLists var identifiers: [[UInt64]]
-        @Packed var agents: [UInt64]
+        var ids: [UInt64]
+        var owners: [[UInt64]]
+        var crowded: [Bool]
+        var accounts: [UInt64]
+        var identifiers: [[UInt64]]
+        var agents: [UInt64]
     }
 
     public var snapshot: Snapshot {

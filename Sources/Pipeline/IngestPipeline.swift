@@ -192,13 +192,12 @@ public final class IngestPipeline {
             eventAccounts: Array(eventAccounts), watermark: watermark, identities: identities.snapshot,
             resellerUse: resellerUse,
             alertedOpen: alertedOpen.keys.sorted().flatMap { alertedOpen[$0]! }, volume: volume)
-        let encoder = JSONEncoder()
-        return try encoder.encode(state)
+        return try CheckpointCoder.encode(state)
     }
 
     /// Restores what ``snapshot()`` saved.
     public func restore(_ data: Data) throws {
-        let state = try JSONDecoder().decode(PipelineState.self, from: data)
+        let state = try CheckpointCoder.decode(PipelineState.self, from: data)
         dedup.restore(state.dedup)
         sessionizer.restore(state.sessions)
         activity = KeyTable<AccountActivity>(capacity: max(1024, state.activityKeys.count))
@@ -546,11 +545,11 @@ final class OrderedWorkPool: @unchecked Sendable {
 struct PipelineState: Codable {
     var dedup: WindowedDeduplicator.Snapshot
     var sessions: Sessionizer.Snapshot
-    @Packed var activityKeys: [UInt64]
+    var activityKeys: [UInt64]
     var activity: [AccountActivity]
-    @Packed var accountKeys: [UInt64]
+    var accountKeys: [UInt64]
     var accountNames: [String]
-    @Packed var eventAccounts: [UInt64]
+    var eventAccounts: [UInt64]
     var watermark: EpochSeconds
     var identities: IdentityGraph.Snapshot
     var resellerUse: ResellerAggregate

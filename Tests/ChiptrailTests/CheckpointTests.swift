@@ -1,68 +1,119 @@
 import Foundation
-@testable import Detection
 @testable import Pipeline
 import Testing
 @testable import UsageModel
 
-/// Checkpoint packing (arrays as one base64 string) and the pacing of `tail`'s backlog commits.
+/// The checkpoint's binary coding and the pacing of `tail`'s backlog commits.
 @Suite struct CheckpointTests {
-    struct Keys: Codable, Equatable {
-        @Packed var keys: [UInt64]
-        @Packed var hours: [Int32]
-        @Packed var times: [Int64]
-        @Packed var flags: [Bool]
-        @PackedLists var lists: [[UInt64]]
-
-        static func == (a: Keys, b: Keys) -> Bool {
-            a.keys == b.keys && a.hours == b.hours && a.times == b.times && a.flags == b.flags && a.lists == b.lists
-        }
+    struct Inner: Codable, Equatable {
+        var name: String
+        var position: InputPosition
+        var note: String?
     }
 
-    @Test(arguments: [0, 1, 2, 3, 167, 1000])
-    func packedArraysRoundTrip(count: Int) throws {
-        var rng = SplitMix(seed: UInt64(count) + 11)
-        let extremes: [Int64] = [0, -1, 1, 63, -64, 64, .max, .min]
-        let value = Keys(
+    struct State: Codable, Equatable {
+        var keys: [UInt64]
+        var hours: [Int32]
+        var times: [Int64]
+        var counts: [Int]
+        var weights: [Double]
+        var flags: [Bool]
+        var lists: [[UInt64]]
+        var blob: Data
+        var blobs: [Data]
+        var wide: UInt128
+        var signedWide: Int128
+        var small: Int8
+        var text: String
+        var missing: String?
+        var present: Int?
+        var inner: [Inner]
+        var byName: [String: Inner]
+        var byNumber: [Int64: String]
+        var byStruct: [CountryCode: Int]
+        var event: UsageEvent
+    }
+
+    static func state(seed: UInt64, count: Int) -> State {
+        var rng = SplitMix(seed: seed)
+        let positions: [InputPosition] = [.file, .line(7), .offset(1 << 40), .lineColumn(3, 9)]
+        let long = String(repeating: "k", count: 300)
+        return State(
             keys: (0..<count).map { _ in rng.next() },
-            hours: (0..<count).map { _ in Int32(truncatingIfNeeded: rng.next() % 5 == 0 ? rng.next() : rng.next() % 4) },
-            times: (0..<count).map { extremes[$0 % extremes.count] &+ Int64(truncatingIfNeeded: rng.next() % 3) },
+            hours: (0..<count).map { _ in Int32(truncatingIfNeeded: rng.next()) },
+            times: (0..<count).map { _ in Int64(bitPattern: rng.next()) },
+            counts: (0..<count).map { -$0 },
+            weights: (0..<count).map { Double($0) / 3 },
             flags: (0..<count).map { _ in rng.next() % 2 == 0 },
-            lists: (0..<count).map { i in (0..<(i % 4)).map { _ in rng.next() } })
-        let data = try JSONEncoder().encode(value)
-        #expect(try JSONDecoder().decode(Keys.self, from: data) == value)
-        // One string per array, not one number per element.
-        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-        #expect(object.values.allSatisfy { $0 is String })
+            lists: (0..<count).map { i in (0..<(i % 4)).map { _ in rng.next() } },
+            blob: Data((0..<count).map { UInt8(truncatingIfNeeded: $0) }),
+            blobs: [Data(), Data([1, 2, 3])],
+            wide: UInt128(rng.next()) << 64 | UInt128(rng.next()),
+            signedWide: -Int128(rng.next()),
+            small: -128,
+            text: "Zürich ✓ \u{0}",
+            missing: nil,
+            present: count,
+            inner: (0..<count % 5).map { Inner(name: "n\($0)", position: positions[$0 % 4], note: $0 % 2 == 0 ? nil : "") },
+            byName: ["": Inner(name: "", position: .line(1), note: "empty key"), long: Inner(name: long, position: .file, note: nil)],
+            byNumber: [-1: "minus one", 1 << 40: "big"],
+            byStruct: [CountryCode(raw: 0x434E): 3, CountryCode.unknown: 0],
+            event: UsageEvent(
+                provider: .aws, action: .launch, time: 1_772_000_000, accountID: "111122223333", resourceID: "i-0abc",
+                instanceType: "p5.48xlarge", sourceIP: IPAddress.parse("2001:db8::1"), eventID: "e-1", eventName: "RunInstances",
+                usageHours: 1.5, origin: EventOrigin(path: "a.json.gz", position: .line(12))))
     }
 
-    /// Checkpoints written before the packing hold plain arrays: they still restore.
-    @Test func plainArraysOfEarlierCheckpointsStillDecode() throws {
-        let plain = #"{"keys":[1,18446744073709551615],"hours":[0,3,-2],"times":[-5,1778630334],"flags":[false,true],"lists":[[],[7],[8,9]]}"#
-        let value = try JSONDecoder().decode(Keys.self, from: Data(plain.utf8))
-        #expect(value.keys == [1, .max] && value.hours == [0, 3, -2] && value.times == [-5, 1_778_630_334])
-        #expect(value.flags == [false, true] && value.lists == [[], [7], [8, 9]])
-        let graph = #"{"ids":[5,6],"owners":[[1],[2,3]],"crowded":[false,true],"accounts":[1],"identifiers":[[5,6]],"agents":[6]}"#
-        let snapshot = try JSONDecoder().decode(IdentityGraph.Snapshot.self, from: Data(graph.utf8))
-        let again = try JSONDecoder().decode(IdentityGraph.Snapshot.self, from: JSONEncoder().encode(snapshot))
-        #expect(again.ids == [5, 6] && again.owners == [[1], [2, 3]] && again.crowded == [false, true])
-        #expect(again.accounts == [1] && again.identifiers == [[5, 6]] && again.agents == [6])
+    @Test(arguments: [0, 1, 2, 7, 300])
+    func theBinaryCodingRoundTrips(count: Int) throws {
+        let value = Self.state(seed: UInt64(count) + 3, count: count)
+        let data = try CheckpointCoder.encode(value)
+        #expect(data.starts(with: CheckpointCoder.magic))
+        #expect(try CheckpointCoder.decode(State.self, from: data) == value)
+        // Deterministic: the same state gives the same bytes.
+        #expect(try CheckpointCoder.encode(value) == data)
     }
 
-    @Test(arguments: [#""AAE""#, #""A=AA""#, #""AA*A""#, #""AAAAAAA=""#, #""/////w==""#])
-    func damagedPackedArraysAreRejected(text: String) {
-        // Not base64, a padding out of place, or bytes that are no whole list of keys / valid varints.
-        #expect(throws: DecodingError.self) {
-            _ = try JSONDecoder().decode(Packed<UInt64>.self, from: Data(text.utf8))
+    /// Checkpoints written by earlier versions are JSON: they still restore.
+    @Test func jsonCheckpointsOfEarlierVersionsStillDecode() throws {
+        let value = Self.state(seed: 5, count: 9)
+        #expect(try CheckpointCoder.decode(State.self, from: JSONEncoder().encode(value)) == value)
+    }
+
+    struct Older: Codable, Equatable {
+        var kept: Int
+        var dropped: [UInt64]
+        var inner: Inner
+    }
+
+    struct Newer: Codable, Equatable {
+        var inner: Inner
+        var kept: Int
+        var added: String?
+    }
+
+    /// Members are found by key: a member a later version dropped is skipped, one it added is absent.
+    @Test func membersAreFoundByKey() throws {
+        let old = Older(kept: 42, dropped: [1, 2, 3], inner: Inner(name: "x", position: .offset(9), note: "y"))
+        let new = try CheckpointCoder.decode(Newer.self, from: CheckpointCoder.encode(old))
+        #expect(new == Newer(inner: old.inner, kept: 42, added: nil))
+    }
+
+    /// A checkpoint cut short or damaged is an error, never a crash or a silent half state.
+    @Test func damagedCheckpointsAreErrors() throws {
+        let data = try CheckpointCoder.encode(Self.state(seed: 8, count: 5))
+        var failures = 0
+        for length in CheckpointCoder.magic.count..<data.count {
+            do {
+                _ = try CheckpointCoder.decode(State.self, from: data.prefix(length))
+            } catch {
+                failures += 1
+            }
         }
-    }
-
-    @Test(arguments: Array(0..<40))
-    func base64MatchesFoundation(length: Int) {
-        var rng = SplitMix(seed: UInt64(length))
-        let bytes = (0..<length).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
-        let text = Base64.encode(bytes)
-        #expect(text == Data(bytes).base64EncodedString())
-        #expect(Base64.decode(text) == bytes)
+        #expect(failures == data.count - CheckpointCoder.magic.count)
+        var flipped = data
+        flipped[CheckpointCoder.magic.count] = 0x11  // the top-level object marked as a list
+        #expect(throws: DecodingError.self) { _ = try CheckpointCoder.decode(State.self, from: flipped) }
     }
 
     /// Commits that cost much against reading grow the batch (at most fourfold a step, up to the maximum

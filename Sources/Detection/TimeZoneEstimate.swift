@@ -28,6 +28,13 @@ public struct TimeZoneEstimate: Sendable, Equatable {
         return weekend ? base * 0.15 : base
     }
 
+    /// log p(local hour of week) under the template, normalised: computed once.
+    static let logTemplate: [Double] = {
+        var sum = 0.0
+        for h in 0..<168 { sum += template(hour: h % 24, weekend: h / 24 >= 5) }
+        return (0..<168).map { h in log(template(hour: h % 24, weekend: h / 24 >= 5) / sum) }
+    }()
+
     /// nil with fewer than `minimumHours` active hours or less than `minimumDays` between the first and
     /// the last call (two days, a weekend among them, would "prove" any offset).
     public static func estimate(
@@ -35,17 +42,20 @@ public struct TimeZoneEstimate: Sendable, Equatable {
     ) -> TimeZoneEstimate? {
         let total = hourOfWeek.reduce(0) { $0 + Int($1) }
         guard total >= minimumHours, span >= minimumDays * 86_400, hourOfWeek.count == 168 else { return nil }
-        // log p(local hour of week) for the template, normalised.
-        var logp = [Double](repeating: 0, count: 168)
-        var sum = 0.0
-        for h in 0..<168 { sum += template(hour: h % 24, weekend: h / 24 >= 5) }
-        for h in 0..<168 { logp[h] = log(template(hour: h % 24, weekend: h / 24 >= 5) / sum) }
+        let logp = logTemplate
+        // The active hours once (most of the week is empty), then each offset over them in the same order.
+        var active: [(utc: Int, count: Double)] = []
+        active.reserveCapacity(168)
+        for utc in 0..<168 where hourOfWeek[utc] > 0 { active.append((utc, Double(hourOfWeek[utc]))) }
         var lls: [(offset: Int, ll: Double)] = []
+        lls.reserveCapacity(27)
         for offset in -12...14 {
             var ll = 0.0
-            for utc in 0..<168 where hourOfWeek[utc] > 0 {
-                let local = ((utc + offset) % 168 + 168) % 168
-                ll += Double(hourOfWeek[utc]) * logp[local]
+            for (utc, count) in active {
+                // utc + offset lies in -12 ..< 182: one wrap at most.
+                var local = utc + offset
+                if local < 0 { local += 168 } else if local >= 168 { local -= 168 }
+                ll += count * logp[local]
             }
             lls.append((offset, ll))
         }

@@ -1,13 +1,27 @@
 /// Builds one compact JSON text, escaping every string so that log text cannot break out of it
 /// (control characters, DEL, U+2028/U+2029 are `\u` escapes; no raw newline can appear).
 public struct JSONWriter: Sendable {
-    public private(set) var text = ""
+    /// The text as UTF-8 bytes: appending bytes costs a fraction of appending `String`s piece by piece.
+    private var bytes: [UInt8] = []
     private var needsComma: [Bool] = [false]
 
-    public init() {}
+    public init() {
+        bytes.reserveCapacity(2048)
+    }
+
+    public var text: String { String(decoding: bytes, as: UTF8.self) }
+
+    private mutating func append(_ s: StaticString) {
+        s.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    private mutating func appendText(_ s: String) {
+        var s = s
+        s.withUTF8 { bytes.append(contentsOf: $0) }
+    }
 
     private mutating func separate() {
-        if needsComma[needsComma.count - 1] { text.append(",") }
+        if needsComma[needsComma.count - 1] { bytes.append(UInt8(ascii: ",")) }
         needsComma[needsComma.count - 1] = true
     }
 
@@ -15,36 +29,36 @@ public struct JSONWriter: Sendable {
     private mutating func valuePrefix(_ key: String?) {
         separate()
         if let key {
-            Self.appendQuoted(key, to: &text)
-            text.append(":")
+            Self.appendQuoted(key, to: &bytes)
+            bytes.append(UInt8(ascii: ":"))
         }
     }
 
     public mutating func beginObject(_ key: String? = nil) {
         valuePrefix(key)
-        text.append("{")
+        bytes.append(UInt8(ascii: "{"))
         needsComma.append(false)
     }
 
     public mutating func endObject() {
         needsComma.removeLast()
-        text.append("}")
+        bytes.append(UInt8(ascii: "}"))
     }
 
     public mutating func beginArray(_ key: String? = nil) {
         valuePrefix(key)
-        text.append("[")
+        bytes.append(UInt8(ascii: "["))
         needsComma.append(false)
     }
 
     public mutating func endArray() {
         needsComma.removeLast()
-        text.append("]")
+        bytes.append(UInt8(ascii: "]"))
     }
 
     public mutating func string(_ key: String? = nil, _ value: String) {
         valuePrefix(key)
-        Self.appendQuoted(value, to: &text)
+        Self.appendQuoted(value, to: &bytes)
     }
 
     public mutating func optionalString(_ key: String, _ value: String?) {
@@ -53,28 +67,28 @@ public struct JSONWriter: Sendable {
 
     public mutating func number(_ key: String? = nil, _ value: Double, decimals: Int = 4) {
         valuePrefix(key)
-        text.append(Self.formatNumber(value, decimals: decimals))
+        appendText(Self.formatNumber(value, decimals: decimals))
     }
 
     public mutating func integer(_ key: String? = nil, _ value: Int64) {
         valuePrefix(key)
-        text.append(String(value))
+        appendText(String(value))
     }
 
     public mutating func bool(_ key: String? = nil, _ value: Bool) {
         valuePrefix(key)
-        text.append(value ? "true" : "false")
+        if value { append("true") } else { append("false") }
     }
 
     public mutating func null(_ key: String? = nil) {
         valuePrefix(key)
-        text.append("null")
+        append("null")
     }
 
     /// Inserts already-encoded JSON.
     public mutating func raw(_ key: String? = nil, _ json: String) {
         valuePrefix(key)
-        text.append(json)
+        appendText(json)
     }
 
     /// A finite decimal with at most `decimals` fraction digits, trailing zeros trimmed but one kept (`56.0`).
@@ -93,39 +107,63 @@ public struct JSONWriter: Sendable {
     }
 
     public static func appendQuoted(_ value: String, to out: inout String) {
-        out.append("\"")
-        if !needsEscaping(value) {
-            out.append(value)
-            out.append("\"")
-            return
-        }
-        var chunkStart = value.unicodeScalars.startIndex
-        var index = chunkStart
-        let scalars = value.unicodeScalars
-        while index < scalars.endIndex {
-            let s = scalars[index]
-            let v = s.value
-            let escape: String?
-            switch v {
-            case 0x22: escape = "\\\""
-            case 0x5C: escape = "\\\\"
-            case 0x0A: escape = "\\n"
-            case 0x0D: escape = "\\r"
-            case 0x09: escape = "\\t"
-            case 0..<0x20, 0x7F, 0x80..<0xA0, 0x2028, 0x2029:
-                let hex = String(v, radix: 16)
-                escape = "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: escape = nil
+        var bytes: [UInt8] = []
+        appendQuoted(value, to: &bytes)
+        out.append(String(decoding: bytes, as: UTF8.self))
+    }
+
+    /// `value` as a JSON string, quoted and escaped, appended to UTF-8 `out`: `"` and `\` escaped, `\n`
+    /// `\r` `\t`, other ASCII controls, DEL, C1 controls and U+2028/U+2029 as `\u` escapes.
+    public static func appendQuoted(_ value: String, to out: inout [UInt8]) {
+        var value = value
+        out.append(UInt8(ascii: "\""))
+        value.withUTF8 { b in
+            var chunk = 0
+            var i = 0
+            let n = b.count
+            while i < n {
+                let c = b[i]
+                // Printable ASCII but the quote and the backslash: the common case, copied as a run.
+                if c >= 0x20 && c < 0x7F && c != 0x22 && c != 0x5C {
+                    i += 1
+                    continue
+                }
+                var escape: StaticString? = nil
+                var code: UInt32? = nil
+                var width = 1
+                switch c {
+                case 0x22: escape = "\\\""
+                case 0x5C: escape = "\\\\"
+                case 0x0A: escape = "\\n"
+                case 0x0D: escape = "\\r"
+                case 0x09: escape = "\\t"
+                case 0..<0x20, 0x7F: code = UInt32(c)
+                case 0xC2 where i + 1 < n && b[i + 1] < 0xA0:
+                    code = UInt32(b[i + 1])  // U+0080–U+009F
+                    width = 2
+                case 0xE2 where i + 2 < n && b[i + 1] == 0x80 && (b[i + 2] == 0xA8 || b[i + 2] == 0xA9):
+                    code = b[i + 2] == 0xA8 ? 0x2028 : 0x2029
+                    width = 3
+                default: break
+                }
+                if escape == nil && code == nil {
+                    i += 1
+                    continue
+                }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: b[chunk..<i]))
+                if let escape {
+                    escape.withUTF8Buffer { out.append(contentsOf: $0) }
+                } else if let code {
+                    let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                    out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u")])
+                    for shift in stride(from: 12, through: 0, by: -4) { out.append(hex[Int(code >> UInt32(shift) & 0xF)]) }
+                }
+                i += width
+                chunk = i
             }
-            if let escape {
-                out.unicodeScalars.append(contentsOf: scalars[chunkStart..<index])
-                out.append(escape)
-                chunkStart = scalars.index(after: index)
-            }
-            index = scalars.index(after: index)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: b[chunk..<n]))
         }
-        out.unicodeScalars.append(contentsOf: scalars[chunkStart..<scalars.endIndex])
-        out.append("\"")
+        out.append(UInt8(ascii: "\""))
     }
 
     /// Whether `value` holds anything ``appendQuoted(_:to:)`` escapes: ASCII controls, quote, backslash,

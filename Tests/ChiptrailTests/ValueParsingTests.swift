@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import UsageModel
+import Inputs
 
 @Suite struct TimestampTests {
     @Test(arguments: [
@@ -25,6 +26,23 @@ import Testing
     @Test(arguments: [Int64(0), 1_772_330_400, 951_782_400, 4_102_444_799])
     func formatsAndParsesBack(seconds: Int64) {
         #expect(Timestamp.parse(Timestamp.format(seconds)) == seconds)
+    }
+
+    /// The digits written in place agree with a formatter built from the civil date by interpolation,
+    /// over seeded random times from year 0 to 9999 and the edges of that range.
+    @Test func formatsLikeAnInterpolatedReference() {
+        func reference(_ seconds: Int64) -> String {
+            let days = Int(seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400)
+            let rest = Int(seconds - Int64(days) * 86_400)
+            let (y, m, d) = Timestamp.civilFromDays(days)
+            func pad(_ v: Int, _ width: Int) -> String { String(repeating: "0", count: max(0, width - String(v).count)) + String(v) }
+            return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(rest / 3600, 2)):\(pad(rest / 60 % 60, 2)):\(pad(rest % 60, 2))Z"
+        }
+        let first: Int64 = -62_167_219_200, last: Int64 = 253_402_300_799  // 0000-01-01, 9999-12-31T23:59:59
+        var rng = SplitMix(seed: 1970)
+        let times = [first, last, -1, 0, 86_399, 86_400] + (0..<2000).map { _ in first + Int64(rng.next() % UInt64(last - first + 1)) }
+        for t in times { #expect(Timestamp.format(t) == reference(t), "\(t)") }
+        #expect(Timestamp.format(first) == "0000-01-01T00:00:00Z" && Timestamp.format(last) == "9999-12-31T23:59:59Z")
     }
 
     @Test func durations() {
@@ -97,7 +115,8 @@ import Testing
     /// the same string and holds no raw control, C1 or line-separator character.
     @Test(arguments: [
         "plain ascii", "", "quote \" inside", "back\\slash", "tab\tnew\nline\r", "del \u{7F}", "c1 \u{85} \u{9F}",
-        "nbsp \u{A0} is fine", "ls \u{2028} ps \u{2029}", "emoji 🙂 and 漢字", "é at the end é",
+        "nbsp \u{A0} is fine", "ls \u{2028} ps \u{2029}", "emoji 🙂 and 漢字", "é at the end é", "ctl \u{01}\u{1F}\u{0}",
+        "\u{2027}\u{202A} neighbours of the separators", "\u{A0}\u{C2}",
     ])
     func quotedStringsReadBack(text: String) throws {
         var out = ""
@@ -109,3 +128,22 @@ import Testing
     }
 }
 
+
+@Suite struct DeliveryTimeTests {
+    /// The delivery time in an object's name orders inputs (AWS's `YYYYMMDDTHHMMZ`, with seconds too).
+    @Test(arguments: [
+        ("AWSLogs/111122223333/CloudTrail/us-east-1/2026/03/01/111122223333_CloudTrail_us-east-1_20260301T0205Z_abc.json.gz", Int64?(1_772_330_700)),
+        ("/data/x_20260301T020507Z.json", 1_772_330_707),
+        ("20260301T0205Z.json", 1_772_330_700),
+        ("dir.20260301T0205Z/", 1_772_330_700),
+        ("dir_20260301T0205Z/file.json", nil),
+        ("a/b_20261301T0205Z.json", nil),
+        ("a/b_20260301T2505Z.json", nil),
+        ("a/plain.json", nil),
+        ("/", nil),
+        ("", nil),
+    ])
+    func isReadFromTheLastComponent(path: String, expected: Int64?) {
+        #expect(InputEnumerator.deliveryTime(inName: path) == expected)
+    }
+}

@@ -177,16 +177,26 @@ public struct IdentityGraph: Sendable {
     /// VPN exit or chance.
     public func partners(of account: UInt64) -> [(account: UInt64, shared: Int, tooling: Bool)] {
         guard let ids = identifiers[account] else { return [] }
-        var counts: [UInt64: (Int, Bool)] = [:]
+        // One (partner, through an agent) pair per shared identifier, sorted and counted in runs: an
+        // account holds at most `maxPerAccount` identifiers of at most `maxOwners` owners each, and
+        // sorting that many keys costs less than hashing each into a dictionary.
+        var pairs: [(other: UInt64, agent: Bool)] = []
+        pairs.reserveCapacity(ids.count)
         for id in ids {
             guard let o = owners[id], !o.crowded else { continue }
             let isAgent = kinds[id] == true
-            for other in o.accounts where other != account {
-                let c = counts[other, default: (0, false)]
-                counts[other] = (c.0 + 1, c.1 || isAgent)
+            for other in o.accounts where other != account { pairs.append((other, isAgent)) }
+        }
+        guard !pairs.isEmpty else { return [] }
+        pairs.sort { $0.other < $1.other }
+        var out: [(account: UInt64, shared: Int, tooling: Bool)] = []
+        for p in pairs {
+            if let last = out.last, last.account == p.other {
+                out[out.count - 1] = (last.account, last.shared + 1, last.tooling || p.agent)
+            } else {
+                out.append((p.other, 1, p.agent))
             }
         }
-        return counts.map { ($0.key, $0.value.0, $0.value.1) }
-            .sorted { $0.shared != $1.shared ? $0.shared > $1.shared : $0.account < $1.account }
+        return out.sorted { $0.shared != $1.shared ? $0.shared > $1.shared : $0.account < $1.account }
     }
 }

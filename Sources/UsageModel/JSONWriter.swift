@@ -106,15 +106,9 @@ public struct JSONWriter: Sendable {
         return s
     }
 
-    public static func appendQuoted(_ value: String, to out: inout String) {
-        var bytes: [UInt8] = []
-        appendQuoted(value, to: &bytes)
-        out.append(String(decoding: bytes, as: UTF8.self))
-    }
-
     /// `value` as a JSON string, quoted and escaped, appended to UTF-8 `out`: `"` and `\` escaped, `\n`
     /// `\r` `\t`, other ASCII controls, DEL, C1 controls and U+2028/U+2029 as `\u` escapes.
-    public static func appendQuoted(_ value: String, to out: inout [UInt8]) {
+    static func appendQuoted(_ value: String, to out: inout [UInt8]) {
         var value = value
         out.append(UInt8(ascii: "\""))
         value.withUTF8 { b in
@@ -164,28 +158,5 @@ public struct JSONWriter: Sendable {
             out.append(contentsOf: UnsafeBufferPointer(rebasing: b[chunk..<n]))
         }
         out.append(UInt8(ascii: "\""))
-    }
-
-    /// Whether `value` holds anything ``appendQuoted(_:to:)`` escapes: ASCII controls, quote, backslash,
-    /// DEL, C1 controls (UTF-8 C2 80–9F), U+2028 and U+2029 (E2 80 A8/A9). One pass over the bytes.
-    static func needsEscaping(_ value: String) -> Bool {
-        var utf8 = value.utf8
-        let check = { (bytes: UnsafeBufferPointer<UInt8>) -> Bool in
-            var i = 0
-            let n = bytes.count
-            while i < n {
-                let b = bytes[i]
-                if b < 0x20 || b == 0x22 || b == 0x5C || b == 0x7F { return true }
-                if b == 0xC2, i + 1 < n, bytes[i + 1] < 0xA0 { return true }
-                if b == 0xE2, i + 2 < n, bytes[i + 1] == 0x80, bytes[i + 2] == 0xA8 || bytes[i + 2] == 0xA9 { return true }
-                i += 1
-            }
-            return false
-        }
-        if let answer = utf8.withContiguousStorageIfAvailable(check) { return answer }
-        var copy = value
-        copy.makeContiguousUTF8()
-        utf8 = copy.utf8
-        return utf8.withContiguousStorageIfAvailable(check) ?? true
     }
 }

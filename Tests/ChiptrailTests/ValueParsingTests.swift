@@ -98,8 +98,7 @@ import Inputs
     func logTextCannotForgeLines(text: String) {
         let escaped = TextEscaping.escapeForTerminal(text)
         #expect(!escaped.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F || $0.value == 0x2028 })
-        var json = ""
-        JSONWriter.appendQuoted(text, to: &json)
+        let json = quoted(text)
         #expect(!json.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F || $0.value == 0x2028 })
     }
 
@@ -119,12 +118,14 @@ import Inputs
         "\u{2027}\u{202A} neighbours of the separators", "\u{A0}\u{C2}",
     ])
     func quotedStringsReadBack(text: String) throws {
-        var out = ""
-        JSONWriter.appendQuoted(text, to: &out)
+        let out = quoted(text)
         let back = try JSONSerialization.jsonObject(with: Data(("[" + out + "]").utf8)) as? [String]
         #expect(back == [text])
         #expect(!out.unicodeScalars.contains { $0.value < 0x20 || (0x7F..<0xA0).contains($0.value) || $0.value == 0x2028 || $0.value == 0x2029 })
-        #expect(JSONWriter.needsEscaping(text) == (out != "\"" + text + "\""))
+        let escapes = text.unicodeScalars.contains {
+            $0.value < 0x20 || $0 == "\"" || $0 == "\\" || (0x7F..<0xA0).contains($0.value) || $0.value == 0x2028 || $0.value == 0x2029
+        }
+        #expect((out != "\"" + text + "\"") == escapes)
     }
 }
 
@@ -146,4 +147,11 @@ import Inputs
     func isReadFromTheLastComponent(path: String, expected: Int64?) {
         #expect(InputEnumerator.deliveryTime(inName: path) == expected)
     }
+}
+
+/// `text` as the JSON writer quotes a string value.
+func quoted(_ text: String) -> String {
+    var w = JSONWriter()
+    w.string(nil, text)
+    return w.text
 }

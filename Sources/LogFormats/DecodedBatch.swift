@@ -6,8 +6,10 @@ public struct DecodedBatch: Sendable {
     public var events: [UsageEvent] = []
     /// Every other call of an account, reduced.
     public var calls: [CallObservation] = []
-    /// The account id behind every `accountKey` seen in `calls`.
-    public var accountNames = KeyTable<String>(capacity: 256)
+    /// The account id behind every `accountKey` seen in `calls`. Small at first: an audit-log object
+    /// is mostly one account's, and a table is made and freed per input (the reader sizes the next
+    /// one from the last).
+    public var accountNames = KeyTable<String>(capacity: 8)
     public var diagnostics: [Diagnostic] = []
     /// Records read (good or bad), records rejected, documents skipped on purpose (digests).
     public var recordsRead = 0

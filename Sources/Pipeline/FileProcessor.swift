@@ -97,7 +97,7 @@ final class FileProcessor {
     func process(_ path: String, from offset: Int64 = 0, follow: Bool = false) -> FileResult {
         var result = FileResult(path: path)
         result.batch.calls.reserveCapacity(callsHint)
-        if accountsHint > 256 { result.batch.accountNames = KeyTable(capacity: accountsHint) }
+        if accountsHint > 8 { result.batch.accountNames = KeyTable(capacity: accountsHint) }
         defer {
             callsHint = min(result.batch.calls.count, 1 << 20)
             accountsHint = min(result.batch.accountNames.count, 1 << 16)

@@ -281,7 +281,9 @@ public final class Store {
     /// Removes delivered alerts from the outbox.
     public func delivered(upTo seq: Int64) throws(StoreError) {
         do {
-            try queue.write { db in try db.execute(sql: "DELETE FROM outbox WHERE seq <= ?", arguments: [seq]) }
+            try queue.write { db in
+                try db.cachedStatement(sql: "DELETE FROM outbox WHERE seq <= ?").execute(arguments: [seq])
+            }
         } catch {
             throw Self.describe(error, path: path)
         }
@@ -304,7 +306,8 @@ public final class Store {
     public func hasAlert(_ id: String) throws(StoreError) -> Bool {
         do {
             return try queue.read { db in
-                try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM alerts WHERE id = ?)", arguments: [id]) ?? false
+                let exists = try db.cachedStatement(sql: "SELECT EXISTS(SELECT 1 FROM alerts WHERE id = ?)")
+                return try Bool.fetchOne(exists, arguments: [id]) ?? false
             }
         } catch {
             throw Self.describe(error, path: path)
@@ -354,8 +357,7 @@ public final class Store {
         do {
             try queue.inTransaction { db in
                 for file in files {
-                    try db.execute(
-                        sql: "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)",
+                    try db.cachedStatement(sql: "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)").execute(
                         arguments: [file.path, file.size, file.fingerprint, file.records, file.rejected, now])
                 }
                 let insertEvent = try db.makeStatement(
@@ -380,19 +382,16 @@ public final class Store {
                     if let alert { try Self.writeAlert(db, alert, a, now: now) }
                 }
                 for o in offsets {
-                    try db.execute(
-                        sql: "INSERT OR REPLACE INTO follow_offsets (path, head, offset) VALUES (?, ?, ?)",
-                        arguments: [o.path, o.head, o.offset])
+                    try db.cachedStatement(sql: "INSERT OR REPLACE INTO follow_offsets (path, head, offset) VALUES (?, ?, ?)")
+                        .execute(arguments: [o.path, o.head, o.offset])
                 }
                 if let checkpoint {
-                    try db.execute(
-                        sql: "INSERT OR REPLACE INTO checkpoint (id, state, saved_at) VALUES (1, ?, ?)",
-                        arguments: [checkpoint, now])
+                    try db.cachedStatement(sql: "INSERT OR REPLACE INTO checkpoint (id, state, saved_at) VALUES (1, ?, ?)")
+                        .execute(arguments: [checkpoint, now])
                     let encoder = JSONEncoder()
                     for case (_, let alert?) in assessments {
-                        try db.execute(
-                            sql: "INSERT INTO outbox (alert_id, alert) VALUES (?, ?)",
-                            arguments: [alert.id, try encoder.encode(alert)])
+                        try db.cachedStatement(sql: "INSERT INTO outbox (alert_id, alert) VALUES (?, ?)")
+                            .execute(arguments: [alert.id, try encoder.encode(alert)])
                     }
                 }
                 return .commit
@@ -406,14 +405,13 @@ public final class Store {
         let s = a.session
         for old in a.supersedes {
             // The row written when the session was alerted while it ran, under the id it had then.
-            try db.execute(sql: "DELETE FROM sessions WHERE id = ?", arguments: [old])
-            try db.execute(sql: "UPDATE alerts SET session_id = ? WHERE session_id = ?", arguments: [s.id, old])
+            try db.cachedStatement(sql: "DELETE FROM sessions WHERE id = ?").execute(arguments: [old])
+            try db.cachedStatement(sql: "UPDATE alerts SET session_id = ? WHERE session_id = ?")
+                .execute(arguments: [s.id, old])
         }
-        try db.execute(
-            sql: """
-                INSERT OR REPLACE INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [
+        let session = try db.cachedStatement(
+            sql: "INSERT OR REPLACE INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        try session.execute(arguments: [
                 s.id, s.provider.rawValue, s.accountID, s.resourceID, s.instanceType, a.spec?.accelerator.model,
                 a.acceleratorCount, a.acceleratorHours, Timestamp.format(s.start), Timestamp.format(s.end), s.open,
                 s.regions.joined(separator: ","), a.restrictedConsumption, a.score, a.mapping?.resellerID,
@@ -422,17 +420,15 @@ public final class Store {
     }
 
     static func writeAlert(_ db: Database, _ alert: Alert, _ a: Detector.Assessment, now: String) throws {
-        try db.execute(
-            sql: "INSERT OR IGNORE INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            arguments: [
+        let insertAlert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        try insertAlert.execute(arguments: [
                 alert.id, alert.session.id, alert.score, alert.severity, alert.provider.rawValue, alert.accountID,
                 alert.resellerID, alert.endCustomerID, alert.jurisdictions.joined(separator: ","),
                 Timestamp.format(alert.session.start), Timestamp.format(alert.session.end),
                 AlertEncoding.json(alert), now,
             ])
         for (i, e) in alert.evidence.enumerated() {
-            try db.execute(
-                sql: "INSERT OR REPLACE INTO evidence VALUES (?, ?, ?, ?, ?, ?)",
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO evidence VALUES (?, ?, ?, ?, ?, ?)").execute(
                 arguments: [alert.id, i, e.kind, e.detail, e.weight, e.sources.joined(separator: "\n")])
         }
         if let m = a.mapping {
@@ -443,14 +439,14 @@ public final class Store {
                            m.endCustomerCountry?.description ?? "", m.validFrom.map(Timestamp.format) ?? "",
                            m.validTo.map(Timestamp.format) ?? "", chain].joined(separator: "|")
             let hash = StableHash.hex(StableHash.hash(content))
-            try db.execute(
-                sql: "INSERT OR IGNORE INTO mapping_rows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                arguments: [
+            let insertRow = try db.cachedStatement(sql: "INSERT OR IGNORE INTO mapping_rows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            try insertRow.execute(arguments: [
                     hash, m.origin, m.provider, m.accountID, m.resellerID, m.endCustomerID,
                     m.endCustomerCountry?.description, m.validFrom.map(Timestamp.format), m.validTo.map(Timestamp.format),
                     chain,
                 ])
-            try db.execute(sql: "INSERT OR IGNORE INTO alert_mappings VALUES (?, ?)", arguments: [alert.id, hash])
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO alert_mappings VALUES (?, ?)")
+                .execute(arguments: [alert.id, hash])
         }
     }
 

@@ -73,9 +73,9 @@ static inline __attribute__((always_inline)) int skip_container(cursor *c) {
     return 1;
 }
 
-// Skips a number, true, false or null. Any other bare word is damage (a lost quote), and the quote
-// bits after it pair up wrongly, so the fast path leaves the record to the general path, which rejects
-// it by the same rule (JSONScanner.isBareValue) with a diagnostic naming its line.
+// Skips a number, true, false or null (cjson_bare_value). Any other bare word is damage (a lost quote),
+// and the quote bits after it pair up wrongly, so the fast path leaves the record to the general path,
+// which rejects it by the same rule with a diagnostic naming its line.
 static inline __attribute__((always_inline)) int skip_scalar(cursor *c) {
     long start = c->p;
     while (c->p < c->end) {
@@ -83,21 +83,7 @@ static inline __attribute__((always_inline)) int skip_scalar(cursor *c) {
         if (b == ',' || b == '}' || b == ']' || b == ' ' || b == '\n' || b == '\r' || b == '\t') break;
         c->p++;
     }
-    if (c->p >= c->end || c->p == start) return 0;
-    const uint8_t *s = c->base + start;
-    long n = c->p - start;
-    switch (s[0]) {
-    case 't': return n == 4 && memcmp(s, "true", 4) == 0;
-    case 'f': return n == 5 && memcmp(s, "false", 5) == 0;
-    case 'n': return n == 4 && memcmp(s, "null", 4) == 0;
-    default:
-        if (s[0] != '-' && (s[0] < '0' || s[0] > '9')) return 0;
-        for (long i = 1; i < n; i++) {
-            uint8_t b = s[i];
-            if (!((b >= '0' && b <= '9') || b == '.' || b == 'e' || b == 'E' || b == '+' || b == '-')) return 0;
-        }
-        return 1;
-    }
+    return c->p < c->end && cjson_bare_value(c->base + start, c->p - start);
 }
 
 static inline __attribute__((always_inline)) int skip_value(cursor *c) {

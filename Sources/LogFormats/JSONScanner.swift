@@ -129,35 +129,11 @@ struct JSONScanner {
                 p += 1
             }
             guard p < end else { return incomplete() }
-            guard p > start, isBareValue(from: start, to: p) else { return fail("expected a value") }
+            // true, false, null or a number (the rule the C fast path shares); another bare word is damage.
+            guard cjson_bare_value(base + start, p - start) != 0 else { return fail("expected a value") }
             span = ByteSpan(start: start, end: p)
             position = p
             return true
-        }
-    }
-
-    /// Whether `[start, end)` is `true`, `false`, `null` or a number's characters (a sign or digit first,
-    /// then digits, `.`, `e`, `E`, `+`, `-`), as the C fast path takes them: any other bare word is damage,
-    /// such as a lost quote.
-    @inlinable
-    func isBareValue(from start: Int, to end: Int) -> Bool {
-        let n = end - start
-        switch base[start] {
-        case 0x74: return n == 4 && base[start + 1] == 0x72 && base[start + 2] == 0x75 && base[start + 3] == 0x65
-        case 0x66:
-            return n == 5 && base[start + 1] == 0x61 && base[start + 2] == 0x6C && base[start + 3] == 0x73
-                && base[start + 4] == 0x65
-        case 0x6E: return n == 4 && base[start + 1] == 0x75 && base[start + 2] == 0x6C && base[start + 3] == 0x6C
-        case 0x2D, 0x30...0x39:
-            var i = start + 1
-            while i < end {
-                switch base[i] {
-                case 0x30...0x39, 0x2E, 0x65, 0x45, 0x2B, 0x2D: i += 1
-                default: return false
-                }
-            }
-            return true
-        default: return false
         }
     }
 

@@ -148,9 +148,11 @@ public struct JSONWriter: Sendable {
                 if let escape {
                     escape.withUTF8Buffer { out.append(contentsOf: $0) }
                 } else if let code {
-                    let hex: [UInt8] = Array("0123456789abcdef".utf8)
                     out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u")])
-                    for shift in stride(from: 12, through: 0, by: -4) { out.append(hex[Int(code >> UInt32(shift) & 0xF)]) }
+                    for shift in stride(from: 12, through: 0, by: -4) {
+                        let digit = UInt8(truncatingIfNeeded: code >> UInt32(shift) & 0xF)
+                        out.append(digit < 10 ? 0x30 + digit : 0x57 + digit)  // 0-9, a-f
+                    }
                 }
                 i += width
                 chunk = i

@@ -97,6 +97,24 @@ static inline __attribute__((always_inline)) long cjson_matching_bracket(const u
     }
 }
 
+/// Whether the `n` bytes at `s` are a JSON bare value as both decoder paths take it: `true`, `false`,
+/// `null`, or a number's characters (a sign or digit first, then digits, `.`, `e`, `E`, `+`, `-`).
+static inline __attribute__((always_inline)) int cjson_bare_value(const uint8_t *s, long n) {
+    if (n <= 0) return 0;
+    switch (s[0]) {
+    case 't': return n == 4 && memcmp(s, "true", 4) == 0;
+    case 'f': return n == 5 && memcmp(s, "false", 5) == 0;
+    case 'n': return n == 4 && memcmp(s, "null", 4) == 0;
+    default:
+        if (s[0] != '-' && (s[0] < '0' || s[0] > '9')) return 0;
+        for (long i = 1; i < n; i++) {
+            uint8_t b = s[i];
+            if (!((b >= '0' && b <= '9') || b == '.' || b == 'e' || b == 'E' || b == '+' || b == '-')) return 0;
+        }
+        return 1;
+    }
+}
+
 /// The first position at or after `p` that is not a space, tab, CR or LF; the LFs passed are added
 /// to `*newlines`.
 static inline __attribute__((always_inline)) long cjson_whitespace_end(const uint8_t *base, long p, long end,

@@ -36,12 +36,21 @@ public struct DetectionConfig: Sendable, Equatable {
     /// Steadiness: the network weight reaches its cap only once calls from restricted countries came on
     /// `steadyDays` distinct days; before, at most that fraction of it.
     public var steadyDays = 4.0
-    /// An account sharing uncommon identifiers (source addresses, user agents) with a linked account
-    /// inherits this share of that account's link weight, up to the cap.
-    public var sharedIdentityShare = 0.6
-    public var sharedIdentityCap = 4.5
-    /// Distinct uncommon identifiers two accounts must share before the link passes.
-    public var sharedIdentityMinimum = 2
+    /// An account probably run by the same people as a linked account (``IdentityGraph``) inherits
+    /// this share of that account's link weight times the probability, up to the cap.
+    public var sharedIdentityShare = 0.9
+    public var sharedIdentityCap = 6.0
+    /// How identifiers two accounts share become a probability of one operator.
+    public var identity = IdentityGraph.Parameters()
+    /// Ring: an account onboarded within `ringRecentDays` under a reseller chain that reaches a
+    /// restricted jurisdiction, run alike (probability at least `ringPeerProbability`) with at least
+    /// `ringMinPeers` accounts onboarded within as many days under the same chain, adds
+    /// `ringWeight` × log2(1 + peers / minimum), at most `ringCap`, whatever its declared customer.
+    public var ringWeight = 3.0
+    public var ringCap = 5.0
+    public var ringMinPeers = 2.0
+    public var ringRecentDays = 60.0
+    public var ringPeerProbability = 0.5
     /// Structuring: a reseller whose accounts with unknown end customers together used at least
     /// `structuringMinHours` restricted accelerator-hours over at least `structuringMinAccounts`
     /// accounts, none a large part of it, adds `structuringWeight` × log2(1 + accounts / minimum), at

@@ -29,26 +29,23 @@ public struct Detector: Sendable {
         self.config = config
     }
 
-    /// An account that shares uncommon identifiers with the assessed one, directly or (`via`) through
-    /// one account in between.
+    /// An account that may be operated by the same people as the assessed one (``IdentityGraph``),
+    /// directly or (`via`) through one account in between.
     public struct IdentityPartner: Sendable {
         public var account: String
-        public var shared: Int
-        /// Tooling or credentials among the shared identifiers (not addresses alone).
-        public var tooling: Bool
+        /// The posterior probability of one operator (the product of both steps' for a two-step partner).
+        public var probability: Double
+        /// What the two share, described (values, how many accounts show each, their shares of calls).
+        public var shared: String
         public var via: String?
 
-        public init(account: String, shared: Int, tooling: Bool, via: String? = nil) {
+        public init(account: String, probability: Double, shared: String, via: String? = nil) {
             self.account = account
+            self.probability = probability
             self.shared = shared
-            self.tooling = tooling
             self.via = via
         }
     }
-
-    /// Whether two accounts share enough to pass a link: tooling or credentials among at least
-    /// `sharedIdentityMinimum` identifiers (addresses alone are NATs and VPN exits).
-    public func sharesEnough(_ shared: Int, tooling: Bool) -> Bool { tooling && shared >= config.sharedIdentityMinimum }
 
     /// The full assessment of a session, alert or not.
     public struct Assessment: Sendable {
@@ -117,6 +114,33 @@ public struct Detector: Sendable {
             }
         }
         return best
+    }
+
+    /// The restricted jurisdictions a reseller chain reaches (a reseller in one, or serving one),
+    /// whatever the end customer declares, and the resellers that reach them.
+    func chainReach(from resellerID: String, at time: EpochSeconds) -> (countries: [CountryCode], via: String) {
+        var countries: [CountryCode] = []
+        var via: [String] = []
+        for reseller in resellers.chain(from: resellerID) {
+            var hit = false
+            if let c = reseller.country, jurisdictions.isRestricted(c, at: time) {
+                if !countries.contains(c) { countries.append(c) }
+                hit = true
+            }
+            for c in jurisdictions.restricted(in: reseller.servesCountries, at: time) {
+                if !countries.contains(c) { countries.append(c) }
+                hit = true
+            }
+            if hit { via.append(reseller.id) }
+        }
+        return (countries, via.joined(separator: ", "))
+    }
+
+    /// Whether the mapping of `account` at `time` names a reseller chain that reaches a restricted
+    /// jurisdiction, whatever the end customer declares (rings).
+    public func chainReaches(provider: String, account: String, at time: EpochSeconds) -> Bool {
+        guard let r = mappings.mapping(provider: provider, account: account, at: time)?.resellerID else { return false }
+        return !chainReach(from: r, at: time).countries.isEmpty
     }
 
     /// Whether the mapping of `account` at `time` links it to a restricted jurisdiction.
@@ -259,31 +283,65 @@ public struct Detector: Sendable {
             }
         }
 
-        // Shared identity: the best link among the accounts this one shares identifiers with, directly
-        // (share × the link) or through one account in between (share² × the link).
+        // Shared identity: an account probably run by the same people as a linked account inherits that
+        // link in proportion to the probability (one step, or two with the chain's decay). Its own
+        // declarations stay evidence beside it: a declaration is what a diverter controls.
         var bestShared: (Evidence, [CountryCode])? = nil
-        // One shared address is often chance (early in a stream, before an address shows itself common),
-        // and addresses alone are NATs and VPN exits: the link needs tooling or credentials and at least
-        // `sharedIdentityMinimum` distinct identifiers, at every step.
-        for partner in partners.prefix(24)
-        where partner.account != session.accountID && sharesEnough(partner.shared, tooling: partner.tooling) {
+        for partner in partners.prefix(24) where partner.account != session.accountID {
             guard let link = mappingLink(provider: session.provider.rawValue, account: partner.account, at: time) else {
                 continue
             }
-            let steps = partner.via == nil ? 1.0 : 2.0
-            let w = min(config.sharedIdentityCap, pow(config.sharedIdentityShare, steps) * link.weight)
+            let decay = partner.via == nil ? 1.0 : config.chainDecay
+            let w = min(config.sharedIdentityCap, config.sharedIdentityShare * partner.probability * decay * link.weight)
+            guard w > 0.05 else { continue }
             if bestShared == nil || w > bestShared!.0.weight {
+                let p = JSONWriter.formatNumber(partner.probability, decimals: 3)
                 let detail =
                     partner.via.map {
-                        "shares uncommon identifiers (tooling or credentials among them) with account \($0), which shares \(partner.shared) with account \(partner.account) (\(link.detail)): two steps"
+                        "probably operated like account \($0), which is like account \(partner.account) (\(link.detail)); two steps, probability \(p): \(partner.shared)"
                     }
-                    ?? "shares \(partner.shared) uncommon identifier(s), tooling or credentials among them, with account \(partner.account) (\(link.detail))"
-                bestShared = (Evidence(kind: "shared-identity", detail: detail, weight: w), link.countries)
+                    ?? "probably operated by the same people as account \(partner.account) (\(link.detail)), probability \(p): \(partner.shared)"
+                let sources = mappings.mapping(provider: session.provider.rawValue, account: partner.account, at: time).map {
+                    [$0.origin]
+                } ?? []
+                bestShared = (Evidence(kind: "shared-identity", detail: detail, weight: w, sources: sources), link.countries)
             }
         }
         if let (e, countries) = bestShared {
             countries.forEach(reach)
             evidence.append(e)
+        }
+
+        // Ring: accounts onboarded recently under a reseller chain that reaches a restricted jurisdiction,
+        // run alike (probable same operator), whatever end customers they declare.
+        if restricted, let mapping, let resellerID = mapping.resellerID, let onboarded = mapping.validFrom,
+            session.start >= onboarded, session.start - onboarded <= Int64(config.ringRecentDays * 86_400)
+        {
+            let reaches = chainReach(from: resellerID, at: time)
+            if !reaches.countries.isEmpty {
+                let chainIDs = Set(chain.isEmpty ? resellers.chain(from: resellerID).map(\.id) : chain.map(\.id))
+                var peers: [String] = []
+                for partner in partners where partner.via == nil && partner.probability >= config.ringPeerProbability {
+                    guard
+                        let m = mappings.mapping(provider: session.provider.rawValue, account: partner.account, at: time),
+                        let r = m.resellerID, r == resellerID || chainIDs.contains(r),
+                        let from = m.validFrom, abs(from - onboarded) <= Int64(config.ringRecentDays * 86_400)
+                    else { continue }
+                    if !peers.contains(partner.account) { peers.append(partner.account) }
+                }
+                if Double(peers.count) >= config.ringMinPeers {
+                    let w = min(
+                        config.ringCap, config.ringWeight * log2(1 + Double(peers.count) / max(1, config.ringMinPeers)))
+                    reaches.countries.forEach(reach)
+                    let shown = peers.prefix(5).joined(separator: ", ") + (peers.count > 5 ? ", ..." : "")
+                    evidence.append(
+                        Evidence(
+                            kind: "ring",
+                            detail:
+                                "one of \(peers.count + 1) accounts onboarded within \(Int(config.ringRecentDays)) days under \(resellerID), whose chain reaches \(reaches.countries.map(\.description).joined(separator: ";")) (\(reaches.via)), run alike: \(shown); this one onboarded \(Timestamp.format(onboarded))",
+                            weight: w, sources: [mapping.origin]))
+                }
+            }
         }
 
         // Structuring: this account is one of many with unknown end customers under one reseller whose

@@ -1,202 +1,401 @@
 public import UsageModel
 import CPrefetch
 
-/// Which accounts share identifiers — source addresses, user agents, access-key ids, role and user
-/// names — for the shared-identity evidence: an account that works from the same address or with the
-/// same tooling or credentials as a linked account inherits part of that link.
+/// Which accounts are operated by the same people, from the identifiers their calls carry: source
+/// addresses, user-agent installations, access-key ids and principal names.
 ///
-/// An identifier seen with more than `maxOwners` accounts is common (a NAT, a cloud console, a stock
-/// SDK) and says nothing: it is dropped. Memory is bounded: `maxIdentifiers` identifiers in all and
-/// `maxPerAccount` per account; beyond them new identifiers are not tracked.
+/// Each account keeps a fixed summary per kind of identifier — the values most of its calls carry
+/// (Misra–Gries counters: 16 addresses, 8 installations, 8 access keys, 8 principal names, with
+/// counts), so an address's weight can follow the share of the account's calls through it. An index
+/// from value to the accounts whose summaries hold it finds partners; a count-min sketch of distinct
+/// (account, value) pairs, deduplicated by a Bloom filter, says how many accounts showed a value at
+/// all (held in their summaries or not). Whether two accounts share a value is evidence only as far
+/// as the value is rare in this population: see ``partners(of:population:parameters:)``.
+///
+/// Memory is bounded by the accounts followed, never by the distinct values in the input: 40 counters
+/// per account (480 bytes), at most 40 index entries per account, and a fixed 160 KiB for the sketch
+/// and the filter. A value seen by more than `maxOwners` accounts is common and leaves the index.
 public struct IdentityGraph: Sendable {
-    struct Owners: Sendable {
-        var accounts: [UInt64] = []
-        var crowded = false
+    /// The kinds of identifier, in the order of an account's summary.
+    public enum Kind: Int, Sendable, CaseIterable, Codable {
+        case address = 0, agent, accessKey, principal
+
+        public var label: String {
+            switch self {
+            case .address: "address"
+            case .agent: "user-agent installation"
+            case .accessKey: "access key"
+            case .principal: "principal"
+            }
+        }
+
+        /// Mixed into a value's key so values of two kinds never collide.
+        var seed: UInt64 {
+            switch self {
+            case .address: 0x9E37_79B9_7F4A_7C15
+            case .agent: 0xC2B2_AE3D_27D4_EB4F
+            case .accessKey: 0x1656_67B1_9E37_79F9
+            case .principal: 0x85EB_CA77_C2B2_AE63
+            }
+        }
     }
 
-    public var maxOwners = 4
-    public var maxPerAccount = 64
-    public var maxIdentifiers = 2_000_000
-    private var owners = KeyTable<Owners>(capacity: 4096)
-    private var identifiers = KeyTable<[UInt64]>(capacity: 4096)
-    /// Identifiers that are tooling or credentials — user agents, access keys, principal names (the
-    /// others are addresses).
-    private var kinds = KeyTable<Bool>(capacity: 1024)
+    /// Counters per kind, and where each kind's counters start in an account's summary.
+    static let slots = [16, 8, 8, 8]
+    static let offsets = [0, 16, 24, 32]
+    static let width = 40
+
+    /// Accounts with more owners than this make a value common: it leaves the index.
+    public var maxOwners = 64
+
+    /// Account key → its summary's row.
+    private var rows = KeyTable<Int32>(capacity: 1024)
+    private var accountKeys: [UInt64] = []
+    /// Summaries, `width` counters a row: value keys and counts; calls per kind.
+    private var values: [UInt64] = []
+    private var counts: [UInt32] = []
+    private var totals: [UInt32] = []
+
+    struct Owners: Sendable, Codable {
+        var accounts: [UInt64] = []
+        var crowded = false
+        var name: String? = nil
+    }
+
+    /// Value key → the accounts whose summaries hold it (or crowded).
+    private var owners: [UInt64: Owners] = [:]
+
+    /// Distinct (account, value) pairs per value: a count-min sketch (4 × 4,096 counters) fed once per
+    /// pair, the pairs deduplicated by a Bloom filter of 2^20 bits (two probes). Where the filter fills
+    /// up (about 10^5 pairs) it undercounts, and the index's own count of owners takes over.
+    private var sketch = [UInt16](repeating: 0, count: 4 << 12)
+    private var seen = [UInt64](repeating: 0, count: 1 << 14)
+
+    /// Values that gained a second owner in the input being merged and still need their text.
+    private var unnamed: [UInt64] = []
+
+    /// The last call's account and values: an account's calls come in runs with the same tooling.
+    private var last: (account: UInt64, row: Int, ids: (UInt64, UInt64, UInt64, UInt64)) = (0, -1, (0, 0, 0, 0))
 
     public init() {}
 
-    /// Kinds, mixed into identifier keys so an address and an agent never collide.
-    static let addressSeed: UInt64 = 0x9E37_79B9_7F4A_7C15
-    static let agentSeed: UInt64 = 0xC2B2_AE3D_27D4_EB4F
-    static let accessKeySeed: UInt64 = 0x1656_67B1_9E37_79F9
-    static let principalSeed: UInt64 = 0x85EB_CA77_C2B2_AE63
+    /// Accounts with at least one call.
+    public var population: Int { accountKeys.count }
 
-    /// The identifiers of the last call noted (account, address, agent, access key, principal): an
-    /// account's calls come in runs with the same tooling, and a repeat changes nothing.
-    private var last: (account: UInt64, ids: (UInt64, UInt64, UInt64, UInt64)) = (0, (0, 0, 0, 0))
-
-    /// Recently noted (account, identifier) pairs, direct-mapped: noting a pair again changes nothing
-    /// (an owner stays an owner, a crowded identifier stays crowded, a full table stays full), so a hit
-    /// skips the tables. A collision only evicts; memory is fixed (512 KiB).
-    private var recentPairs = [UInt64](repeating: 0, count: 1 << 16)
-    /// Identifiers found crowded, direct-mapped (32 KiB): crowded is final, so a hit skips everything —
-    /// stock user agents and shared NAT addresses are most calls.
-    private var recentCrowded = [UInt64](repeating: 0, count: 1 << 12)
-
-    /// A call's identifier keys (address, agent, access key, principal), 0 where it has none.
     @inline(__always)
-    private static func identifiers(of call: CallObservation) -> (UInt64, UInt64, UInt64, UInt64) {
+    static func keys(of call: CallObservation) -> (UInt64, UInt64, UInt64, UInt64) {
         let address = call.sourceIP.map {
-            (UInt64(truncatingIfNeeded: $0.value) ^ UInt64(truncatingIfNeeded: $0.value >> 64)) &* 0xFF51_AFD7_ED55_8CCD
-                ^ Self.addressSeed
+            ((UInt64(truncatingIfNeeded: $0.value) ^ UInt64(truncatingIfNeeded: $0.value >> 64)) &* 0xFF51_AFD7_ED55_8CCD)
+                ^ Kind.address.seed
         } ?? 0
-        return (
-            address, call.agentKey == 0 ? 0 : call.agentKey ^ Self.agentSeed,
-            call.accessKeyKey == 0 ? 0 : call.accessKeyKey ^ Self.accessKeySeed,
-            call.principalKey == 0 ? 0 : call.principalKey ^ Self.principalSeed
-        )
+        @inline(__always) func k(_ x: UInt64, _ kind: Kind) -> UInt64 { x == 0 ? 0 : (x ^ kind.seed == 0 ? 1 : x ^ kind.seed) }
+        return (address == 0 ? 0 : address | 1, k(call.agentKey, .agent), k(call.accessKeyKey, .accessKey), k(call.principalKey, .principal))
     }
 
-    /// The (account, identifier) pair's key and its slot in `recentPairs`.
-    @inline(__always)
-    private static func pair(_ account: UInt64, _ id: UInt64) -> (key: UInt64, slot: Int) {
-        var pair = (account ^ (id &* 0x9E37_79B9_7F4A_7C15)) &* 0xFF51_AFD7_ED55_8CCD
-        if pair == 0 { pair = 1 }
-        return (pair, Int(truncatingIfNeeded: pair >> 48))
-    }
+    /// The key of a value of `kind` from its raw key (a call's `agentKey`, `accessKeyKey` or `principalKey`).
+    public static func key(_ raw: UInt64, kind: Kind) -> UInt64 { raw ^ kind.seed == 0 ? 1 : raw ^ kind.seed }
 
-    /// Prepares `observe(call)` a few calls later: the recent-pair slots it will read are a cache miss
-    /// each otherwise (a hint: changes nothing). `mutating` only so that a caller holding the graph in
-    /// a class borrows it in place: a non-mutating call across modules copied it (retains and releases).
+    /// Values held in the index (at most 40 per account).
+    public var indexedValues: Int { owners.count }
+
+    /// The raw key a value of `kind` came from (for its name in the input's name table).
+    static func raw(_ key: UInt64, _ kind: Kind) -> UInt64 { key ^ kind.seed }
+
+    /// Prepares `observe(call)` a few calls later (a hint: changes nothing).
     public mutating func prefetch(_ call: CallObservation) {
-        let (address, agent, key, principal) = Self.identifiers(of: call)
-        recentPairs.withUnsafeBufferPointer { b in
-            @inline(__always) func ask(_ id: UInt64) {
-                if id != 0 { cprefetch_write(b.baseAddress! + Self.pair(call.accountKey, id).slot) }
-            }
-            ask(address)
-            ask(agent)
-            ask(key)
-            ask(principal)
-        }
+        rows.prefetch(call.accountKey)
     }
 
     /// Notes one call's identifiers.
     public mutating func observe(_ call: CallObservation) {
-        let (address, agent, key, principal) = Self.identifiers(of: call)
+        let ids = Self.keys(of: call)
+        let row: Int
+        if last.row >= 0 && last.account == call.accountKey {
+            row = last.row
+        } else {
+            row = rowOf(call.accountKey)
+        }
         let same = last.account == call.accountKey
-        if address != 0 && !(same && last.ids.0 == address) { add(call.accountKey, address) }
-        if agent != 0 && !(same && last.ids.1 == agent) { addTooling(call.accountKey, agent) }
-        if key != 0 && !(same && last.ids.2 == key) { addTooling(call.accountKey, key) }
-        if principal != 0 && !(same && last.ids.3 == principal) { addTooling(call.accountKey, principal) }
-        last = (call.accountKey, (address, agent, key, principal))
+        let prev = last.ids
+        if ids.0 != 0 { note(row, .address, ids.0, account: call.accountKey, repeat: same && prev.0 == ids.0, ip: call.sourceIP) }
+        if ids.1 != 0 { note(row, .agent, ids.1, account: call.accountKey, repeat: same && prev.1 == ids.1, ip: nil) }
+        if ids.2 != 0 { note(row, .accessKey, ids.2, account: call.accountKey, repeat: same && prev.2 == ids.2, ip: nil) }
+        if ids.3 != 0 { note(row, .principal, ids.3, account: call.accountKey, repeat: same && prev.3 == ids.3, ip: nil) }
+        last = (call.accountKey, row, ids)
     }
 
-    /// Whether `account` shares any uncommon identifier with another account (cheap: no counting).
+    private mutating func rowOf(_ account: UInt64) -> Int {
+        if let r = rows[account] { return Int(r) }
+        let r = accountKeys.count
+        rows.insert(account, Int32(r))
+        accountKeys.append(account)
+        values.append(contentsOf: repeatElement(0, count: Self.width))
+        counts.append(contentsOf: repeatElement(0, count: Self.width))
+        totals.append(contentsOf: [0, 0, 0, 0])
+        return r
+    }
+
+    /// Counts `id` in the account's summary (Misra–Gries: a value not held finds a free counter, or
+    /// every counter of the kind drops by one and those at zero free theirs).
+    private mutating func note(_ row: Int, _ kind: Kind, _ id: UInt64, account: UInt64, repeat: Bool, ip: IPAddress?) {
+        totals[row * 4 + kind.rawValue] &+= 1
+        let base = row * Self.width + Self.offsets[kind.rawValue]
+        let n = Self.slots[kind.rawValue]
+        if `repeat` {
+            for i in base..<(base + n) where values[i] == id {
+                counts[i] &+= 1
+                return
+            }
+        } else {
+            var free = -1
+            for i in base..<(base + n) {
+                if values[i] == id {
+                    counts[i] &+= 1
+                    return
+                }
+                if free < 0 && values[i] == 0 { free = i }
+            }
+            countPair(account, id)
+            if free >= 0 {
+                values[free] = id
+                counts[free] = 1
+                addOwner(id, account, ip: ip)
+                return
+            }
+            for i in base..<(base + n) {
+                counts[i] -= 1
+                if counts[i] == 0 {
+                    removeOwner(values[i], account)
+                    values[i] = 0
+                }
+            }
+        }
+    }
+
+    // MARK: Distinct owners
+
+    @inline(__always)
+    private static func pairHashes(_ account: UInt64, _ id: UInt64) -> (Int, Int) {
+        let h = (account ^ (id &* 0x9E37_79B9_7F4A_7C15)) &* 0xFF51_AFD7_ED55_8CCD
+        return (Int(truncatingIfNeeded: h >> 44), Int(truncatingIfNeeded: (h >> 16) & 0xF_FFFF))
+    }
+
+    /// Counts the pair in the sketch the first time the filter sees it.
+    private mutating func countPair(_ account: UInt64, _ id: UInt64) {
+        let (a, b) = Self.pairHashes(account, id)
+        let wa = a >> 6, ba = UInt64(1) << UInt64(a & 63)
+        let wb = b >> 6, bb = UInt64(1) << UInt64(b & 63)
+        if seen[wa] & ba != 0 && seen[wb] & bb != 0 { return }
+        seen[wa] |= ba
+        seen[wb] |= bb
+        for r in 0..<4 {
+            let i = r << 12 | Self.sketchColumn(id, r)
+            if sketch[i] < .max { sketch[i] += 1 }
+        }
+    }
+
+    @inline(__always)
+    static func sketchColumn(_ id: UInt64, _ row: Int) -> Int {
+        let h = (id ^ (UInt64(row + 1) &* 0xD6E8_FEB8_6659_FD93)) &* 0xFF51_AFD7_ED55_8CCD
+        return Int(truncatingIfNeeded: h >> 52)
+    }
+
+    /// How many accounts showed `id` (an estimate that never counts too few owners of the index).
+    public func accountsShowing(_ id: UInt64) -> Int {
+        var m = Int.max
+        for r in 0..<4 { m = min(m, Int(sketch[r << 12 | Self.sketchColumn(id, r)])) }
+        let held = owners[id].map { $0.crowded ? maxOwners + 1 : $0.accounts.count } ?? 0
+        return max(m, held)
+    }
+
+    private mutating func addOwner(_ id: UInt64, _ account: UInt64, ip: IPAddress?) {
+        var o = owners[id] ?? Owners()
+        guard !o.crowded, !o.accounts.contains(account) else { return }
+        if o.accounts.count >= maxOwners {
+            o = Owners(accounts: [], crowded: true, name: nil)
+        } else {
+            o.accounts.append(account)
+            if o.accounts.count == 2 && o.name == nil {
+                if let ip { o.name = ip.description } else { unnamed.append(id) }
+            }
+        }
+        owners[id] = o
+    }
+
+    private mutating func removeOwner(_ id: UInt64, _ account: UInt64) {
+        guard var o = owners[id], !o.crowded else { return }
+        o.accounts.removeAll { $0 == account }
+        owners[id] = o.accounts.isEmpty ? nil : o
+    }
+
+    /// Gives the values that gained a second owner their text, from the merged input's name table
+    /// (keyed by ``DecodedBatch``'s `nameKey(raw, kind:)`: 0 agent, 1 access key, 2 principal).
+    public mutating func nameNew(_ lookup: (UInt64, Kind) -> String?) {
+        for id in unnamed {
+            guard var o = owners[id], o.name == nil else { continue }
+            for kind in [Kind.agent, .accessKey, .principal] {
+                if let name = lookup(Self.raw(id, kind), kind) {
+                    o.name = name
+                    break
+                }
+            }
+            owners[id] = o
+        }
+        unnamed.removeAll(keepingCapacity: true)
+    }
+
+    // MARK: Partners
+
+    /// How strongly two accounts sharing a value of each kind suggests one operator, against chance.
+    public struct Parameters: Sendable, Equatable {
+        /// The probability that two accounts of one operator share a value of the kind (address,
+        /// installation, access key, principal name).
+        public var sameOperator: [Double] = [0.5, 0.5, 0.3, 0.5]
+        /// The least probability that two unrelated accounts share a given value of the kind, however rare
+        /// the value looks in this population (names and tool releases recur by chance).
+        public var chanceFloor: [Double] = [0.002, 0.02, 0.000_1, 0.02]
+        /// An address counts in full only when at least this share of both accounts' calls use it.
+        public var addressShareFull = 0.2
+        /// Expected accounts of the same operator per account (the prior of a pair).
+        public var expectedPartners = 1.0
+        public init() {}
+    }
+
+    /// One value two accounts share, with how many accounts show it and what it added.
+    public struct SharedValue: Sendable {
+        public var kind: Kind
+        public var name: String?
+        public var accountsShowing: Int
+        public var shares: (Double, Double)
+        public var logRatio: Double
+    }
+
+    /// An account that may be operated by the same people: the log-likelihood ratio of the shared set
+    /// (one operator against chance), the posterior probability, and the values behind it.
+    public struct Partner: Sendable {
+        public var account: UInt64
+        public var logRatio: Double
+        public var probability: Double
+        public var shared: [SharedValue]
+    }
+
+    /// Whether `account` shares any indexed value with another account (cheap: no scoring).
     public func hasPartners(_ account: UInt64) -> Bool {
-        guard let ids = identifiers[account] else { return false }
-        for id in ids {
-            if let o = owners[id], !o.crowded, o.accounts.count > 1 { return true }
+        guard let r = rows[account] else { return false }
+        let base = Int(r) * Self.width
+        for i in base..<(base + Self.width) where values[i] != 0 {
+            if let o = owners[values[i]], !o.crowded, o.accounts.count > 1 { return true }
         }
         return false
     }
 
-    private mutating func addTooling(_ account: UInt64, _ id: UInt64) {
-        guard add(account, id) else { return }
-        if kinds.count < maxIdentifiers { kinds.insert(id, true) }
+    private func share(_ row: Int, _ index: Int, _ kind: Kind) -> Double {
+        let t = totals[row * 4 + kind.rawValue]
+        return t == 0 ? 0 : Double(counts[row * Self.width + index]) / Double(t)
     }
 
-    /// - Returns: false when the pair was noted just before (nothing to do).
-    @discardableResult
-    private mutating func add(_ account: UInt64, _ id: UInt64) -> Bool {
-        let crowdedSlot = Int(truncatingIfNeeded: (id &* 0x9E37_79B9_7F4A_7C15) >> 52)
-        if recentCrowded[crowdedSlot] == id { return false }
-        let (pair, slot) = Self.pair(account, id)
-        if recentPairs[slot] == pair { return false }
-        recentPairs[slot] = pair
-        if !owners.contains(id) && owners.count >= maxIdentifiers { return true }
-        var isNew = false
-        var crowded = false
-        owners.update(id, default: { Owners() }) { o in
-            guard !o.crowded else {
-                crowded = true
-                return
+    /// The accounts sharing values with `account`, each scored as one likelihood ratio of the shared
+    /// set: a value of kind k shown by n of the `population` accounts adds
+    /// log(sameOperator[k] / max(chanceFloor[k], (n − 1) / population)), an address scaled by the
+    /// smaller share of the two accounts' calls through it; within a kind the best value counts in
+    /// full and the next at half (values of one kind go together). The posterior that the two are one
+    /// operator weighs that against the prior of a pair, expectedPartners / (population − 1).
+    /// Sorted by probability, then account; those below `minimum` are left out.
+    public func partners(of account: UInt64, population: Int, parameters p: Parameters, minimum: Double = 0.05)
+        -> [Partner]
+    {
+        guard let r = rows[account] else { return [] }
+        let row = Int(r)
+        let n = Double(max(population, 2))
+        var byPartner: [UInt64: [SharedValue]] = [:]
+        for kind in Kind.allCases {
+            let base = row * Self.width + Self.offsets[kind.rawValue]
+            for i in base..<(base + Self.slots[kind.rawValue]) where values[i] != 0 {
+                let id = values[i]
+                guard let o = owners[id], !o.crowded, o.accounts.count > 1 else { continue }
+                let showing = accountsShowing(id)
+                guard showing <= maxOwners else { continue }
+                let chance = max(p.chanceFloor[kind.rawValue], Double(showing - 1) / n)
+                let full = log(p.sameOperator[kind.rawValue] / chance)
+                guard full > 0 else { continue }
+                let mine = share(row, i - row * Self.width, kind)
+                for other in o.accounts where other != account {
+                    guard let or = rows[other] else { continue }
+                    let orow = Int(or)
+                    var theirs = 0.0
+                    let obase = orow * Self.width + Self.offsets[kind.rawValue]
+                    for j in obase..<(obase + Self.slots[kind.rawValue]) where values[j] == id {
+                        theirs = share(orow, j - orow * Self.width, kind)
+                    }
+                    var lr = full
+                    if kind == .address { lr *= min(1, min(mine, theirs) / p.addressShareFull) }
+                    guard lr > 0 else { continue }
+                    byPartner[other, default: []].append(
+                        SharedValue(kind: kind, name: o.name, accountsShowing: showing, shares: (mine, theirs), logRatio: lr))
+                }
             }
-            guard !o.accounts.contains(account) else { return }
-            if o.accounts.count >= maxOwners {
-                o.crowded = true
-                o.accounts = []
-                crowded = true
-                return
+        }
+        let prior = log(p.expectedPartners / (n - 1))
+        var out: [Partner] = []
+        for (other, shared) in byPartner {
+            var total = 0.0
+            for kind in Kind.allCases {
+                let ratios = shared.filter { $0.kind == kind }.map(\.logRatio).sorted(by: >)
+                if let best = ratios.first { total += best }
+                if ratios.count > 1 { total += ratios[1] / 2 }
             }
-            o.accounts.append(account)
-            isNew = true
+            let probability = 1 / (1 + exp(-(total + prior)))
+            guard probability >= minimum else { continue }
+            out.append(
+                Partner(
+                    account: other, logRatio: total, probability: probability,
+                    shared: shared.sorted { $0.logRatio > $1.logRatio }))
         }
-        if crowded { recentCrowded[crowdedSlot] = id }
-        guard isNew else { return true }
-        identifiers.update(account, default: { [] }) { list in
-            if list.count < maxPerAccount { list.append(id) }
-        }
-        return true
+        return out.sorted { $0.probability != $1.probability ? $0.probability > $1.probability : $0.account < $1.account }
     }
+
+    // MARK: Checkpoints
 
     /// The graph as plain arrays, for checkpoints.
     public struct Snapshot: Codable, Sendable {
-        var ids: [UInt64]
+        var accounts: [UInt64]
+        var values: [UInt64]
+        var counts: [UInt32]
+        var totals: [UInt32]
+        var ownerIDs: [UInt64]
         var owners: [[UInt64]]
         var crowded: [Bool]
-        var accounts: [UInt64]
-        var identifiers: [[UInt64]]
-        var agents: [UInt64]
+        var names: [String?]
+        var sketch: [UInt16]
+        var seen: [UInt64]
     }
 
     public var snapshot: Snapshot {
-        let o = owners.elements.sorted { $0.key < $1.key }
-        let i = identifiers.elements.sorted { $0.key < $1.key }
+        let o = owners.sorted { $0.key < $1.key }
         return Snapshot(
-            ids: o.map(\.key), owners: o.map(\.value.accounts), crowded: o.map(\.value.crowded), accounts: i.map(\.key),
-            identifiers: i.map(\.value), agents: kinds.elements.map(\.key).sorted())
+            accounts: accountKeys, values: values, counts: counts, totals: totals, ownerIDs: o.map(\.key),
+            owners: o.map(\.value.accounts), crowded: o.map(\.value.crowded), names: o.map(\.value.name), sketch: sketch,
+            seen: seen)
     }
 
     public mutating func restore(_ s: Snapshot) {
-        recentPairs = [UInt64](repeating: 0, count: recentPairs.count)
-        recentCrowded = [UInt64](repeating: 0, count: recentCrowded.count)
-        last = (0, (0, 0, 0, 0))
-        owners = KeyTable<Owners>(capacity: max(4096, s.ids.count))
-        for (k, (a, c)) in zip(s.ids, zip(s.owners, s.crowded)) {
-            owners.update(k, default: { Owners(accounts: a, crowded: c) }) { _ in }
+        self = IdentityGraph()
+        accountKeys = s.accounts
+        rows = KeyTable<Int32>(capacity: max(1024, s.accounts.count))
+        for (i, k) in s.accounts.enumerated() { rows.insert(k, Int32(i)) }
+        values = s.values
+        counts = s.counts
+        totals = s.totals
+        for (i, id) in s.ownerIDs.enumerated() {
+            owners[id] = Owners(accounts: s.owners[i], crowded: s.crowded[i], name: s.names[i])
         }
-        identifiers = KeyTable<[UInt64]>(capacity: max(4096, s.accounts.count))
-        for (k, list) in zip(s.accounts, s.identifiers) { identifiers.update(k, default: { list }) { _ in } }
-        kinds = KeyTable<Bool>(capacity: max(1024, s.agents.count))
-        for k in s.agents { kinds.insert(k, true) }
-    }
-
-    /// Accounts that share uncommon identifiers with `account`: how many, and whether tooling (a user
-    /// agent, an access key, a principal name) is among them — a shared address alone is often a NAT, a
-    /// VPN exit or chance.
-    public func partners(of account: UInt64) -> [(account: UInt64, shared: Int, tooling: Bool)] {
-        guard let ids = identifiers[account] else { return [] }
-        // One (partner, through an agent) pair per shared identifier, sorted and counted in runs: an
-        // account holds at most `maxPerAccount` identifiers of at most `maxOwners` owners each, and
-        // sorting that many keys costs less than hashing each into a dictionary.
-        var pairs: [(other: UInt64, agent: Bool)] = []
-        pairs.reserveCapacity(ids.count)
-        for id in ids {
-            guard let o = owners[id], !o.crowded else { continue }
-            let isAgent = kinds[id] == true
-            for other in o.accounts where other != account { pairs.append((other, isAgent)) }
-        }
-        guard !pairs.isEmpty else { return [] }
-        pairs.sort { $0.other < $1.other }
-        var out: [(account: UInt64, shared: Int, tooling: Bool)] = []
-        for p in pairs {
-            if let last = out.last, last.account == p.other {
-                out[out.count - 1] = (last.account, last.shared + 1, last.tooling || p.agent)
-            } else {
-                out.append((p.other, 1, p.agent))
-            }
-        }
-        return out.sorted { $0.shared != $1.shared ? $0.shared > $1.shared : $0.account < $1.account }
+        if s.sketch.count == sketch.count { sketch = s.sketch }
+        if s.seen.count == seen.count { seen = s.seen }
     }
 }
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif

@@ -157,19 +157,8 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
     /// (`arn:aws:iam::123456789012:role/ops` → `role/ops`, `…:assumed-role/ops/alice` →
     /// `assumed-role/ops/alice`); 0 for an empty or malformed ARN.
     static func principalNameKey(_ arn: UnsafeRawBufferPointer) -> UInt64 {
-        var colons = 0
-        var i = 0
-        while i < arn.count {
-            if arn[i] == 0x3A {
-                colons &+= 1
-                if colons == 5 {
-                    let rest = UnsafeRawBufferPointer(rebasing: arn[(i + 1)...])
-                    return rest.isEmpty ? 0 : StableHash.hash(rest)
-                }
-            }
-            i &+= 1
-        }
-        return 0
+        let rest = CloudTrailNames.principalName(arn)
+        return rest.isEmpty ? 0 : StableHash.hash(rest)
     }
 
     /// Fills the identity fields from the `userIdentity` span.
@@ -242,18 +231,22 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
         if f.identityArn.isEmpty && f.identityPrincipalId.isEmpty { Self.parseUserIdentity(s, &f) }
         let principal = f.identityIssuerArn.isEmpty ? f.identityArn : f.identityIssuerArn
         // The record's keys, hashed two at a time (see StableHash); an absent agent or access key is 0.
-        let (eventKey, agentHash) = StableHash.hash(
-            s.buffer(f.eventID.isEmpty ? f.recordSpan : f.eventID), s.buffer(f.userAgent))
+        let eventKey = StableHash.hash(s.buffer(f.eventID.isEmpty ? f.recordSpan : f.eventID))
+        // One installation of a tool is one identifier, whatever command it ran (UserAgent).
+        let agentKey = f.userAgent.isEmpty ? 0 : UserAgent.installationKey(s.buffer(f.userAgent))
         let (accountKey, accessKeyHash) = StableHash.hash(s.buffer(accountSpan), s.buffer(f.identityAccessKeyId))
+        let principalKey = Self.principalNameKey(s.buffer(principal))
+        let accessKeyKey = f.identityAccessKeyId.isEmpty ? 0 : accessKeyHash
         out.noteAccount(accountKey, s.buffer(accountSpan))
+        out.noteIdentifiers(
+            agent: agentKey, s.buffer(f.userAgent), accessKey: accessKeyKey, s.buffer(f.identityAccessKeyId),
+            principal: principalKey, s.buffer(principal))
         let ip = IPAddress.parse(s.buffer(f.sourceIPAddress))
         let isSignIn = s.equals(f.eventName, "ConsoleLogin")
         out.calls.append(
             CallObservation(
                 accountKey: accountKey, eventKey: eventKey, time: time, sourceIP: ip, isSignIn: isSignIn,
-                agentKey: f.userAgent.isEmpty ? 0 : agentHash,
-                accessKeyKey: f.identityAccessKeyId.isEmpty ? 0 : accessKeyHash,
-                principalKey: Self.principalNameKey(s.buffer(principal))))
+                agentKey: agentKey, accessKeyKey: accessKeyKey, principalKey: principalKey))
 
         guard f.errorCode.isEmpty else { return }  // failed calls start nothing
         let source = f.eventSource

@@ -46,4 +46,58 @@ public struct DecodedBatch: Sendable {
     }
 
     @usableFromInline var lastAccountKey: UInt64 = 0
+
+    /// The text behind identifier keys of `calls` (user-agent installation, access-key id, principal
+    /// name), for evidence that names what two accounts share. Noted once per input and key.
+    public var identifierNames = KeyTable<String>(capacity: 8)
+    @usableFromInline var lastIdentifierKeys: (UInt64, UInt64, UInt64) = (0, 0, 0)
+
+    /// The names table's key of an identifier of `kind` (0 agent, 1 access key, 2 principal).
+    @inlinable
+    public static func nameKey(_ key: UInt64, kind: UInt64) -> UInt64 { key ^ (kind &* 0x9E37_79B9_7F4A_7C15) }
+
+    /// Remembers the text of a call's identifiers (a run of calls of one installation notes it once).
+    @inlinable
+    public mutating func noteIdentifiers(
+        agent: UInt64, _ agentBytes: UnsafeRawBufferPointer, accessKey: UInt64, _ accessKeyBytes: UnsafeRawBufferPointer,
+        principal: UInt64, _ principalBytes: UnsafeRawBufferPointer
+    ) {
+        if agent != 0 && agent != lastIdentifierKeys.0 {
+            lastIdentifierKeys.0 = agent
+            let k = Self.nameKey(agent, kind: 0)
+            if !identifierNames.contains(k) { identifierNames.insert(k, UserAgent.installation(agentBytes)) }
+        }
+        if accessKey != 0 && accessKey != lastIdentifierKeys.1 {
+            lastIdentifierKeys.1 = accessKey
+            let k = Self.nameKey(accessKey, kind: 1)
+            if !identifierNames.contains(k) {
+                identifierNames.insert(k, String(decoding: accessKeyBytes.prefix(64), as: UTF8.self))
+            }
+        }
+        if principal != 0 && principal != lastIdentifierKeys.2 {
+            lastIdentifierKeys.2 = principal
+            let k = Self.nameKey(principal, kind: 2)
+            if !identifierNames.contains(k) {
+                let name = CloudTrailNames.principalName(principalBytes)
+                identifierNames.insert(k, String(decoding: name.prefix(160), as: UTF8.self))
+            }
+        }
+    }
+}
+
+/// ARN parts for names (the same cut as the principal key).
+public enum CloudTrailNames {
+    @inlinable
+    public static func principalName(_ arn: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        var colons = 0
+        var i = 0
+        while i < arn.count {
+            if arn[i] == 0x3A {
+                colons &+= 1
+                if colons == 5 { return UnsafeRawBufferPointer(rebasing: arn[(i + 1)...]) }
+            }
+            i &+= 1
+        }
+        return UnsafeRawBufferPointer(rebasing: arn[0..<0])
+    }
 }

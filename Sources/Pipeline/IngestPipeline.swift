@@ -314,6 +314,17 @@ public final class IngestPipeline {
             eventAccountsOfBatch.insert(event.accountID)
             if options.keepCalls != .none { outcome.events.append(event) }
         }
+        if scoring {
+            let names = result.batch.identifierNames
+            identities.nameNew { raw, kind in
+                switch kind {
+                case .agent: names[DecodedBatch.nameKey(raw, kind: 0)]
+                case .accessKey: names[DecodedBatch.nameKey(raw, kind: 1)]
+                case .principal: names[DecodedBatch.nameKey(raw, kind: 2)]
+                case .address: nil
+                }
+            }
+        }
         if newest > watermark {
             watermark = newest
             dedup.advance(to: watermark)
@@ -433,20 +444,43 @@ public final class IngestPipeline {
         }
     }
 
-    /// The accounts that share uncommon identifiers with `key`: its partners, and theirs through each
-    /// partner that shares enough (two steps of the graph; eight partners per step).
+    /// The accounts probably run by the same people as `key` (``IdentityGraph``): twelve partners,
+    /// and through each likely one (probability at least a half) eight of its own (two steps).
     private func identityPartners(of key: UInt64) -> [Detector.IdentityPartner] {
+        let population = identities.population
+        let parameters = detector.config.identity
         var out: [Detector.IdentityPartner] = []
-        for p in identities.partners(of: key).prefix(8) {
+        for p in identities.partners(of: key, population: population, parameters: parameters).prefix(12) {
             guard let name = accountNames[p.account] else { continue }
-            out.append(Detector.IdentityPartner(account: name, shared: p.shared, tooling: p.tooling))
-            guard detector.sharesEnough(p.shared, tooling: p.tooling) else { continue }
-            for q in identities.partners(of: p.account).prefix(8) where q.account != key {
+            out.append(
+                Detector.IdentityPartner(
+                    account: name, probability: p.probability, shared: describe(p, population: population)))
+            guard p.probability >= 0.5 else { continue }
+            for q in identities.partners(of: p.account, population: population, parameters: parameters).prefix(8)
+            where q.account != key {
                 guard let next = accountNames[q.account] else { continue }
-                out.append(Detector.IdentityPartner(account: next, shared: q.shared, tooling: q.tooling, via: name))
+                out.append(
+                    Detector.IdentityPartner(
+                        account: next, probability: p.probability * q.probability,
+                        shared: describe(q, population: population), via: name))
             }
         }
         return out
+    }
+
+    /// What two accounts share, for evidence: each value (at most five), how many accounts show it, and
+    /// for addresses the shares of both accounts' calls through it.
+    private func describe(_ p: IdentityGraph.Partner, population: Int) -> String {
+        let parts = p.shared.prefix(5).map { v -> String in
+            var text = "\(v.kind.label) \(v.name.map { "'\($0)'" } ?? "(unnamed)") (\(v.accountsShowing) of \(population) accounts"
+            if v.kind == .address {
+                text += "; \(JSONWriter.formatNumber(100 * v.shares.0, decimals: 0))% and \(JSONWriter.formatNumber(100 * v.shares.1, decimals: 0))% of their calls"
+            }
+            return text + ")"
+        }
+        let more = p.shared.count > 5 ? " and \(p.shared.count - 5) more" : ""
+        return "shares " + parts.joined(separator: ", ") + more
+            + "; log-likelihood ratio \(JSONWriter.formatNumber(p.logRatio, decimals: 1))"
     }
 
     /// Whether an assessment of `session` could alert: restricted use, and some evidence that can name a
@@ -456,13 +490,16 @@ public final class IngestPipeline {
     private func mayAlert(_ session: Session) -> Bool {
         guard detector.consumesRestricted(session) else { return false }
         let provider = session.provider.rawValue
-        if detector.hasMappingLink(provider: provider, account: session.accountID, at: session.start) { return true }
+        if detector.hasMappingLink(provider: provider, account: session.accountID, at: session.start)
+            || detector.chainReaches(provider: provider, account: session.accountID, at: session.start)
+        {
+            return true
+        }
         let key = StableHash.hash(session.accountID)
         if let a = activity[key], a.restrictedCount(detector.jurisdictionView, at: session.start) > 0 { return true }
         guard identities.hasPartners(key) else { return false }
         return identityPartners(of: key).contains { p in
-            detector.sharesEnough(p.shared, tooling: p.tooling)
-                && detector.hasMappingLink(provider: provider, account: p.account, at: session.start)
+            detector.hasMappingLink(provider: provider, account: p.account, at: session.start)
         }
     }
 }

@@ -250,78 +250,186 @@ func event(
     }
 }
 
-/// Shared identifiers (family 6 of the statistical detector issue).
+/// Shared identifiers: specificity from the population's own counts, one installation per tool.
 @Suite struct SharedIdentityTests {
-    func call(_ account: UInt64, ip: String?, agent: String?) -> CallObservation {
+    static func call(
+        _ account: UInt64, ip: String? = nil, agent: String? = nil, key: String? = nil, principal: String? = nil
+    ) -> CallObservation {
         CallObservation(
             accountKey: account, eventKey: UInt64.random(in: 1...UInt64.max), time: 0, sourceIP: ip.flatMap { IPAddress.parse($0) },
-            isSignIn: false, agentKey: agent.map { StableHash.hash($0) } ?? 0)
+            isSignIn: false, agentKey: agent.map { UserAgent.installationKey($0) } ?? 0,
+            accessKeyKey: key.map { StableHash.hash($0) } ?? 0, principalKey: principal.map { StableHash.hash($0) } ?? 0)
     }
 
-    @Test func commonIdentifiersAreDroppedAndToolingIsTold() {
+    /// `n` unrelated accounts (keys 1000...) on stock tooling: one aws-cli release, the usual role names,
+    /// their own addresses.
+    static func background(_ g: inout IdentityGraph, accounts n: Int) {
+        for a in 0..<n {
+            let account = UInt64(1000 + a)
+            for c in ["ec2.describe-instances", "s3.ls", "sts.get-caller-identity"] {
+                g.observe(
+                    call(
+                        account, ip: "10.\(a / 250).\(a % 250).7",
+                        agent: "aws-cli/2.15.30 Python/3.11.8 Linux/5.10 exe/x86_64.amzn.2 prompt/off command/\(c)",
+                        principal: a % 3 == 0 ? "role/admin" : "role/OrganizationAccountAccessRole"))
+            }
+        }
+    }
+
+    @Test(arguments: [
+        ("aws-cli/2.15.30 Python/3.11.8 Linux/5.10 exe/x86_64.amzn.2 prompt/off command/ec2.run-instances",
+         "aws-cli/2.15.30 Python/3.11.8 Linux/5.10 exe/x86_64.amzn.2 prompt/off command/s3.cp"),
+        ("aws-cli/2.22.0 md/awscrt#0.22.0 ua/2.0 os/linux#5.10 md/arch#x86_64 md/command#ec2.describe-instances",
+         "aws-cli/2.22.0 md/awscrt#0.22.0 ua/2.0 os/linux#5.10 md/arch#x86_64 md/command#sts.get-caller-identity"),
+        ("Boto3/1.34.0 md/Botocore#1.34.0 ua/2.0 os/linux lang/python#3.11 m/E,b Botocore/1.34.0 Resource",
+         "Boto3/1.34.0 md/Botocore#1.34.0 ua/2.0 os/linux lang/python#3.11 m/Z Botocore/1.34.0"),
+    ])
+    func oneInstallationIsOneIdentifierWhateverTheCommand(a: String, b: String) {
+        #expect(UserAgent.installationKey(a) == UserAgent.installationKey(b))
+        #expect(UserAgent.installation(a) == UserAgent.installation(b))
+        #expect(!UserAgent.installation(a).contains("command"))
+        #expect(UserAgent.installationKey(a) != UserAgent.installationKey("aws-cli/2.15.31 Python/3.11.8"))
+        #expect(UserAgent.installationKey("") == 0)
+    }
+
+    @Test func stockToolingLinksNobodyAndARareSetLinksStrongly() throws {
         var g = IdentityGraph()
-        // A stock SDK agent and a NAT address used by many accounts: common, no evidence.
-        for account: UInt64 in 1...10 { g.observe(call(account, ip: "198.51.100.1", agent: "aws-cli/2.15")) }
-        // Accounts 20 and 21 share a rare tool and a jump host; 22 shares only an address with 20.
-        g.observe(call(20, ip: "203.0.113.9", agent: "in-house-launcher/0.3"))
-        g.observe(call(21, ip: "203.0.113.9", agent: "in-house-launcher/0.3"))
-        g.observe(call(22, ip: "203.0.113.9", agent: "aws-cli/2.15"))
-        #expect(g.partners(of: 1).isEmpty)
-        let p = g.partners(of: 21)
-        #expect(p.first?.account == 20 && p.first?.shared == 2 && p.first?.tooling == true)
-        #expect(g.partners(of: 22).allSatisfy { !$0.tooling })
+        Self.background(&g, accounts: 200)
+        // Accounts 20 and 21: one operator (its own launcher, role and jump host for most calls).
+        for account: UInt64 in [20, 21] {
+            for _ in 0..<10 {
+                g.observe(
+                    Self.call(account, ip: "203.0.113.9", agent: "in-house-launcher/0.3 python/3.10", principal: "role/gpu-broker"))
+            }
+        }
+        // Account 22 shares only the stock aws-cli and the usual role name.
+        g.observe(Self.call(22, ip: "192.0.2.44", agent: "aws-cli/2.15.30 Python/3.11.8 Linux/5.10 exe/x86_64.amzn.2 prompt/off command/s3.ls", principal: "role/admin"))
+        let parameters = IdentityGraph.Parameters()
+        #expect(g.partners(of: 1000, population: g.population, parameters: parameters).isEmpty)
+        #expect(g.partners(of: 22, population: g.population, parameters: parameters).isEmpty)
+        let p = try #require(g.partners(of: 21, population: g.population, parameters: parameters).first)
+        #expect(p.account == 20)
+        #expect(p.probability > 0.99)
+        #expect(Set(p.shared.map(\.kind)) == [.address, .agent, .principal])
         // Snapshots restore the same answers.
         var h = IdentityGraph()
         h.restore(g.snapshot)
-        #expect(h.partners(of: 21).map(\.account) == p.map(\.account))
+        #expect(h.partners(of: 21, population: h.population, parameters: parameters).map(\.account) == [20])
     }
 
-    @Test func anAccountSharingToolingWithADeclaredAccountInheritsPartOfItsLink() {
+    /// A value shown by three accounts says more in a population of 20,000 than in one of 200.
+    @Test func specificityFollowsThePopulation() throws {
+        var g = IdentityGraph()
+        for account: UInt64 in [1, 2, 3] { g.observe(Self.call(account, ip: "203.0.113.50")) }
+        let parameters = IdentityGraph.Parameters()
+        let small = try #require(g.partners(of: 1, population: 200, parameters: parameters, minimum: 0).first)
+        let large = try #require(g.partners(of: 1, population: 20_000, parameters: parameters, minimum: 0).first)
+        #expect(small.logRatio < large.logRatio)
+        // An address behind a small share of the calls counts for less.
+        for _ in 0..<19 { g.observe(Self.call(1, ip: "198.51.100.\(Int.random(in: 1...3))")) }
+        let diluted = try #require(g.partners(of: 1, population: 20_000, parameters: parameters, minimum: 0).first)
+        #expect(diluted.logRatio < large.logRatio)
+    }
+
+    /// Memory follows the accounts, not the distinct values: 50,000 addresses through 10 accounts leave
+    /// at most 40 indexed values per account.
+    @Test func memoryIsBoundedByAccounts() {
+        var g = IdentityGraph()
+        for i in 0..<50_000 {
+            g.observe(Self.call(UInt64(i % 10 + 1), ip: "10.\(i >> 16 & 255).\(i >> 8 & 255).\(i & 255)"))
+        }
+        #expect(g.population == 10)
+        #expect(g.indexedValues <= 10 * 40)
+    }
+
+    @Test func aValueOfManyAccountsIsCommon() {
+        var g = IdentityGraph()
+        for account: UInt64 in 1...100 { g.observe(Self.call(account, principal: "role/admin")) }
+        #expect(g.accountsShowing(IdentityGraph.key(StableHash.hash("role/admin"), kind: .principal)) >= 100)
+        #expect(!g.hasPartners(1))
+    }
+
+    @Test func anAccountLikelyRunByTheOperatorOfADeclaredAccountInheritsItsLink() throws {
         let d = DetectorTests.detector()
         let s = DetectorTests().session(account: "999")
-        let alone = d.assess(s, activity: nil, partners: [])
-        #expect(!alone.alerts)
-        let addressesOnly = d.assess(s, activity: nil, partners: [.init(account: "111", shared: 3, tooling: false)])
-        #expect(!addressesOnly.alerts)
-        let oneShared = d.assess(s, activity: nil, partners: [.init(account: "111", shared: 1, tooling: true)])
-        #expect(!oneShared.alerts)
-        let linked = d.assess(s, activity: nil, partners: [.init(account: "111", shared: 2, tooling: true)])
-        #expect(linked.alerts)
-        let e = linked.evidence.first { $0.kind == "shared-identity" }
-        #expect(e?.weight == min(4.5, 0.6 * 7.0))
-        #expect(e?.detail.contains("account 111 (end customer declared in CN)") == true)
-        // A partner with an unrestricted declared customer passes nothing on.
-        #expect(!d.assess(s, activity: nil, partners: [.init(account: "555", shared: 5, tooling: true)]).alerts)
+        #expect(!d.assess(s, activity: nil, partners: []).alerts)
+        let weak = d.assess(s, activity: nil, partners: [.init(account: "111", probability: 0.1, shared: "shares x")])
+        #expect(!weak.alerts)
+        let strong = d.assess(s, activity: nil, partners: [.init(account: "111", probability: 0.98, shared: "shares role/x")])
+        #expect(strong.alerts)
+        let e = try #require(strong.evidence.first { $0.kind == "shared-identity" })
+        #expect(abs(e.weight - min(6.0, 0.9 * 0.98 * 7.0)) < 1e-9)
+        #expect(e.detail.contains("account 111 (end customer declared in CN)") && e.detail.contains("shares role/x"))
+        #expect(e.sources == ["m.csv:2"])
+        // Its own declared unrestricted customer is evidence beside the link, not a veto.
+        let declared = d.assess(
+            DetectorTests().session(account: "555"), activity: nil,
+            partners: [.init(account: "111", probability: 0.98, shared: "shares role/x")])
+        #expect(declared.alerts)
+        #expect(declared.evidence.contains { $0.kind == "declared-country" && $0.weight < 0 })
+        // A partner whose own customer is declared unrestricted passes nothing on.
+        #expect(!d.assess(s, activity: nil, partners: [.init(account: "555", probability: 0.99, shared: "")]).alerts)
     }
 
-    /// Access keys and principal names are credentials: sharing them counts as tooling.
-    @Test func sharedAccessKeysAndRoleNamesAreCredentials() {
-        var g = IdentityGraph()
-        for account: UInt64 in [30, 31] {
-            g.observe(
-                CallObservation(
-                    accountKey: account, eventKey: account, time: 0, sourceIP: nil, isSignIn: false,
-                    accessKeyKey: StableHash.hash("ASIAEXAMPLE1"), principalKey: StableHash.hash("role/gpu-broker")))
-        }
-        let p = g.partners(of: 30)
-        #expect(p.count == 1 && p[0].account == 31 && p[0].shared == 2 && p[0].tooling)
-    }
-
-    /// Two steps through the graph: the link passes on decayed twice (0.6² × 7), and the evidence names
-    /// the account in between.
+    /// Two steps: the probabilities multiply and the chain's decay applies once more.
     @Test func aLinkPropagatesTwoStepsWithDecay() throws {
         let d = DetectorTests.detector()
         let s = DetectorTests().session(account: "999")
-        let twoSteps = d.assess(s, activity: nil, partners: [.init(account: "111", shared: 2, tooling: true, via: "998")])
+        let twoSteps = d.assess(s, activity: nil, partners: [.init(account: "111", probability: 0.9, shared: "shares y", via: "998")])
         let e = try #require(twoSteps.evidence.first { $0.kind == "shared-identity" })
-        #expect(abs(e.weight - 0.36 * 7) < 1e-9)
-        #expect(e.detail.contains("with account 998, which shares 2 with account 111 (end customer declared in CN): two steps"), "\(e.detail)")
+        #expect(abs(e.weight - 0.9 * 0.9 * 0.6 * 7) < 1e-9)
+        #expect(e.detail.contains("like account 998, which is like account 111 (end customer declared in CN); two steps"), "\(e.detail)")
         #expect(twoSteps.jurisdictions == [CountryCode("CN")!])
-        // The direct link, when there is one, is the stronger.
-        let both = d.assess(
-            s, activity: nil,
-            partners: [.init(account: "111", shared: 2, tooling: true, via: "998"), .init(account: "111", shared: 2, tooling: true)])
-        #expect(both.evidence.first { $0.kind == "shared-identity" }?.weight == min(4.5, 0.6 * 7))
+    }
+}
+
+/// Rings: fresh accounts under a chain that reaches a restricted jurisdiction, run alike, whatever
+/// they declare.
+@Suite struct RingTests {
+    static let mappings = """
+        provider,account_id,reseller_id,end_customer_id,end_customer_country,valid_from,valid_to
+        aws,801,RS-TH,C-801,TH,2026-02-20T00:00:00Z,
+        aws,802,RS-TH,C-802,VN,2026-02-21T00:00:00Z,
+        aws,803,RS-TH,C-803,AE,2026-02-22T00:00:00Z,
+        aws,804,RS-TH,C-804,TH,2025-01-01T00:00:00Z,
+        aws,901,RS-FR,C-901,TH,2026-02-20T00:00:00Z,
+        aws,902,RS-FR,C-902,TH,2026-02-20T00:00:00Z,
+        aws,903,RS-FR,C-903,TH,2026-02-20T00:00:00Z,
+        """
+    static let resellers = """
+        reseller_id,name,country,parent_id,serves_countries
+        RS-TH,TH Co,TH,DIST-CN,TH
+        DIST-CN,CN Co,CN,,CN
+        RS-FR,FR SA,FR,,FR
+        """
+
+    static func detector() -> Detector {
+        var m = MappingTable()
+        var r = ResellerGraph()
+        var problems: [Diagnostic] = []
+        m.add(text: mappings, path: "m.csv", problems: &problems)
+        r.add(text: resellers, path: "r.csv", problems: &problems)
+        return Detector(catalog: .builtIn, jurisdictions: .builtIn, mappings: m, resellers: r, config: DetectionConfig())
+    }
+
+    @Test func freshAccountsRunAlikeUnderAChainReachingChinaAreARing() throws {
+        let d = Self.detector()
+        let peers: [Detector.IdentityPartner] = [
+            .init(account: "802", probability: 0.97, shared: "shares role/ops"),
+            .init(account: "803", probability: 0.95, shared: "shares role/ops"),
+        ]
+        let a = d.assess(DetectorTests().session(account: "801"), activity: nil, partners: peers)
+        let ring = try #require(a.evidence.first { $0.kind == "ring" })
+        #expect(ring.weight == 3.0)
+        #expect(ring.detail.contains("one of 3 accounts") && ring.detail.contains("802, 803"), "\(ring.detail)")
+        #expect(a.alerts && a.jurisdictions == [CountryCode("CN")!])
+        // One peer is not a ring; nor is an account onboarded long ago; nor a chain reaching nothing.
+        #expect(!d.assess(DetectorTests().session(account: "801"), activity: nil, partners: [peers[0]]).evidence.contains { $0.kind == "ring" })
+        #expect(!d.assess(DetectorTests().session(account: "804"), activity: nil, partners: peers).evidence.contains { $0.kind == "ring" })
+        let french: [Detector.IdentityPartner] = [
+            .init(account: "902", probability: 0.97, shared: ""), .init(account: "903", probability: 0.97, shared: ""),
+        ]
+        #expect(!d.assess(DetectorTests().session(account: "901"), activity: nil, partners: french).alerts)
     }
 }
 

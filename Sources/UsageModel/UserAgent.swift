@@ -1,0 +1,73 @@
+/// A user agent reduced to the installation that sent it: the tokens that name a tool, its version,
+/// its runtime and its host stay; the tokens that change from call to call of one installation go.
+///
+/// AWS CLI v2 bundles its own Python, so two calls of one installation differ only in
+/// `command/ec2.describe-instances` (or `md/command#…`); SDKs built on the "ua/2.0" scheme append the
+/// features a call used (`m/E,b`) and the API (`api/ec2#1.0`); boto3's resource layer appends
+/// `Resource`. Hashing the whole string counted one installation as many identifiers.
+public enum UserAgent {
+    /// Whether the token `b[start..<end]` varies per call (see the type's note).
+    @inline(__always)
+    static func variesPerCall(_ b: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Bool {
+        @inline(__always) func has(_ prefix: StaticString) -> Bool {
+            let n = prefix.utf8CodeUnitCount
+            guard end - start >= n else { return false }
+            let p = prefix.utf8Start
+            for i in 0..<n where b[start + i] != p[i] { return false }
+            return true
+        }
+        if end - start == 8 && has("Resource") { return true }
+        return has("command/") || has("md/command#") || has("m/") || has("api/")
+    }
+
+    /// The ``StableHash`` of the installation's tokens (joined by single spaces); 0 for an empty agent.
+    public static func installationKey(_ b: UnsafeRawBufferPointer) -> UInt64 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        var any = false
+        forEachToken(b) { start, end in
+            if any {
+                h ^= 0x20
+                h &*= 0x0000_0100_0000_01B3
+            }
+            any = true
+            for i in start..<end {
+                h ^= UInt64(b[i])
+                h &*= 0x0000_0100_0000_01B3
+            }
+        }
+        return any ? (h == 0 ? 1 : h) : 0
+    }
+
+    /// The installation's tokens as text (at most 160 bytes), for evidence.
+    public static func installation(_ b: UnsafeRawBufferPointer) -> String {
+        var out: [UInt8] = []
+        forEachToken(b) { start, end in
+            if !out.isEmpty { out.append(0x20) }
+            out.append(contentsOf: b[start..<end])
+        }
+        if out.count > 160 { out = Array(out.prefix(157)) + Array("...".utf8) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    public static func installation(_ s: String) -> String {
+        var s = s
+        return s.withUTF8 { installation(UnsafeRawBufferPointer($0)) }
+    }
+
+    public static func installationKey(_ s: String) -> UInt64 {
+        var s = s
+        return s.withUTF8 { installationKey(UnsafeRawBufferPointer($0)) }
+    }
+
+    @inline(__always)
+    static func forEachToken(_ b: UnsafeRawBufferPointer, _ body: (Int, Int) -> Void) {
+        var i = 0
+        let n = b.count
+        while i < n {
+            while i < n && b[i] == 0x20 { i &+= 1 }
+            let start = i
+            while i < n && b[i] != 0x20 { i &+= 1 }
+            if i > start && !variesPerCall(b, start, i) { body(start, i) }
+        }
+    }
+}

@@ -107,6 +107,9 @@ public struct AccountActivity: Sendable, Codable {
     /// Counts one call.
     public mutating func record(_ call: CallObservation) {
         calls += 1
+        // An instance's own calls say where the region is and run around the clock: neither is the
+        // operator's location or working day.
+        if call.isMachine { return }
         if call.isSignIn { signIns += 1 }
         if call.country.isKnown {
             locatedCalls += 1

@@ -50,7 +50,7 @@ public struct DetectionConfig: Sendable, Equatable {
     public var ringCap = 5.0
     public var ringMinPeers = 2.0
     public var ringRecentDays = 60.0
-    public var ringPeerProbability = 0.5
+    public var ringPeerProbability = 0.25
     /// Structuring: a reseller whose accounts with unknown end customers together used at least
     /// `structuringMinHours` restricted accelerator-hours over at least `structuringMinAccounts`
     /// accounts, none a large part of it, adds `structuringWeight` × log2(1 + accounts / minimum), at
@@ -81,6 +81,15 @@ public struct DetectionConfig: Sendable, Equatable {
     public var newAccountWeight = 0.5
     public var newAccountDays = 3.0
     public var newAccountMinimumAccelerators = 8.0
+    /// A calibration factor per evidence family (`declared-restricted`, `declared-unrestricted`,
+    /// `reseller-chain`, `shared-identity`, `ring`, `network`, `structuring`, `volume`, `time`,
+    /// `holiday`), multiplied onto the weight the family's model gives; fitted by logistic regression
+    /// on tuning populations (Scripts/fit-weights). A family not listed keeps factor 1.
+    public var familyFactors: [String: Double] = [:]
+    public static let families = [
+        "declared-restricted", "declared-unrestricted", "reseller-chain", "shared-identity", "ring", "network",
+        "structuring", "volume", "time", "holiday",
+    ]
     /// Alerts at or above this score are emitted.
     public var minScore = 0.5
     /// Severity `high` needs this score and at least `highAcceleratorHours`.

@@ -435,6 +435,14 @@ public struct Detector: Sendable {
             }
         }
 
+        // Each family's weight times its calibration factor, fitted on tuning populations
+        // (Scripts/fit-weights); 1 leaves the weight as the model gives it.
+        for i in evidence.indices where evidence[i].weight != 0 {
+            let family =
+                evidence[i].kind == "declared-country"
+                ? (evidence[i].weight < 0 ? "declared-unrestricted" : "declared-restricted") : evidence[i].kind
+            if let f = config.familyFactors[family], f != 1 { evidence[i].weight *= f }
+        }
         let logOdds = config.priorLogOdds + evidence.reduce(0) { $0 + $1.weight }
         let score = 1 / (1 + exp(-logOdds))
         // A time zone, a holiday calendar, volume or structuring names no jurisdiction: none makes a link by itself.

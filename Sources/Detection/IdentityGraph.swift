@@ -84,12 +84,13 @@ public struct IdentityGraph: Sendable {
 
     @inline(__always)
     static func keys(of call: CallObservation) -> (UInt64, UInt64, UInt64, UInt64) {
-        let address = call.sourceIP.map {
+        // An instance's address is the cloud's, reassigned from one customer to the next: no identifier.
+        let address = call.isMachine ? nil : call.sourceIP.map {
             ((UInt64(truncatingIfNeeded: $0.value) ^ UInt64(truncatingIfNeeded: $0.value >> 64)) &* 0xFF51_AFD7_ED55_8CCD)
                 ^ Kind.address.seed
-        } ?? 0
+        }
         @inline(__always) func k(_ x: UInt64, _ kind: Kind) -> UInt64 { x == 0 ? 0 : (x ^ kind.seed == 0 ? 1 : x ^ kind.seed) }
-        return (address == 0 ? 0 : address | 1, k(call.agentKey, .agent), k(call.accessKeyKey, .accessKey), k(call.principalKey, .principal))
+        return (address.map { $0 | 1 } ?? 0, k(call.agentKey, .agent), k(call.accessKeyKey, .accessKey), k(call.principalKey, .principal))
     }
 
     /// The key of a value of `kind` from its raw key (a call's `agentKey`, `accessKeyKey` or `principalKey`).
@@ -253,11 +254,11 @@ public struct IdentityGraph: Sendable {
         public var sameOperator: [Double] = [0.5, 0.5, 0.3, 0.5]
         /// The least probability that two unrelated accounts share a given value of the kind, however rare
         /// the value looks in this population (names and tool releases recur by chance).
-        public var chanceFloor: [Double] = [0.002, 0.02, 0.000_1, 0.02]
+        public var chanceFloor: [Double] = [0.002, 0.05, 0.000_1, 0.03]
         /// An address counts in full only when at least this share of both accounts' calls use it.
         public var addressShareFull = 0.2
         /// Expected accounts of the same operator per account (the prior of a pair).
-        public var expectedPartners = 1.0
+        public var expectedPartners = 0.2
         public init() {}
     }
 

@@ -158,7 +158,7 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
     /// `assumed-role/ops/alice`); 0 for an empty or malformed ARN.
     static func principalNameKey(_ arn: UnsafeRawBufferPointer) -> UInt64 {
         let rest = CloudTrailNames.principalName(arn)
-        return rest.isEmpty ? 0 : StableHash.hash(rest)
+        return rest.isEmpty || CloudTrailNames.isManagedByAWS(rest) ? 0 : StableHash.hash(rest)
     }
 
     /// Fills the identity fields from the `userIdentity` span.
@@ -246,7 +246,8 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
         out.calls.append(
             CallObservation(
                 accountKey: accountKey, eventKey: eventKey, time: time, sourceIP: ip, isSignIn: isSignIn,
-                agentKey: agentKey, accessKeyKey: accessKeyKey, principalKey: principalKey))
+                agentKey: agentKey, accessKeyKey: accessKeyKey, principalKey: principalKey,
+                isMachine: CloudTrailNames.isInstanceSession(s.buffer(f.identityArn.isEmpty ? f.identityPrincipalId : f.identityArn))))
 
         guard f.errorCode.isEmpty else { return }  // failed calls start nothing
         let source = f.eventSource

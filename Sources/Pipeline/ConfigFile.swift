@@ -129,6 +129,7 @@ public struct ConfigFile: Sendable {
         weights.keys.sorted() + [
             "restricted_countries", "restricted_countries_add", "restricted_countries_remove", "max_decompressed",
             "max_ratio", "max_record_size", "allowed_lateness", "session_gap", "billing_sessions", "catalog.<instance_type>",
+            "factor.<evidence_family>",
         ]
     }
 
@@ -141,6 +142,18 @@ public struct ConfigFile: Sendable {
                 throw problem(path, line, "'\(key)' is a score in [0,1], found \(value)")
             }
             detection[keyPath: keyPath] = number
+            return
+        }
+        if key.hasPrefix("factor.") {
+            let family = key.dropFirst(7).replacingOccurrences(of: "_", with: "-")
+            guard DetectionConfig.families.contains(family) else {
+                throw problem(
+                    path, line, "unknown evidence family '\(family)'; known: \(DetectionConfig.families.joined(separator: ", "))")
+            }
+            guard let number = Double(value), number.isFinite, number >= 0, number <= 10 else {
+                throw problem(path, line, "'\(key)' takes a factor between 0 and 10, found '\(value)'")
+            }
+            detection.familyFactors[family] = number
             return
         }
         switch key {

@@ -152,11 +152,15 @@ public struct CallObservation: Sendable, Hashable {
     public var accessKeyKey: UInt64
     /// ``StableHash`` of the caller's role or user name without its account (`role/ops`); 0 when none.
     public var principalKey: UInt64
+    /// Made by a machine of the cloud itself — an EC2 instance's role credentials (the session is named
+    /// after the instance): its source address locates the region, not the people behind the account.
+    public var isMachine: Bool
 
     public init(
         accountKey: UInt64, eventKey: UInt64, time: EpochSeconds, sourceIP: IPAddress?, country: CountryCode = .unknown,
-        isSignIn: Bool, agentKey: UInt64 = 0, accessKeyKey: UInt64 = 0, principalKey: UInt64 = 0
+        isSignIn: Bool, agentKey: UInt64 = 0, accessKeyKey: UInt64 = 0, principalKey: UInt64 = 0, isMachine: Bool = false
     ) {
+        self.isMachine = isMachine
         self.agentKey = agentKey
         self.accessKeyKey = accessKeyKey
         self.principalKey = principalKey

@@ -175,10 +175,12 @@ struct Ingest: ParsableCommand {
         var storeFailure: StoreError? = nil
         let storeWriter = store.map { StoreWriter(store: $0) }
         var alertsEmitted = 0
+        let evidenceLog = EvidenceLog.fromEnvironment()
         let pipeline = IngestPipeline(
             options: setup.options, detector: setup.detector, geo: setup.geo,
             onDiagnostic: Diagnostics.report,
             onOutcome: { outcome in
+                evidenceLog?.write(outcome.assessments)
                 guard storeFailure == nil else { return }
                 guard let writer = storeWriter else {
                     for case (_, let alert?) in outcome.assessments {

@@ -1,0 +1,43 @@
+import Foundation
+public import Detection
+
+/// Every assessment of restricted use with its evidence by kind, as JSON lines, for fitting the
+/// detector's weights (`Scripts/fit-weights`). Written only when `CHIPTRAIL_EVIDENCE_LOG` names a file:
+/// a tool for the people who tune the detector, not part of the contract.
+public final class EvidenceLog {
+    private let handle: FileHandle
+
+    /// The log the environment asks for, if any.
+    public static func fromEnvironment() -> EvidenceLog? {
+        guard let path = ProcessInfo.processInfo.environment["CHIPTRAIL_EVIDENCE_LOG"], !path.isEmpty else { return nil }
+        FileManager.default.createFile(atPath: path, contents: nil)
+        guard let handle = FileHandle(forWritingAtPath: path) else { return nil }
+        return EvidenceLog(handle: handle)
+    }
+
+    init(handle: FileHandle) { self.handle = handle }
+
+    deinit { try? handle.close() }
+
+    public func write(_ assessments: [(Detector.Assessment, some Any)]) {
+        var out = Data()
+        for (a, _) in assessments where a.restrictedConsumption {
+            var kinds: [String: Double] = [:]
+            for e in a.evidence {
+                var kind = e.kind
+                if kind == "declared-country" { kind = e.weight < 0 ? "declared-unrestricted" : "declared-restricted" }
+                kinds[kind, default: 0] += e.weight
+            }
+            let line: [String: Any] = [
+                "account": a.session.accountID, "resource": a.session.resourceID, "session": a.session.id,
+                "open": a.session.open, "score": a.score, "alerts": a.alerts,
+                "reached": !a.jurisdictions.isEmpty, "evidence": kinds,
+            ]
+            if let data = try? JSONSerialization.data(withJSONObject: line, options: [.sortedKeys]) {
+                out.append(data)
+                out.append(0x0A)
+            }
+        }
+        if !out.isEmpty { handle.write(out) }
+    }
+}

@@ -7,14 +7,16 @@ import CPrefetch
 /// Each account keeps a fixed summary per kind of identifier — the values most of its calls carry
 /// (Misra–Gries counters: 16 addresses, 8 installations, 8 access keys, 8 principal names, with
 /// counts), so an address's weight can follow the share of the account's calls through it. An index
-/// from value to the accounts whose summaries hold it finds partners; a count-min sketch of distinct
-/// (account, value) pairs, deduplicated by a Bloom filter, says how many accounts showed a value at
-/// all (held in their summaries or not). Whether two accounts share a value is evidence only as far
+/// from value to the accounts whose summaries hold it finds partners, and counts the distinct accounts
+/// that showed the value while it was indexed (held in their summaries or not: a stock agent or a
+/// NAT address is common even where it is a small part of each account's calls). Whether two accounts share a value is evidence only as far
 /// as the value is rare in this population: see ``partners(of:population:parameters:)``.
 ///
 /// Memory is bounded by the accounts followed, never by the distinct values in the input: 40 counters
-/// per account (480 bytes), at most 40 index entries per account, and a fixed 160 KiB for the sketch
-/// and the filter. A value seen by more than `maxOwners` accounts is common and leaves the index.
+/// per account (480 bytes), at most 40 index entries per account (an entry lives while some summary
+/// holds its value), each with at most `maxOwners` accounts that showed it: a value shown by more is
+/// common, and only its holders are kept. Accounts that showed a value before it was indexed are not
+/// counted (an undercount early in a stream).
 public struct IdentityGraph: Sendable {
     /// The kinds of identifier, in the order of an account's summary.
     public enum Kind: Int, Sendable, CaseIterable, Codable {
@@ -57,19 +59,16 @@ public struct IdentityGraph: Sendable {
     private var totals: [UInt32] = []
 
     struct Owners: Sendable, Codable {
+        /// Accounts whose summaries hold the value.
         var accounts: [UInt64] = []
+        /// Accounts that showed it while indexed, up to `maxOwners`; then the value is crowded.
+        var showers: [UInt64] = []
         var crowded = false
         var name: String? = nil
     }
 
-    /// Value key → the accounts whose summaries hold it (or crowded).
+    /// Value key → its holders and showers.
     private var owners: [UInt64: Owners] = [:]
-
-    /// Distinct (account, value) pairs per value: a count-min sketch (4 × 4,096 counters) fed once per
-    /// pair, the pairs deduplicated by a Bloom filter of 2^20 bits (two probes). Where the filter fills
-    /// up (about 10^5 pairs) it undercounts, and the index's own count of owners takes over.
-    private var sketch = [UInt16](repeating: 0, count: 4 << 12)
-    private var seen = [UInt64](repeating: 0, count: 1 << 14)
 
     /// Values that gained a second owner in the input being merged and still need their text.
     private var unnamed: [UInt64] = []
@@ -156,13 +155,13 @@ public struct IdentityGraph: Sendable {
                 }
                 if free < 0 && values[i] == 0 { free = i }
             }
-            countPair(account, id)
             if free >= 0 {
                 values[free] = id
                 counts[free] = 1
                 addOwner(id, account, ip: ip)
                 return
             }
+            noteShown(id, account)
             for i in base..<(base + n) {
                 counts[i] -= 1
                 if counts[i] == 0 {
@@ -175,56 +174,44 @@ public struct IdentityGraph: Sendable {
 
     // MARK: Distinct owners
 
-    @inline(__always)
-    private static func pairHashes(_ account: UInt64, _ id: UInt64) -> (Int, Int) {
-        let h = (account ^ (id &* 0x9E37_79B9_7F4A_7C15)) &* 0xFF51_AFD7_ED55_8CCD
-        return (Int(truncatingIfNeeded: h >> 44), Int(truncatingIfNeeded: (h >> 16) & 0xF_FFFF))
-    }
-
-    /// Counts the pair in the sketch the first time the filter sees it.
-    private mutating func countPair(_ account: UInt64, _ id: UInt64) {
-        let (a, b) = Self.pairHashes(account, id)
-        let wa = a >> 6, ba = UInt64(1) << UInt64(a & 63)
-        let wb = b >> 6, bb = UInt64(1) << UInt64(b & 63)
-        if seen[wa] & ba != 0 && seen[wb] & bb != 0 { return }
-        seen[wa] |= ba
-        seen[wb] |= bb
-        for r in 0..<4 {
-            let i = r << 12 | Self.sketchColumn(id, r)
-            if sketch[i] < .max { sketch[i] += 1 }
+    /// Counts `account` among those that showed `id`, if the value is indexed.
+    private mutating func noteShown(_ id: UInt64, _ account: UInt64) {
+        guard var o = owners[id], !o.crowded, !o.showers.contains(account) else { return }
+        if o.showers.count >= maxOwners {
+            o.crowded = true
+            o.showers = []
+        } else {
+            o.showers.append(account)
         }
+        owners[id] = o
     }
 
-    @inline(__always)
-    static func sketchColumn(_ id: UInt64, _ row: Int) -> Int {
-        let h = (id ^ (UInt64(row + 1) &* 0xD6E8_FEB8_6659_FD93)) &* 0xFF51_AFD7_ED55_8CCD
-        return Int(truncatingIfNeeded: h >> 52)
-    }
-
-    /// How many accounts showed `id` (an estimate that never counts too few owners of the index).
+    /// How many accounts showed `id` while it was indexed (`maxOwners` + 1 once crowded).
     public func accountsShowing(_ id: UInt64) -> Int {
-        var m = Int.max
-        for r in 0..<4 { m = min(m, Int(sketch[r << 12 | Self.sketchColumn(id, r)])) }
-        let held = owners[id].map { $0.crowded ? maxOwners + 1 : $0.accounts.count } ?? 0
-        return max(m, held)
+        guard let o = owners[id] else { return 0 }
+        return o.crowded ? maxOwners + 1 : max(o.showers.count, o.accounts.count)
     }
 
     private mutating func addOwner(_ id: UInt64, _ account: UInt64, ip: IPAddress?) {
         var o = owners[id] ?? Owners()
-        guard !o.crowded, !o.accounts.contains(account) else { return }
-        if o.accounts.count >= maxOwners {
-            o = Owners(accounts: [], crowded: true, name: nil)
-        } else {
-            o.accounts.append(account)
-            if o.accounts.count == 2 && o.name == nil {
-                if let ip { o.name = ip.description } else { unnamed.append(id) }
+        guard !o.accounts.contains(account) else { return }
+        o.accounts.append(account)
+        if !o.crowded && !o.showers.contains(account) {
+            if o.showers.count >= maxOwners {
+                o.crowded = true
+                o.showers = []
+            } else {
+                o.showers.append(account)
             }
+        }
+        if o.accounts.count == 2 && o.name == nil {
+            if let ip { o.name = ip.description } else { unnamed.append(id) }
         }
         owners[id] = o
     }
 
     private mutating func removeOwner(_ id: UInt64, _ account: UInt64) {
-        guard var o = owners[id], !o.crowded else { return }
+        guard var o = owners[id] else { return }
         o.accounts.removeAll { $0 == account }
         owners[id] = o.accounts.isEmpty ? nil : o
     }
@@ -365,18 +352,17 @@ public struct IdentityGraph: Sendable {
         var totals: [UInt32]
         var ownerIDs: [UInt64]
         var owners: [[UInt64]]
+        var showers: [[UInt64]]
         var crowded: [Bool]
         var names: [String?]
-        var sketch: [UInt16]
-        var seen: [UInt64]
     }
 
     public var snapshot: Snapshot {
         let o = owners.sorted { $0.key < $1.key }
         return Snapshot(
             accounts: accountKeys, values: values, counts: counts, totals: totals, ownerIDs: o.map(\.key),
-            owners: o.map(\.value.accounts), crowded: o.map(\.value.crowded), names: o.map(\.value.name), sketch: sketch,
-            seen: seen)
+            owners: o.map(\.value.accounts), showers: o.map(\.value.showers), crowded: o.map(\.value.crowded),
+            names: o.map(\.value.name))
     }
 
     public mutating func restore(_ s: Snapshot) {
@@ -388,10 +374,8 @@ public struct IdentityGraph: Sendable {
         counts = s.counts
         totals = s.totals
         for (i, id) in s.ownerIDs.enumerated() {
-            owners[id] = Owners(accounts: s.owners[i], crowded: s.crowded[i], name: s.names[i])
+            owners[id] = Owners(accounts: s.owners[i], showers: s.showers[i], crowded: s.crowded[i], name: s.names[i])
         }
-        if s.sketch.count == sketch.count { sketch = s.sketch }
-        if s.seen.count == seen.count { seen = s.seen }
     }
 }
 

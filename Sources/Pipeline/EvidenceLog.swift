@@ -23,7 +23,9 @@ public final class EvidenceLog {
         var out = Data()
         for (a, _) in assessments where a.restrictedConsumption {
             var kinds: [String: Double] = [:]
+            var details: [String: String] = [:]
             for e in a.evidence {
+                details[e.kind] = e.detail
                 var kind = e.kind
                 if kind == "declared-country" { kind = e.weight < 0 ? "declared-unrestricted" : "declared-restricted" }
                 kinds[kind, default: 0] += e.weight
@@ -31,7 +33,7 @@ public final class EvidenceLog {
             let line: [String: Any] = [
                 "account": a.session.accountID, "resource": a.session.resourceID, "session": a.session.id,
                 "open": a.session.open, "score": a.score, "alerts": a.alerts,
-                "reached": !a.jurisdictions.isEmpty, "evidence": kinds,
+                "reached": !a.jurisdictions.isEmpty, "evidence": kinds, "details": details,
             ]
             if let data = try? JSONSerialization.data(withJSONObject: line, options: [.sortedKeys]) {
                 out.append(data)

@@ -157,7 +157,7 @@ struct Ingest: ParsableCommand {
 
     func run() throws {
         MemoryTuning.keepFreedMemory()
-        var setup = try PipelineSetup(reader)
+        var setup = try PipelineSetup.atStart(reader)
         setup.options.keepCalls = noStore ? .none : (storeAll ? .all : .evidence)
         setup.options.scoring = !noDetector
         var store: Store? = nil
@@ -262,43 +262,70 @@ final class StoreWriter {
     }
 }
 
-/// Loads mappings, resellers, GeoIP and config into the pipeline's parts.
+/// Loads mappings, resellers, GeoIP and config into the pipeline's parts, validated as a whole.
 struct PipelineSetup {
     var options: IngestOptions
     var detector: Detector
     var geo: GeoIPTable
+    /// Problems of single rows (each row left out): reported by the caller.
+    var problems: [Diagnostic] = []
     /// A mapping, reseller or GeoIP row was rejected (exit status 1, as for any bad input).
-    var hadProblems = false
+    var hadProblems: Bool { problems.contains { $0.severity == .error } }
 
+    /// - Throws: ``ConfigurationError`` when the config file, or a mapping, reseller or GeoIP file, is
+    ///   missing, unreadable or has no usable row (every file is checked, so all such problems are named
+    ///   at once); `ValidationError` for a bad size on the command line.
     init(_ reader: ReaderOptions) throws {
         var config = ConfigFile()
+        var fileProblems: [Diagnostic] = []
+        var failed = false
         if let path = reader.config {
             do {
                 config = try ConfigFile.load(path: path)
             } catch {
-                Diagnostics.report(error.diagnostic)
-                throw ExitStatus(code: 2)
+                fileProblems.append(error.diagnostic)
+                failed = true
             }
         }
         if let minScore = reader.minScore { config.detection.minScore = minScore }
         if let text = reader.maxDecompressed {
             guard let bytes = ConfigFile.parseSize(text) else {
-                throw ValidationError("--max-decompressed takes a size such as 512MiB or 16GiB")
+                throw ValidationError("--max-decompressed takes a size such as 512MiB or 16GiB, below 8EiB; found '\(text)'")
             }
             config.limits.maxDecompressedBytes = bytes
         }
         if let text = reader.maxRecordSize {
             guard let bytes = ConfigFile.parseSize(text) else {
-                throw ValidationError("--max-record-size takes a size such as 16MiB")
+                throw ValidationError("--max-record-size takes a size such as 16MiB, below 8EiB; found '\(text)'")
             }
             config.maxRecordBytes = Int(bytes)
         }
-        let (mappings, mappingProblems) = MappingTable.load(paths: reader.mappings)
-        let (resellers, resellerProblems) = ResellerGraph.load(paths: reader.resellers)
-        let (geo, geoProblems) = GeoIPTable.load(paths: reader.geoip)
-        let problems = mappingProblems + resellerProblems + geoProblems
-        problems.forEach(Diagnostics.report)
-        hadProblems = problems.contains { $0.severity == .error }
+        var mappings = MappingTable()
+        var resellers = ResellerGraph()
+        var geo = GeoIPTable()
+        do {
+            (mappings, problems) = try MappingTable.loadValidated(paths: reader.mappings)
+        } catch {
+            fileProblems += error.diagnostics
+            failed = true
+        }
+        do {
+            let (graph, resellerProblems) = try ResellerGraph.loadValidated(paths: reader.resellers)
+            resellers = graph
+            problems += resellerProblems
+        } catch {
+            fileProblems += error.diagnostics
+            failed = true
+        }
+        do {
+            let (table, geoProblems) = try GeoIPTable.loadValidated(paths: reader.geoip)
+            geo = table
+            problems += geoProblems
+        } catch {
+            fileProblems += error.diagnostics
+            failed = true
+        }
+        if failed { throw ConfigurationError(diagnostics: fileProblems + problems) }
         let cores = ProcessInfo.processInfo.activeProcessorCount
         options = IngestOptions(
             jobs: reader.jobs ?? cores, limits: config.limits, maxRecordBytes: config.maxRecordBytes,
@@ -312,6 +339,20 @@ struct PipelineSetup {
             catalog: config.catalog, jurisdictions: config.jurisdictions, mappings: mappings, resellers: resellers,
             config: config.detection)
         self.geo = geo
+    }
+
+    /// The setup at start: a configuration error is reported and ends the run with exit status 2; the
+    /// problems of single rows are reported and the run goes on.
+    static func atStart(_ reader: ReaderOptions) throws -> PipelineSetup {
+        do {
+            let setup = try PipelineSetup(reader)
+            setup.problems.forEach(Diagnostics.report)
+            return setup
+        } catch let error as ConfigurationError {
+            error.diagnostics.forEach(Diagnostics.report)
+            Diagnostics.printRaw("chiptrail: error: configuration is not usable; nothing was read (fix the files named above)")
+            throw ExitStatus(code: 2)
+        }
     }
 }
 

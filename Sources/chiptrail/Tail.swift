@@ -85,7 +85,7 @@ struct Tail: ParsableCommand {
         signal(SIGHUP) { _ in reloadSignal = 1 }
         signal(SIGPIPE, SIG_IGN)
 
-        var setup = try PipelineSetup(reader)
+        var setup = try PipelineSetup.atStart(reader)
         setup.options.keepCalls = .evidence
         setup.options.jobs = 1
         let store: Store
@@ -126,13 +126,7 @@ struct Tail: ParsableCommand {
         while stopSignal == 0 {
             if reloadSignal != 0 {
                 reloadSignal = 0
-                do {
-                    let fresh = try PipelineSetup(reader)
-                    pipeline.reload(detector: fresh.detector, geo: fresh.geo)
-                    Diagnostics.printRaw("chiptrail: reloaded mappings, resellers, GeoIP and config")
-                } catch {
-                    Diagnostics.printRaw("chiptrail: warning: reload failed, keeping the previous settings: \(error)")
-                }
+                reload(pipeline)
             }
             for dir in paths { watcher?.watchTree(dir) }
             let (inputs, missing) = InputEnumerator.expand(paths)
@@ -228,6 +222,29 @@ struct Tail: ParsableCommand {
             let s = pipeline.currentSummary
             Diagnostics.printRaw(
                 "chiptrail: tail stopped: \(filesRead) file(s) read, \(s.records) record(s), \(s.sessions) session(s) closed, \(delivered) alert(s); state committed to \(self.store ?? "chiptrail.db")")
+        }
+    }
+
+    /// SIGHUP: the new set replaces the old one only when it is whole — every file readable with usable
+    /// rows and no row rejected; otherwise the previous set stays in force and stderr says so.
+    private func reload(_ pipeline: IngestPipeline) {
+        let refused =
+            "chiptrail: error: reload refused; the previous mappings, resellers, GeoIP and config stay in force (fix the problems above and send SIGHUP again)"
+        do {
+            let fresh = try PipelineSetup(reader)
+            fresh.problems.forEach(Diagnostics.report)
+            if fresh.hadProblems {
+                Diagnostics.printRaw(refused)
+                return
+            }
+            pipeline.reload(detector: fresh.detector, geo: fresh.geo)
+            Diagnostics.printRaw("chiptrail: reloaded mappings, resellers, GeoIP and config")
+        } catch let error as ConfigurationError {
+            error.diagnostics.forEach(Diagnostics.report)
+            Diagnostics.printRaw(refused)
+        } catch {
+            Diagnostics.printRaw("chiptrail: error: \(error)")
+            Diagnostics.printRaw(refused)
         }
     }
 

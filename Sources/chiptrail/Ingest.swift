@@ -209,7 +209,7 @@ struct Ingest: ParsableCommand {
             Diagnostics.printRaw(SummaryLine.text(summary, seconds: seconds, emitted: alertsEmitted))
         }
         if storeFailure != nil { throw ExitStatus(code: 2) }
-        if !missing.isEmpty || summary.rejectedInput || setup.hadProblems {
+        if missing.contains(where: { $0.severity == .error }) || summary.rejectedInput || setup.hadProblems {
             throw ExitStatus(code: 1)
         }
     }

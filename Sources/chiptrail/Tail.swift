@@ -118,6 +118,7 @@ struct Tail: ParsableCommand {
         }
         let watcher = pollOnly ? nil : DirectoryWatcher()
         var seen: [String: FileStamp] = [:]
+        var outstanding = OutstandingProblems()
         var incomplete: [String: (stamp: FileStamp, since: Double, reported: Bool)] = [:]
         var delivered = 0
         var filesRead = 0
@@ -128,9 +129,13 @@ struct Tail: ParsableCommand {
                 reloadSignal = 0
                 reload(pipeline)
             }
-            for dir in paths { watcher?.watchTree(dir) }
-            let (inputs, missing) = InputEnumerator.expand(paths)
-            if filesRead == 0 { missing.forEach(Diagnostics.report) }
+            let scan = InputEnumerator.scan(paths)
+            if let watcher {
+                for path in paths { watcher.watchParent(of: path) }
+                for dir in scan.directories { watcher.add(dir) }
+            }
+            let inputs = scan.inputs
+            outstanding.update(scan.problems)
             var toRead: [IngestPipeline.FollowedInput] = []
             var heads: [String: String] = [:]
             for path in inputs {
@@ -295,6 +300,26 @@ struct Tail: ParsableCommand {
     }
 }
 
+/// Problems of the followed paths (missing, unreadable, loops, special files), each reported once while
+/// it lasts — not at every scan — and a missing path that appears is said to be followed.
+struct OutstandingProblems {
+    private var current: [String: Diagnostic] = [:]
+
+    mutating func update(_ problems: [Diagnostic]) {
+        var next: [String: Diagnostic] = [:]
+        for problem in problems {
+            let key = problem.description
+            if current[key] == nil { Diagnostics.report(problem) }
+            next[key] = problem
+        }
+        for (key, old) in current where next[key] == nil && old.message.hasPrefix("no such file or directory") {
+            Diagnostics.report(
+                Diagnostic(path: old.path, position: .file, severity: .note, category: "input", message: "now present; following it"))
+        }
+        current = next
+    }
+}
+
 /// What `stat` says of a file: enough to skip unchanged files without reading them.
 struct FileStamp: Equatable {
     var size: Int64
@@ -323,24 +348,16 @@ final class DirectoryWatcher {
 
     deinit { close(fd) }
 
-    /// Watches `root` and every directory below it not yet watched.
-    func watchTree(_ root: String) {
+    /// Watches the directory `path` is in, or that it will appear in (a followed path not there yet).
+    func watchParent(of path: String) {
+        var parent = (path as NSString).deletingLastPathComponent
+        if parent.isEmpty { parent = "." }
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory) else { return }
-        if !isDirectory.boolValue {
-            add((root as NSString).deletingLastPathComponent.isEmpty ? "." : (root as NSString).deletingLastPathComponent)
-            return
-        }
-        add(root)
-        guard let walker = FileManager.default.enumerator(atPath: root) else { return }
-        while let next = walker.nextObject() as? String {
-            if let type = walker.fileAttributes?[.type] as? FileAttributeType, type == .typeDirectory {
-                add(root + "/" + next)
-            }
-        }
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue { add(path) }
+        add(parent)
     }
 
-    private func add(_ dir: String) {
+    func add(_ dir: String) {
         guard !watched.contains(dir) else { return }
         let mask = UInt32(IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE | IN_MODIFY | IN_ATTRIB)
         if inotify_add_watch(fd, dir, mask) >= 0 { watched.insert(dir) }

@@ -22,6 +22,46 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     public var description: String { "\(path): error: [store] \(message)" }
 }
 
+/// An exclusive `flock(2)` on the sidecar file `STORE.lock`, which holds the pid and command of its
+/// holder. Released when the process ends, however it ends (also `kill -9`): no stale lock to clean.
+final class StoreWriterLock {
+    let path: String
+    private let descriptor: Int32
+
+    init(storePath: String, command: String) throws(StoreError) {
+        path = storePath + ".lock"
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw StoreError(
+                path: storePath,
+                message: "cannot create the writer lock \(path): \(String(cString: strerror(errno)).lowercased()); check the directory's permissions")
+        }
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let code = errno
+            if code == EINTR { continue }
+            var holder = [UInt8](repeating: 0, count: 256)
+            let n = pread(fd, &holder, holder.count, 0)
+            close(fd)
+            let text = n > 0 ? String(decoding: holder[0..<n], as: UTF8.self) : ""
+            let words = text.split(whereSeparator: { $0 == " " || $0 == "\n" })
+            let who =
+                words.count >= 2 ? "process \(words[0]) (chiptrail \(words[1]))" : words.count == 1 ? "process \(words[0])" : "another process"
+            guard code == EWOULDBLOCK else {
+                throw StoreError(path: storePath, message: "cannot lock \(path): \(String(cString: strerror(code)).lowercased())")
+            }
+            throw StoreError(
+                path: storePath,
+                message: "the store is being written by \(who), which holds \(path); one writer per store: stop it, or use another --store (query, alerts, sessions and explain work meanwhile)")
+        }
+        let line = "\(getpid()) \(command)\n"
+        _ = ftruncate(fd, 0)
+        _ = line.withCString { pwrite(fd, $0, strlen($0), 0) }
+        descriptor = fd
+    }
+
+    deinit { close(descriptor) }
+}
+
 /// The embedded store: one SQLite file (WAL, mode 0600) with versioned migrations.
 ///
 /// Ingest writes the file ledger, the compute events, every assessed session, alerts with their
@@ -33,10 +73,16 @@ public final class Store {
     public let path: String
     let queue: DatabaseQueue
 
-    /// Opens (creating with mode 0600 when absent) the store for writing.
-    /// - Throws: ``StoreError`` for a newer schema, a locked or unwritable file.
-    public init(path: String) throws(StoreError) {
+    /// The exclusive lock on `STORE.lock` held while the store is open for writing: one writer per store.
+    private let writerLock: StoreWriterLock?
+
+    /// Opens (creating with mode 0600 when absent) the store for writing, holding its writer lock.
+    /// - Parameter command: what holds the lock (`ingest`, `tail`), named to a second writer.
+    /// - Throws: ``StoreError`` for a store another process writes (naming its pid), a newer schema, a
+    ///   locked or unwritable file.
+    public init(path: String, command: String = "chiptrail") throws(StoreError) {
         self.path = path
+        writerLock = try StoreWriterLock(storePath: path, command: command)
         if !FileManager.default.fileExists(atPath: path) {
             let fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0o600)
             guard fd >= 0 else {
@@ -67,9 +113,11 @@ public final class Store {
         }
     }
 
-    /// Opens the store read-only (for `query`, `sessions`, `alerts`, `explain`).
+    /// Opens the store read-only (for `query`, `sessions`, `alerts`, `explain`); works while a writer
+    /// holds the lock (WAL readers see the last commit).
     public init(readOnlyPath path: String) throws(StoreError) {
         self.path = path
+        writerLock = nil
         guard FileManager.default.fileExists(atPath: path) else {
             throw StoreError(path: path, message: "no store here; run 'chiptrail ingest' first or pass --store PATH")
         }

@@ -163,7 +163,7 @@ struct Ingest: ParsableCommand {
         var store: Store? = nil
         if !noStore {
             do {
-                store = try Store(path: self.store ?? "chiptrail.db")
+                store = try Store(path: self.store ?? "chiptrail.db", command: "ingest")
             } catch {
                 Diagnostics.printRaw(error.description)
                 throw ExitStatus(code: 2)

@@ -327,7 +327,7 @@ struct Prune: ParsableCommand {
             throw ValidationError("--older-than takes a duration such as 90d")
         }
         do {
-            let removed = try Store(path: store).prune(before: Int64(Date().timeIntervalSince1970) - age)
+            let removed = try Store(path: store, command: "prune").prune(before: Int64(Date().timeIntervalSince1970) - age)
             FileDescriptorOutput.write("removed \(removed) event(s)\n")
         } catch {
             Diagnostics.printRaw(error.description)

@@ -90,7 +90,7 @@ struct Tail: ParsableCommand {
         setup.options.jobs = 1
         let store: Store
         do {
-            store = try Store(path: self.store ?? "chiptrail.db")
+            store = try Store(path: self.store ?? "chiptrail.db", command: "tail")
         } catch {
             Diagnostics.printRaw(error.description)
             throw ExitStatus(code: 2)

@@ -71,24 +71,33 @@ struct ReaderOptions: ParsableArguments {
         if let syslog, SyslogTarget(syslog) == nil {
             throw ValidationError("--syslog takes unix:/path, udp://host:port or tcp://host:port, not '\(syslog)'")
         }
-        if let exec, ExecSink(command: exec) == nil {
-            throw ValidationError("--exec '\(exec)' has an unclosed quote or is empty")
+        if let exec {
+            guard let sink = ExecSink(command: exec) else {
+                throw ValidationError("--exec '\(exec)' has an unclosed quote or is empty")
+            }
+            if sink.resolvedExecutable() == nil {
+                throw ValidationError(
+                    "--exec: '\(sink.arguments[0])' is not an executable file\(sink.arguments[0].contains("/") ? "" : " on PATH"); give the command's path, or install it")
+            }
         }
         if !(execTimeout > 0) { throw ValidationError("--exec-timeout takes a number of seconds above 0") }
     }
 
-    /// Stdout in the chosen style, and syslog and the command when asked (each gets the same document).
-    func makeAlertSink() -> AlertFanOut {
+    /// Stdout in the chosen style; syslog and the command, when asked, always get the SPEC's alert JSON
+    /// (`--alerts` chooses what stdout shows, not what hooks parse).
+    /// - Parameter stored: whether alerts are kept in a store (said of an alert a command did not take).
+    func makeAlertSink(stored: Bool = true) -> AlertFanOut {
         let style = LineAlertSink.Style(rawValue: alerts) ?? .jsonl
         var sinks: [any AlertSink] = [LineAlertSink(style: style)]
         if let syslog, let target = SyslogTarget(syslog) {
             let s = SyslogSink(target: target)
-            s.body = { style.encode($0) }
+            s.body = { AlertEncoding.json($0) }
             s.onError = { Diagnostics.printRaw("chiptrail: warning: \($0)") }
             sinks.append(s)
         }
         if let exec, let e = ExecSink(command: exec, timeout: execTimeout) {
-            e.body = { style.encode($0) }
+            e.body = { AlertEncoding.json($0) }
+            e.undeliveredNote = stored ? "it is in the store" : "it was printed on stdout only: --no-store keeps nothing"
             e.onError = { Diagnostics.printRaw("chiptrail: warning: \($0)") }
             sinks.append(e)
         }
@@ -171,7 +180,7 @@ struct Ingest: ParsableCommand {
         }
         let (inputs, missing) = InputEnumerator.expand(paths)
         missing.forEach(Diagnostics.report)
-        var sink = reader.makeAlertSink()
+        var sink = reader.makeAlertSink(stored: !noStore)
         var storeFailure: StoreError? = nil
         let storeWriter = store.map { StoreWriter(store: $0) }
         var alertsEmitted = 0

@@ -48,6 +48,7 @@ public struct Diagnostic: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String {
+        let path = TextEscaping.escapeForTerminal(self.path)
         let place: String
         switch position {
         case .file: place = path

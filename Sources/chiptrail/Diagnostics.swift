@@ -34,7 +34,7 @@ enum Diagnostics {
 
     static func report(_ diagnostic: Diagnostic) {
         if progressShown {
-            printRaw("\r\u{1B}[K", newline: false)
+            writeControl("\r\u{1B}[K")
             progressShown = false
         }
         switch diagnostic.severity {
@@ -44,7 +44,17 @@ enum Diagnostics {
         }
     }
 
+    /// Writes `text` to stderr, one line or several, with every control character and line separator
+    /// inside a line escaped (`\x1b`, `\u2028`): a file name or log text cannot move the cursor, set a
+    /// terminal title or forge a line.
     static func printRaw(_ text: String, newline: Bool = true) {
+        let escaped = text.split(separator: "\n", omittingEmptySubsequences: false)
+            .map { TextEscaping.escapeForTerminal(String($0)) }.joined(separator: "\n")
+        writeControl(escaped, newline: newline)
+    }
+
+    /// Writes `text` as it is: for the progress and status lines' own terminal sequences only.
+    static func writeControl(_ text: String, newline: Bool = false) {
         var line = text
         if newline && !line.hasSuffix("\n") { line += "\n" }
         line.withUTF8 { buffer in

@@ -212,7 +212,7 @@ struct Ingest: ParsableCommand {
             pipeline.onProgress = { done, total, summary in progress.update(done: done, total: total, summary: summary) }
         }
         let summary = pipeline.run(inputs: inputs)
-        if !reader.quiet && isatty(STDERR_FILENO) == 1 { Diagnostics.printRaw("\r\u{1B}[K", newline: false) }
+        if !reader.quiet && isatty(STDERR_FILENO) == 1 { Diagnostics.writeControl("\r\u{1B}[K") }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
         if !reader.quiet {
             Diagnostics.printRaw(SummaryLine.text(summary, seconds: seconds, emitted: alertsEmitted))
@@ -382,7 +382,7 @@ struct ProgressLine {
         let filled = total > 0 ? width * done / total : width
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
         Diagnostics.progressShown = true
-        Diagnostics.printRaw(
+        Diagnostics.writeControl(
             "\r\u{1B}[K[\(bar)] \(done)/\(total) files, \(SummaryLine.format(mb)) MB, \(SummaryLine.format(seconds > 0 ? mb / seconds : 0)) MB/s, \(summary.alerts) alert(s)",
             newline: false)
     }

@@ -210,7 +210,7 @@ struct Tail: ParsableCommand {
             }
             if status {
                 let s = pipeline.currentSummary
-                Diagnostics.printRaw(
+                Diagnostics.writeControl(
                     "\r\u{1B}[K[tail] \(filesRead) file(s) read, \(s.records) record(s), \(s.sessions) session(s), \(delivered) alert(s); watching \(paths.count) path(s)",
                     newline: false)
             }

@@ -81,16 +81,33 @@ enum ResultFormatter {
             }
             return out
         case "csv":
-            func cell(_ s: String) -> String {
-                s.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D })
-                    ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+            var out = r.columns.map { csvCell($0, isText: true) }.joined(separator: ",") + "\n"
+            for row in r.rows {
+                out += row.map { value in
+                    if case .text(let text) = value { return csvCell(text, isText: true) }
+                    return csvCell(value.text, isText: false)
+                }.joined(separator: ",") + "\n"
             }
-            var out = r.columns.map(cell).joined(separator: ",") + "\n"
-            for row in r.rows { out += row.map { cell($0.text) }.joined(separator: ",") + "\n" }
             return out
         default:
             return table(r)
         }
+    }
+
+    /// One CSV cell (RFC 4180) that is safe to open in a spreadsheet and to print: control characters
+    /// and line separators escaped (`\n`, `\x1b`, `\u2028`: a cell is one line), and text that a
+    /// spreadsheet would run as a formula — starting with `=`, `+`, `-`, `@`, tab or CR — neutralised
+    /// with a leading `'` (OWASP's advice on CSV injection). Numbers, also negative ones, stay as they are.
+    static func csvCell(_ raw: String, isText: Bool) -> String {
+        var s = raw
+        if isText, let first = raw.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first),
+            !(Double(raw)?.isFinite ?? false)
+        {
+            s = "'" + raw
+        }
+        s = TextEscaping.escapeForTerminal(s)
+        return s.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 })
+            ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
     }
 
     /// A table that fits the terminal: columns keep their natural width until the line would pass the
@@ -107,7 +124,8 @@ enum ResultFormatter {
             }
             return ascii ? s.utf8.count : s.count
         }
-        var widths = r.columns.map(width)
+        let columns = r.columns.map(TextEscaping.escapeForTerminal)
+        var widths = columns.map(width)
         for row in cells { for (i, c) in row.enumerated() { widths[i] = max(widths[i], width(c)) } }
         let separator = 2
         // The first column (an id to copy into `explain`) is never cut.
@@ -121,7 +139,7 @@ enum ResultFormatter {
             if n > w { return String(s.prefix(max(0, w - 1))) + "…" }
             return s + String(repeating: " ", count: w - n)
         }
-        var out = zip(r.columns, widths).map { fit($0, $1) }.joined(separator: "  ") + "\n"
+        var out = zip(columns, widths).map { fit($0, $1) }.joined(separator: "  ") + "\n"
         out += widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") + "\n"
         for row in cells { out += zip(row, widths).map { fit($0, $1) }.joined(separator: "  ") + "\n" }
         out += "(\(r.rows.count) row\(r.rows.count == 1 ? "" : "s"))\n"

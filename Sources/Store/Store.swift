@@ -69,7 +69,7 @@ final class StoreWriterLock {
 /// same input again adds nothing and raises no alert twice.
 public final class Store {
     /// The newest schema this build knows.
-    public static let schemaVersion = 6
+    public static let schemaVersion = 7
     public let path: String
     let queue: DatabaseQueue
 
@@ -242,6 +242,11 @@ public final class Store {
             try db.execute(
                 sql: "CREATE TABLE follow_offsets (path TEXT PRIMARY KEY, head TEXT NOT NULL, offset INTEGER NOT NULL)")
         }
+        migrator.registerMigration("v7: session reseller chains") { db in
+            // The ids of the session's reseller chain as `|RS-1|DIST-1|`, so `--reseller` finds the
+            // accounts behind a distributor (NULL for sessions written before).
+            try db.execute(sql: "ALTER TABLE sessions ADD COLUMN reseller_chain TEXT")
+        }
         return migrator
     }
 
@@ -256,7 +261,8 @@ public final class Store {
                        resource between its start and end
         sessions       every assessed session (id, provider, account_id, resource_id, instance_type, accelerator,
                        accelerator_count, accelerator_hours, start, end, open, regions, restricted, score,
-                       reseller_id, end_customer_id, jurisdictions)
+                       reseller_id, end_customer_id, jurisdictions, reseller_chain = the chain's reseller ids
+                       as |RS-1|DIST-1|)
         alerts         alerts as emitted (id, session_id, score, severity, provider, account_id, reseller_id,
                        end_customer_id, jurisdictions, start, end, json = the JSON line, created_at)
         evidence       each contribution to an alert's score (alert_id, position, kind, detail, weight, sources)
@@ -458,12 +464,13 @@ public final class Store {
                 .execute(arguments: [s.id, old])
         }
         let session = try db.cachedStatement(
-            sql: "INSERT OR REPLACE INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            sql: "INSERT OR REPLACE INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
         try session.execute(arguments: [
                 s.id, s.provider.rawValue, s.accountID, s.resourceID, s.instanceType, a.spec?.accelerator.model,
                 a.acceleratorCount, a.acceleratorHours, Timestamp.format(s.start), Timestamp.format(s.end), s.open,
                 s.regions.joined(separator: ","), a.restrictedConsumption, a.score, a.mapping?.resellerID,
                 a.mapping?.endCustomerID, a.jurisdictions.map(\.description).joined(separator: ","),
+                a.chain.isEmpty ? nil : "|" + a.chain.map(\.id).joined(separator: "|") + "|",
             ])
     }
 

@@ -194,7 +194,7 @@ struct Query: ParsableCommand {
 /// `--account`, `--reseller`, `--since`, `--until`, `--restricted-only`, `--min-score`.
 struct StoreFilterOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Only this account.", valueName: "id")) var account: String?
-    @Option(help: ArgumentHelp("Only accounts behind this reseller.", valueName: "id")) var reseller: String?
+    @Option(help: ArgumentHelp("Only accounts behind this reseller, directly or further down its chain (a distributor: the accounts of its resellers).", valueName: "id")) var reseller: String?
     @Option(help: ArgumentHelp("Ended at or after: 7d (before now), 12h, or an RFC 3339 time.", valueName: "when"))
     var since: String?
     @Option(help: ArgumentHelp("Started before: a duration before now or an RFC 3339 time.", valueName: "when"))

@@ -69,7 +69,7 @@ final class StoreWriterLock {
 /// same input again adds nothing and raises no alert twice.
 public final class Store {
     /// The newest schema this build knows.
-    public static let schemaVersion = 7
+    public static let schemaVersion = 8
     public let path: String
     let queue: DatabaseQueue
 
@@ -247,6 +247,10 @@ public final class Store {
             // accounts behind a distributor (NULL for sessions written before).
             try db.execute(sql: "ALTER TABLE sessions ADD COLUMN reseller_chain TEXT")
         }
+        migrator.registerMigration("v8: alerts as OCSF") { db in
+            // The OCSF finding as sent (its time is the commit's), for `alerts --output ocsf`.
+            try db.execute(sql: "ALTER TABLE alerts ADD COLUMN ocsf TEXT")
+        }
         return migrator
     }
 
@@ -264,7 +268,8 @@ public final class Store {
                        reseller_id, end_customer_id, jurisdictions, reseller_chain = the chain's reseller ids
                        as |RS-1|DIST-1|)
         alerts         alerts as emitted (id, session_id, score, severity, provider, account_id, reseller_id,
-                       end_customer_id, jurisdictions, start, end, json = the JSON line, created_at)
+                       end_customer_id, jurisdictions, start, end, json = the JSON line as sent, created_at,
+                       ocsf = the OCSF finding as sent)
         evidence       each contribution to an alert's score (alert_id, position, kind, detail, weight, sources)
         mapping_rows   the mapping rows alerts rest on, as they were (content_hash, origin = file:line, provider,
                        account_id, reseller_id, end_customer_id, end_customer_country, valid_from, valid_to,
@@ -402,12 +407,21 @@ public final class Store {
     /// With `checkpoint`, the pipeline's live state is saved in the same transaction (`tail`), and the
     /// batch's alerts also go to the outbox, from which they are removed once delivered: a restart
     /// delivers what a crash left there.
+    /// - Returns: the batch's alerts as committed (stamped with `raisedAt`), to deliver.
+    @discardableResult
     public func write(
         files: [FileRecord], events: [UsageEvent], calls: [CallRecord] = [],
         assessments: [(Detector.Assessment, Alert?)], checkpoint: Data? = nil,
         offsets: [FollowOffset] = []
-    ) throws(StoreError) {
-        let now = Timestamp.format(Int64(Date().timeIntervalSince1970))
+    ) throws(StoreError) -> [Alert] {
+        let nowSeconds = Int64(Date().timeIntervalSince1970)
+        let now = Timestamp.format(nowSeconds)
+        // Each alert carries the time it was committed: its OCSF finding's time, live and re-emitted.
+        let assessments = assessments.map { (a, alert) -> (Detector.Assessment, Alert?) in
+            guard var alert else { return (a, nil) }
+            if alert.raisedAt == nil { alert.raisedAt = nowSeconds }
+            return (a, alert)
+        }
         do {
             try queue.inTransaction { db in
                 for file in files {
@@ -453,6 +467,7 @@ public final class Store {
         } catch {
             throw Self.describe(error, path: path)
         }
+        return assessments.compactMap(\.1)
     }
 
     static func writeSession(_ db: Database, _ a: Detector.Assessment) throws {
@@ -475,12 +490,12 @@ public final class Store {
     }
 
     static func writeAlert(_ db: Database, _ alert: Alert, _ a: Detector.Assessment, now: String) throws {
-        let insertAlert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        let insertAlert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
         try insertAlert.execute(arguments: [
                 alert.id, alert.session.id, alert.score, alert.severity, alert.provider.rawValue, alert.accountID,
                 alert.resellerID, alert.endCustomerID, alert.jurisdictions.joined(separator: ","),
                 Timestamp.format(alert.session.start), Timestamp.format(alert.session.end),
-                AlertEncoding.json(alert), now,
+                AlertEncoding.json(alert), now, LineAlertSink.Style.ocsf.encode(alert),
             ])
         for (i, e) in alert.evidence.enumerated() {
             try db.cachedStatement(sql: "INSERT OR REPLACE INTO evidence VALUES (?, ?, ?, ?, ?, ?)").execute(

@@ -134,6 +134,14 @@ extension Store {
             """, arguments: args)
     }
 
+    /// The alerts' lines as sent: `column` is `json` (the SPEC's JSON line) or `ocsf` (NULL for alerts
+    /// stored before schema 8). Columns: id, the line.
+    public func alertLines(_ f: Filter, column: String) throws(StoreError) -> QueryResult {
+        let (clause, args) = whereClause(f, table: .alerts)
+        let name = column == "ocsf" ? "ocsf" : "json"
+        return try query("SELECT id, \(name) FROM alerts\(clause) ORDER BY start, id", arguments: args)
+    }
+
     public func alerts(_ f: Filter) throws(StoreError) -> QueryResult {
         let (clause, args) = whereClause(f, table: .alerts)
         return try query(

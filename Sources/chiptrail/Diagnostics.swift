@@ -32,11 +32,17 @@ enum Diagnostics {
     /// Whether a progress line is on the terminal now: a diagnostic clears it first.
     nonisolated(unsafe) static var progressShown = false
 
-    static func report(_ diagnostic: Diagnostic) {
+    /// Clears the progress or status line, if one is on the terminal: before a diagnostic, and before
+    /// an alert line (stdout and stderr are often the same terminal).
+    static func clearProgress() {
         if progressShown {
             writeControl("\r\u{1B}[K")
             progressShown = false
         }
+    }
+
+    static func report(_ diagnostic: Diagnostic) {
+        clearProgress()
         switch diagnostic.severity {
         case .error: logger.error("\(diagnostic.description)")
         case .warning: logger.warning("\(diagnostic.description)")

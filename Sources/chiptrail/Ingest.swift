@@ -119,11 +119,14 @@ struct Ingest: ParsableCommand {
             'file:line: error: [category] message'. Bad records are skipped and named; the rest is read.
 
             Examples:
-              chiptrail ingest --no-store --mappings m.csv --resellers r.csv --geoip ip.csv AWSLogs/
+              chiptrail ingest --no-store --mappings m.csv --resellers r.csv \\
+                  --geoip ip.csv AWSLogs/
               zcat trail.json.gz | chiptrail ingest --no-store -
               chiptrail ingest --no-store --alerts text --min-score 0.9 logs/
-              chiptrail ingest --mappings m.csv cur/ AWSLogs/ gcp-audit.json.gz azure-cost.csv
-              chiptrail ingest --alerts ocsf --syslog tcp://siem.example:6514 --exec 'notify-oncall --team sec' logs/
+              chiptrail ingest --mappings m.csv cur/ AWSLogs/ gcp-audit.json.gz \\
+                  azure-cost.csv
+              chiptrail ingest --alerts ocsf --syslog tcp://siem.example:6514 \\
+                  --exec 'notify-oncall --team sec' logs/
             """)
 
     @OptionGroup var reader: ReaderOptions
@@ -191,6 +194,7 @@ struct Ingest: ParsableCommand {
                 guard storeFailure == nil else { return }
                 guard let writer = storeWriter else {
                     for case (_, let alert?) in outcome.assessments {
+                        Diagnostics.clearProgress()
                         sink.deliver(alert)
                         alertsEmitted += 1
                     }
@@ -198,6 +202,7 @@ struct Ingest: ParsableCommand {
                 }
                 do throws(StoreError) {
                     for alert in try writer.add(outcome) {
+                        Diagnostics.clearProgress()
                         sink.deliver(alert)
                         alertsEmitted += 1
                     }
@@ -262,12 +267,12 @@ final class StoreWriter {
                 fresh.append((assessment, alert))
             }
         }
-        try store.write(files: files, events: events, calls: calls, assessments: fresh)
+        let committed = try store.write(files: files, events: events, calls: calls, assessments: fresh)
         files.removeAll()
         events.removeAll()
         calls.removeAll()
         assessments.removeAll()
-        return fresh.compactMap(\.1)
+        return committed
     }
 }
 

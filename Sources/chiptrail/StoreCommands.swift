@@ -12,12 +12,25 @@ struct ReadOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The store (default ./chiptrail.db).", valueName: "path"))
     var store: String = "chiptrail.db"
 
-    @Option(help: ArgumentHelp("table (fits the terminal), json (one object per line) or csv.", valueName: "format"))
+    @Option(
+        help: ArgumentHelp(
+            "table (fits the terminal), json (one object per line) or csv; for alerts also jsonl or ocsf (each alert exactly as it was sent).",
+            valueName: "format"))
     var output: String = "table"
 
+    /// jsonl and ocsf are alert lines: only `alerts` prints them.
+    static let alertLineStyles = ["jsonl", "ocsf"]
+
     func validate() throws {
-        guard ["table", "json", "csv"].contains(output) else {
-            throw ValidationError("unknown --output '\(output)'; one of table, json, csv")
+        guard (["table", "json", "csv"] + Self.alertLineStyles).contains(output) else {
+            throw ValidationError("unknown --output '\(output)'; one of table, json, csv (and for alerts jsonl, ocsf)")
+        }
+    }
+
+    /// For the commands whose rows are not alerts.
+    func refuseAlertLineStyles() throws {
+        if Self.alertLineStyles.contains(output) {
+            throw ValidationError("--output \(output) is for 'chiptrail alerts'; use table, json or csv")
         }
     }
 
@@ -179,6 +192,7 @@ struct Query: ParsableCommand {
 
     func validate() throws {
         if !schema && sql == nil { throw ValidationError("give a SQL statement, or --schema") }
+        try read.refuseAlertLineStyles()
     }
 
     func run() throws {
@@ -237,6 +251,8 @@ struct SessionsCommand: ParsableCommand {
     @OptionGroup var read: ReadOptions
     @OptionGroup var filter: StoreFilterOptions
 
+    func validate() throws { try read.refuseAlertLineStyles() }
+
     func run() throws {
         let f = filter.filter
         try read.answer { (store) throws(StoreError) in try store.sessions(f) }
@@ -253,6 +269,31 @@ struct AlertsCommand: ParsableCommand {
 
     func run() throws {
         let f = filter.filter
+        if ReadOptions.alertLineStyles.contains(read.output) {
+            // The lines as they went to stdout and the hooks, from the store's copy.
+            let column = read.output == "ocsf" ? "ocsf" : "json"
+            let store = try read.open()
+            let result: QueryResult
+            do {
+                result = try store.alertLines(f, column: column)
+            } catch {
+                Diagnostics.printRaw(error.description)
+                throw ExitStatus(code: 2)
+            }
+            var missing = 0
+            for row in result.rows {
+                guard case .text(let line) = row[1] else {
+                    missing += 1
+                    continue
+                }
+                FileDescriptorOutput.write(line + "\n")
+            }
+            if missing > 0 {
+                Diagnostics.printRaw(
+                    "\(read.store): warning: [store] \(missing) alert(s) were stored before the store kept their OCSF finding (schema 8); list them with --output json")
+            }
+            return
+        }
         try read.answer { (store) throws(StoreError) in try store.alerts(f) }
     }
 }

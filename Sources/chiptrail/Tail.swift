@@ -34,8 +34,10 @@ struct Tail: ParsableCommand {
             SIGTERM and SIGINT finish the batch in hand, commit and exit 0.
 
             Examples:
-              chiptrail tail --store cases.db --mappings m.csv --resellers r.csv --geoip ip.csv /var/log/cloudtrail
-              chiptrail tail --alerts ocsf --syslog udp://siem.example:514 --exec 'notify-oncall' /data/exports
+              chiptrail tail --store cases.db --mappings m.csv --resellers r.csv \\
+                  --geoip ip.csv /var/log/cloudtrail
+              chiptrail tail --alerts ocsf --syslog udp://siem.example:514 \\
+                  --exec 'notify-oncall' /data/exports
             """)
 
     @OptionGroup var reader: ReaderOptions
@@ -124,6 +126,11 @@ struct Tail: ParsableCommand {
         var filesRead = 0
         var pacer = CommitPacer()
         let status = !reader.quiet && isatty(STDERR_FILENO) == 1
+        if !reader.quiet {
+            // One line, also to a log file or journal: the daemon is up and what it follows.
+            Diagnostics.printRaw(
+                "chiptrail: tail following \(paths.joined(separator: ", ")) into \(self.store ?? "chiptrail.db") (pid \(getpid())); SIGHUP reloads the configuration, SIGTERM stops")
+        }
         while stopSignal == 0 {
             if reloadSignal != 0 {
                 reloadSignal = 0
@@ -210,6 +217,7 @@ struct Tail: ParsableCommand {
             }
             if status {
                 let s = pipeline.currentSummary
+                Diagnostics.progressShown = true
                 Diagnostics.writeControl(
                     "\r\u{1B}[K[tail] \(filesRead) file(s) read, \(s.records) record(s), \(s.sessions) session(s), \(delivered) alert(s); watching \(paths.count) path(s)",
                     newline: false)
@@ -222,7 +230,7 @@ struct Tail: ParsableCommand {
                 usleep(useconds_t(pollInterval * 1_000_000))
             }
         }
-        if status { Diagnostics.printRaw("") }
+        if status { Diagnostics.writeControl("\n") }
         if !reader.quiet {
             let s = pipeline.currentSummary
             Diagnostics.printRaw(
@@ -277,7 +285,7 @@ struct Tail: ParsableCommand {
                 }
             }
         }
-        try store.write(
+        _ = try store.write(
             files: files, events: events, calls: calls, assessments: assessments, checkpoint: try pipeline.snapshot(),
             offsets: offsets)
     }
@@ -287,6 +295,7 @@ struct Tail: ParsableCommand {
     private func deliverOutbox(_ store: Store, _ sink: inout AlertFanOut) throws -> Int {
         let pending = try store.outbox()
         for (seq, alert) in pending {
+            Diagnostics.clearProgress()
             sink.deliver(alert)
             try store.delivered(upTo: seq)
         }

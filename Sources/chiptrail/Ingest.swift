@@ -364,7 +364,7 @@ struct PipelineSetup {
             return setup
         } catch let error as ConfigurationError {
             error.diagnostics.forEach(Diagnostics.report)
-            Diagnostics.printRaw("chiptrail: error: configuration is not usable; nothing was read (fix the files named above)")
+            Diagnostics.printRaw("chiptrail: nothing was read: the configuration named above is not usable")
             throw ExitStatus(code: 2)
         }
     }

@@ -58,7 +58,10 @@ import UsageModel
         let result = try BuiltBinary.run(arguments + [Self.input])
         #expect(result.status == 2, "\(kind): \(result.stderr)")
         #expect(result.stderr.contains(expected), "\(kind): \(result.stderr)")
-        // Nothing was read: no summary, no alert.
+        // One error, naming the file; nothing was read: no summary, no alert.
+        // (A file with no usable row also has each bad row named, as any bad row is.)
+        let errors = result.stderr.components(separatedBy: "error:").count - 1
+        #expect(errors == (kind == .mappingsWithNoValidRow ? 2 : 1), "\(kind): \(result.stderr)")
         #expect(!result.stderr.contains("record(s)"), "\(kind): \(result.stderr)")
         #expect(result.stdout.isEmpty)
     }

@@ -109,6 +109,9 @@ public struct ConfigFile: Sendable {
         "medium_score": \.mediumScore,
     ]
 
+    /// The longest `allowed_lateness` or `session_gap`: a year (times are added to event times).
+    static let longestDuration: Int64 = 366 * 86_400
+
     /// Keys that are probabilities or fractions: [0,1].
     static let probabilities: Set<String> = [
         "chain_decay", "time_zone_confidence", "holiday_dip", "benign_office_weight", "shared_identity_share",
@@ -187,8 +190,8 @@ public struct ConfigFile: Sendable {
             }
             limits.maxRatio = ratio
         case "allowed_lateness":
-            guard let seconds = Timestamp.parseDuration(value) else {
-                throw problem(path, line, "'allowed_lateness' takes a duration such as 6h or 2d, found '\(value)'")
+            guard let seconds = Timestamp.parseDuration(value), seconds <= Self.longestDuration else {
+                throw problem(path, line, "'allowed_lateness' takes a duration such as 6h or 2d, at most 366d, found '\(value)'")
             }
             allowedLateness = seconds
         case "billing_sessions":
@@ -198,8 +201,8 @@ public struct ConfigFile: Sendable {
             default: throw problem(path, line, "'billing_sessions' is 'accelerated' or 'all', found '\(value)'")
             }
         case "session_gap":
-            guard let seconds = Timestamp.parseDuration(value) else {
-                throw problem(path, line, "'session_gap' takes a duration such as 2h or 1d, found '\(value)'")
+            guard let seconds = Timestamp.parseDuration(value), seconds <= Self.longestDuration else {
+                throw problem(path, line, "'session_gap' takes a duration such as 2h or 1d, at most 366d, found '\(value)'")
             }
             sessionGap = seconds
         default:

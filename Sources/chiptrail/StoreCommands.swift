@@ -219,7 +219,10 @@ struct StoreFilterOptions: ParsableArguments {
     var minScore: Double?
 
     static func time(_ text: String) -> EpochSeconds? {
-        if let d = Timestamp.parseDuration(text) { return Int64(Date().timeIntervalSince1970) - d }
+        if let d = Timestamp.parseDuration(text) {
+            let (before, overflow) = Int64(Date().timeIntervalSince1970).subtractingReportingOverflow(d)
+            return overflow ? nil : before
+        }
         return Timestamp.parse(text)
     }
 

@@ -34,6 +34,7 @@ import UsageModel
         ("steady_days = -1", "steady_days"), ("time_zone_confidence = 2", "time_zone_confidence"),
         ("holiday_dip = 1.5", "holiday_dip"), ("new_account_min_accelerators = -8", "new_account_min_accelerators"),
         ("linked_share_alpha = 0", "linked_share_alpha"), ("catalog.x9.huge = NVIDIA H100 SXM5 80GB x 1e308", "catalog override"),
+        ("allowed_lateness = 9999999999999999w", "allowed_lateness"), ("session_gap = 400d", "session_gap"),
     ])
     func outOfRangeConfigValuesAreRejectedByLine(line: String, key: String) throws {
         let dir = TemporaryDirectory()
@@ -43,6 +44,16 @@ import UsageModel
         #expect(result.status == 2, "\(line): \(result.stderr)")
         #expect(result.stderr.contains("c.conf:2: error: [config]"), "\(line): \(result.stderr)")
         #expect(result.stderr.contains(key), "\(line): \(result.stderr)")
+    }
+
+    @Test(arguments: [["alerts", "--since", "9999999999999999w"], ["sessions", "--until", "9223372036854775807s"],
+                      ["prune", "--older-than", "9999999999999999w"]])
+    func hugeDurationsOnTheCommandLineAreUsageErrorsNotATrap(arguments: [String]) throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let result = try BuiltBinary.run(arguments + ["--store", dir.path + "/s.db"], timeout: 60)
+        #expect(result.status == 2, "\(arguments): \(result.stderr)")
+        #expect(!result.stderr.contains("Fatal error"))
     }
 
     @Test func absurdQuantitiesAreRejectedByLineAndNoOutputHoldsInfinity() throws {

@@ -15,6 +15,8 @@ public struct Reseller: Sendable, Hashable {
 /// Resellers and the chains their `parent_id`s form (reseller → distributor → …).
 public struct ResellerGraph: Sendable {
     public private(set) var resellers: [String: Reseller] = [:]
+    /// Rows left out for an error, by reseller id: a child's diagnostic names the row, not "unknown".
+    private var rejected: [String: String] = [:]
     /// Longest chain followed; a longer one is cut with a diagnostic at load.
     public static let maxDepth = 16
 
@@ -116,7 +118,10 @@ public struct ResellerGraph: Sendable {
                         .warning)
                 }
             }
-            if bad { continue }
+            if bad {
+                rejected[id] = "\(path):\(row.line)"
+                continue
+            }
             if let existing = resellers[id] {
                 problem(row.line, "reseller '\(id)' is defined again (first at \(existing.origin)); the later row wins")
             }
@@ -138,7 +143,12 @@ public struct ResellerGraph: Sendable {
         var reportedCycles = Set<String>()
         for reseller in resellers.values.sorted(by: { $0.origin < $1.origin }) {
             if let parent = reseller.parentID, resellers[parent] == nil {
-                problems.append(diagnostic(reseller.origin, "parent_id '\(parent)' is not a known reseller; the chain ends here"))
+                if let origin = rejected[parent] {
+                    problems.append(
+                        diagnostic(reseller.origin, "parent_id '\(parent)' was left out for the error at \(origin); the chain ends here until it is fixed"))
+                } else {
+                    problems.append(diagnostic(reseller.origin, "parent_id '\(parent)' is not a known reseller; the chain ends here"))
+                }
             }
             var seen: [String] = [reseller.id]
             var current = reseller

@@ -135,6 +135,21 @@ import UsageModel
         #expect(problems.first?.message.contains("'XX'") == true)
     }
 
+    @Test func aChildOfARejectedResellerIsToldWhyItsParentIsMissing() {
+        var graph = ResellerGraph()
+        var problems: [Diagnostic] = []
+        graph.add(
+            text: """
+                reseller_id,name,country,parent_id,serves_countries
+                RS-1,One,HK,DIST-1,CN
+                DIST-1,Dist,XX,,
+                """, path: "r.csv", problems: &problems)
+        problems += graph.validate()
+        #expect(problems.contains { $0.position == .line(3) && $0.message.contains("unknown country 'XX'") })
+        #expect(problems.contains { $0.position == .line(2) && $0.message.contains("'DIST-1' was left out for the error at r.csv:3") })
+        #expect(!problems.contains { $0.message.contains("is not a known reseller") })
+    }
+
     @Test func loadValidatedThrowsForAFileWithNoUsableRowButNotForABadRowBesideGoodOnes() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }

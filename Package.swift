@@ -46,6 +46,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // libFuzzer targets over the parsers (Scripts/fuzz); a plain build replays files through them.
+        .executableTarget(
+            name: "ChiptrailFuzz",
+            dependencies: ["UsageModel", "Inputs", "LogFormats", "Ownership", "Pipeline"],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "ChiptrailTests",
             dependencies: ["UsageModel", "Inputs", "LogFormats", "Catalog", "Ownership", "Sessions", "Detection", "Alerting", "Pipeline", "Store", "CZlib", "CJSONIndex",

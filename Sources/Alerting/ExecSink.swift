@@ -19,6 +19,8 @@ public final class ExecSink: AlertSink {
     public var onError: (String) -> Void = { _ in }
     /// The document written to stdin: the alert's JSON line by default.
     public var body: (Alert) -> String = { AlertEncoding.json($0) }
+    /// Said of an alert not delivered after the last try: where it can still be found.
+    public var undeliveredNote = "it is in the store"
 
     /// - Parameter command: the operator's command line, split into words like a shell would
     ///   (quotes, backslashes) but not run by one: no expansion, no redirection.
@@ -28,6 +30,24 @@ public final class ExecSink: AlertSink {
         self.timeout = timeout
         self.attempts = max(1, attempts)
         self.backoff = backoff
+    }
+
+    /// The program the command runs, as `posix_spawnp` would find it: a path with a `/` as given, else
+    /// the first executable regular file of that name on `PATH`; nil when there is none.
+    public func resolvedExecutable(path searchPath: String? = nil) -> String? {
+        let program = arguments[0]
+        func isExecutable(_ candidate: String) -> Bool {
+            var info = stat()
+            return stat(candidate, &info) == 0 && info.st_mode & S_IFMT == S_IFREG && access(candidate, X_OK) == 0
+        }
+        if program.contains("/") { return isExecutable(program) ? program : nil }
+        let directories = (searchPath ?? getenv("PATH").map { String(cString: $0) } ?? "/usr/bin:/bin").split(
+            separator: ":", omittingEmptySubsequences: false)
+        for directory in directories {
+            let candidate = (directory.isEmpty ? "." : String(directory)) + "/" + program
+            if isExecutable(candidate) { return candidate }
+        }
+        return nil
     }
 
     /// Splits a command line into words: whitespace separates, '…' and "…" quote, \ escapes.
@@ -87,7 +107,7 @@ public final class ExecSink: AlertSink {
                 usleep(useconds_t(backoff * Double(1 << (attempt - 1)) * 1_000_000))
             } else {
                 failures += 1
-                onError("exec '\(arguments[0])': \(problem); alert \(alert.id) not delivered after \(attempts) tries (it is in the store)")
+                onError("exec '\(arguments[0])': \(problem); alert \(alert.id) not delivered after \(attempts) tries (\(undeliveredNote))")
             }
         }
     }

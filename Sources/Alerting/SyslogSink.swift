@@ -26,8 +26,17 @@ public enum SyslogTarget: Sendable, Equatable, CustomStringConvertible {
             guard let colon = rest.lastIndex(of: ":"), let port = UInt16(rest[rest.index(after: colon)...]), port > 0
             else { return nil }
             var host = String(rest[..<colon])
-            if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-            guard !host.isEmpty else { return nil }
+            if host.hasPrefix("[") {
+                // An IPv6 address, bracketed whole: [::1]:514.
+                guard host.hasSuffix("]"), host.count > 2 else { return nil }
+                host = String(host.dropFirst().dropLast())
+                guard host.contains(":"), host.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }) else { return nil }
+            } else {
+                // A name or an IPv4 address: no brackets, no colons (an IPv6 address must be bracketed).
+                guard !host.isEmpty,
+                    host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "." || $0 == "_") })
+                else { return nil }
+            }
             self = isTCP ? .tcp(host: host, port: port) : .udp(host: host, port: port)
             return
         }

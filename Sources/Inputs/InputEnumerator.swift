@@ -1,5 +1,10 @@
-import Foundation
 public import UsageModel
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Expands the user's paths into the inputs to read: files as given, directories recursively (hidden
 /// entries skipped), `-` for standard input.
@@ -11,33 +16,142 @@ public import UsageModel
 /// whole history before the next: time order keeps the event-time watermark, the de-duplication
 /// window and session finalisation working as the logs arrived.
 public enum InputEnumerator {
-    /// - Returns: the input paths, and a diagnostic for every path that does not exist.
+    /// - Returns: the input paths, and a diagnostic for every path that cannot be read (see ``scan(_:)``).
     public static func expand(_ paths: [String]) -> (inputs: [String], problems: [Diagnostic]) {
-        var inputs: [String] = []
-        var problems: [Diagnostic] = []
-        let fm = FileManager.default
+        let result = scan(paths)
+        return (result.inputs, result.problems)
+    }
+
+    /// What a scan of the user's paths found.
+    public struct Scan: Sendable {
+        /// The inputs to read, each directory's in delivery-time order.
+        public var inputs: [String] = []
+        /// Every directory walked (for a watcher).
+        public var directories: [String] = []
+        /// Paths that cannot be read, loops, special files skipped: each named, errors counted in the
+        /// exit status.
+        public var problems: [Diagnostic] = []
+    }
+
+    /// Scans the user's paths: files as given (also special files named on the command line, such as
+    /// `<(zcat …)`), directories recursively by `stat`, each directory once (by device and inode, so
+    /// symbolic links to an ancestor end), special files inside directories skipped with a diagnostic.
+    /// - Complexity: O(entries below the paths).
+    public static func scan(_ paths: [String]) -> Scan {
+        var result = Scan()
+        var visited = Set<DirectoryIdentity>()
         for path in paths {
             if path == "-" {
-                inputs.append(path)
+                result.inputs.append(path)
                 continue
             }
-            var isDirectory: ObjCBool = false
-            guard fm.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                problems.append(
-                    Diagnostic(
-                        path: path, position: .file, severity: .error, category: "input",
-                        message: "no such file or directory; check the path"))
+            var info = stat()
+            guard stat(path, &info) == 0 else {
+                result.problems.append(statProblem(path, errno: errno, topLevel: true))
                 continue
             }
-            if isDirectory.boolValue {
+            if info.st_mode & S_IFMT == S_IFDIR {
                 var found: [String] = []
-                walk(path, into: &found)
-                inputs += sortedByDeliveryTime(found)
+                var ancestors: [DirectoryIdentity: String] = [:]
+                walk(path, info, into: &found, result: &result, visited: &visited, ancestors: &ancestors)
+                result.inputs += sortedByDeliveryTime(found)
             } else {
-                inputs.append(path)
+                result.inputs.append(path)
             }
         }
-        return (inputs, problems)
+        return result
+    }
+
+    struct DirectoryIdentity: Hashable {
+        var device: UInt64
+        var inode: UInt64
+    }
+
+    private static func statProblem(_ path: String, errno code: Int32, topLevel: Bool) -> Diagnostic {
+        var link = stat()
+        let isLink = lstat(path, &link) == 0 && link.st_mode & S_IFMT == S_IFLNK
+        let message: String
+        switch code {
+        case ELOOP: message = "symbolic link loop; not read (point the link at a file or directory)"
+        case ENOENT where isLink: message = "symbolic link to nothing (dangling); not read"
+        case ENOENT where topLevel: message = "no such file or directory; check the path"
+        case ENOENT: message = "vanished while its directory was read; not read"
+        case EACCES: message = "permission denied; not read (grant read permission, and execute on directories)"
+        default: message = "cannot read: \(String(cString: strerror(code)).lowercased()); not read"
+        }
+        return Diagnostic(path: path, position: .file, severity: .error, category: "input", message: message)
+    }
+
+    private static func walk(
+        _ directory: String, _ info: stat, into inputs: inout [String], result: inout Scan,
+        visited: inout Set<DirectoryIdentity>, ancestors: inout [DirectoryIdentity: String]
+    ) {
+        let identity = DirectoryIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+        if let ancestor = ancestors[identity] {
+            result.problems.append(
+                Diagnostic(
+                    path: directory, position: .file, severity: .error, category: "input",
+                    message: "directory loop: this is \(TextEscaping.escapeForTerminal(ancestor)) again (a symbolic link to an ancestor); not read twice"))
+            return
+        }
+        guard visited.insert(identity).inserted else {
+            // The same directory reached twice by links, not a loop: read once.
+            result.problems.append(
+                Diagnostic(
+                    path: directory, position: .file, severity: .note, category: "input",
+                    message: "directory already read by another path (a symbolic link); not read twice"))
+            return
+        }
+        guard let handle = opendir(directory) else {
+            let code = errno
+            result.problems.append(
+                Diagnostic(
+                    path: directory, position: .file, severity: .error, category: "input",
+                    message: code == EACCES
+                        ? "cannot read directory: permission denied; its files are not read (grant read and execute permission)"
+                        : "cannot read directory: \(String(cString: strerror(code)).lowercased()); its files are not read"))
+            return
+        }
+        var names: [String] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafePointer(to: &entry.pointee.d_name) {
+                String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
+            }
+            if name.hasPrefix(".") { continue }
+            names.append(name)
+        }
+        closedir(handle)
+        result.directories.append(directory)
+        ancestors[identity] = directory
+        defer { ancestors[identity] = nil }
+        let base = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+        for name in names.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+            let full = base + "/" + name
+            var entryInfo = stat()
+            guard stat(full, &entryInfo) == 0 else {
+                result.problems.append(statProblem(full, errno: errno, topLevel: false))
+                continue
+            }
+            switch entryInfo.st_mode & S_IFMT {
+            case S_IFDIR:
+                walk(full, entryInfo, into: &inputs, result: &result, visited: &visited, ancestors: &ancestors)
+            case S_IFREG:
+                inputs.append(full)
+            default:
+                let kind: String
+                switch entryInfo.st_mode & S_IFMT {
+                case S_IFIFO: kind = "a FIFO (named pipe)"
+                case S_IFSOCK: kind = "a socket"
+                case S_IFCHR: kind = "a character device"
+                case S_IFBLK: kind = "a block device"
+                default: kind = "not a regular file"
+                }
+                result.problems.append(
+                    Diagnostic(
+                        path: full, position: .file, severity: .error, category: "input",
+                        message: "\(kind), not a regular file; skipped (name it on the command line to read it)"))
+            }
+        }
     }
 
     /// Stable sort by the time in each file name, then path.
@@ -82,21 +196,5 @@ public enum InputEnumerator {
                 + Int64(hhmm / 100 * 3600 + hhmm % 100 * 60 + seconds)
         }
         return nil
-    }
-
-    private static func walk(_ directory: String, into inputs: inout [String]) {
-        let fm = FileManager.default
-        guard let names = try? fm.contentsOfDirectory(atPath: directory) else { return }
-        let base = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
-        for name in names.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) where !name.hasPrefix(".") {
-            let full = base + "/" + name
-            var isDirectory: ObjCBool = false
-            guard fm.fileExists(atPath: full, isDirectory: &isDirectory) else { continue }
-            if isDirectory.boolValue {
-                walk(full, into: &inputs)
-            } else {
-                inputs.append(full)
-            }
-        }
     }
 }

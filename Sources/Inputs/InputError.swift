@@ -73,3 +73,13 @@ public struct InputLimits: Sendable, Equatable {
         self.ratioCheckAfter = ratioCheckAfter
     }
 }
+
+extension ConfigurationError {
+    /// The diagnostic for a configuration file (mappings, resellers, GeoIP, config) that cannot be read.
+    public static func unreadable(_ error: InputError, what: String) -> Diagnostic {
+        var diagnostic = error.diagnostic
+        diagnostic.category = "config"
+        diagnostic.message = "\(what): \(error.message); detection cannot run without it"
+        return diagnostic
+    }
+}

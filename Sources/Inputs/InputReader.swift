@@ -50,13 +50,22 @@ public final class InputReader {
             fd = STDIN_FILENO
             ownsDescriptor = false
         } else {
-            let opened = open(path, O_RDONLY | O_CLOEXEC)
+            // Never blocks in open(2): a FIFO without a writer would hold the reader forever. Reads
+            // block again once it is open (a pipe named on the command line, `<(zcat …)`, is read whole).
+            let opened = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
             guard opened >= 0 else {
                 let reason = String(cString: strerror(errno))
                 throw InputError(
                     code: .cannotOpen, path: path, offset: nil,
                     message: "cannot open: \(reason.lowercased()); check the path and its permissions")
             }
+            var info = stat()
+            if fstat(opened, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR {
+                close(opened)
+                throw InputError(
+                    code: .cannotOpen, path: path, offset: nil, message: "is a directory, not a file; name the directory as an input")
+            }
+            _ = fcntl(opened, F_SETFL, fcntl(opened, F_GETFL) & ~O_NONBLOCK)
             fd = opened
             ownsDescriptor = true
         }

@@ -413,6 +413,13 @@ public struct BillingDecoder {
                 return
             }
             hours = amount * (s.layout == .azureCost ? Self.unitMultiplier(r.bytes(s.unit)) : 1)
+            guard hours.isFinite, abs(hours) <= UsageLimits.maxUsageHours else {
+                out.reject(
+                    problem(
+                        r.line,
+                        "usage amount '\(r.string(s.amount).prefix(40))' is beyond \(Int(UsageLimits.maxUsageHours)) hours; row skipped"))
+                return
+            }
         } else {
             hours = Double(end - start) / 3600
         }

@@ -301,9 +301,10 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
         var requestType: String? = nil
         var requestTypeDepth = Int.max
         var found: [(id: String, type: String?)] = []
+        var tooDeep = false
         if !f.requestParameters.isEmpty {
             var r = s.scanner(over: f.requestParameters)
-            InstanceWalker.walk(&r, depth: 0) { id, type, depth in
+            InstanceWalker.walk(&r, depth: 0, tooDeep: &tooDeep) { id, type, depth in
                 if let id {
                     found.append((id, type))
                 } else if let type, depth < requestTypeDepth {
@@ -314,9 +315,16 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
         }
         if !f.responseElements.isEmpty {
             var r = s.scanner(over: f.responseElements)
-            InstanceWalker.walk(&r, depth: 0) { id, type, _ in
+            InstanceWalker.walk(&r, depth: 0, tooDeep: &tooDeep) { id, type, _ in
                 if let id { found.append((id, type)) }
             }
+        }
+        if tooDeep {
+            out.reject(
+                Diagnostic(
+                    path: path, position: line, severity: .error, category: "cloudtrail",
+                    message: "requestParameters or responseElements nest deeper than \(InstanceWalker.maxDepth) levels; no AWS call does, record skipped"))
+            return
         }
         var seen = Set<String>()
         var template = baseEvent(action, f, s, line: line, time: time, ip: ip, eventKey: eventKey)
@@ -371,12 +379,22 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
 /// Walks a request or response body for instances: objects with `instanceId` (or `instanceIds`,
 /// `spotInstanceRequestId`) and `instanceType` (a string or `{"value": …}`), at any depth.
 enum InstanceWalker {
+    /// Deeper bodies are not walked (a hostile record nesting 30,000 arrays would overflow the stack):
+    /// `tooDeep` is set and the caller rejects the record. AWS bodies nest a dozen levels at most.
+    static let maxDepth = 128
+
     /// Calls `found(id, type, depth)` for every object that names an instance or a type.
-    static func walk(_ s: inout JSONScanner, depth: Int, _ found: (String?, String?, Int) -> Void) {
+    static func walk(_ s: inout JSONScanner, depth: Int, tooDeep: inout Bool, _ found: (String?, String?, Int) -> Void) {
         guard let b = s.peek() else { return }
+        if depth >= maxDepth && (b == 0x5B || b == 0x7B) {
+            tooDeep = true
+            var span = ByteSpan.empty
+            _ = s.skipValue(&span)
+            return
+        }
         if b == 0x5B {
             _ = s.forEachElement { s in
-                walk(&s, depth: depth + 1, found)
+                walk(&s, depth: depth + 1, tooDeep: &tooDeep, found)
                 return true
             }
             return
@@ -396,7 +414,7 @@ enum InstanceWalker {
                 return true
             }
             if s.equalsIgnoringCase(key, "instanceIds") {
-                collectStrings(&s, into: &ids)
+                collectStrings(&s, depth: depth + 1, tooDeep: &tooDeep, into: &ids)
                 return true
             }
             if s.equalsIgnoringCase(key, "instanceType") {
@@ -413,7 +431,7 @@ enum InstanceWalker {
                 return true
             }
             if let next = s.peek(), next == 0x7B || next == 0x5B {
-                walk(&s, depth: depth + 1, found)
+                walk(&s, depth: depth + 1, tooDeep: &tooDeep, found)
                 return true
             }
             return s.skipValue(&span)
@@ -425,19 +443,24 @@ enum InstanceWalker {
         }
     }
 
-    private static func collectStrings(_ s: inout JSONScanner, into ids: inout [String]) {
+    private static func collectStrings(_ s: inout JSONScanner, depth: Int, tooDeep: inout Bool, into ids: inout [String]) {
         guard let b = s.peek() else { return }
         var span = ByteSpan.empty
+        if depth >= maxDepth && (b == 0x5B || b == 0x7B) {
+            tooDeep = true
+            _ = s.skipValue(&span)
+            return
+        }
         if b == 0x22 {
             if s.skipValue(&span) { ids.append(s.string(span)) }
         } else if b == 0x5B {
             _ = s.forEachElement { s in
-                collectStrings(&s, into: &ids)
+                collectStrings(&s, depth: depth + 1, tooDeep: &tooDeep, into: &ids)
                 return true
             }
         } else if b == 0x7B {
             _ = s.forEachMember { s, _ in
-                collectStrings(&s, into: &ids)
+                collectStrings(&s, depth: depth + 1, tooDeep: &tooDeep, into: &ids)
                 return true
             }
         } else {

@@ -126,13 +126,25 @@ struct EventLineRecordHandler: JSONRecordHandler {
         if action == .usage {
             if let end = Timestamp.parse(s.buffer(f.end)), end > time { usageSeconds = end - time }
             usageHours = f.usageHours.isEmpty ? Double(usageSeconds) / 3600 : (Double(s.string(f.usageHours)) ?? 0)
+            guard usageHours.isFinite, (0...UsageLimits.maxUsageHours).contains(usageHours) else {
+                out.reject(
+                    problem(
+                        line,
+                        "usage_hours '\(s.string(f.usageHours).prefix(32))' is not a number of hours in [0, \(Int(UsageLimits.maxUsageHours))]; skipped"))
+                return
+            }
             if usageSeconds == 0 { usageSeconds = Int64(usageHours * 3600) }
+        }
+        let count = f.instanceCount.isEmpty ? 1 : Int(s.string(f.instanceCount)) ?? 1
+        guard count <= UsageLimits.maxInstanceCount else {
+            out.reject(problem(line, "instance_count \(count) is above \(UsageLimits.maxInstanceCount); skipped"))
+            return
         }
         out.events.append(
             UsageEvent(
                 provider: provider, action: action, time: time, accountID: account, resourceID: s.string(f.resource),
                 instanceType: f.instanceType.isEmpty ? nil : s.string(f.instanceType),
-                instanceCount: max(1, f.instanceCount.isEmpty ? 1 : Int(s.string(f.instanceCount)) ?? 1),
+                instanceCount: max(1, count),
                 region: s.string(f.region), sourceIP: ip, principal: f.principal.isEmpty ? nil : s.string(f.principal),
                 userAgent: f.userAgent.isEmpty ? nil : s.string(f.userAgent),
                 eventID: f.eventID.isEmpty ? "ev-" + StableHash.hex(eventKey) : s.string(f.eventID),

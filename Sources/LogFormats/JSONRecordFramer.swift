@@ -61,8 +61,30 @@ struct JSONRecordFramer<Handler: JSONRecordHandler> {
     /// - Returns: the number of bytes consumed; the caller keeps the rest and calls again with more.
     /// - Complexity: O(n) in the buffer's bytes.
     mutating func decode(_ buffer: UnsafeRawBufferPointer, isFinal: Bool, into out: inout DecodedBatch) -> Int {
-        guard let raw = buffer.baseAddress, buffer.count > 0 else { return 0 }
+        guard let raw = buffer.baseAddress, buffer.count > 0 else {
+            // The input ended at a buffer boundary: what is still open is reported all the same (an
+            // oversized last record whose string never closes was dropped without a word).
+            if isFinal {
+                switch mode {
+                case .top, .skipToNewline, .skipToElement: break
+                case .inArray, .afterWrapper:
+                    out.reject(error(linesBefore + 1, "json", "input ends before the records array is closed; the file is truncated"))
+                case .skipOversized(_, _, _, _, let line):
+                    out.reject(
+                        error(
+                            line, "json",
+                            "input ends inside a record larger than \(maxRecordBytes >> 20) MiB; skipped (the file is truncated, or raise --max-record-size)"))
+                }
+                mode = .top
+            }
+            return 0
+        }
         let base = raw.assumingMemoryBound(to: UInt8.self)
+        // A byte order mark split across the first buffers: wait for all of it.
+        if bytesBefore == 0 && buffer.count < 3 && !isFinal, case .top = mode {
+            let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
+            if (0..<buffer.count).allSatisfy({ base[$0] == bom[$0] }) { return 0 }
+        }
         var s = JSONScanner(
             base: base, start: 0, end: buffer.count, index: indexStorage.build(base: base, from: 0, end: buffer.count))
         var consumed = 0
@@ -80,6 +102,12 @@ struct JSONRecordFramer<Handler: JSONRecordHandler> {
             consumed = scanner.position
             linesBefore += scanner.newlines
             scanner.newlines = 0
+        }
+
+        // A UTF-8 byte order mark before the first record (as some exporters write) is not content.
+        if bytesBefore == 0 && consumed == 0 && buffer.count >= 3 && base[0] == 0xEF && base[1] == 0xBB && base[2] == 0xBF {
+            s.position = 3
+            commit(&s)
         }
 
         scanning: while true {

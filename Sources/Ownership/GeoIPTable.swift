@@ -17,24 +17,67 @@ public struct GeoIPTable: Sendable {
 
     /// Loads range files; GeoLite2 blocks files are joined with every GeoLite2 locations file given.
     public static func load(paths: [String]) -> (GeoIPTable, [Diagnostic]) {
+        let loaded = loadDetailed(paths: paths)
+        return (loaded.table, loaded.problems)
+    }
+
+    /// Loads range files for detection, validated whole: a file that cannot be read, a blocks file
+    /// without its locations, or a file that yields no range (a locations file: no location) is a
+    /// configuration error.
+    /// - Throws: ``ConfigurationError`` with every problem when a file-level one is among them.
+    public static func loadValidated(paths: [String]) throws(ConfigurationError) -> (GeoIPTable, [Diagnostic]) {
+        var loaded = loadDetailed(paths: paths)
+        var fatal = loaded.fatal
+        for path in paths where !loaded.unreadable.contains(path) && !loaded.fileLevel.contains(path) {
+            if loaded.usable[path, default: 0] == 0 {
+                loaded.problems.append(
+                    Diagnostic(
+                        path: path, position: .file, severity: .error, category: "geoip",
+                        message: "no usable range in the file; expected start_ip,end_ip,country rows (DB-IP, IP2Location) or the GeoLite2-Country blocks and locations pair"))
+                fatal = true
+            }
+        }
+        if fatal { throw ConfigurationError(diagnostics: loaded.problems) }
+        return (loaded.table, loaded.problems)
+    }
+
+    struct Loaded {
+        var table: GeoIPTable
+        var problems: [Diagnostic]
+        /// A file could not be read, or a blocks file came without its locations.
+        var fatal: Bool
+        var unreadable: Set<String>
+        var fileLevel: Set<String>
+        /// Usable rows per file (ranges; locations for a locations file).
+        var usable: [String: Int]
+    }
+
+    static func loadDetailed(paths: [String]) -> Loaded {
         var problems: [Diagnostic] = []
         var texts: [(String, String)] = []
+        var fatal = false
+        var unreadable = Set<String>()
+        var fileLevel = Set<String>()
+        var usable: [String: Int] = [:]
         for path in paths {
             do {
                 texts.append((path, try InputReader.readText(path: path, maxBytes: 2 << 30)))
             } catch {
-                problems.append(error.diagnostic)
+                problems.append(ConfigurationError.unreadable(error, what: "GeoIP file"))
+                unreadable.insert(path)
+                fatal = true
             }
         }
         // GeoLite2 locations first: geoname_id → country.
         var locations: [String: CountryCode] = [:]
         var sawLocations = false
-        for (_, text) in texts where Self.firstLine(text).contains("country_iso_code") {
+        for (path, text) in texts where Self.firstLine(text).contains("country_iso_code") {
             sawLocations = true
             let csv = NamedCSV(text: text)
             for row in csv.rows {
                 if let code = CountryCode(csv.value(row, "country_iso_code")) {
                     locations[csv.value(row, "geoname_id")] = code
+                    usable[path, default: 0] += 1
                 }
             }
         }
@@ -49,6 +92,8 @@ public struct GeoIPTable: Sendable {
             if first.hasPrefix("network,") || first.contains(",geoname_id,") {
                 if !sawLocations {
                     problem(1, "GeoLite2 blocks file needs its locations file; pass the Country-Locations CSV with another --geoip")
+                    fatal = true
+                    fileLevel.insert(path)
                     continue
                 }
                 let csv = NamedCSV(text: text)
@@ -62,6 +107,7 @@ public struct GeoIPTable: Sendable {
                               csv.value(row, "represented_country_geoname_id")].first { !$0.isEmpty }
                     guard let id, let country = locations[id] else { continue }  // continent-only or unknown
                     ranges.append((start, end, country))
+                    usable[path, default: 0] += 1
                 }
                 continue
             }
@@ -94,12 +140,16 @@ public struct GeoIPTable: Sendable {
                     problem(row.line, "range start is after its end; row skipped")
                     continue
                 }
-                if countryText == "-" || countryText == "ZZ" || countryText.isEmpty { continue }
+                if countryText == "-" || countryText == "ZZ" || countryText.isEmpty {
+                    usable[path, default: 0] += 1
+                    continue
+                }
                 guard let country = CountryCode(countryText) else {
                     problem(row.line, "bad country '\(countryText)'; expected an ISO 3166-1 alpha-2 code")
                     continue
                 }
                 ranges.append((start, end, country))
+                usable[path, default: 0] += 1
             }
         }
         ranges.sort { $0.0 < $1.0 }
@@ -107,7 +157,8 @@ public struct GeoIPTable: Sendable {
         table.starts = ranges.map(\.0)
         table.ends = ranges.map(\.1)
         table.countries = ranges.map(\.2)
-        return (table, problems)
+        return Loaded(
+            table: table, problems: problems, fatal: fatal, unreadable: unreadable, fileLevel: fileLevel, usable: usable)
     }
 
     /// The country of `address`, or `.unknown`.

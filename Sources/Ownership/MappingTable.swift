@@ -44,21 +44,66 @@ public struct MappingTable: Sendable {
             }
         }
         table.sort()
+        problems += table.consistencyProblems()
         return (table, problems)
     }
 
+    /// Loads mapping files for detection, validated whole: a file that cannot be read, has no
+    /// `account_id` column or no usable row is a configuration error.
+    /// - Returns: the table and the diagnostics of single rows (each row is left out; the run goes on).
+    /// - Throws: ``ConfigurationError`` with every file-level problem (and the row problems beside them).
+    public static func loadValidated(paths: [String]) throws(ConfigurationError) -> (MappingTable, [Diagnostic]) {
+        var table = MappingTable()
+        var problems: [Diagnostic] = []
+        var fatal = false
+        for path in paths {
+            let text: String
+            do {
+                text = try InputReader.readText(path: path)
+            } catch {
+                problems.append(ConfigurationError.unreadable(error, what: "mapping file"))
+                fatal = true
+                continue
+            }
+            var fileProblems: [Diagnostic] = []
+            let added = table.add(text: text, path: path, problems: &fileProblems)
+            problems += fileProblems
+            if let added, added == 0 {
+                problems.append(
+                    Diagnostic(
+                        path: path, position: .file, severity: .error, category: "mapping",
+                        message: "no usable mapping row in the file; a mapping file must map at least one account (fix the rows named above, or leave out --mappings)"))
+            }
+            if added ?? 0 == 0 { fatal = true }
+        }
+        table.sort()
+        problems += table.consistencyProblems()
+        if fatal { throw ConfigurationError(diagnostics: problems) }
+        return (table, problems)
+    }
+
+    /// The columns a mapping file names.
+    public static let columns = "provider,account_id,reseller_id,end_customer_id,end_customer_country,valid_from,valid_to"
+
     /// Adds the rows of one mapping file's text.
-    public mutating func add(text: String, path: String, problems: inout [Diagnostic]) {
+    /// - Returns: the number of rows added, or nil when the header has no `account_id` column.
+    @discardableResult
+    public mutating func add(text: String, path: String, problems: inout [Diagnostic]) -> Int? {
         let csv = NamedCSV(text: text)
         func problem(_ line: Int, _ message: String, _ severity: DiagnosticSeverity = .error) {
             problems.append(
                 Diagnostic(path: path, position: .line(line), severity: severity, category: "mapping", message: message))
         }
         guard csv.has("account_id") else {
-            problem(csv.headerLine, "header has no account_id column; expected provider,account_id,reseller_id,end_customer_id,end_customer_country,valid_from,valid_to")
-            return
+            problem(csv.headerLine, "header has no account_id column; expected \(Self.columns)")
+            return nil
         }
+        var added = 0
         for row in csv.rows {
+            if let fieldProblem = csv.fieldCountProblem(row) {
+                problem(row.line, fieldProblem + "; row skipped")
+                continue
+            }
             let account = csv.value(row, "account_id")
             guard !account.isEmpty else {
                 problem(row.line, "empty account_id; row skipped")
@@ -89,14 +134,93 @@ public struct MappingTable: Sendable {
                     bad = true
                 }
             }
-            if let from = mapping.validFrom, let to = mapping.validTo, to <= from {
-                problem(row.line, "valid_to is not after valid_from; row skipped")
+            if let from = mapping.validFrom, let to = mapping.validTo, to < from {
+                problem(row.line, "valid_to is before valid_from; row skipped")
                 bad = true
             }
             if bad { continue }
+            if let from = mapping.validFrom, let to = mapping.validTo, to == from {
+                // Valid for no instant: harmless, but most likely a typo.
+                problem(
+                    row.line, "valid_to equals valid_from: the row is valid at no time and never joins; leave valid_to empty if it still holds",
+                    .warning)
+                continue
+            }
             rows[account, default: []].append(mapping)
             count += 1
+            added += 1
         }
+        return added
+    }
+
+    /// Rows that repeat another exactly (a warning), and accounts mapped to two different resellers or
+    /// end-customer countries over an overlapping time (an error when both rows start at the same
+    /// instant, since neither wins; else a warning: the later start wins from then on).
+    public func consistencyProblems() -> [Diagnostic] {
+        var problems: [Diagnostic] = []
+        func report(_ row: MappingRow, _ severity: DiagnosticSeverity, _ message: String) {
+            let (path, line) = Self.split(row.origin)
+            problems.append(Diagnostic(path: path, position: .line(line), severity: severity, category: "mapping", message: message))
+        }
+        for account in rows.keys.sorted() {
+            let list = rows[account]!.sorted { Self.originPrecedes($0.origin, $1.origin) }
+            for (i, b) in list.enumerated() {
+                for a in list[..<i] where a.provider == b.provider || a.provider.isEmpty || b.provider.isEmpty {
+                    let same =
+                        a.provider == b.provider && a.resellerID == b.resellerID && a.endCustomerID == b.endCustomerID
+                        && a.endCustomerCountry == b.endCustomerCountry && a.validFrom == b.validFrom && a.validTo == b.validTo
+                    if same {
+                        report(b, .warning, "duplicate of the row at \(a.origin); one of them can go")
+                        break
+                    }
+                    guard Self.overlap(a, b) else { continue }
+                    var differences: [String] = []
+                    if a.resellerID != b.resellerID {
+                        differences.append("reseller '\(a.resellerID ?? "")' there, '\(b.resellerID ?? "")' here")
+                    }
+                    if a.endCustomerCountry != b.endCustomerCountry {
+                        differences.append(
+                            "end_customer_country '\(a.endCustomerCountry?.description ?? "")' there, '\(b.endCustomerCountry?.description ?? "")' here")
+                    }
+                    if differences.isEmpty { continue }
+                    let detail = differences.joined(separator: ", ")
+                    if a.validFrom == b.validFrom {
+                        report(
+                            b, .error,
+                            "account '\(account)' is mapped twice from the same instant (\(b.validFrom.map(Timestamp.format) ?? "the beginning")) as at \(a.origin): \(detail); which one holds is undefined, close one with valid_to")
+                    } else {
+                        report(
+                            b, .warning,
+                            "account '\(account)' is mapped differently over an overlapping time as at \(a.origin): \(detail); the row that starts later wins from its start — set valid_to on the earlier one")
+                    }
+                    break
+                }
+            }
+        }
+        return problems
+    }
+
+    private static func overlap(_ a: MappingRow, _ b: MappingRow) -> Bool {
+        let aFrom = a.validFrom ?? .min
+        let bFrom = b.validFrom ?? .min
+        let aTo = a.validTo ?? .max
+        let bTo = b.validTo ?? .max
+        return aFrom < bTo && bFrom < aTo
+    }
+
+    /// `m.csv:9` before `m.csv:10`: by path, then line number.
+    static func originPrecedes(_ a: String, _ b: String) -> Bool {
+        let (pa, la) = split(a)
+        let (pb, lb) = split(b)
+        return pa != pb ? pa < pb : la < lb
+    }
+
+    /// `mappings.csv:14` → (`mappings.csv`, 14).
+    static func split(_ origin: String) -> (String, Int) {
+        guard let colon = origin.lastIndex(of: ":"), let line = Int(origin[origin.index(after: colon)...]) else {
+            return (origin, 0)
+        }
+        return (String(origin[..<colon]), line)
     }
 
     private mutating func sort() {

@@ -15,6 +15,8 @@ public struct Reseller: Sendable, Hashable {
 /// Resellers and the chains their `parent_id`s form (reseller → distributor → …).
 public struct ResellerGraph: Sendable {
     public private(set) var resellers: [String: Reseller] = [:]
+    /// Rows left out for an error, by reseller id: a child's diagnostic names the row, not "unknown".
+    private var rejected: [String: String] = [:]
     /// Longest chain followed; a longer one is cut with a diagnostic at load.
     public static let maxDepth = 16
 
@@ -36,17 +38,56 @@ public struct ResellerGraph: Sendable {
         return (graph, problems)
     }
 
-    public mutating func add(text: String, path: String, problems: inout [Diagnostic]) {
+    /// Loads reseller files for detection, validated whole: a file that cannot be read, has no
+    /// `reseller_id` column or no usable row is a configuration error.
+    /// - Returns: the graph and the diagnostics of single rows, unknown parents and cycles.
+    /// - Throws: ``ConfigurationError`` with every problem when a file-level one is among them.
+    public static func loadValidated(paths: [String]) throws(ConfigurationError) -> (ResellerGraph, [Diagnostic]) {
+        var graph = ResellerGraph()
+        var problems: [Diagnostic] = []
+        var fatal = false
+        for path in paths {
+            let text: String
+            do {
+                text = try InputReader.readText(path: path)
+            } catch {
+                problems.append(ConfigurationError.unreadable(error, what: "reseller file"))
+                fatal = true
+                continue
+            }
+            let added = graph.add(text: text, path: path, problems: &problems)
+            if let added, added == 0 {
+                problems.append(
+                    Diagnostic(
+                        path: path, position: .file, severity: .error, category: "reseller",
+                        message: "no usable reseller row in the file; fix the rows named above, or leave out --resellers"))
+            }
+            if added ?? 0 == 0 { fatal = true }
+        }
+        problems += graph.validate()
+        if fatal { throw ConfigurationError(diagnostics: problems) }
+        return (graph, problems)
+    }
+
+    /// Adds the rows of one reseller file's text.
+    /// - Returns: the number of rows added, or nil when the header has no `reseller_id` column.
+    @discardableResult
+    public mutating func add(text: String, path: String, problems: inout [Diagnostic]) -> Int? {
         let csv = NamedCSV(text: text)
-        func problem(_ line: Int, _ message: String) {
+        func problem(_ line: Int, _ message: String, _ severity: DiagnosticSeverity = .error) {
             problems.append(
-                Diagnostic(path: path, position: .line(line), severity: .error, category: "reseller", message: message))
+                Diagnostic(path: path, position: .line(line), severity: severity, category: "reseller", message: message))
         }
         guard csv.has("reseller_id") else {
             problem(csv.headerLine, "header has no reseller_id column; expected reseller_id,name,country,parent_id,serves_countries")
-            return
+            return nil
         }
+        var added = 0
         for row in csv.rows {
+            if let fieldProblem = csv.fieldCountProblem(row) {
+                problem(row.line, fieldProblem + "; row skipped")
+                continue
+            }
             let id = csv.value(row, "reseller_id")
             guard !id.isEmpty else {
                 problem(row.line, "empty reseller_id; row skipped")
@@ -70,18 +111,26 @@ public struct ResellerGraph: Sendable {
                 if let code = CountryCode(text), code.isAssigned {
                     serves.append(code)
                 } else {
-                    problem(row.line, "unknown country '\(text)' in column serves_countries; use ISO 3166-1 alpha-2 codes separated by ';'")
-                    bad = true
+                    // The reseller stays (its children's chains go through it); only the code is left out.
+                    problem(
+                        row.line,
+                        "unknown country '\(text)' in column serves_countries of reseller '\(id)'; the code is left out, the reseller kept; use ISO 3166-1 alpha-2 codes separated by ';'",
+                        .warning)
                 }
             }
-            if bad { continue }
+            if bad {
+                rejected[id] = "\(path):\(row.line)"
+                continue
+            }
             if let existing = resellers[id] {
                 problem(row.line, "reseller '\(id)' is defined again (first at \(existing.origin)); the later row wins")
             }
             resellers[id] = Reseller(
                 id: id, name: csv.value(row, "name"), country: country,
                 parentID: csv.value(row, "parent_id").nilIfEmpty, servesCountries: serves, origin: "\(path):\(row.line)")
+            added += 1
         }
+        return added
     }
 
     /// Finds unknown parents and cycles.
@@ -94,7 +143,12 @@ public struct ResellerGraph: Sendable {
         var reportedCycles = Set<String>()
         for reseller in resellers.values.sorted(by: { $0.origin < $1.origin }) {
             if let parent = reseller.parentID, resellers[parent] == nil {
-                problems.append(diagnostic(reseller.origin, "parent_id '\(parent)' is not a known reseller; the chain ends here"))
+                if let origin = rejected[parent] {
+                    problems.append(
+                        diagnostic(reseller.origin, "parent_id '\(parent)' was left out for the error at \(origin); the chain ends here until it is fixed"))
+                } else {
+                    problems.append(diagnostic(reseller.origin, "parent_id '\(parent)' is not a known reseller; the chain ends here"))
+                }
             }
             var seen: [String] = [reseller.id]
             var current = reseller

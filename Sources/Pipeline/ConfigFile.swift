@@ -124,6 +124,25 @@ public struct ConfigFile: Sendable {
         "medium_score": \.mediumScore,
     ]
 
+    /// The longest `allowed_lateness` or `session_gap`: a year (times are added to event times).
+    static let longestDuration: Int64 = 366 * 86_400
+
+    /// Keys that are probabilities or fractions: [0,1].
+    static let probabilities: Set<String> = [
+        "chain_decay", "time_zone_confidence", "holiday_dip", "benign_office_weight", "shared_identity_share",
+    ]
+    /// Keys that are days, counts, caps or thresholds: not negative.
+    static let nonNegative: Set<String> = [
+        "steady_days", "trip_days", "trip_margin_days", "trip_weight_cap", "new_account_days",
+        "new_account_min_accelerators", "structuring_min_hours", "structuring_cap", "shared_identity_cap",
+        "network_weight_cap", "high_accelerator_hours", "volume_z", "holiday_min_ratio",
+    ]
+    /// Beta distribution parameters: above 0.
+    static let positive: Set<String> = [
+        "linked_share_alpha", "linked_share_beta", "benign_share_alpha", "benign_share_beta", "benign_office_alpha",
+        "benign_office_beta",
+    ]
+
     /// Every key the file takes.
     public static var keys: [String] {
         weights.keys.sorted() + [
@@ -140,6 +159,18 @@ public struct ConfigFile: Sendable {
             }
             if key.hasSuffix("score") && !(0...1).contains(number) {
                 throw problem(path, line, "'\(key)' is a score in [0,1], found \(value)")
+            }
+            if Self.probabilities.contains(key) && !(0...1).contains(number) {
+                throw problem(path, line, "'\(key)' is a probability or fraction in [0,1], found \(value)")
+            }
+            if Self.nonNegative.contains(key) && number < 0 {
+                throw problem(path, line, "'\(key)' is a count, cap or threshold and cannot be negative, found \(value)")
+            }
+            if Self.positive.contains(key) && !(number > 0) {
+                throw problem(path, line, "'\(key)' is a Beta distribution parameter and must be above 0, found \(value)")
+            }
+            if abs(number) > 1e6 {
+                throw problem(path, line, "'\(key)' = \(value) is beyond any sensible setting (at most 1e6 in size)")
             }
             detection[keyPath: keyPath] = number
             return
@@ -178,7 +209,7 @@ public struct ConfigFile: Sendable {
             }
         case "max_decompressed", "max_record_size":
             guard let bytes = Self.parseSize(value) else {
-                throw problem(path, line, "'\(key)' takes a size such as 512MiB or 16GiB, found '\(value)'")
+                throw problem(path, line, "'\(key)' takes a size such as 512MiB or 16GiB (below 8 EiB), found '\(value)'")
             }
             if key == "max_decompressed" { limits.maxDecompressedBytes = bytes } else { maxRecordBytes = Int(bytes) }
         case "max_ratio":
@@ -187,8 +218,8 @@ public struct ConfigFile: Sendable {
             }
             limits.maxRatio = ratio
         case "allowed_lateness":
-            guard let seconds = Timestamp.parseDuration(value) else {
-                throw problem(path, line, "'allowed_lateness' takes a duration such as 6h or 2d, found '\(value)'")
+            guard let seconds = Timestamp.parseDuration(value), seconds <= Self.longestDuration else {
+                throw problem(path, line, "'allowed_lateness' takes a duration such as 6h or 2d, at most 366d, found '\(value)'")
             }
             allowedLateness = seconds
         case "billing_sessions":
@@ -198,8 +229,8 @@ public struct ConfigFile: Sendable {
             default: throw problem(path, line, "'billing_sessions' is 'accelerated' or 'all', found '\(value)'")
             }
         case "session_gap":
-            guard let seconds = Timestamp.parseDuration(value) else {
-                throw problem(path, line, "'session_gap' takes a duration such as 2h or 1d, found '\(value)'")
+            guard let seconds = Timestamp.parseDuration(value), seconds <= Self.longestDuration else {
+                throw problem(path, line, "'session_gap' takes a duration such as 2h or 1d, at most 366d, found '\(value)'")
             }
             sessionGap = seconds
         default:
@@ -209,6 +240,9 @@ public struct ConfigFile: Sendable {
                 let parts = value.components(separatedBy: " x ")
                 guard parts.count == 2, let count = Double(parts[1].trimmingSpaces()), count > 0 else {
                     throw problem(path, line, "catalog override takes 'MODEL x COUNT', found '\(value)'")
+                }
+                guard count.isFinite, count <= 4096 else {
+                    throw problem(path, line, "catalog override count \(parts[1].trimmingSpaces()) is not a number of accelerators in (0, 4096]")
                 }
                 do {
                     try catalog.override(
@@ -231,7 +265,10 @@ public struct ConfigFile: Sendable {
         let lower = text.lowercased().trimmingSpaces()
         for (suffix, factor) in units where lower.hasSuffix(suffix) {
             guard let n = Double(String(lower.dropLast(suffix.count)).trimmingSpaces()), n > 0 else { return nil }
-            return Int64(n * Double(factor))
+            // Below 2^63 bytes: Int64(_:) of anything larger (or of inf, nan) traps.
+            let bytes = n * Double(factor)
+            guard bytes.isFinite, bytes < 0x1p63, bytes >= 1 else { return nil }
+            return Int64(bytes)
         }
         guard let n = Int64(lower), n > 0 else { return nil }
         return n

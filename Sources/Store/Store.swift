@@ -22,6 +22,46 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     public var description: String { "\(path): error: [store] \(message)" }
 }
 
+/// An exclusive `flock(2)` on the sidecar file `STORE.lock`, which holds the pid and command of its
+/// holder. Released when the process ends, however it ends (also `kill -9`): no stale lock to clean.
+final class StoreWriterLock {
+    let path: String
+    private let descriptor: Int32
+
+    init(storePath: String, command: String) throws(StoreError) {
+        path = storePath + ".lock"
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw StoreError(
+                path: storePath,
+                message: "cannot create the writer lock \(path): \(String(cString: strerror(errno)).lowercased()); check the directory's permissions")
+        }
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let code = errno
+            if code == EINTR { continue }
+            var holder = [UInt8](repeating: 0, count: 256)
+            let n = pread(fd, &holder, holder.count, 0)
+            close(fd)
+            let text = n > 0 ? String(decoding: holder[0..<n], as: UTF8.self) : ""
+            let words = text.split(whereSeparator: { $0 == " " || $0 == "\n" })
+            let who =
+                words.count >= 2 ? "process \(words[0]) (chiptrail \(words[1]))" : words.count == 1 ? "process \(words[0])" : "another process"
+            guard code == EWOULDBLOCK else {
+                throw StoreError(path: storePath, message: "cannot lock \(path): \(String(cString: strerror(code)).lowercased())")
+            }
+            throw StoreError(
+                path: storePath,
+                message: "the store is being written by \(who), which holds \(path); one writer per store: stop it, or use another --store (query, alerts, sessions and explain work meanwhile)")
+        }
+        let line = "\(getpid()) \(command)\n"
+        _ = ftruncate(fd, 0)
+        _ = line.withCString { pwrite(fd, $0, strlen($0), 0) }
+        descriptor = fd
+    }
+
+    deinit { close(descriptor) }
+}
+
 /// The embedded store: one SQLite file (WAL, mode 0600) with versioned migrations.
 ///
 /// Ingest writes the file ledger, the compute events, every assessed session, alerts with their
@@ -29,14 +69,20 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
 /// same input again adds nothing and raises no alert twice.
 public final class Store {
     /// The newest schema this build knows.
-    public static let schemaVersion = 6
+    public static let schemaVersion = 8
     public let path: String
     let queue: DatabaseQueue
 
-    /// Opens (creating with mode 0600 when absent) the store for writing.
-    /// - Throws: ``StoreError`` for a newer schema, a locked or unwritable file.
-    public init(path: String) throws(StoreError) {
+    /// The exclusive lock on `STORE.lock` held while the store is open for writing: one writer per store.
+    private let writerLock: StoreWriterLock?
+
+    /// Opens (creating with mode 0600 when absent) the store for writing, holding its writer lock.
+    /// - Parameter command: what holds the lock (`ingest`, `tail`), named to a second writer.
+    /// - Throws: ``StoreError`` for a store another process writes (naming its pid), a newer schema, a
+    ///   locked or unwritable file.
+    public init(path: String, command: String = "chiptrail") throws(StoreError) {
         self.path = path
+        writerLock = try StoreWriterLock(storePath: path, command: command)
         if !FileManager.default.fileExists(atPath: path) {
             let fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0o600)
             guard fd >= 0 else {
@@ -67,9 +113,11 @@ public final class Store {
         }
     }
 
-    /// Opens the store read-only (for `query`, `sessions`, `alerts`, `explain`).
+    /// Opens the store read-only (for `query`, `sessions`, `alerts`, `explain`); works while a writer
+    /// holds the lock (WAL readers see the last commit).
     public init(readOnlyPath path: String) throws(StoreError) {
         self.path = path
+        writerLock = nil
         guard FileManager.default.fileExists(atPath: path) else {
             throw StoreError(path: path, message: "no store here; run 'chiptrail ingest' first or pass --store PATH")
         }
@@ -194,6 +242,15 @@ public final class Store {
             try db.execute(
                 sql: "CREATE TABLE follow_offsets (path TEXT PRIMARY KEY, head TEXT NOT NULL, offset INTEGER NOT NULL)")
         }
+        migrator.registerMigration("v7: session reseller chains") { db in
+            // The ids of the session's reseller chain as `|RS-1|DIST-1|`, so `--reseller` finds the
+            // accounts behind a distributor (NULL for sessions written before).
+            try db.execute(sql: "ALTER TABLE sessions ADD COLUMN reseller_chain TEXT")
+        }
+        migrator.registerMigration("v8: alerts as OCSF") { db in
+            // The OCSF finding as sent (its time is the commit's), for `alerts --output ocsf`.
+            try db.execute(sql: "ALTER TABLE alerts ADD COLUMN ocsf TEXT")
+        }
         return migrator
     }
 
@@ -208,9 +265,11 @@ public final class Store {
                        resource between its start and end
         sessions       every assessed session (id, provider, account_id, resource_id, instance_type, accelerator,
                        accelerator_count, accelerator_hours, start, end, open, regions, restricted, score,
-                       reseller_id, end_customer_id, jurisdictions)
+                       reseller_id, end_customer_id, jurisdictions, reseller_chain = the chain's reseller ids
+                       as |RS-1|DIST-1|)
         alerts         alerts as emitted (id, session_id, score, severity, provider, account_id, reseller_id,
-                       end_customer_id, jurisdictions, start, end, json = the JSON line, created_at)
+                       end_customer_id, jurisdictions, start, end, json = the JSON line as sent, created_at,
+                       ocsf = the OCSF finding as sent)
         evidence       each contribution to an alert's score (alert_id, position, kind, detail, weight, sources)
         mapping_rows   the mapping rows alerts rest on, as they were (content_hash, origin = file:line, provider,
                        account_id, reseller_id, end_customer_id, end_customer_country, valid_from, valid_to,
@@ -348,12 +407,21 @@ public final class Store {
     /// With `checkpoint`, the pipeline's live state is saved in the same transaction (`tail`), and the
     /// batch's alerts also go to the outbox, from which they are removed once delivered: a restart
     /// delivers what a crash left there.
+    /// - Returns: the batch's alerts as committed (stamped with `raisedAt`), to deliver.
+    @discardableResult
     public func write(
         files: [FileRecord], events: [UsageEvent], calls: [CallRecord] = [],
         assessments: [(Detector.Assessment, Alert?)], checkpoint: Data? = nil,
         offsets: [FollowOffset] = []
-    ) throws(StoreError) {
-        let now = Timestamp.format(Int64(Date().timeIntervalSince1970))
+    ) throws(StoreError) -> [Alert] {
+        let nowSeconds = Int64(Date().timeIntervalSince1970)
+        let now = Timestamp.format(nowSeconds)
+        // Each alert carries the time it was committed: its OCSF finding's time, live and re-emitted.
+        let assessments = assessments.map { (a, alert) -> (Detector.Assessment, Alert?) in
+            guard var alert else { return (a, nil) }
+            if alert.raisedAt == nil { alert.raisedAt = nowSeconds }
+            return (a, alert)
+        }
         do {
             try queue.inTransaction { db in
                 for file in files {
@@ -399,6 +467,7 @@ public final class Store {
         } catch {
             throw Self.describe(error, path: path)
         }
+        return assessments.compactMap(\.1)
     }
 
     static func writeSession(_ db: Database, _ a: Detector.Assessment) throws {
@@ -410,22 +479,23 @@ public final class Store {
                 .execute(arguments: [s.id, old])
         }
         let session = try db.cachedStatement(
-            sql: "INSERT OR REPLACE INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            sql: "INSERT OR REPLACE INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
         try session.execute(arguments: [
                 s.id, s.provider.rawValue, s.accountID, s.resourceID, s.instanceType, a.spec?.accelerator.model,
                 a.acceleratorCount, a.acceleratorHours, Timestamp.format(s.start), Timestamp.format(s.end), s.open,
                 s.regions.joined(separator: ","), a.restrictedConsumption, a.score, a.mapping?.resellerID,
                 a.mapping?.endCustomerID, a.jurisdictions.map(\.description).joined(separator: ","),
+                a.chain.isEmpty ? nil : "|" + a.chain.map(\.id).joined(separator: "|") + "|",
             ])
     }
 
     static func writeAlert(_ db: Database, _ alert: Alert, _ a: Detector.Assessment, now: String) throws {
-        let insertAlert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        let insertAlert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
         try insertAlert.execute(arguments: [
                 alert.id, alert.session.id, alert.score, alert.severity, alert.provider.rawValue, alert.accountID,
                 alert.resellerID, alert.endCustomerID, alert.jurisdictions.joined(separator: ","),
                 Timestamp.format(alert.session.start), Timestamp.format(alert.session.end),
-                AlertEncoding.json(alert), now,
+                AlertEncoding.json(alert), now, LineAlertSink.Style.ocsf.encode(alert),
             ])
         for (i, e) in alert.evidence.enumerated() {
             try db.cachedStatement(sql: "INSERT OR REPLACE INTO evidence VALUES (?, ?, ?, ?, ?, ?)").execute(

@@ -75,7 +75,16 @@ extension Store {
         public init() {}
     }
 
-    private func whereClause(_ f: Filter, restrictedColumn: String?) -> (String, [(any DatabaseValueConvertible)?]) {
+    /// Alerts whose mapping row's reseller chain (as stored with the alert: `RS-1 (HK, serves …) at
+    /// r.csv:2 -> DIST-1 (…) at r.csv:3`) goes through the reseller bound to the `?`.
+    private static let alertsThroughReseller = """
+        SELECT am.alert_id FROM alert_mappings am JOIN mapping_rows m ON m.content_hash = am.content_hash
+        WHERE instr(' -> ' || m.reseller_chain, ' -> ' || ? || ' (') > 0
+        """
+
+    private enum Table { case sessions, alerts }
+
+    private func whereClause(_ f: Filter, table: Table) -> (String, [(any DatabaseValueConvertible)?]) {
         var parts: [String] = []
         var args: [(any DatabaseValueConvertible)?] = []
         if let a = f.account {
@@ -83,8 +92,20 @@ extension Store {
             args.append(a)
         }
         if let r = f.reseller {
-            parts.append("reseller_id = ?")
-            args.append(r)
+            // The direct reseller, or any reseller up the chain (a distributor and the accounts behind
+            // its resellers).
+            switch table {
+            case .alerts:
+                parts.append("(reseller_id = ? OR id IN (\(Self.alertsThroughReseller)))")
+                args += [r, r]
+            case .sessions:
+                // A store of schema 6 opened read-only has no reseller_chain column yet.
+                let hasChain = (try? queue.read { db in try db.columns(in: "sessions").contains { $0.name == "reseller_chain" } }) ?? false
+                let chain = hasChain ? " OR instr(reseller_chain, '|' || ? || '|') > 0" : ""
+                parts.append(
+                    "(reseller_id = ?\(chain) OR id IN (SELECT session_id FROM alerts WHERE id IN (\(Self.alertsThroughReseller))))")
+                args += hasChain ? [r, r, r] : [r, r]
+            }
         }
         if let s = f.since {
             parts.append("\"end\" >= ?")
@@ -94,7 +115,7 @@ extension Store {
             parts.append("start < ?")
             args.append(Timestamp.format(u))
         }
-        if f.restrictedOnly, let column = restrictedColumn { parts.append("\(column) = 1") }
+        if f.restrictedOnly, table == .sessions { parts.append("restricted = 1") }
         if let m = f.minScore {
             parts.append("score >= ?")
             args.append(m)
@@ -103,7 +124,7 @@ extension Store {
     }
 
     public func sessions(_ f: Filter) throws(StoreError) -> QueryResult {
-        let (clause, args) = whereClause(f, restrictedColumn: "restricted")
+        let (clause, args) = whereClause(f, table: .sessions)
         return try query(
             """
             SELECT id, provider, account_id, reseller_id, end_customer_id, resource_id, instance_type, accelerator,
@@ -113,8 +134,16 @@ extension Store {
             """, arguments: args)
     }
 
+    /// The alerts' lines as sent: `column` is `json` (the SPEC's JSON line) or `ocsf` (NULL for alerts
+    /// stored before schema 8). Columns: id, the line.
+    public func alertLines(_ f: Filter, column: String) throws(StoreError) -> QueryResult {
+        let (clause, args) = whereClause(f, table: .alerts)
+        let name = column == "ocsf" ? "ocsf" : "json"
+        return try query("SELECT id, \(name) FROM alerts\(clause) ORDER BY start, id", arguments: args)
+    }
+
     public func alerts(_ f: Filter) throws(StoreError) -> QueryResult {
-        let (clause, args) = whereClause(f, restrictedColumn: nil)
+        let (clause, args) = whereClause(f, table: .alerts)
         return try query(
             """
             SELECT id, severity, score, provider, account_id, reseller_id, end_customer_id, jurisdictions, start,

@@ -66,6 +66,9 @@ public struct Alert: Sendable, Hashable, Codable {
     public var evidence: [Evidence]
     /// The events that make the session, as `path:line` references.
     public var eventOrigins: [String]
+    /// When the store committed the alert (epoch seconds): the OCSF finding's time, so that the store
+    /// re-emits the finding exactly as it was sent. nil before (and without) a store.
+    public var raisedAt: EpochSeconds? = nil
 
     public init(
         id: String, score: Double, severity: String, provider: CloudProvider, accountID: String, resellerID: String?,

@@ -112,6 +112,12 @@ public struct NamedCSV: Sendable {
 
     public func has(_ column: String) -> Bool { index[column] != nil }
 
+    /// "row has 9 fields, the header 7" when `row` has more or fewer fields than the header names.
+    public func fieldCountProblem(_ row: CSVTable.Row) -> String? {
+        guard row.fields.count != header.count else { return nil }
+        return "row has \(row.fields.count) field(s), the header \(header.count); quote a value that holds a comma"
+    }
+
     /// The trimmed cell of `column` in `row`; "" when absent.
     public func value(_ row: CSVTable.Row, _ column: String) -> String {
         guard let i = index[column], i < row.fields.count else { return "" }

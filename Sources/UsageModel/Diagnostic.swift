@@ -48,6 +48,7 @@ public struct Diagnostic: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String {
+        let path = TextEscaping.escapeForTerminal(self.path)
         let place: String
         switch position {
         case .file: place = path
@@ -62,4 +63,15 @@ public struct Diagnostic: Sendable, Equatable, CustomStringConvertible {
 /// Something that takes diagnostics; must be safe to call from several reader threads.
 public protocol DiagnosticSink: Sendable {
     func report(_ diagnostic: Diagnostic)
+}
+
+/// Configuration that detection depends on (mappings, resellers, GeoIP, the config file) failed its
+/// validation as a whole: exit status 2 at start, and a reload refused (the previous set kept).
+public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
+    /// Every problem found, the file-level ones (which make it an error) among them, in file order.
+    public var diagnostics: [Diagnostic]
+
+    public init(diagnostics: [Diagnostic]) { self.diagnostics = diagnostics }
+
+    public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
 }

@@ -94,6 +94,8 @@ public struct JSONWriter: Sendable {
     /// A finite decimal with at most `decimals` fraction digits, trailing zeros trimmed but one kept (`56.0`).
     public static func formatNumber(_ value: Double, decimals: Int = 4) -> String {
         guard value.isFinite else { return "null" }
+        // Beyond 1e15 there are no fraction digits to round (and scaling 1e308 would overflow to inf).
+        if abs(value) >= 1e15 { return String(value) }
         var scale = 1.0
         for _ in 0..<decimals { scale *= 10 }
         let rounded = (value * scale).rounded() / scale

@@ -118,13 +118,18 @@ public enum Timestamp {
     /// Parses a relative duration such as `7d`, `12h`, `30m`, `90s`, `2w` into seconds.
     public static func parseDuration(_ text: String) -> Int64? {
         guard let unit = text.last, let value = Int64(text.dropLast()), value >= 0 else { return nil }
+        let factor: Int64
         switch unit {
-        case "s": return value
-        case "m": return value * 60
-        case "h": return value * 3600
-        case "d": return value * 86_400
-        case "w": return value * 7 * 86_400
+        case "s": factor = 1
+        case "m": factor = 60
+        case "h": factor = 3600
+        case "d": factor = 86_400
+        case "w": factor = 7 * 86_400
         default: return nil
         }
+        // Past a thousand years is no duration (and past Int64 must not trap): nil, a usage error
+        // where it was given.
+        let (seconds, overflow) = value.multipliedReportingOverflow(by: factor)
+        return overflow || seconds > 1000 * 366 * 86_400 ? nil : seconds
     }
 }

@@ -20,8 +20,20 @@ struct CatalogCommand: ParsableCommand {
     @Flag(help: "List accelerator models instead of instance types.")
     var accelerators = false
 
-    @Flag(help: "One JSON object per line.")
+    @Option(help: ArgumentHelp("table (default) or json (one object per line).", valueName: "format"))
+    var output: String = "table"
+
+    /// The earlier spelling of --output json.
+    @Flag(help: ArgumentHelp("Same as --output json.", visibility: .hidden))
     var json = false
+
+    func validate() throws {
+        guard ["table", "json"].contains(output) else {
+            throw ValidationError("unknown --output '\(output)'; one of table, json")
+        }
+    }
+
+    private var asJSON: Bool { json || output == "json" }
 
     @Option(help: ArgumentHelp("Config file with catalogue overrides.", valueName: "file"))
     var config: String?
@@ -41,7 +53,7 @@ struct CatalogCommand: ParsableCommand {
         }
         if accelerators {
             for spec in catalog.accelerators.values.sorted(by: { $0.model < $1.model }) {
-                if json {
+                if asJSON {
                     var w = JSONWriter()
                     w.beginObject()
                     w.string("model", spec.model)
@@ -79,7 +91,7 @@ struct CatalogCommand: ParsableCommand {
             let count = spec.acceleratorCount.map { JSONWriter.formatNumber($0, decimals: 4) }
             let tpp = spec.accelerator.tpp
             let restricted = spec.accelerator.control.isRestricted(at: Int64.max)
-            if json {
+            if asJSON {
                 var w = JSONWriter()
                 w.beginObject()
                 w.string("instance_type", types.isEmpty ? spec.instanceType : types[index])

@@ -21,8 +21,8 @@ struct Chiptrail: ParsableCommand {
             (A100/H100 class and up) are used by accounts linked to restricted jurisdictions.
 
             Start with:
-              chiptrail ingest --no-store --mappings mappings.csv --resellers resellers.csv \\
-                               --geoip geoip.csv AWSLogs/
+              chiptrail ingest --no-store --mappings mappings.csv \\
+                  --resellers resellers.csv --geoip geoip.csv AWSLogs/
               chiptrail catalog p5.48xlarge
 
             Exit status: 0 all input read; 1 some input was rejected (each named on stderr with \
@@ -39,6 +39,11 @@ struct Chiptrail: ParsableCommand {
             // follows the live state (glibc would otherwise raise the threshold and fragment the heap).
             _ = glibcMallopt(-3 /* M_MMAP_THRESHOLD */, 256 << 10)
         #endif
+        // A bare `chiptrail` is a usage error: the help, on stderr, and exit status 2.
+        if CommandLine.arguments.count == 1 {
+            Diagnostics.printRaw(helpMessage())
+            Glibc.exit(2)
+        }
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -71,24 +71,33 @@ struct ReaderOptions: ParsableArguments {
         if let syslog, SyslogTarget(syslog) == nil {
             throw ValidationError("--syslog takes unix:/path, udp://host:port or tcp://host:port, not '\(syslog)'")
         }
-        if let exec, ExecSink(command: exec) == nil {
-            throw ValidationError("--exec '\(exec)' has an unclosed quote or is empty")
+        if let exec {
+            guard let sink = ExecSink(command: exec) else {
+                throw ValidationError("--exec '\(exec)' has an unclosed quote or is empty")
+            }
+            if sink.resolvedExecutable() == nil {
+                throw ValidationError(
+                    "--exec: '\(sink.arguments[0])' is not an executable file\(sink.arguments[0].contains("/") ? "" : " on PATH"); give the command's path, or install it")
+            }
         }
         if !(execTimeout > 0) { throw ValidationError("--exec-timeout takes a number of seconds above 0") }
     }
 
-    /// Stdout in the chosen style, and syslog and the command when asked (each gets the same document).
-    func makeAlertSink() -> AlertFanOut {
+    /// Stdout in the chosen style; syslog and the command, when asked, always get the SPEC's alert JSON
+    /// (`--alerts` chooses what stdout shows, not what hooks parse).
+    /// - Parameter stored: whether alerts are kept in a store (said of an alert a command did not take).
+    func makeAlertSink(stored: Bool = true) -> AlertFanOut {
         let style = LineAlertSink.Style(rawValue: alerts) ?? .jsonl
         var sinks: [any AlertSink] = [LineAlertSink(style: style)]
         if let syslog, let target = SyslogTarget(syslog) {
             let s = SyslogSink(target: target)
-            s.body = { style.encode($0) }
+            s.body = { AlertEncoding.json($0) }
             s.onError = { Diagnostics.printRaw("chiptrail: warning: \($0)") }
             sinks.append(s)
         }
         if let exec, let e = ExecSink(command: exec, timeout: execTimeout) {
-            e.body = { style.encode($0) }
+            e.body = { AlertEncoding.json($0) }
+            e.undeliveredNote = stored ? "it is in the store" : "it was printed on stdout only: --no-store keeps nothing"
             e.onError = { Diagnostics.printRaw("chiptrail: warning: \($0)") }
             sinks.append(e)
         }
@@ -110,11 +119,14 @@ struct Ingest: ParsableCommand {
             'file:line: error: [category] message'. Bad records are skipped and named; the rest is read.
 
             Examples:
-              chiptrail ingest --no-store --mappings m.csv --resellers r.csv --geoip ip.csv AWSLogs/
+              chiptrail ingest --no-store --mappings m.csv --resellers r.csv \\
+                  --geoip ip.csv AWSLogs/
               zcat trail.json.gz | chiptrail ingest --no-store -
               chiptrail ingest --no-store --alerts text --min-score 0.9 logs/
-              chiptrail ingest --mappings m.csv cur/ AWSLogs/ gcp-audit.json.gz azure-cost.csv
-              chiptrail ingest --alerts ocsf --syslog tcp://siem.example:6514 --exec 'notify-oncall --team sec' logs/
+              chiptrail ingest --mappings m.csv cur/ AWSLogs/ gcp-audit.json.gz \\
+                  azure-cost.csv
+              chiptrail ingest --alerts ocsf --syslog tcp://siem.example:6514 \\
+                  --exec 'notify-oncall --team sec' logs/
             """)
 
     @OptionGroup var reader: ReaderOptions
@@ -157,13 +169,13 @@ struct Ingest: ParsableCommand {
 
     func run() throws {
         MemoryTuning.keepFreedMemory()
-        var setup = try PipelineSetup(reader)
+        var setup = try PipelineSetup.atStart(reader)
         setup.options.keepCalls = noStore ? .none : (storeAll ? .all : .evidence)
         setup.options.scoring = !noDetector
         var store: Store? = nil
         if !noStore {
             do {
-                store = try Store(path: self.store ?? "chiptrail.db")
+                store = try Store(path: self.store ?? "chiptrail.db", command: "ingest")
             } catch {
                 Diagnostics.printRaw(error.description)
                 throw ExitStatus(code: 2)
@@ -171,7 +183,7 @@ struct Ingest: ParsableCommand {
         }
         let (inputs, missing) = InputEnumerator.expand(paths)
         missing.forEach(Diagnostics.report)
-        var sink = reader.makeAlertSink()
+        var sink = reader.makeAlertSink(stored: !noStore)
         var storeFailure: StoreError? = nil
         let storeWriter = store.map { StoreWriter(store: $0) }
         var alertsEmitted = 0
@@ -184,6 +196,7 @@ struct Ingest: ParsableCommand {
                 guard storeFailure == nil else { return }
                 guard let writer = storeWriter else {
                     for case (_, let alert?) in outcome.assessments {
+                        Diagnostics.clearProgress()
                         sink.deliver(alert)
                         alertsEmitted += 1
                     }
@@ -191,6 +204,7 @@ struct Ingest: ParsableCommand {
                 }
                 do throws(StoreError) {
                     for alert in try writer.add(outcome) {
+                        Diagnostics.clearProgress()
                         sink.deliver(alert)
                         alertsEmitted += 1
                     }
@@ -205,13 +219,13 @@ struct Ingest: ParsableCommand {
             pipeline.onProgress = { done, total, summary in progress.update(done: done, total: total, summary: summary) }
         }
         let summary = pipeline.run(inputs: inputs)
-        if !reader.quiet && isatty(STDERR_FILENO) == 1 { Diagnostics.printRaw("\r\u{1B}[K", newline: false) }
+        if !reader.quiet && isatty(STDERR_FILENO) == 1 { Diagnostics.writeControl("\r\u{1B}[K") }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
         if !reader.quiet {
             Diagnostics.printRaw(SummaryLine.text(summary, seconds: seconds, emitted: alertsEmitted))
         }
         if storeFailure != nil { throw ExitStatus(code: 2) }
-        if !missing.isEmpty || summary.rejectedInput || setup.hadProblems {
+        if missing.contains(where: { $0.severity == .error }) || summary.rejectedInput || setup.hadProblems {
             throw ExitStatus(code: 1)
         }
     }
@@ -255,52 +269,79 @@ final class StoreWriter {
                 fresh.append((assessment, alert))
             }
         }
-        try store.write(files: files, events: events, calls: calls, assessments: fresh)
+        let committed = try store.write(files: files, events: events, calls: calls, assessments: fresh)
         files.removeAll()
         events.removeAll()
         calls.removeAll()
         assessments.removeAll()
-        return fresh.compactMap(\.1)
+        return committed
     }
 }
 
-/// Loads mappings, resellers, GeoIP and config into the pipeline's parts.
+/// Loads mappings, resellers, GeoIP and config into the pipeline's parts, validated as a whole.
 struct PipelineSetup {
     var options: IngestOptions
     var detector: Detector
     var geo: GeoIPTable
+    /// Problems of single rows (each row left out): reported by the caller.
+    var problems: [Diagnostic] = []
     /// A mapping, reseller or GeoIP row was rejected (exit status 1, as for any bad input).
-    var hadProblems = false
+    var hadProblems: Bool { problems.contains { $0.severity == .error } }
 
+    /// - Throws: ``ConfigurationError`` when the config file, or a mapping, reseller or GeoIP file, is
+    ///   missing, unreadable or has no usable row (every file is checked, so all such problems are named
+    ///   at once); `ValidationError` for a bad size on the command line.
     init(_ reader: ReaderOptions) throws {
         var config = ConfigFile()
+        var fileProblems: [Diagnostic] = []
+        var failed = false
         if let path = reader.config {
             do {
                 config = try ConfigFile.load(path: path)
             } catch {
-                Diagnostics.report(error.diagnostic)
-                throw ExitStatus(code: 2)
+                fileProblems.append(error.diagnostic)
+                failed = true
             }
         }
         if let minScore = reader.minScore { config.detection.minScore = minScore }
         if let text = reader.maxDecompressed {
             guard let bytes = ConfigFile.parseSize(text) else {
-                throw ValidationError("--max-decompressed takes a size such as 512MiB or 16GiB")
+                throw ValidationError("--max-decompressed takes a size such as 512MiB or 16GiB, below 8EiB; found '\(text)'")
             }
             config.limits.maxDecompressedBytes = bytes
         }
         if let text = reader.maxRecordSize {
             guard let bytes = ConfigFile.parseSize(text) else {
-                throw ValidationError("--max-record-size takes a size such as 16MiB")
+                throw ValidationError("--max-record-size takes a size such as 16MiB, below 8EiB; found '\(text)'")
             }
             config.maxRecordBytes = Int(bytes)
         }
-        let (mappings, mappingProblems) = MappingTable.load(paths: reader.mappings)
-        let (resellers, resellerProblems) = ResellerGraph.load(paths: reader.resellers)
-        let (geo, geoProblems) = GeoIPTable.load(paths: reader.geoip)
-        let problems = mappingProblems + resellerProblems + geoProblems
-        problems.forEach(Diagnostics.report)
-        hadProblems = problems.contains { $0.severity == .error }
+        var mappings = MappingTable()
+        var resellers = ResellerGraph()
+        var geo = GeoIPTable()
+        do {
+            (mappings, problems) = try MappingTable.loadValidated(paths: reader.mappings)
+        } catch {
+            fileProblems += error.diagnostics
+            failed = true
+        }
+        do {
+            let (graph, resellerProblems) = try ResellerGraph.loadValidated(paths: reader.resellers)
+            resellers = graph
+            problems += resellerProblems
+        } catch {
+            fileProblems += error.diagnostics
+            failed = true
+        }
+        do {
+            let (table, geoProblems) = try GeoIPTable.loadValidated(paths: reader.geoip)
+            geo = table
+            problems += geoProblems
+        } catch {
+            fileProblems += error.diagnostics
+            failed = true
+        }
+        if failed { throw ConfigurationError(diagnostics: fileProblems + problems) }
         let cores = ProcessInfo.processInfo.activeProcessorCount
         options = IngestOptions(
             jobs: reader.jobs ?? cores, limits: config.limits, maxRecordBytes: config.maxRecordBytes,
@@ -314,6 +355,20 @@ struct PipelineSetup {
             catalog: config.catalog, jurisdictions: config.jurisdictions, mappings: mappings, resellers: resellers,
             config: config.detection)
         self.geo = geo
+    }
+
+    /// The setup at start: a configuration error is reported and ends the run with exit status 2; the
+    /// problems of single rows are reported and the run goes on.
+    static func atStart(_ reader: ReaderOptions) throws -> PipelineSetup {
+        do {
+            let setup = try PipelineSetup(reader)
+            setup.problems.forEach(Diagnostics.report)
+            return setup
+        } catch let error as ConfigurationError {
+            error.diagnostics.forEach(Diagnostics.report)
+            Diagnostics.printRaw("chiptrail: nothing was read: the configuration named above is not usable")
+            throw ExitStatus(code: 2)
+        }
     }
 }
 
@@ -334,7 +389,7 @@ struct ProgressLine {
         let filled = total > 0 ? width * done / total : width
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
         Diagnostics.progressShown = true
-        Diagnostics.printRaw(
+        Diagnostics.writeControl(
             "\r\u{1B}[K[\(bar)] \(done)/\(total) files, \(SummaryLine.format(mb)) MB, \(SummaryLine.format(seconds > 0 ? mb / seconds : 0)) MB/s, \(summary.alerts) alert(s)",
             newline: false)
     }

@@ -18,7 +18,12 @@ struct Mappings: ParsableCommand {
                 (reseller_id,name,country,parent_id,serves_countries). Reseller files are checked together, \
                 so chains that cross files, unknown parents and cycles are found.
 
-                Exit status 0 when every row is good, 1 otherwise.
+                Also flagged: rows with more or fewer fields than the header, exact duplicate rows, an \
+                account mapped to two resellers or end-customer countries over an overlapping time (an \
+                error when both rows start at the same instant), rows valid at no time (valid_to equal to \
+                valid_from: a warning), unknown codes in serves_countries (a warning; the reseller is kept).
+
+                Exit status 0 when every row is good (warnings allowed), 1 otherwise.
                 """)
 
         @Argument(help: ArgumentHelp("Mapping or reseller CSV files.", valueName: "file"))
@@ -38,18 +43,26 @@ struct Mappings: ParsableCommand {
                     continue
                 }
                 let header = NamedCSV(text: text)
+                var added: Int? = nil
                 if header.has("account_id") {
-                    mappings.add(text: text, path: path, problems: &problems)
+                    added = mappings.add(text: text, path: path, problems: &problems)
                 } else if header.has("reseller_id") {
-                    graph.add(text: text, path: path, problems: &problems)
+                    added = graph.add(text: text, path: path, problems: &problems)
                 } else {
                     problems.append(
                         Diagnostic(
                             path: path, position: .line(header.headerLine), severity: .error, category: "mapping",
                             message: "header names neither account_id (mapping file) nor reseller_id (reseller file)"))
                 }
+                if added == 0 {
+                    problems.append(
+                        Diagnostic(
+                            path: path, position: .file, severity: .error, category: "mapping",
+                            message: "no usable row in the file; ingest and tail refuse it as a configuration error"))
+                }
             }
             mappingRows = mappings.count
+            problems += mappings.consistencyProblems()
             problems += graph.validate()
             // Mappings that name resellers nobody defined.
             if !graph.resellers.isEmpty {

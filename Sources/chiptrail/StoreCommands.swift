@@ -12,12 +12,25 @@ struct ReadOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The store (default ./chiptrail.db).", valueName: "path"))
     var store: String = "chiptrail.db"
 
-    @Option(help: ArgumentHelp("table (fits the terminal), json (one object per line) or csv.", valueName: "format"))
+    @Option(
+        help: ArgumentHelp(
+            "table (fits the terminal), json (one object per line) or csv; for alerts also jsonl or ocsf (each alert exactly as it was sent).",
+            valueName: "format"))
     var output: String = "table"
 
+    /// jsonl and ocsf are alert lines: only `alerts` prints them.
+    static let alertLineStyles = ["jsonl", "ocsf"]
+
     func validate() throws {
-        guard ["table", "json", "csv"].contains(output) else {
-            throw ValidationError("unknown --output '\(output)'; one of table, json, csv")
+        guard (["table", "json", "csv"] + Self.alertLineStyles).contains(output) else {
+            throw ValidationError("unknown --output '\(output)'; one of table, json, csv (and for alerts jsonl, ocsf)")
+        }
+    }
+
+    /// For the commands whose rows are not alerts.
+    func refuseAlertLineStyles() throws {
+        if Self.alertLineStyles.contains(output) {
+            throw ValidationError("--output \(output) is for 'chiptrail alerts'; use table, json or csv")
         }
     }
 
@@ -81,16 +94,33 @@ enum ResultFormatter {
             }
             return out
         case "csv":
-            func cell(_ s: String) -> String {
-                s.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D })
-                    ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+            var out = r.columns.map { csvCell($0, isText: true) }.joined(separator: ",") + "\n"
+            for row in r.rows {
+                out += row.map { value in
+                    if case .text(let text) = value { return csvCell(text, isText: true) }
+                    return csvCell(value.text, isText: false)
+                }.joined(separator: ",") + "\n"
             }
-            var out = r.columns.map(cell).joined(separator: ",") + "\n"
-            for row in r.rows { out += row.map { cell($0.text) }.joined(separator: ",") + "\n" }
             return out
         default:
             return table(r)
         }
+    }
+
+    /// One CSV cell (RFC 4180) that is safe to open in a spreadsheet and to print: control characters
+    /// and line separators escaped (`\n`, `\x1b`, `\u2028`: a cell is one line), and text that a
+    /// spreadsheet would run as a formula — starting with `=`, `+`, `-`, `@`, tab or CR — neutralised
+    /// with a leading `'` (OWASP's advice on CSV injection). Numbers, also negative ones, stay as they are.
+    static func csvCell(_ raw: String, isText: Bool) -> String {
+        var s = raw
+        if isText, let first = raw.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first),
+            !(Double(raw)?.isFinite ?? false)
+        {
+            s = "'" + raw
+        }
+        s = TextEscaping.escapeForTerminal(s)
+        return s.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 })
+            ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
     }
 
     /// A table that fits the terminal: columns keep their natural width until the line would pass the
@@ -107,7 +137,8 @@ enum ResultFormatter {
             }
             return ascii ? s.utf8.count : s.count
         }
-        var widths = r.columns.map(width)
+        let columns = r.columns.map(TextEscaping.escapeForTerminal)
+        var widths = columns.map(width)
         for row in cells { for (i, c) in row.enumerated() { widths[i] = max(widths[i], width(c)) } }
         let separator = 2
         // The first column (an id to copy into `explain`) is never cut.
@@ -121,7 +152,7 @@ enum ResultFormatter {
             if n > w { return String(s.prefix(max(0, w - 1))) + "…" }
             return s + String(repeating: " ", count: w - n)
         }
-        var out = zip(r.columns, widths).map { fit($0, $1) }.joined(separator: "  ") + "\n"
+        var out = zip(columns, widths).map { fit($0, $1) }.joined(separator: "  ") + "\n"
         out += widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") + "\n"
         for row in cells { out += zip(row, widths).map { fit($0, $1) }.joined(separator: "  ") + "\n" }
         out += "(\(r.rows.count) row\(r.rows.count == 1 ? "" : "s"))\n"
@@ -161,6 +192,7 @@ struct Query: ParsableCommand {
 
     func validate() throws {
         if !schema && sql == nil { throw ValidationError("give a SQL statement, or --schema") }
+        try read.refuseAlertLineStyles()
     }
 
     func run() throws {
@@ -176,7 +208,7 @@ struct Query: ParsableCommand {
 /// `--account`, `--reseller`, `--since`, `--until`, `--restricted-only`, `--min-score`.
 struct StoreFilterOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Only this account.", valueName: "id")) var account: String?
-    @Option(help: ArgumentHelp("Only accounts behind this reseller.", valueName: "id")) var reseller: String?
+    @Option(help: ArgumentHelp("Only accounts behind this reseller, directly or further down its chain (a distributor: the accounts of its resellers).", valueName: "id")) var reseller: String?
     @Option(help: ArgumentHelp("Ended at or after: 7d (before now), 12h, or an RFC 3339 time.", valueName: "when"))
     var since: String?
     @Option(help: ArgumentHelp("Started before: a duration before now or an RFC 3339 time.", valueName: "when"))
@@ -187,7 +219,10 @@ struct StoreFilterOptions: ParsableArguments {
     var minScore: Double?
 
     static func time(_ text: String) -> EpochSeconds? {
-        if let d = Timestamp.parseDuration(text) { return Int64(Date().timeIntervalSince1970) - d }
+        if let d = Timestamp.parseDuration(text) {
+            let (before, overflow) = Int64(Date().timeIntervalSince1970).subtractingReportingOverflow(d)
+            return overflow ? nil : before
+        }
         return Timestamp.parse(text)
     }
 
@@ -219,6 +254,8 @@ struct SessionsCommand: ParsableCommand {
     @OptionGroup var read: ReadOptions
     @OptionGroup var filter: StoreFilterOptions
 
+    func validate() throws { try read.refuseAlertLineStyles() }
+
     func run() throws {
         let f = filter.filter
         try read.answer { (store) throws(StoreError) in try store.sessions(f) }
@@ -235,6 +272,31 @@ struct AlertsCommand: ParsableCommand {
 
     func run() throws {
         let f = filter.filter
+        if ReadOptions.alertLineStyles.contains(read.output) {
+            // The lines as they went to stdout and the hooks, from the store's copy.
+            let column = read.output == "ocsf" ? "ocsf" : "json"
+            let store = try read.open()
+            let result: QueryResult
+            do {
+                result = try store.alertLines(f, column: column)
+            } catch {
+                Diagnostics.printRaw(error.description)
+                throw ExitStatus(code: 2)
+            }
+            var missing = 0
+            for row in result.rows {
+                guard case .text(let line) = row[1] else {
+                    missing += 1
+                    continue
+                }
+                FileDescriptorOutput.write(line + "\n")
+            }
+            if missing > 0 {
+                Diagnostics.printRaw(
+                    "\(read.store): warning: [store] \(missing) alert(s) were stored before the store kept their OCSF finding (schema 8); list them with --output json")
+            }
+            return
+        }
         try read.answer { (store) throws(StoreError) in try store.alerts(f) }
     }
 }
@@ -327,7 +389,7 @@ struct Prune: ParsableCommand {
             throw ValidationError("--older-than takes a duration such as 90d")
         }
         do {
-            let removed = try Store(path: store).prune(before: Int64(Date().timeIntervalSince1970) - age)
+            let removed = try Store(path: store, command: "prune").prune(before: Int64(Date().timeIntervalSince1970) - age)
             FileDescriptorOutput.write("removed \(removed) event(s)\n")
         } catch {
             Diagnostics.printRaw(error.description)

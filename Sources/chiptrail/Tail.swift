@@ -34,8 +34,10 @@ struct Tail: ParsableCommand {
             SIGTERM and SIGINT finish the batch in hand, commit and exit 0.
 
             Examples:
-              chiptrail tail --store cases.db --mappings m.csv --resellers r.csv --geoip ip.csv /var/log/cloudtrail
-              chiptrail tail --alerts ocsf --syslog udp://siem.example:514 --exec 'notify-oncall' /data/exports
+              chiptrail tail --store cases.db --mappings m.csv --resellers r.csv \\
+                  --geoip ip.csv /var/log/cloudtrail
+              chiptrail tail --alerts ocsf --syslog udp://siem.example:514 \\
+                  --exec 'notify-oncall' /data/exports
             """)
 
     @OptionGroup var reader: ReaderOptions
@@ -85,12 +87,12 @@ struct Tail: ParsableCommand {
         signal(SIGHUP) { _ in reloadSignal = 1 }
         signal(SIGPIPE, SIG_IGN)
 
-        var setup = try PipelineSetup(reader)
+        var setup = try PipelineSetup.atStart(reader)
         setup.options.keepCalls = .evidence
         setup.options.jobs = 1
         let store: Store
         do {
-            store = try Store(path: self.store ?? "chiptrail.db")
+            store = try Store(path: self.store ?? "chiptrail.db", command: "tail")
         } catch {
             Diagnostics.printRaw(error.description)
             throw ExitStatus(code: 2)
@@ -118,25 +120,29 @@ struct Tail: ParsableCommand {
         }
         let watcher = pollOnly ? nil : DirectoryWatcher()
         var seen: [String: FileStamp] = [:]
+        var outstanding = OutstandingProblems()
         var incomplete: [String: (stamp: FileStamp, since: Double, reported: Bool)] = [:]
         var delivered = 0
         var filesRead = 0
         var pacer = CommitPacer()
         let status = !reader.quiet && isatty(STDERR_FILENO) == 1
+        if !reader.quiet {
+            // One line, also to a log file or journal: the daemon is up and what it follows.
+            Diagnostics.printRaw(
+                "chiptrail: tail following \(paths.joined(separator: ", ")) into \(self.store ?? "chiptrail.db") (pid \(getpid())); SIGHUP reloads the configuration, SIGTERM stops")
+        }
         while stopSignal == 0 {
             if reloadSignal != 0 {
                 reloadSignal = 0
-                do {
-                    let fresh = try PipelineSetup(reader)
-                    pipeline.reload(detector: fresh.detector, geo: fresh.geo)
-                    Diagnostics.printRaw("chiptrail: reloaded mappings, resellers, GeoIP and config")
-                } catch {
-                    Diagnostics.printRaw("chiptrail: warning: reload failed, keeping the previous settings: \(error)")
-                }
+                reload(pipeline)
             }
-            for dir in paths { watcher?.watchTree(dir) }
-            let (inputs, missing) = InputEnumerator.expand(paths)
-            if filesRead == 0 { missing.forEach(Diagnostics.report) }
+            let scan = InputEnumerator.scan(paths)
+            if let watcher {
+                for path in paths { watcher.watchParent(of: path) }
+                for dir in scan.directories { watcher.add(dir) }
+            }
+            let inputs = scan.inputs
+            outstanding.update(scan.problems)
             var toRead: [IngestPipeline.FollowedInput] = []
             var heads: [String: String] = [:]
             for path in inputs {
@@ -211,7 +217,8 @@ struct Tail: ParsableCommand {
             }
             if status {
                 let s = pipeline.currentSummary
-                Diagnostics.printRaw(
+                Diagnostics.progressShown = true
+                Diagnostics.writeControl(
                     "\r\u{1B}[K[tail] \(filesRead) file(s) read, \(s.records) record(s), \(s.sessions) session(s), \(delivered) alert(s); watching \(paths.count) path(s)",
                     newline: false)
             }
@@ -223,11 +230,34 @@ struct Tail: ParsableCommand {
                 usleep(useconds_t(pollInterval * 1_000_000))
             }
         }
-        if status { Diagnostics.printRaw("") }
+        if status { Diagnostics.writeControl("\n") }
         if !reader.quiet {
             let s = pipeline.currentSummary
             Diagnostics.printRaw(
                 "chiptrail: tail stopped: \(filesRead) file(s) read, \(s.records) record(s), \(s.sessions) session(s) closed, \(delivered) alert(s); state committed to \(self.store ?? "chiptrail.db")")
+        }
+    }
+
+    /// SIGHUP: the new set replaces the old one only when it is whole — every file readable with usable
+    /// rows and no row rejected; otherwise the previous set stays in force and stderr says so.
+    private func reload(_ pipeline: IngestPipeline) {
+        let refused =
+            "chiptrail: error: reload refused; the previous mappings, resellers, GeoIP and config stay in force (fix the problems above and send SIGHUP again)"
+        do {
+            let fresh = try PipelineSetup(reader)
+            fresh.problems.forEach(Diagnostics.report)
+            if fresh.hadProblems {
+                Diagnostics.printRaw(refused)
+                return
+            }
+            pipeline.reload(detector: fresh.detector, geo: fresh.geo)
+            Diagnostics.printRaw("chiptrail: reloaded mappings, resellers, GeoIP and config")
+        } catch let error as ConfigurationError {
+            error.diagnostics.forEach(Diagnostics.report)
+            Diagnostics.printRaw(refused)
+        } catch {
+            Diagnostics.printRaw("chiptrail: error: \(error)")
+            Diagnostics.printRaw(refused)
         }
     }
 
@@ -255,7 +285,7 @@ struct Tail: ParsableCommand {
                 }
             }
         }
-        try store.write(
+        _ = try store.write(
             files: files, events: events, calls: calls, assessments: assessments, checkpoint: try pipeline.snapshot(),
             offsets: offsets)
     }
@@ -265,6 +295,7 @@ struct Tail: ParsableCommand {
     private func deliverOutbox(_ store: Store, _ sink: inout AlertFanOut) throws -> Int {
         let pending = try store.outbox()
         for (seq, alert) in pending {
+            Diagnostics.clearProgress()
             sink.deliver(alert)
             try store.delivered(upTo: seq)
         }
@@ -275,6 +306,26 @@ struct Tail: ParsableCommand {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+}
+
+/// Problems of the followed paths (missing, unreadable, loops, special files), each reported once while
+/// it lasts — not at every scan — and a missing path that appears is said to be followed.
+struct OutstandingProblems {
+    private var current: [String: Diagnostic] = [:]
+
+    mutating func update(_ problems: [Diagnostic]) {
+        var next: [String: Diagnostic] = [:]
+        for problem in problems {
+            let key = problem.description
+            if current[key] == nil { Diagnostics.report(problem) }
+            next[key] = problem
+        }
+        for (key, old) in current where next[key] == nil && old.message.hasPrefix("no such file or directory") {
+            Diagnostics.report(
+                Diagnostic(path: old.path, position: .file, severity: .note, category: "input", message: "now present; following it"))
+        }
+        current = next
     }
 }
 
@@ -306,24 +357,16 @@ final class DirectoryWatcher {
 
     deinit { close(fd) }
 
-    /// Watches `root` and every directory below it not yet watched.
-    func watchTree(_ root: String) {
+    /// Watches the directory `path` is in, or that it will appear in (a followed path not there yet).
+    func watchParent(of path: String) {
+        var parent = (path as NSString).deletingLastPathComponent
+        if parent.isEmpty { parent = "." }
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory) else { return }
-        if !isDirectory.boolValue {
-            add((root as NSString).deletingLastPathComponent.isEmpty ? "." : (root as NSString).deletingLastPathComponent)
-            return
-        }
-        add(root)
-        guard let walker = FileManager.default.enumerator(atPath: root) else { return }
-        while let next = walker.nextObject() as? String {
-            if let type = walker.fileAttributes?[.type] as? FileAttributeType, type == .typeDirectory {
-                add(root + "/" + next)
-            }
-        }
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue { add(path) }
+        add(parent)
     }
 
-    private func add(_ dir: String) {
+    func add(_ dir: String) {
         guard !watched.contains(dir) else { return }
         let mask = UInt32(IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE | IN_MODIFY | IN_ATTRIB)
         if inotify_add_watch(fd, dir, mask) >= 0 { watched.insert(dir) }

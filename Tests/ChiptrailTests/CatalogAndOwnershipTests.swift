@@ -94,7 +94,7 @@ import UsageModel
     @Test(arguments: [
         ("aws,1,R,C,XX,2024-01-01T00:00:00Z,", "unknown country 'XX'"),
         ("aws,1,R,C,CN,yesterday,", "bad date 'yesterday'"),
-        ("aws,1,R,C,CN,2024-01-01T00:00:00Z,2023-01-01T00:00:00Z", "valid_to is not after valid_from"),
+        ("aws,1,R,C,CN,2024-01-01T00:00:00Z,2023-01-01T00:00:00Z", "valid_to is before valid_from"),
         ("aws,,R,C,CN,,", "empty account_id"),
     ])
     func badMappingRowsAreNamedByLine(row: String, message: String) {

@@ -146,11 +146,21 @@ enum BuiltBinary {
         var stderr: String
     }
 
-    /// Runs the binary with `arguments`, optional stdin bytes; waits for it.
-    static func run(_ arguments: [String], stdin: [UInt8]? = nil, directory: String? = nil) throws -> Result {
+    /// Runs the binary with `arguments`, optional stdin bytes; waits for it (killed after `timeout`
+    /// seconds when given: a hang fails the test instead of stalling the suite). `unprivileged` runs it
+    /// as nobody when the tests run as root (permissions mean nothing to root).
+    static func run(
+        _ arguments: [String], stdin: [UInt8]? = nil, directory: String? = nil, timeout: Double? = nil,
+        unprivileged: Bool = false
+    ) throws -> Result {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
+        if unprivileged && getuid() == 0 {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", path] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: path)
+            process.arguments = arguments
+        }
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let out = Pipe()
         let err = Pipe()
@@ -159,6 +169,12 @@ enum BuiltBinary {
         let input = Pipe()
         process.standardInput = stdin == nil ? FileHandle.nullDevice : input
         try process.run()
+        if let timeout {
+            let pid = process.processIdentifier
+            DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
+                if process.isRunning { kill(pid, SIGKILL) }
+            }
+        }
         if let stdin {
             input.fileHandleForWriting.write(Data(stdin))
             try input.fileHandleForWriting.close()

@@ -328,7 +328,9 @@ extension TailTests {
         Self.prepare(dir)
         let mappings = dir.path + "/m.csv"
         let header = "provider,account_id,reseller_id,end_customer_id,end_customer_country,valid_from,valid_to\n"
-        FileManager.default.createFile(atPath: mappings, contents: Data(header.utf8))
+        // A mapping file must map something (one with no usable row is a configuration error).
+        let other = "aws,999999999999,,C-9,US,2025-01-01T00:00:00Z,\n"
+        FileManager.default.createFile(atPath: mappings, contents: Data((header + other).utf8))
         let p = Process()
         p.executableURL = URL(fileURLWithPath: BuiltBinary.path)
         p.arguments = ["tail", "--store", "s.db", "--poll-interval", "0.05", "--mappings", mappings, "--quiet", "in"]
@@ -350,7 +352,7 @@ extension TailTests {
         _ = dir.write("in/a_CloudTrail_us-east-1_20260301T1200Z_x.json.gz", trail("123456789012", "i-1", day: 1))
         try Self.waitFor(dir.path, "SELECT COUNT(*) FROM files", "1")
         FileManager.default.createFile(
-            atPath: mappings, contents: Data((header + "aws,123456789012,,C-1,CN,2025-01-01T00:00:00Z,\n").utf8))
+            atPath: mappings, contents: Data((header + other + "aws,123456789012,,C-1,CN,2025-01-01T00:00:00Z,\n").utf8))
         kill(p.processIdentifier, SIGHUP)
         for _ in 0..<600 {
             if (try? String(contentsOfFile: dir.path + "/err.txt", encoding: .utf8))?.contains("reloaded") == true { break }
@@ -364,5 +366,56 @@ extension TailTests {
         let lines = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
         #expect(lines.count == 1)
         #expect(lines.first?.contains("\"resource_ids\":[\"i-2\"]") == true)
+    }
+
+    @Test(arguments: ["missing", "noAccountColumn", "badRow"])
+    func aBadReloadIsRefusedWholeAndThePreviousSetStays(kind: String) throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        Self.prepare(dir)
+        let mappings = dir.path + "/m.csv"
+        let header = "provider,account_id,reseller_id,end_customer_id,end_customer_country,valid_from,valid_to\n"
+        FileManager.default.createFile(
+            atPath: mappings, contents: Data((header + "aws,123456789012,,C-1,CN,2025-01-01T00:00:00Z,\n").utf8))
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: BuiltBinary.path)
+        p.arguments = ["tail", "--store", "s.db", "--poll-interval", "0.05", "--mappings", mappings, "--quiet", "in"]
+        p.currentDirectoryURL = URL(fileURLWithPath: dir.path)
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle(forWritingAtPath: dir.path + "/stderr.txt")!
+        try p.run()
+        Self.waitUntilReady(p)
+        // The store is opened after the configuration is loaded: then the files may change.
+        for _ in 0..<400 where !FileManager.default.fileExists(atPath: dir.path + "/s.db") { usleep(25_000) }
+        switch kind {
+        case "missing": try FileManager.default.removeItem(atPath: mappings)
+        case "noAccountColumn": FileManager.default.createFile(atPath: mappings, contents: Data("provider,account\naws,1\n".utf8))
+        default:
+            // One good row, one bad: the set is not whole, so none of it is taken.
+            FileManager.default.createFile(
+                atPath: mappings,
+                contents: Data((header + "aws,123456789012,,C-1,US,2025-01-01T00:00:00Z,\naws,2,,C,XX,,\n").utf8))
+        }
+        kill(p.processIdentifier, SIGHUP)
+        for _ in 0..<600 {
+            if (try? String(contentsOfFile: dir.path + "/stderr.txt", encoding: .utf8))?.contains("reload refused") == true { break }
+            usleep(50_000)
+        }
+        // The previous mapping (CN) still holds: the launch alerts.
+        let trail = TestGzip.compress(
+            "{\"Records\":[" + runInstancesRecord(ids: ["i-1"], account: "123456789012", time: "2026-03-01T02:00:00Z") + "]}")
+        _ = dir.write("in/a_CloudTrail_us-east-1_20260301T1200Z_x.json.gz", trail)
+        try Self.waitFor(dir.path, "SELECT COUNT(*) FROM files", "1")
+        kill(p.processIdentifier, SIGTERM)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        let stderr = try String(contentsOfFile: dir.path + "/stderr.txt", encoding: .utf8)
+        #expect(stderr.contains("reload refused; the previous mappings, resellers, GeoIP and config stay in force"), "\(stderr)")
+        #expect(!stderr.contains("reloaded"), "\(stderr)")
+        #expect(!stderr.contains("ExitStatus"), "\(stderr)")
+        #expect(stderr.contains("m.csv"), "\(stderr)")
+        let lines = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
+        #expect(lines.count == 1, "\(stderr)")
     }
 }

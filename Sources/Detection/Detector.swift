@@ -236,6 +236,8 @@ public struct Detector: Sendable {
 
         let mapping = mappings.mapping(provider: session.provider.rawValue, account: session.accountID, at: time)
         var chain: [Reseller] = []
+        /// The index of reseller-chain evidence from a reseller above the account's own, if any.
+        var upstream: Int? = nil
         if let mapping {
             if let country = mapping.endCustomerCountry {
                 if jurisdictions.isRestricted(country, at: time) {
@@ -279,7 +281,12 @@ public struct Detector: Sendable {
                         if best == nil || e.weight > best!.weight { best = e }
                     }
                 }
-                if let best { evidence.append(best) }
+                if let best {
+                    // The account's own reseller and those further up are calibrated apart: a
+                    // distributor's country says less about one customer than its reseller's.
+                    if best.detail.contains(" (via ") { upstream = evidence.count }
+                    evidence.append(best)
+                }
             }
         }
 
@@ -440,7 +447,8 @@ public struct Detector: Sendable {
         for i in evidence.indices where evidence[i].weight != 0 {
             let family =
                 evidence[i].kind == "declared-country"
-                ? (evidence[i].weight < 0 ? "declared-unrestricted" : "declared-restricted") : evidence[i].kind
+                ? (evidence[i].weight < 0 ? "declared-unrestricted" : "declared-restricted")
+                : i == upstream ? "reseller-upstream" : evidence[i].kind
             if let f = config.familyFactors[family], f != 1 { evidence[i].weight *= f }
         }
         let logOdds = config.priorLogOdds + evidence.reduce(0) { $0 + $1.weight }

@@ -28,6 +28,7 @@ public final class EvidenceLog {
                 details[e.kind] = e.detail
                 var kind = e.kind
                 if kind == "declared-country" { kind = e.weight < 0 ? "declared-unrestricted" : "declared-restricted" }
+                if kind == "reseller-chain" && e.detail.contains(" (via ") { kind = "reseller-upstream" }
                 kinds[kind, default: 0] += e.weight
             }
             let line: [String: Any] = [

@@ -68,7 +68,7 @@ import Testing
             let again = try BuiltBinary.run(["alerts", "--store", store, "--output", style], timeout: 60)
             #expect(again.status == 0, "\(again.stderr)")
             let sentLines = sent.stdout.split(separator: "\n").sorted()
-            #expect(sentLines.count == 6)
+            #expect(sentLines.count == 4)
             #expect(again.stdout.split(separator: "\n").sorted() == sentLines, "\(style)")
             let filtered = try BuiltBinary.run(["alerts", "--store", store, "--output", style, "--min-score", "0.9"], timeout: 60)
             #expect(filtered.stdout.split(separator: "\n").count == 3)

@@ -103,7 +103,7 @@ func event(
         resellers.add(text: resellersCSV, path: "r.csv", problems: &problems)
         return Detector(
             catalog: .builtIn, jurisdictions: .builtIn, mappings: mappings, resellers: resellers,
-            config: DetectionConfig())
+            config: .unfitted)
     }
 
     func session(account: String, type: String = "p5.48xlarge") -> Session {
@@ -206,7 +206,7 @@ func event(
     func aSmallOfficeShareIsNotALink(k: Int, n: Int) {
         let d = Self.detector()
         #expect(d.networkWeight(restricted: k, located: n) < 4)
-        var noOffice = DetectionConfig()
+        var noOffice = DetectionConfig.unfitted
         noOffice.benignOfficeWeight = 0
         let strict = Detector(catalog: d.catalog, jurisdictions: d.jurisdictions, mappings: d.mappings, resellers: d.resellers, config: noOffice)
         #expect(strict.networkWeight(restricted: k, located: n) > 5)
@@ -383,6 +383,26 @@ func event(
     }
 }
 
+/// Fitted calibration: each family's weight times its factor, the prior as fitted.
+@Suite struct FamilyFactorTests {
+    @Test func eachFamilysWeightIsScaledByItsFactor() throws {
+        var config = DetectionConfig.unfitted
+        let plain = DetectorTests.detector()
+        config.familyFactors = ["declared-restricted": 0.5, "declared-unrestricted": 2]
+        let scaled = Detector(
+            catalog: plain.catalog, jurisdictions: plain.jurisdictions, mappings: plain.mappings, resellers: plain.resellers,
+            config: config)
+        let a = scaled.assess(DetectorTests().session(account: "111"), activity: nil)
+        #expect(a.evidence.first { $0.kind == "declared-country" }?.weight == 3.5)
+        let b = scaled.assess(DetectorTests().session(account: "555"), activity: nil)
+        #expect(b.evidence.first { $0.kind == "declared-country" }?.weight == -4)
+        // The defaults are the fitted ones: every family named, none negative.
+        let fitted = DetectionConfig()
+        #expect(Set(fitted.familyFactors.keys) == Set(DetectionConfig.families))
+        #expect(fitted.familyFactors.values.allSatisfy { $0 >= 0 })
+    }
+}
+
 /// Rings: fresh accounts under a chain that reaches a restricted jurisdiction, run alike, whatever
 /// they declare.
 @Suite struct RingTests {
@@ -409,7 +429,7 @@ func event(
         var problems: [Diagnostic] = []
         m.add(text: mappings, path: "m.csv", problems: &problems)
         r.add(text: resellers, path: "r.csv", problems: &problems)
-        return Detector(catalog: .builtIn, jurisdictions: .builtIn, mappings: m, resellers: r, config: DetectionConfig())
+        return Detector(catalog: .builtIn, jurisdictions: .builtIn, mappings: m, resellers: r, config: .unfitted)
     }
 
     @Test func freshAccountsRunAlikeUnderAChainReachingChinaAreARing() throws {
@@ -447,7 +467,7 @@ func event(
         var problems: [Diagnostic] = []
         mappings.add(text: Self.mappings, path: "m.csv", problems: &problems)
         resellers.add(text: "reseller_id,name,country,parent_id,serves_countries\nRS-SG,SG Pte,SG,,SG;MY\n", path: "r.csv", problems: &problems)
-        return Detector(catalog: .builtIn, jurisdictions: .builtIn, mappings: mappings, resellers: resellers, config: DetectionConfig())
+        return Detector(catalog: .builtIn, jurisdictions: .builtIn, mappings: mappings, resellers: resellers, config: .unfitted)
     }
 
     /// Some calls from China: network evidence too weak to alert alone.

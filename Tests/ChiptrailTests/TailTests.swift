@@ -182,7 +182,7 @@ import Testing
         #expect(want.count > 1000)
         #expect(got == want)
         let wantAlerts = try Self.alertIDs(clean.path)
-        #expect(wantAlerts.count == 6)  // four closed sessions and two still running
+        #expect(wantAlerts.count == 4)
         #expect(try Self.alertIDs(killed.path) == wantAlerts)
     }
 

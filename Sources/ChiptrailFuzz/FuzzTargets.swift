@@ -28,9 +28,11 @@ enum FuzzTargets {
         return name
     }()
 
-    /// A scratch file for the targets that read a path (gzip, GeoIP).
+    /// A scratch file for the targets that read a path (gzip, GeoIP), in `CHIPTRAIL_FUZZ_SCRATCH`
+    /// (Scripts/fuzz: .build/fuzz/tmp, emptied after each target) or /tmp.
     static let scratch: String = {
-        "/tmp/chiptrail-fuzz-\(getpid()).bin"
+        let directory = ProcessInfo.processInfo.environment["CHIPTRAIL_FUZZ_SCRATCH"] ?? "/tmp"
+        return "\(directory)/chiptrail-fuzz-\(getpid()).bin"
     }()
 
     static func run(_ bytes: UnsafeRawBufferPointer) {

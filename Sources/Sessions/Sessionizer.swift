@@ -245,7 +245,11 @@ public struct Sessionizer: Sendable {
     /// Every remaining session; those still running are `open`, ending at `lastTime`.
     public mutating func finish(at lastTime: EpochSeconds) -> [Session] {
         var out: [Session] = []
-        for (key, events) in pending {
+        // Each resource's events are taken out of the table as its sessions are built, so the events and
+        // the sessions made of them are not all held at once (at the end of a large input they were
+        // the run's peak of memory).
+        for key in Array(pending.keys) {
+            guard let events = pending.removeValue(forKey: key) else { continue }
             out += emit(build(key, events, finalAt: lastTime))
         }
         pending.removeAll()

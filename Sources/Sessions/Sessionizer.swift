@@ -429,7 +429,25 @@ public struct Sessionizer: Sendable {
         return sessions
     }
 
+    /// `s-` and the hex of the stable hash of `provider|account|resource|start`. The text is hashed in
+    /// parts (FNV-1a continues from a seed) instead of being interpolated first: the same id, without
+    /// building the string (3% of a large customer's run, where every live resource's session is built
+    /// at each input that touches its account).
     static func sessionID(_ key: ResourceKey, start: EpochSeconds) -> String {
+        let bar = UInt64(UInt8(ascii: "|"))
+        let prime: UInt64 = 0x0000_0100_0000_01B3
+        var h = StableHash.hash(key.provider.rawValue)
+        h = (h ^ bar) &* prime
+        h = StableHash.hash(key.account, seed: h)
+        h = (h ^ bar) &* prime
+        h = StableHash.hash(key.resource, seed: h)
+        h = (h ^ bar) &* prime
+        h = StableHash.hash(String(start), seed: h)
+        return "s-" + StableHash.hex(h)
+    }
+
+    /// The id as first defined (the interpolated text hashed whole), for tests.
+    static func sessionIDByText(_ key: ResourceKey, start: EpochSeconds) -> String {
         "s-" + StableHash.hex(StableHash.hash("\(key.provider.rawValue)|\(key.account)|\(key.resource)|\(start)"))
     }
 }

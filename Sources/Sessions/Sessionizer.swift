@@ -263,15 +263,24 @@ public struct Sessionizer: Sendable {
     /// already emitted are left out. For alerts raised while a session runs; the ids are those the
     /// sessions will have when they close.
     /// `type` picks the resources worth building by the instance type their events or the last launch
-    /// named (nil: none named).
+    /// named (nil: none named). It must depend on the type alone: its answers are remembered for the call
+    /// (an account has thousands of live resources of a handful of types, and the answer is a catalogue
+    /// look-up).
     public func provisional(
         at watermark: EpochSeconds, accounts: some Sequence<String>, type: (String?) -> Bool = { _ in true }
     ) -> [Session] {
         var out: [Session] = []
+        var answers: [(type: String?, keep: Bool)] = []
+        func keep(_ instanceType: String?) -> Bool {
+            if let known = answers.first(where: { $0.type == instanceType }) { return known.keep }
+            let answer = type(instanceType)
+            if answers.count < 64 { answers.append((instanceType, answer)) }
+            return answer
+        }
         for account in accounts {
             for key in resourcesOfAccount[account] ?? [] {
                 guard let events = pending[key],
-                    type(events.lazy.compactMap(\.instanceType).first ?? knownTypes[key]?.type)
+                    keep(events.lazy.compactMap(\.instanceType).first ?? knownTypes[key]?.type)
                 else { continue }
                 out += build(key, events, finalAt: watermark).filter { emitted[$0.id] == nil }
             }

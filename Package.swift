@@ -17,9 +17,10 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CISAL", pkgConfig: "libisal", providers: [.apt(["libisal-dev"])]),
         .target(name: "CPrefetch"),
         .target(name: "UsageModel", dependencies: ["CPrefetch"], swiftSettings: hot),
-        .target(name: "Inputs", dependencies: ["CZlib", "UsageModel"], swiftSettings: hot),
+        .target(name: "Inputs", dependencies: ["CZlib", "CISAL", "UsageModel"], swiftSettings: hot),
         .target(name: "CJSONIndex", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "LogFormats", dependencies: ["UsageModel", "Inputs", "CJSONIndex"], swiftSettings: hot),
         .target(name: "Catalog", dependencies: ["UsageModel"], exclude: ["Data"], swiftSettings: strict),

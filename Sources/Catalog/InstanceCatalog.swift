@@ -1,5 +1,13 @@
 public import UsageModel
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// How US export controls treat an accelerator.
 public enum ControlClass: Sendable, Hashable, CustomStringConvertible {
     /// ECCN 3A090.a (TPP ≥ 4800, or TPP ≥ 1600 with density ≥ 5.92).
@@ -75,7 +83,11 @@ public struct InstanceCatalog: Sendable {
     public private(set) var accelerators: [String: AcceleratorSpec] = [:]
     private var exact: [String: InstanceSpec] = [:]
     /// Family rows such as `ecs.gn7e-*`, matched by prefix.
+    /// Family rows (`ecs.gn7e-*`) by prefix.
     private var families: [(prefix: String, spec: InstanceSpec)] = []
+    /// The families' prefixes as UTF-8 bytes, in the same order, for the look-up's byte comparison
+    /// (apart from the specs: walking the pairs retained and released every string of every spec).
+    private var familyPrefixes: [[UInt8]] = []
 
     /// The catalogue built into the binary (see `Sources/Catalog/Data`).
     public static let builtIn: InstanceCatalog = {
@@ -118,8 +130,10 @@ public struct InstanceCatalog: Sendable {
 
     private mutating func add(_ spec: InstanceSpec) {
         if spec.instanceType.hasSuffix("*") {
-            families.removeAll { $0.prefix == String(spec.instanceType.dropLast()) }
-            families.append((String(spec.instanceType.dropLast()), spec))
+            let prefix = String(spec.instanceType.dropLast())
+            families.removeAll { $0.prefix == prefix }
+            families.append((prefix, spec))
+            familyPrefixes = families.map { Array($0.prefix.utf8) }
         } else {
             exact[spec.instanceType] = spec
             exact[spec.instanceType.lowercased()] = spec
@@ -144,8 +158,31 @@ public struct InstanceCatalog: Sendable {
 
     /// The spec of an instance type as logs spell it (`p5.48xlarge`, `ml.p4d.24xlarge`, `Standard_ND96isr_H100_v5`).
     public func lookup(_ instanceType: String) -> InstanceSpec? {
-        if let spec = exact[instanceType] ?? exact[instanceType.lowercased()] { return spec }
-        for (prefix, spec) in families where instanceType.hasPrefix(prefix) { return spec }
+        if let spec = exact[instanceType] { return spec }
+        // Most types looked up are not in the catalogue (no accelerator), and are lowercase ASCII: for
+        // those the lowercased key is the key just missed, and a family prefix can be compared as bytes.
+        // (Other strings take String's own, Unicode-aware paths, as before.)
+        var ascii = true
+        var upper = false
+        for byte in instanceType.utf8 {
+            if byte >= 0x80 { ascii = false }
+            if byte &- 0x41 < 26 { upper = true }
+        }
+        if !ascii || upper, let spec = exact[instanceType.lowercased()] { return spec }
+        if ascii {
+            var type = instanceType
+            let index = type.withUTF8 { bytes -> Int? in
+                familyPrefixes.withUnsafeBufferPointer { prefixes in
+                    for i in prefixes.indices where prefixes[i].count <= bytes.count {
+                        let equal = prefixes[i].withUnsafeBufferPointer { memcmp($0.baseAddress!, bytes.baseAddress!, $0.count) == 0 }
+                        if equal { return i }
+                    }
+                    return nil
+                }
+            }
+            return index.map { families[$0].spec }
+        }
+        for i in families.indices where instanceType.hasPrefix(families[i].prefix) { return families[i].spec }
         return nil
     }
 

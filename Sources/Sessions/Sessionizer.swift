@@ -245,7 +245,11 @@ public struct Sessionizer: Sendable {
     /// Every remaining session; those still running are `open`, ending at `lastTime`.
     public mutating func finish(at lastTime: EpochSeconds) -> [Session] {
         var out: [Session] = []
-        for (key, events) in pending {
+        // Each resource's events are taken out of the table as its sessions are built, so the events and
+        // the sessions made of them are not all held at once (at the end of a large input they were
+        // the run's peak of memory).
+        for key in Array(pending.keys) {
+            guard let events = pending.removeValue(forKey: key) else { continue }
             out += emit(build(key, events, finalAt: lastTime))
         }
         pending.removeAll()
@@ -259,15 +263,24 @@ public struct Sessionizer: Sendable {
     /// already emitted are left out. For alerts raised while a session runs; the ids are those the
     /// sessions will have when they close.
     /// `type` picks the resources worth building by the instance type their events or the last launch
-    /// named (nil: none named).
+    /// named (nil: none named). It must depend on the type alone: its answers are remembered for the call
+    /// (an account has thousands of live resources of a handful of types, and the answer is a catalogue
+    /// look-up).
     public func provisional(
         at watermark: EpochSeconds, accounts: some Sequence<String>, type: (String?) -> Bool = { _ in true }
     ) -> [Session] {
         var out: [Session] = []
+        var answers: [(type: String?, keep: Bool)] = []
+        func keep(_ instanceType: String?) -> Bool {
+            if let known = answers.first(where: { $0.type == instanceType }) { return known.keep }
+            let answer = type(instanceType)
+            if answers.count < 64 { answers.append((instanceType, answer)) }
+            return answer
+        }
         for account in accounts {
             for key in resourcesOfAccount[account] ?? [] {
                 guard let events = pending[key],
-                    type(events.lazy.compactMap(\.instanceType).first ?? knownTypes[key]?.type)
+                    keep(events.lazy.compactMap(\.instanceType).first ?? knownTypes[key]?.type)
                 else { continue }
                 out += build(key, events, finalAt: watermark).filter { emitted[$0.id] == nil }
             }
@@ -425,7 +438,25 @@ public struct Sessionizer: Sendable {
         return sessions
     }
 
+    /// `s-` and the hex of the stable hash of `provider|account|resource|start`. The text is hashed in
+    /// parts (FNV-1a continues from a seed) instead of being interpolated first: the same id, without
+    /// building the string (3% of a large customer's run, where every live resource's session is built
+    /// at each input that touches its account).
     static func sessionID(_ key: ResourceKey, start: EpochSeconds) -> String {
+        let bar = UInt64(UInt8(ascii: "|"))
+        let prime: UInt64 = 0x0000_0100_0000_01B3
+        var h = StableHash.hash(key.provider.rawValue)
+        h = (h ^ bar) &* prime
+        h = StableHash.hash(key.account, seed: h)
+        h = (h ^ bar) &* prime
+        h = StableHash.hash(key.resource, seed: h)
+        h = (h ^ bar) &* prime
+        h = StableHash.hash(String(start), seed: h)
+        return "s-" + StableHash.hex(h)
+    }
+
+    /// The id as first defined (the interpolated text hashed whole), for tests.
+    static func sessionIDByText(_ key: ResourceKey, start: EpochSeconds) -> String {
         "s-" + StableHash.hex(StableHash.hash("\(key.provider.rawValue)|\(key.account)|\(key.resource)|\(start)"))
     }
 }

@@ -97,17 +97,31 @@ public struct KeyTable<Value> {
         return true
     }
 
+    /// Doubles the table. Values are moved, not copied: copying retained every value's storage and
+    /// releasing the old array released it again (the identity graph's tables reach millions of slots).
     @usableFromInline
     mutating func grow() {
         let oldKeys = keys
-        let oldValues = values
-        keys = Array(repeating: 0, count: oldKeys.count * 2)
-        values = Array(repeating: nil, count: oldKeys.count * 2)
-        mask = keys.count - 1
-        for (i, k) in oldKeys.enumerated() where k != 0 {
-            let j = slot(k)
-            keys[j] = k
-            values[j] = oldValues[i]
+        var oldValues: [Value?] = []
+        swap(&oldValues, &values)
+        let size = oldKeys.count * 2
+        keys = Array(repeating: 0, count: size)
+        values = Array(repeating: nil, count: size)
+        mask = size - 1
+        oldKeys.withUnsafeBufferPointer { oldKeys in
+            oldValues.withUnsafeMutableBufferPointer { oldValues in
+                keys.withUnsafeMutableBufferPointer { keys in
+                    values.withUnsafeMutableBufferPointer { values in
+                        for i in oldKeys.indices where oldKeys[i] != 0 {
+                            let k = oldKeys[i]
+                            var j = probeStart(k, mask: mask)
+                            while keys[j] != 0 { j = (j + 1) & mask }
+                            keys[j] = k
+                            values[j] = oldValues[i].take()
+                        }
+                    }
+                }
+            }
         }
     }
 

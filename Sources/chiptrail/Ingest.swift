@@ -61,6 +61,12 @@ struct ReaderOptions: ParsableArguments {
     @Option(name: .customLong("max-record-size"), help: ArgumentHelp("Records larger than this are skipped (default 16MiB).", valueName: "size"))
     var maxRecordSize: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Gzip inflater: isal (Intel ISA-L, default) or zlib; the same bytes and the same faults either way.",
+            valueName: "name"))
+    var inflater: String = Inflater.isal.rawValue
+
     @Flag(name: .customLong("quiet"), help: "No summary line on stderr.")
     var quiet = false
 
@@ -310,6 +316,10 @@ struct PipelineSetup {
             }
             config.limits.maxDecompressedBytes = bytes
         }
+        guard let inflater = Inflater(rawValue: reader.inflater) else {
+            throw ValidationError("unknown --inflater '\(reader.inflater)'; one of isal, zlib")
+        }
+        config.limits.inflater = inflater
         if let text = reader.maxRecordSize {
             guard let bytes = ConfigFile.parseSize(text) else {
                 throw ValidationError("--max-record-size takes a size such as 16MiB, below 8EiB; found '\(text)'")

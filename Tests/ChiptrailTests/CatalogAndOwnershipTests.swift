@@ -29,6 +29,32 @@ import UsageModel
         #expect(InstanceCatalog.builtIn.lookup("m5.xlarge") == nil)
     }
 
+    /// The look-up's byte paths (misses of lowercase ASCII types, family prefixes as bytes) give what
+    /// the plain rule gives: the exact type, else its lowercased form, else the first family prefix.
+    @Test func lookUpFollowsTheExactLowercaseThenFamilyRule() {
+        let catalog = InstanceCatalog.builtIn
+        let specs = catalog.allInstanceTypes
+        var exact: [String: String] = [:]
+        for spec in specs where !spec.instanceType.hasSuffix("*") {
+            exact[spec.instanceType] = spec.instanceType
+            exact[spec.instanceType.lowercased()] = spec.instanceType
+        }
+        let families = specs.filter { $0.instanceType.hasSuffix("*") }.map { (String($0.instanceType.dropLast()), $0.instanceType) }
+        func reference(_ type: String) -> String? {
+            if let hit = exact[type] ?? exact[type.lowercased()] { return hit }
+            return families.first { type.hasPrefix($0.0) }?.1
+        }
+        var probes: [String] = ["", "m5.xlarge", "M5.XLARGE", "p5.48XLARGE", "P5.48xlarge", "é", "p5.48xlargé",
+            "ecs.gn7e-", "ECS.GN7E-c16", "ecs.gn7e", "ecs.gn7e-\u{301}x", "ecs.gn7é-x", "t3.medium", "ml.p4d.24xlarge"]
+        for spec in specs {
+            let type = spec.instanceType.hasSuffix("*") ? String(spec.instanceType.dropLast()) : spec.instanceType
+            probes += [type, type.uppercased(), type + "x", type + ".metal", String(type.dropLast()), "x" + type, type + "é"]
+        }
+        for probe in probes {
+            #expect(catalog.lookup(probe).map { $0.instanceType } == reference(probe), "\(probe)")
+        }
+    }
+
     @Test func chipSpecificControlsStartOnTheirDate() throws {
         let h20 = try #require(InstanceCatalog.builtIn.accelerators["NVIDIA H20 96GB"])
         #expect(!h20.control.isRestricted(at: Timestamp.parse("2025-04-01")!))

@@ -65,6 +65,19 @@ import Testing
         #expect(!one.stdout.isEmpty)
     }
 
+    @Test func eitherInflaterGivesTheSameRun() throws {
+        let isal = try BuiltBinary.run(Self.sampleArguments(["--inflater", "isal"]))
+        let zlib = try BuiltBinary.run(Self.sampleArguments(["--inflater", "zlib"]))
+        #expect(isal.status == 0 && zlib.status == 0)
+        #expect(isal.stdout == zlib.stdout)
+        #expect(!isal.stdout.isEmpty)
+        let summary = { (stderr: String) in stderr.split(separator: "\n").last.map { $0.split(separator: ";").dropFirst() } }
+        #expect(summary(isal.stderr) == summary(zlib.stderr))
+        let unknown = try BuiltBinary.run(Self.sampleArguments(["--inflater", "lz4"]))
+        #expect(unknown.status == 2)
+        #expect(unknown.stderr.contains("unknown --inflater 'lz4'"))
+    }
+
     @Test func readingTheSameInputTwiceRaisesNoRepeats() throws {
         var args = Self.sampleArguments()
         args.append(Self.sample + "/AWSLogs")
@@ -99,14 +112,14 @@ import Testing
         case notGzip, truncated, crcMismatch, corruptDeflate, bomb, binaryGarbage, empty, zip, hugeRecord
     }
 
-    @Test(arguments: BadInput.allCases)
-    func badInputIsNamedTheRestIsReadAndTheStatusIsOne(kind: BadInput) throws {
+    @Test(arguments: BadInput.allCases, ["isal", "zlib"])
+    func badInputIsNamedTheRestIsReadAndTheStatusIsOne(kind: BadInput, inflater: String) throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let good = TestGzip.compress(
             "{\"Records\":[" + runInstancesRecord(ids: ["i-good"], account: "123456789012") + "]}")
         _ = dir.write("logs/a-good.json.gz", good)
-        var extra: [String] = []
+        var extra = ["--inflater", inflater]
         let name = "logs/b-bad.json.gz"
         var expected: String
         switch kind {
@@ -130,7 +143,7 @@ import Testing
             expected = ": error: [gzip] corrupt deflate data"
         case .bomb:
             _ = dir.write(name, TestGzip.compress([UInt8](repeating: 0x20, count: 8 << 20), level: 9))
-            extra = ["--max-decompressed", "1MiB"]
+            extra += ["--max-decompressed", "1MiB"]
             expected = "decompression bomb"
         case .binaryGarbage:
             // Seeded, and not starting like JSON: a random head whose first byte is `{` or `[` (1 run in

@@ -4,6 +4,10 @@ import Testing
 
 @Suite struct GzipInputTests {
     func readAll(_ path: String, limits: InputLimits = InputLimits(), chunk: Int = 65_536) throws(InputError) -> [UInt8] {
+        try GzipInputTests.read(path, limits: limits, chunk: chunk)
+    }
+
+    static func read(_ path: String, limits: InputLimits, chunk: Int = 65_536) throws(InputError) -> [UInt8] {
         let reader = try InputReader(path: path, limits: limits, bufferSize: 4096)
         var out: [UInt8] = []
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 8)
@@ -18,19 +22,20 @@ import Testing
 
     let text = String(repeating: "{\"eventName\":\"DescribeInstances\"}\n", count: 5000)
 
-    @Test(arguments: [1, 7, 4096, 65_536])
-    func inflatesTheSameForAnyReadSize(chunk: Int) throws {
+    @Test(arguments: [1, 7, 4096, 65_536], Inflater.allCases)
+    func inflatesTheSameForAnyReadSize(chunk: Int, inflater: Inflater) throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let path = dir.write("a.json.gz", TestGzip.compress(text))
-        #expect(try readAll(path, chunk: chunk) == Array(text.utf8))
+        #expect(try readAll(path, limits: InputLimits(inflater: inflater), chunk: chunk) == Array(text.utf8))
     }
 
-    @Test func readsEveryMemberOfAMultiMemberFile() throws {
+    @Test(arguments: Inflater.allCases)
+    func readsEveryMemberOfAMultiMemberFile(inflater: Inflater) throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let path = dir.write("multi.gz", TestGzip.compress("first\n") + TestGzip.compress("second\n") + TestGzip.compress(""))
-        #expect(try readAll(path) == Array("first\nsecond\n".utf8))
+        #expect(try readAll(path, limits: InputLimits(inflater: inflater)) == Array("first\nsecond\n".utf8))
     }
 
     @Test func plainFilesPassThroughWhateverTheirName() throws {
@@ -44,8 +49,8 @@ import Testing
         case badHeader, truncated, crcMismatch, lengthMismatch, corruptDeflate, trailingGarbage
     }
 
-    @Test(arguments: Fault.allCases)
-    func eachGzipFaultIsItsOwnDiagnosticWithAnOffset(fault: Fault) throws {
+    @Test(arguments: Fault.allCases, Inflater.allCases)
+    func eachGzipFaultIsItsOwnDiagnosticWithAnOffset(fault: Fault, inflater: Inflater) throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         var bytes = TestGzip.compress(text)
@@ -72,7 +77,7 @@ import Testing
         }
         let path = dir.write("bad.gz", bytes)
         do {
-            _ = try readAll(path)
+            _ = try readAll(path, limits: InputLimits(inflater: inflater))
             Issue.record("no error for \(fault)")
         } catch {
             #expect(error.code == expected)
@@ -82,12 +87,13 @@ import Testing
         }
     }
 
-    @Test func aDecompressionBombIsStoppedByTheRatioCap() throws {
+    @Test(arguments: Inflater.allCases)
+    func aDecompressionBombIsStoppedByTheRatioCap(inflater: Inflater) throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let zeros = [UInt8](repeating: 0x20, count: 64 << 20)
         let path = dir.write("bomb.gz", TestGzip.compress(zeros, level: 9))
-        let limits = InputLimits(maxDecompressedBytes: 1 << 40, maxRatio: 200, ratioCheckAfter: 8 << 20)
+        let limits = InputLimits(maxDecompressedBytes: 1 << 40, maxRatio: 200, ratioCheckAfter: 8 << 20, inflater: inflater)
         #expect(throws: InputError.self) { try readAll(path, limits: limits) }
         do {
             _ = try readAll(path, limits: limits)
@@ -97,12 +103,14 @@ import Testing
         }
     }
 
-    @Test func theSizeCapStopsALargeFile() throws {
+    @Test(arguments: Inflater.allCases)
+    func theSizeCapStopsALargeFile(inflater: Inflater) throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let path = dir.write("big.gz", TestGzip.compress(text))
         #expect(throws: InputError.self) {
-            try readAll(path, limits: InputLimits(maxDecompressedBytes: 1000, maxRatio: 1000, ratioCheckAfter: 1 << 40))
+            try readAll(
+                path, limits: InputLimits(maxDecompressedBytes: 1000, maxRatio: 1000, ratioCheckAfter: 1 << 40, inflater: inflater))
         }
     }
 

@@ -261,19 +261,19 @@ final class StoreWriter {
                     path: path, size: size, fingerprint: fingerprint, records: outcome.records,
                     rejected: outcome.rejected))
         }
-        events += outcome.events
+        // An empty buffer takes the outcome's arrays as they are (shared, not copied): the last outcome
+        // carries every session still open at the end, and on a large trail its assessments, copied
+        // into the buffer and again into the list written, were most of the run's peak memory.
+        if events.isEmpty { events = outcome.events } else { events += outcome.events }
         calls += outcome.calls.map { Store.CallRecord(call: $0.call, accountID: $0.accountID, restricted: $0.restricted) }
-        assessments += outcome.assessments
+        if assessments.isEmpty { assessments = outcome.assessments } else { assessments += outcome.assessments }
         let last = outcome.path == nil
         guard last || files.count >= Self.maxFiles || events.count + calls.count >= Self.maxEvents else { return [] }
-        // An alert already in the store was emitted by an earlier run: not again.
-        var fresh: [(Detector.Assessment, Alert?)] = []
-        for (assessment, alert) in assessments {
-            if let alert, try store.hasAlert(alert.id) {
-                fresh.append((assessment, nil))
-            } else {
-                fresh.append((assessment, alert))
-            }
+        // An alert already in the store was emitted by an earlier run: not again. (The list is copied
+        // only if one is.)
+        var fresh = assessments
+        for i in fresh.indices {
+            if let alert = fresh[i].1, try store.hasAlert(alert.id) { fresh[i].1 = nil }
         }
         let committed = try store.write(files: files, events: events, calls: calls, assessments: fresh)
         files.removeAll()

@@ -56,25 +56,58 @@ public struct IdentityGraph: Sendable {
     /// Summaries, `width` counters a row: value keys and counts; calls per kind.
     private var values: [UInt64] = []
     private var counts: [UInt32] = []
+    /// Whether the counter's value is in the index: a value enters it once it carries two of the
+    /// account's calls and 1% of those of its kind (one call through an address says nothing of who
+    /// runs the account, and most distinct addresses of a busy trail pass once), and leaves it when the
+    /// counter is freed.
+    private var indexed: [Bool] = []
     private var totals: [UInt32] = []
 
     struct Owners: Sendable, Codable {
-        /// Accounts whose summaries hold the value.
+        /// Accounts whose summaries hold the value (kept while it is not crowded), and how many there are
+        /// (an account holds a value in at most one counter, so the count needs no list).
         var accounts: [UInt64] = []
+        var holders: Int32 = 0
         /// Accounts that showed it while indexed, up to `maxOwners`; then the value is crowded.
         var showers: [UInt64] = []
         var crowded = false
         var name: String? = nil
+
+        mutating func show(_ account: UInt64, maxOwners: Int) {
+            guard !crowded, !showers.contains(account) else { return }
+            if showers.count >= maxOwners {
+                crowded = true
+                showers = []
+                accounts = []
+            } else {
+                showers.append(account)
+            }
+        }
     }
 
     /// Value key → its holders and showers.
     private var owners: [UInt64: Owners] = [:]
+    /// One bit per value ever indexed (hashed, 64 KiB): most values a call carries were never indexed,
+    /// and a clear bit spares their look-up. Never cleared; a set bit only costs the look-up.
+    private var mayBeIndexed = [UInt64](repeating: 0, count: filterWords)
+    static let filterWords = 1 << 13
 
     /// Values that gained a second owner in the input being merged and still need their text.
     private var unnamed: [UInt64] = []
 
-    /// The last call's account and values: an account's calls come in runs with the same tooling.
+    /// The last call's account and its row.
     private var last: (account: UInt64, row: Int, ids: (UInt64, UInt64, UInt64, UInt64)) = (0, -1, (0, 0, 0, 0))
+    /// Per account and kind, the value of its current run of calls and how many calls of the run are
+    /// not counted yet; the address of the run (for its name); the rows with uncounted runs.
+    private var runIDs: [UInt64] = []
+    private var runCounts: [UInt32] = []
+    private var runAddresses: [IPAddress?] = []
+    private var dirty: [Bool] = []
+    private var dirtyRows: [Int32] = []
+    /// Recently counted (account, value) pairs and their counters (direct-mapped, 768 KiB): calls of
+    /// interleaved accounts find their counter without a scan.
+    private var pairKeys = [UInt64](repeating: 0, count: 1 << 16)
+    private var pairSlots = [Int32](repeating: 0, count: 1 << 16)
 
     public init() {}
 
@@ -106,7 +139,9 @@ public struct IdentityGraph: Sendable {
         rows.prefetch(call.accountKey)
     }
 
-    /// Notes one call's identifiers.
+    /// Notes one call's identifiers. Each account's calls come in runs with the same values (one
+    /// installation, one principal, often one address): a run is counted once, when the account's
+    /// value of that kind changes or at ``settle()``, not call by call.
     public mutating func observe(_ call: CallObservation) {
         let ids = Self.keys(of: call)
         let row: Int
@@ -114,14 +149,48 @@ public struct IdentityGraph: Sendable {
             row = last.row
         } else {
             row = rowOf(call.accountKey)
+            last = (call.accountKey, row, (0, 0, 0, 0))
         }
-        let same = last.account == call.accountKey
-        let prev = last.ids
-        if ids.0 != 0 { note(row, .address, ids.0, account: call.accountKey, repeat: same && prev.0 == ids.0, ip: call.sourceIP) }
-        if ids.1 != 0 { note(row, .agent, ids.1, account: call.accountKey, repeat: same && prev.1 == ids.1, ip: nil) }
-        if ids.2 != 0 { note(row, .accessKey, ids.2, account: call.accountKey, repeat: same && prev.2 == ids.2, ip: nil) }
-        if ids.3 != 0 { note(row, .principal, ids.3, account: call.accountKey, repeat: same && prev.3 == ids.3, ip: nil) }
-        last = (call.accountKey, row, ids)
+        if ids.0 != 0 { extend(row, .address, ids.0, ip: call.sourceIP) }
+        if ids.1 != 0 { extend(row, .agent, ids.1, ip: nil) }
+        if ids.2 != 0 { extend(row, .accessKey, ids.2, ip: nil) }
+        if ids.3 != 0 { extend(row, .principal, ids.3, ip: nil) }
+    }
+
+    @inline(__always)
+    private mutating func extend(_ row: Int, _ kind: Kind, _ id: UInt64, ip: IPAddress?) {
+        let r = row * 4 + kind.rawValue
+        if runIDs[r] == id {
+            runCounts[r] &+= 1
+            return
+        }
+        flush(row, kind)
+        runIDs[r] = id
+        runCounts[r] = 1
+        if kind == .address { runAddresses[row] = ip }
+        if !dirty[row] {
+            dirty[row] = true
+            dirtyRows.append(Int32(row))
+        }
+    }
+
+    /// Counts the runs still open (call before reading the graph; the pipeline does after each input).
+    public mutating func settle() {
+        for row in dirtyRows {
+            let row = Int(row)
+            for kind in Kind.allCases { flush(row, kind) }
+            dirty[row] = false
+        }
+        dirtyRows.removeAll(keepingCapacity: true)
+    }
+
+    /// Counts the open run of `kind` in the account's row.
+    private mutating func flush(_ row: Int, _ kind: Kind) {
+        let r = row * 4 + kind.rawValue
+        let n = runCounts[r]
+        guard n > 0 else { return }
+        runCounts[r] = 0
+        note(row, kind, runIDs[r], weight: n, account: accountKeys[row], ip: kind == .address ? runAddresses[row] : nil)
     }
 
     private mutating func rowOf(_ account: UInt64) -> Int {
@@ -131,59 +200,105 @@ public struct IdentityGraph: Sendable {
         accountKeys.append(account)
         values.append(contentsOf: repeatElement(0, count: Self.width))
         counts.append(contentsOf: repeatElement(0, count: Self.width))
+        indexed.append(contentsOf: repeatElement(false, count: Self.width))
+        runIDs.append(contentsOf: [0, 0, 0, 0])
+        runCounts.append(contentsOf: [0, 0, 0, 0])
+        runAddresses.append(nil)
+        dirty.append(false)
         totals.append(contentsOf: [0, 0, 0, 0])
         return r
     }
 
     /// Counts `id` in the account's summary (Misra–Gries: a value not held finds a free counter, or
     /// every counter of the kind drops by one and those at zero free theirs).
-    private mutating func note(_ row: Int, _ kind: Kind, _ id: UInt64, account: UInt64, repeat: Bool, ip: IPAddress?) {
-        totals[row * 4 + kind.rawValue] &+= 1
+    /// Counts `n` calls carrying `id` in the account's summary (Misra–Gries with weights: a value not
+    /// held takes a free counter, or every counter of the kind drops by the smallest count or `n`,
+    /// whichever is less, and what is left of `n` takes a counter that reached zero).
+    private mutating func note(_ row: Int, _ kind: Kind, _ id: UInt64, weight n: UInt32, account: UInt64, ip: IPAddress?) {
+        let total = row * 4 + kind.rawValue
+        totals[total] &+= n
+        let callsOfKind = totals[total]
         let base = row * Self.width + Self.offsets[kind.rawValue]
-        let n = Self.slots[kind.rawValue]
-        if `repeat` {
-            for i in base..<(base + n) where values[i] == id {
-                counts[i] &+= 1
-                return
-            }
-        } else {
-            var free = -1
-            for i in base..<(base + n) {
-                if values[i] == id {
-                    counts[i] &+= 1
-                    return
+        let end = base + Self.slots[kind.rawValue]
+        var slot = -1
+        // Where this (account, value) pair was counted last: a direct-mapped cache, checked against the
+        // counter itself (a stale entry only costs the scan).
+        let pair = (account ^ (id &* 0x9E37_79B9_7F4A_7C15)) &* 0xFF51_AFD7_ED55_8CCD | 1
+        let cached = Int(truncatingIfNeeded: pair >> 48)
+        if pairKeys[cached] == pair {
+            let c = Int(pairSlots[cached])
+            if c >= base && c < end && values[c] == id { slot = c }
+        }
+        var free = -1
+        var smallest = UInt32.max
+        // Every call of every account comes here: the counters are scanned through pointers.
+        if slot < 0 { values.withUnsafeBufferPointer { v in
+            counts.withUnsafeBufferPointer { c in
+                for i in base..<end {
+                    let x = v[i]
+                    if x == id {
+                        slot = i
+                        return
+                    }
+                    if x == 0 {
+                        if free < 0 { free = i }
+                    } else if c[i] < smallest {
+                        smallest = c[i]
+                    }
                 }
-                if free < 0 && values[i] == 0 { free = i }
             }
-            if free >= 0 {
-                values[free] = id
-                counts[free] = 1
-                addOwner(id, account, ip: ip)
-                return
-            }
+        } }
+        if slot < 0 {
             noteShown(id, account)
-            for i in base..<(base + n) {
-                counts[i] -= 1
-                if counts[i] == 0 {
-                    removeOwner(values[i], account)
-                    values[i] = 0
+            var left = n
+            if free < 0 {
+                let cut = min(smallest, left)
+                left -= cut
+                var freed: [UInt64] = []
+                values.withUnsafeMutableBufferPointer { v in
+                    counts.withUnsafeMutableBufferPointer { c in
+                        indexed.withUnsafeMutableBufferPointer { x in
+                            for i in base..<end {
+                                c[i] -= cut
+                                if c[i] == 0 {
+                                    if x[i] { freed.append(v[i]) }
+                                    v[i] = 0
+                                    x[i] = false
+                                    if free < 0 { free = i }
+                                }
+                            }
+                        }
+                    }
                 }
+                for value in freed { removeOwner(value, account) }
             }
+            guard left > 0, free >= 0 else { return }
+            slot = free
+            values[slot] = id
+            counts[slot] = left
+            indexed[slot] = false
+        } else {
+            counts[slot] &+= n
+        }
+        pairKeys[cached] = pair
+        pairSlots[cached] = Int32(slot)
+        // Indexed once it carries two calls and 1% of the account's calls of its kind: a busy trail's
+        // passing addresses churn through the counters without touching the index.
+        if !indexed[slot] && counts[slot] >= 2 && counts[slot] &* 100 >= callsOfKind {
+            indexed[slot] = true
+            addOwner(id, account, ip: ip)
         }
     }
 
     // MARK: Distinct owners
 
-    /// Counts `account` among those that showed `id`, if the value is indexed.
+    /// Counts `account` among those that showed `id`, if the value is indexed (in place: a copy of the
+    /// entry would copy its arrays).
     private mutating func noteShown(_ id: UInt64, _ account: UInt64) {
-        guard var o = owners[id], !o.crowded, !o.showers.contains(account) else { return }
-        if o.showers.count >= maxOwners {
-            o.crowded = true
-            o.showers = []
-        } else {
-            o.showers.append(account)
-        }
-        owners[id] = o
+        guard mayBeIndexed[Int(truncatingIfNeeded: id >> 6) & (Self.filterWords - 1)] & (1 << (id & 63)) != 0,
+            let index = owners.index(forKey: id)
+        else { return }
+        owners.values[index].show(account, maxOwners: maxOwners)
     }
 
     /// How many accounts showed `id` while it was indexed (`maxOwners` + 1 once crowded).
@@ -193,27 +308,30 @@ public struct IdentityGraph: Sendable {
     }
 
     private mutating func addOwner(_ id: UInt64, _ account: UInt64, ip: IPAddress?) {
-        var o = owners[id] ?? Owners()
-        guard !o.accounts.contains(account) else { return }
-        o.accounts.append(account)
-        if !o.crowded && !o.showers.contains(account) {
-            if o.showers.count >= maxOwners {
-                o.crowded = true
-                o.showers = []
-            } else {
-                o.showers.append(account)
+        let maxOwners = self.maxOwners
+        var needsName = false
+        func add(_ o: inout Owners) {
+            o.holders += 1
+            o.show(account, maxOwners: maxOwners)
+            guard !o.crowded else { return }
+            o.accounts.append(account)
+            if o.accounts.count == 2 && o.name == nil {
+                if let ip { o.name = ip.description } else { needsName = true }
             }
         }
-        if o.accounts.count == 2 && o.name == nil {
-            if let ip { o.name = ip.description } else { unnamed.append(id) }
-        }
-        owners[id] = o
+        add(&owners[id, default: Owners()])
+        mayBeIndexed[Int(truncatingIfNeeded: id >> 6) & (Self.filterWords - 1)] |= 1 << (id & 63)
+        if needsName { unnamed.append(id) }
     }
 
     private mutating func removeOwner(_ id: UInt64, _ account: UInt64) {
-        guard var o = owners[id] else { return }
-        o.accounts.removeAll { $0 == account }
-        owners[id] = o.accounts.isEmpty ? nil : o
+        guard let index = owners.index(forKey: id) else { return }
+        owners.values[index].holders -= 1
+        if owners.values[index].holders <= 0 {
+            owners.remove(at: index)
+        } else if !owners.values[index].crowded {
+            owners.values[index].accounts.removeAll { $0 == account }
+        }
     }
 
     /// Gives the values that gained a second owner their text, from the merged input's name table
@@ -346,35 +464,54 @@ public struct IdentityGraph: Sendable {
 
     /// The graph as plain arrays, for checkpoints.
     public struct Snapshot: Codable, Sendable {
-        var accounts: [UInt64]
-        var values: [UInt64]
-        var counts: [UInt32]
-        var totals: [UInt32]
-        var ownerIDs: [UInt64]
-        var owners: [[UInt64]]
-        var showers: [[UInt64]]
-        var crowded: [Bool]
-        var names: [String?]
+        // Optional: a checkpoint of an earlier graph (another shape) restores as an empty graph.
+        var accounts: [UInt64]?
+        var values: [UInt64]?
+        var counts: [UInt32]?
+        var indexed: [Bool]?
+        var totals: [UInt32]?
+        var ownerIDs: [UInt64]?
+        var owners: [[UInt64]]?
+        var showers: [[UInt64]]?
+        var holders: [Int32]?
+        var crowded: [Bool]?
+        var names: [String?]?
     }
 
+    /// The graph as saved; call ``settle()`` first (the pipeline settles after each input).
     public var snapshot: Snapshot {
         let o = owners.sorted { $0.key < $1.key }
         return Snapshot(
-            accounts: accountKeys, values: values, counts: counts, totals: totals, ownerIDs: o.map(\.key),
-            owners: o.map(\.value.accounts), showers: o.map(\.value.showers), crowded: o.map(\.value.crowded),
-            names: o.map(\.value.name))
+            accounts: accountKeys, values: values, counts: counts, indexed: indexed, totals: totals,
+            ownerIDs: o.map(\.key), owners: o.map(\.value.accounts), showers: o.map(\.value.showers),
+            holders: o.map(\.value.holders), crowded: o.map(\.value.crowded), names: o.map(\.value.name))
     }
 
+    /// Restores what ``snapshot`` saved; a snapshot of another shape leaves the graph empty.
     public mutating func restore(_ s: Snapshot) {
         self = IdentityGraph()
-        accountKeys = s.accounts
-        rows = KeyTable<Int32>(capacity: max(1024, s.accounts.count))
-        for (i, k) in s.accounts.enumerated() { rows.insert(k, Int32(i)) }
-        values = s.values
-        counts = s.counts
-        totals = s.totals
-        for (i, id) in s.ownerIDs.enumerated() {
-            owners[id] = Owners(accounts: s.owners[i], showers: s.showers[i], crowded: s.crowded[i], name: s.names[i])
+        guard let accounts = s.accounts, let values = s.values, let counts = s.counts, let indexed = s.indexed,
+            let totals = s.totals, let ids = s.ownerIDs, let owners = s.owners, let showers = s.showers,
+            let holders = s.holders, let crowded = s.crowded, let names = s.names, holders.count == ids.count,
+            values.count == accounts.count * Self.width, counts.count == values.count, indexed.count == values.count,
+            totals.count == accounts.count * 4, owners.count == ids.count, showers.count == ids.count,
+            crowded.count == ids.count, names.count == ids.count
+        else { return }
+        accountKeys = accounts
+        runIDs = Array(repeating: 0, count: accounts.count * 4)
+        runCounts = Array(repeating: 0, count: accounts.count * 4)
+        runAddresses = Array(repeating: nil, count: accounts.count)
+        dirty = Array(repeating: false, count: accounts.count)
+        rows = KeyTable<Int32>(capacity: max(1024, accounts.count))
+        for (i, k) in accounts.enumerated() { rows.insert(k, Int32(i)) }
+        self.values = values
+        self.counts = counts
+        self.indexed = indexed
+        self.totals = totals
+        for (i, id) in ids.enumerated() {
+            self.owners[id] = Owners(
+                accounts: owners[i], holders: holders[i], showers: showers[i], crowded: crowded[i], name: names[i])
+            mayBeIndexed[Int(truncatingIfNeeded: id >> 6) & (Self.filterWords - 1)] |= 1 << (id & 63)
         }
     }
 }

@@ -315,6 +315,7 @@ public final class IngestPipeline {
             if options.keepCalls != .none { outcome.events.append(event) }
         }
         if scoring {
+            identities.settle()
             let names = result.batch.identifierNames
             identities.nameNew { raw, kind in
                 switch kind {

@@ -304,6 +304,7 @@ func event(
         }
         // Account 22 shares only the stock aws-cli and the usual role name.
         g.observe(Self.call(22, ip: "192.0.2.44", agent: "aws-cli/2.15.30 Python/3.11.8 Linux/5.10 exe/x86_64.amzn.2 prompt/off command/s3.ls", principal: "role/admin"))
+        g.settle()
         let parameters = IdentityGraph.Parameters()
         #expect(g.partners(of: 1000, population: g.population, parameters: parameters).isEmpty)
         #expect(g.partners(of: 22, population: g.population, parameters: parameters).isEmpty)
@@ -320,13 +321,15 @@ func event(
     /// A value shown by three accounts says more in a population of 20,000 than in one of 200.
     @Test func specificityFollowsThePopulation() throws {
         var g = IdentityGraph()
-        for account: UInt64 in [1, 2, 3] { g.observe(Self.call(account, ip: "203.0.113.50")) }
+        for account: UInt64 in [1, 2, 3] { for _ in 0..<2 { g.observe(Self.call(account, ip: "203.0.113.50")) } }
+        g.settle()
         let parameters = IdentityGraph.Parameters()
         let small = try #require(g.partners(of: 1, population: 200, parameters: parameters, minimum: 0).first)
         let large = try #require(g.partners(of: 1, population: 20_000, parameters: parameters, minimum: 0).first)
         #expect(small.logRatio < large.logRatio)
         // An address behind a small share of the calls counts for less.
-        for _ in 0..<19 { g.observe(Self.call(1, ip: "198.51.100.\(Int.random(in: 1...3))")) }
+        for i in 0..<19 { g.observe(Self.call(1, ip: "198.51.100.\(i % 3 + 1)")) }
+        g.settle()
         let diluted = try #require(g.partners(of: 1, population: 20_000, parameters: parameters, minimum: 0).first)
         #expect(diluted.logRatio < large.logRatio)
     }
@@ -338,13 +341,15 @@ func event(
         for i in 0..<50_000 {
             g.observe(Self.call(UInt64(i % 10 + 1), ip: "10.\(i >> 16 & 255).\(i >> 8 & 255).\(i & 255)"))
         }
+        g.settle()
         #expect(g.population == 10)
         #expect(g.indexedValues <= 10 * 40)
     }
 
     @Test func aValueOfManyAccountsIsCommon() {
         var g = IdentityGraph()
-        for account: UInt64 in 1...100 { g.observe(Self.call(account, principal: "role/admin")) }
+        for account: UInt64 in 1...100 { for _ in 0..<2 { g.observe(Self.call(account, principal: "role/admin")) } }
+        g.settle()
         #expect(g.accountsShowing(IdentityGraph.key(StableHash.hash("role/admin"), kind: .principal)) > g.maxOwners)
         #expect(!g.hasPartners(1))
     }

@@ -54,31 +54,14 @@ public struct MappingTable: Sendable {
     /// - Throws: ``ConfigurationError`` with every file-level problem (and the row problems beside them).
     public static func loadValidated(paths: [String]) throws(ConfigurationError) -> (MappingTable, [Diagnostic]) {
         var table = MappingTable()
-        var problems: [Diagnostic] = []
-        var fatal = false
-        for path in paths {
-            let text: String
-            do {
-                text = try InputReader.readText(path: path)
-            } catch {
-                problems.append(ConfigurationError.unreadable(error, what: "mapping file"))
-                fatal = true
-                continue
-            }
-            var fileProblems: [Diagnostic] = []
-            let added = table.add(text: text, path: path, problems: &fileProblems)
-            problems += fileProblems
-            if let added, added == 0 {
-                problems.append(
-                    Diagnostic(
-                        path: path, position: .file, severity: .error, category: "mapping",
-                        message: "no usable mapping row in the file; a mapping file must map at least one account (fix the rows named above, or leave out --mappings)"))
-            }
-            if added ?? 0 == 0 { fatal = true }
-        }
+        let loaded = ConfigurationError.loadEach(
+            paths, what: "mapping file", category: "mapping",
+            noRows: "no usable mapping row in the file; a mapping file must map at least one account (fix the rows named above, or leave out --mappings)"
+        ) { text, path, problems in table.add(text: text, path: path, problems: &problems) }
+        var problems = loaded.problems
         table.sort()
         problems += table.consistencyProblems()
-        if fatal { throw ConfigurationError(diagnostics: problems) }
+        if loaded.fatal { throw ConfigurationError(diagnostics: problems) }
         return (table, problems)
     }
 

@@ -44,28 +44,13 @@ public struct ResellerGraph: Sendable {
     /// - Throws: ``ConfigurationError`` with every problem when a file-level one is among them.
     public static func loadValidated(paths: [String]) throws(ConfigurationError) -> (ResellerGraph, [Diagnostic]) {
         var graph = ResellerGraph()
-        var problems: [Diagnostic] = []
-        var fatal = false
-        for path in paths {
-            let text: String
-            do {
-                text = try InputReader.readText(path: path)
-            } catch {
-                problems.append(ConfigurationError.unreadable(error, what: "reseller file"))
-                fatal = true
-                continue
-            }
-            let added = graph.add(text: text, path: path, problems: &problems)
-            if let added, added == 0 {
-                problems.append(
-                    Diagnostic(
-                        path: path, position: .file, severity: .error, category: "reseller",
-                        message: "no usable reseller row in the file; fix the rows named above, or leave out --resellers"))
-            }
-            if added ?? 0 == 0 { fatal = true }
-        }
+        let loaded = ConfigurationError.loadEach(
+            paths, what: "reseller file", category: "reseller",
+            noRows: "no usable reseller row in the file; fix the rows named above, or leave out --resellers"
+        ) { text, path, problems in graph.add(text: text, path: path, problems: &problems) }
+        var problems = loaded.problems
         problems += graph.validate()
-        if fatal { throw ConfigurationError(diagnostics: problems) }
+        if loaded.fatal { throw ConfigurationError(diagnostics: problems) }
         return (graph, problems)
     }
 

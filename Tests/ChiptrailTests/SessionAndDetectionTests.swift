@@ -95,12 +95,12 @@ func event(
         RS-US,US Inc,US,,US
         """
 
-    static func detector() -> Detector {
+    static func detector(mappings mappingsText: String = mappingsCSV, resellers resellersText: String = resellersCSV) -> Detector {
         var mappings = MappingTable()
         var resellers = ResellerGraph()
         var problems: [Diagnostic] = []
-        mappings.add(text: mappingsCSV, path: "m.csv", problems: &problems)
-        resellers.add(text: resellersCSV, path: "r.csv", problems: &problems)
+        mappings.add(text: mappingsText, path: "m.csv", problems: &problems)
+        resellers.add(text: resellersText, path: "r.csv", problems: &problems)
         return Detector(
             catalog: .builtIn, jurisdictions: .builtIn, mappings: mappings, resellers: resellers,
             config: .unfitted)
@@ -428,14 +428,7 @@ func event(
         RS-FR,FR SA,FR,,FR
         """
 
-    static func detector() -> Detector {
-        var m = MappingTable()
-        var r = ResellerGraph()
-        var problems: [Diagnostic] = []
-        m.add(text: mappings, path: "m.csv", problems: &problems)
-        r.add(text: resellers, path: "r.csv", problems: &problems)
-        return Detector(catalog: .builtIn, jurisdictions: .builtIn, mappings: m, resellers: r, config: .unfitted)
-    }
+    static func detector() -> Detector { DetectorTests.detector(mappings: mappings, resellers: resellers) }
 
     @Test func freshAccountsRunAlikeUnderAChainReachingChinaAreARing() throws {
         let d = Self.detector()

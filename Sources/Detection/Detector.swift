@@ -38,12 +38,15 @@ public struct Detector: Sendable {
         /// What the two share, described (values, how many accounts show each, their shares of calls).
         public var shared: String
         public var via: String?
+        /// Where the shared values were seen: the inputs being read when they became shared.
+        public var seenIn: [String]
 
-        public init(account: String, probability: Double, shared: String, via: String? = nil) {
+        public init(account: String, probability: Double, shared: String, via: String? = nil, seenIn: [String] = []) {
             self.account = account
             self.probability = probability
             self.shared = shared
             self.via = via
+            self.seenIn = seenIn
         }
     }
 
@@ -308,9 +311,10 @@ public struct Detector: Sendable {
                         "probably operated like account \($0), which is like account \(partner.account) (\(link.detail)); two steps, probability \(p): \(partner.shared)"
                     }
                     ?? "probably operated by the same people as account \(partner.account) (\(link.detail)), probability \(p): \(partner.shared)"
-                let sources = mappings.mapping(provider: session.provider.rawValue, account: partner.account, at: time).map {
-                    [$0.origin]
-                } ?? []
+                let sources =
+                    (mappings.mapping(provider: session.provider.rawValue, account: partner.account, at: time).map {
+                        [$0.origin]
+                    } ?? []) + partner.seenIn
                 bestShared = (Evidence(kind: "shared-identity", detail: detail, weight: w, sources: sources), link.countries)
             }
         }

@@ -72,6 +72,8 @@ public struct IdentityGraph: Sendable {
         var showers: [UInt64] = []
         var crowded = false
         var name: String? = nil
+        /// The input being read when a second account came to hold the value: where to look.
+        var sharedIn: String? = nil
 
         mutating func show(_ account: UInt64, maxOwners: Int) {
             guard !crowded, !showers.contains(account) else { return }
@@ -110,6 +112,9 @@ public struct IdentityGraph: Sendable {
     private var pairSlots = [Int32](repeating: 0, count: 1 << 16)
 
     public init() {}
+
+    /// The input being merged (the pipeline sets it), recorded where a value becomes shared.
+    public var input: String? = nil
 
     /// Accounts with at least one call.
     public var population: Int { accountKeys.count }
@@ -318,7 +323,9 @@ public struct IdentityGraph: Sendable {
             if o.accounts.count == 2 && o.name == nil {
                 if let ip { o.name = ip.description } else { needsName = true }
             }
+            if o.accounts.count == 2 && o.sharedIn == nil { o.sharedIn = input }
         }
+        let input = self.input
         add(&owners[id, default: Owners()])
         mayBeIndexed[Int(truncatingIfNeeded: id >> 6) & (Self.filterWords - 1)] |= 1 << (id & 63)
         if needsName { unnamed.append(id) }
@@ -367,10 +374,12 @@ public struct IdentityGraph: Sendable {
         public init() {}
     }
 
-    /// One value two accounts share, with how many accounts show it and what it added.
+    /// One value two accounts share, with how many accounts show it, what it added, and the input
+    /// being read when a second account came to hold it.
     public struct SharedValue: Sendable {
         public var kind: Kind
         public var name: String?
+        public var sharedIn: String?
         public var accountsShowing: Int
         public var shares: (Double, Double)
         public var logRatio: Double
@@ -437,7 +446,7 @@ public struct IdentityGraph: Sendable {
                     if kind == .address { lr *= min(1, min(mine, theirs) / p.addressShareFull) }
                     guard lr > 0 else { continue }
                     byPartner[other, default: []].append(
-                        SharedValue(kind: kind, name: o.name, accountsShowing: showing, shares: (mine, theirs), logRatio: lr))
+                        SharedValue(kind: kind, name: o.name, sharedIn: o.sharedIn, accountsShowing: showing, shares: (mine, theirs), logRatio: lr))
                 }
             }
         }
@@ -476,6 +485,7 @@ public struct IdentityGraph: Sendable {
         var holders: [Int32]?
         var crowded: [Bool]?
         var names: [String?]?
+        var sharedIn: [String?]?
     }
 
     /// The graph as saved; call ``settle()`` first (the pipeline settles after each input).
@@ -484,7 +494,8 @@ public struct IdentityGraph: Sendable {
         return Snapshot(
             accounts: accountKeys, values: values, counts: counts, indexed: indexed, totals: totals,
             ownerIDs: o.map(\.key), owners: o.map(\.value.accounts), showers: o.map(\.value.showers),
-            holders: o.map(\.value.holders), crowded: o.map(\.value.crowded), names: o.map(\.value.name))
+            holders: o.map(\.value.holders), crowded: o.map(\.value.crowded), names: o.map(\.value.name),
+            sharedIn: o.map(\.value.sharedIn))
     }
 
     /// Restores what ``snapshot`` saved; a snapshot of another shape leaves the graph empty.
@@ -510,7 +521,8 @@ public struct IdentityGraph: Sendable {
         self.totals = totals
         for (i, id) in ids.enumerated() {
             self.owners[id] = Owners(
-                accounts: owners[i], holders: holders[i], showers: showers[i], crowded: crowded[i], name: names[i])
+                accounts: owners[i], holders: holders[i], showers: showers[i], crowded: crowded[i], name: names[i],
+                sharedIn: s.sharedIn.flatMap { $0.count == ids.count ? $0[i] : nil })
             mayBeIndexed[Int(truncatingIfNeeded: id >> 6) & (Self.filterWords - 1)] |= 1 << (id & 63)
         }
     }

@@ -264,6 +264,7 @@ public final class IngestPipeline {
             volume.streamStart = first
         }
         let calls = result.batch.calls
+        if scoring { identities.input = result.path }
         /// How many calls ahead the tables' cache lines are asked for: about a memory latency of work.
         let ahead = 8
         for (n, call) in calls.enumerated() {
@@ -455,7 +456,8 @@ public final class IngestPipeline {
             guard let name = accountNames[p.account] else { continue }
             out.append(
                 Detector.IdentityPartner(
-                    account: name, probability: p.probability, shared: describe(p, population: population)))
+                    account: name, probability: p.probability, shared: describe(p, population: population),
+                    seenIn: seenIn(p)))
             guard p.probability >= 0.5 else { continue }
             for q in identities.partners(of: p.account, population: population, parameters: parameters).prefix(8)
             where q.account != key {
@@ -463,8 +465,18 @@ public final class IngestPipeline {
                 out.append(
                     Detector.IdentityPartner(
                         account: next, probability: p.probability * q.probability,
-                        shared: describe(q, population: population), via: name))
+                        shared: describe(q, population: population), via: name, seenIn: seenIn(q)))
             }
+        }
+        return out
+    }
+
+    /// The inputs where the partner's strongest shared values became shared (at most three, in order).
+    private func seenIn(_ p: IdentityGraph.Partner) -> [String] {
+        var out: [String] = []
+        for v in p.shared.prefix(5) {
+            if let path = v.sharedIn, !out.contains(path) { out.append(path) }
+            if out.count == 3 { break }
         }
         return out
     }

@@ -296,6 +296,7 @@ func event(
         var g = IdentityGraph()
         Self.background(&g, accounts: 200)
         // Accounts 20 and 21: one operator (its own launcher, role and jump host for most calls).
+        g.input = "objects/b.json.gz"
         for account: UInt64 in [20, 21] {
             for _ in 0..<10 {
                 g.observe(
@@ -312,6 +313,7 @@ func event(
         #expect(p.account == 20)
         #expect(p.probability > 0.9)
         #expect(Set(p.shared.map(\.kind)) == [.address, .agent, .principal])
+        #expect(p.shared.allSatisfy { $0.sharedIn == "objects/b.json.gz" })
         // Snapshots restore the same answers.
         var h = IdentityGraph()
         h.restore(g.snapshot)
@@ -360,12 +362,14 @@ func event(
         #expect(!d.assess(s, activity: nil, partners: []).alerts)
         let weak = d.assess(s, activity: nil, partners: [.init(account: "111", probability: 0.1, shared: "shares x")])
         #expect(!weak.alerts)
-        let strong = d.assess(s, activity: nil, partners: [.init(account: "111", probability: 0.98, shared: "shares role/x")])
+        let strong = d.assess(
+            s, activity: nil,
+            partners: [.init(account: "111", probability: 0.98, shared: "shares role/x", seenIn: ["logs/o.json.gz"])])
         #expect(strong.alerts)
         let e = try #require(strong.evidence.first { $0.kind == "shared-identity" })
         #expect(abs(e.weight - min(6.0, 0.9 * 0.98 * 7.0)) < 1e-9)
         #expect(e.detail.contains("account 111 (end customer declared in CN)") && e.detail.contains("shares role/x"))
-        #expect(e.sources == ["m.csv:2"])
+        #expect(e.sources == ["m.csv:2", "logs/o.json.gz"])
         // Its own declared unrestricted customer is evidence beside the link, not a veto.
         let declared = d.assess(
             DetectorTests().session(account: "555"), activity: nil,

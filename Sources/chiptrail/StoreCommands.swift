@@ -124,10 +124,13 @@ enum ResultFormatter {
     }
 
     /// A table that fits the terminal: columns keep their natural width until the line would pass the
-    /// terminal's width, then the widest are cut with '…'. Log text is escaped.
+    /// terminal's width. Then only text columns (cells with spaces: details, chains) are cut with '…';
+    /// identifiers and times are never cut: if the line is still too wide, whole columns are left out
+    /// from the right (never the first, an id to copy into `explain`) and named under the table.
+    /// Log text is escaped.
     static func table(_ r: QueryResult) -> String {
         let terminalWidth = Self.terminalWidth()
-        let cells = r.rows.map { $0.map { TextEscaping.escapeForTerminal($0.text) } }
+        var cells = r.rows.map { $0.map { TextEscaping.escapeForTerminal($0.text) } }
         /// Characters on screen; ASCII (the common case) without grapheme breaking.
         func width(_ s: String) -> Int {
             var ascii = true
@@ -137,15 +140,23 @@ enum ResultFormatter {
             }
             return ascii ? s.utf8.count : s.count
         }
-        let columns = r.columns.map(TextEscaping.escapeForTerminal)
+        var columns = r.columns.map(TextEscaping.escapeForTerminal)
         var widths = columns.map(width)
         for row in cells { for (i, c) in row.enumerated() { widths[i] = max(widths[i], width(c)) } }
+        let text = columns.indices.map { i in cells.contains { $0[i].contains(" ") } }
         let separator = 2
-        // The first column (an id to copy into `explain`) is never cut.
-        while widths.reduce(0, +) + separator * max(0, widths.count - 1) > terminalWidth,
-            let widest = widths.indices.dropFirst().max(by: { widths[$0] < widths[$1] }), widths[widest] > 8
+        func total() -> Int { widths.reduce(0, +) + separator * max(0, widths.count - 1) }
+        while total() > terminalWidth,
+            let widest = widths.indices.dropFirst().filter({ text[$0] }).max(by: { widths[$0] < widths[$1] }),
+            widths[widest] > 8
         {
             widths[widest] -= 1
+        }
+        var leftOut: [String] = []
+        while total() > terminalWidth && widths.count > 1 {
+            leftOut.insert(columns.removeLast(), at: 0)
+            widths.removeLast()
+            for i in cells.indices { cells[i].removeLast() }
         }
         func fit(_ s: String, _ w: Int) -> String {
             let n = width(s)
@@ -156,6 +167,10 @@ enum ResultFormatter {
         out += widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") + "\n"
         for row in cells { out += zip(row, widths).map { fit($0, $1) }.joined(separator: "  ") + "\n" }
         out += "(\(r.rows.count) row\(r.rows.count == 1 ? "" : "s"))\n"
+        if !leftOut.isEmpty {
+            out += "(left out to fit \(terminalWidth) columns: \(leftOut.joined(separator: ", ")); "
+                + "a wider terminal or --output csv|json shows them)\n"
+        }
         return out
     }
 

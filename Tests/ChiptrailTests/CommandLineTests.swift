@@ -76,6 +76,29 @@ import Testing
         #expect(try BuiltBinary.run(["sessions", "--store", dir.path + "/jsonl.db", "--output", "ocsf"], timeout: 60).status == 2)
     }
 
+    /// On a 120-column terminal the alerts table keeps account ids and times whole: columns that do
+    /// not fit are left out and named, never cut.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script")))
+    func aNarrowTerminalLeavesColumnsOutInsteadOfCuttingIds() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let store = dir.path + "/c.db"
+        _ = try StoreTests.ingest(store)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        p.arguments = ["-qec", "stty cols 120; \(BuiltBinary.path) alerts --store \(store)", "/dev/null"]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let screen = String(decoding: data, as: UTF8.self)
+        #expect(screen.contains("111111111111") && !screen.contains("…"), "\(screen)")
+        #expect(screen.contains("left out to fit 120 columns:"), "\(screen)")
+        for line in screen.split(whereSeparator: \.isNewline) { #expect(line.trimmingCharacters(in: .whitespaces).count <= 120) }
+    }
+
     @Test func theProgressLineIsClearedBeforeAnAlertLine() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { return }
         let sample = Repository.root + "/SampleLogs"

@@ -410,7 +410,8 @@ public struct Detector: Sendable {
 
         // Time: weighs only beside a named jurisdiction, so it is estimated only where an alert is
         // possible (restricted use, a jurisdiction reached): it is the costliest evidence to compute.
-        if restricted, !reached.isEmpty, let activity,
+        // (An account whose calls all came from its instances' roles has no first or last call.)
+        if restricted, !reached.isEmpty, let activity, activity.lastSeen >= activity.firstSeen,
             let tz = TimeZoneEstimate.estimate(hourOfWeek: activity.hourOfWeek, span: activity.lastSeen - activity.firstSeen)
         {
             let sign = tz.offsetHours >= 0 ? "+" : "-"

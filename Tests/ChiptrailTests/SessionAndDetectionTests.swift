@@ -144,6 +144,22 @@ func event(
         #expect(alert.evidence[1].sources == ["m.csv:2"])
     }
 
+    /// An account whose only calls came from its instances' roles has activity but no first or last
+    /// call: assessing its restricted session beside a declared link has no time of day to estimate
+    /// (it trapped on an arithmetic overflow: found on a 2,000-account world with billing).
+    @Test func anAccountWithOnlyInstanceRoleCallsIsAssessedWithoutTimeEvidence() throws {
+        let d = Self.detector()
+        var activity = AccountActivity()
+        activity.record(
+            CallObservation(
+                accountKey: 1, eventKey: 1, time: Timestamp.parse("2026-03-01T03:00:00Z")!, sourceIP: nil,
+                country: CountryCode("US")!, isSignIn: false, isMachine: true))
+        #expect(activity.calls == 1 && activity.lastSeen < activity.firstSeen)
+        let a = d.assess(session(account: "111"), activity: activity)
+        #expect(a.alerts)
+        #expect(!d.alert(for: a).evidence.contains { $0.kind == "time" })
+    }
+
     /// A launch inside the first billing period: one session, started by the launch, with the billed
     /// hours and both sources named in the evidence.
     @Test func auditAndBillingOfOneRunAreOneSessionWithBothInTheEvidence() throws {

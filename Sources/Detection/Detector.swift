@@ -67,6 +67,8 @@ public struct Detector: Sendable {
         /// Ids this session had while it ran and was alerted (an earlier event arrived since): the
         /// store's rows under them are this session's.
         public var supersedes: [String] = []
+        /// The calibration family of each evidence (``DetectionConfig/families``), in order.
+        public var families: [String] = []
     }
 
     public var jurisdictionView: RestrictedJurisdictionsView {
@@ -262,6 +264,7 @@ public struct Detector: Sendable {
                 chain = resellers.chain(from: resellerID)
                 let customerKnown = mapping.endCustomerCountry != nil
                 var best: Evidence? = nil
+                var bestDepth = 0
                 for (depth, reseller) in chain.enumerated() {
                     let decay = pow(config.chainDecay, Double(depth))
                     let via = depth == 0 ? "" : " (via \(chain[0..<depth].map(\.id).joined(separator: " -> ")))"
@@ -271,7 +274,7 @@ public struct Detector: Sendable {
                             kind: "reseller-chain",
                             detail: "\(reseller.id) is in \(country)\(basisText(country))\(via)",
                             weight: config.resellerCountryWeight * decay, sources: [mapping.origin, reseller.origin])
-                        if best == nil || e.weight > best!.weight { best = e }
+                        if best == nil || e.weight > best!.weight { (best, bestDepth) = (e, depth) }
                     }
                     let served = jurisdictions.restricted(in: reseller.servesCountries, at: time)
                     if !served.isEmpty && !customerKnown {
@@ -281,13 +284,13 @@ public struct Detector: Sendable {
                             detail:
                                 "\(reseller.id) serves \(served.map(\.description).joined(separator: ";"))\(via); end customer country unknown",
                             weight: config.resellerServesWeight * decay, sources: [mapping.origin, reseller.origin])
-                        if best == nil || e.weight > best!.weight { best = e }
+                        if best == nil || e.weight > best!.weight { (best, bestDepth) = (e, depth) }
                     }
                 }
                 if let best {
                     // The account's own reseller and those further up are calibrated apart: a
                     // distributor's country says less about one customer than its reseller's.
-                    if best.detail.contains(" (via ") { upstream = evidence.count }
+                    if bestDepth > 0 { upstream = evidence.count }
                     evidence.append(best)
                 }
             }
@@ -330,7 +333,7 @@ public struct Detector: Sendable {
         {
             let reaches = chainReach(from: resellerID, at: time)
             if !reaches.countries.isEmpty {
-                let chainIDs = Set(chain.isEmpty ? resellers.chain(from: resellerID).map(\.id) : chain.map(\.id))
+                let chainIDs = Set(chain.map(\.id))
                 var peers: [String] = []
                 for partner in partners where partner.via == nil && partner.probability >= config.ringPeerProbability {
                     guard
@@ -449,12 +452,13 @@ public struct Detector: Sendable {
 
         // Each family's weight times its calibration factor, fitted on tuning populations
         // (Scripts/fit-weights); 1 leaves the weight as the model gives it.
-        for i in evidence.indices where evidence[i].weight != 0 {
-            let family =
-                evidence[i].kind == "declared-country"
+        let families = evidence.indices.map { i in
+            evidence[i].kind == "declared-country"
                 ? (evidence[i].weight < 0 ? "declared-unrestricted" : "declared-restricted")
                 : i == upstream ? "reseller-upstream" : evidence[i].kind
-            if let f = config.familyFactors[family], f != 1 { evidence[i].weight *= f }
+        }
+        for i in evidence.indices where evidence[i].weight != 0 {
+            if let f = config.familyFactors[families[i]], f != 1 { evidence[i].weight *= f }
         }
         let logOdds = config.priorLogOdds + evidence.reduce(0) { $0 + $1.weight }
         let score = 1 / (1 + exp(-logOdds))
@@ -463,7 +467,8 @@ public struct Detector: Sendable {
         return Assessment(
             session: session, spec: spec, restrictedConsumption: restricted, mapping: mapping, chain: chain,
             evidence: evidence, jurisdictions: reached, score: score, acceleratorCount: count,
-            acceleratorHours: hours, alerts: restricted && linked && !reached.isEmpty && score >= config.minScore)
+            acceleratorHours: hours, alerts: restricted && linked && !reached.isEmpty && score >= config.minScore,
+            families: families)
     }
 
     /// Volume: the session against the account's own recent sessions (or its peer group's), and a new

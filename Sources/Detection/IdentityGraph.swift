@@ -98,7 +98,7 @@ public struct IdentityGraph: Sendable {
     private var unnamed: [UInt64] = []
 
     /// The last call's account and its row.
-    private var last: (account: UInt64, row: Int, ids: (UInt64, UInt64, UInt64, UInt64)) = (0, -1, (0, 0, 0, 0))
+    private var last: (account: UInt64, row: Int) = (0, -1)
     /// Per account and kind, the value of its current run of calls and how many calls of the run are
     /// not counted yet; the address of the run (for its name); the rows with uncounted runs.
     private var runIDs: [UInt64] = []
@@ -154,7 +154,7 @@ public struct IdentityGraph: Sendable {
             row = last.row
         } else {
             row = rowOf(call.accountKey)
-            last = (call.accountKey, row, (0, 0, 0, 0))
+            last = (call.accountKey, row)
         }
         if ids.0 != 0 { extend(row, .address, ids.0, ip: call.sourceIP) }
         if ids.1 != 0 { extend(row, .agent, ids.1, ip: nil) }

@@ -92,12 +92,7 @@ public enum CloudTrailNames {
     /// roles): the same in unrelated accounts by construction, so no identifier.
     @inlinable
     public static func isManagedByAWS(_ name: UnsafeRawBufferPointer) -> Bool {
-        func has(_ prefix: StaticString) -> Bool {
-            let n = prefix.utf8CodeUnitCount
-            guard name.count >= n else { return false }
-            for i in 0..<n where name[i] != prefix.utf8Start[i] { return false }
-            return true
-        }
+        func has(_ prefix: StaticString) -> Bool { name.hasPrefix(prefix) }
         return has("role/aws-service-role/") || has("role/aws-reserved/") || has("assumed-role/aws-service-role/")
             || has("assumed-role/AWSServiceRole") || has("role/AWSServiceRole")
     }

@@ -24,12 +24,9 @@ public final class EvidenceLog {
         for (a, _) in assessments where a.restrictedConsumption {
             var kinds: [String: Double] = [:]
             var details: [String: String] = [:]
-            for e in a.evidence {
+            for (e, family) in zip(a.evidence, a.families) {
                 details[e.kind] = e.detail
-                var kind = e.kind
-                if kind == "declared-country" { kind = e.weight < 0 ? "declared-unrestricted" : "declared-restricted" }
-                if kind == "reseller-chain" && e.detail.contains(" (via ") { kind = "reseller-upstream" }
-                kinds[kind, default: 0] += e.weight
+                kinds[family, default: 0] += e.weight
             }
             let line: [String: Any] = [
                 "account": a.session.accountID, "resource": a.session.resourceID, "session": a.session.id,

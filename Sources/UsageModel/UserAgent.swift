@@ -5,18 +5,25 @@
 /// `command/ec2.describe-instances` (or `md/command#…`); SDKs built on the "ua/2.0" scheme append the
 /// features a call used (`m/E,b`) and the API (`api/ec2#1.0`); boto3's resource layer appends
 /// `Resource`. Hashing the whole string counted one installation as many identifiers.
+extension UnsafeRawBufferPointer {
+    /// Whether the bytes start with `prefix`'s UTF-8.
+    @inlinable @inline(__always)
+    public func hasPrefix(_ prefix: StaticString) -> Bool {
+        let n = prefix.utf8CodeUnitCount
+        guard count >= n else { return false }
+        let p = prefix.utf8Start
+        for i in 0..<n where self[i] != p[i] { return false }
+        return true
+    }
+}
+
 public enum UserAgent {
     /// Whether the token `b[start..<end]` varies per call (see the type's note).
     @inline(__always)
     static func variesPerCall(_ b: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Bool {
-        @inline(__always) func has(_ prefix: StaticString) -> Bool {
-            let n = prefix.utf8CodeUnitCount
-            guard end - start >= n else { return false }
-            let p = prefix.utf8Start
-            for i in 0..<n where b[start + i] != p[i] { return false }
-            return true
-        }
-        if end - start == 8 && has("Resource") { return true }
+        let token = UnsafeRawBufferPointer(rebasing: b[start..<end])
+        @inline(__always) func has(_ prefix: StaticString) -> Bool { token.hasPrefix(prefix) }
+        if token.count == 8 && has("Resource") { return true }
         return has("command/") || has("md/command#") || has("m/") || has("api/")
     }
 

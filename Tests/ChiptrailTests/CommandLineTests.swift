@@ -78,42 +78,24 @@ import Testing
 
     /// On a 120-column terminal the alerts table keeps account ids and times whole: columns that do
     /// not fit are left out and named, never cut.
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script")))
+    @Test(.enabled(if: BuiltBinary.canUseTerminal))
     func aNarrowTerminalLeavesColumnsOutInsteadOfCuttingIds() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let store = dir.path + "/c.db"
         _ = try StoreTests.ingest(store)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
-        p.arguments = ["-qec", "stty cols 120; \(BuiltBinary.path) alerts --store \(store)", "/dev/null"]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        let screen = String(decoding: data, as: UTF8.self)
+        let screen = try BuiltBinary.onTerminal("stty cols 120; \(BuiltBinary.path) alerts --store \(store)")
         #expect(screen.contains("111111111111") && !screen.contains("…"), "\(screen)")
         #expect(screen.contains("left out to fit 120 columns:"), "\(screen)")
         for line in screen.split(whereSeparator: \.isNewline) { #expect(line.trimmingCharacters(in: .whitespaces).count <= 120) }
     }
 
     @Test func theProgressLineIsClearedBeforeAnAlertLine() throws {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { return }
+        guard BuiltBinary.canUseTerminal else { return }
         let sample = Repository.root + "/SampleLogs"
         // stdout and stderr on the same terminal, as an operator runs it.
         let command = "\(BuiltBinary.path) ingest --no-store --jobs 1 --mappings \(sample)/mappings.csv --resellers \(sample)/resellers.csv \(sample)/AWSLogs"
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
-        p.arguments = ["-qec", command, "/dev/null"]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        let terminal = String(decoding: data, as: UTF8.self)
+        let terminal = try BuiltBinary.onTerminal(command)
         #expect(terminal.contains("/80 files"))
         var alerts = 0
         for line in terminal.split(separator: "\n") {

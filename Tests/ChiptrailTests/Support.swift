@@ -125,6 +125,23 @@ func lifecycleRecord(
 
 /// The directory holding the built `chiptrail` binary (beside the test bundle).
 enum BuiltBinary {
+    /// Whether script(1) is here to make a pseudo-terminal.
+    static let canUseTerminal = FileManager.default.isExecutableFile(atPath: "/usr/bin/script")
+
+    /// What a shell command writes to a pseudo-terminal (stdout and stderr together), as an operator sees it.
+    static func onTerminal(_ command: String) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        p.arguments = ["-qec", command, "/dev/null"]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
     static var path: String {
         let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         var dir = (exe as NSString).deletingLastPathComponent

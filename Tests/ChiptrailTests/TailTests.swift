@@ -272,19 +272,10 @@ extension TailTests {
 /// Progress for humans only: on a terminal (a pseudo-terminal made by script(1)) and never otherwise.
 @Suite struct ProgressTests {
     @Test func ingestShowsAProgressBarOnATerminalOnly() throws {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { return }
+        guard BuiltBinary.canUseTerminal else { return }
         let sample = Repository.root + "/SampleLogs"
         let command = "\(BuiltBinary.path) ingest --no-store --mappings \(sample)/mappings.csv \(sample)/AWSLogs >/dev/null"
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
-        p.arguments = ["-qec", command, "/dev/null"]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        let terminal = String(decoding: data, as: UTF8.self)
+        let terminal = try BuiltBinary.onTerminal(command)
         #expect(terminal.contains("\r\u{1B}[K["))
         #expect(terminal.contains("/80 files"))
         #expect(terminal.contains("MB/s"))

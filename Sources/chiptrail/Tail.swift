@@ -173,6 +173,8 @@ struct Tail: ParsableCommand {
                                 message: "the gzip stream has stayed incomplete for \(Int(settle)) s; it is read when it changes"))
                         incomplete[path]?.reported = true
                     }
+                    // Until then the files after it wait (delivery order; see runIncrementally).
+                    if incomplete[path]?.reported != true { break }
                     continue
                 }
                 let (_, fingerprint) = InputFingerprint.of(path: path)
@@ -190,9 +192,14 @@ struct Tail: ParsableCommand {
                 index += chunk.count
                 batch.removeAll()
                 let started = monotonic()
-                let (deferredList, followedTo) = pipeline.runIncrementally(inputs: chunk, deferIncomplete: true)
+                // Files after one still being written wait for it (up to the settle time): read in
+                // delivery order, the event-time frontier cannot pass its records before they are read.
+                let (deferredList, heldList, followedTo) = pipeline.runIncrementally(
+                    inputs: chunk, deferIncomplete: true, holdBehind: { incomplete[$0]?.reported != true })
                 let read = monotonic()
                 let deferred = Set(deferredList)
+                let held = Set(heldList)
+                if !held.isEmpty { index = toRead.count }
                 let newOffsets = followedTo.map { Store.FollowOffset(path: $0.key, head: heads[$0.key] ?? "", offset: $0.value) }
                 do {
                     try commit(batch, store: store, pipeline: pipeline, offsets: newOffsets)
@@ -205,7 +212,7 @@ struct Tail: ParsableCommand {
                 }
                 for input in chunk {
                     let path = input.path
-                    guard let stamp = FileStamp(path: path) else { continue }
+                    guard !held.contains(path), let stamp = FileStamp(path: path) else { continue }
                     if deferred.contains(path) {
                         if incomplete[path]?.stamp != stamp { incomplete[path] = (stamp, monotonic(), false) }
                     } else {

@@ -162,25 +162,40 @@ public final class IngestPipeline {
     public struct FollowedInput: Sendable {
         public var path: String
         public var offset: Int64
+        /// The line ends before `offset` (records are numbered from the next line); nil when not known:
+        /// counted from the file.
+        public var lines: Int?
         public var follow: Bool
 
-        public init(path: String, offset: Int64 = 0, follow: Bool = false) {
+        public init(path: String, offset: Int64 = 0, lines: Int? = 0, follow: Bool = false) {
             self.path = path
             self.offset = offset
+            self.lines = lines
             self.follow = follow
         }
     }
 
-    /// Returns the inputs deferred, and for followed plain files the offset after their last complete
-    /// record.
+    /// Where the read of a followed plain file stopped: the offset after its last complete record and
+    /// the line ends before it.
+    public struct FollowedPosition: Sendable, Equatable {
+        public var offset: Int64
+        public var lines: Int
+
+        public init(offset: Int64, lines: Int) {
+            self.offset = offset
+            self.lines = lines
+        }
+    }
+
+    /// Returns the inputs deferred, and for followed plain files where their read stopped.
     public func runIncrementally(inputs: [FollowedInput], deferIncomplete: Bool) -> (
-        deferred: [String], followedTo: [String: Int64]
+        deferred: [String], followedTo: [String: FollowedPosition]
     ) {
         let processor = FileProcessor(options: options, geo: geo)
         var deferred: [String] = []
-        var followed: [String: Int64] = [:]
+        var followed: [String: FollowedPosition] = [:]
         for input in inputs {
-            let result = processor.process(input.path, from: input.offset, follow: input.follow)
+            let result = processor.process(input.path, from: input.offset, lines: input.lines, follow: input.follow)
             if deferIncomplete && result.incomplete {
                 deferred.append(input.path)
                 continue

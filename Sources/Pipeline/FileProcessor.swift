@@ -202,7 +202,14 @@ final class FileProcessor {
                         consumedTotal += Int64(end - start)
                         start = end
                         if n > 0 { continue }
-                        refuse("file is empty; nothing to read")
+                        if follow && offset > 0 && !reader.isGzip {
+                            // Only whitespace appended to a followed file (the line end of a record
+                            // written in two steps): nothing to read yet, not an empty file.
+                            result.followedTo = IngestPipeline.FollowedPosition(
+                                offset: offset + consumedTotal, lines: linesBefore + linesConsumed)
+                        } else {
+                            refuse("file is empty; nothing to read")
+                        }
                     } else {
                         refuse(refusal.message)
                     }

@@ -85,6 +85,19 @@ import UsageModel
         #expect(result.batch.events.map(\.origin.description) == [path + ":4", path + ":5"])
         #expect(result.followedTo == IngestPipeline.FollowedPosition(offset: Int64(text.utf8.count - 30), lines: 5))
     }
+
+    @Test func onlyALineEndAppendedToAFollowedFileIsNothingToReadYet() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        // The record was read before its line end was written; then the line end arrives.
+        let record = Self.eventLine("1", "launch", "r-1", hour: 1).dropLast()
+        let path = dir.write("events.ndjson", String(record) + "\n \n")
+        let processor = FileProcessor(options: IngestOptions(jobs: 1), geo: GeoIPTable())
+        let result = processor.process(path, from: Int64(record.utf8.count), lines: 0, follow: true)
+        #expect(result.batch.diagnostics.isEmpty, "\(result.batch.diagnostics)")
+        #expect(!result.failed)
+        #expect(result.followedTo == IngestPipeline.FollowedPosition(offset: Int64(record.utf8.count + 3), lines: 2))
+    }
 }
 
 /// `tail` on a growing JSON-lines file, end to end: appended while it runs, after SIGTERM, after
@@ -139,11 +152,13 @@ extension TailTests {
                         """)
             }
         }
-        // After the restart: the restricted account's launch on line 5.
-        append(line("111111111111", "launch", "r-3", 5))
+        // After the restart: the restricted account's launch on line 5, its line end written apart.
+        append(String(line("111111111111", "launch", "r-3", 5).dropLast()))
         p = try Self.start(dir.path)
         Self.waitUntilReady(p)
         try Self.waitFor(dir.path, "SELECT COUNT(*) FROM events", "5")
+        try Self.waitFor(dir.path, "SELECT offset, lines FROM follow_offsets", "\(Self.size(file)),4")
+        append("\n")
         try Self.waitFor(dir.path, "SELECT offset, lines FROM follow_offsets", "\(Self.size(file)),5")
         for _ in 0..<400 where (try? String(contentsOfFile: dir.path + "/stdout.txt", encoding: .utf8))?.isEmpty != false {
             usleep(25_000)

@@ -168,17 +168,33 @@ public final class IngestPipeline {
     public struct FollowedInput: Sendable {
         public var path: String
         public var offset: Int64
+        /// The line ends before `offset` (records are numbered from the next line); nil when not known:
+        /// counted from the file.
+        public var lines: Int?
         public var follow: Bool
 
-        public init(path: String, offset: Int64 = 0, follow: Bool = false) {
+        public init(path: String, offset: Int64 = 0, lines: Int? = 0, follow: Bool = false) {
             self.path = path
             self.offset = offset
+            self.lines = lines
             self.follow = follow
         }
     }
 
+    /// Where the read of a followed plain file stopped: the offset after its last complete record and
+    /// the line ends before it.
+    public struct FollowedPosition: Sendable, Equatable {
+        public var offset: Int64
+        public var lines: Int
+
+        public init(offset: Int64, lines: Int) {
+            self.offset = offset
+            self.lines = lines
+        }
+    }
+
     /// Returns the inputs deferred, those held behind one (`held`: not read, nothing of them counts),
-    /// and for followed plain files the offset after their last complete record.
+    /// and for followed plain files where their read stopped.
     ///
     /// `holdBehind(path)` says whether the inputs after an incomplete one wait for it: files are merged
     /// in the order given (their delivery order), and reading later files past one still being written
@@ -186,13 +202,13 @@ public final class IngestPipeline {
     /// how fast it was written. `tail` holds until the settle time has passed.
     public func runIncrementally(
         inputs: [FollowedInput], deferIncomplete: Bool, holdBehind: (String) -> Bool = { _ in false }
-    ) -> (deferred: [String], held: [String], followedTo: [String: Int64]) {
+    ) -> (deferred: [String], held: [String], followedTo: [String: FollowedPosition]) {
         let processor = FileProcessor(options: options, geo: geo)
         var deferred: [String] = []
         var held: [String] = []
-        var followed: [String: Int64] = [:]
+        var followed: [String: FollowedPosition] = [:]
         for (index, input) in inputs.enumerated() {
-            let result = processor.process(input.path, from: input.offset, follow: input.follow)
+            let result = processor.process(input.path, from: input.offset, lines: input.lines, follow: input.follow)
             if deferIncomplete && result.incomplete {
                 deferred.append(input.path)
                 if holdBehind(input.path) {

@@ -156,12 +156,16 @@ struct Tail: ParsableCommand {
                 if let head = PlainHead(path: path) {
                     heads[path] = head.hash
                     var from: Int64 = 0
-                    if let known = offsets[path], known.head == head.hash, known.offset <= stamp.size { from = known.offset }
+                    var lines: Int? = 0
+                    if let known = offsets[path], known.head == head.hash, known.offset <= stamp.size {
+                        from = known.offset
+                        lines = known.lines
+                    }
                     if from == stamp.size {
                         seen[path] = stamp
                         continue
                     }
-                    toRead.append(IngestPipeline.FollowedInput(path: path, offset: from, follow: true))
+                    toRead.append(IngestPipeline.FollowedInput(path: path, offset: from, lines: lines, follow: true))
                     continue
                 }
                 if let pending = incomplete[path], pending.stamp == stamp {
@@ -200,7 +204,9 @@ struct Tail: ParsableCommand {
                 let deferred = Set(deferredList)
                 let held = Set(heldList)
                 if !held.isEmpty { index = toRead.count }
-                let newOffsets = followedTo.map { Store.FollowOffset(path: $0.key, head: heads[$0.key] ?? "", offset: $0.value) }
+                let newOffsets = followedTo.map {
+                    Store.FollowOffset(path: $0.key, head: heads[$0.key] ?? "", offset: $0.value.offset, lines: $0.value.lines)
+                }
                 do {
                     try commit(batch, store: store, pipeline: pipeline, offsets: newOffsets)
                     pacer.observe(files: chunk.count, reading: read - started, committing: monotonic() - read)

@@ -26,8 +26,9 @@ struct EventTimeOrder {
 
     struct HeldCall {
         var call: CallObservation
-        /// The input the call came from (evidence names where identifiers were seen).
-        var input: String
+        /// The input the call came from (evidence names where identifiers were seen): a number in
+        /// ``inputPaths`` (no reference count per call).
+        var input: UInt32
     }
 
     struct Slice {
@@ -46,6 +47,11 @@ struct EventTimeOrder {
     /// slice holding the newest call of the input that named them is released.
     private(set) var names: [UInt64: (name: String, until: EpochSeconds)] = [:]
     private var namesPrunedAt: EpochSeconds = .min
+    /// The inputs of held calls, and how many calls of each are held (an input is forgotten with its
+    /// last call).
+    private var inputPaths: [UInt32: String] = [:]
+    private var heldOfInput: [UInt32: Int] = [:]
+    private var nextInput: UInt32 = 0
 
     var isEmpty: Bool { pendingIndexes.isEmpty }
 
@@ -74,7 +80,21 @@ struct EventTimeOrder {
         pendingIndexes.insert(index, at: i)
     }
 
-    mutating func add(_ call: CallObservation, input: String) {
+    /// Numbers an input whose calls are about to be held; ``held(_:of:)`` says how many were.
+    mutating func beginInput(_ path: String) -> UInt32 {
+        let n = nextInput
+        nextInput &+= 1
+        inputPaths[n] = path
+        return n
+    }
+
+    mutating func held(_ count: Int, of input: UInt32) {
+        if count == 0 { inputPaths[input] = nil } else { heldOfInput[input, default: 0] += count }
+    }
+
+    func path(of input: UInt32) -> String { inputPaths[input] ?? "" }
+
+    mutating func add(_ call: CallObservation, input: UInt32) {
         let i = index(for: call.time)
         slot(i)
         slices[i]!.calls.append(HeldCall(call: call, input: input))
@@ -88,9 +108,9 @@ struct EventTimeOrder {
 
     /// Keeps the names an input carried for its calls' identifiers until those calls are released.
     mutating func learnNames(_ table: KeyTable<String>, until newest: EpochSeconds) {
-        for (key, name) in table.elements {
-            if let known = names[key] {
-                if known.until < newest { names[key] = (known.name, newest) }
+        table.forEach { key, name in
+            if let i = names.index(forKey: key) {
+                if names.values[i].until < newest { names.values[i].until = newest }
             } else {
                 names[key] = (name, newest)
             }
@@ -115,18 +135,63 @@ struct EventTimeOrder {
         pendingIndexes.removeFirst()
         var slice = slices.removeValue(forKey: index)!
         releasedThrough = end
-        slice.calls.sort { a, b in
-            if a.call.time != b.call.time { return a.call.time < b.call.time }
-            if a.call.eventKey != b.call.eventKey { return a.call.eventKey < b.call.eventKey }
-            if a.call.accountKey != b.call.accountKey { return a.call.accountKey < b.call.accountKey }
-            return a.input.utf8.lexicographicallyPrecedes(b.input.utf8)
-        }
+        slice.calls = canonical(slice.calls)
         slice.events.sort { a, b in
             if a.time != b.time { return a.time < b.time }
             if a.eventID != b.eventID { return a.eventID.utf8.lexicographicallyPrecedes(b.eventID.utf8) }
             return a.resourceID.utf8.lexicographicallyPrecedes(b.resourceID.utf8)
         }
         return (end, slice)
+    }
+
+    /// The calls in their canonical order: time, event key, account key, then (a tie only a call
+    /// delivered twice under two ids could make) the input's path. Sorted as small keys, then gathered.
+    private func canonical(_ calls: [HeldCall]) -> [HeldCall] {
+        var sorted = true
+        for i in calls.indices.dropFirst() where !Self.precedes(calls[i - 1], calls[i], paths: inputPaths) {
+            sorted = false
+            break
+        }
+        if sorted { return calls }
+        var keys = calls.indices.map { (time: calls[$0].call.time, event: calls[$0].call.eventKey, at: UInt32($0)) }
+        let paths = inputPaths
+        keys.sort { a, b in
+            if a.time != b.time { return a.time < b.time }
+            if a.event != b.event { return a.event < b.event }
+            return Self.precedes(calls[Int(a.at)], calls[Int(b.at)], paths: paths)
+        }
+        return keys.map { calls[Int($0.at)] }
+    }
+
+    private static func precedes(_ a: HeldCall, _ b: HeldCall, paths: [UInt32: String]) -> Bool {
+        if a.call.time != b.call.time { return a.call.time < b.call.time }
+        if a.call.eventKey != b.call.eventKey { return a.call.eventKey < b.call.eventKey }
+        if a.call.accountKey != b.call.accountKey { return a.call.accountKey < b.call.accountKey }
+        return (paths[a.input] ?? "").utf8.lexicographicallyPrecedes((paths[b.input] ?? "").utf8)
+    }
+
+    /// Counts off the calls of a released slice from their inputs, forgetting inputs with none held.
+    mutating func released(_ calls: [HeldCall]) {
+        var tally: [UInt32: Int] = [:]
+        var run: (input: UInt32, count: Int) = (0, 0)
+        for h in calls {
+            if h.input != run.input && run.count > 0 {
+                tally[run.input, default: 0] += run.count
+                run.count = 0
+            }
+            run.input = h.input
+            run.count += 1
+        }
+        if run.count > 0 { tally[run.input, default: 0] += run.count }
+        for (input, n) in tally {
+            let left = (heldOfInput[input] ?? 0) - n
+            if left > 0 {
+                heldOfInput[input] = left
+            } else {
+                heldOfInput[input] = nil
+                inputPaths[input] = nil
+            }
+        }
     }
 
     // MARK: Checkpoints
@@ -158,7 +223,7 @@ struct EventTimeOrder {
             releasedThrough: releasedThrough, late: late, inputs: [], inputOfCall: [], accountKeys: [], eventKeys: [],
             times: [], addressHigh: [], addressLow: [], flags: [], agentKeys: [], accessKeyKeys: [], principalKeys: [],
             events: [], nameKeys: [], nameValues: [], nameUntil: [])
-        var inputIndex: [String: Int32] = [:]
+        var inputIndex: [UInt32: Int32] = [:]
         for index in pendingIndexes {
             let slice = slices[index]!
             for h in slice.calls {
@@ -169,7 +234,7 @@ struct EventTimeOrder {
                 } else {
                     n = Int32(s.inputs.count)
                     inputIndex[h.input] = n
-                    s.inputs.append(h.input)
+                    s.inputs.append(inputPaths[h.input] ?? "")
                 }
                 s.inputOfCall.append(n)
                 s.accountKeys.append(c.accountKey)
@@ -217,8 +282,12 @@ struct EventTimeOrder {
             let own = Self.sliceIndex(of: call.time)
             let index = releasedThrough == .min ? own : max(own, releasedThrough / Self.tick)
             slot(index)
-            slices[index]!.calls.append(HeldCall(call: call, input: s.inputs[Int(s.inputOfCall[i])]))
+            let input = UInt32(s.inputOfCall[i])
+            inputPaths[input] = s.inputs[Int(input)]
+            heldOfInput[input, default: 0] += 1
+            slices[index]!.calls.append(HeldCall(call: call, input: input))
         }
+        nextInput = UInt32(s.inputs.count)
         for event in s.events {
             let own = Self.sliceIndex(of: event.time)
             let index = releasedThrough == .min ? own : max(own, releasedThrough / Self.tick)

@@ -310,7 +310,8 @@ public final class IngestPipeline {
         result.batch.accountNames.forEach { key, name in accountNames.insert(key, name) }
         var newest = watermark
         let scoring = options.scoring
-        let input = result.path
+        let input = scoring && !result.batch.calls.isEmpty ? order.beginInput(result.path) : 0
+        var heldCalls = 0
         let calls = result.batch.calls
         /// How many calls ahead the de-duplication table's cache lines are asked for.
         let ahead = 8
@@ -325,7 +326,10 @@ public final class IngestPipeline {
                 continue
             }
             // Held until the frontier passes it, then applied in event-time order (``EventTimeOrder``).
-            if scoring { order.add(call, input: input) }
+            if scoring {
+                order.add(call, input: input)
+                heldCalls += 1
+            }
             if options.keepCalls != .none {
                 let restricted = call.country.isKnown && detector.jurisdictions.isRestricted(call.country, at: call.time)
                 if options.keepCalls == .all || call.isSignIn || restricted {
@@ -333,7 +337,10 @@ public final class IngestPipeline {
                 }
             }
         }
-        if scoring && !calls.isEmpty { order.learnNames(result.batch.identifierNames, until: newest) }
+        if scoring && !calls.isEmpty {
+            order.held(heldCalls, of: input)
+            order.learnNames(result.batch.identifierNames, until: newest)
+        }
         /// Accounts with new billing lines (joined as they arrive, not held).
         var usageAccounts = Set<String>()
         for event in result.batch.events {
@@ -394,6 +401,7 @@ public final class IngestPipeline {
             let calls = slice.calls
             let ahead = 8
             if volume.streamStart == .max, let first = calls.first { volume.streamStart = first.call.time }
+            var lastInput = UInt32.max
             for (n, held) in calls.enumerated() {
                 if n + ahead < calls.count {
                     let later = calls[n + ahead].call
@@ -410,10 +418,14 @@ public final class IngestPipeline {
                     }
                 }
                 if first { callAccounts.append(call.accountKey) }
-                identities.input = held.input
+                if held.input != lastInput {
+                    lastInput = held.input
+                    identities.input = order.path(of: held.input)
+                }
                 identities.observe(call)
             }
         }
+        if options.scoring { order.released(slice.calls) }
         var eventAccounts = Set<String>()
         for event in slice.events {
             sessionizer.observe(event)

@@ -22,6 +22,8 @@ public struct ConfigFile: Sendable {
     public var sessionGap: Int64 = 2 * 3600
     /// Whether billing lines of every instance type make sessions, or only of accelerated ones.
     public var billingAllTypes = false
+    /// Lifecycle events of every instance type make sessions (`sessions = all`), not only accelerated ones.
+    public var lifecycleAllTypes = false
 
     public init() {}
 
@@ -147,7 +149,7 @@ public struct ConfigFile: Sendable {
     public static var keys: [String] {
         weights.keys.sorted() + [
             "restricted_countries", "restricted_countries_add", "restricted_countries_remove", "max_decompressed",
-            "max_ratio", "max_record_size", "allowed_lateness", "session_gap", "billing_sessions", "catalog.<instance_type>",
+            "max_ratio", "max_record_size", "allowed_lateness", "session_gap", "sessions", "billing_sessions", "catalog.<instance_type>",
             "factor.<evidence_family>",
         ]
     }
@@ -222,6 +224,12 @@ public struct ConfigFile: Sendable {
                 throw problem(path, line, "'allowed_lateness' takes a duration such as 6h or 2d, at most 366d, found '\(value)'")
             }
             allowedLateness = seconds
+        case "sessions":
+            switch value {
+            case "accelerated": lifecycleAllTypes = false
+            case "all": lifecycleAllTypes = true
+            default: throw problem(path, line, "'sessions' is 'accelerated' or 'all', found '\(value)'")
+            }
         case "billing_sessions":
             switch value {
             case "accelerated": billingAllTypes = false

@@ -31,12 +31,26 @@ struct EventTimeOrder {
         var input: UInt32
     }
 
+    /// A released slice: its calls as they were held, the order to apply them in (nil: as held), and
+    /// its lifecycle events in order.
     struct Slice {
+        var calls: [HeldCall] = []
+        var order: [UInt32]? = nil
+        var events: [UsageEvent] = []
+
+        /// The `n`th call in canonical order.
+        @inline(__always) func call(_ n: Int) -> HeldCall { calls[order.map { Int($0[n]) } ?? n] }
+    }
+
+    /// A slice being filled: a reference, so that the calls of one input, which mostly fall in one or two
+    /// slices, are appended without a hash look-up each.
+    final class Held {
         var calls: [HeldCall] = []
         var events: [UsageEvent] = []
     }
 
-    private var slices: [Int64: Slice] = [:]
+    private var slices: [Int64: Held] = [:]
+    private var cached: (index: Int64, held: Held?) = (.min, nil)
     /// Slice indexes with records, ascending (a handful: the lateness over the tick).
     private var pendingIndexes: [Int64] = []
     /// The end of the last slice released: a record before it arrives late.
@@ -71,13 +85,21 @@ struct EventTimeOrder {
         return own
     }
 
-    private mutating func slot(_ index: Int64) {
-        if slices[index] != nil { return }
-        slices[index] = Slice()
-        // Mostly appended at the end: insert from the back.
-        var i = pendingIndexes.count
-        while i > 0 && pendingIndexes[i - 1] > index { i -= 1 }
-        pendingIndexes.insert(index, at: i)
+    private mutating func slot(_ index: Int64) -> Held {
+        if index == cached.index, let held = cached.held { return held }
+        let held: Held
+        if let known = slices[index] {
+            held = known
+        } else {
+            held = Held()
+            slices[index] = held
+            // Mostly appended at the end: insert from the back.
+            var i = pendingIndexes.count
+            while i > 0 && pendingIndexes[i - 1] > index { i -= 1 }
+            pendingIndexes.insert(index, at: i)
+        }
+        cached = (index, held)
+        return held
     }
 
     /// Numbers an input whose calls are about to be held; ``held(_:of:)`` says how many were.
@@ -95,15 +117,11 @@ struct EventTimeOrder {
     func path(of input: UInt32) -> String { inputPaths[input] ?? "" }
 
     mutating func add(_ call: CallObservation, input: UInt32) {
-        let i = index(for: call.time)
-        slot(i)
-        slices[i]!.calls.append(HeldCall(call: call, input: input))
+        slot(index(for: call.time)).calls.append(HeldCall(call: call, input: input))
     }
 
     mutating func add(_ event: UsageEvent) {
-        let i = index(for: event.time)
-        slot(i)
-        slices[i]!.events.append(event)
+        slot(index(for: event.time)).events.append(event)
     }
 
     /// Keeps the names an input carried for its calls' identifiers until those calls are released.
@@ -133,9 +151,13 @@ struct EventTimeOrder {
         let end = (index + 1) * Self.tick
         if let frontier, end > frontier { return nil }
         pendingIndexes.removeFirst()
-        var slice = slices.removeValue(forKey: index)!
+        let held = slices.removeValue(forKey: index)!
+        if cached.index == index { cached = (.min, nil) }
         releasedThrough = end
-        slice.calls = canonical(slice.calls)
+        var slice = Slice(calls: held.calls, events: held.events)
+        held.calls = []
+        held.events = []
+        slice.order = canonical(slice.calls, from: end - Self.tick)
         slice.events.sort { a, b in
             if a.time != b.time { return a.time < b.time }
             if a.eventID != b.eventID { return a.eventID.utf8.lexicographicallyPrecedes(b.eventID.utf8) }
@@ -144,23 +166,34 @@ struct EventTimeOrder {
         return (end, slice)
     }
 
-    /// The calls in their canonical order: time, event key, account key, then (a tie only a call
-    /// delivered twice under two ids could make) the input's path. Sorted as small keys, then gathered.
-    private func canonical(_ calls: [HeldCall]) -> [HeldCall] {
+    /// The order of the calls in their canonical order — time, event key, account key, then (a tie
+    /// only a call delivered twice under two ids could make) the input's path — or nil when they are in
+    /// it already. A counting sort by the second within the slice (a late call counts as its first
+    /// second), then each second's few calls compared.
+    private func canonical(_ calls: [HeldCall], from start: EpochSeconds) -> [UInt32]? {
+        let paths = inputPaths
         var sorted = true
-        for i in calls.indices.dropFirst() where !Self.precedes(calls[i - 1], calls[i], paths: inputPaths) {
+        for i in calls.indices.dropFirst() where !Self.precedes(calls[i - 1], calls[i], paths: paths) {
             sorted = false
             break
         }
-        if sorted { return calls }
-        var keys = calls.indices.map { (time: calls[$0].call.time, event: calls[$0].call.eventKey, at: UInt32($0)) }
-        let paths = inputPaths
-        keys.sort { a, b in
-            if a.time != b.time { return a.time < b.time }
-            if a.event != b.event { return a.event < b.event }
-            return Self.precedes(calls[Int(a.at)], calls[Int(b.at)], paths: paths)
+        if sorted { return nil }
+        let width = Int(Self.tick)
+        var starts = [Int32](repeating: 0, count: width + 1)
+        @inline(__always) func second(_ c: HeldCall) -> Int { min(width - 1, max(0, Int(c.call.time - start))) }
+        for c in calls { starts[second(c) + 1] += 1 }
+        for i in 1...width { starts[i] += starts[i - 1] }
+        var order = [UInt32](repeating: 0, count: calls.count)
+        var next = starts
+        for (i, c) in calls.enumerated() {
+            let s = second(c)
+            order[Int(next[s])] = UInt32(i)
+            next[s] += 1
         }
-        return keys.map { calls[Int($0.at)] }
+        for s in 0..<width where starts[s + 1] - starts[s] > 1 {
+            order[Int(starts[s])..<Int(starts[s + 1])].sort { Self.precedes(calls[Int($0)], calls[Int($1)], paths: paths) }
+        }
+        return order
     }
 
     private static func precedes(_ a: HeldCall, _ b: HeldCall, paths: [UInt32: String]) -> Bool {
@@ -281,18 +314,16 @@ struct EventTimeOrder {
             // Each record goes back to the slice it was held in (a late one to the next to be released).
             let own = Self.sliceIndex(of: call.time)
             let index = releasedThrough == .min ? own : max(own, releasedThrough / Self.tick)
-            slot(index)
             let input = UInt32(s.inputOfCall[i])
             inputPaths[input] = s.inputs[Int(input)]
             heldOfInput[input, default: 0] += 1
-            slices[index]!.calls.append(HeldCall(call: call, input: input))
+            slot(index).calls.append(HeldCall(call: call, input: input))
         }
         nextInput = UInt32(s.inputs.count)
         for event in s.events {
             let own = Self.sliceIndex(of: event.time)
             let index = releasedThrough == .min ? own : max(own, releasedThrough / Self.tick)
-            slot(index)
-            slices[index]!.events.append(event)
+            slot(index).events.append(event)
         }
         for (i, key) in s.nameKeys.enumerated() { names[key] = (s.nameValues[i], s.nameUntil[i]) }
     }

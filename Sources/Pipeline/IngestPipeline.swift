@@ -20,6 +20,10 @@ public struct IngestOptions: Sendable {
     /// Which instance types of billing lines become usage events (nil: all). `ingest` passes the
     /// catalogue's accelerated types unless the config says `billing_sessions = all`.
     public var billingTypes: (@Sendable (String) -> Bool)? = nil
+    /// Whether lifecycle events of every instance type become sessions (config `sessions = all`); by
+    /// default only types the catalogue knows as accelerated do, and resources already followed: the
+    /// live state is what can alert, not every t3.micro (their events still reach the store).
+    public var allLifecycleTypes = false
     /// Days of event ids kept for de-duplication behind the newest event time.
     public var dedupRetentionDays: Int64
     /// Which calls (beyond compute events) each outcome carries, for the store.
@@ -398,13 +402,14 @@ public final class IngestPipeline {
             // The identity graph changes below: partners found before are stale.
             partnerMemo = nil
             let mark = Int(tick / EventTimeOrder.tick)
-            let calls = slice.calls
+            let count = slice.calls.count
             let ahead = 8
-            if volume.streamStart == .max, let first = calls.first { volume.streamStart = first.call.time }
+            if volume.streamStart == .max, count > 0 { volume.streamStart = slice.call(0).call.time }
             var lastInput = UInt32.max
-            for (n, held) in calls.enumerated() {
-                if n + ahead < calls.count {
-                    let later = calls[n + ahead].call
+            for n in 0..<count {
+                let held = slice.call(n)
+                if n + ahead < count {
+                    let later = slice.call(n + ahead).call
                     activity.prefetch(later.accountKey)
                     identities.prefetch(later)
                 }
@@ -427,11 +432,20 @@ public final class IngestPipeline {
         }
         if options.scoring { order.released(slice.calls) }
         var eventAccounts = Set<String>()
-        for event in slice.events {
+        for event in slice.events where followsLifecycle(of: event) {
             sessionizer.observe(event)
             eventAccounts.insert(event.accountID)
         }
         return (eventAccounts, callAccounts)
+    }
+
+    /// Whether a lifecycle event joins the sessionizer: an accelerated type (or one the catalogue does not
+    /// know the type of at launch: an Azure VM without its size), or a resource already followed.
+    private func followsLifecycle(of event: UsageEvent) -> Bool {
+        if options.allLifecycleTypes { return true }
+        if let type = event.instanceType, detector.catalog.lookup(type) != nil { return true }
+        if event.instanceType == nil && event.action == .launch { return true }
+        return sessionizer.tracks(provider: event.provider, account: event.accountID, resource: event.resourceID)
     }
 
     /// The decisions of the tick at `time`: sessions whose end the frontier passed are closed and

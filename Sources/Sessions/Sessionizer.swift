@@ -53,6 +53,13 @@ public struct Sessionizer: Sendable {
     /// Resources with events not yet finalised.
     public var liveResources: Int { pending.count }
 
+    /// Whether the resource has events not yet finalised or a remembered type: its lifecycle events
+    /// matter whatever they name (a stop names no type).
+    public func tracks(provider: CloudProvider, account: String, resource: String) -> Bool {
+        let key = ResourceKey(provider: provider, account: account, resource: resource)
+        return pending[key] != nil || knownTypes[key] != nil
+    }
+
     /// Everything the sessionizer holds, for checkpoints (`tail`): restoring it and observing the same
     /// events afterwards gives the same sessions as never having stopped.
     public struct Snapshot: Codable, Sendable {

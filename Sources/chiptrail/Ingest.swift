@@ -357,6 +357,7 @@ struct PipelineSetup {
             jobs: reader.jobs ?? cores, limits: config.limits, maxRecordBytes: config.maxRecordBytes,
             format: InputFormat(rawValue: reader.format) ?? .auto, allowedLateness: config.allowedLateness)
         options.sessionGap = config.sessionGap
+        options.allLifecycleTypes = config.lifecycleAllTypes
         if !config.billingAllTypes {
             let catalog = config.catalog
             options.billingTypes = { catalog.lookup($0) != nil }

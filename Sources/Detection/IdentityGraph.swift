@@ -144,6 +144,10 @@ public struct IdentityGraph: Sendable {
         rows.prefetch(call.accountKey)
     }
 
+    public mutating func prefetch(accountKey: UInt64) {
+        rows.prefetch(accountKey)
+    }
+
     /// Notes one call's identifiers. Each account's calls come in runs with the same values (one
     /// installation, one principal, often one address): a run is counted once, when the account's
     /// value of that kind changes or at ``settle()``, not call by call.

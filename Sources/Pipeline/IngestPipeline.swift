@@ -404,14 +404,14 @@ public final class IngestPipeline {
             let mark = Int(tick / EventTimeOrder.tick)
             let count = slice.calls.count
             let ahead = 8
-            if volume.streamStart == .max, count > 0 { volume.streamStart = slice.call(0).call.time }
+            if volume.streamStart == .max, count > 0 { volume.streamStart = slice.call(0).time }
             var lastInput = UInt32.max
             for n in 0..<count {
                 let held = slice.call(n)
                 if n + ahead < count {
-                    let later = slice.call(n + ahead).call
+                    let later = slice.call(n + ahead)
                     activity.prefetch(later.accountKey)
-                    identities.prefetch(later)
+                    identities.prefetch(accountKey: later.accountKey)
                 }
                 let call = held.call
                 var first = false

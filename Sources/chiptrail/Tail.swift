@@ -45,10 +45,10 @@ struct Tail: ParsableCommand {
     @Option(help: ArgumentHelp("The store holding the ledger and checkpoints (default ./chiptrail.db).", valueName: "path"))
     var store: String?
 
-    @Option(name: .customLong("poll-interval"), help: ArgumentHelp("Seconds between scans when no change is signalled (default 1).", valueName: "s"))
+    @Option(name: .customLong("poll-interval"), help: ArgumentHelp("Seconds between looks at files still being written and at the followed paths when inotify signals nothing; with --poll (or once the inotify watch limit is reached), between walks of the whole tree (default 1).", valueName: "s"))
     var pollInterval: Double = 1
 
-    @Flag(name: .customLong("poll"), help: "Scan on a timer only (no inotify): for file systems that do not signal changes (NFS, FUSE).")
+    @Flag(name: .customLong("poll"), help: "Walk the whole tree on a timer (no inotify): for file systems that do not signal changes (NFS, FUSE); costs time in proportion to the files in the tree.")
     var pollOnly = false
 
     @Option(help: ArgumentHelp("Seconds a gzip file may stay incomplete and unchanged before it is reported (default 30).", valueName: "s"))
@@ -118,7 +118,8 @@ struct Tail: ParsableCommand {
             Diagnostics.printRaw("chiptrail: error: \(error)")
             throw ExitStatus(code: 2)
         }
-        let watcher = pollOnly ? nil : DirectoryWatcher()
+        // The first wake walks the tree (the backlog); later ones look only at what inotify names.
+        let watcher = DirectoryWatcher(paths: paths, inotify: !pollOnly && !once)
         var seen: [String: FileStamp] = [:]
         var outstanding = OutstandingProblems()
         var incomplete: [String: (stamp: FileStamp, since: Double, reported: Bool)] = [:]
@@ -136,17 +137,22 @@ struct Tail: ParsableCommand {
                 reloadSignal = 0
                 reload(pipeline)
             }
-            let scan = InputEnumerator.scan(paths)
-            if let watcher {
-                for path in paths { watcher.watchParent(of: path) }
-                for dir in scan.directories { watcher.add(dir) }
+            let wake = watcher.next(waitingUpTo: pollInterval)
+            for notice in wake.notices {
+                switch notice {
+                case .raw(let text): Diagnostics.printRaw(text)
+                case .diagnostic(let diagnostic): Diagnostics.report(diagnostic)
+                }
             }
-            let inputs = scan.inputs
-            outstanding.update(scan.problems)
+            let inputs = wake.candidates
+            outstanding.update(watcher.problems)
             var toRead: [IngestPipeline.FollowedInput] = []
             var heads: [String: String] = [:]
             for path in inputs {
-                guard let stamp = FileStamp(path: path) else { continue }
+                guard let stamp = FileStamp(path: path) else {
+                    watcher.lookAgain(at: path, false)
+                    continue
+                }
                 if seen[path] == stamp { continue }
                 // An empty file is one being created: read it once it has content.
                 if stamp.size == 0 { continue }
@@ -159,6 +165,7 @@ struct Tail: ParsableCommand {
                     if let known = offsets[path], known.head == head.hash, known.offset <= stamp.size { from = known.offset }
                     if from == stamp.size {
                         seen[path] = stamp
+                        watcher.lookAgain(at: path, false)
                         continue
                     }
                     toRead.append(IngestPipeline.FollowedInput(path: path, offset: from, follow: true))
@@ -205,13 +212,20 @@ struct Tail: ParsableCommand {
                 }
                 for input in chunk {
                     let path = input.path
-                    guard let stamp = FileStamp(path: path) else { continue }
+                    guard let stamp = FileStamp(path: path) else {
+                        watcher.lookAgain(at: path, false)
+                        continue
+                    }
                     if deferred.contains(path) {
                         if incomplete[path]?.stamp != stamp { incomplete[path] = (stamp, monotonic(), false) }
+                        // Looked at on every wake until complete (and reported after --settle).
+                        watcher.lookAgain(at: path, true)
                     } else {
                         incomplete[path] = nil
                         seen[path] = stamp
                         filesRead += 1
+                        // A followed file whose last line is still being written is looked at again.
+                        watcher.lookAgain(at: path, (followedTo[path] ?? stamp.size) < stamp.size)
                     }
                 }
             }
@@ -223,12 +237,6 @@ struct Tail: ParsableCommand {
                     newline: false)
             }
             if once { break }
-            if stopSignal != 0 { break }
-            if let watcher {
-                watcher.wait(seconds: pollInterval)
-            } else {
-                usleep(useconds_t(pollInterval * 1_000_000))
-            }
         }
         if status { Diagnostics.writeControl("\n") }
         if !reader.quiet {
@@ -341,45 +349,6 @@ struct FileStamp: Equatable {
         size = Int64(info.st_size)
         modified = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
         inode = UInt64(info.st_ino)
-    }
-}
-
-/// inotify on every directory under the followed paths: a change wakes the loop at once; the scan
-/// itself decides what is new (so a missed or overflowed event costs only latency, not data).
-final class DirectoryWatcher {
-    private let fd: Int32
-    private var watched = Set<String>()
-
-    init?() {
-        fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
-        if fd < 0 { return nil }
-    }
-
-    deinit { close(fd) }
-
-    /// Watches the directory `path` is in, or that it will appear in (a followed path not there yet).
-    func watchParent(of path: String) {
-        var parent = (path as NSString).deletingLastPathComponent
-        if parent.isEmpty { parent = "." }
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue { add(path) }
-        add(parent)
-    }
-
-    func add(_ dir: String) {
-        guard !watched.contains(dir) else { return }
-        let mask = UInt32(IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE | IN_MODIFY | IN_ATTRIB)
-        if inotify_add_watch(fd, dir, mask) >= 0 { watched.insert(dir) }
-    }
-
-    /// Waits for a change or `seconds`, whichever first (a signal also ends the wait), then drains events.
-    func wait(seconds: Double) {
-        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        _ = poll(&p, 1, Int32(seconds * 1000))
-        var buffer = [UInt8](repeating: 0, count: 64 << 10)
-        while buffer.withUnsafeMutableBytes({ read(fd, $0.baseAddress!, $0.count) }) > 0 {}
-        // Let a writer finish the burst it started (several files landing together make one batch).
-        usleep(20_000)
     }
 }
 

@@ -29,8 +29,6 @@ final class DirectoryWatcher {
     struct Wake {
         /// Paths to look at (each once), in delivery-time order.
         var candidates: [String] = []
-        /// Whether the whole tree was walked (the first wake, a fallback, `--poll`).
-        var walkedWholeTree = false
         /// Lines for stderr, each said once per process.
         var notices: [Notice] = []
     }
@@ -152,7 +150,6 @@ final class DirectoryWatcher {
         missingRoots = Set(roots.filter { problemsByPath[$0] != nil && !exists($0) })
         var wake = Wake()
         wake.candidates = scan.inputs
-        wake.walkedWholeTree = true
         wake.notices = takeNotices()
         return wake
     }
@@ -181,7 +178,7 @@ final class DirectoryWatcher {
             }
             if missingRoots.remove(root) != nil { problemsByPath[root] = nil }
             if info.st_mode & S_IFMT == S_IFDIR {
-                if byPath[Self.trimmed(root)] == nil { directories.append(root) }
+                if byPath[root] == nil { directories.append(root) }
             } else {
                 files.append(root)
             }
@@ -198,7 +195,8 @@ final class DirectoryWatcher {
     /// Adds a watch to `directory` (called by the walk just before it lists the directory).
     private func watch(_ directory: String, _ identity: Identity) {
         guard fd >= 0 else { return }
-        let path = Self.trimmed(directory)
+        // The path as the walk spells it: events' paths (this path and a name) are then the walk's.
+        let path = directory
         if let testWatchLimit, watches.count >= testWatchLimit, byPath[path] == nil {
             watchLimitReached(at: path)
             return
@@ -356,8 +354,15 @@ final class DirectoryWatcher {
             if mask & Self.inAttrib != 0 && mask & (Self.inCreate | Self.inMovedTo) == 0 {
                 if byPath[path] == nil { directories.append(path) }
             } else if mask & (Self.inCreate | Self.inMovedTo) != 0 {
-                // A directory of that name watched before was replaced: its watches go first.
-                if byPath[path] != nil { unwatch(under: path) }
+                if let wd = byPath[path], let known = watches[wd] {
+                    // Watched already (a walk of its parent reached it first): nothing to do. Another
+                    // directory of that name watched before was replaced: its watches go first.
+                    var info = stat()
+                    if stat(path, &info) == 0 && Identity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino)) == known.identity {
+                        return
+                    }
+                    unwatch(under: path)
+                }
                 directories.append(path)
             }
             return
@@ -392,12 +397,6 @@ final class DirectoryWatcher {
     private func takeNotices() -> [Notice] {
         defer { notices = [] }
         return notices
-    }
-
-    private static func trimmed(_ path: String) -> String {
-        var p = path
-        while p.count > 1 && p.hasSuffix("/") { p.removeLast() }
-        return p
     }
 }
 

@@ -114,6 +114,31 @@ import Testing
         #expect(!Self.stderr(dir.path).contains("error:"), "\(Self.stderr(dir.path))")
     }
 
+    @Test func aDirectoryRenamedAwayOrDeletedAndMadeAgainIsFollowedUnderItsName() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        TailTests.prepare(dir)
+        let p = try Self.start(dir.path)
+        TailTests.waitUntilReady(p)
+        try Self.waitForFiles(dir.path, 0)
+        Self.land(0, at: "d/x/" + Self.name(0), in: dir.path)
+        try Self.waitForFiles(dir.path, 1)
+        // Renamed out of the tree: what lands there afterwards is not followed.
+        try FileManager.default.moveItem(atPath: dir.path + "/in/d", toPath: dir.path + "/gone")
+        Self.land(1, at: "d/x/" + Self.name(1), in: dir.path)
+        try Self.waitForFiles(dir.path, 2)
+        FileManager.default.createFile(
+            atPath: dir.path + "/gone/x/" + Self.name(2), contents: FileManager.default.contents(atPath: TailTests.sample + "/" + Self.stream[2]))
+        // Deleted and made again.
+        try FileManager.default.removeItem(atPath: dir.path + "/in/d")
+        Self.land(3, at: "d/x/" + Self.name(3), in: dir.path)
+        let read = try Self.waitForFiles(dir.path, 3)
+        Self.stop(p)
+        #expect(read == 3, "\(Self.stderr(dir.path))")
+        let paths = try BuiltBinary.run(["query", "--store", dir.path + "/s.db", "--output", "csv", "SELECT path FROM files ORDER BY path"]).stdout
+        #expect(paths == "path\n" + [0, 1, 3].map { "in/d/x/" + Self.name($0) }.sorted().joined(separator: "\n") + "\n", "\(paths)")
+    }
+
     @Test func filesLandingWhileTheTreeIsFirstWalkedAreRead() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }

@@ -25,6 +25,12 @@ struct Tail: ParsableCommand {
             still being written (no trailer yet) is retried when it changes, and reported only if it stays \
             incomplete for --settle seconds.
 
+            Discovery: the tree is walked once at start; after that inotify says which files and \
+            directories changed and only those are looked at (a new directory is watched and walked once). \
+            If the event queue overflows the tree is walked again; if the inotify watch limit is reached \
+            (fs.inotify.max_user_watches) the tree is walked every --poll-interval; both are said once on \
+            stderr. --poll walks the tree on a timer, for file systems without inotify (NFS, FUSE).
+
             Exact resume: each batch of files commits in one transaction with its events, sessions, alerts \
             and the pipeline's live state (open sessions, de-duplication window, account activity). Alerts \
             are delivered after the commit from an outbox, so after kill -9 at any moment a restart gives \

@@ -154,11 +154,11 @@ struct Tail: ParsableCommand {
             outstanding.update(watcher.problems)
             var toRead: [IngestPipeline.FollowedInput] = []
             var heads: [String: String] = [:]
-            for path in inputs {
-                guard let stamp = FileStamp(path: path) else {
-                    watcher.lookAgain(at: path, false)
-                    continue
-                }
+            for (position, path) in inputs.enumerated() {
+                // Looked at now: only what is left waiting below is looked at again on the next wakes
+                // (the rest waits for an event naming it).
+                watcher.lookAgain(at: path, false)
+                guard let stamp = FileStamp(path: path) else { continue }
                 if seen[path] == stamp { continue }
                 // An empty file is one being created: read it once it has content.
                 if stamp.size == 0 { continue }
@@ -168,13 +168,16 @@ struct Tail: ParsableCommand {
                 if let head = PlainHead(path: path) {
                     heads[path] = head.hash
                     var from: Int64 = 0
-                    if let known = offsets[path], known.head == head.hash, known.offset <= stamp.size { from = known.offset }
+                    var lines: Int? = 0
+                    if let known = offsets[path], known.head == head.hash, known.offset <= stamp.size {
+                        from = known.offset
+                        lines = known.lines
+                    }
                     if from == stamp.size {
                         seen[path] = stamp
-                        watcher.lookAgain(at: path, false)
                         continue
                     }
-                    toRead.append(IngestPipeline.FollowedInput(path: path, offset: from, follow: true))
+                    toRead.append(IngestPipeline.FollowedInput(path: path, offset: from, lines: lines, follow: true))
                     continue
                 }
                 if let pending = incomplete[path], pending.stamp == stamp {
@@ -185,6 +188,13 @@ struct Tail: ParsableCommand {
                                 path: path, position: .file, severity: .error, category: "gzip",
                                 message: "the gzip stream has stayed incomplete for \(Int(settle)) s; it is read when it changes"))
                         incomplete[path]?.reported = true
+                    }
+                    watcher.lookAgain(at: path, true)
+                    // Until then the files after it wait (delivery order; see runIncrementally), looked
+                    // at again on the next wakes.
+                    if incomplete[path]?.reported != true {
+                        for later in inputs[(position + 1)...] { watcher.lookAgain(at: later, true) }
+                        break
                     }
                     continue
                 }
@@ -203,10 +213,21 @@ struct Tail: ParsableCommand {
                 index += chunk.count
                 batch.removeAll()
                 let started = monotonic()
-                let (deferredList, followedTo) = pipeline.runIncrementally(inputs: chunk, deferIncomplete: true)
+                // Files after one still being written wait for it (up to the settle time): read in
+                // delivery order, the event-time frontier cannot pass its records before they are read.
+                let (deferredList, heldList, followedTo) = pipeline.runIncrementally(
+                    inputs: chunk, deferIncomplete: true, holdBehind: { incomplete[$0]?.reported != true })
                 let read = monotonic()
                 let deferred = Set(deferredList)
-                let newOffsets = followedTo.map { Store.FollowOffset(path: $0.key, head: heads[$0.key] ?? "", offset: $0.value) }
+                let held = Set(heldList)
+                if !held.isEmpty {
+                    // The files after the held ones wait too, looked at again on the next wakes.
+                    for later in toRead[index...] { watcher.lookAgain(at: later.path, true) }
+                    index = toRead.count
+                }
+                let newOffsets = followedTo.map {
+                    Store.FollowOffset(path: $0.key, head: heads[$0.key] ?? "", offset: $0.value.offset, lines: $0.value.lines)
+                }
                 do {
                     try commit(batch, store: store, pipeline: pipeline, offsets: newOffsets)
                     pacer.observe(files: chunk.count, reading: read - started, committing: monotonic() - read)
@@ -218,6 +239,11 @@ struct Tail: ParsableCommand {
                 }
                 for input in chunk {
                     let path = input.path
+                    if held.contains(path) {
+                        // Waits behind a file still being written: looked at again on the next wakes.
+                        watcher.lookAgain(at: path, true)
+                        continue
+                    }
                     guard let stamp = FileStamp(path: path) else {
                         watcher.lookAgain(at: path, false)
                         continue
@@ -231,7 +257,7 @@ struct Tail: ParsableCommand {
                         seen[path] = stamp
                         filesRead += 1
                         // A followed file whose last line is still being written is looked at again.
-                        watcher.lookAgain(at: path, (followedTo[path] ?? stamp.size) < stamp.size)
+                        watcher.lookAgain(at: path, (followedTo[path]?.offset ?? stamp.size) < stamp.size)
                     }
                 }
             }

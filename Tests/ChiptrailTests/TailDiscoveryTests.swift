@@ -139,6 +139,33 @@ import Testing
         #expect(paths == "path\n" + [0, 1, 3].map { "in/d/x/" + Self.name($0) }.sorted().joined(separator: "\n") + "\n", "\(paths)")
     }
 
+    @Test func filesWaitingBehindAGzipFileStillBeingWrittenAreReadWhenItIsWhole() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        TailTests.prepare(dir)
+        let p = try Self.start(dir.path)
+        TailTests.waitUntilReady(p)
+        try Self.waitForFiles(dir.path, 0)
+        // The earliest object half written; two later ones land whole behind it (they wait for it, and
+        // no event will name them again).
+        let first = FileManager.default.contents(atPath: TailTests.sample + "/" + Self.stream[0])!
+        let target = dir.path + "/in/d/" + Self.name(0)
+        try FileManager.default.createDirectory(atPath: dir.path + "/in/d", withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: target, contents: first.prefix(first.count / 2))
+        usleep(300_000)
+        Self.land(1, at: "d/" + Self.name(1), in: dir.path)
+        Self.land(2, at: "e/" + Self.name(2), in: dir.path)
+        usleep(500_000)
+        let h = FileHandle(forWritingAtPath: target)!
+        h.seekToEndOfFile()
+        h.write(first.suffix(from: first.count / 2))
+        try h.close()
+        let read = try Self.waitForFiles(dir.path, 3)
+        Self.stop(p)
+        #expect(read == 3, "\(Self.stderr(dir.path))")
+        #expect(!Self.stderr(dir.path).contains("error:"), "\(Self.stderr(dir.path))")
+    }
+
     @Test func filesLandingWhileTheTreeIsFirstWalkedAreRead() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }

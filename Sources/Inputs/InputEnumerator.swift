@@ -38,8 +38,19 @@ public enum InputEnumerator {
     /// symbolic links to an ancestor end), special files inside directories skipped with a diagnostic.
     /// - Complexity: O(entries below the paths).
     public static func scan(_ paths: [String]) -> Scan {
+        scan(paths, known: [], beforeListing: nil)
+    }
+
+    /// ``scan(_:)`` for a watcher: `beforeListing` is called with each directory, and its identity, just
+    /// before its entries are listed, so a watch added there misses nothing (what lands before the watch
+    /// is listed, what lands after it is signalled). A directory in `known` (already followed by another
+    /// path) is noted and not walked again.
+    /// - Complexity: O(entries below the paths).
+    public static func scan(
+        _ paths: [String], known: Set<DirectoryIdentity>, beforeListing: ((String, DirectoryIdentity) -> Void)?
+    ) -> Scan {
         var result = Scan()
-        var visited = Set<DirectoryIdentity>()
+        var visited = known
         for path in paths {
             if path == "-" {
                 result.inputs.append(path)
@@ -53,7 +64,9 @@ public enum InputEnumerator {
             if info.st_mode & S_IFMT == S_IFDIR {
                 var found: [String] = []
                 var ancestors: [DirectoryIdentity: String] = [:]
-                walk(path, info, into: &found, result: &result, visited: &visited, ancestors: &ancestors)
+                walk(
+                    path, info, into: &found, result: &result, visited: &visited, ancestors: &ancestors,
+                    beforeListing: beforeListing)
                 result.inputs += sortedByDeliveryTime(found)
             } else {
                 result.inputs.append(path)
@@ -62,9 +75,44 @@ public enum InputEnumerator {
         return result
     }
 
-    struct DirectoryIdentity: Hashable {
-        var device: UInt64
-        var inode: UInt64
+    /// A directory as the kernel knows it (device and inode), whatever path reached it.
+    public struct DirectoryIdentity: Hashable, Sendable {
+        public var device: UInt64
+        public var inode: UInt64
+
+        public init(device: UInt64, inode: UInt64) {
+            self.device = device
+            self.inode = inode
+        }
+    }
+
+    /// What one entry of a followed directory is, by `stat`: for a watcher told that a name changed.
+    public enum Entry: Sendable {
+        case file
+        case directory
+        /// Gone before it could be looked at (nothing to say).
+        case vanished
+        /// Not readable, or not a regular file or directory: skipped, with the diagnostic a scan gives.
+        case problem(Diagnostic)
+    }
+
+    /// Looks at one entry found inside a followed directory, as a scan would.
+    public static func entry(_ path: String) -> Entry {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            let code = errno
+            return code == ENOENT && !isDanglingLink(path) ? .vanished : .problem(statProblem(path, errno: code, topLevel: false))
+        }
+        switch info.st_mode & S_IFMT {
+        case S_IFDIR: return .directory
+        case S_IFREG: return .file
+        default: return .problem(specialFileProblem(path, mode: info.st_mode))
+        }
+    }
+
+    private static func isDanglingLink(_ path: String) -> Bool {
+        var link = stat()
+        return lstat(path, &link) == 0 && link.st_mode & S_IFMT == S_IFLNK
     }
 
     private static func statProblem(_ path: String, errno code: Int32, topLevel: Bool) -> Diagnostic {
@@ -84,7 +132,8 @@ public enum InputEnumerator {
 
     private static func walk(
         _ directory: String, _ info: stat, into inputs: inout [String], result: inout Scan,
-        visited: inout Set<DirectoryIdentity>, ancestors: inout [DirectoryIdentity: String]
+        visited: inout Set<DirectoryIdentity>, ancestors: inout [DirectoryIdentity: String],
+        beforeListing: ((String, DirectoryIdentity) -> Void)?
     ) {
         let identity = DirectoryIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
         if let ancestor = ancestors[identity] {
@@ -102,6 +151,7 @@ public enum InputEnumerator {
                     message: "directory already read by another path (a symbolic link); not read twice"))
             return
         }
+        beforeListing?(directory, identity)
         guard let handle = opendir(directory) else {
             let code = errno
             result.problems.append(
@@ -134,24 +184,29 @@ public enum InputEnumerator {
             }
             switch entryInfo.st_mode & S_IFMT {
             case S_IFDIR:
-                walk(full, entryInfo, into: &inputs, result: &result, visited: &visited, ancestors: &ancestors)
+                walk(
+                    full, entryInfo, into: &inputs, result: &result, visited: &visited, ancestors: &ancestors,
+                    beforeListing: beforeListing)
             case S_IFREG:
                 inputs.append(full)
             default:
-                let kind: String
-                switch entryInfo.st_mode & S_IFMT {
-                case S_IFIFO: kind = "a FIFO (named pipe)"
-                case S_IFSOCK: kind = "a socket"
-                case S_IFCHR: kind = "a character device"
-                case S_IFBLK: kind = "a block device"
-                default: kind = "not a regular file"
-                }
-                result.problems.append(
-                    Diagnostic(
-                        path: full, position: .file, severity: .error, category: "input",
-                        message: "\(kind), not a regular file; skipped (name it on the command line to read it)"))
+                result.problems.append(specialFileProblem(full, mode: entryInfo.st_mode))
             }
         }
+    }
+
+    private static func specialFileProblem(_ path: String, mode: mode_t) -> Diagnostic {
+        let kind: String
+        switch mode & S_IFMT {
+        case S_IFIFO: kind = "a FIFO (named pipe)"
+        case S_IFSOCK: kind = "a socket"
+        case S_IFCHR: kind = "a character device"
+        case S_IFBLK: kind = "a block device"
+        default: kind = "not a regular file"
+        }
+        return Diagnostic(
+            path: path, position: .file, severity: .error, category: "input",
+            message: "\(kind), not a regular file; skipped (name it on the command line to read it)")
     }
 
     /// Stable sort by the time in each file name, then path.

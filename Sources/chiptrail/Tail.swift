@@ -25,6 +25,12 @@ struct Tail: ParsableCommand {
             still being written (no trailer yet) is retried when it changes, and reported only if it stays \
             incomplete for --settle seconds.
 
+            Discovery: the tree is walked once at start; after that inotify says which files and \
+            directories changed and only those are looked at (a new directory is watched and walked once). \
+            If the event queue overflows the tree is walked again; if the inotify watch limit is reached \
+            (fs.inotify.max_user_watches) the tree is walked every --poll-interval; both are said once on \
+            stderr. --poll walks the tree on a timer, for file systems without inotify (NFS, FUSE).
+
             Exact resume: each batch of files commits in one transaction with its events, sessions, alerts \
             and the pipeline's live state (open sessions, de-duplication window, account activity). Alerts \
             are delivered after the commit from an outbox, so after kill -9 at any moment a restart gives \
@@ -45,10 +51,10 @@ struct Tail: ParsableCommand {
     @Option(help: ArgumentHelp("The store holding the ledger and checkpoints (default ./chiptrail.db).", valueName: "path"))
     var store: String?
 
-    @Option(name: .customLong("poll-interval"), help: ArgumentHelp("Seconds between scans when no change is signalled (default 1).", valueName: "s"))
+    @Option(name: .customLong("poll-interval"), help: ArgumentHelp("Seconds between looks at files still being written and at the followed paths when inotify signals nothing; with --poll (or once the inotify watch limit is reached), between walks of the whole tree (default 1).", valueName: "s"))
     var pollInterval: Double = 1
 
-    @Flag(name: .customLong("poll"), help: "Scan on a timer only (no inotify): for file systems that do not signal changes (NFS, FUSE).")
+    @Flag(name: .customLong("poll"), help: "Walk the whole tree on a timer (no inotify): for file systems that do not signal changes (NFS, FUSE); costs time in proportion to the files in the tree.")
     var pollOnly = false
 
     @Option(help: ArgumentHelp("Seconds a gzip file may stay incomplete and unchanged before it is reported (default 30).", valueName: "s"))
@@ -118,7 +124,8 @@ struct Tail: ParsableCommand {
             Diagnostics.printRaw("chiptrail: error: \(error)")
             throw ExitStatus(code: 2)
         }
-        let watcher = pollOnly ? nil : DirectoryWatcher()
+        // The first wake walks the tree (the backlog); later ones look only at what inotify names.
+        let watcher = DirectoryWatcher(paths: paths, inotify: !pollOnly && !once)
         var seen: [String: FileStamp] = [:]
         var outstanding = OutstandingProblems()
         var incomplete: [String: (stamp: FileStamp, since: Double, reported: Bool)] = [:]
@@ -136,16 +143,21 @@ struct Tail: ParsableCommand {
                 reloadSignal = 0
                 reload(pipeline)
             }
-            let scan = InputEnumerator.scan(paths)
-            if let watcher {
-                for path in paths { watcher.watchParent(of: path) }
-                for dir in scan.directories { watcher.add(dir) }
+            let wake = watcher.next(waitingUpTo: pollInterval)
+            for notice in wake.notices {
+                switch notice {
+                case .raw(let text): Diagnostics.printRaw(text)
+                case .diagnostic(let diagnostic): Diagnostics.report(diagnostic)
+                }
             }
-            let inputs = scan.inputs
-            outstanding.update(scan.problems)
+            let inputs = wake.candidates
+            outstanding.update(watcher.problems)
             var toRead: [IngestPipeline.FollowedInput] = []
             var heads: [String: String] = [:]
-            for path in inputs {
+            for (position, path) in inputs.enumerated() {
+                // Looked at now: only what is left waiting below is looked at again on the next wakes
+                // (the rest waits for an event naming it).
+                watcher.lookAgain(at: path, false)
                 guard let stamp = FileStamp(path: path) else { continue }
                 if seen[path] == stamp { continue }
                 // An empty file is one being created: read it once it has content.
@@ -177,8 +189,13 @@ struct Tail: ParsableCommand {
                                 message: "the gzip stream has stayed incomplete for \(Int(settle)) s; it is read when it changes"))
                         incomplete[path]?.reported = true
                     }
-                    // Until then the files after it wait (delivery order; see runIncrementally).
-                    if incomplete[path]?.reported != true { break }
+                    watcher.lookAgain(at: path, true)
+                    // Until then the files after it wait (delivery order; see runIncrementally), looked
+                    // at again on the next wakes.
+                    if incomplete[path]?.reported != true {
+                        for later in inputs[(position + 1)...] { watcher.lookAgain(at: later, true) }
+                        break
+                    }
                     continue
                 }
                 let (_, fingerprint) = InputFingerprint.of(path: path)
@@ -203,7 +220,11 @@ struct Tail: ParsableCommand {
                 let read = monotonic()
                 let deferred = Set(deferredList)
                 let held = Set(heldList)
-                if !held.isEmpty { index = toRead.count }
+                if !held.isEmpty {
+                    // The files after the held ones wait too, looked at again on the next wakes.
+                    for later in toRead[index...] { watcher.lookAgain(at: later.path, true) }
+                    index = toRead.count
+                }
                 let newOffsets = followedTo.map {
                     Store.FollowOffset(path: $0.key, head: heads[$0.key] ?? "", offset: $0.value.offset, lines: $0.value.lines)
                 }
@@ -218,13 +239,25 @@ struct Tail: ParsableCommand {
                 }
                 for input in chunk {
                     let path = input.path
-                    guard !held.contains(path), let stamp = FileStamp(path: path) else { continue }
+                    if held.contains(path) {
+                        // Waits behind a file still being written: looked at again on the next wakes.
+                        watcher.lookAgain(at: path, true)
+                        continue
+                    }
+                    guard let stamp = FileStamp(path: path) else {
+                        watcher.lookAgain(at: path, false)
+                        continue
+                    }
                     if deferred.contains(path) {
                         if incomplete[path]?.stamp != stamp { incomplete[path] = (stamp, monotonic(), false) }
+                        // Looked at on every wake until complete (and reported after --settle).
+                        watcher.lookAgain(at: path, true)
                     } else {
                         incomplete[path] = nil
                         seen[path] = stamp
                         filesRead += 1
+                        // A followed file whose last line is still being written is looked at again.
+                        watcher.lookAgain(at: path, (followedTo[path]?.offset ?? stamp.size) < stamp.size)
                     }
                 }
             }
@@ -236,12 +269,6 @@ struct Tail: ParsableCommand {
                     newline: false)
             }
             if once { break }
-            if stopSignal != 0 { break }
-            if let watcher {
-                watcher.wait(seconds: pollInterval)
-            } else {
-                usleep(useconds_t(pollInterval * 1_000_000))
-            }
         }
         if status { Diagnostics.writeControl("\n") }
         if !reader.quiet {
@@ -354,45 +381,6 @@ struct FileStamp: Equatable {
         size = Int64(info.st_size)
         modified = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
         inode = UInt64(info.st_ino)
-    }
-}
-
-/// inotify on every directory under the followed paths: a change wakes the loop at once; the scan
-/// itself decides what is new (so a missed or overflowed event costs only latency, not data).
-final class DirectoryWatcher {
-    private let fd: Int32
-    private var watched = Set<String>()
-
-    init?() {
-        fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
-        if fd < 0 { return nil }
-    }
-
-    deinit { close(fd) }
-
-    /// Watches the directory `path` is in, or that it will appear in (a followed path not there yet).
-    func watchParent(of path: String) {
-        var parent = (path as NSString).deletingLastPathComponent
-        if parent.isEmpty { parent = "." }
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue { add(path) }
-        add(parent)
-    }
-
-    func add(_ dir: String) {
-        guard !watched.contains(dir) else { return }
-        let mask = UInt32(IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE | IN_MODIFY | IN_ATTRIB)
-        if inotify_add_watch(fd, dir, mask) >= 0 { watched.insert(dir) }
-    }
-
-    /// Waits for a change or `seconds`, whichever first (a signal also ends the wait), then drains events.
-    func wait(seconds: Double) {
-        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        _ = poll(&p, 1, Int32(seconds * 1000))
-        var buffer = [UInt8](repeating: 0, count: 64 << 10)
-        while buffer.withUnsafeMutableBytes({ read(fd, $0.baseAddress!, $0.count) }) > 0 {}
-        // Let a writer finish the burst it started (several files landing together make one batch).
-        usleep(20_000)
     }
 }
 

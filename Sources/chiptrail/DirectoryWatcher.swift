@@ -1,0 +1,411 @@
+import Foundation
+import Inputs
+import UsageModel
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What `tail` looks at on each wake, in proportion to what changed rather than to the tree.
+///
+/// The first wake walks the followed paths once (the backlog), adding an inotify watch to each directory
+/// just before listing it: what landed before the watch is listed, what lands after it is signalled.
+/// Later wakes read the events (watch, name, mask) and look only at the names they carry; a new
+/// directory gets its watch and is walked once (files may have landed in it before the watch existed).
+/// A small set of pending paths (gzip files still being written, followed files that end in a partial
+/// line, followed paths that are files) is looked at on every wake, and the followed paths are `stat`'ed
+/// to notice one that disappears or appears. Nothing else is touched while nothing lands.
+///
+/// Fallbacks, each said once on stderr: an event queue overflow (`IN_Q_OVERFLOW`) drops every watch and
+/// walks the whole tree again (what landed meanwhile is found by the walk); a watch that cannot be added
+/// because the watch limit is reached (`ENOSPC`) turns every later wake into a full walk, at
+/// `--poll-interval`. Without inotify (`--poll`, or `inotify_init1` failing) every wake is a full walk.
+///
+/// Test-only hooks (environment): `CHIPTRAIL_TEST_INOTIFY_OVERFLOW=1` treats every wake that read events
+/// as an overflow; `CHIPTRAIL_TEST_INOTIFY_WATCH_LIMIT=N` makes every watch after the first N fail as if
+/// the limit were reached.
+final class DirectoryWatcher {
+    /// What one wake found.
+    struct Wake {
+        /// Paths to look at (each once), in delivery-time order.
+        var candidates: [String] = []
+        /// Lines for stderr, each said once per process.
+        var notices: [Notice] = []
+    }
+
+    enum Notice {
+        case raw(String)
+        case diagnostic(Diagnostic)
+    }
+
+    private typealias Identity = InputEnumerator.DirectoryIdentity
+
+    private struct Watch {
+        var path: String
+        var identity: Identity
+    }
+
+    private let roots: [String]
+    private let usesInotify: Bool
+    private var fd: Int32 = -1
+    /// Watches of directories in the tree, by watch descriptor, by path, and the directories' identities.
+    private var watches: [Int32: Watch] = [:]
+    private var byPath: [String: Int32] = [:]
+    private var identities = Set<Identity>()
+    /// Watches of the followed paths' parents that are not in the tree: they only wake the loop.
+    private var wakeOnly = Set<Int32>()
+    /// Looked at on every wake.
+    private var pending = Set<String>()
+    /// The followed paths' problems now (by path), each reported once while it lasts by the caller.
+    private var problemsByPath: [String: Diagnostic] = [:]
+    private var missingRoots = Set<String>()
+    private var firstWake = true
+    /// Every wake walks the whole tree: `--poll`, no inotify, or the watch limit reached.
+    private var walkEveryWake: Bool
+    private var overflowed = false
+    private var saidOverflow = false
+    private var saidWatchLimit = false
+    private var notices: [Notice] = []
+    private let testOverflow: Bool
+    private let testWatchLimit: Int?
+
+    private static let mask: UInt32 =
+        0x0000_0002 /* IN_MODIFY */ | 0x0000_0004 /* IN_ATTRIB */ | 0x0000_0008 /* IN_CLOSE_WRITE */
+        | 0x0000_0040 /* IN_MOVED_FROM */ | 0x0000_0080 /* IN_MOVED_TO */ | 0x0000_0100 /* IN_CREATE */
+        | 0x0000_0400 /* IN_DELETE_SELF */ | 0x0000_0800 /* IN_MOVE_SELF */ | 0x0100_0000 /* IN_ONLYDIR */
+    private static let inAttrib: UInt32 = 0x0000_0004
+    private static let inCreate: UInt32 = 0x0000_0100
+    private static let inMovedTo: UInt32 = 0x0000_0080
+    private static let inMovedFrom: UInt32 = 0x0000_0040
+    private static let inMoveSelf: UInt32 = 0x0000_0800
+    private static let inDeleteSelf: UInt32 = 0x0000_0400
+    private static let inQueueOverflow: UInt32 = 0x0000_4000
+    private static let inIgnored: UInt32 = 0x0000_8000
+    private static let inIsDirectory: UInt32 = 0x4000_0000
+
+    /// - Parameters:
+    ///   - paths: the followed paths (directories, followed recursively, or files).
+    ///   - inotify: whether to use inotify (false: every wake walks the tree).
+    init(paths: [String], inotify: Bool) {
+        roots = paths
+        let environment = ProcessInfo.processInfo.environment
+        testOverflow = !(environment["CHIPTRAIL_TEST_INOTIFY_OVERFLOW"] ?? "").isEmpty
+        testWatchLimit = environment["CHIPTRAIL_TEST_INOTIFY_WATCH_LIMIT"].flatMap { Int($0) }
+        if inotify { fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC)) }
+        usesInotify = fd >= 0
+        walkEveryWake = !usesInotify
+        if usesInotify { watchParents() }
+    }
+
+    deinit { if fd >= 0 { close(fd) } }
+
+    /// The followed paths' problems now: missing paths, unreadable directories, loops, special files.
+    var problems: [Diagnostic] {
+        problemsByPath.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }.map(\.value)
+    }
+
+    /// Whether `path` is looked at on every wake (a gzip file still being written, a followed file whose
+    /// last line is still being written), or only when an event names it.
+    func lookAgain(at path: String, _ again: Bool) {
+        if again { pending.insert(path) } else { pending.remove(path) }
+    }
+
+    /// The first call walks the tree at once; later calls wait up to `seconds` for a change (a signal
+    /// also ends the wait), then say what to look at.
+    /// - Complexity: O(changes since the last wake + pending paths + followed paths); O(entries of the
+    ///   tree) on the first wake, after an overflow, and on every wake without inotify.
+    func next(waitingUpTo seconds: Double) -> Wake {
+        if firstWake {
+            firstWake = false
+            return walkWholeTree()
+        }
+        wait(seconds: seconds)
+        var candidates = OrderedPaths()
+        var directories: [String] = []
+        if usesInotify { readEvents(files: &candidates, directories: &directories) }
+        if overflowed || walkEveryWake {
+            if overflowed { reset() }
+            return walkWholeTree()
+        }
+        checkRoots(files: &candidates, directories: &directories)
+        for directory in directories { walk(directory, into: &candidates) }
+        if overflowed || walkEveryWake {
+            // A watch could not be added while walking a new directory: the tree is walked instead.
+            if overflowed { reset() }
+            return walkWholeTree()
+        }
+        for path in pending { candidates.append(path) }
+        var wake = Wake()
+        wake.candidates = InputEnumerator.sortedByDeliveryTime(candidates.paths)
+        wake.notices = takeNotices()
+        return wake
+    }
+
+    // MARK: - Walks
+
+    private func walkWholeTree() -> Wake {
+        let scan = InputEnumerator.scan(roots, known: [], beforeListing: usesInotify ? { self.watch($0, $1) } : nil)
+        problemsByPath = [:]
+        for problem in scan.problems { problemsByPath[problem.path] = problem }
+        missingRoots = Set(roots.filter { problemsByPath[$0] != nil && !exists($0) })
+        var wake = Wake()
+        wake.candidates = scan.inputs
+        wake.notices = takeNotices()
+        return wake
+    }
+
+    /// Walks one directory found new (created, moved in, or a followed path that appeared).
+    private func walk(_ directory: String, into candidates: inout OrderedPaths) {
+        for key in problemsByPath.keys where key == directory || key.hasPrefix(directory + "/") {
+            problemsByPath[key] = nil
+        }
+        let scan = InputEnumerator.scan([directory], known: identities, beforeListing: { self.watch($0, $1) })
+        for problem in scan.problems { problemsByPath[problem.path] = problem }
+        for path in scan.inputs { candidates.append(path) }
+    }
+
+    /// Each followed path: a file is looked at on every wake; a directory not watched yet (it appeared,
+    /// or was replaced) is walked; a missing one is a problem until it appears.
+    private func checkRoots(files: inout OrderedPaths, directories: inout [String]) {
+        for root in roots {
+            var info = stat()
+            guard stat(root, &info) == 0 else {
+                if let problem = InputEnumerator.scan([root]).problems.first {
+                    problemsByPath[root] = problem
+                    missingRoots.insert(root)
+                }
+                continue
+            }
+            if missingRoots.remove(root) != nil { problemsByPath[root] = nil }
+            if info.st_mode & S_IFMT == S_IFDIR {
+                if byPath[root] == nil { directories.append(root) }
+            } else {
+                files.append(root)
+            }
+        }
+    }
+
+    private func exists(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0
+    }
+
+    // MARK: - Watches
+
+    /// Adds a watch to `directory` (called by the walk just before it lists the directory).
+    private func watch(_ directory: String, _ identity: Identity) {
+        guard fd >= 0 else { return }
+        // The path as the walk spells it: events' paths (this path and a name) are then the walk's.
+        let path = directory
+        if let testWatchLimit, watches.count >= testWatchLimit, byPath[path] == nil {
+            watchLimitReached(at: path)
+            return
+        }
+        let wd = inotify_add_watch(fd, path, Self.mask)
+        guard wd >= 0 else {
+            if errno == ENOSPC { watchLimitReached(at: path) }
+            // Otherwise the directory vanished or cannot be read: the walk names it.
+            return
+        }
+        wakeOnly.remove(wd)
+        // The same directory reached by another path keeps its first path.
+        if watches[wd] != nil { return }
+        watches[wd] = Watch(path: path, identity: identity)
+        byPath[path] = wd
+        identities.insert(identity)
+    }
+
+    private func watchParents() {
+        for root in roots {
+            var parent = (root as NSString).deletingLastPathComponent
+            if parent.isEmpty { parent = "." }
+            let wd = inotify_add_watch(fd, parent, Self.mask)
+            if wd >= 0 && watches[wd] == nil { wakeOnly.insert(wd) }
+        }
+    }
+
+    /// Drops the watches of `directory` and everything below it (it was renamed away or deleted).
+    private func unwatch(under directory: String) {
+        let prefix = directory + "/"
+        for (path, wd) in byPath where path == directory || path.hasPrefix(prefix) {
+            inotify_rm_watch(fd, wd)
+            forget(wd)
+        }
+        for key in problemsByPath.keys where key == directory || key.hasPrefix(prefix) { problemsByPath[key] = nil }
+        pending = pending.filter { !$0.hasPrefix(prefix) }
+    }
+
+    private func forget(_ wd: Int32) {
+        guard let watch = watches.removeValue(forKey: wd) else { return }
+        if byPath[watch.path] == wd { byPath[watch.path] = nil }
+        identities.remove(watch.identity)
+    }
+
+    private func watchLimitReached(at directory: String) {
+        walkEveryWake = true
+        guard !saidWatchLimit else { return }
+        saidWatchLimit = true
+        let limit =
+            (try? String(contentsOfFile: "/proc/sys/fs/inotify/max_user_watches", encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
+        notices.append(
+            .diagnostic(
+                Diagnostic(
+                    path: directory, position: .file, severity: .warning, category: "tail",
+                    message:
+                        "cannot watch this directory: the inotify watch limit is reached (fs.inotify.max_user_watches = \(limit)); from now on the whole tree is walked every --poll-interval, which costs time in proportion to the files in it; raise the limit (e.g. sysctl fs.inotify.max_user_watches=\(Self.suggestedLimit(limit))) and restart tail"
+                )))
+    }
+
+    private static func suggestedLimit(_ current: String) -> Int {
+        max(1_048_576, (Int(current) ?? 0) * 4)
+    }
+
+    /// After an overflow: a new inotify instance, every watch added again by the walk that follows.
+    private func reset() {
+        overflowed = false
+        close(fd)
+        fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
+        watches = [:]
+        byPath = [:]
+        identities = []
+        wakeOnly = []
+        if fd < 0 {
+            walkEveryWake = true
+            return
+        }
+        watchParents()
+    }
+
+    // MARK: - Events
+
+    /// Waits for an event or `seconds` (a signal also ends the wait); then lets a writer finish the
+    /// burst it started, so several files landing together make one batch.
+    private func wait(seconds: Double) {
+        guard fd >= 0 else {
+            usleep(useconds_t(seconds * 1_000_000))
+            return
+        }
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        if poll(&p, 1, Int32(seconds * 1000)) > 0 { usleep(20_000) }
+    }
+
+    /// Reads every queued event: names of files to look at, new directories to walk; watches of
+    /// directories deleted or moved away dropped; an overflow noted.
+    private func readEvents(files: inout OrderedPaths, directories: inout [String]) {
+        var buffer = [UInt8](repeating: 0, count: 64 << 10)
+        var readAny = false
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            readAny = true
+            var offset = 0
+            while offset + 16 <= n {
+                let (wd, eventMask, length) = buffer.withUnsafeBytes { raw in
+                    (
+                        raw.loadUnaligned(fromByteOffset: offset, as: Int32.self),
+                        raw.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self),
+                        Int(raw.loadUnaligned(fromByteOffset: offset + 12, as: UInt32.self))
+                    )
+                }
+                var name = ""
+                if length > 0 {
+                    let bytes = buffer[(offset + 16)..<min(n, offset + 16 + length)]
+                    name = String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+                }
+                offset += 16 + length
+                // The test hook loses the events, as an overflow does.
+                if !testOverflow { handle(wd: wd, mask: eventMask, name: name, files: &files, directories: &directories) }
+            }
+        }
+        if testOverflow && readAny { overflow() }
+    }
+
+    private func handle(wd: Int32, mask: UInt32, name: String, files: inout OrderedPaths, directories: inout [String]) {
+        if mask & Self.inQueueOverflow != 0 {
+            overflow()
+            return
+        }
+        guard let watch = watches[wd] else { return }  // a parent's, or one already dropped
+        if mask & Self.inIgnored != 0 {
+            forget(wd)
+            return
+        }
+        if mask & Self.inDeleteSelf != 0 { return }  // IN_IGNORED follows
+        if mask & Self.inMoveSelf != 0 {
+            // Moved, and not seen leaving a watched parent (a followed path itself, or its parent renamed).
+            var info = stat()
+            let there =
+                stat(watch.path, &info) == 0
+                && Identity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino)) == watch.identity
+            if !there { unwatch(under: watch.path) }
+            return
+        }
+        guard !name.isEmpty, !name.hasPrefix(".") else { return }
+        let path = watch.path.hasSuffix("/") ? watch.path + name : watch.path + "/" + name
+        if mask & Self.inMovedFrom != 0 {
+            if mask & Self.inIsDirectory != 0 { unwatch(under: path) } else { pending.remove(path) }
+            return
+        }
+        if mask & Self.inIsDirectory != 0 {
+            // Created or moved in: walk it. Its permissions changed and it is not watched (it could not
+            // be read): walk it, it may be readable now.
+            if mask & Self.inAttrib != 0 && mask & (Self.inCreate | Self.inMovedTo) == 0 {
+                if byPath[path] == nil { directories.append(path) }
+            } else if mask & (Self.inCreate | Self.inMovedTo) != 0 {
+                if let wd = byPath[path], let known = watches[wd] {
+                    // Watched already (a walk of its parent reached it first): nothing to do. Another
+                    // directory of that name watched before was replaced: its watches go first.
+                    var info = stat()
+                    if stat(path, &info) == 0 && Identity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino)) == known.identity {
+                        return
+                    }
+                    unwatch(under: path)
+                }
+                directories.append(path)
+            }
+            return
+        }
+        switch InputEnumerator.entry(path) {
+        case .file:
+            problemsByPath[path] = nil
+            files.append(path)
+        case .directory:
+            // A symbolic link to a directory.
+            directories.append(path)
+        case .vanished:
+            pending.remove(path)
+        case .problem(let problem):
+            problemsByPath[path] = problem
+        }
+    }
+
+    private func overflow() {
+        overflowed = true
+        guard !saidOverflow else { return }
+        saidOverflow = true
+        let limit =
+            (try? String(contentsOfFile: "/proc/sys/fs/inotify/max_queued_events", encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
+        notices.append(
+            .raw(
+                "chiptrail: warning: [tail] the inotify event queue overflowed (more changes at once than fs.inotify.max_queued_events = \(limit) holds); the whole tree is walked again, so nothing is lost (said once; if it recurs, raise fs.inotify.max_queued_events)"
+            ))
+    }
+
+    private func takeNotices() -> [Notice] {
+        defer { notices = [] }
+        return notices
+    }
+}
+
+/// Paths in the order first added, each once.
+private struct OrderedPaths {
+    private(set) var paths: [String] = []
+    private var members = Set<String>()
+
+    mutating func append(_ path: String) {
+        if members.insert(path).inserted { paths.append(path) }
+    }
+}

@@ -167,6 +167,13 @@ public struct IdentityGraph: Sendable {
         let r = row * 4 + kind.rawValue
         if runIDs[r] == id {
             runCounts[r] &+= 1
+            // A run that goes on past a settle is counted again at the next one (not only when the
+            // value changes): what the graph holds at a tick is then the calls up to it, and a graph
+            // restored from a checkpoint (runs not saved) counts exactly as one that never stopped.
+            if !dirty[row] {
+                dirty[row] = true
+                dirtyRows.append(Int32(row))
+            }
             return
         }
         flush(row, kind)

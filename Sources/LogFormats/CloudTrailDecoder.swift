@@ -80,6 +80,12 @@ public struct CloudTrailDecoder {
 
     /// Skips the record that does not fit the largest buffer.
     public mutating func skipOversizedRecord() { framer.skipOversizedRecord() }
+
+    /// Numbers what follows as the rest of a file read from byte `offset`, after `lines` line ends (a
+    /// followed file resumed where the last read stopped).
+    public mutating func resume(afterLines lines: Int, offset: Int64) {
+        framer.resume(afterLines: lines, offset: offset)
+    }
 }
 
 struct CloudTrailRecordHandler: JSONRecordHandler {

@@ -53,6 +53,15 @@ struct JSONRecordFramer<Handler: JSONRecordHandler> {
         self.maxRecordBytes = maxRecordBytes
     }
 
+    /// Numbers what follows as the rest of a file read from byte `offset`, after `lines` line ends: a
+    /// followed file resumed where the last read stopped, whose origins and diagnostics name the
+    /// file's own lines (and, on its first line, byte columns); a byte order mark is looked for only
+    /// at the start of a file.
+    mutating func resume(afterLines lines: Int, offset: Int64) {
+        linesBefore = lines
+        bytesBefore = offset
+    }
+
     private func error(_ line: Int, _ category: String, _ message: String) -> Diagnostic {
         Diagnostic(path: path, position: .line(line), severity: .error, category: category, message: message)
     }

@@ -9,13 +9,19 @@ public protocol LogDecoder {
     mutating func skipOversizedRecord()
     /// Whether the decoder gave up on the input (an unreadable header): stop feeding it.
     var refused: Bool { get }
+    /// Numbers what follows as the rest of a file read from byte `offset`, after `lines` line ends (a
+    /// followed file resumed where the last read stopped). Called before the first `decode`.
+    mutating func resume(afterLines lines: Int, offset: Int64)
 }
 
 extension CloudTrailDecoder: LogDecoder {
     public var refused: Bool { false }
 }
 
-extension BillingDecoder: LogDecoder {}
+extension BillingDecoder: LogDecoder {
+    /// A CSV export is always read whole, from its header (`tail` follows JSON lines only): nothing to do.
+    public mutating func resume(afterLines lines: Int, offset: Int64) {}
+}
 
 /// A JSON-records decoder for any ``JSONRecordHandler``.
 public struct JSONLogDecoder: LogDecoder {
@@ -61,6 +67,20 @@ public struct JSONLogDecoder: LogDecoder {
             let n = f.decode(buffer, isFinal: isFinal, into: &output)
             framer = .ndjson(f)
             return n
+        }
+    }
+
+    public mutating func resume(afterLines lines: Int, offset: Int64) {
+        switch framer {
+        case .gcp(var f):
+            f.resume(afterLines: lines, offset: offset)
+            framer = .gcp(f)
+        case .azure(var f):
+            f.resume(afterLines: lines, offset: offset)
+            framer = .azure(f)
+        case .ndjson(var f):
+            f.resume(afterLines: lines, offset: offset)
+            framer = .ndjson(f)
         }
     }
 

@@ -18,9 +18,9 @@ struct FileResult: Sendable {
     var decodedBytes: Int64 = 0
     /// The gzip stream ended before its trailer: perhaps still being written (`tail` retries it).
     var incomplete = false
-    /// When following a plain file: the offset after the last complete record read (the rest, a line
-    /// still being written, is left for the next read).
-    var followedTo: Int64? = nil
+    /// When following a plain file: the offset after the last complete record read, and the line ends
+    /// before it (the rest, a line still being written, is left for the next read).
+    var followedTo: IngestPipeline.FollowedPosition? = nil
 }
 
 /// Reads inputs one at a time into a reused buffer: decompress, sniff, decode, locate addresses.
@@ -94,7 +94,9 @@ final class FileProcessor {
 
     /// Reads one input; with `follow`, a plain (not gzip'd) JSON-lines file is read from `offset` and
     /// its last incomplete line is left for later (`followedTo`).
-    func process(_ path: String, from offset: Int64 = 0, follow: Bool = false) -> FileResult {
+    /// - Parameter lines: the line ends before `offset`, so that records are numbered by the file's own
+    ///   lines; nil when not known (a store written before they were kept): counted from the file.
+    func process(_ path: String, from offset: Int64 = 0, lines: Int? = 0, follow: Bool = false) -> FileResult {
         var result = FileResult(path: path)
         result.batch.calls.reserveCapacity(callsHint)
         if accountsHint > 8 { result.batch.accountNames = KeyTable(capacity: accountsHint) }
@@ -116,7 +118,25 @@ final class FileProcessor {
         var finished = false
         var consumedTotal: Int64 = 0
         var following = false
-        if offset > 0 { reader.skip(to: offset) }
+        // The line ends before `offset`, then those in the bytes consumed after it (counted when
+        // following, and in leading whitespace dropped): where the decoder's line numbers start, and
+        // where the next read resumes.
+        var linesBefore = 0
+        var linesConsumed = 0
+        if offset > 0 {
+            // A file shortened since cannot be counted: its records are then numbered from its offset.
+            linesBefore = lines ?? reader.newlines(before: offset) ?? 0
+            reader.skip(to: offset)
+        }
+        func countLines(_ count: Int) {
+            var p = UnsafeRawPointer(buffer.baseAddress! + start)
+            var left = count
+            while left > 0, let hit = memchr(p, 0x0A, left) {
+                linesConsumed += 1
+                left -= UnsafeRawPointer(hit) - p + 1
+                p = UnsafeRawPointer(hit) + 1
+            }
+        }
         func refuse(_ message: String) {
             result.failed = true
             result.batch.report(
@@ -128,6 +148,7 @@ final class FileProcessor {
                 decoder!.skipOversizedRecord()
                 let consumed = decoder!.decode(
                     UnsafeRawBufferPointer(rebasing: buffer[start..<end]), isFinal: false, into: &result.batch)
+                if follow { countLines(consumed) }
                 consumedTotal += Int64(consumed)
                 start += consumed
             }
@@ -169,15 +190,26 @@ final class FileProcessor {
                 switch chooseDecoder(path: path, head: head) {
                 case .success(let chosen):
                     decoder = chosen
+                    if offset + consumedTotal > 0 {
+                        decoder!.resume(afterLines: linesBefore + linesConsumed, offset: offset + consumedTotal)
+                    }
                     // Only JSON lines in a plain file can be left mid-way and resumed (a CSV needs its header).
                     following = follow && !reader.isGzip && !(chosen is BillingDecoder)
                 case .failure(let refusal):
                     if refusal.message.isEmpty {
                         // Only whitespace so far: drop it and read on (the size caps still apply).
+                        countLines(end - start)
                         consumedTotal += Int64(end - start)
                         start = end
                         if n > 0 { continue }
-                        refuse("file is empty; nothing to read")
+                        if follow && offset > 0 && !reader.isGzip {
+                            // Only whitespace appended to a followed file (the line end of a record
+                            // written in two steps): nothing to read yet, not an empty file.
+                            result.followedTo = IngestPipeline.FollowedPosition(
+                                offset: offset + consumedTotal, lines: linesBefore + linesConsumed)
+                        } else {
+                            refuse("file is empty; nothing to read")
+                        }
                     } else {
                         refuse(refusal.message)
                     }
@@ -188,8 +220,11 @@ final class FileProcessor {
             let isFinal = n == 0
             let consumed = decoder!.decode(
                 UnsafeRawBufferPointer(rebasing: buffer[start..<end]), isFinal: isFinal && !following, into: &result.batch)
+            if follow { countLines(consumed) }
             consumedTotal += Int64(consumed)
-            if isFinal && following { result.followedTo = offset + consumedTotal }
+            if isFinal && following {
+                result.followedTo = IngestPipeline.FollowedPosition(offset: offset + consumedTotal, lines: linesBefore + linesConsumed)
+            }
             start += consumed
             if start == end {
                 start = 0

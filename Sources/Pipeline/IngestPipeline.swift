@@ -82,6 +82,9 @@ public struct IngestSummary: Sendable {
     public var storedBytes: Int64 = 0
     public var decodedBytes: Int64 = 0
     public var accounts = 0
+    /// Calls and lifecycle events that arrived after the frontier had passed their time (delivered later
+    /// than the allowed lateness): used, but where they join depends on when they came.
+    public var lateRecords = 0
 
     /// Whether any input was rejected (whole or in part): exit status 1.
     public var rejectedInput: Bool { filesFailed > 0 || recordsRejected > 0 }
@@ -116,8 +119,11 @@ public final class IngestPipeline {
     private var summary = IngestSummary()
     /// Sessions alerted while still running, by resource: their close raises no second alert.
     private var alertedOpen: [String: [AlertedRun]] = [:]
-    /// The number of the input being merged; accounts with calls in it are marked with it.
-    private var batch = 0
+    /// Calls and lifecycle events held until the event-time frontier passes them (their order and the
+    /// instants of every decision are then the input's, not the arrival's).
+    private var order = EventTimeOrder()
+    /// Accounts with billing lines read since the last tick (their running sessions are looked at then).
+    private var billedAccounts = Set<String>()
     /// Each account's identity partners (``identityPartners(of:)``) while the identity graph stands still:
     /// nil while calls are being observed, a table from the end of an input's observations until the
     /// next input's first. An input re-assesses every live session of the accounts it touches, and
@@ -162,34 +168,61 @@ public final class IngestPipeline {
     public struct FollowedInput: Sendable {
         public var path: String
         public var offset: Int64
+        /// The line ends before `offset` (records are numbered from the next line); nil when not known:
+        /// counted from the file.
+        public var lines: Int?
         public var follow: Bool
 
-        public init(path: String, offset: Int64 = 0, follow: Bool = false) {
+        public init(path: String, offset: Int64 = 0, lines: Int? = 0, follow: Bool = false) {
             self.path = path
             self.offset = offset
+            self.lines = lines
             self.follow = follow
         }
     }
 
-    /// Returns the inputs deferred, and for followed plain files the offset after their last complete
-    /// record.
-    public func runIncrementally(inputs: [FollowedInput], deferIncomplete: Bool) -> (
-        deferred: [String], followedTo: [String: Int64]
-    ) {
+    /// Where the read of a followed plain file stopped: the offset after its last complete record and
+    /// the line ends before it.
+    public struct FollowedPosition: Sendable, Equatable {
+        public var offset: Int64
+        public var lines: Int
+
+        public init(offset: Int64, lines: Int) {
+            self.offset = offset
+            self.lines = lines
+        }
+    }
+
+    /// Returns the inputs deferred, those held behind one (`held`: not read, nothing of them counts),
+    /// and for followed plain files where their read stopped.
+    ///
+    /// `holdBehind(path)` says whether the inputs after an incomplete one wait for it: files are merged
+    /// in the order given (their delivery order), and reading later files past one still being written
+    /// would move the event-time frontier past its records, so that where they join would depend on
+    /// how fast it was written. `tail` holds until the settle time has passed.
+    public func runIncrementally(
+        inputs: [FollowedInput], deferIncomplete: Bool, holdBehind: (String) -> Bool = { _ in false }
+    ) -> (deferred: [String], held: [String], followedTo: [String: FollowedPosition]) {
         let processor = FileProcessor(options: options, geo: geo)
         var deferred: [String] = []
-        var followed: [String: Int64] = [:]
-        for input in inputs {
-            let result = processor.process(input.path, from: input.offset, follow: input.follow)
+        var held: [String] = []
+        var followed: [String: FollowedPosition] = [:]
+        for (index, input) in inputs.enumerated() {
+            let result = processor.process(input.path, from: input.offset, lines: input.lines, follow: input.follow)
             if deferIncomplete && result.incomplete {
                 deferred.append(input.path)
+                if holdBehind(input.path) {
+                    held = inputs[(index + 1)...].map(\.path)
+                    break
+                }
                 continue
             }
             if let to = result.followedTo { followed[input.path] = to }
             merge(result)
         }
         summary.accounts = activity.count + eventAccounts.filter { activity[$0] == nil }.count
-        return (deferred, followed)
+        summary.lateRecords = order.late
+        return (deferred, held, followed)
     }
 
     public var currentSummary: IngestSummary { summary }
@@ -205,7 +238,8 @@ public final class IngestPipeline {
             accountKeys: names.map(\.key), accountNames: names.map(\.value),
             eventAccounts: Array(eventAccounts), watermark: watermark, identities: identities.snapshot,
             resellerUse: resellerUse,
-            alertedOpen: alertedOpen.keys.sorted().flatMap { alertedOpen[$0]! }, volume: volume)
+            alertedOpen: alertedOpen.keys.sorted().flatMap { alertedOpen[$0]! }, volume: volume, order: order.snapshot,
+            billedAccounts: billedAccounts.sorted())
         return try CheckpointCoder.encode(state)
     }
 
@@ -226,6 +260,8 @@ public final class IngestPipeline {
         resellerUse = state.resellerUse
         alertedOpen = Dictionary(grouping: state.alertedOpen ?? [], by: \.resource)
         volume = state.volume ?? VolumeBook()
+        order = state.order.map(EventTimeOrder.init(restoring:)) ?? EventTimeOrder()
+        billedAccounts = Set(state.billedAccounts ?? [])
     }
 
     /// Reads every input, then closes the remaining sessions (those still running are `open`).
@@ -246,11 +282,14 @@ public final class IngestPipeline {
             }
             pool.join()
         }
-        let lastTime = watermark == .min ? 0 : watermark
+        // The end of the input: what is still held is released, then the sessions still running close.
         var last = FileOutcome(path: nil)
-        last.assessments = finish(sessionizer.finish(at: lastTime))
+        last.assessments = release(through: nil)
+        let lastTime = watermark == .min ? 0 : watermark
+        last.assessments += finish(sessionizer.finish(at: lastTime))
         onOutcome(last)
         summary.accounts = activity.count + eventAccounts.filter { activity[$0] == nil }.count
+        summary.lateRecords = order.late
         return summary
     }
 
@@ -270,45 +309,26 @@ public final class IngestPipeline {
         for d in result.batch.diagnostics { onDiagnostic(d) }
         result.batch.accountNames.forEach { key, name in accountNames.insert(key, name) }
         var newest = watermark
-        batch += 1
-        let batch = self.batch
         let scoring = options.scoring
-        /// Accounts with new calls in this input (each once).
-        var callAccounts: [UInt64] = []
-        if volume.streamStart == .max, let first = result.batch.calls.lazy.map(\.time).min() {
-            volume.streamStart = first
-        }
+        let input = scoring && !result.batch.calls.isEmpty ? order.beginInput(result.path) : 0
+        var heldCalls = 0
         let calls = result.batch.calls
-        if scoring { identities.input = result.path }
-        /// How many calls ahead the tables' cache lines are asked for: about a memory latency of work.
+        /// How many calls ahead the de-duplication table's cache lines are asked for.
         let ahead = 8
-        // The identity graph changes below: partners found before are stale.
-        partnerMemo = nil
         for (n, call) in calls.enumerated() {
             if n + ahead < calls.count {
                 let later = calls[n + ahead]
                 dedup.prefetch(later.eventKey, at: later.time)
-                if scoring {
-                    activity.prefetch(later.accountKey)
-                    identities.prefetch(later)
-                }
             }
             if call.time > newest { newest = call.time }
             guard dedup.insert(call.eventKey, at: call.time) else {
                 summary.duplicateEvents += 1
                 continue
             }
+            // Held until the frontier passes it, then applied in event-time order (``EventTimeOrder``).
             if scoring {
-                var first = false
-                activity.update(call.accountKey, default: { AccountActivity() }) {
-                    $0.record(call)
-                    if $0.batch != batch {
-                        $0.batch = batch
-                        first = true
-                    }
-                }
-                if first { callAccounts.append(call.accountKey) }
-                identities.observe(call)
+                order.add(call, input: input)
+                heldCalls += 1
             }
             if options.keepCalls != .none {
                 let restricted = call.country.isKnown && detector.jurisdictions.isRestricted(call.country, at: call.time)
@@ -317,74 +337,161 @@ public final class IngestPipeline {
                 }
             }
         }
-        /// Accounts whose running sessions may have changed: new lifecycle or billing events, new calls.
-        var eventAccountsOfBatch = Set<String>()
+        if scoring && !calls.isEmpty {
+            order.held(heldCalls, of: input)
+            order.learnNames(result.batch.identifierNames, until: newest)
+        }
+        /// Accounts with new billing lines (joined as they arrive, not held).
+        var usageAccounts = Set<String>()
         for event in result.batch.events {
             // Billing exports are whole periods in no time order: they do not move the event-time
-            // watermark (audit logs do); their sessions close at the end of the input or when the
-            // audit logs' time passes them.
+            // watermark (audit logs do) and are not held for it; their sessions close at the end of the
+            // input or when the audit logs' time passes them.
             if event.action != .usage && event.time > newest { newest = event.time }
             guard dedup.insert(StableHash.hash("compute|" + event.eventID), at: event.time) else { continue }
             summary.computeEvents += 1
-            let accountKey = StableHash.hash(event.accountID)
-            eventAccounts.insert(accountKey)
-            sessionizer.observe(event)
-            eventAccountsOfBatch.insert(event.accountID)
-            if options.keepCalls != .none { outcome.events.append(event) }
-        }
-        if scoring {
-            identities.settle()
-            let names = result.batch.identifierNames
-            identities.nameNew { raw, kind in
-                switch kind {
-                case .agent: names[DecodedBatch.nameKey(raw, kind: 0)]
-                case .accessKey: names[DecodedBatch.nameKey(raw, kind: 1)]
-                case .principal: names[DecodedBatch.nameKey(raw, kind: 2)]
-                case .address: nil
-                }
+            eventAccounts.insert(StableHash.hash(event.accountID))
+            if event.action == .usage {
+                sessionizer.observe(event)
+                usageAccounts.insert(event.accountID)
+            } else {
+                order.add(event)
             }
+            if options.keepCalls != .none { outcome.events.append(event) }
         }
         if newest > watermark {
             watermark = newest
             dedup.advance(to: watermark)
         }
-        // The graph stands still until the next input's calls: each account's partners are found once.
-        partnerMemo = [:]
-        outcome.assessments = finish(sessionizer.advance(to: watermark))
-        if scoring {
-            // Calls alone change a running session's score upwards only when some come from restricted
-            // countries (shared identifiers, structuring and time are caught at the next such call, the
-            // next event, or the close).
-            let view = detector.jurisdictionView
-            var named: [(key: UInt64, name: String)] = []
-            named.reserveCapacity(callAccounts.count)
-            for key in callAccounts {
-                if let name = accountNames[key] { named.append((key, name)) }
+        outcome.assessments = release(through: watermark == .min ? .min : watermark - options.allowedLateness)
+        if scoring && !usageAccounts.isEmpty {
+            // Billing lines join running sessions as they come (they are not on the audit logs' time
+            // axis): the sessions they change are looked at the next tick, or now when nothing is held
+            // (billing alone, or every held record already released).
+            if order.isEmpty {
+                let at = order.releasedThrough != .min ? order.releasedThrough : (watermark == .min ? 0 : watermark)
+                outcome.assessments += alertRunning(accounts: usageAccounts.union(billedAccounts), at: at)
+                billedAccounts = []
+            } else {
+                billedAccounts.formUnion(usageAccounts)
             }
-            for (key, name) in sessionizer.withLiveResources(named) {
-                var changed = eventAccountsOfBatch.contains(name)
-                activity.update(key, default: { AccountActivity() }) {
-                    let k = $0.restrictedCount(view, at: watermark)
-                    if k != $0.restrictedAtAssessment {
-                        $0.restrictedAtAssessment = k
-                        changed = true
-                    }
-                }
-                if changed { eventAccountsOfBatch.insert(name) }
-            }
-            outcome.assessments += alertRunning(accounts: eventAccountsOfBatch)
         }
         onOutcome(outcome)
+    }
+
+    /// Applies every slice the frontier has passed (all of them when `frontier` is nil: the end of the
+    /// input), each followed by the decisions of its tick.
+    private func release(through frontier: EpochSeconds?) -> [(Detector.Assessment, Alert?)] {
+        var out: [(Detector.Assessment, Alert?)] = []
+        while let (end, slice) = order.next(through: frontier) {
+            let touched = apply(slice, tick: end)
+            out += decide(at: end, touched: touched)
+        }
+        return out
+    }
+
+    /// Applies one slice's records in their canonical order. Returns the accounts whose running sessions
+    /// may have changed (new lifecycle events) and the accounts with new calls.
+    private func apply(_ slice: EventTimeOrder.Slice, tick: EpochSeconds) -> (events: Set<String>, calls: [UInt64]) {
+        var callAccounts: [UInt64] = []
+        if options.scoring {
+            // The identity graph changes below: partners found before are stale.
+            partnerMemo = nil
+            let mark = Int(tick / EventTimeOrder.tick)
+            let calls = slice.calls
+            let ahead = 8
+            if volume.streamStart == .max, let first = calls.first { volume.streamStart = first.call.time }
+            var lastInput = UInt32.max
+            for (n, held) in calls.enumerated() {
+                if n + ahead < calls.count {
+                    let later = calls[n + ahead].call
+                    activity.prefetch(later.accountKey)
+                    identities.prefetch(later)
+                }
+                let call = held.call
+                var first = false
+                activity.update(call.accountKey, default: { AccountActivity() }) {
+                    $0.record(call)
+                    if $0.batch != mark {
+                        $0.batch = mark
+                        first = true
+                    }
+                }
+                if first { callAccounts.append(call.accountKey) }
+                if held.input != lastInput {
+                    lastInput = held.input
+                    identities.input = order.path(of: held.input)
+                }
+                identities.observe(call)
+            }
+        }
+        if options.scoring { order.released(slice.calls) }
+        var eventAccounts = Set<String>()
+        for event in slice.events {
+            sessionizer.observe(event)
+            eventAccounts.insert(event.accountID)
+        }
+        return (eventAccounts, callAccounts)
+    }
+
+    /// The decisions of the tick at `time`: sessions whose end the frontier passed are closed and
+    /// assessed, running sessions of the accounts the slice touched are assessed and alerted where the
+    /// evidence already crosses the threshold.
+    private func decide(at time: EpochSeconds, touched: (events: Set<String>, calls: [UInt64])) -> [(
+        Detector.Assessment, Alert?
+    )] {
+        if options.scoring {
+            identities.settle()
+            identities.nameNew { raw, kind in
+                switch kind {
+                case .agent: self.order.name(DecodedBatch.nameKey(raw, kind: 0))
+                case .accessKey: self.order.name(DecodedBatch.nameKey(raw, kind: 1))
+                case .principal: self.order.name(DecodedBatch.nameKey(raw, kind: 2))
+                case .address: nil
+                }
+            }
+            order.forgetNames()
+        }
+        // The graph stands still until the next slice's calls: each account's partners are found once.
+        partnerMemo = [:]
+        // Sessions that ended at least the allowed lateness before the newest event time (at the end of
+        // the input, before the last one).
+        var out = finish(sessionizer.advance(to: min(time + options.allowedLateness, watermark)))
+        guard options.scoring else { return out }
+        // Calls alone change a running session's score upwards only when some come from restricted
+        // countries (shared identifiers, structuring and time are caught at the next such call, the
+        // next event, or the close).
+        var accounts = touched.events.union(billedAccounts)
+        billedAccounts = []
+        let view = detector.jurisdictionView
+        var named: [(key: UInt64, name: String)] = []
+        named.reserveCapacity(touched.calls.count)
+        for key in touched.calls {
+            if let name = accountNames[key] { named.append((key, name)) }
+        }
+        for (key, name) in sessionizer.withLiveResources(named) {
+            var changed = accounts.contains(name)
+            activity.update(key, default: { AccountActivity() }) {
+                let k = $0.restrictedCount(view, at: time)
+                if k != $0.restrictedAtAssessment {
+                    $0.restrictedAtAssessment = k
+                    changed = true
+                }
+            }
+            if changed { accounts.insert(name) }
+        }
+        out += alertRunning(accounts: accounts, at: time)
+        return out
     }
 
     /// Assesses the sessions still running of the accounts this input touched (new lifecycle or billing
     /// events, or new calls) and alerts those whose evidence already crosses the threshold — a known
     /// link at the first file that shows the launch, other evidence as soon as it adds up. Each session
     /// alerts once: its close assesses it again (for the store) but raises nothing.
-    private func alertRunning(accounts: Set<String>) -> [(Detector.Assessment, Alert?)] {
+    private func alertRunning(accounts: Set<String>, at time: EpochSeconds) -> [(Detector.Assessment, Alert?)] {
         guard !accounts.isEmpty else { return [] }
         let detector = self.detector
-        let running = sessionizer.provisional(at: watermark == .min ? 0 : watermark, accounts: accounts) { type in
+        let running = sessionizer.provisional(at: time, accounts: accounts) { type in
             type.map(detector.restrictedType) ?? false
         }
         var out: [(Detector.Assessment, Alert?)] = []
@@ -633,6 +740,9 @@ struct PipelineState: Codable {
     /// Absent in checkpoints of earlier versions.
     var alertedOpen: [AlertedRun]?
     var volume: VolumeBook?
+    /// Records held for the event-time frontier (absent before they were held).
+    var order: EventTimeOrder.Snapshot?
+    var billedAccounts: [String]?
 }
 
 /// A session alerted while it ran: its resource, id and the time it covered then. The session that

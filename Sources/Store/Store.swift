@@ -69,7 +69,7 @@ final class StoreWriterLock {
 /// same input again adds nothing and raises no alert twice.
 public final class Store {
     /// The newest schema this build knows.
-    public static let schemaVersion = 8
+    public static let schemaVersion = 9
     public let path: String
     let queue: DatabaseQueue
 
@@ -251,6 +251,11 @@ public final class Store {
             // The OCSF finding as sent (its time is the commit's), for `alerts --output ocsf`.
             try db.execute(sql: "ALTER TABLE alerts ADD COLUMN ocsf TEXT")
         }
+        migrator.registerMigration("v9: followed files' lines") { db in
+            // The line ends before the offset, so a resumed read numbers records by the file's own lines
+            // (NULL for rows written before: tail counts them in the file once, at its next read).
+            try db.execute(sql: "ALTER TABLE follow_offsets ADD COLUMN lines INTEGER DEFAULT NULL")
+        }
         return migrator
     }
 
@@ -278,7 +283,7 @@ public final class Store {
         checkpoint     tail's saved pipeline state (open sessions, de-duplication window, activity), one row
         outbox         alerts committed by tail but not yet delivered to stdout and the hooks
         follow_offsets how far tail has read each plain file it follows (path, head = hash of its first
-                       4 KiB, offset after the last complete record)
+                       line, offset after the last complete record, lines = the line ends before offset)
         calls          calls other than compute events: sign-ins and calls from restricted countries (what the
                        network evidence uses), or every call with `ingest --store-all` (event_key = hash of the
                        event id, account_id, time, source_ip, country, sign_in, restricted)
@@ -291,11 +296,15 @@ public final class Store {
         public var path: String
         public var head: String
         public var offset: Int64
+        /// The line ends before `offset`: the next read numbers its records from the line after them.
+        /// nil for a row written before the store kept it.
+        public var lines: Int?
 
-        public init(path: String, head: String, offset: Int64) {
+        public init(path: String, head: String, offset: Int64, lines: Int?) {
             self.path = path
             self.head = head
             self.offset = offset
+            self.lines = lines
         }
     }
 
@@ -303,8 +312,8 @@ public final class Store {
         do {
             return try queue.read { db in
                 var out: [String: FollowOffset] = [:]
-                for row in try Row.fetchAll(db, sql: "SELECT path, head, offset FROM follow_offsets") {
-                    let o = FollowOffset(path: row["path"], head: row["head"], offset: row["offset"])
+                for row in try Row.fetchAll(db, sql: "SELECT path, head, offset, lines FROM follow_offsets") {
+                    let o = FollowOffset(path: row["path"], head: row["head"], offset: row["offset"], lines: row["lines"])
                     out[o.path] = o
                 }
                 return out
@@ -450,8 +459,8 @@ public final class Store {
                     if let alert { try Self.writeAlert(db, alert, a, now: now) }
                 }
                 for o in offsets {
-                    try db.cachedStatement(sql: "INSERT OR REPLACE INTO follow_offsets (path, head, offset) VALUES (?, ?, ?)")
-                        .execute(arguments: [o.path, o.head, o.offset])
+                    try db.cachedStatement(sql: "INSERT OR REPLACE INTO follow_offsets (path, head, offset, lines) VALUES (?, ?, ?, ?)")
+                        .execute(arguments: [o.path, o.head, o.offset, o.lines])
                 }
                 if let checkpoint {
                     try db.cachedStatement(sql: "INSERT OR REPLACE INTO checkpoint (id, state, saved_at) VALUES (1, ?, ?)")

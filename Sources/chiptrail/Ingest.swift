@@ -417,6 +417,9 @@ enum SummaryLine {
         if s.filesFailed > 0 { parts.append("\(s.filesFailed) file(s) not read to the end") }
         if s.documentsSkipped > 0 { parts.append("\(s.documentsSkipped) digest(s) skipped") }
         if s.duplicateEvents > 0 { parts.append("\(s.duplicateEvents) duplicate(s)") }
+        if s.lateRecords > 0 {
+            parts.append("\(s.lateRecords) record(s) later than the allowed lateness")
+        }
         let earlier = s.alerts - emitted
         parts.append(
             "\(s.accounts) account(s), \(s.sessions) session(s), \(emitted) alert(s)"

@@ -156,12 +156,16 @@ struct Tail: ParsableCommand {
                 if let head = PlainHead(path: path) {
                     heads[path] = head.hash
                     var from: Int64 = 0
-                    if let known = offsets[path], known.head == head.hash, known.offset <= stamp.size { from = known.offset }
+                    var lines: Int? = 0
+                    if let known = offsets[path], known.head == head.hash, known.offset <= stamp.size {
+                        from = known.offset
+                        lines = known.lines
+                    }
                     if from == stamp.size {
                         seen[path] = stamp
                         continue
                     }
-                    toRead.append(IngestPipeline.FollowedInput(path: path, offset: from, follow: true))
+                    toRead.append(IngestPipeline.FollowedInput(path: path, offset: from, lines: lines, follow: true))
                     continue
                 }
                 if let pending = incomplete[path], pending.stamp == stamp {
@@ -173,6 +177,8 @@ struct Tail: ParsableCommand {
                                 message: "the gzip stream has stayed incomplete for \(Int(settle)) s; it is read when it changes"))
                         incomplete[path]?.reported = true
                     }
+                    // Until then the files after it wait (delivery order; see runIncrementally).
+                    if incomplete[path]?.reported != true { break }
                     continue
                 }
                 let (_, fingerprint) = InputFingerprint.of(path: path)
@@ -190,10 +196,17 @@ struct Tail: ParsableCommand {
                 index += chunk.count
                 batch.removeAll()
                 let started = monotonic()
-                let (deferredList, followedTo) = pipeline.runIncrementally(inputs: chunk, deferIncomplete: true)
+                // Files after one still being written wait for it (up to the settle time): read in
+                // delivery order, the event-time frontier cannot pass its records before they are read.
+                let (deferredList, heldList, followedTo) = pipeline.runIncrementally(
+                    inputs: chunk, deferIncomplete: true, holdBehind: { incomplete[$0]?.reported != true })
                 let read = monotonic()
                 let deferred = Set(deferredList)
-                let newOffsets = followedTo.map { Store.FollowOffset(path: $0.key, head: heads[$0.key] ?? "", offset: $0.value) }
+                let held = Set(heldList)
+                if !held.isEmpty { index = toRead.count }
+                let newOffsets = followedTo.map {
+                    Store.FollowOffset(path: $0.key, head: heads[$0.key] ?? "", offset: $0.value.offset, lines: $0.value.lines)
+                }
                 do {
                     try commit(batch, store: store, pipeline: pipeline, offsets: newOffsets)
                     pacer.observe(files: chunk.count, reading: read - started, committing: monotonic() - read)
@@ -205,7 +218,7 @@ struct Tail: ParsableCommand {
                 }
                 for input in chunk {
                     let path = input.path
-                    guard let stamp = FileStamp(path: path) else { continue }
+                    guard !held.contains(path), let stamp = FileStamp(path: path) else { continue }
                     if deferred.contains(path) {
                         if incomplete[path]?.stamp != stamp { incomplete[path] = (stamp, monotonic(), false) }
                     } else {

@@ -48,7 +48,7 @@ import Testing
         try #require(alerts.count == 1)
         let session = try #require(alerts[0]["session"] as? [String: Any])
         #expect(session["open"] as? Bool == true)
-        #expect(session["end"] as? String == "2026-03-01T01:29:00Z")  // the last time the first file shows
+        #expect(session["end"] as? String == "2026-03-01T01:05:00Z")  // the first tick after the launch
         let origins = alerts[0]["events"] as? [String] ?? []
         #expect(origins.count == 1 && origins[0].contains("/in/0.json"), "\(origins)")
     }
@@ -77,7 +77,8 @@ import Testing
         try #require(alerts.count == 1)
         let session = try #require(alerts[0]["session"] as? [String: Any])
         #expect(session["open"] as? Bool == true)
-        #expect(session["end"] as? String == "2026-03-02T03:39:00Z")  // raised after the third file
+        // Raised at the first tick of the second day's calls from China (the third file), not before.
+        #expect(session["end"] as? String == "2026-03-02T03:05:00Z")
         let evidence = alerts[0]["evidence"] as? [[String: Any]] ?? []
         let network = try #require(evidence.first { $0["kind"] as? String == "network" })
         #expect(abs((network["weight"] as? Double ?? 0) - 3 * 1.083) < 1e-9)

@@ -119,10 +119,10 @@ import Testing
         #expect((object["mapping_rows"] as? [Any])?.count == 1)
         let alert = try #require(object["alert"] as? [String: Any])
         #expect(alert["score"] as? Double == 0.9982)
-        // Raised while the session ran (the first file showed the launch); the session has closed since.
+        // Raised while the session ran (at the first tick after the launch); the session has closed since.
         #expect((alert["session"] as? [String: Any])?["open"] as? Bool == true)
         let summary = try #require(object["summary"] as? [String: Any])
-        #expect(summary["end_when_raised"] as? String == "2026-03-01T03:58:27Z")
+        #expect(summary["end_when_raised"] as? String == "2026-03-01T02:05:00Z")
         #expect(summary["open_when_raised"] as? Int == 1)
         #expect(summary["session_end"] as? String == "2026-03-01T09:00:00Z")
         #expect(summary["session_open"] as? Int == 0)

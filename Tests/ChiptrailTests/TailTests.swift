@@ -395,7 +395,9 @@ extension TailTests {
         }
         // The previous mapping (CN) still holds: the launch alerts.
         let trail = TestGzip.compress(
-            "{\"Records\":[" + runInstancesRecord(ids: ["i-1"], account: "123456789012", time: "2026-03-01T02:00:00Z") + "]}")
+            "{\"Records\":[" + runInstancesRecord(ids: ["i-1"], account: "123456789012", time: "2026-03-01T02:00:00Z") + ","
+                // A later call: the event-time frontier (newest time less the 6 h lateness) passes the launch.
+                + cloudTrailRecord(account: "123456789012", time: "2026-03-01T08:10:00Z", ip: "198.51.100.9") + "]}")
         _ = dir.write("in/a_CloudTrail_us-east-1_20260301T1200Z_x.json.gz", trail)
         try Self.waitFor(dir.path, "SELECT COUNT(*) FROM files", "1")
         kill(p.processIdentifier, SIGTERM)

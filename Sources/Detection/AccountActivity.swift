@@ -58,7 +58,7 @@ public struct AccountActivity: Sendable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case calls, signIns, countries, counts, locatedCalls, firstSeen, lastSeen, hourOfWeek, lastSlot
-        case restrictedAtAssessment, activeDays, lastDay, countryFirst, countryLast, countryDays
+        case restrictedAtAssessment, activeDays, lastDay, countryFirst, countryLast, countryDays, countryLastDay
     }
 
     public init(from decoder: any Decoder) throws {
@@ -70,9 +70,13 @@ public struct AccountActivity: Sendable, Codable {
         let firsts = try c.decodeIfPresent([EpochSeconds].self, forKey: .countryFirst) ?? []
         let lasts = try c.decodeIfPresent([EpochSeconds].self, forKey: .countryLast) ?? []
         let days = try c.decodeIfPresent([Int32].self, forKey: .countryDays) ?? []
+        // The day of the last call counted (not always the last day: a late call counts its own day).
+        let lastDays = try c.decodeIfPresent([Int64].self, forKey: .countryLastDay) ?? []
         countries = zip(codes, counts).enumerated().map { i, pair in
             i < firsts.count && i < lasts.count && i < days.count
-                ? CountryStats(code: pair.0, calls: pair.1, first: firsts[i], last: lasts[i], days: days[i], lastDay: lasts[i] / 86_400)
+                ? CountryStats(
+                    code: pair.0, calls: pair.1, first: firsts[i], last: lasts[i], days: days[i],
+                    lastDay: i < lastDays.count ? lastDays[i] : lasts[i] / 86_400)
                 : CountryStats(code: pair.0, calls: pair.1, first: .min, last: .max, days: 1, lastDay: .min)
         }
         locatedCalls = try c.decode(Int.self, forKey: .locatedCalls)
@@ -94,6 +98,7 @@ public struct AccountActivity: Sendable, Codable {
         try c.encode(countries.map(\.first), forKey: .countryFirst)
         try c.encode(countries.map(\.last), forKey: .countryLast)
         try c.encode(countries.map(\.days), forKey: .countryDays)
+        try c.encode(countries.map(\.lastDay), forKey: .countryLastDay)
         try c.encode(locatedCalls, forKey: .locatedCalls)
         try c.encode(firstSeen, forKey: .firstSeen)
         try c.encode(lastSeen, forKey: .lastSeen)

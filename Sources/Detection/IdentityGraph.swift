@@ -104,6 +104,9 @@ public struct IdentityGraph: Sendable {
     private var runIDs: [UInt64] = []
     private var runCounts: [UInt32] = []
     private var runAddresses: [IPAddress?] = []
+    /// Per account and kind, the input of the first call of the run's calls not counted yet: where a
+    /// value that becomes shared when they are counted was seen.
+    private var runInputs: [String?] = []
     private var dirty: [Bool] = []
     private var dirtyRows: [Int32] = []
     /// Recently counted (account, value) pairs and their counters (direct-mapped, 768 KiB): calls of
@@ -170,6 +173,7 @@ public struct IdentityGraph: Sendable {
     private mutating func extend(_ row: Int, _ kind: Kind, _ id: UInt64, ip: IPAddress?) {
         let r = row * 4 + kind.rawValue
         if runIDs[r] == id {
+            if runCounts[r] == 0 { runInputs[r] = input }
             runCounts[r] &+= 1
             // A run that goes on past a settle is counted again at the next one (not only when the
             // value changes): what the graph holds at a tick is then the calls up to it, and a graph
@@ -183,6 +187,7 @@ public struct IdentityGraph: Sendable {
         flush(row, kind)
         runIDs[r] = id
         runCounts[r] = 1
+        runInputs[r] = input
         if kind == .address { runAddresses[row] = ip }
         if !dirty[row] {
             dirty[row] = true
@@ -206,7 +211,9 @@ public struct IdentityGraph: Sendable {
         let n = runCounts[r]
         guard n > 0 else { return }
         runCounts[r] = 0
-        note(row, kind, runIDs[r], weight: n, account: accountKeys[row], ip: kind == .address ? runAddresses[row] : nil)
+        note(
+            row, kind, runIDs[r], weight: n, account: accountKeys[row], ip: kind == .address ? runAddresses[row] : nil,
+            from: runInputs[r])
     }
 
     private mutating func rowOf(_ account: UInt64) -> Int {
@@ -219,6 +226,7 @@ public struct IdentityGraph: Sendable {
         indexed.append(contentsOf: repeatElement(false, count: Self.width))
         runIDs.append(contentsOf: [0, 0, 0, 0])
         runCounts.append(contentsOf: [0, 0, 0, 0])
+        runInputs.append(contentsOf: [nil, nil, nil, nil])
         runAddresses.append(nil)
         dirty.append(false)
         totals.append(contentsOf: [0, 0, 0, 0])
@@ -230,7 +238,9 @@ public struct IdentityGraph: Sendable {
     /// Counts `n` calls carrying `id` in the account's summary (Misra–Gries with weights: a value not
     /// held takes a free counter, or every counter of the kind drops by the smallest count or `n`,
     /// whichever is less, and what is left of `n` takes a counter that reached zero).
-    private mutating func note(_ row: Int, _ kind: Kind, _ id: UInt64, weight n: UInt32, account: UInt64, ip: IPAddress?) {
+    private mutating func note(
+        _ row: Int, _ kind: Kind, _ id: UInt64, weight n: UInt32, account: UInt64, ip: IPAddress?, from input: String?
+    ) {
         let total = row * 4 + kind.rawValue
         totals[total] &+= n
         let callsOfKind = totals[total]
@@ -302,7 +312,7 @@ public struct IdentityGraph: Sendable {
         // passing addresses churn through the counters without touching the index.
         if !indexed[slot] && counts[slot] >= 2 && counts[slot] &* 100 >= callsOfKind {
             indexed[slot] = true
-            addOwner(id, account, ip: ip)
+            addOwner(id, account, ip: ip, from: input)
         }
     }
 
@@ -323,7 +333,7 @@ public struct IdentityGraph: Sendable {
         return o.crowded ? maxOwners + 1 : max(o.showers.count, o.accounts.count)
     }
 
-    private mutating func addOwner(_ id: UInt64, _ account: UInt64, ip: IPAddress?) {
+    private mutating func addOwner(_ id: UInt64, _ account: UInt64, ip: IPAddress?, from input: String?) {
         let maxOwners = self.maxOwners
         var needsName = false
         func add(_ o: inout Owners) {
@@ -336,7 +346,6 @@ public struct IdentityGraph: Sendable {
             }
             if o.accounts.count == 2 && o.sharedIn == nil { o.sharedIn = input }
         }
-        let input = self.input
         add(&owners[id, default: Owners()])
         mayBeIndexed[Int(truncatingIfNeeded: id >> 6) & (Self.filterWords - 1)] |= 1 << (id & 63)
         if needsName { unnamed.append(id) }
@@ -522,6 +531,7 @@ public struct IdentityGraph: Sendable {
         accountKeys = accounts
         runIDs = Array(repeating: 0, count: accounts.count * 4)
         runCounts = Array(repeating: 0, count: accounts.count * 4)
+        runInputs = Array(repeating: nil, count: accounts.count * 4)
         runAddresses = Array(repeating: nil, count: accounts.count)
         dirty = Array(repeating: false, count: accounts.count)
         rows = KeyTable<Int32>(capacity: max(1024, accounts.count))

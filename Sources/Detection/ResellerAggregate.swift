@@ -16,6 +16,9 @@ public struct ResellerAggregate: Sendable, Codable {
     /// The reseller's undeclared accounts with restricted use, and their hours.
     public func peers(of reseller: String) -> (accounts: Int, hours: Double, byAccount: [String: Double]) {
         let all = hours[reseller] ?? [:]
-        return (all.count, all.values.reduce(0, +), all)
+        // Summed in account order: a dictionary's order changes from process to process, and the last
+        // bits of a sum with it (at a threshold, the evidence) would too.
+        let total = all.keys.sorted().reduce(0.0) { $0 + all[$1]! }
+        return (all.count, total, all)
     }
 }

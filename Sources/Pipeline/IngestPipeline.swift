@@ -370,12 +370,10 @@ public final class IngestPipeline {
         outcome.assessments = release(through: watermark == .min ? .min : watermark - options.allowedLateness)
         if scoring && !usageAccounts.isEmpty {
             // Billing lines join running sessions as they come (they are not on the audit logs' time
-            // axis): the sessions they change are looked at the next tick, or now when nothing is held
-            // (billing alone, or every held record already released).
-            if order.isEmpty {
-                let at = order.releasedThrough != .min ? order.releasedThrough : (watermark == .min ? 0 : watermark)
-                outcome.assessments += alertRunning(accounts: usageAccounts.union(billedAccounts), at: at)
-                billedAccounts = []
+            // axis): the sessions they change are looked at the next tick — or now, while no audit log
+            // has been read (billing alone has no ticks).
+            if watermark == .min {
+                outcome.assessments += alertRunning(accounts: usageAccounts, at: 0)
             } else {
                 billedAccounts.formUnion(usageAccounts)
             }
@@ -401,7 +399,8 @@ public final class IngestPipeline {
         if options.scoring {
             // The identity graph changes below: partners found before are stale.
             partnerMemo = nil
-            let mark = Int(tick / EventTimeOrder.tick)
+            // Never 0, the activity's initial mark (a slice ending at 0 would otherwise mark nothing).
+            let mark = Int(tick / EventTimeOrder.tick) | Int(1) << 62
             let count = slice.calls.count
             let ahead = 8
             if volume.streamStart == .max, count > 0 { volume.streamStart = slice.call(0).time }

@@ -53,11 +53,14 @@ public struct Sessionizer: Sendable {
     /// Resources with events not yet finalised.
     public var liveResources: Int { pending.count }
 
-    /// Whether the resource has events not yet finalised or a remembered type: its lifecycle events
-    /// matter whatever they name (a stop names no type).
+    /// Whether the resource has lifecycle events not yet finalised or a remembered type: its lifecycle
+    /// events matter whatever they name (a stop names no type). Billing lines do not count: they join
+    /// when read, not at event-time ticks, so a stop followed or dropped would depend on when the
+    /// export came.
     public func tracks(provider: CloudProvider, account: String, resource: String) -> Bool {
         let key = ResourceKey(provider: provider, account: account, resource: resource)
-        return pending[key] != nil || knownTypes[key] != nil
+        if knownTypes[key] != nil { return true }
+        return pending[key]?.contains { $0.action != .usage } ?? false
     }
 
     /// Everything the sessionizer holds, for checkpoints (`tail`): restoring it and observing the same

@@ -129,6 +129,13 @@ struct Tail: ParsableCommand {
         var seen: [String: FileStamp] = [:]
         var outstanding = OutstandingProblems()
         var incomplete: [String: (stamp: FileStamp, since: Double, reported: Bool)] = [:]
+        /// When each incomplete file was first deferred: the files after it wait at most --settle
+        /// seconds from then, however often it changes (a writer that never finishes holds nothing up
+        /// for longer).
+        var holdingSince: [String: Double] = [:]
+        func holds(_ path: String) -> Bool {
+            incomplete[path]?.reported != true && monotonic() - (holdingSince[path] ?? monotonic()) < settle
+        }
         var delivered = 0
         var filesRead = 0
         var pacer = CommitPacer()
@@ -192,7 +199,7 @@ struct Tail: ParsableCommand {
                     watcher.lookAgain(at: path, true)
                     // Until then the files after it wait (delivery order; see runIncrementally), looked
                     // at again on the next wakes.
-                    if incomplete[path]?.reported != true {
+                    if holds(path) {
                         for later in inputs[(position + 1)...] { watcher.lookAgain(at: later, true) }
                         break
                     }
@@ -216,7 +223,7 @@ struct Tail: ParsableCommand {
                 // Files after one still being written wait for it (up to the settle time): read in
                 // delivery order, the event-time frontier cannot pass its records before they are read.
                 let (deferredList, heldList, followedTo) = pipeline.runIncrementally(
-                    inputs: chunk, deferIncomplete: true, holdBehind: { incomplete[$0]?.reported != true })
+                    inputs: chunk, deferIncomplete: true, holdBehind: { holds($0) })
                 let read = monotonic()
                 let deferred = Set(deferredList)
                 let held = Set(heldList)
@@ -250,10 +257,12 @@ struct Tail: ParsableCommand {
                     }
                     if deferred.contains(path) {
                         if incomplete[path]?.stamp != stamp { incomplete[path] = (stamp, monotonic(), false) }
+                        if holdingSince[path] == nil { holdingSince[path] = monotonic() }
                         // Looked at on every wake until complete (and reported after --settle).
                         watcher.lookAgain(at: path, true)
                     } else {
                         incomplete[path] = nil
+                        holdingSince[path] = nil
                         seen[path] = stamp
                         filesRead += 1
                         // A followed file whose last line is still being written is looked at again.

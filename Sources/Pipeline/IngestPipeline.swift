@@ -394,7 +394,9 @@ public final class IngestPipeline {
 
     /// Applies one slice's records in their canonical order. Returns the accounts whose running sessions
     /// may have changed (new lifecycle events) and the accounts with new calls.
-    private func apply(_ slice: EventTimeOrder.Slice, tick: EpochSeconds) -> (events: Set<String>, calls: [UInt64]) {
+    private func apply(_ slice: EventTimeOrder.Slice, tick: EpochSeconds) -> (
+        events: [(provider: CloudProvider, account: String, resource: String)], calls: [UInt64]
+    ) {
         var callAccounts: [UInt64] = []
         if options.scoring {
             // The identity graph changes below: partners found before are stale.
@@ -430,12 +432,12 @@ public final class IngestPipeline {
             }
         }
         if options.scoring { order.released(slice.calls) }
-        var eventAccounts = Set<String>()
+        var resources: [(provider: CloudProvider, account: String, resource: String)] = []
         for event in slice.events where followsLifecycle(of: event) {
             sessionizer.observe(event)
-            eventAccounts.insert(event.accountID)
+            resources.append((event.provider, event.accountID, event.resourceID))
         }
-        return (eventAccounts, callAccounts)
+        return (resources, callAccounts)
     }
 
     /// Whether a lifecycle event joins the sessionizer: an accelerated type (or one the catalogue does not
@@ -450,7 +452,10 @@ public final class IngestPipeline {
     /// The decisions of the tick at `time`: sessions whose end the frontier passed are closed and
     /// assessed, running sessions of the accounts the slice touched are assessed and alerted where the
     /// evidence already crosses the threshold.
-    private func decide(at time: EpochSeconds, touched: (events: Set<String>, calls: [UInt64])) -> [(
+    private func decide(
+        at time: EpochSeconds,
+        touched: (events: [(provider: CloudProvider, account: String, resource: String)], calls: [UInt64])
+    ) -> [(
         Detector.Assessment, Alert?
     )] {
         if options.scoring {
@@ -474,7 +479,11 @@ public final class IngestPipeline {
         // Calls alone change a running session's score upwards only when some come from restricted
         // countries (shared identifiers, structuring and time are caught at the next such call, the
         // next event, or the close).
-        var accounts = touched.events.union(billedAccounts)
+        // The running sessions that may have changed: a resource with new lifecycle events (its own
+        // session), every resource of an account with billing lines or new calls from restricted
+        // countries (its account's evidence). Not every resource of an account at each event: an
+        // account with thousands of instances running would rebuild them all at every tick.
+        var accounts = billedAccounts
         billedAccounts = []
         let view = detector.jurisdictionView
         var named: [(key: UInt64, name: String)] = []
@@ -483,7 +492,7 @@ public final class IngestPipeline {
             if let name = accountNames[key] { named.append((key, name)) }
         }
         for (key, name) in sessionizer.withLiveResources(named) {
-            var changed = accounts.contains(name)
+            var changed = false
             activity.update(key, default: { AccountActivity() }) {
                 let k = $0.restrictedCount(view, at: time)
                 if k != $0.restrictedAtAssessment {
@@ -493,7 +502,7 @@ public final class IngestPipeline {
             }
             if changed { accounts.insert(name) }
         }
-        out += alertRunning(accounts: accounts, at: time)
+        out += alertRunning(accounts: accounts, resources: touched.events, at: time)
         return out
     }
 
@@ -501,10 +510,13 @@ public final class IngestPipeline {
     /// events, or new calls) and alerts those whose evidence already crosses the threshold — a known
     /// link at the first file that shows the launch, other evidence as soon as it adds up. Each session
     /// alerts once: its close assesses it again (for the store) but raises nothing.
-    private func alertRunning(accounts: Set<String>, at time: EpochSeconds) -> [(Detector.Assessment, Alert?)] {
-        guard !accounts.isEmpty else { return [] }
+    private func alertRunning(
+        accounts: Set<String>, resources: [(provider: CloudProvider, account: String, resource: String)] = [],
+        at time: EpochSeconds
+    ) -> [(Detector.Assessment, Alert?)] {
+        guard !accounts.isEmpty || !resources.isEmpty else { return [] }
         let detector = self.detector
-        let running = sessionizer.provisional(at: time, accounts: accounts) { type in
+        let running = sessionizer.provisional(at: time, accounts: accounts, resources: resources) { type in
             type.map(detector.restrictedType) ?? false
         }
         var out: [(Detector.Assessment, Alert?)] = []

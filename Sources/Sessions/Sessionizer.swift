@@ -277,7 +277,9 @@ public struct Sessionizer: Sendable {
     /// (an account has thousands of live resources of a handful of types, and the answer is a catalogue
     /// look-up).
     public func provisional(
-        at watermark: EpochSeconds, accounts: some Sequence<String>, type: (String?) -> Bool = { _ in true }
+        at watermark: EpochSeconds, accounts: some Sequence<String>,
+        resources: [(provider: CloudProvider, account: String, resource: String)] = [],
+        type: (String?) -> Bool = { _ in true }
     ) -> [Session] {
         var out: [Session] = []
         var answers: [(type: String?, keep: Bool)] = []
@@ -294,6 +296,16 @@ public struct Sessionizer: Sendable {
                 else { continue }
                 out += build(key, events, finalAt: watermark).filter { emitted[$0.id] == nil }
             }
+        }
+        // Single resources (their own events changed), unless their whole account was looked at.
+        let whole = Set(accounts)
+        var seen = Set<ResourceKey>()
+        for r in resources where !whole.contains(r.account) {
+            let key = ResourceKey(provider: r.provider, account: r.account, resource: r.resource)
+            guard seen.insert(key).inserted, let events = pending[key],
+                keep(events.lazy.compactMap(\.instanceType).first ?? knownTypes[key]?.type)
+            else { continue }
+            out += build(key, events, finalAt: watermark).filter { emitted[$0.id] == nil }
         }
         return out.sorted { ($0.start, $0.id) < ($1.start, $1.id) }
     }

@@ -179,8 +179,8 @@ import UsageModel
         #expect(p4.first?.message.contains("locations file") == true)
     }
 
-    @Test func theSharedGeoIPSamplesLoad() throws {
-        guard let samples = Repository.sharedSamples else { return }
+    @Test(.enabled(if: Repository.sharedSamples != nil, "../shared/samples is not beside the repository")) func theSharedGeoIPSamplesLoad() throws {
+        let samples = try #require(Repository.sharedSamples)
         let dir = samples + "/geoip/"
         let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { !$0.hasPrefix("synthetic") }
         for file in files {

@@ -90,8 +90,7 @@ import Testing
         for line in screen.split(whereSeparator: \.isNewline) { #expect(line.trimmingCharacters(in: .whitespaces).count <= 120) }
     }
 
-    @Test func theProgressLineIsClearedBeforeAnAlertLine() throws {
-        guard BuiltBinary.canUseTerminal else { return }
+    @Test(.enabled(if: BuiltBinary.canUseTerminal, "script(1) is not installed (a pseudo-terminal is needed)")) func theProgressLineIsClearedBeforeAnAlertLine() throws {
         let sample = Repository.root + "/SampleLogs"
         // stdout and stderr on the same terminal, as an operator runs it.
         let command = "\(BuiltBinary.path) ingest --no-store --jobs 1 --mappings \(sample)/mappings.csv --resellers \(sample)/resellers.csv \(sample)/AWSLogs"

@@ -249,8 +249,8 @@ import Testing
         }
     }
 
-    @Test func everySharedCloudTrailSampleReadsCleanlyAndRejectedOnesAreRefused() throws {
-        guard let samples = Repository.sharedSamples else { return }
+    @Test(.enabled(if: Repository.sharedSamples != nil, "../shared/samples is not beside the repository")) func everySharedCloudTrailSampleReadsCleanlyAndRejectedOnesAreRefused() throws {
+        let samples = try #require(Repository.sharedSamples)
         let clean = try BuiltBinary.run(["ingest", "--no-store", samples + "/cloudtrail"])
         #expect(clean.status == 0, "\(clean.stderr)")
         #expect(!clean.stderr.contains("error:"))

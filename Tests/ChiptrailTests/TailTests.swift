@@ -271,8 +271,7 @@ extension TailTests {
 
 /// Progress for humans only: on a terminal (a pseudo-terminal made by script(1)) and never otherwise.
 @Suite struct ProgressTests {
-    @Test func ingestShowsAProgressBarOnATerminalOnly() throws {
-        guard BuiltBinary.canUseTerminal else { return }
+    @Test(.enabled(if: BuiltBinary.canUseTerminal, "script(1) is not installed (a pseudo-terminal is needed)")) func ingestShowsAProgressBarOnATerminalOnly() throws {
         let sample = Repository.root + "/SampleLogs"
         let command = "\(BuiltBinary.path) ingest --no-store --mappings \(sample)/mappings.csv \(sample)/AWSLogs >/dev/null"
         let terminal = try BuiltBinary.onTerminal(command)

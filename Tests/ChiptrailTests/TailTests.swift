@@ -91,12 +91,11 @@ import Testing
             "SELECT * FROM events ORDER BY event_id",
             "SELECT * FROM calls ORDER BY event_key",
             "SELECT * FROM sessions ORDER BY id",
-            // An alert raised while its session runs shows the evidence of the files read by then, and
-            // a gzip file still being written is read after the files that land behind it: the moment
-            // (and so the figures) depend on arrival timing, even without a kill. What it alerts, and
-            // on what kinds of evidence, does not.
-            "SELECT id, session_id, provider, account_id, reseller_id, end_customer_id, jurisdictions, start FROM alerts ORDER BY id",
-            "SELECT alert_id, position, kind FROM evidence ORDER BY alert_id, position",
+            // Decisions are taken at event-time ticks, so an alert raised while its session runs has the
+            // same figures, evidence and JSON whatever the arrival and the kills (only when it was
+            // written differs: created_at, and the OCSF finding's time).
+            "SELECT id, session_id, score, severity, provider, account_id, reseller_id, end_customer_id, jurisdictions, start, end, json FROM alerts ORDER BY id",
+            "SELECT alert_id, position, kind, detail, weight, sources FROM evidence ORDER BY alert_id, position",
             "SELECT * FROM mapping_rows ORDER BY content_hash",
             "SELECT * FROM alert_mappings ORDER BY alert_id, content_hash",
             "SELECT COUNT(*) FROM outbox",

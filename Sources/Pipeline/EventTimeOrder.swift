@@ -18,7 +18,7 @@ import UsageModel
 /// that guarantee; ``late`` counts them. Billing lines are not held: exports cover whole periods in no
 /// time order and arrive a day or more after the fact (they join the sessionizer when read).
 ///
-/// Memory: the records of the allowed lateness (about 100 bytes a call), bounded by the lateness and
+/// Memory: the records of the allowed lateness (72 bytes a call), bounded by the lateness and
 /// the event rate, not by the input.
 struct EventTimeOrder {
     /// The length of a slice: decisions are taken every five minutes of event time.
@@ -55,6 +55,21 @@ struct EventTimeOrder {
             self.input = input
             country = c.country.raw
             flags = (c.sourceIP != nil ? 1 : 0) | (c.isSignIn ? 2 : 0) | (c.isMachine ? 4 : 0)
+        }
+
+        /// Column `i` of a checkpoint (its flags word: these flags, the country in bits 16–31).
+        init(_ s: Snapshot, _ i: Int) {
+            accountKey = s.accountKeys[i]
+            eventKey = s.eventKeys[i]
+            time = s.times[i]
+            addressHigh = s.addressHigh[i]
+            addressLow = s.addressLow[i]
+            agentKey = s.agentKeys[i]
+            accessKeyKey = s.accessKeyKeys[i]
+            principalKey = s.principalKeys[i]
+            input = UInt32(s.inputOfCall[i])
+            country = UInt16(truncatingIfNeeded: s.flags[i] >> 16)
+            flags = UInt8(truncatingIfNeeded: s.flags[i] & 0xFF)
         }
 
         var call: CallObservation {
@@ -108,16 +123,19 @@ struct EventTimeOrder {
         time >= 0 ? time / tick : (time - tick + 1) / tick
     }
 
-    /// The slice a record of `time` joins: its own, or the next to be released when that one is gone.
-    private mutating func index(for time: EpochSeconds) -> Int64 {
+    /// The slice a record of `time` joins: its own, or the next to be released when that one is gone
+    /// (`late`).
+    private func heldIndex(for time: EpochSeconds) -> (index: Int64, late: Bool) {
         let own = Self.sliceIndex(of: time)
-        guard releasedThrough != .min else { return own }
+        guard releasedThrough != .min else { return (own, false) }
         let next = releasedThrough / Self.tick
-        if own < next {
-            late += 1
-            return next
-        }
-        return own
+        return own < next ? (next, true) : (own, false)
+    }
+
+    private mutating func index(for time: EpochSeconds) -> Int64 {
+        let (index, isLate) = heldIndex(for: time)
+        if isLate { late += 1 }
+        return index
     }
 
     private mutating func slot(_ index: Int64) -> Held {
@@ -295,7 +313,6 @@ struct EventTimeOrder {
         for index in pendingIndexes {
             let slice = slices[index]!
             for h in slice.calls {
-                let c = h.call
                 let n: Int32
                 if let known = inputIndex[h.input] {
                     n = known
@@ -305,21 +322,15 @@ struct EventTimeOrder {
                     s.inputs.append(inputPaths[h.input] ?? "")
                 }
                 s.inputOfCall.append(n)
-                s.accountKeys.append(c.accountKey)
-                s.eventKeys.append(c.eventKey)
-                s.times.append(c.time)
-                let address = c.sourceIP?.value ?? 0
-                s.addressHigh.append(UInt64(truncatingIfNeeded: address >> 64))
-                s.addressLow.append(UInt64(truncatingIfNeeded: address))
-                var flags: Int64 = 0
-                if c.sourceIP != nil { flags |= 1 }
-                if c.isSignIn { flags |= 2 }
-                if c.isMachine { flags |= 4 }
-                flags |= Int64(c.country.raw) << 16
-                s.flags.append(flags)
-                s.agentKeys.append(c.agentKey)
-                s.accessKeyKeys.append(c.accessKeyKey)
-                s.principalKeys.append(c.principalKey)
+                s.accountKeys.append(h.accountKey)
+                s.eventKeys.append(h.eventKey)
+                s.times.append(h.time)
+                s.addressHigh.append(h.addressHigh)
+                s.addressLow.append(h.addressLow)
+                s.flags.append(Int64(h.flags) | Int64(h.country) << 16)
+                s.agentKeys.append(h.agentKey)
+                s.accessKeyKeys.append(h.accessKeyKey)
+                s.principalKeys.append(h.principalKey)
             }
             s.events += slice.events
         }
@@ -337,29 +348,15 @@ struct EventTimeOrder {
     init(restoring s: Snapshot) {
         releasedThrough = s.releasedThrough
         late = s.late
+        // Each record goes back to the slice it was held in (a late one to the next to be released).
         for i in s.accountKeys.indices {
-            let flags = s.flags[i]
-            let call = CallObservation(
-                accountKey: s.accountKeys[i], eventKey: s.eventKeys[i], time: s.times[i],
-                sourceIP: flags & 1 != 0
-                    ? IPAddress(value: UInt128(s.addressHigh[i]) << 64 | UInt128(s.addressLow[i])) : nil,
-                country: CountryCode(raw: UInt16(truncatingIfNeeded: flags >> 16)), isSignIn: flags & 2 != 0,
-                agentKey: s.agentKeys[i], accessKeyKey: s.accessKeyKeys[i], principalKey: s.principalKeys[i],
-                isMachine: flags & 4 != 0)
-            // Each record goes back to the slice it was held in (a late one to the next to be released).
-            let own = Self.sliceIndex(of: call.time)
-            let index = releasedThrough == .min ? own : max(own, releasedThrough / Self.tick)
-            let input = UInt32(s.inputOfCall[i])
-            inputPaths[input] = s.inputs[Int(input)]
-            heldOfInput[input, default: 0] += 1
-            slot(index).calls.append(HeldCall(call: call, input: input))
+            let held = HeldCall(s, i)
+            inputPaths[held.input] = s.inputs[Int(held.input)]
+            heldOfInput[held.input, default: 0] += 1
+            slot(heldIndex(for: held.time).index).calls.append(held)
         }
         nextInput = UInt32(s.inputs.count)
-        for event in s.events {
-            let own = Self.sliceIndex(of: event.time)
-            let index = releasedThrough == .min ? own : max(own, releasedThrough / Self.tick)
-            slot(index).events.append(event)
-        }
+        for event in s.events { slot(heldIndex(for: event.time).index).events.append(event) }
         for (i, key) in s.nameKeys.enumerated() { names[key] = (s.nameValues[i], s.nameUntil[i]) }
     }
 }

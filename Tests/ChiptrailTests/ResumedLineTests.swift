@@ -113,12 +113,7 @@ extension TailTests {
         defer { dir.remove() }
         Self.prepare(dir)
         let file = dir.path + "/in/events.ndjson"
-        func append(_ text: String) {
-            let h = FileHandle(forWritingAtPath: file)!
-            h.seekToEndOfFile()
-            h.write(Data(text.utf8))
-            try? h.close()
-        }
+        func append(_ text: String) { Self.append(text, to: file) }
         let line = ResumedLineTests.eventLine
         // 555555555555 is mapped to a US end customer; 111111111111 to CUST-889 in CN.
         FileManager.default.createFile(atPath: file, contents: nil)

@@ -11,20 +11,7 @@ import Testing
 @Suite(.serialized) struct TailDiscoveryTests {
     /// Starts tail in `directory` on `in/`, stdout and stderr appended to files there.
     static func start(_ directory: String, pollInterval: String = "30", environment: [String: String] = [:]) throws -> Process {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: BuiltBinary.path)
-        p.arguments = ["tail", "--store", "s.db", "--poll-interval", pollInterval] + TailTests.options + ["in"]
-        p.currentDirectoryURL = URL(fileURLWithPath: directory)
-        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let out = FileHandle(forWritingAtPath: directory + "/stdout.txt")!
-        out.seekToEndOfFile()
-        let err = FileHandle(forWritingAtPath: directory + "/stderr.txt")!
-        err.seekToEndOfFile()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        return p
+        try TailTests.start(directory, pollInterval: pollInterval, environment: environment)
     }
 
     static func filesRead(_ dir: String) throws -> Int {

@@ -19,11 +19,14 @@ import Testing
     }
 
     /// Starts `chiptrail tail` in `directory` on `in/`, stdout and stderr appended to files there.
-    static func start(_ directory: String, extra: [String] = []) throws -> Process {
+    static func start(
+        _ directory: String, extra: [String] = [], pollInterval: String = "0.05", environment: [String: String] = [:]
+    ) throws -> Process {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: BuiltBinary.path)
-        p.arguments = ["tail", "--store", "s.db", "--poll-interval", "0.05"] + options + extra + ["in"]
+        p.arguments = ["tail", "--store", "s.db", "--poll-interval", pollInterval] + options + extra + ["in"]
         p.currentDirectoryURL = URL(fileURLWithPath: directory)
+        if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let out = FileHandle(forWritingAtPath: directory + "/stdout.txt")!
         out.seekToEndOfFile()
         let err = FileHandle(forWritingAtPath: directory + "/stderr.txt")!
@@ -81,6 +84,14 @@ import Testing
         } else {
             FileManager.default.createFile(atPath: target, contents: data)
         }
+    }
+
+    /// Appends `text` to the file at `path`, as a writer of JSON lines does.
+    static func append(_ text: String, to path: String) {
+        let h = FileHandle(forWritingAtPath: path)!
+        h.seekToEndOfFile()
+        h.write(Data(text.utf8))
+        try? h.close()
     }
 
     /// The store's contents that must not depend on interruptions (times of writing left out).
@@ -236,12 +247,7 @@ extension TailTests {
                 + "\n"
         }
         let file = dir.path + "/in/events.ndjson"
-        func append(_ text: String) {
-            let h = FileHandle(forWritingAtPath: file)!
-            h.seekToEndOfFile()
-            h.write(Data(text.utf8))
-            try? h.close()
-        }
+        func append(_ text: String) { Self.append(text, to: file) }
         FileManager.default.createFile(atPath: file, contents: nil)
         var p = try Self.start(dir.path)
         Self.waitUntilReady(p)

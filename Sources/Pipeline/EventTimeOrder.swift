@@ -119,6 +119,14 @@ struct EventTimeOrder {
 
     var isEmpty: Bool { pendingIndexes.isEmpty }
 
+    /// Whether changed slices and names are remembered for ``takeChanges()`` (`tail`'s checkpoints).
+    var tracking = false
+    /// Slices that gained records, slices released, and names learnt or forgotten since the last
+    /// ``takeChanges()``.
+    private var changedSlices = Set<Int64>()
+    private var releasedSlices: [Int64] = []
+    private var changedNames = Set<UInt64>()
+
     static func sliceIndex(of time: EpochSeconds) -> Int64 {
         time >= 0 ? time / tick : (time - tick + 1) / tick
     }
@@ -140,6 +148,9 @@ struct EventTimeOrder {
 
     private mutating func slot(_ index: Int64) -> Held {
         if index == cached.index, let held = cached.held { return held }
+        // The cached slice is forgotten at each checkpoint, so a slice is marked at its first record
+        // after one.
+        if tracking { changedSlices.insert(index) }
         let held: Held
         if let known = slices[index] {
             held = known
@@ -181,10 +192,12 @@ struct EventTimeOrder {
     mutating func learnNames(_ table: KeyTable<String>, until newest: EpochSeconds) {
         table.forEach { key, name in
             if let i = names.index(forKey: key) {
-                if names.values[i].until < newest { names.values[i].until = newest }
+                guard names.values[i].until < newest else { return }
+                names.values[i].until = newest
             } else {
                 names[key] = (name, newest)
             }
+            if tracking { changedNames.insert(key) }
         }
     }
 
@@ -194,6 +207,9 @@ struct EventTimeOrder {
     mutating func forgetNames() {
         guard releasedThrough >= namesPrunedAt &+ 3600 || namesPrunedAt == .min else { return }
         namesPrunedAt = releasedThrough
+        if tracking {
+            for (key, entry) in names where entry.until < releasedThrough { changedNames.insert(key) }
+        }
         names = names.filter { $0.value.until >= releasedThrough }
     }
 
@@ -207,6 +223,10 @@ struct EventTimeOrder {
         let held = slices.removeValue(forKey: index)!
         if cached.index == index { cached = (.min, nil) }
         releasedThrough = end
+        if tracking {
+            changedSlices.remove(index)
+            releasedSlices.append(index)
+        }
         var slice = Slice(calls: held.calls, events: held.events)
         held.calls = []
         held.events = []
@@ -304,13 +324,70 @@ struct EventTimeOrder {
         var nameUntil: [Int64]
     }
 
-    var snapshot: Snapshot {
+    var snapshot: Snapshot { columns(of: pendingIndexes, names: true) }
+
+    /// What changed since the last call: each slice that gained records (its index and all its records
+    /// as columns), the slices released, and each name learnt (with its entry) or forgotten (nil).
+    mutating func takeChanges() -> (
+        slices: [(index: Int64, columns: Snapshot)], released: [Int64],
+        names: [(key: UInt64, entry: (name: String, until: EpochSeconds)?)]
+    ) {
+        let slices = changedSlices.sorted().compactMap { i in self.slices[i] == nil ? nil : (i, columns(of: [i], names: false)) }
+        let changed = changedNames.sorted().map { key in (key, names[key]) }
+        defer {
+            changedSlices = []
+            releasedSlices = []
+            changedNames = []
+            cached = (.min, nil)
+        }
+        return (slices, releasedSlices, changed)
+    }
+
+    /// Every slice and name marked changed (after a restore from a whole-state checkpoint).
+    mutating func markAllChanged() {
+        changedSlices = Set(pendingIndexes)
+        changedNames = Set(names.keys)
+    }
+
+    /// Restores the held records slice by slice (each where it was held) and the names.
+    init(
+        releasedThrough: EpochSeconds, late: Int, slices: [(index: Int64, columns: Snapshot)],
+        names: [(key: UInt64, name: String, until: EpochSeconds)]
+    ) {
+        self.releasedThrough = releasedThrough
+        self.late = late
+        var numbers: [String: UInt32] = [:]
+        for (index, s) in slices {
+            let held = slot(index)
+            for i in s.accountKeys.indices {
+                var call = HeldCall(s, i)
+                let path = s.inputs[Int(call.input)]
+                let n: UInt32
+                if let known = numbers[path] {
+                    n = known
+                } else {
+                    n = nextInput
+                    nextInput += 1
+                    numbers[path] = n
+                    inputPaths[n] = path
+                }
+                call.input = n
+                heldOfInput[n, default: 0] += 1
+                held.calls.append(call)
+            }
+            held.events += s.events
+        }
+        cached = (.min, nil)
+        for entry in names { self.names[entry.key] = (entry.name, entry.until) }
+    }
+
+    private func columns(of indexes: [Int64], names withNames: Bool) -> Snapshot {
         var s = Snapshot(
             releasedThrough: releasedThrough, late: late, inputs: [], inputOfCall: [], accountKeys: [], eventKeys: [],
             times: [], addressHigh: [], addressLow: [], flags: [], agentKeys: [], accessKeyKeys: [], principalKeys: [],
             events: [], nameKeys: [], nameValues: [], nameUntil: [])
         var inputIndex: [UInt32: Int32] = [:]
-        for index in pendingIndexes {
+        for index in indexes {
             let slice = slices[index]!
             for h in slice.calls {
                 let n: Int32
@@ -334,7 +411,7 @@ struct EventTimeOrder {
             }
             s.events += slice.events
         }
-        for key in names.keys.sorted() {
+        for key in names.keys.sorted() where withNames {
             let entry = names[key]!
             s.nameKeys.append(key)
             s.nameValues.append(entry.name)

@@ -109,7 +109,13 @@ struct Tail: ParsableCommand {
             options: setup.options, detector: setup.detector, geo: setup.geo, onDiagnostic: Diagnostics.report,
             onOutcome: { batch.append($0) })
         do {
-            if let state = try store.loadCheckpoint() { try pipeline.restore(state) }
+            // The live state as rows; from a store of an earlier version, its single blob, which the
+            // first checkpoint then replaces by rows.
+            if try !pipeline.restore(rows: { try store.loadLiveState(row: $0) }), let state = try store.loadCheckpoint() {
+                try pipeline.restore(state)
+                pipeline.markAllChanged()
+            }
+            pipeline.startCheckpoints()
             // Alerts a crash left committed but undelivered.
             try deliverOutbox(store, &sink)
         } catch {
@@ -335,7 +341,7 @@ struct Tail: ParsableCommand {
             }
         }
         _ = try store.write(
-            files: files, events: events, calls: calls, assessments: assessments, checkpoint: try pipeline.snapshot(),
+            files: files, events: events, calls: calls, assessments: assessments, checkpoint: try pipeline.checkpointChanges(),
             offsets: offsets)
     }
 

@@ -97,6 +97,10 @@ struct EventTimeOrder {
     final class Held {
         var calls: [HeldCall] = []
         var events: [UsageEvent] = []
+        /// How many of each a checkpoint has saved (a slice only grows until it is released: each
+        /// checkpoint saves what was added since, as a chunk).
+        var savedCalls = 0
+        var savedEvents = 0
     }
 
     private var slices: [Int64: Held] = [:]
@@ -326,13 +330,21 @@ struct EventTimeOrder {
 
     var snapshot: Snapshot { columns(of: pendingIndexes, names: true) }
 
-    /// What changed since the last call: each slice that gained records (its index and all its records
-    /// as columns), the slices released, and each name learnt (with its entry) or forgotten (nil).
+    /// What changed since the last call: for each slice that gained records, its index and the records
+    /// added since (as columns: a chunk), the slices released, and each name learnt (with its entry) or
+    /// forgotten (nil).
     mutating func takeChanges() -> (
         slices: [(index: Int64, columns: Snapshot)], released: [Int64],
         names: [(key: UInt64, entry: (name: String, until: EpochSeconds)?)]
     ) {
-        let slices = changedSlices.sorted().compactMap { i in self.slices[i] == nil ? nil : (i, columns(of: [i], names: false)) }
+        var slices: [(index: Int64, columns: Snapshot)] = []
+        for i in changedSlices.sorted() {
+            guard let held = self.slices[i], held.savedCalls < held.calls.count || held.savedEvents < held.events.count
+            else { continue }
+            slices.append((i, columns(of: [i], names: false, from: (held.savedCalls, held.savedEvents))))
+            held.savedCalls = held.calls.count
+            held.savedEvents = held.events.count
+        }
         let changed = changedNames.sorted().map { key in (key, names[key]) }
         defer {
             changedSlices = []
@@ -345,11 +357,16 @@ struct EventTimeOrder {
 
     /// Every slice and name marked changed (after a restore from a whole-state checkpoint).
     mutating func markAllChanged() {
+        for held in slices.values {
+            held.savedCalls = 0
+            held.savedEvents = 0
+        }
         changedSlices = Set(pendingIndexes)
         changedNames = Set(names.keys)
     }
 
-    /// Restores the held records slice by slice (each where it was held) and the names.
+    /// Restores the held records slice by slice (each where it was held; a slice's chunks in the order
+    /// saved) and the names.
     init(
         releasedThrough: EpochSeconds, late: Int, slices: [(index: Int64, columns: Snapshot)],
         names: [(key: UInt64, name: String, until: EpochSeconds)]
@@ -376,12 +393,14 @@ struct EventTimeOrder {
                 held.calls.append(call)
             }
             held.events += s.events
+            held.savedCalls = held.calls.count
+            held.savedEvents = held.events.count
         }
         cached = (.min, nil)
         for entry in names { self.names[entry.key] = (entry.name, entry.until) }
     }
 
-    private func columns(of indexes: [Int64], names withNames: Bool) -> Snapshot {
+    private func columns(of indexes: [Int64], names withNames: Bool, from start: (calls: Int, events: Int) = (0, 0)) -> Snapshot {
         var s = Snapshot(
             releasedThrough: releasedThrough, late: late, inputs: [], inputOfCall: [], accountKeys: [], eventKeys: [],
             times: [], addressHigh: [], addressLow: [], flags: [], agentKeys: [], accessKeyKeys: [], principalKeys: [],
@@ -389,7 +408,7 @@ struct EventTimeOrder {
         var inputIndex: [UInt32: Int32] = [:]
         for index in indexes {
             let slice = slices[index]!
-            for h in slice.calls {
+            for h in slice.calls[start.calls...] {
                 let n: Int32
                 if let known = inputIndex[h.input] {
                     n = known
@@ -409,7 +428,7 @@ struct EventTimeOrder {
                 s.accessKeyKeys.append(h.accessKeyKey)
                 s.principalKeys.append(h.principalKey)
             }
-            s.events += slice.events
+            s.events += slice.events[start.events...]
         }
         for key in names.keys.sorted() where withNames {
             let entry = names[key]!

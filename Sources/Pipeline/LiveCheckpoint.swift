@@ -8,7 +8,9 @@ import Sessions
 /// The live state is kept in the store's `live_state` table, a row per account (activity, name,
 /// identity summary, volume), per indexed identifier, per open resource, per emitted session, per
 /// alerted run, per chunk of a de-duplication day and per held slice, with its few scalars in
-/// `live_meta`. Each structure remembers what it changed since the last checkpoint; a batch writes
+/// `live_meta`. De-duplication days and held slices only grow until they are dropped: each checkpoint
+/// adds a chunk of what they gained (a key of the day or slice and the chunk's number) and a dropped
+/// one is deleted as a key range. Each structure remembers what it changed since the last checkpoint; a batch writes
 /// those rows in its own transaction (``IngestPipeline/checkpointChanges()``), so a landing costs what
 /// it touched, not the size of the state, and a restart reads the rows back
 /// (``IngestPipeline/restore(meta:rows:)``).
@@ -26,8 +28,10 @@ struct LiveChanges {
     var volumeAccounts = Set<String>()
     var volumeGroups = Set<String>()
     var resellerHours = Set<String>()
-    /// The next de-duplication chunk's number (chunks of one day are numbered in the order written).
+    /// The next de-duplication chunk's number (chunks of one day are numbered in the order written),
+    /// and the next held chunk's.
     var dedupChunk: UInt64 = 0
+    var heldChunk: UInt64 = 0
     var replacesAll = false
 
     static func pair(_ reseller: String, _ account: String) -> String { reseller + "\u{0}" + account }
@@ -40,6 +44,7 @@ struct LiveMeta: Codable {
     var lastPrune: EpochSeconds
     var dedupNewestDay: Int64
     var dedupChunk: UInt64
+    var heldChunk: UInt64?
     var releasedThrough: EpochSeconds
     var late: Int
     var billedAccounts: [String]
@@ -111,15 +116,21 @@ extension IngestPipeline {
             c.dedupChunk += 1
         }
         let held = order.takeChanges()
-        for index in held.released { out.rows.append(.init(part: LivePart.heldSlice.rawValue, key: Self.key(index), value: nil)) }
-        for (index, columns) in held.slices { try put(.heldSlice, Self.key(index), columns) }
+        for index in held.released {
+            out.droppedRanges.append((LivePart.heldSlice.rawValue, Self.chunkKey(index, 0), Self.chunkKey(index + 1, 0)))
+        }
+        for (index, columns) in held.slices {
+            try put(.heldSlice, Self.chunkKey(index, c.heldChunk), columns)
+            c.heldChunk += 1
+        }
         for (key, entry) in held.names { try put(.heldName, Self.key(key), entry.map { HeldName(name: $0.name, until: $0.until) }) }
         out.meta = try CheckpointCoder.encode(
             LiveMeta(
                 watermark: watermark, streamStart: volume.streamStart, lastPrune: sessions.lastPrune,
-                dedupNewestDay: window.newestDay, dedupChunk: c.dedupChunk, releasedThrough: order.releasedThrough,
+                dedupNewestDay: window.newestDay, dedupChunk: c.dedupChunk, heldChunk: c.heldChunk,
+                releasedThrough: order.releasedThrough,
                 late: order.late, billedAccounts: billedAccounts.sorted()))
-        changes = LiveChanges(dedupChunk: c.dedupChunk)
+        changes = LiveChanges(dedupChunk: c.dedupChunk, heldChunk: c.heldChunk)
         return out
     }
 
@@ -175,7 +186,10 @@ extension IngestPipeline {
                     (0..<(data.count / 8)).map { raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self) }
                 }
                 chunks.append((Int64(bitPattern: try Self.number(key.prefix(8), part) ^ (1 << 63)), keys))
-            case .heldSlice: slices.append((Int64(bitPattern: try Self.number(key, part) ^ (1 << 63)), try decode(EventTimeOrder.Snapshot.self)))
+            case .heldSlice:
+                guard key.count == 16 else { throw LiveStateError(part: partNumber, reason: "a chunk key of \(key.count) bytes") }
+                let index = Int64(bitPattern: try Self.number(key.prefix(8), part) ^ (1 << 63))
+                slices.append((index, try decode(EventTimeOrder.Snapshot.self)))
             case .heldName:
                 let entry = try decode(HeldName.self)
                 names.append((try Self.number(key, part), entry.name, entry.until))
@@ -199,6 +213,7 @@ extension IngestPipeline {
         changes = nil
         startCheckpoints()
         changes!.dedupChunk = m.dedupChunk
+        changes!.heldChunk = m.heldChunk ?? 0
         return true
     }
 

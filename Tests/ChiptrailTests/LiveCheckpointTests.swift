@@ -67,12 +67,20 @@ import UsageModel
         return out
     }
 
-    /// The (part, key) pairs the rows hold, with the de-duplication chunks as the keys they hold per day.
-    static func shape(_ rows: [(part: Int, key: Data, value: Data)]) throws -> (keys: Set<Data>, dedup: [Data: Set<UInt64>]) {
+    /// The (part, key) pairs the rows hold, with the chunks of de-duplication days and held slices as
+    /// the keys they hold per day or slice (chunks are numbered in the order written).
+    static func shape(_ rows: [(part: Int, key: Data, value: Data)]) throws -> (
+        keys: Set<Data>, dedup: [Data: Set<UInt64>], held: [Data: [UInt64]]
+    ) {
         var keys = Set<Data>()
         var dedup: [Data: Set<UInt64>] = [:]
+        var held: [Data: [UInt64]] = [:]
         for (part, key, value) in rows {
-            if part == LivePart.dedupChunk.rawValue {
+            if part == LivePart.heldSlice.rawValue {
+                let chunk = try CheckpointCoder.decode(EventTimeOrder.Snapshot.self, from: value)
+                held[key.prefix(8), default: []] += chunk.eventKeys + chunk.events.map { StableHash.hash($0.eventID) }
+                held[key.prefix(8)]!.sort()
+            } else if part == LivePart.dedupChunk.rawValue {
                 let chunk = try CheckpointCoder.decode(DedupChunk.self, from: value).keys
                 chunk.withUnsafeBytes { raw in
                     for i in 0..<(chunk.count / 8) { dedup[key.prefix(8), default: []].insert(raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)) }
@@ -81,7 +89,7 @@ import UsageModel
                 keys.insert(Data([UInt8(part)]) + key)
             }
         }
-        return (keys, dedup)
+        return (keys, dedup, held)
     }
 
     @Test func restoredAfterEveryInputTheAlertsAreThoseOfAPipelineThatNeverStopped() throws {
@@ -113,7 +121,8 @@ import UsageModel
         let all = try Self.shape(Self.rows(full))
         #expect(incremental.keys == all.keys)
         #expect(incremental.dedup == all.dedup)
-        #expect(all.keys.contains { $0.first == UInt8(LivePart.heldSlice.rawValue) }, "records are held at the end")
+        #expect(incremental.held == all.held)
+        #expect(!all.held.isEmpty, "records are held at the end")
         #expect(all.keys.contains { $0.first == UInt8(LivePart.identityRow.rawValue) })
     }
 

@@ -204,6 +204,8 @@ public final class TailFollower {
             }
             var index = 0
             while index < toRead.count && (!control.stopRequested || index == 0) {
+                // A reload asked for during a backlog applies from the next batch on.
+                if index > 0 && control.takeReloadRequest() { reload(pipeline) }
                 // A backlog commits in batches paced to its checkpoints' cost; files landing live make
                 // small batches by themselves.
                 let chunk = Array(toRead[index..<min(toRead.count, index + pacer.files)])

@@ -68,7 +68,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ChiptrailTests",
-            dependencies: ["UsageModel", "Inputs", "LogFormats", "Catalog", "Ownership", "Sessions", "Detection", "Alerting", "Pipeline", "Store", "CZlib", "CJSONIndex",
+            dependencies: ["UsageModel", "Inputs", "LogFormats", "Catalog", "Ownership", "Sessions", "Detection", "Alerting", "Pipeline", "Store", "TailService", "CZlib", "CJSONIndex",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             exclude: ["Fixtures"],

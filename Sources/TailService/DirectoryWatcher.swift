@@ -289,6 +289,8 @@ final class DirectoryWatcher {
     /// Waits for an event, a stop or reload request, or `seconds`; after an event lets a writer finish
     /// the burst it started, so several files landing together make one batch.
     private func wait(seconds: Double) {
+        // Asked to stop: no more waiting (the request's wake may have been taken by an earlier wait).
+        if let control, control.stopRequested { return }
         var descriptors: [pollfd] = []
         if fd >= 0 { descriptors.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
         if let control { descriptors.append(pollfd(fd: control.wakeDescriptor, events: Int16(POLLIN), revents: 0)) }

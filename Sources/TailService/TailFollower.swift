@@ -13,7 +13,7 @@ import UsageModel
 
 /// The tail loop: wake -> look at what changed -> read in batches -> commit each -> deliver the outbox;
 /// between batches, a reload or stop request (``TailControl``) is honoured. Synchronous; run by
-/// ``TailService`` on a thread of its own.
+/// ``TailService`` on a thread of its own. Not `Sendable`: it is made and run on that one thread.
 public final class TailFollower {
     /// What the command line chose.
     public struct Settings: Sendable {
@@ -32,6 +32,7 @@ public final class TailFollower {
         /// No start, status and stop lines.
         public var quiet: Bool
 
+        /// The settings, each as its property says.
         public init(
             paths: [String], storeName: String, pollInterval: Double, pollOnly: Bool, settle: Double, once: Bool,
             quiet: Bool
@@ -57,6 +58,7 @@ public final class TailFollower {
         /// Clears the status line before an alert is written.
         public var clearStatus: () -> Void
 
+        /// The writers, each as its property says.
         public init(
             line: @escaping (String) -> Void, diagnostic: @escaping (Diagnostic) -> Void,
             status: @escaping (String?) -> Void, clearStatus: @escaping () -> Void
@@ -323,3 +325,6 @@ public final class TailFollower {
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 }
+
+@available(*, unavailable)
+extension TailFollower: Sendable {}

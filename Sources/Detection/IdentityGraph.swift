@@ -578,8 +578,9 @@ public struct IdentityGraph: Sendable {
         changedOwners = Set(owners.keys)
     }
 
-    /// Restores the rows and index entries ``takeChanges()`` saved. Throws nothing: a row of another
-    /// shape is an error of the caller's store, reported by the caller's row count check.
+    /// Restores the rows and index entries ``takeChanges()`` saved. Returns false, leaving the graph
+    /// empty, when they are of another shape (a row missing, twice, or of another width): the caller
+    /// names the error.
     public mutating func restore(rows saved: [(account: UInt64, row: Row)], owners: [(id: UInt64, row: OwnerRow)]) -> Bool {
         self = IdentityGraph()
         let n = saved.count

@@ -114,7 +114,8 @@ struct EventTimeOrder {
     /// Names of identifiers (user-agent installations, access keys, principals) of held calls, until the
     /// slice holding the newest call of the input that named them is released.
     private(set) var names: [UInt64: (name: String, until: EpochSeconds)] = [:]
-    private var namesPrunedAt: EpochSeconds = .min
+    /// When names were last forgotten (saved: a restored order forgets on the same schedule).
+    var namesPrunedAt: EpochSeconds = .min
     /// The inputs of held calls, and how many calls of each are held (an input is forgotten with its
     /// last call).
     private var inputPaths: [UInt32: String] = [:]

@@ -313,8 +313,9 @@ public final class IngestPipeline {
         summary.storedBytes += result.storedBytes
         summary.decodedBytes += result.decodedBytes
         for d in result.batch.diagnostics { onDiagnostic(d) }
-        result.batch.accountNames.forEach { key, name in accountNames.insert(key, name) }
-        if changes != nil { result.batch.accountNames.forEach { key, _ in changes!.names.insert(key) } }
+        result.batch.accountNames.forEach { key, name in
+            if accountNames.insert(key, name), changes != nil { changes!.names.insert(key) }
+        }
         var newest = watermark
         let scoring = options.scoring
         let input = scoring && !result.batch.calls.isEmpty ? order.beginInput(result.path) : 0

@@ -47,6 +47,7 @@ struct LiveMeta: Codable {
     var heldChunk: UInt64?
     var releasedThrough: EpochSeconds
     var late: Int
+    var namesPrunedAt: EpochSeconds?
     var billedAccounts: [String]
 }
 
@@ -69,10 +70,10 @@ public struct LiveStateError: Error, CustomStringConvertible {
 }
 
 extension IngestPipeline {
-    /// Starts remembering what changes, for ``checkpointChanges()`` (call after any restore).
+    /// Starts remembering what changes, for ``checkpointChanges()`` (call after any restore: a restore
+    /// replaces structures, and with them their marks).
     public func startCheckpoints() {
-        guard changes == nil else { return }
-        changes = LiveChanges()
+        if changes == nil { changes = LiveChanges() }
         dedup.tracking = true
         order.tracking = true
         sessionizer.tracking = true
@@ -82,7 +83,8 @@ extension IngestPipeline {
     /// The rows that changed since the last call (all of them after a restore from a whole-state blob),
     /// for the batch's transaction.
     public func checkpointChanges() throws -> LiveStateChanges {
-        startCheckpoints()
+        // Without marks since the start, what changed before is unknown: everything is written.
+        if changes == nil { markAllChanged() }
         var c = changes!
         var out = LiveStateChanges()
         out.replacesAll = c.replacesAll
@@ -129,7 +131,7 @@ extension IngestPipeline {
                 watermark: watermark, streamStart: volume.streamStart, lastPrune: sessions.lastPrune,
                 dedupNewestDay: window.newestDay, dedupChunk: c.dedupChunk, heldChunk: c.heldChunk,
                 releasedThrough: order.releasedThrough,
-                late: order.late, billedAccounts: billedAccounts.sorted()))
+                late: order.late, namesPrunedAt: order.namesPrunedAt, billedAccounts: billedAccounts.sorted()))
         changes = LiveChanges(dedupChunk: c.dedupChunk, heldChunk: c.heldChunk)
         return out
     }
@@ -207,6 +209,7 @@ extension IngestPipeline {
         sessionizer.restore(resources: resources, emitted: emitted, lastPrune: m.lastPrune)
         dedup.restore(chunks: chunks, newestDay: m.dedupNewestDay)
         order = EventTimeOrder(releasedThrough: m.releasedThrough, late: m.late, slices: slices, names: names)
+        order.namesPrunedAt = m.namesPrunedAt ?? .min
         watermark = m.watermark
         volume.streamStart = m.streamStart
         billedAccounts = Set(m.billedAccounts)

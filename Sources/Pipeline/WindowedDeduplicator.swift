@@ -74,12 +74,16 @@ struct WindowedDeduplicator {
     /// Restores the window from the chunks a checkpoint stored.
     mutating func restore(chunks: [(day: Int64, keys: [UInt64])], newestDay: Int64) {
         buckets = []
+        // Each day's table sized for all its chunks at once (no rehashing while they are added).
+        var sizes: [Int64: Int] = [:]
+        for (day, keys) in chunks { sizes[day, default: 0] += keys.count }
+        largestDay = max(largestDay, sizes.values.max() ?? 0)
         for (day, keys) in chunks {
             let i: Int
             if let found = bucket(of: day) {
                 i = found
             } else {
-                buckets.append((day, KeySet(capacity: max(1 << 12, keys.count))))
+                buckets.append((day, KeySet(capacity: max(1 << 12, sizes[day]!))))
                 i = buckets.count - 1
             }
             for key in keys { _ = buckets[i].keys.insert(key) }

@@ -179,7 +179,6 @@ public struct Sessionizer: Sendable {
     /// Adds one lifecycle event (already de-duplicated by event id).
     public mutating func observe(_ event: UsageEvent) {
         let key = ResourceKey(provider: event.provider, account: event.accountID, resource: event.resourceID)
-        if tracking { changedKeys.insert(key) }
         // A billing period inside a run already emitted belongs to it (it arrived after the close).
         if event.action == .usage, let runs = closedRuns[key],
             runs.contains(where: { $0.start - 3600 < event.time && event.time < $0.end })
@@ -187,6 +186,7 @@ public struct Sessionizer: Sendable {
             lateUsage += 1
             return
         }
+        if tracking { changedKeys.insert(key) }
         // Billing records always name their type; only lifecycle types are remembered across sessions.
         if event.action != .usage, let type = event.instanceType {
             knownTypes[key] = (type, event.instanceCount)

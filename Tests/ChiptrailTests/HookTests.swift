@@ -150,6 +150,22 @@ func hostileAlert(account: String = "111122223333") -> Alert {
 /// The built binary sending alerts to a real rsyslog (Debian's package, started here on loopback and a
 /// private socket): UDP datagrams, TCP with octet counting, and a unix datagram socket.
 @Suite(.serialized) struct RsyslogEndToEndTests {
+    /// Whether something listens on the loopback TCP `port`.
+    static func accepts(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
+        }
+    }
+
     static var rsyslogd: String? {
         ["/usr/sbin/rsyslogd", "/sbin/rsyslogd"].first { FileManager.default.isExecutableFile(atPath: $0) }
     }
@@ -186,7 +202,9 @@ func hostileAlert(account: String = "111122223333") -> Alert {
         }
         // Wait for its inputs.
         for _ in 0..<100 where !FileManager.default.fileExists(atPath: dir.path + "/log.sock") { usleep(50_000) }
-        usleep(500_000)
+        // Until its TCP port accepts a connection (on a loaded machine a fixed wait was not enough).
+        for _ in 0..<200 where !Self.accepts(port: tcp) { usleep(50_000) }
+        usleep(200_000)
         let sample = Repository.root + "/SampleLogs"
         var expected = 0
         // UDP last: a datagram sent before the daemon binds its port is lost without an error.

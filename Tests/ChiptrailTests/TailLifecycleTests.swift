@@ -138,7 +138,7 @@ import Testing
         defer { dir.remove() }
         TailTests.prepare(dir)
         let files = 2000
-        let records = 10
+        let records = 50
         Self.backlog(dir, files: files, records: records)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: BuiltBinary.path)

@@ -60,7 +60,7 @@ public final class ObjectReaderSource: Sendable {
         let reader = InputReader(descriptor: ends[0], path: name, limits: limits, closesDescriptor: true)
         reader.endOfInputCheck = { offset in
             outcome.error.map {
-                InputError(code: .readFailed, path: name, offset: offset, message: "[s3] \($0.detail)")
+                InputError(code: .readFailed, path: name, offset: offset, message: $0.detail)
             }
         }
         return reader

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Inputs
 import ObjectStore
 import UsageModel
@@ -29,7 +30,12 @@ enum ObjectInputWiring {
             }
             if client == nil {
                 do {
-                    client = try S3Client(credentials: CredentialProvider(), endpointURL: reader.endpointURL)
+                    // CHIPTRAIL_S3_MAX_ATTEMPTS: how often a failing request is tried (default 10; tests lower it).
+                    var retry = RetryPolicy()
+                    if let text = ProcessInfo.processInfo.environment["CHIPTRAIL_S3_MAX_ATTEMPTS"], let n = Int(text), n >= 1 {
+                        retry.maxAttempts = n
+                    }
+                    client = try S3Client(credentials: CredentialProvider(), endpointURL: reader.endpointURL, retry: retry)
                 } catch {
                     Diagnostics.printRaw(error.description)
                     throw ExitStatus(code: 2)

@@ -313,11 +313,13 @@ public final class S3Client: @unchecked Sendable {
                 if onBody == nil { response.body = collected }
                 return .success(response)
             }
-            return try classify(response, bucket: bucket, key: key)
+            return try classify(response, bucket: bucket, key: key, listing: unsigned.query.contains { $0.name == "list-type" })
         }
     }
 
-    private func classify(_ response: HTTPResponse, bucket: String, key: String?) throws(ObjectStoreError) -> Outcome {
+    private func classify(_ response: HTTPResponse, bucket: String, key: String?, listing: Bool) throws(ObjectStoreError)
+        -> Outcome
+    {
         let xml = XMLFields(response.body)
         let awsCode = xml.first("Code") ?? response.headers["x-amz-error-code"]
         let message = (xml.first("Message") ?? response.headers["x-amz-error-message"] ?? "no message").lowercasedFirst
@@ -343,9 +345,9 @@ public final class S3Client: @unchecked Sendable {
         case (403, _):
             throw error(
                 .denied,
-                key == nil || awsCode == nil
-                    ? "the credentials (\(credentialSource)) need s3:ListBucket on arn:aws:s3:::\(bucket) (README: IAM policy)"
-                    : "the credentials (\(credentialSource)) need s3:GetObject and s3:ListBucket on arn:aws:s3:::\(bucket) (README: IAM policy)")
+                listing
+                    ? "the credentials (\(credentialSource)) need s3:ListBucket on arn:aws:s3:::\(bucket) for this prefix (README: IAM policy)"
+                    : "the credentials (\(credentialSource)) need s3:GetObject on arn:aws:s3:::\(bucket)/\(key ?? "") (README: IAM policy)")
         case (404, "NoSuchBucket"):
             throw error(.notFound, "check the bucket's name (and --endpoint-url)")
         case (404, _):

@@ -233,11 +233,10 @@ public final class CredentialProvider: @unchecked Sendable {
             expiration: (object["Expiration"] as? String).flatMap(parseTime), source: source)
     }
 
+    /// `2026-12-03T05:02:55Z`, also with fractional seconds of any length (STS gives microseconds).
     static func parseTime(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        if let date = formatter.date(from: text) { return date }
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.date(from: text)
+        guard text.count >= 19 else { return nil }
+        return ISO8601DateFormatter().date(from: String(text.prefix(19)) + "Z")
     }
 }
 

@@ -17,11 +17,12 @@ public enum ObjectInputs {
 
     /// Lists every location (paginated ListObjectsV2). Keys ending in `/` (folder markers) are left out.
     /// - Complexity: O(objects) in requests/1000, time and memory (as a local tree's listing).
-    public static func list(_ locations: [S3Location], client: S3Client) -> Listing {
+    /// - Parameter pageSize: keys a ListObjectsV2 page (nil: S3's 1,000).
+    public static func list(_ locations: [S3Location], client: S3Client, pageSize: Int? = nil) -> Listing {
         var listing = Listing()
         for location in locations {
             do {
-                let objects = try client.listAll(location).filter { !$0.key.hasSuffix("/") }
+                let objects = try client.listAll(location, pageSize: pageSize).filter { !$0.key.hasSuffix("/") }
                 var names: [String] = []
                 for object in objects {
                     let name = S3Location.inputName(bucket: location.bucket, key: object.key)

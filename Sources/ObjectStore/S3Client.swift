@@ -129,11 +129,13 @@ public final class S3Client: @unchecked Sendable {
 
     /// Every object under `location`, page after page (by continuation token, never by a marker key).
     /// - Complexity: O(objects) requests/1000 and memory.
-    public func listAll(_ location: S3Location) throws(ObjectStoreError) -> [S3Object] {
+    /// - Parameter pageSize: keys a page (S3's default and maximum: 1,000).
+    public func listAll(_ location: S3Location, pageSize: Int? = nil) throws(ObjectStoreError) -> [S3Object] {
         var all: [S3Object] = []
         var token: String? = nil
         repeat {
-            let page = try listObjects(bucket: location.bucket, prefix: location.prefix, continuationToken: token)
+            let page = try listObjects(
+                bucket: location.bucket, prefix: location.prefix, continuationToken: token, maxKeys: pageSize)
             all += page.objects
             token = page.continuationToken
         } while token != nil

@@ -41,7 +41,9 @@ enum ObjectInputWiring {
                     throw ExitStatus(code: 2)
                 }
             }
-            let listing = ObjectInputs.list([location], client: client!)
+            // CHIPTRAIL_S3_PAGE_SIZE: keys a listing page (default S3's 1,000; tests lower it to page).
+            let pageSize = ProcessInfo.processInfo.environment["CHIPTRAIL_S3_PAGE_SIZE"].flatMap { Int($0) }
+            let listing = ObjectInputs.list([location], client: client!, pageSize: pageSize)
             if let failure = listing.problems.first, failure.message.hasPrefix("no AWS credentials") {
                 listing.problems.forEach(Diagnostics.report)
                 throw ExitStatus(code: 2)

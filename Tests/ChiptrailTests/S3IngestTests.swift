@@ -12,6 +12,10 @@ struct S3IngestTests {
         samples + "/geoip.csv", "--config", samples + "/chiptrail.conf",
     ]
 
+    /// The sample trail's objects (uploaded to `s3://logs/AWSLogs/`).
+    static let objectCount = FileManager.default.enumerator(atPath: samples + "/AWSLogs")!.compactMap { $0 as? String }
+        .filter { $0.hasSuffix(".gz") }.count
+
     func fixture() throws -> S3Fixture { try #require(S3Fixture.shared, "the S3 fixture did not start") }
 
     /// The summary line without its timing (`in 0.32 s (14.72 MB/s)`).
@@ -38,17 +42,20 @@ struct S3IngestTests {
             timeout: 240, environment: S3Fixture.environment(environment))
     }
 
-    @Test(arguments: [1, 2])
-    func aBucketGivesTheAlertsOfItsLocalCopy(jobs: Int) throws {
+    /// Pages of 1,000 keys (one page here) and of 7 (a dozen pages, by continuation token).
+    @Test(arguments: [(1, 1000), (2, 1000), (2, 7)])
+    func aBucketGivesTheAlertsOfItsLocalCopy(jobs: Int, pageSize: Int) throws {
         let s3 = try fixture()
         s3.configure()
         let local = try #require(Self.local)
         #expect(local.status == 0)
         #expect(!local.stdout.isEmpty, "the sample trail raises alerts")
-        let remote = try ingest(s3, jobs: jobs)
+        let remote = try ingest(s3, jobs: jobs, environment: ["CHIPTRAIL_S3_PAGE_SIZE": String(pageSize)])
         #expect(remote.status == 0, "\(remote.stderr)")
         #expect(remote.stdout == local.stdout)
         #expect(Self.counts(remote.stderr) == Self.counts(local.stderr))
+        // 80 objects: one page of 1,000, or twelve of 7.
+        #expect(s3.faults()["lists"] == (Self.objectCount + pageSize - 1) / pageSize)
     }
 
     @Test(arguments: [1, 2])
@@ -125,9 +132,7 @@ struct S3IngestTests {
         let rows = try BuiltBinary.run(
             ["query", "--store", store, "--output", "csv", "SELECT path, fingerprint FROM files ORDER BY path"])
         let lines = rows.stdout.split(separator: "\n").dropFirst()
-        let objects = FileManager.default.enumerator(atPath: Self.samples + "/AWSLogs")!.compactMap { $0 as? String }
-            .filter { $0.hasSuffix(".gz") }
-        #expect(lines.count == objects.count)
+        #expect(lines.count == Self.objectCount)
         for line in lines {
             #expect(line.hasPrefix("s3://logs/AWSLogs/"))
             #expect(line.range(of: #",etag:[0-9a-f]{32}$"#, options: .regularExpression) != nil, "\(line)")

@@ -7,7 +7,8 @@ small proxy that injects faults between the client and the server.
 
 Prints one JSON line, {"moto": PORT, "proxy": PORT}, once both listen, then serves until its standard
 input closes (the test that started it ended). Faults are counted by kind: GET /__faults on the proxy
-answers them as JSON (with "ranged", the GetObject requests that carried a Range header), so a test can
+answers them as JSON (with "ranged", the GetObject requests that carried a Range header, and "lists",
+the ListObjectsV2 requests), so a test can
 check that the faults it asked for happened; GET /__configure?slowdown-every=7&deny=TEXT&… sets new
 faults and zeroes the counts.
 
@@ -78,7 +79,8 @@ class Faults:
         self.lock = threading.Lock()
         self.requests = 0
         self.gets = 0
-        self.counts = {"slowdown": 0, "reset": 0, "truncate": 0, "deny": 0, "always-truncate": 0, "ranged": 0}
+        self.counts = {"slowdown": 0, "reset": 0, "truncate": 0, "deny": 0, "always-truncate": 0, "ranged": 0,
+                       "lists": 0}
 
     def configure(self, query):
         values = urllib.parse.parse_qs(query)
@@ -99,6 +101,8 @@ class Faults:
         with self.lock:
             if is_object_get and ranged:
                 self.counts["ranged"] += 1
+            if method == "GET" and "list-type" in path:
+                self.counts["lists"] += 1
             self.requests += 1
             n = self.requests
             if is_object_get:

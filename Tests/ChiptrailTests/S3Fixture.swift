@@ -24,15 +24,30 @@ final class S3Fixture: @unchecked Sendable {
 
     static let script = Repository.fixtures + "/s3/s3-fixture.py"
 
-    /// The sample trail in bucket `logs` under `AWSLogs/`, and a plain (not gzip'd) JSON-lines trail
-    /// in bucket `plain` under `trail/`.
+    /// A local directory holding `large.json`: 32 MB of plain (not gzip'd) CloudTrail JSON lines, also
+    /// uploaded as `s3://large/trail/large.json`.
+    /// (One fixed directory, written again by each test run, so runs leave no copies behind.)
+    static let largeDirectory: TemporaryDirectory = {
+        let dir = TemporaryDirectory(path: NSTemporaryDirectory() + "chiptrail-test-s3-large")
+        return dir
+    }()
+
+    /// The sample trail in bucket `logs` under `AWSLogs/`, a plain (not gzip'd) JSON-lines trail in
+    /// bucket `plain` under `trail/`, and ``largeDirectory`` in bucket `large` under `trail/`.
     static let shared: S3Fixture? = {
         guard available else { return nil }
         let plain = TemporaryDirectory()
         let lines = (0..<400).map { cloudTrailRecord(name: "DescribeInstances", eventID: "plain-\($0)") }
         _ = plain.write("111111111111_CloudTrail_us-east-1_20260301T0405Z_PLAIN.json", lines.joined(separator: "\n") + "\n")
+        var large = ""
+        while large.utf8.count < 32 << 20 {
+            large += cloudTrailRecord(name: "DescribeInstances", eventID: "large-\(large.utf8.count)") + "\n"
+        }
+        _ = largeDirectory.write("large.json", large)
+        defer { plain.remove() }
         return try? S3Fixture(uploads: [
             (Repository.root + "/SampleLogs/AWSLogs", "logs", "AWSLogs/"), (plain.path, "plain", "trail/"),
+            (largeDirectory.path, "large", "trail/"),
         ])
     }()
 

@@ -77,6 +77,55 @@ struct S3IngestTests {
         #expect((faults["ranged"] ?? 0) >= (faults["truncate"] ?? 0))
     }
 
+    /// Runs the binary under a Python parent that reports its peak RSS (KB), the child's alone.
+    static func peakRSS(_ arguments: [String]) throws -> (BuiltBinary.Result, Int) {
+        let script = "import resource,subprocess,sys; r=subprocess.run(sys.argv[1:]); "
+            + "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(r.returncode)"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script, BuiltBinary.path] + arguments
+        process.environment = S3Fixture.environment()
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        nonisolated(unsafe) var errData = Data()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async {
+            errData = err.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        let stderr = String(decoding: errData, as: UTF8.self)
+        let rss = Int(stderr.split(separator: "\n").last.map(String.init) ?? "") ?? 0
+        return (
+            BuiltBinary.Result(
+                status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: stderr), rss
+        )
+    }
+
+    /// A 32 MB object goes through the pipe in pieces: the process holds no more of it than a local
+    /// read of the same file does (give or take the pipe's and curl's buffers), and reads the same.
+    @Test func aLargeObjectIsStreamedNotHeldInMemory() throws {
+        let s3 = try fixture()
+        s3.configure()
+        let (local, localRSS) = try Self.peakRSS(
+            ["ingest", "--no-store", "--jobs", "1"] + Self.configuration + [S3Fixture.largeDirectory.path + "/large.json"])
+        let (remote, remoteRSS) = try Self.peakRSS(
+            ["ingest", "--no-store", "--jobs", "1", "--endpoint-url", s3.motoEndpoint] + Self.configuration
+                + ["s3://large/trail/large.json"])
+        #expect(local.status == 0)
+        #expect(remote.status == 0, "\(remote.stderr)")
+        #expect(Self.counts(remote.stderr) == Self.counts(local.stderr))
+        #expect(Self.counts(remote.stderr).contains("read 1 file(s), 33."))
+        #expect(localRSS > 0)
+        #expect(remoteRSS < localRSS + 12 << 10, "peak RSS \(remoteRSS) KB reading from S3, \(localRSS) KB from disk")
+    }
+
     @Test func aDeniedObjectIsNamedWithBucketKeyAndAWSCodeAndTheRestIsRead() throws {
         let s3 = try fixture()
         let denied = "111111111111_CloudTrail_us-east-1_20260301T0805Z_K6USNF5Z1ODLX7ZM.json.gz"

@@ -32,8 +32,8 @@ enum TestGzip {
 struct TemporaryDirectory {
     let path: String
 
-    init() {
-        path = NSTemporaryDirectory() + "chiptrail-test-" + UUID().uuidString
+    init(path: String = NSTemporaryDirectory() + "chiptrail-test-" + UUID().uuidString) {
+        self.path = path
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
 

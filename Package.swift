@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
@@ -46,12 +47,25 @@ let package = Package(
             dependencies: ["CPrefetch", "UsageModel", "Inputs", "LogFormats", "Catalog", "Ownership", "Sessions", "Detection", "Alerting"],
             swiftSettings: hot
         ),
+        // The daemon as a swift-service-lifecycle Service: watch -> batch -> commit -> deliver.
+        .target(
+            name: "TailService",
+            dependencies: [
+                "UsageModel", "Inputs", "Pipeline", "Store", "Alerting", "Detection", "Ownership",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "chiptrail",
             dependencies: [
-                "Pipeline", "Catalog", "Ownership", "UsageModel", "Alerting", "Store", "Detection", "ObjectStore",
+                "Pipeline", "Catalog", "Ownership", "UsageModel", "Alerting", "Store", "Detection", "TailService",
+                "ObjectStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
@@ -63,7 +77,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ChiptrailTests",
-            dependencies: ["UsageModel", "Inputs", "LogFormats", "Catalog", "Ownership", "Sessions", "Detection", "Alerting", "Pipeline", "Store", "CZlib", "CJSONIndex", "ObjectStore",
+            dependencies: ["UsageModel", "Inputs", "LogFormats", "Catalog", "Ownership", "Sessions", "Detection", "Alerting", "Pipeline", "Store", "TailService", "CZlib", "CJSONIndex", "ObjectStore",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             exclude: ["Fixtures"],

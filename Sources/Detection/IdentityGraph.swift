@@ -108,6 +108,10 @@ public struct IdentityGraph: Sendable {
     /// value that becomes shared when they are counted was seen.
     private var runInputs: [String?] = []
     private var dirty: [Bool] = []
+    /// Whether changed rows and index entries are remembered for ``takeChanges()`` (`tail`).
+    public var tracking = false
+    private var changedRows = Set<Int32>()
+    private var changedOwners = Set<UInt64>()
     private var dirtyRows: [Int32] = []
     /// Recently counted (account, value) pairs and their counters (direct-mapped, 768 KiB): calls of
     /// interleaved accounts find their counter without a scan.
@@ -197,6 +201,7 @@ public struct IdentityGraph: Sendable {
 
     /// Counts the runs still open (call before reading the graph; the pipeline does after each input).
     public mutating func settle() {
+        if tracking { changedRows.formUnion(dirtyRows) }
         for row in dirtyRows {
             let row = Int(row)
             for kind in Kind.allCases { flush(row, kind) }
@@ -220,6 +225,8 @@ public struct IdentityGraph: Sendable {
         if let r = rows[account] { return Int(r) }
         let r = accountKeys.count
         rows.insert(account, Int32(r))
+        // A call may carry no identifier at all: the row counts in the population all the same.
+        if tracking { changedRows.insert(Int32(r)) }
         accountKeys.append(account)
         values.append(contentsOf: repeatElement(0, count: Self.width))
         counts.append(contentsOf: repeatElement(0, count: Self.width))
@@ -325,6 +332,7 @@ public struct IdentityGraph: Sendable {
             let index = owners.index(forKey: id)
         else { return }
         owners.values[index].show(account, maxOwners: maxOwners)
+        if tracking { changedOwners.insert(id) }
     }
 
     /// How many accounts showed `id` while it was indexed (`maxOwners` + 1 once crowded).
@@ -347,12 +355,14 @@ public struct IdentityGraph: Sendable {
             if o.accounts.count == 2 && o.sharedIn == nil { o.sharedIn = input }
         }
         add(&owners[id, default: Owners()])
+        if tracking { changedOwners.insert(id) }
         mayBeIndexed[Int(truncatingIfNeeded: id >> 6) & (Self.filterWords - 1)] |= 1 << (id & 63)
         if needsName { unnamed.append(id) }
     }
 
     private mutating func removeOwner(_ id: UInt64, _ account: UInt64) {
         guard let index = owners.index(forKey: id) else { return }
+        if tracking { changedOwners.insert(id) }
         owners.values[index].holders -= 1
         if owners.values[index].holders <= 0 {
             owners.remove(at: index)
@@ -373,6 +383,7 @@ public struct IdentityGraph: Sendable {
                 }
             }
             owners[id] = o
+            if tracking { changedOwners.insert(id) }
         }
         unnamed.removeAll(keepingCapacity: true)
     }
@@ -516,6 +527,89 @@ public struct IdentityGraph: Sendable {
             ownerIDs: o.map(\.key), owners: o.map(\.value.accounts), showers: o.map(\.value.showers),
             holders: o.map(\.value.holders), crowded: o.map(\.value.crowded), names: o.map(\.value.name),
             sharedIn: o.map(\.value.sharedIn))
+    }
+
+    /// One account's summary, as a checkpoint row: its place among the rows, counters and totals.
+    public struct Row: Codable, Sendable {
+        var index: Int32
+        var values: [UInt64]
+        var counts: [UInt32]
+        var indexed: [Bool]
+        var totals: [UInt32]
+    }
+
+    /// One indexed value's owners, as a checkpoint row.
+    public struct OwnerRow: Codable, Sendable {
+        var accounts: [UInt64]
+        var holders: Int32
+        var showers: [UInt64]
+        var crowded: Bool
+        var name: String?
+        var sharedIn: String?
+    }
+
+    /// The rows and index entries that changed since the last call (call ``settle()`` first): each
+    /// changed account's row, and each changed value's owners (nil: no longer indexed).
+    public mutating func takeChanges() -> (rows: [(account: UInt64, row: Row)], owners: [(id: UInt64, row: OwnerRow?)]) {
+        var rows: [(account: UInt64, row: Row)] = []
+        for r in changedRows.sorted() {
+            let i = Int(r)
+            let range = (i * Self.width)..<((i + 1) * Self.width)
+            rows.append(
+                (accountKeys[i],
+                 Row(index: r, values: Array(values[range]), counts: Array(counts[range]),
+                     indexed: Array(indexed[range]), totals: Array(totals[(i * 4)..<(i * 4 + 4)]))))
+        }
+        let changed = changedOwners.sorted().map { id in
+            (id, owners[id].map {
+                OwnerRow(accounts: $0.accounts, holders: $0.holders, showers: $0.showers, crowded: $0.crowded,
+                         name: $0.name, sharedIn: $0.sharedIn)
+            })
+        }
+        changedRows = []
+        changedOwners = []
+        return (rows, changed)
+    }
+
+    /// Every row and index entry marked changed (after a restore from a whole-state checkpoint, so the
+    /// next ``takeChanges()`` writes all of it).
+    public mutating func markAllChanged() {
+        changedRows = Set((0..<Int32(accountKeys.count)))
+        changedOwners = Set(owners.keys)
+    }
+
+    /// Restores the rows and index entries ``takeChanges()`` saved. Returns false, leaving the graph
+    /// empty, when they are of another shape (a row missing, twice, or of another width): the caller
+    /// names the error.
+    public mutating func restore(rows saved: [(account: UInt64, row: Row)], owners: [(id: UInt64, row: OwnerRow)]) -> Bool {
+        self = IdentityGraph()
+        let n = saved.count
+        var keys = [UInt64](repeating: 0, count: n)
+        var v = [UInt64](repeating: 0, count: n * Self.width)
+        var c = [UInt32](repeating: 0, count: n * Self.width)
+        var x = [Bool](repeating: false, count: n * Self.width)
+        var t = [UInt32](repeating: 0, count: n * 4)
+        var seen = [Bool](repeating: false, count: n)
+        for (account, row) in saved {
+            let i = Int(row.index)
+            guard i >= 0, i < n, !seen[i], row.values.count == Self.width, row.counts.count == Self.width,
+                row.indexed.count == Self.width, row.totals.count == 4
+            else { return false }
+            seen[i] = true
+            keys[i] = account
+            v.replaceSubrange((i * Self.width)..<((i + 1) * Self.width), with: row.values)
+            c.replaceSubrange((i * Self.width)..<((i + 1) * Self.width), with: row.counts)
+            x.replaceSubrange((i * Self.width)..<((i + 1) * Self.width), with: row.indexed)
+            t.replaceSubrange((i * 4)..<(i * 4 + 4), with: row.totals)
+        }
+        let entries = owners
+        restore(
+            Snapshot(
+                accounts: keys, values: v, counts: c, indexed: x, totals: t, ownerIDs: entries.map(\.id),
+                owners: entries.map(\.row.accounts), showers: entries.map(\.row.showers),
+                holders: entries.map(\.row.holders), crowded: entries.map(\.row.crowded),
+                names: entries.map(\.row.name), sharedIn: entries.map(\.row.sharedIn)))
+        return true
     }
 
     /// Restores what ``snapshot`` saved; a snapshot of another shape leaves the graph empty.

@@ -13,6 +13,13 @@ public struct ResellerAggregate: Sendable, Codable {
         hours[reseller, default: [:]][account, default: 0] += acceleratorHours
     }
 
+    /// One account's hours under one reseller (a checkpoint row), and every pair held.
+    public func hours(reseller: String, account: String) -> Double? { hours[reseller]?[account] }
+    public mutating func restore(reseller: String, account: String, hours h: Double) { hours[reseller, default: [:]][account] = h }
+    public var pairs: [(reseller: String, account: String)] {
+        hours.flatMap { r in r.value.keys.map { (r.key, $0) } }
+    }
+
     /// The reseller's undeclared accounts with restricted use, and their hours.
     public func peers(of reseller: String) -> (accounts: Int, hours: Double, byAccount: [String: Double]) {
         let all = hours[reseller] ?? [:]

@@ -70,6 +70,13 @@ public struct VolumeBook: Sendable, Codable {
     public func account(_ id: String) -> VolumeHistory? { accounts[id] }
     public func group(_ id: String) -> VolumeHistory? { groups[id] }
 
+    /// Restores one account's or one group's history from a checkpoint row.
+    public mutating func restore(account id: String, _ history: VolumeHistory) { accounts[id] = history }
+    public mutating func restore(group id: String, _ history: VolumeHistory) { groups[id] = history }
+    /// Every account and group (for a checkpoint of the whole state).
+    public var accountIDs: [String] { Array(accounts.keys) }
+    public var groupIDs: [String] { Array(groups.keys) }
+
     /// Adds a closed session's accelerator-hours to its account and its peer group.
     public mutating func add(account: String, group: String, acceleratorHours: Double) {
         accounts[account, default: VolumeHistory(capacity: 32)].add(acceleratorHours)

@@ -1,8 +1,8 @@
-/// How many files a backlog batch of `tail` reads before it commits. Every commit saves a checkpoint of
-/// the whole live state, whose cost grows with the accounts and sessions followed, not with the batch:
-/// with many small files and a large state, a fixed batch spends most of its time checkpointing. The
-/// pacer grows the batch until a commit costs at most `overhead` of the batch's reading, and keeps a
-/// batch to about `maximumSeconds` of reading (a stop signal waits for the batch in hand).
+/// How many files a backlog batch of `tail` reads before it commits. A commit has a cost of its own
+/// (a transaction, its rows of the live state, the ledger), which with many small files would be most
+/// of a fixed batch's time. The pacer grows the batch until a commit costs at most `overhead` of the
+/// batch's reading, and keeps a batch to about `maximumSeconds` of reading (a stop signal waits for the
+/// batch in hand).
 ///
 /// ```swift
 /// var pacer = CommitPacer()

@@ -97,6 +97,10 @@ struct EventTimeOrder {
     final class Held {
         var calls: [HeldCall] = []
         var events: [UsageEvent] = []
+        /// How many of each a checkpoint has saved (a slice only grows until it is released: each
+        /// checkpoint saves what was added since, as a chunk).
+        var savedCalls = 0
+        var savedEvents = 0
     }
 
     private var slices: [Int64: Held] = [:]
@@ -119,6 +123,14 @@ struct EventTimeOrder {
 
     var isEmpty: Bool { pendingIndexes.isEmpty }
 
+    /// Whether changed slices and names are remembered for ``takeChanges()`` (`tail`'s checkpoints).
+    var tracking = false
+    /// Slices that gained records, slices released, and names learnt or forgotten since the last
+    /// ``takeChanges()``.
+    private var changedSlices = Set<Int64>()
+    private var releasedSlices: [Int64] = []
+    private var changedNames = Set<UInt64>()
+
     static func sliceIndex(of time: EpochSeconds) -> Int64 {
         time >= 0 ? time / tick : (time - tick + 1) / tick
     }
@@ -140,6 +152,9 @@ struct EventTimeOrder {
 
     private mutating func slot(_ index: Int64) -> Held {
         if index == cached.index, let held = cached.held { return held }
+        // The cached slice is forgotten at each checkpoint, so a slice is marked at its first record
+        // after one.
+        if tracking { changedSlices.insert(index) }
         let held: Held
         if let known = slices[index] {
             held = known
@@ -181,10 +196,12 @@ struct EventTimeOrder {
     mutating func learnNames(_ table: KeyTable<String>, until newest: EpochSeconds) {
         table.forEach { key, name in
             if let i = names.index(forKey: key) {
-                if names.values[i].until < newest { names.values[i].until = newest }
+                guard names.values[i].until < newest else { return }
+                names.values[i].until = newest
             } else {
                 names[key] = (name, newest)
             }
+            if tracking { changedNames.insert(key) }
         }
     }
 
@@ -194,6 +211,9 @@ struct EventTimeOrder {
     mutating func forgetNames() {
         guard releasedThrough >= namesPrunedAt &+ 3600 || namesPrunedAt == .min else { return }
         namesPrunedAt = releasedThrough
+        if tracking {
+            for (key, entry) in names where entry.until < releasedThrough { changedNames.insert(key) }
+        }
         names = names.filter { $0.value.until >= releasedThrough }
     }
 
@@ -207,6 +227,10 @@ struct EventTimeOrder {
         let held = slices.removeValue(forKey: index)!
         if cached.index == index { cached = (.min, nil) }
         releasedThrough = end
+        if tracking {
+            changedSlices.remove(index)
+            releasedSlices.append(index)
+        }
         var slice = Slice(calls: held.calls, events: held.events)
         held.calls = []
         held.events = []
@@ -304,15 +328,87 @@ struct EventTimeOrder {
         var nameUntil: [Int64]
     }
 
-    var snapshot: Snapshot {
+    var snapshot: Snapshot { columns(of: pendingIndexes, names: true) }
+
+    /// What changed since the last call: for each slice that gained records, its index and the records
+    /// added since (as columns: a chunk), the slices released, and each name learnt (with its entry) or
+    /// forgotten (nil).
+    mutating func takeChanges() -> (
+        slices: [(index: Int64, columns: Snapshot)], released: [Int64],
+        names: [(key: UInt64, entry: (name: String, until: EpochSeconds)?)]
+    ) {
+        var slices: [(index: Int64, columns: Snapshot)] = []
+        for i in changedSlices.sorted() {
+            guard let held = self.slices[i], held.savedCalls < held.calls.count || held.savedEvents < held.events.count
+            else { continue }
+            slices.append((i, columns(of: [i], names: false, from: (held.savedCalls, held.savedEvents))))
+            held.savedCalls = held.calls.count
+            held.savedEvents = held.events.count
+        }
+        let changed = changedNames.sorted().map { key in (key, names[key]) }
+        defer {
+            changedSlices = []
+            releasedSlices = []
+            changedNames = []
+            cached = (.min, nil)
+        }
+        return (slices, releasedSlices, changed)
+    }
+
+    /// Every slice and name marked changed (after a restore from a whole-state checkpoint).
+    mutating func markAllChanged() {
+        for held in slices.values {
+            held.savedCalls = 0
+            held.savedEvents = 0
+        }
+        changedSlices = Set(pendingIndexes)
+        changedNames = Set(names.keys)
+    }
+
+    /// Restores the held records slice by slice (each where it was held; a slice's chunks in the order
+    /// saved) and the names.
+    init(
+        releasedThrough: EpochSeconds, late: Int, slices: [(index: Int64, columns: Snapshot)],
+        names: [(key: UInt64, name: String, until: EpochSeconds)]
+    ) {
+        self.releasedThrough = releasedThrough
+        self.late = late
+        var numbers: [String: UInt32] = [:]
+        for (index, s) in slices {
+            let held = slot(index)
+            for i in s.accountKeys.indices {
+                var call = HeldCall(s, i)
+                let path = s.inputs[Int(call.input)]
+                let n: UInt32
+                if let known = numbers[path] {
+                    n = known
+                } else {
+                    n = nextInput
+                    nextInput += 1
+                    numbers[path] = n
+                    inputPaths[n] = path
+                }
+                call.input = n
+                heldOfInput[n, default: 0] += 1
+                held.calls.append(call)
+            }
+            held.events += s.events
+            held.savedCalls = held.calls.count
+            held.savedEvents = held.events.count
+        }
+        cached = (.min, nil)
+        for entry in names { self.names[entry.key] = (entry.name, entry.until) }
+    }
+
+    private func columns(of indexes: [Int64], names withNames: Bool, from start: (calls: Int, events: Int) = (0, 0)) -> Snapshot {
         var s = Snapshot(
             releasedThrough: releasedThrough, late: late, inputs: [], inputOfCall: [], accountKeys: [], eventKeys: [],
             times: [], addressHigh: [], addressLow: [], flags: [], agentKeys: [], accessKeyKeys: [], principalKeys: [],
             events: [], nameKeys: [], nameValues: [], nameUntil: [])
         var inputIndex: [UInt32: Int32] = [:]
-        for index in pendingIndexes {
+        for index in indexes {
             let slice = slices[index]!
-            for h in slice.calls {
+            for h in slice.calls[start.calls...] {
                 let n: Int32
                 if let known = inputIndex[h.input] {
                     n = known
@@ -332,9 +428,9 @@ struct EventTimeOrder {
                 s.accessKeyKeys.append(h.accessKeyKey)
                 s.principalKeys.append(h.principalKey)
             }
-            s.events += slice.events
+            s.events += slice.events[start.events...]
         }
-        for key in names.keys.sorted() {
+        for key in names.keys.sorted() where withNames {
             let entry = names[key]!
             s.nameKeys.append(key)
             s.nameValues.append(entry.name)

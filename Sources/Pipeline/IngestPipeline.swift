@@ -110,27 +110,27 @@ public final class IngestPipeline {
     /// Called after each input is merged: inputs done, inputs in all, the summary so far.
     public var onProgress: ((Int, Int, IngestSummary) -> Void)?
 
-    private var dedup: WindowedDeduplicator
-    private var sessionizer: Sessionizer
-    private var activity = KeyTable<AccountActivity>(capacity: 4096)
-    private var accountNames = KeyTable<String>(capacity: 4096)
+    var dedup: WindowedDeduplicator
+    var sessionizer: Sessionizer
+    var activity = KeyTable<AccountActivity>(capacity: 4096)
+    var accountNames = KeyTable<String>(capacity: 4096)
     /// Accounts seen only in compute or billing records (no calls), for the summary.
-    private var eventAccounts = Set<UInt64>()
+    var eventAccounts = Set<UInt64>()
     /// Accounts sharing uncommon identifiers, for the shared-identity evidence.
-    private var identities = IdentityGraph()
+    var identities = IdentityGraph()
     /// Restricted use of accounts with unknown end customers, per reseller (structuring evidence).
-    private var resellerUse = ResellerAggregate()
+    var resellerUse = ResellerAggregate()
     /// Accelerator-hours of closed sessions per account and peer group (volume evidence).
-    private var volume = VolumeBook()
-    private var watermark: EpochSeconds = .min
+    var volume = VolumeBook()
+    var watermark: EpochSeconds = .min
     private var summary = IngestSummary()
     /// Sessions alerted while still running, by resource: their close raises no second alert.
-    private var alertedOpen: [String: [AlertedRun]] = [:]
+    var alertedOpen: [String: [AlertedRun]] = [:]
     /// Calls and lifecycle events held until the event-time frontier passes them (their order and the
     /// instants of every decision are then the input's, not the arrival's).
-    private var order = EventTimeOrder()
+    var order = EventTimeOrder()
     /// Accounts with billing lines read since the last tick (their running sessions are looked at then).
-    private var billedAccounts = Set<String>()
+    var billedAccounts = Set<String>()
     /// Each account's identity partners (``identityPartners(of:)``) while the identity graph stands still:
     /// nil while calls are being observed, a table from the end of an input's observations until the
     /// next input's first. An input re-assesses every live session of the accounts it touches, and
@@ -141,9 +141,11 @@ public final class IngestPipeline {
     /// with billing). With the table the partners are found once per account and input: an input
     /// costs O(accounts touched × partner search + live sessions of those accounts), not
     /// O(live sessions × partner search).
-    private var partnerMemo: [UInt64: [Detector.IdentityPartner]]? = nil
+    var partnerMemo: [UInt64: [Detector.IdentityPartner]]? = nil
     /// Partner searches made (memo misses), for tests that count work.
     private(set) var partnerSearches = 0
+    /// What changed since the last checkpoint (`tail`; see LiveCheckpoint.swift): nil while none is taken.
+    var changes: LiveChanges? = nil
 
     public init(
         options: IngestOptions, detector: Detector, geo: GeoIPTable,
@@ -315,6 +317,7 @@ public final class IngestPipeline {
         summary.decodedBytes += result.decodedBytes
         for d in result.batch.diagnostics { onDiagnostic(d) }
         result.batch.accountNames.forEach { key, name in accountNames.insert(key, name) }
+        if changes != nil { result.batch.accountNames.forEach { key, _ in changes!.names.insert(key) } }
         var newest = watermark
         let scoring = options.scoring
         let input = scoring && !result.batch.calls.isEmpty ? order.beginInput(result.path) : 0
@@ -357,7 +360,8 @@ public final class IngestPipeline {
             if event.action != .usage && event.time > newest { newest = event.time }
             guard dedup.insert(StableHash.hash("compute|" + event.eventID), at: event.time) else { continue }
             summary.computeEvents += 1
-            eventAccounts.insert(StableHash.hash(event.accountID))
+            let eventAccount = StableHash.hash(event.accountID)
+            if eventAccounts.insert(eventAccount).inserted, changes != nil { changes!.eventAccounts.insert(eventAccount) }
             if event.action == .usage {
                 sessionizer.observe(event)
                 usageAccounts.insert(event.accountID)
@@ -435,6 +439,7 @@ public final class IngestPipeline {
             }
         }
         if options.scoring { order.released(slice.calls) }
+        if changes != nil { changes!.activity.formUnion(callAccounts) }
         var resources: [(provider: CloudProvider, account: String, resource: String)] = []
         for event in slice.events where followsLifecycle(of: event) {
             sessionizer.observe(event)
@@ -504,6 +509,7 @@ public final class IngestPipeline {
                 }
             }
             if changed { accounts.insert(name) }
+            if changes != nil { changes!.activity.insert(key) }
         }
         out += alertRunning(accounts: accounts, resources: touched.events, at: time)
         return out
@@ -531,6 +537,7 @@ public final class IngestPipeline {
             guard assessment.alerts else { continue }
             alertedOpen[resource, default: []].append(
                 AlertedRun(resource: resource, session: session.id, start: session.start, end: session.end))
+            if changes != nil { changes!.alerted.insert(resource) }
             summary.alerts += 1
             out.append((assessment, detector.alert(for: assessment)))
         }
@@ -545,6 +552,7 @@ public final class IngestPipeline {
         guard !taken.isEmpty else { return nil }
         let rest = runs.filter { !$0.covers(session) }
         alertedOpen[resource] = rest.isEmpty ? nil : rest
+        if changes != nil { changes!.alerted.insert(resource) }
         return taken
     }
 
@@ -591,12 +599,15 @@ public final class IngestPipeline {
     private func account(_ session: Session, acceleratorHours: Double, restricted: Bool, mapping: MappingRow?) {
         if restricted, let mapping, mapping.endCustomerCountry == nil, let reseller = mapping.resellerID {
             resellerUse.add(reseller: reseller, account: session.accountID, acceleratorHours: acceleratorHours)
+            if changes != nil { changes!.resellerHours.insert(LiveChanges.pair(reseller, session.accountID)) }
         }
         if acceleratorHours > 0 {
-            volume.add(
-                account: session.accountID,
-                group: VolumeBook.group(provider: session.provider.rawValue, reseller: mapping?.resellerID),
-                acceleratorHours: acceleratorHours)
+            let group = VolumeBook.group(provider: session.provider.rawValue, reseller: mapping?.resellerID)
+            volume.add(account: session.accountID, group: group, acceleratorHours: acceleratorHours)
+            if changes != nil {
+                changes!.volumeAccounts.insert(session.accountID)
+                changes!.volumeGroups.insert(group)
+            }
         }
     }
 

@@ -13,6 +13,11 @@ struct WindowedDeduplicator {
     /// The most keys a day has held (sizes new tables).
     private var largestDay = 0
     let retentionDays: Int64
+    /// Whether keys added and days dropped are remembered for ``takeChanges()`` (`tail`'s checkpoints).
+    var tracking = false
+    /// Keys added since the last ``takeChanges()``, with their days, and the days dropped since.
+    private var fresh: [(day: Int64, keys: [UInt64])] = []
+    private var dropped: [Int64] = []
 
     init(retentionDays: Int64 = 2) {
         self.retentionDays = retentionDays
@@ -37,7 +42,50 @@ struct WindowedDeduplicator {
             buckets.append((day, spare.popLast() ?? KeySet(capacity: max(1 << 12, largestDay))))
             i = buckets.count - 1
         }
-        return buckets[i].keys.insert(key)
+        guard buckets[i].keys.insert(key) else { return false }
+        if tracking { remember(key, day: day) }
+        return true
+    }
+
+    private mutating func remember(_ key: UInt64, day: Int64) {
+        if let i = fresh.lastIndex(where: { $0.day == day }) {
+            fresh[i].keys.append(key)
+        } else {
+            fresh.append((day, [key]))
+        }
+    }
+
+    /// The keys added (by day) and the days dropped since the last call: a checkpoint stores each
+    /// batch's new keys as a chunk of their day and deletes a dropped day's chunks.
+    mutating func takeChanges() -> (added: [(day: Int64, keys: [UInt64])], dropped: [Int64], newestDay: Int64) {
+        defer {
+            fresh = []
+            dropped = []
+        }
+        return (fresh, dropped, newestDay)
+    }
+
+    /// Every day's keys taken as added (after a restore from a whole-state checkpoint).
+    mutating func markAllChanged() {
+        fresh = buckets.map { ($0.day, $0.keys.elements) }
+        dropped = []
+    }
+
+    /// Restores the window from the chunks a checkpoint stored.
+    mutating func restore(chunks: [(day: Int64, keys: [UInt64])], newestDay: Int64) {
+        buckets = []
+        for (day, keys) in chunks {
+            let i: Int
+            if let found = bucket(of: day) {
+                i = found
+            } else {
+                buckets.append((day, KeySet(capacity: max(1 << 12, keys.count))))
+                i = buckets.count - 1
+            }
+            for key in keys { _ = buckets[i].keys.insert(key) }
+        }
+        buckets.sort { $0.day < $1.day }
+        self.newestDay = newestDay
     }
 
     /// The table of `day`, if it has one (a short list, searched from the newest).
@@ -61,7 +109,12 @@ struct WindowedDeduplicator {
         guard day > newestDay else { return }
         newestDay = day
         while let index = buckets.firstIndex(where: { $0.day < day - retentionDays }) {
-            var table = buckets.remove(at: index).keys
+            let (gone, t) = buckets.remove(at: index)
+            var table = t
+            if tracking {
+                dropped.append(gone)
+                fresh.removeAll { $0.day == gone }
+            }
             largestDay = max(largestDay, table.count)
             table.removeAll()
             spare.append(table)

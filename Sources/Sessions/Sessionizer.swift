@@ -41,6 +41,10 @@ public struct Sessionizer: Sendable {
     /// ones `advance` can finalise) again: a min-heap of due times, each a lower bound of the resource's
     /// true due time, so `advance` looks only at resources that may be due, not at all.
     private var dueQueue = DueQueue<ResourceKey>()
+    /// Whether changed resources and emitted ids are remembered for ``takeChanges()`` (`tail`).
+    public var tracking = false
+    private var changedKeys = Set<ResourceKey>()
+    private var changedEmitted = Set<String>()
 
     /// The largest gap between consecutive billing periods of one resource that still makes one session.
     public var usageGap: Int64
@@ -104,6 +108,63 @@ public struct Sessionizer: Sendable {
             closedRuns: closedRuns.map { ClosedRunEntry(key: $0.key, runs: $0.value) }.sorted { order($0.key, $1.key) })
     }
 
+    /// One resource's live state, as a checkpoint row.
+    public struct ResourceRow: Codable, Sendable {
+        var key: ResourceKey
+        var pending: [UsageEvent]?
+        var knownType: String?
+        var knownCount: Int?
+        var closedRuns: [ClosedRun]?
+    }
+
+    /// What changed since the last call: each changed resource (key bytes, and its row, nil when the
+    /// resource holds nothing any more), each emitted id added (with its end) or forgotten (nil), and
+    /// the time of the last pruning.
+    public mutating func takeChanges(
+        encode: (any Encodable) throws -> [UInt8]
+    ) rethrows -> (
+        resources: [(key: [UInt8], row: ResourceRow?)], emitted: [(id: String, end: EpochSeconds?)], lastPrune: EpochSeconds
+    ) {
+        var resources: [(key: [UInt8], row: ResourceRow?)] = []
+        for key in changedKeys {
+            let known = knownTypes[key]
+            let row = ResourceRow(
+                key: key, pending: pending[key], knownType: known?.type, knownCount: known?.count,
+                closedRuns: closedRuns[key])
+            let empty = row.pending == nil && known == nil && row.closedRuns == nil
+            resources.append((try encode(key), empty ? nil : row))
+        }
+        let ids = changedEmitted.map { ($0, emitted[$0]) }
+        changedKeys = []
+        changedEmitted = []
+        return (resources, ids, lastPrune)
+    }
+
+    /// Every resource and emitted id marked changed (after a restore from a whole-state checkpoint).
+    public mutating func markAllChanged() {
+        changedKeys = Set(pending.keys).union(knownTypes.keys).union(closedRuns.keys)
+        changedEmitted = Set(emitted.keys)
+    }
+
+    /// Restores what ``takeChanges(encode:)`` saved, row by row.
+    public mutating func restore(
+        resources: [ResourceRow], emitted: [(id: String, end: EpochSeconds)], lastPrune: EpochSeconds
+    ) {
+        pending = [:]
+        knownTypes = [:]
+        closedRuns = [:]
+        for row in resources {
+            if let type = row.knownType { knownTypes[row.key] = (type, row.knownCount ?? 1) }
+            if let events = row.pending { pending[row.key] = events }
+            if let runs = row.closedRuns { closedRuns[row.key] = runs }
+        }
+        self.emitted = Dictionary(uniqueKeysWithValues: emitted.map { ($0.id, $0.end) })
+        self.lastPrune = lastPrune
+        dueQueue = DueQueue()
+        for (key, events) in pending where Self.isClosable(events) { dueQueue.schedule(key, at: .min) }
+        resourcesOfAccount = Dictionary(grouping: pending.keys, by: \.account)
+    }
+
     public mutating func restore(_ s: Snapshot) {
         pending = Dictionary(uniqueKeysWithValues: s.pending.map { ($0.key, $0.events) })
         knownTypes = Dictionary(uniqueKeysWithValues: s.known.map { ($0.key, ($0.type, $0.count)) })
@@ -118,6 +179,7 @@ public struct Sessionizer: Sendable {
     /// Adds one lifecycle event (already de-duplicated by event id).
     public mutating func observe(_ event: UsageEvent) {
         let key = ResourceKey(provider: event.provider, account: event.accountID, resource: event.resourceID)
+        if tracking { changedKeys.insert(key) }
         // A billing period inside a run already emitted belongs to it (it arrived after the close).
         if event.action == .usage, let runs = closedRuns[key],
             runs.contains(where: { $0.start - 3600 < event.time && event.time < $0.end })
@@ -212,6 +274,12 @@ public struct Sessionizer: Sendable {
         // at every hour of event time (rebuilding both tables each hour cost 7% of a CloudTrail ingest).
         if watermark > lastPrune + min(rememberEmitted, rememberClosedRuns) / 4 {
             lastPrune = watermark
+            if tracking {
+                for (id, end) in emitted where end + rememberEmitted < watermark { changedEmitted.insert(id) }
+                for (key, runs) in closedRuns where runs.contains(where: { $0.end + rememberClosedRuns < watermark }) {
+                    changedKeys.insert(key)
+                }
+            }
             emitted = emitted.filter { $0.value + rememberEmitted >= watermark }
             closedRuns = closedRuns.compactMapValues { runs in
                 let kept = runs.filter { $0.end + rememberClosedRuns >= watermark }
@@ -248,6 +316,7 @@ public struct Sessionizer: Sendable {
             out += emit(build(key, events, finalAt: nil))
             forget(key)
             if last.action == .terminate || last.action == .failed { knownTypes[key] = nil }
+            if tracking { changedKeys.insert(key) }
         }
         return out.sorted { ($0.start, $0.id) < ($1.start, $1.id) }
     }
@@ -317,6 +386,7 @@ public struct Sessionizer: Sendable {
     }
 
     private mutating func forget(_ key: ResourceKey) {
+        if tracking { changedKeys.insert(key) }
         pending[key] = nil
         if var keys = resourcesOfAccount[key.account], let i = keys.firstIndex(of: key) {
             keys.remove(at: i)
@@ -329,9 +399,11 @@ public struct Sessionizer: Sendable {
         sessions.filter {
             guard emitted[$0.id] == nil else { return false }
             emitted[$0.id] = $0.end
+            if tracking { changedEmitted.insert($0.id) }
             if !$0.open {
                 let key = ResourceKey(provider: $0.provider, account: $0.accountID, resource: $0.resourceID)
                 closedRuns[key, default: []].append(ClosedRun(start: $0.start, end: $0.end))
+                if tracking { changedKeys.insert(key) }
             }
             return true
         }

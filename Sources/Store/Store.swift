@@ -256,6 +256,17 @@ public final class Store {
             // (NULL for rows written before: tail counts them in the file once, at its next read).
             try db.execute(sql: "ALTER TABLE follow_offsets ADD COLUMN lines INTEGER DEFAULT NULL")
         }
+        migrator.registerMigration("v10: live state as rows") { db in
+            // tail's live state, a row per account, open resource, de-duplication chunk and held slice,
+            // written when changed in the batch's transaction (the `checkpoint` blob of earlier versions
+            // is read once and replaced by these rows).
+            try db.execute(
+                sql: """
+                    CREATE TABLE live_state (part INTEGER NOT NULL, key BLOB NOT NULL, value BLOB NOT NULL,
+                                             PRIMARY KEY (part, key)) WITHOUT ROWID;
+                    CREATE TABLE live_meta (id INTEGER PRIMARY KEY CHECK (id = 1), value BLOB NOT NULL, saved_at TEXT NOT NULL);
+                    """)
+        }
         return migrator
     }
 
@@ -280,7 +291,10 @@ public final class Store {
                        account_id, reseller_id, end_customer_id, end_customer_country, valid_from, valid_to,
                        reseller_chain)
         alert_mappings which mapping rows an alert used (alert_id, content_hash)
-        checkpoint     tail's saved pipeline state (open sessions, de-duplication window, activity), one row
+        live_state     tail's live state as rows (part, key, value): accounts, open resources, de-duplication
+                       chunks, records held for the event-time frontier; written when they change
+        live_meta      the live state's scalars (watermark, frontier), one row
+        checkpoint     the whole live state as one blob, from versions before live_state (read once, then emptied)
         outbox         alerts committed by tail but not yet delivered to stdout and the hooks
         follow_offsets how far tail has read each plain file it follows (path, head = hash of its first
                        line, offset after the last complete record, lines = the line ends before offset)
@@ -323,7 +337,23 @@ public final class Store {
         }
     }
 
-    /// The pipeline state the last checkpoint saved.
+    /// The live state's rows as the last batch left them: `meta` is nil when none were written (a new
+    /// store, or one whose state is still the blob of an earlier version: ``loadCheckpoint()``). `row` is
+    /// called for every row, in (part, key) order, as the rows are read (never all in memory).
+    public func loadLiveState(row: (Int, Data, Data) throws -> Void) throws -> Data? {
+        do {
+            return try queue.read { db in
+                guard let meta = try Data.fetchOne(db, sql: "SELECT value FROM live_meta WHERE id = 1") else { return nil }
+                let rows = try Row.fetchCursor(db, sql: "SELECT part, key, value FROM live_state ORDER BY part, key")
+                while let r = try rows.next() { try row(r[0], r[1], r[2]) }
+                return meta
+            }
+        } catch let error as DatabaseError {
+            throw Self.describe(error, path: path)
+        }
+    }
+
+    /// The pipeline state the last checkpoint saved (as one blob, before live_state).
     public func loadCheckpoint() throws(StoreError) -> Data? {
         do {
             return try queue.read { db in try Data.fetchOne(db, sql: "SELECT state FROM checkpoint WHERE id = 1") }
@@ -420,7 +450,7 @@ public final class Store {
     @discardableResult
     public func write(
         files: [FileRecord], events: [UsageEvent], calls: [CallRecord] = [],
-        assessments: [(Detector.Assessment, Alert?)], checkpoint: Data? = nil,
+        assessments: [(Detector.Assessment, Alert?)], checkpoint: LiveStateChanges? = nil,
         offsets: [FollowOffset] = []
     ) throws(StoreError) -> [Alert] {
         let nowSeconds = Int64(Date().timeIntervalSince1970)
@@ -463,8 +493,7 @@ public final class Store {
                         .execute(arguments: [o.path, o.head, o.offset, o.lines])
                 }
                 if let checkpoint {
-                    try db.cachedStatement(sql: "INSERT OR REPLACE INTO checkpoint (id, state, saved_at) VALUES (1, ?, ?)")
-                        .execute(arguments: [checkpoint, now])
+                    try Self.writeLiveState(db, checkpoint, now: now)
                     let encoder = JSONEncoder()
                     for case (_, let alert?) in assessments {
                         try db.cachedStatement(sql: "INSERT INTO outbox (alert_id, alert) VALUES (?, ?)")
@@ -477,6 +506,28 @@ public final class Store {
             throw Self.describe(error, path: path)
         }
         return assessments.compactMap(\.1)
+    }
+
+    /// The rows of the live state that changed, and its scalars.
+    static func writeLiveState(_ db: Database, _ changes: LiveStateChanges, now: String) throws {
+        if changes.replacesAll {
+            try db.execute(sql: "DELETE FROM live_state; DELETE FROM checkpoint")
+        }
+        let upsert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO live_state (part, key, value) VALUES (?, ?, ?)")
+        let delete = try db.cachedStatement(sql: "DELETE FROM live_state WHERE part = ? AND key = ?")
+        for range in changes.droppedRanges {
+            try db.cachedStatement(sql: "DELETE FROM live_state WHERE part = ? AND key >= ? AND key < ?")
+                .execute(arguments: [range.part, range.from, range.to])
+        }
+        for row in changes.rows {
+            if let value = row.value {
+                try upsert.execute(arguments: [row.part, row.key, value])
+            } else {
+                try delete.execute(arguments: [row.part, row.key])
+            }
+        }
+        try db.cachedStatement(sql: "INSERT OR REPLACE INTO live_meta (id, value, saved_at) VALUES (1, ?, ?)")
+            .execute(arguments: [changes.meta, now])
     }
 
     static func writeSession(_ db: Database, _ a: Detector.Assessment) throws {

@@ -10,7 +10,7 @@ import Store
 import UsageModel
 
 /// Options shared by `ingest` and `tail`: the SPEC names them.
-struct ReaderOptions: ParsableArguments {
+struct ReaderOptions: ParsableArguments, Sendable {
     @Option(name: .customLong("mappings"), help: ArgumentHelp("Account→reseller mapping CSV (repeatable).", valueName: "file"))
     var mappings: [String] = []
 

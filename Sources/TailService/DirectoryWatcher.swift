@@ -24,6 +24,9 @@ import UsageModel
 /// Test-only hooks (environment): `CHIPTRAIL_TEST_INOTIFY_OVERFLOW=1` treats every wake that read events
 /// as an overflow; `CHIPTRAIL_TEST_INOTIFY_WATCH_LIMIT=N` makes every watch after the first N fail as if
 /// the limit were reached.
+///
+/// A wake descriptor (the read end of ``TailControl``'s pipe) is polled with the events: a shutdown or
+/// reload request ends the wait at once.
 final class DirectoryWatcher {
     /// What one wake found.
     struct Wake {
@@ -68,6 +71,8 @@ final class DirectoryWatcher {
     private var notices: [Notice] = []
     private let testOverflow: Bool
     private let testWatchLimit: Int?
+    /// Readable when the loop is asked to stop or reload: ends a wait early.
+    private let control: TailControl?
 
     private static let mask: UInt32 =
         0x0000_0002 /* IN_MODIFY */ | 0x0000_0004 /* IN_ATTRIB */ | 0x0000_0008 /* IN_CLOSE_WRITE */
@@ -86,8 +91,10 @@ final class DirectoryWatcher {
     /// - Parameters:
     ///   - paths: the followed paths (directories, followed recursively, or files).
     ///   - inotify: whether to use inotify (false: every wake walks the tree).
-    init(paths: [String], inotify: Bool) {
+    ///   - control: whose requests (stop, reload) end a wait at once.
+    init(paths: [String], inotify: Bool, control: TailControl? = nil) {
         roots = paths
+        self.control = control
         let environment = ProcessInfo.processInfo.environment
         testOverflow = !(environment["CHIPTRAIL_TEST_INOTIFY_OVERFLOW"] ?? "").isEmpty
         testWatchLimit = environment["CHIPTRAIL_TEST_INOTIFY_WATCH_LIMIT"].flatMap { Int($0) }
@@ -110,8 +117,8 @@ final class DirectoryWatcher {
         if again { pending.insert(path) } else { pending.remove(path) }
     }
 
-    /// The first call walks the tree at once; later calls wait up to `seconds` for a change (a signal
-    /// also ends the wait), then say what to look at.
+    /// The first call walks the tree at once; later calls wait up to `seconds` for a change (a stop or
+    /// reload request also ends the wait), then say what to look at.
     /// - Complexity: O(changes since the last wake + pending paths + followed paths); O(entries of the
     ///   tree) on the first wake, after an overflow, and on every wake without inotify.
     func next(waitingUpTo seconds: Double) -> Wake {
@@ -279,15 +286,30 @@ final class DirectoryWatcher {
 
     // MARK: - Events
 
-    /// Waits for an event or `seconds` (a signal also ends the wait); then lets a writer finish the
-    /// burst it started, so several files landing together make one batch.
+    /// Waits for an event, a stop or reload request, or `seconds`; after an event lets a writer finish
+    /// the burst it started, so several files landing together make one batch.
     private func wait(seconds: Double) {
-        guard fd >= 0 else {
+        // Asked to stop: no more waiting (the request's wake may have been taken by an earlier wait).
+        if let control, control.stopRequested { return }
+        var descriptors: [pollfd] = []
+        if fd >= 0 { descriptors.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
+        if let control { descriptors.append(pollfd(fd: control.wakeDescriptor, events: Int16(POLLIN), revents: 0)) }
+        let timeout = Int32((seconds * 1000).rounded(.up))
+        if descriptors.isEmpty {
             usleep(useconds_t(seconds * 1_000_000))
             return
         }
-        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        if poll(&p, 1, Int32(seconds * 1000)) > 0 { usleep(20_000) }
+        var ready = descriptors.withUnsafeMutableBufferPointer { poll($0.baseAddress, nfds_t($0.count), timeout) }
+        while ready < 0 && errno == EINTR {
+            ready = descriptors.withUnsafeMutableBufferPointer { poll($0.baseAddress, nfds_t($0.count), timeout) }
+        }
+        guard ready > 0 else { return }
+        if let control, descriptors.last!.revents != 0 {
+            // A request: the loop looks at it now; no pause for a burst.
+            control.drainWakes()
+            return
+        }
+        usleep(20_000)
     }
 
     /// Reads every queued event: names of files to look at, new directories to walk; watches of

@@ -1,0 +1,336 @@
+import Alerting
+import Detection
+import Foundation
+import Inputs
+import Ownership
+import Pipeline
+import Store
+import UsageModel
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The tail loop: wake -> look at what changed -> read in batches -> commit each -> deliver the outbox;
+/// between batches, a reload or stop request (``TailControl``) is honoured. Synchronous; run by
+/// ``TailService`` on a thread of its own. Not `Sendable`: it is made and run on that one thread.
+public final class TailFollower {
+    /// What the command line chose.
+    public struct Settings: Sendable {
+        /// Directories (followed recursively) or files.
+        public var paths: [String]
+        /// The store's path as the start and stop lines name it.
+        public var storeName: String
+        /// Seconds between looks when nothing is signalled (and between walks without inotify).
+        public var pollInterval: Double
+        /// Walk the tree on a timer instead of using inotify.
+        public var pollOnly: Bool
+        /// Seconds a gzip file may stay incomplete and unchanged before it is reported.
+        public var settle: Double
+        /// Read what is there, commit, and return.
+        public var once: Bool
+        /// No start, status and stop lines.
+        public var quiet: Bool
+
+        /// The settings, each as its property says.
+        public init(
+            paths: [String], storeName: String, pollInterval: Double, pollOnly: Bool, settle: Double, once: Bool,
+            quiet: Bool
+        ) {
+            self.paths = paths
+            self.storeName = storeName
+            self.pollInterval = pollInterval
+            self.pollOnly = pollOnly
+            self.settle = settle
+            self.once = once
+            self.quiet = quiet
+        }
+    }
+
+    /// Where the loop's lines go (the CLI's stderr writer).
+    public struct Reporter {
+        /// A line as it is (escaped by the writer).
+        public var line: (String) -> Void
+        /// A diagnostic in the compilers' format.
+        public var diagnostic: (Diagnostic) -> Void
+        /// The status line on a terminal: a new text, or nil to end it with a newline.
+        public var status: (String?) -> Void
+        /// Clears the status line before an alert is written.
+        public var clearStatus: () -> Void
+
+        /// The writers, each as its property says.
+        public init(
+            line: @escaping (String) -> Void, diagnostic: @escaping (Diagnostic) -> Void,
+            status: @escaping (String?) -> Void, clearStatus: @escaping () -> Void
+        ) {
+            self.line = line
+            self.diagnostic = diagnostic
+            self.status = status
+            self.clearStatus = clearStatus
+        }
+    }
+
+    private let settings: Settings
+    private let store: Store
+    private var sink: AlertFanOut
+    private let reporter: Reporter
+    private let reload: (IngestPipeline) -> Void
+    /// The pipeline; its outcomes are collected into `batch`.
+    private var pipeline: IngestPipeline!
+    private var batch: [FileOutcome] = []
+
+    /// Builds the pipeline, restores the last checkpoint and delivers what a crash left in the outbox.
+    /// - Parameters:
+    ///   - options, detector, geo: the pipeline's configuration at start.
+    ///   - reload: called at a batch boundary after SIGHUP; replaces the pipeline's detector and GeoIP
+    ///     table if the new set is whole, and says either way.
+    /// - Throws: ``TailError`` when the store cannot be read.
+    public init(
+        settings: Settings, store: Store, sink: AlertFanOut, options: IngestOptions, detector: Detector,
+        geo: GeoIPTable, reporter: Reporter, reload: @escaping (IngestPipeline) -> Void
+    ) throws(TailError) {
+        self.settings = settings
+        self.store = store
+        self.sink = sink
+        self.reporter = reporter
+        self.reload = reload
+        pipeline = IngestPipeline(
+            options: options, detector: detector, geo: geo, onDiagnostic: reporter.diagnostic,
+            onOutcome: { [unowned self] in self.batch.append($0) })
+        do {
+            // The live state as rows; from a store of an earlier version, its single blob, which the
+            // first checkpoint then replaces by rows.
+            if try !pipeline.restore(rows: { try store.loadLiveState(row: $0) }), let state = try store.loadCheckpoint() {
+                try pipeline.restore(state)
+                pipeline.markAllChanged()
+            }
+            pipeline.startCheckpoints()
+            // Alerts a crash left committed but undelivered.
+            try deliverOutbox()
+        } catch {
+            throw TailError(.store, underlying: error)
+        }
+    }
+
+    /// Follows the paths until `control` asks to stop (after the batch in hand is committed and
+    /// delivered) or, with `once`, until the backlog is read.
+    /// - Throws: ``TailError`` when the store fails (nothing further is committed).
+    public func run(control: TailControl) throws(TailError) {
+        let paths = settings.paths
+        let settle = settings.settle
+        var offsets: [String: Store.FollowOffset]
+        do {
+            offsets = try store.followOffsets()
+        } catch {
+            throw TailError(.store, underlying: error)
+        }
+        // The first wake walks the tree (the backlog); later ones look only at what inotify names.
+        let watcher = DirectoryWatcher(paths: paths, inotify: !settings.pollOnly && !settings.once, control: control)
+        var seen: [String: FileStamp] = [:]
+        var outstanding = OutstandingProblems(report: reporter.diagnostic)
+        var incomplete: [String: (stamp: FileStamp, since: Double, reported: Bool)] = [:]
+        /// When each incomplete file was first deferred: the files after it wait at most --settle
+        /// seconds from then, however often it changes (a writer that never finishes holds nothing up
+        /// for longer).
+        var holdingSince: [String: Double] = [:]
+        func holds(_ path: String) -> Bool {
+            incomplete[path]?.reported != true && Self.monotonic() - (holdingSince[path] ?? Self.monotonic()) < settle
+        }
+        var delivered = 0
+        var filesRead = 0
+        var pacer = CommitPacer()
+        let status = !settings.quiet && isatty(STDERR_FILENO) == 1
+        if !settings.quiet {
+            // One line, also to a log file or journal: the daemon is up and what it follows.
+            reporter.line(
+                "chiptrail: tail following \(paths.joined(separator: ", ")) into \(settings.storeName) (pid \(getpid())); SIGHUP reloads the configuration, SIGTERM stops"
+            )
+        }
+        while !control.stopRequested {
+            if control.takeReloadRequest() { reload(pipeline) }
+            let wake = watcher.next(waitingUpTo: settings.pollInterval)
+            for notice in wake.notices {
+                switch notice {
+                case .raw(let text): reporter.line(text)
+                case .diagnostic(let diagnostic): reporter.diagnostic(diagnostic)
+                }
+            }
+            let inputs = wake.candidates
+            outstanding.update(watcher.problems)
+            var toRead: [IngestPipeline.FollowedInput] = []
+            var heads: [String: String] = [:]
+            for (position, path) in inputs.enumerated() {
+                // Looked at now: only what is left waiting below is looked at again on the next wakes
+                // (the rest waits for an event naming it).
+                watcher.lookAgain(at: path, false)
+                guard let stamp = FileStamp(path: path) else { continue }
+                if seen[path] == stamp { continue }
+                // An empty file is one being created: read it once it has content.
+                if stamp.size == 0 { continue }
+                // Plain JSON-lines files are followed: read from where the last read stopped, a line
+                // still being written left for later. (gzip files, CSV exports and one-line documents
+                // are read whole, once per content.)
+                if let head = PlainHead(path: path) {
+                    heads[path] = head.hash
+                    var from: Int64 = 0
+                    var lines: Int? = 0
+                    if let known = offsets[path], known.head == head.hash, known.offset <= stamp.size {
+                        from = known.offset
+                        lines = known.lines
+                    }
+                    if from == stamp.size {
+                        seen[path] = stamp
+                        continue
+                    }
+                    toRead.append(IngestPipeline.FollowedInput(path: path, offset: from, lines: lines, follow: true))
+                    continue
+                }
+                if let pending = incomplete[path], pending.stamp == stamp {
+                    // Unchanged and still incomplete: report once after the settle time.
+                    if !pending.reported && Self.monotonic() - pending.since >= settle {
+                        reporter.diagnostic(
+                            Diagnostic(
+                                path: path, position: .file, severity: .error, category: "gzip",
+                                message: "the gzip stream has stayed incomplete for \(Int(settle)) s; it is read when it changes"))
+                        incomplete[path]?.reported = true
+                    }
+                    watcher.lookAgain(at: path, true)
+                    // Until then the files after it wait (delivery order; see runIncrementally), looked
+                    // at again on the next wakes.
+                    if holds(path) {
+                        for later in inputs[(position + 1)...] { watcher.lookAgain(at: later, true) }
+                        break
+                    }
+                    continue
+                }
+                let (_, fingerprint) = InputFingerprint.of(path: path)
+                if (try? store.hasRead(path: path, fingerprint: fingerprint)) == true {
+                    seen[path] = stamp
+                    continue
+                }
+                toRead.append(IngestPipeline.FollowedInput(path: path))
+            }
+            var index = 0
+            while index < toRead.count && (!control.stopRequested || index == 0) {
+                // A reload asked for during a backlog applies from the next batch on.
+                if index > 0 && control.takeReloadRequest() { reload(pipeline) }
+                // A backlog commits in batches paced to its checkpoints' cost; files landing live make
+                // small batches by themselves.
+                let chunk = Array(toRead[index..<min(toRead.count, index + pacer.files)])
+                index += chunk.count
+                batch.removeAll()
+                let started = Self.monotonic()
+                // Files after one still being written wait for it (up to the settle time): read in
+                // delivery order, the event-time frontier cannot pass its records before they are read.
+                let (deferredList, heldList, followedTo) = pipeline.runIncrementally(
+                    inputs: chunk, deferIncomplete: true, holdBehind: { holds($0) })
+                let read = Self.monotonic()
+                let deferred = Set(deferredList)
+                let held = Set(heldList)
+                if !held.isEmpty {
+                    // The files after the held ones wait too, looked at again on the next wakes.
+                    for later in toRead[index...] { watcher.lookAgain(at: later.path, true) }
+                    index = toRead.count
+                }
+                let newOffsets = followedTo.map {
+                    Store.FollowOffset(path: $0.key, head: heads[$0.key] ?? "", offset: $0.value.offset, lines: $0.value.lines)
+                }
+                do {
+                    try commit(batch, offsets: newOffsets)
+                    pacer.observe(files: chunk.count, reading: read - started, committing: Self.monotonic() - read)
+                    for o in newOffsets { offsets[o.path] = o }
+                    delivered += try deliverOutbox()
+                } catch {
+                    throw TailError(.store, underlying: error)
+                }
+                for input in chunk {
+                    let path = input.path
+                    if held.contains(path) {
+                        // Waits behind a file still being written: looked at again on the next wakes.
+                        watcher.lookAgain(at: path, true)
+                        continue
+                    }
+                    guard let stamp = FileStamp(path: path) else {
+                        watcher.lookAgain(at: path, false)
+                        continue
+                    }
+                    if deferred.contains(path) {
+                        if incomplete[path]?.stamp != stamp { incomplete[path] = (stamp, Self.monotonic(), false) }
+                        if holdingSince[path] == nil { holdingSince[path] = Self.monotonic() }
+                        // Looked at on every wake until complete (and reported after --settle).
+                        watcher.lookAgain(at: path, true)
+                    } else {
+                        incomplete[path] = nil
+                        holdingSince[path] = nil
+                        seen[path] = stamp
+                        filesRead += 1
+                        // A followed file whose last line is still being written is looked at again.
+                        watcher.lookAgain(at: path, (followedTo[path]?.offset ?? stamp.size) < stamp.size)
+                    }
+                }
+            }
+            if status {
+                let s = pipeline.currentSummary
+                reporter.status(
+                    "\r\u{1B}[K[tail] \(filesRead) file(s) read, \(s.records) record(s), \(s.sessions) session(s), \(delivered) alert(s); watching \(paths.count) path(s)"
+                )
+            }
+            if settings.once { break }
+        }
+        if status { reporter.status(nil) }
+        if !settings.quiet {
+            let s = pipeline.currentSummary
+            reporter.line(
+                "chiptrail: tail stopped: \(filesRead) file(s) read, \(s.records) record(s), \(s.sessions) session(s) closed, \(delivered) alert(s); state committed to \(settings.storeName)"
+            )
+        }
+    }
+
+    /// One transaction: the ledger rows of the batch's files, their events and calls, the sessions that
+    /// closed and their alerts (also into the outbox), and the pipeline's state after them.
+    private func commit(_ outcomes: [FileOutcome], offsets: [Store.FollowOffset]) throws {
+        var files: [Store.FileRecord] = []
+        var events: [UsageEvent] = []
+        var calls: [Store.CallRecord] = []
+        var assessments: [(Detector.Assessment, Alert?)] = []
+        for o in outcomes {
+            if let path = o.path, !o.failed {
+                let (size, fingerprint) = InputFingerprint.of(path: path)
+                files.append(Store.FileRecord(path: path, size: size, fingerprint: fingerprint, records: o.records, rejected: o.rejected))
+            }
+            events += o.events
+            calls += o.calls.map { Store.CallRecord(call: $0.call, accountID: $0.accountID, restricted: $0.restricted) }
+            for (a, alert) in o.assessments {
+                if let alert, try store.hasAlert(alert.id) {
+                    assessments.append((a, nil))
+                } else {
+                    assessments.append((a, alert))
+                }
+            }
+        }
+        _ = try store.write(
+            files: files, events: events, calls: calls, assessments: assessments, checkpoint: try pipeline.checkpointChanges(),
+            offsets: offsets)
+    }
+
+    /// Delivers the outbox in order, removing each alert once its hooks have run.
+    @discardableResult
+    private func deliverOutbox() throws -> Int {
+        let pending = try store.outbox()
+        for (seq, alert) in pending {
+            reporter.clearStatus()
+            sink.deliver(alert)
+            try store.delivered(upTo: seq)
+        }
+        return pending.count
+    }
+
+    private static func monotonic() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+}
+
+@available(*, unavailable)
+extension TailFollower: Sendable {}

@@ -1,4 +1,5 @@
 import Foundation
+import ObjectStore
 import Testing
 
 /// `chiptrail ingest s3://…` against a real S3 implementation (moto, server mode) on loopback, through
@@ -156,6 +157,29 @@ struct S3IngestTests {
                 "s3://plain/trail/111111111111_CloudTrail_us-east-1_20260301T0405Z_PLAIN.json:offset "))
         #expect(result.stderr.contains("after 3 attempts"))
         #expect(Self.counts(result.stderr).contains("1 file(s) not read to the end"))
+    }
+
+    /// Every read carries the ETag listed (If-Match): an object rewritten since is refused by S3, and
+    /// the read fails as changed, naming the key, instead of mixing old and new bytes.
+    @Test func aReadOfAnObjectWhoseETagChangedFailsAsChanged() throws {
+        let s3 = try fixture()
+        let client = try S3Client(
+            credentials: CredentialProvider(environment: S3Fixture.environment()), endpointURL: s3.motoEndpoint)
+        let key = "trail/111111111111_CloudTrail_us-east-1_20260301T0405Z_PLAIN.json"
+        let listed = try #require(client.listAll(S3Location(bucket: "plain", prefix: "trail/")).first { $0.key == key })
+        var bytes: Int64 = 0
+        let read = try client.getObject(bucket: "plain", key: key, etag: listed.etag) { piece in
+            bytes += Int64(piece.count)
+            return true
+        }
+        #expect(read.bytes == listed.size)
+        #expect(bytes == listed.size)
+        let error = try #require(throws: ObjectStoreError.self) {
+            try client.getObject(bucket: "plain", key: key, etag: "\"0123456789abcdef0123456789abcdef\"") { _ in true }
+        }
+        #expect(error.code == .changed)
+        #expect(error.awsCode == "PreconditionFailed")
+        #expect(error.description.hasPrefix("s3://plain/\(key): error: [s3] PreconditionFailed, HTTP 412"))
     }
 
     @Test func aMissingBucketIsNamedWithItsAWSCode() throws {

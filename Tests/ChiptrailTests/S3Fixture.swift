@@ -32,6 +32,13 @@ final class S3Fixture: @unchecked Sendable {
         return dir
     }()
 
+    /// Keys that need encoding in a URL, in XML or in a signature, uploaded to bucket `odd` under `keys/`.
+    static let oddNames = [
+        "a b.json", "c+d.json", "e&f<g>'h\".json", "percent%20i.json", "ü/é ñ.json", "semi;colon=eq?q#h.json",
+        "tilde~star*(paren).json", "trailing space .json",
+    ]
+    static let oddDirectory = TemporaryDirectory(path: NSTemporaryDirectory() + "chiptrail-test-s3-odd")
+
     /// The sample trail in bucket `logs` under `AWSLogs/`, a plain (not gzip'd) JSON-lines trail in
     /// bucket `plain` under `trail/`, and ``largeDirectory`` in bucket `large` under `trail/`.
     static let shared: S3Fixture? = {
@@ -44,10 +51,13 @@ final class S3Fixture: @unchecked Sendable {
             large += cloudTrailRecord(name: "DescribeInstances", eventID: "large-\(large.utf8.count)") + "\n"
         }
         _ = largeDirectory.write("large.json", large)
+        for (n, name) in oddNames.enumerated() {
+            _ = oddDirectory.write(name, cloudTrailRecord(eventID: "odd-\(n)") + "\n")
+        }
         defer { plain.remove() }
         return try? S3Fixture(uploads: [
             (Repository.root + "/SampleLogs/AWSLogs", "logs", "AWSLogs/"), (plain.path, "plain", "trail/"),
-            (largeDirectory.path, "large", "trail/"),
+            (largeDirectory.path, "large", "trail/"), (oddDirectory.path, "odd", "keys/"),
         ])
     }()
 

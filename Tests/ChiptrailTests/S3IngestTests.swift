@@ -189,6 +189,21 @@ struct S3IngestTests {
         #expect(error.description.hasPrefix("s3://plain/\(key): error: [s3] PreconditionFailed, HTTP 412"))
     }
 
+    /// Keys with spaces, `+`, `&`, `<`, quotes, `%`, non-ASCII letters, `;=?#~*()`: listed (URL-encoded in
+    /// the XML), signed and read, each once, as the same files are from disk.
+    @Test func oddlyNamedKeysAreListedSignedAndReadEachOnce() throws {
+        let s3 = try fixture()
+        s3.configure()
+        let local = try BuiltBinary.run(["ingest", "--no-store"] + Self.configuration + [S3Fixture.oddDirectory.path])
+        let remote = try BuiltBinary.run(
+            ["ingest", "--no-store", "--endpoint-url", s3.proxyEndpoint] + Self.configuration + ["s3://odd/keys/"],
+            timeout: 60, environment: S3Fixture.environment(["CHIPTRAIL_S3_PAGE_SIZE": "3"]))
+        #expect(remote.status == 0, "\(remote.stderr)")
+        #expect(Self.counts(remote.stderr) == Self.counts(local.stderr))
+        #expect(Self.counts(remote.stderr).contains("read \(S3Fixture.oddNames.count) file(s)"))
+        #expect(Self.counts(remote.stderr).contains("\(S3Fixture.oddNames.count) record(s)"))
+    }
+
     @Test func aMissingBucketIsNamedWithItsAWSCode() throws {
         let s3 = try fixture()
         s3.configure()

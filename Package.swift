@@ -15,13 +15,21 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CISAL", pkgConfig: "libisal", providers: [.apt(["libisal-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "CPrefetch"),
         .target(name: "UsageModel", dependencies: ["CPrefetch"], swiftSettings: hot),
         .target(name: "Inputs", dependencies: ["CZlib", "CISAL", "UsageModel"], swiftSettings: hot),
+        // S3 and SQS: SigV4 signing, credentials as the AWS CLI resolves them, streaming object bodies.
+        .target(
+            name: "ObjectStore",
+            dependencies: ["CCurl", "UsageModel", "Inputs", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
         .target(name: "CJSONIndex", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "LogFormats", dependencies: ["UsageModel", "Inputs", "CJSONIndex"], swiftSettings: hot),
         .target(name: "Catalog", dependencies: ["UsageModel"], exclude: ["Data"], swiftSettings: strict),
@@ -53,6 +61,7 @@ let package = Package(
             name: "chiptrail",
             dependencies: [
                 "Pipeline", "Catalog", "Ownership", "UsageModel", "Alerting", "Store", "Detection", "TailService",
+                "ObjectStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -68,7 +77,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ChiptrailTests",
-            dependencies: ["UsageModel", "Inputs", "LogFormats", "Catalog", "Ownership", "Sessions", "Detection", "Alerting", "Pipeline", "Store", "TailService", "CZlib", "CJSONIndex",
+            dependencies: ["UsageModel", "Inputs", "LogFormats", "Catalog", "Ownership", "Sessions", "Detection", "Alerting", "Pipeline", "Store", "TailService", "CZlib", "CJSONIndex", "ObjectStore",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             exclude: ["Fixtures"],

@@ -82,12 +82,15 @@ public final class InputReader {
         raw = .allocate(byteCount: bufferSize, alignment: 16)
     }
 
-    /// Reads from an already open descriptor (not closed on deinit).
-    public init(descriptor: Int32, path: String, limits: InputLimits = InputLimits(), bufferSize: Int = 256 << 10) {
+    /// Reads from an already open descriptor, closed on deinit only when `closesDescriptor`.
+    public init(
+        descriptor: Int32, path: String, limits: InputLimits = InputLimits(), bufferSize: Int = 256 << 10,
+        closesDescriptor: Bool = false
+    ) {
         self.path = path
         self.limits = limits
         fd = descriptor
-        ownsDescriptor = false
+        ownsDescriptor = closesDescriptor
         raw = .allocate(byteCount: bufferSize, alignment: 16)
     }
 
@@ -99,6 +102,11 @@ public final class InputReader {
     }
 
     private var sniffed = false
+
+    /// For a descriptor another party feeds (an object's body through a pipe): asked at end of input,
+    /// with the stored offset reached; an error it gives ends the read as that error, not as a clean end
+    /// of a shorter input.
+    public var endOfInputCheck: ((Int64) -> InputError?)?
 
     /// Starts reading at `offset` of a plain file (`tail` following appended lines). Call before the
     /// first read; a gzip stream cannot be entered in the middle, so this is for plain files only.
@@ -161,6 +169,7 @@ public final class InputReader {
                     message: "read failed: \(reason.lowercased())")
             }
             if n == 0 {
+                if let failure = endOfInputCheck?(rawBase + Int64(rawEnd)) { throw failure }
                 rawEOF = true
                 return rawEnd > rawStart
             }

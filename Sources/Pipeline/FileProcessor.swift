@@ -106,7 +106,11 @@ final class FileProcessor {
         }
         let reader: InputReader
         do {
-            reader = try InputReader(path: path, limits: options.limits)
+            if let opener = options.opener, let opened = try opener(path, options.limits) {
+                reader = opened
+            } else {
+                reader = try InputReader(path: path, limits: options.limits)
+            }
         } catch {
             result.failed = true
             result.batch.report(error.diagnostic)

@@ -31,6 +31,9 @@ public struct IngestOptions: Sendable {
     /// Whether sessions are scored at all (off only to measure what scoring costs: sessions are cut and
     /// counted, nothing is assessed, no alert is raised).
     public var scoring = true
+    /// Opens inputs that are not local paths (`s3://bucket/key`): a reader, or nil for a local path.
+    /// nil: every input is a path.
+    public var opener: (@Sendable (String, InputLimits) throws(InputError) -> InputReader?)? = nil
 
     /// Calls handed on for storage.
     public enum KeptCalls: Sendable {

@@ -3,6 +3,7 @@ import ArgumentParser
 import Detection
 import Foundation
 import Inputs
+import ObjectStore
 import Ownership
 import Pipeline
 import Store
@@ -66,6 +67,13 @@ struct ReaderOptions: ParsableArguments, Sendable {
             "Gzip inflater: isal (Intel ISA-L, default) or zlib; the same bytes and the same faults either way.",
             valueName: "name"))
     var inflater: String = Inflater.isal.rawValue
+
+    @Option(
+        name: .customLong("endpoint-url"),
+        help: ArgumentHelp(
+            "An S3-compatible endpoint instead of AWS's (path-style addressing); credentials and region as the AWS CLI resolves them.",
+            valueName: "url"))
+    var endpointURL: String?
 
     @Flag(name: .customLong("quiet"), help: "No summary line on stderr.")
     var quiet = false
@@ -153,7 +161,7 @@ struct Ingest: ParsableCommand {
         help: ArgumentHelp("Cut sessions but score none (measures what scoring costs; Scripts/bench-detector).", visibility: .hidden))
     var noDetector = false
 
-    @Argument(help: ArgumentHelp("Files, directories or - for stdin.", valueName: "path"))
+    @Argument(help: ArgumentHelp("Files, directories, - for stdin, or s3://bucket/prefix.", valueName: "path"))
     var paths: [String] = []
 
     func validate() throws {
@@ -187,11 +195,11 @@ struct Ingest: ParsableCommand {
                 throw ExitStatus(code: 2)
             }
         }
-        let (inputs, missing) = InputEnumerator.expand(paths)
+        let (inputs, missing, objects) = try ObjectInputWiring.expand(paths, reader: reader, setup: &setup)
         missing.forEach(Diagnostics.report)
         var sink = reader.makeAlertSink(stored: !noStore)
         var storeFailure: StoreError? = nil
-        let storeWriter = store.map { StoreWriter(store: $0) }
+        let storeWriter = store.map { StoreWriter(store: $0, objects: objects) }
         var alertsEmitted = 0
         let evidenceLog = EvidenceLog.fromEnvironment()
         let pipeline = IngestPipeline(
@@ -250,12 +258,18 @@ final class StoreWriter {
     static let maxFiles = 32
     static let maxEvents = 20_000
 
-    init(store: Store) { self.store = store }
+    /// Listed objects by input name (`s3://bucket/key`): their ledger identity is bucket, key and ETag.
+    let objects: [String: S3Object]
+
+    init(store: Store, objects: [String: S3Object] = [:]) {
+        self.store = store
+        self.objects = objects
+    }
 
     /// Adds one outcome; returns the alerts committed by this call (none until a batch is written).
     func add(_ outcome: FileOutcome) throws(StoreError) -> [Alert] {
         if let path = outcome.path, !outcome.failed {
-            let (size, fingerprint) = InputFingerprint.of(path: path)
+            let (size, fingerprint) = objects[path].map(ObjectInputs.fingerprint) ?? InputFingerprint.of(path: path)
             files.append(
                 Store.FileRecord(
                     path: path, size: size, fingerprint: fingerprint, records: outcome.records,

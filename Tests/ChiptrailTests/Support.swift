@@ -32,8 +32,8 @@ enum TestGzip {
 struct TemporaryDirectory {
     let path: String
 
-    init() {
-        path = NSTemporaryDirectory() + "chiptrail-test-" + UUID().uuidString
+    init(path: String = NSTemporaryDirectory() + "chiptrail-test-" + UUID().uuidString) {
+        self.path = path
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
 
@@ -168,9 +168,10 @@ enum BuiltBinary {
     /// as nobody when the tests run as root (permissions mean nothing to root).
     static func run(
         _ arguments: [String], stdin: [UInt8]? = nil, directory: String? = nil, timeout: Double? = nil,
-        unprivileged: Bool = false
+        unprivileged: Bool = false, environment: [String: String]? = nil
     ) throws -> Result {
         let process = Process()
+        if let environment { process.environment = environment }
         if unprivileged && getuid() == 0 {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
             process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", path] + arguments

@@ -1,0 +1,98 @@
+public import Inputs
+import CCurl
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Opens `s3://bucket/key` inputs for the pipeline's readers: a thread streams the object's body
+/// into a pipe whose other end an ``InputReader`` reads as it reads a file (gzip sniffed, inflated,
+/// limits kept). Memory stays at the pipe's and the reader's buffers, whatever the object's size: the
+/// transfer waits while the pipe is full. A body that cannot be read to its end is a read failure of
+/// that input, named with its bucket, key and AWS error code — never a clean, shortened end.
+public final class ObjectReaderSource: Sendable {
+    public let client: S3Client
+    /// The objects listed, by input name (`s3://bucket/key`): their ETag guards every read.
+    public let objects: [String: S3Object]
+
+    public init(client: S3Client, objects: [String: S3Object]) {
+        self.client = client
+        self.objects = objects
+    }
+
+    /// The reader for `name`, or nil when `name` is not an object input (a local path).
+    /// - Throws: ``InputError`` `.cannotOpen` when no pipe can be made.
+    public func open(_ name: String, limits: InputLimits) throws(InputError) -> InputReader? {
+        guard let (bucket, key) = S3Location.object(fromInputName: name) else { return nil }
+        var ends: [Int32] = [0, 0]
+        guard ccurl_pipe_cloexec(&ends) == 0 else {
+            throw InputError(
+                code: .cannotOpen, path: name, offset: nil,
+                message: "cannot make a pipe: \(String(cString: strerror(errno)).lowercased()); raise the open-file limit")
+        }
+        // A larger pipe lets the transfer run ahead of the decoder by up to 1 MiB (F_SETPIPE_SZ; the
+        // default 64 KiB if refused).
+        _ = fcntl(ends[1], 1031, 1 << 20)
+        let outcome = TransferOutcome()
+        let writeEnd = ends[1]
+        let client = self.client
+        let etag = objects[name]?.etag
+        let thread = Thread {
+            // A write to a pipe whose reader is gone raises SIGPIPE in the writing thread: blocked here,
+            // so it ends the transfer (EPIPE) instead of the process.
+            var set = sigset_t()
+            sigemptyset(&set)
+            sigaddset(&set, SIGPIPE)
+            pthread_sigmask(SIG_BLOCK, &set, nil)
+            do {
+                try client.getObject(bucket: bucket, key: key, etag: etag) { bytes in
+                    Self.writeAll(bytes, to: writeEnd)
+                }
+            } catch let error as ObjectStoreError {
+                if error.code != .cancelled { outcome.set(error) }
+            } catch {
+            }
+            close(writeEnd)
+        }
+        thread.stackSize = 1 << 20
+        thread.start()
+        let reader = InputReader(descriptor: ends[0], path: name, limits: limits, closesDescriptor: true)
+        reader.endOfInputCheck = { offset in
+            outcome.error.map {
+                InputError(code: .readFailed, path: name, offset: offset, message: $0.detail)
+            }
+        }
+        return reader
+    }
+
+    private static func writeAll(_ bytes: UnsafeRawBufferPointer, to fd: Int32) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                return false
+            }
+            offset += n
+        }
+        return true
+    }
+}
+
+private final class TransferOutcome: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: ObjectStoreError?
+
+    func set(_ error: ObjectStoreError) {
+        lock.lock()
+        stored = error
+        lock.unlock()
+    }
+
+    var error: ObjectStoreError? {
+        lock.lock()
+        defer { lock.unlock() }
+        return stored
+    }
+}

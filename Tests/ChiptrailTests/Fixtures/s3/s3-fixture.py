@@ -1,0 +1,224 @@
+#!/usr/bin/env python3
+"""S3 on loopback for chiptrail's tests and Scripts/bench-s3: moto in server mode, and in front of it a
+small proxy that injects faults between the client and the server.
+
+    s3-fixture.py [--upload DIR BUCKET PREFIX]... [--slowdown-every N] [--reset-every N]
+                  [--truncate-every N] [--deny TEXT] [--always-truncate TEXT]
+
+Prints one JSON line, {"moto": PORT, "proxy": PORT}, once both listen, then serves until its standard
+input closes (the test that started it ended). Faults are counted by kind: GET /__faults on the proxy
+answers them as JSON (with "ranged", the GetObject requests that carried a Range header, and "lists",
+the ListObjectsV2 requests), so a test can
+check that the faults it asked for happened; GET /__configure?slowdown-every=7&deny=TEXT&… sets new
+faults and zeroes the counts.
+
+Faults, each on every Nth request of its kind (deterministic, counted separately):
+  --slowdown-every N    answer 503 SlowDown (S3's throttling) instead of forwarding
+  --reset-every N       close the connection (TCP RST) without an answer
+  --truncate-every N    GetObject: send the headers and half the body, then close the connection
+  --deny TEXT           403 AccessDenied for GetObject of keys containing TEXT
+  --always-truncate TEXT  GetObject of keys containing TEXT breaks off half-way, and every resumed
+                        (Range) request for it breaks off before its first byte
+"""
+import argparse
+import http.client
+import http.server
+import json
+import os
+import socket
+import struct
+import sys
+import threading
+import time
+import urllib.parse
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def start_moto():
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return server, port
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit("moto did not start")
+
+
+def upload(moto_port, directory, bucket, prefix):
+    import boto3
+
+    s3 = boto3.client(
+        "s3", endpoint_url=f"http://127.0.0.1:{moto_port}", region_name="us-east-1",
+        aws_access_key_id="test", aws_secret_access_key="test")
+    try:
+        s3.create_bucket(Bucket=bucket)
+    except s3.exceptions.BucketAlreadyOwnedByYou:
+        pass
+    for root, _, files in os.walk(directory):
+        for name in sorted(files):
+            path = os.path.join(root, name)
+            key = prefix + os.path.relpath(path, directory)
+            s3.upload_file(path, bucket, key)
+
+
+class Faults:
+    def __init__(self, options):
+        self.options = options
+        self.lock = threading.Lock()
+        self.requests = 0
+        self.gets = 0
+        self.counts = {"slowdown": 0, "reset": 0, "truncate": 0, "deny": 0, "always-truncate": 0, "ranged": 0,
+                       "lists": 0}
+
+    def configure(self, query):
+        values = urllib.parse.parse_qs(query)
+        with self.lock:
+            for name in ("slowdown_every", "reset_every", "truncate_every"):
+                setattr(self.options, name, int(values.get(name.replace("_", "-"), ["0"])[0]))
+            for name in ("deny", "always_truncate"):
+                setattr(self.options, name, values.get(name.replace("_", "-"), [""])[0])
+            self.requests = 0
+            self.gets = 0
+            for k in self.counts:
+                self.counts[k] = 0
+
+    def choose(self, method, path, ranged):
+        """The fault for this request, or None."""
+        o = self.options
+        is_object_get = method == "GET" and "list-type" not in path and path.count("/") >= 2
+        with self.lock:
+            if is_object_get and ranged:
+                self.counts["ranged"] += 1
+            if method == "GET" and "list-type" in path:
+                self.counts["lists"] += 1
+            self.requests += 1
+            n = self.requests
+            if is_object_get:
+                self.gets += 1
+            g = self.gets
+            fault = None
+            if is_object_get and o.deny and o.deny in urllib.parse.unquote(path):
+                fault = "deny"
+            elif is_object_get and o.always_truncate and o.always_truncate in urllib.parse.unquote(path):
+                fault = "always-truncate"
+            elif o.slowdown_every and n % o.slowdown_every == 0:
+                fault = "slowdown"
+            elif o.reset_every and n % o.reset_every == 1 % o.reset_every and n > 1:
+                fault = "reset"
+            elif is_object_get and o.truncate_every and g % o.truncate_every == 0:
+                fault = "truncate"
+            if fault:
+                self.counts[fault] += 1
+            return fault
+
+
+def make_handler(upstream_port, faults):
+    class Proxy(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def reset(self):
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            try:
+                self.connection.close()
+            except OSError:
+                pass
+
+        def error(self, status, code, message):
+            body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
+                    f"<Message>{message}</Message><RequestId>fault</RequestId></Error>").encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/xml")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def handle_any(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else None
+            if self.path.startswith("/__configure"):
+                faults.configure(urllib.parse.urlsplit(self.path).query)
+                self.path = "/__faults"
+            if self.path == "/__faults":
+                data = json.dumps(faults.counts).encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return
+            ranged = self.headers.get("Range") is not None
+            fault = faults.choose(self.command, self.path, ranged)
+            if fault == "slowdown":
+                return self.error(503, "SlowDown", "Please reduce your request rate.")
+            if fault == "deny":
+                return self.error(403, "AccessDenied", "Access Denied")
+            if fault == "reset":
+                return self.reset()
+            upstream = http.client.HTTPConnection("127.0.0.1", upstream_port, timeout=60)
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection",)}
+            upstream.request(self.command, self.path, body=body, headers=headers)
+            response = upstream.getresponse()
+            data = response.read()
+            upstream.close()
+            self.send_response(response.status)
+            for k, v in response.getheaders():
+                if k.lower() not in ("connection", "transfer-encoding", "content-length", "date", "server"):
+                    self.send_header(k, v)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            if fault in ("truncate", "always-truncate") and response.status // 100 == 2 and len(data) > 1:
+                cut = 0 if fault == "always-truncate" and ranged else len(data) // 2
+                self.wfile.write(data[:cut])
+                self.wfile.flush()
+                # A clean close (FIN), so the client has the first part before it sees the end: a reset
+                # would discard what its kernel had not yet handed over.
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            if self.command != "HEAD":
+                self.wfile.write(data)
+
+        do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = handle_any
+
+    return Proxy
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--upload", nargs=3, action="append", default=[], metavar=("DIR", "BUCKET", "PREFIX"))
+    parser.add_argument("--slowdown-every", type=int, default=0)
+    parser.add_argument("--reset-every", type=int, default=0)
+    parser.add_argument("--truncate-every", type=int, default=0)
+    parser.add_argument("--deny", default="")
+    parser.add_argument("--always-truncate", default="")
+    options = parser.parse_args()
+    moto, moto_port = start_moto()
+    for directory, bucket, prefix in options.upload:
+        upload(moto_port, directory, bucket, prefix)
+    faults = Faults(options)
+    proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), make_handler(moto_port, faults))
+    proxy.daemon_threads = True
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    print(json.dumps({"moto": moto_port, "proxy": proxy.server_address[1]}), flush=True)
+    sys.stdin.read()
+    proxy.shutdown()
+    moto.stop()
+
+
+if __name__ == "__main__":
+    main()

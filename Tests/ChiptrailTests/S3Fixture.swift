@@ -1,0 +1,128 @@
+import Foundation
+import ObjectStore
+
+/// moto in server mode on loopback with the fault-injecting proxy in front of it
+/// (Fixtures/s3/s3-fixture.py), started once for the tests that need it and stopped when the test
+/// process ends (its standard input closes).
+final class S3Fixture: @unchecked Sendable {
+    let motoPort: Int
+    let proxyPort: Int
+    private let process: Process
+    private let stdin: Pipe
+
+    /// Whether moto's server and boto3 can be imported (`pip install 'moto[server]'`).
+    static let available: Bool = {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", "-c", "import moto.server, boto3, werkzeug"]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        guard (try? p.run()) != nil else { return false }
+        p.waitUntilExit()
+        return p.terminationStatus == 0
+    }()
+
+    static let script = Repository.fixtures + "/s3/s3-fixture.py"
+
+    /// A local directory holding `large.json`: 32 MB of plain (not gzip'd) CloudTrail JSON lines, also
+    /// uploaded as `s3://large/trail/large.json`.
+    /// (One fixed directory, written again by each test run, so runs leave no copies behind.)
+    static let largeDirectory: TemporaryDirectory = {
+        let dir = TemporaryDirectory(path: NSTemporaryDirectory() + "chiptrail-test-s3-large")
+        return dir
+    }()
+
+    /// Keys that need encoding in a URL, in XML or in a signature, uploaded to bucket `odd` under `keys/`.
+    static let oddNames = [
+        "a b.json", "c+d.json", "e&f<g>'h\".json", "percent%20i.json", "ü/é ñ.json", "semi;colon=eq?q#h.json",
+        "tilde~star*(paren).json", "trailing space .json",
+    ]
+    static let oddDirectory = TemporaryDirectory(path: NSTemporaryDirectory() + "chiptrail-test-s3-odd")
+
+    /// The sample trail in bucket `logs` under `AWSLogs/`, a plain (not gzip'd) JSON-lines trail in
+    /// bucket `plain` under `trail/`, and ``largeDirectory`` in bucket `large` under `trail/`.
+    static let shared: S3Fixture? = {
+        guard available else { return nil }
+        let plain = TemporaryDirectory()
+        let lines = (0..<400).map { cloudTrailRecord(name: "DescribeInstances", eventID: "plain-\($0)") }
+        _ = plain.write("111111111111_CloudTrail_us-east-1_20260301T0405Z_PLAIN.json", lines.joined(separator: "\n") + "\n")
+        var large = ""
+        while large.utf8.count < 32 << 20 {
+            large += cloudTrailRecord(name: "DescribeInstances", eventID: "large-\(large.utf8.count)") + "\n"
+        }
+        _ = largeDirectory.write("large.json", large)
+        for (n, name) in oddNames.enumerated() {
+            _ = oddDirectory.write(name, cloudTrailRecord(eventID: "odd-\(n)") + "\n")
+        }
+        defer { plain.remove() }
+        return try? S3Fixture(uploads: [
+            (Repository.root + "/SampleLogs/AWSLogs", "logs", "AWSLogs/"), (plain.path, "plain", "trail/"),
+            (largeDirectory.path, "large", "trail/"), (oddDirectory.path, "odd", "keys/"),
+        ])
+    }()
+
+    init(uploads: [(directory: String, bucket: String, prefix: String)]) throws {
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", Self.script] + uploads.flatMap { ["--upload", $0.directory, $0.bucket, $0.prefix] }
+        stdin = Pipe()
+        let stdout = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var line = Data()
+        while !line.contains(0x0A) {
+            let piece = stdout.fileHandleForReading.availableData
+            if piece.isEmpty { break }
+            line += piece
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: line) as? [String: Int], let moto = object["moto"],
+            let proxy = object["proxy"]
+        else {
+            process.terminate()
+            throw FixtureError(message: "the S3 fixture did not start: \(String(decoding: line, as: UTF8.self))")
+        }
+        motoPort = moto
+        proxyPort = proxy
+    }
+
+    struct FixtureError: Error { var message: String }
+
+    /// The endpoint through the proxy (faults as configured) and straight to moto.
+    var proxyEndpoint: String { "http://127.0.0.1:\(proxyPort)" }
+    var motoEndpoint: String { "http://127.0.0.1:\(motoPort)" }
+
+    /// Sets the proxy's faults (`slowdown-every=7`, `deny=TEXT`, …; none: no faults) and zeroes its
+    /// counts; returns the counts so far.
+    @discardableResult
+    func configure(_ faults: [String: String] = [:]) -> [String: Int] {
+        request("/__configure", query: faults.map { ($0.key, $0.value) })
+    }
+
+    /// The faults injected since the last ``configure(_:)``, by kind, and `ranged`: resumed reads.
+    func faults() -> [String: Int] { request("/__faults", query: []) }
+
+    private func request(_ path: String, query: [(String, String)]) -> [String: Int] {
+        let client = HTTPClient()
+        let request = HTTPRequest(
+            method: "GET", scheme: "http", host: "127.0.0.1:\(proxyPort)", path: path,
+            query: query.map { (name: $0.0, value: $0.1) })
+        guard case .success(let response) = client.send(request, totalTimeout: 10),
+            let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Int]
+        else { return [:] }
+        return object
+    }
+
+    /// An environment for the binary: test credentials, no instance-metadata probe, `extra` on top.
+    static func environment(_ extra: [String: String] = [:]) -> [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        for key in env.keys where key.hasPrefix("AWS_") { env[key] = nil }
+        env["AWS_ACCESS_KEY_ID"] = "test"
+        env["AWS_SECRET_ACCESS_KEY"] = "test"
+        env["AWS_DEFAULT_REGION"] = "us-east-1"
+        env["AWS_EC2_METADATA_DISABLED"] = "true"
+        env["HOME"] = NSTemporaryDirectory()
+        return env.merging(extra) { $1 }
+    }
+}

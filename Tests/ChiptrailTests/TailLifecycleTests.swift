@@ -184,7 +184,7 @@ extension TailLifecycleTests {
         defer { dir.remove() }
         TailTests.prepare(dir)
         let files = 2000
-        Self.backlog(dir, files: files, records: 10)
+        Self.backlog(dir, files: files, records: 50)
         let mappings = dir.path + "/m.csv"
         FileManager.default.createFile(
             atPath: mappings, contents: Data((Self.header + "aws,111111111110,,C-A,CN,2025-01-01T00:00:00Z,\n").utf8))

@@ -160,6 +160,11 @@ public struct Sessionizer: Sendable {
         }
         self.emitted = Dictionary(uniqueKeysWithValues: emitted.map { ($0.id, $0.end) })
         self.lastPrune = lastPrune
+        rebuildIndexes()
+    }
+
+    /// The due queue and the resources of each account, from the restored pending events.
+    private mutating func rebuildIndexes() {
         dueQueue = DueQueue()
         for (key, events) in pending where Self.isClosable(events) { dueQueue.schedule(key, at: .min) }
         resourcesOfAccount = Dictionary(grouping: pending.keys, by: \.account)
@@ -171,9 +176,7 @@ public struct Sessionizer: Sendable {
         emitted = s.emitted
         closedRuns = Dictionary(uniqueKeysWithValues: (s.closedRuns ?? []).map { ($0.key, $0.runs) })
         lastPrune = s.lastPrune
-        dueQueue = DueQueue()
-        for (key, events) in pending where Self.isClosable(events) { dueQueue.schedule(key, at: .min) }
-        resourcesOfAccount = Dictionary(grouping: pending.keys, by: \.account)
+        rebuildIndexes()
     }
 
     /// Adds one lifecycle event (already de-duplicated by event id).

@@ -124,6 +124,15 @@ import Testing
         }
     }
 
+    /// Waits until the ledger holds a file (the first batch is committed), at most ten seconds.
+    static func waitForFirstCommit(_ dir: String) throws {
+        var polls = 0
+        while try count(dir, "SELECT COUNT(*) FROM files", polling: true) < 1 && polls < 1000 {
+            usleep(10_000)
+            polls += 1
+        }
+    }
+
     /// The number in the stop line, `tail stopped: N file(s) read`.
     static func filesReadInStopLine(_ stderr: String) -> Int? {
         guard let line = stderr.split(separator: "\n").last(where: { $0.contains("tail stopped: ") }),
@@ -140,21 +149,11 @@ import Testing
         let files = 2000
         let records = 50
         Self.backlog(dir, files: files, records: records)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: BuiltBinary.path)
         // Not quiet: the stop line says how many files this run read.
-        p.arguments = ["tail", "--store", "s.db", "in"]
-        p.currentDirectoryURL = URL(fileURLWithPath: dir.path)
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle(forWritingAtPath: dir.path + "/stderr.txt")!
-        try p.run()
+        let p = try TailTests.start(dir.path, options: [], pollInterval: nil)
         TailTests.waitUntilReady(p)
         // The first batch is committed; the next is being read.
-        var polls = 0
-        while try Self.count(dir.path, "SELECT COUNT(*) FROM files", polling: true) < 1 && polls < 1000 {
-            usleep(10_000)
-            polls += 1
-        }
+        try Self.waitForFirstCommit(dir.path)
         kill(p.processIdentifier, signal)
         Self.waitForExit(p, within: 30)
         #expect(p.terminationStatus == 0)
@@ -188,19 +187,9 @@ extension TailLifecycleTests {
         let mappings = dir.path + "/m.csv"
         FileManager.default.createFile(
             atPath: mappings, contents: Data((Self.header + "aws,111111111110,,C-A,CN,2025-01-01T00:00:00Z,\n").utf8))
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: BuiltBinary.path)
-        p.arguments = ["tail", "--store", "s.db", "--mappings", mappings, "--quiet", "in"]
-        p.currentDirectoryURL = URL(fileURLWithPath: dir.path)
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle(forWritingAtPath: dir.path + "/stderr.txt")!
-        try p.run()
+        let p = try TailTests.start(dir.path, options: ["--mappings", mappings, "--quiet"], pollInterval: nil)
         TailTests.waitUntilReady(p)
-        var polls = 0
-        while try Self.count(dir.path, "SELECT COUNT(*) FROM files", polling: true) < 1 && polls < 1000 {
-            usleep(10_000)
-            polls += 1
-        }
+        try Self.waitForFirstCommit(dir.path)
         kill(p.processIdentifier, SIGHUP)
         Self.waitUntil(dir.path + "/stderr.txt", contains: "reloaded mappings, resellers, GeoIP and config")
         // Said before the batch after it is read: the backlog is not finished.

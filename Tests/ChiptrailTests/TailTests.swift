@@ -19,12 +19,14 @@ import Testing
     }
 
     /// Starts `chiptrail tail` in `directory` on `in/`, stdout and stderr appended to files there.
+    /// `options` are SampleLogs' by default; `pollInterval` nil leaves tail's own.
     static func start(
-        _ directory: String, extra: [String] = [], pollInterval: String = "0.05", environment: [String: String] = [:]
+        _ directory: String, options: [String] = options, extra: [String] = [], pollInterval: String? = "0.05",
+        environment: [String: String] = [:]
     ) throws -> Process {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: BuiltBinary.path)
-        p.arguments = ["tail", "--store", "s.db", "--poll-interval", pollInterval] + options + extra + ["in"]
+        p.arguments = ["tail", "--store", "s.db"] + (pollInterval.map { ["--poll-interval", $0] } ?? []) + options + extra + ["in"]
         p.currentDirectoryURL = URL(fileURLWithPath: directory)
         if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let out = FileHandle(forWritingAtPath: directory + "/stdout.txt")!

@@ -40,10 +40,17 @@ public struct Detector: Sendable {
         public var via: String?
         /// Where the shared values were seen: the inputs being read when they became shared.
         public var seenIn: [String]
+        /// The log-likelihood ratio of the shared set, one operator against chance, before any prior
+        /// (the last step's for a two-step partner).
+        public var logRatio: Double
 
-        public init(account: String, probability: Double, shared: String, via: String? = nil, seenIn: [String] = []) {
+        public init(
+            account: String, probability: Double, shared: String, via: String? = nil, seenIn: [String] = [],
+            logRatio: Double = 0
+        ) {
             self.account = account
             self.probability = probability
+            self.logRatio = logRatio
             self.shared = shared
             self.via = via
             self.seenIn = seenIn
@@ -241,8 +248,10 @@ public struct Detector: Sendable {
 
         let mapping = mappings.mapping(provider: session.provider.rawValue, account: session.accountID, at: time)
         var chain: [Reseller] = []
-        /// The index of reseller-chain evidence from a reseller above the account's own, if any.
+        /// The index of reseller-chain evidence from a reseller above the account's own, if any, and
+        /// whether it is a reseller that serves a restricted country (not one incorporated there).
         var upstream: Int? = nil
+        var upstreamServes = false
         if let mapping {
             if let country = mapping.endCustomerCountry {
                 if jurisdictions.isRestricted(country, at: time) {
@@ -265,6 +274,7 @@ public struct Detector: Sendable {
                 let customerKnown = mapping.endCustomerCountry != nil
                 var best: Evidence? = nil
                 var bestDepth = 0
+                var bestServes = false
                 for (depth, reseller) in chain.enumerated() {
                     let decay = pow(config.chainDecay, Double(depth))
                     let via = depth == 0 ? "" : " (via \(chain[0..<depth].map(\.id).joined(separator: " -> ")))"
@@ -274,7 +284,7 @@ public struct Detector: Sendable {
                             kind: "reseller-chain",
                             detail: "\(reseller.id) is in \(country)\(basisText(country))\(via)",
                             weight: config.resellerCountryWeight * decay, sources: [mapping.origin, reseller.origin])
-                        if best == nil || e.weight > best!.weight { (best, bestDepth) = (e, depth) }
+                        if best == nil || e.weight > best!.weight { (best, bestDepth, bestServes) = (e, depth, false) }
                     }
                     let served = jurisdictions.restricted(in: reseller.servesCountries, at: time)
                     if !served.isEmpty && !customerKnown {
@@ -284,13 +294,16 @@ public struct Detector: Sendable {
                             detail:
                                 "\(reseller.id) serves \(served.map(\.description).joined(separator: ";"))\(via); end customer country unknown",
                             weight: config.resellerServesWeight * decay, sources: [mapping.origin, reseller.origin])
-                        if best == nil || e.weight > best!.weight { (best, bestDepth) = (e, depth) }
+                        if best == nil || e.weight > best!.weight { (best, bestDepth, bestServes) = (e, depth, true) }
                     }
                 }
                 if let best {
                     // The account's own reseller and those further up are calibrated apart: a
                     // distributor's country says less about one customer than its reseller's.
-                    if bestDepth > 0 { upstream = evidence.count }
+                    // A distributor that declares it serves a restricted country, above a reseller
+                    // that leaves its customer's country unknown, is calibrated apart from one that is
+                    // only incorporated there (and serves elsewhere).
+                    if bestDepth > 0 { (upstream, upstreamServes) = (evidence.count, bestServes) }
                     evidence.append(best)
                 }
             }
@@ -335,7 +348,13 @@ public struct Detector: Sendable {
             if !reaches.countries.isEmpty {
                 let chainIDs = Set(chain.map(\.id))
                 var peers: [String] = []
-                for partner in partners where partner.via == nil && partner.probability >= config.ringPeerProbability {
+                // A peer: probably one operator in the whole population, or a shared set that would be
+                // among the accounts of one chain's recent cohort (the likelihood ratio alone: the
+                // population's prior of a pair is not the cohort's).
+                for partner in partners
+                where partner.via == nil
+                    && (partner.probability >= config.ringPeerProbability || partner.logRatio >= config.ringPeerLogRatio)
+                {
                     guard
                         let m = mappings.mapping(provider: session.provider.rawValue, account: partner.account, at: time),
                         let r = m.resellerID, r == resellerID || chainIDs.contains(r),
@@ -455,7 +474,7 @@ public struct Detector: Sendable {
         let families = evidence.indices.map { i in
             evidence[i].kind == "declared-country"
                 ? (evidence[i].weight < 0 ? "declared-unrestricted" : "declared-restricted")
-                : i == upstream ? "reseller-upstream" : evidence[i].kind
+                : i == upstream ? (upstreamServes ? "reseller-upstream-serves" : "reseller-upstream") : evidence[i].kind
         }
         for i in evidence.indices where evidence[i].weight != 0 {
             if let f = config.familyFactors[families[i]], f != 1 { evidence[i].weight *= f }

@@ -398,6 +398,9 @@ public struct IdentityGraph: Sendable {
         /// The least probability that two unrelated accounts share a given value of the kind, however rare
         /// the value looks in this population (names and tool releases recur by chance).
         public var chanceFloor: [Double] = [0.002, 0.05, 0.000_1, 0.03]
+        /// The chance floor of a principal name that names a person (``PrincipalName/isPersonal(_:)``):
+        /// a person's user or session name recurs by chance far less than a service's.
+        public var personalPrincipalFloor = 0.003
         /// An address counts in full only when at least this share of both accounts' calls use it.
         public var addressShareFull = 0.2
         /// Expected accounts of the same operator per account (the prior of a pair).
@@ -444,11 +447,15 @@ public struct IdentityGraph: Sendable {
     /// set: a value of kind k shown by n of the `population` accounts adds
     /// log(sameOperator[k] / max(chanceFloor[k], (n − 1) / population)), an address scaled by the
     /// smaller share of the two accounts' calls through it; within a kind the best value counts in
-    /// full and the next at half (values of one kind go together). The posterior that the two are one
+    /// full and the next at half (values of one kind go together), or in full when it is a second
+    /// person's name. The posterior that the two are one
     /// operator weighs that against the prior of a pair, expectedPartners / (population − 1).
-    /// Sorted by probability, then account; those below `minimum` are left out.
-    public func partners(of account: UInt64, population: Int, parameters p: Parameters, minimum: Double = 0.05)
-        -> [Partner]
+    /// Sorted by probability, then account; those below `minimum` are left out, unless their ratio
+    /// reaches `minimumLogRatio`.
+    public func partners(
+        of account: UInt64, population: Int, parameters p: Parameters, minimum: Double = 0.05,
+        minimumLogRatio: Double = .infinity
+    ) -> [Partner]
     {
         guard let r = rows[account] else { return [] }
         let row = Int(r)
@@ -461,7 +468,10 @@ public struct IdentityGraph: Sendable {
                 guard let o = owners[id], !o.crowded, o.accounts.count > 1 else { continue }
                 let showing = accountsShowing(id)
                 guard showing <= maxOwners else { continue }
-                let chance = max(p.chanceFloor[kind.rawValue], Double(showing - 1) / n)
+                let floor =
+                    kind == .principal && o.name.map(PrincipalName.isPersonal) == true
+                    ? p.personalPrincipalFloor : p.chanceFloor[kind.rawValue]
+                let chance = max(floor, Double(showing - 1) / n)
                 let full = log(p.sameOperator[kind.rawValue] / chance)
                 guard full > 0 else { continue }
                 let mine = share(row, i - row * Self.width, kind)
@@ -486,12 +496,17 @@ public struct IdentityGraph: Sendable {
         for (other, shared) in byPartner {
             var total = 0.0
             for kind in Kind.allCases {
-                let ratios = shared.filter { $0.kind == kind }.map(\.logRatio).sorted(by: >)
-                if let best = ratios.first { total += best }
-                if ratios.count > 1 { total += ratios[1] / 2 }
+                let values = shared.filter { $0.kind == kind }.sorted { $0.logRatio > $1.logRatio }
+                if let best = values.first { total += best.logRatio }
+                // Values of one kind go together (one team's tools, one office's addresses): the next
+                // counts at half. Two people's names are two coincidences: both count in full.
+                if values.count > 1 {
+                    let personal = kind == .principal && values[1].name.map(PrincipalName.isPersonal) == true
+                    total += personal ? values[1].logRatio : values[1].logRatio / 2
+                }
             }
             let probability = 1 / (1 + exp(-(total + prior)))
-            guard probability >= minimum else { continue }
+            guard probability >= minimum || total >= minimumLogRatio else { continue }
             out.append(
                 Partner(
                     account: other, logRatio: total, probability: probability,

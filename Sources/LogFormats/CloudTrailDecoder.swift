@@ -92,6 +92,9 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
     let path: String
     /// Whether records are tried by the fast path first (see `CloudTrailFastPath.swift`).
     var fastPath = true
+    /// Whether a role session's name names a person (``PrincipalName``), by the hash of the session's
+    /// principal name: one reader sees the same few sessions over and over. Cleared when full.
+    var personalSessions: [UInt64: Bool] = [:]
 
     func isWrapperKey(_ scanner: JSONScanner, _ key: ByteSpan) -> Bool {
         scanner.equals(key, "Records")
@@ -201,6 +204,17 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
     }
 
     /// Turns the fields into an observation and, for compute calls, into events.
+    private mutating func personalSession(_ arn: UnsafeRawBufferPointer) -> Bool {
+        let name = CloudTrailNames.principalName(arn)
+        guard !name.isEmpty else { return false }
+        let key = StableHash.hash(name)
+        if let known = personalSessions[key] { return known }
+        let personal = PrincipalName.isPersonal(String(decoding: name, as: UTF8.self))
+        if personalSessions.count >= 4096 { personalSessions.removeAll(keepingCapacity: true) }
+        personalSessions[key] = personal
+        return personal
+    }
+
     private mutating func emit(_ f: inout CloudTrailFields, scanner s: JSONScanner, line: InputPosition, into out: inout DecodedBatch) {
         if f.isDigest {
             out.recordsRead -= 1
@@ -235,7 +249,12 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
         guard !accountSpan.isEmpty else { return }
         // Identifiers for the shared-identity evidence: the access key and the role or user name.
         if f.identityArn.isEmpty && f.identityPrincipalId.isEmpty { Self.parseUserIdentity(s, &f) }
-        let principal = f.identityIssuerArn.isEmpty ? f.identityArn : f.identityIssuerArn
+        // A role session is the role, unless its session is named after a person (`…/erin.walker`,
+        // an SSO user's e-mail): then the session's own name, which says who operated.
+        var principal = f.identityIssuerArn.isEmpty ? f.identityArn : f.identityIssuerArn
+        if !f.identityIssuerArn.isEmpty && !f.identityArn.isEmpty && personalSession(s.buffer(f.identityArn)) {
+            principal = f.identityArn
+        }
         // The record's keys, hashed two at a time (see StableHash); an absent agent or access key is 0.
         let eventKey = StableHash.hash(s.buffer(f.eventID.isEmpty ? f.recordSpan : f.eventID))
         // One installation of a tool is one identifier, whatever command it ran (UserAgent).

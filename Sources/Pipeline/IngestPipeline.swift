@@ -626,12 +626,14 @@ public final class IngestPipeline {
         let population = identities.population
         let parameters = detector.config.identity
         var out: [Detector.IdentityPartner] = []
-        for p in identities.partners(of: key, population: population, parameters: parameters).prefix(12) {
+        let candidates = identities.partners(
+            of: key, population: population, parameters: parameters, minimumLogRatio: detector.config.ringPeerLogRatio)
+        for p in candidates.prefix(12) {
             guard let name = accountNames[p.account] else { continue }
             out.append(
                 Detector.IdentityPartner(
                     account: name, probability: p.probability, shared: describe(p, population: population),
-                    seenIn: seenIn(p)))
+                    seenIn: seenIn(p), logRatio: p.logRatio))
             guard p.probability >= 0.5 else { continue }
             for q in identities.partners(of: p.account, population: population, parameters: parameters).prefix(8)
             where q.account != key {
@@ -639,7 +641,7 @@ public final class IngestPipeline {
                 out.append(
                     Detector.IdentityPartner(
                         account: next, probability: p.probability * q.probability,
-                        shared: describe(q, population: population), via: name, seenIn: seenIn(q)))
+                        shared: describe(q, population: population), via: name, seenIn: seenIn(q), logRatio: q.logRatio))
             }
         }
         return out

@@ -147,12 +147,20 @@ import UsageModel
     }
 
     /// Every call carries its access key and its role or user name (without the account) for the
-    /// shared-identity evidence.
-    @Test func callsCarryTheirAccessKeyAndPrincipalName() throws {
+    /// shared-identity evidence: a role session is its role, unless the session is named after a
+    /// person (then the session, which says who operated). Both decoding paths agree.
+    @Test(arguments: [
+        ("alice", "assumed-role/ops/alice"), ("grace.green@example.com", "assumed-role/ops/grace.green@example.com"),
+        ("i-0123456789abcdef0", "role/ops"), ("botocore-session-1700000000", "role/ops"), ("terraform", "role/ops"),
+    ])
+    func callsCarryTheirAccessKeyAndPrincipalName(session: String, principal: String) throws {
         let record = cloudTrailRecord(name: "DescribeInstances", account: "111122223333")
-        let batch = decodeCloudTrail(Array(("{\"Records\":[" + record + "]}").utf8), chunkSize: 1 << 20)
-        let call = try #require(batch.calls.first)
-        #expect(call.accessKeyKey == StableHash.hash("ASIAEXAMPLE"))
-        #expect(call.principalKey == StableHash.hash("role/ops"))  // the session issuer, not the session
+            .replacingOccurrences(of: "assumed-role/ops/alice", with: "assumed-role/ops/\(session)")
+        let both = CloudTrailFastPathTests.readByBothPaths(Array(("{\"Records\":[" + record + "]}").utf8), chunkSize: 1 << 20)
+        for batch in [both.fast, both.general] {
+            let call = try #require(batch.calls.first)
+            #expect(call.accessKeyKey == StableHash.hash("ASIAEXAMPLE"))
+            #expect(call.principalKey == StableHash.hash(principal))
+        }
     }
 }

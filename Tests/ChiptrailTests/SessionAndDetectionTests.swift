@@ -336,6 +336,42 @@ func event(
         #expect(h.partners(of: 21, population: h.population, parameters: parameters).map(\.account) == [20])
     }
 
+    @Test(arguments: [
+        ("user/carol.adams", true), ("assumed-role/TerraformExecutionRole/erin.walker", true),
+        ("assumed-role/AWSReservedSSO_ReadOnlyAccess_19107a0920/grace.green@example.com", true),
+        ("user/noahyoung", true), ("federated-user/li.wei", true),
+        ("user/gitlab-runner", false), ("user/backup", false), ("role/ec2-app-role", false), ("user/k8s-admin", false),
+        ("assumed-role/Admin/i-0abc1234def567890", false), ("assumed-role/deployer/botocore-session-1700000000", false),
+        ("assumed-role/DataSync/5f3c9a1b7e2d4c60", false), ("user/terraform", false), ("user/jo", false), ("root", false),
+    ])
+    func aPersonsNameIsToldFromAServicesName(principal: String, personal: Bool) {
+        #expect(PrincipalName.isPersonal(principal) == personal)
+    }
+
+    /// Two accounts sharing only a person's role-session name are likelier one operator than two
+    /// sharing only a service's user name, seen by as many accounts in as large a population.
+    @Test(arguments: ["assumed-role/TerraformExecutionRole/erin.walker", "user/carol.adams"])
+    func aSharedPersonsNameWeighsMoreThanASharedServiceName(person: String) throws {
+        func probability(_ principal: String) throws -> (Double, Double) {
+            var g = IdentityGraph()
+            Self.background(&g, accounts: 2_000)
+            for account: UInt64 in [20, 21] {
+                for _ in 0..<5 { g.observe(Self.call(account, ip: "192.0.2.\(account)", principal: principal)) }
+            }
+            g.settle()
+            g.nameNew { raw, kind in kind == .principal && raw == StableHash.hash(principal) ? principal : nil }
+            let p = try #require(g.partners(of: 21, population: g.population, parameters: IdentityGraph.Parameters(), minimum: 0).first)
+            #expect(p.account == 20)
+            return (p.logRatio, p.probability)
+        }
+        let (personal, pPersonal) = try probability(person)
+        let (service, pService) = try probability("user/gitlab-runner")
+        // log(0.5 / 0.003) against log(0.5 / 0.03): one value in 2,000 accounts is below both floors.
+        #expect(abs(personal - log(0.5 / 0.003)) < 1e-9)
+        #expect(abs(service - log(0.5 / 0.03)) < 1e-9)
+        #expect(pPersonal > 5 * pService)
+    }
+
     /// A value shown by three accounts says more in a population of 20,000 than in one of 200.
     @Test func specificityFollowsThePopulation() throws {
         var g = IdentityGraph()
@@ -468,6 +504,39 @@ func event(
             .init(account: "902", probability: 0.97, shared: ""), .init(account: "903", probability: 0.97, shared: ""),
         ]
         #expect(!d.assess(DetectorTests().session(account: "901"), activity: nil, partners: french).alerts)
+    }
+
+    /// In a large population two ring members are rarely "probably one operator" against the whole
+    /// population's prior, yet their shared set is far likelier under one operator than by chance:
+    /// a partner whose likelihood ratio reaches `ringPeerLogRatio` is a peer whatever its posterior.
+    @Test(arguments: [(5.5, true), (4.0, false)])
+    func aRingPeerIsOneWhoseSharedSetIsUnlikelyByChance(logRatio: Double, peer: Bool) {
+        let d = Self.detector()
+        let peers: [Detector.IdentityPartner] = [
+            .init(account: "802", probability: 0.02, shared: "shares a person's name", logRatio: logRatio),
+            .init(account: "803", probability: 0.02, shared: "shares a person's name", logRatio: logRatio),
+        ]
+        let a = d.assess(DetectorTests().session(account: "801"), activity: nil, partners: peers)
+        #expect(a.evidence.contains { $0.kind == "ring" } == peer)
+    }
+}
+
+/// A distributor above the account's reseller is calibrated by what it says: one that serves a
+/// restricted country (above a reseller that leaves its customer unknown) apart from one that is only
+/// incorporated there.
+@Suite struct UpstreamResellerTests {
+    @Test(arguments: [
+        ("RS-SG,SG Pte,SG,DIST,SG\nDIST,Dist Ltd,SG,,SG;CN", "reseller-upstream-serves"),
+        ("RS-SG,SG Pte,SG,DIST,SG\nDIST,Dist Ltd,HK,,SG;MY", "reseller-upstream"),
+        ("RS-SG,SG Pte,SG,,SG;CN", "reseller-chain"),
+    ])
+    func theUpstreamFamilyFollowsWhatTheDistributorSays(resellers: String, family: String) throws {
+        let d = DetectorTests.detector(
+            mappings: "provider,account_id,reseller_id,end_customer_id,end_customer_country,valid_from,valid_to\naws,333,RS-SG,,,2025-01-01T00:00:00Z,\n",
+            resellers: "reseller_id,name,country,parent_id,serves_countries\n" + resellers + "\n")
+        let a = d.assess(DetectorTests().session(account: "333"), activity: nil)
+        let i = try #require(a.evidence.firstIndex { $0.kind == "reseller-chain" })
+        #expect(a.families[i] == family)
     }
 }
 

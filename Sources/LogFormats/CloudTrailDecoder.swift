@@ -95,6 +95,9 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
     /// Whether a role session's name names a person (``PrincipalName``), by the hash of the session's
     /// principal name: one reader sees the same few sessions over and over. Cleared when full.
     var personalSessions: [UInt64: Bool] = [:]
+    /// The last session's key and its answer: consecutive records mostly share one.
+    var lastSession: UInt64 = 0
+    var lastSessionPersonal = false
 
     func isWrapperKey(_ scanner: JSONScanner, _ key: ByteSpan) -> Bool {
         scanner.equals(key, "Records")
@@ -208,10 +211,16 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
         let name = CloudTrailNames.principalName(arn)
         guard !name.isEmpty else { return false }
         let key = StableHash.hash(name)
-        if let known = personalSessions[key] { return known }
+        if key == lastSession { return lastSessionPersonal }
+        lastSession = key
+        if let known = personalSessions[key] {
+            lastSessionPersonal = known
+            return known
+        }
         let personal = PrincipalName.isPersonal(String(decoding: name, as: UTF8.self))
         if personalSessions.count >= 4096 { personalSessions.removeAll(keepingCapacity: true) }
         personalSessions[key] = personal
+        lastSessionPersonal = personal
         return personal
     }
 

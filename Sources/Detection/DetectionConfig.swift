@@ -106,6 +106,11 @@ public struct DetectionConfig: Sendable, Equatable {
         "declared-restricted", "declared-unrestricted", "reseller-chain", "reseller-upstream", "reseller-upstream-serves",
         "shared-identity", "ring", "network", "structuring", "volume", "time", "holiday",
     ]
+    /// Look-back: the last `lookbackSessions` closed restricted sessions of an account that raised no
+    /// alert are assessed again when the account alerts, if they ended within `lookbackDays` of that
+    /// moment (0 sessions: never).
+    public var lookbackDays = 30.0
+    public var lookbackSessions = 8
     /// Alerts at or above this score are emitted.
     public var minScore = 0.5
     /// Severity `high` needs this score and at least `highAcceleratorHours`.

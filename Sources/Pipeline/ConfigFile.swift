@@ -94,6 +94,7 @@ public struct ConfigFile: Sendable {
         "ring_recent_days": \.ringRecentDays,
         "ring_peer_probability": \.ringPeerProbability,
         "ring_peer_log_ratio": \.ringPeerLogRatio,
+        "lookback_days": \.lookbackDays,
         "identity_same_operator_address": \.identity.sameOperator[0],
         "identity_same_operator_agent": \.identity.sameOperator[1],
         "identity_same_operator_access_key": \.identity.sameOperator[2],

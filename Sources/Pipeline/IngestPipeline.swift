@@ -146,6 +146,11 @@ public final class IngestPipeline {
     private(set) var partnerSearches = 0
     /// What changed since the last checkpoint (`tail`; see LiveCheckpoint.swift): nil while none is taken.
     var changes: LiveChanges? = nil
+    /// Closed restricted sessions that raised no alert, per account: the last
+    /// `DetectionConfig.lookbackSessions`, assessed again when their account alerts (evidence that
+    /// builds up later — a ring forming, calls from a restricted country — also covers the sessions
+    /// that ended before it). At most that many sessions per account with restricted use.
+    var lookback: [UInt64: [Session]] = [:]
 
     public init(
         options: IngestOptions, detector: Detector, geo: GeoIPTable,
@@ -295,7 +300,9 @@ public final class IngestPipeline {
         var last = FileOutcome(path: nil)
         last.assessments = release(through: nil)
         let lastTime = watermark == .min ? 0 : watermark
-        last.assessments += finish(sessionizer.finish(at: lastTime))
+        let closing = finish(sessionizer.finish(at: lastTime))
+        last.assessments += closing
+        last.assessments += lookBack(after: closing, at: lastTime)
         onOutcome(last)
         summary.accounts = activity.count + eventAccounts.filter { activity[$0] == nil }.count
         summary.lateRecords = order.late
@@ -513,6 +520,61 @@ public final class IngestPipeline {
             if changes != nil { changes!.activity.insert(key) }
         }
         out += alertRunning(accounts: accounts, resources: touched.events, at: time)
+        out += lookBack(after: out, at: time)
+        return out
+    }
+
+    /// Keeps a closed restricted session that raised no alert for ``lookBack(after:at:)``.
+    private func remember(_ session: Session) {
+        let config = detector.config
+        guard config.lookbackSessions > 0 else { return }
+        let key = StableHash.hash(session.accountID)
+        let oldest = session.end - Int64(config.lookbackDays * 86_400)
+        var kept = (lookback[key] ?? []).filter { $0.end >= oldest && $0.id != session.id }
+        kept.append(session)
+        if kept.count > config.lookbackSessions { kept.removeFirst(kept.count - config.lookbackSessions) }
+        lookback[key] = kept
+        if changes != nil { changes!.lookback.insert(key) }
+    }
+
+    /// The accounts that alerted in `decided` have their remembered sessions (ended within
+    /// `lookbackDays` of the tick) assessed again with the evidence of now; those that cross the
+    /// threshold alert, their evidence saying when and why they were looked at again. Accounts in name
+    /// order, sessions in the order they ended.
+    private func lookBack(after decided: [(Detector.Assessment, Alert?)], at time: EpochSeconds) -> [(
+        Detector.Assessment, Alert?
+    )] {
+        guard !lookback.isEmpty else { return [] }
+        var trigger: [String: String] = [:]
+        for (assessment, alert) in decided where alert != nil {
+            let account = assessment.session.accountID
+            if trigger[account] == nil { trigger[account] = assessment.session.id }
+        }
+        var out: [(Detector.Assessment, Alert?)] = []
+        let oldest = time - Int64(detector.config.lookbackDays * 86_400)
+        for account in trigger.keys.sorted() {
+            let key = StableHash.hash(account)
+            guard let remembered = lookback[key] else { continue }
+            var kept: [Session] = []
+            for session in remembered where session.end >= oldest {
+                var assessment = assess(session)
+                guard assessment.alerts else {
+                    kept.append(session)
+                    continue
+                }
+                assessment.evidence.append(
+                    Evidence(
+                        kind: "lookback",
+                        detail:
+                            "ended \(Timestamp.format(session.end)) without an alert; assessed again at \(Timestamp.format(time)), when session \(trigger[account]!) of the account alerted",
+                        weight: 0))
+                assessment.families.append("lookback")
+                summary.alerts += 1
+                out.append((assessment, detector.alert(for: assessment)))
+            }
+            lookback[key] = kept.isEmpty ? nil : kept
+            if changes != nil { changes!.lookback.insert(key) }
+        }
         return out
     }
 
@@ -589,6 +651,7 @@ public final class IngestPipeline {
                 summary.alerts += 1
                 out.append((assessment, detector.alert(for: assessment)))
             } else {
+                if assessment.restrictedConsumption && !session.open { remember(session) }
                 out.append((assessment, nil))
             }
         }

@@ -6,8 +6,8 @@ import Sessions
 /// `tail`'s checkpoints as rows that change.
 ///
 /// The live state is kept in the store's `live_state` table, a row per account (activity, name,
-/// identity summary, volume), per indexed identifier, per open resource, per emitted session, per
-/// alerted run, per chunk of a de-duplication day and per held slice, with its few scalars in
+/// identity summary, volume, sessions kept for look-back), per indexed identifier, per open resource,
+/// per emitted session, per alerted run, per chunk of a de-duplication day and per held slice, with its few scalars in
 /// `live_meta`. De-duplication days and held slices only grow until they are dropped: each checkpoint
 /// adds a chunk of what they gained (a key of the day or slice and the chunk's number) and a dropped
 /// one is deleted as a key range. Each structure remembers what it changed since the last checkpoint; a batch writes
@@ -16,7 +16,7 @@ import Sessions
 /// (``IngestPipeline/restore(meta:rows:)``).
 enum LivePart: Int, CaseIterable {
     case activity = 1, name, eventAccount, identityRow, identityOwner, resource, emitted, volumeAccount,
-        volumeGroup, resellerHours, alerted, dedupChunk, heldSlice, heldName
+        volumeGroup, resellerHours, alerted, dedupChunk, heldSlice, heldName, lookback
 }
 
 /// The keys the pipeline itself marks changed (the structures it owns keep their own marks).
@@ -28,6 +28,7 @@ struct LiveChanges {
     var volumeAccounts = Set<String>()
     var volumeGroups = Set<String>()
     var resellerHours = Set<String>()
+    var lookback = Set<UInt64>()
     /// The next de-duplication chunk's number (chunks of one day are numbered in the order written),
     /// and the next held chunk's.
     var dedupChunk: UInt64 = 0
@@ -108,6 +109,7 @@ extension IngestPipeline {
             try put(.resellerHours, Data(pair.utf8), resellerUse.hours(reseller: parts[0], account: parts[1]))
         }
         for resource in c.alerted.sorted() { try put(.alerted, Data(resource.utf8), alertedOpen[resource]) }
+        for key in c.lookback.sorted() { try put(.lookback, Self.key(key), lookback[key]) }
         let window = dedup.takeChanges()
         for day in window.dropped {
             out.droppedRanges.append((LivePart.dedupChunk.rawValue, Self.chunkKey(day, 0), Self.chunkKey(day + 1, 0)))
@@ -154,6 +156,7 @@ extension IngestPipeline {
         volume = VolumeBook()
         resellerUse = ResellerAggregate()
         alertedOpen = [:]
+        lookback = [:]
         let saved = try rows { partNumber, key, value in
             guard let part = LivePart(rawValue: partNumber) else {
                 throw LiveStateError(part: partNumber, reason: "unknown part (written by a later version?)")
@@ -195,6 +198,7 @@ extension IngestPipeline {
             case .heldName:
                 let entry = try decode(HeldName.self)
                 names.append((try Self.number(key, part), entry.name, entry.until))
+            case .lookback: lookback[try Self.number(key, part)] = try decode([Session].self)
             }
         }
         guard let saved else { return false }
@@ -229,6 +233,7 @@ extension IngestPipeline {
         changes!.names = Set(accountNames.elements.map(\.key))
         changes!.eventAccounts = eventAccounts
         changes!.alerted = Set(alertedOpen.keys)
+        changes!.lookback = Set(lookback.keys)
         changes!.volumeAccounts = Set(volume.accountIDs)
         changes!.volumeGroups = Set(volume.groupIDs)
         changes!.resellerHours = Set(resellerUse.pairs.map { LiveChanges.pair($0.reseller, $0.account) })

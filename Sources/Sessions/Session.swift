@@ -1,7 +1,7 @@
 public import UsageModel
 
 /// One continuous run of one compute resource of one account.
-public struct Session: Sendable, Hashable {
+public struct Session: Sendable, Hashable, Codable {
     public var id: String
     public var provider: CloudProvider
     public var accountID: String

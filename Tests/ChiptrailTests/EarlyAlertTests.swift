@@ -53,6 +53,57 @@ import Testing
         #expect(origins.count == 1 && origins[0].contains("/in/0.json"), "\(origins)")
     }
 
+    /// A session that closed before its account's evidence added up is assessed again when the account
+    /// alerts: it alerts too (its own id, closed, an evidence item saying when and why), once; with
+    /// `lookback_days = 0` it is left alone.
+    @Test(arguments: [true, false])
+    func aSessionThatEndedBeforeTheEvidenceAlertsWhenItsAccountDoes(lookback: Bool) throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let account = "222200002222"
+        func calls(day: Int, hour: Int, count: Int, ip: String) -> [String] {
+            (0..<count).map {
+                cloudTrailRecord(account: account, time: String(format: "2026-03-%02dT%02d:%02d:00Z", day, hour, $0 % 60), ip: ip)
+            }
+        }
+        var files: [[String]] = [
+            // Day 1: a run, closed while one day of calls from China weighs too little to alert.
+            [runInstancesRecord(ids: ["i-0first"], account: account, time: Self.time(1, 0))]
+                + calls(day: 1, hour: 1, count: 20, ip: "198.51.100.9"),
+            calls(day: 1, hour: 3, count: 40, ip: "203.0.113.40"),
+            [lifecycleRecord("TerminateInstances", ids: ["i-0first"], account: account, time: "2026-03-01T04:00:00Z")],
+            calls(day: 1, hour: 20, count: 1, ip: "198.51.100.9"),
+        ]
+        // Days 2-6: calls from China every day; a second run on day 6 alerts.
+        for day in 2...6 { files.append(calls(day: day, hour: 3, count: 40, ip: "203.0.113.40")) }
+        files.append(
+            [runInstancesRecord(ids: ["i-0second"], account: account, time: "2026-03-06T05:00:00Z")]
+                + calls(day: 6, hour: 5, count: 5, ip: "203.0.113.40"))
+        files.append(calls(day: 6, hour: 20, count: 1, ip: "203.0.113.40"))
+        for (i, records) in files.enumerated() {
+            _ = dir.write("in/\(String(format: "%02d", i)).json", "{\"Records\":[" + records.joined(separator: ",") + "]}")
+        }
+        let result = try BuiltBinary.run([
+            "ingest", "--no-store", "--jobs", "1", "--mappings", dir.write("m.csv", Self.mappings),
+            "--resellers", dir.write("r.csv", Self.resellers), "--geoip", dir.write("g.csv", Self.geoip),
+            "--config", dir.write("c.conf", lookback ? "" : "lookback_days = 0\n"), dir.path + "/in",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        let alerts = try EndToEndTests.alerts(result.stdout)
+        let resources = alerts.compactMap { (($0["session"] as? [String: Any])?["resource_ids"] as? [String])?.first }
+        #expect(resources.filter { $0 == "i-0second" }.count == 1, "\(resources)")
+        #expect(resources.filter { $0 == "i-0first" }.count == (lookback ? 1 : 0), "\(resources)")
+        if lookback, let first = alerts.first(where: { (($0["session"] as? [String: Any])?["resource_ids"] as? [String])?.first == "i-0first" }) {
+            let session = try #require(first["session"] as? [String: Any])
+            #expect(session["open"] as? Bool == false)
+            #expect(session["end"] as? String == "2026-03-01T04:00:00Z")
+            let evidence = first["evidence"] as? [[String: Any]] ?? []
+            let note = try #require(evidence.first { $0["kind"] as? String == "lookback" })
+            #expect((note["detail"] as? String)?.contains("without an alert; assessed again at 2026-03-06") == true, "\(note)")
+            #expect(evidence.contains { $0["kind"] as? String == "network" })
+        }
+    }
+
     /// Calls from China on one day weigh a quarter of the network cap, on two days half of it: the account
     /// (US reseller, customer unknown) alerts with the second day's file, while the session still runs.
     @Test func networkEvidenceAlertsWhenItAddsUpNotBefore() throws {

@@ -61,6 +61,11 @@ final class S3Fixture: @unchecked Sendable {
         ])
     }()
 
+    /// Empty fixtures of their own for the SQS client's tests and tail's: suites run in parallel, and
+    /// each configures its proxy's faults and reads its counts.
+    static let forQueueClient: S3Fixture? = available ? try? S3Fixture(uploads: []) : nil
+    static let forTail: S3Fixture? = available ? try? S3Fixture(uploads: []) : nil
+
     init(uploads: [(directory: String, bucket: String, prefix: String)]) throws {
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")

@@ -5,7 +5,7 @@ import Testing
 /// The SQS client against moto's SQS (JSON protocol) on loopback, through the fault proxy.
 @Suite(.serialized, .enabled(if: S3Fixture.available, "moto[server] is not installed (pip install 'moto[server]')"))
 struct SQSClientTests {
-    func fixture() throws -> S3Fixture { try #require(S3Fixture.shared, "the S3 fixture did not start") }
+    func fixture() throws -> S3Fixture { try #require(S3Fixture.forQueueClient, "the S3 fixture did not start") }
 
     func client(_ s3: S3Fixture, queue: String, attempts: Int = 10, environment: [String: String] = [:]) throws
         -> SQSClient

@@ -125,7 +125,7 @@ struct SQSClientTests {
         let error = try #require(throws: ObjectStoreError.self) { try sqs.receive(waitSeconds: 0) }
         #expect(error.code == .notFound)
         #expect(error.awsCode == "QueueDoesNotExist")
-        #expect(error.description.hasPrefix("\(url): error: [s3] QueueDoesNotExist, HTTP 400: ReceiveMessage: "))
+        #expect(error.description.hasPrefix("\(url): error: [sqs] QueueDoesNotExist, HTTP 400: ReceiveMessage: "))
         #expect(error.description.contains("check --sqs"))
         #expect(!error.description.contains(secret))
     }

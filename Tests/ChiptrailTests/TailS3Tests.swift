@@ -299,7 +299,7 @@ struct TailS3Tests {
             ["tail", "--store", dir.path + "/s.db", "--endpoint-url", s3.proxyEndpoint, "--sqs", url] + S3IngestTests.configuration
                 + ["s3://logs/AWSLogs/"], timeout: 60, environment: S3Fixture.environment())
         #expect(result.status == 2)
-        #expect(result.stderr.contains("\(url): error: [s3] QueueDoesNotExist, HTTP 400"), "\(result.stderr)")
+        #expect(result.stderr.contains("\(url): error: [sqs] QueueDoesNotExist, HTTP 400"), "\(result.stderr)")
     }
 
     @Test(arguments: [

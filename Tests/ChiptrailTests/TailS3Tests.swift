@@ -230,9 +230,23 @@ struct TailS3Tests {
         s3.configure(["slowdown-every": "9", "reset-every": "13"])
         let extra = ["--visibility-timeout", "4"]
         let first = try Daemon(s3, dir: dir.path, queue: queue.url, locations: ["s3://tail-killed/AWSLogs/"], extra: extra)
-        try put(s3, bucket: "tail-killed", Self.objects)
+        // Put while tail reads; killed once it has committed something, while objects still land.
+        let putting = DispatchGroup()
+        nonisolated(unsafe) var putError: (any Error)? = nil
+        DispatchQueue.global().async(group: putting) {
+            do {
+                for relative in Self.objects {
+                    try self.put(s3, bucket: "tail-killed", [relative])
+                    usleep(20_000)
+                }
+            } catch {
+                putError = error
+            }
+        }
         first.wait { first.committed() >= 1 }
         first.kill9()
+        putting.wait()
+        if let putError { throw putError }
         let committed = first.committed()
         let counts = try s3.queueCounts(queue.url)
         // Every message was sent (one per object, and the test event); those deleted are at most those

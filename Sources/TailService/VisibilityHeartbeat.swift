@@ -57,7 +57,7 @@ final class VisibilityHeartbeat: Sendable {
     }
 
     private func beat() {
-        // Extend once a third of the timeout is left at most: the call itself may take retries.
+        // Extend once half the timeout has passed: the other half leaves room for the call and its retries.
         let margin = max(1, Double(timeout) / 2)
         while true {
             let due: [String]? = state.withLock { s in

@@ -52,11 +52,11 @@ struct SQSClientTests {
         try s3.admin(["op": "send", "url": queue.url, "body": "kept"])
         try s3.admin(["op": "send", "url": queue.url, "body": "lapses"])
         let sqs = try client(s3, queue: queue.url)
-        let first = try sqs.receive(maxMessages: 10, waitSeconds: 1, visibilityTimeout: 2)
+        let first = try sqs.receive(maxMessages: 10, waitSeconds: 1, visibilityTimeout: 4)
         #expect(first.count == 2)
         let kept = try #require(first.first { $0.body == "kept" })
         #expect(try sqs.changeVisibility([kept.receiptHandle], seconds: 60).isEmpty)
-        Thread.sleep(forTimeInterval: 3)
+        Thread.sleep(forTimeInterval: 5)
         let again = try sqs.receive(maxMessages: 10, waitSeconds: 2, visibilityTimeout: 60)
         #expect(again.map(\.body) == ["lapses"])
         #expect(again.first?.receiveCount == 2)
@@ -70,17 +70,18 @@ struct SQSClientTests {
         let queue = try s3.makeQueue("client-heartbeat")
         try s3.admin(["op": "send", "url": queue.url, "body": "held"])
         let sqs = try client(s3, queue: queue.url)
-        let heartbeat = VisibilityHeartbeat(queue: sqs, timeout: 2)
+        let heartbeat = VisibilityHeartbeat(queue: sqs, timeout: 3)
         defer { heartbeat.stop() }
-        let message = try #require(try sqs.receive(waitSeconds: 1, visibilityTimeout: 2).first)
+        let message = try #require(try sqs.receive(waitSeconds: 1, visibilityTimeout: 3).first)
         heartbeat.hold([message.receiptHandle])
-        // Three timeouts later, still hidden.
-        Thread.sleep(forTimeInterval: 6)
+        // Three timeouts later, still hidden (extended every 1.5 s: a slow call under load still
+        // lands before the timeout).
+        Thread.sleep(forTimeInterval: 9)
         #expect(try sqs.receive(waitSeconds: 0).isEmpty)
-        #expect((s3.faults()["sqs:ChangeMessageVisibilityBatch"] ?? 0) >= 3)
+        #expect((s3.faults()["sqs:ChangeMessageVisibilityBatch"] ?? 0) >= 4)
         #expect(heartbeat.takeProblems().isEmpty)
         heartbeat.release([message.receiptHandle])
-        let again = try sqs.receive(waitSeconds: 5, visibilityTimeout: 30)
+        let again = try sqs.receive(waitSeconds: 8, visibilityTimeout: 30)
         #expect(again.map(\.body) == ["held"])
     }
 

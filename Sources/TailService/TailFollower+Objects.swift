@@ -74,6 +74,9 @@ extension TailFollower {
         var held: [HeldMessage] = []
         var reportedOutside: Set<String> = []
         var reportedBodies: Set<String> = []
+        /// Objects whose bytes were refused (not a format chiptrail reads, corrupt), by fingerprint: said
+        /// once, not read again by this process (as a local file is not), their messages deleted.
+        var refused: [String: String] = [:]
         var delivered = 0
         var objectsRead = 0
         var pacer = CommitPacer()
@@ -126,13 +129,14 @@ extension TailFollower {
         /// Reads the objects the ledger has not seen with their ETag, in delivery-time order, in
         /// batches each committed in one transaction; after each commit, the messages whose objects are
         /// all committed are deleted. An object whose read failed for good (rewritten since: `changed`,
-        /// or deleted) counts as done; one that failed otherwise leaves its messages to come back.
+        /// or deleted; or its bytes refused) counts as done; one the store failed to deliver after the
+        /// retries leaves its messages to come back.
         func read(_ objects: [String: S3Object]) throws(TailError) {
             var toRead: [String] = []
             var done: Set<String> = []
             for (name, object) in objects {
                 let (_, fingerprint) = ObjectInputs.fingerprint(object)
-                if (try? store.hasRead(path: name, fingerprint: fingerprint)) == true {
+                if refused[name] == fingerprint || (try? store.hasRead(path: name, fingerprint: fingerprint)) == true {
                     done.insert(name)
                 } else {
                     following.source.register(object, as: name)
@@ -162,11 +166,17 @@ extension TailFollower {
                 var committed: Set<String> = []
                 for name in chunk {
                     if failedNames.contains(name) {
-                        let error = following.source.takeFailure(name)
-                        if let error, error.code == .changed || error.code == .notFound {
+                        switch following.source.takeFailure(name) {
+                        case .none:
+                            // The bytes were read and refused (reported): reading them again changes nothing.
+                            if let object = following.source.object(named: name) {
+                                refused[name] = ObjectInputs.fingerprint(object).fingerprint
+                            }
+                            committed.insert(name)
+                        case .some(let error) where error.code == .changed || error.code == .notFound:
                             committed.insert(name)  // a newer version has its own notification
-                        } else {
-                            failed.insert(name)
+                        case .some:
+                            failed.insert(name)  // the store failed after the retries: its messages come back
                         }
                     } else {
                         committed.insert(name)

@@ -59,7 +59,7 @@ struct TailS3Tests {
                 + (queue.map { ["--sqs", $0] } ?? []) + extra + locations
             process.environment = S3Fixture.environment(["CHIPTRAIL_S3_MAX_ATTEMPTS": "12"])
             for name in ["stdout.txt", "stderr.txt"] where !FileManager.default.fileExists(atPath: dir + "/" + name) {
-                FileManager.default.createFile(atPath: dir + "/" + name, contents: nil)
+                _ = FileManager.default.createFile(atPath: dir + "/" + name, contents: nil)
             }
             let out = FileHandle(forWritingAtPath: dir + "/stdout.txt")!
             out.seekToEndOfFile()
@@ -218,6 +218,37 @@ struct TailS3Tests {
         let outside = daemon.stderr.split(separator: "\n").filter { $0.contains("outside the followed locations") }
         #expect(outside.count == 1, "\(daemon.stderr)")
         #expect(outside.first?.hasPrefix("s3://tail-sns-b/elsewhere/object-0.json.gz: warning: [sqs] ") == true)
+    }
+
+    /// An object whose bytes are refused (not a log chiptrail reads) is reported once and its message
+    /// deleted: reading it again would change nothing (a local file is not read again either).
+    @Test func anObjectThatIsNoLogIsReportedOnceAndItsMessageDeleted() throws {
+        let s3 = try fixture()
+        s3.configure()
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        try s3.admin(["op": "create_bucket", "bucket": "tail-junk"])
+        let queue = try s3.makeQueue("tail-junk")
+        try s3.admin(["op": "notify", "bucket": "tail-junk", "queue_arn": queue.arn])
+        let daemon = try Daemon(
+            s3, dir: dir.path, queue: queue.url, locations: ["s3://tail-junk/AWSLogs/"],
+            extra: ["--visibility-timeout", "2", "--relist-interval", "1"])
+        daemon.wait(seconds: 10) { daemon.stderr.contains("tail following") }
+        let junk = dir.write("junk.txt", "this is not a log file\nat all\n")
+        let junkKey = "AWSLogs/111111111111/CloudTrail/us-east-1/\(DatedKeys.day(Date()))/junk.txt"
+        try s3.admin(["op": "put", "bucket": "tail-junk", "key": junkKey, "file": junk])
+        try put(s3, bucket: "tail-junk", Self.objects.prefix(1))
+        let caughtUp = try daemon.wait {
+            try daemon.committed() == 1 && s3.queueCounts(queue.url) == (0, 0)
+        }
+        // Past a visibility timeout and a few re-listings: not read again.
+        Thread.sleep(forTimeInterval: 4)
+        #expect(caughtUp, "\(daemon.stderr)")
+        #expect(daemon.stop() == 0)
+        #expect(try s3.queueCounts(queue.url) == (0, 0))
+        let reports = daemon.stderr.split(separator: "\n").filter { $0.contains("junk.txt") }
+        #expect(reports.count == 1, "\(daemon.stderr)")
+        #expect(reports.first?.contains("error: [format] unrecognised format") == true, "\(reports)")
     }
 
     /// kill -9 while notified objects are being read and committed: a message is deleted only after the

@@ -51,7 +51,7 @@ let package = Package(
         .target(
             name: "TailService",
             dependencies: [
-                "UsageModel", "Inputs", "Pipeline", "Store", "Alerting", "Detection", "Ownership",
+                "UsageModel", "Inputs", "Pipeline", "Store", "Alerting", "Detection", "Ownership", "ObjectStore",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],

@@ -13,6 +13,13 @@ static inline CURLcode ccurl_setopt_pointer(CURL *handle, CURLoption option, con
 static inline CURLcode ccurl_setopt_callback(CURL *handle, CURLoption option, ccurl_data_callback callback) {
     return curl_easy_setopt(handle, option, callback);
 }
+// CURLOPT_XFERINFOFUNCTION: called about once a second even while no byte moves (a long poll), so a
+// transfer can be given up when the caller stops; a nonzero return aborts it.
+typedef int (*ccurl_progress_callback)(void *context, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                                       curl_off_t ulnow);
+static inline CURLcode ccurl_setopt_progress(CURL *handle, ccurl_progress_callback callback) {
+    return curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, callback);
+}
 static inline CURLcode ccurl_getinfo_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);
 }

@@ -92,13 +92,15 @@ public final class HTTPClient: @unchecked Sendable {
 
     /// Sends `request`. Status and headers are handed to `onHead` before any body byte; a 2xx body goes
     /// to `onBody` (return false to stop: the transfer ends as cancelled); any other body is kept in
-    /// the response (up to 1 MiB). `totalTimeout` bounds the whole exchange (0: none).
+    /// the response (up to 1 MiB). `totalTimeout` bounds the whole exchange (0: none). `shouldAbort`,
+    /// asked about once a second even while nothing moves, gives the transfer up when it returns true
+    /// (the result is a cancelled ``TransportError``): a long poll ends when the daemon stops.
     public func send(
         _ request: HTTPRequest, totalTimeout: Int = 0, onHead: ((HTTPResponse) -> Void)? = nil,
-        onBody: ((UnsafeRawBufferPointer) -> Bool)? = nil
+        shouldAbort: (() -> Bool)? = nil, onBody: ((UnsafeRawBufferPointer) -> Bool)? = nil
     ) -> Result<HTTPResponse, TransportError> {
         let handle = takeHandle()
-        let context = TransferContext(onHead: onHead, onBody: onBody)
+        let context = TransferContext(onHead: onHead, onBody: onBody, shouldAbort: shouldAbort)
         var headerList: UnsafeMutablePointer<curl_slist>? = nil
         defer {
             curl_slist_free_all(headerList)
@@ -146,6 +148,11 @@ public final class HTTPClient: @unchecked Sendable {
         _ = ccurl_setopt_callback(handle, CURLOPT_HEADERFUNCTION, headerCallback)
         _ = ccurl_setopt_pointer(handle, CURLOPT_WRITEDATA, unmanaged.toOpaque())
         _ = ccurl_setopt_callback(handle, CURLOPT_WRITEFUNCTION, bodyCallback)
+        if shouldAbort != nil {
+            _ = ccurl_setopt_long(handle, CURLOPT_NOPROGRESS, 0)
+            _ = ccurl_setopt_pointer(handle, CURLOPT_XFERINFODATA, unmanaged.toOpaque())
+            _ = ccurl_setopt_progress(handle, progressCallback)
+        }
         var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         let code = errorBuffer.withUnsafeMutableBufferPointer { buffer -> CURLcode in
             _ = ccurl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, buffer.baseAddress)
@@ -159,7 +166,7 @@ public final class HTTPClient: @unchecked Sendable {
             return .failure(
                 TransportError(
                     curlCode: Int(code.rawValue), message: message.lowercased(), delivered: context.delivered,
-                    cancelled: context.cancelled))
+                    cancelled: context.cancelled || code == CURLE_ABORTED_BY_CALLBACK))
         }
         context.finishHead()
         return .success(context.response)
@@ -191,14 +198,18 @@ public final class HTTPClient: @unchecked Sendable {
 private final class TransferContext {
     let onHead: ((HTTPResponse) -> Void)?
     let onBody: ((UnsafeRawBufferPointer) -> Bool)?
+    let shouldAbort: (() -> Bool)?
     var response = HTTPResponse()
     var headDone = false
     var delivered: Int64 = 0
     var cancelled = false
 
-    init(onHead: ((HTTPResponse) -> Void)?, onBody: ((UnsafeRawBufferPointer) -> Bool)?) {
+    init(
+        onHead: ((HTTPResponse) -> Void)?, onBody: ((UnsafeRawBufferPointer) -> Bool)?, shouldAbort: (() -> Bool)?
+    ) {
         self.onHead = onHead
         self.onBody = onBody
+        self.shouldAbort = shouldAbort
     }
 
     func header(_ line: String) {
@@ -256,4 +267,10 @@ private let bodyCallback: ccurl_data_callback = { data, size, count, context in
     guard let data, let context else { return total }
     let transfer = Unmanaged<TransferContext>.fromOpaque(context).takeUnretainedValue()
     return transfer.body(UnsafeRawBufferPointer(start: data, count: total)) ? total : 0
+}
+
+private let progressCallback: ccurl_progress_callback = { context, _, _, _, _ in
+    guard let context else { return 0 }
+    let transfer = Unmanaged<TransferContext>.fromOpaque(context).takeUnretainedValue()
+    return transfer.shouldAbort?() == true ? 1 : 0
 }

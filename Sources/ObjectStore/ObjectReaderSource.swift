@@ -1,6 +1,7 @@
 public import Inputs
 import CCurl
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -13,13 +14,27 @@ import Foundation
 /// that input, named with its bucket, key and AWS error code — never a clean, shortened end.
 public final class ObjectReaderSource: Sendable {
     public let client: S3Client
-    /// The objects listed, by input name (`s3://bucket/key`): their ETag guards every read.
-    public let objects: [String: S3Object]
+    /// The objects listed or notified, by input name (`s3://bucket/key`): their ETag guards every read.
+    private let known: Mutex<[String: S3Object]>
+    /// The last read failure of each input, until taken.
+    private let failures = Mutex<[String: ObjectStoreError]>([:])
 
-    public init(client: S3Client, objects: [String: S3Object]) {
+    public init(client: S3Client, objects: [String: S3Object] = [:]) {
         self.client = client
-        self.objects = objects
+        known = Mutex(objects)
     }
+
+    /// The object behind an input name, as registered.
+    public func object(named name: String) -> S3Object? { known.withLock { $0[name] } }
+
+    /// Registers (or replaces) the object behind `name`: later reads of it carry its ETag.
+    public func register(_ object: S3Object, as name: String) { known.withLock { $0[name] = object } }
+
+    /// Forgets the object behind `name` (read and committed: `tail` keeps only what is pending).
+    public func forget(_ name: String) { _ = known.withLock { $0.removeValue(forKey: name) } }
+
+    /// Why the last read of `name` failed (its error is taken), or nil.
+    public func takeFailure(_ name: String) -> ObjectStoreError? { failures.withLock { $0.removeValue(forKey: name) } }
 
     /// The reader for `name`, or nil when `name` is not an object input (a local path).
     /// - Throws: ``InputError`` `.cannotOpen` when no pipe can be made.
@@ -37,7 +52,8 @@ public final class ObjectReaderSource: Sendable {
         let outcome = TransferOutcome()
         let writeEnd = ends[1]
         let client = self.client
-        let etag = objects[name]?.etag
+        let etag = object(named: name)?.etag
+        _ = failures.withLock { $0.removeValue(forKey: name) }
         let thread = Thread {
             // A write to a pipe whose reader is gone raises SIGPIPE in the writing thread: blocked here,
             // so it ends the transfer (EPIPE) instead of the process.
@@ -50,7 +66,10 @@ public final class ObjectReaderSource: Sendable {
                     Self.writeAll(bytes, to: writeEnd)
                 }
             } catch let error as ObjectStoreError {
-                if error.code != .cancelled { outcome.set(error) }
+                if error.code != .cancelled {
+                    outcome.set(error)
+                    self.failures.withLock { $0[name] = error }
+                }
             } catch {
             }
             close(writeEnd)

@@ -74,10 +74,10 @@ public struct ObjectStoreError: Error, Sendable, CustomStringConvertible {
         return prefix + message
     }
 
-    /// The error as a diagnostic on its bucket and key.
+    /// The error as a diagnostic on its bucket and key (`[s3]`), or its queue URL (`[sqs]`).
     public var diagnostic: Diagnostic {
         Diagnostic(
-            path: location, position: .file, severity: .error, category: "s3",
+            path: location, position: .file, severity: .error, category: bucket?.contains("://") == true ? "sqs" : "s3",
             message: detail)
     }
 

@@ -296,11 +296,13 @@ public final class S3Client: @unchecked Sendable {
         let credentials = try self.credentials.credentials()
         SigV4Signer(region: region(for: bucket), service: "s3").sign(&request, credentials: credentials)
         var collected: [UInt8] = []
-        let result = http.send(request, onHead: onHead) { bytes in
-            if let onBody { return onBody(bytes) }
-            collected += bytes
-            return true
-        }
+        let result = http.send(
+            request, onHead: onHead,
+            onBody: { bytes in
+                if let onBody { return onBody(bytes) }
+                collected += bytes
+                return true
+            })
         switch result {
         case .failure(let failure):
             let error = ObjectStoreError(

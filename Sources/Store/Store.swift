@@ -269,6 +269,12 @@ public final class Store {
                     CREATE TABLE live_meta (id INTEGER PRIMARY KEY CHECK (id = 1), value BLOB NOT NULL, saved_at TEXT NOT NULL);
                     """)
         }
+        migrator.registerMigration("v11: object ledger marks") { db in
+            // `tail s3://…`: per followed location, the day before which every dated key was read and its
+            // ledger row pruned (keys `…/YYYY/MM/DD/…` dated earlier are not read again).
+            try db.execute(
+                sql: "CREATE TABLE object_marks (location TEXT PRIMARY KEY, before_day TEXT NOT NULL, saved_at TEXT NOT NULL)")
+        }
         return migrator
     }
 
@@ -295,6 +301,8 @@ public final class Store {
         alert_mappings which mapping rows an alert used (alert_id, content_hash)
         live_state     tail's live state as rows (part, key, value): accounts, open resources, de-duplication
                        chunks, records held for the event-time frontier; written when they change
+        object_marks   tail s3://: per followed location (s3://bucket/prefix), the day (YYYY/MM/DD) before which
+                       dated keys were read and their ledger rows pruned
         live_meta      the live state's scalars (watermark, frontier), one row
         checkpoint     the whole live state as one blob, from versions before live_state (read once, then emptied)
         outbox         alerts committed by tail but not yet delivered to stdout and the hooks
@@ -579,6 +587,48 @@ public final class Store {
                 ])
             try db.cachedStatement(sql: "INSERT OR IGNORE INTO alert_mappings VALUES (?, ?)")
                 .execute(arguments: [alert.id, hash])
+        }
+    }
+
+    /// The day (`YYYY/MM/DD`) before which the dated keys under `location` were read and pruned from the
+    /// ledger, if any.
+    public func objectMark(location: String) throws(StoreError) -> String? {
+        do {
+            return try queue.read { db in
+                try String.fetchOne(db, sql: "SELECT before_day FROM object_marks WHERE location = ?", arguments: [location])
+            }
+        } catch {
+            throw Self.describe(error, path: path)
+        }
+    }
+
+    /// Prunes the ledger rows of objects under `location` (`s3://bucket/prefix`) whose key is dated
+    /// (`day(path)`, `YYYY/MM/DD`) before `day`, and records `day` as the location's mark, in one
+    /// transaction. Only rows under `location` are touched (local files' rows stay).
+    /// - Returns: the rows removed.
+    /// - Complexity: O(rows under `location`).
+    @discardableResult
+    public func pruneObjectLedger(location: String, before day: String, dayOf: (String) -> String?) throws(StoreError)
+        -> Int
+    {
+        do {
+            return try queue.write { db in
+                let paths = try String.fetchAll(
+                    db, sql: "SELECT DISTINCT path FROM files WHERE substr(path, 1, ?) = ?",
+                    arguments: [location.unicodeScalars.count, location])
+                var removed = 0
+                for path in paths {
+                    guard let dated = dayOf(path), dated < day else { continue }
+                    try db.cachedStatement(sql: "DELETE FROM files WHERE path = ?").execute(arguments: [path])
+                    removed += db.changesCount
+                }
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO object_marks VALUES (?, ?, ?)",
+                    arguments: [location, day, Timestamp.format(Int64(Date().timeIntervalSince1970))])
+                return removed
+            }
+        } catch {
+            throw Self.describe(error, path: path)
         }
     }
 

@@ -2,6 +2,7 @@ import Alerting
 import Detection
 import Foundation
 import Inputs
+import ObjectStore
 import Ownership
 import Pipeline
 import Store
@@ -31,12 +32,15 @@ public final class TailFollower {
         public var once: Bool
         /// No start, status and stop lines.
         public var quiet: Bool
+        /// `s3://bucket/prefix` locations followed through a queue and re-listing, instead of `paths`.
+        public var objects: ObjectFollowing?
 
         /// The settings, each as its property says.
         public init(
             paths: [String], storeName: String, pollInterval: Double, pollOnly: Bool, settle: Double, once: Bool,
-            quiet: Bool
+            quiet: Bool, objects: ObjectFollowing? = nil
         ) {
+            self.objects = objects
             self.paths = paths
             self.storeName = storeName
             self.pollInterval = pollInterval
@@ -70,14 +74,14 @@ public final class TailFollower {
         }
     }
 
-    private let settings: Settings
-    private let store: Store
+    let settings: Settings
+    let store: Store
     private var sink: AlertFanOut
-    private let reporter: Reporter
-    private let reload: (IngestPipeline) -> Void
+    let reporter: Reporter
+    let reload: (IngestPipeline) -> Void
     /// The pipeline; its outcomes are collected into `batch`.
-    private var pipeline: IngestPipeline!
-    private var batch: [FileOutcome] = []
+    var pipeline: IngestPipeline!
+    var batch: [FileOutcome] = []
 
     /// Builds the pipeline, restores the last checkpoint and delivers what a crash left in the outbox.
     /// - Parameters:
@@ -116,6 +120,10 @@ public final class TailFollower {
     /// delivered) or, with `once`, until the backlog is read.
     /// - Throws: ``TailError`` when the store fails (nothing further is committed).
     public func run(control: TailControl) throws(TailError) {
+        if let objects = settings.objects {
+            try runObjects(objects, control: control)
+            return
+        }
         let paths = settings.paths
         let settle = settings.settle
         var offsets: [String: Store.FollowOffset]
@@ -288,14 +296,16 @@ public final class TailFollower {
 
     /// One transaction: the ledger rows of the batch's files, their events and calls, the sessions that
     /// closed and their alerts (also into the outbox), and the pipeline's state after them.
-    private func commit(_ outcomes: [FileOutcome], offsets: [Store.FollowOffset]) throws {
+    func commit(_ outcomes: [FileOutcome], offsets: [Store.FollowOffset]) throws {
         var files: [Store.FileRecord] = []
         var events: [UsageEvent] = []
         var calls: [Store.CallRecord] = []
         var assessments: [(Detector.Assessment, Alert?)] = []
         for o in outcomes {
             if let path = o.path, !o.failed {
-                let (size, fingerprint) = InputFingerprint.of(path: path)
+                // An object's ledger identity is its ETag (bucket and key are the path).
+                let (size, fingerprint) =
+                    settings.objects?.source.object(named: path).map(ObjectInputs.fingerprint) ?? InputFingerprint.of(path: path)
                 files.append(Store.FileRecord(path: path, size: size, fingerprint: fingerprint, records: o.records, rejected: o.rejected))
             }
             events += o.events
@@ -315,7 +325,7 @@ public final class TailFollower {
 
     /// Delivers the outbox in order, removing each alert once its hooks have run.
     @discardableResult
-    private func deliverOutbox() throws -> Int {
+    func deliverOutbox() throws -> Int {
         let pending = try store.outbox()
         for (seq, alert) in pending {
             reporter.clearStatus()
@@ -325,7 +335,7 @@ public final class TailFollower {
         return pending.count
     }
 
-    private static func monotonic() -> Double {
+    static func monotonic() -> Double {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9

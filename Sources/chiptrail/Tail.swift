@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import Inputs
 import Logging
+import ObjectStore
 import Pipeline
 import ServiceLifecycle
 import Store
@@ -34,6 +36,20 @@ struct Tail: ParsableCommand, Sendable {
             are delivered after the commit from an outbox, so after kill -9 at any moment a restart gives \
             the alerts and store contents of an uninterrupted run.
 
+            S3 (s3://bucket/prefix, with --sqs QUEUE_URL): the prefix is listed at start and what the ledger \
+            has not read is read; then the queue is long-polled for S3 event notifications (direct, through \
+            SNS, or CloudTrail's own SNS notification) and each object named is read unless the ledger has \
+            it with the same ETag (a rewritten object is read again). A message's visibility is extended \
+            while its objects are read, and it is deleted only after the batch holding them is committed. \
+            Every --relist-interval the recent days are listed again (keys laid out .../YYYY/MM/DD/ as \
+            CloudTrail writes them: today's and yesterday's folders of every account and region seen, and \
+            the whole prefix every twelfth time; other layouts: the whole prefix), to catch notifications \
+            that never came; without --sqs, \
+            re-listing alone follows the prefix. Ledger growth: for dated layouts, ledger rows of s3:// \
+            objects dated before the day before yesterday are pruned, and a mark in the store says those \
+            days were read (only s3:// rows under the followed prefix; local files' rows are never \
+            pruned; undated layouts keep every row, as their re-listing needs them).
+
             Signals: SIGHUP reloads --mappings, --resellers, --geoip and --config without losing state; \
             SIGTERM and SIGINT finish the batch in hand, commit and exit 0.
 
@@ -42,6 +58,8 @@ struct Tail: ParsableCommand, Sendable {
                   --geoip ip.csv /var/log/cloudtrail
               chiptrail tail --alerts ocsf --syslog udp://siem.example:514 \\
                   --exec 'notify-oncall' /data/exports
+              chiptrail tail --store cases.db --mappings m.csv s3://trail-bucket/AWSLogs/ \\
+                  --sqs https://sqs.us-east-1.amazonaws.com/123456789012/trail-notifications
             """)
 
     @OptionGroup var reader: ReaderOptions
@@ -64,7 +82,16 @@ struct Tail: ParsableCommand, Sendable {
     @Flag(name: .customLong("once"), help: "Read what is there, commit, and exit (a backlog run with tail's checkpoints).")
     var once = false
 
-    @Argument(help: ArgumentHelp("Directories (followed recursively) or files.", valueName: "path"))
+    @Option(name: .customLong("sqs"), help: ArgumentHelp("With s3:// locations: the SQS queue receiving their S3 event notifications (direct, through SNS, or CloudTrail's SNS notifications).", valueName: "queue-url"))
+    var sqs: String?
+
+    @Option(name: .customLong("relist-interval"), help: ArgumentHelp("With s3:// locations: seconds between listings of the recent days (or the whole prefix), for notifications that never came (default 300).", valueName: "s"))
+    var relistInterval: Double = 300
+
+    @Option(name: .customLong("visibility-timeout"), help: ArgumentHelp("With --sqs: seconds a received message stays hidden from other receivers; extended while its objects are read (default 120).", valueName: "s"))
+    var visibilityTimeout: Int = 120
+
+    @Argument(help: ArgumentHelp("Directories (followed recursively) or files; or s3://bucket/prefix locations.", valueName: "path"))
     var paths: [String] = []
 
     func validate() throws {
@@ -78,6 +105,19 @@ struct Tail: ParsableCommand, Sendable {
         }
         try reader.validateHooks()
         if !(pollInterval > 0) { throw ValidationError("--poll-interval takes a number of seconds above 0") }
+        let objects = paths.filter(S3Location.isLocation)
+        if !objects.isEmpty && objects.count != paths.count {
+            throw ValidationError("tail follows either s3:// locations or local paths; run one process for each (each with its own --store)")
+        }
+        for path in objects where S3Location.parse(path) == nil {
+            throw ValidationError("'\(path)' is not an S3 location; write s3://bucket/prefix (a valid bucket name)")
+        }
+        if sqs != nil && objects.isEmpty { throw ValidationError("--sqs follows s3://bucket/prefix locations; name at least one") }
+        if let sqs, SQSQueue.parse(sqs) == nil {
+            throw ValidationError("--sqs takes a queue URL such as https://sqs.us-east-1.amazonaws.com/123456789012/name, found '\(sqs)'")
+        }
+        if !(relistInterval > 0) { throw ValidationError("--relist-interval takes a number of seconds above 0") }
+        if !(1...43_200).contains(visibilityTimeout) { throw ValidationError("--visibility-timeout takes 1 to 43200 seconds") }
     }
 
     func run() throws {
@@ -137,9 +177,10 @@ struct Tail: ParsableCommand, Sendable {
             Diagnostics.printRaw(error.description)
             throw ExitStatus(code: 2)
         }
+        let objects = try objectFollowing(&setup)
         let settings = TailFollower.Settings(
             paths: paths, storeName: self.store ?? "chiptrail.db", pollInterval: pollInterval, pollOnly: pollOnly,
-            settle: settle, once: once, quiet: reader.quiet)
+            settle: settle, once: once, quiet: reader.quiet, objects: objects)
         let reporter = TailFollower.Reporter(
             line: { Diagnostics.printRaw($0) }, diagnostic: Diagnostics.report,
             status: { text in
@@ -154,6 +195,33 @@ struct Tail: ParsableCommand, Sendable {
         return try TailFollower(
             settings: settings, store: store, sink: reader.makeAlertSink(), options: setup.options,
             detector: setup.detector, geo: setup.geo, reporter: reporter, reload: { reload($0) })
+    }
+
+    /// For s3:// locations: the S3 client, the readers' source (the pipeline's opener) and the queue,
+    /// checked once (GetQueueAttributes) so that a wrong URL or a missing permission stops the start
+    /// (exit 2) instead of failing every poll.
+    private func objectFollowing(_ setup: inout PipelineSetup) throws -> ObjectFollowing? {
+        let locations = paths.compactMap(S3Location.parse)
+        guard !locations.isEmpty else { return nil }
+        let client = try ObjectInputWiring.makeClient(reader)
+        let source = ObjectReaderSource(client: client)
+        setup.options.opener = { name, limits throws(InputError) in try source.open(name, limits: limits) }
+        var queue: SQSClient? = nil
+        if let sqs {
+            do {
+                let client = try SQSClient(
+                    queueURL: sqs, credentials: client.credentials, endpointURL: reader.endpointURL,
+                    retry: ObjectInputWiring.retry)
+                _ = try client.attributes()
+                queue = client
+            } catch {
+                Diagnostics.printRaw(error.description)
+                throw ExitStatus(code: 2)
+            }
+        }
+        return ObjectFollowing(
+            locations: locations, client: client, source: source, queue: queue, relistInterval: relistInterval,
+            visibilityTimeout: visibilityTimeout, pageSize: ObjectInputWiring.pageSize)
     }
 
     /// SIGHUP: the new set replaces the old one only when it is whole — every file readable with usable

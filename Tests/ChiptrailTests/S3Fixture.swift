@@ -61,6 +61,11 @@ final class S3Fixture: @unchecked Sendable {
         ])
     }()
 
+    /// Empty fixtures of their own for the SQS client's tests and tail's: suites run in parallel, and
+    /// each configures its proxy's faults and reads its counts.
+    static let forQueueClient: S3Fixture? = available ? try? S3Fixture(uploads: []) : nil
+    static let forTail: S3Fixture? = available ? try? S3Fixture(uploads: []) : nil
+
     init(uploads: [(directory: String, bucket: String, prefix: String)]) throws {
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -112,6 +117,36 @@ final class S3Fixture: @unchecked Sendable {
             let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Int]
         else { return [:] }
         return object
+    }
+
+    /// Runs one scene-setting boto3 call in the fixture against moto (no faults): `create_bucket`,
+    /// `create_queue` (answers `url` and `arn`), `notify` (S3 -> SQS, or through SNS with `topic`),
+    /// `subscribe`, `put` (a local `file` to `bucket`/`key`; answers `etag`), `publish`, `send`,
+    /// `queue_counts` (answers `visible` and `in_flight`).
+    @discardableResult
+    func admin(_ request: [String: String]) throws -> [String: Any] {
+        let client = HTTPClient()
+        let body = try JSONSerialization.data(withJSONObject: request)
+        let http = HTTPRequest(
+            method: "POST", scheme: "http", host: "127.0.0.1:\(proxyPort)", path: "/__admin",
+            headers: [("Content-Type", "application/json")], body: Array(body))
+        guard case .success(let response) = client.send(http, totalTimeout: 30),
+            let object = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
+        else { throw FixtureError(message: "the fixture did not answer \(request)") }
+        if response.status != 200 { throw FixtureError(message: "\(request): \(object["error"] ?? object)") }
+        return object
+    }
+
+    /// A new queue; its URL and ARN.
+    func makeQueue(_ name: String) throws -> (url: String, arn: String) {
+        let answer = try admin(["op": "create_queue", "queue": name])
+        return (answer["url"] as? String ?? "", answer["arn"] as? String ?? "")
+    }
+
+    /// Messages waiting in `queue` and received but not deleted.
+    func queueCounts(_ url: String) throws -> (visible: Int, inFlight: Int) {
+        let answer = try admin(["op": "queue_counts", "url": url])
+        return (answer["visible"] as? Int ?? -1, answer["in_flight"] as? Int ?? -1)
     }
 
     /// An environment for the binary: test credentials, no instance-metadata probe, `extra` on top.

@@ -12,6 +12,12 @@ the ListObjectsV2 requests), so a test can
 check that the faults it asked for happened; GET /__configure?slowdown-every=7&deny=TEXT&… sets new
 faults and zeroes the counts.
 
+SQS and SNS (for `tail --sqs`): moto serves them on the same port, and the proxy forwards them with the
+same faults (slowdown and reset count every request). Their calls are counted by X-Amz-Target
+("sqs:ReceiveMessage", "sqs:DeleteMessageBatch", …). POST /__admin with a JSON object runs one boto3 call
+against moto, for the tests to set the scene: {"op": "create_bucket"|"create_queue"|"notify"|"put"|
+"publish"|"send"|"queue_counts", …} (see admin() below); the answer is a JSON object.
+
 Faults, each on every Nth request of its kind (deterministic, counted separately):
   --slowdown-every N    answer 503 SlowDown (S3's throttling) instead of forwarding
   --reset-every N       close the connection (TCP RST) without an answer
@@ -73,6 +79,58 @@ def upload(moto_port, directory, bucket, prefix):
             s3.upload_file(path, bucket, key)
 
 
+def admin(moto_port, request):
+    """One scene-setting call against moto (not through the proxy, no faults)."""
+    import boto3
+
+    kw = dict(endpoint_url=f"http://127.0.0.1:{moto_port}", region_name="us-east-1", aws_access_key_id="test",
+              aws_secret_access_key="test")
+    op = request["op"]
+    if op == "create_bucket":
+        boto3.client("s3", **kw).create_bucket(Bucket=request["bucket"])
+        return {}
+    if op == "create_queue":
+        sqs = boto3.client("sqs", **kw)
+        url = sqs.create_queue(QueueName=request["queue"])["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        return {"url": url, "arn": arn}
+    if op == "notify":
+        # S3 -> SQS directly, or (with "topic") S3 -> SNS -> SQS; S3 sends s3:TestEvent when it is saved.
+        s3 = boto3.client("s3", **kw)
+        if request.get("topic"):
+            sns = boto3.client("sns", **kw)
+            topic = sns.create_topic(Name=request["topic"])["TopicArn"]
+            sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=request["queue_arn"])
+            config = {"TopicConfigurations": [{"TopicArn": topic, "Events": ["s3:ObjectCreated:*"]}]}
+        else:
+            config = {"QueueConfigurations": [{"QueueArn": request["queue_arn"], "Events": ["s3:ObjectCreated:*"]}]}
+        s3.put_bucket_notification_configuration(Bucket=request["bucket"], NotificationConfiguration=config)
+        return {}
+    if op == "subscribe":
+        sns = boto3.client("sns", **kw)
+        topic = sns.create_topic(Name=request["topic"])["TopicArn"]
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=request["queue_arn"])
+        return {"topic": topic}
+    if op == "put":
+        s3 = boto3.client("s3", **kw)
+        with open(request["file"], "rb") as f:
+            answer = s3.put_object(Bucket=request["bucket"], Key=request["key"], Body=f.read())
+        return {"etag": answer["ETag"]}
+    if op == "publish":
+        boto3.client("sns", **kw).publish(TopicArn=request["topic"], Message=request["message"])
+        return {}
+    if op == "send":
+        boto3.client("sqs", **kw).send_message(QueueUrl=request["url"], MessageBody=request["body"])
+        return {}
+    if op == "queue_counts":
+        attributes = boto3.client("sqs", **kw).get_queue_attributes(
+            QueueUrl=request["url"],
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        return {"visible": int(attributes["ApproximateNumberOfMessages"]),
+                "in_flight": int(attributes["ApproximateNumberOfMessagesNotVisible"])}
+    raise ValueError("unknown op " + op)
+
+
 class Faults:
     def __init__(self, options):
         self.options = options
@@ -91,12 +149,19 @@ class Faults:
                 setattr(self.options, name, values.get(name.replace("_", "-"), [""])[0])
             self.requests = 0
             self.gets = 0
-            for k in self.counts:
-                self.counts[k] = 0
+            for k in list(self.counts):
+                if k.startswith("sqs:"):
+                    del self.counts[k]
+                else:
+                    self.counts[k] = 0
 
-    def choose(self, method, path, ranged):
+    def choose(self, method, path, ranged, target=None):
         """The fault for this request, or None."""
         o = self.options
+        if target:
+            with self.lock:
+                name = "sqs:" + target.split(".")[-1]
+                self.counts[name] = self.counts.get(name, 0) + 1
         is_object_get = method == "GET" and "list-type" not in path and path.count("/") >= 2
         with self.lock:
             if is_object_get and ranged:
@@ -151,18 +216,30 @@ def make_handler(upstream_port, faults):
         def handle_any(self):
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else None
+            if self.path == "/__admin":
+                try:
+                    answer, status = admin(upstream_port, json.loads(body or b"{}")), 200
+                except Exception as error:  # the test reads the message
+                    answer, status = {"error": repr(error)}, 500
+                data = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return
             if self.path.startswith("/__configure"):
                 faults.configure(urllib.parse.urlsplit(self.path).query)
                 self.path = "/__faults"
             if self.path == "/__faults":
-                data = json.dumps(faults.counts).encode()
+                with faults.lock:
+                    data = json.dumps(faults.counts).encode()
                 self.send_response(200)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
                 return
             ranged = self.headers.get("Range") is not None
-            fault = faults.choose(self.command, self.path, ranged)
+            fault = faults.choose(self.command, self.path, ranged, self.headers.get("X-Amz-Target"))
             if fault == "slowdown":
                 return self.error(503, "SlowDown", "Please reduce your request rate.")
             if fault == "deny":

@@ -1,0 +1,365 @@
+import Foundation
+import Inputs
+import ObjectStore
+import Testing
+
+/// `chiptrail tail s3://bucket/prefix --sqs QUEUE_URL` against moto (S3, SQS and SNS in server mode) on
+/// loopback, through the fault proxy. moto delivers S3 event notifications itself, to SQS directly or
+/// through SNS, in server mode (checked: the queue receives `s3:TestEvent` when the configuration is saved
+/// and an `ObjectCreated:Put` record per PutObject), so those tests put objects and let moto notify.
+/// CloudTrail's own notification is not produced by moto (it does not deliver trails): that test publishes
+/// it to an SNS topic itself, in the shape CloudTrail documents.
+@Suite(.serialized, .enabled(if: S3Fixture.available, "moto[server] is not installed (pip install 'moto[server]')"))
+struct TailS3Tests {
+    static let samples = Repository.root + "/SampleLogs"
+
+    /// The sample trail's objects in delivery order (the time in their names), by path relative to
+    /// SampleLogs/AWSLogs.
+    static let objects: [String] = {
+        let root = samples + "/AWSLogs/"
+        return InputEnumerator.sortedByDeliveryTime(
+            FileManager.default.enumerator(atPath: root)!.compactMap { $0 as? String }.filter { $0.hasSuffix(".gz") })
+    }()
+
+    /// The key of a sample object in the bucket: its account and region folders, under today's date
+    /// (so the ledger's pruning, which starts the day before yesterday, leaves its rows).
+    static func key(_ relative: String, daysAgo: Int = 0) -> String {
+        let parts = relative.split(separator: "/")
+        return "AWSLogs/\(parts[0])/CloudTrail/\(parts[2])/\(DatedKeys.day(Date(), daysBefore: daysAgo))/\(parts.last!)"
+    }
+
+    /// `ingest --no-store` of the local copy: the reference alerts, as (id, score).
+    static let reference: [String] = {
+        let result = try? BuiltBinary.run(["ingest", "--no-store"] + S3IngestTests.configuration + [samples + "/AWSLogs"])
+        return alerts(result?.stdout ?? "")
+    }()
+
+    /// `id score` of each alert line, in the order printed.
+    static func alerts(_ stdout: String) -> [String] {
+        stdout.split(separator: "\n").compactMap { line in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                let id = object["id"] as? String, let score = object["score"] as? Double
+            else { return nil }
+            return "\(id) \(score)"
+        }
+    }
+
+    func fixture() throws -> S3Fixture { try #require(S3Fixture.forTail, "the S3 fixture did not start") }
+
+    /// A daemon in `dir`: stdout and stderr to files there.
+    final class Daemon {
+        let process = Process()
+        let dir: String
+
+        init(_ s3: S3Fixture, dir: String, queue: String?, locations: [String], extra: [String] = []) throws {
+            self.dir = dir
+            process.executableURL = URL(fileURLWithPath: BuiltBinary.path)
+            process.arguments =
+                ["tail", "--store", dir + "/s.db", "--endpoint-url", s3.proxyEndpoint] + S3IngestTests.configuration
+                + (queue.map { ["--sqs", $0] } ?? []) + extra + locations
+            process.environment = S3Fixture.environment(["CHIPTRAIL_S3_MAX_ATTEMPTS": "12"])
+            for name in ["stdout.txt", "stderr.txt"] where !FileManager.default.fileExists(atPath: dir + "/" + name) {
+                _ = FileManager.default.createFile(atPath: dir + "/" + name, contents: nil)
+            }
+            let out = FileHandle(forWritingAtPath: dir + "/stdout.txt")!
+            out.seekToEndOfFile()
+            let err = FileHandle(forWritingAtPath: dir + "/stderr.txt")!
+            err.seekToEndOfFile()
+            process.standardOutput = out
+            process.standardError = err
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+            TailTests.waitUntilReady(process)
+        }
+
+        var stdout: String { (try? String(contentsOfFile: dir + "/stdout.txt", encoding: .utf8)) ?? "" }
+        var stderr: String { (try? String(contentsOfFile: dir + "/stderr.txt", encoding: .utf8)) ?? "" }
+
+        /// SIGTERM and the exit status.
+        func stop() -> Int32 {
+            process.terminate()
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+
+        func kill9() {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+
+        /// The ledger rows (objects committed), or -1.
+        func committed() -> Int {
+            let r = try? BuiltBinary.run(["query", "--store", dir + "/s.db", "--output", "csv", "SELECT COUNT(*) FROM files"])
+            return r.flatMap { Int($0.stdout.split(separator: "\n").last ?? "") } ?? -1
+        }
+
+        /// Waits (up to `seconds`) until `done` holds.
+        @discardableResult
+        func wait(seconds: Double = 90, until done: () throws -> Bool) rethrows -> Bool {
+            let deadline = Date().addingTimeInterval(seconds)
+            while Date() < deadline {
+                if try done() { return true }
+                usleep(100_000)
+            }
+            return false
+        }
+    }
+
+    /// A bucket with `objects` put in it (sample relative paths), each under ``key(_:daysAgo:)``.
+    func put(_ s3: S3Fixture, bucket: String, _ objects: some Sequence<String>, daysAgo: Int = 0) throws {
+        for relative in objects {
+            try s3.admin([
+                "op": "put", "bucket": bucket, "key": Self.key(relative, daysAgo: daysAgo),
+                "file": Self.samples + "/AWSLogs/" + relative,
+            ])
+        }
+    }
+
+    @Test func objectsPutAfterTailStartedAlertOnceAndARewrittenObjectIsReadAgain() throws {
+        let s3 = try fixture()
+        s3.configure()
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        try s3.admin(["op": "create_bucket", "bucket": "tail-direct"])
+        let queue = try s3.makeQueue("tail-direct")
+        // Saving the configuration sends s3:TestEvent to the queue.
+        try s3.admin(["op": "notify", "bucket": "tail-direct", "queue_arn": queue.arn])
+        let half = Self.objects.count / 2
+        try put(s3, bucket: "tail-direct", Self.objects[..<half])
+        let daemon = try Daemon(s3, dir: dir.path, queue: queue.url, locations: ["s3://tail-direct/AWSLogs/"])
+        // The first half is read from the start's listing; its notifications then find it in the ledger.
+        daemon.wait { daemon.committed() == half }
+        try put(s3, bucket: "tail-direct", Self.objects[half...])
+        let caughtUp = try daemon.wait {
+            try daemon.committed() == Self.objects.count && s3.queueCounts(queue.url) == (0, 0)
+        }
+        #expect(caughtUp, "\(daemon.committed()) of \(Self.objects.count) committed; \(daemon.stderr)")
+        // Rewritten in place (another object's bytes: a new ETag): read again, once.
+        let rewritten = Self.objects[0]
+        try s3.admin([
+            "op": "put", "bucket": "tail-direct", "key": Self.key(rewritten), "file": Self.samples + "/AWSLogs/" + Self.objects[1],
+        ])
+        daemon.wait { daemon.committed() == Self.objects.count + 1 }
+        daemon.wait(seconds: 10) { (try? s3.queueCounts(queue.url) == (0, 0)) == true }
+        // Idle, it waits in a 20 s long poll: SIGTERM ends it within a second or so.
+        Thread.sleep(forTimeInterval: 1)
+        let stopping = Date()
+        let status = daemon.stop()
+        #expect(Date().timeIntervalSince(stopping) < 5)
+        #expect(status == 0, "\(daemon.stderr)")
+        let alerts = Self.alerts(daemon.stdout)
+        #expect(!Self.reference.isEmpty)
+        #expect(Set(alerts) == Set(Self.reference))
+        #expect(alerts.count == Set(alerts).count, "an alert printed twice: \(alerts)")
+        // Nothing read twice: each object once, the rewritten one once more; the test event and the
+        // notifications of objects already read deleted without a read.
+        #expect(daemon.stderr.contains("tail stopped: \(Self.objects.count + 1) object(s) read"), "\(daemon.stderr)")
+        #expect(!daemon.stderr.contains("error:"), "\(daemon.stderr)")
+        #expect(try s3.queueCounts(queue.url) == (0, 0))
+        let rows = try BuiltBinary.run([
+            "query", "--store", dir.path + "/s.db", "--output", "csv",
+            "SELECT COUNT(DISTINCT fingerprint) FROM files WHERE path = 's3://tail-direct/\(Self.key(rewritten))'",
+        ])
+        #expect(rows.stdout.hasSuffix("2\n"), "\(rows.stdout)")
+    }
+
+    @Test func snsWrappedAndCloudTrailNotificationsAreReadAndOthersOutsideThePrefixIgnored() throws {
+        let s3 = try fixture()
+        s3.configure()
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let queue = try s3.makeQueue("tail-sns")
+        // Bucket tail-sns-a notifies through SNS; bucket tail-sns-b has no notifications: CloudTrail's
+        // own notification (published below, as CloudTrail publishes it) names its objects.
+        try s3.admin(["op": "create_bucket", "bucket": "tail-sns-a"])
+        try s3.admin(["op": "create_bucket", "bucket": "tail-sns-b"])
+        try s3.admin(["op": "notify", "bucket": "tail-sns-a", "queue_arn": queue.arn, "topic": "tail-sns-s3"])
+        let trailTopic = try s3.admin(["op": "subscribe", "topic": "tail-sns-cloudtrail", "queue_arn": queue.arn])["topic"]
+            as? String ?? ""
+        let daemon = try Daemon(
+            s3, dir: dir.path, queue: queue.url, locations: ["s3://tail-sns-a/AWSLogs/", "s3://tail-sns-b/AWSLogs/"])
+        daemon.wait(seconds: 10) { daemon.stderr.contains("tail following") }
+        // In delivery order (as a trail lands; arrival far out of order would change decisions past the
+        // allowed lateness, in ingest's terms): even objects to tail-sns-a, odd ones to tail-sns-b, named
+        // two a message by CloudTrail's notification.
+        var pending: [String] = []
+        func publish() throws {
+            guard !pending.isEmpty else { return }
+            let message = try JSONSerialization.data(withJSONObject: ["s3Bucket": "tail-sns-b", "s3ObjectKey": pending])
+            try s3.admin(["op": "publish", "topic": trailTopic, "message": String(decoding: message, as: UTF8.self)])
+            pending.removeAll()
+        }
+        for (n, relative) in Self.objects.enumerated() {
+            if n % 2 == 0 {
+                try put(s3, bucket: "tail-sns-a", [relative])
+            } else {
+                try put(s3, bucket: "tail-sns-b", [relative])
+                pending.append(Self.key(relative))
+                if pending.count == 2 { try publish() }
+            }
+        }
+        try publish()
+        // Outside the followed prefixes: ignored, said once.
+        for n in 0..<2 {
+            let message = try JSONSerialization.data(withJSONObject: [
+                "s3Bucket": "tail-sns-b", "s3ObjectKey": ["elsewhere/object-\(n).json.gz"],
+            ])
+            try s3.admin(["op": "publish", "topic": trailTopic, "message": String(decoding: message, as: UTF8.self)])
+        }
+        let caughtUp = try daemon.wait {
+            try daemon.committed() == Self.objects.count && s3.queueCounts(queue.url) == (0, 0)
+        }
+        #expect(caughtUp, "\(daemon.committed()) of \(Self.objects.count) committed; \(daemon.stderr)")
+        #expect(daemon.stop() == 0)
+        let alerts = Self.alerts(daemon.stdout)
+        #expect(Set(alerts) == Set(Self.reference))
+        #expect(alerts.count == Set(alerts).count)
+        #expect(daemon.stderr.contains("tail stopped: \(Self.objects.count) object(s) read"), "\(daemon.stderr)")
+        let outside = daemon.stderr.split(separator: "\n").filter { $0.contains("outside the followed locations") }
+        #expect(outside.count == 1, "\(daemon.stderr)")
+        #expect(outside.first?.hasPrefix("s3://tail-sns-b/elsewhere/object-0.json.gz: warning: [sqs] ") == true)
+    }
+
+    /// An object whose bytes are refused (not a log chiptrail reads) is reported once and its message
+    /// deleted: reading it again would change nothing (a local file is not read again either).
+    @Test func anObjectThatIsNoLogIsReportedOnceAndItsMessageDeleted() throws {
+        let s3 = try fixture()
+        s3.configure()
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        try s3.admin(["op": "create_bucket", "bucket": "tail-junk"])
+        let queue = try s3.makeQueue("tail-junk")
+        try s3.admin(["op": "notify", "bucket": "tail-junk", "queue_arn": queue.arn])
+        let daemon = try Daemon(
+            s3, dir: dir.path, queue: queue.url, locations: ["s3://tail-junk/AWSLogs/"],
+            extra: ["--visibility-timeout", "2", "--relist-interval", "1"])
+        daemon.wait(seconds: 10) { daemon.stderr.contains("tail following") }
+        let junk = dir.write("junk.txt", "this is not a log file\nat all\n")
+        let junkKey = "AWSLogs/111111111111/CloudTrail/us-east-1/\(DatedKeys.day(Date()))/junk.txt"
+        try s3.admin(["op": "put", "bucket": "tail-junk", "key": junkKey, "file": junk])
+        try put(s3, bucket: "tail-junk", Self.objects.prefix(1))
+        let caughtUp = try daemon.wait {
+            try daemon.committed() == 1 && s3.queueCounts(queue.url) == (0, 0)
+        }
+        // Past a visibility timeout and a few re-listings: not read again.
+        Thread.sleep(forTimeInterval: 4)
+        #expect(caughtUp, "\(daemon.stderr)")
+        #expect(daemon.stop() == 0)
+        #expect(try s3.queueCounts(queue.url) == (0, 0))
+        let reports = daemon.stderr.split(separator: "\n").filter { $0.contains("junk.txt") }
+        #expect(reports.count == 1, "\(daemon.stderr)")
+        #expect(reports.first?.contains("error: [format] unrecognised format") == true, "\(reports)")
+    }
+
+    /// kill -9 while notified objects are being read and committed: a message is deleted only after the
+    /// batch holding its objects is committed, so the restarted daemon (once the visibility of the
+    /// messages in hand runs out) reads what was not committed, and the two runs together print the
+    /// alerts of `ingest` of a local copy, each once. Throttling and resets on S3 and SQS meanwhile.
+    @Test func aKillMidBatchLosesNothingAndRepeatsNothing() throws {
+        let s3 = try fixture()
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        try s3.admin(["op": "create_bucket", "bucket": "tail-killed"])
+        let queue = try s3.makeQueue("tail-killed")
+        try s3.admin(["op": "notify", "bucket": "tail-killed", "queue_arn": queue.arn])
+        s3.configure(["slowdown-every": "9", "reset-every": "13"])
+        let extra = ["--visibility-timeout", "4"]
+        let first = try Daemon(s3, dir: dir.path, queue: queue.url, locations: ["s3://tail-killed/AWSLogs/"], extra: extra)
+        // Put while tail reads; killed once it has committed something, while objects still land.
+        let putting = DispatchGroup()
+        nonisolated(unsafe) var putError: (any Error)? = nil
+        DispatchQueue.global().async(group: putting) {
+            do {
+                for relative in Self.objects {
+                    try self.put(s3, bucket: "tail-killed", [relative])
+                    usleep(20_000)
+                }
+            } catch {
+                putError = error
+            }
+        }
+        first.wait { first.committed() >= 1 }
+        first.kill9()
+        putting.wait()
+        if let putError { throw putError }
+        let committed = first.committed()
+        let counts = try s3.queueCounts(queue.url)
+        // Every message was sent (one per object, and the test event); those deleted are at most those
+        // whose objects were committed.
+        let deleted = Self.objects.count + 1 - counts.visible - counts.inFlight
+        #expect(committed < Self.objects.count, "the kill came after the last commit; the test proves nothing")
+        #expect(deleted <= committed + 1, "\(deleted) messages deleted, \(committed) objects committed")
+        let second = try Daemon(s3, dir: dir.path, queue: queue.url, locations: ["s3://tail-killed/AWSLogs/"], extra: extra)
+        let caughtUp = try second.wait {
+            try second.committed() == Self.objects.count && s3.queueCounts(queue.url) == (0, 0)
+        }
+        let faults = s3.faults()
+        s3.configure()
+        #expect(caughtUp, "\(second.committed()) of \(Self.objects.count) committed; \(second.stderr)")
+        #expect(second.stop() == 0)
+        let alerts = Self.alerts(second.stdout)
+        #expect(Set(alerts) == Set(Self.reference))
+        #expect(alerts.count == Set(alerts).count, "an alert printed twice: \(alerts)")
+        #expect((faults["slowdown"] ?? 0) > 0)
+        #expect((faults["reset"] ?? 0) > 0)
+        #expect((faults["sqs:ReceiveMessage"] ?? 0) > 0)
+    }
+
+    /// Without notifications (none configured, or lost), the periodic re-listing reads what lands; the
+    /// ledger rows of days no longer re-listed are pruned, and a restart does not read them again.
+    @Test func relistingCatchesWhatNoNotificationNamedAndPrunedDaysAreNotReadAgain() throws {
+        let s3 = try fixture()
+        s3.configure()
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        try s3.admin(["op": "create_bucket", "bucket": "tail-relist"])
+        let queue = try s3.makeQueue("tail-relist")
+        // Five days ago: read at start, then pruned (and marked read).
+        let old = Array(Self.objects.prefix(10))
+        try put(s3, bucket: "tail-relist", old, daysAgo: 5)
+        let extra = ["--relist-interval", "1"]
+        let first = try Daemon(s3, dir: dir.path, queue: queue.url, locations: ["s3://tail-relist/AWSLogs/"], extra: extra)
+        first.wait(seconds: 20) { first.stderr.contains("tail following") }
+        let recent = Array(Self.objects.dropFirst(10))
+        try put(s3, bucket: "tail-relist", recent)
+        let caughtUp = first.wait { first.committed() == recent.count }
+        #expect(caughtUp, "\(first.committed()) of \(recent.count) committed; \(first.stderr)")
+        #expect(first.stop() == 0)
+        #expect(Set(Self.alerts(first.stdout)) == Set(Self.reference))
+        #expect(first.stderr.contains("tail stopped: \(Self.objects.count) object(s) read"), "\(first.stderr)")
+        let mark = try BuiltBinary.run([
+            "query", "--store", dir.path + "/s.db", "--output", "csv", "SELECT location, before_day FROM object_marks",
+        ])
+        #expect(mark.stdout.contains("s3://tail-relist/AWSLogs/,\(DatedKeys.day(Date(), daysBefore: 2))"), "\(mark.stdout)")
+        // Restarted: nothing read again (the pruned days by the mark, the recent by the ledger).
+        let second = try Daemon(s3, dir: dir.path, queue: queue.url, locations: ["s3://tail-relist/AWSLogs/"], extra: extra)
+        second.wait(seconds: 5) { false }
+        #expect(second.stop() == 0)
+        #expect(second.stderr.contains("tail stopped: 0 object(s) read"), "\(second.stderr)")
+    }
+
+    @Test func aMissingQueueStopsTheStartNamingItsAWSCode() throws {
+        let s3 = try fixture()
+        s3.configure()
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let url = "http://127.0.0.1:\(s3.motoPort)/123456789012/no-such-queue"
+        let result = try BuiltBinary.run(
+            ["tail", "--store", dir.path + "/s.db", "--endpoint-url", s3.proxyEndpoint, "--sqs", url] + S3IngestTests.configuration
+                + ["s3://logs/AWSLogs/"], timeout: 60, environment: S3Fixture.environment())
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("\(url): error: [sqs] QueueDoesNotExist, HTTP 400"), "\(result.stderr)")
+    }
+
+    @Test(arguments: [
+        (["--sqs", "https://sqs.us-east-1.amazonaws.com/123456789012/q", "/tmp"], "--sqs follows s3://bucket/prefix locations"),
+        (["s3://logs/AWSLogs/", "/tmp"], "either s3:// locations or local paths"),
+        (["--sqs", "not-a-url", "s3://logs/AWSLogs/"], "--sqs takes a queue URL"),
+        (["--relist-interval", "0", "s3://logs/AWSLogs/"], "--relist-interval takes"),
+    ])
+    func badObjectOptionsAreUsageErrors(arguments: [String], message: String) throws {
+        let result = try BuiltBinary.run(["tail", "--store", "/tmp/unused-tail-s3.db"] + arguments)
+        #expect(result.status == 2, "\(result.status)")
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+    }
+}

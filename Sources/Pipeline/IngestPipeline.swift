@@ -527,7 +527,7 @@ public final class IngestPipeline {
     /// Keeps a closed restricted session that raised no alert for ``lookBack(after:at:)``.
     private func remember(_ session: Session) {
         let config = detector.config
-        guard config.lookbackSessions > 0 else { return }
+        guard config.lookbackSessions > 0, config.lookbackDays > 0 else { return }
         let key = StableHash.hash(session.accountID)
         let oldest = session.end - Int64(config.lookbackDays * 86_400)
         var kept = (lookback[key] ?? []).filter { $0.end >= oldest && $0.id != session.id }

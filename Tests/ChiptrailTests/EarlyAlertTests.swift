@@ -19,15 +19,23 @@ import Testing
         (0..<count).map { cloudTrailRecord(account: account, time: time(hour, $0 % 60), ip: ip) }
     }
 
+    /// `count` calls of `account` on a day of March 2026, one a minute from the hour.
+    static func calls(_ account: String, day: Int, hour: Int, count: Int, ip: String) -> [String] {
+        (0..<count).map {
+            cloudTrailRecord(account: account, time: String(format: "2026-03-%02dT%02d:%02d:00Z", day, hour, $0 % 60), ip: ip)
+        }
+    }
+
     /// Writes one CloudTrail object per list of records, named so that they are read in order; runs
-    /// `ingest` over them; returns the alerts.
-    static func run(_ files: [[String]], in dir: TemporaryDirectory) throws -> [[String: Any]] {
+    /// `ingest` over them (with `config` as its config file); returns the alerts.
+    static func run(_ files: [[String]], in dir: TemporaryDirectory, config: String = "") throws -> [[String: Any]] {
         for (i, records) in files.enumerated() {
-            _ = dir.write("in/\(i).json", "{\"Records\":[" + records.joined(separator: ",") + "]}")
+            _ = dir.write(String(format: "in/%03d.json", i), "{\"Records\":[" + records.joined(separator: ",") + "]}")
         }
         let result = try BuiltBinary.run([
             "ingest", "--no-store", "--jobs", "1", "--mappings", dir.write("m.csv", mappings),
-            "--resellers", dir.write("r.csv", resellers), "--geoip", dir.write("g.csv", geoip), dir.path + "/in",
+            "--resellers", dir.write("r.csv", resellers), "--geoip", dir.write("g.csv", geoip),
+            "--config", dir.write("c.conf", config), dir.path + "/in",
         ])
         #expect(result.status == 0, "\(result.stderr)")
         return try EndToEndTests.alerts(result.stdout)
@@ -50,7 +58,7 @@ import Testing
         #expect(session["open"] as? Bool == true)
         #expect(session["end"] as? String == "2026-03-01T01:05:00Z")  // the first tick after the launch
         let origins = alerts[0]["events"] as? [String] ?? []
-        #expect(origins.count == 1 && origins[0].contains("/in/0.json"), "\(origins)")
+        #expect(origins.count == 1 && origins[0].contains("/in/000.json"), "\(origins)")
     }
 
     /// A session that closed before its account's evidence added up is assessed again when the account
@@ -61,11 +69,7 @@ import Testing
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let account = "222200002222"
-        func calls(day: Int, hour: Int, count: Int, ip: String) -> [String] {
-            (0..<count).map {
-                cloudTrailRecord(account: account, time: String(format: "2026-03-%02dT%02d:%02d:00Z", day, hour, $0 % 60), ip: ip)
-            }
-        }
+        func calls(day: Int, hour: Int, count: Int, ip: String) -> [String] { Self.calls(account, day: day, hour: hour, count: count, ip: ip) }
         var files: [[String]] = [
             // Day 1: a run, closed while one day of calls from China weighs too little to alert.
             [runInstancesRecord(ids: ["i-0first"], account: account, time: Self.time(1, 0))]
@@ -80,16 +84,7 @@ import Testing
             [runInstancesRecord(ids: ["i-0second"], account: account, time: "2026-03-06T05:00:00Z")]
                 + calls(day: 6, hour: 5, count: 5, ip: "203.0.113.40"))
         files.append(calls(day: 6, hour: 20, count: 1, ip: "203.0.113.40"))
-        for (i, records) in files.enumerated() {
-            _ = dir.write("in/\(String(format: "%02d", i)).json", "{\"Records\":[" + records.joined(separator: ",") + "]}")
-        }
-        let result = try BuiltBinary.run([
-            "ingest", "--no-store", "--jobs", "1", "--mappings", dir.write("m.csv", Self.mappings),
-            "--resellers", dir.write("r.csv", Self.resellers), "--geoip", dir.write("g.csv", Self.geoip),
-            "--config", dir.write("c.conf", lookback ? "" : "lookback_days = 0\n"), dir.path + "/in",
-        ])
-        #expect(result.status == 0, "\(result.stderr)")
-        let alerts = try EndToEndTests.alerts(result.stdout)
+        let alerts = try Self.run(files, in: dir, config: lookback ? "" : "lookback_days = 0\n")
         let resources = alerts.compactMap { (($0["session"] as? [String: Any])?["resource_ids"] as? [String])?.first }
         #expect(resources.filter { $0 == "i-0second" }.count == 1, "\(resources)")
         #expect(resources.filter { $0 == "i-0first" }.count == (lookback ? 1 : 0), "\(resources)")
@@ -110,11 +105,7 @@ import Testing
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let account = "222200002222"
-        func calls(day: Int, hour: Int, count: Int, ip: String) -> [String] {
-            (0..<count).map {
-                cloudTrailRecord(account: account, time: String(format: "2026-03-%02dT%02d:%02d:00Z", day, hour, $0 % 60), ip: ip)
-            }
-        }
+        func calls(day: Int, hour: Int, count: Int, ip: String) -> [String] { Self.calls(account, day: day, hour: hour, count: count, ip: ip) }
         let alerts = try Self.run(
             [
                 [runInstancesRecord(ids: ["i-0covert"], account: account, time: Self.time(1, 0))]

@@ -637,6 +637,8 @@ public final class IngestPipeline {
             if options.keepCalls == .none && alerted == nil && !mayAlert(session) {
                 let facts = detector.usage(of: session)
                 account(session, acceleratorHours: facts.acceleratorHours, restricted: facts.restricted, mapping: facts.mapping)
+                // Kept for look-back as with a store: evidence that comes later may cover it.
+                if facts.restricted && !session.open { remember(session) }
                 continue
             }
             var assessment = assess(session)

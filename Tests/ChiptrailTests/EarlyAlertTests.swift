@@ -28,15 +28,18 @@ import Testing
 
     /// Writes one CloudTrail object per list of records, named so that they are read in order; runs
     /// `ingest` over them (with `config` as its config file); returns the alerts.
-    static func run(_ files: [[String]], in dir: TemporaryDirectory, config: String = "") throws -> [[String: Any]] {
+    static func run(_ files: [[String]], in dir: TemporaryDirectory, config: String = "", store: Bool = false) throws
+        -> [[String: Any]]
+    {
         for (i, records) in files.enumerated() {
             _ = dir.write(String(format: "in/%03d.json", i), "{\"Records\":[" + records.joined(separator: ",") + "]}")
         }
-        let result = try BuiltBinary.run([
-            "ingest", "--no-store", "--jobs", "1", "--mappings", dir.write("m.csv", mappings),
-            "--resellers", dir.write("r.csv", resellers), "--geoip", dir.write("g.csv", geoip),
-            "--config", dir.write("c.conf", config), dir.path + "/in",
-        ])
+        let output = store ? ["--store", dir.path + "/s.db"] : ["--no-store"]
+        let result = try BuiltBinary.run(
+            ["ingest"] + output + [
+                "--jobs", "1", "--mappings", dir.write("m.csv", mappings), "--resellers", dir.write("r.csv", resellers),
+                "--geoip", dir.write("g.csv", geoip), "--config", dir.write("c.conf", config), dir.path + "/in",
+            ])
         #expect(result.status == 0, "\(result.stderr)")
         return try EndToEndTests.alerts(result.stdout)
     }
@@ -97,6 +100,32 @@ import Testing
             #expect((note["detail"] as? String)?.contains("without an alert; assessed again at 2026-03-06") == true, "\(note)")
             #expect(evidence.contains { $0["kind"] as? String == "network" })
         }
+    }
+
+    /// A session that could not alert when it closed (no evidence of any kind yet) is kept for
+    /// look-back with and without a store alike: the alerts are the same.
+    @Test func lookBackIsTheSameWithAndWithoutAStore() throws {
+        let account = "222200002222"
+        var files: [[String]] = [
+            [runInstancesRecord(ids: ["i-0quiet"], account: account, time: "2026-03-01T05:00:00Z")]
+                + Self.calls(account, day: 1, hour: 5, count: 10, ip: "198.51.100.9"),
+            [lifecycleRecord("TerminateInstances", ids: ["i-0quiet"], account: account, time: "2026-03-01T06:00:00Z")],
+        ]
+        // From the next morning (within a day of the first call: no trip), calls from China every day.
+        for day in 2...6 { files.append(Self.calls(account, day: day, hour: 3, count: 40, ip: "203.0.113.40")) }
+        files.append(
+            [runInstancesRecord(ids: ["i-0loud"], account: account, time: "2026-03-06T05:00:00Z")]
+                + Self.calls(account, day: 6, hour: 5, count: 5, ip: "203.0.113.40"))
+        files.append(Self.calls(account, day: 6, hour: 20, count: 1, ip: "203.0.113.40"))
+        var ids: [[String]] = []
+        for store in [false, true] {
+            let dir = TemporaryDirectory()
+            defer { dir.remove() }
+            let alerts = try Self.run(files, in: dir, store: store)
+            ids.append(alerts.compactMap { (($0["session"] as? [String: Any])?["resource_ids"] as? [String])?.first }.sorted())
+        }
+        #expect(ids[0] == ["i-0loud", "i-0quiet"], "\(ids)")
+        #expect(ids[0] == ids[1], "\(ids)")
     }
 
     /// Calls from China on one day weigh a quarter of the network cap, on two days half of it: the account

@@ -417,6 +417,8 @@ public struct IdentityGraph: Sendable {
         public var accountsShowing: Int
         public var shares: (Double, Double)
         public var logRatio: Double
+        /// A principal name that names a person (``PrincipalName/isPersonal(_:)``).
+        public var personal = false
     }
 
     /// An account that may be operated by the same people: the log-likelihood ratio of the shared set
@@ -468,9 +470,8 @@ public struct IdentityGraph: Sendable {
                 guard let o = owners[id], !o.crowded, o.accounts.count > 1 else { continue }
                 let showing = accountsShowing(id)
                 guard showing <= maxOwners else { continue }
-                let floor =
-                    kind == .principal && o.name.map(PrincipalName.isPersonal) == true
-                    ? p.personalPrincipalFloor : p.chanceFloor[kind.rawValue]
+                let personal = kind == .principal && o.name.map(PrincipalName.isPersonal) == true
+                let floor = personal ? p.personalPrincipalFloor : p.chanceFloor[kind.rawValue]
                 let chance = max(floor, Double(showing - 1) / n)
                 let full = log(p.sameOperator[kind.rawValue] / chance)
                 guard full > 0 else { continue }
@@ -487,7 +488,9 @@ public struct IdentityGraph: Sendable {
                     if kind == .address { lr *= min(1, min(mine, theirs) / p.addressShareFull) }
                     guard lr > 0 else { continue }
                     byPartner[other, default: []].append(
-                        SharedValue(kind: kind, name: o.name, sharedIn: o.sharedIn, accountsShowing: showing, shares: (mine, theirs), logRatio: lr))
+                        SharedValue(
+                            kind: kind, name: o.name, sharedIn: o.sharedIn, accountsShowing: showing, shares: (mine, theirs),
+                            logRatio: lr, personal: personal))
                 }
             }
         }
@@ -500,10 +503,7 @@ public struct IdentityGraph: Sendable {
                 if let best = values.first { total += best.logRatio }
                 // Values of one kind go together (one team's tools, one office's addresses): the next
                 // counts at half. Two people's names are two coincidences: both count in full.
-                if values.count > 1 {
-                    let personal = kind == .principal && values[1].name.map(PrincipalName.isPersonal) == true
-                    total += personal ? values[1].logRatio : values[1].logRatio / 2
-                }
+                if values.count > 1 { total += values[1].personal ? values[1].logRatio : values[1].logRatio / 2 }
             }
             let probability = 1 / (1 + exp(-(total + prior)))
             guard probability >= minimum || total >= minimumLogRatio else { continue }

@@ -206,7 +206,7 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
         }
     }
 
-    /// Turns the fields into an observation and, for compute calls, into events.
+    /// Whether an assumed-role ARN's session is named after a person (``PrincipalName``).
     private mutating func personalSession(_ arn: UnsafeRawBufferPointer) -> Bool {
         let name = CloudTrailNames.principalName(arn)
         guard !name.isEmpty else { return false }
@@ -224,6 +224,7 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
         return personal
     }
 
+    /// Turns the fields into an observation and, for compute calls, into events.
     private mutating func emit(_ f: inout CloudTrailFields, scanner s: JSONScanner, line: InputPosition, into out: inout DecodedBatch) {
         if f.isDigest {
             out.recordsRead -= 1

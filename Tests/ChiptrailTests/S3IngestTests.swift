@@ -86,27 +86,9 @@ struct S3IngestTests {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", script, BuiltBinary.path] + arguments
         process.environment = S3Fixture.environment()
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        nonisolated(unsafe) var errData = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            errData = err.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        let stderr = String(decoding: errData, as: UTF8.self)
-        let rss = Int(stderr.split(separator: "\n").last.map(String.init) ?? "") ?? 0
-        return (
-            BuiltBinary.Result(
-                status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: stderr), rss
-        )
+        let result = try BuiltBinary.collect(process)
+        let rss = Int(result.stderr.split(separator: "\n").last.map(String.init) ?? "") ?? 0
+        return (result, rss)
     }
 
     /// A 32 MB object goes through the pipe in pieces: the process holds no more of it than a local

@@ -180,6 +180,12 @@ enum BuiltBinary {
             process.arguments = arguments
         }
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        return try collect(process, stdin: stdin, timeout: timeout)
+    }
+
+    /// Runs `process` (set up but for its pipes) with optional stdin bytes, reading its stdout and stderr
+    /// concurrently so that neither fills; killed after `timeout` seconds when given.
+    static func collect(_ process: Process, stdin: [UInt8]? = nil, timeout: Double? = nil) throws -> Result {
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out

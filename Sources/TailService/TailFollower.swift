@@ -82,6 +82,10 @@ public final class TailFollower {
     /// The pipeline; its outcomes are collected into `batch`.
     var pipeline: IngestPipeline!
     var batch: [FileOutcome] = []
+    /// The ledger identity of each file as it was when checked against the ledger, before its reading:
+    /// the batch's commit records that one (a file changed while read differs from it, and is read
+    /// again), and the file's head and tail are not hashed twice.
+    var checked: [String: (size: Int64, fingerprint: String)] = [:]
 
     /// Builds the pipeline, restores the last checkpoint and delivers what a crash left in the outbox.
     /// - Parameters:
@@ -104,11 +108,15 @@ public final class TailFollower {
         do {
             // The live state as rows; from a store of an earlier version, its single blob, which the
             // first checkpoint then replaces by rows.
-            if try !pipeline.restore(rows: { try store.loadLiveState(row: $0) }), let state = try store.loadCheckpoint() {
+            // A store without a state (a first start) keeps no marks until the first checkpoint, which
+            // writes the whole state: marking every change of a first backlog batch costs more than
+            // writing it once.
+            if try pipeline.restore(rows: { try store.loadLiveState(row: $0) }) {
+                pipeline.startCheckpoints()
+            } else if let state = try store.loadCheckpoint() {
                 try pipeline.restore(state)
                 pipeline.markAllChanged()
             }
-            pipeline.startCheckpoints()
             // Alerts a crash left committed but undelivered.
             try deliverOutbox()
         } catch {
@@ -211,11 +219,12 @@ public final class TailFollower {
                     }
                     continue
                 }
-                let (_, fingerprint) = InputFingerprint.of(path: path)
-                if (try? store.hasRead(path: path, fingerprint: fingerprint)) == true {
+                let identity = InputFingerprint.of(path: path)
+                if (try? store.hasRead(path: path, fingerprint: identity.fingerprint)) == true {
                     seen[path] = stamp
                     continue
                 }
+                checked[path] = identity
                 toRead.append(IngestPipeline.FollowedInput(path: path))
             }
             var index = 0
@@ -253,6 +262,7 @@ public final class TailFollower {
                 }
                 for input in chunk {
                     let path = input.path
+                    checked[path] = nil
                     if held.contains(path) {
                         // Waits behind a file still being written: looked at again on the next wakes.
                         watcher.lookAgain(at: path, true)
@@ -305,7 +315,9 @@ public final class TailFollower {
             if let path = o.path, !o.failed {
                 // An object's ledger identity is its ETag (bucket and key are the path).
                 let (size, fingerprint) =
-                    settings.objects?.source.object(named: path).map(ObjectInputs.fingerprint) ?? InputFingerprint.of(path: path)
+                    settings.objects?.source.object(named: path).map(ObjectInputs.fingerprint) ?? checked[path]
+                    ?? InputFingerprint.of(path: path)
+                checked[path] = nil
                 files.append(Store.FileRecord(path: path, size: size, fingerprint: fingerprint, records: o.records, rejected: o.rejected))
             }
             events += o.events

@@ -109,7 +109,10 @@ extension IngestPipeline {
             try put(.resellerHours, Data(pair.utf8), resellerUse.hours(reseller: parts[0], account: parts[1]))
         }
         for resource in c.alerted.sorted() { try put(.alerted, Data(resource.utf8), alertedOpen[resource]) }
-        for key in c.lookback.sorted() { try put(.lookback, Self.key(key), lookback[key]) }
+        // Sessions kept for look-back in their compact form (most of a checkpoint's bytes otherwise).
+        for key in c.lookback.sorted() {
+            out.rows.append(.init(part: LivePart.lookback.rawValue, key: Self.key(key), value: lookback[key].map(SessionListCoding.encode)))
+        }
         let window = dedup.takeChanges()
         for day in window.dropped {
             out.droppedRanges.append((LivePart.dedupChunk.rawValue, Self.chunkKey(day, 0), Self.chunkKey(day + 1, 0)))
@@ -198,7 +201,15 @@ extension IngestPipeline {
             case .heldName:
                 let entry = try decode(HeldName.self)
                 names.append((try Self.number(key, part), entry.name, entry.until))
-            case .lookback: lookback[try Self.number(key, part)] = try decode([Session].self)
+            case .lookback:
+                // Compact rows; Codable ones from stores of earlier versions.
+                if SessionListCoding.isCompact(value) {
+                    do { lookback[try Self.number(key, part)] = try SessionListCoding.decode(value) } catch {
+                        throw LiveStateError(part: partNumber, reason: "\(error)")
+                    }
+                } else {
+                    lookback[try Self.number(key, part)] = try decode([Session].self)
+                }
             }
         }
         guard let saved else { return false }

@@ -18,6 +18,23 @@ public struct Session: Sendable, Hashable, Codable {
     /// The lifecycle events that make the session, in time order.
     public var events: [UsageEvent]
 
+    public init(
+        id: String, provider: CloudProvider, accountID: String, resourceID: String, instanceType: String?,
+        instanceCount: Int, start: EpochSeconds, end: EpochSeconds, open: Bool, regions: [String], events: [UsageEvent]
+    ) {
+        self.id = id
+        self.provider = provider
+        self.accountID = accountID
+        self.resourceID = resourceID
+        self.instanceType = instanceType
+        self.instanceCount = instanceCount
+        self.start = start
+        self.end = end
+        self.open = open
+        self.regions = regions
+        self.events = events
+    }
+
     public var hours: Double { Double(max(0, end - start)) / 3600 }
 
     /// Instance-hours billed by the usage records of the session (0 without billing records).

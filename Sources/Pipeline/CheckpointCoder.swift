@@ -10,7 +10,7 @@ import Foundation
 /// - a scalar: a tag naming its kind (`0x00` nil, `0x01` Bool, `0x02` signed, `0x03` unsigned, `0x04`
 ///   Double, `0x05` String, `0x06`/`0x07` 128-bit signed/unsigned, for IPv6 addresses) and its
 ///   little-endian bytes (a string's UTF-8 fills the frame);
-/// - arrays of integers, doubles and `Data` as one tag and raw bytes.
+/// - arrays of integers, doubles, booleans (a byte each) and `Data` as one tag and raw bytes.
 ///
 /// Members are found by key, so a field added later decodes as absent from an older checkpoint and a
 /// field dropped later is skipped. ``decode(_:from:)`` also reads the JSON checkpoints of earlier versions.
@@ -35,7 +35,7 @@ enum CheckpointCoder {
     enum Tag: UInt8 {
         case null = 0x00, bool, signed, unsigned, double, string, signed128, unsigned128
         case keyed = 0x10, unkeyed
-        case uint64s = 0x20, int64s, int32s, ints, doubles, data
+        case uint64s = 0x20, int64s, int32s, ints, doubles, data, uint32s, bools
     }
 
     // MARK: Writing
@@ -88,6 +88,10 @@ enum CheckpointCoder {
                 appendRaw(.int64s, unsafeBitCast(value, to: [Int64].self))
             } else if T.self == [Int32].self {
                 appendRaw(.int32s, unsafeBitCast(value, to: [Int32].self))
+            } else if T.self == [UInt32].self {
+                appendRaw(.uint32s, unsafeBitCast(value, to: [UInt32].self))
+            } else if T.self == [Bool].self {
+                appendRaw(.bools, unsafeBitCast(value, to: [Bool].self).map { UInt8($0 ? 1 : 0) })
             } else if T.self == [Int].self {
                 appendRaw(.ints, unsafeBitCast(value, to: [Int].self).map { Int64($0) })
             } else if T.self == [Double].self {
@@ -339,6 +343,11 @@ enum CheckpointCoder {
             if T.self == [UInt64].self { return unsafeBitCast(try raw(.uint64s, as: UInt64.self), to: T.self) }
             if T.self == [Int64].self { return unsafeBitCast(try raw(.int64s, as: Int64.self), to: T.self) }
             if T.self == [Int32].self { return unsafeBitCast(try raw(.int32s, as: Int32.self), to: T.self) }
+            // Checkpoints of earlier versions hold these two as containers of scalars (read below).
+            if T.self == [UInt32].self && tag == .uint32s { return unsafeBitCast(try raw(.uint32s, as: UInt32.self), to: T.self) }
+            if T.self == [Bool].self && tag == .bools {
+                return unsafeBitCast(try raw(.bools, as: UInt8.self).map { $0 != 0 }, to: T.self)
+            }
             if T.self == [Int].self { return unsafeBitCast(try raw(.ints, as: Int64.self).map { Int($0) }, to: T.self) }
             if T.self == [Double].self {
                 return unsafeBitCast(try raw(.doubles, as: UInt64.self).map { Double(bitPattern: $0) }, to: T.self)

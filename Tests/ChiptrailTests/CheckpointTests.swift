@@ -99,6 +99,38 @@ import Testing
         #expect(new == Newer(inner: old.inner, kept: 42, added: nil))
     }
 
+    struct Flags: Codable, Equatable {
+        var counts: [UInt32]
+        var indexed: [Bool]
+    }
+
+    /// What versions before raw `[UInt32]` and `[Bool]` wrote: each element a framed scalar.
+    struct ElementWise: Encodable {
+        var counts: [UInt32]
+        var indexed: [Bool]
+        enum CodingKeys: String, CodingKey { case counts, indexed }
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            var counts = c.nestedUnkeyedContainer(forKey: .counts)
+            for v in self.counts { try counts.encode(v) }
+            var indexed = c.nestedUnkeyedContainer(forKey: .indexed)
+            for v in self.indexed { try indexed.encode(v) }
+        }
+    }
+
+    /// Arrays of `UInt32` and `Bool` (the identity graph's rows) are raw bytes, under a third of the framed
+    /// form; the framed form of earlier versions still decodes.
+    @Test(arguments: [0, 1, 16, 300])
+    func countsAndFlagsAreRawBytes(count: Int) throws {
+        let value = Flags(
+            counts: (0..<count).map { UInt32($0 * 2_654_435_761 % 4_294_967_291) }, indexed: (0..<count).map { $0 % 3 == 0 })
+        let data = try CheckpointCoder.encode(value)
+        #expect(try CheckpointCoder.decode(Flags.self, from: data) == value)
+        let earlier = try CheckpointCoder.encode(ElementWise(counts: value.counts, indexed: value.indexed))
+        #expect(try CheckpointCoder.decode(Flags.self, from: earlier) == value)
+        if count >= 16 { #expect(data.count * 3 < earlier.count) }
+    }
+
     /// A checkpoint cut short or damaged is an error, never a crash or a silent half state.
     @Test func damagedCheckpointsAreErrors() throws {
         let data = try CheckpointCoder.encode(Self.state(seed: 8, count: 5))

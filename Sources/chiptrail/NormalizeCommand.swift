@@ -107,7 +107,7 @@ struct NormalizeCommand: ParsableCommand {
 
     func run() throws {
         MemoryTuning.keepFreedMemory()
-        var inputs: [String]
+        var inputs: [String] = []
         var listingFailed = false
         if let inputsFrom {
             let bytes: [UInt8]
@@ -118,29 +118,32 @@ struct NormalizeCommand: ParsableCommand {
                 throw ExitStatus(code: 2)
             }
             inputs = bytes.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-        } else {
-            let (found, problems) = InputEnumerator.expand(paths)
+        }
+        // The configuration is checked before anything is listed or distributed: a bad one ends the
+        // run here (exit status 2). Its single-row problems are the merge's to report, once.
+        let reader = try readerOptions()
+        var setup: PipelineSetup
+        do {
+            setup = try PipelineSetup(reader)
+        } catch let error as ConfigurationError {
+            error.diagnostics.forEach(Diagnostics.report)
+            Diagnostics.printRaw("chiptrail: nothing was read: the configuration named above is not usable")
+            throw ExitStatus(code: 2)
+        }
+        if inputsFrom == nil {
+            // ingest's own expansion (each PATH by itself, then in the order given), so the same list.
+            let (found, problems, _) = try ObjectInputWiring.expand(paths, reader: reader, setup: &setup)
             problems.forEach(Diagnostics.report)
             listingFailed = problems.contains { $0.severity == .error }
             inputs = found
         }
         if list {
-            // The configuration is checked before anything is distributed: a bad one ends the run here
-            // (exit status 2), not in every map task. Its single-row problems are the merge's to report.
-            do {
-                _ = try PipelineSetup(readerOptions())
-            } catch let error as ConfigurationError {
-                error.diagnostics.forEach(Diagnostics.report)
-                Diagnostics.printRaw("chiptrail: nothing was read: the configuration named above is not usable")
-                throw ExitStatus(code: 2)
-            }
             var out: [UInt8] = []
             for name in inputs { out += Array(name.utf8) + [0] }
             try Self.write(out, to: STDOUT_FILENO, naming: "stdout")
             if listingFailed { throw ExitStatus(code: 1) }
             return
         }
-        let setup = try PipelineSetup.atStart(readerOptions())
         let normalizer = InputNormalizer(options: setup.options, geo: setup.geo)
         let output = output!
         let toStream = output == "-"
@@ -149,6 +152,13 @@ struct NormalizeCommand: ParsableCommand {
                 try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
             } catch {
                 Diagnostics.printRaw("\(output): error: [output] cannot create the output directory; check the path and its permissions")
+                throw ExitStatus(code: 2)
+            }
+            // Files of an earlier run would be merged with these: refused, not mixed.
+            let earlier = ((try? FileManager.default.contentsOfDirectory(atPath: output)) ?? []).filter { $0.hasSuffix(".normalized") }
+            if !earlier.isEmpty {
+                Diagnostics.printRaw(
+                    "\(output): error: [output] already holds \(earlier.count) normalised file(s) of an earlier run; give an empty or new directory")
                 throw ExitStatus(code: 2)
             }
         }

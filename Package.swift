@@ -77,7 +77,7 @@ let package = Package(
         // libFuzzer targets over the parsers (Scripts/fuzz); a plain build replays files through them.
         .executableTarget(
             name: "ChiptrailFuzz",
-            dependencies: ["UsageModel", "Inputs", "LogFormats", "Ownership", "Pipeline"],
+            dependencies: ["UsageModel", "Inputs", "LogFormats", "NormalizedRecords", "Ownership", "Pipeline"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -266,6 +266,26 @@ struct RunResult: Equatable, CustomStringConvertible {
     }
 
     @Test(.enabled(if: SparkFixture.available, SparkFixture.reason))
+    func aFailingMapTaskEndsTheRunWithItsMessageAndNoAlerts() throws {
+        // A chiptrail that lists as the real one does and fails as a map task.
+        let fake = corpus.directory.write(
+            "failing-chiptrail",
+            "#!/bin/sh\nif [ \"$2\" = \"--list\" ]; then exec '\(BuiltBinary.path)' \"$@\"; fi\necho 'cannot map: disk full' >&2\nexit 3\n")
+        chmod(fake, 0o755)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+            "python3", Repository.root + "/Scripts/spark-ingest", "--master", "local[1]", "--chiptrail", fake, "--no-store",
+            Repository.root + "/SampleLogs/AWSLogs",
+        ]
+        let r = try BuiltBinary.collect(process, timeout: 240)
+        #expect(r.status == 2)
+        #expect(r.stdout.isEmpty)
+        #expect(r.stderr.contains("spark-ingest: error: the map stage failed: chiptrail normalize exited 3 after 0 of "))
+        #expect(r.stderr.contains("cannot map: disk full"))
+    }
+
+    @Test(.enabled(if: SparkFixture.available, SparkFixture.reason))
     func sparkIngestOnAStandaloneClusterOfTwoWorkersIsIngest() throws {
         let expected = try ingest(["--jobs", "1"], paths: corpus.paths)
         let cluster = corpus.directory.path + "/cluster"

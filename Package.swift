@@ -32,6 +32,8 @@ let package = Package(
         ),
         .target(name: "CJSONIndex", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "LogFormats", dependencies: ["UsageModel", "Inputs", "CJSONIndex"], swiftSettings: hot),
+        // The first stage's output of a distributed run: one input's decoded records, compact binary.
+        .target(name: "NormalizedRecords", dependencies: ["UsageModel", "LogFormats"], swiftSettings: hot),
         .target(name: "Catalog", dependencies: ["UsageModel"], exclude: ["Data"], swiftSettings: strict),
         .target(name: "Ownership", dependencies: ["UsageModel", "Catalog", "Inputs"], swiftSettings: hot),
         .target(name: "Sessions", dependencies: ["UsageModel", "Catalog"], swiftSettings: hot),
@@ -44,7 +46,10 @@ let package = Package(
         ),
         .target(
             name: "Pipeline",
-            dependencies: ["CPrefetch", "UsageModel", "Inputs", "LogFormats", "Catalog", "Ownership", "Sessions", "Detection", "Alerting"],
+            dependencies: [
+                "CPrefetch", "UsageModel", "Inputs", "LogFormats", "NormalizedRecords", "Catalog", "Ownership", "Sessions",
+                "Detection", "Alerting",
+            ],
             swiftSettings: hot
         ),
         // The daemon as a swift-service-lifecycle Service: watch -> batch -> commit -> deliver.
@@ -72,12 +77,12 @@ let package = Package(
         // libFuzzer targets over the parsers (Scripts/fuzz); a plain build replays files through them.
         .executableTarget(
             name: "ChiptrailFuzz",
-            dependencies: ["UsageModel", "Inputs", "LogFormats", "Ownership", "Pipeline"],
+            dependencies: ["UsageModel", "Inputs", "LogFormats", "NormalizedRecords", "Ownership", "Pipeline"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "ChiptrailTests",
-            dependencies: ["UsageModel", "Inputs", "LogFormats", "Catalog", "Ownership", "Sessions", "Detection", "Alerting", "Pipeline", "Store", "TailService", "CZlib", "CJSONIndex", "ObjectStore",
+            dependencies: ["UsageModel", "Inputs", "LogFormats", "Catalog", "Ownership", "Sessions", "Detection", "Alerting", "Pipeline", "Store", "TailService", "CZlib", "CJSONIndex", "ObjectStore", "NormalizedRecords",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             exclude: ["Fixtures"],

@@ -1,6 +1,7 @@
 import Foundation
 import Inputs
 import LogFormats
+import NormalizedRecords
 import Ownership
 import Pipeline
 import UsageModel
@@ -11,13 +12,13 @@ import UsageModel
 
 /// libFuzzer targets over every parser of untrusted bytes: the gzip reader, the JSON framer and its
 /// decoders, the CSV splitter and billing decoders, and the mapping, reseller, GeoIP and config
-/// parsers. `CHIPTRAIL_FUZZ_TARGET` picks one (`Scripts/fuzz` runs each with its own corpus).
+/// parsers, and the reader of normalised records (`ingest --normalized`). `CHIPTRAIL_FUZZ_TARGET` picks one (`Scripts/fuzz` runs each with its own corpus).
 ///
 /// Built with `-sanitize=fuzzer -DFUZZING`, libFuzzer supplies `main`; in a plain build, `main` replays
 /// the files named on the command line through the target (to reproduce a crash under a debugger).
 enum FuzzTargets {
     static let names = ["gzip", "cloudtrail", "gcp-audit", "azure-activity", "ndjson", "billing", "mappings",
-                        "resellers", "geoip", "config"]
+                        "resellers", "geoip", "config", "normalized"]
 
     static let selected: String = {
         let name = ProcessInfo.processInfo.environment["CHIPTRAIL_FUZZ_TARGET"] ?? "cloudtrail"
@@ -69,6 +70,11 @@ enum FuzzTargets {
             var config = ConfigFile()
             try? config.apply(text: String(decoding: bytes, as: UTF8.self), path: "c.conf")
             _ = ConfigFile.parseSize(String(decoding: bytes.prefix(64), as: UTF8.self))
+        case "normalized":
+            // What `ingest --normalized` reads back from the executors of a distributed run.
+            if let input = try? NormalizedRecordReader.decode(bytes, path: "f.normalized") {
+                _ = NormalizedRecordWriter.encode(input)
+            }
         default: break
         }
     }

@@ -97,6 +97,7 @@ final class FileProcessor {
     /// - Parameter lines: the line ends before `offset`, so that records are numbered by the file's own
     ///   lines; nil when not known (a store written before they were kept): counted from the file.
     func process(_ path: String, from offset: Int64 = 0, lines: Int? = 0, follow: Bool = false) -> FileResult {
+        if options.readsNormalized { return processNormalized(path) }
         var result = FileResult(path: path)
         result.batch.calls.reserveCapacity(callsHint)
         if accountsHint > 8 { result.batch.accountNames = KeyTable(capacity: accountsHint) }

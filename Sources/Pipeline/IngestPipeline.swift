@@ -34,6 +34,9 @@ public struct IngestOptions: Sendable {
     /// Opens inputs that are not local paths (`s3://bucket/key`): a reader, or nil for a local path.
     /// nil: every input is a path.
     public var opener: (@Sendable (String, InputLimits) throws(InputError) -> InputReader?)? = nil
+    /// Inputs are files `chiptrail normalize` wrote (``InputNormalizer``): each is merged as the input
+    /// it was made from, under that input's name (`ingest --normalized`).
+    public var readsNormalized = false
 
     /// Calls handed on for storage.
     public enum KeptCalls: Sendable {

@@ -161,6 +161,12 @@ struct Ingest: ParsableCommand {
         help: ArgumentHelp("Cut sessions but score none (measures what scoring costs; Scripts/bench-detector).", visibility: .hidden))
     var noDetector = false
 
+    @Flag(
+        name: .customLong("normalized"),
+        help: ArgumentHelp(
+            "PATHs are what 'chiptrail normalize' wrote (its output directory or files): each is merged as the input it was made from, under that input's name, with the same result as ingesting the inputs (Scripts/spark-ingest)."))
+    var normalized = false
+
     @Argument(help: ArgumentHelp("Files, directories, - for stdin, or s3://bucket/prefix.", valueName: "path"))
     var paths: [String] = []
 
@@ -186,6 +192,7 @@ struct Ingest: ParsableCommand {
         var setup = try PipelineSetup.atStart(reader)
         setup.options.keepCalls = noStore ? .none : (storeAll ? .all : .evidence)
         setup.options.scoring = !noDetector
+        setup.options.readsNormalized = normalized
         var store: Store? = nil
         if !noStore {
             do {

@@ -43,21 +43,3 @@ public struct LineAlertSink: AlertSink {
         FileDescriptorWriter.writeAll(descriptor, line)
     }
 }
-
-/// `write(2)` of a whole string, retried on partial writes and EINTR.
-public enum FileDescriptorWriter {
-    public static func writeAll(_ descriptor: Int32, _ text: String) {
-        var copy = text
-        copy.withUTF8 { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let n = write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return
-                }
-                offset += n
-            }
-        }
-    }
-}

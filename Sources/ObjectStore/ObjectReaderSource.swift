@@ -2,6 +2,7 @@ public import Inputs
 import CCurl
 import Foundation
 import Synchronization
+import UsageModel
 
 #if canImport(Glibc)
     import Glibc
@@ -63,7 +64,7 @@ public final class ObjectReaderSource: Sendable {
             pthread_sigmask(SIG_BLOCK, &set, nil)
             do {
                 try client.getObject(bucket: bucket, key: key, etag: etag) { bytes in
-                    Self.writeAll(bytes, to: writeEnd)
+                    FileDescriptorWriter.writeAll(writeEnd, bytes)
                 }
             } catch let error as ObjectStoreError {
                 if error.code != .cancelled {
@@ -83,19 +84,6 @@ public final class ObjectReaderSource: Sendable {
             }
         }
         return reader
-    }
-
-    private static func writeAll(_ bytes: UnsafeRawBufferPointer, to fd: Int32) -> Bool {
-        var offset = 0
-        while offset < bytes.count {
-            let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                return false
-            }
-            offset += n
-        }
-        return true
     }
 }
 

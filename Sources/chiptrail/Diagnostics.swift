@@ -63,16 +63,6 @@ enum Diagnostics {
     static func writeControl(_ text: String, newline: Bool = false) {
         var line = text
         if newline && !line.hasSuffix("\n") { line += "\n" }
-        line.withUTF8 { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let n = write(STDERR_FILENO, buffer.baseAddress! + offset, buffer.count - offset)
-                if n <= 0 {
-                    if n < 0 && errno == EINTR { continue }
-                    return
-                }
-                offset += n
-            }
-        }
+        FileDescriptorWriter.writeAll(STDERR_FILENO, line)
     }
 }

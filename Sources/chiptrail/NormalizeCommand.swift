@@ -205,15 +205,9 @@ struct NormalizeCommand: ParsableCommand {
     }
 
     static func write(_ bytes: [UInt8], to fd: Int32, naming name: String) throws {
-        var done = 0
-        while done < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, $0.count - done) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else {
-                Diagnostics.printRaw("\(name): error: [output] write failed: \(String(cString: strerror(errno)).lowercased()); check free space")
-                throw ExitStatus(code: 2)
-            }
-            done += n
+        guard bytes.withUnsafeBytes({ FileDescriptorWriter.writeAll(fd, $0) }) else {
+            Diagnostics.printRaw("\(name): error: [output] write failed: \(String(cString: strerror(errno)).lowercased()); check free space")
+            throw ExitStatus(code: 2)
         }
     }
 }

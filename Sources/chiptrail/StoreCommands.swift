@@ -60,17 +60,7 @@ struct ReadOptions: ParsableArguments {
 }
 
 enum FileDescriptorOutput {
-    static func write(_ text: String) {
-        var copy = text
-        copy.withUTF8 { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let n = Glibc.write(STDOUT_FILENO, buffer.baseAddress! + offset, buffer.count - offset)
-                if n <= 0 { return }
-                offset += n
-            }
-        }
-    }
+    static func write(_ text: String) { FileDescriptorWriter.writeAll(STDOUT_FILENO, text) }
 }
 
 enum ResultFormatter {

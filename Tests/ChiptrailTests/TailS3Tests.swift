@@ -338,6 +338,67 @@ struct TailS3Tests {
         #expect(second.stderr.contains("tail stopped: 0 object(s) read"), "\(second.stderr)")
     }
 
+    /// kill -9 while the daemon is inside one object's GetObject, its body streaming: the fault proxy
+    /// sends that body in pieces over 20 s and counts them, so the kill lands after some bytes and before
+    /// the end. Nothing of the object is committed, its message is not deleted, and the restart reads it
+    /// once (the start's listing, then its message comes back and is found in the ledger): alerts, ledger
+    /// and events are those of `ingest` of a local copy.
+    @Test func aKillInsideAnObjectsReadLosesNothingAndReadsNothingTwice() throws {
+        let s3 = try fixture()
+        s3.configure()
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        try s3.admin(["op": "create_bucket", "bucket": "tail-midobject"])
+        let queue = try s3.makeQueue("tail-midobject")
+        try s3.admin(["op": "notify", "bucket": "tail-midobject", "queue_arn": queue.arn])
+        let extra = ["--visibility-timeout", "4"]
+        let location = "s3://tail-midobject/AWSLogs/"
+        let first = try Daemon(s3, dir: dir.path, queue: queue.url, locations: [location], extra: extra)
+        let slow = Self.objects.last!
+        try put(s3, bucket: "tail-midobject", Self.objects.dropLast())
+        let caughtUp = try first.wait {
+            try first.committed() == Self.objects.count - 1 && s3.queueCounts(queue.url) == (0, 0)
+        }
+        try #require(caughtUp, "\(first.committed()) of \(Self.objects.count - 1) committed; \(first.stderr)")
+        s3.configure(["slow-body": String(slow.split(separator: "/").last!), "slow-seconds": "20"])
+        try put(s3, bucket: "tail-midobject", [slow])
+        let inside = first.wait(seconds: 30) { (s3.faults()["slow-pieces"] ?? 0) >= 2 }
+        first.kill9()
+        let faults = s3.faults()
+        s3.configure()
+        try #require(inside, "the daemon did not start reading the object: \(faults); \(first.stderr)")
+        #expect(faults["slow-body"] == 1 && faults["slow-done"] == 0, "the kill came after the body: \(faults)")
+        // Not committed, and its message (the only one left: the others' were deleted) not deleted.
+        #expect(first.committed() == Self.objects.count - 1)
+        let left = try s3.queueCounts(queue.url)
+        #expect(left.visible + left.inFlight == 1, "\(left)")
+        let second = try Daemon(s3, dir: dir.path, queue: queue.url, locations: [location], extra: extra)
+        let done = try second.wait {
+            try second.committed() == Self.objects.count && s3.queueCounts(queue.url) == (0, 0)
+        }
+        #expect(done, "\(second.committed()) of \(Self.objects.count) committed; \(second.stderr)")
+        #expect(second.stop() == 0)
+        #expect(second.stderr.contains("tail stopped: 1 object(s) read"), "\(second.stderr)")
+        // Both runs' alerts (one stdout file): ingest's, each once.
+        let alerts = Self.alerts(second.stdout)
+        #expect(Set(alerts) == Set(Self.reference))
+        #expect(alerts.count == Set(alerts).count, "an alert printed twice: \(alerts)")
+        // Ledger (each object's name, records and rejected records) and events: ingest's of a local copy.
+        let local = try BuiltBinary.run(
+            ["ingest", "--store", dir.path + "/local.db", "--quiet"] + S3IngestTests.configuration + [Self.samples + "/AWSLogs"])
+        #expect(local.status == 0, "\(local.stderr)")
+        func table(_ store: String, _ sql: String) throws -> [String] {
+            try BuiltBinary.run(["query", "--store", dir.path + "/" + store, "--output", "csv", sql]).stdout
+                .split(separator: "\n").map(String.init).sorted()
+        }
+        let ledger = "SELECT replace(path, rtrim(path, replace(path, '/', '')), ''), records, rejected FROM files"
+        let tailLedger = try table("s.db", ledger)
+        #expect(tailLedger.count == Self.objects.count + 1)
+        #expect(tailLedger == (try table("local.db", ledger)))
+        let events = "SELECT event_id, time, resource_id FROM events"
+        #expect(try table("s.db", events) == (try table("local.db", events)))
+    }
+
     @Test func aMissingQueueStopsTheStartNamingItsAWSCode() throws {
         let s3 = try fixture()
         s3.configure()

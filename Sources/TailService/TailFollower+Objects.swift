@@ -24,6 +24,15 @@ public struct ObjectFollowing: Sendable {
     /// Keys a listing page (nil: S3's 1,000).
     public var pageSize: Int?
 
+    /// How far back before a re-listing's start (by LastModified, on this host's clock) a layout not laid
+    /// out by day is read: older objects were read by an earlier listing, so later listings skip them
+    /// and their ledger rows are pruned. A day, for objects that become listable well after their
+    /// LastModified (a multipart upload's is the time it was started).
+    public static let undatedWindow: Int64 = 86_400
+    /// The clock skew between S3 (whose clock stamps LastModified) and this host allowed for, on top of
+    /// the window: S3 refuses requests signed 15 minutes or more off its clock.
+    public static let clockSkewAllowance: Int64 = 900
+
     public init(
         locations: [S3Location], client: S3Client, source: ObjectReaderSource, queue: SQSClient?, relistInterval: Double,
         visibilityTimeout: Int, pageSize: Int? = nil
@@ -53,6 +62,9 @@ private struct LocationLayout {
     var undated = false
     /// The day before which dated keys are read and pruned from the ledger.
     var mark: String?
+    /// The LastModified before which every object was read and pruned from the ledger (layouts not laid
+    /// out by day).
+    var modifiedMark: EpochSeconds?
 }
 
 extension TailFollower {
@@ -65,7 +77,10 @@ extension TailFollower {
         let locations = following.locations
         var layouts = [LocationLayout](repeating: LocationLayout(), count: locations.count)
         do {
-            for (i, location) in locations.enumerated() { layouts[i].mark = try store.objectMark(location: location.description) }
+            for (i, location) in locations.enumerated() {
+                layouts[i].mark = try store.objectMark(location: location.description)
+                layouts[i].modifiedMark = try store.objectModifiedMark(location: location.description)
+            }
         } catch {
             throw TailError(.store, underlying: error)
         }
@@ -131,7 +146,9 @@ extension TailFollower {
         /// all committed are deleted. An object whose read failed for good (rewritten since: `changed`,
         /// or deleted; or its bytes refused) counts as done; one the store failed to deliver after the
         /// retries leaves its messages to come back.
-        func read(_ objects: [String: S3Object]) throws(TailError) {
+        /// - Returns: the objects not done: failed, or not reached before a stop.
+        @discardableResult
+        func read(_ objects: [String: S3Object]) throws(TailError) -> Set<String> {
             var toRead: [String] = []
             var done: Set<String> = []
             for (name, object) in objects {
@@ -145,6 +162,7 @@ extension TailFollower {
             }
             finish(done, failed: [])
             toRead = InputEnumerator.sortedByDeliveryTime(toRead)
+            var notDone: Set<String> = []
             var index = 0
             while index < toRead.count && (!control.stopRequested || index == 0) {
                 if index > 0 && control.takeReloadRequest() { reload(pipeline) }
@@ -185,9 +203,14 @@ extension TailFollower {
                     following.source.forget(name)
                 }
                 finish(committed, failed: failed)
+                notDone.formUnion(failed)
             }
             // Stopped before the rest: their messages come back (not deleted, no longer extended).
-            if index < toRead.count { finish([], failed: Set(toRead[index...])) }
+            if index < toRead.count {
+                finish([], failed: Set(toRead[index...]))
+                notDone.formUnion(toRead[index...])
+            }
+            return notDone
         }
 
         func finish(_ committed: Set<String>, failed: Set<String>) {
@@ -206,9 +229,12 @@ extension TailFollower {
         }
 
         /// Lists the locations (`full`: the whole prefixes; else the recent days of dated layouts) and
-        /// reads what the ledger has not seen; then prunes the ledger below the re-listed days.
+        /// reads what the ledger has not seen; then prunes the ledger below the re-listed days, or (layouts
+        /// not laid out by day) of objects modified before the window.
         func relist(full: Bool) throws(TailError) {
             var found: [String: S3Object] = [:]
+            /// Locations listed whole, without a failure: those whose ledger may be pruned by LastModified.
+            var listedWhole: Set<Int> = []
             let now = Date()
             let recentDays = [DatedKeys.day(now), DatedKeys.day(now, daysBefore: 1)]
             for (i, location) in locations.enumerated() {
@@ -218,22 +244,62 @@ extension TailFollower {
                         recentDays.map { S3Location(bucket: location.bucket, prefix: stem + $0 + "/") }
                     }
                 }
+                if prefixes == [location] { listedWhole.insert(i) }
                 for prefix in prefixes {
                     do {
                         for object in try following.client.listAll(prefix, pageSize: following.pageSize)
                         where !object.key.hasSuffix("/") {
                             learn(i, object.key)
                             if beforeMark(i, object.key) { continue }
+                            // Modified before the location's mark: read by an earlier listing (a rewrite
+                            // has a new LastModified).
+                            if let mark = layouts[i].modifiedMark, let modified = Timestamp.parse(object.lastModified),
+                                modified < mark
+                            {
+                                continue
+                            }
                             found[S3Location.inputName(bucket: location.bucket, key: object.key)] = object
                         }
                     } catch {
+                        listedWhole.remove(i)
                         var diagnostic = error.diagnostic
                         diagnostic.path = prefix.description
                         reporter.diagnostic(diagnostic)
                     }
                 }
             }
-            try read(found)
+            let notDone = try read(found)
+            // Layouts not laid out by day (re-listed whole each time): objects modified before the window
+            // were read by this listing or an earlier one, so later listings skip them, and the ledger
+            // keeps only the rows of the objects listed within the window, as listed (older objects,
+            // older versions of rewritten ones, deleted ones go). An object not read (failed, or a stop
+            // came first) holds the mark at its LastModified, so it is read by a later listing.
+            for (i, location) in locations.enumerated() where layouts[i].undated && listedWhole.contains(i) {
+                var mark =
+                    EpochSeconds(now.timeIntervalSince1970) - ObjectFollowing.undatedWindow
+                    - ObjectFollowing.clockSkewAllowance
+                for name in notDone where name.hasPrefix(location.description) {
+                    guard let modified = found[name].flatMap({ Timestamp.parse($0.lastModified) }) else {
+                        mark = .min
+                        break
+                    }
+                    mark = min(mark, modified)
+                }
+                guard mark != .min, mark >= (layouts[i].modifiedMark ?? .min) else { continue }
+                var kept: [String: String] = [:]
+                for (name, object) in found where name.hasPrefix(location.description) {
+                    if let modified = Timestamp.parse(object.lastModified), modified < mark { continue }
+                    kept[name] = ObjectInputs.fingerprint(object).fingerprint
+                }
+                do {
+                    try store.pruneObjectLedger(location: location.description, modifiedBefore: mark) { path, fingerprint in
+                        kept[path] == fingerprint
+                    }
+                    layouts[i].modifiedMark = mark
+                } catch {
+                    throw TailError(.store, underlying: error)
+                }
+            }
             // Days before the day before yesterday are no longer re-listed: their ledger rows go, and
             // the mark says they were read (a restart's listing skips them).
             let cutoff = DatedKeys.day(now, daysBefore: 2)

@@ -338,6 +338,85 @@ struct TailS3Tests {
         #expect(second.stderr.contains("tail stopped: 0 object(s) read"), "\(second.stderr)")
     }
 
+    /// A CUR 2.0 / FOCUS export's layout (`…/BILLING_PERIOD=2026-11/…`, no day in the keys) followed over
+    /// many re-listings: the ledger keeps only the objects modified within the re-listing window (a day,
+    /// and 15 minutes of clock skew), older ones are skipped by later listings and not read again (also
+    /// after a restart), a rewritten old object is read again, and an object no notification named,
+    /// landed with a LastModified older than earlier listings but within the window, is found. Time is
+    /// moved by setting objects' LastModified in moto (the fixture's `age`), not by waiting a day.
+    @Test func anUndatedLayoutKeepsItsLedgerBoundedOverManyRelistings() throws {
+        let s3 = try fixture()
+        s3.configure()
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        try s3.admin(["op": "create_bucket", "bucket": "tail-undated"])
+        let queue = try s3.makeQueue("tail-undated")
+        // Keys ending .gz are notified; the one that is not (below) is found by re-listing alone.
+        try s3.admin(["op": "notify", "bucket": "tail-undated", "queue_arn": queue.arn, "suffix": ".gz"])
+        let prefix = "exports/focus/data/"
+        func key(_ relative: String, period: String = "2026-11") -> String {
+            "\(prefix)BILLING_PERIOD=\(period)/" + String(relative.split(separator: "/").last!)
+        }
+        let store = dir.path + "/s.db"
+        func rows(_ condition: String = "1") -> Int {
+            let r = try? BuiltBinary.run(["query", "--store", store, "--output", "csv", "SELECT COUNT(*) FROM files WHERE \(condition)"])
+            return r.flatMap { Int($0.stdout.split(separator: "\n").last ?? "") } ?? -1
+        }
+        func rowsOf(_ keys: [String]) -> Int {
+            rows("path IN (" + keys.map { "'s3://tail-undated/\($0)'" }.joined(separator: ",") + ")")
+        }
+        let extra = ["--relist-interval", "1"]
+        let first = try Daemon(s3, dir: dir.path, queue: queue.url, locations: ["s3://tail-undated/\(prefix)"], extra: extra)
+        first.wait(seconds: 20) { first.stderr.contains("tail following") }
+        // Eight rounds of ten objects: each read, then two days old; the next re-listing prunes them.
+        var most = 0
+        for round in 0..<8 {
+            let keys = Self.objects[(round * 10)..<(round * 10 + 10)].map { key($0) }
+            for (relative, key) in zip(Self.objects[(round * 10)..<(round * 10 + 10)], keys) {
+                try s3.admin(["op": "put", "bucket": "tail-undated", "key": key, "file": Self.samples + "/AWSLogs/" + relative])
+            }
+            let read = first.wait(seconds: 60) { rowsOf(keys) == keys.count }
+            try #require(read, "round \(round): \(rowsOf(keys)) of \(keys.count) read; \(first.stderr)")
+            most = max(most, rows())
+            try s3.admin(["op": "age", "bucket": "tail-undated", "prefix": prefix, "seconds": "\(2 * 86_400)"])
+            let pruned = first.wait(seconds: 20) { rows() == 0 }
+            #expect(pruned, "round \(round): \(rows()) ledger rows after the objects were two days old")
+            guard pruned else { break }
+        }
+        #expect(most <= 10, "\(most) ledger rows at most")
+        // An old object rewritten: a new ETag and LastModified, read again.
+        let rewritten = key(Self.objects[0])
+        try s3.admin(["op": "put", "bucket": "tail-undated", "key": rewritten, "file": Self.samples + "/AWSLogs/" + Self.objects[1]])
+        #expect(first.wait(seconds: 30) { rowsOf([rewritten]) == 1 }, "\(first.stderr)")
+        // Not notified (its key does not end .gz), its LastModified six hours back: before the earlier
+        // listings, but within the window.
+        let late = key(Self.objects[2], period: "2026-12") + ".late"
+        try s3.admin([
+            "op": "put", "bucket": "tail-undated", "key": late, "file": Self.samples + "/AWSLogs/" + Self.objects[2],
+            "age": "\(6 * 3600)",
+        ])
+        #expect(first.wait(seconds: 30) { rowsOf([late]) == 1 }, "\(first.stderr)")
+        // A few more re-listings: nothing read again.
+        Thread.sleep(forTimeInterval: 3)
+        #expect(first.stop() == 0)
+        #expect(first.stderr.contains("tail stopped: \(Self.objects.count + 2) object(s) read"), "\(first.stderr)")
+        #expect(!first.stderr.contains("error:"), "\(first.stderr)")
+        let alerts = Self.alerts(first.stdout)
+        #expect(Set(alerts) == Set(Self.reference))
+        #expect(alerts.count == Set(alerts).count, "an alert printed twice: \(alerts)")
+        #expect(rows() == 2)
+        let mark = try BuiltBinary.run([
+            "query", "--store", store, "--output", "csv", "SELECT location FROM object_modified_marks",
+        ])
+        #expect(mark.stdout.contains("s3://tail-undated/\(prefix)"), "\(mark.stdout)")
+        // Restarted: the old objects are skipped by the mark (their rows are gone), the recent two are in
+        // the ledger.
+        let second = try Daemon(s3, dir: dir.path, queue: queue.url, locations: ["s3://tail-undated/\(prefix)"], extra: extra)
+        second.wait(seconds: 4) { false }
+        #expect(second.stop() == 0)
+        #expect(second.stderr.contains("tail stopped: 0 object(s) read"), "\(second.stderr)")
+    }
+
     /// kill -9 while the daemon is inside one object's GetObject, its body streaming: the fault proxy
     /// sends that body in pieces over 20 s and counts them, so the kill lands after some bytes and before
     /// the end. Nothing of the object is committed, its message is not deleted, and the restart reads it

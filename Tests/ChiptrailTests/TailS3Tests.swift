@@ -417,6 +417,46 @@ struct TailS3Tests {
         #expect(second.stderr.contains("tail stopped: 0 object(s) read"), "\(second.stderr)")
     }
 
+    /// An object of an undated layout that S3 keeps refusing holds the prefix's LastModified mark: it is
+    /// not skipped though it is older than the window, it is tried again at each re-listing, and is read
+    /// once S3 serves it; then the mark moves on and the ledger is pruned.
+    @Test func anUndatedObjectThatCannotBeReadHoldsTheMarkUntilItIsRead() throws {
+        let s3 = try fixture()
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        try s3.admin(["op": "create_bucket", "bucket": "tail-undated-denied"])
+        let prefix = "exports/cur2/data/"
+        let objects = Array(Self.objects.prefix(3))
+        let keys = objects.map { "\(prefix)BILLING_PERIOD=2026-10/" + String($0.split(separator: "/").last!) }
+        // Two days old (past the window) when tail first lists them.
+        for (relative, key) in zip(objects, keys) {
+            try s3.admin([
+                "op": "put", "bucket": "tail-undated-denied", "key": key, "file": Self.samples + "/AWSLogs/" + relative,
+                "age": "\(2 * 86_400)",
+            ])
+        }
+        let denied = String(keys[1].split(separator: "/").last!)
+        s3.configure(["deny": denied])
+        let store = dir.path + "/s.db"
+        func rows() -> [String] {
+            let r = try? BuiltBinary.run(["query", "--store", store, "--output", "csv", "SELECT path FROM files ORDER BY path"])
+            return r.map { $0.stdout.split(separator: "\n").dropFirst().map(String.init) } ?? []
+        }
+        let daemon = try Daemon(
+            s3, dir: dir.path, queue: nil, locations: ["s3://tail-undated-denied/\(prefix)"], extra: ["--relist-interval", "1"])
+        let refusals = { daemon.stderr.split(separator: "\n").filter { $0.contains("\(denied):offset 0: error: [input] AccessDenied") } }
+        // Refused at the start's listing and again at later re-listings.
+        let retried = daemon.wait(seconds: 30) { refusals().count >= 3 }
+        #expect(retried, "\(rows()); \(daemon.stderr)")
+        // Meanwhile the last one put (not before the refused one) keeps its row: the mark is held.
+        #expect(rows().contains("s3://tail-undated-denied/\(keys[2])"), "\(rows())")
+        s3.configure()
+        // Read (and at once older than the window): the mark passes the three, and their rows go.
+        #expect(daemon.wait(seconds: 30) { rows().isEmpty }, "\(rows()); \(daemon.stderr)")
+        #expect(daemon.stop() == 0)
+        #expect(daemon.stderr.contains("tail stopped: 3 object(s) read"), "\(daemon.stderr)")
+    }
+
     /// kill -9 while the daemon is inside one object's GetObject, its body streaming: the fault proxy
     /// sends that body in pieces over 20 s and counts them, so the kill lands after some bytes and before
     /// the end. Nothing of the object is committed, its message is not deleted, and the restart reads it

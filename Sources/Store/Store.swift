@@ -651,7 +651,8 @@ public final class Store {
         do {
             return try queue.read { db in
                 try String.fetchOne(
-                    db, sql: "SELECT modified_before FROM object_modified_marks WHERE location = ?", arguments: [location]
+                    db, sql: "SELECT modified_before FROM object_modified_marks WHERE location = ?",
+                    arguments: [location]
                 ).flatMap(Timestamp.parse)
             }
         } catch {
@@ -683,9 +684,10 @@ public final class Store {
                         .execute(arguments: [path, fingerprint])
                     removed += db.changesCount
                 }
+                let now = Timestamp.format(Int64(Date().timeIntervalSince1970))
                 try db.execute(
                     sql: "INSERT OR REPLACE INTO object_modified_marks VALUES (?, ?, ?)",
-                    arguments: [location, Timestamp.format(modifiedBefore), Timestamp.format(Int64(Date().timeIntervalSince1970))])
+                    arguments: [location, Timestamp.format(modifiedBefore), now])
                 return removed
             }
         } catch {

@@ -292,8 +292,8 @@ extension TailFollower {
                     kept[name] = ObjectInputs.fingerprint(object).fingerprint
                 }
                 do {
-                    try store.pruneObjectLedger(location: location.description, modifiedBefore: mark) { path, fingerprint in
-                        kept[path] == fingerprint
+                    try store.pruneObjectLedger(location: location.description, modifiedBefore: mark) {
+                        kept[$0] == $1
                     }
                     layouts[i].modifiedMark = mark
                 } catch {

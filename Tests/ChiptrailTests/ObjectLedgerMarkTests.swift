@@ -35,8 +35,8 @@ import Testing
                     Self.row("s3://billing/cur2/other/c.csv.gz", "etag:c"),
                     Self.row("/var/log/local.json", "local"),
                 ], events: [], assessments: [])
-            let removed = try store.pruneObjectLedger(location: location, modifiedBefore: 1_764_000_000) { path, fingerprint in
-                path == location + "BILLING_PERIOD=2026-11/b.csv.gz" && fingerprint == "etag:b2"
+            let removed = try store.pruneObjectLedger(location: location, modifiedBefore: 1_764_000_000) {
+                $0 == location + "BILLING_PERIOD=2026-11/b.csv.gz" && $1 == "etag:b2"
             }
             #expect(removed == 2)
             #expect(try store.objectModifiedMark(location: location) == 1_764_000_000)

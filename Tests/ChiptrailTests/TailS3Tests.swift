@@ -359,21 +359,26 @@ struct TailS3Tests {
         }
         let store = dir.path + "/s.db"
         func rows(_ condition: String = "1") -> Int {
-            let r = try? BuiltBinary.run(["query", "--store", store, "--output", "csv", "SELECT COUNT(*) FROM files WHERE \(condition)"])
+            let r = try? BuiltBinary.run([
+                "query", "--store", store, "--output", "csv", "SELECT COUNT(*) FROM files WHERE \(condition)",
+            ])
             return r.flatMap { Int($0.stdout.split(separator: "\n").last ?? "") } ?? -1
         }
         func rowsOf(_ keys: [String]) -> Int {
             rows("path IN (" + keys.map { "'s3://tail-undated/\($0)'" }.joined(separator: ",") + ")")
         }
         let extra = ["--relist-interval", "1"]
-        let first = try Daemon(s3, dir: dir.path, queue: queue.url, locations: ["s3://tail-undated/\(prefix)"], extra: extra)
+        let location = "s3://tail-undated/\(prefix)"
+        let first = try Daemon(s3, dir: dir.path, queue: queue.url, locations: [location], extra: extra)
         first.wait(seconds: 20) { first.stderr.contains("tail following") }
         // Eight rounds of ten objects: each read, then two days old; the next re-listing prunes them.
         var most = 0
         for round in 0..<8 {
             let keys = Self.objects[(round * 10)..<(round * 10 + 10)].map { key($0) }
             for (relative, key) in zip(Self.objects[(round * 10)..<(round * 10 + 10)], keys) {
-                try s3.admin(["op": "put", "bucket": "tail-undated", "key": key, "file": Self.samples + "/AWSLogs/" + relative])
+                try s3.admin([
+                    "op": "put", "bucket": "tail-undated", "key": key, "file": Self.samples + "/AWSLogs/" + relative,
+                ])
             }
             let read = first.wait(seconds: 60) { rowsOf(keys) == keys.count }
             try #require(read, "round \(round): \(rowsOf(keys)) of \(keys.count) read; \(first.stderr)")
@@ -386,7 +391,9 @@ struct TailS3Tests {
         #expect(most <= 10, "\(most) ledger rows at most")
         // An old object rewritten: a new ETag and LastModified, read again.
         let rewritten = key(Self.objects[0])
-        try s3.admin(["op": "put", "bucket": "tail-undated", "key": rewritten, "file": Self.samples + "/AWSLogs/" + Self.objects[1]])
+        try s3.admin([
+            "op": "put", "bucket": "tail-undated", "key": rewritten, "file": Self.samples + "/AWSLogs/" + Self.objects[1],
+        ])
         #expect(first.wait(seconds: 30) { rowsOf([rewritten]) == 1 }, "\(first.stderr)")
         // Not notified (its key does not end .gz), its LastModified six hours back: before the earlier
         // listings, but within the window.
@@ -408,10 +415,10 @@ struct TailS3Tests {
         let mark = try BuiltBinary.run([
             "query", "--store", store, "--output", "csv", "SELECT location FROM object_modified_marks",
         ])
-        #expect(mark.stdout.contains("s3://tail-undated/\(prefix)"), "\(mark.stdout)")
+        #expect(mark.stdout.contains(location), "\(mark.stdout)")
         // Restarted: the old objects are skipped by the mark (their rows are gone), the recent two are in
         // the ledger.
-        let second = try Daemon(s3, dir: dir.path, queue: queue.url, locations: ["s3://tail-undated/\(prefix)"], extra: extra)
+        let second = try Daemon(s3, dir: dir.path, queue: queue.url, locations: [location], extra: extra)
         second.wait(seconds: 4) { false }
         #expect(second.stop() == 0)
         #expect(second.stderr.contains("tail stopped: 0 object(s) read"), "\(second.stderr)")
@@ -439,12 +446,16 @@ struct TailS3Tests {
         s3.configure(["deny": denied])
         let store = dir.path + "/s.db"
         func rows() -> [String] {
-            let r = try? BuiltBinary.run(["query", "--store", store, "--output", "csv", "SELECT path FROM files ORDER BY path"])
+            let r = try? BuiltBinary.run([
+                "query", "--store", store, "--output", "csv", "SELECT path FROM files ORDER BY path",
+            ])
             return r.map { $0.stdout.split(separator: "\n").dropFirst().map(String.init) } ?? []
         }
         let daemon = try Daemon(
-            s3, dir: dir.path, queue: nil, locations: ["s3://tail-undated-denied/\(prefix)"], extra: ["--relist-interval", "1"])
-        let refusals = { daemon.stderr.split(separator: "\n").filter { $0.contains("\(denied):offset 0: error: [input] AccessDenied") } }
+            s3, dir: dir.path, queue: nil, locations: ["s3://tail-undated-denied/\(prefix)"],
+            extra: ["--relist-interval", "1"])
+        let refusal = "\(denied):offset 0: error: [input] AccessDenied"
+        let refusals = { daemon.stderr.split(separator: "\n").filter { $0.contains(refusal) } }
         // Refused at the start's listing and again at later re-listings.
         let retried = daemon.wait(seconds: 30) { refusals().count >= 3 }
         #expect(retried, "\(rows()); \(daemon.stderr)")
@@ -504,7 +515,8 @@ struct TailS3Tests {
         #expect(alerts.count == Set(alerts).count, "an alert printed twice: \(alerts)")
         // Ledger (each object's name, records and rejected records) and events: ingest's of a local copy.
         let local = try BuiltBinary.run(
-            ["ingest", "--store", dir.path + "/local.db", "--quiet"] + S3IngestTests.configuration + [Self.samples + "/AWSLogs"])
+            ["ingest", "--store", dir.path + "/local.db", "--quiet"] + S3IngestTests.configuration
+                + [Self.samples + "/AWSLogs"])
         #expect(local.status == 0, "\(local.stderr)")
         func table(_ store: String, _ sql: String) throws -> [String] {
             try BuiltBinary.run(["query", "--store", dir.path + "/" + store, "--output", "csv", sql]).stdout

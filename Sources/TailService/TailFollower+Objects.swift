@@ -67,6 +67,12 @@ private struct LocationLayout {
     var modifiedMark: EpochSeconds?
 }
 
+/// A stem (the folder before `YYYY/MM/DD/`) of a followed location that has keys of some day.
+private struct DatedStem: Hashable {
+    var location: Int
+    var stem: String
+}
+
 extension TailFollower {
     /// Follows `s3://` locations: lists them and reads what the ledger has not seen, then long-polls
     /// the queue and reads each notified object not already in the ledger with its ETag; a message is
@@ -228,47 +234,96 @@ extension TailFollower {
             deleteFinished()
         }
 
+        /// Lists `prefix` (under location `index`) page by page, and hands `take` each object not marked
+        /// read (by its day or its LastModified), by input name; a failure is reported.
+        /// - Returns: whether the whole prefix was listed.
+        func list(_ prefix: S3Location, _ index: Int, _ take: (String, S3Object) -> Void) -> Bool {
+            var token: String? = nil
+            do {
+                repeat {
+                    let page = try following.client.listObjects(
+                        bucket: prefix.bucket, prefix: prefix.prefix, continuationToken: token,
+                        maxKeys: following.pageSize)
+                    for object in page.objects where !object.key.hasSuffix("/") {
+                        learn(index, object.key)
+                        if beforeMark(index, object.key) { continue }
+                        // Modified before the location's mark: read by an earlier listing (a rewrite has a
+                        // new LastModified).
+                        if let mark = layouts[index].modifiedMark, let modified = Timestamp.parse(object.lastModified),
+                            modified < mark
+                        {
+                            continue
+                        }
+                        take(S3Location.inputName(bucket: prefix.bucket, key: object.key), object)
+                    }
+                    token = page.continuationToken
+                } while token != nil
+                return true
+            } catch {
+                var diagnostic = error.diagnostic
+                diagnostic.path = prefix.description
+                reporter.diagnostic(diagnostic)
+                return false
+            }
+        }
+
         /// Lists the locations (`full`: the whole prefixes; else the recent days of dated layouts) and
         /// reads what the ledger has not seen; then prunes the ledger below the re-listed days, or (layouts
-        /// not laid out by day) of objects modified before the window.
+        /// not laid out by day) of objects modified before the window. A whole listing of a layout by day
+        /// keeps only the days it finds (per stem), then lists and reads one day at a time, oldest first
+        /// (one ListObjectsV2 more per stem and day), so memory holds one day's keys, not the prefix's.
         func relist(full: Bool) throws(TailError) {
             var found: [String: S3Object] = [:]
             /// Locations listed whole, without a failure: those whose ledger may be pruned by LastModified.
             var listedWhole: Set<Int> = []
+            /// The stems of each day found by whole listings of layouts by day, by day (`YYYY/MM/DD`).
+            var days: [String: Set<DatedStem>] = [:]
             let now = Date()
             let recentDays = [DatedKeys.day(now), DatedKeys.day(now, daysBefore: 1)]
             for (i, location) in locations.enumerated() {
-                var prefixes = [location]
                 if !full && !layouts[i].undated && !layouts[i].stems.isEmpty {
-                    prefixes = layouts[i].stems.sorted().flatMap { stem in
-                        recentDays.map { S3Location(bucket: location.bucket, prefix: stem + $0 + "/") }
+                    for stem in layouts[i].stems.sorted() {
+                        for day in recentDays {
+                            _ = list(S3Location(bucket: location.bucket, prefix: stem + day + "/"), i) { found[$0] = $1 }
+                        }
+                    }
+                    continue
+                }
+                // Known to hold keys of other layouts: kept whole (its ledger is pruned by LastModified).
+                let whole = layouts[i].undated
+                var dated = false
+                let listed = list(location, i) { name, object in
+                    if !whole, let split = DatedKeys.split(object.key) {
+                        days[split.day, default: []].insert(DatedStem(location: i, stem: split.stem))
+                        dated = true
+                    } else {
+                        found[name] = object
                     }
                 }
-                if prefixes == [location] { listedWhole.insert(i) }
-                for prefix in prefixes {
-                    do {
-                        for object in try following.client.listAll(prefix, pageSize: following.pageSize)
-                        where !object.key.hasSuffix("/") {
-                            learn(i, object.key)
-                            if beforeMark(i, object.key) { continue }
-                            // Modified before the location's mark: read by an earlier listing (a rewrite
-                            // has a new LastModified).
-                            if let mark = layouts[i].modifiedMark, let modified = Timestamp.parse(object.lastModified),
-                                modified < mark
-                            {
-                                continue
-                            }
-                            found[S3Location.inputName(bucket: location.bucket, key: object.key)] = object
-                        }
-                    } catch {
-                        listedWhole.remove(i)
-                        var diagnostic = error.diagnostic
-                        diagnostic.path = prefix.description
-                        reporter.diagnostic(diagnostic)
-                    }
+                if listed { listedWhole.insert(i) }
+                // Keys by day and others under one prefix (first seen now): listed again and kept whole,
+                // as the LastModified pruning of such a prefix needs.
+                if layouts[i].undated && dated {
+                    for day in days.keys { days[day] = days[day]?.filter { $0.location != i } }
+                    if !list(location, i, { found[$0] = $1 }) { listedWhole.remove(i) }
                 }
             }
-            let notDone = try read(found)
+            var notDone = try read(found)
+            for day in days.keys.sorted() where !control.stopRequested {
+                var ofTheDay: [String: S3Object] = [:]
+                for dated in days[day, default: []].sorted(by: { ($0.location, $0.stem) < ($1.location, $1.stem) }) {
+                    let location = locations[dated.location]
+                    _ = list(S3Location(bucket: location.bucket, prefix: dated.stem + day + "/"), dated.location) {
+                        name, object in
+                        // Keys deeper than the day's folder are of another layout (listed with the prefix).
+                        guard let split = DatedKeys.split(object.key), split.stem == dated.stem, split.day == day else {
+                            return
+                        }
+                        ofTheDay[name] = object
+                    }
+                }
+                notDone.formUnion(try read(ofTheDay))
+            }
             // Layouts not laid out by day (re-listed whole each time): objects modified before the window
             // were read by this listing or an earlier one, so later listings skip them, and the ledger
             // keeps only the rows of the objects listed within the window, as listed (older objects,

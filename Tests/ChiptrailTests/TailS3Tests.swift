@@ -424,6 +424,37 @@ struct TailS3Tests {
         #expect(second.stderr.contains("tail stopped: 0 object(s) read"), "\(second.stderr)")
     }
 
+    /// The start's listing of a trail laid out by day, several accounts over several days (the sample
+    /// trail under its own keys): the whole prefix is listed once for its days, then each account's day
+    /// is listed and read, oldest day first, so that memory holds one day's keys; the alerts are those of
+    /// `ingest` of a local copy (the same delivery-time order).
+    @Test func aStartListingReadsATrailOneDayAtATimeInDeliveryOrder() throws {
+        let s3 = try fixture()
+        s3.configure()
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        try s3.admin(["op": "create_bucket", "bucket": "tail-by-day"])
+        for relative in Self.objects {
+            try s3.admin([
+                "op": "put", "bucket": "tail-by-day", "key": "AWSLogs/" + relative,
+                "file": Self.samples + "/AWSLogs/" + relative,
+            ])
+        }
+        let stemDays = Set(Self.objects.map { $0.split(separator: "/").dropLast().joined(separator: "/") })
+        s3.configure()
+        let result = try BuiltBinary.run(
+            ["tail", "--once", "--store", dir.path + "/s.db", "--endpoint-url", s3.proxyEndpoint]
+                + S3IngestTests.configuration + ["s3://tail-by-day/AWSLogs/"],
+            timeout: 120, environment: S3Fixture.environment())
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("tail stopped: \(Self.objects.count) object(s) read"), "\(result.stderr)")
+        let alerts = Self.alerts(result.stdout)
+        #expect(Set(alerts) == Set(Self.reference), "\(alerts)")
+        #expect(alerts.count == Set(alerts).count, "an alert printed twice: \(alerts)")
+        // One listing of the prefix (one page), then one of each account's day.
+        #expect(s3.faults()["lists"] == 1 + stemDays.count, "\(s3.faults())")
+    }
+
     /// An object of an undated layout that S3 keeps refusing holds the prefix's LastModified mark: it is
     /// not skipped though it is older than the window, it is tried again at each re-listing, and is read
     /// once S3 serves it; then the mark moves on and the ledger is pruned.

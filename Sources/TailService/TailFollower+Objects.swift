@@ -27,7 +27,7 @@ public struct ObjectFollowing: Sendable {
     /// How far back before a re-listing's start (by LastModified, on this host's clock) a layout not laid
     /// out by day is read: older objects were read by an earlier listing, so later listings skip them
     /// and their ledger rows are pruned. A day, for objects that become listable well after their
-    /// LastModified (a multipart upload's is the time it was started).
+    /// LastModified (an upload in progress; for a multipart upload, reportedly the time it was started).
     public static let undatedWindow: Int64 = 86_400
     /// The clock skew between S3 (whose clock stamps LastModified) and this host allowed for, on top of
     /// the window: S3 refuses requests signed 15 minutes or more off its clock.

@@ -69,7 +69,7 @@ final class StoreWriterLock {
 /// same input again adds nothing and raises no alert twice.
 public final class Store {
     /// The newest schema this build knows.
-    public static let schemaVersion = 9
+    public static let schemaVersion = 12
     public let path: String
     let queue: DatabaseQueue
 
@@ -275,13 +275,23 @@ public final class Store {
             try db.execute(
                 sql: "CREATE TABLE object_marks (location TEXT PRIMARY KEY, before_day TEXT NOT NULL, saved_at TEXT NOT NULL)")
         }
+        migrator.registerMigration("v12: object ledger marks by LastModified") { db in
+            // `tail s3://…` of layouts not laid out by day (CUR 2.0, FOCUS): per followed location, the
+            // LastModified before which every object was read and its ledger row pruned (objects modified
+            // earlier are not read again).
+            try db.execute(
+                sql: """
+                    CREATE TABLE object_modified_marks (location TEXT PRIMARY KEY, modified_before TEXT NOT NULL,
+                                                        saved_at TEXT NOT NULL)
+                    """)
+        }
         return migrator
     }
 
     /// The documented tables and columns (`chiptrail query --schema`).
     public static let schemaDescription = """
         files          the ledger: one row per input read (path, size, fingerprint = hash of size, first and last 64 KiB,
-                       records, rejected, ingested_at)
+                       or etag:ETAG for s3:// objects, records, rejected, ingested_at)
         events         compute lifecycle events (event_id, provider, account_id, resource_id, action, time,
                        instance_type, instance_count, region, source_ip, principal, user_agent, event_name,
                        origin = file:line[:column], usage_seconds and usage_hours of billing records
@@ -303,6 +313,9 @@ public final class Store {
                        chunks, records held for the event-time frontier; written when they change
         object_marks   tail s3://: per followed location (s3://bucket/prefix), the day (YYYY/MM/DD) before which
                        dated keys were read and their ledger rows pruned
+        object_modified_marks
+                       tail s3://, layouts not laid out by day: per followed location, the LastModified before
+                       which every object was read and its ledger row pruned (modified_before, saved_at)
         live_meta      the live state's scalars (watermark, frontier), one row
         checkpoint     the whole live state as one blob, from versions before live_state (read once, then emptied)
         outbox         alerts committed by tail but not yet delivered to stdout and the hooks
@@ -625,6 +638,56 @@ public final class Store {
                 try db.execute(
                     sql: "INSERT OR REPLACE INTO object_marks VALUES (?, ?, ?)",
                     arguments: [location, day, Timestamp.format(Int64(Date().timeIntervalSince1970))])
+                return removed
+            }
+        } catch {
+            throw Self.describe(error, path: path)
+        }
+    }
+
+    /// The LastModified before which every object under `location` was read and pruned from the ledger
+    /// (layouts not laid out by day), if any.
+    public func objectModifiedMark(location: String) throws(StoreError) -> EpochSeconds? {
+        do {
+            return try queue.read { db in
+                try String.fetchOne(
+                    db, sql: "SELECT modified_before FROM object_modified_marks WHERE location = ?",
+                    arguments: [location]
+                ).flatMap(Timestamp.parse)
+            }
+        } catch {
+            throw Self.describe(error, path: path)
+        }
+    }
+
+    /// Prunes the ledger rows of objects under `location` (`s3://bucket/prefix`) that `keep` does not
+    /// keep (given path and fingerprint), and records `modifiedBefore` as the location's mark, in one
+    /// transaction: every object modified before it was read, and a listing skips it. Only rows under
+    /// `location` are touched (local files' rows stay).
+    /// - Returns: the rows removed.
+    /// - Complexity: O(rows under `location`).
+    @discardableResult
+    public func pruneObjectLedger(
+        location: String, modifiedBefore: EpochSeconds, keep: (_ path: String, _ fingerprint: String) -> Bool
+    ) throws(StoreError) -> Int {
+        do {
+            return try queue.write { db in
+                let rows = try Row.fetchAll(
+                    db, sql: "SELECT path, fingerprint FROM files WHERE substr(path, 1, ?) = ?",
+                    arguments: [location.unicodeScalars.count, location])
+                var removed = 0
+                for row in rows {
+                    let path: String = row[0]
+                    let fingerprint: String = row[1]
+                    guard !keep(path, fingerprint) else { continue }
+                    try db.cachedStatement(sql: "DELETE FROM files WHERE path = ? AND fingerprint = ?")
+                        .execute(arguments: [path, fingerprint])
+                    removed += db.changesCount
+                }
+                let now = Timestamp.format(Int64(Date().timeIntervalSince1970))
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO object_modified_marks VALUES (?, ?, ?)",
+                    arguments: [location, Timestamp.format(modifiedBefore), now])
                 return removed
             }
         } catch {

@@ -24,6 +24,15 @@ public struct ObjectFollowing: Sendable {
     /// Keys a listing page (nil: S3's 1,000).
     public var pageSize: Int?
 
+    /// How far back before a re-listing's start (by LastModified, on this host's clock) a layout not laid
+    /// out by day is read: older objects were read by an earlier listing, so later listings skip them
+    /// and their ledger rows are pruned. A day, for objects that become listable well after their
+    /// LastModified (an upload in progress; for a multipart upload, reportedly the time it was started).
+    public static let undatedWindow: Int64 = 86_400
+    /// The clock skew between S3 (whose clock stamps LastModified) and this host allowed for, on top of
+    /// the window: S3 refuses requests signed 15 minutes or more off its clock.
+    public static let clockSkewAllowance: Int64 = 900
+
     public init(
         locations: [S3Location], client: S3Client, source: ObjectReaderSource, queue: SQSClient?, relistInterval: Double,
         visibilityTimeout: Int, pageSize: Int? = nil
@@ -53,6 +62,15 @@ private struct LocationLayout {
     var undated = false
     /// The day before which dated keys are read and pruned from the ledger.
     var mark: String?
+    /// The LastModified before which every object was read and pruned from the ledger (layouts not laid
+    /// out by day).
+    var modifiedMark: EpochSeconds?
+}
+
+/// A stem (the folder before `YYYY/MM/DD/`) of a followed location that has keys of some day.
+private struct DatedStem: Hashable {
+    var location: Int
+    var stem: String
 }
 
 extension TailFollower {
@@ -65,7 +83,10 @@ extension TailFollower {
         let locations = following.locations
         var layouts = [LocationLayout](repeating: LocationLayout(), count: locations.count)
         do {
-            for (i, location) in locations.enumerated() { layouts[i].mark = try store.objectMark(location: location.description) }
+            for (i, location) in locations.enumerated() {
+                layouts[i].mark = try store.objectMark(location: location.description)
+                layouts[i].modifiedMark = try store.objectModifiedMark(location: location.description)
+            }
         } catch {
             throw TailError(.store, underlying: error)
         }
@@ -131,7 +152,9 @@ extension TailFollower {
         /// all committed are deleted. An object whose read failed for good (rewritten since: `changed`,
         /// or deleted; or its bytes refused) counts as done; one the store failed to deliver after the
         /// retries leaves its messages to come back.
-        func read(_ objects: [String: S3Object]) throws(TailError) {
+        /// - Returns: the objects not done: failed, or not reached before a stop.
+        @discardableResult
+        func read(_ objects: [String: S3Object]) throws(TailError) -> Set<String> {
             var toRead: [String] = []
             var done: Set<String> = []
             for (name, object) in objects {
@@ -145,6 +168,7 @@ extension TailFollower {
             }
             finish(done, failed: [])
             toRead = InputEnumerator.sortedByDeliveryTime(toRead)
+            var notDone: Set<String> = []
             var index = 0
             while index < toRead.count && (!control.stopRequested || index == 0) {
                 if index > 0 && control.takeReloadRequest() { reload(pipeline) }
@@ -185,9 +209,14 @@ extension TailFollower {
                     following.source.forget(name)
                 }
                 finish(committed, failed: failed)
+                notDone.formUnion(failed)
             }
             // Stopped before the rest: their messages come back (not deleted, no longer extended).
-            if index < toRead.count { finish([], failed: Set(toRead[index...])) }
+            if index < toRead.count {
+                finish([], failed: Set(toRead[index...]))
+                notDone.formUnion(toRead[index...])
+            }
+            return notDone
         }
 
         func finish(_ committed: Set<String>, failed: Set<String>) {
@@ -205,35 +234,127 @@ extension TailFollower {
             deleteFinished()
         }
 
+        /// Lists `prefix` (under location `index`) page by page, and hands `take` each object not marked
+        /// read (by its day or its LastModified), by input name; a failure is reported.
+        /// - Returns: whether the whole prefix was listed.
+        func list(_ prefix: S3Location, _ index: Int, _ take: (String, S3Object) -> Void) -> Bool {
+            var token: String? = nil
+            do {
+                repeat {
+                    let page = try following.client.listObjects(
+                        bucket: prefix.bucket, prefix: prefix.prefix, continuationToken: token,
+                        maxKeys: following.pageSize)
+                    for object in page.objects where !object.key.hasSuffix("/") {
+                        learn(index, object.key)
+                        if beforeMark(index, object.key) { continue }
+                        // Modified before the location's mark: read by an earlier listing (a rewrite has a
+                        // new LastModified).
+                        if let mark = layouts[index].modifiedMark, let modified = Timestamp.parse(object.lastModified),
+                            modified < mark
+                        {
+                            continue
+                        }
+                        take(S3Location.inputName(bucket: prefix.bucket, key: object.key), object)
+                    }
+                    token = page.continuationToken
+                } while token != nil
+                return true
+            } catch {
+                var diagnostic = error.diagnostic
+                diagnostic.path = prefix.description
+                reporter.diagnostic(diagnostic)
+                return false
+            }
+        }
+
         /// Lists the locations (`full`: the whole prefixes; else the recent days of dated layouts) and
-        /// reads what the ledger has not seen; then prunes the ledger below the re-listed days.
+        /// reads what the ledger has not seen; then prunes the ledger below the re-listed days, or (layouts
+        /// not laid out by day) of objects modified before the window. A whole listing of a layout by day
+        /// keeps only the days it finds (per stem), then lists and reads one day at a time, oldest first
+        /// (one ListObjectsV2 more per stem and day), so memory holds one day's keys, not the prefix's.
         func relist(full: Bool) throws(TailError) {
             var found: [String: S3Object] = [:]
+            /// Locations listed whole, without a failure: those whose ledger may be pruned by LastModified.
+            var listedWhole: Set<Int> = []
+            /// The stems of each day found by whole listings of layouts by day, by day (`YYYY/MM/DD`).
+            var days: [String: Set<DatedStem>] = [:]
             let now = Date()
             let recentDays = [DatedKeys.day(now), DatedKeys.day(now, daysBefore: 1)]
             for (i, location) in locations.enumerated() {
-                var prefixes = [location]
                 if !full && !layouts[i].undated && !layouts[i].stems.isEmpty {
-                    prefixes = layouts[i].stems.sorted().flatMap { stem in
-                        recentDays.map { S3Location(bucket: location.bucket, prefix: stem + $0 + "/") }
+                    for stem in layouts[i].stems.sorted() {
+                        for day in recentDays {
+                            _ = list(S3Location(bucket: location.bucket, prefix: stem + day + "/"), i) { found[$0] = $1 }
+                        }
+                    }
+                    continue
+                }
+                // Known to hold keys of other layouts: kept whole (its ledger is pruned by LastModified).
+                let whole = layouts[i].undated
+                var dated = false
+                let listed = list(location, i) { name, object in
+                    if !whole, let split = DatedKeys.split(object.key) {
+                        days[split.day, default: []].insert(DatedStem(location: i, stem: split.stem))
+                        dated = true
+                    } else {
+                        found[name] = object
                     }
                 }
-                for prefix in prefixes {
-                    do {
-                        for object in try following.client.listAll(prefix, pageSize: following.pageSize)
-                        where !object.key.hasSuffix("/") {
-                            learn(i, object.key)
-                            if beforeMark(i, object.key) { continue }
-                            found[S3Location.inputName(bucket: location.bucket, key: object.key)] = object
-                        }
-                    } catch {
-                        var diagnostic = error.diagnostic
-                        diagnostic.path = prefix.description
-                        reporter.diagnostic(diagnostic)
-                    }
+                if listed { listedWhole.insert(i) }
+                // Keys by day and others under one prefix (first seen now): listed again and kept whole,
+                // as the LastModified pruning of such a prefix needs.
+                if layouts[i].undated && dated {
+                    for day in days.keys { days[day] = days[day]?.filter { $0.location != i } }
+                    if !list(location, i, { found[$0] = $1 }) { listedWhole.remove(i) }
                 }
             }
-            try read(found)
+            var notDone = try read(found)
+            for day in days.keys.sorted() where !control.stopRequested {
+                var ofTheDay: [String: S3Object] = [:]
+                for dated in days[day, default: []].sorted(by: { ($0.location, $0.stem) < ($1.location, $1.stem) }) {
+                    let location = locations[dated.location]
+                    _ = list(S3Location(bucket: location.bucket, prefix: dated.stem + day + "/"), dated.location) {
+                        name, object in
+                        // Keys deeper than the day's folder are of another layout (listed with the prefix).
+                        guard let split = DatedKeys.split(object.key), split.stem == dated.stem, split.day == day else {
+                            return
+                        }
+                        ofTheDay[name] = object
+                    }
+                }
+                notDone.formUnion(try read(ofTheDay))
+            }
+            // Layouts not laid out by day (re-listed whole each time): objects modified before the window
+            // were read by this listing or an earlier one, so later listings skip them, and the ledger
+            // keeps only the rows of the objects listed within the window, as listed (older objects,
+            // older versions of rewritten ones, deleted ones go). An object not read (failed, or a stop
+            // came first) holds the mark at its LastModified, so it is read by a later listing.
+            for (i, location) in locations.enumerated() where layouts[i].undated && listedWhole.contains(i) {
+                var mark =
+                    EpochSeconds(now.timeIntervalSince1970) - ObjectFollowing.undatedWindow
+                    - ObjectFollowing.clockSkewAllowance
+                for name in notDone where name.hasPrefix(location.description) {
+                    guard let modified = found[name].flatMap({ Timestamp.parse($0.lastModified) }) else {
+                        mark = .min
+                        break
+                    }
+                    mark = min(mark, modified)
+                }
+                guard mark != .min, mark >= (layouts[i].modifiedMark ?? .min) else { continue }
+                var kept: [String: String] = [:]
+                for (name, object) in found where name.hasPrefix(location.description) {
+                    if let modified = Timestamp.parse(object.lastModified), modified < mark { continue }
+                    kept[name] = ObjectInputs.fingerprint(object).fingerprint
+                }
+                do {
+                    try store.pruneObjectLedger(location: location.description, modifiedBefore: mark) {
+                        kept[$0] == $1
+                    }
+                    layouts[i].modifiedMark = mark
+                } catch {
+                    throw TailError(.store, underlying: error)
+                }
+            }
             // Days before the day before yesterday are no longer re-listed: their ledger rows go, and
             // the mark says they were read (a restart's listing skips them).
             let cutoff = DatedKeys.day(now, daysBefore: 2)

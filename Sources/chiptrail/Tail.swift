@@ -47,8 +47,10 @@ struct Tail: ParsableCommand, Sendable {
             that never came; without --sqs, \
             re-listing alone follows the prefix. Ledger growth: for dated layouts, ledger rows of s3:// \
             objects dated before the day before yesterday are pruned, and a mark in the store says those \
-            days were read (only s3:// rows under the followed prefix; local files' rows are never \
-            pruned; undated layouts keep every row, as their re-listing needs them).
+            days were read; for other layouts (CUR 2.0, FOCUS: BILLING_PERIOD=.../), re-listings read only \
+            objects last modified within a day of the listing (and after the store's mark), and ledger \
+            rows of objects modified before that are pruned (only s3:// rows under the followed prefix; \
+            local files' rows are never pruned).
 
             Signals: SIGHUP reloads --mappings, --resellers, --geoip and --config without losing state; \
             SIGTERM and SIGINT finish the batch in hand, commit and exit 0.

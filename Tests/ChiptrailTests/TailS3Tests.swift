@@ -338,6 +338,229 @@ struct TailS3Tests {
         #expect(second.stderr.contains("tail stopped: 0 object(s) read"), "\(second.stderr)")
     }
 
+    /// A CUR 2.0 / FOCUS export's layout (`…/BILLING_PERIOD=2026-11/…`, no day in the keys) followed over
+    /// many re-listings: the ledger keeps only the objects modified within the re-listing window (a day,
+    /// and 15 minutes of clock skew), older ones are skipped by later listings and not read again (also
+    /// after a restart), a rewritten old object is read again, and an object no notification named,
+    /// landed with a LastModified older than earlier listings but within the window, is found. Time is
+    /// moved by setting objects' LastModified in moto (the fixture's `age`), not by waiting a day.
+    @Test func anUndatedLayoutKeepsItsLedgerBoundedOverManyRelistings() throws {
+        let s3 = try fixture()
+        s3.configure()
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        try s3.admin(["op": "create_bucket", "bucket": "tail-undated"])
+        let queue = try s3.makeQueue("tail-undated")
+        // Keys ending .gz are notified; the one that is not (below) is found by re-listing alone.
+        try s3.admin(["op": "notify", "bucket": "tail-undated", "queue_arn": queue.arn, "suffix": ".gz"])
+        let prefix = "exports/focus/data/"
+        func key(_ relative: String, period: String = "2026-11") -> String {
+            "\(prefix)BILLING_PERIOD=\(period)/" + String(relative.split(separator: "/").last!)
+        }
+        let store = dir.path + "/s.db"
+        func rows(_ condition: String = "1") -> Int {
+            let r = try? BuiltBinary.run([
+                "query", "--store", store, "--output", "csv", "SELECT COUNT(*) FROM files WHERE \(condition)",
+            ])
+            return r.flatMap { Int($0.stdout.split(separator: "\n").last ?? "") } ?? -1
+        }
+        func rowsOf(_ keys: [String]) -> Int {
+            rows("path IN (" + keys.map { "'s3://tail-undated/\($0)'" }.joined(separator: ",") + ")")
+        }
+        let extra = ["--relist-interval", "1"]
+        let location = "s3://tail-undated/\(prefix)"
+        let first = try Daemon(s3, dir: dir.path, queue: queue.url, locations: [location], extra: extra)
+        first.wait(seconds: 20) { first.stderr.contains("tail following") }
+        // Eight rounds of ten objects: each read, then two days old; the next re-listing prunes them.
+        var most = 0
+        for round in 0..<8 {
+            let keys = Self.objects[(round * 10)..<(round * 10 + 10)].map { key($0) }
+            for (relative, key) in zip(Self.objects[(round * 10)..<(round * 10 + 10)], keys) {
+                try s3.admin([
+                    "op": "put", "bucket": "tail-undated", "key": key, "file": Self.samples + "/AWSLogs/" + relative,
+                ])
+            }
+            let read = first.wait(seconds: 60) { rowsOf(keys) == keys.count }
+            try #require(read, "round \(round): \(rowsOf(keys)) of \(keys.count) read; \(first.stderr)")
+            most = max(most, rows())
+            try s3.admin(["op": "age", "bucket": "tail-undated", "prefix": prefix, "seconds": "\(2 * 86_400)"])
+            let pruned = first.wait(seconds: 20) { rows() == 0 }
+            #expect(pruned, "round \(round): \(rows()) ledger rows after the objects were two days old")
+            guard pruned else { break }
+        }
+        #expect(most <= 10, "\(most) ledger rows at most")
+        // An old object rewritten: a new ETag and LastModified, read again.
+        let rewritten = key(Self.objects[0])
+        try s3.admin([
+            "op": "put", "bucket": "tail-undated", "key": rewritten, "file": Self.samples + "/AWSLogs/" + Self.objects[1],
+        ])
+        #expect(first.wait(seconds: 30) { rowsOf([rewritten]) == 1 }, "\(first.stderr)")
+        // Not notified (its key does not end .gz), its LastModified six hours back: before the earlier
+        // listings, but within the window.
+        let late = key(Self.objects[2], period: "2026-12") + ".late"
+        try s3.admin([
+            "op": "put", "bucket": "tail-undated", "key": late, "file": Self.samples + "/AWSLogs/" + Self.objects[2],
+            "age": "\(6 * 3600)",
+        ])
+        #expect(first.wait(seconds: 30) { rowsOf([late]) == 1 }, "\(first.stderr)")
+        // A few more re-listings: nothing read again.
+        Thread.sleep(forTimeInterval: 3)
+        #expect(first.stop() == 0)
+        #expect(first.stderr.contains("tail stopped: \(Self.objects.count + 2) object(s) read"), "\(first.stderr)")
+        #expect(!first.stderr.contains("error:"), "\(first.stderr)")
+        let alerts = Self.alerts(first.stdout)
+        #expect(Set(alerts) == Set(Self.reference))
+        #expect(alerts.count == Set(alerts).count, "an alert printed twice: \(alerts)")
+        #expect(rows() == 2)
+        let mark = try BuiltBinary.run([
+            "query", "--store", store, "--output", "csv", "SELECT location FROM object_modified_marks",
+        ])
+        #expect(mark.stdout.contains(location), "\(mark.stdout)")
+        // Restarted: the old objects are skipped by the mark (their rows are gone), the recent two are in
+        // the ledger.
+        let second = try Daemon(s3, dir: dir.path, queue: queue.url, locations: [location], extra: extra)
+        second.wait(seconds: 4) { false }
+        #expect(second.stop() == 0)
+        #expect(second.stderr.contains("tail stopped: 0 object(s) read"), "\(second.stderr)")
+    }
+
+    /// The start's listing of a trail laid out by day, several accounts over several days (the sample
+    /// trail under its own keys): the whole prefix is listed once for its days, then each account's day
+    /// is listed and read, oldest day first, so that memory holds one day's keys; the alerts are those of
+    /// `ingest` of a local copy (the same delivery-time order).
+    @Test func aStartListingReadsATrailOneDayAtATimeInDeliveryOrder() throws {
+        let s3 = try fixture()
+        s3.configure()
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        try s3.admin(["op": "create_bucket", "bucket": "tail-by-day"])
+        for relative in Self.objects {
+            try s3.admin([
+                "op": "put", "bucket": "tail-by-day", "key": "AWSLogs/" + relative,
+                "file": Self.samples + "/AWSLogs/" + relative,
+            ])
+        }
+        let stemDays = Set(Self.objects.map { $0.split(separator: "/").dropLast().joined(separator: "/") })
+        s3.configure()
+        let result = try BuiltBinary.run(
+            ["tail", "--once", "--store", dir.path + "/s.db", "--endpoint-url", s3.proxyEndpoint]
+                + S3IngestTests.configuration + ["s3://tail-by-day/AWSLogs/"],
+            timeout: 120, environment: S3Fixture.environment())
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("tail stopped: \(Self.objects.count) object(s) read"), "\(result.stderr)")
+        let alerts = Self.alerts(result.stdout)
+        #expect(Set(alerts) == Set(Self.reference), "\(alerts)")
+        #expect(alerts.count == Set(alerts).count, "an alert printed twice: \(alerts)")
+        // One listing of the prefix (one page), then one of each account's day.
+        #expect(s3.faults()["lists"] == 1 + stemDays.count, "\(s3.faults())")
+    }
+
+    /// An object of an undated layout that S3 keeps refusing holds the prefix's LastModified mark: it is
+    /// not skipped though it is older than the window, it is tried again at each re-listing, and is read
+    /// once S3 serves it; then the mark moves on and the ledger is pruned.
+    @Test func anUndatedObjectThatCannotBeReadHoldsTheMarkUntilItIsRead() throws {
+        let s3 = try fixture()
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        try s3.admin(["op": "create_bucket", "bucket": "tail-undated-denied"])
+        let prefix = "exports/cur2/data/"
+        let objects = Array(Self.objects.prefix(3))
+        let keys = objects.map { "\(prefix)BILLING_PERIOD=2026-10/" + String($0.split(separator: "/").last!) }
+        // Two days old (past the window) when tail first lists them.
+        for (relative, key) in zip(objects, keys) {
+            try s3.admin([
+                "op": "put", "bucket": "tail-undated-denied", "key": key, "file": Self.samples + "/AWSLogs/" + relative,
+                "age": "\(2 * 86_400)",
+            ])
+        }
+        let denied = String(keys[1].split(separator: "/").last!)
+        s3.configure(["deny": denied])
+        let store = dir.path + "/s.db"
+        func rows() -> [String] {
+            let r = try? BuiltBinary.run([
+                "query", "--store", store, "--output", "csv", "SELECT path FROM files ORDER BY path",
+            ])
+            return r.map { $0.stdout.split(separator: "\n").dropFirst().map(String.init) } ?? []
+        }
+        let daemon = try Daemon(
+            s3, dir: dir.path, queue: nil, locations: ["s3://tail-undated-denied/\(prefix)"],
+            extra: ["--relist-interval", "1"])
+        let refusal = "\(denied):offset 0: error: [input] AccessDenied"
+        let refusals = { daemon.stderr.split(separator: "\n").filter { $0.contains(refusal) } }
+        // Refused at the start's listing and again at later re-listings.
+        let retried = daemon.wait(seconds: 30) { refusals().count >= 3 }
+        #expect(retried, "\(rows()); \(daemon.stderr)")
+        // Meanwhile the last one put (not before the refused one) keeps its row: the mark is held.
+        #expect(rows().contains("s3://tail-undated-denied/\(keys[2])"), "\(rows())")
+        s3.configure()
+        // Read (and at once older than the window): the mark passes the three, and their rows go.
+        #expect(daemon.wait(seconds: 30) { rows().isEmpty }, "\(rows()); \(daemon.stderr)")
+        #expect(daemon.stop() == 0)
+        #expect(daemon.stderr.contains("tail stopped: 3 object(s) read"), "\(daemon.stderr)")
+    }
+
+    /// kill -9 while the daemon is inside one object's GetObject, its body streaming: the fault proxy
+    /// sends that body in pieces over 20 s and counts them, so the kill lands after some bytes and before
+    /// the end. Nothing of the object is committed, its message is not deleted, and the restart reads it
+    /// once (the start's listing, then its message comes back and is found in the ledger): alerts, ledger
+    /// and events are those of `ingest` of a local copy.
+    @Test func aKillInsideAnObjectsReadLosesNothingAndReadsNothingTwice() throws {
+        let s3 = try fixture()
+        s3.configure()
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        try s3.admin(["op": "create_bucket", "bucket": "tail-midobject"])
+        let queue = try s3.makeQueue("tail-midobject")
+        try s3.admin(["op": "notify", "bucket": "tail-midobject", "queue_arn": queue.arn])
+        let extra = ["--visibility-timeout", "4"]
+        let location = "s3://tail-midobject/AWSLogs/"
+        let first = try Daemon(s3, dir: dir.path, queue: queue.url, locations: [location], extra: extra)
+        let slow = Self.objects.last!
+        try put(s3, bucket: "tail-midobject", Self.objects.dropLast())
+        let caughtUp = try first.wait {
+            try first.committed() == Self.objects.count - 1 && s3.queueCounts(queue.url) == (0, 0)
+        }
+        try #require(caughtUp, "\(first.committed()) of \(Self.objects.count - 1) committed; \(first.stderr)")
+        s3.configure(["slow-body": String(slow.split(separator: "/").last!), "slow-seconds": "20"])
+        try put(s3, bucket: "tail-midobject", [slow])
+        let inside = first.wait(seconds: 30) { (s3.faults()["slow-pieces"] ?? 0) >= 2 }
+        first.kill9()
+        let faults = s3.faults()
+        s3.configure()
+        try #require(inside, "the daemon did not start reading the object: \(faults); \(first.stderr)")
+        #expect(faults["slow-body"] == 1 && faults["slow-done"] == 0, "the kill came after the body: \(faults)")
+        // Not committed, and its message (the only one left: the others' were deleted) not deleted.
+        #expect(first.committed() == Self.objects.count - 1)
+        let left = try s3.queueCounts(queue.url)
+        #expect(left.visible + left.inFlight == 1, "\(left)")
+        let second = try Daemon(s3, dir: dir.path, queue: queue.url, locations: [location], extra: extra)
+        let done = try second.wait {
+            try second.committed() == Self.objects.count && s3.queueCounts(queue.url) == (0, 0)
+        }
+        #expect(done, "\(second.committed()) of \(Self.objects.count) committed; \(second.stderr)")
+        #expect(second.stop() == 0)
+        #expect(second.stderr.contains("tail stopped: 1 object(s) read"), "\(second.stderr)")
+        // Both runs' alerts (one stdout file): ingest's, each once.
+        let alerts = Self.alerts(second.stdout)
+        #expect(Set(alerts) == Set(Self.reference))
+        #expect(alerts.count == Set(alerts).count, "an alert printed twice: \(alerts)")
+        // Ledger (each object's name, records and rejected records) and events: ingest's of a local copy.
+        let local = try BuiltBinary.run(
+            ["ingest", "--store", dir.path + "/local.db", "--quiet"] + S3IngestTests.configuration
+                + [Self.samples + "/AWSLogs"])
+        #expect(local.status == 0, "\(local.stderr)")
+        func table(_ store: String, _ sql: String) throws -> [String] {
+            try BuiltBinary.run(["query", "--store", dir.path + "/" + store, "--output", "csv", sql]).stdout
+                .split(separator: "\n").map(String.init).sorted()
+        }
+        let ledger = "SELECT replace(path, rtrim(path, replace(path, '/', '')), ''), records, rejected FROM files"
+        let tailLedger = try table("s.db", ledger)
+        #expect(tailLedger.count == Self.objects.count + 1)
+        #expect(tailLedger == (try table("local.db", ledger)))
+        let events = "SELECT event_id, time, resource_id FROM events"
+        #expect(try table("s.db", events) == (try table("local.db", events)))
+    }
+
     @Test func aMissingQueueStopsTheStartNamingItsAWSCode() throws {
         let s3 = try fixture()
         s3.configure()

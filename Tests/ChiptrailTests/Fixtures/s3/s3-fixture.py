@@ -3,7 +3,8 @@
 small proxy that injects faults between the client and the server.
 
     s3-fixture.py [--upload DIR BUCKET PREFIX]... [--slowdown-every N] [--reset-every N]
-                  [--truncate-every N] [--deny TEXT] [--always-truncate TEXT]
+                  [--truncate-every N] [--deny TEXT] [--always-truncate TEXT] [--slow-body TEXT]
+                  [--slow-seconds S]
 
 Prints one JSON line, {"moto": PORT, "proxy": PORT}, once both listen, then serves until its standard
 input closes (the test that started it ended). Faults are counted by kind: GET /__faults on the proxy
@@ -16,7 +17,11 @@ SQS and SNS (for `tail --sqs`): moto serves them on the same port, and the proxy
 same faults (slowdown and reset count every request). Their calls are counted by X-Amz-Target
 ("sqs:ReceiveMessage", "sqs:DeleteMessageBatch", …). POST /__admin with a JSON object runs one boto3 call
 against moto, for the tests to set the scene: {"op": "create_bucket"|"create_queue"|"notify"|"put"|
-"publish"|"send"|"queue_counts", …} (see admin() below); the answer is a JSON object.
+"publish"|"send"|"queue_counts"|"age", …} (see admin() below); the answer is a JSON object. moto (5.2.1)
+has no way to set its clock in server mode; it runs in this process, so "age" (and "put" with "age")
+sets objects' LastModified in its backend (what ListObjectsV2 and HeadObject answer), as if they had been
+written that many seconds ago. Admin calls and the ListObjectsV2 requests the proxy forwards take turns
+(one lock), so a listing sees an object put with "age" only with its LastModified already set.
 
 Faults, each on every Nth request of its kind (deterministic, counted separately):
   --slowdown-every N    answer 503 SlowDown (S3's throttling) instead of forwarding
@@ -25,6 +30,10 @@ Faults, each on every Nth request of its kind (deterministic, counted separately
   --deny TEXT           403 AccessDenied for GetObject of keys containing TEXT
   --always-truncate TEXT  GetObject of keys containing TEXT breaks off half-way, and every resumed
                         (Range) request for it breaks off before its first byte
+  --slow-body TEXT      GetObject of keys containing TEXT sends its body in 20 pieces spread over
+                        --slow-seconds (default 6): a reader is inside that object's body for seconds.
+                        Counted: "slow-body" (such GETs), "slow-pieces" (pieces sent), "slow-done" (bodies
+                        sent whole), "slow-broken" (the client went away mid-body)
 """
 import argparse
 import http.client
@@ -79,6 +88,24 @@ def upload(moto_port, directory, bucket, prefix):
             s3.upload_file(path, bucket, key)
 
 
+def moto_s3():
+    """moto's S3 backend (the server runs in this process)."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.s3.models import s3_backends
+
+    return s3_backends[DEFAULT_ACCOUNT_ID]["aws"]
+
+
+def set_age(bucket, keys, seconds):
+    """Sets the LastModified of `keys` `seconds` before now (moto keeps naive UTC datetimes)."""
+    import datetime
+
+    when = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None) - datetime.timedelta(
+        seconds=float(seconds))
+    for key in keys:
+        moto_s3().get_object(bucket, key).last_modified = when
+
+
 def admin(moto_port, request):
     """One scene-setting call against moto (not through the proxy, no faults)."""
     import boto3
@@ -97,13 +124,18 @@ def admin(moto_port, request):
     if op == "notify":
         # S3 -> SQS directly, or (with "topic") S3 -> SNS -> SQS; S3 sends s3:TestEvent when it is saved.
         s3 = boto3.client("s3", **kw)
+        # With "suffix", only keys ending so are notified.
+        rule = {}
+        if request.get("suffix"):
+            rule = {"Filter": {"Key": {"FilterRules": [{"Name": "suffix", "Value": request["suffix"]}]}}}
         if request.get("topic"):
             sns = boto3.client("sns", **kw)
             topic = sns.create_topic(Name=request["topic"])["TopicArn"]
             sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=request["queue_arn"])
-            config = {"TopicConfigurations": [{"TopicArn": topic, "Events": ["s3:ObjectCreated:*"]}]}
+            config = {"TopicConfigurations": [{"TopicArn": topic, "Events": ["s3:ObjectCreated:*"], **rule}]}
         else:
-            config = {"QueueConfigurations": [{"QueueArn": request["queue_arn"], "Events": ["s3:ObjectCreated:*"]}]}
+            config = {"QueueConfigurations": [{"QueueArn": request["queue_arn"], "Events": ["s3:ObjectCreated:*"],
+                                               **rule}]}
         s3.put_bucket_notification_configuration(Bucket=request["bucket"], NotificationConfiguration=config)
         return {}
     if op == "subscribe":
@@ -115,6 +147,8 @@ def admin(moto_port, request):
         s3 = boto3.client("s3", **kw)
         with open(request["file"], "rb") as f:
             answer = s3.put_object(Bucket=request["bucket"], Key=request["key"], Body=f.read())
+        if "age" in request:
+            set_age(request["bucket"], [request["key"]], request["age"])
         return {"etag": answer["ETag"]}
     if op == "publish":
         boto3.client("sns", **kw).publish(TopicArn=request["topic"], Message=request["message"])
@@ -122,6 +156,15 @@ def admin(moto_port, request):
     if op == "send":
         boto3.client("sqs", **kw).send_message(QueueUrl=request["url"], MessageBody=request["body"])
         return {}
+    if op == "age":
+        # LastModified of `key` (or of every object under `prefix`) set `seconds` before now.
+        if "key" in request:
+            keys = [request["key"]]
+        else:
+            keys = [k for k in list(moto_s3().get_bucket(request["bucket"]).keys.keys())
+                    if k.startswith(request.get("prefix", ""))]
+        set_age(request["bucket"], keys, request["seconds"])
+        return {"aged": len(keys)}
     if op == "queue_counts":
         attributes = boto3.client("sqs", **kw).get_queue_attributes(
             QueueUrl=request["url"],
@@ -135,18 +178,21 @@ class Faults:
     def __init__(self, options):
         self.options = options
         self.lock = threading.Lock()
+        # Held by admin calls and around forwarded listings: a listing never sees half a scene.
+        self.scene = threading.Lock()
         self.requests = 0
         self.gets = 0
         self.counts = {"slowdown": 0, "reset": 0, "truncate": 0, "deny": 0, "always-truncate": 0, "ranged": 0,
-                       "lists": 0}
+                       "lists": 0, "slow-body": 0, "slow-pieces": 0, "slow-done": 0, "slow-broken": 0}
 
     def configure(self, query):
         values = urllib.parse.parse_qs(query)
         with self.lock:
             for name in ("slowdown_every", "reset_every", "truncate_every"):
                 setattr(self.options, name, int(values.get(name.replace("_", "-"), ["0"])[0]))
-            for name in ("deny", "always_truncate"):
+            for name in ("deny", "always_truncate", "slow_body"):
                 setattr(self.options, name, values.get(name.replace("_", "-"), [""])[0])
+            self.options.slow_seconds = float(values.get("slow-seconds", ["6"])[0])
             self.requests = 0
             self.gets = 0
             for k in list(self.counts):
@@ -178,6 +224,8 @@ class Faults:
                 fault = "deny"
             elif is_object_get and o.always_truncate and o.always_truncate in urllib.parse.unquote(path):
                 fault = "always-truncate"
+            elif is_object_get and o.slow_body and o.slow_body in urllib.parse.unquote(path):
+                fault = "slow-body"
             elif o.slowdown_every and n % o.slowdown_every == 0:
                 fault = "slowdown"
             elif o.reset_every and n % o.reset_every == 1 % o.reset_every and n > 1:
@@ -218,7 +266,8 @@ def make_handler(upstream_port, faults):
             body = self.rfile.read(length) if length else None
             if self.path == "/__admin":
                 try:
-                    answer, status = admin(upstream_port, json.loads(body or b"{}")), 200
+                    with faults.scene:
+                        answer, status = admin(upstream_port, json.loads(body or b"{}")), 200
                 except Exception as error:  # the test reads the message
                     answer, status = {"error": repr(error)}, 500
                 data = json.dumps(answer).encode()
@@ -248,9 +297,16 @@ def make_handler(upstream_port, faults):
                 return self.reset()
             upstream = http.client.HTTPConnection("127.0.0.1", upstream_port, timeout=60)
             headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection",)}
-            upstream.request(self.command, self.path, body=body, headers=headers)
-            response = upstream.getresponse()
-            data = response.read()
+            listing = self.command == "GET" and "list-type" in self.path
+            if listing:
+                faults.scene.acquire()
+            try:
+                upstream.request(self.command, self.path, body=body, headers=headers)
+                response = upstream.getresponse()
+                data = response.read()
+            finally:
+                if listing:
+                    faults.scene.release()
             upstream.close()
             self.send_response(response.status)
             for k, v in response.getheaders():
@@ -266,6 +322,24 @@ def make_handler(upstream_port, faults):
                 # would discard what its kernel had not yet handed over.
                 self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            if fault == "slow-body" and response.status // 100 == 2 and self.command != "HEAD":
+                pieces = 20
+                try:
+                    for n in range(pieces):
+                        self.wfile.write(data[len(data) * n // pieces:len(data) * (n + 1) // pieces])
+                        self.wfile.flush()
+                        with faults.lock:
+                            faults.counts["slow-pieces"] += 1
+                        if n + 1 < pieces:
+                            time.sleep(faults.options.slow_seconds / pieces)
+                except OSError:
+                    with faults.lock:
+                        faults.counts["slow-broken"] += 1
+                    self.close_connection = True
+                    return
+                with faults.lock:
+                    faults.counts["slow-done"] += 1
                 return
             if self.command != "HEAD":
                 self.wfile.write(data)
@@ -283,6 +357,8 @@ def main():
     parser.add_argument("--truncate-every", type=int, default=0)
     parser.add_argument("--deny", default="")
     parser.add_argument("--always-truncate", default="")
+    parser.add_argument("--slow-body", default="")
+    parser.add_argument("--slow-seconds", type=float, default=6)
     options = parser.parse_args()
     moto, moto_port = start_moto()
     for directory, bucket, prefix in options.upload:

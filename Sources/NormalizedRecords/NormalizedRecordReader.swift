@@ -6,11 +6,17 @@ import UsageModel
 public struct NormalizedRecordReader: ~Copyable {
     let base: UnsafeRawBufferPointer
     let path: String
-    var at = 0
+    /// What a fault's message tells the reader to do.
+    let remedy: String
+    /// The next byte to read.
+    public internal(set) var at = 0
 
-    init(_ base: UnsafeRawBufferPointer, path: String) {
+    /// A reader of the format's values from `base` (also the look-back rows of `tail`'s live state,
+    /// which code events the same way), `path` and `remedy` named in its errors.
+    public init(_ base: UnsafeRawBufferPointer, path: String, remedy: String = "normalise the input again") {
         self.base = base
         self.path = path
+        self.remedy = remedy
     }
 
     /// Decodes the bytes of one normalised file.
@@ -55,7 +61,7 @@ public struct NormalizedRecordReader: ~Copyable {
             case 0: severity = .note
             case 1: severity = .warning
             case 2: severity = .error
-            default: throw fault(.malformed, "unknown diagnostic severity; the file is damaged, normalise the input again")
+            default: throw fault(.malformed, "unknown diagnostic severity; the file is damaged, \(remedy)")
             }
             let category = try string()
             let message = try string()
@@ -72,7 +78,7 @@ public struct NormalizedRecordReader: ~Copyable {
         batch.calls.reserveCapacity(calls)
         for _ in 0..<calls { batch.calls.append(call()) }
         guard at == base.count else {
-            throw fault(.malformed, "\(base.count - at) byte(s) after the last call; the file is damaged, normalise the input again")
+            throw fault(.malformed, "\(base.count - at) byte(s) after the last call; the file is damaged, \(remedy)")
         }
         return NormalizedInput(name: name, failed: failed, storedBytes: storedBytes, decodedBytes: decodedBytes, batch: batch)
     }
@@ -91,7 +97,7 @@ public struct NormalizedRecordReader: ~Copyable {
         return table
     }
 
-    mutating func event(inputName: String) throws(NormalizedRecordError) -> UsageEvent {
+    public mutating func event(inputName: String) throws(NormalizedRecordError) -> UsageEvent {
         let provider: CloudProvider
         switch try byte() {
         case 0: provider = .aws
@@ -99,7 +105,7 @@ public struct NormalizedRecordReader: ~Copyable {
         case 2: provider = .azure
         case 3: provider = .oci
         case 4: provider = .other
-        default: throw fault(.malformed, "unknown provider tag; the file is damaged, normalise the input again")
+        default: throw fault(.malformed, "unknown provider tag; the file is damaged, \(remedy)")
         }
         let action: ComputeAction
         switch try byte() {
@@ -109,7 +115,7 @@ public struct NormalizedRecordReader: ~Copyable {
         case 3: action = .terminate
         case 4: action = .usage
         case 5: action = .failed
-        default: throw fault(.malformed, "unknown action tag; the file is damaged, normalise the input again")
+        default: throw fault(.malformed, "unknown action tag; the file is damaged, \(remedy)")
         }
         let time = try int64()
         let accountID = try string()
@@ -160,15 +166,15 @@ public struct NormalizedRecordReader: ~Copyable {
             let line = Int(try int64())
             return .lineColumn(line, try int64())
         case 3: return .offset(try int64())
-        default: throw fault(.malformed, "unknown position tag; the file is damaged, normalise the input again")
+        default: throw fault(.malformed, "unknown position tag; the file is damaged, \(remedy)")
         }
     }
 
     @inline(__always) mutating func need(_ n: Int) throws(NormalizedRecordError) {
-        guard n <= base.count - at else { throw fault(.truncated, "the file ends inside a value; it was cut short, normalise the input again") }
+        guard n <= base.count - at else { throw fault(.truncated, "the file ends inside a value; it was cut short, \(remedy)") }
     }
 
-    @inline(__always) mutating func byte() throws(NormalizedRecordError) -> UInt8 {
+    @inline(__always) public mutating func byte() throws(NormalizedRecordError) -> UInt8 {
         try need(1)
         defer { at += 1 }
         return base[at]
@@ -180,7 +186,7 @@ public struct NormalizedRecordReader: ~Copyable {
         return UInt64(littleEndian: base.loadUnaligned(fromByteOffset: at, as: UInt64.self))
     }
 
-    @inline(__always) mutating func int64() throws(NormalizedRecordError) -> Int64 { Int64(bitPattern: try uint64()) }
+    @inline(__always) public mutating func int64() throws(NormalizedRecordError) -> Int64 { Int64(bitPattern: try uint64()) }
 
     @inline(__always) mutating func uint128() throws(NormalizedRecordError) -> UInt128 {
         let low = try uint64()
@@ -192,7 +198,7 @@ public struct NormalizedRecordReader: ~Copyable {
         var shift: UInt64 = 0
         while true {
             let b = try byte()
-            guard shift < 64 else { throw fault(.malformed, "a number longer than 64 bits; the file is damaged, normalise the input again") }
+            guard shift < 64 else { throw fault(.malformed, "a number longer than 64 bits; the file is damaged, \(remedy)") }
             value |= UInt64(b & 0x7F) << shift
             if b < 0x80 { return value }
             shift += 7
@@ -200,22 +206,22 @@ public struct NormalizedRecordReader: ~Copyable {
     }
 
     /// A count or a length, at most the bytes left (every element takes at least one byte).
-    mutating func count() throws(NormalizedRecordError) -> Int {
+    public mutating func count() throws(NormalizedRecordError) -> Int {
         let v = try varint()
-        guard v <= UInt64(base.count - at) else { throw fault(.truncated, "a count past the end of the file; it was cut short, normalise the input again") }
+        guard v <= UInt64(base.count - at) else { throw fault(.truncated, "a count past the end of the file; it was cut short, \(remedy)") }
         return Int(v)
     }
 
-    mutating func string() throws(NormalizedRecordError) -> String {
+    public mutating func string() throws(NormalizedRecordError) -> String {
         let n = try count()
         defer { at += n }
         return String(decoding: UnsafeRawBufferPointer(rebasing: base[at..<(at + n)]), as: UTF8.self)
     }
 
-    mutating func optionalString() throws(NormalizedRecordError) -> String? {
+    public mutating func optionalString() throws(NormalizedRecordError) -> String? {
         let v = try varint()
         if v == 0 { return nil }
-        guard v - 1 <= UInt64(base.count - at) else { throw fault(.truncated, "a text past the end of the file; it was cut short, normalise the input again") }
+        guard v - 1 <= UInt64(base.count - at) else { throw fault(.truncated, "a text past the end of the file; it was cut short, \(remedy)") }
         let n = Int(v - 1)
         defer { at += n }
         return String(decoding: UnsafeRawBufferPointer(rebasing: base[at..<(at + n)]), as: UTF8.self)

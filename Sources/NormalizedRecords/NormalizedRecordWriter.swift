@@ -31,7 +31,7 @@ public struct NormalizedRecordWriter {
     /// The bytes of one call: 8 + 8 + 8 + 16 + 2 + 1 + 8 + 8 + 8 + 1 of padding.
     public static let callBytes = 68
 
-    @usableFromInline var bytes: [UInt8] = []
+    public var bytes: [UInt8] = []
 
     public init() {}
 
@@ -72,7 +72,8 @@ public struct NormalizedRecordWriter {
         return w.bytes
     }
 
-    mutating func event(_ e: UsageEvent, inputName: String) {
+    /// One event; its origin's path is left out when it is `inputName`.
+    public mutating func event(_ e: UsageEvent, inputName: String) {
         byte(Self.providerTag(e.provider))
         byte(Self.actionTag(e.action))
         int64(e.time)
@@ -148,13 +149,13 @@ public struct NormalizedRecordWriter {
         }
     }
 
-    @inline(__always) mutating func byte(_ b: UInt8) { bytes.append(b) }
+    @inline(__always) public mutating func byte(_ b: UInt8) { bytes.append(b) }
 
     @inline(__always) mutating func uint64(_ v: UInt64) {
         withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) }
     }
 
-    @inline(__always) mutating func int64(_ v: Int64) { uint64(UInt64(bitPattern: v)) }
+    @inline(__always) public mutating func int64(_ v: Int64) { uint64(UInt64(bitPattern: v)) }
 
     @inline(__always) mutating func uint128(_ v: UInt128) {
         uint64(UInt64(truncatingIfNeeded: v))
@@ -171,9 +172,9 @@ public struct NormalizedRecordWriter {
         bytes.append(UInt8(v))
     }
 
-    @inline(__always) mutating func count(_ n: Int) { varint(UInt64(max(0, n))) }
+    @inline(__always) public mutating func count(_ n: Int) { varint(UInt64(max(0, n))) }
 
-    mutating func string(_ s: String) {
+    public mutating func string(_ s: String) {
         var s = s
         s.withUTF8 { utf8 in
             varint(UInt64(utf8.count))
@@ -181,7 +182,7 @@ public struct NormalizedRecordWriter {
         }
     }
 
-    mutating func optionalString(_ s: String?) {
+    public mutating func optionalString(_ s: String?) {
         guard var s else {
             byte(0)
             return

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import NormalizedRecords
 @testable import Pipeline
 import Sessions
 @testable import Store
@@ -62,9 +63,9 @@ import UsageModel
     @Test func aCutOrLengthenedListIsRefused() throws {
         let bytes = SessionListCoding.encode(Self.lists[1])
         for cut in [bytes.count - 1, bytes.count / 2, SessionListCoding.magic.count + 3] {
-            #expect(throws: SessionListCoding.Malformed.self) { try SessionListCoding.decode(bytes.prefix(cut)) }
+            #expect(throws: NormalizedRecordError.self) { try SessionListCoding.decode(bytes.prefix(cut)) }
         }
-        #expect(throws: SessionListCoding.Malformed.self) { try SessionListCoding.decode(bytes + [0]) }
+        #expect(throws: NormalizedRecordError.self) { try SessionListCoding.decode(bytes + [0]) }
     }
 
     /// A store written by the previous version holds look-back rows in the Codable form: they are read,

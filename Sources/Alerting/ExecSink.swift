@@ -137,13 +137,13 @@ public final class ExecSink: AlertSink {
         close(pipeFDs[1])
         signal(SIGPIPE, previous)
         // Wait, up to the timeout.
-        let deadline = monotonicSeconds() + timeout
+        let deadline = MonotonicClock.seconds() + timeout
         var status: Int32 = 0
         while true {
             let r = waitpid(pid, &status, WNOHANG)
             if r == pid { break }
             if r < 0 && errno != EINTR { return "waitpid: \(String(cString: strerror(errno)))" }
-            if monotonicSeconds() > deadline {
+            if MonotonicClock.seconds() > deadline {
                 kill(pid, SIGKILL)
                 _ = waitpid(pid, &status, 0)
                 return "timed out after \(JSONWriter.formatNumber(timeout, decimals: 1)) s (killed)"
@@ -156,12 +156,6 @@ public final class ExecSink: AlertSink {
             return code == 0 ? nil : "exited with status \(code)"
         }
         return "killed by signal \(status & 0x7F)"
-    }
-
-    private func monotonicSeconds() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 }
 

@@ -175,13 +175,13 @@ extension TailFollower {
                 let chunk = Array(toRead[index..<min(toRead.count, index + pacer.files)])
                 index += chunk.count
                 batch.removeAll()
-                let started = Self.monotonic()
+                let started = MonotonicClock.seconds()
                 _ = pipeline.runIncrementally(inputs: chunk.map { IngestPipeline.FollowedInput(path: $0) }, deferIncomplete: false)
-                let readAt = Self.monotonic()
+                let readAt = MonotonicClock.seconds()
                 let failedNames = Set(batch.filter(\.failed).compactMap(\.path))
                 do {
                     try commit(batch, offsets: [])
-                    pacer.observe(files: chunk.count, reading: readAt - started, committing: Self.monotonic() - readAt)
+                    pacer.observe(files: chunk.count, reading: readAt - started, committing: MonotonicClock.seconds() - readAt)
                     delivered += try deliverOutbox()
                 } catch {
                     throw TailError(.store, underlying: error)
@@ -419,7 +419,7 @@ extension TailFollower {
             return objects
         }
 
-        var nextRelist = Self.monotonic() + following.relistInterval
+        var nextRelist = MonotonicClock.seconds() + following.relistInterval
         // Every twelfth re-listing (hourly by default) lists the whole prefixes: accounts and regions
         // that started writing since, whose notifications never came, are found then.
         var relists = 0
@@ -432,13 +432,13 @@ extension TailFollower {
                         path: following.queue?.queue.url ?? names, position: .file, severity: .warning, category: "sqs",
                         message: problem))
             }
-            if Self.monotonic() >= nextRelist {
+            if MonotonicClock.seconds() >= nextRelist {
                 relists += 1
                 try relist(full: relists % 12 == 0)
-                nextRelist = Self.monotonic() + following.relistInterval
+                nextRelist = MonotonicClock.seconds() + following.relistInterval
                 continue
             }
-            let wait = max(0, nextRelist - Self.monotonic())
+            let wait = max(0, nextRelist - MonotonicClock.seconds())
             guard let queue = following.queue else {
                 var descriptor = pollfd(fd: control.wakeDescriptor, events: Int16(POLLIN), revents: 0)
                 _ = poll(&descriptor, 1, Int32(min(wait, 3600) * 1000))

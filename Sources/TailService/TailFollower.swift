@@ -150,7 +150,7 @@ public final class TailFollower {
         /// for longer).
         var holdingSince: [String: Double] = [:]
         func holds(_ path: String) -> Bool {
-            incomplete[path]?.reported != true && Self.monotonic() - (holdingSince[path] ?? Self.monotonic()) < settle
+            incomplete[path]?.reported != true && MonotonicClock.seconds() - (holdingSince[path] ?? MonotonicClock.seconds()) < settle
         }
         var delivered = 0
         var filesRead = 0
@@ -203,7 +203,7 @@ public final class TailFollower {
                 }
                 if let pending = incomplete[path], pending.stamp == stamp {
                     // Unchanged and still incomplete: report once after the settle time.
-                    if !pending.reported && Self.monotonic() - pending.since >= settle {
+                    if !pending.reported && MonotonicClock.seconds() - pending.since >= settle {
                         reporter.diagnostic(
                             Diagnostic(
                                 path: path, position: .file, severity: .error, category: "gzip",
@@ -236,12 +236,12 @@ public final class TailFollower {
                 let chunk = Array(toRead[index..<min(toRead.count, index + pacer.files)])
                 index += chunk.count
                 batch.removeAll()
-                let started = Self.monotonic()
+                let started = MonotonicClock.seconds()
                 // Files after one still being written wait for it (up to the settle time): read in
                 // delivery order, the event-time frontier cannot pass its records before they are read.
                 let (deferredList, heldList, followedTo) = pipeline.runIncrementally(
                     inputs: chunk, deferIncomplete: true, holdBehind: { holds($0) })
-                let read = Self.monotonic()
+                let read = MonotonicClock.seconds()
                 let deferred = Set(deferredList)
                 let held = Set(heldList)
                 if !held.isEmpty {
@@ -254,7 +254,7 @@ public final class TailFollower {
                 }
                 do {
                     try commit(batch, offsets: newOffsets)
-                    pacer.observe(files: chunk.count, reading: read - started, committing: Self.monotonic() - read)
+                    pacer.observe(files: chunk.count, reading: read - started, committing: MonotonicClock.seconds() - read)
                     for o in newOffsets { offsets[o.path] = o }
                     delivered += try deliverOutbox()
                 } catch {
@@ -273,8 +273,8 @@ public final class TailFollower {
                         continue
                     }
                     if deferred.contains(path) {
-                        if incomplete[path]?.stamp != stamp { incomplete[path] = (stamp, Self.monotonic(), false) }
-                        if holdingSince[path] == nil { holdingSince[path] = Self.monotonic() }
+                        if incomplete[path]?.stamp != stamp { incomplete[path] = (stamp, MonotonicClock.seconds(), false) }
+                        if holdingSince[path] == nil { holdingSince[path] = MonotonicClock.seconds() }
                         // Looked at on every wake until complete (and reported after --settle).
                         watcher.lookAgain(at: path, true)
                     } else {
@@ -345,12 +345,6 @@ public final class TailFollower {
             try store.delivered(upTo: seq)
         }
         return pending.count
-    }
-
-    static func monotonic() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import UsageModel
 import ObjectStore
 import Synchronization
 
@@ -33,7 +34,7 @@ final class VisibilityHeartbeat: Sendable {
 
     /// Holds receipts received now (their visibility was set by the receive).
     func hold(_ receipts: [String]) {
-        let now = TailFollower.monotonic()
+        let now = MonotonicClock.seconds()
         state.withLock { for r in receipts { $0.held[r] = now } }
     }
 
@@ -62,12 +63,12 @@ final class VisibilityHeartbeat: Sendable {
         while true {
             let due: [String]? = state.withLock { s in
                 if s.stopped { return nil }
-                let now = TailFollower.monotonic()
+                let now = MonotonicClock.seconds()
                 return s.held.filter { now - $0.value >= margin }.map(\.key)
             }
             guard let due else { break }
             if !due.isEmpty {
-                let now = TailFollower.monotonic()
+                let now = MonotonicClock.seconds()
                 do {
                     let refused = try queue.changeVisibility(due, seconds: timeout)
                     state.withLock { s in

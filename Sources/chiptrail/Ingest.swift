@@ -234,14 +234,14 @@ struct Ingest: ParsableCommand {
                     Diagnostics.printRaw(error.description)
                 }
             })
-        let started = DispatchTime.now()
+        let started = MonotonicClock.seconds()
         if !reader.quiet && isatty(STDERR_FILENO) == 1 {
             var progress = ProgressLine(started: started)
             pipeline.onProgress = { done, total, summary in progress.update(done: done, total: total, summary: summary) }
         }
         let summary = pipeline.run(inputs: inputs)
         if !reader.quiet && isatty(STDERR_FILENO) == 1 { Diagnostics.writeControl("\r\u{1B}[K") }
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
+        let seconds = MonotonicClock.seconds() - started
         if !reader.quiet {
             Diagnostics.printRaw(SummaryLine.text(summary, seconds: seconds, emitted: alertsEmitted))
         }
@@ -406,16 +406,16 @@ struct PipelineSetup {
 
 /// A status line on a terminal's stderr, redrawn at most ten times a second: files, bytes, rate.
 struct ProgressLine {
-    let started: DispatchTime
-    var lastDraw: UInt64 = 0
+    let started: Double
+    var lastDraw = -Double.infinity
 
-    init(started: DispatchTime) { self.started = started }
+    init(started: Double) { self.started = started }
 
     mutating func update(done: Int, total: Int, summary: IngestSummary) {
-        let now = DispatchTime.now().uptimeNanoseconds
-        guard now - lastDraw > 100_000_000 || done == total else { return }
+        let now = MonotonicClock.seconds()
+        guard now - lastDraw > 0.1 || done == total else { return }
         lastDraw = now
-        let seconds = Double(now - started.uptimeNanoseconds) / 1e9
+        let seconds = now - started
         let mb = Double(summary.decodedBytes) / 1e6
         let width = 24
         let filled = total > 0 ? width * done / total : width

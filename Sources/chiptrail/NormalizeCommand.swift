@@ -162,7 +162,7 @@ struct NormalizeCommand: ParsableCommand {
                 throw ExitStatus(code: 2)
             }
         }
-        let started = DispatchTime.now()
+        let started = MonotonicClock.seconds()
         var read: Int64 = 0
         var written: Int64 = 0
         var records = 0
@@ -188,7 +188,7 @@ struct NormalizeCommand: ParsableCommand {
             }
         }
         if !quiet {
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
+            let seconds = MonotonicClock.seconds() - started
             let perRecord = records > 0 ? Double(written) / Double(records) : 0
             Diagnostics.printRaw(
                 "chiptrail: normalized \(inputs.count) input(s), \(SummaryLine.format(Double(read) / 1e6)) MB decoded in \(SummaryLine.format(seconds)) s; \(records) record(s) kept in \(written) bytes (\(SummaryLine.format(perRecord)) bytes a record)"

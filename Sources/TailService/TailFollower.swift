@@ -82,10 +82,6 @@ public final class TailFollower {
     /// The pipeline; its outcomes are collected into `batch`.
     var pipeline: IngestPipeline!
     var batch: [FileOutcome] = []
-    /// The ledger identity of each file as it was when checked against the ledger, before its reading:
-    /// the batch's commit records that one (a file changed while read differs from it, and is read
-    /// again), and the file's head and tail are not hashed twice.
-    var checked: [String: (size: Int64, fingerprint: String)] = [:]
 
     /// Builds the pipeline, restores the last checkpoint and delivers what a crash left in the outbox.
     /// - Parameters:
@@ -219,12 +215,11 @@ public final class TailFollower {
                     }
                     continue
                 }
-                let identity = InputFingerprint.of(path: path)
-                if (try? store.hasRead(path: path, fingerprint: identity.fingerprint)) == true {
+                let (_, fingerprint) = InputFingerprint.of(path: path)
+                if (try? store.hasRead(path: path, fingerprint: fingerprint)) == true {
                     seen[path] = stamp
                     continue
                 }
-                checked[path] = identity
                 toRead.append(IngestPipeline.FollowedInput(path: path))
             }
             var index = 0
@@ -262,7 +257,6 @@ public final class TailFollower {
                 }
                 for input in chunk {
                     let path = input.path
-                    checked[path] = nil
                     if held.contains(path) {
                         // Waits behind a file still being written: looked at again on the next wakes.
                         watcher.lookAgain(at: path, true)
@@ -315,9 +309,7 @@ public final class TailFollower {
             if let path = o.path, !o.failed {
                 // An object's ledger identity is its ETag (bucket and key are the path).
                 let (size, fingerprint) =
-                    settings.objects?.source.object(named: path).map(ObjectInputs.fingerprint) ?? checked[path]
-                    ?? InputFingerprint.of(path: path)
-                checked[path] = nil
+                    settings.objects?.source.object(named: path).map(ObjectInputs.fingerprint) ?? InputFingerprint.of(path: path)
                 files.append(Store.FileRecord(path: path, size: size, fingerprint: fingerprint, records: o.records, rejected: o.rejected))
             }
             events += o.events

@@ -104,12 +104,10 @@ public final class TailFollower {
         do {
             // The live state as rows; from a store of an earlier version, its single blob, which the
             // first checkpoint then replaces by rows.
-            // A store without a state (a first start) keeps no marks until the first checkpoint, which
-            // writes the whole state: marking every change of a first backlog batch costs more than
-            // writing it once.
-            if try pipeline.restore(rows: { try store.loadLiveState(row: $0) }) {
-                pipeline.startCheckpoints()
-            } else if let state = try store.loadCheckpoint() {
+            // A restore from rows starts the marks itself; a store without a state (a first start) keeps
+            // none until the first checkpoint, which writes the whole state: marking every change of a
+            // first backlog batch costs more than writing it once.
+            if try !pipeline.restore(rows: { try store.loadLiveState(row: $0) }), let state = try store.loadCheckpoint() {
                 try pipeline.restore(state)
                 pipeline.markAllChanged()
             }

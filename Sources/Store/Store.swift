@@ -486,49 +486,63 @@ public final class Store {
         }
         do {
             try queue.inTransaction { db in
-                for file in files {
-                    try db.cachedStatement(sql: "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)").execute(
-                        arguments: [file.path, file.size, file.fingerprint, file.records, file.rejected, now])
-                }
-                let insertEvent = try db.makeStatement(
-                    sql: "INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-                for e in events {
-                    try insertEvent.execute(arguments: [
-                        e.eventID, e.provider.rawValue, e.accountID, e.resourceID, e.action.rawValue,
-                        Timestamp.format(e.time), e.instanceType, e.instanceCount, e.region, e.sourceIP?.description,
-                        e.principal, e.userAgent, e.eventName, e.origin.description, e.usageSeconds, e.usageHours,
-                    ])
-                }
-                let insertCall = try db.makeStatement(sql: "INSERT OR IGNORE INTO calls VALUES (?, ?, ?, ?, ?, ?, ?)")
-                for c in calls {
-                    try insertCall.execute(arguments: [
-                        StableHash.hex(c.call.eventKey), c.accountID, Timestamp.format(c.call.time),
-                        c.call.sourceIP?.description, c.call.country.isKnown ? c.call.country.description : nil,
-                        c.call.isSignIn, c.restricted,
-                    ])
-                }
-                for (a, alert) in assessments {
-                    try Self.writeSession(db, a)
-                    if let alert { try Self.writeAlert(db, alert, a, now: now) }
-                }
-                for o in offsets {
-                    try db.cachedStatement(sql: "INSERT OR REPLACE INTO follow_offsets (path, head, offset, lines) VALUES (?, ?, ?, ?)")
-                        .execute(arguments: [o.path, o.head, o.offset, o.lines])
-                }
-                if let checkpoint {
-                    try Self.writeLiveState(db, checkpoint, now: now)
-                    let encoder = JSONEncoder()
-                    for case (_, let alert?) in assessments {
-                        try db.cachedStatement(sql: "INSERT INTO outbox (alert_id, alert) VALUES (?, ?)")
-                            .execute(arguments: [alert.id, try encoder.encode(alert)])
-                    }
-                }
+                try Self.writeRows(db, files: files, events: events, calls: calls, now: now)
+                try Self.writeOutcomes(db, assessments: assessments, checkpoint: checkpoint, offsets: offsets, now: now)
                 return .commit
             }
         } catch {
             throw Self.describe(error, path: path)
         }
         return assessments.compactMap(\.1)
+    }
+
+    /// A batch's ledger rows, events and calls (the bulk of its rows).
+    static func writeRows(_ db: Database, files: [FileRecord], events: [UsageEvent], calls: [CallRecord], now: String) throws {
+        for file in files {
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)").execute(
+                arguments: [file.path, file.size, file.fingerprint, file.records, file.rejected, now])
+        }
+        let insertEvent = try db.cachedStatement(
+            sql: "INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        for e in events {
+            try insertEvent.execute(arguments: [
+                e.eventID, e.provider.rawValue, e.accountID, e.resourceID, e.action.rawValue,
+                Timestamp.format(e.time), e.instanceType, e.instanceCount, e.region, e.sourceIP?.description,
+                e.principal, e.userAgent, e.eventName, e.origin.description, e.usageSeconds, e.usageHours,
+            ])
+        }
+        let insertCall = try db.cachedStatement(sql: "INSERT OR IGNORE INTO calls VALUES (?, ?, ?, ?, ?, ?, ?)")
+        for c in calls {
+            try insertCall.execute(arguments: [
+                StableHash.hex(c.call.eventKey), c.accountID, Timestamp.format(c.call.time),
+                c.call.sourceIP?.description, c.call.country.isKnown ? c.call.country.description : nil,
+                c.call.isSignIn, c.restricted,
+            ])
+        }
+    }
+
+    /// A batch's sessions and alerts (alerts already stamped), the followed files' offsets, and with
+    /// `checkpoint` the live state and the outbox.
+    static func writeOutcomes(
+        _ db: Database, assessments: [(Detector.Assessment, Alert?)], checkpoint: LiveStateChanges?,
+        offsets: [FollowOffset], now: String
+    ) throws {
+        for (a, alert) in assessments {
+            try writeSession(db, a)
+            if let alert { try writeAlert(db, alert, a, now: now) }
+        }
+        for o in offsets {
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO follow_offsets (path, head, offset, lines) VALUES (?, ?, ?, ?)")
+                .execute(arguments: [o.path, o.head, o.offset, o.lines])
+        }
+        if let checkpoint {
+            try writeLiveState(db, checkpoint, now: now)
+            let encoder = JSONEncoder()
+            for case (_, let alert?) in assessments {
+                try db.cachedStatement(sql: "INSERT INTO outbox (alert_id, alert) VALUES (?, ?)")
+                    .execute(arguments: [alert.id, try encoder.encode(alert)])
+            }
+        }
     }
 
     /// The rows of the live state that changed, and its scalars.

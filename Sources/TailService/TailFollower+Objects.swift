@@ -175,6 +175,7 @@ extension TailFollower {
                 let chunk = Array(toRead[index..<min(toRead.count, index + pacer.files)])
                 index += chunk.count
                 batch.removeAll()
+                openBatch = store.beginBatch()
                 let started = MonotonicClock.seconds()
                 _ = pipeline.runIncrementally(inputs: chunk.map { IngestPipeline.FollowedInput(path: $0) }, deferIncomplete: false)
                 let readAt = MonotonicClock.seconds()

@@ -82,6 +82,10 @@ public final class TailFollower {
     /// The pipeline; its outcomes are collected into `batch`.
     var pipeline: IngestPipeline!
     var batch: [FileOutcome] = []
+    /// The batch's transaction while it is read: each input's ledger row, events and calls are written
+    /// by the store's writer thread as soon as the input is read (``collect(_:)``), overlapping the
+    /// reading of the next ones; ``commit(_:offsets:)`` ends it.
+    var openBatch: BatchTransaction?
 
     /// Builds the pipeline, restores the last checkpoint and delivers what a crash left in the outbox.
     /// - Parameters:
@@ -100,7 +104,7 @@ public final class TailFollower {
         self.reload = reload
         pipeline = IngestPipeline(
             options: options, detector: detector, geo: geo, onDiagnostic: reporter.diagnostic,
-            onOutcome: { [unowned self] in self.batch.append($0) })
+            onOutcome: { [unowned self] in self.collect($0) })
         do {
             // The live state as rows; from a store of an earlier version, its single blob, which the
             // first checkpoint then replaces by rows.
@@ -229,6 +233,7 @@ public final class TailFollower {
                 let chunk = Array(toRead[index..<min(toRead.count, index + pacer.files)])
                 index += chunk.count
                 batch.removeAll()
+                openBatch = store.beginBatch()
                 let started = MonotonicClock.seconds()
                 // Files after one still being written wait for it (up to the settle time): read in
                 // delivery order, the event-time frontier cannot pass its records before they are read.
@@ -296,32 +301,65 @@ public final class TailFollower {
         }
     }
 
+    /// One input's outcome: with a batch open, its ledger row (identity taken now, after the read), events
+    /// and calls go to the batch's writer at once, and the rest waits for the commit.
+    func collect(_ outcome: FileOutcome) {
+        guard let openBatch else {
+            batch.append(outcome)
+            return
+        }
+        var files: [Store.FileRecord] = []
+        if let record = ledgerRecord(outcome) { files.append(record) }
+        openBatch.add(
+            files: files, events: outcome.events,
+            calls: outcome.calls.map { Store.CallRecord(call: $0.call, accountID: $0.accountID, restricted: $0.restricted) })
+        var rest = outcome
+        rest.events = []
+        rest.calls = []
+        batch.append(rest)
+    }
+
+    /// An input's ledger row; none for a failed one (read again later) or the end-of-input outcome.
+    private func ledgerRecord(_ o: FileOutcome) -> Store.FileRecord? {
+        guard let path = o.path, !o.failed else { return nil }
+        // An object's ledger identity is its ETag (bucket and key are the path).
+        let (size, fingerprint) =
+            settings.objects?.source.object(named: path).map(ObjectInputs.fingerprint) ?? InputFingerprint.of(path: path)
+        return Store.FileRecord(path: path, size: size, fingerprint: fingerprint, records: o.records, rejected: o.rejected)
+    }
+
     /// One transaction: the ledger rows of the batch's files, their events and calls, the sessions that
-    /// closed and their alerts (also into the outbox), and the pipeline's state after them.
+    /// closed and their alerts (also into the outbox; an alert already in the store is not raised again),
+    /// and the pipeline's state after them. With a batch open, the rows already written by its writer are
+    /// committed with the rest.
     func commit(_ outcomes: [FileOutcome], offsets: [Store.FollowOffset]) throws {
+        let assessments = outcomes.flatMap(\.assessments)
+        if let transaction = openBatch {
+            openBatch = nil
+            let changes: LiveStateChanges
+            do {
+                changes = try pipeline.checkpointChanges()
+            } catch {
+                transaction.abandon()
+                throw error
+            }
+            _ = try transaction.commit(assessments: assessments, checkpoint: changes, offsets: offsets)
+            return
+        }
         var files: [Store.FileRecord] = []
         var events: [UsageEvent] = []
         var calls: [Store.CallRecord] = []
-        var assessments: [(Detector.Assessment, Alert?)] = []
         for o in outcomes {
-            if let path = o.path, !o.failed {
-                // An object's ledger identity is its ETag (bucket and key are the path).
-                let (size, fingerprint) =
-                    settings.objects?.source.object(named: path).map(ObjectInputs.fingerprint) ?? InputFingerprint.of(path: path)
-                files.append(Store.FileRecord(path: path, size: size, fingerprint: fingerprint, records: o.records, rejected: o.rejected))
-            }
+            if let record = ledgerRecord(o) { files.append(record) }
             events += o.events
             calls += o.calls.map { Store.CallRecord(call: $0.call, accountID: $0.accountID, restricted: $0.restricted) }
-            for (a, alert) in o.assessments {
-                if let alert, try store.hasAlert(alert.id) {
-                    assessments.append((a, nil))
-                } else {
-                    assessments.append((a, alert))
-                }
-            }
+        }
+        var fresh = assessments
+        for i in fresh.indices {
+            if let alert = fresh[i].1, try store.hasAlert(alert.id) { fresh[i].1 = nil }
         }
         _ = try store.write(
-            files: files, events: events, calls: calls, assessments: assessments, checkpoint: try pipeline.checkpointChanges(),
+            files: files, events: events, calls: calls, assessments: fresh, checkpoint: try pipeline.checkpointChanges(),
             offsets: offsets)
     }
 

@@ -255,13 +255,14 @@ struct Ingest: ParsableCommand {
 /// Groups inputs into store transactions (a few dozen files, or a few thousand events, or the end of
 /// the input): each transaction holds the ledger rows of its files with everything they produced, and
 /// alerts are printed only once committed — so an interrupted run leaves no half-written input and
-/// prints no alert the store does not have.
+/// prints no alert the store does not have. Each input's rows are written by the store's writer thread
+/// while the next inputs are read (``Store/BatchTransaction``); sessions and alerts at the commit.
 final class StoreWriter {
     let store: Store
-    var files: [Store.FileRecord] = []
-    var events: [UsageEvent] = []
-    var calls: [Store.CallRecord] = []
-    var assessments: [(Detector.Assessment, Alert?)] = []
+    private var open: BatchTransaction?
+    private var files = 0
+    private var rows = 0
+    private var assessments: [(Detector.Assessment, Alert?)] = []
     static let maxFiles = 32
     static let maxEvents = 20_000
 
@@ -275,33 +276,34 @@ final class StoreWriter {
 
     /// Adds one outcome; returns the alerts committed by this call (none until a batch is written).
     func add(_ outcome: FileOutcome) throws(StoreError) -> [Alert] {
+        let transaction = open ?? store.beginBatch()
+        open = transaction
+        var ledger: [Store.FileRecord] = []
         if let path = outcome.path, !outcome.failed {
             let (size, fingerprint) = objects[path].map(ObjectInputs.fingerprint) ?? InputFingerprint.of(path: path)
-            files.append(
+            ledger.append(
                 Store.FileRecord(
                     path: path, size: size, fingerprint: fingerprint, records: outcome.records,
                     rejected: outcome.rejected))
         }
-        // An empty buffer takes the outcome's arrays as they are (shared, not copied): the last outcome
-        // carries every session still open at the end, and on a large trail its assessments, copied
-        // into the buffer and again into the list written, were most of the run's peak memory.
-        if events.isEmpty { events = outcome.events } else { events += outcome.events }
-        calls += outcome.calls.map { Store.CallRecord(call: $0.call, accountID: $0.accountID, restricted: $0.restricted) }
+        transaction.add(
+            files: ledger, events: outcome.events,
+            calls: outcome.calls.map { Store.CallRecord(call: $0.call, accountID: $0.accountID, restricted: $0.restricted) })
+        files += ledger.count
+        rows += outcome.events.count + outcome.calls.count
+        // An empty buffer takes the outcome's assessments as they are (shared, not copied): the last
+        // outcome carries every session still open at the end, and on a large trail its assessments,
+        // copied into the buffer and again into the list written, were most of the run's peak memory.
         if assessments.isEmpty { assessments = outcome.assessments } else { assessments += outcome.assessments }
         let last = outcome.path == nil
-        guard last || files.count >= Self.maxFiles || events.count + calls.count >= Self.maxEvents else { return [] }
-        // An alert already in the store was emitted by an earlier run: not again. (The list is copied
-        // only if one is.)
-        var fresh = assessments
-        for i in fresh.indices {
-            if let alert = fresh[i].1, try store.hasAlert(alert.id) { fresh[i].1 = nil }
-        }
-        let committed = try store.write(files: files, events: events, calls: calls, assessments: fresh)
-        files.removeAll()
-        events.removeAll()
-        calls.removeAll()
+        guard last || files >= Self.maxFiles || rows >= Self.maxEvents else { return [] }
+        open = nil
+        files = 0
+        rows = 0
+        let batch = assessments
         assessments.removeAll()
-        return committed
+        // An alert already in the store was emitted by an earlier run: not again (the commit leaves it out).
+        return try transaction.commit(assessments: batch, checkpoint: nil, offsets: [])
     }
 }
 

@@ -84,14 +84,52 @@ extension IngestPipeline {
     /// The rows that changed since the last call (all of them after a restore from a whole-state blob),
     /// for the batch's transaction.
     public func checkpointChanges() throws -> LiveStateChanges {
+        var whole = LiveStateChanges()
+        try checkpointChanges(pieceBytes: .max) { piece in
+            whole.replacesAll = whole.replacesAll || piece.replacesAll
+            whole.droppedRanges += piece.droppedRanges
+            whole.rows += piece.rows
+            if !piece.meta.isEmpty { whole.meta = piece.meta }
+        }
+        return whole
+    }
+
+    /// The same changes in pieces of about `pieceBytes` of rows, each handed to `emit` as soon as it is
+    /// encoded (so the store's writer writes one while the next is encoded): the first piece says whether
+    /// everything is replaced and which key ranges are dropped, the last carries the scalars (`meta`).
+    /// Applied in the order given, the pieces change the stored state as the whole does.
+    public func checkpointChanges(pieceBytes: Int, emit: (LiveStateChanges) throws -> Void) throws {
         // Without marks since the start, what changed before is unknown: everything is written.
         if changes == nil { markAllChanged() }
         var c = changes!
         var out = LiveStateChanges()
         out.replacesAll = c.replacesAll
-        func put(_ part: LivePart, _ key: Data, _ value: (some Encodable)?) throws {
-            out.rows.append(.init(part: part.rawValue, key: key, value: try value.map { try CheckpointCoder.encode($0) }))
+        var bytes = 0
+        func flush() throws {
+            guard !out.rows.isEmpty || !out.droppedRanges.isEmpty || out.replacesAll else { return }
+            try emit(out)
+            out = LiveStateChanges()
+            bytes = 0
         }
+        func append(_ row: LiveStateChanges.Row) throws {
+            out.rows.append(row)
+            bytes += row.key.count + (row.value?.count ?? 0)
+            if bytes >= pieceBytes { try flush() }
+        }
+        func put(_ part: LivePart, _ key: Data, _ value: (some Encodable)?) throws {
+            try append(.init(part: part.rawValue, key: key, value: try value.map { try CheckpointCoder.encode($0) }))
+        }
+        // What is deleted comes first (dropped de-duplication days and released held slices), so that
+        // no row written below is deleted after it.
+        let window = dedup.takeChanges()
+        for day in window.dropped {
+            out.droppedRanges.append((LivePart.dedupChunk.rawValue, Self.chunkKey(day, 0), Self.chunkKey(day + 1, 0)))
+        }
+        let held = order.takeChanges()
+        for index in held.released {
+            out.droppedRanges.append((LivePart.heldSlice.rawValue, Self.chunkKey(index, 0), Self.chunkKey(index + 1, 0)))
+        }
+        try flush()
         for key in c.activity.sorted() { try put(.activity, Self.key(key), activity[key]) }
         for key in c.names.sorted() { try put(.name, Self.key(key), accountNames[key]) }
         for key in c.eventAccounts.sorted() { try put(.eventAccount, Self.key(key), eventAccounts.contains(key) ? true : nil) }
@@ -111,20 +149,12 @@ extension IngestPipeline {
         for resource in c.alerted.sorted() { try put(.alerted, Data(resource.utf8), alertedOpen[resource]) }
         // Sessions kept for look-back in their compact form (most of a checkpoint's bytes otherwise).
         for key in c.lookback.sorted() {
-            out.rows.append(.init(part: LivePart.lookback.rawValue, key: Self.key(key), value: lookback[key].map(SessionListCoding.encode)))
-        }
-        let window = dedup.takeChanges()
-        for day in window.dropped {
-            out.droppedRanges.append((LivePart.dedupChunk.rawValue, Self.chunkKey(day, 0), Self.chunkKey(day + 1, 0)))
+            try append(.init(part: LivePart.lookback.rawValue, key: Self.key(key), value: lookback[key].map(SessionListCoding.encode)))
         }
         for (day, keys) in window.added {
             let bytes = keys.withUnsafeBytes { Data($0) }
             try put(.dedupChunk, Self.chunkKey(day, c.dedupChunk), DedupChunk(keys: bytes))
             c.dedupChunk += 1
-        }
-        let held = order.takeChanges()
-        for index in held.released {
-            out.droppedRanges.append((LivePart.heldSlice.rawValue, Self.chunkKey(index, 0), Self.chunkKey(index + 1, 0)))
         }
         for (index, columns) in held.slices {
             try put(.heldSlice, Self.chunkKey(index, c.heldChunk), columns)
@@ -138,7 +168,7 @@ extension IngestPipeline {
                 releasedThrough: order.releasedThrough,
                 late: order.late, namesPrunedAt: order.namesPrunedAt, billedAccounts: billedAccounts.sorted()))
         changes = LiveChanges(dedupChunk: c.dedupChunk, heldChunk: c.heldChunk)
-        return out
+        try emit(out)
     }
 
     /// Restores the state from the rows of the last checkpoint: `rows` calls its argument for every row

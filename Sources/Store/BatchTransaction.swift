@@ -4,25 +4,31 @@ import Foundation
 import GRDB
 public import UsageModel
 
-/// One batch's transaction, written by a thread of its own while the batch is still being read: the
-/// ledger rows, events and calls of each input go in as the input is read (``add(files:events:calls:)``),
-/// and ``commit(assessments:checkpoint:offsets:)`` adds the sessions, alerts, offsets and live state and
-/// commits — either all of the batch is in the store or none of it, as with ``Store/write(files:events:calls:assessments:checkpoint:offsets:)``.
+/// One batch's transaction, written by a thread of its own while the batch is still being read: each
+/// input's ledger row, events, calls, sessions and alerts go in as soon as the input is read
+/// (``add(files:events:calls:assessments:)``), the live state piece by piece as it is encoded
+/// (``addLiveState(_:)``), and ``commit(offsets:outbox:)`` adds the followed files' offsets and the
+/// outbox and commits — either all of the batch is in the store or none of it, as with
+/// ``Store/write(files:events:calls:assessments:checkpoint:offsets:)``.
 ///
 /// Reading and writing overlap: the rows are written on the second core while the next inputs are read,
-/// and memory holds at most `capacity` inputs' rows waiting. Until ``commit(assessments:checkpoint:offsets:)``
-/// or ``abandon()`` returns, the store must not be used otherwise (its one connection is in this
-/// transaction).
+/// and memory holds at most `capacity` pieces waiting. Until ``commit(offsets:outbox:)`` or ``abandon()``
+/// returns, the store must not be used otherwise (its one connection is in this transaction).
+///
+/// An alert already in the store (raised by an earlier run) is left out; the others are stamped with
+/// the time their rows are written, inside the batch's transaction.
 ///
 /// ```swift
 /// let transaction = store.beginBatch()
-/// transaction.add(files: [record], events: outcome.events, calls: calls)   // per input, as read
-/// let alerts = try transaction.commit(assessments: assessments, checkpoint: changes, offsets: [])
+/// transaction.add(files: [record], events: outcome.events, calls: calls, assessments: outcome.assessments)
+/// try pipeline.checkpointChanges(pieceBytes: 1 << 20) { transaction.addLiveState($0) }
+/// let alerts = try transaction.commit(offsets: [], outbox: true)
 /// ```
 public final class BatchTransaction: @unchecked Sendable {
     private enum Job {
-        case rows(files: [Store.FileRecord], events: [UsageEvent], calls: [Store.CallRecord])
-        case commit(assessments: [(Detector.Assessment, Alert?)], checkpoint: LiveStateChanges?, offsets: [Store.FollowOffset])
+        case rows(files: [Store.FileRecord], events: [UsageEvent], calls: [Store.CallRecord], assessments: [(Detector.Assessment, Alert?)])
+        case liveState(LiveStateChanges)
+        case commit(offsets: [Store.FollowOffset], outbox: Bool)
         case abandon
     }
 
@@ -33,31 +39,35 @@ public final class BatchTransaction: @unchecked Sendable {
     /// Set by the writer when the transaction has ended: the alerts committed, or the error.
     private var outcome: Result<[Alert], StoreError>?
     private var ended = false
-    private var thread: Thread?
 
     init(store: Store, capacity: Int) {
         self.store = store
         self.capacity = max(1, capacity)
         let thread = Thread { [self] in write() }
         thread.name = "chiptrail store writer"
-        self.thread = thread
         thread.start()
     }
 
-    /// Queues one input's ledger row(s), events and calls; waits while `capacity` inputs' rows wait.
-    /// An error writing them is thrown by ``commit(assessments:checkpoint:offsets:)``.
-    public func add(files: [Store.FileRecord], events: [UsageEvent], calls: [Store.CallRecord]) {
-        enqueue(.rows(files: files, events: events, calls: calls))
+    /// Queues one input's ledger row(s), events, calls and assessed sessions with their alerts; waits
+    /// while `capacity` pieces wait. An error writing them is thrown by ``commit(offsets:outbox:)``.
+    public func add(
+        files: [Store.FileRecord], events: [UsageEvent], calls: [Store.CallRecord],
+        assessments: [(Detector.Assessment, Alert?)] = []
+    ) {
+        enqueue(.rows(files: files, events: events, calls: calls, assessments: assessments))
     }
 
-    /// Writes the sessions and alerts (each alert not already in the store, stamped with the commit's
-    /// time), the followed files' offsets and, with `checkpoint`, the live state and the outbox; commits.
+    /// Queues a piece of the live state's changes (see `IngestPipeline.checkpointChanges(pieceBytes:emit:)`);
+    /// pieces are applied in the order given, a piece with scalars (`meta`) writes them too.
+    public func addLiveState(_ piece: LiveStateChanges) {
+        enqueue(.liveState(piece))
+    }
+
+    /// Writes the followed files' offsets and, with `outbox`, the batch's alerts into the outbox; commits.
     /// - Returns: the alerts committed, to deliver.
     /// - Throws: ``StoreError`` when any part of the batch could not be written (nothing of it is kept).
-    public func commit(
-        assessments: [(Detector.Assessment, Alert?)], checkpoint: LiveStateChanges?, offsets: [Store.FollowOffset]
-    ) throws(StoreError) -> [Alert] {
-        enqueue(.commit(assessments: assessments, checkpoint: checkpoint, offsets: offsets))
+    public func commit(offsets: [Store.FollowOffset], outbox: Bool) throws(StoreError) -> [Alert] {
+        enqueue(.commit(offsets: offsets, outbox: outbox))
         return try awaitEnd().get()
     }
 
@@ -71,8 +81,10 @@ public final class BatchTransaction: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         precondition(!ended, "a batch transaction is used after it ended")
-        if case .rows = job {
+        switch job {
+        case .rows, .liveState:
             while jobs.count >= capacity && outcome == nil { condition.wait() }
+        case .commit, .abandon: break
         }
         jobs.append(job)
         condition.broadcast()
@@ -105,46 +117,53 @@ public final class BatchTransaction: @unchecked Sendable {
     /// The writer thread: one transaction, the jobs in order, until a commit or an abandon.
     private func write() {
         let opened = Timestamp.format(Int64(Date().timeIntervalSince1970))
-        var committed: [Alert] = []
+        var alerts: [Alert] = []
         do {
             try store.queue.inTransaction { db in
-                // After a failed write the remaining rows are taken and dropped, so `add` never waits on
+                // After a failed write the remaining pieces are taken and dropped, so `add` never waits on
                 // a writer that has stopped writing; the commit then reports the failure.
                 var failure: (any Error)?
+                let exists = try db.cachedStatement(sql: "SELECT EXISTS(SELECT 1 FROM alerts WHERE id = ?)")
                 while true {
-                    switch next() {
-                    case .rows(let files, let events, let calls):
-                        guard failure == nil else { continue }
-                        do {
+                    let job = next()
+                    do {
+                        switch job {
+                        case .rows(let files, let events, let calls, let assessments):
+                            guard failure == nil else { continue }
                             try Store.writeRows(db, files: files, events: events, calls: calls, now: opened)
-                        } catch {
-                            failure = error
-                        }
-                    case .commit(let assessments, let checkpoint, let offsets):
-                        if let failure { throw failure }
-                        let nowSeconds = Int64(Date().timeIntervalSince1970)
-                        let now = Timestamp.format(nowSeconds)
-                        var stamped = assessments
-                        let exists = try db.cachedStatement(sql: "SELECT EXISTS(SELECT 1 FROM alerts WHERE id = ?)")
-                        for i in stamped.indices {
-                            guard var alert = stamped[i].1 else { continue }
-                            // An alert already in the store was emitted by an earlier run: not again.
-                            if try Bool.fetchOne(exists, arguments: [alert.id]) == true {
-                                stamped[i].1 = nil
-                                continue
+                            guard !assessments.isEmpty else { continue }
+                            let nowSeconds = Int64(Date().timeIntervalSince1970)
+                            var stamped = assessments
+                            for i in stamped.indices {
+                                guard var alert = stamped[i].1 else { continue }
+                                // An alert already in the store was emitted by an earlier run: not again.
+                                if try Bool.fetchOne(exists, arguments: [alert.id]) == true {
+                                    stamped[i].1 = nil
+                                    continue
+                                }
+                                if alert.raisedAt == nil { alert.raisedAt = nowSeconds }
+                                stamped[i].1 = alert
+                                alerts.append(alert)
                             }
-                            if alert.raisedAt == nil { alert.raisedAt = nowSeconds }
-                            stamped[i].1 = alert
+                            try Store.writeAssessments(db, stamped, now: Timestamp.format(nowSeconds))
+                        case .liveState(let piece):
+                            guard failure == nil else { continue }
+                            try Store.writeLiveState(db, piece, now: opened, scalars: !piece.meta.isEmpty)
+                        case .commit(let offsets, let outbox):
+                            if let failure { throw failure }
+                            try Store.writeOffsets(db, offsets)
+                            if outbox { try Store.writeOutbox(db, alerts) }
+                            return .commit
+                        case .abandon:
+                            return .rollback
                         }
-                        try Store.writeOutcomes(db, assessments: stamped, checkpoint: checkpoint, offsets: offsets, now: now)
-                        committed = stamped.compactMap(\.1)
-                        return .commit
-                    case .abandon:
-                        return .rollback
+                    } catch {
+                        if case .commit = job { throw error }
+                        failure = error
                     }
                 }
             }
-            finish(.success(committed))
+            finish(.success(alerts))
         } catch {
             finish(.failure(Store.describe(error, path: store.path)))
         }

@@ -527,26 +527,42 @@ public final class Store {
         _ db: Database, assessments: [(Detector.Assessment, Alert?)], checkpoint: LiveStateChanges?,
         offsets: [FollowOffset], now: String
     ) throws {
+        try writeAssessments(db, assessments, now: now)
+        try writeOffsets(db, offsets)
+        if let checkpoint {
+            try writeLiveState(db, checkpoint, now: now)
+            try writeOutbox(db, assessments.compactMap(\.1))
+        }
+    }
+
+    /// Sessions, and the alerts raised on them (already stamped), in order.
+    static func writeAssessments(_ db: Database, _ assessments: [(Detector.Assessment, Alert?)], now: String) throws {
         for (a, alert) in assessments {
             try writeSession(db, a)
             if let alert { try writeAlert(db, alert, a, now: now) }
         }
+    }
+
+    /// Where the reads of followed plain files stopped.
+    static func writeOffsets(_ db: Database, _ offsets: [FollowOffset]) throws {
         for o in offsets {
             try db.cachedStatement(sql: "INSERT OR REPLACE INTO follow_offsets (path, head, offset, lines) VALUES (?, ?, ?, ?)")
                 .execute(arguments: [o.path, o.head, o.offset, o.lines])
         }
-        if let checkpoint {
-            try writeLiveState(db, checkpoint, now: now)
-            let encoder = JSONEncoder()
-            for case (_, let alert?) in assessments {
-                try db.cachedStatement(sql: "INSERT INTO outbox (alert_id, alert) VALUES (?, ?)")
-                    .execute(arguments: [alert.id, try encoder.encode(alert)])
-            }
+    }
+
+    /// Alerts to deliver, removed once delivered (`tail`: a restart delivers what a crash left there).
+    static func writeOutbox(_ db: Database, _ alerts: [Alert]) throws {
+        let encoder = JSONEncoder()
+        for alert in alerts {
+            try db.cachedStatement(sql: "INSERT INTO outbox (alert_id, alert) VALUES (?, ?)")
+                .execute(arguments: [alert.id, try encoder.encode(alert)])
         }
     }
 
     /// The rows of the live state that changed, and its scalars.
-    static func writeLiveState(_ db: Database, _ changes: LiveStateChanges, now: String) throws {
+    /// A piece without scalars (an empty `meta`, a piece of a streamed checkpoint) leaves them as they are.
+    static func writeLiveState(_ db: Database, _ changes: LiveStateChanges, now: String, scalars: Bool = true) throws {
         if changes.replacesAll {
             try db.execute(sql: "DELETE FROM live_state; DELETE FROM checkpoint")
         }
@@ -563,6 +579,7 @@ public final class Store {
                 try delete.execute(arguments: [row.part, row.key])
             }
         }
+        guard scalars else { return }
         try db.cachedStatement(sql: "INSERT OR REPLACE INTO live_meta (id, value, saved_at) VALUES (1, ?, ?)")
             .execute(arguments: [changes.meta, now])
     }

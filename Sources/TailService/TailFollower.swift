@@ -301,8 +301,8 @@ public final class TailFollower {
         }
     }
 
-    /// One input's outcome: with a batch open, its ledger row (identity taken now, after the read), events
-    /// and calls go to the batch's writer at once, and the rest waits for the commit.
+    /// One input's outcome: with a batch open, its ledger row (identity taken now, after the read), events,
+    /// calls and assessed sessions go to the batch's writer at once.
     func collect(_ outcome: FileOutcome) {
         guard let openBatch else {
             batch.append(outcome)
@@ -312,10 +312,12 @@ public final class TailFollower {
         if let record = ledgerRecord(outcome) { files.append(record) }
         openBatch.add(
             files: files, events: outcome.events,
-            calls: outcome.calls.map { Store.CallRecord(call: $0.call, accountID: $0.accountID, restricted: $0.restricted) })
+            calls: outcome.calls.map { Store.CallRecord(call: $0.call, accountID: $0.accountID, restricted: $0.restricted) },
+            assessments: outcome.assessments)
         var rest = outcome
         rest.events = []
         rest.calls = []
+        rest.assessments = []
         batch.append(rest)
     }
 
@@ -331,21 +333,21 @@ public final class TailFollower {
     /// One transaction: the ledger rows of the batch's files, their events and calls, the sessions that
     /// closed and their alerts (also into the outbox; an alert already in the store is not raised again),
     /// and the pipeline's state after them. With a batch open, the rows already written by its writer are
-    /// committed with the rest.
+    /// committed with the rest, and the live state's changes are written piece by piece as they are
+    /// encoded.
     func commit(_ outcomes: [FileOutcome], offsets: [Store.FollowOffset]) throws {
-        let assessments = outcomes.flatMap(\.assessments)
         if let transaction = openBatch {
             openBatch = nil
-            let changes: LiveStateChanges
             do {
-                changes = try pipeline.checkpointChanges()
+                try pipeline.checkpointChanges(pieceBytes: 1 << 20) { transaction.addLiveState($0) }
             } catch {
                 transaction.abandon()
                 throw error
             }
-            _ = try transaction.commit(assessments: assessments, checkpoint: changes, offsets: offsets)
+            _ = try transaction.commit(offsets: offsets, outbox: true)
             return
         }
+        let assessments = outcomes.flatMap(\.assessments)
         var files: [Store.FileRecord] = []
         var events: [UsageEvent] = []
         var calls: [Store.CallRecord] = []

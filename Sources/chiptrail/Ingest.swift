@@ -262,7 +262,6 @@ final class StoreWriter {
     private var open: BatchTransaction?
     private var files = 0
     private var rows = 0
-    private var assessments: [(Detector.Assessment, Alert?)] = []
     static let maxFiles = 32
     static let maxEvents = 20_000
 
@@ -288,22 +287,17 @@ final class StoreWriter {
         }
         transaction.add(
             files: ledger, events: outcome.events,
-            calls: outcome.calls.map { Store.CallRecord(call: $0.call, accountID: $0.accountID, restricted: $0.restricted) })
+            calls: outcome.calls.map { Store.CallRecord(call: $0.call, accountID: $0.accountID, restricted: $0.restricted) },
+            assessments: outcome.assessments)
         files += ledger.count
         rows += outcome.events.count + outcome.calls.count
-        // An empty buffer takes the outcome's assessments as they are (shared, not copied): the last
-        // outcome carries every session still open at the end, and on a large trail its assessments,
-        // copied into the buffer and again into the list written, were most of the run's peak memory.
-        if assessments.isEmpty { assessments = outcome.assessments } else { assessments += outcome.assessments }
         let last = outcome.path == nil
         guard last || files >= Self.maxFiles || rows >= Self.maxEvents else { return [] }
         open = nil
         files = 0
         rows = 0
-        let batch = assessments
-        assessments.removeAll()
-        // An alert already in the store was emitted by an earlier run: not again (the commit leaves it out).
-        return try transaction.commit(assessments: batch, checkpoint: nil, offsets: [])
+        // An alert already in the store was emitted by an earlier run: not again (the writer leaves it out).
+        return try transaction.commit(offsets: [], outbox: false)
     }
 }
 

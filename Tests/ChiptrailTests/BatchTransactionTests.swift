@@ -41,7 +41,8 @@ import UsageModel
         #expect(try Self.counts(path) == [0, 0, 0])
         var changes = LiveStateChanges()
         changes.meta = Data([1, 2, 3])
-        let alerts = try transaction.commit(assessments: [], checkpoint: changes, offsets: [])
+        transaction.addLiveState(changes)
+        let alerts = try transaction.commit(offsets: [], outbox: true)
         #expect(alerts.isEmpty)
         #expect(try Self.counts(path) == [inputs, inputs, 1])
         // The store is free again for its other uses.
@@ -82,7 +83,7 @@ import UsageModel
             transaction.add(files: [Self.file("later\(i).json")], events: [Self.event("e-l\(i)", file: "later\(i).json")], calls: [])
         }
         #expect {
-            _ = try transaction.commit(assessments: [], checkpoint: LiveStateChanges(), offsets: [])
+            _ = try transaction.commit(offsets: [], outbox: false)
         } throws: { error in
             let message = "\(error)"
             return message.contains(path) && message.contains("refused by the test")

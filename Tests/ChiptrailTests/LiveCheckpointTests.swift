@@ -154,6 +154,40 @@ import UsageModel
         }
     }
 
+    /// A checkpoint handed to the store's writer in pieces as it is encoded (`tail`'s batches) leaves the
+    /// rows and scalars a checkpoint written whole leaves, after every input of four days (de-duplication
+    /// days dropped and held slices released: their range deletes come before any row of the piece's).
+    @Test(arguments: [1, 700, Int.max])
+    func aCheckpointWrittenInPiecesEqualsOneWrittenWhole(pieceBytes: Int) throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let inputs = Self.world(dir, accounts: 12, hours: 100)
+        let whole = Self.pipeline(dir) { _, _ in }
+        let pieces = Self.pipeline(dir) { _, _ in }
+        let wholeStore = try Store(path: dir.path + "/whole.db", command: "tail")
+        let piecesStore = try Store(path: dir.path + "/pieces.db", command: "tail")
+        func meta(_ path: String) throws -> Data? {
+            try DatabaseQueue(path: path).read { db in try Data.fetchOne(db, sql: "SELECT value FROM live_meta WHERE id = 1") }
+        }
+        var piecesSeen = 0
+        for (n, input) in inputs.enumerated() {
+            _ = whole.runIncrementally(inputs: [.init(path: input)], deferIncomplete: false)
+            _ = pieces.runIncrementally(inputs: [.init(path: input)], deferIncomplete: false)
+            try wholeStore.write(files: [], events: [], assessments: [], checkpoint: try whole.checkpointChanges())
+            let transaction = piecesStore.beginBatch(capacity: 2)
+            try pieces.checkpointChanges(pieceBytes: pieceBytes) {
+                piecesSeen += 1
+                transaction.addLiveState($0)
+            }
+            _ = try transaction.commit(offsets: [], outbox: true)
+            let a = try Self.rows(wholeStore)
+            let b = try Self.rows(piecesStore)
+            #expect(a.map(\.part) == b.map(\.part) && a.map(\.key) == b.map(\.key) && a.map(\.value) == b.map(\.value), "after input \(n)")
+            #expect(try meta(dir.path + "/whole.db") == meta(dir.path + "/pieces.db"), "scalars after input \(n)")
+        }
+        if pieceBytes == 1 { #expect(piecesSeen > 10 * inputs.count, "many pieces: \(piecesSeen)") }
+    }
+
     /// A landing writes the rows of what it touched: with 20 or 200 accounts' state, one more file of
     /// one account writes the same number of rows.
     @Test func aLandingWritesRowsForWhatItTouchedNotForEveryAccount() throws {

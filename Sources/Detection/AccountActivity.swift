@@ -12,6 +12,11 @@ public struct AccountActivity: Sendable, Codable {
         return out
     }
 
+    /// Calls (sign-ins included) from one country's addresses.
+    public func calls(from country: CountryCode) -> Int {
+        countries.first { $0.code == country }?.calls ?? 0
+    }
+
     /// One country's calls: how many, the first and the last, and on how many distinct days (UTC).
     struct CountryStats: Sendable {
         var code: CountryCode

@@ -34,6 +34,14 @@ public struct DetectionConfig: Sendable, Equatable {
     public var tripDays = 14.0
     public var tripMarginDays = 1.0
     public var tripWeightCap = 1.0
+    /// A declaration the account's own calls do not bear out: beside network evidence for a restricted
+    /// country, an end customer declared in an unrestricted country from which less than
+    /// `declaredSupportShare` of the account's located calls came (with at least
+    /// `declaredSupportMinimumCalls` of them) weighs `declaredUnsupportedFactor` of its weight. A
+    /// declaration is what a diverter controls; where its calls come from is harder to arrange.
+    public var declaredSupportShare = 0.3
+    public var declaredSupportMinimumCalls = 20
+    public var declaredUnsupportedFactor = 0.75
     /// Steadiness: the network weight reaches its cap only once calls from restricted countries came on
     /// `steadyDays` distinct days; before, at most that fraction of it.
     public var steadyDays = 4.0

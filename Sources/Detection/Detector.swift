@@ -247,6 +247,8 @@ public struct Detector: Sendable {
         }
 
         let mapping = mappings.mapping(provider: session.provider.rawValue, account: session.accountID, at: time)
+        /// The evidence of an end customer declared in an unrestricted country, and that country.
+        var declaredElsewhere: (index: Int, country: CountryCode)? = nil
         var chain: [Reseller] = []
         /// The index of reseller-chain evidence from a reseller above the account's own, if any, and
         /// whether it is a reseller that serves a restricted country (not one incorporated there).
@@ -262,6 +264,7 @@ public struct Detector: Sendable {
                             detail: "end customer \(mapping.endCustomerID ?? "(unnamed)") declared in \(country)\(basisText(country))",
                             weight: config.declaredCountryWeight, sources: [mapping.origin]))
                 } else {
+                    declaredElsewhere = (evidence.count, country)
                     evidence.append(
                         Evidence(
                             kind: "declared-country",
@@ -416,6 +419,15 @@ public struct Detector: Sendable {
                 } else if steady < 1 {
                     weight = min(weight, steady * config.networkWeightCap)
                     trip = "; on \(window.days) day(s) so far (full weight from \(Int(config.steadyDays.rounded(.up))))"
+                }
+            }
+            if weight > 0, let declared = declaredElsewhere, n >= config.declaredSupportMinimumCalls {
+                let own = activity.calls(from: declared.country)
+                let share = Double(own) / Double(n)
+                if share < config.declaredSupportShare {
+                    evidence[declared.index].weight *= config.declaredUnsupportedFactor
+                    evidence[declared.index].detail +=
+                        "; \(own) of \(n) located calls from \(declared.country) (share \(JSONWriter.formatNumber(share, decimals: 3)), below \(JSONWriter.formatNumber(config.declaredSupportShare, decimals: 2))): not borne out by the account's own calls, weighs \(JSONWriter.formatNumber(config.declaredUnsupportedFactor, decimals: 2)) of its weight"
                 }
             }
             if k > 0 || weight > 0.5 {

@@ -113,6 +113,8 @@ public struct ConfigFile: Sendable {
         "trip_margin_days": \.tripMarginDays,
         "trip_weight_cap": \.tripWeightCap,
         "steady_days": \.steadyDays,
+        "declared_support_share": \.declaredSupportShare,
+        "declared_unsupported_factor": \.declaredUnsupportedFactor,
         "holiday_weight": \.holidayWeight,
         "holiday_min_ratio": \.holidayMinimumRatio,
         "holiday_dip": \.holidayDip,
@@ -135,6 +137,7 @@ public struct ConfigFile: Sendable {
     /// Keys that are probabilities or fractions: [0,1].
     static let probabilities: Set<String> = [
         "chain_decay", "time_zone_confidence", "holiday_dip", "benign_office_weight", "shared_identity_share",
+        "declared_support_share", "declared_unsupported_factor",
     ]
     /// Keys that are days, counts, caps or thresholds: not negative.
     static let nonNegative: Set<String> = [

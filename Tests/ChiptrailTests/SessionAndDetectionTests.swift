@@ -144,6 +144,46 @@ func event(
         #expect(alert.evidence[1].sources == ["m.csv:2"])
     }
 
+    /// An account declared in the US (555) with a steady tenth of its calls from China: where the rest
+    /// came from the US the declaration weighs in full; where they came through Singapore (no US call,
+    /// or fewer than 30%), it is not borne out by the account's own calls and weighs half — and not at
+    /// all with `declared_unsupported_factor = 0`; with too few calls to say, in full.
+    @Test(arguments: [
+        (fromDeclared: 270, elsewhere: 0, factor: 0.5, kept: 1.0),
+        (fromDeclared: 0, elsewhere: 270, factor: 0.5, kept: 0.5),
+        (fromDeclared: 80, elsewhere: 190, factor: 0.5, kept: 0.5),
+        (fromDeclared: 90, elsewhere: 180, factor: 0.5, kept: 1.0),
+        (fromDeclared: 0, elsewhere: 270, factor: 0.0, kept: 0.0),
+        (fromDeclared: 0, elsewhere: 10, factor: 0.5, kept: 1.0),
+    ])
+    func aDeclarationElsewhereWeighsLessWhereTheAccountsCallsDoNotBearItOut(
+        fromDeclared: Int, elsewhere: Int, factor: Double, kept: Double
+    ) throws {
+        var d = Self.detector()
+        d.config.declaredUnsupportedFactor = factor
+        let config = d.config
+        let total = fromDeclared + elsewhere
+        let restricted = max(6, total / 9)
+        var a = AccountActivity()
+        let start = Timestamp.parse("2026-03-01")! - 20 * 86_400
+        let countries = Array(repeating: "CN", count: restricted) + Array(repeating: "US", count: fromDeclared)
+            + Array(repeating: "SG", count: elsewhere)
+        for (i, country) in countries.enumerated() {
+            // Interleaved over 20 days: the calls from China come on many days (steady, not a trip).
+            let slot = (i * 7919) % countries.count
+            a.record(
+                CallObservation(
+                    accountKey: 1, eventKey: UInt64(i), time: start + Int64(slot) * 20 * 86_400 / Int64(countries.count),
+                    sourceIP: nil, country: CountryCode(country)!, isSignIn: false))
+        }
+        let assessment = d.assess(session(account: "555"), activity: a)
+        let network = try #require(assessment.evidence.first { $0.kind == "network" })
+        #expect(network.weight > 0, "\(network.detail)")
+        let declared = try #require(assessment.evidence.first { $0.kind == "declared-country" })
+        #expect(abs(declared.weight - kept * config.declaredUnrestrictedWeight) < 1e-9, "\(declared.detail)")
+        #expect(declared.detail.contains("not borne out") == (kept != 1), "\(declared.detail)")
+    }
+
     /// An account whose only calls came from its instances' roles has activity but no first or last
     /// call: assessing its restricted session beside a declared link has no time of day to estimate
     /// (it trapped on an arithmetic overflow: found on a 2,000-account world with billing).

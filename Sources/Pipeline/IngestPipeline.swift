@@ -303,7 +303,9 @@ public final class IngestPipeline {
         var last = FileOutcome(path: nil)
         last.assessments = release(through: nil)
         let lastTime = watermark == .min ? 0 : watermark
-        let closing = finish(sessionizer.finish(at: lastTime))
+        // One session at a time: the sessions still running are not all held at once (issue 17).
+        var closing: [(Detector.Assessment, Alert?)] = []
+        sessionizer.finish(at: lastTime) { closing += finish([$0]) }
         last.assessments += closing
         last.assessments += lookBack(after: closing, at: lastTime)
         onOutcome(last)

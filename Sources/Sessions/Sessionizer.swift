@@ -21,10 +21,30 @@ public struct Sessionizer: Sendable {
 
     /// How far behind the newest event time an event may still arrive and be joined.
     public var allowedLateness: Int64
-    private var pending: [ResourceKey: [UsageEvent]] = [:]
+    /// What the sessionizer holds of one resource: its events not yet finalised (in time order), and
+    /// the type the last lifecycle event to name one named (remembered across sessions: Start and Stop
+    /// calls name none). One table for both: a second table by resource cost 168 bytes an open session
+    /// (issue 17).
+    struct Resource: Sendable {
+        var events: [UsageEvent] = []
+        /// The remembered type's number in `typeNames`; 0 for none.
+        var knownType: UInt32 = 0
+        /// Its instance count; `Int32.min` when the count does not fit (it is then in `largeCounts`).
+        var knownCount: Int32 = 1
+
+        var isEmpty: Bool { events.isEmpty && knownType == 0 }
+    }
+
+    /// The remembered instance types by number (0: none): a few names for any number of resources.
+    private var typeNames: [String] = [""]
+    private var typeNumbers: [String: UInt32] = [:]
+    /// Remembered instance counts that do not fit in 32 bits (the decoders cap counts far below).
+    private var largeCounts: [ResourceKey: Int] = [:]
+
+    /// Every resource with events not yet finalised or a remembered type (never an empty one).
+    private var held: [ResourceKey: Resource] = [:]
     /// The live resources of each account (for ``provisional(at:accounts:)``).
     private var resourcesOfAccount: [String: [ResourceKey]] = [:]
-    private var knownTypes: [ResourceKey: (type: String, count: Int)] = [:]
     /// Sessions already emitted with their end, so that a late duplicate cannot emit one again;
     /// forgotten once they ended more than `rememberEmitted` before the watermark.
     private var emitted: [String: EpochSeconds] = [:]
@@ -45,6 +65,9 @@ public struct Sessionizer: Sendable {
     public var tracking = false
     private var changedKeys = Set<ResourceKey>()
     private var changedEmitted = Set<String>()
+    /// The principals and user agents of the held events, one copy of each (issue 17: 176 bytes an open
+    /// session where an account launches its instances from one principal and agent).
+    private var strings = StringPool()
 
     /// The largest gap between consecutive billing periods of one resource that still makes one session.
     public var usageGap: Int64
@@ -54,8 +77,37 @@ public struct Sessionizer: Sendable {
         self.usageGap = usageGap
     }
 
+    /// The type and count remembered for `resource` (of `key`), if any.
+    private func remembered(_ key: ResourceKey, _ resource: Resource) -> (type: String, count: Int)? {
+        guard resource.knownType != 0 else { return nil }
+        let count = resource.knownCount == .min ? largeCounts[key] ?? 1 : Int(resource.knownCount)
+        return (typeNames[Int(resource.knownType)], count)
+    }
+
+    /// The numbers a remembered `type` and `count` of `key` are held as.
+    private mutating func code(type: String, count: Int, for key: ResourceKey) -> (type: UInt32, count: Int32) {
+        let number: UInt32
+        if let known = typeNumbers[type] {
+            number = known
+        } else {
+            number = UInt32(typeNames.count)
+            typeNames.append(type)
+            typeNumbers[type] = number
+        }
+        if !largeCounts.isEmpty { largeCounts[key] = nil }
+        if let small = Int32(exactly: count), small != .min { return (number, small) }
+        largeCounts[key] = count
+        return (number, .min)
+    }
+
+    private mutating func remember(type: String, count: Int, for key: ResourceKey) {
+        let (number, small) = code(type: type, count: count, for: key)
+        held[key, default: Resource()].knownType = number
+        held[key]!.knownCount = small
+    }
+
     /// Resources with events not yet finalised.
-    public var liveResources: Int { pending.count }
+    public var liveResources: Int { held.values.reduce(0) { $0 + ($1.events.isEmpty ? 0 : 1) } }
 
     /// Whether the resource has lifecycle events not yet finalised or a remembered type: its lifecycle
     /// events matter whatever they name (a stop names no type). Billing lines do not count: they join
@@ -63,8 +115,9 @@ public struct Sessionizer: Sendable {
     /// export came.
     public func tracks(provider: CloudProvider, account: String, resource: String) -> Bool {
         let key = ResourceKey(provider: provider, account: account, resource: resource)
-        if knownTypes[key] != nil { return true }
-        return pending[key]?.contains { $0.action != .usage } ?? false
+        guard let resource = held[key] else { return false }
+        if resource.knownType != 0 { return true }
+        return resource.events.contains { $0.action != .usage }
     }
 
     /// Everything the sessionizer holds, for checkpoints (`tail`): restoring it and observing the same
@@ -101,9 +154,12 @@ public struct Sessionizer: Sendable {
             (a.provider.rawValue, a.account, a.resource) < (b.provider.rawValue, b.account, b.resource)
         }
         return Snapshot(
-            pending: pending.map { Snapshot.Pending(key: $0.key, events: $0.value) }.sorted { order($0.key, $1.key) },
-            known: knownTypes.map { Snapshot.Known(key: $0.key, type: $0.value.type, count: $0.value.count) }
-                .sorted { order($0.key, $1.key) },
+            pending: held.compactMap { r in
+                r.value.events.isEmpty ? nil : Snapshot.Pending(key: r.key, events: r.value.events)
+            }.sorted { order($0.key, $1.key) },
+            known: held.compactMap { r in
+                remembered(r.key, r.value).map { Snapshot.Known(key: r.key, type: $0.type, count: $0.count) }
+            }.sorted { order($0.key, $1.key) },
             emitted: emitted, lastPrune: lastPrune,
             closedRuns: closedRuns.map { ClosedRunEntry(key: $0.key, runs: $0.value) }.sorted { order($0.key, $1.key) })
     }
@@ -127,10 +183,11 @@ public struct Sessionizer: Sendable {
     ) {
         var resources: [(key: [UInt8], row: ResourceRow?)] = []
         for key in changedKeys {
-            let known = knownTypes[key]
+            let resource = held[key]
+            let known = resource.flatMap { remembered(key, $0) }
             let row = ResourceRow(
-                key: key, pending: pending[key], knownType: known?.type, knownCount: known?.count,
-                closedRuns: closedRuns[key])
+                key: key, pending: resource.flatMap { $0.events.isEmpty ? nil : $0.events }, knownType: known?.type,
+                knownCount: known?.count, closedRuns: closedRuns[key])
             let empty = row.pending == nil && known == nil && row.closedRuns == nil
             resources.append((try encode(key), empty ? nil : row))
         }
@@ -142,7 +199,7 @@ public struct Sessionizer: Sendable {
 
     /// Every resource and emitted id marked changed (after a restore from a whole-state checkpoint).
     public mutating func markAllChanged() {
-        changedKeys = Set(pending.keys).union(knownTypes.keys).union(closedRuns.keys)
+        changedKeys = Set(held.keys).union(closedRuns.keys)
         changedEmitted = Set(emitted.keys)
     }
 
@@ -150,12 +207,12 @@ public struct Sessionizer: Sendable {
     public mutating func restore(
         resources: [ResourceRow], emitted: [(id: String, end: EpochSeconds)], lastPrune: EpochSeconds
     ) {
-        pending = [:]
-        knownTypes = [:]
+        held = [:]
+        largeCounts = [:]
         closedRuns = [:]
         for row in resources {
-            if let type = row.knownType { knownTypes[row.key] = (type, row.knownCount ?? 1) }
-            if let events = row.pending { pending[row.key] = events }
+            if let type = row.knownType { remember(type: type, count: row.knownCount ?? 1, for: row.key) }
+            if let events = row.pending, !events.isEmpty { held[row.key, default: Resource()].events = events }
             if let runs = row.closedRuns { closedRuns[row.key] = runs }
         }
         self.emitted = Dictionary(uniqueKeysWithValues: emitted.map { ($0.id, $0.end) })
@@ -163,16 +220,39 @@ public struct Sessionizer: Sendable {
         rebuildIndexes()
     }
 
+    /// Points every held event's principal and user agent at the pool's copy, the pool made anew from
+    /// them (it forgets the texts no event holds any more).
+    private mutating func internStrings() {
+        strings.startRebuild()
+        // An index at a time, not `held.indices`: those hold the table, and changing it would copy it.
+        var index = held.startIndex
+        while index != held.endIndex {
+            for i in held.values[index].events.indices {
+                let event = held.values[index].events[i]
+                let principal = strings.intern(event.principal)
+                let agent = strings.intern(event.userAgent)
+                held.values[index].events[i].principal = principal
+                held.values[index].events[i].userAgent = agent
+            }
+            held.formIndex(after: &index)
+        }
+        strings.endRebuild()
+    }
+
     /// The due queue and the resources of each account, from the restored pending events.
     private mutating func rebuildIndexes() {
+        internStrings()
         dueQueue = DueQueue()
-        for (key, events) in pending where Self.isClosable(events) { dueQueue.schedule(key, at: .min) }
-        resourcesOfAccount = Dictionary(grouping: pending.keys, by: \.account)
+        for (key, resource) in held where Self.isClosable(resource.events) { dueQueue.schedule(key, at: .min) }
+        resourcesOfAccount = Dictionary(
+            grouping: held.lazy.filter { !$0.value.events.isEmpty }.map(\.key), by: \.account)
     }
 
     public mutating func restore(_ s: Snapshot) {
-        pending = Dictionary(uniqueKeysWithValues: s.pending.map { ($0.key, $0.events) })
-        knownTypes = Dictionary(uniqueKeysWithValues: s.known.map { ($0.key, ($0.type, $0.count)) })
+        held = [:]
+        largeCounts = [:]
+        for p in s.pending where !p.events.isEmpty { held[p.key, default: Resource()].events = p.events }
+        for k in s.known { remember(type: k.type, count: k.count, for: k.key) }
         emitted = s.emitted
         closedRuns = Dictionary(uniqueKeysWithValues: (s.closedRuns ?? []).map { ($0.key, $0.runs) })
         lastPrune = s.lastPrune
@@ -181,6 +261,10 @@ public struct Sessionizer: Sendable {
 
     /// Adds one lifecycle event (already de-duplicated by event id).
     public mutating func observe(_ event: UsageEvent) {
+        if strings.needsRebuild { internStrings() }
+        var event = event
+        event.principal = strings.intern(event.principal)
+        event.userAgent = strings.intern(event.userAgent)
         let key = ResourceKey(provider: event.provider, account: event.accountID, resource: event.resourceID)
         // A billing period inside a run already emitted belongs to it (it arrived after the close).
         if event.action == .usage, let runs = closedRuns[key],
@@ -191,14 +275,28 @@ public struct Sessionizer: Sendable {
         }
         if tracking { changedKeys.insert(key) }
         // Billing records always name their type; only lifecycle types are remembered across sessions.
+        var known: (type: UInt32, count: Int32)? = nil
         if event.action != .usage, let type = event.instanceType {
-            knownTypes[key] = (type, event.instanceCount)
+            known = code(type: type, count: event.instanceCount, for: key)
         }
-        // One hash look-up, the list changed in place.
-        let closable = Self.insert(event, into: &pending[key, default: []])
-        if pending[key]!.count == 1 { resourcesOfAccount[key.account, default: []].append(key) }
+        // One hash look-up, the resource changed in place.
+        let (closable, count, last) = Self.add(event, remembering: known, to: &held[key, default: Resource()])
+        if count == 1 { resourcesOfAccount[key.account, default: []].append(key) }
         // Every due time is at least the resource's last event time plus the lateness.
-        if closable, let last = pending[key]!.last { dueQueue.schedule(key, at: last.time + allowedLateness) }
+        if closable { dueQueue.schedule(key, at: last + allowedLateness) }
+    }
+
+    /// Adds `event` to `resource` (and the type it names, coded); returns whether its list is closable
+    /// after, its length and its last time.
+    static func add(
+        _ event: UsageEvent, remembering known: (type: UInt32, count: Int32)?, to resource: inout Resource
+    ) -> (closable: Bool, count: Int, last: EpochSeconds) {
+        if let known {
+            resource.knownType = known.type
+            resource.knownCount = known.count
+        }
+        let closable = insert(event, into: &resource.events)
+        return (closable, resource.events.count, resource.events.last!.time)
     }
 
     /// How far a termination may be stamped before its launch (clock skew between API endpoints) and
@@ -291,7 +389,7 @@ public struct Sessionizer: Sendable {
         }
         while let key = dueQueue.popDue(at: watermark) {
             // The checks below are those of `isClosable`: a resource no longer closable is passed over.
-            guard let events = pending[key], let last = events.last else { continue }
+            guard let events = held[key]?.events, let last = events.last else { continue }
             if last.action == .usage {
                 // Billing alone: closed once no period follows within the gap (and lateness).
                 // (Running by the audit log: looked at again when its next event arrives.)
@@ -318,7 +416,11 @@ public struct Sessionizer: Sendable {
             }
             out += emit(build(key, events, finalAt: nil))
             forget(key)
-            if last.action == .terminate || last.action == .failed { knownTypes[key] = nil }
+            if last.action == .terminate || last.action == .failed {
+                held[key]?.knownType = 0
+                if !largeCounts.isEmpty { largeCounts[key] = nil }
+                dropIfEmpty(key)
+            }
             if tracking { changedKeys.insert(key) }
         }
         return out.sorted { ($0.start, $0.id) < ($1.start, $1.id) }
@@ -327,17 +429,86 @@ public struct Sessionizer: Sendable {
     /// Every remaining session; those still running are `open`, ending at `lastTime`.
     public mutating func finish(at lastTime: EpochSeconds) -> [Session] {
         var out: [Session] = []
-        // Each resource's events are taken out of the table as its sessions are built, so the events and
-        // the sessions made of them are not all held at once (at the end of a large input they were
-        // the run's peak of memory).
-        for key in Array(pending.keys) {
-            guard let events = pending.removeValue(forKey: key) else { continue }
-            out += emit(build(key, events, finalAt: lastTime))
+        finish(at: lastTime) { out.append($0) }
+        return out
+    }
+
+    /// Hands every remaining session to `body`, one at a time, in the order of ``finish(at:)``'s list
+    /// (start, then id); those still running are `open`, ending at `lastTime`.
+    ///
+    /// The end of the input: the events are let go, the remembered types and closed runs stay, and the
+    /// sessions handed over are not remembered as emitted (nothing is observed after an ingest's end;
+    /// their ids cost 63 bytes an open session at the end of a run).
+    ///
+    /// The sessions are not all held at once: a first pass builds each resource's sessions and keeps
+    /// only where each goes in the order (32 bytes a session), a second builds them again in that order.
+    /// At the end of an input with many sessions still running, the list of all of them, their ids and
+    /// events were the run's peak of memory (400 bytes an open session, issue 17).
+    /// - Complexity: O(s log s) for s sessions; each resource's sessions are built twice.
+    public mutating func finish(at lastTime: EpochSeconds, _ body: (Session) -> Void) {
+        /// Where a session goes: its start and id (the hash its id spells: ids compare as the hashes
+        /// do), and which resource and which of its sessions it is.
+        struct Place {
+            var start: EpochSeconds
+            var id: UInt64
+            var resource: [ResourceKey: Resource].Index
+            var ordinal: Int32
         }
-        pending.removeAll()
+        var places: [Place] = []
+        places.reserveCapacity(held.count)
+        var index = held.startIndex
+        while index != held.endIndex {
+            let (key, resource) = held[index]
+            let events = resource.events
+            let sessions = build(key, events, finalAt: lastTime)
+            for (ordinal, session) in sessions.enumerated() where emitted[session.id] == nil {
+                places.append(
+                    Place(start: session.start, id: Self.idHash(session.id), resource: index, ordinal: Int32(ordinal)))
+            }
+            held.formIndex(after: &index)
+        }
+        // A session whose id is already kept is left out: the first in table order stays (as `emit` did).
+        places.sort { ($0.start, $0.id, $0.resource, $0.ordinal) < ($1.start, $1.id, $1.resource, $1.ordinal) }
+        var kept = 0
+        for i in places.indices
+        where i == 0 || (places[i].start, places[i].id) != (places[i - 1].start, places[i - 1].id) {
+            places[kept] = places[i]
+            kept += 1
+        }
+        places.removeLast(places.count - kept)
+        var built: (resource: [ResourceKey: Resource].Index, sessions: [Session])? = nil
+        for place in places {
+            if built?.resource != place.resource {
+                let (key, resource) = held[place.resource]
+                built = (place.resource, build(key, resource.events, finalAt: lastTime))
+            }
+            let session = built!.sessions[Int(place.ordinal)]
+            if !session.open {
+                let key = ResourceKey(
+                    provider: session.provider, account: session.accountID, resource: session.resourceID)
+                closedRuns[key, default: []].append(ClosedRun(start: session.start, end: session.end))
+                if tracking { changedKeys.insert(key) }
+            }
+            body(session)
+        }
+        built = nil
+        // The events let go in place (an index at a time: `held.indices` would hold the table, and a
+        // change copy it); the remembered types stay.
+        var empty: [ResourceKey] = []
+        index = held.startIndex
+        while index != held.endIndex {
+            held.values[index].events = []
+            if held.values[index].knownType == 0 { empty.append(held.keys[index]) }
+            held.formIndex(after: &index)
+        }
+        for key in empty { held[key] = nil }
         dueQueue = DueQueue()
         resourcesOfAccount.removeAll()
-        return out.sorted { ($0.start, $0.id) < ($1.start, $1.id) }
+    }
+
+    /// The hash an id (`s-` and sixteen hex digits) spells.
+    static func idHash(_ id: String) -> UInt64 {
+        UInt64(id.dropFirst(2), radix: 16) ?? 0
     }
 
     /// The sessions of the live resources of accounts `accounts` selects, as they stand at `watermark`,
@@ -363,9 +534,10 @@ public struct Sessionizer: Sendable {
         }
         for account in accounts {
             for key in resourcesOfAccount[account] ?? [] {
-                guard let events = pending[key],
-                    keep(events.lazy.compactMap(\.instanceType).first ?? knownTypes[key]?.type)
+                guard let resource = held[key], !resource.events.isEmpty,
+                    keep(resource.events.lazy.compactMap(\.instanceType).first ?? remembered(key, resource)?.type)
                 else { continue }
+                let events = resource.events
                 out += build(key, events, finalAt: watermark).filter { emitted[$0.id] == nil }
             }
         }
@@ -374,9 +546,10 @@ public struct Sessionizer: Sendable {
         var seen = Set<ResourceKey>()
         for r in resources where !whole.contains(r.account) {
             let key = ResourceKey(provider: r.provider, account: r.account, resource: r.resource)
-            guard seen.insert(key).inserted, let events = pending[key],
-                keep(events.lazy.compactMap(\.instanceType).first ?? knownTypes[key]?.type)
+            guard seen.insert(key).inserted, let resource = held[key], !resource.events.isEmpty,
+                keep(resource.events.lazy.compactMap(\.instanceType).first ?? remembered(key, resource)?.type)
             else { continue }
+            let events = resource.events
             out += build(key, events, finalAt: watermark).filter { emitted[$0.id] == nil }
         }
         return out.sorted { ($0.start, $0.id) < ($1.start, $1.id) }
@@ -390,11 +563,17 @@ public struct Sessionizer: Sendable {
 
     private mutating func forget(_ key: ResourceKey) {
         if tracking { changedKeys.insert(key) }
-        pending[key] = nil
+        held[key]?.events = []
+        dropIfEmpty(key)
         if var keys = resourcesOfAccount[key.account], let i = keys.firstIndex(of: key) {
             keys.remove(at: i)
             resourcesOfAccount[key.account] = keys.isEmpty ? nil : keys
         }
+    }
+
+    /// Removes the resource's entry when it holds nothing any more.
+    private mutating func dropIfEmpty(_ key: ResourceKey) {
+        if held[key]?.isEmpty == true { held[key] = nil }
     }
 
     /// Keeps the sessions not emitted before and remembers them as emitted.
@@ -428,7 +607,7 @@ public struct Sessionizer: Sendable {
     private func build(_ key: ResourceKey, _ events: [UsageEvent], finalAt: EpochSeconds?) -> [Session] {
         var sessions: [Session] = []
         var current: Session? = nil
-        let known = knownTypes[key]
+        let known = held[key].flatMap { remembered(key, $0) }
         func makeSession(_ event: UsageEvent) -> Session {
             let type = event.instanceType ?? known?.type
             let count = event.instanceType != nil ? event.instanceCount : (known?.count ?? event.instanceCount)

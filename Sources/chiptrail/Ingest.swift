@@ -202,17 +202,19 @@ struct Ingest: ParsableCommand {
                 throw ExitStatus(code: 2)
             }
         }
-        let (inputs, missing, objects) = try ObjectInputWiring.expand(paths, reader: reader, setup: &setup)
+        let (inputs, missing) = try ObjectInputWiring.inputs(
+            paths, reader: reader, setup: &setup, report: Diagnostics.report)
         missing.forEach(Diagnostics.report)
         var sink = reader.makeAlertSink(stored: !noStore)
         var storeFailure: StoreError? = nil
-        let storeWriter = store.map { StoreWriter(store: $0, objects: objects) }
+        let storeWriter = store.map { StoreWriter(store: $0, objects: inputs) }
         var alertsEmitted = 0
         let evidenceLog = EvidenceLog.fromEnvironment()
         let pipeline = IngestPipeline(
             options: setup.options, detector: setup.detector, geo: setup.geo,
             onDiagnostic: Diagnostics.report,
             onOutcome: { outcome in
+                defer { if let path = outcome.path { inputs.finished(path) } }
                 evidenceLog?.write(outcome.assessments)
                 guard storeFailure == nil else { return }
                 guard let writer = storeWriter else {
@@ -239,14 +241,16 @@ struct Ingest: ParsableCommand {
             var progress = ProgressLine(started: started)
             pipeline.onProgress = { done, total, summary in progress.update(done: done, total: total, summary: summary) }
         }
-        let summary = pipeline.run(inputs: inputs)
+        let summary = pipeline.run(expected: inputs.expected, next: inputs.next)
         if !reader.quiet && isatty(STDERR_FILENO) == 1 { Diagnostics.writeControl("\r\u{1B}[K") }
         let seconds = MonotonicClock.seconds() - started
         if !reader.quiet {
             Diagnostics.printRaw(SummaryLine.text(summary, seconds: seconds, emitted: alertsEmitted))
         }
         if storeFailure != nil { throw ExitStatus(code: 2) }
-        if missing.contains(where: { $0.severity == .error }) || summary.rejectedInput || setup.hadProblems {
+        if missing.contains(where: { $0.severity == .error }) || inputs.listingFailed || summary.rejectedInput
+            || setup.hadProblems
+        {
             throw ExitStatus(code: 1)
         }
     }
@@ -265,10 +269,11 @@ final class StoreWriter {
     static let maxFiles = 32
     static let maxEvents = 20_000
 
-    /// Listed objects by input name (`s3://bucket/key`): their ledger identity is bucket, key and ETag.
-    let objects: [String: S3Object]
+    /// The inputs, whose objects (`s3://bucket/key`, while read and merged) have bucket, key and ETag
+    /// as their ledger identity.
+    let objects: InputSequence?
 
-    init(store: Store, objects: [String: S3Object] = [:]) {
+    init(store: Store, objects: InputSequence? = nil) {
         self.store = store
         self.objects = objects
     }
@@ -276,7 +281,8 @@ final class StoreWriter {
     /// Adds one outcome; returns the alerts committed by this call (none until a batch is written).
     func add(_ outcome: FileOutcome) throws(StoreError) -> [Alert] {
         if let path = outcome.path, !outcome.failed {
-            let (size, fingerprint) = objects[path].map(ObjectInputs.fingerprint) ?? InputFingerprint.of(path: path)
+            let (size, fingerprint) =
+                objects?.object(named: path).map(ObjectInputs.fingerprint) ?? InputFingerprint.of(path: path)
             files.append(
                 Store.FileRecord(
                     path: path, size: size, fingerprint: fingerprint, records: outcome.records,

@@ -30,17 +30,21 @@ enum ObjectInputWiring {
         }
     }
 
-    static func expand(_ paths: [String], reader: ReaderOptions, setup: inout PipelineSetup) throws
-        -> (inputs: [String], problems: [Diagnostic], objects: [String: S3Object])
-    {
-        var inputs: [String] = []
+    /// The inputs of `paths` in the order given: local paths expanded now (as trees are), `s3://`
+    /// locations listed once now (``DeliveryOrderWalk``: which days each folder has) and handed out one
+    /// object at a time as the pipeline pulls them. Problems found now are returned; the rest go to
+    /// `report` as the walk meets them.
+    /// - Throws: ``ExitStatus`` 2 when no AWS credentials are found, or the endpoint cannot be parsed.
+    static func inputs(
+        _ paths: [String], reader: ReaderOptions, setup: inout PipelineSetup, report: @escaping (Diagnostic) -> Void
+    ) throws -> (inputs: InputSequence, problems: [Diagnostic]) {
+        var segments: [InputSequence.Segment] = []
         var problems: [Diagnostic] = []
-        var objects: [String: S3Object] = [:]
         var client: S3Client? = nil
         for path in paths {
             guard S3Location.isLocation(path) else {
                 let (found, missing) = InputEnumerator.expand([path])
-                inputs += found
+                segments.append(.local(found))
                 problems += missing
                 continue
             }
@@ -52,19 +56,34 @@ enum ObjectInputWiring {
                 continue
             }
             if client == nil { client = try makeClient(reader) }
-            let listing = ObjectInputs.list([location], client: client!, pageSize: pageSize)
-            if let failure = listing.problems.first, failure.message.hasPrefix("no AWS credentials") {
-                listing.problems.forEach(Diagnostics.report)
-                throw ExitStatus(code: 2)
+            do {
+                segments.append(.objects(try DeliveryOrderWalk(location: location, client: client!, pageSize: pageSize)))
+            } catch {
+                var diagnostic = error.diagnostic
+                if error.key == nil || error.key == location.prefix { diagnostic.path = location.description }
+                if diagnostic.message.hasPrefix("no AWS credentials") {
+                    Diagnostics.report(diagnostic)
+                    throw ExitStatus(code: 2)
+                }
+                problems.append(diagnostic)
             }
-            inputs += listing.inputs
-            problems += listing.problems
-            objects.merge(listing.objects) { first, _ in first }
         }
-        if let client, !objects.isEmpty {
-            let source = ObjectReaderSource(client: client, objects: objects)
+        let source = client.map { ObjectReaderSource(client: $0) }
+        if let source {
             setup.options.opener = { name, limits throws(InputError) in try source.open(name, limits: limits) }
         }
-        return (inputs, problems, objects)
+        return (InputSequence(segments, source: source, report: report), problems)
+    }
+
+    /// Every input of ``inputs(_:reader:setup:report:)`` in a list (`normalize`), each object kept
+    /// registered for its read.
+    static func expand(_ paths: [String], reader: ReaderOptions, setup: inout PipelineSetup) throws
+        -> (inputs: [String], problems: [Diagnostic])
+    {
+        var later: [Diagnostic] = []
+        let (sequence, problems) = try inputs(paths, reader: reader, setup: &setup) { later.append($0) }
+        var names: [String] = []
+        while let name = sequence.next() { names.append(name) }
+        return (names, problems + later)
     }
 }

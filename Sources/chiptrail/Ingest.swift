@@ -174,6 +174,7 @@ struct Ingest: ParsableCommand {
         if paths.isEmpty {
             throw ValidationError("name at least one file or directory, or - for stdin")
         }
+        try ObjectInputWiring.validateLocations(paths)
         if noStore && (storeAll || store != nil) {
             throw ValidationError("--no-store cannot go with --store or --store-all")
         }

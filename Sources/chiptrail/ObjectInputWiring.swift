@@ -30,6 +30,21 @@ enum ObjectInputWiring {
         }
     }
 
+    /// Refuses `s3://` locations that overlap (the same bucket, one prefix starting with the other's):
+    /// their common objects would be read twice, and each location's bounded ledger (rows pruned by
+    /// day or by LastModified, under its own prefix) would prune rows the other still relies on.
+    /// - Throws: `ValidationError` (exit status 2) naming both locations.
+    static func validateLocations(_ paths: [String]) throws {
+        guard let (first, second) = S3Location.firstOverlap(in: paths.compactMap(S3Location.parse)) else { return }
+        if first == second {
+            throw ValidationError("'\(first)' is named twice; name each s3:// location once")
+        }
+        let (outer, inner) = first.prefix.count <= second.prefix.count ? (first, second) : (second, first)
+        throw ValidationError(
+            "'\(inner)' overlaps '\(outer)' (its objects are listed under both); name '\(outer)' alone, or locations that do not overlap: overlapping locations would read objects twice and prune each other's ledger rows"
+        )
+    }
+
     /// The inputs of `paths` in the order given: local paths expanded now (as trees are), `s3://`
     /// locations listed once now (``DeliveryOrderWalk``: which days each folder has) and handed out one
     /// object at a time as the pipeline pulls them. Problems found now are returned; the rest go to

@@ -1,4 +1,5 @@
 public import UsageModel
+import Foundation
 import Inputs
 
 /// The objects under one `s3://bucket/prefix`, one at a time, in the order a local tree is read: by the
@@ -7,8 +8,10 @@ import Inputs
 ///
 /// A first listing of the prefix keeps only which days each folder before the date has (for keys laid
 /// out by day, ``DatedKeys``) and how many objects there are. Then each day, oldest first, is listed
-/// folder by folder (one ListObjectsV2 more per folder and day) and its keys are handed out in delivery
-/// order. A day's keys whose delivery time falls on their folder's day (as CloudTrail writes them) all
+/// folder by folder (one ListObjectsV2 more per folder and day, up to 8 folders at once) and its keys
+/// are handed out in delivery order. The days with fewest objects, up to `keep` objects in all (1,000 by
+/// default, about a megabyte), are kept from the first listing instead: a small prefix costs no second
+/// listing. A day's keys whose delivery time falls on their folder's day (as CloudTrail writes them) all
 /// sort between the days before and after it; any other key — of another layout, without a delivery
 /// time, or with one off its folder's day — is kept from the first listing and merged in at its place,
 /// so the order is exactly a whole listing's, whatever the keys.
@@ -40,10 +43,9 @@ public struct DeliveryOrderWalk {
     /// Objects the first listing found (those listed with a day's folder later may differ a little:
     /// objects that landed or went in between).
     public private(set) var count = 0
-    /// ListObjectsV2 requests made (pages).
-    public private(set) var listings = 0
-    /// The days with keys laid out by day, oldest first, each with its folders (stems) in order.
-    private var days: [(day: String, stems: [String])] = []
+    /// The days with keys laid out by day, oldest first, each with its folders (stems) in order, and its
+    /// keys when kept from the first listing.
+    private var days: [(day: String, stems: [String], kept: [Entry]?)] = []
     private var nextDay = 0
     /// Keys not read a day at a time (see the type's summary), in order; their names, to know them again
     /// in a day's listing.
@@ -53,26 +55,44 @@ public struct DeliveryOrderWalk {
     /// The day being handed out, in order.
     private var current: [Entry] = []
     private var nextCurrent = 0
+    /// The listing of the first day, under way on other threads while the readers start.
+    private var ahead: DayListing?
 
     /// Lists `location` once (page after page, by continuation token), keeping the days each folder has
     /// and the keys not laid out by day. Keys ending in `/` (folder markers) are left out.
     /// - Throws: ``ObjectStoreError`` when the prefix cannot be listed.
     /// - Complexity: O(objects) in time and requests/1000; memory O(folders × days) plus the keys not laid
     ///   out by day.
-    public init(location: S3Location, client: S3Client, pageSize: Int? = nil) throws(ObjectStoreError) {
+    /// - Parameter keep: how many objects of the first listing may be kept for the days with fewest
+    ///   objects (the other days are listed again, folder by folder).
+    public init(location: S3Location, client: S3Client, pageSize: Int? = nil, keep: Int = 1_000)
+        throws(ObjectStoreError)
+    {
         self.location = location
         self.client = client
         self.pageSize = pageSize
         var stemsByDay: [String: Set<String>] = [:]
+        var keptByDay: [String: [Entry]] = [:]
+        var kept = 0
+        var listedAgain: Set<String> = []
         var token: String? = nil
         repeat {
             let page = try client.listObjects(
                 bucket: location.bucket, prefix: location.prefix, continuationToken: token, maxKeys: pageSize)
-            listings += 1
             for object in page.objects where !object.key.hasSuffix("/") {
                 count += 1
                 if let split = Self.dayFolder(of: object.key) {
                     stemsByDay[split.day, default: []].insert(split.stem)
+                    guard !listedAgain.contains(split.day) else { continue }
+                    keptByDay[split.day, default: []].append(
+                        Entry(name: S3Location.inputName(bucket: location.bucket, key: object.key), object: object))
+                    kept += 1
+                    // Over the allowance: the day keeping most goes (it is listed again).
+                    while kept > keep, let largest = keptByDay.max(by: { $0.value.count < $1.value.count }) {
+                        kept -= largest.value.count
+                        keptByDay[largest.key] = nil
+                        listedAgain.insert(largest.key)
+                    }
                 } else {
                     let entry = Entry(name: S3Location.inputName(bucket: location.bucket, key: object.key), object: object)
                     others.append(entry)
@@ -82,7 +102,9 @@ public struct DeliveryOrderWalk {
             token = page.continuationToken
         } while token != nil
         others.sort { $0.precedes($1) }
-        days = stemsByDay.keys.sorted().map { ($0, stemsByDay[$0]!.sorted()) }
+        days = stemsByDay.keys.sorted().map { ($0, stemsByDay[$0]!.sorted(), keptByDay[$0]) }
+        // The first day's folders are listed from now on, while the readers start.
+        if let first = days.first, first.kept == nil { ahead = listDay(0) }
     }
 
     /// The stem and day of a key read a day at a time: laid out by day, with a delivery time in its last
@@ -111,41 +133,117 @@ public struct DeliveryOrderWalk {
         return other
     }
 
-    /// Lists the next day's folders, keeping their keys read a day at a time (and any key that landed
+    /// Takes the next day: its keys kept from the first listing, or its folders' listings (those of the
+    /// first day were started by `init`), keeping the keys read a day at a time (and any key that landed
     /// since the first listing and is not among the others: read in this day's order, not lost).
     private mutating func loadDay(problem: (Diagnostic) -> Void) {
-        let (day, stems) = days[nextDay]
+        let (day, stems, kept) = days[nextDay]
+        let listing = kept == nil ? ahead ?? listDay(nextDay) : nil
+        days[nextDay].kept = nil
+        ahead = nil
         nextDay += 1
-        current = []
+        current = kept ?? []
         nextCurrent = 0
-        for stem in stems {
-            let folder = S3Location(bucket: location.bucket, prefix: stem + day + "/")
-            var token: String? = nil
-            do {
-                repeat {
-                    let page = try client.listObjects(
-                        bucket: folder.bucket, prefix: folder.prefix, continuationToken: token, maxKeys: pageSize)
-                    listings += 1
-                    for object in page.objects where !object.key.hasSuffix("/") {
-                        let name = S3Location.inputName(bucket: location.bucket, key: object.key)
-                        if let split = Self.dayFolder(of: object.key) {
-                            // Deeper keys belong to another folder's day.
-                            guard split.stem == stem, split.day == day else { continue }
-                        } else if otherNames.contains(name) {
-                            continue
-                        } else if let split = DatedKeys.split(object.key), split.stem != stem || split.day != day {
-                            continue
-                        }
-                        current.append(Entry(name: name, object: object))
-                    }
-                    token = page.continuationToken
-                } while token != nil
-            } catch {
+        for (stem, result) in zip(stems, listing?.wait() ?? []) {
+            let objects: [S3Object]
+            switch result {
+            case .success(let listed):
+                objects = listed
+            case .failure(let error):
                 var diagnostic = error.diagnostic
-                diagnostic.path = folder.description
+                diagnostic.path = S3Location(bucket: location.bucket, prefix: stem + day + "/").description
                 problem(diagnostic)
+                continue
+            }
+            for object in objects where !object.key.hasSuffix("/") {
+                let name = S3Location.inputName(bucket: location.bucket, key: object.key)
+                if let split = Self.dayFolder(of: object.key) {
+                    // Deeper keys belong to another folder's day.
+                    guard split.stem == stem, split.day == day else { continue }
+                } else if otherNames.contains(name) {
+                    continue
+                } else if let split = DatedKeys.split(object.key), split.stem != stem || split.day != day {
+                    continue
+                }
+                current.append(Entry(name: name, object: object))
             }
         }
         current.sort { $0.precedes($1) }
+    }
+
+    private func listDay(_ index: Int) -> DayListing {
+        let (day, stems, _) = days[index]
+        return DayListing(
+            folders: stems.map { S3Location(bucket: location.bucket, prefix: $0 + day + "/") }, client: client,
+            pageSize: pageSize)
+    }
+}
+
+/// One day's folders, listed on up to `parallel` threads at once (each folder page after page): a day
+/// of many accounts and regions costs a few round trips, not one per folder.
+private final class DayListing: @unchecked Sendable {
+    private let folders: [S3Location]
+    private let client: S3Client
+    private let pageSize: Int?
+    private let condition = NSCondition()
+    private var results: [Result<[S3Object], ObjectStoreError>?]
+    private var nextFolder = 0
+    private var remaining: Int
+
+    init(folders: [S3Location], client: S3Client, pageSize: Int?, parallel: Int = 8) {
+        self.folders = folders
+        self.client = client
+        self.pageSize = pageSize
+        results = Array(repeating: nil, count: folders.count)
+        remaining = folders.count
+        for _ in 0..<min(parallel, folders.count) {
+            let thread = Thread { [self] in work() }
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+    }
+
+    private func work() {
+        while true {
+            condition.lock()
+            guard nextFolder < folders.count else {
+                condition.unlock()
+                return
+            }
+            let index = nextFolder
+            nextFolder += 1
+            condition.unlock()
+            let result = list(folders[index])
+            condition.lock()
+            results[index] = result
+            remaining -= 1
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+
+    private func list(_ folder: S3Location) -> Result<[S3Object], ObjectStoreError> {
+        var objects: [S3Object] = []
+        var token: String? = nil
+        do {
+            repeat {
+                let page = try client.listObjects(
+                    bucket: folder.bucket, prefix: folder.prefix, continuationToken: token, maxKeys: pageSize)
+                objects += page.objects
+                token = page.continuationToken
+            } while token != nil
+        } catch {
+            return .failure(error)
+        }
+        return .success(objects)
+    }
+
+    /// Each folder's objects (or why it could not be listed), in the order of the folders, once all are
+    /// listed.
+    func wait() -> [Result<[S3Object], ObjectStoreError>] {
+        condition.lock()
+        defer { condition.unlock() }
+        while remaining > 0 { condition.wait() }
+        return results.map { $0! }
     }
 }

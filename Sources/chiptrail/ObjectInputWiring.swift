@@ -19,6 +19,12 @@ enum ObjectInputWiring {
     /// CHIPTRAIL_S3_PAGE_SIZE: keys a listing page (default S3's 1,000; tests lower it to page).
     static var pageSize: Int? { ProcessInfo.processInfo.environment["CHIPTRAIL_S3_PAGE_SIZE"].flatMap { Int($0) } }
 
+    /// CHIPTRAIL_S3_LISTING_KEEP: objects of ingest's first listing kept for the smallest days (default
+    /// 1,000; tests set 0 to list every day again, folder by folder).
+    static var listingKeep: Int {
+        ProcessInfo.processInfo.environment["CHIPTRAIL_S3_LISTING_KEEP"].flatMap { Int($0) }.map { max(0, $0) } ?? 1_000
+    }
+
     /// The S3 client for `--endpoint-url` and the AWS CLI's credentials; a configuration error (2) if
     /// the endpoint cannot be parsed.
     static func makeClient(_ reader: ReaderOptions) throws -> S3Client {
@@ -72,7 +78,9 @@ enum ObjectInputWiring {
             }
             if client == nil { client = try makeClient(reader) }
             do {
-                segments.append(.objects(try DeliveryOrderWalk(location: location, client: client!, pageSize: pageSize)))
+                let walk = try DeliveryOrderWalk(
+                    location: location, client: client!, pageSize: pageSize, keep: listingKeep)
+                segments.append(.objects(walk))
             } catch {
                 var diagnostic = error.diagnostic
                 if error.key == nil || error.key == location.prefix { diagnostic.path = location.description }

@@ -44,21 +44,25 @@ struct S3IngestTests {
             timeout: 240, environment: S3Fixture.environment(environment))
     }
 
-    /// Pages of 1,000 keys (one page here) and of 7 (a dozen pages, by continuation token).
-    @Test(arguments: [(1, 1000), (2, 1000), (2, 7)])
-    func aBucketGivesTheAlertsOfItsLocalCopy(jobs: Int, pageSize: Int) throws {
+    /// Pages of 1,000 keys (one page here) and of 7 (a dozen pages, by continuation token); the first
+    /// listing's objects kept (80, within the default 1,000) or none (each folder's day listed again).
+    @Test(arguments: [(1, 1000, nil), (2, 1000, 0), (2, 7, 0), (2, 7, nil)])
+    func aBucketGivesTheAlertsOfItsLocalCopy(jobs: Int, pageSize: Int, keep: Int?) throws {
         let s3 = try fixture()
         s3.configure()
         let local = try #require(Self.local)
         #expect(local.status == 0)
         #expect(!local.stdout.isEmpty, "the sample trail raises alerts")
-        let remote = try ingest(s3, jobs: jobs, environment: ["CHIPTRAIL_S3_PAGE_SIZE": String(pageSize)])
+        var environment = ["CHIPTRAIL_S3_PAGE_SIZE": String(pageSize)]
+        environment["CHIPTRAIL_S3_LISTING_KEEP"] = keep.map(String.init)
+        let remote = try ingest(s3, jobs: jobs, environment: environment)
         #expect(remote.status == 0, "\(remote.stderr)")
         #expect(remote.stdout == local.stdout)
         #expect(Self.counts(remote.stderr) == Self.counts(local.stderr))
-        // 80 objects: one page of 1,000, or twelve of 7, for the days each folder has; then each folder's
-        // day (of one page, or of as many pages of 7 as it needs).
-        #expect(s3.faults()["lists"] == Self.pages(Self.objectCount, pageSize) + Self.stemDays.values.map { Self.pages($0, pageSize) }.reduce(0, +))
+        // 80 objects: one page of 1,000, or twelve of 7, for the days each folder has; then, unless kept,
+        // each folder's day (of one page, or of as many pages of 7 as it needs).
+        let again = keep == 0 ? Self.stemDays.values.map { Self.pages($0, pageSize) }.reduce(0, +) : 0
+        #expect(s3.faults()["lists"] == Self.pages(Self.objectCount, pageSize) + again)
     }
 
     static func pages(_ count: Int, _ size: Int) -> Int { max(1, (count + size - 1) / size) }
@@ -73,14 +77,15 @@ struct S3IngestTests {
     /// Keys laid out by day in two accounts over three days, with those a day at a time cannot place
     /// (a delivery time off its folder's day, none at all, another layout, a folder below a day's): read
     /// in exactly the order of the whole listing sorted by delivery time, as before the listing went a
-    /// day at a time — the ledger's rows are written in the order inputs are merged. Pages of 2 keys.
-    @Test(arguments: [1, 3])
-    func objectsAreReadInTheOrderOfTheWholeListingADayAtATime(jobs: Int) throws {
+    /// day at a time — the ledger's rows are written in the order inputs are merged. Pages of 2 keys;
+    /// every day listed again (keep 0), or all kept from the first listing (the default allowance).
+    @Test(arguments: [(1, 0), (3, 0), (3, nil)])
+    func objectsAreReadInTheOrderOfTheWholeListingADayAtATime(jobs: Int, keep: Int?) throws {
         let s3 = try fixture()
         s3.configure()
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let bucket = "by-day-\(jobs)"
+        let bucket = "by-day-\(jobs)-" + (keep.map(String.init) ?? "kept")
         try s3.admin(["op": "create_bucket", "bucket": bucket])
         func dated(_ account: String, _ day: Int, _ time: String, folderDay: Int? = nil) -> String {
             String(
@@ -113,7 +118,8 @@ struct S3IngestTests {
         let result = try BuiltBinary.run(
             ["ingest", "--store", store, "--jobs", String(jobs), "--endpoint-url", s3.proxyEndpoint] + Self.configuration
                 + ["s3://\(bucket)/AWSLogs/"],
-            timeout: 120, environment: S3Fixture.environment(["CHIPTRAIL_S3_PAGE_SIZE": "2"]))
+            timeout: 120,
+            environment: S3Fixture.environment(["CHIPTRAIL_S3_PAGE_SIZE": "2", "CHIPTRAIL_S3_LISTING_KEEP": keep.map(String.init) ?? "1000"]))
         #expect(result.status == 0, "\(result.stderr)")
         let rows = try BuiltBinary.run(["query", "--store", store, "--output", "csv", "SELECT path FROM files ORDER BY rowid"])
         let read = rows.stdout.split(separator: "\n").dropFirst().map(String.init)
@@ -121,7 +127,7 @@ struct S3IngestTests {
         // The whole prefix in pages of 2 (30 keys with the folder marker), then each account's three days
         // in pages of 2: 4 keys a day, and on the 2nd 7 and 5 (the keys placed from the first listing
         // are listed again with their folder, and left).
-        let dayFolders = [4, 7, 4, 4, 5, 4].map { Self.pages($0, 2) }.reduce(0, +)
+        let dayFolders = keep == 0 ? [4, 7, 4, 4, 5, 4].map { Self.pages($0, 2) }.reduce(0, +) : 0
         #expect(s3.faults()["lists"] == 15 + dayFolders, "\(s3.faults())")
     }
 

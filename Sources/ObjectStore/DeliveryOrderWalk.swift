@@ -9,9 +9,9 @@ import Inputs
 /// A first listing of the prefix keeps only which days each folder before the date has (for keys laid
 /// out by day, ``DatedKeys``) and how many objects there are. Then each day, oldest first, is listed
 /// folder by folder (one ListObjectsV2 more per folder and day, up to 8 folders at once) and its keys
-/// are handed out in delivery order. The days with fewest objects, up to `keep` objects in all (1,000 by
-/// default, about a megabyte), are kept from the first listing instead: a small prefix costs no second
-/// listing. A day's keys whose delivery time falls on their folder's day (as CloudTrail writes them) all
+/// are handed out in delivery order. The days with fewest objects, up to `keep` objects in all (256 by
+/// default, a few hundred kilobytes), are kept from the first listing instead: a small prefix costs no
+/// second listing. A day's keys whose delivery time falls on their folder's day (as CloudTrail writes them) all
 /// sort between the days before and after it; any other key — of another layout, without a delivery
 /// time, or with one off its folder's day — is kept from the first listing and merged in at its place,
 /// so the order is exactly a whole listing's, whatever the keys.
@@ -65,7 +65,7 @@ public struct DeliveryOrderWalk {
     ///   out by day.
     /// - Parameter keep: how many objects of the first listing may be kept for the days with fewest
     ///   objects (the other days are listed again, folder by folder).
-    public init(location: S3Location, client: S3Client, pageSize: Int? = nil, keep: Int = 1_000)
+    public init(location: S3Location, client: S3Client, pageSize: Int? = nil, keep: Int = 256)
         throws(ObjectStoreError)
     {
         self.location = location
@@ -103,8 +103,8 @@ public struct DeliveryOrderWalk {
         } while token != nil
         others.sort { $0.precedes($1) }
         days = stemsByDay.keys.sorted().map { ($0, stemsByDay[$0]!.sorted(), keptByDay[$0]) }
-        // The first day's folders are listed from now on, while the readers start.
-        if let first = days.first, first.kept == nil { ahead = listDay(0) }
+        // The first day's folders (if more than one) are listed from now on, while the readers start.
+        if let first = days.first, first.kept == nil, first.stems.count > 1 { ahead = listDay(0) }
     }
 
     /// The stem and day of a key read a day at a time: laid out by day, with a delivery time in its last
@@ -145,57 +145,73 @@ public struct DeliveryOrderWalk {
         current = kept ?? []
         nextCurrent = 0
         for (stem, result) in zip(stems, listing?.wait() ?? []) {
-            let objects: [S3Object]
             switch result {
-            case .success(let listed):
-                objects = listed
+            case .success(let entries):
+                current += entries
             case .failure(let error):
                 var diagnostic = error.diagnostic
                 diagnostic.path = S3Location(bucket: location.bucket, prefix: stem + day + "/").description
                 problem(diagnostic)
-                continue
-            }
-            for object in objects where !object.key.hasSuffix("/") {
-                let name = S3Location.inputName(bucket: location.bucket, key: object.key)
-                if let split = Self.dayFolder(of: object.key) {
-                    // Deeper keys belong to another folder's day.
-                    guard split.stem == stem, split.day == day else { continue }
-                } else if otherNames.contains(name) {
-                    continue
-                } else if let split = DatedKeys.split(object.key), split.stem != stem || split.day != day {
-                    continue
-                }
-                current.append(Entry(name: name, object: object))
             }
         }
         current.sort { $0.precedes($1) }
     }
 
+    /// Starts listing the folders of `days[index]`, each listed object taken as an entry on the listing's
+    /// threads, page by page: a key of the folder's day, or one that landed since the first listing and
+    /// is not among the others (read in this day's order, not lost); deeper keys belong to other folders.
     private func listDay(_ index: Int) -> DayListing {
         let (day, stems, _) = days[index]
+        let bucket = location.bucket
+        let otherNames = otherNames
         return DayListing(
-            folders: stems.map { S3Location(bucket: location.bucket, prefix: $0 + day + "/") }, client: client,
-            pageSize: pageSize)
+            folders: stems.map { S3Location(bucket: bucket, prefix: $0 + day + "/") }, client: client,
+            pageSize: pageSize
+        ) { object, folder in
+            guard !object.key.hasSuffix("/") else { return nil }
+            let name = S3Location.inputName(bucket: bucket, key: object.key)
+            if let split = Self.dayFolder(of: object.key) {
+                guard split.stem == stems[folder], split.day == day else { return nil }
+            } else if otherNames.contains(name) {
+                return nil
+            } else if let split = DatedKeys.split(object.key), split.stem != stems[folder] || split.day != day {
+                return nil
+            }
+            return Entry(name: name, object: object)
+        }
     }
 }
 
 /// One day's folders, listed on up to `parallel` threads at once (each folder page after page): a day
-/// of many accounts and regions costs a few round trips, not one per folder.
+/// of many accounts and regions costs a few round trips, not one per folder. A single folder is listed
+/// at once, on the caller's thread.
 private final class DayListing: @unchecked Sendable {
     private let folders: [S3Location]
     private let client: S3Client
     private let pageSize: Int?
     private let condition = NSCondition()
-    private var results: [Result<[S3Object], ObjectStoreError>?]
+    /// What each listed object is read as (nil: left out), given the object and its folder's index.
+    private let entry: @Sendable (S3Object, Int) -> DeliveryOrderWalk.Entry?
+    private var results: [Result<[DeliveryOrderWalk.Entry], ObjectStoreError>?]
     private var nextFolder = 0
     private var remaining: Int
 
-    init(folders: [S3Location], client: S3Client, pageSize: Int?, parallel: Int = 8) {
+    init(
+        folders: [S3Location], client: S3Client, pageSize: Int?, parallel: Int = 8,
+        entry: @escaping @Sendable (S3Object, Int) -> DeliveryOrderWalk.Entry?
+    ) {
         self.folders = folders
         self.client = client
         self.pageSize = pageSize
+        self.entry = entry
         results = Array(repeating: nil, count: folders.count)
         remaining = folders.count
+        // One folder is listed on the caller's thread: no thread (nor its malloc arena) for the common
+        // case of one account and region.
+        guard folders.count > 1 else {
+            work()
+            return
+        }
         for _ in 0..<min(parallel, folders.count) {
             let thread = Thread { [self] in work() }
             thread.stackSize = 1 << 20
@@ -213,7 +229,7 @@ private final class DayListing: @unchecked Sendable {
             let index = nextFolder
             nextFolder += 1
             condition.unlock()
-            let result = list(folders[index])
+            let result = list(index)
             condition.lock()
             results[index] = result
             remaining -= 1
@@ -222,28 +238,33 @@ private final class DayListing: @unchecked Sendable {
         }
     }
 
-    private func list(_ folder: S3Location) -> Result<[S3Object], ObjectStoreError> {
-        var objects: [S3Object] = []
+    private func list(_ index: Int) -> Result<[DeliveryOrderWalk.Entry], ObjectStoreError> {
+        let folder = folders[index]
+        var entries: [DeliveryOrderWalk.Entry] = []
         var token: String? = nil
         do {
             repeat {
                 let page = try client.listObjects(
                     bucket: folder.bucket, prefix: folder.prefix, continuationToken: token, maxKeys: pageSize)
-                objects += page.objects
+                for object in page.objects {
+                    if let taken = entry(object, index) { entries.append(taken) }
+                }
                 token = page.continuationToken
             } while token != nil
         } catch {
             return .failure(error)
         }
-        return .success(objects)
+        return .success(entries)
     }
 
-    /// Each folder's objects (or why it could not be listed), in the order of the folders, once all are
-    /// listed.
-    func wait() -> [Result<[S3Object], ObjectStoreError>] {
+    /// Each folder's entries (or why it could not be listed), in the order of the folders, once all are
+    /// listed; handed over, not kept here.
+    func wait() -> [Result<[DeliveryOrderWalk.Entry], ObjectStoreError>] {
         condition.lock()
         defer { condition.unlock() }
         while remaining > 0 { condition.wait() }
-        return results.map { $0! }
+        let taken = results.map { $0! }
+        results = []
+        return taken
     }
 }

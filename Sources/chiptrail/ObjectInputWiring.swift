@@ -20,9 +20,9 @@ enum ObjectInputWiring {
     static var pageSize: Int? { ProcessInfo.processInfo.environment["CHIPTRAIL_S3_PAGE_SIZE"].flatMap { Int($0) } }
 
     /// CHIPTRAIL_S3_LISTING_KEEP: objects of ingest's first listing kept for the smallest days (default
-    /// 1,000; tests set 0 to list every day again, folder by folder).
+    /// 256; tests set 0 to list every day again, folder by folder).
     static var listingKeep: Int {
-        ProcessInfo.processInfo.environment["CHIPTRAIL_S3_LISTING_KEEP"].flatMap { Int($0) }.map { max(0, $0) } ?? 1_000
+        ProcessInfo.processInfo.environment["CHIPTRAIL_S3_LISTING_KEEP"].flatMap { Int($0) }.map { max(0, $0) } ?? 256
     }
 
     /// The S3 client for `--endpoint-url` and the AWS CLI's credentials; a configuration error (2) if

@@ -45,7 +45,7 @@ struct S3IngestTests {
     }
 
     /// Pages of 1,000 keys (one page here) and of 7 (a dozen pages, by continuation token); the first
-    /// listing's objects kept (80, within the default 1,000) or none (each folder's day listed again).
+    /// listing's objects kept (80, within the default 256) or none (each folder's day listed again).
     @Test(arguments: [(1, 1000, nil), (2, 1000, 0), (2, 7, 0), (2, 7, nil)])
     func aBucketGivesTheAlertsOfItsLocalCopy(jobs: Int, pageSize: Int, keep: Int?) throws {
         let s3 = try fixture()

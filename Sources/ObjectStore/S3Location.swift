@@ -37,6 +37,20 @@ public struct S3Location: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { "s3://\(bucket)/\(prefix)" }
+
+    /// Whether the two locations can list a common key: the same bucket, and one prefix starts with the
+    /// other (ListObjectsV2's prefixes are plain string prefixes: `AWSLogs` holds `AWSLogs2/…`).
+    public func overlaps(_ other: S3Location) -> Bool {
+        bucket == other.bucket && (prefix.hasPrefix(other.prefix) || other.prefix.hasPrefix(prefix))
+    }
+
+    /// The first pair, in the order given, of locations that overlap (``overlaps(_:)``), or nil.
+    public static func firstOverlap(in locations: [S3Location]) -> (S3Location, S3Location)? {
+        for (i, first) in locations.enumerated() {
+            if let second = locations[(i + 1)...].first(where: first.overlaps) { return (first, second) }
+        }
+        return nil
+    }
 }
 
 /// One object as listed.

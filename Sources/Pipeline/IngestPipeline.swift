@@ -284,18 +284,35 @@ public final class IngestPipeline {
     /// Reads every input, then closes the remaining sessions (those still running are `open`).
     /// - Complexity: O(n) in the input bytes; memory bounded by the live sessions and accounts.
     public func run(inputs: [String]) -> IngestSummary {
-        if options.jobs <= 1 || inputs.count <= 1 {
+        var remaining = inputs.makeIterator()
+        return run(expected: inputs.count) { remaining.next() }
+    }
+
+    /// Reads the inputs `next` gives, one after another until it gives nil, then closes the remaining
+    /// sessions. Inputs are pulled as readers free up — at most `2 × jobs` are pulled and not yet
+    /// merged — so a source that lists as it goes keeps memory flat in the number of inputs; the output
+    /// is the same whatever the number of readers.
+    /// - Parameters:
+    ///   - expected: how many inputs there should be, for progress (0: not known).
+    ///   - next: the next input's name, or nil at the end; called from one thread at a time, not
+    ///     necessarily the caller's.
+    /// - Complexity: O(n) in the input bytes; memory bounded by the live sessions and accounts.
+    public func run(expected: Int, next: @escaping () -> String?) -> IngestSummary {
+        var done = 0
+        if options.jobs <= 1 {
             let processor = FileProcessor(options: options, geo: geo)
-            for (index, path) in inputs.enumerated() {
+            while let path = next() {
                 merge(processor.process(path))
-                onProgress?(index + 1, inputs.count, summary)
+                done += 1
+                onProgress?(done, max(expected, done), summary)
             }
         } else {
-            let pool = OrderedWorkPool(paths: inputs, jobs: min(options.jobs, inputs.count), options: options, geo: geo)
+            let pool = OrderedWorkPool(next: next, jobs: options.jobs, options: options, geo: geo)
             pool.start()
-            for index in inputs.indices {
-                merge(pool.take(index))
-                onProgress?(index + 1, inputs.count, summary)
+            while let result = pool.take(done) {
+                merge(result)
+                done += 1
+                onProgress?(done, max(expected, done), summary)
             }
             pool.join()
         }
@@ -763,26 +780,31 @@ public final class IngestPipeline {
     }
 }
 
-/// Reader threads that take inputs in order and leave results in slots; `take` waits for slot i.
-/// At most `2 × jobs` results wait unmerged, so memory stays bounded.
+/// Reader threads that pull inputs in order from a source and leave results in a ring of `2 × jobs`
+/// slots; `take` waits for input i. An input is pulled only when its slot is free, so at most
+/// `2 × jobs` inputs are pulled and not yet merged, whatever the source holds.
 final class OrderedWorkPool: @unchecked Sendable {
-    private let paths: [String]
+    private let next: () -> String?
     private let jobs: Int
     private let options: IngestOptions
     private let geo: GeoIPTable
     private let condition = NSCondition()
+    /// Held by the one reader that pulls (the source may list S3 meanwhile): `take` never waits on it.
+    private let pulling = NSLock()
     private var slots: [FileResult?]
-    private var nextToClaim = 0
+    /// Inputs pulled; once `exhausted`, the number of inputs.
+    private var pulled = 0
+    private var exhausted = false
     private var taken = 0
     private var threads: [Thread] = []
     private var running = 0
 
-    init(paths: [String], jobs: Int, options: IngestOptions, geo: GeoIPTable) {
-        self.paths = paths
+    init(next: @escaping () -> String?, jobs: Int, options: IngestOptions, geo: GeoIPTable) {
+        self.next = next
         self.jobs = jobs
         self.options = options
         self.geo = geo
-        slots = Array(repeating: nil, count: paths.count)
+        slots = Array(repeating: nil, count: 2 * jobs)
     }
 
     func start() {
@@ -795,38 +817,54 @@ final class OrderedWorkPool: @unchecked Sendable {
         }
     }
 
+    /// The next input and its index, once its slot is free; nil when the source is done.
+    private func claim() -> (index: Int, path: String)? {
+        pulling.lock()
+        defer { pulling.unlock() }
+        condition.lock()
+        while !exhausted && pulled >= taken + slots.count { condition.wait() }
+        let done = exhausted
+        condition.unlock()
+        guard !done else { return nil }
+        let path = next()
+        condition.lock()
+        defer { condition.unlock() }
+        guard let path else {
+            exhausted = true
+            condition.broadcast()
+            return nil
+        }
+        pulled += 1
+        return (pulled - 1, path)
+    }
+
     private func work() {
         let processor = FileProcessor(options: options, geo: geo)
-        while true {
+        while let claimed = claim() {
+            let result = processor.process(claimed.path)
             condition.lock()
-            while nextToClaim < paths.count && nextToClaim >= taken + 2 * jobs {
-                condition.wait()
-            }
-            guard nextToClaim < paths.count else {
-                running -= 1
-                condition.broadcast()
-                condition.unlock()
-                return
-            }
-            let index = nextToClaim
-            nextToClaim += 1
-            condition.unlock()
-            let result = processor.process(paths[index])
-            condition.lock()
-            slots[index] = result
+            slots[claimed.index % slots.count] = result
             condition.broadcast()
             condition.unlock()
         }
-    }
-
-    func take(_ index: Int) -> FileResult {
         condition.lock()
-        while slots[index] == nil { condition.wait() }
-        let result = slots[index]!
-        slots[index] = nil
-        taken = index + 1
+        running -= 1
         condition.broadcast()
         condition.unlock()
+    }
+
+    /// The result of input `index` (inputs are taken in order), or nil when there is no such input.
+    func take(_ index: Int) -> FileResult? {
+        condition.lock()
+        defer { condition.unlock() }
+        while slots[index % slots.count] == nil {
+            if exhausted && index >= pulled { return nil }
+            condition.wait()
+        }
+        let result = slots[index % slots.count]!
+        slots[index % slots.count] = nil
+        taken = index + 1
+        condition.broadcast()
         return result
     }
 

@@ -174,6 +174,7 @@ struct Ingest: ParsableCommand {
         if paths.isEmpty {
             throw ValidationError("name at least one file or directory, or - for stdin")
         }
+        try ObjectInputWiring.validateLocations(paths)
         if noStore && (storeAll || store != nil) {
             throw ValidationError("--no-store cannot go with --store or --store-all")
         }
@@ -202,17 +203,19 @@ struct Ingest: ParsableCommand {
                 throw ExitStatus(code: 2)
             }
         }
-        let (inputs, missing, objects) = try ObjectInputWiring.expand(paths, reader: reader, setup: &setup)
+        let (inputs, missing) = try ObjectInputWiring.inputs(
+            paths, reader: reader, setup: &setup, report: Diagnostics.report)
         missing.forEach(Diagnostics.report)
         var sink = reader.makeAlertSink(stored: !noStore)
         var storeFailure: StoreError? = nil
-        let storeWriter = store.map { StoreWriter(store: $0, objects: objects) }
+        let storeWriter = store.map { StoreWriter(store: $0, objects: inputs) }
         var alertsEmitted = 0
         let evidenceLog = EvidenceLog.fromEnvironment()
         let pipeline = IngestPipeline(
             options: setup.options, detector: setup.detector, geo: setup.geo,
             onDiagnostic: Diagnostics.report,
             onOutcome: { outcome in
+                defer { if let path = outcome.path { inputs.finished(path) } }
                 evidenceLog?.write(outcome.assessments)
                 guard storeFailure == nil else { return }
                 guard let writer = storeWriter else {
@@ -239,14 +242,16 @@ struct Ingest: ParsableCommand {
             var progress = ProgressLine(started: started)
             pipeline.onProgress = { done, total, summary in progress.update(done: done, total: total, summary: summary) }
         }
-        let summary = pipeline.run(inputs: inputs)
+        let summary = pipeline.run(expected: inputs.expected, next: inputs.next)
         if !reader.quiet && isatty(STDERR_FILENO) == 1 { Diagnostics.writeControl("\r\u{1B}[K") }
         let seconds = MonotonicClock.seconds() - started
         if !reader.quiet {
             Diagnostics.printRaw(SummaryLine.text(summary, seconds: seconds, emitted: alertsEmitted))
         }
         if storeFailure != nil { throw ExitStatus(code: 2) }
-        if missing.contains(where: { $0.severity == .error }) || summary.rejectedInput || setup.hadProblems {
+        if missing.contains(where: { $0.severity == .error }) || inputs.listingFailed || summary.rejectedInput
+            || setup.hadProblems
+        {
             throw ExitStatus(code: 1)
         }
     }
@@ -256,7 +261,7 @@ struct Ingest: ParsableCommand {
 /// the input): each transaction holds the ledger rows of its files with everything they produced, and
 /// alerts are printed only once committed — so an interrupted run leaves no half-written input and
 /// prints no alert the store does not have. Each input's rows are written by the store's writer thread
-/// while the next inputs are read (``Store/BatchTransaction``); sessions and alerts at the commit.
+/// while the next inputs are read (``Store/BatchTransaction``), its sessions and alerts with them.
 final class StoreWriter {
     let store: Store
     private var open: BatchTransaction?
@@ -265,10 +270,11 @@ final class StoreWriter {
     static let maxFiles = 32
     static let maxEvents = 20_000
 
-    /// Listed objects by input name (`s3://bucket/key`): their ledger identity is bucket, key and ETag.
-    let objects: [String: S3Object]
+    /// The inputs, whose objects (`s3://bucket/key`, while read and merged) have bucket, key and ETag
+    /// as their ledger identity.
+    let objects: InputSequence?
 
-    init(store: Store, objects: [String: S3Object] = [:]) {
+    init(store: Store, objects: InputSequence? = nil) {
         self.store = store
         self.objects = objects
     }
@@ -279,7 +285,8 @@ final class StoreWriter {
         open = transaction
         var ledger: [Store.FileRecord] = []
         if let path = outcome.path, !outcome.failed {
-            let (size, fingerprint) = objects[path].map(ObjectInputs.fingerprint) ?? InputFingerprint.of(path: path)
+            let (size, fingerprint) =
+                objects?.object(named: path).map(ObjectInputs.fingerprint) ?? InputFingerprint.of(path: path)
             ledger.append(
                 Store.FileRecord(
                     path: path, size: size, fingerprint: fingerprint, records: outcome.records,

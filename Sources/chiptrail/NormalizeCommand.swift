@@ -132,7 +132,7 @@ struct NormalizeCommand: ParsableCommand {
         }
         if inputsFrom == nil {
             // ingest's own expansion (each PATH by itself, then in the order given), so the same list.
-            let (found, problems, _) = try ObjectInputWiring.expand(paths, reader: reader, setup: &setup)
+            let (found, problems) = try ObjectInputWiring.expand(paths, reader: reader, setup: &setup)
             problems.forEach(Diagnostics.report)
             listingFailed = problems.contains { $0.severity == .error }
             inputs = found

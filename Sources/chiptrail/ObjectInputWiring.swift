@@ -19,6 +19,12 @@ enum ObjectInputWiring {
     /// CHIPTRAIL_S3_PAGE_SIZE: keys a listing page (default S3's 1,000; tests lower it to page).
     static var pageSize: Int? { ProcessInfo.processInfo.environment["CHIPTRAIL_S3_PAGE_SIZE"].flatMap { Int($0) } }
 
+    /// CHIPTRAIL_S3_LISTING_KEEP: objects of ingest's first listing kept for the smallest days (default
+    /// 256; tests set 0 to list every day again, folder by folder).
+    static var listingKeep: Int {
+        ProcessInfo.processInfo.environment["CHIPTRAIL_S3_LISTING_KEEP"].flatMap { Int($0) }.map { max(0, $0) } ?? 256
+    }
+
     /// The S3 client for `--endpoint-url` and the AWS CLI's credentials; a configuration error (2) if
     /// the endpoint cannot be parsed.
     static func makeClient(_ reader: ReaderOptions) throws -> S3Client {
@@ -30,17 +36,36 @@ enum ObjectInputWiring {
         }
     }
 
-    static func expand(_ paths: [String], reader: ReaderOptions, setup: inout PipelineSetup) throws
-        -> (inputs: [String], problems: [Diagnostic], objects: [String: S3Object])
-    {
-        var inputs: [String] = []
+    /// Refuses `s3://` locations that overlap (the same bucket, one prefix starting with the other's):
+    /// their common objects would be read twice, and each location's bounded ledger (rows pruned by
+    /// day or by LastModified, under its own prefix) would prune rows the other still relies on.
+    /// - Throws: `ValidationError` (exit status 2) naming both locations.
+    static func validateLocations(_ paths: [String]) throws {
+        guard let (first, second) = S3Location.firstOverlap(in: paths.compactMap(S3Location.parse)) else { return }
+        if first == second {
+            throw ValidationError("'\(first)' is named twice; name each s3:// location once")
+        }
+        let (outer, inner) = first.prefix.count <= second.prefix.count ? (first, second) : (second, first)
+        throw ValidationError(
+            "'\(inner)' overlaps '\(outer)' (its objects are listed under both); name '\(outer)' alone, or locations that do not overlap: overlapping locations would read objects twice and prune each other's ledger rows"
+        )
+    }
+
+    /// The inputs of `paths` in the order given: local paths expanded now (as trees are), `s3://`
+    /// locations listed once now (``DeliveryOrderWalk``: which days each folder has) and handed out one
+    /// object at a time as the pipeline pulls them. Problems found now are returned; the rest go to
+    /// `report` as the walk meets them.
+    /// - Throws: ``ExitStatus`` 2 when no AWS credentials are found, or the endpoint cannot be parsed.
+    static func inputs(
+        _ paths: [String], reader: ReaderOptions, setup: inout PipelineSetup, report: @escaping (Diagnostic) -> Void
+    ) throws -> (inputs: InputSequence, problems: [Diagnostic]) {
+        var segments: [InputSequence.Segment] = []
         var problems: [Diagnostic] = []
-        var objects: [String: S3Object] = [:]
         var client: S3Client? = nil
         for path in paths {
             guard S3Location.isLocation(path) else {
                 let (found, missing) = InputEnumerator.expand([path])
-                inputs += found
+                segments.append(.local(found))
                 problems += missing
                 continue
             }
@@ -52,19 +77,36 @@ enum ObjectInputWiring {
                 continue
             }
             if client == nil { client = try makeClient(reader) }
-            let listing = ObjectInputs.list([location], client: client!, pageSize: pageSize)
-            if let failure = listing.problems.first, failure.message.hasPrefix("no AWS credentials") {
-                listing.problems.forEach(Diagnostics.report)
-                throw ExitStatus(code: 2)
+            do {
+                let walk = try DeliveryOrderWalk(
+                    location: location, client: client!, pageSize: pageSize, keep: listingKeep)
+                segments.append(.objects(walk))
+            } catch {
+                var diagnostic = error.diagnostic
+                if error.key == nil || error.key == location.prefix { diagnostic.path = location.description }
+                if diagnostic.message.hasPrefix("no AWS credentials") {
+                    Diagnostics.report(diagnostic)
+                    throw ExitStatus(code: 2)
+                }
+                problems.append(diagnostic)
             }
-            inputs += listing.inputs
-            problems += listing.problems
-            objects.merge(listing.objects) { first, _ in first }
         }
-        if let client, !objects.isEmpty {
-            let source = ObjectReaderSource(client: client, objects: objects)
+        let source = client.map { ObjectReaderSource(client: $0) }
+        if let source {
             setup.options.opener = { name, limits throws(InputError) in try source.open(name, limits: limits) }
         }
-        return (inputs, problems, objects)
+        return (InputSequence(segments, source: source, report: report), problems)
+    }
+
+    /// Every input of ``inputs(_:reader:setup:report:)`` in a list (`normalize`), each object kept
+    /// registered for its read.
+    static func expand(_ paths: [String], reader: ReaderOptions, setup: inout PipelineSetup) throws
+        -> (inputs: [String], problems: [Diagnostic])
+    {
+        var later: [Diagnostic] = []
+        let (sequence, problems) = try inputs(paths, reader: reader, setup: &setup) { later.append($0) }
+        var names: [String] = []
+        while let name = sequence.next() { names.append(name) }
+        return (names, problems + later)
     }
 }

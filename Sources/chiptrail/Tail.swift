@@ -114,6 +114,7 @@ struct Tail: ParsableCommand, Sendable {
         for path in objects where S3Location.parse(path) == nil {
             throw ValidationError("'\(path)' is not an S3 location; write s3://bucket/prefix (a valid bucket name)")
         }
+        try ObjectInputWiring.validateLocations(objects)
         if sqs != nil && objects.isEmpty { throw ValidationError("--sqs follows s3://bucket/prefix locations; name at least one") }
         if let sqs, SQSQueue.parse(sqs) == nil {
             throw ValidationError("--sqs takes a queue URL such as https://sqs.us-east-1.amazonaws.com/123456789012/name, found '\(sqs)'")

@@ -1,4 +1,5 @@
 import Foundation
+import Inputs
 import ObjectStore
 import Testing
 
@@ -43,20 +44,91 @@ struct S3IngestTests {
             timeout: 240, environment: S3Fixture.environment(environment))
     }
 
-    /// Pages of 1,000 keys (one page here) and of 7 (a dozen pages, by continuation token).
-    @Test(arguments: [(1, 1000), (2, 1000), (2, 7)])
-    func aBucketGivesTheAlertsOfItsLocalCopy(jobs: Int, pageSize: Int) throws {
+    /// Pages of 1,000 keys (one page here) and of 7 (a dozen pages, by continuation token); the first
+    /// listing's objects kept (80, within the default 256) or none (each folder's day listed again).
+    @Test(arguments: [(1, 1000, nil), (2, 1000, 0), (2, 7, 0), (2, 7, nil)])
+    func aBucketGivesTheAlertsOfItsLocalCopy(jobs: Int, pageSize: Int, keep: Int?) throws {
         let s3 = try fixture()
         s3.configure()
         let local = try #require(Self.local)
         #expect(local.status == 0)
         #expect(!local.stdout.isEmpty, "the sample trail raises alerts")
-        let remote = try ingest(s3, jobs: jobs, environment: ["CHIPTRAIL_S3_PAGE_SIZE": String(pageSize)])
+        var environment = ["CHIPTRAIL_S3_PAGE_SIZE": String(pageSize)]
+        environment["CHIPTRAIL_S3_LISTING_KEEP"] = keep.map(String.init)
+        let remote = try ingest(s3, jobs: jobs, environment: environment)
         #expect(remote.status == 0, "\(remote.stderr)")
         #expect(remote.stdout == local.stdout)
         #expect(Self.counts(remote.stderr) == Self.counts(local.stderr))
-        // 80 objects: one page of 1,000, or twelve of 7.
-        #expect(s3.faults()["lists"] == (Self.objectCount + pageSize - 1) / pageSize)
+        // 80 objects: one page of 1,000, or twelve of 7, for the days each folder has; then, unless kept,
+        // each folder's day (of one page, or of as many pages of 7 as it needs).
+        let again = keep == 0 ? Self.stemDays.values.map { Self.pages($0, pageSize) }.reduce(0, +) : 0
+        #expect(s3.faults()["lists"] == Self.pages(Self.objectCount, pageSize) + again)
+    }
+
+    static func pages(_ count: Int, _ size: Int) -> Int { max(1, (count + size - 1) / size) }
+
+    /// The sample trail's objects by folder and day (`…/CloudTrail/us-east-1/2026/03/01`).
+    static let stemDays: [String: Int] = {
+        let names = FileManager.default.enumerator(atPath: samples + "/AWSLogs")!.compactMap { $0 as? String }
+        return Dictionary(grouping: names.filter { $0.hasSuffix(".gz") }) { $0.split(separator: "/").dropLast().joined(separator: "/") }
+            .mapValues(\.count)
+    }()
+
+    /// Keys laid out by day in two accounts over three days, with those a day at a time cannot place
+    /// (a delivery time off its folder's day, none at all, another layout, a folder below a day's): read
+    /// in exactly the order of the whole listing sorted by delivery time, as before the listing went a
+    /// day at a time — the ledger's rows are written in the order inputs are merged. Pages of 2 keys;
+    /// every day listed again (keep 0), or all kept from the first listing (the default allowance).
+    @Test(arguments: [(1, 0), (3, 0), (3, nil)])
+    func objectsAreReadInTheOrderOfTheWholeListingADayAtATime(jobs: Int, keep: Int?) throws {
+        let s3 = try fixture()
+        s3.configure()
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let bucket = "by-day-\(jobs)-" + (keep.map(String.init) ?? "kept")
+        try s3.admin(["op": "create_bucket", "bucket": bucket])
+        func dated(_ account: String, _ day: Int, _ time: String, folderDay: Int? = nil) -> String {
+            String(
+                format: "AWSLogs/%@/CloudTrail/us-east-1/2026/03/%02d/%@_CloudTrail_us-east-1_202603%02dT%@Z_X.json",
+                account, folderDay ?? day, account, day, time)
+        }
+        var keys: [String] = []
+        for day in 1...3 {
+            for time in ["0005", "0730", "1200", "2355"] {
+                keys.append(dated("111111111111", day, time))
+                keys.append(dated("222222222222", day, String(time.prefix(2)) + "1" + String(time.suffix(1))))
+            }
+        }
+        keys += [
+            dated("111111111111", 1, "2359", folderDay: 2),  // delivered on the 1st, in the 2nd's folder
+            dated("222222222222", 3, "0001", folderDay: 2),  // delivered on the 3rd, in the 2nd's folder
+            "AWSLogs/111111111111/CloudTrail/us-east-1/2026/03/02/no-delivery-time.json",
+            "AWSLogs/111111111111/CloudTrail/us-east-1/2026/03/02/deeper/111111111111_CloudTrail_us-east-1_20260302T0600Z_D.json",
+            "AWSLogs/exports/111111111111_export_20260302T1201Z_E.json",
+            "AWSLogs/exports/folder/",
+        ]
+        for (n, key) in keys.enumerated() {
+            let file = dir.write("object-\(n).json", cloudTrailRecord(eventID: "order-\(n)") + "\n")
+            try s3.admin(["op": "put", "bucket": bucket, "key": key, "file": file])
+        }
+        let objects = keys.filter { !$0.hasSuffix("/") }.map { "s3://\(bucket)/\($0)" }
+        let expected = InputEnumerator.sortedByDeliveryTime(objects)
+        s3.configure()
+        let store = dir.path + "/s.db"
+        let result = try BuiltBinary.run(
+            ["ingest", "--store", store, "--jobs", String(jobs), "--endpoint-url", s3.proxyEndpoint] + Self.configuration
+                + ["s3://\(bucket)/AWSLogs/"],
+            timeout: 120,
+            environment: S3Fixture.environment(["CHIPTRAIL_S3_PAGE_SIZE": "2", "CHIPTRAIL_S3_LISTING_KEEP": keep.map(String.init) ?? "1000"]))
+        #expect(result.status == 0, "\(result.stderr)")
+        let rows = try BuiltBinary.run(["query", "--store", store, "--output", "csv", "SELECT path FROM files ORDER BY rowid"])
+        let read = rows.stdout.split(separator: "\n").dropFirst().map(String.init)
+        #expect(read == expected)
+        // The whole prefix in pages of 2 (30 keys with the folder marker), then each account's three days
+        // in pages of 2: 4 keys a day, and on the 2nd 7 and 5 (the keys placed from the first listing
+        // are listed again with their folder, and left).
+        let dayFolders = keep == 0 ? [4, 7, 4, 4, 5, 4].map { Self.pages($0, 2) }.reduce(0, +) : 0
+        #expect(s3.faults()["lists"] == 15 + dayFolders, "\(s3.faults())")
     }
 
     @Test(arguments: [1, 2])

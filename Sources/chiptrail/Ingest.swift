@@ -99,8 +99,11 @@ struct ReaderOptions: ParsableArguments, Sendable {
 
     /// Stdout in the chosen style; syslog and the command, when asked, always get the SPEC's alert JSON
     /// (`--alerts` chooses what stdout shows, not what hooks parse).
-    /// - Parameter stored: whether alerts are kept in a store (said of an alert a command did not take).
-    func makeAlertSink(stored: Bool = true) -> AlertFanOut {
+    /// - Parameters:
+    ///   - stored: whether alerts are kept in a store (said of an alert a command did not take).
+    ///   - hookThread: whether the command runs on a thread of its own (``QueuedAlertSink``), returned
+    ///     as `hook` to be finished before the summary; otherwise it runs on the caller's thread.
+    func makeAlertSink(stored: Bool = true, hookThread: Bool = false) -> (sink: AlertFanOut, hook: QueuedAlertSink?) {
         let style = LineAlertSink.Style(rawValue: alerts) ?? .jsonl
         var sinks: [any AlertSink] = [LineAlertSink(style: style)]
         if let syslog, let target = SyslogTarget(syslog) {
@@ -113,9 +116,14 @@ struct ReaderOptions: ParsableArguments, Sendable {
             e.body = { AlertEncoding.json($0) }
             e.undeliveredNote = stored ? "it is in the store" : "it was printed on stdout only: --no-store keeps nothing"
             e.onError = { Diagnostics.printRaw("chiptrail: warning: \($0)") }
+            if hookThread {
+                let queued = QueuedAlertSink(e)
+                sinks.append(queued)
+                return (AlertFanOut(sinks), queued)
+            }
             sinks.append(e)
         }
-        return AlertFanOut(sinks)
+        return (AlertFanOut(sinks), nil)
     }
 }
 
@@ -206,7 +214,10 @@ struct Ingest: ParsableCommand {
         let (inputs, missing) = try ObjectInputWiring.inputs(
             paths, reader: reader, setup: &setup, report: Diagnostics.report)
         missing.forEach(Diagnostics.report)
-        var sink = reader.makeAlertSink(stored: !noStore)
+        // A slow --exec command runs beside the merge, not in it: reading goes on while it runs.
+        let alertSinks = reader.makeAlertSink(stored: !noStore, hookThread: true)
+        var sink = alertSinks.sink
+        let hook = alertSinks.hook
         var storeFailure: StoreError? = nil
         let storeWriter = store.map { StoreWriter(store: $0, objects: inputs) }
         var alertsEmitted = 0
@@ -244,6 +255,7 @@ struct Ingest: ParsableCommand {
         }
         let summary = pipeline.run(expected: inputs.expected, next: inputs.next)
         if !reader.quiet && isatty(STDERR_FILENO) == 1 { Diagnostics.writeControl("\r\u{1B}[K") }
+        hook?.finish()
         let seconds = MonotonicClock.seconds() - started
         if !reader.quiet {
             Diagnostics.printRaw(SummaryLine.text(summary, seconds: seconds, emitted: alertsEmitted))

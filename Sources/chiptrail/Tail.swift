@@ -196,7 +196,7 @@ struct Tail: ParsableCommand, Sendable {
             },
             clearStatus: Diagnostics.clearProgress)
         return try TailFollower(
-            settings: settings, store: store, sink: reader.makeAlertSink(), options: setup.options,
+            settings: settings, store: store, sink: reader.makeAlertSink().sink, options: setup.options,
             detector: setup.detector, geo: setup.geo, reporter: reporter, reload: { reload($0) })
     }
 

@@ -131,11 +131,23 @@ public final class ExecSink: AlertSink {
             close(pipeFDs[1])
             return "cannot run: \(String(cString: strerror(rc)))"
         }
-        // Write the alert; a command that does not read it gets EPIPE, which is not our failure.
-        let previous = signal(SIGPIPE, SIG_IGN)
+        // Write the alert; a command that does not read it gets EPIPE, which is not our failure. SIGPIPE
+        // is blocked on this thread only (the disposition is the whole process's, and the merge may be
+        // writing stdout meanwhile); one raised by this write is taken before the mask is restored. The
+        // command was spawned before, with this thread's usual mask.
+        var pipeSignal = sigset_t()
+        sigemptyset(&pipeSignal)
+        sigaddset(&pipeSignal, SIGPIPE)
+        var previousMask = sigset_t()
+        pthread_sigmask(SIG_BLOCK, &pipeSignal, &previousMask)
         FileDescriptorWriter.writeAll(pipeFDs[1], input)
         close(pipeFDs[1])
-        signal(SIGPIPE, previous)
+        var pending = sigset_t()
+        if sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1 && sigismember(&previousMask, SIGPIPE) == 0 {
+            var now = timespec(tv_sec: 0, tv_nsec: 0)
+            _ = sigtimedwait(&pipeSignal, nil, &now)
+        }
+        pthread_sigmask(SIG_SETMASK, &previousMask, nil)
         // Wait, up to the timeout.
         let deadline = MonotonicClock.seconds() + timeout
         var status: Int32 = 0

@@ -84,6 +84,9 @@ public final class BatchTransaction: @unchecked Sendable {
         switch job {
         case .rows, .liveState:
             while jobs.count >= capacity && outcome == nil { condition.wait() }
+            // The writer has ended (its transaction could not begin): nothing takes the pieces any more,
+            // and the commit reports why.
+            if outcome != nil { return }
         case .commit, .abandon: break
         }
         jobs.append(job)

@@ -137,6 +137,42 @@ func hostileAlert(account: String = "111122223333") -> Alert {
         #expect(errors.last?.contains("exited with status 3") == true)
         #expect(errors.last?.contains("not delivered after 3 tries") == true)
 
+        // A command that reads nothing while a large alert is written: EPIPE, not a SIGPIPE that kills
+        // us (nor one left pending, nor a mask left blocking it), and the command's exit status decides.
+        let deaf = try #require(ExecSink(command: "true", timeout: 5, attempts: 1))
+        deaf.body = { _ in String(repeating: "x", count: 1 << 20) }
+        var deafErrors: [String] = []
+        deaf.onError = { deafErrors.append($0) }
+        deaf.deliver(hostileAlert())
+        #expect(deafErrors.isEmpty, "\(deafErrors)")
+        var mask = sigset_t()
+        var pending = sigset_t()
+        pthread_sigmask(SIG_SETMASK, nil, &mask)
+        sigpending(&pending)
+        #expect(sigismember(&mask, SIGPIPE) == 0)
+        #expect(sigismember(&pending, SIGPIPE) == 0)
+
+        // While a command is being written to, SIGPIPE's disposition (the whole process's: ingest's merge
+        // writes stdout meanwhile) is left as it was.
+        var own = sigaction()
+        own.__sigaction_handler.sa_handler = { _ in }
+        var before = sigaction()
+        sigaction(SIGPIPE, &own, &before)
+        defer { sigaction(SIGPIPE, &before, nil) }
+        nonisolated(unsafe) let stalled = try #require(ExecSink(command: "sleep 0.6", timeout: 5, attempts: 1))
+        stalled.body = { _ in String(repeating: "x", count: 1 << 20) }
+        let written = DispatchSemaphore(value: 0)
+        Thread {
+            stalled.deliver(hostileAlert())
+            written.signal()
+        }.start()
+        usleep(250_000)
+        var during = sigaction()
+        sigaction(SIGPIPE, nil, &during)
+        written.wait()
+        #expect(unsafeBitCast(during.__sigaction_handler.sa_handler, to: Int.self)
+            == unsafeBitCast(own.__sigaction_handler.sa_handler, to: Int.self))
+
         let slow = try #require(ExecSink(command: "sleep 5", timeout: 0.2, attempts: 1))
         var slowErrors: [String] = []
         slow.onError = { slowErrors.append($0) }

@@ -125,7 +125,20 @@ public final class ExecSink: AlertSink {
         var pid: pid_t = 0
         let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for p in argv { free(p) } }
-        let rc = posix_spawnp(&pid, arguments[0], &actions, nil, argv, environ)
+        // The command starts with SIGPIPE at its default and no signal blocked, whatever this process
+        // ignores or this thread blocks (tail ignores SIGPIPE; a child inherits an ignored signal).
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGPIPE)
+        var noneBlocked = sigset_t()
+        sigemptyset(&noneBlocked)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setsigmask(&attributes, &noneBlocked)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        let rc = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, environ)
         close(pipeFDs[0])
         guard rc == 0 else {
             close(pipeFDs[1])

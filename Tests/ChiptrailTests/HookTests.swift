@@ -173,6 +173,20 @@ func hostileAlert(account: String = "111122223333") -> Alert {
         #expect(unsafeBitCast(during.__sigaction_handler.sa_handler, to: Int.self)
             == unsafeBitCast(own.__sigaction_handler.sa_handler, to: Int.self))
 
+        // The command starts with SIGPIPE at its default even where this process ignores it (as tail does).
+        let status = dir.path + "/status"
+        let probe = try #require(ExecSink(command: "sh -c \"grep SigIgn /proc/$$/status > \(status)\"", timeout: 5))
+        var ignore = sigaction()
+        ignore.__sigaction_handler.sa_handler = SIG_IGN
+        var kept = sigaction()
+        sigaction(SIGPIPE, &ignore, &kept)
+        probe.deliver(hostileAlert())
+        sigaction(SIGPIPE, &kept, nil)
+        let ignored = try String(contentsOfFile: status, encoding: .utf8).split(separator: "\t").last.map {
+            UInt64($0.trimmingCharacters(in: .whitespacesAndNewlines), radix: 16)
+        }
+        #expect(ignored != nil && ignored!! & (1 << (UInt64(SIGPIPE) - 1)) == 0, "SigIgn \(String(describing: ignored))")
+
         let slow = try #require(ExecSink(command: "sleep 5", timeout: 0.2, attempts: 1))
         var slowErrors: [String] = []
         slow.onError = { slowErrors.append($0) }

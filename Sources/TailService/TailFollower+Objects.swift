@@ -181,7 +181,7 @@ extension TailFollower {
                 let readAt = MonotonicClock.seconds()
                 let failedNames = Set(batch.filter(\.failed).compactMap(\.path))
                 do {
-                    try commit(batch, offsets: [])
+                    try commit(offsets: [])
                     pacer.observe(files: chunk.count, reading: readAt - started, committing: MonotonicClock.seconds() - readAt)
                     delivered += try deliverOutbox()
                 } catch {

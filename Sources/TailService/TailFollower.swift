@@ -251,7 +251,7 @@ public final class TailFollower {
                     Store.FollowOffset(path: $0.key, head: heads[$0.key] ?? "", offset: $0.value.offset, lines: $0.value.lines)
                 }
                 do {
-                    try commit(batch, offsets: newOffsets)
+                    try commit(offsets: newOffsets)
                     pacer.observe(files: chunk.count, reading: read - started, committing: MonotonicClock.seconds() - read)
                     for o in newOffsets { offsets[o.path] = o }
                     delivered += try deliverOutbox()
@@ -301,13 +301,11 @@ public final class TailFollower {
         }
     }
 
-    /// One input's outcome: with a batch open, its ledger row (identity taken now, after the read), events,
-    /// calls and assessed sessions go to the batch's writer at once.
+    /// One input's outcome: its ledger row (identity taken now, after the read), events, calls and
+    /// assessed sessions go to the open batch's writer at once; `batch` keeps the rest (path, counts,
+    /// whether it failed).
     func collect(_ outcome: FileOutcome) {
-        guard let openBatch else {
-            batch.append(outcome)
-            return
-        }
+        guard let openBatch else { preconditionFailure("an input was read outside a batch") }
         var files: [Store.FileRecord] = []
         if let record = ledgerRecord(outcome) { files.append(record) }
         openBatch.add(
@@ -330,39 +328,20 @@ public final class TailFollower {
         return Store.FileRecord(path: path, size: size, fingerprint: fingerprint, records: o.records, rejected: o.rejected)
     }
 
-    /// One transaction: the ledger rows of the batch's files, their events and calls, the sessions that
-    /// closed and their alerts (also into the outbox; an alert already in the store is not raised again),
-    /// and the pipeline's state after them. With a batch open, the rows already written by its writer are
-    /// committed with the rest, and the live state's changes are written piece by piece as they are
-    /// encoded.
-    func commit(_ outcomes: [FileOutcome], offsets: [Store.FollowOffset]) throws {
-        if let transaction = openBatch {
-            openBatch = nil
-            do {
-                try pipeline.checkpointChanges(pieceBytes: 1 << 20) { transaction.addLiveState($0) }
-            } catch {
-                transaction.abandon()
-                throw error
-            }
-            _ = try transaction.commit(offsets: offsets, outbox: true)
-            return
+    /// Ends the open batch in one transaction: the rows its writer wrote as the inputs were read (ledger
+    /// rows, events and calls, the sessions that closed and their alerts — also into the outbox; an alert
+    /// already in the store is not raised again), the live state's changes, written piece by piece as
+    /// they are encoded, and the followed files' offsets.
+    func commit(offsets: [Store.FollowOffset]) throws {
+        guard let transaction = openBatch else { preconditionFailure("a commit without an open batch") }
+        openBatch = nil
+        do {
+            try pipeline.checkpointChanges(pieceBytes: 1 << 20) { transaction.addLiveState($0) }
+        } catch {
+            transaction.abandon()
+            throw error
         }
-        let assessments = outcomes.flatMap(\.assessments)
-        var files: [Store.FileRecord] = []
-        var events: [UsageEvent] = []
-        var calls: [Store.CallRecord] = []
-        for o in outcomes {
-            if let record = ledgerRecord(o) { files.append(record) }
-            events += o.events
-            calls += o.calls.map { Store.CallRecord(call: $0.call, accountID: $0.accountID, restricted: $0.restricted) }
-        }
-        var fresh = assessments
-        for i in fresh.indices {
-            if let alert = fresh[i].1, try store.hasAlert(alert.id) { fresh[i].1 = nil }
-        }
-        _ = try store.write(
-            files: files, events: events, calls: calls, assessments: fresh, checkpoint: try pipeline.checkpointChanges(),
-            offsets: offsets)
+        _ = try transaction.commit(offsets: offsets, outbox: true)
     }
 
     /// Delivers the outbox in order, removing each alert once its hooks have run.

@@ -26,15 +26,21 @@ import UsageModel
         }
     }
 
+    /// No GeoIP, no mappings: the built-in catalogue and jurisdictions.
+    static func scoring() -> (GeoIPTable, Detector) {
+        let (geo, _) = GeoIPTable.load(paths: [])
+        let detector = Detector(
+            catalog: .builtIn, jurisdictions: .builtIn, mappings: MappingTable(), resellers: ResellerGraph(),
+            config: .unfitted)
+        return (geo, detector)
+    }
+
     @Test(arguments: [1, 2, 3, 8])
     func outcomesComeInTheSourcesOrderAndAtMostTwiceJobsArePulledAhead(jobs: Int) throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let paths = Self.inputs(dir)
-        let (geo, _) = GeoIPTable.load(paths: [])
-        let detector = Detector(
-            catalog: .builtIn, jurisdictions: .builtIn, mappings: MappingTable(), resellers: ResellerGraph(),
-            config: .unfitted)
+        let (geo, detector) = Self.scoring()
         let counts = Mutex((pulled: 0, merged: 0, ahead: 0))
         let order = Mutex<[String]>([])
         let pipeline = IngestPipeline(
@@ -64,10 +70,7 @@ import UsageModel
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let paths = Self.inputs(dir)
-        let (geo, _) = GeoIPTable.load(paths: [])
-        let detector = Detector(
-            catalog: .builtIn, jurisdictions: .builtIn, mappings: MappingTable(), resellers: ResellerGraph(),
-            config: .unfitted)
+        let (geo, detector) = Self.scoring()
         func run(jobs: Int, pulled: Bool) -> String {
             let pipeline = IngestPipeline(
                 options: IngestOptions(jobs: jobs), detector: detector, geo: geo, onDiagnostic: { _ in },

@@ -76,6 +76,9 @@ public struct Detector: Sendable {
         public var supersedes: [String] = []
         /// The calibration family of each evidence (``DetectionConfig/families``), in order.
         public var families: [String] = []
+        /// The accounts the ring evidence counted as this one's peers (in the order found): when this
+        /// session alerts, their earlier sessions are looked at again, as the account's own are.
+        public var ringPeers: [String] = []
     }
 
     public var jurisdictionView: RestrictedJurisdictionsView {
@@ -315,6 +318,7 @@ public struct Detector: Sendable {
         // Shared identity: an account probably run by the same people as a linked account inherits that
         // link in proportion to the probability (one step, or two with the chain's decay). Its own
         // declarations stay evidence beside it: a declaration is what a diverter controls.
+        var ringPeers: [String] = []
         var bestShared: (Evidence, [CountryCode])? = nil
         for partner in partners.prefix(24) where partner.account != session.accountID {
             guard let link = mappingLink(provider: session.provider.rawValue, account: partner.account, at: time) else {
@@ -366,6 +370,7 @@ public struct Detector: Sendable {
                     if !peers.contains(partner.account) { peers.append(partner.account) }
                 }
                 if Double(peers.count) >= config.ringMinPeers {
+                    ringPeers = peers
                     let w = min(
                         config.ringCap, config.ringWeight * log2(1 + Double(peers.count) / max(1, config.ringMinPeers)))
                     reaches.countries.forEach(reach)
@@ -499,7 +504,7 @@ public struct Detector: Sendable {
             session: session, spec: spec, restrictedConsumption: restricted, mapping: mapping, chain: chain,
             evidence: evidence, jurisdictions: reached, score: score, acceleratorCount: count,
             acceleratorHours: hours, alerts: restricted && linked && !reached.isEmpty && score >= config.minScore,
-            families: families)
+            families: families, ringPeers: ringPeers)
     }
 
     /// Volume: the session against the account's own recent sessions (or its peer group's), and a new

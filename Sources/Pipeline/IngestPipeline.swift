@@ -559,10 +559,11 @@ public final class IngestPipeline {
         if changes != nil { changes!.lookback.insert(key) }
     }
 
-    /// The accounts that alerted in `decided` have their remembered sessions (ended within
-    /// `lookbackDays` of the tick) assessed again with the evidence of now; those that cross the
-    /// threshold alert, their evidence saying when and why they were looked at again. Accounts in name
-    /// order, sessions in the order they ended.
+    /// The accounts that alerted in `decided`, and the ring peers their alerts counted, have their
+    /// remembered sessions (ended within `lookbackDays` of the tick) assessed again with the evidence of
+    /// now; those that cross the threshold alert, their evidence saying when and why they were looked at
+    /// again. A ring is seen once enough of its accounts are: its first accounts' sessions ended before
+    /// it was. Accounts in name order, sessions in the order they ended.
     private func lookBack(after decided: [(Detector.Assessment, Alert?)], at time: EpochSeconds) -> [(
         Detector.Assessment, Alert?
     )] {
@@ -570,7 +571,13 @@ public final class IngestPipeline {
         var trigger: [String: String] = [:]
         for (assessment, alert) in decided where alert != nil {
             let account = assessment.session.accountID
-            if trigger[account] == nil { trigger[account] = assessment.session.id }
+            if trigger[account] == nil { trigger[account] = "session \(assessment.session.id) of the account" }
+        }
+        for (assessment, alert) in decided where alert != nil {
+            for peer in assessment.ringPeers where trigger[peer] == nil {
+                trigger[peer] =
+                    "session \(assessment.session.id) of account \(assessment.session.accountID), which counted this one in its ring,"
+            }
         }
         var out: [(Detector.Assessment, Alert?)] = []
         let oldest = time - Int64(detector.config.lookbackDays * 86_400)
@@ -588,7 +595,7 @@ public final class IngestPipeline {
                     Evidence(
                         kind: "lookback",
                         detail:
-                            "ended \(Timestamp.format(session.end)) without an alert; assessed again at \(Timestamp.format(time)), when session \(trigger[account]!) of the account alerted",
+                            "ended \(Timestamp.format(session.end)) without an alert; assessed again at \(Timestamp.format(time)), when \(trigger[account]!) alerted",
                         weight: 0))
                 assessment.families.append("lookback")
                 summary.alerts += 1

@@ -170,3 +170,100 @@ import Testing
         #expect(alerts.isEmpty)
     }
 }
+
+/// A ring is seen once enough of its accounts are: the first account's session ended before its
+/// peers appeared, so it raised nothing then. When a later account alerts with ring evidence, the
+/// accounts that evidence counted are looked at again, as the alerting account's own earlier sessions
+/// are: the first account's session alerts too, once, saying when and why.
+@Suite struct RingLookBackTests {
+    static let mappings = """
+        provider,account_id,reseller_id,end_customer_id,end_customer_country,valid_from,valid_to
+        aws,710000000001,RS-TH,C-1,AE,2026-02-20T00:00:00Z,
+        aws,710000000002,RS-TH,C-2,MY,2026-02-22T00:00:00Z,
+        aws,710000000003,RS-TH,C-3,ID,2026-02-25T00:00:00Z,
+
+        """
+    static let resellers = "reseller_id,name,country,parent_id,serves_countries\nRS-TH,TH Co,TH,DIST-CN,TH\nDIST-CN,CN Co,CN,,CN\n"
+    static let geoip = "198.51.0.0,198.51.255.255,US\n"
+
+    /// A call of `account` as `who` (its principal name and access key), from `ip`, with `agent`.
+    static func call(_ account: String, _ time: String, who: String, ip: String, agent: String, record: String? = nil)
+        -> String
+    {
+        (record ?? cloudTrailRecord(account: account, time: time, ip: ip))
+            .replacingOccurrences(of: "ops/alice", with: "ops/\(who)")
+            .replacingOccurrences(of: "AROAEXAMPLE:alice", with: "AROAEXAMPLE:\(who)")
+            .replacingOccurrences(of: "ASIAEXAMPLE", with: "ASIA\(who.uppercased())")
+            .replacingOccurrences(of: "aws-cli/2.15", with: agent)
+    }
+
+    @Test(arguments: [true, false])
+    func theFirstAccountOfARingAlertsWhenTheRingIsSeen(lookback: Bool) throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let ring = ["710000000001", "710000000002", "710000000003"]
+        func ringCalls(_ account: String, day: Int, count: Int) -> [String] {
+            (0..<count).map {
+                Self.call(
+                    account, String(format: "2026-03-%02dT%02d:%02d:00Z", day, 1 + $0 / 60, $0 % 60), who: "ringop",
+                    ip: "198.51.77.7", agent: "gpu-runner/0.9.4 (linux; custom)")
+            }
+        }
+        // Day 1: thirty unrelated accounts, each its own person, address and tool; the ring's first two.
+        var day1: [String] = []
+        for k in 0..<30 {
+            let account = String(format: "7200000000%02d", k)
+            for s in 0..<6 {
+                day1.append(
+                    Self.call(
+                        account, String(format: "2026-03-01T01:%02d:00Z", s), who: "user\(k)", ip: "198.51.\(k).1",
+                        agent: "tool\(k)/1.\(k)"))
+            }
+        }
+        day1 += ringCalls(ring[0], day: 1, count: 10) + ringCalls(ring[1], day: 1, count: 10)
+        let first = Self.call(
+            ring[0], "", who: "ringop", ip: "198.51.77.7", agent: "gpu-runner/0.9.4 (linux; custom)",
+            record: runInstancesRecord(ids: ["i-0ringfirst"], account: ring[0], time: "2026-03-01T02:00:00Z"))
+        let stop = Self.call(
+            ring[0], "", who: "ringop", ip: "198.51.77.7", agent: "gpu-runner/0.9.4 (linux; custom)",
+            record: lifecycleRecord("TerminateInstances", ids: ["i-0ringfirst"], account: ring[0], time: "2026-03-01T04:00:00Z"))
+        var files: [[String]] = [day1 + [first], [stop], ringCalls(ring[1], day: 1, count: 1).map {
+            $0.replacingOccurrences(of: "2026-03-01T01:00:00Z", with: "2026-03-01T20:00:00Z")
+        }]
+        // Day 3: the third account appears, run alike, and launches.
+        let third = Self.call(
+            ring[2], "", who: "ringop", ip: "198.51.77.7", agent: "gpu-runner/0.9.4 (linux; custom)",
+            record: runInstancesRecord(ids: ["i-0ringthird"], account: ring[2], time: "2026-03-03T03:00:00Z"))
+        files.append(ringCalls(ring[2], day: 3, count: 10) + [third])
+        files.append(ringCalls(ring[1], day: 3, count: 1).map {
+            $0.replacingOccurrences(of: "2026-03-03T01:00:00Z", with: "2026-03-03T20:00:00Z")
+        })
+        for (i, records) in files.enumerated() {
+            _ = dir.write(String(format: "in/%03d.json", i), "{\"Records\":[" + records.joined(separator: ",") + "]}")
+        }
+        let result = try BuiltBinary.run([
+            "ingest", "--no-store", "--jobs", "1", "--mappings", dir.write("m.csv", Self.mappings), "--resellers",
+            dir.write("r.csv", Self.resellers), "--geoip", dir.write("g.csv", Self.geoip), "--config",
+            dir.write("c.conf", lookback ? "" : "lookback_days = 0\n"), dir.path + "/in",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        let alerts = try EndToEndTests.alerts(result.stdout)
+        func resource(_ alert: [String: Any]) -> String? {
+            ((alert["session"] as? [String: Any])?["resource_ids"] as? [String])?.first
+        }
+        let third3 = try #require(alerts.first { resource($0) == "i-0ringthird" }, "\(result.stdout)")
+        let evidence3 = third3["evidence"] as? [[String: Any]] ?? []
+        #expect(evidence3.contains { $0["kind"] as? String == "ring" }, "\(evidence3)")
+        let firsts = alerts.filter { resource($0) == "i-0ringfirst" }
+        #expect(firsts.count == (lookback ? 1 : 0), "\(result.stdout)")
+        if let alert = firsts.first {
+            let evidence = alert["evidence"] as? [[String: Any]] ?? []
+            let ringEvidence = try #require(evidence.first { $0["kind"] as? String == "ring" })
+            #expect((ringEvidence["detail"] as? String)?.contains(ring[2]) == true, "\(ringEvidence)")
+            let note = try #require(evidence.first { $0["kind"] as? String == "lookback" })
+            let detail = note["detail"] as? String ?? ""
+            #expect(detail.contains("ended 2026-03-01T04:00:00Z without an alert"), "\(detail)")
+            #expect(detail.contains("of account \(ring[2]), which counted this one in its ring"), "\(detail)")
+        }
+    }
+}

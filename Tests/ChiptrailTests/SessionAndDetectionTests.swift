@@ -537,8 +537,10 @@ func event(
         #expect(ring.weight == 3.0)
         #expect(ring.detail.contains("one of 3 accounts") && ring.detail.contains("802, 803"), "\(ring.detail)")
         #expect(a.alerts && a.jurisdictions == [CountryCode("CN")!])
+        #expect(a.ringPeers == ["802", "803"])
         // One peer is not a ring; nor is an account onboarded long ago; nor a chain reaching nothing.
-        #expect(!d.assess(DetectorTests().session(account: "801"), activity: nil, partners: [peers[0]]).evidence.contains { $0.kind == "ring" })
+        let alone = d.assess(DetectorTests().session(account: "801"), activity: nil, partners: [peers[0]])
+        #expect(!alone.evidence.contains { $0.kind == "ring" } && alone.ringPeers.isEmpty)
         #expect(!d.assess(DetectorTests().session(account: "804"), activity: nil, partners: peers).evidence.contains { $0.kind == "ring" })
         let french: [Detector.IdentityPartner] = [
             .init(account: "902", probability: 0.97, shared: ""), .init(account: "903", probability: 0.97, shared: ""),

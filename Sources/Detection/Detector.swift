@@ -81,6 +81,39 @@ public struct Detector: Sendable {
         public var ringPeers: [String] = []
     }
 
+    /// What every evidence family reads of the session being assessed.
+    struct AssessmentContext {
+        let session: Session
+        /// The session's start: mappings, jurisdictions and reseller chains are read as of then.
+        let time: EpochSeconds
+        let spec: InstanceSpec?
+        let count: Double
+        let hours: Double
+        /// Whether the session consumes accelerators restricted at its start (the gate of every alert).
+        let restricted: Bool
+        let mapping: MappingRow?
+        let activity: AccountActivity?
+    }
+
+    /// An assessment being put together: the evidence in the order the families find it, the restricted
+    /// jurisdictions it reaches, and what one family leaves for another or for the policy.
+    struct AssessmentDraft {
+        var evidence: [Evidence] = []
+        var reached: [CountryCode] = []
+        /// The evidence of an end customer declared in an unrestricted country, and that country (the
+        /// network family weighs it down when the account's calls do not bear it out).
+        var declaredElsewhere: (index: Int, country: CountryCode)? = nil
+        var chain: [Reseller] = []
+        /// The index of reseller-chain evidence from a reseller above the account's own, if any, and
+        /// whether it is a reseller that serves a restricted country (not one incorporated there).
+        var upstream: Int? = nil
+        var upstreamServes = false
+        /// The accounts the ring evidence counted as peers.
+        var ringPeers: [String] = []
+
+        mutating func reach(_ code: CountryCode) { if !reached.contains(code) { reached.append(code) } }
+    }
+
     public var jurisdictionView: RestrictedJurisdictionsView {
         let j = jurisdictions
         return RestrictedJurisdictionsView { j.isRestricted($0, at: $1) }
@@ -215,277 +248,32 @@ public struct Detector: Sendable {
         _ session: Session, activity: AccountActivity?, partners: [IdentityPartner],
         aggregate: ResellerAggregate? = nil, volume: VolumeBook? = nil
     ) -> Assessment {
-        let time = session.start
         let (spec, count, hours, restricted) = consumption(of: session)
-        var evidence: [Evidence] = []
-        var reached: [CountryCode] = []
-        func reach(_ code: CountryCode) { if !reached.contains(code) { reached.append(code) } }
+        let mapping = mappings.mapping(provider: session.provider.rawValue, account: session.accountID, at: session.start)
+        let context = AssessmentContext(
+            session: session, time: session.start, spec: spec, count: count, hours: hours, restricted: restricted,
+            mapping: mapping, activity: activity)
+        var draft = AssessmentDraft()
+        // The families in the order their evidence is listed; each in its own file (Detector+….swift).
+        catalogEvidence(context, into: &draft)
+        sourcesEvidence(context, into: &draft)
+        mappingEvidence(context, into: &draft)
+        sharedIdentityEvidence(context, partners: partners, into: &draft)
+        ringEvidence(context, partners: partners, into: &draft)
+        structuringEvidence(context, aggregate: aggregate, into: &draft)
+        networkEvidence(context, into: &draft)
+        timeZoneEvidence(context, into: &draft)
+        if let volume { volumeEvidence(context, volume: volume, into: &draft) }
+        holidayEvidence(context, into: &draft)
+        return decide(context, draft)
+    }
 
-        if let spec {
-            let tpp = spec.accelerator.tpp.map { JSONWriter.formatNumber($0, decimals: 1) } ?? "unpublished"
-            let countText = JSONWriter.formatNumber(count, decimals: 2)
-            evidence.append(
-                Evidence(
-                    kind: "catalog",
-                    detail:
-                        "\(spec.instanceType): \(countText) x \(spec.accelerator.model), TPP \(tpp), \(spec.accelerator.control)\(restricted ? "" : " (not restricted)")",
-                    weight: 0, sources: [spec.source]))
-        }
-
-        // What the sources say of the run: audit (who launched it, from where) and billing (how long).
-        let usage = session.events.filter { $0.action == .usage }
-        if !usage.isEmpty {
-            let billed = JSONWriter.formatNumber(session.billedInstanceHours, decimals: 2)
-            let launch = session.events.first { $0.action == .launch || $0.action == .start }
-            let records = usage.reduce(0) { $0 + $1.usageRecords }
-            var detail = "billed \(billed) instance-hour(s) in \(records) billing record(s)"
-            if let launch {
-                let who = launch.principal.map { " by \($0)" } ?? ""
-                let from = launch.sourceIP.map { " from \($0)" } ?? ""
-                detail += "; launched\(who)\(from) (\(launch.eventName), audit log)"
-            }
-            var sources = usage.prefix(3).map { $0.origin.description }
-            if let launch { sources.insert(launch.origin.description, at: 0) }
-            evidence.append(Evidence(kind: launch == nil ? "billing" : "audit+billing", detail: detail, weight: 0, sources: sources))
-        }
-
-        let mapping = mappings.mapping(provider: session.provider.rawValue, account: session.accountID, at: time)
-        /// The evidence of an end customer declared in an unrestricted country, and that country.
-        var declaredElsewhere: (index: Int, country: CountryCode)? = nil
-        var chain: [Reseller] = []
-        /// The index of reseller-chain evidence from a reseller above the account's own, if any, and
-        /// whether it is a reseller that serves a restricted country (not one incorporated there).
-        var upstream: Int? = nil
-        var upstreamServes = false
-        if let mapping {
-            if let country = mapping.endCustomerCountry {
-                if jurisdictions.isRestricted(country, at: time) {
-                    reach(country)
-                    evidence.append(
-                        Evidence(
-                            kind: "declared-country",
-                            detail: "end customer \(mapping.endCustomerID ?? "(unnamed)") declared in \(country)\(basisText(country))",
-                            weight: config.declaredCountryWeight, sources: [mapping.origin]))
-                } else {
-                    declaredElsewhere = (evidence.count, country)
-                    evidence.append(
-                        Evidence(
-                            kind: "declared-country",
-                            detail: "end customer \(mapping.endCustomerID ?? "(unnamed)") declared in \(country), not restricted",
-                            weight: config.declaredUnrestrictedWeight, sources: [mapping.origin]))
-                }
-            }
-            if let resellerID = mapping.resellerID {
-                chain = resellers.chain(from: resellerID)
-                let customerKnown = mapping.endCustomerCountry != nil
-                var best: Evidence? = nil
-                var bestDepth = 0
-                var bestServes = false
-                for (depth, reseller) in chain.enumerated() {
-                    let decay = pow(config.chainDecay, Double(depth))
-                    let via = depth == 0 ? "" : " (via \(chain[0..<depth].map(\.id).joined(separator: " -> ")))"
-                    if let country = reseller.country, jurisdictions.isRestricted(country, at: time) {
-                        reach(country)
-                        let e = Evidence(
-                            kind: "reseller-chain",
-                            detail: "\(reseller.id) is in \(country)\(basisText(country))\(via)",
-                            weight: config.resellerCountryWeight * decay, sources: [mapping.origin, reseller.origin])
-                        if best == nil || e.weight > best!.weight { (best, bestDepth, bestServes) = (e, depth, false) }
-                    }
-                    let served = jurisdictions.restricted(in: reseller.servesCountries, at: time)
-                    if !served.isEmpty && !customerKnown {
-                        served.forEach(reach)
-                        let e = Evidence(
-                            kind: "reseller-chain",
-                            detail:
-                                "\(reseller.id) serves \(served.map(\.description).joined(separator: ";"))\(via); end customer country unknown",
-                            weight: config.resellerServesWeight * decay, sources: [mapping.origin, reseller.origin])
-                        if best == nil || e.weight > best!.weight { (best, bestDepth, bestServes) = (e, depth, true) }
-                    }
-                }
-                if let best {
-                    // The account's own reseller and those further up are calibrated apart: a
-                    // distributor's country says less about one customer than its reseller's.
-                    // A distributor that declares it serves a restricted country, above a reseller
-                    // that leaves its customer's country unknown, is calibrated apart from one that is
-                    // only incorporated there (and serves elsewhere).
-                    if bestDepth > 0 { (upstream, upstreamServes) = (evidence.count, bestServes) }
-                    evidence.append(best)
-                }
-            }
-        }
-
-        // Shared identity: an account probably run by the same people as a linked account inherits that
-        // link in proportion to the probability (one step, or two with the chain's decay). Its own
-        // declarations stay evidence beside it: a declaration is what a diverter controls.
-        var ringPeers: [String] = []
-        var bestShared: (Evidence, [CountryCode])? = nil
-        for partner in partners.prefix(24) where partner.account != session.accountID {
-            guard let link = mappingLink(provider: session.provider.rawValue, account: partner.account, at: time) else {
-                continue
-            }
-            let decay = partner.via == nil ? 1.0 : config.chainDecay
-            let w = min(config.sharedIdentityCap, config.sharedIdentityShare * partner.probability * decay * link.weight)
-            guard w > 0.05 else { continue }
-            if bestShared == nil || w > bestShared!.0.weight {
-                let p = JSONWriter.formatNumber(partner.probability, decimals: 3)
-                let detail =
-                    partner.via.map {
-                        "probably operated like account \($0), which is like account \(partner.account) (\(link.detail)); two steps, probability \(p): \(partner.shared)"
-                    }
-                    ?? "probably operated by the same people as account \(partner.account) (\(link.detail)), probability \(p): \(partner.shared)"
-                let sources =
-                    (mappings.mapping(provider: session.provider.rawValue, account: partner.account, at: time).map {
-                        [$0.origin]
-                    } ?? []) + partner.seenIn
-                bestShared = (Evidence(kind: "shared-identity", detail: detail, weight: w, sources: sources), link.countries)
-            }
-        }
-        if let (e, countries) = bestShared {
-            countries.forEach(reach)
-            evidence.append(e)
-        }
-
-        // Ring: accounts onboarded recently under a reseller chain that reaches a restricted jurisdiction,
-        // run alike (probable same operator), whatever end customers they declare.
-        if restricted, let mapping, let resellerID = mapping.resellerID, let onboarded = mapping.validFrom,
-            session.start >= onboarded, session.start - onboarded <= Int64(config.ringRecentDays * 86_400)
-        {
-            let reaches = chainReach(from: resellerID, at: time)
-            if !reaches.countries.isEmpty {
-                let chainIDs = Set(chain.map(\.id))
-                var peers: [String] = []
-                // A peer: probably one operator in the whole population, or a shared set that would be
-                // among the accounts of one chain's recent cohort (the likelihood ratio alone: the
-                // population's prior of a pair is not the cohort's).
-                for partner in partners
-                where partner.via == nil
-                    && (partner.probability >= config.ringPeerProbability || partner.logRatio >= config.ringPeerLogRatio)
-                {
-                    guard
-                        let m = mappings.mapping(provider: session.provider.rawValue, account: partner.account, at: time),
-                        let r = m.resellerID, r == resellerID || chainIDs.contains(r),
-                        let from = m.validFrom, abs(from - onboarded) <= Int64(config.ringRecentDays * 86_400)
-                    else { continue }
-                    if !peers.contains(partner.account) { peers.append(partner.account) }
-                }
-                if Double(peers.count) >= config.ringMinPeers {
-                    ringPeers = peers
-                    let w = min(
-                        config.ringCap, config.ringWeight * log2(1 + Double(peers.count) / max(1, config.ringMinPeers)))
-                    reaches.countries.forEach(reach)
-                    let shown = peers.prefix(5).joined(separator: ", ") + (peers.count > 5 ? ", ..." : "")
-                    evidence.append(
-                        Evidence(
-                            kind: "ring",
-                            detail:
-                                "one of \(peers.count + 1) accounts onboarded within \(Int(config.ringRecentDays)) days under \(resellerID), whose chain reaches \(reaches.countries.map(\.description).joined(separator: ";")) (\(reaches.via)), run alike: \(shown); this one onboarded \(Timestamp.format(onboarded))",
-                            weight: w, sources: [mapping.origin]))
-                }
-            }
-        }
-
-        // Structuring: this account is one of many with unknown end customers under one reseller whose
-        // restricted use adds up.
-        if restricted, let aggregate, let mapping, mapping.endCustomerCountry == nil, let resellerID = mapping.resellerID {
-            var peers = aggregate.peers(of: resellerID)
-            if peers.byAccount[session.accountID] == nil { peers.accounts += 1 }
-            peers.hours += hours
-            let ownTotal = (peers.byAccount[session.accountID] ?? 0) + hours
-            if peers.accounts >= config.structuringMinAccounts && peers.hours >= config.structuringMinHours
-                && ownTotal <= peers.hours / 3
-            {
-                let w = min(
-                    config.structuringCap,
-                    config.structuringWeight * log2(1 + Double(peers.accounts) / Double(config.structuringMinAccounts)))
-                evidence.append(
-                    Evidence(
-                        kind: "structuring",
-                        detail:
-                            "one of \(peers.accounts) accounts with unknown end customers under \(resellerID), together \(JSONWriter.formatNumber(peers.hours, decimals: 1)) restricted accelerator-hours (this account \(JSONWriter.formatNumber(ownTotal, decimals: 1)))",
-                        weight: w, sources: [mapping.origin]))
-            }
-        }
-
-        if let activity, activity.locatedCalls > 0 {
-            let (k, countries) = activity.restrictedCalls(jurisdictionView, at: time)
-            let n = activity.locatedCalls
-            var weight = networkWeight(restricted: k, located: n)
-            var trip = ""
-            if weight > 0, let window = activity.restrictedWindow(jurisdictionView, at: time) {
-                let margin = Int64(config.tripMarginDays * 86_400)
-                let length = window.last - window.first
-                let steady = min(1, Double(window.days) / max(1, config.steadyDays))
-                if Double(length) <= config.tripDays * 86_400
-                    && (activity.firstSeen <= window.first - margin || activity.lastSeen >= window.last + margin)
-                {
-                    weight = min(weight, config.tripWeightCap)
-                    trip = "; all within \(JSONWriter.formatNumber(Double(length) / 86_400, decimals: 1)) day(s) (\(Timestamp.format(window.first)) to \(Timestamp.format(window.last))) of an account seen elsewhere before or after: a trip explains them as well"
-                } else if steady < 1 {
-                    weight = min(weight, steady * config.networkWeightCap)
-                    trip = "; on \(window.days) day(s) so far (full weight from \(Int(config.steadyDays.rounded(.up))))"
-                }
-            }
-            if weight > 0, let declared = declaredElsewhere, n >= config.declaredSupportMinimumCalls {
-                let own = activity.calls(from: declared.country)
-                let share = Double(own) / Double(n)
-                if share < config.declaredSupportShare {
-                    evidence[declared.index].weight *= config.declaredUnsupportedFactor
-                    evidence[declared.index].detail +=
-                        "; \(own) of \(n) located calls from \(declared.country) (share \(JSONWriter.formatNumber(share, decimals: 3)), below \(JSONWriter.formatNumber(config.declaredSupportShare, decimals: 2))): not borne out by the account's own calls, weighs \(JSONWriter.formatNumber(config.declaredUnsupportedFactor, decimals: 2)) of its weight"
-                }
-            }
-            if k > 0 || weight > 0.5 {
-                if weight > 0 { countries.prefix(3).forEach { reach($0.0) } }
-                let list = countries.prefix(3).map { "\($0.0) \($0.1)" }.joined(separator: ", ")
-                evidence.append(
-                    Evidence(
-                        kind: "network",
-                        detail:
-                            "\(k) of \(n) located calls from restricted countries (\(list.isEmpty ? "none" : list)); share \(JSONWriter.formatNumber(Double(k) / Double(n), decimals: 3))\(trip)",
-                        weight: weight))
-            }
-        }
-
-        // Time: weighs only beside a named jurisdiction, so it is estimated only where an alert is
-        // possible (restricted use, a jurisdiction reached): it is the costliest evidence to compute.
-        // (An account whose calls all came from its instances' roles has no first or last call.)
-        if restricted, !reached.isEmpty, let activity, activity.lastSeen >= activity.firstSeen,
-            let tz = TimeZoneEstimate.estimate(hourOfWeek: activity.hourOfWeek, span: activity.lastSeen - activity.firstSeen)
-        {
-            let sign = tz.offsetHours >= 0 ? "+" : "-"
-            let matching = reached.filter { Self.utcOffsets[$0.description]?.contains(tz.offsetHours) == true }
-            let weight = !matching.isEmpty && tz.confidence >= config.timeZoneConfidence ? config.timeZoneWeight : 0
-            var detail =
-                "activity fits UTC\(sign)\(abs(tz.offsetHours)) (posterior \(JSONWriter.formatNumber(tz.confidence, decimals: 2)) over 27 offsets, \(tz.activeHours) active hours)"
-            if let first = matching.first { detail += ", the time of \(first)" }
-            evidence.append(Evidence(kind: "time", detail: detail, weight: weight))
-        }
-
-        if restricted, let volume, hours > 0 {
-            if let e = volumeEvidence(session, hours: hours, count: count, mapping: mapping, activity: activity, volume: volume) {
-                evidence.append(e)
-            }
-        }
-
-        // Holidays: whether the account rests on the PRC's public holidays and works its make-up weekend
-        // days; weighs only beside a link to China.
-        if restricted, !reached.isEmpty, let activity, activity.lastSeen >= activity.firstSeen {
-            let calendar = HolidayCalendar.prc
-            let days = calendar.localDay(activity.firstSeen)...calendar.localDay(activity.lastSeen)
-            if let fit = HolidayFit.estimate(activeDays: activity.activeDays, days: days, calendar: calendar, dip: config.holidayDip) {
-                let china = reached.contains(Self.china)
-                let weight = china && fit.logLikelihoodRatio >= config.holidayMinimumRatio ? config.holidayWeight : 0
-                let percent = JSONWriter.formatNumber(100 * fit.workingRate, decimals: 0)
-                evidence.append(
-                    Evidence(
-                        kind: "holiday",
-                        detail:
-                            "active on \(fit.activeHolidays) of \(fit.holidays) PRC public holiday(s) on working days and \(fit.activeMakeupDays) of \(fit.makeupDays) make-up weekend day(s), against \(percent)% of working days; log-likelihood ratio \(JSONWriter.formatNumber(fit.logLikelihoodRatio, decimals: 2)) for the PRC calendar (posterior \(JSONWriter.formatNumber(fit.confidence, decimals: 2)))",
-                        weight: weight))
-            }
-        }
-
+    /// The alert policy: each family's weight times its calibration factor, the score from the summed
+    /// log-likelihood ratios, and whether it alerts (restricted use, a jurisdiction named by evidence
+    /// that can name one, the score at the threshold).
+    func decide(_ c: AssessmentContext, _ draft: AssessmentDraft) -> Assessment {
+        var evidence = draft.evidence
+        let (upstream, upstreamServes) = (draft.upstream, draft.upstreamServes)
         // Each family's weight times its calibration factor, fitted on tuning populations
         // (Scripts/fit-weights); 1 leaves the weight as the model gives it.
         let families = evidence.indices.map { i in
@@ -501,50 +289,11 @@ public struct Detector: Sendable {
         // A time zone, a holiday calendar, volume or structuring names no jurisdiction: none makes a link by itself.
         let linked = evidence.contains { $0.weight > 0 && !Self.boosters.contains($0.kind) }
         return Assessment(
-            session: session, spec: spec, restrictedConsumption: restricted, mapping: mapping, chain: chain,
-            evidence: evidence, jurisdictions: reached, score: score, acceleratorCount: count,
-            acceleratorHours: hours, alerts: restricted && linked && !reached.isEmpty && score >= config.minScore,
-            families: families, ringPeers: ringPeers)
-    }
-
-    /// Volume: the session against the account's own recent sessions (or its peer group's), and a new
-    /// account whose first session goes straight to restricted capacity. A booster: names no jurisdiction.
-    func volumeEvidence(
-        _ session: Session, hours: Double, count: Double, mapping: MappingRow?, activity: AccountActivity?, volume: VolumeBook
-    ) -> Evidence? {
-        func number(_ x: Double) -> String { JSONWriter.formatNumber(x, decimals: 1) }
-        var parts: [String] = []
-        var weight = 0.0
-        let own = volume.account(session.accountID)
-        let group = VolumeBook.group(provider: session.provider.rawValue, reseller: mapping?.resellerID)
-        if let own, let r = own.robustZ(hours, minimum: config.volumeMinimumSessions) {
-            if r.z >= config.volumeZ {
-                weight += config.volumeWeight
-                parts.append(
-                    "\(number(hours)) accelerator-hours against a median of \(number(r.median)) (MAD \(number(r.mad)), EWMA \(number(own.ewma))) over its last \(own.recent.count) sessions: robust z \(number(r.z))")
-            }
-        } else if let peers = volume.group(group), let r = peers.robustZ(hours, minimum: config.volumePeerMinimumSessions),
-            r.z >= config.volumeZ
-        {
-            weight += config.volumeWeight
-            parts.append(
-                "\(number(hours)) accelerator-hours against a median of \(number(r.median)) (MAD \(number(r.mad))) over the last \(peers.recent.count) sessions of its peer group \(group): robust z \(number(r.z))")
-        }
-        if (own?.sessions ?? 0) == 0 && count >= config.newAccountMinimumAccelerators {
-            let window = Int64(config.newAccountDays * 86_400)
-            let firstSeen = min(activity?.firstSeen ?? .max, session.start)
-            if let onboarded = mapping?.validFrom, onboarded <= session.start, session.start - onboarded <= window {
-                weight += config.newAccountWeight
-                parts.append(
-                    "onboarded \(Timestamp.format(onboarded)) (mapping), its first session \(number(Double(session.start - onboarded) / 86_400)) day(s) later on \(number(count)) restricted accelerators")
-            } else if volume.streamStart != .max, firstSeen - volume.streamStart >= window, session.start - firstSeen <= window {
-                weight += config.newAccountWeight
-                parts.append(
-                    "new account: first seen \(Timestamp.format(firstSeen)), \(number(Double(firstSeen - volume.streamStart) / 86_400)) day(s) into the stream; its first session \(number(Double(session.start - firstSeen) / 86_400)) day(s) later on \(number(count)) restricted accelerators")
-            }
-        }
-        guard !parts.isEmpty else { return nil }
-        return Evidence(kind: "volume", detail: parts.joined(separator: "; "), weight: weight)
+            session: c.session, spec: c.spec, restrictedConsumption: c.restricted, mapping: c.mapping,
+            chain: draft.chain, evidence: evidence, jurisdictions: draft.reached, score: score, acceleratorCount: c.count,
+            acceleratorHours: c.hours,
+            alerts: c.restricted && linked && !draft.reached.isEmpty && score >= config.minScore,
+            families: families, ringPeers: draft.ringPeers)
     }
 
     /// The log-likelihood ratio of `restricted` of `located` calls under the linked and benign Beta-Binomial
@@ -567,7 +316,7 @@ public struct Detector: Sendable {
         return min(config.networkWeightCap, max(config.networkWeightFloor, linked - benign))
     }
 
-    private func basisText(_ code: CountryCode) -> String {
+    func basisText(_ code: CountryCode) -> String {
         guard let basis = jurisdictions.basis(code) else { return "" }
         return " (\(basis))"
     }

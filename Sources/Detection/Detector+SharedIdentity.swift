@@ -1,0 +1,44 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+import UsageModel
+import Catalog
+import Ownership
+import Sessions
+
+extension Detector {
+    /// Shared identity: an account probably run by the same people as a linked account inherits that
+    /// link in proportion to the probability (one step, or two with the chain's decay). Its own
+    /// declarations stay evidence beside it: a declaration is what a diverter controls.
+    func sharedIdentityEvidence(_ c: AssessmentContext, partners: [IdentityPartner], into draft: inout AssessmentDraft) {
+        let (session, time) = (c.session, c.time)
+        var bestShared: (Evidence, [CountryCode])? = nil
+        for partner in partners.prefix(24) where partner.account != session.accountID {
+            guard let link = mappingLink(provider: session.provider.rawValue, account: partner.account, at: time) else {
+                continue
+            }
+            let decay = partner.via == nil ? 1.0 : config.chainDecay
+            let w = min(config.sharedIdentityCap, config.sharedIdentityShare * partner.probability * decay * link.weight)
+            guard w > 0.05 else { continue }
+            if bestShared == nil || w > bestShared!.0.weight {
+                let p = JSONWriter.formatNumber(partner.probability, decimals: 3)
+                let detail =
+                    partner.via.map {
+                        "probably operated like account \($0), which is like account \(partner.account) (\(link.detail)); two steps, probability \(p): \(partner.shared)"
+                    }
+                    ?? "probably operated by the same people as account \(partner.account) (\(link.detail)), probability \(p): \(partner.shared)"
+                let sources =
+                    (mappings.mapping(provider: session.provider.rawValue, account: partner.account, at: time).map {
+                        [$0.origin]
+                    } ?? []) + partner.seenIn
+                bestShared = (Evidence(kind: "shared-identity", detail: detail, weight: w, sources: sources), link.countries)
+            }
+        }
+        if let (e, countries) = bestShared {
+            countries.forEach { draft.reach($0) }
+            draft.evidence.append(e)
+        }
+    }
+}

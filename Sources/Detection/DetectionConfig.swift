@@ -115,8 +115,9 @@ public struct DetectionConfig: Sendable, Equatable {
         "shared-identity", "ring", "network", "structuring", "volume", "time", "holiday",
     ]
     /// Look-back: the last `lookbackSessions` closed restricted sessions of an account that raised no
-    /// alert are assessed again when the account alerts, if they ended within `lookbackDays` of that
-    /// moment (0 sessions: never).
+    /// alert are assessed again when the account alerts, or when a session of another account alerts
+    /// with ring evidence that counted it (then alerting only on the ring's evidence), if they ended
+    /// within `lookbackDays` of that moment (0 sessions: never).
     public var lookbackDays = 30.0
     public var lookbackSessions = 8
     /// Alerts at or above this score are emitted.

@@ -221,6 +221,17 @@ public struct MappingTable: Sendable {
         return nil
     }
 
+    /// The mapping of `account` valid at `time`, else the first to start after it: where an account
+    /// stands from `time` on (a ring's later members, onboarded after an earlier member's session began).
+    public func mapping(provider: String, account: String, atOrAfter time: EpochSeconds) -> MappingRow? {
+        if let row = mapping(provider: provider, account: account, at: time) { return row }
+        guard let candidates = rows[account] else { return nil }
+        // Newest first: the last match is the earliest start after `time`.
+        return candidates.last { (row: MappingRow) in
+            (row.provider.isEmpty || row.provider == provider) && (row.validFrom ?? .min) > time
+        }
+    }
+
     /// Every mapping row, for `mappings check` and the store.
     public var allRows: [MappingRow] { rows.values.flatMap { $0 } }
 }

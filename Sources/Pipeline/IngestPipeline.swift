@@ -150,9 +150,9 @@ public final class IngestPipeline {
     /// What changed since the last checkpoint (`tail`; see LiveCheckpoint.swift): nil while none is taken.
     var changes: LiveChanges? = nil
     /// Closed restricted sessions that raised no alert, per account: the last
-    /// `DetectionConfig.lookbackSessions`, assessed again when their account alerts (evidence that
-    /// builds up later — a ring forming, calls from a restricted country — also covers the sessions
-    /// that ended before it). At most that many sessions per account with restricted use.
+    /// `DetectionConfig.lookbackSessions`, assessed again when their account alerts or a ring's alert
+    /// counts it (evidence that builds up later — a ring forming, calls from a restricted country —
+    /// also covers the sessions that ended before it). At most that many sessions per account with restricted use.
     var lookback: [UInt64: [Session]] = [:]
 
     public init(
@@ -568,15 +568,19 @@ public final class IngestPipeline {
         Detector.Assessment, Alert?
     )] {
         guard !lookback.isEmpty else { return [] }
-        var trigger: [String: String] = [:]
+        // Why each account is looked at again, and whether only as a ring's peer (then a session alerts
+        // only on the ring's evidence: the note says the ring had it looked at).
+        var trigger: [String: (why: String, ringOnly: Bool)] = [:]
         for (assessment, alert) in decided where alert != nil {
             let account = assessment.session.accountID
-            if trigger[account] == nil { trigger[account] = "session \(assessment.session.id) of the account" }
+            if trigger[account] == nil { trigger[account] = ("session \(assessment.session.id) of the account", false) }
         }
         for (assessment, alert) in decided where alert != nil {
             for peer in assessment.ringPeers where trigger[peer] == nil {
-                trigger[peer] =
-                    "session \(assessment.session.id) of account \(assessment.session.accountID), which counted this one in its ring,"
+                trigger[peer] = (
+                    "session \(assessment.session.id) of account \(assessment.session.accountID), which counted this one in its ring,",
+                    true
+                )
             }
         }
         var out: [(Detector.Assessment, Alert?)] = []
@@ -587,7 +591,8 @@ public final class IngestPipeline {
             var kept: [Session] = []
             for session in remembered where session.end >= oldest {
                 var assessment = assess(session)
-                guard assessment.alerts else {
+                let ringWeighs = assessment.evidence.contains { $0.kind == "ring" && $0.weight > 0 }
+                guard assessment.alerts, !trigger[account]!.ringOnly || ringWeighs else {
                     kept.append(session)
                     continue
                 }
@@ -595,7 +600,7 @@ public final class IngestPipeline {
                     Evidence(
                         kind: "lookback",
                         detail:
-                            "ended \(Timestamp.format(session.end)) without an alert; assessed again at \(Timestamp.format(time)), when \(trigger[account]!) alerted",
+                            "ended \(Timestamp.format(session.end)) without an alert; assessed again at \(Timestamp.format(time)), when \(trigger[account]!.why) alerted",
                         weight: 0))
                 assessment.families.append("lookback")
                 summary.alerts += 1

@@ -98,6 +98,7 @@ import Testing
             let evidence = first["evidence"] as? [[String: Any]] ?? []
             let note = try #require(evidence.first { $0["kind"] as? String == "lookback" })
             #expect((note["detail"] as? String)?.contains("without an alert; assessed again at 2026-03-06") == true, "\(note)")
+            #expect((note["detail"] as? String)?.contains("of the account alerted") == true, "\(note)")
             #expect(evidence.contains { $0["kind"] as? String == "network" })
         }
     }
@@ -176,13 +177,17 @@ import Testing
 /// accounts that evidence counted are looked at again, as the alerting account's own earlier sessions
 /// are: the first account's session alerts too, once, saying when and why.
 @Suite struct RingLookBackTests {
-    static let mappings = """
+    /// The third account onboarded before the first one's session (`thirdOnboarded` 02-25) or after it
+    /// began (03-02: its mapping was not yet valid when that session started).
+    static func mappings(thirdOnboarded: String) -> String {
+        """
         provider,account_id,reseller_id,end_customer_id,end_customer_country,valid_from,valid_to
         aws,710000000001,RS-TH,C-1,AE,2026-02-20T00:00:00Z,
         aws,710000000002,RS-TH,C-2,MY,2026-02-22T00:00:00Z,
-        aws,710000000003,RS-TH,C-3,ID,2026-02-25T00:00:00Z,
+        aws,710000000003,RS-TH,C-3,ID,\(thirdOnboarded)T00:00:00Z,
 
         """
+    }
     static let resellers = "reseller_id,name,country,parent_id,serves_countries\nRS-TH,TH Co,TH,DIST-CN,TH\nDIST-CN,CN Co,CN,,CN\n"
     static let geoip = "198.51.0.0,198.51.255.255,US\n"
 
@@ -197,8 +202,8 @@ import Testing
             .replacingOccurrences(of: "aws-cli/2.15", with: agent)
     }
 
-    @Test(arguments: [true, false])
-    func theFirstAccountOfARingAlertsWhenTheRingIsSeen(lookback: Bool) throws {
+    @Test(arguments: [(true, "2026-02-25"), (false, "2026-02-25"), (true, "2026-03-02")])
+    func theFirstAccountOfARingAlertsWhenTheRingIsSeen(lookback: Bool, thirdOnboarded: String) throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let ring = ["710000000001", "710000000002", "710000000003"]
@@ -242,7 +247,7 @@ import Testing
             _ = dir.write(String(format: "in/%03d.json", i), "{\"Records\":[" + records.joined(separator: ",") + "]}")
         }
         let result = try BuiltBinary.run([
-            "ingest", "--no-store", "--jobs", "1", "--mappings", dir.write("m.csv", Self.mappings), "--resellers",
+            "ingest", "--no-store", "--jobs", "1", "--mappings", dir.write("m.csv", Self.mappings(thirdOnboarded: thirdOnboarded)), "--resellers",
             dir.write("r.csv", Self.resellers), "--geoip", dir.write("g.csv", Self.geoip), "--config",
             dir.write("c.conf", lookback ? "" : "lookback_days = 0\n"), dir.path + "/in",
         ])

@@ -42,6 +42,9 @@ public struct DetectionConfig: Sendable, Equatable {
     public var declaredSupportShare = 0.3
     public var declaredSupportMinimumCalls = 20
     public var declaredUnsupportedFactor = 0.75
+    /// A declaration the calls do not bear out keeps its full weight when the account works through the
+    /// PRC's public holidays: the holiday fit's log-likelihood ratio at or below minus this.
+    public var declaredSupportHolidayRatio = 2.0
     /// Steadiness: the network weight reaches its cap only once calls from restricted countries came on
     /// `steadyDays` distinct days; before, at most that fraction of it.
     public var steadyDays = 4.0

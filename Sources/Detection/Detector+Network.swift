@@ -36,11 +36,8 @@ extension Detector {
             }
             if weight > 0, let declared = draft.declaredElsewhere, n >= config.declaredSupportMinimumCalls {
                 let own = activity.calls(from: declared.country)
-                let share = Double(own) / Double(n)
-                if share < config.declaredSupportShare {
-                    draft.evidence[declared.index].weight *= config.declaredUnsupportedFactor
-                    draft.evidence[declared.index].detail +=
-                        "; \(own) of \(n) located calls from \(declared.country) (share \(JSONWriter.formatNumber(share, decimals: 3)), below \(JSONWriter.formatNumber(config.declaredSupportShare, decimals: 2))): not borne out by the account's own calls, weighs \(JSONWriter.formatNumber(config.declaredUnsupportedFactor, decimals: 2)) of its weight"
+                if Double(own) / Double(n) < config.declaredSupportShare {
+                    draft.unsupportedDeclaration = (own, n)
                 }
             }
             if k > 0 || weight > 0.5 {
@@ -53,6 +50,29 @@ extension Detector {
                             "\(k) of \(n) located calls from restricted countries (\(list.isEmpty ? "none" : list)); share \(JSONWriter.formatNumber(Double(k) / Double(n), decimals: 3))\(trip)",
                         weight: weight))
             }
+        }
+    }
+
+    /// Declared support: an end customer declared in an unrestricted country from which under
+    /// `declaredSupportShare` of the account's located calls came, beside network evidence for a
+    /// restricted one, weighs `declaredUnsupportedFactor` of its weight — unless the account's rhythm
+    /// bears the declaration out: it works through the PRC's public holidays (the holiday fit's
+    /// log-likelihood ratio for the PRC calendar at or below −`declaredSupportHolidayRatio`), as a
+    /// business elsewhere does and an operator in China does not. Runs after the holiday family.
+    func declaredSupportEvidence(_ c: AssessmentContext, into draft: inout AssessmentDraft) {
+        guard let declared = draft.declaredElsewhere, let (own, n) = draft.unsupportedDeclaration else { return }
+        let share = Double(own) / Double(n)
+        let calls =
+            "; \(own) of \(n) located calls from \(declared.country) (share \(JSONWriter.formatNumber(share, decimals: 3)), below \(JSONWriter.formatNumber(config.declaredSupportShare, decimals: 2)))"
+        if let ratio = draft.holidayRatio, ratio <= -config.declaredSupportHolidayRatio {
+            draft.evidence[declared.index].detail +=
+                calls
+                + ", but it works through the PRC's public holidays (log-likelihood ratio \(JSONWriter.formatNumber(ratio, decimals: 2)) for the PRC calendar): borne out by its rhythm, weighs in full"
+        } else {
+            draft.evidence[declared.index].weight *= config.declaredUnsupportedFactor
+            draft.evidence[declared.index].detail +=
+                calls
+                + ": not borne out by the account's own calls, weighs \(JSONWriter.formatNumber(config.declaredUnsupportedFactor, decimals: 2)) of its weight"
         }
     }
 }

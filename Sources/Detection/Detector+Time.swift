@@ -35,6 +35,7 @@ extension Detector {
             let calendar = HolidayCalendar.prc
             let days = calendar.localDay(activity.firstSeen)...calendar.localDay(activity.lastSeen)
             if let fit = HolidayFit.estimate(activeDays: activity.activeDays, days: days, calendar: calendar, dip: config.holidayDip) {
+                draft.holidayRatio = fit.logLikelihoodRatio
                 let china = draft.reached.contains(Self.china)
                 let weight = china && fit.logLikelihoodRatio >= config.holidayMinimumRatio ? config.holidayWeight : 0
                 let percent = JSONWriter.formatNumber(100 * fit.workingRate, decimals: 0)

@@ -110,6 +110,11 @@ public struct Detector: Sendable {
         var upstreamServes = false
         /// The accounts the ring evidence counted as peers.
         var ringPeers: [String] = []
+        /// A declaration elsewhere the account's located calls do not bear out (calls from the
+        /// declared country, located calls), beside network evidence: weighed after the holiday family.
+        var unsupportedDeclaration: (own: Int, located: Int)? = nil
+        /// The holiday fit's log-likelihood ratio for the PRC calendar, where it was estimated.
+        var holidayRatio: Double? = nil
 
         mutating func reach(_ code: CountryCode) { if !reached.contains(code) { reached.append(code) } }
     }
@@ -265,6 +270,7 @@ public struct Detector: Sendable {
         timeZoneEvidence(context, into: &draft)
         if let volume { volumeEvidence(context, volume: volume, into: &draft) }
         holidayEvidence(context, into: &draft)
+        declaredSupportEvidence(context, into: &draft)
         return decide(context, draft)
     }
 

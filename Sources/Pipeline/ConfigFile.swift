@@ -115,6 +115,7 @@ public struct ConfigFile: Sendable {
         "steady_days": \.steadyDays,
         "declared_support_share": \.declaredSupportShare,
         "declared_unsupported_factor": \.declaredUnsupportedFactor,
+        "declared_support_holiday_ratio": \.declaredSupportHolidayRatio,
         "holiday_weight": \.holidayWeight,
         "holiday_min_ratio": \.holidayMinimumRatio,
         "holiday_dip": \.holidayDip,
@@ -143,7 +144,7 @@ public struct ConfigFile: Sendable {
     static let nonNegative: Set<String> = [
         "steady_days", "trip_days", "trip_margin_days", "trip_weight_cap", "new_account_days",
         "new_account_min_accelerators", "structuring_min_hours", "structuring_cap", "shared_identity_cap",
-        "network_weight_cap", "high_accelerator_hours", "volume_z", "holiday_min_ratio",
+        "network_weight_cap", "high_accelerator_hours", "volume_z", "holiday_min_ratio", "declared_support_holiday_ratio",
     ]
     /// Beta distribution parameters: above 0.
     static let positive: Set<String> = [

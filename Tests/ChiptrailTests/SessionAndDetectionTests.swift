@@ -753,6 +753,52 @@ func event(
     }
 }
 
+/// Declared support's second witness: an account declared in the US (555) whose located calls come
+/// from Singapore and, steadily, China — none from the US — has its declaration weigh
+/// `declared_unsupported_factor` of its weight, unless it works through the PRC's public holidays (as a
+/// business elsewhere does): then the declaration is borne out by its rhythm and weighs in full.
+@Suite struct DeclaredSupportWitnessTests {
+    static func activity(works: (HolidayCalendar.DayClass) -> Bool) -> AccountActivity {
+        var a = AccountActivity()
+        var key: UInt64 = 0
+        let calendar = HolidayCalendar.prc
+        for day in HolidayTests.day("2026-04-13")...HolidayTests.day("2026-05-20") where works(calendar.dayClass(day)!) {
+            for hour: Int64 in 9..<17 {
+                key += 1
+                let t = day * 86_400 + (hour - 8) * 3600 + 60
+                let country = key % 5 == 0 ? "CN" : "SG"
+                a.record(
+                    CallObservation(
+                        accountKey: 1, eventKey: key, time: t, sourceIP: nil, country: CountryCode(country)!, isSignIn: false))
+            }
+        }
+        return a
+    }
+
+    @Test(arguments: [(true, 1.0), (false, 0.75)])
+    func aDeclarationIsBorneOutByWorkingThroughThePRCHolidays(throughHolidays: Bool, kept: Double) throws {
+        let d = DetectorTests.detector()
+        let activity = Self.activity { throughHolidays ? ($0 == .working || $0 == .holiday) : ($0 == .working || $0 == .makeup) }
+        var s = Sessionizer()
+        s.observe(event(.launch, "2026-05-12T02:00:00Z", account: "555"))
+        s.observe(event(.terminate, "2026-05-12T09:00:00Z", account: "555"))
+        let a = d.assess(s.finish(at: Timestamp.parse("2026-05-13")!)[0], activity: activity)
+        let network = try #require(a.evidence.first { $0.kind == "network" })
+        #expect(network.weight > 0, "\(network.detail)")
+        let holiday = try #require(a.evidence.first { $0.kind == "holiday" }?.detail)
+        let declared = try #require(a.evidence.first { $0.kind == "declared-country" })
+        #expect(abs(declared.weight - kept * d.config.declaredUnrestrictedWeight) < 1e-9, "\(declared.detail) | \(holiday)")
+        #expect(declared.detail.contains("0 of "), "\(declared.detail)")
+        #expect(declared.detail.contains("borne out by its rhythm") == throughHolidays, "\(declared.detail)")
+        #expect(declared.detail.contains("not borne out") == !throughHolidays, "\(declared.detail)")
+        // With the witness off (a ratio no fit reaches), the calls alone decide.
+        var off = d
+        off.config.declaredSupportHolidayRatio = 1_000
+        let plain = try #require(off.assess(a.session, activity: activity).evidence.first { $0.kind == "declared-country" })
+        #expect(abs(plain.weight - 0.75 * d.config.declaredUnrestrictedWeight) < 1e-9, "\(plain.detail)")
+    }
+}
+
 @Suite struct VolumeTests {
     @Test func robustStatisticsOverABoundedWindow() throws {
         var h = VolumeHistory(capacity: 4)

@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
@@ -36,7 +37,11 @@ let package = Package(
         .target(name: "NormalizedRecords", dependencies: ["UsageModel", "LogFormats"], swiftSettings: hot),
         .target(name: "Catalog", dependencies: ["UsageModel"], exclude: ["Data"], swiftSettings: strict),
         .target(name: "Ownership", dependencies: ["UsageModel", "Catalog", "Inputs"], swiftSettings: hot),
-        .target(name: "Sessions", dependencies: ["UsageModel", "Catalog"], swiftSettings: hot),
+        .target(
+            name: "Sessions",
+            dependencies: ["UsageModel", "Catalog", .product(name: "HeapModule", package: "swift-collections")],
+            swiftSettings: hot
+        ),
         .target(name: "Detection", dependencies: ["CPrefetch", "UsageModel", "Catalog", "Ownership", "Sessions"], swiftSettings: hot),
         .target(name: "Alerting", dependencies: ["UsageModel"], swiftSettings: strict),
         .target(

@@ -32,14 +32,23 @@ public struct LineAlertSink: AlertSink {
 
     let descriptor: Int32
     let style: Style
+    /// Called once when a write fails with EPIPE — its reader is gone (SIGPIPE ignored, as `ingest` and
+    /// `tail` do): nothing more is written.
+    public var onClosed: (() -> Void)?
+    private var closed = false
 
-    public init(descriptor: Int32 = STDOUT_FILENO, style: Style) {
+    public init(descriptor: Int32 = STDOUT_FILENO, style: Style, onClosed: (() -> Void)? = nil) {
         self.descriptor = descriptor
         self.style = style
+        self.onClosed = onClosed
     }
 
     public mutating func deliver(_ alert: Alert) {
+        guard !closed else { return }
         let line = style.encode(alert) + "\n"
-        FileDescriptorWriter.writeAll(descriptor, line)
+        if !FileDescriptorWriter.writeAll(descriptor, line) && errno == EPIPE {
+            closed = true
+            onClosed?()
+        }
     }
 }

@@ -49,6 +49,13 @@ public final class QueuedAlertSink: AlertSink, @unchecked Sendable {
         condition.unlock()
     }
 
+    /// How many alerts wait (not yet handed to the sink).
+    public var waitingCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return waiting.count - head
+    }
+
     /// Waits until every queued alert has been handed to the sink, and ends the thread.
     public func finish() {
         condition.lock()

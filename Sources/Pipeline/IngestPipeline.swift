@@ -95,6 +95,10 @@ public struct IngestSummary: Sendable {
     /// Calls and lifecycle events that arrived after the frontier had passed their time (delivered later
     /// than the allowed lateness): used, but where they join depends on when they came.
     public var lateRecords = 0
+    /// Whether the run stopped before the end of its input (``StopRequest``): the inputs after the last
+    /// one merged were not read, and the sessions still running and the records held for the event-time
+    /// frontier were not decided.
+    public var interrupted = false
 
     /// Whether any input was rejected (whole or in part): exit status 1.
     public var rejectedInput: Bool { filesFailed > 0 || recordsRejected > 0 }
@@ -292,29 +296,42 @@ public final class IngestPipeline {
     /// sessions. Inputs are pulled as readers free up — at most `2 × jobs` are pulled and not yet
     /// merged — so a source that lists as it goes keeps memory flat in the number of inputs; the output
     /// is the same whatever the number of readers.
+    ///
+    /// A stop requested meanwhile is seen at the next input boundary: the run returns after the inputs
+    /// merged so far, `interrupted`, without reading the rest (an input a reader holds is left to it:
+    /// the pool's readers are not waited for) and without deciding what only the end of the input
+    /// decides — no `onOutcome` for the end.
     /// - Parameters:
     ///   - expected: how many inputs there should be, for progress (0: not known).
     ///   - next: the next input's name, or nil at the end; called from one thread at a time, not
     ///     necessarily the caller's.
+    ///   - stop: asks the run to stop reading (SIGINT, SIGTERM, a closed stdout).
     /// - Complexity: O(n) in the input bytes; memory bounded by the live sessions and accounts.
-    public func run(expected: Int, next: @escaping () -> String?) -> IngestSummary {
+    public func run(expected: Int, next: @escaping () -> String?, stop: StopRequest? = nil) -> IngestSummary {
         var done = 0
         if options.jobs <= 1 {
             let processor = FileProcessor(options: options, geo: geo)
-            while let path = next() {
+            while stop?.isRequested != true, let path = next() {
                 merge(processor.process(path))
                 done += 1
                 onProgress?(done, max(expected, done), summary)
             }
         } else {
             let pool = OrderedWorkPool(next: next, jobs: options.jobs, options: options, geo: geo)
+            stop?.onRequest { pool.stop() }
             pool.start()
             while let result = pool.take(done) {
                 merge(result)
                 done += 1
                 onProgress?(done, max(expected, done), summary)
             }
-            pool.join()
+            if stop?.isRequested != true { pool.join() }
+        }
+        if stop?.isRequested == true {
+            summary.interrupted = true
+            summary.accounts = activity.count + eventAccounts.filter { activity[$0] == nil }.count
+            summary.lateRecords = order.late
+            return summary
         }
         // The end of the input: what is still held is released, then the sessions still running close.
         var last = FileOutcome(path: nil)
@@ -810,6 +827,8 @@ final class OrderedWorkPool: @unchecked Sendable {
     private var taken = 0
     private var threads: [Thread] = []
     private var running = 0
+    /// Set by ``stop()``: no input is pulled any more, and `take` gives nil.
+    private var stopped = false
 
     init(next: @escaping () -> String?, jobs: Int, options: IngestOptions, geo: GeoIPTable) {
         self.next = next
@@ -834,8 +853,8 @@ final class OrderedWorkPool: @unchecked Sendable {
         pulling.lock()
         defer { pulling.unlock() }
         condition.lock()
-        while !exhausted && pulled >= taken + slots.count { condition.wait() }
-        let done = exhausted
+        while !exhausted && !stopped && pulled >= taken + slots.count { condition.wait() }
+        let done = exhausted || stopped
         condition.unlock()
         guard !done else { return nil }
         let path = next()
@@ -865,11 +884,14 @@ final class OrderedWorkPool: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// The result of input `index` (inputs are taken in order), or nil when there is no such input.
+    /// The result of input `index` (inputs are taken in order), or nil when there is no such input or
+    /// the pool was stopped.
     func take(_ index: Int) -> FileResult? {
         condition.lock()
         defer { condition.unlock() }
-        while slots[index % slots.count] == nil {
+        while true {
+            if stopped { return nil }
+            if slots[index % slots.count] != nil { break }
             if exhausted && index >= pulled { return nil }
             condition.wait()
         }
@@ -878,6 +900,14 @@ final class OrderedWorkPool: @unchecked Sendable {
         taken = index + 1
         condition.broadcast()
         return result
+    }
+
+    /// Pulls no more inputs and makes `take` give nil; a reader finishes the input it holds, unwaited.
+    func stop() {
+        condition.lock()
+        stopped = true
+        condition.broadcast()
+        condition.unlock()
     }
 
     func join() {

@@ -1,4 +1,5 @@
 public import UsageModel
+import HeapModule
 
 /// Cuts compute lifecycle events into sessions, per resource, tolerant of events that arrive out of
 /// order (across files and delivery delays) up to `allowedLateness`.
@@ -737,45 +738,39 @@ public struct Sessionizer: Sendable {
     }
 }
 
-/// A min-heap of keys by due time, at most one live entry per key (the earliest): scheduling a key
-/// again later than its entry changes nothing, earlier replaces it (the old entry is skipped when it
-/// surfaces).
+/// A min-heap (swift-collections' `Heap`) of keys by due time, at most one live entry per key (the
+/// earliest): scheduling a key again later than its entry changes nothing, earlier replaces it (the
+/// old entry is skipped when it surfaces). Keys due at the same time come out in the order they were
+/// scheduled: each entry carries a sequence number that breaks the tie. (The hand-written heap this
+/// replaces popped ties in whatever order its layout gave; `Sessionizer/advance(to:)` sorts what it
+/// emits by start and id, so the order of ties never reached the output.)
 struct DueQueue<Key: Hashable & Sendable>: Sendable {
-    private var heap: [(due: Int64, key: Key)] = []
+    private struct Entry: Comparable, Sendable {
+        var due: Int64
+        var sequence: UInt64
+        var key: Key
+
+        static func < (a: Entry, b: Entry) -> Bool { (a.due, a.sequence) < (b.due, b.sequence) }
+        static func == (a: Entry, b: Entry) -> Bool { a.due == b.due && a.sequence == b.sequence }
+    }
+
+    private var heap = Heap<Entry>()
     private var scheduled: [Key: Int64] = [:]
+    private var sequence: UInt64 = 0
 
     /// Makes sure `key` is looked at once the watermark reaches `due`.
     mutating func schedule(_ key: Key, at due: Int64) {
         if let current = scheduled[key], current <= due { return }
         scheduled[key] = due
-        heap.append((due, key))
-        var i = heap.count - 1
-        while i > 0 {
-            let parent = (i - 1) / 2
-            guard heap[i].due < heap[parent].due else { break }
-            heap.swapAt(i, parent)
-            i = parent
-        }
+        heap.insert(Entry(due: due, sequence: sequence, key: key))
+        sequence &+= 1
     }
 
-    /// The next key due at or before `watermark` (no longer scheduled), or nil.
+    /// The next key due at or before `watermark` (no longer scheduled), or nil; of keys due at the same
+    /// time, the one scheduled first.
     mutating func popDue(at watermark: Int64) -> Key? {
-        while let top = heap.first, top.due <= watermark {
-            let last = heap.removeLast()
-            if !heap.isEmpty {
-                heap[0] = last
-                var i = 0
-                while true {
-                    let l = 2 * i + 1
-                    let r = l + 1
-                    var m = i
-                    if l < heap.count && heap[l].due < heap[m].due { m = l }
-                    if r < heap.count && heap[r].due < heap[m].due { m = r }
-                    if m == i { break }
-                    heap.swapAt(i, m)
-                    i = m
-                }
-            }
+        while let top = heap.min, top.due <= watermark {
+            heap.removeMin()
             guard scheduled[top.key] == top.due else { continue }  // replaced by an earlier entry
             scheduled[top.key] = nil
             return top.key

@@ -26,7 +26,8 @@ struct Chiptrail: ParsableCommand {
               chiptrail catalog p5.48xlarge
 
             Exit status: 0 all input read; 1 some input was rejected (each named on stderr with \
-            file:line or file:offset); 2 a usage or configuration error.
+            file:line or file:offset); 2 a usage or configuration error; 130 or 143 ingest interrupted by \
+            SIGINT or SIGTERM.
             """,
         version: version,
         subcommands: [Ingest.self, Tail.self, Query.self, SessionsCommand.self, AlertsCommand.self, Explain.self, Prune.self, CatalogCommand.self, Mappings.self, NormalizeCommand.self, InflateCommand.self]

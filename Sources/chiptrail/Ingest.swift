@@ -103,9 +103,12 @@ struct ReaderOptions: ParsableArguments, Sendable {
     ///   - stored: whether alerts are kept in a store (said of an alert a command did not take).
     ///   - hookThread: whether the command runs on a thread of its own (``QueuedAlertSink``), returned
     ///     as `hook` to be finished before the summary; otherwise it runs on the caller's thread.
-    func makeAlertSink(stored: Bool = true, hookThread: Bool = false) -> (sink: AlertFanOut, hook: QueuedAlertSink?) {
+    ///   - onStdoutClosed: called once when stdout's reader is gone (EPIPE; SIGPIPE must be ignored).
+    func makeAlertSink(
+        stored: Bool = true, hookThread: Bool = false, onStdoutClosed: (() -> Void)? = nil
+    ) -> (sink: AlertFanOut, hook: QueuedAlertSink?) {
         let style = LineAlertSink.Style(rawValue: alerts) ?? .jsonl
-        var sinks: [any AlertSink] = [LineAlertSink(style: style)]
+        var sinks: [any AlertSink] = [LineAlertSink(style: style, onClosed: onStdoutClosed)]
         if let syslog, let target = SyslogTarget(syslog) {
             let s = SyslogSink(target: target)
             s.body = { AlertEncoding.json($0) }
@@ -139,6 +142,9 @@ struct Ingest: ParsableCommand {
 
             Alerts go to stdout (one JSON object per line by default); problems go to stderr as \
             'file:line: error: [category] message'. Bad records are skipped and named; the rest is read.
+
+            SIGINT (Ctrl-C) or SIGTERM stops the reading at the next input; the alerts already printed are \
+            handed to --exec, then ingest exits 130 or 143 (a second signal exits at once).
 
             Examples:
               chiptrail ingest --no-store --mappings m.csv --resellers r.csv \\
@@ -202,6 +208,21 @@ struct Ingest: ParsableCommand {
         setup.options.keepCalls = noStore ? .none : (storeAll ? .all : .evidence)
         setup.options.scoring = !noDetector
         setup.options.readsNormalized = normalized
+        // SIGINT, SIGTERM or a closed stdout: reading stops, and the alerts already given to the sinks
+        // are handed to the command before ingest exits. A closed stdout is EPIPE, not SIGPIPE's end.
+        let stop = StopRequest()
+        var stdoutClosed = false
+        signal(SIGPIPE, SIG_IGN)
+        // A slow --exec command runs beside the merge, not in it: reading goes on while it runs.
+        let alertSinks = reader.makeAlertSink(
+            stored: !noStore, hookThread: true,
+            onStdoutClosed: {
+                stdoutClosed = true
+                stop.request()
+            })
+        var sink = alertSinks.sink
+        let hook = alertSinks.hook
+        let interrupt = InterruptTrap.install(stop: stop, hook: hook)
         var store: Store? = nil
         if !noStore {
             do {
@@ -214,10 +235,6 @@ struct Ingest: ParsableCommand {
         let (inputs, missing) = try ObjectInputWiring.inputs(
             paths, reader: reader, setup: &setup, report: Diagnostics.report)
         missing.forEach(Diagnostics.report)
-        // A slow --exec command runs beside the merge, not in it: reading goes on while it runs.
-        let alertSinks = reader.makeAlertSink(stored: !noStore, hookThread: true)
-        var sink = alertSinks.sink
-        let hook = alertSinks.hook
         var storeFailure: StoreError? = nil
         let storeWriter = store.map { StoreWriter(store: $0, objects: inputs) }
         var alertsEmitted = 0
@@ -253,12 +270,55 @@ struct Ingest: ParsableCommand {
             var progress = ProgressLine(started: started)
             pipeline.onProgress = { done, total, summary in progress.update(done: done, total: total, summary: summary) }
         }
-        let summary = pipeline.run(expected: inputs.expected, next: inputs.next)
+        let summary = pipeline.run(expected: inputs.expected, next: inputs.next, stop: stop)
         if !reader.quiet && isatty(STDERR_FILENO) == 1 { Diagnostics.writeControl("\r\u{1B}[K") }
+        if summary.interrupted, let storeWriter, storeFailure == nil {
+            // What was merged is committed as a batch, as every few dozen inputs are; its alerts printed.
+            do throws(StoreError) {
+                for alert in try storeWriter.commitOpen() {
+                    sink.deliver(alert)
+                    alertsEmitted += 1
+                }
+            } catch {
+                storeFailure = error
+                Diagnostics.printRaw(error.description)
+            }
+        }
+        if let signal = interrupt.signal, let hook, hook.waitingCount > 0 {
+            let name = InterruptTrap.name(of: signal)
+            Diagnostics.printRaw(
+                "chiptrail: \(name): handing the \(hook.waitingCount) alert(s) still waiting to --exec"
+                    + " (\(name) again to exit at once)")
+        }
+        let read = inputs.expected > summary.files ? "\(summary.files) of \(inputs.expected)" : "\(summary.files)"
         hook?.finish()
         let seconds = MonotonicClock.seconds() - started
         if !reader.quiet {
             Diagnostics.printRaw(SummaryLine.text(summary, seconds: seconds, emitted: alertsEmitted))
+        }
+        if summary.interrupted, let signal = interrupt.signal {
+            let name = InterruptTrap.name(of: signal)
+            Diagnostics.printRaw(
+                "chiptrail: interrupted by \(name): read \(read) input(s); the rest were not read and the sessions"
+                    + " still running were not decided; run ingest again to read every input")
+            throw ExitStatus(code: storeFailure != nil ? 2 : InterruptTrap.exitStatus(for: signal))
+        }
+        if stdoutClosed {
+            let kept = [
+                reader.exec == nil && reader.syslog == nil ? nil : "the hooks had them",
+                noStore ? nil : "the store has them",
+            ].compactMap { $0 }
+            Diagnostics.printRaw(
+                "chiptrail: stdout was closed: stopped reading after \(read) input(s); the alerts from then on"
+                    + " were not printed" + (kept.isEmpty ? "" : " (" + kept.joined(separator: ", ") + ")"))
+            // Ends as SIGPIPE ended it before: a pipeline sees the status it saw.
+            signal(SIGPIPE, SIG_DFL)
+            var pipeSignal = sigset_t()
+            sigemptyset(&pipeSignal)
+            sigaddset(&pipeSignal, SIGPIPE)
+            pthread_sigmask(SIG_UNBLOCK, &pipeSignal, nil)
+            raise(SIGPIPE)
+            throw ExitStatus(code: 128 + SIGPIPE)
         }
         if storeFailure != nil { throw ExitStatus(code: 2) }
         if missing.contains(where: { $0.severity == .error }) || inputs.listingFailed || summary.rejectedInput
@@ -289,6 +349,15 @@ final class StoreWriter {
     init(store: Store, objects: InputSequence? = nil) {
         self.store = store
         self.objects = objects
+    }
+
+    /// Commits the batch still open, if any (an interrupted run's last inputs); returns its alerts.
+    func commitOpen() throws(StoreError) -> [Alert] {
+        guard let transaction = open else { return [] }
+        open = nil
+        files = 0
+        rows = 0
+        return try transaction.commit(offsets: [], outbox: false)
     }
 
     /// Adds one outcome; returns the alerts committed by this call (none until a batch is written).

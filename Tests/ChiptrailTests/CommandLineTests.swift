@@ -78,7 +78,7 @@ import Testing
 
     /// On a 120-column terminal the alerts table keeps account ids and times whole: columns that do
     /// not fit are left out and named, never cut.
-    @Test(.enabled(if: BuiltBinary.canUseTerminal))
+    @Test(.enabled(if: BuiltBinary.canUseTerminal, "script(1) is not installed (a pseudo-terminal is needed)"))
     func aNarrowTerminalLeavesColumnsOutInsteadOfCuttingIds() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }

@@ -25,4 +25,28 @@ import Testing
             for key in expected { earliest[key] = nil }
         }
     }
+
+    /// Issue 19: keys due at the same time come out in the order they were scheduled (a sequence number
+    /// breaks the tie), not in whatever order a heap's layout gives; a key scheduled earlier than its
+    /// entry takes its place in that order from then on.
+    @Test(arguments: [1, 2, 3])
+    func keysDueAtTheSameTimeComeOutInTheOrderTheyWereScheduled(seed: UInt64) {
+        var rng = SplitMix(seed: seed)
+        var queue = DueQueue<Int>()
+        var scheduled: [(due: Int64, order: Int, key: Int)] = []
+        var current: [Int: Int] = [:]
+        for order in 0..<300 {
+            let key = Int(rng.next() % 120)
+            let due = Int64(rng.next() % 4) * 10
+            if let i = current[key], scheduled[i].due <= due { continue }
+            if let i = current[key] { scheduled[i].due = .max }
+            current[key] = scheduled.count
+            scheduled.append((due, order, key))
+            queue.schedule(key, at: due)
+        }
+        var popped: [Int] = []
+        while let key = queue.popDue(at: 30) { popped.append(key) }
+        let expected = scheduled.filter { $0.due != .max }.sorted { ($0.due, $0.order) < ($1.due, $1.order) }.map(\.key)
+        #expect(popped == expected)
+    }
 }

@@ -82,4 +82,44 @@ import UsageModel
         let reference = run(jobs: 1, pulled: false)
         for jobs in [1, 2, 5] { #expect(run(jobs: jobs, pulled: true) == reference) }
     }
+
+    /// Issue 19: a stop (ingest's SIGINT) ends the run at the next input boundary: the inputs merged so
+    /// far are all there is, no more are pulled than the readers hold, and the end of the input (the
+    /// outcome without a path, which decides the sessions still running) does not come.
+    @Test(arguments: [1, 2, 3])
+    func aStopEndsTheRunAtAnInputBoundaryWithoutDecidingTheEnd(jobs: Int) throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let paths = Self.inputs(dir)
+        let (geo, detector) = Self.scoring()
+        let stop = StopRequest()
+        let seen = Mutex((merged: [String](), ended: false))
+        let pipeline = IngestPipeline(
+            options: IngestOptions(jobs: jobs), detector: detector, geo: geo, onDiagnostic: { _ in },
+            onOutcome: { outcome in
+                guard let path = outcome.path else { return seen.withLock { $0.ended = true } }
+                if seen.withLock({ $0.merged.append(path); return $0.merged.count }) == 5 { stop.request() }
+            })
+        let pulled = Mutex(0)
+        let summary = pipeline.run(
+            expected: paths.count,
+            next: {
+                pulled.withLock { n -> String? in
+                    guard n < paths.count else { return nil }
+                    n += 1
+                    return paths[n - 1]
+                }
+            }, stop: stop)
+        #expect(summary.interrupted)
+        #expect(summary.files == 5)
+        #expect(seen.withLock { $0.merged } == Array(paths.prefix(5)))
+        #expect(!seen.withLock { $0.ended })
+        let ahead = pulled.withLock { $0 }
+        #expect(ahead <= (jobs <= 1 ? 5 : 5 + 2 * jobs), "\(ahead) inputs pulled with \(jobs) job(s)")
+        // Without a stop the same pipeline's run reaches the end.
+        let whole = IngestPipeline(
+            options: IngestOptions(jobs: jobs), detector: detector, geo: geo, onDiagnostic: { _ in },
+            onOutcome: { _ in })
+        #expect(!whole.run(inputs: paths).interrupted)
+    }
 }

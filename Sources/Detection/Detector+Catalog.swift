@@ -1,12 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 import UsageModel
-import Catalog
-import Ownership
-import Sessions
 
 extension Detector {
     /// The catalogue's entry for the session's type: what it ran on and its export-control class (no

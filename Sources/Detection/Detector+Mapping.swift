@@ -4,9 +4,6 @@
     import Darwin
 #endif
 import UsageModel
-import Catalog
-import Ownership
-import Sessions
 
 extension Detector {
     /// What the account's mapping says: its end customer's declared country (restricted, or elsewhere:

@@ -1,12 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 import UsageModel
-import Catalog
-import Ownership
-import Sessions
 
 extension Detector {
     /// Network: how many of the account's located calls came from restricted countries, as a

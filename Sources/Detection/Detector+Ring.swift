@@ -4,9 +4,6 @@
     import Darwin
 #endif
 import UsageModel
-import Catalog
-import Ownership
-import Sessions
 
 extension Detector {
     /// Ring: accounts onboarded recently under a reseller chain that reaches a restricted jurisdiction,

@@ -1,12 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 import UsageModel
-import Catalog
-import Ownership
-import Sessions
 
 extension Detector {
     /// Shared identity: an account probably run by the same people as a linked account inherits that

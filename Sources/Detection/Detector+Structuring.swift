@@ -4,9 +4,6 @@
     import Darwin
 #endif
 import UsageModel
-import Catalog
-import Ownership
-import Sessions
 
 extension Detector {
     /// Structuring: this account is one of many with unknown end customers under one reseller whose

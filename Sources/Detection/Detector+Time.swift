@@ -1,12 +1,5 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 import UsageModel
 import Catalog
-import Ownership
-import Sessions
 
 extension Detector {
     /// Time: weighs only beside a named jurisdiction, so it is estimated only where an alert is

@@ -119,46 +119,94 @@ final class DirectoryWatcher {
 
     /// The first call walks the tree at once; later calls wait up to `seconds` for a change (a stop or
     /// reload request also ends the wait), then say what to look at.
+    ///
+    /// A wake holds every file landed up to a moment and none landed after it, so that `tail` reads files
+    /// in the order they landed (each wake's in delivery-time order), never one landed later before one
+    /// landed earlier. A walk breaks that by itself: it lists what has landed by the time it gets to a
+    /// directory, while files landed meanwhile in directories already watched wait in the event queue.
+    /// With files landing fast into new directories (a backlog synced into per-day folders), the walks of
+    /// a burst of new directories listed files delivered hours after files whose events were still queued
+    /// and read at the next wake: the event-time frontier then moved past those files' records, which
+    /// joined a later slice than in `ingest` (late), and alerts changed with the timing. So after every
+    /// walk the event queue is read again, and the directories it names walked, until a read names no new
+    /// directory (at most ``drainRounds`` times: a tree that gets new directories without pause).
     /// - Complexity: O(changes since the last wake + pending paths + followed paths); O(entries of the
     ///   tree) on the first wake, after an overflow, and on every wake without inotify.
     func next(waitingUpTo seconds: Double) -> Wake {
-        if firstWake {
-            firstWake = false
-            return walkWholeTree()
-        }
-        wait(seconds: seconds)
         var candidates = OrderedPaths()
         var directories: [String] = []
-        if usesInotify { readEvents(files: &candidates, directories: &directories) }
-        if overflowed || walkEveryWake {
-            if overflowed { reset() }
-            return walkWholeTree()
+        var wholeTree = false
+        if firstWake {
+            firstWake = false
+            wholeTree = true
+        } else {
+            wait(seconds: seconds)
+            if usesInotify { readEvents(files: &candidates, directories: &directories) }
+            if overflowed || walkEveryWake {
+                wholeTree = true
+            } else {
+                checkRoots(files: &candidates, directories: &directories)
+            }
         }
-        checkRoots(files: &candidates, directories: &directories)
-        for directory in directories { walk(directory, into: &candidates) }
-        if overflowed || walkEveryWake {
-            // A watch could not be added while walking a new directory: the tree is walked instead.
-            if overflowed { reset() }
-            return walkWholeTree()
+        /// The whole walk's inputs, when the wake is that walk and nothing else (each followed path's
+        /// files in delivery order, as `ingest` reads them).
+        var walkedInputs: [String]? = nil
+        var rounds = 0
+        while true {
+            if wholeTree {
+                wholeTree = false
+                if overflowed { reset() }
+                candidates = OrderedPaths()
+                directories = []
+                let inputs = walkWholeTree()
+                for path in inputs { candidates.append(path) }
+                walkedInputs = inputs
+            } else if !directories.isEmpty {
+                let walking = directories
+                directories = []
+                for directory in walking { walk(directory, into: &candidates) }
+                if overflowed || walkEveryWake {
+                    // A watch could not be added while walking a new directory: the tree is walked instead.
+                    wholeTree = true
+                    continue
+                }
+            } else {
+                break
+            }
+            // Something was walked: what landed while it was listed is read too.
+            guard usesInotify && !walkEveryWake && rounds < Self.drainRounds else { break }
+            rounds += 1
+            let before = candidates.paths.count
+            readEvents(files: &candidates, directories: &directories)
+            if overflowed { wholeTree = true }
+            if candidates.paths.count != before || !directories.isEmpty { walkedInputs = nil }
         }
-        for path in pending { candidates.append(path) }
         var wake = Wake()
-        wake.candidates = InputEnumerator.sortedByDeliveryTime(candidates.paths)
+        if let walkedInputs {
+            wake.candidates = walkedInputs
+        } else {
+            for path in pending { candidates.append(path) }
+            wake.candidates = InputEnumerator.sortedByDeliveryTime(candidates.paths)
+        }
         wake.notices = takeNotices()
         return wake
     }
 
+    /// How many times one wake reads the event queue again after a walk (see ``next(waitingUpTo:)``).
+    static let drainRounds = 1000
+
+    /// Test-only: called with each directory just before it is watched and listed.
+    var testBeforeListing: ((String) -> Void)? = nil
+
     // MARK: - Walks
 
-    private func walkWholeTree() -> Wake {
+    /// Walks every followed path: their inputs (each path's in delivery-time order).
+    private func walkWholeTree() -> [String] {
         let scan = InputEnumerator.scan(roots, known: [], beforeListing: usesInotify ? { self.watch($0, $1) } : nil)
         problemsByPath = [:]
         for problem in scan.problems { problemsByPath[problem.path] = problem }
         missingRoots = Set(roots.filter { problemsByPath[$0] != nil && !exists($0) })
-        var wake = Wake()
-        wake.candidates = scan.inputs
-        wake.notices = takeNotices()
-        return wake
+        return scan.inputs
     }
 
     /// Walks one directory found new (created, moved in, or a followed path that appeared).
@@ -201,6 +249,7 @@ final class DirectoryWatcher {
 
     /// Adds a watch to `directory` (called by the walk just before it lists the directory).
     private func watch(_ directory: String, _ identity: Identity) {
+        testBeforeListing?(directory)
         guard fd >= 0 else { return }
         // The path as the walk spells it: events' paths (this path and a name) are then the walk's.
         let path = directory

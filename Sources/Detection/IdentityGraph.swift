@@ -94,8 +94,9 @@ public struct IdentityGraph: Sendable {
     private var mayBeIndexed = [UInt64](repeating: 0, count: filterWords)
     static let filterWords = 1 << 13
 
-    /// Values that gained a second owner in the input being merged and still need their text.
-    private var unnamed: [UInt64] = []
+    /// Values that gained a second owner in the input being merged and still need their text, with the
+    /// input whose call made it shared (it carried the value, so its names hold it).
+    private var unnamed: [(id: UInt64, input: String?)] = []
 
     /// The last call's account and its row.
     private var last: (account: UInt64, row: Int) = (0, -1)
@@ -357,7 +358,7 @@ public struct IdentityGraph: Sendable {
         add(&owners[id, default: Owners()])
         if tracking { changedOwners.insert(id) }
         mayBeIndexed[Int(truncatingIfNeeded: id >> 6) & (Self.filterWords - 1)] |= 1 << (id & 63)
-        if needsName { unnamed.append(id) }
+        if needsName { unnamed.append((id, input)) }
     }
 
     private mutating func removeOwner(_ id: UInt64, _ account: UInt64) {
@@ -374,10 +375,16 @@ public struct IdentityGraph: Sendable {
     /// Gives the values that gained a second owner their text, from the merged input's name table
     /// (keyed by ``DecodedBatch``'s `nameKey(raw, kind:)`: 0 agent, 1 access key, 2 principal).
     public mutating func nameNew(_ lookup: (UInt64, Kind) -> String?) {
-        for id in unnamed {
+        nameNew { raw, kind, _ in lookup(raw, kind) }
+    }
+
+    /// The same, with the input whose call made the value shared (where its text is sure to be): a
+    /// look-up may start there.
+    public mutating func nameNew(_ lookup: (UInt64, Kind, String?) -> String?) {
+        for (id, input) in unnamed {
             guard var o = owners[id], o.name == nil else { continue }
             for kind in [Kind.agent, .accessKey, .principal] {
-                if let name = lookup(Self.raw(id, kind), kind) {
+                if let name = lookup(Self.raw(id, kind), kind, input) {
                     o.name = name
                     break
                 }

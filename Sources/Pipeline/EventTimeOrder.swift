@@ -1,4 +1,5 @@
 import Foundation
+import NormalizedRecords
 import UsageModel
 
 /// Holds calls and lifecycle events until the event-time frontier has passed them, then gives them back
@@ -19,7 +20,10 @@ import UsageModel
 /// time order and arrive a day or more after the fact (they join the sessionizer when read).
 ///
 /// Memory: the records of the allowed lateness (72 bytes a call), bounded by the lateness and
-/// the event rate, not by the input.
+/// the event rate, not by the input. `ingest` bounds it further (``startSpilling(budget:)``): past a
+/// budget the held records wait in a temporary file, in their order, and come back a slice at a time
+/// when released; the names of their identifiers always do (a block per input, looked up only when a
+/// value becomes shared). The same records come back in the same order: the output does not change.
 struct EventTimeOrder {
     /// The length of a slice: decisions are taken every five minutes of event time.
     static let tick: Int64 = 300
@@ -101,7 +105,40 @@ struct EventTimeOrder {
         /// checkpoint saves what was added since, as a chunk).
         var savedCalls = 0
         var savedEvents = 0
+        /// Records written to the spill file, in the order held: they come before those in memory.
+        var chunks: [SpilledChunk] = []
     }
+
+    /// Records of one slice in the spill file: `calls` calls as held (their bytes), then the events as
+    /// `chiptrail normalize` writes them, in groups of about `eventGroupBytes` (read back one at a time).
+    struct SpilledChunk {
+        var offset: Int64
+        var calls: Int
+        var eventGroups: [(count: Int, bytes: Int)]
+        var events: Int { eventGroups.reduce(0) { $0 + $1.count } }
+    }
+    static let eventGroupBytes = 1 << 20
+
+    /// The names one input carried, in the spill file: `count` keys ascending (8 bytes each), then each
+    /// name's start and length in the text (4 + 4 bytes), then the text.
+    struct NameBlock {
+        var path: String
+        var offset: Int64
+        var count: Int
+        var until: EpochSeconds
+    }
+
+    /// The temporary file held records and names go to (`ingest` only: never while `tracking`).
+    private var spill: HeldSpill? = nil
+    /// Whether new records past the budget and new names go to `spill` (off after a write fails).
+    private var spilling = false
+    /// Bytes of held records in memory before they go to the spill file.
+    private var spillBudget = Int.max
+    /// Bytes of records held in memory since the last spill (an estimate: an event counts as `eventCost`).
+    private var heldBytes = 0
+    static let eventCost = 384
+    /// Name tables of inputs, in the spill file (instead of `names` while spilling).
+    private var nameBlocks: [NameBlock] = []
 
     private var slices: [Int64: Held] = [:]
     private var cached: (index: Int64, held: Held?) = (.min, nil)
@@ -187,14 +224,24 @@ struct EventTimeOrder {
 
     mutating func add(_ call: CallObservation, input: UInt32) {
         slot(index(for: call.time)).calls.append(HeldCall(call: call, input: input))
+        heldBytes &+= MemoryLayout<HeldCall>.stride
     }
 
     mutating func add(_ event: UsageEvent) {
         slot(index(for: event.time)).events.append(event)
+        heldBytes &+= Self.eventCost
     }
 
-    /// Keeps the names an input carried for its calls' identifiers until those calls are released.
-    mutating func learnNames(_ table: KeyTable<String>, until newest: EpochSeconds) {
+    /// Keeps the names an input (at `path`) carried for its calls' identifiers until those calls are
+    /// released: in memory, or while spilling as a block in the spill file.
+    mutating func learnNames(_ table: KeyTable<String>, until newest: EpochSeconds, path: String = "") {
+        if spilling, let spill, table.count > 0 {
+            if let block = try? Self.writeNames(table, to: spill) {
+                nameBlocks.append(NameBlock(path: path, offset: block.offset, count: block.count, until: newest))
+                return
+            }
+            spilling = false
+        }
         table.forEach { key, name in
             if let i = names.index(forKey: key) {
                 guard names.values[i].until < newest else { return }
@@ -206,7 +253,24 @@ struct EventTimeOrder {
         }
     }
 
-    func name(_ key: UInt64) -> String? { names[key]?.name }
+    /// The name of `key`, from any input whose names are still kept; the input at `path` is searched first.
+    func name(_ key: UInt64, in path: String? = nil) -> String? {
+        if let name = names[key]?.name { return name }
+        guard let spill, !nameBlocks.isEmpty else { return nil }
+        do {
+            if let path {
+                for block in nameBlocks where block.path == path {
+                    if let name = try Self.name(key, in: block, of: spill) { return name }
+                }
+            }
+            for block in nameBlocks where block.path != path {
+                if let name = try Self.name(key, in: block, of: spill) { return name }
+            }
+        } catch {
+            fatalError("chiptrail: \(error)")
+        }
+        return nil
+    }
 
     /// Forgets names whose calls have all been released (every hour of event time: amortised).
     mutating func forgetNames() {
@@ -216,6 +280,7 @@ struct EventTimeOrder {
             for (key, entry) in names where entry.until < releasedThrough { changedNames.insert(key) }
         }
         names = names.filter { $0.value.until >= releasedThrough }
+        nameBlocks.removeAll { $0.until < releasedThrough }
     }
 
     /// The next slice whose end the frontier has passed (every slice when `frontier` is nil: the end of
@@ -226,6 +291,8 @@ struct EventTimeOrder {
         if let frontier, end > frontier { return nil }
         pendingIndexes.removeFirst()
         let held = slices.removeValue(forKey: index)!
+        heldBytes = max(0, heldBytes - held.calls.count * MemoryLayout<HeldCall>.stride - held.events.count * Self.eventCost)
+        load(held)
         if cached.index == index { cached = (.min, nil) }
         releasedThrough = end
         if tracking {
@@ -305,6 +372,200 @@ struct EventTimeOrder {
         }
     }
 
+    // MARK: Spilling
+
+    /// From now on, held records past `budget` bytes in memory and the names of held identifiers go to
+    /// a temporary file in `directory` (`ingest`: a checkpointed order never spills). Returns false when
+    /// the file cannot be made: everything then stays in memory, as before.
+    @discardableResult
+    mutating func startSpilling(budget: Int, directory: String = HeldSpill.defaultDirectory) -> Bool {
+        guard !tracking else { return false }
+        if spill == nil { spill = try? HeldSpill(directory: directory) }
+        guard spill != nil else { return false }
+        spilling = true
+        spillBudget = budget
+        return true
+    }
+
+    /// Brings everything spilled back into memory and spills no more (before checkpoints start).
+    mutating func stopSpilling() {
+        guard spill != nil else { return }
+        for held in slices.values { load(held) }
+        names = allNames()
+        nameBlocks = []
+        spilling = false
+        spill = nil
+    }
+
+    /// Whether any record or name is in the spill file now.
+    var hasSpilled: Bool { !nameBlocks.isEmpty || slices.values.contains { !$0.chunks.isEmpty } }
+
+    /// Writes the records held in memory to the spill file once they pass the budget (each slice's as a
+    /// chunk after its earlier ones). A write that fails leaves them in memory and stops spilling.
+    mutating func spillIfOverBudget() {
+        guard spilling, heldBytes > spillBudget, let spill else { return }
+        for index in pendingIndexes {
+            let held = slices[index]!
+            guard !held.calls.isEmpty || !held.events.isEmpty else { continue }
+            do {
+                let offset = try held.calls.withUnsafeBytes { try spill.append($0) }
+                var groups: [(count: Int, bytes: Int)] = []
+                var writer = NormalizedRecordWriter()
+                var count = 0
+                for (n, event) in held.events.enumerated() {
+                    writer.event(event, inputName: "")
+                    count += 1
+                    if writer.bytes.count >= Self.eventGroupBytes || n == held.events.count - 1 {
+                        _ = try writer.bytes.withUnsafeBytes { try spill.append($0) }
+                        groups.append((count, writer.bytes.count))
+                        writer.bytes.removeAll(keepingCapacity: true)
+                        count = 0
+                    }
+                }
+                held.chunks.append(SpilledChunk(offset: offset, calls: held.calls.count, eventGroups: groups))
+                held.calls = []
+                held.events = []
+            } catch {
+                spilling = false
+                return
+            }
+        }
+        heldBytes = 0
+    }
+
+    /// Reads a slice's spilled chunks back in front of the records it holds in memory.
+    private func load(_ held: Held) {
+        guard !held.chunks.isEmpty, let spill else { return }
+        let stride = MemoryLayout<HeldCall>.stride
+        // Calls are read straight into their array; events a group at a time (no copy of the chunk).
+        let total = held.chunks.reduce(held.calls.count) { $0 + $1.calls }
+        var failure: Int32 = 0
+        let calls = [HeldCall](unsafeUninitializedCapacity: total) { buffer, initialized in
+            let raw = UnsafeMutableRawBufferPointer(buffer)
+            var at = 0
+            for chunk in held.chunks where failure == 0 {
+                failure = spill.fill(
+                    UnsafeMutableRawBufferPointer(rebasing: raw[(at * stride)..<((at + chunk.calls) * stride)]), at: chunk.offset)
+                at += chunk.calls
+            }
+            held.calls.withUnsafeBytes { memory in
+                if memory.count > 0 { UnsafeMutableRawBufferPointer(rebasing: raw[(at * stride)...]).copyMemory(from: memory) }
+            }
+            initialized = total
+        }
+        if failure != 0 { fatalError("chiptrail: \(HeldSpillError(.read, errno: failure))") }
+        var events: [UsageEvent] = []
+        events.reserveCapacity(held.chunks.reduce(held.events.count) { $0 + $1.events })
+        // The events of one input share one copy of its path, as they did when held in memory.
+        var paths: [String: String] = [:]
+        do {
+            for chunk in held.chunks {
+                var offset = chunk.offset + Int64(chunk.calls * stride)
+                for group in chunk.eventGroups {
+                    let bytes = try spill.bytes(at: offset, count: group.bytes)
+                    offset += Int64(group.bytes)
+                    try bytes.withUnsafeBytes { raw in
+                        var reader = NormalizedRecordReader(raw, path: "held records")
+                        for _ in 0..<group.count {
+                            var event = try reader.event(inputName: "")
+                            if let path = paths[event.origin.path] {
+                                event.origin.path = path
+                            } else {
+                                paths[event.origin.path] = event.origin.path
+                            }
+                            events.append(event)
+                        }
+                    }
+                }
+            }
+        } catch {
+            // The file is this process's own, unlinked: only a failing device gets here.
+            fatalError("chiptrail: \(error)")
+        }
+        held.calls = calls
+        events.append(contentsOf: held.events)
+        held.events = events
+        held.chunks = []
+    }
+
+    /// Writes one input's name table as a block; returns where it starts and how many names it holds.
+    private static func writeNames(_ table: KeyTable<String>, to spill: HeldSpill) throws -> (offset: Int64, count: Int) {
+        var entries: [(key: UInt64, name: String)] = []
+        entries.reserveCapacity(table.count)
+        table.forEach { entries.append(($0, $1)) }
+        entries.sort { $0.key < $1.key }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(entries.count * 48)
+        for e in entries { withUnsafeBytes(of: e.key.littleEndian) { bytes.append(contentsOf: $0) } }
+        var start: UInt32 = 0
+        for e in entries {
+            let length = UInt32(e.name.utf8.count)
+            withUnsafeBytes(of: start.littleEndian) { bytes.append(contentsOf: $0) }
+            withUnsafeBytes(of: length.littleEndian) { bytes.append(contentsOf: $0) }
+            start &+= length
+        }
+        for e in entries { bytes.append(contentsOf: e.name.utf8) }
+        let offset = try bytes.withUnsafeBytes { try spill.append($0) }
+        return (offset, entries.count)
+    }
+
+    /// The name of `key` in `block`, if it holds one (a binary search of its keys).
+    private static func name(_ key: UInt64, in block: NameBlock, of spill: HeldSpill) throws -> String? {
+        let keys = try spill.bytes(at: block.offset, count: block.count * 8)
+        let found: Int? = keys.withUnsafeBytes { raw in
+            var low = 0
+            var high = block.count
+            while low < high {
+                let mid = (low + high) / 2
+                let k = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: mid * 8, as: UInt64.self))
+                if k == key { return mid }
+                if k < key { low = mid + 1 } else { high = mid }
+            }
+            return nil
+        }
+        guard let found else { return nil }
+        let span = try spill.bytes(at: block.offset + Int64(block.count * 8 + found * 8), count: 8)
+        let (start, length) = span.withUnsafeBytes {
+            (UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)),
+             UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 4, as: UInt32.self)))
+        }
+        let text = try spill.bytes(at: block.offset + Int64(block.count * 16) + Int64(start), count: Int(length))
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// Every name kept, in memory and in blocks, as `names` would hold it had nothing been spilled
+    /// (a name learnt again keeps its first text and the latest `until`).
+    private func allNames() -> [UInt64: (name: String, until: EpochSeconds)] {
+        guard let spill, !nameBlocks.isEmpty else { return names }
+        var out = names
+        do {
+            for block in nameBlocks {
+                let keys = try spill.bytes(at: block.offset, count: block.count * 16)
+                var entries: [(UInt64, UInt32, UInt32)] = []
+                keys.withUnsafeBytes { raw in
+                    for i in 0..<block.count {
+                        entries.append(
+                            (UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)),
+                             UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: block.count * 8 + i * 8, as: UInt32.self)),
+                             UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: block.count * 8 + i * 8 + 4, as: UInt32.self))))
+                    }
+                }
+                let textLength = entries.last.map { Int($0.1) + Int($0.2) } ?? 0
+                let text = try spill.bytes(at: block.offset + Int64(block.count * 16), count: textLength)
+                for (key, start, length) in entries {
+                    if let i = out.index(forKey: key) {
+                        if out.values[i].until < block.until { out.values[i].until = block.until }
+                    } else {
+                        out[key] = (String(decoding: text[Int(start)..<Int(start + length)], as: UTF8.self), block.until)
+                    }
+                }
+            }
+        } catch {
+            fatalError("chiptrail: \(error)")
+        }
+        return out
+    }
+
     // MARK: Checkpoints
 
     /// The held records in columns (a call is ten numbers; the inputs they came from are a table).
@@ -340,6 +601,7 @@ struct EventTimeOrder {
     ) {
         var slices: [(index: Int64, columns: Snapshot)] = []
         for i in changedSlices.sorted() {
+            if let held = self.slices[i] { load(held) }
             guard let held = self.slices[i], held.savedCalls < held.calls.count || held.savedEvents < held.events.count
             else { continue }
             slices.append((i, columns(of: [i], names: false, from: (held.savedCalls, held.savedEvents))))
@@ -409,6 +671,7 @@ struct EventTimeOrder {
         var inputIndex: [UInt32: Int32] = [:]
         for index in indexes {
             let slice = slices[index]!
+            load(slice)
             for h in slice.calls[start.calls...] {
                 let n: Int32
                 if let known = inputIndex[h.input] {
@@ -431,8 +694,9 @@ struct EventTimeOrder {
             }
             s.events += slice.events[start.events...]
         }
-        for key in names.keys.sorted() where withNames {
-            let entry = names[key]!
+        let kept = withNames ? allNames() : [:]
+        for key in kept.keys.sorted() {
+            let entry = kept[key]!
             s.nameKeys.append(key)
             s.nameValues.append(entry.name)
             s.nameUntil.append(entry.until)

@@ -37,6 +37,9 @@ public struct IngestOptions: Sendable {
     /// Inputs are files `chiptrail normalize` wrote (``InputNormalizer``): each is merged as the input
     /// it was made from, under that input's name (`ingest --normalized`).
     public var readsNormalized = false
+    /// Bytes of held records (``EventTimeOrder``) `ingest` keeps in memory before it writes them to a
+    /// temporary file until they are released (nil: all in memory). The output is the same either way.
+    public var heldMemoryBudget: Int? = 32 << 20
 
     /// Calls handed on for storage.
     public enum KeptCalls: Sendable {
@@ -309,6 +312,7 @@ public final class IngestPipeline {
     /// - Complexity: O(n) in the input bytes; memory bounded by the live sessions and accounts.
     public func run(expected: Int, next: @escaping () -> String?, stop: StopRequest? = nil) -> IngestSummary {
         var done = 0
+        if let budget = options.heldMemoryBudget, options.scoring { order.startSpilling(budget: budget) }
         if options.jobs <= 1 {
             let processor = FileProcessor(options: options, geo: geo)
             while stop?.isRequested != true, let path = next() {
@@ -396,7 +400,7 @@ public final class IngestPipeline {
         }
         if scoring && !calls.isEmpty {
             order.held(heldCalls, of: input)
-            order.learnNames(result.batch.identifierNames, until: newest)
+            order.learnNames(result.batch.identifierNames, until: newest, path: result.path)
         }
         /// Accounts with new billing lines (joined as they arrive, not held).
         var usageAccounts = Set<String>()
@@ -422,6 +426,7 @@ public final class IngestPipeline {
             dedup.advance(to: watermark)
         }
         outcome.assessments = release(through: watermark == .min ? .min : watermark - options.allowedLateness)
+        order.spillIfOverBudget()
         if scoring && !usageAccounts.isEmpty {
             // Billing lines join running sessions as they come (they are not on the audit logs' time
             // axis): the sessions they change are looked at the next tick — or now, while no audit log
@@ -515,11 +520,11 @@ public final class IngestPipeline {
     )] {
         if options.scoring {
             identities.settle()
-            identities.nameNew { raw, kind in
+            identities.nameNew { raw, kind, input in
                 switch kind {
-                case .agent: self.order.name(DecodedBatch.nameKey(raw, kind: 0))
-                case .accessKey: self.order.name(DecodedBatch.nameKey(raw, kind: 1))
-                case .principal: self.order.name(DecodedBatch.nameKey(raw, kind: 2))
+                case .agent: self.order.name(DecodedBatch.nameKey(raw, kind: 0), in: input)
+                case .accessKey: self.order.name(DecodedBatch.nameKey(raw, kind: 1), in: input)
+                case .principal: self.order.name(DecodedBatch.nameKey(raw, kind: 2), in: input)
                 case .address: nil
                 }
             }

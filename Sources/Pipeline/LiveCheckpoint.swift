@@ -76,6 +76,7 @@ extension IngestPipeline {
     public func startCheckpoints() {
         if changes == nil { changes = LiveChanges() }
         dedup.tracking = true
+        order.stopSpilling()
         order.tracking = true
         sessionizer.tracking = true
         identities.tracking = true

@@ -175,6 +175,13 @@ struct Ingest: ParsableCommand {
         help: ArgumentHelp("Cut sessions but score none (measures what scoring costs; Scripts/bench-detector).", visibility: .hidden))
     var noDetector = false
 
+    @Option(
+        name: .customLong("held-memory"),
+        help: ArgumentHelp(
+            "Memory for records held until event time passes them (default 32MiB); past it they wait in an unlinked file under $TMPDIR. 0 writes them out after every input, 'all' keeps them in memory. The output is the same.",
+            valueName: "size", visibility: .hidden))
+    var heldMemory: String?
+
     @Flag(
         name: .customLong("normalized"),
         help: ArgumentHelp(
@@ -208,6 +215,17 @@ struct Ingest: ParsableCommand {
         setup.options.keepCalls = noStore ? .none : (storeAll ? .all : .evidence)
         setup.options.scoring = !noDetector
         setup.options.readsNormalized = normalized
+        if let text = heldMemory {
+            if text == "all" {
+                setup.options.heldMemoryBudget = nil
+            } else if text == "0" {
+                setup.options.heldMemoryBudget = 0
+            } else if let bytes = ConfigFile.parseSize(text) {
+                setup.options.heldMemoryBudget = Int(clamping: bytes)
+            } else {
+                throw ValidationError("--held-memory takes a size such as 32MiB, or all; found '\(text)'")
+            }
+        }
         // SIGINT, SIGTERM or a closed stdout: reading stops, and the alerts already given to the sinks
         // are handed to the command before ingest exits. A closed stdout is EPIPE, not SIGPIPE's end.
         let stop = StopRequest()

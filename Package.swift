@@ -42,17 +42,23 @@ let package = Package(
             dependencies: ["UsageModel", "Catalog", .product(name: "HeapModule", package: "swift-collections")],
             swiftSettings: hot
         ),
-        .target(name: "Detection", dependencies: ["CPrefetch", "UsageModel", "Catalog", "Ownership", "Sessions"], swiftSettings: hot),
+        .target(
+            name: "Detection", dependencies: ["CPrefetch", "UsageModel", "Catalog", "Ownership", "Sessions"],
+            swiftSettings: hot),
         .target(name: "Alerting", dependencies: ["UsageModel"], swiftSettings: strict),
         .target(
             name: "Store",
-            dependencies: ["UsageModel", "Sessions", "Detection", "Ownership", "Alerting", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "UsageModel", "Sessions", "Detection", "Ownership", "Alerting",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strict
         ),
         .target(
             name: "Pipeline",
             dependencies: [
-                "CPrefetch", "UsageModel", "Inputs", "LogFormats", "NormalizedRecords", "Catalog", "Ownership", "Sessions",
+                "CPrefetch", "UsageModel", "Inputs", "LogFormats", "NormalizedRecords", "Catalog", "Ownership",
+                "Sessions",
                 "Detection", "Alerting",
             ],
             swiftSettings: hot
@@ -87,7 +93,9 @@ let package = Package(
         ),
         .testTarget(
             name: "ChiptrailTests",
-            dependencies: ["UsageModel", "Inputs", "LogFormats", "Catalog", "Ownership", "Sessions", "Detection", "Alerting", "Pipeline", "Store", "TailService", "CZlib", "CJSONIndex", "ObjectStore", "NormalizedRecords",
+            dependencies: [
+                "UsageModel", "Inputs", "LogFormats", "Catalog", "Ownership", "Sessions", "Detection", "Alerting",
+                "Pipeline", "Store", "TailService", "CZlib", "CJSONIndex", "ObjectStore", "NormalizedRecords",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             exclude: ["Fixtures"],

@@ -25,7 +25,8 @@ public struct LineAlertSink: AlertSink {
             case .jsonl: AlertEncoding.json(alert)
             case .text: AlertEncoding.text(alert)
             case .ocsf:
-                OCSFEncoding.json(alert, createdAt: alert.raisedAt ?? EpochSeconds(time(nil)), version: ChiptrailVersion.current)
+                OCSFEncoding.json(
+                    alert, createdAt: alert.raisedAt ?? EpochSeconds(time(nil)), version: ChiptrailVersion.current)
             }
         }
     }

@@ -107,7 +107,9 @@ public final class ExecSink: AlertSink {
                 usleep(useconds_t(backoff * Double(1 << (attempt - 1)) * 1_000_000))
             } else {
                 failures += 1
-                onError("exec '\(arguments[0])': \(problem); alert \(alert.id) not delivered after \(attempts) tries (\(undeliveredNote))")
+                onError(
+                    "exec '\(arguments[0])': \(problem); alert \(alert.id) not delivered after \(attempts) tries (\(undeliveredNote))"
+                )
             }
         }
     }
@@ -156,7 +158,8 @@ public final class ExecSink: AlertSink {
         FileDescriptorWriter.writeAll(pipeFDs[1], input)
         close(pipeFDs[1])
         var pending = sigset_t()
-        if sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1 && sigismember(&previousMask, SIGPIPE) == 0 {
+        if sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1 && sigismember(&previousMask, SIGPIPE) == 0
+        {
             var now = timespec(tv_sec: 0, tv_nsec: 0)
             _ = sigtimedwait(&pipeSignal, nil, &now)
         }

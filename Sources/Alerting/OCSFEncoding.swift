@@ -58,7 +58,9 @@ public enum OCSFEncoding {
 
         w.beginObject("finding_info")
         w.string("uid", alert.id)
-        w.string("title", "Restricted accelerators used by an account linked to \(alert.jurisdictions.joined(separator: ", "))")
+        w.string(
+            "title",
+            "Restricted accelerators used by an account linked to \(alert.jurisdictions.joined(separator: ", "))")
         w.string(
             "desc",
             "\(s.instanceTypes.joined(separator: ",")) (\(s.accelerator)), \(JSONWriter.formatNumber(s.acceleratorHours, decimals: 1)) accelerator-hours, account \(alert.accountID) of \(alert.provider.rawValue)"

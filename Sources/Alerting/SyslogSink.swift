@@ -30,11 +30,15 @@ public enum SyslogTarget: Sendable, Equatable, CustomStringConvertible {
                 // An IPv6 address, bracketed whole: [::1]:514.
                 guard host.hasSuffix("]"), host.count > 2 else { return nil }
                 host = String(host.dropFirst().dropLast())
-                guard host.contains(":"), host.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }) else { return nil }
+                guard host.contains(":"), host.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }) else {
+                    return nil
+                }
             } else {
                 // A name or an IPv4 address: no brackets, no colons (an IPv6 address must be bracketed).
                 guard !host.isEmpty,
-                    host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "." || $0 == "_") })
+                    host.allSatisfy({
+                        $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "." || $0 == "_")
+                    })
                 else { return nil }
             }
             self = isTCP ? .tcp(host: host, port: port) : .udp(host: host, port: port)
@@ -83,7 +87,8 @@ public enum SyslogFormat {
     }
 
     /// One message, without transport framing.
-    public static func message(_ alert: Alert, time: EpochSeconds, hostname: String, pid: Int32, body: String) -> String {
+    public static func message(_ alert: Alert, time: EpochSeconds, hostname: String, pid: Int32, body: String) -> String
+    {
         let pri = facility * 8 + severity(alert.severity)
         let s = alert.session
         var sd = "[alert@\(enterpriseID)"
@@ -105,7 +110,8 @@ public enum SyslogFormat {
         sd += "]"
         let host = hostname.isEmpty ? "-" : String(hostname.filter { $0.isASCII && !$0.isWhitespace }.prefix(255))
         // The body is one line (JSON escapes newlines); escape anyway, in case a caller passes text.
-        return "<\(pri)>1 \(Timestamp.format(time)) \(host) chiptrail \(pid) alert \(sd) \(TextEscaping.escapeForTerminal(body))"
+        return
+            "<\(pri)>1 \(Timestamp.format(time)) \(host) chiptrail \(pid) alert \(sd) \(TextEscaping.escapeForTerminal(body))"
     }
 }
 
@@ -214,7 +220,9 @@ public final class SyslogSink: AlertSink {
             hints.ai_socktype = Int32(isTCP ? SOCK_STREAM.rawValue : SOCK_DGRAM.rawValue)
             var result: UnsafeMutablePointer<addrinfo>? = nil
             let rc = getaddrinfo(host, String(port), &hints, &result)
-            guard rc == 0, let first = result else { return "cannot resolve \(host): \(String(cString: gai_strerror(rc)))" }
+            guard rc == 0, let first = result else {
+                return "cannot resolve \(host): \(String(cString: gai_strerror(rc)))"
+            }
             defer { freeaddrinfo(result) }
             var problem = "no address"
             var info: UnsafeMutablePointer<addrinfo>? = first

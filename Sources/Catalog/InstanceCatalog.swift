@@ -106,7 +106,8 @@ public struct InstanceCatalog: Sendable {
         for row in acc.rows {
             let model = acc.value(row, "model")
             guard let control = ControlClass(parsing: acc.value(row, "control")) else {
-                throw CatalogError(path: path, line: row.line, message: "unknown control class '\(acc.value(row, "control"))'")
+                throw CatalogError(
+                    path: path, line: row.line, message: "unknown control class '\(acc.value(row, "control"))'")
             }
             accelerators[model] = AcceleratorSpec(
                 model: model, vendor: acc.value(row, "vendor"), tpp: Double(acc.value(row, "tpp")),
@@ -174,7 +175,9 @@ public struct InstanceCatalog: Sendable {
             let index = type.withUTF8 { bytes -> Int? in
                 familyPrefixes.withUnsafeBufferPointer { prefixes in
                     for i in prefixes.indices where prefixes[i].count <= bytes.count {
-                        let equal = prefixes[i].withUnsafeBufferPointer { memcmp($0.baseAddress!, bytes.baseAddress!, $0.count) == 0 }
+                        let equal = prefixes[i].withUnsafeBufferPointer {
+                            memcmp($0.baseAddress!, bytes.baseAddress!, $0.count) == 0
+                        }
                         if equal { return i }
                     }
                     return nil

@@ -17,13 +17,16 @@ import UsageModel
 /// Built with `-sanitize=fuzzer -DFUZZING`, libFuzzer supplies `main`; in a plain build, `main` replays
 /// the files named on the command line through the target (to reproduce a crash under a debugger).
 enum FuzzTargets {
-    static let names = ["gzip", "cloudtrail", "gcp-audit", "azure-activity", "ndjson", "billing", "mappings",
-                        "resellers", "geoip", "config", "normalized"]
+    static let names = [
+        "gzip", "cloudtrail", "gcp-audit", "azure-activity", "ndjson", "billing", "mappings",
+        "resellers", "geoip", "config", "normalized",
+    ]
 
     static let selected: String = {
         let name = ProcessInfo.processInfo.environment["CHIPTRAIL_FUZZ_TARGET"] ?? "cloudtrail"
         guard names.contains(name) else {
-            FileHandle.standardError.write(Data("CHIPTRAIL_FUZZ_TARGET '\(name)' is none of \(names.joined(separator: ", "))\n".utf8))
+            FileHandle.standardError.write(
+                Data("CHIPTRAIL_FUZZ_TARGET '\(name)' is none of \(names.joined(separator: ", "))\n".utf8))
             exit(2)
         }
         return name
@@ -41,15 +44,18 @@ enum FuzzTargets {
         switch selected {
         case "gzip":
             write(bytes)
-            guard let reader = try? InputReader(path: scratch, limits: InputLimits(maxDecompressedBytes: 8 << 20)) else { return }
+            guard let reader = try? InputReader(path: scratch, limits: InputLimits(maxDecompressedBytes: 8 << 20))
+            else { return }
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 16)
             defer { buffer.deallocate() }
             while let n = try? reader.read(into: buffer), n > 0 {}
         case "cloudtrail": decode(bytes, CloudTrailDecoder(path: "f", maxRecordBytes: maxRecord), maxRecord)
         case "gcp-audit": decode(bytes, JSONLogDecoder.gcpAudit(path: "f", maxRecordBytes: maxRecord), maxRecord)
-        case "azure-activity": decode(bytes, JSONLogDecoder.azureActivity(path: "f", maxRecordBytes: maxRecord), maxRecord)
+        case "azure-activity":
+            decode(bytes, JSONLogDecoder.azureActivity(path: "f", maxRecordBytes: maxRecord), maxRecord)
         case "ndjson": decode(bytes, JSONLogDecoder.ndjson(path: "f", maxRecordBytes: maxRecord), maxRecord)
-        case "billing": decode(bytes, BillingDecoder(path: "f", maxRecordBytes: maxRecord, keepType: { _ in true }), maxRecord)
+        case "billing":
+            decode(bytes, BillingDecoder(path: "f", maxRecordBytes: maxRecord, keepType: { _ in true }), maxRecord)
         case "mappings":
             var table = MappingTable()
             var problems: [Diagnostic] = []

@@ -161,7 +161,10 @@ public struct AccountActivity: Sendable, Codable {
     )? {
         var window: (first: EpochSeconds, last: EpochSeconds, days: Int)? = nil
         for t in countries where jurisdictions.isRestricted(t.code, time) {
-            window = (min(window?.first ?? .max, t.first), max(window?.last ?? .min, t.last), (window?.days ?? 0) + Int(t.days))
+            window = (
+                min(window?.first ?? .max, t.first), max(window?.last ?? .min, t.last),
+                (window?.days ?? 0) + Int(t.days)
+            )
         }
         return window
     }

@@ -109,12 +109,15 @@ public struct DetectionConfig: Sendable, Equatable {
     /// generator with the other factors held (`--l2 10`); the refit of the others moved each by less
     /// than a fifth and did not raise F1 on those seeds, so they stay.
     public var familyFactors: [String: Double] = [
-        "declared-restricted": 1.330, "declared-unrestricted": 2.024, "reseller-chain": 1.226, "reseller-upstream": 0.439,
-        "reseller-upstream-serves": 1.246, "shared-identity": 2.239, "ring": 2.514, "network": 1.083, "structuring": 2.483, "volume": 0, "time": 1.883,
+        "declared-restricted": 1.330, "declared-unrestricted": 2.024, "reseller-chain": 1.226,
+        "reseller-upstream": 0.439,
+        "reseller-upstream-serves": 1.246, "shared-identity": 2.239, "ring": 2.514, "network": 1.083,
+        "structuring": 2.483, "volume": 0, "time": 1.883,
         "holiday": 1.831,
     ]
     public static let families = [
-        "declared-restricted", "declared-unrestricted", "reseller-chain", "reseller-upstream", "reseller-upstream-serves",
+        "declared-restricted", "declared-unrestricted", "reseller-chain", "reseller-upstream",
+        "reseller-upstream-serves",
         "shared-identity", "ring", "network", "structuring", "volume", "time", "holiday",
     ]
     /// Look-back: the last `lookbackSessions` closed restricted sessions of an account that raised no

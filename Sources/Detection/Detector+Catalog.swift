@@ -34,7 +34,9 @@ extension Detector {
             }
             var sources = usage.prefix(3).map { $0.origin.description }
             if let launch { sources.insert(launch.origin.description, at: 0) }
-            draft.evidence.append(Evidence(kind: launch == nil ? "billing" : "audit+billing", detail: detail, weight: 0, sources: sources))
+            draft.evidence.append(
+                Evidence(kind: launch == nil ? "billing" : "audit+billing", detail: detail, weight: 0, sources: sources)
+            )
         }
     }
 }

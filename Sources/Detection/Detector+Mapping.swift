@@ -18,14 +18,16 @@ extension Detector {
                     draft.evidence.append(
                         Evidence(
                             kind: "declared-country",
-                            detail: "end customer \(mapping.endCustomerID ?? "(unnamed)") declared in \(country)\(basisText(country))",
+                            detail:
+                                "end customer \(mapping.endCustomerID ?? "(unnamed)") declared in \(country)\(basisText(country))",
                             weight: config.declaredCountryWeight, sources: [mapping.origin]))
                 } else {
                     draft.declaredElsewhere = (draft.evidence.count, country)
                     draft.evidence.append(
                         Evidence(
                             kind: "declared-country",
-                            detail: "end customer \(mapping.endCustomerID ?? "(unnamed)") declared in \(country), not restricted",
+                            detail:
+                                "end customer \(mapping.endCustomerID ?? "(unnamed)") declared in \(country), not restricted",
                             weight: config.declaredUnrestrictedWeight, sources: [mapping.origin]))
                 }
             }

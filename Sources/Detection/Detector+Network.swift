@@ -20,7 +20,8 @@ extension Detector {
                     && (activity.firstSeen <= window.first - margin || activity.lastSeen >= window.last + margin)
                 {
                     weight = min(weight, config.tripWeightCap)
-                    trip = "; all within \(JSONWriter.formatNumber(Double(length) / 86_400, decimals: 1)) day(s) (\(Timestamp.format(window.first)) to \(Timestamp.format(window.last))) of an account seen elsewhere before or after: a trip explains them as well"
+                    trip =
+                        "; all within \(JSONWriter.formatNumber(Double(length) / 86_400, decimals: 1)) day(s) (\(Timestamp.format(window.first)) to \(Timestamp.format(window.last))) of an account seen elsewhere before or after: a trip explains them as well"
                 } else if steady < 1 {
                     weight = min(weight, steady * config.networkWeightCap)
                     trip = "; on \(window.days) day(s) so far (full weight from \(Int(config.steadyDays.rounded(.up))))"

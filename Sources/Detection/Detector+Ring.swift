@@ -26,10 +26,12 @@ extension Detector {
                 // population's prior of a pair is not the cohort's).
                 for partner in partners
                 where partner.via == nil
-                    && (partner.probability >= config.ringPeerProbability || partner.logRatio >= config.ringPeerLogRatio)
+                    && (partner.probability >= config.ringPeerProbability
+                        || partner.logRatio >= config.ringPeerLogRatio)
                 {
                     guard
-                        let m = mappings.mapping(provider: session.provider.rawValue, account: partner.account, atOrAfter: time),
+                        let m = mappings.mapping(
+                            provider: session.provider.rawValue, account: partner.account, atOrAfter: time),
                         let r = m.resellerID, r == resellerID || chainIDs.contains(r),
                         let from = m.validFrom, abs(from - onboarded) <= Int64(config.ringRecentDays * 86_400)
                     else { continue }

@@ -4,7 +4,8 @@ extension Detector {
     /// Shared identity: an account probably run by the same people as a linked account inherits that
     /// link in proportion to the probability (one step, or two with the chain's decay). Its own
     /// declarations stay evidence beside it: a declaration is what a diverter controls.
-    func sharedIdentityEvidence(_ c: AssessmentContext, partners: [IdentityPartner], into draft: inout AssessmentDraft) {
+    func sharedIdentityEvidence(_ c: AssessmentContext, partners: [IdentityPartner], into draft: inout AssessmentDraft)
+    {
         let (session, time) = (c.session, c.time)
         var bestShared: (Evidence, [CountryCode])? = nil
         for partner in partners.prefix(24) where partner.account != session.accountID {
@@ -12,7 +13,8 @@ extension Detector {
                 continue
             }
             let decay = partner.via == nil ? 1.0 : config.chainDecay
-            let w = min(config.sharedIdentityCap, config.sharedIdentityShare * partner.probability * decay * link.weight)
+            let w = min(
+                config.sharedIdentityCap, config.sharedIdentityShare * partner.probability * decay * link.weight)
             guard w > 0.05 else { continue }
             if bestShared == nil || w > bestShared!.0.weight {
                 let p = JSONWriter.formatNumber(partner.probability, decimals: 3)
@@ -25,7 +27,9 @@ extension Detector {
                     (mappings.mapping(provider: session.provider.rawValue, account: partner.account, at: time).map {
                         [$0.origin]
                     } ?? []) + partner.seenIn
-                bestShared = (Evidence(kind: "shared-identity", detail: detail, weight: w, sources: sources), link.countries)
+                bestShared = (
+                    Evidence(kind: "shared-identity", detail: detail, weight: w, sources: sources), link.countries
+                )
             }
         }
         if let (e, countries) = bestShared {

@@ -10,7 +10,9 @@ extension Detector {
     /// restricted use adds up. A booster: names no jurisdiction.
     func structuringEvidence(_ c: AssessmentContext, aggregate: ResellerAggregate?, into draft: inout AssessmentDraft) {
         let (session, restricted, hours) = (c.session, c.restricted, c.hours)
-        if restricted, let aggregate, let mapping = c.mapping, mapping.endCustomerCountry == nil, let resellerID = mapping.resellerID {
+        if restricted, let aggregate, let mapping = c.mapping, mapping.endCustomerCountry == nil,
+            let resellerID = mapping.resellerID
+        {
             var peers = aggregate.peers(of: resellerID)
             if peers.byAccount[session.accountID] == nil { peers.accounts += 1 }
             peers.hours += hours

@@ -8,7 +8,8 @@ extension Detector {
     func timeZoneEvidence(_ c: AssessmentContext, into draft: inout AssessmentDraft) {
         let restricted = c.restricted
         if restricted, !draft.reached.isEmpty, let activity = c.activity, activity.lastSeen >= activity.firstSeen,
-            let tz = TimeZoneEstimate.estimate(hourOfWeek: activity.hourOfWeek, span: activity.lastSeen - activity.firstSeen)
+            let tz = TimeZoneEstimate.estimate(
+                hourOfWeek: activity.hourOfWeek, span: activity.lastSeen - activity.firstSeen)
         {
             let sign = tz.offsetHours >= 0 ? "+" : "-"
             let matching = draft.reached.filter { Self.utcOffsets[$0.description]?.contains(tz.offsetHours) == true }
@@ -27,7 +28,9 @@ extension Detector {
         if restricted, !draft.reached.isEmpty, let activity = c.activity, activity.lastSeen >= activity.firstSeen {
             let calendar = HolidayCalendar.prc
             let days = calendar.localDay(activity.firstSeen)...calendar.localDay(activity.lastSeen)
-            if let fit = HolidayFit.estimate(activeDays: activity.activeDays, days: days, calendar: calendar, dip: config.holidayDip) {
+            if let fit = HolidayFit.estimate(
+                activeDays: activity.activeDays, days: days, calendar: calendar, dip: config.holidayDip)
+            {
                 draft.holidayRatio = fit.logLikelihoodRatio
                 let china = draft.reached.contains(Self.china)
                 let weight = china && fit.logLikelihoodRatio >= config.holidayMinimumRatio ? config.holidayWeight : 0

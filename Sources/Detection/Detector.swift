@@ -150,7 +150,8 @@ public struct Detector: Sendable {
         guard let mapping = mappings.mapping(provider: provider, account: account, at: time) else { return nil }
         if let country = mapping.endCustomerCountry {
             return jurisdictions.isRestricted(country, at: time)
-                ? MappingLink(weight: config.declaredCountryWeight, countries: [country], reseller: nil, serves: false) : nil
+                ? MappingLink(weight: config.declaredCountryWeight, countries: [country], reseller: nil, serves: false)
+                : nil
         }
         guard let resellerID = mapping.resellerID else { return nil }
         var best: MappingLink? = nil
@@ -158,12 +159,16 @@ public struct Detector: Sendable {
             let decay = pow(config.chainDecay, Double(depth))
             if let country = reseller.country, jurisdictions.isRestricted(country, at: time) {
                 let w = config.resellerCountryWeight * decay
-                if best == nil || w > best!.weight { best = MappingLink(weight: w, countries: [country], reseller: reseller, serves: false) }
+                if best == nil || w > best!.weight {
+                    best = MappingLink(weight: w, countries: [country], reseller: reseller, serves: false)
+                }
             }
             let served = jurisdictions.restricted(in: reseller.servesCountries, at: time)
             if !served.isEmpty {
                 let w = config.resellerServesWeight * decay
-                if best == nil || w > best!.weight { best = MappingLink(weight: w, countries: served, reseller: reseller, serves: true) }
+                if best == nil || w > best!.weight {
+                    best = MappingLink(weight: w, countries: served, reseller: reseller, serves: true)
+                }
             }
         }
         return best
@@ -209,7 +214,8 @@ public struct Detector: Sendable {
         guard let link = strongestMappingLink(provider: provider, account: account, at: time) else { return nil }
         let detail: String
         if let reseller = link.reseller {
-            detail = link.serves
+            detail =
+                link.serves
                 ? "reseller \(reseller.id) serving \(link.countries.map(\.description).joined(separator: ";"))"
                 : "reseller \(reseller.id) in \(link.countries[0])"
         } else {
@@ -222,12 +228,17 @@ public struct Detector: Sendable {
     /// mapping at its start.
     public func usage(of session: Session) -> (restricted: Bool, acceleratorHours: Double, mapping: MappingRow?) {
         let c = consumption(of: session)
-        return (c.restricted, c.hours, mappings.mapping(provider: session.provider.rawValue, account: session.accountID, at: session.start))
+        return (
+            c.restricted, c.hours,
+            mappings.mapping(provider: session.provider.rawValue, account: session.accountID, at: session.start)
+        )
     }
 
     /// The catalogue's entry for the session's type, its accelerators, accelerator-hours, and whether
     /// they are restricted at its start.
-    private func consumption(of session: Session) -> (spec: InstanceSpec?, count: Double, hours: Double, restricted: Bool) {
+    private func consumption(of session: Session) -> (
+        spec: InstanceSpec?, count: Double, hours: Double, restricted: Bool
+    ) {
         let spec = session.instanceType.flatMap { catalog.lookup($0) }
         let perInstance = spec?.acceleratorCount ?? 0
         let restricted = spec.map { $0.accelerator.control.isRestricted(at: session.start) } ?? false
@@ -254,7 +265,8 @@ public struct Detector: Sendable {
         aggregate: ResellerAggregate? = nil, volume: VolumeBook? = nil
     ) -> Assessment {
         let (spec, count, hours, restricted) = consumption(of: session)
-        let mapping = mappings.mapping(provider: session.provider.rawValue, account: session.accountID, at: session.start)
+        let mapping = mappings.mapping(
+            provider: session.provider.rawValue, account: session.accountID, at: session.start)
         let context = AssessmentContext(
             session: session, time: session.start, spec: spec, count: count, hours: hours, restricted: restricted,
             mapping: mapping, activity: activity)
@@ -296,7 +308,8 @@ public struct Detector: Sendable {
         let linked = evidence.contains { $0.weight > 0 && !Self.boosters.contains($0.kind) }
         return Assessment(
             session: c.session, spec: c.spec, restrictedConsumption: c.restricted, mapping: c.mapping,
-            chain: draft.chain, evidence: evidence, jurisdictions: draft.reached, score: score, acceleratorCount: c.count,
+            chain: draft.chain, evidence: evidence, jurisdictions: draft.reached, score: score,
+            acceleratorCount: c.count,
             acceleratorHours: c.hours,
             alerts: c.restricted && linked && !draft.reached.isEmpty && score >= config.minScore,
             families: families, ringPeers: draft.ringPeers)
@@ -317,7 +330,9 @@ public struct Detector: Sendable {
         if config.benignOfficeWeight > 0 {
             let office = marginal(config.benignOfficeAlpha, config.benignOfficeBeta)
             let top = max(rare, office)
-            benign = top + log((1 - config.benignOfficeWeight) * exp(rare - top) + config.benignOfficeWeight * exp(office - top))
+            benign =
+                top
+                + log((1 - config.benignOfficeWeight) * exp(rare - top) + config.benignOfficeWeight * exp(office - top))
         }
         return min(config.networkWeightCap, max(config.networkWeightFloor, linked - benign))
     }

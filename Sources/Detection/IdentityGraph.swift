@@ -130,12 +130,21 @@ public struct IdentityGraph: Sendable {
     @inline(__always)
     static func keys(of call: CallObservation) -> (UInt64, UInt64, UInt64, UInt64) {
         // An instance's address is the cloud's, reassigned from one customer to the next: no identifier.
-        let address = call.isMachine ? nil : call.sourceIP.map {
-            ((UInt64(truncatingIfNeeded: $0.value) ^ UInt64(truncatingIfNeeded: $0.value >> 64)) &* 0xFF51_AFD7_ED55_8CCD)
-                ^ Kind.address.seed
+        let address =
+            call.isMachine
+            ? nil
+            : call.sourceIP.map {
+                ((UInt64(truncatingIfNeeded: $0.value) ^ UInt64(truncatingIfNeeded: $0.value >> 64))
+                    &* 0xFF51_AFD7_ED55_8CCD)
+                    ^ Kind.address.seed
+            }
+        @inline(__always) func k(_ x: UInt64, _ kind: Kind) -> UInt64 {
+            x == 0 ? 0 : (x ^ kind.seed == 0 ? 1 : x ^ kind.seed)
         }
-        @inline(__always) func k(_ x: UInt64, _ kind: Kind) -> UInt64 { x == 0 ? 0 : (x ^ kind.seed == 0 ? 1 : x ^ kind.seed) }
-        return (address.map { $0 | 1 } ?? 0, k(call.agentKey, .agent), k(call.accessKeyKey, .accessKey), k(call.principalKey, .principal))
+        return (
+            address.map { $0 | 1 } ?? 0, k(call.agentKey, .agent), k(call.accessKeyKey, .accessKey),
+            k(call.principalKey, .principal)
+        )
     }
 
     /// The key of a value of `kind` from its raw key (a call's `agentKey`, `accessKeyKey` or `principalKey`).
@@ -266,22 +275,24 @@ public struct IdentityGraph: Sendable {
         var free = -1
         var smallest = UInt32.max
         // Every call of every account comes here: the counters are scanned through pointers.
-        if slot < 0 { values.withUnsafeBufferPointer { v in
-            counts.withUnsafeBufferPointer { c in
-                for i in base..<end {
-                    let x = v[i]
-                    if x == id {
-                        slot = i
-                        return
-                    }
-                    if x == 0 {
-                        if free < 0 { free = i }
-                    } else if c[i] < smallest {
-                        smallest = c[i]
+        if slot < 0 {
+            values.withUnsafeBufferPointer { v in
+                counts.withUnsafeBufferPointer { c in
+                    for i in base..<end {
+                        let x = v[i]
+                        if x == id {
+                            slot = i
+                            return
+                        }
+                        if x == 0 {
+                            if free < 0 { free = i }
+                        } else if c[i] < smallest {
+                            smallest = c[i]
+                        }
                     }
                 }
             }
-        } }
+        }
         if slot < 0 {
             noteShown(id, account)
             var left = n
@@ -464,8 +475,7 @@ public struct IdentityGraph: Sendable {
     public func partners(
         of account: UInt64, population: Int, parameters p: Parameters, minimum: Double = 0.05,
         minimumLogRatio: Double = .infinity
-    ) -> [Partner]
-    {
+    ) -> [Partner] {
         guard let r = rows[account] else { return [] }
         let row = Int(r)
         let n = Double(max(population, 2))
@@ -496,7 +506,8 @@ public struct IdentityGraph: Sendable {
                     guard lr > 0 else { continue }
                     byPartner[other, default: []].append(
                         SharedValue(
-                            kind: kind, name: o.name, sharedIn: o.sharedIn, accountsShowing: showing, shares: (mine, theirs),
+                            kind: kind, name: o.name, sharedIn: o.sharedIn, accountsShowing: showing,
+                            shares: (mine, theirs),
                             logRatio: lr, personal: personal))
                 }
             }
@@ -519,7 +530,9 @@ public struct IdentityGraph: Sendable {
                     account: other, logRatio: total, probability: probability,
                     shared: shared.sorted { $0.logRatio > $1.logRatio }))
         }
-        return out.sorted { $0.probability != $1.probability ? $0.probability > $1.probability : $0.account < $1.account }
+        return out.sorted {
+            $0.probability != $1.probability ? $0.probability > $1.probability : $0.account < $1.account
+        }
     }
 
     // MARK: Checkpoints
@@ -572,21 +585,29 @@ public struct IdentityGraph: Sendable {
 
     /// The rows and index entries that changed since the last call (call ``settle()`` first): each
     /// changed account's row, and each changed value's owners (nil: no longer indexed).
-    public mutating func takeChanges() -> (rows: [(account: UInt64, row: Row)], owners: [(id: UInt64, row: OwnerRow?)]) {
+    public mutating func takeChanges() -> (rows: [(account: UInt64, row: Row)], owners: [(id: UInt64, row: OwnerRow?)])
+    {
         var rows: [(account: UInt64, row: Row)] = []
         for r in changedRows.sorted() {
             let i = Int(r)
             let range = (i * Self.width)..<((i + 1) * Self.width)
             rows.append(
-                (accountKeys[i],
-                 Row(index: r, values: Array(values[range]), counts: Array(counts[range]),
-                     indexed: Array(indexed[range]), totals: Array(totals[(i * 4)..<(i * 4 + 4)]))))
+                (
+                    accountKeys[i],
+                    Row(
+                        index: r, values: Array(values[range]), counts: Array(counts[range]),
+                        indexed: Array(indexed[range]), totals: Array(totals[(i * 4)..<(i * 4 + 4)]))
+                ))
         }
         let changed = changedOwners.sorted().map { id in
-            (id, owners[id].map {
-                OwnerRow(accounts: $0.accounts, holders: $0.holders, showers: $0.showers, crowded: $0.crowded,
-                         name: $0.name, sharedIn: $0.sharedIn)
-            })
+            (
+                id,
+                owners[id].map {
+                    OwnerRow(
+                        accounts: $0.accounts, holders: $0.holders, showers: $0.showers, crowded: $0.crowded,
+                        name: $0.name, sharedIn: $0.sharedIn)
+                }
+            )
         }
         changedRows = []
         changedOwners = []
@@ -603,7 +624,9 @@ public struct IdentityGraph: Sendable {
     /// Restores the rows and index entries ``takeChanges()`` saved. Returns false, leaving the graph
     /// empty, when they are of another shape (a row missing, twice, or of another width): the caller
     /// names the error.
-    public mutating func restore(rows saved: [(account: UInt64, row: Row)], owners: [(id: UInt64, row: OwnerRow)]) -> Bool {
+    public mutating func restore(rows saved: [(account: UInt64, row: Row)], owners: [(id: UInt64, row: OwnerRow)])
+        -> Bool
+    {
         self = IdentityGraph()
         let n = saved.count
         var keys = [UInt64](repeating: 0, count: n)

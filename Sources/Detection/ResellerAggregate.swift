@@ -15,7 +15,9 @@ public struct ResellerAggregate: Sendable, Codable {
 
     /// One account's hours under one reseller (a checkpoint row), and every pair held.
     public func hours(reseller: String, account: String) -> Double? { hours[reseller]?[account] }
-    public mutating func restore(reseller: String, account: String, hours h: Double) { hours[reseller, default: [:]][account] = h }
+    public mutating func restore(reseller: String, account: String, hours h: Double) {
+        hours[reseller, default: [:]][account] = h
+    }
     public var pairs: [(reseller: String, account: String)] {
         hours.flatMap { r in r.value.keys.map { (r.key, $0) } }
     }

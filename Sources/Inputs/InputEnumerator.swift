@@ -101,7 +101,8 @@ public enum InputEnumerator {
         var info = stat()
         guard stat(path, &info) == 0 else {
             let code = errno
-            return code == ENOENT && !isDanglingLink(path) ? .vanished : .problem(statProblem(path, errno: code, topLevel: false))
+            return code == ENOENT && !isDanglingLink(path)
+                ? .vanished : .problem(statProblem(path, errno: code, topLevel: false))
         }
         switch info.st_mode & S_IFMT {
         case S_IFDIR: return .directory
@@ -140,7 +141,9 @@ public enum InputEnumerator {
             result.problems.append(
                 Diagnostic(
                     path: directory, position: .file, severity: .error, category: "input",
-                    message: "directory loop: this is \(TextEscaping.escapeForTerminal(ancestor)) again (a symbolic link to an ancestor); not read twice"))
+                    message:
+                        "directory loop: this is \(TextEscaping.escapeForTerminal(ancestor)) again (a symbolic link to an ancestor); not read twice"
+                ))
             return
         }
         guard visited.insert(identity).inserted else {
@@ -159,7 +162,8 @@ public enum InputEnumerator {
                     path: directory, position: .file, severity: .error, category: "input",
                     message: code == EACCES
                         ? "cannot read directory: permission denied; its files are not read (grant read and execute permission)"
-                        : "cannot read directory: \(String(cString: strerror(code)).lowercased()); its files are not read"))
+                        : "cannot read directory: \(String(cString: strerror(code)).lowercased()); its files are not read"
+                ))
             return
         }
         var names: [String] = []

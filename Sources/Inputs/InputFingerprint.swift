@@ -21,7 +21,9 @@ public enum InputFingerprint {
         // And the last 64 KiB: a file rewritten in place, or appended to, is a new content.
         if size > Int64(head.count) {
             let m = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, $0.count, off_t(size - Int64($0.count))) }
-            head.withUnsafeBytes { hash = StableHash.hash(UnsafeRawBufferPointer(rebasing: $0[0..<max(0, m)]), seed: hash ^ 0x5A) }
+            head.withUnsafeBytes {
+                hash = StableHash.hash(UnsafeRawBufferPointer(rebasing: $0[0..<max(0, m)]), seed: hash ^ 0x5A)
+            }
         }
         return (size, StableHash.hex(hash))
     }

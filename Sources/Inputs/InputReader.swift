@@ -73,7 +73,8 @@ public final class InputReader {
             if fstat(opened, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR {
                 close(opened)
                 throw InputError(
-                    code: .cannotOpen, path: path, offset: nil, message: "is a directory, not a file; name the directory as an input")
+                    code: .cannotOpen, path: path, offset: nil,
+                    message: "is a directory, not a file; name the directory as an input")
             }
             _ = fcntl(opened, F_SETFL, fcntl(opened, F_GETFL) & ~O_NONBLOCK)
             fd = opened
@@ -199,7 +200,8 @@ public final class InputReader {
             stream = z_stream()
             let status = czlib_inflateInit2(&stream, 15 + 32)
             guard status == Z_OK else {
-                throw InputError(code: .corruptDeflate, path: path, offset: 0, message: "zlib could not start (\(status))")
+                throw InputError(
+                    code: .corruptDeflate, path: path, offset: 0, message: "zlib could not start (\(status))")
             }
             streamLive = true
         }

@@ -74,7 +74,9 @@ struct AzureActivityRecordHandler: JSONRecordHandler {
         Diagnostic(path: path, position: line, severity: .error, category: "azure-activity", message: message)
     }
 
-    private func emit(_ f: Fields, _ s: JSONScanner, record: ByteSpan, line: InputPosition, into out: inout DecodedBatch) {
+    private func emit(
+        _ f: Fields, _ s: JSONScanner, record: ByteSpan, line: InputPosition, into out: inout DecodedBatch
+    ) {
         guard !f.operationName.isEmpty || !f.resourceId.isEmpty else {
             out.reject(problem(line, "record of unknown shape: no operationName or resourceId; skipped"))
             return
@@ -94,12 +96,15 @@ struct AzureActivityRecordHandler: JSONRecordHandler {
         let eventKey =
             f.eventDataId.isEmpty ? StableHash.hash(s.buffer(record)) : StableHash.hash(s.buffer(f.eventDataId))
         let ip = IPAddress.parse(s.buffer(f.callerIp))
-        out.calls.append(CallObservation(accountKey: accountKey, eventKey: eventKey, time: time, sourceIP: ip, isSignIn: false))
+        out.calls.append(
+            CallObservation(accountKey: accountKey, eventKey: eventKey, time: time, sourceIP: ip, isSignIn: false))
 
         // Virtual machine lifecycle, on success only (an operation also logs Start and Accept records).
         let op = f.operationName
         guard InstanceTypeHint.contains(s.buffer(op), "microsoft.compute/virtualmachines/") else { return }
-        guard s.equalsIgnoringCase(f.resultType, "Success") || s.equalsIgnoringCase(f.resultType, "Succeeded") else { return }
+        guard s.equalsIgnoringCase(f.resultType, "Success") || s.equalsIgnoringCase(f.resultType, "Succeeded") else {
+            return
+        }
         let action: ComputeAction
         if s.hasSuffixIgnoringCase(op, "virtualmachines/write") {
             action = .launch
@@ -127,7 +132,8 @@ struct AzureActivityRecordHandler: JSONRecordHandler {
         } else if !f.identity.isEmpty {
             let id = s.buffer(f.identity)
             principal =
-                InstanceTypeHint.value(after: "claims/upn", in: id) ?? InstanceTypeHint.value(after: "claims/name", in: id)
+                InstanceTypeHint.value(after: "claims/upn", in: id) ?? InstanceTypeHint.value(
+                    after: "claims/name", in: id)
                 ?? InstanceTypeHint.value(after: "\"appid", in: id)
         }
         out.events.append(

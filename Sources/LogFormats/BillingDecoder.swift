@@ -156,7 +156,11 @@ struct BillingSchema {
             s.sku = col("skuid")
             s.provider = col("providername")
             for (name, i) in exact {
-                if name == "skumeter" || (name.hasPrefix("x_") && (name.contains("usagetype") || name.contains("instancetype") || name.contains("skumeter") || name.contains("vmsize"))) {
+                if name == "skumeter"
+                    || (name.hasPrefix("x_")
+                        && (name.contains("usagetype") || name.contains("instancetype") || name.contains("skumeter")
+                            || name.contains("vmsize")))
+                {
                     s.typeColumns.append(i)
                 }
             }
@@ -256,7 +260,9 @@ public struct BillingDecoder {
                 case .unknown(let m), .localized(let m), .missing(let m): message = m
                 }
                 out.report(
-                    Diagnostic(path: path, position: .line(record.line), severity: .error, category: "format", message: message))
+                    Diagnostic(
+                        path: path, position: .line(record.line), severity: .error, category: "format", message: message
+                    ))
                 return buffer.count
             }
         }
@@ -321,8 +327,10 @@ public struct BillingDecoder {
     static func isInstanceUsage(_ usageType: UnsafeRawBufferPointer) -> Bool {
         guard let colon = usageType.firstIndex(of: 0x3A) else { return false }
         let head = UnsafeRawBufferPointer(rebasing: usageType[0..<colon])
-        for marker: StaticString in ["BoxUsage", "SpotUsage", "DedicatedUsage", "HostUsage", "Train", "Notebook",
-            "Host", "Processing", "Studio"]
+        for marker: StaticString in [
+            "BoxUsage", "SpotUsage", "DedicatedUsage", "HostUsage", "Train", "Notebook",
+            "Host", "Processing", "Studio",
+        ]
         where InstanceTypeHint.contains(head, marker) {
             return true
         }
@@ -392,7 +400,11 @@ public struct BillingDecoder {
         var end: EpochSeconds
         if s.layout == .azureCost {
             guard let day = Self.parseDate(r.bytes(s.date >= 0 ? s.date : s.start)) else {
-                out.reject(problem(r.line, "usage date '\(r.string(s.date >= 0 ? s.date : s.start).prefix(40))' is not a date; row skipped"))
+                out.reject(
+                    problem(
+                        r.line,
+                        "usage date '\(r.string(s.date >= 0 ? s.date : s.start).prefix(40))' is not a date; row skipped"
+                    ))
                 return
             }
             start = day
@@ -409,7 +421,8 @@ public struct BillingDecoder {
         var hours = 0.0
         if s.amount >= 0 {
             guard let amount = Self.parseNumber(r.bytes(s.amount)) else {
-                out.reject(problem(r.line, "usage amount '\(r.string(s.amount).prefix(40))' is not a number; row skipped"))
+                out.reject(
+                    problem(r.line, "usage amount '\(r.string(s.amount).prefix(40))' is not a number; row skipped"))
                 return
             }
             hours = amount * (s.layout == .azureCost ? Self.unitMultiplier(r.bytes(s.unit)) : 1)
@@ -417,7 +430,8 @@ public struct BillingDecoder {
                 out.reject(
                     problem(
                         r.line,
-                        "usage amount '\(r.string(s.amount).prefix(40))' is beyond \(Int(UsageLimits.maxUsageHours)) hours; row skipped"))
+                        "usage amount '\(r.string(s.amount).prefix(40))' is beyond \(Int(UsageLimits.maxUsageHours)) hours; row skipped"
+                    ))
                 return
             }
         } else {

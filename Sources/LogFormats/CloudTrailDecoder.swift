@@ -70,11 +70,13 @@ public struct CloudTrailDecoder {
     /// `fastPath: false` reads every record by the general path (tests compare the two).
     init(path: String, maxRecordBytes: Int, fastPath: Bool) {
         framer = JSONRecordFramer(
-            handler: CloudTrailRecordHandler(path: path, fastPath: fastPath), path: path, maxRecordBytes: maxRecordBytes)
+            handler: CloudTrailRecordHandler(path: path, fastPath: fastPath), path: path, maxRecordBytes: maxRecordBytes
+        )
     }
 
     /// Decodes every complete record in `buffer`; returns the bytes consumed.
-    public mutating func decode(_ buffer: UnsafeRawBufferPointer, isFinal: Bool, into output: inout DecodedBatch) -> Int {
+    public mutating func decode(_ buffer: UnsafeRawBufferPointer, isFinal: Bool, into output: inout DecodedBatch) -> Int
+    {
         framer.decode(buffer, isFinal: isFinal, into: &output)
     }
 
@@ -225,7 +227,9 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
     }
 
     /// Turns the fields into an observation and, for compute calls, into events.
-    private mutating func emit(_ f: inout CloudTrailFields, scanner s: JSONScanner, line: InputPosition, into out: inout DecodedBatch) {
+    private mutating func emit(
+        _ f: inout CloudTrailFields, scanner s: JSONScanner, line: InputPosition, into out: inout DecodedBatch
+    ) {
         if f.isDigest {
             out.recordsRead -= 1
             out.documentsSkipped += 1
@@ -282,7 +286,8 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
             CallObservation(
                 accountKey: accountKey, eventKey: eventKey, time: time, sourceIP: ip, isSignIn: isSignIn,
                 agentKey: agentKey, accessKeyKey: accessKeyKey, principalKey: principalKey,
-                isMachine: CloudTrailNames.isInstanceSession(s.buffer(f.identityArn.isEmpty ? f.identityPrincipalId : f.identityArn))))
+                isMachine: CloudTrailNames.isInstanceSession(
+                    s.buffer(f.identityArn.isEmpty ? f.identityPrincipalId : f.identityArn))))
 
         guard f.errorCode.isEmpty else { return }  // failed calls start nothing
         let source = f.eventSource
@@ -317,9 +322,11 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
         if f.identityArn.isEmpty && f.identityPrincipalId.isEmpty { Self.parseUserIdentity(s, &f) }
         let account = s.string(f.recipientAccountId.isEmpty ? f.identityAccountId : f.recipientAccountId)
         let principal: String? =
-            !f.identityIssuerArn.isEmpty ? s.string(f.identityIssuerArn)
-            : !f.identityArn.isEmpty ? s.string(f.identityArn)
-            : !f.identityPrincipalId.isEmpty ? s.string(f.identityPrincipalId) : nil
+            !f.identityIssuerArn.isEmpty
+            ? s.string(f.identityIssuerArn)
+            : !f.identityArn.isEmpty
+                ? s.string(f.identityArn)
+                : !f.identityPrincipalId.isEmpty ? s.string(f.identityPrincipalId) : nil
         return UsageEvent(
             provider: .aws, action: action, time: time, accountID: account, resourceID: "",
             region: s.string(f.awsRegion), sourceIP: ip, principal: principal,
@@ -358,7 +365,9 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
             out.reject(
                 Diagnostic(
                     path: path, position: line, severity: .error, category: "cloudtrail",
-                    message: "requestParameters or responseElements nest deeper than \(InstanceWalker.maxDepth) levels; no AWS call does, record skipped"))
+                    message:
+                        "requestParameters or responseElements nest deeper than \(InstanceWalker.maxDepth) levels; no AWS call does, record skipped"
+                ))
             return
         }
         var seen = Set<String>()
@@ -419,7 +428,8 @@ enum InstanceWalker {
     static let maxDepth = 128
 
     /// Calls `found(id, type, depth)` for every object that names an instance or a type.
-    static func walk(_ s: inout JSONScanner, depth: Int, tooDeep: inout Bool, _ found: (String?, String?, Int) -> Void) {
+    static func walk(_ s: inout JSONScanner, depth: Int, tooDeep: inout Bool, _ found: (String?, String?, Int) -> Void)
+    {
         guard let b = s.peek() else { return }
         if depth >= maxDepth && (b == 0x5B || b == 0x7B) {
             tooDeep = true
@@ -478,7 +488,9 @@ enum InstanceWalker {
         }
     }
 
-    private static func collectStrings(_ s: inout JSONScanner, depth: Int, tooDeep: inout Bool, into ids: inout [String]) {
+    private static func collectStrings(
+        _ s: inout JSONScanner, depth: Int, tooDeep: inout Bool, into ids: inout [String]
+    ) {
         guard let b = s.peek() else { return }
         var span = ByteSpan.empty
         if depth >= maxDepth && (b == 0x5B || b == 0x7B) {

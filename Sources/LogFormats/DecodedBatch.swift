@@ -59,7 +59,8 @@ public struct DecodedBatch: Sendable {
     /// Remembers the text of a call's identifiers (a run of calls of one installation notes it once).
     @inlinable
     public mutating func noteIdentifiers(
-        agent: UInt64, _ agentBytes: UnsafeRawBufferPointer, accessKey: UInt64, _ accessKeyBytes: UnsafeRawBufferPointer,
+        agent: UInt64, _ agentBytes: UnsafeRawBufferPointer, accessKey: UInt64,
+        _ accessKeyBytes: UnsafeRawBufferPointer,
         principal: UInt64, _ principalBytes: UnsafeRawBufferPointer
     ) {
         if agent != 0 && agent != lastIdentifierKeys.0 {

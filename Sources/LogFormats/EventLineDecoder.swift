@@ -74,7 +74,9 @@ struct EventLineRecordHandler: JSONRecordHandler {
         Diagnostic(path: path, position: line, severity: .error, category: "ndjson", message: message)
     }
 
-    private func emit(_ f: Fields, _ s: JSONScanner, record: ByteSpan, line: InputPosition, into out: inout DecodedBatch) {
+    private func emit(
+        _ f: Fields, _ s: JSONScanner, record: ByteSpan, line: InputPosition, into out: inout DecodedBatch
+    ) {
         guard !f.account.isEmpty, !f.action.isEmpty else {
             out.reject(problem(line, "event without account_id or action; skipped (README: chiptrail NDJSON)"))
             return
@@ -113,7 +115,8 @@ struct EventLineRecordHandler: JSONRecordHandler {
         if out.accountNames[accountKey] == nil { out.accountNames.insert(accountKey, account) }
         let eventKey = f.eventID.isEmpty ? StableHash.hash(s.buffer(record)) : StableHash.hash(s.buffer(f.eventID))
         let ip = IPAddress.parse(s.buffer(f.sourceIP))
-        out.calls.append(CallObservation(accountKey: accountKey, eventKey: eventKey, time: time, sourceIP: ip, isSignIn: isSignIn))
+        out.calls.append(
+            CallObservation(accountKey: accountKey, eventKey: eventKey, time: time, sourceIP: ip, isSignIn: isSignIn))
         guard let action else { return }
         guard !f.resource.isEmpty else {
             out.reject(problem(line, "\(action.rawValue) event without resource_id; skipped"))
@@ -130,7 +133,8 @@ struct EventLineRecordHandler: JSONRecordHandler {
                 out.reject(
                     problem(
                         line,
-                        "usage_hours '\(s.string(f.usageHours).prefix(32))' is not a number of hours in [0, \(Int(UsageLimits.maxUsageHours))]; skipped"))
+                        "usage_hours '\(s.string(f.usageHours).prefix(32))' is not a number of hours in [0, \(Int(UsageLimits.maxUsageHours))]; skipped"
+                    ))
                 return
             }
             if usageSeconds == 0 { usageSeconds = Int64(usageHours * 3600) }

@@ -129,7 +129,9 @@ struct GCPAuditRecordHandler: JSONRecordHandler {
         }
     }
 
-    private func emit(_ f: Fields, _ s: JSONScanner, record: ByteSpan, line: InputPosition, into out: inout DecodedBatch) {
+    private func emit(
+        _ f: Fields, _ s: JSONScanner, record: ByteSpan, line: InputPosition, into out: inout DecodedBatch
+    ) {
         guard f.hasProtoPayload else {
             out.reject(
                 Diagnostic(
@@ -158,7 +160,8 @@ struct GCPAuditRecordHandler: JSONRecordHandler {
         let eventKey =
             f.insertId.isEmpty ? StableHash.hash(s.buffer(record)) : StableHash.hash(s.buffer(f.insertId))
         let ip = IPAddress.parse(s.buffer(f.callerIp))
-        out.calls.append(CallObservation(accountKey: accountKey, eventKey: eventKey, time: time, sourceIP: ip, isSignIn: false))
+        out.calls.append(
+            CallObservation(accountKey: accountKey, eventKey: eventKey, time: time, sourceIP: ip, isSignIn: false))
 
         // Compute Engine instance lifecycle.
         guard s.hasSuffixIgnoringCase(f.serviceName, "compute.googleapis.com") || f.serviceName.isEmpty else { return }

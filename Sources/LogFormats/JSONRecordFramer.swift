@@ -9,7 +9,8 @@ import UsageModel
 protocol JSONRecordHandler {
     /// Called with the scanner at the record's `{`; must consume the whole object.
     /// - Returns: false when the scan failed (the framer reads `scanner.failure`).
-    mutating func handleRecord(_ scanner: inout JSONScanner, line: InputPosition, into output: inout DecodedBatch) -> Bool
+    mutating func handleRecord(_ scanner: inout JSONScanner, line: InputPosition, into output: inout DecodedBatch)
+        -> Bool
     /// Whether a top-level object whose first key is `key` wraps the records in an array (`{"Records":[…]}`).
     func isWrapperKey(_ scanner: JSONScanner, _ key: ByteSpan) -> Bool
 }
@@ -77,12 +78,16 @@ struct JSONRecordFramer<Handler: JSONRecordHandler> {
                 switch mode {
                 case .top, .skipToNewline, .skipToElement: break
                 case .inArray, .afterWrapper:
-                    out.reject(error(linesBefore + 1, "json", "input ends before the records array is closed; the file is truncated"))
+                    out.reject(
+                        error(
+                            linesBefore + 1, "json",
+                            "input ends before the records array is closed; the file is truncated"))
                 case .skipOversized(_, _, _, _, let line):
                     out.reject(
                         error(
                             line, "json",
-                            "input ends inside a record larger than \(maxRecordBytes >> 20) MiB; skipped (the file is truncated, or raise --max-record-size)"))
+                            "input ends inside a record larger than \(maxRecordBytes >> 20) MiB; skipped (the file is truncated, or raise --max-record-size)"
+                        ))
                 }
                 mode = .top
             }
@@ -114,7 +119,9 @@ struct JSONRecordFramer<Handler: JSONRecordHandler> {
         }
 
         // A UTF-8 byte order mark before the first record (as some exporters write) is not content.
-        if bytesBefore == 0 && consumed == 0 && buffer.count >= 3 && base[0] == 0xEF && base[1] == 0xBB && base[2] == 0xBF {
+        if bytesBefore == 0 && consumed == 0 && buffer.count >= 3 && base[0] == 0xEF && base[1] == 0xBB
+            && base[2] == 0xBF
+        {
             s.position = 3
             commit(&s)
         }
@@ -146,8 +153,10 @@ struct JSONRecordFramer<Handler: JSONRecordHandler> {
                             guard probe.expect(0x3A, "':'") else {
                                 if probe.failure == .incomplete { break scanning }
                                 mode = .skipToNewline
-                        reindexAfterSkip = true
-                                out.reject(error(linesBefore + 1, "json", "malformed wrapper object; skipped to the next line"))
+                                reindexAfterSkip = true
+                                out.reject(
+                                    error(linesBefore + 1, "json", "malformed wrapper object; skipped to the next line")
+                                )
                                 continue
                             }
                             guard let next = probe.peek() else { break scanning }
@@ -184,7 +193,7 @@ struct JSONRecordFramer<Handler: JSONRecordHandler> {
                         recovering = true
                     }
                     mode = .skipToNewline
-                        reindexAfterSkip = true
+                    reindexAfterSkip = true
                 }
             case .inArray(let wrapper):
                 s.skipWhitespace()
@@ -214,11 +223,12 @@ struct JSONRecordFramer<Handler: JSONRecordHandler> {
                     out.reject(
                         error(
                             linesBefore + 1, "json",
-                            "expected a record object in the array, found \(Self.describe(b)); skipped to the next record"))
+                            "expected a record object in the array, found \(Self.describe(b)); skipped to the next record"
+                        ))
                     s.position += 1
                     commit(&s)
                     mode = .skipToElement(wrapper: wrapper)
-                        reindexAfterSkip = true
+                    reindexAfterSkip = true
                 }
             case .afterWrapper:
                 s.skipWhitespace()
@@ -249,7 +259,7 @@ struct JSONRecordFramer<Handler: JSONRecordHandler> {
                 } else {
                     out.reject(error(linesBefore + 1, "json", "expected ',' or '}' after the records array"))
                     mode = .skipToNewline
-                        reindexAfterSkip = true
+                    reindexAfterSkip = true
                 }
             case .skipToNewline:
                 guard
@@ -273,7 +283,9 @@ struct JSONRecordFramer<Handler: JSONRecordHandler> {
                     if c == 0x0A { s.newlines += 1 }
                     if c == 0x2C {
                         var q = p + 1
-                        while q < buffer.count && (base[q] == 0x20 || base[q] == 0x0A || base[q] == 0x0D || base[q] == 0x09) {
+                        while q < buffer.count
+                            && (base[q] == 0x20 || base[q] == 0x0A || base[q] == 0x0D || base[q] == 0x09)
+                        {
                             q += 1
                         }
                         if q < buffer.count && base[q] == 0x7B {
@@ -285,7 +297,9 @@ struct JSONRecordFramer<Handler: JSONRecordHandler> {
                     } else if c == 0x5D {
                         // Could be the array's end; peek for the end of the document.
                         var q = p + 1
-                        while q < buffer.count && (base[q] == 0x20 || base[q] == 0x0A || base[q] == 0x0D || base[q] == 0x09) {
+                        while q < buffer.count
+                            && (base[q] == 0x20 || base[q] == 0x0A || base[q] == 0x0D || base[q] == 0x09)
+                        {
                             q += 1
                         }
                         if (q < buffer.count && base[q] == 0x7D && wrapper) || (q >= buffer.count && isFinal) {
@@ -393,7 +407,9 @@ struct JSONRecordFramer<Handler: JSONRecordHandler> {
     /// CloudTrail paths).
     enum RecordOutcome { case done, doneParityLost, needMore, malformed }
 
-    private mutating func record(_ s: inout JSONScanner, consumed consumedInCall: Int, out: inout DecodedBatch) -> RecordOutcome {
+    private mutating func record(_ s: inout JSONScanner, consumed consumedInCall: Int, out: inout DecodedBatch)
+        -> RecordOutcome
+    {
         let line = linesBefore + s.newlines + 1
         // On the first line (one-line S3 documents) the byte column says which record.
         let position: InputPosition =
@@ -420,7 +436,8 @@ struct JSONRecordFramer<Handler: JSONRecordHandler> {
             out.reject(
                 Diagnostic(
                     path: path, position: position, severity: .error, category: "json",
-                    message: "malformed JSON in record: \(reason) at line \(faultLine), found \(at < s.end ? Self.describe(s[at]) : "end"); record skipped"
+                    message:
+                        "malformed JSON in record: \(reason) at line \(faultLine), found \(at < s.end ? Self.describe(s[at]) : "end"); record skipped"
                 ))
             s.position = min(at + 1, s.end)
             s.newlines += faultLine - line

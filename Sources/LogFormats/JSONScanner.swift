@@ -228,7 +228,9 @@ struct JSONScanner {
                 return a.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
                     == b.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
             }
-            if a.loadUnaligned(fromByteOffset: 8, as: UInt64.self) != b.loadUnaligned(fromByteOffset: 8, as: UInt64.self) {
+            if a.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+                != b.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+            {
                 return false
             }
             return a.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
@@ -424,6 +426,7 @@ final class JSONIndexStorage {
         quotes[words - 1] = 0
         structure[words - 1] = 0
         newlines[words - 1] = 0
-        return JSONIndex(quotes: quotes, structure: structure, newlines: newlines, origin: from, hasNewlines: hasNewlines)
+        return JSONIndex(
+            quotes: quotes, structure: structure, newlines: newlines, origin: from, hasNewlines: hasNewlines)
     }
 }

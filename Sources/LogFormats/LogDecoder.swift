@@ -37,23 +37,29 @@ public struct JSONLogDecoder: LogDecoder {
     /// GCP Cloud Audit Logs (LogEntry with an AuditLog `protoPayload`), one per line or in arrays.
     public static func gcpAudit(path: String, maxRecordBytes: Int = 16 << 20) -> JSONLogDecoder {
         JSONLogDecoder(
-            framer: .gcp(JSONRecordFramer(handler: GCPAuditRecordHandler(path: path), path: path, maxRecordBytes: maxRecordBytes)))
+            framer: .gcp(
+                JSONRecordFramer(handler: GCPAuditRecordHandler(path: path), path: path, maxRecordBytes: maxRecordBytes)
+            ))
     }
 
     /// Azure Activity Log: `{"records":[…]}`, one record per line (storage export), or REST API events.
     public static func azureActivity(path: String, maxRecordBytes: Int = 16 << 20) -> JSONLogDecoder {
         JSONLogDecoder(
             framer: .azure(
-                JSONRecordFramer(handler: AzureActivityRecordHandler(path: path), path: path, maxRecordBytes: maxRecordBytes)))
+                JSONRecordFramer(
+                    handler: AzureActivityRecordHandler(path: path), path: path, maxRecordBytes: maxRecordBytes)))
     }
 
     /// chiptrail NDJSON: one normalized event per line (README, "chiptrail NDJSON").
     public static func ndjson(path: String, maxRecordBytes: Int = 16 << 20) -> JSONLogDecoder {
         JSONLogDecoder(
-            framer: .ndjson(JSONRecordFramer(handler: EventLineRecordHandler(path: path), path: path, maxRecordBytes: maxRecordBytes)))
+            framer: .ndjson(
+                JSONRecordFramer(
+                    handler: EventLineRecordHandler(path: path), path: path, maxRecordBytes: maxRecordBytes)))
     }
 
-    public mutating func decode(_ buffer: UnsafeRawBufferPointer, isFinal: Bool, into output: inout DecodedBatch) -> Int {
+    public mutating func decode(_ buffer: UnsafeRawBufferPointer, isFinal: Bool, into output: inout DecodedBatch) -> Int
+    {
         switch framer {
         case .gcp(var f):
             let n = f.decode(buffer, isFinal: isFinal, into: &output)

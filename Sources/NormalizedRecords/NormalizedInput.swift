@@ -67,7 +67,8 @@ public struct NormalizedRecordError: Error, Sendable, CustomStringConvertible {
     }
 
     public var diagnostic: Diagnostic {
-        Diagnostic(path: path, position: .offset(Int64(offset)), severity: .error, category: "normalized", message: message)
+        Diagnostic(
+            path: path, position: .offset(Int64(offset)), severity: .error, category: "normalized", message: message)
     }
 
     public var description: String { diagnostic.description }

@@ -25,7 +25,9 @@ public struct NormalizedRecordReader: ~Copyable {
     ///   - path: the file's path, named in errors.
     /// - Throws: ``NormalizedRecordError`` when the bytes are not a whole version-1 file.
     /// - Complexity: O(bytes).
-    public static func decode(_ bytes: UnsafeRawBufferPointer, path: String) throws(NormalizedRecordError) -> NormalizedInput {
+    public static func decode(_ bytes: UnsafeRawBufferPointer, path: String) throws(NormalizedRecordError)
+        -> NormalizedInput
+    {
         var r = NormalizedRecordReader(bytes, path: path)
         return try r.input()
     }
@@ -34,12 +36,15 @@ public struct NormalizedRecordReader: ~Copyable {
         let magic = NormalizedRecordWriter.magic
         guard base.count >= magic.count, base.prefix(6).elementsEqual(magic.prefix(6)) else {
             throw fault(
-                .notNormalized, "not a file written by 'chiptrail normalize'; give ingest --normalized the output directory of normalize")
+                .notNormalized,
+                "not a file written by 'chiptrail normalize'; give ingest --normalized the output directory of normalize"
+            )
         }
         guard base[6] == magic[6], base[7] == magic[7] else {
             throw fault(
                 .unsupportedVersion,
-                "normalised-records version \(base[7]) is not the version \(magic[7]) this chiptrail reads; normalise again with the same chiptrail binary")
+                "normalised-records version \(base[7]) is not the version \(magic[7]) this chiptrail reads; normalise again with the same chiptrail binary"
+            )
         }
         at = magic.count
         let name = try string()
@@ -74,13 +79,16 @@ public struct NormalizedRecordReader: ~Copyable {
         batch.events.reserveCapacity(events)
         for _ in 0..<events { batch.events.append(try event(inputName: name)) }
         let calls = try count()
-        guard calls <= (base.count - at) / NormalizedRecordWriter.callBytes else { throw fault(.truncated, "the file ends inside its calls; normalise the input again") }
+        guard calls <= (base.count - at) / NormalizedRecordWriter.callBytes else {
+            throw fault(.truncated, "the file ends inside its calls; normalise the input again")
+        }
         batch.calls.reserveCapacity(calls)
         for _ in 0..<calls { batch.calls.append(call()) }
         guard at == base.count else {
             throw fault(.malformed, "\(base.count - at) byte(s) after the last call; the file is damaged, \(remedy)")
         }
-        return NormalizedInput(name: name, failed: failed, storedBytes: storedBytes, decodedBytes: decodedBytes, batch: batch)
+        return NormalizedInput(
+            name: name, failed: failed, storedBytes: storedBytes, decodedBytes: decodedBytes, batch: batch)
     }
 
     func fault(_ code: NormalizedRecordError.Code, _ message: String) -> NormalizedRecordError {
@@ -146,7 +154,9 @@ public struct NormalizedRecordReader: ~Copyable {
     /// One call: ``NormalizedRecordWriter/callBytes`` bytes, bounds checked by the caller for the whole run of calls.
     mutating func call() -> CallObservation {
         let p = base.baseAddress! + at
-        @inline(__always) func u64(_ o: Int) -> UInt64 { UInt64(littleEndian: p.loadUnaligned(fromByteOffset: o, as: UInt64.self)) }
+        @inline(__always) func u64(_ o: Int) -> UInt64 {
+            UInt64(littleEndian: p.loadUnaligned(fromByteOffset: o, as: UInt64.self))
+        }
         let ip = UInt128(u64(24)) | UInt128(u64(32)) << 64
         let country = UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 40, as: UInt16.self))
         let flags = p.load(fromByteOffset: 42, as: UInt8.self)
@@ -171,7 +181,9 @@ public struct NormalizedRecordReader: ~Copyable {
     }
 
     @inline(__always) mutating func need(_ n: Int) throws(NormalizedRecordError) {
-        guard n <= base.count - at else { throw fault(.truncated, "the file ends inside a value; it was cut short, \(remedy)") }
+        guard n <= base.count - at else {
+            throw fault(.truncated, "the file ends inside a value; it was cut short, \(remedy)")
+        }
     }
 
     @inline(__always) public mutating func byte() throws(NormalizedRecordError) -> UInt8 {
@@ -186,7 +198,9 @@ public struct NormalizedRecordReader: ~Copyable {
         return UInt64(littleEndian: base.loadUnaligned(fromByteOffset: at, as: UInt64.self))
     }
 
-    @inline(__always) public mutating func int64() throws(NormalizedRecordError) -> Int64 { Int64(bitPattern: try uint64()) }
+    @inline(__always) public mutating func int64() throws(NormalizedRecordError) -> Int64 {
+        Int64(bitPattern: try uint64())
+    }
 
     @inline(__always) mutating func uint128() throws(NormalizedRecordError) -> UInt128 {
         let low = try uint64()
@@ -198,7 +212,9 @@ public struct NormalizedRecordReader: ~Copyable {
         var shift: UInt64 = 0
         while true {
             let b = try byte()
-            guard shift < 64 else { throw fault(.malformed, "a number longer than 64 bits; the file is damaged, \(remedy)") }
+            guard shift < 64 else {
+                throw fault(.malformed, "a number longer than 64 bits; the file is damaged, \(remedy)")
+            }
             value |= UInt64(b & 0x7F) << shift
             if b < 0x80 { return value }
             shift += 7
@@ -208,7 +224,9 @@ public struct NormalizedRecordReader: ~Copyable {
     /// A count or a length, at most the bytes left (every element takes at least one byte).
     public mutating func count() throws(NormalizedRecordError) -> Int {
         let v = try varint()
-        guard v <= UInt64(base.count - at) else { throw fault(.truncated, "a count past the end of the file; it was cut short, \(remedy)") }
+        guard v <= UInt64(base.count - at) else {
+            throw fault(.truncated, "a count past the end of the file; it was cut short, \(remedy)")
+        }
         return Int(v)
     }
 
@@ -221,7 +239,9 @@ public struct NormalizedRecordReader: ~Copyable {
     public mutating func optionalString() throws(NormalizedRecordError) -> String? {
         let v = try varint()
         if v == 0 { return nil }
-        guard v - 1 <= UInt64(base.count - at) else { throw fault(.truncated, "a text past the end of the file; it was cut short, \(remedy)") }
+        guard v - 1 <= UInt64(base.count - at) else {
+            throw fault(.truncated, "a text past the end of the file; it was cut short, \(remedy)")
+        }
         let n = Int(v - 1)
         defer { at += n }
         return String(decoding: UnsafeRawBufferPointer(rebasing: base[at..<(at + n)]), as: UTF8.self)

@@ -16,7 +16,8 @@ public final class CredentialProvider: @unchecked Sendable {
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment, http: HTTPClient = HTTPClient()) {
         self.environment = environment
-        profile = environment["AWS_PROFILE"].flatMap { $0.isEmpty ? nil : $0 }
+        profile =
+            environment["AWS_PROFILE"].flatMap { $0.isEmpty ? nil : $0 }
             ?? environment["AWS_DEFAULT_PROFILE"].flatMap { $0.isEmpty ? nil : $0 } ?? "default"
         self.http = http
     }
@@ -88,7 +89,8 @@ public final class CredentialProvider: @unchecked Sendable {
             return try webIdentity(tokenFile: expand(tokenFile), roleARN: roleARN, config: config)
         }
         if let file = SharedConfigFile.load(path: credentialsFilePath, isConfig: false),
-            let section = file.sections[profile], let found = Self.keys(in: section, source: "shared credentials file, profile \(profile)")
+            let section = file.sections[profile],
+            let found = Self.keys(in: section, source: "shared credentials file, profile \(profile)")
         {
             return found
         }
@@ -106,7 +108,8 @@ public final class CredentialProvider: @unchecked Sendable {
         throw ObjectStoreError(
             code: .noCredentials,
             message:
-                "no AWS credentials found (looked at the environment, a web-identity token, \(credentialsFilePath) and \(configFilePath) for profile '\(profile)', the ECS container endpoint and EC2 instance metadata); set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE")
+                "no AWS credentials found (looked at the environment, a web-identity token, \(credentialsFilePath) and \(configFilePath) for profile '\(profile)', the ECS container endpoint and EC2 instance metadata); set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE"
+        )
     }
 
     private static func keys(in section: [String: String], source: String) -> AWSCredentials? {
@@ -130,7 +133,10 @@ public final class CredentialProvider: @unchecked Sendable {
         let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         let session = environment["AWS_ROLE_SESSION_NAME"] ?? config["role_session_name"] ?? "chiptrail-\(getpid())"
         let endpoint = endpointURL(service: "sts") ?? "https://sts.\(region).amazonaws.com"
-        guard var request = Endpoint.parse(endpoint).map({ HTTPRequest(method: "POST", scheme: $0.scheme, host: $0.host, path: $0.path.isEmpty ? "/" : $0.path) })
+        guard
+            var request = Endpoint.parse(endpoint).map({
+                HTTPRequest(method: "POST", scheme: $0.scheme, host: $0.host, path: $0.path.isEmpty ? "/" : $0.path)
+            })
         else {
             throw ObjectStoreError(code: .badLocation, message: "cannot parse the STS endpoint '\(endpoint)'")
         }
@@ -138,7 +144,8 @@ public final class CredentialProvider: @unchecked Sendable {
             ("Action", "AssumeRoleWithWebIdentity"), ("Version", "2011-06-15"), ("RoleArn", roleARN),
             ("RoleSessionName", session), ("WebIdentityToken", token),
         ]
-        request.body = Array(form.map { "\($0.0)=\(SigV4Signer.encode($0.1, keepSlash: false))" }.joined(separator: "&").utf8)
+        request.body = Array(
+            form.map { "\($0.0)=\(SigV4Signer.encode($0.1, keepSlash: false))" }.joined(separator: "&").utf8)
         request.headers = [("Content-Type", "application/x-www-form-urlencoded")]
         let response = try fetch(request, what: "STS AssumeRoleWithWebIdentity for \(roleARN)")
         let xml = XMLFields(response.body)
@@ -194,16 +201,20 @@ public final class CredentialProvider: @unchecked Sendable {
         let token = String(decoding: tokenResponse.body, as: UTF8.self)
         let headers = [("X-aws-ec2-metadata-token", token)]
         let rolePath = "/latest/meta-data/iam/security-credentials/"
-        let roles = HTTPRequest(method: "GET", scheme: endpoint.scheme, host: endpoint.host, path: rolePath, headers: headers)
+        let roles = HTTPRequest(
+            method: "GET", scheme: endpoint.scheme, host: endpoint.host, path: rolePath, headers: headers)
         guard case .success(let roleResponse) = client.send(roles, totalTimeout: 2), roleResponse.status == 200,
             let role = String(decoding: roleResponse.body, as: UTF8.self).split(separator: "\n").first
         else { return nil }
         let credentialsRequest = HTTPRequest(
             method: "GET", scheme: endpoint.scheme, host: endpoint.host, path: rolePath + role, headers: headers)
-        guard case .success(let response) = client.send(credentialsRequest, totalTimeout: 2), response.status == 200 else {
+        guard case .success(let response) = client.send(credentialsRequest, totalTimeout: 2), response.status == 200
+        else {
             throw ObjectStoreError(
                 code: .noCredentials,
-                message: "EC2 instance metadata names role '\(role)' but gives no credentials for it; check the instance profile")
+                message:
+                    "EC2 instance metadata names role '\(role)' but gives no credentials for it; check the instance profile"
+            )
         }
         return try Self.jsonCredentials(response.body, source: "EC2 instance metadata (role \(role))")
     }
@@ -216,7 +227,8 @@ public final class CredentialProvider: @unchecked Sendable {
             let xml = XMLFields(response.body)
             throw ObjectStoreError(
                 code: .noCredentials, awsCode: xml.first("Code"), httpStatus: response.status,
-                message: "\(what) refused: \(xml.first("Message") ?? "no message"); check the role and its trust policy")
+                message: "\(what) refused: \(xml.first("Message") ?? "no message"); check the role and its trust policy"
+            )
         case .success(let response):
             return response
         }

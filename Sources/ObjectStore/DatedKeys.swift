@@ -12,8 +12,11 @@ public enum DatedKeys {
         let year = parts[parts.count - 4]
         let month = parts[parts.count - 3]
         let day = parts[parts.count - 2]
-        func digits(_ s: Substring, _ n: Int) -> Bool { s.utf8.count == n && s.utf8.allSatisfy { $0 >= 48 && $0 <= 57 } }
-        guard digits(year, 4), digits(month, 2), digits(day, 2), let m = Int(month), let d = Int(day), (1...12).contains(m),
+        func digits(_ s: Substring, _ n: Int) -> Bool {
+            s.utf8.count == n && s.utf8.allSatisfy { $0 >= 48 && $0 <= 57 }
+        }
+        guard digits(year, 4), digits(month, 2), digits(day, 2), let m = Int(month), let d = Int(day),
+            (1...12).contains(m),
             (1...31).contains(d)
         else { return nil }
         let stem = parts[..<(parts.count - 4)].joined(separator: "/")

@@ -94,7 +94,8 @@ public struct DeliveryOrderWalk {
                         listedAgain.insert(largest.key)
                     }
                 } else {
-                    let entry = Entry(name: S3Location.inputName(bucket: location.bucket, key: object.key), object: object)
+                    let entry = Entry(
+                        name: S3Location.inputName(bucket: location.bucket, key: object.key), object: object)
                     others.append(entry)
                     otherNames.insert(entry.name)
                 }

@@ -51,7 +51,10 @@ public enum ObjectNotification: Sendable, Equatable {
 
     private static func parse(_ body: String, depth: Int) throws(ParseError) -> ObjectNotification {
         guard let object = (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] else {
-            throw ParseError(message: "the message is not a JSON object; the queue should receive S3 event notifications (directly or through SNS)")
+            throw ParseError(
+                message:
+                    "the message is not a JSON object; the queue should receive S3 event notifications (directly or through SNS)"
+            )
         }
         // SNS: the notification is the string in `Message` (unless raw message delivery is on).
         if object["Type"] as? String == "Notification", let message = object["Message"] as? String, depth == 0 {
@@ -63,7 +66,8 @@ public enum ObjectNotification: Sendable, Equatable {
             var others: [String] = []
             for record in records {
                 let name = record["eventName"] as? String ?? ""
-                guard let s3 = record["s3"] as? [String: Any], let bucket = (s3["bucket"] as? [String: Any])?["name"] as? String,
+                guard let s3 = record["s3"] as? [String: Any],
+                    let bucket = (s3["bucket"] as? [String: Any])?["name"] as? String,
                     let entry = s3["object"] as? [String: Any], let rawKey = entry["key"] as? String
                 else {
                     others.append(name.isEmpty ? "a record without s3.bucket.name and s3.object.key" : name)
@@ -91,6 +95,8 @@ public enum ObjectNotification: Sendable, Equatable {
             return .created(keys.map { NotifiedObject(bucket: bucket, key: $0) })
         }
         throw ParseError(
-            message: "the message is neither an S3 event notification, an SNS notification carrying one, nor CloudTrail's s3ObjectKey notification; check what publishes to the queue")
+            message:
+                "the message is neither an S3 event notification, an SNS notification carrying one, nor CloudTrail's s3ObjectKey notification; check what publishes to the queue"
+        )
     }
 }

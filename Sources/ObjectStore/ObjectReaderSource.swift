@@ -45,7 +45,8 @@ public final class ObjectReaderSource: Sendable {
         guard ccurl_pipe_cloexec(&ends) == 0 else {
             throw InputError(
                 code: .cannotOpen, path: name, offset: nil,
-                message: "cannot make a pipe: \(String(cString: strerror(errno)).lowercased()); raise the open-file limit")
+                message:
+                    "cannot make a pipe: \(String(cString: strerror(errno)).lowercased()); raise the open-file limit")
         }
         // A larger pipe lets the transfer run ahead of the decoder by up to 1 MiB (F_SETPIPE_SZ; the
         // default 64 KiB if refused).

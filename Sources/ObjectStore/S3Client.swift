@@ -122,7 +122,9 @@ public final class S3Client: @unchecked Sendable {
         if truncated && next == nil {
             throw ObjectStoreError(
                 code: .invalidResponse, bucket: bucket, key: prefix,
-                message: "the listing says it is truncated but gives no continuation token; the store is not S3-compatible enough")
+                message:
+                    "the listing says it is truncated but gives no continuation token; the store is not S3-compatible enough"
+            )
         }
         return ListPage(objects: objects, continuationToken: next)
     }
@@ -196,7 +198,9 @@ public final class S3Client: @unchecked Sendable {
                     if attempt >= retry.maxAttempts && state.offset == before {
                         throw ObjectStoreError(
                             code: .transport, bucket: bucket, key: key,
-                            message: "the body ends at byte \(state.offset) of \(total) after \(attempt) attempts; try again later")
+                            message:
+                                "the body ends at byte \(state.offset) of \(total) after \(attempt) attempts; try again later"
+                        )
                     }
                 } else if response.status == 416 && state.offset > 0 {
                     return (state.offset, state.etag)
@@ -317,11 +321,13 @@ public final class S3Client: @unchecked Sendable {
                 if onBody == nil { response.body = collected }
                 return .success(response)
             }
-            return try classify(response, bucket: bucket, key: key, listing: unsigned.query.contains { $0.name == "list-type" })
+            return try classify(
+                response, bucket: bucket, key: key, listing: unsigned.query.contains { $0.name == "list-type" })
         }
     }
 
-    private func classify(_ response: HTTPResponse, bucket: String, key: String?, listing: Bool) throws(ObjectStoreError)
+    private func classify(_ response: HTTPResponse, bucket: String, key: String?, listing: Bool)
+        throws(ObjectStoreError)
         -> Outcome
     {
         let xml = XMLFields(response.body)
@@ -351,7 +357,8 @@ public final class S3Client: @unchecked Sendable {
                 .denied,
                 listing
                     ? "the credentials (\(credentialSource)) need s3:ListBucket on arn:aws:s3:::\(bucket) for this prefix (README: IAM policy)"
-                    : "the credentials (\(credentialSource)) need s3:GetObject on arn:aws:s3:::\(bucket)/\(key ?? "") (README: IAM policy)")
+                    : "the credentials (\(credentialSource)) need s3:GetObject on arn:aws:s3:::\(bucket)/\(key ?? "") (README: IAM policy)"
+            )
         case (404, "NoSuchBucket"):
             throw error(.notFound, "check the bucket's name (and --endpoint-url)")
         case (404, _):

@@ -72,7 +72,9 @@ public final class SQSClient: @unchecked Sendable {
         guard let queue = SQSQueue.parse(queueURL) else {
             throw ObjectStoreError(
                 code: .badLocation, bucket: queueURL,
-                message: "not an SQS queue URL; give https://sqs.REGION.amazonaws.com/ACCOUNT/NAME (aws sqs get-queue-url prints it)")
+                message:
+                    "not an SQS queue URL; give https://sqs.REGION.amazonaws.com/ACCOUNT/NAME (aws sqs get-queue-url prints it)"
+            )
         }
         self.queue = queue
         self.credentials = credentials
@@ -82,7 +84,8 @@ public final class SQSClient: @unchecked Sendable {
         let text = endpointURL ?? credentials.endpointURL(service: "sqs") ?? "\(queue.scheme)://\(queue.host)"
         guard let endpoint = Endpoint.parse(text) else {
             throw ObjectStoreError(
-                code: .badLocation, message: "cannot parse endpoint URL '\(text)'; give http://host:port or https://host")
+                code: .badLocation,
+                message: "cannot parse endpoint URL '\(text)'; give http://host:port or https://host")
         }
         self.endpoint = endpoint
     }
@@ -111,7 +114,8 @@ public final class SQSClient: @unchecked Sendable {
         return messages.compactMap { m in
             guard let id = m["MessageId"] as? String, let handle = m["ReceiptHandle"] as? String else { return nil }
             let count = ((m["Attributes"] as? [String: Any])?["ApproximateReceiveCount"] as? String).flatMap { Int($0) }
-            return SQSMessage(messageID: id, receiptHandle: handle, body: m["Body"] as? String ?? "", receiveCount: count)
+            return SQSMessage(
+                messageID: id, receiptHandle: handle, body: m["Body"] as? String ?? "", receiveCount: count)
         }
     }
 
@@ -159,7 +163,9 @@ public final class SQSClient: @unchecked Sendable {
             }
             let answer = try call(target, ["QueueUrl": queue.url, "Entries": entries], action: action)
             for failed in answer?["Failed"] as? [[String: Any]] ?? [] {
-                guard let id = (failed["Id"] as? String).flatMap({ Int($0) }), slice.indices.contains(id) else { continue }
+                guard let id = (failed["Id"] as? String).flatMap({ Int($0) }), slice.indices.contains(id) else {
+                    continue
+                }
                 failures.append(
                     EntryFailure(
                         receiptHandle: slice[id], awsCode: failed["Code"] as? String ?? "unknown",
@@ -183,7 +189,8 @@ public final class SQSClient: @unchecked Sendable {
         while true {
             attempt += 1
             var request = HTTPRequest(
-                method: "POST", scheme: endpoint.scheme, host: endpoint.host, path: endpoint.path.isEmpty ? "/" : endpoint.path,
+                method: "POST", scheme: endpoint.scheme, host: endpoint.host,
+                path: endpoint.path.isEmpty ? "/" : endpoint.path,
                 headers: [("X-Amz-Target", "AmazonSQS.\(target)"), ("Content-Type", "application/x-amz-json-1.0")],
                 body: payload)
             let credentials = try self.credentials.credentials()
@@ -194,16 +201,21 @@ public final class SQSClient: @unchecked Sendable {
                 if failure.cancelled { return nil }
                 let error = ObjectStoreError(
                     code: .transport, bucket: queue.url,
-                    message: "cannot reach \(request.host) (\(target)): \(failure.message); check --sqs, --endpoint-url and the network")
+                    message:
+                        "cannot reach \(request.host) (\(target)): \(failure.message); check --sqs, --endpoint-url and the network"
+                )
                 if [1, 3, 60].contains(failure.curlCode) { throw error }
                 retryable = error
             case .success(let response):
                 if response.status / 100 == 2 {
                     if response.body.isEmpty { return [:] }
-                    guard let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any] else {
+                    guard let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
+                    else {
                         throw ObjectStoreError(
                             code: .invalidResponse, bucket: queue.url, httpStatus: response.status,
-                            message: "the answer to \(target) is not a JSON object; the endpoint does not speak SQS's JSON protocol")
+                            message:
+                                "the answer to \(target) is not a JSON object; the endpoint does not speak SQS's JSON protocol"
+                        )
                     }
                     return object
                 }
@@ -224,17 +236,20 @@ public final class SQSClient: @unchecked Sendable {
         // (`AWS.SimpleQueueService.NonExistentQueue;Sender`); a proxy's XML error has `<Code>`.
         var awsCode = (object?["__type"] as? String).map { String($0.split(separator: "#").last ?? "") }
         if awsCode == nil || awsCode?.isEmpty == true {
-            awsCode = response.headers["x-amzn-query-error"].map { String($0.split(separator: ";").first ?? "") }
+            awsCode =
+                response.headers["x-amzn-query-error"].map { String($0.split(separator: ";").first ?? "") }
                 ?? XMLFields(response.body).first("Code")
         }
-        var message = (object?["message"] as? String) ?? (object?["Message"] as? String)
+        var message =
+            (object?["message"] as? String) ?? (object?["Message"] as? String)
             ?? XMLFields(response.body).first("Message") ?? "no message"
         while message.hasSuffix(".") { message.removeLast() }
         if let first = message.first { message = first.lowercased() + message.dropFirst() }
         let status = response.status
         func error(_ code: ObjectStoreError.Code, _ remedy: String) -> ObjectStoreError {
             ObjectStoreError(
-                code: code, bucket: queue.url, awsCode: awsCode, httpStatus: status, message: "\(target): \(message); \(remedy)")
+                code: code, bucket: queue.url, awsCode: awsCode, httpStatus: status,
+                message: "\(target): \(message); \(remedy)")
         }
         switch (status, awsCode ?? "") {
         case (_, "ExpiredToken"), (_, "ExpiredTokenException"):

@@ -19,7 +19,8 @@ package struct SharedConfigFile: Sendable {
                     current = nil
                     continue
                 }
-                var name = trimmed[trimmed.index(after: trimmed.startIndex)..<close].trimmingCharacters(in: .whitespaces)
+                var name = trimmed[trimmed.index(after: trimmed.startIndex)..<close].trimmingCharacters(
+                    in: .whitespaces)
                 if isConfig {
                     if name.hasPrefix("profile ") {
                         name = String(name.dropFirst("profile ".count)).trimmingCharacters(in: .whitespaces)

@@ -20,7 +20,8 @@ public struct SigV4Signer: Sendable {
     public func sign(_ request: inout HTTPRequest, credentials: AWSCredentials, date: Date = Date()) {
         let stamp = Self.timestamp(date)
         request.headers.removeAll {
-            ["authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256"].contains($0.name.lowercased())
+            ["authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256"].contains(
+                $0.name.lowercased())
         }
         let payloadHash = Self.hex(SHA256.hash(data: request.body))
         request.headers.append(("X-Amz-Date", stamp))
@@ -39,10 +40,12 @@ public struct SigV4Signer: Sendable {
         let (canonical, signedHeaders) = canonicalRequest(request, payloadHash: payloadHash)
         let day = String(timestamp.prefix(8))
         let scope = "\(day)/\(region)/\(service)/aws4_request"
-        let stringToSign = "AWS4-HMAC-SHA256\n\(timestamp)\n\(scope)\n\(Self.hex(SHA256.hash(data: Array(canonical.utf8))))"
+        let stringToSign =
+            "AWS4-HMAC-SHA256\n\(timestamp)\n\(scope)\n\(Self.hex(SHA256.hash(data: Array(canonical.utf8))))"
         let key = signingKey(secret: credentials.secretAccessKey, day: day)
         let signature = Self.hex(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key))
-        return "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope), SignedHeaders=\(signedHeaders), Signature=\(signature)"
+        return
+            "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope), SignedHeaders=\(signedHeaders), Signature=\(signature)"
     }
 
     /// The canonical request and the signed-header list.

@@ -33,7 +33,9 @@ public struct GeoIPTable: Sendable {
                 loaded.problems.append(
                     Diagnostic(
                         path: path, position: .file, severity: .error, category: "geoip",
-                        message: "no usable range in the file; expected start_ip,end_ip,country rows (DB-IP, IP2Location) or the GeoLite2-Country blocks and locations pair"))
+                        message:
+                            "no usable range in the file; expected start_ip,end_ip,country rows (DB-IP, IP2Location) or the GeoLite2-Country blocks and locations pair"
+                    ))
                 fatal = true
             }
         }
@@ -87,11 +89,15 @@ public struct GeoIPTable: Sendable {
             if first.contains("country_iso_code") { continue }
             func problem(_ line: Int, _ message: String) {
                 problems.append(
-                    Diagnostic(path: path, position: .line(line), severity: .error, category: "geoip", message: message))
+                    Diagnostic(path: path, position: .line(line), severity: .error, category: "geoip", message: message)
+                )
             }
             if first.hasPrefix("network,") || first.contains(",geoname_id,") {
                 if !sawLocations {
-                    problem(1, "GeoLite2 blocks file needs its locations file; pass the Country-Locations CSV with another --geoip")
+                    problem(
+                        1,
+                        "GeoLite2 blocks file needs its locations file; pass the Country-Locations CSV with another --geoip"
+                    )
                     fatal = true
                     fileLevel.insert(path)
                     continue
@@ -103,8 +109,10 @@ public struct GeoIPTable: Sendable {
                         problem(row.line, "bad network '\(network)'; expected CIDR such as 192.0.2.0/24")
                         continue
                     }
-                    let id = [csv.value(row, "geoname_id"), csv.value(row, "registered_country_geoname_id"),
-                              csv.value(row, "represented_country_geoname_id")].first { !$0.isEmpty }
+                    let id = [
+                        csv.value(row, "geoname_id"), csv.value(row, "registered_country_geoname_id"),
+                        csv.value(row, "represented_country_geoname_id"),
+                    ].first { !$0.isEmpty }
                     guard let id, let country = locations[id] else { continue }  // continent-only or unknown
                     ranges.append((start, end, country))
                     usable[path, default: 0] += 1
@@ -158,7 +166,8 @@ public struct GeoIPTable: Sendable {
         table.ends = ranges.map(\.1)
         table.countries = ranges.map(\.2)
         return Loaded(
-            table: table, problems: problems, fatal: fatal, unreadable: unreadable, fileLevel: fileLevel, usable: usable)
+            table: table, problems: problems, fatal: fatal, unreadable: unreadable, fileLevel: fileLevel, usable: usable
+        )
     }
 
     /// The country of `address`, or `.unknown`.

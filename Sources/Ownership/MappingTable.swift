@@ -56,7 +56,8 @@ public struct MappingTable: Sendable {
         var table = MappingTable()
         let loaded = ConfigurationError.loadEach(
             paths, what: "mapping file", category: "mapping",
-            noRows: "no usable mapping row in the file; a mapping file must map at least one account (fix the rows named above, or leave out --mappings)"
+            noRows:
+                "no usable mapping row in the file; a mapping file must map at least one account (fix the rows named above, or leave out --mappings)"
         ) { text, path, problems in table.add(text: text, path: path, problems: &problems) }
         var problems = loaded.problems
         table.sort()
@@ -66,7 +67,8 @@ public struct MappingTable: Sendable {
     }
 
     /// The columns a mapping file names.
-    public static let columns = "provider,account_id,reseller_id,end_customer_id,end_customer_country,valid_from,valid_to"
+    public static let columns =
+        "provider,account_id,reseller_id,end_customer_id,end_customer_country,valid_from,valid_to"
 
     /// Adds the rows of one mapping file's text.
     /// - Returns: the number of rows added, or nil when the header has no `account_id` column.
@@ -75,7 +77,8 @@ public struct MappingTable: Sendable {
         let csv = NamedCSV(text: text)
         func problem(_ line: Int, _ message: String, _ severity: DiagnosticSeverity = .error) {
             problems.append(
-                Diagnostic(path: path, position: .line(line), severity: severity, category: "mapping", message: message))
+                Diagnostic(path: path, position: .line(line), severity: severity, category: "mapping", message: message)
+            )
         }
         guard csv.has("account_id") else {
             problem(csv.headerLine, "header has no account_id column; expected \(Self.columns)")
@@ -103,7 +106,9 @@ public struct MappingTable: Sendable {
                 if let code = CountryCode(country), code.isAssigned {
                     mapping.endCustomerCountry = code
                 } else {
-                    problem(row.line, "unknown country '\(country)' in column end_customer_country; use an ISO 3166-1 alpha-2 code")
+                    problem(
+                        row.line,
+                        "unknown country '\(country)' in column end_customer_country; use an ISO 3166-1 alpha-2 code")
                     bad = true
                 }
             }
@@ -113,7 +118,8 @@ public struct MappingTable: Sendable {
                 if let time = Timestamp.parse(text) {
                     mapping[keyPath: keyPath] = time
                 } else {
-                    problem(row.line, "bad date '\(text)' in column \(column); use RFC 3339 such as 2024-01-01T00:00:00Z")
+                    problem(
+                        row.line, "bad date '\(text)' in column \(column); use RFC 3339 such as 2024-01-01T00:00:00Z")
                     bad = true
                 }
             }
@@ -125,7 +131,8 @@ public struct MappingTable: Sendable {
             if let from = mapping.validFrom, let to = mapping.validTo, to == from {
                 // Valid for no instant: harmless, but most likely a typo.
                 problem(
-                    row.line, "valid_to equals valid_from: the row is valid at no time and never joins; leave valid_to empty if it still holds",
+                    row.line,
+                    "valid_to equals valid_from: the row is valid at no time and never joins; leave valid_to empty if it still holds",
                     .warning)
                 continue
             }
@@ -143,7 +150,9 @@ public struct MappingTable: Sendable {
         var problems: [Diagnostic] = []
         func report(_ row: MappingRow, _ severity: DiagnosticSeverity, _ message: String) {
             let (path, line) = Self.split(row.origin)
-            problems.append(Diagnostic(path: path, position: .line(line), severity: severity, category: "mapping", message: message))
+            problems.append(
+                Diagnostic(path: path, position: .line(line), severity: severity, category: "mapping", message: message)
+            )
         }
         for account in rows.keys.sorted() {
             let list = rows[account]!.sorted { Self.originPrecedes($0.origin, $1.origin) }
@@ -151,7 +160,8 @@ public struct MappingTable: Sendable {
                 for a in list[..<i] where a.provider == b.provider || a.provider.isEmpty || b.provider.isEmpty {
                     let same =
                         a.provider == b.provider && a.resellerID == b.resellerID && a.endCustomerID == b.endCustomerID
-                        && a.endCustomerCountry == b.endCustomerCountry && a.validFrom == b.validFrom && a.validTo == b.validTo
+                        && a.endCustomerCountry == b.endCustomerCountry && a.validFrom == b.validFrom
+                        && a.validTo == b.validTo
                     if same {
                         report(b, .warning, "duplicate of the row at \(a.origin); one of them can go")
                         break
@@ -163,18 +173,21 @@ public struct MappingTable: Sendable {
                     }
                     if a.endCustomerCountry != b.endCustomerCountry {
                         differences.append(
-                            "end_customer_country '\(a.endCustomerCountry?.description ?? "")' there, '\(b.endCustomerCountry?.description ?? "")' here")
+                            "end_customer_country '\(a.endCustomerCountry?.description ?? "")' there, '\(b.endCustomerCountry?.description ?? "")' here"
+                        )
                     }
                     if differences.isEmpty { continue }
                     let detail = differences.joined(separator: ", ")
                     if a.validFrom == b.validFrom {
                         report(
                             b, .error,
-                            "account '\(account)' is mapped twice from the same instant (\(b.validFrom.map(Timestamp.format) ?? "the beginning")) as at \(a.origin): \(detail); which one holds is undefined, close one with valid_to")
+                            "account '\(account)' is mapped twice from the same instant (\(b.validFrom.map(Timestamp.format) ?? "the beginning")) as at \(a.origin): \(detail); which one holds is undefined, close one with valid_to"
+                        )
                     } else {
                         report(
                             b, .warning,
-                            "account '\(account)' is mapped differently over an overlapping time as at \(a.origin): \(detail); the row that starts later wins from its start — set valid_to on the earlier one")
+                            "account '\(account)' is mapped differently over an overlapping time as at \(a.origin): \(detail); the row that starts later wins from its start — set valid_to on the earlier one"
+                        )
                     }
                     break
                 }

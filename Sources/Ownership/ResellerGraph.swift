@@ -61,10 +61,13 @@ public struct ResellerGraph: Sendable {
         let csv = NamedCSV(text: text)
         func problem(_ line: Int, _ message: String, _ severity: DiagnosticSeverity = .error) {
             problems.append(
-                Diagnostic(path: path, position: .line(line), severity: severity, category: "reseller", message: message))
+                Diagnostic(
+                    path: path, position: .line(line), severity: severity, category: "reseller", message: message))
         }
         guard csv.has("reseller_id") else {
-            problem(csv.headerLine, "header has no reseller_id column; expected reseller_id,name,country,parent_id,serves_countries")
+            problem(
+                csv.headerLine,
+                "header has no reseller_id column; expected reseller_id,name,country,parent_id,serves_countries")
             return nil
         }
         var added = 0
@@ -85,7 +88,8 @@ public struct ResellerGraph: Sendable {
                 if let code = CountryCode(countryText), code.isAssigned {
                     country = code
                 } else {
-                    problem(row.line, "unknown country '\(countryText)' in column country; use an ISO 3166-1 alpha-2 code")
+                    problem(
+                        row.line, "unknown country '\(countryText)' in column country; use an ISO 3166-1 alpha-2 code")
                     bad = true
                 }
             }
@@ -112,7 +116,8 @@ public struct ResellerGraph: Sendable {
             }
             resellers[id] = Reseller(
                 id: id, name: csv.value(row, "name"), country: country,
-                parentID: csv.value(row, "parent_id").nilIfEmpty, servesCountries: serves, origin: "\(path):\(row.line)")
+                parentID: csv.value(row, "parent_id").nilIfEmpty, servesCountries: serves, origin: "\(path):\(row.line)"
+            )
             added += 1
         }
         return added
@@ -123,16 +128,22 @@ public struct ResellerGraph: Sendable {
         var problems: [Diagnostic] = []
         func diagnostic(_ origin: String, _ message: String) -> Diagnostic {
             let (path, line) = Self.split(origin)
-            return Diagnostic(path: path, position: .line(line), severity: .error, category: "reseller", message: message)
+            return Diagnostic(
+                path: path, position: .line(line), severity: .error, category: "reseller", message: message)
         }
         var reportedCycles = Set<String>()
         for reseller in resellers.values.sorted(by: { $0.origin < $1.origin }) {
             if let parent = reseller.parentID, resellers[parent] == nil {
                 if let origin = rejected[parent] {
                     problems.append(
-                        diagnostic(reseller.origin, "parent_id '\(parent)' was left out for the error at \(origin); the chain ends here until it is fixed"))
+                        diagnostic(
+                            reseller.origin,
+                            "parent_id '\(parent)' was left out for the error at \(origin); the chain ends here until it is fixed"
+                        ))
                 } else {
-                    problems.append(diagnostic(reseller.origin, "parent_id '\(parent)' is not a known reseller; the chain ends here"))
+                    problems.append(
+                        diagnostic(
+                            reseller.origin, "parent_id '\(parent)' is not a known reseller; the chain ends here"))
                 }
             }
             var seen: [String] = [reseller.id]
@@ -145,7 +156,8 @@ public struct ResellerGraph: Sendable {
                         problems.append(
                             diagnostic(
                                 reseller.origin,
-                                "reseller chain has a cycle: \(cycle.joined(separator: " -> ")); the chain is cut where it repeats"))
+                                "reseller chain has a cycle: \(cycle.joined(separator: " -> ")); the chain is cut where it repeats"
+                            ))
                     }
                     break
                 }

@@ -284,12 +284,18 @@ enum CheckpointCoder {
 
         func mismatch(_ expected: String) -> DecodingError {
             .dataCorrupted(
-                .init(codingPath: [], debugDescription: "checkpoint: expected \(expected) at byte \(range.lowerBound), found tag \(tag.map { "\($0)" } ?? "none")"))
+                .init(
+                    codingPath: [],
+                    debugDescription:
+                        "checkpoint: expected \(expected) at byte \(range.lowerBound), found tag \(tag.map { "\($0)" } ?? "none")"
+                ))
         }
 
         func fixed<I: FixedWidthInteger>(_ expected: Tag, as type: I.Type) throws -> I {
             guard tag == expected, payload.count == MemoryLayout<I>.size else { throw mismatch("\(expected)") }
-            return bytes.withUnsafeBytes { I(littleEndian: $0.loadUnaligned(fromByteOffset: payload.lowerBound, as: I.self)) }
+            return bytes.withUnsafeBytes {
+                I(littleEndian: $0.loadUnaligned(fromByteOffset: payload.lowerBound, as: I.self))
+            }
         }
 
         func raw<E: FixedWidthInteger>(_ expected: Tag, as type: E.Type) throws -> [E] {
@@ -297,7 +303,9 @@ enum CheckpointCoder {
             guard tag == expected, payload.count % size == 0 else { throw mismatch("\(expected)") }
             let start = payload.lowerBound
             return bytes.withUnsafeBytes { raw in
-                (0..<payload.count / size).map { E(littleEndian: raw.loadUnaligned(fromByteOffset: start + $0 * size, as: E.self)) }
+                (0..<payload.count / size).map {
+                    E(littleEndian: raw.loadUnaligned(fromByteOffset: start + $0 * size, as: E.self))
+                }
             }
         }
 
@@ -323,7 +331,9 @@ enum CheckpointCoder {
                     i += 1
                     if n == 255 {
                         guard i + 4 <= range.upperBound else { throw mismatch("a member's key") }
-                        n = bytes.withUnsafeBytes { Int(UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: i, as: UInt32.self))) }
+                        n = bytes.withUnsafeBytes {
+                            Int(UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: i, as: UInt32.self)))
+                        }
                         i += 4
                     }
                     guard i + n <= range.upperBound else { throw mismatch("a member's key") }
@@ -331,7 +341,9 @@ enum CheckpointCoder {
                     i += n
                 }
                 guard i + 4 <= range.upperBound else { throw mismatch("a frame's length") }
-                let n = bytes.withUnsafeBytes { Int(UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: i, as: UInt32.self))) }
+                let n = bytes.withUnsafeBytes {
+                    Int(UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: i, as: UInt32.self)))
+                }
                 guard i + 4 + n <= range.upperBound else { throw mismatch("a frame inside its container") }
                 out.append((key, (i + 4)..<(i + 4 + n)))
                 i += 4 + n
@@ -344,7 +356,9 @@ enum CheckpointCoder {
             if T.self == [Int64].self { return unsafeBitCast(try raw(.int64s, as: Int64.self), to: T.self) }
             if T.self == [Int32].self { return unsafeBitCast(try raw(.int32s, as: Int32.self), to: T.self) }
             // Checkpoints of earlier versions hold these two as containers of scalars (read below).
-            if T.self == [UInt32].self && tag == .uint32s { return unsafeBitCast(try raw(.uint32s, as: UInt32.self), to: T.self) }
+            if T.self == [UInt32].self && tag == .uint32s {
+                return unsafeBitCast(try raw(.uint32s, as: UInt32.self), to: T.self)
+            }
             if T.self == [Bool].self && tag == .bools {
                 return unsafeBitCast(try raw(.bools, as: UInt8.self).map { $0 != 0 }, to: T.self)
             }
@@ -367,12 +381,15 @@ enum CheckpointCoder {
 
         func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
             guard reader.tag == .keyed else { throw reader.mismatch("a keyed container") }
-            return KeyedDecodingContainer(KeyedReader<Key>(reader: reader, members: try reader.frames(from: reader.payload.lowerBound, keyed: true)))
+            return KeyedDecodingContainer(
+                KeyedReader<Key>(
+                    reader: reader, members: try reader.frames(from: reader.payload.lowerBound, keyed: true)))
         }
 
         func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
             guard reader.tag == .unkeyed else { throw reader.mismatch("an unkeyed container") }
-            return UnkeyedReader(reader: reader, elements: try reader.frames(from: reader.payload.lowerBound, keyed: false).map(\.value))
+            return UnkeyedReader(
+                reader: reader, elements: try reader.frames(from: reader.payload.lowerBound, keyed: false).map(\.value))
         }
 
         func singleValueContainer() throws -> any SingleValueDecodingContainer { ValueReader(reader: reader) }
@@ -401,9 +418,11 @@ enum CheckpointCoder {
                     let i = (cursor.next + step) % count
                     let m = members[i]
                     guard m.key.count == utf8.count else { continue }
-                    let same = utf8.isEmpty || reader.bytes.withUnsafeBufferPointer { b in
-                        memcmp(b.baseAddress! + m.key.lowerBound, utf8.baseAddress!, utf8.count) == 0
-                    }
+                    let same =
+                        utf8.isEmpty
+                        || reader.bytes.withUnsafeBufferPointer { b in
+                            memcmp(b.baseAddress! + m.key.lowerBound, utf8.baseAddress!, utf8.count) == 0
+                        }
                     if same {
                         cursor.next = i + 1
                         return Reader(bytes: reader.bytes, range: m.value)
@@ -415,7 +434,8 @@ enum CheckpointCoder {
 
         func required(_ key: Key) throws -> ValueReader {
             guard let v = value(key) else {
-                throw DecodingError.keyNotFound(key, .init(codingPath: [], debugDescription: "checkpoint: no member \(key.stringValue)"))
+                throw DecodingError.keyNotFound(
+                    key, .init(codingPath: [], debugDescription: "checkpoint: no member \(key.stringValue)"))
             }
             return ValueReader(reader: v)
         }
@@ -464,14 +484,17 @@ enum CheckpointCoder {
 
         mutating func next() throws -> ValueReader {
             guard !isAtEnd else {
-                throw DecodingError.valueNotFound(Any.self, .init(codingPath: [], debugDescription: "checkpoint: past a list's end"))
+                throw DecodingError.valueNotFound(
+                    Any.self, .init(codingPath: [], debugDescription: "checkpoint: past a list's end"))
             }
             currentIndex += 1
             return ValueReader(reader: Reader(bytes: reader.bytes, range: elements[currentIndex - 1]))
         }
 
         mutating func decodeNil() throws -> Bool {
-            guard !isAtEnd, Reader(bytes: reader.bytes, range: elements[currentIndex]).tag == .null else { return false }
+            guard !isAtEnd, Reader(bytes: reader.bytes, range: elements[currentIndex]).tag == .null else {
+                return false
+            }
             currentIndex += 1
             return true
         }
@@ -523,7 +546,9 @@ enum CheckpointCoder {
             return String(decoding: reader.bytes[reader.payload], as: UTF8.self)
         }
 
-        func decode(_ type: Double.Type) throws -> Double { Double(bitPattern: try reader.fixed(.double, as: UInt64.self)) }
+        func decode(_ type: Double.Type) throws -> Double {
+            Double(bitPattern: try reader.fixed(.double, as: UInt64.self))
+        }
         func decode(_ type: Float.Type) throws -> Float { Float(try decode(Double.self)) }
         func decode(_ type: Int.Type) throws -> Int { try reader.integer(type) }
         func decode(_ type: Int8.Type) throws -> Int8 { try reader.integer(type) }

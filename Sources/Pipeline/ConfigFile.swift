@@ -144,7 +144,8 @@ public struct ConfigFile: Sendable {
     static let nonNegative: Set<String> = [
         "steady_days", "trip_days", "trip_margin_days", "trip_weight_cap", "new_account_days",
         "new_account_min_accelerators", "structuring_min_hours", "structuring_cap", "shared_identity_cap",
-        "network_weight_cap", "high_accelerator_hours", "volume_z", "holiday_min_ratio", "declared_support_holiday_ratio",
+        "network_weight_cap", "high_accelerator_hours", "volume_z", "holiday_min_ratio",
+        "declared_support_holiday_ratio",
     ]
     /// Beta distribution parameters: above 0.
     static let positive: Set<String> = [
@@ -156,7 +157,8 @@ public struct ConfigFile: Sendable {
     public static var keys: [String] {
         weights.keys.sorted() + [
             "restricted_countries", "restricted_countries_add", "restricted_countries_remove", "max_decompressed",
-            "max_ratio", "max_record_size", "allowed_lateness", "session_gap", "sessions", "billing_sessions", "catalog.<instance_type>",
+            "max_ratio", "max_record_size", "allowed_lateness", "session_gap", "sessions", "billing_sessions",
+            "catalog.<instance_type>",
             "factor.<evidence_family>",
         ]
     }
@@ -173,10 +175,12 @@ public struct ConfigFile: Sendable {
                 throw problem(path, line, "'\(key)' is a probability or fraction in [0,1], found \(value)")
             }
             if Self.nonNegative.contains(key) && number < 0 {
-                throw problem(path, line, "'\(key)' is a count, cap or threshold and cannot be negative, found \(value)")
+                throw problem(
+                    path, line, "'\(key)' is a count, cap or threshold and cannot be negative, found \(value)")
             }
             if Self.positive.contains(key) && !(number > 0) {
-                throw problem(path, line, "'\(key)' is a Beta distribution parameter and must be above 0, found \(value)")
+                throw problem(
+                    path, line, "'\(key)' is a Beta distribution parameter and must be above 0, found \(value)")
             }
             if abs(number) > 1e6 {
                 throw problem(path, line, "'\(key)' = \(value) is beyond any sensible setting (at most 1e6 in size)")
@@ -188,7 +192,8 @@ public struct ConfigFile: Sendable {
             let family = key.dropFirst(7).replacingOccurrences(of: "_", with: "-")
             guard DetectionConfig.families.contains(family) else {
                 throw problem(
-                    path, line, "unknown evidence family '\(family)'; known: \(DetectionConfig.families.joined(separator: ", "))")
+                    path, line,
+                    "unknown evidence family '\(family)'; known: \(DetectionConfig.families.joined(separator: ", "))")
             }
             guard let number = Double(value), number.isFinite, number >= 0, number <= 10 else {
                 throw problem(path, line, "'\(key)' takes a factor between 0 and 10, found '\(value)'")
@@ -218,7 +223,8 @@ public struct ConfigFile: Sendable {
             }
         case "max_decompressed", "max_record_size":
             guard let bytes = Self.parseSize(value) else {
-                throw problem(path, line, "'\(key)' takes a size such as 512MiB or 16GiB (below 8 EiB), found '\(value)'")
+                throw problem(
+                    path, line, "'\(key)' takes a size such as 512MiB or 16GiB (below 8 EiB), found '\(value)'")
             }
             if key == "max_decompressed" { limits.maxDecompressedBytes = bytes } else { maxRecordBytes = Int(bytes) }
         case "max_ratio":
@@ -228,7 +234,8 @@ public struct ConfigFile: Sendable {
             limits.maxRatio = ratio
         case "allowed_lateness":
             guard let seconds = Timestamp.parseDuration(value), seconds <= Self.longestDuration else {
-                throw problem(path, line, "'allowed_lateness' takes a duration such as 6h or 2d, at most 366d, found '\(value)'")
+                throw problem(
+                    path, line, "'allowed_lateness' takes a duration such as 6h or 2d, at most 366d, found '\(value)'")
             }
             allowedLateness = seconds
         case "sessions":
@@ -245,7 +252,8 @@ public struct ConfigFile: Sendable {
             }
         case "session_gap":
             guard let seconds = Timestamp.parseDuration(value), seconds <= Self.longestDuration else {
-                throw problem(path, line, "'session_gap' takes a duration such as 2h or 1d, at most 366d, found '\(value)'")
+                throw problem(
+                    path, line, "'session_gap' takes a duration such as 2h or 1d, at most 366d, found '\(value)'")
             }
             sessionGap = seconds
         default:
@@ -257,7 +265,10 @@ public struct ConfigFile: Sendable {
                     throw problem(path, line, "catalog override takes 'MODEL x COUNT', found '\(value)'")
                 }
                 guard count.isFinite, count <= 4096 else {
-                    throw problem(path, line, "catalog override count \(parts[1].trimmingSpaces()) is not a number of accelerators in (0, 4096]")
+                    throw problem(
+                        path, line,
+                        "catalog override count \(parts[1].trimmingSpaces()) is not a number of accelerators in (0, 4096]"
+                    )
                 }
                 do {
                     try catalog.override(

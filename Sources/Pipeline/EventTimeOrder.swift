@@ -291,7 +291,8 @@ struct EventTimeOrder {
         if let frontier, end > frontier { return nil }
         pendingIndexes.removeFirst()
         let held = slices.removeValue(forKey: index)!
-        heldBytes = max(0, heldBytes - held.calls.count * MemoryLayout<HeldCall>.stride - held.events.count * Self.eventCost)
+        heldBytes = max(
+            0, heldBytes - held.calls.count * MemoryLayout<HeldCall>.stride - held.events.count * Self.eventCost)
         load(held)
         if cached.index == index { cached = (.min, nil) }
         releasedThrough = end
@@ -336,7 +337,9 @@ struct EventTimeOrder {
             next[s] += 1
         }
         for s in 0..<width where starts[s + 1] - starts[s] > 1 {
-            order[Int(starts[s])..<Int(starts[s + 1])].sort { Self.precedes(calls[Int($0)], calls[Int($1)], paths: paths) }
+            order[Int(starts[s])..<Int(starts[s + 1])].sort {
+                Self.precedes(calls[Int($0)], calls[Int($1)], paths: paths)
+            }
         }
         return order
     }
@@ -445,11 +448,14 @@ struct EventTimeOrder {
             var at = 0
             for chunk in held.chunks where failure == 0 {
                 failure = spill.fill(
-                    UnsafeMutableRawBufferPointer(rebasing: raw[(at * stride)..<((at + chunk.calls) * stride)]), at: chunk.offset)
+                    UnsafeMutableRawBufferPointer(rebasing: raw[(at * stride)..<((at + chunk.calls) * stride)]),
+                    at: chunk.offset)
                 at += chunk.calls
             }
             held.calls.withUnsafeBytes { memory in
-                if memory.count > 0 { UnsafeMutableRawBufferPointer(rebasing: raw[(at * stride)...]).copyMemory(from: memory) }
+                if memory.count > 0 {
+                    UnsafeMutableRawBufferPointer(rebasing: raw[(at * stride)...]).copyMemory(from: memory)
+                }
             }
             initialized = total
         }
@@ -489,7 +495,8 @@ struct EventTimeOrder {
     }
 
     /// Writes one input's name table as a block; returns where it starts and how many names it holds.
-    private static func writeNames(_ table: KeyTable<String>, to spill: HeldSpill) throws -> (offset: Int64, count: Int) {
+    private static func writeNames(_ table: KeyTable<String>, to spill: HeldSpill) throws -> (offset: Int64, count: Int)
+    {
         var entries: [(key: UInt64, name: String)] = []
         entries.reserveCapacity(table.count)
         table.forEach { entries.append(($0, $1)) }
@@ -526,8 +533,10 @@ struct EventTimeOrder {
         guard let found else { return nil }
         let span = try spill.bytes(at: block.offset + Int64(block.count * 8 + found * 8), count: 8)
         let (start, length) = span.withUnsafeBytes {
-            (UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)),
-             UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 4, as: UInt32.self)))
+            (
+                UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)),
+                UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
+            )
         }
         let text = try spill.bytes(at: block.offset + Int64(block.count * 16) + Int64(start), count: Int(length))
         return String(decoding: text, as: UTF8.self)
@@ -545,9 +554,15 @@ struct EventTimeOrder {
                 keys.withUnsafeBytes { raw in
                     for i in 0..<block.count {
                         entries.append(
-                            (UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)),
-                             UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: block.count * 8 + i * 8, as: UInt32.self)),
-                             UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: block.count * 8 + i * 8 + 4, as: UInt32.self))))
+                            (
+                                UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)),
+                                UInt32(
+                                    littleEndian: raw.loadUnaligned(
+                                        fromByteOffset: block.count * 8 + i * 8, as: UInt32.self)),
+                                UInt32(
+                                    littleEndian: raw.loadUnaligned(
+                                        fromByteOffset: block.count * 8 + i * 8 + 4, as: UInt32.self))
+                            ))
                     }
                 }
                 let textLength = entries.last.map { Int($0.1) + Int($0.2) } ?? 0
@@ -556,7 +571,9 @@ struct EventTimeOrder {
                     if let i = out.index(forKey: key) {
                         if out.values[i].until < block.until { out.values[i].until = block.until }
                     } else {
-                        out[key] = (String(decoding: text[Int(start)..<Int(start + length)], as: UTF8.self), block.until)
+                        out[key] = (
+                            String(decoding: text[Int(start)..<Int(start + length)], as: UTF8.self), block.until
+                        )
                     }
                 }
             }
@@ -663,7 +680,9 @@ struct EventTimeOrder {
         for entry in names { self.names[entry.key] = (entry.name, entry.until) }
     }
 
-    private func columns(of indexes: [Int64], names withNames: Bool, from start: (calls: Int, events: Int) = (0, 0)) -> Snapshot {
+    private func columns(of indexes: [Int64], names withNames: Bool, from start: (calls: Int, events: Int) = (0, 0))
+        -> Snapshot
+    {
         var s = Snapshot(
             releasedThrough: releasedThrough, late: late, inputs: [], inputOfCall: [], accountKeys: [], eventKeys: [],
             times: [], addressHigh: [], addressLow: [], flags: [], agentKeys: [], accessKeyKeys: [], principalKeys: [],

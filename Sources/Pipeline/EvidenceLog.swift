@@ -9,7 +9,9 @@ public final class EvidenceLog {
 
     /// The log the environment asks for, if any.
     public static func fromEnvironment() -> EvidenceLog? {
-        guard let path = ProcessInfo.processInfo.environment["CHIPTRAIL_EVIDENCE_LOG"], !path.isEmpty else { return nil }
+        guard let path = ProcessInfo.processInfo.environment["CHIPTRAIL_EVIDENCE_LOG"], !path.isEmpty else {
+            return nil
+        }
         FileManager.default.createFile(atPath: path, contents: nil)
         guard let handle = FileHandle(forWritingAtPath: path) else { return nil }
         return EvidenceLog(handle: handle)

@@ -48,10 +48,14 @@ final class FileProcessor {
         let kind = ContentSniffer.sniff(head)
         switch kind {
         case .empty: return .failure(Refusal(message: ""))
-        case .zip: return .failure(Refusal(message: "zip archive: chiptrail reads gzip'd or plain files; unzip it first"))
+        case .zip:
+            return .failure(Refusal(message: "zip archive: chiptrail reads gzip'd or plain files; unzip it first"))
         case .binary:
             return .failure(
-                Refusal(message: "binary data, not a log format chiptrail reads (CloudTrail, GCP audit, Azure activity, CUR, FOCUS, Azure cost, chiptrail NDJSON)"))
+                Refusal(
+                    message:
+                        "binary data, not a log format chiptrail reads (CloudTrail, GCP audit, Azure activity, CUR, FOCUS, Azure cost, chiptrail NDJSON)"
+                ))
         case .json, .csv, .unknown: break
         }
         switch options.format {
@@ -59,9 +63,15 @@ final class FileProcessor {
         case .gcpAudit: return .success(JSONLogDecoder.gcpAudit(path: path, maxRecordBytes: limit))
         case .azureActivity: return .success(JSONLogDecoder.azureActivity(path: path, maxRecordBytes: limit))
         case .ndjson: return .success(JSONLogDecoder.ndjson(path: path, maxRecordBytes: limit))
-        case .cur: return .success(BillingDecoder(path: path, family: .cur, maxRecordBytes: limit, keepType: options.billingTypes))
-        case .focus: return .success(BillingDecoder(path: path, family: .focus, maxRecordBytes: limit, keepType: options.billingTypes))
-        case .azureCost: return .success(BillingDecoder(path: path, family: .azureCost, maxRecordBytes: limit, keepType: options.billingTypes))
+        case .cur:
+            return .success(
+                BillingDecoder(path: path, family: .cur, maxRecordBytes: limit, keepType: options.billingTypes))
+        case .focus:
+            return .success(
+                BillingDecoder(path: path, family: .focus, maxRecordBytes: limit, keepType: options.billingTypes))
+        case .azureCost:
+            return .success(
+                BillingDecoder(path: path, family: .azureCost, maxRecordBytes: limit, keepType: options.billingTypes))
         case .auto: break
         }
         switch kind {
@@ -74,13 +84,18 @@ final class FileProcessor {
             case nil:
                 return .failure(
                     Refusal(
-                        message: "JSON of no shape chiptrail reads: none of the keys of CloudTrail (eventSource, Records), GCP audit (protoPayload), Azure activity (operationName) or chiptrail NDJSON (account_id) in the first \(Self.sniffBytes >> 10) KiB; use --format to force one"))
+                        message:
+                            "JSON of no shape chiptrail reads: none of the keys of CloudTrail (eventSource, Records), GCP audit (protoPayload), Azure activity (operationName) or chiptrail NDJSON (account_id) in the first \(Self.sniffBytes >> 10) KiB; use --format to force one"
+                    ))
             }
         case .csv:
             return .success(BillingDecoder(path: path, maxRecordBytes: limit, keepType: options.billingTypes))
         default:
             return .failure(
-                Refusal(message: "unrecognised format (neither JSON nor CSV); chiptrail reads CloudTrail, GCP audit, Azure activity, CUR, FOCUS, Azure cost and chiptrail NDJSON"))
+                Refusal(
+                    message:
+                        "unrecognised format (neither JSON nor CSV); chiptrail reads CloudTrail, GCP audit, Azure activity, CUR, FOCUS, Azure cost and chiptrail NDJSON"
+                ))
         }
     }
 
@@ -176,14 +191,17 @@ final class FileProcessor {
             }
             let n: Int
             do {
-                n = try reader.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[end..<min(buffer.count, end + 2 * Self.readChunk)]))
+                n = try reader.read(
+                    into: UnsafeMutableRawBufferPointer(
+                        rebasing: buffer[end..<min(buffer.count, end + 2 * Self.readChunk)]))
             } catch {
                 result.failed = true
                 if let e = error as? InputError, e.code == .truncated { result.incomplete = true }
                 result.batch.report(error.diagnostic)
                 // Decode what arrived before the fault, then stop.
                 if decoder != nil {
-                    _ = decoder!.decode(UnsafeRawBufferPointer(rebasing: buffer[start..<end]), isFinal: false, into: &result.batch)
+                    _ = decoder!.decode(
+                        UnsafeRawBufferPointer(rebasing: buffer[start..<end]), isFinal: false, into: &result.batch)
                 }
                 break
             }
@@ -224,11 +242,13 @@ final class FileProcessor {
             }
             let isFinal = n == 0
             let consumed = decoder!.decode(
-                UnsafeRawBufferPointer(rebasing: buffer[start..<end]), isFinal: isFinal && !following, into: &result.batch)
+                UnsafeRawBufferPointer(rebasing: buffer[start..<end]), isFinal: isFinal && !following,
+                into: &result.batch)
             if follow { countLines(consumed) }
             consumedTotal += Int64(consumed)
             if isFinal && following {
-                result.followedTo = IngestPipeline.FollowedPosition(offset: offset + consumedTotal, lines: linesBefore + linesConsumed)
+                result.followedTo = IngestPipeline.FollowedPosition(
+                    offset: offset + consumedTotal, lines: linesBefore + linesConsumed)
             }
             start += consumed
             if start == end {

@@ -392,7 +392,8 @@ public final class IngestPipeline {
                 heldCalls += 1
             }
             if options.keepCalls != .none {
-                let restricted = call.country.isKnown && detector.jurisdictions.isRestricted(call.country, at: call.time)
+                let restricted =
+                    call.country.isKnown && detector.jurisdictions.isRestricted(call.country, at: call.time)
                 if options.keepCalls == .all || call.isSignIn || restricted {
                     outcome.calls.append((call, accountNames[call.accountKey] ?? "", restricted))
                 }
@@ -412,7 +413,9 @@ public final class IngestPipeline {
             guard dedup.insert(StableHash.hash("compute|" + event.eventID), at: event.time) else { continue }
             summary.computeEvents += 1
             let eventAccount = StableHash.hash(event.accountID)
-            if eventAccounts.insert(eventAccount).inserted, changes != nil { changes!.eventAccounts.insert(eventAccount) }
+            if eventAccounts.insert(eventAccount).inserted, changes != nil {
+                changes!.eventAccounts.insert(eventAccount)
+            }
             if event.action == .usage {
                 sessionizer.observe(event)
                 usageAccounts.insert(event.accountID)
@@ -680,7 +683,8 @@ public final class IngestPipeline {
     private func assess(_ session: Session) -> Detector.Assessment {
         let key = StableHash.hash(session.accountID)
         let partners = detector.consumesRestricted(session) ? identityPartners(of: key) : []
-        return detector.assess(session, activity: activity[key], partners: partners, aggregate: resellerUse, volume: volume)
+        return detector.assess(
+            session, activity: activity[key], partners: partners, aggregate: resellerUse, volume: volume)
     }
 
     private func finish(_ sessions: [Session]) -> [(Detector.Assessment, Alert?)] {
@@ -692,7 +696,9 @@ public final class IngestPipeline {
             // Without a store a session that cannot alert needs no assessment: only its hours count.
             if options.keepCalls == .none && alerted == nil && !mayAlert(session) {
                 let facts = detector.usage(of: session)
-                account(session, acceleratorHours: facts.acceleratorHours, restricted: facts.restricted, mapping: facts.mapping)
+                account(
+                    session, acceleratorHours: facts.acceleratorHours, restricted: facts.restricted,
+                    mapping: facts.mapping)
                 // Kept for look-back as with a store: evidence that comes later may cover it.
                 if facts.restricted && !session.open { remember(session) }
                 continue
@@ -762,7 +768,8 @@ public final class IngestPipeline {
                 out.append(
                     Detector.IdentityPartner(
                         account: next, probability: p.probability * q.probability,
-                        shared: describe(q, population: population), via: name, seenIn: seenIn(q), logRatio: q.logRatio))
+                        shared: describe(q, population: population), via: name, seenIn: seenIn(q), logRatio: q.logRatio)
+                )
             }
         }
         return out
@@ -782,9 +789,11 @@ public final class IngestPipeline {
     /// for addresses the shares of both accounts' calls through it.
     private func describe(_ p: IdentityGraph.Partner, population: Int) -> String {
         let parts = p.shared.prefix(5).map { v -> String in
-            var text = "\(v.kind.label) \(v.name.map { "'\($0)'" } ?? "(unnamed)") (\(v.accountsShowing) of \(population) accounts"
+            var text =
+                "\(v.kind.label) \(v.name.map { "'\($0)'" } ?? "(unnamed)") (\(v.accountsShowing) of \(population) accounts"
             if v.kind == .address {
-                text += "; \(JSONWriter.formatNumber(100 * v.shares.0, decimals: 0))% and \(JSONWriter.formatNumber(100 * v.shares.1, decimals: 0))% of their calls"
+                text +=
+                    "; \(JSONWriter.formatNumber(100 * v.shares.0, decimals: 0))% and \(JSONWriter.formatNumber(100 * v.shares.1, decimals: 0))% of their calls"
             }
             return text + ")"
         }

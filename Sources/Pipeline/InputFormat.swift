@@ -54,7 +54,9 @@ enum ContentSniffer {
             if at + 1 < bytes.count {
                 let next = bytes[at + 1]
                 for (marker, flavour) in flavourMarkers
-                where marker[1] == next && at + marker.count <= bytes.count && memcmp(base + at, marker, marker.count) == 0 {
+                where marker[1] == next && at + marker.count <= bytes.count
+                    && memcmp(base + at, marker, marker.count) == 0
+                {
                     return flavour
                 }
             }

@@ -25,7 +25,8 @@ public final class InputNormalizer {
     public func normalize(_ name: String) -> NormalizedInput {
         let result = processor.process(name)
         return NormalizedInput(
-            name: result.path, failed: result.failed, storedBytes: result.storedBytes, decodedBytes: result.decodedBytes,
+            name: result.path, failed: result.failed, storedBytes: result.storedBytes,
+            decodedBytes: result.decodedBytes,
             batch: result.batch)
     }
 }

@@ -128,12 +128,15 @@ extension IngestPipeline {
         }
         let held = order.takeChanges()
         for index in held.released {
-            out.droppedRanges.append((LivePart.heldSlice.rawValue, Self.chunkKey(index, 0), Self.chunkKey(index + 1, 0)))
+            out.droppedRanges.append(
+                (LivePart.heldSlice.rawValue, Self.chunkKey(index, 0), Self.chunkKey(index + 1, 0)))
         }
         try flush()
         for key in c.activity.sorted() { try put(.activity, Self.key(key), activity[key]) }
         for key in c.names.sorted() { try put(.name, Self.key(key), accountNames[key]) }
-        for key in c.eventAccounts.sorted() { try put(.eventAccount, Self.key(key), eventAccounts.contains(key) ? true : nil) }
+        for key in c.eventAccounts.sorted() {
+            try put(.eventAccount, Self.key(key), eventAccounts.contains(key) ? true : nil)
+        }
         // The graph is settled at every tick (the rows a tick changed are marked then).
         let graph = identities.takeChanges()
         for (account, row) in graph.rows { try put(.identityRow, Self.key(account), row) }
@@ -150,7 +153,10 @@ extension IngestPipeline {
         for resource in c.alerted.sorted() { try put(.alerted, Data(resource.utf8), alertedOpen[resource]) }
         // Sessions kept for look-back in their compact form (most of a checkpoint's bytes otherwise).
         for key in c.lookback.sorted() {
-            try append(.init(part: LivePart.lookback.rawValue, key: Self.key(key), value: lookback[key].map(SessionListCoding.encode)))
+            try append(
+                .init(
+                    part: LivePart.lookback.rawValue, key: Self.key(key),
+                    value: lookback[key].map(SessionListCoding.encode)))
         }
         for (day, keys) in window.added {
             let bytes = keys.withUnsafeBytes { Data($0) }
@@ -161,7 +167,9 @@ extension IngestPipeline {
             try put(.heldSlice, Self.chunkKey(index, c.heldChunk), columns)
             c.heldChunk += 1
         }
-        for (key, entry) in held.names { try put(.heldName, Self.key(key), entry.map { HeldName(name: $0.name, until: $0.until) }) }
+        for (key, entry) in held.names {
+            try put(.heldName, Self.key(key), entry.map { HeldName(name: $0.name, until: $0.until) })
+        }
         out.meta = try CheckpointCoder.encode(
             LiveMeta(
                 watermark: watermark, streamStart: volume.streamStart, lastPrune: sessions.lastPrune,
@@ -215,18 +223,25 @@ extension IngestPipeline {
             case .volumeGroup: volume.restore(group: text(), try decode(VolumeHistory.self))
             case .resellerHours:
                 let parts = text().split(separator: "\u{0}", maxSplits: 1, omittingEmptySubsequences: false)
-                guard parts.count == 2 else { throw LiveStateError(part: partNumber, reason: "a key without its reseller") }
-                resellerUse.restore(reseller: String(parts[0]), account: String(parts[1]), hours: try decode(Double.self))
+                guard parts.count == 2 else {
+                    throw LiveStateError(part: partNumber, reason: "a key without its reseller")
+                }
+                resellerUse.restore(
+                    reseller: String(parts[0]), account: String(parts[1]), hours: try decode(Double.self))
             case .alerted: alertedOpen[text()] = try decode([AlertedRun].self)
             case .dedupChunk:
-                guard key.count == 16 else { throw LiveStateError(part: partNumber, reason: "a chunk key of \(key.count) bytes") }
+                guard key.count == 16 else {
+                    throw LiveStateError(part: partNumber, reason: "a chunk key of \(key.count) bytes")
+                }
                 let data = try decode(DedupChunk.self).keys
                 let keys = data.withUnsafeBytes { raw in
                     (0..<(data.count / 8)).map { raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self) }
                 }
                 chunks.append((Int64(bitPattern: try Self.number(key.prefix(8), part) ^ (1 << 63)), keys))
             case .heldSlice:
-                guard key.count == 16 else { throw LiveStateError(part: partNumber, reason: "a chunk key of \(key.count) bytes") }
+                guard key.count == 16 else {
+                    throw LiveStateError(part: partNumber, reason: "a chunk key of \(key.count) bytes")
+                }
                 let index = Int64(bitPattern: try Self.number(key.prefix(8), part) ^ (1 << 63))
                 slices.append((index, try decode(EventTimeOrder.Snapshot.self)))
             case .heldName:

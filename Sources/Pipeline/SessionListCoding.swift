@@ -54,14 +54,18 @@ enum SessionListCoding {
     static func decode(_ data: Data) throws -> [Session] {
         try data.withUnsafeBytes { raw throws(NormalizedRecordError) -> [Session] in
             var r = NormalizedRecordReader(raw, path: source, remedy: "move the store aside")
-            guard raw.starts(with: magic) else { throw NormalizedRecordError(code: .notNormalized, path: source, offset: 0, message: "not a compact session list") }
+            guard raw.starts(with: magic) else {
+                throw NormalizedRecordError(
+                    code: .notNormalized, path: source, offset: 0, message: "not a compact session list")
+            }
             for _ in magic { _ = try r.byte() }
             var sessions: [Session] = []
             for _ in 0..<(try r.count()) {
                 let id = try r.string()
                 let providerName = try r.string()
                 guard let provider = CloudProvider(rawValue: providerName) else {
-                    throw NormalizedRecordError(code: .malformed, path: source, offset: r.at, message: "unknown provider \(providerName)")
+                    throw NormalizedRecordError(
+                        code: .malformed, path: source, offset: r.at, message: "unknown provider \(providerName)")
                 }
                 let account = try r.string()
                 let resource = try r.string()
@@ -81,11 +85,15 @@ enum SessionListCoding {
                 }
                 sessions.append(
                     Session(
-                        id: id, provider: provider, accountID: account, resourceID: resource, instanceType: instanceType,
-                        instanceCount: instanceCount, start: start, end: end, open: open, regions: regions, events: events))
+                        id: id, provider: provider, accountID: account, resourceID: resource,
+                        instanceType: instanceType,
+                        instanceCount: instanceCount, start: start, end: end, open: open, regions: regions,
+                        events: events))
             }
             guard r.at == raw.count else {
-                throw NormalizedRecordError(code: .malformed, path: source, offset: r.at, message: "\(raw.count - r.at) byte(s) after the last session")
+                throw NormalizedRecordError(
+                    code: .malformed, path: source, offset: r.at,
+                    message: "\(raw.count - r.at) byte(s) after the last session")
             }
             return sessions
         }

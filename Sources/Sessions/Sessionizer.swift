@@ -180,7 +180,8 @@ public struct Sessionizer: Sendable {
     public mutating func takeChanges(
         encode: (any Encodable) throws -> [UInt8]
     ) rethrows -> (
-        resources: [(key: [UInt8], row: ResourceRow?)], emitted: [(id: String, end: EpochSeconds?)], lastPrune: EpochSeconds
+        resources: [(key: [UInt8], row: ResourceRow?)], emitted: [(id: String, end: EpochSeconds?)],
+        lastPrune: EpochSeconds
     ) {
         var resources: [(key: [UInt8], row: ResourceRow?)] = []
         for key in changedKeys {
@@ -408,7 +409,8 @@ public struct Sessionizer: Sendable {
                 forget(key)
                 continue
             }
-            guard last.action == .stop || last.action == .terminate || last.action == .failed
+            guard
+                last.action == .stop || last.action == .terminate || last.action == .failed
                     || Self.endsInSkewedTermination(events)
             else { continue }
             guard last.time + allowedLateness <= watermark else {

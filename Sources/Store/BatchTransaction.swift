@@ -26,7 +26,9 @@ public import UsageModel
 /// ```
 public final class BatchTransaction: @unchecked Sendable {
     private enum Job {
-        case rows(files: [Store.FileRecord], events: [UsageEvent], calls: [Store.CallRecord], assessments: [(Detector.Assessment, Alert?)])
+        case rows(
+            files: [Store.FileRecord], events: [UsageEvent], calls: [Store.CallRecord],
+            assessments: [(Detector.Assessment, Alert?)])
         case liveState(LiveStateChanges)
         case commit(offsets: [Store.FollowOffset], outbox: Bool)
         case abandon

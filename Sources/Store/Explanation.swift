@@ -25,7 +25,8 @@ extension Store {
             FROM alerts a JOIN sessions s ON s.id = a.session_id WHERE a.id = ?
             """, arguments: [alertID])
         guard !summary.rows.isEmpty else {
-            throw StoreError(path: path, message: "no alert '\(alertID)' in the store; list them with 'chiptrail alerts'")
+            throw StoreError(
+                path: path, message: "no alert '\(alertID)' in the store; list them with 'chiptrail alerts'")
         }
         let json = try query("SELECT json FROM alerts WHERE id = ?", arguments: [alertID]).rows.first?.first?.text ?? ""
         let evidence = try query(

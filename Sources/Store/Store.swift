@@ -34,7 +34,9 @@ final class StoreWriterLock {
         guard fd >= 0 else {
             throw StoreError(
                 path: storePath,
-                message: "cannot create the writer lock \(path): \(String(cString: strerror(errno)).lowercased()); check the directory's permissions")
+                message:
+                    "cannot create the writer lock \(path): \(String(cString: strerror(errno)).lowercased()); check the directory's permissions"
+            )
         }
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let code = errno
@@ -45,13 +47,18 @@ final class StoreWriterLock {
             let text = n > 0 ? String(decoding: holder[0..<n], as: UTF8.self) : ""
             let words = text.split(whereSeparator: { $0 == " " || $0 == "\n" })
             let who =
-                words.count >= 2 ? "process \(words[0]) (chiptrail \(words[1]))" : words.count == 1 ? "process \(words[0])" : "another process"
+                words.count >= 2
+                ? "process \(words[0]) (chiptrail \(words[1]))"
+                : words.count == 1 ? "process \(words[0])" : "another process"
             guard code == EWOULDBLOCK else {
-                throw StoreError(path: storePath, message: "cannot lock \(path): \(String(cString: strerror(code)).lowercased())")
+                throw StoreError(
+                    path: storePath, message: "cannot lock \(path): \(String(cString: strerror(code)).lowercased())")
             }
             throw StoreError(
                 path: storePath,
-                message: "the store is being written by \(who), which holds \(path); one writer per store: stop it, or use another --store (query, alerts, sessions and explain work meanwhile)")
+                message:
+                    "the store is being written by \(who), which holds \(path); one writer per store: stop it, or use another --store (query, alerts, sessions and explain work meanwhile)"
+            )
         }
         let line = "\(getpid()) \(command)\n"
         _ = ftruncate(fd, 0)
@@ -87,7 +94,8 @@ public final class Store {
             let fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0o600)
             guard fd >= 0 else {
                 throw StoreError(
-                    path: path, message: "cannot create the store: \(String(cString: strerror(errno))); check the directory")
+                    path: path,
+                    message: "cannot create the store: \(String(cString: strerror(errno))); check the directory")
             }
             close(fd)
         }
@@ -149,13 +157,20 @@ public final class Store {
         if let db = error as? DatabaseError {
             switch db.resultCode {
             case .SQLITE_BUSY, .SQLITE_LOCKED:
-                return StoreError(path: path, message: "the store is locked by another process; wait for it or use another --store")
+                return StoreError(
+                    path: path, message: "the store is locked by another process; wait for it or use another --store")
             case .SQLITE_FULL:
-                return StoreError(path: path, message: "the disk is full; the batch being written was not recorded (the ledger table lists the files that were); free space and ingest again")
+                return StoreError(
+                    path: path,
+                    message:
+                        "the disk is full; the batch being written was not recorded (the ledger table lists the files that were); free space and ingest again"
+                )
             case .SQLITE_READONLY:
                 return StoreError(path: path, message: "the store is read-only here: \(db.message ?? "")")
             case .SQLITE_NOTADB, .SQLITE_CORRUPT:
-                return StoreError(path: path, message: "not a chiptrail store (\(db.message ?? "not a database")); pass another --store")
+                return StoreError(
+                    path: path,
+                    message: "not a chiptrail store (\(db.message ?? "not a database")); pass another --store")
             default:
                 return StoreError(path: path, message: "\(db.message ?? "\(db.resultCode)")")
             }
@@ -273,7 +288,9 @@ public final class Store {
             // `tail s3://…`: per followed location, the day before which every dated key was read and its
             // ledger row pruned (keys `…/YYYY/MM/DD/…` dated earlier are not read again).
             try db.execute(
-                sql: "CREATE TABLE object_marks (location TEXT PRIMARY KEY, before_day TEXT NOT NULL, saved_at TEXT NOT NULL)")
+                sql:
+                    "CREATE TABLE object_marks (location TEXT PRIMARY KEY, before_day TEXT NOT NULL, saved_at TEXT NOT NULL)"
+            )
         }
         migrator.registerMigration("v12: object ledger marks by LastModified") { db in
             // `tail s3://…` of layouts not laid out by day (CUR 2.0, FOCUS): per followed location, the
@@ -350,7 +367,8 @@ public final class Store {
             return try queue.read { db in
                 var out: [String: FollowOffset] = [:]
                 for row in try Row.fetchAll(db, sql: "SELECT path, head, offset, lines FROM follow_offsets") {
-                    let o = FollowOffset(path: row["path"], head: row["head"], offset: row["offset"], lines: row["lines"])
+                    let o = FollowOffset(
+                        path: row["path"], head: row["head"], offset: row["offset"], lines: row["lines"])
                     out[o.path] = o
                 }
                 return out
@@ -366,7 +384,9 @@ public final class Store {
     public func loadLiveState(row: (Int, Data, Data) throws -> Void) throws -> Data? {
         do {
             return try queue.read { db in
-                guard let meta = try Data.fetchOne(db, sql: "SELECT value FROM live_meta WHERE id = 1") else { return nil }
+                guard let meta = try Data.fetchOne(db, sql: "SELECT value FROM live_meta WHERE id = 1") else {
+                    return nil
+                }
                 let rows = try Row.fetchCursor(db, sql: "SELECT part, key, value FROM live_state ORDER BY part, key")
                 while let r = try rows.next() { try row(r[0], r[1], r[2]) }
                 return meta
@@ -497,7 +517,9 @@ public final class Store {
     }
 
     /// A batch's ledger rows, events and calls (the bulk of its rows).
-    static func writeRows(_ db: Database, files: [FileRecord], events: [UsageEvent], calls: [CallRecord], now: String) throws {
+    static func writeRows(_ db: Database, files: [FileRecord], events: [UsageEvent], calls: [CallRecord], now: String)
+        throws
+    {
         for file in files {
             try db.cachedStatement(sql: "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)").execute(
                 arguments: [file.path, file.size, file.fingerprint, file.records, file.rejected, now])
@@ -546,8 +568,10 @@ public final class Store {
     /// Where the reads of followed plain files stopped.
     static func writeOffsets(_ db: Database, _ offsets: [FollowOffset]) throws {
         for o in offsets {
-            try db.cachedStatement(sql: "INSERT OR REPLACE INTO follow_offsets (path, head, offset, lines) VALUES (?, ?, ?, ?)")
-                .execute(arguments: [o.path, o.head, o.offset, o.lines])
+            try db.cachedStatement(
+                sql: "INSERT OR REPLACE INTO follow_offsets (path, head, offset, lines) VALUES (?, ?, ?, ?)"
+            )
+            .execute(arguments: [o.path, o.head, o.offset, o.lines])
         }
     }
 
@@ -566,7 +590,8 @@ public final class Store {
         if changes.replacesAll {
             try db.execute(sql: "DELETE FROM live_state; DELETE FROM checkpoint")
         }
-        let upsert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO live_state (part, key, value) VALUES (?, ?, ?)")
+        let upsert = try db.cachedStatement(
+            sql: "INSERT OR REPLACE INTO live_state (part, key, value) VALUES (?, ?, ?)")
         let delete = try db.cachedStatement(sql: "DELETE FROM live_state WHERE part = ? AND key = ?")
         for range in changes.droppedRanges {
             try db.cachedStatement(sql: "DELETE FROM live_state WHERE part = ? AND key >= ? AND key < ?")
@@ -595,22 +620,23 @@ public final class Store {
         let session = try db.cachedStatement(
             sql: "INSERT OR REPLACE INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
         try session.execute(arguments: [
-                s.id, s.provider.rawValue, s.accountID, s.resourceID, s.instanceType, a.spec?.accelerator.model,
-                a.acceleratorCount, a.acceleratorHours, Timestamp.format(s.start), Timestamp.format(s.end), s.open,
-                s.regions.joined(separator: ","), a.restrictedConsumption, a.score, a.mapping?.resellerID,
-                a.mapping?.endCustomerID, a.jurisdictions.map(\.description).joined(separator: ","),
-                a.chain.isEmpty ? nil : "|" + a.chain.map(\.id).joined(separator: "|") + "|",
-            ])
+            s.id, s.provider.rawValue, s.accountID, s.resourceID, s.instanceType, a.spec?.accelerator.model,
+            a.acceleratorCount, a.acceleratorHours, Timestamp.format(s.start), Timestamp.format(s.end), s.open,
+            s.regions.joined(separator: ","), a.restrictedConsumption, a.score, a.mapping?.resellerID,
+            a.mapping?.endCustomerID, a.jurisdictions.map(\.description).joined(separator: ","),
+            a.chain.isEmpty ? nil : "|" + a.chain.map(\.id).joined(separator: "|") + "|",
+        ])
     }
 
     static func writeAlert(_ db: Database, _ alert: Alert, _ a: Detector.Assessment, now: String) throws {
-        let insertAlert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        let insertAlert = try db.cachedStatement(
+            sql: "INSERT OR IGNORE INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
         try insertAlert.execute(arguments: [
-                alert.id, alert.session.id, alert.score, alert.severity, alert.provider.rawValue, alert.accountID,
-                alert.resellerID, alert.endCustomerID, alert.jurisdictions.joined(separator: ","),
-                Timestamp.format(alert.session.start), Timestamp.format(alert.session.end),
-                AlertEncoding.json(alert), now, LineAlertSink.Style.ocsf.encode(alert),
-            ])
+            alert.id, alert.session.id, alert.score, alert.severity, alert.provider.rawValue, alert.accountID,
+            alert.resellerID, alert.endCustomerID, alert.jurisdictions.joined(separator: ","),
+            Timestamp.format(alert.session.start), Timestamp.format(alert.session.end),
+            AlertEncoding.json(alert), now, LineAlertSink.Style.ocsf.encode(alert),
+        ])
         for (i, e) in alert.evidence.enumerated() {
             try db.cachedStatement(sql: "INSERT OR REPLACE INTO evidence VALUES (?, ?, ?, ?, ?, ?)").execute(
                 arguments: [alert.id, i, e.kind, e.detail, e.weight, e.sources.joined(separator: "\n")])
@@ -619,16 +645,19 @@ public final class Store {
             let chain = a.chain.map { r in
                 "\(r.id) (\(r.country?.description ?? "?"), serves \(r.servesCountries.map(\.description).joined(separator: ";"))) at \(r.origin)"
             }.joined(separator: " -> ")
-            let content = [m.provider, m.accountID, m.resellerID ?? "", m.endCustomerID ?? "",
-                           m.endCustomerCountry?.description ?? "", m.validFrom.map(Timestamp.format) ?? "",
-                           m.validTo.map(Timestamp.format) ?? "", chain].joined(separator: "|")
+            let content = [
+                m.provider, m.accountID, m.resellerID ?? "", m.endCustomerID ?? "",
+                m.endCustomerCountry?.description ?? "", m.validFrom.map(Timestamp.format) ?? "",
+                m.validTo.map(Timestamp.format) ?? "", chain,
+            ].joined(separator: "|")
             let hash = StableHash.hex(StableHash.hash(content))
-            let insertRow = try db.cachedStatement(sql: "INSERT OR IGNORE INTO mapping_rows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            let insertRow = try db.cachedStatement(
+                sql: "INSERT OR IGNORE INTO mapping_rows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
             try insertRow.execute(arguments: [
-                    hash, m.origin, m.provider, m.accountID, m.resellerID, m.endCustomerID,
-                    m.endCustomerCountry?.description, m.validFrom.map(Timestamp.format), m.validTo.map(Timestamp.format),
-                    chain,
-                ])
+                hash, m.origin, m.provider, m.accountID, m.resellerID, m.endCustomerID,
+                m.endCustomerCountry?.description, m.validFrom.map(Timestamp.format), m.validTo.map(Timestamp.format),
+                chain,
+            ])
             try db.cachedStatement(sql: "INSERT OR IGNORE INTO alert_mappings VALUES (?, ?)")
                 .execute(arguments: [alert.id, hash])
         }
@@ -639,7 +668,8 @@ public final class Store {
     public func objectMark(location: String) throws(StoreError) -> String? {
         do {
             return try queue.read { db in
-                try String.fetchOne(db, sql: "SELECT before_day FROM object_marks WHERE location = ?", arguments: [location])
+                try String.fetchOne(
+                    db, sql: "SELECT before_day FROM object_marks WHERE location = ?", arguments: [location])
             }
         } catch {
             throw Self.describe(error, path: path)

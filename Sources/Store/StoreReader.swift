@@ -31,7 +31,9 @@ public struct QueryResult: Sendable {
 
 extension Store {
     /// Runs read-only SQL. A write is refused by SQLite itself (the connection is read-only).
-    public func query(_ sql: String, arguments: [(any DatabaseValueConvertible)?] = []) throws(StoreError) -> QueryResult {
+    public func query(_ sql: String, arguments: [(any DatabaseValueConvertible)?] = []) throws(StoreError)
+        -> QueryResult
+    {
         do {
             return try queue.read { db in
                 let statement = try db.makeStatement(sql: sql)
@@ -55,7 +57,8 @@ extension Store {
                 return QueryResult(columns: columns, rows: rows)
             }
         } catch let error as DatabaseError where error.resultCode == .SQLITE_READONLY {
-            throw StoreError(path: path, message: "the store is opened read-only for queries; '\(sql.prefix(60))' would write")
+            throw StoreError(
+                path: path, message: "the store is opened read-only for queries; '\(sql.prefix(60))' would write")
         } catch let error as DatabaseError where error.resultCode == .SQLITE_ERROR {
             throw StoreError(path: path, message: "SQL error: \(error.message ?? "")")
         } catch {
@@ -100,10 +103,13 @@ extension Store {
                 args += [r, r]
             case .sessions:
                 // A store of schema 6 opened read-only has no reseller_chain column yet.
-                let hasChain = (try? queue.read { db in try db.columns(in: "sessions").contains { $0.name == "reseller_chain" } }) ?? false
+                let hasChain =
+                    (try? queue.read { db in try db.columns(in: "sessions").contains { $0.name == "reseller_chain" } })
+                    ?? false
                 let chain = hasChain ? " OR instr(reseller_chain, '|' || ? || '|') > 0" : ""
                 parts.append(
-                    "(reseller_id = ?\(chain) OR id IN (SELECT session_id FROM alerts WHERE id IN (\(Self.alertsThroughReseller))))")
+                    "(reseller_id = ?\(chain) OR id IN (SELECT session_id FROM alerts WHERE id IN (\(Self.alertsThroughReseller))))"
+                )
                 args += hasChain ? [r, r, r] : [r, r]
             }
         }

@@ -387,7 +387,9 @@ final class DirectoryWatcher {
                 }
                 offset += 16 + length
                 // The test hook loses the events, as an overflow does.
-                if !testOverflow { handle(wd: wd, mask: eventMask, name: name, files: &files, directories: &directories) }
+                if !testOverflow {
+                    handle(wd: wd, mask: eventMask, name: name, files: &files, directories: &directories)
+                }
             }
         }
         if testOverflow && readAny { overflow() }
@@ -429,7 +431,9 @@ final class DirectoryWatcher {
                     // Watched already (a walk of its parent reached it first): nothing to do. Another
                     // directory of that name watched before was replaced: its watches go first.
                     var info = stat()
-                    if stat(path, &info) == 0 && Identity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino)) == known.identity {
+                    if stat(path, &info) == 0
+                        && Identity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino)) == known.identity
+                    {
                         return
                     }
                     unwatch(under: path)

@@ -17,7 +17,9 @@ struct OutstandingProblems {
         }
         for (key, old) in current where next[key] == nil && old.message.hasPrefix("no such file or directory") {
             report(
-                Diagnostic(path: old.path, position: .file, severity: .note, category: "input", message: "now present; following it"))
+                Diagnostic(
+                    path: old.path, position: .file, severity: .note, category: "input",
+                    message: "now present; following it"))
         }
         current = next
     }

@@ -30,7 +30,8 @@ public struct TailError: Error, CustomStringConvertible {
         switch kind {
         case .store: description = underlying.map { "\($0)" } ?? "the store failed"
         case .cannotWait(let number):
-            description = "cannot make the pipe that wakes the daemon's wait (errno \(number)); raise the limit of open files"
+            description =
+                "cannot make the pipe that wakes the daemon's wait (errno \(number)); raise the limit of open files"
         }
     }
 }

@@ -34,7 +34,8 @@ public struct ObjectFollowing: Sendable {
     public static let clockSkewAllowance: Int64 = 900
 
     public init(
-        locations: [S3Location], client: S3Client, source: ObjectReaderSource, queue: SQSClient?, relistInterval: Double,
+        locations: [S3Location], client: S3Client, source: ObjectReaderSource, queue: SQSClient?,
+        relistInterval: Double,
         visibilityTimeout: Int, pageSize: Int? = nil
     ) {
         self.locations = locations
@@ -140,7 +141,9 @@ extension TailFollower {
                     reporter.diagnostic(
                         Diagnostic(
                             path: queue.queue.url, position: .file, severity: .warning, category: "sqs",
-                            message: "\(failure.awsCode): cannot delete a message whose objects are committed: \(failure.message); it comes back and is found in the ledger"))
+                            message:
+                                "\(failure.awsCode): cannot delete a message whose objects are committed: \(failure.message); it comes back and is found in the ledger"
+                        ))
                 }
             } catch {
                 reporter.diagnostic(error.diagnostic)
@@ -177,12 +180,14 @@ extension TailFollower {
                 batch.removeAll()
                 openBatch = store.beginBatch()
                 let started = MonotonicClock.seconds()
-                _ = pipeline.runIncrementally(inputs: chunk.map { IngestPipeline.FollowedInput(path: $0) }, deferIncomplete: false)
+                _ = pipeline.runIncrementally(
+                    inputs: chunk.map { IngestPipeline.FollowedInput(path: $0) }, deferIncomplete: false)
                 let readAt = MonotonicClock.seconds()
                 let failedNames = Set(batch.filter(\.failed).compactMap(\.path))
                 do {
                     try commit(offsets: [])
-                    pacer.observe(files: chunk.count, reading: readAt - started, committing: MonotonicClock.seconds() - readAt)
+                    pacer.observe(
+                        files: chunk.count, reading: readAt - started, committing: MonotonicClock.seconds() - readAt)
                     delivered += try deliverOutbox()
                 } catch {
                     throw TailError(.store, underlying: error)
@@ -285,7 +290,9 @@ extension TailFollower {
                 if !full && !layouts[i].undated && !layouts[i].stems.isEmpty {
                     for stem in layouts[i].stems.sorted() {
                         for day in recentDays {
-                            _ = list(S3Location(bucket: location.bucket, prefix: stem + day + "/"), i) { found[$0] = $1 }
+                            _ = list(S3Location(bucket: location.bucket, prefix: stem + day + "/"), i) {
+                                found[$0] = $1
+                            }
                         }
                     }
                     continue
@@ -383,7 +390,9 @@ extension TailFollower {
                     reporter.diagnostic(
                         Diagnostic(
                             path: queue.queue.url, position: .file, severity: .error, category: "sqs",
-                            message: "message \(message.messageID): \(error.message) (the message is left in the queue for its dead-letter queue)"))
+                            message:
+                                "message \(message.messageID): \(error.message) (the message is left in the queue for its dead-letter queue)"
+                        ))
                 }
                 return nil
             }
@@ -396,7 +405,9 @@ extension TailFollower {
                         reporter.diagnostic(
                             Diagnostic(
                                 path: object.inputName, position: .file, severity: .warning, category: "sqs",
-                                message: "notified object outside the followed locations (\(names)) is ignored; others under \(area) are ignored silently"))
+                                message:
+                                    "notified object outside the followed locations (\(names)) is ignored; others under \(area) are ignored silently"
+                            ))
                     }
                     continue
                 }
@@ -467,7 +478,8 @@ extension TailFollower {
                     heartbeat?.release([message.receiptHandle])
                     continue
                 }
-                held.append(HeldMessage(receipt: message.receiptHandle, id: message.messageID, waiting: Set(objects.keys)))
+                held.append(
+                    HeldMessage(receipt: message.receiptHandle, id: message.messageID, waiting: Set(objects.keys)))
                 toRead.merge(objects) { _, newer in newer }
             }
             deleteFinished()

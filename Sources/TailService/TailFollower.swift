@@ -111,7 +111,8 @@ public final class TailFollower {
             // A restore from rows starts the marks itself; a store without a state (a first start) keeps
             // none until the first checkpoint, which writes the whole state: marking every change of a
             // first backlog batch costs more than writing it once.
-            if try !pipeline.restore(rows: { try store.loadLiveState(row: $0) }), let state = try store.loadCheckpoint() {
+            if try !pipeline.restore(rows: { try store.loadLiveState(row: $0) }), let state = try store.loadCheckpoint()
+            {
                 try pipeline.restore(state)
                 pipeline.markAllChanged()
             }
@@ -148,7 +149,8 @@ public final class TailFollower {
         /// for longer).
         var holdingSince: [String: Double] = [:]
         func holds(_ path: String) -> Bool {
-            incomplete[path]?.reported != true && MonotonicClock.seconds() - (holdingSince[path] ?? MonotonicClock.seconds()) < settle
+            incomplete[path]?.reported != true
+                && MonotonicClock.seconds() - (holdingSince[path] ?? MonotonicClock.seconds()) < settle
         }
         var delivered = 0
         var filesRead = 0
@@ -205,7 +207,9 @@ public final class TailFollower {
                         reporter.diagnostic(
                             Diagnostic(
                                 path: path, position: .file, severity: .error, category: "gzip",
-                                message: "the gzip stream has stayed incomplete for \(Int(settle)) s; it is read when it changes"))
+                                message:
+                                    "the gzip stream has stayed incomplete for \(Int(settle)) s; it is read when it changes"
+                            ))
                         incomplete[path]?.reported = true
                     }
                     watcher.lookAgain(at: path, true)
@@ -248,11 +252,13 @@ public final class TailFollower {
                     index = toRead.count
                 }
                 let newOffsets = followedTo.map {
-                    Store.FollowOffset(path: $0.key, head: heads[$0.key] ?? "", offset: $0.value.offset, lines: $0.value.lines)
+                    Store.FollowOffset(
+                        path: $0.key, head: heads[$0.key] ?? "", offset: $0.value.offset, lines: $0.value.lines)
                 }
                 do {
                     try commit(offsets: newOffsets)
-                    pacer.observe(files: chunk.count, reading: read - started, committing: MonotonicClock.seconds() - read)
+                    pacer.observe(
+                        files: chunk.count, reading: read - started, committing: MonotonicClock.seconds() - read)
                     for o in newOffsets { offsets[o.path] = o }
                     delivered += try deliverOutbox()
                 } catch {
@@ -270,7 +276,9 @@ public final class TailFollower {
                         continue
                     }
                     if deferred.contains(path) {
-                        if incomplete[path]?.stamp != stamp { incomplete[path] = (stamp, MonotonicClock.seconds(), false) }
+                        if incomplete[path]?.stamp != stamp {
+                            incomplete[path] = (stamp, MonotonicClock.seconds(), false)
+                        }
                         if holdingSince[path] == nil { holdingSince[path] = MonotonicClock.seconds() }
                         // Looked at on every wake until complete (and reported after --settle).
                         watcher.lookAgain(at: path, true)
@@ -310,7 +318,9 @@ public final class TailFollower {
         if let record = ledgerRecord(outcome) { files.append(record) }
         openBatch.add(
             files: files, events: outcome.events,
-            calls: outcome.calls.map { Store.CallRecord(call: $0.call, accountID: $0.accountID, restricted: $0.restricted) },
+            calls: outcome.calls.map {
+                Store.CallRecord(call: $0.call, accountID: $0.accountID, restricted: $0.restricted)
+            },
             assessments: outcome.assessments)
         var rest = outcome
         rest.events = []
@@ -324,8 +334,10 @@ public final class TailFollower {
         guard let path = o.path, !o.failed else { return nil }
         // An object's ledger identity is its ETag (bucket and key are the path).
         let (size, fingerprint) =
-            settings.objects?.source.object(named: path).map(ObjectInputs.fingerprint) ?? InputFingerprint.of(path: path)
-        return Store.FileRecord(path: path, size: size, fingerprint: fingerprint, records: o.records, rejected: o.rejected)
+            settings.objects?.source.object(named: path).map(ObjectInputs.fingerprint)
+            ?? InputFingerprint.of(path: path)
+        return Store.FileRecord(
+            path: path, size: size, fingerprint: fingerprint, records: o.records, rejected: o.rejected)
     }
 
     /// Ends the open batch in one transaction: the rows its writer wrote as the inputs were read (ledger

@@ -74,7 +74,9 @@ final class VisibilityHeartbeat: Sendable {
                     state.withLock { s in
                         for r in due where s.held[r] != nil { s.held[r] = now }
                         for f in refused {
-                            s.problems.append("cannot extend a message's visibility: \(f.awsCode): \(f.message); it may be read again by another receiver")
+                            s.problems.append(
+                                "cannot extend a message's visibility: \(f.awsCode): \(f.message); it may be read again by another receiver"
+                            )
                             s.held[f.receiptHandle] = nil
                         }
                     }

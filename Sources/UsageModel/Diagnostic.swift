@@ -39,7 +39,8 @@ public struct Diagnostic: Sendable, Equatable, CustomStringConvertible {
     /// Lowercase, no final period; the remedy after a semicolon.
     public var message: String
 
-    public init(path: String, position: InputPosition, severity: DiagnosticSeverity, category: String, message: String) {
+    public init(path: String, position: InputPosition, severity: DiagnosticSeverity, category: String, message: String)
+    {
         self.path = path
         self.position = position
         self.severity = severity

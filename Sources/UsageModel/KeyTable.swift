@@ -29,7 +29,6 @@ public struct KeyTable<Value> {
         mask = size - 1
     }
 
-
     @inlinable @inline(__always)
     func slot(_ key: UInt64) -> Int {
         var i = probeStart(key, mask: mask)

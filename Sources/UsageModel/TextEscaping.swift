@@ -18,7 +18,8 @@ public enum TextEscaping {
                 case "\t": escaped = "\\t"
                 default:
                     let hex = String(scalar.value, radix: 16)
-                    escaped = scalar.value < 0x100
+                    escaped =
+                        scalar.value < 0x100
                         ? "\\x" + String(repeating: "0", count: 2 - hex.count) + hex
                         : "\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
                 }

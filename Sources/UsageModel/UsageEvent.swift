@@ -158,7 +158,8 @@ public struct CallObservation: Sendable, Hashable {
 
     public init(
         accountKey: UInt64, eventKey: UInt64, time: EpochSeconds, sourceIP: IPAddress?, country: CountryCode = .unknown,
-        isSignIn: Bool, agentKey: UInt64 = 0, accessKeyKey: UInt64 = 0, principalKey: UInt64 = 0, isMachine: Bool = false
+        isSignIn: Bool, agentKey: UInt64 = 0, accessKeyKey: UInt64 = 0, principalKey: UInt64 = 0,
+        isMachine: Bool = false
     ) {
         self.isMachine = isMachine
         self.agentKey = agentKey

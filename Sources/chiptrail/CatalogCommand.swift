@@ -59,7 +59,9 @@ struct CatalogCommand: ParsableCommand {
                     w.string("model", spec.model)
                     w.string("vendor", spec.vendor)
                     if let tpp = spec.tpp { w.number("tpp", tpp, decimals: 1) } else { w.null("tpp") }
-                    if let pd = spec.performanceDensity { w.number("performance_density", pd, decimals: 2) } else {
+                    if let pd = spec.performanceDensity {
+                        w.number("performance_density", pd, decimals: 2)
+                    } else {
                         w.null("performance_density")
                     }
                     w.string("control", spec.control.description)
@@ -97,7 +99,11 @@ struct CatalogCommand: ParsableCommand {
                 w.string("instance_type", types.isEmpty ? spec.instanceType : types[index])
                 w.string("provider", spec.provider)
                 w.string("accelerator", spec.accelerator.model)
-                if let c = spec.acceleratorCount { w.number("accelerator_count", c) } else { w.null("accelerator_count") }
+                if let c = spec.acceleratorCount {
+                    w.number("accelerator_count", c)
+                } else {
+                    w.null("accelerator_count")
+                }
                 if let tpp { w.number("tpp", tpp, decimals: 1) } else { w.null("tpp") }
                 if let tpp, let c = spec.acceleratorCount { w.number("instance_tpp", tpp * c, decimals: 1) }
                 w.string("control", spec.accelerator.control.description)

@@ -30,7 +30,10 @@ struct Chiptrail: ParsableCommand {
             SIGINT or SIGTERM.
             """,
         version: version,
-        subcommands: [Ingest.self, Tail.self, Query.self, SessionsCommand.self, AlertsCommand.self, Explain.self, Prune.self, CatalogCommand.self, Mappings.self, NormalizeCommand.self, InflateCommand.self]
+        subcommands: [
+            Ingest.self, Tail.self, Query.self, SessionsCommand.self, AlertsCommand.self, Explain.self, Prune.self,
+            CatalogCommand.self, Mappings.self, NormalizeCommand.self, InflateCommand.self,
+        ]
     )
 
     /// Parses and runs, mapping errors to the SPEC's exit statuses (usage errors are 2, not 64).

@@ -11,10 +11,14 @@ import UsageModel
 
 /// Options shared by `ingest` and `tail`: the SPEC names them.
 struct ReaderOptions: ParsableArguments, Sendable {
-    @Option(name: .customLong("mappings"), help: ArgumentHelp("Account→reseller mapping CSV (repeatable).", valueName: "file"))
+    @Option(
+        name: .customLong("mappings"),
+        help: ArgumentHelp("Account→reseller mapping CSV (repeatable).", valueName: "file"))
     var mappings: [String] = []
 
-    @Option(name: .customLong("resellers"), help: ArgumentHelp("Reseller CSV with parent chains (repeatable).", valueName: "file"))
+    @Option(
+        name: .customLong("resellers"),
+        help: ArgumentHelp("Reseller CSV with parent chains (repeatable).", valueName: "file"))
     var resellers: [String] = []
 
     @Option(
@@ -24,13 +28,20 @@ struct ReaderOptions: ParsableArguments, Sendable {
             valueName: "file"))
     var geoip: [String] = []
 
-    @Option(name: .customLong("config"), help: ArgumentHelp("Thresholds, weights, restricted countries, catalogue overrides.", valueName: "file"))
+    @Option(
+        name: .customLong("config"),
+        help: ArgumentHelp("Thresholds, weights, restricted countries, catalogue overrides.", valueName: "file"))
     var config: String?
 
-    @Option(help: ArgumentHelp("Input format: \(InputFormat.allCases.map(\.rawValue).joined(separator: "|")).", valueName: "format"))
+    @Option(
+        help: ArgumentHelp(
+            "Input format: \(InputFormat.allCases.map(\.rawValue).joined(separator: "|")).", valueName: "format"))
     var format: String = "auto"
 
-    @Option(help: ArgumentHelp("Alert output on stdout: jsonl (the SPEC's JSON lines), ocsf (OCSF Detection Finding, class 2004), text.", valueName: "style"))
+    @Option(
+        help: ArgumentHelp(
+            "Alert output on stdout: jsonl (the SPEC's JSON lines), ocsf (OCSF Detection Finding, class 2004), text.",
+            valueName: "style"))
     var alerts: String = "jsonl"
 
     @Option(
@@ -45,10 +56,14 @@ struct ReaderOptions: ParsableArguments, Sendable {
             valueName: "cmd"))
     var exec: String?
 
-    @Option(name: .customLong("exec-timeout"), help: ArgumentHelp("Seconds a --exec command may run (default 10).", valueName: "s"))
+    @Option(
+        name: .customLong("exec-timeout"),
+        help: ArgumentHelp("Seconds a --exec command may run (default 10).", valueName: "s"))
     var execTimeout: Double = 10
 
-    @Option(name: .customLong("min-score"), help: ArgumentHelp("Emit alerts at or above this score (default from config: 0.5).", valueName: "x"))
+    @Option(
+        name: .customLong("min-score"),
+        help: ArgumentHelp("Emit alerts at or above this score (default from config: 0.5).", valueName: "x"))
     var minScore: Double?
 
     @Option(help: ArgumentHelp("Parallel readers (default: the number of cores).", valueName: "n"))
@@ -56,10 +71,13 @@ struct ReaderOptions: ParsableArguments, Sendable {
 
     @Option(
         name: .customLong("max-decompressed"),
-        help: ArgumentHelp("Cap on one file's decompressed size, against decompression bombs (default 16GiB).", valueName: "size"))
+        help: ArgumentHelp(
+            "Cap on one file's decompressed size, against decompression bombs (default 16GiB).", valueName: "size"))
     var maxDecompressed: String?
 
-    @Option(name: .customLong("max-record-size"), help: ArgumentHelp("Records larger than this are skipped (default 16MiB).", valueName: "size"))
+    @Option(
+        name: .customLong("max-record-size"),
+        help: ArgumentHelp("Records larger than this are skipped (default 16MiB).", valueName: "size"))
     var maxRecordSize: String?
 
     @Option(
@@ -91,7 +109,8 @@ struct ReaderOptions: ParsableArguments, Sendable {
             }
             if sink.resolvedExecutable() == nil {
                 throw ValidationError(
-                    "--exec: '\(sink.arguments[0])' is not an executable file\(sink.arguments[0].contains("/") ? "" : " on PATH"); give the command's path, or install it")
+                    "--exec: '\(sink.arguments[0])' is not an executable file\(sink.arguments[0].contains("/") ? "" : " on PATH"); give the command's path, or install it"
+                )
             }
         }
         if !(execTimeout > 0) { throw ValidationError("--exec-timeout takes a number of seconds above 0") }
@@ -117,7 +136,8 @@ struct ReaderOptions: ParsableArguments, Sendable {
         }
         if let exec, let e = ExecSink(command: exec, timeout: execTimeout) {
             e.body = { AlertEncoding.json($0) }
-            e.undeliveredNote = stored ? "it is in the store" : "it was printed on stdout only: --no-store keeps nothing"
+            e.undeliveredNote =
+                stored ? "it is in the store" : "it was printed on stdout only: --no-store keeps nothing"
             e.onError = { Diagnostics.printRaw("chiptrail: warning: \($0)") }
             if hookThread {
                 let queued = QueuedAlertSink(e)
@@ -162,7 +182,9 @@ struct Ingest: ParsableCommand {
     @Option(help: ArgumentHelp("The store (SQLite file; default ./chiptrail.db).", valueName: "path"))
     var store: String?
 
-    @Flag(name: .customLong("no-store"), help: "Do not keep what was read (and do not skip alerts an earlier run stored).")
+    @Flag(
+        name: .customLong("no-store"), help: "Do not keep what was read (and do not skip alerts an earlier run stored)."
+    )
     var noStore = false
 
     @Flag(
@@ -172,7 +194,8 @@ struct Ingest: ParsableCommand {
 
     @Flag(
         name: .customLong("no-detector"),
-        help: ArgumentHelp("Cut sessions but score none (measures what scoring costs; Scripts/bench-detector).", visibility: .hidden))
+        help: ArgumentHelp(
+            "Cut sessions but score none (measures what scoring costs; Scripts/bench-detector).", visibility: .hidden))
     var noDetector = false
 
     @Option(
@@ -185,7 +208,8 @@ struct Ingest: ParsableCommand {
     @Flag(
         name: .customLong("normalized"),
         help: ArgumentHelp(
-            "PATHs are what 'chiptrail normalize' wrote (its output directory or files): each is merged as the input it was made from, under that input's name, with the same result as ingesting the inputs (Scripts/spark-ingest)."))
+            "PATHs are what 'chiptrail normalize' wrote (its output directory or files): each is merged as the input it was made from, under that input's name, with the same result as ingesting the inputs (Scripts/spark-ingest)."
+        ))
     var normalized = false
 
     @Argument(help: ArgumentHelp("Files, directories, - for stdin, or s3://bucket/prefix.", valueName: "path"))
@@ -200,7 +224,9 @@ struct Ingest: ParsableCommand {
             throw ValidationError("--no-store cannot go with --store or --store-all")
         }
         guard let format = InputFormat(rawValue: reader.format) else {
-            throw ValidationError("unknown --format '\(reader.format)'; one of \(InputFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw ValidationError(
+                "unknown --format '\(reader.format)'; one of \(InputFormat.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
         }
         try reader.validateHooks()
         if let jobs = reader.jobs, jobs < 1 { throw ValidationError("--jobs takes a whole number of at least 1") }
@@ -286,7 +312,8 @@ struct Ingest: ParsableCommand {
         let started = MonotonicClock.seconds()
         if !reader.quiet && isatty(STDERR_FILENO) == 1 {
             var progress = ProgressLine(started: started)
-            pipeline.onProgress = { done, total, summary in progress.update(done: done, total: total, summary: summary) }
+            pipeline.onProgress = { done, total, summary in progress.update(done: done, total: total, summary: summary)
+            }
         }
         let summary = pipeline.run(expected: inputs.expected, next: inputs.next, stop: stop)
         if !reader.quiet && isatty(STDERR_FILENO) == 1 { Diagnostics.writeControl("\r\u{1B}[K") }
@@ -393,7 +420,9 @@ final class StoreWriter {
         }
         transaction.add(
             files: ledger, events: outcome.events,
-            calls: outcome.calls.map { Store.CallRecord(call: $0.call, accountID: $0.accountID, restricted: $0.restricted) },
+            calls: outcome.calls.map {
+                Store.CallRecord(call: $0.call, accountID: $0.accountID, restricted: $0.restricted)
+            },
             assessments: outcome.assessments)
         files += ledger.count
         rows += outcome.events.count + outcome.calls.count
@@ -435,7 +464,8 @@ struct PipelineSetup {
         if let minScore = reader.minScore { config.detection.minScore = minScore }
         if let text = reader.maxDecompressed {
             guard let bytes = ConfigFile.parseSize(text) else {
-                throw ValidationError("--max-decompressed takes a size such as 512MiB or 16GiB, below 8EiB; found '\(text)'")
+                throw ValidationError(
+                    "--max-decompressed takes a size such as 512MiB or 16GiB, below 8EiB; found '\(text)'")
             }
             config.limits.maxDecompressedBytes = bytes
         }

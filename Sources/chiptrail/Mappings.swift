@@ -78,7 +78,9 @@ struct Mappings: ParsableCommand {
             }
             problems.forEach(Diagnostics.report)
             let errors = problems.filter { $0.severity == .error }.count
-            print("\(mappingRows) mapping row(s), \(graph.resellers.count) reseller(s); \(errors) error(s), \(problems.count - errors) warning(s)")
+            print(
+                "\(mappingRows) mapping row(s), \(graph.resellers.count) reseller(s); \(errors) error(s), \(problems.count - errors) warning(s)"
+            )
             if errors > 0 { throw ExitStatus(code: 1) }
         }
     }

@@ -16,7 +16,8 @@ import UsageModel
 struct NormalizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "normalize",
-        abstract: "Decode inputs as ingest would and write their records compactly (the map stage of Scripts/spark-ingest).",
+        abstract:
+            "Decode inputs as ingest would and write their records compactly (the map stage of Scripts/spark-ingest).",
         discussion: """
             Each input is read with the readers, format sniffing, decoders and GeoIP look-up of ingest, \
             and what ingest's merge would receive from it — events, reduced calls, names, diagnostics, \
@@ -41,19 +42,29 @@ struct NormalizeCommand: ParsableCommand {
               printf '%s\\0' a.json.gz b.json.gz | chiptrail normalize --inputs-from - --output -
             """)
 
-    @Option(help: ArgumentHelp("Input format, as for ingest: \(InputFormat.allCases.map(\.rawValue).joined(separator: "|")).", valueName: "format"))
+    @Option(
+        help: ArgumentHelp(
+            "Input format, as for ingest: \(InputFormat.allCases.map(\.rawValue).joined(separator: "|")).",
+            valueName: "format"))
     var format: String = "auto"
 
-    @Option(name: .customLong("geoip"), help: ArgumentHelp("IP→country ranges, as for ingest (repeatable).", valueName: "file"))
+    @Option(
+        name: .customLong("geoip"),
+        help: ArgumentHelp("IP→country ranges, as for ingest (repeatable).", valueName: "file"))
     var geoip: [String] = []
 
-    @Option(name: .customLong("config"), help: ArgumentHelp("The config file given to ingest (record size, caps, billing types, catalogue).", valueName: "file"))
+    @Option(
+        name: .customLong("config"),
+        help: ArgumentHelp(
+            "The config file given to ingest (record size, caps, billing types, catalogue).", valueName: "file"))
     var config: String?
 
-    @Option(name: .customLong("max-decompressed"), help: ArgumentHelp("As for ingest (default 16GiB).", valueName: "size"))
+    @Option(
+        name: .customLong("max-decompressed"), help: ArgumentHelp("As for ingest (default 16GiB).", valueName: "size"))
     var maxDecompressed: String?
 
-    @Option(name: .customLong("max-record-size"), help: ArgumentHelp("As for ingest (default 16MiB).", valueName: "size"))
+    @Option(
+        name: .customLong("max-record-size"), help: ArgumentHelp("As for ingest (default 16MiB).", valueName: "size"))
     var maxRecordSize: String?
 
     @Option(help: ArgumentHelp("Gzip inflater, as for ingest: isal (default) or zlib.", valueName: "name"))
@@ -82,16 +93,22 @@ struct NormalizeCommand: ParsableCommand {
     var paths: [String] = []
 
     func validate() throws {
-        if list == (output != nil) { throw ValidationError("give --output DIR (or -) to write, or --list to list the inputs") }
-        if list && inputsFrom != nil { throw ValidationError("--list lists PATHs; --inputs-from names inputs already listed") }
+        if list == (output != nil) {
+            throw ValidationError("give --output DIR (or -) to write, or --list to list the inputs")
+        }
+        if list && inputsFrom != nil {
+            throw ValidationError("--list lists PATHs; --inputs-from names inputs already listed")
+        }
         if paths.isEmpty == (inputsFrom == nil) {
             throw ValidationError("name the inputs either as PATHs or with --inputs-from FILE, not both")
         }
         if paths.contains("-") || paths.contains(where: { $0.hasPrefix("s3://") }) {
-            throw ValidationError("normalize reads local files and directories; stdin and s3:// are read by ingest itself")
+            throw ValidationError(
+                "normalize reads local files and directories; stdin and s3:// are read by ingest itself")
         }
         if InputFormat(rawValue: format) == nil {
-            throw ValidationError("unknown --format '\(format)'; one of \(InputFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw ValidationError(
+                "unknown --format '\(format)'; one of \(InputFormat.allCases.map(\.rawValue).joined(separator: ", "))")
         }
     }
 
@@ -151,14 +168,18 @@ struct NormalizeCommand: ParsableCommand {
             do {
                 try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
             } catch {
-                Diagnostics.printRaw("\(output): error: [output] cannot create the output directory; check the path and its permissions")
+                Diagnostics.printRaw(
+                    "\(output): error: [output] cannot create the output directory; check the path and its permissions")
                 throw ExitStatus(code: 2)
             }
             // Files of an earlier run would be merged with these: refused, not mixed.
-            let earlier = ((try? FileManager.default.contentsOfDirectory(atPath: output)) ?? []).filter { $0.hasSuffix(".normalized") }
+            let earlier = ((try? FileManager.default.contentsOfDirectory(atPath: output)) ?? []).filter {
+                $0.hasSuffix(".normalized")
+            }
             if !earlier.isEmpty {
                 Diagnostics.printRaw(
-                    "\(output): error: [output] already holds \(earlier.count) normalised file(s) of an earlier run; give an empty or new directory")
+                    "\(output): error: [output] already holds \(earlier.count) normalised file(s) of an earlier run; give an empty or new directory"
+                )
                 throw ExitStatus(code: 2)
             }
         }
@@ -180,7 +201,9 @@ struct NormalizeCommand: ParsableCommand {
                 let path = (output as NSString).appendingPathComponent(Self.fileName(index))
                 let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
                 guard fd >= 0 else {
-                    Diagnostics.printRaw("\(path): error: [output] cannot create: \(String(cString: strerror(errno)).lowercased()); check the directory and its permissions")
+                    Diagnostics.printRaw(
+                        "\(path): error: [output] cannot create: \(String(cString: strerror(errno)).lowercased()); check the directory and its permissions"
+                    )
                     throw ExitStatus(code: 2)
                 }
                 defer { close(fd) }
@@ -206,7 +229,9 @@ struct NormalizeCommand: ParsableCommand {
 
     static func write(_ bytes: [UInt8], to fd: Int32, naming name: String) throws {
         guard bytes.withUnsafeBytes({ FileDescriptorWriter.writeAll(fd, $0) }) else {
-            Diagnostics.printRaw("\(name): error: [output] write failed: \(String(cString: strerror(errno)).lowercased()); check free space")
+            Diagnostics.printRaw(
+                "\(name): error: [output] write failed: \(String(cString: strerror(errno)).lowercased()); check free space"
+            )
             throw ExitStatus(code: 2)
         }
     }

@@ -86,10 +86,11 @@ enum ResultFormatter {
         case "csv":
             var out = r.columns.map { csvCell($0, isText: true) }.joined(separator: ",") + "\n"
             for row in r.rows {
-                out += row.map { value in
-                    if case .text(let text) = value { return csvCell(text, isText: true) }
-                    return csvCell(value.text, isText: false)
-                }.joined(separator: ",") + "\n"
+                out +=
+                    row.map { value in
+                        if case .text(let text) = value { return csvCell(text, isText: true) }
+                        return csvCell(value.text, isText: false)
+                    }.joined(separator: ",") + "\n"
             }
             return out
         default:
@@ -158,7 +159,8 @@ enum ResultFormatter {
         for row in cells { out += zip(row, widths).map { fit($0, $1) }.joined(separator: "  ") + "\n" }
         out += "(\(r.rows.count) row\(r.rows.count == 1 ? "" : "s"))\n"
         if !leftOut.isEmpty {
-            out += "(left out to fit \(terminalWidth) columns: \(leftOut.joined(separator: ", ")); "
+            out +=
+                "(left out to fit \(terminalWidth) columns: \(leftOut.joined(separator: ", ")); "
                 + "a wider terminal or --output csv|json shows them)\n"
         }
         return out
@@ -213,7 +215,10 @@ struct Query: ParsableCommand {
 /// `--account`, `--reseller`, `--since`, `--until`, `--restricted-only`, `--min-score`.
 struct StoreFilterOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Only this account.", valueName: "id")) var account: String?
-    @Option(help: ArgumentHelp("Only accounts behind this reseller, directly or further down its chain (a distributor: the accounts of its resellers).", valueName: "id")) var reseller: String?
+    @Option(
+        help: ArgumentHelp(
+            "Only accounts behind this reseller, directly or further down its chain (a distributor: the accounts of its resellers).",
+            valueName: "id")) var reseller: String?
     @Option(help: ArgumentHelp("Ended at or after: 7d (before now), 12h, or an RFC 3339 time.", valueName: "when"))
     var since: String?
     @Option(help: ArgumentHelp("Started before: a duration before now or an RFC 3339 time.", valueName: "when"))
@@ -298,7 +303,8 @@ struct AlertsCommand: ParsableCommand {
             }
             if missing > 0 {
                 Diagnostics.printRaw(
-                    "\(read.store): warning: [store] \(missing) alert(s) were stored before the store kept their OCSF finding (schema 8); list them with --output json")
+                    "\(read.store): warning: [store] \(missing) alert(s) were stored before the store kept their OCSF finding (schema 8); list them with --output json"
+                )
             }
             return
         }
@@ -333,10 +339,18 @@ struct Explain: ParsableCommand {
             w.beginObject()
             w.raw("alert", explanation.alertJSON)
             // The alert as raised (above) beside the session as the store has it now (it may have run on).
-            w.raw("summary", ResultFormatter.format(explanation.summary, as: "json").split(separator: "\n").first.map(String.init) ?? "null")
-            for (name, result) in [("evidence", explanation.evidence), ("events", explanation.events),
-                                   ("mapping_rows", explanation.mappings), ("calls_by_country", explanation.callsByCountry)] {
-                w.raw(name, "[" + ResultFormatter.format(result, as: "json").split(separator: "\n").joined(separator: ",") + "]")
+            w.raw(
+                "summary",
+                ResultFormatter.format(explanation.summary, as: "json").split(separator: "\n").first.map(String.init)
+                    ?? "null")
+            for (name, result) in [
+                ("evidence", explanation.evidence), ("events", explanation.events),
+                ("mapping_rows", explanation.mappings), ("calls_by_country", explanation.callsByCountry),
+            ] {
+                w.raw(
+                    name,
+                    "[" + ResultFormatter.format(result, as: "json").split(separator: "\n").joined(separator: ",") + "]"
+                )
             }
             w.endObject()
             FileDescriptorOutput.write(w.text + "\n")
@@ -354,8 +368,10 @@ struct Explain: ParsableCommand {
             out += "  \(value(row, "time"))  \(value(row, "event_name"))  \(value(row, "resource_id"))"
             let type = value(row, "instance_type")
             if !type.isEmpty { out += "  \(type) x \(value(row, "instance_count"))" }
-            out += "  from \(value(row, "source_ip").isEmpty ? "?" : value(row, "source_ip"))  by \(value(row, "principal"))\n"
-            out += "      read at \(value(row, "origin"))  (event \(value(row, "event_id")), agent \(value(row, "user_agent")))\n"
+            out +=
+                "  from \(value(row, "source_ip").isEmpty ? "?" : value(row, "source_ip"))  by \(value(row, "principal"))\n"
+            out +=
+                "      read at \(value(row, "origin"))  (event \(value(row, "event_id")), agent \(value(row, "user_agent")))\n"
         }
         if e.rows.isEmpty { out += "  (none stored: pruned, or ingested with --no-store)\n" }
         out += "\nMAPPING ROW AND RESELLER CHAIN AT THE SESSION'S START\n"
@@ -366,7 +382,8 @@ struct Explain: ParsableCommand {
             }
         }
         if m.rows.isEmpty { out += "  (no mapping row: the account was unmapped at that time)\n" }
-        out += "\nSTORED CALLS OF THE ACCOUNT BY SOURCE COUNTRY (sign-ins and restricted-country calls; all with --store-all)\n"
+        out +=
+            "\nSTORED CALLS OF THE ACCOUNT BY SOURCE COUNTRY (sign-ins and restricted-country calls; all with --store-all)\n"
         out += ResultFormatter.table(explanation.callsByCountry)
         FileDescriptorOutput.write(out)
     }
@@ -394,7 +411,8 @@ struct Prune: ParsableCommand {
             throw ValidationError("--older-than takes a duration such as 90d")
         }
         do {
-            let removed = try Store(path: store, command: "prune").prune(before: Int64(Date().timeIntervalSince1970) - age)
+            let removed = try Store(path: store, command: "prune").prune(
+                before: Int64(Date().timeIntervalSince1970) - age)
             FileDescriptorOutput.write("removed \(removed) event(s)\n")
         } catch {
             Diagnostics.printRaw(error.description)

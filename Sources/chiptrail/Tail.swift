@@ -17,7 +17,8 @@ import UsageModel
 
 struct Tail: ParsableCommand, Sendable {
     static let configuration = CommandConfiguration(
-        abstract: "Follow directories and files: read new files as they land, emit alerts, resume exactly after a restart.",
+        abstract:
+            "Follow directories and files: read new files as they land, emit alerts, resume exactly after a restart.",
         discussion: """
             Every file is read once. What was read is a ledger in the store keyed by path and content \
             fingerprint (size, first and last 64 KiB), not "the last name seen": a late file whose name \
@@ -66,40 +67,72 @@ struct Tail: ParsableCommand, Sendable {
 
     @OptionGroup var reader: ReaderOptions
 
-    @Option(help: ArgumentHelp("The store holding the ledger and checkpoints (default ./chiptrail.db).", valueName: "path"))
+    @Option(
+        help: ArgumentHelp("The store holding the ledger and checkpoints (default ./chiptrail.db).", valueName: "path"))
     var store: String?
 
-    @Option(name: .customLong("poll-interval"), help: ArgumentHelp("Seconds between looks at files still being written and at the followed paths when inotify signals nothing; with --poll (or once the inotify watch limit is reached), between walks of the whole tree (default 1).", valueName: "s"))
+    @Option(
+        name: .customLong("poll-interval"),
+        help: ArgumentHelp(
+            "Seconds between looks at files still being written and at the followed paths when inotify signals nothing; with --poll (or once the inotify watch limit is reached), between walks of the whole tree (default 1).",
+            valueName: "s"))
     var pollInterval: Double = 1
 
-    @Flag(name: .customLong("poll"), help: "Walk the whole tree on a timer (no inotify): for file systems that do not signal changes (NFS, FUSE); costs time in proportion to the files in the tree.")
+    @Flag(
+        name: .customLong("poll"),
+        help:
+            "Walk the whole tree on a timer (no inotify): for file systems that do not signal changes (NFS, FUSE); costs time in proportion to the files in the tree."
+    )
     var pollOnly = false
 
-    @Option(help: ArgumentHelp("Seconds a gzip file may stay incomplete and unchanged before it is reported (default 30).", valueName: "s"))
+    @Option(
+        help: ArgumentHelp(
+            "Seconds a gzip file may stay incomplete and unchanged before it is reported (default 30).", valueName: "s")
+    )
     var settle: Double = 30
 
-    @Flag(name: .customLong("no-store"), help: ArgumentHelp("Not possible with tail: its ledger and checkpoints live in the store.", visibility: .hidden))
+    @Flag(
+        name: .customLong("no-store"),
+        help: ArgumentHelp("Not possible with tail: its ledger and checkpoints live in the store.", visibility: .hidden)
+    )
     var noStore = false
 
-    @Flag(name: .customLong("once"), help: "Read what is there, commit, and exit (a backlog run with tail's checkpoints).")
+    @Flag(
+        name: .customLong("once"), help: "Read what is there, commit, and exit (a backlog run with tail's checkpoints)."
+    )
     var once = false
 
-    @Option(name: .customLong("sqs"), help: ArgumentHelp("With s3:// locations: the SQS queue receiving their S3 event notifications (direct, through SNS, or CloudTrail's SNS notifications).", valueName: "queue-url"))
+    @Option(
+        name: .customLong("sqs"),
+        help: ArgumentHelp(
+            "With s3:// locations: the SQS queue receiving their S3 event notifications (direct, through SNS, or CloudTrail's SNS notifications).",
+            valueName: "queue-url"))
     var sqs: String?
 
-    @Option(name: .customLong("relist-interval"), help: ArgumentHelp("With s3:// locations: seconds between listings of the recent days (or the whole prefix), for notifications that never came (default 300).", valueName: "s"))
+    @Option(
+        name: .customLong("relist-interval"),
+        help: ArgumentHelp(
+            "With s3:// locations: seconds between listings of the recent days (or the whole prefix), for notifications that never came (default 300).",
+            valueName: "s"))
     var relistInterval: Double = 300
 
-    @Option(name: .customLong("visibility-timeout"), help: ArgumentHelp("With --sqs: seconds a received message stays hidden from other receivers; extended while its objects are read (default 120).", valueName: "s"))
+    @Option(
+        name: .customLong("visibility-timeout"),
+        help: ArgumentHelp(
+            "With --sqs: seconds a received message stays hidden from other receivers; extended while its objects are read (default 120).",
+            valueName: "s"))
     var visibilityTimeout: Int = 120
 
-    @Argument(help: ArgumentHelp("Directories (followed recursively) or files; or s3://bucket/prefix locations.", valueName: "path"))
+    @Argument(
+        help: ArgumentHelp(
+            "Directories (followed recursively) or files; or s3://bucket/prefix locations.", valueName: "path"))
     var paths: [String] = []
 
     func validate() throws {
         if paths.isEmpty { throw ValidationError("name at least one directory or file to follow") }
         if noStore {
-            throw ValidationError("tail keeps its ledger and checkpoints in the store; --no-store is for ingest only (pass --store PATH)")
+            throw ValidationError(
+                "tail keeps its ledger and checkpoints in the store; --no-store is for ingest only (pass --store PATH)")
         }
         if paths.contains("-") { throw ValidationError("tail follows files and directories; use ingest for stdin") }
         guard InputFormat(rawValue: reader.format) != nil else {
@@ -109,18 +142,25 @@ struct Tail: ParsableCommand, Sendable {
         if !(pollInterval > 0) { throw ValidationError("--poll-interval takes a number of seconds above 0") }
         let objects = paths.filter(S3Location.isLocation)
         if !objects.isEmpty && objects.count != paths.count {
-            throw ValidationError("tail follows either s3:// locations or local paths; run one process for each (each with its own --store)")
+            throw ValidationError(
+                "tail follows either s3:// locations or local paths; run one process for each (each with its own --store)"
+            )
         }
         for path in objects where S3Location.parse(path) == nil {
             throw ValidationError("'\(path)' is not an S3 location; write s3://bucket/prefix (a valid bucket name)")
         }
         try ObjectInputWiring.validateLocations(objects)
-        if sqs != nil && objects.isEmpty { throw ValidationError("--sqs follows s3://bucket/prefix locations; name at least one") }
+        if sqs != nil && objects.isEmpty {
+            throw ValidationError("--sqs follows s3://bucket/prefix locations; name at least one")
+        }
         if let sqs, SQSQueue.parse(sqs) == nil {
-            throw ValidationError("--sqs takes a queue URL such as https://sqs.us-east-1.amazonaws.com/123456789012/name, found '\(sqs)'")
+            throw ValidationError(
+                "--sqs takes a queue URL such as https://sqs.us-east-1.amazonaws.com/123456789012/name, found '\(sqs)'")
         }
         if !(relistInterval > 0) { throw ValidationError("--relist-interval takes a number of seconds above 0") }
-        if !(1...43_200).contains(visibilityTimeout) { throw ValidationError("--visibility-timeout takes 1 to 43200 seconds") }
+        if !(1...43_200).contains(visibilityTimeout) {
+            throw ValidationError("--visibility-timeout takes 1 to 43200 seconds")
+        }
     }
 
     func run() throws {

@@ -14,7 +14,8 @@ import UsageModel
     static func event(_ id: String, file: String) -> UsageEvent {
         UsageEvent(
             provider: .aws, action: .launch, time: 1_772_000_000, accountID: "111122223333", resourceID: "i-0\(id)",
-            instanceType: "p5.48xlarge", sourceIP: IPAddress.parse("203.0.113.7"), eventID: id, eventName: "RunInstances",
+            instanceType: "p5.48xlarge", sourceIP: IPAddress.parse("203.0.113.7"), eventID: id,
+            eventName: "RunInstances",
             origin: EventOrigin(path: file, position: .line(1)))
     }
 
@@ -80,7 +81,9 @@ import UsageModel
         transaction.add(files: [Self.file("ok.json")], events: [Self.event("e-ok", file: "ok.json")], calls: [])
         transaction.add(files: [Self.file("bad.json")], events: [Self.event("e-bad", file: "bad.json")], calls: [])
         for i in 0..<5 {
-            transaction.add(files: [Self.file("later\(i).json")], events: [Self.event("e-l\(i)", file: "later\(i).json")], calls: [])
+            transaction.add(
+                files: [Self.file("later\(i).json")], events: [Self.event("e-l\(i)", file: "later\(i).json")], calls: []
+            )
         }
         #expect {
             _ = try transaction.commit(offsets: [], outbox: false)

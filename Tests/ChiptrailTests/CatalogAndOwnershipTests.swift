@@ -39,16 +39,22 @@ import UsageModel
             exact[spec.instanceType] = spec.instanceType
             exact[spec.instanceType.lowercased()] = spec.instanceType
         }
-        let families = specs.filter { $0.instanceType.hasSuffix("*") }.map { (String($0.instanceType.dropLast()), $0.instanceType) }
+        let families = specs.filter { $0.instanceType.hasSuffix("*") }.map {
+            (String($0.instanceType.dropLast()), $0.instanceType)
+        }
         func reference(_ type: String) -> String? {
             if let hit = exact[type] ?? exact[type.lowercased()] { return hit }
             return families.first { type.hasPrefix($0.0) }?.1
         }
-        var probes: [String] = ["", "m5.xlarge", "M5.XLARGE", "p5.48XLARGE", "P5.48xlarge", "é", "p5.48xlargé",
-            "ecs.gn7e-", "ECS.GN7E-c16", "ecs.gn7e", "ecs.gn7e-\u{301}x", "ecs.gn7é-x", "t3.medium", "ml.p4d.24xlarge"]
+        var probes: [String] = [
+            "", "m5.xlarge", "M5.XLARGE", "p5.48XLARGE", "P5.48xlarge", "é", "p5.48xlargé",
+            "ecs.gn7e-", "ECS.GN7E-c16", "ecs.gn7e", "ecs.gn7e-\u{301}x", "ecs.gn7é-x", "t3.medium", "ml.p4d.24xlarge",
+        ]
         for spec in specs {
             let type = spec.instanceType.hasSuffix("*") ? String(spec.instanceType.dropLast()) : spec.instanceType
-            probes += [type, type.uppercased(), type + "x", type + ".metal", String(type.dropLast()), "x" + type, type + "é"]
+            probes += [
+                type, type.uppercased(), type + "x", type + ".metal", String(type.dropLast()), "x" + type, type + "é",
+            ]
         }
         for probe in probes {
             #expect(catalog.lookup(probe).map { $0.instanceType } == reference(probe), "\(probe)")
@@ -63,7 +69,8 @@ import UsageModel
 
     @Test func theEmbeddedCopyMatchesTheDataFiles() throws {
         let data = Repository.root + "/Sources/Catalog/Data/"
-        let generated = try String(contentsOfFile: Repository.root + "/Sources/Catalog/CatalogData.swift", encoding: .utf8)
+        let generated = try String(
+            contentsOfFile: Repository.root + "/Sources/Catalog/CatalogData.swift", encoding: .utf8)
         for name in ["accelerators.csv", "instance-types.csv", "jurisdictions.csv", "holidays-cn.csv"] {
             let text = try String(contentsOfFile: data + name, encoding: .utf8)
             #expect(generated.contains(text), "\(name) changed: run Scripts/build-catalog")
@@ -110,8 +117,10 @@ import UsageModel
                 777,aws,RS-US,US,2026-02-01T00:00:00Z,,
                 """, path: "m.csv", problems: &problems)
         #expect(problems.isEmpty)
-        #expect(table.mapping(provider: "aws", account: "777", at: Timestamp.parse("2025-06-01")!)?.resellerID == "RS-HK")
-        #expect(table.mapping(provider: "aws", account: "777", at: Timestamp.parse("2026-03-01")!)?.resellerID == "RS-US")
+        #expect(
+            table.mapping(provider: "aws", account: "777", at: Timestamp.parse("2025-06-01")!)?.resellerID == "RS-HK")
+        #expect(
+            table.mapping(provider: "aws", account: "777", at: Timestamp.parse("2026-03-01")!)?.resellerID == "RS-US")
         #expect(table.mapping(provider: "aws", account: "777", at: Timestamp.parse("2023-01-01")!) == nil)
         #expect(table.mapping(provider: "gcp", account: "777", at: Timestamp.parse("2026-03-01")!) == nil)
         #expect(table.mapping(provider: "aws", account: "777", at: Timestamp.parse("2026-03-01")!)?.origin == "m.csv:4")
@@ -127,7 +136,8 @@ import UsageModel
         var table = MappingTable()
         var problems: [Diagnostic] = []
         table.add(
-            text: "provider,account_id,reseller_id,end_customer_id,end_customer_country,valid_from,valid_to\n" + row + "\n",
+            text: "provider,account_id,reseller_id,end_customer_id,end_customer_country,valid_from,valid_to\n" + row
+                + "\n",
             path: "m.csv", problems: &problems)
         #expect(table.count == 0)
         #expect(problems.count == 1)
@@ -157,10 +167,21 @@ import UsageModel
     @Test func geoipRangesOfEveryLayout() {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let dbip = dir.write("dbip.csv", "1.0.0.0,1.0.0.255,AU\n1.0.1.0,1.0.3.255,CN\n2001:db8::,2001:db8:ffff:ffff:ffff:ffff:ffff:ffff,HK\n")
-        let ip2l = dir.write("ip2l.csv", "\"16777216\",\"16777471\",\"AU\",\"Australia\"\n\"16777472\",\"16778239\",\"CN\",\"China\"\n\"0\",\"16777215\",\"-\",\"-\"\n")
-        let blocks = dir.write("blocks.csv", "network,geoname_id,registered_country_geoname_id,represented_country_geoname_id,is_anonymous_proxy,is_satellite_provider\n192.0.2.0/25,1814991,1814991,,0,0\n192.0.2.128/26,,1819730,,0,0\n")
-        let locations = dir.write("loc.csv", "geoname_id,locale_code,continent_code,continent_name,country_iso_code,country_name,is_in_european_union\n1814991,en,AS,Asia,CN,China,0\n1819730,en,AS,Asia,HK,\"Hong Kong\",0\n")
+        let dbip = dir.write(
+            "dbip.csv",
+            "1.0.0.0,1.0.0.255,AU\n1.0.1.0,1.0.3.255,CN\n2001:db8::,2001:db8:ffff:ffff:ffff:ffff:ffff:ffff,HK\n")
+        let ip2l = dir.write(
+            "ip2l.csv",
+            "\"16777216\",\"16777471\",\"AU\",\"Australia\"\n\"16777472\",\"16778239\",\"CN\",\"China\"\n\"0\",\"16777215\",\"-\",\"-\"\n"
+        )
+        let blocks = dir.write(
+            "blocks.csv",
+            "network,geoname_id,registered_country_geoname_id,represented_country_geoname_id,is_anonymous_proxy,is_satellite_provider\n192.0.2.0/25,1814991,1814991,,0,0\n192.0.2.128/26,,1819730,,0,0\n"
+        )
+        let locations = dir.write(
+            "loc.csv",
+            "geoname_id,locale_code,continent_code,continent_name,country_iso_code,country_name,is_in_european_union\n1814991,en,AS,Asia,CN,China,0\n1819730,en,AS,Asia,HK,\"Hong Kong\",0\n"
+        )
         let (a, p1) = GeoIPTable.load(paths: [dbip])
         #expect(p1.isEmpty)
         #expect(a.country(of: IPAddress.parse("1.0.2.9")!).description == "CN")
@@ -179,7 +200,8 @@ import UsageModel
         #expect(p4.first?.message.contains("locations file") == true)
     }
 
-    @Test(.enabled(if: Repository.sharedSamples != nil, "../shared/samples is not beside the repository")) func theSharedGeoIPSamplesLoad() throws {
+    @Test(.enabled(if: Repository.sharedSamples != nil, "../shared/samples is not beside the repository"))
+    func theSharedGeoIPSamplesLoad() throws {
         let samples = try #require(Repository.sharedSamples)
         let dir = samples + "/geoip/"
         let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { !$0.hasPrefix("synthetic") }
@@ -189,7 +211,8 @@ import UsageModel
             #expect(table.count > 0)
         }
         let (pair, problems) = GeoIPTable.load(paths: [
-            dir + "synthetic_geolite2-layout_Country-Blocks-IPv4.csv", dir + "synthetic_geolite2-layout_Country-Locations-en.csv",
+            dir + "synthetic_geolite2-layout_Country-Blocks-IPv4.csv",
+            dir + "synthetic_geolite2-layout_Country-Locations-en.csv",
         ])
         #expect(problems.isEmpty)
         #expect(pair.count > 0)

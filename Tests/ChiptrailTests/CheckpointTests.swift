@@ -54,13 +54,19 @@ import Testing
             text: "Zürich ✓ \u{0}",
             missing: nil,
             present: count,
-            inner: (0..<count % 5).map { Inner(name: "n\($0)", position: positions[$0 % 4], note: $0 % 2 == 0 ? nil : "") },
-            byName: ["": Inner(name: "", position: .line(1), note: "empty key"), long: Inner(name: long, position: .file, note: nil)],
+            inner: (0..<count % 5).map {
+                Inner(name: "n\($0)", position: positions[$0 % 4], note: $0 % 2 == 0 ? nil : "")
+            },
+            byName: [
+                "": Inner(name: "", position: .line(1), note: "empty key"),
+                long: Inner(name: long, position: .file, note: nil),
+            ],
             byNumber: [-1: "minus one", 1 << 40: "big"],
             byStruct: [CountryCode(raw: 0x434E): 3, CountryCode.unknown: 0],
             event: UsageEvent(
                 provider: .aws, action: .launch, time: 1_772_000_000, accountID: "111122223333", resourceID: "i-0abc",
-                instanceType: "p5.48xlarge", sourceIP: IPAddress.parse("2001:db8::1"), eventID: "e-1", eventName: "RunInstances",
+                instanceType: "p5.48xlarge", sourceIP: IPAddress.parse("2001:db8::1"), eventID: "e-1",
+                eventName: "RunInstances",
                 usageHours: 1.5, origin: EventOrigin(path: "a.json.gz", position: .line(12))))
     }
 
@@ -123,7 +129,8 @@ import Testing
     @Test(arguments: [0, 1, 16, 300])
     func countsAndFlagsAreRawBytes(count: Int) throws {
         let value = Flags(
-            counts: (0..<count).map { UInt32($0 * 2_654_435_761 % 4_294_967_291) }, indexed: (0..<count).map { $0 % 3 == 0 })
+            counts: (0..<count).map { UInt32($0 * 2_654_435_761 % 4_294_967_291) },
+            indexed: (0..<count).map { $0 % 3 == 0 })
         let data = try CheckpointCoder.encode(value)
         #expect(try CheckpointCoder.decode(Flags.self, from: data) == value)
         let earlier = try CheckpointCoder.encode(ElementWise(counts: value.counts, indexed: value.indexed))

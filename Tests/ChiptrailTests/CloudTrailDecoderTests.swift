@@ -32,7 +32,8 @@ import UsageModel
     }
 
     @Test func linesOfRecordsAreNamedByLine() {
-        let text = Self.lines.replacingOccurrences(of: "\"eventName\":\"ConsoleLogin\"", with: "\"eventName\":ConsoleLogin")
+        let text = Self.lines.replacingOccurrences(
+            of: "\"eventName\":\"ConsoleLogin\"", with: "\"eventName\":ConsoleLogin")
         let batch = decodeCloudTrail(Array(text.utf8), chunkSize: 100)
         #expect(batch.recordsRejected == 1)
         #expect(batch.recordsRead == 3)
@@ -44,8 +45,10 @@ import UsageModel
 
     @Test(arguments: [5, 4096])
     func aMalformedRecordInsideTheRecordsArrayIsSkipped(chunkSize: Int) {
-        let bad = Self.records[2].replacingOccurrences(of: "\"awsRegion\":\"us-east-1\"", with: "\"awsRegion\" \"us-east-1\"")
-        let text = "{\"Records\":[" + [Self.records[0], Self.records[1], bad, Self.records[3]].joined(separator: ",") + "]}"
+        let bad = Self.records[2].replacingOccurrences(
+            of: "\"awsRegion\":\"us-east-1\"", with: "\"awsRegion\" \"us-east-1\"")
+        let text =
+            "{\"Records\":[" + [Self.records[0], Self.records[1], bad, Self.records[3]].joined(separator: ",") + "]}"
         let batch = decodeCloudTrail(Array(text.utf8), chunkSize: chunkSize)
         #expect(batch.recordsRejected == 1)
         #expect(batch.recordsRead == 3)
@@ -98,7 +101,8 @@ import UsageModel
     @Test func sageMakerTrainingJobsCarryTypeAndCount() {
         let text = cloudTrailRecord(
             name: "CreateTrainingJob",
-            request: "{\"trainingJobName\":\"llm\",\"resourceConfig\":{\"instanceType\":\"ml.p4d.24xlarge\",\"instanceCount\":4}}",
+            request:
+                "{\"trainingJobName\":\"llm\",\"resourceConfig\":{\"instanceType\":\"ml.p4d.24xlarge\",\"instanceCount\":4}}",
             response: "{\"trainingJobArn\":\"arn:aws:sagemaker:us-east-1:123456789012:training-job/llm\"}",
             source: "sagemaker.amazonaws.com")
         let batch = decodeCloudTrail(Array(text.utf8), chunkSize: 4096)
@@ -122,15 +126,21 @@ import UsageModel
 
     @Test func escapedStringsAreDecodedForEvidence() {
         let text = cloudTrailRecord(name: "RunInstances").replacingOccurrences(
-            of: "\"userAgent\":\"aws-cli/2.15\"", with: "\"userAgent\":\"evil\\nHIGH forged\\u0007\"")
-            .replacingOccurrences(of: "\"requestParameters\":null", with: "\"requestParameters\":{\"instanceType\":\"p5.48xlarge\"}")
-            .replacingOccurrences(of: "\"responseElements\":null", with: "\"responseElements\":{\"instancesSet\":{\"items\":[{\"instanceId\":\"i-9\"}]}}")
+            of: "\"userAgent\":\"aws-cli/2.15\"", with: "\"userAgent\":\"evil\\nHIGH forged\\u0007\""
+        )
+        .replacingOccurrences(
+            of: "\"requestParameters\":null", with: "\"requestParameters\":{\"instanceType\":\"p5.48xlarge\"}"
+        )
+        .replacingOccurrences(
+            of: "\"responseElements\":null",
+            with: "\"responseElements\":{\"instancesSet\":{\"items\":[{\"instanceId\":\"i-9\"}]}}")
         let batch = decodeCloudTrail(Array(text.utf8), chunkSize: 4096)
         #expect(batch.events.first?.userAgent == "evil\nHIGH forged\u{07}")
     }
 
     @Test func aRecordWithoutATimeIsRejectedByLine() {
-        let text = "{\"eventName\":\"RunInstances\",\"eventSource\":\"ec2.amazonaws.com\"}\n{\"foo\":1}\n" + Self.records[0]
+        let text =
+            "{\"eventName\":\"RunInstances\",\"eventSource\":\"ec2.amazonaws.com\"}\n{\"foo\":1}\n" + Self.records[0]
         let batch = decodeCloudTrail(Array(text.utf8), chunkSize: 4096)
         #expect(batch.recordsRejected == 2)
         #expect(batch.diagnostics.map(\.position) == [.lineColumn(1, 1), .line(2)])
@@ -156,7 +166,8 @@ import UsageModel
     func callsCarryTheirAccessKeyAndPrincipalName(session: String, principal: String) throws {
         let record = cloudTrailRecord(name: "DescribeInstances", account: "111122223333")
             .replacingOccurrences(of: "assumed-role/ops/alice", with: "assumed-role/ops/\(session)")
-        let both = CloudTrailFastPathTests.readByBothPaths(Array(("{\"Records\":[" + record + "]}").utf8), chunkSize: 1 << 20)
+        let both = CloudTrailFastPathTests.readByBothPaths(
+            Array(("{\"Records\":[" + record + "]}").utf8), chunkSize: 1 << 20)
         for batch in [both.fast, both.general] {
             let call = try #require(batch.calls.first)
             #expect(call.accessKeyKey == StableHash.hash("ASIAEXAMPLE"))

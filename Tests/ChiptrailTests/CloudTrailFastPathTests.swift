@@ -8,7 +8,8 @@ import UsageModel
 /// it to the general path: same calls, events, counts and diagnostics, whatever the shape.
 @Suite struct CloudTrailFastPathTests {
     static let compact = cloudTrailRecord(name: "DescribeInstances", time: "2026-03-01T01:00:00Z", ip: "203.0.113.9")
-    static let launch = runInstancesRecord(type: "p5.48xlarge", ids: ["i-0aaa", "i-0bbb"], time: "2026-03-01T02:00:00Z")
+    static let launch = runInstancesRecord(
+        type: "p5.48xlarge", ids: ["i-0aaa", "i-0bbb"], time: "2026-03-01T02:00:00Z")
 
     /// Records of every shape the general path accepts or rejects, one per document.
     static let shapes: [String] = [
@@ -33,9 +34,12 @@ import UsageModel
         compact.replacing(
             #/"userIdentity":\{.*?\}\}\},/#,
             with: "\"userIdentity\":{\"type\":\"AWSService\",\"invokedBy\":\"autoscaling.amazonaws.com\"},"),
-        compact.replacingOccurrences(of: "{\"eventVersion\"", with: "{\"userIdentity\":{\"type\":\"Root\",\"arn\":\"arn:aws:iam::1:root\"},\"eventVersion\""),
+        compact.replacingOccurrences(
+            of: "{\"eventVersion\"",
+            with: "{\"userIdentity\":{\"type\":\"Root\",\"arn\":\"arn:aws:iam::1:root\"},\"eventVersion\""),
         compact.replacingOccurrences(of: "\"sessionIssuer\":{", with: "\"sessionIssuer\":{\"x\":[{\"arn\":1}],"),
-        compact.replacingOccurrences(of: "\"sessionContext\":{", with: "\"sessionContext\":{\"sessionIssuer\":null,\"webIdFederationData\":{},"),
+        compact.replacingOccurrences(
+            of: "\"sessionContext\":{", with: "\"sessionContext\":{\"sessionIssuer\":null,\"webIdFederationData\":{},"),
         compact.replacingOccurrences(of: "\"type\":\"AssumedRole\"", with: "\"type\" \"AssumedRole\""),
         compact.replacingOccurrences(of: "\"accountId\":\"123456789012\"", with: "\"accountId\":tru"),
         // No recipientAccountId: the account comes from userIdentity.
@@ -59,14 +63,18 @@ import UsageModel
     ]
 
     static func documents(_ record: String) -> [String] {
-        ["{\"Records\":[" + [compact, record, launch].joined(separator: ",") + "]}",
-         [compact, record, launch].joined(separator: "\n") + "\n"]
+        [
+            "{\"Records\":[" + [compact, record, launch].joined(separator: ",") + "]}",
+            [compact, record, launch].joined(separator: "\n") + "\n",
+        ]
     }
 
     /// `bytes` read with the fast path tried first, and by the general path alone.
     static func readByBothPaths(_ bytes: [UInt8], chunkSize: Int) -> (fast: DecodedBatch, general: DecodedBatch) {
         func read(fastPath: Bool) -> DecodedBatch {
-            decode(bytes, with: CloudTrailDecoder(path: "t.json", maxRecordBytes: 16 << 20, fastPath: fastPath), chunkSize: chunkSize)
+            decode(
+                bytes, with: CloudTrailDecoder(path: "t.json", maxRecordBytes: 16 << 20, fastPath: fastPath),
+                chunkSize: chunkSize)
         }
         return (read(fastPath: true), read(fastPath: false))
     }

@@ -22,7 +22,9 @@ import Testing
         #expect(try BuiltBinary.run(["catalog", "--output", "xml"], timeout: 60).status == 2)
     }
 
-    @Test(arguments: [["--help"], ["ingest", "--help"], ["tail", "--help"], ["query", "--help"], ["catalog", "--help"]])
+    @Test(arguments: [
+        ["--help"], ["ingest", "--help"], ["tail", "--help"], ["query", "--help"], ["catalog", "--help"],
+    ])
     func helpExamplesAreNotWrappedMidCommand(arguments: [String]) throws {
         let help = try BuiltBinary.run(arguments, timeout: 60)
         let text = help.stdout + help.stderr
@@ -50,10 +52,12 @@ import Testing
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         try FileManager.default.createDirectory(atPath: dir.path + "/in", withIntermediateDirectories: true)
-        let result = try BuiltBinary.run(["tail", "--store", dir.path + "/s.db", "--once", dir.path + "/in"], timeout: 60)
+        let result = try BuiltBinary.run(
+            ["tail", "--store", dir.path + "/s.db", "--once", dir.path + "/in"], timeout: 60)
         #expect(result.status == 0, "\(result.stderr)")
         let first = result.stderr.split(separator: "\n").first ?? ""
-        #expect(first.hasPrefix("chiptrail: tail following \(dir.path)/in into \(dir.path)/s.db (pid "), "\(result.stderr)")
+        #expect(
+            first.hasPrefix("chiptrail: tail following \(dir.path)/in into \(dir.path)/s.db (pid "), "\(result.stderr)")
     }
 
     @Test func storedAlertsAreReEmittedExactlyAsTheyWereSent() throws {
@@ -62,7 +66,8 @@ import Testing
         for style in ["jsonl", "ocsf"] {
             let store = dir.path + "/\(style).db"
             let sent = try BuiltBinary.run(
-                ["ingest", "--store", store, "--quiet", "--alerts", style] + Array(EndToEndTests.sampleArguments().dropFirst(2)),
+                ["ingest", "--store", store, "--quiet", "--alerts", style]
+                    + Array(EndToEndTests.sampleArguments().dropFirst(2)),
                 timeout: 120)
             #expect(sent.status == 0, "\(sent.stderr)")
             let again = try BuiltBinary.run(["alerts", "--store", store, "--output", style], timeout: 60)
@@ -70,10 +75,13 @@ import Testing
             let sentLines = sent.stdout.split(separator: "\n").sorted()
             #expect(sentLines.count == 4)
             #expect(again.stdout.split(separator: "\n").sorted() == sentLines, "\(style)")
-            let filtered = try BuiltBinary.run(["alerts", "--store", store, "--output", style, "--min-score", "0.9"], timeout: 60)
+            let filtered = try BuiltBinary.run(
+                ["alerts", "--store", store, "--output", style, "--min-score", "0.9"], timeout: 60)
             #expect(filtered.stdout.split(separator: "\n").count == 3)
         }
-        #expect(try BuiltBinary.run(["sessions", "--store", dir.path + "/jsonl.db", "--output", "ocsf"], timeout: 60).status == 2)
+        #expect(
+            try BuiltBinary.run(["sessions", "--store", dir.path + "/jsonl.db", "--output", "ocsf"], timeout: 60).status
+                == 2)
     }
 
     /// On a 120-column terminal the alerts table keeps account ids and times whole: columns that do
@@ -87,13 +95,17 @@ import Testing
         let screen = try BuiltBinary.onTerminal("stty cols 120; \(BuiltBinary.path) alerts --store \(store)")
         #expect(screen.contains("111111111111") && !screen.contains("…"), "\(screen)")
         #expect(screen.contains("left out to fit 120 columns:"), "\(screen)")
-        for line in screen.split(whereSeparator: \.isNewline) { #expect(line.trimmingCharacters(in: .whitespaces).count <= 120) }
+        for line in screen.split(whereSeparator: \.isNewline) {
+            #expect(line.trimmingCharacters(in: .whitespaces).count <= 120)
+        }
     }
 
-    @Test(.enabled(if: BuiltBinary.canUseTerminal, "script(1) is not installed (a pseudo-terminal is needed)")) func theProgressLineIsClearedBeforeAnAlertLine() throws {
+    @Test(.enabled(if: BuiltBinary.canUseTerminal, "script(1) is not installed (a pseudo-terminal is needed)"))
+    func theProgressLineIsClearedBeforeAnAlertLine() throws {
         let sample = Repository.root + "/SampleLogs"
         // stdout and stderr on the same terminal, as an operator runs it.
-        let command = "\(BuiltBinary.path) ingest --no-store --jobs 1 --mappings \(sample)/mappings.csv --resellers \(sample)/resellers.csv \(sample)/AWSLogs"
+        let command =
+            "\(BuiltBinary.path) ingest --no-store --jobs 1 --mappings \(sample)/mappings.csv --resellers \(sample)/resellers.csv \(sample)/AWSLogs"
         let terminal = try BuiltBinary.onTerminal(command)
         #expect(terminal.contains("/80 files"))
         var alerts = 0

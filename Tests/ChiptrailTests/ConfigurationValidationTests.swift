@@ -81,11 +81,15 @@ import UsageModel
         defer { dir.remove() }
         let m = dir.write(
             "m.csv",
-            Self.header + "aws,123456789012,,C,CN,2025-01-01T00:00:00Z,\naws,2,,C,US,2025-01-01T00:00:00Z,2025-01-01T00:00:00Z\n")
+            Self.header
+                + "aws,123456789012,,C,CN,2025-01-01T00:00:00Z,\naws,2,,C,US,2025-01-01T00:00:00Z,2025-01-01T00:00:00Z\n"
+        )
         let check = try BuiltBinary.run(["mappings", "check", m])
         #expect(check.status == 0, "\(check.stderr)")
         #expect(check.stderr.contains("m.csv:3: warning: [mapping] valid_to equals valid_from"))
-        let good = try BuiltBinary.run(["ingest", "--no-store", "--mappings", m, Repository.fixtures + "/formats/events.ndjson"])
+        let good = try BuiltBinary.run([
+            "ingest", "--no-store", "--mappings", m, Repository.fixtures + "/formats/events.ndjson",
+        ])
         #expect(good.status == 0, "\(good.stderr)")
         #expect(good.stderr.contains("m.csv:3: warning:"))
     }
@@ -110,7 +114,9 @@ import UsageModel
         let e = result.stderr
         #expect(e.contains("m.csv:3: warning: [mapping] duplicate of the row at \(m):2"), "\(e)")
         #expect(e.contains("m.csv:4: error: [mapping] account '1' is mapped twice from the same instant"), "\(e)")
-        #expect(e.contains("m.csv:6: warning: [mapping] account '2' is mapped differently over an overlapping time"), "\(e)")
+        #expect(
+            e.contains("m.csv:6: warning: [mapping] account '2' is mapped differently over an overlapping time"), "\(e)"
+        )
         #expect(e.contains("m.csv:7: error: [mapping] row has 8 field(s), the header 7"), "\(e)")
         #expect(e.contains("m.csv:8: error: [mapping] row has 6 field(s), the header 7"), "\(e)")
         #expect(!e.contains("m.csv:10:"), "\(e)")
@@ -146,7 +152,10 @@ import UsageModel
                 """, path: "r.csv", problems: &problems)
         problems += graph.validate()
         #expect(problems.contains { $0.position == .line(3) && $0.message.contains("unknown country 'XX'") })
-        #expect(problems.contains { $0.position == .line(2) && $0.message.contains("'DIST-1' was left out for the error at r.csv:3") })
+        #expect(
+            problems.contains {
+                $0.position == .line(2) && $0.message.contains("'DIST-1' was left out for the error at r.csv:3")
+            })
         #expect(!problems.contains { $0.message.contains("is not a known reseller") })
     }
 

@@ -51,8 +51,11 @@ struct CredentialResolutionTests {
         defer { dir.remove() }
         let provider = CredentialProvider(
             environment: Self.environment(
-                ["AWS_ACCESS_KEY_ID": "AKIDENV", "AWS_SECRET_ACCESS_KEY": "env-secret", "AWS_SESSION_TOKEN": "env-token",
-                 "AWS_PROFILE": "audit", "AWS_REGION": "sa-east-1"], home: dir.path))
+                [
+                    "AWS_ACCESS_KEY_ID": "AKIDENV", "AWS_SECRET_ACCESS_KEY": "env-secret",
+                    "AWS_SESSION_TOKEN": "env-token",
+                    "AWS_PROFILE": "audit", "AWS_REGION": "sa-east-1",
+                ], home: dir.path))
         let found = try provider.credentials()
         #expect(found.accessKeyID == "AKIDENV")
         #expect(found.sessionToken == "env-token")
@@ -96,7 +99,8 @@ struct CredentialResolutionTests {
     @Test func filesNamedByTheEnvironment() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let credentials = dir.write("elsewhere/creds", "[ops]\naws_access_key_id = AKIDOPS\naws_secret_access_key = s\n")
+        let credentials = dir.write(
+            "elsewhere/creds", "[ops]\naws_access_key_id = AKIDOPS\naws_secret_access_key = s\n")
         let config = dir.write("elsewhere/conf", "[profile ops]\nregion = ca-central-1\n")
         let provider = CredentialProvider(
             environment: Self.environment(
@@ -186,10 +190,11 @@ struct CredentialEndpointTests {
         #expect(found.source == "EC2 instance metadata (role reader-role)")
         #expect(found.expiration != nil)
         // IMDSv2: the token before anything else (the fake refuses a GET without it).
-        #expect(endpoints.requests.prefix(3) == [
-            "PUT /latest/api/token", "GET /latest/meta-data/iam/security-credentials/",
-            "GET /latest/meta-data/iam/security-credentials/reader-role",
-        ])
+        #expect(
+            endpoints.requests.prefix(3) == [
+                "PUT /latest/api/token", "GET /latest/meta-data/iam/security-credentials/",
+                "GET /latest/meta-data/iam/security-credentials/reader-role",
+            ])
     }
 
     @Test func theECSContainerEndpointWithItsAuthorizationToken() throws {

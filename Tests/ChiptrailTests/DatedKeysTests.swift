@@ -5,7 +5,10 @@ import Testing
 /// Keys laid out by day (CloudTrail's `…/YYYY/MM/DD/name`): what `tail s3://…` re-lists and prunes by.
 struct DatedKeysTests {
     @Test(arguments: [
-        ("AWSLogs/111111111111/CloudTrail/us-east-1/2026/03/01/x.json.gz", "AWSLogs/111111111111/CloudTrail/us-east-1/", "2026/03/01"),
+        (
+            "AWSLogs/111111111111/CloudTrail/us-east-1/2026/03/01/x.json.gz",
+            "AWSLogs/111111111111/CloudTrail/us-east-1/", "2026/03/01"
+        ),
         ("2026/12/31/x.json", "", "2026/12/31"),
     ])
     func aKeyLaidOutByDayGivesItsStemAndDay(key: String, stem: String, day: String) throws {

@@ -22,7 +22,8 @@ import Testing
     /// `count` calls of `account` on a day of March 2026, one a minute from the hour.
     static func calls(_ account: String, day: Int, hour: Int, count: Int, ip: String) -> [String] {
         (0..<count).map {
-            cloudTrailRecord(account: account, time: String(format: "2026-03-%02dT%02d:%02d:00Z", day, hour, $0 % 60), ip: ip)
+            cloudTrailRecord(
+                account: account, time: String(format: "2026-03-%02dT%02d:%02d:00Z", day, hour, $0 % 60), ip: ip)
         }
     }
 
@@ -72,7 +73,9 @@ import Testing
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let account = "222200002222"
-        func calls(day: Int, hour: Int, count: Int, ip: String) -> [String] { Self.calls(account, day: day, hour: hour, count: count, ip: ip) }
+        func calls(day: Int, hour: Int, count: Int, ip: String) -> [String] {
+            Self.calls(account, day: day, hour: hour, count: count, ip: ip)
+        }
         var files: [[String]] = [
             // Day 1: a run, closed while one day of calls from China weighs too little to alert.
             [runInstancesRecord(ids: ["i-0first"], account: account, time: Self.time(1, 0))]
@@ -91,13 +94,19 @@ import Testing
         let resources = alerts.compactMap { (($0["session"] as? [String: Any])?["resource_ids"] as? [String])?.first }
         #expect(resources.filter { $0 == "i-0second" }.count == 1, "\(resources)")
         #expect(resources.filter { $0 == "i-0first" }.count == (lookback ? 1 : 0), "\(resources)")
-        if lookback, let first = alerts.first(where: { (($0["session"] as? [String: Any])?["resource_ids"] as? [String])?.first == "i-0first" }) {
+        if lookback,
+            let first = alerts.first(where: {
+                (($0["session"] as? [String: Any])?["resource_ids"] as? [String])?.first == "i-0first"
+            })
+        {
             let session = try #require(first["session"] as? [String: Any])
             #expect(session["open"] as? Bool == false)
             #expect(session["end"] as? String == "2026-03-01T04:00:00Z")
             let evidence = first["evidence"] as? [[String: Any]] ?? []
             let note = try #require(evidence.first { $0["kind"] as? String == "lookback" })
-            #expect((note["detail"] as? String)?.contains("without an alert; assessed again at 2026-03-06") == true, "\(note)")
+            #expect(
+                (note["detail"] as? String)?.contains("without an alert; assessed again at 2026-03-06") == true,
+                "\(note)")
             #expect((note["detail"] as? String)?.contains("of the account alerted") == true, "\(note)")
             #expect(evidence.contains { $0["kind"] as? String == "network" })
         }
@@ -123,7 +132,8 @@ import Testing
             let dir = TemporaryDirectory()
             defer { dir.remove() }
             let alerts = try Self.run(files, in: dir, store: store)
-            ids.append(alerts.compactMap { (($0["session"] as? [String: Any])?["resource_ids"] as? [String])?.first }.sorted())
+            ids.append(
+                alerts.compactMap { (($0["session"] as? [String: Any])?["resource_ids"] as? [String])?.first }.sorted())
         }
         #expect(ids[0] == ["i-0loud", "i-0quiet"], "\(ids)")
         #expect(ids[0] == ids[1], "\(ids)")
@@ -135,7 +145,9 @@ import Testing
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let account = "222200002222"
-        func calls(day: Int, hour: Int, count: Int, ip: String) -> [String] { Self.calls(account, day: day, hour: hour, count: count, ip: ip) }
+        func calls(day: Int, hour: Int, count: Int, ip: String) -> [String] {
+            Self.calls(account, day: day, hour: hour, count: count, ip: ip)
+        }
         let alerts = try Self.run(
             [
                 [runInstancesRecord(ids: ["i-0covert"], account: account, time: Self.time(1, 0))]
@@ -143,7 +155,10 @@ import Testing
                 calls(day: 1, hour: 3, count: 40, ip: "203.0.113.40"),
                 calls(day: 2, hour: 3, count: 40, ip: "203.0.113.40"),
                 calls(day: 3, hour: 3, count: 40, ip: "203.0.113.40"),
-                [lifecycleRecord("TerminateInstances", ids: ["i-0covert"], account: account, time: "2026-03-03T05:00:00Z")],
+                [
+                    lifecycleRecord(
+                        "TerminateInstances", ids: ["i-0covert"], account: account, time: "2026-03-03T05:00:00Z")
+                ],
                 calls(day: 3, hour: 20, count: 1, ip: "198.51.100.9"),
             ], in: dir)
         try #require(alerts.count == 1)
@@ -188,7 +203,8 @@ import Testing
 
         """
     }
-    static let resellers = "reseller_id,name,country,parent_id,serves_countries\nRS-TH,TH Co,TH,DIST-CN,TH\nDIST-CN,CN Co,CN,,CN\n"
+    static let resellers =
+        "reseller_id,name,country,parent_id,serves_countries\nRS-TH,TH Co,TH,DIST-CN,TH\nDIST-CN,CN Co,CN,,CN\n"
     static let geoip = "198.51.0.0,198.51.255.255,US\n"
 
     /// A call of `account` as `who` (its principal name and access key), from `ip`, with `agent`.
@@ -231,23 +247,29 @@ import Testing
             record: runInstancesRecord(ids: ["i-0ringfirst"], account: ring[0], time: "2026-03-01T02:00:00Z"))
         let stop = Self.call(
             ring[0], "", who: "ringop", ip: "198.51.77.7", agent: "gpu-runner/0.9.4 (linux; custom)",
-            record: lifecycleRecord("TerminateInstances", ids: ["i-0ringfirst"], account: ring[0], time: "2026-03-01T04:00:00Z"))
-        var files: [[String]] = [day1 + [first], [stop], ringCalls(ring[1], day: 1, count: 1).map {
-            $0.replacingOccurrences(of: "2026-03-01T01:00:00Z", with: "2026-03-01T20:00:00Z")
-        }]
+            record: lifecycleRecord(
+                "TerminateInstances", ids: ["i-0ringfirst"], account: ring[0], time: "2026-03-01T04:00:00Z"))
+        var files: [[String]] = [
+            day1 + [first], [stop],
+            ringCalls(ring[1], day: 1, count: 1).map {
+                $0.replacingOccurrences(of: "2026-03-01T01:00:00Z", with: "2026-03-01T20:00:00Z")
+            },
+        ]
         // Day 3: the third account appears, run alike, and launches.
         let third = Self.call(
             ring[2], "", who: "ringop", ip: "198.51.77.7", agent: "gpu-runner/0.9.4 (linux; custom)",
             record: runInstancesRecord(ids: ["i-0ringthird"], account: ring[2], time: "2026-03-03T03:00:00Z"))
         files.append(ringCalls(ring[2], day: 3, count: 10) + [third])
-        files.append(ringCalls(ring[1], day: 3, count: 1).map {
-            $0.replacingOccurrences(of: "2026-03-03T01:00:00Z", with: "2026-03-03T20:00:00Z")
-        })
+        files.append(
+            ringCalls(ring[1], day: 3, count: 1).map {
+                $0.replacingOccurrences(of: "2026-03-03T01:00:00Z", with: "2026-03-03T20:00:00Z")
+            })
         for (i, records) in files.enumerated() {
             _ = dir.write(String(format: "in/%03d.json", i), "{\"Records\":[" + records.joined(separator: ",") + "]}")
         }
         let result = try BuiltBinary.run([
-            "ingest", "--no-store", "--jobs", "1", "--mappings", dir.write("m.csv", Self.mappings(thirdOnboarded: thirdOnboarded)), "--resellers",
+            "ingest", "--no-store", "--jobs", "1", "--mappings",
+            dir.write("m.csv", Self.mappings(thirdOnboarded: thirdOnboarded)), "--resellers",
             dir.write("r.csv", Self.resellers), "--geoip", dir.write("g.csv", Self.geoip), "--config",
             dir.write("c.conf", lookback ? "" : "lookback_days = 0\n"), dir.path + "/in",
         ])

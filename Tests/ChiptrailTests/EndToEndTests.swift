@@ -27,15 +27,17 @@ import Testing
         // a link one step up the chain is too weak alone (score 0.17).
         #expect(accounts == ["111111111111", "222222222222", "333333333333"])
         for alert in alerts {
-            for field in ["type", "id", "score", "severity", "provider", "account_id", "reseller_id", "end_customer_id",
-                          "jurisdictions", "session", "evidence"]
-            {
+            for field in [
+                "type", "id", "score", "severity", "provider", "account_id", "reseller_id", "end_customer_id",
+                "jurisdictions", "session", "evidence",
+            ] {
                 #expect(alert.keys.contains(field), "missing \(field)")
             }
             let session = try #require(alert["session"] as? [String: Any])
-            for field in ["id", "start", "end", "open", "instance_types", "accelerator", "accelerator_count",
-                          "accelerator_hours", "regions", "resource_ids"]
-            {
+            for field in [
+                "id", "start", "end", "open", "instance_types", "accelerator", "accelerator_count",
+                "accelerator_hours", "regions", "resource_ids",
+            ] {
                 #expect(session.keys.contains(field), "missing session.\(field)")
             }
             let score = try #require(alert["score"] as? Double)
@@ -72,7 +74,9 @@ import Testing
         #expect(isal.status == 0 && zlib.status == 0)
         #expect(isal.stdout == zlib.stdout)
         #expect(!isal.stdout.isEmpty)
-        let summary = { (stderr: String) in stderr.split(separator: "\n").last.map { $0.split(separator: ";").dropFirst() } }
+        let summary = { (stderr: String) in
+            stderr.split(separator: "\n").last.map { $0.split(separator: ";").dropFirst() }
+        }
         #expect(summary(isal.stderr) == summary(zlib.stderr))
         let unknown = try BuiltBinary.run(Self.sampleArguments(["--inflater", "lz4"]))
         #expect(unknown.status == 2)
@@ -88,7 +92,8 @@ import Testing
     }
 
     @Test func standardInputIsAnInput() throws {
-        let record = try String(contentsOfFile: Repository.fixtures + "/ndjson-one-malformed-line.json", encoding: .utf8)
+        let record = try String(
+            contentsOfFile: Repository.fixtures + "/ndjson-one-malformed-line.json", encoding: .utf8)
         let gz = TestGzip.compress(record)
         let result = try BuiltBinary.run(["ingest", "--no-store", "-"], stdin: gz)
         #expect(result.status == 1)
@@ -99,7 +104,10 @@ import Testing
     @Test func aBadRecordIsNamedAndTheRestIsRead() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let mappings = dir.write("m.csv", "provider,account_id,reseller_id,end_customer_id,end_customer_country,valid_from,valid_to\naws,123456789012,,C,CN,2025-01-01T00:00:00Z,\n")
+        let mappings = dir.write(
+            "m.csv",
+            "provider,account_id,reseller_id,end_customer_id,end_customer_country,valid_from,valid_to\naws,123456789012,,C,CN,2025-01-01T00:00:00Z,\n"
+        )
         let input = Repository.fixtures + "/ndjson-one-malformed-line.json"
         let result = try BuiltBinary.run(["ingest", "--no-store", "--mappings", mappings, input])
         #expect(result.status == 1)
@@ -161,7 +169,8 @@ import Testing
             _ = dir.write("logs/b.zip", [0x50, 0x4B, 0x03, 0x04] + [UInt8](repeating: 0, count: 100))
             expected = "b.zip: error: [format] zip archive"
         case .hugeRecord:
-            let huge = cloudTrailRecord(request: "{\"userData\":\"" + String(repeating: "QUJD", count: 4_300_000) + "\"}")
+            let huge = cloudTrailRecord(
+                request: "{\"userData\":\"" + String(repeating: "QUJD", count: 4_300_000) + "\"}")
             _ = dir.write("logs/b-huge.json", huge + "\n" + cloudTrailRecord() + "\n")
             expected = "b-huge.json:1: error: [json] record is larger than 16 MiB; skipped"
         }
@@ -186,17 +195,21 @@ import Testing
 
     @Test func mappingsCheckNamesEveryProblem() throws {
         let result = try BuiltBinary.run([
-            "mappings", "check", Repository.fixtures + "/mappings-bad-rows.csv", Repository.fixtures + "/resellers-cycle.csv",
+            "mappings", "check", Repository.fixtures + "/mappings-bad-rows.csv",
+            Repository.fixtures + "/resellers-cycle.csv",
         ])
         #expect(result.status == 1)
         #expect(result.stderr.contains("resellers-cycle.csv:2: error: [reseller] reseller chain has a cycle"))
         #expect(result.stderr.contains("mappings-bad-rows.csv:3:"))
-        let ok = try BuiltBinary.run(["mappings", "check", Self.sample + "/mappings.csv", Self.sample + "/resellers.csv"])
+        let ok = try BuiltBinary.run([
+            "mappings", "check", Self.sample + "/mappings.csv", Self.sample + "/resellers.csv",
+        ])
         #expect(ok.status == 0, "\(ok.stderr)")
     }
 
     @Test(arguments: [
-        ["ingest"], ["ingest", "--format", "xml", "x"], ["ingest", "--jobs", "0", "x"], ["ingest", "--min-score", "2", "x"],
+        ["ingest"], ["ingest", "--format", "xml", "x"], ["ingest", "--jobs", "0", "x"],
+        ["ingest", "--min-score", "2", "x"],
         ["frobnicate"],
     ])
     func usageErrorsExitTwo(arguments: [String]) throws {
@@ -238,7 +251,9 @@ import Testing
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let record = runInstancesRecord(ids: ["i-forge"], account: "123456789012")
-            .replacingOccurrences(of: "\"userAgent\":\"aws-cli/2.15\"", with: "\"userAgent\":\"x\\n{\\\"type\\\":\\\"alert\\\"}\\u001b[2J\"")
+            .replacingOccurrences(
+                of: "\"userAgent\":\"aws-cli/2.15\"",
+                with: "\"userAgent\":\"x\\n{\\\"type\\\":\\\"alert\\\"}\\u001b[2J\"")
         let input = dir.write("a.json", record)
         let mappings = dir.write("m.csv", "account_id,end_customer_country\n123456789012,CN\n")
         for style in ["jsonl", "text"] {
@@ -249,7 +264,8 @@ import Testing
         }
     }
 
-    @Test(.enabled(if: Repository.sharedSamples != nil, "../shared/samples is not beside the repository")) func everySharedCloudTrailSampleReadsCleanlyAndRejectedOnesAreRefused() throws {
+    @Test(.enabled(if: Repository.sharedSamples != nil, "../shared/samples is not beside the repository"))
+    func everySharedCloudTrailSampleReadsCleanlyAndRejectedOnesAreRefused() throws {
         let samples = try #require(Repository.sharedSamples)
         let clean = try BuiltBinary.run(["ingest", "--no-store", samples + "/cloudtrail"])
         #expect(clean.status == 0, "\(clean.stderr)")
@@ -260,8 +276,13 @@ import Testing
             #expect(result.stderr.split(separator: "\n").filter { $0.contains("error:") }.count == 1)
             #expect(result.stderr.contains(file))
         }
-        for file in ["sapics-dbip-country_dbip-country-ipv4_EXCERPT.csv.gz", "ip2location-lite-db1_IP2LOCATION-LITE-DB1_EXCERPT.CSV"] {
-            let result = try BuiltBinary.run(["ingest", "--no-store", "--geoip", samples + "/geoip/" + file, samples + "/cloudtrail/single-events"])
+        for file in [
+            "sapics-dbip-country_dbip-country-ipv4_EXCERPT.csv.gz",
+            "ip2location-lite-db1_IP2LOCATION-LITE-DB1_EXCERPT.CSV",
+        ] {
+            let result = try BuiltBinary.run([
+                "ingest", "--no-store", "--geoip", samples + "/geoip/" + file, samples + "/cloudtrail/single-events",
+            ])
             #expect(result.status == 0, "\(file): \(result.stderr)")
         }
     }

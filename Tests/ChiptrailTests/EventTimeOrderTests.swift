@@ -8,8 +8,10 @@ import UsageModel
 @Suite struct EventTimeOrderTests {
     static func call(_ n: UInt64, time: EpochSeconds, address: String? = "203.0.113.9") -> CallObservation {
         CallObservation(
-            accountKey: 1 + n % 3, eventKey: n &* 0x9E37_79B9_7F4A_7C15, time: time, sourceIP: address.flatMap { IPAddress.parse($0) },
-            country: n % 2 == 0 ? CountryCode("CN")! : .unknown, isSignIn: n % 5 == 0, agentKey: n % 4, accessKeyKey: n % 7,
+            accountKey: 1 + n % 3, eventKey: n &* 0x9E37_79B9_7F4A_7C15, time: time,
+            sourceIP: address.flatMap { IPAddress.parse($0) },
+            country: n % 2 == 0 ? CountryCode("CN")! : .unknown, isSignIn: n % 5 == 0, agentKey: n % 4,
+            accessKeyKey: n % 7,
             principalKey: n % 11, isMachine: n % 6 == 0)
     }
 
@@ -93,7 +95,9 @@ import UsageModel
         var order = EventTimeOrder()
         let a = order.beginInput("a.json")
         for (n, t) in Self.times.enumerated() {
-            order.add(Self.call(UInt64(n), time: t, address: n % 3 == 0 ? nil : (n % 3 == 1 ? "203.0.113.9" : "2001:db8::7")), input: a)
+            order.add(
+                Self.call(UInt64(n), time: t, address: n % 3 == 0 ? nil : (n % 3 == 1 ? "203.0.113.9" : "2001:db8::7")),
+                input: a)
         }
         order.held(Self.times.count, of: a)
         for n in 0..<10 { order.add(Self.event(n, time: Self.times[n])) }
@@ -102,13 +106,16 @@ import UsageModel
         order.learnNames(names, until: Self.times.max()!)
         _ = order.next(through: Self.times.min()! + 300).map { order.released($0.slice.calls) }
 
-        var restored = EventTimeOrder(restoring: try CheckpointCoder.decode(
-            EventTimeOrder.Snapshot.self, from: try CheckpointCoder.encode(order.snapshot)))
+        var restored = EventTimeOrder(
+            restoring: try CheckpointCoder.decode(
+                EventTimeOrder.Snapshot.self, from: try CheckpointCoder.encode(order.snapshot)))
         #expect(restored.releasedThrough == order.releasedThrough)
         #expect(restored.name(42) == "launcher/0.3")
         var rest: [[CallObservation]] = []
         var restoredRest: [[CallObservation]] = []
-        while let (_, slice) = order.next(through: nil) { rest.append((0..<slice.calls.count).map { slice.call($0).call }) }
+        while let (_, slice) = order.next(through: nil) {
+            rest.append((0..<slice.calls.count).map { slice.call($0).call })
+        }
         while let (_, slice) = restored.next(through: nil) {
             restoredRest.append((0..<slice.calls.count).map { slice.call($0).call })
         }

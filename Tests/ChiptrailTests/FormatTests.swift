@@ -13,7 +13,8 @@ import UsageModel
 
     @Test(arguments: chunks)
     func curLegacyHourlyLinesBecomeUsage(chunk: Int) {
-        let batch = decode(fixture("formats/cur-legacy-hourly.csv"), with: BillingDecoder(path: "cur.csv"), chunkSize: chunk)
+        let batch = decode(
+            fixture("formats/cur-legacy-hourly.csv"), with: BillingDecoder(path: "cur.csv"), chunkSize: chunk)
         #expect(batch.diagnostics.isEmpty, "\(batch.diagnostics)")
         #expect(batch.recordsRead == 9)
         let events = batch.events
@@ -21,7 +22,8 @@ import UsageModel
         #expect(events.allSatisfy { $0.action == .usage && $0.provider == .aws && $0.accountID == "111122223333" })
         let p5 = events.filter { $0.instanceType == "p5.48xlarge" }
         #expect(p5.count == 4)
-        #expect(p5.allSatisfy { $0.resourceID == "i-0aaa1111bbbb2222c" && $0.usageSeconds == 3600 && $0.usageHours == 1 })
+        #expect(
+            p5.allSatisfy { $0.resourceID == "i-0aaa1111bbbb2222c" && $0.usageSeconds == 3600 && $0.usageHours == 1 })
         #expect(events.contains { $0.instanceType == "p4d.24xlarge" && $0.resourceID == "i-0spot0000000000001" })
         let training = events.first { $0.instanceType == "ml.p4d.24xlarge" }
         #expect(training?.usageHours == 0.75)
@@ -68,13 +70,15 @@ import UsageModel
             #expect(batch.diagnostics.isEmpty, "\(file): \(batch.diagnostics)")
             #expect(batch.events.count == events, "\(file)")
             #expect(batch.events.reduce(0) { $0 + $1.usageHours } == hours, "\(file)")
-            #expect(batch.events.allSatisfy { $0.provider == .azure && $0.instanceType?.hasPrefix("Standard_") == true })
+            #expect(
+                batch.events.allSatisfy { $0.provider == .azure && $0.instanceType?.hasPrefix("Standard_") == true })
             #expect(batch.events.allSatisfy { $0.resourceID == $0.resourceID.lowercased() })
         }
     }
 
     @Test func eaDatesAndUnitMultipliers() {
-        let batch = decode(fixture("formats/azure-cost-ea.csv"), with: BillingDecoder(path: "ea.csv"), chunkSize: 1 << 20)
+        let batch = decode(
+            fixture("formats/azure-cost-ea.csv"), with: BillingDecoder(path: "ea.csv"), chunkSize: 1 << 20)
         // 03/01/2026 and 3/3/2026; "10 Hours" x 2.4 is a day.
         #expect(batch.events.map(\.time) == [1_772_323_200, 1_772_409_600, 1_772_496_000])
         #expect(batch.events.first?.usageHours == 24)
@@ -83,12 +87,14 @@ import UsageModel
     }
 
     @Test func aRowWithTheWrongColumnCountIsNamedAndTheRestRead() {
-        let batch = decode(fixture("formats/cur-wrong-columns.csv"), with: BillingDecoder(path: "bad.csv"), chunkSize: 64)
+        let batch = decode(
+            fixture("formats/cur-wrong-columns.csv"), with: BillingDecoder(path: "bad.csv"), chunkSize: 64)
         #expect(batch.events.count == 2)
         #expect(batch.recordsRejected == 1)
-        #expect(batch.diagnostics.map(\.description) == [
-            "bad.csv:3: error: [csv] row has 7 field(s), the header 6; row skipped (a comma or quote inside an unquoted field?)"
-        ])
+        #expect(
+            batch.diagnostics.map(\.description) == [
+                "bad.csv:3: error: [csv] row has 7 field(s), the header 6; row skipped (a comma or quote inside an unquoted field?)"
+            ])
     }
 
     @Test(arguments: [
@@ -123,7 +129,9 @@ import UsageModel
                 let isFinal = offset == bytes.count
                 var position = 0
                 pending.withUnsafeBufferPointer { p in
-                    while let (record, next) = reader.next(p.baseAddress!, count: p.count, position: position, isFinal: isFinal) {
+                    while let (record, next) = reader.next(
+                        p.baseAddress!, count: p.count, position: position, isFinal: isFinal)
+                    {
                         out.append((0..<record.count).map { record.string($0) })
                         position = next
                     }
@@ -139,26 +147,31 @@ import UsageModel
 @Suite struct AuditFormatTests {
     @Test(arguments: [1, 9, 4096, 1 << 20])
     func gcpAuditInstancesLifecycle(chunk: Int) {
-        let batch = decode(fixture("formats/gcp-audit.jsonl"), with: JSONLogDecoder.gcpAudit(path: "gcp.jsonl"), chunkSize: chunk)
+        let batch = decode(
+            fixture("formats/gcp-audit.jsonl"), with: JSONLogDecoder.gcpAudit(path: "gcp.jsonl"), chunkSize: chunk)
         #expect(batch.diagnostics.isEmpty, "\(batch.diagnostics)")
         #expect(batch.calls.count == 9)
-        let actions = batch.events.map { "\($0.action.rawValue) \($0.resourceID.split(separator: "/").last!) \($0.instanceType ?? "-") \($0.instanceCount)" }
-        #expect(actions == [
-            "launch trainer-1 a3-highgpu-8g 1",
-            "launch n1-gpu nvidia-tesla-a100 4",
-            "stop n1-gpu - 1",
-            "start n1-gpu - 1",
-            "terminate n1-gpu - 1",
-            "launch denied-1 a2-highgpu-8g 1",
-            "failed denied-1 - 1",
-        ])
+        let actions = batch.events.map {
+            "\($0.action.rawValue) \($0.resourceID.split(separator: "/").last!) \($0.instanceType ?? "-") \($0.instanceCount)"
+        }
+        #expect(
+            actions == [
+                "launch trainer-1 a3-highgpu-8g 1",
+                "launch n1-gpu nvidia-tesla-a100 4",
+                "stop n1-gpu - 1",
+                "start n1-gpu - 1",
+                "terminate n1-gpu - 1",
+                "launch denied-1 a2-highgpu-8g 1",
+                "failed denied-1 - 1",
+            ])
         #expect(batch.events.allSatisfy { $0.provider == .gcp && $0.accountID == "proj-alpha-123" })
         #expect(batch.events.first?.principal == "ml-admin@example.com")
         #expect(batch.events.first?.sourceIP?.description == "203.0.113.7")
     }
 
     @Test func aFailedInsertLeavesNoSession() {
-        let batch = decode(fixture("formats/gcp-audit.jsonl"), with: JSONLogDecoder.gcpAudit(path: "gcp.jsonl"), chunkSize: 1 << 20)
+        let batch = decode(
+            fixture("formats/gcp-audit.jsonl"), with: JSONLogDecoder.gcpAudit(path: "gcp.jsonl"), chunkSize: 1 << 20)
         var sessionizer = Sessionizer()
         batch.events.forEach { sessionizer.observe($0) }
         let sessions = sessionizer.finish(at: 1_772_400_000)
@@ -185,7 +198,8 @@ import UsageModel
     }
 
     @Test func aVMWhoseSizeIsUnknownIsStillASession() {
-        let line = #"{"time":"2026-03-01T00:00:00Z","resourceId":"/SUBSCRIPTIONS/S1/RESOURCEGROUPS/R/PROVIDERS/MICROSOFT.COMPUTE/VIRTUALMACHINES/V","operationName":"MICROSOFT.COMPUTE/VIRTUALMACHINES/WRITE","resultType":"Success","callerIpAddress":"203.0.113.1"}"#
+        let line =
+            #"{"time":"2026-03-01T00:00:00Z","resourceId":"/SUBSCRIPTIONS/S1/RESOURCEGROUPS/R/PROVIDERS/MICROSOFT.COMPUTE/VIRTUALMACHINES/V","operationName":"MICROSOFT.COMPUTE/VIRTUALMACHINES/WRITE","resultType":"Success","callerIpAddress":"203.0.113.1"}"#
         let batch = decode(Array(line.utf8), with: JSONLogDecoder.azureActivity(path: "a.json"), chunkSize: 64)
         #expect(batch.events.count == 1)
         #expect(batch.events.first?.instanceType == nil)
@@ -195,7 +209,8 @@ import UsageModel
     }
 
     @Test func chiptrailNDJSONCarriesAnyProvider() {
-        let batch = decode(fixture("formats/events.ndjson"), with: JSONLogDecoder.ndjson(path: "e.ndjson"), chunkSize: 5)
+        let batch = decode(
+            fixture("formats/events.ndjson"), with: JSONLogDecoder.ndjson(path: "e.ndjson"), chunkSize: 5)
         #expect(batch.diagnostics.isEmpty)
         #expect(batch.calls.count == 4)
         #expect(batch.calls.filter(\.isSignIn).count == 1)
@@ -234,8 +249,10 @@ import UsageModel
 @Suite struct BillingSessionTests {
     func usage(_ hour: Int64, resource: String = "i-1", hours: Double = 1) -> UsageEvent {
         UsageEvent(
-            provider: .aws, action: .usage, time: 1_772_323_200 + hour * 3600, accountID: "111122223333", resourceID: resource,
-            instanceType: "p5.48xlarge", eventID: "u\(hour)\(resource)", eventName: "BoxUsage", usageSeconds: 3600, usageHours: hours,
+            provider: .aws, action: .usage, time: 1_772_323_200 + hour * 3600, accountID: "111122223333",
+            resourceID: resource,
+            instanceType: "p5.48xlarge", eventID: "u\(hour)\(resource)", eventName: "BoxUsage", usageSeconds: 3600,
+            usageHours: hours,
             origin: EventOrigin(path: "cur.csv", position: .line(Int(hour) + 2)))
     }
 
@@ -264,7 +281,8 @@ import UsageModel
     func auditAndBillingOfOneInstanceAreOneSession(seed: UInt64) {
         var rng = SplitMix(seed: seed)
         var trail: [String] = []
-        var cur = "lineItem/UsageAccountId,lineItem/LineItemType,lineItem/UsageStartDate,lineItem/UsageEndDate,lineItem/UsageType,lineItem/ResourceId,lineItem/UsageAmount,product/instanceType,pricing/unit\n"
+        var cur =
+            "lineItem/UsageAccountId,lineItem/LineItemType,lineItem/UsageStartDate,lineItem/UsageEndDate,lineItem/UsageType,lineItem/ResourceId,lineItem/UsageAmount,product/instanceType,pricing/unit\n"
         var expected: [String: (hours: Int, start: Int64)] = [:]
         let base: Int64 = 1_772_323_200
         for i in 0..<20 {
@@ -274,17 +292,24 @@ import UsageModel
             let offset = Int64(rng.next() % 3000)  // launched within the first hour
             let launch = base + startHour * 3600 + offset
             let terminate = base + (startHour + Int64(hours)) * 3600 + offset
-            trail.append(runInstancesRecord(type: "p5.48xlarge", ids: [id], account: "111122223333", time: Timestamp.format(launch)))
-            trail.append(lifecycleRecord("TerminateInstances", ids: [id], account: "111122223333", time: Timestamp.format(terminate)))
+            trail.append(
+                runInstancesRecord(
+                    type: "p5.48xlarge", ids: [id], account: "111122223333", time: Timestamp.format(launch)))
+            trail.append(
+                lifecycleRecord(
+                    "TerminateInstances", ids: [id], account: "111122223333", time: Timestamp.format(terminate)))
             for h in 0...hours {
                 let s = base + (startHour + Int64(h)) * 3600
                 // The first and last hours are partial.
                 let amount = h == 0 ? Double(3600 - offset) / 3600 : h == hours ? Double(offset) / 3600 : 1
-                cur += "111122223333,Usage,\(Timestamp.format(s)),\(Timestamp.format(s + 3600)),BoxUsage:p5.48xlarge,\(id),\(amount),p5.48xlarge,Hrs\n"
+                cur +=
+                    "111122223333,Usage,\(Timestamp.format(s)),\(Timestamp.format(s + 3600)),BoxUsage:p5.48xlarge,\(id),\(amount),p5.48xlarge,Hrs\n"
             }
             expected[id] = (hours, launch)
         }
-        let audit = decode(Array(("{\"Records\":[" + trail.joined(separator: ",") + "]}").utf8), with: CloudTrailDecoder(path: "trail.json"), chunkSize: 4096)
+        let audit = decode(
+            Array(("{\"Records\":[" + trail.joined(separator: ",") + "]}").utf8),
+            with: CloudTrailDecoder(path: "trail.json"), chunkSize: 4096)
         let billing = decode(Array(cur.utf8), with: BillingDecoder(path: "cur.csv"), chunkSize: 4096)
         #expect(billing.diagnostics.isEmpty && audit.diagnostics.isEmpty)
         var sessionizer = Sessionizer()
@@ -321,7 +346,9 @@ struct SplitMix {
 
 /// The built binary over every format, as a user runs it.
 @Suite struct FormatEndToEndTests {
-    @Test(.enabled(if: Repository.sharedSamples != nil, "../shared/samples is not beside the repository"), arguments: ["cloudtrail", "cur", "focus", "gcp-audit", "azure-activity", "azure-cost"])
+    @Test(
+        .enabled(if: Repository.sharedSamples != nil, "../shared/samples is not beside the repository"),
+        arguments: ["cloudtrail", "cur", "focus", "gcp-audit", "azure-activity", "azure-cost"])
     func everySharedSampleFolderReadsCleanly(folder: String) throws {
         let samples = try #require(Repository.sharedSamples)
         let result = try BuiltBinary.run(["ingest", "--no-store", samples + "/" + folder])
@@ -335,8 +362,10 @@ struct SplitMix {
         defer { dir.remove() }
         // Names that say nothing (and one that lies).
         let files = [
-            ("formats/cur-legacy-hourly.csv", "a.log"), ("formats/cur2-daily.csv", "b"), ("formats/focus-1.2-three-providers.csv", "c.json"),
-            ("formats/azure-cost-ea.csv", "d.txt"), ("formats/gcp-audit.jsonl", "e.csv"), ("formats/azure-activity-records.json", "f"),
+            ("formats/cur-legacy-hourly.csv", "a.log"), ("formats/cur2-daily.csv", "b"),
+            ("formats/focus-1.2-three-providers.csv", "c.json"),
+            ("formats/azure-cost-ea.csv", "d.txt"), ("formats/gcp-audit.jsonl", "e.csv"),
+            ("formats/azure-activity-records.json", "f"),
             ("formats/events.ndjson", "g"),
         ]
         var paths: [String] = []
@@ -344,10 +373,16 @@ struct SplitMix {
         let store = dir.path + "/s.db"
         let result = try BuiltBinary.run(["ingest", "--store", store] + paths)
         #expect(result.status == 0, "\(result.stderr)")
-        let sessions = try BuiltBinary.run(["query", "--store", store, "--output", "csv", "SELECT provider, COUNT(*) FROM sessions GROUP BY provider ORDER BY provider"])
+        let sessions = try BuiltBinary.run([
+            "query", "--store", store, "--output", "csv",
+            "SELECT provider, COUNT(*) FROM sessions GROUP BY provider ORDER BY provider",
+        ])
         // GCP: the FOCUS GPU line of trainer-1 and its audit-log insert are one session (fusion across formats).
         #expect(sessions.stdout == "provider,COUNT(*)\naws,6\nazure,4\ngcp,3\noci,1\nother,1\n")
-        let trainer = try BuiltBinary.run(["query", "--store", store, "--output", "csv", "SELECT instance_type, accelerator_hours FROM sessions WHERE resource_id LIKE '%trainer-1'"])
+        let trainer = try BuiltBinary.run([
+            "query", "--store", store, "--output", "csv",
+            "SELECT instance_type, accelerator_hours FROM sessions WHERE resource_id LIKE '%trainer-1'",
+        ])
         #expect(trainer.stdout == "instance_type,accelerator_hours\na3-highgpu-8g,99.988889\n")
     }
 
@@ -372,7 +407,9 @@ struct SplitMix {
         #expect(forced.stderr.contains("not what --format focus names"))
         let right = try BuiltBinary.run(["ingest", "--no-store", "--format", "cur", cur])
         #expect(right.status == 0, "\(right.stderr)")
-        let unknown = try BuiltBinary.run(["ingest", "--no-store", "--format", "ndjson", Repository.fixtures + "/formats/unknown-json.json"])
+        let unknown = try BuiltBinary.run([
+            "ingest", "--no-store", "--format", "ndjson", Repository.fixtures + "/formats/unknown-json.json",
+        ])
         #expect(unknown.status == 1)
         #expect(unknown.stderr.contains("event without account_id or action"))
     }
@@ -385,14 +422,22 @@ struct SplitMix {
         defer { dir.remove() }
         let trail = dir.write(
             "trail.json",
-            "{\"Records\":[" + runInstancesRecord(ids: ["i-0fused"], account: "111122223333", time: "2026-03-01T00:10:00Z") + ","
-                + lifecycleRecord("TerminateInstances", ids: ["i-0fused"], account: "111122223333", time: "2026-03-01T03:10:00Z")
+            "{\"Records\":["
+                + runInstancesRecord(ids: ["i-0fused"], account: "111122223333", time: "2026-03-01T00:10:00Z") + ","
+                + lifecycleRecord(
+                    "TerminateInstances", ids: ["i-0fused"], account: "111122223333", time: "2026-03-01T03:10:00Z")
                 + "]}")
-        var cur = "lineItem/UsageAccountId,lineItem/UsageStartDate,lineItem/UsageEndDate,lineItem/UsageType,lineItem/ResourceId,lineItem/UsageAmount\n"
-        for h in 0...3 { cur += "111122223333,2026-03-01T0\(h):00:00Z,2026-03-01T0\(h + 1):00:00Z,BoxUsage:p5.48xlarge,i-0fused,\(h == 0 ? "0.8333333333" : h == 3 ? "0.1666666667" : "1")\n" }
+        var cur =
+            "lineItem/UsageAccountId,lineItem/UsageStartDate,lineItem/UsageEndDate,lineItem/UsageType,lineItem/ResourceId,lineItem/UsageAmount\n"
+        for h in 0...3 {
+            cur +=
+                "111122223333,2026-03-01T0\(h):00:00Z,2026-03-01T0\(h + 1):00:00Z,BoxUsage:p5.48xlarge,i-0fused,\(h == 0 ? "0.8333333333" : h == 3 ? "0.1666666667" : "1")\n"
+        }
         let billing = dir.write("cur.csv", cur)
         let mappings = dir.write(
-            "m.csv", "provider,account_id,reseller_id,end_customer_id,end_customer_country,valid_from,valid_to\naws,111122223333,,C-1,CN,2025-01-01T00:00:00Z,\n")
+            "m.csv",
+            "provider,account_id,reseller_id,end_customer_id,end_customer_country,valid_from,valid_to\naws,111122223333,,C-1,CN,2025-01-01T00:00:00Z,\n"
+        )
         let store = dir.path + "/s.db"
         let inputs = billingFirst ? [billing, trail] : [trail, billing]
         let result = try BuiltBinary.run(["ingest", "--store", store, "--jobs", "1", "--mappings", mappings] + inputs)
@@ -423,7 +468,8 @@ struct SplitMix {
             {"value":[{"caller":"ops@contoso.example","eventDataId":"e-1","eventTimestamp":"2026-03-01T00:00:00.1234567Z","httpRequest":{"clientIpAddress":"203.0.113.80"},"operationName":{"value":"Microsoft.Compute/virtualMachines/write","localizedValue":"Create or Update Virtual Machine"},"resourceId":"/subscriptions/EEEE0000-1111-2222-3333-444455556666/resourceGroups/ML/providers/Microsoft.Compute/virtualMachines/rest-vm","status":{"value":"Succeeded","localizedValue":"Succeeded"},"subscriptionId":"EEEE0000-1111-2222-3333-444455556666","properties":{"responseBody":"{\"properties\":{\"hardwareProfile\":{\"vmSize\":\"Standard_ND96amsr_A100_v4\"}}}"}}]}
             """#
         for chunk in [3, 1 << 16] {
-            let batch = decode(Array(event.utf8), with: JSONLogDecoder.azureActivity(path: "rest.json"), chunkSize: chunk)
+            let batch = decode(
+                Array(event.utf8), with: JSONLogDecoder.azureActivity(path: "rest.json"), chunkSize: chunk)
             #expect(batch.diagnostics.isEmpty, "\(batch.diagnostics)")
             #expect(batch.events.count == 1)
             let e = batch.events.first
@@ -440,7 +486,8 @@ struct SplitMix {
     func event(_ action: ComputeAction, _ time: EpochSeconds) -> UsageEvent {
         UsageEvent(
             provider: .aws, action: action, time: time, accountID: "111122223333", resourceID: "i-skew",
-            instanceType: action == .launch ? "p5.48xlarge" : nil, eventID: "\(action.rawValue)-\(time)", eventName: action.rawValue,
+            instanceType: action == .launch ? "p5.48xlarge" : nil, eventID: "\(action.rawValue)-\(time)",
+            eventName: action.rawValue,
             origin: EventOrigin(path: "t.json", position: .line(1)))
     }
 

@@ -3,7 +3,8 @@ import Inputs
 import Testing
 
 @Suite struct GzipInputTests {
-    func readAll(_ path: String, limits: InputLimits = InputLimits(), chunk: Int = 65_536) throws(InputError) -> [UInt8] {
+    func readAll(_ path: String, limits: InputLimits = InputLimits(), chunk: Int = 65_536) throws(InputError) -> [UInt8]
+    {
         try GzipInputTests.read(path, limits: limits, chunk: chunk)
     }
 
@@ -34,7 +35,8 @@ import Testing
     func readsEveryMemberOfAMultiMemberFile(inflater: Inflater) throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let path = dir.write("multi.gz", TestGzip.compress("first\n") + TestGzip.compress("second\n") + TestGzip.compress(""))
+        let path = dir.write(
+            "multi.gz", TestGzip.compress("first\n") + TestGzip.compress("second\n") + TestGzip.compress(""))
         #expect(try readAll(path, limits: InputLimits(inflater: inflater)) == Array("first\nsecond\n".utf8))
     }
 
@@ -93,7 +95,8 @@ import Testing
         defer { dir.remove() }
         let zeros = [UInt8](repeating: 0x20, count: 64 << 20)
         let path = dir.write("bomb.gz", TestGzip.compress(zeros, level: 9))
-        let limits = InputLimits(maxDecompressedBytes: 1 << 40, maxRatio: 200, ratioCheckAfter: 8 << 20, inflater: inflater)
+        let limits = InputLimits(
+            maxDecompressedBytes: 1 << 40, maxRatio: 200, ratioCheckAfter: 8 << 20, inflater: inflater)
         #expect(throws: InputError.self) { try readAll(path, limits: limits) }
         do {
             _ = try readAll(path, limits: limits)
@@ -110,7 +113,9 @@ import Testing
         let path = dir.write("big.gz", TestGzip.compress(text))
         #expect(throws: InputError.self) {
             try readAll(
-                path, limits: InputLimits(maxDecompressedBytes: 1000, maxRatio: 1000, ratioCheckAfter: 1 << 40, inflater: inflater))
+                path,
+                limits: InputLimits(
+                    maxDecompressedBytes: 1000, maxRatio: 1000, ratioCheckAfter: 1 << 40, inflater: inflater))
         }
     }
 

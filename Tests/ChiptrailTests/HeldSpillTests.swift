@@ -17,8 +17,12 @@ import UsageModel
             let input = order.beginInput(path)
             var count = 0
             for n in 0..<90 {
-                let time = 1_772_323_200 + EpochSeconds(i * 600) + EpochSeconds(rng.next() % 1_200) - (i == 3 ? 2_400 : 0)
-                order.add(EventTimeOrderTests.call(UInt64(i * 1000 + n), time: time, address: n % 4 == 0 ? "2001:db8::\(n)" : "203.0.113.\(n)"), input: input)
+                let time =
+                    1_772_323_200 + EpochSeconds(i * 600) + EpochSeconds(rng.next() % 1_200) - (i == 3 ? 2_400 : 0)
+                order.add(
+                    EventTimeOrderTests.call(
+                        UInt64(i * 1000 + n), time: time, address: n % 4 == 0 ? "2001:db8::\(n)" : "203.0.113.\(n)"),
+                    input: input)
                 count += 1
             }
             order.held(count, of: input)
@@ -151,8 +155,10 @@ import UsageModel
         let shared = Repository.fixtures + "/shared-in"
         let runs: [[String]] = [
             EndToEndTests.sampleArguments(),
-            ["ingest", "--no-store", "--mappings", shared + "/m.csv", shared + "/AWSLogs_a_20260301T0100Z.json",
-             shared + "/AWSLogs_z_20260301T0105Z.json"],
+            [
+                "ingest", "--no-store", "--mappings", shared + "/m.csv", shared + "/AWSLogs_a_20260301T0100Z.json",
+                shared + "/AWSLogs_z_20260301T0105Z.json",
+            ],
         ]
         for arguments in runs {
             var outputs: [String] = []

@@ -24,17 +24,25 @@ import UsageModel
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = 0
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
         let port = UInt16(bigEndian: address.sin_port)
         for style in ["text", "ocsf"] {
             try? FileManager.default.removeItem(atPath: got)
             let result = try BuiltBinary.run(
-                ["ingest", "--no-store", "--alerts", style, "--exec", "tee -a \(got)", "--syslog", "udp://127.0.0.1:\(port)"]
+                [
+                    "ingest", "--no-store", "--alerts", style, "--exec", "tee -a \(got)", "--syslog",
+                    "udp://127.0.0.1:\(port)",
+                ]
                     + Self.oneAlert(dir), timeout: 60)
             #expect(result.status == 0, "\(result.stderr)")
             let line = try String(contentsOfFile: got, encoding: .utf8).trimmingCharacters(in: .newlines)
-            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "\(style): \(line)")
+            let object = try #require(
+                try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "\(style): \(line)")
             #expect(object["type"] as? String == "alert", "\(style): \(line)")
             #expect(object["account_id"] as? String == "123456789012")
             var buffer = [UInt8](repeating: 0, count: 65_536)
@@ -53,7 +61,8 @@ import UsageModel
         let notExecutable = dir.write("plain.txt", "not a program\n")
         chmod(notExecutable, 0o644)
         for command in ["nosuchcmd-chiptrail", dir.path + "/nothing-here", notExecutable] {
-            let result = try BuiltBinary.run(["ingest", "--no-store", "--exec", command] + Self.oneAlert(dir), timeout: 60)
+            let result = try BuiltBinary.run(
+                ["ingest", "--no-store", "--exec", command] + Self.oneAlert(dir), timeout: 60)
             #expect(result.status == 2, "\(command): \(result.stderr)")
             #expect(result.stderr.contains("is not an executable file"), "\(command): \(result.stderr)")
             #expect(result.stdout.isEmpty)

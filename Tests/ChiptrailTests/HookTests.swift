@@ -15,7 +15,9 @@ func hostileAlert(account: String = "111122223333") -> Alert {
             resourceIDs: ["i-0abc"]),
         evidence: [
             Evidence(kind: "reseller-chain", detail: "RS-HK-001 is in HK", weight: 6, sources: ["m.csv:2"]),
-            Evidence(kind: "network", detail: "ua \"curl\"\n<13>1 2026-01-01T00:00:00Z forged chiptrail - alert [x] FORGED", weight: 1),
+            Evidence(
+                kind: "network", detail: "ua \"curl\"\n<13>1 2026-01-01T00:00:00Z forged chiptrail - alert [x] FORGED",
+                weight: 1),
         ],
         eventOrigins: ["trail.json:1:13", "trail.json:1:2048"])
 }
@@ -27,7 +29,9 @@ func hostileAlert(account: String = "111122223333") -> Alert {
         let text = OCSFEncoding.json(hostileAlert(), createdAt: 1_772_400_000, version: "0.1.0")
         #expect(!text.contains("\n"))
         let o = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
-        for key in ["activity_id", "category_uid", "class_uid", "type_uid", "severity_id", "time", "metadata", "finding_info"] {
+        for key in [
+            "activity_id", "category_uid", "class_uid", "type_uid", "severity_id", "time", "metadata", "finding_info",
+        ] {
             #expect(o[key] != nil, "missing \(key)")
         }
         #expect(o["class_uid"] as? Int == 2004)
@@ -59,7 +63,10 @@ func hostileAlert(account: String = "111122223333") -> Alert {
     @Test func messagesAreRFC5424WithStructuredData() {
         let m = SyslogFormat.message(hostileAlert(), time: 1_772_400_000, hostname: "host-1", pid: 42, body: "body")
         // <PRI> = facility 13 (log audit) * 8 + severity 2 (critical) for a high alert.
-        #expect(m.hasPrefix("<106>1 2026-03-01T21:20:00Z host-1 chiptrail 42 alert [alert@32473 id=\"a-0123456789abcdef\" score=\"0.97\" severity=\"high\""))
+        #expect(
+            m.hasPrefix(
+                "<106>1 2026-03-01T21:20:00Z host-1 chiptrail 42 alert [alert@32473 id=\"a-0123456789abcdef\" score=\"0.97\" severity=\"high\""
+            ))
         #expect(m.hasSuffix("] body"))
     }
 
@@ -129,7 +136,8 @@ func hostileAlert(account: String = "111122223333") -> Alert {
         #expect(got == AlertEncoding.json(hostileAlert()) + "\n")
 
         var errors: [String] = []
-        let failing = try #require(ExecSink(command: "sh -c 'cat >/dev/null; exit 3'", timeout: 5, attempts: 3, backoff: 0.01))
+        let failing = try #require(
+            ExecSink(command: "sh -c 'cat >/dev/null; exit 3'", timeout: 5, attempts: 3, backoff: 0.01))
         failing.onError = { errors.append($0) }
         failing.deliver(hostileAlert())
         #expect(failing.failures == 1)
@@ -170,8 +178,9 @@ func hostileAlert(account: String = "111122223333") -> Alert {
         var during = sigaction()
         sigaction(SIGPIPE, nil, &during)
         written.wait()
-        #expect(unsafeBitCast(during.__sigaction_handler.sa_handler, to: Int.self)
-            == unsafeBitCast(own.__sigaction_handler.sa_handler, to: Int.self))
+        #expect(
+            unsafeBitCast(during.__sigaction_handler.sa_handler, to: Int.self)
+                == unsafeBitCast(own.__sigaction_handler.sa_handler, to: Int.self))
 
         // The command starts with SIGPIPE at its default even where this process ignores it (as tail does).
         let status = dir.path + "/status"
@@ -185,7 +194,8 @@ func hostileAlert(account: String = "111122223333") -> Alert {
         let ignored = try String(contentsOfFile: status, encoding: .utf8).split(separator: "\t").last.map {
             UInt64($0.trimmingCharacters(in: .whitespacesAndNewlines), radix: 16)
         }
-        #expect(ignored != nil && ignored!! & (1 << (UInt64(SIGPIPE) - 1)) == 0, "SigIgn \(String(describing: ignored))")
+        #expect(
+            ignored != nil && ignored!! & (1 << (UInt64(SIGPIPE) - 1)) == 0, "SigIgn \(String(describing: ignored))")
 
         let slow = try #require(ExecSink(command: "sleep 5", timeout: 0.2, attempts: 1))
         var slowErrors: [String] = []
@@ -287,7 +297,9 @@ func hostileAlert(account: String = "111122223333") -> Alert {
             #expect(["2", "4", "5"].contains(f[3]))
             #expect(f[5].hasPrefix("[alert@32473 id=\"a-"))
             // The message is the alert's JSON line, parsed whole by rsyslog (octet counting kept TCP frames apart).
-            let json = try? JSONSerialization.jsonObject(with: Data(f[6].trimmingCharacters(in: .whitespaces).utf8)) as? [String: Any]
+            let json =
+                try? JSONSerialization.jsonObject(with: Data(f[6].trimmingCharacters(in: .whitespaces).utf8))
+                as? [String: Any]
             #expect(json?["type"] as? String == "alert", "\(f[6].prefix(80))")
         }
     }

@@ -39,13 +39,17 @@ import UsageModel
         let bad = good.replacingOccurrences(of: "\"eventName\":", with: "\"readOnly\":\(word),\"eventName\":")
         #expect(bad != good)
         let launch = runInstancesRecord(ids: ["i-after"])
-        for text in [[good, bad, launch].joined(separator: "\n") + "\n", "{\"Records\":[" + [good, bad, launch].joined(separator: ",") + "]}"] {
+        for text in [
+            [good, bad, launch].joined(separator: "\n") + "\n",
+            "{\"Records\":[" + [good, bad, launch].joined(separator: ",") + "]}",
+        ] {
             let batch = decodeCloudTrail(Array(text.utf8), chunkSize: 4096)
             #expect(batch.recordsRejected == 1, "\(word): \(batch.diagnostics)")
             #expect(batch.diagnostics.first?.description.contains("expected a value") == true, "\(batch.diagnostics)")
             #expect(batch.events.map(\.resourceID) == ["i-after"])
         }
-        let valid = good.replacingOccurrences(of: "\"eventName\":", with: "\"readOnly\":-1.5e+3,\"flag\":false,\"none\":null,\"eventName\":")
+        let valid = good.replacingOccurrences(
+            of: "\"eventName\":", with: "\"readOnly\":-1.5e+3,\"flag\":false,\"none\":null,\"eventName\":")
         #expect(decodeCloudTrail(Array((valid + "\n").utf8), chunkSize: 4096).recordsRejected == 0)
     }
 
@@ -59,14 +63,22 @@ import UsageModel
         for round in 0..<20 {
             let text = (0..<length).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }
             let words = (length + 63) / 64 + 1
-            var (q1, s1, n1) = ([UInt64](repeating: 0, count: words), [UInt64](repeating: 0, count: words), [UInt64](repeating: 0, count: words))
+            var (q1, s1, n1) = (
+                [UInt64](repeating: 0, count: words), [UInt64](repeating: 0, count: words),
+                [UInt64](repeating: 0, count: words)
+            )
             var (q2, s2, n2) = (q1, s1, n1)
             let flags = text.withUnsafeBufferPointer { t in
-                (cjson_index(t.baseAddress, length, &q1, &s1, &n1), cjson_index_baseline(t.baseAddress, length, &q2, &s2, &n2))
+                (
+                    cjson_index(t.baseAddress, length, &q1, &s1, &n1),
+                    cjson_index_baseline(t.baseAddress, length, &q2, &s2, &n2)
+                )
             }
             let want = referenceIndex(text, words: words)
-            #expect(q1 == want.quotes && s1 == want.structure && n1 == want.newlines, "length \(length), round \(round)")
-            #expect(q2 == want.quotes && s2 == want.structure && n2 == want.newlines, "length \(length), round \(round)")
+            #expect(
+                q1 == want.quotes && s1 == want.structure && n1 == want.newlines, "length \(length), round \(round)")
+            #expect(
+                q2 == want.quotes && s2 == want.structure && n2 == want.newlines, "length \(length), round \(round)")
             #expect(flags.0 == flags.1)
             #expect((flags.0 != 0) == text.contains(0x0A))
         }
@@ -75,7 +87,9 @@ import UsageModel
     /// The index's bits, one byte at a time: a quote not escaped by an odd run of backslashes toggles
     /// "in a string"; brackets count outside strings only (escapes matter to quotes alone: outside a
     /// string a backslash is damage, and the bracket after it still counts).
-    private func referenceIndex(_ text: [UInt8], words: Int) -> (quotes: [UInt64], structure: [UInt64], newlines: [UInt64]) {
+    private func referenceIndex(_ text: [UInt8], words: Int) -> (
+        quotes: [UInt64], structure: [UInt64], newlines: [UInt64]
+    ) {
         var quotes = [UInt64](repeating: 0, count: words)
         var structure = quotes, newlines = quotes
         var inString = false, escaped = false
@@ -99,7 +113,8 @@ import UsageModel
         let record = cloudTrailRecord(
             name: "RunInstances", request: "{\"instanceType\":\"p5.48xlarge\",\"note\":\"}}]]{{[[\"}",
             response: "{\"instancesSet\":{\"items\":[{\"instanceId\":\"i-br\",\"tag\":\"]}\"}]}}")
-        let batch = decodeCloudTrail(Array((record + "\n" + record.replacingOccurrences(of: "i-br", with: "i-br2")).utf8), chunkSize: 4096)
+        let batch = decodeCloudTrail(
+            Array((record + "\n" + record.replacingOccurrences(of: "i-br", with: "i-br2")).utf8), chunkSize: 4096)
         #expect(batch.diagnostics.isEmpty)
         #expect(batch.events.map(\.resourceID) == ["i-br", "i-br2"])
     }

@@ -18,7 +18,9 @@ import UsageModel
     /// the first two are mapped to an end customer in CN. One file per hour.
     /// Accounts share addresses in pairs (identity evidence); after the third hour only the first
     /// `active` accounts go on calling.
-    static func world(_ dir: TemporaryDirectory, accounts: Int, hours: Int, active: Int = .max, prefix: String = "in") -> [String] {
+    static func world(_ dir: TemporaryDirectory, accounts: Int, hours: Int, active: Int = .max, prefix: String = "in")
+        -> [String]
+    {
         func time(_ minutes: Int) -> String {
             let t = 1_772_323_200 + minutes * 60  // 2026-03-01T00:00:00Z
             return Timestamp.format(Int64(t))
@@ -32,14 +34,18 @@ import UsageModel
                     records.append(runInstancesRecord(ids: ["i-0\(a)"], account: account, time: time(hour * 60 + 5)))
                 }
                 if hour == a % 3 + (a < active ? 4 + a % 5 : 1) {
-                    records.append(lifecycleRecord("StopInstances", ids: ["i-0\(a)"], account: account, time: time(hour * 60 + 7)))
+                    records.append(
+                        lifecycleRecord("StopInstances", ids: ["i-0\(a)"], account: account, time: time(hour * 60 + 7)))
                 }
                 for m in stride(from: 0, to: 60, by: 20) where hour < 3 || a < active {
                     let ip = a % 3 == 0 && m == 20 ? "203.0.113.\(a / 2 % 200)" : "198.51.100.\(a / 2 % 200)"
                     records.append(cloudTrailRecord(account: account, time: time(hour * 60 + m + a % 17), ip: ip))
                 }
             }
-            files.append(dir.write(String(format: "\(prefix)/%03d.json", hour), "{\"Records\":[" + records.joined(separator: ",") + "]}"))
+            files.append(
+                dir.write(
+                    String(format: "\(prefix)/%03d.json", hour),
+                    "{\"Records\":[" + records.joined(separator: ",") + "]}"))
         }
         return files
     }
@@ -49,11 +55,16 @@ import UsageModel
         var mappings = MappingTable()
         // Every fourth account's end customer is in CN; its pair partner (same addresses) is not mapped.
         var rows = "provider,account_id,reseller_id,end_customer_id,end_customer_country,valid_from,valid_to\n"
-        for a in stride(from: 0, to: 200, by: 4) { rows += String(format: "aws,1000000%05d,,C-\(a),CN,2025-01-01T00:00:00Z,\n", a) }
+        for a in stride(from: 0, to: 200, by: 4) {
+            rows += String(format: "aws,1000000%05d,,C-\(a),CN,2025-01-01T00:00:00Z,\n", a)
+        }
         mappings.add(text: rows, path: "m.csv", problems: &problems)
         let detector = Detector(
-            catalog: .builtIn, jurisdictions: .builtIn, mappings: mappings, resellers: ResellerGraph(), config: .unfitted)
-        let (geo, _) = GeoIPTable.load(paths: [dir.write("g.csv", "198.51.100.0,198.51.100.255,US\n203.0.113.0,203.0.113.255,CN\n")])
+            catalog: .builtIn, jurisdictions: .builtIn, mappings: mappings, resellers: ResellerGraph(),
+            config: .unfitted)
+        let (geo, _) = GeoIPTable.load(paths: [
+            dir.write("g.csv", "198.51.100.0,198.51.100.255,US\n203.0.113.0,203.0.113.255,CN\n")
+        ])
         return IngestPipeline(
             options: IngestOptions(jobs: 1), detector: detector, geo: geo, onDiagnostic: { _ in },
             onOutcome: { outcome in
@@ -83,7 +94,10 @@ import UsageModel
             } else if part == LivePart.dedupChunk.rawValue {
                 let chunk = try CheckpointCoder.decode(DedupChunk.self, from: value).keys
                 chunk.withUnsafeBytes { raw in
-                    for i in 0..<(chunk.count / 8) { dedup[key.prefix(8), default: []].insert(raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)) }
+                    for i in 0..<(chunk.count / 8) {
+                        dedup[key.prefix(8), default: []].insert(
+                            raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self))
+                    }
                 }
             } else {
                 keys[Data([UInt8(part)]) + key] = value
@@ -98,13 +112,15 @@ import UsageModel
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         var inputs = Self.world(dir, accounts: 16, hours: 100)
-        var cur = "lineItem/UsageAccountId,lineItem/UsageStartDate,lineItem/UsageEndDate,lineItem/UsageType,lineItem/ResourceId,lineItem/UsageAmount\n"
+        var cur =
+            "lineItem/UsageAccountId,lineItem/UsageStartDate,lineItem/UsageEndDate,lineItem/UsageType,lineItem/ResourceId,lineItem/UsageAmount\n"
         for h in 10..<16 {
             cur += "100000000008,2026-03-01T\(h):00:00Z,2026-03-01T\(h + 1):00:00Z,BoxUsage:p5.48xlarge,i-0billed,1\n"
         }
         inputs.insert(dir.write("cur.csv", cur), at: 30)
         let late = (0..<4).map { a in
-            cloudTrailRecord(account: String(format: "1000000%05d", a), time: "2026-03-02T10:30:00Z", ip: "203.0.113.77")
+            cloudTrailRecord(
+                account: String(format: "1000000%05d", a), time: "2026-03-02T10:30:00Z", ip: "203.0.113.77")
         }
         inputs.insert(dir.write("late.json", "{\"Records\":[" + late.joined(separator: ",") + "]}"), at: 60)
         var reference: [String] = []
@@ -129,7 +145,8 @@ import UsageModel
         for part in [LivePart.resource, .emitted, .alerted] {
             #expect(partsSeen.contains { $0.contains(part.rawValue) }, "\(part) rows")
         }
-        #expect(!partsSeen.last!.contains(LivePart.alerted.rawValue), "runs alerted while open forgotten at their close")
+        #expect(
+            !partsSeen.last!.contains(LivePart.alerted.rawValue), "runs alerted while open forgotten at their close")
         #expect(!partsSeen.last!.contains(LivePart.emitted.rawValue), "emitted sessions forgotten")
         #expect(Set(partsSeen.map { $0.contains(LivePart.dedupChunk.rawValue) }) == [true])
 
@@ -141,7 +158,9 @@ import UsageModel
         let all = try Self.shape(Self.rows(full))
         func hex(_ key: Data) -> String { key.map { String(format: "%02x", $0) }.joined() }
         for key in Set(all.keys.keys).symmetricDifference(incremental.keys.keys) {
-            Issue.record("row \(hex(key)) is in \(all.keys[key] == nil ? "the rows written batch by batch" : "the whole state") only")
+            Issue.record(
+                "row \(hex(key)) is in \(all.keys[key] == nil ? "the rows written batch by batch" : "the whole state") only"
+            )
         }
         for (key, value) in all.keys where incremental.keys[key].map({ $0 != value }) ?? false {
             Issue.record("row \(hex(key)) differs from the whole state's")
@@ -167,7 +186,9 @@ import UsageModel
         let wholeStore = try Store(path: dir.path + "/whole.db", command: "tail")
         let piecesStore = try Store(path: dir.path + "/pieces.db", command: "tail")
         func meta(_ path: String) throws -> Data? {
-            try DatabaseQueue(path: path).read { db in try Data.fetchOne(db, sql: "SELECT value FROM live_meta WHERE id = 1") }
+            try DatabaseQueue(path: path).read { db in
+                try Data.fetchOne(db, sql: "SELECT value FROM live_meta WHERE id = 1")
+            }
         }
         var piecesSeen = 0
         for (n, input) in inputs.enumerated() {
@@ -182,7 +203,9 @@ import UsageModel
             _ = try transaction.commit(offsets: [], outbox: true)
             let a = try Self.rows(wholeStore)
             let b = try Self.rows(piecesStore)
-            #expect(a.map(\.part) == b.map(\.part) && a.map(\.key) == b.map(\.key) && a.map(\.value) == b.map(\.value), "after input \(n)")
+            #expect(
+                a.map(\.part) == b.map(\.part) && a.map(\.key) == b.map(\.key) && a.map(\.value) == b.map(\.value),
+                "after input \(n)")
             #expect(try meta(dir.path + "/whole.db") == meta(dir.path + "/pieces.db"), "scalars after input \(n)")
         }
         if pieceBytes == 1 { #expect(piecesSeen > 10 * inputs.count, "many pieces: \(piecesSeen)") }
@@ -207,7 +230,9 @@ import UsageModel
             // One call of one account, ten minutes after the last hour.
             let late = dir.write(
                 "late.json",
-                "{\"Records\":[" + cloudTrailRecord(account: "100000000005", time: Timestamp.format(1_772_323_200 + 12 * 3600 + 600)) + "]}")
+                "{\"Records\":["
+                    + cloudTrailRecord(account: "100000000005", time: Timestamp.format(1_772_323_200 + 12 * 3600 + 600))
+                    + "]}")
             _ = p.runIncrementally(inputs: [.init(path: late)], deferIncomplete: false)
             let changes = try p.checkpointChanges()
             written.append(changes.rows.count)
@@ -231,7 +256,9 @@ import UsageModel
 
         var first: [String] = []
         let before = Self.pipeline(dir) { first.append("\($0) \($1)") }
-        for input in inputs.prefix(12) { _ = before.runIncrementally(inputs: [.init(path: input)], deferIncomplete: false) }
+        for input in inputs.prefix(12) {
+            _ = before.runIncrementally(inputs: [.init(path: input)], deferIncomplete: false)
+        }
         let store = try Store(path: dir.path + "/s.db", command: "tail")
         let blob = try before.snapshot()
         try store.queue.write { db in
@@ -286,7 +313,8 @@ import UsageModel
         let store = try Store(path: dir.path + "/s.db", command: "tail")
         try store.write(files: [], events: [], assessments: [], checkpoint: try p.checkpointChanges())
         try store.queue.write { db in
-            try db.execute(sql: "UPDATE live_state SET value = x'00ff' WHERE part = ?", arguments: [LivePart.heldSlice.rawValue])
+            try db.execute(
+                sql: "UPDATE live_state SET value = x'00ff' WHERE part = ?", arguments: [LivePart.heldSlice.rawValue])
         }
         let q = Self.pipeline(dir) { _, _ in }
         #expect {

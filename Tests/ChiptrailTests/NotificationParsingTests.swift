@@ -37,7 +37,9 @@ struct NotificationParsingTests {
     }
 
     @Test func anEventWithNoCreatedObjectIsIgnoredByName() throws {
-        #expect(try ObjectNotification.parse(Self.fixture("s3-event-removed-only.json")) == .ignored(["ObjectRemoved:Delete"]))
+        #expect(
+            try ObjectNotification.parse(Self.fixture("s3-event-removed-only.json"))
+                == .ignored(["ObjectRemoved:Delete"]))
     }
 
     @Test func cloudTrailsNotificationNamesItsKeysAsWrittenWithoutAnETag() throws {
@@ -48,7 +50,9 @@ struct NotificationParsingTests {
                     NotifiedObject(bucket: "logs", key: Self.trailKey),
                     NotifiedObject(
                         bucket: "logs",
-                        key: "AWSLogs/111111111111/CloudTrail/eu-west-1/2026/03/01/111111111111_CloudTrail_eu-west-1_20260301T0410Z_a b+c.json.gz"),
+                        key:
+                            "AWSLogs/111111111111/CloudTrail/eu-west-1/2026/03/01/111111111111_CloudTrail_eu-west-1_20260301T0410Z_a b+c.json.gz"
+                    ),
                 ]))
     }
 
@@ -82,7 +86,9 @@ struct NotificationParsingTests {
         #expect(queue.region == region)
     }
 
-    @Test(arguments: ["sqs://queue", "https://sqs.us-east-1.amazonaws.com/", "https://sqs.us-east-1.amazonaws.com/1/2/3", "trail"])
+    @Test(arguments: [
+        "sqs://queue", "https://sqs.us-east-1.amazonaws.com/", "https://sqs.us-east-1.amazonaws.com/1/2/3", "trail",
+    ])
     func aQueueURLWithoutAccountAndNameIsRefused(url: String) {
         #expect(SQSQueue.parse(url) == nil)
     }

@@ -19,10 +19,12 @@ import UsageModel
         (0..<inputCount).map { i in
             let records = (0..<(1 + (i * 7) % 13)).map { k in
                 cloudTrailRecord(
-                    account: String(format: "1111%08d", i % 3), time: String(format: "2026-03-01T%02d:%02d:00Z", i / 4, k),
+                    account: String(format: "1111%08d", i % 3),
+                    time: String(format: "2026-03-01T%02d:%02d:00Z", i / 4, k),
                     eventID: "pool-\(i)-\(k)")
             }
-            return dir.write(String(format: "in/%02d.json", i), "{\"Records\":[" + records.joined(separator: ",") + "]}")
+            return dir.write(
+                String(format: "in/%02d.json", i), "{\"Records\":[" + records.joined(separator: ",") + "]}")
         }
     }
 
@@ -62,7 +64,8 @@ import UsageModel
         #expect(order.withLock { $0 } == paths)
         #expect(summary.files == paths.count)
         let ahead = counts.withLock { $0.ahead }
-        #expect(ahead <= (jobs <= 1 ? 1 : 2 * jobs + 1), "\(ahead) inputs pulled ahead of the merge with \(jobs) job(s)")
+        #expect(
+            ahead <= (jobs <= 1 ? 1 : 2 * jobs + 1), "\(ahead) inputs pulled ahead of the merge with \(jobs) job(s)")
     }
 
     /// The same alerts, sessions and counts for any number of readers, and as `run(inputs:)` gives.
@@ -77,7 +80,8 @@ import UsageModel
                 onOutcome: { _ in })
             var remaining = paths.makeIterator()
             let summary = pulled ? pipeline.run(expected: 0) { remaining.next() } : pipeline.run(inputs: paths)
-            return "\(summary.files) \(summary.records) \(summary.sessions) \(summary.alerts) \(summary.duplicateEvents)"
+            return
+                "\(summary.files) \(summary.records) \(summary.sessions) \(summary.alerts) \(summary.duplicateEvents)"
         }
         let reference = run(jobs: 1, pulled: false)
         for jobs in [1, 2, 5] { #expect(run(jobs: jobs, pulled: true) == reference) }
@@ -98,7 +102,11 @@ import UsageModel
             options: IngestOptions(jobs: jobs), detector: detector, geo: geo, onDiagnostic: { _ in },
             onOutcome: { outcome in
                 guard let path = outcome.path else { return seen.withLock { $0.ended = true } }
-                if seen.withLock({ $0.merged.append(path); return $0.merged.count }) == 5 { stop.request() }
+                if seen.withLock({
+                    $0.merged.append(path); return $0.merged.count
+                }) == 5 {
+                    stop.request()
+                }
             })
         let pulled = Mutex(0)
         let summary = pipeline.run(

@@ -27,7 +27,10 @@ import Testing
         let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
         #expect(lines.count == 3, "\(result.stdout)")
         #expect(lines[0] == "a,b,c,d,e,f,g,h,i,j")
-        #expect(lines[1] == #""'=HYPERLINK(""http://x"")",-1.5,-1.5,x\x1b[2J,l1\nl2,p\u2028q,'@SUM(1),'\ttab,'+1 555,plain"#, "\(lines[1])")
+        #expect(
+            lines[1]
+                == #""'=HYPERLINK(""http://x"")",-1.5,-1.5,x\x1b[2J,l1\nl2,p\u2028q,'@SUM(1),'\ttab,'+1 555,plain"#,
+            "\(lines[1])")
         for bad: Character in ["\u{1B}", "\u{2028}", "\t"] { #expect(!result.stdout.contains(bad)) }
     }
 
@@ -35,7 +38,8 @@ import Testing
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let store = try Self.store(dir)
-        let sql = "SELECT 'x' || char(27) || '[2J' AS \"c\u{1B}]0;t\u{07}\", 'l1' || char(10) || 'l2' AS e, char(8233) AS f"
+        let sql =
+            "SELECT 'x' || char(27) || '[2J' AS \"c\u{1B}]0;t\u{07}\", 'l1' || char(10) || 'l2' AS e, char(8233) AS f"
         let result = try BuiltBinary.run(["query", "--store", store, sql], timeout: 60)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(!result.stdout.contains("\u{1B}"))

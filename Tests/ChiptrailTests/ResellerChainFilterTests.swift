@@ -4,7 +4,8 @@ import Testing
 /// Issue 18, item 9: `--reseller X` finds the accounts whose reseller chain goes through X.
 @Suite(.serialized) struct ResellerChainFilterTests {
     static func accounts(_ store: String, _ command: String, _ reseller: String) throws -> [String] {
-        let r = try BuiltBinary.run([command, "--store", store, "--output", "csv", "--reseller", reseller], timeout: 60)
+        let r = try BuiltBinary.run(
+            [command, "--store", store, "--output", "csv", "--reseller", reseller], timeout: 60)
         #expect(r.status == 0, "\(r.stderr)")
         let lines = r.stdout.split(separator: "\n")
         let column = try #require(lines.first?.split(separator: ",").firstIndex(of: "account_id"))

@@ -17,7 +17,8 @@ import UsageModel
 
     @Test(arguments: [1, 7, 64, 4096])
     func aResumedDecoderNumbersRecordsFromTheLineItStartsAt(chunk: Int) {
-        let text = Self.eventLine("1", "launch", "r-1", hour: 1) + "\n" + Self.eventLine("1", "terminate", "r-1", hour: 2)
+        let text =
+            Self.eventLine("1", "launch", "r-1", hour: 1) + "\n" + Self.eventLine("1", "terminate", "r-1", hour: 2)
         var ndjson = JSONLogDecoder.ndjson(path: "f.ndjson")
         ndjson.resume(afterLines: 4, offset: 900)
         let batch = decode(Array(text.utf8), with: ndjson, chunkSize: chunk)
@@ -27,7 +28,8 @@ import UsageModel
         // CloudTrail, one event per line.
         let trail =
             runInstancesRecord(ids: ["i-1"], account: "123456789012", time: "2026-03-01T02:00:00Z") + "\n"
-            + lifecycleRecord("TerminateInstances", ids: ["i-1"], account: "123456789012", time: "2026-03-01T03:00:00Z") + "\n"
+            + lifecycleRecord("TerminateInstances", ids: ["i-1"], account: "123456789012", time: "2026-03-01T03:00:00Z")
+            + "\n"
         var cloudTrail = CloudTrailDecoder(path: "t.json")
         cloudTrail.resume(afterLines: 9, offset: 5000)
         let events = decode(Array(trail.utf8), with: cloudTrail, chunkSize: chunk).events
@@ -42,7 +44,8 @@ import UsageModel
         var decoder = JSONLogDecoder.ndjson(path: "f.ndjson")
         decoder.resume(afterLines: 0, offset: 100)
         let batch = decode(Array(text.utf8), with: decoder, chunkSize: chunk)
-        #expect(batch.events.map(\.origin.description) == ["f.ndjson:1:101", "f.ndjson:1:\(101 + first.utf8.count + 1)"])
+        #expect(
+            batch.events.map(\.origin.description) == ["f.ndjson:1:101", "f.ndjson:1:\(101 + first.utf8.count + 1)"])
     }
 
     @Test func countsTheLineEndsBeforeAnOffsetThroughAFixedBuffer() throws {
@@ -120,7 +123,9 @@ extension TailTests {
         var p = try Self.start(dir.path)
         Self.waitUntilReady(p)
         let third = line("555555555555", "launch", "r-2", 3)
-        append(line("555555555555", "launch", "r-1", 1) + line("555555555555", "terminate", "r-1", 2) + String(third.prefix(25)))
+        append(
+            line("555555555555", "launch", "r-1", 1) + line("555555555555", "terminate", "r-1", 2)
+                + String(third.prefix(25)))
         try Self.waitFor(dir.path, "SELECT COUNT(*) FROM events", "2")
         // Appended while it runs, after a line that was still being written.
         append(String(third.dropFirst(25)) + line("555555555555", "terminate", "r-2", 4))
@@ -159,7 +164,8 @@ extension TailTests {
         // past line 5's: its session is decided.
         append(line("555555555555", "launch", "r-4", 12))
         try Self.waitFor(dir.path, "SELECT offset, lines FROM follow_offsets", "\(Self.size(file)),6")
-        for _ in 0..<400 where (try? String(contentsOfFile: dir.path + "/stdout.txt", encoding: .utf8))?.isEmpty != false {
+        for _ in 0..<400
+        where (try? String(contentsOfFile: dir.path + "/stdout.txt", encoding: .utf8))?.isEmpty != false {
             usleep(25_000)
         }
         kill(p.processIdentifier, SIGTERM)
@@ -169,7 +175,8 @@ extension TailTests {
         let stderr = try String(contentsOfFile: dir.path + "/stderr.txt", encoding: .utf8)
         #expect(!stderr.contains("error:"), "\(stderr)")
         let origins = try BuiltBinary.run([
-            "query", "--store", dir.path + "/s.db", "--output", "csv", "SELECT event_id, origin FROM events ORDER BY origin",
+            "query", "--store", dir.path + "/s.db", "--output", "csv",
+            "SELECT event_id, origin FROM events ORDER BY origin",
         ])
         #expect(
             origins.stdout
@@ -184,16 +191,19 @@ extension TailTests {
 
                 """)
         // The same as ingest reading the whole file at once.
-        let whole = try BuiltBinary.run(["ingest", "--store", "whole.db"] + Self.options + ["in/events.ndjson"], directory: dir.path)
+        let whole = try BuiltBinary.run(
+            ["ingest", "--store", "whole.db"] + Self.options + ["in/events.ndjson"], directory: dir.path)
         #expect(whole.status == 0, "\(whole.stderr)")
         let wholeOrigins = try BuiltBinary.run([
-            "query", "--store", dir.path + "/whole.db", "--output", "csv", "SELECT event_id, origin FROM events ORDER BY origin",
+            "query", "--store", dir.path + "/whole.db", "--output", "csv",
+            "SELECT event_id, origin FROM events ORDER BY origin",
         ])
         #expect(wholeOrigins.stdout == origins.stdout)
         // The alert on the restricted launch names it by its line.
         let alerts = try String(contentsOfFile: dir.path + "/stdout.txt", encoding: .utf8).split(separator: "\n")
         #expect(alerts.count == 1, "\(alerts)")
-        let alert = try #require(try JSONSerialization.jsonObject(with: Data((alerts.first ?? "").utf8)) as? [String: Any])
+        let alert = try #require(
+            try JSONSerialization.jsonObject(with: Data((alerts.first ?? "").utf8)) as? [String: Any])
         #expect(alert["account_id"] as? String == "111111111111")
         #expect(alert["events"] as? [String] == ["in/events.ndjson:5"])
     }

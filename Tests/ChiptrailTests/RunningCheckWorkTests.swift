@@ -27,13 +27,16 @@ import UsageModel
         }
         let launched = 30
         let later = 10
-        var files: [[String]] = [[runInstancesRecord(ids: (0..<launched).map { "i-0many\($0)" }, account: busy, time: time(0))] + calls(0)]
+        var files: [[String]] = [
+            [runInstancesRecord(ids: (0..<launched).map { "i-0many\($0)" }, account: busy, time: time(0))] + calls(0)
+        ]
         for k in 1...later {
             files.append([runInstancesRecord(ids: ["i-0late\(k)"], account: busy, time: time(k))] + calls(k))
         }
         var inputs: [String] = []
         for (i, records) in files.enumerated() {
-            inputs.append(dir.write(String(format: "in/%02d.json", i), "{\"Records\":[" + records.joined(separator: ",") + "]}"))
+            inputs.append(
+                dir.write(String(format: "in/%02d.json", i), "{\"Records\":[" + records.joined(separator: ",") + "]}"))
         }
         var problems: [Diagnostic] = []
         var mappings = MappingTable()

@@ -45,7 +45,8 @@ final class S3Fixture: @unchecked Sendable {
         guard available else { return nil }
         let plain = TemporaryDirectory()
         let lines = (0..<400).map { cloudTrailRecord(name: "DescribeInstances", eventID: "plain-\($0)") }
-        _ = plain.write("111111111111_CloudTrail_us-east-1_20260301T0405Z_PLAIN.json", lines.joined(separator: "\n") + "\n")
+        _ = plain.write(
+            "111111111111_CloudTrail_us-east-1_20260301T0405Z_PLAIN.json", lines.joined(separator: "\n") + "\n")
         var large = ""
         while large.utf8.count < 32 << 20 {
             large += cloudTrailRecord(name: "DescribeInstances", eventID: "large-\(large.utf8.count)") + "\n"
@@ -69,7 +70,8 @@ final class S3Fixture: @unchecked Sendable {
     init(uploads: [(directory: String, bucket: String, prefix: String)]) throws {
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Self.script] + uploads.flatMap { ["--upload", $0.directory, $0.bucket, $0.prefix] }
+        process.arguments =
+            ["python3", Self.script] + uploads.flatMap { ["--upload", $0.directory, $0.bucket, $0.prefix] }
         stdin = Pipe()
         let stdout = Pipe()
         process.standardInput = stdin

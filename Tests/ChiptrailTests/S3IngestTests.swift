@@ -28,7 +28,8 @@ struct S3IngestTests {
 
     /// `ingest --no-store` of the local copy, with its paths written as the bucket's.
     static let local: BuiltBinary.Result? = {
-        guard var result = try? BuiltBinary.run(["ingest", "--no-store"] + configuration + [samples + "/AWSLogs"]) else {
+        guard var result = try? BuiltBinary.run(["ingest", "--no-store"] + configuration + [samples + "/AWSLogs"])
+        else {
             return nil
         }
         result.stdout = result.stdout.replacingOccurrences(of: samples + "/AWSLogs/", with: "s3://logs/AWSLogs/")
@@ -70,8 +71,10 @@ struct S3IngestTests {
     /// The sample trail's objects by folder and day (`…/CloudTrail/us-east-1/2026/03/01`).
     static let stemDays: [String: Int] = {
         let names = FileManager.default.enumerator(atPath: samples + "/AWSLogs")!.compactMap { $0 as? String }
-        return Dictionary(grouping: names.filter { $0.hasSuffix(".gz") }) { $0.split(separator: "/").dropLast().joined(separator: "/") }
-            .mapValues(\.count)
+        return Dictionary(grouping: names.filter { $0.hasSuffix(".gz") }) {
+            $0.split(separator: "/").dropLast().joined(separator: "/")
+        }
+        .mapValues(\.count)
     }()
 
     /// Keys laid out by day in two accounts over three days, with those a day at a time cannot place
@@ -116,12 +119,17 @@ struct S3IngestTests {
         s3.configure()
         let store = dir.path + "/s.db"
         let result = try BuiltBinary.run(
-            ["ingest", "--store", store, "--jobs", String(jobs), "--endpoint-url", s3.proxyEndpoint] + Self.configuration
+            ["ingest", "--store", store, "--jobs", String(jobs), "--endpoint-url", s3.proxyEndpoint]
+                + Self.configuration
                 + ["s3://\(bucket)/AWSLogs/"],
             timeout: 120,
-            environment: S3Fixture.environment(["CHIPTRAIL_S3_PAGE_SIZE": "2", "CHIPTRAIL_S3_LISTING_KEEP": keep.map(String.init) ?? "1000"]))
+            environment: S3Fixture.environment([
+                "CHIPTRAIL_S3_PAGE_SIZE": "2", "CHIPTRAIL_S3_LISTING_KEEP": keep.map(String.init) ?? "1000",
+            ]))
         #expect(result.status == 0, "\(result.stderr)")
-        let rows = try BuiltBinary.run(["query", "--store", store, "--output", "csv", "SELECT path FROM files ORDER BY rowid"])
+        let rows = try BuiltBinary.run([
+            "query", "--store", store, "--output", "csv", "SELECT path FROM files ORDER BY rowid",
+        ])
         let read = rows.stdout.split(separator: "\n").dropFirst().map(String.init)
         #expect(read == expected)
         // The whole prefix in pages of 2 (30 keys with the folder marker), then each account's three days
@@ -152,7 +160,8 @@ struct S3IngestTests {
 
     /// Runs the binary under a Python parent that reports its peak RSS (KB), the child's alone.
     static func peakRSS(_ arguments: [String]) throws -> (BuiltBinary.Result, Int) {
-        let script = "import resource,subprocess,sys; r=subprocess.run(sys.argv[1:]); "
+        let script =
+            "import resource,subprocess,sys; r=subprocess.run(sys.argv[1:]); "
             + "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(r.returncode)"
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -169,7 +178,9 @@ struct S3IngestTests {
         let s3 = try fixture()
         s3.configure()
         let (local, localRSS) = try Self.peakRSS(
-            ["ingest", "--no-store", "--jobs", "1"] + Self.configuration + [S3Fixture.largeDirectory.path + "/large.json"])
+            ["ingest", "--no-store", "--jobs", "1"] + Self.configuration + [
+                S3Fixture.largeDirectory.path + "/large.json"
+            ])
         let (remote, remoteRSS) = try Self.peakRSS(
             ["ingest", "--no-store", "--jobs", "1", "--endpoint-url", s3.motoEndpoint] + Self.configuration
                 + ["s3://large/trail/large.json"])
@@ -262,7 +273,9 @@ struct S3IngestTests {
         let s3 = try fixture()
         s3.configure()
         let result = try BuiltBinary.run(
-            ["ingest", "--no-store", "--endpoint-url", s3.proxyEndpoint] + Self.configuration + ["s3://no-such-bucket/AWSLogs/"],
+            ["ingest", "--no-store", "--endpoint-url", s3.proxyEndpoint] + Self.configuration + [
+                "s3://no-such-bucket/AWSLogs/"
+            ],
             timeout: 60, environment: S3Fixture.environment())
         #expect(result.status == 1)
         #expect(result.stderr.contains("s3://no-such-bucket/AWSLogs/: error: [s3] NoSuchBucket, HTTP 404"))
@@ -275,7 +288,9 @@ struct S3IngestTests {
         defer { dir.remove() }
         let store = dir.path + "/s3.db"
         let first = try BuiltBinary.run(
-            ["ingest", "--store", store, "--endpoint-url", s3.motoEndpoint] + Self.configuration + ["s3://logs/AWSLogs"],
+            ["ingest", "--store", store, "--endpoint-url", s3.motoEndpoint] + Self.configuration + [
+                "s3://logs/AWSLogs"
+            ],
             timeout: 120, environment: S3Fixture.environment())
         #expect(first.status == 0, "\(first.stderr)")
         let rows = try BuiltBinary.run(
@@ -288,7 +303,9 @@ struct S3IngestTests {
         }
         // Read again: the store already has the alerts; none is printed twice.
         let second = try BuiltBinary.run(
-            ["ingest", "--store", store, "--endpoint-url", s3.motoEndpoint] + Self.configuration + ["s3://logs/AWSLogs"],
+            ["ingest", "--store", store, "--endpoint-url", s3.motoEndpoint] + Self.configuration + [
+                "s3://logs/AWSLogs"
+            ],
             timeout: 120, environment: S3Fixture.environment())
         #expect(second.status == 0)
         #expect(!first.stdout.isEmpty)

@@ -8,7 +8,10 @@ struct S3LocationTests {
         ("s3://logs", "logs", ""),
         ("s3://logs/", "logs", ""),
         ("s3://org-trail.bucket/AWSLogs/o-abc123/", "org-trail.bucket", "AWSLogs/o-abc123/"),
-        ("s3://billing_exports/cur2/data/BILLING_PERIOD=2026-03/", "billing_exports", "cur2/data/BILLING_PERIOD=2026-03/"),
+        (
+            "s3://billing_exports/cur2/data/BILLING_PERIOD=2026-03/", "billing_exports",
+            "cur2/data/BILLING_PERIOD=2026-03/"
+        ),
     ])
     func parsesBucketAndPrefix(text: String, bucket: String, prefix: String) throws {
         let location = try #require(S3Location.parse(text))
@@ -16,7 +19,9 @@ struct S3LocationTests {
         #expect(location.prefix == prefix)
     }
 
-    @Test(arguments: ["s3://", "s3:///AWSLogs", "s3://ab/x", "s3://Logs/x", "s3://lo gs/x", "logs/AWSLogs", "S3://logs/x"])
+    @Test(arguments: [
+        "s3://", "s3:///AWSLogs", "s3://ab/x", "s3://Logs/x", "s3://lo gs/x", "logs/AWSLogs", "S3://logs/x",
+    ])
     func refusesWhatIsNotABucket(text: String) {
         #expect(S3Location.parse(text) == nil)
     }
@@ -70,7 +75,8 @@ struct S3LocationTests {
     }
 
     @Test func aLocationNamedTwiceIsAUsageError() throws {
-        let result = try BuiltBinary.run(["ingest", "--no-store", "s3://logs/AWSLogs/", "s3://logs/AWSLogs/"], timeout: 30)
+        let result = try BuiltBinary.run(
+            ["ingest", "--no-store", "s3://logs/AWSLogs/", "s3://logs/AWSLogs/"], timeout: 30)
         #expect(result.status == 2)
         #expect(result.stderr.contains("'s3://logs/AWSLogs/' is named twice"), "\(result.stderr)")
     }

@@ -59,7 +59,8 @@ func event(
     func usage(_ time: String, hours: Double = 1) -> UsageEvent {
         UsageEvent(
             provider: .aws, action: .usage, time: Timestamp.parse(time)!, accountID: "123456789012", resourceID: "i-1",
-            instanceType: "p5.48xlarge", eventID: "u-\(time)", eventName: "usage", usageSeconds: 3600, usageHours: hours,
+            instanceType: "p5.48xlarge", eventID: "u-\(time)", eventName: "usage", usageSeconds: 3600,
+            usageHours: hours,
             origin: EventOrigin(path: "cur.csv", position: .line(2)))
     }
 
@@ -95,7 +96,9 @@ func event(
         RS-US,US Inc,US,,US
         """
 
-    static func detector(mappings mappingsText: String = mappingsCSV, resellers resellersText: String = resellersCSV) -> Detector {
+    static func detector(mappings mappingsText: String = mappingsCSV, resellers resellersText: String = resellersCSV)
+        -> Detector
+    {
         var mappings = MappingTable()
         var resellers = ResellerGraph()
         var problems: [Diagnostic] = []
@@ -120,7 +123,10 @@ func event(
         let start = Timestamp.parse("2026-03-01")! - Int64(days) * 86_400
         for i in 0..<total {
             let t = start + Int64(i) * Int64(days) * 86_400 / Int64(total)
-            let fromChina = trip ? (i >= (total - restricted) / 2 && i < (total + restricted) / 2) : i % (total / max(1, restricted)) == 0 && i / (total / max(1, restricted)) < restricted
+            let fromChina =
+                trip
+                ? (i >= (total - restricted) / 2 && i < (total + restricted) / 2)
+                : i % (total / max(1, restricted)) == 0 && i / (total / max(1, restricted)) < restricted
             a.record(
                 CallObservation(
                     accountKey: 1, eventKey: UInt64(i), time: t, sourceIP: nil,
@@ -166,14 +172,16 @@ func event(
         let restricted = max(6, total / 9)
         var a = AccountActivity()
         let start = Timestamp.parse("2026-03-01")! - 20 * 86_400
-        let countries = Array(repeating: "CN", count: restricted) + Array(repeating: "US", count: fromDeclared)
+        let countries =
+            Array(repeating: "CN", count: restricted) + Array(repeating: "US", count: fromDeclared)
             + Array(repeating: "SG", count: elsewhere)
         for (i, country) in countries.enumerated() {
             // Interleaved over 20 days: the calls from China come on many days (steady, not a trip).
             let slot = (i * 7919) % countries.count
             a.record(
                 CallObservation(
-                    accountKey: 1, eventKey: UInt64(i), time: start + Int64(slot) * 20 * 86_400 / Int64(countries.count),
+                    accountKey: 1, eventKey: UInt64(i),
+                    time: start + Int64(slot) * 20 * 86_400 / Int64(countries.count),
                     sourceIP: nil, country: CountryCode(country)!, isSignIn: false))
         }
         let assessment = d.assess(session(account: "555"), activity: a)
@@ -219,7 +227,8 @@ func event(
         #expect(sessions[0].start == Timestamp.parse("2026-03-01T00:10:00Z")!)
         let a = Self.detector().assess(sessions[0], activity: nil)
         let fused = try #require(a.evidence.first { $0.kind == "audit+billing" })
-        #expect(fused.detail.hasPrefix("billed 3.0 instance-hour(s) in 4 billing record(s); launched"), "\(fused.detail)")
+        #expect(
+            fused.detail.hasPrefix("billed 3.0 instance-hour(s) in 4 billing record(s); launched"), "\(fused.detail)")
         #expect(fused.sources.first == "t.json:1" && fused.sources.contains("cur.csv:2"))
         #expect(a.acceleratorHours == 24)
     }
@@ -264,7 +273,9 @@ func event(
         #expect(d.networkWeight(restricted: k, located: n) < 4)
         var noOffice = DetectionConfig.unfitted
         noOffice.benignOfficeWeight = 0
-        let strict = Detector(catalog: d.catalog, jurisdictions: d.jurisdictions, mappings: d.mappings, resellers: d.resellers, config: noOffice)
+        let strict = Detector(
+            catalog: d.catalog, jurisdictions: d.jurisdictions, mappings: d.mappings, resellers: d.resellers,
+            config: noOffice)
         #expect(strict.networkWeight(restricted: k, located: n) > 5)
         #expect(!d.assess(session(account: "555"), activity: activity(restricted: k, of: n, days: 6)).alerts)
         #expect(d.assess(session(account: "999"), activity: activity(restricted: 40, of: 200, days: 10)).alerts)
@@ -284,10 +295,13 @@ func event(
     /// Steadiness: calls from China on one day only carry a quarter of the weight, on four days all of it.
     @Test(arguments: [(1, 1.5), (2, 3.0), (4, 6.0)])
     func networkWeightGrowsWithTheDaysItRestsOn(days: Int, weight: Double) throws {
-        let a = Self.detector().assess(session(account: "999"), activity: activity(restricted: 150, of: 300, days: days))
+        let a = Self.detector().assess(
+            session(account: "999"), activity: activity(restricted: 150, of: 300, days: days))
         let network = try #require(a.evidence.first { $0.kind == "network" })
         #expect(abs(network.weight - weight) < 1e-9, "\(network.detail)")
-        #expect(network.detail.hasSuffix("on \(days) day(s) so far (full weight from 4)") == (days < 4), "\(network.detail)")
+        #expect(
+            network.detail.hasSuffix("on \(days) day(s) so far (full weight from 4)") == (days < 4), "\(network.detail)"
+        )
     }
 
     @Test(arguments: [(0, 100), (1, 100), (2, 200), (3, 500)])
@@ -312,9 +326,11 @@ func event(
         _ account: UInt64, ip: String? = nil, agent: String? = nil, key: String? = nil, principal: String? = nil
     ) -> CallObservation {
         CallObservation(
-            accountKey: account, eventKey: UInt64.random(in: 1...UInt64.max), time: 0, sourceIP: ip.flatMap { IPAddress.parse($0) },
+            accountKey: account, eventKey: UInt64.random(in: 1...UInt64.max), time: 0,
+            sourceIP: ip.flatMap { IPAddress.parse($0) },
             isSignIn: false, agentKey: agent.map { UserAgent.installationKey($0) } ?? 0,
-            accessKeyKey: key.map { StableHash.hash($0) } ?? 0, principalKey: principal.map { StableHash.hash($0) } ?? 0)
+            accessKeyKey: key.map { StableHash.hash($0) } ?? 0, principalKey: principal.map { StableHash.hash($0) } ?? 0
+        )
     }
 
     /// `n` unrelated accounts (keys 1000...) on stock tooling: one aws-cli release, the usual role names,
@@ -333,12 +349,18 @@ func event(
     }
 
     @Test(arguments: [
-        ("aws-cli/2.15.30 Python/3.11.8 Linux/5.10 exe/x86_64.amzn.2 prompt/off command/ec2.run-instances",
-         "aws-cli/2.15.30 Python/3.11.8 Linux/5.10 exe/x86_64.amzn.2 prompt/off command/s3.cp"),
-        ("aws-cli/2.22.0 md/awscrt#0.22.0 ua/2.0 os/linux#5.10 md/arch#x86_64 md/command#ec2.describe-instances",
-         "aws-cli/2.22.0 md/awscrt#0.22.0 ua/2.0 os/linux#5.10 md/arch#x86_64 md/command#sts.get-caller-identity"),
-        ("Boto3/1.34.0 md/Botocore#1.34.0 ua/2.0 os/linux lang/python#3.11 m/E,b Botocore/1.34.0 Resource",
-         "Boto3/1.34.0 md/Botocore#1.34.0 ua/2.0 os/linux lang/python#3.11 m/Z Botocore/1.34.0"),
+        (
+            "aws-cli/2.15.30 Python/3.11.8 Linux/5.10 exe/x86_64.amzn.2 prompt/off command/ec2.run-instances",
+            "aws-cli/2.15.30 Python/3.11.8 Linux/5.10 exe/x86_64.amzn.2 prompt/off command/s3.cp"
+        ),
+        (
+            "aws-cli/2.22.0 md/awscrt#0.22.0 ua/2.0 os/linux#5.10 md/arch#x86_64 md/command#ec2.describe-instances",
+            "aws-cli/2.22.0 md/awscrt#0.22.0 ua/2.0 os/linux#5.10 md/arch#x86_64 md/command#sts.get-caller-identity"
+        ),
+        (
+            "Boto3/1.34.0 md/Botocore#1.34.0 ua/2.0 os/linux lang/python#3.11 m/E,b Botocore/1.34.0 Resource",
+            "Boto3/1.34.0 md/Botocore#1.34.0 ua/2.0 os/linux lang/python#3.11 m/Z Botocore/1.34.0"
+        ),
     ])
     func oneInstallationIsOneIdentifierWhateverTheCommand(a: String, b: String) {
         #expect(UserAgent.installationKey(a) == UserAgent.installationKey(b))
@@ -356,11 +378,17 @@ func event(
         for account: UInt64 in [20, 21] {
             for _ in 0..<10 {
                 g.observe(
-                    Self.call(account, ip: "203.0.113.9", agent: "in-house-launcher/0.3 python/3.10", principal: "role/gpu-broker"))
+                    Self.call(
+                        account, ip: "203.0.113.9", agent: "in-house-launcher/0.3 python/3.10",
+                        principal: "role/gpu-broker"))
             }
         }
         // Account 22 shares only the stock aws-cli and the usual role name.
-        g.observe(Self.call(22, ip: "192.0.2.44", agent: "aws-cli/2.15.30 Python/3.11.8 Linux/5.10 exe/x86_64.amzn.2 prompt/off command/s3.ls", principal: "role/admin"))
+        g.observe(
+            Self.call(
+                22, ip: "192.0.2.44",
+                agent: "aws-cli/2.15.30 Python/3.11.8 Linux/5.10 exe/x86_64.amzn.2 prompt/off command/s3.ls",
+                principal: "role/admin"))
         g.settle()
         let parameters = IdentityGraph.Parameters()
         #expect(g.partners(of: 1000, population: g.population, parameters: parameters).isEmpty)
@@ -382,7 +410,8 @@ func event(
         ("user/noahyoung", true), ("federated-user/li.wei", true),
         ("user/gitlab-runner", false), ("user/backup", false), ("role/ec2-app-role", false), ("user/k8s-admin", false),
         ("assumed-role/Admin/i-0abc1234def567890", false), ("assumed-role/deployer/botocore-session-1700000000", false),
-        ("assumed-role/DataSync/5f3c9a1b7e2d4c60", false), ("user/terraform", false), ("user/jo", false), ("root", false),
+        ("assumed-role/DataSync/5f3c9a1b7e2d4c60", false), ("user/terraform", false), ("user/jo", false),
+        ("root", false),
     ])
     func aPersonsNameIsToldFromAServicesName(principal: String, personal: Bool) {
         #expect(PrincipalName.isPersonal(principal) == personal)
@@ -400,7 +429,8 @@ func event(
             }
             g.settle()
             g.nameNew { raw, kind in kind == .principal && raw == StableHash.hash(principal) ? principal : nil }
-            let p = try #require(g.partners(of: 21, population: g.population, parameters: IdentityGraph.Parameters(), minimum: 0).first)
+            let p = try #require(
+                g.partners(of: 21, population: g.population, parameters: IdentityGraph.Parameters(), minimum: 0).first)
             #expect(p.account == 20)
             return (p.logRatio, p.probability)
         }
@@ -476,10 +506,13 @@ func event(
     @Test func aLinkPropagatesTwoStepsWithDecay() throws {
         let d = DetectorTests.detector()
         let s = DetectorTests().session(account: "999")
-        let twoSteps = d.assess(s, activity: nil, partners: [.init(account: "111", probability: 0.9, shared: "shares y", via: "998")])
+        let twoSteps = d.assess(
+            s, activity: nil, partners: [.init(account: "111", probability: 0.9, shared: "shares y", via: "998")])
         let e = try #require(twoSteps.evidence.first { $0.kind == "shared-identity" })
         #expect(abs(e.weight - 0.9 * 0.9 * 0.6 * 7) < 1e-9)
-        #expect(e.detail.contains("like account 998, which is like account 111 (end customer declared in CN); two steps"), "\(e.detail)")
+        #expect(
+            e.detail.contains("like account 998, which is like account 111 (end customer declared in CN); two steps"),
+            "\(e.detail)")
         #expect(twoSteps.jurisdictions == [CountryCode("CN")!])
     }
 }
@@ -491,7 +524,8 @@ func event(
         let plain = DetectorTests.detector()
         config.familyFactors = ["declared-restricted": 0.5, "declared-unrestricted": 2]
         let scaled = Detector(
-            catalog: plain.catalog, jurisdictions: plain.jurisdictions, mappings: plain.mappings, resellers: plain.resellers,
+            catalog: plain.catalog, jurisdictions: plain.jurisdictions, mappings: plain.mappings,
+            resellers: plain.resellers,
             config: config)
         let a = scaled.assess(DetectorTests().session(account: "111"), activity: nil)
         #expect(a.evidence.first { $0.kind == "declared-country" }?.weight == 3.5)
@@ -541,7 +575,10 @@ func event(
         // One peer is not a ring; nor is an account onboarded long ago; nor a chain reaching nothing.
         let alone = d.assess(DetectorTests().session(account: "801"), activity: nil, partners: [peers[0]])
         #expect(!alone.evidence.contains { $0.kind == "ring" } && alone.ringPeers.isEmpty)
-        #expect(!d.assess(DetectorTests().session(account: "804"), activity: nil, partners: peers).evidence.contains { $0.kind == "ring" })
+        #expect(
+            !d.assess(DetectorTests().session(account: "804"), activity: nil, partners: peers).evidence.contains {
+                $0.kind == "ring"
+            })
         let french: [Detector.IdentityPartner] = [
             .init(account: "902", probability: 0.97, shared: ""), .init(account: "903", probability: 0.97, shared: ""),
         ]
@@ -574,7 +611,8 @@ func event(
     ])
     func theUpstreamFamilyFollowsWhatTheDistributorSays(resellers: String, family: String) throws {
         let d = DetectorTests.detector(
-            mappings: "provider,account_id,reseller_id,end_customer_id,end_customer_country,valid_from,valid_to\naws,333,RS-SG,,,2025-01-01T00:00:00Z,\n",
+            mappings:
+                "provider,account_id,reseller_id,end_customer_id,end_customer_country,valid_from,valid_to\naws,333,RS-SG,,,2025-01-01T00:00:00Z,\n",
             resellers: "reseller_id,name,country,parent_id,serves_countries\n" + resellers + "\n")
         let a = d.assess(DetectorTests().session(account: "333"), activity: nil)
         let i = try #require(a.evidence.firstIndex { $0.kind == "reseller-chain" })
@@ -595,15 +633,21 @@ func event(
         var resellers = ResellerGraph()
         var problems: [Diagnostic] = []
         mappings.add(text: Self.mappings, path: "m.csv", problems: &problems)
-        resellers.add(text: "reseller_id,name,country,parent_id,serves_countries\nRS-SG,SG Pte,SG,,SG;MY\n", path: "r.csv", problems: &problems)
-        return Detector(catalog: .builtIn, jurisdictions: .builtIn, mappings: mappings, resellers: resellers, config: .unfitted)
+        resellers.add(
+            text: "reseller_id,name,country,parent_id,serves_countries\nRS-SG,SG Pte,SG,,SG;MY\n", path: "r.csv",
+            problems: &problems)
+        return Detector(
+            catalog: .builtIn, jurisdictions: .builtIn, mappings: mappings, resellers: resellers, config: .unfitted)
     }
 
     /// Some calls from China: network evidence too weak to alert alone.
     func weakNetwork() -> AccountActivity {
         var a = AccountActivity()
         for i in 0..<40 {
-            a.record(CallObservation(accountKey: 1, eventKey: UInt64(i), time: 0, sourceIP: nil, country: CountryCode(i < 4 ? "CN" : "SG")!, isSignIn: false))
+            a.record(
+                CallObservation(
+                    accountKey: 1, eventKey: UInt64(i), time: 0, sourceIP: nil,
+                    country: CountryCode(i < 4 ? "CN" : "SG")!, isSignIn: false))
         }
         return a
     }
@@ -626,8 +670,9 @@ func event(
         let silent = d.assess(s, activity: nil, partners: [], aggregate: agg)
         #expect(!silent.alerts)
         // A declared customer under the same reseller is not structuring.
-        #expect(!d.assess(DetectorTests().session(account: "701"), activity: weakNetwork(), partners: [], aggregate: agg)
-            .evidence.contains { $0.kind == "structuring" })
+        #expect(
+            !d.assess(DetectorTests().session(account: "701"), activity: weakNetwork(), partners: [], aggregate: agg)
+                .evidence.contains { $0.kind == "structuring" })
     }
 }
 
@@ -642,7 +687,10 @@ func event(
             for hour in 9..<18 {
                 key += 1
                 let t = monday + Int64(day) * 86_400 + Int64(hour - offset) * 3600 + 120
-                a.record(CallObservation(accountKey: 1, eventKey: key, time: t, sourceIP: nil, country: CountryCode("US")!, isSignIn: false))
+                a.record(
+                    CallObservation(
+                        accountKey: 1, eventKey: key, time: t, sourceIP: nil, country: CountryCode("US")!,
+                        isSignIn: false))
             }
         }
         return a
@@ -660,7 +708,10 @@ func event(
     @Test func twoDaysAreNotEnough() {
         var a = AccountActivity()
         for h in 0..<48 {
-            a.record(CallObservation(accountKey: 1, eventKey: UInt64(h), time: 1_772_323_200 + Int64(h) * 3600, sourceIP: nil, isSignIn: false))
+            a.record(
+                CallObservation(
+                    accountKey: 1, eventKey: UInt64(h), time: 1_772_323_200 + Int64(h) * 3600, sourceIP: nil,
+                    isSignIn: false))
         }
         #expect(TimeZoneEstimate.estimate(hourOfWeek: a.hourOfWeek, span: a.lastSeen - a.firstSeen) == nil)
     }
@@ -709,7 +760,10 @@ func event(
             for hour: Int64 in 9..<17 {
                 key += 1
                 let t = day * 86_400 + (hour - offset) * 3600 + 60
-                a.record(CallObservation(accountKey: 1, eventKey: key, time: t, sourceIP: nil, country: CountryCode("US")!, isSignIn: false))
+                a.record(
+                    CallObservation(
+                        accountKey: 1, eventKey: key, time: t, sourceIP: nil, country: CountryCode("US")!,
+                        isSignIn: false))
             }
         }
         return a
@@ -717,7 +771,8 @@ func event(
 
     static func fit(_ a: AccountActivity) -> HolidayFit? {
         HolidayFit.estimate(
-            activeDays: a.activeDays, days: calendar.localDay(a.firstSeen)...calendar.localDay(a.lastSeen), calendar: calendar)
+            activeDays: a.activeDays, days: calendar.localDay(a.firstSeen)...calendar.localDay(a.lastSeen),
+            calendar: calendar)
     }
 
     @Test func anOfficeKeepingThePRCCalendarFitsIt() throws {
@@ -743,7 +798,10 @@ func event(
         let cn = d.assess(session, activity: activity)
         let holiday = try #require(cn.evidence.first { $0.kind == "holiday" })
         #expect(holiday.weight == 0.5)
-        #expect(holiday.detail.hasPrefix("active on 0 of 3 PRC public holiday(s) on working days and 1 of 1 make-up weekend day(s)"), "\(holiday.detail)")
+        #expect(
+            holiday.detail.hasPrefix(
+                "active on 0 of 3 PRC public holiday(s) on working days and 1 of 1 make-up weekend day(s)"),
+            "\(holiday.detail)")
         // No link at all: not even estimated, no alert.
         var t = Sessionizer()
         t.observe(event(.launch, "2026-05-12T02:00:00Z", account: "999"))
@@ -762,14 +820,16 @@ func event(
         var a = AccountActivity()
         var key: UInt64 = 0
         let calendar = HolidayCalendar.prc
-        for day in HolidayTests.day("2026-04-13")...HolidayTests.day("2026-05-20") where works(calendar.dayClass(day)!) {
+        for day in HolidayTests.day("2026-04-13")...HolidayTests.day("2026-05-20") where works(calendar.dayClass(day)!)
+        {
             for hour: Int64 in 9..<17 {
                 key += 1
                 let t = day * 86_400 + (hour - 8) * 3600 + 60
                 let country = key % 5 == 0 ? "CN" : "SG"
                 a.record(
                     CallObservation(
-                        accountKey: 1, eventKey: key, time: t, sourceIP: nil, country: CountryCode(country)!, isSignIn: false))
+                        accountKey: 1, eventKey: key, time: t, sourceIP: nil, country: CountryCode(country)!,
+                        isSignIn: false))
             }
         }
         return a
@@ -778,7 +838,9 @@ func event(
     @Test(arguments: [(true, 1.0), (false, 0.75)])
     func aDeclarationIsBorneOutByWorkingThroughThePRCHolidays(throughHolidays: Bool, kept: Double) throws {
         let d = DetectorTests.detector()
-        let activity = Self.activity { throughHolidays ? ($0 == .working || $0 == .holiday) : ($0 == .working || $0 == .makeup) }
+        let activity = Self.activity {
+            throughHolidays ? ($0 == .working || $0 == .holiday) : ($0 == .working || $0 == .makeup)
+        }
         var s = Sessionizer()
         s.observe(event(.launch, "2026-05-12T02:00:00Z", account: "555"))
         s.observe(event(.terminate, "2026-05-12T09:00:00Z", account: "555"))
@@ -787,14 +849,16 @@ func event(
         #expect(network.weight > 0, "\(network.detail)")
         let holiday = try #require(a.evidence.first { $0.kind == "holiday" }?.detail)
         let declared = try #require(a.evidence.first { $0.kind == "declared-country" })
-        #expect(abs(declared.weight - kept * d.config.declaredUnrestrictedWeight) < 1e-9, "\(declared.detail) | \(holiday)")
+        #expect(
+            abs(declared.weight - kept * d.config.declaredUnrestrictedWeight) < 1e-9, "\(declared.detail) | \(holiday)")
         #expect(declared.detail.contains("0 of "), "\(declared.detail)")
         #expect(declared.detail.contains("borne out by its rhythm") == throughHolidays, "\(declared.detail)")
         #expect(declared.detail.contains("not borne out") == !throughHolidays, "\(declared.detail)")
         // With the witness off (a ratio no fit reaches), the calls alone decide.
         var off = d
         off.config.declaredSupportHolidayRatio = 1_000
-        let plain = try #require(off.assess(a.session, activity: activity).evidence.first { $0.kind == "declared-country" })
+        let plain = try #require(
+            off.assess(a.session, activity: activity).evidence.first { $0.kind == "declared-country" })
         #expect(abs(plain.weight - 0.75 * d.config.declaredUnrestrictedWeight) < 1e-9, "\(plain.detail)")
     }
 }
@@ -812,7 +876,9 @@ func event(
     }
 
     /// A 7-hour session on 8 H100s (56 accelerator-hours) of account `account`.
-    func session(account: String, start: String = "2026-03-01T02:00:00Z", end: String = "2026-03-01T09:00:00Z") -> Session {
+    func session(account: String, start: String = "2026-03-01T02:00:00Z", end: String = "2026-03-01T09:00:00Z")
+        -> Session
+    {
         var s = Sessionizer()
         s.observe(event(.launch, start, account: account))
         s.observe(event(.terminate, end, account: account))
@@ -848,10 +914,14 @@ func event(
         book.streamStart = Timestamp.parse("2026-02-20T00:00:00Z")!
         var activity = AccountActivity()
         activity.record(
-            CallObservation(accountKey: 1, eventKey: 1, time: Timestamp.parse("2026-03-01T01:00:00Z")!, sourceIP: nil, isSignIn: true))
+            CallObservation(
+                accountKey: 1, eventKey: 1, time: Timestamp.parse("2026-03-01T01:00:00Z")!, sourceIP: nil,
+                isSignIn: true))
         let a = DetectorTests.detector().assess(session(account: "111"), activity: activity, partners: [], volume: book)
         let v = try #require(a.evidence.first { $0.kind == "volume" })
-        #expect(v.detail.hasPrefix("new account: first seen 2026-03-01T01:00:00Z, 9.0 day(s) into the stream"), "\(v.detail)")
+        #expect(
+            v.detail.hasPrefix("new account: first seen 2026-03-01T01:00:00Z, 9.0 day(s) into the stream"),
+            "\(v.detail)")
         // Seen since the stream began: not new.
         book.streamStart = Timestamp.parse("2026-03-01T00:00:00Z")!
         let b = DetectorTests.detector().assess(session(account: "111"), activity: activity, partners: [], volume: book)

@@ -15,7 +15,8 @@ import UsageModel
                 for resource in resources {
                     for start in starts + [EpochSeconds(truncatingIfNeeded: rng.next())] {
                         let key = Sessionizer.ResourceKey(provider: provider, account: account, resource: resource)
-                        #expect(Sessionizer.sessionID(key, start: start) == Sessionizer.sessionIDByText(key, start: start))
+                        #expect(
+                            Sessionizer.sessionID(key, start: start) == Sessionizer.sessionIDByText(key, start: start))
                         checked += 1
                     }
                 }

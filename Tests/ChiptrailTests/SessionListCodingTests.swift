@@ -16,10 +16,13 @@ import UsageModel
     ) -> UsageEvent {
         var e = UsageEvent(
             provider: .aws, action: action, time: time, accountID: account, resourceID: resource,
-            instanceType: action == .usage ? nil : "p5.48xlarge", instanceCount: action == .usage ? 3 : 1, region: "us-east-1",
-            sourceIP: ip, principal: principal, userAgent: principal == nil ? nil : "aws-cli/2.15.0 md/command#ec2.run-instances",
+            instanceType: action == .usage ? nil : "p5.48xlarge", instanceCount: action == .usage ? 3 : 1,
+            region: "us-east-1",
+            sourceIP: ip, principal: principal,
+            userAgent: principal == nil ? nil : "aws-cli/2.15.0 md/command#ec2.run-instances",
             eventID: "e-\(time)-\(action)", eventName: action == .usage ? "BoxUsage:p5.48xlarge" : "RunInstances",
-            usageSeconds: action == .usage ? 3600 : 0, usageHours: hours, origin: EventOrigin(path: path, position: position))
+            usageSeconds: action == .usage ? 3600 : 0, usageHours: hours,
+            origin: EventOrigin(path: path, position: position))
         if action == .usage { e.usageRecords = 7 }
         return e
     }
@@ -33,7 +36,8 @@ import UsageModel
                 events: [
                     event(
                         .launch, 1_772_323_200, path: "/logs/AWSLogs/1/CloudTrail/us-east-1/2026/03/01/a.json.gz",
-                        position: .lineColumn(1, 48_213), ip: IPAddress(v4: 0xCB00_7109), principal: "arn:aws:iam::1:user/ops"),
+                        position: .lineColumn(1, 48_213), ip: IPAddress(v4: 0xCB00_7109),
+                        principal: "arn:aws:iam::1:user/ops"),
                     event(
                         .stop, 1_772_330_400, path: "/logs/AWSLogs/1/CloudTrail/us-east-1/2026/03/01/b.json.gz",
                         position: .lineColumn(1, 9), ip: IPAddress(value: UInt128(0x2001_0db8) << 96 | 1),
@@ -43,8 +47,12 @@ import UsageModel
                 id: "s-2", provider: .azure, accountID: "sub-é", resourceID: "/subscriptions/x/vm", instanceType: nil,
                 instanceCount: 2, start: -5, end: 0, open: true, regions: [],
                 events: [
-                    event(.usage, -5, account: "sub-é", resource: "/subscriptions/x/vm", path: "cur.csv", position: .line(12), hours: 2.75),
-                    event(.usage, 0, account: "sub-é", resource: "/subscriptions/x/vm", path: "cur.csv", position: .offset(1 << 40), hours: 0.1),
+                    event(
+                        .usage, -5, account: "sub-é", resource: "/subscriptions/x/vm", path: "cur.csv",
+                        position: .line(12), hours: 2.75),
+                    event(
+                        .usage, 0, account: "sub-é", resource: "/subscriptions/x/vm", path: "cur.csv",
+                        position: .offset(1 << 40), hours: 0.1),
                     event(.failed, 0, account: "other", resource: "r", path: "", position: .file),
                     event(.terminate, 0, account: "other", resource: "r", path: "/logs/z", position: .file),
                 ]),
@@ -75,7 +83,9 @@ import UsageModel
         defer { dir.remove() }
         let p = LiveCheckpointTests.pipeline(dir) { _, _ in }
         p.startCheckpoints()
-        _ = p.runIncrementally(inputs: LiveCheckpointTests.world(dir, accounts: 12, hours: 40).map { .init(path: $0) }, deferIncomplete: false)
+        _ = p.runIncrementally(
+            inputs: LiveCheckpointTests.world(dir, accounts: 12, hours: 40).map { .init(path: $0) },
+            deferIncomplete: false)
         #expect(!p.lookback.isEmpty, "the world leaves sessions for look-back")
         let store = try Store(path: dir.path + "/s.db", command: "tail")
         try store.write(files: [], events: [], assessments: [], checkpoint: try p.checkpointChanges())
@@ -90,7 +100,8 @@ import UsageModel
         try store.queue.write { db in
             for (key, value) in rows {
                 let old = try CheckpointCoder.encode(try SessionListCoding.decode(value))
-                try db.execute(sql: "UPDATE live_state SET value = ? WHERE part = ? AND key = ?", arguments: [old, part, key])
+                try db.execute(
+                    sql: "UPDATE live_state SET value = ? WHERE part = ? AND key = ?", arguments: [old, part, key])
             }
         }
         let q = LiveCheckpointTests.pipeline(dir) { _, _ in }

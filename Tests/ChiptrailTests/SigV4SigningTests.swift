@@ -10,7 +10,8 @@ struct SigV4SigningTests {
     static let suiteCredentials = AWSCredentials(
         accessKeyID: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", source: "test")
     static let s3Credentials = AWSCredentials(
-        accessKeyID: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", source: "test")
+        accessKeyID: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", source: "test"
+    )
     /// 2015-08-30T12:36:00Z, the test suite's time.
     static let suiteDate = Date(timeIntervalSince1970: 1_440_938_160)
     /// 2013-05-24T00:00:00Z, the S3 examples' time.
@@ -87,7 +88,8 @@ struct SigV4SigningTests {
         let request = HTTPRequest(
             method: "GET", scheme: "http", host: "127.0.0.1:9000", path: "/b/AWSLogs/a b/ü+&=.json",
             query: [("prefix", "a/b c"), ("list-type", "2")])
-        #expect(request.url == "http://127.0.0.1:9000/b/AWSLogs/a%20b/%C3%BC%2B%26%3D.json?list-type=2&prefix=a%2Fb%20c")
+        #expect(
+            request.url == "http://127.0.0.1:9000/b/AWSLogs/a%20b/%C3%BC%2B%26%3D.json?list-type=2&prefix=a%2Fb%20c")
     }
 
     @Test func credentialsNeverPrintTheirSecretOrToken() {

@@ -17,7 +17,8 @@ enum SparkFixture {
         return p.terminationStatus == 0
     }()
 
-    static let reason: Comment = "pyspark or Java is not installed (pip install pyspark==4.3.0; apt-get install openjdk-17-jre-headless)"
+    static let reason: Comment =
+        "pyspark or Java is not installed (pip install pyspark==4.3.0; apt-get install openjdk-17-jre-headless)"
 }
 
 /// One input set read both ways: SampleLogs beside a generated population (CloudTrail and CUR billing,
@@ -51,12 +52,14 @@ struct DistributedCorpus {
             .split(whereSeparator: \.isNewline)
         let extra = directory.write(
             "sample-resellers.csv",
-            ([sampleResellers[0]] + sampleResellers.dropFirst().filter { !defined.contains(String($0.split(separator: ",")[0])) })
+            ([sampleResellers[0]]
+                + sampleResellers.dropFirst().filter { !defined.contains(String($0.split(separator: ",")[0])) })
                 .joined(separator: "\n") + "\n")
         // A gzip object cut short, and a file with one malformed record among good ones.
         let record = cloudTrailRecord(name: "DescribeInstances", eventID: "broken-1")
         let gzip = TestGzip.compress(Array(("{\"Records\":[" + record + "]}").utf8))
-        _ = directory.write("broken/111111111111_CloudTrail_us-east-1_20260301T0105Z_CUT.json.gz", Array(gzip.prefix(gzip.count - 9)))
+        _ = directory.write(
+            "broken/111111111111_CloudTrail_us-east-1_20260301T0105Z_CUT.json.gz", Array(gzip.prefix(gzip.count - 9)))
         _ = directory.write(
             "broken/111111111111_CloudTrail_us-east-1_20260301T0110Z_BAD.json",
             cloudTrailRecord(name: "DescribeInstances", eventID: "good-1") + "\n{\"eventTime\": oops}\n")
@@ -67,7 +70,10 @@ struct DistributedCorpus {
                 "--geoip", population + "/geoip.csv", "--mappings", sample + "/mappings.csv", "--resellers", extra,
                 "--geoip", sample + "/geoip.csv", "--config", sample + "/chiptrail.conf",
             ],
-            decodingOptions: ["--geoip", population + "/geoip.csv", "--geoip", sample + "/geoip.csv", "--config", sample + "/chiptrail.conf"],
+            decodingOptions: [
+                "--geoip", population + "/geoip.csv", "--geoip", sample + "/geoip.csv", "--config",
+                sample + "/chiptrail.conf",
+            ],
             paths: [population + "/logs", sample + "/AWSLogs", directory.path + "/broken"])
     }
 }
@@ -92,12 +98,15 @@ struct RunResult: Equatable, CustomStringConvertible {
     init(status: Int32, stdout: String, stderr: String, evidenceLog: String) {
         self.status = status
         alerts = stdout.split(separator: "\n").map(String.init).sorted()
-        assessments = ((try? String(contentsOfFile: evidenceLog, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init).sorted()
+        assessments = ((try? String(contentsOfFile: evidenceLog, encoding: .utf8)) ?? "").split(separator: "\n").map(
+            String.init
+        ).sorted()
         let lines = stderr.split(separator: "\n").map(String.init)
         // The summary without its timing: "read N file(s), X MB in S s (R MB/s); ..." -> counts only.
-        counts = lines.last { $0.hasPrefix("chiptrail: read ") }.map {
-            $0.replacingOccurrences(of: #" in [0-9.]+ s \([0-9.]+ MB/s\)"#, with: "", options: .regularExpression)
-        } ?? "no summary"
+        counts =
+            lines.last { $0.hasPrefix("chiptrail: read ") }.map {
+                $0.replacingOccurrences(of: #" in [0-9.]+ s \([0-9.]+ MB/s\)"#, with: "", options: .regularExpression)
+            } ?? "no summary"
         diagnostics = lines.filter { $0.contains(": error: ") || $0.contains(": warning: ") }.sorted()
         stderrTail = lines.suffix(6).joined(separator: "\n")
     }
@@ -115,21 +124,30 @@ struct RunResult: Equatable, CustomStringConvertible {
         batch.recordsRejected = 3
         batch.documentsSkipped = 1
         batch.diagnosticsSuppressed = 7
-        batch.report(Diagnostic(path: "a/b.json.gz", position: .offset(1187), severity: .error, category: "gzip", message: "crc; corrupt"))
-        batch.report(Diagnostic(path: "a/b.json.gz", position: .lineColumn(1, 30871), severity: .warning, category: "json", message: "ünïcode ✓"))
+        batch.report(
+            Diagnostic(
+                path: "a/b.json.gz", position: .offset(1187), severity: .error, category: "gzip",
+                message: "crc; corrupt"))
+        batch.report(
+            Diagnostic(
+                path: "a/b.json.gz", position: .lineColumn(1, 30871), severity: .warning, category: "json",
+                message: "ünïcode ✓"))
         batch.report(Diagnostic(path: "a/b.json.gz", position: .line(2), severity: .note, category: "x", message: ""))
-        batch.report(Diagnostic(path: "a/b.json.gz", position: .file, severity: .error, category: "format", message: "m"))
+        batch.report(
+            Diagnostic(path: "a/b.json.gz", position: .file, severity: .error, category: "format", message: "m"))
         _ = batch.accountNames.insert(0, "zero-key")
         _ = batch.accountNames.insert(StableHash.hash("123456789012"), "123456789012")
         _ = batch.identifierNames.insert(42, "role/ops")
         let actions: [ComputeAction] = [.launch, .start, .stop, .terminate, .usage, .failed]
         for (n, action) in actions.enumerated() {
             var event = UsageEvent(
-                provider: CloudProvider.allCases[n % CloudProvider.allCases.count], action: action, time: -5 + Int64(n) * 1_000_000_007,
+                provider: CloudProvider.allCases[n % CloudProvider.allCases.count], action: action,
+                time: -5 + Int64(n) * 1_000_000_007,
                 accountID: "acct-\(n)", resourceID: "i-\(n)", instanceType: n.isMultiple(of: 2) ? "p5.48xlarge" : nil,
                 instanceCount: n + 1, region: n == 3 ? "" : "us-east-1",
                 sourceIP: n.isMultiple(of: 3) ? IPAddress(value: UInt128.max - UInt128(n)) : nil,
-                principal: n == 1 ? "" : (n == 2 ? nil : "arn:aws:iam::1:role/x"), userAgent: n == 4 ? "aws-cli/2 ✓" : nil,
+                principal: n == 1 ? "" : (n == 2 ? nil : "arn:aws:iam::1:role/x"),
+                userAgent: n == 4 ? "aws-cli/2 ✓" : nil,
                 eventID: "e-\(n)", eventName: "RunInstances", usageSeconds: Int64(n) * 3600, usageHours: Double(n) / 3,
                 origin: EventOrigin(
                     path: n == 5 ? "elsewhere.json" : "a/b.json.gz",
@@ -141,8 +159,10 @@ struct RunResult: Equatable, CustomStringConvertible {
             batch.calls.append(
                 CallObservation(
                     accountKey: UInt64(n) &* 0x9E37_79B9_7F4A_7C15, eventKey: ~UInt64(n), time: Int64.min + Int64(n),
-                    sourceIP: n == 2 ? nil : IPAddress(v4: 0xC000_0200 + UInt32(n)), country: CountryCode(n == 1 ? "CN" : "US")!,
-                    isSignIn: n.isMultiple(of: 2), agentKey: UInt64(n), accessKeyKey: UInt64.max, principalKey: 0, isMachine: n == 3))
+                    sourceIP: n == 2 ? nil : IPAddress(v4: 0xC000_0200 + UInt32(n)),
+                    country: CountryCode(n == 1 ? "CN" : "US")!,
+                    isSignIn: n.isMultiple(of: 2), agentKey: UInt64(n), accessKeyKey: UInt64.max, principalKey: 0,
+                    isMachine: n == 3))
         }
         return NormalizedInput(name: "a/b.json.gz", failed: true, storedBytes: 1 << 40, decodedBytes: 77, batch: batch)
     }
@@ -165,8 +185,12 @@ struct RunResult: Equatable, CustomStringConvertible {
         #expect(back.batch.recordsRejected == input.batch.recordsRejected)
         #expect(back.batch.documentsSkipped == input.batch.documentsSkipped)
         #expect(back.batch.diagnosticsSuppressed == input.batch.diagnosticsSuppressed)
-        #expect(back.batch.accountNames.elements.map(\.key).sorted() == input.batch.accountNames.elements.map(\.key).sorted())
-        #expect(back.batch.accountNames.elements.map(\.value).sorted() == input.batch.accountNames.elements.map(\.value).sorted())
+        #expect(
+            back.batch.accountNames.elements.map(\.key).sorted()
+                == input.batch.accountNames.elements.map(\.key).sorted())
+        #expect(
+            back.batch.accountNames.elements.map(\.value).sorted()
+                == input.batch.accountNames.elements.map(\.value).sorted())
         #expect(back.batch.identifierNames[42] == "role/ops")
         // Written again, the same bytes.
         #expect(NormalizedRecordWriter.encode(back) == NormalizedRecordWriter.encode(input))
@@ -185,7 +209,8 @@ struct RunResult: Equatable, CustomStringConvertible {
             Issue.record("a file of another version was read")
         } catch let error as NormalizedRecordError {
             #expect(error.code == .unsupportedVersion)
-            #expect(error.description.hasPrefix("x.normalized:offset 0: error: [normalized] normalised-records version 9"))
+            #expect(
+                error.description.hasPrefix("x.normalized:offset 0: error: [normalized] normalised-records version 9"))
         }
     }
 }
@@ -201,7 +226,8 @@ struct RunResult: Equatable, CustomStringConvertible {
         var env = ProcessInfo.processInfo.environment
         env["CHIPTRAIL_EVIDENCE_LOG"] = log
         env.merge(environment) { _, new in new }
-        let r = try BuiltBinary.run(["ingest", "--no-store"] + corpus.options + extra + paths, timeout: 300, environment: env)
+        let r = try BuiltBinary.run(
+            ["ingest", "--no-store"] + corpus.options + extra + paths, timeout: 300, environment: env)
         return RunResult(status: r.status, stdout: r.stdout, stderr: r.stderr, evidenceLog: log)
     }
 
@@ -223,7 +249,9 @@ struct RunResult: Equatable, CustomStringConvertible {
             names.first { name in
                 let bytes = FileManager.default.contents(atPath: output + "/" + name).map { [UInt8]($0) } ?? []
                 let input = try? NormalizedRecordTests.encodeDecode(bytes)
-                return input?.batch.events.contains { $0.action == .launch && expected.alerts.joined().contains($0.resourceID) } ?? false
+                return input?.batch.events.contains {
+                    $0.action == .launch && expected.alerts.joined().contains($0.resourceID)
+                } ?? false
             })
         try FileManager.default.removeItem(atPath: output + "/" + dropped)
         let short = try ingest(["--jobs", "\(jobs)", "--normalized"], paths: [output])
@@ -232,7 +260,8 @@ struct RunResult: Equatable, CustomStringConvertible {
 
     @Test func aDamagedNormalizedFileIsNamedAndTheRestIsMerged() throws {
         let output = corpus.directory.path + "/normalized-damaged"
-        _ = try BuiltBinary.run(["normalize", "--quiet", "--output", output, Repository.root + "/SampleLogs/AWSLogs"], timeout: 120)
+        _ = try BuiltBinary.run(
+            ["normalize", "--quiet", "--output", output, Repository.root + "/SampleLogs/AWSLogs"], timeout: 120)
         let victim = output + "/" + NormalizeCommandName.fileName(3)
         let bytes = try #require(FileManager.default.contents(atPath: victim))
         try Data(bytes.prefix(bytes.count / 2)).write(to: URL(fileURLWithPath: victim))
@@ -248,7 +277,8 @@ struct RunResult: Equatable, CustomStringConvertible {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments =
-            ["python3", Repository.root + "/Scripts/spark-ingest", "--master", master] + extra + ["--no-store"] + corpus.options
+            ["python3", Repository.root + "/Scripts/spark-ingest", "--master", master] + extra + ["--no-store"]
+            + corpus.options
             + corpus.paths
         var env = ProcessInfo.processInfo.environment
         env["CHIPTRAIL"] = BuiltBinary.path
@@ -270,18 +300,21 @@ struct RunResult: Equatable, CustomStringConvertible {
         // A chiptrail that lists as the real one does and fails as a map task.
         let fake = corpus.directory.write(
             "failing-chiptrail",
-            "#!/bin/sh\nif [ \"$2\" = \"--list\" ]; then exec '\(BuiltBinary.path)' \"$@\"; fi\necho 'cannot map: disk full' >&2\nexit 3\n")
+            "#!/bin/sh\nif [ \"$2\" = \"--list\" ]; then exec '\(BuiltBinary.path)' \"$@\"; fi\necho 'cannot map: disk full' >&2\nexit 3\n"
+        )
         chmod(fake, 0o755)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [
-            "python3", Repository.root + "/Scripts/spark-ingest", "--master", "local[1]", "--chiptrail", fake, "--no-store",
+            "python3", Repository.root + "/Scripts/spark-ingest", "--master", "local[1]", "--chiptrail", fake,
+            "--no-store",
             Repository.root + "/SampleLogs/AWSLogs",
         ]
         let r = try BuiltBinary.collect(process, timeout: 240)
         #expect(r.status == 2)
         #expect(r.stdout.isEmpty)
-        #expect(r.stderr.contains("spark-ingest: error: the map stage failed: chiptrail normalize exited 3 after 0 of "))
+        #expect(
+            r.stderr.contains("spark-ingest: error: the map stage failed: chiptrail normalize exited 3 after 0 of "))
         #expect(r.stderr.contains("cannot map: disk full"))
     }
 
@@ -291,7 +324,9 @@ struct RunResult: Equatable, CustomStringConvertible {
         let cluster = corpus.directory.path + "/cluster"
         let start = Process()
         start.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        start.arguments = ["python3", Repository.root + "/Scripts/spark-cluster", "start", "--dir", cluster, "--workers", "2"]
+        start.arguments = [
+            "python3", Repository.root + "/Scripts/spark-cluster", "start", "--dir", cluster, "--workers", "2",
+        ]
         let started = try BuiltBinary.collect(start, timeout: 150)
         defer {
             let stop = Process()
@@ -302,7 +337,8 @@ struct RunResult: Equatable, CustomStringConvertible {
         try #require(started.status == 0, "\(started.stderr)")
         let master = started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(master.hasPrefix("spark://127.0.0.1:"))
-        let spark = try sparkIngest(master: master, extra: ["--conf", "spark.executor.memory=512m", "--partitions", "4"])
+        let spark = try sparkIngest(
+            master: master, extra: ["--conf", "spark.executor.memory=512m", "--partitions", "4"])
         #expect(spark == expected)
         // Both workers ran map tasks (each has an executor directory of this application).
         let workers = try (0..<2).map { try FileManager.default.contentsOfDirectory(atPath: cluster + "/worker-\($0)") }

@@ -68,7 +68,8 @@ import Testing
         #expect(write.status == 2)
         #expect(write.stderr.contains("read-only"))
         let json = try BuiltBinary.run([
-            "query", "--store", store, "--output", "json", "SELECT account_id, count(*) AS n FROM alerts GROUP BY 1 ORDER BY 1",
+            "query", "--store", store, "--output", "json",
+            "SELECT account_id, count(*) AS n FROM alerts GROUP BY 1 ORDER BY 1",
         ])
         #expect(json.stdout.split(separator: "\n").first == "{\"account_id\":\"111111111111\",\"n\":1}")
         let table = try BuiltBinary.run(["query", "--store", store, "SELECT id FROM alerts"])
@@ -218,7 +219,9 @@ import Testing
         return ok
     }()
 
-    @Test(.enabled(if: canMount, "mounting a tmpfs needs root")) func aFullDiskIsAClearErrorAndNothingIsHalfWritten() throws {
+    @Test(.enabled(if: canMount, "mounting a tmpfs needs root")) func aFullDiskIsAClearErrorAndNothingIsHalfWritten()
+        throws
+    {
         #expect(Self.mount(size: "200k"))
         defer { Self.unmount() }
         let store = Self.mountPoint + "/c.db"

@@ -22,13 +22,16 @@ import Testing
         TailTests.waitUntilReady(p)
         try TailTests.waitFor(dir.path, "SELECT COUNT(*) FROM files", "1")
         for command in ["ingest", "tail"] {
-            let second = try BuiltBinary.run([command, "--store", store, "--once", dir.path + "/in"].filter { command == "tail" || $0 != "--once" }, timeout: 60)
+            let second = try BuiltBinary.run(
+                [command, "--store", store, "--once", dir.path + "/in"].filter { command == "tail" || $0 != "--once" },
+                timeout: 60)
             #expect(second.status == 2, "\(command): \(second.stderr)")
             #expect(
                 second.stderr.contains("the store is being written by process \(p.processIdentifier) (chiptrail tail)"),
                 "\(command): \(second.stderr)")
         }
-        let query = try BuiltBinary.run(["query", "--store", store, "--output", "csv", "SELECT COUNT(*) FROM files"], timeout: 60)
+        let query = try BuiltBinary.run(
+            ["query", "--store", store, "--output", "csv", "SELECT COUNT(*) FROM files"], timeout: 60)
         #expect(query.status == 0, "\(query.stderr)")
         #expect(query.stdout == "COUNT(*)\n1\n")
         for command in ["alerts", "sessions"] {

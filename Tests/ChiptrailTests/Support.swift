@@ -104,11 +104,14 @@ func runInstancesRecord(
     type: String = "p5.48xlarge", ids: [String], account: String = "123456789012",
     time: String = "2026-03-01T02:00:00Z", eventID: String = UUID().uuidString.lowercased(), error: String? = nil
 ) -> String {
-    let items = ids.map { "{\"instanceId\":\"\($0)\",\"instanceType\":\"\(type)\",\"instanceState\":{\"code\":0,\"name\":\"pending\"}}" }
-        .joined(separator: ",")
+    let items = ids.map {
+        "{\"instanceId\":\"\($0)\",\"instanceType\":\"\(type)\",\"instanceState\":{\"code\":0,\"name\":\"pending\"}}"
+    }
+    .joined(separator: ",")
     return cloudTrailRecord(
         name: "RunInstances", account: account, time: time, eventID: eventID,
-        request: "{\"instancesSet\":{\"items\":[{\"imageId\":\"ami-1\",\"minCount\":1,\"maxCount\":1}]},\"instanceType\":\"\(type)\"}",
+        request:
+            "{\"instancesSet\":{\"items\":[{\"imageId\":\"ami-1\",\"minCount\":1,\"maxCount\":1}]},\"instanceType\":\"\(type)\"}",
         response: error == nil ? "{\"instancesSet\":{\"items\":[\(items)]}}" : "null", error: error)
 }
 
@@ -143,7 +146,8 @@ enum BuiltBinary {
     }
 
     static var path: String {
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let exe =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         var dir = (exe as NSString).deletingLastPathComponent
         // Inside a bundle (…/chiptrailPackageTests.xctest) on some layouts.
         while !dir.isEmpty && dir != "/" {

@@ -10,12 +10,16 @@ import Testing
 /// processes on real directories; a long --poll-interval, so only events (or the fallbacks) can find files.
 @Suite(.serialized) struct TailDiscoveryTests {
     /// Starts tail in `directory` on `in/`, stdout and stderr appended to files there.
-    static func start(_ directory: String, pollInterval: String = "30", environment: [String: String] = [:]) throws -> Process {
+    static func start(_ directory: String, pollInterval: String = "30", environment: [String: String] = [:]) throws
+        -> Process
+    {
         try TailTests.start(directory, pollInterval: pollInterval, environment: environment)
     }
 
     static func filesRead(_ dir: String) throws -> Int {
-        let r = try BuiltBinary.run(["query", "--store", dir + "/s.db", "--output", "csv", "SELECT COUNT(*) FROM files"])
+        let r = try BuiltBinary.run([
+            "query", "--store", dir + "/s.db", "--output", "csv", "SELECT COUNT(*) FROM files",
+        ])
         return Int(r.stdout.split(separator: "\n").last ?? "") ?? -1
     }
 
@@ -82,12 +86,15 @@ import Testing
         TailTests.waitUntilReady(p)
         try Self.waitForFiles(dir.path, 0)
         // Nested directories made and written at once (before tail can have watched them), ...
-        for i in 0..<8 { Self.land(i, at: "acct-\(i)/CloudTrail/us-east-1/2026/03/0\(i + 1)/\(Self.name(i))", in: dir.path) }
+        for i in 0..<8 {
+            Self.land(i, at: "acct-\(i)/CloudTrail/us-east-1/2026/03/0\(i + 1)/\(Self.name(i))", in: dir.path)
+        }
         // ... a directory filled elsewhere and moved in, ...
         let outside = dir.path + "/outside/2026/03/09"
         try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
         FileManager.default.createFile(
-            atPath: outside + "/" + Self.name(8), contents: FileManager.default.contents(atPath: TailTests.sample + "/" + Self.stream[8]))
+            atPath: outside + "/" + Self.name(8),
+            contents: FileManager.default.contents(atPath: TailTests.sample + "/" + Self.stream[8]))
         try FileManager.default.moveItem(atPath: dir.path + "/outside/2026", toPath: dir.path + "/in/moved-in")
         // ... and a file landing in a directory made a moment before.
         try Self.waitForFiles(dir.path, 9)
@@ -96,7 +103,9 @@ import Testing
         Self.stop(p)
         #expect(read == 10, "\(Self.stderr(dir.path))")
         #expect(p.terminationStatus == 0)
-        let paths = try BuiltBinary.run(["query", "--store", dir.path + "/s.db", "--output", "csv", "SELECT path FROM files"]).stdout
+        let paths = try BuiltBinary.run([
+            "query", "--store", dir.path + "/s.db", "--output", "csv", "SELECT path FROM files",
+        ]).stdout
         #expect(paths.contains("in/moved-in/03/09/" + Self.name(8)), "\(paths)")
         #expect(!Self.stderr(dir.path).contains("error:"), "\(Self.stderr(dir.path))")
     }
@@ -115,15 +124,20 @@ import Testing
         Self.land(1, at: "d/x/" + Self.name(1), in: dir.path)
         try Self.waitForFiles(dir.path, 2)
         FileManager.default.createFile(
-            atPath: dir.path + "/gone/x/" + Self.name(2), contents: FileManager.default.contents(atPath: TailTests.sample + "/" + Self.stream[2]))
+            atPath: dir.path + "/gone/x/" + Self.name(2),
+            contents: FileManager.default.contents(atPath: TailTests.sample + "/" + Self.stream[2]))
         // Deleted and made again.
         try FileManager.default.removeItem(atPath: dir.path + "/in/d")
         Self.land(3, at: "d/x/" + Self.name(3), in: dir.path)
         let read = try Self.waitForFiles(dir.path, 3)
         Self.stop(p)
         #expect(read == 3, "\(Self.stderr(dir.path))")
-        let paths = try BuiltBinary.run(["query", "--store", dir.path + "/s.db", "--output", "csv", "SELECT path FROM files ORDER BY path"]).stdout
-        #expect(paths == "path\n" + [0, 1, 3].map { "in/d/x/" + Self.name($0) }.sorted().joined(separator: "\n") + "\n", "\(paths)")
+        let paths = try BuiltBinary.run([
+            "query", "--store", dir.path + "/s.db", "--output", "csv", "SELECT path FROM files ORDER BY path",
+        ]).stdout
+        #expect(
+            paths == "path\n" + [0, 1, 3].map { "in/d/x/" + Self.name($0) }.sorted().joined(separator: "\n") + "\n",
+            "\(paths)")
     }
 
     @Test func filesWaitingBehindAGzipFileStillBeingWrittenAreReadWhenItIsWhole() throws {

@@ -11,8 +11,10 @@ import Testing
     /// an alert if the account is linked to a restricted country.
     static func launch(_ account: String, _ instance: String, day: Int) -> [UInt8] {
         TestGzip.compress(
-            "{\"Records\":[" + runInstancesRecord(ids: [instance], account: account, time: "2026-03-0\(day)T02:00:00Z") + ","
-                + lifecycleRecord("TerminateInstances", ids: [instance], account: account, time: "2026-03-0\(day)T03:00:00Z")
+            "{\"Records\":[" + runInstancesRecord(ids: [instance], account: account, time: "2026-03-0\(day)T02:00:00Z")
+                + ","
+                + lifecycleRecord(
+                    "TerminateInstances", ids: [instance], account: account, time: "2026-03-0\(day)T03:00:00Z")
                 + "," + cloudTrailRecord(account: account, time: "2026-03-0\(day)T12:00:00Z") + "]}")
     }
 
@@ -53,7 +55,8 @@ import Testing
         FileManager.default.createFile(
             atPath: mappings,
             contents: Data(
-                (Self.header + "aws,111111111111,,C-A,CN,2025-01-01T00:00:00Z,\naws,222222222222,,C-B,US,2025-01-01T00:00:00Z,\n")
+                (Self.header
+                    + "aws,111111111111,,C-A,CN,2025-01-01T00:00:00Z,\naws,222222222222,,C-B,US,2025-01-01T00:00:00Z,\n")
                     .utf8))
         let p = Process()
         p.executableURL = URL(fileURLWithPath: BuiltBinary.path)
@@ -84,7 +87,8 @@ import Testing
         FileManager.default.createFile(
             atPath: mappings,
             contents: Data(
-                (Self.header + "aws,111111111111,,C-A,CN,2025-01-01T00:00:00Z,\naws,222222222222,,C-B,CN,2025-01-01T00:00:00Z,\n")
+                (Self.header
+                    + "aws,111111111111,,C-A,CN,2025-01-01T00:00:00Z,\naws,222222222222,,C-B,CN,2025-01-01T00:00:00Z,\n")
                     .utf8))
         kill(p.processIdentifier, SIGHUP)
         Self.waitUntil(dir.path + "/stderr.txt", contains: "reloaded mappings, resellers, GeoIP and config")
@@ -96,20 +100,25 @@ import Testing
 
         let stderr = try String(contentsOfFile: dir.path + "/stderr.txt", encoding: .utf8)
         #expect(stderr.contains("m.csv:4:"), "\(stderr)")
-        #expect(stderr.contains("reload refused; the previous mappings, resellers, GeoIP and config stay in force"), "\(stderr)")
+        #expect(
+            stderr.contains("reload refused; the previous mappings, resellers, GeoIP and config stay in force"),
+            "\(stderr)")
         #expect(stderr.components(separatedBy: "reload refused").count == 2, "\(stderr)")
         #expect(stderr.components(separatedBy: "reloaded mappings").count == 2, "\(stderr)")
         // Refused before it was loaded, in that order.
         let refused = try #require(stderr.range(of: "reload refused"))
         let reloaded = try #require(stderr.range(of: "reloaded mappings"))
         #expect(refused.lowerBound < reloaded.lowerBound)
-        let lines = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
+        let lines = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(
+            separator: "\n")
         // i-b1 ended under the refused and the old set without an alert; when B alerts under the fixed
         // set it is assessed again (look-back) and alerts too, saying so.
         #expect(lines.count == 3, "\(lines)")
         #expect(lines.filter { $0.contains("\"resource_ids\":[\"i-a1\"]") }.count == 1, "\(lines)")
         #expect(lines.filter { $0.contains("\"resource_ids\":[\"i-b2\"]") }.count == 1, "\(lines)")
-        #expect(lines.filter { $0.contains("\"resource_ids\":[\"i-b1\"]") && $0.contains("\"kind\":\"lookback\"") }.count == 1, "\(lines)")
+        #expect(
+            lines.filter { $0.contains("\"resource_ids\":[\"i-b1\"]") && $0.contains("\"kind\":\"lookback\"") }.count
+                == 1, "\(lines)")
     }
 
     /// A backlog of `files` gzip'd objects of `records` calls each, in delivery order, under `in/`.
@@ -122,7 +131,8 @@ import Testing
                 cloudTrailRecord(account: "11111111111\(n % 7)", time: time, ip: "198.51.100.\(n % 250 + 1)")
             }.joined(separator: ",")
             _ = dir.write(
-                "in/1_CloudTrail_us-east-1_\(stamp)_\(String(format: "%05d", i)).json.gz", TestGzip.compress("{\"Records\":[\(body)]}"))
+                "in/1_CloudTrail_us-east-1_\(stamp)_\(String(format: "%05d", i)).json.gz",
+                TestGzip.compress("{\"Records\":[\(body)]}"))
         }
     }
 
@@ -171,7 +181,8 @@ import Testing
         #expect(!stderr.contains("error"), "\(stderr)")
 
         // A resumed run reads exactly the rest.
-        let resumed = try BuiltBinary.run(["tail", "--once", "--store", "s.db", "in"], directory: dir.path, timeout: 120)
+        let resumed = try BuiltBinary.run(
+            ["tail", "--once", "--store", "s.db", "in"], directory: dir.path, timeout: 120)
         #expect(resumed.status == 0, "\(resumed.stderr)")
         #expect(Self.filesReadInStopLine(resumed.stderr) == files - committed, "\(resumed.stderr)")
         #expect(try Self.count(dir.path, "SELECT COUNT(*) FROM files") == files)

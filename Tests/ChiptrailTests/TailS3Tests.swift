@@ -30,7 +30,8 @@ struct TailS3Tests {
 
     /// `ingest --no-store` of the local copy: the reference alerts, as (id, score).
     static let reference: [String] = {
-        let result = try? BuiltBinary.run(["ingest", "--no-store"] + S3IngestTests.configuration + [samples + "/AWSLogs"])
+        let result = try? BuiltBinary.run(
+            ["ingest", "--no-store"] + S3IngestTests.configuration + [samples + "/AWSLogs"])
         return alerts(result?.stdout ?? "")
     }()
 
@@ -89,7 +90,9 @@ struct TailS3Tests {
 
         /// The ledger rows (objects committed), or -1.
         func committed() -> Int {
-            let r = try? BuiltBinary.run(["query", "--store", dir + "/s.db", "--output", "csv", "SELECT COUNT(*) FROM files"])
+            let r = try? BuiltBinary.run([
+                "query", "--store", dir + "/s.db", "--output", "csv", "SELECT COUNT(*) FROM files",
+            ])
             return r.flatMap { Int($0.stdout.split(separator: "\n").last ?? "") } ?? -1
         }
 
@@ -137,7 +140,8 @@ struct TailS3Tests {
         // Rewritten in place (another object's bytes: a new ETag): read again, once.
         let rewritten = Self.objects[0]
         try s3.admin([
-            "op": "put", "bucket": "tail-direct", "key": Self.key(rewritten), "file": Self.samples + "/AWSLogs/" + Self.objects[1],
+            "op": "put", "bucket": "tail-direct", "key": Self.key(rewritten),
+            "file": Self.samples + "/AWSLogs/" + Self.objects[1],
         ])
         daemon.wait { daemon.committed() == Self.objects.count + 1 }
         daemon.wait(seconds: 10) { (try? s3.queueCounts(queue.url) == (0, 0)) == true }
@@ -174,7 +178,8 @@ struct TailS3Tests {
         try s3.admin(["op": "create_bucket", "bucket": "tail-sns-a"])
         try s3.admin(["op": "create_bucket", "bucket": "tail-sns-b"])
         try s3.admin(["op": "notify", "bucket": "tail-sns-a", "queue_arn": queue.arn, "topic": "tail-sns-s3"])
-        let trailTopic = try s3.admin(["op": "subscribe", "topic": "tail-sns-cloudtrail", "queue_arn": queue.arn])["topic"]
+        let trailTopic =
+            try s3.admin(["op": "subscribe", "topic": "tail-sns-cloudtrail", "queue_arn": queue.arn])["topic"]
             as? String ?? ""
         let daemon = try Daemon(
             s3, dir: dir.path, queue: queue.url, locations: ["s3://tail-sns-a/AWSLogs/", "s3://tail-sns-b/AWSLogs/"])
@@ -264,7 +269,8 @@ struct TailS3Tests {
         try s3.admin(["op": "notify", "bucket": "tail-killed", "queue_arn": queue.arn])
         s3.configure(["slowdown-every": "9", "reset-every": "13"])
         let extra = ["--visibility-timeout", "4"]
-        let first = try Daemon(s3, dir: dir.path, queue: queue.url, locations: ["s3://tail-killed/AWSLogs/"], extra: extra)
+        let first = try Daemon(
+            s3, dir: dir.path, queue: queue.url, locations: ["s3://tail-killed/AWSLogs/"], extra: extra)
         // Put while tail reads; killed once it has committed something, while objects still land.
         let putting = DispatchGroup()
         nonisolated(unsafe) var putError: (any Error)? = nil
@@ -289,7 +295,8 @@ struct TailS3Tests {
         let deleted = Self.objects.count + 1 - counts.visible - counts.inFlight
         #expect(committed < Self.objects.count, "the kill came after the last commit; the test proves nothing")
         #expect(deleted <= committed + 1, "\(deleted) messages deleted, \(committed) objects committed")
-        let second = try Daemon(s3, dir: dir.path, queue: queue.url, locations: ["s3://tail-killed/AWSLogs/"], extra: extra)
+        let second = try Daemon(
+            s3, dir: dir.path, queue: queue.url, locations: ["s3://tail-killed/AWSLogs/"], extra: extra)
         let caughtUp = try second.wait {
             try second.committed() == Self.objects.count && s3.queueCounts(queue.url) == (0, 0)
         }
@@ -318,7 +325,8 @@ struct TailS3Tests {
         let old = Array(Self.objects.prefix(10))
         try put(s3, bucket: "tail-relist", old, daysAgo: 5)
         let extra = ["--relist-interval", "1"]
-        let first = try Daemon(s3, dir: dir.path, queue: queue.url, locations: ["s3://tail-relist/AWSLogs/"], extra: extra)
+        let first = try Daemon(
+            s3, dir: dir.path, queue: queue.url, locations: ["s3://tail-relist/AWSLogs/"], extra: extra)
         first.wait(seconds: 20) { first.stderr.contains("tail following") }
         let recent = Array(Self.objects.dropFirst(10))
         try put(s3, bucket: "tail-relist", recent)
@@ -330,9 +338,11 @@ struct TailS3Tests {
         let mark = try BuiltBinary.run([
             "query", "--store", dir.path + "/s.db", "--output", "csv", "SELECT location, before_day FROM object_marks",
         ])
-        #expect(mark.stdout.contains("s3://tail-relist/AWSLogs/,\(DatedKeys.day(Date(), daysBefore: 2))"), "\(mark.stdout)")
+        #expect(
+            mark.stdout.contains("s3://tail-relist/AWSLogs/,\(DatedKeys.day(Date(), daysBefore: 2))"), "\(mark.stdout)")
         // Restarted: nothing read again (the pruned days by the mark, the recent by the ledger).
-        let second = try Daemon(s3, dir: dir.path, queue: queue.url, locations: ["s3://tail-relist/AWSLogs/"], extra: extra)
+        let second = try Daemon(
+            s3, dir: dir.path, queue: queue.url, locations: ["s3://tail-relist/AWSLogs/"], extra: extra)
         second.wait(seconds: 5) { false }
         #expect(second.stop() == 0)
         #expect(second.stderr.contains("tail stopped: 0 object(s) read"), "\(second.stderr)")
@@ -392,7 +402,8 @@ struct TailS3Tests {
         // An old object rewritten: a new ETag and LastModified, read again.
         let rewritten = key(Self.objects[0])
         try s3.admin([
-            "op": "put", "bucket": "tail-undated", "key": rewritten, "file": Self.samples + "/AWSLogs/" + Self.objects[1],
+            "op": "put", "bucket": "tail-undated", "key": rewritten,
+            "file": Self.samples + "/AWSLogs/" + Self.objects[1],
         ])
         #expect(first.wait(seconds: 30) { rowsOf([rewritten]) == 1 }, "\(first.stderr)")
         // Not notified (its key does not end .gz), its LastModified six hours back: before the earlier
@@ -568,14 +579,18 @@ struct TailS3Tests {
         defer { dir.remove() }
         let url = "http://127.0.0.1:\(s3.motoPort)/123456789012/no-such-queue"
         let result = try BuiltBinary.run(
-            ["tail", "--store", dir.path + "/s.db", "--endpoint-url", s3.proxyEndpoint, "--sqs", url] + S3IngestTests.configuration
+            ["tail", "--store", dir.path + "/s.db", "--endpoint-url", s3.proxyEndpoint, "--sqs", url]
+                + S3IngestTests.configuration
                 + ["s3://logs/AWSLogs/"], timeout: 60, environment: S3Fixture.environment())
         #expect(result.status == 2)
         #expect(result.stderr.contains("\(url): error: [sqs] QueueDoesNotExist, HTTP 400"), "\(result.stderr)")
     }
 
     @Test(arguments: [
-        (["--sqs", "https://sqs.us-east-1.amazonaws.com/123456789012/q", "/tmp"], "--sqs follows s3://bucket/prefix locations"),
+        (
+            ["--sqs", "https://sqs.us-east-1.amazonaws.com/123456789012/q", "/tmp"],
+            "--sqs follows s3://bucket/prefix locations"
+        ),
         (["s3://logs/AWSLogs/", "/tmp"], "either s3:// locations or local paths"),
         (["--sqs", "not-a-url", "s3://logs/AWSLogs/"], "--sqs takes a queue URL"),
         (["--relist-interval", "0", "s3://logs/AWSLogs/"], "--relist-interval takes"),

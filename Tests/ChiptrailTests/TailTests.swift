@@ -26,7 +26,10 @@ import Testing
     ) throws -> Process {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: BuiltBinary.path)
-        p.arguments = ["tail", "--store", "s.db"] + (pollInterval.map { ["--poll-interval", $0] } ?? []) + options + extra + ["in"]
+        p.arguments =
+            ["tail", "--store", "s.db"] + (pollInterval.map { ["--poll-interval", $0] } ?? []) + options + extra + [
+                "in"
+            ]
         p.currentDirectoryURL = URL(fileURLWithPath: directory)
         if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let out = FileHandle(forWritingAtPath: directory + "/stdout.txt")!
@@ -115,7 +118,8 @@ import Testing
         ] {
             let r = try BuiltBinary.run(["query", "--store", dir + "/s.db", "--output", "csv", sql])
             #expect(r.status == 0, "\(r.stderr)")
-            out += r.stdout.replacingOccurrences(of: #",\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\n"#, with: "\n", options: .regularExpression)
+            out += r.stdout.replacingOccurrences(
+                of: #",\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\n"#, with: "\n", options: .regularExpression)
         }
         return out
     }
@@ -135,7 +139,9 @@ import Testing
         waitUntilReady(p)
         let total = stream.count
         for _ in 0..<400 {
-            let r = try BuiltBinary.run(["query", "--store", dir + "/s.db", "--output", "csv", "SELECT COUNT(*) FROM files"])
+            let r = try BuiltBinary.run([
+                "query", "--store", dir + "/s.db", "--output", "csv", "SELECT COUNT(*) FROM files",
+            ])
             if r.stdout.hasSuffix("\(total)\n") { break }
             usleep(50_000)
         }
@@ -181,7 +187,9 @@ import Testing
             kills += 1
         }
         // The killed runs did work: part of the stream is in the ledger before the last run.
-        let before = try BuiltBinary.run(["query", "--store", killed.path + "/s.db", "--output", "csv", "SELECT COUNT(*) FROM files"])
+        let before = try BuiltBinary.run([
+            "query", "--store", killed.path + "/s.db", "--output", "csv", "SELECT COUNT(*) FROM files",
+        ])
         let readBefore = Int(before.stdout.split(separator: "\n").last ?? "") ?? 0
         #expect(readBefore > files.count / 2, "\(before.stdout)")
         try Self.finish(killed.path)
@@ -212,7 +220,9 @@ import Testing
         #expect(p.terminationStatus == 0)
         let stderr = try String(contentsOfFile: dir.path + "/stderr.txt", encoding: .utf8)
         #expect(stderr.contains("reloaded mappings, resellers, GeoIP and config"))
-        let r = try BuiltBinary.run(["query", "--store", dir.path + "/s.db", "--output", "csv", "SELECT COUNT(*) FROM files"])
+        let r = try BuiltBinary.run([
+            "query", "--store", dir.path + "/s.db", "--output", "csv", "SELECT COUNT(*) FROM files",
+        ])
         #expect(r.stdout == "COUNT(*)\n10\n")
     }
 
@@ -230,11 +240,15 @@ import Testing
         try Self.waitFor(dir.path, "SELECT COUNT(*) FROM files", "6")
         // Rewritten in place with other content (the next file's bytes under the same name).
         let target = dir.path + "/in/" + files[5]
-        FileManager.default.createFile(atPath: target, contents: FileManager.default.contents(atPath: Self.sample + "/" + files[11]))
+        FileManager.default.createFile(
+            atPath: target, contents: FileManager.default.contents(atPath: Self.sample + "/" + files[11]))
         try Self.waitFor(dir.path, "SELECT COUNT(*) FROM files", "7")
         kill(p.processIdentifier, SIGTERM)
         p.waitUntilExit()
-        let r = try BuiltBinary.run(["query", "--store", dir.path + "/s.db", "--output", "csv", "SELECT COUNT(*), COUNT(DISTINCT path) FROM files"])
+        let r = try BuiltBinary.run([
+            "query", "--store", dir.path + "/s.db", "--output", "csv",
+            "SELECT COUNT(*), COUNT(DISTINCT path) FROM files",
+        ])
         #expect(r.stdout == "COUNT(*),COUNT(DISTINCT path)\n7,6\n")
     }
 }
@@ -268,9 +282,13 @@ extension TailTests {
         p.waitUntilExit()
         let stderr = try String(contentsOfFile: dir.path + "/stderr.txt", encoding: .utf8)
         #expect(!stderr.contains("error:"), "\(stderr)")
-        let r = try BuiltBinary.run(["query", "--store", dir.path + "/s.db", "--output", "csv", "SELECT event_id FROM events ORDER BY event_id"])
+        let r = try BuiltBinary.run([
+            "query", "--store", dir.path + "/s.db", "--output", "csv", "SELECT event_id FROM events ORDER BY event_id",
+        ])
         #expect(r.stdout == "event_id\ne-launch-1\ne-launch-2\ne-launch-3\ne-terminate-1\ne-terminate-2\n")
-        let o = try BuiltBinary.run(["query", "--store", dir.path + "/s.db", "--output", "csv", "SELECT offset FROM follow_offsets"])
+        let o = try BuiltBinary.run([
+            "query", "--store", dir.path + "/s.db", "--output", "csv", "SELECT offset FROM follow_offsets",
+        ])
         let size = (try FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? -1
         #expect(o.stdout == "offset\n\(size)\n")
     }
@@ -278,15 +296,19 @@ extension TailTests {
 
 /// Progress for humans only: on a terminal (a pseudo-terminal made by script(1)) and never otherwise.
 @Suite struct ProgressTests {
-    @Test(.enabled(if: BuiltBinary.canUseTerminal, "script(1) is not installed (a pseudo-terminal is needed)")) func ingestShowsAProgressBarOnATerminalOnly() throws {
+    @Test(.enabled(if: BuiltBinary.canUseTerminal, "script(1) is not installed (a pseudo-terminal is needed)"))
+    func ingestShowsAProgressBarOnATerminalOnly() throws {
         let sample = Repository.root + "/SampleLogs"
-        let command = "\(BuiltBinary.path) ingest --no-store --mappings \(sample)/mappings.csv \(sample)/AWSLogs >/dev/null"
+        let command =
+            "\(BuiltBinary.path) ingest --no-store --mappings \(sample)/mappings.csv \(sample)/AWSLogs >/dev/null"
         let terminal = try BuiltBinary.onTerminal(command)
         #expect(terminal.contains("\r\u{1B}[K["))
         #expect(terminal.contains("/80 files"))
         #expect(terminal.contains("MB/s"))
         // Not a terminal: no bar, no escape sequences, only the summary line.
-        let plain = try BuiltBinary.run(["ingest", "--no-store", "--mappings", sample + "/mappings.csv", sample + "/AWSLogs"])
+        let plain = try BuiltBinary.run([
+            "ingest", "--no-store", "--mappings", sample + "/mappings.csv", sample + "/AWSLogs",
+        ])
         #expect(!plain.stderr.contains("\u{1B}"))
         #expect(plain.stderr.split(separator: "\n").count == 1)
     }
@@ -304,7 +326,9 @@ extension TailTests {
         Self.waitUntilReady(p)
         FileManager.default.createFile(atPath: target, contents: data.prefix(data.count / 2))
         usleep(500_000)  // several scans see it incomplete
-        let mid = try BuiltBinary.run(["query", "--store", dir.path + "/s.db", "--output", "csv", "SELECT COUNT(*) FROM files"])
+        let mid = try BuiltBinary.run([
+            "query", "--store", dir.path + "/s.db", "--output", "csv", "SELECT COUNT(*) FROM files",
+        ])
         #expect(mid.stdout == "COUNT(*)\n0\n")
         let h = FileHandle(forWritingAtPath: target)!
         h.seekToEndOfFile()
@@ -315,7 +339,9 @@ extension TailTests {
         p.waitUntilExit()
         let stderr = try String(contentsOfFile: dir.path + "/stderr.txt", encoding: .utf8)
         #expect(!stderr.contains("error:"), "\(stderr)")
-        let r = try BuiltBinary.run(["query", "--store", dir.path + "/s.db", "--output", "csv", "SELECT COUNT(*), SUM(records) > 0 FROM files"])
+        let r = try BuiltBinary.run([
+            "query", "--store", dir.path + "/s.db", "--output", "csv", "SELECT COUNT(*), SUM(records) > 0 FROM files",
+        ])
         #expect(r.stdout == "COUNT(*),SUM(records) > 0\n1,1\n")
     }
 
@@ -342,17 +368,21 @@ extension TailTests {
             let t = "2026-03-0\(day)T02:00:00Z"
             return TestGzip.compress(
                 "{\"Records\":[" + runInstancesRecord(ids: [id], account: account, time: t) + ","
-                    + lifecycleRecord("TerminateInstances", ids: [id], account: account, time: "2026-03-0\(day)T03:00:00Z") + ","
+                    + lifecycleRecord(
+                        "TerminateInstances", ids: [id], account: account, time: "2026-03-0\(day)T03:00:00Z") + ","
                     + cloudTrailRecord(account: account, time: "2026-03-0\(day)T12:00:00Z") + "]}")
         }
         // Before the reload the account is unmapped: no alert.
         _ = dir.write("in/a_CloudTrail_us-east-1_20260301T1200Z_x.json.gz", trail("123456789012", "i-1", day: 1))
         try Self.waitFor(dir.path, "SELECT COUNT(*) FROM files", "1")
         FileManager.default.createFile(
-            atPath: mappings, contents: Data((header + other + "aws,123456789012,,C-1,CN,2025-01-01T00:00:00Z,\n").utf8))
+            atPath: mappings, contents: Data((header + other + "aws,123456789012,,C-1,CN,2025-01-01T00:00:00Z,\n").utf8)
+        )
         kill(p.processIdentifier, SIGHUP)
         for _ in 0..<600 {
-            if (try? String(contentsOfFile: dir.path + "/err.txt", encoding: .utf8))?.contains("reloaded") == true { break }
+            if (try? String(contentsOfFile: dir.path + "/err.txt", encoding: .utf8))?.contains("reloaded") == true {
+                break
+            }
             usleep(50_000)
         }
         _ = dir.write("in/a_CloudTrail_us-east-1_20260302T1200Z_y.json.gz", trail("123456789012", "i-2", day: 2))
@@ -360,12 +390,15 @@ extension TailTests {
         kill(p.processIdentifier, SIGTERM)
         p.waitUntilExit()
         #expect(p.terminationStatus == 0)
-        let lines = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
+        let lines = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(
+            separator: "\n")
         // i-2 alerts under the new mapping; i-1, which ended before the reload without an alert, is
         // assessed again when its account alerts (look-back) and alerts too, saying so.
         #expect(lines.count == 2, "\(lines)")
         #expect(lines.filter { $0.contains("\"resource_ids\":[\"i-2\"]") }.count == 1, "\(lines)")
-        #expect(lines.filter { $0.contains("\"resource_ids\":[\"i-1\"]") && $0.contains("\"kind\":\"lookback\"") }.count == 1, "\(lines)")
+        #expect(
+            lines.filter { $0.contains("\"resource_ids\":[\"i-1\"]") && $0.contains("\"kind\":\"lookback\"") }.count
+                == 1, "\(lines)")
     }
 
     @Test(arguments: ["missing", "noAccountColumn", "badRow"])
@@ -390,7 +423,8 @@ extension TailTests {
         for _ in 0..<400 where !FileManager.default.fileExists(atPath: dir.path + "/s.db") { usleep(25_000) }
         switch kind {
         case "missing": try FileManager.default.removeItem(atPath: mappings)
-        case "noAccountColumn": FileManager.default.createFile(atPath: mappings, contents: Data("provider,account\naws,1\n".utf8))
+        case "noAccountColumn":
+            FileManager.default.createFile(atPath: mappings, contents: Data("provider,account\naws,1\n".utf8))
         default:
             // One good row, one bad: the set is not whole, so none of it is taken.
             FileManager.default.createFile(
@@ -399,12 +433,17 @@ extension TailTests {
         }
         kill(p.processIdentifier, SIGHUP)
         for _ in 0..<600 {
-            if (try? String(contentsOfFile: dir.path + "/stderr.txt", encoding: .utf8))?.contains("reload refused") == true { break }
+            if (try? String(contentsOfFile: dir.path + "/stderr.txt", encoding: .utf8))?.contains("reload refused")
+                == true
+            {
+                break
+            }
             usleep(50_000)
         }
         // The previous mapping (CN) still holds: the launch alerts.
         let trail = TestGzip.compress(
-            "{\"Records\":[" + runInstancesRecord(ids: ["i-1"], account: "123456789012", time: "2026-03-01T02:00:00Z") + ","
+            "{\"Records\":[" + runInstancesRecord(ids: ["i-1"], account: "123456789012", time: "2026-03-01T02:00:00Z")
+                + ","
                 // A later call: the event-time frontier (newest time less the 6 h lateness) passes the launch.
                 + cloudTrailRecord(account: "123456789012", time: "2026-03-01T08:10:00Z", ip: "198.51.100.9") + "]}")
         _ = dir.write("in/a_CloudTrail_us-east-1_20260301T1200Z_x.json.gz", trail)
@@ -413,11 +452,14 @@ extension TailTests {
         p.waitUntilExit()
         #expect(p.terminationStatus == 0)
         let stderr = try String(contentsOfFile: dir.path + "/stderr.txt", encoding: .utf8)
-        #expect(stderr.contains("reload refused; the previous mappings, resellers, GeoIP and config stay in force"), "\(stderr)")
+        #expect(
+            stderr.contains("reload refused; the previous mappings, resellers, GeoIP and config stay in force"),
+            "\(stderr)")
         #expect(!stderr.contains("reloaded"), "\(stderr)")
         #expect(!stderr.contains("ExitStatus"), "\(stderr)")
         #expect(stderr.contains("m.csv"), "\(stderr)")
-        let lines = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
+        let lines = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(
+            separator: "\n")
         #expect(lines.count == 1, "\(stderr)")
     }
 }

@@ -22,7 +22,9 @@ import Testing
         chmod(dir.path + "/logs/locked", 0o000)
         let result = try BuiltBinary.run(["ingest", "--no-store", dir.path + "/logs"], timeout: 60, unprivileged: true)
         #expect(result.status == 1, "\(result.stderr)")
-        #expect(result.stderr.contains("logs/locked: error: [input] cannot read directory: permission denied"), "\(result.stderr)")
+        #expect(
+            result.stderr.contains("logs/locked: error: [input] cannot read directory: permission denied"),
+            "\(result.stderr)")
         #expect(result.stderr.contains("read 1 file(s)"), "\(result.stderr)")
     }
 
@@ -61,7 +63,9 @@ import Testing
         #expect(mkfifo(dir.path + "/logs/pipe.json", 0o644) == 0)
         let result = try BuiltBinary.run(["ingest", "--no-store", dir.path + "/logs"], timeout: 60)
         #expect(result.status == 1, "\(result.stderr)")
-        #expect(result.stderr.contains("logs/pipe.json: error: [input] a FIFO (named pipe), not a regular file; skipped"), "\(result.stderr)")
+        #expect(
+            result.stderr.contains("logs/pipe.json: error: [input] a FIFO (named pipe), not a regular file; skipped"),
+            "\(result.stderr)")
         #expect(result.stderr.contains("read 1 file(s)"), "\(result.stderr)")
     }
 
@@ -70,7 +74,9 @@ import Testing
         defer { dir.remove() }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: BuiltBinary.path)
-        p.arguments = ["tail", "--store", dir.path + "/s.db", "--poll-interval", "0.05", "--quiet", dir.path + "/later"]
+        p.arguments = [
+            "tail", "--store", dir.path + "/s.db", "--poll-interval", "0.05", "--quiet", dir.path + "/later",
+        ]
         FileManager.default.createFile(atPath: dir.path + "/err.txt", contents: nil)
         p.standardError = FileHandle(forWritingAtPath: dir.path + "/err.txt")!
         p.standardOutput = FileHandle.nullDevice
@@ -91,4 +97,3 @@ import Testing
         #expect(stderr.contains("later: note: [input] now present; following it"), "\(stderr)")
     }
 }
-

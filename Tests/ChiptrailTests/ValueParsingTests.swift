@@ -18,7 +18,9 @@ import Inputs
         #expect(Timestamp.parse(text) == expected)
     }
 
-    @Test(arguments: ["", "yesterday", "2026-13-01T00:00:00Z", "2026-03-01T25:00:00Z", "2026/03/01", "2026-03-01T02:00:00Zjunk"])
+    @Test(arguments: [
+        "", "yesterday", "2026-13-01T00:00:00Z", "2026-03-01T25:00:00Z", "2026/03/01", "2026-03-01T02:00:00Zjunk",
+    ])
     func rejectsWhatIsNotATime(text: String) {
         #expect(Timestamp.parse(text) == nil)
     }
@@ -35,12 +37,17 @@ import Inputs
             let days = Int(seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400)
             let rest = Int(seconds - Int64(days) * 86_400)
             let (y, m, d) = Timestamp.civilFromDays(days)
-            func pad(_ v: Int, _ width: Int) -> String { String(repeating: "0", count: max(0, width - String(v).count)) + String(v) }
-            return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(rest / 3600, 2)):\(pad(rest / 60 % 60, 2)):\(pad(rest % 60, 2))Z"
+            func pad(_ v: Int, _ width: Int) -> String {
+                String(repeating: "0", count: max(0, width - String(v).count)) + String(v)
+            }
+            return
+                "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(rest / 3600, 2)):\(pad(rest / 60 % 60, 2)):\(pad(rest % 60, 2))Z"
         }
         let first: Int64 = -62_167_219_200, last: Int64 = 253_402_300_799  // 0000-01-01, 9999-12-31T23:59:59
         var rng = SplitMix(seed: 1970)
-        let times = [first, last, -1, 0, 86_399, 86_400] + (0..<2000).map { _ in first + Int64(rng.next() % UInt64(last - first + 1)) }
+        let times =
+            [first, last, -1, 0, 86_399, 86_400]
+            + (0..<2000).map { _ in first + Int64(rng.next() % UInt64(last - first + 1)) }
         for t in times { #expect(Timestamp.format(t) == reference(t), "\(t)") }
         #expect(Timestamp.format(first) == "0000-01-01T00:00:00Z" && Timestamp.format(last) == "9999-12-31T23:59:59Z")
     }
@@ -53,13 +60,16 @@ import Inputs
 }
 
 @Suite struct IPAddressTests {
-    @Test(arguments: ["198.51.100.7", "0.0.0.0", "255.255.255.255", "2001:db8::1", "::1", "::ffff:192.0.2.1", "fe80::1:2:3:4"])
+    @Test(arguments: [
+        "198.51.100.7", "0.0.0.0", "255.255.255.255", "2001:db8::1", "::1", "::ffff:192.0.2.1", "fe80::1:2:3:4",
+    ])
     func parsesAddresses(text: String) {
         #expect(IPAddress.parse(text) != nil)
     }
 
     @Test(arguments: [
-        "ec2.amazonaws.com", "AWS Internal", "100.200.300.400", "06.237.252.245", "225.01.00.16", "1.2.3", "", "1::2::3",
+        "ec2.amazonaws.com", "AWS Internal", "100.200.300.400", "06.237.252.245", "225.01.00.16", "1.2.3", "",
+        "1::2::3",
         "12345::", "1.2.3.4.5", "1..2.3", ".1.2.3", "1.2.3.", "1.2.3.04", "256.0.0.1", "1.2.3.4 ", "1.2.3.4:443",
     ])
     func rejectsWhatIsNotAnAddress(text: String) {
@@ -75,13 +85,16 @@ import Inputs
 @Suite struct StableHashTests {
     /// The two-at-a-time form gives each text the hash it has alone, whichever is longer.
     @Test(arguments: [
-        ("", ""), ("369655005736", ""), ("", "ASIA82FAF47B43DDD335"), ("ebdbcaf2-2fff-700e-fe47-4af92d9db438", "aws-cli/2"),
+        ("", ""), ("369655005736", ""), ("", "ASIA82FAF47B43DDD335"),
+        ("ebdbcaf2-2fff-700e-fe47-4af92d9db438", "aws-cli/2"),
         ("ASIA82FAF47B43DDD335", "369655005736"), ("same", "same"),
     ])
     func pairsHashLikeSingles(a: String, b: String) {
         var x = a
         var y = b
-        let (ha, hb) = x.withUTF8 { xa in y.withUTF8 { yb in StableHash.hash(UnsafeRawBufferPointer(xa), UnsafeRawBufferPointer(yb)) } }
+        let (ha, hb) = x.withUTF8 { xa in
+            y.withUTF8 { yb in StableHash.hash(UnsafeRawBufferPointer(xa), UnsafeRawBufferPointer(yb)) }
+        }
         #expect(ha == StableHash.hash(a))
         #expect(hb == StableHash.hash(b))
     }
@@ -121,19 +134,25 @@ import Inputs
         let out = quoted(text)
         let back = try JSONSerialization.jsonObject(with: Data(("[" + out + "]").utf8)) as? [String]
         #expect(back == [text])
-        #expect(!out.unicodeScalars.contains { $0.value < 0x20 || (0x7F..<0xA0).contains($0.value) || $0.value == 0x2028 || $0.value == 0x2029 })
+        #expect(
+            !out.unicodeScalars.contains {
+                $0.value < 0x20 || (0x7F..<0xA0).contains($0.value) || $0.value == 0x2028 || $0.value == 0x2029
+            })
         let escapes = text.unicodeScalars.contains {
-            $0.value < 0x20 || $0 == "\"" || $0 == "\\" || (0x7F..<0xA0).contains($0.value) || $0.value == 0x2028 || $0.value == 0x2029
+            $0.value < 0x20 || $0 == "\"" || $0 == "\\" || (0x7F..<0xA0).contains($0.value) || $0.value == 0x2028
+                || $0.value == 0x2029
         }
         #expect((out != "\"" + text + "\"") == escapes)
     }
 }
 
-
 @Suite struct DeliveryTimeTests {
     /// The delivery time in an object's name orders inputs (AWS's `YYYYMMDDTHHMMZ`, with seconds too).
     @Test(arguments: [
-        ("AWSLogs/111122223333/CloudTrail/us-east-1/2026/03/01/111122223333_CloudTrail_us-east-1_20260301T0205Z_abc.json.gz", Int64?(1_772_330_700)),
+        (
+            "AWSLogs/111122223333/CloudTrail/us-east-1/2026/03/01/111122223333_CloudTrail_us-east-1_20260301T0205Z_abc.json.gz",
+            Int64?(1_772_330_700)
+        ),
         ("/data/x_20260301T020507Z.json", 1_772_330_707),
         ("20260301T0205Z.json", 1_772_330_700),
         ("dir.20260301T0205Z/", 1_772_330_700),

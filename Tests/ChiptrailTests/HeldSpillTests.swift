@@ -9,6 +9,18 @@ import UsageModel
 @Suite struct HeldSpillTests {
     /// Four inputs of calls and lifecycle events over 40 minutes of event time, each input's records in
     /// its own order, some behind what is released after the second input (late).
+    /// The same inputs fed to an order that keeps everything in memory and to one that spills after
+    /// every input (budget 0, into `directory`).
+    static func fedTwice(spillingIn directory: String) -> (inMemory: EventTimeOrder, spilled: EventTimeOrder) {
+        var inMemory = EventTimeOrder()
+        var spilled = EventTimeOrder()
+        let startedSpilled = spilled.startSpilling(budget: 0, directory: directory)
+        #expect(startedSpilled)
+        _ = feed(&inMemory, spillAfterEach: false)
+        _ = feed(&spilled, spillAfterEach: true)
+        return (inMemory, spilled)
+    }
+
     static func feed(_ order: inout EventTimeOrder, spillAfterEach: Bool) -> [String] {
         var out: [String] = []
         var rng = SplitMix(seed: 17)
@@ -90,12 +102,7 @@ import UsageModel
     @Test func spilledNamesAreFoundAndForgottenAsThoseInMemory() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        var inMemory = EventTimeOrder()
-        var spilled = EventTimeOrder()
-        let startedSpilled = spilled.startSpilling(budget: 0, directory: dir.path)
-        #expect(startedSpilled)
-        _ = Self.feed(&inMemory, spillAfterEach: false)
-        _ = Self.feed(&spilled, spillAfterEach: true)
+        var (inMemory, spilled) = Self.fedTwice(spillingIn: dir.path)
         let keys = Array(0..<40).map(UInt64.init)
         func names(_ order: EventTimeOrder, hint: String?) -> [String?] { keys.map { order.name($0, in: hint) } }
         #expect(names(spilled, hint: nil) == names(inMemory, hint: nil))
@@ -119,12 +126,7 @@ import UsageModel
     @Test func stoppingBringsEverythingBackForACheckpoint() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        var inMemory = EventTimeOrder()
-        var spilled = EventTimeOrder()
-        let startedSpilled = spilled.startSpilling(budget: 0, directory: dir.path)
-        #expect(startedSpilled)
-        _ = Self.feed(&inMemory, spillAfterEach: false)
-        _ = Self.feed(&spilled, spillAfterEach: true)
+        var (inMemory, spilled) = Self.fedTwice(spillingIn: dir.path)
         #expect(spilled.hasSpilled)
         // A whole snapshot reads spilled records back without stopping.
         #expect(try CheckpointCoder.encode(spilled.snapshot) == CheckpointCoder.encode(inMemory.snapshot))

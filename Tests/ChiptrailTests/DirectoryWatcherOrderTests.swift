@@ -25,6 +25,22 @@ struct DirectoryWatcherOrderTests {
         return path
     }
 
+    /// The next wake of `watcher`, with two files landed while it lists the directory ending in
+    /// `listing` (the first in `earlier`, at 02:00, the second in `listing`, at 03:00): the wake's files and
+    /// the two landed.
+    static func wake(
+        _ watcher: DirectoryWatcher, root: String, landingIn earlier: String, whileListing listing: String
+    ) -> (candidates: [String], landed: [String]) {
+        var landedWhileWalking: [String] = []
+        watcher.testBeforeListing = { directory in
+            guard directory.hasSuffix("/" + listing), landedWhileWalking.isEmpty else { return }
+            landedWhileWalking.append(land(root, earlier, "0200"))
+            landedWhileWalking.append(land(root, listing, "0300"))
+        }
+        let candidates = watcher.next(waitingUpTo: 5).candidates
+        return (candidates, landedWhileWalking)
+    }
+
     /// What landed in a directory already watched while a new directory was being walked (c), before a
     /// file that landed in the new one (f2), is in the wake that holds f2.
     @Test func aFileLandedBeforeOneAWalkListsIsInTheSameWake() throws {
@@ -35,13 +51,7 @@ struct DirectoryWatcherOrderTests {
         let watcher = DirectoryWatcher(paths: [root], inotify: true)
         #expect(watcher.next(waitingUpTo: 1).candidates.isEmpty)
         let f1 = Self.land(root, "new", "0100")
-        var landedWhileWalking: [String] = []
-        watcher.testBeforeListing = { directory in
-            guard directory.hasSuffix("/new"), landedWhileWalking.isEmpty else { return }
-            landedWhileWalking.append(Self.land(root, "old", "0200"))
-            landedWhileWalking.append(Self.land(root, "new", "0300"))
-        }
-        let first = watcher.next(waitingUpTo: 5).candidates
+        let (first, landedWhileWalking) = Self.wake(watcher, root: root, landingIn: "old", whileListing: "new")
         #expect(landedWhileWalking.count == 2)
         #expect(first == [f1] + landedWhileWalking, "\(first)")
         watcher.testBeforeListing = nil
@@ -57,13 +67,7 @@ struct DirectoryWatcherOrderTests {
         let a0 = Self.land(root, "a", "0000")
         let b0 = Self.land(root, "b", "0001")
         let watcher = DirectoryWatcher(paths: [root], inotify: true)
-        var landedWhileWalking: [String] = []
-        watcher.testBeforeListing = { directory in
-            guard directory.hasSuffix("/b"), landedWhileWalking.isEmpty else { return }
-            landedWhileWalking.append(Self.land(root, "a", "0200"))
-            landedWhileWalking.append(Self.land(root, "b", "0300"))
-        }
-        let first = watcher.next(waitingUpTo: 5).candidates
+        let (first, landedWhileWalking) = Self.wake(watcher, root: root, landingIn: "a", whileListing: "b")
         #expect(landedWhileWalking.count == 2)
         #expect(first == [a0, b0] + landedWhileWalking, "\(first)")
     }

@@ -610,14 +610,15 @@ public final class IngestPipeline {
         }
         var out: [(Detector.Assessment, Alert?)] = []
         let oldest = time - Int64(detector.config.lookbackDays * 86_400)
-        for account in trigger.keys.sorted() {
+        for (account, reason) in trigger.sorted(by: { $0.key < $1.key }) {
             let key = StableHash.hash(account)
             guard let remembered = lookback[key] else { continue }
             var kept: [Session] = []
             for session in remembered where session.end >= oldest {
                 var assessment = assess(session)
-                let ringWeighs = assessment.evidence.contains { $0.kind == "ring" && $0.weight > 0 }
-                guard assessment.alerts, !trigger[account]!.ringOnly || ringWeighs else {
+                guard assessment.alerts,
+                    !reason.ringOnly || assessment.evidence.contains(where: { $0.kind == "ring" && $0.weight > 0 })
+                else {
                     kept.append(session)
                     continue
                 }
@@ -625,7 +626,7 @@ public final class IngestPipeline {
                     Evidence(
                         kind: "lookback",
                         detail:
-                            "ended \(Timestamp.format(session.end)) without an alert; assessed again at \(Timestamp.format(time)), when \(trigger[account]!.why) alerted",
+                            "ended \(Timestamp.format(session.end)) without an alert; assessed again at \(Timestamp.format(time)), when \(reason.why) alerted",
                         weight: 0))
                 assessment.families.append("lookback")
                 summary.alerts += 1

@@ -48,10 +48,7 @@ let package = Package(
         .target(name: "Alerting", dependencies: ["UsageModel"], swiftSettings: strict),
         .target(
             name: "Store",
-            dependencies: [
-                "UsageModel", "Sessions", "Detection", "Ownership", "Alerting",
-                .product(name: "GRDB", package: "GRDB.swift"),
-            ],
+            dependencies: ["UsageModel", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
         .target(

@@ -9,7 +9,7 @@ public enum AlertEncoding {
         w.string("type", "alert")
         w.string("id", alert.id)
         w.number("score", alert.score)
-        w.string("severity", alert.severity)
+        w.string("severity", alert.severity.rawValue)
         w.string("provider", alert.provider.rawValue)
         w.string("account_id", alert.accountID)
         w.optionalString("reseller_id", alert.resellerID)
@@ -39,7 +39,7 @@ public enum AlertEncoding {
         w.beginArray("evidence")
         for e in alert.evidence {
             w.beginObject()
-            w.string("kind", e.kind)
+            w.string("kind", e.kind.rawValue)
             w.string("detail", e.detail)
             w.number("weight", e.weight, decimals: 3)
             if !e.sources.isEmpty {
@@ -63,10 +63,10 @@ public enum AlertEncoding {
         let chain = [alert.resellerID.map { "reseller \($0)" }, alert.endCustomerID.map { "customer \($0)" }]
             .compactMap { $0 }.joined(separator: ", ")
         let why = alert.evidence.filter { $0.weight != 0 }.map {
-            "\($0.kind) \(JSONWriter.formatNumber($0.weight, decimals: 2)): \($0.detail)"
+            "\($0.kind.rawValue) \(JSONWriter.formatNumber($0.weight, decimals: 2)): \($0.detail)"
         }.joined(separator: "; ")
         let line =
-            "\(alert.severity.uppercased()) \(JSONWriter.formatNumber(alert.score, decimals: 2)) \(alert.id) \(alert.provider.rawValue) account \(alert.accountID)\(chain.isEmpty ? "" : " (\(chain))") -> \(alert.jurisdictions.joined(separator: ",")) | \(s.instanceTypes.joined(separator: ",")) \(JSONWriter.formatNumber(s.acceleratorHours, decimals: 1)) accelerator-hours \(Timestamp.format(s.start))..\(Timestamp.format(s.end))\(s.open ? " (open)" : "") | \(why)"
+            "\(alert.severity.rawValue.uppercased()) \(JSONWriter.formatNumber(alert.score, decimals: 2)) \(alert.id) \(alert.provider.rawValue) account \(alert.accountID)\(chain.isEmpty ? "" : " (\(chain))") -> \(alert.jurisdictions.joined(separator: ",")) | \(s.instanceTypes.joined(separator: ",")) \(JSONWriter.formatNumber(s.acceleratorHours, decimals: 1)) accelerator-hours \(Timestamp.format(s.start))..\(Timestamp.format(s.end))\(s.open ? " (open)" : "") | \(why)"
         return TextEscaping.escapeForTerminal(line)
     }
 }

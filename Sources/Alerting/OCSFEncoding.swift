@@ -10,12 +10,11 @@ public enum OCSFEncoding {
     public static let categoryUID: Int64 = 2
 
     /// OCSF severity_id: 1 Informational, 2 Low, 3 Medium, 4 High, 5 Critical.
-    static func severityID(_ severity: String) -> (Int64, String) {
+    static func severityID(_ severity: AlertSeverity) -> (Int64, String) {
         switch severity {
-        case "high": (4, "High")
-        case "medium": (3, "Medium")
-        case "low": (2, "Low")
-        default: (1, "Informational")
+        case .high: (4, "High")
+        case .medium: (3, "Medium")
+        case .low: (2, "Low")
         }
     }
 
@@ -90,7 +89,7 @@ public enum OCSFEncoding {
         for e in alert.evidence {
             w.beginObject()
             w.beginObject("data")
-            w.string("kind", e.kind)
+            w.string("kind", e.kind.rawValue)
             w.string("detail", e.detail)
             w.number("weight", e.weight, decimals: 3)
             w.beginArray("sources")

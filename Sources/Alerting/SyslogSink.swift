@@ -68,11 +68,11 @@ public enum SyslogFormat {
     public static let enterpriseID = 32473
     public static let facility = 13
 
-    public static func severity(_ alertSeverity: String) -> Int {
+    public static func severity(_ alertSeverity: AlertSeverity) -> Int {
         switch alertSeverity {
-        case "high": 2
-        case "medium": 4
-        default: 5
+        case .high: 2
+        case .medium: 4
+        case .low: 5
         }
     }
 
@@ -98,7 +98,7 @@ public enum SyslogFormat {
         }
         param("id", alert.id)
         param("score", JSONWriter.formatNumber(alert.score, decimals: 4))
-        param("severity", alert.severity)
+        param("severity", alert.severity.rawValue)
         param("provider", alert.provider.rawValue)
         param("account", alert.accountID)
         param("reseller", alert.resellerID)

@@ -10,7 +10,7 @@ extension Detector {
             let countText = JSONWriter.formatNumber(count, decimals: 2)
             draft.evidence.append(
                 Evidence(
-                    kind: "catalog",
+                    kind: .catalog,
                     detail:
                         "\(spec.instanceType): \(countText) x \(spec.accelerator.model), TPP \(tpp), \(spec.accelerator.control)\(restricted ? "" : " (not restricted)")",
                     weight: 0, sources: [spec.source]))
@@ -35,7 +35,7 @@ extension Detector {
             var sources = usage.prefix(3).map { $0.origin.description }
             if let launch { sources.insert(launch.origin.description, at: 0) }
             draft.evidence.append(
-                Evidence(kind: launch == nil ? "billing" : "audit+billing", detail: detail, weight: 0, sources: sources)
+                Evidence(kind: launch == nil ? .billing : .auditAndBilling, detail: detail, weight: 0, sources: sources)
             )
         }
     }

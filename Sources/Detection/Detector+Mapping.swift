@@ -17,7 +17,7 @@ extension Detector {
                     draft.reach(country)
                     draft.evidence.append(
                         Evidence(
-                            kind: "declared-country",
+                            kind: .declaredCountry,
                             detail:
                                 "end customer \(mapping.endCustomerID ?? "(unnamed)") declared in \(country)\(basisText(country))",
                             weight: config.declaredCountryWeight, sources: [mapping.origin]))
@@ -25,7 +25,7 @@ extension Detector {
                     draft.declaredElsewhere = (draft.evidence.count, country)
                     draft.evidence.append(
                         Evidence(
-                            kind: "declared-country",
+                            kind: .declaredCountry,
                             detail:
                                 "end customer \(mapping.endCustomerID ?? "(unnamed)") declared in \(country), not restricted",
                             weight: config.declaredUnrestrictedWeight, sources: [mapping.origin]))
@@ -43,7 +43,7 @@ extension Detector {
                     if let country = reseller.country, jurisdictions.isRestricted(country, at: time) {
                         draft.reach(country)
                         let e = Evidence(
-                            kind: "reseller-chain",
+                            kind: .resellerChain,
                             detail: "\(reseller.id) is in \(country)\(basisText(country))\(via)",
                             weight: config.resellerCountryWeight * decay, sources: [mapping.origin, reseller.origin])
                         if best == nil || e.weight > best!.weight { (best, bestDepth, bestServes) = (e, depth, false) }
@@ -52,7 +52,7 @@ extension Detector {
                     if !served.isEmpty && !customerKnown {
                         served.forEach { draft.reach($0) }
                         let e = Evidence(
-                            kind: "reseller-chain",
+                            kind: .resellerChain,
                             detail:
                                 "\(reseller.id) serves \(served.map(\.description).joined(separator: ";"))\(via); end customer country unknown",
                             weight: config.resellerServesWeight * decay, sources: [mapping.origin, reseller.origin])

@@ -38,7 +38,7 @@ extension Detector {
                 let list = countries.prefix(3).map { "\($0.0) \($0.1)" }.joined(separator: ", ")
                 draft.evidence.append(
                     Evidence(
-                        kind: "network",
+                        kind: .network,
                         detail:
                             "\(k) of \(n) located calls from restricted countries (\(list.isEmpty ? "none" : list)); share \(JSONWriter.formatNumber(Double(k) / Double(n), decimals: 3))\(trip)",
                         weight: weight))

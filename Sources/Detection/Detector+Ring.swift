@@ -45,7 +45,7 @@ extension Detector {
                     let shown = peers.prefix(5).joined(separator: ", ") + (peers.count > 5 ? ", ..." : "")
                     draft.evidence.append(
                         Evidence(
-                            kind: "ring",
+                            kind: .ring,
                             detail:
                                 "one of \(peers.count + 1) accounts onboarded within \(Int(config.ringRecentDays)) days under \(resellerID), whose chain reaches \(reaches.countries.map(\.description).joined(separator: ";")) (\(reaches.via)), run alike: \(shown); this one onboarded \(Timestamp.format(onboarded))",
                             weight: w, sources: [mapping.origin]))

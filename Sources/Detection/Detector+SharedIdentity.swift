@@ -28,7 +28,7 @@ extension Detector {
                         [$0.origin]
                     } ?? []) + partner.seenIn
                 bestShared = (
-                    Evidence(kind: "shared-identity", detail: detail, weight: w, sources: sources), link.countries
+                    Evidence(kind: .sharedIdentity, detail: detail, weight: w, sources: sources), link.countries
                 )
             }
         }

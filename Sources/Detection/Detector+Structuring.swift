@@ -25,7 +25,7 @@ extension Detector {
                     config.structuringWeight * log2(1 + Double(peers.accounts) / Double(config.structuringMinAccounts)))
                 draft.evidence.append(
                     Evidence(
-                        kind: "structuring",
+                        kind: .structuring,
                         detail:
                             "one of \(peers.accounts) accounts with unknown end customers under \(resellerID), together \(JSONWriter.formatNumber(peers.hours, decimals: 1)) restricted accelerator-hours (this account \(JSONWriter.formatNumber(ownTotal, decimals: 1)))",
                         weight: w, sources: [mapping.origin]))

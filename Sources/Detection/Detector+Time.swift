@@ -17,7 +17,7 @@ extension Detector {
             var detail =
                 "activity fits UTC\(sign)\(abs(tz.offsetHours)) (posterior \(JSONWriter.formatNumber(tz.confidence, decimals: 2)) over 27 offsets, \(tz.activeHours) active hours)"
             if let first = matching.first { detail += ", the time of \(first)" }
-            draft.evidence.append(Evidence(kind: "time", detail: detail, weight: weight))
+            draft.evidence.append(Evidence(kind: .time, detail: detail, weight: weight))
         }
     }
 
@@ -37,7 +37,7 @@ extension Detector {
                 let percent = JSONWriter.formatNumber(100 * fit.workingRate, decimals: 0)
                 draft.evidence.append(
                     Evidence(
-                        kind: "holiday",
+                        kind: .holiday,
                         detail:
                             "active on \(fit.activeHolidays) of \(fit.holidays) PRC public holiday(s) on working days and \(fit.activeMakeupDays) of \(fit.makeupDays) make-up weekend day(s), against \(percent)% of working days; log-likelihood ratio \(JSONWriter.formatNumber(fit.logLikelihoodRatio, decimals: 2)) for the PRC calendar (posterior \(JSONWriter.formatNumber(fit.confidence, decimals: 2)))",
                         weight: weight))

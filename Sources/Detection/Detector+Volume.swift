@@ -58,6 +58,6 @@ extension Detector {
             }
         }
         guard !parts.isEmpty else { return nil }
-        return Evidence(kind: "volume", detail: parts.joined(separator: "; "), weight: weight)
+        return Evidence(kind: .volume, detail: parts.joined(separator: "; "), weight: weight)
     }
 }

@@ -133,7 +133,7 @@ public struct Detector: Sendable {
     ]
 
     /// Evidence that only strengthens a link other evidence makes (it names no jurisdiction of its own).
-    static let boosters: Set<String> = ["catalog", "time", "holiday", "volume", "structuring"]
+    static let boosters: Set<EvidenceKind> = [.catalog, .time, .holiday, .volume, .structuring]
     static let china = CountryCode("CN")!
 
     /// The strongest restricted link a mapping gives, undescribed: the declared country, or the
@@ -295,9 +295,10 @@ public struct Detector: Sendable {
         // Each family's weight times its calibration factor, fitted on tuning populations
         // (Scripts/fit-weights); 1 leaves the weight as the model gives it.
         let families = evidence.indices.map { i in
-            evidence[i].kind == "declared-country"
+            evidence[i].kind == .declaredCountry
                 ? (evidence[i].weight < 0 ? "declared-unrestricted" : "declared-restricted")
-                : i == upstream ? (upstreamServes ? "reseller-upstream-serves" : "reseller-upstream") : evidence[i].kind
+                : i == upstream
+                    ? (upstreamServes ? "reseller-upstream-serves" : "reseller-upstream") : evidence[i].kind.rawValue
         }
         for i in evidence.indices where evidence[i].weight != 0 {
             if let f = config.familyFactors[families[i]], f != 1 { evidence[i].weight *= f }
@@ -344,13 +345,13 @@ public struct Detector: Sendable {
 
     /// The alert for an assessment that alerts.
     public func alert(for a: Assessment) -> Alert {
-        let severity: String
+        let severity: AlertSeverity
         if a.score >= config.highScore && a.acceleratorHours >= config.highAcceleratorHours {
-            severity = "high"
+            severity = .high
         } else if a.score >= config.mediumScore {
-            severity = "medium"
+            severity = .medium
         } else {
-            severity = "low"
+            severity = .low
         }
         let s = a.session
         let alertID = "a-" + StableHash.hex(StableHash.hash("alert|" + s.id))

@@ -21,13 +21,13 @@ public final class EvidenceLog {
 
     deinit { try? handle.close() }
 
-    public func write(_ assessments: [(Detector.Assessment, some Any)]) {
+    public func write(_ decisions: [Detector.Decision]) {
         var out = Data()
-        for (a, _) in assessments where a.restrictedConsumption {
+        for a in decisions.lazy.map(\.assessment) where a.restrictedConsumption {
             var kinds: [String: Double] = [:]
             var details: [String: String] = [:]
             for (e, family) in zip(a.evidence, a.families) {
-                details[e.kind] = e.detail
+                details[e.kind.rawValue] = e.detail
                 kinds[family, default: 0] += e.weight
             }
             let line: [String: Any] = [

@@ -76,7 +76,10 @@ public struct FileOutcome: Sendable {
     public var events: [UsageEvent] = []
     /// Calls kept for the store (see ``IngestOptions/keepCalls``), with their account ids.
     public var calls: [(call: CallObservation, accountID: String, restricted: Bool)] = []
-    public var assessments: [(Detector.Assessment, Alert?)] = []
+    public var decisions: [Detector.Decision] = []
+
+    /// The decided sessions as the store keeps them.
+    public var stored: [StoredSession] { decisions.map(\.stored) }
 
     public init(path: String?) { self.path = path }
 }
@@ -339,13 +342,13 @@ public final class IngestPipeline {
         }
         // The end of the input: what is still held is released, then the sessions still running close.
         var last = FileOutcome(path: nil)
-        last.assessments = release(through: nil)
+        last.decisions = release(through: nil)
         let lastTime = watermark == .min ? 0 : watermark
         // One session at a time: the sessions still running are not all held at once (issue 17).
-        var closing: [(Detector.Assessment, Alert?)] = []
+        var closing: [Detector.Decision] = []
         sessionizer.finish(at: lastTime) { closing += finish([$0]) }
-        last.assessments += closing
-        last.assessments += lookBack(after: closing, at: lastTime)
+        last.decisions += closing
+        last.decisions += lookBack(after: closing, at: lastTime)
         onOutcome(last)
         summary.accounts = activity.count + eventAccounts.filter { activity[$0] == nil }.count
         summary.lateRecords = order.late
@@ -428,14 +431,14 @@ public final class IngestPipeline {
             watermark = newest
             dedup.advance(to: watermark)
         }
-        outcome.assessments = release(through: watermark == .min ? .min : watermark - options.allowedLateness)
+        outcome.decisions = release(through: watermark == .min ? .min : watermark - options.allowedLateness)
         order.spillIfOverBudget()
         if scoring && !usageAccounts.isEmpty {
             // Billing lines join running sessions as they come (they are not on the audit logs' time
             // axis): the sessions they change are looked at the next tick — or now, while no audit log
             // has been read (billing alone has no ticks).
             if watermark == .min {
-                outcome.assessments += alertRunning(accounts: usageAccounts, at: 0)
+                outcome.decisions += alertRunning(accounts: usageAccounts, at: 0)
             } else {
                 billedAccounts.formUnion(usageAccounts)
             }
@@ -445,8 +448,8 @@ public final class IngestPipeline {
 
     /// Applies every slice the frontier has passed (all of them when `frontier` is nil: the end of the
     /// input), each followed by the decisions of its tick.
-    private func release(through frontier: EpochSeconds?) -> [(Detector.Assessment, Alert?)] {
-        var out: [(Detector.Assessment, Alert?)] = []
+    private func release(through frontier: EpochSeconds?) -> [Detector.Decision] {
+        var out: [Detector.Decision] = []
         while let (end, slice) = order.next(through: frontier) {
             let touched = apply(slice, tick: end)
             out += decide(at: end, touched: touched)
@@ -518,9 +521,7 @@ public final class IngestPipeline {
     private func decide(
         at time: EpochSeconds,
         touched: (events: [(provider: CloudProvider, account: String, resource: String)], calls: [UInt64])
-    ) -> [(
-        Detector.Assessment, Alert?
-    )] {
+    ) -> [Detector.Decision] {
         if options.scoring {
             identities.settle()
             identities.nameNew { raw, kind, input in
@@ -589,18 +590,18 @@ public final class IngestPipeline {
     /// now; those that cross the threshold alert, their evidence saying when and why they were looked at
     /// again. A ring is seen once enough of its accounts are: its first accounts' sessions ended before
     /// it was. Accounts in name order, sessions in the order they ended.
-    private func lookBack(after decided: [(Detector.Assessment, Alert?)], at time: EpochSeconds) -> [(
-        Detector.Assessment, Alert?
-    )] {
+    private func lookBack(after decided: [Detector.Decision], at time: EpochSeconds) -> [Detector.Decision] {
         guard !lookback.isEmpty else { return [] }
         // Why each account is looked at again, and whether only as a ring's peer (then a session alerts
         // only on the ring's evidence: the note says the ring had it looked at).
         var trigger: [String: (why: String, ringOnly: Bool)] = [:]
-        for (assessment, alert) in decided where alert != nil {
+        for decision in decided where decision.alert != nil {
+            let assessment = decision.assessment
             let account = assessment.session.accountID
             if trigger[account] == nil { trigger[account] = ("session \(assessment.session.id) of the account", false) }
         }
-        for (assessment, alert) in decided where alert != nil {
+        for decision in decided where decision.alert != nil {
+            let assessment = decision.assessment
             for peer in assessment.ringPeers where trigger[peer] == nil {
                 trigger[peer] = (
                     "session \(assessment.session.id) of account \(assessment.session.accountID), which counted this one in its ring,",
@@ -608,7 +609,7 @@ public final class IngestPipeline {
                 )
             }
         }
-        var out: [(Detector.Assessment, Alert?)] = []
+        var out: [Detector.Decision] = []
         let oldest = time - Int64(detector.config.lookbackDays * 86_400)
         for (account, reason) in trigger.sorted(by: { $0.key < $1.key }) {
             let key = StableHash.hash(account)
@@ -617,20 +618,20 @@ public final class IngestPipeline {
             for session in remembered where session.end >= oldest {
                 var assessment = assess(session)
                 guard assessment.alerts,
-                    !reason.ringOnly || assessment.evidence.contains(where: { $0.kind == "ring" && $0.weight > 0 })
+                    !reason.ringOnly || assessment.evidence.contains(where: { $0.kind == .ring && $0.weight > 0 })
                 else {
                     kept.append(session)
                     continue
                 }
                 assessment.evidence.append(
                     Evidence(
-                        kind: "lookback",
+                        kind: .lookback,
                         detail:
                             "ended \(Timestamp.format(session.end)) without an alert; assessed again at \(Timestamp.format(time)), when \(reason.why) alerted",
                         weight: 0))
                 assessment.families.append("lookback")
                 summary.alerts += 1
-                out.append((assessment, detector.alert(for: assessment)))
+                out.append(Detector.Decision(assessment, alert: detector.alert(for: assessment)))
             }
             lookback[key] = kept.isEmpty ? nil : kept
             if changes != nil { changes!.lookback.insert(key) }
@@ -645,13 +646,13 @@ public final class IngestPipeline {
     private func alertRunning(
         accounts: Set<String>, resources: [(provider: CloudProvider, account: String, resource: String)] = [],
         at time: EpochSeconds
-    ) -> [(Detector.Assessment, Alert?)] {
+    ) -> [Detector.Decision] {
         guard !accounts.isEmpty || !resources.isEmpty else { return [] }
         let detector = self.detector
         let running = sessionizer.provisional(at: time, accounts: accounts, resources: resources) { type in
             type.map(detector.restrictedType) ?? false
         }
-        var out: [(Detector.Assessment, Alert?)] = []
+        var out: [Detector.Decision] = []
         for session in running {
             let resource = AlertedRun.resource(of: session)
             if let runs = alertedOpen[resource], runs.contains(where: { $0.covers(session) }) { continue }
@@ -662,7 +663,7 @@ public final class IngestPipeline {
                 AlertedRun(resource: resource, session: session.id, start: session.start, end: session.end))
             if changes != nil { changes!.alerted.insert(resource) }
             summary.alerts += 1
-            out.append((assessment, detector.alert(for: assessment)))
+            out.append(Detector.Decision(assessment, alert: detector.alert(for: assessment)))
         }
         return out
     }
@@ -688,8 +689,8 @@ public final class IngestPipeline {
             session, activity: activity[key], partners: partners, aggregate: resellerUse, volume: volume)
     }
 
-    private func finish(_ sessions: [Session]) -> [(Detector.Assessment, Alert?)] {
-        var out: [(Detector.Assessment, Alert?)] = []
+    private func finish(_ sessions: [Session]) -> [Detector.Decision] {
+        var out: [Detector.Decision] = []
         for session in sessions {
             summary.sessions += 1
             guard options.scoring else { continue }
@@ -711,13 +712,13 @@ public final class IngestPipeline {
             if let alerted {
                 // Alerted while it ran; under an earlier id, the store replaces that session's row.
                 assessment.supersedes = alerted.map(\.session).filter { $0 != session.id }
-                out.append((assessment, nil))
+                out.append(Detector.Decision(assessment, alert: nil))
             } else if assessment.alerts {
                 summary.alerts += 1
-                out.append((assessment, detector.alert(for: assessment)))
+                out.append(Detector.Decision(assessment, alert: detector.alert(for: assessment)))
             } else {
                 if assessment.restrictedConsumption && !session.open { remember(session) }
-                out.append((assessment, nil))
+                out.append(Detector.Decision(assessment, alert: nil))
             }
         }
         return out

@@ -1,15 +1,13 @@
-import Alerting
-public import Detection
 import Foundation
 import GRDB
 public import UsageModel
 
 /// One batch's transaction, written by a thread of its own while the batch is still being read: each
 /// input's ledger row, events, calls, sessions and alerts go in as soon as the input is read
-/// (``add(files:events:calls:assessments:)``), the live state piece by piece as it is encoded
+/// (``add(files:events:calls:sessions:)``), the live state piece by piece as it is encoded
 /// (``addLiveState(_:)``), and ``commit(offsets:outbox:)`` adds the followed files' offsets and the
 /// outbox and commits — either all of the batch is in the store or none of it, as with
-/// ``Store/write(files:events:calls:assessments:checkpoint:offsets:)``.
+/// ``Store/write(files:events:calls:sessions:checkpoint:offsets:)``.
 ///
 /// Reading and writing overlap: the rows are written on the second core while the next inputs are read,
 /// and memory holds at most `capacity` pieces waiting. Until ``commit(offsets:outbox:)`` or ``abandon()``
@@ -20,7 +18,7 @@ public import UsageModel
 ///
 /// ```swift
 /// let transaction = store.beginBatch()
-/// transaction.add(files: [record], events: outcome.events, calls: calls, assessments: outcome.assessments)
+/// transaction.add(files: [record], events: outcome.events, calls: calls, sessions: outcome.stored)
 /// try pipeline.checkpointChanges(pieceBytes: 1 << 20) { transaction.addLiveState($0) }
 /// let alerts = try transaction.commit(offsets: [], outbox: true)
 /// ```
@@ -28,7 +26,7 @@ public final class BatchTransaction: @unchecked Sendable {
     private enum Job {
         case rows(
             files: [Store.FileRecord], events: [UsageEvent], calls: [Store.CallRecord],
-            assessments: [(Detector.Assessment, Alert?)])
+            sessions: [StoredSession])
         case liveState(LiveStateChanges)
         case commit(offsets: [Store.FollowOffset], outbox: Bool)
         case abandon
@@ -54,9 +52,9 @@ public final class BatchTransaction: @unchecked Sendable {
     /// while `capacity` pieces wait. An error writing them is thrown by ``commit(offsets:outbox:)``.
     public func add(
         files: [Store.FileRecord], events: [UsageEvent], calls: [Store.CallRecord],
-        assessments: [(Detector.Assessment, Alert?)] = []
+        sessions: [StoredSession] = []
     ) {
-        enqueue(.rows(files: files, events: events, calls: calls, assessments: assessments))
+        enqueue(.rows(files: files, events: events, calls: calls, sessions: sessions))
     }
 
     /// Queues a piece of the live state's changes (see `IngestPipeline.checkpointChanges(pieceBytes:emit:)`);
@@ -133,24 +131,24 @@ public final class BatchTransaction: @unchecked Sendable {
                     let job = next()
                     do {
                         switch job {
-                        case .rows(let files, let events, let calls, let assessments):
+                        case .rows(let files, let events, let calls, let sessions):
                             guard failure == nil else { continue }
                             try Store.writeRows(db, files: files, events: events, calls: calls, now: opened)
-                            guard !assessments.isEmpty else { continue }
+                            guard !sessions.isEmpty else { continue }
                             let nowSeconds = Int64(Date().timeIntervalSince1970)
-                            var stamped = assessments
+                            var stamped = sessions
                             for i in stamped.indices {
-                                guard var alert = stamped[i].1 else { continue }
+                                guard var alert = stamped[i].alert else { continue }
                                 // An alert already in the store was emitted by an earlier run: not again.
                                 if try Bool.fetchOne(exists, arguments: [alert.id]) == true {
-                                    stamped[i].1 = nil
+                                    stamped[i].alert = nil
                                     continue
                                 }
                                 if alert.raisedAt == nil { alert.raisedAt = nowSeconds }
-                                stamped[i].1 = alert
+                                stamped[i].alert = alert
                                 alerts.append(alert)
                             }
-                            try Store.writeAssessments(db, stamped, now: Timestamp.format(nowSeconds))
+                            try store.writeSessions(db, stamped, now: Timestamp.format(nowSeconds))
                         case .liveState(let piece):
                             guard failure == nil else { continue }
                             try Store.writeLiveState(db, piece, now: opened, scalars: !piece.meta.isEmpty)

@@ -1,9 +1,6 @@
 import Foundation
 public import GRDB
 public import UsageModel
-public import Detection
-import Sessions
-import Alerting
 
 #if canImport(Glibc)
     import Glibc
@@ -69,6 +66,19 @@ final class StoreWriterLock {
     deinit { close(descriptor) }
 }
 
+/// How the store writes an alert's text: as `--format json` prints it and as its OCSF finding (the
+/// `alerts` table's `json` and `ocsf` columns, re-emitted by `chiptrail alerts`). Given by the caller
+/// (the encoders live with the sinks), applied when the alert is written, after it is stamped.
+public struct AlertRendering: Sendable {
+    public var json: @Sendable (Alert) -> String
+    public var ocsf: @Sendable (Alert) -> String
+
+    public init(json: @escaping @Sendable (Alert) -> String, ocsf: @escaping @Sendable (Alert) -> String) {
+        self.json = json
+        self.ocsf = ocsf
+    }
+}
+
 /// The embedded store: one SQLite file (WAL, mode 0600) with versioned migrations.
 ///
 /// Ingest writes the file ledger, the compute events, every assessed session, alerts with their
@@ -82,13 +92,19 @@ public final class Store {
 
     /// The exclusive lock on `STORE.lock` held while the store is open for writing: one writer per store.
     private let writerLock: StoreWriterLock?
+    /// How alerts are written; a store opened without it writes sessions and rows but no alert.
+    let rendering: AlertRendering?
 
     /// Opens (creating with mode 0600 when absent) the store for writing, holding its writer lock.
-    /// - Parameter command: what holds the lock (`ingest`, `tail`), named to a second writer.
+    /// - Parameters:
+    ///   - command: what holds the lock (`ingest`, `tail`), named to a second writer.
+    ///   - rendering: how alerts are written; needed to write any (a store opened without it stops the
+    ///     process at the first alert: a wiring mistake, not an input's).
     /// - Throws: ``StoreError`` for a store another process writes (naming its pid), a newer schema, a
     ///   locked or unwritable file.
-    public init(path: String, command: String = "chiptrail") throws(StoreError) {
+    public init(path: String, command: String = "chiptrail", rendering: AlertRendering? = nil) throws(StoreError) {
         self.path = path
+        self.rendering = rendering
         writerLock = try StoreWriterLock(storePath: path, command: command)
         if !FileManager.default.fileExists(atPath: path) {
             let fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0o600)
@@ -126,6 +142,7 @@ public final class Store {
     public init(readOnlyPath path: String) throws(StoreError) {
         self.path = path
         writerLock = nil
+        rendering = nil
         guard FileManager.default.fileExists(atPath: path) else {
             throw StoreError(path: path, message: "no store here; run 'chiptrail ingest' first or pass --store PATH")
         }
@@ -493,27 +510,26 @@ public final class Store {
     @discardableResult
     public func write(
         files: [FileRecord], events: [UsageEvent], calls: [CallRecord] = [],
-        assessments: [(Detector.Assessment, Alert?)], checkpoint: LiveStateChanges? = nil,
-        offsets: [FollowOffset] = []
+        sessions: [StoredSession], checkpoint: LiveStateChanges? = nil, offsets: [FollowOffset] = []
     ) throws(StoreError) -> [Alert] {
         let nowSeconds = Int64(Date().timeIntervalSince1970)
         let now = Timestamp.format(nowSeconds)
         // Each alert carries the time it was committed: its OCSF finding's time, live and re-emitted.
-        let assessments = assessments.map { (a, alert) -> (Detector.Assessment, Alert?) in
-            guard var alert else { return (a, nil) }
-            if alert.raisedAt == nil { alert.raisedAt = nowSeconds }
-            return (a, alert)
+        let sessions = sessions.map { s in
+            var s = s
+            if s.alert != nil && s.alert?.raisedAt == nil { s.alert?.raisedAt = nowSeconds }
+            return s
         }
         do {
             try queue.inTransaction { db in
                 try Self.writeRows(db, files: files, events: events, calls: calls, now: now)
-                try Self.writeOutcomes(db, assessments: assessments, checkpoint: checkpoint, offsets: offsets, now: now)
+                try writeOutcomes(db, sessions: sessions, checkpoint: checkpoint, offsets: offsets, now: now)
                 return .commit
             }
         } catch {
             throw Self.describe(error, path: path)
         }
-        return assessments.compactMap(\.1)
+        return sessions.compactMap(\.alert)
     }
 
     /// A batch's ledger rows, events and calls (the bulk of its rows).
@@ -545,23 +561,27 @@ public final class Store {
 
     /// A batch's sessions and alerts (alerts already stamped), the followed files' offsets, and with
     /// `checkpoint` the live state and the outbox.
-    static func writeOutcomes(
-        _ db: Database, assessments: [(Detector.Assessment, Alert?)], checkpoint: LiveStateChanges?,
-        offsets: [FollowOffset], now: String
+    func writeOutcomes(
+        _ db: Database, sessions: [StoredSession], checkpoint: LiveStateChanges?, offsets: [FollowOffset], now: String
     ) throws {
-        try writeAssessments(db, assessments, now: now)
-        try writeOffsets(db, offsets)
+        try writeSessions(db, sessions, now: now)
+        try Self.writeOffsets(db, offsets)
         if let checkpoint {
-            try writeLiveState(db, checkpoint, now: now)
-            try writeOutbox(db, assessments.compactMap(\.1))
+            try Self.writeLiveState(db, checkpoint, now: now)
+            try Self.writeOutbox(db, sessions.compactMap(\.alert))
         }
     }
 
     /// Sessions, and the alerts raised on them (already stamped), in order.
-    static func writeAssessments(_ db: Database, _ assessments: [(Detector.Assessment, Alert?)], now: String) throws {
-        for (a, alert) in assessments {
-            try writeSession(db, a)
-            if let alert { try writeAlert(db, alert, a, now: now) }
+    func writeSessions(_ db: Database, _ sessions: [StoredSession], now: String) throws {
+        for s in sessions {
+            try Self.writeSession(db, s)
+            if let alert = s.alert {
+                guard let rendering else {
+                    preconditionFailure("the store at \(path) was opened without AlertRendering and given an alert")
+                }
+                try Self.writeAlert(db, alert, s, rendering: rendering, now: now)
+            }
         }
     }
 
@@ -609,9 +629,8 @@ public final class Store {
             .execute(arguments: [changes.meta, now])
     }
 
-    static func writeSession(_ db: Database, _ a: Detector.Assessment) throws {
-        let s = a.session
-        for old in a.supersedes {
+    static func writeSession(_ db: Database, _ s: StoredSession) throws {
+        for old in s.supersedes {
             // The row written when the session was alerted while it ran, under the id it had then.
             try db.cachedStatement(sql: "DELETE FROM sessions WHERE id = ?").execute(arguments: [old])
             try db.cachedStatement(sql: "UPDATE alerts SET session_id = ? WHERE session_id = ?")
@@ -620,31 +639,31 @@ public final class Store {
         let session = try db.cachedStatement(
             sql: "INSERT OR REPLACE INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
         try session.execute(arguments: [
-            s.id, s.provider.rawValue, s.accountID, s.resourceID, s.instanceType, a.spec?.accelerator.model,
-            a.acceleratorCount, a.acceleratorHours, Timestamp.format(s.start), Timestamp.format(s.end), s.open,
-            s.regions.joined(separator: ","), a.restrictedConsumption, a.score, a.mapping?.resellerID,
-            a.mapping?.endCustomerID, a.jurisdictions.map(\.description).joined(separator: ","),
-            a.chain.isEmpty ? nil : "|" + a.chain.map(\.id).joined(separator: "|") + "|",
+            s.id, s.provider.rawValue, s.accountID, s.resourceID, s.instanceType, s.accelerator,
+            s.acceleratorCount, s.acceleratorHours, Timestamp.format(s.start), Timestamp.format(s.end), s.open,
+            s.regions.joined(separator: ","), s.restricted, s.score, s.mapping?.resellerID,
+            s.mapping?.endCustomerID, s.jurisdictions.map(\.description).joined(separator: ","),
+            s.chain.isEmpty ? nil : "|" + s.chain.joined(separator: "|") + "|",
         ])
     }
 
-    static func writeAlert(_ db: Database, _ alert: Alert, _ a: Detector.Assessment, now: String) throws {
+    static func writeAlert(
+        _ db: Database, _ alert: Alert, _ s: StoredSession, rendering: AlertRendering, now: String
+    ) throws {
         let insertAlert = try db.cachedStatement(
             sql: "INSERT OR IGNORE INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
         try insertAlert.execute(arguments: [
-            alert.id, alert.session.id, alert.score, alert.severity, alert.provider.rawValue, alert.accountID,
+            alert.id, alert.session.id, alert.score, alert.severity.rawValue, alert.provider.rawValue, alert.accountID,
             alert.resellerID, alert.endCustomerID, alert.jurisdictions.joined(separator: ","),
             Timestamp.format(alert.session.start), Timestamp.format(alert.session.end),
-            AlertEncoding.json(alert), now, LineAlertSink.Style.ocsf.encode(alert),
+            rendering.json(alert), now, rendering.ocsf(alert),
         ])
         for (i, e) in alert.evidence.enumerated() {
             try db.cachedStatement(sql: "INSERT OR REPLACE INTO evidence VALUES (?, ?, ?, ?, ?, ?)").execute(
-                arguments: [alert.id, i, e.kind, e.detail, e.weight, e.sources.joined(separator: "\n")])
+                arguments: [alert.id, i, e.kind.rawValue, e.detail, e.weight, e.sources.joined(separator: "\n")])
         }
-        if let m = a.mapping {
-            let chain = a.chain.map { r in
-                "\(r.id) (\(r.country?.description ?? "?"), serves \(r.servesCountries.map(\.description).joined(separator: ";"))) at \(r.origin)"
-            }.joined(separator: " -> ")
+        if let m = s.mapping {
+            let chain = m.chain
             let content = [
                 m.provider, m.accountID, m.resellerID ?? "", m.endCustomerID ?? "",
                 m.endCustomerCountry?.description ?? "", m.validFrom.map(Timestamp.format) ?? "",

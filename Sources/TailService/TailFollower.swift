@@ -321,11 +321,11 @@ public final class TailFollower {
             calls: outcome.calls.map {
                 Store.CallRecord(call: $0.call, accountID: $0.accountID, restricted: $0.restricted)
             },
-            assessments: outcome.assessments)
+            sessions: outcome.stored)
         var rest = outcome
         rest.events = []
         rest.calls = []
-        rest.assessments = []
+        rest.decisions = []
         batch.append(rest)
     }
 

@@ -3,10 +3,44 @@ public enum ChiptrailVersion {
     public static let current = "0.1.0"
 }
 
+/// What an evidence speaks of: its name in alerts, the store and the evidence log (the raw value).
+public enum EvidenceKind: String, Sendable, Hashable, Codable, CaseIterable {
+    /// The session's instance type and accelerators, and whether they are restricted (weight 0).
+    case catalog
+    /// A session known from billing only, or confirmed by it (weight 0).
+    case billing
+    case auditAndBilling = "audit+billing"
+    /// The mapping file's end customer and its country.
+    case declaredCountry = "declared-country"
+    /// The reseller chain above the account.
+    case resellerChain = "reseller-chain"
+    /// Identifiers the account shares with accounts linked to a restricted jurisdiction.
+    case sharedIdentity = "shared-identity"
+    /// Accounts under one reseller that act as one.
+    case ring
+    /// Many accounts under one reseller each kept small.
+    case structuring
+    /// Where the account's calls come from.
+    case network
+    /// The working hours' time zone.
+    case time
+    /// Work through a restricted country's public holidays.
+    case holiday
+    /// Accelerator use against the account's own history.
+    case volume
+    /// A remembered session assessed again when its account (or ring) alerted.
+    case lookback
+}
+
+/// How urgent an alert is: by score and accelerator-hours (``DetectionConfig``).
+public enum AlertSeverity: String, Sendable, Hashable, Codable, CaseIterable {
+    case low, medium, high
+}
+
 /// One contribution to an alert's score.
 public struct Evidence: Sendable, Hashable, Codable {
-    /// A family name: `declared-country`, `reseller-chain`, `network`, `catalog`, ….
-    public var kind: String
+    /// The family it comes from: `declared-country`, `reseller-chain`, `network`, `catalog`, ….
+    public var kind: EvidenceKind
     /// A human sentence: `RS-HK-001 serves CN`.
     public var detail: String
     /// The log-likelihood ratio this contribution added to the score's log-odds.
@@ -14,7 +48,7 @@ public struct Evidence: Sendable, Hashable, Codable {
     /// Where the evidence came from (`mappings.csv:3`, an event's origin); may be empty.
     public var sources: [String]
 
-    public init(kind: String, detail: String, weight: Double, sources: [String] = []) {
+    public init(kind: EvidenceKind, detail: String, weight: Double, sources: [String] = []) {
         self.kind = kind
         self.detail = detail
         self.weight = weight
@@ -56,7 +90,7 @@ public struct AlertSession: Sendable, Hashable, Codable {
 public struct Alert: Sendable, Hashable, Codable {
     public var id: String
     public var score: Double
-    public var severity: String
+    public var severity: AlertSeverity
     public var provider: CloudProvider
     public var accountID: String
     public var resellerID: String?
@@ -71,7 +105,8 @@ public struct Alert: Sendable, Hashable, Codable {
     public var raisedAt: EpochSeconds? = nil
 
     public init(
-        id: String, score: Double, severity: String, provider: CloudProvider, accountID: String, resellerID: String?,
+        id: String, score: Double, severity: AlertSeverity, provider: CloudProvider, accountID: String,
+        resellerID: String?,
         endCustomerID: String?, jurisdictions: [String], session: AlertSession, evidence: [Evidence],
         eventOrigins: [String] = []
     ) {

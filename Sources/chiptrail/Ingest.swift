@@ -270,7 +270,7 @@ struct Ingest: ParsableCommand {
         var store: Store? = nil
         if !noStore {
             do {
-                store = try Store(path: self.store ?? "chiptrail.db", command: "ingest")
+                store = try Store(path: self.store ?? "chiptrail.db", command: "ingest", rendering: .sinks)
             } catch {
                 Diagnostics.printRaw(error.description)
                 throw ExitStatus(code: 2)
@@ -288,10 +288,10 @@ struct Ingest: ParsableCommand {
             onDiagnostic: Diagnostics.report,
             onOutcome: { outcome in
                 defer { if let path = outcome.path { inputs.finished(path) } }
-                evidenceLog?.write(outcome.assessments)
+                evidenceLog?.write(outcome.decisions)
                 guard storeFailure == nil else { return }
                 guard let writer = storeWriter else {
-                    for case (_, let alert?) in outcome.assessments {
+                    for case let alert? in outcome.decisions.lazy.map(\.alert) {
                         Diagnostics.clearProgress()
                         sink.deliver(alert)
                         alertsEmitted += 1
@@ -423,7 +423,7 @@ final class StoreWriter {
             calls: outcome.calls.map {
                 Store.CallRecord(call: $0.call, accountID: $0.accountID, restricted: $0.restricted)
             },
-            assessments: outcome.assessments)
+            sessions: outcome.stored)
         files += ledger.count
         rows += outcome.events.count + outcome.calls.count
         let last = outcome.path == nil

@@ -215,7 +215,7 @@ struct Tail: ParsableCommand, Sendable {
         setup.options.jobs = 1
         let store: Store
         do {
-            store = try Store(path: self.store ?? "chiptrail.db", command: "tail")
+            store = try Store(path: self.store ?? "chiptrail.db", command: "tail", rendering: .sinks)
         } catch {
             Diagnostics.printRaw(error.description)
             throw ExitStatus(code: 2)

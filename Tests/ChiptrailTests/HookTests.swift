@@ -7,16 +7,16 @@ import UsageModel
 /// An alert whose text fields carry what a hostile log could put there.
 func hostileAlert(account: String = "111122223333") -> Alert {
     Alert(
-        id: "a-0123456789abcdef", score: 0.97, severity: "high", provider: .aws, accountID: account,
+        id: "a-0123456789abcdef", score: 0.97, severity: .high, provider: .aws, accountID: account,
         resellerID: "RS-HK-001", endCustomerID: nil, jurisdictions: ["CN"],
         session: AlertSession(
             id: "s-1", start: 1_772_330_400, end: 1_772_355_600, open: false, instanceTypes: ["p5.48xlarge"],
             accelerator: "NVIDIA H100 SXM5 80GB", acceleratorCount: 8, acceleratorHours: 56, regions: ["us-east-1"],
             resourceIDs: ["i-0abc"]),
         evidence: [
-            Evidence(kind: "reseller-chain", detail: "RS-HK-001 is in HK", weight: 6, sources: ["m.csv:2"]),
+            Evidence(kind: .resellerChain, detail: "RS-HK-001 is in HK", weight: 6, sources: ["m.csv:2"]),
             Evidence(
-                kind: "network", detail: "ua \"curl\"\n<13>1 2026-01-01T00:00:00Z forged chiptrail - alert [x] FORGED",
+                kind: .network, detail: "ua \"curl\"\n<13>1 2026-01-01T00:00:00Z forged chiptrail - alert [x] FORGED",
                 weight: 1),
         ],
         eventOrigins: ["trail.json:1:13", "trail.json:1:2048"])

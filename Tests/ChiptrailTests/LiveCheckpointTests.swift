@@ -68,7 +68,9 @@ import UsageModel
         return IngestPipeline(
             options: IngestOptions(jobs: 1), detector: detector, geo: geo, onDiagnostic: { _ in },
             onOutcome: { outcome in
-                for case (let a, let alert?) in outcome.assessments { alerts(alert.id, a.score) }
+                for case let (a, alert?) in outcome.decisions.map({ ($0.assessment, $0.alert) }) {
+                    alerts(alert.id, a.score)
+                }
             })
     }
 
@@ -137,7 +139,7 @@ import UsageModel
             _ = try p.restore(rows: { try store.loadLiveState(row: $0) })
             p.startCheckpoints()
             _ = p.runIncrementally(inputs: [.init(path: input)], deferIncomplete: false)
-            try store.write(files: [], events: [], assessments: [], checkpoint: try p.checkpointChanges())
+            try store.write(files: [], events: [], sessions: [], checkpoint: try p.checkpointChanges())
             partsSeen.append(Set(try Self.rows(store).map(\.part)))
         }
         #expect(restored == reference)
@@ -153,7 +155,7 @@ import UsageModel
         // The rows written batch by batch hold what a write of the whole state holds.
         whole.markAllChanged()
         let full = try Store(path: dir.path + "/full.db", command: "tail")
-        try full.write(files: [], events: [], assessments: [], checkpoint: try whole.checkpointChanges())
+        try full.write(files: [], events: [], sessions: [], checkpoint: try whole.checkpointChanges())
         let incremental = try Self.shape(Self.rows(store))
         let all = try Self.shape(Self.rows(full))
         func hex(_ key: Data) -> String { key.map { String(format: "%02x", $0) }.joined() }
@@ -194,7 +196,7 @@ import UsageModel
         for (n, input) in inputs.enumerated() {
             _ = whole.runIncrementally(inputs: [.init(path: input)], deferIncomplete: false)
             _ = pieces.runIncrementally(inputs: [.init(path: input)], deferIncomplete: false)
-            try wholeStore.write(files: [], events: [], assessments: [], checkpoint: try whole.checkpointChanges())
+            try wholeStore.write(files: [], events: [], sessions: [], checkpoint: try whole.checkpointChanges())
             let transaction = piecesStore.beginBatch(capacity: 2)
             try pieces.checkpointChanges(pieceBytes: pieceBytes) {
                 piecesSeen += 1
@@ -225,7 +227,7 @@ import UsageModel
             let store = try Store(path: dir.path + "/s.db", command: "tail")
             for input in inputs {
                 _ = p.runIncrementally(inputs: [.init(path: input)], deferIncomplete: false)
-                try store.write(files: [], events: [], assessments: [], checkpoint: try p.checkpointChanges())
+                try store.write(files: [], events: [], sessions: [], checkpoint: try p.checkpointChanges())
             }
             // One call of one account, ten minutes after the last hour.
             let late = dir.write(
@@ -272,13 +274,13 @@ import UsageModel
         try after.restore(saved)
         after.markAllChanged()
         _ = after.runIncrementally(inputs: [.init(path: inputs[12])], deferIncomplete: false)
-        try store.write(files: [], events: [], assessments: [], checkpoint: try after.checkpointChanges())
+        try store.write(files: [], events: [], sessions: [], checkpoint: try after.checkpointChanges())
         #expect(try store.loadCheckpoint() == nil, "the blob is gone")
         for input in inputs.dropFirst(13) {
             let p = Self.pipeline(dir) { rest.append("\($0) \($1)") }
             #expect(try p.restore(rows: { try store.loadLiveState(row: $0) }))
             _ = p.runIncrementally(inputs: [.init(path: input)], deferIncomplete: false)
-            try store.write(files: [], events: [], assessments: [], checkpoint: try p.checkpointChanges())
+            try store.write(files: [], events: [], sessions: [], checkpoint: try p.checkpointChanges())
         }
         #expect(first + rest == reference)
     }
@@ -311,7 +313,7 @@ import UsageModel
         p.startCheckpoints()
         _ = p.runIncrementally(inputs: inputs.map { .init(path: $0) }, deferIncomplete: false)
         let store = try Store(path: dir.path + "/s.db", command: "tail")
-        try store.write(files: [], events: [], assessments: [], checkpoint: try p.checkpointChanges())
+        try store.write(files: [], events: [], sessions: [], checkpoint: try p.checkpointChanges())
         try store.queue.write { db in
             try db.execute(
                 sql: "UPDATE live_state SET value = x'00ff' WHERE part = ?", arguments: [LivePart.heldSlice.rawValue])

@@ -34,7 +34,7 @@ import Testing
                     Self.row(location + "BILLING_PERIOD=2026-11/b.csv.gz", "etag:b2"),
                     Self.row("s3://billing/cur2/other/c.csv.gz", "etag:c"),
                     Self.row("/var/log/local.json", "local"),
-                ], events: [], assessments: [])
+                ], events: [], sessions: [])
             let removed = try store.pruneObjectLedger(location: location, modifiedBefore: 1_764_000_000) {
                 $0 == location + "BILLING_PERIOD=2026-11/b.csv.gz" && $1 == "etag:b2"
             }
@@ -60,7 +60,7 @@ import Testing
             let store = try Store(path: path)
             try store.write(
                 files: (0..<5).map { Self.row(location + "BILLING_PERIOD=2026-11/part-\($0).csv.gz", "etag:\($0)") },
-                events: [], assessments: [])
+                events: [], sessions: [])
             try store.pruneObjectLedger(location: "s3://trail/AWSLogs/", before: "2026/11/01") { _ in nil }
         }
         // Back to schema 11: no marks by LastModified, and the version chiptrail of schema 11 wrote.

@@ -140,11 +140,11 @@ func event(
         let a = d.assess(session(account: "111"), activity: nil)
         #expect(a.alerts)
         let alert = d.alert(for: a)
-        #expect(alert.severity == "high")
+        #expect(alert.severity == .high)
         #expect(alert.jurisdictions == ["CN"])
         #expect(alert.session.acceleratorHours == 56)
         #expect(alert.session.acceleratorCount == 8)
-        #expect(alert.evidence.map(\.kind) == ["catalog", "declared-country"])
+        #expect(alert.evidence.map(\.kind) == [.catalog, .declaredCountry])
         let expected: Double = 1 / (1 + exp(-4.0))
         #expect(abs(alert.score - expected) < 1e-4)
         #expect(alert.evidence[1].sources == ["m.csv:2"])
@@ -185,9 +185,9 @@ func event(
                     sourceIP: nil, country: CountryCode(country)!, isSignIn: false))
         }
         let assessment = d.assess(session(account: "555"), activity: a)
-        let network = try #require(assessment.evidence.first { $0.kind == "network" })
+        let network = try #require(assessment.evidence.first { $0.kind == .network })
         #expect(network.weight > 0, "\(network.detail)")
-        let declared = try #require(assessment.evidence.first { $0.kind == "declared-country" })
+        let declared = try #require(assessment.evidence.first { $0.kind == .declaredCountry })
         #expect(abs(declared.weight - kept * config.declaredUnrestrictedWeight) < 1e-9, "\(declared.detail)")
         #expect(declared.detail.contains("not borne out") == (kept != 1), "\(declared.detail)")
     }
@@ -205,7 +205,7 @@ func event(
         #expect(activity.calls == 1 && activity.lastSeen < activity.firstSeen)
         let a = d.assess(session(account: "111"), activity: activity)
         #expect(a.alerts)
-        #expect(!d.alert(for: a).evidence.contains { $0.kind == "time" })
+        #expect(!d.alert(for: a).evidence.contains { $0.kind == .time })
     }
 
     /// A launch inside the first billing period: one session, started by the launch, with the billed
@@ -226,7 +226,7 @@ func event(
         try #require(sessions.count == 1)
         #expect(sessions[0].start == Timestamp.parse("2026-03-01T00:10:00Z")!)
         let a = Self.detector().assess(sessions[0], activity: nil)
-        let fused = try #require(a.evidence.first { $0.kind == "audit+billing" })
+        let fused = try #require(a.evidence.first { $0.kind == .auditAndBilling })
         #expect(
             fused.detail.hasPrefix("billed 3.0 instance-hour(s) in 4 billing record(s); launched"), "\(fused.detail)")
         #expect(fused.sources.first == "t.json:1" && fused.sources.contains("cur.csv:2"))
@@ -242,7 +242,7 @@ func event(
     @Test func aResellerServingChinaAlertsWhenTheCustomerIsUnknown() {
         let a = Self.detector().assess(session(account: "222"), activity: nil)
         #expect(a.alerts)
-        #expect(a.evidence.contains { $0.kind == "reseller-chain" && $0.detail.contains("RS-HK") })
+        #expect(a.evidence.contains { $0.kind == .resellerChain && $0.detail.contains("RS-HK") })
         #expect(a.jurisdictions.contains(CountryCode("CN")!))
     }
 
@@ -287,7 +287,7 @@ func event(
         let d = Self.detector()
         let trip = d.assess(session(account: "999"), activity: activity(restricted: 60, of: 200, trip: true))
         #expect(!trip.alerts)
-        let network = try #require(trip.evidence.first { $0.kind == "network" })
+        let network = try #require(trip.evidence.first { $0.kind == .network })
         #expect(network.weight == 1)
         #expect(network.detail.contains("a trip explains them as well"), "\(network.detail)")
     }
@@ -297,7 +297,7 @@ func event(
     func networkWeightGrowsWithTheDaysItRestsOn(days: Int, weight: Double) throws {
         let a = Self.detector().assess(
             session(account: "999"), activity: activity(restricted: 150, of: 300, days: days))
-        let network = try #require(a.evidence.first { $0.kind == "network" })
+        let network = try #require(a.evidence.first { $0.kind == .network })
         #expect(abs(network.weight - weight) < 1e-9, "\(network.detail)")
         #expect(
             network.detail.hasSuffix("on \(days) day(s) so far (full weight from 4)") == (days < 4), "\(network.detail)"
@@ -488,7 +488,7 @@ func event(
             s, activity: nil,
             partners: [.init(account: "111", probability: 0.98, shared: "shares role/x", seenIn: ["logs/o.json.gz"])])
         #expect(strong.alerts)
-        let e = try #require(strong.evidence.first { $0.kind == "shared-identity" })
+        let e = try #require(strong.evidence.first { $0.kind == .sharedIdentity })
         #expect(abs(e.weight - min(6.0, 0.9 * 0.98 * 7.0)) < 1e-9)
         #expect(e.detail.contains("account 111 (end customer declared in CN)") && e.detail.contains("shares role/x"))
         #expect(e.sources == ["m.csv:2", "logs/o.json.gz"])
@@ -497,7 +497,7 @@ func event(
             DetectorTests().session(account: "555"), activity: nil,
             partners: [.init(account: "111", probability: 0.98, shared: "shares role/x")])
         #expect(declared.alerts)
-        #expect(declared.evidence.contains { $0.kind == "declared-country" && $0.weight < 0 })
+        #expect(declared.evidence.contains { $0.kind == .declaredCountry && $0.weight < 0 })
         // A partner whose own customer is declared unrestricted passes nothing on.
         #expect(!d.assess(s, activity: nil, partners: [.init(account: "555", probability: 0.99, shared: "")]).alerts)
     }
@@ -508,7 +508,7 @@ func event(
         let s = DetectorTests().session(account: "999")
         let twoSteps = d.assess(
             s, activity: nil, partners: [.init(account: "111", probability: 0.9, shared: "shares y", via: "998")])
-        let e = try #require(twoSteps.evidence.first { $0.kind == "shared-identity" })
+        let e = try #require(twoSteps.evidence.first { $0.kind == .sharedIdentity })
         #expect(abs(e.weight - 0.9 * 0.9 * 0.6 * 7) < 1e-9)
         #expect(
             e.detail.contains("like account 998, which is like account 111 (end customer declared in CN); two steps"),
@@ -528,9 +528,9 @@ func event(
             resellers: plain.resellers,
             config: config)
         let a = scaled.assess(DetectorTests().session(account: "111"), activity: nil)
-        #expect(a.evidence.first { $0.kind == "declared-country" }?.weight == 3.5)
+        #expect(a.evidence.first { $0.kind == .declaredCountry }?.weight == 3.5)
         let b = scaled.assess(DetectorTests().session(account: "555"), activity: nil)
-        #expect(b.evidence.first { $0.kind == "declared-country" }?.weight == -4)
+        #expect(b.evidence.first { $0.kind == .declaredCountry }?.weight == -4)
         // The defaults are the fitted ones: every family named, none negative.
         let fitted = DetectionConfig()
         #expect(Set(fitted.familyFactors.keys) == Set(DetectionConfig.families))
@@ -567,17 +567,17 @@ func event(
             .init(account: "803", probability: 0.95, shared: "shares role/ops"),
         ]
         let a = d.assess(DetectorTests().session(account: "801"), activity: nil, partners: peers)
-        let ring = try #require(a.evidence.first { $0.kind == "ring" })
+        let ring = try #require(a.evidence.first { $0.kind == .ring })
         #expect(ring.weight == 3.0)
         #expect(ring.detail.contains("one of 3 accounts") && ring.detail.contains("802, 803"), "\(ring.detail)")
         #expect(a.alerts && a.jurisdictions == [CountryCode("CN")!])
         #expect(a.ringPeers == ["802", "803"])
         // One peer is not a ring; nor is an account onboarded long ago; nor a chain reaching nothing.
         let alone = d.assess(DetectorTests().session(account: "801"), activity: nil, partners: [peers[0]])
-        #expect(!alone.evidence.contains { $0.kind == "ring" } && alone.ringPeers.isEmpty)
+        #expect(!alone.evidence.contains { $0.kind == .ring } && alone.ringPeers.isEmpty)
         #expect(
             !d.assess(DetectorTests().session(account: "804"), activity: nil, partners: peers).evidence.contains {
-                $0.kind == "ring"
+                $0.kind == .ring
             })
         let french: [Detector.IdentityPartner] = [
             .init(account: "902", probability: 0.97, shared: ""), .init(account: "903", probability: 0.97, shared: ""),
@@ -596,7 +596,7 @@ func event(
             .init(account: "803", probability: 0.02, shared: "shares a person's name", logRatio: logRatio),
         ]
         let a = d.assess(DetectorTests().session(account: "801"), activity: nil, partners: peers)
-        #expect(a.evidence.contains { $0.kind == "ring" } == peer)
+        #expect(a.evidence.contains { $0.kind == .ring } == peer)
     }
 }
 
@@ -615,7 +615,7 @@ func event(
                 "provider,account_id,reseller_id,end_customer_id,end_customer_country,valid_from,valid_to\naws,333,RS-SG,,,2025-01-01T00:00:00Z,\n",
             resellers: "reseller_id,name,country,parent_id,serves_countries\n" + resellers + "\n")
         let a = d.assess(DetectorTests().session(account: "333"), activity: nil)
-        let i = try #require(a.evidence.firstIndex { $0.kind == "reseller-chain" })
+        let i = try #require(a.evidence.firstIndex { $0.kind == .resellerChain })
         #expect(a.families[i] == family)
     }
 }
@@ -657,11 +657,11 @@ func event(
         let s = DetectorTests().session(account: "700")
         let alone = d.assess(s, activity: weakNetwork(), partners: [], aggregate: ResellerAggregate())
         #expect(!alone.alerts)
-        #expect(!alone.evidence.contains { $0.kind == "structuring" })
+        #expect(!alone.evidence.contains { $0.kind == .structuring })
         var agg = ResellerAggregate()
         for i in 0..<9 { agg.add(reseller: "RS-SG", account: "71\(i)", acceleratorHours: 56) }
         let many = d.assess(s, activity: weakNetwork(), partners: [], aggregate: agg)
-        let e = many.evidence.first { $0.kind == "structuring" }
+        let e = many.evidence.first { $0.kind == .structuring }
         #expect(e != nil)
         #expect(e?.detail.contains("one of 10 accounts with unknown end customers under RS-SG, together 560.0") == true)
         #expect(abs((e?.weight ?? 0) - 2.0 * log2(3)) < 1e-9)
@@ -672,7 +672,7 @@ func event(
         // A declared customer under the same reseller is not structuring.
         #expect(
             !d.assess(DetectorTests().session(account: "701"), activity: weakNetwork(), partners: [], aggregate: agg)
-                .evidence.contains { $0.kind == "structuring" })
+                .evidence.contains { $0.kind == .structuring })
     }
 }
 
@@ -720,17 +720,17 @@ func event(
         let d = DetectorTests.detector()
         // Declared CN customer, office at UTC+8: the time adds its weight.
         let cn = d.assess(DetectorTests().session(account: "111"), activity: office(offset: 8))
-        let t = cn.evidence.first { $0.kind == "time" }
+        let t = cn.evidence.first { $0.kind == .time }
         #expect(t?.weight == 0.5)
         #expect(t?.detail.contains("UTC+8") == true && t?.detail.contains("the time of CN") == true)
         // The same office with no link: not even estimated (it could weigh nothing), no alert (UTC+8
         // is also Singapore).
         let none = d.assess(DetectorTests().session(account: "999"), activity: office(offset: 8))
-        #expect(!none.evidence.contains { $0.kind == "time" })
+        #expect(!none.evidence.contains { $0.kind == .time })
         #expect(!none.alerts)
         // A link (CN) whose clock the office does not keep (UTC-5): reported, weightless.
         let elsewhere = d.assess(DetectorTests().session(account: "111"), activity: office(offset: -5))
-        #expect(elsewhere.evidence.first { $0.kind == "time" }?.weight == 0)
+        #expect(elsewhere.evidence.first { $0.kind == .time }?.weight == 0)
     }
 }
 
@@ -796,7 +796,7 @@ func event(
         s.observe(event(.terminate, "2026-05-12T09:00:00Z", account: "111"))
         let session = s.finish(at: Timestamp.parse("2026-05-13")!)[0]
         let cn = d.assess(session, activity: activity)
-        let holiday = try #require(cn.evidence.first { $0.kind == "holiday" })
+        let holiday = try #require(cn.evidence.first { $0.kind == .holiday })
         #expect(holiday.weight == 0.5)
         #expect(
             holiday.detail.hasPrefix(
@@ -806,7 +806,7 @@ func event(
         var t = Sessionizer()
         t.observe(event(.launch, "2026-05-12T02:00:00Z", account: "999"))
         let unlinked = d.assess(t.finish(at: Timestamp.parse("2026-05-13")!)[0], activity: activity)
-        #expect(!unlinked.evidence.contains { $0.kind == "holiday" })
+        #expect(!unlinked.evidence.contains { $0.kind == .holiday })
         #expect(!unlinked.alerts)
     }
 }
@@ -845,10 +845,10 @@ func event(
         s.observe(event(.launch, "2026-05-12T02:00:00Z", account: "555"))
         s.observe(event(.terminate, "2026-05-12T09:00:00Z", account: "555"))
         let a = d.assess(s.finish(at: Timestamp.parse("2026-05-13")!)[0], activity: activity)
-        let network = try #require(a.evidence.first { $0.kind == "network" })
+        let network = try #require(a.evidence.first { $0.kind == .network })
         #expect(network.weight > 0, "\(network.detail)")
-        let holiday = try #require(a.evidence.first { $0.kind == "holiday" }?.detail)
-        let declared = try #require(a.evidence.first { $0.kind == "declared-country" })
+        let holiday = try #require(a.evidence.first { $0.kind == .holiday }?.detail)
+        let declared = try #require(a.evidence.first { $0.kind == .declaredCountry })
         #expect(
             abs(declared.weight - kept * d.config.declaredUnrestrictedWeight) < 1e-9, "\(declared.detail) | \(holiday)")
         #expect(declared.detail.contains("0 of "), "\(declared.detail)")
@@ -858,7 +858,7 @@ func event(
         var off = d
         off.config.declaredSupportHolidayRatio = 1_000
         let plain = try #require(
-            off.assess(a.session, activity: activity).evidence.first { $0.kind == "declared-country" })
+            off.assess(a.session, activity: activity).evidence.first { $0.kind == .declaredCountry })
         #expect(abs(plain.weight - 0.75 * d.config.declaredUnrestrictedWeight) < 1e-9, "\(plain.detail)")
     }
 }
@@ -890,7 +890,7 @@ func event(
         var book = VolumeBook()
         for x in [6.0, 8, 7, 9, 8, 7] { book.add(account: account, group: "g", acceleratorHours: x) }
         let a = DetectorTests.detector().assess(session(account: account), activity: nil, partners: [], volume: book)
-        let v = try #require(a.evidence.first { $0.kind == "volume" })
+        let v = try #require(a.evidence.first { $0.kind == .volume })
         #expect(v.weight == 0.5)
         #expect(v.detail.hasPrefix("56.0 accelerator-hours against a median of 7.5 (MAD 0.5"), "\(v.detail)")
         #expect(a.alerts == linked)  // volume alone never alerts
@@ -898,14 +898,14 @@ func event(
         var usual = VolumeBook()
         for x in [50.0, 60, 55, 58, 52] { usual.add(account: account, group: "g", acceleratorHours: x) }
         let b = DetectorTests.detector().assess(session(account: account), activity: nil, partners: [], volume: usual)
-        #expect(!b.evidence.contains { $0.kind == "volume" })
+        #expect(!b.evidence.contains { $0.kind == .volume })
     }
 
     @Test func withoutOwnHistoryThePeerGroupIsTheBaseline() throws {
         var book = VolumeBook()
         for i in 0..<30 { book.add(account: "peer\(i)", group: "RS-HK", acceleratorHours: 4 + Double(i % 3)) }
         let a = DetectorTests.detector().assess(session(account: "222"), activity: nil, partners: [], volume: book)
-        let v = try #require(a.evidence.first { $0.kind == "volume" })
+        let v = try #require(a.evidence.first { $0.kind == .volume })
         #expect(v.detail.contains("peer group RS-HK"), "\(v.detail)")
     }
 
@@ -918,13 +918,13 @@ func event(
                 accountKey: 1, eventKey: 1, time: Timestamp.parse("2026-03-01T01:00:00Z")!, sourceIP: nil,
                 isSignIn: true))
         let a = DetectorTests.detector().assess(session(account: "111"), activity: activity, partners: [], volume: book)
-        let v = try #require(a.evidence.first { $0.kind == "volume" })
+        let v = try #require(a.evidence.first { $0.kind == .volume })
         #expect(
             v.detail.hasPrefix("new account: first seen 2026-03-01T01:00:00Z, 9.0 day(s) into the stream"),
             "\(v.detail)")
         // Seen since the stream began: not new.
         book.streamStart = Timestamp.parse("2026-03-01T00:00:00Z")!
         let b = DetectorTests.detector().assess(session(account: "111"), activity: activity, partners: [], volume: book)
-        #expect(!b.evidence.contains { $0.kind == "volume" })
+        #expect(!b.evidence.contains { $0.kind == .volume })
     }
 }

@@ -88,7 +88,7 @@ import UsageModel
             deferIncomplete: false)
         #expect(!p.lookback.isEmpty, "the world leaves sessions for look-back")
         let store = try Store(path: dir.path + "/s.db", command: "tail")
-        try store.write(files: [], events: [], assessments: [], checkpoint: try p.checkpointChanges())
+        try store.write(files: [], events: [], sessions: [], checkpoint: try p.checkpointChanges())
         let part = LivePart.lookback.rawValue
         let rows = try store.queue.read { db in
             try Row.fetchAll(db, sql: "SELECT key, value FROM live_state WHERE part = ?", arguments: [part])

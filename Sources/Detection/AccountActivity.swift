@@ -1,5 +1,5 @@
 public import UsageModel
-public import Catalog
+import Catalog
 
 /// What the network evidence knows of one account: its calls and sign-ins by source country.
 public struct AccountActivity: Sendable, Codable {

@@ -1,4 +1,6 @@
 import UsageModel
+import Catalog
+import Sessions
 
 extension Detector {
     /// The catalogue's entry for the session's type: what it ran on and its export-control class (no

@@ -1,4 +1,7 @@
 public import UsageModel
+import Catalog
+import Ownership
+import Sessions
 
 extension Detector {
     /// An assessed session and the alert raised on it, if it alerts: what the engine hands on.

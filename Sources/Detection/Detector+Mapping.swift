@@ -4,6 +4,8 @@
     import Darwin
 #endif
 import UsageModel
+import Catalog
+import Ownership
 
 extension Detector {
     /// What the account's mapping says: its end customer's declared country (restricted, or elsewhere:

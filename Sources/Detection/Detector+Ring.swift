@@ -4,6 +4,8 @@
     import Darwin
 #endif
 import UsageModel
+import Ownership
+import Sessions
 
 extension Detector {
     /// Ring: accounts onboarded recently under a reseller chain that reaches a restricted jurisdiction,

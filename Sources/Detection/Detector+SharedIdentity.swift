@@ -1,4 +1,6 @@
 import UsageModel
+import Ownership
+import Sessions
 
 extension Detector {
     /// Shared identity: an account probably run by the same people as a linked account inherits that

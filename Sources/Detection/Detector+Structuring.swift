@@ -4,6 +4,8 @@
     import Darwin
 #endif
 import UsageModel
+import Ownership
+import Sessions
 
 extension Detector {
     /// Structuring: this account is one of many with unknown end customers under one reseller whose

@@ -1,4 +1,4 @@
-public import UsageModel
+import UsageModel
 
 /// Restricted accelerator-hours per reseller, summed over its accounts whose end customer is unknown:
 /// the structuring evidence (many small accounts under one reseller, each unremarkable, whose sum is

@@ -3,7 +3,7 @@
 #elseif canImport(Darwin)
     import Darwin
 #endif
-public import UsageModel
+import UsageModel
 
 /// The billing export layouts chiptrail reads, recognised by their header row.
 public enum BillingLayout: String, Sendable, CaseIterable {

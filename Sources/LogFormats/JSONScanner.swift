@@ -1,4 +1,4 @@
-import CJSONIndex
+public import CJSONIndex
 
 #if canImport(Glibc)
     import Glibc

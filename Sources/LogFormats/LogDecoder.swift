@@ -1,4 +1,4 @@
-public import UsageModel
+import UsageModel
 
 /// A streaming decoder of one input: fed consecutive buffers, it returns how much it consumed and
 /// keeps the rest for the next call.

@@ -1,5 +1,5 @@
 import LogFormats
-import UsageModel
+public import UsageModel
 
 /// Reads back what ``NormalizedRecordWriter`` wrote: one ``NormalizedInput`` per file, every value as
 /// it was, bounds-checked (a damaged file is an error naming its byte offset, never a crash).

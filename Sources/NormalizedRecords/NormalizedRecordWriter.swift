@@ -1,5 +1,5 @@
 import LogFormats
-import UsageModel
+public import UsageModel
 
 /// Writes a ``NormalizedInput`` as the compact binary of `chiptrail normalize` (format version 1).
 ///

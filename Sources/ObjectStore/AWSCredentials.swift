@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// An access key, its secret and, for temporary credentials, the session token. Printing it shows the
 /// key id's first four characters and where it came from, never the secret or the token.

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Finds credentials and region as the AWS CLI does, in its order: the environment
 /// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`); a web-identity token

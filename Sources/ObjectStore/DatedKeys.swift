@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Keys laid out by day, as CloudTrail writes them (`AWSLogs/ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/name`):
 /// the folder before the date (the stem) and the day. `tail s3://…` re-lists only the stems' recent

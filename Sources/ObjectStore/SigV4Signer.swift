@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+public import Foundation
 
 /// AWS Signature Version 4 (`AWS4-HMAC-SHA256`) in the Authorization header: canonical request,
 /// string to sign, signing key derived from the secret by date, region and service.

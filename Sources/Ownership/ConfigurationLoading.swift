@@ -1,4 +1,4 @@
-public import UsageModel
+import UsageModel
 import Inputs
 
 extension ConfigurationError {

@@ -1,5 +1,7 @@
 import Foundation
 public import Detection
+import Sessions
+import UsageModel
 
 /// Every assessment of restricted use with its evidence by kind, as JSON lines, for fitting the
 /// detector's weights (`Scripts/fit-weights`). Written only when `CHIPTRAIL_EVIDENCE_LOG` names a file:

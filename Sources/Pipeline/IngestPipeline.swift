@@ -1,10 +1,11 @@
-import Foundation
+public import Foundation
 public import UsageModel
 public import Inputs
 public import Ownership
 public import Detection
 import LogFormats
 import Sessions
+import Catalog
 
 /// Options of `ingest` (and, later, `tail`).
 public struct IngestOptions: Sendable {

@@ -2,6 +2,7 @@ import Inputs
 public import NormalizedRecords
 public import Ownership
 import UsageModel
+import LogFormats
 
 /// The first stage of a distributed run (`chiptrail normalize`): reads one input with the same reader,
 /// format sniffing, decoders and GeoIP look-up as `ingest`, and hands back what the merge consumes.

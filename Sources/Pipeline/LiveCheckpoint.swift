@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import UsageModel
 import Detection
 import Sessions

@@ -1,7 +1,7 @@
 import Foundation
 import NormalizedRecords
 import Sessions
-public import UsageModel
+import UsageModel
 
 /// The compact form of the sessions an account keeps for look-back (a row of `tail`'s live state).
 ///

@@ -1,4 +1,4 @@
-public import UsageModel
+import UsageModel
 
 /// The provenance of one alert, from the store: the alert as emitted, each evidence contribution,
 /// the events with where they were read, and the mapping rows and reseller chain as they were.

@@ -1,5 +1,5 @@
-import Foundation
-public import GRDB
+public import Foundation
+import GRDB
 public import UsageModel
 
 #if canImport(Glibc)

@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+public import GRDB
 public import UsageModel
 
 /// A result set with column names; values are kept as SQLite gave them.

@@ -1,12 +1,12 @@
-import Alerting
-import Detection
+public import Alerting
+public import Detection
 import Foundation
 import Inputs
 import ObjectStore
-import Ownership
-import Pipeline
-import Store
-import UsageModel
+public import Ownership
+public import Pipeline
+public import Store
+public import UsageModel
 
 #if canImport(Glibc)
     import Glibc

@@ -1,6 +1,6 @@
 import Foundation
-import ServiceLifecycle
-import UnixSignals
+public import ServiceLifecycle
+public import UnixSignals
 
 /// `chiptrail tail` as a swift-service-lifecycle ``Service``: watch -> batch -> commit -> deliver, until
 /// graceful shutdown.

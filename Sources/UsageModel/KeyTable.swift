@@ -1,4 +1,4 @@
-import CPrefetch
+public import CPrefetch
 
 /// Where the linear probe for `key` starts in a table of `mask + 1` slots (``KeyTable``, ``KeySet``).
 @inlinable @inline(__always)

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// What changed in `tail`'s live state since its last checkpoint, as rows of the store's `live_state`
 /// table: one row per account, open resource, de-duplication chunk, held slice… (a part number and a

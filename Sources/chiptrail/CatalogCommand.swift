@@ -1,6 +1,7 @@
 import ArgumentParser
 import Catalog
 import UsageModel
+import Pipeline
 
 struct CatalogCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

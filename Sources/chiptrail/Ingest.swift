@@ -8,6 +8,7 @@ import Ownership
 import Pipeline
 import Store
 import UsageModel
+import Catalog
 
 /// Options shared by `ingest` and `tail`: the SPEC names them.
 struct ReaderOptions: ParsableArguments, Sendable {

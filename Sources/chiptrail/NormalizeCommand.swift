@@ -4,6 +4,7 @@ import Inputs
 import NormalizedRecords
 import Pipeline
 import UsageModel
+import LogFormats
 
 #if canImport(Glibc)
     import Glibc

@@ -3,6 +3,7 @@ import Foundation
 import Inputs
 import ObjectStore
 import UsageModel
+import Pipeline
 
 /// `s3://bucket/prefix` arguments: listed through S3 and read through an ``ObjectReaderSource``;
 /// other arguments expand as local paths, in the order given.

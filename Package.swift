@@ -37,14 +37,14 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "CJSONIndex", cSettings: [.unsafeFlags(["-O3"])]),
-        .target(name: "LogFormats", dependencies: ["UsageModel", "Inputs", "CJSONIndex"], swiftSettings: hot),
+        .target(name: "LogFormats", dependencies: ["UsageModel", "CJSONIndex"], swiftSettings: hot),
         // The first stage's output of a distributed run: one input's decoded records, compact binary.
         .target(name: "NormalizedRecords", dependencies: ["UsageModel", "LogFormats"], swiftSettings: hot),
         .target(name: "Catalog", dependencies: ["UsageModel"], exclude: ["Data"], swiftSettings: strict),
         .target(name: "Ownership", dependencies: ["UsageModel", "Catalog", "Inputs"], swiftSettings: hot),
         .target(
             name: "Sessions",
-            dependencies: ["UsageModel", "Catalog", .product(name: "HeapModule", package: "swift-collections")],
+            dependencies: ["UsageModel", .product(name: "HeapModule", package: "swift-collections")],
             swiftSettings: hot
         ),
         .target(
@@ -59,9 +59,8 @@ let package = Package(
         .target(
             name: "Pipeline",
             dependencies: [
-                "CPrefetch", "UsageModel", "Inputs", "LogFormats", "NormalizedRecords", "Catalog", "Ownership",
-                "Sessions",
-                "Detection", "Alerting",
+                "UsageModel", "Inputs", "LogFormats", "NormalizedRecords", "Catalog", "Ownership", "Sessions",
+                "Detection",
             ],
             swiftSettings: hot
         ),
@@ -78,8 +77,8 @@ let package = Package(
         .executableTarget(
             name: "chiptrail",
             dependencies: [
-                "Pipeline", "Catalog", "Ownership", "UsageModel", "Alerting", "Store", "Detection", "TailService",
-                "ObjectStore",
+                "UsageModel", "Inputs", "LogFormats", "NormalizedRecords", "Catalog", "Ownership", "Detection",
+                "Pipeline", "Store", "Alerting", "ObjectStore", "TailService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

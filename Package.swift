@@ -64,6 +64,12 @@ let package = Package(
             ],
             swiftSettings: hot
         ),
+        // ingest's inputs in order (local paths, then each s3:// location's objects) and its store batches.
+        .target(
+            name: "IngestService",
+            dependencies: ["UsageModel", "Inputs", "ObjectStore", "Pipeline", "Store"],
+            swiftSettings: strict
+        ),
         // The daemon as a swift-service-lifecycle Service: watch -> batch -> commit -> deliver.
         .target(
             name: "TailService",
@@ -78,7 +84,7 @@ let package = Package(
             name: "chiptrail",
             dependencies: [
                 "UsageModel", "Inputs", "LogFormats", "NormalizedRecords", "Catalog", "Ownership", "Detection",
-                "Pipeline", "Store", "Alerting", "ObjectStore", "TailService",
+                "Pipeline", "Store", "Alerting", "ObjectStore", "IngestService", "TailService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,3 +1,4 @@
+import IngestService
 import Alerting
 import ArgumentParser
 import Detection
@@ -375,158 +376,12 @@ struct Ingest: ParsableCommand {
     }
 }
 
-/// Groups inputs into store transactions (a few dozen files, or a few thousand events, or the end of
-/// the input): each transaction holds the ledger rows of its files with everything they produced, and
-/// alerts are printed only once committed — so an interrupted run leaves no half-written input and
-/// prints no alert the store does not have. Each input's rows are written by the store's writer thread
-/// while the next inputs are read (``Store/BatchTransaction``), its sessions and alerts with them.
-final class StoreWriter {
-    let store: Store
-    private var open: BatchTransaction?
-    private var files = 0
-    private var rows = 0
-    static let maxFiles = 32
-    static let maxEvents = 20_000
-
-    /// The inputs, whose objects (`s3://bucket/key`, while read and merged) have bucket, key and ETag
-    /// as their ledger identity.
-    let objects: InputSequence?
-
-    init(store: Store, objects: InputSequence? = nil) {
-        self.store = store
-        self.objects = objects
-    }
-
-    /// Commits the batch still open, if any (an interrupted run's last inputs); returns its alerts.
-    func commitOpen() throws(StoreError) -> [Alert] {
-        guard let transaction = open else { return [] }
-        open = nil
-        files = 0
-        rows = 0
-        return try transaction.commit(offsets: [], outbox: false)
-    }
-
-    /// Adds one outcome; returns the alerts committed by this call (none until a batch is written).
-    func add(_ outcome: FileOutcome) throws(StoreError) -> [Alert] {
-        let transaction = open ?? store.beginBatch()
-        open = transaction
-        var ledger: [Store.FileRecord] = []
-        if let path = outcome.path, !outcome.failed {
-            let (size, fingerprint) =
-                objects?.object(named: path).map(ObjectInputs.fingerprint) ?? InputFingerprint.of(path: path)
-            ledger.append(
-                Store.FileRecord(
-                    path: path, size: size, fingerprint: fingerprint, records: outcome.records,
-                    rejected: outcome.rejected))
-        }
-        transaction.add(
-            files: ledger, events: outcome.events,
-            calls: outcome.calls.map {
-                Store.CallRecord(call: $0.call, accountID: $0.accountID, restricted: $0.restricted)
-            },
-            sessions: outcome.stored)
-        files += ledger.count
-        rows += outcome.events.count + outcome.calls.count
-        let last = outcome.path == nil
-        guard last || files >= Self.maxFiles || rows >= Self.maxEvents else { return [] }
-        open = nil
-        files = 0
-        rows = 0
-        // An alert already in the store was emitted by an earlier run: not again (the writer leaves it out).
-        return try transaction.commit(offsets: [], outbox: false)
-    }
-}
-
-/// Loads mappings, resellers, GeoIP and config into the pipeline's parts, validated as a whole.
-struct PipelineSetup {
-    var options: IngestOptions
-    var detector: Detector
-    var geo: GeoIPTable
-    /// Problems of single rows (each row left out): reported by the caller.
-    var problems: [Diagnostic] = []
-    /// A mapping, reseller or GeoIP row was rejected (exit status 1, as for any bad input).
-    var hadProblems: Bool { problems.contains { $0.severity == .error } }
-
-    /// - Throws: ``ConfigurationError`` when the config file, or a mapping, reseller or GeoIP file, is
-    ///   missing, unreadable or has no usable row (every file is checked, so all such problems are named
-    ///   at once); `ValidationError` for a bad size on the command line.
-    init(_ reader: ReaderOptions) throws {
-        var config = ConfigFile()
-        var fileProblems: [Diagnostic] = []
-        var failed = false
-        if let path = reader.config {
-            do {
-                config = try ConfigFile.load(path: path)
-            } catch {
-                fileProblems.append(error.diagnostic)
-                failed = true
-            }
-        }
-        if let minScore = reader.minScore { config.detection.minScore = minScore }
-        if let text = reader.maxDecompressed {
-            guard let bytes = ConfigFile.parseSize(text) else {
-                throw ValidationError(
-                    "--max-decompressed takes a size such as 512MiB or 16GiB, below 8EiB; found '\(text)'")
-            }
-            config.limits.maxDecompressedBytes = bytes
-        }
-        guard let inflater = Inflater(rawValue: reader.inflater) else {
-            throw ValidationError("unknown --inflater '\(reader.inflater)'; one of isal, zlib")
-        }
-        config.limits.inflater = inflater
-        if let text = reader.maxRecordSize {
-            guard let bytes = ConfigFile.parseSize(text) else {
-                throw ValidationError("--max-record-size takes a size such as 16MiB, below 8EiB; found '\(text)'")
-            }
-            config.maxRecordBytes = Int(bytes)
-        }
-        var mappings = MappingTable()
-        var resellers = ResellerGraph()
-        var geo = GeoIPTable()
-        do {
-            (mappings, problems) = try MappingTable.loadValidated(paths: reader.mappings)
-        } catch {
-            fileProblems += error.diagnostics
-            failed = true
-        }
-        do {
-            let (graph, resellerProblems) = try ResellerGraph.loadValidated(paths: reader.resellers)
-            resellers = graph
-            problems += resellerProblems
-        } catch {
-            fileProblems += error.diagnostics
-            failed = true
-        }
-        do {
-            let (table, geoProblems) = try GeoIPTable.loadValidated(paths: reader.geoip)
-            geo = table
-            problems += geoProblems
-        } catch {
-            fileProblems += error.diagnostics
-            failed = true
-        }
-        if failed { throw ConfigurationError(diagnostics: fileProblems + problems) }
-        let cores = ProcessInfo.processInfo.activeProcessorCount
-        options = IngestOptions(
-            jobs: reader.jobs ?? cores, limits: config.limits, maxRecordBytes: config.maxRecordBytes,
-            format: InputFormat(rawValue: reader.format) ?? .auto, allowedLateness: config.allowedLateness)
-        options.sessionGap = config.sessionGap
-        options.allLifecycleTypes = config.lifecycleAllTypes
-        if !config.billingAllTypes {
-            let catalog = config.catalog
-            options.billingTypes = { catalog.lookup($0) != nil }
-        }
-        detector = Detector(
-            catalog: config.catalog, jurisdictions: config.jurisdictions, mappings: mappings, resellers: resellers,
-            config: config.detection)
-        self.geo = geo
-    }
-
+extension PipelineSetup {
     /// The setup at start: a configuration error is reported and ends the run with exit status 2; the
     /// problems of single rows are reported and the run goes on.
     static func atStart(_ reader: ReaderOptions) throws -> PipelineSetup {
         do {
-            let setup = try PipelineSetup(reader)
+            let setup = try PipelineSetup(reader.settings())
             setup.problems.forEach(Diagnostics.report)
             return setup
         } catch let error as ConfigurationError {
@@ -584,5 +439,38 @@ enum SummaryLine {
 
     static func format(_ value: Double) -> String {
         String(format: value >= 100 ? "%.0f" : "%.2f", value)
+    }
+}
+
+extension ReaderOptions {
+    /// What the options say of the pipeline's setup, sizes and names parsed.
+    /// - Throws: `ValidationError` for a size or an inflater the options cannot name.
+    func settings() throws -> PipelineSettings {
+        var settings = PipelineSettings()
+        settings.config = config
+        settings.minScore = minScore
+        if let text = maxDecompressed {
+            guard let bytes = ConfigFile.parseSize(text) else {
+                throw ValidationError(
+                    "--max-decompressed takes a size such as 512MiB or 16GiB, below 8EiB; found '\(text)'")
+            }
+            settings.maxDecompressedBytes = bytes
+        }
+        guard let inflater = Inflater(rawValue: inflater) else {
+            throw ValidationError("unknown --inflater '\(self.inflater)'; one of isal, zlib")
+        }
+        settings.inflater = inflater
+        if let text = maxRecordSize {
+            guard let bytes = ConfigFile.parseSize(text) else {
+                throw ValidationError("--max-record-size takes a size such as 16MiB, below 8EiB; found '\(text)'")
+            }
+            settings.maxRecordBytes = Int(bytes)
+        }
+        settings.mappings = mappings
+        settings.resellers = resellers
+        settings.geoip = geoip
+        settings.jobs = jobs
+        settings.format = InputFormat(rawValue: format) ?? .auto
+        return settings
     }
 }

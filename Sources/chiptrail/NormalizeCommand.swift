@@ -142,7 +142,7 @@ struct NormalizeCommand: ParsableCommand {
         let reader = try readerOptions()
         var setup: PipelineSetup
         do {
-            setup = try PipelineSetup(reader)
+            setup = try PipelineSetup(reader.settings())
         } catch let error as ConfigurationError {
             error.diagnostics.forEach(Diagnostics.report)
             Diagnostics.printRaw("chiptrail: nothing was read: the configuration named above is not usable")

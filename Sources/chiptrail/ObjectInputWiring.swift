@@ -1,3 +1,4 @@
+import IngestService
 import ArgumentParser
 import Foundation
 import Inputs

@@ -273,7 +273,7 @@ struct Tail: ParsableCommand, Sendable {
         let refused =
             "chiptrail: error: reload refused; the previous mappings, resellers, GeoIP and config stay in force (fix the problems above and send SIGHUP again)"
         do {
-            let fresh = try PipelineSetup(reader)
+            let fresh = try PipelineSetup(reader.settings())
             fresh.problems.forEach(Diagnostics.report)
             if fresh.hadProblems {
                 Diagnostics.printRaw(refused)

@@ -1,11 +1,11 @@
-import ObjectStore
-import UsageModel
+public import ObjectStore
+public import UsageModel
 
 /// The inputs of `ingest`, pulled one at a time: local paths as expanded, then each `s3://` location's
 /// objects in delivery order, registered with the readers' source (their ETag guards the read) when
 /// pulled and forgotten once their outcome is merged — so what is held does not grow with the bucket.
-final class InputSequence: @unchecked Sendable {
-    enum Segment {
+public final class InputSequence: @unchecked Sendable {
+    public enum Segment {
         case local([String])
         case objects(DeliveryOrderWalk)
     }
@@ -14,14 +14,14 @@ final class InputSequence: @unchecked Sendable {
     private var segment = 0
     private var position = 0
     /// The readers' source, when a location is read.
-    let source: ObjectReaderSource?
+    public let source: ObjectReaderSource?
     private let report: (Diagnostic) -> Void
     /// Inputs the expansion and first listings found (objects landed or gone since may change it).
-    let expected: Int
+    public let expected: Int
     /// Whether a day's folder could not be listed (then some objects were not read: exit status 1).
-    private(set) var listingFailed = false
+    public private(set) var listingFailed = false
 
-    init(_ segments: [Segment], source: ObjectReaderSource?, report: @escaping (Diagnostic) -> Void) {
+    public init(_ segments: [Segment], source: ObjectReaderSource?, report: @escaping (Diagnostic) -> Void) {
         self.segments = segments
         self.source = source
         self.report = report
@@ -36,7 +36,7 @@ final class InputSequence: @unchecked Sendable {
     }
 
     /// The next input's name, or nil after the last. Called from one thread at a time.
-    func next() -> String? {
+    public func next() -> String? {
         while segment < segments.count {
             switch segments[segment] {
             case .local(let names):
@@ -65,10 +65,10 @@ final class InputSequence: @unchecked Sendable {
     }
 
     /// The object behind an input name, while it is being read and merged.
-    func object(named name: String) -> S3Object? { source?.object(named: name) }
+    public func object(named name: String) -> S3Object? { source?.object(named: name) }
 
     /// Forgets an input once its outcome is merged.
-    func finished(_ name: String) {
+    public func finished(_ name: String) {
         guard let source else { return }
         source.forget(name)
         _ = source.takeFailure(name)

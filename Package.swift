@@ -4,6 +4,9 @@ import PackageDescription
 let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
 let hot: [SwiftSetting] = strict + [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
 
+/// Every test target's settings (Tests/).
+let testSettings: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+
 let package = Package(
     name: "chiptrail",
     platforms: [.macOS(.v15)],
@@ -91,15 +94,69 @@ let package = Package(
             dependencies: ["UsageModel", "Inputs", "LogFormats", "NormalizedRecords", "Ownership", "Pipeline"],
             swiftSettings: strict
         ),
+        // Tests (Tests/): the shared helpers, one target per layer run in process, and the built binary end to end.
+        .target(name: "TestSupport", dependencies: ["CZlib"], path: "Tests/TestSupport", swiftSettings: testSettings),
+        // moto and its fault-injecting proxy on loopback (Fixtures/s3-fixture.py), for the S3 and SQS tests.
+        .target(
+            name: "S3TestSupport", dependencies: ["TestSupport", "ObjectStore"], path: "Tests/S3TestSupport",
+            exclude: ["Fixtures"], swiftSettings: testSettings
+        ),
+        // Bytes in: files, gzip and the inflaters, JSON index, every log format's decoder, fuzz findings.
         .testTarget(
-            name: "ChiptrailTests",
+            name: "FormatTests",
             dependencies: [
-                "UsageModel", "Inputs", "LogFormats", "Catalog", "Ownership", "Sessions", "Detection", "Alerting",
-                "Pipeline", "Store", "TailService", "CZlib", "CJSONIndex", "ObjectStore", "NormalizedRecords",
+                "TestSupport", "CZlib", "CJSONIndex", "UsageModel", "Inputs", "LogFormats", "Ownership", "Sessions",
+                "Pipeline",
+            ],
+            exclude: ["Fixtures"], swiftSettings: testSettings
+        ),
+        // Reference data: catalogue, jurisdictions, mappings and reseller chains, configuration validation.
+        .testTarget(
+            name: "ReferenceTests", dependencies: ["TestSupport", "UsageModel", "Catalog", "Ownership"],
+            swiftSettings: testSettings
+        ),
+        // Sessions and detection: the sessionizer, evidence, scoring.
+        .testTarget(
+            name: "DetectionTests",
+            dependencies: ["TestSupport", "UsageModel", "Catalog", "Ownership", "Sessions", "Detection"],
+            swiftSettings: testSettings
+        ),
+        // The pipeline: event-time order, held spill, checkpoints, the ordered work pool, live state.
+        .testTarget(
+            name: "EngineTests",
+            dependencies: [
+                "TestSupport", "UsageModel", "Catalog", "Ownership", "Sessions", "Detection", "NormalizedRecords",
+                "Pipeline", "Store", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: testSettings
+        ),
+        // The store: batch transactions, the object ledger.
+        .testTarget(
+            name: "StoreTests",
+            dependencies: ["TestSupport", "UsageModel", "Store", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: testSettings
+        ),
+        // Alert sinks: OCSF, syslog, exec, the queued hook.
+        .testTarget(
+            name: "AlertingTests", dependencies: ["TestSupport", "UsageModel", "Alerting"], swiftSettings: testSettings
+        ),
+        // S3 and SQS: locations, dated keys, notifications, SigV4, credentials, the SQS client.
+        .testTarget(
+            name: "ObjectStoreTests", dependencies: ["TestSupport", "S3TestSupport", "ObjectStore", "TailService"],
+            exclude: ["Fixtures"], swiftSettings: testSettings
+        ),
+        // The daemon's parts in process: the directory watcher, stop and reload requests.
+        .testTarget(
+            name: "TailServiceTests", dependencies: ["TestSupport", "TailService"], swiftSettings: testSettings),
+        // The built `chiptrail` binary as a user runs it: commands, ingest, tail, S3, hooks, interrupts, Spark.
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "TestSupport", "S3TestSupport", "UsageModel", "Inputs", "LogFormats", "NormalizedRecords",
+                "ObjectStore",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
-            exclude: ["Fixtures"],
-            swiftSettings: strict
+            exclude: ["Fixtures"], swiftSettings: testSettings
         ),
     ]
 )

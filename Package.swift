@@ -4,8 +4,11 @@ import PackageDescription
 let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
 let hot: [SwiftSetting] = strict + [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
 
-/// Every test target's settings (Tests/).
-let testSettings: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+/// Every test target's settings (Tests/): the upcoming features the source targets take on too.
+let testSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"), .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
 
 let package = Package(
     name: "chiptrail",

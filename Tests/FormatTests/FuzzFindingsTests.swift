@@ -1,4 +1,5 @@
 import Foundation
+import LogFormats
 import TestSupport
 import Testing
 

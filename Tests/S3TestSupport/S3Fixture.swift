@@ -1,6 +1,6 @@
 import Foundation
 import ObjectStore
-import TestSupport
+package import TestSupport
 
 /// moto in server mode on loopback with the fault-injecting proxy in front of it
 /// (Fixtures/s3-fixture.py), started once for the tests that need it and stopped when the test

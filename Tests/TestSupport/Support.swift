@@ -1,5 +1,5 @@
 import CZlib
-import Foundation
+package import Foundation
 
 /// gzip writer for tests (zlib's deflate with a gzip header).
 package enum TestGzip {

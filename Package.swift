@@ -124,7 +124,7 @@ let package = Package(
             dependencies: ["TestSupport", "UsageModel", "Catalog", "Ownership", "Sessions", "Detection"],
             swiftSettings: testSettings
         ),
-        // The pipeline: event-time order, held spill, checkpoints, the ordered work pool, live state.
+        // The pipeline: event-time order, held spill, checkpoints, the ordered work pool, live checkpoints.
         .testTarget(
             name: "EngineTests",
             dependencies: [
@@ -151,7 +151,7 @@ let package = Package(
         // The daemon's parts in process: the directory watcher, stop and reload requests.
         .testTarget(
             name: "TailServiceTests", dependencies: ["TestSupport", "TailService"], swiftSettings: testSettings),
-        // The built `chiptrail` binary as a user runs it: commands, ingest, tail, S3, hooks, interrupts, Spark.
+        // The built `chiptrail` binary as a user runs it: commands, ingest, store, tail, S3, interrupts, Spark.
         .testTarget(
             name: "EndToEndTests",
             dependencies: [

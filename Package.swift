@@ -98,15 +98,69 @@ let package = Package(
             dependencies: ["UsageModel", "Inputs", "LogFormats", "NormalizedRecords", "Ownership", "Pipeline"],
             swiftSettings: strict
         ),
+        // Tests (Tests/): the shared helpers, one target per layer run in process, and the built binary end to end.
+        .target(name: "TestSupport", dependencies: ["CZlib"], path: "Tests/TestSupport", swiftSettings: strict),
+        // moto and its fault-injecting proxy on loopback (Fixtures/s3-fixture.py), for the S3 and SQS tests.
+        .target(
+            name: "S3TestSupport", dependencies: ["TestSupport", "ObjectStore"], path: "Tests/S3TestSupport",
+            exclude: ["Fixtures"], swiftSettings: strict
+        ),
+        // Bytes in: files, gzip and the inflaters, JSON index, every log format's decoder, fuzz findings.
         .testTarget(
-            name: "ChiptrailTests",
+            name: "FormatTests",
             dependencies: [
-                "UsageModel", "Inputs", "LogFormats", "Catalog", "Ownership", "Sessions", "Detection", "Alerting",
-                "Pipeline", "Store", "TailService", "CZlib", "CJSONIndex", "ObjectStore", "NormalizedRecords",
+                "TestSupport", "CZlib", "CJSONIndex", "UsageModel", "Inputs", "LogFormats", "Ownership", "Sessions",
+                "Pipeline",
+            ],
+            exclude: ["Fixtures"], swiftSettings: strict
+        ),
+        // Reference data: catalogue, jurisdictions, mappings and reseller chains, configuration validation.
+        .testTarget(
+            name: "ReferenceTests", dependencies: ["TestSupport", "UsageModel", "Catalog", "Ownership"],
+            swiftSettings: strict
+        ),
+        // Sessions and detection: the sessionizer, evidence, scoring.
+        .testTarget(
+            name: "DetectionTests",
+            dependencies: ["TestSupport", "UsageModel", "Catalog", "Ownership", "Sessions", "Detection"],
+            swiftSettings: strict
+        ),
+        // The pipeline: event-time order, held spill, checkpoints, the ordered work pool, live checkpoints.
+        .testTarget(
+            name: "EngineTests",
+            dependencies: [
+                "TestSupport", "UsageModel", "Catalog", "Ownership", "Sessions", "Detection", "NormalizedRecords",
+                "Pipeline", "Store", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict
+        ),
+        // The store: batch transactions, the object ledger.
+        .testTarget(
+            name: "StoreTests",
+            dependencies: ["TestSupport", "UsageModel", "Store", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
+        // Alert sinks: OCSF, syslog, exec, the queued hook.
+        .testTarget(
+            name: "AlertingTests", dependencies: ["TestSupport", "UsageModel", "Alerting"], swiftSettings: strict
+        ),
+        // S3 and SQS: locations, dated keys, notifications, SigV4, credentials, the SQS client.
+        .testTarget(
+            name: "ObjectStoreTests", dependencies: ["TestSupport", "S3TestSupport", "ObjectStore", "TailService"],
+            exclude: ["Fixtures"], swiftSettings: strict
+        ),
+        // The daemon's parts in process: the directory watcher, stop and reload requests.
+        .testTarget(
+            name: "TailServiceTests", dependencies: ["TestSupport", "TailService"], swiftSettings: strict),
+        // The built `chiptrail` binary as a user runs it: commands, ingest, store, tail, S3, interrupts, Spark.
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "TestSupport", "S3TestSupport", "UsageModel", "Inputs", "LogFormats", "NormalizedRecords",
+                "ObjectStore",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
-            exclude: ["Fixtures"],
-            swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
+            exclude: ["Fixtures"], swiftSettings: strict
         ),
     ]
 )

@@ -1,0 +1,297 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Alerts raised while a session runs: a known link at the first file that shows the launch, other
+/// evidence as soon as it adds up, and never a second alert for the session when it closes.
+@Suite struct EarlyAlertTests {
+    static let mappings = """
+        provider,account_id,reseller_id,end_customer_id,end_customer_country,valid_from,valid_to
+        aws,111100001111,,C-1,CN,2025-01-01T00:00:00Z,
+        aws,222200002222,RS-US,C-2,,2025-01-01T00:00:00Z,
+
+        """
+    static let resellers = "reseller_id,name,country,parent_id,serves_countries\nRS-US,US Inc,US,,US\n"
+    static let geoip = "198.51.100.0,198.51.100.255,US\n203.0.113.0,203.0.113.255,CN\n"
+
+    static func time(_ hour: Int, _ minute: Int) -> String { String(format: "2026-03-01T%02d:%02d:00Z", hour, minute) }
+
+    static func calls(_ account: String, hour: Int, count: Int, ip: String) -> [String] {
+        (0..<count).map { cloudTrailRecord(account: account, time: time(hour, $0 % 60), ip: ip) }
+    }
+
+    /// `count` calls of `account` on a day of March 2026, one a minute from the hour.
+    static func calls(_ account: String, day: Int, hour: Int, count: Int, ip: String) -> [String] {
+        (0..<count).map {
+            cloudTrailRecord(
+                account: account, time: String(format: "2026-03-%02dT%02d:%02d:00Z", day, hour, $0 % 60), ip: ip)
+        }
+    }
+
+    /// Writes one CloudTrail object per list of records, named so that they are read in order; runs
+    /// `ingest` over them (with `config` as its config file); returns the alerts.
+    static func run(_ files: [[String]], in dir: TemporaryDirectory, config: String = "", store: Bool = false) throws
+        -> [[String: Any]]
+    {
+        for (i, records) in files.enumerated() {
+            _ = dir.write(String(format: "in/%03d.json", i), "{\"Records\":[" + records.joined(separator: ",") + "]}")
+        }
+        let output = store ? ["--store", dir.path + "/s.db"] : ["--no-store"]
+        let result = try BuiltBinary.run(
+            ["ingest"] + output + [
+                "--jobs", "1", "--mappings", dir.write("m.csv", mappings), "--resellers", dir.write("r.csv", resellers),
+                "--geoip", dir.write("g.csv", geoip), "--config", dir.write("c.conf", config), dir.path + "/in",
+            ])
+        #expect(result.status == 0, "\(result.stderr)")
+        return try EndToEndTests.alerts(result.stdout)
+    }
+
+    @Test func aDeclaredLinkAlertsAtTheFileThatShowsTheLaunchAndOnlyThen() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let account = "111100001111"
+        let alerts = try Self.run(
+            [
+                [runInstancesRecord(ids: ["i-0early"], account: account, time: Self.time(1, 0))]
+                    + Self.calls(account, hour: 1, count: 30, ip: "198.51.100.9"),
+                Self.calls(account, hour: 2, count: 5, ip: "198.51.100.9"),
+                [lifecycleRecord("TerminateInstances", ids: ["i-0early"], account: account, time: Self.time(5, 0))],
+                Self.calls(account, hour: 20, count: 1, ip: "198.51.100.9"),  // the watermark passes the lateness
+            ], in: dir)
+        try #require(alerts.count == 1)
+        let session = try #require(alerts[0]["session"] as? [String: Any])
+        #expect(session["open"] as? Bool == true)
+        #expect(session["end"] as? String == "2026-03-01T01:05:00Z")  // the first tick after the launch
+        let origins = alerts[0]["events"] as? [String] ?? []
+        #expect(origins.count == 1 && origins[0].contains("/in/000.json"), "\(origins)")
+    }
+
+    /// A session that closed before its account's evidence added up is assessed again when the account
+    /// alerts: it alerts too (its own id, closed, an evidence item saying when and why), once; with
+    /// `lookback_days = 0` it is left alone.
+    @Test(arguments: [true, false])
+    func aSessionThatEndedBeforeTheEvidenceAlertsWhenItsAccountDoes(lookback: Bool) throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let account = "222200002222"
+        func calls(day: Int, hour: Int, count: Int, ip: String) -> [String] {
+            Self.calls(account, day: day, hour: hour, count: count, ip: ip)
+        }
+        var files: [[String]] = [
+            // Day 1: a run, closed while one day of calls from China weighs too little to alert.
+            [runInstancesRecord(ids: ["i-0first"], account: account, time: Self.time(1, 0))]
+                + calls(day: 1, hour: 1, count: 20, ip: "198.51.100.9"),
+            calls(day: 1, hour: 3, count: 40, ip: "203.0.113.40"),
+            [lifecycleRecord("TerminateInstances", ids: ["i-0first"], account: account, time: "2026-03-01T04:00:00Z")],
+            calls(day: 1, hour: 20, count: 1, ip: "198.51.100.9"),
+        ]
+        // Days 2-6: calls from China every day; a second run on day 6 alerts.
+        for day in 2...6 { files.append(calls(day: day, hour: 3, count: 40, ip: "203.0.113.40")) }
+        files.append(
+            [runInstancesRecord(ids: ["i-0second"], account: account, time: "2026-03-06T05:00:00Z")]
+                + calls(day: 6, hour: 5, count: 5, ip: "203.0.113.40"))
+        files.append(calls(day: 6, hour: 20, count: 1, ip: "203.0.113.40"))
+        let alerts = try Self.run(files, in: dir, config: lookback ? "" : "lookback_days = 0\n")
+        let resources = alerts.compactMap { (($0["session"] as? [String: Any])?["resource_ids"] as? [String])?.first }
+        #expect(resources.filter { $0 == "i-0second" }.count == 1, "\(resources)")
+        #expect(resources.filter { $0 == "i-0first" }.count == (lookback ? 1 : 0), "\(resources)")
+        if lookback,
+            let first = alerts.first(where: {
+                (($0["session"] as? [String: Any])?["resource_ids"] as? [String])?.first == "i-0first"
+            })
+        {
+            let session = try #require(first["session"] as? [String: Any])
+            #expect(session["open"] as? Bool == false)
+            #expect(session["end"] as? String == "2026-03-01T04:00:00Z")
+            let evidence = first["evidence"] as? [[String: Any]] ?? []
+            let note = try #require(evidence.first { $0["kind"] as? String == "lookback" })
+            #expect(
+                (note["detail"] as? String)?.contains("without an alert; assessed again at 2026-03-06") == true,
+                "\(note)")
+            #expect((note["detail"] as? String)?.contains("of the account alerted") == true, "\(note)")
+            #expect(evidence.contains { $0["kind"] as? String == "network" })
+        }
+    }
+
+    /// A session that could not alert when it closed (no evidence of any kind yet) is kept for
+    /// look-back with and without a store alike: the alerts are the same.
+    @Test func lookBackIsTheSameWithAndWithoutAStore() throws {
+        let account = "222200002222"
+        var files: [[String]] = [
+            [runInstancesRecord(ids: ["i-0quiet"], account: account, time: "2026-03-01T05:00:00Z")]
+                + Self.calls(account, day: 1, hour: 5, count: 10, ip: "198.51.100.9"),
+            [lifecycleRecord("TerminateInstances", ids: ["i-0quiet"], account: account, time: "2026-03-01T06:00:00Z")],
+        ]
+        // From the next morning (within a day of the first call: no trip), calls from China every day.
+        for day in 2...6 { files.append(Self.calls(account, day: day, hour: 3, count: 40, ip: "203.0.113.40")) }
+        files.append(
+            [runInstancesRecord(ids: ["i-0loud"], account: account, time: "2026-03-06T05:00:00Z")]
+                + Self.calls(account, day: 6, hour: 5, count: 5, ip: "203.0.113.40"))
+        files.append(Self.calls(account, day: 6, hour: 20, count: 1, ip: "203.0.113.40"))
+        var ids: [[String]] = []
+        for store in [false, true] {
+            let dir = TemporaryDirectory()
+            defer { dir.remove() }
+            let alerts = try Self.run(files, in: dir, store: store)
+            ids.append(
+                alerts.compactMap { (($0["session"] as? [String: Any])?["resource_ids"] as? [String])?.first }.sorted())
+        }
+        #expect(ids[0] == ["i-0loud", "i-0quiet"], "\(ids)")
+        #expect(ids[0] == ids[1], "\(ids)")
+    }
+
+    /// Calls from China on one day weigh a quarter of the network cap, on two days half of it: the account
+    /// (US reseller, customer unknown) alerts with the second day's file, while the session still runs.
+    @Test func networkEvidenceAlertsWhenItAddsUpNotBefore() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let account = "222200002222"
+        func calls(day: Int, hour: Int, count: Int, ip: String) -> [String] {
+            Self.calls(account, day: day, hour: hour, count: count, ip: ip)
+        }
+        let alerts = try Self.run(
+            [
+                [runInstancesRecord(ids: ["i-0covert"], account: account, time: Self.time(1, 0))]
+                    + calls(day: 1, hour: 1, count: 20, ip: "198.51.100.9"),
+                calls(day: 1, hour: 3, count: 40, ip: "203.0.113.40"),
+                calls(day: 2, hour: 3, count: 40, ip: "203.0.113.40"),
+                calls(day: 3, hour: 3, count: 40, ip: "203.0.113.40"),
+                [
+                    lifecycleRecord(
+                        "TerminateInstances", ids: ["i-0covert"], account: account, time: "2026-03-03T05:00:00Z")
+                ],
+                calls(day: 3, hour: 20, count: 1, ip: "198.51.100.9"),
+            ], in: dir)
+        try #require(alerts.count == 1)
+        let session = try #require(alerts[0]["session"] as? [String: Any])
+        #expect(session["open"] as? Bool == true)
+        // Raised at the first tick of the second day's calls from China (the third file), not before.
+        #expect(session["end"] as? String == "2026-03-02T03:05:00Z")
+        let evidence = alerts[0]["evidence"] as? [[String: Any]] ?? []
+        let network = try #require(evidence.first { $0["kind"] as? String == "network" })
+        #expect(abs((network["weight"] as? Double ?? 0) - 3 * 1.083) < 1e-9)
+        #expect(alerts[0]["jurisdictions"] as? [String] == ["CN"])
+    }
+
+    @Test func noLinkNoAlertWhileItRunsOrAfter() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let account = "222200002222"
+        let alerts = try Self.run(
+            [
+                [runInstancesRecord(ids: ["i-0clean"], account: account, time: Self.time(1, 0))]
+                    + Self.calls(account, hour: 1, count: 20, ip: "198.51.100.9"),
+                [lifecycleRecord("TerminateInstances", ids: ["i-0clean"], account: account, time: Self.time(5, 0))],
+                Self.calls(account, hour: 20, count: 1, ip: "198.51.100.9"),
+            ], in: dir)
+        #expect(alerts.isEmpty)
+    }
+}
+
+/// A ring is seen once enough of its accounts are: the first account's session ended before its
+/// peers appeared, so it raised nothing then. When a later account alerts with ring evidence, the
+/// accounts that evidence counted are looked at again, as the alerting account's own earlier sessions
+/// are: the first account's session alerts too, once, saying when and why.
+@Suite struct RingLookBackTests {
+    /// The third account onboarded before the first one's session (`thirdOnboarded` 02-25) or after it
+    /// began (03-02: its mapping was not yet valid when that session started).
+    static func mappings(thirdOnboarded: String) -> String {
+        """
+        provider,account_id,reseller_id,end_customer_id,end_customer_country,valid_from,valid_to
+        aws,710000000001,RS-TH,C-1,AE,2026-02-20T00:00:00Z,
+        aws,710000000002,RS-TH,C-2,MY,2026-02-22T00:00:00Z,
+        aws,710000000003,RS-TH,C-3,ID,\(thirdOnboarded)T00:00:00Z,
+
+        """
+    }
+    static let resellers =
+        "reseller_id,name,country,parent_id,serves_countries\nRS-TH,TH Co,TH,DIST-CN,TH\nDIST-CN,CN Co,CN,,CN\n"
+    static let geoip = "198.51.0.0,198.51.255.255,US\n"
+
+    /// A call of `account` as `who` (its principal name and access key), from `ip`, with `agent`.
+    static func call(_ account: String, _ time: String, who: String, ip: String, agent: String, record: String? = nil)
+        -> String
+    {
+        (record ?? cloudTrailRecord(account: account, time: time, ip: ip))
+            .replacingOccurrences(of: "ops/alice", with: "ops/\(who)")
+            .replacingOccurrences(of: "AROAEXAMPLE:alice", with: "AROAEXAMPLE:\(who)")
+            .replacingOccurrences(of: "ASIAEXAMPLE", with: "ASIA\(who.uppercased())")
+            .replacingOccurrences(of: "aws-cli/2.15", with: agent)
+    }
+
+    @Test(arguments: [(true, "2026-02-25"), (false, "2026-02-25"), (true, "2026-03-02")])
+    func theFirstAccountOfARingAlertsWhenTheRingIsSeen(lookback: Bool, thirdOnboarded: String) throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let ring = ["710000000001", "710000000002", "710000000003"]
+        func ringCalls(_ account: String, day: Int, count: Int) -> [String] {
+            (0..<count).map {
+                Self.call(
+                    account, String(format: "2026-03-%02dT%02d:%02d:00Z", day, 1 + $0 / 60, $0 % 60), who: "ringop",
+                    ip: "198.51.77.7", agent: "gpu-runner/0.9.4 (linux; custom)")
+            }
+        }
+        // Day 1: thirty unrelated accounts, each its own person, address and tool; the ring's first two.
+        var day1: [String] = []
+        for k in 0..<30 {
+            let account = String(format: "7200000000%02d", k)
+            for s in 0..<6 {
+                day1.append(
+                    Self.call(
+                        account, String(format: "2026-03-01T01:%02d:00Z", s), who: "user\(k)", ip: "198.51.\(k).1",
+                        agent: "tool\(k)/1.\(k)"))
+            }
+        }
+        day1 += ringCalls(ring[0], day: 1, count: 10) + ringCalls(ring[1], day: 1, count: 10)
+        let first = Self.call(
+            ring[0], "", who: "ringop", ip: "198.51.77.7", agent: "gpu-runner/0.9.4 (linux; custom)",
+            record: runInstancesRecord(ids: ["i-0ringfirst"], account: ring[0], time: "2026-03-01T02:00:00Z"))
+        let stop = Self.call(
+            ring[0], "", who: "ringop", ip: "198.51.77.7", agent: "gpu-runner/0.9.4 (linux; custom)",
+            record: lifecycleRecord(
+                "TerminateInstances", ids: ["i-0ringfirst"], account: ring[0], time: "2026-03-01T04:00:00Z"))
+        var files: [[String]] = [
+            day1 + [first], [stop],
+            ringCalls(ring[1], day: 1, count: 1).map {
+                $0.replacingOccurrences(of: "2026-03-01T01:00:00Z", with: "2026-03-01T20:00:00Z")
+            },
+        ]
+        // Day 3: the third account appears, run alike, and launches.
+        let third = Self.call(
+            ring[2], "", who: "ringop", ip: "198.51.77.7", agent: "gpu-runner/0.9.4 (linux; custom)",
+            record: runInstancesRecord(ids: ["i-0ringthird"], account: ring[2], time: "2026-03-03T03:00:00Z"))
+        files.append(ringCalls(ring[2], day: 3, count: 10) + [third])
+        files.append(
+            ringCalls(ring[1], day: 3, count: 1).map {
+                $0.replacingOccurrences(of: "2026-03-03T01:00:00Z", with: "2026-03-03T20:00:00Z")
+            })
+        for (i, records) in files.enumerated() {
+            _ = dir.write(String(format: "in/%03d.json", i), "{\"Records\":[" + records.joined(separator: ",") + "]}")
+        }
+        let result = try BuiltBinary.run([
+            "ingest", "--no-store", "--jobs", "1", "--mappings",
+            dir.write("m.csv", Self.mappings(thirdOnboarded: thirdOnboarded)), "--resellers",
+            dir.write("r.csv", Self.resellers), "--geoip", dir.write("g.csv", Self.geoip), "--config",
+            dir.write("c.conf", lookback ? "" : "lookback_days = 0\n"), dir.path + "/in",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        let alerts = try EndToEndTests.alerts(result.stdout)
+        func resource(_ alert: [String: Any]) -> String? {
+            ((alert["session"] as? [String: Any])?["resource_ids"] as? [String])?.first
+        }
+        let third3 = try #require(alerts.first { resource($0) == "i-0ringthird" }, "\(result.stdout)")
+        let evidence3 = third3["evidence"] as? [[String: Any]] ?? []
+        #expect(evidence3.contains { $0["kind"] as? String == "ring" }, "\(evidence3)")
+        let firsts = alerts.filter { resource($0) == "i-0ringfirst" }
+        #expect(firsts.count == (lookback ? 1 : 0), "\(result.stdout)")
+        if let alert = firsts.first {
+            let evidence = alert["evidence"] as? [[String: Any]] ?? []
+            let ringEvidence = try #require(evidence.first { $0["kind"] as? String == "ring" })
+            #expect((ringEvidence["detail"] as? String)?.contains(ring[2]) == true, "\(ringEvidence)")
+            let note = try #require(evidence.first { $0["kind"] as? String == "lookback" })
+            let detail = note["detail"] as? String ?? ""
+            #expect(detail.contains("ended 2026-03-01T04:00:00Z without an alert"), "\(detail)")
+            #expect(detail.contains("of account \(ring[2]), which counted this one in its ring"), "\(detail)")
+        }
+    }
+}

@@ -1,0 +1,353 @@
+import Foundation
+import LogFormats
+import NormalizedRecords
+import TestSupport
+import Testing
+import UsageModel
+
+/// Whether `Scripts/spark-ingest` can run here: pyspark importable and a Java runtime.
+enum SparkFixture {
+    static let available: Bool = {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["sh", "-c", "python3 -c 'import pyspark' && java -version"]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        guard (try? p.run()) != nil else { return false }
+        p.waitUntilExit()
+        return p.terminationStatus == 0
+    }()
+
+    static let reason: Comment =
+        "pyspark or Java is not installed (pip install pyspark==4.3.0; apt-get install openjdk-17-jre-headless)"
+}
+
+/// One input set read both ways: SampleLogs beside a generated population (CloudTrail and CUR billing,
+/// late and duplicated deliveries), and two damaged inputs so that diagnostics and failed reads go
+/// through the stages too. Made once per test run.
+struct DistributedCorpus {
+    let directory: TemporaryDirectory
+    /// The options of ingest (and of spark-ingest).
+    let options: [String]
+    /// Those of them that change decoding, for `normalize`.
+    let decodingOptions: [String]
+    let paths: [String]
+
+    static let shared: DistributedCorpus = make()
+
+    static func make() -> DistributedCorpus {
+        let directory = TemporaryDirectory()
+        let population = directory.path + "/population"
+        let generate = Process()
+        generate.executableURL = URL(fileURLWithPath: Repository.root + "/Scripts/generate-population")
+        generate.arguments = ["--out", population, "--accounts", "40", "--days", "3", "--seed", "7"]
+        generate.standardOutput = FileHandle.nullDevice
+        try? generate.run()
+        generate.waitUntilExit()
+        // SampleLogs' resellers that the population does not define (the rest are the same names).
+        let defined = Set(
+            ((try? String(contentsOfFile: population + "/resellers.csv", encoding: .utf8)) ?? "")
+                .split(whereSeparator: \.isNewline).map { String($0.split(separator: ",").first ?? "") })
+        let sample = Repository.root + "/SampleLogs"
+        let sampleResellers = ((try? String(contentsOfFile: sample + "/resellers.csv", encoding: .utf8)) ?? "")
+            .split(whereSeparator: \.isNewline)
+        let extra = directory.write(
+            "sample-resellers.csv",
+            ([sampleResellers[0]]
+                + sampleResellers.dropFirst().filter { !defined.contains(String($0.split(separator: ",")[0])) })
+                .joined(separator: "\n") + "\n")
+        // A gzip object cut short, and a file with one malformed record among good ones.
+        let record = cloudTrailRecord(name: "DescribeInstances", eventID: "broken-1")
+        let gzip = TestGzip.compress(Array(("{\"Records\":[" + record + "]}").utf8))
+        _ = directory.write(
+            "broken/111111111111_CloudTrail_us-east-1_20260301T0105Z_CUT.json.gz", Array(gzip.prefix(gzip.count - 9)))
+        _ = directory.write(
+            "broken/111111111111_CloudTrail_us-east-1_20260301T0110Z_BAD.json",
+            cloudTrailRecord(name: "DescribeInstances", eventID: "good-1") + "\n{\"eventTime\": oops}\n")
+        return DistributedCorpus(
+            directory: directory,
+            options: [
+                "--mappings", population + "/mappings.csv", "--resellers", population + "/resellers.csv",
+                "--geoip", population + "/geoip.csv", "--mappings", sample + "/mappings.csv", "--resellers", extra,
+                "--geoip", sample + "/geoip.csv", "--config", sample + "/chiptrail.conf",
+            ],
+            decodingOptions: [
+                "--geoip", population + "/geoip.csv", "--geoip", sample + "/geoip.csv", "--config",
+                sample + "/chiptrail.conf",
+            ],
+            paths: [population + "/logs", sample + "/AWSLogs", directory.path + "/broken"])
+    }
+}
+
+/// What a run is compared by: alerts (sorted lines), every restricted session's assessment with its
+/// score and evidence (`CHIPTRAIL_EVIDENCE_LOG`, sorted lines), the summary's counts (accounts,
+/// sessions, alerts, records, duplicates), the other diagnostics, and the exit status.
+struct RunResult: Equatable, CustomStringConvertible {
+    var status: Int32
+    var alerts: [String]
+    var assessments: [String]
+    var counts: String
+    var diagnostics: [String]
+    /// The last lines of stderr, shown when runs differ (not compared: Spark's own log is there).
+    var stderrTail: String
+
+    static func == (a: Self, b: Self) -> Bool {
+        a.status == b.status && a.alerts == b.alerts && a.assessments == b.assessments && a.counts == b.counts
+            && a.diagnostics == b.diagnostics
+    }
+
+    init(status: Int32, stdout: String, stderr: String, evidenceLog: String) {
+        self.status = status
+        alerts = stdout.split(separator: "\n").map(String.init).sorted()
+        assessments = ((try? String(contentsOfFile: evidenceLog, encoding: .utf8)) ?? "").split(separator: "\n").map(
+            String.init
+        ).sorted()
+        let lines = stderr.split(separator: "\n").map(String.init)
+        // The summary without its timing: "read N file(s), X MB in S s (R MB/s); ..." -> counts only.
+        counts =
+            lines.last { $0.hasPrefix("chiptrail: read ") }.map {
+                $0.replacingOccurrences(of: #" in [0-9.]+ s \([0-9.]+ MB/s\)"#, with: "", options: .regularExpression)
+            } ?? "no summary"
+        diagnostics = lines.filter { $0.contains(": error: ") || $0.contains(": warning: ") }.sorted()
+        stderrTail = lines.suffix(6).joined(separator: "\n")
+    }
+
+    var description: String {
+        "exit \(status); \(alerts.count) alert(s), \(assessments.count) assessment(s); \(counts); \(diagnostics.count) diagnostic(s); stderr ends: \(stderrTail)"
+    }
+}
+
+@Suite struct NormalizedRecordTests {
+    /// A batch with every kind of value: each optional both ways, every position and action.
+    static func sampleInput() -> NormalizedInput {
+        var batch = DecodedBatch()
+        batch.recordsRead = 1_000_000
+        batch.recordsRejected = 3
+        batch.documentsSkipped = 1
+        batch.diagnosticsSuppressed = 7
+        batch.report(
+            Diagnostic(
+                path: "a/b.json.gz", position: .offset(1187), severity: .error, category: "gzip",
+                message: "crc; corrupt"))
+        batch.report(
+            Diagnostic(
+                path: "a/b.json.gz", position: .lineColumn(1, 30871), severity: .warning, category: "json",
+                message: "ünïcode ✓"))
+        batch.report(Diagnostic(path: "a/b.json.gz", position: .line(2), severity: .note, category: "x", message: ""))
+        batch.report(
+            Diagnostic(path: "a/b.json.gz", position: .file, severity: .error, category: "format", message: "m"))
+        _ = batch.accountNames.insert(0, "zero-key")
+        _ = batch.accountNames.insert(StableHash.hash("123456789012"), "123456789012")
+        _ = batch.identifierNames.insert(42, "role/ops")
+        let actions: [ComputeAction] = [.launch, .start, .stop, .terminate, .usage, .failed]
+        for (n, action) in actions.enumerated() {
+            var event = UsageEvent(
+                provider: CloudProvider.allCases[n % CloudProvider.allCases.count], action: action,
+                time: -5 + Int64(n) * 1_000_000_007,
+                accountID: "acct-\(n)", resourceID: "i-\(n)", instanceType: n.isMultiple(of: 2) ? "p5.48xlarge" : nil,
+                instanceCount: n + 1, region: n == 3 ? "" : "us-east-1",
+                sourceIP: n.isMultiple(of: 3) ? IPAddress(value: UInt128.max - UInt128(n)) : nil,
+                principal: n == 1 ? "" : (n == 2 ? nil : "arn:aws:iam::1:role/x"),
+                userAgent: n == 4 ? "aws-cli/2 ✓" : nil,
+                eventID: "e-\(n)", eventName: "RunInstances", usageSeconds: Int64(n) * 3600, usageHours: Double(n) / 3,
+                origin: EventOrigin(
+                    path: n == 5 ? "elsewhere.json" : "a/b.json.gz",
+                    position: [InputPosition.file, .line(n), .lineColumn(1, Int64(n) << 33), .offset(-1)][n % 4]))
+            event.usageRecords = n * 11
+            batch.events.append(event)
+        }
+        for n in 0..<5 {
+            batch.calls.append(
+                CallObservation(
+                    accountKey: UInt64(n) &* 0x9E37_79B9_7F4A_7C15, eventKey: ~UInt64(n), time: Int64.min + Int64(n),
+                    sourceIP: n == 2 ? nil : IPAddress(v4: 0xC000_0200 + UInt32(n)),
+                    country: CountryCode(n == 1 ? "CN" : "US")!,
+                    isSignIn: n.isMultiple(of: 2), agentKey: UInt64(n), accessKeyKey: UInt64.max, principalKey: 0,
+                    isMachine: n == 3))
+        }
+        return NormalizedInput(name: "a/b.json.gz", failed: true, storedBytes: 1 << 40, decodedBytes: 77, batch: batch)
+    }
+
+    static func encodeDecode(_ bytes: [UInt8]) throws -> NormalizedInput {
+        try bytes.withUnsafeBytes { try NormalizedRecordReader.decode($0, path: "x.normalized") }
+    }
+
+    @Test func everyValueComesBackAsItWasWritten() throws {
+        let input = Self.sampleInput()
+        let back = try Self.encodeDecode(NormalizedRecordWriter.encode(input))
+        #expect(back.name == input.name)
+        #expect(back.failed == input.failed)
+        #expect(back.storedBytes == input.storedBytes)
+        #expect(back.decodedBytes == input.decodedBytes)
+        #expect(back.batch.events == input.batch.events)
+        #expect(back.batch.calls == input.batch.calls)
+        #expect(back.batch.diagnostics == input.batch.diagnostics)
+        #expect(back.batch.recordsRead == input.batch.recordsRead)
+        #expect(back.batch.recordsRejected == input.batch.recordsRejected)
+        #expect(back.batch.documentsSkipped == input.batch.documentsSkipped)
+        #expect(back.batch.diagnosticsSuppressed == input.batch.diagnosticsSuppressed)
+        #expect(
+            back.batch.accountNames.elements.map(\.key).sorted()
+                == input.batch.accountNames.elements.map(\.key).sorted())
+        #expect(
+            back.batch.accountNames.elements.map(\.value).sorted()
+                == input.batch.accountNames.elements.map(\.value).sorted())
+        #expect(back.batch.identifierNames[42] == "role/ops")
+        // Written again, the same bytes.
+        #expect(NormalizedRecordWriter.encode(back) == NormalizedRecordWriter.encode(input))
+    }
+
+    @Test func aFileCutAnywhereIsAnErrorNamingItNeverACrash() throws {
+        let bytes = NormalizedRecordWriter.encode(Self.sampleInput())
+        for cut in 0..<bytes.count {
+            #expect(throws: NormalizedRecordError.self) { try Self.encodeDecode(Array(bytes.prefix(cut))) }
+        }
+        #expect(throws: NormalizedRecordError.self) { try Self.encodeDecode(bytes + [0]) }
+        var otherVersion = bytes
+        otherVersion[7] = 9
+        do {
+            _ = try Self.encodeDecode(otherVersion)
+            Issue.record("a file of another version was read")
+        } catch let error as NormalizedRecordError {
+            #expect(error.code == .unsupportedVersion)
+            #expect(
+                error.description.hasPrefix("x.normalized:offset 0: error: [normalized] normalised-records version 9"))
+        }
+    }
+}
+
+/// The stages of a distributed run give what `ingest` gives: `normalize` then `ingest --normalized`
+/// (no Spark needed), and `Scripts/spark-ingest` on `local[2]` and on a standalone master with two
+/// workers on loopback.
+@Suite(.serialized) struct DistributedIngestTests {
+    let corpus = DistributedCorpus.shared
+
+    func ingest(_ extra: [String], paths: [String], environment: [String: String] = [:]) throws -> RunResult {
+        let log = corpus.directory.path + "/evidence-\(UUID().uuidString).jsonl"
+        var env = ProcessInfo.processInfo.environment
+        env["CHIPTRAIL_EVIDENCE_LOG"] = log
+        env.merge(environment) { _, new in new }
+        let r = try BuiltBinary.run(
+            ["ingest", "--no-store"] + corpus.options + extra + paths, timeout: 300, environment: env)
+        return RunResult(status: r.status, stdout: r.stdout, stderr: r.stderr, evidenceLog: log)
+    }
+
+    @Test(arguments: [1, 2]) func normalizedThenMergedIsIngest(jobs: Int) throws {
+        let expected = try ingest(["--jobs", "\(jobs)"], paths: corpus.paths)
+        #expect(expected.status == 1)  // the damaged inputs
+        #expect(expected.alerts.count > 40)
+        #expect(expected.diagnostics.count >= 2)
+        let output = corpus.directory.path + "/normalized-\(jobs)"
+        let normalize = try BuiltBinary.run(
+            ["normalize", "--quiet", "--output", output] + corpus.decodingOptions + corpus.paths, timeout: 300)
+        #expect(normalize.status == 0, "\(normalize.stderr)")
+        let merged = try ingest(["--jobs", "\(jobs)", "--normalized"], paths: [output])
+        #expect(merged == expected)
+        // The check sees one input less: drop the normalised file of one input that holds a compute
+        // event of an alerting session, and the result differs.
+        let names = try FileManager.default.contentsOfDirectory(atPath: output).sorted()
+        let dropped = try #require(
+            names.first { name in
+                let bytes = FileManager.default.contents(atPath: output + "/" + name).map { [UInt8]($0) } ?? []
+                let input = try? NormalizedRecordTests.encodeDecode(bytes)
+                return input?.batch.events.contains {
+                    $0.action == .launch && expected.alerts.joined().contains($0.resourceID)
+                } ?? false
+            })
+        try FileManager.default.removeItem(atPath: output + "/" + dropped)
+        let short = try ingest(["--jobs", "\(jobs)", "--normalized"], paths: [output])
+        #expect(short != expected)
+    }
+
+    @Test func aDamagedNormalizedFileIsNamedAndTheRestIsMerged() throws {
+        let output = corpus.directory.path + "/normalized-damaged"
+        _ = try BuiltBinary.run(
+            ["normalize", "--quiet", "--output", output, Repository.root + "/SampleLogs/AWSLogs"], timeout: 120)
+        let victim = output + "/" + NormalizeCommandName.fileName(3)
+        let bytes = try #require(FileManager.default.contents(atPath: victim))
+        try Data(bytes.prefix(bytes.count / 2)).write(to: URL(fileURLWithPath: victim))
+        let r = try BuiltBinary.run(["ingest", "--no-store", "--normalized", output], timeout: 120)
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("\(victim):offset "))
+        #expect(r.stderr.contains("error: [normalized] "))
+        #expect(r.stderr.contains("read 80 file(s)"))
+    }
+
+    func sparkIngest(master: String, extra: [String] = []) throws -> RunResult {
+        let log = corpus.directory.path + "/evidence-spark-\(UUID().uuidString).jsonl"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments =
+            ["python3", Repository.root + "/Scripts/spark-ingest", "--master", master] + extra + ["--no-store"]
+            + corpus.options
+            + corpus.paths
+        var env = ProcessInfo.processInfo.environment
+        env["CHIPTRAIL"] = BuiltBinary.path
+        env["CHIPTRAIL_EVIDENCE_LOG"] = log
+        process.environment = env
+        let r = try BuiltBinary.collect(process, timeout: 240)
+        return RunResult(status: r.status, stdout: r.stdout, stderr: r.stderr, evidenceLog: log)
+    }
+
+    @Test(.enabled(if: SparkFixture.available, SparkFixture.reason))
+    func sparkIngestOnLocalTwoIsIngest() throws {
+        let expected = try ingest(["--jobs", "2"], paths: corpus.paths)
+        let spark = try sparkIngest(master: "local[2]")
+        #expect(spark == expected)
+    }
+
+    @Test(.enabled(if: SparkFixture.available, SparkFixture.reason))
+    func aFailingMapTaskEndsTheRunWithItsMessageAndNoAlerts() throws {
+        // A chiptrail that lists as the real one does and fails as a map task.
+        let fake = corpus.directory.write(
+            "failing-chiptrail",
+            "#!/bin/sh\nif [ \"$2\" = \"--list\" ]; then exec '\(BuiltBinary.path)' \"$@\"; fi\necho 'cannot map: disk full' >&2\nexit 3\n"
+        )
+        chmod(fake, 0o755)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+            "python3", Repository.root + "/Scripts/spark-ingest", "--master", "local[1]", "--chiptrail", fake,
+            "--no-store",
+            Repository.root + "/SampleLogs/AWSLogs",
+        ]
+        let r = try BuiltBinary.collect(process, timeout: 240)
+        #expect(r.status == 2)
+        #expect(r.stdout.isEmpty)
+        #expect(
+            r.stderr.contains("spark-ingest: error: the map stage failed: chiptrail normalize exited 3 after 0 of "))
+        #expect(r.stderr.contains("cannot map: disk full"))
+    }
+
+    @Test(.enabled(if: SparkFixture.available, SparkFixture.reason))
+    func sparkIngestOnAStandaloneClusterOfTwoWorkersIsIngest() throws {
+        let expected = try ingest(["--jobs", "1"], paths: corpus.paths)
+        let cluster = corpus.directory.path + "/cluster"
+        let start = Process()
+        start.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        start.arguments = [
+            "python3", Repository.root + "/Scripts/spark-cluster", "start", "--dir", cluster, "--workers", "2",
+        ]
+        let started = try BuiltBinary.collect(start, timeout: 150)
+        defer {
+            let stop = Process()
+            stop.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            stop.arguments = ["python3", Repository.root + "/Scripts/spark-cluster", "stop", "--dir", cluster]
+            _ = try? BuiltBinary.collect(stop, timeout: 60)
+        }
+        try #require(started.status == 0, "\(started.stderr)")
+        let master = started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(master.hasPrefix("spark://127.0.0.1:"))
+        let spark = try sparkIngest(
+            master: master, extra: ["--conf", "spark.executor.memory=512m", "--partitions", "4"])
+        #expect(spark == expected)
+        // Both workers ran map tasks (each has an executor directory of this application).
+        let workers = try (0..<2).map { try FileManager.default.contentsOfDirectory(atPath: cluster + "/worker-\($0)") }
+        #expect(workers.allSatisfy { !$0.isEmpty })
+    }
+}
+
+/// The output file names of `chiptrail normalize` (as NormalizeCommand.fileName makes them).
+enum NormalizeCommandName {
+    static func fileName(_ index: Int) -> String { String(format: "%09d.normalized", index) }
+}

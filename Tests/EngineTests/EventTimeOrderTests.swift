@@ -1,0 +1,126 @@
+import Foundation
+import TestSupport
+import Testing
+@testable import Pipeline
+import UsageModel
+
+/// The buffer that holds records for the event-time frontier: one order whatever the arrival, late
+/// records named and kept, and a checkpoint that restores exactly what was held.
+@Suite struct EventTimeOrderTests {
+    static func call(_ n: UInt64, time: EpochSeconds, address: String? = "203.0.113.9") -> CallObservation {
+        CallObservation(
+            accountKey: 1 + n % 3, eventKey: n &* 0x9E37_79B9_7F4A_7C15, time: time,
+            sourceIP: address.flatMap { IPAddress.parse($0) },
+            country: n % 2 == 0 ? CountryCode("CN")! : .unknown, isSignIn: n % 5 == 0, agentKey: n % 4,
+            accessKeyKey: n % 7,
+            principalKey: n % 11, isMachine: n % 6 == 0)
+    }
+
+    static func event(_ n: Int, time: EpochSeconds) -> UsageEvent {
+        UsageEvent(
+            provider: .aws, action: n % 2 == 0 ? .launch : .stop, time: time, accountID: "12345678901\(n % 10)",
+            resourceID: "i-\(n)", instanceType: n % 2 == 0 ? "p5.48xlarge" : nil, eventID: "e-\(n)", eventName: "x",
+            origin: EventOrigin(path: "f.json", position: .line(n)))
+    }
+
+    /// Everything released, slice by slice: the calls' event keys and times, and the events' ids.
+    static func drain(_ order: inout EventTimeOrder) -> [String] {
+        var out: [String] = []
+        while let (end, slice) = order.next(through: nil) {
+            out.append("tick \(end)")
+            for n in 0..<slice.calls.count {
+                let c = slice.call(n)
+                out.append("call \(c.time) \(c.eventKey) \(order.path(of: c.input))")
+            }
+            out += slice.events.map { "event \($0.time) \($0.eventID)" }
+            order.released(slice.calls)
+        }
+        return out
+    }
+
+    static let times: [EpochSeconds] = (0..<60).map { 1_772_323_200 + EpochSeconds(($0 * 7_919) % 1_800) }
+
+    @Test(arguments: [1, 2, 3, 4] as [UInt64])
+    func theReleasedOrderIsTheSameWhateverTheArrival(seed: UInt64) {
+        var straight = EventTimeOrder()
+        let a = straight.beginInput("a.json")
+        for (n, t) in Self.times.enumerated() { straight.add(Self.call(UInt64(n), time: t), input: a) }
+        straight.held(Self.times.count, of: a)
+        for n in 0..<10 { straight.add(Self.event(n, time: Self.times[n])) }
+        let want = Self.drain(&straight)
+
+        // The same records in another order, split over two inputs of the same name.
+        var rng = SplitMix(seed: seed)
+        var indexes = Array(Self.times.indices)
+        for i in indexes.indices.reversed() { indexes.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
+        var shuffled = EventTimeOrder()
+        for half in [indexes.prefix(30), indexes.suffix(30)] {
+            let input = shuffled.beginInput("a.json")
+            for n in half { shuffled.add(Self.call(UInt64(n), time: Self.times[n]), input: input) }
+            shuffled.held(half.count, of: input)
+        }
+        for n in (0..<10).reversed() { shuffled.add(Self.event(n, time: Self.times[n])) }
+        #expect(Self.drain(&shuffled) == want)
+        #expect(want.filter { $0.hasPrefix("tick") }.count == 6)
+    }
+
+    @Test func aRecordBehindTheReleasedSlicesJoinsTheNextAndIsCounted() throws {
+        var order = EventTimeOrder()
+        let input = order.beginInput("a.json")
+        order.add(Self.call(1, time: 1_000), input: input)
+        order.add(Self.call(2, time: 2_000), input: input)
+        order.held(2, of: input)
+        let released = order.next(through: 1_500)
+        let first = try #require(released)
+        #expect(first.end == 1_200)
+        order.released(first.slice.calls)
+        let nothing = order.next(through: 1_500)
+        #expect(nothing == nil)
+        // Behind the released slices (900 s): it waits in the next slice, not in its own.
+        let late = order.beginInput("late.json")
+        order.add(Self.call(3, time: 900), input: late)
+        order.held(1, of: late)
+        #expect(order.late == 1)
+        let drained = order.next(through: nil)
+        let next = try #require(drained)
+        #expect(next.end == 1_500)
+        #expect(next.slice.call(0).time == 900)
+        #expect(order.path(of: next.slice.call(0).input) == "late.json")
+        // Times before 1970 have their own slices.
+        #expect(EventTimeOrder.sliceIndex(of: -1) == -1)
+        #expect(EventTimeOrder.sliceIndex(of: -300) == -1)
+        #expect(EventTimeOrder.sliceIndex(of: -301) == -2)
+    }
+
+    @Test func aCheckpointRestoresEveryHeldRecordAndName() throws {
+        var order = EventTimeOrder()
+        let a = order.beginInput("a.json")
+        for (n, t) in Self.times.enumerated() {
+            order.add(
+                Self.call(UInt64(n), time: t, address: n % 3 == 0 ? nil : (n % 3 == 1 ? "203.0.113.9" : "2001:db8::7")),
+                input: a)
+        }
+        order.held(Self.times.count, of: a)
+        for n in 0..<10 { order.add(Self.event(n, time: Self.times[n])) }
+        var names = KeyTable<String>(capacity: 8)
+        names.insert(42, "launcher/0.3")
+        order.learnNames(names, until: Self.times.max()!)
+        _ = order.next(through: Self.times.min()! + 300).map { order.released($0.slice.calls) }
+
+        var restored = EventTimeOrder(
+            restoring: try CheckpointCoder.decode(
+                EventTimeOrder.Snapshot.self, from: try CheckpointCoder.encode(order.snapshot)))
+        #expect(restored.releasedThrough == order.releasedThrough)
+        #expect(restored.name(42) == "launcher/0.3")
+        var rest: [[CallObservation]] = []
+        var restoredRest: [[CallObservation]] = []
+        while let (_, slice) = order.next(through: nil) {
+            rest.append((0..<slice.calls.count).map { slice.call($0).call })
+        }
+        while let (_, slice) = restored.next(through: nil) {
+            restoredRest.append((0..<slice.calls.count).map { slice.call($0).call })
+        }
+        #expect(restoredRest == rest)
+        #expect(rest.joined().contains { $0.sourceIP == nil } && rest.joined().contains { $0.sourceIP?.isV4 == false })
+    }
+}

@@ -1,0 +1,153 @@
+import Foundation
+@testable import Pipeline
+import TestSupport
+import Testing
+import UsageModel
+
+/// `ingest` keeps the records held for the event-time frontier within a memory budget: past it they wait
+/// in a temporary file and come back a slice at a time, and the names of their identifiers wait there
+/// as one block per input. The same records come back in the same order, so nothing decided changes.
+@Suite struct HeldSpillTests {
+    /// Four inputs of calls and lifecycle events over 40 minutes of event time, each input's records in
+    /// its own order, some behind what is released after the second input (late).
+    /// The same inputs fed to an order that keeps everything in memory and to one that spills after
+    /// every input (budget 0, into `directory`).
+    static func fedTwice(spillingIn directory: String) -> (inMemory: EventTimeOrder, spilled: EventTimeOrder) {
+        var inMemory = EventTimeOrder()
+        var spilled = EventTimeOrder()
+        let startedSpilled = spilled.startSpilling(budget: 0, directory: directory)
+        #expect(startedSpilled)
+        _ = feed(&inMemory, spillAfterEach: false)
+        _ = feed(&spilled, spillAfterEach: true)
+        return (inMemory, spilled)
+    }
+
+    static func feed(_ order: inout EventTimeOrder, spillAfterEach: Bool) -> [String] {
+        var out: [String] = []
+        var rng = SplitMix(seed: 17)
+        for i in 0..<4 {
+            let path = "in/\(i).json"
+            let input = order.beginInput(path)
+            var count = 0
+            for n in 0..<90 {
+                let time =
+                    1_772_323_200 + EpochSeconds(i * 600) + EpochSeconds(rng.next() % 1_200) - (i == 3 ? 2_400 : 0)
+                order.add(
+                    EventTimeOrderTests.call(
+                        UInt64(i * 1000 + n), time: time, address: n % 4 == 0 ? "2001:db8::\(n)" : "203.0.113.\(n)"),
+                    input: input)
+                count += 1
+            }
+            order.held(count, of: input)
+            for n in 0..<7 {
+                var event = EventTimeOrderTests.event(i * 100 + n, time: 1_772_323_200 + EpochSeconds(i * 600 + n * 37))
+                event.principal = n % 2 == 0 ? "arn:aws:iam::1:role/ops-\(n)" : nil
+                event.userAgent = "launcher/\(n) (é\u{2028})"
+                event.sourceIP = n % 3 == 0 ? nil : IPAddress.parse("198.51.100.\(n)")
+                event.usageHours = Double(n) / 3
+                order.add(event)
+            }
+            var names = KeyTable<String>(capacity: 16)
+            for k in 0..<5 { _ = names.insert(UInt64(10 + i * 3 + k), "agent \(i * 3 + k) — ünïcode") }
+            order.learnNames(names, until: 1_772_323_200 + EpochSeconds(i * 600 + 1_200), path: path)
+            if spillAfterEach { order.spillIfOverBudget() }
+            if i == 1 {
+                while let (end, slice) = order.next(through: 1_772_323_200 + 900) {
+                    out.append(Self.describe(end, slice, order))
+                    order.released(slice.calls)
+                }
+            }
+        }
+        return out
+    }
+
+    static func describe(_ end: EpochSeconds, _ slice: EventTimeOrder.Slice, _ order: EventTimeOrder) -> String {
+        var lines = ["tick \(end)"]
+        for n in 0..<slice.calls.count {
+            let c = slice.call(n)
+            lines.append("call \(c.call) \(order.path(of: c.input))")
+        }
+        lines += slice.events.map { "event \($0)" }
+        return lines.joined(separator: "\n")
+    }
+
+    static func drain(_ order: inout EventTimeOrder) -> [String] {
+        var out: [String] = []
+        while let (end, slice) = order.next(through: nil) {
+            out.append(describe(end, slice, order))
+            order.released(slice.calls)
+        }
+        return out
+    }
+
+    @Test(arguments: [0, 1, 4_000, 40_000])
+    func spilledRecordsComeBackInTheOrderHeld(budget: Int) throws {
+        var inMemory = EventTimeOrder()
+        var want = Self.feed(&inMemory, spillAfterEach: false)
+        want += Self.drain(&inMemory)
+
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        var spilled = EventTimeOrder()
+        let startedSpilled = spilled.startSpilling(budget: budget, directory: dir.path)
+        #expect(startedSpilled)
+        var got = Self.feed(&spilled, spillAfterEach: true)
+        if budget < 40_000 { #expect(spilled.hasSpilled) }
+        got += Self.drain(&spilled)
+        #expect(got == want)
+        #expect(spilled.late == inMemory.late && spilled.late > 0)
+        // Unlinked at once: nothing is left in the directory.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
+    }
+
+    @Test func spilledNamesAreFoundAndForgottenAsThoseInMemory() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        var (inMemory, spilled) = Self.fedTwice(spillingIn: dir.path)
+        let keys = Array(0..<40).map(UInt64.init)
+        func names(_ order: EventTimeOrder, hint: String?) -> [String?] { keys.map { order.name($0, in: hint) } }
+        #expect(names(spilled, hint: nil) == names(inMemory, hint: nil))
+        #expect(names(spilled, hint: "in/2.json") == names(inMemory, hint: nil))
+        #expect(names(spilled, hint: "in/9.json") == names(inMemory, hint: nil))
+        #expect(spilled.name(16) == "agent 6 — ünïcode")
+        // Released through the first inputs' times: their names go, on the same schedule in both.
+        for step in [0, 1] {
+            let frontier = 1_772_323_200 + EpochSeconds(1_800 + step * 1_800)
+            while let (_, slice) = inMemory.next(through: frontier) { inMemory.released(slice.calls) }
+            while let (_, slice) = spilled.next(through: frontier) { spilled.released(slice.calls) }
+            inMemory.forgetNames()
+            spilled.forgetNames()
+            #expect(names(spilled, hint: nil) == names(inMemory, hint: nil))
+        }
+        #expect(names(inMemory, hint: nil).contains(nil) && names(inMemory, hint: nil).contains { $0 != nil })
+    }
+
+    /// `tail` starts checkpoints on a pipeline's order: what was spilled comes back into memory, and the
+    /// checkpoint is the one an order that never spilled writes.
+    @Test func stoppingBringsEverythingBackForACheckpoint() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        var (inMemory, spilled) = Self.fedTwice(spillingIn: dir.path)
+        #expect(spilled.hasSpilled)
+        // A whole snapshot reads spilled records back without stopping.
+        #expect(try CheckpointCoder.encode(spilled.snapshot) == CheckpointCoder.encode(inMemory.snapshot))
+        spilled.stopSpilling()
+        #expect(!spilled.hasSpilled)
+        #expect(try CheckpointCoder.encode(spilled.snapshot) == CheckpointCoder.encode(inMemory.snapshot))
+        spilled.tracking = true
+        inMemory.tracking = true
+        let restarted = spilled.startSpilling(budget: 0, directory: dir.path)
+        #expect(!restarted)
+        #expect(Self.drain(&spilled) == Self.drain(&inMemory))
+    }
+
+    @Test func aDirectoryThatCannotHoldTheFileKeepsEverythingInMemory() {
+        var order = EventTimeOrder()
+        let startedOrder = order.startSpilling(budget: 0, directory: "/nonexistent/chiptrail-test")
+        #expect(!startedOrder)
+        var want = EventTimeOrder()
+        let got = Self.feed(&order, spillAfterEach: true) + Self.drain(&order)
+        #expect(!order.hasSpilled)
+        #expect(got == Self.feed(&want, spillAfterEach: false) + Self.drain(&want))
+    }
+}

@@ -1,0 +1,178 @@
+import Foundation
+import LogFormats
+import TestSupport
+import Testing
+import UsageModel
+
+@Suite struct CloudTrailDecoderTests {
+    static let records = [
+        cloudTrailRecord(name: "DescribeInstances", time: "2026-03-01T01:00:00Z", ip: "203.0.113.9"),
+        runInstancesRecord(type: "p5.48xlarge", ids: ["i-0aaa", "i-0bbb"], time: "2026-03-01T02:00:00Z"),
+        cloudTrailRecord(name: "ConsoleLogin", time: "2026-03-01T03:00:00Z", source: "signin.amazonaws.com"),
+        lifecycleRecord("TerminateInstances", ids: ["i-0aaa"], time: "2026-03-01T09:00:00Z"),
+    ]
+
+    static let s3Document = "{\"Records\":[" + records.joined(separator: ",") + "]}"
+    static let prettyArray = "[\n  " + records.joined(separator: ",\n  ") + "\n]\n"
+    static let lines = records.joined(separator: "\n") + "\n"
+
+    @Test(arguments: [1, 2, 3, 7, 64, 4096, 65_536])
+    func decodesTheSameForAnyChunkSize(chunkSize: Int) {
+        for document in [Self.s3Document, Self.prettyArray, Self.lines] {
+            let batch = decodeCloudTrail(Array(document.utf8), chunkSize: chunkSize)
+            #expect(batch.diagnostics.isEmpty, "\(batch.diagnostics)")
+            #expect(batch.recordsRead == 4)
+            #expect(batch.calls.count == 4)
+            #expect(batch.calls.filter(\.isSignIn).count == 1)
+            #expect(batch.events.map(\.resourceID) == ["i-0aaa", "i-0bbb", "i-0aaa"])
+            #expect(batch.events.map(\.action) == [.launch, .launch, .terminate])
+            #expect(batch.events[0].instanceType == "p5.48xlarge")
+            #expect(batch.events[0].time == Timestamp.parse("2026-03-01T02:00:00Z"))
+            #expect(batch.calls[0].sourceIP == IPAddress.parse("203.0.113.9"))
+        }
+    }
+
+    @Test func linesOfRecordsAreNamedByLine() {
+        let text = Self.lines.replacingOccurrences(
+            of: "\"eventName\":\"ConsoleLogin\"", with: "\"eventName\":ConsoleLogin")
+        let batch = decodeCloudTrail(Array(text.utf8), chunkSize: 100)
+        #expect(batch.recordsRejected == 1)
+        #expect(batch.recordsRead == 3)
+        #expect(batch.diagnostics.count == 1)
+        #expect(batch.diagnostics[0].position == .line(3))
+        #expect(batch.diagnostics[0].description.hasPrefix("test.json:3: error: [json] malformed JSON"))
+        #expect(batch.events.count == 3)
+    }
+
+    @Test(arguments: [5, 4096])
+    func aMalformedRecordInsideTheRecordsArrayIsSkipped(chunkSize: Int) {
+        let bad = Self.records[2].replacingOccurrences(
+            of: "\"awsRegion\":\"us-east-1\"", with: "\"awsRegion\" \"us-east-1\"")
+        let text =
+            "{\"Records\":[" + [Self.records[0], Self.records[1], bad, Self.records[3]].joined(separator: ",") + "]}"
+        let batch = decodeCloudTrail(Array(text.utf8), chunkSize: chunkSize)
+        #expect(batch.recordsRejected == 1)
+        #expect(batch.recordsRead == 3)
+        #expect(batch.events.map(\.action) == [.launch, .launch, .terminate])
+        // One-line S3 objects: the column is the bad record's byte offset + 1.
+        let column = Int64(("{\"Records\":[" + Self.records[0] + "," + Self.records[1] + ",").utf8.count + 1)
+        #expect(batch.diagnostics.first?.position == .lineColumn(1, column))
+        #expect(batch.events[2].origin.position == .lineColumn(1, column + Int64(bad.utf8.count) + 1))
+    }
+
+    @Test func aRecordOverTheLimitIsSkippedAndTheRestRead() {
+        let huge = cloudTrailRecord(request: "{\"userData\":\"" + String(repeating: "A", count: 300_000) + "\"}")
+        let text = [Self.records[0], huge, Self.records[1]].joined(separator: "\n")
+        let batch = decodeCloudTrail(Array(text.utf8), chunkSize: 65_536, maxRecordBytes: 100_000)
+        #expect(batch.recordsRejected == 1)
+        #expect(batch.diagnostics.first?.message.contains("larger than") == true)
+        #expect(batch.diagnostics.first?.position == .line(2))
+        #expect(batch.recordsRead == 2)
+        #expect(batch.events.count == 2)
+    }
+
+    @Test func digestDocumentsAreSkippedSilently() {
+        let digest = """
+            {"awsAccountId":"123456789012","digestStartTime":"2020-09-11T18:36:49Z","digestEndTime":"2020-09-11T19:36:49Z","digestS3Bucket":"b","digestS3Object":"o","logFiles":[]}
+            """
+        let batch = decodeCloudTrail(Array(digest.utf8), chunkSize: 16)
+        #expect(batch.diagnostics.isEmpty)
+        #expect(batch.documentsSkipped == 1)
+        #expect(batch.recordsRead == 0)
+    }
+
+    @Test(arguments: ["Client.DryRunOperation", "Client.UnauthorizedOperation"])
+    func failedLaunchesStartNothing(error: String) {
+        let text = runInstancesRecord(ids: [], error: error)
+        let batch = decodeCloudTrail(Array(text.utf8), chunkSize: 4096)
+        #expect(batch.events.isEmpty)
+        #expect(batch.calls.count == 1)
+    }
+
+    @Test func instanceTypeAsAValueObjectAndLogstashTimestamp() {
+        let text = """
+            {"@timestamp":"2024-12-16 18:41:07.000000000","eventName":"RunInstances","eventSource":"ec2.amazonaws.com","recipientAccountId":"111122223333","awsRegion":"us-west-2","requestParameters":{"instanceType":{"value":"p4d.24xlarge"}},"responseElements":{"instancesSet":{"items":[{"instanceId":"i-1"}]}}}
+            """
+        let batch = decodeCloudTrail(Array(text.utf8), chunkSize: 4096)
+        #expect(batch.diagnostics.isEmpty)
+        #expect(batch.events.first?.instanceType == "p4d.24xlarge")
+        #expect(batch.events.first?.time == Timestamp.parse("2024-12-16T18:41:07Z"))
+    }
+
+    @Test func sageMakerTrainingJobsCarryTypeAndCount() {
+        let text = cloudTrailRecord(
+            name: "CreateTrainingJob",
+            request:
+                "{\"trainingJobName\":\"llm\",\"resourceConfig\":{\"instanceType\":\"ml.p4d.24xlarge\",\"instanceCount\":4}}",
+            response: "{\"trainingJobArn\":\"arn:aws:sagemaker:us-east-1:123456789012:training-job/llm\"}",
+            source: "sagemaker.amazonaws.com")
+        let batch = decodeCloudTrail(Array(text.utf8), chunkSize: 4096)
+        #expect(batch.events.count == 1)
+        #expect(batch.events[0].resourceID == "training-job/llm")
+        #expect(batch.events[0].instanceType == "ml.p4d.24xlarge")
+        #expect(batch.events[0].instanceCount == 4)
+    }
+
+    @Test func fleetLaunchesFindInstancesInTheResponse() {
+        let text = cloudTrailRecord(
+            name: "CreateFleet",
+            request: "{\"CreateFleetRequest\":{\"Type\":\"instant\"}}",
+            response:
+                "{\"CreateFleetResponse\":{\"fleetInstanceSet\":{\"item\":[{\"instanceIds\":{\"item\":[\"i-f1\",\"i-f2\"]},\"instanceType\":\"p5.48xlarge\"}]}}}"
+        )
+        let batch = decodeCloudTrail(Array(text.utf8), chunkSize: 4096)
+        #expect(batch.events.map(\.resourceID) == ["i-f1", "i-f2"])
+        #expect(batch.events.allSatisfy { $0.instanceType == "p5.48xlarge" })
+    }
+
+    @Test func escapedStringsAreDecodedForEvidence() {
+        let text = cloudTrailRecord(name: "RunInstances").replacingOccurrences(
+            of: "\"userAgent\":\"aws-cli/2.15\"", with: "\"userAgent\":\"evil\\nHIGH forged\\u0007\""
+        )
+        .replacingOccurrences(
+            of: "\"requestParameters\":null", with: "\"requestParameters\":{\"instanceType\":\"p5.48xlarge\"}"
+        )
+        .replacingOccurrences(
+            of: "\"responseElements\":null",
+            with: "\"responseElements\":{\"instancesSet\":{\"items\":[{\"instanceId\":\"i-9\"}]}}")
+        let batch = decodeCloudTrail(Array(text.utf8), chunkSize: 4096)
+        #expect(batch.events.first?.userAgent == "evil\nHIGH forged\u{07}")
+    }
+
+    @Test func aRecordWithoutATimeIsRejectedByLine() {
+        let text =
+            "{\"eventName\":\"RunInstances\",\"eventSource\":\"ec2.amazonaws.com\"}\n{\"foo\":1}\n" + Self.records[0]
+        let batch = decodeCloudTrail(Array(text.utf8), chunkSize: 4096)
+        #expect(batch.recordsRejected == 2)
+        #expect(batch.diagnostics.map(\.position) == [.lineColumn(1, 1), .line(2)])
+        #expect(batch.diagnostics[1].message.contains("unknown shape"))
+        #expect(batch.calls.count == 1)
+    }
+
+    @Test func aTruncatedDocumentIsNamed() {
+        let text = String(Self.s3Document.prefix(Self.s3Document.count - 300))
+        let batch = decodeCloudTrail(Array(text.utf8), chunkSize: 512)
+        #expect(batch.recordsRejected == 1)
+        #expect(batch.diagnostics.last?.message.contains("truncated") == true)
+        #expect(batch.recordsRead == 3)
+    }
+
+    /// Every call carries its access key and its role or user name (without the account) for the
+    /// shared-identity evidence: a role session is its role, unless the session is named after a
+    /// person (then the session, which says who operated). Both decoding paths agree.
+    @Test(arguments: [
+        ("alice", "assumed-role/ops/alice"), ("grace.green@example.com", "assumed-role/ops/grace.green@example.com"),
+        ("i-0123456789abcdef0", "role/ops"), ("botocore-session-1700000000", "role/ops"), ("terraform", "role/ops"),
+    ])
+    func callsCarryTheirAccessKeyAndPrincipalName(session: String, principal: String) throws {
+        let record = cloudTrailRecord(name: "DescribeInstances", account: "111122223333")
+            .replacingOccurrences(of: "assumed-role/ops/alice", with: "assumed-role/ops/\(session)")
+        let both = CloudTrailFastPathTests.readByBothPaths(
+            Array(("{\"Records\":[" + record + "]}").utf8), chunkSize: 1 << 20)
+        for batch in [both.fast, both.general] {
+            let call = try #require(batch.calls.first)
+            #expect(call.accessKeyKey == StableHash.hash("ASIAEXAMPLE"))
+            #expect(call.principalKey == StableHash.hash(principal))
+        }
+    }
+}

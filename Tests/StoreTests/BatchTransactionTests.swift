@@ -1,0 +1,97 @@
+import Foundation
+import GRDB
+import Store
+import TestSupport
+import Testing
+import UsageModel
+
+/// `tail`'s batch transaction: rows written by the store's writer thread while the batch is read, all
+/// of the batch committed at once or none of it.
+@Suite struct BatchTransactionTests {
+    static func file(_ path: String) -> Store.FileRecord {
+        Store.FileRecord(path: path, size: 10, fingerprint: "fp:" + path, records: 1, rejected: 0)
+    }
+
+    static func event(_ id: String, file: String) -> UsageEvent {
+        UsageEvent(
+            provider: .aws, action: .launch, time: 1_772_000_000, accountID: "111122223333", resourceID: "i-0\(id)",
+            instanceType: "p5.48xlarge", sourceIP: IPAddress.parse("203.0.113.7"), eventID: id,
+            eventName: "RunInstances",
+            origin: EventOrigin(path: file, position: .line(1)))
+    }
+
+    static func counts(_ path: String) throws -> [Int] {
+        try DatabaseQueue(path: path).read { db in
+            try ["files", "events", "live_meta"].map { try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \($0)") ?? -1 }
+        }
+    }
+
+    /// Rows are invisible until the commit, then all there; more inputs than the writer's capacity do not
+    /// block (the writer drains them while they are added).
+    @Test(arguments: [1, 3, 40])
+    func rowsAreCommittedTogether(inputs: Int) throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.path + "/s.db"
+        let store = try Store(path: path)
+        let transaction = store.beginBatch(capacity: 2)
+        for i in 0..<inputs {
+            let name = "f\(i).json"
+            transaction.add(files: [Self.file(name)], events: [Self.event("e-\(i)", file: name)], calls: [])
+        }
+        // Another connection (WAL) sees the last commit: nothing of this batch yet.
+        #expect(try Self.counts(path) == [0, 0, 0])
+        var changes = LiveStateChanges()
+        changes.meta = Data([1, 2, 3])
+        transaction.addLiveState(changes)
+        let alerts = try transaction.commit(offsets: [], outbox: true)
+        #expect(alerts.isEmpty)
+        #expect(try Self.counts(path) == [inputs, inputs, 1])
+        // The store is free again for its other uses.
+        #expect(try store.hasRead(path: "f0.json", fingerprint: "fp:f0.json"))
+    }
+
+    @Test func anAbandonedBatchLeavesNothing() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.path + "/s.db"
+        let store = try Store(path: path)
+        let transaction = store.beginBatch()
+        transaction.add(files: [Self.file("a.json")], events: [Self.event("e-a", file: "a.json")], calls: [])
+        transaction.abandon()
+        #expect(try Self.counts(path) == [0, 0, 0])
+        #expect(try !store.hasRead(path: "a.json", fingerprint: "fp:a.json"))
+    }
+
+    /// A row the database refuses: the commit throws naming the store, nothing of the batch is kept, and
+    /// the inputs added after the failure (more than the capacity) do not wait on a stopped writer.
+    @Test func aRefusedRowFailsTheWholeBatch() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.path + "/s.db"
+        do { _ = try Store(path: path) }
+        try DatabaseQueue(path: path).write { db in
+            try db.execute(
+                sql: """
+                    CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.event_id = 'e-bad'
+                    BEGIN SELECT RAISE(ABORT, 'refused by the test'); END
+                    """)
+        }
+        let store = try Store(path: path)
+        let transaction = store.beginBatch(capacity: 1)
+        transaction.add(files: [Self.file("ok.json")], events: [Self.event("e-ok", file: "ok.json")], calls: [])
+        transaction.add(files: [Self.file("bad.json")], events: [Self.event("e-bad", file: "bad.json")], calls: [])
+        for i in 0..<5 {
+            transaction.add(
+                files: [Self.file("later\(i).json")], events: [Self.event("e-l\(i)", file: "later\(i).json")], calls: []
+            )
+        }
+        #expect {
+            _ = try transaction.commit(offsets: [], outbox: false)
+        } throws: { error in
+            let message = "\(error)"
+            return message.contains(path) && message.contains("refused by the test")
+        }
+        #expect(try Self.counts(path) == [0, 0, 0])
+    }
+}

@@ -12,6 +12,13 @@ public protocol AlertSink {
     mutating func deliver(_ alert: Alert)
 }
 
+/// A sink whose delivery in progress can be cut short from another thread (``ExecSink``: its command is
+/// killed), for a queue that stops at a deadline (``QueuedAlertSink/finish(deadline:)``).
+public protocol InterruptibleAlertSink: AnyObject, AlertSink {
+    /// Ends the delivery in progress, if any, and every later one, at once; safe from any thread.
+    func interrupt()
+}
+
 /// Writes alerts to a file descriptor, one per line, flushed per alert (`write(2)` has no buffer).
 public struct LineAlertSink: AlertSink {
     public enum Style: String, Sendable, CaseIterable {

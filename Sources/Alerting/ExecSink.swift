@@ -1,3 +1,4 @@
+import Synchronization
 public import UsageModel
 
 #if canImport(Glibc)
@@ -10,7 +11,11 @@ public import UsageModel
 /// never through a shell, so no log text is interpreted. A command that fails (non-zero exit, killed,
 /// or over the timeout) is reported and retried with back-off; after the last try the alert is
 /// counted in `failures` (it stays in the store).
-public final class ExecSink: AlertSink {
+///
+/// Each run is a process group of its own, so that a Ctrl-C in a terminal (SIGINT to the foreground
+/// group) does not also end the command; a run over the timeout has its whole group killed, and
+/// ``interrupt()`` kills the one in progress from another thread.
+public final class ExecSink: InterruptibleAlertSink {
     public let arguments: [String]
     public var timeout: Double
     public var attempts: Int
@@ -21,6 +26,8 @@ public final class ExecSink: AlertSink {
     public var body: (Alert) -> String = { AlertEncoding.json($0) }
     /// Said of an alert not delivered after the last try: where it can still be found.
     public var undeliveredNote = "it is in the store"
+    /// The run in progress (its pid, which is its process group) and whether ``interrupt()`` was called.
+    private let interruption = Mutex<(running: pid_t?, interrupted: Bool)>((nil, false))
 
     /// - Parameter command: the operator's command line, split into words like a shell would
     ///   (quotes, backslashes) but not run by one: no expansion, no redirection.
@@ -97,11 +104,36 @@ public final class ExecSink: AlertSink {
         return words
     }
 
+    /// The longest one alert may take: every try up to the timeout, and the back-off between them.
+    public var longestDelivery: Double {
+        timeout * Double(attempts) + (1..<attempts).reduce(0) { $0 + backoff * Double(1 << ($1 - 1)) }
+    }
+
+    /// Kills the run in progress (its process group) and ends its retries: the alert in hand is neither
+    /// delivered nor counted as failed, and later alerts are not run. Safe from any thread.
+    public func interrupt() {
+        let running = interruption.withLock {
+            $0.interrupted = true
+            return $0.running
+        }
+        if let running { Self.killGroup(running) }
+    }
+
+    /// Whether ``interrupt()`` was called.
+    public var isInterrupted: Bool { interruption.withLock { $0.interrupted } }
+
+    /// SIGKILL to the process group `pid` leads; to `pid` alone when the command left that group.
+    private static func killGroup(_ pid: pid_t) {
+        if kill(-pid, SIGKILL) != 0 { kill(pid, SIGKILL) }
+    }
+
     public func deliver(_ alert: Alert) {
         let input = body(alert) + "\n"
         for attempt in 1...attempts {
+            if isInterrupted { return }
             let problem = run(input)
             guard let problem else { return }
+            if isInterrupted { return }
             if attempt < attempts {
                 onError("exec '\(arguments[0])': \(problem); alert \(alert.id), retry \(attempt + 1) of \(attempts)")
                 usleep(useconds_t(backoff * Double(1 << (attempt - 1)) * 1_000_000))
@@ -139,13 +171,22 @@ public final class ExecSink: AlertSink {
         sigemptyset(&noneBlocked)
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         posix_spawnattr_setsigmask(&attributes, &noneBlocked)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        // A process group of its own (pgid = its pid): a terminal's SIGINT to chiptrail's group does not
+        // reach it, and a timeout kills whatever it started.
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(
+            &attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
         let rc = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, environ)
         close(pipeFDs[0])
         guard rc == 0 else {
             close(pipeFDs[1])
             return "cannot run: \(String(cString: strerror(rc)))"
         }
+        let interrupted = interruption.withLock {
+            $0.running = pid
+            return $0.interrupted
+        }
+        if interrupted { Self.killGroup(pid) }
         // Write the alert; a command that does not read it gets EPIPE, which is not our failure. SIGPIPE
         // is blocked on this thread only (the disposition is the whole process's, and the merge may be
         // writing stdout meanwhile); one raised by this write is taken before the mask is restored. The
@@ -164,19 +205,31 @@ public final class ExecSink: AlertSink {
             _ = sigtimedwait(&pipeSignal, nil, &now)
         }
         pthread_sigmask(SIG_SETMASK, &previousMask, nil)
-        // Wait, up to the timeout.
+        // Wait, up to the timeout. The exit is seen without reaping it (WNOWAIT), so that the pid, and
+        // its group, cannot be taken by another process while ``interrupt()`` may still signal it.
         let deadline = MonotonicClock.seconds() + timeout
-        var status: Int32 = 0
+        var timedOut = false
         while true {
-            let r = waitpid(pid, &status, WNOHANG)
-            if r == pid { break }
-            if r < 0 && errno != EINTR { return "waitpid: \(String(cString: strerror(errno)))" }
+            var info = siginfo_t()
+            let r = waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT)
+            if r == 0 && info._sifields._sigchld.si_pid == pid { break }
+            if r < 0 && errno != EINTR {
+                let problem = "waitid: \(String(cString: strerror(errno)))"
+                interruption.withLock { $0.running = nil }
+                return problem
+            }
             if MonotonicClock.seconds() > deadline {
-                kill(pid, SIGKILL)
-                _ = waitpid(pid, &status, 0)
-                return "timed out after \(JSONWriter.formatNumber(timeout, decimals: 1)) s (killed)"
+                Self.killGroup(pid)
+                timedOut = true
+                break
             }
             usleep(2_000)
+        }
+        interruption.withLock { $0.running = nil }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        if timedOut {
+            return "timed out after \(JSONWriter.formatNumber(timeout, decimals: 1)) s (its process group killed)"
         }
         let exited = status & 0x7F == 0
         if exited {

@@ -423,14 +423,26 @@ public final class Store {
     }
 
     /// Alerts committed but not yet delivered, in commit order.
-    public func outbox() throws(StoreError) -> [(seq: Int64, alert: Alert)] {
+    /// - Parameter seq: only those after this one (the ones not yet handed to the sinks).
+    public func outbox(after seq: Int64 = 0) throws(StoreError) -> [(seq: Int64, alert: Alert)] {
         do {
             return try queue.read { db in
                 let decoder = JSONDecoder()
-                return try Row.fetchAll(db, sql: "SELECT seq, alert FROM outbox ORDER BY seq").map { row in
+                return try Row.fetchAll(
+                    db, sql: "SELECT seq, alert FROM outbox WHERE seq > ? ORDER BY seq", arguments: [seq]
+                ).map { row in
                     (row["seq"] as Int64, try decoder.decode(Alert.self, from: row["alert"] as Data))
                 }
             }
+        } catch {
+            throw Self.describe(error, path: path)
+        }
+    }
+
+    /// How many alerts the outbox holds.
+    public func outboxCount() throws(StoreError) -> Int {
+        do {
+            return try queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0 }
         } catch {
             throw Self.describe(error, path: path)
         }

@@ -188,7 +188,7 @@ extension TailFollower {
                     try commit(offsets: [])
                     pacer.observe(
                         files: chunk.count, reading: readAt - started, committing: MonotonicClock.seconds() - readAt)
-                    delivered += try deliverOutbox()
+                    delivered += try deliverOutbox(control: control)
                 } catch {
                     throw TailError(.store, underlying: error)
                 }
@@ -437,6 +437,7 @@ extension TailFollower {
         var relists = 0
         try relist(full: true)
         while !control.stopRequested && !settings.once {
+            try removeDelivered()
             if control.takeReloadRequest() { reload(pipeline) }
             for problem in heartbeat?.takeProblems() ?? [] {
                 reporter.diagnostic(
@@ -485,6 +486,7 @@ extension TailFollower {
             deleteFinished()
             try read(toRead)
         }
+        try finishDelivery(control: control)
         if !settings.quiet {
             let s = pipeline.currentSummary
             reporter.line(

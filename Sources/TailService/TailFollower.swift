@@ -76,7 +76,8 @@ public final class TailFollower {
 
     let settings: Settings
     let store: Store
-    private var sink: AlertFanOut
+    /// stdout and syslog at once, the `--exec` command on its own queue; rows removed once all had them.
+    private let outbox: OutboxDelivery
     let reporter: Reporter
     let reload: (IngestPipeline) -> Void
     /// The pipeline; its outcomes are collected into `batch`.
@@ -89,17 +90,19 @@ public final class TailFollower {
 
     /// Builds the pipeline, restores the last checkpoint and delivers what a crash left in the outbox.
     /// - Parameters:
+    ///   - sink: stdout and syslog, written on the loop's thread.
+    ///   - hook: the `--exec` command, run beside the loop (``OutboxDelivery``).
     ///   - options, detector, geo: the pipeline's configuration at start.
     ///   - reload: called at a batch boundary after SIGHUP; replaces the pipeline's detector and GeoIP
     ///     table if the new set is whole, and says either way.
     /// - Throws: ``TailError`` when the store cannot be read.
     public init(
-        settings: Settings, store: Store, sink: AlertFanOut, options: IngestOptions, detector: Detector,
-        geo: GeoIPTable, reporter: Reporter, reload: @escaping (IngestPipeline) -> Void
+        settings: Settings, store: Store, sink: AlertFanOut, hook: ExecSink?, options: IngestOptions,
+        detector: Detector, geo: GeoIPTable, reporter: Reporter, reload: @escaping (IngestPipeline) -> Void
     ) throws(TailError) {
         self.settings = settings
         self.store = store
-        self.sink = sink
+        outbox = OutboxDelivery(store: store, sink: sink, hook: hook, clearStatus: reporter.clearStatus)
         self.reporter = reporter
         self.reload = reload
         pipeline = IngestPipeline(
@@ -165,6 +168,7 @@ public final class TailFollower {
         while !control.stopRequested {
             if control.takeReloadRequest() { reload(pipeline) }
             let wake = watcher.next(waitingUpTo: settings.pollInterval)
+            try removeDelivered()
             for notice in wake.notices {
                 switch notice {
                 case .raw(let text): reporter.line(text)
@@ -260,7 +264,7 @@ public final class TailFollower {
                     pacer.observe(
                         files: chunk.count, reading: read - started, committing: MonotonicClock.seconds() - read)
                     for o in newOffsets { offsets[o.path] = o }
-                    delivered += try deliverOutbox()
+                    delivered += try deliverOutbox(control: control)
                 } catch {
                     throw TailError(.store, underlying: error)
                 }
@@ -301,6 +305,7 @@ public final class TailFollower {
             if settings.once { break }
         }
         if status { reporter.status(nil) }
+        try finishDelivery(control: control)
         if !settings.quiet {
             let s = pipeline.currentSummary
             reporter.line(
@@ -356,16 +361,53 @@ public final class TailFollower {
         _ = try transaction.commit(offsets: offsets, outbox: true)
     }
 
-    /// Delivers the outbox in order, removing each alert once its hooks have run.
+    /// Delivers the outbox rows not yet handed out, in order (``OutboxDelivery``): stdout and syslog at
+    /// once, the command on its queue; removes the rows every sink has had.
     @discardableResult
-    func deliverOutbox() throws -> Int {
-        let pending = try store.outbox()
-        for (seq, alert) in pending {
-            reporter.clearStatus()
-            sink.deliver(alert)
-            try store.delivered(upTo: seq)
+    func deliverOutbox(control: TailControl? = nil) throws -> Int {
+        try outbox.deliverNew(stopRequested: { control?.stopRequested ?? false })
+    }
+
+    /// Removes the outbox rows the command has had since the last look (between batches only).
+    /// - Throws: ``TailError`` when the store fails.
+    func removeDelivered() throws(TailError) {
+        do {
+            try outbox.removeDelivered()
+        } catch {
+            throw TailError(.store, underlying: error)
         }
-        return pending.count
+    }
+
+    /// At the end of the run: waits for the command to take what waits for it — without a limit at the
+    /// end of `--once`, for ``OutboxDelivery/drainLimit`` seconds after a stop request (SIGTERM, SIGINT)
+    /// — and says on stderr what stays in the outbox for the next start.
+    /// - Throws: ``TailError`` when the store fails.
+    func finishDelivery(control: TailControl) throws(TailError) {
+        guard outbox.hasHook else { return }
+        let stopping = control.stopRequested
+        let limit = outbox.drainLimit
+        let waiting = outbox.waitingForHook
+        if stopping && waiting > 0 && !settings.quiet {
+            reporter.line(
+                "chiptrail: tail stopping: handing the \(waiting) alert(s) waiting to --exec, for up to \(Self.seconds(limit)) s"
+            )
+        }
+        let left: Int
+        do {
+            left = try outbox.finish(deadline: stopping ? MonotonicClock.seconds() + limit : nil)
+        } catch {
+            throw TailError(.store, underlying: error)
+        }
+        if left > 0 {
+            reporter.line(
+                "chiptrail: warning: \(left) alert(s) not handed to --exec before the stop (up to \(Self.seconds(limit)) s: --exec-timeout × 3 tries and back-off, at most \(Int(OutboxDelivery.drainCap)) s); they stay in the outbox in \(settings.storeName): the next start prints them again and hands them to --exec"
+            )
+        }
+    }
+
+    /// Seconds as the stop lines say them: whole, or with one decimal.
+    static func seconds(_ value: Double) -> String {
+        value == value.rounded() ? "\(Int(value))" : JSONWriter.formatNumber(value, decimals: 1)
     }
 }
 

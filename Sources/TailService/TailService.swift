@@ -6,8 +6,8 @@ public import UnixSignals
 /// graceful shutdown.
 ///
 /// Run it in a `ServiceGroup` whose graceful-shutdown signals are SIGTERM and SIGINT: graceful shutdown
-/// (or cancellation) lets the loop finish the batch in hand, commit it, deliver what the outbox holds,
-/// and return. Each signal of `reloadSignals` (SIGHUP) asks for a reload at the next batch boundary.
+/// (or cancellation) lets the loop finish the batch in hand, commit it, print what the outbox holds, wait
+/// for the `--exec` command up to a deadline (``OutboxDelivery``), and return. Each signal of `reloadSignals` (SIGHUP) asks for a reload at the next batch boundary.
 /// Either request wakes the loop's blocking wait at once (``TailControl``).
 ///
 /// The loop is synchronous and blocks in `poll`: it runs on a thread of its own, off the cooperative

@@ -128,6 +128,21 @@ struct ReaderOptions: ParsableArguments, Sendable {
     func makeAlertSink(
         stored: Bool = true, hookThread: Bool = false, onStdoutClosed: (() -> Void)? = nil
     ) -> (sink: AlertFanOut, hook: QueuedAlertSink?) {
+        var sinks = makeLineSinks(onStdoutClosed: onStdoutClosed)
+        guard let e = makeExecSink(stored: stored) else { return (sinks, nil) }
+        if hookThread {
+            let queued = QueuedAlertSink(e)
+            sinks.sinks.append(queued)
+            return (sinks, queued)
+        }
+        sinks.sinks.append(e)
+        return (sinks, nil)
+    }
+
+    /// Stdout in the chosen style and, when asked, syslog with the SPEC's alert JSON: the sinks that take
+    /// an alert at once.
+    /// - Parameter onStdoutClosed: called once when stdout's reader is gone (EPIPE; SIGPIPE must be ignored).
+    func makeLineSinks(onStdoutClosed: (() -> Void)? = nil) -> AlertFanOut {
         let style = LineAlertSink.Style(rawValue: alerts) ?? .jsonl
         var sinks: [any AlertSink] = [LineAlertSink(style: style, onClosed: onStdoutClosed)]
         if let syslog, let target = SyslogTarget(syslog) {
@@ -136,19 +151,17 @@ struct ReaderOptions: ParsableArguments, Sendable {
             s.onError = { Diagnostics.printRaw("chiptrail: warning: \($0)") }
             sinks.append(s)
         }
-        if let exec, let e = ExecSink(command: exec, timeout: execTimeout) {
-            e.body = { AlertEncoding.json($0) }
-            e.undeliveredNote =
-                stored ? "it is in the store" : "it was printed on stdout only: --no-store keeps nothing"
-            e.onError = { Diagnostics.printRaw("chiptrail: warning: \($0)") }
-            if hookThread {
-                let queued = QueuedAlertSink(e)
-                sinks.append(queued)
-                return (AlertFanOut(sinks), queued)
-            }
-            sinks.append(e)
-        }
-        return (AlertFanOut(sinks), nil)
+        return AlertFanOut(sinks)
+    }
+
+    /// The `--exec` command with the SPEC's alert JSON on its stdin, or nil without `--exec`.
+    /// - Parameter stored: whether alerts are kept in a store (said of an alert the command did not take).
+    func makeExecSink(stored: Bool = true) -> ExecSink? {
+        guard let exec, let e = ExecSink(command: exec, timeout: execTimeout) else { return nil }
+        e.body = { AlertEncoding.json($0) }
+        e.undeliveredNote = stored ? "it is in the store" : "it was printed on stdout only: --no-store keeps nothing"
+        e.onError = { Diagnostics.printRaw("chiptrail: warning: \($0)") }
+        return e
     }
 }
 

@@ -53,8 +53,17 @@ struct Tail: ParsableCommand, Sendable {
             rows of objects modified before that are pruned (only s3:// rows under the followed prefix; \
             local files' rows are never pruned).
 
+            Hooks: stdout and --syslog get each alert after its commit; the --exec command runs on a \
+            thread of its own, alerts in outbox order (up to 1,024 wait for it), so a slow command does \
+            not stall reading. An alert leaves the outbox once every hook has had it (the command ran, or \
+            failed after its last try): after kill -9 a restart delivers the rest again. The command runs \
+            in a process group of its own (a Ctrl-C does not reach it; a timeout kills its whole group).
+
             Signals: SIGHUP reloads --mappings, --resellers, --geoip and --config without losing state; \
-            SIGTERM and SIGINT finish the batch in hand, commit and exit 0.
+            SIGTERM and SIGINT finish the batch in hand, commit, wait for --exec to take the alerts waiting \
+            for it for at most one alert's worst case (--exec-timeout x 3 tries + 1.5 s of back-off: 31.5 s \
+            by default; never more than 60 s), and exit 0. What the command has not had by then stays in \
+            the outbox (stderr says how many): the next start prints it again and hands it to --exec.
 
             Examples:
               chiptrail tail --store cases.db --mappings m.csv --resellers r.csv \\
@@ -236,7 +245,8 @@ struct Tail: ParsableCommand, Sendable {
             },
             clearStatus: Diagnostics.clearProgress)
         return try TailFollower(
-            settings: settings, store: store, sink: reader.makeAlertSink().sink, options: setup.options,
+            settings: settings, store: store, sink: reader.makeLineSinks(), hook: reader.makeExecSink(),
+            options: setup.options,
             detector: setup.detector, geo: setup.geo, reporter: reporter, reload: { reload($0) })
     }
 

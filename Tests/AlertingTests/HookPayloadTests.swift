@@ -142,6 +142,54 @@ import UsageModel
         #expect(sink.got == (0..<10).map { "a-\($0)" })
     }
 
+    /// A sink held at a gate that ``interrupt()`` opens, recording only what it was not interrupted in.
+    final class InterruptibleGate: InterruptibleAlertSink, @unchecked Sendable {
+        let lock = NSLock()
+        var got: [String] = []
+        var interrupted = false
+        let gate = DispatchSemaphore(value: 0)
+        func deliver(_ alert: Alert) {
+            if lock.withLock({ interrupted }) { return }
+            gate.wait()
+            lock.withLock { if !interrupted { got.append(alert.id) } }
+        }
+        func interrupt() {
+            lock.withLock { interrupted = true }
+            gate.signal()
+        }
+    }
+
+    @Test func finishingAtADeadlineInterruptsTheAlertInHandAndDropsTheRest() {
+        let sink = InterruptibleGate()
+        let queued = QueuedAlertSink(sink, capacity: 8)
+        for n in 0..<5 { queued.deliver(Self.alert(n)) }
+        // Two go through; the third is held at the gate when the deadline comes.
+        sink.gate.signal()
+        sink.gate.signal()
+        #expect(QueuedHookTests.waitUntil { queued.handedOver == 2 })
+        let started = MonotonicClock.seconds()
+        #expect(!queued.finish(deadline: started + 0.3))
+        #expect(MonotonicClock.seconds() - started < 2)
+        #expect(queued.handedOver == 2)
+        #expect(sink.got == ["a-0", "a-1"])
+        // Nothing is delivered after.
+        queued.deliver(Self.alert(5))
+        #expect(queued.handedOver == 2)
+
+        let done = QueuedAlertSink(GatedSink(gate: nil))
+        for n in 0..<3 { done.deliver(Self.alert(n)) }
+        #expect(done.finish(deadline: MonotonicClock.seconds() + 30))
+        #expect(done.handedOver == 3)
+    }
+
+    static func waitUntil(_ condition: () -> Bool) -> Bool {
+        for _ in 0..<500 {
+            if condition() { return true }
+            usleep(10_000)
+        }
+        return false
+    }
+
     @Test func ingestGoesOnReadingWhileTheCommandRuns() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }

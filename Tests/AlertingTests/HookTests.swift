@@ -208,6 +208,50 @@ func hostileAlert(account: String = "111122223333") -> Alert {
     }
 }
 
+extension ExecTests {
+    /// A command over its timeout is killed with everything it started: its process group.
+    @Test func aTimeoutKillsTheCommandsWholeProcessGroup() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let child = dir.path + "/child"
+        let sink = try #require(
+            ExecSink(command: "sh -c 'sleep 30 & echo $! > \(child); wait'", timeout: 0.5, attempts: 1))
+        var errors: [String] = []
+        sink.onError = { errors.append($0) }
+        sink.deliver(hostileAlert())
+        #expect(errors.first?.contains("timed out") == true, "\(errors)")
+        let pid = try #require(
+            pid_t(try String(contentsOfFile: child, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        // Gone, or a zombie nobody has reaped yet (a container's first process may not reap).
+        var alive = true
+        for _ in 0..<200 {
+            let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+            alive = !stat.isEmpty && !stat.contains(") Z ")
+            if !alive { break }
+            usleep(10_000)
+        }
+        if alive { kill(pid, SIGKILL) }
+        #expect(!alive, "the command's child \(pid) outlived the timeout")
+    }
+
+    /// interrupt() from another thread kills the run in hand and ends the retries at once.
+    @Test func anInterruptEndsTheRunInHandAndTheRetries() throws {
+        nonisolated(unsafe) let sink = try #require(ExecSink(command: "sleep 30", timeout: 60, attempts: 3))
+        var errors: [String] = []
+        sink.onError = { errors.append($0) }
+        let started = Date()
+        Thread {
+            usleep(300_000)
+            sink.interrupt()
+        }.start()
+        sink.deliver(hostileAlert())
+        #expect(Date().timeIntervalSince(started) < 5)
+        #expect(errors.isEmpty, "\(errors)")
+        #expect(sink.failures == 0)
+        #expect(sink.longestDelivery == 60 * 3 + 0.5 + 1.0)
+    }
+}
+
 /// The built binary sending alerts to a real rsyslog (Debian's package, started here on loopback and a
 /// private socket): UDP datagrams, TCP with octet counting, and a unix datagram socket.
 @Suite(.serialized) struct RsyslogEndToEndTests {

@@ -72,9 +72,3 @@ struct Chiptrail: ParsableCommand {
 struct ExitStatus: Error {
     var code: Int32
 }
-
-#if canImport(Glibc)
-    /// glibc's `mallopt` (malloc.h is not in the Glibc module).
-    @_silgen_name("mallopt")
-    func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
-#endif

@@ -38,11 +38,7 @@ struct Chiptrail: ParsableCommand {
 
     /// Parses and runs, mapping errors to the SPEC's exit statuses (usage errors are 2, not 64).
     static func main() {
-        #if canImport(Glibc)
-            // Large buffers and tables always come from mmap and go back on free, so peak memory
-            // follows the live state (glibc would otherwise raise the threshold and fragment the heap).
-            _ = glibcMallopt(-3 /* M_MMAP_THRESHOLD */, 256 << 10)
-        #endif
+        MemoryTuning.returnLargeBlocks()
         // A bare `chiptrail` is a usage error: the help, on stderr, and exit status 2.
         if CommandLine.arguments.count == 1 {
             Diagnostics.printRaw(helpMessage())

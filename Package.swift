@@ -64,10 +64,11 @@ let package = Package(
             ],
             swiftSettings: hot
         ),
-        // ingest's inputs in order (local paths, then each s3:// location's objects) and its store batches.
+        // ingest's inputs in order (local paths, then each s3:// location's objects), its store batches, and
+        // what it does with each outcome (evidence log, store, sinks).
         .target(
             name: "IngestService",
-            dependencies: ["UsageModel", "Inputs", "ObjectStore", "Pipeline", "Store"],
+            dependencies: ["UsageModel", "Inputs", "ObjectStore", "Pipeline", "Store", "Alerting"],
             swiftSettings: strict
         ),
         // The daemon as a swift-service-lifecycle Service: watch -> batch -> commit -> deliver.

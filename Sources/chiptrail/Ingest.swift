@@ -253,20 +253,7 @@ struct Ingest: ParsableCommand {
     func run() throws {
         MemoryTuning.keepFreedMemory()
         var setup = try PipelineSetup.atStart(reader)
-        setup.options.keepCalls = noStore ? .none : (storeAll ? .all : .evidence)
-        setup.options.scoring = !noDetector
-        setup.options.readsNormalized = normalized
-        if let text = heldMemory {
-            if text == "all" {
-                setup.options.heldMemoryBudget = nil
-            } else if text == "0" {
-                setup.options.heldMemoryBudget = 0
-            } else if let bytes = ConfigFile.parseSize(text) {
-                setup.options.heldMemoryBudget = Int(clamping: bytes)
-            } else {
-                throw ValidationError("--held-memory takes a size such as 32MiB, or all; found '\(text)'")
-            }
-        }
+        try configure(&setup.options)
         // SIGINT, SIGTERM or a closed stdout: reading stops, and the alerts already given to the sinks
         // are handed to the command before ingest exits. A closed stdout is EPIPE, not SIGPIPE's end.
         let stop = StopRequest()
@@ -279,113 +266,103 @@ struct Ingest: ParsableCommand {
                 stdoutClosed = true
                 stop.request()
             })
-        var sink = alertSinks.sink
         let hook = alertSinks.hook
         let interrupt = InterruptTrap.install(stop: stop, hook: hook)
-        var store: Store? = nil
-        if !noStore {
-            do {
-                store = try Store(path: self.store ?? "chiptrail.db", command: "ingest", rendering: .sinks)
-            } catch {
-                Diagnostics.printRaw(error.description)
-                throw ExitStatus(code: 2)
-            }
-        }
+        let store = try openStore()
         let (inputs, missing) = try ObjectInputWiring.inputs(
             paths, reader: reader, setup: &setup, report: Diagnostics.report)
         missing.forEach(Diagnostics.report)
-        var storeFailure: StoreError? = nil
-        let storeWriter = store.map { StoreWriter(store: $0, objects: inputs) }
-        var alertsEmitted = 0
-        let evidenceLog = EvidenceLog.fromEnvironment()
+        let delivery = OutcomeDelivery(
+            sink: alertSinks.sink, storeWriter: store.map { StoreWriter(store: $0, objects: inputs) }, inputs: inputs,
+            evidenceLog: EvidenceLog.fromEnvironment(), beforeAlert: Diagnostics.clearProgress,
+            report: { Diagnostics.printRaw($0.description) })
         let pipeline = IngestPipeline(
-            options: setup.options, detector: setup.detector, geo: setup.geo,
-            onDiagnostic: Diagnostics.report,
-            onOutcome: { outcome in
-                defer { if let path = outcome.path { inputs.finished(path) } }
-                evidenceLog?.write(outcome.decisions)
-                guard storeFailure == nil else { return }
-                guard let writer = storeWriter else {
-                    for case let alert? in outcome.decisions.lazy.map(\.alert) {
-                        Diagnostics.clearProgress()
-                        sink.deliver(alert)
-                        alertsEmitted += 1
-                    }
-                    return
-                }
-                do throws(StoreError) {
-                    for alert in try writer.add(outcome) {
-                        Diagnostics.clearProgress()
-                        sink.deliver(alert)
-                        alertsEmitted += 1
-                    }
-                } catch {
-                    storeFailure = error
-                    Diagnostics.printRaw(error.description)
-                }
-            })
+            options: setup.options, detector: setup.detector, geo: setup.geo, onDiagnostic: Diagnostics.report,
+            onOutcome: delivery.take)
         let started = MonotonicClock.seconds()
-        if !reader.quiet && isatty(STDERR_FILENO) == 1 {
-            var progress = ProgressLine(started: started)
-            pipeline.onProgress = { done, total, summary in progress.update(done: done, total: total, summary: summary)
-            }
+        let progress = !reader.quiet && isatty(STDERR_FILENO) == 1
+        if progress {
+            var line = ProgressLine(started: started)
+            pipeline.onProgress = { done, total, summary in line.update(done: done, total: total, summary: summary) }
         }
         let summary = pipeline.run(expected: inputs.expected, next: inputs.next, stop: stop)
-        if !reader.quiet && isatty(STDERR_FILENO) == 1 { Diagnostics.writeControl("\r\u{1B}[K") }
-        if summary.interrupted, let storeWriter, storeFailure == nil {
-            // What was merged is committed as a batch, as every few dozen inputs are; its alerts printed.
-            do throws(StoreError) {
-                for alert in try storeWriter.commitOpen() {
-                    sink.deliver(alert)
-                    alertsEmitted += 1
-                }
-            } catch {
-                storeFailure = error
-                Diagnostics.printRaw(error.description)
-            }
-        }
+        if progress { Diagnostics.writeControl("\r\u{1B}[K") }
+        if summary.interrupted { delivery.commitInterrupted() }
         if let signal = interrupt.signal, let hook, hook.waitingCount > 0 {
             let name = InterruptTrap.name(of: signal)
             Diagnostics.printRaw(
                 "chiptrail: \(name): handing the \(hook.waitingCount) alert(s) still waiting to --exec"
                     + " (\(name) again to exit at once)")
         }
-        let read = inputs.expected > summary.files ? "\(summary.files) of \(inputs.expected)" : "\(summary.files)"
         hook?.finish()
-        let seconds = MonotonicClock.seconds() - started
         if !reader.quiet {
-            Diagnostics.printRaw(SummaryLine.text(summary, seconds: seconds, emitted: alertsEmitted))
+            Diagnostics.printRaw(
+                SummaryLine.text(
+                    summary, seconds: MonotonicClock.seconds() - started, emitted: delivery.alertsEmitted))
         }
+        let read = inputs.expected > summary.files ? "\(summary.files) of \(inputs.expected)" : "\(summary.files)"
         if summary.interrupted, let signal = interrupt.signal {
             let name = InterruptTrap.name(of: signal)
             Diagnostics.printRaw(
                 "chiptrail: interrupted by \(name): read \(read) input(s); the rest were not read and the sessions"
                     + " still running were not decided; run ingest again to read every input")
-            throw ExitStatus(code: storeFailure != nil ? 2 : InterruptTrap.exitStatus(for: signal))
+            throw ExitStatus(code: delivery.storeFailure != nil ? 2 : InterruptTrap.exitStatus(for: signal))
         }
-        if stdoutClosed {
-            let kept = [
-                reader.exec == nil && reader.syslog == nil ? nil : "the hooks had them",
-                noStore ? nil : "the store has them",
-            ].compactMap { $0 }
-            Diagnostics.printRaw(
-                "chiptrail: stdout was closed: stopped reading after \(read) input(s); the alerts from then on"
-                    + " were not printed" + (kept.isEmpty ? "" : " (" + kept.joined(separator: ", ") + ")"))
-            // Ends as SIGPIPE ended it before: a pipeline sees the status it saw.
-            signal(SIGPIPE, SIG_DFL)
-            var pipeSignal = sigset_t()
-            sigemptyset(&pipeSignal)
-            sigaddset(&pipeSignal, SIGPIPE)
-            pthread_sigmask(SIG_UNBLOCK, &pipeSignal, nil)
-            raise(SIGPIPE)
-            throw ExitStatus(code: 128 + SIGPIPE)
-        }
-        if storeFailure != nil { throw ExitStatus(code: 2) }
+        if stdoutClosed { try endAfterStdoutClosed(read: read) }
+        if delivery.storeFailure != nil { throw ExitStatus(code: 2) }
         if missing.contains(where: { $0.severity == .error }) || inputs.listingFailed || summary.rejectedInput
             || setup.hadProblems
         {
             throw ExitStatus(code: 1)
         }
+    }
+
+    /// The pipeline's options this command's flags set: what is kept for the store, scoring, normalized
+    /// input, the held-record budget.
+    private func configure(_ options: inout IngestOptions) throws {
+        options.keepCalls = noStore ? .none : (storeAll ? .all : .evidence)
+        options.scoring = !noDetector
+        options.readsNormalized = normalized
+        guard let text = heldMemory else { return }
+        if text == "all" {
+            options.heldMemoryBudget = nil
+        } else if text == "0" {
+            options.heldMemoryBudget = 0
+        } else if let bytes = ConfigFile.parseSize(text) {
+            options.heldMemoryBudget = Int(clamping: bytes)
+        } else {
+            throw ValidationError("--held-memory takes a size such as 32MiB, or all; found '\(text)'")
+        }
+    }
+
+    /// The store to write, unless `--no-store`; a store that cannot be opened ends the run (exit 2).
+    private func openStore() throws -> Store? {
+        guard !noStore else { return nil }
+        do {
+            return try Store(path: self.store ?? "chiptrail.db", command: "ingest", rendering: .sinks)
+        } catch {
+            Diagnostics.printRaw(error.description)
+            throw ExitStatus(code: 2)
+        }
+    }
+
+    /// A closed stdout stopped the run: says what was not printed and where the alerts went, then ends
+    /// as SIGPIPE ended it before, so that a pipeline sees the status it saw.
+    private func endAfterStdoutClosed(read: String) throws -> Never {
+        let kept = [
+            reader.exec == nil && reader.syslog == nil ? nil : "the hooks had them",
+            noStore ? nil : "the store has them",
+        ].compactMap { $0 }
+        Diagnostics.printRaw(
+            "chiptrail: stdout was closed: stopped reading after \(read) input(s); the alerts from then on"
+                + " were not printed" + (kept.isEmpty ? "" : " (" + kept.joined(separator: ", ") + ")"))
+        signal(SIGPIPE, SIG_DFL)
+        var pipeSignal = sigset_t()
+        sigemptyset(&pipeSignal)
+        sigaddset(&pipeSignal, SIGPIPE)
+        pthread_sigmask(SIG_UNBLOCK, &pipeSignal, nil)
+        raise(SIGPIPE)
+        throw ExitStatus(code: 128 + SIGPIPE)
     }
 }
 

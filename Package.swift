@@ -68,7 +68,7 @@ let package = Package(
         // what it does with each outcome (evidence log, store, sinks).
         .target(
             name: "IngestService",
-            dependencies: ["UsageModel", "Inputs", "ObjectStore", "Pipeline", "Store", "Alerting"],
+            dependencies: ["UsageModel", "Inputs", "ObjectStore", "Detection", "Pipeline", "Store", "Alerting"],
             swiftSettings: strict
         ),
         // The daemon as a swift-service-lifecycle Service: watch -> batch -> commit -> deliver.

@@ -1,7 +1,8 @@
 public import Alerting
 public import Pipeline
 public import Store
-public import UsageModel
+import UsageModel
+import Detection
 
 /// What `ingest` does with each merged input's outcome, in input order: the evidence log (when asked
 /// for), the store's batch (``StoreWriter``), and the alerts to the sinks — once committed with a store,

@@ -3,7 +3,7 @@ public import UsageModel
 public import Inputs
 public import Ownership
 public import Detection
-import LogFormats
+public import LogFormats
 import Sessions
 import Catalog
 

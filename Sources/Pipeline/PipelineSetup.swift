@@ -2,6 +2,7 @@ import Catalog
 import Foundation
 public import Detection
 public import Inputs
+public import LogFormats
 public import Ownership
 public import UsageModel
 

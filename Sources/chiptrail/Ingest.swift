@@ -1,3 +1,4 @@
+import LogFormats
 import IngestService
 import Alerting
 import ArgumentParser

@@ -17,7 +17,7 @@ public enum InputFormat: String, Sendable, CaseIterable {
 }
 
 /// A JSON input's format, told by the keys of its first records.
-enum JSONFlavour: Equatable {
+public enum JSONFlavour: Equatable, Sendable {
     case cloudtrail
     case gcpAudit
     case azureActivity
@@ -25,7 +25,7 @@ enum JSONFlavour: Equatable {
 }
 
 /// What the first bytes of an input say it is.
-enum SniffedContent: Equatable {
+public enum SniffedContent: Equatable, Sendable {
     case json
     case csv
     case zip
@@ -34,7 +34,7 @@ enum SniffedContent: Equatable {
     case unknown
 }
 
-enum ContentSniffer {
+public enum ContentSniffer {
     /// The format whose distinctive key appears first in the head of a JSON input; nil when none does.
     static let flavourMarkers: [([UInt8], JSONFlavour)] = [
         ("\"protoPayload\"", JSONFlavour.gcpAudit),
@@ -46,7 +46,7 @@ enum ContentSniffer {
 
     /// The flavour of the first marker key in `bytes`: one pass over the quotes, stopping at the first
     /// marker (usually within the first record).
-    static func jsonFlavour(_ bytes: UnsafeRawBufferPointer) -> JSONFlavour? {
+    public static func jsonFlavour(_ bytes: UnsafeRawBufferPointer) -> JSONFlavour? {
         guard let base = bytes.baseAddress else { return nil }
         var i = 0
         while i < bytes.count, let hit = memchr(base + i, 0x22, bytes.count - i) {
@@ -66,7 +66,7 @@ enum ContentSniffer {
     }
 
     /// Looks at the first decompressed bytes (a BOM and whitespace skipped).
-    static func sniff(_ bytes: UnsafeRawBufferPointer) -> SniffedContent {
+    public static func sniff(_ bytes: UnsafeRawBufferPointer) -> SniffedContent {
         var i = 0
         if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { i = 3 }
         if bytes.count >= 4 && bytes[0] == 0x50 && bytes[1] == 0x4B && (bytes[2] == 0x03 || bytes[2] == 0x05) {

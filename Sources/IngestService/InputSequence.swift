@@ -1,3 +1,4 @@
+public import Inputs
 public import ObjectStore
 public import UsageModel
 
@@ -7,6 +8,8 @@ public import UsageModel
 public final class InputSequence: @unchecked Sendable {
     public enum Segment {
         case local([String])
+        /// A local directory, a day at a time.
+        case tree(LocalDeliveryWalk)
         case objects(DeliveryOrderWalk)
     }
 
@@ -29,6 +32,7 @@ public final class InputSequence: @unchecked Sendable {
         for segment in segments {
             switch segment {
             case .local(let names): expected += names.count
+            case .tree(let walk): expected += walk.count
             case .objects(let walk): expected += walk.count
             }
         }
@@ -44,6 +48,12 @@ public final class InputSequence: @unchecked Sendable {
                     position += 1
                     return names[position - 1]
                 }
+            case .tree(var walk):
+                // Taken out while it moves on, so that its buffers are not copied.
+                segments[segment] = .local([])
+                let name = walk.next()
+                segments[segment] = .tree(walk)
+                if let name { return name }
             case .objects(var walk):
                 // Taken out while it moves on, so that its buffers are not copied.
                 segments[segment] = .local([])

@@ -131,10 +131,13 @@ public enum InputEnumerator {
         return Diagnostic(path: path, position: .file, severity: .error, category: "input", message: message)
     }
 
-    private static func walk(
+    /// Walks `directory` recursively: its regular files go to `inputs` or, with `onDirectory`, to it with
+    /// the directory and whether the directory has subdirectories (each directory's files in name order).
+    static func walk(
         _ directory: String, _ info: stat, into inputs: inout [String], result: inout Scan,
         visited: inout Set<DirectoryIdentity>, ancestors: inout [DirectoryIdentity: String],
-        beforeListing: ((String, DirectoryIdentity) -> Void)?
+        beforeListing: ((String, DirectoryIdentity) -> Void)?,
+        onDirectory: ((_ directory: String, _ files: [String], _ hasSubdirectories: Bool) -> Void)? = nil
     ) {
         let identity = DirectoryIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
         if let ancestor = ancestors[identity] {
@@ -179,6 +182,11 @@ public enum InputEnumerator {
         ancestors[identity] = directory
         defer { ancestors[identity] = nil }
         let base = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+        var files: [String] = []
+        var hasSubdirectories = false
+        defer {
+            if let onDirectory { onDirectory(directory, files, hasSubdirectories) } else { inputs += files }
+        }
         for name in names.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
             let full = base + "/" + name
             var entryInfo = stat()
@@ -188,11 +196,12 @@ public enum InputEnumerator {
             }
             switch entryInfo.st_mode & S_IFMT {
             case S_IFDIR:
+                hasSubdirectories = true
                 walk(
                     full, entryInfo, into: &inputs, result: &result, visited: &visited, ancestors: &ancestors,
-                    beforeListing: beforeListing)
+                    beforeListing: beforeListing, onDirectory: onDirectory)
             case S_IFREG:
-                inputs.append(full)
+                files.append(full)
             default:
                 result.problems.append(specialFileProblem(full, mode: entryInfo.st_mode))
             }

@@ -53,7 +53,8 @@ enum ObjectInputWiring {
         )
     }
 
-    /// The inputs of `paths` in the order given: local paths expanded now (as trees are), `s3://`
+    /// The inputs of `paths` in the order given: local files as given, local directories walked once now
+    /// and listed again a day at a time (``LocalDeliveryWalk``), `s3://`
     /// locations listed once now (``DeliveryOrderWalk``: which days each folder has) and handed out one
     /// object at a time as the pipeline pulls them. Problems found now are returned; the rest go to
     /// `report` as the walk meets them.
@@ -66,9 +67,17 @@ enum ObjectInputWiring {
         var client: S3Client? = nil
         for path in paths {
             guard S3Location.isLocation(path) else {
-                let (found, missing) = InputEnumerator.expand([path])
-                segments.append(.local(found))
-                problems += missing
+                var info = stat()
+                if path != "-", stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR {
+                    // A directory a day at a time: its paths are not all held from the start.
+                    let walk = LocalDeliveryWalk(directory: path)
+                    segments.append(.tree(walk))
+                    problems += walk.problems
+                } else {
+                    let (found, missing) = InputEnumerator.expand([path])
+                    segments.append(.local(found))
+                    problems += missing
+                }
                 continue
             }
             guard let location = S3Location.parse(path) else {

@@ -107,6 +107,34 @@ final class FileProcessor {
 
     deinit { buffer.deallocate() }
 
+    /// Where the read of one input stands, between the steps of ``process(_:from:lines:follow:)``.
+    private struct Reading {
+        /// Where the read started in the input.
+        let offset: Int64
+        /// Whether a plain JSON-lines file is followed (its last incomplete line left for later).
+        let follow: Bool
+        /// The bytes read and not yet consumed: `buffer[start..<end]`.
+        var start = 0
+        var end = 0
+        /// Chosen from the input's head: nil until enough of it has arrived.
+        var decoder: (any LogDecoder)? = nil
+        var finished = false
+        /// The bytes consumed after `offset`.
+        var consumedTotal: Int64 = 0
+        /// Whether the last incomplete line is left for later: followed JSON lines in a plain file.
+        var following = false
+        // The line ends before `offset`, then those in the bytes consumed after it (counted when
+        // following, and in leading whitespace dropped): where the decoder's line numbers start, and
+        // where the next read resumes.
+        var linesBefore = 0
+        var linesConsumed = 0
+
+        /// Where the next read resumes: after the bytes consumed, with the line ends before that.
+        var position: IngestPipeline.FollowedPosition {
+            IngestPipeline.FollowedPosition(offset: offset + consumedTotal, lines: linesBefore + linesConsumed)
+        }
+    }
+
     /// Reads one input; with `follow`, a plain (not gzip'd) JSON-lines file is read from `offset` and
     /// its last incomplete line is left for later (`followedTo`).
     /// - Parameter lines: the line ends before `offset`, so that records are numbered by the file's own
@@ -120,147 +148,200 @@ final class FileProcessor {
             callsHint = min(result.batch.calls.count, 1 << 20)
             accountsHint = min(result.batch.accountNames.count, 1 << 16)
         }
-        let reader: InputReader
+        guard let reader = open(path, into: &result) else { return result }
+        var reading = Reading(offset: offset, follow: follow)
+        if offset > 0 {
+            // A file shortened since cannot be counted: its records are then numbered from its offset.
+            reading.linesBefore = lines ?? reader.newlines(before: offset) ?? 0
+            reader.skip(to: offset)
+        }
+        while !reading.finished {
+            // A record that stays incomplete past the limit is skipped; the reading goes on.
+            if reading.end - reading.start >= options.maxRecordBytes, reading.decoder != nil {
+                skipOversizedRecord(&reading, into: &result)
+            }
+            makeRoom(&reading)
+            guard let n = readNext(reader, &reading, into: &result) else { break }
+            reading.end += n
+            if reading.decoder == nil {
+                // Enough of the head to tell the format: 64 KiB, or the whole input.
+                if n > 0 && reading.end - reading.start < Self.sniffBytes { continue }
+                guard startDecoding(path, reader, &reading, lastRead: n, into: &result) else { continue }
+            }
+            decode(&reading, isFinal: n == 0, into: &result)
+        }
+        complete(&result, path: path, reader: reader)
+        return result
+    }
+
+    /// Opens the input: through the options' opener (an object store's) when it takes the path, else as
+    /// a file.
+    /// - Returns: nil when it cannot be opened: the input has failed, and the fault is reported.
+    private func open(_ path: String, into result: inout FileResult) -> InputReader? {
         do {
             if let opener = options.opener, let opened = try opener(path, options.limits) {
-                reader = opened
+                return opened
             } else {
-                reader = try InputReader(path: path, limits: options.limits)
+                return try InputReader(path: path, limits: options.limits)
             }
         } catch {
             result.failed = true
             result.batch.report(error.diagnostic)
-            return result
+            return nil
         }
-        var start = 0
-        var end = 0
-        var decoder: (any LogDecoder)? = nil
-        var finished = false
-        var consumedTotal: Int64 = 0
-        var following = false
-        // The line ends before `offset`, then those in the bytes consumed after it (counted when
-        // following, and in leading whitespace dropped): where the decoder's line numbers start, and
-        // where the next read resumes.
-        var linesBefore = 0
-        var linesConsumed = 0
-        if offset > 0 {
-            // A file shortened since cannot be counted: its records are then numbered from its offset.
-            linesBefore = lines ?? reader.newlines(before: offset) ?? 0
-            reader.skip(to: offset)
-        }
-        func countLines(_ count: Int) {
-            var p = UnsafeRawPointer(buffer.baseAddress! + start)
-            var left = count
-            while left > 0, let hit = memchr(p, 0x0A, left) {
-                linesConsumed += 1
-                left -= UnsafeRawPointer(hit) - p + 1
-                p = UnsafeRawPointer(hit) + 1
+    }
+
+    /// Skips a record that stays incomplete past the record limit (the decoder reports it) and decodes
+    /// on from after it; the bytes consumed are counted (and their lines, when following).
+    private func skipOversizedRecord(_ reading: inout Reading, into result: inout FileResult) {
+        reading.decoder!.skipOversizedRecord()
+        let unread = UnsafeRawBufferPointer(rebasing: buffer[reading.start..<reading.end])
+        let consumed = reading.decoder!.decode(unread, isFinal: false, into: &result.batch)
+        if reading.follow { countLines(consumed, &reading) }
+        reading.consumedTotal += Int64(consumed)
+        reading.start += consumed
+    }
+
+    /// Makes room for the next read of up to two chunks: moves the bytes not consumed to the front, or,
+    /// if that is not enough, grows the buffer (up to the largest record).
+    @inline(__always)
+    private func makeRoom(_ reading: inout Reading) {
+        guard buffer.count - reading.end < Self.readChunk else { return }
+        if reading.start > 0 {
+            if reading.end > reading.start {
+                memmove(buffer.baseAddress!, buffer.baseAddress! + reading.start, reading.end - reading.start)
             }
+            reading.end -= reading.start
+            reading.start = 0
         }
-        func refuse(_ message: String) {
+        if buffer.count - reading.end < Self.readChunk {
+            let bigger = UnsafeMutableRawBufferPointer.allocate(
+                byteCount: max(buffer.count * 2, reading.end + 2 * Self.readChunk), alignment: 64)
+            bigger.baseAddress!.copyMemory(from: buffer.baseAddress!, byteCount: reading.end)
+            buffer.deallocate()
+            buffer = bigger
+        }
+    }
+
+    /// Reads the next bytes of the input after `reading.end`.
+    /// - Returns: how many (0 at the end of the input), or nil after a fault: the input has failed (and is
+    ///   incomplete when its gzip stream was cut short), the fault is reported, and what arrived before
+    ///   it is decoded.
+    @inline(__always)
+    private func readNext(_ reader: InputReader, _ reading: inout Reading, into result: inout FileResult) -> Int? {
+        do {
+            return try reader.read(
+                into: UnsafeMutableRawBufferPointer(
+                    rebasing: buffer[reading.end..<min(buffer.count, reading.end + 2 * Self.readChunk)]))
+        } catch {
             result.failed = true
-            result.batch.report(
-                Diagnostic(path: path, position: .file, severity: .error, category: "format", message: message))
+            if let e = error as? InputError, e.code == .truncated { result.incomplete = true }
+            result.batch.report(error.diagnostic)
+            // Decode what arrived before the fault, then stop.
+            if reading.decoder != nil {
+                let unread = UnsafeRawBufferPointer(rebasing: buffer[reading.start..<reading.end])
+                _ = reading.decoder!.decode(unread, isFinal: false, into: &result.batch)
+            }
+            return nil
         }
-        while !finished {
-            // A record that stays incomplete past the limit is skipped; the reading goes on.
-            if end - start >= options.maxRecordBytes, decoder != nil {
-                decoder!.skipOversizedRecord()
-                let consumed = decoder!.decode(
-                    UnsafeRawBufferPointer(rebasing: buffer[start..<end]), isFinal: false, into: &result.batch)
-                if follow { countLines(consumed) }
-                consumedTotal += Int64(consumed)
-                start += consumed
+    }
+
+    /// Chooses the decoder from the head read so far (``chooseDecoder(path:head:)``), numbering its
+    /// records from where the read stands, and whether the read follows the file.
+    /// - Parameter n: the bytes the last read returned (0: the input ended).
+    /// - Returns: whether a decoder was chosen, so the bytes are decoded next. If not, the head was
+    ///   refused (reported; the input has failed and the reading is finished), or it is only whitespace
+    ///   so far: dropped, and read on — unless the input ended, where a followed file has nothing new
+    ///   (`followedTo` after the whitespace) and any other is reported empty.
+    private func startDecoding(
+        _ path: String, _ reader: InputReader, _ reading: inout Reading, lastRead n: Int,
+        into result: inout FileResult
+    ) -> Bool {
+        let head = UnsafeRawBufferPointer(
+            rebasing: buffer[reading.start..<min(reading.end, reading.start + Self.sniffBytes)])
+        switch chooseDecoder(path: path, head: head) {
+        case .success(let chosen):
+            reading.decoder = chosen
+            if reading.offset + reading.consumedTotal > 0 {
+                reading.decoder!.resume(
+                    afterLines: reading.linesBefore + reading.linesConsumed,
+                    offset: reading.offset + reading.consumedTotal)
             }
-            // Room for the next read: compact, or grow up to the largest record.
-            if buffer.count - end < Self.readChunk {
-                if start > 0 {
-                    if end > start {
-                        memmove(buffer.baseAddress!, buffer.baseAddress! + start, end - start)
-                    }
-                    end -= start
-                    start = 0
+            // Only JSON lines in a plain file can be left mid-way and resumed (a CSV needs its header).
+            reading.following = reading.follow && !reader.isGzip && !(chosen is BillingDecoder)
+            return true
+        case .failure(let refusal):
+            if refusal.message.isEmpty {
+                // Only whitespace so far: drop it and read on (the size caps still apply).
+                countLines(reading.end - reading.start, &reading)
+                reading.consumedTotal += Int64(reading.end - reading.start)
+                reading.start = reading.end
+                if n > 0 { return false }
+                if reading.follow && reading.offset > 0 && !reader.isGzip {
+                    // Only whitespace appended to a followed file (the line end of a record
+                    // written in two steps): nothing to read yet, not an empty file.
+                    result.followedTo = reading.position
+                } else {
+                    refuse(path, "file is empty; nothing to read", into: &result)
                 }
-                if buffer.count - end < Self.readChunk {
-                    let bigger = UnsafeMutableRawBufferPointer.allocate(
-                        byteCount: max(buffer.count * 2, end + 2 * Self.readChunk), alignment: 64)
-                    bigger.baseAddress!.copyMemory(from: buffer.baseAddress!, byteCount: end)
-                    buffer.deallocate()
-                    buffer = bigger
-                }
+            } else {
+                refuse(path, refusal.message, into: &result)
             }
-            let n: Int
-            do {
-                n = try reader.read(
-                    into: UnsafeMutableRawBufferPointer(
-                        rebasing: buffer[end..<min(buffer.count, end + 2 * Self.readChunk)]))
-            } catch {
-                result.failed = true
-                if let e = error as? InputError, e.code == .truncated { result.incomplete = true }
-                result.batch.report(error.diagnostic)
-                // Decode what arrived before the fault, then stop.
-                if decoder != nil {
-                    _ = decoder!.decode(
-                        UnsafeRawBufferPointer(rebasing: buffer[start..<end]), isFinal: false, into: &result.batch)
-                }
-                break
-            }
-            end += n
-            if decoder == nil {
-                // Enough of the head to tell the format: 64 KiB, or the whole input.
-                if n > 0 && end - start < Self.sniffBytes { continue }
-                let head = UnsafeRawBufferPointer(rebasing: buffer[start..<min(end, start + Self.sniffBytes)])
-                switch chooseDecoder(path: path, head: head) {
-                case .success(let chosen):
-                    decoder = chosen
-                    if offset + consumedTotal > 0 {
-                        decoder!.resume(afterLines: linesBefore + linesConsumed, offset: offset + consumedTotal)
-                    }
-                    // Only JSON lines in a plain file can be left mid-way and resumed (a CSV needs its header).
-                    following = follow && !reader.isGzip && !(chosen is BillingDecoder)
-                case .failure(let refusal):
-                    if refusal.message.isEmpty {
-                        // Only whitespace so far: drop it and read on (the size caps still apply).
-                        countLines(end - start)
-                        consumedTotal += Int64(end - start)
-                        start = end
-                        if n > 0 { continue }
-                        if follow && offset > 0 && !reader.isGzip {
-                            // Only whitespace appended to a followed file (the line end of a record
-                            // written in two steps): nothing to read yet, not an empty file.
-                            result.followedTo = IngestPipeline.FollowedPosition(
-                                offset: offset + consumedTotal, lines: linesBefore + linesConsumed)
-                        } else {
-                            refuse("file is empty; nothing to read")
-                        }
-                    } else {
-                        refuse(refusal.message)
-                    }
-                    finished = true
-                    continue
-                }
-            }
-            let isFinal = n == 0
-            let consumed = decoder!.decode(
-                UnsafeRawBufferPointer(rebasing: buffer[start..<end]), isFinal: isFinal && !following,
-                into: &result.batch)
-            if follow { countLines(consumed) }
-            consumedTotal += Int64(consumed)
-            if isFinal && following {
-                result.followedTo = IngestPipeline.FollowedPosition(
-                    offset: offset + consumedTotal, lines: linesBefore + linesConsumed)
-            }
-            start += consumed
-            if start == end {
-                start = 0
-                end = 0
-            }
-            if decoder!.refused {
-                result.failed = true
-                finished = true
-            }
-            if isFinal { finished = true }
+            reading.finished = true
+            return false
         }
+    }
+
+    /// Decodes the bytes not yet consumed — as the input's last (`isFinal`) unless following, when the
+    /// last incomplete line is left for the next read and `followedTo` says where it starts — and keeps
+    /// what the decoder left for the next read. The reading is finished at the end of the input, or when
+    /// the decoder refused the input (which has then failed).
+    @inline(__always)
+    private func decode(_ reading: inout Reading, isFinal: Bool, into result: inout FileResult) {
+        let unread = UnsafeRawBufferPointer(rebasing: buffer[reading.start..<reading.end])
+        let consumed = reading.decoder!.decode(unread, isFinal: isFinal && !reading.following, into: &result.batch)
+        if reading.follow { countLines(consumed, &reading) }
+        reading.consumedTotal += Int64(consumed)
+        if isFinal && reading.following {
+            result.followedTo = reading.position
+        }
+        reading.start += consumed
+        if reading.start == reading.end {
+            reading.start = 0
+            reading.end = 0
+        }
+        if reading.decoder!.refused {
+            result.failed = true
+            reading.finished = true
+        }
+        if isFinal { reading.finished = true }
+    }
+
+    /// Counts the line ends in the `count` bytes from `reading.start` into `reading.linesConsumed`.
+    @inline(__always)
+    private func countLines(_ count: Int, _ reading: inout Reading) {
+        var p = UnsafeRawPointer(buffer.baseAddress! + reading.start)
+        var left = count
+        var counted = 0
+        while left > 0, let hit = memchr(p, 0x0A, left) {
+            counted += 1
+            left -= UnsafeRawPointer(hit) - p + 1
+            p = UnsafeRawPointer(hit) + 1
+        }
+        reading.linesConsumed += counted
+    }
+
+    /// Refuses the input: it has failed, with `message` as a format error on the whole file.
+    private func refuse(_ path: String, _ message: String, into result: inout FileResult) {
+        result.failed = true
+        result.batch.report(
+            Diagnostic(path: path, position: .file, severity: .error, category: "format", message: message))
+    }
+
+    /// Completes the result once the reading is done: the bytes read (stored, and decoded), each call's
+    /// country from its source address (with a GeoIP table), and a note of the problems not shown.
+    /// - Complexity: O(calls) with a GeoIP table.
+    private func complete(_ result: inout FileResult, path: String, reader: InputReader) {
         result.storedBytes = reader.storedBytesRead
         result.decodedBytes = reader.bytesProduced
         if !geo.isEmpty {
@@ -276,7 +357,6 @@ final class FileProcessor {
                     path: path, position: .file, severity: .note, category: "input",
                     message: "\(result.batch.diagnosticsSuppressed) further problem(s) in this file not shown"))
         }
-        return result
     }
 }
 

@@ -41,7 +41,7 @@ let package = Package(
         // The first stage's output of a distributed run: one input's decoded records, compact binary.
         .target(name: "NormalizedRecords", dependencies: ["UsageModel", "LogFormats"], swiftSettings: hot),
         .target(name: "Catalog", dependencies: ["UsageModel"], exclude: ["Data"], swiftSettings: strict),
-        .target(name: "Ownership", dependencies: ["UsageModel", "Catalog", "Inputs"], swiftSettings: hot),
+        .target(name: "Ownership", dependencies: ["UsageModel", "Inputs"], swiftSettings: hot),
         .target(
             name: "Sessions",
             dependencies: ["UsageModel", .product(name: "HeapModule", package: "swift-collections")],
@@ -75,7 +75,7 @@ let package = Package(
         .target(
             name: "TailService",
             dependencies: [
-                "UsageModel", "Inputs", "Pipeline", "Store", "Alerting", "Detection", "Ownership", "ObjectStore",
+                "UsageModel", "Inputs", "Pipeline", "Store", "Alerting", "ObjectStore", "IngestService",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
@@ -84,8 +84,8 @@ let package = Package(
         .executableTarget(
             name: "chiptrail",
             dependencies: [
-                "UsageModel", "Inputs", "LogFormats", "NormalizedRecords", "Catalog", "Ownership", "Detection",
-                "Pipeline", "Store", "Alerting", "ObjectStore", "IngestService", "TailService",
+                "UsageModel", "Inputs", "LogFormats", "NormalizedRecords", "Catalog", "Ownership", "Pipeline",
+                "Store", "Alerting", "ObjectStore", "IngestService", "TailService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -33,7 +33,7 @@ public struct LineAlertSink: AlertSink {
             case .text: AlertEncoding.text(alert)
             case .ocsf:
                 OCSFEncoding.json(
-                    alert, createdAt: alert.raisedAt ?? EpochSeconds(time(nil)), version: ChiptrailVersion.current)
+                    alert, createdAt: alert.raisedAt ?? Timestamp.now(), version: ChiptrailVersion.current)
             }
         }
     }

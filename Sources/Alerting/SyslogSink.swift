@@ -138,7 +138,7 @@ public final class SyslogSink: AlertSink {
 
     public func deliver(_ alert: Alert) {
         let text = SyslogFormat.message(
-            alert, time: EpochSeconds(time(nil)), hostname: hostname, pid: getpid(), body: body(alert))
+            alert, time: Timestamp.now(), hostname: hostname, pid: getpid(), body: body(alert))
         for attempt in 0..<2 {
             if socketFD < 0, let problem = connect() {
                 if attempt == 1 {

@@ -39,23 +39,9 @@ public final class StoreWriter {
     public func add(_ outcome: FileOutcome) throws(StoreError) -> [Alert] {
         let transaction = open ?? store.beginBatch()
         open = transaction
-        var ledger: [Store.FileRecord] = []
-        if let path = outcome.path, !outcome.failed {
-            let (size, fingerprint) =
-                objects?.object(named: path).map(ObjectInputs.fingerprint) ?? InputFingerprint.of(path: path)
-            ledger.append(
-                Store.FileRecord(
-                    path: path, size: size, fingerprint: fingerprint, records: outcome.records,
-                    rejected: outcome.rejected))
-        }
-        transaction.add(
-            files: ledger, events: outcome.events,
-            calls: outcome.calls.map {
-                Store.CallRecord(call: $0.call, accountID: $0.accountID, restricted: $0.restricted)
-            },
-            sessions: outcome.stored)
-        files += ledger.count
-        rows += outcome.events.count + outcome.calls.count
+        let added = transaction.add(outcome, objects: objects?.source)
+        files += added.files
+        rows += added.rows
         let last = outcome.path == nil
         guard last || files >= Self.maxFiles || rows >= Self.maxEvents else { return [] }
         open = nil

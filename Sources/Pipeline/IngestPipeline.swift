@@ -7,7 +7,7 @@ public import LogFormats
 import Sessions
 import Catalog
 
-/// Options of `ingest` (and, later, `tail`).
+/// Options of the pipeline, as `ingest`, `tail` and `normalize` set them.
 public struct IngestOptions: Sendable {
     /// Parallel readers; files are read concurrently and merged in input order.
     public var jobs: Int
@@ -113,7 +113,8 @@ public struct IngestSummary: Sendable {
 
 /// Reads inputs with `jobs` parallel readers, merges their results in input order (so the output does
 /// not depend on the number of readers), de-duplicates events, cuts sessions, scores them and hands
-/// alerts and diagnostics to the caller's closures on the calling thread.
+/// each input's ``FileOutcome`` (its rows, decisions and diagnostics) to the caller, in input order, on
+/// the calling thread.
 public final class IngestPipeline {
     let options: IngestOptions
     private(set) var detector: Detector
@@ -187,10 +188,6 @@ public final class IngestPipeline {
         partnerMemo = nil  // the identity parameters may have changed
     }
 
-    /// Reads `inputs` in order and merges them, leaving sessions open (`tail`): the state carries on to
-    /// the next call. An input whose gzip stream ends early (still being written) is not merged when
-    /// `deferIncomplete` is set: it is returned, and nothing of it counts.
-    /// - Returns: the inputs deferred.
     /// One input of `tail`: a path, where to start in it, and whether to follow it (leave a last line
     /// still being written for later).
     public struct FollowedInput: Sendable {
@@ -221,13 +218,16 @@ public final class IngestPipeline {
         }
     }
 
-    /// Returns the inputs deferred, those held behind one (`held`: not read, nothing of them counts),
-    /// and for followed plain files where their read stopped.
+    /// Reads `inputs` in order and merges them, leaving sessions open (`tail`): the state carries on to
+    /// the next call. An input whose gzip stream ends early (still being written) is not merged when
+    /// `deferIncomplete` is set: it is returned, and nothing of it counts.
     ///
     /// `holdBehind(path)` says whether the inputs after an incomplete one wait for it: files are merged
     /// in the order given (their delivery order), and reading later files past one still being written
     /// would move the event-time frontier past its records, so that where they join would depend on
     /// how fast it was written. `tail` holds until the settle time has passed.
+    /// - Returns: the inputs deferred, those held behind one (`held`: not read, nothing of them counts),
+    ///   and for followed plain files where their read stopped.
     public func runIncrementally(
         inputs: [FollowedInput], deferIncomplete: Bool, holdBehind: (String) -> Bool = { _ in false }
     ) -> (deferred: [String], held: [String], followedTo: [String: FollowedPosition]) {

@@ -6,8 +6,9 @@ public import UsageModel
 /// input's ledger row, events, calls, sessions and alerts go in as soon as the input is read
 /// (``add(files:events:calls:sessions:)``), the live state piece by piece as it is encoded
 /// (``addLiveState(_:)``), and ``commit(offsets:outbox:)`` adds the followed files' offsets and the
-/// outbox and commits — either all of the batch is in the store or none of it, as with
-/// ``Store/write(files:events:calls:sessions:checkpoint:offsets:)``.
+/// outbox and commits — either all of the batch is in the store or none of it. The one way rows are
+/// written: `ingest --store`, `tail`, and ``Store/write(files:events:calls:sessions:checkpoint:offsets:)``
+/// for a batch held whole.
 ///
 /// Reading and writing overlap: the rows are written on the second core while the next inputs are read,
 /// and memory holds at most `capacity` pieces waiting. Until ``commit(offsets:outbox:)`` or ``abandon()``
@@ -119,43 +120,27 @@ public final class BatchTransaction: @unchecked Sendable {
 
     /// The writer thread: one transaction, the jobs in order, until a commit or an abandon.
     private func write() {
-        let opened = Timestamp.format(Int64(Date().timeIntervalSince1970))
-        var alerts: [Alert] = []
+        var writer: BatchRows?
         do {
             try store.queue.inTransaction { db in
                 // After a failed write the remaining pieces are taken and dropped, so `add` never waits on
                 // a writer that has stopped writing; the commit then reports the failure.
                 var failure: (any Error)?
-                let exists = try db.cachedStatement(sql: "SELECT EXISTS(SELECT 1 FROM alerts WHERE id = ?)")
+                var rows = try BatchRows(store: store, db)
+                defer { writer = rows }
                 while true {
                     let job = next()
                     do {
                         switch job {
                         case .rows(let files, let events, let calls, let sessions):
                             guard failure == nil else { continue }
-                            try Store.writeRows(db, files: files, events: events, calls: calls, now: opened)
-                            guard !sessions.isEmpty else { continue }
-                            let nowSeconds = Int64(Date().timeIntervalSince1970)
-                            var stamped = sessions
-                            for i in stamped.indices {
-                                guard var alert = stamped[i].alert else { continue }
-                                // An alert already in the store was emitted by an earlier run: not again.
-                                if try Bool.fetchOne(exists, arguments: [alert.id]) == true {
-                                    stamped[i].alert = nil
-                                    continue
-                                }
-                                if alert.raisedAt == nil { alert.raisedAt = nowSeconds }
-                                stamped[i].alert = alert
-                                alerts.append(alert)
-                            }
-                            try store.writeSessions(db, stamped, now: Timestamp.format(nowSeconds))
+                            try rows.add(db, files: files, events: events, calls: calls, sessions: sessions)
                         case .liveState(let piece):
                             guard failure == nil else { continue }
-                            try Store.writeLiveState(db, piece, now: opened, scalars: !piece.meta.isEmpty)
+                            try rows.addLiveState(db, piece)
                         case .commit(let offsets, let outbox):
                             if let failure { throw failure }
-                            try Store.writeOffsets(db, offsets)
-                            if outbox { try Store.writeOutbox(db, alerts) }
+                            try rows.finish(db, offsets: offsets, outbox: outbox)
                             return .commit
                         case .abandon:
                             return .rollback
@@ -166,10 +151,61 @@ public final class BatchTransaction: @unchecked Sendable {
                     }
                 }
             }
-            finish(.success(alerts))
+            finish(.success(writer?.alerts ?? []))
         } catch {
             finish(.failure(Store.describe(error, path: store.path)))
         }
+    }
+}
+
+/// What a batch's transaction writes, piece by piece, on the connection's thread: the one code of it,
+/// for ``BatchTransaction``'s writer thread and for ``Store/write(files:events:calls:sessions:checkpoint:offsets:)``.
+struct BatchRows {
+    private let store: Store
+    /// When the batch began: the ledger rows' time.
+    private let opened: String
+    private let exists: Statement
+    /// The alerts written so far (stamped), to deliver once committed.
+    private(set) var alerts: [Alert] = []
+
+    init(store: Store, _ db: Database) throws {
+        self.store = store
+        opened = Timestamp.format(Timestamp.now())
+        exists = try db.cachedStatement(sql: "SELECT EXISTS(SELECT 1 FROM alerts WHERE id = ?)")
+    }
+
+    /// One input's ledger row(s), events, calls and sessions; an alert already in the store (emitted by
+    /// an earlier run) is left out, the others stamped with the time they are written.
+    mutating func add(
+        _ db: Database, files: [Store.FileRecord], events: [UsageEvent], calls: [Store.CallRecord],
+        sessions: [StoredSession]
+    ) throws {
+        try Store.writeRows(db, files: files, events: events, calls: calls, now: opened)
+        guard !sessions.isEmpty else { return }
+        let nowSeconds = Timestamp.now()
+        var stamped = sessions
+        for i in stamped.indices {
+            guard var alert = stamped[i].alert else { continue }
+            if try Bool.fetchOne(exists, arguments: [alert.id]) == true {
+                stamped[i].alert = nil
+                continue
+            }
+            if alert.raisedAt == nil { alert.raisedAt = nowSeconds }
+            stamped[i].alert = alert
+            alerts.append(alert)
+        }
+        try store.writeSessions(db, stamped, now: Timestamp.format(nowSeconds))
+    }
+
+    /// A piece of the live state's changes (with its scalars when it has them).
+    func addLiveState(_ db: Database, _ piece: LiveStateChanges) throws {
+        try Store.writeLiveState(db, piece, now: opened, scalars: !piece.meta.isEmpty)
+    }
+
+    /// The followed files' offsets and, with `outbox`, the batch's alerts into the outbox.
+    func finish(_ db: Database, offsets: [Store.FollowOffset], outbox: Bool) throws {
+        try Store.writeOffsets(db, offsets)
+        if outbox { try Store.writeOutbox(db, alerts) }
     }
 }
 

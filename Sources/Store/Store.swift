@@ -514,34 +514,31 @@ public final class Store {
         }
     }
 
-    /// Writes a batch in one transaction: either all of it is in the store or none.
+    /// Writes a batch in one transaction: either all of it is in the store or none — what a
+    /// ``BatchTransaction`` writes (the same ``BatchRows``), on the calling thread, for a batch held whole.
     /// With `checkpoint`, the pipeline's live state is saved in the same transaction (`tail`), and the
     /// batch's alerts also go to the outbox, from which they are removed once delivered: a restart
-    /// delivers what a crash left there.
+    /// delivers what a crash left there. An alert already in the store is left out.
     /// - Returns: the batch's alerts as committed (stamped with `raisedAt`), to deliver.
     @discardableResult
     public func write(
         files: [FileRecord], events: [UsageEvent], calls: [CallRecord] = [],
         sessions: [StoredSession], checkpoint: LiveStateChanges? = nil, offsets: [FollowOffset] = []
     ) throws(StoreError) -> [Alert] {
-        let nowSeconds = Int64(Date().timeIntervalSince1970)
-        let now = Timestamp.format(nowSeconds)
-        // Each alert carries the time it was committed: its OCSF finding's time, live and re-emitted.
-        let sessions = sessions.map { s in
-            var s = s
-            if s.alert != nil && s.alert?.raisedAt == nil { s.alert?.raisedAt = nowSeconds }
-            return s
-        }
+        var alerts: [Alert] = []
         do {
             try queue.inTransaction { db in
-                try Self.writeRows(db, files: files, events: events, calls: calls, now: now)
-                try writeOutcomes(db, sessions: sessions, checkpoint: checkpoint, offsets: offsets, now: now)
+                var rows = try BatchRows(store: self, db)
+                try rows.add(db, files: files, events: events, calls: calls, sessions: sessions)
+                if let checkpoint { try rows.addLiveState(db, checkpoint) }
+                try rows.finish(db, offsets: offsets, outbox: checkpoint != nil)
+                alerts = rows.alerts
                 return .commit
             }
+            return alerts
         } catch {
             throw Self.describe(error, path: path)
         }
-        return sessions.compactMap(\.alert)
     }
 
     /// A batch's ledger rows, events and calls (the bulk of its rows).
@@ -568,19 +565,6 @@ public final class Store {
                 c.call.sourceIP?.description, c.call.country.isKnown ? c.call.country.description : nil,
                 c.call.isSignIn, c.restricted,
             ])
-        }
-    }
-
-    /// A batch's sessions and alerts (alerts already stamped), the followed files' offsets, and with
-    /// `checkpoint` the live state and the outbox.
-    func writeOutcomes(
-        _ db: Database, sessions: [StoredSession], checkpoint: LiveStateChanges?, offsets: [FollowOffset], now: String
-    ) throws {
-        try writeSessions(db, sessions, now: now)
-        try Self.writeOffsets(db, offsets)
-        if let checkpoint {
-            try Self.writeLiveState(db, checkpoint, now: now)
-            try Self.writeOutbox(db, sessions.compactMap(\.alert))
         }
     }
 
@@ -729,7 +713,7 @@ public final class Store {
                 }
                 try db.execute(
                     sql: "INSERT OR REPLACE INTO object_marks VALUES (?, ?, ?)",
-                    arguments: [location, day, Timestamp.format(Int64(Date().timeIntervalSince1970))])
+                    arguments: [location, day, Timestamp.format(Timestamp.now())])
                 return removed
             }
         } catch {
@@ -776,7 +760,7 @@ public final class Store {
                         .execute(arguments: [path, fingerprint])
                     removed += db.changesCount
                 }
-                let now = Timestamp.format(Int64(Date().timeIntervalSince1970))
+                let now = Timestamp.format(Timestamp.now())
                 try db.execute(
                     sql: "INSERT OR REPLACE INTO object_modified_marks VALUES (?, ?, ?)",
                     arguments: [location, Timestamp.format(modifiedBefore), now])

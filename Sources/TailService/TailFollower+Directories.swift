@@ -110,7 +110,7 @@ private struct DirectoryLoop {
     /// A stop asked for ends the batches after the one in hand (see ``read(_:heads:)``).
     /// - Throws: ``TailError`` when the store fails.
     mutating func wake() throws(TailError) {
-        if control.takeReloadRequest() { follower.reload(follower.pipeline) }
+        if control.takeReloadRequest() { follower.reloadSetup() }
         let changed = watcher.next(waitingUpTo: follower.settings.pollInterval)
         try follower.removeDelivered()
         for notice in changed.notices {
@@ -215,7 +215,7 @@ private struct DirectoryLoop {
         var index = 0
         while index < toRead.count && (!control.stopRequested || index == 0) {
             // A reload asked for during a backlog applies from the next batch on.
-            if index > 0 && control.takeReloadRequest() { follower.reload(follower.pipeline) }
+            if index > 0 && control.takeReloadRequest() { follower.reloadSetup() }
             // A backlog commits in batches paced to its checkpoints' cost; files landing live make
             // small batches by themselves.
             let chunk = Array(toRead[index..<min(toRead.count, index + pacer.files)])

@@ -175,7 +175,7 @@ private struct ObjectLoop {
         try relist(full: true)
         while !control.stopRequested && !follower.settings.once {
             try follower.removeDelivered()
-            if control.takeReloadRequest() { follower.reload(follower.pipeline) }
+            if control.takeReloadRequest() { follower.reloadSetup() }
             reportHeartbeatProblems()
             if MonotonicClock.seconds() >= nextRelist {
                 relists += 1
@@ -373,7 +373,7 @@ private struct ObjectLoop {
         var notDone: Set<String> = []
         var index = 0
         while index < toRead.count && (!control.stopRequested || index == 0) {
-            if index > 0 && control.takeReloadRequest() { follower.reload(follower.pipeline) }
+            if index > 0 && control.takeReloadRequest() { follower.reloadSetup() }
             let chunk = Array(toRead[index..<min(toRead.count, index + pacer.files)])
             index += chunk.count
             let failedNames = try readAndCommit(chunk)

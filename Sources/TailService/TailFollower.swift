@@ -1,9 +1,8 @@
 public import Alerting
-public import Detection
 import Foundation
+import IngestService
 import Inputs
 import ObjectStore
-public import Ownership
 public import Pipeline
 public import Store
 public import UsageModel
@@ -79,34 +78,34 @@ public final class TailFollower {
     /// stdout and syslog at once, the `--exec` command on its own queue; rows removed once all had them.
     private let outbox: OutboxDelivery
     let reporter: Reporter
-    let reload: (IngestPipeline) -> Void
+    /// Reads mappings, resellers, GeoIP and config again (SIGHUP), validated whole.
+    let loadSetup: () throws -> PipelineSetup
     /// The pipeline; its outcomes are collected into `batch`.
     var pipeline: IngestPipeline!
     var batch: [FileOutcome] = []
     /// The batch's transaction while it is read: each input's ledger row, events and calls are written
     /// by the store's writer thread as soon as the input is read (``collect(_:)``), overlapping the
-    /// reading of the next ones; ``commit(_:offsets:)`` ends it.
+    /// reading of the next ones; ``commit(offsets:)`` ends it.
     var openBatch: BatchTransaction?
 
     /// Builds the pipeline, restores the last checkpoint and delivers what a crash left in the outbox.
     /// - Parameters:
     ///   - sink: stdout and syslog, written on the loop's thread.
     ///   - hook: the `--exec` command, run beside the loop (``OutboxDelivery``).
-    ///   - options, detector, geo: the pipeline's configuration at start.
-    ///   - reload: called at a batch boundary after SIGHUP; replaces the pipeline's detector and GeoIP
-    ///     table if the new set is whole, and says either way.
+    ///   - setup: the pipeline's configuration at start.
+    ///   - loadSetup: reads the configuration again, at a batch boundary after SIGHUP (``reloadSetup()``).
     /// - Throws: ``TailError`` when the store cannot be read.
     public init(
-        settings: Settings, store: Store, sink: AlertFanOut, hook: ExecSink?, options: IngestOptions,
-        detector: Detector, geo: GeoIPTable, reporter: Reporter, reload: @escaping (IngestPipeline) -> Void
+        settings: Settings, store: Store, sink: AlertFanOut, hook: ExecSink?, setup: PipelineSetup,
+        reporter: Reporter, loadSetup: @escaping () throws -> PipelineSetup
     ) throws(TailError) {
         self.settings = settings
         self.store = store
         outbox = OutboxDelivery(store: store, sink: sink, hook: hook, clearStatus: reporter.clearStatus)
         self.reporter = reporter
-        self.reload = reload
+        self.loadSetup = loadSetup
         pipeline = IngestPipeline(
-            options: options, detector: detector, geo: geo, onDiagnostic: reporter.diagnostic,
+            options: setup.options, detector: setup.detector, geo: setup.geo, onDiagnostic: reporter.diagnostic,
             onOutcome: { [unowned self] in self.collect($0) })
         do {
             // The live state as rows; from a store of an earlier version, its single blob, which the
@@ -123,6 +122,30 @@ public final class TailFollower {
             try deliverOutbox()
         } catch {
             throw TailError(.store, underlying: error)
+        }
+    }
+
+    /// SIGHUP, at a batch boundary: the new set replaces the pipeline's detector and GeoIP table only
+    /// when it is whole — every file readable with usable rows and no row rejected; otherwise the
+    /// previous set stays in force. stderr says which, and names the problems; the live state stays.
+    func reloadSetup() {
+        let refused =
+            "chiptrail: error: reload refused; the previous mappings, resellers, GeoIP and config stay in force (fix the problems above and send SIGHUP again)"
+        do {
+            let fresh = try loadSetup()
+            fresh.problems.forEach(reporter.diagnostic)
+            if fresh.hadProblems {
+                reporter.line(refused)
+                return
+            }
+            pipeline.reload(detector: fresh.detector, geo: fresh.geo)
+            reporter.line("chiptrail: reloaded mappings, resellers, GeoIP and config")
+        } catch let error as ConfigurationError {
+            error.diagnostics.forEach(reporter.diagnostic)
+            reporter.line(refused)
+        } catch {
+            reporter.line("chiptrail: error: \(error)")
+            reporter.line(refused)
         }
     }
 
@@ -150,30 +173,12 @@ public final class TailFollower {
     /// whether it failed).
     func collect(_ outcome: FileOutcome) {
         guard let openBatch else { preconditionFailure("an input was read outside a batch") }
-        var files: [Store.FileRecord] = []
-        if let record = ledgerRecord(outcome) { files.append(record) }
-        openBatch.add(
-            files: files, events: outcome.events,
-            calls: outcome.calls.map {
-                Store.CallRecord(call: $0.call, accountID: $0.accountID, restricted: $0.restricted)
-            },
-            sessions: outcome.stored)
+        openBatch.add(outcome, objects: settings.objects?.source)
         var rest = outcome
         rest.events = []
         rest.calls = []
         rest.decisions = []
         batch.append(rest)
-    }
-
-    /// An input's ledger row; none for a failed one (read again later) or the end-of-input outcome.
-    private func ledgerRecord(_ o: FileOutcome) -> Store.FileRecord? {
-        guard let path = o.path, !o.failed else { return nil }
-        // An object's ledger identity is its ETag (bucket and key are the path).
-        let (size, fingerprint) =
-            settings.objects?.source.object(named: path).map(ObjectInputs.fingerprint)
-            ?? InputFingerprint.of(path: path)
-        return Store.FileRecord(
-            path: path, size: size, fingerprint: fingerprint, records: o.records, rejected: o.rejected)
     }
 
     /// Ends the open batch in one transaction: the rows its writer wrote as the inputs were read (ledger

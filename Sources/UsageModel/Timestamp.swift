@@ -1,8 +1,20 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Seconds since 1970-01-01T00:00:00Z; fractions are dropped.
 public typealias EpochSeconds = Int64
 
 /// Parsing and printing of RFC 3339 / ISO 8601 times without Foundation, on bytes.
 public enum Timestamp {
+    /// The wall clock, in whole seconds: the one reading of it (stamps of stored rows and alerts, the
+    /// ages `prune` and `alerts --since` count back from). Durations use ``MonotonicClock``.
+    public static func now() -> EpochSeconds {
+        EpochSeconds(time(nil))
+    }
+
     /// Parses `YYYY-MM-DD[T ]HH:MM:SS[.fff…][Z|±HH:MM]` (no zone means UTC), or a bare `YYYY-MM-DD`.
     /// - Returns: nil when the bytes are not such a time.
     @inlinable

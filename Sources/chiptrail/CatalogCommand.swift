@@ -46,7 +46,7 @@ struct CatalogCommand: ParsableCommand {
         var catalog = InstanceCatalog.builtIn
         if let config {
             do {
-                catalog = try ConfigFileLoader.catalog(config)
+                catalog = try ConfigFile.load(path: config).catalog
             } catch {
                 Diagnostics.report(error.diagnostic)
                 throw ExitStatus(code: 2)

@@ -2,15 +2,12 @@ import LogFormats
 import IngestService
 import Alerting
 import ArgumentParser
-import Detection
 import Foundation
 import Inputs
 import ObjectStore
-import Ownership
 import Pipeline
 import Store
 import UsageModel
-import Catalog
 
 /// Options shared by `ingest` and `tail`: the SPEC names them.
 struct ReaderOptions: ParsableArguments, Sendable {

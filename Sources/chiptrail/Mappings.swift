@@ -30,58 +30,12 @@ struct Mappings: ParsableCommand {
         var files: [String]
 
         func run() throws {
-            var problems: [Diagnostic] = []
-            var mappingRows = 0
-            var graph = ResellerGraph()
-            var mappings = MappingTable()
-            for path in files {
-                let text: String
-                do {
-                    text = try InputReader.readText(path: path)
-                } catch {
-                    problems.append(error.diagnostic)
-                    continue
-                }
-                let header = NamedCSV(text: text)
-                var added: Int? = nil
-                if header.has("account_id") {
-                    added = mappings.add(text: text, path: path, problems: &problems)
-                } else if header.has("reseller_id") {
-                    added = graph.add(text: text, path: path, problems: &problems)
-                } else {
-                    problems.append(
-                        Diagnostic(
-                            path: path, position: .line(header.headerLine), severity: .error, category: "mapping",
-                            message: "header names neither account_id (mapping file) nor reseller_id (reseller file)"))
-                }
-                if added == 0 {
-                    problems.append(
-                        Diagnostic(
-                            path: path, position: .file, severity: .error, category: "mapping",
-                            message: "no usable row in the file; ingest and tail refuse it as a configuration error"))
-                }
-            }
-            mappingRows = mappings.count
-            problems += mappings.consistencyProblems()
-            problems += graph.validate()
-            // Mappings that name resellers nobody defined.
-            if !graph.resellers.isEmpty {
-                for row in mappings.allRows.sorted(by: { $0.origin < $1.origin }) {
-                    if let id = row.resellerID, graph.resellers[id] == nil {
-                        let (path, line) = ResellerGraph.split(row.origin)
-                        problems.append(
-                            Diagnostic(
-                                path: path, position: .line(line), severity: .warning, category: "mapping",
-                                message: "reseller_id '\(id)' is not in the reseller files given"))
-                    }
-                }
-            }
-            problems.forEach(Diagnostics.report)
-            let errors = problems.filter { $0.severity == .error }.count
+            let check = OwnershipFileCheck(files: files)
+            check.problems.forEach(Diagnostics.report)
             print(
-                "\(mappingRows) mapping row(s), \(graph.resellers.count) reseller(s); \(errors) error(s), \(problems.count - errors) warning(s)"
+                "\(check.mappingRows) mapping row(s), \(check.resellers) reseller(s); \(check.errors) error(s), \(check.problems.count - check.errors) warning(s)"
             )
-            if errors > 0 { throw ExitStatus(code: 1) }
+            if check.errors > 0 { throw ExitStatus(code: 1) }
         }
     }
 }

@@ -155,85 +155,34 @@ struct NormalizeCommand: ParsableCommand {
             listingFailed = problems.contains { $0.severity == .error }
             inputs = found
         }
-        if list {
-            var out: [UInt8] = []
-            for name in inputs { out += Array(name.utf8) + [0] }
-            try Self.write(out, to: STDOUT_FILENO, naming: "stdout")
-            if listingFailed { throw ExitStatus(code: 1) }
-            return
-        }
-        let normalizer = InputNormalizer(options: setup.options, geo: setup.geo)
-        let output = output!
-        let toStream = output == "-"
-        if !toStream {
-            do {
-                try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
-            } catch {
-                Diagnostics.printRaw(
-                    "\(output): error: [output] cannot create the output directory; check the path and its permissions")
-                throw ExitStatus(code: 2)
-            }
-            // Files of an earlier run would be merged with these: refused, not mixed.
-            let earlier = ((try? FileManager.default.contentsOfDirectory(atPath: output)) ?? []).filter {
-                $0.hasSuffix(".normalized")
-            }
-            if !earlier.isEmpty {
-                Diagnostics.printRaw(
-                    "\(output): error: [output] already holds \(earlier.count) normalised file(s) of an earlier run; give an empty or new directory"
-                )
-                throw ExitStatus(code: 2)
-            }
-        }
-        let started = MonotonicClock.seconds()
-        var read: Int64 = 0
-        var written: Int64 = 0
-        var records = 0
-        for (index, name) in inputs.enumerated() {
-            let normalized = normalizer.normalize(name)
-            read += normalized.decodedBytes
-            records += normalized.batch.events.count + normalized.batch.calls.count
-            let bytes = NormalizedRecordWriter.encode(normalized)
-            written += Int64(bytes.count)
-            if toStream {
-                var length = UInt64(bytes.count).littleEndian
-                let header = withUnsafeBytes(of: &length) { Array($0) }
-                try Self.write(header + bytes, to: STDOUT_FILENO, naming: "stdout")
+        do {
+            if list {
+                var out: [UInt8] = []
+                for name in inputs { out += Array(name.utf8) + [0] }
+                try NormalizedOutput.write(out, to: STDOUT_FILENO, naming: "stdout")
             } else {
-                let path = (output as NSString).appendingPathComponent(Self.fileName(index))
-                let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-                guard fd >= 0 else {
-                    Diagnostics.printRaw(
-                        "\(path): error: [output] cannot create: \(String(cString: strerror(errno)).lowercased()); check the directory and its permissions"
-                    )
-                    throw ExitStatus(code: 2)
-                }
-                defer { close(fd) }
-                try Self.write(bytes, to: fd, naming: path)
+                let summary = try Self.normalize(inputs, setup: setup, output: output!)
+                if !quiet { Diagnostics.printRaw(summary) }
             }
-        }
-        if !quiet {
-            let seconds = MonotonicClock.seconds() - started
-            let perRecord = records > 0 ? Double(written) / Double(records) : 0
-            Diagnostics.printRaw(
-                "chiptrail: normalized \(inputs.count) input(s), \(SummaryLine.format(Double(read) / 1e6)) MB decoded in \(SummaryLine.format(seconds)) s; \(records) record(s) kept in \(written) bytes (\(SummaryLine.format(perRecord)) bytes a record)"
-            )
+        } catch {
+            Diagnostics.printRaw(error.message)
+            throw ExitStatus(code: 2)
         }
         if listingFailed { throw ExitStatus(code: 1) }
     }
 
-    /// The output file of the `index`th input: names sort in input order and carry no delivery time,
-    /// so `ingest --normalized DIR` lists them in that order.
-    static func fileName(_ index: Int) -> String {
-        let digits = String(index)
-        return String(repeating: "0", count: max(0, 9 - digits.count)) + digits + ".normalized"
-    }
-
-    static func write(_ bytes: [UInt8], to fd: Int32, naming name: String) throws {
-        guard bytes.withUnsafeBytes({ FileDescriptorWriter.writeAll(fd, $0) }) else {
-            Diagnostics.printRaw(
-                "\(name): error: [output] write failed: \(String(cString: strerror(errno)).lowercased()); check free space"
-            )
-            throw ExitStatus(code: 2)
-        }
+    /// Each input read as ingest reads it and written to `output` (a directory, or `-`: stdout).
+    /// - Returns: the summary line.
+    static func normalize(_ inputs: [String], setup: PipelineSetup, output: String) throws(NormalizedOutput.Failure)
+        -> String
+    {
+        let normalizer = InputNormalizer(options: setup.options, geo: setup.geo)
+        var out = try NormalizedOutput(output == "-" ? .stream(STDOUT_FILENO) : .directory(output))
+        let started = MonotonicClock.seconds()
+        for name in inputs { try out.write(normalizer.normalize(name)) }
+        let seconds = MonotonicClock.seconds() - started
+        let perRecord = out.records > 0 ? Double(out.writtenBytes) / Double(out.records) : 0
+        return
+            "chiptrail: normalized \(inputs.count) input(s), \(SummaryLine.format(Double(out.decodedBytes) / 1e6)) MB decoded in \(SummaryLine.format(seconds)) s; \(out.records) record(s) kept in \(out.writtenBytes) bytes (\(SummaryLine.format(perRecord)) bytes a record)"
     }
 }

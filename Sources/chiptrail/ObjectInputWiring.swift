@@ -53,60 +53,24 @@ enum ObjectInputWiring {
         )
     }
 
-    /// The inputs of `paths` in the order given: local files as given, local directories walked once now
-    /// and listed again a day at a time (``LocalDeliveryWalk``), `s3://`
-    /// locations listed once now (``DeliveryOrderWalk``: which days each folder has) and handed out one
-    /// object at a time as the pipeline pulls them. Problems found now are returned; the rest go to
-    /// `report` as the walk meets them.
+    /// The inputs of `paths` in the order given (``InputSequence/make(_:listing:report:)``); the
+    /// pipeline's opener reads the objects among them.
     /// - Throws: ``ExitStatus`` 2 when no AWS credentials are found, or the endpoint cannot be parsed.
     static func inputs(
         _ paths: [String], reader: ReaderOptions, setup: inout PipelineSetup, report: @escaping (Diagnostic) -> Void
     ) throws -> (inputs: InputSequence, problems: [Diagnostic]) {
-        var segments: [InputSequence.Segment] = []
-        var problems: [Diagnostic] = []
-        var client: S3Client? = nil
-        for path in paths {
-            guard S3Location.isLocation(path) else {
-                var info = stat()
-                if path != "-", stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR {
-                    // A directory a day at a time: its paths are not all held from the start.
-                    let walk = LocalDeliveryWalk(directory: path)
-                    segments.append(.tree(walk))
-                    problems += walk.problems
-                } else {
-                    let (found, missing) = InputEnumerator.expand([path])
-                    segments.append(.local(found))
-                    problems += missing
-                }
-                continue
-            }
-            guard let location = S3Location.parse(path) else {
-                problems.append(
-                    Diagnostic(
-                        path: path, position: .file, severity: .error, category: "s3",
-                        message: "not an S3 location; write s3://bucket/prefix (a valid bucket name)"))
-                continue
-            }
-            if client == nil { client = try makeClient(reader) }
-            do {
-                let walk = try DeliveryOrderWalk(
-                    location: location, client: client!, pageSize: pageSize, keep: listingKeep)
-                segments.append(.objects(walk))
-            } catch {
-                var diagnostic = error.diagnostic
-                if error.key == nil || error.key == location.prefix { diagnostic.path = location.description }
-                if diagnostic.message.hasPrefix("no AWS credentials") {
-                    Diagnostics.report(diagnostic)
-                    throw ExitStatus(code: 2)
-                }
-                problems.append(diagnostic)
-            }
+        let listing = InputSequence.Listing(pageSize: pageSize, keep: listingKeep) { try makeClient(reader) }
+        let made: (inputs: InputSequence, problems: [Diagnostic])
+        do {
+            made = try InputSequence.make(paths, listing: listing, report: report)
+        } catch let error as InputSequence.NoCredentials {
+            Diagnostics.report(error.diagnostic)
+            throw ExitStatus(code: 2)
         }
-        let source = client.map { ObjectReaderSource(client: $0) }
-        if let source {
+        if let source = made.inputs.source {
             setup.options.opener = { name, limits throws(InputError) in try source.open(name, limits: limits) }
         }
-        return (InputSequence(segments, source: source, report: report), problems)
+        return made
     }
 
     /// Every input of ``inputs(_:reader:setup:report:)`` in a list (`normalize`), each object kept

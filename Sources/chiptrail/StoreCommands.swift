@@ -230,7 +230,7 @@ struct StoreFilterOptions: ParsableArguments {
 
     static func time(_ text: String) -> EpochSeconds? {
         if let d = Timestamp.parseDuration(text) {
-            let (before, overflow) = Int64(Date().timeIntervalSince1970).subtractingReportingOverflow(d)
+            let (before, overflow) = Timestamp.now().subtractingReportingOverflow(d)
             return overflow ? nil : before
         }
         return Timestamp.parse(text)
@@ -412,7 +412,7 @@ struct Prune: ParsableCommand {
         }
         do {
             let removed = try Store(path: store, command: "prune").prune(
-                before: Int64(Date().timeIntervalSince1970) - age)
+                before: Timestamp.now() - age)
             FileDescriptorOutput.write("removed \(removed) event(s)\n")
         } catch {
             Diagnostics.printRaw(error.description)

@@ -247,8 +247,7 @@ struct Tail: ParsableCommand, Sendable {
             clearStatus: Diagnostics.clearProgress)
         return try TailFollower(
             settings: settings, store: store, sink: reader.makeLineSinks(), hook: reader.makeExecSink(),
-            options: setup.options,
-            detector: setup.detector, geo: setup.geo, reporter: reporter, reload: { reload($0) })
+            setup: setup, reporter: reporter, loadSetup: { [reader] in try PipelineSetup(reader.settings()) })
     }
 
     /// For s3:// locations: the S3 client, the readers' source (the pipeline's opener) and the queue,
@@ -276,28 +275,5 @@ struct Tail: ParsableCommand, Sendable {
         return ObjectFollowing(
             locations: locations, client: client, source: source, queue: queue, relistInterval: relistInterval,
             visibilityTimeout: visibilityTimeout, pageSize: ObjectInputWiring.pageSize)
-    }
-
-    /// SIGHUP: the new set replaces the old one only when it is whole — every file readable with usable
-    /// rows and no row rejected; otherwise the previous set stays in force and stderr says so.
-    private func reload(_ pipeline: IngestPipeline) {
-        let refused =
-            "chiptrail: error: reload refused; the previous mappings, resellers, GeoIP and config stay in force (fix the problems above and send SIGHUP again)"
-        do {
-            let fresh = try PipelineSetup(reader.settings())
-            fresh.problems.forEach(Diagnostics.report)
-            if fresh.hadProblems {
-                Diagnostics.printRaw(refused)
-                return
-            }
-            pipeline.reload(detector: fresh.detector, geo: fresh.geo)
-            Diagnostics.printRaw("chiptrail: reloaded mappings, resellers, GeoIP and config")
-        } catch let error as ConfigurationError {
-            error.diagnostics.forEach(Diagnostics.report)
-            Diagnostics.printRaw(refused)
-        } catch {
-            Diagnostics.printRaw("chiptrail: error: \(error)")
-            Diagnostics.printRaw(refused)
-        }
     }
 }

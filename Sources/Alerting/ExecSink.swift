@@ -239,14 +239,3 @@ public final class ExecSink: InterruptibleAlertSink {
         return "killed by signal \(status & 0x7F)"
     }
 }
-
-/// Delivers every alert to each of its sinks in turn.
-public struct AlertFanOut: AlertSink {
-    public var sinks: [any AlertSink]
-
-    public init(_ sinks: [any AlertSink]) { self.sinks = sinks }
-
-    public mutating func deliver(_ alert: Alert) {
-        for i in sinks.indices { sinks[i].deliver(alert) }
-    }
-}

@@ -42,7 +42,7 @@ public final class StoreWriter {
         let added = transaction.add(outcome, objects: objects?.source)
         files += added.files
         rows += added.rows
-        let last = outcome.path == nil
+        let last = outcome.isFinal
         guard last || files >= Self.maxFiles || rows >= Self.maxEvents else { return [] }
         open = nil
         files = 0

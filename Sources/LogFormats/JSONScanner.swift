@@ -1,9 +1,11 @@
 public import CJSONIndex
 
+// Public: `memcmp` is called from inlinable code (found otherwise only through CJSONIndex's headers,
+// which a first build on an empty module cache may not have yet).
 #if canImport(Glibc)
-    import Glibc
+    public import Glibc
 #elseif canImport(Darwin)
-    import Darwin
+    public import Darwin
 #endif
 
 /// A byte range of the buffer being decoded.

@@ -1,4 +1,5 @@
 public import Foundation
+import UsageModel
 
 /// Finds credentials and region as the AWS CLI does, in its order: the environment
 /// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`); a web-identity token
@@ -247,8 +248,7 @@ public final class CredentialProvider: @unchecked Sendable {
 
     /// `2026-12-03T05:02:55Z`, also with fractional seconds of any length (STS gives microseconds).
     static func parseTime(_ text: String) -> Date? {
-        guard text.count >= 19 else { return nil }
-        return ISO8601DateFormatter().date(from: String(text.prefix(19)) + "Z")
+        Timestamp.parse(text).map { Date(timeIntervalSince1970: Double($0)) }
     }
 }
 

@@ -53,7 +53,7 @@ public struct ConfigFile: Sendable {
             lineNumber += 1
             var line = Substring(rawLine)
             if let hash = line.firstIndex(of: "#") { line = line[..<hash] }
-            let trimmed = String(line).trimmingSpaces().trimmingCharacters("\r")
+            let trimmed = String(line).trimmingSpaces().trimmingTrailing("\r")
             if trimmed.isEmpty { continue }
             guard let eq = trimmed.firstIndex(of: "=") else {
                 throw problem(path, lineNumber, "expected 'key = value', found '\(trimmed)'")
@@ -302,7 +302,8 @@ public struct ConfigFile: Sendable {
 }
 
 extension String {
-    func trimmingCharacters(_ c: Character) -> String {
+    /// The string without the trailing `c`s (Foundation's `trimmingCharacters(in:)` trims both ends).
+    func trimmingTrailing(_ c: Character) -> String {
         var s = Substring(self)
         while s.last == c { s = s.dropLast() }
         return String(s)

@@ -79,6 +79,9 @@ public struct FileOutcome: Sendable {
     public var calls: [(call: CallObservation, accountID: String, restricted: Bool)] = []
     public var decisions: [Detector.Decision] = []
 
+    /// Whether this is the end-of-input outcome (no input: the sessions closed at the end, the summary).
+    public var isFinal: Bool { path == nil }
+
     /// The decided sessions as the store keeps them.
     public var stored: [StoredSession] { decisions.map(\.stored) }
 

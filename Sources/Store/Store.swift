@@ -85,6 +85,9 @@ public struct AlertRendering: Sendable {
 /// evidence and the mapping rows they rest on; everything is keyed by stable ids, so reading the
 /// same input again adds nothing and raises no alert twice.
 public final class Store {
+    /// The store `ingest --store`, `tail` and the queries use when none is named.
+    public static let defaultPath = "chiptrail.db"
+
     /// The newest schema this build knows.
     public static let schemaVersion = 12
     public let path: String

@@ -337,7 +337,7 @@ struct Ingest: ParsableCommand {
     private func openStore() throws -> Store? {
         guard !noStore else { return nil }
         do {
-            return try Store(path: self.store ?? "chiptrail.db", command: "ingest", rendering: .sinks)
+            return try Store(path: self.store ?? Store.defaultPath, command: "ingest", rendering: .sinks)
         } catch {
             Diagnostics.printRaw(error.description)
             throw ExitStatus(code: 2)
@@ -366,11 +366,12 @@ struct Ingest: ParsableCommand {
 
 extension PipelineSetup {
     /// The setup at start: a configuration error is reported and ends the run with exit status 2; the
-    /// problems of single rows are reported and the run goes on.
-    static func atStart(_ reader: ReaderOptions) throws -> PipelineSetup {
+    /// problems of single rows are reported (unless `reportRows` is false: `normalize` leaves them to the
+    /// merge, which reports them once) and the run goes on.
+    static func atStart(_ reader: ReaderOptions, reportRows: Bool = true) throws -> PipelineSetup {
         do {
             let setup = try PipelineSetup(reader.settings())
-            setup.problems.forEach(Diagnostics.report)
+            if reportRows { setup.problems.forEach(Diagnostics.report) }
             return setup
         } catch let error as ConfigurationError {
             error.diagnostics.forEach(Diagnostics.report)

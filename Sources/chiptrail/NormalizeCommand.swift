@@ -140,14 +140,7 @@ struct NormalizeCommand: ParsableCommand {
         // The configuration is checked before anything is listed or distributed: a bad one ends the
         // run here (exit status 2). Its single-row problems are the merge's to report, once.
         let reader = try readerOptions()
-        var setup: PipelineSetup
-        do {
-            setup = try PipelineSetup(reader.settings())
-        } catch let error as ConfigurationError {
-            error.diagnostics.forEach(Diagnostics.report)
-            Diagnostics.printRaw("chiptrail: nothing was read: the configuration named above is not usable")
-            throw ExitStatus(code: 2)
-        }
+        var setup = try PipelineSetup.atStart(reader, reportRows: false)
         if inputsFrom == nil {
             // ingest's own expansion (each PATH by itself, then in the order given), so the same list.
             let (found, problems) = try ObjectInputWiring.expand(paths, reader: reader, setup: &setup)

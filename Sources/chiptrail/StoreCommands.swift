@@ -10,7 +10,7 @@ import UsageModel
 /// `--output table|json|csv` and the store path, shared by the read commands.
 struct ReadOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The store (default ./chiptrail.db).", valueName: "path"))
-    var store: String = "chiptrail.db"
+    var store: String = Store.defaultPath
 
     @Option(
         help: ArgumentHelp(
@@ -318,7 +318,7 @@ struct Explain: ParsableCommand {
         discussion: "Example: chiptrail explain a-e709f1e7d706c955   (or --output json)")
 
     @Option(help: ArgumentHelp("The store (default ./chiptrail.db).", valueName: "path"))
-    var store: String = "chiptrail.db"
+    var store: String = Store.defaultPath
 
     @Option(help: ArgumentHelp("text or json.", valueName: "format"))
     var output: String = "text"
@@ -401,7 +401,7 @@ struct Prune: ParsableCommand {
         discussion: "Example: chiptrail prune --older-than 90d")
 
     @Option(help: ArgumentHelp("The store (default ./chiptrail.db).", valueName: "path"))
-    var store: String = "chiptrail.db"
+    var store: String = Store.defaultPath
 
     @Option(name: .customLong("older-than"), help: ArgumentHelp("A duration such as 90d.", valueName: "age"))
     var olderThan: String

@@ -225,14 +225,14 @@ struct Tail: ParsableCommand, Sendable {
         setup.options.jobs = 1
         let store: Store
         do {
-            store = try Store(path: self.store ?? "chiptrail.db", command: "tail", rendering: .sinks)
+            store = try Store(path: self.store ?? Store.defaultPath, command: "tail", rendering: .sinks)
         } catch {
             Diagnostics.printRaw(error.description)
             throw ExitStatus(code: 2)
         }
         let objects = try objectFollowing(&setup)
         let settings = TailFollower.Settings(
-            paths: paths, storeName: self.store ?? "chiptrail.db", pollInterval: pollInterval, pollOnly: pollOnly,
+            paths: paths, storeName: self.store ?? Store.defaultPath, pollInterval: pollInterval, pollOnly: pollOnly,
             settle: settle, once: once, quiet: reader.quiet, objects: objects)
         let reporter = TailFollower.Reporter(
             line: { Diagnostics.printRaw($0) }, diagnostic: Diagnostics.report,

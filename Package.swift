@@ -110,8 +110,7 @@ let package = Package(
         .testTarget(
             name: "FormatTests",
             dependencies: [
-                "TestSupport", "CZlib", "CJSONIndex", "UsageModel", "Inputs", "LogFormats", "Ownership", "Sessions",
-                "Pipeline",
+                "TestSupport", "CZlib", "CJSONIndex", "UsageModel", "Inputs", "LogFormats", "Ownership", "Pipeline",
             ],
             exclude: ["Fixtures"], swiftSettings: strict
         ),
@@ -120,10 +119,10 @@ let package = Package(
             name: "ReferenceTests", dependencies: ["TestSupport", "UsageModel", "Catalog", "Ownership"],
             swiftSettings: strict
         ),
-        // Sessions and detection: the sessionizer, evidence, scoring.
+        // Sessions and detection: the sessionizer (also over decoded audit and billing records), evidence, scoring.
         .testTarget(
             name: "DetectionTests",
-            dependencies: ["TestSupport", "UsageModel", "Catalog", "Ownership", "Sessions", "Detection"],
+            dependencies: ["TestSupport", "UsageModel", "LogFormats", "Catalog", "Ownership", "Sessions", "Detection"],
             swiftSettings: strict
         ),
         // The pipeline: event-time order, held spill, checkpoints, the ordered work pool, live checkpoints.

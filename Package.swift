@@ -146,12 +146,15 @@ let package = Package(
         ),
         // S3 and SQS: locations, dated keys, notifications, SigV4, credentials, the SQS client.
         .testTarget(
-            name: "ObjectStoreTests", dependencies: ["TestSupport", "S3TestSupport", "ObjectStore", "TailService"],
+            name: "ObjectStoreTests", dependencies: ["TestSupport", "S3TestSupport", "ObjectStore"],
             exclude: ["Fixtures"], swiftSettings: strict
         ),
-        // The daemon's parts in process: the directory watcher, stop and reload requests.
+        // The daemon's parts in process: the directory watcher, stop and reload requests, the visibility
+        // heartbeat (moto).
         .testTarget(
-            name: "TailServiceTests", dependencies: ["TestSupport", "TailService"], swiftSettings: strict),
+            name: "TailServiceTests", dependencies: ["TestSupport", "S3TestSupport", "ObjectStore", "TailService"],
+            swiftSettings: strict
+        ),
         // The built `chiptrail` binary as a user runs it: commands, ingest, store, tail, S3, interrupts, Spark.
         .testTarget(
             name: "EndToEndTests",

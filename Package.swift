@@ -149,6 +149,15 @@ let package = Package(
             name: "ObjectStoreTests", dependencies: ["TestSupport", "S3TestSupport", "ObjectStore"],
             exclude: ["Fixtures"], swiftSettings: strict
         ),
+        // ingest's service in process: its inputs' order, its store batches, the delivery of each outcome.
+        .testTarget(
+            name: "IngestServiceTests",
+            dependencies: [
+                "TestSupport", "UsageModel", "Inputs", "Detection", "Pipeline", "Store", "Alerting", "IngestService",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict
+        ),
         // The daemon's parts in process: the directory watcher, stop and reload requests, the visibility
         // heartbeat (moto).
         .testTarget(

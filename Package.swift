@@ -159,9 +159,13 @@ let package = Package(
             swiftSettings: strict
         ),
         // The daemon's parts in process: the directory watcher, stop and reload requests, the visibility
-        // heartbeat (moto).
+        // heartbeat (moto), the directory loop over a real store.
         .testTarget(
-            name: "TailServiceTests", dependencies: ["TestSupport", "S3TestSupport", "ObjectStore", "TailService"],
+            name: "TailServiceTests",
+            dependencies: [
+                "TestSupport", "S3TestSupport", "UsageModel", "ObjectStore", "Pipeline", "Store", "Alerting",
+                "TailService", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strict
         ),
         // The built `chiptrail` binary as a user runs it: commands, ingest, store, tail, S3, interrupts, Spark.

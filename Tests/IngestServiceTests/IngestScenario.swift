@@ -71,11 +71,19 @@ enum IngestScenario {
         try Store(path: dir.path + "/s.db", command: "ingest", rendering: rendering)
     }
 
+    /// A connection of the test's own to the store at `path`, that waits for the store's while it holds a
+    /// lock (as the store's own connections do) instead of failing at once on a busy machine.
+    static func connection(_ path: String) throws -> DatabaseQueue {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        return try DatabaseQueue(path: path, configuration: configuration)
+    }
+
     /// `SELECT COUNT(*)` of `table` (with `condition`) in the store at `path`, through a connection of its own.
     static func count(_ path: String, _ table: String, where condition: String = "1", _ arguments: [String] = [])
         throws -> Int
     {
-        try DatabaseQueue(path: path).read { db in
+        try connection(path).read { db in
             try Int.fetchOne(
                 db, sql: "SELECT COUNT(*) FROM \(table) WHERE \(condition)", arguments: StatementArguments(arguments))
                 ?? -1

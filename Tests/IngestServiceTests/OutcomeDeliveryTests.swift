@@ -113,7 +113,7 @@ final class RecordingSink: AlertSink {
         try #require(IngestScenario.alerts(outcomes).count == 1)
         let path = dir.path + "/s.db"
         do { _ = try IngestScenario.store(in: dir) }
-        try DatabaseQueue(path: path).write { db in
+        try IngestScenario.connection(path).write { db in
             try db.execute(
                 sql:
                     "CREATE TRIGGER refuse BEFORE INSERT ON alerts BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"

@@ -110,8 +110,7 @@ let package = Package(
         .testTarget(
             name: "FormatTests",
             dependencies: [
-                "TestSupport", "CZlib", "CJSONIndex", "UsageModel", "Inputs", "LogFormats", "Ownership", "Sessions",
-                "Pipeline",
+                "TestSupport", "CZlib", "CJSONIndex", "UsageModel", "Inputs", "LogFormats", "Ownership", "Pipeline",
             ],
             exclude: ["Fixtures"], swiftSettings: strict
         ),
@@ -120,10 +119,10 @@ let package = Package(
             name: "ReferenceTests", dependencies: ["TestSupport", "UsageModel", "Catalog", "Ownership"],
             swiftSettings: strict
         ),
-        // Sessions and detection: the sessionizer, evidence, scoring.
+        // Sessions and detection: the sessionizer (also over decoded audit and billing records), evidence, scoring.
         .testTarget(
             name: "DetectionTests",
-            dependencies: ["TestSupport", "UsageModel", "Catalog", "Ownership", "Sessions", "Detection"],
+            dependencies: ["TestSupport", "UsageModel", "LogFormats", "Catalog", "Ownership", "Sessions", "Detection"],
             swiftSettings: strict
         ),
         // The pipeline: event-time order, held spill, checkpoints, the ordered work pool, live checkpoints.
@@ -147,12 +146,28 @@ let package = Package(
         ),
         // S3 and SQS: locations, dated keys, notifications, SigV4, credentials, the SQS client.
         .testTarget(
-            name: "ObjectStoreTests", dependencies: ["TestSupport", "S3TestSupport", "ObjectStore", "TailService"],
+            name: "ObjectStoreTests", dependencies: ["TestSupport", "S3TestSupport", "ObjectStore"],
             exclude: ["Fixtures"], swiftSettings: strict
         ),
-        // The daemon's parts in process: the directory watcher, stop and reload requests.
+        // ingest's service in process: its inputs' order, its store batches, the delivery of each outcome.
         .testTarget(
-            name: "TailServiceTests", dependencies: ["TestSupport", "TailService"], swiftSettings: strict),
+            name: "IngestServiceTests",
+            dependencies: [
+                "TestSupport", "UsageModel", "Inputs", "Detection", "Pipeline", "Store", "Alerting", "IngestService",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict
+        ),
+        // The daemon's parts in process: the directory watcher, stop and reload requests, the visibility
+        // heartbeat (moto), the directory loop over a real store.
+        .testTarget(
+            name: "TailServiceTests",
+            dependencies: [
+                "TestSupport", "S3TestSupport", "UsageModel", "ObjectStore", "Pipeline", "Store", "Alerting",
+                "TailService", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict
+        ),
         // The built `chiptrail` binary as a user runs it: commands, ingest, store, tail, S3, interrupts, Spark.
         .testTarget(
             name: "EndToEndTests",

@@ -4,7 +4,6 @@ import Testing
 
 @testable import LogFormats
 @testable import Pipeline
-@testable import Sessions
 import UsageModel
 
 /// The decoders of every provider format, on the project's own fixtures (Fixtures/formats), fed in
@@ -170,18 +169,6 @@ import UsageModel
         #expect(batch.events.first?.sourceIP?.description == "203.0.113.7")
     }
 
-    @Test func aFailedInsertLeavesNoSession() {
-        let batch = decode(
-            fixture("formats/gcp-audit.jsonl"), with: JSONLogDecoder.gcpAudit(path: "gcp.jsonl"), chunkSize: 1 << 20)
-        var sessionizer = Sessionizer()
-        batch.events.forEach { sessionizer.observe($0) }
-        let sessions = sessionizer.finish(at: 1_772_400_000)
-        #expect(!sessions.contains { $0.resourceID.hasSuffix("denied-1") })
-        let n1 = sessions.filter { $0.resourceID.hasSuffix("n1-gpu") }.sorted { $0.start < $1.start }
-        #expect(n1.map(\.hours) == [4, 3])
-        #expect(n1.allSatisfy { $0.instanceType == "nvidia-tesla-a100" && $0.instanceCount == 4 })
-    }
-
     @Test(arguments: ["formats/azure-activity-records.json", "formats/azure-activity-lines.json"])
     func azureActivityInBothShapes(file: String) {
         for chunk in [1, 33, 4096, 1 << 20] {
@@ -198,15 +185,15 @@ import UsageModel
         }
     }
 
-    @Test func aVMWhoseSizeIsUnknownIsStillASession() {
+    /// A VM write without its size is a launch of no type (the sessionizer still makes it a session:
+    /// DetectionTests).
+    @Test func aVMWriteWithoutItsSizeIsALaunchOfNoType() {
         let line =
             #"{"time":"2026-03-01T00:00:00Z","resourceId":"/SUBSCRIPTIONS/S1/RESOURCEGROUPS/R/PROVIDERS/MICROSOFT.COMPUTE/VIRTUALMACHINES/V","operationName":"MICROSOFT.COMPUTE/VIRTUALMACHINES/WRITE","resultType":"Success","callerIpAddress":"203.0.113.1"}"#
         let batch = decode(Array(line.utf8), with: JSONLogDecoder.azureActivity(path: "a.json"), chunkSize: 64)
         #expect(batch.events.count == 1)
+        #expect(batch.events.first?.action == .launch)
         #expect(batch.events.first?.instanceType == nil)
-        var sessionizer = Sessionizer()
-        batch.events.forEach { sessionizer.observe($0) }
-        #expect(sessionizer.finish(at: 1_772_330_000).count == 1)
     }
 
     @Test func chiptrailNDJSONCarriesAnyProvider() {
@@ -243,93 +230,6 @@ import UsageModel
     func jsonFormatIsToldByItsKeys(text: String, flavour: JSONFlavour) {
         let bytes = Array(text.utf8)
         #expect(bytes.withUnsafeBytes { ContentSniffer.jsonFlavour($0) } == flavour)
-    }
-}
-
-/// Sessions from billing lines, and audit and billing records of one resource fused into one session.
-@Suite struct BillingSessionTests {
-    func usage(_ hour: Int64, resource: String = "i-1", hours: Double = 1) -> UsageEvent {
-        UsageEvent(
-            provider: .aws, action: .usage, time: 1_772_323_200 + hour * 3600, accountID: "111122223333",
-            resourceID: resource,
-            instanceType: "p5.48xlarge", eventID: "u\(hour)\(resource)", eventName: "BoxUsage", usageSeconds: 3600,
-            usageHours: hours,
-            origin: EventOrigin(path: "cur.csv", position: .line(Int(hour) + 2)))
-    }
-
-    @Test(arguments: [(Int64(2 * 3600), [3.0, 1.0]), (Int64(6 * 3600), [9.0])])
-    func consecutivePeriodsMergeUpToTheGapBound(gap: Int64, hours: [Double]) {
-        var sessionizer = Sessionizer(allowedLateness: 3600, usageGap: gap)
-        for h: Int64 in [0, 1, 2, 8] { sessionizer.observe(usage(h)) }
-        let sessions = sessionizer.finish(at: 1_772_323_200 + 9 * 3600)
-        #expect(sessions.map(\.hours) == hours)
-        #expect(sessions.map(\.billedInstanceHours) == (gap > 3 * 3600 ? [4] : [3, 1]))
-    }
-
-    @Test func billingAloneClosesOnceTheWatermarkPassesGapAndLateness() {
-        var sessionizer = Sessionizer(allowedLateness: 3600, usageGap: 2 * 3600)
-        for h: Int64 in [0, 1, 2] { sessionizer.observe(usage(h)) }
-        #expect(sessionizer.advance(to: 1_772_323_200 + 5 * 3600).isEmpty)  // 3 h + 2 h gap + 1 h lateness not yet
-        let closed = sessionizer.advance(to: 1_772_323_200 + 6 * 3600)
-        #expect(closed.count == 1)
-        #expect(closed.first?.open == false && closed.first?.hours == 3)
-        #expect(sessionizer.liveResources == 0)
-    }
-
-    /// Generated pairs: for each instance a CloudTrail launch and termination, and the CUR lines of the
-    /// hours it ran, decoded by the real decoders; every pair is one session with both sources.
-    @Test(arguments: [1, 2, 3])
-    func auditAndBillingOfOneInstanceAreOneSession(seed: UInt64) {
-        var rng = SplitMix(seed: seed)
-        var trail: [String] = []
-        var cur =
-            "lineItem/UsageAccountId,lineItem/LineItemType,lineItem/UsageStartDate,lineItem/UsageEndDate,lineItem/UsageType,lineItem/ResourceId,lineItem/UsageAmount,product/instanceType,pricing/unit\n"
-        var expected: [String: (hours: Int, start: Int64)] = [:]
-        let base: Int64 = 1_772_323_200
-        for i in 0..<20 {
-            let id = "i-\(seed)f\(String(i, radix: 16))"
-            let startHour = Int64(rng.next() % 48)
-            let hours = Int(1 + rng.next() % 12)
-            let offset = Int64(rng.next() % 3000)  // launched within the first hour
-            let launch = base + startHour * 3600 + offset
-            let terminate = base + (startHour + Int64(hours)) * 3600 + offset
-            trail.append(
-                runInstancesRecord(
-                    type: "p5.48xlarge", ids: [id], account: "111122223333", time: Timestamp.format(launch)))
-            trail.append(
-                lifecycleRecord(
-                    "TerminateInstances", ids: [id], account: "111122223333", time: Timestamp.format(terminate)))
-            for h in 0...hours {
-                let s = base + (startHour + Int64(h)) * 3600
-                // The first and last hours are partial.
-                let amount = h == 0 ? Double(3600 - offset) / 3600 : h == hours ? Double(offset) / 3600 : 1
-                cur +=
-                    "111122223333,Usage,\(Timestamp.format(s)),\(Timestamp.format(s + 3600)),BoxUsage:p5.48xlarge,\(id),\(amount),p5.48xlarge,Hrs\n"
-            }
-            expected[id] = (hours, launch)
-        }
-        let audit = decode(
-            Array(("{\"Records\":[" + trail.joined(separator: ",") + "]}").utf8),
-            with: CloudTrailDecoder(path: "trail.json"), chunkSize: 4096)
-        let billing = decode(Array(cur.utf8), with: BillingDecoder(path: "cur.csv"), chunkSize: 4096)
-        #expect(billing.diagnostics.isEmpty && audit.diagnostics.isEmpty)
-        var sessionizer = Sessionizer()
-        // Billing arrives after the trail, in another file; order must not matter.
-        (billing.events + audit.events).forEach { sessionizer.observe($0) }
-        let sessions = sessionizer.finish(at: base + 100 * 3600)
-        #expect(sessions.count == 20)
-        for s in sessions {
-            guard let want = expected[s.resourceID] else {
-                Issue.record("unexpected session \(s.resourceID)")
-                continue
-            }
-            #expect(s.isFused, "\(s.resourceID)")
-            #expect(s.start == want.start && !s.open)
-            #expect(abs(s.billedInstanceHours - Double(want.hours)) < 1e-9)
-            #expect(abs(s.instanceHours - Double(want.hours)) < 1e-9)
-            let launch = s.events.first { $0.action == .launch }
-            #expect(launch?.principal != nil && launch?.sourceIP != nil)
-        }
     }
 }
 
@@ -469,34 +369,5 @@ import UsageModel
             #expect(e?.sourceIP?.description == "203.0.113.80")
             #expect(e?.accountID == "eeee0000-1111-2222-3333-444455556666")
         }
-    }
-}
-
-@Suite struct ClockSkewTests {
-    func event(_ action: ComputeAction, _ time: EpochSeconds) -> UsageEvent {
-        UsageEvent(
-            provider: .aws, action: action, time: time, accountID: "111122223333", resourceID: "i-skew",
-            instanceType: action == .launch ? "p5.48xlarge" : nil, eventID: "\(action.rawValue)-\(time)",
-            eventName: action.rawValue,
-            origin: EventOrigin(path: "t.json", position: .line(1)))
-    }
-
-    @Test func aTerminationStampedJustBeforeItsLaunchEndsTheSession() {
-        var sessionizer = Sessionizer(allowedLateness: 3600)
-        sessionizer.observe(event(.launch, 1_772_330_400))
-        sessionizer.observe(event(.terminate, 1_772_330_370))  // 30 s "before" the launch
-        let closed = sessionizer.advance(to: 1_772_330_400 + 3600)
-        #expect(closed.count == 1)
-        #expect(closed.first?.open == false && closed.first?.hours == 0)
-        #expect(sessionizer.liveResources == 0)
-    }
-
-    @Test func aStopBeforeTheInputFollowedByAStartIsANewRun() {
-        var sessionizer = Sessionizer(allowedLateness: 3600)
-        sessionizer.observe(event(.stop, 1_772_330_370))
-        sessionizer.observe(event(.start, 1_772_330_400))
-        #expect(sessionizer.advance(to: 1_772_330_400 + 7200).isEmpty)
-        let open = sessionizer.finish(at: 1_772_330_400 + 7200)
-        #expect(open.count == 1 && open.first?.open == true && open.first?.hours == 2)
     }
 }

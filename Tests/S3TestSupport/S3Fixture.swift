@@ -63,10 +63,11 @@ package final class S3Fixture: @unchecked Sendable {
         ])
     }()
 
-    /// Empty fixtures of their own for the SQS client's tests and tail's: suites run in parallel, and
-    /// each configures its proxy's faults and reads its counts.
+    /// Empty fixtures of their own for the SQS client's tests, tail's, and tail's visibility heartbeat:
+    /// suites run in parallel, and each configures its proxy's faults and reads its counts.
     package static let forQueueClient: S3Fixture? = available ? try? S3Fixture(uploads: []) : nil
     package static let forTail: S3Fixture? = available ? try? S3Fixture(uploads: []) : nil
+    package static let forHeartbeat: S3Fixture? = available ? try? S3Fixture(uploads: []) : nil
 
     package init(uploads: [(directory: String, bucket: String, prefix: String)]) throws {
         process = Process()

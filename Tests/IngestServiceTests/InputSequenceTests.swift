@@ -1,0 +1,54 @@
+import Foundation
+import IngestService
+import Inputs
+import TestSupport
+import Testing
+
+/// ingest's inputs in the order the README's Inputs section gives: local paths in the order named; a
+/// directory's files by the delivery time in their names (`…_CloudTrail_us-east-1_20260301T0405Z_….json.gz`),
+/// then by path, files without such a time first — a dated tree listed a day at a time in that order.
+@Suite struct InputSequenceTests {
+    /// A provider's tree (accounts and regions before the dates) and files beside it, in the documented order.
+    static let treeInOrder = [
+        "billing/cur.csv",
+        "notes/readme.json",
+        "AWSLogs/222222222222/CloudTrail/us-east-1/2026/02/28/222222222222_CloudTrail_us-east-1_20260228T2355Z_e.json.gz",
+        "AWSLogs/111111111111/CloudTrail/eu-west-1/2026/03/01/111111111111_CloudTrail_eu-west-1_20260301T0405Z_c.json.gz",
+        "AWSLogs/111111111111/CloudTrail/us-east-1/2026/03/01/111111111111_CloudTrail_us-east-1_20260301T0405Z_a.json.gz",
+        "flat/333333333333_CloudTrail_us-east-1_20260301T0407Z_f.json",
+        "AWSLogs/222222222222/CloudTrail/us-east-1/2026/03/01/222222222222_CloudTrail_us-east-1_20260301T0410Z_b.json.gz",
+        "AWSLogs/111111111111/CloudTrail/us-east-1/2026/03/02/111111111111_CloudTrail_us-east-1_20260302T0000Z_d.json.gz",
+    ]
+
+    /// The tree written in an order of its own (seeded), whatever order the directories list it in.
+    @Test(arguments: [1, 2, 3] as [UInt64])
+    func localFilesInTheOrderNamedAndATreeInDeliveryTimeOrder(seed: UInt64) {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        var rng = SplitMix(seed: seed)
+        for name in Self.treeInOrder.map({ ($0, rng.next()) }).sorted(by: { $0.1 < $1.1 }).map(\.0) {
+            _ = dir.write("tree/" + name, "{}\n")
+        }
+        let first = dir.write("z-named-first.json", "{}\n")
+        let last = dir.write("a-named-last.json", "{}\n")
+        let inputs = InputSequence(
+            [.local([first]), .tree(LocalDeliveryWalk(directory: dir.path + "/tree")), .local([last])], source: nil,
+            report: { Issue.record("unexpected diagnostic \($0)") })
+        #expect(inputs.expected == Self.treeInOrder.count + 2)
+        var order: [String] = []
+        while let name = inputs.next() { order.append(name) }
+        #expect(order == [first] + Self.treeInOrder.map { dir.path + "/tree/" + $0 } + [last])
+        #expect(inputs.next() == nil)
+        #expect(!inputs.listingFailed)
+    }
+
+    /// Local files as expanded (`ingest b a`): in the order named, not sorted.
+    @Test func localFilesAreNotReordered() {
+        let names = [
+            "/logs/b_CloudTrail_us-east-1_20260302T0000Z_x.json", "/logs/a_CloudTrail_us-east-1_20260301T0000Z_y.json",
+        ]
+        let inputs = InputSequence([.local(names), .local([])], source: nil, report: { _ in })
+        #expect(inputs.expected == 2)
+        #expect([inputs.next(), inputs.next(), inputs.next()] == names + [nil])
+    }
+}

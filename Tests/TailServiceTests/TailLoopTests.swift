@@ -47,13 +47,12 @@ final class RecordingSink: AlertSink, Sendable {
                         json: { AlertEncoding.json($0) }, ocsf: { LineAlertSink.Style.ocsf.encode($0) })
                     let follower = try TailFollower(
                         settings: settings, store: Store(path: store, command: "tail", rendering: rendering),
-                        sink: AlertFanOut([sink]), hook: nil, options: setup.options, detector: setup.detector,
-                        geo: setup.geo,
+                        sink: AlertFanOut([sink]), hook: nil, setup: setup,
                         reporter: TailFollower.Reporter(
                             line: { line in self.lines.withLock { $0.append(line) } },
                             diagnostic: { d in self.lines.withLock { $0.append(d.description) } }, status: { _ in },
                             clearStatus: {}),
-                        reload: { _ in })
+                        loadSetup: { [setup] in setup })
                     try follower.run(control: control)
                 } catch {
                     failure.withLock { $0 = "\(error)" }

@@ -161,24 +161,10 @@ public final class SyslogSink: AlertSink {
         var payload = message
         if case .tcp = target { payload = "\(message.utf8.count) \(message)" }
         return payload.withUTF8 { bytes -> Bool in
+            let raw = UnsafeRawBufferPointer(bytes)
             switch target {
-            case .tcp:
-                var offset = 0
-                while offset < bytes.count {
-                    let n = Glibc.send(socketFD, bytes.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        return false
-                    }
-                    offset += n
-                }
-                return true
-            case .udp, .unix:
-                while true {
-                    let n = Glibc.send(socketFD, bytes.baseAddress!, bytes.count, Int32(MSG_NOSIGNAL))
-                    if n < 0 && errno == EINTR { continue }
-                    return n == bytes.count
-                }
+            case .tcp: return FileDescriptorWriter.sendAll(socketFD, raw, flags: Int32(MSG_NOSIGNAL))
+            case .udp, .unix: return FileDescriptorWriter.sendDatagram(socketFD, raw, flags: Int32(MSG_NOSIGNAL))
             }
         }
     }

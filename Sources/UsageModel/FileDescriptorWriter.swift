@@ -3,7 +3,8 @@
 #endif
 
 /// `write(2)` of a whole buffer, retried on partial writes and EINTR: the one writer of the project's
-/// descriptor output (alerts, diagnostics, query results, normalised records, object bodies into pipes).
+/// descriptor output (alerts, diagnostics, query results, normalised records, object bodies into pipes,
+/// syslog messages with `send(2)`).
 public enum FileDescriptorWriter {
     /// - Returns: false when `write` failed (errno says why) or wrote nothing.
     @discardableResult
@@ -16,6 +17,32 @@ public enum FileDescriptorWriter {
             offset += n
         }
         return true
+    }
+
+    /// `send(2)` of a whole buffer on a stream socket, with `flags` (`MSG_NOSIGNAL`: a closed peer is
+    /// an error, not SIGPIPE), retried the same way.
+    /// - Returns: false when `send` failed (errno says why) or sent nothing.
+    @discardableResult
+    public static func sendAll(_ socket: Int32, _ bytes: UnsafeRawBufferPointer, flags: Int32) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let n = send(socket, bytes.baseAddress! + offset, bytes.count - offset, flags)
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return false }
+            offset += n
+        }
+        return true
+    }
+
+    /// `send(2)` of one datagram, retried on EINTR.
+    /// - Returns: whether all of it was sent.
+    @discardableResult
+    public static func sendDatagram(_ socket: Int32, _ bytes: UnsafeRawBufferPointer, flags: Int32) -> Bool {
+        while true {
+            let n = send(socket, bytes.baseAddress!, bytes.count, flags)
+            if n < 0 && errno == EINTR { continue }
+            return n == bytes.count
+        }
     }
 
     @discardableResult

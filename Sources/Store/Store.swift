@@ -94,6 +94,9 @@ public final class Store {
     private let writerLock: StoreWriterLock?
     /// How alerts are written; a store opened without it writes sessions and rows but no alert.
     let rendering: AlertRendering?
+    /// The batch transaction begun last: the next one begins writing once it has ended. Weak: a batch
+    /// holds its store, and its writer thread holds it until it has ended.
+    weak var lastBatch: BatchTransaction?
 
     /// Opens (creating with mode 0600 when absent) the store for writing, holding its writer lock.
     /// - Parameters:

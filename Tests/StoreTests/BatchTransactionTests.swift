@@ -20,8 +20,15 @@ import UsageModel
             origin: EventOrigin(path: file, position: .line(1)))
     }
 
+    /// Another connection, which waits while a closing one checkpoints.
+    static func reader(_ path: String) throws -> DatabaseQueue {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        return try DatabaseQueue(path: path, configuration: configuration)
+    }
+
     static func counts(_ path: String) throws -> [Int] {
-        try DatabaseQueue(path: path).read { db in
+        try reader(path).read { db in
             try ["files", "events", "live_meta"].map { try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \($0)") ?? -1 }
         }
     }
@@ -93,5 +100,41 @@ import UsageModel
             return message.contains(path) && message.contains("refused by the test")
         }
         #expect(try Self.counts(path) == [0, 0, 0])
+    }
+
+    /// Commits asked for without waiting (as ingest does between batches): each next batch begins while
+    /// the one before commits, and they commit in the order they were begun — the first batch's row of
+    /// an event id is the one kept, whichever writer thread reached the store first.
+    @Test func batchesBegunWhileOthersCommitCommitInOrder() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.path + "/s.db"
+        weak var released: Store?
+        do {
+            let store = try Store(path: path)
+            released = store
+            var batches: [BatchTransaction] = []
+            for i in 0..<20 {
+                let batch = store.beginBatch(capacity: 1)
+                let name = "f\(i).json"
+                batch.add(
+                    files: [Self.file(name)],
+                    events: [Self.event("e-same", file: name), Self.event("e-\(i)", file: name)], calls: [])
+                batch.requestCommit(offsets: [], outbox: false)
+                batches.append(batch)
+            }
+            for batch in batches { #expect(try batch.committed().isEmpty) }
+            #expect(batches.allSatisfy { $0.hasEnded })
+        }
+        // No cycle between the store and its batches: it is released (and closed) once the writer
+        // threads have ended.
+        let deadline = MonotonicClock.seconds() + 30
+        while released != nil && MonotonicClock.seconds() < deadline { usleep(1000) }
+        #expect(released == nil)
+        #expect(try Self.counts(path) == [20, 21, 0])
+        let origin = try Self.reader(path).read { db in
+            try String.fetchOne(db, sql: "SELECT origin FROM events WHERE event_id = 'e-same'")
+        }
+        #expect(origin == "f0.json:1")
     }
 }

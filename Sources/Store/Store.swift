@@ -555,22 +555,40 @@ public final class Store {
             try db.cachedStatement(sql: "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)").execute(
                 arguments: [file.path, file.size, file.fingerprint, file.records, file.rejected, now])
         }
-        let insertEvent = try db.cachedStatement(
-            sql: "INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        // Bound value by value (RowStatement): these are the bulk of the store's rows.
+        var insertEvent = try RowStatement(
+            db.cachedStatement(
+                sql: "INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
         for e in events {
-            try insertEvent.execute(arguments: [
-                e.eventID, e.provider.rawValue, e.accountID, e.resourceID, e.action.rawValue,
-                Timestamp.format(e.time), e.instanceType, e.instanceCount, e.region, e.sourceIP?.description,
-                e.principal, e.userAgent, e.eventName, e.origin.description, e.usageSeconds, e.usageHours,
-            ])
+            insertEvent.bind(text: e.eventID, at: 1)
+            insertEvent.bind(text: e.provider.rawValue, at: 2)
+            insertEvent.bind(text: e.accountID, at: 3)
+            insertEvent.bind(text: e.resourceID, at: 4)
+            insertEvent.bind(text: e.action.rawValue, at: 5)
+            insertEvent.bind(time: e.time, at: 6)
+            insertEvent.bind(text: e.instanceType, at: 7)
+            insertEvent.bind(integer: Int64(e.instanceCount), at: 8)
+            insertEvent.bind(text: e.region, at: 9)
+            insertEvent.bind(address: e.sourceIP, at: 10)
+            insertEvent.bind(text: e.principal, at: 11)
+            insertEvent.bind(text: e.userAgent, at: 12)
+            insertEvent.bind(text: e.eventName, at: 13)
+            insertEvent.bind(origin: e.origin, at: 14)
+            insertEvent.bind(integer: e.usageSeconds, at: 15)
+            insertEvent.bind(real: e.usageHours, at: 16)
+            try insertEvent.step()
         }
-        let insertCall = try db.cachedStatement(sql: "INSERT OR IGNORE INTO calls VALUES (?, ?, ?, ?, ?, ?, ?)")
+        var insertCall = try RowStatement(
+            db.cachedStatement(sql: "INSERT OR IGNORE INTO calls VALUES (?, ?, ?, ?, ?, ?, ?)"))
         for c in calls {
-            try insertCall.execute(arguments: [
-                StableHash.hex(c.call.eventKey), c.accountID, Timestamp.format(c.call.time),
-                c.call.sourceIP?.description, c.call.country.isKnown ? c.call.country.description : nil,
-                c.call.isSignIn, c.restricted,
-            ])
+            insertCall.bind(text: StableHash.hex(c.call.eventKey), at: 1)
+            insertCall.bind(text: c.accountID, at: 2)
+            insertCall.bind(time: c.call.time, at: 3)
+            insertCall.bind(address: c.call.sourceIP, at: 4)
+            insertCall.bind(text: c.call.country.isKnown ? c.call.country.description : nil, at: 5)
+            insertCall.bind(integer: c.call.isSignIn ? 1 : 0, at: 6)
+            insertCall.bind(integer: c.restricted ? 1 : 0, at: 7)
+            try insertCall.step()
         }
     }
 

@@ -125,6 +125,11 @@ public final class Store {
             // WAL with synchronous=NORMAL: every commit is atomic and consistent; the last ones may be
             // lost on power failure (not on a crash of the process), and the ledger goes with them.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // 8 MiB of page cache (SQLite's default is 2 MB): the events' indexes take rows in random key
+            // order, and with 2 MB a batch's pages were evicted while it was written — spilled into the
+            // WAL and read back again and again (1 GB large customer: 1.2 -> 0.75 s of system time). A
+            // cache, nothing to do with durability; it costs up to 6 MB more memory while writing.
+            try db.execute(sql: "PRAGMA cache_size = -8192")
         }
         do {
             queue = try DatabaseQueue(path: path, configuration: configuration)

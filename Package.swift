@@ -53,7 +53,10 @@ let package = Package(
         .target(name: "Alerting", dependencies: ["UsageModel"], swiftSettings: strict),
         .target(
             name: "Store",
-            dependencies: ["UsageModel", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "UsageModel", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
             swiftSettings: strict
         ),
         .target(

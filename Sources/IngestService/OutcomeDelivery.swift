@@ -45,7 +45,7 @@ public final class OutcomeDelivery {
             return
         }
         do throws(StoreError) {
-            for alert in try storeWriter.add(outcome) { deliver(alert) }
+            try storeWriter.add(outcome) { deliver($0) }
         } catch {
             fail(error)
         }
@@ -56,7 +56,7 @@ public final class OutcomeDelivery {
     public func commitInterrupted() {
         guard let storeWriter, storeFailure == nil else { return }
         do throws(StoreError) {
-            for alert in try storeWriter.commitOpen() { deliver(alert) }
+            try storeWriter.commitOpen { deliver($0) }
         } catch {
             fail(error)
         }

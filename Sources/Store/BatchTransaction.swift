@@ -11,8 +11,9 @@ public import UsageModel
 /// for a batch held whole.
 ///
 /// Reading and writing overlap: the rows are written on the second core while the next inputs are read,
-/// and memory holds at most `capacity` pieces waiting. Until ``commit(offsets:outbox:)`` or ``abandon()``
-/// returns, the store must not be used otherwise (its one connection is in this transaction).
+/// and memory holds at most `capacity` pieces waiting. The commit too can overlap the reading
+/// (``requestCommit(offsets:outbox:)``, then ``committed()``). Until the transaction has ended, the store
+/// must not be used otherwise than by another batch transaction (its one connection is in this one).
 ///
 /// An alert already in the store (raised by an earlier run) is left out; the others are stamped with
 /// the time their rows are written, inside the batch's transaction.
@@ -41,10 +42,14 @@ public final class BatchTransaction: @unchecked Sendable {
     private var outcome: Result<[Alert], StoreError>?
     private var ended = false
 
-    init(store: Store, capacity: Int) {
+    init(store: Store, capacity: Int, after previous: BatchTransaction?) {
         self.store = store
         self.capacity = max(1, capacity)
-        let thread = Thread { [self] in write() }
+        let thread = Thread { [self] in
+            // Batches commit in the order they were begun, whichever thread reaches the connection first.
+            previous?.waitUntilEnded()
+            write()
+        }
         thread.name = "chiptrail store writer"
         thread.start()
     }
@@ -68,8 +73,30 @@ public final class BatchTransaction: @unchecked Sendable {
     /// - Returns: the alerts committed, to deliver.
     /// - Throws: ``StoreError`` when any part of the batch could not be written (nothing of it is kept).
     public func commit(offsets: [Store.FollowOffset], outbox: Bool) throws(StoreError) -> [Alert] {
+        requestCommit(offsets: offsets, outbox: outbox)
+        return try committed()
+    }
+
+    /// Queues the commit (the followed files' offsets and, with `outbox`, the outbox go with it) and returns
+    /// at once: the writer commits once it has written the pieces before it, while the caller reads on.
+    /// ``committed()`` waits for the outcome. A batch begun meanwhile (``Store/beginBatch(capacity:)``)
+    /// begins writing once this one has ended, so batches commit in the order they were begun.
+    public func requestCommit(offsets: [Store.FollowOffset], outbox: Bool) {
         enqueue(.commit(offsets: offsets, outbox: outbox))
-        return try awaitEnd().get()
+    }
+
+    /// Waits until the transaction has ended (after ``requestCommit(offsets:outbox:)``).
+    /// - Returns: the alerts committed, to deliver.
+    /// - Throws: ``StoreError`` when any part of the batch could not be written (nothing of it is kept).
+    public func committed() throws(StoreError) -> [Alert] {
+        try awaitEnd().get()
+    }
+
+    /// Whether the transaction has ended (committed, failed or rolled back): ``committed()`` would not wait.
+    public var hasEnded: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return outcome != nil
     }
 
     /// Rolls the batch back (nothing of it is kept).
@@ -103,6 +130,13 @@ public final class BatchTransaction: @unchecked Sendable {
         return job
     }
 
+    /// Waits until the transaction has ended, leaving its outcome to ``committed()``.
+    private func waitUntilEnded() {
+        condition.lock()
+        defer { condition.unlock() }
+        while outcome == nil { condition.wait() }
+    }
+
     private func awaitEnd() -> Result<[Alert], StoreError> {
         condition.lock()
         defer { condition.unlock() }
@@ -118,7 +152,8 @@ public final class BatchTransaction: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// The writer thread: one transaction, the jobs in order, until a commit or an abandon.
+    /// The writer thread: one transaction, the jobs in order, until a commit or an abandon. It begins once
+    /// the store's connection is free: after the transaction before it has ended.
     private func write() {
         var writer: BatchRows?
         do {
@@ -210,9 +245,13 @@ struct BatchRows {
 }
 
 extension Store {
-    /// Opens a batch transaction written by a thread of its own (see ``BatchTransaction``).
+    /// Opens a batch transaction written by a thread of its own (see ``BatchTransaction``). It begins
+    /// writing once the batch begun before it has ended: begin the next batch only after the previous
+    /// one's commit (or abandon) was asked for, or the two wait on each other.
     /// - Parameter capacity: inputs whose rows may wait to be written.
     public func beginBatch(capacity: Int = 8) -> BatchTransaction {
-        BatchTransaction(store: self, capacity: capacity)
+        let batch = BatchTransaction(store: self, capacity: capacity, after: lastBatch)
+        lastBatch = batch
+        return batch
     }
 }

@@ -97,6 +97,9 @@ public final class Store {
     private let writerLock: StoreWriterLock?
     /// How alerts are written; a store opened without it writes sessions and rows but no alert.
     let rendering: AlertRendering?
+    /// The batch transaction begun last: the next one begins writing once it has ended. Weak: a batch
+    /// holds its store, and its writer thread holds it until it has ended.
+    weak var lastBatch: BatchTransaction?
 
     /// Opens (creating with mode 0600 when absent) the store for writing, holding its writer lock.
     /// - Parameters:
@@ -125,6 +128,11 @@ public final class Store {
             // WAL with synchronous=NORMAL: every commit is atomic and consistent; the last ones may be
             // lost on power failure (not on a crash of the process), and the ledger goes with them.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // 8 MiB of page cache (SQLite's default is 2 MB): the events' indexes take rows in random key
+            // order, and with 2 MB a batch's pages were evicted while it was written — spilled into the
+            // WAL and read back again and again (1 GB large customer: 1.2 -> 0.75 s of system time). A
+            // cache, nothing to do with durability; it costs up to 6 MB more memory while writing.
+            try db.execute(sql: "PRAGMA cache_size = -8192")
         }
         do {
             queue = try DatabaseQueue(path: path, configuration: configuration)
@@ -552,22 +560,40 @@ public final class Store {
             try db.cachedStatement(sql: "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)").execute(
                 arguments: [file.path, file.size, file.fingerprint, file.records, file.rejected, now])
         }
-        let insertEvent = try db.cachedStatement(
-            sql: "INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        // Bound value by value (RowStatement): these are the bulk of the store's rows.
+        var insertEvent = try RowStatement(
+            db.cachedStatement(
+                sql: "INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
         for e in events {
-            try insertEvent.execute(arguments: [
-                e.eventID, e.provider.rawValue, e.accountID, e.resourceID, e.action.rawValue,
-                Timestamp.format(e.time), e.instanceType, e.instanceCount, e.region, e.sourceIP?.description,
-                e.principal, e.userAgent, e.eventName, e.origin.description, e.usageSeconds, e.usageHours,
-            ])
+            insertEvent.bind(text: e.eventID, at: 1)
+            insertEvent.bind(text: e.provider.rawValue, at: 2)
+            insertEvent.bind(text: e.accountID, at: 3)
+            insertEvent.bind(text: e.resourceID, at: 4)
+            insertEvent.bind(text: e.action.rawValue, at: 5)
+            insertEvent.bind(time: e.time, at: 6)
+            insertEvent.bind(text: e.instanceType, at: 7)
+            insertEvent.bind(integer: Int64(e.instanceCount), at: 8)
+            insertEvent.bind(text: e.region, at: 9)
+            insertEvent.bind(address: e.sourceIP, at: 10)
+            insertEvent.bind(text: e.principal, at: 11)
+            insertEvent.bind(text: e.userAgent, at: 12)
+            insertEvent.bind(text: e.eventName, at: 13)
+            insertEvent.bind(origin: e.origin, at: 14)
+            insertEvent.bind(integer: e.usageSeconds, at: 15)
+            insertEvent.bind(real: e.usageHours, at: 16)
+            try insertEvent.step()
         }
-        let insertCall = try db.cachedStatement(sql: "INSERT OR IGNORE INTO calls VALUES (?, ?, ?, ?, ?, ?, ?)")
+        var insertCall = try RowStatement(
+            db.cachedStatement(sql: "INSERT OR IGNORE INTO calls VALUES (?, ?, ?, ?, ?, ?, ?)"))
         for c in calls {
-            try insertCall.execute(arguments: [
-                StableHash.hex(c.call.eventKey), c.accountID, Timestamp.format(c.call.time),
-                c.call.sourceIP?.description, c.call.country.isKnown ? c.call.country.description : nil,
-                c.call.isSignIn, c.restricted,
-            ])
+            insertCall.bind(text: StableHash.hex(c.call.eventKey), at: 1)
+            insertCall.bind(text: c.accountID, at: 2)
+            insertCall.bind(time: c.call.time, at: 3)
+            insertCall.bind(address: c.call.sourceIP, at: 4)
+            insertCall.bind(text: c.call.country.isKnown ? c.call.country.description : nil, at: 5)
+            insertCall.bind(integer: c.call.isSignIn ? 1 : 0, at: 6)
+            insertCall.bind(integer: c.restricted ? 1 : 0, at: 7)
+            try insertCall.step()
         }
     }
 

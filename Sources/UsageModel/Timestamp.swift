@@ -72,34 +72,46 @@ public enum Timestamp {
 
     /// Prints `2026-03-01T02:00:00Z`.
     public static func format(_ seconds: EpochSeconds) -> String {
+        // Digits into the string's own storage: alerts, the store and the text output format several
+        // per session.
+        let text = String(unsafeUninitializedCapacity: 20) {
+            write(seconds, into: UnsafeMutableRawBufferPointer($0)) ?? 0
+        }
+        if !text.isEmpty { return text }
         let days = Int(seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400)
         let rest = Int(seconds - Int64(days) * 86_400)
         let (year, month, day) = civilFromDays(days)
-        if (0...9999).contains(year) {
-            // Digits into the string's own storage: alerts, the store and the text output format
-            // several per session.
-            return String(unsafeUninitializedCapacity: 20) { b in
-                func put(_ value: Int, at start: Int, width: Int) {
-                    var v = value
-                    for k in stride(from: start + width - 1, through: start, by: -1) {
-                        b[k] = UInt8(truncatingIfNeeded: 0x30 + v % 10)
-                        v /= 10
-                    }
-                }
-                put(year, at: 0, width: 4)
-                put(month, at: 5, width: 2)
-                put(day, at: 8, width: 2)
-                put(rest / 3600, at: 11, width: 2)
-                put(rest / 60 % 60, at: 14, width: 2)
-                put(rest % 60, at: 17, width: 2)
-                (b[4], b[7], b[10], b[13], b[16], b[19]) = (0x2D, 0x2D, 0x54, 0x3A, 0x3A, 0x5A)  // - - T : : Z
-                return 20
-            }
-        }
         func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
         let yearText = String(year)
         let paddedYear = String(repeating: "0", count: max(0, 4 - yearText.count)) + yearText
         return "\(paddedYear)-\(two(month))-\(two(day))T\(two(rest / 3600)):\(two(rest / 60 % 60)):\(two(rest % 60))Z"
+    }
+
+    /// Prints `2026-03-01T02:00:00Z` into the first 20 bytes of `buffer` (the store binds them as they
+    /// are, without a `String` per time).
+    /// - Returns: 20, or nil for a year outside 0 – 9999 (nothing written; ``format(_:)`` prints those).
+    public static func write(_ seconds: EpochSeconds, into buffer: UnsafeMutableRawBufferPointer) -> Int? {
+        precondition(buffer.count >= 20)
+        let days = Int(seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400)
+        let rest = Int(seconds - Int64(days) * 86_400)
+        let (year, month, day) = civilFromDays(days)
+        guard (0...9999).contains(year) else { return nil }
+        func put(_ value: Int, at start: Int, width: Int) {
+            var v = value
+            for k in stride(from: start + width - 1, through: start, by: -1) {
+                buffer[k] = UInt8(truncatingIfNeeded: 0x30 + v % 10)
+                v /= 10
+            }
+        }
+        put(year, at: 0, width: 4)
+        put(month, at: 5, width: 2)
+        put(day, at: 8, width: 2)
+        put(rest / 3600, at: 11, width: 2)
+        put(rest / 60 % 60, at: 14, width: 2)
+        put(rest % 60, at: 17, width: 2)
+        // - - T : : Z
+        (buffer[4], buffer[7], buffer[10], buffer[13], buffer[16], buffer[19]) = (0x2D, 0x2D, 0x54, 0x3A, 0x3A, 0x5A)
+        return 20
     }
 
     /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).

@@ -26,10 +26,10 @@ import UsageModel
         let store = try IngestScenario.store(in: dir)
         let writer = StoreWriter(store: store)
         for outcome in outcomes.dropLast() {
-            #expect(try writer.add(outcome).isEmpty)
+            #expect(try Self.add(writer, outcome).isEmpty)
             #expect(try IngestScenario.count(store.path, "files") == 0)
         }
-        #expect(try writer.add(outcomes[2]).map(\.id) == expected.map(\.id))
+        #expect(try Self.add(writer, outcomes[2]).map(\.id) == expected.map(\.id))
         let sessions = Set(outcomes.flatMap(\.stored).map(\.id))
         #expect(
             try IngestScenario.rows(store.path) == [
@@ -49,16 +49,17 @@ import UsageModel
         let outcomes = try IngestScenario.outcomes(paths, mappings: IngestScenario.mappings(in: dir))
         let store = try IngestScenario.store(in: dir)
         let first = StoreWriter(store: store)
-        let returned = try outcomes.flatMap { try first.add($0) }
+        let returned = try outcomes.flatMap { try Self.add(first, $0) }
         #expect(returned.count == 1)
         let rows = try IngestScenario.rows(store.path)
         #expect(rows["alerts"] == 1 && rows["files"] == 1)
         let again = StoreWriter(store: store)
-        #expect(try outcomes.flatMap { try again.add($0) }.isEmpty)
+        #expect(try outcomes.flatMap { try Self.add(again, $0) }.isEmpty)
         #expect(try IngestScenario.rows(store.path) == rows)
     }
 
-    /// A batch holds a few dozen inputs: the input that fills it commits it with those before it.
+    /// A batch holds a few dozen inputs: the input that fills it commits it with those before it, while
+    /// the next inputs are read (the commit overlaps the reading: it lands without waiting for the end).
     @Test func aFullBatchIsCommittedWithoutWaitingForTheEnd() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
@@ -66,13 +67,27 @@ import UsageModel
         let outcomes = try IngestScenario.outcomes(paths, mappings: IngestScenario.mappings(in: dir))
         let store = try IngestScenario.store(in: dir)
         let writer = StoreWriter(store: store)
-        var ledger: [Int] = []
-        for outcome in outcomes {
-            _ = try writer.add(outcome)
-            ledger.append(try IngestScenario.count(store.path, "files"))
-        }
         let full = StoreWriter.maxFiles
-        #expect(ledger == Array(repeating: 0, count: full - 1) + [full, full, full + 1])
+        for outcome in outcomes.prefix(full - 1) {
+            _ = try Self.add(writer, outcome)
+            #expect(try IngestScenario.count(store.path, "files") == 0)
+        }
+        _ = try Self.add(writer, outcomes[full - 1])
+        // The full batch commits on its own, before the end's outcome.
+        let deadline = MonotonicClock.seconds() + 30
+        while try IngestScenario.count(store.path, "files") < full && MonotonicClock.seconds() < deadline {
+            usleep(1000)
+        }
+        #expect(try IngestScenario.count(store.path, "files") == full)
+        for outcome in outcomes.dropFirst(full) { _ = try Self.add(writer, outcome) }
+        #expect(try IngestScenario.count(store.path, "files") == full + 1)
+    }
+
+    /// The alerts `add` hands over (those of the batches committed by then; all of them at the end).
+    static func add(_ writer: StoreWriter, _ outcome: FileOutcome) throws -> [Alert] {
+        var alerts: [Alert] = []
+        try writer.add(outcome) { alerts.append($0) }
+        return alerts
     }
 
     /// An input that failed has no ledger row (the next run reads it again).
@@ -84,8 +99,8 @@ import UsageModel
         failed.failed = true
         let store = try IngestScenario.store(in: dir)
         let writer = StoreWriter(store: store)
-        #expect(try writer.add(failed).isEmpty)
-        #expect(try writer.add(FileOutcome(path: nil)).isEmpty)
+        #expect(try Self.add(writer, failed).isEmpty)
+        #expect(try Self.add(writer, FileOutcome(path: nil)).isEmpty)
         #expect(try IngestScenario.count(store.path, "files") == 0)
     }
 }

@@ -20,8 +20,15 @@ import UsageModel
             origin: EventOrigin(path: file, position: .line(1)))
     }
 
+    /// Another connection, which waits while a closing one checkpoints.
+    static func reader(_ path: String) throws -> DatabaseQueue {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        return try DatabaseQueue(path: path, configuration: configuration)
+    }
+
     static func counts(_ path: String) throws -> [Int] {
-        try DatabaseQueue(path: path).read { db in
+        try reader(path).read { db in
             try ["files", "events", "live_meta"].map { try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \($0)") ?? -1 }
         }
     }
@@ -93,5 +100,101 @@ import UsageModel
             return message.contains(path) && message.contains("refused by the test")
         }
         #expect(try Self.counts(path) == [0, 0, 0])
+    }
+
+    /// Commits asked for without waiting (as ingest does between batches): each next batch begins while
+    /// the one before commits, and they commit in the order they were begun — the first batch's row of
+    /// an event id is the one kept, whichever writer thread reached the store first.
+    @Test func batchesBegunWhileOthersCommitCommitInOrder() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.path + "/s.db"
+        weak var released: Store?
+        do {
+            let store = try Store(path: path)
+            released = store
+            var batches: [BatchTransaction] = []
+            for i in 0..<20 {
+                let batch = store.beginBatch(capacity: 1)
+                let name = "f\(i).json"
+                batch.add(
+                    files: [Self.file(name)],
+                    events: [Self.event("e-same", file: name), Self.event("e-\(i)", file: name)], calls: [])
+                batch.requestCommit(offsets: [], outbox: false)
+                batches.append(batch)
+            }
+            for batch in batches { #expect(try batch.committed().isEmpty) }
+            #expect(batches.allSatisfy { $0.hasEnded })
+        }
+        // No cycle between the store and its batches: it is released (and closed) once the writer
+        // threads have ended.
+        let deadline = MonotonicClock.seconds() + 30
+        while released != nil && MonotonicClock.seconds() < deadline { usleep(1000) }
+        #expect(released == nil)
+        #expect(try Self.counts(path) == [20, 21, 0])
+        let origin = try Self.reader(path).read { db in
+            try String.fetchOne(db, sql: "SELECT origin FROM events WHERE event_id = 'e-same'")
+        }
+        #expect(origin == "f0.json:1")
+    }
+
+    /// Events and calls are bound value by value (not through GRDB's arguments): each column holds the
+    /// text GRDB would have bound — times and addresses as printed, origins as described, text up to a
+    /// NUL byte, NULL for nil and the empty text for "".
+    @Test func rowsHoldWhatTheirValuesPrint() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.path + "/s.db"
+        let store = try Store(path: path)
+        let positions: [InputPosition] = [.file, .line(7), .lineColumn(1, 30_243), .offset(-1), .offset(1 << 40)]
+        let addresses: [IPAddress?] = [
+            IPAddress.parse("203.0.113.7"), IPAddress.parse("0.0.0.0"), IPAddress.parse("2001:db8::1"), nil,
+        ]
+        let times: [EpochSeconds] = [1_772_330_400, 0, -86_401, 253_402_300_800, -62_167_219_201]
+        var events: [UsageEvent] = []
+        for (i, position) in positions.enumerated() {
+            var e = Self.event("e-\(i)", file: "dir/ü \(i).json.gz")
+            e.origin.position = position
+            e.sourceIP = addresses[i % addresses.count]
+            e.time = times[i % times.count]
+            e.instanceType = i == 1 ? nil : e.instanceType
+            e.principal = i == 2 ? "" : "arn:aws:iam::111122223333:user/ops"
+            e.userAgent = i == 3 ? "before\u{0}after" : nil
+            e.region = i == 4 ? "" : "us-east-1"
+            e.usageSeconds = Int64(i) * 3600
+            e.usageHours = Double(i) / 3
+            events.append(e)
+        }
+        let call = CallObservation(
+            accountKey: 1, eventKey: 0xDEAD_BEEF, time: times[3], sourceIP: addresses[2], country: CountryCode("CN")!,
+            isSignIn: false)
+        let calls = [Store.CallRecord(call: call, accountID: "111122223333", restricted: true)]
+        try store.write(files: [Self.file("a.json")], events: events, calls: calls, sessions: [])
+        let queue = try DatabaseQueue(path: path)
+        try queue.read { db in
+            for e in events {
+                let row = try #require(
+                    try Row.fetchOne(db, sql: "SELECT * FROM events WHERE event_id = ?", arguments: [e.eventID]))
+                #expect(row["time"] as String == Timestamp.format(e.time))
+                #expect(row["origin"] as String == e.origin.description)
+                #expect(row["source_ip"] as String? == e.sourceIP?.description)
+                #expect(row["instance_type"] as String? == e.instanceType)
+                #expect(row["principal"] as String? == e.principal)
+                #expect(row["user_agent"] as String? == e.userAgent.map { String($0.prefix { $0 != "\u{0}" }) })
+                #expect(row["region"] as String == e.region)
+                #expect(row["instance_count"] as Int == e.instanceCount)
+                #expect(row["usage_seconds"] as Int64 == e.usageSeconds)
+                #expect(row["usage_hours"] as Double == e.usageHours)
+                #expect(row["provider"] as String == "aws")
+                #expect(row["action"] as String == "launch")
+            }
+            let stored = try #require(try Row.fetchOne(db, sql: "SELECT * FROM calls"))
+            #expect(stored["event_key"] as String == StableHash.hex(0xDEAD_BEEF))
+            #expect(stored["time"] as String == Timestamp.format(times[3]))
+            #expect(stored["source_ip"] as String? == addresses[2]?.description)
+            #expect(stored["country"] as String == "CN")
+            #expect(stored["sign_in"] as Bool == false)
+            #expect(stored["restricted"] as Bool == true)
+        }
     }
 }

@@ -169,13 +169,15 @@ public enum InputEnumerator {
                 ))
             return
         }
-        var names: [String] = []
+        // With each name, whether the directory entry says it is a regular file (d_type): such an
+        // entry needs no stat(2) (on a tree of a month of small objects, one system call a file less).
+        var names: [(name: String, regular: Bool)] = []
         while let entry = readdir(handle) {
             let name = withUnsafePointer(to: &entry.pointee.d_name) {
                 String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
             }
             if name.hasPrefix(".") { continue }
-            names.append(name)
+            names.append((name, entry.pointee.d_type == UInt8(DT_REG)))
         }
         closedir(handle)
         result.directories.append(directory)
@@ -187,8 +189,12 @@ public enum InputEnumerator {
         defer {
             if let onDirectory { onDirectory(directory, files, hasSubdirectories) } else { inputs += files }
         }
-        for name in names.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+        for (name, regular) in names.sorted(by: { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }) {
             let full = base + "/" + name
+            if regular {
+                files.append(full)
+                continue
+            }
             var entryInfo = stat()
             guard stat(full, &entryInfo) == 0 else {
                 result.problems.append(statProblem(full, errno: errno, topLevel: false))

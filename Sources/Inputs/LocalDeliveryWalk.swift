@@ -129,8 +129,12 @@ public struct LocalDeliveryWalk: Sendable {
                 }
                 if name.hasPrefix(".") { continue }
                 let path = folder + "/" + name
-                var info = stat()
-                guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { continue }
+                // A regular file by its directory entry needs no stat(2); links and unknown types are
+                // followed as the first walk followed them.
+                if entry.pointee.d_type != UInt8(DT_REG) {
+                    var info = stat()
+                    guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { continue }
+                }
                 out.append((InputEnumerator.deliveryTime(inName: path) ?? .min, path))
             }
             closedir(handle)

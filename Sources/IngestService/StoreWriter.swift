@@ -1,5 +1,3 @@
-import Inputs
-import ObjectStore
 public import Pipeline
 public import Store
 public import UsageModel

@@ -26,12 +26,7 @@ extension TailFollower {
         }
         if loop.status { reporter.status(nil) }
         try finishDelivery(control: control)
-        if !settings.quiet {
-            let s = pipeline.currentSummary
-            reporter.line(
-                "chiptrail: tail stopped: \(loop.filesRead) file(s) read, \(s.records) record(s), \(s.sessions) session(s) closed, \(loop.delivered) alert(s); state committed to \(settings.storeName)"
-            )
-        }
+        reportStopped(read: loop.filesRead, inputs: "file", delivered: loop.delivered)
     }
 }
 

@@ -90,12 +90,7 @@ extension TailFollower {
         }
         try loop.run()
         try finishDelivery(control: control)
-        if !settings.quiet {
-            let s = pipeline.currentSummary
-            reporter.line(
-                "chiptrail: tail stopped: \(loop.objectsRead) object(s) read, \(s.records) record(s), \(s.sessions) session(s) closed, \(loop.delivered) alert(s); state committed to \(settings.storeName)"
-            )
-        }
+        reportStopped(read: loop.objectsRead, inputs: "object", delivered: loop.delivered)
     }
 }
 

@@ -214,6 +214,15 @@ public final class TailFollower {
         }
     }
 
+    /// The last line of a run (unless quiet): what was read, closed and delivered, and where the state is.
+    func reportStopped(read: Int, inputs noun: String, delivered: Int) {
+        guard !settings.quiet else { return }
+        let s = pipeline.currentSummary
+        reporter.line(
+            "chiptrail: tail stopped: \(read) \(noun)(s) read, \(s.records) record(s), \(s.sessions) session(s) closed, \(delivered) alert(s); state committed to \(settings.storeName)"
+        )
+    }
+
     /// At the end of the run: waits for the command to take what waits for it — without a limit at the
     /// end of `--once`, for ``OutboxDelivery/drainLimit`` seconds after a stop request (SIGTERM, SIGINT)
     /// — and says on stderr what stays in the outbox for the next start.

@@ -9,9 +9,16 @@ public enum FileDescriptorWriter {
     /// - Returns: false when `write` failed (errno says why) or wrote nothing.
     @discardableResult
     public static func writeAll(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        whole(bytes) { write(descriptor, $0, $1) }
+    }
+
+    /// Calls `transfer` (a write or send of a pointer and a count) until all of `bytes` went: partial
+    /// transfers continue, EINTR is retried; false when one fails or moves nothing.
+    @inline(__always)
+    private static func whole(_ bytes: UnsafeRawBufferPointer, _ transfer: (UnsafeRawPointer, Int) -> Int) -> Bool {
         var offset = 0
         while offset < bytes.count {
-            let n = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+            let n = transfer(bytes.baseAddress! + offset, bytes.count - offset)
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else { return false }
             offset += n
@@ -24,14 +31,7 @@ public enum FileDescriptorWriter {
     /// - Returns: false when `send` failed (errno says why) or sent nothing.
     @discardableResult
     public static func sendAll(_ socket: Int32, _ bytes: UnsafeRawBufferPointer, flags: Int32) -> Bool {
-        var offset = 0
-        while offset < bytes.count {
-            let n = send(socket, bytes.baseAddress! + offset, bytes.count - offset, flags)
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { return false }
-            offset += n
-        }
-        return true
+        whole(bytes) { send(socket, $0, $1, flags) }
     }
 
     /// `send(2)` of one datagram, retried on EINTR.

@@ -46,6 +46,16 @@ enum IngestScenario {
         return setup
     }
 
+    /// The scenario most tests read: a run of a restricted instance and a file of calls (written into
+    /// `dir`), and the outcomes of reading them, in order.
+    static func runAndCalls(in dir: TemporaryDirectory) throws -> (paths: [String], outcomes: [FileOutcome]) {
+        let paths = [
+            dir.write("run.json", run("i-0aaa", day: 1)),
+            dir.write("calls.json", calls(4)),
+        ]
+        return (paths, try outcomes(paths, mappings: mappings(in: dir)))
+    }
+
     /// Every outcome of reading `paths` in order: one per input, then the end's (path nil).
     static func outcomes(_ paths: [String], mappings: String) throws -> [FileOutcome] {
         let setup = try setup(mappings: mappings)

@@ -40,11 +40,7 @@ final class RecordingSink: AlertSink {
     @Test func alertsReachTheSinkOnlyOnceTheirBatchIsCommitted() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let paths = [
-            dir.write("run.json", IngestScenario.run("i-0aaa", day: 1)),
-            dir.write("calls.json", IngestScenario.calls(4)),
-        ]
-        let outcomes = try IngestScenario.outcomes(paths, mappings: IngestScenario.mappings(in: dir))
+        let (paths, outcomes) = try IngestScenario.runAndCalls(in: dir)
         let expected = IngestScenario.alerts(outcomes)
         try #require(expected.count == 1)
         let store = try IngestScenario.store(in: dir)
@@ -65,11 +61,7 @@ final class RecordingSink: AlertSink {
     @Test func withoutAStoreAlertsGoToTheSinkAtOnce() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let paths = [
-            dir.write("run.json", IngestScenario.run("i-0aaa", day: 1)),
-            dir.write("calls.json", IngestScenario.calls(4)),
-        ]
-        let outcomes = try IngestScenario.outcomes(paths, mappings: IngestScenario.mappings(in: dir))
+        let (paths, outcomes) = try IngestScenario.runAndCalls(in: dir)
         let sink = RecordingSink()
         let delivery = Self.delivery(sink, store: nil, paths: paths)
         for (n, outcome) in outcomes.enumerated() {
@@ -84,11 +76,7 @@ final class RecordingSink: AlertSink {
     @Test func anInterruptedRunCommitsWhatWasMergedThenDelivers() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let paths = [
-            dir.write("run.json", IngestScenario.run("i-0aaa", day: 1)),
-            dir.write("calls.json", IngestScenario.calls(4)),
-        ]
-        let outcomes = try IngestScenario.outcomes(paths, mappings: IngestScenario.mappings(in: dir))
+        let (paths, outcomes) = try IngestScenario.runAndCalls(in: dir)
         let merged = outcomes.dropLast()
         let expected = IngestScenario.alerts(merged)
         try #require(expected.count == 1, "the run's alert is decided while its file is read")

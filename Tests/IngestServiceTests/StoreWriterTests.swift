@@ -15,11 +15,7 @@ import UsageModel
     @Test func alertsAreReturnedOnlyOnceTheirBatchIsCommitted() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let paths = [
-            dir.write("run.json", IngestScenario.run("i-0aaa", day: 1)),
-            dir.write("calls.json", IngestScenario.calls(4)),
-        ]
-        let outcomes = try IngestScenario.outcomes(paths, mappings: IngestScenario.mappings(in: dir))
+        let (paths, outcomes) = try IngestScenario.runAndCalls(in: dir)
         try #require(outcomes.count == 3 && outcomes.last?.path == nil)
         let expected = IngestScenario.alerts(outcomes)
         try #require(expected.count == 1)

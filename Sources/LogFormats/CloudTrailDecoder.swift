@@ -219,7 +219,7 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
             lastSessionPersonal = known
             return known
         }
-        let personal = PrincipalName.isPersonal(String(decoding: name, as: UTF8.self))
+        let personal = PrincipalName.isPersonal(name)
         if personalSessions.count >= 4096 { personalSessions.removeAll(keepingCapacity: true) }
         personalSessions[key] = personal
         lastSessionPersonal = personal

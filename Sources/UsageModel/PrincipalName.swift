@@ -11,6 +11,120 @@
 /// when it is a role without a session; otherwise it is a person's.
 public enum PrincipalName {
     public static func isPersonal(_ principal: String) -> Bool {
+        var text = principal
+        return text.withUTF8 { isPersonal(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// The same rule on the name's UTF-8 bytes (the CloudTrail decoder's hot path: no `String` per
+    /// record). ASCII names, nearly all IAM names, are judged byte by byte; a name with any other
+    /// character goes through the Unicode rule, whose letters and digits are Unicode's.
+    public static func isPersonal(_ principal: UnsafeRawBufferPointer) -> Bool {
+        var i = 0
+        while i < principal.count {
+            if principal[i] >= 0x80 { return isPersonalUnicode(String(decoding: principal, as: UTF8.self)) }
+            i &+= 1
+        }
+        guard let name = nameOfPerson(principal) else { return false }
+        let local = localPart(name)
+        var letters = 0
+        var digits = 0
+        var hexRun = 0
+        var longestHexRun = 0
+        // A word's lowercase letters, packed 8 to a word: a function word has at most 16 letters.
+        var word = PackedWord()
+        for byte in local {
+            let lower = byte | 0x20
+            if lower >= 0x61 && lower <= 0x7A {
+                letters += 1
+                word.append(lower)
+            } else {
+                if byte >= 0x30 && byte <= 0x39 { digits += 1 }
+                if word.isFunctionWord { return false }
+                word = PackedWord()
+            }
+            if (byte >= 0x30 && byte <= 0x39) || (lower >= 0x61 && lower <= 0x66) {
+                hexRun += 1
+                longestHexRun = max(longestHexRun, hexRun)
+            } else {
+                hexRun = 0
+            }
+        }
+        if word.isFunctionWord { return false }
+        if letters < 4 || digits >= 4 || longestHexRun >= 8 { return false }
+        if local.count >= 2 && local[0] == 0x69 && local[1] == 0x2D { return false }  // "i-"
+        return true
+    }
+
+    /// The part of `user/NAME`, `federated-user/NAME` or `assumed-role/ROLE/SESSION` that can name a
+    /// person (the last), or nil for roles without a session, root and service principals.
+    private static func nameOfPerson(_ principal: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        var slashes = 0
+        var first = -1
+        var last = -1
+        for (i, byte) in principal.enumerated() where byte == 0x2F {
+            slashes += 1
+            if first < 0 { first = i }
+            last = i
+        }
+        guard slashes >= 1 else { return nil }
+        let type = UnsafeRawBufferPointer(rebasing: principal[0..<first])
+        let minimum: Int
+        if type.elementsEqual("user".utf8) || type.elementsEqual("federated-user".utf8) {
+            minimum = 1
+        } else if type.elementsEqual("assumed-role".utf8) {
+            minimum = 2
+        } else {
+            return nil
+        }
+        guard slashes >= minimum else { return nil }
+        return UnsafeRawBufferPointer(rebasing: principal[(last + 1)...])
+    }
+
+    /// An e-mail address's local part (the first run of characters that are not `@`), else the name.
+    private static func localPart(_ name: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        var start = 0
+        while start < name.count && name[start] == 0x40 { start += 1 }
+        var end = start
+        while end < name.count && name[end] != 0x40 { end += 1 }
+        return end > start ? UnsafeRawBufferPointer(rebasing: name[start..<end]) : name
+    }
+
+    /// Up to 16 lowercase ASCII letters in two integers; longer words are no function word.
+    private struct PackedWord {
+        var low: UInt64 = 0
+        var high: UInt64 = 0
+        var count = 0
+
+        @inline(__always)
+        mutating func append(_ letter: UInt8) {
+            if count < 8 {
+                low |= UInt64(letter) << (8 * UInt64(count))
+            } else if count < 16 {
+                high |= UInt64(letter) << (8 * UInt64(count - 8))
+            }
+            count += 1
+        }
+
+        var isFunctionWord: Bool {
+            count > 0 && count <= 16 && PrincipalName.packedFunctionWords.contains(PackedKey(low: low, high: high))
+        }
+    }
+
+    private struct PackedKey: Hashable {
+        var low: UInt64
+        var high: UInt64
+    }
+
+    private static let packedFunctionWords: Set<PackedKey> = Set(
+        functionWords.compactMap { w in
+            guard w.utf8.count <= 16 else { return nil }
+            var word = PackedWord()
+            for byte in w.utf8 { word.append(byte) }
+            return PackedKey(low: word.low, high: word.high)
+        })
+
+    /// The rule over Unicode characters, for names that are not ASCII.
+    static func isPersonalUnicode(_ principal: String) -> Bool {
         let parts = principal.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count >= 2 else { return false }
         let type = parts[0]

@@ -4,7 +4,7 @@ import Detection
 import Ownership
 import Sessions
 import Testing
-import UsageModel
+@testable import UsageModel
 
 func event(
     _ action: ComputeAction, _ time: String, resource: String = "i-1", type: String? = "p5.48xlarge",
@@ -415,6 +415,37 @@ func event(
     ])
     func aPersonsNameIsToldFromAServicesName(principal: String, personal: Bool) {
         #expect(PrincipalName.isPersonal(principal) == personal)
+    }
+
+    /// The decoder's byte rule and the Unicode rule agree on every ASCII name: names made of IAM's
+    /// shapes, function words, e-mail addresses, digits and hex runs, from a seeded generator.
+    @Test func theByteRuleAgreesWithTheUnicodeRule() {
+        var state: UInt64 = 0x2545_F491_4F6C_DD1D
+        func next(_ n: Int) -> Int {
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
+            return Int(state % UInt64(n))
+        }
+        let types = [
+            "user/", "federated-user/", "assumed-role/Role/", "assumed-role/", "role/", "", "user//", "root/x/",
+        ]
+        let pieces = [
+            "carol", "Adams", "gitlab", "runner", "TF", "ci", "@", "@@", ".", "-", "_", "i-", "0abc", "1234",
+            "deadbeef", "Erin", "walker", "Infrastructure", "codepipeline", "x", "/", "9", "abcdefghijklmnopq", "sre",
+        ]
+        for _ in 0..<20_000 {
+            var name = types[next(types.count)]
+            for _ in 0..<(1 + next(5)) { name += pieces[next(pieces.count)] }
+            #expect(
+                PrincipalName.isPersonal(name) == PrincipalName.isPersonalUnicode(name), "\(name)")
+        }
+        // A name that is not ASCII takes the Unicode rule whichever entry is called.
+        for name in ["user/zoë.müller", "assumed-role/Dev/李伟", "user/ops-zoë"] {
+            let bytes = Array(name.utf8)
+            let personal = bytes.withUnsafeBytes { PrincipalName.isPersonal($0) }
+            #expect(personal == PrincipalName.isPersonalUnicode(name), "\(name)")
+        }
     }
 
     /// Two accounts sharing only a person's role-session name are likelier one operator than two

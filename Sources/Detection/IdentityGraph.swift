@@ -107,22 +107,38 @@ public struct IdentityGraph: Sendable {
     private var runAddresses: [IPAddress?] = []
     /// Per account and kind, the input of the first call of the run's calls not counted yet: where a
     /// value that becomes shared when they are counted was seen.
-    private var runInputs: [String?] = []
+    private var runInputs: [Int32] = []
+    /// The inputs those runs came from, numbered (`runInputs` holds numbers, not strings: no reference
+    /// counting per call); emptied at each ``settle()``, when no run is left uncounted, but for the
+    /// input being merged (number 0 then).
+    private var inputs: [String?] = [nil]
+    private var inputNumber: Int32 = 0
     private var dirty: [Bool] = []
     /// Whether changed rows and index entries are remembered for ``takeChanges()`` (`tail`).
     public var tracking = false
     private var changedRows = Set<Int32>()
     private var changedOwners = Set<UInt64>()
     private var dirtyRows: [Int32] = []
-    /// Recently counted (account, value) pairs and their counters (direct-mapped, 768 KiB): calls of
-    /// interleaved accounts find their counter without a scan.
-    private var pairKeys = [UInt64](repeating: 0, count: 1 << 16)
-    private var pairSlots = [Int32](repeating: 0, count: 1 << 16)
 
     public init() {}
 
     /// The input being merged (the pipeline sets it), recorded where a value becomes shared.
-    public var input: String? = nil
+    public var input: String? {
+        get { inputs[Int(inputNumber)] }
+        set {
+            // Inputs alternate within a slice: the few numbered last are searched before a new one.
+            var i = inputs.count - 1
+            while i >= max(0, inputs.count - 8) {
+                if inputs[i] == newValue {
+                    inputNumber = Int32(i)
+                    return
+                }
+                i -= 1
+            }
+            inputs.append(newValue)
+            inputNumber = Int32(inputs.count - 1)
+        }
+    }
 
     /// Accounts with at least one call.
     public var population: Int { accountKeys.count }
@@ -187,7 +203,7 @@ public struct IdentityGraph: Sendable {
     private mutating func extend(_ row: Int, _ kind: Kind, _ id: UInt64, ip: IPAddress?) {
         let r = row * 4 + kind.rawValue
         if runIDs[r] == id {
-            if runCounts[r] == 0 { runInputs[r] = input }
+            if runCounts[r] == 0 { runInputs[r] = inputNumber }
             runCounts[r] &+= 1
             // A run that goes on past a settle is counted again at the next one (not only when the
             // value changes): what the graph holds at a tick is then the calls up to it, and a graph
@@ -201,7 +217,7 @@ public struct IdentityGraph: Sendable {
         flush(row, kind)
         runIDs[r] = id
         runCounts[r] = 1
-        runInputs[r] = input
+        runInputs[r] = inputNumber
         if kind == .address { runAddresses[row] = ip }
         if !dirty[row] {
             dirty[row] = true
@@ -212,12 +228,40 @@ public struct IdentityGraph: Sendable {
     /// Counts the runs still open (call before reading the graph; the pipeline does after each input).
     public mutating func settle() {
         if tracking { changedRows.formUnion(dirtyRows) }
-        for row in dirtyRows {
+        for (n, row) in dirtyRows.enumerated() {
+            // The rows come in the order their calls came: a row four ahead is fetched while this one is
+            // counted (each row's counters are 480 bytes, rarely in cache when the accounts are many).
+            if n + 4 < dirtyRows.count { prefetchRow(Int(dirtyRows[n + 4])) }
             let row = Int(row)
             for kind in Kind.allCases { flush(row, kind) }
             dirty[row] = false
         }
         dirtyRows.removeAll(keepingCapacity: true)
+        // Every run is counted: only the input being merged needs its number.
+        if inputs.count > 1 {
+            let current = inputs[Int(inputNumber)]
+            inputs.removeAll(keepingCapacity: true)
+            inputs.append(current)
+            inputNumber = 0
+        }
+    }
+
+    @inline(__always)
+    private mutating func prefetchRow(_ row: Int) {
+        values.withUnsafeBufferPointer { v in
+            let base = UnsafeRawPointer(v.baseAddress! + row * Self.width)
+            for line in stride(from: 0, to: Self.width * 8, by: 64) { cprefetch_write(base + line) }
+        }
+        counts.withUnsafeBufferPointer { c in
+            let base = UnsafeRawPointer(c.baseAddress! + row * Self.width)
+            for line in stride(from: 0, to: Self.width * 4, by: 64) { cprefetch_write(base + line) }
+        }
+        runIDs.withUnsafeBufferPointer { cprefetch_write($0.baseAddress! + row * 4) }
+        runCounts.withUnsafeBufferPointer { cprefetch_write($0.baseAddress! + row * 4) }
+        runInputs.withUnsafeBufferPointer { cprefetch_write($0.baseAddress! + row * 4) }
+        totals.withUnsafeBufferPointer { cprefetch_write($0.baseAddress! + row * 4) }
+        accountKeys.withUnsafeBufferPointer { cprefetch_write($0.baseAddress! + row) }
+        dirty.withUnsafeBufferPointer { cprefetch_write($0.baseAddress! + row) }
     }
 
     /// Counts the open run of `kind` in the account's row.
@@ -228,7 +272,7 @@ public struct IdentityGraph: Sendable {
         runCounts[r] = 0
         note(
             row, kind, runIDs[r], weight: n, account: accountKeys[row], ip: kind == .address ? runAddresses[row] : nil,
-            from: runInputs[r])
+            from: inputs[Int(runInputs[r])])
     }
 
     private mutating func rowOf(_ account: UInt64) -> Int {
@@ -243,7 +287,7 @@ public struct IdentityGraph: Sendable {
         indexed.append(contentsOf: repeatElement(false, count: Self.width))
         runIDs.append(contentsOf: [0, 0, 0, 0])
         runCounts.append(contentsOf: [0, 0, 0, 0])
-        runInputs.append(contentsOf: [nil, nil, nil, nil])
+        runInputs.append(contentsOf: [0, 0, 0, 0])
         runAddresses.append(nil)
         dirty.append(false)
         totals.append(contentsOf: [0, 0, 0, 0])
@@ -264,18 +308,10 @@ public struct IdentityGraph: Sendable {
         let base = row * Self.width + Self.offsets[kind.rawValue]
         let end = base + Self.slots[kind.rawValue]
         var slot = -1
-        // Where this (account, value) pair was counted last: a direct-mapped cache, checked against the
-        // counter itself (a stale entry only costs the scan).
-        let pair = (account ^ (id &* 0x9E37_79B9_7F4A_7C15)) &* 0xFF51_AFD7_ED55_8CCD | 1
-        let cached = Int(truncatingIfNeeded: pair >> 48)
-        if pairKeys[cached] == pair {
-            let c = Int(pairSlots[cached])
-            if c >= base && c < end && values[c] == id { slot = c }
-        }
         var free = -1
         var smallest = UInt32.max
         // Every call of every account comes here: the counters are scanned through pointers.
-        if slot < 0 {
+        do {
             values.withUnsafeBufferPointer { v in
                 counts.withUnsafeBufferPointer { c in
                     for i in base..<end {
@@ -325,8 +361,6 @@ public struct IdentityGraph: Sendable {
         } else {
             counts[slot] &+= n
         }
-        pairKeys[cached] = pair
-        pairSlots[cached] = Int32(slot)
         // Indexed once it carries two calls and 1% of the account's calls of its kind: a busy trail's
         // passing addresses churn through the counters without touching the index.
         if !indexed[slot] && counts[slot] >= 2 && counts[slot] &* 100 >= callsOfKind {
@@ -670,7 +704,7 @@ public struct IdentityGraph: Sendable {
         accountKeys = accounts
         runIDs = Array(repeating: 0, count: accounts.count * 4)
         runCounts = Array(repeating: 0, count: accounts.count * 4)
-        runInputs = Array(repeating: nil, count: accounts.count * 4)
+        runInputs = Array(repeating: 0, count: accounts.count * 4)
         runAddresses = Array(repeating: nil, count: accounts.count)
         dirty = Array(repeating: false, count: accounts.count)
         rows = KeyTable<Int32>(capacity: max(1024, accounts.count))

@@ -370,6 +370,41 @@ func event(
         #expect(UserAgent.installationKey("") == 0)
     }
 
+    /// Where a value became shared is the input of the call that made it so, however many inputs
+    /// alternate between two counts of the runs (the graph numbers them and forgets the numbers at
+    /// each settle).
+    @Test(arguments: [1, 7, 9, 40])
+    func aSharedValueNamesTheInputThatSharedIt(alternating inputs: Int) throws {
+        var g = IdentityGraph()
+        Self.background(&g, accounts: 200)
+        func operatorCall(_ account: UInt64) -> CallObservation {
+            Self.call(
+                account, ip: "203.0.113.9", agent: "in-house-launcher/0.3 python/3.10", principal: "role/gpu-broker")
+        }
+        g.input = "objects/a.json.gz"
+        for _ in 0..<10 { g.observe(operatorCall(20)) }
+        g.settle()
+        for round in 0..<3 {
+            var last = ""
+            for i in 0..<inputs {
+                last = "objects/noise-\(i).json.gz"
+                g.input = last
+                g.observe(Self.call(UInt64(1000 + i), ip: "10.0.\(i).\(round)"))
+                if round == 1 && i == inputs / 2 {
+                    last = "objects/c.json.gz"
+                    g.input = last
+                    for _ in 0..<10 { g.observe(operatorCall(21)) }
+                }
+            }
+            #expect(g.input == last)
+            g.settle()
+        }
+        let p = try #require(g.partners(of: 21, population: g.population, parameters: IdentityGraph.Parameters()).first)
+        #expect(p.account == 20)
+        #expect(!p.shared.isEmpty)
+        #expect(p.shared.allSatisfy { $0.sharedIn == "objects/c.json.gz" }, "\(p.shared.map(\.sharedIn))")
+    }
+
     @Test func stockToolingLinksNobodyAndARareSetLinksStrongly() throws {
         var g = IdentityGraph()
         Self.background(&g, accounts: 200)

@@ -79,8 +79,12 @@ public struct FileOutcome: Sendable {
     public var calls: [(call: CallObservation, accountID: String, restricted: Bool)] = []
     public var decisions: [Detector.Decision] = []
 
-    /// Whether this is the end-of-input outcome (no input: the sessions closed at the end, the summary).
-    public var isFinal: Bool { path == nil }
+    /// Whether this is the end-of-input outcome (no input: the last sessions closed at the end, the
+    /// summary).
+    public var isFinal: Bool { path == nil && !isEndPart }
+    /// Sessions closed at the end of the input, handed on in parts before the final outcome (no input,
+    /// not final: a store writes them in the final outcome's batch).
+    public var isEndPart = false
 
     /// The decided sessions as the store keeps them.
     public var stored: [StoredSession] { decisions.map(\.stored) }
@@ -123,8 +127,10 @@ public final class IngestPipeline {
     private(set) var detector: Detector
     private(set) var geo: GeoIPTable
     let onDiagnostic: (Diagnostic) -> Void
-    /// Called once per input after it is merged, and once at the end for the sessions still open.
+    /// Called once per input after it is merged, and at the end for the sessions still open: a part
+    /// (``FileOutcome/isEndPart``) every `endPartSessions` sessions, then the final outcome.
     let onOutcome: (FileOutcome) -> Void
+    public static let endPartSessions = 2048
     /// Called after each input is merged: inputs done, inputs in all, the summary so far.
     public var onProgress: ((Int, Int, IngestSummary) -> Void)?
 
@@ -345,14 +351,27 @@ public final class IngestPipeline {
             return summary
         }
         // The end of the input: what is still held is released, then the sessions still running close.
-        var last = FileOutcome(path: nil)
-        last.decisions = release(through: nil)
+        var part = FileOutcome(path: nil)
+        part.isEndPart = true
+        part.decisions = release(through: nil)
         let lastTime = watermark == .min ? 0 : watermark
-        // One session at a time: the sessions still running are not all held at once (issue 17).
-        var closing: [Detector.Decision] = []
-        sessionizer.finish(at: lastTime) { closing += finish([$0]) }
-        last.decisions += closing
-        last.decisions += lookBack(after: closing, at: lastTime)
+        // One session at a time, handed on `endPartSessions` at a time: the sessions still running are
+        // neither all held at once nor all their assessments (a large customer closes tens of thousands
+        // here, issue 17). Look-back needs only those that alerted.
+        var alerted: [Detector.Decision] = []
+        sessionizer.finish(at: lastTime) { session in
+            for decision in finish([session]) {
+                if decision.alert != nil { alerted.append(decision) }
+                part.decisions.append(decision)
+            }
+            if part.decisions.count >= Self.endPartSessions {
+                onOutcome(part)
+                part.decisions = []
+            }
+        }
+        var last = FileOutcome(path: nil)
+        last.decisions = part.decisions
+        last.decisions += lookBack(after: alerted, at: lastTime)
         onOutcome(last)
         summary.accounts = activity.count + eventAccounts.filter { activity[$0] == nil }.count
         summary.lateRecords = order.late

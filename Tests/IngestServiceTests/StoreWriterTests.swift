@@ -79,6 +79,42 @@ import UsageModel
         #expect(try IngestScenario.count(store.path, "files") == full + 1)
     }
 
+    /// Sessions still running at the end come in parts of `endPartSessions` before the final outcome (a
+    /// large customer closes tens of thousands there), in the order they close; the store writes the
+    /// parts into the final outcome's batch, so nothing of them is committed, nor an alert handed over,
+    /// before the final outcome.
+    @Test func sessionsOpenAtTheEndComeInPartsAndCommitWithTheFinalOutcome() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let count = IngestPipeline.endPartSessions + 500
+        let ids = (0..<count).map { String(format: "i-%017x", $0) }
+        let path = dir.write(
+            "launch.json",
+            "{\"Records\":["
+                + runInstancesRecord(ids: ids, account: IngestScenario.account, time: "2026-03-01T02:00:00Z") + "]}")
+        let outcomes = try IngestScenario.outcomes([path], mappings: IngestScenario.mappings(in: dir))
+        // The input, then parts (the running sessions' alerts of the last ticks, then the closing sessions,
+        // `endPartSessions` or more each), then the final outcome.
+        try #require(outcomes.count >= 3)
+        #expect(outcomes[0].path == path && !outcomes[0].isEndPart)
+        for part in outcomes.dropFirst().dropLast() {
+            #expect(part.path == nil && part.isEndPart && !part.isFinal)
+            #expect(part.decisions.count >= IngestPipeline.endPartSessions)
+        }
+        #expect(outcomes.last!.isFinal && !outcomes.last!.decisions.isEmpty)
+        let closed = outcomes.dropFirst().flatMap(\.decisions).map(\.assessment.session.resourceID)
+        #expect(Set(closed) == Set(ids))
+        let expected = IngestScenario.alerts(outcomes)
+        try #require(expected.count == count)
+        let store = try IngestScenario.store(in: dir)
+        let writer = StoreWriter(store: store)
+        for outcome in outcomes.dropLast() { #expect(try Self.add(writer, outcome).isEmpty) }
+        #expect(try IngestScenario.count(store.path, "sessions") == 0)
+        #expect(try Self.add(writer, outcomes.last!).map(\.id) == expected.map(\.id))
+        #expect(try IngestScenario.count(store.path, "sessions") == count)
+        #expect(try IngestScenario.count(store.path, "alerts") == count)
+    }
+
     /// The alerts `add` hands over (those of the batches committed by then; all of them at the end).
     static func add(_ writer: StoreWriter, _ outcome: FileOutcome) throws -> [Alert] {
         var alerts: [Alert] = []

@@ -3,7 +3,7 @@
 #elseif canImport(Darwin)
     import Darwin
 #endif
-public import Inputs
+import Inputs
 public import ObjectStore
 public import UsageModel
 

@@ -14,8 +14,14 @@ public final class EvidenceLog {
         guard let path = ProcessInfo.processInfo.environment["CHIPTRAIL_EVIDENCE_LOG"], !path.isEmpty else {
             return nil
         }
-        FileManager.default.createFile(atPath: path, contents: nil)
-        guard let handle = FileHandle(forWritingAtPath: path) else { return nil }
+        guard FileManager.default.createFile(atPath: path, contents: nil),
+            let handle = FileHandle(forWritingAtPath: path)
+        else {
+            // A tuning run without its log would fit weights on nothing: said, not skipped silently.
+            FileHandle.standardError.write(
+                Data("chiptrail: CHIPTRAIL_EVIDENCE_LOG: cannot create \(path); no evidence is logged\n".utf8))
+            return nil
+        }
         return EvidenceLog(handle: handle)
     }
 

@@ -235,7 +235,7 @@ final class FileProcessor {
                     rebasing: buffer[reading.end..<min(buffer.count, reading.end + 2 * Self.readChunk)]))
         } catch {
             result.failed = true
-            if let e = error as? InputError, e.code == .truncated { result.incomplete = true }
+            if error.code == .truncated { result.incomplete = true }
             result.batch.report(error.diagnostic)
             // Decode what arrived before the fault, then stop.
             if reading.decoder != nil {

@@ -236,7 +236,7 @@ struct Ingest: ParsableCommand {
         if noStore && (storeAll || store != nil) {
             throw ValidationError("--no-store cannot go with --store or --store-all")
         }
-        guard let format = InputFormat(rawValue: reader.format) else {
+        guard InputFormat(rawValue: reader.format) != nil else {
             throw ValidationError(
                 "unknown --format '\(reader.format)'; one of \(InputFormat.allCases.map(\.rawValue).joined(separator: ", "))"
             )

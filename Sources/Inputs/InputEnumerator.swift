@@ -189,7 +189,7 @@ public enum InputEnumerator {
         defer {
             if let onDirectory { onDirectory(directory, files, hasSubdirectories) } else { inputs += files }
         }
-        for (name, regular) in names.sorted(by: { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }) {
+        for (name, regular) in names.sorted(by: { $0.name.utf8Precedes($1.name) }) {
             let full = base + "/" + name
             if regular {
                 files.append(full)
@@ -231,7 +231,7 @@ public enum InputEnumerator {
     /// Stable sort by the time in each file name, then path.
     public static func sortedByDeliveryTime(_ paths: [String]) -> [String] {
         paths.map { (deliveryTime(inName: $0) ?? .min, $0) }
-            .sorted { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1.utf8.lexicographicallyPrecedes($1.1.utf8) }
+            .sorted { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1.utf8Precedes($1.1) }
             .map(\.1)
     }
 

@@ -146,7 +146,7 @@ public struct LocalDeliveryWalk: Sendable {
     private static func precedes(_ a: (time: EpochSeconds, path: String), _ b: (time: EpochSeconds, path: String))
         -> Bool
     {
-        a.time != b.time ? a.time < b.time : a.path.utf8.lexicographicallyPrecedes(b.path.utf8)
+        a.time != b.time ? a.time < b.time : a.path.utf8Precedes(b.path)
     }
 
     private static func dayOf(_ time: EpochSeconds) -> EpochSeconds {

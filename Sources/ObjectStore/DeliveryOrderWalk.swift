@@ -33,7 +33,7 @@ public struct DeliveryOrderWalk {
         }
 
         func precedes(_ other: Entry) -> Bool {
-            time != other.time ? time < other.time : name.utf8.lexicographicallyPrecedes(other.name.utf8)
+            time != other.time ? time < other.time : name.utf8Precedes(other.name)
         }
     }
 

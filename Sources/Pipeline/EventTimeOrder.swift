@@ -306,8 +306,8 @@ struct EventTimeOrder {
         slice.order = canonical(slice.calls, from: end - Self.tick)
         slice.events.sort { a, b in
             if a.time != b.time { return a.time < b.time }
-            if a.eventID != b.eventID { return a.eventID.utf8.lexicographicallyPrecedes(b.eventID.utf8) }
-            return a.resourceID.utf8.lexicographicallyPrecedes(b.resourceID.utf8)
+            if a.eventID != b.eventID { return a.eventID.utf8Precedes(b.eventID) }
+            return a.resourceID.utf8Precedes(b.resourceID)
         }
         return (end, slice)
     }
@@ -348,7 +348,7 @@ struct EventTimeOrder {
         if a.time != b.time { return a.time < b.time }
         if a.eventKey != b.eventKey { return a.eventKey < b.eventKey }
         if a.accountKey != b.accountKey { return a.accountKey < b.accountKey }
-        return (paths[a.input] ?? "").utf8.lexicographicallyPrecedes((paths[b.input] ?? "").utf8)
+        return (paths[a.input] ?? "").utf8Precedes(paths[b.input] ?? "")
     }
 
     /// Counts off the calls of a released slice from their inputs, forgetting inputs with none held.

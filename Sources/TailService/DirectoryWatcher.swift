@@ -108,7 +108,7 @@ final class DirectoryWatcher {
 
     /// The followed paths' problems now: missing paths, unreadable directories, loops, special files.
     var problems: [Diagnostic] {
-        problemsByPath.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }.map(\.value)
+        problemsByPath.sorted { $0.key.utf8Precedes($1.key) }.map(\.value)
     }
 
     /// Whether `path` is looked at on every wake (a gzip file still being written, a followed file whose

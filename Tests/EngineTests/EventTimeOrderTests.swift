@@ -124,3 +124,33 @@ import UsageModel
         #expect(rest.joined().contains { $0.sourceIP == nil } && rest.joined().contains { $0.sourceIP?.isV4 == false })
     }
 }
+
+/// Byte order of strings (event ids, paths, object keys): `utf8Precedes` orders as the UTF-8 bytes do,
+/// on ASCII, on non-ASCII, on prefixes and on small (inline) and large strings alike.
+@Suite struct ByteOrderTests {
+    @Test(arguments: [
+        ("", "a", true), ("a", "", false), ("", "", false), ("abc", "abd", true), ("abd", "abc", false),
+        ("abc", "abcd", true), ("Z", "a", true), ("é", "z", false), ("z", "é", true), ("e\u{301}", "é", true),
+        ("a-very-long-event-id-0001-beyond-the-inline-size", "a-very-long-event-id-0002-beyond-the-inline-size", true),
+    ])
+    func stringsOrderAsTheirBytes(a: String, b: String, precedes: Bool) {
+        #expect(a.utf8Precedes(b) == precedes)
+        #expect(a.utf8Precedes(b) == a.utf8.lexicographicallyPrecedes(b.utf8))
+    }
+
+    @Test func agreesWithTheBytesOnGeneratedStrings() {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next(_ n: Int) -> Int {
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
+            return Int(state % UInt64(n))
+        }
+        let pieces = ["a", "b", "0", "-", "é", "中", "/", "aaaaaaaaaaaaaaaa", "\u{0}"]
+        for _ in 0..<5_000 {
+            let a = (0..<next(6)).map { _ in pieces[next(pieces.count)] }.joined()
+            let b = (0..<next(6)).map { _ in pieces[next(pieces.count)] }.joined()
+            #expect(a.utf8Precedes(b) == a.utf8.lexicographicallyPrecedes(b.utf8), "\(a) \(b)")
+        }
+    }
+}

@@ -27,7 +27,7 @@ extension Detector {
                     trip = "; on \(window.days) day(s) so far (full weight from \(Int(config.steadyDays.rounded(.up))))"
                 }
             }
-            if weight > 0, let declared = draft.declaredElsewhere, n >= config.declaredSupportMinimumCalls {
+            if weight > 0, let declared = draft.declaredElsewhere, Double(n) >= config.declaredSupportMinimumCalls {
                 let own = activity.calls(from: declared.country)
                 if Double(own) / Double(n) < config.declaredSupportShare {
                     draft.unsupportedDeclaration = (own, n)

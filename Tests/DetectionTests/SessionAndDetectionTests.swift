@@ -153,14 +153,18 @@ func event(
     /// An account declared in the US (555) with a steady tenth of its calls from China: where the rest
     /// came from the US the declaration weighs in full; where they came through Singapore (no US call,
     /// or fewer than 30%), it is not borne out by the account's own calls and weighs half — and not at
-    /// all with `declared_unsupported_factor = 0`; with too few calls to say, in full.
+    /// all with `declared_unsupported_factor = 0`; with too few calls to say (under
+    /// `declared_support_min_calls` = 8 located calls), in full. A sparse account (10 located calls,
+    /// none from the US) is judged too: a few dozen calls are what many diverters' accounts make.
     @Test(arguments: [
         (fromDeclared: 270, elsewhere: 0, factor: 0.5, kept: 1.0),
         (fromDeclared: 0, elsewhere: 270, factor: 0.5, kept: 0.5),
         (fromDeclared: 80, elsewhere: 190, factor: 0.5, kept: 0.5),
         (fromDeclared: 90, elsewhere: 180, factor: 0.5, kept: 1.0),
         (fromDeclared: 0, elsewhere: 270, factor: 0.0, kept: 0.0),
-        (fromDeclared: 0, elsewhere: 10, factor: 0.5, kept: 1.0),
+        (fromDeclared: 0, elsewhere: 1, factor: 0.5, kept: 1.0),
+        (fromDeclared: 0, elsewhere: 4, factor: 0.5, kept: 0.5),
+        (fromDeclared: 3, elsewhere: 1, factor: 0.5, kept: 1.0),
     ])
     func aDeclarationElsewhereWeighsLessWhereTheAccountsCallsDoNotBearItOut(
         fromDeclared: Int, elsewhere: Int, factor: Double, kept: Double

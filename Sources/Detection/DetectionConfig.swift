@@ -46,6 +46,10 @@ public struct DetectionConfig: Sendable, Equatable {
     public var declaredSupportShare = 0.3
     public var declaredSupportMinimumCalls = 8.0
     public var declaredUnsupportedFactor = 0.75
+    /// Shared-identity evidence of at least this weight (before its family factor) stands beside a
+    /// declaration as network evidence does: the same people declared another account in a restricted
+    /// country (`declared_support_identity_weight`; above `sharedIdentityCap`, never).
+    public var declaredSupportIdentityWeight = 1.0
     /// A declaration the calls do not bear out keeps its full weight when the account works through the
     /// PRC's public holidays: the holiday fit's log-likelihood ratio at or below minus this.
     public var declaredSupportHolidayRatio = 2.0

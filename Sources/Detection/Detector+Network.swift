@@ -27,7 +27,15 @@ extension Detector {
                     trip = "; on \(window.days) day(s) so far (full weight from \(Int(config.steadyDays.rounded(.up))))"
                 }
             }
-            if weight > 0, let declared = draft.declaredElsewhere, Double(n) >= config.declaredSupportMinimumCalls {
+            // Beside network evidence for a restricted country, or beside shared identity with an account
+            // linked to one (the same people's other declaration): does the account's own calls bear the
+            // declaration out?
+            let sharedLink = draft.evidence.contains {
+                $0.kind == .sharedIdentity && $0.weight >= config.declaredSupportIdentityWeight
+            }
+            if weight > 0 || sharedLink, let declared = draft.declaredElsewhere,
+                Double(n) >= config.declaredSupportMinimumCalls
+            {
                 let own = activity.calls(from: declared.country)
                 if Double(own) / Double(n) < config.declaredSupportShare {
                     draft.unsupportedDeclaration = (own, n)

@@ -196,6 +196,40 @@ func event(
         #expect(declared.detail.contains("not borne out") == (kept != 1), "\(declared.detail)")
     }
 
+    /// Declared support beside shared identity: an account declared in the US (555) probably run by
+    /// the same people as an account declared in China (111), with no call from a restricted country
+    /// and 12 located calls, none from the US: the same people's other declaration stands beside it as
+    /// network evidence does, so the US declaration weighs `declared_unsupported_factor` of its weight;
+    /// with its calls from the US, or a link too weak (`declared_support_identity_weight`), in full.
+    @Test(arguments: [
+        (country: "SG", probability: 0.5, kept: 0.75),
+        (country: "US", probability: 0.5, kept: 1.0),
+        (country: "SG", probability: 0.1, kept: 1.0),
+    ])
+    func aDeclarationElsewhereWeighsLessBesideTheSamePeoplesRestrictedDeclaration(
+        country: String, probability: Double, kept: Double
+    ) throws {
+        let d = Self.detector()
+        var a = AccountActivity()
+        let start = Timestamp.parse("2026-03-01")! - 12 * 86_400
+        for i in 0..<12 {
+            a.record(
+                CallObservation(
+                    accountKey: 1, eventKey: UInt64(i), time: start + Int64(i) * 86_400, sourceIP: nil,
+                    country: CountryCode(country)!, isSignIn: false))
+        }
+        let partner = Detector.IdentityPartner(
+            account: "111", probability: probability, shared: "principal 'user/li.wei' (2 of 200 accounts)")
+        let assessment = d.assess(session(account: "555"), activity: a, partners: [partner])
+        let shared = try #require(assessment.evidence.first { $0.kind == .sharedIdentity })
+        #expect(abs(shared.weight - 0.9 * probability * 7.0) < 1e-9)
+        #expect(!assessment.evidence.contains { $0.kind == .network && $0.weight > 0 })
+        let declared = try #require(assessment.evidence.first { $0.kind == .declaredCountry })
+        #expect(
+            abs(declared.weight - kept * d.config.declaredUnrestrictedWeight) < 1e-9, "\(declared.detail)")
+        #expect(declared.detail.contains("not borne out") == (kept != 1), "\(declared.detail)")
+    }
+
     /// An account whose only calls came from its instances' roles has activity but no first or last
     /// call: assessing its restricted session beside a declared link has no time of day to estimate
     /// (it trapped on an arithmetic overflow: found on a 2,000-account world with billing).

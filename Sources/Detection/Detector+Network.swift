@@ -28,7 +28,7 @@ extension Detector {
                 }
             }
             // Beside network evidence for a restricted country, or beside shared identity with an account
-            // linked to one (the same people's other declaration): does the account's own calls bear the
+            // linked to one (the same people's other declaration): do the account's own calls bear the
             // declaration out?
             let sharedLink = draft.evidence.contains {
                 $0.kind == .sharedIdentity && $0.weight >= config.declaredSupportIdentityWeight
@@ -56,7 +56,8 @@ extension Detector {
 
     /// Declared support: an end customer declared in an unrestricted country from which under
     /// `declaredSupportShare` of the account's located calls came, beside network evidence for a
-    /// restricted one, weighs `declaredUnsupportedFactor` of its weight — unless the account's rhythm
+    /// restricted one (or shared identity with an account linked to one, at least
+    /// `declaredSupportIdentityWeight`), weighs `declaredUnsupportedFactor` of its weight — unless the account's rhythm
     /// bears the declaration out: it works through the PRC's public holidays (the holiday fit's
     /// log-likelihood ratio for the PRC calendar at or below −`declaredSupportHolidayRatio`), as a
     /// business elsewhere does and an operator in China does not. Runs after the holiday family.

@@ -39,9 +39,17 @@ public struct DetectionConfig: Sendable, Equatable {
     /// `declaredSupportShare` of the account's located calls came (with at least
     /// `declaredSupportMinimumCalls` of them) weighs `declaredUnsupportedFactor` of its weight. A
     /// declaration is what a diverter controls; where its calls come from is harder to arrange.
+    /// `declaredSupportMinimumCalls` (`declared_support_min_calls`) was 20; 8 since 2026-12-04: many
+    /// accounts run for a CN-declared account's people make a few dozen calls a month, and 8 located
+    /// calls with at most 2 from the declared country say as much as a business there rarely shows
+    /// (world tuning seeds 3-6 at 2,000 accounts: shared identity 0.756 -> 0.778, no false positive).
     public var declaredSupportShare = 0.3
-    public var declaredSupportMinimumCalls = 20
+    public var declaredSupportMinimumCalls = 8.0
     public var declaredUnsupportedFactor = 0.75
+    /// Shared-identity evidence of at least this weight (before its family factor) stands beside a
+    /// declaration as network evidence does: the same people declared another account in a restricted
+    /// country (`declared_support_identity_weight`; above `sharedIdentityCap`, never).
+    public var declaredSupportIdentityWeight = 1.0
     /// A declaration the calls do not bear out keeps its full weight when the account works through the
     /// PRC's public holidays: the holiday fit's log-likelihood ratio at or below minus this.
     public var declaredSupportHolidayRatio = 2.0

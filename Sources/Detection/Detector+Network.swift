@@ -27,7 +27,15 @@ extension Detector {
                     trip = "; on \(window.days) day(s) so far (full weight from \(Int(config.steadyDays.rounded(.up))))"
                 }
             }
-            if weight > 0, let declared = draft.declaredElsewhere, n >= config.declaredSupportMinimumCalls {
+            // Beside network evidence for a restricted country, or beside shared identity with an account
+            // linked to one (the same people's other declaration): do the account's own calls bear the
+            // declaration out?
+            let sharedLink = draft.evidence.contains {
+                $0.kind == .sharedIdentity && $0.weight >= config.declaredSupportIdentityWeight
+            }
+            if weight > 0 || sharedLink, let declared = draft.declaredElsewhere,
+                Double(n) >= config.declaredSupportMinimumCalls
+            {
                 let own = activity.calls(from: declared.country)
                 if Double(own) / Double(n) < config.declaredSupportShare {
                     draft.unsupportedDeclaration = (own, n)
@@ -48,7 +56,8 @@ extension Detector {
 
     /// Declared support: an end customer declared in an unrestricted country from which under
     /// `declaredSupportShare` of the account's located calls came, beside network evidence for a
-    /// restricted one, weighs `declaredUnsupportedFactor` of its weight — unless the account's rhythm
+    /// restricted one (or shared identity with an account linked to one, at least
+    /// `declaredSupportIdentityWeight`), weighs `declaredUnsupportedFactor` of its weight — unless the account's rhythm
     /// bears the declaration out: it works through the PRC's public holidays (the holiday fit's
     /// log-likelihood ratio for the PRC calendar at or below −`declaredSupportHolidayRatio`), as a
     /// business elsewhere does and an operator in China does not. Runs after the holiday family.

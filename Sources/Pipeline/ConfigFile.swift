@@ -114,6 +114,8 @@ public struct ConfigFile: Sendable {
         "trip_weight_cap": \.tripWeightCap,
         "steady_days": \.steadyDays,
         "declared_support_share": \.declaredSupportShare,
+        "declared_support_min_calls": \.declaredSupportMinimumCalls,
+        "declared_support_identity_weight": \.declaredSupportIdentityWeight,
         "declared_unsupported_factor": \.declaredUnsupportedFactor,
         "declared_support_holiday_ratio": \.declaredSupportHolidayRatio,
         "holiday_weight": \.holidayWeight,
@@ -145,7 +147,7 @@ public struct ConfigFile: Sendable {
         "steady_days", "trip_days", "trip_margin_days", "trip_weight_cap", "new_account_days",
         "new_account_min_accelerators", "structuring_min_hours", "structuring_cap", "shared_identity_cap",
         "network_weight_cap", "high_accelerator_hours", "volume_z", "holiday_min_ratio",
-        "declared_support_holiday_ratio",
+        "declared_support_holiday_ratio", "declared_support_min_calls", "declared_support_identity_weight",
     ]
     /// Beta distribution parameters: above 0.
     static let positive: Set<String> = [

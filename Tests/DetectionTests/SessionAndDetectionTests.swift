@@ -153,14 +153,18 @@ func event(
     /// An account declared in the US (555) with a steady tenth of its calls from China: where the rest
     /// came from the US the declaration weighs in full; where they came through Singapore (no US call,
     /// or fewer than 30%), it is not borne out by the account's own calls and weighs half — and not at
-    /// all with `declared_unsupported_factor = 0`; with too few calls to say, in full.
+    /// all with `declared_unsupported_factor = 0`; with too few calls to say (under
+    /// `declared_support_min_calls` = 8 located calls), in full. A sparse account (10 located calls,
+    /// none from the US) is judged too: a few dozen calls are what many diverters' accounts make.
     @Test(arguments: [
         (fromDeclared: 270, elsewhere: 0, factor: 0.5, kept: 1.0),
         (fromDeclared: 0, elsewhere: 270, factor: 0.5, kept: 0.5),
         (fromDeclared: 80, elsewhere: 190, factor: 0.5, kept: 0.5),
         (fromDeclared: 90, elsewhere: 180, factor: 0.5, kept: 1.0),
         (fromDeclared: 0, elsewhere: 270, factor: 0.0, kept: 0.0),
-        (fromDeclared: 0, elsewhere: 10, factor: 0.5, kept: 1.0),
+        (fromDeclared: 0, elsewhere: 1, factor: 0.5, kept: 1.0),
+        (fromDeclared: 0, elsewhere: 4, factor: 0.5, kept: 0.5),
+        (fromDeclared: 3, elsewhere: 1, factor: 0.5, kept: 1.0),
     ])
     func aDeclarationElsewhereWeighsLessWhereTheAccountsCallsDoNotBearItOut(
         fromDeclared: Int, elsewhere: Int, factor: Double, kept: Double
@@ -189,6 +193,40 @@ func event(
         #expect(network.weight > 0, "\(network.detail)")
         let declared = try #require(assessment.evidence.first { $0.kind == .declaredCountry })
         #expect(abs(declared.weight - kept * config.declaredUnrestrictedWeight) < 1e-9, "\(declared.detail)")
+        #expect(declared.detail.contains("not borne out") == (kept != 1), "\(declared.detail)")
+    }
+
+    /// Declared support beside shared identity: an account declared in the US (555) probably run by
+    /// the same people as an account declared in China (111), with no call from a restricted country
+    /// and 12 located calls, none from the US: the same people's other declaration stands beside it as
+    /// network evidence does, so the US declaration weighs `declared_unsupported_factor` of its weight;
+    /// with its calls from the US, or a link too weak (`declared_support_identity_weight`), in full.
+    @Test(arguments: [
+        (country: "SG", probability: 0.5, kept: 0.75),
+        (country: "US", probability: 0.5, kept: 1.0),
+        (country: "SG", probability: 0.1, kept: 1.0),
+    ])
+    func aDeclarationElsewhereWeighsLessBesideTheSamePeoplesRestrictedDeclaration(
+        country: String, probability: Double, kept: Double
+    ) throws {
+        let d = Self.detector()
+        var a = AccountActivity()
+        let start = Timestamp.parse("2026-03-01")! - 12 * 86_400
+        for i in 0..<12 {
+            a.record(
+                CallObservation(
+                    accountKey: 1, eventKey: UInt64(i), time: start + Int64(i) * 86_400, sourceIP: nil,
+                    country: CountryCode(country)!, isSignIn: false))
+        }
+        let partner = Detector.IdentityPartner(
+            account: "111", probability: probability, shared: "principal 'user/li.wei' (2 of 200 accounts)")
+        let assessment = d.assess(session(account: "555"), activity: a, partners: [partner])
+        let shared = try #require(assessment.evidence.first { $0.kind == .sharedIdentity })
+        #expect(abs(shared.weight - 0.9 * probability * 7.0) < 1e-9)
+        #expect(!assessment.evidence.contains { $0.kind == .network && $0.weight > 0 })
+        let declared = try #require(assessment.evidence.first { $0.kind == .declaredCountry })
+        #expect(
+            abs(declared.weight - kept * d.config.declaredUnrestrictedWeight) < 1e-9, "\(declared.detail)")
         #expect(declared.detail.contains("not borne out") == (kept != 1), "\(declared.detail)")
     }
 

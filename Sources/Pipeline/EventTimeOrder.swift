@@ -329,19 +329,32 @@ struct EventTimeOrder {
         @inline(__always) func second(_ c: HeldCall) -> Int { min(width - 1, max(0, Int(c.time - start))) }
         for c in calls { starts[second(c) + 1] += 1 }
         for i in 1...width { starts[i] += starts[i - 1] }
-        var order = [UInt32](repeating: 0, count: calls.count)
+        // Each call's sort key (time, event key, account key, index: 32 bytes) laid out by second, so that
+        // a second's calls are compared in place, not through their 72-byte held records.
+        var keys = [SortKey](repeating: SortKey(time: 0, eventKey: 0, accountKey: 0, index: 0), count: calls.count)
         var next = starts
         for (i, c) in calls.enumerated() {
             let s = second(c)
-            order[Int(next[s])] = UInt32(i)
+            keys[Int(next[s])] = SortKey(time: c.time, eventKey: c.eventKey, accountKey: c.accountKey, index: UInt32(i))
             next[s] += 1
         }
         for s in 0..<width where starts[s + 1] - starts[s] > 1 {
-            order[Int(starts[s])..<Int(starts[s + 1])].sort {
-                Self.precedes(calls[Int($0)], calls[Int($1)], paths: paths)
+            keys[Int(starts[s])..<Int(starts[s + 1])].sort { a, b in
+                if a.time != b.time { return a.time < b.time }
+                if a.eventKey != b.eventKey { return a.eventKey < b.eventKey }
+                if a.accountKey != b.accountKey { return a.accountKey < b.accountKey }
+                return Self.precedes(calls[Int(a.index)], calls[Int(b.index)], paths: paths)
             }
         }
-        return order
+        return keys.map(\.index)
+    }
+
+    /// What ``canonical(_:from:)`` compares of a call, and where the call is.
+    private struct SortKey {
+        var time: EpochSeconds
+        var eventKey: UInt64
+        var accountKey: UInt64
+        var index: UInt32
     }
 
     private static func precedes(_ a: HeldCall, _ b: HeldCall, paths: [UInt32: String]) -> Bool {

@@ -64,6 +64,50 @@ import UsageModel
         #expect(want.filter { $0.hasPrefix("tick") }.count == 6)
     }
 
+    /// The canonical order itself, not only its independence of the arrival: within a slice, calls by
+    /// time, then event key, then account key, then the input's path — many calls in one second, and
+    /// calls equal but for their account or their input.
+    @Test(arguments: [1, 2, 3] as [UInt64])
+    func callsAreReleasedByTimeEventKeyAccountThenPath(seed: UInt64) throws {
+        var rng = SplitMix(seed: seed)
+        let base: EpochSeconds = 1_772_323_200
+        var records: [(call: CallObservation, path: String)] = []
+        for n in 0..<200 {
+            let time = base + EpochSeconds(rng.next() % 3)  // three busy seconds
+            let key = rng.next() % 16  // event keys that repeat across accounts
+            let call = CallObservation(
+                accountKey: 1 + rng.next() % 4, eventKey: key, time: time, sourceIP: nil, country: .unknown,
+                isSignIn: false, agentKey: 0, accessKeyKey: 0, principalKey: 0, isMachine: false)
+            records.append((call, n % 3 == 0 ? "b.json" : "a.json"))
+        }
+        // A call delivered in two inputs (one input's copy is not a duplicate of the other's here: both held).
+        let twice = records[0].call
+        records.append((twice, "a.json"))
+        records.append((twice, "b.json"))
+        var order = EventTimeOrder()
+        for path in ["b.json", "a.json"] {
+            let input = order.beginInput(path)
+            let mine = records.filter { $0.path == path }
+            for r in mine { order.add(r.call, input: input) }
+            order.held(mine.count, of: input)
+        }
+        let next = order.next(through: nil)
+        let (_, slice) = try #require(next)
+        var released: [(time: EpochSeconds, key: UInt64, account: UInt64, path: String)] = []
+        for n in 0..<slice.calls.count {
+            let c = slice.call(n)
+            released.append((c.time, c.eventKey, c.accountKey, order.path(of: c.input)))
+        }
+        #expect(released.count == records.count)
+        for (a, b) in zip(released, released.dropFirst()) {
+            let ordered =
+                a.time != b.time
+                ? a.time < b.time
+                : a.key != b.key ? a.key < b.key : a.account != b.account ? a.account < b.account : a.path <= b.path
+            #expect(ordered, "\(a) before \(b)")
+        }
+    }
+
     @Test func aRecordBehindTheReleasedSlicesJoinsTheNextAndIsCounted() throws {
         var order = EventTimeOrder()
         let input = order.beginInput("a.json")

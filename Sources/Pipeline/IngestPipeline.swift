@@ -131,6 +131,9 @@ public final class IngestPipeline {
     /// (``FileOutcome/isEndPart``) every `endPartSessions` sessions, then the final outcome.
     let onOutcome: (FileOutcome) -> Void
     public static let endPartSessions = 2048
+    /// A lifecycle event's de-duplication key is the hash of "compute|" and its id: FNV-1a is a chain,
+    /// so the id is hashed from the prefix's hash (no string made per event).
+    static let computeKeySeed = StableHash.hash("compute|")
     /// Called after each input is merged: inputs done, inputs in all, the summary so far.
     public var onProgress: ((Int, Int, IngestSummary) -> Void)?
 
@@ -436,7 +439,9 @@ public final class IngestPipeline {
             // watermark (audit logs do) and are not held for it; their sessions close at the end of the
             // input or when the audit logs' time passes them.
             if event.action != .usage && event.time > newest { newest = event.time }
-            guard dedup.insert(StableHash.hash("compute|" + event.eventID), at: event.time) else { continue }
+            guard dedup.insert(StableHash.hash(event.eventID, seed: Self.computeKeySeed), at: event.time) else {
+                continue
+            }
             summary.computeEvents += 1
             let eventAccount = StableHash.hash(event.accountID)
             if eventAccounts.insert(eventAccount).inserted, changes != nil {

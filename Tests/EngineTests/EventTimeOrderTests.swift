@@ -198,3 +198,12 @@ import UsageModel
         }
     }
 }
+
+/// Keys made of a prefix and an id (the de-duplication key of a lifecycle event, "compute|" + its id) are
+/// hashed from the prefix's hash: the same key as the concatenation's, which stores' saved windows hold.
+@Suite struct StableHashChainTests {
+    @Test(arguments: ["", "e-1", "3f2c9a1e-7b4d-4c0e-9a51-0d6b8f3e2a17", "é中"])
+    func aTextHashedFromItsPrefixsHashIsTheWholeTextsHash(id: String) {
+        #expect(StableHash.hash(id, seed: StableHash.hash("compute|")) == StableHash.hash("compute|" + id))
+    }
+}

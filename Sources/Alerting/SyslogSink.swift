@@ -129,9 +129,9 @@ public final class SyslogSink: AlertSink {
 
     public init(target: SyslogTarget) {
         self.target = target
-        var name = [CChar](repeating: 0, count: 256)
+        var name = [UInt8](repeating: 0, count: 256)
         gethostname(&name, 255)
-        hostname = String(cString: name)
+        hostname = String(decoding: name.prefix(while: { $0 != 0 }), as: UTF8.self)
     }
 
     deinit { if socketFD >= 0 { close(socketFD) } }

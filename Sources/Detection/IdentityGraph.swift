@@ -311,20 +311,18 @@ public struct IdentityGraph: Sendable {
         var free = -1
         var smallest = UInt32.max
         // Every call of every account comes here: the counters are scanned through pointers.
-        do {
-            values.withUnsafeBufferPointer { v in
-                counts.withUnsafeBufferPointer { c in
-                    for i in base..<end {
-                        let x = v[i]
-                        if x == id {
-                            slot = i
-                            return
-                        }
-                        if x == 0 {
-                            if free < 0 { free = i }
-                        } else if c[i] < smallest {
-                            smallest = c[i]
-                        }
+        values.withUnsafeBufferPointer { v in
+            counts.withUnsafeBufferPointer { c in
+                for i in base..<end {
+                    let x = v[i]
+                    if x == id {
+                        slot = i
+                        return
+                    }
+                    if x == 0 {
+                        if free < 0 { free = i }
+                    } else if c[i] < smallest {
+                        smallest = c[i]
                     }
                 }
             }

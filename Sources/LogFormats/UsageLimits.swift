@@ -1,5 +1,3 @@
-public import UsageModel
-
 /// Bounds on the quantities read from logs: a value past them is a damaged or hostile record (rejected
 /// by line), never a number to compute with (1e308 hours times eight accelerators is infinity).
 public enum UsageLimits {

@@ -372,10 +372,10 @@ public final class IngestPipeline {
                 part.decisions = []
             }
         }
-        var last = FileOutcome(path: nil)
-        last.decisions = part.decisions
-        last.decisions += lookBack(after: alerted, at: lastTime)
-        onOutcome(last)
+        // The rest, and what look-back finds, make the final outcome.
+        part.isEndPart = false
+        part.decisions += lookBack(after: alerted, at: lastTime)
+        onOutcome(part)
         summary.accounts = activity.count + eventAccounts.filter { activity[$0] == nil }.count
         summary.lateRecords = order.late
         return summary

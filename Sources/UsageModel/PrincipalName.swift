@@ -90,7 +90,7 @@ public enum PrincipalName {
     }
 
     /// Up to 16 lowercase ASCII letters in two integers; longer words are no function word.
-    private struct PackedWord {
+    private struct PackedWord: Hashable {
         var low: UInt64 = 0
         var high: UInt64 = 0
         var count = 0
@@ -106,21 +106,16 @@ public enum PrincipalName {
         }
 
         var isFunctionWord: Bool {
-            count > 0 && count <= 16 && PrincipalName.packedFunctionWords.contains(PackedKey(low: low, high: high))
+            count > 0 && count <= 16 && PrincipalName.packedFunctionWords.contains(self)
         }
     }
 
-    private struct PackedKey: Hashable {
-        var low: UInt64
-        var high: UInt64
-    }
-
-    private static let packedFunctionWords: Set<PackedKey> = Set(
+    private static let packedFunctionWords: Set<PackedWord> = Set(
         functionWords.compactMap { w in
             guard w.utf8.count <= 16 else { return nil }
             var word = PackedWord()
             for byte in w.utf8 { word.append(byte) }
-            return PackedKey(low: word.low, high: word.high)
+            return word
         })
 
     /// The rule over Unicode characters, for names that are not ASCII.

@@ -3,6 +3,7 @@ import Foundation
 import Detection
 import Ownership
 import Sessions
+import TestSupport
 import Testing
 @testable import UsageModel
 
@@ -493,13 +494,8 @@ func event(
     /// The decoder's byte rule and the Unicode rule agree on every ASCII name: names made of IAM's
     /// shapes, function words, e-mail addresses, digits and hex runs, from a seeded generator.
     @Test func theByteRuleAgreesWithTheUnicodeRule() {
-        var state: UInt64 = 0x2545_F491_4F6C_DD1D
-        func next(_ n: Int) -> Int {
-            state ^= state << 13
-            state ^= state >> 7
-            state ^= state << 17
-            return Int(state % UInt64(n))
-        }
+        var random = SplitMix(seed: 0x2545_F491_4F6C_DD1D)
+        func next(_ n: Int) -> Int { Int(random.next() % UInt64(n)) }
         let types = [
             "user/", "federated-user/", "assumed-role/Role/", "assumed-role/", "role/", "", "user//", "root/x/",
         ]

@@ -183,13 +183,8 @@ import UsageModel
     }
 
     @Test func agreesWithTheBytesOnGeneratedStrings() {
-        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-        func next(_ n: Int) -> Int {
-            state ^= state << 13
-            state ^= state >> 7
-            state ^= state << 17
-            return Int(state % UInt64(n))
-        }
+        var random = SplitMix(seed: 0x9E37_79B9_7F4A_7C15)
+        func next(_ n: Int) -> Int { Int(random.next() % UInt64(n)) }
         let pieces = ["a", "b", "0", "-", "é", "中", "/", "aaaaaaaaaaaaaaaa", "\u{0}"]
         for _ in 0..<5_000 {
             let a = (0..<next(6)).map { _ in pieces[next(pieces.count)] }.joined()

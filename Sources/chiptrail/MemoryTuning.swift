@@ -25,12 +25,18 @@ enum MemoryTuning {
         mallopt(mmapThreshold, 256 << 10)
     }
 
-    /// Every input's batch (hundreds of KiB of calls) is freed once merged and the next one allocated:
-    /// by default glibc hands such blocks back to the kernel and faults them in again, zeroed, for the
-    /// next input (about 37,000 page faults, a tenth of a second, per GB of CloudTrail). Freed memory up
-    /// to 64 MiB is kept for reuse instead; the peak resident size stays that of the live state.
+    /// Every input's batch (hundreds of KiB to a few MiB of calls) is freed once merged and the next one
+    /// allocated: by default glibc hands such blocks back to the kernel and faults them in again, zeroed,
+    /// for the next input (about 37,000 page faults, a tenth of a second, per GB of CloudTrail). Blocks
+    /// under 4 MiB come from the arenas and are reused; larger ones (the de-duplication window's tables,
+    /// the held slices of a dense trail) are mapped and unmapped whole, so they never pin a heap; each
+    /// arena keeps at most 16 MiB of free memory at its top.
+    ///
+    /// Each reader thread of `--jobs 2` has an arena of its own, and each kept up to 64 MiB when both
+    /// thresholds were 64 MiB: peak RSS of the large customer's 1 GB at `--jobs 2` 166–181 MB, against a
+    /// heap peak of 90 MB (issue 17; the figures in the README's "Allocator thresholds" section).
     static func keepFreedMemory() {
-        mallopt(mmapThreshold, 64 << 20)
-        mallopt(trimThreshold, 64 << 20)
+        mallopt(mmapThreshold, 4 << 20)
+        mallopt(trimThreshold, 16 << 20)
     }
 }

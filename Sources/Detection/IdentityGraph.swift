@@ -272,7 +272,7 @@ public struct IdentityGraph: Sendable {
         runCounts[r] = 0
         note(
             row, kind, runIDs[r], weight: n, account: accountKeys[row], ip: kind == .address ? runAddresses[row] : nil,
-            from: inputs[Int(runInputs[r])])
+            from: runInputs[r])
     }
 
     private mutating func rowOf(_ account: UInt64) -> Int {
@@ -300,7 +300,7 @@ public struct IdentityGraph: Sendable {
     /// held takes a free counter, or every counter of the kind drops by the smallest count or `n`,
     /// whichever is less, and what is left of `n` takes a counter that reached zero).
     private mutating func note(
-        _ row: Int, _ kind: Kind, _ id: UInt64, weight n: UInt32, account: UInt64, ip: IPAddress?, from input: String?
+        _ row: Int, _ kind: Kind, _ id: UInt64, weight n: UInt32, account: UInt64, ip: IPAddress?, from input: Int32
     ) {
         let total = row * 4 + kind.rawValue
         totals[total] &+= n
@@ -385,7 +385,10 @@ public struct IdentityGraph: Sendable {
         return o.crowded ? maxOwners + 1 : max(o.showers.count, o.accounts.count)
     }
 
-    private mutating func addOwner(_ id: UInt64, _ account: UInt64, ip: IPAddress?, from input: String?) {
+    /// `input` is the number in `inputs` of the input the call came from; its name is looked up only
+    /// here, where a value is indexed (a name passed along every count was a retain and a release each).
+    private mutating func addOwner(_ id: UInt64, _ account: UInt64, ip: IPAddress?, from inputNumber: Int32) {
+        let input: String? = inputs[Int(inputNumber)]
         let maxOwners = self.maxOwners
         var needsName = false
         func add(_ o: inout Owners) {

@@ -377,7 +377,7 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
             template.instanceType = item.type ?? (action == .launch ? requestType : nil)
             // One event id per instance, so one call that launches eight instances is eight events.
             template.eventID = (f.eventID.isEmpty ? StableHash.hex(eventKey) : s.string(f.eventID)) + "/" + item.id
-            out.events.append(template)
+            out.appendEventOfLastCall(template)
         }
     }
 
@@ -416,7 +416,7 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
         event.resourceID = "training-job/" + name
         event.instanceType = type
         event.instanceCount = max(1, count)
-        out.events.append(event)
+        out.appendEventOfLastCall(event)
     }
 }
 

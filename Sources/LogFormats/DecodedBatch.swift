@@ -6,6 +6,11 @@ public struct DecodedBatch: Sendable {
     public var events: [UsageEvent] = []
     /// Every other call of an account, reduced.
     public var calls: [CallObservation] = []
+    /// Events that came from the record of a call in `calls` (an audit log's lifecycle call is both),
+    /// as (index in `events`, index in `calls`), in order: the event is a duplicate exactly when its
+    /// call is, so the de-duplication window holds one key for the record, not two (issue 17). Events
+    /// not listed (billing lines, decoders that do not pair) are de-duplicated by their own event id.
+    public var eventCalls: [(event: Int32, call: Int32)] = []
     /// The account id behind every `accountKey` seen in `calls`. Small at first: an audit-log object
     /// is mostly one account's, and a table is made and freed per input (the reader sizes the next
     /// one from the last).
@@ -20,6 +25,13 @@ public struct DecodedBatch: Sendable {
     public var diagnosticLimit = 20
 
     public init() {}
+
+    /// Appends `event`, made from the record of the last call appended.
+    @inlinable
+    public mutating func appendEventOfLastCall(_ event: UsageEvent) {
+        eventCalls.append((Int32(events.count), Int32(calls.count - 1)))
+        events.append(event)
+    }
 
     /// Records a rejected record with its diagnostic.
     public mutating func reject(_ diagnostic: Diagnostic) {

@@ -405,6 +405,9 @@ public final class IngestPipeline {
         let calls = result.batch.calls
         /// How many calls ahead the de-duplication table's cache lines are asked for.
         let ahead = 8
+        // The calls found duplicate whose records also made events (rare: a set, not a flag per call).
+        let pairs = result.batch.eventCalls
+        var duplicateCalls = Set<Int32>()
         for (n, call) in calls.enumerated() {
             if n + ahead < calls.count {
                 let later = calls[n + ahead]
@@ -413,6 +416,7 @@ public final class IngestPipeline {
             if call.time > newest { newest = call.time }
             guard dedup.insert(call.eventKey, at: call.time) else {
                 summary.duplicateEvents += 1
+                if !pairs.isEmpty { duplicateCalls.insert(Int32(truncatingIfNeeded: n)) }
                 continue
             }
             // Held until the frontier passes it, then applied in event-time order (``EventTimeOrder``).
@@ -434,12 +438,19 @@ public final class IngestPipeline {
         }
         /// Accounts with new billing lines (joined as they arrive, not held).
         var usageAccounts = Set<String>()
-        for event in result.batch.events {
+        var nextPair = 0
+        for (n, event) in result.batch.events.enumerated() {
             // Billing exports are whole periods in no time order: they do not move the event-time
             // watermark (audit logs do) and are not held for it; their sessions close at the end of the
             // input or when the audit logs' time passes them.
             if event.action != .usage && event.time > newest { newest = event.time }
-            guard dedup.insert(StableHash.hash(event.eventID, seed: Self.computeKeySeed), at: event.time) else {
+            // An event made from a call's record is a duplicate when its call was (same record, same
+            // time, one key in the window); any other by its own event id.
+            if nextPair < pairs.count && pairs[nextPair].event == Int32(truncatingIfNeeded: n) {
+                let call = pairs[nextPair].call
+                nextPair += 1
+                if duplicateCalls.contains(call) { continue }
+            } else if !dedup.insert(StableHash.hash(event.eventID, seed: Self.computeKeySeed), at: event.time) {
                 continue
             }
             summary.computeEvents += 1

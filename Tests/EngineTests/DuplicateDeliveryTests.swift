@@ -1,0 +1,44 @@
+import Foundation
+@testable import Pipeline
+import TestSupport
+import Testing
+
+/// CloudTrail may deliver a record twice, in two objects or in one. A lifecycle record is both a call
+/// (network and identity evidence) and one event per instance it names (sessions): each counts once,
+/// and the de-duplication window holds one key for the record, not one for its call and one for each
+/// of its events (issue 17: at a dense trail's rate the window is the largest table).
+@Suite struct DuplicateDeliveryTests {
+    static func inputs(_ dir: TemporaryDirectory) -> [String] {
+        let run = runInstancesRecord(ids: ["i-1", "i-2"], time: "2026-03-01T02:00:00Z", eventID: "run-1")
+        let stop = lifecycleRecord("StopInstances", ids: ["i-1"], time: "2026-03-01T03:00:00Z", eventID: "stop-1")
+        let terminate = lifecycleRecord(
+            "TerminateInstances", ids: ["i-2"], time: "2026-03-01T04:00:00Z", eventID: "terminate-1")
+        func file(_ name: String, _ records: [String]) -> String {
+            dir.write(name, "{\"Records\":[" + records.joined(separator: ",") + "]}")
+        }
+        return [
+            file("in/a.json", [run, cloudTrailRecord(time: "2026-03-01T02:01:00Z", eventID: "describe-a")]),
+            // The launch again in another object, and twice in this one; the stop for the first time.
+            file("in/b.json", [run, run, stop, cloudTrailRecord(time: "2026-03-01T03:01:00Z", eventID: "describe-b")]),
+            file("in/c.json", [stop, terminate]),
+        ]
+    }
+
+    @Test(arguments: [1, 2])
+    func aLifecycleRecordDeliveredTwiceCountsOnceAndHoldsOneKey(jobs: Int) throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let (geo, detector) = OrderedWorkPoolTests.scoring()
+        let pipeline = IngestPipeline(
+            options: IngestOptions(jobs: jobs), detector: detector, geo: geo, onDiagnostic: { _ in },
+            onOutcome: { _ in })
+        let summary = pipeline.run(inputs: Self.inputs(dir))
+        // Two launches (one record naming two instances), one stop, one termination.
+        #expect(summary.computeEvents == 4)
+        // The launch delivered three times, the stop twice.
+        #expect(summary.duplicateEvents == 3)
+        #expect(summary.sessions == 2)
+        // run-1, describe-a, stop-1, describe-b, terminate-1: a key each (nine when every event had its own).
+        #expect(pipeline.dedup.count == 5)
+    }
+}

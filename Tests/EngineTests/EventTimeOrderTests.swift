@@ -67,6 +67,39 @@ import UsageModel
     /// The canonical order itself, not only its independence of the arrival: within a slice, calls by
     /// time, then event key, then account key, then the input's path — many calls in one second, and
     /// calls equal but for their account or their input.
+    /// A slice's events sorted through their indexes give exactly what a stable sort of the events by
+    /// time, event id and resource id gives: many in one second, ids and resources repeated, events
+    /// equal in all three (their held order kept), already sorted and reversed.
+    @Test(arguments: [1, 2, 3, 4] as [UInt64])
+    func eventsSortThroughIndexesAsAStableSortDoes(seed: UInt64) {
+        var random = SplitMix(seed: seed)
+        var events: [UsageEvent] = (0..<3_000).map { n in
+            let r = random.next()
+            var e = Self.event(n, time: 1_000 + Int64(r % 40))
+            e.eventID = "e-\((r >> 8) % 300)"
+            e.resourceID = "i-\((r >> 20) % 5)"
+            e.region = "r\(n)"  // tells apart events equal in the three keys
+            return e
+        }
+        switch seed {
+        case 3: events.sort { $0.time < $1.time }
+        case 4: events.reverse()
+        default: break
+        }
+        let expected = events.sorted { a, b in
+            if a.time != b.time { return a.time < b.time }
+            if a.eventID != b.eventID { return a.eventID.utf8Precedes(b.eventID) }
+            return a.resourceID.utf8Precedes(b.resourceID)
+        }
+        var sorted = events
+        EventTimeOrder.sortCanonically(&sorted)
+        let got = sorted.map(\.region)
+        let want = expected.map(\.region)
+        #expect(got.count == want.count)
+        let misplaced = got.indices.first { $0 >= want.count || got[$0] != want[$0] }
+        #expect(misplaced == nil, "the first event out of place")
+    }
+
     @Test(arguments: [1, 2, 3] as [UInt64])
     func callsAreReleasedByTimeEventKeyAccountThenPath(seed: UInt64) throws {
         var rng = SplitMix(seed: seed)

@@ -145,6 +145,9 @@ public struct CallObservation: Sendable, Hashable {
     public var sourceIP: IPAddress?
     /// The country of the source address, filled in after GeoIP look-up; `unknown` otherwise.
     public var country: CountryCode
+    /// The anonymising network of the source address, filled in after the IP-intelligence look-up
+    /// (`--ip-intel`); empty otherwise.
+    public var network: AnonymousNetwork
     public var isSignIn: Bool
     /// ``StableHash`` of the user agent; 0 when the record has none.
     public var agentKey: UInt64
@@ -159,9 +162,10 @@ public struct CallObservation: Sendable, Hashable {
     public init(
         accountKey: UInt64, eventKey: UInt64, time: EpochSeconds, sourceIP: IPAddress?, country: CountryCode = .unknown,
         isSignIn: Bool, agentKey: UInt64 = 0, accessKeyKey: UInt64 = 0, principalKey: UInt64 = 0,
-        isMachine: Bool = false
+        isMachine: Bool = false, network: AnonymousNetwork = []
     ) {
         self.isMachine = isMachine
+        self.network = network
         self.agentKey = agentKey
         self.accessKeyKey = accessKeyKey
         self.principalKey = principalKey

@@ -1,6 +1,6 @@
 import Catalog
 import Foundation
-import Detection
+@testable import Detection
 import Ownership
 import Sessions
 import TestSupport
@@ -104,15 +104,19 @@ import UsageModel
         #expect(with.evidence.map(\.weight) == without.evidence.map(\.weight))
     }
 
-    /// The share's log-likelihood ratio is never below 0 and never above its cap.
+    /// The share's log-likelihood ratio is never below 0 and never above its cap; the evidence is
+    /// listed when it is above 0.
     @Test(arguments: [0, 3, 30, 150, 240, 285])
     func theAnonymisingWeightStaysWithinItsBounds(hidden: Int) throws {
-        let d = DetectorTests.detector()
+        var d = DetectorTests.detector()
+        d.config.anonymousWeightCap = 3.5
         let a = Self.activity(china: 15, hidden: hidden, network: [.anonymous, .hosting])
-        let assessment = d.assess(Self.session(account: "999"), activity: a)
-        let weight = assessment.evidence.first { $0.kind == .anonymousNetwork }?.weight ?? 0
-        #expect(weight >= 0 && weight <= d.config.anonymousWeightCap)
+        let weight = d.anonymityWeight(a)
+        #expect(weight >= 0 && weight <= 3.5, "\(hidden): \(weight)")
         #expect((weight > 0) == (hidden >= 150), "\(hidden): \(weight)")
+        #expect((weight == 3.5) == (hidden == 240), "\(hidden): \(weight)")  // 95%: 2.9, Beta(4,2) falls towards 1
+        let assessment = d.assess(Self.session(account: "999"), activity: a)
+        #expect(assessment.evidence.first { $0.kind == .anonymousNetwork }?.weight == (weight > 0 ? weight : nil))
     }
 
     /// The counts live in the account's saved state only when there are any: without a feed the state

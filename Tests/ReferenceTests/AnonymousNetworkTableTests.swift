@@ -54,7 +54,7 @@ import UsageModel
         let (table, problems) = try AnonymousNetworkTable.loadValidated(paths: [feed])
         #expect(table.count == 1)
         let lines = problems.map(\.description)
-        #expect(problems.count == 4)
+        try #require(problems.count == 4, "\(lines)")
         #expect(lines[0].hasPrefix("\(feed):3: error: [ipintel] bad network '192.0.2.300/32'"))
         #expect(lines[1].hasPrefix("\(feed):4: error: [ipintel] bad network '198.51.100.0/33'"))
         #expect(lines[2].hasPrefix("\(feed):5: error: [ipintel] bad value 'yes' in column is_anonymous_vpn"))

@@ -13,8 +13,10 @@ public struct AccountActivity: Sendable, Codable {
     }
 
     /// Calls (sign-ins included) from one country's addresses.
-    public func calls(from country: CountryCode) -> Int {
-        countries.first { $0.code == country }?.calls ?? 0
+    /// - Parameter direct: count only calls not through anonymising networks.
+    public func calls(from country: CountryCode, direct: Bool = false) -> Int {
+        guard let c = countries.first(where: { $0.code == country }) else { return 0 }
+        return direct ? c.calls - c.anonymous : c.calls
     }
 
     /// One country's calls: how many, the first and the last, and on how many distinct days (UTC).
@@ -25,6 +27,8 @@ public struct AccountActivity: Sendable, Codable {
         var last: EpochSeconds
         var days: Int32
         var lastDay: Int64
+        /// Of `calls`, those through anonymising networks (their exit is here, the caller need not be).
+        var anonymous: Int = 0
 
         mutating func note(_ time: EpochSeconds) {
             calls += 1
@@ -43,6 +47,11 @@ public struct AccountActivity: Sendable, Codable {
     private var countries: [CountryStats] = []
     /// Calls whose source address was located.
     public var locatedCalls = 0
+    /// Located calls through anonymising networks an IP-intelligence feed names, by
+    /// ``AnonymousNetwork/Kind`` (VPN, hosting, proxy, Tor, other); all 0 without a feed.
+    public private(set) var anonymousCalls = [Int32](repeating: 0, count: AnonymousNetwork.Kind.allCases.count)
+    /// Located calls through anonymising networks, of every kind.
+    public var anonymousTotal: Int { anonymousCalls.reduce(0) { $0 + Int($1) } }
     /// Active hours by hour of the week in UTC (0 = Monday 00:00–01:00), for the operator's time zone:
     /// each clock hour with calls counts once (bursts of calls are one observation, not hundreds).
     public private(set) var hourOfWeek = [Int32](repeating: 0, count: 168)
@@ -64,6 +73,7 @@ public struct AccountActivity: Sendable, Codable {
     enum CodingKeys: String, CodingKey {
         case calls, signIns, countries, counts, locatedCalls, firstSeen, lastSeen, hourOfWeek, lastSlot
         case restrictedAtAssessment, activeDays, lastDay, countryFirst, countryLast, countryDays, countryLastDay
+        case anonymousCalls, countryAnonymous
     }
 
     public init(from decoder: any Decoder) throws {
@@ -92,6 +102,12 @@ public struct AccountActivity: Sendable, Codable {
         restrictedAtAssessment = try c.decodeIfPresent(Int.self, forKey: .restrictedAtAssessment) ?? -1
         activeDays = try c.decodeIfPresent([Int32].self, forKey: .activeDays) ?? [0, 0, 0, 0]
         lastDay = try c.decodeIfPresent(Int64.self, forKey: .lastDay) ?? .min
+        if let counts = try c.decodeIfPresent([Int].self, forKey: .countryAnonymous) {
+            for (i, n) in counts.enumerated() where i < countries.count { countries[i].anonymous = n }
+        }
+        if let counts = try c.decodeIfPresent([Int32].self, forKey: .anonymousCalls) {
+            for (i, n) in counts.enumerated() where i < anonymousCalls.count { anonymousCalls[i] = n }
+        }
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -112,6 +128,11 @@ public struct AccountActivity: Sendable, Codable {
         try c.encode(restrictedAtAssessment, forKey: .restrictedAtAssessment)
         try c.encode(activeDays, forKey: .activeDays)
         try c.encode(lastDay, forKey: .lastDay)
+        // Only with a feed: without one the state is written as before.
+        if anonymousCalls.contains(where: { $0 != 0 }) {
+            try c.encode(anonymousCalls, forKey: .anonymousCalls)
+            try c.encode(countries.map(\.anonymous), forKey: .countryAnonymous)
+        }
     }
 
     /// Counts one call.
@@ -123,11 +144,17 @@ public struct AccountActivity: Sendable, Codable {
         if call.isSignIn { signIns += 1 }
         if call.country.isKnown {
             locatedCalls += 1
-            if let i = countries.firstIndex(where: { $0.code == call.country }) {
+            let kind = call.network.kind
+            if let kind { anonymousCalls[kind.rawValue] &+= 1 }
+            let i: Int
+            if let found = countries.firstIndex(where: { $0.code == call.country }) {
+                i = found
                 countries[i].note(call.time)
             } else {
+                i = countries.count
                 countries.append(CountryStats(call.country, call.time))
             }
+            if kind != nil { countries[i].anonymous += 1 }
         }
         firstSeen = min(firstSeen, call.time)
         lastSeen = max(lastSeen, call.time)
@@ -167,6 +194,13 @@ public struct AccountActivity: Sendable, Codable {
             )
         }
         return window
+    }
+
+    /// Located calls through anonymising networks whose exit is in a country not restricted at `time`.
+    public func anonymousElsewhere(_ jurisdictions: RestrictedJurisdictionsView, at time: EpochSeconds) -> Int {
+        var total = 0
+        for c in countries where !jurisdictions.isRestricted(c.code, time) { total += c.anonymous }
+        return total
     }
 
     /// Located calls from countries restricted at `time`, and those countries by count.

@@ -28,6 +28,26 @@ public struct DetectionConfig: Sendable, Equatable {
     /// Bounds on the network evidence's weight.
     public var networkWeightFloor = -2.0
     public var networkWeightCap = 6.0
+    /// Anonymising networks (with an IP-intelligence feed, `--ip-intel`): a call through a VPN exit,
+    /// hosting range, proxy or Tor exit is located at the exit, not at the caller. With
+    /// `networkSkipsAnonymous` (1) those with an exit in an unrestricted country are left out of the
+    /// network share (they dilute it), and only calls not through them bear a declaration out; calls
+    /// from restricted countries count whatever network they came through (the feed strengthens the
+    /// network evidence, never weakens it).
+    public var networkSkipsAnonymous = 1.0
+    /// Beside calls from a restricted country, the share of located calls through anonymising networks
+    /// as a Beta-Binomial log-likelihood ratio: linked Beta(`anonymousLinkedAlpha`, `anonymousLinkedBeta`)
+    /// (mean 0.67: an operator hiding where it is) against benign Beta(`anonymousBenignAlpha`,
+    /// `anonymousBenignBeta`) (mean 0.05: a personal VPN, a trip) mixed with a share
+    /// `anonymousListingWeight` of Beta(1,1) (an office the feed lists wrongly, a corporate VPN), in
+    /// [0, `anonymousWeightCap`]: never below 0 (an operator calling straight from a restricted country
+    /// hides nothing).
+    public var anonymousLinkedAlpha = 4.0
+    public var anonymousLinkedBeta = 2.0
+    public var anonymousBenignAlpha = 0.5
+    public var anonymousBenignBeta = 9.5
+    public var anonymousListingWeight = 0.05
+    public var anonymousWeightCap = 4.0
     /// Travel: calls from restricted countries confined to at most `tripDays` days, with the account
     /// seen elsewhere at least `tripMarginDays` before or after them, are explained by a trip as well
     /// as by a link: their weight is at most `tripWeightCap`.
@@ -105,7 +125,7 @@ public struct DetectionConfig: Sendable, Equatable {
     public var newAccountMinimumAccelerators = 8.0
     /// A calibration factor per evidence family (`declared-restricted`, `declared-unrestricted`,
     /// `reseller-chain` (the account's own reseller), `reseller-upstream` (one above it), `shared-identity`, `ring`, `network`, `structuring`, `volume`, `time`,
-    /// `holiday`), multiplied onto the weight the family's model gives; fitted by logistic regression
+    /// `holiday`, `anonymous-network`), multiplied onto the weight the family's model gives; fitted by logistic regression
     /// on tuning populations (Scripts/fit-weights). A family not listed keeps factor 1.
     ///
     /// Fitted on tuning seeds 1-2 (200 accounts) and 1 (2,000 accounts) of both generators, one row per
@@ -122,11 +142,13 @@ public struct DetectionConfig: Sendable, Equatable {
         "reseller-upstream-serves": 1.246, "shared-identity": 2.239, "ring": 2.514, "network": 1.083,
         "structuring": 2.483, "volume": 0, "time": 1.883,
         "holiday": 1.831,
+        // Not fitted: no tuning population had an IP-intelligence feed when the factors were fitted.
+        "anonymous-network": 1,
     ]
     public static let families = [
         "declared-restricted", "declared-unrestricted", "reseller-chain", "reseller-upstream",
         "reseller-upstream-serves",
-        "shared-identity", "ring", "network", "structuring", "volume", "time", "holiday",
+        "shared-identity", "ring", "network", "structuring", "volume", "time", "holiday", "anonymous-network",
     ]
     /// Look-back: the last `lookbackSessions` closed restricted sessions of an account that raised no
     /// alert are assessed again when the account alerts, or when a session of another account alerts

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 import UsageModel
 
 extension Detector {
@@ -8,8 +13,16 @@ extension Detector {
     func networkEvidence(_ c: AssessmentContext, into draft: inout AssessmentDraft) {
         let time = c.time
         if let activity = c.activity, activity.locatedCalls > 0 {
+            // With an IP-intelligence feed, calls through anonymising networks with their exit in an
+            // unrestricted country are left out of the share: they hide where the caller is (the dilution
+            // a covert operator's VPN exits make). Calls from restricted countries count whatever network
+            // they came through, so the feed can strengthen this evidence, never weaken it.
+            let anonymous = activity.anonymousTotal
             let (k, countries) = activity.restrictedCalls(jurisdictionView, at: time)
-            let n = activity.locatedCalls
+            let hidden =
+                config.networkSkipsAnonymous > 0.5 ? activity.anonymousElsewhere(jurisdictionView, at: time) : 0
+            let direct = hidden > 0
+            let n = activity.locatedCalls - hidden
             var weight = networkWeight(restricted: k, located: n)
             var trip = ""
             if weight > 0, let window = activity.restrictedWindow(jurisdictionView, at: time) {
@@ -33,25 +46,74 @@ extension Detector {
             let sharedLink = draft.evidence.contains {
                 $0.kind == .sharedIdentity && $0.weight >= config.declaredSupportIdentityWeight
             }
-            if weight > 0 || sharedLink, let declared = draft.declaredElsewhere,
+            let hiding = k > 0 ? anonymityWeight(activity) : 0
+            if weight > 0 || weight + hiding > 0 || sharedLink, let declared = draft.declaredElsewhere,
                 Double(n) >= config.declaredSupportMinimumCalls
             {
-                let own = activity.calls(from: declared.country)
+                let own = activity.calls(from: declared.country, direct: direct)
                 if Double(own) / Double(n) < config.declaredSupportShare {
                     draft.unsupportedDeclaration = (own, n)
                 }
             }
             if k > 0 || weight > 0.5 {
-                if weight > 0 { countries.prefix(3).forEach { draft.reach($0.0) } }
+                if weight > 0 || weight + hiding > 0 { countries.prefix(3).forEach { draft.reach($0.0) } }
                 let list = countries.prefix(3).map { "\($0.0) \($0.1)" }.joined(separator: ", ")
+                let share = Double(k) / Double(n)
+                let leftOut = direct ? " (leaving out \(hidden) through anonymising networks elsewhere)" : ""
+                let through = anonymous > 0 ? "; \(anonymityText(activity))" : ""
                 draft.evidence.append(
                     Evidence(
                         kind: .network,
                         detail:
-                            "\(k) of \(n) located calls from restricted countries (\(list.isEmpty ? "none" : list)); share \(JSONWriter.formatNumber(Double(k) / Double(n), decimals: 3))\(trip)",
+                            "\(k) of \(n) located calls\(leftOut) from restricted countries (\(list.isEmpty ? "none" : list)); share \(JSONWriter.formatNumber(share, decimals: 3))\(trip)\(through)",
                         weight: weight))
+                if hiding > 0 {
+                    draft.evidence.append(
+                        Evidence(
+                            kind: .anonymousNetwork,
+                            detail:
+                                "\(anonymityText(activity)), beside \(k) call(s) from restricted countries: an operator hiding where it is",
+                            weight: hiding))
+                }
             }
         }
+    }
+
+    /// "62% of located calls through anonymising networks (VPN 48%, hosting 14%): 310 of 500".
+    func anonymityText(_ activity: AccountActivity) -> String {
+        let n = Double(activity.locatedCalls)
+        let m = activity.anonymousTotal
+        func percent(_ x: Int) -> String { "\(Int((Double(x) / n * 100).rounded()))%" }
+        let kinds = AnonymousNetwork.Kind.allCases.filter { activity.anonymousCalls[$0.rawValue] > 0 }
+            .map { "\($0.name) \(percent(Int(activity.anonymousCalls[$0.rawValue])))" }
+        return
+            "\(percent(m)) of located calls through anonymising networks (\(kinds.joined(separator: ", "))): \(m) of \(activity.locatedCalls)"
+    }
+
+    /// The log-likelihood ratio of the account's share of located calls through anonymising networks,
+    /// linked against benign (``DetectionConfig/anonymousLinkedAlpha``), in [0, `anonymousWeightCap`];
+    /// 0 without any such call (no feed, or none listed).
+    func anonymityWeight(_ activity: AccountActivity) -> Double {
+        let m = activity.anonymousTotal
+        let n = activity.locatedCalls
+        guard m > 0, n > 0, config.anonymousWeightCap > 0 else { return 0 }
+        func lnBeta(_ a: Double, _ b: Double) -> Double { lgamma(a) + lgamma(b) - lgamma(a + b) }
+        let mm = Double(m)
+        let rest = Double(n - m)
+        func marginal(_ a: Double, _ b: Double) -> Double { lnBeta(mm + a, rest + b) - lnBeta(a, b) }
+        let linked = marginal(config.anonymousLinkedAlpha, config.anonymousLinkedBeta)
+        let rare = marginal(config.anonymousBenignAlpha, config.anonymousBenignBeta)
+        var benign = rare
+        if config.anonymousListingWeight > 0 {
+            let listing = marginal(1, 1)
+            let top = max(rare, listing)
+            benign =
+                top
+                + log(
+                    (1 - config.anonymousListingWeight) * exp(rare - top) + config.anonymousListingWeight
+                        * exp(listing - top))
+        }
+        return min(config.anonymousWeightCap, max(0, linked - benign))
     }
 
     /// Declared support: an end customer declared in an unrestricted country from which under

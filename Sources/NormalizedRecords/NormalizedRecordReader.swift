@@ -160,12 +160,13 @@ public struct NormalizedRecordReader: ~Copyable {
         let ip = UInt128(u64(24)) | UInt128(u64(32)) << 64
         let country = UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 40, as: UInt16.self))
         let flags = p.load(fromByteOffset: 42, as: UInt8.self)
+        let network = p.load(fromByteOffset: 67, as: UInt8.self)
         at += NormalizedRecordWriter.callBytes
         return CallObservation(
             accountKey: u64(0), eventKey: u64(8), time: Int64(bitPattern: u64(16)),
             sourceIP: flags & 1 != 0 ? IPAddress(value: ip) : nil, country: CountryCode(raw: country),
             isSignIn: flags & 2 != 0, agentKey: u64(43), accessKeyKey: u64(51), principalKey: u64(59),
-            isMachine: flags & 4 != 0)
+            isMachine: flags & 4 != 0, network: AnonymousNetwork(rawValue: network))
     }
 
     mutating func position() throws(NormalizedRecordError) -> InputPosition {

@@ -18,7 +18,8 @@ public import UsageModel
 ///     usageRecords i64, origin path str? (nil: the input's name), origin position
 /// calls: count, then 68 bytes each (``callBytes``): accountKey, eventKey u64, time i64, sourceIP u128, country u16,
 ///     flags u8 (1 has address, 2 sign-in, 4 machine), agentKey, accessKeyKey, principalKey u64,
-///     then one byte of padding (0)
+///     then the anonymising network u8 (``AnonymousNetwork``'s bits; 0 without `--ip-intel`, and in files
+///     written before it, where the byte was padding)
 /// position: tag u8 (0 file, 1 line, 2 line+column, 3 offset), then i64 values as the tag says
 /// ```
 ///
@@ -28,7 +29,7 @@ public struct NormalizedRecordWriter {
     /// The format's magic bytes: "CTNORM", a zero, and the version.
     public static let magic: [UInt8] = [0x43, 0x54, 0x4E, 0x4F, 0x52, 0x4D, 0x00, 0x01]
 
-    /// The bytes of one call: 8 + 8 + 8 + 16 + 2 + 1 + 8 + 8 + 8 + 1 of padding.
+    /// The bytes of one call: 8 + 8 + 8 + 16 + 2 + 1 + 8 + 8 + 8 + 1 (the anonymising network).
     public static let callBytes = 68
 
     public var bytes: [UInt8] = []
@@ -109,7 +110,7 @@ public struct NormalizedRecordWriter {
         uint64(c.agentKey)
         uint64(c.accessKeyKey)
         uint64(c.principalKey)
-        byte(0)
+        byte(c.network.rawValue)
     }
 
     static func providerTag(_ p: CloudProvider) -> UInt8 {

@@ -86,6 +86,13 @@ public struct ConfigFile: Sendable {
         "benign_office_beta": \.benignOfficeBeta,
         "network_weight_floor": \.networkWeightFloor,
         "network_weight_cap": \.networkWeightCap,
+        "network_skip_anonymous": \.networkSkipsAnonymous,
+        "anonymous_linked_alpha": \.anonymousLinkedAlpha,
+        "anonymous_linked_beta": \.anonymousLinkedBeta,
+        "anonymous_benign_alpha": \.anonymousBenignAlpha,
+        "anonymous_benign_beta": \.anonymousBenignBeta,
+        "anonymous_listing_weight": \.anonymousListingWeight,
+        "anonymous_weight_cap": \.anonymousWeightCap,
         "shared_identity_share": \.sharedIdentityShare,
         "shared_identity_cap": \.sharedIdentityCap,
         "ring_weight": \.ringWeight,
@@ -140,7 +147,7 @@ public struct ConfigFile: Sendable {
     /// Keys that are probabilities or fractions: [0,1].
     static let probabilities: Set<String> = [
         "chain_decay", "time_zone_confidence", "holiday_dip", "benign_office_weight", "shared_identity_share",
-        "declared_support_share", "declared_unsupported_factor",
+        "declared_support_share", "declared_unsupported_factor", "network_skip_anonymous", "anonymous_listing_weight",
     ]
     /// Keys that are days, counts, caps or thresholds: not negative.
     static let nonNegative: Set<String> = [
@@ -148,11 +155,13 @@ public struct ConfigFile: Sendable {
         "new_account_min_accelerators", "structuring_min_hours", "structuring_cap", "shared_identity_cap",
         "network_weight_cap", "high_accelerator_hours", "volume_z", "holiday_min_ratio",
         "declared_support_holiday_ratio", "declared_support_min_calls", "declared_support_identity_weight",
+        "anonymous_weight_cap",
     ]
     /// Beta distribution parameters: above 0.
     static let positive: Set<String> = [
         "linked_share_alpha", "linked_share_beta", "benign_share_alpha", "benign_share_beta", "benign_office_alpha",
-        "benign_office_beta",
+        "benign_office_beta", "anonymous_linked_alpha", "anonymous_linked_beta", "anonymous_benign_alpha",
+        "anonymous_benign_beta",
     ]
 
     /// Every key the file takes.

@@ -45,6 +45,8 @@ struct EventTimeOrder {
         var country: UInt16
         /// Bit 0 an address, 1 a sign-in, 2 a machine.
         var flags: UInt8
+        /// The anonymising network (``AnonymousNetwork``'s bits; in what was padding, so still 72 bytes).
+        var network: UInt8
 
         init(call c: CallObservation, input: UInt32) {
             accountKey = c.accountKey
@@ -59,9 +61,11 @@ struct EventTimeOrder {
             self.input = input
             country = c.country.raw
             flags = (c.sourceIP != nil ? 1 : 0) | (c.isSignIn ? 2 : 0) | (c.isMachine ? 4 : 0)
+            network = c.network.rawValue
         }
 
-        /// Column `i` of a checkpoint (its flags word: these flags, the country in bits 16–31).
+        /// Column `i` of a checkpoint (its flags word: these flags, the anonymising network in bits 8–15,
+        /// the country in bits 16–31).
         init(_ s: Snapshot, _ i: Int) {
             accountKey = s.accountKeys[i]
             eventKey = s.eventKeys[i]
@@ -74,6 +78,7 @@ struct EventTimeOrder {
             input = UInt32(s.inputOfCall[i])
             country = UInt16(truncatingIfNeeded: s.flags[i] >> 16)
             flags = UInt8(truncatingIfNeeded: s.flags[i] & 0xFF)
+            network = UInt8(truncatingIfNeeded: s.flags[i] >> 8)
         }
 
         var call: CallObservation {
@@ -81,7 +86,8 @@ struct EventTimeOrder {
                 accountKey: accountKey, eventKey: eventKey, time: time,
                 sourceIP: flags & 1 != 0 ? IPAddress(value: UInt128(addressHigh) << 64 | UInt128(addressLow)) : nil,
                 country: CountryCode(raw: country), isSignIn: flags & 2 != 0, agentKey: agentKey,
-                accessKeyKey: accessKeyKey, principalKey: principalKey, isMachine: flags & 4 != 0)
+                accessKeyKey: accessKeyKey, principalKey: principalKey, isMachine: flags & 4 != 0,
+                network: AnonymousNetwork(rawValue: network))
         }
     }
 
@@ -656,7 +662,7 @@ struct EventTimeOrder {
         var times: [Int64]
         var addressHigh: [UInt64]
         var addressLow: [UInt64]
-        /// Bit 0 an address, 1 a sign-in, 2 a machine; bits 16–31 the country.
+        /// Bit 0 an address, 1 a sign-in, 2 a machine; bits 8–15 the anonymising network; bits 16–31 the country.
         var flags: [Int64]
         var agentKeys: [UInt64]
         var accessKeyKeys: [UInt64]
@@ -766,7 +772,7 @@ struct EventTimeOrder {
                 s.times.append(h.time)
                 s.addressHigh.append(h.addressHigh)
                 s.addressLow.append(h.addressLow)
-                s.flags.append(Int64(h.flags) | Int64(h.country) << 16)
+                s.flags.append(Int64(h.flags) | Int64(h.network) << 8 | Int64(h.country) << 16)
                 s.agentKeys.append(h.agentKey)
                 s.accessKeyKeys.append(h.accessKeyKey)
                 s.principalKeys.append(h.principalKey)

@@ -28,6 +28,8 @@ struct FileResult: Sendable {
 final class FileProcessor {
     let options: IngestOptions
     let geo: GeoIPTable
+    /// The IP-intelligence feed (`--ip-intel`); empty without one.
+    let anonymous: AnonymousNetworkTable
     private var buffer: UnsafeMutableRawBufferPointer
     private static let readChunk = 128 << 10
     /// Calls and accounts in the previous input: the next batch reserves as many, so it does not regrow
@@ -99,9 +101,10 @@ final class FileProcessor {
         }
     }
 
-    init(options: IngestOptions, geo: GeoIPTable) {
+    init(options: IngestOptions, geo: GeoIPTable, anonymous: AnonymousNetworkTable = AnonymousNetworkTable()) {
         self.options = options
         self.geo = geo
+        self.anonymous = anonymous
         buffer = .allocate(byteCount: 1 << 20, alignment: 64)
     }
 
@@ -339,8 +342,9 @@ final class FileProcessor {
     }
 
     /// Completes the result once the reading is done: the bytes read (stored, and decoded), each call's
-    /// country from its source address (with a GeoIP table), and a note of the problems not shown.
-    /// - Complexity: O(calls) with a GeoIP table.
+    /// country from its source address (with a GeoIP table), its anonymising network (with an
+    /// IP-intelligence feed), and a note of the problems not shown.
+    /// - Complexity: O(calls × log ranges) with either table.
     private func complete(_ result: inout FileResult, path: String, reader: InputReader) {
         result.storedBytes = reader.storedBytesRead
         result.decodedBytes = reader.bytesProduced
@@ -348,6 +352,13 @@ final class FileProcessor {
             for i in result.batch.calls.indices {
                 if let ip = result.batch.calls[i].sourceIP {
                     result.batch.calls[i].country = geo.country(of: ip)
+                }
+            }
+        }
+        if !anonymous.isEmpty {
+            for i in result.batch.calls.indices {
+                if let ip = result.batch.calls[i].sourceIP {
+                    result.batch.calls[i].network = anonymous.network(of: ip)
                 }
             }
         }

@@ -126,6 +126,8 @@ public final class IngestPipeline {
     let options: IngestOptions
     private(set) var detector: Detector
     private(set) var geo: GeoIPTable
+    /// The IP-intelligence feed (`--ip-intel`); empty without one.
+    private(set) var anonymous: AnonymousNetworkTable
     let onDiagnostic: (Diagnostic) -> Void
     /// Called once per input after it is merged, and at the end for the sessions still open: a part
     /// (``FileOutcome/isEndPart``) every `endPartSessions` sessions, then the final outcome.
@@ -181,22 +183,26 @@ public final class IngestPipeline {
 
     public init(
         options: IngestOptions, detector: Detector, geo: GeoIPTable,
+        anonymous: AnonymousNetworkTable = AnonymousNetworkTable(),
         onDiagnostic: @escaping (Diagnostic) -> Void,
         onOutcome: @escaping (FileOutcome) -> Void
     ) {
         self.options = options
         self.detector = detector
         self.geo = geo
+        self.anonymous = anonymous
         self.onDiagnostic = onDiagnostic
         self.onOutcome = onOutcome
         dedup = WindowedDeduplicator(retentionDays: options.dedupRetentionDays)
         sessionizer = Sessionizer(allowedLateness: options.allowedLateness, usageGap: options.sessionGap)
     }
 
-    /// Replaces mappings, resellers, catalogue, thresholds and GeoIP (SIGHUP in `tail`); the live state stays.
-    public func reload(detector: Detector, geo: GeoIPTable) {
+    /// Replaces mappings, resellers, catalogue, thresholds, GeoIP and the IP-intelligence feed (SIGHUP in
+    /// `tail`); the live state stays.
+    public func reload(detector: Detector, geo: GeoIPTable, anonymous: AnonymousNetworkTable) {
         self.detector = detector
         self.geo = geo
+        self.anonymous = anonymous
         partnerMemo = nil  // the identity parameters may have changed
     }
 
@@ -243,7 +249,7 @@ public final class IngestPipeline {
     public func runIncrementally(
         inputs: [FollowedInput], deferIncomplete: Bool, holdBehind: (String) -> Bool = { _ in false }
     ) -> (deferred: [String], held: [String], followedTo: [String: FollowedPosition]) {
-        let processor = FileProcessor(options: options, geo: geo)
+        let processor = FileProcessor(options: options, geo: geo, anonymous: anonymous)
         var deferred: [String] = []
         var held: [String] = []
         var followed: [String: FollowedPosition] = [:]
@@ -330,14 +336,15 @@ public final class IngestPipeline {
         var done = 0
         if let budget = options.heldMemoryBudget, options.scoring { order.startSpilling(budget: budget) }
         if options.jobs <= 1 {
-            let processor = FileProcessor(options: options, geo: geo)
+            let processor = FileProcessor(options: options, geo: geo, anonymous: anonymous)
             while stop?.isRequested != true, let path = next() {
                 merge(processor.process(path))
                 done += 1
                 onProgress?(done, max(expected, done), summary)
             }
         } else {
-            let pool = OrderedWorkPool(next: next, jobs: options.jobs, options: options, geo: geo)
+            let pool = OrderedWorkPool(
+                next: next, jobs: options.jobs, options: options, geo: geo, anonymous: anonymous)
             stop?.onRequest { pool.stop() }
             pool.start()
             while let result = pool.take(done) {

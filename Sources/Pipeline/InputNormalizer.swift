@@ -5,7 +5,7 @@ import UsageModel
 import LogFormats
 
 /// The first stage of a distributed run (`chiptrail normalize`): reads one input with the same reader,
-/// format sniffing, decoders and GeoIP look-up as `ingest`, and hands back what the merge consumes.
+/// format sniffing, decoders, GeoIP and IP-intelligence look-ups as `ingest`, and hands back what the merge consumes.
 ///
 /// `ingest --normalized` merges these values (``IngestOptions/readsNormalized``) instead of reading the
 /// inputs: what reaches the merge is the same, so the merge's result is. One normaliser per thread.
@@ -15,10 +15,11 @@ public final class InputNormalizer {
     /// - Parameters:
     ///   - options: the reading options of `ingest` (limits, format, billing types, record size).
     ///   - geo: the GeoIP table calls are located with.
-    public init(options: IngestOptions, geo: GeoIPTable) {
+    ///   - anonymous: the IP-intelligence feed that names calls' anonymising networks (`--ip-intel`).
+    public init(options: IngestOptions, geo: GeoIPTable, anonymous: AnonymousNetworkTable = AnonymousNetworkTable()) {
         var options = options
         options.readsNormalized = false
-        processor = FileProcessor(options: options, geo: geo)
+        processor = FileProcessor(options: options, geo: geo, anonymous: anonymous)
     }
 
     /// Reads `name` (opened through ``IngestOptions/opener`` when set, else as a path).

@@ -9,6 +9,7 @@ final class OrderedWorkPool: @unchecked Sendable {
     private let jobs: Int
     private let options: IngestOptions
     private let geo: GeoIPTable
+    private let anonymous: AnonymousNetworkTable
     private let condition = NSCondition()
     /// Held by the one reader that pulls (the source may list S3 meanwhile): `take` never waits on it.
     private let pulling = NSLock()
@@ -22,11 +23,15 @@ final class OrderedWorkPool: @unchecked Sendable {
     /// Set by ``stop()``: no input is pulled any more, and `take` gives nil.
     private var stopped = false
 
-    init(next: @escaping () -> String?, jobs: Int, options: IngestOptions, geo: GeoIPTable) {
+    init(
+        next: @escaping () -> String?, jobs: Int, options: IngestOptions, geo: GeoIPTable,
+        anonymous: AnonymousNetworkTable
+    ) {
         self.next = next
         self.jobs = jobs
         self.options = options
         self.geo = geo
+        self.anonymous = anonymous
         slots = Array(repeating: nil, count: 2 * jobs)
     }
 
@@ -62,7 +67,7 @@ final class OrderedWorkPool: @unchecked Sendable {
     }
 
     private func work() {
-        let processor = FileProcessor(options: options, geo: geo)
+        let processor = FileProcessor(options: options, geo: geo, anonymous: anonymous)
         while let claimed = claim() {
             let result = processor.process(claimed.path)
             condition.lock()

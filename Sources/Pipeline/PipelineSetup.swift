@@ -17,6 +17,8 @@ public struct PipelineSettings: Sendable {
     public var mappings: [String] = []
     public var resellers: [String] = []
     public var geoip: [String] = []
+    /// IP-intelligence feeds (`--ip-intel`): MaxMind GeoIP Anonymous IP CSV.
+    public var ipIntel: [String] = []
     /// Parallel readers; nil: the number of cores.
     public var jobs: Int?
     public var format: InputFormat = .auto
@@ -24,14 +26,16 @@ public struct PipelineSettings: Sendable {
     public init() {}
 }
 
-/// Loads mappings, resellers, GeoIP and config into the pipeline's parts, validated as a whole.
+/// Loads mappings, resellers, GeoIP, the IP-intelligence feed and config into the pipeline's parts, validated as a whole.
 public struct PipelineSetup: Sendable {
     public var options: IngestOptions
     public var detector: Detector
     public var geo: GeoIPTable
+    /// The IP-intelligence feed; empty without `--ip-intel`.
+    public var anonymous = AnonymousNetworkTable()
     /// Problems of single rows (each row left out): reported by the caller.
     public var problems: [Diagnostic] = []
-    /// A mapping, reseller or GeoIP row was rejected (exit status 1, as for any bad input).
+    /// A mapping, reseller, GeoIP or IP-intelligence row was rejected (exit status 1, as for any bad input).
     public var hadProblems: Bool { problems.contains { $0.severity == .error } }
 
     /// - Throws: ``ConfigurationError`` when the config file, or a mapping, reseller or GeoIP file, is
@@ -74,6 +78,16 @@ public struct PipelineSetup: Sendable {
             let (table, geoProblems) = try GeoIPTable.loadValidated(paths: settings.geoip)
             geo = table
             problems += geoProblems
+        } catch {
+            fileProblems += error.diagnostics
+            failed = true
+        }
+        do {
+            if !settings.ipIntel.isEmpty {
+                let (table, intelProblems) = try AnonymousNetworkTable.loadValidated(paths: settings.ipIntel)
+                anonymous = table
+                problems += intelProblems
+            }
         } catch {
             fileProblems += error.diagnostics
             failed = true

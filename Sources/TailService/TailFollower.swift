@@ -78,7 +78,7 @@ public final class TailFollower {
     /// stdout and syslog at once, the `--exec` command on its own queue; rows removed once all had them.
     private let outbox: OutboxDelivery
     let reporter: Reporter
-    /// Reads mappings, resellers, GeoIP and config again (SIGHUP), validated whole.
+    /// Reads mappings, resellers, GeoIP, the IP-intelligence feed and config again (SIGHUP), validated whole.
     let loadSetup: () throws -> PipelineSetup
     /// The pipeline; its outcomes are collected into `batch`.
     var pipeline: IngestPipeline!
@@ -105,7 +105,8 @@ public final class TailFollower {
         self.reporter = reporter
         self.loadSetup = loadSetup
         pipeline = IngestPipeline(
-            options: setup.options, detector: setup.detector, geo: setup.geo, onDiagnostic: reporter.diagnostic,
+            options: setup.options, detector: setup.detector, geo: setup.geo, anonymous: setup.anonymous,
+            onDiagnostic: reporter.diagnostic,
             onOutcome: { [unowned self] in self.collect($0) })
         do {
             // The live state as rows; from a store of an earlier version, its single blob, which the
@@ -130,7 +131,7 @@ public final class TailFollower {
     /// previous set stays in force. stderr says which, and names the problems; the live state stays.
     func reloadSetup() {
         let refused =
-            "chiptrail: error: reload refused; the previous mappings, resellers, GeoIP and config stay in force (fix the problems above and send SIGHUP again)"
+            "chiptrail: error: reload refused; the previous mappings, resellers, GeoIP, IP-intelligence and config stay in force (fix the problems above and send SIGHUP again)"
         do {
             let fresh = try loadSetup()
             fresh.problems.forEach(reporter.diagnostic)
@@ -138,8 +139,8 @@ public final class TailFollower {
                 reporter.line(refused)
                 return
             }
-            pipeline.reload(detector: fresh.detector, geo: fresh.geo)
-            reporter.line("chiptrail: reloaded mappings, resellers, GeoIP and config")
+            pipeline.reload(detector: fresh.detector, geo: fresh.geo, anonymous: fresh.anonymous)
+            reporter.line("chiptrail: reloaded mappings, resellers, GeoIP, IP-intelligence and config")
         } catch let error as ConfigurationError {
             error.diagnostics.forEach(reporter.diagnostic)
             reporter.line(refused)

@@ -22,6 +22,8 @@ public enum EvidenceKind: String, Sendable, Hashable, Codable, CaseIterable {
     case structuring
     /// Where the account's calls come from.
     case network
+    /// How many of the account's calls come through anonymising networks (an IP-intelligence feed).
+    case anonymousNetwork = "anonymous-network"
     /// The working hours' time zone.
     case time
     /// Work through a restricted country's public holidays.

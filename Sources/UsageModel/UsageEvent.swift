@@ -143,6 +143,9 @@ public struct CallObservation: Sendable, Hashable {
     public var sourceIP: IPAddress?
     /// The country of the source address, filled in after GeoIP look-up; `unknown` otherwise.
     public var country: CountryCode
+    /// The anonymising network of the source address, filled in after the IP-intelligence look-up
+    /// (`--ip-intel`); empty otherwise.
+    public var network: AnonymousNetwork
     public var isSignIn: Bool
     /// Made by a machine of the cloud itself — an EC2 instance's role credentials (the session is named
     /// after the instance): its source address locates the region, not the people behind the account.
@@ -162,9 +165,10 @@ public struct CallObservation: Sendable, Hashable {
     public init(
         accountKey: UInt64, eventKey: UInt64, time: EpochSeconds, sourceIP: IPAddress?, country: CountryCode = .unknown,
         isSignIn: Bool, agentKey: UInt64 = 0, accessKeyKey: UInt64 = 0, principalKey: UInt64 = 0,
-        isMachine: Bool = false
+        isMachine: Bool = false, network: AnonymousNetwork = []
     ) {
         self.isMachine = isMachine
+        self.network = network
         self.agentKey = agentKey
         self.accessKeyKey = accessKeyKey
         self.principalKey = principalKey

@@ -29,6 +29,13 @@ struct ReaderOptions: ParsableArguments, Sendable {
     var geoip: [String] = []
 
     @Option(
+        name: .customLong("ip-intel"),
+        help: ArgumentHelp(
+            "IP-intelligence feed naming anonymising networks (VPN, hosting, proxy, Tor): MaxMind GeoIP Anonymous IP CSV (repeatable).",
+            valueName: "file"))
+    var ipIntel: [String] = []
+
+    @Option(
         name: .customLong("config"),
         help: ArgumentHelp("Thresholds, weights, restricted countries, catalogue overrides.", valueName: "file"))
     var config: String?
@@ -275,7 +282,8 @@ struct Ingest: ParsableCommand {
             evidenceLog: EvidenceLog.fromEnvironment(), beforeAlert: Diagnostics.clearProgress,
             report: { Diagnostics.printRaw($0.description) })
         let pipeline = IngestPipeline(
-            options: setup.options, detector: setup.detector, geo: setup.geo, onDiagnostic: Diagnostics.report,
+            options: setup.options, detector: setup.detector, geo: setup.geo, anonymous: setup.anonymous,
+            onDiagnostic: Diagnostics.report,
             onOutcome: delivery.take)
         let started = MonotonicClock.seconds()
         let progress = !reader.quiet && isatty(STDERR_FILENO) == 1
@@ -458,6 +466,7 @@ extension ReaderOptions {
         settings.mappings = mappings
         settings.resellers = resellers
         settings.geoip = geoip
+        settings.ipIntel = ipIntel
         settings.jobs = jobs
         settings.format = InputFormat(rawValue: format) ?? .auto
         return settings

@@ -32,7 +32,7 @@ struct NormalizeCommand: ParsableCommand {
             Problems of single records are kept in the output and reported by ingest --normalized; \
             paths that cannot be listed are reported here (exit status 1).
 
-            Give the same --format, --geoip, --config, --max-decompressed, --max-record-size and \
+            Give the same --format, --geoip, --ip-intel, --config, --max-decompressed, --max-record-size and \
             --inflater as to ingest: they change what is decoded. Mappings and resellers are used only \
             by the merge.
 
@@ -53,6 +53,12 @@ struct NormalizeCommand: ParsableCommand {
         name: .customLong("geoip"),
         help: ArgumentHelp("IP→country ranges, as for ingest (repeatable).", valueName: "file"))
     var geoip: [String] = []
+
+    @Option(
+        name: .customLong("ip-intel"),
+        help: ArgumentHelp(
+            "IP-intelligence feed (MaxMind GeoIP Anonymous IP CSV), as for ingest (repeatable).", valueName: "file"))
+    var ipIntel: [String] = []
 
     @Option(
         name: .customLong("config"),
@@ -117,6 +123,7 @@ struct NormalizeCommand: ParsableCommand {
     func readerOptions() throws -> ReaderOptions {
         var arguments = ["--format", format, "--inflater", inflater, "--jobs", "1"]
         for path in geoip { arguments += ["--geoip", path] }
+        for path in ipIntel { arguments += ["--ip-intel", path] }
         if let config { arguments += ["--config", config] }
         if let maxDecompressed { arguments += ["--max-decompressed", maxDecompressed] }
         if let maxRecordSize { arguments += ["--max-record-size", maxRecordSize] }
@@ -169,7 +176,7 @@ struct NormalizeCommand: ParsableCommand {
     static func normalize(_ inputs: [String], setup: PipelineSetup, output: String) throws(NormalizedOutput.Failure)
         -> String
     {
-        let normalizer = InputNormalizer(options: setup.options, geo: setup.geo)
+        let normalizer = InputNormalizer(options: setup.options, geo: setup.geo, anonymous: setup.anonymous)
         var out = try NormalizedOutput(output == "-" ? .stream(STDOUT_FILENO) : .directory(output))
         let started = MonotonicClock.seconds()
         for name in inputs { try out.write(normalizer.normalize(name)) }

@@ -60,7 +60,7 @@ struct Tail: ParsableCommand, Sendable {
             failed after its last try): after kill -9 a restart delivers the rest again. The command runs \
             in a process group of its own (a Ctrl-C does not reach it; a timeout kills its whole group).
 
-            Signals: SIGHUP reloads --mappings, --resellers, --geoip and --config without losing state; \
+            Signals: SIGHUP reloads --mappings, --resellers, --geoip, --ip-intel and --config without losing state; \
             SIGTERM and SIGINT finish the batch in hand, commit, wait for --exec to take the alerts waiting \
             for it for at most one alert's worst case (--exec-timeout x 3 tries + 1.5 s of back-off: 31.5 s \
             by default; never more than 60 s), and exit 0. What the command has not had by then stays in \

@@ -92,7 +92,8 @@ import Testing
                     + "aws,111111111111,,C-A,CN,2025-01-01T00:00:00Z,\naws,222222222222,,C-B,CN,2025-01-01T00:00:00Z,\n")
                     .utf8))
         kill(p.processIdentifier, SIGHUP)
-        Self.waitUntil(dir.path + "/stderr.txt", contains: "reloaded mappings, resellers, GeoIP and config")
+        Self.waitUntil(
+            dir.path + "/stderr.txt", contains: "reloaded mappings, resellers, GeoIP, IP-intelligence and config")
         _ = dir.write("in/b_CloudTrail_us-east-1_20260302T1200Z_b.json.gz", Self.launch("222222222222", "i-b2", day: 2))
         try TailTests.waitFor(dir.path, "SELECT COUNT(*) FROM files", "3")
         kill(p.processIdentifier, SIGTERM)
@@ -102,7 +103,8 @@ import Testing
         let stderr = try String(contentsOfFile: dir.path + "/stderr.txt", encoding: .utf8)
         #expect(stderr.contains("m.csv:4:"), "\(stderr)")
         #expect(
-            stderr.contains("reload refused; the previous mappings, resellers, GeoIP and config stay in force"),
+            stderr.contains(
+                "reload refused; the previous mappings, resellers, GeoIP, IP-intelligence and config stay in force"),
             "\(stderr)")
         #expect(stderr.components(separatedBy: "reload refused").count == 2, "\(stderr)")
         #expect(stderr.components(separatedBy: "reloaded mappings").count == 2, "\(stderr)")
@@ -205,7 +207,8 @@ extension TailLifecycleTests {
         TailTests.waitUntilReady(p)
         try Self.waitForFirstCommit(dir.path)
         kill(p.processIdentifier, SIGHUP)
-        Self.waitUntil(dir.path + "/stderr.txt", contains: "reloaded mappings, resellers, GeoIP and config")
+        Self.waitUntil(
+            dir.path + "/stderr.txt", contains: "reloaded mappings, resellers, GeoIP, IP-intelligence and config")
         // Said before the batch after it is read: the backlog is not finished.
         let atReload = try Self.count(dir.path, "SELECT COUNT(*) FROM files", polling: true)
         #expect(atReload > 0 && atReload < files, "\(atReload)")

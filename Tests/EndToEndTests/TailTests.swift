@@ -220,7 +220,7 @@ import Testing
         p.waitUntilExit()
         #expect(p.terminationStatus == 0)
         let stderr = try String(contentsOfFile: dir.path + "/stderr.txt", encoding: .utf8)
-        #expect(stderr.contains("reloaded mappings, resellers, GeoIP and config"))
+        #expect(stderr.contains("reloaded mappings, resellers, GeoIP, IP-intelligence and config"))
         let r = try BuiltBinary.run([
             "query", "--store", dir.path + "/s.db", "--output", "csv", "SELECT COUNT(*) FROM files",
         ])
@@ -402,7 +402,7 @@ extension TailTests {
                 == 1, "\(lines)")
     }
 
-    @Test(arguments: ["missing", "noAccountColumn", "badRow"])
+    @Test(arguments: ["missing", "noAccountColumn", "badRow", "badFeed"])
     func aBadReloadIsRefusedWholeAndThePreviousSetStays(kind: String) throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
@@ -411,9 +411,17 @@ extension TailTests {
         let header = "provider,account_id,reseller_id,end_customer_id,end_customer_country,valid_from,valid_to\n"
         FileManager.default.createFile(
             atPath: mappings, contents: Data((header + "aws,123456789012,,C-1,CN,2025-01-01T00:00:00Z,\n").utf8))
+        // An IP-intelligence feed, reloaded with the rest (validated whole as they are).
+        let feed = dir.path + "/feed.csv"
+        let feedHeader =
+            "network,is_anonymous,is_anonymous_vpn,is_hosting_provider,is_public_proxy,is_residential_proxy,is_tor_exit_node\n"
+        FileManager.default.createFile(atPath: feed, contents: Data((feedHeader + "10.0.0.0/8,1,1,0,0,0,0\n").utf8))
         let p = Process()
         p.executableURL = URL(fileURLWithPath: BuiltBinary.path)
-        p.arguments = ["tail", "--store", "s.db", "--poll-interval", "0.05", "--mappings", mappings, "--quiet", "in"]
+        p.arguments = [
+            "tail", "--store", "s.db", "--poll-interval", "0.05", "--mappings", mappings, "--ip-intel", feed, "--quiet",
+            "in",
+        ]
         p.currentDirectoryURL = URL(fileURLWithPath: dir.path)
         let out = Pipe()
         p.standardOutput = out
@@ -426,6 +434,9 @@ extension TailTests {
         case "missing": try FileManager.default.removeItem(atPath: mappings)
         case "noAccountColumn":
             FileManager.default.createFile(atPath: mappings, contents: Data("provider,account\naws,1\n".utf8))
+        case "badFeed":
+            FileManager.default.createFile(
+                atPath: feed, contents: Data((feedHeader + "10.0.0.0/8,1,1,0,0,0,0\n10.0.0.0/33,1,1,0,0,0,0\n").utf8))
         default:
             // One good row, one bad: the set is not whole, so none of it is taken.
             FileManager.default.createFile(
@@ -454,11 +465,14 @@ extension TailTests {
         #expect(p.terminationStatus == 0)
         let stderr = try String(contentsOfFile: dir.path + "/stderr.txt", encoding: .utf8)
         #expect(
-            stderr.contains("reload refused; the previous mappings, resellers, GeoIP and config stay in force"),
+            stderr.contains(
+                "reload refused; the previous mappings, resellers, GeoIP, IP-intelligence and config stay in force"),
             "\(stderr)")
         #expect(!stderr.contains("reloaded"), "\(stderr)")
         #expect(!stderr.contains("ExitStatus"), "\(stderr)")
-        #expect(stderr.contains("m.csv"), "\(stderr)")
+        #expect(
+            stderr.contains(kind == "badFeed" ? "feed.csv:3: error: [ipintel] bad network '10.0.0.0/33'" : "m.csv"),
+            "\(stderr)")
         let lines = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(
             separator: "\n")
         #expect(lines.count == 1, "\(stderr)")

@@ -1,0 +1,138 @@
+import Catalog
+import Foundation
+@testable import Detection
+import Ownership
+import Sessions
+import TestSupport
+import Testing
+import UsageModel
+
+/// The anonymising-network evidence: what an IP-intelligence feed says of an account's calls, beside
+/// calls from a restricted country.
+@Suite struct AnonymousNetworkEvidenceTests {
+    /// An account with no mapping row (no link of its own): 300 located calls over 20 days, `china` of
+    /// them from China (direct), `hidden` through a Singapore exit flagged `network`, the rest from US
+    /// offices.
+    static func activity(china: Int, hidden: Int, network: AnonymousNetwork, total: Int = 300) -> AccountActivity {
+        var a = AccountActivity()
+        let start = Timestamp.parse("2026-03-01")! - 20 * 86_400
+        let countries =
+            Array(repeating: ("CN", AnonymousNetwork()), count: china)
+            + Array(repeating: ("SG", network), count: hidden)
+            + Array(repeating: ("US", AnonymousNetwork()), count: total - china - hidden)
+        for (i, (country, flags)) in countries.enumerated() {
+            // Interleaved over 20 days: the calls from China come on many days (steady, not a trip).
+            let slot = (i * 7919) % countries.count
+            a.record(
+                CallObservation(
+                    accountKey: 1, eventKey: UInt64(i), time: start + Int64(slot) * 20 * 86_400 / Int64(total),
+                    sourceIP: nil, country: CountryCode(country)!, isSignIn: false, network: flags))
+        }
+        return a
+    }
+
+    static func session(account: String) -> Session {
+        var s = Sessionizer()
+        s.observe(event(.launch, "2026-03-01T02:00:00Z", account: account))
+        s.observe(event(.terminate, "2026-03-01T09:00:00Z", account: account))
+        return s.finish(at: Timestamp.parse("2026-03-02")!)[0]
+    }
+
+    /// A covert operator: 5% of its calls from China, 80% through VPN exits in Singapore. Without a feed
+    /// (the same calls, none listed) 5% is an office's share and nothing alerts; with the feed, the
+    /// calls that do not hide behind an exit elsewhere are a quarter from China, and most of the rest
+    /// hide: it alerts, and the evidence names the anonymising share by kind.
+    @Test(arguments: [true, false])
+    func aCovertOperatorsCallsThroughVPNExitsMakeItsAlert(listed: Bool) throws {
+        let d = DetectorTests.detector()
+        let a = Self.activity(china: 15, hidden: 240, network: listed ? [.anonymous, .vpn] : [])
+        let assessment = d.assess(Self.session(account: "999"), activity: a)
+        let network = try #require(assessment.evidence.first { $0.kind == .network })
+        #expect(assessment.alerts == listed, "\(assessment.evidence.map(\.detail))")
+        #expect(assessment.jurisdictions.map(\.description) == (listed ? ["CN"] : []))
+        if listed {
+            #expect(
+                network.detail.hasPrefix(
+                    "15 of 60 located calls (leaving out 240 through anonymising networks elsewhere) from restricted countries (CN 15)"
+                ))
+            #expect(network.detail.hasSuffix("80% of located calls through anonymising networks (VPN 80%): 240 of 300"))
+            let hidden = try #require(assessment.evidence.first { $0.kind == .anonymousNetwork })
+            #expect(hidden.detail.hasPrefix("80% of located calls through anonymising networks (VPN 80%)"))
+            #expect(hidden.weight > 3 && hidden.weight <= d.config.anonymousWeightCap)
+        } else {
+            #expect(network.detail.hasPrefix("15 of 300 located calls from restricted countries"))
+            #expect(network.weight < 0)
+            #expect(!assessment.evidence.contains { $0.kind == .anonymousNetwork })
+        }
+    }
+
+    /// A multinational with the same share from China whose other calls come from its own offices, a
+    /// few through a hosting range the feed lists: no anonymising evidence, no alert.
+    @Test func aMultinationalWithTheSameShareFromChinaStaysQuiet() throws {
+        let d = DetectorTests.detector()
+        let a = Self.activity(china: 15, hidden: 6, network: [.anonymous, .hosting])
+        let assessment = d.assess(Self.session(account: "999"), activity: a)
+        #expect(!assessment.alerts)
+        #expect(!assessment.evidence.contains { $0.kind == .anonymousNetwork })
+        let network = try #require(assessment.evidence.first { $0.kind == .network })
+        #expect(network.detail.contains("2% of located calls through anonymising networks (hosting 2%): 6 of 300"))
+    }
+
+    /// Calls through anonymising networks with none from a restricted country name no jurisdiction:
+    /// no evidence at all (a western privacy-minded team is not a link).
+    @Test func anonymisingNetworksAloneAreNoEvidence() {
+        let d = DetectorTests.detector()
+        let a = Self.activity(china: 0, hidden: 240, network: [.anonymous, .vpn])
+        let assessment = d.assess(Self.session(account: "999"), activity: a)
+        #expect(!assessment.alerts)
+        #expect(!assessment.evidence.contains { $0.kind == .anonymousNetwork || $0.kind == .network })
+    }
+
+    /// `network_skip_anonymous = 0` counts anonymised calls in the network share as without a feed;
+    /// `anonymous_weight_cap = 0` turns the anonymising evidence off; with both, the feed changes
+    /// nothing but the wording.
+    @Test func bothPartsCanBeTurnedOff() throws {
+        var d = DetectorTests.detector()
+        d.config.networkSkipsAnonymous = 0
+        d.config.anonymousWeightCap = 0
+        let a = Self.activity(china: 15, hidden: 240, network: [.anonymous, .vpn])
+        let plain = Self.activity(china: 15, hidden: 240, network: [])
+        let with = d.assess(Self.session(account: "999"), activity: a)
+        let without = d.assess(Self.session(account: "999"), activity: plain)
+        #expect(!with.alerts)
+        #expect(with.score == without.score)
+        #expect(with.evidence.map(\.weight) == without.evidence.map(\.weight))
+    }
+
+    /// The share's log-likelihood ratio is never below 0 and never above its cap; the evidence is
+    /// listed when it is above 0.
+    @Test(arguments: [0, 3, 30, 150, 240, 285])
+    func theAnonymisingWeightStaysWithinItsBounds(hidden: Int) throws {
+        var d = DetectorTests.detector()
+        d.config.anonymousWeightCap = 3.5
+        let a = Self.activity(china: 15, hidden: hidden, network: [.anonymous, .hosting])
+        let weight = d.anonymityWeight(a)
+        #expect(weight >= 0 && weight <= 3.5, "\(hidden): \(weight)")
+        #expect((weight > 0) == (hidden >= 150), "\(hidden): \(weight)")
+        #expect((weight == 3.5) == (hidden == 240), "\(hidden): \(weight)")  // 95%: 2.9, Beta(4,2) falls towards 1
+        let assessment = d.assess(Self.session(account: "999"), activity: a)
+        #expect(assessment.evidence.first { $0.kind == .anonymousNetwork }?.weight == (weight > 0 ? weight : nil))
+    }
+
+    /// The counts live in the account's saved state only when there are any: without a feed the state
+    /// is written as before, byte for byte.
+    @Test func theCountsAreSavedOnlyWithAFeed() throws {
+        let plain = Self.activity(china: 15, hidden: 240, network: [])
+        let encoded = try JSONEncoder().encode(plain)
+        #expect(!String(decoding: encoded, as: UTF8.self).contains("anonymous"))
+        let listed = Self.activity(china: 15, hidden: 240, network: [.anonymous, .vpn])
+        let restored = try JSONDecoder().decode(AccountActivity.self, from: JSONEncoder().encode(listed))
+        #expect(restored.anonymousCalls == listed.anonymousCalls)
+        #expect(restored.anonymousTotal == 240)
+        let view = RestrictedJurisdictionsView { code, _ in code.description == "CN" }
+        #expect(restored.restrictedCalls(view, at: 0).count == 15)
+        #expect(restored.anonymousElsewhere(view, at: 0) == 240)
+        #expect(restored.calls(from: CountryCode("SG")!, direct: true) == 0)
+        #expect(restored.calls(from: CountryCode("SG")!) == 240)
+    }
+}

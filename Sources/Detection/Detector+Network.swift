@@ -97,23 +97,11 @@ extension Detector {
         let m = activity.anonymousTotal
         let n = activity.locatedCalls
         guard m > 0, n > 0, config.anonymousWeightCap > 0 else { return 0 }
-        func lnBeta(_ a: Double, _ b: Double) -> Double { lgamma(a) + lgamma(b) - lgamma(a + b) }
-        let mm = Double(m)
-        let rest = Double(n - m)
-        func marginal(_ a: Double, _ b: Double) -> Double { lnBeta(mm + a, rest + b) - lnBeta(a, b) }
-        let linked = marginal(config.anonymousLinkedAlpha, config.anonymousLinkedBeta)
-        let rare = marginal(config.anonymousBenignAlpha, config.anonymousBenignBeta)
-        var benign = rare
-        if config.anonymousListingWeight > 0 {
-            let listing = marginal(1, 1)
-            let top = max(rare, listing)
-            benign =
-                top
-                + log(
-                    (1 - config.anonymousListingWeight) * exp(rare - top) + config.anonymousListingWeight
-                        * exp(listing - top))
-        }
-        return min(config.anonymousWeightCap, max(0, linked - benign))
+        let llr = Self.betaBinomialRatio(
+            m, of: n, linked: (config.anonymousLinkedAlpha, config.anonymousLinkedBeta),
+            benign: (config.anonymousBenignAlpha, config.anonymousBenignBeta), otherBenign: (1, 1),
+            weight: config.anonymousListingWeight)
+        return min(config.anonymousWeightCap, max(0, llr))
     }
 
     /// Declared support: an end customer declared in an unrestricted country from which under

@@ -321,21 +321,31 @@ public struct Detector: Sendable {
     /// almost never (travel, VPN exits), a share `benignOfficeWeight` steadily a little (an office
     /// there); without the second, a few unlucky days of such an account look like a link.
     public func networkWeight(restricted k: Int, located n: Int) -> Double {
+        let llr = Self.betaBinomialRatio(
+            k, of: n, linked: (config.linkedShareAlpha, config.linkedShareBeta),
+            benign: (config.benignShareAlpha, config.benignShareBeta),
+            otherBenign: (config.benignOfficeAlpha, config.benignOfficeBeta), weight: config.benignOfficeWeight)
+        return min(config.networkWeightCap, max(config.networkWeightFloor, llr))
+    }
+
+    /// The log-likelihood ratio of `k` of `n` under a linked Beta-Binomial model against a benign mixture:
+    /// `benign` with probability 1 − `weight`, `otherBenign` with `weight` (summed in log space).
+    static func betaBinomialRatio(
+        _ k: Int, of n: Int, linked: (Double, Double), benign: (Double, Double), otherBenign: (Double, Double),
+        weight: Double
+    ) -> Double {
         func lnBeta(_ a: Double, _ b: Double) -> Double { lgamma(a) + lgamma(b) - lgamma(a + b) }
         let kk = Double(k)
         let rest = Double(n - k)
-        func marginal(_ a: Double, _ b: Double) -> Double { lnBeta(kk + a, rest + b) - lnBeta(a, b) }
-        let linked = marginal(config.linkedShareAlpha, config.linkedShareBeta)
-        let rare = marginal(config.benignShareAlpha, config.benignShareBeta)
-        var benign = rare
-        if config.benignOfficeWeight > 0 {
-            let office = marginal(config.benignOfficeAlpha, config.benignOfficeBeta)
-            let top = max(rare, office)
-            benign =
-                top
-                + log((1 - config.benignOfficeWeight) * exp(rare - top) + config.benignOfficeWeight * exp(office - top))
+        func marginal(_ p: (Double, Double)) -> Double { lnBeta(kk + p.0, rest + p.1) - lnBeta(p.0, p.1) }
+        let rare = marginal(benign)
+        var mixture = rare
+        if weight > 0 {
+            let other = marginal(otherBenign)
+            let top = max(rare, other)
+            mixture = top + log((1 - weight) * exp(rare - top) + weight * exp(other - top))
         }
-        return min(config.networkWeightCap, max(config.networkWeightFloor, linked - benign))
+        return marginal(linked) - mixture
     }
 
     func basisText(_ code: CountryCode) -> String {

@@ -30,13 +30,14 @@ enum MemoryTuning {
     /// for the next input (about 37,000 page faults, a tenth of a second, per GB of CloudTrail). Blocks
     /// under 4 MiB come from the arenas and are reused; larger ones (the de-duplication window's tables,
     /// the held slices of a dense trail) are mapped and unmapped whole, so they never pin a heap; each
-    /// arena keeps at most 16 MiB of free memory at its top.
+    /// arena keeps at most 8 MiB of free memory at its top (a few batches' worth).
     ///
     /// Each reader thread of `--jobs 2` has an arena of its own, and each kept up to 64 MiB when both
     /// thresholds were 64 MiB: peak RSS of the large customer's 1 GB at `--jobs 2` 166–181 MB, against a
-    /// heap peak of 90 MB (issue 17; the figures in the README's "Allocator thresholds" section).
+    /// heap peak of 90 MB; 16 MiB a top left 126–145 MB, 8 MiB 123–132 MB in five interleaved runs, the
+    /// time the same (issue 17; the figures in the README's "Allocator thresholds" section).
     static func keepFreedMemory() {
         mallopt(mmapThreshold, 4 << 20)
-        mallopt(trimThreshold, 16 << 20)
+        mallopt(trimThreshold, 8 << 20)
     }
 }

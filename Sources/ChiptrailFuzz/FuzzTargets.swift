@@ -11,15 +11,15 @@ import UsageModel
 #endif
 
 /// libFuzzer targets over every parser of untrusted bytes: the gzip reader, the JSON framer and its
-/// decoders, the CSV splitter and billing decoders, and the mapping, reseller, GeoIP and config
-/// parsers, and the reader of normalised records (`ingest --normalized`). `CHIPTRAIL_FUZZ_TARGET` picks one (`Scripts/fuzz` runs each with its own corpus).
+/// decoders, the CSV splitter and billing decoders, and the mapping, reseller, GeoIP, IP-intelligence
+/// and config parsers, and the reader of normalised records (`ingest --normalized`). `CHIPTRAIL_FUZZ_TARGET` picks one (`Scripts/fuzz` runs each with its own corpus).
 ///
 /// Built with `-sanitize=fuzzer -DFUZZING`, libFuzzer supplies `main`; in a plain build, `main` replays
 /// the files named on the command line through the target (to reproduce a crash under a debugger).
 enum FuzzTargets {
     static let names = [
         "gzip", "cloudtrail", "gcp-audit", "azure-activity", "ndjson", "billing", "mappings",
-        "resellers", "geoip", "config", "normalized",
+        "resellers", "geoip", "ipintel", "config", "normalized",
     ]
 
     static let selected: String = {
@@ -32,7 +32,7 @@ enum FuzzTargets {
         return name
     }()
 
-    /// A scratch file for the targets that read a path (gzip, GeoIP), in `CHIPTRAIL_FUZZ_SCRATCH`
+    /// A scratch file for the targets that read a path (gzip, GeoIP, IP intelligence), in `CHIPTRAIL_FUZZ_SCRATCH`
     /// (Scripts/fuzz: .build/fuzz/tmp, emptied after each target) or /tmp.
     static let scratch: String = {
         let directory = ProcessInfo.processInfo.environment["CHIPTRAIL_FUZZ_SCRATCH"] ?? "/tmp"
@@ -72,6 +72,13 @@ enum FuzzTargets {
             write(bytes)
             let (table, _) = GeoIPTable.load(paths: [scratch])
             _ = table.country(of: IPAddress(v4: 0x0102_0304))
+        case "ipintel":
+            // A feed is validated whole: any bytes give a table or a configuration error, never a crash.
+            write(bytes)
+            if let (table, _) = try? AnonymousNetworkTable.loadValidated(paths: [scratch]) {
+                _ = table.network(of: IPAddress(v4: 0xC000_0201))
+                _ = table.network(of: IPAddress(value: 0x2001_0db8_0001_0000_0000_0000_0000_0001))
+            }
         case "config":
             var config = ConfigFile()
             try? config.apply(text: String(decoding: bytes, as: UTF8.self), path: "c.conf")

@@ -9,16 +9,14 @@ import Inputs
 /// is_public_proxy,is_residential_proxy,is_tor_exit_node`, networks in CIDR), columns by header name
 /// and in any order; a flag is `1`/`true` or `0`/`false`/empty.
 public struct AnonymousNetworkTable: Sendable {
-    private var starts: [UInt128] = []
-    private var ends: [UInt128] = []
-    private var networks: [AnonymousNetwork] = []
+    private var ranges = RangeTable<AnonymousNetwork>()
 
     public init() {}
 
     /// How many networks the table lists.
-    public var count: Int { starts.count }
+    public var count: Int { ranges.count }
 
-    public var isEmpty: Bool { starts.isEmpty }
+    public var isEmpty: Bool { ranges.count == 0 }
 
     /// The feed's flag columns and the bit each sets.
     static let columns: [(String, AnonymousNetwork)] = [
@@ -100,9 +98,7 @@ public struct AnonymousNetworkTable: Sendable {
                 continue
             }
             lastKept = i
-            table.starts.append(r.start)
-            table.ends.append(r.end)
-            table.networks.append(r.network)
+            table.ranges.append(r.start, r.end, r.network)
         }
         return (table, rowProblems)
     }
@@ -113,14 +109,5 @@ public struct AnonymousNetworkTable: Sendable {
     public func network(of address: IPAddress) -> AnonymousNetwork { lookup(address.value) }
 
     @usableFromInline
-    func lookup(_ value: UInt128) -> AnonymousNetwork {
-        var low = 0
-        var high = starts.count
-        while low < high {
-            let mid = (low + high) >> 1
-            if starts[mid] <= value { low = mid + 1 } else { high = mid }
-        }
-        guard low > 0, value <= ends[low - 1] else { return [] }
-        return networks[low - 1]
-    }
+    func lookup(_ value: UInt128) -> AnonymousNetwork { ranges.value(at: value) ?? [] }
 }

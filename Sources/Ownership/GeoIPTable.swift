@@ -7,13 +7,11 @@ import Inputs
 /// IP2Location LITE DB1 (decimal numbers, quoted), and the MaxMind GeoLite2-Country pair
 /// (blocks in CIDR + locations), told apart by content.
 public struct GeoIPTable: Sendable {
-    private var starts: [UInt128] = []
-    private var ends: [UInt128] = []
-    private var countries: [CountryCode] = []
+    private var ranges = RangeTable<CountryCode>()
 
     public init() {}
 
-    public var count: Int { starts.count }
+    public var count: Int { ranges.count }
 
     /// Loads range files; GeoLite2 blocks files are joined with every GeoLite2 locations file given.
     public static func load(paths: [String]) -> (GeoIPTable, [Diagnostic]) {
@@ -162,9 +160,7 @@ public struct GeoIPTable: Sendable {
         }
         ranges.sort { $0.0 < $1.0 }
         var table = GeoIPTable()
-        table.starts = ranges.map(\.0)
-        table.ends = ranges.map(\.1)
-        table.countries = ranges.map(\.2)
+        for (start, end, country) in ranges { table.ranges.append(start, end, country) }
         return Loaded(
             table: table, problems: problems, fatal: fatal, unreadable: unreadable, fileLevel: fileLevel, usable: usable
         )
@@ -176,16 +172,7 @@ public struct GeoIPTable: Sendable {
     public func country(of address: IPAddress) -> CountryCode { lookup(address.value) }
 
     @usableFromInline
-    func lookup(_ value: UInt128) -> CountryCode {
-        var low = 0
-        var high = starts.count
-        while low < high {
-            let mid = (low + high) >> 1
-            if starts[mid] <= value { low = mid + 1 } else { high = mid }
-        }
-        guard low > 0, value <= ends[low - 1] else { return .unknown }
-        return countries[low - 1]
-    }
+    func lookup(_ value: UInt128) -> CountryCode { ranges.value(at: value) ?? .unknown }
 
     static func firstLine(_ text: String) -> String {
         var line = text.prefix { $0 != "\n" && $0 != "\r\n" }

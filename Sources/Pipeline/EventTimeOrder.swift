@@ -143,8 +143,11 @@ struct EventTimeOrder {
     /// Bytes of records held in memory since the last spill (an estimate: an event counts as `eventCost`).
     private var heldBytes = 0
     static let eventCost = 384
-    /// Name tables of inputs, in the spill file (instead of `names` while spilling).
+    /// Name tables of inputs, in the spill file (instead of `names` once those pass a quarter of the budget).
     private var nameBlocks: [NameBlock] = []
+    /// Bytes of `names` (an estimate: the text and `nameEntryCost` an entry).
+    private var namesBytes = 0
+    static let nameEntryCost = 48
 
     private var slices: [Int64: Held] = [:]
     private var cached: (index: Int64, held: Held?) = (.min, nil)
@@ -239,9 +242,11 @@ struct EventTimeOrder {
     }
 
     /// Keeps the names an input (at `path`) carried for its calls' identifiers until those calls are
-    /// released: in memory, or while spilling as a block in the spill file.
+    /// released: in memory, or while spilling and once the names in memory pass a quarter of the budget, as
+    /// a block in the spill file (writing every input's names there cost ~2% of a run that never passed
+    /// the budget).
     mutating func learnNames(_ table: KeyTable<String>, until newest: EpochSeconds, path: String = "") {
-        if spilling, let spill, table.count > 0 {
+        if spilling, let spill, table.count > 0, namesBytes >= spillBudget / 4 {
             if let block = try? Self.writeNames(table, to: spill) {
                 nameBlocks.append(NameBlock(path: path, offset: block.offset, count: block.count, until: newest))
                 return
@@ -254,6 +259,7 @@ struct EventTimeOrder {
                 names.values[i].until = newest
             } else {
                 names[key] = (name, newest)
+                namesBytes &+= name.utf8.count &+ Self.nameEntryCost
             }
             if tracking { changedNames.insert(key) }
         }
@@ -278,6 +284,10 @@ struct EventTimeOrder {
         return nil
     }
 
+    private mutating func recountNames() {
+        namesBytes = names.values.reduce(0) { $0 &+ $1.name.utf8.count &+ Self.nameEntryCost }
+    }
+
     /// Forgets names whose calls have all been released (every hour of event time: amortised).
     mutating func forgetNames() {
         guard releasedThrough >= namesPrunedAt &+ 3600 || namesPrunedAt == .min else { return }
@@ -286,6 +296,7 @@ struct EventTimeOrder {
             for (key, entry) in names where entry.until < releasedThrough { changedNames.insert(key) }
         }
         names = names.filter { $0.value.until >= releasedThrough }
+        recountNames()
         nameBlocks.removeAll { $0.until < releasedThrough }
     }
 
@@ -461,6 +472,7 @@ struct EventTimeOrder {
         guard spill != nil else { return }
         for held in slices.values { load(held) }
         names = allNames()
+        recountNames()
         nameBlocks = []
         spilling = false
         spill = nil

@@ -338,8 +338,14 @@ struct RunResult: Equatable, CustomStringConvertible {
         try #require(started.status == 0, "\(started.stderr)")
         let master = started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(master.hasPrefix("spark://127.0.0.1:"))
+        // Tasks wait until both workers' executors have registered: on a loaded machine one executor's JVM can
+        // start after the other has run every task (Spark waits 30 s for 80% of the cores by default).
         let spark = try sparkIngest(
-            master: master, extra: ["--conf", "spark.executor.memory=512m", "--partitions", "4"])
+            master: master,
+            extra: [
+                "--conf", "spark.executor.memory=512m", "--conf", "spark.scheduler.minRegisteredResourcesRatio=1.0",
+                "--conf", "spark.scheduler.maxRegisteredResourcesWaitingTime=180s", "--partitions", "4",
+            ])
         #expect(spark == expected)
         // Both workers ran map tasks (each has an executor directory of this application).
         let workers = try (0..<2).map { try FileManager.default.contentsOfDirectory(atPath: cluster + "/worker-\($0)") }

@@ -39,6 +39,8 @@ import Testing
         #expect(summary.duplicateEvents == 3)
         #expect(summary.sessions == 2)
         // run-1, describe-a, stop-1, describe-b, terminate-1: a key each (nine when every event had its own).
-        #expect(pipeline.dedup.count == 5)
+        #expect(pipeline.windowKeysAtEnd == 5)
+        // Then dropped: nothing can arrive after the end of the input.
+        #expect(pipeline.dedup.count == 0)
     }
 }

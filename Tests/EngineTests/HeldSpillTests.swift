@@ -141,6 +141,26 @@ import UsageModel
         #expect(Self.drain(&spilled) == Self.drain(&inMemory))
     }
 
+    /// Names stay in memory while they take less than a quarter of the budget (writing every input's
+    /// names cost ~2% of a run that never passed it); past that, each input's go to the file as a block,
+    /// and a name is found either way.
+    @Test(arguments: [(1 << 20, false), (4_000, true)])
+    func namesGoToTheFileOnlyPastAQuarterOfTheBudget(budget: Int, spills: Bool) {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        var order = EventTimeOrder()
+        let started = order.startSpilling(budget: budget, directory: dir.path)
+        #expect(started)
+        for i in 0..<40 {
+            var names = KeyTable<String>(capacity: 16)
+            for k in 0..<3 { _ = names.insert(UInt64(i * 3 + k + 1), "aws-cli/2.\(i).\(k) Python/3.11 Linux") }
+            order.learnNames(names, until: 1_772_323_200 + EpochSeconds(i * 60), path: "in/\(i).json")
+        }
+        #expect(order.hasSpilled == spills)
+        #expect(order.name(1) == "aws-cli/2.0.0 Python/3.11 Linux")
+        #expect(order.name(120, in: "in/39.json") == "aws-cli/2.39.2 Python/3.11 Linux")
+    }
+
     @Test func aDirectoryThatCannotHoldTheFileKeepsEverythingInMemory() {
         var order = EventTimeOrder()
         let startedOrder = order.startSpilling(budget: 0, directory: "/nonexistent/chiptrail-test")

@@ -97,6 +97,9 @@ struct EventTimeOrder {
         var calls: [HeldCall] = []
         var order: [UInt32]? = nil
         var events: [UsageEvent] = []
+        /// A slice that was spilled, released with `streaming`: its records merged a block at a time from
+        /// the spill file (`calls` and `events` are then empty), never whole in memory.
+        var spilled: SpilledSlice? = nil
 
         /// The `n`th call in canonical order.
         @inline(__always) func call(_ n: Int) -> HeldCall { calls[order.map { Int($0[n]) } ?? n] }
@@ -115,15 +118,21 @@ struct EventTimeOrder {
         var chunks: [SpilledChunk] = []
     }
 
-    /// Records of one slice in the spill file: `calls` calls as held (their bytes), then the events as
-    /// `chiptrail normalize` writes them, in groups of about `eventGroupBytes` (read back one at a time).
+    /// Records of one slice in the spill file, each kind in its canonical order (so that a released
+    /// slice is merged from its chunks, never loaded whole): `calls` calls (their bytes), the held position
+    /// of each (4 bytes: a checkpoint restores the order they were held in), then the events as `chiptrail
+    /// normalize` writes them, in groups of about `eventGroupBytes` (read back one at a time), and the held
+    /// position of each.
     struct SpilledChunk {
         var offset: Int64
         var calls: Int
         var eventGroups: [(count: Int, bytes: Int)]
         var events: Int { eventGroups.reduce(0) { $0 + $1.count } }
+        var callPositions: Int64 { offset + Int64(calls * MemoryLayout<HeldCall>.stride) }
+        var eventsOffset: Int64 { callPositions + Int64(calls * 4) }
+        var eventPositions: Int64 { eventsOffset + Int64(eventGroups.reduce(0) { $0 + $1.bytes }) }
     }
-    static let eventGroupBytes = 1 << 20
+    static let eventGroupBytes = 256 << 10
 
     /// The names one input carried, in the spill file: `count` keys ascending (8 bytes each), then each
     /// name's start and length in the text (4 + 4 bytes), then the text.
@@ -301,8 +310,10 @@ struct EventTimeOrder {
     }
 
     /// The next slice whose end the frontier has passed (every slice when `frontier` is nil: the end of
-    /// the input), its records in their canonical order, and the instant it ends.
-    mutating func next(through frontier: EpochSeconds?) -> (end: EpochSeconds, slice: Slice)? {
+    /// the input), its records in their canonical order, and the instant it ends. With `streaming`, a slice
+    /// that was spilled comes as a merge of its chunks (``Slice/spilled``) rather than in arrays: a trail
+    /// that holds hours of records until its end releases each five minutes of them in blocks.
+    mutating func next(through frontier: EpochSeconds?, streaming: Bool = false) -> (end: EpochSeconds, slice: Slice)? {
         guard let index = pendingIndexes.first else { return nil }
         let end = (index + 1) * Self.tick
         if let frontier, end > frontier { return nil }
@@ -310,7 +321,6 @@ struct EventTimeOrder {
         let held = slices.removeValue(forKey: index)!
         heldBytes = max(
             0, heldBytes - held.calls.count * MemoryLayout<HeldCall>.stride - held.events.count * Self.eventCost)
-        load(held)
         if cached.index == index { cached = (.min, nil) }
         releasedThrough = end
         if tracking {
@@ -322,7 +332,40 @@ struct EventTimeOrder {
         held.events = []
         slice.order = canonical(slice.calls, from: end - Self.tick)
         Self.sortCanonically(&slice.events)
+        if !held.chunks.isEmpty, let spill {
+            // What is still in memory, sorted, is merged after the chunks (ties go to the earlier source:
+            // the order of sorting everything as held).
+            let memory = slice.order.map { $0.map { slice.calls[Int($0)] } } ?? slice.calls
+            let merged = SpilledSlice(
+                spill: spill, chunks: held.chunks, calls: memory, events: slice.events, paths: inputPaths)
+            held.chunks = []
+            slice = streaming ? Slice(spilled: merged) : merged.materialized()
+        }
         return (end, slice)
+    }
+
+    /// The events' canonical order, stable (position k takes the event at order[k]); nil when they are in it.
+    static func canonicalOrder(_ events: [UsageEvent]) -> [Int32]? {
+        let n = events.count
+        guard n > 1 else { return nil }
+        return events.withUnsafeBufferPointer { e -> [Int32]? in
+            let base = e.baseAddress!
+            var sorted = true
+            for i in 1..<n where precedes(base + i, base + i - 1) {
+                sorted = false
+                break
+            }
+            guard !sorted else { return nil }
+            var order = Array(0..<Int32(n))
+            order.sort { i, j in
+                let a = base + Int(i)
+                let b = base + Int(j)
+                if precedes(a, b) { return true }
+                if precedes(b, a) { return false }
+                return i < j
+            }
+            return order
+        }
     }
 
     /// Whether `a` comes before `b` in the events' canonical order: time, event id, resource id.
@@ -340,26 +383,7 @@ struct EventTimeOrder {
     /// large customer's `--jobs 1`, issue 17).
     static func sortCanonically(_ events: inout [UsageEvent]) {
         let n = events.count
-        guard n > 1 else { return }
-        var order: [Int32] = []
-        events.withUnsafeBufferPointer { e in
-            let base = e.baseAddress!
-            var sorted = true
-            for i in 1..<n where precedes(base + i, base + i - 1) {
-                sorted = false
-                break
-            }
-            guard !sorted else { return }
-            order = Array(0..<Int32(n))
-            order.sort { i, j in
-                let a = base + Int(i)
-                let b = base + Int(j)
-                if precedes(a, b) { return true }
-                if precedes(b, a) { return false }
-                return i < j
-            }
-        }
-        guard !order.isEmpty else { return }
+        guard let order = canonicalOrder(events) else { return }
         // Position k takes the event at order[k]: each cycle is followed with swaps (moves, no copies).
         events.withUnsafeMutableBufferPointer { buffer in
             var placed = [Bool](repeating: false, count: n)
@@ -407,7 +431,11 @@ struct EventTimeOrder {
                 if a.time != b.time { return a.time < b.time }
                 if a.eventKey != b.eventKey { return a.eventKey < b.eventKey }
                 if a.accountKey != b.accountKey { return a.accountKey < b.accountKey }
-                return Self.precedes(calls[Int(a.index)], calls[Int(b.index)], paths: paths)
+                // Stable: calls equal in every key keep the order they were held in, as a merge of sorted
+                // spilled chunks gives them.
+                if Self.precedes(calls[Int(a.index)], calls[Int(b.index)], paths: paths) { return true }
+                if Self.precedes(calls[Int(b.index)], calls[Int(a.index)], paths: paths) { return false }
+                return a.index < b.index
             }
         }
         return keys.map(\.index)
@@ -421,7 +449,7 @@ struct EventTimeOrder {
         var index: UInt32
     }
 
-    private static func precedes(_ a: HeldCall, _ b: HeldCall, paths: [UInt32: String]) -> Bool {
+    static func precedes(_ a: HeldCall, _ b: HeldCall, paths: [UInt32: String]) -> Bool {
         if a.time != b.time { return a.time < b.time }
         if a.eventKey != b.eventKey { return a.eventKey < b.eventKey }
         if a.accountKey != b.accountKey { return a.accountKey < b.accountKey }
@@ -489,12 +517,29 @@ struct EventTimeOrder {
             let held = slices[index]!
             guard !held.calls.isEmpty || !held.events.isEmpty else { continue }
             do {
-                let offset = try held.calls.withUnsafeBytes { try spill.append($0) }
+                let callOrder = canonical(held.calls, from: index * Self.tick)
+                let offset = spill.size
+                if let callOrder {
+                    // Gathered a block at a time: a sorted copy of the slice would double it in memory.
+                    var block: [HeldCall] = []
+                    block.reserveCapacity(min(callOrder.count, SpilledSlice.callBlock))
+                    for start in stride(from: 0, to: callOrder.count, by: SpilledSlice.callBlock) {
+                        block.removeAll(keepingCapacity: true)
+                        for k in callOrder[start..<min(callOrder.count, start + SpilledSlice.callBlock)] {
+                            block.append(held.calls[Int(k)])
+                        }
+                        _ = try block.withUnsafeBytes { try spill.append($0) }
+                    }
+                } else {
+                    _ = try held.calls.withUnsafeBytes { try spill.append($0) }
+                }
+                _ = try Self.positions(callOrder, count: held.calls.count).withUnsafeBytes { try spill.append($0) }
+                let eventOrder = Self.canonicalOrder(held.events)
                 var groups: [(count: Int, bytes: Int)] = []
                 var writer = NormalizedRecordWriter()
                 var count = 0
-                for (n, event) in held.events.enumerated() {
-                    writer.event(event, inputName: "")
+                for n in held.events.indices {
+                    writer.event(held.events[eventOrder.map { Int($0[n]) } ?? n], inputName: "")
                     count += 1
                     if writer.bytes.count >= Self.eventGroupBytes || n == held.events.count - 1 {
                         _ = try writer.bytes.withUnsafeBytes { try spill.append($0) }
@@ -503,6 +548,8 @@ struct EventTimeOrder {
                         count = 0
                     }
                 }
+                let eventPositions = Self.positions(eventOrder.map { $0.map { UInt32($0) } }, count: held.events.count)
+                _ = try eventPositions.withUnsafeBytes { try spill.append($0) }
                 held.chunks.append(SpilledChunk(offset: offset, calls: held.calls.count, eventGroups: groups))
                 held.calls = []
                 held.events = []
@@ -514,62 +561,96 @@ struct EventTimeOrder {
         heldBytes = 0
     }
 
-    /// Reads a slice's spilled chunks back in front of the records it holds in memory.
+    /// The held position of each record in canonical order, little-endian (nil: as held).
+    private static func positions(_ order: [UInt32]?, count: Int) -> [UInt32] {
+        (order ?? Array(0..<UInt32(count))).map(\.littleEndian)
+    }
+
+    /// Reads a slice's spilled chunks back in front of the records it holds in memory, each chunk's in
+    /// the order they were held in.
     private func load(_ held: Held) {
         guard !held.chunks.isEmpty, let spill else { return }
-        let stride = MemoryLayout<HeldCall>.stride
-        // Calls are read straight into their array; events a group at a time (no copy of the chunk).
-        let total = held.chunks.reduce(held.calls.count) { $0 + $1.calls }
-        var failure: Int32 = 0
-        let calls = [HeldCall](unsafeUninitializedCapacity: total) { buffer, initialized in
-            let raw = UnsafeMutableRawBufferPointer(buffer)
-            var at = 0
-            for chunk in held.chunks where failure == 0 {
-                failure = spill.fill(
-                    UnsafeMutableRawBufferPointer(rebasing: raw[(at * stride)..<((at + chunk.calls) * stride)]),
-                    at: chunk.offset)
-                at += chunk.calls
-            }
-            held.calls.withUnsafeBytes { memory in
-                if memory.count > 0 {
-                    UnsafeMutableRawBufferPointer(rebasing: raw[(at * stride)...]).copyMemory(from: memory)
-                }
-            }
-            initialized = total
-        }
-        if failure != 0 { fatalError("chiptrail: \(HeldSpillError(.read, errno: failure))") }
+        var calls: [HeldCall] = []
+        calls.reserveCapacity(held.chunks.reduce(held.calls.count) { $0 + $1.calls })
         var events: [UsageEvent] = []
         events.reserveCapacity(held.chunks.reduce(held.events.count) { $0 + $1.events })
         // The events of one input share one copy of its path, as they did when held in memory.
         var paths: [String: String] = [:]
         do {
             for chunk in held.chunks {
-                var offset = chunk.offset + Int64(chunk.calls * stride)
+                let sorted = try Self.calls(of: chunk, from: spill)
+                let callAt = try Self.positions(chunk.calls, at: chunk.callPositions, from: spill)
+                var unsorted = sorted
+                for (k, position) in callAt.enumerated() { unsorted[Int(position)] = sorted[k] }
+                calls += unsorted
+                var chunkEvents: [UsageEvent] = []
+                chunkEvents.reserveCapacity(chunk.events)
+                var offset = chunk.eventsOffset
                 for group in chunk.eventGroups {
-                    let bytes = try spill.bytes(at: offset, count: group.bytes)
+                    chunkEvents += try Self.events(group, at: offset, from: spill, sharing: &paths)
                     offset += Int64(group.bytes)
-                    try bytes.withUnsafeBytes { raw in
-                        var reader = NormalizedRecordReader(raw, path: "held records")
-                        for _ in 0..<group.count {
-                            var event = try reader.event(inputName: "")
-                            if let path = paths[event.origin.path] {
-                                event.origin.path = path
-                            } else {
-                                paths[event.origin.path] = event.origin.path
-                            }
-                            events.append(event)
-                        }
-                    }
                 }
+                let eventAt = try Self.positions(chunk.events, at: chunk.eventPositions, from: spill)
+                var placed = [UsageEvent?](repeating: nil, count: chunkEvents.count)
+                for (k, position) in eventAt.enumerated() { placed[Int(position)] = chunkEvents[k] }
+                events += placed.map { $0! }
             }
         } catch {
             // The file is this process's own, unlinked: only a failing device gets here.
             fatalError("chiptrail: \(error)")
         }
-        held.calls = calls
-        events.append(contentsOf: held.events)
-        held.events = events
+        held.calls = calls + held.calls
+        held.events = events + held.events
         held.chunks = []
+    }
+
+    /// A spilled chunk's calls, in canonical order.
+    static func calls(of chunk: SpilledChunk, from spill: HeldSpill, first: Int = 0, count: Int? = nil)
+        throws(HeldSpillError) -> [HeldCall]
+    {
+        let n = count ?? chunk.calls - first
+        let stride = MemoryLayout<HeldCall>.stride
+        var failure: Int32 = 0
+        let calls = [HeldCall](unsafeUninitializedCapacity: n) { buffer, initialized in
+            failure = spill.fill(UnsafeMutableRawBufferPointer(buffer), at: chunk.offset + Int64(first * stride))
+            initialized = n
+        }
+        if failure != 0 { throw HeldSpillError(.read, errno: failure) }
+        return calls
+    }
+
+    /// `count` held positions at `offset`.
+    private static func positions(_ count: Int, at offset: Int64, from spill: HeldSpill) throws(HeldSpillError)
+        -> [UInt32]
+    {
+        var out = [UInt32](repeating: 0, count: count)
+        let failure = out.withUnsafeMutableBytes { spill.fill($0, at: offset) }
+        if failure != 0 { throw HeldSpillError(.read, errno: failure) }
+        return out.map { UInt32(littleEndian: $0) }
+    }
+
+    /// The events of one group of a spilled chunk, in canonical order; those of one input share one copy
+    /// of its path (`paths`).
+    static func events(
+        _ group: (count: Int, bytes: Int), at offset: Int64, from spill: HeldSpill,
+        sharing paths: inout [String: String]
+    ) throws -> [UsageEvent] {
+        let bytes = try spill.bytes(at: offset, count: group.bytes)
+        var events: [UsageEvent] = []
+        events.reserveCapacity(group.count)
+        try bytes.withUnsafeBytes { raw in
+            var reader = NormalizedRecordReader(raw, path: "held records")
+            for _ in 0..<group.count {
+                var event = try reader.event(inputName: "")
+                if let path = paths[event.origin.path] {
+                    event.origin.path = path
+                } else {
+                    paths[event.origin.path] = event.origin.path
+                }
+                events.append(event)
+            }
+        }
+        return events
     }
 
     /// Writes one input's name table as a block; returns where it starts and how many names it holds.

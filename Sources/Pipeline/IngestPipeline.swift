@@ -502,15 +502,16 @@ public final class IngestPipeline {
     /// input), each followed by the decisions of its tick.
     private func release(through frontier: EpochSeconds?) -> [Detector.Decision] {
         var out: [Detector.Decision] = []
-        while let (end, slice) = order.next(through: frontier) {
+        while let (end, slice) = order.next(through: frontier, streaming: true) {
             let touched = apply(slice, tick: end)
             out += decide(at: end, touched: touched)
         }
         return out
     }
 
-    /// Applies one slice's records in their canonical order. Returns the accounts whose running sessions
-    /// may have changed (new lifecycle events) and the accounts with new calls.
+    /// Applies one slice's records in their canonical order (a spilled slice's a block at a time, as its
+    /// merge gives them). Returns the accounts whose running sessions may have changed (new lifecycle
+    /// events) and the accounts with new calls.
     private func apply(_ slice: EventTimeOrder.Slice, tick: EpochSeconds) -> (
         events: [(provider: CloudProvider, account: String, resource: String)], calls: [UInt64]
     ) {
@@ -520,42 +521,64 @@ public final class IngestPipeline {
             partnerMemo = nil
             // Never 0, the activity's initial mark (a slice ending at 0 would otherwise mark nothing).
             let mark = Int(tick / EventTimeOrder.tick) | Int(1) << 62
-            let count = slice.calls.count
-            let ahead = 8
-            if volume.streamStart == .max, count > 0 { volume.streamStart = slice.call(0).time }
-            var lastInput = UInt32.max
-            for n in 0..<count {
-                let held = slice.call(n)
-                if n + ahead < count {
-                    let later = slice.call(n + ahead)
-                    activity.prefetch(later.accountKey)
-                    identities.prefetch(accountKey: later.accountKey)
+            if let spilled = slice.spilled {
+                var block: [EventTimeOrder.HeldCall] = []
+                while spilled.nextCalls(into: &block) {
+                    applyCalls(EventTimeOrder.Slice(calls: block), mark: mark, accounts: &callAccounts)
+                    order.released(block)
                 }
-                let call = held.call
-                var first = false
-                activity.update(call.accountKey, default: { AccountActivity() }) {
-                    $0.record(call)
-                    if $0.batch != mark {
-                        $0.batch = mark
-                        first = true
-                    }
-                }
-                if first { callAccounts.append(call.accountKey) }
-                if held.input != lastInput {
-                    lastInput = held.input
-                    identities.input = order.path(of: held.input)
-                }
-                identities.observe(call)
+            } else {
+                applyCalls(slice, mark: mark, accounts: &callAccounts)
+                order.released(slice.calls)
             }
         }
-        if options.scoring { order.released(slice.calls) }
         if changes != nil { changes!.activity.formUnion(callAccounts) }
         var resources: [(provider: CloudProvider, account: String, resource: String)] = []
-        for event in slice.events where followsLifecycle(of: event) {
-            sessionizer.observe(event)
-            resources.append((event.provider, event.accountID, event.resourceID))
+        func observe(_ events: [UsageEvent]) {
+            for event in events where followsLifecycle(of: event) {
+                sessionizer.observe(event)
+                resources.append((event.provider, event.accountID, event.resourceID))
+            }
+        }
+        if let spilled = slice.spilled {
+            var block: [UsageEvent] = []
+            while spilled.nextEvents(into: &block) { observe(block) }
+        } else {
+            observe(slice.events)
         }
         return (resources, callAccounts)
+    }
+
+    /// Applies calls in their canonical order to the account activity and the identity graph; the accounts
+    /// seen first at this tick (`mark`) join `accounts`.
+    private func applyCalls(_ slice: EventTimeOrder.Slice, mark: Int, accounts callAccounts: inout [UInt64]) {
+        let count = slice.calls.count
+        let ahead = 8
+        if volume.streamStart == .max, count > 0 { volume.streamStart = slice.call(0).time }
+        var lastInput = UInt32.max
+        for n in 0..<count {
+            let held = slice.call(n)
+            if n + ahead < count {
+                let later = slice.call(n + ahead)
+                activity.prefetch(later.accountKey)
+                identities.prefetch(accountKey: later.accountKey)
+            }
+            let call = held.call
+            var first = false
+            activity.update(call.accountKey, default: { AccountActivity() }) {
+                $0.record(call)
+                if $0.batch != mark {
+                    $0.batch = mark
+                    first = true
+                }
+            }
+            if first { callAccounts.append(call.accountKey) }
+            if held.input != lastInput {
+                lastInput = held.input
+                identities.input = order.path(of: held.input)
+            }
+            identities.observe(call)
+        }
     }
 
     /// Whether a lifecycle event joins the sessionizer: an accelerated type (or one the catalogue does not

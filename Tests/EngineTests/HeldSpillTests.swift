@@ -141,6 +141,60 @@ import UsageModel
         #expect(Self.drain(&spilled) == Self.drain(&inMemory))
     }
 
+    /// A slice spilled in many chunks is released as a merge, a block at a time (`streaming`: what
+    /// `ingest` applies), and the blocks put together are the order the same records held in memory give:
+    /// calls and events each over several blocks and chunks, with ties in time and event between inputs.
+    @Test func aSpilledSliceStreamsInBlocksInTheOrderHeldInMemory() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        func feed(_ o: inout EventTimeOrder) {
+            var draw = SplitMix(seed: 5)
+            for i in 0..<6 {
+                let input = o.beginInput("in/\(i).json")
+                let n = 2_000
+                for k in 0..<n {
+                    // Every tenth call repeats another input's time and event: ties broken by the input's path.
+                    let id = k % 10 == 0 ? UInt64(k) : UInt64(i * n + k)
+                    let time = 1_772_323_200 + EpochSeconds(k % 10 == 0 ? k % 300 : Int(draw.next() % 300))
+                    o.add(EventTimeOrderTests.call(id, time: time), input: input)
+                }
+                o.held(n, of: input)
+                for k in 0..<400 {
+                    o.add(EventTimeOrderTests.event(i * 400 + k, time: 1_772_323_200 + EpochSeconds(draw.next() % 300)))
+                }
+                o.spillIfOverBudget()
+            }
+        }
+        var inMemory = EventTimeOrder()
+        var spilled = EventTimeOrder()
+        let started = spilled.startSpilling(budget: 0, directory: dir.path)
+        #expect(started)
+        feed(&inMemory)
+        feed(&spilled)
+        let released = inMemory.next(through: nil)
+        let want = try #require(released).slice
+        let streamed = spilled.next(through: nil, streaming: true)
+        let merge = try #require(streamed?.slice.spilled)
+        var calls: [EventTimeOrder.HeldCall] = []
+        var block: [EventTimeOrder.HeldCall] = []
+        var blocks = 0
+        while merge.nextCalls(into: &block) {
+            calls += block
+            blocks += 1
+        }
+        var events: [UsageEvent] = []
+        var eventBlock: [UsageEvent] = []
+        while merge.nextEvents(into: &eventBlock) { events += eventBlock }
+        #expect(blocks == 3)
+        #expect(calls.count == want.calls.count)
+        let firstCall = calls.indices.first {
+            "\(calls[$0].call) \(calls[$0].input)" != "\(want.call($0).call) \(want.call($0).input)"
+        }
+        #expect(firstCall == nil)
+        #expect(events.count == want.events.count)
+        #expect(events.indices.first { "\(events[$0])" != "\(want.events[$0])" } == nil)
+    }
+
     /// Names stay in memory while they take less than a quarter of the budget (writing every input's
     /// names cost ~2% of a run that never passed it); past that, each input's go to the file as a block,
     /// and a name is found either way.

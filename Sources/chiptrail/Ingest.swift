@@ -221,7 +221,7 @@ struct Ingest: ParsableCommand {
     @Option(
         name: .customLong("held-memory"),
         help: ArgumentHelp(
-            "Memory for records held until event time passes them (default 32MiB); past it they wait in an unlinked file under $TMPDIR. 0 writes them out after every input, 'all' keeps them in memory. The output is the same.",
+            "Memory for records held until event time passes them (default 16MiB); past it they wait in an unlinked file under $TMPDIR. 0 writes them out after every input, 'all' keeps them in memory. The output is the same.",
             valueName: "size", visibility: .hidden))
     var heldMemory: String?
 

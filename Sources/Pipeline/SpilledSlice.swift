@@ -18,31 +18,8 @@ final class SpilledSlice {
     /// Events handed on at a time.
     static let eventBlock = 1024
 
-    private struct CallSource {
-        var chunk: EventTimeOrder.SpilledChunk?
-        /// Calls of the chunk read into `buffer` so far.
-        var read = 0
-        var buffer: [HeldCall]
-        var at = 0
-    }
-
-    private struct EventSource {
-        var groups: ArraySlice<(count: Int, bytes: Int)>
-        /// Where the next group starts in the spill file.
-        var offset: Int64
-        var buffer: [UsageEvent]
-        var at = 0
-    }
-
-    private let spill: HeldSpill
-    private let paths: [UInt32: String]
-    private var calls: [CallSource]
-    private var events: [EventSource]
-    /// Sources with records left, as binary min-heaps on their next record (nil: not built yet).
-    private var callHeap: [Int]? = nil
-    private var eventHeap: [Int]? = nil
-    /// Events of one input share one copy of its path.
-    private var sharedPaths: [String: String] = [:]
+    private let calls: RunMerge<HeldCall>
+    private let events: RunMerge<UsageEvent>
 
     /// The slice's `chunks`, then its `memoryCalls` and `memoryEvents`, each in canonical order; `paths`
     /// are the inputs' (calls equal in time, event and account are ordered by the path of their input).
@@ -50,47 +27,53 @@ final class SpilledSlice {
         spill: HeldSpill, chunks: [EventTimeOrder.SpilledChunk], calls memoryCalls: [HeldCall],
         events memoryEvents: [UsageEvent], paths: [UInt32: String]
     ) {
-        self.spill = spill
-        self.paths = paths
-        calls = chunks.map { CallSource(chunk: $0, buffer: []) } + [CallSource(chunk: nil, buffer: memoryCalls)]
-        events =
-            chunks.map { EventSource(groups: $0.eventGroups[...], offset: $0.eventsOffset, buffer: []) }
-            + [EventSource(groups: [], offset: 0, buffer: memoryEvents)]
+        // The file is this process's own, unlinked: only a failing device makes a read fail.
+        var callRuns: [() -> [HeldCall]] = chunks.map { chunk in
+            var read = 0
+            return {
+                let n = min(Self.callBlock, chunk.calls - read)
+                guard n > 0 else { return [] }
+                defer { read += n }
+                do { return try EventTimeOrder.calls(of: chunk, from: spill, first: read, count: n) } catch {
+                    fatalError("chiptrail: \(error)")
+                }
+            }
+        }
+        callRuns.append(Self.once(memoryCalls))
+        calls = RunMerge(runs: callRuns) { a, b in EventTimeOrder.precedes(a, b, paths: paths) }
+        // Events of one input share one copy of its path.
+        var shared: [String: String] = [:]
+        var eventRuns: [() -> [UsageEvent]] = chunks.map { chunk in
+            var groups = chunk.eventGroups[...]
+            var offset = chunk.eventsOffset
+            return {
+                guard let group = groups.popFirst() else { return [] }
+                defer { offset += Int64(group.bytes) }
+                do { return try EventTimeOrder.events(group, at: offset, from: spill, sharing: &shared) } catch {
+                    fatalError("chiptrail: \(error)")
+                }
+            }
+        }
+        eventRuns.append(Self.once(memoryEvents))
+        events = RunMerge(runs: eventRuns) { a, b in
+            withUnsafePointer(to: a) { x in withUnsafePointer(to: b) { y in EventTimeOrder.precedes(x, y) } }
+        }
+    }
+
+    private static func once<Element>(_ elements: [Element]) -> () -> [Element] {
+        var left: [Element]? = elements
+        return {
+            defer { left = nil }
+            return left ?? []
+        }
     }
 
     /// The next block of calls in canonical order into `block` (replacing what it held); false when
     /// there are none left.
-    func nextCalls(into block: inout [HeldCall]) -> Bool {
-        block.removeAll(keepingCapacity: true)
-        if callHeap == nil {
-            for i in calls.indices { refillCalls(i) }
-            callHeap = Self.heap(of: calls.indices.filter { calls[$0].at < calls[$0].buffer.count }, by: callPrecedes)
-        }
-        while block.count < Self.callBlock, let top = callHeap!.first {
-            block.append(calls[top].buffer[calls[top].at])
-            calls[top].at += 1
-            if calls[top].at == calls[top].buffer.count { refillCalls(top) }
-            Self.advance(&callHeap!, exhausted: calls[top].at == calls[top].buffer.count, by: callPrecedes)
-        }
-        return !block.isEmpty
-    }
+    func nextCalls(into block: inout [HeldCall]) -> Bool { calls.next(into: &block, limit: Self.callBlock) }
 
     /// The next block of events in canonical order into `block`; false when there are none left.
-    func nextEvents(into block: inout [UsageEvent]) -> Bool {
-        block.removeAll(keepingCapacity: true)
-        if eventHeap == nil {
-            for i in events.indices { refillEvents(i) }
-            eventHeap = Self.heap(
-                of: events.indices.filter { events[$0].at < events[$0].buffer.count }, by: eventPrecedes)
-        }
-        while block.count < Self.eventBlock, let top = eventHeap!.first {
-            block.append(events[top].buffer[events[top].at])
-            events[top].at += 1
-            if events[top].at == events[top].buffer.count { refillEvents(top) }
-            Self.advance(&eventHeap!, exhausted: events[top].at == events[top].buffer.count, by: eventPrecedes)
-        }
-        return !block.isEmpty
-    }
+    func nextEvents(into block: inout [UsageEvent]) -> Bool { events.next(into: &block, limit: Self.eventBlock) }
 
     /// Every record, merged, as an ordinary slice (tests, and a caller that does not stream).
     func materialized() -> EventTimeOrder.Slice {
@@ -101,80 +84,66 @@ final class SpilledSlice {
         while nextEvents(into: &eventBlock) { slice.events += eventBlock }
         return slice
     }
+}
 
-    // MARK: Sources
+/// Runs, each in order, merged into one order a block at a time; an element equal to another (neither
+/// precedes) comes from the earlier run first, so the merge is what a stable sort of the runs one after
+/// another gives. A run is read a buffer at a time (`runs[i]()` gives its next buffer, empty at its end).
+final class RunMerge<Element> {
+    private let runs: [() -> [Element]]
+    private var buffers: [[Element]]
+    private var at: [Int]
+    private let precedes: (Element, Element) -> Bool
+    /// Runs with elements left, a binary min-heap on their next element (nil: not built yet).
+    private var heap: [Int]? = nil
 
-    private func refillCalls(_ i: Int) {
-        // The source in memory, or a chunk read to its end: nothing left (at == buffer.count).
-        guard let chunk = calls[i].chunk, calls[i].read < chunk.calls else { return }
-        let n = min(Self.callBlock, chunk.calls - calls[i].read)
-        do {
-            calls[i].buffer = try EventTimeOrder.calls(of: chunk, from: spill, first: calls[i].read, count: n)
-        } catch {
-            // The file is this process's own, unlinked: only a failing device gets here.
-            fatalError("chiptrail: \(error)")
-        }
-        calls[i].read += n
-        calls[i].at = 0
+    init(runs: [() -> [Element]], precedes: @escaping (Element, Element) -> Bool) {
+        self.runs = runs
+        self.precedes = precedes
+        buffers = Array(repeating: [], count: runs.count)
+        at = Array(repeating: 0, count: runs.count)
     }
 
-    private func refillEvents(_ i: Int) {
-        guard let group = events[i].groups.popFirst() else { return }
-        do {
-            events[i].buffer = try EventTimeOrder.events(
-                group, at: events[i].offset, from: spill, sharing: &sharedPaths)
-        } catch {
-            fatalError("chiptrail: \(error)")
+    /// Up to `limit` next elements into `block` (replacing what it held); false when none are left.
+    func next(into block: inout [Element], limit: Int) -> Bool {
+        block.removeAll(keepingCapacity: true)
+        if heap == nil {
+            for i in runs.indices { buffers[i] = runs[i]() }
+            var built = runs.indices.filter { !buffers[$0].isEmpty }
+            var i = built.count / 2
+            while i > 0 {
+                i -= 1
+                siftDown(&built, from: i)
+            }
+            heap = built
         }
-        events[i].offset += Int64(group.bytes)
-        events[i].at = 0
+        while block.count < limit, let top = heap!.first {
+            block.append(buffers[top][at[top]])
+            at[top] += 1
+            if at[top] == buffers[top].count {
+                buffers[top] = runs[top]()
+                at[top] = 0
+            }
+            if buffers[top].isEmpty {
+                let last = heap!.removeLast()
+                if heap!.isEmpty { break }
+                heap![0] = last
+            }
+            siftDown(&heap!, from: 0)
+        }
+        return !block.isEmpty
     }
 
-    /// Whether source `i`'s next call comes before source `j`'s (the earlier source on a tie).
-    private func callPrecedes(_ i: Int, _ j: Int) -> Bool {
-        let a = calls[i].buffer[calls[i].at]
-        let b = calls[j].buffer[calls[j].at]
-        if EventTimeOrder.precedes(a, b, paths: paths) { return true }
-        if EventTimeOrder.precedes(b, a, paths: paths) { return false }
+    /// Whether run `i`'s next element comes before run `j`'s (the earlier run on a tie).
+    private func less(_ i: Int, _ j: Int) -> Bool {
+        let a = buffers[i][at[i]]
+        let b = buffers[j][at[j]]
+        if precedes(a, b) { return true }
+        if precedes(b, a) { return false }
         return i < j
     }
 
-    private func eventPrecedes(_ i: Int, _ j: Int) -> Bool {
-        events[i].buffer.withUnsafeBufferPointer { a in
-            events[j].buffer.withUnsafeBufferPointer { b in
-                let x = a.baseAddress! + events[i].at
-                let y = b.baseAddress! + events[j].at
-                if EventTimeOrder.precedes(x, y) { return true }
-                if EventTimeOrder.precedes(y, x) { return false }
-                return i < j
-            }
-        }
-    }
-
-    // MARK: Heap of sources
-
-    private static func heap(of sources: [Int], by less: (Int, Int) -> Bool) -> [Int] {
-        var heap = sources
-        var i = heap.count / 2
-        while i > 0 {
-            i -= 1
-            siftDown(&heap, from: i, by: less)
-        }
-        return heap
-    }
-
-    /// After the top source handed on a record: it moves down to its new place, or leaves when it has
-    /// nothing left.
-    private static func advance(_ heap: inout [Int], exhausted: Bool, by less: (Int, Int) -> Bool) {
-        if exhausted {
-            let last = heap.removeLast()
-            guard !heap.isEmpty else { return }
-            heap[0] = last
-        }
-        siftDown(&heap, from: 0, by: less)
-    }
-
-    private static func siftDown(_ heap: inout [Int], from start: Int, by less: (Int, Int) -> Bool) {
+    private func siftDown(_ heap: inout [Int], from start: Int) {
         var i = start
         while true {
             let left = 2 * i + 1

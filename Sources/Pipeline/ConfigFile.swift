@@ -113,7 +113,9 @@ public struct ConfigFile: Sendable {
         "identity_chance_floor_personal_principal": \.identity.personalPrincipalFloor,
         "identity_address_share_full": \.identity.addressShareFull,
         "identity_expected_partners": \.identity.expectedPartners,
-        "structuring_weight": \.structuringWeight,
+        "structuring_linked_alpha": \.structuringLinkedAlpha,
+        "structuring_linked_beta": \.structuringLinkedBeta,
+        "structuring_benign_concentration": \.structuringBenignConcentration,
         "time_zone_weight": \.timeZoneWeight,
         "time_zone_confidence": \.timeZoneConfidence,
         "trip_days": \.tripDays,
@@ -161,7 +163,8 @@ public struct ConfigFile: Sendable {
     static let positive: Set<String> = [
         "linked_share_alpha", "linked_share_beta", "benign_share_alpha", "benign_share_beta", "benign_office_alpha",
         "benign_office_beta", "anonymous_linked_alpha", "anonymous_linked_beta", "anonymous_benign_alpha",
-        "anonymous_benign_beta",
+        "anonymous_benign_beta", "structuring_linked_alpha", "structuring_linked_beta",
+        "structuring_benign_concentration",
     ]
 
     /// Every key the file takes.

@@ -801,12 +801,19 @@ public final class IngestPipeline {
         return out
     }
 
-    /// Adds a closed session to the volume histories and, for restricted use of an undeclared customer
-    /// of a reseller, to the reseller's aggregate (structuring).
+    /// Adds a closed session to the volume histories and, for restricted use of a reseller's customer, to
+    /// the reseller's aggregate (structuring: the undeclared ones' hours, the declared ones apart).
     private func account(_ session: Session, acceleratorHours: Double, restricted: Bool, mapping: MappingRow?) {
-        if restricted, let mapping, mapping.endCustomerCountry == nil, let reseller = mapping.resellerID {
-            resellerUse.add(reseller: reseller, account: session.accountID, acceleratorHours: acceleratorHours)
-            if changes != nil { changes!.resellerHours.insert(LiveChanges.pair(reseller, session.accountID)) }
+        if restricted, let mapping, let reseller = mapping.resellerID {
+            var key = reseller
+            if mapping.endCustomerCountry == nil {
+                resellerUse.add(reseller: reseller, account: session.accountID, acceleratorHours: acceleratorHours)
+            } else {
+                resellerUse.addDeclared(
+                    reseller: reseller, account: session.accountID, acceleratorHours: acceleratorHours)
+                key = ResellerAggregate.declaredKey(reseller)
+            }
+            if changes != nil { changes!.resellerHours.insert(LiveChanges.pair(key, session.accountID)) }
         }
         if acceleratorHours > 0 {
             let group = VolumeBook.group(provider: session.provider.rawValue, reseller: mapping?.resellerID)

@@ -764,7 +764,12 @@ func event(
         let e = many.evidence.first { $0.kind == .structuring }
         #expect(e != nil)
         #expect(e?.detail.contains("one of 10 accounts with unknown end customers under RS-SG, together 560.0") == true)
-        #expect(abs((e?.weight ?? 0) - 2.0 * log2(3)) < 1e-9)
+        // 10 of its 10 accounts with restricted use, no other reseller (the population's share (0 + 1) /
+        // (0 + 2)): Beta-Binomial Beta(3,2) against Beta(5,5).
+        func lnBeta(_ a: Double, _ b: Double) -> Double { lgamma(a) + lgamma(b) - lgamma(a + b) }
+        let ratio = (lnBeta(13, 2) - lnBeta(3, 2)) - (lnBeta(15, 5) - lnBeta(5, 5))
+        #expect(abs((e?.weight ?? 0) - ratio) < 1e-9)
+        #expect(e?.detail.contains("10 of its 10 accounts with restricted use (share 1.0) against 0 of 0") == true)
         #expect(many.score > alone.score)
         // Without any restricted country reached it names no jurisdiction: no alert from structuring alone.
         let silent = d.assess(s, activity: nil, partners: [], aggregate: agg)
@@ -773,6 +778,53 @@ func event(
         #expect(
             !d.assess(DetectorTests().session(account: "701"), activity: weakNetwork(), partners: [], aggregate: agg)
                 .evidence.contains { $0.kind == .structuring })
+    }
+
+    /// A large reseller's many undeclared accounts are its size: 10 undeclared among 120 accounts with
+    /// restricted use, where the population's other resellers leave a tenth of theirs undeclared, is no
+    /// structuring (it was, by the count, before 2026-12-05: 2 × log2(3)); the same 10 among 14 is.
+    @Test func aLargeResellersUndeclaredAccountsAreItsSizeNotStructuring() throws {
+        let d = detector()
+        let s = DetectorTests().session(account: "700")
+        func aggregate(declaredHere: Int) -> ResellerAggregate {
+            var agg = ResellerAggregate()
+            for i in 0..<9 { agg.add(reseller: "RS-SG", account: "71\(i)", acceleratorHours: 56) }
+            for i in 0..<declaredHere { agg.addDeclared(reseller: "RS-SG", account: "72\(i)", acceleratorHours: 30) }
+            // Other resellers: 30 of 300 accounts with restricted use undeclared.
+            for i in 0..<30 { agg.add(reseller: "RS-\(i % 5)", account: "80\(i)", acceleratorHours: 20) }
+            for i in 0..<270 { agg.addDeclared(reseller: "RS-\(i % 5)", account: "81\(i)", acceleratorHours: 20) }
+            return agg
+        }
+        let large = aggregate(declaredHere: 110)
+        #expect(large.population.undeclared == 39 && large.population.accounts == 419)
+        #expect(large.declaredAccounts(of: "RS-SG") == 110)
+        #expect(
+            !d.assess(s, activity: weakNetwork(), partners: [], aggregate: large).evidence.contains {
+                $0.kind == .structuring
+            })
+        let (ratio, base) = d.structuringRatio(undeclared: 10, accounts: 120, population: (30, 300))
+        #expect(ratio < 0 && abs(base - 31.0 / 302) < 1e-12)
+        let small = d.assess(s, activity: weakNetwork(), partners: [], aggregate: aggregate(declaredHere: 4))
+        let e = try #require(small.evidence.first { $0.kind == .structuring })
+        #expect(e.weight > 2 && e.weight <= d.config.structuringCap)
+        #expect(e.detail.contains("10 of its 14 accounts with restricted use (share 0.714) against 30 of 300"))
+    }
+
+    /// The aggregate's checkpoint holds its pairs only; the counts come back from them.
+    @Test func theAggregatesCountsSurviveItsCoding() throws {
+        var agg = ResellerAggregate()
+        agg.add(reseller: "RS-1", account: "1", acceleratorHours: 3)
+        agg.add(reseller: "RS-1", account: "1", acceleratorHours: 3)
+        agg.addDeclared(reseller: "RS-1", account: "2", acceleratorHours: 5)
+        let back = try JSONDecoder().decode(ResellerAggregate.self, from: JSONEncoder().encode(agg))
+        #expect(back.population.undeclared == 1 && back.population.accounts == 2)
+        #expect(back.declaredAccounts(of: "RS-1") == 1 && back.peers(of: "RS-1").hours == 6)
+        var restored = ResellerAggregate()
+        for p in agg.pairs {
+            restored.restore(
+                reseller: p.reseller, account: p.account, hours: agg.hours(reseller: p.reseller, account: p.account)!)
+        }
+        #expect(restored.population.undeclared == 1 && restored.population.accounts == 2)
     }
 }
 

@@ -510,8 +510,11 @@ public final class IngestPipeline {
     ) {
         var callAccounts: [UInt64] = []
         if options.scoring {
-            // The identity graph changes below: partners found before are stale.
+            // The identity graph changes below: partners found before are stale. Set before any call is
+            // observed (a run's count may index a value there), also in a graph just restored.
             partnerMemo = nil
+            identities.newlySharedHolders = Int(
+                max(0, min(Double(identities.maxOwners), detector.config.lookbackIdentityHolders)))
             // Never 0, the activity's initial mark (a slice ending at 0 would otherwise mark nothing).
             let mark = Int(tick / EventTimeOrder.tick) | Int(1) << 62
             let count = slice.calls.count
@@ -570,8 +573,6 @@ public final class IngestPipeline {
     ) -> [Detector.Decision] {
         var identityChanged: [UInt64] = []
         if options.scoring {
-            identities.newlySharedHolders = Int(
-                max(0, min(Double(identities.maxOwners), detector.config.lookbackIdentityHolders)))
             identities.settle()
             identityChanged = identities.takeNewlyShared()
             identities.nameNew { raw, kind, input in

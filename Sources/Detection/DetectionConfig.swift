@@ -164,6 +164,15 @@ public struct DetectionConfig: Sendable, Equatable {
     /// within `lookbackDays` of that moment (0 sessions: never).
     public var lookbackDays = 30.0
     public var lookbackSessions = 8
+    /// Look-back on shared identifiers: an account that comes to share a value held by at most
+    /// `lookbackIdentityHolders` accounts (a new pair in the identity graph) has its remembered sessions
+    /// assessed again, each alerting only with shared-identity evidence of its own of model weight at
+    /// least `lookbackIdentityWeight` (`lookback_identity_holders`, 0: never; `lookback_identity_weight`).
+    /// Many accounts run for a CN-declared account's people make a few dozen calls a month: the names
+    /// and hosts they share with it are often seen only after their one restricted session ended. A
+    /// fainter link would let evidence that names no jurisdiction (structuring) carry the alert.
+    public var lookbackIdentityHolders = 8.0
+    public var lookbackIdentityWeight = 1.0
     /// Alerts at or above this score are emitted.
     public var minScore = 0.5
     /// Severity `high` needs this score and at least `highAcceleratorHours`.

@@ -140,6 +140,19 @@ public struct IdentityGraph: Sendable {
         }
     }
 
+    /// Accounts that came to share a value with another account since the last
+    /// ``takeNewlyShared()``: when a value gains a holder while it has at most `newlySharedHolders`
+    /// (0: none noted), its holders. The pipeline drains them at every tick, after ``settle()``, so the
+    /// set is never part of a checkpoint. A value held by more says little of any one pair.
+    public var newlySharedHolders = 0
+    private var newlyShared: Set<UInt64> = []
+
+    /// The accounts noted since the last call (``newlySharedHolders``), in key order.
+    public mutating func takeNewlyShared() -> [UInt64] {
+        defer { newlyShared.removeAll(keepingCapacity: true) }
+        return newlyShared.sorted()
+    }
+
     /// Accounts with at least one call.
     public var population: Int { accountKeys.count }
 
@@ -402,6 +415,11 @@ public struct IdentityGraph: Sendable {
             if o.accounts.count == 2 && o.sharedIn == nil { o.sharedIn = input }
         }
         add(&owners[id, default: Owners()])
+        if newlySharedHolders > 0, let o = owners[id], !o.crowded, o.accounts.count > 1,
+            o.accounts.count <= newlySharedHolders
+        {
+            newlyShared.formUnion(o.accounts)
+        }
         if tracking { changedOwners.insert(id) }
         mayBeIndexed[Int(truncatingIfNeeded: id >> 6) & (Self.filterWords - 1)] |= 1 << (id & 63)
         if needsName { unnamed.append((id, input)) }
@@ -456,6 +474,9 @@ public struct IdentityGraph: Sendable {
         public var personalPrincipalFloor = 0.003
         /// An address counts in full only when at least this share of both accounts' calls use it.
         public var addressShareFull = 0.2
+        /// That share is taken of at least this many calls (`identity_address_min_calls`): two calls
+        /// through an address, all an account has made so far, do not show it is where its people work.
+        public var addressMinimumCalls = 20.0
         /// Expected accounts of the same operator per account (the prior of a pair).
         public var expectedPartners = 0.2
         public init() {}
@@ -493,9 +514,9 @@ public struct IdentityGraph: Sendable {
         return false
     }
 
-    private func share(_ row: Int, _ index: Int, _ kind: Kind) -> Double {
-        let t = totals[row * 4 + kind.rawValue]
-        return t == 0 ? 0 : Double(counts[row * Self.width + index]) / Double(t)
+    private func share(_ row: Int, _ index: Int, _ kind: Kind, atLeast minimum: Double = 0) -> Double {
+        let t = max(Double(totals[row * 4 + kind.rawValue]), minimum)
+        return t == 0 ? 0 : Double(counts[row * Self.width + index]) / t
     }
 
     /// The accounts sharing values with `account`, each scored as one likelihood ratio of the shared
@@ -528,16 +549,19 @@ public struct IdentityGraph: Sendable {
                 let full = log(p.sameOperator[kind.rawValue] / chance)
                 guard full > 0 else { continue }
                 let mine = share(row, i - row * Self.width, kind)
+                let mineWeighed = share(row, i - row * Self.width, kind, atLeast: p.addressMinimumCalls)
                 for other in o.accounts where other != account {
                     guard let or = rows[other] else { continue }
                     let orow = Int(or)
                     var theirs = 0.0
+                    var theirsWeighed = 0.0
                     let obase = orow * Self.width + Self.offsets[kind.rawValue]
                     for j in obase..<(obase + Self.slots[kind.rawValue]) where values[j] == id {
                         theirs = share(orow, j - orow * Self.width, kind)
+                        theirsWeighed = share(orow, j - orow * Self.width, kind, atLeast: p.addressMinimumCalls)
                     }
                     var lr = full
-                    if kind == .address { lr *= min(1, min(mine, theirs) / p.addressShareFull) }
+                    if kind == .address { lr *= min(1, min(mineWeighed, theirsWeighed) / p.addressShareFull) }
                     guard lr > 0 else { continue }
                     byPartner[other, default: []].append(
                         SharedValue(

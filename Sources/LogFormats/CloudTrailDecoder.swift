@@ -175,6 +175,18 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
         return rest.isEmpty || CloudTrailNames.isManagedByAWS(rest) ? 0 : StableHash.hash(rest)
     }
 
+    /// The key of a person's name (``PrincipalName/isPersonal(_:)``): the last part of `user/NAME`,
+    /// `federated-user/NAME` or `assumed-role/ROLE/NAME`, whichever form carried it, so the same person
+    /// is one identifier across accounts that give them an IAM user in one and a role or SSO session in
+    /// another. Hashed with a seed of its own: never the key of a whole principal name.
+    static func personNameKey(_ arn: UnsafeRawBufferPointer) -> UInt64 {
+        let rest = CloudTrailNames.principalName(arn)
+        var start = rest.count
+        while start > 0 && rest[start - 1] != 0x2F { start -= 1 }
+        guard start < rest.count else { return principalNameKey(arn) }
+        return StableHash.hash(UnsafeRawBufferPointer(rebasing: rest[start...]), seed: CloudTrailNames.personSeed)
+    }
+
     /// Fills the identity fields from the `userIdentity` span.
     static func parseUserIdentity(_ parent: JSONScanner, _ f: inout CloudTrailFields) {
         guard !f.identityParsed, !f.userIdentity.isEmpty else { return }
@@ -266,15 +278,20 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
         // A role session is the role, unless its session is named after a person (`…/erin.walker`,
         // an SSO user's e-mail): then the session's own name, which says who operated.
         var principal = f.identityIssuerArn.isEmpty ? f.identityArn : f.identityIssuerArn
-        if !f.identityIssuerArn.isEmpty && !f.identityArn.isEmpty && personalSession(s.buffer(f.identityArn)) {
+        // A person is one identifier whatever credentials carried the name: an IAM user in one account,
+        // a role or SSO session in another (`user/erin.walker`, `assumed-role/ops/erin.walker`).
+        var person = false
+        if !f.identityArn.isEmpty && personalSession(s.buffer(f.identityArn)) {
             principal = f.identityArn
+            person = true
         }
         // The record's keys, hashed two at a time (see StableHash); an absent agent or access key is 0.
         let eventKey = StableHash.hash(s.buffer(f.eventID.isEmpty ? f.recordSpan : f.eventID))
         // One installation of a tool is one identifier, whatever command it ran (UserAgent).
         let agentKey = f.userAgent.isEmpty ? 0 : UserAgent.installationKey(s.buffer(f.userAgent))
         let (accountKey, accessKeyHash) = StableHash.hash(s.buffer(accountSpan), s.buffer(f.identityAccessKeyId))
-        let principalKey = Self.principalNameKey(s.buffer(principal))
+        let principalKey =
+            person ? Self.personNameKey(s.buffer(principal)) : Self.principalNameKey(s.buffer(principal))
         let accessKeyKey = f.identityAccessKeyId.isEmpty ? 0 : accessKeyHash
         out.noteAccount(accountKey, s.buffer(accountSpan))
         out.noteIdentifiers(

@@ -2,6 +2,10 @@ public import UsageModel
 
 /// ARN parts for names (the same cut as the principal key).
 public enum CloudTrailNames {
+    /// The seed of a person's name's principal key (the name alone, whatever credentials carried it):
+    /// never the key of a whole principal name.
+    public static let personSeed: UInt64 = 0x5045_5253_4F4E_0001
+
     /// Whether a principal name is one AWS gives every account that uses a service
     /// (`role/aws-service-role/…` service-linked roles, `role/aws-reserved/…` IAM Identity Center
     /// roles): the same in unrelated accounts by construction, so no identifier.

@@ -102,6 +102,8 @@ public struct ConfigFile: Sendable {
         "ring_peer_probability": \.ringPeerProbability,
         "ring_peer_log_ratio": \.ringPeerLogRatio,
         "lookback_days": \.lookbackDays,
+        "lookback_identity_holders": \.lookbackIdentityHolders,
+        "lookback_identity_weight": \.lookbackIdentityWeight,
         "identity_same_operator_address": \.identity.sameOperator[0],
         "identity_same_operator_agent": \.identity.sameOperator[1],
         "identity_same_operator_access_key": \.identity.sameOperator[2],
@@ -112,6 +114,7 @@ public struct ConfigFile: Sendable {
         "identity_chance_floor_principal": \.identity.chanceFloor[3],
         "identity_chance_floor_personal_principal": \.identity.personalPrincipalFloor,
         "identity_address_share_full": \.identity.addressShareFull,
+        "identity_address_min_calls": \.identity.addressMinimumCalls,
         "identity_expected_partners": \.identity.expectedPartners,
         "structuring_linked_alpha": \.structuringLinkedAlpha,
         "structuring_linked_beta": \.structuringLinkedBeta,
@@ -157,7 +160,7 @@ public struct ConfigFile: Sendable {
         "new_account_min_accelerators", "structuring_min_hours", "structuring_cap", "shared_identity_cap",
         "network_weight_cap", "high_accelerator_hours", "volume_z", "holiday_min_ratio",
         "declared_support_holiday_ratio", "declared_support_min_calls", "declared_support_identity_weight",
-        "anonymous_weight_cap",
+        "anonymous_weight_cap", "lookback_identity_holders", "lookback_identity_weight", "identity_address_min_calls",
     ]
     /// Beta distribution parameters: above 0.
     static let positive: Set<String> = [

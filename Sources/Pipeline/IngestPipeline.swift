@@ -519,8 +519,11 @@ public final class IngestPipeline {
     ) {
         var callAccounts: [UInt64] = []
         if options.scoring {
-            // The identity graph changes below: partners found before are stale.
+            // The identity graph changes below: partners found before are stale. Set before any call is
+            // observed (a run's count may index a value there), also in a graph just restored.
             partnerMemo = nil
+            identities.newlySharedHolders = Int(
+                max(0, min(Double(identities.maxOwners), detector.config.lookbackIdentityHolders)))
             // Never 0, the activity's initial mark (a slice ending at 0 would otherwise mark nothing).
             let mark = Int(tick / EventTimeOrder.tick) | Int(1) << 62
             if let spilled = slice.spilled {
@@ -599,8 +602,10 @@ public final class IngestPipeline {
         at time: EpochSeconds,
         touched: (events: [(provider: CloudProvider, account: String, resource: String)], calls: [UInt64])
     ) -> [Detector.Decision] {
+        var identityChanged: [UInt64] = []
         if options.scoring {
             identities.settle()
+            identityChanged = identities.takeNewlyShared()
             identities.nameNew { raw, kind, input in
                 switch kind {
                 case .agent: self.order.name(DecodedBatch.nameKey(raw, kind: 0), in: input)
@@ -644,8 +649,11 @@ public final class IngestPipeline {
             if changed { accounts.insert(name) }
             if changes != nil { changes!.activity.insert(key) }
         }
+        // Accounts that came to share a rare value with another: their remembered sessions (look-back)
+        // are assessed with the identity evidence of now (running ones are at their close).
+        let sharing = identityChanged.compactMap { accountNames[$0] }
         out += alertRunning(accounts: accounts, resources: touched.events, at: time)
-        out += lookBack(after: out, at: time)
+        out += lookBack(after: out, at: time, sharing: sharing)
         return out
     }
 
@@ -667,24 +675,42 @@ public final class IngestPipeline {
     /// now; those that cross the threshold alert, their evidence saying when and why they were looked at
     /// again. A ring is seen once enough of its accounts are: its first accounts' sessions ended before
     /// it was. Accounts in name order, sessions in the order they ended.
-    private func lookBack(after decided: [Detector.Decision], at time: EpochSeconds) -> [Detector.Decision] {
+    /// Accounts in `sharing` (they came to share a rare identifier with another account this tick) have
+    /// theirs assessed again too, each alerting only with shared-identity evidence of its own.
+    private func lookBack(after decided: [Detector.Decision], at time: EpochSeconds, sharing: [String] = [])
+        -> [Detector.Decision]
+    {
         guard !lookback.isEmpty else { return [] }
-        // Why each account is looked at again, and whether only as a ring's peer (then a session alerts
-        // only on the ring's evidence: the note says the ring had it looked at).
-        var trigger: [String: (why: String, ringOnly: Bool)] = [:]
+        // Why each account is looked at again, and the evidence a session then needs of its own (a ring's
+        // peer alerts only on the ring's evidence, an account with new shared identifiers only on shared
+        // identity: the note says what had it looked at).
+        var trigger: [String: (why: String, only: EvidenceKind?)] = [:]
         for decision in decided where decision.alert != nil {
             let assessment = decision.assessment
             let account = assessment.session.accountID
-            if trigger[account] == nil { trigger[account] = ("session \(assessment.session.id) of the account", false) }
+            if trigger[account] == nil {
+                trigger[account] = ("session \(assessment.session.id) of the account alerted", nil)
+            }
         }
         for decision in decided where decision.alert != nil {
             let assessment = decision.assessment
             for peer in assessment.ringPeers where trigger[peer] == nil {
                 trigger[peer] = (
-                    "session \(assessment.session.id) of account \(assessment.session.accountID), which counted this one in its ring,",
-                    true
+                    "session \(assessment.session.id) of account \(assessment.session.accountID), which counted this one in its ring, alerted",
+                    .ring
                 )
             }
+        }
+        for account in sharing where trigger[account] == nil {
+            trigger[account] = ("it came to share a rare identifier with another account", .sharedIdentity)
+        }
+        // Shared identity must weigh at least `lookback_identity_weight` of the model (times its fitted
+        // factor): a faint link names a jurisdiction, and boosters (structuring) would carry the score.
+        let config = detector.config
+        func minimum(_ kind: EvidenceKind) -> Double {
+            guard kind == .sharedIdentity else { return .leastNonzeroMagnitude }
+            return max(.leastNonzeroMagnitude, config.lookbackIdentityWeight)
+                * (config.familyFactors[EvidenceKind.sharedIdentity.rawValue] ?? 1)
         }
         var out: [Detector.Decision] = []
         let oldest = time - Int64(detector.config.lookbackDays * 86_400)
@@ -695,7 +721,9 @@ public final class IngestPipeline {
             for session in remembered where session.end >= oldest {
                 var assessment = assess(session)
                 guard assessment.alerts,
-                    !reason.ringOnly || assessment.evidence.contains(where: { $0.kind == .ring && $0.weight > 0 })
+                    reason.only.map({ kind in
+                        assessment.evidence.contains { $0.kind == kind && $0.weight >= minimum(kind) }
+                    }) ?? true
                 else {
                     kept.append(session)
                     continue
@@ -704,7 +732,7 @@ public final class IngestPipeline {
                     Evidence(
                         kind: .lookback,
                         detail:
-                            "ended \(Timestamp.format(session.end)) without an alert; assessed again at \(Timestamp.format(time)), when \(reason.why) alerted",
+                            "ended \(Timestamp.format(session.end)) without an alert; assessed again at \(Timestamp.format(time)), when \(reason.why)",
                         weight: 0))
                 assessment.families.append("lookback")
                 summary.alerts += 1

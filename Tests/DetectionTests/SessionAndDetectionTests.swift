@@ -558,6 +558,54 @@ func event(
         #expect(diluted.logRatio < large.logRatio)
     }
 
+    /// An address's share of an account's calls is taken of at least `addressMinimumCalls` calls: two
+    /// accounts whose first two calls came through one address have not shown it is where they work.
+    @Test func anAddressBehindAFewCallsCountsForLess() throws {
+        func logRatio(calls: Int, minimum: Double) throws -> Double {
+            var g = IdentityGraph()
+            Self.background(&g, accounts: 2_000)
+            for account: UInt64 in [20, 21] {
+                for _ in 0..<calls { g.observe(Self.call(account, ip: "203.0.113.77")) }
+            }
+            g.settle()
+            var parameters = IdentityGraph.Parameters()
+            parameters.addressMinimumCalls = minimum
+            let p = try #require(g.partners(of: 21, population: g.population, parameters: parameters, minimum: 0).first)
+            #expect(p.shared.first?.shares.0 == 1)
+            return p.logRatio
+        }
+        let full = log(0.5 / 0.002)
+        #expect(abs(try logRatio(calls: 2, minimum: 0) - full) < 1e-9)
+        // 2 of at least 20 calls: a share of 0.1, half of the 0.2 that counts in full.
+        #expect(abs(try logRatio(calls: 2, minimum: 20) - full / 2) < 1e-9)
+        #expect(abs(try logRatio(calls: 4, minimum: 20) - full) < 1e-9)
+    }
+
+    /// The graph notes the accounts that came to share a value held by at most `newlySharedHolders`
+    /// (the pipeline looks at their remembered sessions again), and none while that is 0.
+    @Test(arguments: [0, 8])
+    func accountsThatComeToShareARareValueAreNoted(limit: Int) {
+        var g = IdentityGraph()
+        g.newlySharedHolders = limit
+        Self.background(&g, accounts: 50)
+        g.settle()
+        _ = g.takeNewlyShared()
+        for _ in 0..<5 { g.observe(Self.call(20, ip: "203.0.113.5", principal: "user/wei.zhang")) }
+        g.settle()
+        #expect(g.takeNewlyShared().isEmpty)
+        for _ in 0..<5 { g.observe(Self.call(21, ip: "198.51.100.21", principal: "user/wei.zhang")) }
+        g.settle()
+        #expect(g.takeNewlyShared() == (limit > 0 ? [20, 21] : []))
+        #expect(g.takeNewlyShared().isEmpty)
+        // A value already held by more accounts than the limit notes nobody.
+        for a: UInt64 in 100..<110 { for _ in 0..<3 { g.observe(Self.call(a, agent: "tool-x/1.0 (custom)")) } }
+        g.settle()
+        _ = g.takeNewlyShared()
+        for _ in 0..<3 { g.observe(Self.call(22, agent: "tool-x/1.0 (custom)")) }
+        g.settle()
+        #expect(g.takeNewlyShared().isEmpty)
+    }
+
     /// Memory follows the accounts, not the distinct values: 50,000 addresses through 10 accounts leave
     /// at most 40 indexed values per account.
     @Test func memoryIsBoundedByAccounts() {

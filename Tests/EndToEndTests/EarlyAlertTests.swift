@@ -295,3 +295,82 @@ import Testing
         }
     }
 }
+
+/// An account run by the people of a CN-declared account, declared in the US, whose one restricted
+/// session ended before it was seen sharing their names, host and tools: when it comes to share them,
+/// its remembered session is assessed again and alerts on the shared identity, saying when and why
+/// (`lookback_identity_holders`; 0: never).
+@Suite struct IdentityLookBackTests {
+    static let mappings = """
+        provider,account_id,reseller_id,end_customer_id,end_customer_country,valid_from,valid_to
+        aws,730000000001,,C-1,CN,2026-01-01T00:00:00Z,
+        aws,730000000002,,C-2,US,2026-01-01T00:00:00Z,
+
+        """
+
+    static func calls(_ account: String, day: Int, hour: Int, count: Int, who: String, ip: String, agent: String)
+        -> [String]
+    {
+        (0..<count).map {
+            RingLookBackTests.call(
+                account, String(format: "2026-03-%02dT%02d:%02d:00Z", day, hour, $0 % 60), who: who, ip: ip,
+                agent: agent)
+        }
+    }
+
+    @Test(arguments: [true, false])
+    func anAccountThatComesToShareADeclaredAccountsPeopleAlertsOnItsEndedSession(lookback: Bool) throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let (anchor, front) = ("730000000001", "730000000002")
+        let tool = "gpu-runner/0.9.4 (linux; custom)"
+        // Day 1: thirty unrelated accounts, each its own person, address and tool; the CN-declared
+        // account's person; the front account's own person, who launches and stops.
+        var day1: [String] = []
+        for k in 0..<30 {
+            day1 += Self.calls(
+                String(format: "7400000000%02d", k), day: 1, hour: 1, count: 6, who: "person\(k)",
+                ip: "198.51.\(k).1", agent: "tool\(k)/1.\(k)")
+        }
+        day1 += Self.calls(anchor, day: 1, hour: 1, count: 20, who: "wei.zhang", ip: "198.51.77.7", agent: tool)
+        day1 += Self.calls(
+            front, day: 1, hour: 1, count: 20, who: "kim.lee", ip: "198.51.88.8", agent: "aws-cli/2.15.30 Python/3.11.8"
+        )
+        let launch = RingLookBackTests.call(
+            front, "", who: "kim.lee", ip: "198.51.88.8", agent: "aws-cli/2.15.30 Python/3.11.8",
+            record: runInstancesRecord(ids: ["i-0front"], account: front, time: "2026-03-01T02:00:00Z"))
+        let stop = RingLookBackTests.call(
+            front, "", who: "kim.lee", ip: "198.51.88.8", agent: "aws-cli/2.15.30 Python/3.11.8",
+            record: lifecycleRecord(
+                "TerminateInstances", ids: ["i-0front"], account: front, time: "2026-03-01T04:00:00Z"))
+        let files: [[String]] = [
+            day1 + [launch], [stop],
+            Self.calls(
+                front, day: 1, hour: 20, count: 1, who: "kim.lee", ip: "198.51.88.8",
+                agent: "aws-cli/2.15.30 Python/3.11.8"),
+            // Day 3: the CN-declared account's person works in the front account, from its host, with its tool.
+            Self.calls(front, day: 3, hour: 3, count: 10, who: "wei.zhang", ip: "198.51.77.7", agent: tool),
+        ]
+        for (i, records) in files.enumerated() {
+            _ = dir.write(String(format: "in/%03d.json", i), "{\"Records\":[" + records.joined(separator: ",") + "]}")
+        }
+        let result = try BuiltBinary.run([
+            "ingest", "--no-store", "--jobs", "1", "--mappings", dir.write("m.csv", Self.mappings), "--resellers",
+            dir.write("r.csv", RingLookBackTests.resellers), "--geoip", dir.write("g.csv", RingLookBackTests.geoip),
+            "--config", dir.write("c.conf", lookback ? "" : "lookback_identity_holders = 0\n"), dir.path + "/in",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        let alerts = try EndToEndTests.alerts(result.stdout)
+        let fronts = alerts.filter { ($0["account_id"] as? String) == front }
+        #expect(fronts.count == (lookback ? 1 : 0), "\(result.stdout)")
+        if let alert = fronts.first {
+            let evidence = alert["evidence"] as? [[String: Any]] ?? []
+            let shared = try #require(evidence.first { $0["kind"] as? String == "shared-identity" })
+            #expect((shared["detail"] as? String)?.contains("account \(anchor)") == true, "\(shared)")
+            let note = try #require(evidence.first { $0["kind"] as? String == "lookback" })
+            let detail = note["detail"] as? String ?? ""
+            #expect(detail.contains("ended 2026-03-01T04:00:00Z without an alert"), "\(detail)")
+            #expect(detail.contains("when it came to share a rare identifier with another account"), "\(detail)")
+        }
+    }
+}

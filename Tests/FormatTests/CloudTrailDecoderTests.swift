@@ -159,12 +159,13 @@ import UsageModel
 
     /// Every call carries its access key and its role or user name (without the account) for the
     /// shared-identity evidence: a role session is its role, unless the session is named after a
-    /// person (then the session, which says who operated). Both decoding paths agree.
+    /// person (then the person's name alone, which says who operated). Both decoding paths agree.
     @Test(arguments: [
-        ("alice", "assumed-role/ops/alice"), ("grace.green@example.com", "assumed-role/ops/grace.green@example.com"),
-        ("i-0123456789abcdef0", "role/ops"), ("botocore-session-1700000000", "role/ops"), ("terraform", "role/ops"),
+        ("alice", "alice", true), ("grace.green@example.com", "grace.green@example.com", true),
+        ("i-0123456789abcdef0", "role/ops", false), ("botocore-session-1700000000", "role/ops", false),
+        ("terraform", "role/ops", false),
     ])
-    func callsCarryTheirAccessKeyAndPrincipalName(session: String, principal: String) throws {
+    func callsCarryTheirAccessKeyAndPrincipalName(session: String, principal: String, person: Bool) throws {
         let record = cloudTrailRecord(name: "DescribeInstances", account: "111122223333")
             .replacingOccurrences(of: "assumed-role/ops/alice", with: "assumed-role/ops/\(session)")
         let both = CloudTrailFastPathTests.readByBothPaths(
@@ -172,7 +173,51 @@ import UsageModel
         for batch in [both.fast, both.general] {
             let call = try #require(batch.calls.first)
             #expect(call.accessKeyKey == StableHash.hash("ASIAEXAMPLE"))
-            #expect(call.principalKey == StableHash.hash(principal))
+            #expect(
+                call.principalKey
+                    == (person
+                        ? Array(principal.utf8).withUnsafeBytes {
+                            StableHash.hash($0, seed: CloudTrailNames.personSeed)
+                        }
+                        : StableHash.hash(principal)))
         }
+    }
+
+    /// A person is one identifier whatever credentials carried the name: the same e-mail as an IAM user
+    /// in one account and as an SSO session in another, or a name as a user and as a role session, is
+    /// one principal key; a service's user name keeps its own.
+    @Test func aPersonIsOnePrincipalWhateverCredentialsCarryTheName() throws {
+        func key(_ arn: String, issuer: String?) throws -> UInt64 {
+            var record = cloudTrailRecord(name: "DescribeInstances", account: "111122223333")
+                .replacingOccurrences(
+                    of: "arn:aws:sts::111122223333:assumed-role/ops/alice", with: "arn:aws:iam::111122223333:\(arn)")
+            if let issuer {
+                record = record.replacingOccurrences(of: "role/ops\"", with: "\(issuer)\"")
+            } else {
+                record = record.replacingOccurrences(
+                    of:
+                        ",\"sessionContext\":{\"sessionIssuer\":{\"type\":\"Role\",\"arn\":\"arn:aws:iam::111122223333:role/ops\",\"userName\":\"ops\"}}",
+                    with: "")
+            }
+            let both = CloudTrailFastPathTests.readByBothPaths(
+                Array(("{\"Records\":[" + record + "]}").utf8), chunkSize: 1 << 20)
+            let fast = try #require(both.fast.calls.first).principalKey
+            #expect(fast == (try #require(both.general.calls.first)).principalKey)
+            return fast
+        }
+        let sso = try key(
+            "assumed-role/AWSReservedSSO_AdministratorAccess_0123456789abcdef/grace.green@example.com",
+            issuer: "role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_AdministratorAccess_0123456789abcdef")
+        let user = try key("user/grace.green@example.com", issuer: nil)
+        #expect(sso == user)
+        #expect(
+            try key("assumed-role/DevOpsRole/erin.walker", issuer: "role/DevOpsRole")
+                == key("user/erin.walker", issuer: nil))
+        #expect(try key("user/gitlab-runner", issuer: nil) == StableHash.hash("user/gitlab-runner"))
+        #expect(
+            sso
+                == Array("grace.green@example.com".utf8).withUnsafeBytes {
+                    StableHash.hash($0, seed: CloudTrailNames.personSeed)
+                })
     }
 }

@@ -403,7 +403,9 @@ public struct IdentityGraph: Sendable {
     private mutating func addOwner(_ id: UInt64, _ account: UInt64, ip: IPAddress?, from inputNumber: Int32) {
         let input: String? = inputs[Int(inputNumber)]
         let maxOwners = self.maxOwners
+        let sharedLimit = newlySharedHolders
         var needsName = false
+        var nowShared: [UInt64] = []
         func add(_ o: inout Owners) {
             o.holders += 1
             o.show(account, maxOwners: maxOwners)
@@ -413,13 +415,10 @@ public struct IdentityGraph: Sendable {
                 if let ip { o.name = ip.description } else { needsName = true }
             }
             if o.accounts.count == 2 && o.sharedIn == nil { o.sharedIn = input }
+            if o.accounts.count > 1 && o.accounts.count <= sharedLimit { nowShared = o.accounts }
         }
         add(&owners[id, default: Owners()])
-        if newlySharedHolders > 0, let o = owners[id], !o.crowded, o.accounts.count > 1,
-            o.accounts.count <= newlySharedHolders
-        {
-            newlyShared.formUnion(o.accounts)
-        }
+        newlyShared.formUnion(nowShared)
         if tracking { changedOwners.insert(id) }
         mayBeIndexed[Int(truncatingIfNeeded: id >> 6) & (Self.filterWords - 1)] |= 1 << (id & 63)
         if needsName { unnamed.append((id, input)) }

@@ -47,6 +47,14 @@ public struct RestrictedJurisdictions: Sendable {
         for code in codes { entries[code] = nil }
     }
 
+    /// The codes restricted at some time, as a bitmap of ``CountryCode/raw`` (1,024 words): a call from any
+    /// other never changes a count of calls from restricted countries.
+    public var everRestricted: [UInt64] {
+        var bits = [UInt64](repeating: 0, count: 1024)
+        for code in entries.keys { bits[Int(code.raw >> 6)] |= 1 << UInt64(code.raw & 63) }
+        return bits
+    }
+
     /// Whether `code` is restricted at `time`.
     public func isRestricted(_ code: CountryCode, at time: EpochSeconds) -> Bool {
         guard let entry = entries[code] else { return false }

@@ -8,14 +8,16 @@ public struct AccountActivity: Sendable, Codable {
     /// Calls (sign-ins included) by the country of their source address; unknown addresses are not counted here.
     public var callsByCountry: [CountryCode: Int] {
         var out: [CountryCode: Int] = [:]
-        for c in countries { out[c.code] = c.calls }
+        forEachCountry { out[$0.code] = $0.calls }
         return out
     }
 
     /// Calls (sign-ins included) from one country's addresses.
     /// - Parameter direct: count only calls not through anonymising networks.
     public func calls(from country: CountryCode, direct: Bool = false) -> Int {
-        guard let c = countries.first(where: { $0.code == country }) else { return 0 }
+        var found: CountryStats? = nil
+        forEachCountry { if $0.code == country { found = $0 } }
+        guard let c = found else { return 0 }
         return direct ? c.calls - c.anonymous : c.calls
     }
 
@@ -42,9 +44,30 @@ public struct AccountActivity: Sendable, Codable {
         }
     }
 
-    /// The countries the calls came from, as a short list: accounts see few countries, and a list beats
-    /// hashing per call (one element per country, so a call updates it in one access).
-    private var countries: [CountryStats] = []
+    /// The countries the calls came from, in the order first seen: the first in the activity itself (most
+    /// accounts' calls come from one country, and a list's storage is a cache miss of its own at every
+    /// call), the others as a short list (accounts see few countries, and a list beats hashing per call).
+    private var firstCountry = CountryStats(code: .unknown, calls: 0, first: .max, last: .min, days: 0, lastDay: .min)
+    private var otherCountries: [CountryStats] = []
+
+    /// Every country's figures, in the order first seen (no list made).
+    @inline(__always)
+    private func forEachCountry(_ body: (CountryStats) -> Void) {
+        guard firstCountry.code.isKnown else { return }
+        body(firstCountry)
+        for c in otherCountries { body(c) }
+    }
+
+    /// The countries as one list (coding only).
+    private var countries: [CountryStats] {
+        get { firstCountry.code.isKnown ? [firstCountry] + otherCountries : [] }
+        set {
+            firstCountry =
+                newValue.first
+                ?? CountryStats(code: .unknown, calls: 0, first: .max, last: .min, days: 0, lastDay: .min)
+            otherCountries = Array(newValue.dropFirst())
+        }
+    }
     /// Calls whose source address was located.
     public var locatedCalls = 0
     /// Located calls through anonymising networks an IP-intelligence feed names, by
@@ -103,7 +126,9 @@ public struct AccountActivity: Sendable, Codable {
         activeDays = try c.decodeIfPresent([Int32].self, forKey: .activeDays) ?? [0, 0, 0, 0]
         lastDay = try c.decodeIfPresent(Int64.self, forKey: .lastDay) ?? .min
         if let counts = try c.decodeIfPresent([Int].self, forKey: .countryAnonymous) {
-            for (i, n) in counts.enumerated() where i < countries.count { countries[i].anonymous = n }
+            var list = countries
+            for (i, n) in counts.enumerated() where i < list.count { list[i].anonymous = n }
+            countries = list
         }
         if let counts = try c.decodeIfPresent([Int32].self, forKey: .anonymousCalls) {
             for (i, n) in counts.enumerated() where i < anonymousCalls.count { anonymousCalls[i] = n }
@@ -114,6 +139,7 @@ public struct AccountActivity: Sendable, Codable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(calls, forKey: .calls)
         try c.encode(signIns, forKey: .signIns)
+        let countries = self.countries
         try c.encode(countries.map(\.code), forKey: .countries)
         try c.encode(countries.map(\.calls), forKey: .counts)
         try c.encode(countries.map(\.first), forKey: .countryFirst)
@@ -146,15 +172,23 @@ public struct AccountActivity: Sendable, Codable {
             locatedCalls += 1
             let kind = call.network.kind
             if let kind { anonymousCalls[kind.rawValue] &+= 1 }
-            let i: Int
-            if let found = countries.firstIndex(where: { $0.code == call.country }) {
-                i = found
-                countries[i].note(call.time)
+            if firstCountry.code == call.country {
+                firstCountry.note(call.time)
+                if kind != nil { firstCountry.anonymous += 1 }
+            } else if !firstCountry.code.isKnown {
+                firstCountry = CountryStats(call.country, call.time)
+                if kind != nil { firstCountry.anonymous += 1 }
             } else {
-                i = countries.count
-                countries.append(CountryStats(call.country, call.time))
+                let i: Int
+                if let found = otherCountries.firstIndex(where: { $0.code == call.country }) {
+                    i = found
+                    otherCountries[i].note(call.time)
+                } else {
+                    i = otherCountries.count
+                    otherCountries.append(CountryStats(call.country, call.time))
+                }
+                if kind != nil { otherCountries[i].anonymous += 1 }
             }
-            if kind != nil { countries[i].anonymous += 1 }
         }
         firstSeen = min(firstSeen, call.time)
         lastSeen = max(lastSeen, call.time)
@@ -174,10 +208,21 @@ public struct AccountActivity: Sendable, Codable {
         }
     }
 
+    /// Whether some located call came from a code in `codes`, a bitmap of ``CountryCode/raw`` (1,024 words,
+    /// as ``RestrictedJurisdictions/everRestricted``).
+    public func hasCalls(fromAnyOf codes: [UInt64]) -> Bool {
+        var found = false
+        forEachCountry { c in
+            let raw = Int(c.code.raw)
+            if codes[raw >> 6] & (1 << UInt64(raw & 63)) != 0 { found = true }
+        }
+        return found
+    }
+
     /// Located calls from countries restricted at `time`.
     public func restrictedCount(_ jurisdictions: RestrictedJurisdictionsView, at time: EpochSeconds) -> Int {
         var total = 0
-        for c in countries where jurisdictions.isRestricted(c.code, time) { total += c.calls }
+        forEachCountry { c in if jurisdictions.isRestricted(c.code, time) { total += c.calls } }
         return total
     }
 
@@ -187,7 +232,8 @@ public struct AccountActivity: Sendable, Codable {
         first: EpochSeconds, last: EpochSeconds, days: Int
     )? {
         var window: (first: EpochSeconds, last: EpochSeconds, days: Int)? = nil
-        for t in countries where jurisdictions.isRestricted(t.code, time) {
+        forEachCountry { t in
+            guard jurisdictions.isRestricted(t.code, time) else { return }
             window = (
                 min(window?.first ?? .max, t.first), max(window?.last ?? .min, t.last),
                 (window?.days ?? 0) + Int(t.days)
@@ -199,7 +245,7 @@ public struct AccountActivity: Sendable, Codable {
     /// Located calls through anonymising networks whose exit is in a country not restricted at `time`.
     public func anonymousElsewhere(_ jurisdictions: RestrictedJurisdictionsView, at time: EpochSeconds) -> Int {
         var total = 0
-        for c in countries where !jurisdictions.isRestricted(c.code, time) { total += c.anonymous }
+        forEachCountry { c in if !jurisdictions.isRestricted(c.code, time) { total += c.anonymous } }
         return total
     }
 
@@ -209,7 +255,8 @@ public struct AccountActivity: Sendable, Codable {
     ) {
         var total = 0
         var list: [(CountryCode, Int)] = []
-        for c in countries where jurisdictions.isRestricted(c.code, time) {
+        forEachCountry { c in
+            guard jurisdictions.isRestricted(c.code, time) else { return }
             total += c.calls
             list.append((c.code, c.calls))
         }

@@ -164,6 +164,9 @@ public final class IngestPipeline {
     var order = EventTimeOrder()
     /// Accounts with billing lines read since the last tick (their running sessions are looked at then).
     var billedAccounts = Set<String>()
+    /// The jurisdictions' codes restricted at some time (``RestrictedJurisdictions/everRestricted``): an
+    /// account without a call from any of them has no call from a restricted country whatever the time.
+    private var everRestricted: [UInt64] = []
     /// Each account's identity partners (``identityPartners(of:)``) while the identity graph stands still:
     /// nil while calls are being observed, a table from the end of an input's observations until the
     /// next input's first. An input re-assesses every live session of the accounts it touches, and
@@ -199,6 +202,12 @@ public final class IngestPipeline {
         self.onOutcome = onOutcome
         dedup = WindowedDeduplicator(retentionDays: options.dedupRetentionDays)
         sessionizer = Sessionizer(allowedLateness: options.allowedLateness, usageGap: options.sessionGap)
+        noteRestrictions()
+    }
+
+    /// Takes the detector's restricted set for ``decide(at:touched:)``'s filter.
+    private func noteRestrictions() {
+        everRestricted = detector.jurisdictions.everRestricted
     }
 
     /// Replaces mappings, resellers, catalogue, thresholds, GeoIP and the IP-intelligence feed (SIGHUP in
@@ -208,6 +217,7 @@ public final class IngestPipeline {
         self.geo = geo
         self.anonymous = anonymous
         partnerMemo = nil  // the identity parameters may have changed
+        noteRestrictions()
     }
 
     /// One input of `tail`: a path, where to start in it, and whether to follow it (leave a last line
@@ -632,14 +642,15 @@ public final class IngestPipeline {
         var accounts = billedAccounts
         billedAccounts = []
         let view = detector.jurisdictionView
-        var named: [(key: UInt64, name: String)] = []
-        named.reserveCapacity(touched.calls.count)
-        for key in touched.calls {
-            if let name = accountNames[key] { named.append((key, name)) }
-        }
-        for (key, name) in sessionizer.withLiveResources(named) {
+        // Only accounts with live resources (asked by key: most accounts of a trail have none). An account
+        // with no call from a code ever restricted counts none at any time: once that 0 is its count at
+        // the last assessment, nothing changed (no country asked about).
+        let everRestricted = self.everRestricted
+        for key in sessionizer.withLiveResources(keys: touched.calls) {
+            guard let name = accountNames[key] else { continue }
             var changed = false
             activity.update(key, default: { AccountActivity() }) {
+                if $0.restrictedAtAssessment == 0 && !$0.hasCalls(fromAnyOf: everRestricted) { return }
                 let k = $0.restrictedCount(view, at: time)
                 if k != $0.restrictedAtAssessment {
                     $0.restrictedAtAssessment = k

@@ -46,6 +46,10 @@ public struct Sessionizer: Sendable {
     private var held: [ResourceKey: Resource] = [:]
     /// The live resources of each account (for ``provisional(at:accounts:)``).
     private var resourcesOfAccount: [String: [ResourceKey]] = [:]
+    /// How many resources of `resourcesOfAccount` each account has, by the account's key
+    /// (`StableHash.hash` of its id): the pipeline asks at every tick for the accounts it saw calls of,
+    /// by key, and most have none (no name looked up, no string hashed).
+    private var liveByAccountKey = KeyTable<Int32>(capacity: 256)
     /// Sessions already emitted with their end, so that a late duplicate cannot emit one again;
     /// forgotten once they ended more than `rememberEmitted` before the watermark.
     private var emitted: [String: EpochSeconds] = [:]
@@ -248,6 +252,10 @@ public struct Sessionizer: Sendable {
         for (key, resource) in held where Self.isClosable(resource.events) { dueQueue.schedule(key, at: .min) }
         resourcesOfAccount = Dictionary(
             grouping: held.lazy.filter { !$0.value.events.isEmpty }.map(\.key), by: \.account)
+        liveByAccountKey = KeyTable<Int32>(capacity: max(256, resourcesOfAccount.count))
+        for (account, keys) in resourcesOfAccount {
+            liveByAccountKey.update(StableHash.hash(account), default: { 0 }) { $0 = Int32(keys.count) }
+        }
     }
 
     public mutating func restore(_ s: Snapshot) {
@@ -283,7 +291,10 @@ public struct Sessionizer: Sendable {
         }
         // One hash look-up, the resource changed in place.
         let (closable, count, last) = Self.add(event, remembering: known, to: &held[key, default: Resource()])
-        if count == 1 { resourcesOfAccount[key.account, default: []].append(key) }
+        if count == 1 {
+            resourcesOfAccount[key.account, default: []].append(key)
+            liveByAccountKey.update(StableHash.hash(key.account), default: { 0 }) { $0 += 1 }
+        }
         // Every due time is at least the resource's last event time plus the lateness.
         if closable { dueQueue.schedule(key, at: last + allowedLateness) }
     }
@@ -507,6 +518,7 @@ public struct Sessionizer: Sendable {
         for key in empty { held[key] = nil }
         dueQueue = DueQueue()
         resourcesOfAccount.removeAll()
+        liveByAccountKey.removeAll()
     }
 
     /// The hash an id (`s-` and sixteen hex digits) spells.
@@ -558,10 +570,11 @@ public struct Sessionizer: Sendable {
         return out.sorted { ($0.start, $0.id) < ($1.start, $1.id) }
     }
 
-    /// Those of `accounts` (keys and names) that have live resources. One call for a whole batch: a call
-    /// on the pipeline's stored sessionizer copies it (a retain per table), so not one per account.
-    public func withLiveResources(_ accounts: [(key: UInt64, name: String)]) -> [(key: UInt64, name: String)] {
-        accounts.filter { resourcesOfAccount[$0.name] != nil }
+    /// Those of `accounts` (keys: `StableHash.hash` of the ids) that have live resources, in their order.
+    /// One call for a whole batch: a call on the pipeline's stored sessionizer copies it (a retain per
+    /// table), so not one per account.
+    public func withLiveResources(keys accounts: [UInt64]) -> [UInt64] {
+        accounts.filter { (liveByAccountKey[$0] ?? 0) > 0 }
     }
 
     private mutating func forget(_ key: ResourceKey) {
@@ -571,6 +584,7 @@ public struct Sessionizer: Sendable {
         if var keys = resourcesOfAccount[key.account], let i = keys.firstIndex(of: key) {
             keys.remove(at: i)
             resourcesOfAccount[key.account] = keys.isEmpty ? nil : keys
+            liveByAccountKey.update(StableHash.hash(key.account), default: { 0 }) { $0 -= 1 }
         }
     }
 

@@ -136,3 +136,54 @@ import UsageModel
         #expect(restored.calls(from: CountryCode("SG")!) == 240)
     }
 }
+
+/// An account's countries: the first seen kept in the activity itself, the others in a list; the
+/// figures, their order and the saved state are those of one list.
+@Suite struct AccountCountriesTests {
+    static func activity(_ codes: [String]) -> AccountActivity {
+        var a = AccountActivity()
+        for (i, code) in codes.enumerated() {
+            a.record(
+                CallObservation(
+                    accountKey: 1, eventKey: UInt64(i), time: 1_772_323_200 + Int64(i) * 86_400, sourceIP: nil,
+                    country: CountryCode(code)!, isSignIn: false))
+        }
+        return a
+    }
+
+    @Test(arguments: [["US"], ["US", "CN", "SG", "US", "CN", "HK"], ["CN", "CN", "US"]])
+    func figuresAndSavedStateAreThoseOfOneList(codes: [String]) throws {
+        let a = Self.activity(codes)
+        var expected: [CountryCode: Int] = [:]
+        for code in codes { expected[CountryCode(code)!, default: 0] += 1 }
+        #expect(a.callsByCountry == expected)
+        for (code, n) in expected { #expect(a.calls(from: code) == n) }
+        let view = RestrictedJurisdictionsView { code, _ in ["CN", "HK"].contains(code.description) }
+        let restricted = a.restrictedCalls(view, at: 0)
+        #expect(restricted.count == (expected[CountryCode("CN")!] ?? 0) + (expected[CountryCode("HK")!] ?? 0))
+        #expect(a.restrictedCount(view, at: 0) == restricted.count)
+        // Days: one per call (a day apart), summed over the restricted countries.
+        #expect((a.restrictedWindow(view, at: 0)?.days ?? 0) == restricted.count)
+        // Saved in the order first seen, and restored to the same state.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let saved = try encoder.encode(a)
+        struct Countries: Decodable { var countries: [CountryCode] }
+        var seen: [CountryCode] = []
+        for code in codes.map({ CountryCode($0)! }) where !seen.contains(code) { seen.append(code) }
+        #expect(try JSONDecoder().decode(Countries.self, from: saved).countries == seen)
+        let restored = try JSONDecoder().decode(AccountActivity.self, from: saved)
+        #expect(try encoder.encode(restored) == saved)
+        #expect(restored.callsByCountry == expected)
+    }
+
+    @Test func callsFromACodeEverRestrictedAreFoundByTheBitmap() {
+        let set = RestrictedJurisdictions(codes: [CountryCode("CN")!, CountryCode("KH")!]).everRestricted
+        #expect(!Self.activity(["US", "SG", "US"]).hasCalls(fromAnyOf: set))
+        #expect(Self.activity(["US", "SG", "KH"]).hasCalls(fromAnyOf: set))
+        #expect(Self.activity(["CN"]).hasCalls(fromAnyOf: set))
+        #expect(!AccountActivity().hasCalls(fromAnyOf: set))
+        // The built-in list: Cambodia left on 2026-02-03, and still counts as ever restricted.
+        #expect(Self.activity(["KH"]).hasCalls(fromAnyOf: RestrictedJurisdictions.builtIn.everRestricted))
+    }
+}

@@ -175,3 +175,38 @@ func decodeWhole(_ text: String, with decoder: some LogDecoder) -> DecodedBatch 
         #expect(open.count == 1 && open.first?.open == true && open.first?.hours == 2)
     }
 }
+
+/// The accounts with live resources, asked by account key (the pipeline's tick asks for every account it
+/// saw calls of): counted as resources come and go, and rebuilt from a snapshot.
+@Suite struct LiveAccountsByKeyTests {
+    func event(_ action: ComputeAction, _ time: EpochSeconds, account: String, resource: String) -> UsageEvent {
+        UsageEvent(
+            provider: .aws, action: action, time: time, accountID: account, resourceID: resource,
+            instanceType: action == .launch ? "p5.48xlarge" : nil, eventID: "\(action.rawValue)-\(resource)-\(time)",
+            eventName: action.rawValue, origin: EventOrigin(path: "t.json", position: .line(1)))
+    }
+
+    @Test func anAccountIsLiveWhileOneOfItsResourcesIs() {
+        let a = "111122223333"
+        let b = "444455556666"
+        let keys = [StableHash.hash(a), StableHash.hash(b), StableHash.hash("777788889999")]
+        var sessionizer = Sessionizer(allowedLateness: 3600)
+        let t = Int64(1_772_330_400)
+        #expect(sessionizer.withLiveResources(keys: keys).isEmpty)
+        sessionizer.observe(event(.launch, t, account: a, resource: "i-1"))
+        sessionizer.observe(event(.launch, t, account: a, resource: "i-2"))
+        sessionizer.observe(event(.launch, t, account: b, resource: "i-3"))
+        #expect(sessionizer.withLiveResources(keys: keys) == [keys[0], keys[1]])
+        // One of a's two ends: a is still live; b's ends: b is not.
+        sessionizer.observe(event(.terminate, t + 600, account: a, resource: "i-1"))
+        sessionizer.observe(event(.terminate, t + 600, account: b, resource: "i-3"))
+        #expect(sessionizer.advance(to: t + 600 + 3600).count == 2)
+        #expect(sessionizer.withLiveResources(keys: keys) == [keys[0]])
+        var restored = Sessionizer(allowedLateness: 3600)
+        restored.restore(sessionizer.snapshot)
+        #expect(restored.withLiveResources(keys: keys) == [keys[0]])
+        sessionizer.observe(event(.terminate, t + 900, account: a, resource: "i-2"))
+        #expect(sessionizer.advance(to: t + 900 + 3600).count == 1)
+        #expect(sessionizer.withLiveResources(keys: keys).isEmpty)
+    }
+}

@@ -23,7 +23,7 @@ import Testing
             }
         }
         readers.append { [] }
-        let merge = RunMerge(runs: readers) { $0.key < $1.key }
+        let merge = RunMerge(runs: readers) { $0.pointee.key < $1.pointee.key }
         var merged: [(key: Int, run: Int, position: Int)] = []
         var block: [(key: Int, run: Int, position: Int)] = []
         while merge.next(into: &block, limit: limit) {

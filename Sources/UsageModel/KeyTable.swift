@@ -59,7 +59,12 @@ public struct KeyTable<Value> {
     public mutating func prefetch(_ key: UInt64) {
         let i = probeStart(storedKey(key), mask: mask)
         keys.withUnsafeBufferPointer { cprefetch_write($0.baseAddress! + i) }
-        values.withUnsafeBufferPointer { cprefetch_write($0.baseAddress! + i) }
+        // Every cache line of the value: an account's activity is three, and the first access to a line
+        // not asked for was a miss of its own.
+        values.withUnsafeBufferPointer {
+            let start = UnsafeRawPointer($0.baseAddress! + i)
+            for offset in stride(from: 0, to: MemoryLayout<Value?>.stride, by: 64) { cprefetch_write(start + offset) }
+        }
     }
 
     /// Calls `update` on the value of `key`, inserting `makeDefault()` first when absent.

@@ -471,6 +471,18 @@ public struct IdentityGraph: Sendable {
         /// The chance floor of a principal name that names a person (``PrincipalName/isPersonal(_:)``):
         /// a person's user or session name recurs by chance far less than a service's.
         public var personalPrincipalFloor = 0.003
+        /// The population the floors of addresses, access keys and people's names hold for
+        /// (`identity_chance_floor_accounts`): in one N times larger each is N times lower (such a floor
+        /// is the chance a population of this size cannot tell from rarer; a larger one counts finer).
+        /// The floors of installations and of services' names stand at every size: a tool's release or
+        /// a role named by a convention recurs by design, and is undercounted (an account whose
+        /// summary does not hold it is not counted). Until 2026-12-05 the floors stood at every size, and with
+        /// the pair prior, 0.2 / (N − 1), a pair sharing a name four of 20,000 accounts show was ten
+        /// times less likely one operator than a pair sharing one four of 2,000 show. Scaled, a pair
+        /// sharing one value rarer than the floor is as likely one operator at any size above this
+        /// (each further such value counts for more, as the count shows it rarer); at or below it
+        /// nothing changes. 0: no floor beyond it.
+        public var floorAccounts = 2_000.0
         /// An address counts in full only when at least this share of both accounts' calls use it.
         public var addressShareFull = 0.2
         /// That share is taken of at least this many calls (`identity_address_min_calls`): two calls
@@ -503,6 +515,14 @@ public struct IdentityGraph: Sendable {
         public var shared: [SharedValue]
     }
 
+    /// The chance that an unrelated account shows a value `showing` of `population` accounts show: the
+    /// count's share, at least the floor, which holds for populations of up to `floorAccounts` and is
+    /// scaled down by their ratio in larger ones (``Parameters/floorAccounts``).
+    public static func chance(showing: Int, population n: Double, floor: Double, floorAccounts m: Double) -> Double {
+        let counted = Double(max(showing - 1, 0)) / n
+        return max(counted, floor * min(1, m / n))
+    }
+
     /// Whether `account` shares any indexed value with another account (cheap: no scoring).
     public func hasPartners(_ account: UInt64) -> Bool {
         guard let r = rows[account] else { return false }
@@ -519,8 +539,10 @@ public struct IdentityGraph: Sendable {
     }
 
     /// The accounts sharing values with `account`, each scored as one likelihood ratio of the shared
-    /// set: a value of kind k shown by n of the `population` accounts adds
-    /// log(sameOperator[k] / max(chanceFloor[k], (n − 1) / population)), an address scaled by the
+    /// set: a value of kind k shown by n of the `population` accounts N adds log(sameOperator[k] /
+    /// max(chanceFloor[k] · min(1, m / N), (n − 1) / N)) (m: ``Parameters/floorAccounts`` for addresses,
+    /// access keys and people's names; infinite for installations and services' names), an address
+    /// scaled by the
     /// smaller share of the two accounts' calls through it; within a kind the best value counts in
     /// full and the next at half (values of one kind go together), or in full when it is a second
     /// person's name. The posterior that the two are one
@@ -544,7 +566,13 @@ public struct IdentityGraph: Sendable {
                 guard showing <= maxOwners else { continue }
                 let personal = kind == .principal && o.name.map(PrincipalName.isPersonal) == true
                 let floor = personal ? p.personalPrincipalFloor : p.chanceFloor[kind.rawValue]
-                let chance = max(floor, Double(showing - 1) / n)
+                // A tool's release and a service's name recur by design, not by chance: their floors
+                // stand at every size. Addresses, access keys and people's names recur by chance, which
+                // a larger population counts finer.
+                let byChance = kind != .agent && (kind != .principal || personal)
+                let chance = Self.chance(
+                    showing: showing, population: n, floor: floor, floorAccounts: byChance ? p.floorAccounts : .infinity
+                )
                 let full = log(p.sameOperator[kind.rawValue] / chance)
                 guard full > 0 else { continue }
                 let mine = share(row, i - row * Self.width, kind)

@@ -113,6 +113,7 @@ public struct ConfigFile: Sendable {
         "identity_chance_floor_access_key": \.identity.chanceFloor[2],
         "identity_chance_floor_principal": \.identity.chanceFloor[3],
         "identity_chance_floor_personal_principal": \.identity.personalPrincipalFloor,
+        "identity_chance_floor_accounts": \.identity.floorAccounts,
         "identity_address_share_full": \.identity.addressShareFull,
         "identity_address_min_calls": \.identity.addressMinimumCalls,
         "identity_expected_partners": \.identity.expectedPartners,
@@ -161,6 +162,7 @@ public struct ConfigFile: Sendable {
         "network_weight_cap", "high_accelerator_hours", "volume_z", "holiday_min_ratio",
         "declared_support_holiday_ratio", "declared_support_min_calls", "declared_support_identity_weight",
         "anonymous_weight_cap", "lookback_identity_holders", "lookback_identity_weight", "identity_address_min_calls",
+        "identity_chance_floor_accounts",
     ]
     /// Beta distribution parameters: above 0.
     static let positive: Set<String> = [

@@ -536,10 +536,70 @@ func event(
         }
         let (personal, pPersonal) = try probability(person)
         let (service, pService) = try probability("user/gitlab-runner")
-        // log(0.5 / 0.003) against log(0.5 / 0.03): one value in 2,000 accounts is below both floors.
-        #expect(abs(personal - log(0.5 / 0.003)) < 1e-9)
+        // log(0.5 / 0.003) against log(0.5 / 0.03): one value in 2,002 accounts is below both floors
+        // (a person's holds for 2,000 accounts: here it is 2,000 / 2,002 of itself; a service's stands).
+        #expect(abs(personal - log(0.5 / (0.003 * 2_000 / 2_002))) < 1e-9)
         #expect(abs(service - log(0.5 / 0.03)) < 1e-9)
         #expect(pPersonal > 5 * pService)
+    }
+
+    /// The floors of people's names (and addresses, access keys) hold for populations of up to
+    /// `floorAccounts` (2,000); in a larger one a person's
+    /// name four accounts show is rarer than the floor says: two accounts sharing one such name are as
+    /// likely one operator as at 2,000 accounts, though the pair prior is ten times smaller, and two
+    /// sharing two such names likelier.
+    @Test func aLargePopulationShowsAValueRarerThanTheFloor() throws {
+        var g = IdentityGraph()
+        for account: UInt64 in [1, 2, 3, 4] {
+            for name in ["user/ann.lee@corp.com", "user/wei.zhang"] where account < 3 || name.hasPrefix("user/ann") {
+                for _ in 0..<5 {
+                    g.observe(
+                        Self.call(
+                            account, ip: "192.0.2.\(account)", agent: account < 3 ? "tool-x/1.0 (custom)" : nil,
+                            principal: name))
+                }
+            }
+        }
+        g.settle()
+        g.nameNew { raw, kind in
+            ["user/ann.lee@corp.com", "user/wei.zhang"].first { kind == .principal && StableHash.hash($0) == raw }
+        }
+        func partner(
+            population: Int, _ p: IdentityGraph.Parameters = IdentityGraph.Parameters(), other: UInt64 = 2
+        ) throws -> IdentityGraph.Partner {
+            try #require(
+                g.partners(of: 1, population: population, parameters: p, minimum: 0).first { $0.account == other })
+        }
+        func ratio(_ p: IdentityGraph.Partner, _ name: String) throws -> Double {
+            try #require(p.shared.first { $0.name == name }).logRatio
+        }
+        // 200 and 2,000 accounts: the floor, 0.003, stands below the count (3 of 199 others: 0.015).
+        let small = try partner(population: 200)
+        #expect(abs(try ratio(small, "user/ann.lee@corp.com") - log(0.5 / (3 / 200.0))) < 1e-9)
+        #expect(abs(try ratio(small, "user/wei.zhang") - log(0.5 / (1 / 200.0))) < 1e-9)
+        let middle = try partner(population: 2_000)
+        #expect(abs(try ratio(middle, "user/ann.lee@corp.com") - log(0.5 / 0.003)) < 1e-9)
+        #expect(abs(try ratio(middle, "user/wei.zhang") - log(0.5 / 0.003)) < 1e-9)
+        // 20,000 accounts: the floor a tenth of itself, 0.0003, above the count for both names.
+        let large = try partner(population: 20_000)
+        #expect(abs(try ratio(large, "user/ann.lee@corp.com") - log(0.5 / 0.000_3)) < 1e-9)
+        #expect(abs(try ratio(large, "user/wei.zhang") - log(0.5 / 0.000_3)) < 1e-9)
+        // A tool's release recurs by design: its floor, 0.05, stands at every size.
+        let tool = try #require(large.shared.first { $0.kind == .agent })
+        #expect(abs(tool.logRatio - log(0.5 / 0.05)) < 1e-9)
+        #expect(large.probability > 0.9 && large.probability > middle.probability)
+        // One name in common (accounts 1 and 3): the same posterior at 2,000 and 20,000 accounts.
+        let one = (try partner(population: 2_000, other: 3), try partner(population: 20_000, other: 3))
+        #expect(one.0.shared.count == 1 && one.1.shared.count == 1)
+        #expect(abs(one.0.probability - one.1.probability) < 1e-4)
+        // The floors at every size (the rule before): the same pair at 20,000 accounts, far less likely.
+        var floorOnly = IdentityGraph.Parameters()
+        floorOnly.floorAccounts = 1e15
+        let before = try partner(population: 20_000, floorOnly)
+        #expect(abs(before.logRatio - 2 * log(0.5 / 0.003) - log(0.5 / 0.05)) < 1e-9)
+        #expect(before.probability < 0.75)
+        // 0: the count alone beyond the population.
+        #expect(IdentityGraph.chance(showing: 4, population: 20_000, floor: 0.003, floorAccounts: 0) == 3 / 20_000.0)
     }
 
     /// A value shown by three accounts says more in a population of 20,000 than in one of 200.
@@ -574,7 +634,7 @@ func event(
             #expect(p.shared.first?.shares.0 == 1)
             return p.logRatio
         }
-        let full = log(0.5 / 0.002)
+        let full = log(0.5 / (0.002 * 2_000 / 2_002))
         #expect(abs(try logRatio(calls: 2, minimum: 0) - full) < 1e-9)
         // 2 of at least 20 calls: a share of 0.1, half of the 0.2 that counts in full.
         #expect(abs(try logRatio(calls: 2, minimum: 20) - full / 2) < 1e-9)

@@ -228,6 +228,16 @@ import Testing
         #expect(result.stderr.contains("c.conf:2: error: [config] unknown setting 'min_scor'"))
     }
 
+    /// `identity_chance_floor_accounts` is a population: a negative one is a usage error naming the line.
+    @Test func aNegativeFloorPopulationIsAUsageError() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let config = dir.write("c.conf", "identity_chance_floor_accounts = 2000\nidentity_chance_floor_accounts = -1\n")
+        let result = try BuiltBinary.run(["ingest", "--no-store", "--config", config, Self.sample + "/AWSLogs"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("c.conf:2: error: [config] 'identity_chance_floor_accounts'"))
+    }
+
     @Test func catalogAnswersForKnownAndUnknownTypes() throws {
         let known = try BuiltBinary.run(["catalog", "--json", "p5.48xlarge"])
         #expect(known.status == 0)

@@ -173,6 +173,16 @@ public struct DetectionConfig: Sendable, Equatable {
     /// fainter link would let evidence that names no jurisdiction (structuring) carry the alert.
     public var lookbackIdentityHolders = 8.0
     public var lookbackIdentityWeight = 1.0
+    /// Look-back on new calls from restricted countries (`lookback_network`; 1: on, 0: never): an account
+    /// whose calls from restricted countries grew since it was last assessed has its remembered sessions
+    /// assessed again, each alerting only with anonymising-network evidence of its own (which stands
+    /// only beside calls from a restricted country: an operator hiding where it is). An account's
+    /// network evidence is its calls' to date: a covert operator's few calls from China a week look like
+    /// a trip, or weigh too little, when its one restricted session closes early in the month, and no
+    /// running session is left for later calls to raise (2026-12-05). Network evidence alone would give
+    /// a benign account with a China office or a trip a chance to cross at every such tick (on tuning
+    /// seeds: a traveller mid-trip, a multinational, an Asian GPU user with calls from Hong Kong).
+    public var lookbackNetwork = 1.0
     /// Alerts at or above this score are emitted.
     public var minScore = 0.5
     /// Severity `high` needs this score and at least `highAcceleratorHours`.

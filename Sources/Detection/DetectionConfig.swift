@@ -54,6 +54,12 @@ public struct DetectionConfig: Sendable, Equatable {
     public var tripDays = 14.0
     public var tripMarginDays = 1.0
     public var tripWeightCap = 1.0
+    /// No trip when more than this share of the account's located calls from unrestricted countries came
+    /// through anonymising networks (with an IP-intelligence feed, `network_skip_anonymous` on): an
+    /// account "seen elsewhere" only through VPN exits and hosting ranges was not seen elsewhere — a
+    /// covert operator's China calls fall within two weeks when it works a few days a month, and its
+    /// other calls are its exits' (`trip_hidden_share`; 1: never, as before 2026-12-05).
+    public var tripHiddenShare = 0.5
     /// A declaration the account's own calls do not bear out: beside network evidence for a restricted
     /// country, an end customer declared in an unrestricted country from which less than
     /// `declaredSupportShare` of the account's located calls came (with at least

@@ -125,6 +125,7 @@ public struct ConfigFile: Sendable {
         "trip_days": \.tripDays,
         "trip_margin_days": \.tripMarginDays,
         "trip_weight_cap": \.tripWeightCap,
+        "trip_hidden_share": \.tripHiddenShare,
         "steady_days": \.steadyDays,
         "declared_support_share": \.declaredSupportShare,
         "declared_support_min_calls": \.declaredSupportMinimumCalls,
@@ -154,7 +155,7 @@ public struct ConfigFile: Sendable {
     static let probabilities: Set<String> = [
         "chain_decay", "time_zone_confidence", "holiday_dip", "benign_office_weight", "shared_identity_share",
         "declared_support_share", "declared_unsupported_factor", "network_skip_anonymous", "anonymous_listing_weight",
-        "lookback_network",
+        "lookback_network", "trip_hidden_share",
     ]
     /// Keys that are days, counts, caps or thresholds: not negative.
     static let nonNegative: Set<String> = [

@@ -143,12 +143,14 @@ import UsageModel
     }
 
     /// Calls from China within a few days of an account seen elsewhere are a trip — unless the account
-    /// was "seen elsewhere" mostly through anonymising networks (`trip_hidden_share`, more than half of
-    /// its calls from elsewhere): then it was not seen elsewhere, and the share weighs in full. Fewer
-    /// hidden, or the same exits unlisted, leave the trip's cap.
+    /// was "seen elsewhere" mostly through anonymising networks (`trip_hidden_share` = 0.5, more than
+    /// half of its calls from elsewhere): then it was not seen elsewhere, and the share weighs in full.
+    /// Fewer hidden, or the same exits unlisted, leave the trip's cap; so does the default (1: never).
     @Test(arguments: [(130, true, false), (60, true, true), (130, false, true)])
     func callsFromElsewhereThatHidAreNoTrip(hidden: Int, listed: Bool, trip: Bool) throws {
-        let d = DetectorTests.detector()
+        var d = DetectorTests.detector()
+        #expect(d.config.tripHiddenShare == 1)
+        d.config.tripHiddenShare = 0.5
         let a = Self.tripActivity(hidden: hidden, listed: listed)
         let assessment = d.assess(Self.session(account: "999"), activity: a)
         let network = try #require(assessment.evidence.first { $0.kind == .network })

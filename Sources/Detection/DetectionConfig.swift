@@ -54,6 +54,14 @@ public struct DetectionConfig: Sendable, Equatable {
     public var tripDays = 14.0
     public var tripMarginDays = 1.0
     public var tripWeightCap = 1.0
+    /// No trip when more than this share of the account's located calls from unrestricted countries came
+    /// through anonymising networks (with an IP-intelligence feed, `network_skip_anonymous` on): an
+    /// account "seen elsewhere" only through VPN exits and hosting ranges was not seen elsewhere — a
+    /// covert operator's China calls fall within two weeks when it works a few days a month, and its
+    /// other calls are its exits' (`trip_hidden_share`). Off by default (1: never): at 0.5 it raised 3
+    /// benign travellers of 640 at 20,000 accounts (tuning seed 7), whose offices' ranges the feed
+    /// lists as hosting or who used a VPN on their trip.
+    public var tripHiddenShare = 1.0
     /// A declaration the account's own calls do not bear out: beside network evidence for a restricted
     /// country, an end customer declared in an unrestricted country from which less than
     /// `declaredSupportShare` of the account's located calls came (with at least
@@ -173,6 +181,16 @@ public struct DetectionConfig: Sendable, Equatable {
     /// fainter link would let evidence that names no jurisdiction (structuring) carry the alert.
     public var lookbackIdentityHolders = 8.0
     public var lookbackIdentityWeight = 1.0
+    /// Look-back on new calls from restricted countries (`lookback_network`; 1: on, 0: never): an account
+    /// whose calls from restricted countries grew since it was last assessed has its remembered sessions
+    /// assessed again, each alerting only with anonymising-network evidence of its own (which stands
+    /// only beside calls from a restricted country: an operator hiding where it is). An account's
+    /// network evidence is its calls' to date: a covert operator's few calls from China a week look like
+    /// a trip, or weigh too little, when its one restricted session closes early in the month, and no
+    /// running session is left for later calls to raise (2026-12-05). Network evidence alone would give
+    /// a benign account with a China office or a trip a chance to cross at every such tick (on tuning
+    /// seeds: a traveller mid-trip, a multinational, an Asian GPU user with calls from Hong Kong).
+    public var lookbackNetwork = 1.0
     /// Alerts at or above this score are emitted.
     public var minScore = 0.5
     /// Severity `high` needs this score and at least `highAcceleratorHours`.

@@ -24,20 +24,34 @@ extension Detector {
             let direct = hidden > 0
             let n = activity.locatedCalls - hidden
             var weight = networkWeight(restricted: k, located: n)
-            var trip = ""
+            var note = ""
             if weight > 0, let window = activity.restrictedWindow(jurisdictionView, at: time) {
                 let margin = Int64(config.tripMarginDays * 86_400)
                 let length = window.last - window.first
                 let steady = min(1, Double(window.days) / max(1, config.steadyDays))
-                if Double(length) <= config.tripDays * 86_400
+                let within = Double(length) <= config.tripDays * 86_400
+                let days = JSONWriter.formatNumber(Double(length) / 86_400, decimals: 1)
+                // Seen elsewhere through anonymising networks is not seen elsewhere: an account whose
+                // calls from elsewhere mostly hid their caller was, as far as they tell, where it hid.
+                let elsewhere = activity.locatedCalls - k
+                let hid = direct && Double(hidden) > config.tripHiddenShare * Double(elsewhere)
+                let trip =
+                    within
                     && (activity.firstSeen <= window.first - margin || activity.lastSeen >= window.last + margin)
-                {
+                if trip && !hid {
                     weight = min(weight, config.tripWeightCap)
-                    trip =
-                        "; all within \(JSONWriter.formatNumber(Double(length) / 86_400, decimals: 1)) day(s) (\(Timestamp.format(window.first)) to \(Timestamp.format(window.last))) of an account seen elsewhere before or after: a trip explains them as well"
-                } else if steady < 1 {
-                    weight = min(weight, steady * config.networkWeightCap)
-                    trip = "; on \(window.days) day(s) so far (full weight from \(Int(config.steadyDays.rounded(.up))))"
+                    note =
+                        "; all within \(days) day(s) (\(Timestamp.format(window.first)) to \(Timestamp.format(window.last))) of an account seen elsewhere before or after: a trip explains them as well"
+                } else {
+                    if trip && hid {
+                        note =
+                            "; all within \(days) day(s), but \(hidden) of the \(elsewhere) calls from elsewhere came through anonymising networks: not a trip from an account seen elsewhere"
+                    }
+                    if steady < 1 {
+                        weight = min(weight, steady * config.networkWeightCap)
+                        note +=
+                            "; on \(window.days) day(s) so far (full weight from \(Int(config.steadyDays.rounded(.up))))"
+                    }
                 }
             }
             // Beside network evidence for a restricted country, or beside shared identity with an account
@@ -65,7 +79,7 @@ extension Detector {
                     Evidence(
                         kind: .network,
                         detail:
-                            "\(k) of \(n) located calls\(leftOut) from restricted countries (\(list.isEmpty ? "none" : list)); share \(JSONWriter.formatNumber(share, decimals: 3))\(trip)\(through)",
+                            "\(k) of \(n) located calls\(leftOut) from restricted countries (\(list.isEmpty ? "none" : list)); share \(JSONWriter.formatNumber(share, decimals: 3))\(note)\(through)",
                         weight: weight))
                 if hiding > 0 {
                     draft.evidence.append(

@@ -104,6 +104,7 @@ public struct ConfigFile: Sendable {
         "lookback_days": \.lookbackDays,
         "lookback_identity_holders": \.lookbackIdentityHolders,
         "lookback_identity_weight": \.lookbackIdentityWeight,
+        "lookback_network": \.lookbackNetwork,
         "identity_same_operator_address": \.identity.sameOperator[0],
         "identity_same_operator_agent": \.identity.sameOperator[1],
         "identity_same_operator_access_key": \.identity.sameOperator[2],
@@ -125,6 +126,7 @@ public struct ConfigFile: Sendable {
         "trip_days": \.tripDays,
         "trip_margin_days": \.tripMarginDays,
         "trip_weight_cap": \.tripWeightCap,
+        "trip_hidden_share": \.tripHiddenShare,
         "steady_days": \.steadyDays,
         "declared_support_share": \.declaredSupportShare,
         "declared_support_min_calls": \.declaredSupportMinimumCalls,
@@ -154,6 +156,7 @@ public struct ConfigFile: Sendable {
     static let probabilities: Set<String> = [
         "chain_decay", "time_zone_confidence", "holiday_dip", "benign_office_weight", "shared_identity_share",
         "declared_support_share", "declared_unsupported_factor", "network_skip_anonymous", "anonymous_listing_weight",
+        "lookback_network", "trip_hidden_share",
     ]
     /// Keys that are days, counts, caps or thresholds: not negative.
     static let nonNegative: Set<String> = [

@@ -642,12 +642,21 @@ public final class IngestPipeline {
         var accounts = billedAccounts
         billedAccounts = []
         let view = detector.jurisdictionView
-        // Only accounts with live resources (asked by key: most accounts of a trail have none). An account
-        // with no call from a code ever restricted counts none at any time: once that 0 is its count at
-        // the last assessment, nothing changed (no country asked about).
+        // Accounts with live resources (asked by key: most accounts of a trail have none), and accounts
+        // with remembered sessions (look-back) and new calls from restricted countries: those sessions are
+        // assessed again with the network evidence of now, running or not. An account with no call from
+        // a code ever restricted counts none at any time: once that 0 is its count at the last
+        // assessment, nothing changed (no country asked about).
         let everRestricted = self.everRestricted
-        for key in sessionizer.withLiveResources(keys: touched.calls) {
-            guard let name = accountNames[key] else { continue }
+        let network = detector.config.lookbackNetwork > 0.5 && !lookback.isEmpty
+        var calling: [String] = []
+        // Those with live resources, a subsequence of `touched.calls` in its order (one call for the batch).
+        let withLive = sessionizer.withLiveResources(keys: touched.calls)
+        var next = 0
+        for key in touched.calls {
+            let live = next < withLive.count && withLive[next] == key
+            if live { next += 1 }
+            guard live || (network && lookback[key] != nil), let name = accountNames[key] else { continue }
             var changed = false
             activity.update(key, default: { AccountActivity() }) {
                 if $0.restrictedAtAssessment == 0 && !$0.hasCalls(fromAnyOf: everRestricted) { return }
@@ -657,14 +666,17 @@ public final class IngestPipeline {
                     changed = true
                 }
             }
-            if changed { accounts.insert(name) }
+            if changed {
+                if live { accounts.insert(name) }
+                if network && lookback[key] != nil { calling.append(name) }
+            }
             if changes != nil { changes!.activity.insert(key) }
         }
         // Accounts that came to share a rare value with another: their remembered sessions (look-back)
         // are assessed with the identity evidence of now (running ones are at their close).
         let sharing = identityChanged.compactMap { accountNames[$0] }
         out += alertRunning(accounts: accounts, resources: touched.events, at: time)
-        out += lookBack(after: out, at: time, sharing: sharing)
+        out += lookBack(after: out, at: time, sharing: sharing, calling: calling)
         return out
     }
 
@@ -687,15 +699,17 @@ public final class IngestPipeline {
     /// again. A ring is seen once enough of its accounts are: its first accounts' sessions ended before
     /// it was. Accounts in name order, sessions in the order they ended.
     /// Accounts in `sharing` (they came to share a rare identifier with another account this tick) have
-    /// theirs assessed again too, each alerting only with shared-identity evidence of its own.
-    private func lookBack(after decided: [Detector.Decision], at time: EpochSeconds, sharing: [String] = [])
-        -> [Detector.Decision]
-    {
+    /// theirs assessed again too, each alerting only with shared-identity evidence of its own; accounts in
+    /// `calling` (new calls from restricted countries this tick) only with anonymising-network evidence of
+    /// their own (beside calls from restricted countries: an operator hiding where it is).
+    private func lookBack(
+        after decided: [Detector.Decision], at time: EpochSeconds, sharing: [String] = [], calling: [String] = []
+    ) -> [Detector.Decision] {
         guard !lookback.isEmpty else { return [] }
         // Why each account is looked at again, and the evidence a session then needs of its own (a ring's
         // peer alerts only on the ring's evidence, an account with new shared identifiers only on shared
         // identity: the note says what had it looked at).
-        var trigger: [String: (why: String, only: EvidenceKind?)] = [:]
+        var trigger: [String: (why: String, only: [EvidenceKind]?)] = [:]
         for decision in decided where decision.alert != nil {
             let assessment = decision.assessment
             let account = assessment.session.accountID
@@ -708,12 +722,15 @@ public final class IngestPipeline {
             for peer in assessment.ringPeers where trigger[peer] == nil {
                 trigger[peer] = (
                     "session \(assessment.session.id) of account \(assessment.session.accountID), which counted this one in its ring, alerted",
-                    .ring
+                    [.ring]
                 )
             }
         }
         for account in sharing where trigger[account] == nil {
-            trigger[account] = ("it came to share a rare identifier with another account", .sharedIdentity)
+            trigger[account] = ("it came to share a rare identifier with another account", [.sharedIdentity])
+        }
+        for account in calling where trigger[account] == nil {
+            trigger[account] = ("it made new calls from restricted countries", [.anonymousNetwork])
         }
         // Shared identity must weigh at least `lookback_identity_weight` of the model (times its fitted
         // factor): a faint link names a jurisdiction, and boosters (structuring) would carry the score.
@@ -732,8 +749,8 @@ public final class IngestPipeline {
             for session in remembered where session.end >= oldest {
                 var assessment = assess(session)
                 guard assessment.alerts,
-                    reason.only.map({ kind in
-                        assessment.evidence.contains { $0.kind == kind && $0.weight >= minimum(kind) }
+                    reason.only.map({ kinds in
+                        assessment.evidence.contains { kinds.contains($0.kind) && $0.weight >= minimum($0.kind) }
                     }) ?? true
                 else {
                     kept.append(session)

@@ -119,6 +119,59 @@ import UsageModel
         #expect(assessment.evidence.first { $0.kind == .anonymousNetwork }?.weight == (weight > 0 ? weight : nil))
     }
 
+    /// 30 calls from China on days 8-11 of 20 among 200 located calls; of the 170 from elsewhere,
+    /// spread over the 20 days, `hidden` through a Singapore exit, listed by the feed or not.
+    static func tripActivity(hidden: Int, listed: Bool) -> AccountActivity {
+        var a = AccountActivity()
+        let start = Timestamp.parse("2026-03-01")! - 20 * 86_400
+        let flags: AnonymousNetwork = listed ? [.anonymous, .vpn] : []
+        for i in 0..<170 {
+            let (country, network) = i < hidden ? ("SG", flags) : ("US", AnonymousNetwork())
+            let slot = (i * 7919) % 170
+            a.record(
+                CallObservation(
+                    accountKey: 1, eventKey: UInt64(i), time: start + Int64(slot) * 20 * 86_400 / 170, sourceIP: nil,
+                    country: CountryCode(country)!, isSignIn: false, network: network))
+        }
+        for i in 0..<30 {
+            a.record(
+                CallObservation(
+                    accountKey: 1, eventKey: UInt64(1000 + i), time: start + 8 * 86_400 + Int64(i) * 4 * 86_400 / 30,
+                    sourceIP: nil, country: CountryCode("CN")!, isSignIn: false, network: AnonymousNetwork()))
+        }
+        return a
+    }
+
+    /// Calls from China within a few days of an account seen elsewhere are a trip — unless the account
+    /// was "seen elsewhere" mostly through anonymising networks (`trip_hidden_share` = 0.5, more than
+    /// half of its calls from elsewhere): then it was not seen elsewhere, and the share weighs in full.
+    /// Fewer hidden, or the same exits unlisted, leave the trip's cap; so does the default (1: never).
+    @Test(arguments: [(130, true, false), (60, true, true), (130, false, true)])
+    func callsFromElsewhereThatHidAreNoTrip(hidden: Int, listed: Bool, trip: Bool) throws {
+        var d = DetectorTests.detector()
+        #expect(d.config.tripHiddenShare == 1)
+        d.config.tripHiddenShare = 0.5
+        let a = Self.tripActivity(hidden: hidden, listed: listed)
+        let assessment = d.assess(Self.session(account: "999"), activity: a)
+        let network = try #require(assessment.evidence.first { $0.kind == .network })
+        let factor = d.config.familyFactors["network"] ?? 1
+        if trip {
+            #expect(network.detail.contains("a trip explains them as well"), "\(network.detail)")
+            #expect(network.weight <= d.config.tripWeightCap * factor + 1e-9)
+        } else {
+            #expect(
+                network.detail.contains(
+                    "but 130 of the 170 calls from elsewhere came through anonymising networks: not a trip"),
+                "\(network.detail)")
+            #expect(abs(network.weight - d.config.networkWeightCap * factor) < 1e-9, "\(network.weight)")
+        }
+        var never = d
+        never.config.tripHiddenShare = 1
+        let capped = never.assess(Self.session(account: "999"), activity: a)
+        let weight = try #require(capped.evidence.first { $0.kind == .network }?.weight)
+        #expect(weight <= d.config.tripWeightCap * factor + 1e-9)
+    }
+
     /// The counts live in the account's saved state only when there are any: without a feed the state
     /// is written as before, byte for byte.
     @Test func theCountsAreSavedOnlyWithAFeed() throws {

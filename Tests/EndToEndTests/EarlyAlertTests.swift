@@ -30,17 +30,20 @@ import Testing
 
     /// Writes one CloudTrail object per list of records, named so that they are read in order; runs
     /// `ingest` over them (with `config` as its config file); returns the alerts.
-    static func run(_ files: [[String]], in dir: TemporaryDirectory, config: String = "", store: Bool = false) throws
-        -> [[String: Any]]
-    {
+    static func run(
+        _ files: [[String]], in dir: TemporaryDirectory, config: String = "", store: Bool = false,
+        feed: String? = nil, extraGeoIP: String = ""
+    ) throws -> [[String: Any]] {
         for (i, records) in files.enumerated() {
             _ = dir.write(String(format: "in/%03d.json", i), "{\"Records\":[" + records.joined(separator: ",") + "]}")
         }
         let output = store ? ["--store", dir.path + "/s.db"] : ["--no-store"]
+        let intel = feed.map { ["--ip-intel", dir.write("f.csv", $0)] } ?? []
         let result = try BuiltBinary.run(
-            ["ingest"] + output + [
+            ["ingest"] + output + intel + [
                 "--jobs", "1", "--mappings", dir.write("m.csv", mappings), "--resellers", dir.write("r.csv", resellers),
-                "--geoip", dir.write("g.csv", geoip), "--config", dir.write("c.conf", config), dir.path + "/in",
+                "--geoip", dir.write("g.csv", geoip + extraGeoIP), "--config", dir.write("c.conf", config),
+                dir.path + "/in",
             ])
         #expect(result.status == 0, "\(result.stderr)")
         return try EndToEndTests.alerts(result.stdout)
@@ -91,7 +94,8 @@ import Testing
             [runInstancesRecord(ids: ["i-0second"], account: account, time: "2026-03-06T05:00:00Z")]
                 + calls(day: 6, hour: 5, count: 5, ip: "203.0.113.40"))
         files.append(calls(day: 6, hour: 20, count: 1, ip: "203.0.113.40"))
-        let alerts = try Self.run(files, in: dir, config: lookback ? "" : "lookback_days = 0\n")
+        // Without look-back on new calls from restricted countries, which would raise it on day 2 or 3.
+        let alerts = try Self.run(files, in: dir, config: lookback ? "lookback_network = 0\n" : "lookback_days = 0\n")
         let resources = alerts.compactMap { (($0["session"] as? [String: Any])?["resource_ids"] as? [String])?.first }
         #expect(resources.filter { $0 == "i-0second" }.count == 1, "\(resources)")
         #expect(resources.filter { $0 == "i-0first" }.count == (lookback ? 1 : 0), "\(resources)")
@@ -111,6 +115,50 @@ import Testing
             #expect((note["detail"] as? String)?.contains("of the account alerted") == true, "\(note)")
             #expect(evidence.contains { $0["kind"] as? String == "network" })
         }
+    }
+
+    /// A session that closed before the account made any call from China, and no other session after
+    /// it: the next day's calls from China, beside calls through a VPN exit the feed lists, have it
+    /// assessed again, and it alerts at that tick on the anonymising evidence, once, saying why. With
+    /// `lookback_network = 0`, or without a feed (no evidence of hiding of its own), nothing raises it:
+    /// no session runs for the calls to raise.
+    @Test(arguments: [(true, true), (false, true), (true, false)])
+    func aSessionThatEndedAlertsWhenLaterCallsShowAnOperatorHiding(network: Bool, feed: Bool) throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let account = "222200002222"
+        func calls(day: Int, hour: Int, count: Int, ip: String) -> [String] {
+            Self.calls(account, day: day, hour: hour, count: count, ip: ip)
+        }
+        var files: [[String]] = [
+            [runInstancesRecord(ids: ["i-0only"], account: account, time: Self.time(1, 0))]
+                + calls(day: 1, hour: 1, count: 20, ip: "198.51.100.9"),
+            [lifecycleRecord("TerminateInstances", ids: ["i-0only"], account: account, time: "2026-03-01T04:00:00Z")],
+            calls(day: 1, hour: 20, count: 1, ip: "198.51.100.9"),
+            calls(day: 2, hour: 2, count: 40, ip: "192.0.2.7"),  // a VPN exit in Singapore
+            calls(day: 2, hour: 3, count: 40, ip: "203.0.113.40"),
+            calls(day: 2, hour: 20, count: 1, ip: "192.0.2.7"),
+        ]
+        files.append(calls(day: 3, hour: 2, count: 1, ip: "192.0.2.7"))
+        let listing =
+            "network,is_anonymous,is_anonymous_vpn,is_hosting_provider,is_public_proxy,is_residential_proxy,is_tor_exit_node\n192.0.2.0/24,1,1,0,0,0,0\n"
+        let alerts = try Self.run(
+            files, in: dir, config: network ? "" : "lookback_network = 0\n",
+            feed: feed ? listing : nil, extraGeoIP: "192.0.2.0,192.0.2.255,SG\n")
+        try #require(alerts.count == (network && feed ? 1 : 0), "\(alerts)")
+        guard network && feed else { return }
+        let session = try #require(alerts[0]["session"] as? [String: Any])
+        #expect((session["resource_ids"] as? [String]) == ["i-0only"])
+        #expect(session["open"] as? Bool == false)
+        let evidence = alerts[0]["evidence"] as? [[String: Any]] ?? []
+        let note = try #require(evidence.first { $0["kind"] as? String == "lookback" })
+        // The first tick with calls from China.
+        #expect(
+            (note["detail"] as? String)?.contains("assessed again at 2026-03-02T03:05:00Z") == true, "\(note)")
+        #expect((note["detail"] as? String)?.contains("it made new calls from restricted countries") == true)
+        let hiding = try #require(evidence.first { $0["kind"] as? String == "anonymous-network" }?["weight"] as? Double)
+        #expect(hiding > 0)
+        #expect(alerts[0]["jurisdictions"] as? [String] == ["CN"])
     }
 
     /// A session that could not alert when it closed (no evidence of any kind yet) is kept for

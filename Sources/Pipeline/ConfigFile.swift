@@ -158,6 +158,14 @@ public struct ConfigFile: Sendable {
         "declared_support_share", "declared_unsupported_factor", "network_skip_anonymous", "anonymous_listing_weight",
         "lookback_network", "trip_hidden_share",
     ]
+    /// Keys that are chances in (0,1]: a chance floor of 0 made one shared value infinite evidence, and a
+    /// same-operator chance of 0 turned shared identity off.
+    static let chances: Set<String> = [
+        "identity_same_operator_address", "identity_same_operator_agent", "identity_same_operator_access_key",
+        "identity_same_operator_principal", "identity_chance_floor_address", "identity_chance_floor_agent",
+        "identity_chance_floor_access_key", "identity_chance_floor_principal",
+        "identity_chance_floor_personal_principal",
+    ]
     /// Keys that are days, counts, caps or thresholds: not negative.
     static let nonNegative: Set<String> = [
         "steady_days", "trip_days", "trip_margin_days", "trip_weight_cap", "new_account_days",
@@ -195,6 +203,9 @@ public struct ConfigFile: Sendable {
             }
             if Self.probabilities.contains(key) && !(0...1).contains(number) {
                 throw problem(path, line, "'\(key)' is a probability or fraction in [0,1], found \(value)")
+            }
+            if Self.chances.contains(key) && !(number > 0 && number <= 1) {
+                throw problem(path, line, "'\(key)' is a chance in (0,1], found \(value)")
             }
             if Self.nonNegative.contains(key) && number < 0 {
                 throw problem(

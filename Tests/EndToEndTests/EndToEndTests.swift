@@ -228,14 +228,21 @@ import Testing
         #expect(result.stderr.contains("c.conf:2: error: [config] unknown setting 'min_scor'"))
     }
 
-    /// `identity_chance_floor_accounts` is a population: a negative one is a usage error naming the line.
-    @Test func aNegativeFloorPopulationIsAUsageError() throws {
+    /// Identity settings out of range are usage errors naming the line: a population below 0, a chance
+    /// floor of 0 (one shared value would be infinite evidence), a same-operator chance of 0 (shared identity
+    /// silently off) or above 1.
+    @Test(arguments: [
+        ("identity_chance_floor_accounts", "-1"), ("identity_chance_floor_principal", "0"),
+        ("identity_chance_floor_personal_principal", "1.5"), ("identity_same_operator_agent", "0"),
+        ("identity_same_operator_address", "2"),
+    ])
+    func anIdentitySettingOutOfRangeIsAUsageError(key: String, value: String) throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let config = dir.write("c.conf", "identity_chance_floor_accounts = 2000\nidentity_chance_floor_accounts = -1\n")
+        let config = dir.write("c.conf", "min_score = 0.5\n\(key) = \(value)\n")
         let result = try BuiltBinary.run(["ingest", "--no-store", "--config", config, Self.sample + "/AWSLogs"])
-        #expect(result.status == 2)
-        #expect(result.stderr.contains("c.conf:2: error: [config] 'identity_chance_floor_accounts'"))
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.contains("c.conf:2: error: [config] '\(key)'"), "\(result.stderr)")
     }
 
     @Test func catalogAnswersForKnownAndUnknownTypes() throws {

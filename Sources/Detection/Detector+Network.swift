@@ -30,7 +30,7 @@ extension Detector {
                 let length = window.last - window.first
                 let steady = min(1, Double(window.days) / max(1, config.steadyDays))
                 let within = Double(length) <= config.tripDays * 86_400
-                let days = JSONWriter.formatNumber(Double(length) / 86_400, decimals: 1)
+                var days: String { JSONWriter.formatNumber(Double(length) / 86_400, decimals: 1) }
                 // Seen elsewhere through anonymising networks is not seen elsewhere: an account whose
                 // calls from elsewhere mostly hid their caller was, as far as they tell, where it hid.
                 let elsewhere = activity.locatedCalls - k

@@ -656,7 +656,8 @@ public final class IngestPipeline {
         for key in touched.calls {
             let live = next < withLive.count && withLive[next] == key
             if live { next += 1 }
-            guard live || (network && lookback[key] != nil), let name = accountNames[key] else { continue }
+            let remembered = network && lookback[key] != nil
+            guard live || remembered, let name = accountNames[key] else { continue }
             var changed = false
             activity.update(key, default: { AccountActivity() }) {
                 if $0.restrictedAtAssessment == 0 && !$0.hasCalls(fromAnyOf: everRestricted) { return }
@@ -668,7 +669,7 @@ public final class IngestPipeline {
             }
             if changed {
                 if live { accounts.insert(name) }
-                if network && lookback[key] != nil { calling.append(name) }
+                if remembered { calling.append(name) }
             }
             if changes != nil { changes!.activity.insert(key) }
         }

@@ -339,11 +339,13 @@ struct RunResult: Equatable, CustomStringConvertible {
         let master = started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(master.hasPrefix("spark://127.0.0.1:"))
         // Tasks wait until both workers' executors have registered: on a loaded machine one executor's JVM can
-        // start after the other has run every task (Spark waits 30 s for 80% of the cores by default).
+        // start after the other has run every task. On a standalone master the ratio is of spark.cores.max (with
+        // none set Spark expects 0 cores and never waits), so both are set: two cores, all of them registered.
         let spark = try sparkIngest(
             master: master,
             extra: [
-                "--conf", "spark.executor.memory=512m", "--conf", "spark.scheduler.minRegisteredResourcesRatio=1.0",
+                "--conf", "spark.executor.memory=512m", "--conf", "spark.cores.max=2",
+                "--conf", "spark.scheduler.minRegisteredResourcesRatio=1.0",
                 "--conf", "spark.scheduler.maxRegisteredResourcesWaitingTime=180s", "--partitions", "4",
             ])
         #expect(spark == expected)

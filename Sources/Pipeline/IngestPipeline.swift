@@ -332,7 +332,7 @@ public final class IngestPipeline {
     }
 
     /// Reads the inputs `next` gives, one after another until it gives nil, then closes the remaining
-    /// sessions. Inputs are pulled as readers free up — at most `2 × jobs` are pulled and not yet
+    /// sessions. Inputs are pulled as readers free up — at most `jobs` are pulled and not yet
     /// merged — so a source that lists as it goes keeps memory flat in the number of inputs; the output
     /// is the same whatever the number of readers.
     ///

@@ -1,9 +1,12 @@
 import Foundation
 import Ownership
 
-/// Reader threads that pull inputs in order from a source and leave results in a ring of `2 × jobs`
-/// slots; `take` waits for input i. An input is pulled only when its slot is free, so at most
-/// `2 × jobs` inputs are pulled and not yet merged, whatever the source holds.
+/// Reader threads that pull inputs in order from a source and leave results in a ring of `jobs` slots;
+/// `take` waits for input i. An input is pulled only when its slot is free, so at most `jobs` inputs are
+/// pulled and not yet merged, whatever the source holds: while the merge applies input i, the readers
+/// decode i+1 … i+jobs. A ring of `2 × jobs` kept two more decoded inputs waiting on the merge (which is
+/// the slower side at `--jobs 2`) for no gain in speed, and their batches — a few MiB each on a dense
+/// trail, allocated in the readers' arenas and freed on the merge thread — raised peak RSS (issue 17).
 final class OrderedWorkPool: @unchecked Sendable {
     private let next: () -> String?
     private let jobs: Int
@@ -32,7 +35,7 @@ final class OrderedWorkPool: @unchecked Sendable {
         self.options = options
         self.geo = geo
         self.anonymous = anonymous
-        slots = Array(repeating: nil, count: 2 * jobs)
+        slots = Array(repeating: nil, count: max(1, jobs))
     }
 
     func start() {

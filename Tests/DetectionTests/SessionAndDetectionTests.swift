@@ -409,6 +409,24 @@ func event(
         #expect(UserAgent.installationKey("") == 0)
     }
 
+    /// The installation's text: its tokens joined by single spaces, and one longer than 160 bytes cut to 157
+    /// and "..." — at the edges too (exactly 160, 161, a separator at the cut, nothing but per-call tokens).
+    @Test(arguments: [
+        "", "   ", "m/E,b Resource", "aws-cli/2.22.0", "  aws-cli/2.22.0   ua/2.0  md/command#s3.ls ",
+        String(repeating: "a", count: 160), String(repeating: "a", count: 161), String(repeating: "a", count: 400),
+        String(repeating: "a", count: 157) + " bb", String(repeating: "a", count: 156) + " b" + " m/x",
+        String(repeating: "abc/1.0 ", count: 30), String(repeating: "é", count: 100),
+    ])
+    func anInstallationsTextIsItsTokensCutAt160Bytes(agent: String) {
+        let tokens = agent.split(separator: " ").filter {
+            !($0 == "Resource" || $0.hasPrefix("command/") || $0.hasPrefix("md/command#") || $0.hasPrefix("m/")
+                || $0.hasPrefix("api/"))
+        }
+        var expected = Array(tokens.joined(separator: " ").utf8)
+        if expected.count > 160 { expected = Array(expected.prefix(157)) + Array("...".utf8) }
+        #expect(Array(UserAgent.installation(agent).utf8) == Array(String(decoding: expected, as: UTF8.self).utf8))
+    }
+
     /// Where a value became shared is the input of the call that made it so, however many inputs
     /// alternate between two counts of the runs (the graph numbers them and forgets the numbers at
     /// each settle).

@@ -117,6 +117,16 @@ public struct DetectionConfig: Sendable, Equatable {
     public var structuringCap = 4.0
     public var structuringMinAccounts = 5
     public var structuringMinHours = 100.0
+    /// Structuring's sharper reading (`structuring_calling`; 1: on, 0: never): of the reseller's accounts
+    /// with restricted use, those with an unknown end customer whose own calls lean to a restricted
+    /// country (their network evidence's log-likelihood ratio above 0, before a trip's or too few days'
+    /// caps), against the same share under the population's other resellers, by the same Beta-Binomial;
+    /// the stronger of the two readings counts. When it is the calling reading and the account's own calls
+    /// come from restricted countries, it names them (its remembered sessions and those of the accounts
+    /// it counted are looked at again when it alerts). One operator's accounts in a restricted country
+    /// behind one reseller, each too small to tell alone (2026-12-05: population tuning seeds 1-4,
+    /// structuring recall 0.758 -> 1.000 at 200 accounts, 0.709 -> 0.993 at 2,000, no false positive).
+    public var structuringCalling = 1.0
     /// Time: activity whose estimated UTC offset is that of a jurisdiction the other evidence already
     /// names, with at least this posterior, adds `timeZoneWeight` (never alone: it names nothing).
     public var timeZoneWeight = 0.5

@@ -3,7 +3,7 @@
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import UsageModel
+package import UsageModel
 
 extension Detector {
     /// Network: how many of the account's located calls came from restricted countries, as a
@@ -91,6 +91,19 @@ extension Detector {
                 }
             }
         }
+    }
+
+    /// Whether the account's own calls lean to a restricted country: the network evidence's
+    /// log-likelihood ratio of its share (calls through anonymising networks elsewhere left out as there)
+    /// above 0, before the caps of a trip or of too few days. What structuring asks of each of a
+    /// reseller's undeclared accounts.
+    package func callsLeanRestricted(_ activity: AccountActivity?, at time: EpochSeconds) -> Bool {
+        guard let activity, activity.locatedCalls > 0 else { return false }
+        let (k, _) = activity.restrictedCalls(jurisdictionView, at: time)
+        guard k > 0 else { return false }
+        let hidden =
+            config.networkSkipsAnonymous > 0.5 ? activity.anonymousElsewhere(jurisdictionView, at: time) : 0
+        return networkWeight(restricted: k, located: activity.locatedCalls - hidden) > 0
     }
 
     /// "62% of located calls through anonymising networks (VPN 48%, hosting 14%): 310 of 500".

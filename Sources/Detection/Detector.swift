@@ -79,6 +79,10 @@ public struct Detector: Sendable {
         /// The accounts the ring evidence counted as this one's peers (in the order found): when this
         /// session alerts, their earlier sessions are looked at again, as the account's own are.
         public var ringPeers: [String] = []
+        /// The reseller's accounts the structuring evidence counted as calling from restricted countries,
+        /// when that reading named a jurisdiction: their earlier sessions are looked at again when this
+        /// one alerts.
+        public var structuringPeers: [String] = []
     }
 
     /// What every evidence family reads of the session being assessed.
@@ -110,6 +114,10 @@ public struct Detector: Sendable {
         var upstreamServes = false
         /// The accounts the ring evidence counted as peers.
         var ringPeers: [String] = []
+        /// Structuring names the restricted countries the account's own calls come from: its reseller's
+        /// undeclared accounts calling from restricted countries (``structuringPeers``) stand out.
+        var structuringNames = false
+        var structuringPeers: [String] = []
         /// A declaration elsewhere the account's located calls do not bear out (calls from the
         /// declared country, located calls), beside network evidence: weighed after the holiday family.
         var unsupportedDeclaration: (own: Int, located: Int)? = nil
@@ -306,14 +314,19 @@ public struct Detector: Sendable {
         let logOdds = config.priorLogOdds + evidence.reduce(0) { $0 + $1.weight }
         let score = 1 / (1 + exp(-logOdds))
         // A time zone, a holiday calendar, volume or structuring names no jurisdiction: none makes a link by itself.
-        let linked = evidence.contains { $0.weight > 0 && !Self.boosters.contains($0.kind) }
+        // Structuring names one when its reading of the reseller's accounts calling from restricted
+        // countries is what counts, and this account's own calls come from one too.
+        let linked = evidence.contains {
+            $0.weight > 0 && (!Self.boosters.contains($0.kind) || ($0.kind == .structuring && draft.structuringNames))
+        }
         return Assessment(
             session: c.session, spec: c.spec, restrictedConsumption: c.restricted, mapping: c.mapping,
             chain: draft.chain, evidence: evidence, jurisdictions: draft.reached, score: score,
             acceleratorCount: c.count,
             acceleratorHours: c.hours,
             alerts: c.restricted && linked && !draft.reached.isEmpty && score >= config.minScore,
-            families: families, ringPeers: draft.ringPeers)
+            families: families, ringPeers: draft.ringPeers,
+            structuringPeers: draft.structuringNames ? draft.structuringPeers : [])
     }
 
     /// The log-likelihood ratio of `restricted` of `located` calls under the linked and benign Beta-Binomial

@@ -4,15 +4,21 @@ import UsageModel
 /// the structuring evidence (many small accounts under one reseller, each unremarkable, whose sum is
 /// large). Its accounts with restricted use and a declared end customer are held apart (their customer
 /// is known): with them, the share of a reseller's accounts with restricted use whose customer is unknown,
-/// and the same share over the whole population, which a reseller's share is judged against.
+/// and the same share over the whole population, which a reseller's share is judged against. Beside
+/// them, for each undeclared account, whether its own calls lean to a restricted country (held under
+/// ``callingKey(_:)``, 1 or 0, as of its last closed restricted session or its last new call from one):
+/// a reseller fronting for one operator's accounts in a restricted country has many that do.
 public struct ResellerAggregate: Sendable, Codable {
     /// reseller → account → restricted accelerator-hours of its closed sessions. Accounts with a declared
-    /// end customer are held under ``declaredKey(_:)`` of their reseller: a checkpoint's rows are these
-    /// pairs whatever they hold.
+    /// end customer are held under ``declaredKey(_:)`` of their reseller, whether undeclared accounts' calls
+    /// lean to a restricted country under ``callingKey(_:)``: a checkpoint's rows are these pairs whatever
+    /// they hold.
     private var hours: [String: [String: Double]] = [:]
     /// Accounts held over every reseller: with an unknown end customer, and with a declared one.
     private var undeclaredCount = 0
     private var declaredCount = 0
+    /// Undeclared accounts over every reseller whose calls lean to a restricted country.
+    private var callingCount = 0
 
     public init() {}
 
@@ -34,6 +40,10 @@ public struct ResellerAggregate: Sendable, Codable {
     /// reseller id starts with.
     public static func declaredKey(_ reseller: String) -> String { "\u{1}" + reseller }
 
+    /// The key under which it is held whether a reseller's undeclared accounts' calls lean to a restricted
+    /// country (1) or not (0).
+    public static func callingKey(_ reseller: String) -> String { "\u{2}" + reseller }
+
     public mutating func add(reseller: String, account: String, acceleratorHours: Double) {
         count(reseller, account)
         hours[reseller, default: [:]][account, default: 0] += acceleratorHours
@@ -45,14 +55,27 @@ public struct ResellerAggregate: Sendable, Codable {
         add(reseller: Self.declaredKey(reseller), account: account, acceleratorHours: acceleratorHours)
     }
 
+    /// Notes whether an undeclared account's own calls lean to a restricted country (its network
+    /// evidence's log-likelihood ratio above 0, before any cap), replacing what was noted before.
+    public mutating func noteCalls(reseller: String, account: String, leanRestricted: Bool) {
+        restore(reseller: Self.callingKey(reseller), account: account, hours: leanRestricted ? 1 : 0)
+    }
+
     private mutating func count(_ reseller: String, _ account: String) {
         guard hours[reseller]?[account] == nil else { return }
-        if reseller.hasPrefix("\u{1}") { declaredCount += 1 } else { undeclaredCount += 1 }
+        if reseller.hasPrefix("\u{1}") {
+            declaredCount += 1
+        } else if !reseller.hasPrefix("\u{2}") {
+            undeclaredCount += 1
+        }
     }
 
     /// One account's hours under one reseller (a checkpoint row), and every pair held.
     public func hours(reseller: String, account: String) -> Double? { hours[reseller]?[account] }
     public mutating func restore(reseller: String, account: String, hours h: Double) {
+        if reseller.hasPrefix("\u{2}") {
+            callingCount += (h > 0 ? 1 : 0) - ((hours[reseller]?[account] ?? 0) > 0 ? 1 : 0)
+        }
         count(reseller, account)
         hours[reseller, default: [:]][account] = h
     }
@@ -71,6 +94,15 @@ public struct ResellerAggregate: Sendable, Codable {
 
     /// The reseller's accounts with restricted use and a declared end customer.
     public func declaredAccounts(of reseller: String) -> Int { hours[Self.declaredKey(reseller)]?.count ?? 0 }
+
+    /// The reseller's undeclared accounts whose calls lean to a restricted country, as noted.
+    public func callingAccounts(of reseller: String) -> Set<String> {
+        Set((hours[Self.callingKey(reseller)] ?? [:]).filter { $0.value > 0 }.keys)
+    }
+
+    /// Undeclared accounts over every reseller whose calls lean to a restricted country (an account under
+    /// two resellers counts under each).
+    public var populationCalling: Int { callingCount }
 
     /// Accounts with restricted use under every reseller: how many have an unknown end customer, and how
     /// many in all (an account under two resellers, or declared under one and not under another, counts

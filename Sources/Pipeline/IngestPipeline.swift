@@ -727,8 +727,27 @@ public final class IngestPipeline {
                 )
             }
         }
+        for decision in decided where decision.alert != nil {
+            let assessment = decision.assessment
+            for peer in assessment.structuringPeers where trigger[peer] == nil {
+                trigger[peer] = (
+                    "session \(assessment.session.id) of account \(assessment.session.accountID), which counted this one among its reseller's accounts calling from restricted countries, alerted",
+                    [.structuring]
+                )
+            }
+        }
         for account in sharing where trigger[account] == nil {
             trigger[account] = ("it came to share a rare identifier with another account", [.sharedIdentity])
+        }
+        for account in calling {
+            // What structuring notes of its calls, as of now (for its reseller's other accounts too).
+            if let session = lookback[StableHash.hash(account)]?.last,
+                let mapping = detector.usage(of: session).mapping,
+                mapping.endCustomerCountry == nil, let reseller = mapping.resellerID,
+                resellerUse.hours(reseller: reseller, account: account) != nil
+            {
+                noteCalls(of: account, reseller: reseller, at: time)
+            }
         }
         for account in calling where trigger[account] == nil {
             trigger[account] = ("it made new calls from restricted countries", [.anonymousNetwork])
@@ -865,6 +884,7 @@ public final class IngestPipeline {
             var key = reseller
             if mapping.endCustomerCountry == nil {
                 resellerUse.add(reseller: reseller, account: session.accountID, acceleratorHours: acceleratorHours)
+                noteCalls(of: session.accountID, reseller: reseller, at: session.start)
             } else {
                 resellerUse.addDeclared(
                     reseller: reseller, account: session.accountID, acceleratorHours: acceleratorHours)
@@ -879,6 +899,17 @@ public final class IngestPipeline {
                 changes!.volumeAccounts.insert(session.accountID)
                 changes!.volumeGroups.insert(group)
             }
+        }
+    }
+
+    /// Notes in the reseller's aggregate whether an undeclared account's own calls lean to a restricted
+    /// country (structuring reads how many of a reseller's do).
+    private func noteCalls(of account: String, reseller: String, at time: EpochSeconds) {
+        guard detector.config.structuringCalling >= 0.5 else { return }
+        let leans = detector.callsLeanRestricted(activity[StableHash.hash(account)], at: time)
+        resellerUse.noteCalls(reseller: reseller, account: account, leanRestricted: leans)
+        if changes != nil {
+            changes!.resellerHours.insert(LiveChanges.pair(ResellerAggregate.callingKey(reseller), account))
         }
     }
 

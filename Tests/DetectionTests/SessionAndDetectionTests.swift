@@ -936,6 +936,80 @@ func event(
         #expect(e.detail.contains("10 of its 14 accounts with restricted use (share 0.714) against 30 of 300"))
     }
 
+    /// A ring behind one reseller that serves no restricted country (the population generator's
+    /// structurers): 8 undeclared accounts among the reseller's 15 with restricted use — no more than
+    /// the population's other resellers leave undeclared — but 7 of them call from China as a linked
+    /// account does, against 5 of the others' 80. This one's own 6 of 83 calls from China look like an
+    /// office's (network evidence below 0, no jurisdiction): the calling reading names China, and the
+    /// accounts it counted are handed on for look-back. Off (`structuring_calling = 0`), nothing alerts.
+    @Test(arguments: [true, false])
+    func aResellersAccountsCallingFromChinaNameIt(calling: Bool) throws {
+        var d = detector()
+        d.config = DetectionConfig()
+        d.config.structuringCalling = calling ? 1 : 0
+        var agg = ResellerAggregate()
+        for i in 0..<7 {
+            agg.add(reseller: "RS-SG", account: "71\(i)", acceleratorHours: 20)
+            agg.noteCalls(reseller: "RS-SG", account: "71\(i)", leanRestricted: true)
+        }
+        for i in 0..<7 { agg.addDeclared(reseller: "RS-SG", account: "72\(i)", acceleratorHours: 20) }
+        // Other resellers: 30 of 80 accounts with restricted use undeclared, 5 of those calling from China.
+        for i in 0..<30 {
+            agg.add(reseller: "RS-\(i % 3)", account: "80\(i)", acceleratorHours: 20)
+            agg.noteCalls(reseller: "RS-\(i % 3)", account: "80\(i)", leanRestricted: i < 5)
+        }
+        for i in 0..<50 { agg.addDeclared(reseller: "RS-\(i % 3)", account: "81\(i)", acceleratorHours: 20) }
+        #expect(agg.populationCalling == 12 && agg.callingAccounts(of: "RS-SG").count == 7)
+        var activity = AccountActivity()
+        for i in 0..<83 {
+            activity.record(
+                CallObservation(
+                    accountKey: 1, eventKey: UInt64(i), time: Int64(i) * 30_000, sourceIP: nil,
+                    country: CountryCode(i % 14 == 0 ? "CN" : "SG")!, isSignIn: false))
+        }
+        #expect(!d.callsLeanRestricted(activity, at: 0))
+        let s = DetectorTests().session(account: "700")
+        let a = d.assess(s, activity: activity, partners: [], aggregate: agg)
+        #expect(a.evidence.first { $0.kind == .network }.map { $0.weight < 0 } == true)
+        let e = try #require(a.evidence.first { $0.kind == .structuring })
+        #expect(a.alerts == calling)
+        #expect(a.jurisdictions == (calling ? [CountryCode("CN")!] : []))
+        #expect(a.structuringPeers == (calling ? (0..<7).map { "71\($0)" } : []))
+        guard calling else {
+            #expect(!e.detail.contains("calling"))
+            return
+        }
+        // 7 of 15 against (5 + 1) / (80 + 2), times the structuring family's factor.
+        let (ratio, base) = d.structuringRatio(undeclared: 7, accounts: 15, population: (5, 80))
+        #expect(abs(base - 6.0 / 82) < 1e-12 && ratio > 2)
+        #expect(abs(e.weight - min(d.config.structuringCap, ratio) * d.config.familyFactors["structuring"]!) < 1e-9)
+        #expect(e.detail.contains("7 of them with calls leaning to restricted countries (share 0.467) against 5 of 80"))
+        #expect(e.detail.contains("this account's own calls come from CN 6: it names them"), "\(e.detail)")
+        // Without a call from a restricted country of its own, it names nothing.
+        let none = d.assess(s, activity: nil, partners: [], aggregate: agg)
+        #expect(!none.alerts && none.structuringPeers.isEmpty)
+    }
+
+    /// What the aggregate notes of each account's calls is replaced, counted once, and comes back from
+    /// its pairs.
+    @Test func theNotedCallsAreCountedOnceAndRestored() {
+        var agg = ResellerAggregate()
+        agg.add(reseller: "RS-1", account: "1", acceleratorHours: 3)
+        agg.noteCalls(reseller: "RS-1", account: "1", leanRestricted: true)
+        agg.noteCalls(reseller: "RS-1", account: "1", leanRestricted: true)
+        #expect(agg.populationCalling == 1 && agg.population.undeclared == 1)
+        agg.noteCalls(reseller: "RS-1", account: "1", leanRestricted: false)
+        #expect(agg.populationCalling == 0 && agg.callingAccounts(of: "RS-1").isEmpty)
+        agg.noteCalls(reseller: "RS-1", account: "1", leanRestricted: true)
+        var restored = ResellerAggregate()
+        for p in agg.pairs {
+            restored.restore(
+                reseller: p.reseller, account: p.account, hours: agg.hours(reseller: p.reseller, account: p.account)!)
+        }
+        #expect(restored.populationCalling == 1 && restored.population.undeclared == 1)
+        #expect(restored.population.accounts == 1 && restored.callingAccounts(of: "RS-1") == ["1"])
+    }
+
     /// The aggregate's checkpoint holds its pairs only; the counts come back from them.
     @Test func theAggregatesCountsSurviveItsCoding() throws {
         var agg = ResellerAggregate()

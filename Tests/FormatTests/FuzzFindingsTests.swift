@@ -41,6 +41,7 @@ import UsageModel
         ("holiday_dip = 1.5", "holiday_dip"), ("new_account_min_accelerators = -8", "new_account_min_accelerators"),
         ("linked_share_alpha = 0", "linked_share_alpha"),
         ("structuring_benign_concentration = 0", "structuring_benign_concentration"),
+        ("structuring_calling = 2", "structuring_calling"),
         ("catalog.x9.huge = NVIDIA H100 SXM5 80GB x 1e308", "catalog override"),
         ("allowed_lateness = 9999999999999999w", "allowed_lateness"), ("session_gap = 400d", "session_gap"),
     ])

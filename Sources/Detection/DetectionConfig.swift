@@ -169,9 +169,11 @@ public struct DetectionConfig: Sendable, Equatable {
     /// Look-back: the last `lookbackSessions` closed restricted sessions of an account that raised no
     /// alert are assessed again when the account alerts, or when a session of another account alerts
     /// with ring evidence that counted it (then alerting only on the ring's evidence), if they ended
-    /// within `lookbackDays` of that moment (0 sessions: never).
+    /// within `lookbackDays` of that moment (0 sessions: never). A session is one resource: an
+    /// operator that launches four instances at a time leaves four, so 8 held two launches and a
+    /// covert operator's first launches were forgotten before it alerted (2026-12-05: 32).
     public var lookbackDays = 30.0
-    public var lookbackSessions = 8
+    public var lookbackSessions = 32
     /// Look-back on shared identifiers: an account that comes to share a value held by at most
     /// `lookbackIdentityHolders` accounts (a new pair in the identity graph) has its remembered sessions
     /// assessed again, each alerting only with shared-identity evidence of its own of model weight at

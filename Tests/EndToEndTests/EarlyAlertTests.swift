@@ -117,6 +117,36 @@ import Testing
         }
     }
 
+    /// Look-back remembers a wide launch whole: twelve instances launched at once (twelve sessions, one a
+    /// resource) and closed before the evidence added up all alert when the account does. It remembered
+    /// 8 sessions an account before 2026-12-05: two launches of four, and a covert operator's first
+    /// launches were forgotten by the time it alerted.
+    @Test func aWideLaunchThatEndedBeforeTheEvidenceAlertsWhole() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let account = "222200002222"
+        func calls(day: Int, hour: Int, count: Int, ip: String) -> [String] {
+            Self.calls(account, day: day, hour: hour, count: count, ip: ip)
+        }
+        let wide = (0..<12).map { String(format: "i-0wide%02d", $0) }
+        var files: [[String]] = [
+            [runInstancesRecord(ids: wide, account: account, time: Self.time(1, 0))]
+                + calls(day: 1, hour: 1, count: 20, ip: "198.51.100.9"),
+            calls(day: 1, hour: 3, count: 40, ip: "203.0.113.40"),
+            [lifecycleRecord("TerminateInstances", ids: wide, account: account, time: "2026-03-01T04:00:00Z")],
+            calls(day: 1, hour: 20, count: 1, ip: "198.51.100.9"),
+        ]
+        for day in 2...6 { files.append(calls(day: day, hour: 3, count: 40, ip: "203.0.113.40")) }
+        files.append(
+            [runInstancesRecord(ids: ["i-0second"], account: account, time: "2026-03-06T05:00:00Z")]
+                + calls(day: 6, hour: 5, count: 5, ip: "203.0.113.40"))
+        files.append(calls(day: 6, hour: 20, count: 1, ip: "203.0.113.40"))
+        let alerts = try Self.run(files, in: dir, config: "lookback_network = 0\n")
+        let resources = alerts.compactMap { (($0["session"] as? [String: Any])?["resource_ids"] as? [String])?.first }
+        #expect(resources.filter { $0.hasPrefix("i-0wide") }.sorted() == wide, "\(resources)")
+        #expect(resources.filter { $0 == "i-0second" }.count == 1, "\(resources)")
+    }
+
     /// A session that closed before the account made any call from China, and no other session after
     /// it: the next day's calls from China, beside calls through a VPN exit the feed lists, have it
     /// assessed again, and it alerts at that tick on the anonymising evidence, once, saying why. With

@@ -179,9 +179,11 @@ public struct DetectionConfig: Sendable, Equatable {
     /// Look-back: the last `lookbackSessions` closed restricted sessions of an account that raised no
     /// alert are assessed again when the account alerts, or when a session of another account alerts
     /// with ring evidence that counted it (then alerting only on the ring's evidence), if they ended
-    /// within `lookbackDays` of that moment (0 sessions: never).
+    /// within `lookbackDays` of that moment (0 sessions: never). A session is one resource: an
+    /// operator that launches four instances at a time leaves four, so 8 held two launches and a
+    /// covert operator's first launches were forgotten before it alerted (2026-12-05: 32).
     public var lookbackDays = 30.0
-    public var lookbackSessions = 8
+    public var lookbackSessions = 32
     /// Look-back on shared identifiers: an account that comes to share a value held by at most
     /// `lookbackIdentityHolders` accounts (a new pair in the identity graph) has its remembered sessions
     /// assessed again, each alerting only with shared-identity evidence of its own of model weight at
@@ -201,6 +203,15 @@ public struct DetectionConfig: Sendable, Equatable {
     /// a benign account with a China office or a trip a chance to cross at every such tick (on tuning
     /// seeds: a traveller mid-trip, a multinational, an Asian GPU user with calls from Hong Kong).
     public var lookbackNetwork = 1.0
+    /// Carry (`lookback_carry`; 1: on, 0: never): a restricted session of an account that alerted within
+    /// `lookbackDays` before the tick alerts too when its own evidence still names a restricted
+    /// jurisdiction (everything an alert needs but the score), with an evidence item of kind `carried`
+    /// naming the account's alert; its score stays its own. An alert says who operates the account: the
+    /// evidence it rests on (calls from China, an operator's identifiers) is the account's, and its later
+    /// sessions were scored again from scratch on evidence that moves — a week's calls from China later
+    /// read as a trip, more VPN calls dilute a share — so the account's later launches (and its earlier
+    /// ones that look-back assessed again) fell under the threshold while the account stood alerted.
+    public var lookbackCarry = 1.0
     /// Alerts at or above this score are emitted.
     public var minScore = 0.5
     /// Severity `high` needs this score and at least `highAcceleratorHours`.

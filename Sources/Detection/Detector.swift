@@ -71,6 +71,9 @@ public struct Detector: Sendable {
         public var acceleratorHours: Double
         /// Whether the assessment is an alert under the configured threshold.
         public var alerts: Bool
+        /// Whether it has all an alert needs but the score: restricted use, a restricted jurisdiction
+        /// named by evidence that can name one (carry: ``DetectionConfig/lookbackCarry``).
+        public var linked = false
         /// Ids this session had while it ran and was alerted (an earlier event arrived since): the
         /// store's rows under them are this session's.
         public var supersedes: [String] = []
@@ -325,6 +328,7 @@ public struct Detector: Sendable {
             acceleratorCount: c.count,
             acceleratorHours: c.hours,
             alerts: c.restricted && linked && !draft.reached.isEmpty && score >= config.minScore,
+            linked: c.restricted && linked && !draft.reached.isEmpty,
             families: families, ringPeers: draft.ringPeers,
             structuringPeers: draft.structuringNames ? draft.structuringPeers : [])
     }

@@ -106,6 +106,7 @@ public struct ConfigFile: Sendable {
         "lookback_identity_weight": \.lookbackIdentityWeight,
         "lookback_network": \.lookbackNetwork,
         "structuring_calling": \.structuringCalling,
+        "lookback_carry": \.lookbackCarry,
         "identity_same_operator_address": \.identity.sameOperator[0],
         "identity_same_operator_agent": \.identity.sameOperator[1],
         "identity_same_operator_access_key": \.identity.sameOperator[2],
@@ -157,7 +158,7 @@ public struct ConfigFile: Sendable {
     static let probabilities: Set<String> = [
         "chain_decay", "time_zone_confidence", "holiday_dip", "benign_office_weight", "shared_identity_share",
         "declared_support_share", "declared_unsupported_factor", "network_skip_anonymous", "anonymous_listing_weight",
-        "lookback_network", "trip_hidden_share", "structuring_calling",
+        "lookback_network", "trip_hidden_share", "structuring_calling", "lookback_carry",
     ]
     /// Keys that are chances in (0,1]: a chance floor of 0 made one shared value infinite evidence, and a
     /// same-operator chance of 0 turned shared identity off.

@@ -187,6 +187,10 @@ public final class IngestPipeline {
     /// counts it (evidence that builds up later — a ring forming, calls from a restricted country —
     /// also covers the sessions that ended before it). At most that many sessions per account with restricted use.
     var lookback: [UInt64: [Session]] = [:]
+    /// Each account's last alert (``DetectionConfig/lookbackCarry``): its later sessions, and those
+    /// look-back assesses again, alert while their own evidence still names a restricted jurisdiction.
+    /// One entry per account that alerted.
+    var standing: [UInt64: AccountStanding] = [:]
 
     public init(
         options: IngestOptions, detector: Detector, geo: GeoIPTable,
@@ -388,7 +392,7 @@ public final class IngestPipeline {
         // here, issue 17). Look-back needs only those that alerted.
         var alerted: [Detector.Decision] = []
         sessionizer.finish(at: lastTime) { session in
-            for decision in finish([session]) {
+            for decision in finish([session], at: lastTime) {
                 if decision.alert != nil { alerted.append(decision) }
                 part.decisions.append(decision)
             }
@@ -630,7 +634,7 @@ public final class IngestPipeline {
         partnerMemo = [:]
         // Sessions that ended at least the allowed lateness before the newest event time (at the end of
         // the input, before the last one).
-        var out = finish(sessionizer.advance(to: min(time + options.allowedLateness, watermark)))
+        var out = finish(sessionizer.advance(to: min(time + options.allowedLateness, watermark)), at: time)
         guard options.scoring else { return out }
         // Calls alone change a running session's score upwards only when some come from restricted
         // countries (shared identifiers, structuring and time are caught at the next such call, the
@@ -679,6 +683,47 @@ public final class IngestPipeline {
         out += alertRunning(accounts: accounts, resources: touched.events, at: time)
         out += lookBack(after: out, at: time, sharing: sharing, calling: calling)
         return out
+    }
+
+    /// Notes the accounts that alert in `decisions` at `time` (carry): the latest alert, at one tick
+    /// the highest score (then the smallest session id), whatever order the decisions came in.
+    private func noteStanding(_ decisions: [Detector.Decision], at time: EpochSeconds) {
+        guard detector.config.lookbackCarry > 0.5 else { return }
+        for decision in decisions where decision.alert != nil {
+            let a = decision.assessment
+            let key = StableHash.hash(a.session.accountID)
+            let new = AccountStanding(time: time, session: a.session.id, score: a.score)
+            if let old = standing[key] {
+                if old.time > time { continue }
+                if old.time == time && (old.score > new.score || old.score == new.score && old.session <= new.session) {
+                    continue
+                }
+            }
+            standing[key] = new
+            if changes != nil { changes!.standing.insert(key) }
+        }
+    }
+
+    /// The decision carrying its account's alert to `assessment` (which does not alert by itself), if
+    /// the account alerted within `lookbackDays` before `time` and the session's own evidence names a
+    /// restricted jurisdiction; its score stays its own.
+    private func carried(_ assessment: Detector.Assessment, at time: EpochSeconds) -> Detector.Decision? {
+        let config = detector.config
+        guard config.lookbackCarry > 0.5, config.lookbackDays > 0, assessment.linked, !assessment.alerts,
+            let standing = standing[StableHash.hash(assessment.session.accountID)],
+            standing.time >= time - Int64(config.lookbackDays * 86_400)
+        else { return nil }
+        var a = assessment
+        a.alerts = true
+        a.evidence.append(
+            Evidence(
+                kind: .carried,
+                detail:
+                    "its own evidence scores \(JSONWriter.formatNumber(a.score, decimals: 4)); the account alerted at \(Timestamp.format(standing.time)) (session \(standing.session), score \(JSONWriter.formatNumber(standing.score, decimals: 4))) and this session's evidence still names \(a.jurisdictions.map(\.description).joined(separator: ", "))",
+                weight: 0))
+        a.families.append("carried")
+        summary.alerts += 1
+        return Detector.Decision(a, alert: detector.alert(for: a))
     }
 
     /// Keeps a closed restricted session that raised no alert for ``lookBack(after:at:)``.
@@ -761,11 +806,13 @@ public final class IngestPipeline {
                 * (config.familyFactors[EvidenceKind.sharedIdentity.rawValue] ?? 1)
         }
         var out: [Detector.Decision] = []
+        // Sessions that did not alert by themselves: carried once every account's alerts at this tick are
+        // noted (``carried(_:at:)``), or kept.
+        var carry: [(account: String, session: Session, assessment: Detector.Assessment, why: String)] = []
         let oldest = time - Int64(detector.config.lookbackDays * 86_400)
         for (account, reason) in trigger.sorted(by: { $0.key < $1.key }) {
             let key = StableHash.hash(account)
             guard let remembered = lookback[key] else { continue }
-            var kept: [Session] = []
             for session in remembered where session.end >= oldest {
                 var assessment = assess(session)
                 guard assessment.alerts,
@@ -773,7 +820,7 @@ public final class IngestPipeline {
                         assessment.evidence.contains { kinds.contains($0.kind) && $0.weight >= minimum($0.kind) }
                     }) ?? true
                 else {
-                    kept.append(session)
+                    carry.append((account, session, assessment, reason.why))
                     continue
                 }
                 assessment.evidence.append(
@@ -786,8 +833,27 @@ public final class IngestPipeline {
                 summary.alerts += 1
                 out.append(Detector.Decision(assessment, alert: detector.alert(for: assessment)))
             }
-            lookback[key] = kept.isEmpty ? nil : kept
+            // Those that do not alert are kept again below (in the order they ended), unless carried.
+            lookback[key] = nil
             if changes != nil { changes!.lookback.insert(key) }
+        }
+        noteStanding(out, at: time)
+        for (account, session, assessment, why) in carry {
+            let key = StableHash.hash(account)
+            if var decision = carried(assessment, at: time) {
+                decision.assessment.evidence.insert(
+                    Evidence(
+                        kind: .lookback,
+                        detail:
+                            "ended \(Timestamp.format(session.end)) without an alert; assessed again at \(Timestamp.format(time)), when \(why)",
+                        weight: 0), at: decision.assessment.evidence.count - 1)
+                decision.assessment.families.insert("lookback", at: decision.assessment.families.count - 1)
+                decision.alert = detector.alert(for: decision.assessment)
+                out.append(decision)
+            } else {
+                lookback[key, default: []].append(session)
+                if changes != nil { changes!.lookback.insert(key) }
+            }
         }
         return out
     }
@@ -806,17 +872,32 @@ public final class IngestPipeline {
             type.map(detector.restrictedType) ?? false
         }
         var out: [Detector.Decision] = []
+        var unalerted: [Detector.Assessment] = []
+        func alerted(_ session: Session) {
+            let resource = AlertedRun.resource(of: session)
+            alertedOpen[resource, default: []].append(
+                AlertedRun(resource: resource, session: session.id, start: session.start, end: session.end))
+            if changes != nil { changes!.alerted.insert(resource) }
+        }
         for session in running {
             let resource = AlertedRun.resource(of: session)
             if let runs = alertedOpen[resource], runs.contains(where: { $0.covers(session) }) { continue }
             guard mayAlert(session) else { continue }
             let assessment = assess(session)
-            guard assessment.alerts else { continue }
-            alertedOpen[resource, default: []].append(
-                AlertedRun(resource: resource, session: session.id, start: session.start, end: session.end))
-            if changes != nil { changes!.alerted.insert(resource) }
+            guard assessment.alerts else {
+                if assessment.linked { unalerted.append(assessment) }
+                continue
+            }
+            alerted(session)
             summary.alerts += 1
             out.append(Detector.Decision(assessment, alert: detector.alert(for: assessment)))
+        }
+        // Carried once every alert of this tick is noted: the same whatever order the sessions came in.
+        noteStanding(out, at: time)
+        for assessment in unalerted {
+            guard let decision = carried(assessment, at: time) else { continue }
+            alerted(assessment.session)
+            out.append(decision)
         }
         return out
     }
@@ -842,8 +923,10 @@ public final class IngestPipeline {
             session, activity: activity[key], partners: partners, aggregate: resellerUse, volume: volume)
     }
 
-    private func finish(_ sessions: [Session]) -> [Detector.Decision] {
+    private func finish(_ sessions: [Session], at time: EpochSeconds) -> [Detector.Decision] {
         var out: [Detector.Decision] = []
+        // Closed restricted sessions that raised nothing: carried once this tick's alerts are noted, or kept.
+        var unalerted: [Int] = []
         for session in sessions {
             summary.sessions += 1
             guard options.scoring else { continue }
@@ -870,8 +953,16 @@ public final class IngestPipeline {
                 summary.alerts += 1
                 out.append(Detector.Decision(assessment, alert: detector.alert(for: assessment)))
             } else {
-                if assessment.restrictedConsumption && !session.open { remember(session) }
+                if assessment.restrictedConsumption { unalerted.append(out.count) }
                 out.append(Detector.Decision(assessment, alert: nil))
+            }
+        }
+        noteStanding(out, at: time)
+        for i in unalerted {
+            if let decision = carried(out[i].assessment, at: time) {
+                out[i] = decision
+            } else if !out[i].assessment.session.open {
+                remember(out[i].assessment.session)
             }
         }
         return out

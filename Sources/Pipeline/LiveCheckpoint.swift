@@ -16,7 +16,7 @@ import Sessions
 /// (``IngestPipeline/restore(meta:rows:)``).
 enum LivePart: Int, CaseIterable {
     case activity = 1, name, eventAccount, identityRow, identityOwner, resource, emitted, volumeAccount,
-        volumeGroup, resellerHours, alerted, dedupChunk, heldSlice, heldName, lookback
+        volumeGroup, resellerHours, alerted, dedupChunk, heldSlice, heldName, lookback, standing
 }
 
 /// The keys the pipeline itself marks changed (the structures it owns keep their own marks).
@@ -29,6 +29,7 @@ struct LiveChanges {
     var volumeGroups = Set<String>()
     var resellerHours = Set<String>()
     var lookback = Set<UInt64>()
+    var standing = Set<UInt64>()
     /// The next de-duplication chunk's number (chunks of one day are numbered in the order written),
     /// and the next held chunk's.
     var dedupChunk: UInt64 = 0
@@ -158,6 +159,7 @@ extension IngestPipeline {
                     part: LivePart.lookback.rawValue, key: Self.key(key),
                     value: lookback[key].map(SessionListCoding.encode)))
         }
+        for key in c.standing.sorted() { try put(.standing, Self.key(key), standing[key]) }
         for (day, keys) in window.added {
             let bytes = keys.withUnsafeBytes { Data($0) }
             try put(.dedupChunk, Self.chunkKey(day, c.dedupChunk), DedupChunk(keys: bytes))
@@ -199,6 +201,7 @@ extension IngestPipeline {
         resellerUse = ResellerAggregate()
         alertedOpen = [:]
         lookback = [:]
+        standing = [:]
         let saved = try rows { partNumber, key, value in
             guard let part = LivePart(rawValue: partNumber) else {
                 throw LiveStateError(part: partNumber, reason: "unknown part (written by a later version?)")
@@ -247,6 +250,7 @@ extension IngestPipeline {
             case .heldName:
                 let entry = try decode(HeldName.self)
                 names.append((try Self.number(key, part), entry.name, entry.until))
+            case .standing: standing[try Self.number(key, part)] = try decode(AccountStanding.self)
             case .lookback:
                 // Compact rows; Codable ones from stores of earlier versions.
                 if SessionListCoding.isCompact(value) {
@@ -291,6 +295,7 @@ extension IngestPipeline {
         changes!.eventAccounts = eventAccounts
         changes!.alerted = Set(alertedOpen.keys)
         changes!.lookback = Set(lookback.keys)
+        changes!.standing = Set(standing.keys)
         changes!.volumeAccounts = Set(volume.accountIDs)
         changes!.volumeGroups = Set(volume.groupIDs)
         changes!.resellerHours = Set(resellerUse.pairs.map { LiveChanges.pair($0.reseller, $0.account) })

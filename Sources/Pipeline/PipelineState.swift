@@ -35,3 +35,11 @@ struct AlertedRun: Codable, Sendable {
 
     func covers(_ s: Session) -> Bool { session == s.id || (start <= s.end && s.start <= end) }
 }
+
+/// An account's last alert (carry, ``DetectionConfig/lookbackCarry``): the tick it was raised at, its
+/// session and score.
+struct AccountStanding: Codable, Sendable, Equatable {
+    var time: EpochSeconds
+    var session: String
+    var score: Double
+}

@@ -32,6 +32,8 @@ public enum EvidenceKind: String, Sendable, Hashable, Codable, CaseIterable {
     case volume
     /// A remembered session assessed again when its account (or ring) alerted.
     case lookback
+    /// A session of an account that had alerted, whose own evidence still names a restricted jurisdiction.
+    case carried
 }
 
 /// How urgent an alert is: by score and accelerator-hours (``DetectionConfig``).

@@ -117,6 +117,36 @@ import Testing
         }
     }
 
+    /// Look-back remembers a wide launch whole: twelve instances launched at once (twelve sessions, one a
+    /// resource) and closed before the evidence added up all alert when the account does. It remembered
+    /// 8 sessions an account before 2026-12-05: two launches of four, and a covert operator's first
+    /// launches were forgotten by the time it alerted.
+    @Test func aWideLaunchThatEndedBeforeTheEvidenceAlertsWhole() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let account = "222200002222"
+        func calls(day: Int, hour: Int, count: Int, ip: String) -> [String] {
+            Self.calls(account, day: day, hour: hour, count: count, ip: ip)
+        }
+        let wide = (0..<12).map { String(format: "i-0wide%02d", $0) }
+        var files: [[String]] = [
+            [runInstancesRecord(ids: wide, account: account, time: Self.time(1, 0))]
+                + calls(day: 1, hour: 1, count: 20, ip: "198.51.100.9"),
+            calls(day: 1, hour: 3, count: 40, ip: "203.0.113.40"),
+            [lifecycleRecord("TerminateInstances", ids: wide, account: account, time: "2026-03-01T04:00:00Z")],
+            calls(day: 1, hour: 20, count: 1, ip: "198.51.100.9"),
+        ]
+        for day in 2...6 { files.append(calls(day: day, hour: 3, count: 40, ip: "203.0.113.40")) }
+        files.append(
+            [runInstancesRecord(ids: ["i-0second"], account: account, time: "2026-03-06T05:00:00Z")]
+                + calls(day: 6, hour: 5, count: 5, ip: "203.0.113.40"))
+        files.append(calls(day: 6, hour: 20, count: 1, ip: "203.0.113.40"))
+        let alerts = try Self.run(files, in: dir, config: "lookback_network = 0\n")
+        let resources = alerts.compactMap { (($0["session"] as? [String: Any])?["resource_ids"] as? [String])?.first }
+        #expect(resources.filter { $0.hasPrefix("i-0wide") }.sorted() == wide, "\(resources)")
+        #expect(resources.filter { $0 == "i-0second" }.count == 1, "\(resources)")
+    }
+
     /// A session that closed before the account made any call from China, and no other session after
     /// it: the next day's calls from China, beside calls through a VPN exit the feed lists, have it
     /// assessed again, and it alerts at that tick on the anonymising evidence, once, saying why. With
@@ -219,6 +249,56 @@ import Testing
         let network = try #require(evidence.first { $0["kind"] as? String == "network" })
         #expect(abs((network["weight"] as? Double ?? 0) - 3 * 1.083) < 1e-9)
         #expect(alerts[0]["jurisdictions"] as? [String] == ["CN"])
+    }
+
+    /// Carry: an account that alerted stays alerted for its later sessions while their own evidence still
+    /// names a restricted jurisdiction. Three days of calls from China raise the first run while it runs;
+    /// once the account is seen from the US for a week after them, a trip explains them as well (the
+    /// network evidence capped), and the later run scores under the threshold by itself. It alerts,
+    /// carrying the account's alert (its score its own, an evidence item saying whose alert it carries);
+    /// with `lookback_carry = 0` it raises nothing.
+    @Test(arguments: [true, false])
+    func aLaterSessionOfAnAccountThatAlertedCarriesItsAlert(carry: Bool) throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let account = "222200002222"
+        func calls(day: Int, hour: Int, count: Int, ip: String) -> [String] {
+            Self.calls(account, day: day, hour: hour, count: count, ip: ip)
+        }
+        var files: [[String]] = [
+            [runInstancesRecord(ids: ["i-0first"], account: account, time: Self.time(1, 0))]
+                + calls(day: 1, hour: 1, count: 20, ip: "198.51.100.9"),
+            calls(day: 1, hour: 3, count: 40, ip: "203.0.113.40"),
+            calls(day: 2, hour: 3, count: 40, ip: "203.0.113.40"),
+            calls(day: 3, hour: 3, count: 40, ip: "203.0.113.40"),
+            [lifecycleRecord("TerminateInstances", ids: ["i-0first"], account: account, time: "2026-03-03T05:00:00Z")],
+        ]
+        for day in 5...12 { files.append(calls(day: day, hour: 9, count: 20, ip: "198.51.100.9")) }
+        files.append(
+            [runInstancesRecord(ids: ["i-0later"], account: account, time: "2026-03-12T10:00:00Z")]
+                + calls(day: 12, hour: 10, count: 5, ip: "198.51.100.9"))
+        files.append([
+            lifecycleRecord("TerminateInstances", ids: ["i-0later"], account: account, time: "2026-03-12T14:00:00Z")
+        ])
+        files.append(calls(day: 13, hour: 20, count: 1, ip: "198.51.100.9"))
+        let alerts = try Self.run(files, in: dir, config: carry ? "" : "lookback_carry = 0\n")
+        func resource(_ alert: [String: Any]) -> String? {
+            ((alert["session"] as? [String: Any])?["resource_ids"] as? [String])?.first
+        }
+        #expect(alerts.filter { resource($0) == "i-0first" }.count == 1, "\(alerts)")
+        let later = alerts.filter { resource($0) == "i-0later" }
+        #expect(later.count == (carry ? 1 : 0), "\(alerts)")
+        if carry, let alert = later.first {
+            #expect((alert["score"] as? Double ?? 1) < 0.5, "\(alert)")
+            #expect(alert["jurisdictions"] as? [String] == ["CN"])
+            let evidence = alert["evidence"] as? [[String: Any]] ?? []
+            let network = try #require(evidence.first { $0["kind"] as? String == "network" })
+            #expect((network["detail"] as? String)?.contains("a trip explains them as well") == true, "\(network)")
+            let note = try #require(evidence.first { $0["kind"] as? String == "carried" })
+            #expect(note["weight"] as? Double == 0)
+            #expect(
+                (note["detail"] as? String)?.contains("the account alerted at 2026-03-02T03:05:00Z") == true, "\(note)")
+        }
     }
 
     @Test func noLinkNoAlertWhileItRunsOrAfter() throws {

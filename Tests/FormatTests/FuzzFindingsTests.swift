@@ -44,6 +44,7 @@ import UsageModel
         ("structuring_calling = 2", "structuring_calling"),
         ("catalog.x9.huge = NVIDIA H100 SXM5 80GB x 1e308", "catalog override"),
         ("allowed_lateness = 9999999999999999w", "allowed_lateness"), ("session_gap = 400d", "session_gap"),
+        ("lookback_carry = 2", "lookback_carry"),
     ])
     func outOfRangeConfigValuesAreRejectedByLine(line: String, key: String) throws {
         let dir = TemporaryDirectory()

@@ -681,6 +681,17 @@ public final class IngestPipeline {
         // are assessed with the identity evidence of now (running ones are at their close).
         let sharing = identityChanged.compactMap { accountNames[$0] }
         out += alertRunning(accounts: accounts, resources: touched.events, at: time)
+        // A ring's alert (or structuring's, when it named a jurisdiction) changed the evidence of the peers
+        // it counted: their running sessions are assessed now, as their remembered ones are below (else a
+        // peer's instance launched before the ring was seen and never stopped alerted only at the end of
+        // `ingest`'s input, a moment `tail` never has).
+        var peers = Set<String>()
+        for decision in out where decision.alert != nil {
+            peers.formUnion(decision.assessment.ringPeers)
+            peers.formUnion(decision.assessment.structuringPeers)
+        }
+        peers.subtract(accounts)
+        if !peers.isEmpty { out += alertRunning(accounts: peers, at: time) }
         out += lookBack(after: out, at: time, sharing: sharing, calling: calling)
         return out
     }

@@ -424,6 +424,69 @@ import Testing
     }
 }
 
+extension RingLookBackTests {
+    /// The first account's session still runs when the ring is seen: it alerts at the tick of the ring's
+    /// alert, as `tail` can, and not only at the end of `ingest`'s input, a moment `tail` never has (the
+    /// one difference `Scripts/check-tail-determinism` found on world seed 4 at 200 accounts: a ring
+    /// member's instance launched days before its peers', never stopped, alerted by `ingest` alone).
+    @Test func aRingMembersRunningSessionAlertsWhenTheRingIsSeen() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let ring = ["710000000001", "710000000002", "710000000003"]
+        let agent = "gpu-runner/0.9.4 (linux; custom)"
+        func ringCalls(_ account: String, day: Int, count: Int) -> [String] {
+            (0..<count).map {
+                Self.call(
+                    account, String(format: "2026-03-%02dT%02d:%02d:00Z", day, 1 + $0 / 60, $0 % 60), who: "ringop",
+                    ip: "198.51.77.7", agent: agent)
+            }
+        }
+        var day1: [String] = []
+        for k in 0..<30 {
+            let account = String(format: "7200000000%02d", k)
+            for s in 0..<6 {
+                day1.append(
+                    Self.call(
+                        account, String(format: "2026-03-01T01:%02d:00Z", s), who: "user\(k)", ip: "198.51.\(k).1",
+                        agent: "tool\(k)/1.\(k)"))
+            }
+        }
+        day1 += ringCalls(ring[0], day: 1, count: 10) + ringCalls(ring[1], day: 1, count: 10)
+        // The first account's instance starts on day 1 and is never stopped.
+        let first = Self.call(
+            ring[0], "", who: "ringop", ip: "198.51.77.7", agent: agent,
+            record: runInstancesRecord(ids: ["i-0ringfirst"], account: ring[0], time: "2026-03-01T02:00:00Z"))
+        let third = Self.call(
+            ring[2], "", who: "ringop", ip: "198.51.77.7", agent: agent,
+            record: runInstancesRecord(ids: ["i-0ringthird"], account: ring[2], time: "2026-03-03T03:00:00Z"))
+        // Days later, an unrelated account's call: the end of the input is well after the ring was seen.
+        let files: [[String]] = [
+            day1 + [first], ringCalls(ring[2], day: 3, count: 10) + [third],
+            [Self.call("720000000001", "2026-03-09T12:00:00Z", who: "user1", ip: "198.51.1.1", agent: "tool1/1.1")],
+        ]
+        for (i, records) in files.enumerated() {
+            _ = dir.write(String(format: "in/%03d.json", i), "{\"Records\":[" + records.joined(separator: ",") + "]}")
+        }
+        let result = try BuiltBinary.run([
+            "ingest", "--no-store", "--jobs", "1", "--mappings",
+            dir.write("m.csv", Self.mappings(thirdOnboarded: "2026-02-25")), "--resellers",
+            dir.write("r.csv", Self.resellers), "--geoip", dir.write("g.csv", Self.geoip), dir.path + "/in",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        let alerts = try EndToEndTests.alerts(result.stdout)
+        func session(_ alert: [String: Any]) -> [String: Any] { alert["session"] as? [String: Any] ?? [:] }
+        let firsts = alerts.filter { (session($0)["resource_ids"] as? [String])?.first == "i-0ringfirst" }
+        #expect(firsts.count == 1, "\(result.stdout)")
+        let alert = try #require(firsts.first)
+        let evidence = alert["evidence"] as? [[String: Any]] ?? []
+        #expect(evidence.contains { $0["kind"] as? String == "ring" }, "\(evidence)")
+        // Raised while it ran, at the ring's tick on day 3, not at the end of the input on day 9.
+        #expect(session(alert)["open"] as? Bool == true)
+        let end = session(alert)["end"] as? String ?? ""
+        #expect(end.hasPrefix("2026-03-03"), "raised with the session's end at \(end)")
+    }
+}
+
 /// An account run by the people of a CN-declared account, declared in the US, whose one restricted
 /// session ended before it was seen sharing their names, host and tools: when it comes to share them,
 /// its remembered session is assessed again and alerts on the shared identity, saying when and why

@@ -9,6 +9,7 @@
 enum MemoryTuning {
     private static let trimThreshold: Int32 = -1  // M_TRIM_THRESHOLD
     private static let mmapThreshold: Int32 = -3  // M_MMAP_THRESHOLD
+    private static let arenaMax: Int32 = -8  // M_ARENA_MAX
 
     private static func mallopt(_ parameter: Int32, _ value: Int32) {
         #if canImport(Glibc)
@@ -36,8 +37,16 @@ enum MemoryTuning {
     /// thresholds were 64 MiB: peak RSS of the large customer's 1 GB at `--jobs 2` 166–181 MB, against a
     /// heap peak of 90 MB; 16 MiB a top left 126–145 MB, 8 MiB 123–132 MB in five interleaved runs, the
     /// time the same (issue 17; the figures in the README's "Allocator thresholds" section).
+    ///
+    /// At most two arenas: glibc gives each thread that finds the arenas busy one of its own (up to eight
+    /// per core), and at `--jobs 2` the readers' batches, allocated in their arenas and freed on the merge
+    /// thread, left each arena's free memory apart. Two arenas (the merge thread's and one the readers
+    /// share) took the large customer's 4 GB at `--jobs 2` from 148–159 MB to 138–141 MB and its 1 GB from
+    /// 116–120 to 108–113, in the same time (three interleaved idle runs: 7.96–8.19 s against 7.97–8.27 s);
+    /// one arena saved more but cost 5–8% (the readers and the merge then contend for one lock).
     static func keepFreedMemory() {
         mallopt(mmapThreshold, 4 << 20)
         mallopt(trimThreshold, 8 << 20)
+        mallopt(arenaMax, 2)
     }
 }

@@ -43,6 +43,11 @@ public struct IngestOptions: Sendable {
     /// 16 MiB: the standard corpus never reaches it; the large customer's 1 GB at `--jobs 2` peaks at
     /// ~130 MB with it, ~152 MB with 32 MiB, for the same CPU time (issue 17).
     public var heldMemoryBudget: Int? = 16 << 20
+    /// Input bytes (decoded) whose results a reader may leave waiting for the merge, per reader
+    /// (``OrderedWorkPool``): past it, no input is pulled ahead. 16 MiB: the large customer's 4 GB at
+    /// `--jobs 2` peaked at 147–152 MB against 155–158 with none, for 2–4% of its time; 8 MiB gave
+    /// 139–142 MB for 5–8% (issue 17; "Reader pool" in the README's Performance).
+    public var readAheadBytes: Int64 = 16 << 20
 
     /// Calls handed on for storage.
     public enum KeptCalls: Sendable {
@@ -336,8 +341,8 @@ public final class IngestPipeline {
     }
 
     /// Reads the inputs `next` gives, one after another until it gives nil, then closes the remaining
-    /// sessions. Inputs are pulled as readers free up — at most `jobs` are pulled and not yet
-    /// merged — so a source that lists as it goes keeps memory flat in the number of inputs; the output
+    /// sessions. Inputs are pulled as readers free up — at most `2 × jobs` are pulled and not yet
+    /// merged, fewer when their decoded results pass ``IngestOptions/readAheadBytes`` — so a source that lists as it goes keeps memory flat in the number of inputs; the output
     /// is the same whatever the number of readers.
     ///
     /// A stop requested meanwhile is seen at the next input boundary: the run returns after the inputs

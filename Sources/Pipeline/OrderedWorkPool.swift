@@ -1,12 +1,16 @@
 import Foundation
 import Ownership
 
-/// Reader threads that pull inputs in order from a source and leave results in a ring of `jobs` slots;
-/// `take` waits for input i. An input is pulled only when its slot is free, so at most `jobs` inputs are
-/// pulled and not yet merged, whatever the source holds: while the merge applies input i, the readers
-/// decode i+1 … i+jobs. A ring of `2 × jobs` kept two more decoded inputs waiting on the merge (which is
-/// the slower side at `--jobs 2`) for no gain in speed, and their batches — a few MiB each on a dense
-/// trail, allocated in the readers' arenas and freed on the merge thread — raised peak RSS (issue 17).
+/// Reader threads that pull inputs in order from a source and leave results in a ring of `2 × jobs`
+/// slots; `take` waits for input i. An input is pulled only when its slot is free and the decoded results
+/// waiting for the merge came from less than `jobs` × ``IngestOptions/readAheadBytes`` of input, so at
+/// most `2 × jobs` inputs are pulled and not yet merged, whatever the source holds, and large inputs are
+/// held fewer at a time than small ones.
+///
+/// Two slots a reader keep the readers busy when inputs take uneven times to decode (a ring of `jobs`
+/// cost 5–10% at `--jobs 2`); the byte budget keeps a trail of large objects (the large customer's,
+/// ~28 MB of JSON each, a few MiB of decoded calls and events each) from holding four of them waiting,
+/// which, allocated in the readers' arenas and freed on the merge thread, raised peak RSS (issue 17).
 final class OrderedWorkPool: @unchecked Sendable {
     private let next: () -> String?
     private let jobs: Int
@@ -17,6 +21,9 @@ final class OrderedWorkPool: @unchecked Sendable {
     /// Held by the one reader that pulls (the source may list S3 meanwhile): `take` never waits on it.
     private let pulling = NSLock()
     private var slots: [FileResult?]
+    /// Input bytes (decoded: JSON, CSV) of the results waiting in `slots`, and their budget.
+    private var waitingBytes: Int64 = 0
+    private let waitingBudget: Int64
     /// Inputs pulled; once `exhausted`, the number of inputs.
     private var pulled = 0
     private var exhausted = false
@@ -35,7 +42,8 @@ final class OrderedWorkPool: @unchecked Sendable {
         self.options = options
         self.geo = geo
         self.anonymous = anonymous
-        slots = Array(repeating: nil, count: max(1, jobs))
+        slots = Array(repeating: nil, count: 2 * max(1, jobs))
+        waitingBudget = Int64(max(1, jobs)) * max(1, options.readAheadBytes)
     }
 
     func start() {
@@ -53,7 +61,12 @@ final class OrderedWorkPool: @unchecked Sendable {
         pulling.lock()
         defer { pulling.unlock() }
         condition.lock()
-        while !exhausted && !stopped && pulled >= taken + slots.count { condition.wait() }
+        // Past the budget only while something is ahead of the merge: the input it waits for is pulled.
+        while !exhausted && !stopped
+            && (pulled >= taken + slots.count || (pulled > taken && waitingBytes >= waitingBudget))
+        {
+            condition.wait()
+        }
         let done = exhausted || stopped
         condition.unlock()
         guard !done else { return nil }
@@ -75,6 +88,7 @@ final class OrderedWorkPool: @unchecked Sendable {
             let result = processor.process(claimed.path)
             condition.lock()
             slots[claimed.index % slots.count] = result
+            waitingBytes += result.decodedBytes
             condition.broadcast()
             condition.unlock()
         }
@@ -97,6 +111,7 @@ final class OrderedWorkPool: @unchecked Sendable {
         }
         let result = slots[index % slots.count]!
         slots[index % slots.count] = nil
+        waitingBytes -= result.decodedBytes
         taken = index + 1
         condition.broadcast()
         return result

@@ -38,16 +38,20 @@ import UsageModel
         return (geo, detector)
     }
 
-    @Test(arguments: [1, 2, 3, 8])
-    func outcomesComeInTheSourcesOrderAndAtMostJobsArePulledAhead(jobs: Int) throws {
+    /// At most twice the readers are pulled ahead of the merge; with a read-ahead budget of one byte, a
+    /// result waiting for the merge stops the pulling, so at most one a reader and one more.
+    @Test(arguments: [(1, false), (2, false), (3, false), (8, false), (2, true), (3, true), (8, true)])
+    func outcomesComeInTheSourcesOrderAndFewArePulledAhead(jobs: Int, tinyBudget: Bool) throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let paths = Self.inputs(dir)
         let (geo, detector) = Self.scoring()
         let counts = Mutex((pulled: 0, merged: 0, ahead: 0))
         let order = Mutex<[String]>([])
+        var options = IngestOptions(jobs: jobs)
+        if tinyBudget { options.readAheadBytes = 1 }
         let pipeline = IngestPipeline(
-            options: IngestOptions(jobs: jobs), detector: detector, geo: geo, onDiagnostic: { _ in },
+            options: options, detector: detector, geo: geo, onDiagnostic: { _ in },
             onOutcome: { outcome in
                 guard let path = outcome.path else { return }
                 order.withLock { $0.append(path) }
@@ -66,7 +70,8 @@ import UsageModel
         #expect(summary.files == paths.count)
         let ahead = counts.withLock { $0.ahead }
         #expect(
-            ahead <= (jobs <= 1 ? 1 : jobs + 1), "\(ahead) inputs pulled ahead of the merge with \(jobs) job(s)")
+            ahead <= (jobs <= 1 ? 1 : tinyBudget ? jobs + 2 : 2 * jobs + 1),
+            "\(ahead) inputs pulled ahead of the merge with \(jobs) job(s)")
     }
 
     /// The same alerts, sessions and counts for any number of readers, and as `run(inputs:)` gives.
@@ -124,7 +129,7 @@ import UsageModel
         #expect(seen.withLock { $0.merged } == Array(paths.prefix(5)))
         #expect(!seen.withLock { $0.ended })
         let ahead = pulled.withLock { $0 }
-        #expect(ahead <= (jobs <= 1 ? 5 : 5 + jobs), "\(ahead) inputs pulled with \(jobs) job(s)")
+        #expect(ahead <= (jobs <= 1 ? 5 : 5 + 2 * jobs), "\(ahead) inputs pulled with \(jobs) job(s)")
         // Without a stop the same pipeline's run reaches the end.
         let whole = IngestPipeline(
             options: IngestOptions(jobs: jobs), detector: detector, geo: geo, onDiagnostic: { _ in },

@@ -33,11 +33,12 @@ public struct LocalDeliveryWalk: Sendable {
     /// Files not read a day at a time, in order.
     private var others: [(time: EpochSeconds, path: String)] = []
     private var nextOther = 0
-    /// The day being handed out, in order: its paths' bytes end to end, and per file its delivery time
-    /// and where its path lies in them. A path as a `String` of its own took ~220 bytes with its tuple
-    /// (a 20,000-account month's busiest day, ~65,000 files, held 25 MB at `--jobs 2`); here its bytes
-    /// and 24.
-    private var currentBytes: [UInt8] = []
+    /// The day being handed out, in order: its folders (`…/YYYY/MM/DD/`), its files' names end to end, and
+    /// per file its delivery time, its folder and where its name lies. A path as a `String` of its own took
+    /// ~220 bytes with its tuple (world 101 at 20,000 accounts: its busiest day held 25 MB of paths), the
+    /// whole path's bytes ~200 (17 MB); a name and 24 bytes, about half that.
+    private var currentFolders: [String] = []
+    private var currentNames: [UInt8] = []
     private var current: [DayFile] = []
     private var nextCurrent = 0
 
@@ -45,6 +46,7 @@ public struct LocalDeliveryWalk: Sendable {
         var time: EpochSeconds
         var start: Int
         var count: Int32
+        var folder: Int32
     }
 
     /// Walks `directory` once (see the type's summary).
@@ -105,7 +107,8 @@ public struct LocalDeliveryWalk: Sendable {
     public mutating func next() -> String? {
         if nextCurrent == current.count {
             current = []
-            currentBytes = []
+            currentNames = []
+            currentFolders = []
             nextCurrent = 0
             // A day's files all sort after every file of a time before the day.
             if nextDay < days.count && (nextOther == others.count || others[nextOther].time >= days[nextDay].day) {
@@ -117,12 +120,7 @@ public struct LocalDeliveryWalk: Sendable {
         let fromOthers = nextOther < others.count
         if fromCurrent && (!fromOthers || precedes(current[nextCurrent], others[nextOther])) {
             nextCurrent += 1
-            let file = current[nextCurrent - 1]
-            return currentBytes.withUnsafeBufferPointer {
-                String(
-                    decoding: UnsafeBufferPointer(rebasing: $0[file.start..<(file.start + Int(file.count))]),
-                    as: UTF8.self)
-            }
+            return path(of: current[nextCurrent - 1])
         }
         if fromOthers {
             nextOther += 1
@@ -131,15 +129,18 @@ public struct LocalDeliveryWalk: Sendable {
         return nil
     }
 
-    /// Lists a day's files again, folder by folder, into `current` and `currentBytes`, in delivery order.
+    /// Lists a day's files again, folder by folder, into `current`, in delivery order.
     private mutating func list(day index: Int) {
         let (day, dayStems) = days[index]
         let date = Self.folderName(day)
-        var bytes: [UInt8] = []
+        var names: [UInt8] = []
         var files: [DayFile] = []
+        var folders: [String] = []
         for s in dayStems {
             let folder = stems[Int(s)] + date
             guard let handle = opendir(folder) else { continue }
+            let f = Int32(folders.count)
+            folders.append(folder + "/")
             while let entry = readdir(handle) {
                 let name = withUnsafePointer(to: &entry.pointee.d_name) {
                     String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
@@ -152,22 +153,49 @@ public struct LocalDeliveryWalk: Sendable {
                     var info = stat()
                     guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { continue }
                 }
-                let start = bytes.count
-                bytes.append(contentsOf: path.utf8)
+                let start = names.count
+                names.append(contentsOf: name.utf8)
                 files.append(
                     DayFile(
                         time: InputEnumerator.deliveryTime(inName: path) ?? .min, start: start,
-                        count: Int32(bytes.count - start)))
+                        count: Int32(names.count - start), folder: f))
             }
             closedir(handle)
         }
-        bytes.withUnsafeBytes { b in
-            files.sort { x, y in
-                x.time != y.time ? x.time < y.time : Self.bytesPrecede(Self.slice(b, x), Self.slice(b, y))
+        currentNames = names
+        currentFolders = folders
+        files.sort { x, y in x.time != y.time ? x.time < y.time : pathPrecedes(x, y) }
+        current = files
+    }
+
+    /// The file's path: its folder's and its name.
+    private func path(of file: DayFile) -> String {
+        currentNames.withUnsafeBufferPointer {
+            currentFolders[Int(file.folder)]
+                + String(
+                    decoding: UnsafeBufferPointer(rebasing: $0[file.start..<(file.start + Int(file.count))]),
+                    as: UTF8.self)
+        }
+    }
+
+    /// Whether `a`'s path comes before `b`'s in byte order (as `String.utf8Precedes`): by name within
+    /// one folder; by folder where the folders differ within the shorter one; else (one folder's path a
+    /// prefix of the other's, which a layout by day does not make) by the whole paths.
+    private func pathPrecedes(_ a: DayFile, _ b: DayFile) -> Bool {
+        if a.folder == b.folder {
+            return currentNames.withUnsafeBytes { n in Self.bytesPrecede(Self.slice(n, a), Self.slice(n, b)) }
+        }
+        var x = currentFolders[Int(a.folder)]
+        var y = currentFolders[Int(b.folder)]
+        let decided: Bool? = x.withUTF8 { p in
+            y.withUTF8 { q in
+                let common = min(p.count, q.count)
+                let order = memcmp(p.baseAddress!, q.baseAddress!, common)
+                return order != 0 ? order < 0 : nil
             }
         }
-        currentBytes = bytes
-        current = files
+        if let decided { return decided }
+        return path(of: a).utf8Precedes(path(of: b))
     }
 
     private static func slice(_ b: UnsafeRawBufferPointer, _ file: DayFile) -> UnsafeRawBufferPointer {
@@ -187,10 +215,7 @@ public struct LocalDeliveryWalk: Sendable {
     /// Whether a file of the day comes before a file of the others (by time, then path).
     private func precedes(_ file: DayFile, _ other: (time: EpochSeconds, path: String)) -> Bool {
         if file.time != other.time { return file.time < other.time }
-        var path = other.path
-        return currentBytes.withUnsafeBytes { b in
-            path.withUTF8 { Self.bytesPrecede(Self.slice(b, file), UnsafeRawBufferPointer($0)) }
-        }
+        return path(of: file).utf8Precedes(other.path)
     }
 
     private static func precedes(_ a: (time: EpochSeconds, path: String), _ b: (time: EpochSeconds, path: String))

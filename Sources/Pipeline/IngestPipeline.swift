@@ -779,24 +779,22 @@ public final class IngestPipeline {
                 trigger[account] = ("session \(assessment.session.id) of the account alerted", nil)
             }
         }
-        for decision in decided where decision.alert != nil {
-            let assessment = decision.assessment
-            for peer in assessment.ringPeers where trigger[peer] == nil {
-                trigger[peer] = (
-                    "session \(assessment.session.id) of account \(assessment.session.accountID), which counted this one in its ring, alerted",
-                    [.ring]
-                )
+        // The peers an alert's evidence counted: every alert's ring peers, then every alert's structuring peers.
+        func notePeers(_ peers: KeyPath<Detector.Assessment, [String]>, counted how: String, only kind: EvidenceKind) {
+            for decision in decided where decision.alert != nil {
+                let assessment = decision.assessment
+                for peer in assessment[keyPath: peers] where trigger[peer] == nil {
+                    trigger[peer] = (
+                        "session \(assessment.session.id) of account \(assessment.session.accountID), which counted this one \(how), alerted",
+                        [kind]
+                    )
+                }
             }
         }
-        for decision in decided where decision.alert != nil {
-            let assessment = decision.assessment
-            for peer in assessment.structuringPeers where trigger[peer] == nil {
-                trigger[peer] = (
-                    "session \(assessment.session.id) of account \(assessment.session.accountID), which counted this one among its reseller's accounts calling from restricted countries, alerted",
-                    [.structuring]
-                )
-            }
-        }
+        notePeers(\.ringPeers, counted: "in its ring", only: .ring)
+        notePeers(
+            \.structuringPeers, counted: "among its reseller's accounts calling from restricted countries",
+            only: .structuring)
         for account in sharing where trigger[account] == nil {
             trigger[account] = ("it came to share a rare identifier with another account", [.sharedIdentity])
         }

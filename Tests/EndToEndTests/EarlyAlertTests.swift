@@ -347,30 +347,39 @@ import Testing
             .replacingOccurrences(of: "aws-cli/2.15", with: agent)
     }
 
-    @Test(arguments: [(true, "2026-02-25"), (false, "2026-02-25"), (true, "2026-03-02")])
-    func theFirstAccountOfARingAlertsWhenTheRingIsSeen(lookback: Bool, thirdOnboarded: String) throws {
-        let dir = TemporaryDirectory()
-        defer { dir.remove() }
-        let ring = ["710000000001", "710000000002", "710000000003"]
-        func ringCalls(_ account: String, day: Int, count: Int) -> [String] {
-            (0..<count).map {
-                Self.call(
-                    account, String(format: "2026-03-%02dT%02d:%02d:00Z", day, 1 + $0 / 60, $0 % 60), who: "ringop",
-                    ip: "198.51.77.7", agent: "gpu-runner/0.9.4 (linux; custom)")
-            }
+    static let ring = ["710000000001", "710000000002", "710000000003"]
+    static let ringAgent = "gpu-runner/0.9.4 (linux; custom)"
+
+    /// `count` calls of a ring account on `day`, by the ring's one operator, host and tool.
+    static func ringCalls(_ account: String, day: Int, count: Int) -> [String] {
+        (0..<count).map {
+            call(
+                account, String(format: "2026-03-%02dT%02d:%02d:00Z", day, 1 + $0 / 60, $0 % 60), who: "ringop",
+                ip: "198.51.77.7", agent: ringAgent)
         }
-        // Day 1: thirty unrelated accounts, each its own person, address and tool; the ring's first two.
+    }
+
+    /// Day 1: thirty unrelated accounts, each its own person, address and tool; the ring's first two.
+    static func firstDay() -> [String] {
         var day1: [String] = []
         for k in 0..<30 {
             let account = String(format: "7200000000%02d", k)
             for s in 0..<6 {
                 day1.append(
-                    Self.call(
+                    call(
                         account, String(format: "2026-03-01T01:%02d:00Z", s), who: "user\(k)", ip: "198.51.\(k).1",
                         agent: "tool\(k)/1.\(k)"))
             }
         }
-        day1 += ringCalls(ring[0], day: 1, count: 10) + ringCalls(ring[1], day: 1, count: 10)
+        return day1 + ringCalls(ring[0], day: 1, count: 10) + ringCalls(ring[1], day: 1, count: 10)
+    }
+
+    @Test(arguments: [(true, "2026-02-25"), (false, "2026-02-25"), (true, "2026-03-02")])
+    func theFirstAccountOfARingAlertsWhenTheRingIsSeen(lookback: Bool, thirdOnboarded: String) throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let ring = Self.ring
+        let day1 = Self.firstDay()
         let first = Self.call(
             ring[0], "", who: "ringop", ip: "198.51.77.7", agent: "gpu-runner/0.9.4 (linux; custom)",
             record: runInstancesRecord(ids: ["i-0ringfirst"], account: ring[0], time: "2026-03-01T02:00:00Z"))
@@ -380,7 +389,7 @@ import Testing
                 "TerminateInstances", ids: ["i-0ringfirst"], account: ring[0], time: "2026-03-01T04:00:00Z"))
         var files: [[String]] = [
             day1 + [first], [stop],
-            ringCalls(ring[1], day: 1, count: 1).map {
+            Self.ringCalls(ring[1], day: 1, count: 1).map {
                 $0.replacingOccurrences(of: "2026-03-01T01:00:00Z", with: "2026-03-01T20:00:00Z")
             },
         ]
@@ -388,9 +397,9 @@ import Testing
         let third = Self.call(
             ring[2], "", who: "ringop", ip: "198.51.77.7", agent: "gpu-runner/0.9.4 (linux; custom)",
             record: runInstancesRecord(ids: ["i-0ringthird"], account: ring[2], time: "2026-03-03T03:00:00Z"))
-        files.append(ringCalls(ring[2], day: 3, count: 10) + [third])
+        files.append(Self.ringCalls(ring[2], day: 3, count: 10) + [third])
         files.append(
-            ringCalls(ring[1], day: 3, count: 1).map {
+            Self.ringCalls(ring[1], day: 3, count: 1).map {
                 $0.replacingOccurrences(of: "2026-03-03T01:00:00Z", with: "2026-03-03T20:00:00Z")
             })
         for (i, records) in files.enumerated() {
@@ -432,26 +441,9 @@ extension RingLookBackTests {
     @Test func aRingMembersRunningSessionAlertsWhenTheRingIsSeen() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let ring = ["710000000001", "710000000002", "710000000003"]
-        let agent = "gpu-runner/0.9.4 (linux; custom)"
-        func ringCalls(_ account: String, day: Int, count: Int) -> [String] {
-            (0..<count).map {
-                Self.call(
-                    account, String(format: "2026-03-%02dT%02d:%02d:00Z", day, 1 + $0 / 60, $0 % 60), who: "ringop",
-                    ip: "198.51.77.7", agent: agent)
-            }
-        }
-        var day1: [String] = []
-        for k in 0..<30 {
-            let account = String(format: "7200000000%02d", k)
-            for s in 0..<6 {
-                day1.append(
-                    Self.call(
-                        account, String(format: "2026-03-01T01:%02d:00Z", s), who: "user\(k)", ip: "198.51.\(k).1",
-                        agent: "tool\(k)/1.\(k)"))
-            }
-        }
-        day1 += ringCalls(ring[0], day: 1, count: 10) + ringCalls(ring[1], day: 1, count: 10)
+        let ring = Self.ring
+        let agent = Self.ringAgent
+        let day1 = Self.firstDay()
         // The first account's instance starts on day 1 and is never stopped.
         let first = Self.call(
             ring[0], "", who: "ringop", ip: "198.51.77.7", agent: agent,
@@ -461,7 +453,7 @@ extension RingLookBackTests {
             record: runInstancesRecord(ids: ["i-0ringthird"], account: ring[2], time: "2026-03-03T03:00:00Z"))
         // Days later, an unrelated account's call: the end of the input is well after the ring was seen.
         let files: [[String]] = [
-            day1 + [first], ringCalls(ring[2], day: 3, count: 10) + [third],
+            day1 + [first], Self.ringCalls(ring[2], day: 3, count: 10) + [third],
             [Self.call("720000000001", "2026-03-09T12:00:00Z", who: "user1", ip: "198.51.1.1", agent: "tool1/1.1")],
         ]
         for (i, records) in files.enumerated() {

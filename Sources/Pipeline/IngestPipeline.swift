@@ -342,8 +342,9 @@ public final class IngestPipeline {
 
     /// Reads the inputs `next` gives, one after another until it gives nil, then closes the remaining
     /// sessions. Inputs are pulled as readers free up — at most `2 × jobs` are pulled and not yet
-    /// merged, fewer when their decoded results pass ``IngestOptions/readAheadBytes`` — so a source that lists as it goes keeps memory flat in the number of inputs; the output
-    /// is the same whatever the number of readers.
+    /// merged, fewer when their decoded results pass ``IngestOptions/readAheadBytes`` — so a source that
+    /// lists as it goes keeps memory flat in the number of inputs; the output is the same whatever the
+    /// number of readers.
     ///
     /// A stop requested meanwhile is seen at the next input boundary: the run returns after the inputs
     /// merged so far, `interrupted`, without reading the rest (an input a reader holds is left to it:
@@ -731,9 +732,6 @@ public final class IngestPipeline {
         }
     }
 
-    /// The decision carrying its account's alert to `assessment` (which does not alert by itself), if
-    /// the account alerted within `lookbackDays` before `time` and the session's own evidence names a
-    /// restricted jurisdiction; its score stays its own.
     /// Whether a session of the account may be carried at `time` (``carried(_:at:)``): an alert of its
     /// within `lookback_days`.
     private func mayCarry(_ key: UInt64, at time: EpochSeconds) -> Bool {
@@ -742,12 +740,14 @@ public final class IngestPipeline {
         return standing.time >= time - Int64(config.lookbackDays * 86_400)
     }
 
+    /// The decision carrying its account's alert to `assessment` (which does not alert by itself), if
+    /// the account alerted within `lookbackDays` before `time` and the session's own evidence names a
+    /// restricted jurisdiction; its score stays its own.
     private func carried(_ assessment: Detector.Assessment, at time: EpochSeconds) -> Detector.Decision? {
-        let config = detector.config
-        guard config.lookbackCarry > 0.5, config.lookbackDays > 0, assessment.linked, !assessment.alerts,
-            let standing = standing[StableHash.hash(assessment.session.accountID)],
-            standing.time >= time - Int64(config.lookbackDays * 86_400)
-        else { return nil }
+        let key = StableHash.hash(assessment.session.accountID)
+        guard assessment.linked, !assessment.alerts, mayCarry(key, at: time), let standing = standing[key] else {
+            return nil
+        }
         var a = assessment
         a.alerts = true
         a.evidence.append(

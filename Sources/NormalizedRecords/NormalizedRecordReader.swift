@@ -106,25 +106,8 @@ public struct NormalizedRecordReader: ~Copyable {
     }
 
     public mutating func event(inputName: String) throws(NormalizedRecordError) -> UsageEvent {
-        let provider: CloudProvider
-        switch try byte() {
-        case 0: provider = .aws
-        case 1: provider = .gcp
-        case 2: provider = .azure
-        case 3: provider = .oci
-        case 4: provider = .other
-        default: throw fault(.malformed, "unknown provider tag; the file is damaged, \(remedy)")
-        }
-        let action: ComputeAction
-        switch try byte() {
-        case 0: action = .launch
-        case 1: action = .start
-        case 2: action = .stop
-        case 3: action = .terminate
-        case 4: action = .usage
-        case 5: action = .failed
-        default: throw fault(.malformed, "unknown action tag; the file is damaged, \(remedy)")
-        }
+        let provider = try provider()
+        let action = try action()
         let time = try int64()
         let accountID = try string()
         let resourceID = try string()
@@ -169,7 +152,32 @@ public struct NormalizedRecordReader: ~Copyable {
             isMachine: flags & 4 != 0, network: AnonymousNetwork(rawValue: network))
     }
 
-    mutating func position() throws(NormalizedRecordError) -> InputPosition {
+    /// A provider, as ``NormalizedRecordWriter/provider(_:)`` codes it.
+    public mutating func provider() throws(NormalizedRecordError) -> CloudProvider {
+        switch try byte() {
+        case 0: return .aws
+        case 1: return .gcp
+        case 2: return .azure
+        case 3: return .oci
+        case 4: return .other
+        default: throw fault(.malformed, "unknown provider tag; the file is damaged, \(remedy)")
+        }
+    }
+
+    /// An action, as ``NormalizedRecordWriter/action(_:)`` codes it.
+    public mutating func action() throws(NormalizedRecordError) -> ComputeAction {
+        switch try byte() {
+        case 0: return .launch
+        case 1: return .start
+        case 2: return .stop
+        case 3: return .terminate
+        case 4: return .usage
+        case 5: return .failed
+        default: throw fault(.malformed, "unknown action tag; the file is damaged, \(remedy)")
+        }
+    }
+
+    public mutating func position() throws(NormalizedRecordError) -> InputPosition {
         switch try byte() {
         case 0: return .file
         case 1: return .line(Int(try int64()))
@@ -193,7 +201,7 @@ public struct NormalizedRecordReader: ~Copyable {
         return base[at]
     }
 
-    @inline(__always) mutating func uint64() throws(NormalizedRecordError) -> UInt64 {
+    @inline(__always) public mutating func uint64() throws(NormalizedRecordError) -> UInt64 {
         try need(8)
         defer { at += 8 }
         return UInt64(littleEndian: base.loadUnaligned(fromByteOffset: at, as: UInt64.self))
@@ -203,12 +211,12 @@ public struct NormalizedRecordReader: ~Copyable {
         Int64(bitPattern: try uint64())
     }
 
-    @inline(__always) mutating func uint128() throws(NormalizedRecordError) -> UInt128 {
+    @inline(__always) public mutating func uint128() throws(NormalizedRecordError) -> UInt128 {
         let low = try uint64()
         return UInt128(low) | UInt128(try uint64()) << 64
     }
 
-    mutating func varint() throws(NormalizedRecordError) -> UInt64 {
+    public mutating func varint() throws(NormalizedRecordError) -> UInt64 {
         var value: UInt64 = 0
         var shift: UInt64 = 0
         while true {
@@ -229,6 +237,13 @@ public struct NormalizedRecordReader: ~Copyable {
             throw fault(.truncated, "a count past the end of the file; it was cut short, \(remedy)")
         }
         return Int(v)
+    }
+
+    /// The next `n` bytes (valid while the buffer read is).
+    public mutating func bytes(_ n: Int) throws(NormalizedRecordError) -> UnsafeRawBufferPointer {
+        try need(n)
+        defer { at += n }
+        return UnsafeRawBufferPointer(rebasing: base[at..<(at + n)])
     }
 
     public mutating func string() throws(NormalizedRecordError) -> String {

@@ -75,8 +75,8 @@ public struct NormalizedRecordWriter {
 
     /// One event; its origin's path is left out when it is `inputName`.
     public mutating func event(_ e: UsageEvent, inputName: String) {
-        byte(Self.providerTag(e.provider))
-        byte(Self.actionTag(e.action))
+        provider(e.provider)
+        action(e.action)
         int64(e.time)
         string(e.accountID)
         string(e.resourceID)
@@ -113,28 +113,34 @@ public struct NormalizedRecordWriter {
         byte(c.network.rawValue)
     }
 
-    static func providerTag(_ p: CloudProvider) -> UInt8 {
-        switch p {
-        case .aws: 0
-        case .gcp: 1
-        case .azure: 2
-        case .oci: 3
-        case .other: 4
-        }
+    /// A provider in one byte.
+    public mutating func provider(_ p: CloudProvider) {
+        let tag: UInt8 =
+            switch p {
+            case .aws: 0
+            case .gcp: 1
+            case .azure: 2
+            case .oci: 3
+            case .other: 4
+            }
+        byte(tag)
     }
 
-    static func actionTag(_ a: ComputeAction) -> UInt8 {
-        switch a {
-        case .launch: 0
-        case .start: 1
-        case .stop: 2
-        case .terminate: 3
-        case .usage: 4
-        case .failed: 5
-        }
+    /// An action in one byte.
+    public mutating func action(_ a: ComputeAction) {
+        let tag: UInt8 =
+            switch a {
+            case .launch: 0
+            case .start: 1
+            case .stop: 2
+            case .terminate: 3
+            case .usage: 4
+            case .failed: 5
+            }
+        byte(tag)
     }
 
-    mutating func position(_ p: InputPosition) {
+    public mutating func position(_ p: InputPosition) {
         switch p {
         case .file: byte(0)
         case .line(let line):
@@ -152,19 +158,19 @@ public struct NormalizedRecordWriter {
 
     @inline(__always) public mutating func byte(_ b: UInt8) { bytes.append(b) }
 
-    @inline(__always) mutating func uint64(_ v: UInt64) {
+    @inline(__always) public mutating func uint64(_ v: UInt64) {
         withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) }
     }
 
     @inline(__always) public mutating func int64(_ v: Int64) { uint64(UInt64(bitPattern: v)) }
 
-    @inline(__always) mutating func uint128(_ v: UInt128) {
+    @inline(__always) public mutating func uint128(_ v: UInt128) {
         uint64(UInt64(truncatingIfNeeded: v))
         uint64(UInt64(truncatingIfNeeded: v >> 64))
     }
 
     /// A LEB128 unsigned number.
-    @inline(__always) mutating func varint(_ v: UInt64) {
+    @inline(__always) public mutating func varint(_ v: UInt64) {
         var v = v
         while v >= 0x80 {
             bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)

@@ -191,7 +191,7 @@ public final class IngestPipeline {
     /// `DetectionConfig.lookbackSessions`, assessed again when their account alerts or a ring's alert
     /// counts it (evidence that builds up later — a ring forming, calls from a restricted country —
     /// also covers the sessions that ended before it). At most that many sessions per account with restricted use.
-    var lookback: [UInt64: [Session]] = [:]
+    var lookback: [UInt64: [RememberedSession]] = [:]
     /// Each account's last alert (``DetectionConfig/lookbackCarry``): its later sessions, and those
     /// look-back assesses again, alert while their own evidence still names a restricted jurisdiction.
     /// One entry per account that alerted.
@@ -767,8 +767,8 @@ public final class IngestPipeline {
         guard config.lookbackSessions > 0, config.lookbackDays > 0 else { return }
         let key = StableHash.hash(session.accountID)
         let oldest = session.end - Int64(config.lookbackDays * 86_400)
-        var kept = (lookback[key] ?? []).filter { $0.end >= oldest && $0.id != session.id }
-        kept.append(session)
+        var kept = (lookback[key] ?? []).filter { $0.end >= oldest && !$0.isSession(session.id) }
+        kept.append(RememberedSession(session))
         if kept.count > config.lookbackSessions { kept.removeFirst(kept.count - config.lookbackSessions) }
         lookback[key] = kept
         if changes != nil { changes!.lookback.insert(key) }
@@ -822,7 +822,7 @@ public final class IngestPipeline {
         }
         for account in calling {
             // What structuring notes of its calls, as of now (for its reseller's other accounts too).
-            if let session = lookback[StableHash.hash(account)]?.last,
+            if let session = lookback[StableHash.hash(account)]?.last?.session,
                 let mapping = detector.usage(of: session).mapping,
                 mapping.endCustomerCountry == nil, let reseller = mapping.resellerID,
                 resellerUse.hours(reseller: reseller, account: account) != nil
@@ -844,19 +844,20 @@ public final class IngestPipeline {
         var out: [Detector.Decision] = []
         // Sessions that did not alert by themselves: carried once every account's alerts at this tick are
         // noted (``carried(_:at:)``), or kept.
-        var carry: [(account: String, session: Session, assessment: Detector.Assessment, why: String)] = []
+        var carry: [(account: String, kept: RememberedSession, assessment: Detector.Assessment, why: String)] = []
         let oldest = time - Int64(detector.config.lookbackDays * 86_400)
         for (account, reason) in trigger.sorted(by: { $0.key < $1.key }) {
             let key = StableHash.hash(account)
             guard let remembered = lookback[key] else { continue }
-            for session in remembered where session.end >= oldest {
+            for kept in remembered where kept.end >= oldest {
+                let session = kept.session
                 var assessment = assess(session)
                 guard assessment.alerts,
                     reason.only.map({ kinds in
                         assessment.evidence.contains { kinds.contains($0.kind) && $0.weight >= minimum($0.kind) }
                     }) ?? true
                 else {
-                    carry.append((account, session, assessment, reason.why))
+                    carry.append((account, kept, assessment, reason.why))
                     continue
                 }
                 assessment.evidence.append(
@@ -874,20 +875,20 @@ public final class IngestPipeline {
             if changes != nil { changes!.lookback.insert(key) }
         }
         noteStanding(out, at: time)
-        for (account, session, assessment, why) in carry {
+        for (account, kept, assessment, why) in carry {
             let key = StableHash.hash(account)
             if var decision = carried(assessment, at: time) {
                 decision.assessment.evidence.insert(
                     Evidence(
                         kind: .lookback,
                         detail:
-                            "ended \(Timestamp.format(session.end)) without an alert; assessed again at \(Timestamp.format(time)), when \(why)",
+                            "ended \(Timestamp.format(kept.end)) without an alert; assessed again at \(Timestamp.format(time)), when \(why)",
                         weight: 0), at: decision.assessment.evidence.count - 1)
                 decision.assessment.families.insert("lookback", at: decision.assessment.families.count - 1)
                 decision.alert = detector.alert(for: decision.assessment)
                 out.append(decision)
             } else {
-                lookback[key, default: []].append(session)
+                lookback[key, default: []].append(kept)
                 if changes != nil { changes!.lookback.insert(key) }
             }
         }

@@ -258,7 +258,7 @@ extension IngestPipeline {
                         throw LiveStateError(part: partNumber, reason: "\(error)")
                     }
                 } else {
-                    lookback[try Self.number(key, part)] = try decode([Session].self)
+                    lookback[try Self.number(key, part)] = try decode([Session].self).map(RememberedSession.init)
                 }
             }
         }

@@ -3,30 +3,61 @@ import NormalizedRecords
 import Sessions
 import UsageModel
 
-/// The compact form of the sessions an account keeps for look-back (a row of `tail`'s live state).
+/// The form of the sessions an account keeps for look-back (a row of `tail`'s live state).
 ///
-/// Those sessions are most of a checkpoint's bytes (their lifecycle and billing events, each with its
-/// origin), and the Codable checkpoint form writes every member's key beside its value. This form is
-/// positional and codes each event as `chiptrail normalize` does (``NormalizedRecordWriter``), its
-/// origin's path left out when it is the previous event's. Rows start with ``magic``; rows of earlier
-/// versions (Codable, starting with `CTCK`) are still read.
+/// Rows start with ``magic``: a count, then each ``RememberedSession`` packed as it is held. Rows of
+/// earlier versions are still read: version 1 (whole sessions, each event coded as `chiptrail normalize`
+/// does, ``encodeWholeSessions(_:)``) and Codable ones (starting with `CTCK`), each session kept as
+/// look-back keeps it.
 ///
 /// ```swift
-/// let bytes = SessionListCoding.encode(sessions)
-/// let back = try SessionListCoding.decode(bytes)   // == sessions
+/// let bytes = SessionListCoding.encode(kept)
+/// let back = try SessionListCoding.decode(bytes)   // == kept
 /// ```
 enum SessionListCoding {
-    static let magic: [UInt8] = Array("CTLB".utf8) + [1]
+    static let magic: [UInt8] = Array("CTLB".utf8) + [2]
+    /// Version 1's.
+    static let wholeSessionsMagic: [UInt8] = Array("CTLB".utf8) + [1]
 
-    static func isCompact(_ data: Data) -> Bool { data.starts(with: magic) }
+    static func isCompact(_ data: Data) -> Bool { data.starts(with: magic) || data.starts(with: wholeSessionsMagic) }
 
     /// How errors name a row.
     static let source = "a look-back row"
 
-    static func encode(_ sessions: [Session]) -> Data {
+    static func encode(_ sessions: [RememberedSession]) -> Data {
+        var w = NormalizedRecordWriter()
+        w.bytes += magic
+        w.count(sessions.count)
+        for s in sessions { s.write(&w) }
+        return Data(w.bytes)
+    }
+
+    /// - Throws: ``NormalizedRecordError`` when the bytes end early or hold an unknown code.
+    static func decode(_ data: Data) throws -> [RememberedSession] {
+        if data.starts(with: wholeSessionsMagic) { return try decodeWholeSessions(data).map(RememberedSession.init) }
+        return try data.withUnsafeBytes { raw throws(NormalizedRecordError) -> [RememberedSession] in
+            var r = NormalizedRecordReader(raw, path: source, remedy: "move the store aside")
+            guard raw.starts(with: magic) else {
+                throw NormalizedRecordError(
+                    code: .notNormalized, path: source, offset: 0, message: "not a compact session list")
+            }
+            for _ in magic { _ = try r.byte() }
+            var sessions: [RememberedSession] = []
+            for _ in 0..<(try r.count()) { sessions.append(try RememberedSession.read(&r)) }
+            guard r.at == raw.count else {
+                throw NormalizedRecordError(
+                    code: .malformed, path: source, offset: r.at,
+                    message: "\(raw.count - r.at) byte(s) after the last session")
+            }
+            return sessions
+        }
+    }
+
+    /// Version 1: whole sessions (written by earlier versions; here for their tests).
+    static func encodeWholeSessions(_ sessions: [Session]) -> Data {
         var w = NormalizedRecordWriter()
         w.bytes.reserveCapacity(64 + sessions.count * 512)
-        w.bytes += magic
+        w.bytes += wholeSessionsMagic
         w.count(sessions.count)
         for s in sessions {
             w.string(s.id)
@@ -50,15 +81,10 @@ enum SessionListCoding {
         return Data(w.bytes)
     }
 
-    /// - Throws: ``NormalizedRecordError`` when the bytes end early or hold an unknown code.
-    static func decode(_ data: Data) throws -> [Session] {
+    private static func decodeWholeSessions(_ data: Data) throws -> [Session] {
         try data.withUnsafeBytes { raw throws(NormalizedRecordError) -> [Session] in
             var r = NormalizedRecordReader(raw, path: source, remedy: "move the store aside")
-            guard raw.starts(with: magic) else {
-                throw NormalizedRecordError(
-                    code: .notNormalized, path: source, offset: 0, message: "not a compact session list")
-            }
-            for _ in magic { _ = try r.byte() }
+            for _ in wholeSessionsMagic { _ = try r.byte() }
             var sessions: [Session] = []
             for _ in 0..<(try r.count()) {
                 let id = try r.string()

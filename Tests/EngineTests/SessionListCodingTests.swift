@@ -1,6 +1,9 @@
+import Catalog
+import Detection
 import Foundation
 import GRDB
 import NormalizedRecords
+import Ownership
 @testable import Pipeline
 import Sessions
 @testable import Store
@@ -8,8 +11,9 @@ import TestSupport
 import Testing
 import UsageModel
 
-/// The sessions an account keeps for look-back are saved in a compact positional form: they come back
-/// equal, rows of the earlier Codable form are still read, and a damaged row is named.
+/// The sessions an account keeps for look-back are held packed (``RememberedSession``): an alert of one
+/// is the alert of the whole session; rows of `tail`'s live state come back equal, rows of the earlier
+/// forms (whole sessions, Codable) are still read, and a damaged row is named.
 @Suite struct SessionListCodingTests {
     static func event(
         _ action: ComputeAction, _ time: EpochSeconds, account: String = "123456789012", resource: String = "i-0abc",
@@ -57,20 +61,88 @@ import UsageModel
                     event(.failed, 0, account: "other", resource: "r", path: "", position: .file),
                     event(.terminate, 0, account: "other", resource: "r", path: "/logs/z", position: .file),
                 ]),
+            // Audit and billing (fused): the launch's caller and address are the `sources` evidence.
+            Session(
+                id: "s-3", provider: .aws, accountID: "123456789012", resourceID: "i-0def", instanceType: "p5.48xlarge",
+                instanceCount: 1, start: 1_772_323_200, end: 1_772_337_600, open: false, regions: ["us-east-1"],
+                events: [
+                    event(
+                        .launch, 1_772_323_200, resource: "i-0def", path: "/logs/ct/a.json.gz",
+                        position: .lineColumn(1, 7), ip: IPAddress(v4: 0xCB00_7109),
+                        principal: "arn:aws:iam::1:user/ops"),
+                    event(.usage, 1_772_323_200, resource: "i-0def", path: "/cur/1.csv", position: .line(3), hours: 3),
+                    event(.usage, 1_772_334_000, resource: "i-0def", path: "/cur/2.csv", position: .line(9), hours: 1),
+                    event(
+                        .terminate, 1_772_337_600, resource: "i-0def", path: "/logs/ct/a.json.gz",
+                        position: .lineColumn(1, 90), ip: IPAddress(v4: 0xC633_6401), principal: "arn:aws:iam::1:user/x"
+                    ),
+                ]),
         ],
     ]
 
+    /// Its fields, and of its events what is kept: their ids, user agents, regions and the callers of
+    /// all but the launch are not.
+    @Test(arguments: lists[1])
+    func aRememberedSessionKeepsWhatAnAlertOfItReads(_ whole: Session) {
+        let back = RememberedSession(whole).session
+        #expect(back.id == whole.id && back.provider == whole.provider && back.accountID == whole.accountID)
+        #expect(back.resourceID == whole.resourceID && back.instanceType == whole.instanceType)
+        #expect(back.instanceCount == whole.instanceCount && back.start == whole.start && back.end == whole.end)
+        #expect(back.open == whole.open && back.regions == whole.regions)
+        #expect(back.events.map(\.origin) == whole.events.map(\.origin))
+        #expect(back.events.map(\.action) == whole.events.map(\.action))
+        #expect(back.events.map(\.time) == whole.events.map(\.time))
+        #expect(back.events.map(\.usageHours) == whole.events.map(\.usageHours))
+        #expect(back.events.map(\.usageRecords) == whole.events.map(\.usageRecords))
+        #expect(back.events.map(\.usageSeconds) == whole.events.map(\.usageSeconds))
+        #expect(back.billedInstanceHours == whole.billedInstanceHours && back.instanceHours == whole.instanceHours)
+        let launch = { (s: Session) in s.events.first { $0.action == .launch || $0.action == .start } }
+        #expect(launch(back)?.principal == launch(whole)?.principal)
+        #expect(launch(back)?.sourceIP == launch(whole)?.sourceIP)
+        #expect(launch(back)?.eventName == launch(whole)?.eventName)
+        #expect(back.events.allSatisfy { $0.userAgent == nil && $0.eventID.isEmpty })
+        #expect(RememberedSession(whole).isSession(whole.id) && !RememberedSession(whole).isSession(whole.id + "x"))
+    }
+
+    /// Assessed again, a remembered session gives the alert its whole session gives: the same score,
+    /// evidence (who launched it, from where, the billed hours) and event origins.
+    @Test(arguments: lists[1])
+    func anAlertOfARememberedSessionIsTheWholeSessions(_ whole: Session) throws {
+        var mappings = MappingTable()
+        var problems: [Diagnostic] = []
+        mappings.add(
+            text: """
+                provider,account_id,reseller_id,end_customer_id,end_customer_country,valid_from,valid_to
+                aws,123456789012,,C-1,CN,2025-01-01T00:00:00Z,
+                azure,sub-é,,C-2,CN,2025-01-01T00:00:00Z,
+                """, path: "m.csv", problems: &problems)
+        let detector = Detector(
+            catalog: .builtIn, jurisdictions: .builtIn, mappings: mappings, resellers: ResellerGraph(),
+            config: .unfitted)
+        var typed = whole
+        typed.instanceType = "p5.48xlarge"
+        let alert = { (s: Session) in detector.alert(for: detector.assess(s, activity: nil)) }
+        let expected = try #require(alert(typed), "a session of an account declared in CN alerts")
+        #expect(alert(RememberedSession(typed).session) == expected)
+    }
+
     @Test(arguments: lists)
     func aListComesBackEqual(_ sessions: [Session]) throws {
-        let bytes = SessionListCoding.encode(sessions)
+        let kept = sessions.map(RememberedSession.init)
+        let bytes = SessionListCoding.encode(kept)
         #expect(SessionListCoding.isCompact(bytes))
-        #expect(try SessionListCoding.decode(bytes) == sessions)
-        // Smaller than the Codable form it replaces.
-        if !sessions.isEmpty { #expect(bytes.count * 2 < (try CheckpointCoder.encode(sessions)).count) }
+        #expect(try SessionListCoding.decode(bytes) == kept)
+        // Smaller than the Codable form and the whole sessions of the forms it replaces.
+        if !sessions.isEmpty {
+            #expect(bytes.count * 3 < (try CheckpointCoder.encode(sessions)).count)
+            #expect(bytes.count < SessionListCoding.encodeWholeSessions(sessions).count)
+        }
+        // A row of whole sessions (version 1) is kept as look-back keeps them.
+        #expect(try SessionListCoding.decode(SessionListCoding.encodeWholeSessions(sessions)) == kept)
     }
 
     @Test func aCutOrLengthenedListIsRefused() throws {
-        let bytes = SessionListCoding.encode(Self.lists[1])
+        let bytes = SessionListCoding.encode(Self.lists[1].map(RememberedSession.init))
         for cut in [bytes.count - 1, bytes.count / 2, SessionListCoding.magic.count + 3] {
             #expect(throws: NormalizedRecordError.self) { try SessionListCoding.decode(bytes.prefix(cut)) }
         }
@@ -97,10 +169,10 @@ import UsageModel
         }
         #expect(rows.count == p.lookback.count && rows.allSatisfy { SessionListCoding.isCompact($0.1) })
 
-        // The earlier form.
+        // The earlier forms: Codable, then whole sessions.
         try store.queue.write { db in
             for (key, value) in rows {
-                let old = try CheckpointCoder.encode(try SessionListCoding.decode(value))
+                let old = try CheckpointCoder.encode(try SessionListCoding.decode(value).map(\.session))
                 try db.execute(
                     sql: "UPDATE live_state SET value = ? WHERE part = ? AND key = ?", arguments: [old, part, key])
             }
@@ -108,6 +180,16 @@ import UsageModel
         let q = LiveCheckpointTests.pipeline(dir) { _, _ in }
         #expect(try q.restore(rows: { try store.loadLiveState(row: $0) }))
         #expect(q.lookback == p.lookback)
+        try store.queue.write { db in
+            for (key, value) in rows {
+                let old = SessionListCoding.encodeWholeSessions(try SessionListCoding.decode(value).map(\.session))
+                try db.execute(
+                    sql: "UPDATE live_state SET value = ? WHERE part = ? AND key = ?", arguments: [old, part, key])
+            }
+        }
+        let v = LiveCheckpointTests.pipeline(dir) { _, _ in }
+        #expect(try v.restore(rows: { try store.loadLiveState(row: $0) }))
+        #expect(v.lookback == p.lookback)
 
         // A damaged compact row.
         try store.queue.write { db in

@@ -153,7 +153,7 @@ public struct NormalizedRecordReader: ~Copyable {
     }
 
     /// A provider, as ``NormalizedRecordWriter/provider(_:)`` codes it.
-    public mutating func provider() throws(NormalizedRecordError) -> CloudProvider {
+    package mutating func provider() throws(NormalizedRecordError) -> CloudProvider {
         switch try byte() {
         case 0: return .aws
         case 1: return .gcp
@@ -165,7 +165,7 @@ public struct NormalizedRecordReader: ~Copyable {
     }
 
     /// An action, as ``NormalizedRecordWriter/action(_:)`` codes it.
-    public mutating func action() throws(NormalizedRecordError) -> ComputeAction {
+    package mutating func action() throws(NormalizedRecordError) -> ComputeAction {
         switch try byte() {
         case 0: return .launch
         case 1: return .start
@@ -177,7 +177,8 @@ public struct NormalizedRecordReader: ~Copyable {
         }
     }
 
-    public mutating func position() throws(NormalizedRecordError) -> InputPosition {
+    /// An origin's position in its input, as ``NormalizedRecordWriter/position(_:)`` codes it.
+    package mutating func position() throws(NormalizedRecordError) -> InputPosition {
         switch try byte() {
         case 0: return .file
         case 1: return .line(Int(try int64()))
@@ -201,7 +202,8 @@ public struct NormalizedRecordReader: ~Copyable {
         return base[at]
     }
 
-    @inline(__always) public mutating func uint64() throws(NormalizedRecordError) -> UInt64 {
+    /// Eight bytes, little-endian.
+    @inline(__always) package mutating func uint64() throws(NormalizedRecordError) -> UInt64 {
         try need(8)
         defer { at += 8 }
         return UInt64(littleEndian: base.loadUnaligned(fromByteOffset: at, as: UInt64.self))
@@ -211,12 +213,14 @@ public struct NormalizedRecordReader: ~Copyable {
         Int64(bitPattern: try uint64())
     }
 
-    @inline(__always) public mutating func uint128() throws(NormalizedRecordError) -> UInt128 {
+    /// Sixteen bytes, little-endian, low half first.
+    @inline(__always) package mutating func uint128() throws(NormalizedRecordError) -> UInt128 {
         let low = try uint64()
         return UInt128(low) | UInt128(try uint64()) << 64
     }
 
-    public mutating func varint() throws(NormalizedRecordError) -> UInt64 {
+    /// A LEB128 unsigned number (any value: unlike ``count()``, not checked against the bytes left).
+    package mutating func varint() throws(NormalizedRecordError) -> UInt64 {
         var value: UInt64 = 0
         var shift: UInt64 = 0
         while true {
@@ -240,7 +244,7 @@ public struct NormalizedRecordReader: ~Copyable {
     }
 
     /// The next `n` bytes (valid while the buffer read is).
-    public mutating func bytes(_ n: Int) throws(NormalizedRecordError) -> UnsafeRawBufferPointer {
+    package mutating func bytes(_ n: Int) throws(NormalizedRecordError) -> UnsafeRawBufferPointer {
         try need(n)
         defer { at += n }
         return UnsafeRawBufferPointer(rebasing: base[at..<(at + n)])

@@ -114,7 +114,7 @@ public struct NormalizedRecordWriter {
     }
 
     /// A provider in one byte.
-    public mutating func provider(_ p: CloudProvider) {
+    package mutating func provider(_ p: CloudProvider) {
         let tag: UInt8 =
             switch p {
             case .aws: 0
@@ -127,7 +127,7 @@ public struct NormalizedRecordWriter {
     }
 
     /// An action in one byte.
-    public mutating func action(_ a: ComputeAction) {
+    package mutating func action(_ a: ComputeAction) {
         let tag: UInt8 =
             switch a {
             case .launch: 0
@@ -140,7 +140,8 @@ public struct NormalizedRecordWriter {
         byte(tag)
     }
 
-    public mutating func position(_ p: InputPosition) {
+    /// An origin's position in its input: a tag, then its numbers.
+    package mutating func position(_ p: InputPosition) {
         switch p {
         case .file: byte(0)
         case .line(let line):
@@ -158,19 +159,21 @@ public struct NormalizedRecordWriter {
 
     @inline(__always) public mutating func byte(_ b: UInt8) { bytes.append(b) }
 
-    @inline(__always) public mutating func uint64(_ v: UInt64) {
+    /// Eight bytes, little-endian.
+    @inline(__always) package mutating func uint64(_ v: UInt64) {
         withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) }
     }
 
     @inline(__always) public mutating func int64(_ v: Int64) { uint64(UInt64(bitPattern: v)) }
 
-    @inline(__always) public mutating func uint128(_ v: UInt128) {
+    /// Sixteen bytes, little-endian, low half first.
+    @inline(__always) package mutating func uint128(_ v: UInt128) {
         uint64(UInt64(truncatingIfNeeded: v))
         uint64(UInt64(truncatingIfNeeded: v >> 64))
     }
 
     /// A LEB128 unsigned number.
-    @inline(__always) public mutating func varint(_ v: UInt64) {
+    @inline(__always) package mutating func varint(_ v: UInt64) {
         var v = v
         while v >= 0x80 {
             bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)

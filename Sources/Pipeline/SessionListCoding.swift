@@ -19,7 +19,8 @@ enum SessionListCoding {
     /// Version 1's.
     static let wholeSessionsMagic: [UInt8] = Array("CTLB".utf8) + [1]
 
-    static func isCompact(_ data: Data) -> Bool { data.starts(with: magic) || data.starts(with: wholeSessionsMagic) }
+    /// Whether the row is of this form, any version (Codable rows start otherwise).
+    static func isCompact(_ data: Data) -> Bool { data.starts(with: magic.prefix(4)) }
 
     /// How errors name a row.
     static let source = "a look-back row"
@@ -35,15 +36,31 @@ enum SessionListCoding {
     /// - Throws: ``NormalizedRecordError`` when the bytes end early or hold an unknown code.
     static func decode(_ data: Data) throws -> [RememberedSession] {
         if data.starts(with: wholeSessionsMagic) { return try decodeWholeSessions(data).map(RememberedSession.init) }
-        return try data.withUnsafeBytes { raw throws(NormalizedRecordError) -> [RememberedSession] in
+        return try data.withUnsafeBytes {
+            (raw: UnsafeRawBufferPointer) throws(NormalizedRecordError) -> [RememberedSession] in
             var r = NormalizedRecordReader(raw, path: source, remedy: "move the store aside")
-            guard raw.starts(with: magic) else {
+            guard raw.starts(with: magic.prefix(4)) else {
                 throw NormalizedRecordError(
                     code: .notNormalized, path: source, offset: 0, message: "not a compact session list")
             }
+            guard raw.starts(with: magic) else {
+                throw NormalizedRecordError(
+                    code: .unsupportedVersion, path: source, offset: magic.count - 1,
+                    message:
+                        "look-back row version \(raw.count >= magic.count ? raw[magic.count - 1] : 0) is not one this chiptrail reads (written by a later version?); run that version, or move the store aside"
+                )
+            }
             for _ in magic { _ = try r.byte() }
             var sessions: [RememberedSession] = []
-            for _ in 0..<(try r.count()) { sessions.append(try RememberedSession.read(&r)) }
+            for n in 0..<(try r.count()) {
+                do throws(NormalizedRecordError) {
+                    sessions.append(try RememberedSession.read(&r))
+                } catch {
+                    var fault = error
+                    fault.message = "session \(n + 1) of the row: " + fault.message
+                    throw fault
+                }
+            }
             guard r.at == raw.count else {
                 throw NormalizedRecordError(
                     code: .malformed, path: source, offset: r.at,

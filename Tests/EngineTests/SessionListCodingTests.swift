@@ -82,7 +82,7 @@ import UsageModel
 
     /// Its fields, and of its events what is kept: their ids, user agents, regions and the callers of
     /// all but the launch are not.
-    @Test(arguments: lists[1])
+    @Test(arguments: lists[1] + bounds)
     func aRememberedSessionKeepsWhatAnAlertOfItReads(_ whole: Session) {
         let back = RememberedSession(whole).session
         #expect(back.id == whole.id && back.provider == whole.provider && back.accountID == whole.accountID)
@@ -102,11 +102,12 @@ import UsageModel
         #expect(launch(back)?.eventName == launch(whole)?.eventName)
         #expect(back.events.allSatisfy { $0.userAgent == nil && $0.eventID.isEmpty })
         #expect(RememberedSession(whole).isSession(whole.id) && !RememberedSession(whole).isSession(whole.id + "x"))
+        #expect(whole.id.isEmpty || !RememberedSession(whole).isSession(String(whole.id.dropLast())))
     }
 
     /// Assessed again, a remembered session gives the alert its whole session gives: the same score,
     /// evidence (who launched it, from where, the billed hours) and event origins.
-    @Test(arguments: lists[1])
+    @Test(arguments: lists[1] + bounds.prefix(1))
     func anAlertOfARememberedSessionIsTheWholeSessions(_ whole: Session) throws {
         var mappings = MappingTable()
         var problems: [Diagnostic] = []
@@ -126,7 +127,41 @@ import UsageModel
         #expect(alert(RememberedSession(typed).session) == expected)
     }
 
-    @Test(arguments: lists)
+    /// Values at their bounds: a long id, many instances, a day of merged hourly billing lines from many
+    /// files, a launch that is not the first event (a start after billing), negative billed seconds.
+    static let bounds: [Session] = {
+        var usage: [UsageEvent] = (0..<14).map { i in
+            var e = event(
+                .usage, 1_772_323_200 + Int64(i) * 86_400, resource: "tj", path: "/cur/\(i).csv",
+                position: .line(i + 2),
+                hours: 24)
+            e.usageRecords = i == 0 ? 720 : 24
+            e.usageSeconds = i == 1 ? -3600 : 86_400
+            return e
+        }
+        usage.append(
+            event(
+                .start, 1_772_323_200 + 15 * 86_400, resource: "tj", path: "/ct/s.json.gz",
+                position: .lineColumn(1, 1 << 20),
+                ip: IPAddress(v4: 0x0A00_0001),
+                principal: "arn:aws:sts::1:assumed-role/train/" + String(repeating: "x", count: 200)))
+        usage.append(event(.stop, 1_772_323_200 + 16 * 86_400, resource: "tj", path: "/ct/s.json.gz", position: .file))
+        return [
+            Session(
+                id: "s-" + String(repeating: "f", count: 200), provider: .aws, accountID: "123456789012",
+                resourceID: "tj",
+                instanceType: "p4d.24xlarge", instanceCount: 200, start: 1_772_323_200,
+                end: 1_772_323_200 + 16 * 86_400,
+                open: false, regions: ["us-east-1", "eu-west-1"], events: usage),
+            // Billing alone, one line of a month's hourly records, and an empty id: values past the bytes
+            // that follow them.
+            Session(
+                id: "", provider: .oci, accountID: "", resourceID: "", instanceType: nil, instanceCount: 200, start: 0,
+                end: 0, open: false, regions: [], events: [usage[0]]),
+        ]
+    }()
+
+    @Test(arguments: lists + [bounds])
     func aListComesBackEqual(_ sessions: [Session]) throws {
         let kept = sessions.map(RememberedSession.init)
         let bytes = SessionListCoding.encode(kept)
@@ -147,6 +182,42 @@ import UsageModel
             #expect(throws: NormalizedRecordError.self) { try SessionListCoding.decode(bytes.prefix(cut)) }
         }
         #expect(throws: NormalizedRecordError.self) { try SessionListCoding.decode(bytes + [0]) }
+    }
+
+    /// A damaged session is named by its place in the row and its byte offset there; a row of a later
+    /// version by its version.
+    @Test func aDamagedSessionOrALaterVersionIsNamed() throws {
+        let kept = Self.lists[1].map(RememberedSession.init)
+        // A row of two sessions whose second's length says one byte less than it packed: it unpacks short.
+        let magic = SessionListCoding.magic.count
+        let second = SessionListCoding.encode([kept[1]])
+        let packed = second.withUnsafeBytes { raw in
+            var reader = NormalizedRecordReader(raw, path: "t")
+            for _ in 0...magic { _ = try? reader.byte() }
+            let length = (try? reader.count()) ?? 0
+            return Array(raw[reader.at..<(reader.at + length)])
+        }
+        var w = NormalizedRecordWriter()
+        w.bytes = Array(SessionListCoding.encode([kept[0]]))
+        w.bytes[magic] = 2
+        w.count(packed.count - 1)
+        let start = w.bytes.count
+        w.bytes += packed
+        #expect {
+            try SessionListCoding.decode(Data(w.bytes))
+        } throws: { error in
+            guard let fault = error as? NormalizedRecordError else { return false }
+            return fault.message.hasPrefix("session 2 of the row: ") && fault.offset > start
+                && fault.offset < start + packed.count
+        }
+        var later = SessionListCoding.encode(kept)
+        later[SessionListCoding.magic.count - 1] = 9
+        #expect(SessionListCoding.isCompact(later))
+        #expect {
+            try SessionListCoding.decode(later)
+        } throws: { error in
+            "\(error)".contains("look-back row version 9 is not one this chiptrail reads")
+        }
     }
 
     /// A store written by the previous version holds look-back rows in the Codable form: they are read,

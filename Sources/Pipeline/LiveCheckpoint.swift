@@ -1,6 +1,7 @@
 public import Foundation
 public import UsageModel
 import Detection
+import NormalizedRecords
 import Sessions
 
 /// `tail`'s checkpoints as rows that change.
@@ -254,8 +255,11 @@ extension IngestPipeline {
             case .lookback:
                 // Compact rows; Codable ones from stores of earlier versions.
                 if SessionListCoding.isCompact(value) {
-                    do { lookback[try Self.number(key, part)] = try SessionListCoding.decode(value) } catch {
-                        throw LiveStateError(part: partNumber, reason: "\(error)")
+                    do {
+                        lookback[try Self.number(key, part)] = try SessionListCoding.decode(value)
+                    } catch let fault as NormalizedRecordError {
+                        throw LiveStateError(
+                            part: partNumber, reason: "\(fault.path), byte \(fault.offset): \(fault.message)")
                     }
                 } else {
                     lookback[try Self.number(key, part)] = try decode([Session].self).map(RememberedSession.init)

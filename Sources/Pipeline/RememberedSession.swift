@@ -116,7 +116,7 @@ struct RememberedSession: Sendable, Equatable {
 
     /// - Throws: ``NormalizedRecordError`` naming the offset within `raw`.
     private static func unpack(_ raw: UnsafeRawBufferPointer) throws(NormalizedRecordError) -> Session {
-        var r = NormalizedRecordReader(raw, path: source, remedy: "move the store aside")
+        var r = NormalizedRecordReader(raw, path: source, remedy: "the row is damaged")
         func int(_ v: UInt64) -> Int { Int(Int64(bitPattern: v)) }
         let id = try r.string()
         var paths: [String] = []
@@ -126,7 +126,7 @@ struct RememberedSession: Sendable, Equatable {
             guard shared <= UInt64(previous.count) else {
                 throw NormalizedRecordError(
                     code: .malformed, path: source, offset: r.at,
-                    message: "a path shares more than the one before has; the row is damaged, move the store aside")
+                    message: "a path shares more than the one before has; the row is damaged")
             }
             let path = Array(previous.prefix(Int(shared))) + Array(try r.string().utf8)
             paths.append(String(decoding: path, as: UTF8.self))
@@ -153,7 +153,7 @@ struct RememberedSession: Sendable, Equatable {
             guard path < UInt64(paths.count) else {
                 throw NormalizedRecordError(
                     code: .malformed, path: source, offset: r.at,
-                    message: "an event's path is not among the row's; the row is damaged, move the store aside")
+                    message: "an event's path is not among the row's; the row is damaged")
             }
             var event = UsageEvent(
                 provider: provider, action: action, time: time, accountID: account, resourceID: resource,
@@ -168,7 +168,7 @@ struct RememberedSession: Sendable, Equatable {
             guard launch <= UInt64(events.count) else {
                 throw NormalizedRecordError(
                     code: .malformed, path: source, offset: r.at,
-                    message: "the launch is not among the events; the row is damaged, move the store aside")
+                    message: "the launch is not among the events; the row is damaged")
             }
             let i = Int(launch) - 1
             events[i].principal = try r.optionalString()
@@ -178,7 +178,7 @@ struct RememberedSession: Sendable, Equatable {
         guard r.at == raw.count else {
             throw NormalizedRecordError(
                 code: .malformed, path: source, offset: r.at,
-                message: "\(raw.count - r.at) byte(s) after the session; the row is damaged, move the store aside")
+                message: "\(raw.count - r.at) byte(s) after the session; the row is damaged")
         }
         return Session(
             id: id, provider: provider, accountID: account, resourceID: resource, instanceType: instanceType,

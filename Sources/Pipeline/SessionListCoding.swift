@@ -38,7 +38,7 @@ enum SessionListCoding {
         if data.starts(with: wholeSessionsMagic) { return try decodeWholeSessions(data).map(RememberedSession.init) }
         return try data.withUnsafeBytes {
             (raw: UnsafeRawBufferPointer) throws(NormalizedRecordError) -> [RememberedSession] in
-            var r = NormalizedRecordReader(raw, path: source, remedy: "move the store aside")
+            var r = NormalizedRecordReader(raw, path: source, remedy: "the row is damaged")
             guard raw.starts(with: magic.prefix(4)) else {
                 throw NormalizedRecordError(
                     code: .notNormalized, path: source, offset: 0, message: "not a compact session list")
@@ -47,7 +47,7 @@ enum SessionListCoding {
                 throw NormalizedRecordError(
                     code: .unsupportedVersion, path: source, offset: magic.count - 1,
                     message:
-                        "look-back row version \(raw.count >= magic.count ? raw[magic.count - 1] : 0) is not one this chiptrail reads (written by a later version?); run that version, or move the store aside"
+                        "look-back row version \(raw.count >= magic.count ? raw[magic.count - 1] : 0) is not one this chiptrail reads (written by a later version?)"
                 )
             }
             for _ in magic { _ = try r.byte() }
@@ -100,7 +100,7 @@ enum SessionListCoding {
 
     private static func decodeWholeSessions(_ data: Data) throws -> [Session] {
         try data.withUnsafeBytes { raw throws(NormalizedRecordError) -> [Session] in
-            var r = NormalizedRecordReader(raw, path: source, remedy: "move the store aside")
+            var r = NormalizedRecordReader(raw, path: source, remedy: "the row is damaged")
             for _ in wholeSessionsMagic { _ = try r.byte() }
             var sessions: [Session] = []
             for _ in 0..<(try r.count()) {

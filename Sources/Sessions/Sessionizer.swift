@@ -290,8 +290,10 @@ public struct Sessionizer: Sendable {
             known = code(type: type, count: event.instanceCount, for: key)
         }
         // One hash look-up, the resource changed in place.
-        let (closable, count, last) = Self.add(event, remembering: known, to: &held[key, default: Resource()])
-        if count == 1 {
+        let (closable, first, last) = Self.add(event, remembering: known, to: &held[key, default: Resource()])
+        // Its first event since it was last let go: a billing line summed into the one event already
+        // held is not (it once was, by the count of events: the key listed again at every such line).
+        if first {
             resourcesOfAccount[key.account, default: []].append(key)
             liveByAccountKey.update(StableHash.hash(key.account), default: { 0 }) { $0 += 1 }
         }
@@ -300,16 +302,17 @@ public struct Sessionizer: Sendable {
     }
 
     /// Adds `event` to `resource` (and the type it names, coded); returns whether its list is closable
-    /// after, its length and its last time.
+    /// after, whether it held no event before, and its last time.
     static func add(
         _ event: UsageEvent, remembering known: (type: UInt32, count: Int32)?, to resource: inout Resource
-    ) -> (closable: Bool, count: Int, last: EpochSeconds) {
+    ) -> (closable: Bool, first: Bool, last: EpochSeconds) {
         if let known {
             resource.knownType = known.type
             resource.knownCount = known.count
         }
+        let first = resource.events.isEmpty
         let closable = insert(event, into: &resource.events)
-        return (closable, resource.events.count, resource.events.last!.time)
+        return (closable, first, resource.events.last!.time)
     }
 
     /// How far a termination may be stamped before its launch (clock skew between API endpoints) and

@@ -436,7 +436,9 @@ public final class IngestPipeline {
         var newest = watermark
         let scoring = options.scoring
         let input = scoring && !result.batch.calls.isEmpty ? order.beginInput(result.path) : 0
-        var heldCalls = 0
+        // The calls to hold (not duplicates), by position: held together once the window has seen them all.
+        var heldCalls: [Int32] = []
+        if scoring { heldCalls.reserveCapacity(result.batch.calls.count) }
         let calls = result.batch.calls
         /// How many calls ahead the de-duplication table's cache lines are asked for.
         let ahead = 8
@@ -455,10 +457,7 @@ public final class IngestPipeline {
                 continue
             }
             // Held until the frontier passes it, then applied in event-time order (``EventTimeOrder``).
-            if scoring {
-                order.add(call, input: input)
-                heldCalls += 1
-            }
+            if scoring { heldCalls.append(Int32(truncatingIfNeeded: n)) }
             if options.keepCalls != .none {
                 let restricted =
                     call.country.isKnown && detector.jurisdictions.isRestricted(call.country, at: call.time)
@@ -468,7 +467,8 @@ public final class IngestPipeline {
             }
         }
         if scoring && !calls.isEmpty {
-            order.held(heldCalls, of: input)
+            order.add(calls, at: heldCalls, input: input)
+            order.held(heldCalls.count, of: input)
             order.learnNames(result.batch.identifierNames, until: newest, path: result.path)
         }
         /// Accounts with new billing lines (joined as they arrive, not held).

@@ -141,6 +141,46 @@ import UsageModel
         }
     }
 
+    /// Calls held by position, an input at a time (grouped by slice), come back as when held one by one:
+    /// over an hour and over more slices than are grouped, with seconds of one to forty calls (sorted by
+    /// insertion up to ``EventTimeOrder/insertionSortLimit``, by `sort` past it), late ones counted alike.
+    @Test(arguments: [(1, 3_600), (2, 3_600), (3, 400 * 3_600)] as [(UInt64, EpochSeconds)])
+    func callsHeldByPositionAreHeldAsOneByOne(seed: UInt64, span: EpochSeconds) {
+        var rng = SplitMix(seed: seed)
+        let base: EpochSeconds = 1_772_323_200
+        var calls: [CallObservation] = []
+        for n in 0..<600 {
+            // Every tenth call in a busy second, of as many calls as its seed and place make.
+            let time = n % 10 == 0 ? base + EpochSeconds(n % 40) : base + EpochSeconds(rng.next() % UInt64(span))
+            calls.append(
+                CallObservation(
+                    accountKey: 1 + rng.next() % 4, eventKey: rng.next() % 64, time: time, sourceIP: nil,
+                    country: .unknown, isSignIn: false, agentKey: 0, accessKeyKey: 0, principalKey: 0, isMachine: false)
+            )
+        }
+        var one = EventTimeOrder()
+        var grouped = EventTimeOrder()
+        for (k, chunk) in stride(from: 0, to: calls.count, by: 150).enumerated() {
+            let path = k % 2 == 0 ? "a.json" : "b.json"
+            // Some of each input's calls are left out (duplicates, in the pipeline).
+            var positions: [Int32] = []
+            for n in chunk..<(chunk + 150) where rng.next() % 5 != 0 { positions.append(Int32(n)) }
+            let a = one.beginInput(path)
+            for p in positions { one.add(calls[Int(p)], input: a) }
+            one.held(positions.count, of: a)
+            let b = grouped.beginInput(path)
+            grouped.add(calls, at: positions, input: b)
+            grouped.held(positions.count, of: b)
+            if k == 1 {
+                // A slice released between inputs: the later inputs' calls before it are late.
+                _ = one.next(through: base + 1_200).map { one.released($0.slice.calls) }
+                _ = grouped.next(through: base + 1_200).map { grouped.released($0.slice.calls) }
+            }
+        }
+        #expect(grouped.late == one.late)
+        #expect(Self.drain(&grouped) == Self.drain(&one))
+    }
+
     @Test func aRecordBehindTheReleasedSlicesJoinsTheNextAndIsCounted() throws {
         var order = EventTimeOrder()
         let input = order.beginInput("a.json")

@@ -88,6 +88,10 @@ public struct DetectionConfig: Sendable, Equatable {
     /// this share of that account's link weight times the probability, up to the cap.
     public var sharedIdentityShare = 0.9
     public var sharedIdentityCap = 6.0
+    /// Pooled partners (`shared_identity_pooled`; 1: on, 0: never): what an account shares with another
+    /// and with that one's probable partners counts together, as one operator's
+    /// (``Detector/pooledPartners(of:candidates:every:in:name:)``).
+    public var sharedIdentityPooled = 1.0
     /// How identifiers two accounts share become a probability of one operator.
     public var identity = IdentityGraph.Parameters()
     /// Ring: an account onboarded within `ringRecentDays` under a reseller chain that reaches a

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 public import Sessions
 import UsageModel
 
@@ -5,15 +10,23 @@ extension Detector {
     /// The accounts likely run by the operator of account `key`, for the shared-identity and ring
     /// families: its strongest partners in the identity graph (at most twelve, each at least
     /// `ringPeerLogRatio`), and through each likely one (probability at least a half) eight of its own
-    /// (two steps). `name` gives an account's id from its key; partners without one are left out.
+    /// (two steps). With `sharedIdentityPooled`, also the likely partners (a half or more) of each of
+    /// those twelve, pooled (``pooledPartners(of:candidates:every:in:name:)``). `name` gives an
+    /// account's id from its key; partners without one are left out.
     public func identityPartners(
         of key: UInt64, in identities: IdentityGraph, name: (UInt64) -> String?
     ) -> [IdentityPartner] {
         let population = identities.population
         let parameters = config.identity
         var out: [IdentityPartner] = []
-        let candidates = identities.partners(
-            of: key, population: population, parameters: parameters, minimumLogRatio: config.ringPeerLogRatio)
+        let pooling = config.sharedIdentityPooled >= 0.5
+        // Pooling reads every account the assessed one shares a value with; the candidates are the
+        // same either way.
+        let every = identities.partners(
+            of: key, population: population, parameters: parameters, minimum: pooling ? 0 : 0.05,
+            minimumLogRatio: pooling ? 0 : config.ringPeerLogRatio)
+        let candidates =
+            pooling ? every.filter { $0.probability >= 0.05 || $0.logRatio >= config.ringPeerLogRatio } : every
         for p in candidates.prefix(12) {
             guard let account = name(p.account) else { continue }
             out.append(
@@ -31,7 +44,62 @@ extension Detector {
                         logRatio: q.logRatio))
             }
         }
+        if pooling {
+            out += pooledPartners(of: key, candidates: candidates.prefix(12), every: every, in: identities, name: name)
+        }
         return out
+    }
+
+    /// One operator's accounts pooled: for each candidate X of the assessed account A, and each account
+    /// T that X is probably run with (probability q ≥ a half, eight at most), the values A shares with
+    /// X or with T count together, each value once at its best, as one shared set with T's operator —
+    /// the people who run two accounts bring their names to one and their hosts to the other. The
+    /// probability that A is run by T's people is then q × P(pooled set) + (1 − q) × P(what A shares
+    /// with T alone); a pooled partner is kept only where that is above what A shares with T alone.
+    /// - Complexity: one partner search per candidate (at most twelve).
+    func pooledPartners(
+        of key: UInt64, candidates: ArraySlice<IdentityGraph.Partner>, every: [IdentityGraph.Partner],
+        in identities: IdentityGraph, name: (UInt64) -> String?
+    ) -> [IdentityPartner] {
+        let population = identities.population
+        let parameters = config.identity
+        let prior = IdentityGraph.pairPrior(population: population, parameters: parameters)
+        var direct: [UInt64: IdentityGraph.Partner] = [:]
+        for p in every where direct[p.account] == nil { direct[p.account] = p }
+        var best: [UInt64: IdentityPartner] = [:]
+        var order: [UInt64] = []
+        for x in candidates {
+            guard let via = name(x.account) else { continue }
+            for t in identities.partners(of: x.account, population: population, parameters: parameters, minimum: 0.5)
+                .prefix(8) where t.account != key
+            {
+                let alone = direct[t.account]
+                var values: [UInt64: IdentityGraph.SharedValue] = [:]
+                for v in (alone?.shared ?? []) + x.shared {
+                    let id = v.key ^ UInt64(v.kind.rawValue)
+                    if let held = values[id], held.logRatio >= v.logRatio { continue }
+                    values[id] = v
+                }
+                let shared = values.values.sorted {
+                    $0.logRatio != $1.logRatio ? $0.logRatio > $1.logRatio : $0.key < $1.key
+                }
+                let ratio = IdentityGraph.logRatio(of: shared)
+                let together = 1 / (1 + exp(-(ratio + prior)))
+                let aloneProbability = alone?.probability ?? 0
+                let probability = t.probability * together + (1 - t.probability) * aloneProbability
+                guard probability >= 0.05, probability > aloneProbability, let account = name(t.account) else {
+                    continue
+                }
+                if let held = best[t.account], held.probability >= probability { continue }
+                if best[t.account] == nil { order.append(t.account) }
+                let pooled = IdentityGraph.Partner(
+                    account: t.account, logRatio: ratio, probability: together, shared: shared)
+                best[t.account] = IdentityPartner(
+                    account: account, probability: probability, shared: Self.describe(pooled, population: population),
+                    via: via, seenIn: Self.seenIn(pooled), logRatio: ratio, pooled: true, viaProbability: t.probability)
+            }
+        }
+        return order.compactMap { best[$0] }
     }
 
     /// Whether an assessment of `session` could alert: restricted use, and some evidence that can name a

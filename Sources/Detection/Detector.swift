@@ -43,10 +43,15 @@ public struct Detector: Sendable {
         /// The log-likelihood ratio of the shared set, one operator against chance, before any prior
         /// (the last step's for a two-step partner).
         public var logRatio: Double
+        /// Pooled (`shared_identity_pooled`): `via` is probably run by the same people as `account`
+        /// (probability `viaProbability`), and what the assessed account shares with either counts
+        /// towards both: one operator's accounts, not one account, are what it is compared with.
+        public var pooled: Bool
+        public var viaProbability: Double
 
         public init(
             account: String, probability: Double, shared: String, via: String? = nil, seenIn: [String] = [],
-            logRatio: Double = 0
+            logRatio: Double = 0, pooled: Bool = false, viaProbability: Double = 0
         ) {
             self.account = account
             self.probability = probability
@@ -54,6 +59,8 @@ public struct Detector: Sendable {
             self.shared = shared
             self.via = via
             self.seenIn = seenIn
+            self.pooled = pooled
+            self.viaProbability = viaProbability
         }
     }
 

@@ -504,6 +504,8 @@ public struct IdentityGraph: Sendable {
         public var logRatio: Double
         /// A principal name that names a person (``PrincipalName/isPersonal(_:)``).
         public var personal = false
+        /// The value's key: the same value shared with two accounts counts once.
+        public var key: UInt64 = 0
     }
 
     /// An account that may be operated by the same people: the log-likelihood ratio of the shared set
@@ -594,21 +596,14 @@ public struct IdentityGraph: Sendable {
                         SharedValue(
                             kind: kind, name: o.name, sharedIn: o.sharedIn, accountsShowing: showing,
                             shares: (mine, theirs),
-                            logRatio: lr, personal: personal))
+                            logRatio: lr, personal: personal, key: id))
                 }
             }
         }
-        let prior = log(p.expectedPartners / (n - 1))
+        let prior = Self.pairPrior(population: population, parameters: p)
         var out: [Partner] = []
         for (other, shared) in byPartner {
-            var total = 0.0
-            for kind in Kind.allCases {
-                let values = shared.filter { $0.kind == kind }.sorted { $0.logRatio > $1.logRatio }
-                if let best = values.first { total += best.logRatio }
-                // Values of one kind go together (one team's tools, one office's addresses): the next
-                // counts at half. Two people's names are two coincidences: both count in full.
-                if values.count > 1 { total += values[1].personal ? values[1].logRatio : values[1].logRatio / 2 }
-            }
+            let total = Self.logRatio(of: shared)
             let probability = 1 / (1 + exp(-(total + prior)))
             guard probability >= minimum || total >= minimumLogRatio else { continue }
             out.append(
@@ -619,6 +614,26 @@ public struct IdentityGraph: Sendable {
         return out.sorted {
             $0.probability != $1.probability ? $0.probability > $1.probability : $0.account < $1.account
         }
+    }
+
+    /// The log-likelihood ratio of a shared set, one operator against chance: within a kind the best
+    /// value counts in full and the next at half (values of one kind go together: one team's tools, one
+    /// office's addresses), or in full when it is a second person's name (two people's names are two
+    /// coincidences).
+    public static func logRatio(of shared: [SharedValue]) -> Double {
+        var total = 0.0
+        for kind in Kind.allCases {
+            let values = shared.filter { $0.kind == kind }.sorted { $0.logRatio > $1.logRatio }
+            if let best = values.first { total += best.logRatio }
+            if values.count > 1 { total += values[1].personal ? values[1].logRatio : values[1].logRatio / 2 }
+        }
+        return total
+    }
+
+    /// The log-odds of one operator before any shared value: the prior of a pair,
+    /// `expectedPartners` / (population − 1).
+    public static func pairPrior(population: Int, parameters p: Parameters) -> Double {
+        log(p.expectedPartners / (Double(max(population, 2)) - 1))
     }
 
     // MARK: Checkpoints

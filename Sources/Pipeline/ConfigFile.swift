@@ -95,6 +95,7 @@ public struct ConfigFile: Sendable {
         "anonymous_weight_cap": \.anonymousWeightCap,
         "shared_identity_share": \.sharedIdentityShare,
         "shared_identity_cap": \.sharedIdentityCap,
+        "shared_identity_pooled": \.sharedIdentityPooled,
         "ring_weight": \.ringWeight,
         "ring_cap": \.ringCap,
         "ring_min_peers": \.ringMinPeers,
@@ -158,7 +159,7 @@ public struct ConfigFile: Sendable {
     static let probabilities: Set<String> = [
         "chain_decay", "time_zone_confidence", "holiday_dip", "benign_office_weight", "shared_identity_share",
         "declared_support_share", "declared_unsupported_factor", "network_skip_anonymous", "anonymous_listing_weight",
-        "lookback_network", "trip_hidden_share", "structuring_calling", "lookback_carry",
+        "lookback_network", "trip_hidden_share", "structuring_calling", "lookback_carry", "shared_identity_pooled",
     ]
     /// Keys that are chances in (0,1]: a chance floor of 0 made one shared value infinite evidence, and a
     /// same-operator chance of 0 turned shared identity off.

@@ -741,6 +741,57 @@ func event(
             "\(e.detail)")
         #expect(twoSteps.jurisdictions == [CountryCode("CN")!])
     }
+
+    /// One operator's accounts pooled: account 13 shares a person's name with the CN-declared account 11
+    /// and its host with account 12, which 11's people plainly run; neither alone makes 13 theirs, the two
+    /// together do (`shared_identity_pooled`), and with pooling off nothing changes.
+    @Test(arguments: [true, false])
+    func whatAnAccountSharesWithAnOperatorsTwoAccountsCountsTogether(pooled: Bool) throws {
+        var g = IdentityGraph()
+        Self.background(&g, accounts: 2_000)
+        for _ in 0..<30 {
+            for name in ["user/erin.walker", "user/wei.zhang", "user/grace.wright"] {
+                g.observe(Self.call(11, ip: "203.0.113.10", principal: name))
+            }
+            for name in ["user/erin.walker", "user/wei.zhang"] {
+                g.observe(Self.call(12, ip: "203.0.113.10", principal: name))
+                g.observe(Self.call(12, ip: "198.51.100.7", principal: name))
+            }
+            g.observe(Self.call(13, ip: "198.51.100.7", principal: "user/grace.wright"))
+        }
+        g.settle()
+        g.nameNew { raw, kind in
+            ["user/erin.walker", "user/wei.zhang", "user/grace.wright"].first {
+                kind == .principal && StableHash.hash($0) == raw
+            }
+        }
+        var detector = DetectorTests.detector()
+        detector.config.sharedIdentityPooled = pooled ? 1 : 0
+        let names: [UInt64: String] = [11: "111", 12: "998", 13: "999"]
+        let partners = detector.identityPartners(of: 13, in: g) { names[$0] }
+        // Alone: one person's name (with 11), one host (with 12), each a coincidence among 2,003 accounts.
+        let alone = try #require(partners.first { $0.account == "111" && $0.via == nil })
+        #expect(alone.probability < 0.05)
+        let assessment = detector.assess(DetectorTests().session(account: "999"), activity: nil, partners: partners)
+        let together = partners.first { $0.pooled }
+        #expect((together != nil) == pooled)
+        #expect(assessment.alerts == pooled)
+        guard let together else { return }
+        // Both values, each at its own rarity (the name's floor and the address's, in 2,003 accounts); 12 is
+        // 11's almost surely.
+        #expect(together.account == "111" && together.via == "998" && together.viaProbability > 0.99)
+        let scale = 2_000.0 / Double(g.population)
+        #expect(abs(together.logRatio - log(0.5 / (0.003 * scale)) - log(0.5 / (0.002 * scale))) < 1e-9)
+        let p = 1 / (1 + exp(-(together.logRatio + log(0.2 / Double(g.population - 1)))))
+        let expected = together.viaProbability * p + (1 - together.viaProbability) * alone.probability
+        #expect(abs(together.probability - expected) < 1e-9 && together.probability > 0.7)
+        let e = try #require(assessment.evidence.first { $0.kind == .sharedIdentity })
+        #expect(abs(e.weight - 0.9 * together.probability * 7) < 1e-9)
+        #expect(
+            e.detail.contains("account 111 (end customer declared in CN) and account 998, which they probably run too"),
+            "\(e.detail)")
+        #expect(e.detail.contains("'user/grace.wright'") && e.detail.contains("'198.51.100.7'"), "\(e.detail)")
+    }
 }
 
 /// Fitted calibration: each family's weight times its factor, the prior as fitted.

@@ -822,8 +822,9 @@ public final class IngestPipeline {
         }
         for account in calling {
             // What structuring notes of its calls, as of now (for its reseller's other accounts too).
-            if let session = lookback[StableHash.hash(account)]?.last?.session,
-                let mapping = detector.usage(of: session).mapping,
+            if let kept = lookback[StableHash.hash(account)]?.last,
+                let mapping = detector.mappings.mapping(
+                    provider: kept.provider.rawValue, account: account, at: kept.start),
                 mapping.endCustomerCountry == nil, let reseller = mapping.resellerID,
                 resellerUse.hours(reseller: reseller, account: account) != nil
             {

@@ -27,6 +27,11 @@ import UsageModel
 struct RememberedSession: Sendable, Equatable {
     /// When the session ended: whether it is still within `lookback_days`.
     let end: EpochSeconds
+    /// Its provider and start, unpacked: look-back asks for the account's mapping as of then whenever the
+    /// account calls from a restricted country (structuring notes its calls), and unpacking the whole
+    /// session for it at each such tick is work a field saves.
+    let provider: CloudProvider
+    let start: EpochSeconds
     /// The packed fields (see the layout above), allocated to their size.
     private let bytes: [UInt8]
 
@@ -85,6 +90,8 @@ struct RememberedSession: Sendable, Equatable {
             w.varint(0)
         }
         self.end = session.end
+        self.provider = session.provider
+        self.start = session.start
         // A copy of the writer's bytes, allocated to their size (the writer's grew by doubling).
         self.bytes = w.bytes.withUnsafeBufferPointer { [UInt8]($0) }
     }
@@ -206,11 +213,14 @@ struct RememberedSession: Sendable, Equatable {
             fault.offset += at
             throw fault
         }
-        return RememberedSession(end: session.end, bytes: Array(packed))
+        return RememberedSession(session, bytes: Array(packed))
     }
 
-    private init(end: EpochSeconds, bytes: [UInt8]) {
-        self.end = end
+    /// `session` unpacked from `bytes`.
+    private init(_ session: Session, bytes: [UInt8]) {
+        self.end = session.end
+        self.provider = session.provider
+        self.start = session.start
         self.bytes = bytes
     }
 }

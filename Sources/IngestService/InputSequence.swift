@@ -11,6 +11,8 @@ public final class InputSequence: @unchecked Sendable {
         /// A local directory, a day at a time.
         case tree(LocalDeliveryWalk)
         case objects(DeliveryOrderWalk)
+        /// Names read as they come (``NameStream``): how many is not known beforehand.
+        case stream(NameStream)
     }
 
     private var segments: [Segment]
@@ -34,6 +36,7 @@ public final class InputSequence: @unchecked Sendable {
             case .local(let names): expected += names.count
             case .tree(let walk): expected += walk.count
             case .objects(let walk): expected += walk.count
+            case .stream: break
             }
         }
         self.expected = expected
@@ -65,6 +68,13 @@ public final class InputSequence: @unchecked Sendable {
                 if let entry {
                     source?.register(entry.object, as: entry.name)
                     return entry.name
+                }
+            case .stream(let names):
+                if let name = names.next(report: { diagnostic in
+                    listingFailed = true
+                    report(diagnostic)
+                }) {
+                    return name
                 }
             }
             segments[segment] = .local([])

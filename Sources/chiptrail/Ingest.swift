@@ -232,11 +232,22 @@ struct Ingest: ParsableCommand {
         ))
     var normalized = false
 
+    @Option(
+        name: .customLong("inputs-from"),
+        help: ArgumentHelp(
+            "Read the input files' names from FILE (- for stdin), each ended by a NUL byte, instead of PATHs: they are read as named and in that order, not listed again, each as soon as its name arrives (Scripts/spark-ingest names each normalised file as it is written). Local files only.",
+            valueName: "file"))
+    var inputsFrom: String?
+
     @Argument(help: ArgumentHelp("Files, directories, - for stdin, or s3://bucket/prefix.", valueName: "path"))
     var paths: [String] = []
 
     func validate() throws {
-        if paths.isEmpty {
+        if inputsFrom != nil {
+            if !paths.isEmpty {
+                throw ValidationError("name the inputs either as PATHs or with --inputs-from FILE, not both")
+            }
+        } else if paths.isEmpty {
             throw ValidationError("name at least one file or directory, or - for stdin")
         }
         try ObjectInputWiring.validateLocations(paths)
@@ -252,6 +263,20 @@ struct Ingest: ParsableCommand {
         if let jobs = reader.jobs, jobs < 1 { throw ValidationError("--jobs takes a whole number of at least 1") }
         if let minScore = reader.minScore, !(0...1).contains(minScore) {
             throw ValidationError("--min-score takes a score in [0,1]")
+        }
+    }
+
+    /// The inputs: PATHs expanded, or the names `--inputs-from` gives as they come.
+    private func inputSequence(setup: inout PipelineSetup) throws -> (InputSequence, [Diagnostic]) {
+        guard let inputsFrom else {
+            return try ObjectInputWiring.inputs(paths, reader: reader, setup: &setup, report: Diagnostics.report)
+        }
+        do {
+            let names = try NameStream(path: inputsFrom)
+            return (InputSequence([.stream(names)], source: nil, report: Diagnostics.report), [])
+        } catch {
+            Diagnostics.report(error.diagnostic)
+            throw ExitStatus(code: 2)
         }
     }
 
@@ -274,8 +299,7 @@ struct Ingest: ParsableCommand {
         let hook = alertSinks.hook
         let interrupt = InterruptTrap.install(stop: stop, hook: hook)
         let store = try openStore()
-        let (inputs, missing) = try ObjectInputWiring.inputs(
-            paths, reader: reader, setup: &setup, report: Diagnostics.report)
+        let (inputs, missing) = try inputSequence(setup: &setup)
         missing.forEach(Diagnostics.report)
         let delivery = OutcomeDelivery(
             sink: alertSinks.sink, storeWriter: store.map { StoreWriter(store: $0, objects: inputs) }, inputs: inputs,

@@ -222,13 +222,15 @@ struct RunResult: Equatable, CustomStringConvertible {
 @Suite(.serialized) struct DistributedIngestTests {
     let corpus = DistributedCorpus.shared
 
-    func ingest(_ extra: [String], paths: [String], environment: [String: String] = [:]) throws -> RunResult {
+    func ingest(
+        _ extra: [String], paths: [String], environment: [String: String] = [:], stdin: [UInt8]? = nil
+    ) throws -> RunResult {
         let log = corpus.directory.path + "/evidence-\(UUID().uuidString).jsonl"
         var env = ProcessInfo.processInfo.environment
         env["CHIPTRAIL_EVIDENCE_LOG"] = log
         env.merge(environment) { _, new in new }
         let r = try BuiltBinary.run(
-            ["ingest", "--no-store"] + corpus.options + extra + paths, timeout: 300, environment: env)
+            ["ingest", "--no-store"] + corpus.options + extra + paths, stdin: stdin, timeout: 300, environment: env)
         return RunResult(status: r.status, stdout: r.stdout, stderr: r.stderr, evidenceLog: log)
     }
 
@@ -243,6 +245,12 @@ struct RunResult: Equatable, CustomStringConvertible {
         #expect(normalize.status == 0, "\(normalize.stderr)")
         let merged = try ingest(["--jobs", "\(jobs)", "--normalized"], paths: [output])
         #expect(merged == expected)
+        // The same files named one by one on stdin (as spark-ingest hands them to the merge as they land).
+        let listed = try FileManager.default.contentsOfDirectory(atPath: output).sorted()
+        let streamed = try ingest(
+            ["--jobs", "\(jobs)", "--normalized", "--inputs-from", "-"], paths: [],
+            stdin: listed.flatMap { Array((output + "/" + $0).utf8) + [0] })
+        #expect(streamed == expected)
         // The check sees one input less: drop the normalised file of one input that holds a compute
         // event of an alerting session, and the result differs.
         let names = try FileManager.default.contentsOfDirectory(atPath: output).sorted()
@@ -289,10 +297,12 @@ struct RunResult: Equatable, CustomStringConvertible {
         return RunResult(status: r.status, stdout: r.stdout, stderr: r.stderr, evidenceLog: log)
     }
 
-    @Test(.enabled(if: SparkFixture.available, SparkFixture.reason))
-    func sparkIngestOnLocalTwoIsIngest() throws {
+    /// The executors write into the work directory and the merge reads each file as it lands; or (`--gather`,
+    /// what a cluster without shared storage does) the records come back through the driver first.
+    @Test(.enabled(if: SparkFixture.available, SparkFixture.reason), arguments: [[], ["--gather"]])
+    func sparkIngestOnLocalTwoIsIngest(extra: [String]) throws {
         let expected = try ingest(["--jobs", "2"], paths: corpus.paths)
-        let spark = try sparkIngest(master: "local[2]")
+        let spark = try sparkIngest(master: "local[2]", extra: extra)
         #expect(spark == expected)
     }
 
@@ -317,6 +327,44 @@ struct RunResult: Equatable, CustomStringConvertible {
         #expect(
             r.stderr.contains("spark-ingest: error: the map stage failed: chiptrail normalize exited 3 after 0 of "))
         #expect(r.stderr.contains("cannot map: disk full"))
+    }
+
+    /// The merge runs beside the map stage and has alerts by the time a late task fails: they are dropped,
+    /// the merge is stopped, and the run ends with the task's message as before.
+    @Test(.enabled(if: SparkFixture.available, SparkFixture.reason))
+    func aTaskThatFailsAfterTheMergeStartedLeavesNoAlerts() throws {
+        // The real chiptrail, but the map task that holds the last input fails after writing every input
+        // and a pause (the merge has all the other tasks' inputs by then, and alerts).
+        let fake = corpus.directory.write(
+            "late-failing-chiptrail",
+            """
+            #!/bin/sh
+            if [ "$1" = "normalize" ] && [ "$2" != "--list" ]; then
+              names=$(mktemp); cat > "$names"
+              if tr '\\000' '\\n' < "$names" | grep -q KXZNFSC70348PC6X; then
+                '\(BuiltBinary.path)' "$@" < "$names"; sleep 4; echo 'cannot map: disk full' >&2; exit 3
+              fi
+              exec '\(BuiltBinary.path)' "$@" < "$names"
+            fi
+            exec '\(BuiltBinary.path)' "$@"
+
+            """)
+        chmod(fake, 0o755)
+        let sample = Repository.root + "/SampleLogs/"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+            "python3", Repository.root + "/Scripts/spark-ingest", "--master", "local[2]", "--chiptrail", fake,
+            "--partitions", "4", "--no-store", "--config", sample + "chiptrail.conf", "--mappings",
+            sample + "mappings.csv", "--resellers", sample + "resellers.csv", "--geoip", sample + "geoip.csv",
+            sample + "AWSLogs",
+        ]
+        let r = try BuiltBinary.collect(process, timeout: 240)
+        #expect(r.status == 2)
+        #expect(r.stdout.isEmpty)
+        #expect(r.stderr.contains("spark-ingest: error: the map stage failed: chiptrail normalize exited 3 after "))
+        #expect(r.stderr.contains("cannot map: disk full"))
+        #expect(!r.stderr.contains("chiptrail: read "))
     }
 
     @Test(.enabled(if: SparkFixture.available, SparkFixture.reason))

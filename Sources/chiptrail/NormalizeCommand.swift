@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Inputs
 import NormalizedRecords
+import ObjectStore
 import Pipeline
 import UsageModel
 import LogFormats
@@ -40,6 +41,7 @@ struct NormalizeCommand: ParsableCommand {
               chiptrail normalize --geoip ip.csv --output norm/ AWSLogs/
               chiptrail ingest --no-store --normalized --mappings m.csv norm/
               chiptrail normalize --list AWSLogs/ | xargs -0 -n 1 echo
+              chiptrail normalize --list s3://org-trail/AWSLogs/
               printf '%s\\0' a.json.gz b.json.gz | chiptrail normalize --inputs-from - --output -
             """)
 
@@ -78,6 +80,13 @@ struct NormalizeCommand: ParsableCommand {
     var inflater: String = Inflater.isal.rawValue
 
     @Option(
+        name: .customLong("endpoint-url"),
+        help: ArgumentHelp(
+            "An S3-compatible endpoint for s3:// inputs, as for ingest (credentials as the AWS CLI finds them).",
+            valueName: "url"))
+    var endpointURL: String?
+
+    @Option(
         help: ArgumentHelp(
             "A directory to write NNNNNNNNN.normalized files into, one per input in ingest's order; or - for a stream on stdout: per input, its length (8 bytes, little-endian) and its bytes.",
             valueName: "dir"))
@@ -96,7 +105,9 @@ struct NormalizeCommand: ParsableCommand {
     @Flag(name: .customLong("quiet"), help: "No summary line on stderr.")
     var quiet = false
 
-    @Argument(help: ArgumentHelp("Files or directories (as for ingest; not - or s3://).", valueName: "path"))
+    @Argument(
+        help: ArgumentHelp(
+            "Files, directories or s3://bucket/prefix locations (as for ingest; not -).", valueName: "path"))
     var paths: [String] = []
 
     func validate() throws {
@@ -109,10 +120,11 @@ struct NormalizeCommand: ParsableCommand {
         if paths.isEmpty == (inputsFrom == nil) {
             throw ValidationError("name the inputs either as PATHs or with --inputs-from FILE, not both")
         }
-        if paths.contains("-") || paths.contains(where: { $0.hasPrefix("s3://") }) {
+        if paths.contains("-") {
             throw ValidationError(
-                "normalize reads local files and directories; stdin and s3:// are read by ingest itself")
+                "normalize reads files, directories and s3:// locations; stdin is read by ingest itself")
         }
+        try ObjectInputWiring.validateLocations(paths)
         if InputFormat(rawValue: format) == nil {
             throw ValidationError(
                 "unknown --format '\(format)'; one of \(InputFormat.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -127,6 +139,7 @@ struct NormalizeCommand: ParsableCommand {
         if let config { arguments += ["--config", config] }
         if let maxDecompressed { arguments += ["--max-decompressed", maxDecompressed] }
         if let maxRecordSize { arguments += ["--max-record-size", maxRecordSize] }
+        if let endpointURL { arguments += ["--endpoint-url", endpointURL] }
         return try ReaderOptions.parse(arguments)
     }
 
@@ -154,6 +167,10 @@ struct NormalizeCommand: ParsableCommand {
             problems.forEach(Diagnostics.report)
             listingFailed = problems.contains { $0.severity == .error }
             inputs = found
+        } else if inputs.contains(where: { S3Location.object(fromInputName: $0) != nil }) {
+            // Objects named by a listing made elsewhere (spark-ingest's driver): read as they are now.
+            let source = ObjectReaderSource(client: try ObjectInputWiring.makeClient(reader))
+            setup.options.opener = { name, limits throws(InputError) in try source.open(name, limits: limits) }
         }
         do {
             if list {

@@ -271,6 +271,38 @@ struct S3IngestTests {
         #expect(Self.counts(remote.stderr).contains("\(S3Fixture.oddNames.count) record(s)"))
     }
 
+    /// Spark's map stage on objects: `normalize --list` lists the bucket as ingest does, `normalize
+    /// --inputs-from` reads the objects named (through throttling and cut bodies), and `ingest --normalized`
+    /// merges them to the alerts and counts of `ingest s3://`.
+    @Test func normalizedObjectsMergeAsTheBucket() throws {
+        let s3 = try fixture()
+        s3.configure(["slowdown-every": "6", "truncate-every": "9"])
+        let endpoint = ["--endpoint-url", s3.proxyEndpoint]
+        let decoding = ["--geoip", Self.samples + "/geoip.csv", "--config", Self.samples + "/chiptrail.conf"]
+        let environment = S3Fixture.environment()
+        let listed = try BuiltBinary.run(
+            ["normalize", "--list"] + endpoint + decoding + ["s3://logs/AWSLogs"], timeout: 60, environment: environment
+        )
+        #expect(listed.status == 0, "\(listed.stderr)")
+        let names = listed.stdout.split(separator: "\0").map(String.init)
+        #expect(names.count == Self.objectCount)
+        #expect(names.allSatisfy { $0.hasPrefix("s3://logs/AWSLogs/") })
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let normalized = try BuiltBinary.run(
+            ["normalize", "--quiet", "--inputs-from", "-", "--output", dir.path + "/norm"] + endpoint + decoding,
+            stdin: Array(listed.stdout.utf8), timeout: 120, environment: environment)
+        #expect(normalized.status == 0, "\(normalized.stderr)")
+        #expect((s3.faults()["truncate"] ?? 0) > 0)
+        let merged = try BuiltBinary.run(
+            ["ingest", "--no-store", "--normalized"] + Self.configuration + [dir.path + "/norm"], timeout: 60)
+        let remote = try ingest(s3, jobs: 2)
+        #expect(remote.status == 0, "\(remote.stderr)")
+        #expect(merged.status == remote.status)
+        #expect(merged.stdout == remote.stdout)
+        #expect(Self.counts(merged.stderr) == Self.counts(remote.stderr))
+    }
+
     @Test func aMissingBucketIsNamedWithItsAWSCode() throws {
         let s3 = try fixture()
         s3.configure()

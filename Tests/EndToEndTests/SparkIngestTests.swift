@@ -1,6 +1,7 @@
 import Foundation
 import LogFormats
 import NormalizedRecords
+import S3TestSupport
 import TestSupport
 import Testing
 import UsageModel
@@ -327,6 +328,37 @@ struct RunResult: Equatable, CustomStringConvertible {
         #expect(
             r.stderr.contains("spark-ingest: error: the map stage failed: chiptrail normalize exited 3 after 0 of "))
         #expect(r.stderr.contains("cannot map: disk full"))
+    }
+
+    /// An `s3a://` location (S3 on loopback: moto, through the fixture's proxy, every 5th request throttled):
+    /// listed by the driver, each object read by the executors through chiptrail's S3 client; the alerts,
+    /// their origins (`s3://logs/AWSLogs/…:line`) and the summary's counts are those of `ingest s3://`.
+    @Test(
+        .enabled(if: SparkFixture.available, SparkFixture.reason),
+        .enabled(if: S3Fixture.available, "moto[server] is not installed (pip install 'moto[server]')"))
+    func sparkIngestOfAnS3aLocationIsIngestOfTheBucket() throws {
+        let s3 = try S3Fixture(uploads: [(Repository.root + "/SampleLogs/AWSLogs", "logs", "AWSLogs/")])
+        s3.configure(["slowdown-every": "5"])
+        let sample = Repository.root + "/SampleLogs/"
+        let options = [
+            "--no-store", "--config", sample + "chiptrail.conf", "--mappings", sample + "mappings.csv", "--resellers",
+            sample + "resellers.csv", "--geoip", sample + "geoip.csv", "--endpoint-url", s3.proxyEndpoint,
+        ]
+        let expected = try BuiltBinary.run(
+            ["ingest"] + options + ["s3://logs/AWSLogs"], timeout: 240, environment: S3Fixture.environment())
+        #expect(expected.status == 0, "\(expected.stderr)")
+        #expect(expected.stdout.contains("s3://logs/AWSLogs/"))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments =
+            ["python3", Repository.root + "/Scripts/spark-ingest", "--master", "local[2]"] + options
+            + ["s3a://logs/AWSLogs"]
+        process.environment = S3Fixture.environment(["CHIPTRAIL": BuiltBinary.path])
+        let r = try BuiltBinary.collect(process, timeout: 240)
+        #expect(r.status == expected.status, "\(r.stderr)")
+        #expect(r.stdout == expected.stdout)
+        #expect(S3IngestTests.counts(r.stderr) == S3IngestTests.counts(expected.stderr))
+        #expect(s3.faults()["slowdown"] ?? 0 > 0)
     }
 
     /// The merge runs beside the map stage and has alerts by the time a late task fails: they are dropped,

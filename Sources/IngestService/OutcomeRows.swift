@@ -15,7 +15,8 @@ extension BatchTransaction {
         var ledger: [Store.FileRecord] = []
         if let path = outcome.path, !outcome.failed {
             let (size, fingerprint) =
-                objects?.object(named: path).map(ObjectInputs.fingerprint) ?? InputFingerprint.of(path: path)
+                outcome.ledgerIdentity ?? objects?.object(named: path).map(ObjectInputs.fingerprint)
+                ?? InputFingerprint.of(path: path)
             ledger.append(
                 Store.FileRecord(
                     path: path, size: size, fingerprint: fingerprint, records: outcome.records,

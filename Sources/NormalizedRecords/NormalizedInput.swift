@@ -19,8 +19,15 @@ public struct NormalizedInput: Sendable {
     /// Events, calls (with GeoIP countries filled in), account and identifier names, diagnostics
     /// (the "further problems not shown" note included) and the record counts.
     public var batch: DecodedBatch
+    /// The input's identity in a store's ledger when it was an object (its size and `etag:…` as read;
+    /// nil for a file, whose fingerprint the merge takes from the file itself).
+    public var ledgerIdentity: (size: Int64, fingerprint: String)?
 
-    public init(name: String, failed: Bool, storedBytes: Int64, decodedBytes: Int64, batch: DecodedBatch) {
+    public init(
+        name: String, failed: Bool, storedBytes: Int64, decodedBytes: Int64, batch: DecodedBatch,
+        ledgerIdentity: (size: Int64, fingerprint: String)? = nil
+    ) {
+        self.ledgerIdentity = ledgerIdentity
         self.name = name
         self.failed = failed
         self.storedBytes = storedBytes

@@ -51,6 +51,8 @@ public struct NormalizedRecordReader: ~Copyable {
         let failed = try byte() != 0
         let storedBytes = try int64()
         let decodedBytes = try int64()
+        var ledgerIdentity: (size: Int64, fingerprint: String)? = nil
+        if let fingerprint = try optionalString() { ledgerIdentity = (try int64(), fingerprint) }
         var batch = DecodedBatch()
         batch.recordsRead = Int(truncatingIfNeeded: try varint())
         batch.recordsRejected = Int(truncatingIfNeeded: try varint())
@@ -88,7 +90,8 @@ public struct NormalizedRecordReader: ~Copyable {
             throw fault(.malformed, "\(base.count - at) byte(s) after the last call; the file is damaged, \(remedy)")
         }
         return NormalizedInput(
-            name: name, failed: failed, storedBytes: storedBytes, decodedBytes: decodedBytes, batch: batch)
+            name: name, failed: failed, storedBytes: storedBytes, decodedBytes: decodedBytes, batch: batch,
+            ledgerIdentity: ledgerIdentity)
     }
 
     func fault(_ code: NormalizedRecordError.Code, _ message: String) -> NormalizedRecordError {

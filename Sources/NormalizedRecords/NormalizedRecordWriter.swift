@@ -1,14 +1,15 @@
 import LogFormats
 public import UsageModel
 
-/// Writes a ``NormalizedInput`` as the compact binary of `chiptrail normalize` (format version 1).
+/// Writes a ``NormalizedInput`` as the compact binary of `chiptrail normalize` (format version 2).
 ///
 /// Layout, little-endian throughout; `str` is a LEB128 length and UTF-8 bytes, `str?` the length + 1
 /// with 0 for nil; counts are LEB128:
 ///
 /// ```
-/// magic "CTNORM\0\x01" (8 bytes: name and version)
+/// magic "CTNORM\0\x02" (8 bytes: name and version)
 /// name str, failed u8, storedBytes i64, decodedBytes i64
+/// ledger identity: fingerprint str? (nil: a file), then size i64 when present (version 2)
 /// recordsRead, recordsRejected, documentsSkipped, diagnosticsSuppressed: LEB128 each
 /// diagnostics: count, then path str, position, severity u8, category str, message str
 /// accountNames, identifierNames: count, then key u64, text str (the table's own order)
@@ -27,7 +28,7 @@ public import UsageModel
 /// numbers. A file holds one input; `ingest --normalized` reads such files in name order.
 public struct NormalizedRecordWriter {
     /// The format's magic bytes: "CTNORM", a zero, and the version.
-    public static let magic: [UInt8] = [0x43, 0x54, 0x4E, 0x4F, 0x52, 0x4D, 0x00, 0x01]
+    public static let magic: [UInt8] = [0x43, 0x54, 0x4E, 0x4F, 0x52, 0x4D, 0x00, 0x02]
 
     /// The bytes of one call: 8 + 8 + 8 + 16 + 2 + 1 + 8 + 8 + 8 + 1 (the anonymising network).
     public static let callBytes = 68
@@ -47,6 +48,8 @@ public struct NormalizedRecordWriter {
         w.byte(input.failed ? 1 : 0)
         w.int64(input.storedBytes)
         w.int64(input.decodedBytes)
+        w.optionalString(input.ledgerIdentity?.fingerprint)
+        if let identity = input.ledgerIdentity { w.int64(identity.size) }
         w.count(batch.recordsRead)
         w.count(batch.recordsRejected)
         w.count(batch.documentsSkipped)

@@ -64,8 +64,13 @@ public final class ObjectReaderSource: Sendable {
             sigaddset(&set, SIGPIPE)
             pthread_sigmask(SIG_BLOCK, &set, nil)
             do {
-                try client.getObject(bucket: bucket, key: key, etag: etag) { bytes in
+                let read = try client.getObject(bucket: bucket, key: key, etag: etag) { bytes in
                     FileDescriptorWriter.writeAll(writeEnd, bytes)
+                }
+                // An object read by name alone (`normalize --inputs-from`): what was read becomes its
+                // identity, registered before the reader sees the end.
+                if etag == nil, let readETag = read.etag {
+                    self.register(S3Object(key: key, size: read.bytes, etag: readETag, lastModified: ""), as: name)
                 }
             } catch let error as ObjectStoreError {
                 if error.code != .cancelled {

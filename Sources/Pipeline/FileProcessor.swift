@@ -21,6 +21,8 @@ struct FileResult: Sendable {
     /// When following a plain file: the offset after the last complete record read, and the line ends
     /// before it (the rest, a line still being written, is left for the next read).
     var followedTo: IngestPipeline.FollowedPosition? = nil
+    /// An object's ledger identity as read where it was normalised (`ingest --normalized`).
+    var ledgerIdentity: (size: Int64, fingerprint: String)? = nil
 }
 
 /// Reads inputs one at a time into a reused buffer: decompress, sniff, decode, locate addresses.

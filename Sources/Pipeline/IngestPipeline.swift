@@ -85,6 +85,9 @@ public struct FileOutcome: Sendable {
     /// Calls kept for the store (see ``IngestOptions/keepCalls``), with their account ids.
     public var calls: [(call: CallObservation, accountID: String, restricted: Bool)] = []
     public var decisions: [Detector.Decision] = []
+    /// The input's identity in a store's ledger when it was taken where the input was read (an object
+    /// normalised on another machine), else nil: taken when the ledger row is written.
+    public var ledgerIdentity: (size: Int64, fingerprint: String)? = nil
 
     /// Whether this is the end-of-input outcome (no input: the last sessions closed at the end, the
     /// summary).
@@ -422,6 +425,7 @@ public final class IngestPipeline {
         outcome.records = result.batch.recordsRead
         outcome.rejected = result.batch.recordsRejected
         outcome.failed = result.failed
+        outcome.ledgerIdentity = result.ledgerIdentity
         summary.files += 1
         if result.failed { summary.filesFailed += 1 }
         summary.records += result.batch.recordsRead

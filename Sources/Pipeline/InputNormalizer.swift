@@ -47,6 +47,7 @@ extension FileProcessor {
             result.failed = input.failed
             result.storedBytes = input.storedBytes
             result.decodedBytes = input.decodedBytes
+            result.ledgerIdentity = input.ledgerIdentity
             return result
         } catch let error as InputError {
             var result = FileResult(path: path)

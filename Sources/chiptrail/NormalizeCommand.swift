@@ -161,16 +161,19 @@ struct NormalizeCommand: ParsableCommand {
         // run here (exit status 2). Its single-row problems are the merge's to report, once.
         let reader = try readerOptions()
         var setup = try PipelineSetup.atStart(reader, reportRows: false)
+        var objects: ObjectReaderSource? = nil
         if inputsFrom == nil {
             // ingest's own expansion (each PATH by itself, then in the order given), so the same list.
-            let (found, problems) = try ObjectInputWiring.expand(paths, reader: reader, setup: &setup)
+            let (found, problems, source) = try ObjectInputWiring.expand(paths, reader: reader, setup: &setup)
             problems.forEach(Diagnostics.report)
             listingFailed = problems.contains { $0.severity == .error }
             inputs = found
+            objects = source
         } else if inputs.contains(where: { S3Location.object(fromInputName: $0) != nil }) {
             // Objects named by a listing made elsewhere (spark-ingest's driver): read as they are now.
             let source = ObjectReaderSource(client: try ObjectInputWiring.makeClient(reader))
             setup.options.opener = { name, limits throws(InputError) in try source.open(name, limits: limits) }
+            objects = source
         }
         do {
             if list {
@@ -178,7 +181,7 @@ struct NormalizeCommand: ParsableCommand {
                 for name in inputs { out += Array(name.utf8) + [0] }
                 try NormalizedOutput.write(out, to: STDOUT_FILENO, naming: "stdout")
             } else {
-                let summary = try Self.normalize(inputs, setup: setup, output: output!)
+                let summary = try Self.normalize(inputs, setup: setup, objects: objects, output: output!)
                 if !quiet { Diagnostics.printRaw(summary) }
             }
         } catch {
@@ -188,15 +191,24 @@ struct NormalizeCommand: ParsableCommand {
         if listingFailed { throw ExitStatus(code: 1) }
     }
 
-    /// Each input read as ingest reads it and written to `output` (a directory, or `-`: stdout).
+    /// Each input read as ingest reads it and written to `output` (a directory, or `-`: stdout); an
+    /// object's ledger identity (its size and ETag as read, from `objects`) goes with its records, so a
+    /// store written by the merge keys it as ingest's would.
     /// - Returns: the summary line.
-    static func normalize(_ inputs: [String], setup: PipelineSetup, output: String) throws(NormalizedOutput.Failure)
-        -> String
-    {
+    static func normalize(
+        _ inputs: [String], setup: PipelineSetup, objects: ObjectReaderSource?, output: String
+    ) throws(NormalizedOutput.Failure) -> String {
         let normalizer = InputNormalizer(options: setup.options, geo: setup.geo, anonymous: setup.anonymous)
         var out = try NormalizedOutput(output == "-" ? .stream(STDOUT_FILENO) : .directory(output))
         let started = MonotonicClock.seconds()
-        for name in inputs { try out.write(normalizer.normalize(name)) }
+        for name in inputs {
+            var input = normalizer.normalize(name)
+            if let object = objects?.object(named: name) {
+                input.ledgerIdentity = ObjectInputs.fingerprint(object)
+                objects?.forget(name)
+            }
+            try out.write(input)
+        }
         let seconds = MonotonicClock.seconds() - started
         let perRecord = out.records > 0 ? Double(out.writtenBytes) / Double(out.records) : 0
         return

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import LogFormats
 import NormalizedRecords
 import S3TestSupport
@@ -173,9 +174,14 @@ struct RunResult: Equatable, CustomStringConvertible {
         try bytes.withUnsafeBytes { try NormalizedRecordReader.decode($0, path: "x.normalized") }
     }
 
-    @Test func everyValueComesBackAsItWasWritten() throws {
-        let input = Self.sampleInput()
+    /// A file's input (no ledger identity: the merge takes the file's) and an object's (its size and ETag).
+    @Test(arguments: [nil, (Int64(5143), "etag:998f5f56de1d9d9535dac3082572ea93")] as [(Int64, String)?])
+    func everyValueComesBackAsItWasWritten(identity: (Int64, String)?) throws {
+        var input = Self.sampleInput()
+        input.ledgerIdentity = identity.map { (size: $0.0, fingerprint: $0.1) }
         let back = try Self.encodeDecode(NormalizedRecordWriter.encode(input))
+        #expect(back.ledgerIdentity?.size == identity?.0)
+        #expect(back.ledgerIdentity?.fingerprint == identity?.1)
         #expect(back.name == input.name)
         #expect(back.failed == input.failed)
         #expect(back.storedBytes == input.storedBytes)
@@ -359,6 +365,37 @@ struct RunResult: Equatable, CustomStringConvertible {
         #expect(r.stdout == expected.stdout)
         #expect(S3IngestTests.counts(r.stderr) == S3IngestTests.counts(expected.stderr))
         #expect(s3.faults()["slowdown"] ?? 0 > 0)
+        // With a store, its ledger keys each object by bucket, key, size and ETag as ingest's does (the
+        // executors read the ETag with the object; the merge cannot open s3:// itself).
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let stored = Array(options.dropFirst())
+        let direct = try BuiltBinary.run(
+            ["ingest", "--store", dir.path + "/ingest.db"] + stored + ["s3://logs/AWSLogs"], timeout: 240,
+            environment: S3Fixture.environment())
+        #expect(direct.status == 0, "\(direct.stderr)")
+        let spark = Process()
+        spark.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        spark.arguments =
+            [
+                "python3", Repository.root + "/Scripts/spark-ingest", "--master", "local[2]", "--store",
+                dir.path + "/spark.db",
+            ]
+            + stored + ["s3a://logs/AWSLogs"]
+        spark.environment = S3Fixture.environment(["CHIPTRAIL": BuiltBinary.path])
+        let sparkStored = try BuiltBinary.collect(spark, timeout: 240)
+        #expect(sparkStored.status == 0, "\(sparkStored.stderr)")
+        func ledger(_ name: String) throws -> [String] {
+            try DatabaseQueue(path: dir.path + "/" + name).read { db in
+                try String.fetchAll(
+                    db,
+                    sql: "SELECT path || ' ' || size || ' ' || fingerprint || ' ' || records FROM files ORDER BY path")
+            }
+        }
+        let ledgerOfIngest = try ledger("ingest.db")
+        #expect(ledgerOfIngest.count == 80)
+        #expect(ledgerOfIngest.allSatisfy { $0.contains(" etag:") })
+        #expect(try ledger("spark.db") == ledgerOfIngest)
     }
 
     /// The merge runs beside the map stage and has alerts by the time a late task fails: they are dropped,

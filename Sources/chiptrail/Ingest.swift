@@ -239,10 +239,22 @@ struct Ingest: ParsableCommand {
             valueName: "file"))
     var inputsFrom: String?
 
+    @Option(
+        name: .customLong("inputs-count"),
+        help: ArgumentHelp(
+            "With --inputs-from: how many names the list holds. A list that ends sooner was cut (its writer died): nothing is decided at an end of input not reached, and ingest exits 2 as if interrupted.",
+            valueName: "n"))
+    var inputsCount: Int?
+
     @Argument(help: ArgumentHelp("Files, directories, - for stdin, or s3://bucket/prefix.", valueName: "path"))
     var paths: [String] = []
 
     func validate() throws {
+        if let inputsCount, inputsFrom == nil || inputsCount < 0 {
+            throw ValidationError(
+                inputsCount < 0
+                    ? "--inputs-count takes a count of at least 0" : "--inputs-count goes with --inputs-from FILE")
+        }
         if inputsFrom != nil {
             if !paths.isEmpty {
                 throw ValidationError("name the inputs either as PATHs or with --inputs-from FILE, not both")
@@ -266,14 +278,20 @@ struct Ingest: ParsableCommand {
         }
     }
 
-    /// The inputs: PATHs expanded, or the names `--inputs-from` gives as they come.
-    private func inputSequence(setup: inout PipelineSetup) throws -> (InputSequence, [Diagnostic]) {
+    /// The inputs: PATHs expanded, or the names `--inputs-from` gives as they come (a list cut before
+    /// `--inputs-count` names stops the run; the stream, returned, says whether it was).
+    private func inputSequence(setup: inout PipelineSetup, stop: StopRequest) throws -> (
+        InputSequence, [Diagnostic], NameStream?
+    ) {
         guard let inputsFrom else {
-            return try ObjectInputWiring.inputs(paths, reader: reader, setup: &setup, report: Diagnostics.report)
+            let (inputs, problems) = try ObjectInputWiring.inputs(
+                paths, reader: reader, setup: &setup, report: Diagnostics.report)
+            return (inputs, problems, nil)
         }
         do {
-            let names = try NameStream(path: inputsFrom)
-            return (InputSequence([.stream(names)], source: nil, report: Diagnostics.report), [])
+            let names = try NameStream(
+                path: inputsFrom, expected: inputsCount, stopped: { stop.isRequested }, onCut: { stop.request() })
+            return (InputSequence([.stream(names)], source: nil, report: Diagnostics.report), [], names)
         } catch {
             Diagnostics.report(error.diagnostic)
             throw ExitStatus(code: 2)
@@ -299,7 +317,7 @@ struct Ingest: ParsableCommand {
         let hook = alertSinks.hook
         let interrupt = InterruptTrap.install(stop: stop, hook: hook)
         let store = try openStore()
-        let (inputs, missing) = try inputSequence(setup: &setup)
+        let (inputs, missing, names) = try inputSequence(setup: &setup, stop: stop)
         missing.forEach(Diagnostics.report)
         let delivery = OutcomeDelivery(
             sink: alertSinks.sink, storeWriter: store.map { StoreWriter(store: $0, objects: inputs) }, inputs: inputs,
@@ -331,6 +349,12 @@ struct Ingest: ParsableCommand {
                     summary, seconds: MonotonicClock.seconds() - started, emitted: delivery.alertsEmitted))
         }
         let read = inputs.expected > summary.files ? "\(summary.files) of \(inputs.expected)" : "\(summary.files)"
+        if summary.interrupted, names?.wasCut == true {
+            Diagnostics.printRaw(
+                "chiptrail: the list of inputs was cut: read \(read) input(s); the sessions still running were not"
+                    + " decided; run ingest again to read every input")
+            throw ExitStatus(code: 2)
+        }
         if summary.interrupted, let signal = interrupt.signal {
             let name = InterruptTrap.name(of: signal)
             Diagnostics.printRaw(

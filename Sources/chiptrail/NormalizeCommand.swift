@@ -164,7 +164,8 @@ struct NormalizeCommand: ParsableCommand {
         var objects: ObjectReaderSource? = nil
         if inputsFrom == nil {
             // ingest's own expansion (each PATH by itself, then in the order given), so the same list.
-            let (found, problems, source) = try ObjectInputWiring.expand(paths, reader: reader, setup: &setup)
+            let (found, problems, source) = try ObjectInputWiring.expand(
+                paths, reader: reader, setup: &setup, keepObjects: !list)
             problems.forEach(Diagnostics.report)
             listingFailed = problems.contains { $0.severity == .error }
             inputs = found
@@ -207,6 +208,7 @@ struct NormalizeCommand: ParsableCommand {
                 input.ledgerIdentity = ObjectInputs.fingerprint(object)
                 objects?.forget(name)
             }
+            _ = objects?.takeFailure(name)  // reported in the records already (the read's end check)
             try out.write(input)
         }
         let seconds = MonotonicClock.seconds() - started

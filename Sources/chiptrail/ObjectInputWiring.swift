@@ -74,14 +74,18 @@ enum ObjectInputWiring {
     }
 
     /// Every input of ``inputs(_:reader:setup:report:)`` in a list (`normalize`), each object kept
-    /// registered for its read in the source returned (nil when no path is a location).
-    static func expand(_ paths: [String], reader: ReaderOptions, setup: inout PipelineSetup) throws
-        -> (inputs: [String], problems: [Diagnostic], source: ObjectReaderSource?)
+    /// registered for its read in the source returned (nil when no path is a location) when `keepObjects`
+    /// (a list that is only printed forgets each object as it goes: a bucket's listing is not held).
+    static func expand(_ paths: [String], reader: ReaderOptions, setup: inout PipelineSetup, keepObjects: Bool)
+        throws -> (inputs: [String], problems: [Diagnostic], source: ObjectReaderSource?)
     {
         var later: [Diagnostic] = []
         let (sequence, problems) = try inputs(paths, reader: reader, setup: &setup) { later.append($0) }
         var names: [String] = []
-        while let name = sequence.next() { names.append(name) }
+        while let name = sequence.next() {
+            names.append(name)
+            if !keepObjects { sequence.source?.forget(name) }
+        }
         return (names, problems + later, sequence.source)
     }
 }

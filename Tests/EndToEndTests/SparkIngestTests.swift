@@ -258,6 +258,13 @@ struct RunResult: Equatable, CustomStringConvertible {
             ["--jobs", "\(jobs)", "--normalized", "--inputs-from", "-"], paths: [],
             stdin: listed.flatMap { Array((output + "/" + $0).utf8) + [0] })
         #expect(streamed == expected)
+        // The same list said to hold one name more: cut short, an interrupted run (nothing decided at the end).
+        let cut = try ingest(
+            ["--jobs", "\(jobs)", "--normalized", "--inputs-from", "-", "--inputs-count", "\(listed.count + 1)"],
+            paths: [], stdin: listed.flatMap { Array((output + "/" + $0).utf8) + [0] })
+        #expect(cut.status == 2)
+        #expect(cut.stderrTail.contains("chiptrail: the list of inputs was cut: read "))
+        #expect(cut.diagnostics.contains { $0.contains("the list of inputs ended after \(listed.count) of the ") })
         // The check sees one input less: drop the normalised file of one input that holds a compute
         // event of an alerting session, and the result differs.
         let names = try FileManager.default.contentsOfDirectory(atPath: output).sorted()
@@ -399,11 +406,14 @@ struct RunResult: Equatable, CustomStringConvertible {
     }
 
     /// The merge runs beside the map stage and has alerts by the time a late task fails: they are dropped,
-    /// the merge is stopped, and the run ends with the task's message as before.
-    @Test(.enabled(if: SparkFixture.available, SparkFixture.reason))
-    func aTaskThatFailsAfterTheMergeStartedLeavesNoAlerts() throws {
-        // The real chiptrail, but the map task that holds the last input fails after writing every input
-        // and a pause (the merge has all the other tasks' inputs by then, and alerts).
+    /// the merge is stopped, and the run ends with the task's message as before. With `--exec` the merge
+    /// waits for the map stage (a hook's delivery cannot be taken back): the hook gets nothing.
+    @Test(.enabled(if: SparkFixture.available, SparkFixture.reason), arguments: [false, true])
+    func aTaskThatFailsAfterTheMergeStartedLeavesNoAlerts(hook: Bool) throws {
+        let work = corpus.directory.path + "/late-failing-work-\(hook)"
+        let delivered = corpus.directory.path + "/late-failing-hook-\(hook).jsonl"
+        // The real chiptrail, but the map task that holds the last input fails after writing every input,
+        // once the other tasks' 60 files have landed and the merge has had two seconds with them.
         let fake = corpus.directory.write(
             "late-failing-chiptrail",
             """
@@ -411,7 +421,10 @@ struct RunResult: Equatable, CustomStringConvertible {
             if [ "$1" = "normalize" ] && [ "$2" != "--list" ]; then
               names=$(mktemp); cat > "$names"
               if tr '\\000' '\\n' < "$names" | grep -q KXZNFSC70348PC6X; then
-                '\(BuiltBinary.path)' "$@" < "$names"; sleep 4; echo 'cannot map: disk full' >&2; exit 3
+                '\(BuiltBinary.path)' "$@" < "$names"
+                work="$CHIPTRAIL_TEST_WORK"; n=0
+                while [ "$(ls "$work" | grep -c '[.]normalized$')" -lt 80 ] && [ $n -lt 300 ]; do sleep 0.1; n=$((n+1)); done
+                sleep 2; echo 'cannot map: disk full' >&2; exit 3
               fi
               exec '\(BuiltBinary.path)' "$@" < "$names"
             fi
@@ -419,21 +432,64 @@ struct RunResult: Equatable, CustomStringConvertible {
 
             """)
         chmod(fake, 0o755)
+        let hookScript = corpus.directory.write("late-failing-hook", "#!/bin/sh\ncat >> '\(delivered)'\n")
+        chmod(hookScript, 0o755)
         let sample = Repository.root + "/SampleLogs/"
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            "python3", Repository.root + "/Scripts/spark-ingest", "--master", "local[2]", "--chiptrail", fake,
-            "--partitions", "4", "--no-store", "--config", sample + "chiptrail.conf", "--mappings",
-            sample + "mappings.csv", "--resellers", sample + "resellers.csv", "--geoip", sample + "geoip.csv",
-            sample + "AWSLogs",
-        ]
+        process.arguments =
+            [
+                "python3", Repository.root + "/Scripts/spark-ingest", "--master", "local[2]", "--chiptrail", fake,
+                "--partitions", "4", "--work-dir", work, "--no-store", "--config", sample + "chiptrail.conf",
+                "--mappings", sample + "mappings.csv", "--resellers", sample + "resellers.csv", "--geoip",
+                sample + "geoip.csv",
+            ] + (hook ? ["--exec", hookScript] : []) + [sample + "AWSLogs"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["CHIPTRAIL_TEST_WORK"] = work
+        process.environment = environment
         let r = try BuiltBinary.collect(process, timeout: 240)
         #expect(r.status == 2)
         #expect(r.stdout.isEmpty)
         #expect(r.stderr.contains("spark-ingest: error: the map stage failed: chiptrail normalize exited 3 after "))
         #expect(r.stderr.contains("cannot map: disk full"))
         #expect(!r.stderr.contains("chiptrail: read "))
+        #expect(!FileManager.default.fileExists(atPath: delivered))
+        // The failing task's own files landed too: all 80 were there for the merge.
+        let landed = try FileManager.default.contentsOfDirectory(atPath: work).filter { $0.hasSuffix(".normalized") }
+        #expect(landed.count == 80)
+    }
+
+    /// `spark-ingest ... | head`: once our stdout is closed, the merge's is too, and the run ends (it
+    /// waited forever on the merge's full pipe before).
+    @Test(.enabled(if: SparkFixture.available, SparkFixture.reason))
+    func aClosedStdoutEndsTheRun() throws {
+        // The real chiptrail, whose merge writes 20 MB of lines once it is done (after the map stage, so
+        // they go straight through).
+        let fake = corpus.directory.write(
+            "chatty-chiptrail",
+            """
+            #!/bin/sh
+            if [ "$1" = "ingest" ]; then
+              '\(BuiltBinary.path)' "$@"; status=$?
+              yes '{"type":"alert"}' | head -c 20000000; exit $status
+            fi
+            exec '\(BuiltBinary.path)' "$@"
+
+            """)
+        chmod(fake, 0o755)
+        // The pipeline's output goes to a file, not to this test's pipe, so that a hung driver fails the test
+        // when `timeout` ends the shell (its children would otherwise keep the pipe open).
+        let head = corpus.directory.path + "/closed-stdout-head.txt"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
+        process.arguments = [
+            "120", "/bin/sh", "-c",
+            "python3 '\(Repository.root)/Scripts/spark-ingest' --master 'local[2]' --chiptrail '\(fake)' --no-store '\(Repository.root)/SampleLogs/AWSLogs' 2>/dev/null | head -c 100 > '\(head)'",
+        ]
+        let r = try BuiltBinary.collect(process, timeout: 180)
+        #expect(r.status == 0, "the driver did not end after its stdout closed (exit \(r.status))")
+        let text = (try? String(contentsOfFile: head, encoding: .utf8)) ?? ""
+        #expect(text.hasPrefix("{\"type\":\"alert\""))
     }
 
     @Test(.enabled(if: SparkFixture.available, SparkFixture.reason))

@@ -36,6 +36,43 @@ import UsageModel
         #expect(names.next(report: { _ in }) == nil)
     }
 
+    /// With a count, a list that ends sooner was cut (its writer died): reported once, `onCut` called.
+    @Test(arguments: [2, 3]) func aListShorterThanItsCountIsCut(expected: Int) throws {
+        let file = NSTemporaryDirectory() + "names-\(UUID().uuidString)"
+        try Data("a.normalized\0-\0b.normalized\0".utf8).write(to: URL(fileURLWithPath: file))
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let cuts = Counter()
+        let names = try NameStream(path: file, expected: expected, onCut: { cuts.add() })
+        var reported: [String] = []
+        var got: [String] = []
+        while let name = names.next(report: { reported.append($0.message) }) { got.append(name) }
+        #expect(got == ["a.normalized", "b.normalized"])
+        #expect(reported.first?.hasPrefix("the list names '-' (standard input)") == true)
+        #expect(names.wasCut == (expected == 3))
+        #expect(cuts.value == (expected == 3 ? 1 : 0))
+        #expect(
+            reported.contains {
+                $0.hasPrefix("the list of inputs ended after 2 of the 3 names it was to hold (its writer stopped)")
+            } == (expected == 3))
+    }
+
+    /// Waiting for a name that does not come ends at a stop request (SIGINT, SIGTERM), not only when the
+    /// writer closes; a stopped list is not a cut one.
+    @Test func aStopRequestEndsTheWait() throws {
+        var fds: [Int32] = [0, 0]
+        try #require(pipe(&fds) == 0)
+        defer {
+            close(fds[0])
+            close(fds[1])
+        }
+        let started = Date()
+        let names = try NameStream(
+            path: "/dev/fd/\(fds[0])", expected: 5, stopped: { Date().timeIntervalSince(started) > 0.3 })
+        #expect(names.next(report: { Issue.record("unexpected \($0)") }) == nil)
+        #expect(Date().timeIntervalSince(started) < 5)
+        #expect(!names.wasCut)
+    }
+
     @Test func aListThatCannotBeOpenedIsNamedWithWhatToDo() {
         #expect {
             _ = try NameStream(path: "/nonexistent/names")
@@ -56,4 +93,9 @@ import UsageModel
         #expect([inputs.next(), inputs.next(), inputs.next()] == ["x.json", "y.json", nil])
         #expect(!inputs.listingFailed)
     }
+}
+
+final class Counter: @unchecked Sendable {
+    private(set) var value = 0
+    func add() { value += 1 }
 }

@@ -85,7 +85,7 @@ public struct IdentityGraph: Sendable {
     }
 
     /// Value key → its holders and showers.
-    private var owners: [UInt64: Owners] = [:]
+    private var owners = ValueIndex<Owners>()
     /// One bit per value ever indexed (hashed, 64 KiB): most values a call carries were never indexed,
     /// and a clear bit spares their look-up. Never cleared; a set bit only costs the look-up.
     private var mayBeIndexed = [UInt64](repeating: 0, count: filterWords)
@@ -376,9 +376,10 @@ public struct IdentityGraph: Sendable {
     /// entry would copy its arrays).
     private mutating func noteShown(_ id: UInt64, _ account: UInt64) {
         guard mayBeIndexed[Int(truncatingIfNeeded: id >> 6) & (Self.filterWords - 1)] & (1 << (id & 63)) != 0,
-            let index = owners.index(forKey: id)
+            let place = owners.place(of: id)
         else { return }
-        owners.values[index].show(account, maxOwners: maxOwners)
+        let maxOwners = self.maxOwners
+        owners.update(at: place) { $0.show(account, maxOwners: maxOwners) }
         if tracking { changedOwners.insert(id) }
     }
 
@@ -407,7 +408,7 @@ public struct IdentityGraph: Sendable {
             if o.accounts.count == 2 && o.sharedIn == nil { o.sharedIn = input }
             if o.accounts.count > 1 && o.accounts.count <= sharedLimit { nowShared = o.accounts }
         }
-        add(&owners[id, default: Owners()])
+        owners.update(at: owners.place(of: id) { Owners() }, add)
         newlyShared.formUnion(nowShared)
         if tracking { changedOwners.insert(id) }
         mayBeIndexed[Int(truncatingIfNeeded: id >> 6) & (Self.filterWords - 1)] |= 1 << (id & 63)
@@ -415,14 +416,15 @@ public struct IdentityGraph: Sendable {
     }
 
     private mutating func removeOwner(_ id: UInt64, _ account: UInt64) {
-        guard let index = owners.index(forKey: id) else { return }
+        guard let place = owners.place(of: id) else { return }
         if tracking { changedOwners.insert(id) }
-        owners.values[index].holders -= 1
-        if owners.values[index].holders <= 0 {
-            owners.remove(at: index)
-        } else if !owners.values[index].crowded {
-            owners.values[index].accounts.removeAll { $0 == account }
+        let gone = owners.update(at: place) {
+            $0.holders -= 1
+            if $0.holders <= 0 { return true }
+            if !$0.crowded { $0.accounts.removeAll { $0 == account } }
+            return false
         }
+        if gone { owners.remove(id) }
     }
 
     /// Gives the values that gained a second owner their text, from the merged input's name table
@@ -442,7 +444,7 @@ public struct IdentityGraph: Sendable {
                     break
                 }
             }
-            owners[id] = o
+            owners.set(id, o)
             if tracking { changedOwners.insert(id) }
         }
         unnamed.removeAll(keepingCapacity: true)
@@ -667,7 +669,7 @@ public struct IdentityGraph: Sendable {
 
     /// The graph as saved; call ``settle()`` first (the pipeline settles after each input).
     public var snapshot: Snapshot {
-        let o = owners.sorted { $0.key < $1.key }
+        let o = owners.sortedByKey
         let n = storage.count
         var accounts: [UInt64] = []
         var values: [UInt64] = []
@@ -745,7 +747,7 @@ public struct IdentityGraph: Sendable {
     /// next ``takeChanges()`` writes all of it).
     public mutating func markAllChanged() {
         changedRows = Set((0..<Int32(storage.count)))
-        changedOwners = Set(owners.keys)
+        changedOwners = Set(owners.allKeys)
     }
 
     /// Restores the rows and index entries ``takeChanges()`` saved. Returns false, leaving the graph
@@ -810,9 +812,13 @@ public struct IdentityGraph: Sendable {
             for kind in 0..<4 { p.setU32(IdentityRows.totals, kind, totals[i * 4 + kind]) }
         }
         for (i, id) in ids.enumerated() {
-            self.owners[id] = Owners(
-                accounts: owners[i], holders: holders[i], showers: showers[i], crowded: crowded[i], name: names[i],
-                sharedIn: s.sharedIn.flatMap { $0.count == ids.count ? $0[i] : nil })
+            // A value key is never 0 (``keys(of:)``): such an entry is of no graph this build saved.
+            guard id != 0 else { continue }
+            self.owners.set(
+                id,
+                Owners(
+                    accounts: owners[i], holders: holders[i], showers: showers[i], crowded: crowded[i],
+                    name: names[i], sharedIn: s.sharedIn.flatMap { $0.count == ids.count ? $0[i] : nil }))
             mayBeIndexed[Int(truncatingIfNeeded: id >> 6) & (Self.filterWords - 1)] |= 1 << (id & 63)
         }
     }

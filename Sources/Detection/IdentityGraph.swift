@@ -85,7 +85,7 @@ public struct IdentityGraph: Sendable {
     }
 
     /// Value key → its holders and showers.
-    private var owners = ValueIndex<Owners>()
+    private var owners = ValueIndex<Owners>(placeholder: Owners())
     /// One bit per value ever indexed (hashed, 64 KiB): most values a call carries were never indexed,
     /// and a clear bit spares their look-up. Never cleared; a set bit only costs the look-up.
     private var mayBeIndexed = [UInt64](repeating: 0, count: filterWords)
@@ -385,8 +385,8 @@ public struct IdentityGraph: Sendable {
 
     /// How many accounts showed `id` while it was indexed (`maxOwners` + 1 once crowded).
     public func accountsShowing(_ id: UInt64) -> Int {
-        guard let o = owners[id] else { return 0 }
-        return o.crowded ? maxOwners + 1 : max(o.showers.count, o.accounts.count)
+        let maxOwners = self.maxOwners
+        return owners.read(id) { $0.crowded ? maxOwners + 1 : max($0.showers.count, $0.accounts.count) } ?? 0
     }
 
     /// `input` is the number in `inputs` of the input the call came from; its name is looked up only
@@ -524,7 +524,7 @@ public struct IdentityGraph: Sendable {
         for i in 0..<Self.width {
             let value = p.u64(IdentityRows.values, i)
             guard value != 0 else { continue }
-            if let o = owners[value], !o.crowded, o.accounts.count > 1 { return true }
+            if owners.read(value, { !$0.crowded && $0.accounts.count > 1 }) == true { return true }
         }
         return false
     }

@@ -10,14 +10,18 @@ struct ValueIndex<Value>: Sendable where Value: Sendable {
     /// Slot → key (0: free) and the place of its value.
     private var keys: [UInt64]
     private var places: [Int32]
-    /// Values by place; `placeKeys[i]` is the key of `values[i]`, 0 when the place is free.
-    private(set) var values: [Value?] = []
+    /// Values by place; `placeKeys[i]` is the key of `values[i]`, 0 when the place is free (its value
+    /// then `placeholder`). Not optionals: a value is read where it lies (``read(_:_:)``), not copied out
+    /// of an optional first.
+    private var values: [Value] = []
+    private let placeholder: Value
     private var placeKeys: [UInt64] = []
     private var freePlaces: [Int32] = []
     private(set) var count = 0
     private var shift: UInt64
 
-    init(capacity: Int = 1024) {
+    init(capacity: Int = 1024, placeholder: Value) {
+        self.placeholder = placeholder
         var slots = 16
         while slots < capacity * 2 { slots *= 2 }
         keys = Array(repeating: 0, count: slots)
@@ -52,10 +56,17 @@ struct ValueIndex<Value>: Sendable where Value: Sendable {
         return values[p]
     }
 
+    /// `body` of `key`'s value where it lies (no copy of it: its arrays are not retained), or nil.
+    @inline(__always)
+    func read<R>(_ key: UInt64, _ body: (borrowing Value) -> R) -> R? {
+        guard let p = place(of: key) else { return nil }
+        return values.withUnsafeBufferPointer { body($0[p]) }
+    }
+
     /// Changes the value at `place` in place.
     @inline(__always)
     mutating func update<R>(at place: Int, _ body: (inout Value) -> R) -> R {
-        body(&values[place]!)
+        body(&values[place])
     }
 
     /// The place of `key`'s value, inserting `make()` first when absent.
@@ -95,7 +106,7 @@ struct ValueIndex<Value>: Sendable where Value: Sendable {
         var i = slot(key)
         guard keys[i] != 0 else { return }
         let p = Int(places[i])
-        values[p] = nil
+        values[p] = placeholder
         placeKeys[p] = 0
         freePlaces.append(Int32(p))
         count -= 1
@@ -139,7 +150,7 @@ struct ValueIndex<Value>: Sendable where Value: Sendable {
     var sortedByKey: [(key: UInt64, value: Value)] {
         var out: [(key: UInt64, value: Value)] = []
         out.reserveCapacity(count)
-        for (p, k) in placeKeys.enumerated() where k != 0 { out.append((k, values[p]!)) }
+        for (p, k) in placeKeys.enumerated() where k != 0 { out.append((k, values[p])) }
         return out.sorted { $0.key < $1.key }
     }
 }

@@ -327,14 +327,17 @@ public struct Sessionizer: Sendable {
     }
 
     /// Whether `list` ends in a launch whose termination was stamped just before it (clock skew).
+    /// (Fields read in place: a copy of an event retains its nine strings.)
     static func endsInSkewedTermination(_ list: [UsageEvent]) -> Bool {
-        guard list.count >= 2, let last = list.last, last.action == .launch else { return false }
-        let previous = list[list.count - 2]
-        return previous.action == .terminate && last.time - previous.time <= clockSkew
+        let n = list.count
+        guard n >= 2, list[n - 1].action == .launch else { return false }
+        return list[n - 2].action == .terminate && list[n - 1].time - list[n - 2].time <= clockSkew
     }
 
     static func isClosable(_ list: [UsageEvent]) -> Bool {
-        isClosable(list.last) || endsInSkewedTermination(list)
+        guard let action = list.last?.action else { return false }
+        return action == .stop || action == .terminate || action == .usage || action == .failed
+            || endsInSkewedTermination(list)
     }
 
     /// Inserts in time order; returns whether the list is closable after.

@@ -23,18 +23,26 @@ extension Detector {
     /// No weight.
     func sourcesEvidence(_ c: AssessmentContext, into draft: inout AssessmentDraft) {
         let session = c.session
-        let usage = session.events.filter { $0.action == .usage }
-        if !usage.isEmpty {
+        // The billing records counted where they lie: a list of them copied each event (nine strings
+        // retained and released) at every assessment of a billed session.
+        let events = session.events
+        var usageCount = 0
+        var records = 0
+        var sources: [String] = []
+        for i in events.indices where events[i].action == .usage {
+            usageCount += 1
+            records += events[i].usageRecords
+            if sources.count < 3 { sources.append(events[i].origin.description) }
+        }
+        if usageCount > 0 {
             let billed = JSONWriter.formatNumber(session.billedInstanceHours, decimals: 2)
             let launch = session.events.first { $0.action == .launch || $0.action == .start }
-            let records = usage.reduce(0) { $0 + $1.usageRecords }
             var detail = "billed \(billed) instance-hour(s) in \(records) billing record(s)"
             if let launch {
                 let who = launch.principal.map { " by \($0)" } ?? ""
                 let from = launch.sourceIP.map { " from \($0)" } ?? ""
                 detail += "; launched\(who)\(from) (\(launch.eventName), audit log)"
             }
-            var sources = usage.prefix(3).map { $0.origin.description }
             if let launch { sources.insert(launch.origin.description, at: 0) }
             draft.evidence.append(
                 Evidence(kind: launch == nil ? .billing : .auditAndBilling, detail: detail, weight: 0, sources: sources)

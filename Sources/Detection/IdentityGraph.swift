@@ -52,16 +52,13 @@ public struct IdentityGraph: Sendable {
 
     /// Account key → its summary's row.
     private var rows = KeyTable<Int32>(capacity: 1024)
-    private var accountKeys: [UInt64] = []
-    /// Summaries, `width` counters a row: value keys and counts; calls per kind.
-    private var values: [UInt64] = []
-    private var counts: [UInt32] = []
-    /// Whether the counter's value is in the index: a value enters it once it carries two of the
-    /// account's calls and 1% of those of its kind (one call through an address says nothing of who
-    /// runs the account, and most distinct addresses of a busy trail pass once), and leaves it when the
-    /// counter is freed.
-    private var indexed: [Bool] = []
-    private var totals: [UInt32] = []
+    /// Each account's summary in a block of its own (``IdentityRows``): `width` counters (value keys
+    /// and counts), calls per kind, and whether each counter's value is in the index: a value enters
+    /// it once it carries two of the account's calls and 1% of those of its kind (one call through an
+    /// address says nothing of who runs the account, and most distinct addresses of a busy trail pass
+    /// once), and leaves it when the counter is freed. The block also holds the account's open runs.
+    /// Shared with copies of the graph until one writes (``makeUnique()``).
+    private var storage = IdentityRows()
 
     struct Owners: Sendable, Codable {
         /// Accounts whose summaries hold the value (kept while it is not crowded), and how many there are
@@ -88,7 +85,7 @@ public struct IdentityGraph: Sendable {
     }
 
     /// Value key → its holders and showers.
-    private var owners: [UInt64: Owners] = [:]
+    private var owners = ValueIndex<Owners>(placeholder: Owners())
     /// One bit per value ever indexed (hashed, 64 KiB): most values a call carries were never indexed,
     /// and a clear bit spares their look-up. Never cleared; a set bit only costs the look-up.
     private var mayBeIndexed = [UInt64](repeating: 0, count: filterWords)
@@ -100,20 +97,15 @@ public struct IdentityGraph: Sendable {
 
     /// The last call's account and its row.
     private var last: (account: UInt64, row: Int) = (0, -1)
-    /// Per account and kind, the value of its current run of calls and how many calls of the run are
-    /// not counted yet; the address of the run (for its name); the rows with uncounted runs.
-    private var runIDs: [UInt64] = []
-    private var runCounts: [UInt32] = []
-    private var runAddresses: [IPAddress?] = []
-    /// Per account and kind, the input of the first call of the run's calls not counted yet: where a
-    /// value that becomes shared when they are counted was seen.
-    private var runInputs: [Int32] = []
-    /// The inputs those runs came from, numbered (`runInputs` holds numbers, not strings: no reference
+    /// Per account and kind (in its block), the value of its current run of calls and how many calls of
+    /// the run are not counted yet; the address of the run (for its name); the input of the first call
+    /// of the run's calls not counted yet (where a value that becomes shared when they are counted was
+    /// seen). `dirtyRows`: the rows with uncounted runs.
+    /// The inputs those runs came from, numbered (the runs hold numbers, not strings: no reference
     /// counting per call); emptied at each ``settle()``, when no run is left uncounted, but for the
     /// input being merged (number 0 then).
     private var inputs: [String?] = [nil]
     private var inputNumber: Int32 = 0
-    private var dirty: [Bool] = []
     /// Whether changed rows and index entries are remembered for ``takeChanges()`` (`tail`).
     public var tracking = false
     private var changedRows = Set<Int32>()
@@ -154,7 +146,14 @@ public struct IdentityGraph: Sendable {
     }
 
     /// Accounts with at least one call.
-    public var population: Int { accountKeys.count }
+    public var population: Int { storage.count }
+
+    /// Copies the rows before a write when another graph shares them (one check per call observed,
+    /// not one per array written).
+    @inline(__always)
+    private mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+    }
 
     @inline(__always)
     static func keys(of call: CallObservation) -> (UInt64, UInt64, UInt64, UInt64) {
@@ -198,6 +197,7 @@ public struct IdentityGraph: Sendable {
     /// installation, one principal, often one address): a run is counted once, when the account's
     /// value of that kind changes or at ``settle()``, not call by call.
     public mutating func observe(_ call: CallObservation) {
+        makeUnique()
         let ids = Self.keys(of: call)
         let row: Int
         if last.row >= 0 && last.account == call.accountKey {
@@ -214,40 +214,48 @@ public struct IdentityGraph: Sendable {
 
     @inline(__always)
     private mutating func extend(_ row: Int, _ kind: Kind, _ id: UInt64, ip: IPAddress?) {
-        let r = row * 4 + kind.rawValue
-        if runIDs[r] == id {
-            if runCounts[r] == 0 { runInputs[r] = inputNumber }
-            runCounts[r] &+= 1
+        let p = storage.row(row)
+        let k = kind.rawValue
+        if p.u64(IdentityRows.runIDs, k) == id {
+            let n = p.u32(IdentityRows.runCounts, k)
+            if n == 0 { p.setU32(IdentityRows.runInputs, k, UInt32(bitPattern: inputNumber)) }
+            p.setU32(IdentityRows.runCounts, k, n &+ 1)
             // A run that goes on past a settle is counted again at the next one (not only when the
             // value changes): what the graph holds at a tick is then the calls up to it, and a graph
             // restored from a checkpoint (runs not saved) counts exactly as one that never stopped.
-            if !dirty[row] {
-                dirty[row] = true
-                dirtyRows.append(Int32(row))
-            }
+            markDirty(row, p)
             return
         }
         flush(row, kind)
-        runIDs[r] = id
-        runCounts[r] = 1
-        runInputs[r] = inputNumber
-        if kind == .address { runAddresses[row] = ip }
-        if !dirty[row] {
-            dirty[row] = true
+        p.setU64(IdentityRows.runIDs, k, id)
+        p.setU32(IdentityRows.runCounts, k, 1)
+        p.setU32(IdentityRows.runInputs, k, UInt32(bitPattern: inputNumber))
+        if kind == .address {
+            p.storeBytes(of: ip?.value ?? 0, toByteOffset: IdentityRows.runAddress, as: UInt128.self)
+            p.storeBytes(of: ip == nil ? 0 : 1, toByteOffset: IdentityRows.hasRunAddress, as: UInt8.self)
+        }
+        markDirty(row, p)
+    }
+
+    @inline(__always)
+    private mutating func markDirty(_ row: Int, _ p: UnsafeMutableRawPointer) {
+        if p.load(fromByteOffset: IdentityRows.dirty, as: UInt8.self) == 0 {
+            p.storeBytes(of: 1, toByteOffset: IdentityRows.dirty, as: UInt8.self)
             dirtyRows.append(Int32(row))
         }
     }
 
     /// Counts the runs still open (call before reading the graph; the pipeline does after each input).
     public mutating func settle() {
+        makeUnique()
         if tracking { changedRows.formUnion(dirtyRows) }
         for (n, row) in dirtyRows.enumerated() {
             // The rows come in the order their calls came: a row four ahead is fetched while this one is
-            // counted (each row's counters are 480 bytes, rarely in cache when the accounts are many).
+            // counted (each row's block is 640 bytes, rarely in cache when the accounts are many).
             if n + 4 < dirtyRows.count { prefetchRow(Int(dirtyRows[n + 4])) }
             let row = Int(row)
             for kind in Kind.allCases { flush(row, kind) }
-            dirty[row] = false
+            storage.row(row).storeBytes(of: 0, toByteOffset: IdentityRows.dirty, as: UInt8.self)
         }
         dirtyRows.removeAll(keepingCapacity: true)
         // Every run is counted: only the input being merged needs its number.
@@ -261,49 +269,32 @@ public struct IdentityGraph: Sendable {
 
     @inline(__always)
     private mutating func prefetchRow(_ row: Int) {
-        values.withUnsafeBufferPointer { v in
-            let base = UnsafeRawPointer(v.baseAddress! + row * Self.width)
-            for line in stride(from: 0, to: Self.width * 8, by: 64) { cprefetch_write(base + line) }
-        }
-        counts.withUnsafeBufferPointer { c in
-            let base = UnsafeRawPointer(c.baseAddress! + row * Self.width)
-            for line in stride(from: 0, to: Self.width * 4, by: 64) { cprefetch_write(base + line) }
-        }
-        runIDs.withUnsafeBufferPointer { cprefetch_write($0.baseAddress! + row * 4) }
-        runCounts.withUnsafeBufferPointer { cprefetch_write($0.baseAddress! + row * 4) }
-        runInputs.withUnsafeBufferPointer { cprefetch_write($0.baseAddress! + row * 4) }
-        totals.withUnsafeBufferPointer { cprefetch_write($0.baseAddress! + row * 4) }
-        accountKeys.withUnsafeBufferPointer { cprefetch_write($0.baseAddress! + row) }
-        dirty.withUnsafeBufferPointer { cprefetch_write($0.baseAddress! + row) }
+        let base = UnsafeRawPointer(storage.row(row))
+        for line in stride(from: 0, to: IdentityRows.stride, by: 64) { cprefetch_write(base + line) }
     }
 
     /// Counts the open run of `kind` in the account's row.
     private mutating func flush(_ row: Int, _ kind: Kind) {
-        let r = row * 4 + kind.rawValue
-        let n = runCounts[r]
+        let p = storage.row(row)
+        let k = kind.rawValue
+        let n = p.u32(IdentityRows.runCounts, k)
         guard n > 0 else { return }
-        runCounts[r] = 0
+        p.setU32(IdentityRows.runCounts, k, 0)
+        var ip: IPAddress? = nil
+        if kind == .address && p.load(fromByteOffset: IdentityRows.hasRunAddress, as: UInt8.self) != 0 {
+            ip = IPAddress(value: p.load(fromByteOffset: IdentityRows.runAddress, as: UInt128.self))
+        }
         note(
-            row, kind, runIDs[r], weight: n, account: accountKeys[row], ip: kind == .address ? runAddresses[row] : nil,
-            from: runInputs[r])
+            row, kind, p.u64(IdentityRows.runIDs, k), weight: n, account: p.u64(IdentityRows.account), ip: ip,
+            from: Int32(bitPattern: p.u32(IdentityRows.runInputs, k)))
     }
 
     private mutating func rowOf(_ account: UInt64) -> Int {
         if let r = rows[account] { return Int(r) }
-        let r = accountKeys.count
+        let r = storage.append(account: account)
         rows.insert(account, Int32(r))
         // A call may carry no identifier at all: the row counts in the population all the same.
         if tracking { changedRows.insert(Int32(r)) }
-        accountKeys.append(account)
-        values.append(contentsOf: repeatElement(0, count: Self.width))
-        counts.append(contentsOf: repeatElement(0, count: Self.width))
-        indexed.append(contentsOf: repeatElement(false, count: Self.width))
-        runIDs.append(contentsOf: [0, 0, 0, 0])
-        runCounts.append(contentsOf: [0, 0, 0, 0])
-        runInputs.append(contentsOf: [0, 0, 0, 0])
-        runAddresses.append(nil)
-        dirty.append(false)
-        totals.append(contentsOf: [0, 0, 0, 0])
         return r
     }
 
@@ -315,31 +306,32 @@ public struct IdentityGraph: Sendable {
     private mutating func note(
         _ row: Int, _ kind: Kind, _ id: UInt64, weight n: UInt32, account: UInt64, ip: IPAddress?, from input: Int32
     ) {
-        let total = row * 4 + kind.rawValue
-        totals[total] &+= n
-        let callsOfKind = totals[total]
-        let base = row * Self.width + Self.offsets[kind.rawValue]
-        let end = base + Self.slots[kind.rawValue]
+        // Every call of every account comes here: the counters are read and written in the account's
+        // block (the graph's rows are unique: ``observe(_:)`` and ``settle()`` made them so).
+        let p = storage.row(row)
+        let k = kind.rawValue
+        let callsOfKind = p.u32(IdentityRows.totals, k) &+ n
+        p.setU32(IdentityRows.totals, k, callsOfKind)
+        let base = Self.offsets[k]
+        let end = base + Self.slots[k]
+        let valueField = IdentityRows.values
+        let countField = IdentityRows.counts
         var slot = -1
         var free = -1
         var smallest = UInt32.max
-        // Every call of every account comes here: the counters are scanned through pointers.
-        values.withUnsafeBufferPointer { v in
-            counts.withUnsafeBufferPointer { c in
-                for i in base..<end {
-                    let x = v[i]
-                    if x == id {
-                        slot = i
-                        return
-                    }
-                    if x == 0 {
-                        if free < 0 { free = i }
-                    } else if c[i] < smallest {
-                        smallest = c[i]
-                    }
-                }
+        for i in base..<end {
+            let x = p.u64(valueField, i)
+            if x == id {
+                slot = i
+                break
+            }
+            if x == 0 {
+                if free < 0 { free = i }
+            } else if p.u32(countField, i) < smallest {
+                smallest = p.u32(countField, i)
             }
         }
+        var indexed = p.u64(IdentityRows.indexed)
         if slot < 0 {
             noteShown(id, account)
             var left = n
@@ -347,35 +339,33 @@ public struct IdentityGraph: Sendable {
                 let cut = min(smallest, left)
                 left -= cut
                 var freed: [UInt64] = []
-                values.withUnsafeMutableBufferPointer { v in
-                    counts.withUnsafeMutableBufferPointer { c in
-                        indexed.withUnsafeMutableBufferPointer { x in
-                            for i in base..<end {
-                                c[i] -= cut
-                                if c[i] == 0 {
-                                    if x[i] { freed.append(v[i]) }
-                                    v[i] = 0
-                                    x[i] = false
-                                    if free < 0 { free = i }
-                                }
-                            }
-                        }
+                for i in base..<end {
+                    p.setU32(countField, i, p.u32(countField, i) - cut)
+                    if p.u32(countField, i) == 0 {
+                        if indexed & (1 << UInt64(i)) != 0 { freed.append(p.u64(valueField, i)) }
+                        p.setU64(valueField, i, 0)
+                        indexed &= ~(1 << UInt64(i))
+                        if free < 0 { free = i }
                     }
                 }
+                p.setU64(IdentityRows.indexed, 0, indexed)
                 for value in freed { removeOwner(value, account) }
             }
             guard left > 0, free >= 0 else { return }
             slot = free
-            values[slot] = id
-            counts[slot] = left
-            indexed[slot] = false
+            p.setU64(valueField, slot, id)
+            p.setU32(countField, slot, left)
+            indexed &= ~(1 << UInt64(slot))
+            p.setU64(IdentityRows.indexed, 0, indexed)
         } else {
-            counts[slot] &+= n
+            p.setU32(countField, slot, p.u32(countField, slot) &+ n)
         }
         // Indexed once it carries two calls and 1% of the account's calls of its kind: a busy trail's
         // passing addresses churn through the counters without touching the index.
-        if !indexed[slot] && counts[slot] >= 2 && counts[slot] &* 100 >= callsOfKind {
-            indexed[slot] = true
+        if indexed & (1 << UInt64(slot)) == 0 && p.u32(countField, slot) >= 2
+            && p.u32(countField, slot) &* 100 >= callsOfKind
+        {
+            p.setU64(IdentityRows.indexed, 0, indexed | (1 << UInt64(slot)))
             addOwner(id, account, ip: ip, from: input)
         }
     }
@@ -386,16 +376,17 @@ public struct IdentityGraph: Sendable {
     /// entry would copy its arrays).
     private mutating func noteShown(_ id: UInt64, _ account: UInt64) {
         guard mayBeIndexed[Int(truncatingIfNeeded: id >> 6) & (Self.filterWords - 1)] & (1 << (id & 63)) != 0,
-            let index = owners.index(forKey: id)
+            let place = owners.place(of: id)
         else { return }
-        owners.values[index].show(account, maxOwners: maxOwners)
+        let maxOwners = self.maxOwners
+        owners.update(at: place) { $0.show(account, maxOwners: maxOwners) }
         if tracking { changedOwners.insert(id) }
     }
 
     /// How many accounts showed `id` while it was indexed (`maxOwners` + 1 once crowded).
     public func accountsShowing(_ id: UInt64) -> Int {
-        guard let o = owners[id] else { return 0 }
-        return o.crowded ? maxOwners + 1 : max(o.showers.count, o.accounts.count)
+        let maxOwners = self.maxOwners
+        return owners.read(id) { $0.crowded ? maxOwners + 1 : max($0.showers.count, $0.accounts.count) } ?? 0
     }
 
     /// `input` is the number in `inputs` of the input the call came from; its name is looked up only
@@ -417,7 +408,7 @@ public struct IdentityGraph: Sendable {
             if o.accounts.count == 2 && o.sharedIn == nil { o.sharedIn = input }
             if o.accounts.count > 1 && o.accounts.count <= sharedLimit { nowShared = o.accounts }
         }
-        add(&owners[id, default: Owners()])
+        owners.update(at: owners.place(of: id) { Owners() }, add)
         newlyShared.formUnion(nowShared)
         if tracking { changedOwners.insert(id) }
         mayBeIndexed[Int(truncatingIfNeeded: id >> 6) & (Self.filterWords - 1)] |= 1 << (id & 63)
@@ -425,14 +416,15 @@ public struct IdentityGraph: Sendable {
     }
 
     private mutating func removeOwner(_ id: UInt64, _ account: UInt64) {
-        guard let index = owners.index(forKey: id) else { return }
+        guard let place = owners.place(of: id) else { return }
         if tracking { changedOwners.insert(id) }
-        owners.values[index].holders -= 1
-        if owners.values[index].holders <= 0 {
-            owners.remove(at: index)
-        } else if !owners.values[index].crowded {
-            owners.values[index].accounts.removeAll { $0 == account }
+        let gone = owners.update(at: place) {
+            $0.holders -= 1
+            if $0.holders <= 0 { return true }
+            if !$0.crowded { $0.accounts.removeAll { $0 == account } }
+            return false
         }
+        if gone { owners.remove(id) }
     }
 
     /// Gives the values that gained a second owner their text, from the merged input's name table
@@ -452,7 +444,7 @@ public struct IdentityGraph: Sendable {
                     break
                 }
             }
-            owners[id] = o
+            owners.set(id, o)
             if tracking { changedOwners.insert(id) }
         }
         unnamed.removeAll(keepingCapacity: true)
@@ -528,16 +520,22 @@ public struct IdentityGraph: Sendable {
     /// Whether `account` shares any indexed value with another account (cheap: no scoring).
     public func hasPartners(_ account: UInt64) -> Bool {
         guard let r = rows[account] else { return false }
-        let base = Int(r) * Self.width
-        for i in base..<(base + Self.width) where values[i] != 0 {
-            if let o = owners[values[i]], !o.crowded, o.accounts.count > 1 { return true }
+        let p = storage.row(Int(r))
+        for i in 0..<Self.width {
+            let value = p.u64(IdentityRows.values, i)
+            guard value != 0 else { continue }
+            if owners.read(value, { !$0.crowded && $0.accounts.count > 1 }) == true { return true }
         }
         return false
     }
 
+    /// The value key of counter `index` (0..<`width`) of `row`.
+    private func value(_ row: Int, _ index: Int) -> UInt64 { storage.row(row).u64(IdentityRows.values, index) }
+
     private func share(_ row: Int, _ index: Int, _ kind: Kind, atLeast minimum: Double = 0) -> Double {
-        let t = max(Double(totals[row * 4 + kind.rawValue]), minimum)
-        return t == 0 ? 0 : Double(counts[row * Self.width + index]) / t
+        let p = storage.row(row)
+        let t = max(Double(p.u32(IdentityRows.totals, kind.rawValue)), minimum)
+        return t == 0 ? 0 : Double(p.u32(IdentityRows.counts, index)) / t
     }
 
     /// The accounts sharing values with `account`, each scored as one likelihood ratio of the shared
@@ -560,9 +558,9 @@ public struct IdentityGraph: Sendable {
         let n = Double(max(population, 2))
         var byPartner: [UInt64: [SharedValue]] = [:]
         for kind in Kind.allCases {
-            let base = row * Self.width + Self.offsets[kind.rawValue]
-            for i in base..<(base + Self.slots[kind.rawValue]) where values[i] != 0 {
-                let id = values[i]
+            let base = Self.offsets[kind.rawValue]
+            for i in base..<(base + Self.slots[kind.rawValue]) where value(row, i) != 0 {
+                let id = value(row, i)
                 guard let o = owners[id], !o.crowded, o.accounts.count > 1 else { continue }
                 let showing = accountsShowing(id)
                 guard showing <= maxOwners else { continue }
@@ -577,17 +575,17 @@ public struct IdentityGraph: Sendable {
                 )
                 let full = log(p.sameOperator[kind.rawValue] / chance)
                 guard full > 0 else { continue }
-                let mine = share(row, i - row * Self.width, kind)
-                let mineWeighed = share(row, i - row * Self.width, kind, atLeast: p.addressMinimumCalls)
+                let mine = share(row, i, kind)
+                let mineWeighed = share(row, i, kind, atLeast: p.addressMinimumCalls)
                 for other in o.accounts where other != account {
                     guard let or = rows[other] else { continue }
                     let orow = Int(or)
                     var theirs = 0.0
                     var theirsWeighed = 0.0
-                    let obase = orow * Self.width + Self.offsets[kind.rawValue]
-                    for j in obase..<(obase + Self.slots[kind.rawValue]) where values[j] == id {
-                        theirs = share(orow, j - orow * Self.width, kind)
-                        theirsWeighed = share(orow, j - orow * Self.width, kind, atLeast: p.addressMinimumCalls)
+                    let obase = Self.offsets[kind.rawValue]
+                    for j in obase..<(obase + Self.slots[kind.rawValue]) where value(orow, j) == id {
+                        theirs = share(orow, j, kind)
+                        theirsWeighed = share(orow, j, kind, atLeast: p.addressMinimumCalls)
                     }
                     var lr = full
                     if kind == .address { lr *= min(1, min(mineWeighed, theirsWeighed) / p.addressShareFull) }
@@ -638,6 +636,20 @@ public struct IdentityGraph: Sendable {
 
     // MARK: Checkpoints
 
+    /// One account's summary as arrays (for checkpoints and tests).
+    private func summary(of row: Int) -> (
+        account: UInt64, values: [UInt64], counts: [UInt32], indexed: [Bool], totals: [UInt32]
+    ) {
+        let p = storage.row(row)
+        let mask = p.u64(IdentityRows.indexed)
+        return (
+            p.u64(IdentityRows.account), (0..<Self.width).map { p.u64(IdentityRows.values, $0) },
+            (0..<Self.width).map { p.u32(IdentityRows.counts, $0) },
+            (0..<Self.width).map { mask & (1 << UInt64($0)) != 0 },
+            (0..<4).map { p.u32(IdentityRows.totals, $0) }
+        )
+    }
+
     /// The graph as plain arrays, for checkpoints.
     public struct Snapshot: Codable, Sendable {
         // Optional: a checkpoint of an earlier graph (another shape) restores as an empty graph.
@@ -657,9 +669,28 @@ public struct IdentityGraph: Sendable {
 
     /// The graph as saved; call ``settle()`` first (the pipeline settles after each input).
     public var snapshot: Snapshot {
-        let o = owners.sorted { $0.key < $1.key }
+        let o = owners.sortedByKey
+        let n = storage.count
+        var accounts: [UInt64] = []
+        var values: [UInt64] = []
+        var counts: [UInt32] = []
+        var indexed: [Bool] = []
+        var totals: [UInt32] = []
+        accounts.reserveCapacity(n)
+        values.reserveCapacity(n * Self.width)
+        counts.reserveCapacity(n * Self.width)
+        indexed.reserveCapacity(n * Self.width)
+        totals.reserveCapacity(n * 4)
+        for i in 0..<n {
+            let row = summary(of: i)
+            accounts.append(row.account)
+            values += row.values
+            counts += row.counts
+            indexed += row.indexed
+            totals += row.totals
+        }
         return Snapshot(
-            accounts: accountKeys, values: values, counts: counts, indexed: indexed, totals: totals,
+            accounts: accounts, values: values, counts: counts, indexed: indexed, totals: totals,
             ownerIDs: o.map(\.key), owners: o.map(\.value.accounts), showers: o.map(\.value.showers),
             holders: o.map(\.value.holders), crowded: o.map(\.value.crowded), names: o.map(\.value.name),
             sharedIn: o.map(\.value.sharedIn))
@@ -690,14 +721,11 @@ public struct IdentityGraph: Sendable {
     {
         var rows: [(account: UInt64, row: Row)] = []
         for r in changedRows.sorted() {
-            let i = Int(r)
-            let range = (i * Self.width)..<((i + 1) * Self.width)
+            let row = summary(of: Int(r))
             rows.append(
                 (
-                    accountKeys[i],
-                    Row(
-                        index: r, values: Array(values[range]), counts: Array(counts[range]),
-                        indexed: Array(indexed[range]), totals: Array(totals[(i * 4)..<(i * 4 + 4)]))
+                    row.account,
+                    Row(index: r, values: row.values, counts: row.counts, indexed: row.indexed, totals: row.totals)
                 ))
         }
         let changed = changedOwners.sorted().map { id in
@@ -718,8 +746,8 @@ public struct IdentityGraph: Sendable {
     /// Every row and index entry marked changed (after a restore from a whole-state checkpoint, so the
     /// next ``takeChanges()`` writes all of it).
     public mutating func markAllChanged() {
-        changedRows = Set((0..<Int32(accountKeys.count)))
-        changedOwners = Set(owners.keys)
+        changedRows = Set((0..<Int32(storage.count)))
+        changedOwners = Set(owners.allKeys)
     }
 
     /// Restores the rows and index entries ``takeChanges()`` saved. Returns false, leaving the graph
@@ -768,22 +796,29 @@ public struct IdentityGraph: Sendable {
             totals.count == accounts.count * 4, owners.count == ids.count, showers.count == ids.count,
             crowded.count == ids.count, names.count == ids.count
         else { return }
-        accountKeys = accounts
-        runIDs = Array(repeating: 0, count: accounts.count * 4)
-        runCounts = Array(repeating: 0, count: accounts.count * 4)
-        runInputs = Array(repeating: 0, count: accounts.count * 4)
-        runAddresses = Array(repeating: nil, count: accounts.count)
-        dirty = Array(repeating: false, count: accounts.count)
+        storage = IdentityRows(capacity: max(64, accounts.count))
         rows = KeyTable<Int32>(capacity: max(1024, accounts.count))
-        for (i, k) in accounts.enumerated() { rows.insert(k, Int32(i)) }
-        self.values = values
-        self.counts = counts
-        self.indexed = indexed
-        self.totals = totals
+        for (i, account) in accounts.enumerated() {
+            let row = storage.append(account: account)
+            rows.insert(account, Int32(row))
+            let p = storage.row(row)
+            var mask: UInt64 = 0
+            for j in 0..<Self.width {
+                p.setU64(IdentityRows.values, j, values[i * Self.width + j])
+                p.setU32(IdentityRows.counts, j, counts[i * Self.width + j])
+                if indexed[i * Self.width + j] { mask |= 1 << UInt64(j) }
+            }
+            p.setU64(IdentityRows.indexed, 0, mask)
+            for kind in 0..<4 { p.setU32(IdentityRows.totals, kind, totals[i * 4 + kind]) }
+        }
         for (i, id) in ids.enumerated() {
-            self.owners[id] = Owners(
-                accounts: owners[i], holders: holders[i], showers: showers[i], crowded: crowded[i], name: names[i],
-                sharedIn: s.sharedIn.flatMap { $0.count == ids.count ? $0[i] : nil })
+            // A value key is never 0 (``keys(of:)``): such an entry is of no graph this build saved.
+            guard id != 0 else { continue }
+            self.owners.set(
+                id,
+                Owners(
+                    accounts: owners[i], holders: holders[i], showers: showers[i], crowded: crowded[i],
+                    name: names[i], sharedIn: s.sharedIn.flatMap { $0.count == ids.count ? $0[i] : nil }))
             mayBeIndexed[Int(truncatingIfNeeded: id >> 6) & (Self.filterWords - 1)] |= 1 << (id & 63)
         }
     }

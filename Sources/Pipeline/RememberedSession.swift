@@ -39,9 +39,12 @@ struct RememberedSession: Sendable, Equatable {
     static let source = "a look-back row"
 
     init(_ session: Session) {
+        // The events are read where they lie, field by field: `for event in session.events` copied each
+        // (nine strings retained and released), a third of packing on the population of 2,000 accounts.
+        let events = session.events
         var paths: [String] = []
-        for event in session.events where paths.last != event.origin.path && !paths.contains(event.origin.path) {
-            paths.append(event.origin.path)
+        for i in events.indices where paths.last != events[i].origin.path && !paths.contains(events[i].origin.path) {
+            paths.append(events[i].origin.path)
         }
         var w = NormalizedRecordWriter()
         w.string(session.id)
@@ -64,16 +67,16 @@ struct RememberedSession: Sendable, Equatable {
         w.byte(session.open ? 1 : 0)
         w.count(session.regions.count)
         for region in session.regions { w.string(region) }
-        let launch = session.events.firstIndex { $0.action == .launch || $0.action == .start }
-        w.count(session.events.count)
-        for event in session.events {
-            w.action(event.action)
-            w.int64(event.time)
-            w.varint(UInt64(bitPattern: event.usageSeconds))
-            w.uint64(event.usageHours.bitPattern)
-            w.varint(UInt64(bitPattern: Int64(event.usageRecords)))
-            w.varint(UInt64(paths.lastIndex(of: event.origin.path)!))
-            w.position(event.origin.position)
+        let launch = events.indices.first { events[$0].action == .launch || events[$0].action == .start }
+        w.count(events.count)
+        for i in events.indices {
+            w.action(events[i].action)
+            w.int64(events[i].time)
+            w.varint(UInt64(bitPattern: events[i].usageSeconds))
+            w.uint64(events[i].usageHours.bitPattern)
+            w.varint(UInt64(bitPattern: Int64(events[i].usageRecords)))
+            w.varint(UInt64(paths.lastIndex(of: events[i].origin.path)!))
+            w.position(events[i].origin.position)
         }
         if let launch {
             let event = session.events[launch]

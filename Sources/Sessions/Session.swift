@@ -37,16 +37,28 @@ public struct Session: Sendable, Hashable, Codable {
 
     public var hours: Double { Double(max(0, end - start)) / 3600 }
 
+    // The events are read where they lie, field by field: a closure over each event (`reduce`,
+    // `contains`) copied it, nine strings retained and released, at every assessment.
+
     /// Instance-hours billed by the usage records of the session (0 without billing records).
     public var billedInstanceHours: Double {
-        events.reduce(0) { $0 + ($1.action == .usage ? $1.usageHours : 0) }
+        var total = 0.0
+        for i in events.indices where events[i].action == .usage { total += events[i].usageHours }
+        return total
     }
 
     /// Whether audit-log lifecycle events (launch, start) make the session, as opposed to billing alone.
-    public var hasLifecycle: Bool { events.contains { $0.action == .launch || $0.action == .start } }
+    public var hasLifecycle: Bool {
+        for i in events.indices where events[i].action == .launch || events[i].action == .start { return true }
+        return false
+    }
 
     /// Whether both an audit log and a billing export describe the session (fusion).
-    public var isFused: Bool { hasLifecycle && events.contains { $0.action == .usage } }
+    public var isFused: Bool {
+        guard hasLifecycle else { return false }
+        for i in events.indices where events[i].action == .usage { return true }
+        return false
+    }
 
     /// Instance-hours of the session: billing's figure for billing-only sessions (a line may sum
     /// several instances), and for audit-log sessions the larger of the run's length and the billed hours.

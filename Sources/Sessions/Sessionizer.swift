@@ -327,14 +327,17 @@ public struct Sessionizer: Sendable {
     }
 
     /// Whether `list` ends in a launch whose termination was stamped just before it (clock skew).
+    /// (Fields read in place: a copy of an event retains its nine strings.)
     static func endsInSkewedTermination(_ list: [UsageEvent]) -> Bool {
-        guard list.count >= 2, let last = list.last, last.action == .launch else { return false }
-        let previous = list[list.count - 2]
-        return previous.action == .terminate && last.time - previous.time <= clockSkew
+        let n = list.count
+        guard n >= 2, list[n - 1].action == .launch else { return false }
+        return list[n - 2].action == .terminate && list[n - 1].time - list[n - 2].time <= clockSkew
     }
 
     static func isClosable(_ list: [UsageEvent]) -> Bool {
-        isClosable(list.last) || endsInSkewedTermination(list)
+        guard let action = list.last?.action else { return false }
+        return action == .stop || action == .terminate || action == .usage || action == .failed
+            || endsInSkewedTermination(list)
     }
 
     /// Inserts in time order; returns whether the list is closable after.
@@ -640,28 +643,30 @@ public struct Sessionizer: Sendable {
         var currentByLifecycle = false
         /// A termination with no session open: perhaps stamped just before its launch (clock skew).
         var orphanTermination: UsageEvent? = nil
-        for event in events {
-            switch event.action {
+        // An index at a time, each field read where it lies: a loop variable was a copy of every event (nine
+        // strings retained and released) besides the one each session keeps; and sessions are extended in
+        // place (a copy of one, extended, copied its whole list of events).
+        for i in events.indices {
+            switch events[i].action {
             case .launch, .start, .usage:
-                if event.action == .usage {
+                if events[i].action == .usage {
                     // A billing period that starts inside the session just closed belongs to it.
-                    if current == nil, var last = sessions.last, event.time < last.end {
-                        last.events.append(event)
-                        sessions[sessions.count - 1] = last
+                    if current == nil, let end = sessions.last?.end, events[i].time < end {
+                        sessions[sessions.count - 1].events.append(events[i])
                         continue
                     }
                     // Billing alone: a gap longer than the bound ends the session.
-                    if var running = current, !currentByLifecycle, event.time > running.end + usageGap {
+                    if var running = current, !currentByLifecycle, events[i].time > running.end + usageGap {
                         running.open = false
                         sessions.append(running)
                         current = nil
                     }
                 }
                 if current == nil {
-                    current = makeSession(event)
-                    currentByLifecycle = event.action != .usage
-                    if event.action == .launch, let orphan = orphanTermination,
-                        event.time - orphan.time <= Self.clockSkew
+                    current = makeSession(events[i])
+                    currentByLifecycle = events[i].action != .usage
+                    if events[i].action == .launch, let orphan = orphanTermination,
+                        events[i].time - orphan.time <= Self.clockSkew
                     {
                         // Terminated within the skew of its launch: a session that ended as it began.
                         current!.events.append(orphan)
@@ -673,41 +678,41 @@ public struct Sessionizer: Sendable {
                         continue
                     }
                 } else {
-                    current!.events.append(event)
-                    if event.action != .usage && !currentByLifecycle {
+                    current!.events.append(events[i])
+                    if events[i].action != .usage && !currentByLifecycle {
                         // A launch inside the first billing period: the audit log knows the start to the
                         // second, and the machine type (billing may name a GPU SKU of it instead).
-                        if event.time - current!.start < 3600 { current!.start = event.time }
-                        if let type = event.instanceType {
+                        if events[i].time - current!.start < 3600 { current!.start = events[i].time }
+                        if let type = events[i].instanceType {
                             current!.instanceType = type
-                            current!.instanceCount = event.instanceCount
+                            current!.instanceCount = events[i].instanceCount
                         }
                         currentByLifecycle = true
                     }
-                    if current!.instanceType == nil, let type = event.instanceType {
+                    if current!.instanceType == nil, let type = events[i].instanceType {
                         current!.instanceType = type
-                        current!.instanceCount = event.instanceCount
+                        current!.instanceCount = events[i].instanceCount
                     }
-                    if !event.region.isEmpty && !current!.regions.contains(event.region) {
-                        current!.regions.append(event.region)
+                    if !events[i].region.isEmpty && !current!.regions.contains(events[i].region) {
+                        current!.regions.append(events[i].region)
                     }
                 }
-                if event.action == .usage {
-                    current!.end = max(current!.end, event.time + event.usageSeconds)
+                if events[i].action == .usage {
+                    current!.end = max(current!.end, events[i].time + events[i].usageSeconds)
                 }
             case .failed:
                 current = nil  // the launch did not happen
                 currentByLifecycle = false
             case .stop, .terminate:
-                guard var session = current else {
+                guard current != nil else {
                     // A stop whose start is before the input; or a termination stamped before its launch.
-                    if event.action == .terminate { orphanTermination = event }
+                    if events[i].action == .terminate { orphanTermination = events[i] }
                     continue
                 }
-                session.events.append(event)
-                session.end = max(event.time, currentByLifecycle ? event.time : session.end)
-                session.open = false
-                sessions.append(session)
+                current!.events.append(events[i])
+                current!.end = max(events[i].time, currentByLifecycle ? events[i].time : current!.end)
+                current!.open = false
+                sessions.append(current!)
                 current = nil
                 currentByLifecycle = false
             }

@@ -195,6 +195,36 @@ import UsageModel
         #expect(events.indices.first { "\(events[$0])" != "\(want.events[$0])" } == nil)
     }
 
+    /// An input's names as a block: keys ascending, each name's start and length, then the text, for
+    /// tables of no name, one, names empty and of several bytes a character, and thousands.
+    @Test(arguments: [0, 1, 3, 5_000])
+    func aNameBlockListsItsKeysInOrderWithTheirText(count: Int) {
+        var table = KeyTable<String>(capacity: 16)
+        var want: [UInt64: String] = [:]
+        var draw = SplitMix(seed: UInt64(count))
+        for n in 0..<count {
+            let key = draw.next() | 1
+            let name = n % 7 == 0 ? "" : n % 3 == 0 ? "agent \(n) — ünïcode 😀" : "k\(n)"
+            if table.insert(key, name) { want[key] = name }
+        }
+        let bytes = EventTimeOrder.nameBlock(table)
+        let n = want.count
+        var keys: [UInt64] = []
+        var names: [String] = []
+        bytes.withUnsafeBytes { raw in
+            for i in 0..<n {
+                keys.append(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)))
+                let start = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: n * 8 + i * 8, as: UInt32.self)))
+                let length = Int(
+                    UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: n * 8 + i * 8 + 4, as: UInt32.self)))
+                names.append(String(decoding: raw[(n * 16 + start)..<(n * 16 + start + length)], as: UTF8.self))
+            }
+        }
+        #expect(keys == want.keys.sorted())
+        #expect(names == keys.map { want[$0]! })
+        #expect(bytes.count == n * 16 + want.values.reduce(0) { $0 + $1.utf8.count })
+    }
+
     /// Names stay in memory while they take less than a quarter of the budget (writing every input's
     /// names cost ~2% of a run that never passed it); past that, each input's go to the file as a block,
     /// and a name is found either way.

@@ -416,7 +416,12 @@ public final class IngestPipeline {
         return summary
     }
 
-    private func merge(_ result: FileResult) {
+    /// What an event moved out of a decoded batch leaves in its place: no string to release.
+    private static let vacantEvent = UsageEvent(
+        provider: .aws, action: .launch, time: 0, accountID: "", resourceID: "", eventID: "", eventName: "",
+        origin: EventOrigin(path: "", position: .line(0)))
+
+    private func merge(_ result: consuming FileResult) {
         var outcome = FileOutcome(path: result.path)
         outcome.storedBytes = result.storedBytes
         outcome.records = result.batch.recordsRead
@@ -474,32 +479,42 @@ public final class IngestPipeline {
         /// Accounts with new billing lines (joined as they arrive, not held).
         var usageAccounts = Set<String>()
         var nextPair = 0
-        for (n, event) in result.batch.events.enumerated() {
-            // Billing exports are whole periods in no time order: they do not move the event-time
-            // watermark (audit logs do) and are not held for it; their sessions close at the end of the
-            // input or when the audit logs' time passes them.
-            if event.action != .usage && event.time > newest { newest = event.time }
-            // An event made from a call's record is a duplicate when its call was (same record, same
-            // time, one key in the window); any other by its own event id.
-            if nextPair < pairs.count && pairs[nextPair].event == Int32(truncatingIfNeeded: n) {
-                let call = pairs[nextPair].call
-                nextPair += 1
-                if duplicateCalls.contains(call) { continue }
-            } else if !dedup.insert(StableHash.hash(event.eventID, seed: Self.computeKeySeed), at: event.time) {
-                continue
+        // The events are taken out of the batch and each moved where it is held, an empty event left in
+        // its place: a copy retained its nine strings, and the batch's end released them again (issue 17:
+        // the large customer's lifecycle events).
+        var events: [UsageEvent] = []
+        swap(&events, &result.batch.events)
+        let vacant = Self.vacantEvent
+        events.withUnsafeMutableBufferPointer { buffer in
+            for n in buffer.indices {
+                let event = (buffer.baseAddress! + n).move()
+                (buffer.baseAddress! + n).initialize(to: vacant)
+                // Billing exports are whole periods in no time order: they do not move the event-time
+                // watermark (audit logs do) and are not held for it; their sessions close at the end of the
+                // input or when the audit logs' time passes them.
+                if event.action != .usage && event.time > newest { newest = event.time }
+                // An event made from a call's record is a duplicate when its call was (same record, same
+                // time, one key in the window); any other by its own event id.
+                if nextPair < pairs.count && pairs[nextPair].event == Int32(truncatingIfNeeded: n) {
+                    let call = pairs[nextPair].call
+                    nextPair += 1
+                    if duplicateCalls.contains(call) { continue }
+                } else if !dedup.insert(StableHash.hash(event.eventID, seed: Self.computeKeySeed), at: event.time) {
+                    continue
+                }
+                summary.computeEvents += 1
+                let eventAccount = StableHash.hash(event.accountID)
+                if eventAccounts.insert(eventAccount).inserted, changes != nil {
+                    changes!.eventAccounts.insert(eventAccount)
+                }
+                if options.keepCalls != .none { outcome.events.append(event) }
+                if event.action == .usage {
+                    sessionizer.observe(event)
+                    usageAccounts.insert(event.accountID)
+                } else {
+                    order.add(event)
+                }
             }
-            summary.computeEvents += 1
-            let eventAccount = StableHash.hash(event.accountID)
-            if eventAccounts.insert(eventAccount).inserted, changes != nil {
-                changes!.eventAccounts.insert(eventAccount)
-            }
-            if event.action == .usage {
-                sessionizer.observe(event)
-                usageAccounts.insert(event.accountID)
-            } else {
-                order.add(event)
-            }
-            if options.keepCalls != .none { outcome.events.append(event) }
         }
         if newest > watermark {
             watermark = newest

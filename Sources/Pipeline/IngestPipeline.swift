@@ -539,7 +539,11 @@ public final class IngestPipeline {
     /// input), each followed by the decisions of its tick.
     private func release(through frontier: EpochSeconds?) -> [Detector.Decision] {
         var out: [Detector.Decision] = []
+        // At the end of the input the readers are done and their cores idle: with more than one, a spilled
+        // slice is merged on a thread of its own while this one applies it (the same blocks, in order).
+        let mergeAhead = frontier == nil && options.jobs > 1
         while let (end, slice) = order.next(through: frontier, streaming: true) {
+            if mergeAhead { slice.spilled?.prefetch() }
             let touched = apply(slice, tick: end)
             out += decide(at: end, touched: touched)
         }

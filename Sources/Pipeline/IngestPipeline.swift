@@ -397,7 +397,7 @@ public final class IngestPipeline {
         // neither all held at once nor all their assessments (a large customer closes tens of thousands
         // here, issue 17). Look-back needs only those that alerted.
         var alerted: [Detector.Decision] = []
-        sessionizer.finish(at: lastTime) { session in
+        func assess(_ session: Session) {
             for decision in finish([session], at: lastTime) {
                 if decision.alert != nil { alerted.append(decision) }
                 part.decisions.append(decision)
@@ -407,6 +407,24 @@ public final class IngestPipeline {
                 part.decisions = []
             }
         }
+        if options.jobs > 1 {
+            // The readers are done and their cores idle: the sessionizer builds the sessions on a thread of
+            // its own and hands them on in its order, while this one assesses them. That thread touches
+            // the sessionizer alone, and this one leaves the sessionizer alone until the queue ends.
+            let sessions = HandoffQueue<Session>(batchSize: Self.endHandoffBatch, depth: 8)
+            let close = UncheckedSendable(value: { [unowned self] in
+                self.sessionizer.finish(at: lastTime) { sessions.put($0) }
+                sessions.finish()
+            })
+            let thread = Thread { close.value() }
+            thread.stackSize = 8 << 20
+            thread.start()
+            while let batch = sessions.take() {
+                for session in batch { assess(session) }
+            }
+        } else {
+            sessionizer.finish(at: lastTime) { assess($0) }
+        }
         // The rest, and what look-back finds, make the final outcome.
         part.isEndPart = false
         part.decisions += lookBack(after: alerted, at: lastTime)
@@ -415,6 +433,10 @@ public final class IngestPipeline {
         summary.lateRecords = order.late
         return summary
     }
+
+    /// Sessions closed at the end of the input handed from the sessionizer's thread to the assessing one
+    /// at a time (`--jobs` > 1).
+    static let endHandoffBatch = 64
 
     /// What an event moved out of a decoded batch leaves in its place: no string to release.
     private static let vacantEvent = UsageEvent(

@@ -562,11 +562,12 @@ public final class IngestPipeline {
     private func release(through frontier: EpochSeconds?) -> [Detector.Decision] {
         var out: [Detector.Decision] = []
         // At the end of the input the readers are done and their cores idle: with more than one, a spilled
-        // slice is merged on a thread of its own while this one applies it (the same blocks, in order).
-        let mergeAhead = frontier == nil && options.jobs > 1
+        // slice's calls are merged on a thread of their own while this one applies them (the same blocks,
+        // in order), and its events merged and given to the sessionizer on another (`apply`).
+        let aside = frontier == nil && options.jobs > 1
         while let (end, slice) = order.next(through: frontier, streaming: true) {
-            if mergeAhead { slice.spilled?.prefetch() }
-            let touched = apply(slice, tick: end)
+            if aside { slice.spilled?.prefetch(events: false) }
+            let touched = apply(slice, tick: end, eventsAside: aside)
             out += decide(at: end, touched: touched)
         }
         return out
@@ -575,9 +576,34 @@ public final class IngestPipeline {
     /// Applies one slice's records in their canonical order (a spilled slice's a block at a time, as its
     /// merge gives them). Returns the accounts whose running sessions may have changed (new lifecycle
     /// events) and the accounts with new calls.
-    private func apply(_ slice: EventTimeOrder.Slice, tick: EpochSeconds) -> (
+    ///
+    /// With `eventsAside`, a spilled slice's events are merged and given to the sessionizer on a thread of
+    /// their own while this one applies the calls: the two touch disjoint state (the sessionizer; the
+    /// account activity, the identity graph and the held order), each in the same order as one after the
+    /// other, and this thread leaves the sessionizer alone until that one is done.
+    private func apply(_ slice: EventTimeOrder.Slice, tick: EpochSeconds, eventsAside: Bool = false) -> (
         events: [(provider: CloudProvider, account: String, resource: String)], calls: [UInt64]
     ) {
+        var resources: [(provider: CloudProvider, account: String, resource: String)] = []
+        func observe(_ events: [UsageEvent]) {
+            for event in events where followsLifecycle(of: event) {
+                sessionizer.observe(event)
+                resources.append((event.provider, event.accountID, event.resourceID))
+            }
+        }
+        var eventsDone: DispatchSemaphore? = nil
+        if eventsAside, let spilled = slice.spilled {
+            let done = DispatchSemaphore(value: 0)
+            eventsDone = done
+            let work = UncheckedSendable(value: {
+                var block: [UsageEvent] = []
+                while spilled.nextEvents(into: &block) { observe(block) }
+                done.signal()
+            })
+            let thread = Thread { work.value() }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
         var callAccounts: [UInt64] = []
         if options.scoring {
             // The identity graph changes below: partners found before are stale. Set before any call is
@@ -599,14 +625,9 @@ public final class IngestPipeline {
             }
         }
         if changes != nil { changes!.activity.formUnion(callAccounts) }
-        var resources: [(provider: CloudProvider, account: String, resource: String)] = []
-        func observe(_ events: [UsageEvent]) {
-            for event in events where followsLifecycle(of: event) {
-                sessionizer.observe(event)
-                resources.append((event.provider, event.accountID, event.resourceID))
-            }
-        }
-        if let spilled = slice.spilled {
+        if let eventsDone {
+            eventsDone.wait()
+        } else if let spilled = slice.spilled {
             var block: [UsageEvent] = []
             while spilled.nextEvents(into: &block) { observe(block) }
         } else {

@@ -69,6 +69,8 @@ final class SpilledSlice {
 
     /// Blocks merged ahead on a thread of their own (``prefetch()``), nil while merged on the caller's.
     private var ahead: Prefetch? = nil
+    /// Whether the events are merged ahead too.
+    private var eventsAhead = false
 
     deinit { ahead?.cancel() }
 
@@ -77,10 +79,13 @@ final class SpilledSlice {
     /// ``nextCalls(into:)`` and ``nextEvents(into:)`` then only take them. At the end of the input the
     /// readers' cores are idle and the merge thread alone applies what is still held (the large customer's
     /// whole trail, issue 17); merging its spilled slices there is a quarter of that thread's work.
-    func prefetch() {
+    /// With `events` false only the calls are merged ahead: the events are merged by whichever thread takes
+    /// them (``nextEvents(into:)``, one thread at a time), beside the calls.
+    func prefetch(events withEvents: Bool = true) {
         guard ahead == nil else { return }
         let prefetch = Prefetch()
         ahead = prefetch
+        eventsAhead = withEvents
         let merges = Merges(calls: calls, events: events)
         let thread = Thread {
             var callBlock: [HeldCall] = []
@@ -90,6 +95,7 @@ final class SpilledSlice {
                 callBlock = []
             }
             prefetch.put(calls: nil)
+            guard withEvents else { return }
             var eventBlock: [UsageEvent] = []
             while merges.events.next(into: &eventBlock, limit: Self.eventBlock) {
                 guard prefetch.put(events: eventBlock) else { return }
@@ -122,7 +128,7 @@ final class SpilledSlice {
 
     /// The next block of events in canonical order into `block`; false when there are none left.
     func nextEvents(into block: inout [UsageEvent]) -> Bool {
-        guard let ahead else { return events.next(into: &block, limit: Self.eventBlock) }
+        guard let ahead, eventsAhead else { return events.next(into: &block, limit: Self.eventBlock) }
         block = ahead.takeEvents() ?? []
         return !block.isEmpty
     }

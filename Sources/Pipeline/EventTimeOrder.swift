@@ -669,10 +669,14 @@ struct EventTimeOrder {
                 var groups: [(count: Int, bytes: Int)] = []
                 var writer = NormalizedRecordWriter()
                 var count = 0
-                // Each event written where it lies (a copy retained and released its nine strings).
-                try held.events.withUnsafeBufferPointer { events in
+                // Each event moved out for the writer and back (passed from where it lies, it was copied: its
+                // nine strings retained and released).
+                try held.events.withUnsafeMutableBufferPointer { events in
                     for n in events.indices {
-                        writer.event(events[eventOrder.map { Int($0[n]) } ?? n], inputName: "")
+                        let slot = events.baseAddress! + (eventOrder.map { Int($0[n]) } ?? n)
+                        let event = slot.move()
+                        writer.event(event, inputName: "")
+                        slot.initialize(to: event)
                         count += 1
                         if writer.bytes.count >= Self.eventGroupBytes || n == events.count - 1 {
                             _ = try writer.bytes.withUnsafeBytes { try spill.append($0) }

@@ -400,7 +400,7 @@ public final class IngestPipeline {
         // neither all held at once nor all their assessments (a large customer closes tens of thousands
         // here, issue 17). Look-back needs only those that alerted.
         var alerted: [Detector.Decision] = []
-        sessionizer.finish(at: lastTime) { session in
+        func assess(_ session: Session) {
             for decision in finish([session], at: lastTime) {
                 if decision.alert != nil { alerted.append(decision) }
                 part.decisions.append(decision)
@@ -409,6 +409,24 @@ public final class IngestPipeline {
                 onOutcome(part)
                 part.decisions = []
             }
+        }
+        if options.jobs > 1 {
+            // The readers are done and their cores idle: the sessionizer builds the sessions on a thread of
+            // its own and hands them on in its order, while this one assesses them. That thread touches
+            // the sessionizer alone, and this one leaves the sessionizer alone until the queue ends.
+            let sessions = HandoffQueue<Session>(batchSize: Self.endHandoffBatch, depth: 8)
+            let close = UncheckedSendable(value: { [unowned self] in
+                self.sessionizer.finish(at: lastTime) { sessions.put($0) }
+                sessions.finish()
+            })
+            let thread = Thread { close.value() }
+            thread.stackSize = 8 << 20
+            thread.start()
+            while let batch = sessions.take() {
+                for session in batch { assess(session) }
+            }
+        } else {
+            sessionizer.finish(at: lastTime) { assess($0) }
         }
         // The rest, and what look-back finds, make the final outcome.
         part.isEndPart = false
@@ -419,7 +437,16 @@ public final class IngestPipeline {
         return summary
     }
 
-    private func merge(_ result: FileResult) {
+    /// Sessions closed at the end of the input handed from the sessionizer's thread to the assessing one
+    /// at a time (`--jobs` > 1).
+    static let endHandoffBatch = 64
+
+    /// What an event moved out of a decoded batch leaves in its place: no string to release.
+    private static let vacantEvent = UsageEvent(
+        provider: .aws, action: .launch, time: 0, accountID: "", resourceID: "", eventID: "", eventName: "",
+        origin: EventOrigin(path: "", position: .line(0)))
+
+    private func merge(_ result: consuming FileResult) {
         var outcome = FileOutcome(path: result.path)
         outcome.storedBytes = result.storedBytes
         outcome.records = result.batch.recordsRead
@@ -478,32 +505,42 @@ public final class IngestPipeline {
         /// Accounts with new billing lines (joined as they arrive, not held).
         var usageAccounts = Set<String>()
         var nextPair = 0
-        for (n, event) in result.batch.events.enumerated() {
-            // Billing exports are whole periods in no time order: they do not move the event-time
-            // watermark (audit logs do) and are not held for it; their sessions close at the end of the
-            // input or when the audit logs' time passes them.
-            if event.action != .usage && event.time > newest { newest = event.time }
-            // An event made from a call's record is a duplicate when its call was (same record, same
-            // time, one key in the window); any other by its own event id.
-            if nextPair < pairs.count && pairs[nextPair].event == Int32(truncatingIfNeeded: n) {
-                let call = pairs[nextPair].call
-                nextPair += 1
-                if duplicateCalls.contains(call) { continue }
-            } else if !dedup.insert(StableHash.hash(event.eventID, seed: Self.computeKeySeed), at: event.time) {
-                continue
+        // The events are taken out of the batch and each moved where it is held, an empty event left in
+        // its place: a copy retained its nine strings, and the batch's end released them again (issue 17:
+        // the large customer's lifecycle events).
+        var events: [UsageEvent] = []
+        swap(&events, &result.batch.events)
+        let vacant = Self.vacantEvent
+        events.withUnsafeMutableBufferPointer { buffer in
+            for n in buffer.indices {
+                let event = (buffer.baseAddress! + n).move()
+                (buffer.baseAddress! + n).initialize(to: vacant)
+                // Billing exports are whole periods in no time order: they do not move the event-time
+                // watermark (audit logs do) and are not held for it; their sessions close at the end of the
+                // input or when the audit logs' time passes them.
+                if event.action != .usage && event.time > newest { newest = event.time }
+                // An event made from a call's record is a duplicate when its call was (same record, same
+                // time, one key in the window); any other by its own event id.
+                if nextPair < pairs.count && pairs[nextPair].event == Int32(truncatingIfNeeded: n) {
+                    let call = pairs[nextPair].call
+                    nextPair += 1
+                    if duplicateCalls.contains(call) { continue }
+                } else if !dedup.insert(StableHash.hash(event.eventID, seed: Self.computeKeySeed), at: event.time) {
+                    continue
+                }
+                summary.computeEvents += 1
+                let eventAccount = StableHash.hash(event.accountID)
+                if eventAccounts.insert(eventAccount).inserted, changes != nil {
+                    changes!.eventAccounts.insert(eventAccount)
+                }
+                if options.keepCalls != .none { outcome.events.append(event) }
+                if event.action == .usage {
+                    sessionizer.observe(event)
+                    usageAccounts.insert(event.accountID)
+                } else {
+                    order.add(event)
+                }
             }
-            summary.computeEvents += 1
-            let eventAccount = StableHash.hash(event.accountID)
-            if eventAccounts.insert(eventAccount).inserted, changes != nil {
-                changes!.eventAccounts.insert(eventAccount)
-            }
-            if event.action == .usage {
-                sessionizer.observe(event)
-                usageAccounts.insert(event.accountID)
-            } else {
-                order.add(event)
-            }
-            if options.keepCalls != .none { outcome.events.append(event) }
         }
         if newest > watermark {
             watermark = newest
@@ -528,8 +565,13 @@ public final class IngestPipeline {
     /// input), each followed by the decisions of its tick.
     private func release(through frontier: EpochSeconds?) -> [Detector.Decision] {
         var out: [Detector.Decision] = []
+        // At the end of the input the readers are done and their cores idle: with more than one, a spilled
+        // slice's calls are merged on a thread of their own while this one applies them (the same blocks,
+        // in order), and its events merged and given to the sessionizer on another (`apply`).
+        let aside = frontier == nil && options.jobs > 1
         while let (end, slice) = order.next(through: frontier, streaming: true) {
-            let touched = apply(slice, tick: end)
+            if aside { slice.spilled?.prefetch(events: false) }
+            let touched = apply(slice, tick: end, eventsAside: aside)
             out += decide(at: end, touched: touched)
         }
         return out
@@ -538,9 +580,34 @@ public final class IngestPipeline {
     /// Applies one slice's records in their canonical order (a spilled slice's a block at a time, as its
     /// merge gives them). Returns the accounts whose running sessions may have changed (new lifecycle
     /// events) and the accounts with new calls.
-    private func apply(_ slice: EventTimeOrder.Slice, tick: EpochSeconds) -> (
+    ///
+    /// With `eventsAside`, a spilled slice's events are merged and given to the sessionizer on a thread of
+    /// their own while this one applies the calls: the two touch disjoint state (the sessionizer; the
+    /// account activity, the identity graph and the held order), each in the same order as one after the
+    /// other, and this thread leaves the sessionizer alone until that one is done.
+    private func apply(_ slice: EventTimeOrder.Slice, tick: EpochSeconds, eventsAside: Bool = false) -> (
         events: [(provider: CloudProvider, account: String, resource: String)], calls: [UInt64]
     ) {
+        var resources: [(provider: CloudProvider, account: String, resource: String)] = []
+        func observe(_ events: [UsageEvent]) {
+            for event in events where followsLifecycle(of: event) {
+                sessionizer.observe(event)
+                resources.append((event.provider, event.accountID, event.resourceID))
+            }
+        }
+        var eventsDone: DispatchSemaphore? = nil
+        if eventsAside, let spilled = slice.spilled {
+            let done = DispatchSemaphore(value: 0)
+            eventsDone = done
+            let work = UncheckedSendable(value: {
+                var block: [UsageEvent] = []
+                while spilled.nextEvents(into: &block) { observe(block) }
+                done.signal()
+            })
+            let thread = Thread { work.value() }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
         var callAccounts: [UInt64] = []
         if options.scoring {
             // The identity graph changes below: partners found before are stale. Set before any call is
@@ -562,14 +629,9 @@ public final class IngestPipeline {
             }
         }
         if changes != nil { changes!.activity.formUnion(callAccounts) }
-        var resources: [(provider: CloudProvider, account: String, resource: String)] = []
-        func observe(_ events: [UsageEvent]) {
-            for event in events where followsLifecycle(of: event) {
-                sessionizer.observe(event)
-                resources.append((event.provider, event.accountID, event.resourceID))
-            }
-        }
-        if let spilled = slice.spilled {
+        if let eventsDone {
+            eventsDone.wait()
+        } else if let spilled = slice.spilled {
             var block: [UsageEvent] = []
             while spilled.nextEvents(into: &block) { observe(block) }
         } else {

@@ -100,6 +100,61 @@ import UsageModel
         #expect(misplaced == nil, "the first event out of place")
     }
 
+    /// Events are first compared by their time and the first eight bytes of their ids: the order is still
+    /// the one comparing whole ids — ids longer than eight bytes alike in their first eight, ids that
+    /// are the beginning of others, a NUL, an empty id, UUIDs one character apart.
+    @Test(arguments: [1, 2, 3] as [UInt64])
+    func eventsSortByTheirWholeIdsWhateverTheirFirstBytes(seed: UInt64) {
+        let ids = [
+            "evt-0000-aaaa", "evt-0000-aaab", "evt-0000", "evt-000", "evt-0000\u{0}", "evt-0000\u{0}\u{0}", "", "e",
+            "zzzzzzzzz", "zzzzzzzz", "12345678-1234-1234-1234-123456789abc", "12345678-1234-1234-1234-123456789abd",
+        ]
+        let events = Self.events(ids: ids, seed: seed)
+        let expected = events.enumerated().sorted { x, y in
+            let (a, b) = (x.element, y.element)
+            if a.time != b.time { return a.time < b.time }
+            if a.eventID != b.eventID { return a.eventID.utf8Precedes(b.eventID) }
+            if a.resourceID != b.resourceID { return a.resourceID.utf8Precedes(b.resourceID) }
+            return x.offset < y.offset
+        }
+        var sorted = events
+        EventTimeOrder.sortCanonically(&sorted)
+        #expect(sorted.map(\.region) == expected.map(\.element.region))
+    }
+
+    /// With an id that is not ASCII — here ids equal as strings though not in bytes, which make the
+    /// comparison inconsistent — the events are sorted exactly as before the first-bytes keys.
+    @Test(arguments: [1, 2] as [UInt64])
+    func eventsWithIdsNotASCIISortAsBefore(seed: UInt64) {
+        let ids = ["caf\u{E9}", "cafe\u{301}", "cafe\u{301}-1", "caf\u{E9}-1", "caff", "ünï", "evt-1"]
+        let events = Self.events(ids: ids, seed: seed)
+        var before = Array(0..<Int32(events.count))
+        events.withUnsafeBufferPointer { e in
+            let base = e.baseAddress!
+            before.sort { i, j in
+                if EventTimeOrder.precedes(base + Int(i), base + Int(j)) { return true }
+                if EventTimeOrder.precedes(base + Int(j), base + Int(i)) { return false }
+                return i < j
+            }
+        }
+        var sorted = events
+        EventTimeOrder.sortCanonically(&sorted)
+        #expect(sorted.map(\.region) == before.map { events[Int($0)].region })
+    }
+
+    /// 2,000 events in three seconds with ids drawn from `ids` and four resources.
+    static func events(ids: [String], seed: UInt64) -> [UsageEvent] {
+        var random = SplitMix(seed: seed)
+        return (0..<2_000).map { n in
+            let r = random.next()
+            var e = Self.event(n, time: 1_000 + Int64(r % 3))
+            e.eventID = ids[Int((r >> 8) % UInt64(ids.count))]
+            e.resourceID = "i-\((r >> 20) % 4)"
+            e.region = "r\(n)"
+            return e
+        }
+    }
+
     @Test(arguments: [1, 2, 3] as [UInt64])
     func callsAreReleasedByTimeEventKeyAccountThenPath(seed: UInt64) throws {
         var rng = SplitMix(seed: seed)

@@ -144,7 +144,10 @@ import UsageModel
     /// A slice spilled in many chunks is released as a merge, a block at a time (`streaming`: what
     /// `ingest` applies), and the blocks put together are the order the same records held in memory give:
     /// calls and events each over several blocks and chunks, with ties in time and event between inputs.
-    @Test func aSpilledSliceStreamsInBlocksInTheOrderHeldInMemory() throws {
+    /// Merged on the caller's thread or ahead on a thread of its own (`prefetch`, the end of an input
+    /// read with more than one reader): the same blocks in the same order.
+    @Test(arguments: [false, true])
+    func aSpilledSliceStreamsInBlocksInTheOrderHeldInMemory(mergedAhead: Bool) throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         func feed(_ o: inout EventTimeOrder) {
@@ -175,6 +178,7 @@ import UsageModel
         let want = try #require(released).slice
         let streamed = spilled.next(through: nil, streaming: true)
         let merge = try #require(streamed?.slice.spilled)
+        if mergedAhead { merge.prefetch() }
         var calls: [EventTimeOrder.HeldCall] = []
         var block: [EventTimeOrder.HeldCall] = []
         var blocks = 0
@@ -193,6 +197,81 @@ import UsageModel
         #expect(firstCall == nil)
         #expect(events.count == want.events.count)
         #expect(events.indices.first { "\(events[$0])" != "\(want.events[$0])" } == nil)
+    }
+
+    /// A caller that takes a slice merged ahead without its calls (scoring off) still gets every event in
+    /// order: the calls' merge, blocked on its full queue, gives way (it waited for ever before).
+    @Test(arguments: [0, 2, 100])
+    func aSliceMergedAheadGivesItsEventsToACallerThatTakesFewCalls(callBlocksTaken: Int) throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        func feed(_ o: inout EventTimeOrder) {
+            var draw = SplitMix(seed: 9)
+            for i in 0..<4 {
+                let input = o.beginInput("in/\(i).json")
+                for k in 0..<8_000 {
+                    o.add(
+                        EventTimeOrderTests.call(
+                            UInt64(i * 8_000 + k), time: 1_772_323_200 + EpochSeconds(draw.next() % 300)),
+                        input: input)
+                }
+                o.held(8_000, of: input)
+                for k in 0..<1_500 {
+                    o.add(
+                        EventTimeOrderTests.event(i * 1_500 + k, time: 1_772_323_200 + EpochSeconds(draw.next() % 300)))
+                }
+                o.spillIfOverBudget()
+            }
+        }
+        var inMemory = EventTimeOrder()
+        var spilled = EventTimeOrder()
+        let started = spilled.startSpilling(budget: 0, directory: dir.path)
+        #expect(started)
+        feed(&inMemory)
+        feed(&spilled)
+        let released = inMemory.next(through: nil)
+        let want = try #require(released).slice
+        let streamed = spilled.next(through: nil, streaming: true)
+        let merge = try #require(streamed?.slice.spilled)
+        merge.prefetch()
+        var block: [EventTimeOrder.HeldCall] = []
+        var taken = 0
+        while taken < callBlocksTaken && merge.nextCalls(into: &block) { taken += 1 }
+        var events: [UsageEvent] = []
+        var eventBlock: [UsageEvent] = []
+        while merge.nextEvents(into: &eventBlock) { events += eventBlock }
+        #expect(events.count == want.events.count)
+        #expect(events.indices.first { "\(events[$0])" != "\(want.events[$0])" } == nil)
+    }
+
+    /// An input's names as a block: keys ascending, each name's start and length, then the text, for
+    /// tables of no name, one, names empty and of several bytes a character, and thousands.
+    @Test(arguments: [0, 1, 3, 5_000])
+    func aNameBlockListsItsKeysInOrderWithTheirText(count: Int) {
+        var table = KeyTable<String>(capacity: 16)
+        var want: [UInt64: String] = [:]
+        var draw = SplitMix(seed: UInt64(count))
+        for n in 0..<count {
+            let key = draw.next() | 1
+            let name = n % 7 == 0 ? "" : n % 3 == 0 ? "agent \(n) — ünïcode 😀" : "k\(n)"
+            if table.insert(key, name) { want[key] = name }
+        }
+        let bytes = EventTimeOrder.nameBlock(table)
+        let n = want.count
+        var keys: [UInt64] = []
+        var names: [String] = []
+        bytes.withUnsafeBytes { raw in
+            for i in 0..<n {
+                keys.append(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)))
+                let start = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: n * 8 + i * 8, as: UInt32.self)))
+                let length = Int(
+                    UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: n * 8 + i * 8 + 4, as: UInt32.self)))
+                names.append(String(decoding: raw[(n * 16 + start)..<(n * 16 + start + length)], as: UTF8.self))
+            }
+        }
+        #expect(keys == want.keys.sorted())
+        #expect(names == keys.map { want[$0]! })
+        #expect(bytes.count == n * 16 + want.values.reduce(0) { $0 + $1.utf8.count })
     }
 
     /// Names stay in memory while they take less than a quarter of the budget (writing every input's

@@ -570,7 +570,7 @@ public final class IngestPipeline {
         // in order), and its events merged and given to the sessionizer on another (`apply`).
         let aside = frontier == nil && options.jobs > 1
         while let (end, slice) = order.next(through: frontier, streaming: true) {
-            if aside { slice.spilled?.prefetch(events: false) }
+            if aside { slice.spilled?.prefetch() }
             let touched = apply(slice, tick: end, eventsAside: aside)
             out += decide(at: end, touched: touched)
         }

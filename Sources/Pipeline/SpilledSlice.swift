@@ -67,115 +67,67 @@ final class SpilledSlice {
         }
     }
 
-    /// Blocks merged ahead on a thread of their own (``prefetch()``), nil while merged on the caller's.
+    /// Calls merged ahead on a thread of their own (``prefetch()``), nil while merged on the caller's.
     private var ahead: Prefetch? = nil
-    /// Whether the events are merged ahead too.
-    private var eventsAhead = false
 
     deinit { ahead?.cancel() }
 
-    /// Merges the rest of the slice on a thread of its own from now on, up to ``Prefetch/callDepth`` blocks
-    /// of calls and ``Prefetch/eventDepth`` blocks of events ahead of the caller, in the same order:
-    /// ``nextCalls(into:)`` and ``nextEvents(into:)`` then only take them. At the end of the input the
-    /// readers' cores are idle and the merge thread alone applies what is still held (the large customer's
-    /// whole trail, issue 17); merging its spilled slices there is a quarter of that thread's work.
-    /// With `events` false only the calls are merged ahead: the events are merged by whichever thread takes
-    /// them (``nextEvents(into:)``, one thread at a time), beside the calls.
-    func prefetch(events withEvents: Bool = true) {
+    /// Merges the rest of the slice's calls on a thread of their own from now on, up to
+    /// ``Prefetch/callDepth`` blocks ahead of the caller, in the same order: ``nextCalls(into:)`` then only
+    /// takes them. At the end of the input the readers' cores are idle and the merge thread alone applies
+    /// what is still held (the large customer's whole trail, issue 17); merging its spilled slices there is
+    /// a quarter of that thread's work. The events are merged by whichever thread takes them
+    /// (``nextEvents(into:)``, one thread at a time), beside the calls.
+    func prefetch() {
         guard ahead == nil else { return }
         let prefetch = Prefetch()
         ahead = prefetch
-        eventsAhead = withEvents
-        let merges = Merges(calls: calls, events: events)
+        let merge = UncheckedSendable(value: calls)
         let thread = Thread {
             var callBlock: [HeldCall] = []
-            // A caller that takes no calls (scoring off) makes the rest of them unwanted.
-            while merges.calls.next(into: &callBlock, limit: Self.callBlock) {
-                guard prefetch.put(calls: callBlock) else { break }
+            while merge.value.next(into: &callBlock, limit: Self.callBlock) {
+                guard prefetch.put(callBlock) else { return }
                 callBlock = []
             }
-            prefetch.put(calls: nil)
-            guard withEvents else { return }
-            var eventBlock: [UsageEvent] = []
-            while merges.events.next(into: &eventBlock, limit: Self.eventBlock) {
-                guard prefetch.put(events: eventBlock) else { return }
-                eventBlock = []
-            }
-            prefetch.put(events: nil)
+            prefetch.put(nil)
         }
         thread.stackSize = 1 << 20
         thread.start()
-    }
-
-    /// The two merges, handed to the merging thread (used by it alone from then on).
-    private final class Merges: @unchecked Sendable {
-        let calls: RunMerge<HeldCall>
-        let events: RunMerge<UsageEvent>
-
-        init(calls: RunMerge<HeldCall>, events: RunMerge<UsageEvent>) {
-            self.calls = calls
-            self.events = events
-        }
     }
 
     /// The next block of calls in canonical order into `block` (replacing what it held); false when
     /// there are none left.
     func nextCalls(into block: inout [HeldCall]) -> Bool {
         guard let ahead else { return calls.next(into: &block, limit: Self.callBlock) }
-        block = ahead.takeCalls() ?? []
+        block = ahead.take() ?? []
         return !block.isEmpty
     }
 
     /// The next block of events in canonical order into `block`; false when there are none left.
-    func nextEvents(into block: inout [UsageEvent]) -> Bool {
-        guard let ahead, eventsAhead else { return events.next(into: &block, limit: Self.eventBlock) }
-        block = ahead.takeEvents() ?? []
-        return !block.isEmpty
-    }
+    func nextEvents(into block: inout [UsageEvent]) -> Bool { events.next(into: &block, limit: Self.eventBlock) }
 
-    /// Blocks handed from the merging thread to the caller: all the calls' first, then the events'
-    /// (a nil block ends each), each queue bounded.
+    /// Blocks of calls handed from the merging thread to the caller (a nil block ends them), bounded.
     final class Prefetch: @unchecked Sendable {
         /// Calls merged ahead at most (4,096 calls a block: ~1.2 MB).
         static let callDepth = 4
-        /// Events merged ahead at most: the caller applies the calls meanwhile, so the events' merge
-        /// runs beside that (1,024 events a block: ~0.5 MB with their strings).
-        static let eventDepth = 16
 
         private let condition = NSCondition()
         private var calls: [[HeldCall]?] = []
-        private var events: [[UsageEvent]?] = []
         private var cancelled = false
-        /// The caller asked for events before the calls' end: it takes no more calls.
-        private var callsUnwanted = false
 
-        /// Queues a block (nil: the last); false once the caller has gone or takes no more calls.
+        /// Queues a block (nil: the last); false once the caller has gone.
         @discardableResult
-        func put(calls block: [HeldCall]?) -> Bool {
+        func put(_ block: [HeldCall]?) -> Bool {
             condition.lock()
             defer { condition.unlock() }
-            while calls.count >= Self.callDepth && !cancelled && !callsUnwanted { condition.wait() }
-            if callsUnwanted {
-                if block == nil { calls = [nil] }
-                return false
-            }
+            while calls.count >= Self.callDepth && !cancelled { condition.wait() }
             calls.append(block)
             condition.broadcast()
             return !cancelled
         }
 
-        @discardableResult
-        func put(events block: [UsageEvent]?) -> Bool {
-            condition.lock()
-            defer { condition.unlock() }
-            while events.count >= Self.eventDepth && !cancelled { condition.wait() }
-            events.append(block)
-            condition.broadcast()
-            return !cancelled
-        }
-
-        /// The next block of calls, nil after the last (and at every call after it).
-        func takeCalls() -> [HeldCall]? {
+        /// The next block, nil after the last (and at every call after it).
+        func take() -> [HeldCall]? {
             condition.lock()
             defer { condition.unlock() }
             while calls.isEmpty { condition.wait() }
@@ -185,22 +137,8 @@ final class SpilledSlice {
             return block
         }
 
-        func takeEvents() -> [UsageEvent]? {
-            condition.lock()
-            defer { condition.unlock() }
-            if calls.last.map({ $0 != nil }) ?? true {
-                callsUnwanted = true
-                calls = []
-                condition.broadcast()
-            }
-            while events.isEmpty { condition.wait() }
-            guard let block = events[0] else { return nil }
-            events.removeFirst()
-            condition.broadcast()
-            return block
-        }
-
-        /// The caller has gone: the merging thread stops at its next block.
+        /// The caller has gone (a slice whose calls were not all taken: scoring off): the merging thread
+        /// stops at its next block.
         func cancel() {
             condition.lock()
             cancelled = true

@@ -319,10 +319,10 @@ public struct Sessionizer: Sendable {
     /// still end the session that launch opens.
     public static let clockSkew: Int64 = 300
 
-    /// Whether a resource whose latest event is `event` may be finalised by `advance`.
+    /// Whether a resource whose latest event has `action` may be finalised by `advance`.
     @inline(__always)
-    static func isClosable(_ event: UsageEvent?) -> Bool {
-        guard let action = event?.action else { return false }
+    static func isClosable(_ action: ComputeAction?) -> Bool {
+        guard let action else { return false }
         return action == .stop || action == .terminate || action == .usage || action == .failed
     }
 
@@ -335,9 +335,7 @@ public struct Sessionizer: Sendable {
     }
 
     static func isClosable(_ list: [UsageEvent]) -> Bool {
-        guard let action = list.last?.action else { return false }
-        return action == .stop || action == .terminate || action == .usage || action == .failed
-            || endsInSkewedTermination(list)
+        isClosable(list.last?.action) || endsInSkewedTermination(list)
     }
 
     /// Inserts in time order; returns whether the list is closable after.

@@ -200,7 +200,7 @@ import UsageModel
     }
 
     /// A caller that takes a slice merged ahead without its calls (scoring off) still gets every event in
-    /// order: the calls' merge, blocked on its full queue, gives way (it waited for ever before).
+    /// order: the calls' merge, blocked on its full queue, holds nothing the events' merge waits for.
     @Test(arguments: [0, 2, 100])
     func aSliceMergedAheadGivesItsEventsToACallerThatTakesFewCalls(callBlocksTaken: Int) throws {
         let dir = TemporaryDirectory()

@@ -322,10 +322,10 @@ struct RunResult: Equatable, CustomStringConvertible {
 
     @Test(.enabled(if: SparkFixture.available, SparkFixture.reason))
     func aFailingMapTaskEndsTheRunWithItsMessageAndNoAlerts() throws {
-        // A chiptrail that lists as the real one does and fails as a map task.
+        // A chiptrail that lists (and checks the merge's configuration) as the real one does and fails as a map task.
         let fake = corpus.directory.write(
             "failing-chiptrail",
-            "#!/bin/sh\nif [ \"$2\" = \"--list\" ]; then exec '\(BuiltBinary.path)' \"$@\"; fi\necho 'cannot map: disk full' >&2\nexit 3\n"
+            "#!/bin/sh\nif [ \"$2\" = \"--list\" ] || [ \"$1\" = ingest ]; then exec '\(BuiltBinary.path)' \"$@\"; fi\necho 'cannot map: disk full' >&2\nexit 3\n"
         )
         chmod(fake, 0o755)
         let process = Process()
@@ -490,6 +490,82 @@ struct RunResult: Equatable, CustomStringConvertible {
         #expect(r.status == 0, "the driver did not end after its stdout closed (exit \(r.status))")
         let text = (try? String(contentsOfFile: head, encoding: .utf8)) ?? ""
         #expect(text.hasPrefix("{\"type\":\"alert\""))
+    }
+
+    /// The merge's configuration is checked before Spark starts (no map stage of hours before a mistake in
+    /// the mappings shows): each mistake ends the run at once with ingest's own message, and without Spark
+    /// (the run does not need pyspark to get that far).
+    @Test(arguments: [
+        (["--mappings", "{dir}/bad-mappings.csv"], "unknown country 'ZZ' in column end_customer_country"),
+        (["--exec", "{dir}/no-such-hook"], "is not an executable file"),
+        (["--store", "{dir}/no-such-directory/chiptrail.db"], "cannot create the store in"),
+        (["--no-store", "--config", "{dir}/bad.conf"], "bad.conf"),
+    ])
+    func aMistakeInTheMergesConfigurationEndsTheRunBeforeSparkStarts(options: [String], message: String) throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        _ = dir.write(
+            "bad-mappings.csv",
+            "provider,account_id,reseller_id,end_customer_id,end_customer_country,valid_from,valid_to\n"
+                + "aws,111111111111,RS-1,C-1,ZZ,2025-01-01T00:00:00Z,\n")
+        _ = dir.write("bad.conf", "min_score = high\n")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments =
+            ["python3", Repository.root + "/Scripts/spark-ingest", "--master", "local[1]"]
+            + options.map { $0.replacingOccurrences(of: "{dir}", with: dir.path) }
+            + (options.contains("--store") ? [] : options.contains("--no-store") ? [] : ["--no-store"])
+            + [Repository.root + "/SampleLogs/AWSLogs"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["CHIPTRAIL"] = BuiltBinary.path
+        process.environment = environment
+        let r = try BuiltBinary.collect(process, timeout: 60)
+        #expect(r.status == 2)
+        #expect(r.stdout.isEmpty)
+        #expect(r.stderr.contains(message), "\(r.stderr)")
+        // Spark never started: its JVM logs nothing here.
+        #expect(!r.stderr.contains("WARN") && !r.stderr.contains("log4j"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.path + "/no-such-directory"))
+    }
+
+    /// A merge that ends while the map stage still runs (here: it cannot take its inputs at all) ends the run
+    /// then, with its message and status, instead of when the map stage is done.
+    @Test(.enabled(if: SparkFixture.available, SparkFixture.reason))
+    func aMergeThatEndsEarlyCancelsTheMapStage() throws {
+        // The real chiptrail, except that the merge (not the check before Spark) fails at once, and the map task
+        // holding one of the inputs takes a minute after writing it.
+        let fake = corpus.directory.write(
+            "early-ending-chiptrail",
+            """
+            #!/bin/sh
+            if [ "$1" = "ingest" ]; then
+              case " $* " in *" --inputs-count 0 "*) exec '\(BuiltBinary.path)' "$@";; esac
+              echo 'cannot merge: the store is held by another run' >&2; exit 3
+            fi
+            if [ "$1" = "normalize" ] && [ "$2" != "--list" ]; then
+              names=$(mktemp); cat > "$names"
+              '\(BuiltBinary.path)' "$@" < "$names"; status=$?
+              if tr '\\000' '\\n' < "$names" | grep -q KXZNFSC70348PC6X; then sleep 90; fi
+              exit $status
+            fi
+            exec '\(BuiltBinary.path)' "$@"
+
+            """)
+        chmod(fake, 0o755)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+            "python3", Repository.root + "/Scripts/spark-ingest", "--master", "local[2]", "--chiptrail", fake,
+            "--partitions", "4", "--no-store", Repository.root + "/SampleLogs/AWSLogs",
+        ]
+        let started = Date()
+        let r = try BuiltBinary.collect(process, timeout: 240)
+        let elapsed = Date().timeIntervalSince(started)
+        #expect(r.status == 3, "\(r.stderr)")
+        #expect(r.stdout.isEmpty)
+        #expect(r.stderr.contains("cannot merge: the store is held by another run"))
+        #expect(!r.stderr.contains("the map stage failed"))
+        #expect(elapsed < 75, "the run waited for the map stage (\(elapsed) s)")
     }
 
     @Test(.enabled(if: SparkFixture.available, SparkFixture.reason))

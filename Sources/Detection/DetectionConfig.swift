@@ -131,6 +131,12 @@ public struct DetectionConfig: Sendable, Equatable {
     /// behind one reseller, each too small to tell alone (2026-12-05: population tuning seeds 1-4,
     /// structuring recall 0.758 -> 1.000 at 200 accounts, 0.709 -> 0.993 at 2,000, no false positive).
     public var structuringCalling = 1.0
+    /// Ring for an account without an audit trail (billing only; 1: on, 0: never): under a reseller whose
+    /// recent cohort holds a ring, it weighs a member's ring weight times the share of the cohort's accounts
+    /// with a trail in the ring (``Detector/CohortRing``). 2026-12-05: world with billing, tuning seeds 1-2
+    /// at 200 accounts and 3 at 2,000: ring recall 0.909 -> 1.000 and 0.800 -> 1.000 (every miss was an
+    /// account without a trail), no false positive.
+    public var ringTrailless = 1.0
     /// Time: activity whose estimated UTC offset is that of a jurisdiction the other evidence already
     /// names, with at least this posterior, adds `timeZoneWeight` (never alone: it names nothing).
     public var timeZoneWeight = 0.5

@@ -278,9 +278,11 @@ public struct Detector: Sendable {
 
     /// - Parameter partners: accounts sharing uncommon identifiers with the session's account, with
     ///   how many (``IdentityGraph``).
+    /// - Parameter cohort: for an account without an audit trail, the ring of its reseller's recent
+    ///   cohort (``cohortRing(of:accounts:hasTrail:partners:)``).
     public func assess(
         _ session: Session, activity: AccountActivity?, partners: [IdentityPartner],
-        aggregate: ResellerAggregate? = nil, volume: VolumeBook? = nil
+        aggregate: ResellerAggregate? = nil, volume: VolumeBook? = nil, cohort: CohortRing? = nil
     ) -> Assessment {
         let (spec, count, hours, restricted) = consumption(of: session)
         let mapping = mappings.mapping(
@@ -295,6 +297,7 @@ public struct Detector: Sendable {
         mappingEvidence(context, into: &draft)
         sharedIdentityEvidence(context, partners: partners, into: &draft)
         ringEvidence(context, partners: partners, into: &draft)
+        if let cohort { cohortRingEvidence(context, cohort, into: &draft) }
         structuringEvidence(context, aggregate: aggregate, into: &draft)
         networkEvidence(context, into: &draft)
         timeZoneEvidence(context, into: &draft)

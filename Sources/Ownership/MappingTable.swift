@@ -26,6 +26,8 @@ public struct MappingRow: Sendable, Hashable {
 /// resellers, and each row holds over `[valid_from, valid_to)`.
 public struct MappingTable: Sendable {
     private var rows: [String: [MappingRow]] = [:]
+    /// Each reseller's accounts (every row that names it), in name order.
+    private var byReseller: [String: [String]] = [:]
     public private(set) var count = 0
 
     public init() {}
@@ -137,6 +139,7 @@ public struct MappingTable: Sendable {
                 continue
             }
             rows[account, default: []].append(mapping)
+            if let r = mapping.resellerID { byReseller[r, default: []].append(account) }
             count += 1
             added += 1
         }
@@ -223,7 +226,12 @@ public struct MappingTable: Sendable {
         for key in rows.keys {
             rows[key]!.sort { ($0.validFrom ?? .min) > ($1.validFrom ?? .min) }
         }
+        byReseller = byReseller.mapValues { Array(Set($0)).sorted() }
     }
+
+    /// The accounts any row maps to reseller `id` (at any time): in name order once the table is
+    /// loaded (a table only added to may repeat them).
+    public func accounts(underReseller id: String) -> [String] { byReseller[id] ?? [] }
 
     /// The mapping of `account` valid at `time`: the one that started last among those valid then.
     public func mapping(provider: String, account: String, at time: EpochSeconds) -> MappingRow? {

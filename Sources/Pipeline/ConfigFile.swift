@@ -107,6 +107,7 @@ public struct ConfigFile: Sendable {
         "lookback_identity_weight": \.lookbackIdentityWeight,
         "lookback_network": \.lookbackNetwork,
         "structuring_calling": \.structuringCalling,
+        "ring_trailless": \.ringTrailless,
         "lookback_carry": \.lookbackCarry,
         "identity_same_operator_address": \.identity.sameOperator[0],
         "identity_same_operator_agent": \.identity.sameOperator[1],
@@ -160,6 +161,7 @@ public struct ConfigFile: Sendable {
         "chain_decay", "time_zone_confidence", "holiday_dip", "benign_office_weight", "shared_identity_share",
         "declared_support_share", "declared_unsupported_factor", "network_skip_anonymous", "anonymous_listing_weight",
         "lookback_network", "trip_hidden_share", "structuring_calling", "lookback_carry", "shared_identity_pooled",
+        "ring_trailless",
     ]
     /// Keys that are chances in (0,1]: a chance floor of 0 made one shared value infinite evidence, and a
     /// same-operator chance of 0 turned shared identity off.

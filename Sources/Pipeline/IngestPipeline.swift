@@ -772,6 +772,7 @@ public final class IngestPipeline {
         for decision in out where decision.alert != nil {
             peers.formUnion(decision.assessment.ringPeers)
             peers.formUnion(decision.assessment.structuringPeers)
+            peers.formUnion(traillessCohort(of: decision.assessment))
         }
         peers.subtract(accounts)
         if !peers.isEmpty { out += alertRunning(accounts: peers, at: time) }
@@ -883,6 +884,18 @@ public final class IngestPipeline {
         notePeers(
             \.structuringPeers, counted: "among its reseller's accounts calling from restricted countries",
             only: .structuring)
+        // Accounts without an audit trail under a ring member's reseller: the ring's alert is what they are
+        // weighed by.
+        for decision in decided where decision.alert != nil {
+            let assessment = decision.assessment
+            for account in traillessCohort(of: assessment)
+            where trigger[account] == nil && lookback[StableHash.hash(account)] != nil {
+                trigger[account] = (
+                    "session \(assessment.session.id) of account \(assessment.session.accountID), a ring's member under its reseller, alerted",
+                    [.ring]
+                )
+            }
+        }
         for account in sharing where trigger[account] == nil {
             trigger[account] = ("it came to share a rare identifier with another account", [.sharedIdentity])
         }
@@ -1022,9 +1035,31 @@ public final class IngestPipeline {
     /// link, which matters only where an alert is possible: they are looked up for restricted use alone.
     private func assess(_ session: Session) -> Detector.Assessment {
         let key = StableHash.hash(session.accountID)
-        let partners = detector.consumesRestricted(session) ? identityPartners(of: key) : []
+        let restricted = detector.consumesRestricted(session)
+        let partners = restricted ? identityPartners(of: key) : []
+        // An account without an audit trail (billing only) has no identity of its own to be run alike by.
+        let cohort = restricted && activity[key] == nil ? cohortRing(of: session) : nil
         return detector.assess(
-            session, activity: activity[key], partners: partners, aggregate: resellerUse, volume: volume)
+            session, activity: activity[key], partners: partners, aggregate: resellerUse, volume: volume,
+            cohort: cohort)
+    }
+
+    /// The ring among the recent cohort of the reseller of `session`'s account, which has no audit trail
+    /// (``Detector/cohortRing(of:accounts:hasTrail:partners:)``).
+    private func cohortRing(of session: Session) -> Detector.CohortRing? {
+        detector.cohortRing(
+            of: session, accounts: { self.detector.mappings.accounts(underReseller: $0) },
+            hasTrail: { self.activity[StableHash.hash($0)] != nil },
+            partners: { self.identityPartners(of: StableHash.hash($0)) })
+    }
+
+    /// The accounts without an audit trail mapped to the reseller of an account whose alert counted ring
+    /// peers: the ring's alert changes their evidence (``cohortRing(of:)``) as it does its peers'.
+    private func traillessCohort(of assessment: Detector.Assessment) -> [String] {
+        guard !assessment.ringPeers.isEmpty, let reseller = assessment.mapping?.resellerID else { return [] }
+        return detector.mappings.accounts(underReseller: reseller).filter {
+            $0 != assessment.session.accountID && activity[StableHash.hash($0)] == nil
+        }
     }
 
     private func finish(_ sessions: [Session], at time: EpochSeconds) -> [Detector.Decision] {

@@ -877,6 +877,66 @@ func event(
     }
 }
 
+/// An account that delivers billing only has nothing of its own to be run alike with a ring: under a
+/// reseller whose recent cohort holds one, it weighs a member's ring weight times the share of the
+/// cohort's accounts with a trail that are in the ring.
+@Suite struct CohortRingTests {
+    static let mappings =
+        RingTests.mappings + """
+
+            aws,805,RS-TH,C-805,TH,2026-02-23T00:00:00Z,
+            aws,806,RS-TH,C-806,TH,2026-02-24T00:00:00Z,
+            aws,807,RS-TH,C-807,TH,2026-02-25T00:00:00Z,
+
+            """
+
+    /// Everyone in `group` run alike with everyone else in it.
+    static func partners(_ group: [String]) -> (String) -> [Detector.IdentityPartner] {
+        { account in
+            group.contains(account)
+                ? group.filter { $0 != account }.map { .init(account: $0, probability: 0.9, shared: "shares role/ops") }
+                : []
+        }
+    }
+
+    @Test(arguments: [
+        (["802", "803", "805", "806"], 4, 1.0),
+        (["802", "803", "805"], 3, 0.75),
+        (["802", "803"], 0, 0.0),
+    ])
+    func aBillingOnlyAccountWeighsTheRingOfItsResellersCohort(ring: [String], members: Int, share: Double) throws {
+        let d = DetectorTests.detector(mappings: Self.mappings, resellers: RingTests.resellers)
+        let session = DetectorTests().session(account: "801")
+        // 804 was onboarded long before (not of the cohort); 807 has no trail either (not counted).
+        let withTrail: Set<String> = ["802", "803", "804", "805", "806"]
+        let cohort = d.cohortRing(
+            of: session, accounts: { d.mappings.accounts(underReseller: $0) }, hasTrail: { withTrail.contains($0) },
+            partners: Self.partners(ring))
+        guard members > 0 else {
+            #expect(cohort == nil)
+            return
+        }
+        let found = try #require(cohort)
+        #expect(found.members == ring.sorted() && found.withTrail == 4)
+        let a = d.assess(session, activity: nil, partners: [], cohort: found)
+        let evidence = try #require(a.evidence.first { $0.kind == .ring })
+        let memberWeight = min(3.0 * log2(1 + Double(members) / 2), 5.0)
+        #expect(abs(evidence.weight - memberWeight * share) < 1e-9)
+        #expect(evidence.detail.contains("of the 4 other accounts with a trail") && evidence.detail.contains("RS-TH"))
+        #expect(a.jurisdictions == [CountryCode("CN")!] && a.ringPeers.isEmpty)
+        // An account with a trail is weighed by its own identity, never by the cohort.
+        let activity = DetectorTests().activity(restricted: 0, of: 10)
+        #expect(
+            !d.assess(session, activity: activity, partners: [], cohort: found).evidence.contains { $0.kind == .ring })
+        // Nor is an account under a chain that reaches no restricted country.
+        let french = DetectorTests().session(account: "901")
+        #expect(
+            d.cohortRing(
+                of: french, accounts: { d.mappings.accounts(underReseller: $0) }, hasTrail: { _ in true },
+                partners: Self.partners(["902", "903"])) == nil)
+    }
+}
+
 /// A distributor above the account's reseller is calibrated by what it says: one that serves a
 /// restricted country (above a reseller that leaves its customer unknown) apart from one that is only
 /// incorporated there.

@@ -479,6 +479,72 @@ extension RingLookBackTests {
     }
 }
 
+extension RingLookBackTests {
+    /// An account under the ring's reseller that delivers billing only (no audit trail: nothing of its own
+    /// says whether it is run alike with the ring) ran a p5 on day 1, before the ring was seen: when the
+    /// third account alerts on day 3, its remembered session is assessed again with the ring of its
+    /// reseller's cohort and alerts, saying why. One under a reseller whose chain reaches no restricted
+    /// country, billing alike, does not; nor does any with `ring_trailless = 0`.
+    @Test(arguments: [true, false]) func aBillingOnlyAccountUnderARingsResellerAlertsWhenTheRingIsSeen(
+        trailless: Bool
+    ) throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let ring = Self.ring
+        let agent = Self.ringAgent
+        let third = Self.call(
+            ring[2], "", who: "ringop", ip: "198.51.77.7", agent: agent,
+            record: runInstancesRecord(ids: ["i-0ringthird"], account: ring[2], time: "2026-03-03T03:00:00Z"))
+        // Day 2: an unrelated account's call (the billing-only session closes, the ring not yet seen).
+        let files: [[String]] = [
+            Self.firstDay(),
+            [Self.call("720000000001", "2026-03-02T12:00:00Z", who: "user1", ip: "198.51.1.1", agent: "tool1/1.1")],
+            Self.ringCalls(ring[2], day: 3, count: 10) + [third],
+            Self.ringCalls(ring[1], day: 3, count: 1).map {
+                $0.replacingOccurrences(of: "2026-03-03T01:00:00Z", with: "2026-03-03T20:00:00Z")
+            },
+        ]
+        for (i, records) in files.enumerated() {
+            _ = dir.write(String(format: "in/%03d.json", i), "{\"Records\":[" + records.joined(separator: ",") + "]}")
+        }
+        // The billing export, read before the trail (no delivery time in its name): four hours of a p5 on day 1
+        // for each of the two billing-only accounts.
+        var cur =
+            "lineItem/UsageAccountId,lineItem/LineItemType,lineItem/UsageStartDate,lineItem/UsageEndDate,lineItem/UsageType,lineItem/ResourceId,lineItem/UsageAmount,product/instanceType,pricing/unit\n"
+        for (account, resource) in [("710000000004", "i-0trailless"), ("760000000001", "i-0elsewhere")] {
+            for hour in 5..<9 {
+                cur +=
+                    "\(account),Usage,2026-03-01T\(String(format: "%02d", hour)):00:00Z,2026-03-01T\(String(format: "%02d", hour + 1)):00:00Z,BoxUsage:p5.48xlarge,\(resource),1,p5.48xlarge,Hrs\n"
+            }
+        }
+        _ = dir.write("in/000-billing.csv", cur)
+        let mappings =
+            Self.mappings(thirdOnboarded: "2026-02-25")
+            + "aws,710000000004,RS-TH,C-4,TH,2026-02-24T00:00:00Z,\naws,760000000001,RS-FR,C-5,TH,2026-02-24T00:00:00Z,\n"
+        let result = try BuiltBinary.run([
+            "ingest", "--no-store", "--jobs", "1", "--mappings", dir.write("m.csv", mappings), "--resellers",
+            dir.write("r.csv", Self.resellers + "RS-FR,FR SA,FR,,FR\n"), "--geoip", dir.write("g.csv", Self.geoip),
+            "--config", dir.write("c.conf", trailless ? "" : "ring_trailless = 0\n"), dir.path + "/in",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        let alerts = try EndToEndTests.alerts(result.stdout)
+        func resource(_ alert: [String: Any]) -> String? {
+            ((alert["session"] as? [String: Any])?["resource_ids"] as? [String])?.first
+        }
+        #expect(alerts.contains { resource($0) == "i-0ringthird" }, "\(result.stdout)")
+        #expect(!alerts.contains { resource($0) == "i-0elsewhere" }, "\(result.stdout)")
+        let alerted = alerts.filter { resource($0) == "i-0trailless" }
+        #expect(alerted.count == (trailless ? 1 : 0), "\(result.stdout)")
+        guard trailless else { return }
+        let evidence = alerted.first?["evidence"] as? [[String: Any]] ?? []
+        let ringDetail = evidence.first { $0["kind"] as? String == "ring" }?["detail"] as? String ?? ""
+        #expect(ringDetail.hasPrefix("no audit trail from this account, only billing"), "\(evidence)")
+        #expect(ringDetail.contains("\(ring[0]), \(ring[1]), \(ring[2])"), "\(ringDetail)")
+        let note = evidence.first { $0["kind"] as? String == "lookback" }?["detail"] as? String ?? ""
+        #expect(note.contains("of account \(ring[2]), a ring's member under its reseller, alerted"), "\(alerted)")
+    }
+}
+
 /// An account run by the people of a CN-declared account, declared in the US, whose one restricted
 /// session ended before it was seen sharing their names, host and tools: when it comes to share them,
 /// its remembered session is assessed again and alerts on the shared identity, saying when and why

@@ -42,6 +42,7 @@ import UsageModel
         ("linked_share_alpha = 0", "linked_share_alpha"),
         ("structuring_benign_concentration = 0", "structuring_benign_concentration"),
         ("structuring_calling = 2", "structuring_calling"),
+        ("ring_trailless = -1", "ring_trailless"),
         ("catalog.x9.huge = NVIDIA H100 SXM5 80GB x 1e308", "catalog override"),
         ("allowed_lateness = 9999999999999999w", "allowed_lateness"), ("session_gap = 400d", "session_gap"),
         ("lookback_carry = 2", "lookback_carry"),

@@ -100,6 +100,8 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
     /// it judged twice as many names, `PrincipalName.isPersonal` 107 samples in perf against 51).
     var personalSessions: [UInt64: Bool] = [:]
     static let personalSessionsLimit = 1 << 15
+    /// User agents' installation keys by their bytes.
+    var agentKeys = AgentKeyCache()
     /// The last session's key and its answer: consecutive records mostly share one.
     var lastSession: UInt64 = 0
     var lastSessionPersonal = false
@@ -291,7 +293,7 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
         // The record's keys, hashed two at a time (see StableHash); an absent agent or access key is 0.
         let eventKey = StableHash.hash(s.buffer(f.eventID.isEmpty ? f.recordSpan : f.eventID))
         // One installation of a tool is one identifier, whatever command it ran (UserAgent).
-        let agentKey = f.userAgent.isEmpty ? 0 : UserAgent.installationKey(s.buffer(f.userAgent))
+        let agentKey = f.userAgent.isEmpty ? 0 : agentKeys.key(s.buffer(f.userAgent))
         let (accountKey, accessKeyHash) = StableHash.hash(s.buffer(accountSpan), s.buffer(f.identityAccessKeyId))
         let principalKey =
             person ? Self.personNameKey(s.buffer(principal)) : Self.principalNameKey(s.buffer(principal))

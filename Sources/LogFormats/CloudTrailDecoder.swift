@@ -97,7 +97,7 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
     /// Whether a role session's name names a person (``PrincipalName``), by the hash of the session's
     /// principal name: one reader sees the same sessions over and over. Cleared when it holds
     /// `personalSessionsLimit` (the large customer's objects name ~4,900 sessions each: cleared at 4,096,
-    /// it judged twice as many names, `PrincipalName.isPersonal` 107 samples in perf against 51).
+    /// it judged more names again: `PrincipalName.isPersonal` 103 samples in perf against 66).
     var personalSessions: [UInt64: Bool] = [:]
     static let personalSessionsLimit = 1 << 15
     /// User agents' installation keys by their bytes.

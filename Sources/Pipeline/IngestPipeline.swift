@@ -666,7 +666,7 @@ public final class IngestPipeline {
             if first { callAccounts.append(call.accountKey) }
             if held.input != lastInput {
                 lastInput = held.input
-                identities.input = order.path(of: held.input)
+                identities.setInput(order.path(of: held.input), key: held.input)
             }
             identities.observe(call)
         }

@@ -163,11 +163,15 @@ final class SpilledSlice {
 /// another gives. A run is read a buffer at a time (`runs[i]()` gives its next buffer, empty at its end).
 /// Elements are compared where they lie (`precedes` takes pointers): a copy of a held event retained
 /// and released its nine strings at every comparison (~3% of the merge thread on the large customer's
-/// trail at `--jobs 2`).
+/// trail at `--jobs 2`). Each run's buffer is copied into memory of the merge's own and its elements
+/// moved out of it into the block: compared inside arrays of arrays, each comparison retained and
+/// released the outer array and both runs' arrays around the call of `precedes` (issue 17: ~100 of the
+/// large customer's 6,300 samples at `--jobs 1`).
 final class RunMerge<Element> {
     private let runs: [() -> [Element]]
-    private var buffers: [[Element]]
-    private var at: [Int]
+    /// Each run's current buffer, its elements before `at[i]` moved out already (deinitialised).
+    private let buffers: UnsafeMutablePointer<UnsafeMutableBufferPointer<Element>>
+    private let at: UnsafeMutablePointer<Int>
     private let precedes: (UnsafePointer<Element>, UnsafePointer<Element>) -> Bool
     /// Runs with elements left, a binary min-heap on their next element (nil: not built yet).
     private var heap: [Int]? = nil
@@ -175,16 +179,44 @@ final class RunMerge<Element> {
     init(runs: [() -> [Element]], precedes: @escaping (UnsafePointer<Element>, UnsafePointer<Element>) -> Bool) {
         self.runs = runs
         self.precedes = precedes
-        buffers = Array(repeating: [], count: runs.count)
-        at = Array(repeating: 0, count: runs.count)
+        buffers = .allocate(capacity: max(1, runs.count))
+        buffers.initialize(repeating: UnsafeMutableBufferPointer(start: nil, count: 0), count: max(1, runs.count))
+        at = .allocate(capacity: max(1, runs.count))
+        at.initialize(repeating: 0, count: max(1, runs.count))
+    }
+
+    deinit {
+        for i in runs.indices { release(i) }
+        buffers.deallocate()
+        at.deallocate()
+    }
+
+    /// Deinitialises what run `i`'s buffer still holds and frees it.
+    private func release(_ i: Int) {
+        let buffer = buffers[i]
+        guard let base = buffer.baseAddress else { return }
+        (base + at[i]).deinitialize(count: buffer.count - at[i])
+        base.deallocate()
+        buffers[i] = UnsafeMutableBufferPointer(start: nil, count: 0)
+        at[i] = 0
+    }
+
+    /// Replaces run `i`'s buffer (all moved out) with its next one; false at the run's end.
+    private func refill(_ i: Int) -> Bool {
+        release(i)
+        let next = runs[i]()
+        guard !next.isEmpty else { return false }
+        let buffer = UnsafeMutableBufferPointer<Element>.allocate(capacity: next.count)
+        _ = buffer.initialize(from: next)
+        buffers[i] = buffer
+        return true
     }
 
     /// Up to `limit` next elements into `block` (replacing what it held); false when none are left.
     func next(into block: inout [Element], limit: Int) -> Bool {
         block.removeAll(keepingCapacity: true)
         if heap == nil {
-            for i in runs.indices { buffers[i] = runs[i]() }
-            var built = runs.indices.filter { !buffers[$0].isEmpty }
+            var built = runs.indices.filter { refill($0) }
             var i = built.count / 2
             while i > 0 {
                 i -= 1
@@ -193,13 +225,9 @@ final class RunMerge<Element> {
             heap = built
         }
         while block.count < limit, let top = heap!.first {
-            block.append(buffers[top][at[top]])
+            block.append((buffers[top].baseAddress! + at[top]).move())
             at[top] += 1
-            if at[top] == buffers[top].count {
-                buffers[top] = runs[top]()
-                at[top] = 0
-            }
-            if buffers[top].isEmpty {
+            if at[top] == buffers[top].count && !refill(top) {
                 let last = heap!.removeLast()
                 if heap!.isEmpty { break }
                 heap![0] = last
@@ -210,19 +238,13 @@ final class RunMerge<Element> {
     }
 
     /// Whether run `i`'s next element comes before run `j`'s (the earlier run on a tie).
+    @inline(__always)
     private func less(_ i: Int, _ j: Int) -> Bool {
-        let (ai, aj) = (at[i], at[j])
-        return buffers.withUnsafeBufferPointer { runs in
-            runs[i].withUnsafeBufferPointer { x in
-                runs[j].withUnsafeBufferPointer { y in
-                    let a = x.baseAddress! + ai
-                    let b = y.baseAddress! + aj
-                    if precedes(a, b) { return true }
-                    if precedes(b, a) { return false }
-                    return i < j
-                }
-            }
-        }
+        let a = UnsafePointer(buffers[i].baseAddress! + at[i])
+        let b = UnsafePointer(buffers[j].baseAddress! + at[j])
+        if precedes(a, b) { return true }
+        if precedes(b, a) { return false }
+        return i < j
     }
 
     private func siftDown(_ heap: inout [Int], from start: Int) {

@@ -1,3 +1,4 @@
+import Foundation
 @testable import Pipeline
 import TestSupport
 import Testing
@@ -35,5 +36,48 @@ import Testing
         }.map(\.element)
         #expect(merged.count == want.count)
         #expect(merged.indices.first { merged[$0] != want[$0] } == nil)
+    }
+
+    /// Elements that hold references are each handed on once and freed once, whether the merge runs to
+    /// its end or is dropped half-way (the merge holds its runs' buffers in memory of its own).
+    @Test(arguments: [0, 1, 37, 10_000])
+    func referencesAreNeitherLeakedNorFreedTwice(taken: Int) {
+        final class Counter: @unchecked Sendable {
+            let lock = NSLock()
+            var live = 0
+        }
+        final class Payload {
+            let key: Int
+            let counter: Counter
+            init(_ key: Int, _ counter: Counter) {
+                self.key = key
+                self.counter = counter
+                counter.lock.withLock { counter.live += 1 }
+            }
+            deinit { counter.lock.withLock { counter.live -= 1 } }
+        }
+        let counter = Counter()
+        var rng = SplitMix(seed: UInt64(taken) &+ 17)
+        var handed: [Int] = []
+        do {
+            let runs: [[Int]] = (0..<5).map { _ in
+                (0..<Int(rng.next() % 300)).map { _ in Int(rng.next() % 50) }.sorted()
+            }
+            let readers: [() -> [Payload]] = runs.map { keys in
+                var at = 0
+                return {
+                    defer { at = min(keys.count, at + 16) }
+                    return keys[at..<min(keys.count, at + 16)].map { Payload($0, counter) }
+                }
+            }
+            let merge = RunMerge(runs: readers) { $0.pointee.key < $1.pointee.key }
+            var block: [Payload] = []
+            while handed.count < taken, merge.next(into: &block, limit: 7) { handed += block.map(\.key) }
+            block = []
+            let all = runs.joined().sorted()
+            #expect(handed == Array(all.prefix(handed.count)))
+            if taken >= all.count { #expect(handed.count == all.count) }
+        }
+        #expect(counter.live == 0)
     }
 }

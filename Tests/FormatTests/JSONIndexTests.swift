@@ -56,12 +56,15 @@ import UsageModel
 
     /// The AVX2 index (where the processor has it) and the SSE2 one give the bits of a byte-by-byte
     /// reader and the same newline flag, on seeded random bytes dense in quotes, backslashes, brackets
-    /// and newlines, at every length near a block.
+    /// and newlines, and on bytes where they are sparse (blocks without a backslash, after one that ended
+    /// in one or not: the wide index's shortcut), at every length near a block.
     @Test(arguments: [0, 1, 63, 64, 65, 127, 128, 129, 1000, 4099])
     func theWideAndBaselineIndexesMatchAByteByByteReader(length: Int) {
         var rng = SplitMix(seed: UInt64(length) &* 7919 &+ 2026)
-        let alphabet = Array("\"\\{}[]\n ax:,".utf8)
-        for round in 0..<20 {
+        let dense = Array("\"\\{}[]\n ax:,".utf8)
+        let sparse = Array((String(repeating: "a", count: 60) + "\"\\{}\n").utf8)
+        for round in 0..<40 {
+            let alphabet = round % 2 == 0 ? dense : sparse
             let text = (0..<length).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }
             let words = (length + 63) / 64 + 1
             var (q1, s1, n1) = (

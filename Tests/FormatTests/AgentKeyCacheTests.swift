@@ -1,0 +1,40 @@
+@testable import LogFormats
+import TestSupport
+import Testing
+import UsageModel
+
+/// The reader's cache of user agents' installation keys gives the key the agent's bytes give, whatever
+/// agents share its slot: agents of every length around the cached ones, agents equal in length and in
+/// their first and last eight bytes but not between, and agents that vary per call.
+@Suite struct AgentKeyCacheTests {
+    @Test(arguments: [1, 2, 3])
+    func theCachedKeyIsTheAgentsKey(seed: UInt64) {
+        var rng = SplitMix(seed: seed)
+        let tokens = [
+            "aws-cli/2.16.33", "Python/3.11.21", "Linux/6.1.37", "exe/x86_64.amzn.2023", "command/ec2.run-instances",
+            "md/command#ec2.describe", "Boto3/1.34.69", "ua/2.0", "os/linux", "api/ec2#1.37.29", "a", "",
+        ]
+        // A pool small enough that agents recur, with near-duplicates that differ in one middle byte.
+        var pool: [[UInt8]] = []
+        for _ in 0..<40 {
+            let count = Int(rng.next() % 9)
+            var agent = (0..<count).map { _ in tokens[Int(rng.next() % UInt64(tokens.count))] }.joined(
+                separator: rng.next() % 5 == 0 ? "  " : " ")
+            if rng.next() % 7 == 0 { agent = String(repeating: "x", count: Int(rng.next() % 200)) }
+            pool.append(Array(agent.utf8))
+            if agent.utf8.count > 17 {
+                var twin = Array(agent.utf8)
+                twin[twin.count / 2] ^= 0x01
+                pool.append(twin)
+            }
+        }
+        var cache = AgentKeyCache()
+        for _ in 0..<5_000 {
+            let agent = pool[Int(rng.next() % UInt64(pool.count))]
+            agent.withUnsafeBytes { bytes in
+                #expect(
+                    cache.key(bytes) == UserAgent.installationKey(bytes), "\(String(decoding: agent, as: UTF8.self))")
+            }
+        }
+    }
+}

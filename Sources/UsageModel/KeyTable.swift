@@ -146,6 +146,15 @@ public struct KeyTable<Value> {
         }
     }
 
+    /// Calls `body` with every key, in no particular order: the values are not read (a value that holds
+    /// references is not retained for a key that needs none).
+    @inlinable
+    public func forEachKey(_ body: (UInt64) -> Void) {
+        keys.withUnsafeBufferPointer { keys in
+            for k in keys where k != 0 { body(k) }
+        }
+    }
+
     /// Every key and value, in no particular order.
     public var elements: [(key: UInt64, value: Value)] {
         var out: [(UInt64, Value)] = []

@@ -84,6 +84,14 @@ public struct KeyTable<Value> {
         update(&values[i]!)
     }
 
+    /// Calls `body` on the value of `key` where it lies, if present (nothing inserted, nothing copied).
+    @inlinable
+    public mutating func modify<Result>(_ key: UInt64, _ body: (inout Value) -> Result) -> Result? {
+        let i = slot(storedKey(key))
+        guard keys[i] != 0 else { return nil }
+        return body(&values[i]!)
+    }
+
     /// Inserts `key` with `value` if absent; returns whether it was inserted.
     @inlinable
     @discardableResult

@@ -312,8 +312,9 @@ public struct IdentityGraph: Sendable {
         let k = kind.rawValue
         let callsOfKind = p.u32(IdentityRows.totals, k) &+ n
         p.setU32(IdentityRows.totals, k, callsOfKind)
-        let base = Self.offsets[k]
-        let end = base + Self.slots[k]
+        // `offsets[k]` and `slots[k]`, computed (a static array's look-up asks for its lazy initialisation).
+        let base = k == 0 ? 0 : 8 &+ 8 &* k
+        let end = base &+ (k == 0 ? 16 : 8)
         let valueField = IdentityRows.values
         let countField = IdentityRows.counts
         var slot = -1

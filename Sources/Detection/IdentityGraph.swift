@@ -227,6 +227,12 @@ public struct IdentityGraph: Sendable {
             return
         }
         flush(row, kind)
+        // The run is counted at the account's next value or at the settle, where a value its summary does
+        // not hold (most new addresses) is looked up in the filter of indexed values first: its word is
+        // asked for now (the filter is cold after each input's decoding).
+        mayBeIndexed.withUnsafeBufferPointer {
+            cprefetch_write($0.baseAddress! + (Int(truncatingIfNeeded: id >> 6) & (Self.filterWords - 1)))
+        }
         p.setU64(IdentityRows.runIDs, k, id)
         p.setU32(IdentityRows.runCounts, k, 1)
         p.setU32(IdentityRows.runInputs, k, UInt32(bitPattern: inputNumber))

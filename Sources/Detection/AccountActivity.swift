@@ -77,7 +77,20 @@ public struct AccountActivity: Sendable, Codable {
     public var anonymousTotal: Int { anonymousCalls.reduce(0) { $0 + Int($1) } }
     /// Active hours by hour of the week in UTC (0 = Monday 00:00–01:00), for the operator's time zone:
     /// each clock hour with calls counts once (bursts of calls are one observation, not hundreds).
-    public private(set) var hourOfWeek = [Int32](repeating: 0, count: 168)
+    public var hourOfWeek: [Int32] {
+        guard pendingHours != 0 else { return hourCounts }
+        var counts = hourCounts
+        Self.add(pendingHours, to: &counts)
+        return counts
+    }
+    /// ``hourOfWeek`` but for the hours in `pendingHours`.
+    private var hourCounts = [Int32](repeating: 0, count: 168)
+    /// Up to eight hours of the week not yet added to `hourCounts`, a byte each (the hour + 1; 0: none),
+    /// the latest in the lowest byte. An account's first call in a new hour wrote to the histogram's
+    /// storage, a cache miss of its own for an account whose calls are minutes apart (a busy trail's
+    /// accounts take turns); kept here, in the activity's own bytes, the histogram is written once every
+    /// eight such hours.
+    private var pendingHours: UInt64 = 0
     private var lastSlot: Int64 = .min
     /// Distinct active local days on the PRC calendar by ``HolidayCalendar/DayClass`` (working,
     /// holiday, make-up, weekend), for the holiday evidence.
@@ -120,7 +133,7 @@ public struct AccountActivity: Sendable, Codable {
         locatedCalls = try c.decode(Int.self, forKey: .locatedCalls)
         firstSeen = try c.decode(EpochSeconds.self, forKey: .firstSeen)
         lastSeen = try c.decode(EpochSeconds.self, forKey: .lastSeen)
-        hourOfWeek = try c.decodeIfPresent([Int32].self, forKey: .hourOfWeek) ?? [Int32](repeating: 0, count: 168)
+        hourCounts = try c.decodeIfPresent([Int32].self, forKey: .hourOfWeek) ?? [Int32](repeating: 0, count: 168)
         lastSlot = try c.decodeIfPresent(Int64.self, forKey: .lastSlot) ?? .min
         restrictedAtAssessment = try c.decodeIfPresent(Int.self, forKey: .restrictedAtAssessment) ?? -1
         activeDays = try c.decodeIfPresent([Int32].self, forKey: .activeDays) ?? [0, 0, 0, 0]
@@ -196,8 +209,12 @@ public struct AccountActivity: Sendable, Codable {
         let hours = call.time >= 0 ? call.time / 3600 : (call.time - 3599) / 3600
         if hours != lastSlot {
             lastSlot = hours
-            let index = Int(((hours + 72) % 168 + 168) % 168)
-            hourOfWeek[index] &+= 1
+            let index = UInt64(((hours + 72) % 168 + 168) % 168)
+            if pendingHours >> 56 != 0 {
+                Self.add(pendingHours, to: &hourCounts)
+                pendingHours = 0
+            }
+            pendingHours = pendingHours << 8 | (index + 1)
             // A new local day (mostly in time order; a day revisited out of order counts again).
             let calendar = HolidayCalendar.prc
             let day = calendar.localDay(call.time)
@@ -205,6 +222,16 @@ public struct AccountActivity: Sendable, Codable {
                 lastDay = day
                 if let kind = calendar.dayClass(day) { activeDays[kind.rawValue] &+= 1 }
             }
+        }
+    }
+
+    /// Adds the hours packed in `pending` (``pendingHours``) to `counts`.
+    private static func add(_ pending: UInt64, to counts: inout [Int32]) {
+        var rest = pending
+        while rest != 0 {
+            let hour = Int(rest & 0xFF)
+            if hour != 0 { counts[hour - 1] &+= 1 }
+            rest >>= 8
         }
     }
 

@@ -248,6 +248,12 @@ public struct IdentityGraph: Sendable {
             return
         }
         flush(row, kind)
+        // The run is counted at the account's next value or at the settle, where a value its summary does
+        // not hold (most new addresses) is looked up in the filter of indexed values first: its word is
+        // asked for now (the filter is cold after each input's decoding).
+        mayBeIndexed.withUnsafeBufferPointer {
+            cprefetch_write($0.baseAddress! + (Int(truncatingIfNeeded: id >> 6) & (Self.filterWords - 1)))
+        }
         p.setU64(IdentityRows.runIDs, k, id)
         p.setU32(IdentityRows.runCounts, k, 1)
         p.setU32(IdentityRows.runInputs, k, UInt32(bitPattern: inputNumber))
@@ -335,8 +341,9 @@ public struct IdentityGraph: Sendable {
         let k = kind.rawValue
         let callsOfKind = p.u32(IdentityRows.totals, k) &+ n
         p.setU32(IdentityRows.totals, k, callsOfKind)
-        let base = Self.offsets[k]
-        let end = base + Self.slots[k]
+        // `offsets[k]` and `slots[k]`, computed (a static array's look-up asks for its lazy initialisation).
+        let base = k == 0 ? 0 : 8 &+ 8 &* k
+        let end = base &+ (k == 0 ? 16 : 8)
         let valueField = IdentityRows.values
         let countField = IdentityRows.counts
         var slot = -1

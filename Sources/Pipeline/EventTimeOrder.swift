@@ -311,11 +311,14 @@ struct EventTimeOrder {
             }
             spilling = false
         }
-        table.forEach { key, name in
+        // Most keys are known already: their names are not read (a retain of each was a cache miss on
+        // its storage, allocated when the input was decoded).
+        table.forEachKey { key in
             if let i = names.index(forKey: key) {
                 guard names.values[i].until < newest else { return }
                 names.values[i].until = newest
             } else {
+                let name = table[key]!
                 names[key] = (name, newest)
                 namesBytes &+= name.utf8.count &+ Self.nameEntryCost
             }

@@ -84,6 +84,14 @@ public struct KeyTable<Value> {
         update(&values[i]!)
     }
 
+    /// Calls `body` on the value of `key` where it lies, if present (nothing inserted, nothing copied).
+    @inlinable
+    public mutating func modify<Result>(_ key: UInt64, _ body: (inout Value) -> Result) -> Result? {
+        let i = slot(storedKey(key))
+        guard keys[i] != 0 else { return nil }
+        return body(&values[i]!)
+    }
+
     /// Inserts `key` with `value` if absent; returns whether it was inserted.
     @inlinable
     @discardableResult
@@ -143,6 +151,15 @@ public struct KeyTable<Value> {
             values.withUnsafeBufferPointer { values in
                 for i in keys.indices where keys[i] != 0 { body(keys[i], values[i]!) }
             }
+        }
+    }
+
+    /// Calls `body` with every key, in no particular order: the values are not read (a value that holds
+    /// references is not retained for a key that needs none).
+    @inlinable
+    public func forEachKey(_ body: (UInt64) -> Void) {
+        keys.withUnsafeBufferPointer { keys in
+            for k in keys where k != 0 { body(k) }
         }
     }
 

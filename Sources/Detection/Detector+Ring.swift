@@ -62,8 +62,8 @@ extension Detector {
     /// a trail that are in the ring (a reseller fronting for one ring: near 1; a large reseller with a
     /// ring among many honest customers: small).
     public struct CohortRing: Sendable, Equatable {
-        /// The cohort's accounts with an audit trail run alike with at least `ringMinPeers` others of it,
-        /// in name order.
+        /// The cohort's accounts with an audit trail and restricted use, run alike with at least
+        /// `ringMinPeers` others of it, in name order.
         public var members: [String]
         /// How many of the cohort's accounts have an audit trail.
         public var withTrail: Int
@@ -76,14 +76,16 @@ extension Detector {
 
     /// The ring among the cohort of `session`'s account, which has delivered no audit trail: the accounts
     /// mapped to its reseller (`accounts`) and onboarded within `ringRecentDays` of it (as ring peers are),
-    /// those with a trail (`hasTrail`), and of them the ones run alike (`partners`, read as ring peers are)
-    /// with at least `ringMinPeers` others of the cohort. Nil unless the session is restricted use under a
+    /// those with a trail (`hasTrail`), and of them the ones with restricted use (`restrictedUse`, under the reseller: a ring's
+    /// own reading asks restricted use; run-alike staff of a managed-service provider without accelerators are
+    /// no ring) run alike (`partners`, read as ring peers are) with at least `ringMinPeers` others of the
+    /// cohort. Nil unless the session is restricted use under a
     /// chain that reaches a restricted jurisdiction, within `ringRecentDays` of the account's onboarding,
     /// and the ring has more than `ringMinPeers` members; nil too with `ringTrailless` 0.
     /// - Complexity: one partner look-up per account of the cohort with a trail.
     public func cohortRing(
         of session: Session, accounts: (String) -> [String], hasTrail: (String) -> Bool,
-        partners: (String) -> [IdentityPartner]
+        restrictedUse: (_ account: String, _ reseller: String) -> Bool, partners: (String) -> [IdentityPartner]
     ) -> CohortRing? {
         let time = session.start
         let provider = session.provider.rawValue
@@ -94,7 +96,7 @@ extension Detector {
             time - onboarded <= window, !chainReach(from: resellerID, at: time).countries.isEmpty
         else { return nil }
         var cohort: [String] = []
-        for account in Set(accounts(resellerID)).sorted() where account != session.accountID && hasTrail(account) {
+        for account in accounts(resellerID) where account != session.accountID && hasTrail(account) {
             guard let m = mappings.mapping(provider: provider, account: account, atOrAfter: time),
                 m.resellerID == resellerID, let from = m.validFrom, abs(from - onboarded) <= window
             else { continue }
@@ -103,6 +105,7 @@ extension Detector {
         guard Double(cohort.count) > config.ringMinPeers else { return nil }
         let inCohort = Set(cohort)
         let members = cohort.filter { account in
+            guard restrictedUse(account, resellerID) else { return false }
             var peers = Set<String>()
             for p in partners(account)
             where p.via == nil && inCohort.contains(p.account)
@@ -137,7 +140,7 @@ extension Detector {
             Evidence(
                 kind: .ring,
                 detail:
-                    "no audit trail from this account, only billing: of the \(cohort.withTrail) other accounts with a trail onboarded within \(Int(config.ringRecentDays)) days under \(resellerID), whose chain reaches \(reaches.countries.map(\.description).joined(separator: ";")) (\(reaches.via)), \(cohort.members.count) are run alike as a ring (\(shown)); nothing of its own tells this one apart from them: a ring member's weight times that share (\(JSONWriter.formatNumber(share, decimals: 2))); this one onboarded \(Timestamp.format(onboarded))",
+                    "no audit trail read from this account so far, only billing: of the \(cohort.withTrail) other accounts with a trail onboarded within \(Int(config.ringRecentDays)) days under \(resellerID), whose chain reaches \(reaches.countries.map(\.description).joined(separator: ";")) (\(reaches.via)), \(cohort.members.count) are run alike as a ring with restricted use (\(shown)); nothing of its own tells this one apart from them: the ring weight of an account run alike with all of them times that share (\(JSONWriter.formatNumber(share, decimals: 2))); this one onboarded \(Timestamp.format(onboarded))",
                 weight: w, sources: [mapping.origin]))
     }
 }

@@ -1060,16 +1060,33 @@ public final class IngestPipeline {
     private func cohortRing(of session: Session) -> Detector.CohortRing? {
         detector.cohortRing(
             of: session, accounts: { self.detector.mappings.accounts(underReseller: $0) },
-            hasTrail: { self.activity[StableHash.hash($0)] != nil },
+            hasTrail: { self.activity[StableHash.hash($0)] != nil }, restrictedUse: restrictedUse(of:under:),
             partners: { self.identityPartners(of: StableHash.hash($0)) })
+    }
+
+    /// Whether `account` has used restricted accelerators as far as the pipeline knows: a closed restricted
+    /// session under its reseller (the reseller's aggregate), or an alert (its standing).
+    private func restrictedUse(of account: String, under reseller: String) -> Bool {
+        if standing[StableHash.hash(account)] != nil { return true }
+        return resellerUse.hours(reseller: reseller, account: account) != nil
+            || resellerUse.hours(reseller: ResellerAggregate.declaredKey(reseller), account: account) != nil
     }
 
     /// The accounts without an audit trail mapped to the reseller of an account whose alert counted ring
     /// peers: the ring's alert changes their evidence (``cohortRing(of:)``) as it does its peers'.
     private func traillessCohort(of assessment: Detector.Assessment) -> [String] {
-        guard !assessment.ringPeers.isEmpty, let reseller = assessment.mapping?.resellerID else { return [] }
-        return detector.mappings.accounts(underReseller: reseller).filter {
-            $0 != assessment.session.accountID && activity[StableHash.hash($0)] == nil
+        let config = detector.config
+        guard config.ringTrailless >= 0.5, !assessment.ringPeers.isEmpty,
+            let reseller = assessment.mapping?.resellerID, let onboarded = assessment.mapping?.validFrom
+        else { return [] }
+        let window = Int64(config.ringRecentDays * 86_400)
+        let (provider, time) = (assessment.session.provider.rawValue, assessment.session.start)
+        return detector.mappings.accounts(underReseller: reseller).filter { account in
+            guard account != assessment.session.accountID, activity[StableHash.hash(account)] == nil,
+                let m = detector.mappings.mapping(provider: provider, account: account, atOrAfter: time),
+                m.resellerID == reseller, let from = m.validFrom
+            else { return false }
+            return abs(from - onboarded) <= window
         }
     }
 

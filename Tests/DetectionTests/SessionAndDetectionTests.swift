@@ -911,7 +911,7 @@ func event(
         let withTrail: Set<String> = ["802", "803", "804", "805", "806"]
         let cohort = d.cohortRing(
             of: session, accounts: { d.mappings.accounts(underReseller: $0) }, hasTrail: { withTrail.contains($0) },
-            partners: Self.partners(ring))
+            restrictedUse: { _, _ in true }, partners: Self.partners(ring))
         guard members > 0 else {
             #expect(cohort == nil)
             return
@@ -933,7 +933,13 @@ func event(
         #expect(
             d.cohortRing(
                 of: french, accounts: { d.mappings.accounts(underReseller: $0) }, hasTrail: { _ in true },
-                partners: Self.partners(["902", "903"])) == nil)
+                restrictedUse: { _, _ in true }, partners: Self.partners(["902", "903"])) == nil)
+        // Run alike without restricted use (a managed-service provider's staff) is no ring.
+        #expect(
+            d.cohortRing(
+                of: session, accounts: { d.mappings.accounts(underReseller: $0) },
+                hasTrail: { withTrail.contains($0) }, restrictedUse: { _, _ in false },
+                partners: Self.partners(ring)) == nil)
     }
 }
 

@@ -495,11 +495,22 @@ extension RingLookBackTests {
         let third = Self.call(
             ring[2], "", who: "ringop", ip: "198.51.77.7", agent: agent,
             record: runInstancesRecord(ids: ["i-0ringthird"], account: ring[2], time: "2026-03-03T03:00:00Z"))
+        // The ring's accounts use restricted accelerators: the first on day 1, the second beside the third.
+        let first = Self.call(
+            ring[0], "", who: "ringop", ip: "198.51.77.7", agent: agent,
+            record: runInstancesRecord(ids: ["i-0ringfirst"], account: ring[0], time: "2026-03-01T02:00:00Z"))
+        let stop = Self.call(
+            ring[0], "", who: "ringop", ip: "198.51.77.7", agent: agent,
+            record: lifecycleRecord(
+                "TerminateInstances", ids: ["i-0ringfirst"], account: ring[0], time: "2026-03-01T04:00:00Z"))
+        let second = Self.call(
+            ring[1], "", who: "ringop", ip: "198.51.77.7", agent: agent,
+            record: runInstancesRecord(ids: ["i-0ringsecond"], account: ring[1], time: "2026-03-03T02:30:00Z"))
         // Day 2: an unrelated account's call (the billing-only session closes, the ring not yet seen).
         let files: [[String]] = [
-            Self.firstDay(),
+            Self.firstDay() + [first, stop],
             [Self.call("720000000001", "2026-03-02T12:00:00Z", who: "user1", ip: "198.51.1.1", agent: "tool1/1.1")],
-            Self.ringCalls(ring[2], day: 3, count: 10) + [third],
+            Self.ringCalls(ring[2], day: 3, count: 10) + [second, third],
             Self.ringCalls(ring[1], day: 3, count: 1).map {
                 $0.replacingOccurrences(of: "2026-03-03T01:00:00Z", with: "2026-03-03T20:00:00Z")
             },
@@ -538,7 +549,7 @@ extension RingLookBackTests {
         guard trailless else { return }
         let evidence = alerted.first?["evidence"] as? [[String: Any]] ?? []
         let ringDetail = evidence.first { $0["kind"] as? String == "ring" }?["detail"] as? String ?? ""
-        #expect(ringDetail.hasPrefix("no audit trail from this account, only billing"), "\(evidence)")
+        #expect(ringDetail.hasPrefix("no audit trail read from this account so far, only billing"), "\(evidence)")
         #expect(ringDetail.contains("\(ring[0]), \(ring[1]), \(ring[2])"), "\(ringDetail)")
         let note = evidence.first { $0["kind"] as? String == "lookback" }?["detail"] as? String ?? ""
         #expect(note.contains("of account \(ring[2]), a ring's member under its reseller, alerted"), "\(alerted)")

@@ -350,6 +350,11 @@ import Testing
     static let ring = ["710000000001", "710000000002", "710000000003"]
     static let ringAgent = "gpu-runner/0.9.4 (linux; custom)"
 
+    /// `record` (a lifecycle call of `account`) made by the ring's one operator, host and tool.
+    static func ringCall(_ account: String, _ record: String) -> String {
+        call(account, "", who: "ringop", ip: "198.51.77.7", agent: ringAgent, record: record)
+    }
+
     /// `count` calls of a ring account on `day`, by the ring's one operator, host and tool.
     static func ringCalls(_ account: String, day: Int, count: Int) -> [String] {
         (0..<count).map {
@@ -491,21 +496,17 @@ extension RingLookBackTests {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let ring = Self.ring
-        let agent = Self.ringAgent
-        let third = Self.call(
-            ring[2], "", who: "ringop", ip: "198.51.77.7", agent: agent,
-            record: runInstancesRecord(ids: ["i-0ringthird"], account: ring[2], time: "2026-03-03T03:00:00Z"))
         // The ring's accounts use restricted accelerators: the first on day 1, the second beside the third.
-        let first = Self.call(
-            ring[0], "", who: "ringop", ip: "198.51.77.7", agent: agent,
-            record: runInstancesRecord(ids: ["i-0ringfirst"], account: ring[0], time: "2026-03-01T02:00:00Z"))
-        let stop = Self.call(
-            ring[0], "", who: "ringop", ip: "198.51.77.7", agent: agent,
-            record: lifecycleRecord(
-                "TerminateInstances", ids: ["i-0ringfirst"], account: ring[0], time: "2026-03-01T04:00:00Z"))
-        let second = Self.call(
-            ring[1], "", who: "ringop", ip: "198.51.77.7", agent: agent,
-            record: runInstancesRecord(ids: ["i-0ringsecond"], account: ring[1], time: "2026-03-03T02:30:00Z"))
+        let first = Self.ringCall(
+            ring[0], runInstancesRecord(ids: ["i-0ringfirst"], account: ring[0], time: "2026-03-01T02:00:00Z"))
+        let stop = Self.ringCall(
+            ring[0],
+            lifecycleRecord("TerminateInstances", ids: ["i-0ringfirst"], account: ring[0], time: "2026-03-01T04:00:00Z")
+        )
+        let second = Self.ringCall(
+            ring[1], runInstancesRecord(ids: ["i-0ringsecond"], account: ring[1], time: "2026-03-03T02:30:00Z"))
+        let third = Self.ringCall(
+            ring[2], runInstancesRecord(ids: ["i-0ringthird"], account: ring[2], time: "2026-03-03T03:00:00Z"))
         // Day 2: an unrelated account's call (the billing-only session closes, the ring not yet seen).
         let files: [[String]] = [
             Self.firstDay() + [first, stop],

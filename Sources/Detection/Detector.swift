@@ -279,7 +279,7 @@ public struct Detector: Sendable {
     /// - Parameter partners: accounts sharing uncommon identifiers with the session's account, with
     ///   how many (``IdentityGraph``).
     /// - Parameter cohort: for an account without an audit trail, the ring of its reseller's recent
-    ///   cohort (``cohortRing(of:accounts:hasTrail:partners:)``).
+    ///   cohort (``cohortRing(of:accounts:hasTrail:restrictedUse:partners:)``).
     public func assess(
         _ session: Session, activity: AccountActivity?, partners: [IdentityPartner],
         aggregate: ResellerAggregate? = nil, volume: VolumeBook? = nil, cohort: CohortRing? = nil

@@ -1056,7 +1056,7 @@ public final class IngestPipeline {
     }
 
     /// The ring among the recent cohort of the reseller of `session`'s account, which has no audit trail
-    /// (``Detector/cohortRing(of:accounts:hasTrail:partners:)``).
+    /// (``Detector/cohortRing(of:accounts:hasTrail:restrictedUse:partners:)``).
     private func cohortRing(of session: Session) -> Detector.CohortRing? {
         detector.cohortRing(
             of: session, accounts: { self.detector.mappings.accounts(underReseller: $0) },

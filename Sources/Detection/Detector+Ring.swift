@@ -3,7 +3,7 @@
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import UsageModel
+public import UsageModel
 import Ownership
 public import Sessions
 
@@ -96,10 +96,10 @@ extension Detector {
             time - onboarded <= window, !chainReach(from: resellerID, at: time).countries.isEmpty
         else { return nil }
         var cohort: [String] = []
-        for account in accounts(resellerID) where account != session.accountID && hasTrail(account) {
-            guard let m = mappings.mapping(provider: provider, account: account, atOrAfter: time),
-                m.resellerID == resellerID, let from = m.validFrom, abs(from - onboarded) <= window
-            else { continue }
+        for account in accounts(resellerID)
+        where account != session.accountID && hasTrail(account)
+            && isOfCohort(account, reseller: resellerID, onboarded: onboarded, provider: provider, at: time)
+        {
             cohort.append(account)
         }
         guard Double(cohort.count) > config.ringMinPeers else { return nil }
@@ -117,6 +117,17 @@ extension Detector {
         }
         guard Double(members.count) > config.ringMinPeers else { return nil }
         return CohortRing(members: members, withTrail: cohort.count)
+    }
+
+    /// Whether `account` is of the recent cohort of `reseller`: its mapping from `time` on (as ring peers'
+    /// are read) names that reseller and began within `ringRecentDays` of `onboarded`.
+    public func isOfCohort(
+        _ account: String, reseller: String, onboarded: EpochSeconds, provider: String, at time: EpochSeconds
+    ) -> Bool {
+        guard let m = mappings.mapping(provider: provider, account: account, atOrAfter: time),
+            m.resellerID == reseller, let from = m.validFrom
+        else { return false }
+        return abs(from - onboarded) <= Int64(config.ringRecentDays * 86_400)
     }
 
     /// The evidence of ``CohortRing`` for an account without a trail (and no ring evidence of its own).

@@ -1049,10 +1049,10 @@ public final class IngestPipeline {
         let restricted = detector.consumesRestricted(session)
         let partners = restricted ? identityPartners(of: key) : []
         // An account without an audit trail (billing only) has no identity of its own to be run alike by.
-        let cohort = restricted && activity[key] == nil ? cohortRing(of: session) : nil
+        let own = activity[key]
+        let cohort = restricted && own == nil ? cohortRing(of: session) : nil
         return detector.assess(
-            session, activity: activity[key], partners: partners, aggregate: resellerUse, volume: volume,
-            cohort: cohort)
+            session, activity: own, partners: partners, aggregate: resellerUse, volume: volume, cohort: cohort)
     }
 
     /// The ring among the recent cohort of the reseller of `session`'s account, which has no audit trail
@@ -1075,18 +1075,13 @@ public final class IngestPipeline {
     /// The accounts without an audit trail mapped to the reseller of an account whose alert counted ring
     /// peers: the ring's alert changes their evidence (``cohortRing(of:)``) as it does its peers'.
     private func traillessCohort(of assessment: Detector.Assessment) -> [String] {
-        let config = detector.config
-        guard config.ringTrailless >= 0.5, !assessment.ringPeers.isEmpty,
+        guard detector.config.ringTrailless >= 0.5, !assessment.ringPeers.isEmpty,
             let reseller = assessment.mapping?.resellerID, let onboarded = assessment.mapping?.validFrom
         else { return [] }
-        let window = Int64(config.ringRecentDays * 86_400)
         let (provider, time) = (assessment.session.provider.rawValue, assessment.session.start)
         return detector.mappings.accounts(underReseller: reseller).filter { account in
-            guard account != assessment.session.accountID, activity[StableHash.hash(account)] == nil,
-                let m = detector.mappings.mapping(provider: provider, account: account, atOrAfter: time),
-                m.resellerID == reseller, let from = m.validFrom
-            else { return false }
-            return abs(from - onboarded) <= window
+            account != assessment.session.accountID && activity[StableHash.hash(account)] == nil
+                && detector.isOfCohort(account, reseller: reseller, onboarded: onboarded, provider: provider, at: time)
         }
     }
 

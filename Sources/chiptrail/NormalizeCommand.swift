@@ -42,6 +42,7 @@ struct NormalizeCommand: ParsableCommand {
               chiptrail ingest --no-store --normalized --mappings m.csv norm/
               chiptrail normalize --list AWSLogs/ | xargs -0 -n 1 echo
               chiptrail normalize --list s3://org-trail/AWSLogs/
+              chiptrail normalize --list --sizes s3://org-trail/AWSLogs/ | tr '\\000' '\\n'
               printf '%s\\0' a.json.gz b.json.gz | chiptrail normalize --inputs-from - --output -
             """)
 
@@ -95,6 +96,12 @@ struct NormalizeCommand: ParsableCommand {
     @Flag(help: "Print the inputs in the order ingest reads them, each ended by a NUL byte, and write nothing.")
     var list = false
 
+    @Flag(
+        help:
+            "With --list: each input as its size in bytes as stored (an object's as listed, a file's as it is now; 0 when it cannot be read), a tab, and its name, ended by a NUL byte — what spark-ingest deals tasks by."
+    )
+    var sizes = false
+
     @Option(
         name: .customLong("inputs-from"),
         help: ArgumentHelp(
@@ -113,6 +120,9 @@ struct NormalizeCommand: ParsableCommand {
     func validate() throws {
         if list == (output != nil) {
             throw ValidationError("give --output DIR (or -) to write, or --list to list the inputs")
+        }
+        if sizes && !list {
+            throw ValidationError("--sizes goes with --list")
         }
         if list && inputsFrom != nil {
             throw ValidationError("--list lists PATHs; --inputs-from names inputs already listed")
@@ -165,7 +175,7 @@ struct NormalizeCommand: ParsableCommand {
         if inputsFrom == nil {
             // ingest's own expansion (each PATH by itself, then in the order given), so the same list.
             let (found, problems, source) = try ObjectInputWiring.expand(
-                paths, reader: reader, setup: &setup, keepObjects: !list)
+                paths, reader: reader, setup: &setup, keepObjects: !list || sizes)
             problems.forEach(Diagnostics.report)
             listingFailed = problems.contains { $0.severity == .error }
             inputs = found
@@ -179,7 +189,10 @@ struct NormalizeCommand: ParsableCommand {
         do {
             if list {
                 var out: [UInt8] = []
-                for name in inputs { out += Array(name.utf8) + [0] }
+                for name in inputs {
+                    if sizes { out += Array("\(Self.storedSize(of: name, objects: objects))\t".utf8) }
+                    out += Array(name.utf8) + [0]
+                }
                 try NormalizedOutput.write(out, to: STDOUT_FILENO, naming: "stdout")
             } else {
                 let summary = try Self.normalize(inputs, setup: setup, objects: objects, output: output!)
@@ -190,6 +203,14 @@ struct NormalizeCommand: ParsableCommand {
             throw ExitStatus(code: 2)
         }
         if listingFailed { throw ExitStatus(code: 1) }
+    }
+
+    /// An input's size as stored: a listed object's size, a file's from `stat` (0 when it cannot be read:
+    /// the read reports it).
+    static func storedSize(of name: String, objects: ObjectReaderSource?) -> Int64 {
+        if let object = objects?.object(named: name) { return object.size }
+        var status = stat()
+        return stat(name, &status) == 0 ? Int64(status.st_size) : 0
     }
 
     /// Each input read as ingest reads it and written to `output` (a directory, or `-`: stdout); an

@@ -303,6 +303,35 @@ struct S3IngestTests {
         #expect(Self.counts(merged.stderr) == Self.counts(remote.stderr))
     }
 
+    /// `normalize --list --sizes` (what spark-ingest deals map tasks by): each object's size as listed,
+    /// which is its local copy's, and a local file's from the file; names as `--list` gives them.
+    @Test func listedSizesAreTheObjectsSizes() throws {
+        let s3 = try fixture()
+        s3.configure()
+        func listing(_ arguments: [String]) throws -> [(size: Int64, name: String)] {
+            let listed = try BuiltBinary.run(
+                ["normalize", "--list", "--sizes", "--endpoint-url", s3.proxyEndpoint] + arguments, timeout: 60,
+                environment: S3Fixture.environment())
+            #expect(listed.status == 0, "\(listed.stderr)")
+            return try listed.stdout.split(separator: "\0").map { entry in
+                let parts = entry.split(separator: "\t", maxSplits: 1)
+                return (try #require(Int64(String(parts[0]))), String(parts[1]))
+            }
+        }
+        let remote = try listing(["s3://logs/AWSLogs"])
+        let local = try listing([Self.samples + "/AWSLogs"])
+        #expect(remote.count == Self.objectCount)
+        #expect(remote.map(\.name) == local.map { $0.name.replacingOccurrences(of: Self.samples, with: "s3://logs") })
+        #expect(remote.map(\.size) == local.map(\.size))
+        for (size, name) in local {
+            let attributes = try FileManager.default.attributesOfItem(atPath: name)
+            #expect(size == (attributes[.size] as? NSNumber)?.int64Value)
+        }
+        #expect(local.allSatisfy { $0.size > 0 })
+        let plain = try BuiltBinary.run(["normalize", "--list", Self.samples + "/AWSLogs"], timeout: 60)
+        #expect(plain.stdout.split(separator: "\0").map(String.init) == local.map(\.name))
+    }
+
     @Test func aMissingBucketIsNamedWithItsAWSCode() throws {
         let s3 = try fixture()
         s3.configure()

@@ -364,12 +364,18 @@ struct RunResult: Equatable, CustomStringConvertible {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments =
-            ["python3", Repository.root + "/Scripts/spark-ingest", "--master", "local[2]"] + options
+            ["python3", Repository.root + "/Scripts/spark-ingest", "--master", "local[2]", "--timings"] + options
             + ["s3a://logs/AWSLogs"]
         process.environment = S3Fixture.environment(["CHIPTRAIL": BuiltBinary.path])
         let r = try BuiltBinary.collect(process, timeout: 240)
         #expect(r.status == expected.status, "\(r.stderr)")
         #expect(r.stdout == expected.stdout)
+        // The tasks were dealt by the objects' sizes as listed (the timings add them up), not by 0 each.
+        let storedBytes = try FileManager.default.subpathsOfDirectory(atPath: sample + "AWSLogs").filter {
+            $0.hasSuffix(".gz")
+        }
+        .map { try FileManager.default.attributesOfItem(atPath: sample + "AWSLogs/" + $0)[.size] as! Int }.reduce(0, +)
+        #expect(r.stderr.contains(", \(storedBytes) stored byte(s)"), "\(r.stderr)")
         #expect(S3IngestTests.counts(r.stderr) == S3IngestTests.counts(expected.stderr))
         #expect(s3.faults()["slowdown"] ?? 0 > 0)
         // With a store, its ledger keys each object by bucket, key, size and ETag as ingest's does (the

@@ -76,6 +76,10 @@ public struct DetectionConfig: Sendable, Equatable {
     public var tripClockPosterior = 0.5
     public var tripClockHours = 2.0
     public var tripClockHiddenShare = 0.2
+    /// The same witnesses lift the steadiness cap (`steady_clock`; 1: on, 0: never): an account on the
+    /// restricted country's clock whose calls from elsewhere partly hid is not an office's or a traveller's
+    /// first unlucky days, and its calls from China weigh in full from the first day they came on.
+    public var steadyClock = 1.0
     /// A declaration the account's own calls do not bear out: beside network evidence for a restricted
     /// country, an end customer declared in an unrestricted country from which less than
     /// `declaredSupportShare` of the account's located calls came (with at least

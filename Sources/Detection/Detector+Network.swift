@@ -40,9 +40,12 @@ extension Detector {
                     within
                     && (activity.firstSeen <= window.first - margin || activity.lastSeen >= window.last + margin)
                 // Nor is it a trip when the account keeps the restricted country's clock and was seen
-                // elsewhere partly through anonymising networks: a traveller's calls from home keep home's hours.
+                // elsewhere partly through anonymising networks: a traveller's calls from home keep home's
+                // hours. Nor, with `steady_clock`, a few unlucky days of an account seen elsewhere.
+                let unsteady = steady < 1 && config.steadyClock > 0.5
                 let clock =
-                    trip && !hid && direct && Double(hidden) > config.tripClockHiddenShare * Double(elsewhere)
+                    (trip || unsteady) && !hid && direct
+                        && Double(hidden) > config.tripClockHiddenShare * Double(elsewhere)
                     ? restrictedClock(activity, countries.map(\.0)) : nil
                 if trip && !hid && clock == nil {
                     weight = min(weight, config.tripWeightCap)
@@ -52,14 +55,21 @@ extension Detector {
                     if trip && hid {
                         note =
                             "; all within \(days) day(s), but \(hidden) of the \(elsewhere) calls from elsewhere came through anonymising networks: not a trip from an account seen elsewhere"
-                    } else if let clock {
+                    } else if let clock, trip {
                         note =
                             "; all within \(days) day(s), but the account keeps \(clock.text) hours (posterior \(JSONWriter.formatNumber(clock.posterior, decimals: 2)) within \(Int(config.tripClockHours)) hour(s) of it) and \(hidden) of the \(elsewhere) calls from elsewhere came through anonymising networks: not a trip from an account seen elsewhere"
                     }
                     if steady < 1 {
-                        weight = min(weight, steady * config.networkWeightCap)
-                        note +=
-                            "; on \(window.days) day(s) so far (full weight from \(Int(config.steadyDays.rounded(.up))))"
+                        if let clock, unsteady {
+                            note +=
+                                trip
+                                ? "; on \(window.days) day(s) so far, on that clock and behind those networks: weighs in full"
+                                : "; on \(window.days) day(s) so far, but the account keeps \(clock.text) hours (posterior \(JSONWriter.formatNumber(clock.posterior, decimals: 2)) within \(Int(config.tripClockHours)) hour(s) of it) and \(hidden) of the \(elsewhere) calls from elsewhere came through anonymising networks: weighs in full"
+                        } else {
+                            weight = min(weight, steady * config.networkWeightCap)
+                            note +=
+                                "; on \(window.days) day(s) so far (full weight from \(Int(config.steadyDays.rounded(.up))))"
+                        }
                     }
                 }
             }

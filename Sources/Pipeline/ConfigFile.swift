@@ -134,6 +134,7 @@ public struct ConfigFile: Sendable {
         "trip_clock_posterior": \.tripClockPosterior,
         "trip_clock_hours": \.tripClockHours,
         "trip_clock_hidden_share": \.tripClockHiddenShare,
+        "steady_clock": \.steadyClock,
         "steady_days": \.steadyDays,
         "declared_support_share": \.declaredSupportShare,
         "declared_support_min_calls": \.declaredSupportMinimumCalls,
@@ -163,7 +164,8 @@ public struct ConfigFile: Sendable {
     static let probabilities: Set<String> = [
         "chain_decay", "time_zone_confidence", "holiday_dip", "benign_office_weight", "shared_identity_share",
         "declared_support_share", "declared_unsupported_factor", "network_skip_anonymous", "anonymous_listing_weight",
-        "lookback_network", "trip_hidden_share", "trip_clock_hidden_share", "structuring_calling", "lookback_carry",
+        "lookback_network", "trip_hidden_share", "trip_clock_hidden_share", "steady_clock", "structuring_calling",
+        "lookback_carry",
         "shared_identity_pooled",
         "ring_trailless",
     ]

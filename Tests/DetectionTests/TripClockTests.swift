@@ -13,9 +13,11 @@ import UsageModel
 
     /// Three weeks of weekdays before 2026-03-01 worked 09–17 local at `home`, one call an hour from
     /// elsewhere (135: the first `hiddenPerDay` hours of each day through a Singapore exit, listed by the
-    /// feed or not, the rest from US offices), and on days 7–10 five calls a day from China at 10–14
-    /// local at `away`.
-    static func activity(home: Int, away: Int, hiddenPerDay: Int, listed: Bool = true) -> AccountActivity {
+    /// feed or not, the rest from US offices), and on `chinaDays` days from day 7 (4: days 7–10) five calls
+    /// a day from China at 10–14 local at `away`.
+    static func activity(
+        home: Int, away: Int, hiddenPerDay: Int, listed: Bool = true, chinaDays: Int = 4
+    ) -> AccountActivity {
         var a = AccountActivity()
         var key: UInt64 = 0
         for day in 0..<19 where day % 7 < 5 {
@@ -30,7 +32,7 @@ import UsageModel
                         sourceIP: nil, country: CountryCode(country)!, isSignIn: false, network: network))
             }
         }
-        for day in 7..<11 {
+        for day in 7..<(7 + chinaDays) {
             for hour in 10..<15 {
                 key += 1
                 a.record(
@@ -79,6 +81,29 @@ import UsageModel
         let network = try #require(d.assess(Self.session(), activity: a).evidence.first { $0.kind == .network })
         #expect(network.detail.contains("a trip explains them as well"), "\(network.detail)")
         #expect(network.weight <= d.config.tripWeightCap)
+    }
+
+    /// The same witnesses lift the steadiness cap (`steady_clock`): calls from China on two days of an
+    /// operator on China's clock whose calls from elsewhere partly hid weigh in full, and the evidence says
+    /// why; with `steady_clock = 0`, or for a traveller on home's hours, two days weigh half the cap at most.
+    @Test func anOperatorOnChinasClockIsSteadyFromItsFirstDays() throws {
+        var d = DetectorTests.detector()
+        let a = Self.activity(home: 8, away: 8, hiddenPerDay: 7, chinaDays: 2)
+        let network = try #require(d.assess(Self.session(), activity: a).evidence.first { $0.kind == .network })
+        #expect(
+            network.detail.contains("; on 2 day(s) so far, on that clock and behind those networks: weighs in full"),
+            "\(network.detail)")
+        // 10 of the 40 located calls not through exits elsewhere (145 less 105).
+        #expect(network.weight == d.networkWeight(restricted: 10, located: 40))
+        #expect(network.weight > 0.5 * d.config.networkWeightCap, "\(network.weight)")
+        d.config.steadyClock = 0
+        let off = try #require(d.assess(Self.session(), activity: a).evidence.first { $0.kind == .network })
+        #expect(off.detail.contains("; on 2 day(s) so far (full weight from 4)"), "\(off.detail)")
+        #expect(off.weight <= 0.5 * d.config.networkWeightCap)
+        let traveller = Self.activity(home: -5, away: 8, hiddenPerDay: 7, chinaDays: 2)
+        let home = try #require(
+            DetectorTests.detector().assess(Self.session(), activity: traveller).evidence.first { $0.kind == .network })
+        #expect(home.detail.contains("a trip explains them as well"), "\(home.detail)")
     }
 
     /// The posterior near an offset: the office's own offset and its neighbours hold it all, an offset

@@ -8,7 +8,8 @@ package import UsageModel
 extension Detector {
     /// Network: how many of the account's located calls came from restricted countries, as a
     /// Beta-Binomial log-likelihood ratio (``networkWeight(restricted:located:)``), capped when they all
-    /// fall within a trip or on too few days; beside it, an end customer declared elsewhere that the
+    /// fall within a trip (``restrictedClock(_:_:)``: not one from an account on the restricted country's clock
+    /// that hid its calls from elsewhere) or on too few days; beside it, an end customer declared elsewhere that the
     /// account's own calls do not bear out weighs less (a declaration is what a diverter controls).
     func networkEvidence(_ c: AssessmentContext, into draft: inout AssessmentDraft) {
         let time = c.time
@@ -38,7 +39,15 @@ extension Detector {
                 let trip =
                     within
                     && (activity.firstSeen <= window.first - margin || activity.lastSeen >= window.last + margin)
-                if trip && !hid {
+                // Nor is it a trip when the account keeps the restricted country's clock and was seen
+                // elsewhere partly through anonymising networks: a traveller's calls from home keep home's
+                // hours. Nor, with `steady_clock`, a few unlucky days of an account seen elsewhere.
+                let unsteady = steady < 1 && config.steadyClock > 0.5
+                let clock =
+                    (trip || unsteady) && !hid && direct
+                        && Double(hidden) > config.tripClockHiddenShare * Double(elsewhere)
+                    ? restrictedClock(activity, countries.map(\.0)) : nil
+                if trip && !hid && clock == nil {
                     weight = min(weight, config.tripWeightCap)
                     note =
                         "; all within \(days) day(s) (\(Timestamp.format(window.first)) to \(Timestamp.format(window.last))) of an account seen elsewhere before or after: a trip explains them as well"
@@ -46,11 +55,21 @@ extension Detector {
                     if trip && hid {
                         note =
                             "; all within \(days) day(s), but \(hidden) of the \(elsewhere) calls from elsewhere came through anonymising networks: not a trip from an account seen elsewhere"
+                    } else if let clock, trip {
+                        note =
+                            "; all within \(days) day(s), but the account keeps \(clock.text) hours (posterior \(JSONWriter.formatNumber(clock.posterior, decimals: 2)) within \(Int(config.tripClockHours)) hour(s) of it) and \(hidden) of the \(elsewhere) calls from elsewhere came through anonymising networks: not a trip from an account seen elsewhere"
                     }
                     if steady < 1 {
-                        weight = min(weight, steady * config.networkWeightCap)
-                        note +=
-                            "; on \(window.days) day(s) so far (full weight from \(Int(config.steadyDays.rounded(.up))))"
+                        if let clock, unsteady {
+                            note +=
+                                trip
+                                ? "; on \(window.days) day(s) so far, on that clock and behind those networks: weighs in full"
+                                : "; on \(window.days) day(s) so far, but the account keeps \(clock.text) hours (posterior \(JSONWriter.formatNumber(clock.posterior, decimals: 2)) within \(Int(config.tripClockHours)) hour(s) of it) and \(hidden) of the \(elsewhere) calls from elsewhere came through anonymising networks: weighs in full"
+                        } else {
+                            weight = min(weight, steady * config.networkWeightCap)
+                            note +=
+                                "; on \(window.days) day(s) so far (full weight from \(Int(config.steadyDays.rounded(.up))))"
+                        }
                     }
                 }
             }
@@ -91,6 +110,29 @@ extension Detector {
                 }
             }
         }
+    }
+
+    /// The clock of the restricted countries in `countries` the account's working hours keep: the time-zone
+    /// posterior within `tripClockHours` of their UTC offsets (``utcOffsets``) when it is at least
+    /// `tripClockPosterior`, and the offsets as text ("UTC+8"); nil otherwise, or when none of them has an
+    /// offset on record or the hours are too few to tell.
+    func restrictedClock(_ activity: AccountActivity, _ countries: [CountryCode]) -> (
+        posterior: Double, text: String
+    )? {
+        var offsets: [Int] = []
+        for code in countries {
+            for offset in (Self.utcOffsets[code.description] ?? []).sorted() where !offsets.contains(offset) {
+                offsets.append(offset)
+            }
+        }
+        guard config.tripClockPosterior <= 1, activity.lastSeen >= activity.firstSeen,
+            let posterior = TimeZoneEstimate.posterior(
+                near: offsets, within: Int(config.tripClockHours), hourOfWeek: activity.hourOfWeek,
+                span: activity.lastSeen - activity.firstSeen),
+            posterior >= config.tripClockPosterior
+        else { return nil }
+        let text = offsets.map { "UTC\($0 >= 0 ? "+" : "-")\(abs($0))" }.joined(separator: " or ")
+        return (posterior, text)
     }
 
     /// Whether the account's own calls lean to a restricted country: the network evidence's

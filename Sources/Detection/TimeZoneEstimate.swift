@@ -40,6 +40,46 @@ public struct TimeZoneEstimate: Sendable, Equatable {
     public static func estimate(
         hourOfWeek: [Int32], span: Int64, minimumHours: Int = 20, minimumDays: Int64 = 7
     ) -> TimeZoneEstimate? {
+        guard
+            let lls = logLikelihoods(
+                hourOfWeek: hourOfWeek, span: span, minimumHours: minimumHours,
+                minimumDays: minimumDays)
+        else { return nil }
+        let total = hourOfWeek.reduce(0) { $0 + Int($1) }
+        let best = lls.max { $0.ll < $1.ll }!
+        let denominator = lls.reduce(0.0) { $0 + exp($1.ll - best.ll) }
+        return TimeZoneEstimate(offsetHours: best.offset, confidence: 1 / denominator, activeHours: total)
+    }
+
+    /// The posterior probability, under the same template and a uniform prior over the 27 offsets, that the
+    /// operator's UTC offset lies within `hours` of one of `offsets`: how firmly the account keeps a given
+    /// clock, whatever offset fits best (the template's working day is a guess; the neighbours of the true
+    /// offset share its mass). nil where ``estimate(hourOfWeek:span:minimumHours:minimumDays:)`` is nil.
+    /// - Complexity: O(active hours × 27).
+    public static func posterior(
+        near offsets: [Int], within hours: Int, hourOfWeek: [Int32], span: Int64, minimumHours: Int = 20,
+        minimumDays: Int64 = 7
+    ) -> Double? {
+        guard !offsets.isEmpty,
+            let lls = logLikelihoods(
+                hourOfWeek: hourOfWeek, span: span, minimumHours: minimumHours, minimumDays: minimumDays)
+        else { return nil }
+        let top = lls.max { $0.ll < $1.ll }!.ll
+        var near = 0.0
+        var all = 0.0
+        for (offset, ll) in lls {
+            let p = exp(ll - top)
+            all += p
+            if offsets.contains(where: { abs($0 - offset) <= hours }) { near += p }
+        }
+        return near / all
+    }
+
+    /// The log-likelihood of the histogram under the template at each offset from −12 to +14; nil with too
+    /// few active hours or too short a span.
+    private static func logLikelihoods(
+        hourOfWeek: [Int32], span: Int64, minimumHours: Int, minimumDays: Int64
+    ) -> [(offset: Int, ll: Double)]? {
         let total = hourOfWeek.reduce(0) { $0 + Int($1) }
         guard total >= minimumHours, span >= minimumDays * 86_400, hourOfWeek.count == 168 else { return nil }
         let logp = logTemplate
@@ -59,8 +99,6 @@ public struct TimeZoneEstimate: Sendable, Equatable {
             }
             lls.append((offset, ll))
         }
-        let best = lls.max { $0.ll < $1.ll }!
-        let denominator = lls.reduce(0.0) { $0 + exp($1.ll - best.ll) }
-        return TimeZoneEstimate(offsetHours: best.offset, confidence: 1 / denominator, activeHours: total)
+        return lls
     }
 }

@@ -131,6 +131,10 @@ public struct ConfigFile: Sendable {
         "trip_margin_days": \.tripMarginDays,
         "trip_weight_cap": \.tripWeightCap,
         "trip_hidden_share": \.tripHiddenShare,
+        "trip_clock_posterior": \.tripClockPosterior,
+        "trip_clock_hours": \.tripClockHours,
+        "trip_clock_hidden_share": \.tripClockHiddenShare,
+        "steady_clock": \.steadyClock,
         "steady_days": \.steadyDays,
         "declared_support_share": \.declaredSupportShare,
         "declared_support_min_calls": \.declaredSupportMinimumCalls,
@@ -160,7 +164,9 @@ public struct ConfigFile: Sendable {
     static let probabilities: Set<String> = [
         "chain_decay", "time_zone_confidence", "holiday_dip", "benign_office_weight", "shared_identity_share",
         "declared_support_share", "declared_unsupported_factor", "network_skip_anonymous", "anonymous_listing_weight",
-        "lookback_network", "trip_hidden_share", "structuring_calling", "lookback_carry", "shared_identity_pooled",
+        "lookback_network", "trip_hidden_share", "trip_clock_hidden_share", "steady_clock", "structuring_calling",
+        "lookback_carry",
+        "shared_identity_pooled",
         "ring_trailless",
     ]
     /// Keys that are chances in (0,1]: a chance floor of 0 made one shared value infinite evidence, and a
@@ -173,7 +179,8 @@ public struct ConfigFile: Sendable {
     ]
     /// Keys that are days, counts, caps or thresholds: not negative.
     static let nonNegative: Set<String> = [
-        "steady_days", "trip_days", "trip_margin_days", "trip_weight_cap", "new_account_days",
+        "steady_days", "trip_days", "trip_margin_days", "trip_weight_cap", "trip_clock_posterior", "trip_clock_hours",
+        "new_account_days",
         "new_account_min_accelerators", "structuring_min_hours", "structuring_cap", "shared_identity_cap",
         "network_weight_cap", "high_accelerator_hours", "volume_z", "holiday_min_ratio",
         "declared_support_holiday_ratio", "declared_support_min_calls", "declared_support_identity_weight",

@@ -493,7 +493,11 @@ public final class IngestPipeline {
         let thread = Thread { work.value() }
         thread.stackSize = 8 << 20
         thread.start()
-        while let result = pool.take(done) {
+        // An input is taken from the pool once the queue has room for it: one waiting for room would be one
+        // more input's batch in memory, and its reader's slot would stay counted free.
+        while true {
+            stage.waitForRoom()
+            guard let result = pool.take(done) else { break }
             var input = deduplicate(result)
             done += 1
             input.progress = (done, max(expected, done))
@@ -511,7 +515,8 @@ public final class IngestPipeline {
     }
 
     /// Merged inputs that may wait for the stage (``mergeStaged(from:expected:done:stop:)``), besides the
-    /// one it holds and the one being merged: each keeps its decoded calls and events. One: the merge is
+    /// one it holds (the merge takes the next input only once there is room): each keeps its decoded
+    /// calls and events. One: the merge is
     /// a small part of the work (~6% of the samples of the standard corpus at `--jobs 2`, the stage ~30%),
     /// so more waiting changes little but memory: peak RSS of the large customer's 1 GB at `--jobs 2`
     /// 113–119 MB before the stage, 124–126 with one, 121–136 with two, 119–148 with four (four runs each).

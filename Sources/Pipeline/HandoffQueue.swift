@@ -47,6 +47,14 @@ final class HandoffQueue<Element>: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Waits until a batch handed on now would not wait (putting thread only): a putter that makes its next
+    /// element only then holds it while there is room for it, not while the queue is full.
+    func waitForRoom() {
+        condition.lock()
+        while batches.count >= depth { condition.wait() }
+        condition.unlock()
+    }
+
     /// The next batch in order, nil once the queue is ended and every batch taken (taking thread only).
     func take() -> [Element]? {
         condition.lock()

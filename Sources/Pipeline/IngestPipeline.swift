@@ -130,8 +130,10 @@ public struct IngestSummary: Sendable {
 
 /// Reads inputs with `jobs` parallel readers, merges their results in input order (so the output does
 /// not depend on the number of readers), de-duplicates events, cuts sessions, scores them and hands
-/// each input's ``FileOutcome`` (its rows, decisions and diagnostics) to the caller, in input order, on
-/// the calling thread.
+/// each input's ``FileOutcome`` (its rows, decisions and diagnostics) to the caller, in input order.
+/// The callbacks (`onDiagnostic`, `onOutcome`, `onProgress`) are called from one thread at a time: the
+/// calling thread, or with `--jobs` > 1 in ``run(expected:next:stop:)`` a thread of the pipeline's own
+/// (the stage that decides merged inputs) until the end of the input, then the calling thread again.
 public final class IngestPipeline {
     let options: IngestOptions
     private(set) var detector: Detector
@@ -163,8 +165,23 @@ public final class IngestPipeline {
     var resellerUse = ResellerAggregate()
     /// Accelerator-hours of closed sessions per account and peer group (volume evidence).
     var volume = VolumeBook()
+    /// The newest event time (audit logs') of the inputs held and decided: decisions are taken up to it.
     var watermark: EpochSeconds = .min
+    /// The newest event time of the inputs merged (the de-duplication window's); ``watermark`` follows it
+    /// input by input as each is held (``hold(_:)``), later than the merge with `--jobs` > 1.
+    var mergedWatermark: EpochSeconds = .min
+    /// The counts of the inputs merged (sessions and alerts are ``decisionCounts``': counted where the
+    /// held records are decided, on the stage's thread with `--jobs` > 1).
     private var summary = IngestSummary()
+    /// Sessions closed and alerts raised.
+    private var decisionCounts = (sessions: 0, alerts: 0)
+    /// The summary so far: the inputs' counts and the decisions'.
+    private var summarized: IngestSummary {
+        var s = summary
+        s.sessions = decisionCounts.sessions
+        s.alerts = decisionCounts.alerts
+        return s
+    }
     /// Sessions alerted while still running, by resource: their close raises no second alert.
     var alertedOpen: [String: [AlertedRun]] = [:]
     /// Calls and lifecycle events held until the event-time frontier passes them (their order and the
@@ -290,14 +307,14 @@ public final class IngestPipeline {
                 continue
             }
             if let to = result.followedTo { followed[input.path] = to }
-            merge(result)
+            hold(deduplicate(result))
         }
         summary.accounts = activity.count + eventAccounts.filter { activity[$0] == nil }.count
         summary.lateRecords = order.late
         return (deferred, held, followed)
     }
 
-    public var currentSummary: IngestSummary { summary }
+    public var currentSummary: IngestSummary { summarized }
 
     /// The live state — de-duplication window, open sessions, account activity, watermark — as bytes,
     /// for checkpoints that commit with the ledger.
@@ -326,6 +343,7 @@ public final class IngestPipeline {
         for (key, name) in zip(state.accountKeys, state.accountNames) { accountNames.insert(key, name) }
         eventAccounts = Set(state.eventAccounts)
         watermark = state.watermark
+        mergedWatermark = state.watermark
         identities = IdentityGraph()
         identities.restore(state.identities)
         partnerMemo = nil
@@ -365,19 +383,25 @@ public final class IngestPipeline {
         if options.jobs <= 1 {
             let processor = FileProcessor(options: options, geo: geo, anonymous: anonymous)
             while stop?.isRequested != true, let path = next() {
-                merge(processor.process(path))
+                var input = deduplicate(processor.process(path))
                 done += 1
-                onProgress?(done, max(expected, done), summary)
+                input.progress = (done, max(expected, done))
+                hold(input)
             }
         } else {
             let pool = OrderedWorkPool(
                 next: next, jobs: options.jobs, options: options, geo: geo, anonymous: anonymous)
             stop?.onRequest { pool.stop() }
             pool.start()
-            while let result = pool.take(done) {
-                merge(result)
-                done += 1
-                onProgress?(done, max(expected, done), summary)
+            if changes == nil {
+                mergeStaged(from: pool, expected: expected, done: &done, stop: stop)
+            } else {
+                while let result = pool.take(done) {
+                    var input = deduplicate(result)
+                    done += 1
+                    input.progress = (done, max(expected, done))
+                    hold(input)
+                }
             }
             if stop?.isRequested != true { pool.join() }
         }
@@ -385,7 +409,7 @@ public final class IngestPipeline {
             summary.interrupted = true
             summary.accounts = activity.count + eventAccounts.filter { activity[$0] == nil }.count
             summary.lateRecords = order.late
-            return summary
+            return summarized
         }
         // The end of the input: no record comes any more, so the de-duplication window goes (32 MiB for
         // the large customer's hour of 3 M records, all still in the window when its held records are
@@ -434,8 +458,69 @@ public final class IngestPipeline {
         onOutcome(part)
         summary.accounts = activity.count + eventAccounts.filter { activity[$0] == nil }.count
         summary.lateRecords = order.late
-        return summary
+        return summarized
     }
+
+    /// Merges the pool's results on this thread and holds and decides them on a thread of its own
+    /// (`--jobs` > 1), fed in input order through a bounded queue: while the stage applies an input's
+    /// released records, assesses, decides and hands its outcome on, this thread de-duplicates the next
+    /// inputs. The two touch disjoint state: this thread the de-duplication window, the merged
+    /// watermark and the inputs' counts (``deduplicate(_:)``); the stage every other piece — the held
+    /// order, the account names, the accounts of events, the sessionizer, the detection state, the
+    /// decisions' counts — and every callback (``hold(_:)``), in the order and with the values one
+    /// thread would have. Not while checkpoints are taken (`changes`: both sides would note changes).
+    ///
+    /// A stop is seen by the stage at an input boundary too: the inputs merged but not yet held are
+    /// dropped, as the pool drops those read but not yet merged, and the counts are those of the inputs
+    /// held (`summary` is set back to the last one's): the run ends where `--jobs 1` would have, had the
+    /// stop come at the same input. Returns once the stage is done.
+    private func mergeStaged(from pool: OrderedWorkPool, expected: Int, done: inout Int, stop: StopRequest?) {
+        precondition(changes == nil)
+        let stage = HandoffQueue<MergedInput>(batchSize: 1, depth: Self.stageDepth)
+        let finished = DispatchSemaphore(value: 0)
+        // Written by the stage, read here once it is done.
+        let counted = UncheckedSendable(value: Box((summary: summary, done: done)))
+        let work = UncheckedSendable(value: { [unowned self] in
+            while let batch = stage.take() {
+                for input in batch where stop?.isRequested != true {
+                    let (merged, progress) = (input.summary, input.progress)
+                    self.hold(input)
+                    counted.value.value = (merged, progress?.done ?? counted.value.value.done)
+                }
+            }
+            finished.signal()
+        })
+        let thread = Thread { work.value() }
+        thread.stackSize = 8 << 20
+        thread.start()
+        // An input is taken from the pool once the queue has room for it: one waiting for room would be one
+        // more input's batch in memory, and its reader's slot would stay counted free.
+        while true {
+            stage.waitForRoom()
+            guard let result = pool.take(done) else { break }
+            var input = deduplicate(result)
+            done += 1
+            input.progress = (done, max(expected, done))
+            stage.put(input)
+        }
+        stage.finish()
+        finished.wait()
+        (summary, done) = counted.value.value
+    }
+
+    /// A value shared by reference.
+    private final class Box<Value> {
+        var value: Value
+        init(_ value: Value) { self.value = value }
+    }
+
+    /// Merged inputs that may wait for the stage (``mergeStaged(from:expected:done:stop:)``), besides the
+    /// one it holds (the merge takes the next input only once there is room): each keeps its decoded
+    /// calls and events. One: the merge is
+    /// a small part of the work (~6% of the samples of the standard corpus at `--jobs 2`, the stage ~30%),
+    /// so more waiting changes little but memory: peak RSS of the large customer's 1 GB at `--jobs 2`
+    /// 113–119 MB before the stage, 124–126 with one, 121–136 with two, 119–148 with four (four runs each).
+    static let stageDepth = 1
 
     /// Sessions closed at the end of the input handed from the sessionizer's thread to the assessing one
     /// at a time (`--jobs` > 1).
@@ -446,7 +531,32 @@ public final class IngestPipeline {
         provider: .aws, action: .launch, time: 0, accountID: "", resourceID: "", eventID: "", eventName: "",
         origin: EventOrigin(path: "", position: .line(0)))
 
-    private func merge(_ result: consuming FileResult) {
+    /// What de-duplicating one input (``deduplicate(_:)``) leaves for ``hold(_:)``: its outcome so far
+    /// (the calls kept for the store without their account names), and the records that are not
+    /// duplicates with what holding them needs.
+    struct MergedInput {
+        var outcome: FileOutcome
+        var diagnostics: [Diagnostic]
+        /// The input's account names (``DecodedBatch/accountNames``).
+        var accountNames: KeyTable<String>
+        /// The input's calls, and the positions of those to hold (not duplicates, scoring on).
+        var calls: [CallObservation]
+        var heldCalls: [Int32]
+        var identifierNames: KeyTable<String>
+        /// The newest event time once the calls were seen (how long their identifiers' names are kept).
+        var callsNewest: EpochSeconds
+        /// Lifecycle and billing events that are not duplicates, in input order.
+        var events: [UsageEvent]
+        /// The watermark once the input was merged.
+        var watermark: EpochSeconds
+        /// The inputs' counts once it was merged, and the progress to report once it is decided.
+        var summary: IngestSummary
+        var progress: (done: Int, total: Int)? = nil
+    }
+
+    /// De-duplicates one input's calls and events and counts it: the merge's half (the window, the
+    /// merged watermark, the accounts of events, the inputs' counts), on the merging thread.
+    private func deduplicate(_ result: consuming FileResult) -> MergedInput {
         var outcome = FileOutcome(path: result.path)
         outcome.storedBytes = result.storedBytes
         outcome.records = result.batch.recordsRead
@@ -460,13 +570,8 @@ public final class IngestPipeline {
         summary.documentsSkipped += result.batch.documentsSkipped
         summary.storedBytes += result.storedBytes
         summary.decodedBytes += result.decodedBytes
-        for d in result.batch.diagnostics { onDiagnostic(d) }
-        result.batch.accountNames.forEach { key, name in
-            if accountNames.insert(key, name), changes != nil { changes!.names.insert(key) }
-        }
-        var newest = watermark
+        var newest = mergedWatermark
         let scoring = options.scoring
-        let input = scoring && !result.batch.calls.isEmpty ? order.beginInput(result.path) : 0
         // The calls to hold (not duplicates), by position: held together once the window has seen them all.
         var heldCalls: [Int32] = []
         if scoring { heldCalls.reserveCapacity(result.batch.calls.count) }
@@ -493,23 +598,20 @@ public final class IngestPipeline {
                 let restricted =
                     call.country.isKnown && detector.jurisdictions.isRestricted(call.country, at: call.time)
                 if options.keepCalls == .all || call.isSignIn || restricted {
-                    outcome.calls.append((call, accountNames[call.accountKey] ?? "", restricted))
+                    // Its account's name is filled in where the names are kept (``hold(_:)``).
+                    outcome.calls.append((call, "", restricted))
                 }
             }
         }
-        if scoring && !calls.isEmpty {
-            order.add(calls, at: heldCalls, input: input)
-            order.held(heldCalls.count, of: input)
-            order.learnNames(result.batch.identifierNames, until: newest, path: result.path)
-        }
-        /// Accounts with new billing lines (joined as they arrive, not held).
-        var usageAccounts = Set<String>()
+        let callsNewest = newest
         var nextPair = 0
         // The events are taken out of the batch and each moved where it is held, an empty event left in
         // its place: a copy retained its nine strings, and the batch's end released them again (issue 17:
         // the large customer's lifecycle events).
         var events: [UsageEvent] = []
         swap(&events, &result.batch.events)
+        var kept: [UsageEvent] = []
+        kept.reserveCapacity(events.count)
         let vacant = Self.vacantEvent
         events.withUnsafeMutableBufferPointer { buffer in
             for n in buffer.indices {
@@ -529,26 +631,74 @@ public final class IngestPipeline {
                     continue
                 }
                 summary.computeEvents += 1
+                if options.keepCalls != .none { outcome.events.append(event) }
+                kept.append(event)
+            }
+        }
+        if newest > mergedWatermark {
+            mergedWatermark = newest
+            dedup.advance(to: newest)
+        }
+        var names = KeyTable<String>(capacity: 8)
+        swap(&names, &result.batch.accountNames)
+        var identifierNames = KeyTable<String>(capacity: 8)
+        swap(&identifierNames, &result.batch.identifierNames)
+        return MergedInput(
+            outcome: outcome, diagnostics: result.batch.diagnostics, accountNames: names, calls: calls,
+            heldCalls: heldCalls, identifierNames: identifierNames, callsNewest: callsNewest, events: kept,
+            watermark: mergedWatermark, summary: summary)
+    }
+
+    /// Holds one merged input's records for the event-time frontier, applies and decides what the
+    /// frontier passed, and hands the input's outcome on: the decisions' half (with `--jobs` > 1 on the
+    /// stage's thread, ``mergeStaged(from:expected:done:stop:)``), which alone reports diagnostics, outcomes and
+    /// progress.
+    private func hold(_ input: consuming MergedInput) {
+        var outcome = input.outcome
+        for d in input.diagnostics { onDiagnostic(d) }
+        input.accountNames.forEach { key, name in
+            if accountNames.insert(key, name), changes != nil { changes!.names.insert(key) }
+        }
+        for i in outcome.calls.indices {
+            outcome.calls[i].accountID = accountNames[outcome.calls[i].call.accountKey] ?? ""
+        }
+        let path = outcome.path ?? ""
+        if options.scoring && !input.calls.isEmpty {
+            let number = order.beginInput(path)
+            order.add(input.calls, at: input.heldCalls, input: number)
+            order.held(input.heldCalls.count, of: number)
+            order.learnNames(input.identifierNames, until: input.callsNewest, path: path)
+        }
+        // Held as they are needed (a few MiB an input of the large customer's): the input's arrays go now,
+        // not after its decisions.
+        input.calls = []
+        input.heldCalls = []
+        input.identifierNames = KeyTable<String>(capacity: 8)
+        /// Accounts with new billing lines (joined as they arrive, not held).
+        var usageAccounts = Set<String>()
+        var events: [UsageEvent] = []
+        swap(&events, &input.events)
+        let vacant = Self.vacantEvent
+        events.withUnsafeMutableBufferPointer { buffer in
+            for n in buffer.indices {
+                let event = (buffer.baseAddress! + n).move()
+                (buffer.baseAddress! + n).initialize(to: vacant)
                 let eventAccount = StableHash.hash(event.accountID)
                 if eventAccounts.insert(eventAccount).inserted, changes != nil {
                     changes!.eventAccounts.insert(eventAccount)
                 }
-                if options.keepCalls != .none { outcome.events.append(event) }
                 if event.action == .usage {
-                    sessionizer.observe(event)
                     usageAccounts.insert(event.accountID)
+                    sessionizer.observe(event)
                 } else {
                     order.add(event)
                 }
             }
         }
-        if newest > watermark {
-            watermark = newest
-            dedup.advance(to: watermark)
-        }
+        watermark = input.watermark
         outcome.decisions = release(through: watermark == .min ? .min : watermark - options.allowedLateness)
         order.spillIfOverBudget()
-        if scoring && !usageAccounts.isEmpty {
+        if options.scoring && !usageAccounts.isEmpty {
             // Billing lines join running sessions as they come (they are not on the audit logs' time
             // axis): the sessions they change are looked at the next tick — or now, while no audit log
             // has been read (billing alone has no ticks).
@@ -559,6 +709,12 @@ public final class IngestPipeline {
             }
         }
         onOutcome(outcome)
+        if let progress = input.progress {
+            var s = input.summary
+            s.sessions = decisionCounts.sessions
+            s.alerts = decisionCounts.alerts
+            onProgress?(progress.done, progress.total, s)
+        }
     }
 
     /// Applies every slice the frontier has passed (all of them when `frontier` is nil: the end of the
@@ -835,7 +991,7 @@ public final class IngestPipeline {
                     "its own evidence scores \(JSONWriter.formatNumber(a.score, decimals: 4)); the account alerted at \(Timestamp.format(standing.time)) (session \(standing.session), score \(JSONWriter.formatNumber(standing.score, decimals: 4))) and this session's evidence still names \(a.jurisdictions.map(\.description).joined(separator: ", "))",
                 weight: 0))
         a.families.append("carried")
-        summary.alerts += 1
+        decisionCounts.alerts += 1
         return Detector.Decision(a, alert: detector.alert(for: a))
     }
 
@@ -958,7 +1114,7 @@ public final class IngestPipeline {
                             "ended \(Timestamp.format(session.end)) without an alert; assessed again at \(Timestamp.format(time)), when \(reason.why)",
                         weight: 0))
                 assessment.families.append("lookback")
-                summary.alerts += 1
+                decisionCounts.alerts += 1
                 out.append(Detector.Decision(assessment, alert: detector.alert(for: assessment)))
             }
             // Those that do not alert are kept again below (in the order they ended), unless carried.
@@ -1017,7 +1173,7 @@ public final class IngestPipeline {
                 continue
             }
             alerted(session)
-            summary.alerts += 1
+            decisionCounts.alerts += 1
             out.append(Detector.Decision(assessment, alert: detector.alert(for: assessment)))
         }
         // Carried once every alert of this tick is noted: the same whatever order the sessions came in.
@@ -1090,7 +1246,7 @@ public final class IngestPipeline {
         // Closed restricted sessions that raised nothing: carried once this tick's alerts are noted, or kept.
         var unalerted: [Int] = []
         for session in sessions {
-            summary.sessions += 1
+            decisionCounts.sessions += 1
             guard options.scoring else { continue }
             let alerted = takeAlertedRuns(of: session)
             // Without a store a session that cannot alert needs no assessment: only its hours count.
@@ -1112,7 +1268,7 @@ public final class IngestPipeline {
                 assessment.supersedes = alerted.map(\.session).filter { $0 != session.id }
                 out.append(Detector.Decision(assessment, alert: nil))
             } else if assessment.alerts {
-                summary.alerts += 1
+                decisionCounts.alerts += 1
                 out.append(Detector.Decision(assessment, alert: detector.alert(for: assessment)))
             } else {
                 if assessment.restrictedConsumption { unalerted.append(out.count) }

@@ -280,6 +280,7 @@ extension IngestPipeline {
         order = EventTimeOrder(releasedThrough: m.releasedThrough, late: m.late, slices: slices, names: names)
         order.namesPrunedAt = m.namesPrunedAt ?? .min
         watermark = m.watermark
+        mergedWatermark = m.watermark
         volume.streamStart = m.streamStart
         billedAccounts = Set(m.billedAccounts)
         changes = nil

@@ -24,4 +24,26 @@ import Testing
         #expect(largest <= batchSize)
         #expect(queue.take() == nil)
     }
+
+    /// `waitForRoom` returns at once while a batch may be handed on, and once the taker has made room
+    /// when the queue is full (the staged merge takes its next input only then).
+    @Test func waitForRoomReturnsOnceABatchIsTaken() {
+        let queue = HandoffQueue<Int>(batchSize: 1, depth: 1)
+        queue.waitForRoom()
+        queue.put(1)
+        let taken = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            Thread.sleep(forTimeInterval: 0.05)
+            #expect(queue.take() == [1])
+            taken.signal()
+        }
+        thread.start()
+        queue.waitForRoom()
+        // Room was made by the take: the taker has got its batch.
+        #expect(taken.wait(timeout: .now() + 10) == .success)
+        queue.put(2)
+        queue.finish()
+        #expect(queue.take() == [2])
+        #expect(queue.take() == nil)
+    }
 }

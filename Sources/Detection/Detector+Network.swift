@@ -44,7 +44,7 @@ extension Detector {
                 // hours. Nor, with `steady_clock`, a few unlucky days of an account seen elsewhere.
                 let unsteady = steady < 1 && config.steadyClock > 0.5
                 let clock =
-                    (trip || unsteady) && !hid && direct
+                    (trip || unsteady) && direct
                         && Double(hidden) > config.tripClockHiddenShare * Double(elsewhere)
                     ? restrictedClock(activity, countries.map(\.0)) : nil
                 if trip && !hid && clock == nil {
@@ -112,15 +112,21 @@ extension Detector {
         }
     }
 
+    /// The restricted countries whose clock the trip's clock reads (``restrictedClock(_:_:)``): those it was
+    /// measured on (the worlds' China-centred operators, UTC+8). Within two hours of another restricted
+    /// country's offset lie hours no one has weighed — around Russia's or Belarus's UTC+3 lie continental
+    /// Europe's, and a European traveller there keeps home's hours.
+    static let clockCountries: Set<String> = ["CN", "HK", "MO"]
+
     /// The clock of the restricted countries in `countries` the account's working hours keep: the time-zone
-    /// posterior within `tripClockHours` of their UTC offsets (``utcOffsets``) when it is at least
-    /// `tripClockPosterior`, and the offsets as text ("UTC+8"); nil otherwise, or when none of them has an
-    /// offset on record or the hours are too few to tell.
+    /// posterior within `tripClockHours` of their UTC offsets (``utcOffsets``; of ``clockCountries`` only)
+    /// when it is at least `tripClockPosterior`, and the offsets as text ("UTC+8"); nil otherwise, or when
+    /// none of them has an offset on record or the hours are too few to tell.
     func restrictedClock(_ activity: AccountActivity, _ countries: [CountryCode]) -> (
         posterior: Double, text: String
     )? {
         var offsets: [Int] = []
-        for code in countries {
+        for code in countries where Self.clockCountries.contains(code.description) {
             for offset in (Self.utcOffsets[code.description] ?? []).sorted() where !offsets.contains(offset) {
                 offsets.append(offset)
             }

@@ -223,6 +223,10 @@ public struct ConfigFile: Sendable {
                 throw problem(
                     path, line, "'\(key)' is a count, cap or threshold and cannot be negative, found \(value)")
             }
+            if key == "trip_clock_hours" && (number.rounded() != number || number > 12) {
+                throw problem(
+                    path, line, "'trip_clock_hours' takes a whole number of hours from 0 to 12, found \(value)")
+            }
             if Self.positive.contains(key) && !(number > 0) {
                 throw problem(
                     path, line, "'\(key)' is a Beta distribution parameter and must be above 0, found \(value)")

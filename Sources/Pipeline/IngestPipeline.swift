@@ -148,7 +148,8 @@ public final class IngestPipeline {
     /// A lifecycle event's de-duplication key is the hash of "compute|" and its id: FNV-1a is a chain,
     /// so the id is hashed from the prefix's hash (no string made per event).
     static let computeKeySeed = StableHash.hash("compute|")
-    /// Called after each input is merged: inputs done, inputs in all, the summary so far.
+    /// Called after each input is held and its decisions handed on: inputs done, inputs in all, the summary so far
+    /// (on the stage's thread at `--jobs` > 1).
     public var onProgress: ((Int, Int, IngestSummary) -> Void)?
 
     var dedup: WindowedDeduplicator
@@ -481,10 +482,15 @@ public final class IngestPipeline {
         // Written by the stage, read here once it is done.
         let counted = UncheckedSendable(value: Box((summary: summary, done: done)))
         let work = UncheckedSendable(value: { [unowned self] in
-            while let batch = stage.take() {
-                for input in batch where stop?.isRequested != true {
+            while var batch = stage.take() {
+                // Each input is moved out of the batch before it is held: one the batch still held would
+                // have its calls and events copied where `hold` frees or moves them out (every event's
+                // strings retained again: what moving them out is for).
+                batch.reverse()
+                while let input = batch.popLast() {
+                    guard stop?.isRequested != true else { continue }
                     let (merged, progress) = (input.summary, input.progress)
-                    self.hold(input)
+                    self.hold(consume input)
                     counted.value.value = (merged, progress?.done ?? counted.value.value.done)
                 }
             }
@@ -555,7 +561,7 @@ public final class IngestPipeline {
     }
 
     /// De-duplicates one input's calls and events and counts it: the merge's half (the window, the
-    /// merged watermark, the accounts of events, the inputs' counts), on the merging thread.
+    /// merged watermark, the inputs' counts), on the merging thread.
     private func deduplicate(_ result: consuming FileResult) -> MergedInput {
         var outcome = FileOutcome(path: result.path)
         outcome.storedBytes = result.storedBytes

@@ -157,6 +157,7 @@ struct NormalizeCommand: ParsableCommand {
         MemoryTuning.keepFreedMemory()
         var inputs: [String] = []
         var listingFailed = false
+        var listedSizes: [Int64?] = []
         if let inputsFrom {
             let bytes: [UInt8]
             do {
@@ -174,12 +175,13 @@ struct NormalizeCommand: ParsableCommand {
         var objects: ObjectReaderSource? = nil
         if inputsFrom == nil {
             // ingest's own expansion (each PATH by itself, then in the order given), so the same list.
-            let (found, problems, source) = try ObjectInputWiring.expand(
-                paths, reader: reader, setup: &setup, keepObjects: !list || sizes)
+            let (found, problems, source, foundSizes) = try ObjectInputWiring.expand(
+                paths, reader: reader, setup: &setup, keepObjects: !list)
             problems.forEach(Diagnostics.report)
             listingFailed = problems.contains { $0.severity == .error }
             inputs = found
             objects = source
+            listedSizes = foundSizes
         } else if inputs.contains(where: { S3Location.object(fromInputName: $0) != nil }) {
             // Objects named by a listing made elsewhere (spark-ingest's driver): read as they are now.
             let source = ObjectReaderSource(client: try ObjectInputWiring.makeClient(reader))
@@ -189,8 +191,8 @@ struct NormalizeCommand: ParsableCommand {
         do {
             if list {
                 var out: [UInt8] = []
-                for name in inputs {
-                    if sizes { out += Array("\(Self.storedSize(of: name, objects: objects))\t".utf8) }
+                for (n, name) in inputs.enumerated() {
+                    if sizes { out += Array("\(listedSizes[n] ?? Self.storedSize(of: name))\t".utf8) }
                     out += Array(name.utf8) + [0]
                 }
                 try NormalizedOutput.write(out, to: STDOUT_FILENO, naming: "stdout")
@@ -205,10 +207,9 @@ struct NormalizeCommand: ParsableCommand {
         if listingFailed { throw ExitStatus(code: 1) }
     }
 
-    /// An input's size as stored: a listed object's size, a file's from `stat` (0 when it cannot be read:
-    /// the read reports it).
-    static func storedSize(of name: String, objects: ObjectReaderSource?) -> Int64 {
-        if let object = objects?.object(named: name) { return object.size }
+    /// A local input's size as stored, from `stat` (0 when it cannot be read: the read reports it); an
+    /// object's comes from its listing.
+    static func storedSize(of name: String) -> Int64 {
         var status = stat()
         return stat(name, &status) == 0 ? Int64(status.st_size) : 0
     }

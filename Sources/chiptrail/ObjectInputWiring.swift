@@ -75,17 +75,20 @@ enum ObjectInputWiring {
 
     /// Every input of ``inputs(_:reader:setup:report:)`` in a list (`normalize`), each object kept
     /// registered for its read in the source returned (nil when no path is a location) when `keepObjects`
-    /// (a list that is only printed forgets each object as it goes: a bucket's listing is not held).
+    /// (a list that is only printed forgets each object as it goes: a bucket's listing is not held), and
+    /// each input's listed size (an object's; nil for a local path) in `sizes`.
     static func expand(_ paths: [String], reader: ReaderOptions, setup: inout PipelineSetup, keepObjects: Bool)
-        throws -> (inputs: [String], problems: [Diagnostic], source: ObjectReaderSource?)
+        throws -> (inputs: [String], problems: [Diagnostic], source: ObjectReaderSource?, sizes: [Int64?])
     {
         var later: [Diagnostic] = []
         let (sequence, problems) = try inputs(paths, reader: reader, setup: &setup) { later.append($0) }
         var names: [String] = []
+        var sizes: [Int64?] = []
         while let name = sequence.next() {
             names.append(name)
+            sizes.append(sequence.source?.object(named: name)?.size)
             if !keepObjects { sequence.source?.forget(name) }
         }
-        return (names, problems + later, sequence.source)
+        return (names, problems + later, sequence.source, sizes)
     }
 }

@@ -16,7 +16,7 @@ import UsageModel
     /// feed or not, the rest from US offices), and on `chinaDays` days from day 7 (4: days 7–10) five calls
     /// a day from China at 10–14 local at `away`.
     static func activity(
-        home: Int, away: Int, hiddenPerDay: Int, listed: Bool = true, chinaDays: Int = 4
+        home: Int, away: Int, hiddenPerDay: Int, listed: Bool = true, chinaDays: Int = 4, restricted: String = "CN"
     ) -> AccountActivity {
         var a = AccountActivity()
         var key: UInt64 = 0
@@ -39,7 +39,7 @@ import UsageModel
                     CallObservation(
                         accountKey: 1, eventKey: key,
                         time: monday + Int64(day) * 86_400 + Int64(hour - away) * 3600 + 1800, sourceIP: nil,
-                        country: CountryCode("CN")!, isSignIn: false))
+                        country: CountryCode(restricted)!, isSignIn: false))
             }
         }
         return a
@@ -78,6 +78,17 @@ import UsageModel
     func aTravellerOrTooLittleHiddenIsStillATrip(home: Int, hiddenPerDay: Int, listed: Bool) throws {
         let d = DetectorTests.detector()
         let a = Self.activity(home: home, away: 8, hiddenPerDay: hiddenPerDay, listed: listed)
+        let network = try #require(d.assess(Self.session(), activity: a).evidence.first { $0.kind == .network })
+        #expect(network.detail.contains("a trip explains them as well"), "\(network.detail)")
+        #expect(network.weight <= d.config.tripWeightCap)
+    }
+
+    /// The clock is read for China's offset only (``Detector/clockCountries``): around Russia's UTC+3 lie
+    /// continental Europe's hours, so a European office (UTC+2) on a trip to Russia, a fifth and more of its
+    /// calls from elsewhere through a listed exit, is still a trip.
+    @Test func aEuropeanOfficeOnATripToRussiaIsStillATrip() throws {
+        let d = DetectorTests.detector()
+        let a = Self.activity(home: 2, away: 3, hiddenPerDay: 4, restricted: "RU")
         let network = try #require(d.assess(Self.session(), activity: a).evidence.first { $0.kind == .network })
         #expect(network.detail.contains("a trip explains them as well"), "\(network.detail)")
         #expect(network.weight <= d.config.tripWeightCap)

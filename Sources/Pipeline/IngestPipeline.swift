@@ -177,8 +177,11 @@ public final class IngestPipeline {
     /// Sessions closed and alerts raised.
     private var decisionCounts = (sessions: 0, alerts: 0)
     /// The summary so far: the inputs' counts and the decisions'.
-    private var summarized: IngestSummary {
-        var s = summary
+    private var summarized: IngestSummary { withDecisionCounts(summary) }
+
+    /// `inputs`' counts beside the decisions' so far.
+    private func withDecisionCounts(_ inputs: IngestSummary) -> IngestSummary {
+        var s = inputs
         s.sessions = decisionCounts.sessions
         s.alerts = decisionCounts.alerts
         return s
@@ -384,10 +387,7 @@ public final class IngestPipeline {
         if options.jobs <= 1 {
             let processor = FileProcessor(options: options, geo: geo, anonymous: anonymous)
             while stop?.isRequested != true, let path = next() {
-                var input = deduplicate(processor.process(path))
-                done += 1
-                input.progress = (done, max(expected, done))
-                hold(input)
+                hold(deduplicate(processor.process(path), counting: &done, of: expected))
             }
         } else {
             let pool = OrderedWorkPool(
@@ -398,10 +398,7 @@ public final class IngestPipeline {
                 mergeStaged(from: pool, expected: expected, done: &done, stop: stop)
             } else {
                 while let result = pool.take(done) {
-                    var input = deduplicate(result)
-                    done += 1
-                    input.progress = (done, max(expected, done))
-                    hold(input)
+                    hold(deduplicate(result, counting: &done, of: expected))
                 }
             }
             if stop?.isRequested != true { pool.join() }
@@ -504,10 +501,7 @@ public final class IngestPipeline {
         while true {
             stage.waitForRoom()
             guard let result = pool.take(done) else { break }
-            var input = deduplicate(result)
-            done += 1
-            input.progress = (done, max(expected, done))
-            stage.put(input)
+            stage.put(deduplicate(result, counting: &done, of: expected))
         }
         stage.finish()
         finished.wait()
@@ -558,6 +552,16 @@ public final class IngestPipeline {
         /// The inputs' counts once it was merged, and the progress to report once it is decided.
         var summary: IngestSummary
         var progress: (done: Int, total: Int)? = nil
+    }
+
+    /// ``deduplicate(_:)``, the input counted in `done` and its progress (of `expected`) to report once held.
+    private func deduplicate(_ result: consuming FileResult, counting done: inout Int, of expected: Int)
+        -> MergedInput
+    {
+        var input = deduplicate(result)
+        done += 1
+        input.progress = (done, max(expected, done))
+        return input
     }
 
     /// De-duplicates one input's calls and events and counts it: the merge's half (the window, the
@@ -716,10 +720,7 @@ public final class IngestPipeline {
         }
         onOutcome(outcome)
         if let progress = input.progress {
-            var s = input.summary
-            s.sessions = decisionCounts.sessions
-            s.alerts = decisionCounts.alerts
-            onProgress?(progress.done, progress.total, s)
+            onProgress?(progress.done, progress.total, withDecisionCounts(input.summary))
         }
     }
 

@@ -276,6 +276,43 @@ public struct AccountActivity: Sendable, Codable {
         return total
     }
 
+    /// The calls not through anonymising networks from the account's exit countries: unrestricted countries
+    /// from which at least `share` of its located calls came through anonymising networks (at least one),
+    /// and those countries, most calls first. Where an account's calls from a country mostly came through
+    /// listed exits, its unlisted calls from there are more likely exits the feed missed than an office
+    /// that happens to sit where its exits do. At `share` 1 no country has such calls.
+    public func exitCountryCalls(_ jurisdictions: RestrictedJurisdictionsView, at time: EpochSeconds, share: Double)
+        -> (calls: Int, countries: [CountryCode])
+    {
+        var total = 0
+        var list: [(CountryCode, Int)] = []
+        forEachCountry { c in
+            guard c.anonymous > 0, c.anonymous < c.calls, Double(c.anonymous) >= share * Double(c.calls),
+                !jurisdictions.isRestricted(c.code, time)
+            else { return }
+            total += c.calls - c.anonymous
+            list.append((c.code, c.calls))
+        }
+        list.sort { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
+        return (total, list.map(\.0))
+    }
+
+    /// The unrestricted countries its calls through anonymising networks exited in, each with at least
+    /// `minimumCalls` of them, most first.
+    public func anonymousExits(_ jurisdictions: RestrictedJurisdictionsView, at time: EpochSeconds, minimumCalls: Int)
+        -> [(CountryCode, Int)]
+    {
+        var list: [(CountryCode, Int)] = []
+        forEachCountry { c in
+            guard c.anonymous > 0, c.anonymous >= minimumCalls, !jurisdictions.isRestricted(c.code, time) else {
+                return
+            }
+            list.append((c.code, c.anonymous))
+        }
+        list.sort { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
+        return list
+    }
+
     /// Located calls from countries restricted at `time`, and those countries by count.
     public func restrictedCalls(_ jurisdictions: RestrictedJurisdictionsView, at time: EpochSeconds) -> (
         count: Int, countries: [(CountryCode, Int)]

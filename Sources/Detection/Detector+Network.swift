@@ -23,7 +23,12 @@ extension Detector {
             let hidden =
                 config.networkSkipsAnonymous > 0.5 ? activity.anonymousElsewhere(jurisdictionView, at: time) : 0
             let direct = hidden > 0
-            let n = activity.locatedCalls - hidden
+            // Nor do the unlisted calls from the countries its exits are in (``AccountActivity/exitCountryCalls``).
+            let exits =
+                direct
+                ? activity.exitCountryCalls(jurisdictionView, at: time, share: config.exitCountryShare)
+                : (calls: 0, countries: [])
+            let n = activity.locatedCalls - hidden - exits.calls
             var weight = networkWeight(restricted: k, located: n)
             var note = ""
             if weight > 0, let window = activity.restrictedWindow(jurisdictionView, at: time) {
@@ -47,7 +52,13 @@ extension Detector {
                     (trip || unsteady) && direct
                         && Double(hidden) > config.tripClockHiddenShare * Double(elsewhere)
                     ? restrictedClock(activity, countries.map(\.0)) : nil
-                if trip && !hid && clock == nil {
+                // Nor when its calls from elsewhere, partly hidden, exited in several countries: a traveller
+                // is seen elsewhere from home, one place; an operator hiding where it is rotates its exits.
+                let spread =
+                    clock == nil && (trip || unsteady) && direct
+                        && Double(hidden) > config.tripClockHiddenShare * Double(elsewhere)
+                    ? exitSpread(activity, at: time) : nil
+                if trip && !hid && clock == nil && spread == nil {
                     weight = min(weight, config.tripWeightCap)
                     note =
                         "; all within \(days) day(s) (\(Timestamp.format(window.first)) to \(Timestamp.format(window.last))) of an account seen elsewhere before or after: a trip explains them as well"
@@ -58,6 +69,9 @@ extension Detector {
                     } else if let clock, trip {
                         note =
                             "; all within \(days) day(s), but the account keeps \(clock.text) hours (posterior \(JSONWriter.formatNumber(clock.posterior, decimals: 2)) within \(Int(config.tripClockHours)) hour(s) of it) and \(hidden) of the \(elsewhere) calls from elsewhere came through anonymising networks: not a trip from an account seen elsewhere"
+                    } else if let spread, trip {
+                        note =
+                            "; all within \(days) day(s), but \(hidden) of the \(elsewhere) calls from elsewhere came through anonymising networks, exiting in \(spread): not a trip from an account seen elsewhere"
                     }
                     if steady < 1 {
                         if let clock, unsteady {
@@ -65,6 +79,11 @@ extension Detector {
                                 trip
                                 ? "; on \(window.days) day(s) so far, on that clock and behind those networks: weighs in full"
                                 : "; on \(window.days) day(s) so far, but the account keeps \(clock.text) hours (posterior \(JSONWriter.formatNumber(clock.posterior, decimals: 2)) within \(Int(config.tripClockHours)) hour(s) of it) and \(hidden) of the \(elsewhere) calls from elsewhere came through anonymising networks: weighs in full"
+                        } else if let spread, unsteady {
+                            note +=
+                                trip
+                                ? "; on \(window.days) day(s) so far, behind exits in several countries: weighs in full"
+                                : "; on \(window.days) day(s) so far, but \(hidden) of the \(elsewhere) calls from elsewhere came through anonymising networks, exiting in \(spread): weighs in full"
                         } else {
                             weight = min(weight, steady * config.networkWeightCap)
                             note +=
@@ -83,7 +102,9 @@ extension Detector {
             if weight > 0 || weight + hiding > 0 || sharedLink, let declared = draft.declaredElsewhere,
                 Double(n) >= config.declaredSupportMinimumCalls
             {
-                let own = activity.calls(from: declared.country, direct: direct)
+                let own =
+                    exits.countries.contains(declared.country)
+                    ? 0 : activity.calls(from: declared.country, direct: direct)
                 if Double(own) / Double(n) < config.declaredSupportShare {
                     draft.unsupportedDeclaration = (own, n)
                 }
@@ -92,7 +113,13 @@ extension Detector {
                 if weight > 0 || weight + hiding > 0 { countries.prefix(3).forEach { draft.reach($0.0) } }
                 let list = countries.prefix(3).map { "\($0.0) \($0.1)" }.joined(separator: ", ")
                 let share = Double(k) / Double(n)
-                let leftOut = direct ? " (leaving out \(hidden) through anonymising networks elsewhere)" : ""
+                let exitList = exits.countries.prefix(3).map(\.description).joined(separator: ", ")
+                let leftOut =
+                    !direct
+                    ? ""
+                    : exits.calls == 0
+                        ? " (leaving out \(hidden) through anonymising networks elsewhere)"
+                        : " (leaving out \(hidden) through anonymising networks elsewhere, and \(exits.calls) more from \(exitList)\(exits.countries.count > 3 ? " and others" : ""), where most of its calls came through them)"
                 let through = anonymous > 0 ? "; \(anonymityText(activity))" : ""
                 draft.evidence.append(
                     Evidence(
@@ -141,6 +168,18 @@ extension Detector {
         return (posterior, text)
     }
 
+    /// The unrestricted countries the account's calls through anonymising networks exited in, each with at
+    /// least `tripExitMinimumCalls` of them, as text ("3 countries (SG 165, JP 15, US 4)") when they are at
+    /// least `tripExitCountries`; nil otherwise, or with `tripExitCountries` 0 (never).
+    func exitSpread(_ activity: AccountActivity, at time: EpochSeconds) -> String? {
+        guard config.tripExitCountries >= 1 else { return nil }
+        let exits = activity.anonymousExits(
+            jurisdictionView, at: time, minimumCalls: Int(config.tripExitMinimumCalls))
+        guard Double(exits.count) >= config.tripExitCountries else { return nil }
+        let list = exits.prefix(3).map { "\($0.0) \($0.1)" }.joined(separator: ", ")
+        return "\(exits.count) countries (\(list)\(exits.count > 3 ? ", …" : ""))"
+    }
+
     /// Whether the account's own calls lean to a restricted country: the network evidence's
     /// log-likelihood ratio of its share (calls through anonymising networks elsewhere left out as there)
     /// above 0, before the caps of a trip or of too few days. What structuring asks of each of a
@@ -151,7 +190,9 @@ extension Detector {
         guard k > 0 else { return false }
         let hidden =
             config.networkSkipsAnonymous > 0.5 ? activity.anonymousElsewhere(jurisdictionView, at: time) : 0
-        return networkWeight(restricted: k, located: activity.locatedCalls - hidden) > 0
+        let exits =
+            hidden > 0 ? activity.exitCountryCalls(jurisdictionView, at: time, share: config.exitCountryShare).calls : 0
+        return networkWeight(restricted: k, located: activity.locatedCalls - hidden - exits) > 0
     }
 
     /// "62% of located calls through anonymising networks (VPN 48%, hosting 14%): 310 of 500".

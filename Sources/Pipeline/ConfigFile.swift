@@ -127,6 +127,7 @@ public struct ConfigFile: Sendable {
         "structuring_benign_concentration": \.structuringBenignConcentration,
         "time_zone_weight": \.timeZoneWeight,
         "time_zone_confidence": \.timeZoneConfidence,
+        "exit_country_share": \.exitCountryShare,
         "trip_days": \.tripDays,
         "trip_margin_days": \.tripMarginDays,
         "trip_weight_cap": \.tripWeightCap,
@@ -134,6 +135,8 @@ public struct ConfigFile: Sendable {
         "trip_clock_posterior": \.tripClockPosterior,
         "trip_clock_hours": \.tripClockHours,
         "trip_clock_hidden_share": \.tripClockHiddenShare,
+        "trip_exit_countries": \.tripExitCountries,
+        "trip_exit_min_calls": \.tripExitMinimumCalls,
         "steady_clock": \.steadyClock,
         "steady_days": \.steadyDays,
         "declared_support_share": \.declaredSupportShare,
@@ -164,6 +167,7 @@ public struct ConfigFile: Sendable {
     static let probabilities: Set<String> = [
         "chain_decay", "time_zone_confidence", "holiday_dip", "benign_office_weight", "shared_identity_share",
         "declared_support_share", "declared_unsupported_factor", "network_skip_anonymous", "anonymous_listing_weight",
+        "exit_country_share",
         "lookback_network", "trip_hidden_share", "trip_clock_hidden_share", "steady_clock", "structuring_calling",
         "lookback_carry",
         "shared_identity_pooled",
@@ -185,7 +189,7 @@ public struct ConfigFile: Sendable {
         "network_weight_cap", "high_accelerator_hours", "volume_z", "holiday_min_ratio",
         "declared_support_holiday_ratio", "declared_support_min_calls", "declared_support_identity_weight",
         "anonymous_weight_cap", "lookback_identity_holders", "lookback_identity_weight", "identity_address_min_calls",
-        "identity_chance_floor_accounts",
+        "identity_chance_floor_accounts", "trip_exit_countries", "trip_exit_min_calls",
     ]
     /// Beta distribution parameters: above 0.
     static let positive: Set<String> = [

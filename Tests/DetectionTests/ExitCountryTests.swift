@@ -1,0 +1,157 @@
+import Catalog
+@testable import Detection
+import Sessions
+import TestSupport
+import Testing
+import UsageModel
+
+/// Exit countries (`exit_country_share`): an unrestricted country from which most of an account's
+/// located calls came through anonymising networks is where its exits are, and its calls from there that
+/// the feed does not list are left out of the network share too, and bear no declaration out.
+@Suite struct ExitCountryTests {
+    /// 300 located calls over 20 days before 2026-03-01, interleaved: `china` from China, `listed` from
+    /// `exit` through a VPN exit the feed lists, `unlisted` from `exit` not listed, the rest from `home`.
+    static func activity(china: Int, listed: Int, unlisted: Int, exit: String = "SG", home: String = "US")
+        -> AccountActivity
+    {
+        var a = AccountActivity()
+        let start = Timestamp.parse("2026-03-01")! - 20 * 86_400
+        let calls =
+            Array(repeating: ("CN", AnonymousNetwork()), count: china)
+            + Array(repeating: (exit, [.anonymous, .vpn] as AnonymousNetwork), count: listed)
+            + Array(repeating: (exit, AnonymousNetwork()), count: unlisted)
+            + Array(repeating: (home, AnonymousNetwork()), count: 300 - china - listed - unlisted)
+        for (i, (country, network)) in calls.enumerated() {
+            let slot = (i * 7919) % calls.count
+            a.record(
+                CallObservation(
+                    accountKey: 1, eventKey: UInt64(i), time: start + Int64(slot) * 20 * 86_400 / 300,
+                    sourceIP: nil, country: CountryCode(country)!, isSignIn: false, network: network))
+        }
+        return a
+    }
+
+    static func session(account: String) -> Session {
+        var s = Sessionizer()
+        s.observe(event(.launch, "2026-03-01T02:00:00Z", account: account))
+        s.observe(event(.terminate, "2026-03-01T09:00:00Z", account: account))
+        return s.finish(at: Timestamp.parse("2026-03-02")!)[0]
+    }
+
+    /// A covert operator: 4 calls from China, 230 through listed exits in Singapore and 40 more from
+    /// Singapore the feed misses, 26 from US addresses. Singapore is where its exits are: the 40 are left
+    /// out beside the 230, 4 of 30 weigh for China (above 0), where 4 of 70 weighed against it; the
+    /// evidence names the exit country. At `exit_country_share` 1 (never) the share is as before.
+    @Test func anOperatorsUnlistedCallsFromItsExitCountryAreLeftOut() throws {
+        var d = DetectorTests.detector()
+        let a = Self.activity(china: 4, listed: 230, unlisted: 40)
+        let time = Timestamp.parse("2026-03-02")!
+        let network = try #require(
+            d.assess(Self.session(account: "999"), activity: a).evidence.first { $0.kind == .network })
+        #expect(
+            network.detail.hasPrefix(
+                "4 of 30 located calls (leaving out 230 through anonymising networks elsewhere, and 40 more from SG, where most of its calls came through them) from restricted countries (CN 4)"
+            ), "\(network.detail)")
+        #expect(network.weight == d.networkWeight(restricted: 4, located: 30))
+        #expect(network.weight > 0)
+        #expect(d.callsLeanRestricted(a, at: time))
+        d.config.exitCountryShare = 1
+        let before = try #require(
+            d.assess(Self.session(account: "999"), activity: a).evidence.first { $0.kind == .network })
+        #expect(
+            before.detail.hasPrefix(
+                "4 of 70 located calls (leaving out 230 through anonymising networks elsewhere) from restricted countries"
+            ),
+            "\(before.detail)")
+        #expect(before.weight == d.networkWeight(restricted: 4, located: 70))
+        #expect(before.weight < 0)
+        #expect(!d.callsLeanRestricted(a, at: time))
+    }
+
+    /// An office in Singapore with a few calls through a listed VPN exit there (20 of 270): Singapore is
+    /// where it is, not where it exits; its calls from there stay in the share.
+    @Test func anOfficeWithAFewCallsThroughAnExitThereStaysInTheShare() throws {
+        let d = DetectorTests.detector()
+        let a = Self.activity(china: 15, listed: 20, unlisted: 265, exit: "SG")
+        let network = try #require(
+            d.assess(Self.session(account: "999"), activity: a).evidence.first { $0.kind == .network })
+        #expect(
+            network.detail.hasPrefix(
+                "15 of 280 located calls (leaving out 20 through anonymising networks elsewhere) from restricted countries"
+            ),
+            "\(network.detail)")
+        #expect(network.weight == d.networkWeight(restricted: 15, located: 280))
+    }
+
+    /// An end customer declared in the United States (account 555), the account's calls from there mostly
+    /// through listed hosting exits: its unlisted calls from there bear the declaration out no more (0 of
+    /// the 40 calls left, where 60 of 100 did).
+    @Test func callsFromAnExitCountryBearNoDeclarationOut() throws {
+        var d = DetectorTests.detector()
+        let a = Self.activity(china: 15, listed: 200, unlisted: 60, exit: "US", home: "JP")
+        let declared = try #require(
+            d.assess(Self.session(account: "555"), activity: a).evidence.first { $0.kind == .declaredCountry })
+        #expect(
+            declared.detail.contains("; 0 of 40 located calls from US (share 0.0, below 0.3)"), "\(declared.detail)")
+        d.config.exitCountryShare = 1
+        let before = try #require(
+            d.assess(Self.session(account: "555"), activity: a).evidence.first { $0.kind == .declaredCountry })
+        #expect(!before.detail.contains("located calls from US"), "\(before.detail)")
+    }
+
+    /// Three weeks of weekdays worked 09–17 at UTC−5, one call an hour: the first 4 hours of each day through
+    /// listed exits in `exits` in turn (60 of 135), the rest from US offices; on 4 days from day 7, five calls
+    /// a day from China. Not on China's clock: the trip's clock does not speak.
+    static func tripActivity(exits: [String]) -> AccountActivity {
+        var a = AccountActivity()
+        var key: UInt64 = 0
+        let monday = TripClockTests.monday
+        for day in 0..<19 where day % 7 < 5 {
+            for hour in 9..<18 {
+                key += 1
+                let hides = hour - 9 < 4
+                a.record(
+                    CallObservation(
+                        accountKey: 1, eventKey: key, time: monday + Int64(day) * 86_400 + Int64(hour + 5) * 3600,
+                        sourceIP: nil, country: CountryCode(hides ? exits[Int(key) % exits.count] : "US")!,
+                        isSignIn: false, network: hides ? [.anonymous, .vpn] : []))
+            }
+        }
+        for day in 7..<11 {
+            for hour in 10..<15 {
+                key += 1
+                a.record(
+                    CallObservation(
+                        accountKey: 1, eventKey: key,
+                        time: monday + Int64(day) * 86_400 + Int64(hour - 8) * 3600 + 1800,
+                        sourceIP: nil, country: CountryCode("CN")!, isSignIn: false))
+            }
+        }
+        return a
+    }
+
+    /// Calls from China within a trip's window of an account seen elsewhere, a fifth and more of those
+    /// calls through anonymising networks: exiting in Singapore and Japan, no trip (an operator rotates its
+    /// exits), and the evidence says why; exiting in Singapore alone, or with `trip_exit_countries` 0, a
+    /// trip (a traveller's VPN exits near home).
+    @Test func exitsInSeveralCountriesAreNoTrip() throws {
+        var d = DetectorTests.detector()
+        let session = TripClockTests.session()
+        let spread = try #require(
+            d.assess(session, activity: Self.tripActivity(exits: ["SG", "JP"])).evidence.first { $0.kind == .network })
+        #expect(
+            spread.detail.contains(
+                "but 60 of the 135 calls from elsewhere came through anonymising networks, exiting in 2 countries (JP 30, SG 30): not a trip"
+            ), "\(spread.detail)")
+        #expect(spread.weight > d.config.tripWeightCap, "\(spread.weight)")
+        let one = try #require(
+            d.assess(session, activity: Self.tripActivity(exits: ["SG"])).evidence.first { $0.kind == .network })
+        #expect(one.detail.contains("a trip explains them as well"), "\(one.detail)")
+        #expect(one.weight <= d.config.tripWeightCap)
+        d.config.tripExitCountries = 0
+        let never = try #require(
+            d.assess(session, activity: Self.tripActivity(exits: ["SG", "JP"])).evidence.first { $0.kind == .network })
+        #expect(never.detail.contains("a trip explains them as well"), "\(never.detail)")
+        #expect(never.weight <= d.config.tripWeightCap)
+    }
+}

@@ -191,6 +191,8 @@ public struct ConfigFile: Sendable {
         "anonymous_weight_cap", "lookback_identity_holders", "lookback_identity_weight", "identity_address_min_calls",
         "identity_chance_floor_accounts", "trip_exit_countries", "trip_exit_min_calls",
     ]
+    /// Counts read as whole numbers (a fraction would be cut without a word).
+    static let wholeCounts: Set<String> = ["trip_exit_countries", "trip_exit_min_calls"]
     /// Beta distribution parameters: above 0.
     static let positive: Set<String> = [
         "linked_share_alpha", "linked_share_beta", "benign_share_alpha", "benign_share_beta", "benign_office_alpha",
@@ -230,6 +232,9 @@ public struct ConfigFile: Sendable {
             if key == "trip_clock_hours" && (number.rounded() != number || number > 12) {
                 throw problem(
                     path, line, "'trip_clock_hours' takes a whole number of hours from 0 to 12, found \(value)")
+            }
+            if Self.wholeCounts.contains(key) && number.rounded() != number {
+                throw problem(path, line, "'\(key)' is a count and takes a whole number, found \(value)")
             }
             if Self.positive.contains(key) && !(number > 0) {
                 throw problem(

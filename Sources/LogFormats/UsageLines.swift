@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 public import UsageModel
 
 /// The billing lines of one input, packed: 72 bytes a line, each text (account, resource, type, region,
@@ -35,7 +40,34 @@ public struct UsageLines: Sendable {
     @usableFromInline static let blockSize = 1 << blockShift
     /// Each distinct text once, by number.
     private var texts: [String] = []
-    private var numbers: [String: UInt32] = [:]
+    private var numbers: [ExactText: UInt32] = [:]
+
+    /// A text compared and hashed by its UTF-8 bytes: `String`'s `==` takes canonically equivalent texts
+    /// (`é` composed or not) as one, and a line's texts must come back byte for byte.
+    struct ExactText: Hashable {
+        var text: String
+
+        static func == (a: ExactText, b: ExactText) -> Bool { same(a.text, b.text) }
+
+        func hash(into hasher: inout Hasher) {
+            let done: Void? = text.utf8.withContiguousStorageIfAvailable {
+                hasher.combine(bytes: UnsafeRawBufferPointer($0))
+            }
+            if done == nil { for byte in text.utf8 { hasher.combine(byte) } }
+        }
+
+        /// Whether `a` and `b` are the same bytes, compared in place (iterating the views took the export
+        /// alone at 2,000 accounts from 1.40 to 1.73 s of CPU).
+        @inline(__always)
+        static func same(_ a: String, _ b: String) -> Bool {
+            let inPlace = a.utf8.withContiguousStorageIfAvailable { x in
+                b.utf8.withContiguousStorageIfAvailable { y in
+                    x.count == y.count && (x.isEmpty || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0)
+                }
+            }
+            return (inPlace ?? nil) ?? a.utf8.elementsEqual(b.utf8)
+        }
+    }
     /// The last text numbered for each field (account, resource, type, region, name, path): a run of
     /// lines of one account or type compares its text with the last, without hashing it.
     private var recent: [(text: String, number: UInt32)] = Array(repeating: ("", .max), count: 6)
@@ -52,14 +84,16 @@ public struct UsageLines: Sendable {
 
     /// The number of `text`, as field `field` (an index of `recent`) last saw it or from the table.
     private mutating func number(_ text: String, field: Int) -> UInt32 {
-        if recent[field].number != .max && recent[field].text == text { return recent[field].number }
+        if recent[field].number != .max && ExactText.same(recent[field].text, text) {
+            return recent[field].number
+        }
         let number: UInt32
-        if let known = numbers[text] {
+        if let known = numbers[ExactText(text: text)] {
             number = known
         } else {
             number = UInt32(texts.count)
             texts.append(text)
-            numbers[text] = number
+            numbers[ExactText(text: text)] = number
         }
         recent[field] = (text, number)
         return number

@@ -64,4 +64,21 @@ import UsageModel
         lines.keep { _ in false }
         #expect(lines.isEmpty)
     }
+
+    /// Texts come back byte for byte: two spellings of one text (`é` composed, and `e` with a combining
+    /// accent), which `String` takes as equal, stay two.
+    @Test func canonicallyEquivalentTextsStayAsSpelled() {
+        var lines = UsageLines()
+        let spellings = ["caf\u{E9}-1", "cafe\u{301}-1", "caf\u{E9}-1", "cafe\u{301}-1"]
+        for (i, resource) in spellings.enumerated() {
+            lines.append(
+                provider: .azure, time: Int64(i), accountID: "sub", resourceID: resource, instanceType: nil,
+                region: resource, key: 1, eventName: "Azure VM usage", usageSeconds: 3600, usageHours: 1,
+                path: "cost.csv", line: i + 2)
+        }
+        for i in lines.indices {
+            #expect(Array(lines.event(at: i).resourceID.utf8) == Array(spellings[i].utf8))
+            #expect(Array(lines.event(at: i).region.utf8) == Array(spellings[i].utf8))
+        }
+    }
 }

@@ -114,6 +114,9 @@ enum FuzzTargets {
         for event in batch.events where !(event.usageHours.isFinite) {
             fatalError("non-finite usage hours from \(event.origin)")
         }
+        for i in batch.usageLines.indices where !(batch.usageLines.usageHours(at: i).isFinite) {
+            fatalError("non-finite usage hours from \(batch.usageLines.event(at: i).origin)")
+        }
     }
 
     static func write(_ bytes: UnsafeRawBufferPointer) {

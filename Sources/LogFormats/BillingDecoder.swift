@@ -457,23 +457,10 @@ public struct BillingDecoder {
         h = withUnsafeBytes(of: &period) { StableHash.hash($0, seed: h) }
         h = StableHash.hash(r.bytes(s.operation), seed: h ^ 0x2F)
         h = StableHash.hash(r.bytes(s.usageType), seed: h ^ 0x3F)
-        out.events.append(
-            UsageEvent(
-                provider: provider, action: .usage, time: start, accountID: accountID, resourceID: resource,
-                instanceType: type, instanceCount: 1, region: region, eventID: Self.eventID(h),
-                eventName: eventName, usageSeconds: end - start, usageHours: hours,
-                origin: EventOrigin(path: path, position: .line(r.line))))
-    }
-
-    /// `bill-` and sixteen hex digits, in one allocation.
-    static func eventID(_ h: UInt64) -> String {
-        String(unsafeUninitializedCapacity: 21) { b in
-            let prefix: StaticString = "bill-"
-            for i in 0..<5 { b[i] = prefix.utf8Start[i] }
-            let digits: StaticString = "0123456789abcdef"
-            for i in 0..<16 { b[5 + i] = digits.utf8Start[Int((h >> (60 - 4 * UInt64(i))) & 0xF)] }
-            return 21
-        }
+        out.usageLines.append(
+            provider: provider, time: start, accountID: accountID, resourceID: resource, instanceType: type,
+            region: region, key: h, eventName: eventName, usageSeconds: end - start, usageHours: hours, path: path,
+            line: r.line)
     }
 
     /// ARM ids lowercased (Azure spells them in both cases); GCP's `//compute.googleapis.com/` dropped.

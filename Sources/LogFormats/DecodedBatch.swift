@@ -4,6 +4,9 @@ public import UsageModel
 public struct DecodedBatch: Sendable {
     /// Compute lifecycle and usage events, in input order.
     public var events: [UsageEvent] = []
+    /// The usage events of billing exports' lines, packed (``UsageLines``): after `events` in input order
+    /// (a billing export's decoder makes no other events).
+    public var usageLines = UsageLines()
     /// Every other call of an account, reduced.
     public var calls: [CallObservation] = []
     /// Events that came from the record of a call in `calls` (an audit log's lifecycle call is both),
@@ -31,6 +34,12 @@ public struct DecodedBatch: Sendable {
     public mutating func appendEventOfLastCall(_ event: UsageEvent) {
         eventCalls.append((Int32(events.count), Int32(calls.count - 1)))
         events.append(event)
+    }
+
+    /// Every event: `events`, then the billing lines' (made whole: for tests and for writers that copy
+    /// the batch, not for the merge).
+    public var allEvents: [UsageEvent] {
+        events + usageLines.indices.map { usageLines.event(at: $0) }
     }
 
     /// Records a rejected record with its diagnostic.

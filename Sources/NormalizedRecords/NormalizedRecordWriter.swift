@@ -42,7 +42,9 @@ public struct NormalizedRecordWriter {
     public static func encode(_ input: NormalizedInput) -> [UInt8] {
         var w = NormalizedRecordWriter()
         let batch = input.batch
-        w.bytes.reserveCapacity(64 + batch.calls.count * Self.callBytes + batch.events.count * 160)
+        let lines = batch.usageLines
+        w.bytes.reserveCapacity(
+            64 + batch.calls.count * Self.callBytes + (batch.events.count + lines.count) * 160)
         w.bytes += magic
         w.string(input.name)
         w.byte(input.failed ? 1 : 0)
@@ -69,8 +71,10 @@ public struct NormalizedRecordWriter {
                 w.string(text)
             }
         }
-        w.count(batch.events.count)
+        // The billing lines as events, after the others: read back, the merge takes them in the same order.
+        w.count(batch.events.count + lines.count)
         for e in batch.events { w.event(e, inputName: input.name) }
+        for i in lines.indices { w.event(lines.event(at: i), inputName: input.name) }
         w.count(batch.calls.count)
         for c in batch.calls { w.call(c) }
         return w.bytes

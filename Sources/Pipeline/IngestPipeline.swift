@@ -547,6 +547,9 @@ public final class IngestPipeline {
         var callsNewest: EpochSeconds
         /// Lifecycle and billing events that are not duplicates, in input order.
         var events: [UsageEvent]
+        /// Billing lines that are not duplicates, in input order (after `events`), packed until the
+        /// sessionizer takes them.
+        var lines: UsageLines
         /// The watermark once the input was merged.
         var watermark: EpochSeconds
         /// The inputs' counts once it was merged, and the progress to report once it is decided.
@@ -645,6 +648,27 @@ public final class IngestPipeline {
                 kept.append(event)
             }
         }
+        // Billing lines (after the events, as the decoders make them): each de-duplicated by its event id,
+        // left packed; duplicates, rare, removed in place afterwards.
+        var lines = UsageLines()
+        swap(&lines, &result.batch.usageLines)
+        var duplicateLines: [Int] = []
+        for i in lines.indices {
+            guard dedup.insert(lines.eventIDHash(at: i, seed: Self.computeKeySeed), at: lines.time(at: i)) else {
+                duplicateLines.append(i)
+                continue
+            }
+            summary.computeEvents += 1
+            if options.keepCalls != .none { outcome.events.append(lines.event(at: i)) }
+        }
+        if !duplicateLines.isEmpty {
+            var next = 0
+            lines.keep { i in
+                guard next < duplicateLines.count && duplicateLines[next] == i else { return true }
+                next += 1
+                return false
+            }
+        }
         if newest > mergedWatermark {
             mergedWatermark = newest
             dedup.advance(to: newest)
@@ -656,7 +680,7 @@ public final class IngestPipeline {
         return MergedInput(
             outcome: outcome, diagnostics: result.batch.diagnostics, accountNames: names, calls: calls,
             heldCalls: heldCalls, identifierNames: identifierNames, callsNewest: callsNewest, events: kept,
-            watermark: mergedWatermark, summary: summary)
+            lines: lines, watermark: mergedWatermark, summary: summary)
     }
 
     /// Holds one merged input's records for the event-time frontier, applies and decides what the
@@ -705,6 +729,19 @@ public final class IngestPipeline {
                 }
             }
         }
+        // Billing lines, each made an event only as the sessionizer takes it (``UsageLines``).
+        var lines = UsageLines()
+        swap(&lines, &input.lines)
+        for i in lines.indices {
+            let event = lines.event(at: i)
+            let eventAccount = StableHash.hash(event.accountID)
+            if eventAccounts.insert(eventAccount).inserted, changes != nil {
+                changes!.eventAccounts.insert(eventAccount)
+            }
+            usageAccounts.insert(event.accountID)
+            sessionizer.observe(event)
+        }
+        lines = UsageLines()
         watermark = input.watermark
         outcome.decisions = release(through: watermark == .min ? .min : watermark - options.allowedLateness)
         order.spillIfOverBudget()

@@ -59,7 +59,7 @@ public struct NormalizedOutput {
     /// - Throws: ``Failure`` naming the file or stream that could not be written.
     public mutating func write(_ normalized: NormalizedInput) throws(Failure) {
         decodedBytes += normalized.decodedBytes
-        records += normalized.batch.events.count + normalized.batch.calls.count
+        records += normalized.batch.events.count + normalized.batch.usageLines.count + normalized.batch.calls.count
         let bytes = NormalizedRecordWriter.encode(normalized)
         writtenBytes += Int64(bytes.count)
         defer { inputs += 1 }

@@ -85,7 +85,7 @@ func decodeWhole(_ text: String, with decoder: some LogDecoder) -> DecodedBatch 
         #expect(billing.diagnostics.isEmpty && audit.diagnostics.isEmpty)
         var sessionizer = Sessionizer()
         // Billing arrives after the trail, in another file; order must not matter.
-        (billing.events + audit.events).forEach { sessionizer.observe($0) }
+        (billing.allEvents + audit.events).forEach { sessionizer.observe($0) }
         let sessions = sessionizer.finish(at: base + 100 * 3600)
         #expect(sessions.count == 20)
         for s in sessions {

@@ -1,5 +1,7 @@
 import Foundation
+import Synchronization
 @testable import Pipeline
+import Sessions
 import TestSupport
 import Testing
 
@@ -42,5 +44,48 @@ import Testing
         #expect(pipeline.windowKeysAtEnd == 5)
         // Then dropped: nothing can arrive after the end of the input.
         #expect(pipeline.dedup.count == 0)
+    }
+
+    /// A billing line delivered twice (a CUR file re-delivered, a row repeated in one) counts once, its
+    /// hours once: its event id, spelled from the packed line, is the window's key.
+    @Test(arguments: [1, 2])
+    func aBillingLineDeliveredTwiceCountsOnce(jobs: Int) throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let header =
+            "identity/LineItemId,lineItem/UsageAccountId,lineItem/LineItemType,lineItem/UsageStartDate,lineItem/UsageEndDate,lineItem/UsageType,lineItem/Operation,lineItem/ResourceId,lineItem/UsageAmount,product/instanceType,product/region,pricing/unit"
+        func row(_ hour: Int) -> String {
+            let start = String(format: "2026-03-01T%02d:00:00Z", hour)
+            let end = String(format: "2026-03-01T%02d:00:00Z", hour + 1)
+            return
+                "li-\(hour),111122223333,Usage,\(start),\(end),BoxUsage:p5.48xlarge,RunInstances,i-0aaa1111bbbb2222c,1.0,p5.48xlarge,us-east-1,Hrs"
+        }
+        let inputs = [
+            dir.write("in/a.csv", ([header] + (0..<3).map(row)).joined(separator: "\n") + "\n"),
+            // Hours 1 and 2 again, hour 3 twice, hour 4 once.
+            dir.write("in/b.csv", ([header] + [1, 2, 3, 3, 4].map(row)).joined(separator: "\n") + "\n"),
+        ]
+        let (geo, detector) = OrderedWorkPoolTests.scoring()
+        var options = IngestOptions(jobs: jobs)
+        options.keepCalls = .evidence
+        // Each outcome's events (kept for a store) and the billed hours of its sessions.
+        let seen = Mutex<(events: [String], hours: [Double])>(([], []))
+        let pipeline = IngestPipeline(
+            options: options, detector: detector, geo: geo, onDiagnostic: { _ in },
+            onOutcome: { outcome in
+                seen.withLock {
+                    $0.events += outcome.events.map(\.origin.description)
+                    $0.hours += outcome.decisions.map(\.assessment.session.billedInstanceHours)
+                }
+            })
+        let summary = pipeline.run(inputs: inputs)
+        #expect(summary.computeEvents == 5)
+        #expect(summary.sessions == 1)
+        let (events, hours) = seen.withLock { $0 }
+        #expect(
+            events.map { ($0 as NSString).lastPathComponent } == [
+                "a.csv:2", "a.csv:3", "a.csv:4", "b.csv:4", "b.csv:6",
+            ])
+        #expect(hours == [5])
     }
 }

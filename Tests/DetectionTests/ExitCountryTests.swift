@@ -31,12 +31,8 @@ import UsageModel
         return a
     }
 
-    static func session(account: String) -> Session {
-        var s = Sessionizer()
-        s.observe(event(.launch, "2026-03-01T02:00:00Z", account: account))
-        s.observe(event(.terminate, "2026-03-01T09:00:00Z", account: account))
-        return s.finish(at: Timestamp.parse("2026-03-02")!)[0]
-    }
+    /// One restricted session of `account`: the one the feed's other tests assess.
+    static func session(account: String) -> Session { AnonymousNetworkEvidenceTests.session(account: account) }
 
     /// A covert operator: 4 calls from China, 230 through listed exits in Singapore and 40 more from
     /// Singapore the feed misses, 26 from US addresses. Singapore is where its exits are: the 40 are left

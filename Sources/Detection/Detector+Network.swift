@@ -20,14 +20,8 @@ extension Detector {
             // they came through, so the feed can strengthen this evidence, never weaken it.
             let anonymous = activity.anonymousTotal
             let (k, countries) = activity.restrictedCalls(jurisdictionView, at: time)
-            let hidden =
-                config.networkSkipsAnonymous > 0.5 ? activity.anonymousElsewhere(jurisdictionView, at: time) : 0
+            let (hidden, exits) = leftOut(activity, at: time)
             let direct = hidden > 0
-            // Nor do the unlisted calls from the countries its exits are in (``AccountActivity/exitCountryCalls``).
-            let exits =
-                direct
-                ? activity.exitCountryCalls(jurisdictionView, at: time, share: config.exitCountryShare)
-                : (calls: 0, countries: [])
             let n = activity.locatedCalls - hidden - exits.calls
             var weight = networkWeight(restricted: k, located: n)
             var note = ""
@@ -48,16 +42,12 @@ extension Detector {
                 // elsewhere partly through anonymising networks: a traveller's calls from home keep home's
                 // hours. Nor, with `steady_clock`, a few unlucky days of an account seen elsewhere.
                 let unsteady = steady < 1 && config.steadyClock > 0.5
-                let clock =
-                    (trip || unsteady) && direct
-                        && Double(hidden) > config.tripClockHiddenShare * Double(elsewhere)
-                    ? restrictedClock(activity, countries.map(\.0)) : nil
+                let partlyHidden =
+                    (trip || unsteady) && direct && Double(hidden) > config.tripClockHiddenShare * Double(elsewhere)
+                let clock = partlyHidden ? restrictedClock(activity, countries.map(\.0)) : nil
                 // Nor when its calls from elsewhere, partly hidden, exited in several countries: a traveller
                 // is seen elsewhere from home, one place; an operator hiding where it is rotates its exits.
-                let spread =
-                    clock == nil && (trip || unsteady) && direct
-                        && Double(hidden) > config.tripClockHiddenShare * Double(elsewhere)
-                    ? exitSpread(activity, at: time) : nil
+                let spread = partlyHidden && clock == nil ? exitSpread(activity, at: time) : nil
                 if trip && !hid && clock == nil && spread == nil {
                     weight = min(weight, config.tripWeightCap)
                     note =
@@ -188,11 +178,21 @@ extension Detector {
         guard let activity, activity.locatedCalls > 0 else { return false }
         let (k, _) = activity.restrictedCalls(jurisdictionView, at: time)
         guard k > 0 else { return false }
+        let (hidden, exits) = leftOut(activity, at: time)
+        return networkWeight(restricted: k, located: activity.locatedCalls - hidden - exits.calls) > 0
+    }
+
+    /// The located calls the network share leaves out (with a feed and `network_skip_anonymous`): those
+    /// through anonymising networks with their exit in an unrestricted country, and beside them the unlisted
+    /// calls from the countries its exits are in (``AccountActivity/exitCountryCalls(_:at:share:)``), with
+    /// those countries. One rule for the network evidence and for structuring's reading of it.
+    func leftOut(_ activity: AccountActivity, at time: EpochSeconds) -> (
+        hidden: Int, exits: (calls: Int, countries: [CountryCode])
+    ) {
         let hidden =
             config.networkSkipsAnonymous > 0.5 ? activity.anonymousElsewhere(jurisdictionView, at: time) : 0
-        let exits =
-            hidden > 0 ? activity.exitCountryCalls(jurisdictionView, at: time, share: config.exitCountryShare).calls : 0
-        return networkWeight(restricted: k, located: activity.locatedCalls - hidden - exits) > 0
+        guard hidden > 0 else { return (0, (0, [])) }
+        return (hidden, activity.exitCountryCalls(jurisdictionView, at: time, share: config.exitCountryShare))
     }
 
     /// "62% of located calls through anonymising networks (VPN 48%, hosting 14%): 310 of 500".

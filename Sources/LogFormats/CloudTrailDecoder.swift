@@ -301,7 +301,7 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
         out.noteAccount(accountKey, s.buffer(accountSpan))
         out.noteIdentifiers(
             agent: agentKey, s.buffer(f.userAgent), accessKey: accessKeyKey, s.buffer(f.identityAccessKeyId),
-            principal: principalKey, s.buffer(principal))
+            principal: principalKey, s.buffer(principal), personal: person)
         let ip = IPAddress.parse(s.buffer(f.sourceIPAddress))
         let isSignIn = s.equals(f.eventName, "ConsoleLogin")
         out.calls.append(

@@ -32,6 +32,16 @@ public enum CloudTrailNames {
         return true
     }
 
+    /// The person's part of a principal name (``principalName(_:)``): what follows its last `/`
+    /// (`assumed-role/ops/erin.walker` → `erin.walker`); empty when nothing follows one.
+    @inlinable
+    public static func personName(_ name: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        var start = name.count
+        while start > 0 && name[start - 1] != 0x2F { start -= 1 }
+        guard start > 0 else { return UnsafeRawBufferPointer(rebasing: name[0..<0]) }
+        return UnsafeRawBufferPointer(rebasing: name[start...])
+    }
+
     @inlinable
     public static func principalName(_ arn: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
         var colons = 0

@@ -82,7 +82,7 @@ public struct DecodedBatch: Sendable {
     public mutating func noteIdentifiers(
         agent: UInt64, _ agentBytes: UnsafeRawBufferPointer, accessKey: UInt64,
         _ accessKeyBytes: UnsafeRawBufferPointer,
-        principal: UInt64, _ principalBytes: UnsafeRawBufferPointer
+        principal: UInt64, _ principalBytes: UnsafeRawBufferPointer, personal: Bool = false
     ) {
         if agent != 0 && agent != lastIdentifierKeys.0 {
             lastIdentifierKeys.0 = agent
@@ -101,7 +101,14 @@ public struct DecodedBatch: Sendable {
             let k = Self.nameKey(principal, kind: 2)
             if !identifierNames.contains(k) {
                 let name = CloudTrailNames.principalName(principalBytes)
-                identifierNames.insert(k, String(decoding: name.prefix(160), as: UTF8.self))
+                let person = personal ? CloudTrailNames.personName(name) : UnsafeRawBufferPointer(start: nil, count: 0)
+                // A person's key is their name whatever credentials carried it, so its text is the name
+                // alone: a text of the key, not of whichever form an input happened to show first.
+                identifierNames.insert(
+                    k,
+                    person.isEmpty
+                        ? String(decoding: name.prefix(160), as: UTF8.self)
+                        : "*/" + String(decoding: person.prefix(158), as: UTF8.self))
             }
         }
     }

@@ -8,7 +8,9 @@
 /// lower chance floor (``IdentityGraph/Parameters/personalPrincipalFloor``). The rule is built from
 /// common IAM naming conventions: a name is a function's when any of its words is a tool, service,
 /// environment or job word, when it is machine-made (instance ids, hex runs, SDK session names), or
-/// when it is a role without a session; otherwise it is a person's.
+/// when it is a role without a session; otherwise it is a person's. `*/NAME` is how chiptrail names a
+/// person's key (whatever credentials carried the name: ``CloudTrailNames/personName(_:)``) and is read
+/// as `user/NAME`.
 public enum PrincipalName {
     public static func isPersonal(_ principal: String) -> Bool {
         var text = principal
@@ -69,7 +71,9 @@ public enum PrincipalName {
         guard slashes >= 1 else { return nil }
         let type = UnsafeRawBufferPointer(rebasing: principal[0..<first])
         let minimum: Int
-        if type.elementsEqual("user".utf8) || type.elementsEqual("federated-user".utf8) {
+        if type.elementsEqual("user".utf8) || type.elementsEqual("federated-user".utf8)
+            || type.elementsEqual("*".utf8)
+        {
             minimum = 1
         } else if type.elementsEqual("assumed-role".utf8) {
             minimum = 2
@@ -125,7 +129,7 @@ public enum PrincipalName {
         let type = parts[0]
         let name: Substring
         switch type {
-        case "user", "federated-user": name = parts[parts.count - 1]
+        case "user", "federated-user", "*": name = parts[parts.count - 1]
         case "assumed-role":
             guard parts.count >= 3 else { return false }
             name = parts[parts.count - 1]

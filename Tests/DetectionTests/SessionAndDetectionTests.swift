@@ -515,7 +515,7 @@ func event(
         var random = SplitMix(seed: 0x2545_F491_4F6C_DD1D)
         func next(_ n: Int) -> Int { Int(random.next() % UInt64(n)) }
         let types = [
-            "user/", "federated-user/", "assumed-role/Role/", "assumed-role/", "role/", "", "user//", "root/x/",
+            "user/", "federated-user/", "assumed-role/Role/", "assumed-role/", "role/", "", "user//", "root/x/", "*/",
         ]
         let pieces = [
             "carol", "Adams", "gitlab", "runner", "TF", "ci", "@", "@@", ".", "-", "_", "i-", "0abc", "1234",

@@ -187,6 +187,7 @@ import UsageModel
     /// in one account and as an SSO session in another, or a name as a user and as a role session, is
     /// one principal key; a service's user name keeps its own.
     @Test func aPersonIsOnePrincipalWhateverCredentialsCarryTheName() throws {
+        var names: [UInt64: Set<String>] = [:]
         func key(_ arn: String, issuer: String?) throws -> UInt64 {
             var record = cloudTrailRecord(name: "DescribeInstances", account: "111122223333")
                 .replacingOccurrences(
@@ -203,6 +204,10 @@ import UsageModel
                 Array(("{\"Records\":[" + record + "]}").utf8), chunkSize: 1 << 20)
             let fast = try #require(both.fast.calls.first).principalKey
             #expect(fast == (try #require(both.general.calls.first)).principalKey)
+            for batch in [both.fast, both.general] {
+                names[fast, default: []].insert(
+                    try #require(batch.identifierNames[DecodedBatch.nameKey(fast, kind: 2)]))
+            }
             return fast
         }
         let sso = try key(
@@ -219,5 +224,12 @@ import UsageModel
                 == Array("grace.green@example.com".utf8).withUnsafeBytes {
                     StableHash.hash($0, seed: CloudTrailNames.personSeed)
                 })
+        // The text of a person's key is the name alone, whichever form an input showed first (so the
+        // evidence names it the same whatever was read first or spilled), and is still read as a person's.
+        #expect(names[sso] == ["*/grace.green@example.com"])
+        #expect(names[try key("user/erin.walker", issuer: nil)] == ["*/erin.walker"])
+        #expect(names[StableHash.hash("user/gitlab-runner")] == ["user/gitlab-runner"])
+        #expect(PrincipalName.isPersonal("*/grace.green@example.com") && PrincipalName.isPersonal("*/erin.walker"))
+        #expect(!PrincipalName.isPersonal("*/gitlab-runner"))
     }
 }

@@ -280,21 +280,30 @@ public struct AccountActivity: Sendable, Codable {
     /// from which at least `share` of its located calls came through anonymising networks (at least one),
     /// and those countries, most calls first. Where an account's calls from a country mostly came through
     /// listed exits, its unlisted calls from there are more likely exits the feed missed than an office
-    /// that happens to sit where its exits do. At `share` 1 no country has such calls.
-    public func exitCountryCalls(_ jurisdictions: RestrictedJurisdictionsView, at time: EpochSeconds, share: Double)
-        -> (calls: Int, countries: [CountryCode])
-    {
+    /// that happens to sit where its exits do. At `share` 1 no country has such calls. The country in
+    /// `declared` (where the account's end customer is declared) is none, and is returned as `kept` with its
+    /// unlisted calls when it would have been one: there an office is likely whatever the feed lists (a home office's range the
+    /// feed lists wrongly, its own servers at a host), and its unlisted calls stay in the share.
+    public func exitCountryCalls(
+        _ jurisdictions: RestrictedJurisdictionsView, at time: EpochSeconds, share: Double,
+        declared: CountryCode? = nil
+    ) -> (calls: Int, countries: [CountryCode], kept: (country: CountryCode, calls: Int)?) {
         var total = 0
         var list: [(CountryCode, Int)] = []
+        var kept: (country: CountryCode, calls: Int)? = nil
         forEachCountry { c in
             guard c.anonymous > 0, c.anonymous < c.calls, Double(c.anonymous) >= share * Double(c.calls),
                 !jurisdictions.isRestricted(c.code, time)
             else { return }
+            if c.code == declared {
+                kept = (c.code, c.calls - c.anonymous)
+                return
+            }
             total += c.calls - c.anonymous
             list.append((c.code, c.calls))
         }
         list.sort { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
-        return (total, list.map(\.0))
+        return (total, list.map(\.0), kept)
     }
 
     /// The unrestricted countries its calls through anonymising networks exited in, each with at least

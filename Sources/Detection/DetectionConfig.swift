@@ -45,6 +45,15 @@ public struct DetectionConfig: Sendable, Equatable {
     /// World tuning seeds (2,000 seeds 3-8, 200 seeds 1, 2, 4-8, with feeds): covert operators 2 more of 165
     /// at 2,000; of every benign account, two network weights rose, neither score above 0.002.
     public var exitCountryShare = 0.5
+    /// With `exitCountryShare`: the country the account's end customer is declared in is never an exit
+    /// country (`exit_country_keeps_declared`, 1; 0: it may be, as before), and its calls from there not
+    /// through anonymising networks stay in the share. Where a customer is declared, an office is likely
+    /// whatever the feed lists: the feed lists ~1% of offices' ranges wrongly as hosting, and an account's
+    /// home office carries most of its calls — enough to make its home an "exit country" by itself, its other
+    /// calls from home left out and a few calls from a China office or a trip the whole share. A covert
+    /// operator that declares a customer where it exits loses little: its calls from China are a share
+    /// of what is left either way. World tuning seeds (2,000 seeds 3-8, 200 seeds 1, 2, 4-8): see README.
+    public var exitCountryKeepsDeclared = 1.0
     /// Beside calls from a restricted country, the share of located calls through anonymising networks
     /// as a Beta-Binomial log-likelihood ratio: linked Beta(`anonymousLinkedAlpha`, `anonymousLinkedBeta`)
     /// (mean 0.67: an operator hiding where it is) against benign Beta(`anonymousBenignAlpha`,

@@ -20,7 +20,7 @@ extension Detector {
             // they came through, so the feed can strengthen this evidence, never weaken it.
             let anonymous = activity.anonymousTotal
             let (k, countries) = activity.restrictedCalls(jurisdictionView, at: time)
-            let (hidden, exits) = leftOut(activity, at: time)
+            let (hidden, exits) = leftOut(activity, at: time, declared: draft.declaredElsewhere?.country)
             let direct = hidden > 0
             let n = activity.locatedCalls - hidden - exits.calls
             var weight = networkWeight(restricted: k, located: n)
@@ -104,12 +104,17 @@ extension Detector {
                 let list = countries.prefix(3).map { "\($0.0) \($0.1)" }.joined(separator: ", ")
                 let share = Double(k) / Double(n)
                 let exitList = exits.countries.prefix(3).map(\.description).joined(separator: ", ")
+                // The declared country, kept though most of its calls came through listed ranges, is said.
+                let kept =
+                    exits.kept.map {
+                        "; its \($0.calls) other calls from \($0.country) kept: most came through them, but its end customer is declared there"
+                    } ?? ""
                 let leftOut =
                     !direct
                     ? ""
                     : exits.calls == 0
-                        ? " (leaving out \(hidden) through anonymising networks elsewhere)"
-                        : " (leaving out \(hidden) through anonymising networks elsewhere, and \(exits.calls) more from \(exitList)\(exits.countries.count > 3 ? " and others" : ""), where most of its calls came through them)"
+                        ? " (leaving out \(hidden) through anonymising networks elsewhere\(kept))"
+                        : " (leaving out \(hidden) through anonymising networks elsewhere, and \(exits.calls) more from \(exitList)\(exits.countries.count > 3 ? " and others" : ""), where most of its calls came through them\(kept))"
                 let through = anonymous > 0 ? "; \(anonymityText(activity))" : ""
                 draft.evidence.append(
                     Evidence(
@@ -178,21 +183,29 @@ extension Detector {
         guard let activity, activity.locatedCalls > 0 else { return false }
         let (k, _) = activity.restrictedCalls(jurisdictionView, at: time)
         guard k > 0 else { return false }
-        let (hidden, exits) = leftOut(activity, at: time)
+        // Structuring asks this of accounts with an unknown end customer only: no declared country to keep.
+        let (hidden, exits) = leftOut(activity, at: time, declared: nil)
         return networkWeight(restricted: k, located: activity.locatedCalls - hidden - exits.calls) > 0
     }
 
     /// The located calls the network share leaves out (with a feed and `network_skip_anonymous`): those
     /// through anonymising networks with their exit in an unrestricted country, and beside them the unlisted
-    /// calls from the countries its exits are in (``AccountActivity/exitCountryCalls(_:at:share:)``), with
-    /// those countries. One rule for the network evidence and for structuring's reading of it.
-    func leftOut(_ activity: AccountActivity, at time: EpochSeconds) -> (
-        hidden: Int, exits: (calls: Int, countries: [CountryCode])
+    /// calls from the countries its exits are in (``AccountActivity/exitCountryCalls(_:at:share:declared:)``),
+    /// with those countries — never the country its end customer is declared in (`declared`, with
+    /// `exit_country_keeps_declared`), which is returned as `kept` when it would have been one. One rule for
+    /// the network evidence and for structuring's reading of it.
+    func leftOut(_ activity: AccountActivity, at time: EpochSeconds, declared: CountryCode?) -> (
+        hidden: Int, exits: (calls: Int, countries: [CountryCode], kept: (country: CountryCode, calls: Int)?)
     ) {
         let hidden =
             config.networkSkipsAnonymous > 0.5 ? activity.anonymousElsewhere(jurisdictionView, at: time) : 0
-        guard hidden > 0 else { return (0, (0, [])) }
-        return (hidden, activity.exitCountryCalls(jurisdictionView, at: time, share: config.exitCountryShare))
+        guard hidden > 0 else { return (0, (0, [], nil)) }
+        return (
+            hidden,
+            activity.exitCountryCalls(
+                jurisdictionView, at: time, share: config.exitCountryShare,
+                declared: config.exitCountryKeepsDeclared > 0.5 ? declared : nil)
+        )
     }
 
     /// "62% of located calls through anonymising networks (VPN 48%, hosting 14%): 310 of 500".

@@ -128,6 +128,7 @@ public struct ConfigFile: Sendable {
         "time_zone_weight": \.timeZoneWeight,
         "time_zone_confidence": \.timeZoneConfidence,
         "exit_country_share": \.exitCountryShare,
+        "exit_country_keeps_declared": \.exitCountryKeepsDeclared,
         "trip_days": \.tripDays,
         "trip_margin_days": \.tripMarginDays,
         "trip_weight_cap": \.tripWeightCap,
@@ -167,7 +168,7 @@ public struct ConfigFile: Sendable {
     static let probabilities: Set<String> = [
         "chain_decay", "time_zone_confidence", "holiday_dip", "benign_office_weight", "shared_identity_share",
         "declared_support_share", "declared_unsupported_factor", "network_skip_anonymous", "anonymous_listing_weight",
-        "exit_country_share",
+        "exit_country_share", "exit_country_keeps_declared",
         "lookback_network", "trip_hidden_share", "trip_clock_hidden_share", "steady_clock", "structuring_calling",
         "lookback_carry",
         "shared_identity_pooled",

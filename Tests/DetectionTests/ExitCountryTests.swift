@@ -10,15 +10,17 @@ import UsageModel
 /// the feed does not list are left out of the network share too, and bear no declaration out.
 @Suite struct ExitCountryTests {
     /// 300 located calls over 20 days before 2026-03-01, interleaved: `china` from China, `listed` from
-    /// `exit` through a VPN exit the feed lists, `unlisted` from `exit` not listed, the rest from `home`.
-    static func activity(china: Int, listed: Int, unlisted: Int, exit: String = "SG", home: String = "US")
-        -> AccountActivity
-    {
+    /// `exit` through a range the feed lists (`network`: a VPN exit), `unlisted` from `exit` not listed, the
+    /// rest from `home`.
+    static func activity(
+        china: Int, listed: Int, unlisted: Int, exit: String = "SG", home: String = "US",
+        network: AnonymousNetwork = [.anonymous, .vpn]
+    ) -> AccountActivity {
         var a = AccountActivity()
         let start = Timestamp.parse("2026-03-01")! - 20 * 86_400
         let calls =
             Array(repeating: ("CN", AnonymousNetwork()), count: china)
-            + Array(repeating: (exit, [.anonymous, .vpn] as AnonymousNetwork), count: listed)
+            + Array(repeating: (exit, network), count: listed)
             + Array(repeating: (exit, AnonymousNetwork()), count: unlisted)
             + Array(repeating: (home, AnonymousNetwork()), count: 300 - china - listed - unlisted)
         for (i, (country, network)) in calls.enumerated() {
@@ -80,11 +82,16 @@ import UsageModel
     }
 
     /// An end customer declared in the United States (account 555), the account's calls from there mostly
-    /// through listed hosting exits: its unlisted calls from there bear the declaration out no more (0 of
-    /// the 40 calls left, where 60 of 100 did).
+    /// through listed VPN exits: with `exit_country_keeps_declared` 0 the US is an exit country and its
+    /// unlisted calls from there bear the declaration out no more (0 of the 40 calls left, where 60 of 100
+    /// did); by default the declared country is never an exit country and they do.
     @Test func callsFromAnExitCountryBearNoDeclarationOut() throws {
         var d = DetectorTests.detector()
         let a = Self.activity(china: 15, listed: 200, unlisted: 60, exit: "US", home: "JP")
+        let kept = try #require(
+            d.assess(Self.session(account: "555"), activity: a).evidence.first { $0.kind == .declaredCountry })
+        #expect(!kept.detail.contains("located calls from US"), "\(kept.detail)")
+        d.config.exitCountryKeepsDeclared = 0
         let declared = try #require(
             d.assess(Self.session(account: "555"), activity: a).evidence.first { $0.kind == .declaredCountry })
         #expect(
@@ -93,6 +100,35 @@ import UsageModel
         let before = try #require(
             d.assess(Self.session(account: "555"), activity: a).evidence.first { $0.kind == .declaredCountry })
         #expect(!before.detail.contains("located calls from US"), "\(before.detail)")
+    }
+
+    /// A benign multinational declared in the United States (account 555): 190 of its 300 calls from US
+    /// addresses the feed lists as hosting (its home office's range listed wrongly, or its own servers at a
+    /// host), 104 from US addresses not listed, 6 from its China office. The US is where its end customer is
+    /// declared, so it is no exit country: its 104 unlisted calls stay in the share, 6 of 110 is an office's
+    /// share (below 0), and the evidence says why they were kept. With `exit_country_keeps_declared` 0 they
+    /// were left out and 6 of 6 weighed in full for China.
+    @Test func theDeclaredCountryIsNoExitCountry() throws {
+        var d = DetectorTests.detector()
+        let a = Self.activity(china: 6, listed: 190, unlisted: 104, exit: "US", home: "JP", network: [.hosting])
+        let assessment = d.assess(Self.session(account: "555"), activity: a)
+        let network = try #require(assessment.evidence.first { $0.kind == .network })
+        #expect(
+            network.detail.hasPrefix(
+                "6 of 110 located calls (leaving out 190 through anonymising networks elsewhere; its 104 other calls from US kept: most came through them, but its end customer is declared there) from restricted countries (CN 6)"
+            ), "\(network.detail)")
+        #expect(network.weight == d.networkWeight(restricted: 6, located: 110))
+        #expect(network.weight < 0)
+        #expect(!assessment.alerts)
+        d.config.exitCountryKeepsDeclared = 0
+        let before = try #require(
+            d.assess(Self.session(account: "555"), activity: a).evidence.first { $0.kind == .network })
+        #expect(
+            before.detail.hasPrefix(
+                "6 of 6 located calls (leaving out 190 through anonymising networks elsewhere, and 104 more from US, where most of its calls came through them) from restricted countries"
+            ), "\(before.detail)")
+        #expect(before.weight == d.networkWeight(restricted: 6, located: 6))
+        #expect(before.weight > 0)
     }
 
     /// Three weeks of weekdays worked 09–17 at UTC−5, one call an hour: the first 4 hours of each day through

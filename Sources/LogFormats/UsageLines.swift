@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 public import UsageModel
 
 /// The billing lines of one input, packed: 72 bytes a line, each text (account, resource, type, region,
@@ -20,7 +15,7 @@ public struct UsageLines: Sendable {
         var time: EpochSeconds
         var seconds: Int64
         var hours: Double
-        /// The hash the event id spells (``UsageLines/eventID(_:)``).
+        /// The hash the event id spells (``BillingEventID``).
         var key: UInt64
         var line: Int
         var account: UInt32
@@ -42,32 +37,6 @@ public struct UsageLines: Sendable {
     private var texts: [String] = []
     private var numbers: [ExactText: UInt32] = [:]
 
-    /// A text compared and hashed by its UTF-8 bytes: `String`'s `==` takes canonically equivalent texts
-    /// (`é` composed or not) as one, and a line's texts must come back byte for byte.
-    struct ExactText: Hashable {
-        var text: String
-
-        static func == (a: ExactText, b: ExactText) -> Bool { same(a.text, b.text) }
-
-        func hash(into hasher: inout Hasher) {
-            let done: Void? = text.utf8.withContiguousStorageIfAvailable {
-                hasher.combine(bytes: UnsafeRawBufferPointer($0))
-            }
-            if done == nil { for byte in text.utf8 { hasher.combine(byte) } }
-        }
-
-        /// Whether `a` and `b` are the same bytes, compared in place (iterating the views took the export
-        /// alone at 2,000 accounts from 1.40 to 1.73 s of CPU).
-        @inline(__always)
-        static func same(_ a: String, _ b: String) -> Bool {
-            let inPlace = a.utf8.withContiguousStorageIfAvailable { x in
-                b.utf8.withContiguousStorageIfAvailable { y in
-                    x.count == y.count && (x.isEmpty || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0)
-                }
-            }
-            return (inPlace ?? nil) ?? a.utf8.elementsEqual(b.utf8)
-        }
-    }
     /// The last text numbered for each field (account, resource, type, region, name, path): a run of
     /// lines of one account or type compares its text with the last, without hashing it.
     private var recent: [(text: String, number: UInt32)] = Array(repeating: ("", .max), count: 6)
@@ -88,19 +57,19 @@ public struct UsageLines: Sendable {
             return recent[field].number
         }
         let number: UInt32
-        if let known = numbers[ExactText(text: text)] {
+        if let known = numbers[ExactText(text)] {
             number = known
         } else {
             number = UInt32(texts.count)
             texts.append(text)
-            numbers[ExactText(text: text)] = number
+            numbers[ExactText(text)] = number
         }
         recent[field] = (text, number)
         return number
     }
 
     /// Appends one billing line: a `.usage` event of one instance over `[time, time + usageSeconds)`, read
-    /// at `line` of `path`, whose event id is ``eventID(_:)`` of `key`.
+    /// at `line` of `path`, whose event id is ``BillingEventID/spell(_:)`` of `key`.
     public mutating func append(
         provider: CloudProvider, time: EpochSeconds, accountID: String, resourceID: String, instanceType: String?,
         region: String, key: UInt64, eventName: String, usageSeconds: Int64, usageHours: Double, path: String,
@@ -125,7 +94,7 @@ public struct UsageLines: Sendable {
         return UsageEvent(
             provider: l.provider, action: .usage, time: l.time, accountID: texts[Int(l.account)],
             resourceID: texts[Int(l.resource)], instanceType: l.type == .max ? nil : texts[Int(l.type)],
-            instanceCount: 1, region: texts[Int(l.region)], eventID: Self.eventID(l.key),
+            instanceCount: 1, region: texts[Int(l.region)], eventID: BillingEventID.spell(l.key),
             eventName: texts[Int(l.name)], usageSeconds: l.seconds, usageHours: l.hours,
             origin: EventOrigin(path: texts[Int(l.path)], position: .line(l.line)))
     }
@@ -138,8 +107,8 @@ public struct UsageLines: Sendable {
 
     /// `StableHash.hash(event(at: index).eventID, seed: seed)`, without making the id.
     public func eventIDHash(at index: Int, seed: UInt64) -> UInt64 {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 21) { b in
-            Self.spellID(self[index].key, into: b)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: BillingEventID.length) { b in
+            BillingEventID.spell(self[index].key, into: b)
             return StableHash.hash(UnsafeRawBufferPointer(b), seed: seed)
         }
     }
@@ -157,20 +126,5 @@ public struct UsageLines: Sendable {
         if kept & (Self.blockSize - 1) != 0 {
             blocks[full - 1].removeLast(blocks[full - 1].count - (kept & (Self.blockSize - 1)))
         }
-    }
-
-    /// `bill-` and the sixteen hex digits of `key`, in one allocation.
-    public static func eventID(_ key: UInt64) -> String {
-        String(unsafeUninitializedCapacity: 21) { b in
-            spellID(key, into: b)
-            return 21
-        }
-    }
-
-    private static func spellID(_ key: UInt64, into b: UnsafeMutableBufferPointer<UInt8>) {
-        let prefix: StaticString = "bill-"
-        for i in 0..<5 { b[i] = prefix.utf8Start[i] }
-        let digits: StaticString = "0123456789abcdef"
-        for i in 0..<16 { b[5 + i] = digits.utf8Start[Int((key >> (60 - 4 * UInt64(i))) & 0xF)] }
     }
 }

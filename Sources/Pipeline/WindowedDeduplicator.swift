@@ -114,11 +114,14 @@ struct WindowedDeduplicator {
         if let i = bucket(of: Self.day(time)) { buckets[i].keys.prefetch(key) }
     }
 
-    /// Drops days that fell out of the window behind `time`.
-    mutating func advance(to time: EpochSeconds) {
+    /// Drops days that fell out of the window behind `time`. Returns the bytes of the tables let go (not
+    /// kept as spares).
+    @discardableResult
+    mutating func advance(to time: EpochSeconds) -> Int {
         let day = Self.day(time)
-        guard day > newestDay else { return }
+        guard day > newestDay else { return 0 }
         newestDay = day
+        var freed = 0
         while let index = buckets.firstIndex(where: { $0.day < day - retentionDays }) {
             let (gone, t) = buckets.remove(at: index)
             var table = t
@@ -127,10 +130,14 @@ struct WindowedDeduplicator {
                 fresh.removeAll { $0.day == gone }
             }
             largestDay = max(largestDay, table.count)
-            guard spare.count < Self.spareLimit else { continue }
+            guard spare.count < Self.spareLimit else {
+                freed += table.slots * MemoryLayout<UInt64>.stride
+                continue
+            }
             table.removeAll()
             spare.append(table)
         }
+        return freed
     }
 
     var count: Int { buckets.reduce(0) { $0 + $1.keys.count } }

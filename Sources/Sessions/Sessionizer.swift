@@ -27,13 +27,14 @@ public struct Sessionizer: Sendable {
     /// calls name none). One table for both: a second table by resource cost 168 bytes an open session
     /// (issue 17).
     struct Resource: Sendable {
-        var events: [UsageEvent] = []
+        /// Its events not yet finalised; billing lines alone packed (``HeldEvents``).
+        var pending: HeldEvents = .none
         /// The remembered type's number in `typeNames`; 0 for none.
         var knownType: UInt32 = 0
         /// Its instance count; `Int32.min` when the count does not fit (it is then in `largeCounts`).
         var knownCount: Int32 = 1
 
-        var isEmpty: Bool { events.isEmpty && knownType == 0 }
+        var isEmpty: Bool { pending.isEmpty && knownType == 0 }
     }
 
     /// The remembered instance types by number (0: none): a few names for any number of resources.
@@ -73,6 +74,17 @@ public struct Sessionizer: Sendable {
     /// The principals and user agents of the held events, one copy of each (issue 17: 176 bytes an open
     /// session where an account launches its instances from one principal and agent).
     private var strings = StringPool()
+    /// The texts of the billed runs held (``HeldEvents/billed(_:)``).
+    private var billedTexts = BilledTexts()
+    /// Whether billing lines are held packed (``HeldEvents``); off only in tests, which compare the two.
+    var packsBilledRuns = true
+    /// Resources whose events are held packed, as billed runs (for tests).
+    var billedResources: Int {
+        held.values.reduce(0) {
+            guard case .billed(let runs) = $1.pending, !runs.isEmpty else { return $0 }
+            return $0 + 1
+        }
+    }
 
     /// The largest gap between consecutive billing periods of one resource that still makes one session.
     public var usageGap: Int64
@@ -112,7 +124,7 @@ public struct Sessionizer: Sendable {
     }
 
     /// Resources with events not yet finalised.
-    public var liveResources: Int { held.values.reduce(0) { $0 + ($1.events.isEmpty ? 0 : 1) } }
+    public var liveResources: Int { held.values.reduce(0) { $0 + ($1.pending.isEmpty ? 0 : 1) } }
 
     /// Whether the resource has lifecycle events not yet finalised or a remembered type: its lifecycle
     /// events matter whatever they name (a stop names no type). Billing lines do not count: they join
@@ -127,7 +139,8 @@ public struct Sessionizer: Sendable {
         let key = ResourceKey(provider: provider, account: account, resource: resource)
         guard let resource = held[key] else { return false }
         if resource.knownType != 0 { return true }
-        return resource.events.contains { $0.action != .usage }
+        guard case .events(let events) = resource.pending else { return false }  // billing lines alone
+        return events.contains { $0.action != .usage }
     }
 
     /// Everything the sessionizer holds, for checkpoints (`tail`): restoring it and observing the same
@@ -164,8 +177,8 @@ public struct Sessionizer: Sendable {
             (a.provider.rawValue, a.account, a.resource) < (b.provider.rawValue, b.account, b.resource)
         }
         return Snapshot(
-            pending: held.compactMap { r in
-                r.value.events.isEmpty ? nil : Snapshot.Pending(key: r.key, events: r.value.events)
+            pending: held.indices.compactMap { i in
+                held.values[i].pending.isEmpty ? nil : Snapshot.Pending(key: held.keys[i], events: events(at: i))
             }.sorted { order($0.key, $1.key) },
             known: held.compactMap { r in
                 remembered(r.key, r.value).map { Snapshot.Known(key: r.key, type: $0.type, count: $0.count) }
@@ -194,10 +207,11 @@ public struct Sessionizer: Sendable {
     ) {
         var resources: [(key: [UInt8], row: ResourceRow?)] = []
         for key in changedKeys {
-            let resource = held[key]
-            let known = resource.flatMap { remembered(key, $0) }
+            let index = held.index(forKey: key)
+            let known = index.flatMap { remembered(key, held.values[$0]) }
             let row = ResourceRow(
-                key: key, pending: resource.flatMap { $0.events.isEmpty ? nil : $0.events }, knownType: known?.type,
+                key: key, pending: index.flatMap { held.values[$0].pending.isEmpty ? nil : events(at: $0) },
+                knownType: known?.type,
                 knownCount: known?.count, closedRuns: closedRuns[key])
             let empty = row.pending == nil && known == nil && row.closedRuns == nil
             resources.append((try encode(key), empty ? nil : row))
@@ -223,7 +237,9 @@ public struct Sessionizer: Sendable {
         closedRuns = [:]
         for row in resources {
             if let type = row.knownType { remember(type: type, count: row.knownCount ?? 1, for: row.key) }
-            if let events = row.pending, !events.isEmpty { held[row.key, default: Resource()].events = events }
+            if let events = row.pending, !events.isEmpty {
+                held[row.key, default: Resource()].pending = .events(events)
+            }
             if let runs = row.closedRuns { closedRuns[row.key] = runs }
         }
         self.emitted = Dictionary(uniqueKeysWithValues: emitted.map { ($0.id, $0.end) })
@@ -238,25 +254,97 @@ public struct Sessionizer: Sendable {
         // An index at a time, not `held.indices`: those hold the table, and changing it would copy it.
         var index = held.startIndex
         while index != held.endIndex {
-            for i in held.values[index].events.indices {
-                let event = held.values[index].events[i]
-                let principal = strings.intern(event.principal)
-                let agent = strings.intern(event.userAgent)
-                held.values[index].events[i].principal = principal
-                held.values[index].events[i].userAgent = agent
+            // Billed runs hold no principal or agent.
+            if case .events(var events) = held.values[index].pending {
+                held.values[index].pending = .none  // the list's one reference: changed in place
+                for i in events.indices {
+                    events[i].principal = strings.intern(events[i].principal)
+                    events[i].userAgent = strings.intern(events[i].userAgent)
+                }
+                held.values[index].pending = .events(events)
             }
             held.formIndex(after: &index)
         }
         strings.endRebuild()
     }
 
+    /// Numbers the texts of every billed run held anew, in a table made from them (it forgets the texts no
+    /// run holds any more).
+    private mutating func renumberBilledTexts() {
+        let old = billedTexts.startRebuild()
+        var index = held.startIndex
+        while index != held.endIndex {
+            if case .billed(var runs) = held.values[index].pending {
+                held.values[index].pending = .none
+                for i in runs.indices {
+                    if runs[i].type != .max { runs[i].type = billedTexts.number(old[runs[i].type]) }
+                    runs[i].region = billedTexts.number(old[runs[i].region])
+                    runs[i].name = billedTexts.number(old[runs[i].name])
+                    runs[i].path = billedTexts.number(old[runs[i].path])
+                }
+                held.values[index].pending = .billed(runs)
+            }
+            held.formIndex(after: &index)
+        }
+        billedTexts.endRebuild()
+    }
+
+    /// The events not yet finalised of the resource at `index`, billed runs spelled out.
+    private func events(at index: [ResourceKey: Resource].Index) -> [UsageEvent] {
+        switch held.values[index].pending {
+        case .events(let events): return events
+        case .billed(let runs):
+            let key = held.keys[index]
+            return runs.map { event(of: $0, key: key) }
+        }
+    }
+
+    /// The event `run` of the resource held under `key` stands for: equal, field for field, to the
+    /// billing lines' event summed as ``insert(_:into:)`` sums them.
+    private func event(of run: BilledRun, key: ResourceKey) -> UsageEvent {
+        var event = UsageEvent(
+            provider: key.provider, action: .usage, time: run.time, accountID: key.account,
+            resourceID: key.resource, instanceType: run.type == .max ? nil : billedTexts[run.type],
+            region: billedTexts[run.region], eventID: BillingEventID.spell(run.key),
+            eventName: billedTexts[run.name], usageSeconds: run.seconds, usageHours: run.hours,
+            origin: EventOrigin(path: billedTexts[run.path], position: .line(run.line)))
+        event.usageRecords = run.records
+        return event
+    }
+
+    /// `event` as a run of the resource held under `key`, when the run spells it back exactly: a billing
+    /// line of one instance with no address, principal or agent, read at a line, whose id is one
+    /// ``BillingEventID`` spells, whose account and resource are the key's bytes. Nil otherwise (it is
+    /// then held as an event).
+    private mutating func billedRun(_ event: UsageEvent, key: ResourceKey) -> BilledRun? {
+        guard packsBilledRuns, event.action == .usage, event.instanceCount == 1, event.sourceIP == nil,
+            event.principal == nil,
+            event.userAgent == nil, case .line(let line) = event.origin.position,
+            let id = BillingEventID.key(of: event.eventID), ExactText.same(event.accountID, key.account),
+            ExactText.same(event.resourceID, key.resource)
+        else { return nil }
+        return BilledRun(
+            time: event.time, seconds: event.usageSeconds, hours: event.usageHours, records: event.usageRecords,
+            key: id, line: line, type: event.instanceType.map { billedTexts.number($0, field: 0) } ?? .max,
+            region: billedTexts.number(event.region, field: 1), name: billedTexts.number(event.eventName, field: 2),
+            path: billedTexts.number(event.origin.path, field: 3))
+    }
+
+    /// The first instance type the held events of the resource at `index` name.
+    private func firstType(at index: [ResourceKey: Resource].Index) -> String? {
+        switch held.values[index].pending {
+        case .events(let events): events.lazy.compactMap(\.instanceType).first
+        case .billed(let runs): runs.first { $0.type != .max }.map { billedTexts[$0.type] }
+        }
+    }
+
     /// The due queue and the resources of each account, from the restored pending events.
     private mutating func rebuildIndexes() {
         internStrings()
         dueQueue = DueQueue()
-        for (key, resource) in held where Self.isClosable(resource.events) { dueQueue.schedule(key, at: .min) }
+        for (key, resource) in held where Self.isClosable(resource.pending) { dueQueue.schedule(key, at: .min) }
         resourcesOfAccount = Dictionary(
-            grouping: held.lazy.filter { !$0.value.events.isEmpty }.map(\.key), by: \.account)
+            grouping: held.lazy.filter { !$0.value.pending.isEmpty }.map(\.key), by: \.account)
         liveByAccountKey = KeyTable<Int32>(capacity: max(256, resourcesOfAccount.count))
         for (account, keys) in resourcesOfAccount {
             liveByAccountKey.update(StableHash.hash(account), default: { 0 }) { $0 = Int32(keys.count) }
@@ -266,7 +354,7 @@ public struct Sessionizer: Sendable {
     public mutating func restore(_ s: Snapshot) {
         held = [:]
         largeCounts = [:]
-        for p in s.pending where !p.events.isEmpty { held[p.key, default: Resource()].events = p.events }
+        for p in s.pending where !p.events.isEmpty { held[p.key, default: Resource()].pending = .events(p.events) }
         for k in s.known { remember(type: k.type, count: k.count, for: k.key) }
         emitted = s.emitted
         closedRuns = Dictionary(uniqueKeysWithValues: (s.closedRuns ?? []).map { ($0.key, $0.runs) })
@@ -277,6 +365,7 @@ public struct Sessionizer: Sendable {
     /// Adds one lifecycle event (already de-duplicated by event id).
     public mutating func observe(_ event: UsageEvent) {
         if strings.needsRebuild { internStrings() }
+        if billedTexts.needsRebuild { renumberBilledTexts() }
         var event = event
         event.principal = strings.intern(event.principal)
         event.userAgent = strings.intern(event.userAgent)
@@ -295,7 +384,7 @@ public struct Sessionizer: Sendable {
             known = code(type: type, count: event.instanceCount, for: key)
         }
         // One hash look-up, the resource changed in place.
-        let (closable, first, last) = Self.add(event, remembering: known, to: &held[key, default: Resource()])
+        let (closable, first, last) = add(event, remembering: known, key: key)
         // Its first event since it was last let go: a billing line summed into the one event already
         // held is not (it once was, by the count of events: the key listed again at every such line).
         if first {
@@ -306,18 +395,99 @@ public struct Sessionizer: Sendable {
         if closable { dueQueue.schedule(key, at: last + allowedLateness) }
     }
 
-    /// Adds `event` to `resource` (and the type it names, coded); returns whether its list is closable
-    /// after, whether it held no event before, and its last time.
-    static func add(
-        _ event: UsageEvent, remembering known: (type: UInt32, count: Int32)?, to resource: inout Resource
+    /// Adds `event` to the resource of `key` (and the type it names, coded): packed while the resource's
+    /// events are billing lines a run spells back, spelled out as events once one is not. Returns whether
+    /// its list is closable after, whether it held no event before, and its last time.
+    private mutating func add(
+        _ event: UsageEvent, remembering known: (type: UInt32, count: Int32)?, key: ResourceKey
     ) -> (closable: Bool, first: Bool, last: EpochSeconds) {
-        if let known {
-            resource.knownType = known.type
-            resource.knownCount = known.count
+        let index: [ResourceKey: Resource].Index
+        if let found = held.index(forKey: key) {
+            index = found
+        } else {
+            held[key] = Resource()
+            index = held.index(forKey: key)!
         }
-        let first = resource.events.isEmpty
-        let closable = insert(event, into: &resource.events)
-        return (closable, first, resource.events.last!.time)
+        if let known {
+            held.values[index].knownType = known.type
+            held.values[index].knownCount = known.count
+        }
+        // The list taken out, so that its one reference changes it in place, and put back.
+        let pending = held.values[index].pending
+        held.values[index].pending = .none
+        let first = pending.isEmpty
+        switch pending {
+        case .billed(var runs):
+            if let run = billedRun(event, key: held.keys[index]) {
+                Self.insert(run, into: &runs, texts: billedTexts)
+                held.values[index].pending = .billed(runs)
+                return (true, first, runs.last!.time)
+            }
+            let stored = held.keys[index]
+            var events = runs.map { self.event(of: $0, key: stored) }
+            runs = []
+            let closable = Self.insert(event, into: &events)
+            held.values[index].pending = .events(events)
+            return (closable, first, events.last!.time)
+        case .events(var events):
+            if events.isEmpty, let run = billedRun(event, key: held.keys[index]) {
+                held.values[index].pending = .billed([run])
+                return (true, first, run.time)
+            }
+            let closable = Self.insert(event, into: &events)
+            held.values[index].pending = .events(events)
+            return (closable, first, events.last!.time)
+        }
+    }
+
+    /// Whether held events `pending` may be finalised by `advance` (billed runs: always, their last event
+    /// is a billing period).
+    static func isClosable(_ pending: HeldEvents) -> Bool {
+        switch pending {
+        case .events(let events): isClosable(events)
+        case .billed(let runs): !runs.isEmpty
+        }
+    }
+
+    /// Whether types `a` and `b` of billed runs are equal as `String?`s (canonically equivalent texts are).
+    @inline(__always)
+    static func sameType(_ a: UInt32, _ b: UInt32, _ texts: BilledTexts) -> Bool {
+        a == b || (a != .max && b != .max && texts[a] == texts[b])
+    }
+
+    /// Inserts `run` in time order, summed as ``insert(_:into:)`` sums the billing periods it stands for.
+    static func insert(_ run: BilledRun, into list: inout [BilledRun], texts: BilledTexts) {
+        var index = list.count
+        while index > 0 && list[index - 1].time > run.time { index -= 1 }
+        let p = index - 1
+        if index > 0, list[p].time <= run.time, run.time <= list[p].time + list[p].seconds,
+            sameType(list[p].type, run.type, texts)
+        {
+            let end = max(list[p].time + list[p].seconds, run.time + run.seconds)
+            list[p].seconds = end - list[p].time
+            list[p].hours += run.hours
+            list[p].records += run.records
+            if index < list.count, list[index].time <= end, sameType(list[index].type, list[p].type, texts) {
+                let nextEnd = list[index].time + list[index].seconds
+                list[p].seconds = max(end, nextEnd) - list[p].time
+                list[p].hours += list[index].hours
+                list[p].records += list[index].records
+                list.remove(at: index)
+            }
+        } else if index < list.count, list[index].time >= run.time, list[index].time <= run.time + run.seconds,
+            sameType(list[index].type, run.type, texts)
+        {
+            let end = max(run.time + run.seconds, list[index].time + list[index].seconds)
+            list[index].hours += run.hours
+            list[index].records += run.records
+            list[index].time = run.time
+            list[index].seconds = end - run.time
+            list[index].line = run.line
+            list[index].path = run.path
+            list[index].key = run.key
+        } else {
+            list.insert(run, at: index)
+        }
     }
 
     /// How far a termination may be stamped before its launch (clock skew between API endpoints) and
@@ -411,7 +581,9 @@ public struct Sessionizer: Sendable {
         }
         while let key = dueQueue.popDue(at: watermark) {
             // The checks below are those of `isClosable`: a resource no longer closable is passed over.
-            guard let events = held[key]?.events, let last = events.last else { continue }
+            guard let index = held.index(forKey: key) else { continue }
+            let events = self.events(at: index)
+            guard let last = events.last else { continue }
             if last.action == .usage {
                 // Billing alone: closed once no period follows within the gap (and lateness).
                 // (Running by the audit log: looked at again when its next event arrives.)
@@ -481,9 +653,8 @@ public struct Sessionizer: Sendable {
         places.reserveCapacity(held.count)
         var index = held.startIndex
         while index != held.endIndex {
-            let (key, resource) = held[index]
-            let events = resource.events
-            let sessions = build(key, events, finalAt: lastTime)
+            let key = held.keys[index]
+            let sessions = build(key, events(at: index), finalAt: lastTime)
             for (ordinal, session) in sessions.enumerated() where emitted[session.id] == nil {
                 places.append(
                     Place(start: session.start, id: Self.idHash(session.id), resource: index, ordinal: Int32(ordinal)))
@@ -502,8 +673,9 @@ public struct Sessionizer: Sendable {
         var built: (resource: [ResourceKey: Resource].Index, sessions: [Session])? = nil
         for place in places {
             if built?.resource != place.resource {
-                let (key, resource) = held[place.resource]
-                built = (place.resource, build(key, resource.events, finalAt: lastTime))
+                built = (
+                    place.resource, build(held.keys[place.resource], events(at: place.resource), finalAt: lastTime)
+                )
             }
             let session = built!.sessions[Int(place.ordinal)]
             if !session.open {
@@ -520,7 +692,7 @@ public struct Sessionizer: Sendable {
         var empty: [ResourceKey] = []
         index = held.startIndex
         while index != held.endIndex {
-            held.values[index].events = []
+            held.values[index].pending = .none
             if held.values[index].knownType == 0 { empty.append(held.keys[index]) }
             held.formIndex(after: &index)
         }
@@ -558,11 +730,10 @@ public struct Sessionizer: Sendable {
         }
         for account in accounts {
             for key in resourcesOfAccount[account] ?? [] {
-                guard let resource = held[key], !resource.events.isEmpty,
-                    keep(resource.events.lazy.compactMap(\.instanceType).first ?? remembered(key, resource)?.type)
+                guard let index = held.index(forKey: key), !held.values[index].pending.isEmpty,
+                    keep(firstType(at: index) ?? remembered(key, held.values[index])?.type)
                 else { continue }
-                let events = resource.events
-                out += build(key, events, finalAt: watermark).filter { emitted[$0.id] == nil }
+                out += build(key, events(at: index), finalAt: watermark).filter { emitted[$0.id] == nil }
             }
         }
         // Single resources (their own events changed), unless their whole account was looked at.
@@ -570,11 +741,10 @@ public struct Sessionizer: Sendable {
         var seen = Set<ResourceKey>()
         for r in resources where !whole.contains(r.account) {
             let key = ResourceKey(provider: r.provider, account: r.account, resource: r.resource)
-            guard seen.insert(key).inserted, let resource = held[key], !resource.events.isEmpty,
-                keep(resource.events.lazy.compactMap(\.instanceType).first ?? remembered(key, resource)?.type)
+            guard seen.insert(key).inserted, let index = held.index(forKey: key), !held.values[index].pending.isEmpty,
+                keep(firstType(at: index) ?? remembered(key, held.values[index])?.type)
             else { continue }
-            let events = resource.events
-            out += build(key, events, finalAt: watermark).filter { emitted[$0.id] == nil }
+            out += build(key, events(at: index), finalAt: watermark).filter { emitted[$0.id] == nil }
         }
         return out.sorted { ($0.start, $0.id) < ($1.start, $1.id) }
     }
@@ -588,7 +758,7 @@ public struct Sessionizer: Sendable {
 
     private mutating func forget(_ key: ResourceKey) {
         if tracking { changedKeys.insert(key) }
-        held[key]?.events = []
+        held[key]?.pending = .none
         dropIfEmpty(key)
         if var keys = resourcesOfAccount[key.account], let i = keys.firstIndex(of: key) {
             keys.remove(at: i)

@@ -327,6 +327,7 @@ struct Ingest: ParsableCommand {
             options: setup.options, detector: setup.detector, geo: setup.geo, anonymous: setup.anonymous,
             onDiagnostic: Diagnostics.report,
             onOutcome: delivery.take)
+        pipeline.onLargeFree = MemoryTuning.returnFreePages
         let started = MonotonicClock.seconds()
         let progress = !reader.quiet && isatty(STDERR_FILENO) == 1
         if progress {

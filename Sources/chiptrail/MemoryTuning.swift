@@ -49,4 +49,16 @@ enum MemoryTuning {
         mallopt(trimThreshold, 8 << 20)
         mallopt(arenaMax, 2)
     }
+
+    /// Hands every whole free page of every arena back to the kernel (`malloc_trim(0)`), for the moments
+    /// a large block of memory was just let go in the middle of an arena (`IngestPipeline.onLargeFree`):
+    /// the top-of-heap threshold cannot return what later allocations sit above, and at `--jobs 2` the
+    /// thread that would use it again allocates in the other arena.
+    static func returnFreePages() {
+        #if canImport(Glibc)
+            typealias MallocTrim = @convention(c) (Int) -> Int32
+            guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return }
+            _ = unsafeBitCast(symbol, to: MallocTrim.self)(0)
+        #endif
+    }
 }

@@ -28,4 +28,18 @@ import Testing
         #expect(newDay)
         #expect(window.spareTables == 1)
     }
+
+    /// The window says how much it let go (the tables of the days it left, past the spares): the pipeline
+    /// hands the pages back when it is a lot (issue 17: at `--jobs 2` no other table is made where they lay).
+    @Test func leavingDaysSaysTheBytesOfTheTablesLetGo() {
+        var window = WindowedDeduplicator(retentionDays: 2)
+        for day in 0..<10 {
+            for n in 0..<100 { _ = window.insert(UInt64(day * 1000 + n + 1), at: Int64(day) * 86_400) }
+        }
+        // Days 0 to 6 leave: two tables are kept as spares, five let go, 8,192 slots (64 KiB) each.
+        let freed = window.advance(to: 9 * 86_400)
+        #expect(window.spareTables == 2)
+        #expect(freed == 5 * 8192 * 8)
+        #expect(window.advance(to: 9 * 86_400 + 3600) == 0)
+    }
 }

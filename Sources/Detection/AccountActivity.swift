@@ -181,7 +181,8 @@ public struct AccountActivity: Sendable, Codable {
         // operator's location or working day.
         if call.isMachine { return }
         if call.isSignIn { signIns += 1 }
-        if call.country.isKnown {
+        // A CloudShell call's address is the region's: its time is the person's, its place is not.
+        if call.country.isKnown && !call.isCloudShell {
             locatedCalls += 1
             let kind = call.network.kind
             if let kind { anonymousCalls[kind.rawValue] &+= 1 }

@@ -178,9 +178,10 @@ public struct IdentityGraph: Sendable {
 
     @inline(__always)
     static func keys(of call: CallObservation) -> (UInt64, UInt64, UInt64, UInt64) {
-        // An instance's address is the cloud's, reassigned from one customer to the next: no identifier.
+        // An instance's or CloudShell's address is the cloud's, reassigned from one customer to the next:
+        // no identifier.
         let address =
-            call.isMachine
+            call.isMachine || call.isCloudShell
             ? nil
             : call.sourceIP.map {
                 ((UInt64(truncatingIfNeeded: $0.value) ^ UInt64(truncatingIfNeeded: $0.value >> 64))

@@ -23,17 +23,26 @@ struct AgentKeyCache {
     /// Each slot's agent length (0: empty) and key.
     private var lengths: [Int] = []
     private var keys: [UInt64] = []
+    /// Each slot's ``UserAgent/isCloudShell(_:)``.
+    private var cloudShell: [Bool] = []
 
     /// The installation key of `agent` (its bytes, not empty).
-    mutating func key(_ agent: UnsafeRawBufferPointer) -> UInt64 {
+    mutating func key(_ agent: UnsafeRawBufferPointer) -> UInt64 { read(agent).key }
+
+    /// The installation key of `agent` (its bytes, not empty) and whether it is CloudShell's
+    /// (``UserAgent/isCloudShell(_:)``), both computed once per agent held.
+    mutating func read(_ agent: UnsafeRawBufferPointer) -> (key: UInt64, isCloudShell: Bool) {
         let n = agent.count
-        guard n >= 8, n <= Self.maxLength else { return UserAgent.installationKey(agent) }
+        guard n >= 8, n <= Self.maxLength else {
+            return (UserAgent.installationKey(agent), UserAgent.isCloudShell(agent))
+        }
         if bytes.isEmpty {
             bytes = [UInt8](unsafeUninitializedCapacity: Self.slots * Self.maxLength) { _, count in
                 count = Self.slots * Self.maxLength
             }
             lengths = [Int](repeating: 0, count: Self.slots)
             keys = [UInt64](repeating: 0, count: Self.slots)
+            cloudShell = [Bool](repeating: false, count: Self.slots)
         }
         let first = agent.loadUnaligned(as: UInt64.self)
         let last = agent.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
@@ -43,13 +52,15 @@ struct AgentKeyCache {
         let held = bytes.withUnsafeBufferPointer { stored in
             lengths[slot] == n && memcmp(stored.baseAddress! + offset, agent.baseAddress!, n) == 0
         }
-        if held { return keys[slot] }
+        if held { return (keys[slot], cloudShell[slot]) }
         let key = UserAgent.installationKey(agent)
+        let isCloudShell = UserAgent.isCloudShell(agent)
         bytes.withUnsafeMutableBufferPointer { stored in
             UnsafeMutableRawPointer(stored.baseAddress! + offset).copyMemory(from: agent.baseAddress!, byteCount: n)
         }
         lengths[slot] = n
         keys[slot] = key
-        return key
+        cloudShell[slot] = isCloudShell
+        return (key, isCloudShell)
     }
 }

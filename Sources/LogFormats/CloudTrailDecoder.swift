@@ -293,7 +293,8 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
         // The record's keys, hashed two at a time (see StableHash); an absent agent or access key is 0.
         let eventKey = StableHash.hash(s.buffer(f.eventID.isEmpty ? f.recordSpan : f.eventID))
         // One installation of a tool is one identifier, whatever command it ran (UserAgent).
-        let agentKey = f.userAgent.isEmpty ? 0 : agentKeys.key(s.buffer(f.userAgent))
+        // AWS CloudShell's calls come from the region's AWS addresses (CallObservation.isCloudShell).
+        let (agentKey, isCloudShell) = f.userAgent.isEmpty ? (0, false) : agentKeys.read(s.buffer(f.userAgent))
         let (accountKey, accessKeyHash) = StableHash.hash(s.buffer(accountSpan), s.buffer(f.identityAccessKeyId))
         let principalKey =
             person ? Self.personNameKey(s.buffer(principal)) : Self.principalNameKey(s.buffer(principal))
@@ -309,7 +310,8 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
                 accountKey: accountKey, eventKey: eventKey, time: time, sourceIP: ip, isSignIn: isSignIn,
                 agentKey: agentKey, accessKeyKey: accessKeyKey, principalKey: principalKey,
                 isMachine: CloudTrailNames.isInstanceSession(
-                    s.buffer(f.identityArn.isEmpty ? f.identityPrincipalId : f.identityArn))))
+                    s.buffer(f.identityArn.isEmpty ? f.identityPrincipalId : f.identityArn)),
+                isCloudShell: isCloudShell))
 
         guard f.errorCode.isEmpty else { return }  // failed calls start nothing
         let source = f.eventSource

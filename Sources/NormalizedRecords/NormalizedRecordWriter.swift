@@ -18,7 +18,8 @@ public import UsageModel
 ///     userAgent str?, eventID str, eventName str, usageSeconds i64, usageHours f64 bits,
 ///     usageRecords i64, origin path str? (nil: the input's name), origin position
 /// calls: count, then 68 bytes each (``callBytes``): accountKey, eventKey u64, time i64, sourceIP u128, country u16,
-///     flags u8 (1 has address, 2 sign-in, 4 machine), agentKey, accessKeyKey, principalKey u64,
+///     flags u8 (1 has address, 2 sign-in, 4 machine, 8 CloudShell: not set in files written before it),
+///     agentKey, accessKeyKey, principalKey u64,
 ///     then the anonymising network u8 (``AnonymousNetwork``'s bits; 0 without `--ip-intel`, and in files
 ///     written before it, where the byte was padding)
 /// position: tag u8 (0 file, 1 line, 2 line+column, 3 offset), then i64 values as the tag says
@@ -113,7 +114,7 @@ public struct NormalizedRecordWriter {
         int64(c.time)
         uint128(c.sourceIP?.value ?? 0)
         withUnsafeBytes(of: c.country.raw.littleEndian) { bytes.append(contentsOf: $0) }
-        byte((c.sourceIP != nil ? 1 : 0) | (c.isSignIn ? 2 : 0) | (c.isMachine ? 4 : 0))
+        byte((c.sourceIP != nil ? 1 : 0) | (c.isSignIn ? 2 : 0) | (c.isMachine ? 4 : 0) | (c.isCloudShell ? 8 : 0))
         uint64(c.agentKey)
         uint64(c.accessKeyKey)
         uint64(c.principalKey)

@@ -43,7 +43,7 @@ struct EventTimeOrder {
         /// ``inputPaths`` (no reference count per call).
         var input: UInt32
         var country: UInt16
-        /// Bit 0 an address, 1 a sign-in, 2 a machine.
+        /// Bit 0 an address, 1 a sign-in, 2 a machine, 3 CloudShell.
         var flags: UInt8
         /// The anonymising network (``AnonymousNetwork``'s bits; in what was padding, so still 72 bytes).
         var network: UInt8
@@ -60,7 +60,9 @@ struct EventTimeOrder {
             principalKey = c.principalKey
             self.input = input
             country = c.country.raw
-            flags = (c.sourceIP != nil ? 1 : 0) | (c.isSignIn ? 2 : 0) | (c.isMachine ? 4 : 0)
+            flags =
+                (c.sourceIP != nil ? 1 : 0) | (c.isSignIn ? 2 : 0) | (c.isMachine ? 4 : 0)
+                | (c.isCloudShell ? 8 : 0)
             network = c.network.rawValue
         }
 
@@ -87,7 +89,7 @@ struct EventTimeOrder {
                 sourceIP: flags & 1 != 0 ? IPAddress(value: UInt128(addressHigh) << 64 | UInt128(addressLow)) : nil,
                 country: CountryCode(raw: country), isSignIn: flags & 2 != 0, agentKey: agentKey,
                 accessKeyKey: accessKeyKey, principalKey: principalKey, isMachine: flags & 4 != 0,
-                network: AnonymousNetwork(rawValue: network))
+                network: AnonymousNetwork(rawValue: network), isCloudShell: flags & 8 != 0)
         }
     }
 

@@ -150,6 +150,10 @@ public struct CallObservation: Sendable, Hashable {
     /// Made by a machine of the cloud itself — an EC2 instance's role credentials (the session is named
     /// after the instance): its source address locates the region, not the people behind the account.
     public var isMachine: Bool
+    /// Made in AWS CloudShell (user agent `exec-env/CloudShell`): a person typed it, so its time is the
+    /// person's, but it ran in the region and came from AWS's addresses there, reassigned between
+    /// customers: its address locates the region, not the person, and identifies no one.
+    public var isCloudShell: Bool
     /// ``StableHash`` of the account id.
     public var accountKey: UInt64
     /// ``StableHash`` of the event id, for counting a call delivered twice once.
@@ -165,9 +169,10 @@ public struct CallObservation: Sendable, Hashable {
     public init(
         accountKey: UInt64, eventKey: UInt64, time: EpochSeconds, sourceIP: IPAddress?, country: CountryCode = .unknown,
         isSignIn: Bool, agentKey: UInt64 = 0, accessKeyKey: UInt64 = 0, principalKey: UInt64 = 0,
-        isMachine: Bool = false, network: AnonymousNetwork = []
+        isMachine: Bool = false, network: AnonymousNetwork = [], isCloudShell: Bool = false
     ) {
         self.isMachine = isMachine
+        self.isCloudShell = isCloudShell
         self.network = network
         self.agentKey = agentKey
         self.accessKeyKey = accessKeyKey

@@ -86,6 +86,26 @@ public enum UserAgent {
         return s.withUTF8 { installationKey(UnsafeRawBufferPointer($0)) }
     }
 
+    /// Whether the agent carries the token `exec-env/CloudShell`: AWS CloudShell's CLI, which runs in the
+    /// region and calls from AWS's own addresses there (a person types it; its address is the region's).
+    public static func isCloudShell(_ b: UnsafeRawBufferPointer) -> Bool {
+        let token: StaticString = "exec-env/CloudShell"
+        let n = token.utf8CodeUnitCount
+        var i = 0
+        while i < b.count {
+            while i < b.count && b[i] == 0x20 { i &+= 1 }
+            let start = i
+            while i < b.count && b[i] != 0x20 { i &+= 1 }
+            if i - start == n && UnsafeRawBufferPointer(rebasing: b[start..<i]).hasPrefix(token) { return true }
+        }
+        return false
+    }
+
+    public static func isCloudShell(_ s: String) -> Bool {
+        var s = s
+        return s.withUTF8 { isCloudShell(UnsafeRawBufferPointer($0)) }
+    }
+
     @inline(__always)
     static func forEachToken(_ b: UnsafeRawBufferPointer, _ body: (Int, Int) -> Void) {
         var i = 0

@@ -57,4 +57,32 @@ import UsageModel
         }
         #expect(activity.hourOfWeek == reference.hours)
     }
+
+    /// A CloudShell call locates the region, not the person: it is no located call and adds no country,
+    /// but it is a call of the person's working day (the clock counts it). An instance's call is neither.
+    @Test func cloudShellCallsCountOnTheClockButLocateNothing() {
+        var activity = AccountActivity()
+        let start: EpochSeconds = 1_772_323_200
+        func call(_ n: Int, _ country: String, hour: Int64, cloudShell: Bool = false, machine: Bool = false)
+            -> CallObservation
+        {
+            CallObservation(
+                accountKey: 1, eventKey: UInt64(n), time: start + hour * 3600, sourceIP: IPAddress(v4: 0x0A00_0001),
+                country: CountryCode(country)!, isSignIn: false, isMachine: machine, isCloudShell: cloudShell)
+        }
+        activity.record(call(0, "DE", hour: 0))
+        activity.record(call(1, "HK", hour: 2, cloudShell: true))
+        activity.record(call(2, "HK", hour: 3, cloudShell: true))
+        activity.record(call(3, "HK", hour: 5, machine: true))
+        #expect(activity.calls == 4)
+        #expect(activity.locatedCalls == 1)
+        #expect(activity.calls(from: CountryCode("HK")!, direct: false) == 0)
+        #expect(activity.calls(from: CountryCode("DE")!, direct: false) == 1)
+        // The clock: the DE hour and both CloudShell hours, not the instance's.
+        #expect(activity.hourOfWeek.reduce(0, +) == 3)
+        #expect(activity.lastSeen == start + 3 * 3600)
+        // Nor is its address an identifier (IdentityGraph): AWS's, reassigned between customers.
+        #expect(IdentityGraph.keys(of: call(1, "HK", hour: 2, cloudShell: true)).0 == 0)
+        #expect(IdentityGraph.keys(of: call(0, "DE", hour: 0)).0 != 0)
+    }
 }

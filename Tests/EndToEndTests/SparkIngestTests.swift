@@ -165,7 +165,7 @@ struct RunResult: Equatable, CustomStringConvertible {
                     sourceIP: n == 2 ? nil : IPAddress(v4: 0xC000_0200 + UInt32(n)),
                     country: CountryCode(n == 1 ? "CN" : "US")!,
                     isSignIn: n.isMultiple(of: 2), agentKey: UInt64(n), accessKeyKey: UInt64.max, principalKey: 0,
-                    isMachine: n == 3))
+                    isMachine: n == 3, isCloudShell: n == 4))
         }
         return NormalizedInput(name: "a/b.json.gz", failed: true, storedBytes: 1 << 40, decodedBytes: 77, batch: batch)
     }

@@ -13,7 +13,7 @@ import UsageModel
             sourceIP: address.flatMap { IPAddress.parse($0) },
             country: n % 2 == 0 ? CountryCode("CN")! : .unknown, isSignIn: n % 5 == 0, agentKey: n % 4,
             accessKeyKey: n % 7,
-            principalKey: n % 11, isMachine: n % 6 == 0)
+            principalKey: n % 11, isMachine: n % 6 == 0, isCloudShell: n % 13 == 1)
     }
 
     static func event(_ n: Int, time: EpochSeconds) -> UsageEvent {

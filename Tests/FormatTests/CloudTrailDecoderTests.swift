@@ -183,6 +183,38 @@ import UsageModel
         }
     }
 
+    /// A call from AWS CloudShell (`exec-env/CloudShell` in its agent) is marked, whatever the agent's
+    /// length (held by the agent cache or not) and by both paths; a plain aws-cli, or the words elsewhere
+    /// than as a token of their own, are not.
+    @Test(arguments: [
+        ("aws-cli/2.15.30 Python/3.11.8 Linux/6.1.0 exec-env/CloudShell exe/x86_64.amzn.2023 prompt/off", true),
+        (
+            "aws-cli/2.15.30 Python/3.11.8 Linux/6.1.0 exec-env/CloudShell exe/x86_64.amzn.2023 prompt/off "
+                + "command/ec2.describe-instances md/installer#exe md/distrib#amzn.2023 md/arch#x86_64 cfg/retry-mode#standard",
+            true
+        ),
+        ("aws-cli/2.15.30 Python/3.11.8 Linux/6.1.0 exe/x86_64.ubuntu.22 prompt/off", false),
+        ("aws-cli/2.15.30 Python/3.11.8 Linux/6.1.0 exec-env/CloudShellish exe/x86_64.amzn.2023", false),
+        ("aws-cli/2.15", false),
+    ])
+    func cloudShellCallsAreMarked(agent: String, cloudShell: Bool) throws {
+        let record = cloudTrailRecord(name: "DescribeInstances", account: "111122223333")
+            .replacingOccurrences(of: "\"userAgent\":\"aws-cli/2.15\"", with: "\"userAgent\":\"\(agent)\"")
+        // The same agent twice: the second call's answer comes from the agent cache.
+        let both = CloudTrailFastPathTests.readByBothPaths(
+            Array(("{\"Records\":[" + record + "," + record.replacingOccurrences(of: "r-1", with: "r-2") + "]}").utf8),
+            chunkSize: 1 << 20)
+        for batch in [both.fast, both.general] {
+            #expect(batch.calls.count == 2)
+            for call in batch.calls {
+                #expect(call.isCloudShell == cloudShell, "\(agent)")
+                #expect(!call.isMachine)
+                #expect(call.agentKey == UserAgent.installationKey(agent))
+            }
+        }
+        #expect(UserAgent.isCloudShell(agent) == cloudShell)
+    }
+
     /// A person is one identifier whatever credentials carried the name: the same e-mail as an IAM user
     /// in one account and as an SSO session in another, or a name as a user and as a role session, is
     /// one principal key; a service's user name keeps its own.

@@ -23,7 +23,7 @@ public struct NormalizedRecordReader: ~Copyable {
     /// - Parameters:
     ///   - bytes: the whole file.
     ///   - path: the file's path, named in errors.
-    /// - Throws: ``NormalizedRecordError`` when the bytes are not a whole version-1 file.
+    /// - Throws: ``NormalizedRecordError`` when the bytes are not a whole file of this version.
     /// - Complexity: O(bytes).
     public static func decode(_ bytes: UnsafeRawBufferPointer, path: String) throws(NormalizedRecordError)
         -> NormalizedInput

@@ -1,13 +1,13 @@
 import LogFormats
 public import UsageModel
 
-/// Writes a ``NormalizedInput`` as the compact binary of `chiptrail normalize` (format version 2).
+/// Writes a ``NormalizedInput`` as the compact binary of `chiptrail normalize` (format version 3).
 ///
 /// Layout, little-endian throughout; `str` is a LEB128 length and UTF-8 bytes, `str?` the length + 1
 /// with 0 for nil; counts are LEB128:
 ///
 /// ```
-/// magic "CTNORM\0\x02" (8 bytes: name and version)
+/// magic "CTNORM\0\x03" (8 bytes: name and version)
 /// name str, failed u8, storedBytes i64, decodedBytes i64
 /// ledger identity: fingerprint str? (nil: a file), then size i64 when present (version 2)
 /// recordsRead, recordsRejected, documentsSkipped, diagnosticsSuppressed: LEB128 each
@@ -18,7 +18,7 @@ public import UsageModel
 ///     userAgent str?, eventID str, eventName str, usageSeconds i64, usageHours f64 bits,
 ///     usageRecords i64, origin path str? (nil: the input's name), origin position
 /// calls: count, then 68 bytes each (``callBytes``): accountKey, eventKey u64, time i64, sourceIP u128, country u16,
-///     flags u8 (1 has address, 2 sign-in, 4 machine, 8 CloudShell: not set in files written before it),
+///     flags u8 (1 has address, 2 sign-in, 4 machine, 8 CloudShell: version 3),
 ///     agentKey, accessKeyKey, principalKey u64,
 ///     then the anonymising network u8 (``AnonymousNetwork``'s bits; 0 without `--ip-intel`, and in files
 ///     written before it, where the byte was padding)
@@ -29,7 +29,7 @@ public import UsageModel
 /// numbers. A file holds one input; `ingest --normalized` reads such files in name order.
 public struct NormalizedRecordWriter {
     /// The format's magic bytes: "CTNORM", a zero, and the version.
-    public static let magic: [UInt8] = [0x43, 0x54, 0x4E, 0x4F, 0x52, 0x4D, 0x00, 0x02]
+    public static let magic: [UInt8] = [0x43, 0x54, 0x4E, 0x4F, 0x52, 0x4D, 0x00, 0x03]
 
     /// The bytes of one call: 8 + 8 + 8 + 16 + 2 + 1 + 8 + 8 + 8 + 1 (the anonymising network).
     public static let callBytes = 68

@@ -947,7 +947,7 @@ struct EventTimeOrder {
         var times: [Int64]
         var addressHigh: [UInt64]
         var addressLow: [UInt64]
-        /// Bit 0 an address, 1 a sign-in, 2 a machine; bits 8–15 the anonymising network; bits 16–31 the country.
+        /// Bit 0 an address, 1 a sign-in, 2 a machine, 3 CloudShell; bits 8–15 the anonymising network; bits 16–31 the country.
         var flags: [Int64]
         var agentKeys: [UInt64]
         var accessKeyKeys: [UInt64]

@@ -33,13 +33,9 @@ public struct UsageLines: Sendable {
     public private(set) var count = 0
     @usableFromInline static let blockShift = 12
     @usableFromInline static let blockSize = 1 << blockShift
-    /// Each distinct text once, by number.
-    private var texts: [String] = []
-    private var numbers: [ExactText: UInt32] = [:]
-
-    /// The last text numbered for each field (account, resource, type, region, name, path): a run of
-    /// lines of one account or type compares its text with the last, without hashing it.
-    private var recent: [(text: String, number: UInt32)] = Array(repeating: ("", .max), count: 6)
+    /// Each distinct text once, by number; the last of each field (account, resource, type, region, name,
+    /// path) remembered.
+    private var texts = TextNumbers(fields: 6)
 
     public init() {}
 
@@ -51,22 +47,7 @@ public struct UsageLines: Sendable {
         set { blocks[index >> Self.blockShift][index & (Self.blockSize - 1)] = newValue }
     }
 
-    /// The number of `text`, as field `field` (an index of `recent`) last saw it or from the table.
-    private mutating func number(_ text: String, field: Int) -> UInt32 {
-        if recent[field].number != .max && ExactText.same(recent[field].text, text) {
-            return recent[field].number
-        }
-        let number: UInt32
-        if let known = numbers[ExactText(text)] {
-            number = known
-        } else {
-            number = UInt32(texts.count)
-            texts.append(text)
-            numbers[ExactText(text)] = number
-        }
-        recent[field] = (text, number)
-        return number
-    }
+    private mutating func number(_ text: String, field: Int) -> UInt32 { texts.number(text, field: field) }
 
     /// Appends one billing line: a `.usage` event of one instance over `[time, time + usageSeconds)`, read
     /// at `line` of `path`, whose event id is ``BillingEventID/spell(_:)`` of `key`.
@@ -92,11 +73,11 @@ public struct UsageLines: Sendable {
     public func event(at index: Int) -> UsageEvent {
         let l = self[index]
         return UsageEvent(
-            provider: l.provider, action: .usage, time: l.time, accountID: texts[Int(l.account)],
-            resourceID: texts[Int(l.resource)], instanceType: l.type == .max ? nil : texts[Int(l.type)],
-            instanceCount: 1, region: texts[Int(l.region)], eventID: BillingEventID.spell(l.key),
-            eventName: texts[Int(l.name)], usageSeconds: l.seconds, usageHours: l.hours,
-            origin: EventOrigin(path: texts[Int(l.path)], position: .line(l.line)))
+            provider: l.provider, action: .usage, time: l.time, accountID: texts[l.account],
+            resourceID: texts[l.resource], instanceType: l.type == .max ? nil : texts[l.type],
+            instanceCount: 1, region: texts[l.region], eventID: BillingEventID.spell(l.key),
+            eventName: texts[l.name], usageSeconds: l.seconds, usageHours: l.hours,
+            origin: EventOrigin(path: texts[l.path], position: .line(l.line)))
     }
 
     /// The usage hours of the line at `index`.

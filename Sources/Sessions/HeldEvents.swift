@@ -45,32 +45,16 @@ struct BilledRun: Sendable {
 /// bytes (a run's event must come back byte for byte). Texts no run holds any more are forgotten when the
 /// table is made anew (``needsRebuild``: it has doubled since), as ``StringPool`` does.
 struct BilledTexts: Sendable {
-    private var texts: [String] = []
-    private var numbers: [ExactText: UInt32] = [:]
+    private var texts = TextNumbers(fields: 4)
     private var limit = 1024
 
-    subscript(number: UInt32) -> String { texts[Int(number)] }
-
-    /// The last text numbered as each field (type, region, name, path): a run of lines of one input compares
-    /// its texts with the last, without hashing them.
-    private var recent: [(text: String, number: UInt32)] = Array(repeating: ("", .max), count: 4)
+    subscript(number: UInt32) -> String { texts[number] }
 
     /// The number of `text` (added when new).
-    mutating func number(_ text: String) -> UInt32 {
-        if let known = numbers[ExactText(text)] { return known }
-        let number = UInt32(texts.count)
-        texts.append(text)
-        numbers[ExactText(text)] = number
-        return number
-    }
+    mutating func number(_ text: String) -> UInt32 { texts.number(text) }
 
-    /// The number of `text`, as field `field` (an index of `recent`) last saw it or from the table.
-    mutating func number(_ text: String, field: Int) -> UInt32 {
-        if recent[field].number != .max && ExactText.same(recent[field].text, text) { return recent[field].number }
-        let number = number(text)
-        recent[field] = (text, number)
-        return number
-    }
+    /// The number of `text`, as field `field` (type, region, event name, path) last saw it or from the table.
+    mutating func number(_ text: String, field: Int) -> UInt32 { texts.number(text, field: field) }
 
     /// Whether the table has doubled since it was last made.
     var needsRebuild: Bool { texts.count >= limit }
@@ -78,9 +62,7 @@ struct BilledTexts: Sendable {
     /// A table of no text, to number again every text held (`old` gives them by their old numbers).
     mutating func startRebuild() -> BilledTexts {
         let old = self
-        texts = []
-        numbers = [:]
-        recent = Array(repeating: ("", .max), count: 4)
+        texts = TextNumbers(fields: 4)
         return old
     }
 

@@ -188,6 +188,18 @@ public struct DetectionConfig: Sendable, Equatable {
     /// names, with at least this posterior, adds `timeZoneWeight` (never alone: it names nothing).
     public var timeZoneWeight = 0.5
     public var timeZoneConfidence = 0.8
+    /// The restricted country's clock (``Detector/restrictedClockReading(_:_:)``): an account with at
+    /// least `clockMinimumCalls` (8; fewer are a visit or an office's) located calls from a restricted country that keeps a clock
+    /// (China, Hong Kong, Macau: UTC+8), whose working hours put at least `clockPosterior` of the
+    /// time-zone posterior within `tripClockHours` of that country's offset, and whose end customer, if
+    /// declared, is declared in a country that keeps other hours, adds `clockWeight` and names that
+    /// country: its calls from elsewhere came from where it is not (the VPN exits and hosted machines of an
+    /// operator that hides where it works, seen without an IP-intelligence feed). Travellers and
+    /// multinationals with an office there keep their home's hours; a customer declared in Singapore or
+    /// Taipei keeps UTC+8 and is left to the other evidence. 0 turns it off.
+    public var clockWeight = 11.0
+    public var clockMinimumCalls = 8.0
+    public var clockPosterior = 0.8
     /// Holidays: activity that follows the PRC's public-holiday calendar (dips on its holidays, work on
     /// its make-up weekend days) with at least this log-likelihood ratio adds `holidayWeight` beside a
     /// link to China (never alone). `holidayDip`: activity on a holiday relative to a working day.
@@ -227,11 +239,14 @@ public struct DetectionConfig: Sendable, Equatable {
         "holiday": 1.831,
         // Not fitted: no tuning population had an IP-intelligence feed when the factors were fitted.
         "anonymous-network": 1,
+        // Not fitted: the restricted clock's reading came after the factors (`clock_weight` is its weight).
+        "clock": 1,
     ]
     public static let families = [
         "declared-restricted", "declared-unrestricted", "reseller-chain", "reseller-upstream",
         "reseller-upstream-serves",
         "shared-identity", "ring", "network", "structuring", "volume", "time", "holiday", "anonymous-network",
+        "clock",
     ]
     /// Look-back: the last `lookbackSessions` closed restricted sessions of an account that raised no
     /// alert are assessed again when the account alerts, or when a session of another account alerts

@@ -6,6 +6,12 @@ extension Detector {
     /// possible (restricted use, a jurisdiction reached): it is the costliest evidence to compute.
     /// (An account whose calls all came from its instances' roles has no first or last call.)
     func timeZoneEvidence(_ c: AssessmentContext, into draft: inout AssessmentDraft) {
+        if let reading = restrictedClockReading(c, draft) {
+            reading.countries.forEach { draft.reach($0) }
+            draft.clockNames = true
+            draft.evidence.append(Evidence(kind: .time, detail: reading.detail, weight: config.clockWeight))
+            return
+        }
         let restricted = c.restricted
         if restricted, !draft.reached.isEmpty, let activity = c.activity, activity.lastSeen >= activity.firstSeen,
             let tz = TimeZoneEstimate.estimate(
@@ -43,5 +49,59 @@ extension Detector {
                         weight: weight))
             }
         }
+    }
+
+    /// The whole-hour UTC offsets kept in countries where end customers are commonly declared, standard
+    /// and summer time (half hours both ways: India +5 and +6), for the restricted clock's question
+    /// whether the declared country keeps the restricted country's hours. A country not listed may: the
+    /// reading then stays out.
+    static let declaredOffsets: [String: Set<Int>] = [
+        "US": Set(-10 ... -4), "CA": Set(-8 ... -2), "MX": Set(-8 ... -5), "BR": Set(-5 ... -2),
+        "GB": [0, 1], "IE": [0, 1], "PT": [0, 1], "IS": [0],
+        "FR": [1, 2], "DE": [1, 2], "NL": [1, 2], "BE": [1, 2], "LU": [1, 2], "ES": [1, 2], "IT": [1, 2],
+        "CH": [1, 2], "AT": [1, 2], "SE": [1, 2], "NO": [1, 2], "DK": [1, 2], "PL": [1, 2], "CZ": [1, 2],
+        "FI": [2, 3], "EE": [2, 3], "LV": [2, 3], "LT": [2, 3], "GR": [2, 3], "RO": [2, 3], "BG": [2, 3],
+        "UA": [2, 3], "IL": [2, 3], "TR": [3], "SA": [3], "AE": [4], "IN": [5, 6], "PK": [5],
+        "TH": [7], "VN": [7], "ID": [7, 8, 9], "MY": [8], "SG": [8], "PH": [8], "TW": [8],
+        "JP": [9], "KR": [9], "AU": Set(8...11), "NZ": [12, 13],
+    ]
+
+    /// The restricted country's clock (`clock_weight`): an account that made at least `clock_min_calls`
+    /// located calls from a restricted country keeping a clock (``clockCountries``) and keeps that
+    /// country's hours (``restrictedClock(_:_:)`` with `clock_posterior`), while its end customer, if one
+    /// is declared, is declared where other hours are kept. Its calls from elsewhere then came from where
+    /// it is not; without an IP-intelligence feed that is how an operator hiding behind exits and hosted
+    /// machines shows. Nil when it does not hold (or `clock_weight` is 0).
+    func restrictedClockReading(_ c: AssessmentContext, _ draft: AssessmentDraft) -> (
+        countries: [CountryCode], detail: String
+    )? {
+        guard config.clockWeight > 0, c.restricted, let activity = c.activity, activity.locatedCalls > 0,
+            activity.lastSeen >= activity.firstSeen
+        else { return nil }
+        let (k, countries) = activity.restrictedCalls(jurisdictionView, at: c.time)
+        let clocked = countries.filter { Self.clockCountries.contains($0.0.description) }
+        let calls = clocked.reduce(0) { $0 + $1.1 }
+        guard k > 0, Double(calls) >= config.clockMinimumCalls else { return nil }
+        let offsets = Set(clocked.flatMap { Self.utcOffsets[$0.0.description] ?? [] })
+        let hours = Int(config.tripClockHours)
+        if let declared = draft.declaredElsewhere?.country {
+            guard let own = Self.declaredOffsets[declared.description],
+                !own.contains(where: { o in offsets.contains { abs($0 - o) <= hours } })
+            else { return nil }
+        }
+        guard
+            let posterior = TimeZoneEstimate.posterior(
+                near: offsets.sorted(), within: hours, hourOfWeek: activity.hourOfWeek,
+                span: activity.lastSeen - activity.firstSeen),
+            posterior >= config.clockPosterior
+        else { return nil }
+        let text = offsets.sorted().map { "UTC\($0 >= 0 ? "+" : "-")\(abs($0))" }.joined(separator: " or ")
+        let list = clocked.prefix(3).map { "\($0.0) \($0.1)" }.joined(separator: ", ")
+        let declaredText =
+            draft.declaredElsewhere.map { "its end customer is declared in \($0.country), which keeps other hours" }
+            ?? "no end customer's country is declared"
+        let detail =
+            "keeps \(text) hours (posterior \(JSONWriter.formatNumber(posterior, decimals: 2)) within \(hours) hour(s) of it), the clock of the restricted country its \(calls) call(s) from \(list) came from, of \(activity.locatedCalls) located; \(declaredText): its calls from elsewhere came from where it is not"
+        return (clocked.map(\.0), detail)
     }
 }

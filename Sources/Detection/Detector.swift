@@ -128,6 +128,9 @@ public struct Detector: Sendable {
         /// undeclared accounts calling from restricted countries (``structuringPeers``) stand out.
         var structuringNames = false
         var structuringPeers: [String] = []
+        /// The time family names the restricted country whose clock the account keeps and whose calls it
+        /// made (``restrictedClockReading(_:_:)``).
+        var clockNames = false
         /// A declaration elsewhere the account's located calls do not bear out (calls from the
         /// declared country, located calls), beside network evidence: weighed after the holiday family.
         var unsupportedDeclaration: (own: Int, located: Int)? = nil
@@ -318,8 +321,11 @@ public struct Detector: Sendable {
         let families = evidence.indices.map { i in
             evidence[i].kind == .declaredCountry
                 ? (evidence[i].weight < 0 ? "declared-unrestricted" : "declared-restricted")
-                : i == upstream
-                    ? (upstreamServes ? "reseller-upstream-serves" : "reseller-upstream") : evidence[i].kind.rawValue
+                : evidence[i].kind == .time && draft.clockNames
+                    ? "clock"
+                    : i == upstream
+                        ? (upstreamServes ? "reseller-upstream-serves" : "reseller-upstream")
+                        : evidence[i].kind.rawValue
         }
         for i in evidence.indices where evidence[i].weight != 0 {
             if let f = config.familyFactors[families[i]], f != 1 { evidence[i].weight *= f }
@@ -330,7 +336,9 @@ public struct Detector: Sendable {
         // Structuring names one when its reading of the reseller's accounts calling from restricted
         // countries is what counts, and this account's own calls come from one too.
         let linked = evidence.contains {
-            $0.weight > 0 && (!Self.boosters.contains($0.kind) || ($0.kind == .structuring && draft.structuringNames))
+            $0.weight > 0
+                && (!Self.boosters.contains($0.kind) || ($0.kind == .structuring && draft.structuringNames)
+                    || ($0.kind == .time && draft.clockNames))
         }
         return Assessment(
             session: c.session, spec: c.spec, restrictedConsumption: c.restricted, mapping: c.mapping,

@@ -127,6 +127,9 @@ public struct ConfigFile: Sendable {
         "structuring_benign_concentration": \.structuringBenignConcentration,
         "time_zone_weight": \.timeZoneWeight,
         "time_zone_confidence": \.timeZoneConfidence,
+        "clock_weight": \.clockWeight,
+        "clock_min_calls": \.clockMinimumCalls,
+        "clock_posterior": \.clockPosterior,
         "exit_country_share": \.exitCountryShare,
         "exit_country_keeps_declared": \.exitCountryKeepsDeclared,
         "trip_days": \.tripDays,
@@ -166,7 +169,8 @@ public struct ConfigFile: Sendable {
 
     /// Keys that are probabilities or fractions: [0,1].
     static let probabilities: Set<String> = [
-        "chain_decay", "time_zone_confidence", "holiday_dip", "benign_office_weight", "shared_identity_share",
+        "chain_decay", "time_zone_confidence", "clock_posterior", "holiday_dip", "benign_office_weight",
+        "shared_identity_share",
         "declared_support_share", "declared_unsupported_factor", "network_skip_anonymous", "anonymous_listing_weight",
         "exit_country_share", "exit_country_keeps_declared",
         "lookback_network", "trip_hidden_share", "trip_clock_hidden_share", "steady_clock", "structuring_calling",
@@ -190,10 +194,11 @@ public struct ConfigFile: Sendable {
         "network_weight_cap", "high_accelerator_hours", "volume_z", "holiday_min_ratio",
         "declared_support_holiday_ratio", "declared_support_min_calls", "declared_support_identity_weight",
         "anonymous_weight_cap", "lookback_identity_holders", "lookback_identity_weight", "identity_address_min_calls",
-        "identity_chance_floor_accounts", "trip_exit_countries", "trip_exit_min_calls",
+        "identity_chance_floor_accounts", "trip_exit_countries", "trip_exit_min_calls", "clock_weight",
+        "clock_min_calls",
     ]
     /// Counts read as whole numbers (a fraction would be cut without a word).
-    static let wholeCounts: Set<String> = ["trip_exit_countries", "trip_exit_min_calls"]
+    static let wholeCounts: Set<String> = ["trip_exit_countries", "trip_exit_min_calls", "clock_min_calls"]
     /// Beta distribution parameters: above 0.
     static let positive: Set<String> = [
         "linked_share_alpha", "linked_share_beta", "benign_share_alpha", "benign_share_beta", "benign_office_alpha",

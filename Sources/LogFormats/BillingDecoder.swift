@@ -463,12 +463,26 @@ public struct BillingDecoder {
             line: r.line)
     }
 
-    /// ARM ids lowercased (Azure spells them in both cases); GCP's `//compute.googleapis.com/` dropped.
+    /// ARM ids lowercased (Azure spells them in both cases); GCP's `//compute.googleapis.com/` dropped; a
+    /// SageMaker training job's ARN (`arn:aws:sagemaker:REGION:ACCOUNT:training-job/NAME`) as the audit log's
+    /// decoder names the job, `training-job/NAME` in lower case, so its billed hours join the session its
+    /// `CreateTrainingJob` call opened instead of making a second session of the same job.
     static func normalizeResource(_ id: String) -> String {
         var id = id
         if id.hasPrefix("//compute.googleapis.com/") { id.removeFirst("//compute.googleapis.com/".count) }
         if id.hasPrefix("/subscriptions/") || id.hasPrefix("/SUBSCRIPTIONS/") { return id.lowercased() }
+        if id.hasPrefix("arn:"), let name = sageMakerTrainingJobName(inARN: id) { return "training-job/" + name }
         return id
+    }
+
+    /// The job name of `arn:PARTITION:sagemaker:REGION:ACCOUNT:training-job/NAME`, lowercased; nil for any
+    /// other ARN.
+    static func sageMakerTrainingJobName(inARN arn: String) -> String? {
+        // arn, partition, service, region, account, resource: the resource may hold colons of its own.
+        let parts = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
+        guard parts.count == 6, parts[2] == "sagemaker", parts[5].hasPrefix("training-job/") else { return nil }
+        let name = parts[5].dropFirst("training-job/".count)
+        return name.isEmpty ? nil : name.lowercased()
     }
 
     /// `MM/DD/YYYY` (EA, M/D allowed), `YYYY-MM-DD` (pay-as-you-go), or a full RFC 3339 time.

@@ -437,15 +437,17 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
         }
         guard let name, !name.isEmpty else { return }
         var event = baseEvent(action, f, s, line: line, time: time, ip: ip, eventKey: eventKey)
-        event.resourceID = "training-job/" + name
+        // Lower case, as the job's ARN spells it in billing lines (`BillingDecoder.normalizeResource`).
+        event.resourceID = "training-job/" + name.lowercased()
         event.instanceType = type
         event.instanceCount = max(1, count)
         out.appendEventOfLastCall(event)
     }
 }
 
-/// Walks a request or response body for instances: objects with `instanceId` (or `instanceIds`,
-/// `spotInstanceRequestId`) and `instanceType` (a string or `{"value": …}`), at any depth.
+/// Walks a request or response body for instances: objects with `instanceId` (or `instanceIds`, or
+/// `spotInstanceRequestId` when they name no instance) and `instanceType` (a string or `{"value": …}`), at
+/// any depth.
 enum InstanceWalker {
     /// Deeper bodies are not walked (a hostile record nesting 30,000 arrays would overflow the stack):
     /// `tooDeep` is set and the caller rejects the record. AWS bodies nest a dozen levels at most.
@@ -474,12 +476,18 @@ enum InstanceWalker {
             return
         }
         var ids: [String] = []
+        var spotRequests: [String] = []
         var type: String? = nil
         _ = s.forEachMember { s, key in
             var span = ByteSpan.empty
-            if s.equalsIgnoringCase(key, "instanceId") || s.equalsIgnoringCase(key, "spotInstanceRequestId") {
+            if s.equalsIgnoringCase(key, "instanceId") {
                 guard s.skipValue(&span) else { return false }
                 if s.base[span.start] != 0x7B { ids.append(s.string(span)) }
+                return true
+            }
+            if s.equalsIgnoringCase(key, "spotInstanceRequestId") {
+                guard s.skipValue(&span) else { return false }
+                if s.base[span.start] != 0x7B { spotRequests.append(s.string(span)) }
                 return true
             }
             if s.equalsIgnoringCase(key, "instanceIds") {
@@ -505,6 +513,10 @@ enum InstanceWalker {
             }
             return s.skipValue(&span)
         }
+        // A spot instance's item in a `RunInstances` response names its instance and the spot request that
+        // launched it: one instance, named by its instance id (the id its stop, termination and billing lines
+        // carry). A spot request is the resource only where no instance is named yet (`RequestSpotInstances`).
+        if ids.isEmpty { ids = spotRequests }
         if ids.isEmpty {
             if type != nil { found(nil, type, depth) }
         } else {

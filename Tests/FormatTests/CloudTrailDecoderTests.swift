@@ -1,5 +1,5 @@
 import Foundation
-import LogFormats
+@testable import LogFormats
 import TestSupport
 import Testing
 import UsageModel
@@ -111,6 +111,42 @@ import UsageModel
         #expect(batch.events[0].resourceID == "training-job/llm")
         #expect(batch.events[0].instanceType == "ml.p4d.24xlarge")
         #expect(batch.events[0].instanceCount == 4)
+    }
+
+    @Test func aTrainingJobIsNamedInLowerCaseAsItsARNSpellsIt() {
+        let text = cloudTrailRecord(
+            name: "CreateTrainingJob",
+            request:
+                "{\"trainingJobName\":\"LLM-Pretrain-7\",\"resourceConfig\":{\"instanceType\":\"ml.p5.48xlarge\"}}",
+            source: "sagemaker.amazonaws.com")
+        let batch = decodeCloudTrail(Array(text.utf8), chunkSize: 4096)
+        #expect(batch.events.map(\.resourceID) == ["training-job/llm-pretrain-7"])
+        // The job's billing lines name its ARN: the same resource.
+        #expect(
+            BillingDecoder.normalizeResource("arn:aws:sagemaker:us-east-1:123456789012:training-job/llm-pretrain-7")
+                == "training-job/llm-pretrain-7")
+    }
+
+    /// A spot instance's item in a `RunInstances` response carries its spot request's id beside its
+    /// instance id: one instance, one session (it was two, the request's never stopped).
+    @Test func aSpotInstanceIsOneResourceNamedByItsInstanceId() {
+        let items = ["i-0a", "i-0b"].enumerated().map { n, id in
+            "{\"instanceId\":\"\(id)\",\"instanceType\":\"p4de.24xlarge\",\"instanceLifecycle\":\"spot\",\"spotInstanceRequestId\":\"sir-\(n)\"}"
+        }
+        let run = cloudTrailRecord(
+            name: "RunInstances", request: "{\"instanceType\":\"p4de.24xlarge\"}",
+            response: "{\"instancesSet\":{\"items\":[\(items.joined(separator: ","))]}}")
+        // A spot request not yet fulfilled names no instance: the request is the resource.
+        let request = cloudTrailRecord(
+            name: "RequestSpotInstances", request: "{\"launchSpecification\":{\"instanceType\":\"p5.48xlarge\"}}",
+            response:
+                "{\"spotInstanceRequestSet\":{\"items\":[{\"spotInstanceRequestId\":\"sir-9\",\"launchSpecification\":{\"instanceType\":\"p5.48xlarge\"}}]}}"
+        )
+        for chunk in [1, 64, 4096] {
+            let batch = decodeCloudTrail(Array((run + "\n" + request).utf8), chunkSize: chunk)
+            #expect(batch.events.map(\.resourceID) == ["i-0a", "i-0b", "sir-9"])
+            #expect(batch.events.map(\.instanceType) == ["p4de.24xlarge", "p4de.24xlarge", "p5.48xlarge"])
+        }
     }
 
     @Test func fleetLaunchesFindInstancesInTheResponse() {

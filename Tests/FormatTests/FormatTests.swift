@@ -27,6 +27,8 @@ import UsageModel
         #expect(events.contains { $0.instanceType == "p4d.24xlarge" && $0.resourceID == "i-0spot0000000000001" })
         let training = events.first { $0.instanceType == "ml.p4d.24xlarge" }
         #expect(training?.usageHours == 0.75)
+        // Its ARN as the audit log names the job, so the two join (CloudTrailDecoderTests).
+        #expect(training?.resourceID == "training-job/llm-finetune")
         // The quoted description spans two lines: the row is named by its first line (CRLF endings).
         #expect(training?.origin.description == "cur.csv:7")
     }

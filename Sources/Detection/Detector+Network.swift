@@ -24,6 +24,12 @@ extension Detector {
             let direct = hidden > 0
             let n = activity.locatedCalls - hidden - exits.calls
             var weight = networkWeight(restricted: k, located: n)
+            draft.networkShare = (k, n)
+            // Where neither bound binds, the benign side of the ratio is said: what explains a share short of
+            // a link is the benign accounts that call from restricted countries at all (an office, trips).
+            let weighed =
+                k > 0 && config.benignOfficeWeight > 0 && weight > config.networkWeightFloor
+                && weight < config.networkWeightCap
             var note = ""
             if weight > 0, let window = activity.restrictedWindow(jurisdictionView, at: time) {
                 let margin = Int64(config.tripMarginDays * 86_400)
@@ -116,11 +122,12 @@ extension Detector {
                         ? " (leaving out \(hidden) through anonymising networks elsewhere\(kept))"
                         : " (leaving out \(hidden) through anonymising networks elsewhere, and \(exits.calls) more from \(exitList)\(exits.countries.count > 3 ? " and others" : ""), where most of its calls came through them\(kept))"
                 let through = anonymous > 0 ? "; \(anonymityText(activity))" : ""
+                let benign = weighed ? "; \(benignOfficeText)" : ""
                 draft.evidence.append(
                     Evidence(
                         kind: .network,
                         detail:
-                            "\(k) of \(n) located calls\(leftOut) from restricted countries (\(list.isEmpty ? "none" : list)); share \(JSONWriter.formatNumber(share, decimals: 3))\(note)\(through)",
+                            "\(k) of \(n) located calls\(leftOut) from restricted countries (\(list.isEmpty ? "none" : list)); share \(JSONWriter.formatNumber(share, decimals: 3))\(benign)\(note)\(through)",
                         weight: weight))
                 if hiding > 0 {
                     draft.evidence.append(
@@ -132,6 +139,15 @@ extension Detector {
                 }
             }
         }
+    }
+
+    /// "weighed against an office or trips there (18% of benign accounts, their share Beta(0.57, 17.88))": the
+    /// benign mixture's component that explains a share short of a link (``networkWeight(restricted:located:)``).
+    var benignOfficeText: String {
+        let percent = Int((config.benignOfficeWeight * 100).rounded())
+        let a = JSONWriter.formatNumber(config.benignOfficeAlpha, decimals: 2)
+        let b = JSONWriter.formatNumber(config.benignOfficeBeta, decimals: 2)
+        return "weighed against an office or trips there (\(percent)% of benign accounts, their share Beta(\(a), \(b)))"
     }
 
     /// The restricted countries whose clock the trip's clock reads (``restrictedClock(_:_:)``): those it was

@@ -93,6 +93,10 @@ public struct Detector: Sendable {
         /// when that reading named a jurisdiction: their earlier sessions are looked at again when this
         /// one alerts.
         public var structuringPeers: [String] = []
+        /// The network share's counts (calls from restricted countries, located calls left in the share), when
+        /// the account has located calls: what the network evidence's log-likelihood ratio was taken of, with or
+        /// without an evidence item (`CHIPTRAIL_EVIDENCE_LOG` writes it, to fit the benign mixture on).
+        public var networkShare: (restricted: Int, located: Int)? = nil
     }
 
     /// What every evidence family reads of the session being assessed.
@@ -136,6 +140,8 @@ public struct Detector: Sendable {
         var unsupportedDeclaration: (own: Int, located: Int)? = nil
         /// The holiday fit's log-likelihood ratio for the PRC calendar, where it was estimated.
         var holidayRatio: Double? = nil
+        /// The network share's counts (``Assessment/networkShare``).
+        var networkShare: (restricted: Int, located: Int)? = nil
 
         mutating func reach(_ code: CountryCode) { if !reached.contains(code) { reached.append(code) } }
     }
@@ -348,7 +354,7 @@ public struct Detector: Sendable {
             alerts: c.restricted && linked && !draft.reached.isEmpty && score >= config.minScore,
             linked: c.restricted && linked && !draft.reached.isEmpty,
             families: families, ringPeers: draft.ringPeers,
-            structuringPeers: draft.structuringNames ? draft.structuringPeers : [])
+            structuringPeers: draft.structuringNames ? draft.structuringPeers : [], networkShare: draft.networkShare)
     }
 
     /// The log-likelihood ratio of `restricted` of `located` calls under the linked and benign Beta-Binomial

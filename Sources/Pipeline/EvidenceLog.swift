@@ -38,11 +38,14 @@ public final class EvidenceLog {
                 details[e.kind.rawValue] = e.detail
                 kinds[family, default: 0] += e.weight
             }
-            let line: [String: Any] = [
+            var line: [String: Any] = [
                 "account": a.session.accountID, "resource": a.session.resourceID, "session": a.session.id,
                 "open": a.session.open, "score": a.score, "alerts": a.alerts,
                 "reached": !a.jurisdictions.isEmpty, "evidence": kinds, "details": details,
             ]
+            // What the network evidence was taken of, also when it gave no evidence item (no call from a
+            // restricted country): the benign mixture is fitted on every account's counts.
+            if let share = a.networkShare { line["network_calls"] = [share.restricted, share.located] }
             if let data = try? JSONSerialization.data(withJSONObject: line, options: [.sortedKeys]) {
                 out.append(data)
                 out.append(0x0A)

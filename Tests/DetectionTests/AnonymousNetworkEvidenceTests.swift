@@ -39,7 +39,9 @@ import UsageModel
     }
 
     /// A covert operator: 5% of its calls from China, 80% through VPN exits in Singapore. Without a feed
-    /// (the same calls, none listed) 5% is an office's share and nothing alerts; with the feed, the
+    /// (the same calls, none listed) 5% is an office's share and nothing alerts (with the share's models
+    /// fitted on tuning worlds, 2026-12-06, it weighs about nothing, +0.36, where the hand-set ones gave −2:
+    /// China is named, nothing else weighs for it); with the feed, the
     /// calls that do not hide behind an exit elsewhere are a quarter from China, and most of the rest
     /// hide: it alerts, and the evidence names the anonymising share by kind.
     @Test(arguments: [true, false])
@@ -49,7 +51,7 @@ import UsageModel
         let assessment = d.assess(Self.session(account: "999"), activity: a)
         let network = try #require(assessment.evidence.first { $0.kind == .network })
         #expect(assessment.alerts == listed, "\(assessment.evidence.map(\.detail))")
-        #expect(assessment.jurisdictions.map(\.description) == (listed ? ["CN"] : []))
+        #expect(assessment.jurisdictions.map(\.description) == ["CN"])
         if listed {
             #expect(
                 network.detail.hasPrefix(
@@ -61,7 +63,7 @@ import UsageModel
             #expect(hidden.weight > 3 && hidden.weight <= d.config.anonymousWeightCap)
         } else {
             #expect(network.detail.hasPrefix("15 of 300 located calls from restricted countries"))
-            #expect(network.weight < 0)
+            #expect(network.weight < 0.5)
             #expect(!assessment.evidence.contains { $0.kind == .anonymousNetwork })
         }
     }

@@ -38,7 +38,8 @@ import UsageModel
 
     /// A covert operator: 4 calls from China, 230 through listed exits in Singapore and 40 more from
     /// Singapore the feed misses, 26 from US addresses. Singapore is where its exits are: the 40 are left
-    /// out beside the 230, 4 of 30 weigh for China (above 0), where 4 of 70 weighed against it; the
+    /// out beside the 230, 4 of 30 weigh for China (+1.4), where 4 of 70 weighed about nothing (+0.46 with the
+    /// share's models fitted on tuning worlds, 2026-12-06; −2 under the hand-set ones before); the
     /// evidence names the exit country. At `exit_country_share` 1 (never) the share is as before.
     @Test func anOperatorsUnlistedCallsFromItsExitCountryAreLeftOut() throws {
         var d = DetectorTests.detector()
@@ -62,8 +63,7 @@ import UsageModel
             ),
             "\(before.detail)")
         #expect(before.weight == d.networkWeight(restricted: 4, located: 70))
-        #expect(before.weight < 0)
-        #expect(!d.callsLeanRestricted(a, at: time))
+        #expect(before.weight < 0.5 && before.weight < network.weight - 0.5)
     }
 
     /// An office in Singapore with a few calls through a listed VPN exit there (20 of 270): Singapore is
@@ -106,7 +106,8 @@ import UsageModel
     /// addresses the feed lists as hosting (its home office's range listed wrongly, or its own servers at a
     /// host), 104 from US addresses not listed, 6 from its China office. The US is where its end customer is
     /// declared, so it is no exit country: its 104 unlisted calls stay in the share, 6 of 110 is an office's
-    /// share (below 0), and the evidence says why they were kept. With `exit_country_keeps_declared` 0 they
+    /// share (about nothing: +0.43 with the fitted share models, below 0 before 2026-12-06), and the evidence
+    /// says why they were kept. With `exit_country_keeps_declared` 0 they
     /// were left out and 6 of 6 weighed in full for China.
     @Test func theDeclaredCountryIsNoExitCountry() throws {
         var d = DetectorTests.detector()
@@ -118,7 +119,7 @@ import UsageModel
                 "6 of 110 located calls (leaving out 190 through anonymising networks elsewhere; its 104 other calls from US kept: most came through them, but its end customer is declared there) from restricted countries (CN 6)"
             ), "\(network.detail)")
         #expect(network.weight == d.networkWeight(restricted: 6, located: 110))
-        #expect(network.weight < 0)
+        #expect(network.weight < 0.5)
         #expect(!assessment.alerts)
         d.config.exitCountryKeepsDeclared = 0
         let before = try #require(

@@ -154,6 +154,8 @@ struct EventTimeOrder {
     /// Bytes of records held in memory since the last spill (an estimate: an event counts as `eventCost`).
     private var heldBytes = 0
     static let eventCost = 384
+    /// Held bytes and names' bytes (estimates; `CHIPTRAIL_MEMORY_LOG`).
+    var memoryReport: String { "order held \(heldBytes >> 20)M names \(namesBytes >> 20)M" }
     /// Name tables of inputs, in the spill file (instead of `names` once those pass a quarter of the budget).
     private var nameBlocks: [NameBlock] = []
     /// Bytes of `names` (an estimate: the text and `nameEntryCost` an entry).

@@ -154,7 +154,8 @@ public final class IngestPipeline {
     /// Called after a large block of memory is let go in the middle of the allocator's arenas: an input
     /// with at least ``largeInputLines`` billing lines held and its lines let go (on the stage's thread at
     /// `--jobs` > 1), or the de-duplication window's tables of days it left, ``largeWindowDrop`` bytes or
-    /// more (on the merge's thread). The CLI hands the allocator's free pages back to the kernel there.
+    /// more (on the merge's thread); and after every ``largeDecodedBytes`` of input decoded, whatever was
+    /// let go. The CLI hands the allocator's free pages back to the kernel there.
     ///
     /// At `--jobs 2` the merge (the window), the readers (the inputs) and the stage (the sessions and the
     /// detection state, which grow) allocate in different arenas, and what one lets go the others cannot
@@ -168,6 +169,15 @@ public final class IngestPipeline {
     public var largeInputLines = 65_536
     /// The bytes of the window's tables let go at once that are large for ``onLargeFree``.
     public var largeWindowDrop = 8 << 20
+    /// Input bytes decoded (``IngestSummary/decodedBytes``) after which ``onLargeFree`` is called again
+    /// whatever was let go (nil: never), on the thread that holds the inputs. What the inputs leave free is
+    /// mostly small chunks between the state that grows, and at `--jobs 2` the threads that would use them
+    /// again allocate elsewhere: between two of the window's large drops (a day of event time apart), the
+    /// 20,000-account world with billing kept 35–45 MB free at `--jobs 1` and 100–140 MB at `--jobs 2`,
+    /// most of it resident (issue 17).
+    public var largeDecodedBytes: Int64? = 128 << 20
+    /// ``IngestSummary/decodedBytes`` when ``hold(_:)`` last called ``onLargeFree``.
+    private var decodedAtLastFree: Int64 = 0
 
     var dedup: WindowedDeduplicator
     /// The keys the window held when the input ended and it was dropped.
@@ -687,7 +697,12 @@ public final class IngestPipeline {
             }
         }
         if newest > mergedWatermark {
+            let newDay = mergedWatermark == .min || newest / 86_400 != mergedWatermark / 86_400
             mergedWatermark = newest
+            if Self.memoryLog && newDay {
+                let text = "memory merged \(newest / 86_400): \(dedup.memoryReport)\n"
+                text.utf8CString.withUnsafeBufferPointer { _ = write(2, $0.baseAddress!, $0.count - 1) }
+            }
             if dedup.advance(to: newest) >= largeWindowDrop { onLargeFree?() }
         }
         var names = KeyTable<String>(capacity: 8)
@@ -760,6 +775,9 @@ public final class IngestPipeline {
         }
         let large = lines.count >= largeInputLines
         lines = UsageLines()
+        if Self.memoryLog, input.watermark != .min, input.watermark / 86_400 != watermark / 86_400 {
+            reportMemory(at: input.watermark)
+        }
         watermark = input.watermark
         outcome.decisions = release(through: watermark == .min ? .min : watermark - options.allowedLateness)
         order.spillIfOverBudget()
@@ -777,7 +795,31 @@ public final class IngestPipeline {
         if let progress = input.progress {
             onProgress?(progress.done, progress.total, withDecisionCounts(input.summary))
         }
-        if large { onLargeFree?() }
+        let decoded = input.summary.decodedBytes
+        if large || largeDecodedBytes.map({ decoded - decodedAtLastFree >= $0 }) == true {
+            decodedAtLastFree = decoded
+            onLargeFree?()
+        }
+    }
+
+    /// Whether `CHIPTRAIL_MEMORY_LOG` asks for the state's sizes at each new day of the watermark (stderr).
+    static let memoryLog = ProcessInfo.processInfo.environment["CHIPTRAIL_MEMORY_LOG"] != nil
+
+    /// Writes the sizes of the held state (counts and table capacities) to stderr.
+    private func reportMemory(at time: EpochSeconds) {
+        var lookbackBytes = 0
+        var remembered = 0
+        for (_, list) in lookback {
+            remembered += list.count
+            for r in list { lookbackBytes += r.byteCount + 48 }
+        }
+        let text =
+            "memory day \(time / 86_400): \(sessionizer.memoryReport); lookback \(lookback.count) accounts \(remembered) sessions"
+            + " \(lookbackBytes >> 20)M; activity \(activity.count)/\(activity.slots) slots"
+            + " (\((activity.slots * (8 + MemoryLayout<AccountActivity?>.stride)) >> 20)M);"
+            + " names \(accountNames.count); eventAccounts \(eventAccounts.count); standing \(standing.count);"
+            + " alertedOpen \(alertedOpen.count); billedAccounts \(billedAccounts.count); \(order.memoryReport)\n"
+        text.utf8CString.withUnsafeBufferPointer { _ = write(2, $0.baseAddress!, $0.count - 1) }
     }
 
     /// Applies every slice the frontier has passed (all of them when `frontier` is nil: the end of the

@@ -34,6 +34,8 @@ struct RememberedSession: Sendable, Equatable {
     let start: EpochSeconds
     /// The packed fields (see the layout above), allocated to their size.
     private let bytes: [UInt8]
+    /// Bytes of the packed fields (`CHIPTRAIL_MEMORY_LOG`).
+    var byteCount: Int { bytes.capacity }
 
     /// How errors name a damaged one (a row of `tail`'s live state).
     static let source = "a look-back row"

@@ -142,6 +142,12 @@ struct WindowedDeduplicator {
 
     var count: Int { buckets.reduce(0) { $0 + $1.keys.count } }
 
+    /// Days, keys and table bytes, and the spares' bytes (`CHIPTRAIL_MEMORY_LOG`).
+    var memoryReport: String {
+        let days = buckets.map { "\($0.day):\($0.keys.count)/\(($0.keys.slots * 8) >> 20)M" }
+        return "window " + days.joined(separator: " ") + " spares \(spare.map { ($0.slots * 8) >> 20 })M"
+    }
+
     /// Keys as raw little-endian bytes: a window holds hundreds of thousands of them.
     struct Snapshot: Codable {
         var days: [Int64]

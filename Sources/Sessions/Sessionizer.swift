@@ -86,6 +86,23 @@ public struct Sessionizer: Sendable {
         }
     }
 
+    /// Counts and capacities of the held state (`CHIPTRAIL_MEMORY_LOG`).
+    package var memoryReport: String {
+        var runs = 0
+        var events = 0
+        for resource in held.values {
+            switch resource.pending {
+            case .events(let e): events += e.count
+            case .billed(let r): runs += r.count
+            }
+        }
+        let heldBytes = held.capacity * (MemoryLayout<ResourceKey>.stride + MemoryLayout<Resource>.stride)
+        return
+            "sessionizer held \(held.count)/\(held.capacity) (\(heldBytes >> 20)M table) runs \(runs) events \(events)"
+            + " emitted \(emitted.count)/\(emitted.capacity) closedRuns \(closedRuns.count) ofAccount \(resourcesOfAccount.count)"
+            + " due \(dueQueue.count)"
+    }
+
     /// The largest gap between consecutive billing periods of one resource that still makes one session.
     public var usageGap: Int64
 
@@ -953,6 +970,7 @@ struct DueQueue<Key: Hashable & Sendable>: Sendable {
 
     private var heap = Heap<Entry>()
     private var scheduled: [Key: Int64] = [:]
+    var count: String { "\(heap.count)/\(scheduled.count)" }
     private var sequence: UInt64 = 0
 
     /// Makes sure `key` is looked at once the watermark reaches `due`.

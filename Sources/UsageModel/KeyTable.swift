@@ -20,6 +20,8 @@ public struct KeyTable<Value> {
     @usableFromInline var mask: Int
     @usableFromInline var storedCount = 0
     public var count: Int { storedCount }
+    /// Slots in the table (a power of two).
+    public var slots: Int { keys.count }
 
     public init(capacity: Int = 1024) {
         var size = 16

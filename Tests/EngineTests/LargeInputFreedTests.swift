@@ -38,4 +38,36 @@ import Testing
         // After the first input's outcome and the third's: the second has two lines, the fourth none kept.
         #expect(freed.withLock { $0 } == [1, 3])
     }
+
+    /// Whatever each input lets go, the pipeline says so again after every ``largeDecodedBytes`` of input
+    /// decoded (issue 17: the small chunks the inputs leave between the state that grows).
+    @Test(arguments: [1, 2])
+    func everySoManyDecodedBytesAreReportedWhateverWasLetGo(jobs: Int) throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        // Five inputs of one billing line each, all of one size (the hours are two digits).
+        let inputs = (0..<5).map { n in
+            let start = String(format: "2026-03-01T%02d:00:00Z", n + 10)
+            let end = String(format: "2026-03-01T%02d:00:00Z", n + 11)
+            return dir.write(
+                "in/\(n).csv",
+                "identity/LineItemId,lineItem/UsageAccountId,lineItem/LineItemType,lineItem/UsageStartDate,lineItem/UsageEndDate,lineItem/UsageType,lineItem/Operation,lineItem/ResourceId,lineItem/UsageAmount,product/instanceType,product/region,pricing/unit\n"
+                    + "li-\(n),111122223333,Usage,\(start),\(end),BoxUsage:p5.48xlarge,RunInstances,i-0aaa1111bbbb2222c,1.0,p5.48xlarge,us-east-1,Hrs\n"
+            )
+        }
+        let size = Int64(try FileManager.default.attributesOfItem(atPath: inputs[0])[.size] as! Int)
+        let (geo, detector) = OrderedWorkPoolTests.scoring()
+        let freed = Mutex<[Int]>([])
+        let outcomes = Mutex(0)
+        let pipeline = IngestPipeline(
+            options: IngestOptions(jobs: jobs), detector: detector, geo: geo, onDiagnostic: { _ in },
+            onOutcome: { outcome in if outcome.path != nil { outcomes.withLock { $0 += 1 } } })
+        pipeline.largeDecodedBytes = 2 * size
+        pipeline.onLargeFree = { freed.withLock { $0.append(outcomes.withLock { $0 }) } }
+        let summary = pipeline.run(inputs: inputs)
+        #expect(summary.computeEvents == 5)
+        #expect(summary.decodedBytes == 5 * size)
+        // Two inputs' bytes after the second input, two more after the fourth; the fifth's are not enough.
+        #expect(freed.withLock { $0 } == [2, 4])
+    }
 }

@@ -214,6 +214,11 @@ public struct DetectionConfig: Sendable, Equatable {
     public var clockWeight = 11.0
     public var clockMinimumCalls = 8.0
     public var clockPosterior = 0.8
+    /// Nor an account that works through the PRC's public holidays: the holiday fit's log-likelihood ratio
+    /// at or below −`clockHolidayRatio` (0: not asked). 2026-12-06, world tuning seeds at 200 without a
+    /// feed: a benign multinational declared in Germany on UTC+8 hours with 19 of 349 calls from China,
+    /// active on 5 of 6 PRC holidays (−4.89), alerted without it.
+    public var clockHolidayRatio = 4.0
     /// Holidays: activity that follows the PRC's public-holiday calendar (dips on its holidays, work on
     /// its make-up weekend days) with at least this log-likelihood ratio adds `holidayWeight` beside a
     /// link to China (never alone). `holidayDip`: activity on a holiday relative to a working day.

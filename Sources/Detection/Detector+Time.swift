@@ -82,6 +82,15 @@ extension Detector {
         let clocked = countries.filter { Self.clockCountries.contains($0.0.description) }
         let calls = clocked.reduce(0) { $0 + $1.1 }
         guard k > 0, Double(calls) >= config.clockMinimumCalls else { return nil }
+        // Calls from there that all fall within a trip (the network family's `trip_days` of an account seen
+        // elsewhere before or after) are a visit, whatever hours the account keeps: an office in Asia of a
+        // company declared in Europe sends its people to China too.
+        if let window = activity.restrictedWindow(jurisdictionView, at: c.time),
+            Double(window.last - window.first) <= config.tripDays * 86_400
+        {
+            let margin = Int64(config.tripMarginDays * 86_400)
+            if activity.firstSeen <= window.first - margin || activity.lastSeen >= window.last + margin { return nil }
+        }
         let offsets = Set(clocked.flatMap { Self.utcOffsets[$0.0.description] ?? [] })
         let hours = Int(config.tripClockHours)
         if let declared = draft.declaredElsewhere?.country {
@@ -95,6 +104,18 @@ extension Detector {
                 span: activity.lastSeen - activity.firstSeen),
             posterior >= config.clockPosterior
         else { return nil }
+        // Nor an account that works through the PRC's public holidays (the holiday family's fit, clearly
+        // against the calendar): its people are not where those holidays are kept.
+        let calendar = HolidayCalendar.prc
+        if config.clockHolidayRatio > 0,
+            let fit = HolidayFit.estimate(
+                activeDays: activity.activeDays,
+                days: calendar.localDay(activity.firstSeen)...calendar.localDay(activity.lastSeen), calendar: calendar,
+                dip: config.holidayDip),
+            fit.logLikelihoodRatio <= -config.clockHolidayRatio
+        {
+            return nil
+        }
         let text = offsets.sorted().map { "UTC\($0 >= 0 ? "+" : "-")\(abs($0))" }.joined(separator: " or ")
         let list = clocked.prefix(3).map { "\($0.0) \($0.1)" }.joined(separator: ", ")
         let declaredText =

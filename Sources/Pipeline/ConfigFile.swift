@@ -130,6 +130,7 @@ public struct ConfigFile: Sendable {
         "clock_weight": \.clockWeight,
         "clock_min_calls": \.clockMinimumCalls,
         "clock_posterior": \.clockPosterior,
+        "clock_holiday_ratio": \.clockHolidayRatio,
         "exit_country_share": \.exitCountryShare,
         "exit_country_keeps_declared": \.exitCountryKeepsDeclared,
         "trip_days": \.tripDays,
@@ -195,7 +196,7 @@ public struct ConfigFile: Sendable {
         "declared_support_holiday_ratio", "declared_support_min_calls", "declared_support_identity_weight",
         "anonymous_weight_cap", "lookback_identity_holders", "lookback_identity_weight", "identity_address_min_calls",
         "identity_chance_floor_accounts", "trip_exit_countries", "trip_exit_min_calls", "clock_weight",
-        "clock_min_calls",
+        "clock_min_calls", "clock_holiday_ratio",
     ]
     /// Counts read as whole numbers (a fraction would be cut without a word).
     static let wholeCounts: Set<String> = ["trip_exit_countries", "trip_exit_min_calls", "clock_min_calls"]

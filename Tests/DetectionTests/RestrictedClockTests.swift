@@ -9,10 +9,25 @@ import UsageModel
 /// calls from China that keeps China's working hours, while its end customer is declared nowhere or where
 /// other hours are kept, is named for China by the time family, without an IP-intelligence feed.
 @Suite struct RestrictedClockTests {
-    /// TripClockTests' account: three weeks at `home`'s hours from US offices and an unlisted Singapore
-    /// address (no feed), 20 calls from China on days 7–10.
-    static func activity(home: Int) -> AccountActivity {
-        TripClockTests.activity(home: home, away: 8, hiddenPerDay: 4, listed: false)
+    /// Three weeks of weekdays at `home`'s working hours: each day four calls through an unlisted Singapore
+    /// address (no feed), four from US offices and, from day `firstChinaDay`, one from China at 13:30 local
+    /// (15 on every weekday from day 0, over 18 days; with `firstChinaDay` 7, 10 within 11 days: a visit).
+    static func activity(home: Int, firstChinaDay: Int = 0, days: Int = 19) -> AccountActivity {
+        var a = AccountActivity()
+        var key: UInt64 = 0
+        func call(_ day: Int, _ hour: Int, _ minute: Int, _ country: String) {
+            key += 1
+            a.record(
+                CallObservation(
+                    accountKey: 1, eventKey: key,
+                    time: TripClockTests.monday + Int64(day) * 86_400 + Int64(hour - home) * 3600 + Int64(minute) * 60,
+                    sourceIP: nil, country: CountryCode(country)!, isSignIn: false))
+        }
+        for day in 0..<days where day % 7 < 5 {
+            for hour in 9..<17 { call(day, hour, 0, hour < 13 ? "SG" : "US") }
+            if day >= firstChinaDay { call(day, 13, 30, "CN") }
+        }
+        return a
     }
 
     static func detector(declaring country: String? = nil, weight: Double = 5) -> Detector {
@@ -37,7 +52,7 @@ import UsageModel
         #expect(clock.weight == 5)
         #expect(
             clock.detail.contains(
-                "the clock of the restricted country its 20 call(s) from CN 20 came from, of 155 located"),
+                "the clock of the restricted country its 15 call(s) from CN 15 came from, of 135 located"),
             "\(clock.detail)")
         #expect(
             clock.detail.contains(
@@ -54,7 +69,8 @@ import UsageModel
     }
 
     /// Not named: a traveller on home's hours (UTC−5); an account whose customer is declared in Singapore
-    /// (UTC+8, the same hours) or in Mongolia (its hours not in the table: UTC+8 in fact); too few calls from China.
+    /// (UTC+8, the same hours) or in Mongolia (its hours not in the table: UTC+8 in fact); too few calls from
+    /// China; calls from China all within a trip of an account seen elsewhere before them.
     @Test func homesHoursASameClockDeclarationOrTooFewCallsAreNotNamed() throws {
         let traveller = Self.detector().assess(TripClockTests.session(), activity: Self.activity(home: -5))
         #expect(Self.clock(traveller) == nil)
@@ -63,7 +79,29 @@ import UsageModel
             #expect(Self.clock(a) == nil, "\(country): \(a.evidence)")
         }
         var few = Self.detector()
-        few.config.clockMinimumCalls = 21
+        few.config.clockMinimumCalls = 16
         #expect(Self.clock(few.assess(TripClockTests.session(), activity: Self.activity(home: 8))) == nil)
+        // 10 calls from China within 11 days of an account seen elsewhere a week before them: a visit.
+        let visit = Self.activity(home: 8, firstChinaDay: 7)
+        #expect(Self.clock(Self.detector().assess(TripClockTests.session(), activity: visit)) == nil)
+    }
+
+    /// Not named either: an account that works through the PRC's public holidays (this one through the
+    /// Spring Festival, 2026-02-16 to 20) once `clock_holiday_ratio` is at or below the fit's evidence against
+    /// the calendar; with 0 (not asked) it is named.
+    @Test func anAccountWorkingThroughThePRCsHolidaysIsNotNamed() throws {
+        // Five weeks, the Spring Festival's week in the middle (the fit wants ten working days).
+        let a = Self.activity(home: 8, days: 33)
+        let calendar = HolidayCalendar.prc
+        let fit = try #require(
+            HolidayFit.estimate(
+                activeDays: a.activeDays, days: calendar.localDay(a.firstSeen)...calendar.localDay(a.lastSeen),
+                calendar: calendar, dip: 0.2))
+        #expect(fit.logLikelihoodRatio < 0, "\(fit.logLikelihoodRatio)")
+        var d = Self.detector()
+        d.config.clockHolidayRatio = -fit.logLikelihoodRatio
+        #expect(Self.clock(d.assess(TripClockTests.session(), activity: a)) == nil)
+        d.config.clockHolidayRatio = 0
+        #expect(Self.clock(d.assess(TripClockTests.session(), activity: a)) != nil)
     }
 }

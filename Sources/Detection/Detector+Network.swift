@@ -32,18 +32,14 @@ extension Detector {
                 && weight < config.networkWeightCap
             var note = ""
             if weight > 0, let window = activity.restrictedWindow(jurisdictionView, at: time) {
-                let margin = Int64(config.tripMarginDays * 86_400)
                 let length = window.last - window.first
                 let steady = min(1, Double(window.days) / max(1, config.steadyDays))
-                let within = Double(length) <= config.tripDays * 86_400
                 var days: String { JSONWriter.formatNumber(Double(length) / 86_400, decimals: 1) }
                 // Seen elsewhere through anonymising networks is not seen elsewhere: an account whose
                 // calls from elsewhere mostly hid their caller was, as far as they tell, where it hid.
                 let elsewhere = activity.locatedCalls - k
                 let hid = direct && Double(hidden) > config.tripHiddenShare * Double(elsewhere)
-                let trip =
-                    within
-                    && (activity.firstSeen <= window.first - margin || activity.lastSeen >= window.last + margin)
+                let trip = isTrip(activity, window)
                 // Nor is it a trip when the account keeps the restricted country's clock and was seen
                 // elsewhere partly through anonymising networks: a traveller's calls from home keep home's
                 // hours. Nor, with `steady_clock`, a few unlucky days of an account seen elsewhere.
@@ -150,6 +146,25 @@ extension Detector {
         return "weighed against an office or trips there (\(percent)% of benign accounts, their share Beta(\(a), \(b)))"
     }
 
+    /// The UTC offsets of those of `countries` whose clock says something (``clockCountries``), in order.
+    static func clockOffsets(_ countries: [CountryCode]) -> [Int] {
+        var offsets: [Int] = []
+        for code in countries where clockCountries.contains(code.description) {
+            for offset in (utcOffsets[code.description] ?? []).sorted() where !offsets.contains(offset) {
+                offsets.append(offset)
+            }
+        }
+        return offsets
+    }
+
+    /// Whether the account's calls from restricted countries, all within `window`, make a trip: the window
+    /// no longer than `trip_days`, and the account seen elsewhere at least `trip_margin_days` before or after it.
+    func isTrip(_ activity: AccountActivity, _ window: (first: EpochSeconds, last: EpochSeconds, days: Int)) -> Bool {
+        let margin = Int64(config.tripMarginDays * 86_400)
+        return Double(window.last - window.first) <= config.tripDays * 86_400
+            && (activity.firstSeen <= window.first - margin || activity.lastSeen >= window.last + margin)
+    }
+
     /// The restricted countries whose clock the trip's clock reads (``restrictedClock(_:_:)``): those it was
     /// measured on (the worlds' China-centred operators, UTC+8). Within two hours of another restricted
     /// country's offset lie hours no one has weighed — around Russia's or Belarus's UTC+3 lie continental
@@ -160,20 +175,16 @@ extension Detector {
     /// posterior within `tripClockHours` of their UTC offsets (``utcOffsets``; of ``clockCountries`` only)
     /// when it is at least `tripClockPosterior`, and the offsets as text ("UTC+8"); nil otherwise, or when
     /// none of them has an offset on record or the hours are too few to tell.
-    func restrictedClock(_ activity: AccountActivity, _ countries: [CountryCode]) -> (
-        posterior: Double, text: String
-    )? {
-        var offsets: [Int] = []
-        for code in countries where Self.clockCountries.contains(code.description) {
-            for offset in (Self.utcOffsets[code.description] ?? []).sorted() where !offsets.contains(offset) {
-                offsets.append(offset)
-            }
-        }
-        guard config.tripClockPosterior <= 1, activity.lastSeen >= activity.firstSeen,
+    func restrictedClock(
+        _ activity: AccountActivity, _ countries: [CountryCode], minimum: Double? = nil
+    ) -> (posterior: Double, text: String)? {
+        let offsets = Self.clockOffsets(countries)
+        let minimum = minimum ?? config.tripClockPosterior
+        guard minimum <= 1, activity.lastSeen >= activity.firstSeen,
             let posterior = TimeZoneEstimate.posterior(
                 near: offsets, within: Int(config.tripClockHours), hourOfWeek: activity.hourOfWeek,
                 span: activity.lastSeen - activity.firstSeen),
-            posterior >= config.tripClockPosterior
+            posterior >= minimum
         else { return nil }
         let text = offsets.map { "UTC\($0 >= 0 ? "+" : "-")\(abs($0))" }.joined(separator: " or ")
         return (posterior, text)

@@ -32,11 +32,7 @@ extension Detector {
     func holidayEvidence(_ c: AssessmentContext, into draft: inout AssessmentDraft) {
         let restricted = c.restricted
         if restricted, !draft.reached.isEmpty, let activity = c.activity, activity.lastSeen >= activity.firstSeen {
-            let calendar = HolidayCalendar.prc
-            let days = calendar.localDay(activity.firstSeen)...calendar.localDay(activity.lastSeen)
-            if let fit = HolidayFit.estimate(
-                activeDays: activity.activeDays, days: days, calendar: calendar, dip: config.holidayDip)
-            {
+            if let fit = prcHolidayFit(activity) {
                 draft.holidayRatio = fit.logLikelihoodRatio
                 let china = draft.reached.contains(Self.china)
                 let weight = china && fit.logLikelihoodRatio >= config.holidayMinimumRatio ? config.holidayWeight : 0
@@ -49,6 +45,16 @@ extension Detector {
                         weight: weight))
             }
         }
+    }
+
+    /// How the account's active days fit the PRC's public-holiday calendar from its first call to its last
+    /// (the holiday family's estimate; nil where it cannot be told).
+    func prcHolidayFit(_ activity: AccountActivity) -> HolidayFit? {
+        let calendar = HolidayCalendar.prc
+        return HolidayFit.estimate(
+            activeDays: activity.activeDays,
+            days: calendar.localDay(activity.firstSeen)...calendar.localDay(activity.lastSeen), calendar: calendar,
+            dip: config.holidayDip)
     }
 
     /// The whole-hour UTC offsets kept in countries where end customers are commonly declared, standard
@@ -85,38 +91,25 @@ extension Detector {
         // Calls from there that all fall within a trip (the network family's `trip_days` of an account seen
         // elsewhere before or after) are a visit, whatever hours the account keeps: an office in Asia of a
         // company declared in Europe sends its people to China too.
-        if let window = activity.restrictedWindow(jurisdictionView, at: c.time),
-            Double(window.last - window.first) <= config.tripDays * 86_400
-        {
-            let margin = Int64(config.tripMarginDays * 86_400)
-            if activity.firstSeen <= window.first - margin || activity.lastSeen >= window.last + margin { return nil }
+        if let window = activity.restrictedWindow(jurisdictionView, at: c.time), isTrip(activity, window) {
+            return nil
         }
-        let offsets = Set(clocked.flatMap { Self.utcOffsets[$0.0.description] ?? [] })
         let hours = Int(config.tripClockHours)
         if let declared = draft.declaredElsewhere?.country {
+            let offsets = Self.clockOffsets(clocked.map(\.0))
             guard let own = Self.declaredOffsets[declared.description],
                 !own.contains(where: { o in offsets.contains { abs($0 - o) <= hours } })
             else { return nil }
         }
-        guard
-            let posterior = TimeZoneEstimate.posterior(
-                near: offsets.sorted(), within: hours, hourOfWeek: activity.hourOfWeek,
-                span: activity.lastSeen - activity.firstSeen),
-            posterior >= config.clockPosterior
+        guard let (posterior, text) = restrictedClock(activity, clocked.map(\.0), minimum: config.clockPosterior)
         else { return nil }
         // Nor an account that works through the PRC's public holidays (the holiday family's fit, clearly
         // against the calendar): its people are not where those holidays are kept.
-        let calendar = HolidayCalendar.prc
-        if config.clockHolidayRatio > 0,
-            let fit = HolidayFit.estimate(
-                activeDays: activity.activeDays,
-                days: calendar.localDay(activity.firstSeen)...calendar.localDay(activity.lastSeen), calendar: calendar,
-                dip: config.holidayDip),
+        if config.clockHolidayRatio > 0, let fit = prcHolidayFit(activity),
             fit.logLikelihoodRatio <= -config.clockHolidayRatio
         {
             return nil
         }
-        let text = offsets.sorted().map { "UTC\($0 >= 0 ? "+" : "-")\(abs($0))" }.joined(separator: " or ")
         let list = clocked.prefix(3).map { "\($0.0) \($0.1)" }.joined(separator: ", ")
         let declaredText =
             draft.declaredElsewhere.map { "its end customer is declared in \($0.country), which keeps other hours" }

@@ -25,18 +25,10 @@ import Testing
         }
         // Three lines, two, four, three of them duplicates of the first input's (not lines kept).
         let inputs = [rows("a", 0..<3), rows("b", 3..<5), rows("c", 5..<9), rows("a", 0..<3)]
-        let (geo, detector) = OrderedWorkPoolTests.scoring()
-        let freed = Mutex<[Int]>([])
-        let outcomes = Mutex(0)
-        let pipeline = IngestPipeline(
-            options: IngestOptions(jobs: jobs), detector: detector, geo: geo, onDiagnostic: { _ in },
-            onOutcome: { outcome in if outcome.path != nil { outcomes.withLock { $0 += 1 } } })
-        pipeline.largeInputLines = 3
-        pipeline.onLargeFree = { freed.withLock { $0.append(outcomes.withLock { $0 }) } }
-        let summary = pipeline.run(inputs: inputs)
+        let (summary, freed) = Self.run(inputs, jobs: jobs) { $0.largeInputLines = 3 }
         #expect(summary.computeEvents == 9)
         // After the first input's outcome and the third's: the second has two lines, the fourth none kept.
-        #expect(freed.withLock { $0 } == [1, 3])
+        #expect(freed == [1, 3])
     }
 
     /// Whatever each input lets go, the pipeline says so again after every ``largeDecodedBytes`` of input
@@ -56,18 +48,25 @@ import Testing
             )
         }
         let size = Int64(try FileManager.default.attributesOfItem(atPath: inputs[0])[.size] as! Int)
+        let (summary, freed) = Self.run(inputs, jobs: jobs) { $0.largeDecodedBytes = 2 * size }
+        #expect(summary.computeEvents == 5)
+        #expect(summary.decodedBytes == 5 * size)
+        // Two inputs' bytes after the second input, two more after the fourth; the fifth's are not enough.
+        #expect(freed == [2, 4])
+    }
+
+    /// Runs `inputs` through a scoring pipeline that `configure` set up, and the number of outcomes given
+    /// when each ``IngestPipeline/onLargeFree`` came.
+    static func run(_ inputs: [String], jobs: Int, configure: (IngestPipeline) -> Void) -> (IngestSummary, [Int]) {
         let (geo, detector) = OrderedWorkPoolTests.scoring()
         let freed = Mutex<[Int]>([])
         let outcomes = Mutex(0)
         let pipeline = IngestPipeline(
             options: IngestOptions(jobs: jobs), detector: detector, geo: geo, onDiagnostic: { _ in },
             onOutcome: { outcome in if outcome.path != nil { outcomes.withLock { $0 += 1 } } })
-        pipeline.largeDecodedBytes = 2 * size
+        configure(pipeline)
         pipeline.onLargeFree = { freed.withLock { $0.append(outcomes.withLock { $0 }) } }
         let summary = pipeline.run(inputs: inputs)
-        #expect(summary.computeEvents == 5)
-        #expect(summary.decodedBytes == 5 * size)
-        // Two inputs' bytes after the second input, two more after the fourth; the fifth's are not enough.
-        #expect(freed.withLock { $0 } == [2, 4])
+        return (summary, freed.withLock { $0 })
     }
 }

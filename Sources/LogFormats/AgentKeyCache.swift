@@ -34,7 +34,7 @@ struct AgentKeyCache {
     mutating func read(_ agent: UnsafeRawBufferPointer) -> (key: UInt64, isCloudShell: Bool) {
         let n = agent.count
         guard n >= 8, n <= Self.maxLength else {
-            return (UserAgent.installationKey(agent), UserAgent.isCloudShell(agent))
+            return UserAgent.installationKeyAndCloudShell(agent)
         }
         if bytes.isEmpty {
             bytes = [UInt8](unsafeUninitializedCapacity: Self.slots * Self.maxLength) { _, count in
@@ -53,8 +53,7 @@ struct AgentKeyCache {
             lengths[slot] == n && memcmp(stored.baseAddress! + offset, agent.baseAddress!, n) == 0
         }
         if held { return (keys[slot], cloudShell[slot]) }
-        let key = UserAgent.installationKey(agent)
-        let isCloudShell = UserAgent.isCloudShell(agent)
+        let (key, isCloudShell) = UserAgent.installationKeyAndCloudShell(agent)
         bytes.withUnsafeMutableBufferPointer { stored in
             UnsafeMutableRawPointer(stored.baseAddress! + offset).copyMemory(from: agent.baseAddress!, byteCount: n)
         }

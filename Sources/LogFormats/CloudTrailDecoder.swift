@@ -299,10 +299,9 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
         let principalKey =
             person ? Self.personNameKey(s.buffer(principal)) : Self.principalNameKey(s.buffer(principal))
         let accessKeyKey = f.identityAccessKeyId.isEmpty ? 0 : accessKeyHash
+        // The names' slots are fetched while the account, the address and the call are read.
+        out.prefetchIdentifiers(agent: agentKey, accessKey: accessKeyKey, principal: principalKey)
         out.noteAccount(accountKey, s.buffer(accountSpan))
-        out.noteIdentifiers(
-            agent: agentKey, s.buffer(f.userAgent), accessKey: accessKeyKey, s.buffer(f.identityAccessKeyId),
-            principal: principalKey, s.buffer(principal), personal: person)
         let ip = IPAddress.parse(s.buffer(f.sourceIPAddress))
         let isSignIn = s.equals(f.eventName, "ConsoleLogin")
         out.calls.append(
@@ -312,6 +311,9 @@ struct CloudTrailRecordHandler: JSONRecordHandler {
                 isMachine: CloudTrailNames.isInstanceSession(
                     s.buffer(f.identityArn.isEmpty ? f.identityPrincipalId : f.identityArn)),
                 isCloudShell: isCloudShell))
+        out.noteIdentifiers(
+            agent: agentKey, s.buffer(f.userAgent), accessKey: accessKeyKey, s.buffer(f.identityAccessKeyId),
+            principal: principalKey, s.buffer(principal), personal: person)
 
         guard f.errorCode.isEmpty else { return }  // failed calls start nothing
         let source = f.eventSource

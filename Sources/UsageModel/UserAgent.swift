@@ -101,6 +101,41 @@ public enum UserAgent {
         return false
     }
 
+    /// ``installationKey(_:)`` and ``isCloudShell(_:)`` in one walk of the agent's tokens: what a reader
+    /// asks of every agent it has not seen (the large customer's trail has an agent of its own nearly every
+    /// other record, and the second walk was 1.9% of `ingest --jobs 1` there).
+    public static func installationKeyAndCloudShell(_ b: UnsafeRawBufferPointer) -> (key: UInt64, isCloudShell: Bool) {
+        let shell: StaticString = "exec-env/CloudShell"
+        let shellCount = shell.utf8CodeUnitCount
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        var any = false
+        var cloudShell = false
+        var i = 0
+        let n = b.count
+        while i < n {
+            while i < n && b[i] == 0x20 { i &+= 1 }
+            let start = i
+            while i < n && b[i] != 0x20 { i &+= 1 }
+            guard i > start else { continue }
+            if !cloudShell && i - start == shellCount
+                && UnsafeRawBufferPointer(rebasing: b[start..<i]).hasPrefix(shell)
+            {
+                cloudShell = true
+            }
+            if variesPerCall(b, start, i) { continue }
+            if any {
+                h ^= 0x20
+                h &*= 0x0000_0100_0000_01B3
+            }
+            any = true
+            for j in start..<i {
+                h ^= UInt64(b[j])
+                h &*= 0x0000_0100_0000_01B3
+            }
+        }
+        return (any ? (h == 0 ? 1 : h) : 0, cloudShell)
+    }
+
     public static func isCloudShell(_ s: String) -> Bool {
         var s = s
         return s.withUTF8 { isCloudShell(UnsafeRawBufferPointer($0)) }

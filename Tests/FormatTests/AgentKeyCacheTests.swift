@@ -37,4 +37,41 @@ import UsageModel
             }
         }
     }
+
+    /// The one walk of an agent's tokens (``UserAgent/installationKeyAndCloudShell(_:)``), and the cache
+    /// that holds its answers, give what the two walks give: the key and whether the token
+    /// `exec-env/CloudShell` is there, beside near-misses of it, after tokens that vary per call, with
+    /// spaces doubled, leading and trailing.
+    @Test(arguments: [4, 5, 6])
+    func oneWalkGivesTheKeyAndCloudShell(seed: UInt64) {
+        var rng = SplitMix(seed: seed)
+        let tokens = [
+            "aws-cli/2.15.30", "Python/3.11.8", "exec-env/CloudShell", "exec-env/CloudShellx", "xexec-env/CloudShell",
+            "exec-env/CloudShel", "exec-env/cloudshell", "command/exec-env/CloudShell", "m/E,b", "Resource",
+            "md/command#ec2.describe", "api/ec2#1.37.29", "exe/x86_64.amzn.2023", "a", "",
+        ]
+        var cache = AgentKeyCache()
+        var shells = 0
+        for _ in 0..<20_000 {
+            let count = Int(rng.next() % 8)
+            var agent = (0..<count).map { _ in tokens[Int(rng.next() % UInt64(tokens.count))] }.joined(
+                separator: rng.next() % 4 == 0 ? "  " : " ")
+            if rng.next() % 5 == 0 { agent = " " + agent }
+            if rng.next() % 5 == 0 { agent += " " }
+            Array(agent.utf8).withUnsafeBytes { bytes in
+                let walked = UserAgent.installationKeyAndCloudShell(bytes)
+                let key = UserAgent.installationKey(bytes)
+                let isCloudShell = UserAgent.isCloudShell(bytes)
+                #expect(walked.key == key, "\(agent)")
+                #expect(walked.isCloudShell == isCloudShell, "\(agent)")
+                if !bytes.isEmpty {
+                    let cached = cache.read(bytes)
+                    #expect(cached.key == key && cached.isCloudShell == isCloudShell, "\(agent)")
+                }
+                if isCloudShell { shells += 1 }
+            }
+        }
+        // Both answers drawn often enough to count.
+        #expect(shells > 1_000 && shells < 19_000)
+    }
 }

@@ -92,10 +92,36 @@ public struct AccountActivity: Sendable, Codable {
     /// eight such hours.
     private var pendingHours: UInt64 = 0
     private var lastSlot: Int64 = .min
+    /// The clock countries (``clockCountryCodes``: China, Hong Kong, Macau) whose calls the hours from
+    /// elsewhere leave out.
+    static let clockCountryCodes: [CountryCode] = ["CN", "HK", "MO"].map { CountryCode($0)! }
+    /// What the calls of the hour in `lastSlot` were: bit 0 one located outside the clock countries, bit 1
+    /// one located in a clock country (an unlocated or CloudShell call sets neither).
+    private var slotFlags: UInt8 = 0
+    /// Of ``hourOfWeek``, the hours without a call located outside the clock countries (the hour in
+    /// `lastSlot` not yet added): empty until the account's first call from a clock country, as most
+    /// accounts never make one (until then such hours are not told apart).
+    private var notElsewhereCounts: [Int32] = []
     /// Distinct active local days on the PRC calendar by ``HolidayCalendar/DayClass`` (working,
     /// holiday, make-up, weekend), for the holiday evidence.
     public private(set) var activeDays: [Int32] = [0, 0, 0, 0]
     private var lastDay: Int64 = .min
+    /// Active hours by hour of the week, as ``hourOfWeek``, with a call located outside the clock countries
+    /// (China, Hong Kong, Macau; not an unlocated or CloudShell call, which says nothing of where its caller
+    /// was): the hours the account keeps where it is seen from elsewhere, for the restricted clock's
+    /// question whether they are China's too. Before the account's first call from a clock country its
+    /// hours are not told apart and all count.
+    public var hourOfWeekElsewhere: [Int32] {
+        var counts = hourOfWeek
+        guard !notElsewhereCounts.isEmpty else { return counts }
+        for i in 0..<168 { counts[i] -= notElsewhereCounts[i] }
+        if slotFlags & 1 == 0 { counts[Self.hourIndex(lastSlot)] -= 1 }
+        return counts
+    }
+
+    /// The hour of the week (0 = Monday 00:00 UTC) of an hour since the epoch (1970-01-01 was a Thursday).
+    private static func hourIndex(_ hours: Int64) -> Int { Int(((hours + 72) % 168 + 168) % 168) }
+
     public var firstSeen: EpochSeconds = .max
     public var lastSeen: EpochSeconds = .min
     /// The pipeline's number of the input that last added calls (not saved: a restored pipeline starts anew).
@@ -109,7 +135,7 @@ public struct AccountActivity: Sendable, Codable {
     enum CodingKeys: String, CodingKey {
         case calls, signIns, countries, counts, locatedCalls, firstSeen, lastSeen, hourOfWeek, lastSlot
         case restrictedAtAssessment, activeDays, lastDay, countryFirst, countryLast, countryDays, countryLastDay
-        case anonymousCalls, countryAnonymous
+        case anonymousCalls, countryAnonymous, hoursNotElsewhere, slotFlags
     }
 
     public init(from decoder: any Decoder) throws {
@@ -146,6 +172,10 @@ public struct AccountActivity: Sendable, Codable {
         if let counts = try c.decodeIfPresent([Int32].self, forKey: .anonymousCalls) {
             for (i, n) in counts.enumerated() where i < anonymousCalls.count { anonymousCalls[i] = n }
         }
+        if let counts = try c.decodeIfPresent([Int32].self, forKey: .hoursNotElsewhere), counts.count == 168 {
+            notElsewhereCounts = counts
+        }
+        slotFlags = try c.decodeIfPresent(UInt8.self, forKey: .slotFlags) ?? 0
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -172,6 +202,11 @@ public struct AccountActivity: Sendable, Codable {
             try c.encode(anonymousCalls, forKey: .anonymousCalls)
             try c.encode(countries.map(\.anonymous), forKey: .countryAnonymous)
         }
+        // Only for an account with calls from a clock country: the others' state is written as before.
+        if !notElsewhereCounts.isEmpty {
+            try c.encode(notElsewhereCounts, forKey: .hoursNotElsewhere)
+            try c.encode(slotFlags, forKey: .slotFlags)
+        }
     }
 
     /// Counts one call.
@@ -182,7 +217,9 @@ public struct AccountActivity: Sendable, Codable {
         if call.isMachine { return }
         if call.isSignIn { signIns += 1 }
         // A CloudShell call's address is the region's: its time is the person's, its place is not.
-        if call.country.isKnown && !call.isCloudShell {
+        let located = call.country.isKnown && !call.isCloudShell
+        let fromClockCountry = located && Self.clockCountryCodes.contains(call.country)
+        if located {
             locatedCalls += 1
             let kind = call.network.kind
             if let kind { anonymousCalls[kind.rawValue] &+= 1 }
@@ -208,9 +245,15 @@ public struct AccountActivity: Sendable, Codable {
         lastSeen = max(lastSeen, call.time)
         // 1970-01-01 was a Thursday: day 0 is weekday 3 with Monday = 0.
         let hours = call.time >= 0 ? call.time / 3600 : (call.time - 3599) / 3600
+        let flag: UInt8 = fromClockCountry ? 2 : located ? 1 : 0
         if hours != lastSlot {
+            // The hour that ends: without a call located elsewhere, or not.
+            if slotFlags & 1 == 0 && !notElsewhereCounts.isEmpty && lastSlot != .min {
+                notElsewhereCounts[Self.hourIndex(lastSlot)] &+= 1
+            }
+            slotFlags = flag
             lastSlot = hours
-            let index = UInt64(((hours + 72) % 168 + 168) % 168)
+            let index = UInt64(Self.hourIndex(hours))
             if pendingHours >> 56 != 0 {
                 Self.add(pendingHours, to: &hourCounts)
                 pendingHours = 0
@@ -223,6 +266,13 @@ public struct AccountActivity: Sendable, Codable {
                 lastDay = day
                 if let kind = calendar.dayClass(day) { activeDays[kind.rawValue] &+= 1 }
             }
+        } else {
+            slotFlags |= flag
+        }
+        // From the first call from a clock country on, hours without a call located elsewhere are told apart
+        // (this one's among them when it ends so).
+        if fromClockCountry && notElsewhereCounts.isEmpty {
+            notElsewhereCounts = [Int32](repeating: 0, count: 168)
         }
     }
 

@@ -219,6 +219,15 @@ public struct DetectionConfig: Sendable, Equatable {
     /// feed: a benign multinational declared in Germany on UTC+8 hours with 19 of 349 calls from China,
     /// active on 5 of 6 PRC holidays (−4.89), alerted without it.
     public var clockHolidayRatio = 4.0
+    /// The restricted clock's reading says the account's calls from elsewhere came from where it is not:
+    /// their own active hours (``AccountActivity/hourOfWeekElsewhere``: hours with a call located outside
+    /// China, Hong Kong and Macau) must keep that clock too, the time-zone posterior within `tripClockHours`
+    /// of it at least this (0: not asked; too few such hours to tell, under 20 or a week: no reading).
+    /// A traveller's or a multinational's calls from home keep home's hours.
+    public var clockElsewherePosterior = 0.8
+    /// Whether the restricted clock asks that the calls from China not all fall within a trip (1; 0: it
+    /// does not: the hours of the calls from elsewhere tell a traveller, `clockElsewherePosterior`).
+    public var clockTrip = 0.0
     /// Holidays: activity that follows the PRC's public-holiday calendar (dips on its holidays, work on
     /// its make-up weekend days) with at least this log-likelihood ratio adds `holidayWeight` beside a
     /// link to China (never alone). `holidayDip`: activity on a holiday relative to a working day.

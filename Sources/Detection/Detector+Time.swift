@@ -57,6 +57,24 @@ extension Detector {
             dip: config.holidayDip)
     }
 
+    /// Whether the account's hours of calls not from a clock country (``AccountActivity/hourOfWeekElsewhere``)
+    /// keep the clock of `countries` too: their time-zone posterior within `trip_clock_hours` of it at least
+    /// `clock_elsewhere_posterior` (0: not asked). Text for the evidence when they do, empty when not asked;
+    /// nil when they keep another clock or are too few to tell (under 20 active hours or a week: early in a
+    /// stream, or a visit seen from home on a handful of hours), which leaves the reading untested.
+    func elsewhereClock(_ activity: AccountActivity, _ countries: [CountryCode]) -> String? {
+        guard config.clockElsewherePosterior > 0 else { return "" }
+        let hours = activity.hourOfWeekElsewhere
+        guard
+            let posterior = TimeZoneEstimate.posterior(
+                near: Self.clockOffsets(countries), within: Int(config.tripClockHours), hourOfWeek: hours,
+                span: activity.lastSeen - activity.firstSeen)
+        else { return nil }
+        guard posterior >= config.clockElsewherePosterior else { return nil }
+        return
+            "its \(hours.reduce(0) { $0 + Int($1) }) active hour(s) with calls located elsewhere keep it too (posterior \(JSONWriter.formatNumber(posterior, decimals: 2)))"
+    }
+
     /// The whole-hour UTC offsets kept in countries where end customers are commonly declared, standard
     /// and summer time (half hours both ways: India +5 and +6), for the restricted clock's question
     /// whether the declared country keeps the restricted country's hours. A country not listed may: the
@@ -74,7 +92,8 @@ extension Detector {
 
     /// The restricted country's clock (`clock_weight`): an account that made at least `clock_min_calls`
     /// located calls from a restricted country keeping a clock (``clockCountries``) and keeps that
-    /// country's hours (``restrictedClock(_:_:)`` with `clock_posterior`), while its end customer, if one
+    /// country's hours (``restrictedClock(_:_:)`` with `clock_posterior`), and so do its calls located
+    /// elsewhere (``elsewhereClock(_:_:)``), while its end customer, if one
     /// is declared, is declared where other hours are kept. Its calls from elsewhere then came from where
     /// it is not; without an IP-intelligence feed that is how an operator hiding behind exits and hosted
     /// machines shows. Nil when it does not hold (or `clock_weight` is 0).
@@ -88,10 +107,13 @@ extension Detector {
         let clocked = countries.filter { Self.clockCountries.contains($0.0.description) }
         let calls = clocked.reduce(0) { $0 + $1.1 }
         guard k > 0, Double(calls) >= config.clockMinimumCalls else { return nil }
-        // Calls from there that all fall within a trip (the network family's `trip_days` of an account seen
-        // elsewhere before or after) are a visit, whatever hours the account keeps: an office in Asia of a
-        // company declared in Europe sends its people to China too.
-        if let window = activity.restrictedWindow(jurisdictionView, at: c.time), isTrip(activity, window) {
+        // With `clock_trip`: calls from there that all fall within a trip (the network family's `trip_days` of
+        // an account seen elsewhere before or after) are a visit, whatever hours the account keeps. Off by
+        // default: the hours of the calls from elsewhere (below) tell a visitor, and the trip test also took
+        // the operators whose calls from China came late in the window.
+        if config.clockTrip > 0.5, let window = activity.restrictedWindow(jurisdictionView, at: c.time),
+            isTrip(activity, window)
+        {
             return nil
         }
         let hours = Int(config.tripClockHours)
@@ -103,6 +125,10 @@ extension Detector {
         }
         guard let (posterior, text) = restrictedClock(activity, clocked.map(\.0), minimum: config.clockPosterior)
         else { return nil }
+        // What the reading says is that the calls from elsewhere came from where the account is not: then
+        // their own hours keep the restricted country's clock too. A traveller's or a multinational's calls
+        // from home keep home's hours, whatever its office or its days in China add to the account's.
+        guard let elsewhere = elsewhereClock(activity, clocked.map(\.0)) else { return nil }
         // Nor an account that works through the PRC's public holidays (the holiday family's fit, clearly
         // against the calendar): its people are not where those holidays are kept.
         if config.clockHolidayRatio > 0, let fit = prcHolidayFit(activity),
@@ -115,7 +141,7 @@ extension Detector {
             draft.declaredElsewhere.map { "its end customer is declared in \($0.country), which keeps other hours" }
             ?? "no end customer's country is declared"
         let detail =
-            "keeps \(text) hours (posterior \(JSONWriter.formatNumber(posterior, decimals: 2)) within \(hours) hour(s) of it), the clock of the restricted country its \(calls) call(s) from \(list) came from, of \(activity.locatedCalls) located; \(declaredText): its calls from elsewhere came from where it is not"
+            "keeps \(text) hours (posterior \(JSONWriter.formatNumber(posterior, decimals: 2)) within \(hours) hour(s) of it), the clock of the restricted country its \(calls) call(s) from \(list) came from, of \(activity.locatedCalls) located; \(elsewhere.isEmpty ? "" : elsewhere + "; ")\(declaredText): its calls from elsewhere came from where it is not"
         return (clocked.map(\.0), detail)
     }
 }

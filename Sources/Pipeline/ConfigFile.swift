@@ -128,6 +128,8 @@ public struct ConfigFile: Sendable {
         "time_zone_weight": \.timeZoneWeight,
         "time_zone_confidence": \.timeZoneConfidence,
         "clock_weight": \.clockWeight,
+        "clock_elsewhere_posterior": \.clockElsewherePosterior,
+        "clock_trip": \.clockTrip,
         "clock_min_calls": \.clockMinimumCalls,
         "clock_posterior": \.clockPosterior,
         "clock_holiday_ratio": \.clockHolidayRatio,
@@ -177,7 +179,7 @@ public struct ConfigFile: Sendable {
         "lookback_network", "trip_hidden_share", "trip_clock_hidden_share", "steady_clock", "structuring_calling",
         "lookback_carry",
         "shared_identity_pooled",
-        "ring_trailless",
+        "ring_trailless", "clock_elsewhere_posterior", "clock_trip",
     ]
     /// Keys that are chances in (0,1]: a chance floor of 0 made one shared value infinite evidence, and a
     /// same-operator chance of 0 turned shared identity off.

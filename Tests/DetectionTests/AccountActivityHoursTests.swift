@@ -85,4 +85,52 @@ import UsageModel
         #expect(IdentityGraph.keys(of: call(1, "HK", hour: 2, cloudShell: true)).0 == 0)
         #expect(IdentityGraph.keys(of: call(0, "DE", hour: 0)).0 != 0)
     }
+    /// The hours with a call located outside China, Hong Kong and Macau (``AccountActivity/hourOfWeekElsewhere``),
+    /// against a reference that keeps each clock hour's calls: an hour counts when one of its calls was located
+    /// elsewhere (an unlocated or CloudShell call is from nowhere), once the account has called from a clock
+    /// country (before it every hour counts); the same at any point of a stream and after a round trip
+    /// through the activity's coding.
+    @Test(arguments: [5, 6, 7] as [UInt64])
+    func hoursElsewhereCountTheHoursWithACallLocatedElsewhere(seed: UInt64) throws {
+        var rng = SplitMix(seed: seed)
+        var activity = AccountActivity()
+        var all = [Int32](repeating: 0, count: 168)
+        var notElsewhere = [Int32](repeating: 0, count: 168)
+        var slot: Int64 = .min
+        var slotElsewhere = false
+        var telling = false
+        func index(_ slot: Int64) -> Int { Int(((slot + 72) % 168 + 168) % 168) }
+        var time: EpochSeconds = 1_772_323_200
+        for n in 0..<5_000 {
+            time += Int64(rng.next() % 2_400)
+            let kind = rng.next() % 8
+            let country = kind < 2 ? "CN" : kind == 2 ? "HK" : kind < 6 ? "US" : "ZZ"
+            let cloudShell = kind == 5
+            let elsewhere = (country == "US") && !cloudShell
+            let s = time / 3600
+            if s != slot {
+                if slot != .min && telling && !slotElsewhere { notElsewhere[index(slot)] += 1 }
+                slot = s
+                slotElsewhere = false
+                all[index(s)] += 1
+            }
+            if country == "CN" || country == "HK" { telling = true }
+            slotElsewhere = slotElsewhere || elsewhere
+            activity.record(
+                CallObservation(
+                    accountKey: 1, eventKey: UInt64(n + 1), time: time, sourceIP: nil,
+                    country: country == "ZZ" ? .unknown : CountryCode(country)!, isSignIn: false,
+                    isCloudShell: cloudShell))
+            if n % 997 == 0 || n == 4_999 {
+                var expected = all
+                for i in 0..<168 { expected[i] -= notElsewhere[i] }
+                if telling && !slotElsewhere { expected[index(slot)] -= 1 }
+                #expect(activity.hourOfWeekElsewhere == expected, "call \(n)")
+                let decoded = try JSONDecoder().decode(
+                    AccountActivity.self, from: JSONEncoder().encode(activity))
+                #expect(decoded.hourOfWeekElsewhere == expected, "call \(n), decoded")
+                if n == 4_999 { #expect(expected.reduce(0, +) < all.reduce(0, +)) }
+            }
+        }
+    }
 }

@@ -70,7 +70,7 @@ import UsageModel
 
     /// Not named: a traveller on home's hours (UTC−5); an account whose customer is declared in Singapore
     /// (UTC+8, the same hours) or in Mongolia (its hours not in the table: UTC+8 in fact); too few calls from
-    /// China; calls from China all within a trip of an account seen elsewhere before them.
+    /// China; calls from China all within a trip of an account seen elsewhere before them (with `clock_trip`).
     @Test func homesHoursASameClockDeclarationOrTooFewCallsAreNotNamed() throws {
         let traveller = Self.detector().assess(TripClockTests.session(), activity: Self.activity(home: -5))
         #expect(Self.clock(traveller) == nil)
@@ -81,9 +81,74 @@ import UsageModel
         var few = Self.detector()
         few.config.clockMinimumCalls = 16
         #expect(Self.clock(few.assess(TripClockTests.session(), activity: Self.activity(home: 8))) == nil)
-        // 10 calls from China within 11 days of an account seen elsewhere a week before them: a visit.
+        // 10 calls from China within 11 days of an account seen elsewhere a week before them: a visit, with
+        // the trip test (`clock_trip` 1; by default the hours of the calls from elsewhere tell a visitor).
         let visit = Self.activity(home: 8, firstChinaDay: 7)
-        #expect(Self.clock(Self.detector().assess(TripClockTests.session(), activity: visit)) == nil)
+        var withTrip = Self.detector()
+        withTrip.config.clockTrip = 1
+        #expect(Self.clock(withTrip.assess(TripClockTests.session(), activity: visit)) == nil)
+    }
+
+    /// Three weeks of weekdays (from 2026-01-12) of a company whose home staff work at `home` (UTC offset), three calls a day
+    /// from the US at 09, 13 and 17 local, beside an office in China on UTC+8 that calls from there every
+    /// hour 09–17 local (in time order): the office's hours outnumber home's, so the whole account keeps
+    /// China's clock, while its calls from elsewhere keep home's.
+    static func multinational(home: Int) -> AccountActivity {
+        var calls: [(Int64, String)] = []
+        for day in 0..<19 where day % 7 < 5 {
+            // From 2026-01-12, clear of the Spring Festival (the holiday test is not what this one asks).
+            let midnight = TripClockTests.monday - 28 * 86_400 + Int64(day) * 86_400
+            for hour in [9, 13, 17] { calls.append((midnight + Int64(hour - home) * 3600 + 600, "US")) }
+            for hour in 9..<18 { calls.append((midnight + Int64(hour - 8) * 3600 + 1200, "CN")) }
+        }
+        var a = AccountActivity()
+        for (i, (time, country)) in calls.sorted(by: { $0.0 < $1.0 }).enumerated() {
+            a.record(
+                CallObservation(
+                    accountKey: 1, eventKey: UInt64(i + 1), time: time, sourceIP: nil, country: CountryCode(country)!,
+                    isSignIn: false))
+        }
+        return a
+    }
+
+    /// A multinational with an office in China whose office keeps the account on China's clock: its calls from
+    /// elsewhere (home, UTC−5) keep other hours, so they came from where its people are, and it is not named
+    /// (`clock_elsewhere_posterior`); not asked (0), it is. The same account whose home staff keep UTC+8 too
+    /// is named, and the evidence says its calls from elsewhere keep that clock.
+    @Test func aMultinationalWhoseCallsFromElsewhereKeepHomesHoursIsNotNamed() throws {
+        let a = Self.multinational(home: -5)
+        let span = a.lastSeen - a.firstSeen
+        let whole = try #require(
+            TimeZoneEstimate.posterior(near: [8], within: 2, hourOfWeek: a.hourOfWeek, span: span))
+        #expect(whole >= 0.8, "\(whole)")
+        let elsewhere = try #require(
+            TimeZoneEstimate.posterior(near: [8], within: 2, hourOfWeek: a.hourOfWeekElsewhere, span: span))
+        #expect(elsewhere < 0.01, "\(elsewhere)")
+        #expect(a.hourOfWeekElsewhere.reduce(0, +) == 45)
+        var d = Self.detector()
+        #expect(d.config.clockElsewherePosterior == 0.8)
+        #expect(Self.clock(d.assess(TripClockTests.session(), activity: a)) == nil)
+        d.config.clockElsewherePosterior = 0
+        #expect(Self.clock(d.assess(TripClockTests.session(), activity: a)) != nil)
+        d.config.clockElsewherePosterior = 0.8
+        let operatorOnChinasClock = try #require(
+            Self.clock(d.assess(TripClockTests.session(), activity: Self.multinational(home: 8))))
+        #expect(
+            operatorOnChinasClock.detail.contains("its 45 active hour(s) with calls located elsewhere keep it too"),
+            "\(operatorOnChinasClock.detail)")
+    }
+
+    /// Without the trip test (`clock_trip` 0) calls from China within 11 days of an account seen elsewhere a
+    /// week before them are named when the calls from elsewhere keep China's clock too (an operator whose
+    /// calls from China came late in the window); with it they are a visit, as before.
+    @Test func callsFromChinaWithinAFewDaysAreNamedWithoutTheTripTestWhenElsewhereKeepsTheClock() throws {
+        let late = Self.activity(home: 8, firstChinaDay: 7)
+        var d = Self.detector()
+        d.config.clockTrip = 1
+        #expect(Self.clock(d.assess(TripClockTests.session(), activity: late)) == nil)
+        d.config.clockTrip = 0
+        let clock = try #require(Self.clock(d.assess(TripClockTests.session(), activity: late)))
+        #expect(clock.detail.contains("with calls located elsewhere keep it too"), "\(clock.detail)")
     }
 
     /// Not named either: an account that works through the PRC's public holidays (this one through the

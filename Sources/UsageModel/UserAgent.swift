@@ -29,20 +29,7 @@ public enum UserAgent {
 
     /// The ``StableHash`` of the installation's tokens (joined by single spaces); 0 for an empty agent.
     public static func installationKey(_ b: UnsafeRawBufferPointer) -> UInt64 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        var any = false
-        forEachToken(b) { start, end in
-            if any {
-                h ^= 0x20
-                h &*= 0x0000_0100_0000_01B3
-            }
-            any = true
-            for i in start..<end {
-                h ^= UInt64(b[i])
-                h &*= 0x0000_0100_0000_01B3
-            }
-        }
-        return any ? (h == 0 ? 1 : h) : 0
+        installationKeyAndCloudShell(b).key
     }
 
     /// The installation's tokens as text (at most 160 bytes), for evidence.
@@ -106,30 +93,23 @@ public enum UserAgent {
     /// other record, and the second walk was 1.9% of `ingest --jobs 1` there).
     public static func installationKeyAndCloudShell(_ b: UnsafeRawBufferPointer) -> (key: UInt64, isCloudShell: Bool) {
         let shell: StaticString = "exec-env/CloudShell"
-        let shellCount = shell.utf8CodeUnitCount
         var h: UInt64 = 0xCBF2_9CE4_8422_2325
         var any = false
         var cloudShell = false
-        var i = 0
-        let n = b.count
-        while i < n {
-            while i < n && b[i] == 0x20 { i &+= 1 }
-            let start = i
-            while i < n && b[i] != 0x20 { i &+= 1 }
-            guard i > start else { continue }
-            if !cloudShell && i - start == shellCount
-                && UnsafeRawBufferPointer(rebasing: b[start..<i]).hasPrefix(shell)
+        // The CloudShell token does not vary per call: the installation's tokens include it.
+        forEachToken(b) { start, end in
+            if !cloudShell && end - start == shell.utf8CodeUnitCount
+                && UnsafeRawBufferPointer(rebasing: b[start..<end]).hasPrefix(shell)
             {
                 cloudShell = true
             }
-            if variesPerCall(b, start, i) { continue }
             if any {
                 h ^= 0x20
                 h &*= 0x0000_0100_0000_01B3
             }
             any = true
-            for j in start..<i {
-                h ^= UInt64(b[j])
+            for i in start..<end {
+                h ^= UInt64(b[i])
                 h &*= 0x0000_0100_0000_01B3
             }
         }

@@ -38,7 +38,18 @@ import Testing
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         // Five inputs of one billing line each, all of one size (the hours are two digits).
-        let inputs = (0..<5).map { n in
+        let inputs = Self.oneLineInputs(5, in: dir)
+        let size = Int64(try FileManager.default.attributesOfItem(atPath: inputs[0])[.size] as! Int)
+        let (summary, freed) = Self.run(inputs, jobs: jobs) { $0.largeDecodedBytes = 2 * size }
+        #expect(summary.computeEvents == 5)
+        #expect(summary.decodedBytes == 5 * size)
+        // Two inputs' bytes after the second input, two more after the fourth; the fifth's are not enough.
+        #expect(freed == [2, 4])
+    }
+
+    /// `count` billing exports of one line each (one p5 instance's hours from 10:00 UTC on), all of one size.
+    static func oneLineInputs(_ count: Int, in dir: TemporaryDirectory) -> [String] {
+        (0..<count).map { n in
             let start = String(format: "2026-03-01T%02d:00:00Z", n + 10)
             let end = String(format: "2026-03-01T%02d:00:00Z", n + 11)
             return dir.write(
@@ -47,12 +58,6 @@ import Testing
                     + "li-\(n),111122223333,Usage,\(start),\(end),BoxUsage:p5.48xlarge,RunInstances,i-0aaa1111bbbb2222c,1.0,p5.48xlarge,us-east-1,Hrs\n"
             )
         }
-        let size = Int64(try FileManager.default.attributesOfItem(atPath: inputs[0])[.size] as! Int)
-        let (summary, freed) = Self.run(inputs, jobs: jobs) { $0.largeDecodedBytes = 2 * size }
-        #expect(summary.computeEvents == 5)
-        #expect(summary.decodedBytes == 5 * size)
-        // Two inputs' bytes after the second input, two more after the fourth; the fifth's are not enough.
-        #expect(freed == [2, 4])
     }
 
     /// Runs `inputs` through a scoring pipeline that `configure` set up, and the number of outcomes given

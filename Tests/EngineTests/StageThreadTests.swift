@@ -17,15 +17,7 @@ import Testing
     func everyOutcomeIsHandedOnOnTheCallingThread(jobs: Int) throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let inputs = (0..<4).map { n in
-            let start = String(format: "2026-03-01T%02d:00:00Z", n + 10)
-            let end = String(format: "2026-03-01T%02d:00:00Z", n + 11)
-            return dir.write(
-                "in/\(n).csv",
-                "identity/LineItemId,lineItem/UsageAccountId,lineItem/LineItemType,lineItem/UsageStartDate,lineItem/UsageEndDate,lineItem/UsageType,lineItem/Operation,lineItem/ResourceId,lineItem/UsageAmount,product/instanceType,product/region,pricing/unit\n"
-                    + "li-\(n),111122223333,Usage,\(start),\(end),BoxUsage:p5.48xlarge,RunInstances,i-0aaa1111bbbb2222c,1.0,p5.48xlarge,us-east-1,Hrs\n"
-            )
-        }
+        let inputs = LargeInputFreedTests.oneLineInputs(4, in: dir)
         let caller = pthread_self()
         let (geo, detector) = OrderedWorkPoolTests.scoring()
         let counts = Mutex((here: 0, elsewhere: 0))

@@ -39,7 +39,7 @@ import UsageModel
     }
 
     /// The one walk of an agent's tokens (``UserAgent/installationKeyAndCloudShell(_:)``), and the cache
-    /// that holds its answers, give what the two walks give: the key and whether the token
+    /// that holds its answers, give the hash of the installation's text and what the CloudShell walk gives: whether the token
     /// `exec-env/CloudShell` is there, beside near-misses of it, after tokens that vary per call, with
     /// spaces doubled, leading and trailing.
     @Test(arguments: [4, 5, 6])
@@ -60,9 +60,15 @@ import UsageModel
             if rng.next() % 5 == 0 { agent += " " }
             Array(agent.utf8).withUnsafeBytes { bytes in
                 let walked = UserAgent.installationKeyAndCloudShell(bytes)
-                let key = UserAgent.installationKey(bytes)
+                let key = walked.key
                 let isCloudShell = UserAgent.isCloudShell(bytes)
-                #expect(walked.key == key, "\(agent)")
+                // The key is the hash of the installation's text (the tokens that do not vary per call,
+                // joined by single spaces), where that text is whole (up to 160 bytes).
+                let text = UserAgent.installation(bytes)
+                if text.utf8.count <= 160 {
+                    let h = StableHash.hash(text)
+                    #expect(key == (text.isEmpty ? 0 : h == 0 ? 1 : h), "\(agent)")
+                }
                 #expect(walked.isCloudShell == isCloudShell, "\(agent)")
                 if !bytes.isEmpty {
                     let cached = cache.read(bytes)

@@ -33,6 +33,12 @@ public final class TailFollower {
         public var quiet: Bool
         /// `s3://bucket/prefix` locations followed through a queue and re-listing, instead of `paths`.
         public var objects: ObjectFollowing?
+        /// Hands the allocator's free pages back (the pipeline's ``IngestPipeline/onLargeFree``: after an
+        /// input that let much go, and after every ``largeDecodedBytes`` decoded); nil: nothing.
+        public var onLargeFree: (@Sendable () -> Void)? = nil
+        /// Input bytes decoded between two calls of ``onLargeFree`` whatever was let go (nil: the pipeline's
+        /// ``IngestPipeline/largeDecodedBytes``).
+        public var largeDecodedBytes: Int64? = nil
 
         /// The settings, each as its property says.
         public init(
@@ -108,6 +114,8 @@ public final class TailFollower {
             options: setup.options, detector: setup.detector, geo: setup.geo, anonymous: setup.anonymous,
             onDiagnostic: reporter.diagnostic,
             onOutcome: { [unowned self] in self.collect($0) })
+        pipeline.onLargeFree = settings.onLargeFree
+        if let bytes = settings.largeDecodedBytes { pipeline.largeDecodedBytes = bytes }
         do {
             // The live state as rows; from a store of an earlier version, its single blob, which the
             // first checkpoint then replaces by rows.

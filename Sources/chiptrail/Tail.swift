@@ -231,9 +231,11 @@ struct Tail: ParsableCommand, Sendable {
             throw ExitStatus(code: 2)
         }
         let objects = try objectFollowing(&setup)
-        let settings = TailFollower.Settings(
+        var settings = TailFollower.Settings(
             paths: paths, storeName: self.store ?? Store.defaultPath, pollInterval: pollInterval, pollOnly: pollOnly,
             settle: settle, once: once, quiet: reader.quiet, objects: objects)
+        // As ingest: free pages handed back as the input goes (a backlog is ingest's work).
+        settings.onLargeFree = MemoryTuning.returnFreePages
         let reporter = TailFollower.Reporter(
             line: { Diagnostics.printRaw($0) }, diagnostic: Diagnostics.report,
             status: { text in

@@ -31,11 +31,14 @@ final class RecordingSink: AlertSink, Sendable {
 
         init(
             follow directory: String, store: String, mappings: String, once: Bool, sink: RecordingSink,
-            control: TailControl
+            control: TailControl, onLargeFree: (@Sendable () -> Void)? = nil, largeDecodedBytes: Int64? = nil
         ) {
-            let settings = TailFollower.Settings(
+            var settings = TailFollower.Settings(
                 paths: [directory], storeName: store, pollInterval: 0.05, pollOnly: false, settle: 30, once: once,
                 quiet: false)
+            settings.onLargeFree = onLargeFree
+            settings.largeDecodedBytes = largeDecodedBytes
+            let configured = settings
             let thread = Thread { [self] in
                 do {
                     var pipelineSettings = PipelineSettings()
@@ -46,7 +49,7 @@ final class RecordingSink: AlertSink, Sendable {
                     let rendering = AlertRendering(
                         json: { AlertEncoding.json($0) }, ocsf: { LineAlertSink.Style.ocsf.encode($0) })
                     let follower = try TailFollower(
-                        settings: settings, store: Store(path: store, command: "tail", rendering: rendering),
+                        settings: configured, store: Store(path: store, command: "tail", rendering: rendering),
                         sink: AlertFanOut([sink]), hook: nil, setup: setup,
                         reporter: TailFollower.Reporter(
                             line: { line in self.lines.withLock { $0.append(line) } },
@@ -155,6 +158,28 @@ final class RecordingSink: AlertSink, Sendable {
         #expect(rows["files"] == 1 && rows["sessions"] == 1 && rows["alerts"] == 1 && rows["outbox"] == 0, "\(rows)")
         #expect((rows["events"] ?? 0) >= 2, "\(rows)")
         #expect(loop.said("tail stopped: 1 file(s) read"), "\(loop.lines.withLock { $0 })")
+    }
+
+    /// tail hands free pages back as ingest does (issue 17: it had no hook, and a backlog is ingest's work):
+    /// after every so many bytes decoded, here one input's.
+    @Test func freePagesAreHandedBackAsTheInputGoes() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let followed = dir.path + "/in"
+        try FileManager.default.createDirectory(atPath: followed, withIntermediateDirectories: true)
+        for n in 0..<3 {
+            Self.land(
+                Self.trail("i-0free\(n)"), as: "111122223333_CloudTrail_us-east-1_20260301T040\(n)Z_abc.json.gz",
+                in: followed)
+        }
+        let calls = Mutex(0)
+        let pass = Loop(
+            follow: followed, store: dir.path + "/s.db", mappings: Self.mappings(in: dir), once: true,
+            sink: RecordingSink(), control: try TailControl(), onLargeFree: { calls.withLock { $0 += 1 } },
+            largeDecodedBytes: 1)
+        try #require(pass.finished(within: 300))
+        #expect(pass.failure.withLock { $0 } == nil)
+        #expect(calls.withLock { $0 } == 3)
     }
 
     /// `--once` twice over the same directory and store: the first reads, commits and delivers; the

@@ -92,8 +92,8 @@ public struct AccountActivity: Sendable, Codable {
     /// eight such hours.
     private var pendingHours: UInt64 = 0
     private var lastSlot: Int64 = .min
-    /// The clock countries (``clockCountryCodes``: China, Hong Kong, Macau) whose calls the hours from
-    /// elsewhere leave out.
+    /// The countries whose clock the restricted clock reads (China, Hong Kong, Macau; ``Detector``'s
+    /// `clockCountries` are these), whose calls the hours from elsewhere leave out.
     static let clockCountryCodes: [CountryCode] = ["CN", "HK", "MO"].map { CountryCode($0)! }
     /// What the calls of the hour in `lastSlot` were: bit 0 one located outside the clock countries, bit 1
     /// one located in a clock country (an unlocated or CloudShell call sets neither).

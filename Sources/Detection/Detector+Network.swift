@@ -169,20 +169,21 @@ extension Detector {
     /// measured on (the worlds' China-centred operators, UTC+8). Within two hours of another restricted
     /// country's offset lie hours no one has weighed — around Russia's or Belarus's UTC+3 lie continental
     /// Europe's, and a European traveller there keeps home's hours.
-    static let clockCountries: Set<String> = ["CN", "HK", "MO"]
+    static let clockCountries = Set(AccountActivity.clockCountryCodes.map(\.description))
 
     /// The clock of the restricted countries in `countries` the account's working hours keep: the time-zone
     /// posterior within `tripClockHours` of their UTC offsets (``utcOffsets``; of ``clockCountries`` only)
-    /// when it is at least `tripClockPosterior`, and the offsets as text ("UTC+8"); nil otherwise, or when
-    /// none of them has an offset on record or the hours are too few to tell.
+    /// when it is at least `tripClockPosterior` (or `minimum`), and the offsets as text ("UTC+8"); nil
+    /// otherwise, or when none of them has an offset on record or the hours are too few to tell. `hours`:
+    /// which of the account's active hours to read (by default all, ``AccountActivity/hourOfWeek``).
     func restrictedClock(
-        _ activity: AccountActivity, _ countries: [CountryCode], minimum: Double? = nil
+        _ activity: AccountActivity, _ countries: [CountryCode], minimum: Double? = nil, hours: [Int32]? = nil
     ) -> (posterior: Double, text: String)? {
         let offsets = Self.clockOffsets(countries)
         let minimum = minimum ?? config.tripClockPosterior
         guard minimum <= 1, activity.lastSeen >= activity.firstSeen,
             let posterior = TimeZoneEstimate.posterior(
-                near: offsets, within: Int(config.tripClockHours), hourOfWeek: activity.hourOfWeek,
+                near: offsets, within: Int(config.tripClockHours), hourOfWeek: hours ?? activity.hourOfWeek,
                 span: activity.lastSeen - activity.firstSeen),
             posterior >= minimum
         else { return nil }

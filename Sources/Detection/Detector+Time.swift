@@ -66,11 +66,9 @@ extension Detector {
         guard config.clockElsewherePosterior > 0 else { return "" }
         let hours = activity.hourOfWeekElsewhere
         guard
-            let posterior = TimeZoneEstimate.posterior(
-                near: Self.clockOffsets(countries), within: Int(config.tripClockHours), hourOfWeek: hours,
-                span: activity.lastSeen - activity.firstSeen)
+            let (posterior, _) = restrictedClock(
+                activity, countries, minimum: config.clockElsewherePosterior, hours: hours)
         else { return nil }
-        guard posterior >= config.clockElsewherePosterior else { return nil }
         return
             "its \(hours.reduce(0) { $0 + Int($1) }) active hour(s) with calls located elsewhere keep it too (posterior \(JSONWriter.formatNumber(posterior, decimals: 2)))"
     }

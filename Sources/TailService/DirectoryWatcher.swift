@@ -30,8 +30,9 @@ import UsageModel
 final class DirectoryWatcher {
     /// What one wake found.
     struct Wake {
-        /// Paths to look at (each once), in delivery-time order.
-        var candidates: [String] = []
+        /// Paths to look at (each once), in delivery-time order, handed out one at a time (a walk of the
+        /// whole tree a day at a time).
+        var candidates = WakeCandidates()
         /// Lines for stderr, each said once per process.
         var notices: [Notice] = []
     }
@@ -111,6 +112,9 @@ final class DirectoryWatcher {
         problemsByPath.sorted { $0.key.utf8Precedes($1.key) }.map(\.value)
     }
 
+    /// Whether every wake walks the whole tree (`--poll`, no inotify, or the watch limit reached).
+    var walksEveryWake: Bool { walkEveryWake }
+
     /// Whether `path` is looked at on every wake (a gzip file still being written, a followed file whose
     /// last line is still being written), or only when an event names it.
     func lookAgain(at path: String, _ again: Bool) {
@@ -148,9 +152,11 @@ final class DirectoryWatcher {
                 checkRoots(files: &candidates, directories: &directories)
             }
         }
-        /// The whole walk's inputs, when the wake is that walk and nothing else (each followed path's
-        /// files in delivery order, as `ingest` reads them).
-        var walkedInputs: [String]? = nil
+        /// The whole tree's walk, when the wake walked it (each followed path a day at a time), and whether
+        /// the wake is that walk and nothing else (then each followed path's files in delivery order, as
+        /// `ingest` reads them).
+        var walked: [WakeCandidates.Source] = []
+        var walkAlone = false
         var rounds = 0
         while true {
             if wholeTree {
@@ -158,9 +164,8 @@ final class DirectoryWatcher {
                 if overflowed { reset() }
                 candidates = OrderedPaths()
                 directories = []
-                let inputs = walkWholeTree()
-                for path in inputs { candidates.append(path) }
-                walkedInputs = inputs
+                walked = walkWholeTree()
+                walkAlone = true
             } else if !directories.isEmpty {
                 let walking = directories
                 directories = []
@@ -179,14 +184,16 @@ final class DirectoryWatcher {
             let before = candidates.paths.count
             readEvents(files: &candidates, directories: &directories)
             if overflowed { wholeTree = true }
-            if candidates.paths.count != before || !directories.isEmpty { walkedInputs = nil }
+            if candidates.paths.count != before || !directories.isEmpty { walkAlone = false }
         }
         var wake = Wake()
-        if let walkedInputs {
-            wake.candidates = walkedInputs
+        if walkAlone {
+            wake.candidates = WakeCandidates(sources: walked, merged: false)
         } else {
             for path in pending { candidates.append(path) }
-            wake.candidates = InputEnumerator.sortedByDeliveryTime(candidates.paths)
+            // A path both walked and named by an event comes once (the merge drops the second).
+            let named = WakeCandidates.Source.paths(InputEnumerator.sortedByDeliveryTime(candidates.paths), next: 0)
+            wake.candidates = WakeCandidates(sources: walked + [named], merged: true)
         }
         wake.notices = takeNotices()
         return wake
@@ -200,13 +207,30 @@ final class DirectoryWatcher {
 
     // MARK: - Walks
 
-    /// Walks every followed path: their inputs (each path's in delivery-time order).
-    private func walkWholeTree() -> [String] {
-        let scan = InputEnumerator.scan(roots, known: [], beforeListing: usesInotify ? { self.watch($0, $1) } : nil)
+    /// Walks every followed path: their inputs, each path's in delivery-time order — a directory's a day
+    /// at a time (``LocalDeliveryWalk``: its folders above a date and their days, not a path per file),
+    /// each directory watched just before this walk lists it; a file as itself.
+    private func walkWholeTree() -> [WakeCandidates.Source] {
+        var sources: [WakeCandidates.Source] = []
+        var problems: [Diagnostic] = []
+        var visited = Set<Identity>()
+        for root in roots {
+            var info = stat()
+            if stat(root, &info) == 0, info.st_mode & S_IFMT == S_IFDIR {
+                let walk = LocalDeliveryWalk(
+                    directory: root, visited: &visited, beforeListing: usesInotify ? { self.watch($0, $1) } : nil)
+                problems += walk.problems
+                sources.append(.walk(walk))
+            } else {
+                let scan = InputEnumerator.scan([root])
+                problems += scan.problems
+                if !scan.inputs.isEmpty { sources.append(.paths(scan.inputs, next: 0)) }
+            }
+        }
         problemsByPath = [:]
-        for problem in scan.problems { problemsByPath[problem.path] = problem }
+        for problem in problems { problemsByPath[problem.path] = problem }
         missingRoots = Set(roots.filter { problemsByPath[$0] != nil && !exists($0) })
-        return scan.inputs
+        return sources
     }
 
     /// Walks one directory found new (created, moved in, or a followed path that appeared).

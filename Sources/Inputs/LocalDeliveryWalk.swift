@@ -51,24 +51,13 @@ public struct LocalDeliveryWalk: Sendable {
 
     /// Walks `directory` once (see the type's summary).
     public init(directory: String) {
-        var visited: Set<InputEnumerator.DirectoryIdentity> = []
-        self.init(directory: directory, visited: &visited, beforeListing: nil)
-    }
-
-    /// Walks `directory` once, as ``init(directory:)``, for a watcher: `beforeListing` is called with each
-    /// directory, and its identity, just before the first walk lists it (the listings a day at a time
-    /// that follow are not announced: their directories were announced then); a directory in `visited`
-    /// (reached by another path) is not walked again, and each directory walked is added to it.
-    public init(
-        directory: String, visited: inout Set<InputEnumerator.DirectoryIdentity>,
-        beforeListing: ((String, InputEnumerator.DirectoryIdentity) -> Void)?
-    ) {
         var info = stat()
         guard stat(directory, &info) == 0 else {
             problems = InputEnumerator.scan([directory]).problems
             return
         }
         var scan = InputEnumerator.Scan()
+        var visited: Set<InputEnumerator.DirectoryIdentity> = []
         var ancestors: [InputEnumerator.DirectoryIdentity: String] = [:]
         var unused: [String] = []
         // Built in locals: the walk's callback cannot capture `self` while it is initialised.
@@ -80,7 +69,7 @@ public struct LocalDeliveryWalk: Sendable {
         var dayIndex: [EpochSeconds: Int] = [:]
         InputEnumerator.walk(
             directory, info, into: &unused, result: &scan, visited: &visited, ancestors: &ancestors,
-            beforeListing: beforeListing
+            beforeListing: nil
         ) { folder, files, hasSubdirectories in
             count += files.count
             if !hasSubdirectories, !files.isEmpty, let (stem, day) = Self.datedFolder(folder),

@@ -470,19 +470,6 @@ public final class Store {
         }
     }
 
-    /// Whether the ledger has read a file at this path, whatever its content: when not, ``hasRead(path:fingerprint:)``
-    /// is false too, and the file's fingerprint (its first and last 64 KiB read) need not be taken.
-    public func hasRead(path: String) throws(StoreError) -> Bool {
-        do {
-            return try queue.read { db in
-                let exists = try db.cachedStatement(sql: "SELECT EXISTS(SELECT 1 FROM files WHERE path = ?)")
-                return try Bool.fetchOne(exists, arguments: [path]) ?? false
-            }
-        } catch {
-            throw Self.describe(error, path: self.path)
-        }
-    }
-
     /// Whether the ledger has read this file (path and content fingerprint).
     public func hasRead(path: String, fingerprint: String) throws(StoreError) -> Bool {
         do {

@@ -30,9 +30,8 @@ import UsageModel
 final class DirectoryWatcher {
     /// What one wake found.
     struct Wake {
-        /// Paths to look at (each once), in delivery-time order, handed out one at a time (a walk of the
-        /// whole tree a day at a time).
-        var candidates = WakeCandidates()
+        /// Paths to look at (each once), in delivery-time order.
+        var candidates: [String] = []
         /// Lines for stderr, each said once per process.
         var notices: [Notice] = []
     }
@@ -112,9 +111,6 @@ final class DirectoryWatcher {
         problemsByPath.sorted { $0.key.utf8Precedes($1.key) }.map(\.value)
     }
 
-    /// Whether every wake walks the whole tree (`--poll`, no inotify, or the watch limit reached).
-    var walksEveryWake: Bool { walkEveryWake }
-
     /// Whether `path` is looked at on every wake (a gzip file still being written, a followed file whose
     /// last line is still being written), or only when an event names it.
     func lookAgain(at path: String, _ again: Bool) {
@@ -152,11 +148,9 @@ final class DirectoryWatcher {
                 checkRoots(files: &candidates, directories: &directories)
             }
         }
-        /// The whole tree's walk, when the wake walked it (each followed path a day at a time), and whether
-        /// the wake is that walk and nothing else (then each followed path's files in delivery order, as
-        /// `ingest` reads them).
-        var walked: [WakeCandidates.Source] = []
-        var walkAlone = false
+        /// The whole walk's inputs, when the wake is that walk and nothing else (each followed path's
+        /// files in delivery order, as `ingest` reads them).
+        var walkedInputs: [String]? = nil
         var rounds = 0
         while true {
             if wholeTree {
@@ -164,8 +158,9 @@ final class DirectoryWatcher {
                 if overflowed { reset() }
                 candidates = OrderedPaths()
                 directories = []
-                walked = walkWholeTree()
-                walkAlone = true
+                let inputs = walkWholeTree()
+                for path in inputs { candidates.append(path) }
+                walkedInputs = inputs
             } else if !directories.isEmpty {
                 let walking = directories
                 directories = []
@@ -184,16 +179,14 @@ final class DirectoryWatcher {
             let before = candidates.paths.count
             readEvents(files: &candidates, directories: &directories)
             if overflowed { wholeTree = true }
-            if candidates.paths.count != before || !directories.isEmpty { walkAlone = false }
+            if candidates.paths.count != before || !directories.isEmpty { walkedInputs = nil }
         }
         var wake = Wake()
-        if walkAlone {
-            wake.candidates = WakeCandidates(sources: walked, merged: false)
+        if let walkedInputs {
+            wake.candidates = walkedInputs
         } else {
             for path in pending { candidates.append(path) }
-            // A path both walked and named by an event comes once (the merge drops the second).
-            let named = WakeCandidates.Source.paths(InputEnumerator.sortedByDeliveryTime(candidates.paths), next: 0)
-            wake.candidates = WakeCandidates(sources: walked + [named], merged: true)
+            wake.candidates = InputEnumerator.sortedByDeliveryTime(candidates.paths)
         }
         wake.notices = takeNotices()
         return wake
@@ -207,30 +200,13 @@ final class DirectoryWatcher {
 
     // MARK: - Walks
 
-    /// Walks every followed path: their inputs, each path's in delivery-time order — a directory's a day
-    /// at a time (``LocalDeliveryWalk``: its folders above a date and their days, not a path per file),
-    /// each directory watched just before this walk lists it; a file as itself.
-    private func walkWholeTree() -> [WakeCandidates.Source] {
-        var sources: [WakeCandidates.Source] = []
-        var problems: [Diagnostic] = []
-        var visited = Set<Identity>()
-        for root in roots {
-            var info = stat()
-            if stat(root, &info) == 0, info.st_mode & S_IFMT == S_IFDIR {
-                let walk = LocalDeliveryWalk(
-                    directory: root, visited: &visited, beforeListing: usesInotify ? { self.watch($0, $1) } : nil)
-                problems += walk.problems
-                sources.append(.walk(walk))
-            } else {
-                let scan = InputEnumerator.scan([root])
-                problems += scan.problems
-                if !scan.inputs.isEmpty { sources.append(.paths(scan.inputs, next: 0)) }
-            }
-        }
+    /// Walks every followed path: their inputs (each path's in delivery-time order).
+    private func walkWholeTree() -> [String] {
+        let scan = InputEnumerator.scan(roots, known: [], beforeListing: usesInotify ? { self.watch($0, $1) } : nil)
         problemsByPath = [:]
-        for problem in problems { problemsByPath[problem.path] = problem }
+        for problem in scan.problems { problemsByPath[problem.path] = problem }
         missingRoots = Set(roots.filter { problemsByPath[$0] != nil && !exists($0) })
-        return sources
+        return scan.inputs
     }
 
     /// Walks one directory found new (created, moved in, or a followed path that appeared).

@@ -63,10 +63,8 @@ private struct DirectoryLoop {
     let status: Bool
     /// Each followed file's committed position (the store's `follow_offsets`), updated after each commit.
     var offsets: [String: Store.FollowOffset]
-    /// The stamp of each file as it was last read or found already read: unchanged, it is not looked at
-    /// (the ledger answers for a file no longer kept here). Bounded (``SeenFiles``) unless every wake
-    /// walks the whole tree.
-    var seen = SeenFiles()
+    /// The stamp of each file as it was last read or found already read: unchanged, it is not looked at.
+    var seen: [String: FileStamp] = [:]
     var outstanding: OutstandingProblems
     var incomplete: [String: Incomplete] = [:]
     /// When each incomplete file was first deferred: the files after it wait at most --settle
@@ -117,28 +115,20 @@ private struct DirectoryLoop {
             }
         }
         outstanding.update(watcher.problems)
-        // A stamp per file only where a later wake walks the whole tree again and would otherwise
-        // fingerprint every file (`--poll`, the watch limit reached); else the last files' only.
-        seen.keepsAll = watcher.walksEveryWake && !follower.settings.once
-        var candidates = changed.candidates
-        try read(&candidates)
+        let (toRead, heads) = select(changed.candidates)
+        try read(toRead, heads: heads)
         showStatus()
     }
 
-    /// Looks at the wake's next candidates in delivery order until `limit` are to read, and returns those:
-    /// followed files from their committed offset, others whole unless the ledger has them (then they are
-    /// marked seen). Empty files, unchanged ones and those still incomplete wait; behind an incomplete
-    /// one that ``holds(_:)``, the rest of the wake waits too (each looked at again on the next wakes).
-    /// Nothing is read or committed here.
-    /// - Returns: the inputs to read, in order, the head hash of each followed (plain) file, and whether
-    ///   the wake's candidates ended (all looked at, or the rest waits).
-    mutating func select(from candidates: inout WakeCandidates, upTo limit: Int) -> (
-        toRead: [IngestPipeline.FollowedInput], heads: [String: String], ended: Bool
-    ) {
+    /// Looks at the wake's candidates in delivery order and returns those to read: followed files from
+    /// their committed offset, others whole unless the ledger has them (then they are marked seen).
+    /// Empty files, unchanged ones and those still incomplete wait; behind an incomplete one that
+    /// ``holds(_:)``, the rest of the wake waits too. Nothing is read or committed here.
+    /// - Returns: the inputs to read, in order, and the head hash of each followed (plain) file.
+    mutating func select(_ inputs: [String]) -> (toRead: [IngestPipeline.FollowedInput], heads: [String: String]) {
         var toRead: [IngestPipeline.FollowedInput] = []
         var heads: [String: String] = [:]
-        while toRead.count < limit {
-            guard let path = candidates.next() else { return (toRead, heads, true) }
+        for (position, path) in inputs.enumerated() {
             // Looked at now: only what is left waiting below is looked at again on the next wakes
             // (the rest waits for an event naming it).
             watcher.lookAgain(at: path, false)
@@ -155,25 +145,17 @@ private struct DirectoryLoop {
                 continue
             }
             if let pending = incomplete[path], pending.stamp == stamp {
-                if waitsStillIncomplete(path, pending) {
-                    // The files after it wait (delivery order; see runIncrementally), looked at again on
-                    // the next wakes.
-                    while let later = candidates.next() { watcher.lookAgain(at: later, true) }
-                    return (toRead, heads, true)
-                }
+                if waitsStillIncomplete(path, pending, before: inputs[(position + 1)...]) { break }
                 continue
             }
-            // The fingerprint only for a path the ledger has (a backlog's files, on a first start, have none).
-            if (try? follower.store.hasRead(path: path)) == true,
-                (try? follower.store.hasRead(path: path, fingerprint: InputFingerprint.of(path: path).fingerprint))
-                    == true
-            {
+            let (_, fingerprint) = InputFingerprint.of(path: path)
+            if (try? follower.store.hasRead(path: path, fingerprint: fingerprint)) == true {
                 seen[path] = stamp
                 continue
             }
             toRead.append(IngestPipeline.FollowedInput(path: path))
         }
-        return (toRead, heads, false)
+        return (toRead, heads)
     }
 
     /// A followed file to read from its committed offset (from the start when its head changed or it
@@ -194,8 +176,10 @@ private struct DirectoryLoop {
 
     /// A file unchanged since it was found incomplete: reported once after the settle time, and looked
     /// at again on the next wakes.
-    /// - Returns: whether the files after it wait for it (delivery order; see `runIncrementally`).
-    mutating func waitsStillIncomplete(_ path: String, _ pending: Incomplete) -> Bool {
+    /// - Returns: whether the files after it (`later`, each then looked at again on the next wakes)
+    ///   wait for it (delivery order; see `runIncrementally`).
+    mutating func waitsStillIncomplete(_ path: String, _ pending: Incomplete, before later: ArraySlice<String>) -> Bool
+    {
         let settle = follower.settings.settle
         // Unchanged and still incomplete: report once after the settle time.
         if !pending.reported && MonotonicClock.seconds() - pending.since >= settle {
@@ -208,38 +192,37 @@ private struct DirectoryLoop {
             incomplete[path]?.reported = true
         }
         watcher.lookAgain(at: path, true)
-        // Until then the files after it wait (delivery order; see runIncrementally).
-        return holds(path)
+        // Until then the files after it wait (delivery order; see runIncrementally), looked
+        // at again on the next wakes.
+        guard holds(path) else { return false }
+        for next in later { watcher.lookAgain(at: next, true) }
+        return true
     }
 
-    /// Reads the wake's files to read (``select(from:upTo:)``) in batches, each selected, read, committed,
-    /// delivered and then noted, in order: what is held is a batch's inputs and the candidates' walk, not
-    /// the wake's files. A backlog's batches are paced to their checkpoints' cost (files landing live
-    /// make small batches by themselves); a reload asked for meanwhile applies from the next batch on; a
-    /// stop asked for ends the reading after the batch in hand (the first batch is always read). Files
-    /// held behind one still being written end the reading too, looked at again on the next wakes. A
-    /// kill at any point leaves the batches committed so far; the rest is read again at the next start.
+    /// Reads `toRead` in batches, each read, committed, delivered and then noted, in order. A backlog's
+    /// batches are paced to their checkpoints' cost (files landing live make small batches by
+    /// themselves); a reload asked for meanwhile applies from the next batch on; a stop asked for ends
+    /// the reading after the batch in hand (the first batch is always read). Files held behind one
+    /// still being written end the reading too, looked at again on the next wakes. A kill at any point
+    /// leaves the batches committed so far; the rest is read again at the next start.
     /// - Throws: ``TailError`` when the store fails.
-    mutating func read(_ candidates: inout WakeCandidates) throws(TailError) {
-        var first = true
-        while first || !control.stopRequested {
+    mutating func read(_ toRead: [IngestPipeline.FollowedInput], heads: [String: String]) throws(TailError) {
+        var index = 0
+        while index < toRead.count && (!control.stopRequested || index == 0) {
             // A reload asked for during a backlog applies from the next batch on.
-            if !first && control.takeReloadRequest() { follower.reloadSetup() }
+            if index > 0 && control.takeReloadRequest() { follower.reloadSetup() }
             // A backlog commits in batches paced to its checkpoints' cost; files landing live make
             // small batches by themselves.
-            let (chunk, heads, ended) = select(from: &candidates, upTo: pacer.files)
-            if chunk.isEmpty { return }
-            first = false
+            let chunk = Array(toRead[index..<min(toRead.count, index + pacer.files)])
+            index += chunk.count
             let batch = readBatch(chunk, heads: heads)
-            var last = ended
             if !batch.held.isEmpty {
                 // The files after the held ones wait too, looked at again on the next wakes.
-                while let later = candidates.next() { watcher.lookAgain(at: later, true) }
-                last = true
+                for later in toRead[index...] { watcher.lookAgain(at: later.path, true) }
+                index = toRead.count
             }
             try commit(batch, files: chunk.count)
             note(chunk, batch)
-            if last { return }
         }
     }
 

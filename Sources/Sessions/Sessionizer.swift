@@ -646,12 +646,19 @@ public struct Sessionizer: Sendable {
     /// run (issue 17). Halving the count to shrink, doubling it to grow: no resource is moved twice
     /// without its count changing twofold. Nothing reads the table's order but ``finish(at:)``, whose
     /// sessions go by start and id.
+    /// The table made for `target` holds fewer than `2 * target` (its buckets are the power of two above
+    /// `target / 0.75`), so a table already under that is left alone: one of the smallest size, with a few
+    /// resources left in it, is not built again at every tick.
     private mutating func shrinkHeldIfSparse() {
-        guard held.capacity > Self.smallestHeldCapacity, held.count < held.capacity / 4 else { return }
-        var fresh = [ResourceKey: Resource](minimumCapacity: max(held.count * 2, Self.smallestHeldCapacity))
+        let target = max(held.count * 2, Self.smallestHeldCapacity)
+        guard held.count < held.capacity / 4, held.capacity >= 2 * target else { return }
+        var fresh = [ResourceKey: Resource](minimumCapacity: target)
         for (key, resource) in held { fresh[key] = resource }
         held = fresh
+        heldRebuilds += 1
     }
+    /// How many times `held` was built again smaller (for tests).
+    private(set) var heldRebuilds = 0
     /// The capacity under which `held` is never built again.
     static let smallestHeldCapacity = 1024
     /// The capacity of the held resources' table (for tests).

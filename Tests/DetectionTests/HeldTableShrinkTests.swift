@@ -41,6 +41,21 @@ import UsageModel
         #expect(Set(open.map(\.resourceID)) == Set((0..<kept).map { "i-\($0)" }))
     }
 
+    /// A table already as small as a rebuild would make it is left alone: with a few resources left in
+    /// the smallest table, later ticks build nothing (they built it again at every tick).
+    @Test func aSmallTableIsNotBuiltAgainAtEveryTick() {
+        var s = Sessionizer(allowedLateness: 600)
+        for r in 0..<4_000 { s.observe(Self.event(.launch, r, at: Self.start + Int64(r % 60))) }
+        for r in 10..<4_000 { s.observe(Self.event(.terminate, r, at: Self.start + 3600)) }
+        _ = s.advance(to: Self.start + 7200)
+        #expect(s.heldRebuilds == 1)
+        let small = s.heldCapacity
+        for tick in 1...50 { _ = s.advance(to: Self.start + 7200 + Int64(tick) * 300) }
+        #expect(s.heldRebuilds == 1)
+        #expect(s.heldCapacity == small)
+        #expect(s.liveResources == 10)
+    }
+
     /// Resources closed a few at a time: the table shrinks by halves and grows again as resources come,
     /// keeping every resource's launch type (Start and Stop calls name none).
     @Test func theTableShrinksAndGrowsAgainKeepingTheTypes() {

@@ -79,7 +79,7 @@ public struct AccountActivity: Sendable, Codable {
     /// each clock hour with calls counts once (bursts of calls are one observation, not hundreds).
     public var hourOfWeek: [Int32] {
         var counts = hourCounts.counts
-        if pendingHours != 0 { Self.add(pendingHours, to: &counts) }
+        Self.forEachHour(in: pendingHours) { counts[$0] &+= 1 }
         return counts
     }
     /// ``hourOfWeek`` but for the hours in `pendingHours`.
@@ -296,12 +296,7 @@ public struct AccountActivity: Sendable, Codable {
             lastSlot = hours
             let index = UInt64(Self.hourIndex(hours))
             if pendingHours >> 56 != 0 {
-                var rest = pendingHours
-                while rest != 0 {
-                    let hour = Int(rest & 0xFF)
-                    if hour != 0 { hourCounts.increment(hour - 1) }
-                    rest >>= 8
-                }
+                Self.forEachHour(in: pendingHours) { hourCounts.increment($0) }
                 pendingHours = 0
             }
             pendingHours = pendingHours << 8 | (index + 1)
@@ -322,12 +317,12 @@ public struct AccountActivity: Sendable, Codable {
         }
     }
 
-    /// Adds the hours packed in `pending` (``pendingHours``) to `counts`.
-    private static func add(_ pending: UInt64, to counts: inout [Int32]) {
+    /// Calls `body` with each hour of the week (0..<168) held in `pending` (a byte each, the hour + 1; 0: none).
+    private static func forEachHour(in pending: UInt64, _ body: (Int) -> Void) {
         var rest = pending
         while rest != 0 {
             let hour = Int(rest & 0xFF)
-            if hour != 0 { counts[hour - 1] &+= 1 }
+            if hour != 0 { body(hour - 1) }
             rest >>= 8
         }
     }

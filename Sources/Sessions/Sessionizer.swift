@@ -646,6 +646,7 @@ public struct Sessionizer: Sendable {
     /// run (issue 17). Halving the count to shrink, doubling it to grow: no resource is moved twice
     /// without its count changing twofold. Nothing reads the table's order but ``finish(at:)``, whose
     /// sessions go by start and id.
+    ///
     /// The table made for `target` holds fewer than `2 * target` (its buckets are the power of two above
     /// `target / 0.75`), so a table already under that is left alone: one of the smallest size, with a few
     /// resources left in it, is not built again at every tick.
@@ -659,7 +660,7 @@ public struct Sessionizer: Sendable {
     }
     /// How many times `held` was built again smaller (for tests).
     private(set) var heldRebuilds = 0
-    /// The capacity under which `held` is never built again.
+    /// The smallest capacity `held` is built again for.
     static let smallestHeldCapacity = 1024
     /// The capacity of the held resources' table (for tests).
     var heldCapacity: Int { held.capacity }

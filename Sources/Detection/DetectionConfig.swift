@@ -145,6 +145,14 @@ public struct DetectionConfig: Sendable, Equatable {
     /// Steadiness: the network weight reaches its cap only once calls from restricted countries came on
     /// `steadyDays` distinct days; before, at most that fraction of it.
     public var steadyDays = 4.0
+    /// Whether the anonymising share beside those calls weighs the same fraction of its cap while they are
+    /// (`anonymous_steady`, 1; 0: in full, as before 2026-12-06). It is evidence only beside the calls
+    /// from a restricted country, and an exit there both hides and counts as a call from there: a
+    /// traveller's 52 calls in an hour through a VPN exiting in Hong Kong, on its first day, weighed
+    /// +3.25 for the share (half the cap, on 2 days) and +3.60 for hiding, and alerted (20,000-account
+    /// tuning world, seed 13). There it removed that false positive and changed no other account; on the
+    /// 2,000-account tuning seeds 3–7 with the feed, and seed 3 with billing, no account changed.
+    public var anonymousSteady = 1.0
     /// An account probably run by the same people as a linked account (``IdentityGraph``) inherits
     /// this share of that account's link weight times the probability, up to the cap.
     public var sharedIdentityShare = 0.9
@@ -303,6 +311,17 @@ public struct DetectionConfig: Sendable, Equatable {
     /// a benign account with a China office or a trip a chance to cross at every such tick (on tuning
     /// seeds: a traveller mid-trip, a multinational, an Asian GPU user with calls from Hong Kong).
     public var lookbackNetwork = 1.0
+    /// With it, such a session alerts also with network evidence of its own of at least this weight
+    /// (`lookback_network_weight`, of the model before its fitted factor, whose cap is
+    /// `network_weight_cap`; 0: never, as before 2026-12-06), once the account's calls from restricted
+    /// countries span more than `trip_days` (a traveller mid-trip, not yet seen home again, is no trip by
+    /// the network family's reading; the span says one): a share of calls from there, on enough days and
+    /// no trip, that no office explains. An operator whose calls from China came after its one launch
+    /// early in the month (no anonymising exit to show) was otherwise never looked at again. At the cap
+    /// (6), on the 2,000-account tuning seeds 3–7: covert recall 0.448 → 0.483 without a feed (5
+    /// accounts), 0.797 → 0.804 with it (1), no benign account; without the span, a traveller mid-trip
+    /// alerted as well.
+    public var lookbackNetworkWeight = 6.0
     /// Carry (`lookback_carry`; 1: on, 0: never): a restricted session of an account that alerted within
     /// `lookbackDays` before the tick alerts too when its own evidence still names a restricted
     /// jurisdiction (everything an alert needs but the score), with an evidence item of kind `carried`

@@ -31,6 +31,8 @@ extension Detector {
                 k > 0 && config.benignOfficeWeight > 0 && weight > config.networkWeightFloor
                 && weight < config.networkWeightCap
             var note = ""
+            // The steadiness fraction the share's weight was capped at, if it was.
+            var unsteadyFraction: Double? = nil
             if weight > 0, let window = activity.restrictedWindow(jurisdictionView, at: time) {
                 let length = window.last - window.first
                 let steady = min(1, Double(window.days) / max(1, config.steadyDays))
@@ -78,6 +80,7 @@ extension Detector {
                                 : "; on \(window.days) day(s) so far, but \(hidden) of the \(elsewhere) calls from elsewhere came through anonymising networks, exiting in \(spread): weighs in full"
                         } else {
                             weight = min(weight, steady * config.networkWeightCap)
+                            unsteadyFraction = steady
                             note +=
                                 "; on \(window.days) day(s) so far (full weight from \(Int(config.steadyDays.rounded(.up))))"
                         }
@@ -90,7 +93,15 @@ extension Detector {
             let sharedLink = draft.evidence.contains {
                 $0.kind == .sharedIdentity && $0.weight >= config.declaredSupportIdentityWeight
             }
-            let hiding = k > 0 ? anonymityWeight(activity) : 0
+            var hiding = k > 0 ? anonymityWeight(activity) : 0
+            var hidingNote = ""
+            if let steady = unsteadyFraction, config.anonymousSteady > 0.5,
+                hiding > steady * config.anonymousWeightCap
+            {
+                hiding = steady * config.anonymousWeightCap
+                hidingNote =
+                    "; as the calls from restricted countries, weighs \(JSONWriter.formatNumber(steady, decimals: 2)) of its cap so far"
+            }
             if weight > 0 || weight + hiding > 0 || sharedLink, let declared = draft.declaredElsewhere,
                 Double(n) >= config.declaredSupportMinimumCalls
             {
@@ -130,7 +141,7 @@ extension Detector {
                         Evidence(
                             kind: .anonymousNetwork,
                             detail:
-                                "\(anonymityText(activity)), beside \(k) call(s) from restricted countries: an operator hiding where it is",
+                                "\(anonymityText(activity)), beside \(k) call(s) from restricted countries: an operator hiding where it is\(hidingNote)",
                             weight: hiding))
                 }
             }
@@ -214,6 +225,25 @@ extension Detector {
         // Structuring asks this of accounts with an unknown end customer only: no declared country to keep.
         let (hidden, exits) = leftOut(activity, at: time, declared: nil)
         return networkWeight(restricted: k, located: activity.locatedCalls - hidden - exits.calls) > 0
+    }
+
+    /// Whether the account's own calls, as of `time`, could give network evidence of at least
+    /// `lookback_network_weight` (before a trip's or the days' caps, which only lower it) from calls
+    /// from restricted countries spread over longer than `trip_days`, the longest a trip is taken to
+    /// last: what the look-back asks before assessing an account's remembered sessions again for its new
+    /// calls from restricted countries on network evidence. A traveller mid-trip, not yet seen home again,
+    /// is no trip by the network family's reading, but its calls from there span a trip's days at most.
+    /// False with the weight at 0 (never).
+    package func networkMayCarryLookBack(_ activity: AccountActivity, at time: EpochSeconds) -> Bool {
+        guard config.lookbackNetworkWeight > 0, activity.locatedCalls > 0,
+            let window = activity.restrictedWindow(jurisdictionView, at: time),
+            Double(window.last - window.first) > config.tripDays * 86_400
+        else { return false }
+        let (k, _) = activity.restrictedCalls(jurisdictionView, at: time)
+        guard k > 0 else { return false }
+        let (hidden, exits) = leftOut(activity, at: time, declared: nil)
+        return networkWeight(restricted: k, located: activity.locatedCalls - hidden - exits.calls)
+            >= config.lookbackNetworkWeight
     }
 
     /// The located calls the network share leaves out (with a feed and `network_skip_anonymous`): those

@@ -106,6 +106,7 @@ public struct ConfigFile: Sendable {
         "lookback_identity_holders": \.lookbackIdentityHolders,
         "lookback_identity_weight": \.lookbackIdentityWeight,
         "lookback_network": \.lookbackNetwork,
+        "lookback_network_weight": \.lookbackNetworkWeight,
         "structuring_calling": \.structuringCalling,
         "ring_trailless": \.ringTrailless,
         "lookback_carry": \.lookbackCarry,
@@ -146,6 +147,7 @@ public struct ConfigFile: Sendable {
         "trip_exit_min_calls": \.tripExitMinimumCalls,
         "steady_clock": \.steadyClock,
         "steady_days": \.steadyDays,
+        "anonymous_steady": \.anonymousSteady,
         "declared_support_share": \.declaredSupportShare,
         "declared_support_min_calls": \.declaredSupportMinimumCalls,
         "declared_support_identity_weight": \.declaredSupportIdentityWeight,
@@ -179,7 +181,7 @@ public struct ConfigFile: Sendable {
         "lookback_network", "trip_hidden_share", "trip_clock_hidden_share", "steady_clock", "structuring_calling",
         "lookback_carry",
         "shared_identity_pooled",
-        "ring_trailless", "clock_elsewhere_posterior", "clock_trip",
+        "ring_trailless", "clock_elsewhere_posterior", "clock_trip", "anonymous_steady",
     ]
     /// Keys that are chances in (0,1]: a chance floor of 0 made one shared value infinite evidence, and a
     /// same-operator chance of 0 turned shared identity off.
@@ -196,7 +198,8 @@ public struct ConfigFile: Sendable {
         "new_account_min_accelerators", "structuring_min_hours", "structuring_cap", "shared_identity_cap",
         "network_weight_cap", "high_accelerator_hours", "volume_z", "holiday_min_ratio",
         "declared_support_holiday_ratio", "declared_support_min_calls", "declared_support_identity_weight",
-        "anonymous_weight_cap", "lookback_identity_holders", "lookback_identity_weight", "identity_address_min_calls",
+        "anonymous_weight_cap", "lookback_identity_holders", "lookback_identity_weight", "lookback_network_weight",
+        "identity_address_min_calls",
         "identity_chance_floor_accounts", "trip_exit_countries", "trip_exit_min_calls", "clock_weight",
         "clock_min_calls", "clock_holiday_ratio",
     ]

@@ -997,6 +997,8 @@ public final class IngestPipeline {
         let network = detector.config.lookbackNetwork > 0.5 && !lookback.isEmpty
         var calling: [String] = []
         var callingAgain: [String] = []
+        // Of those, the accounts whose sessions may alert on network evidence too (`lookback_network_weight`).
+        var networkAgain = Set<String>()
         // Only an account whose count of calls from restricted countries moved can change anything here
         // (but the checkpoint's note, `tail`): the others are passed over before their live resources,
         // look-back and name are asked for (cache misses at every touched account, for ~5% of them).
@@ -1017,26 +1019,31 @@ public final class IngestPipeline {
             let remembered = network && lookback[key] != nil
             guard live || remembered, let name = accountNames[key] else { continue }
             var changed = false
-            var anonymousCalls = false
+            var mayAlert = false
+            var network = false
+            let detector = self.detector
             activity.update(key, default: { AccountActivity() }) {
                 if $0.restrictedAtAssessment == 0 && !$0.hasCalls(fromAnyOf: everRestricted) { return }
                 let k = $0.restrictedCount(view, at: time)
                 if k != $0.restrictedAtAssessment {
                     $0.restrictedAtAssessment = k
                     changed = true
-                    anonymousCalls = $0.anonymousTotal > 0
+                    network = remembered && detector.networkMayCarryLookBack($0, at: time)
+                    mayAlert = $0.anonymousTotal > 0 || network
                 }
             }
             if changed {
                 if live { accounts.insert(name) }
                 // Looked at again only if one of its sessions could then alert: with anonymising-network
-                // evidence of its own (none without a call through an anonymising exit), or carried (an
+                // evidence of its own (none without a call through an anonymising exit), with network
+                // evidence of `lookback_network_weight` (none when its share cannot give it), or carried (an
                 // alert of the account's within `lookback_days`). Re-assessing every remembered session of
                 // every account at each tick it called from a restricted country cost 70% of `ingest`'s time
                 // on the 4 GB corpus with SampleLogs' mappings (6.96 s without the look-back, 11.95 s with).
                 if remembered {
                     calling.append(name)
-                    if anonymousCalls || mayCarry(key, at: time) { callingAgain.append(name) }
+                    if mayAlert || mayCarry(key, at: time) { callingAgain.append(name) }
+                    if network { networkAgain.insert(name) }
                 }
             }
             if changes != nil { changes!.activity.insert(key) }
@@ -1057,7 +1064,9 @@ public final class IngestPipeline {
         }
         peers.subtract(accounts)
         if !peers.isEmpty { out += alertRunning(accounts: peers, at: time) }
-        out += lookBack(after: out, at: time, sharing: sharing, calling: calling, callingAgain: callingAgain)
+        out += lookBack(
+            after: out, at: time, sharing: sharing, calling: calling, callingAgain: callingAgain,
+            networkAgain: networkAgain)
         return out
     }
 
@@ -1130,12 +1139,14 @@ public final class IngestPipeline {
     /// Accounts in `sharing` (they came to share a rare identifier with another account this tick) have
     /// theirs assessed again too, each alerting only with shared-identity evidence of its own; accounts in
     /// `callingAgain` (new calls from restricted countries this tick, and a session that could alert:
-    /// calls through anonymising exits or an alert to carry) only with anonymising-network evidence of
-    /// their own (beside calls from restricted countries: an operator hiding where it is). Structuring
+    /// calls through anonymising exits, a share that can give network evidence of `lookback_network_weight`,
+    /// or an alert to carry) only with anonymising-network evidence of their own (beside calls from
+    /// restricted countries: an operator hiding where it is), those in `networkAgain` also with network
+    /// evidence of that weight. Structuring
     /// notes the calls of every account in `calling` (new calls from restricted countries this tick).
     private func lookBack(
         after decided: [Detector.Decision], at time: EpochSeconds, sharing: [String] = [], calling: [String] = [],
-        callingAgain: [String] = []
+        callingAgain: [String] = [], networkAgain: Set<String> = []
     ) -> [Detector.Decision] {
         guard !lookback.isEmpty else { return [] }
         // Why each account is looked at again, and the evidence a session then needs of its own (a ring's
@@ -1192,15 +1203,22 @@ public final class IngestPipeline {
             }
         }
         for account in callingAgain where trigger[account] == nil {
-            trigger[account] = ("it made new calls from restricted countries", [.anonymousNetwork])
+            let again: [EvidenceKind] =
+                networkAgain.contains(account) ? [.anonymousNetwork, .network] : [.anonymousNetwork]
+            trigger[account] = ("it made new calls from restricted countries", again)
         }
         // Shared identity must weigh at least `lookback_identity_weight` of the model (times its fitted
         // factor): a faint link names a jurisdiction, and boosters (structuring) would carry the score.
         let config = detector.config
+        // So must network evidence `lookback_network_weight`: a share short of it is an office's or a trip's.
         func minimum(_ kind: EvidenceKind) -> Double {
-            guard kind == .sharedIdentity else { return .leastNonzeroMagnitude }
-            return max(.leastNonzeroMagnitude, config.lookbackIdentityWeight)
-                * (config.familyFactors[EvidenceKind.sharedIdentity.rawValue] ?? 1)
+            let floor: Double
+            switch kind {
+            case .sharedIdentity: floor = config.lookbackIdentityWeight
+            case .network: floor = config.lookbackNetworkWeight
+            default: return .leastNonzeroMagnitude
+            }
+            return max(.leastNonzeroMagnitude, floor) * (config.familyFactors[kind.rawValue] ?? 1)
         }
         var out: [Detector.Decision] = []
         // Sessions that did not alert by themselves: carried once every account's alerts at this tick are

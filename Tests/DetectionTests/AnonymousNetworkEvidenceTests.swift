@@ -174,6 +174,62 @@ import UsageModel
         #expect(weight <= d.config.tripWeightCap * factor + 1e-9)
     }
 
+    /// A traveller's day in Hong Kong, seen by its first calls: 52 calls through a VPN exiting in Hong Kong
+    /// on its first day (`days` 1) or spread over its first `days` days, one from China the day after, 8 from
+    /// the US between them — no trip yet (nothing seen elsewhere a day before or after).
+    static func firstDaysActivity(days: Int) -> AccountActivity {
+        var a = AccountActivity()
+        let start = Timestamp.parse("2026-02-26T10:00:00Z")!
+        let vpn: AnonymousNetwork = [.anonymous, .vpn]
+        for i in 0..<52 {
+            let day = Int64(i % days)
+            a.record(
+                CallObservation(
+                    accountKey: 1, eventKey: UInt64(i), time: start + day * 86_400 + Int64(i) * 60, sourceIP: nil,
+                    country: CountryCode("HK")!, isSignIn: false, network: vpn))
+        }
+        for i in 0..<8 {
+            a.record(
+                CallObservation(
+                    accountKey: 1, eventKey: UInt64(100 + i), time: start + 4 * 3_600 + Int64(i) * 600, sourceIP: nil,
+                    country: CountryCode("US")!, isSignIn: false))
+        }
+        a.record(
+            CallObservation(
+                accountKey: 1, eventKey: 200, time: start + Int64(days) * 86_400 - 3_600, sourceIP: nil,
+                country: CountryCode("CN")!, isSignIn: false))
+        return a
+    }
+
+    /// With `anonymous_steady` 1 (the default), the anonymising share beside calls from restricted
+    /// countries on fewer than `steady_days` days weighs the fraction of its cap the network share does (2
+    /// days of 4: half); with 0 in full. From `steady_days` days on, both weigh in full either way.
+    @Test(arguments: [(0.0, 1), (1.0, 1), (0.0, 4), (1.0, 4)])
+    func hidingBesideCallsOnFewDaysWeighsTheirFraction(steady: Double, days: Int) throws {
+        var d = DetectorTests.detector()
+        #expect(d.config.anonymousSteady == 1)
+        d.config.anonymousSteady = steady
+        let a = Self.firstDaysActivity(days: days)
+        let assessment = d.assess(Self.session(account: "999"), activity: a)
+        let network = try #require(assessment.evidence.first { $0.kind == .network })
+        let hidden = try #require(assessment.evidence.first { $0.kind == .anonymousNetwork })
+        let factor = d.config.familyFactors["anonymous-network"] ?? 1
+        let full = d.anonymityWeight(a) * factor
+        if days == 1 {
+            #expect(network.detail.contains("on 2 day(s) so far (full weight from 4)"), "\(network.detail)")
+        } else {
+            #expect(!network.detail.contains("so far"), "\(network.detail)")
+        }
+        #expect(full > 0.5 * d.config.anonymousWeightCap * factor)
+        if steady > 0.5 && days == 1 {
+            #expect(abs(hidden.weight - 0.5 * d.config.anonymousWeightCap * factor) < 1e-9, "\(hidden.weight)")
+            #expect(hidden.detail.hasSuffix("; as the calls from restricted countries, weighs 0.5 of its cap so far"))
+        } else {
+            #expect(abs(hidden.weight - full) < 1e-9, "\(hidden.weight) \(full)")
+            #expect(!hidden.detail.contains("so far"))
+        }
+    }
+
     /// The counts live in the account's saved state only when there are any: without a feed the state
     /// is written as before, byte for byte.
     @Test func theCountsAreSavedOnlyWithAFeed() throws {

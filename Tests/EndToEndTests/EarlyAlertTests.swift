@@ -191,6 +191,50 @@ import Testing
         #expect(alerts[0]["jurisdictions"] as? [String] == ["CN"])
     }
 
+    /// A session that closed before the account made any call from China, no feed: from that evening, calls
+    /// from China on four days `every` days apart (no trip: nothing seen elsewhere a day before them or
+    /// after). With `lookback_network_weight` 6 (the default) the account's share reaches the network's cap on the fourth
+    /// day; once they span more than a trip's 14 days (`trip_days`), the ended session is assessed again and
+    /// alerts, on network evidence alone. Four days in a row are as a traveller's mid-trip, not yet seen
+    /// home again: nothing. Nor does a share an office explains (5 calls a day from China beside 60 from the
+    /// US), nor anything at 0 (never).
+    @Test(arguments: [("6", 40, 5, true), ("6", 40, 1, false), ("6", 5, 5, false), ("0", 40, 5, false)])
+    func aSessionThatEndedAlertsWhenLaterCallsFromChinaAddUp(
+        weight: String, fromChina: Int, every: Int, alerts: Bool
+    ) throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let account = "222200002222"
+        func calls(day: Int, hour: Int, count: Int, ip: String) -> [String] {
+            Self.calls(account, day: day, hour: hour, count: count, ip: ip)
+        }
+        var files: [[String]] = [
+            [runInstancesRecord(ids: ["i-0early"], account: account, time: Self.time(1, 0))]
+                + calls(day: 1, hour: 1, count: 20, ip: "198.51.100.9"),
+            [lifecycleRecord("TerminateInstances", ids: ["i-0early"], account: account, time: "2026-03-01T04:00:00Z")],
+        ]
+        let days = (0..<4).map { 1 + $0 * every }
+        for day in days {
+            files.append(calls(day: day, hour: 20, count: fromChina, ip: "203.0.113.40"))
+            if fromChina < 40 { files.append(calls(day: day, hour: 21, count: 60, ip: "198.51.100.9")) }
+        }
+        files.append(calls(day: days[3] + 1, hour: 20, count: 1, ip: "203.0.113.40"))
+        let found = try Self.run(files, in: dir, config: "lookback_network_weight = \(weight)\n")
+        try #require(found.count == (alerts ? 1 : 0), "\(found)")
+        guard alerts else { return }
+        let session = try #require(found[0]["session"] as? [String: Any])
+        #expect((session["resource_ids"] as? [String]) == ["i-0early"])
+        let evidence = found[0]["evidence"] as? [[String: Any]] ?? []
+        let note = try #require(evidence.first { $0["kind"] as? String == "lookback" }?["detail"] as? String)
+        // The first tick of the fourth day's calls from China (day 16: 15 days after the first).
+        #expect(note.contains("assessed again at 2026-03-16T20:"), "\(note)")
+        #expect(note.contains("it made new calls from restricted countries"))
+        let network = try #require(evidence.first { $0["kind"] as? String == "network" }?["weight"] as? Double)
+        #expect(abs(network - 6 * 1.083) < 1e-9, "\(network)")
+        #expect(!evidence.contains { $0["kind"] as? String == "anonymous-network" })
+        #expect(found[0]["jurisdictions"] as? [String] == ["CN"])
+    }
+
     /// A session that could not alert when it closed (no evidence of any kind yet) is kept for
     /// look-back with and without a store alike: the alerts are the same.
     @Test func lookBackIsTheSameWithAndWithoutAStore() throws {

@@ -1,0 +1,70 @@
+import Foundation
+import Testing
+import UsageModel
+
+@testable import Detection
+
+/// The identity graph's partner searches kept while the graph stands still (``Detector/PartnerSearches``).
+@Suite struct PartnerSearchTests {
+    /// Three operators' accounts among 300 unrelated ones: 11–13 share people's names and hosts (pooled
+    /// partners), 21–22 an address and a tool's installation, 31–33 an access key.
+    static func graph() -> IdentityGraph {
+        var g = IdentityGraph()
+        SharedIdentityTests.background(&g, accounts: 300)
+        let call = SharedIdentityTests.call
+        for _ in 0..<30 {
+            for name in ["user/erin.walker", "user/wei.zhang", "user/grace.wright"] {
+                g.observe(call(11, "203.0.113.10", nil, nil, name))
+            }
+            for name in ["user/erin.walker", "user/wei.zhang"] {
+                g.observe(call(12, "203.0.113.10", nil, nil, name))
+                g.observe(call(12, "198.51.100.7", nil, nil, name))
+            }
+            g.observe(call(13, "198.51.100.7", nil, nil, "user/grace.wright"))
+            for account in [21, 22] as [UInt64] {
+                g.observe(call(account, "192.0.2.44", Self.tool, nil, nil))
+            }
+            for account in [31, 32, 33] as [UInt64] { g.observe(call(account, nil, nil, "AKIAEXAMPLEKEY000001", nil)) }
+        }
+        g.settle()
+        return g
+    }
+
+    static let tool = "aws-cli/2.9.1 Python/3.9.11 Windows/10 exe/AMD64 prompt/off command/s3.cp"
+
+    static func fields(_ p: [Detector.IdentityPartner]) -> [String] {
+        p.map {
+            "\($0.account) \($0.probability) \($0.shared) \($0.via ?? "-") \($0.seenIn) \($0.logRatio) \($0.pooled) \($0.viaProbability)"
+        }
+    }
+
+    /// Searches kept across the accounts of a tick give each account the partners a search of its own
+    /// gives, with fewer searches of the graph than searching afresh for each.
+    @Test(arguments: [true, false])
+    func partnersFoundWithKeptSearchesAreThoseFoundAfresh(pooled: Bool) {
+        let g = Self.graph()
+        var detector = DetectorTests.detector()
+        detector.config.sharedIdentityPooled = pooled ? 1 : 0
+        let names = { (key: UInt64) -> String? in "\(key)" }
+        var kept = Detector.PartnerSearches()
+        var afresh = 0
+        let accounts: [UInt64] = [11, 12, 13, 21, 22, 31, 32, 33, 1000, 11, 12]
+        for key in accounts {
+            var own = Detector.PartnerSearches()
+            let alone = detector.identityPartners(of: key, in: g, searched: &own, name: names)
+            afresh += own.searches
+            let shared = detector.identityPartners(of: key, in: g, searched: &kept, name: names)
+            #expect(Self.fields(shared) == Self.fields(alone), "account \(key)")
+            #expect(Self.fields(alone) == Self.fields(detector.identityPartners(of: key, in: g, name: names)))
+        }
+        #expect(!detector.identityPartners(of: 13, in: g, name: names).isEmpty)
+        // Each account searched once: the eight accounts asked for and the partners of theirs looked at.
+        #expect(kept.searches < afresh)
+        #expect(kept.searches <= 9)
+        // Emptied (the graph changed), an account is searched again.
+        let before = kept.searches
+        kept.removeAll()
+        _ = detector.identityPartners(of: 11, in: g, searched: &kept, name: names)
+        #expect(kept.searches > before)
+    }
+}

@@ -4,7 +4,8 @@ import UsageModel
 
 @testable import Detection
 
-/// The identity graph's partner searches kept while the graph stands still (``Detector/PartnerSearches``).
+/// The identity graph's partner searches kept while the graph stands still (``Detector/PartnerSearches``),
+/// and what a search reads of the other account.
 @Suite struct PartnerSearchTests {
     /// Three operators' accounts among 300 unrelated ones: 11–13 share people's names and hosts (pooled
     /// partners), 21–22 an address and a tool's installation, 31–33 an access key.
@@ -66,5 +67,21 @@ import UsageModel
         kept.removeAll()
         _ = detector.identityPartners(of: 11, in: g, searched: &kept, name: names)
         #expect(kept.searches > before)
+    }
+
+    /// The other account's share of its calls is read for a shared address (it weighs the address and is
+    /// told), not for another kind of value (nothing reads it there).
+    @Test func theOtherAccountsShareIsReadForAnAddressOnly() throws {
+        var g = Self.graph()
+        let call = SharedIdentityTests.call
+        // 22's calls: a third through another address; its tool's calls all carry the release.
+        for _ in 0..<15 { g.observe(call(22, "192.0.2.99", Self.tool, nil, nil)) }
+        g.settle()
+        let partners = g.partners(of: 21, population: g.population, parameters: .init(), minimum: 0)
+        let partner = try #require(partners.first { $0.account == 22 })
+        let address = try #require(partner.shared.first { $0.kind == .address })
+        let agent = try #require(partner.shared.first { $0.kind == .agent })
+        #expect(address.shares.0 == 1 && abs(address.shares.1 - 30.0 / 45.0) < 1e-12)
+        #expect(agent.shares.0 == 1 && agent.shares.1 == 0)
     }
 }

@@ -602,44 +602,49 @@ public struct IdentityGraph: Sendable {
             let base = Self.offsets[kind.rawValue]
             for i in base..<(base + Self.slots[kind.rawValue]) where value(row, i) != 0 {
                 let id = value(row, i)
-                guard let o = owners[id], !o.crowded, o.accounts.count > 1 else { continue }
-                let showing = accountsShowing(id)
-                guard showing <= maxOwners else { continue }
-                let personal = kind == .principal && o.name.map(PrincipalName.isPersonal) == true
-                let floor = personal ? p.personalPrincipalFloor : p.chanceFloor[kind.rawValue]
-                // A tool's release and a service's name recur by design, not by chance: their floors
-                // stand at every size. Addresses, access keys and people's names recur by chance, which
-                // a larger population counts finer.
-                let byChance = kind != .agent && (kind != .principal || personal)
-                let chance = Self.chance(
-                    showing: showing, population: n, floor: floor, floorAccounts: byChance ? p.floorAccounts : .infinity
-                )
-                let full = log(p.sameOperator[kind.rawValue] / chance)
-                guard full > 0 else { continue }
-                let mine = share(row, i, kind)
-                let mineWeighed = share(row, i, kind, atLeast: p.addressMinimumCalls)
-                for other in o.accounts where other != account {
-                    guard let or = rows[other] else { continue }
-                    var theirs = 0.0
-                    var theirsWeighed = 0.0
-                    // The other account's share of its calls weighs an address and is told for one; the
-                    // other kinds' is not read, nor its counters (a block rarely in cache: the scan of them
-                    // was half of this search's own time in a 2,000-account world).
-                    if kind == .address {
-                        let orow = Int(or)
-                        for j in 0..<Self.slots[0] where value(orow, j) == id {
-                            theirs = share(orow, j, kind)
-                            theirsWeighed = share(orow, j, kind, atLeast: p.addressMinimumCalls)
+                // The value's entry read where it lies (a copy of it was four retains and releases).
+                _ = owners.read(id) { o in
+                    guard !o.crowded, o.accounts.count > 1 else { return }
+                    // ``accountsShowing(_:)`` of a value not crowded.
+                    let showing = max(o.showers.count, o.accounts.count)
+                    guard showing <= maxOwners else { return }
+                    let personal = kind == .principal && o.name.map(PrincipalName.isPersonal) == true
+                    let floor = personal ? p.personalPrincipalFloor : p.chanceFloor[kind.rawValue]
+                    // A tool's release and a service's name recur by design, not by chance: their floors
+                    // stand at every size. Addresses, access keys and people's names recur by chance, which
+                    // a larger population counts finer.
+                    let byChance = kind != .agent && (kind != .principal || personal)
+                    let chance = Self.chance(
+                        showing: showing, population: n, floor: floor,
+                        floorAccounts: byChance ? p.floorAccounts : .infinity
+                    )
+                    let full = log(p.sameOperator[kind.rawValue] / chance)
+                    guard full > 0 else { return }
+                    let mine = share(row, i, kind)
+                    let mineWeighed = share(row, i, kind, atLeast: p.addressMinimumCalls)
+                    for other in o.accounts where other != account {
+                        guard let or = rows[other] else { continue }
+                        var theirs = 0.0
+                        var theirsWeighed = 0.0
+                        // The other account's share of its calls weighs an address and is told for one; the
+                        // other kinds' is not read, nor its counters (a block rarely in cache: the scan of them
+                        // was half of this search's own time in a 2,000-account world).
+                        if kind == .address {
+                            let orow = Int(or)
+                            for j in 0..<Self.slots[0] where value(orow, j) == id {
+                                theirs = share(orow, j, kind)
+                                theirsWeighed = share(orow, j, kind, atLeast: p.addressMinimumCalls)
+                            }
                         }
+                        var lr = full
+                        if kind == .address { lr *= min(1, min(mineWeighed, theirsWeighed) / p.addressShareFull) }
+                        guard lr > 0 else { continue }
+                        byPartner[other, default: []].append(
+                            SharedValue(
+                                kind: kind, name: o.name, sharedIn: o.sharedIn, accountsShowing: showing,
+                                shares: (mine, theirs),
+                                logRatio: lr, personal: personal, key: id))
                     }
-                    var lr = full
-                    if kind == .address { lr *= min(1, min(mineWeighed, theirsWeighed) / p.addressShareFull) }
-                    guard lr > 0 else { continue }
-                    byPartner[other, default: []].append(
-                        SharedValue(
-                            kind: kind, name: o.name, sharedIn: o.sharedIn, accountsShowing: showing,
-                            shares: (mine, theirs),
-                            logRatio: lr, personal: personal, key: id))
                 }
             }
         }

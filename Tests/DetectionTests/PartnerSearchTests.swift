@@ -5,7 +5,7 @@ import UsageModel
 @testable import Detection
 
 /// The identity graph's partner searches kept while the graph stands still (``Detector/PartnerSearches``),
-/// and what a search reads of the other account.
+/// what a search reads of the other account, and a shared set's ratio.
 @Suite struct PartnerSearchTests {
     /// Three operators' accounts among 300 unrelated ones: 11–13 share people's names and hosts (pooled
     /// partners), 21–22 an address and a tool's installation, 31–33 an access key.
@@ -83,5 +83,32 @@ import UsageModel
         let agent = try #require(partner.shared.first { $0.kind == .agent })
         #expect(address.shares.0 == 1 && abs(address.shares.1 - 30.0 / 45.0) < 1e-12)
         #expect(agent.shares.0 == 1 && agent.shares.1 == 0)
+    }
+
+    /// The shared set's ratio counted in one pass is the one counted by a filter and a stable sort per
+    /// kind (the best value in full, the next at half or in full for a second person's name), ties and
+    /// all, over random sets.
+    @Test func aSharedSetsRatioCountedInOnePassIsTheSortedOnes() {
+        func sorted(_ shared: [IdentityGraph.SharedValue]) -> Double {
+            var total = 0.0
+            for kind in IdentityGraph.Kind.allCases {
+                let values = shared.filter { $0.kind == kind }.sorted { $0.logRatio > $1.logRatio }
+                if let best = values.first { total += best.logRatio }
+                if values.count > 1 { total += values[1].personal ? values[1].logRatio : values[1].logRatio / 2 }
+            }
+            return total
+        }
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            let shared = (0..<Int.random(in: 0...9, using: &rng)).map { _ in
+                IdentityGraph.SharedValue(
+                    kind: IdentityGraph.Kind(rawValue: Int.random(in: 0...3, using: &rng))!, name: nil, sharedIn: nil,
+                    accountsShowing: 2, shares: (0, 0),
+                    // Few distinct ratios, so ties are common.
+                    logRatio: [0.5, 1.25, 3, 7.75][Int.random(in: 0...3, using: &rng)],
+                    personal: Bool.random(using: &rng))
+            }
+            #expect(IdentityGraph.logRatio(of: shared).bitPattern == sorted(shared).bitPattern)
+        }
     }
 }

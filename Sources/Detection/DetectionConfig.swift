@@ -159,7 +159,7 @@ public struct DetectionConfig: Sendable, Equatable {
     public var sharedIdentityCap = 6.0
     /// Pooled partners (`shared_identity_pooled`; 1: on, 0: never): what an account shares with another
     /// and with that one's probable partners counts together, as one operator's
-    /// (``Detector/pooledPartners(of:candidates:every:in:name:)``).
+    /// (``Detector/pooledPartners(of:candidates:every:in:searched:name:)``).
     public var sharedIdentityPooled = 1.0
     /// How identifiers two accounts share become a probability of one operator.
     public var identity = IdentityGraph.Parameters()

@@ -11,10 +11,19 @@ extension Detector {
     /// families: its strongest partners in the identity graph (at most twelve, each at least
     /// `ringPeerLogRatio`), and through each likely one (probability at least a half) eight of its own
     /// (two steps). With `sharedIdentityPooled`, also the likely partners (a half or more) of each of
-    /// those twelve, pooled (``pooledPartners(of:candidates:every:in:name:)``). `name` gives an
+    /// those twelve, pooled (``pooledPartners(of:candidates:every:in:searched:name:)``). `name` gives an
     /// account's id from its key; partners without one are left out.
     public func identityPartners(
         of key: UInt64, in identities: IdentityGraph, name: (UInt64) -> String?
+    ) -> [IdentityPartner] {
+        var searched = PartnerSearches()
+        return identityPartners(of: key, in: identities, searched: &searched, name: name)
+    }
+
+    /// The same, with the graph's partner searches kept in `searched` for later calls while the graph
+    /// (and the configuration) stands still: the caller empties it when either changes.
+    public func identityPartners(
+        of key: UInt64, in identities: IdentityGraph, searched: inout PartnerSearches, name: (UInt64) -> String?
     ) -> [IdentityPartner] {
         let population = identities.population
         let parameters = config.identity
@@ -22,8 +31,8 @@ extension Detector {
         let pooling = config.sharedIdentityPooled >= 0.5
         // Pooling reads every account the assessed one shares a value with; the candidates are the
         // same either way.
-        let every = identities.partners(
-            of: key, population: population, parameters: parameters, minimum: pooling ? 0 : 0.05,
+        let every = searched.partners(
+            of: key, in: identities, population: population, parameters: parameters, minimum: pooling ? 0 : 0.05,
             minimumLogRatio: pooling ? 0 : config.ringPeerLogRatio)
         let candidates =
             pooling ? every.filter { $0.probability >= 0.05 || $0.logRatio >= config.ringPeerLogRatio } : every
@@ -34,7 +43,8 @@ extension Detector {
                     account: account, probability: p.probability, shared: Self.describe(p, population: population),
                     seenIn: Self.seenIn(p), logRatio: p.logRatio))
             guard p.probability >= 0.5 else { continue }
-            for q in identities.partners(of: p.account, population: population, parameters: parameters).prefix(8)
+            for q in searched.partners(of: p.account, in: identities, population: population, parameters: parameters)
+                .prefix(8)
             where q.account != key {
                 guard let next = name(q.account) else { continue }
                 out.append(
@@ -45,9 +55,51 @@ extension Detector {
             }
         }
         if pooling {
-            out += pooledPartners(of: key, candidates: candidates.prefix(12), every: every, in: identities, name: name)
+            out += pooledPartners(
+                of: key, candidates: candidates.prefix(12), every: every, in: identities, searched: &searched,
+                name: name)
         }
         return out
+    }
+
+    /// An account's partners in the identity graph (``IdentityGraph/partners(of:population:parameters:minimum:minimumLogRatio:)``),
+    /// each account's searched once while the graph stands still: one assessment asks for the same
+    /// account's partners up to three times (its own candidates, their own partners, and again for
+    /// pooling), and the accounts of one tick ask for each other's. Every partner is kept (none below a
+    /// minimum left out) and a call's minimum is applied to the list kept, which gives that call's list:
+    /// partners are in one order (probability, then account) whatever the minimum.
+    public struct PartnerSearches: Sendable {
+        private var every: [UInt64: [IdentityGraph.Partner]] = [:]
+        /// Searches made (for tests that count work).
+        public private(set) var searches = 0
+
+        public init() {}
+
+        public mutating func removeAll() { every.removeAll(keepingCapacity: true) }
+
+        mutating func partners(
+            of account: UInt64, in identities: IdentityGraph, population: Int, parameters: IdentityGraph.Parameters,
+            minimum: Double = 0.05, minimumLogRatio: Double = .infinity
+        ) -> [IdentityGraph.Partner] {
+            // With a prior that is not finite a probability may be NaN, which the order does not place:
+            // searched as asked, not kept.
+            guard IdentityGraph.pairPrior(population: population, parameters: parameters).isFinite else {
+                return identities.partners(
+                    of: account, population: population, parameters: parameters, minimum: minimum,
+                    minimumLogRatio: minimumLogRatio)
+            }
+            let all: [IdentityGraph.Partner]
+            if let known = every[account] {
+                all = known
+            } else {
+                searches += 1
+                all = identities.partners(
+                    of: account, population: population, parameters: parameters, minimum: 0,
+                    minimumLogRatio: -.infinity)
+                every[account] = all
+            }
+            return all.filter { $0.probability >= minimum || $0.logRatio >= minimumLogRatio }
+        }
     }
 
     /// One operator's accounts pooled: for each candidate X of the assessed account A, and each account
@@ -59,7 +111,7 @@ extension Detector {
     /// - Complexity: one partner search per candidate (at most twelve).
     func pooledPartners(
         of key: UInt64, candidates: ArraySlice<IdentityGraph.Partner>, every: [IdentityGraph.Partner],
-        in identities: IdentityGraph, name: (UInt64) -> String?
+        in identities: IdentityGraph, searched: inout PartnerSearches, name: (UInt64) -> String?
     ) -> [IdentityPartner] {
         let population = identities.population
         let parameters = config.identity
@@ -70,9 +122,9 @@ extension Detector {
         var order: [UInt64] = []
         for x in candidates {
             guard let via = name(x.account) else { continue }
-            for t in identities.partners(of: x.account, population: population, parameters: parameters, minimum: 0.5)
-                .prefix(8) where t.account != key
-            {
+            for t in searched.partners(
+                of: x.account, in: identities, population: population, parameters: parameters, minimum: 0.5
+            ).prefix(8) where t.account != key {
                 let alone = direct[t.account]
                 var values: [UInt64: IdentityGraph.SharedValue] = [:]
                 for v in (alone?.shared ?? []) + x.shared {

@@ -234,6 +234,9 @@ public final class IngestPipeline {
     /// costs O(accounts touched × partner search + live sessions of those accounts), not
     /// O(live sessions × partner search).
     var partnerMemo: [UInt64: [Detector.IdentityPartner]]? = nil
+    /// The identity graph's partner searches behind `partnerMemo` (each account's partners, which the
+    /// search of another account's may read again), kept while it is a table: emptied when it is made one.
+    private var graphSearches = Detector.PartnerSearches()
     /// Partner searches made (memo misses), for tests that count work.
     private(set) var partnerSearches = 0
     /// What changed since the last checkpoint (`tail`; see LiveCheckpoint.swift): nil while none is taken.
@@ -974,6 +977,7 @@ public final class IngestPipeline {
         }
         // The graph stands still until the next slice's calls: each account's partners are found once.
         partnerMemo = [:]
+        graphSearches.removeAll()
         // Sessions that ended at least the allowed lateness before the newest event time (at the end of
         // the input, before the last one).
         var out = finish(sessionizer.advance(to: min(time + options.allowedLateness, watermark)), at: time)
@@ -1465,7 +1469,11 @@ public final class IngestPipeline {
 
     private func searchIdentityPartners(of key: UInt64) -> [Detector.IdentityPartner] {
         partnerSearches += 1
-        return detector.identityPartners(of: key, in: identities) { self.accountNames[$0] }
+        // The graph's searches are kept only while partners found are (the graph stands still).
+        guard partnerMemo != nil else {
+            return detector.identityPartners(of: key, in: identities) { self.accountNames[$0] }
+        }
+        return detector.identityPartners(of: key, in: identities, searched: &graphSearches) { self.accountNames[$0] }
     }
 
     /// Whether an assessment of `session` could alert (``Detector/mayAlert(_:activity:hasPartners:partners:)``).

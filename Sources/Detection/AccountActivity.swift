@@ -78,13 +78,53 @@ public struct AccountActivity: Sendable, Codable {
     /// Active hours by hour of the week in UTC (0 = Monday 00:00–01:00), for the operator's time zone:
     /// each clock hour with calls counts once (bursts of calls are one observation, not hundreds).
     public var hourOfWeek: [Int32] {
-        guard pendingHours != 0 else { return hourCounts }
-        var counts = hourCounts
-        Self.add(pendingHours, to: &counts)
+        var counts = hourCounts.counts
+        Self.forEachHour(in: pendingHours) { counts[$0] &+= 1 }
         return counts
     }
     /// ``hourOfWeek`` but for the hours in `pendingHours`.
-    private var hourCounts = [Int32](repeating: 0, count: 168)
+    private var hourCounts = HourCounts()
+    /// Bytes of the hours' counts (for tests).
+    var hourCountsBytes: Int { hourCounts.byteCount }
+
+    /// The hours of the week's counts, two bytes each while they fit (issue 17: 168 four-byte counts were
+    /// a 720-byte block an account, 13.5 MB of the world of 20,000 accounts): an hour counts once a
+    /// clock hour, so a count passes 65,535 only after 1,260 years of calls in order (or as many late
+    /// calls out of order); the first that would makes them four bytes each, as before, for good.
+    struct HourCounts: Sendable {
+        private var narrow: [UInt16]
+        private var wide: [Int32]? = nil
+
+        init() { narrow = [UInt16](repeating: 0, count: 168) }
+
+        init(_ counts: [Int32]) {
+            if counts.count == 168, counts.allSatisfy({ $0 >= 0 && $0 <= Int32(UInt16.max) }) {
+                narrow = counts.map { UInt16($0) }
+            } else {
+                narrow = []
+                wide = counts
+            }
+        }
+
+        /// The counts, four bytes each.
+        var counts: [Int32] { wide ?? narrow.map { Int32($0) } }
+        /// Bytes of the counts' storage (for tests).
+        var byteCount: Int { wide.map { $0.capacity * 4 } ?? narrow.capacity * 2 }
+
+        /// Adds one to the count of `hour` (0..<168), wrapping as an `Int32` does with `&+=`.
+        mutating func increment(_ hour: Int) {
+            if wide != nil {
+                wide![hour] &+= 1
+            } else if narrow[hour] == .max {
+                var counts = narrow.map { Int32($0) }
+                counts[hour] &+= 1
+                wide = counts
+                narrow = []
+            } else {
+                narrow[hour] += 1
+            }
+        }
+    }
     /// Up to eight hours of the week not yet added to `hourCounts`, a byte each (the hour + 1; 0: none),
     /// the latest in the lowest byte. An account's first call in a new hour wrote to the histogram's
     /// storage, a cache miss of its own for an account whose calls are minutes apart (a busy trail's
@@ -159,7 +199,8 @@ public struct AccountActivity: Sendable, Codable {
         locatedCalls = try c.decode(Int.self, forKey: .locatedCalls)
         firstSeen = try c.decode(EpochSeconds.self, forKey: .firstSeen)
         lastSeen = try c.decode(EpochSeconds.self, forKey: .lastSeen)
-        hourCounts = try c.decodeIfPresent([Int32].self, forKey: .hourOfWeek) ?? [Int32](repeating: 0, count: 168)
+        hourCounts = HourCounts(
+            try c.decodeIfPresent([Int32].self, forKey: .hourOfWeek) ?? [Int32](repeating: 0, count: 168))
         lastSlot = try c.decodeIfPresent(Int64.self, forKey: .lastSlot) ?? .min
         restrictedAtAssessment = try c.decodeIfPresent(Int.self, forKey: .restrictedAtAssessment) ?? -1
         activeDays = try c.decodeIfPresent([Int32].self, forKey: .activeDays) ?? [0, 0, 0, 0]
@@ -255,7 +296,7 @@ public struct AccountActivity: Sendable, Codable {
             lastSlot = hours
             let index = UInt64(Self.hourIndex(hours))
             if pendingHours >> 56 != 0 {
-                Self.add(pendingHours, to: &hourCounts)
+                Self.forEachHour(in: pendingHours) { hourCounts.increment($0) }
                 pendingHours = 0
             }
             pendingHours = pendingHours << 8 | (index + 1)
@@ -276,12 +317,12 @@ public struct AccountActivity: Sendable, Codable {
         }
     }
 
-    /// Adds the hours packed in `pending` (``pendingHours``) to `counts`.
-    private static func add(_ pending: UInt64, to counts: inout [Int32]) {
+    /// Calls `body` with each hour of the week (0..<168) held in `pending` (a byte each, the hour + 1; 0: none).
+    private static func forEachHour(in pending: UInt64, _ body: (Int) -> Void) {
         var rest = pending
         while rest != 0 {
             let hour = Int(rest & 0xFF)
-            if hour != 0 { counts[hour - 1] &+= 1 }
+            if hour != 0 { body(hour - 1) }
             rest >>= 8
         }
     }

@@ -200,6 +200,14 @@ public struct IdentityGraph: Sendable {
     /// The key of a value of `kind` from its raw key (a call's `agentKey`, `accessKeyKey` or `principalKey`).
     public static func key(_ raw: UInt64, kind: Kind) -> UInt64 { raw ^ kind.seed == 0 ? 1 : raw ^ kind.seed }
 
+    /// Accounts, the account table's slots, values indexed, the index's slots and places
+    /// (`CHIPTRAIL_MEMORY_LOG`).
+    public var memoryReport: String {
+        let index = owners.sizes
+        return "identities \(storage.count) rows (\((storage.count * IdentityRows.stride) >> 20)M) \(rows.slots) slots;"
+            + " owners \(owners.count) in \(index.slots) slots, \(index.places) places"
+    }
+
     /// Values held in the index (at most 40 per account).
     public var indexedValues: Int { owners.count }
 

@@ -18,6 +18,8 @@ struct ValueIndex<Value>: Sendable where Value: Sendable {
     private var placeKeys: [UInt64] = []
     private var freePlaces: [Int32] = []
     private(set) var count = 0
+    /// Slots and places (their values' array's capacity) (`CHIPTRAIL_MEMORY_LOG`).
+    var sizes: (slots: Int, places: Int) { (keys.count, values.capacity) }
     private var shift: UInt64
 
     init(capacity: Int = 1024, placeholder: Value) {

@@ -68,6 +68,10 @@ public struct VolumeBook: Sendable, Codable {
     public static func group(provider: String, reseller: String?) -> String { reseller ?? "(direct \(provider))" }
 
     public func account(_ id: String) -> VolumeHistory? { accounts[id] }
+    /// Accounts and the sessions their windows hold (`CHIPTRAIL_MEMORY_LOG`).
+    public var memoryReport: String {
+        "\(accounts.count)/\(accounts.capacity) accounts \(accounts.values.reduce(0) { $0 + $1.recent.capacity }) hours"
+    }
     public func group(_ id: String) -> VolumeHistory? { groups[id] }
 
     /// Restores one account's or one group's history from a checkpoint row.

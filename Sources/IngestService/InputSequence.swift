@@ -23,7 +23,7 @@ public final class InputSequence: @unchecked Sendable {
     private let report: (Diagnostic) -> Void
     /// Inputs the expansion and first listings found (objects landed or gone since may change it).
     public let expected: Int
-    /// Whether a day's folder could not be listed (then some objects were not read: exit status 1).
+    /// Whether a day's folder could not be listed (then some objects or files were not read: exit status 1).
     public private(set) var listingFailed = false
 
     public init(_ segments: [Segment], source: ObjectReaderSource?, report: @escaping (Diagnostic) -> Void) {
@@ -54,7 +54,10 @@ public final class InputSequence: @unchecked Sendable {
             case .tree(var walk):
                 // Taken out while it moves on, so that its buffers are not copied.
                 segments[segment] = .local([])
-                let name = walk.next()
+                let name = walk.next { diagnostic in
+                    listingFailed = true
+                    report(diagnostic)
+                }
                 segments[segment] = .tree(walk)
                 if let name { return name }
             case .objects(var walk):

@@ -114,8 +114,9 @@ public struct LocalDeliveryWalk: Sendable {
     /// Paths held now: the files not read a day at a time and the day being handed out.
     public var pathsHeld: Int { others.count + current.count }
 
-    /// The next file, or nil after the last.
-    public mutating func next() -> String? {
+    /// The next file, or nil after the last. A day's folder that cannot be listed again (removed or made
+    /// unreadable since the walk) goes to `report`: its files are not read, and it is named, not skipped.
+    public mutating func next(report: (Diagnostic) -> Void = { _ in }) -> String? {
         if nextCurrent == current.count {
             current = []
             currentNames = []
@@ -123,7 +124,7 @@ public struct LocalDeliveryWalk: Sendable {
             nextCurrent = 0
             // A day's files all sort after every file of a time before the day.
             if nextDay < days.count && (nextOther == others.count || others[nextOther].time >= days[nextDay].day) {
-                list(day: nextDay)
+                list(day: nextDay, report: report)
                 nextDay += 1
             }
         }
@@ -141,7 +142,7 @@ public struct LocalDeliveryWalk: Sendable {
     }
 
     /// Lists a day's files again, folder by folder, into `current`, in delivery order.
-    private mutating func list(day index: Int) {
+    private mutating func list(day index: Int, report: (Diagnostic) -> Void) {
         let (day, dayStems) = days[index]
         let date = Self.folderName(day)
         var names: [UInt8] = []
@@ -149,7 +150,16 @@ public struct LocalDeliveryWalk: Sendable {
         var folders: [String] = []
         for s in dayStems {
             let folder = stems[Int(s)] + date
-            guard let handle = opendir(folder) else { continue }
+            guard let handle = opendir(folder) else {
+                let code = errno
+                report(
+                    Diagnostic(
+                        path: folder, position: .file, severity: .error, category: "input",
+                        message:
+                            "cannot read directory again: \(String(cString: strerror(code)).lowercased()); it was listed when the input was first walked, and its files are not read (was it moved or its permissions changed during the run?)"
+                    ))
+                continue
+            }
             let f = Int32(folders.count)
             folders.append(folder + "/")
             while let entry = readdir(handle) {

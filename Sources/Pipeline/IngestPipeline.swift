@@ -183,7 +183,7 @@ public final class IngestPipeline {
     /// The keys the window held when the input ended and it was dropped.
     private(set) var windowKeysAtEnd = 0
     var sessionizer: Sessionizer
-    var activity = KeyTable<AccountActivity>(capacity: 4096)
+    var activity = DenseKeyTable<AccountActivity>(capacity: 4096)
     var accountNames = KeyTable<String>(capacity: 4096)
     /// Accounts seen only in compute or billing records (no calls), for the summary.
     var eventAccounts = Set<UInt64>()
@@ -368,7 +368,7 @@ public final class IngestPipeline {
         let state = try CheckpointCoder.decode(PipelineState.self, from: data)
         dedup.restore(state.dedup)
         sessionizer.restore(state.sessions)
-        activity = KeyTable<AccountActivity>(capacity: max(1024, state.activityKeys.count))
+        activity = DenseKeyTable<AccountActivity>(capacity: max(1024, state.activityKeys.count))
         for (k, v) in zip(state.activityKeys, state.activity) { activity.update(k, default: { v }) { _ in } }
         accountNames = KeyTable<String>(capacity: max(4096, state.accountKeys.count))
         for (key, name) in zip(state.accountKeys, state.accountNames) { accountNames.insert(key, name) }
@@ -822,9 +822,10 @@ public final class IngestPipeline {
         let text =
             "memory day \(time / 86_400): \(sessionizer.memoryReport); lookback \(lookback.count) accounts \(remembered) sessions"
             + " \(lookbackBytes >> 20)M; activity \(activity.count)/\(activity.slots) slots"
-            + " (\((activity.slots * (8 + MemoryLayout<AccountActivity?>.stride)) >> 20)M);"
+            + " (\(activity.byteCount >> 20)M);"
             + " names \(accountNames.count); eventAccounts \(eventAccounts.count); standing \(standing.count);"
-            + " alertedOpen \(alertedOpen.count); billedAccounts \(billedAccounts.count); \(order.memoryReport)\n"
+            + " alertedOpen \(alertedOpen.count); billedAccounts \(billedAccounts.count); \(order.memoryReport);"
+            + " \(identities.memoryReport); volume \(volume.memoryReport)\n"
         text.utf8CString.withUnsafeBufferPointer { _ = write(2, $0.baseAddress!, $0.count - 1) }
     }
 
@@ -921,6 +922,8 @@ public final class IngestPipeline {
                 activity.prefetch(later.accountKey)
                 identities.prefetch(accountKey: later.accountKey)
             }
+            // The activity's value lies apart from its slot: fetched once the slot is near.
+            if n + ahead / 2 < count { activity.prefetchValue(slice.call(n + ahead / 2).accountKey) }
             let call = held.call
             var first = false
             activity.update(call.accountKey, default: { AccountActivity() }) {

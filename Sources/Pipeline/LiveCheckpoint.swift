@@ -195,7 +195,7 @@ extension IngestPipeline {
         var chunks: [(day: Int64, keys: [UInt64])] = []
         var slices: [(index: Int64, columns: EventTimeOrder.Snapshot)] = []
         var names: [(key: UInt64, name: String, until: EpochSeconds)] = []
-        activity = KeyTable<AccountActivity>(capacity: 4096)
+        activity = DenseKeyTable<AccountActivity>(capacity: 4096)
         accountNames = KeyTable<String>(capacity: 4096)
         eventAccounts = []
         volume = VolumeBook()

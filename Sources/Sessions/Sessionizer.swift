@@ -635,8 +635,35 @@ public struct Sessionizer: Sendable {
             }
             if tracking { changedKeys.insert(key) }
         }
+        shrinkHeldIfSparse()
         return out.sorted { ($0.start, $0.id) < ($1.start, $1.id) }
     }
+
+    /// Builds `held` again at twice its count once a quarter of its capacity or less is used: a
+    /// `Dictionary` keeps its largest size, and the billing exports, read ahead of the audit logs, fill it
+    /// with every billed resource of their days (105,000 of the world of 20,000 accounts), which the
+    /// trail's time then closes (about 30,000 left at its end): 262,144 buckets of 56 bytes kept for the
+    /// run (issue 17). Halving the count to shrink, doubling it to grow: no resource is moved twice
+    /// without its count changing twofold. Nothing reads the table's order but ``finish(at:)``, whose
+    /// sessions go by start and id.
+    ///
+    /// The table made for `target` holds fewer than `2 * target` (its buckets are the power of two above
+    /// `target / 0.75`), so a table already under that is left alone: one of the smallest size, with a few
+    /// resources left in it, is not built again at every tick.
+    private mutating func shrinkHeldIfSparse() {
+        let target = max(held.count * 2, Self.smallestHeldCapacity)
+        guard held.count < held.capacity / 4, held.capacity >= 2 * target else { return }
+        var fresh = [ResourceKey: Resource](minimumCapacity: target)
+        for (key, resource) in held { fresh[key] = resource }
+        held = fresh
+        heldRebuilds += 1
+    }
+    /// How many times `held` was built again smaller (for tests).
+    private(set) var heldRebuilds = 0
+    /// The smallest capacity `held` is built again for.
+    static let smallestHeldCapacity = 1024
+    /// The capacity of the held resources' table (for tests).
+    var heldCapacity: Int { held.capacity }
 
     /// Every remaining session; those still running are `open`, ending at `lastTime`.
     public mutating func finish(at lastTime: EpochSeconds) -> [Session] {

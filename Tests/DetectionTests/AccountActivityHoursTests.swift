@@ -133,4 +133,35 @@ import UsageModel
             }
         }
     }
+
+    /// The counts are two bytes each (336 bytes, not 672: issue 17), and a count that would pass 65,535
+    /// (here 70,000 calls each in another hour than the one before: late calls out of order) makes them
+    /// four bytes each without changing any, as counted in `Int32` before; a restored activity whose
+    /// counts do not fit in two bytes keeps them.
+    @Test func countsInTwoBytesUntilOneWouldNotFit() throws {
+        var activity = AccountActivity()
+        var reference = Reference()
+        let monday: EpochSeconds = 1_772_409_600  // 2026-03-02T00:00:00Z, a Monday
+        func call(_ time: EpochSeconds) {
+            activity.record(
+                CallObservation(
+                    accountKey: 1, eventKey: 0, time: time, sourceIP: nil, country: CountryCode("US")!,
+                    isSignIn: false, isMachine: false))
+            reference.record(time)
+        }
+        for hour in 0..<500 { call(monday + Int64(hour) * 3600 + 60) }
+        #expect(activity.hourOfWeek == reference.hours)
+        #expect(activity.hourCountsBytes <= 168 * 2 + 16)
+        for n in 0..<140_000 { call(monday + (n % 2 == 0 ? 0 : 3600)) }
+        #expect(activity.hourOfWeek == reference.hours)
+        #expect(reference.hours[0] > 70_000 && reference.hours[1] > 70_000)
+        #expect(activity.hourCountsBytes >= 168 * 4)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let data = try encoder.encode(activity)
+        let restored = try JSONDecoder().decode(AccountActivity.self, from: data)
+        #expect(restored.hourOfWeek == reference.hours)
+        #expect(restored.hourCountsBytes >= 168 * 4)
+        #expect(try encoder.encode(restored) == data)
+    }
 }

@@ -3,6 +3,7 @@ import IngestService
 import Inputs
 import TestSupport
 import Testing
+import UsageModel
 
 /// ingest's inputs in the order the README's Inputs section gives: local paths in the order named; a
 /// directory's files by the delivery time in their names (`…_CloudTrail_us-east-1_20260301T0405Z_….json.gz`),
@@ -40,6 +41,27 @@ import Testing
         #expect(order == [first] + Self.treeInOrder.map { dir.path + "/tree/" + $0 } + [last])
         #expect(inputs.next() == nil)
         #expect(!inputs.listingFailed)
+    }
+
+    /// A day's folder removed after the walk (before its day is listed again) is named, and the run counts
+    /// as having skipped input (exit status 1): not a silent gap.
+    @Test func aDayFolderGoneBeforeItsTurnIsNamed() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        for name in Self.treeInOrder { _ = dir.write("tree/" + name, "{}\n") }
+        var reported: [Diagnostic] = []
+        let inputs = InputSequence(
+            [.tree(LocalDeliveryWalk(directory: dir.path + "/tree"))], source: nil, report: { reported.append($0) })
+        let gone = dir.path + "/tree/AWSLogs/111111111111/CloudTrail/us-east-1/2026/03/02"
+        #expect(inputs.next() != nil)
+        try FileManager.default.removeItem(atPath: gone)
+        var order: [String] = []
+        while let name = inputs.next() { order.append(name) }
+        #expect(order.count == Self.treeInOrder.count - 2)
+        #expect(inputs.listingFailed)
+        #expect(reported.count == 1)
+        #expect(reported.first?.path == gone)
+        #expect(reported.first?.message.contains("cannot read directory again") == true)
     }
 
     /// Local files as expanded (`ingest b a`): in the order named, not sorted.

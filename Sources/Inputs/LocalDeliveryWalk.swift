@@ -17,7 +17,8 @@ public import UsageModel
 /// in delivery order, merged with the other files at their places — so the order is exactly a whole
 /// scan's. A provider's tree costs a few bytes a folder and day, not ~220 bytes a file held from the
 /// start (931,029 paths of a 20,000-account month). Files that land or go between the two listings
-/// are read or not as the second listing finds them.
+/// are read or not as the second listing finds them (those that land after ``changedUpTo``, when it is
+/// set, are not).
 ///
 /// Not thread-safe: one caller at a time.
 public struct LocalDeliveryWalk: Sendable {
@@ -41,6 +42,13 @@ public struct LocalDeliveryWalk: Sendable {
     private var currentNames: [UInt8] = []
     private var current: [DayFile] = []
     private var nextCurrent = 0
+    /// When set (nanoseconds since the epoch, on the clock of a file's status change time), a day's
+    /// listing leaves out the files whose status changed after it: files that landed, or changed, after a
+    /// moment are not handed out, whichever day's folder they are in and however late that day comes.
+    /// `tail` sets it to the start of the wake that walks: what lands later is named by its events and
+    /// read at a later wake, so no file is read before one that landed earlier and is still to be read.
+    /// Each file of a listing then costs a `stat`.
+    public var changedUpTo: Int64? = nil
 
     private struct DayFile {
         var time: EpochSeconds
@@ -111,6 +119,9 @@ public struct LocalDeliveryWalk: Sendable {
         problems = scan.problems
     }
 
+    /// Whether every file was handed out.
+    public var isFinished: Bool { nextDay == days.count && nextOther == others.count && nextCurrent == current.count }
+
     /// Paths held now: the files not read a day at a time and the day being handed out.
     public var pathsHeld: Int { others.count + current.count }
 
@@ -162,17 +173,23 @@ public struct LocalDeliveryWalk: Sendable {
             }
             let f = Int32(folders.count)
             folders.append(folder + "/")
+            let descriptor = dirfd(handle)
             while let entry = readdir(handle) {
                 let name = withUnsafePointer(to: &entry.pointee.d_name) {
                     String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
                 }
                 if name.hasPrefix(".") { continue }
                 let path = folder + "/" + name
-                // A regular file by its directory entry needs no stat(2); links and unknown types are
-                // followed as the first walk followed them.
-                if entry.pointee.d_type != UInt8(DT_REG) {
+                // A regular file by its directory entry needs no stat(2) unless its change time is asked;
+                // links and unknown types are followed as the first walk followed them.
+                if entry.pointee.d_type != UInt8(DT_REG) || changedUpTo != nil {
                     var info = stat()
-                    guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { continue }
+                    guard fstatat(descriptor, name, &info, 0) == 0, info.st_mode & S_IFMT == S_IFREG else { continue }
+                    if let changedUpTo,
+                        Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec) > changedUpTo
+                    {
+                        continue
+                    }
                 }
                 let start = names.count
                 names.append(contentsOf: name.utf8)

@@ -89,7 +89,7 @@ public final class Store {
     public static let defaultPath = "chiptrail.db"
 
     /// The newest schema this build knows.
-    public static let schemaVersion = 12
+    public static let schemaVersion = 13
     public let path: String
     let queue: DatabaseQueue
 
@@ -330,13 +330,23 @@ public final class Store {
                                                         saved_at TEXT NOT NULL)
                     """)
         }
+        migrator.registerMigration("v13: the ledger's file stamps") { db in
+            // A local file's modification time (nanoseconds) and inode as fingerprinted: `tail` knows a
+            // file it read from its stamp, without reading it again (NULL for objects and older rows).
+            try db.execute(
+                sql: """
+                    ALTER TABLE files ADD COLUMN modified_ns INTEGER DEFAULT NULL;
+                    ALTER TABLE files ADD COLUMN inode INTEGER DEFAULT NULL;
+                    """)
+        }
         return migrator
     }
 
     /// The documented tables and columns (`chiptrail query --schema`).
     public static let schemaDescription = """
         files          the ledger: one row per input read (path, size, fingerprint = hash of size, first and last 64 KiB,
-                       or etag:ETAG for s3:// objects, records, rejected, ingested_at)
+                       or etag:ETAG for s3:// objects, records, rejected, ingested_at, modified_ns and inode
+                       of a local file as fingerprinted)
         events         compute lifecycle events (event_id, provider, account_id, resource_id, action, time,
                        instance_type, instance_count, region, source_ip, principal, user_agent, event_name,
                        origin = file:line[:column], usage_seconds and usage_hours of billing records
@@ -470,13 +480,31 @@ public final class Store {
         }
     }
 
-    /// Whether the ledger has read a file at this path, whatever its content: when not, ``hasRead(path:fingerprint:)``
-    /// is false too, and the file's fingerprint (its first and last 64 KiB read) need not be taken.
-    public func hasRead(path: String) throws(StoreError) -> Bool {
+    /// What the ledger says of a local file by its path and stamp (size, modification time, inode).
+    public enum LedgerMatch: Sendable, Equatable {
+        /// No row at this path: not read (``hasRead(path:fingerprint:)`` would say so too).
+        case unread
+        /// A row at this path with this stamp: read, as it is now.
+        case sameStamp
+        /// Rows at this path, none with this stamp (or written without one): the fingerprint decides.
+        case otherStamp
+    }
+
+    /// Whether the ledger has a row for `path`, and one with this stamp: ``LedgerMatch/unread`` and
+    /// ``LedgerMatch/sameStamp`` answer without the file's fingerprint (its first and last 64 KiB read).
+    public func ledgerMatch(path: String, size: Int64, modified: Int64, inode: Int64) throws(StoreError) -> LedgerMatch
+    {
         do {
             return try queue.read { db in
-                let exists = try db.cachedStatement(sql: "SELECT EXISTS(SELECT 1 FROM files WHERE path = ?)")
-                return try Bool.fetchOne(exists, arguments: [path]) ?? false
+                let rows = try db.cachedStatement(sql: "SELECT size, modified_ns, inode FROM files WHERE path = ?")
+                var match = LedgerMatch.unread
+                for row in try Row.fetchAll(rows, arguments: [path]) {
+                    let m: Int64? = row[1]
+                    let i: Int64? = row[2]
+                    if row[0] == size, m == modified, i == inode { return .sameStamp }
+                    match = .otherStamp
+                }
+                return match
             }
         } catch {
             throw Self.describe(error, path: self.path)
@@ -515,13 +543,22 @@ public final class Store {
         public var fingerprint: String
         public var records: Int
         public var rejected: Int
+        /// A local file's modification time (nanoseconds since the epoch) and inode as fingerprinted;
+        /// nil for objects.
+        public var modified: Int64?
+        public var inode: Int64?
 
-        public init(path: String, size: Int64, fingerprint: String, records: Int, rejected: Int) {
+        public init(
+            path: String, size: Int64, fingerprint: String, records: Int, rejected: Int, modified: Int64? = nil,
+            inode: Int64? = nil
+        ) {
             self.path = path
             self.size = size
             self.fingerprint = fingerprint
             self.records = records
             self.rejected = rejected
+            self.modified = modified
+            self.inode = inode
         }
     }
 
@@ -570,8 +607,13 @@ public final class Store {
         throws
     {
         for file in files {
-            try db.cachedStatement(sql: "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)").execute(
-                arguments: [file.path, file.size, file.fingerprint, file.records, file.rejected, now])
+            try db.cachedStatement(
+                sql:
+                    "INSERT OR REPLACE INTO files (path, size, fingerprint, records, rejected, ingested_at, modified_ns, inode) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            ).execute(
+                arguments: [
+                    file.path, file.size, file.fingerprint, file.records, file.rejected, now, file.modified, file.inode,
+                ])
         }
         // Bound value by value (RowStatement): these are the bulk of the store's rows.
         var insertEvent = try RowStatement(

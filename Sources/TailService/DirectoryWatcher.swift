@@ -35,6 +35,9 @@ final class DirectoryWatcher {
         var candidates = WakeCandidates()
         /// Lines for stderr, each said once per process.
         var notices: [Notice] = []
+        /// Whether the wake walked the whole tree (the first wake, after an overflow, every wake without
+        /// inotify): what an earlier wake left unread is in it.
+        var walkedWholeTree = false
     }
 
     enum Notice {
@@ -115,6 +118,9 @@ final class DirectoryWatcher {
     /// Whether every wake walks the whole tree (`--poll`, no inotify, or the watch limit reached).
     var walksEveryWake: Bool { walkEveryWake }
 
+    /// Paths looked at on every wake.
+    var pendingCount: Int { pending.count }
+
     /// Whether `path` is looked at on every wake (a gzip file still being written, a followed file whose
     /// last line is still being written), or only when an event names it.
     func lookAgain(at path: String, _ again: Bool) {
@@ -133,7 +139,11 @@ final class DirectoryWatcher {
     /// and read at the next wake: the event-time frontier then moved past those files' records, which
     /// joined a later slice than in `ingest` (late), and alerts changed with the timing. So after every
     /// walk the event queue is read again, and the directories it names walked, until a read names no new
-    /// directory (at most ``drainRounds`` times: a tree that gets new directories without pause).
+    /// directory (at most ``drainRounds`` times: a tree that gets new directories without pause). The
+    /// whole tree's walk lists its days later, as they are read (hours into a backlog): those listings
+    /// leave out files changed after the moment the events were last read (``changeClockNow()``), which
+    /// the next wakes' events name, so that a late day does not hand out files landed after files that
+    /// earlier listings missed.
     /// - Complexity: O(changes since the last wake + pending paths + followed paths); O(entries of the
     ///   tree) on the first wake, after an overflow, and on every wake without inotify.
     func next(waitingUpTo seconds: Double) -> Wake {
@@ -158,6 +168,9 @@ final class DirectoryWatcher {
         var walked: [WakeCandidates.Source] = []
         var walkAlone = false
         var rounds = 0
+        /// The wake's start, for the whole tree's walk: its days' listings leave out what changed after it.
+        var start: Int64?
+        var walkedTree = false
         while true {
             if wholeTree {
                 wholeTree = false
@@ -165,6 +178,7 @@ final class DirectoryWatcher {
                 candidates = OrderedPaths()
                 directories = []
                 walked = walkWholeTree()
+                walkedTree = true
                 walkAlone = true
             } else if !directories.isEmpty {
                 let walking = directories
@@ -178,6 +192,11 @@ final class DirectoryWatcher {
             } else {
                 break
             }
+            // The wake starts before the events are read for the last time: the days the walk lists later
+            // (hours later, in a backlog) leave out what changed after it, which is the next wakes' (named
+            // by events, or found by their walks) — else a day listed late would hand out files landed
+            // after others that earlier listings missed and the next wake reads (out of landing order).
+            if walkedTree { start = Self.changeClockNow() }
             // Something was walked: what landed while it was listed is read too.
             guard usesInotify && !walkEveryWake && rounds < Self.drainRounds else { break }
             rounds += 1
@@ -186,7 +205,15 @@ final class DirectoryWatcher {
             if overflowed { wholeTree = true }
             if candidates.paths.count != before || !directories.isEmpty { walkAlone = false }
         }
+        if let start {
+            walked = walked.map { source in
+                guard case .walk(var walk) = source else { return source }
+                walk.changedUpTo = start
+                return .walk(walk)
+            }
+        }
         var wake = Wake()
+        wake.walkedWholeTree = walkedTree
         if walkAlone {
             wake.candidates = WakeCandidates(sources: walked, merged: false)
         } else {
@@ -201,6 +228,25 @@ final class DirectoryWatcher {
 
     /// How many times one wake reads the event queue again after a walk (see ``next(waitingUpTo:)``).
     static let drainRounds = 1000
+
+    /// Now on the clock of files' change times (nanoseconds since the epoch), returned once the coarse
+    /// clock the kernel stamps them with has passed it (at most a tick, 1–4 ms): a file with a change time
+    /// up to the moment returned changed before this returned (so an event read after it names the file,
+    /// if its directory was watched), and one changed later has a later change time.
+    static func changeClockNow() -> Int64 {
+        func nanoseconds(_ t: timespec) -> Int64 { Int64(t.tv_sec) * 1_000_000_000 + Int64(t.tv_nsec) }
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let moment = nanoseconds(now)
+        var coarse = timespec()
+        // Bounded: a clock set back leaves the coarse clock behind for longer than a tick.
+        for _ in 0..<500 {
+            clock_gettime(CLOCK_REALTIME_COARSE, &coarse)
+            if nanoseconds(coarse) > moment { break }
+            usleep(100)
+        }
+        return moment
+    }
 
     /// Test-only: called with each directory just before it is watched and listed.
     var testBeforeListing: ((String) -> Void)? = nil

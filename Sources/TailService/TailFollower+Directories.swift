@@ -75,7 +75,13 @@ private struct DirectoryLoop {
     var holdingSince: [String: Double] = [:]
     var delivered = 0
     var filesRead = 0
-    var pacer = CommitPacer()
+    var pacer: CommitPacer
+    /// What a wake left to read when its reading stopped behind a file still being written: the walk's
+    /// place and the lists' (bounded by a day's paths and the events), not the paths still to come. The
+    /// next wake goes on with it, merged with what that wake names, unless it walks the whole tree.
+    var unfinished: WakeCandidates?
+    /// Fingerprints taken to ask the ledger (``TailFollower/WakeFigures``).
+    var ledgerFingerprints = 0
 
     /// Reads the followed files' offsets and sets up the watcher (no walk yet: the first wake walks).
     /// - Throws: ``TailError`` when the store cannot be read.
@@ -92,6 +98,7 @@ private struct DirectoryLoop {
             paths: settings.paths, inotify: !settings.pollOnly && !settings.once, control: control)
         outstanding = OutstandingProblems(report: follower.reporter.diagnostic)
         status = !settings.quiet && isatty(STDERR_FILENO) == 1
+        pacer = settings.pacer ?? CommitPacer()
     }
 
     /// Whether the files after `path`, one still being written, wait for it: until it is reported, for
@@ -121,27 +128,54 @@ private struct DirectoryLoop {
         // fingerprint every file (`--poll`, the watch limit reached); else the last files' only.
         seen.keepsAll = watcher.walksEveryWake && !follower.settings.once
         var candidates = changed.candidates
+        // What an earlier wake left goes on, merged with what this one names; a walk of the whole tree
+        // finds it again instead.
+        if var left = unfinished, !changed.walkedWholeTree {
+            left.resume(with: candidates)
+            candidates = left
+        }
+        unfinished = nil
         try read(&candidates)
         showStatus()
+        if let onWake = follower.settings.onWake {
+            onWake(
+                TailFollower.WakeFigures(
+                    pathsLookedAtAgain: watcher.pendingCount, pathsLeftHeld: unfinished?.pathsHeld ?? 0,
+                    leftUnread: unfinished != nil, ledgerFingerprints: ledgerFingerprints))
+        }
+    }
+
+    /// Where a wake's selection stopped.
+    enum SelectionEnd {
+        /// `limit` inputs to read: more may follow.
+        case more
+        /// Every candidate was looked at.
+        case finished
+        /// The rest waits behind a file still being written (``holds(_:)``).
+        case waiting
     }
 
     /// Looks at the wake's next candidates in delivery order until `limit` are to read, and returns those:
     /// followed files from their committed offset, others whole unless the ledger has them (then they are
     /// marked seen). Empty files, unchanged ones and those still incomplete wait; behind an incomplete
-    /// one that ``holds(_:)``, the rest of the wake waits too (each looked at again on the next wakes).
-    /// Nothing is read or committed here.
-    /// - Returns: the inputs to read, in order, the head hash of each followed (plain) file, and whether
-    ///   the wake's candidates ended (all looked at, or the rest waits).
+    /// one that ``holds(_:)``, the rest of the wake waits too (left in `candidates`, which the next wakes
+    /// go on with). A path comes at most once in what is returned. Nothing is read or committed here.
+    /// - Returns: the inputs to read, in order, the head hash of each followed (plain) file, and where the
+    ///   selection stopped.
     mutating func select(from candidates: inout WakeCandidates, upTo limit: Int) -> (
-        toRead: [IngestPipeline.FollowedInput], heads: [String: String], ended: Bool
+        toRead: [IngestPipeline.FollowedInput], heads: [String: String], end: SelectionEnd
     ) {
         var toRead: [IngestPipeline.FollowedInput] = []
         var heads: [String: String] = [:]
+        var chosen = Set<String>()
+        defer { for problem in candidates.takeProblems() { follower.reporter.diagnostic(problem) } }
         while toRead.count < limit {
-            guard let path = candidates.next() else { return (toRead, heads, true) }
+            guard let path = candidates.next() else { return (toRead, heads, .finished) }
             // Looked at now: only what is left waiting below is looked at again on the next wakes
             // (the rest waits for an event naming it).
             watcher.lookAgain(at: path, false)
+            // Never twice in one batch (the candidates give a path once; this holds whatever they do).
+            guard !chosen.contains(path) else { continue }
             guard let stamp = FileStamp(path: path) else { continue }
             if seen[path] == stamp { continue }
             // An empty file is one being created: read it once it has content.
@@ -151,29 +185,43 @@ private struct DirectoryLoop {
             // are read whole, once per content.)
             if let head = PlainHead(path: path) {
                 heads[path] = head.hash
-                if let input = followed(path, stamp: stamp, head: head.hash) { toRead.append(input) }
-                continue
-            }
-            if let pending = incomplete[path], pending.stamp == stamp {
-                if waitsStillIncomplete(path, pending) {
-                    // The files after it wait (delivery order; see runIncrementally), looked at again on
-                    // the next wakes.
-                    while let later = candidates.next() { watcher.lookAgain(at: later, true) }
-                    return (toRead, heads, true)
+                if let input = followed(path, stamp: stamp, head: head.hash) {
+                    toRead.append(input)
+                    chosen.insert(path)
                 }
                 continue
             }
-            // The fingerprint only for a path the ledger has (a backlog's files, on a first start, have none).
-            if (try? follower.store.hasRead(path: path)) == true,
-                (try? follower.store.hasRead(path: path, fingerprint: InputFingerprint.of(path: path).fingerprint))
-                    == true
-            {
+            if let pending = incomplete[path], pending.stamp == stamp {
+                // The files after it wait (delivery order; see runIncrementally): the rest of the
+                // candidates is kept for the next wakes, not listed in the paths looked at on each.
+                if waitsStillIncomplete(path, pending) { return (toRead, heads, .waiting) }
+                continue
+            }
+            if alreadyRead(path, stamp) {
                 seen[path] = stamp
                 continue
             }
             toRead.append(IngestPipeline.FollowedInput(path: path))
+            chosen.insert(path)
         }
-        return (toRead, heads, false)
+        return (toRead, heads, .more)
+    }
+
+    /// Whether the ledger has read `path` as it is now: by its stamp, kept in the ledger row when the file
+    /// was read, without opening it; by its fingerprint only when the ledger has the path with another
+    /// stamp, or none (a row of an earlier version). A backlog's files on a first start, and files read
+    /// before and unchanged, cost a look-up each, not a read.
+    mutating func alreadyRead(_ path: String, _ stamp: FileStamp) -> Bool {
+        let match = try? follower.store.ledgerMatch(
+            path: path, size: stamp.size, modified: stamp.modified, inode: Int64(bitPattern: stamp.inode))
+        switch match {
+        case .sameStamp: return true
+        case .otherStamp:
+            ledgerFingerprints += 1
+            return (try? follower.store.hasRead(path: path, fingerprint: InputFingerprint.of(path: path).fingerprint))
+                == true
+        case .unread, nil: return false
+        }
     }
 
     /// A followed file to read from its committed offset (from the start when its head changed or it
@@ -217,7 +265,8 @@ private struct DirectoryLoop {
     /// the wake's files. A backlog's batches are paced to their checkpoints' cost (files landing live
     /// make small batches by themselves); a reload asked for meanwhile applies from the next batch on; a
     /// stop asked for ends the reading after the batch in hand (the first batch is always read). Files
-    /// held behind one still being written end the reading too, looked at again on the next wakes. A
+    /// held behind one still being written end the reading too: the batch's are looked at again on the
+    /// next wakes, the candidates after them are kept (``unfinished``) for the next wakes to go on with. A
     /// kill at any point leaves the batches committed so far; the rest is read again at the next start.
     /// - Throws: ``TailError`` when the store fails.
     mutating func read(_ candidates: inout WakeCandidates) throws(TailError) {
@@ -227,19 +276,25 @@ private struct DirectoryLoop {
             if !first && control.takeReloadRequest() { follower.reloadSetup() }
             // A backlog commits in batches paced to its checkpoints' cost; files landing live make
             // small batches by themselves.
-            let (chunk, heads, ended) = select(from: &candidates, upTo: pacer.files)
-            if chunk.isEmpty { return }
+            let (chunk, heads, end) = select(from: &candidates, upTo: pacer.files)
+            // The rest waits behind a file still being written: the next wakes go on from here.
+            var waits = end == .waiting
+            if chunk.isEmpty {
+                if waits && !candidates.isFinished { unfinished = candidates }
+                return
+            }
             first = false
             let batch = readBatch(chunk, heads: heads)
-            var last = ended
-            if !batch.held.isEmpty {
-                // The files after the held ones wait too, looked at again on the next wakes.
-                while let later = candidates.next() { watcher.lookAgain(at: later, true) }
-                last = true
-            }
+            // The batch's files after one still being written (held, looked at again on the next wakes,
+            // see note) and the candidates after them wait too.
+            if !batch.held.isEmpty { waits = true }
             try commit(batch, files: chunk.count)
             note(chunk, batch)
-            if last { return }
+            if waits {
+                if !candidates.isFinished { unfinished = candidates }
+                return
+            }
+            if end == .finished { return }
         }
     }
 

@@ -12,7 +12,13 @@ import UsageModel
 /// Two orders, as ``DirectoryWatcher/next(waitingUpTo:)`` chooses: a walk of the whole tree alone gives
 /// each followed path's files in turn, in the order given (as `ingest` reads them); otherwise every source
 /// is merged by delivery time, then path (``InputEnumerator/sortedByDeliveryTime(_:)``'s order), and a
-/// path that two sources name (a file listed by the walk and also named by an event) comes once.
+/// path that two sources name comes once: a walk leaves out every path a list names (a file listed by the
+/// walk and also named by an event: the walk may hand it out elsewhere than at its delivery time, when
+/// its name carries another day than its folder), and two lists' copies of a path come together.
+///
+/// A wake whose reading stops early (the files after one still being written wait for it) keeps what is
+/// left, the walk's place rather than its paths, and ``resume(with:)`` merges it with what the next wake
+/// names: what waits is bounded by what the walk holds, not by the files still to come.
 struct WakeCandidates: Sequence, IteratorProtocol {
     enum Source {
         /// A followed directory, a day at a time.
@@ -23,14 +29,19 @@ struct WakeCandidates: Sequence, IteratorProtocol {
 
     private var sources: [Source]
     /// Whether the sources are merged by delivery time, or handed out one after another.
-    private let merged: Bool
+    private var merged: Bool
     /// Each source's next path and its delivery time, pulled but not yet handed out (merged only).
     private var heads: [(time: EpochSeconds, path: String)?]
     private var pulled: [Bool]
     /// The source being handed out (one after another only).
     private var current = 0
-    /// The last path handed out (merged only: a path two sources name comes once).
+    /// The last path handed out (merged only: a path two lists name comes once).
     private var last: String?
+    /// The paths the lists name: the walks leave them out.
+    private var named: Set<String> = []
+    /// What the walks could not list again (a day's folder gone or unreadable since the first walk), each
+    /// named once; taken by ``takeProblems()``.
+    private var problems: [Diagnostic] = []
 
     /// Nothing to look at.
     init() {
@@ -50,6 +61,76 @@ struct WakeCandidates: Sequence, IteratorProtocol {
         self.merged = merged
         heads = Array(repeating: nil, count: sources.count)
         pulled = Array(repeating: false, count: sources.count)
+        noteNamed(sources)
+    }
+
+    /// Whether every path was handed out.
+    var isFinished: Bool {
+        if merged {
+            return sources.indices.allSatisfy { !(pulled[$0] && heads[$0] != nil) && Self.isEmpty(sources[$0]) }
+        }
+        return sources[current...].allSatisfy(Self.isEmpty)
+    }
+
+    /// Merges what is left with a later wake's lists of paths (``DirectoryWatcher/Wake``'s, when that wake
+    /// did not walk the whole tree), by delivery time: the left walk's order (one followed path after
+    /// another, when it was alone) gives way to delivery order, as for files a wake names. A path the
+    /// later wake names is left out of the walks from now on.
+    mutating func resume(with later: WakeCandidates) {
+        var kept: [Source] = []
+        var keptHeads: [(time: EpochSeconds, path: String)?] = []
+        var keptPulled: [Bool] = []
+        var again = Set<String>()
+        for source in later.sources {
+            if case .paths(let paths, let next) = source { again.formUnion(paths[next...]) }
+        }
+        let start = merged ? 0 : current
+        for i in start..<sources.count {
+            var source = sources[i]
+            // A path the later wake names again (looked at on every wake) comes from its list, so that
+            // the lists do not grow with the wakes; a list handed out whole is dropped.
+            if case .paths(let paths, let next) = source {
+                source = .paths(paths[next...].filter { !again.contains($0) }, next: 0)
+            }
+            let holding = merged && pulled[i] && heads[i] != nil
+            guard holding || !Self.isEmpty(source) else { continue }
+            kept.append(source)
+            keptHeads.append(merged ? heads[i] : nil)
+            keptPulled.append(merged ? pulled[i] : false)
+        }
+        for i in later.sources.indices where !Self.isEmpty(later.sources[i]) {
+            kept.append(later.sources[i])
+            keptHeads.append(nil)
+            keptPulled.append(false)
+        }
+        sources = kept
+        heads = keptHeads
+        pulled = keptPulled
+        merged = true
+        current = 0
+        // A path handed out at an earlier wake and named again is looked at again.
+        last = nil
+        noteNamed(sources)
+        problems += later.problems
+    }
+
+    /// What the walks could not list again since the last call, each once.
+    mutating func takeProblems() -> [Diagnostic] {
+        defer { problems = [] }
+        return problems
+    }
+
+    private mutating func noteNamed(_ sources: [Source]) {
+        for source in sources {
+            if case .paths(let paths, let next) = source { named.formUnion(paths[next...]) }
+        }
+    }
+
+    private static func isEmpty(_ source: Source) -> Bool {
+        switch source {
+        case .walk(let walk): walk.isFinished
+        case .paths(let paths, let next): next >= paths.count
+        }
     }
 
     /// Paths held now as strings of their own: the lists' and the walks' (the files of the walks not
@@ -103,7 +184,9 @@ struct WakeCandidates: Sequence, IteratorProtocol {
         case .walk(var walk):
             // Taken out while it moves on, so that its buffers are not copied.
             sources[i] = .paths([], next: 0)
-            let path = walk.next()
+            var path = walk.next(report: { problems.append($0) })
+            // A path a list names comes from the list (at its delivery time, when merged).
+            while let p = path, named.contains(p) { path = walk.next(report: { problems.append($0) }) }
             sources[i] = .walk(walk)
             return path
         case .paths(let paths, let next):

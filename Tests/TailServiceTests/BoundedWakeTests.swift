@@ -2,6 +2,7 @@ import Foundation
 import Inputs
 import TestSupport
 import Testing
+import UsageModel
 
 @testable import TailService
 
@@ -85,5 +86,109 @@ struct BoundedWakeTests {
         all.keepsAll = true
         for i in 0..<1000 { all["f\(i)"] = stamp }
         #expect(all.count == 1000 && all["f0"] == stamp)
+    }
+
+    /// A file whose name carries an earlier day, landing in a later day's folder while the first wake
+    /// walks (after that folder was watched and listed): an event names it and the day's later listing
+    /// finds it too. It comes once, at its delivery time (before, the walk handed it out again when its
+    /// folder's day came: twice in one batch).
+    @Test func aFileNamedByAnEventAndFoundByTheWalkComesOnce() {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let root = dir.path + "/in"
+        let all = Self.tree(root, days: 3, perDay: 4)
+        let folder = root + "/AWSLogs/111122223333/CloudTrail/us-east-1/2026/09/03"
+        let late = folder + "/111122223333_CloudTrail_us-east-1_20260901T0500Z_late.json.gz"
+        let watcher = DirectoryWatcher(paths: [root], inotify: true)
+        // `notes` is listed after every folder of AWSLogs was watched and listed.
+        watcher.testBeforeListing = { directory in
+            if directory.hasSuffix("/notes") {
+                _ = FileManager.default.createFile(atPath: late, contents: Data("x".utf8))
+            }
+        }
+        let handed = Array(watcher.next(waitingUpTo: 1).candidates)
+        #expect(handed.filter { $0 == late }.count == 1, "\(handed)")
+        #expect(handed == InputEnumerator.sortedByDeliveryTime(all + [late]))
+    }
+
+    /// Day folders listed late in the first wake (as a backlog is read) leave out files that landed after
+    /// the wake began: `later` lands in a day not listed yet after `earlier` landed in a day already
+    /// listed; both come at the next wake, named by their events, in delivery order (before, `later` was
+    /// read in the first wake and `earlier` after it).
+    @Test func aDayListedLateLeavesOutWhatLandedAfterTheWakeBegan() {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let root = dir.path + "/in"
+        let all = Self.tree(root, days: 3, perDay: 4)
+        let watcher = DirectoryWatcher(paths: [root], inotify: true)
+        var candidates = watcher.next(waitingUpTo: 1).candidates
+        var first: [String] = []
+        while let path = candidates.next() {
+            first.append(path)
+            if path.contains("/2026/09/02/") { break }
+        }
+        let account = root + "/AWSLogs/444455556666/CloudTrail/us-east-1/2026/09/"
+        let earlier = account + "01/444455556666_CloudTrail_us-east-1_20260901T2350Z_earlier.json.gz"
+        let later = account + "03/444455556666_CloudTrail_us-east-1_20260903T0001Z_later.json.gz"
+        _ = FileManager.default.createFile(atPath: earlier, contents: Data("x".utf8))
+        _ = FileManager.default.createFile(atPath: later, contents: Data("x".utf8))
+        while let path = candidates.next() { first.append(path) }
+        #expect(!first.contains(later) && !first.contains(earlier))
+        #expect(Set(first) == Set(all))
+        let second = Array(watcher.next(waitingUpTo: 1).candidates)
+        #expect(second == [earlier, later])
+    }
+
+    /// A day's folder gone between the walk and its day's listing is named (as ingest names it), and the
+    /// other days' files still come.
+    @Test func aDaysFolderGoneBeforeItsListingIsNamed() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let root = dir.path + "/in"
+        let all = Self.tree(root, days: 3, perDay: 2)
+        var visited = Set<InputEnumerator.DirectoryIdentity>()
+        let walk = LocalDeliveryWalk(directory: root, visited: &visited, beforeListing: nil)
+        let gone = root + "/AWSLogs/111122223333/CloudTrail/us-east-1/2026/09/02"
+        try FileManager.default.removeItem(atPath: gone)
+        var candidates = WakeCandidates(sources: [.walk(walk)], merged: false)
+        var handed: [String] = []
+        while let path = candidates.next() { handed.append(path) }
+        #expect(Set(handed) == Set(all.filter { !$0.hasPrefix(gone + "/") }))
+        let problems = candidates.takeProblems()
+        #expect(problems.map(\.path) == [gone])
+        #expect(problems.first?.message.hasPrefix("cannot read directory again") == true)
+        #expect(candidates.takeProblems().isEmpty)
+    }
+
+    /// What a wake left goes on merged with what the next wake names, in delivery order: a path named at
+    /// every wake (a file looked at on each) is not kept twice however many wakes pass, and one handed
+    /// out before and named again comes again.
+    @Test func whatAWakeLeftGoesOnWithTheNextWakesPaths() {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let root = dir.path + "/in"
+        let all = Self.tree(root, days: 3, perDay: 4)
+        var visited = Set<InputEnumerator.DirectoryIdentity>()
+        let walk = LocalDeliveryWalk(directory: root, visited: &visited, beforeListing: nil)
+        var candidates = WakeCandidates(sources: [.walk(walk)], merged: false)
+        let order = InputEnumerator.sortedByDeliveryTime(all)
+        var handed: [String] = []
+        for _ in 0..<5 { handed.append(candidates.next()!) }
+        let waiting = order[5]
+        let named =
+            root
+            + "/AWSLogs/111122223333/CloudTrail/us-east-1/2026/09/02/111122223333_CloudTrail_us-east-1_20260902T0000Z_N.json.gz"
+        let again = handed[4]
+        for _ in 0..<50 {
+            let later = InputEnumerator.sortedByDeliveryTime([again, waiting, named])
+            candidates.resume(with: WakeCandidates(sources: [.paths(later, next: 0)], merged: true))
+        }
+        #expect(candidates.pathsHeld <= 2 + 2 * 4 + 3, "held \(candidates.pathsHeld)")
+        // Handed out again (named again), then named once more at the next wake: it comes a third time.
+        handed.append(candidates.next()!)
+        candidates.resume(with: WakeCandidates(sources: [.paths([again], next: 0)], merged: true))
+        while let path = candidates.next() { handed.append(path) }
+        let rest = InputEnumerator.sortedByDeliveryTime(Array(order[5...]) + [named])
+        #expect(handed == Array(order[0..<5]) + [again, again] + rest)
     }
 }

@@ -1,0 +1,96 @@
+import Foundation
+import Pipeline
+import Synchronization
+import TestSupport
+import Testing
+
+@testable import TailService
+
+/// tail's directory loop over a backlog: what waits behind a file still being written, and how a file
+/// already read is known again.
+extension TailLoopTests {
+    /// A CloudTrail object's place in AWS's layout under `root`, for day `day` of March 2026 at `hhmm`.
+    static func objectPath(_ root: String, day: Int, _ hhmm: String, _ tag: String) -> String {
+        let dd = String(format: "%02d", day)
+        let folder = "\(root)/AWSLogs/\(account)/CloudTrail/us-east-1/2026/03/\(dd)"
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        return "\(folder)/\(account)_CloudTrail_us-east-1_202603\(dd)T\(hhmm)Z_\(tag).json.gz"
+    }
+
+    /// A backlog whose first file is a gzip still being written (no trailer yet), read in batches of 4:
+    /// the first batch is held behind it, and what waits on the next wakes is that batch's files, not the
+    /// backlog's (the walk's place is kept instead: before, every remaining file went to the paths looked
+    /// at on every wake, 31 here). Once the file is complete, the rest of the backlog is read.
+    @Test func aHeldBatchKeepsTheWalksPlaceNotTheRestOfTheBacklog() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let followed = dir.path + "/in"
+        let held = Self.objectPath(followed, day: 1, "0000", "held")
+        let complete = Self.trail("i-0held")
+        FileManager.default.createFile(atPath: held, contents: Data(complete.dropLast(8)))
+        for i in 0..<30 {
+            let path = Self.objectPath(
+                followed, day: 1 + i / 10, String(format: "%02d%02d", 1 + i % 10, i % 60), "f\(i)")
+            FileManager.default.createFile(atPath: path, contents: Data(Self.trail("i-0f\(i)")))
+        }
+        let figures = Mutex<[TailFollower.WakeFigures]>([])
+        let control = try TailControl()
+        let store = dir.path + "/s.db"
+        let loop = Loop(
+            follow: followed, store: store, mappings: Self.mappings(in: dir), once: false, sink: RecordingSink(),
+            control: control, pacer: CommitPacer(minimum: 4, maximum: 4),
+            onWake: { f in figures.withLock { $0.append(f) } })
+        defer {
+            control.requestStop()
+            _ = loop.finished(within: 120)
+        }
+        try #require(Self.wait(120) { figures.withLock { $0.count } >= 4 }, "\(loop.lines.withLock { $0 })")
+        let seen = figures.withLock { $0 }
+        #expect(seen.allSatisfy { $0.leftUnread }, "\(seen)")
+        #expect(seen.map(\.pathsLookedAtAgain).max() ?? 0 <= 4, "\(seen.map(\.pathsLookedAtAgain))")
+        #expect(seen.map(\.pathsLeftHeld).max() ?? 0 <= 10 + 4, "\(seen.map(\.pathsLeftHeld))")
+        #expect(try Self.rows(store)["files"] == 0)
+        // The file completes: it and every file after it are read.
+        Self.land(complete, as: (held as NSString).lastPathComponent, in: (held as NSString).deletingLastPathComponent)
+        try #require(Self.wait(120) { try Self.rows(store)["files"] == 31 }, "\(loop.lines.withLock { $0 })")
+        try #require(Self.wait(120) { figures.withLock { $0.last.map { !$0.leftUnread } ?? false } })
+        #expect(figures.withLock { $0.last?.pathsLookedAtAgain } == 0)
+    }
+
+    /// A file read before and unchanged is known by the stamp its ledger row keeps, without a read of
+    /// it (each `--once` pass here; every wake after an inotify overflow, whose walk finds files no
+    /// longer among those seen): no fingerprint is taken. One touched since (same content, another
+    /// modification time) is fingerprinted, found read, and not read again.
+    @Test func aFileAlreadyReadIsKnownByItsStampWithoutAFingerprint() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let followed = dir.path + "/in"
+        var paths: [String] = []
+        for i in 0..<3 {
+            paths.append(Self.objectPath(followed, day: 1 + i, "0100", "s\(i)"))
+            FileManager.default.createFile(atPath: paths[i], contents: Data(Self.trail("i-0s\(i)")))
+        }
+        let store = dir.path + "/s.db"
+        let mappings = Self.mappings(in: dir)
+        func pass() throws -> (Loop, TailFollower.WakeFigures?) {
+            let figures = Mutex<TailFollower.WakeFigures?>(nil)
+            let loop = Loop(
+                follow: followed, store: store, mappings: mappings, once: true, sink: RecordingSink(),
+                control: try TailControl(), onWake: { f in figures.withLock { $0 = f } })
+            try #require(loop.finished(within: 300))
+            #expect(loop.failure.withLock { $0 } == nil)
+            return (loop, figures.withLock { $0 })
+        }
+        let (first, _) = try pass()
+        #expect(first.said("tail stopped: 3 file(s) read"), "\(first.lines.withLock { $0 })")
+        let (second, figures) = try pass()
+        #expect(second.said("tail stopped: 0 file(s) read"), "\(second.lines.withLock { $0 })")
+        #expect(figures?.ledgerFingerprints == 0)
+        // Touched: the same bytes, a new modification time.
+        var times = [timespec(tv_sec: 1_000_000_000, tv_nsec: 0), timespec(tv_sec: 1_000_000_000, tv_nsec: 0)]
+        #expect(utimensat(AT_FDCWD, paths[1], &times, 0) == 0)
+        let (third, touched) = try pass()
+        #expect(third.said("tail stopped: 0 file(s) read"), "\(third.lines.withLock { $0 })")
+        #expect(touched?.ledgerFingerprints == 1)
+    }
+}

@@ -23,7 +23,8 @@ extension BatchTransaction {
                 record.fingerprint = fingerprint
             } else {
                 // A local file: with its stamp as fingerprinted (`tail` knows it again by its `stat`).
-                (record.size, record.fingerprint, record.modified, record.inode) = InputFingerprint.stamped(path: path)
+                (record.size, record.fingerprint, record.modified, record.inode, record.changed) =
+                    InputFingerprint.stamped(path: path)
             }
             ledger.append(record)
         }

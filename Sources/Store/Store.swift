@@ -331,12 +331,16 @@ public final class Store {
                     """)
         }
         migrator.registerMigration("v13: the ledger's file stamps") { db in
-            // A local file's modification time (nanoseconds) and inode as fingerprinted: `tail` knows a
-            // file it read from its stamp, without reading it again (NULL for objects and older rows).
+            // A local file's modification time (nanoseconds), inode and status change time (nanoseconds)
+            // as fingerprinted: `tail` knows a file it read from its stamp, without reading it again
+            // (NULL for objects and older rows). The change time catches what the other two miss: a
+            // rewrite that keeps size and modification time (`touch -r`, `rsync --inplace -t`, within
+            // one clock tick) or a file made again on a reused inode.
             try db.execute(
                 sql: """
                     ALTER TABLE files ADD COLUMN modified_ns INTEGER DEFAULT NULL;
                     ALTER TABLE files ADD COLUMN inode INTEGER DEFAULT NULL;
+                    ALTER TABLE files ADD COLUMN changed_ns INTEGER DEFAULT NULL;
                     """)
         }
         return migrator
@@ -345,8 +349,8 @@ public final class Store {
     /// The documented tables and columns (`chiptrail query --schema`).
     public static let schemaDescription = """
         files          the ledger: one row per input read (path, size, fingerprint = hash of size, first and last 64 KiB,
-                       or etag:ETAG for s3:// objects, records, rejected, ingested_at, modified_ns and inode
-                       of a local file as fingerprinted)
+                       or etag:ETAG for s3:// objects, records, rejected, ingested_at, modified_ns, inode
+                       and changed_ns (status change time) of a local file as fingerprinted)
         events         compute lifecycle events (event_id, provider, account_id, resource_id, action, time,
                        instance_type, instance_count, region, source_ip, principal, user_agent, event_name,
                        origin = file:line[:column], usage_seconds and usage_hours of billing records
@@ -480,7 +484,8 @@ public final class Store {
         }
     }
 
-    /// What the ledger says of a local file by its path and stamp (size, modification time, inode).
+    /// What the ledger says of a local file by its path and stamp (size, modification time, inode,
+    /// status change time).
     public enum LedgerMatch: Sendable, Equatable {
         /// No row at this path: not read (``hasRead(path:fingerprint:)`` would say so too).
         case unread
@@ -492,19 +497,40 @@ public final class Store {
 
     /// Whether the ledger has a row for `path`, and one with this stamp: ``LedgerMatch/unread`` and
     /// ``LedgerMatch/sameStamp`` answer without the file's fingerprint (its first and last 64 KiB read).
-    public func ledgerMatch(path: String, size: Int64, modified: Int64, inode: Int64) throws(StoreError) -> LedgerMatch
+    public func ledgerMatch(path: String, size: Int64, modified: Int64, inode: Int64, changed: Int64) throws(StoreError)
+        -> LedgerMatch
     {
         do {
             return try queue.read { db in
-                let rows = try db.cachedStatement(sql: "SELECT size, modified_ns, inode FROM files WHERE path = ?")
+                let rows = try db.cachedStatement(
+                    sql: "SELECT size, modified_ns, inode, changed_ns FROM files WHERE path = ?")
                 var match = LedgerMatch.unread
                 for row in try Row.fetchAll(rows, arguments: [path]) {
                     let m: Int64? = row[1]
                     let i: Int64? = row[2]
-                    if row[0] == size, m == modified, i == inode { return .sameStamp }
+                    let c: Int64? = row[3]
+                    if row[0] == size, m == modified, i == inode, c == changed { return .sameStamp }
                     match = .otherStamp
                 }
                 return match
+            }
+        } catch {
+            throw Self.describe(error, path: self.path)
+        }
+    }
+
+    /// Keeps a local file's stamp in its ledger row, the row with this fingerprint (the file was found
+    /// read by it): the next look-up knows the file by its stamp, without its fingerprint (a row written
+    /// without a stamp, by schema 12, or with an older one: a file touched, linked, `chmod`-ed).
+    public func noteStamp(path: String, fingerprint: String, modified: Int64, inode: Int64, changed: Int64)
+        throws(StoreError)
+    {
+        do {
+            try queue.write { db in
+                try db.cachedStatement(
+                    sql:
+                        "UPDATE files SET modified_ns = ?, inode = ?, changed_ns = ? WHERE path = ? AND fingerprint = ?"
+                ).execute(arguments: [modified, inode, changed, path, fingerprint])
             }
         } catch {
             throw Self.describe(error, path: self.path)
@@ -543,14 +569,15 @@ public final class Store {
         public var fingerprint: String
         public var records: Int
         public var rejected: Int
-        /// A local file's modification time (nanoseconds since the epoch) and inode as fingerprinted;
-        /// nil for objects.
+        /// A local file's modification time (nanoseconds since the epoch), inode and status change time
+        /// (nanoseconds since the epoch) as fingerprinted; nil for objects.
         public var modified: Int64?
         public var inode: Int64?
+        public var changed: Int64?
 
         public init(
             path: String, size: Int64, fingerprint: String, records: Int, rejected: Int, modified: Int64? = nil,
-            inode: Int64? = nil
+            inode: Int64? = nil, changed: Int64? = nil
         ) {
             self.path = path
             self.size = size
@@ -559,6 +586,7 @@ public final class Store {
             self.rejected = rejected
             self.modified = modified
             self.inode = inode
+            self.changed = changed
         }
     }
 
@@ -609,10 +637,11 @@ public final class Store {
         for file in files {
             try db.cachedStatement(
                 sql:
-                    "INSERT OR REPLACE INTO files (path, size, fingerprint, records, rejected, ingested_at, modified_ns, inode) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                    "INSERT OR REPLACE INTO files (path, size, fingerprint, records, rejected, ingested_at, modified_ns, inode, changed_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
             ).execute(
                 arguments: [
                     file.path, file.size, file.fingerprint, file.records, file.rejected, now, file.modified, file.inode,
+                    file.changed,
                 ])
         }
         // Bound value by value (RowStatement): these are the bulk of the store's rows.

@@ -7,6 +7,9 @@ struct FileStamp: Equatable {
     var size: Int64
     var modified: Int64
     var inode: UInt64
+    /// The status change time (nanoseconds since the epoch): what size, modification time and inode
+    /// miss (a rewrite that keeps them, `touch -r`) changes it.
+    var changed: Int64
 
     init?(path: String) {
         var info = stat()
@@ -14,6 +17,7 @@ struct FileStamp: Equatable {
         size = Int64(info.st_size)
         modified = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
         inode = UInt64(info.st_ino)
+        changed = Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec)
     }
 }
 

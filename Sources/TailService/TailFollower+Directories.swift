@@ -162,7 +162,8 @@ private struct DirectoryLoop {
     /// go on with). A path comes at most once in what is returned. Nothing is read or committed here.
     /// - Returns: the inputs to read, in order, the head hash of each followed (plain) file, and where the
     ///   selection stopped.
-    mutating func select(from candidates: inout WakeCandidates, upTo limit: Int) -> (
+    /// - Throws: ``TailError`` when the store cannot say whether a file was read.
+    mutating func select(from candidates: inout WakeCandidates, upTo limit: Int) throws(TailError) -> (
         toRead: [IngestPipeline.FollowedInput], heads: [String: String], end: SelectionEnd
     ) {
         var toRead: [IngestPipeline.FollowedInput] = []
@@ -197,7 +198,7 @@ private struct DirectoryLoop {
                 if waitsStillIncomplete(path, pending) { return (toRead, heads, .waiting) }
                 continue
             }
-            if alreadyRead(path, stamp) {
+            if try alreadyRead(path, stamp) {
                 seen[path] = stamp
                 continue
             }
@@ -210,17 +211,31 @@ private struct DirectoryLoop {
     /// Whether the ledger has read `path` as it is now: by its stamp, kept in the ledger row when the file
     /// was read, without opening it; by its fingerprint only when the ledger has the path with another
     /// stamp, or none (a row of an earlier version). A backlog's files on a first start, and files read
-    /// before and unchanged, cost a look-up each, not a read.
-    mutating func alreadyRead(_ path: String, _ stamp: FileStamp) -> Bool {
-        let match = try? follower.store.ledgerMatch(
-            path: path, size: stamp.size, modified: stamp.modified, inode: Int64(bitPattern: stamp.inode))
-        switch match {
-        case .sameStamp: return true
-        case .otherStamp:
-            ledgerFingerprints += 1
-            return (try? follower.store.hasRead(path: path, fingerprint: InputFingerprint.of(path: path).fingerprint))
-                == true
-        case .unread, nil: return false
+    /// before and unchanged, cost a look-up each, not a read. A file found read by its fingerprint gets
+    /// its stamp written into its row (a store of schema 12 fills its rows' stamps so, once per file).
+    /// - Throws: ``TailError`` when the store fails: the file is not taken for one unread (and read again
+    ///   without a word).
+    mutating func alreadyRead(_ path: String, _ stamp: FileStamp) throws(TailError) -> Bool {
+        do {
+            let match = try follower.store.ledgerMatch(
+                path: path, size: stamp.size, modified: stamp.modified, inode: Int64(bitPattern: stamp.inode),
+                changed: stamp.changed)
+            switch match {
+            case .sameStamp: return true
+            case .unread: return false
+            case .otherStamp:
+                ledgerFingerprints += 1
+                // The stamp kept is the one the fingerprint was taken with (one fstat).
+                let taken = InputFingerprint.stamped(path: path)
+                guard try follower.store.hasRead(path: path, fingerprint: taken.fingerprint) else { return false }
+                if let modified = taken.modified, let inode = taken.inode, let changed = taken.changed {
+                    try follower.store.noteStamp(
+                        path: path, fingerprint: taken.fingerprint, modified: modified, inode: inode, changed: changed)
+                }
+                return true
+            }
+        } catch {
+            throw TailError(.store, underlying: error)
         }
     }
 
@@ -276,7 +291,7 @@ private struct DirectoryLoop {
             if !first && control.takeReloadRequest() { follower.reloadSetup() }
             // A backlog commits in batches paced to its checkpoints' cost; files landing live make
             // small batches by themselves.
-            let (chunk, heads, end) = select(from: &candidates, upTo: pacer.files)
+            let (chunk, heads, end) = try select(from: &candidates, upTo: pacer.files)
             // The rest waits behind a file still being written: the next wakes go on from here.
             var waits = end == .waiting
             if chunk.isEmpty {

@@ -47,8 +47,14 @@ public struct LocalDeliveryWalk: Sendable {
     /// moment are not handed out, whichever day's folder they are in and however late that day comes.
     /// `tail` sets it to the start of the wake that walks: what lands later is named by its events and
     /// read at a later wake, so no file is read before one that landed earlier and is still to be read.
-    /// Each file of a listing then costs a `stat`.
+    /// Each file of a listing then costs a `stat`. The files left out are kept in ``changedLater``.
     public var changedUpTo: Int64? = nil
+    /// The files a day's listing left out because their status changed after ``changedUpTo`` (landed,
+    /// or changed, during the wake: a short list), until taken by ``takeChangedLater()``. Not every
+    /// change of status raises an event on the file's folder (a hard link made or removed, a write
+    /// through a mapping, a clock set back), so the caller looks at them again whether or not an event
+    /// names them.
+    private var changedLater: [String] = []
 
     private struct DayFile {
         var time: EpochSeconds
@@ -122,8 +128,15 @@ public struct LocalDeliveryWalk: Sendable {
     /// Whether every file was handed out.
     public var isFinished: Bool { nextDay == days.count && nextOther == others.count && nextCurrent == current.count }
 
-    /// Paths held now: the files not read a day at a time and the day being handed out.
-    public var pathsHeld: Int { others.count + current.count }
+    /// Paths held now: the files not read a day at a time, the day being handed out, and the files its
+    /// listings left out and not yet taken.
+    public var pathsHeld: Int { others.count + current.count + changedLater.count }
+
+    /// The files the listings so far left out (see ``changedUpTo``), each once; the list is emptied.
+    public mutating func takeChangedLater() -> [String] {
+        defer { changedLater = [] }
+        return changedLater
+    }
 
     /// The next file, or nil after the last. A day's folder that cannot be listed again (removed or made
     /// unreadable since the walk) goes to `report`: its files are not read, and it is named, not skipped.
@@ -184,10 +197,26 @@ public struct LocalDeliveryWalk: Sendable {
                 // links and unknown types are followed as the first walk followed them.
                 if entry.pointee.d_type != UInt8(DT_REG) || changedUpTo != nil {
                     var info = stat()
-                    guard fstatat(descriptor, name, &info, 0) == 0, info.st_mode & S_IFMT == S_IFREG else { continue }
+                    guard fstatat(descriptor, name, &info, 0) == 0 else {
+                        // Gone since the readdir: not read, as if listed a moment later. Any other
+                        // failure (EACCES, EIO) is named, not skipped without a word; a symbolic link's
+                        // (a loop, a dangling link) was named by the first walk already.
+                        let code = errno
+                        if code != ENOENT && entry.pointee.d_type != UInt8(DT_LNK) {
+                            report(
+                                Diagnostic(
+                                    path: path, position: .file, severity: .error, category: "input",
+                                    message:
+                                        "cannot read the file's status again: \(String(cString: strerror(code)).lowercased()); it was listed when the input was first walked, and it is not read (check its permissions and the disk)"
+                                ))
+                        }
+                        continue
+                    }
+                    guard info.st_mode & S_IFMT == S_IFREG else { continue }
                     if let changedUpTo,
                         Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec) > changedUpTo
                     {
+                        changedLater.append(path)
                         continue
                     }
                 }

@@ -214,7 +214,10 @@ final class DirectoryWatcher {
         }
         var wake = Wake()
         wake.walkedWholeTree = walkedTree
-        if walkAlone {
+        // The pending paths come with a walk too: a file its days' listings leave out (changed after the
+        // wake began, ``LocalDeliveryWalk/changedUpTo``) is pending, and under `--poll` every wake is a
+        // walk — a file appended faster than a walk would otherwise wait for ever.
+        if walkAlone && pending.isEmpty {
             wake.candidates = WakeCandidates(sources: walked, merged: false)
         } else {
             for path in pending { candidates.append(path) }

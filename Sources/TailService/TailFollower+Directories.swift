@@ -22,7 +22,12 @@ extension TailFollower {
         }
         while !control.stopRequested {
             try loop.wake()
-            if settings.once { break }
+            if settings.once {
+                // What the walk's days left out, changed while the run read (a file appended, linked,
+                // landed late): read now, so that `--once` reads every file there when it started.
+                try loop.readChangedDuringTheWalk()
+                break
+            }
         }
         if loop.status { reporter.status(nil) }
         try finishDelivery(control: control)
@@ -82,6 +87,12 @@ private struct DirectoryLoop {
     var unfinished: WakeCandidates?
     /// Fingerprints taken to ask the ledger (``TailFollower/WakeFigures``).
     var ledgerFingerprints = 0
+    /// Under `--once`: the files the walk's days left out because they changed after the wake began
+    /// (``LocalDeliveryWalk/changedUpTo``), read in a last pass (``readChangedDuringTheWalk()``). The
+    /// daemon looks at them at its next wake instead (the watcher's pending paths).
+    var changedDuringTheWalk: [String] = []
+    /// Whether the last wake's reading stopped behind a file still being written (the rest waits).
+    var waited = false
 
     /// Reads the followed files' offsets and sets up the watcher (no walk yet: the first wake walks).
     /// - Throws: ``TailError`` when the store cannot be read.
@@ -135,6 +146,7 @@ private struct DirectoryLoop {
             candidates = left
         }
         unfinished = nil
+        follower.settings.beforeReading?()
         try read(&candidates)
         showStatus()
         if let onWake = follower.settings.onWake {
@@ -169,7 +181,16 @@ private struct DirectoryLoop {
         var toRead: [IngestPipeline.FollowedInput] = []
         var heads: [String: String] = [:]
         var chosen = Set<String>()
-        defer { for problem in candidates.takeProblems() { follower.reporter.diagnostic(problem) } }
+        defer {
+            for problem in candidates.takeProblems() { follower.reporter.diagnostic(problem) }
+            // Left out by a day's listing, changed after the wake began: not every change raises an event
+            // on the file's folder (a hard link made or removed, a write through a mapping), so the next
+            // wake looks at them whatever it is told; `--once` reads them at the end of its run.
+            for path in candidates.takeChangedLater() {
+                watcher.lookAgain(at: path, true)
+                if follower.settings.once { changedDuringTheWalk.append(path) }
+            }
+        }
         while toRead.count < limit {
             guard let path = candidates.next() else { return (toRead, heads, .finished) }
             // Looked at now: only what is left waiting below is looked at again on the next wakes
@@ -296,6 +317,7 @@ private struct DirectoryLoop {
             var waits = end == .waiting
             if chunk.isEmpty {
                 if waits && !candidates.isFinished { unfinished = candidates }
+                waited = waits
                 return
             }
             first = false
@@ -305,12 +327,25 @@ private struct DirectoryLoop {
             if !batch.held.isEmpty { waits = true }
             try commit(batch, files: chunk.count)
             note(chunk, batch)
+            waited = waits
             if waits {
                 if !candidates.isFinished { unfinished = candidates }
                 return
             }
             if end == .finished { return }
         }
+    }
+
+    /// Under `--once`, after the wake: reads the files the walk's days left out because they changed
+    /// after the wake began (``changedDuringTheWalk``), in delivery order, as a wake reads what it is
+    /// named — unless the wake's reading stopped (a stop asked for, or the rest waiting behind a file
+    /// still being written: these come after it).
+    /// - Throws: ``TailError`` when the store fails.
+    mutating func readChangedDuringTheWalk() throws(TailError) {
+        guard !changedDuringTheWalk.isEmpty, !waited, !control.stopRequested else { return }
+        var candidates = WakeCandidates(paths: changedDuringTheWalk)
+        changedDuringTheWalk = []
+        try read(&candidates)
     }
 
     /// Opens a batch and reads `chunk` into it: each input's rows go to the store's writer as it is read

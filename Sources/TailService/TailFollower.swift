@@ -43,6 +43,9 @@ public final class TailFollower {
         public var pacer: CommitPacer? = nil
         /// Called after each wake of the directory loop with what it holds then (tests).
         public var onWake: (@Sendable (WakeFigures) -> Void)? = nil
+        /// Called at each wake of the directory loop after the watcher's look and before its paths are
+        /// read: after the wake began, before a walk's days are listed (tests).
+        public var beforeReading: (@Sendable () -> Void)? = nil
 
         /// The settings, each as its property says.
         public init(

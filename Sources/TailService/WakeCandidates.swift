@@ -39,6 +39,9 @@ struct WakeCandidates: Sequence, IteratorProtocol {
     private var last: String?
     /// The paths the lists name: the walks leave them out.
     private var named: Set<String> = []
+    /// The files the walks' listings left out, changed after the wake began (``LocalDeliveryWalk/changedUpTo``);
+    /// taken by ``takeChangedLater()``.
+    private var changedLater: [String] = []
     /// What the walks could not list again (a day's folder gone or unreadable since the first walk), each
     /// named once; taken by ``takeProblems()``.
     private var problems: [Diagnostic] = []
@@ -112,6 +115,14 @@ struct WakeCandidates: Sequence, IteratorProtocol {
         last = nil
         noteNamed(sources)
         problems += later.problems
+        changedLater += later.changedLater
+    }
+
+    /// The files the walks' listings left out since the last call because they changed after the wake
+    /// began: the caller looks at them again (at the next wake, whether or not an event names them).
+    mutating func takeChangedLater() -> [String] {
+        defer { changedLater = [] }
+        return changedLater
     }
 
     /// What the walks could not list again since the last call, each once.
@@ -187,6 +198,7 @@ struct WakeCandidates: Sequence, IteratorProtocol {
             var path = walk.next(report: { problems.append($0) })
             // A path a list names comes from the list (at its delivery time, when merged).
             while let p = path, named.contains(p) { path = walk.next(report: { problems.append($0) }) }
+            changedLater += walk.takeChangedLater()
             sources[i] = .walk(walk)
             return path
         case .paths(let paths, let next):

@@ -191,4 +191,29 @@ struct BoundedWakeTests {
         let rest = InputEnumerator.sortedByDeliveryTime(Array(order[5...]) + [named])
         #expect(handed == Array(order[0..<5]) + [again, again] + rest)
     }
+
+    /// A day's listing that cannot read a file's status (its change time asked: `tail`'s walk) names the
+    /// file, as the walk's other failures are named, instead of skipping it without a word. Not as root,
+    /// who reads every folder.
+    @Test(.enabled(if: geteuid() != 0, "root reads every folder"))
+    func aFileWhoseStatusCannotBeReadIsNamed() {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let root = dir.path + "/in"
+        let all = Self.tree(root, days: 2, perDay: 2)
+        var visited = Set<InputEnumerator.DirectoryIdentity>()
+        var walk = LocalDeliveryWalk(directory: root, visited: &visited, beforeListing: nil)
+        walk.changedUpTo = .max
+        // Listable, not searchable: its names are read, their status is not.
+        let folder = root + "/AWSLogs/111122223333/CloudTrail/us-east-1/2026/09/02"
+        chmod(folder, 0o644)
+        defer { chmod(folder, 0o755) }
+        var handed: [String] = []
+        var problems: [Diagnostic] = []
+        while let path = walk.next(report: { problems.append($0) }) { handed.append(path) }
+        let unreadable = all.filter { $0.hasPrefix(folder + "/") }
+        #expect(Set(handed) == Set(all).subtracting(unreadable))
+        #expect(problems.map(\.path).sorted() == unreadable.sorted())
+        #expect(problems.allSatisfy { $0.message.hasPrefix("cannot read the file's status again: permission denied") })
+    }
 }

@@ -94,6 +94,92 @@ extension TailLoopTests {
         #expect(third.said("tail stopped: 0 file(s) read"), "\(third.lines.withLock { $0 })")
         #expect(touched?.ledgerFingerprints == 1)
     }
+
+    /// A backlog file hard-linked elsewhere after the first wake began and before its day is listed: the
+    /// link changes its status change time (so the day's listing leaves it out, as landed after the wake
+    /// began), and Linux tells only watches of the file itself, not of its folder — no event names it.
+    /// It is still read: the daemon at its next wake (the paths left out are looked at again), `--once`
+    /// in a last pass of the run (before, neither read it: `--once` exited 0 with 29 files read).
+    @Test(arguments: [true, false]) func aFileLinkedDuringTheWalkIsStillRead(once: Bool) throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let followed = dir.path + "/in"
+        var paths: [String] = []
+        for i in 0..<30 {
+            paths.append(
+                Self.objectPath(followed, day: 1 + i / 10, String(format: "%02d%02d", 1 + i % 10, i % 60), "l\(i)"))
+            FileManager.default.createFile(atPath: paths[i], contents: Data(Self.trail("i-0l\(i)")))
+        }
+        let elsewhere = dir.path + "/backup"
+        try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true)
+        let linked = paths[25]
+        let linkedOnce = Mutex(false)
+        let store = dir.path + "/s.db"
+        let control = try TailControl()
+        let loop = Loop(
+            follow: followed, store: store, mappings: Self.mappings(in: dir), once: once, sink: RecordingSink(),
+            control: control, pacer: CommitPacer(minimum: 4, maximum: 4),
+            beforeReading: {
+                // The first wake's walk is done, its days not listed yet (day 3 comes after 20 files).
+                guard
+                    linkedOnce.withLock({
+                        let first = !$0; $0 = true; return first
+                    })
+                else { return }
+                _ = link(linked, elsewhere + "/linked.json.gz")
+            })
+        defer {
+            control.requestStop()
+            _ = loop.finished(within: 120)
+        }
+        if once {
+            try #require(loop.finished(within: 300))
+            #expect(loop.failure.withLock { $0 } == nil)
+            #expect(loop.said("tail stopped: 30 file(s) read"), "\(loop.lines.withLock { $0 })")
+        } else {
+            #expect(Self.wait(120) { (try? Self.rows(store))?["files"] == 30 }, "\((try? Self.rows(store)) ?? [:])")
+        }
+        #expect(try Self.rows(store)["files"] == 30)
+    }
+
+    /// `--poll`: every wake is a walk of the tree. A JSON-lines file in a dated folder appended at every
+    /// wake, after the wake began, is left out by every listing of its day (changed since); it is read
+    /// all the same, from the paths left out (before, it waited for ever).
+    @Test func aFileAppendedAtEveryPollIsRead() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let followed = dir.path + "/in"
+        let file = Self.objectPath(followed, day: 1, "0100", "live").replacingOccurrences(of: ".json.gz", with: ".json")
+        let appended = Mutex(0)
+        @Sendable func line(_ n: Int) -> String {
+            #"{"provider":"oci","account_id":"t-1","action":"launch","time":"2026-03-01T01:00:00Z","resource_id":"r-\#(n)","instance_type":"BM.GPU.H100.8","event_id":"e-\#(n)"}"#
+                + "\n"
+        }
+        FileManager.default.createFile(atPath: file, contents: Data(line(0).utf8))
+        let control = try TailControl()
+        let store = dir.path + "/s.db"
+        let loop = Loop(
+            follow: followed, store: store, mappings: Self.mappings(in: dir), once: false, sink: RecordingSink(),
+            control: control, pollOnly: true,
+            beforeReading: {
+                // Appended once the wake began, before its day is listed: at every wake.
+                let n = appended.withLock {
+                    $0 += 1; return $0
+                }
+                guard let handle = FileHandle(forWritingAtPath: file) else { return }
+                handle.seekToEndOfFile()
+                handle.write(Data(line(n).utf8))
+                try? handle.close()
+            })
+        defer {
+            control.requestStop()
+            _ = loop.finished(within: 120)
+        }
+        #expect(
+            Self.wait(120) { (try? Self.rows(store))?["events"] ?? 0 >= 5 },
+            "\((try? Self.rows(store)) ?? [:]), \(appended.withLock { $0 }) appended, \(loop.lines.withLock { $0 })")
+    }
+
     /// A store of schema 12 (ledger rows without stamps) migrated to 13: the first `--once` pass knows
     /// each file read by its fingerprint and writes its stamp into the row; the next pass takes no
     /// fingerprint (before, every pass, and every rewalk after an overflow, fingerprinted every file).

@@ -138,6 +138,23 @@ public struct LocalDeliveryWalk: Sendable {
         return changedLater
     }
 
+    /// Whether the walk is past `path` for good: it will not hand it out from now on. A file in a dated
+    /// folder (`…/YYYY/MM/DD/name`) of a day before the one being handed out (that folder is not listed
+    /// again), or after the last day; and, among the files not laid out by day, one that sorts before
+    /// the next of them to come (they are handed out in that order). Conservative: any other path may
+    /// still come.
+    public func hasPassed(_ path: String) -> Bool {
+        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return false }
+        let folder = String(path[..<slash])
+        // A file outside a dated folder is never in a day's listing: only the others decide.
+        if let (_, day) = Self.datedFolder(folder) {
+            let listedAll = nextDay == days.count && nextCurrent == current.count
+            guard listedAll || (nextDay > 0 && day < days[nextDay - 1].day) else { return false }
+        }
+        guard nextOther < others.count else { return true }
+        return Self.precedes((InputEnumerator.deliveryTime(inName: path) ?? .min, path), others[nextOther])
+    }
+
     /// The next file, or nil after the last. A day's folder that cannot be listed again (removed or made
     /// unreadable since the walk) goes to `report`: its files are not read, and it is named, not skipped.
     public mutating func next(report: (Diagnostic) -> Void = { _ in }) -> String? {

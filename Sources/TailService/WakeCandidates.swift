@@ -37,7 +37,10 @@ struct WakeCandidates: Sequence, IteratorProtocol {
     private var current = 0
     /// The last path handed out (merged only: a path two lists name comes once).
     private var last: String?
-    /// The paths the lists name: the walks leave them out.
+    /// The paths the lists name: the walks leave them out. Bounded: at each ``resume(with:)`` a name
+    /// every walk has passed for good (``LocalDeliveryWalk/hasPassed(_:)``: its day's folder listed and
+    /// handed out) is dropped, so what is kept is the names of the lists still to hand out and of the
+    /// days the walks have not finished — not every name of every wake a long backlog goes on through.
     private var named: Set<String> = []
     /// The files the walks' listings left out, changed after the wake began (``LocalDeliveryWalk/changedUpTo``);
     /// taken by ``takeChangedLater()``.
@@ -113,6 +116,12 @@ struct WakeCandidates: Sequence, IteratorProtocol {
         current = 0
         // A path handed out at an earlier wake and named again is looked at again.
         last = nil
+        // Names the walks will not come to again are let go (the lists' own are noted again below).
+        let walks = sources.compactMap { source -> LocalDeliveryWalk? in
+            if case .walk(let walk) = source { return walk }
+            return nil
+        }
+        named = named.filter { name in walks.contains { !$0.hasPassed(name) } }
         noteNamed(sources)
         problems += later.problems
         changedLater += later.changedLater
@@ -124,6 +133,9 @@ struct WakeCandidates: Sequence, IteratorProtocol {
         defer { changedLater = [] }
         return changedLater
     }
+
+    /// Names the walks leave out (tests).
+    var namedCount: Int { named.count }
 
     /// What the walks could not list again since the last call, each once.
     mutating func takeProblems() -> [Diagnostic] {

@@ -192,6 +192,27 @@ struct BoundedWakeTests {
         #expect(handed == Array(order[0..<5]) + [again, again] + rest)
     }
 
+    /// The names a wake goes on with are let go once the walk has passed their day for good: a path named
+    /// at each of 100 wakes in a day already handed out is not kept 100 times over (before, every name of
+    /// every wake was kept while an unfinished wake went on).
+    @Test func namesTheWalkHasPassedAreLetGo() {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let root = dir.path + "/in"
+        _ = Self.tree(root, days: 3, perDay: 4)
+        var visited = Set<InputEnumerator.DirectoryIdentity>()
+        let walk = LocalDeliveryWalk(directory: root, visited: &visited, beforeListing: nil)
+        var candidates = WakeCandidates(sources: [.walk(walk)], merged: false)
+        while let path = candidates.next(), !path.contains("/2026/09/03/") {}
+        let folder = root + "/AWSLogs/111122223333/CloudTrail/us-east-1/2026/09/01/"
+        for i in 0..<100 {
+            let name = folder + "111122223333_CloudTrail_us-east-1_20260901T0000Z_n\(i).json.gz"
+            candidates.resume(with: WakeCandidates(sources: [.paths([name], next: 0)], merged: true))
+            #expect(candidates.next() == name)
+        }
+        #expect(candidates.namedCount <= 1, "\(candidates.namedCount) names kept")
+    }
+
     /// A day's listing that cannot read a file's status (its change time asked: `tail`'s walk) names the
     /// file, as the walk's other failures are named, instead of skipping it without a word. Not as root,
     /// who reads every folder.

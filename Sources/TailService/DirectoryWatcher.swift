@@ -143,7 +143,9 @@ final class DirectoryWatcher {
     /// whole tree's walk lists its days later, as they are read (hours into a backlog): those listings
     /// leave out files changed after the moment the events were last read (``changeClockNow()``), which
     /// the next wakes' events name, so that a late day does not hand out files landed after files that
-    /// earlier listings missed.
+    /// earlier listings missed. Not every change of a file's status raises an event on its folder (a hard
+    /// link made or removed, a write through a mapping): the loop hands the paths left out back as
+    /// pending (``lookAgain(at:_:)``), so the next wake looks at them whatever it is told.
     /// - Complexity: O(changes since the last wake + pending paths + followed paths); O(entries of the
     ///   tree) on the first wake, after an overflow, and on every wake without inotify.
     func next(waitingUpTo seconds: Double) -> Wake {

@@ -166,7 +166,7 @@ let package = Package(
         .testTarget(
             name: "TailServiceTests",
             dependencies: [
-                "TestSupport", "S3TestSupport", "UsageModel", "ObjectStore", "Pipeline", "Store", "Alerting",
+                "TestSupport", "S3TestSupport", "UsageModel", "Inputs", "ObjectStore", "Pipeline", "Store", "Alerting",
                 "TailService", .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict

@@ -14,13 +14,19 @@ extension BatchTransaction {
     public func add(_ outcome: FileOutcome, objects: ObjectReaderSource?) -> (files: Int, rows: Int) {
         var ledger: [Store.FileRecord] = []
         if let path = outcome.path, !outcome.failed {
-            let (size, fingerprint) =
+            var record = Store.FileRecord(
+                path: path, size: 0, fingerprint: "", records: outcome.records, rejected: outcome.rejected)
+            if let (size, fingerprint) =
                 outcome.ledgerIdentity ?? objects?.object(named: path).map(ObjectInputs.fingerprint)
-                ?? InputFingerprint.of(path: path)
-            ledger.append(
-                Store.FileRecord(
-                    path: path, size: size, fingerprint: fingerprint, records: outcome.records,
-                    rejected: outcome.rejected))
+            {
+                record.size = size
+                record.fingerprint = fingerprint
+            } else {
+                // A local file: with its stamp as fingerprinted (`tail` knows it again by its `stat`).
+                (record.size, record.fingerprint, record.modified, record.inode, record.changed) =
+                    InputFingerprint.stamped(path: path)
+            }
+            ledger.append(record)
         }
         add(
             files: ledger, events: outcome.events,

@@ -17,7 +17,8 @@ public import UsageModel
 /// in delivery order, merged with the other files at their places — so the order is exactly a whole
 /// scan's. A provider's tree costs a few bytes a folder and day, not ~220 bytes a file held from the
 /// start (931,029 paths of a 20,000-account month). Files that land or go between the two listings
-/// are read or not as the second listing finds them.
+/// are read or not as the second listing finds them (those that land after ``changedUpTo``, when it is
+/// set, are not).
 ///
 /// Not thread-safe: one caller at a time.
 public struct LocalDeliveryWalk: Sendable {
@@ -41,6 +42,19 @@ public struct LocalDeliveryWalk: Sendable {
     private var currentNames: [UInt8] = []
     private var current: [DayFile] = []
     private var nextCurrent = 0
+    /// When set (nanoseconds since the epoch, on the clock of a file's status change time), a day's
+    /// listing leaves out the files whose status changed after it: files that landed, or changed, after a
+    /// moment are not handed out, whichever day's folder they are in and however late that day comes.
+    /// `tail` sets it to the start of the wake that walks: what lands later is named by its events and
+    /// read at a later wake, so no file is read before one that landed earlier and is still to be read.
+    /// Each file of a listing then costs a `stat`. The files left out are kept in ``changedLater``.
+    public var changedUpTo: Int64? = nil
+    /// The files a day's listing left out because their status changed after ``changedUpTo`` (landed,
+    /// or changed, during the wake: a short list), until taken by ``takeChangedLater()``. Not every
+    /// change of status raises an event on the file's folder (a hard link made or removed, a write
+    /// through a mapping, a clock set back), so the caller looks at them again whether or not an event
+    /// names them.
+    private var changedLater: [String] = []
 
     private struct DayFile {
         var time: EpochSeconds
@@ -51,13 +65,24 @@ public struct LocalDeliveryWalk: Sendable {
 
     /// Walks `directory` once (see the type's summary).
     public init(directory: String) {
+        var visited: Set<InputEnumerator.DirectoryIdentity> = []
+        self.init(directory: directory, visited: &visited, beforeListing: nil)
+    }
+
+    /// Walks `directory` once, as ``init(directory:)``, for a watcher: `beforeListing` is called with each
+    /// directory, and its identity, just before the first walk lists it (the listings a day at a time
+    /// that follow are not announced: their directories were announced then); a directory in `visited`
+    /// (reached by another path) is not walked again, and each directory walked is added to it.
+    public init(
+        directory: String, visited: inout Set<InputEnumerator.DirectoryIdentity>,
+        beforeListing: ((String, InputEnumerator.DirectoryIdentity) -> Void)?
+    ) {
         var info = stat()
         guard stat(directory, &info) == 0 else {
             problems = InputEnumerator.scan([directory]).problems
             return
         }
         var scan = InputEnumerator.Scan()
-        var visited: Set<InputEnumerator.DirectoryIdentity> = []
         var ancestors: [InputEnumerator.DirectoryIdentity: String] = [:]
         var unused: [String] = []
         // Built in locals: the walk's callback cannot capture `self` while it is initialised.
@@ -69,7 +94,7 @@ public struct LocalDeliveryWalk: Sendable {
         var dayIndex: [EpochSeconds: Int] = [:]
         InputEnumerator.walk(
             directory, info, into: &unused, result: &scan, visited: &visited, ancestors: &ancestors,
-            beforeListing: nil
+            beforeListing: beforeListing
         ) { folder, files, hasSubdirectories in
             count += files.count
             if !hasSubdirectories, !files.isEmpty, let (stem, day) = Self.datedFolder(folder),
@@ -100,8 +125,35 @@ public struct LocalDeliveryWalk: Sendable {
         problems = scan.problems
     }
 
-    /// Paths held now: the files not read a day at a time and the day being handed out.
-    public var pathsHeld: Int { others.count + current.count }
+    /// Whether every file was handed out.
+    public var isFinished: Bool { nextDay == days.count && nextOther == others.count && nextCurrent == current.count }
+
+    /// Paths held now: the files not read a day at a time, the day being handed out, and the files its
+    /// listings left out and not yet taken.
+    public var pathsHeld: Int { others.count + current.count + changedLater.count }
+
+    /// The files the listings so far left out (see ``changedUpTo``), each once; the list is emptied.
+    public mutating func takeChangedLater() -> [String] {
+        defer { changedLater = [] }
+        return changedLater
+    }
+
+    /// Whether the walk is past `path` for good: it will not hand it out from now on. A file in a dated
+    /// folder (`…/YYYY/MM/DD/name`) of a day before the one being handed out (that folder is not listed
+    /// again), or after the last day; and, among the files not laid out by day, one that sorts before
+    /// the next of them to come (they are handed out in that order). Conservative: any other path may
+    /// still come.
+    public func hasPassed(_ path: String) -> Bool {
+        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return false }
+        let folder = String(path[..<slash])
+        // A file outside a dated folder is never in a day's listing: only the others decide.
+        if let (_, day) = Self.datedFolder(folder) {
+            let listedAll = nextDay == days.count && nextCurrent == current.count
+            guard listedAll || (nextDay > 0 && day < days[nextDay - 1].day) else { return false }
+        }
+        guard nextOther < others.count else { return true }
+        return Self.precedes((InputEnumerator.deliveryTime(inName: path) ?? .min, path), others[nextOther])
+    }
 
     /// The next file, or nil after the last. A day's folder that cannot be listed again (removed or made
     /// unreadable since the walk) goes to `report`: its files are not read, and it is named, not skipped.
@@ -151,17 +203,39 @@ public struct LocalDeliveryWalk: Sendable {
             }
             let f = Int32(folders.count)
             folders.append(folder + "/")
+            let descriptor = dirfd(handle)
             while let entry = readdir(handle) {
                 let name = withUnsafePointer(to: &entry.pointee.d_name) {
                     String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
                 }
                 if name.hasPrefix(".") { continue }
                 let path = folder + "/" + name
-                // A regular file by its directory entry needs no stat(2); links and unknown types are
-                // followed as the first walk followed them.
-                if entry.pointee.d_type != UInt8(DT_REG) {
+                // A regular file by its directory entry needs no stat(2) unless its change time is asked;
+                // links and unknown types are followed as the first walk followed them.
+                if entry.pointee.d_type != UInt8(DT_REG) || changedUpTo != nil {
                     var info = stat()
-                    guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { continue }
+                    guard fstatat(descriptor, name, &info, 0) == 0 else {
+                        // Gone since the readdir: not read, as if listed a moment later. Any other
+                        // failure (EACCES, EIO) is named, not skipped without a word; a symbolic link's
+                        // (a loop, a dangling link) was named by the first walk already.
+                        let code = errno
+                        if code != ENOENT && entry.pointee.d_type != UInt8(DT_LNK) {
+                            report(
+                                Diagnostic(
+                                    path: path, position: .file, severity: .error, category: "input",
+                                    message:
+                                        "cannot read the file's status again: \(String(cString: strerror(code)).lowercased()); it was listed when the input was first walked, and it is not read (check its permissions and the disk)"
+                                ))
+                        }
+                        continue
+                    }
+                    guard info.st_mode & S_IFMT == S_IFREG else { continue }
+                    if let changedUpTo,
+                        Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec) > changedUpTo
+                    {
+                        changedLater.append(path)
+                        continue
+                    }
                 }
                 let start = names.count
                 names.append(contentsOf: name.utf8)

@@ -89,7 +89,7 @@ public final class Store {
     public static let defaultPath = "chiptrail.db"
 
     /// The newest schema this build knows.
-    public static let schemaVersion = 12
+    public static let schemaVersion = 13
     public let path: String
     let queue: DatabaseQueue
 
@@ -330,13 +330,27 @@ public final class Store {
                                                         saved_at TEXT NOT NULL)
                     """)
         }
+        migrator.registerMigration("v13: the ledger's file stamps") { db in
+            // A local file's modification time (nanoseconds), inode and status change time (nanoseconds)
+            // as fingerprinted: `tail` knows a file it read from its stamp, without reading it again
+            // (NULL for objects and older rows). The change time catches what the other two miss: a
+            // rewrite that keeps size and modification time (`touch -r`, `rsync --inplace -t`, within
+            // one clock tick) or a file made again on a reused inode.
+            try db.execute(
+                sql: """
+                    ALTER TABLE files ADD COLUMN modified_ns INTEGER DEFAULT NULL;
+                    ALTER TABLE files ADD COLUMN inode INTEGER DEFAULT NULL;
+                    ALTER TABLE files ADD COLUMN changed_ns INTEGER DEFAULT NULL;
+                    """)
+        }
         return migrator
     }
 
     /// The documented tables and columns (`chiptrail query --schema`).
     public static let schemaDescription = """
         files          the ledger: one row per input read (path, size, fingerprint = hash of size, first and last 64 KiB,
-                       or etag:ETAG for s3:// objects, records, rejected, ingested_at)
+                       or etag:ETAG for s3:// objects, records, rejected, ingested_at, modified_ns, inode
+                       and changed_ns (status change time) of a local file as fingerprinted)
         events         compute lifecycle events (event_id, provider, account_id, resource_id, action, time,
                        instance_type, instance_count, region, source_ip, principal, user_agent, event_name,
                        origin = file:line[:column], usage_seconds and usage_hours of billing records
@@ -470,6 +484,59 @@ public final class Store {
         }
     }
 
+    /// What the ledger says of a local file by its path and stamp (size, modification time, inode,
+    /// status change time).
+    public enum LedgerMatch: Sendable, Equatable {
+        /// No row at this path: not read (``hasRead(path:fingerprint:)`` would say so too).
+        case unread
+        /// A row at this path with this stamp: read, as it is now.
+        case sameStamp
+        /// Rows at this path, none with this stamp (or written without one): the fingerprint decides.
+        case otherStamp
+    }
+
+    /// Whether the ledger has a row for `path`, and one with this stamp: ``LedgerMatch/unread`` and
+    /// ``LedgerMatch/sameStamp`` answer without the file's fingerprint (its first and last 64 KiB read).
+    public func ledgerMatch(path: String, size: Int64, modified: Int64, inode: Int64, changed: Int64) throws(StoreError)
+        -> LedgerMatch
+    {
+        do {
+            return try queue.read { db in
+                let rows = try db.cachedStatement(
+                    sql: "SELECT size, modified_ns, inode, changed_ns FROM files WHERE path = ?")
+                var match = LedgerMatch.unread
+                for row in try Row.fetchAll(rows, arguments: [path]) {
+                    let m: Int64? = row[1]
+                    let i: Int64? = row[2]
+                    let c: Int64? = row[3]
+                    if row[0] == size, m == modified, i == inode, c == changed { return .sameStamp }
+                    match = .otherStamp
+                }
+                return match
+            }
+        } catch {
+            throw Self.describe(error, path: self.path)
+        }
+    }
+
+    /// Keeps a local file's stamp in its ledger row, the row with this fingerprint (the file was found
+    /// read by it): the next look-up knows the file by its stamp, without its fingerprint (a row written
+    /// without a stamp, by schema 12, or with an older one: a file touched, linked, `chmod`-ed).
+    public func noteStamp(path: String, fingerprint: String, modified: Int64, inode: Int64, changed: Int64)
+        throws(StoreError)
+    {
+        do {
+            try queue.write { db in
+                try db.cachedStatement(
+                    sql:
+                        "UPDATE files SET modified_ns = ?, inode = ?, changed_ns = ? WHERE path = ? AND fingerprint = ?"
+                ).execute(arguments: [modified, inode, changed, path, fingerprint])
+            }
+        } catch {
+            throw Self.describe(error, path: self.path)
+        }
+    }
+
     /// Whether the ledger has read this file (path and content fingerprint).
     public func hasRead(path: String, fingerprint: String) throws(StoreError) -> Bool {
         do {
@@ -502,13 +569,24 @@ public final class Store {
         public var fingerprint: String
         public var records: Int
         public var rejected: Int
+        /// A local file's modification time (nanoseconds since the epoch), inode and status change time
+        /// (nanoseconds since the epoch) as fingerprinted; nil for objects.
+        public var modified: Int64?
+        public var inode: Int64?
+        public var changed: Int64?
 
-        public init(path: String, size: Int64, fingerprint: String, records: Int, rejected: Int) {
+        public init(
+            path: String, size: Int64, fingerprint: String, records: Int, rejected: Int, modified: Int64? = nil,
+            inode: Int64? = nil, changed: Int64? = nil
+        ) {
             self.path = path
             self.size = size
             self.fingerprint = fingerprint
             self.records = records
             self.rejected = rejected
+            self.modified = modified
+            self.inode = inode
+            self.changed = changed
         }
     }
 
@@ -557,8 +635,14 @@ public final class Store {
         throws
     {
         for file in files {
-            try db.cachedStatement(sql: "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)").execute(
-                arguments: [file.path, file.size, file.fingerprint, file.records, file.rejected, now])
+            try db.cachedStatement(
+                sql:
+                    "INSERT OR REPLACE INTO files (path, size, fingerprint, records, rejected, ingested_at, modified_ns, inode, changed_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            ).execute(
+                arguments: [
+                    file.path, file.size, file.fingerprint, file.records, file.rejected, now, file.modified, file.inode,
+                    file.changed,
+                ])
         }
         // Bound value by value (RowStatement): these are the bulk of the store's rows.
         var insertEvent = try RowStatement(

@@ -30,10 +30,14 @@ import UsageModel
 final class DirectoryWatcher {
     /// What one wake found.
     struct Wake {
-        /// Paths to look at (each once), in delivery-time order.
-        var candidates: [String] = []
+        /// Paths to look at (each once), in delivery-time order, handed out one at a time (a walk of the
+        /// whole tree a day at a time).
+        var candidates = WakeCandidates()
         /// Lines for stderr, each said once per process.
         var notices: [Notice] = []
+        /// Whether the wake walked the whole tree (the first wake, after an overflow, every wake without
+        /// inotify): what an earlier wake left unread is in it.
+        var walkedWholeTree = false
     }
 
     enum Notice {
@@ -111,6 +115,12 @@ final class DirectoryWatcher {
         problemsByPath.sorted { $0.key.utf8Precedes($1.key) }.map(\.value)
     }
 
+    /// Whether every wake walks the whole tree (`--poll`, no inotify, or the watch limit reached).
+    var walksEveryWake: Bool { walkEveryWake }
+
+    /// Paths looked at on every wake.
+    var pendingCount: Int { pending.count }
+
     /// Whether `path` is looked at on every wake (a gzip file still being written, a followed file whose
     /// last line is still being written), or only when an event names it.
     func lookAgain(at path: String, _ again: Bool) {
@@ -129,7 +139,13 @@ final class DirectoryWatcher {
     /// and read at the next wake: the event-time frontier then moved past those files' records, which
     /// joined a later slice than in `ingest` (late), and alerts changed with the timing. So after every
     /// walk the event queue is read again, and the directories it names walked, until a read names no new
-    /// directory (at most ``drainRounds`` times: a tree that gets new directories without pause).
+    /// directory (at most ``drainRounds`` times: a tree that gets new directories without pause). The
+    /// whole tree's walk lists its days later, as they are read (hours into a backlog): those listings
+    /// leave out files changed after the moment the events were last read (``changeClockNow()``), which
+    /// the next wakes' events name, so that a late day does not hand out files landed after files that
+    /// earlier listings missed. Not every change of a file's status raises an event on its folder (a hard
+    /// link made or removed, a write through a mapping): the loop hands the paths left out back as
+    /// pending (``lookAgain(at:_:)``), so the next wake looks at them whatever it is told.
     /// - Complexity: O(changes since the last wake + pending paths + followed paths); O(entries of the
     ///   tree) on the first wake, after an overflow, and on every wake without inotify.
     func next(waitingUpTo seconds: Double) -> Wake {
@@ -148,19 +164,24 @@ final class DirectoryWatcher {
                 checkRoots(files: &candidates, directories: &directories)
             }
         }
-        /// The whole walk's inputs, when the wake is that walk and nothing else (each followed path's
-        /// files in delivery order, as `ingest` reads them).
-        var walkedInputs: [String]? = nil
+        /// The whole tree's walk, when the wake walked it (each followed path a day at a time), and whether
+        /// the wake is that walk and nothing else (then each followed path's files in delivery order, as
+        /// `ingest` reads them).
+        var walked: [WakeCandidates.Source] = []
+        var walkAlone = false
         var rounds = 0
+        /// The wake's start, for the whole tree's walk: its days' listings leave out what changed after it.
+        var start: Int64?
+        var walkedTree = false
         while true {
             if wholeTree {
                 wholeTree = false
                 if overflowed { reset() }
                 candidates = OrderedPaths()
                 directories = []
-                let inputs = walkWholeTree()
-                for path in inputs { candidates.append(path) }
-                walkedInputs = inputs
+                walked = walkWholeTree()
+                walkedTree = true
+                walkAlone = true
             } else if !directories.isEmpty {
                 let walking = directories
                 directories = []
@@ -173,20 +194,38 @@ final class DirectoryWatcher {
             } else {
                 break
             }
+            // The wake starts before the events are read for the last time: the days the walk lists later
+            // (hours later, in a backlog) leave out what changed after it, which is the next wakes' (named
+            // by events, or found by their walks) — else a day listed late would hand out files landed
+            // after others that earlier listings missed and the next wake reads (out of landing order).
+            if walkedTree { start = Self.changeClockNow() }
             // Something was walked: what landed while it was listed is read too.
             guard usesInotify && !walkEveryWake && rounds < Self.drainRounds else { break }
             rounds += 1
             let before = candidates.paths.count
             readEvents(files: &candidates, directories: &directories)
             if overflowed { wholeTree = true }
-            if candidates.paths.count != before || !directories.isEmpty { walkedInputs = nil }
+            if candidates.paths.count != before || !directories.isEmpty { walkAlone = false }
+        }
+        if let start {
+            walked = walked.map { source in
+                guard case .walk(var walk) = source else { return source }
+                walk.changedUpTo = start
+                return .walk(walk)
+            }
         }
         var wake = Wake()
-        if let walkedInputs {
-            wake.candidates = walkedInputs
+        wake.walkedWholeTree = walkedTree
+        // The pending paths come with a walk too: a file its days' listings leave out (changed after the
+        // wake began, ``LocalDeliveryWalk/changedUpTo``) is pending, and under `--poll` every wake is a
+        // walk — a file appended faster than a walk would otherwise wait for ever.
+        if walkAlone && pending.isEmpty {
+            wake.candidates = WakeCandidates(sources: walked, merged: false)
         } else {
             for path in pending { candidates.append(path) }
-            wake.candidates = InputEnumerator.sortedByDeliveryTime(candidates.paths)
+            // A path both walked and named by an event comes once (the merge drops the second).
+            let named = WakeCandidates.Source.paths(InputEnumerator.sortedByDeliveryTime(candidates.paths), next: 0)
+            wake.candidates = WakeCandidates(sources: walked + [named], merged: true)
         }
         wake.notices = takeNotices()
         return wake
@@ -195,18 +234,54 @@ final class DirectoryWatcher {
     /// How many times one wake reads the event queue again after a walk (see ``next(waitingUpTo:)``).
     static let drainRounds = 1000
 
+    /// Now on the clock of files' change times (nanoseconds since the epoch), returned once the coarse
+    /// clock the kernel stamps them with has passed it (at most a tick, 1–4 ms): a file with a change time
+    /// up to the moment returned changed before this returned (so an event read after it names the file,
+    /// if its directory was watched), and one changed later has a later change time.
+    static func changeClockNow() -> Int64 {
+        func nanoseconds(_ t: timespec) -> Int64 { Int64(t.tv_sec) * 1_000_000_000 + Int64(t.tv_nsec) }
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let moment = nanoseconds(now)
+        var coarse = timespec()
+        // Bounded: a clock set back leaves the coarse clock behind for longer than a tick.
+        for _ in 0..<500 {
+            clock_gettime(CLOCK_REALTIME_COARSE, &coarse)
+            if nanoseconds(coarse) > moment { break }
+            usleep(100)
+        }
+        return moment
+    }
+
     /// Test-only: called with each directory just before it is watched and listed.
     var testBeforeListing: ((String) -> Void)? = nil
 
     // MARK: - Walks
 
-    /// Walks every followed path: their inputs (each path's in delivery-time order).
-    private func walkWholeTree() -> [String] {
-        let scan = InputEnumerator.scan(roots, known: [], beforeListing: usesInotify ? { self.watch($0, $1) } : nil)
+    /// Walks every followed path: their inputs, each path's in delivery-time order — a directory's a day
+    /// at a time (``LocalDeliveryWalk``: its folders above a date and their days, not a path per file),
+    /// each directory watched just before this walk lists it; a file as itself.
+    private func walkWholeTree() -> [WakeCandidates.Source] {
+        var sources: [WakeCandidates.Source] = []
+        var problems: [Diagnostic] = []
+        var visited = Set<Identity>()
+        for root in roots {
+            var info = stat()
+            if stat(root, &info) == 0, info.st_mode & S_IFMT == S_IFDIR {
+                let walk = LocalDeliveryWalk(
+                    directory: root, visited: &visited, beforeListing: usesInotify ? { self.watch($0, $1) } : nil)
+                problems += walk.problems
+                sources.append(.walk(walk))
+            } else {
+                let scan = InputEnumerator.scan([root])
+                problems += scan.problems
+                if !scan.inputs.isEmpty { sources.append(.paths(scan.inputs, next: 0)) }
+            }
+        }
         problemsByPath = [:]
-        for problem in scan.problems { problemsByPath[problem.path] = problem }
+        for problem in problems { problemsByPath[problem.path] = problem }
         missingRoots = Set(roots.filter { problemsByPath[$0] != nil && !exists($0) })
-        return scan.inputs
+        return sources
     }
 
     /// Walks one directory found new (created, moved in, or a followed path that appeared).

@@ -22,7 +22,12 @@ extension TailFollower {
         }
         while !control.stopRequested {
             try loop.wake()
-            if settings.once { break }
+            if settings.once {
+                // What the walk's days left out, changed while the run read (a file appended, linked,
+                // landed late): read now, so that `--once` reads every file there when it started.
+                try loop.readChangedDuringTheWalk()
+                break
+            }
         }
         if loop.status { reporter.status(nil) }
         try finishDelivery(control: control)
@@ -63,8 +68,10 @@ private struct DirectoryLoop {
     let status: Bool
     /// Each followed file's committed position (the store's `follow_offsets`), updated after each commit.
     var offsets: [String: Store.FollowOffset]
-    /// The stamp of each file as it was last read or found already read: unchanged, it is not looked at.
-    var seen: [String: FileStamp] = [:]
+    /// The stamp of each file as it was last read or found already read: unchanged, it is not looked at
+    /// (the ledger answers for a file no longer kept here). Bounded (``SeenFiles``) unless every wake
+    /// walks the whole tree.
+    var seen = SeenFiles()
     var outstanding: OutstandingProblems
     var incomplete: [String: Incomplete] = [:]
     /// When each incomplete file was first deferred: the files after it wait at most --settle
@@ -73,7 +80,19 @@ private struct DirectoryLoop {
     var holdingSince: [String: Double] = [:]
     var delivered = 0
     var filesRead = 0
-    var pacer = CommitPacer()
+    var pacer: CommitPacer
+    /// What a wake left to read when its reading stopped behind a file still being written: the walk's
+    /// place and the lists' (bounded by a day's paths and the events), not the paths still to come. The
+    /// next wake goes on with it, merged with what that wake names, unless it walks the whole tree.
+    var unfinished: WakeCandidates?
+    /// Fingerprints taken to ask the ledger (``TailFollower/WakeFigures``).
+    var ledgerFingerprints = 0
+    /// Under `--once`: the files the walk's days left out because they changed after the wake began
+    /// (``LocalDeliveryWalk/changedUpTo``), read in a last pass (``readChangedDuringTheWalk()``). The
+    /// daemon looks at them at its next wake instead (the watcher's pending paths).
+    var changedDuringTheWalk: [String] = []
+    /// Whether the last wake's reading stopped behind a file still being written (the rest waits).
+    var waited = false
 
     /// Reads the followed files' offsets and sets up the watcher (no walk yet: the first wake walks).
     /// - Throws: ``TailError`` when the store cannot be read.
@@ -90,6 +109,7 @@ private struct DirectoryLoop {
             paths: settings.paths, inotify: !settings.pollOnly && !settings.once, control: control)
         outstanding = OutstandingProblems(report: follower.reporter.diagnostic)
         status = !settings.quiet && isatty(STDERR_FILENO) == 1
+        pacer = settings.pacer ?? CommitPacer()
     }
 
     /// Whether the files after `path`, one still being written, wait for it: until it is reported, for
@@ -115,23 +135,69 @@ private struct DirectoryLoop {
             }
         }
         outstanding.update(watcher.problems)
-        let (toRead, heads) = select(changed.candidates)
-        try read(toRead, heads: heads)
+        // A stamp per file only where a later wake walks the whole tree again and would otherwise
+        // fingerprint every file (`--poll`, the watch limit reached); else the last files' only.
+        seen.keepsAll = watcher.walksEveryWake && !follower.settings.once
+        var candidates = changed.candidates
+        // What an earlier wake left goes on, merged with what this one names; a walk of the whole tree
+        // finds it again instead.
+        if var left = unfinished, !changed.walkedWholeTree {
+            left.resume(with: candidates)
+            candidates = left
+        }
+        unfinished = nil
+        follower.settings.beforeReading?()
+        try read(&candidates)
         showStatus()
+        if let onWake = follower.settings.onWake {
+            onWake(
+                TailFollower.WakeFigures(
+                    pathsLookedAtAgain: watcher.pendingCount, pathsLeftHeld: unfinished?.pathsHeld ?? 0,
+                    leftUnread: unfinished != nil, ledgerFingerprints: ledgerFingerprints))
+        }
     }
 
-    /// Looks at the wake's candidates in delivery order and returns those to read: followed files from
-    /// their committed offset, others whole unless the ledger has them (then they are marked seen).
-    /// Empty files, unchanged ones and those still incomplete wait; behind an incomplete one that
-    /// ``holds(_:)``, the rest of the wake waits too. Nothing is read or committed here.
-    /// - Returns: the inputs to read, in order, and the head hash of each followed (plain) file.
-    mutating func select(_ inputs: [String]) -> (toRead: [IngestPipeline.FollowedInput], heads: [String: String]) {
+    /// Where a wake's selection stopped.
+    enum SelectionEnd {
+        /// `limit` inputs to read: more may follow.
+        case more
+        /// Every candidate was looked at.
+        case finished
+        /// The rest waits behind a file still being written (``holds(_:)``).
+        case waiting
+    }
+
+    /// Looks at the wake's next candidates in delivery order until `limit` are to read, and returns those:
+    /// followed files from their committed offset, others whole unless the ledger has them (then they are
+    /// marked seen). Empty files, unchanged ones and those still incomplete wait; behind an incomplete
+    /// one that ``holds(_:)``, the rest of the wake waits too (left in `candidates`, which the next wakes
+    /// go on with). A path comes at most once in what is returned. Nothing is read or committed here.
+    /// - Returns: the inputs to read, in order, the head hash of each followed (plain) file, and where the
+    ///   selection stopped.
+    /// - Throws: ``TailError`` when the store cannot say whether a file was read.
+    mutating func select(from candidates: inout WakeCandidates, upTo limit: Int) throws(TailError) -> (
+        toRead: [IngestPipeline.FollowedInput], heads: [String: String], end: SelectionEnd
+    ) {
         var toRead: [IngestPipeline.FollowedInput] = []
         var heads: [String: String] = [:]
-        for (position, path) in inputs.enumerated() {
+        var chosen = Set<String>()
+        defer {
+            for problem in candidates.takeProblems() { follower.reporter.diagnostic(problem) }
+            // Left out by a day's listing, changed after the wake began: not every change raises an event
+            // on the file's folder (a hard link made or removed, a write through a mapping), so the next
+            // wake looks at them whatever it is told; `--once` reads them at the end of its run.
+            for path in candidates.takeChangedLater() {
+                watcher.lookAgain(at: path, true)
+                if follower.settings.once { changedDuringTheWalk.append(path) }
+            }
+        }
+        while toRead.count < limit {
+            guard let path = candidates.next() else { return (toRead, heads, .finished) }
             // Looked at now: only what is left waiting below is looked at again on the next wakes
             // (the rest waits for an event naming it).
             watcher.lookAgain(at: path, false)
+            // Never twice in one batch (the candidates give a path once; this holds whatever they do).
+            guard !chosen.contains(path) else { continue }
             guard let stamp = FileStamp(path: path) else { continue }
             if seen[path] == stamp { continue }
             // An empty file is one being created: read it once it has content.
@@ -141,21 +207,57 @@ private struct DirectoryLoop {
             // are read whole, once per content.)
             if let head = PlainHead(path: path) {
                 heads[path] = head.hash
-                if let input = followed(path, stamp: stamp, head: head.hash) { toRead.append(input) }
+                if let input = followed(path, stamp: stamp, head: head.hash) {
+                    toRead.append(input)
+                    chosen.insert(path)
+                }
                 continue
             }
             if let pending = incomplete[path], pending.stamp == stamp {
-                if waitsStillIncomplete(path, pending, before: inputs[(position + 1)...]) { break }
+                // The files after it wait (delivery order; see runIncrementally): the rest of the
+                // candidates is kept for the next wakes, not listed in the paths looked at on each.
+                if waitsStillIncomplete(path, pending) { return (toRead, heads, .waiting) }
                 continue
             }
-            let (_, fingerprint) = InputFingerprint.of(path: path)
-            if (try? follower.store.hasRead(path: path, fingerprint: fingerprint)) == true {
+            if try alreadyRead(path, stamp) {
                 seen[path] = stamp
                 continue
             }
             toRead.append(IngestPipeline.FollowedInput(path: path))
+            chosen.insert(path)
         }
-        return (toRead, heads)
+        return (toRead, heads, .more)
+    }
+
+    /// Whether the ledger has read `path` as it is now: by its stamp, kept in the ledger row when the file
+    /// was read, without opening it; by its fingerprint only when the ledger has the path with another
+    /// stamp, or none (a row of an earlier version). A backlog's files on a first start, and files read
+    /// before and unchanged, cost a look-up each, not a read. A file found read by its fingerprint gets
+    /// its stamp written into its row (a store of schema 12 fills its rows' stamps so, once per file).
+    /// - Throws: ``TailError`` when the store fails: the file is not taken for one unread (and read again
+    ///   without a word).
+    mutating func alreadyRead(_ path: String, _ stamp: FileStamp) throws(TailError) -> Bool {
+        do {
+            let match = try follower.store.ledgerMatch(
+                path: path, size: stamp.size, modified: stamp.modified, inode: Int64(bitPattern: stamp.inode),
+                changed: stamp.changed)
+            switch match {
+            case .sameStamp: return true
+            case .unread: return false
+            case .otherStamp:
+                ledgerFingerprints += 1
+                // The stamp kept is the one the fingerprint was taken with (one fstat).
+                let taken = InputFingerprint.stamped(path: path)
+                guard try follower.store.hasRead(path: path, fingerprint: taken.fingerprint) else { return false }
+                if let modified = taken.modified, let inode = taken.inode, let changed = taken.changed {
+                    try follower.store.noteStamp(
+                        path: path, fingerprint: taken.fingerprint, modified: modified, inode: inode, changed: changed)
+                }
+                return true
+            }
+        } catch {
+            throw TailError(.store, underlying: error)
+        }
     }
 
     /// A followed file to read from its committed offset (from the start when its head changed or it
@@ -176,10 +278,8 @@ private struct DirectoryLoop {
 
     /// A file unchanged since it was found incomplete: reported once after the settle time, and looked
     /// at again on the next wakes.
-    /// - Returns: whether the files after it (`later`, each then looked at again on the next wakes)
-    ///   wait for it (delivery order; see `runIncrementally`).
-    mutating func waitsStillIncomplete(_ path: String, _ pending: Incomplete, before later: ArraySlice<String>) -> Bool
-    {
+    /// - Returns: whether the files after it wait for it (delivery order; see `runIncrementally`).
+    mutating func waitsStillIncomplete(_ path: String, _ pending: Incomplete) -> Bool {
         let settle = follower.settings.settle
         // Unchanged and still incomplete: report once after the settle time.
         if !pending.reported && MonotonicClock.seconds() - pending.since >= settle {
@@ -192,38 +292,60 @@ private struct DirectoryLoop {
             incomplete[path]?.reported = true
         }
         watcher.lookAgain(at: path, true)
-        // Until then the files after it wait (delivery order; see runIncrementally), looked
-        // at again on the next wakes.
-        guard holds(path) else { return false }
-        for next in later { watcher.lookAgain(at: next, true) }
-        return true
+        // Until then the files after it wait (delivery order; see runIncrementally).
+        return holds(path)
     }
 
-    /// Reads `toRead` in batches, each read, committed, delivered and then noted, in order. A backlog's
-    /// batches are paced to their checkpoints' cost (files landing live make small batches by
-    /// themselves); a reload asked for meanwhile applies from the next batch on; a stop asked for ends
-    /// the reading after the batch in hand (the first batch is always read). Files held behind one
-    /// still being written end the reading too, looked at again on the next wakes. A kill at any point
-    /// leaves the batches committed so far; the rest is read again at the next start.
+    /// Reads the wake's files to read (``select(from:upTo:)``) in batches, each selected, read, committed,
+    /// delivered and then noted, in order: what is held is a batch's inputs and the candidates' walk, not
+    /// the wake's files. A backlog's batches are paced to their checkpoints' cost (files landing live
+    /// make small batches by themselves); a reload asked for meanwhile applies from the next batch on; a
+    /// stop asked for ends the reading after the batch in hand (the first batch is always read). Files
+    /// held behind one still being written end the reading too: the batch's are looked at again on the
+    /// next wakes, the candidates after them are kept (``unfinished``) for the next wakes to go on with. A
+    /// kill at any point leaves the batches committed so far; the rest is read again at the next start.
     /// - Throws: ``TailError`` when the store fails.
-    mutating func read(_ toRead: [IngestPipeline.FollowedInput], heads: [String: String]) throws(TailError) {
-        var index = 0
-        while index < toRead.count && (!control.stopRequested || index == 0) {
+    mutating func read(_ candidates: inout WakeCandidates) throws(TailError) {
+        var first = true
+        while first || !control.stopRequested {
             // A reload asked for during a backlog applies from the next batch on.
-            if index > 0 && control.takeReloadRequest() { follower.reloadSetup() }
+            if !first && control.takeReloadRequest() { follower.reloadSetup() }
             // A backlog commits in batches paced to its checkpoints' cost; files landing live make
             // small batches by themselves.
-            let chunk = Array(toRead[index..<min(toRead.count, index + pacer.files)])
-            index += chunk.count
-            let batch = readBatch(chunk, heads: heads)
-            if !batch.held.isEmpty {
-                // The files after the held ones wait too, looked at again on the next wakes.
-                for later in toRead[index...] { watcher.lookAgain(at: later.path, true) }
-                index = toRead.count
+            let (chunk, heads, end) = try select(from: &candidates, upTo: pacer.files)
+            // The rest waits behind a file still being written: the next wakes go on from here.
+            var waits = end == .waiting
+            if chunk.isEmpty {
+                if waits && !candidates.isFinished { unfinished = candidates }
+                waited = waits
+                return
             }
+            first = false
+            let batch = readBatch(chunk, heads: heads)
+            // The batch's files after one still being written (held, looked at again on the next wakes,
+            // see note) and the candidates after them wait too.
+            if !batch.held.isEmpty { waits = true }
             try commit(batch, files: chunk.count)
             note(chunk, batch)
+            waited = waits
+            if waits {
+                if !candidates.isFinished { unfinished = candidates }
+                return
+            }
+            if end == .finished { return }
         }
+    }
+
+    /// Under `--once`, after the wake: reads the files the walk's days left out because they changed
+    /// after the wake began (``changedDuringTheWalk``), in delivery order, as a wake reads what it is
+    /// named — unless the wake's reading stopped (a stop asked for, or the rest waiting behind a file
+    /// still being written: these come after it).
+    /// - Throws: ``TailError`` when the store fails.
+    mutating func readChangedDuringTheWalk() throws(TailError) {
+        guard !changedDuringTheWalk.isEmpty, !waited, !control.stopRequested else { return }
+        var candidates = WakeCandidates(paths: changedDuringTheWalk)
+        changedDuringTheWalk = []
+        try read(&candidates)
     }
 
     /// Opens a batch and reads `chunk` into it: each input's rows go to the store's writer as it is read

@@ -39,6 +39,13 @@ public final class TailFollower {
         /// Input bytes decoded between two calls of ``onLargeFree`` whatever was let go (nil: the pipeline's
         /// ``IngestPipeline/largeDecodedBytes``).
         public var largeDecodedBytes: Int64? = nil
+        /// The batches' sizes (nil: ``CommitPacer``'s defaults); tests set small ones.
+        public var pacer: CommitPacer? = nil
+        /// Called after each wake of the directory loop with what it holds then (tests).
+        public var onWake: (@Sendable (WakeFigures) -> Void)? = nil
+        /// Called at each wake of the directory loop after the watcher's look and before its paths are
+        /// read: after the wake began, before a walk's days are listed (tests).
+        public var beforeReading: (@Sendable () -> Void)? = nil
 
         /// The settings, each as its property says.
         public init(
@@ -54,6 +61,20 @@ public final class TailFollower {
             self.once = once
             self.quiet = quiet
         }
+    }
+
+    /// What the directory loop holds after a wake, and what it has cost so far (``Settings/onWake``).
+    public struct WakeFigures: Sendable {
+        /// Paths looked at on every wake (files still being written, files waiting behind one).
+        public var pathsLookedAtAgain: Int
+        /// Paths held by what a wake left to read (the walk's day, lists of paths), when its reading
+        /// stopped behind a file still being written.
+        public var pathsLeftHeld: Int
+        /// Whether a wake's reading stopped early and waits to go on.
+        public var leftUnread: Bool
+        /// Fingerprints taken so far to ask the ledger whether a file was read (each a read of its first
+        /// and last 64 KiB).
+        public var ledgerFingerprints: Int
     }
 
     /// Where the loop's lines go (the CLI's stderr writer).

@@ -38,7 +38,7 @@ struct DirectoryWatcherOrderTests {
             landedWhileWalking.append(land(root, earlier, "0200"))
             landedWhileWalking.append(land(root, listing, "0300"))
         }
-        let candidates = watcher.next(waitingUpTo: 5).candidates
+        let candidates = Array(watcher.next(waitingUpTo: 5).candidates)
         return (candidates, landedWhileWalking)
     }
 
@@ -50,7 +50,7 @@ struct DirectoryWatcherOrderTests {
         let root = dir.path + "/in"
         try FileManager.default.createDirectory(atPath: root + "/old", withIntermediateDirectories: true)
         let watcher = DirectoryWatcher(paths: [root], inotify: true)
-        #expect(watcher.next(waitingUpTo: 1).candidates.isEmpty)
+        #expect(Array(watcher.next(waitingUpTo: 1).candidates).isEmpty)
         let f1 = Self.land(root, "new", "0100")
         let (first, landedWhileWalking) = Self.wake(watcher, root: root, landingIn: "old", whileListing: "new")
         #expect(landedWhileWalking.count == 2)

@@ -31,13 +31,18 @@ final class RecordingSink: AlertSink, Sendable {
 
         init(
             follow directory: String, store: String, mappings: String, once: Bool, sink: RecordingSink,
-            control: TailControl, onLargeFree: (@Sendable () -> Void)? = nil, largeDecodedBytes: Int64? = nil
+            control: TailControl, onLargeFree: (@Sendable () -> Void)? = nil, largeDecodedBytes: Int64? = nil,
+            pacer: CommitPacer? = nil, onWake: (@Sendable (TailFollower.WakeFigures) -> Void)? = nil,
+            settle: Double = 30, pollOnly: Bool = false, beforeReading: (@Sendable () -> Void)? = nil
         ) {
             var settings = TailFollower.Settings(
-                paths: [directory], storeName: store, pollInterval: 0.05, pollOnly: false, settle: 30, once: once,
-                quiet: false)
+                paths: [directory], storeName: store, pollInterval: 0.05, pollOnly: pollOnly, settle: settle,
+                once: once, quiet: false)
             settings.onLargeFree = onLargeFree
             settings.largeDecodedBytes = largeDecodedBytes
+            settings.pacer = pacer
+            settings.onWake = onWake
+            settings.beforeReading = beforeReading
             let configured = settings
             let thread = Thread { [self] in
                 do {

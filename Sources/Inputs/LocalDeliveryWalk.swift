@@ -158,16 +158,18 @@ public struct LocalDeliveryWalk: Sendable {
     /// The next file, or nil after the last. A day's folder that cannot be listed again (removed or made
     /// unreadable since the walk) goes to `report`: its files are not read, and it is named, not skipped.
     public mutating func next(report: (Diagnostic) -> Void = { _ in }) -> String? {
-        if nextCurrent == current.count {
+        // Until a day's listing gives a file: a day listed again may give none (its files removed or its
+        // folder gone since the walk, or all changed after ``changedUpTo``), and the days after it follow.
+        while nextCurrent == current.count {
             current = []
             currentNames = []
             currentFolders = []
             nextCurrent = 0
             // A day's files all sort after every file of a time before the day.
-            if nextDay < days.count && (nextOther == others.count || others[nextOther].time >= days[nextDay].day) {
-                list(day: nextDay, report: report)
-                nextDay += 1
-            }
+            guard nextDay < days.count && (nextOther == others.count || others[nextOther].time >= days[nextDay].day)
+            else { break }
+            list(day: nextDay, report: report)
+            nextDay += 1
         }
         let fromCurrent = nextCurrent < current.count
         let fromOthers = nextOther < others.count

@@ -34,7 +34,8 @@ public final class BatchTransaction: @unchecked Sendable {
         case abandon
     }
 
-    private let store: Store
+    /// Let go by the writer thread before it tells the outcome (``write()``).
+    private var store: Store?
     private let capacity: Int
     private let condition = NSCondition()
     private var jobs: [Job] = []
@@ -155,6 +156,19 @@ public final class BatchTransaction: @unchecked Sendable {
     /// The writer thread: one transaction, the jobs in order, until a commit or an abandon. It begins once
     /// the store's connection is free: after the transaction before it has ended.
     private func write() {
+        let result = writeRows()
+        // The writer thread lives a moment past the outcome it tells, and holds this transaction: the
+        // store (its connection and writer lock) is let go first, so that once ``committed()`` returns
+        // the store dies with its last caller's reference — a `tail --once` that returned has released
+        // its lock when the next run opens the store.
+        store = nil
+        finish(result)
+    }
+
+    /// The batch's transaction, from its pieces to its commit or rollback. Its references to the store
+    /// (the rows' statements) end when it returns.
+    private func writeRows() -> Result<[Alert], StoreError> {
+        guard let store else { preconditionFailure("a batch transaction's writer runs once") }
         var writer: BatchRows?
         do {
             try store.queue.inTransaction { db in
@@ -186,9 +200,9 @@ public final class BatchTransaction: @unchecked Sendable {
                     }
                 }
             }
-            finish(.success(writer?.alerts ?? []))
+            return .success(writer?.alerts ?? [])
         } catch {
-            finish(.failure(Store.describe(error, path: store.path)))
+            return .failure(Store.describe(error, path: store.path))
         }
     }
 }

@@ -343,6 +343,13 @@ public final class Store {
                     ALTER TABLE files ADD COLUMN changed_ns INTEGER DEFAULT NULL;
                     """)
         }
+        migrator.registerMigration("v13: the ledger's status change time") { db in
+            // Builds between 1457c98 and d07f78a recorded v13 with the first two columns only: their
+            // stores get the third here (a store made by v13 as it is now has it already).
+            if try !db.columns(in: "files").contains(where: { $0.name == "changed_ns" }) {
+                try db.execute(sql: "ALTER TABLE files ADD COLUMN changed_ns INTEGER DEFAULT NULL")
+            }
+        }
         return migrator
     }
 
@@ -546,7 +553,8 @@ public final class Store {
                     arguments: [path, fingerprint]) ?? false
             }
         } catch {
-            throw Self.describe(error, path: path)
+            // The store's path, not the file's: the error is the store's.
+            throw Self.describe(error, path: self.path)
         }
     }
 

@@ -53,6 +53,8 @@ final class DirectoryWatcher {
     }
 
     private let roots: [String]
+    /// One wake only (`--once`): its walk leaves nothing out (``LocalDeliveryWalk/changedUpTo`` unset).
+    private let once: Bool
     private let usesInotify: Bool
     private var fd: Int32 = -1
     /// Watches of directories in the tree, by watch descriptor, by path, and the directories' identities.
@@ -70,6 +72,8 @@ final class DirectoryWatcher {
     /// Every wake walks the whole tree: `--poll`, no inotify, or the watch limit reached.
     private var walkEveryWake: Bool
     private var overflowed = false
+    /// The next wake walks the whole tree (``walkTreeAtNextWake()``).
+    private var walkRequested = false
     private var saidOverflow = false
     private var saidWatchLimit = false
     private var notices: [Notice] = []
@@ -96,9 +100,12 @@ final class DirectoryWatcher {
     ///   - paths: the followed paths (directories, followed recursively, or files).
     ///   - inotify: whether to use inotify (false: every wake walks the tree).
     ///   - control: whose requests (stop, reload) end a wait at once.
-    init(paths: [String], inotify: Bool, control: TailControl? = nil) {
+    ///   - once: one wake only (`--once`): its walk is `ingest`'s, every file its days' listings find
+    ///     (no later wake takes what changed after the wake began, so nothing is left out for one).
+    init(paths: [String], inotify: Bool, control: TailControl? = nil, once: Bool = false) {
         roots = paths
         self.control = control
+        self.once = once
         let environment = ProcessInfo.processInfo.environment
         testOverflow = !(environment["CHIPTRAIL_TEST_INOTIFY_OVERFLOW"] ?? "").isEmpty
         testWatchLimit = environment["CHIPTRAIL_TEST_INOTIFY_WATCH_LIMIT"].flatMap { Int($0) }
@@ -120,6 +127,10 @@ final class DirectoryWatcher {
 
     /// Paths looked at on every wake.
     var pendingCount: Int { pending.count }
+
+    /// Has the next wake walk the whole tree (the watches kept): what changed is found by the walk
+    /// rather than by paths looked at on every wake, when those would be too many.
+    func walkTreeAtNextWake() { walkRequested = true }
 
     /// Whether `path` is looked at on every wake (a gzip file still being written, a followed file whose
     /// last line is still being written), or only when an event names it.
@@ -158,11 +169,12 @@ final class DirectoryWatcher {
         } else {
             wait(seconds: seconds)
             if usesInotify { readEvents(files: &candidates, directories: &directories) }
-            if overflowed || walkEveryWake {
+            if overflowed || walkEveryWake || walkRequested {
                 wholeTree = true
             } else {
                 checkRoots(files: &candidates, directories: &directories)
             }
+            walkRequested = false
         }
         /// The whole tree's walk, when the wake walked it (each followed path a day at a time), and whether
         /// the wake is that walk and nothing else (then each followed path's files in delivery order, as
@@ -198,7 +210,8 @@ final class DirectoryWatcher {
             // (hours later, in a backlog) leave out what changed after it, which is the next wakes' (named
             // by events, or found by their walks) — else a day listed late would hand out files landed
             // after others that earlier listings missed and the next wake reads (out of landing order).
-            if walkedTree { start = Self.changeClockNow() }
+            // Under `--once` there is no next wake: the walk lists what it finds, as `ingest`'s does.
+            if walkedTree && !once { start = Self.changeClockNow() }
             // Something was walked: what landed while it was listed is read too.
             guard usesInotify && !walkEveryWake && rounds < Self.drainRounds else { break }
             rounds += 1

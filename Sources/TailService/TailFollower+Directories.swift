@@ -22,12 +22,7 @@ extension TailFollower {
         }
         while !control.stopRequested {
             try loop.wake()
-            if settings.once {
-                // What the walk's days left out, changed while the run read (a file appended, linked,
-                // landed late): read now, so that `--once` reads every file there when it started.
-                try loop.readChangedDuringTheWalk()
-                break
-            }
+            if settings.once { break }
         }
         if loop.status { reporter.status(nil) }
         try finishDelivery(control: control)
@@ -87,12 +82,9 @@ private struct DirectoryLoop {
     var unfinished: WakeCandidates?
     /// Fingerprints taken to ask the ledger (``TailFollower/WakeFigures``).
     var ledgerFingerprints = 0
-    /// Under `--once`: the files the walk's days left out because they changed after the wake began
-    /// (``LocalDeliveryWalk/changedUpTo``), read in a last pass (``readChangedDuringTheWalk()``). The
-    /// daemon looks at them at its next wake instead (the watcher's pending paths).
-    var changedDuringTheWalk: [String] = []
-    /// Whether the last wake's reading stopped behind a file still being written (the rest waits).
-    var waited = false
+    /// The walks' problems said so far (a day's folder or a file that cannot be read again), each said
+    /// once per run: a handful, as many as there are such paths.
+    var walkProblemsSaid = Set<String>()
 
     /// Reads the followed files' offsets and sets up the watcher (no walk yet: the first wake walks).
     /// - Throws: ``TailError`` when the store cannot be read.
@@ -106,7 +98,8 @@ private struct DirectoryLoop {
         }
         let settings = follower.settings
         watcher = DirectoryWatcher(
-            paths: settings.paths, inotify: !settings.pollOnly && !settings.once, control: control)
+            paths: settings.paths, inotify: !settings.pollOnly && !settings.once, control: control,
+            once: settings.once)
         outstanding = OutstandingProblems(report: follower.reporter.diagnostic)
         status = !settings.quiet && isatty(STDERR_FILENO) == 1
         pacer = settings.pacer ?? CommitPacer()
@@ -182,13 +175,20 @@ private struct DirectoryLoop {
         var heads: [String: String] = [:]
         var chosen = Set<String>()
         defer {
-            for problem in candidates.takeProblems() { follower.reporter.diagnostic(problem) }
+            // Each said once: under `--poll` every wake walks the tree and meets the same file again.
+            for problem in candidates.takeProblems() where walkProblemsSaid.insert(problem.description).inserted {
+                follower.reporter.diagnostic(problem)
+            }
             // Left out by a day's listing, changed after the wake began: not every change raises an event
             // on the file's folder (a hard link made or removed, a write through a mapping), so the next
-            // wake looks at them whatever it is told; `--once` reads them at the end of its run.
-            for path in candidates.takeChangedLater() {
-                watcher.lookAgain(at: path, true)
-                if follower.settings.once { changedDuringTheWalk.append(path) }
+            // wake looks at them whatever it is told (`--once` leaves none out: its walk is `ingest`'s).
+            // So many that looking at each on every wake would hold a path per file: the next wake walks
+            // the tree instead, which finds them (the ledger knows those read).
+            let later = candidates.takeChangedLater()
+            if watcher.pendingCount + later.count > follower.settings.lookAgainLimit {
+                watcher.walkTreeAtNextWake()
+            } else {
+                for path in later { watcher.lookAgain(at: path, true) }
             }
         }
         while toRead.count < limit {
@@ -317,7 +317,6 @@ private struct DirectoryLoop {
             var waits = end == .waiting
             if chunk.isEmpty {
                 if waits && !candidates.isFinished { unfinished = candidates }
-                waited = waits
                 return
             }
             first = false
@@ -327,25 +326,12 @@ private struct DirectoryLoop {
             if !batch.held.isEmpty { waits = true }
             try commit(batch, files: chunk.count)
             note(chunk, batch)
-            waited = waits
             if waits {
                 if !candidates.isFinished { unfinished = candidates }
                 return
             }
             if end == .finished { return }
         }
-    }
-
-    /// Under `--once`, after the wake: reads the files the walk's days left out because they changed
-    /// after the wake began (``changedDuringTheWalk``), in delivery order, as a wake reads what it is
-    /// named — unless the wake's reading stopped (a stop asked for, or the rest waiting behind a file
-    /// still being written: these come after it).
-    /// - Throws: ``TailError`` when the store fails.
-    mutating func readChangedDuringTheWalk() throws(TailError) {
-        guard !changedDuringTheWalk.isEmpty, !waited, !control.stopRequested else { return }
-        var candidates = WakeCandidates(paths: changedDuringTheWalk)
-        changedDuringTheWalk = []
-        try read(&candidates)
     }
 
     /// Opens a batch and reads `chunk` into it: each input's rows go to the store's writer as it is read

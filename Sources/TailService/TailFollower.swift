@@ -46,6 +46,10 @@ public final class TailFollower {
         /// Called at each wake of the directory loop after the watcher's look and before its paths are
         /// read: after the wake began, before a walk's days are listed (tests).
         public var beforeReading: (@Sendable () -> Void)? = nil
+        /// How many paths a day's listings may leave out (changed after the wake began) to be looked at
+        /// again on every wake; past it the next wake walks the tree instead (a `chown -R` or `cp -al`
+        /// over a backlog changes every file's status: a path each would be the per-file memory back).
+        public var lookAgainLimit = 16_384
 
         /// The settings, each as its property says.
         public init(

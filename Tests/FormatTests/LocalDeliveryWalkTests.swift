@@ -2,6 +2,7 @@ import Foundation
 import Inputs
 import TestSupport
 import Testing
+import UsageModel
 
 /// A local directory read a day at a time gives exactly the order a whole scan gives, holding one day's
 /// paths (issue 17: a 20,000-account month held 931,029 paths before anything was read).
@@ -88,5 +89,41 @@ import Testing
         #expect(
             LocalDeliveryWalk(directory: dir.path + "/missing").problems.map(\.message)
                 == InputEnumerator.scan([dir.path + "/missing"]).problems.map(\.message))
+    }
+
+    /// A day whose listing again finds nothing (its files removed since the walk, or its folder gone) is
+    /// passed over: the days after it still come (before, the walk ended there without a word when no
+    /// file outside the days was left — every later day's files lost to `ingest` and `tail`).
+    @Test(arguments: ["emptied", "removed"])
+    func aDayListedEmptyIsPassedOver(how: String) throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        var all: [String] = []
+        for day in 1...4 {
+            let d = String(format: "%02d", day)
+            for hh in ["0005", "1200"] {
+                all.append(
+                    dir.write(
+                        "AWSLogs/111111111111/CloudTrail/us-east-1/2026/03/\(d)/"
+                            + Self.name("111111111111", "us-east-1", "202603\(d)T\(hh)Z", "a"), "x"))
+            }
+        }
+        var walk = LocalDeliveryWalk(directory: dir.path)
+        // Days 1 and 2 lose their files after the walk, before their listing.
+        for d in ["01", "02"] {
+            let folder = dir.path + "/AWSLogs/111111111111/CloudTrail/us-east-1/2026/03/" + d
+            if how == "removed" {
+                try FileManager.default.removeItem(atPath: folder)
+            } else {
+                for name in try FileManager.default.contentsOfDirectory(atPath: folder) {
+                    try FileManager.default.removeItem(atPath: folder + "/" + name)
+                }
+            }
+        }
+        var out: [String] = []
+        var reported: [String] = []
+        while let path = walk.next(report: { reported.append($0.path) }) { out.append(path) }
+        #expect(out == Array(all[4...]))
+        #expect(reported.count == (how == "removed" ? 2 : 0))
     }
 }

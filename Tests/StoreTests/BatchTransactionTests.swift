@@ -58,6 +58,34 @@ import UsageModel
         #expect(try store.hasRead(path: "f0.json", fingerprint: "fp:f0.json"))
     }
 
+    /// Once a batch has committed (or been abandoned) the store lives only as long as its callers hold it:
+    /// the writer thread, which outlives the outcome it tells by a moment, has let it go — so its writer
+    /// lock is free for the next run at once (a `tail --once` run and the next one in the same process:
+    /// seen as "the store is being written by process …" now and then before).
+    @Test(arguments: [false, true])
+    func theStoreIsLetGoOnceABatchHasEnded(abandoned: Bool) throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.path + "/s.db"
+        for round in 0..<50 {
+            weak var held: Store?
+            do {
+                let store = try Store(path: path)
+                held = store
+                let transaction = store.beginBatch()
+                let name = "r\(round).json"
+                transaction.add(files: [Self.file(name)], events: [], calls: [])
+                if abandoned {
+                    transaction.abandon()
+                } else {
+                    _ = try transaction.commit(offsets: [], outbox: false)
+                }
+            }
+            #expect(held == nil, "round \(round)")
+        }
+        #expect(try Self.counts(path)[0] == (abandoned ? 0 : 50))
+    }
+
     @Test func anAbandonedBatchLeavesNothing() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }

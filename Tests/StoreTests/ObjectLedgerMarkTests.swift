@@ -86,4 +86,36 @@ import Testing
         #expect(removed == 4)
         #expect(try store.objectModifiedMark(location: location) == 1_764_000_000)
     }
+
+    /// A store made by the builds that recorded v13 with two of the ledger's stamp columns (1457c98 to
+    /// d07f78a: no `changed_ns`) opens, gains the third with its rows intact, and the ledger knows a file
+    /// by its whole stamp (before, the look-up and the ledger's insert failed on the missing column).
+    @Test func aStoreOfTheFirstV13GainsTheChangeTime() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.path + "/s.db"
+        do {
+            let store = try Store(path: path)
+            try store.write(files: [Self.row("/logs/a.json.gz", "f:a")], events: [], sessions: [])
+        }
+        try DatabaseQueue(path: path).writeWithoutTransaction { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE files DROP COLUMN changed_ns;
+                    DELETE FROM grdb_migrations WHERE identifier = 'v13: the ledger''s status change time';
+                    """)
+        }
+        let store = try Store(path: path)
+        let columns = try DatabaseQueue(path: path).read { db in try db.columns(in: "files").map(\.name) }
+        #expect(columns.contains("changed_ns"))
+        #expect(try Self.rows(path) == ["/logs/a.json.gz f:a"])
+        var stamped = Self.row("/logs/b.json.gz", "f:b")
+        (stamped.modified, stamped.inode, stamped.changed) = (7, 11, 13)
+        try store.write(files: [stamped], events: [], sessions: [])
+        #expect(
+            try store.ledgerMatch(path: "/logs/b.json.gz", size: 10, modified: 7, inode: 11, changed: 13) == .sameStamp)
+        #expect(
+            try store.ledgerMatch(path: "/logs/b.json.gz", size: 10, modified: 7, inode: 11, changed: 14) == .otherStamp
+        )
+    }
 }

@@ -105,8 +105,9 @@ extension TailLoopTests {
     /// A backlog file hard-linked elsewhere after the first wake began and before its day is listed: the
     /// link changes its status change time (so the day's listing leaves it out, as landed after the wake
     /// began), and Linux tells only watches of the file itself, not of its folder — no event names it.
-    /// It is still read: the daemon at its next wake (the paths left out are looked at again), `--once`
-    /// in a last pass of the run (before, neither read it: `--once` exited 0 with 29 files read).
+    /// It is still read: the daemon at its next wake (the paths left out are looked at again; before, it
+    /// never read it); `--once` in its day's place, its walk leaving nothing out as `ingest`'s (before,
+    /// it exited 0 with 29 files read).
     @Test(arguments: [true, false]) func aFileLinkedDuringTheWalkIsStillRead(once: Bool) throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
@@ -146,6 +147,50 @@ extension TailLoopTests {
         } else {
             #expect(Self.wait(120) { (try? Self.rows(store))?["files"] == 30 }, "\((try? Self.rows(store)) ?? [:])")
         }
+        #expect(try Self.rows(store)["files"] == 30)
+    }
+
+    /// Every file of a backlog changed after the wake began (a `cp -al` of the tree: each file's status
+    /// changes, no event on its folder): the days' listings leave them all out. Past the limit of paths
+    /// looked at again the next wake walks the tree instead of holding a path per file, and every file is
+    /// still read, once (before, every one was held as a path looked at on every wake).
+    @Test func manyFilesChangedDuringTheWalkAreFoundByAWalkNotHeldOneByOne() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let followed = dir.path + "/in"
+        var paths: [String] = []
+        for i in 0..<30 {
+            paths.append(
+                Self.objectPath(followed, day: 1 + i / 10, String(format: "%02d%02d", 1 + i % 10, i % 60), "c\(i)"))
+            FileManager.default.createFile(atPath: paths[i], contents: Data(Self.trail("i-0c\(i)")))
+        }
+        let elsewhere = dir.path + "/backup"
+        try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true)
+        let linkedOnce = Mutex(false)
+        let mostLookedAtAgain = Mutex(0)
+        let backlog = paths
+        let store = dir.path + "/s.db"
+        let control = try TailControl()
+        let loop = Loop(
+            follow: followed, store: store, mappings: Self.mappings(in: dir), once: false, sink: RecordingSink(),
+            control: control, pacer: CommitPacer(minimum: 4, maximum: 4),
+            onWake: { f in mostLookedAtAgain.withLock { $0 = max($0, f.pathsLookedAtAgain) } },
+            beforeReading: {
+                // The first wake's walk is done, its days not listed yet: every file gets a second link.
+                guard
+                    linkedOnce.withLock({
+                        let first = !$0; $0 = true; return first
+                    })
+                else { return }
+                for (i, path) in backlog.enumerated() { _ = link(path, elsewhere + "/\(i).json.gz") }
+            }, lookAgainLimit: 4)
+        defer {
+            control.requestStop()
+            _ = loop.finished(within: 120)
+        }
+        #expect(Self.wait(120) { (try? Self.rows(store))?["files"] == 30 }, "\((try? Self.rows(store)) ?? [:])")
+        #expect(loop.failure.withLock { $0 } == nil)
+        #expect(mostLookedAtAgain.withLock { $0 } <= 4)
         #expect(try Self.rows(store)["files"] == 30)
     }
 

@@ -33,7 +33,8 @@ final class RecordingSink: AlertSink, Sendable {
             follow directory: String, store: String, mappings: String, once: Bool, sink: RecordingSink,
             control: TailControl, onLargeFree: (@Sendable () -> Void)? = nil, largeDecodedBytes: Int64? = nil,
             pacer: CommitPacer? = nil, onWake: (@Sendable (TailFollower.WakeFigures) -> Void)? = nil,
-            settle: Double = 30, pollOnly: Bool = false, beforeReading: (@Sendable () -> Void)? = nil
+            settle: Double = 30, pollOnly: Bool = false, beforeReading: (@Sendable () -> Void)? = nil,
+            lookAgainLimit: Int = 16_384
         ) {
             var settings = TailFollower.Settings(
                 paths: [directory], storeName: store, pollInterval: 0.05, pollOnly: pollOnly, settle: settle,
@@ -43,6 +44,7 @@ final class RecordingSink: AlertSink, Sendable {
             settings.pacer = pacer
             settings.onWake = onWake
             settings.beforeReading = beforeReading
+            settings.lookAgainLimit = lookAgainLimit
             let configured = settings
             let thread = Thread { [self] in
                 do {

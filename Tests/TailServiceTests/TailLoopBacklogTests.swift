@@ -81,13 +81,7 @@ extension TailLoopTests {
         let store = dir.path + "/s.db"
         let mappings = Self.mappings(in: dir)
         func pass() throws -> (Loop, TailFollower.WakeFigures?) {
-            let figures = Mutex<TailFollower.WakeFigures?>(nil)
-            let loop = Loop(
-                follow: followed, store: store, mappings: mappings, once: true, sink: RecordingSink(),
-                control: try TailControl(), onWake: { f in figures.withLock { $0 = f } })
-            try #require(loop.finished(within: 300))
-            #expect(loop.failure.withLock { $0 } == nil)
-            return (loop, figures.withLock { $0 })
+            try Self.oncePass(followed, store: store, mappings: mappings)
         }
         let (first, _) = try pass()
         #expect(first.said("tail stopped: 3 file(s) read"), "\(first.lines.withLock { $0 })")
@@ -112,12 +106,7 @@ extension TailLoopTests {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let followed = dir.path + "/in"
-        var paths: [String] = []
-        for i in 0..<30 {
-            paths.append(
-                Self.objectPath(followed, day: 1 + i / 10, String(format: "%02d%02d", 1 + i % 10, i % 60), "l\(i)"))
-            FileManager.default.createFile(atPath: paths[i], contents: Data(Self.trail("i-0l\(i)")))
-        }
+        let paths = Self.backlog(of: 30, in: followed, tag: "l")
         let elsewhere = dir.path + "/backup"
         try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true)
         let linked = paths[25]
@@ -150,6 +139,31 @@ extension TailLoopTests {
         #expect(try Self.rows(store)["files"] == 30)
     }
 
+    /// `count` objects over days of ten (one an hour, instances `i-0<tag><n>`) under `followed`: their paths,
+    /// in delivery order.
+    static func backlog(of count: Int, in followed: String, tag: String) -> [String] {
+        (0..<count).map { i in
+            let path = objectPath(
+                followed, day: 1 + i / 10, String(format: "%02d%02d", 1 + i % 10, i % 60), "\(tag)\(i)")
+            FileManager.default.createFile(atPath: path, contents: Data(trail("i-0\(tag)\(i)")))
+            return path
+        }
+    }
+
+    /// A `tail --once` pass over `followed` into `store`, finished without a failure, and its last wake's
+    /// figures.
+    static func oncePass(_ followed: String, store: String, mappings: String) throws -> (
+        Loop, TailFollower.WakeFigures?
+    ) {
+        let figures = Mutex<TailFollower.WakeFigures?>(nil)
+        let loop = Loop(
+            follow: followed, store: store, mappings: mappings, once: true, sink: RecordingSink(),
+            control: try TailControl(), onWake: { f in figures.withLock { $0 = f } })
+        try #require(loop.finished(within: 300))
+        #expect(loop.failure.withLock { $0 } == nil)
+        return (loop, figures.withLock { $0 })
+    }
+
     /// Every file of a backlog changed after the wake began (a `cp -al` of the tree: each file's status
     /// changes, no event on its folder): the days' listings leave them all out. Past the limit of paths
     /// looked at again the next wake walks the tree instead of holding a path per file, and every file is
@@ -158,17 +172,11 @@ extension TailLoopTests {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let followed = dir.path + "/in"
-        var paths: [String] = []
-        for i in 0..<30 {
-            paths.append(
-                Self.objectPath(followed, day: 1 + i / 10, String(format: "%02d%02d", 1 + i % 10, i % 60), "c\(i)"))
-            FileManager.default.createFile(atPath: paths[i], contents: Data(Self.trail("i-0c\(i)")))
-        }
+        let paths = Self.backlog(of: 30, in: followed, tag: "c")
         let elsewhere = dir.path + "/backup"
         try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true)
         let linkedOnce = Mutex(false)
         let mostLookedAtAgain = Mutex(0)
-        let backlog = paths
         let store = dir.path + "/s.db"
         let control = try TailControl()
         let loop = Loop(
@@ -182,7 +190,7 @@ extension TailLoopTests {
                         let first = !$0; $0 = true; return first
                     })
                 else { return }
-                for (i, path) in backlog.enumerated() { _ = link(path, elsewhere + "/\(i).json.gz") }
+                for (i, path) in paths.enumerated() { _ = link(path, elsewhere + "/\(i).json.gz") }
             }, lookAgainLimit: 4)
         defer {
             control.requestStop()
@@ -246,13 +254,7 @@ extension TailLoopTests {
         let store = dir.path + "/s.db"
         let mappings = Self.mappings(in: dir)
         func pass() throws -> (Loop, TailFollower.WakeFigures?) {
-            let figures = Mutex<TailFollower.WakeFigures?>(nil)
-            let loop = Loop(
-                follow: followed, store: store, mappings: mappings, once: true, sink: RecordingSink(),
-                control: try TailControl(), onWake: { f in figures.withLock { $0 = f } })
-            try #require(loop.finished(within: 300))
-            #expect(loop.failure.withLock { $0 } == nil)
-            return (loop, figures.withLock { $0 })
+            try Self.oncePass(followed, store: store, mappings: mappings)
         }
         let (first, _) = try pass()
         #expect(first.said("tail stopped: 3 file(s) read"), "\(first.lines.withLock { $0 })")

@@ -184,6 +184,16 @@ public struct LocalDeliveryWalk: Sendable {
         return nil
     }
 
+    /// What a day's listing could not read again of what the first walk listed: `what` failed with `code`.
+    private static func unreadAgain(_ path: String, _ what: String, _ code: Int32, _ consequence: String) -> Diagnostic
+    {
+        Diagnostic(
+            path: path, position: .file, severity: .error, category: "input",
+            message:
+                "\(what): \(String(cString: strerror(code)).lowercased()); it was listed when the input was first walked, and \(consequence)"
+        )
+    }
+
     /// Lists a day's files again, folder by folder, into `current`, in delivery order.
     private mutating func list(day index: Int, report: (Diagnostic) -> Void) {
         let (day, dayStems) = days[index]
@@ -194,13 +204,10 @@ public struct LocalDeliveryWalk: Sendable {
         for s in dayStems {
             let folder = stems[Int(s)] + date
             guard let handle = opendir(folder) else {
-                let code = errno
                 report(
-                    Diagnostic(
-                        path: folder, position: .file, severity: .error, category: "input",
-                        message:
-                            "cannot read directory again: \(String(cString: strerror(code)).lowercased()); it was listed when the input was first walked, and its files are not read (was it moved or its permissions changed during the run?)"
-                    ))
+                    Self.unreadAgain(
+                        folder, "cannot read directory again", errno,
+                        "its files are not read (was it moved or its permissions changed during the run?)"))
                 continue
             }
             let f = Int32(folders.count)
@@ -223,11 +230,9 @@ public struct LocalDeliveryWalk: Sendable {
                         let code = errno
                         if code != ENOENT && entry.pointee.d_type != UInt8(DT_LNK) {
                             report(
-                                Diagnostic(
-                                    path: path, position: .file, severity: .error, category: "input",
-                                    message:
-                                        "cannot read the file's status again: \(String(cString: strerror(code)).lowercased()); it was listed when the input was first walked, and it is not read (check its permissions and the disk)"
-                                ))
+                                Self.unreadAgain(
+                                    path, "cannot read the file's status again", code,
+                                    "it is not read (check its permissions and the disk)"))
                         }
                         continue
                     }

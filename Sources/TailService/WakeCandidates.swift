@@ -54,11 +54,6 @@ struct WakeCandidates: Sequence, IteratorProtocol {
         self.init(sources: [], merged: false)
     }
 
-    /// Paths, sorted here.
-    init(paths: [String]) {
-        self.init(sources: [.paths(InputEnumerator.sortedByDeliveryTime(paths), next: 0)], merged: false)
-    }
-
     /// - Parameters:
     ///   - sources: walks (each in delivery order) and lists of paths (each in delivery order).
     ///   - merged: merge them by delivery time (each path once), or hand them out one after another.

@@ -29,7 +29,7 @@ extension InputSequence {
         public var diagnostic: Diagnostic
     }
 
-    /// The inputs of `paths` in the order given: local files as given, local directories walked once now
+    /// The inputs of `paths`, merged in one delivery order (``InputSequence``): local files as given, local directories walked once now
     /// and listed again a day at a time (``LocalDeliveryWalk``), `s3://` locations listed once now
     /// (``DeliveryOrderWalk``: which days each folder has) and handed out one object at a time as the
     /// pipeline pulls them (``source`` opens them). Problems found now are returned; the rest go to

@@ -233,12 +233,12 @@ final class DirectoryWatcher {
         // wake began, ``LocalDeliveryWalk/changedUpTo``) is pending, and under `--poll` every wake is a
         // walk — a file appended faster than a walk would otherwise wait for ever.
         if walkAlone && pending.isEmpty {
-            wake.candidates = WakeCandidates(sources: walked, merged: false)
+            wake.candidates = WakeCandidates(sources: walked)
         } else {
             for path in pending { candidates.append(path) }
             // A path both walked and named by an event comes once (the merge drops the second).
             let named = WakeCandidates.Source.paths(InputEnumerator.sortedByDeliveryTime(candidates.paths), next: 0)
-            wake.candidates = WakeCandidates(sources: walked + [named], merged: true)
+            wake.candidates = WakeCandidates(sources: walked + [named])
         }
         wake.notices = takeNotices()
         return wake

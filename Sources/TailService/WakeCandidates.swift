@@ -9,10 +9,10 @@ import UsageModel
 /// path, in a list and in a set, ~400 MB before anything was read. Other paths (named by inotify
 /// events, looked at on every wake, followed paths that are files) come as a list, sorted.
 ///
-/// Two orders, as ``DirectoryWatcher/next(waitingUpTo:)`` chooses: a walk of the whole tree alone gives
-/// each followed path's files in turn, in the order given (as `ingest` reads them); otherwise every source
-/// is merged by delivery time, then path (``InputEnumerator/sortedByDeliveryTime(_:)``'s order), and a
-/// path that two sources name comes once: a walk leaves out every path a list names (a file listed by the
+/// Every source is merged by delivery time, then path (``InputEnumerator/sortedByDeliveryTime(_:)``'s
+/// order, as `ingest` merges the paths it is given: a walk of the whole tree reads what `ingest` of the
+/// same paths reads, in its order, whatever order the paths were named in), and a path that two sources
+/// name comes once: a walk leaves out every path a list names (a file listed by the
 /// walk and also named by an event: the walk may hand it out elsewhere than at its delivery time, when
 /// its name carries another day than its folder), and two lists' copies of a path come together.
 ///
@@ -28,14 +28,10 @@ struct WakeCandidates: Sequence, IteratorProtocol {
     }
 
     private var sources: [Source]
-    /// Whether the sources are merged by delivery time, or handed out one after another.
-    private var merged: Bool
-    /// Each source's next path and its delivery time, pulled but not yet handed out (merged only).
+    /// Each source's next path and its delivery time, pulled but not yet handed out.
     private var heads: [(time: EpochSeconds, path: String)?]
     private var pulled: [Bool]
-    /// The source being handed out (one after another only).
-    private var current = 0
-    /// The last path handed out (merged only: a path two lists name comes once).
+    /// The last path handed out (a path two lists name comes once).
     private var last: String?
     /// The paths the lists name: the walks leave them out. Bounded: at each ``resume(with:)`` a name
     /// every walk has passed for good (``LocalDeliveryWalk/hasPassed(_:)``: its day's folder listed and
@@ -51,15 +47,13 @@ struct WakeCandidates: Sequence, IteratorProtocol {
 
     /// Nothing to look at.
     init() {
-        self.init(sources: [], merged: false)
+        self.init(sources: [])
     }
 
-    /// - Parameters:
-    ///   - sources: walks (each in delivery order) and lists of paths (each in delivery order).
-    ///   - merged: merge them by delivery time (each path once), or hand them out one after another.
-    init(sources: [Source], merged: Bool) {
+    /// - Parameter sources: walks (each in delivery order) and lists of paths (each in delivery order),
+    ///   merged by delivery time (each path once).
+    init(sources: [Source]) {
         self.sources = sources
-        self.merged = merged
         heads = Array(repeating: nil, count: sources.count)
         pulled = Array(repeating: false, count: sources.count)
         noteNamed(sources)
@@ -67,16 +61,12 @@ struct WakeCandidates: Sequence, IteratorProtocol {
 
     /// Whether every path was handed out.
     var isFinished: Bool {
-        if merged {
-            return sources.indices.allSatisfy { !(pulled[$0] && heads[$0] != nil) && Self.isEmpty(sources[$0]) }
-        }
-        return sources[current...].allSatisfy(Self.isEmpty)
+        sources.indices.allSatisfy { !(pulled[$0] && heads[$0] != nil) && Self.isEmpty(sources[$0]) }
     }
 
     /// Merges what is left with a later wake's lists of paths (``DirectoryWatcher/Wake``'s, when that wake
-    /// did not walk the whole tree), by delivery time: the left walk's order (one followed path after
-    /// another, when it was alone) gives way to delivery order, as for files a wake names. A path the
-    /// later wake names is left out of the walks from now on.
+    /// did not walk the whole tree), by delivery time. A path the later wake names is left out of the walks
+    /// from now on.
     mutating func resume(with later: WakeCandidates) {
         var kept: [Source] = []
         var keptHeads: [(time: EpochSeconds, path: String)?] = []
@@ -85,19 +75,18 @@ struct WakeCandidates: Sequence, IteratorProtocol {
         for source in later.sources {
             if case .paths(let paths, let next) = source { again.formUnion(paths[next...]) }
         }
-        let start = merged ? 0 : current
-        for i in start..<sources.count {
+        for i in sources.indices {
             var source = sources[i]
             // A path the later wake names again (looked at on every wake) comes from its list, so that
             // the lists do not grow with the wakes; a list handed out whole is dropped.
             if case .paths(let paths, let next) = source {
                 source = .paths(paths[next...].filter { !again.contains($0) }, next: 0)
             }
-            let holding = merged && pulled[i] && heads[i] != nil
+            let holding = pulled[i] && heads[i] != nil
             guard holding || !Self.isEmpty(source) else { continue }
             kept.append(source)
-            keptHeads.append(merged ? heads[i] : nil)
-            keptPulled.append(merged ? pulled[i] : false)
+            keptHeads.append(heads[i])
+            keptPulled.append(pulled[i])
         }
         for i in later.sources.indices where !Self.isEmpty(later.sources[i]) {
             kept.append(later.sources[i])
@@ -107,8 +96,6 @@ struct WakeCandidates: Sequence, IteratorProtocol {
         sources = kept
         heads = keptHeads
         pulled = keptPulled
-        merged = true
-        current = 0
         // A path handed out at an earlier wake and named again is looked at again.
         last = nil
         // Names the walks will not come to again are let go (the lists' own are noted again below).
@@ -164,13 +151,6 @@ struct WakeCandidates: Sequence, IteratorProtocol {
 
     /// The next path to look at, or nil after the last.
     mutating func next() -> String? {
-        guard merged else {
-            while current < sources.count {
-                if let path = pull(current) { return path }
-                current += 1
-            }
-            return nil
-        }
         while true {
             var best = -1
             for i in sources.indices {
@@ -203,7 +183,7 @@ struct WakeCandidates: Sequence, IteratorProtocol {
             // Taken out while it moves on, so that its buffers are not copied.
             sources[i] = .paths([], next: 0)
             var path = walk.next(report: { problems.append($0) })
-            // A path a list names comes from the list (at its delivery time, when merged).
+            // A path a list names comes from the list (at its delivery time).
             while let p = path, named.contains(p) { path = walk.next(report: { problems.append($0) }) }
             changedLater += walk.takeChangedLater()
             sources[i] = .walk(walk)

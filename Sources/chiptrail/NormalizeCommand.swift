@@ -174,7 +174,7 @@ struct NormalizeCommand: ParsableCommand {
         var setup = try PipelineSetup.atStart(reader, reportRows: false)
         var objects: ObjectReaderSource? = nil
         if inputsFrom == nil {
-            // ingest's own expansion (each PATH by itself, then in the order given), so the same list.
+            // ingest's own expansion (each PATH by itself, then merged in delivery order), so the same list.
             let (found, problems, source, foundSizes) = try ObjectInputWiring.expand(
                 paths, reader: reader, setup: &setup, keepObjects: !list)
             problems.forEach(Diagnostics.report)

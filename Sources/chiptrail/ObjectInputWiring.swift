@@ -7,7 +7,7 @@ import UsageModel
 import Pipeline
 
 /// `s3://bucket/prefix` arguments: listed through S3 and read through an ``ObjectReaderSource``;
-/// other arguments expand as local paths, in the order given.
+/// other arguments expand as local paths; all merged in one delivery order (``InputSequence``).
 enum ObjectInputWiring {
     /// CHIPTRAIL_S3_MAX_ATTEMPTS: how often a failing request is tried (default 10; tests lower it).
     static var retry: RetryPolicy {
@@ -53,7 +53,7 @@ enum ObjectInputWiring {
         )
     }
 
-    /// The inputs of `paths` in the order given (``InputSequence/make(_:listing:report:)``); the
+    /// The inputs of `paths` in delivery order (``InputSequence/make(_:listing:report:)``); the
     /// pipeline's opener reads the objects among them.
     /// - Throws: ``ExitStatus`` 2 when no AWS credentials are found, or the endpoint cannot be parsed.
     static func inputs(

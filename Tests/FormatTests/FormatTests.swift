@@ -306,14 +306,15 @@ import UsageModel
         #expect(unknown.stderr.contains("event without account_id or action"))
     }
 
-    /// Audit log and billing export of one run, read in either order: one session in the store with
-    /// the billed accelerator-hours, and one alert, raised at the first decision that sees the run (the
-    /// link is declared) and pointing at that session — under the id the session has once both are read.
+    /// Audit log and billing export of one run, read in either order (neither name carries a delivery
+    /// time, so they are read in path order, whatever order they are named in): one session in the store
+    /// with the billed accelerator-hours, and one alert, raised at the first decision that sees the run
+    /// (the link is declared) and pointing at that session — under the id the session has once both are read.
     @Test(arguments: [false, true]) func fusedSessionAlertsOnceInEitherOrder(billingFirst: Bool) throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let trail = dir.write(
-            "trail.json",
+            billingFirst ? "b-trail.json" : "a-trail.json",
             "{\"Records\":["
                 + runInstancesRecord(ids: ["i-0fused"], account: "111122223333", time: "2026-03-01T00:10:00Z") + ","
                 + lifecycleRecord(
@@ -325,14 +326,16 @@ import UsageModel
             cur +=
                 "111122223333,2026-03-01T0\(h):00:00Z,2026-03-01T0\(h + 1):00:00Z,BoxUsage:p5.48xlarge,i-0fused,\(h == 0 ? "0.8333333333" : h == 3 ? "0.1666666667" : "1")\n"
         }
-        let billing = dir.write("cur.csv", cur)
+        let billing = dir.write(billingFirst ? "a-cur.csv" : "b-cur.csv", cur)
         let mappings = dir.write(
             "m.csv",
             "provider,account_id,reseller_id,end_customer_id,end_customer_country,valid_from,valid_to\naws,111122223333,,C-1,CN,2025-01-01T00:00:00Z,\n"
         )
         let store = dir.path + "/s.db"
         let inputs = billingFirst ? [billing, trail] : [trail, billing]
-        let result = try BuiltBinary.run(["ingest", "--store", store, "--jobs", "1", "--mappings", mappings] + inputs)
+        // Named the other way round: read in the order of the names.
+        let result = try BuiltBinary.run(
+            ["ingest", "--store", store, "--jobs", "1", "--mappings", mappings] + inputs.reversed())
         #expect(result.status == 0, "\(result.stderr)")
         let lines = result.stdout.split(separator: "\n")
         try #require(lines.count == 1, "\(result.stdout)")

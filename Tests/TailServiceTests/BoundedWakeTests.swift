@@ -67,7 +67,7 @@ struct BoundedWakeTests {
         let walk = LocalDeliveryWalk(directory: root, visited: &visited, beforeListing: nil)
         let named = [all[3], all[17], root + "/elsewhere_20260902T0300Z_N.json.gz"]
         let candidates = WakeCandidates(
-            sources: [.walk(walk), .paths(InputEnumerator.sortedByDeliveryTime(named), next: 0)], merged: true)
+            sources: [.walk(walk), .paths(InputEnumerator.sortedByDeliveryTime(named), next: 0)])
         #expect(Array(candidates) == InputEnumerator.sortedByDeliveryTime(all + [named[2]]))
     }
 
@@ -150,7 +150,7 @@ struct BoundedWakeTests {
         let walk = LocalDeliveryWalk(directory: root, visited: &visited, beforeListing: nil)
         let gone = root + "/AWSLogs/111122223333/CloudTrail/us-east-1/2026/09/02"
         try FileManager.default.removeItem(atPath: gone)
-        var candidates = WakeCandidates(sources: [.walk(walk)], merged: false)
+        var candidates = WakeCandidates(sources: [.walk(walk)])
         var handed: [String] = []
         while let path = candidates.next() { handed.append(path) }
         #expect(Set(handed) == Set(all.filter { !$0.hasPrefix(gone + "/") }))
@@ -170,7 +170,7 @@ struct BoundedWakeTests {
         let all = Self.tree(root, days: 3, perDay: 4)
         var visited = Set<InputEnumerator.DirectoryIdentity>()
         let walk = LocalDeliveryWalk(directory: root, visited: &visited, beforeListing: nil)
-        var candidates = WakeCandidates(sources: [.walk(walk)], merged: false)
+        var candidates = WakeCandidates(sources: [.walk(walk)])
         let order = InputEnumerator.sortedByDeliveryTime(all)
         var handed: [String] = []
         for _ in 0..<5 { handed.append(candidates.next()!) }
@@ -181,12 +181,12 @@ struct BoundedWakeTests {
         let again = handed[4]
         for _ in 0..<50 {
             let later = InputEnumerator.sortedByDeliveryTime([again, waiting, named])
-            candidates.resume(with: WakeCandidates(sources: [.paths(later, next: 0)], merged: true))
+            candidates.resume(with: WakeCandidates(sources: [.paths(later, next: 0)]))
         }
         #expect(candidates.pathsHeld <= 2 + 2 * 4 + 3, "held \(candidates.pathsHeld)")
         // Handed out again (named again), then named once more at the next wake: it comes a third time.
         handed.append(candidates.next()!)
-        candidates.resume(with: WakeCandidates(sources: [.paths([again], next: 0)], merged: true))
+        candidates.resume(with: WakeCandidates(sources: [.paths([again], next: 0)]))
         while let path = candidates.next() { handed.append(path) }
         let rest = InputEnumerator.sortedByDeliveryTime(Array(order[5...]) + [named])
         #expect(handed == Array(order[0..<5]) + [again, again] + rest)
@@ -202,12 +202,12 @@ struct BoundedWakeTests {
         _ = Self.tree(root, days: 3, perDay: 4)
         var visited = Set<InputEnumerator.DirectoryIdentity>()
         let walk = LocalDeliveryWalk(directory: root, visited: &visited, beforeListing: nil)
-        var candidates = WakeCandidates(sources: [.walk(walk)], merged: false)
+        var candidates = WakeCandidates(sources: [.walk(walk)])
         while let path = candidates.next(), !path.contains("/2026/09/03/") {}
         let folder = root + "/AWSLogs/111122223333/CloudTrail/us-east-1/2026/09/01/"
         for i in 0..<100 {
             let name = folder + "111122223333_CloudTrail_us-east-1_20260901T0000Z_n\(i).json.gz"
-            candidates.resume(with: WakeCandidates(sources: [.paths([name], next: 0)], merged: true))
+            candidates.resume(with: WakeCandidates(sources: [.paths([name], next: 0)]))
             #expect(candidates.next() == name)
         }
         #expect(candidates.namedCount <= 1, "\(candidates.namedCount) names kept")

@@ -28,9 +28,8 @@ public final class InputSequence: @unchecked Sendable {
     private var positions: [Int]
     /// Whether the segments are merged by delivery time (more than one, none a stream) or read in turn.
     private let merged: Bool
-    /// Each segment's next name and its delivery time, pulled but not yet handed out (merged only).
-    private var heads: [(time: EpochSeconds, name: String)?]
-    private var pulled: [Bool]
+    /// The segments' merge (merged only).
+    private var merge: DeliveryOrderMerge
     /// The readers' source, when a location is read.
     public let source: ObjectReaderSource?
     private let report: (Diagnostic) -> Void
@@ -47,8 +46,7 @@ public final class InputSequence: @unchecked Sendable {
             segments.count > 1
             && !segments.contains { if case .stream = $0 { true } else { false } }
         positions = Array(repeating: 0, count: segments.count)
-        heads = Array(repeating: nil, count: segments.count)
-        pulled = Array(repeating: false, count: segments.count)
+        merge = DeliveryOrderMerge(count: segments.count)
         var expected = 0
         for segment in segments {
             switch segment {
@@ -70,23 +68,7 @@ public final class InputSequence: @unchecked Sendable {
             }
             return nil
         }
-        var best = -1
-        for i in segments.indices {
-            if !pulled[i] {
-                pulled[i] = true
-                heads[i] = pull(i).map { (InputEnumerator.deliveryTime(inName: $0) ?? .min, $0) }
-            }
-            guard let head = heads[i] else { continue }
-            if best < 0 {
-                best = i
-            } else if let b = heads[best], head.time != b.time ? head.time < b.time : head.name.utf8Precedes(b.name) {
-                best = i
-            }
-        }
-        guard best >= 0, let head = heads[best] else { return nil }
-        heads[best] = nil
-        pulled[best] = false
-        return head.name
+        return merge.next(pull: pull)
     }
 
     /// Segment `i`'s next name, or nil after its last (and its buffers let go).

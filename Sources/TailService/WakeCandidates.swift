@@ -28,9 +28,8 @@ struct WakeCandidates: Sequence, IteratorProtocol {
     }
 
     private var sources: [Source]
-    /// Each source's next path and its delivery time, pulled but not yet handed out.
-    private var heads: [(time: EpochSeconds, path: String)?]
-    private var pulled: [Bool]
+    /// The sources' merge by delivery time.
+    private var merge: DeliveryOrderMerge
     /// The last path handed out (a path two lists name comes once).
     private var last: String?
     /// The paths the lists name: the walks leave them out. Bounded: at each ``resume(with:)`` a name
@@ -54,14 +53,13 @@ struct WakeCandidates: Sequence, IteratorProtocol {
     ///   merged by delivery time (each path once).
     init(sources: [Source]) {
         self.sources = sources
-        heads = Array(repeating: nil, count: sources.count)
-        pulled = Array(repeating: false, count: sources.count)
+        merge = DeliveryOrderMerge(count: sources.count)
         noteNamed(sources)
     }
 
     /// Whether every path was handed out.
     var isFinished: Bool {
-        sources.indices.allSatisfy { !(pulled[$0] && heads[$0] != nil) && Self.isEmpty(sources[$0]) }
+        sources.indices.allSatisfy { !merge.isHolding($0) && Self.isEmpty(sources[$0]) }
     }
 
     /// Merges what is left with a later wake's lists of paths (``DirectoryWatcher/Wake``'s, when that wake
@@ -69,8 +67,7 @@ struct WakeCandidates: Sequence, IteratorProtocol {
     /// from now on.
     mutating func resume(with later: WakeCandidates) {
         var kept: [Source] = []
-        var keptHeads: [(time: EpochSeconds, path: String)?] = []
-        var keptPulled: [Bool] = []
+        var keptIndexes: [Int] = []
         var again = Set<String>()
         for source in later.sources {
             if case .paths(let paths, let next) = source { again.formUnion(paths[next...]) }
@@ -82,20 +79,13 @@ struct WakeCandidates: Sequence, IteratorProtocol {
             if case .paths(let paths, let next) = source {
                 source = .paths(paths[next...].filter { !again.contains($0) }, next: 0)
             }
-            let holding = pulled[i] && heads[i] != nil
-            guard holding || !Self.isEmpty(source) else { continue }
+            guard merge.isHolding(i) || !Self.isEmpty(source) else { continue }
             kept.append(source)
-            keptHeads.append(heads[i])
-            keptPulled.append(pulled[i])
+            keptIndexes.append(i)
         }
-        for i in later.sources.indices where !Self.isEmpty(later.sources[i]) {
-            kept.append(later.sources[i])
-            keptHeads.append(nil)
-            keptPulled.append(false)
-        }
-        sources = kept
-        heads = keptHeads
-        pulled = keptPulled
+        let added = later.sources.filter { !Self.isEmpty($0) }
+        merge = merge.keeping(keptIndexes, adding: added.count)
+        sources = kept + added
         // A path handed out at an earlier wake and named again is looked at again.
         last = nil
         // Names the walks will not come to again are let go (the lists' own are noted again below).
@@ -152,27 +142,13 @@ struct WakeCandidates: Sequence, IteratorProtocol {
     /// The next path to look at, or nil after the last.
     mutating func next() -> String? {
         while true {
-            var best = -1
-            for i in sources.indices {
-                if !pulled[i] {
-                    pulled[i] = true
-                    heads[i] = pull(i).map { (InputEnumerator.deliveryTime(inName: $0) ?? .min, $0) }
-                }
-                guard let head = heads[i] else { continue }
-                if best < 0 {
-                    best = i
-                } else if let b = heads[best],
-                    head.time != b.time ? head.time < b.time : head.path.utf8Precedes(b.path)
-                {
-                    best = i
-                }
-            }
-            guard best >= 0, let head = heads[best] else { return nil }
-            heads[best] = nil
-            pulled[best] = false
-            if head.path == last { continue }
-            last = head.path
-            return head.path
+            var merge = self.merge
+            let path = merge.next { pull($0) }
+            self.merge = merge
+            guard let head = path else { return nil }
+            if head == last { continue }
+            last = head
+            return head
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Sessions
 public import Catalog
 public import Detection
 public import Inputs
@@ -20,6 +21,9 @@ public struct ConfigFile: Sendable {
     public var allowedLateness: Int64 = 6 * 3600
     /// The largest gap between billing periods of one resource within one session.
     public var sessionGap: Int64 = 2 * 3600
+    /// How long a closed session's run is remembered for billing lines of it delivered late or again
+    /// (`billing_redelivery`; ``Sessionizer/rememberClosedRuns``).
+    public var billingRedelivery: Int64 = Sessionizer.defaultRememberClosedRuns
     /// Whether billing lines of every instance type make sessions, or only of accelerated ones.
     public var billingAllTypes = false
     /// Lifecycle events of every instance type make sessions (`sessions = all`), not only accelerated ones.
@@ -217,7 +221,8 @@ public struct ConfigFile: Sendable {
     public static var keys: [String] {
         weights.keys.sorted() + [
             "restricted_countries", "restricted_countries_add", "restricted_countries_remove", "max_decompressed",
-            "max_ratio", "max_record_size", "allowed_lateness", "session_gap", "sessions", "billing_sessions",
+            "max_ratio", "max_record_size", "allowed_lateness", "session_gap", "billing_redelivery", "sessions",
+            "billing_sessions",
             "catalog.<instance_type>",
             "factor.<evidence_family>",
         ]
@@ -326,6 +331,14 @@ public struct ConfigFile: Sendable {
                     path, line, "'session_gap' takes a duration such as 2h or 1d, at most 366d, found '\(value)'")
             }
             sessionGap = seconds
+        case "billing_redelivery":
+            guard let seconds = Timestamp.parseDuration(value), seconds <= Self.longestDuration else {
+                throw problem(
+                    path, line,
+                    "'billing_redelivery' takes a duration such as 40d (a billing period and the days its export is still rewritten after), at most 366d, found '\(value)'"
+                )
+            }
+            billingRedelivery = seconds
         default:
             if key.hasPrefix("catalog.") {
                 let type = String(key.dropFirst(8))

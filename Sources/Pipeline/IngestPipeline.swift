@@ -18,6 +18,8 @@ public struct IngestOptions: Sendable {
     public var allowedLateness: Int64
     /// The largest gap between billing periods of one resource within one session.
     public var sessionGap: Int64 = 2 * 3600
+    /// How long closed runs are remembered for billing lines delivered late or again.
+    public var billingRedelivery: Int64 = Sessionizer.defaultRememberClosedRuns
     /// Which instance types of billing lines become usage events (nil: all). `ingest` passes the
     /// catalogue's accelerated types unless the config says `billing_sessions = all`.
     public var billingTypes: (@Sendable (String) -> Bool)? = nil
@@ -265,6 +267,7 @@ public final class IngestPipeline {
         self.onOutcome = onOutcome
         dedup = WindowedDeduplicator(retentionDays: options.dedupRetentionDays)
         sessionizer = Sessionizer(allowedLateness: options.allowedLateness, usageGap: options.sessionGap)
+        sessionizer.rememberClosedRuns = options.billingRedelivery
         noteRestrictions()
     }
 

@@ -98,6 +98,7 @@ public struct PipelineSetup: Sendable {
             jobs: settings.jobs ?? cores, limits: config.limits, maxRecordBytes: config.maxRecordBytes,
             format: settings.format, allowedLateness: config.allowedLateness)
         options.sessionGap = config.sessionGap
+        options.billingRedelivery = config.billingRedelivery
         options.allLifecycleTypes = config.lifecycleAllTypes
         if !config.billingAllTypes {
             let catalog = config.catalog

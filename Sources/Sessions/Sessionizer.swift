@@ -55,10 +55,16 @@ public struct Sessionizer: Sendable {
     /// forgotten once they ended more than `rememberEmitted` before the watermark.
     private var emitted: [String: EpochSeconds] = [:]
     /// Runs of each resource emitted closed, kept `rememberClosedRuns` behind the watermark: billing lines
-    /// for them that arrive after the close (billing exports come a day later) join the run they bill
-    /// instead of opening a second session of it.
+    /// for them that arrive after the close join the run they bill instead of opening a second session
+    /// of it. Billing exports come a day or more after the hours they bill, and CUR 2.0 rewrites a
+    /// month's export in place until a few days after the month ends, its lines read again at each
+    /// rewrite: remembered for three days, a run's lines read again later opened a second session of it,
+    /// alerted again (and a session alerted while running, under the same id). Memory: a run a closed
+    /// accelerated session of the last `rememberClosedRuns`.
     private var closedRuns: [ResourceKey: [ClosedRun]] = [:]
-    public var rememberClosedRuns: Int64 = 3 * 86_400
+    public var rememberClosedRuns: Int64 = Sessionizer.defaultRememberClosedRuns
+    /// A billing period and the days after it its export is still rewritten: 40 days.
+    public static let defaultRememberClosedRuns: Int64 = 40 * 86_400
     /// Billing lines absorbed by runs already emitted (counted, not re-emitted).
     public private(set) var lateUsage = 0
     public var rememberEmitted: Int64 = 2 * 86_400
@@ -401,7 +407,10 @@ public struct Sessionizer: Sendable {
             known = code(type: type, count: event.instanceCount, for: key)
         }
         // One hash look-up, the resource changed in place.
-        let (closable, first, last) = add(event, remembering: known, key: key)
+        guard let (closable, first, last) = add(event, remembering: known, key: key) else {
+            lateUsage += 1
+            return
+        }
         // Its first event since it was last let go: a billing line summed into the one event already
         // held is not (it once was, by the count of events: the key listed again at every such line).
         if first {
@@ -414,13 +423,16 @@ public struct Sessionizer: Sendable {
 
     /// Adds `event` to the resource of `key` (and the type it names, coded): packed while the resource's
     /// events are billing lines a run spells back, spelled out as events once one is not. Returns whether
-    /// its list is closable after, whether it held no event before, and its last time.
+    /// its list is closable after, whether it held no event before, and its last time; nil, and nothing
+    /// changed, for a billing line whose period a held run of the same type already spans — the line
+    /// delivered again (``delivered(_:in:)``).
     private mutating func add(
         _ event: UsageEvent, remembering known: (type: UInt32, count: Int32)?, key: ResourceKey
-    ) -> (closable: Bool, first: Bool, last: EpochSeconds) {
+    ) -> (closable: Bool, first: Bool, last: EpochSeconds)? {
         let index: [ResourceKey: Resource].Index
         if let found = held.index(forKey: key) {
             index = found
+            if event.action == .usage, delivered(event, in: held.values[found].pending) { return nil }
         } else {
             held[key] = Resource()
             index = held.index(forKey: key)!
@@ -454,6 +466,29 @@ public struct Sessionizer: Sendable {
             let closable = Self.insert(event, into: &events)
             held.values[index].pending = .events(events)
             return (closable, first, events.last!.time)
+        }
+    }
+
+    /// Whether `line`'s billing period lies wholly within a billing run of the same type `pending` holds:
+    /// the line was delivered before. CUR 2.0 rewrites a month's export in place as the month goes on and
+    /// its files are read again whole, older lines beyond the de-duplication window (two days): summed
+    /// again, each rewrite added a running session's hours once more. Lines are hourly or daily and
+    /// consecutive lines meet without overlapping, so a line that a run already spans is one it has; two
+    /// line items of one hour (a savings plan covering part of it) count the first one's hours only.
+    private func delivered(_ line: UsageEvent, in pending: HeldEvents) -> Bool {
+        let end = line.time + line.usageSeconds
+        switch pending {
+        case .billed(let runs):
+            return runs.contains { run in
+                run.time <= line.time && end <= run.time + run.seconds
+                    && (run.type == .max
+                        ? line.instanceType == nil : line.instanceType.map { billedTexts[run.type] == $0 } == true)
+            }
+        case .events(let events):
+            return events.contains {
+                $0.action == .usage && $0.time <= line.time && end <= $0.time + $0.usageSeconds
+                    && $0.instanceType == line.instanceType
+            }
         }
     }
 
@@ -610,11 +645,14 @@ public struct Sessionizer: Sendable {
                     dueQueue.schedule(key, at: usageEnd + usageGap + allowedLateness)
                     continue
                 }
-                out += emit(build(key, events, finalAt: nil)).map {
-                    var s = $0
-                    s.open = false
-                    return s
-                }
+                // Closed before they are emitted, so that their runs are remembered as closed runs are:
+                // lines of them delivered again join them (``closedRuns``).
+                out += emit(
+                    build(key, events, finalAt: nil).map {
+                        var s = $0
+                        s.open = false
+                        return s
+                    })
                 forget(key)
                 continue
             }

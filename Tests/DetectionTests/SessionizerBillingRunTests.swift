@@ -34,4 +34,59 @@ import UsageModel
         #expect(s.withLiveResources(keys: [key]).isEmpty)
         #expect(s.provisional(at: now + 86_400, accounts: [Self.account]).isEmpty)
     }
+    /// A line `time`'s hours, `hours` of them (a first or last hour is a part of one), of another export file.
+    static func line(at time: EpochSeconds, hours: Double = 1, id: String, type: String = "p5.48xlarge") -> UsageEvent {
+        UsageEvent(
+            provider: .aws, action: .usage, time: time, accountID: account, resourceID: "i-0billed", instanceType: type,
+            eventID: id, eventName: "usage", usageSeconds: 3600, usageHours: hours,
+            origin: EventOrigin(path: "cur-again.csv", position: .line(2)))
+    }
+
+    /// CUR 2.0 rewrites a month's export in place and its lines are read again, those older than the
+    /// de-duplication window with new effect: a line whose period a held run (packed, or spelled out beside
+    /// a launch) already spans is the line again, not more hours; a line that extends the run, or of
+    /// another type, still counts.
+    @Test(arguments: [false, true])
+    func aLineDeliveredAgainAddsNoHoursToARunningSession(launched: Bool) {
+        var s = Sessionizer(allowedLateness: 3600)
+        if launched {
+            s.observe(
+                UsageEvent(
+                    provider: .aws, action: .launch, time: Self.start - 600, accountID: Self.account,
+                    resourceID: "i-0billed", instanceType: "p5.48xlarge", eventID: "launch", eventName: "RunInstances",
+                    origin: EventOrigin(path: "trail.json", position: .line(1))))
+        }
+        for hour in 0..<10 { s.observe(Self.line(hour)) }
+        for hour in 0..<10 { s.observe(Self.line(at: Self.start + Int64(hour) * 3600, id: "again-\(hour)")) }
+        #expect(s.lateUsage == 10)
+        let now = Self.start + 10 * 3600
+        #expect(s.provisional(at: now, accounts: [Self.account]).first?.billedInstanceHours == 10)
+        // The next hour, and an hour of another type, are new.
+        s.observe(Self.line(at: now, id: "next"))
+        s.observe(Self.line(at: Self.start, id: "other-type", type: "p4d.24xlarge"))
+        #expect(s.lateUsage == 10)
+        #expect(s.provisional(at: now + 3600, accounts: [Self.account]).first?.billedInstanceHours == 12)
+    }
+
+    /// A run billed alone (no audit log) closes once no line follows within the gap; its lines delivered
+    /// again after that join it, as a closed audit-log run's do, however long after (within
+    /// `rememberClosedRuns`, 40 days by default: a billing period and the days its export is still
+    /// rewritten). Before, such a run was not remembered (it was emitted while still marked running), and
+    /// a closed run was remembered three days: either way the lines opened a second session of the same
+    /// hours, under the same id, assessed and alerted again.
+    @Test(arguments: [2, 20, 39])
+    func linesOfAClosedRunDeliveredAgainDaysLaterJoinIt(days: Int) {
+        var s = Sessionizer(allowedLateness: 3600)
+        for hour in 0..<5 { s.observe(Self.line(hour)) }
+        let closed = s.advance(to: Self.start + 86_400)
+        #expect(closed.count == 1 && closed.first?.open == false)
+        // The audit logs' time moves on; the export is read again whole.
+        let later = Self.start + Int64(days) * 86_400
+        #expect(s.advance(to: later).isEmpty)
+        for hour in 0..<5 { s.observe(Self.line(at: Self.start + Int64(hour) * 3600, id: "again-\(hour)")) }
+        #expect(s.lateUsage == 5)
+        #expect(s.liveResources == 0)
+        #expect(s.advance(to: later + 86_400).isEmpty)
+        #expect(s.finish(at: later + 86_400).isEmpty)
+    }
 }

@@ -923,16 +923,17 @@ public final class IngestPipeline {
         var lastInput = UInt32.max
         for n in 0..<count {
             let held = slice.call(n)
-            if n + ahead < count {
-                let later = slice.call(n + ahead)
-                activity.prefetch(later.accountKey)
-                identities.prefetch(accountKey: later.accountKey)
+            if n + ahead < count { activity.prefetch(slice.call(n + ahead).accountKey) }
+            // The activity's value lies apart from its slot: fetched once the slot is near. The graph
+            // numbers its rows as the activity does its places (both gain an account at its first call,
+            // here), so the place found is where the graph's row likely is: its lines are asked for too,
+            // and the graph's own account table is not probed (a guess it checks against the row's key).
+            if n + ahead / 2 < count, let place = activity.prefetchValue(slice.call(n + ahead / 2).accountKey) {
+                identities.prefetch(row: place)
             }
-            // The activity's value lies apart from its slot: fetched once the slot is near.
-            if n + ahead / 2 < count { activity.prefetchValue(slice.call(n + ahead / 2).accountKey) }
             let call = held.call
             var first = false
-            activity.update(call.accountKey, default: { AccountActivity() }) {
+            let place = activity.update(call.accountKey, default: { AccountActivity() }) {
                 $0.record(call)
                 if $0.batch != mark {
                     $0.batch = mark
@@ -944,7 +945,7 @@ public final class IngestPipeline {
                 lastInput = held.input
                 identities.setInput(order.path(of: held.input), key: held.input)
             }
-            identities.observe(call)
+            identities.observe(call, likelyRow: place)
         }
     }
 

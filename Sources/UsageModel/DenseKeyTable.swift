@@ -51,23 +51,31 @@ public struct DenseKeyTable<Value> {
 
     /// Brings the cache lines of `key`'s value closer, once its slot is (``prefetch(_:)`` a few keys
     /// before): a look-up of the slot, then a hint. Changes nothing.
+    /// - Returns: the value's place (its index in the order the keys came), nil for a key not in the table.
     @inlinable @inline(__always)
-    public mutating func prefetchValue(_ key: UInt64) {
-        guard let place = places[key] else { return }
+    @discardableResult
+    public mutating func prefetchValue(_ key: UInt64) -> Int? {
+        guard let place = places[key] else { return nil }
         values.withUnsafeBufferPointer {
             let start = UnsafeRawPointer($0.baseAddress! + Int(place))
             for offset in stride(from: 0, to: MemoryLayout<Value>.stride, by: 64) { cprefetch_write(start + offset) }
         }
+        return Int(place)
     }
 
     /// Calls `update` on the value of `key`, appending `makeDefault()` first when absent.
+    /// - Returns: the value's place (its index in the order the keys came: a new key's is the count before).
     @inlinable
-    public mutating func update(_ key: UInt64, default makeDefault: () -> Value, _ update: (inout Value) -> Void) {
+    @discardableResult
+    public mutating func update(_ key: UInt64, default makeDefault: () -> Value, _ update: (inout Value) -> Void)
+        -> Int
+    {
         let next = Int32(truncatingIfNeeded: values.count)
         var place: Int32 = 0
         places.update(key, default: { next }) { place = $0 }
         if place == next { values.append(makeDefault()) }
         update(&values[Int(place)])
+        return Int(place)
     }
 
     /// Calls `body` on the value of `key` where it lies, if present (nothing inserted, nothing copied).

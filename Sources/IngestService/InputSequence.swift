@@ -30,6 +30,8 @@ public final class InputSequence: @unchecked Sendable {
     private let merged: Bool
     /// The segments' merge (merged only).
     private var merge: DeliveryOrderMerge
+    /// The last name handed out (merged only).
+    private var last: String?
     /// The readers' source, when a location is read.
     public let source: ObjectReaderSource?
     private let report: (Diagnostic) -> Void
@@ -68,7 +70,13 @@ public final class InputSequence: @unchecked Sendable {
             }
             return nil
         }
-        return merge.next(pull: pull)
+        // A path named twice (`ingest d d`, `ingest logs logs/billing`) comes twice in a row: read once.
+        while let name = merge.next(pull: pull) {
+            if name == last { continue }
+            last = name
+            return name
+        }
+        return nil
     }
 
     /// Segment `i`'s next name, or nil after its last (and its buffers let go).

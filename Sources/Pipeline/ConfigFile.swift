@@ -332,10 +332,10 @@ public struct ConfigFile: Sendable {
             }
             sessionGap = seconds
         case "billing_redelivery":
-            guard let seconds = Timestamp.parseDuration(value), seconds <= Self.longestDuration else {
+            guard let seconds = Timestamp.parseDuration(value), seconds >= 3600, seconds <= Self.longestDuration else {
                 throw problem(
                     path, line,
-                    "'billing_redelivery' takes a duration such as 40d (a billing period and the days its export is still rewritten after), at most 366d, found '\(value)'"
+                    "'billing_redelivery' takes a duration such as 40d (a billing period and the days its export is still rewritten after), from 1h to 366d, found '\(value)'"
                 )
             }
             billingRedelivery = seconds

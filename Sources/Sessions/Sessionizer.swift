@@ -432,7 +432,11 @@ public struct Sessionizer: Sendable {
         let index: [ResourceKey: Resource].Index
         if let found = held.index(forKey: key) {
             index = found
-            if event.action == .usage, delivered(event, in: held.values[found].pending) { return nil }
+            if event.action == .usage, !event.resourceID.utf8.starts(with: "billing:".utf8),
+                delivered(event, in: held.values[found].pending)
+            {
+                return nil
+            }
         } else {
             held[key] = Resource()
             index = held.index(forKey: key)!
@@ -469,12 +473,15 @@ public struct Sessionizer: Sendable {
         }
     }
 
-    /// Whether `line`'s billing period lies wholly within a billing run of the same type `pending` holds:
-    /// the line was delivered before. CUR 2.0 rewrites a month's export in place as the month goes on and
-    /// its files are read again whole, older lines beyond the de-duplication window (two days): summed
-    /// again, each rewrite added a running session's hours once more. Lines are hourly or daily and
-    /// consecutive lines meet without overlapping, so a line that a run already spans is one it has; two
-    /// line items of one hour (a savings plan covering part of it) count the first one's hours only.
+    /// Whether `line`'s billing period lies wholly within a billing run `pending` holds of the same type,
+    /// begun by a line of the same usage type: the line was delivered before. CUR 2.0 rewrites a month's
+    /// export in place as the month goes on and its files are read again whole, older lines beyond the
+    /// de-duplication window (two days): summed again, each rewrite added a running session's hours once
+    /// more. One instance's lines are hourly or daily and meet without overlapping, so a line that a run
+    /// already spans is one it has. Asked only for a resource the export names (an instance, a VM): the
+    /// lines of an export without resource ids are a fleet's per type and zone (`billing:…`), several to
+    /// an hour (on-demand and spot, Linux and Windows), and are summed as before — delivered again, summed
+    /// again.
     private func delivered(_ line: UsageEvent, in pending: HeldEvents) -> Bool {
         let end = line.time + line.usageSeconds
         switch pending {
@@ -483,11 +490,12 @@ public struct Sessionizer: Sendable {
                 run.time <= line.time && end <= run.time + run.seconds
                     && (run.type == .max
                         ? line.instanceType == nil : line.instanceType.map { billedTexts[run.type] == $0 } == true)
+                    && billedTexts[run.name] == line.eventName
             }
         case .events(let events):
             return events.contains {
                 $0.action == .usage && $0.time <= line.time && end <= $0.time + $0.usageSeconds
-                    && $0.instanceType == line.instanceType
+                    && $0.instanceType == line.instanceType && $0.eventName == line.eventName
             }
         }
     }
@@ -763,8 +771,7 @@ public struct Sessionizer: Sendable {
             if !session.open {
                 let key = ResourceKey(
                     provider: session.provider, account: session.accountID, resource: session.resourceID)
-                closedRuns[key, default: []].append(ClosedRun(start: session.start, end: session.end))
-                if tracking { changedKeys.insert(key) }
+                rememberClosed(ClosedRun(start: session.start, end: session.end), of: key)
             }
             body(session)
         }
@@ -854,6 +861,22 @@ public struct Sessionizer: Sendable {
         if held[key]?.isEmpty == true { held[key] = nil }
     }
 
+    /// Remembers a closed run of `key`, joined with a remembered one it overlaps or touches: a resource
+    /// stopped and started often holds a run per stretch, not one per session (the whole list is its
+    /// live-state row, written again at each change).
+    private mutating func rememberClosed(_ run: ClosedRun, of key: ResourceKey) {
+        var merged = run
+        var runs = closedRuns[key] ?? []
+        runs.removeAll { other in
+            guard other.start <= merged.end && merged.start <= other.end else { return false }
+            merged = ClosedRun(start: min(merged.start, other.start), end: max(merged.end, other.end))
+            return true
+        }
+        runs.append(merged)
+        closedRuns[key] = runs
+        if tracking { changedKeys.insert(key) }
+    }
+
     /// Keeps the sessions not emitted before and remembers them as emitted.
     private mutating func emit(_ sessions: [Session]) -> [Session] {
         sessions.filter {
@@ -862,8 +885,7 @@ public struct Sessionizer: Sendable {
             if tracking { changedEmitted.insert($0.id) }
             if !$0.open {
                 let key = ResourceKey(provider: $0.provider, account: $0.accountID, resource: $0.resourceID)
-                closedRuns[key, default: []].append(ClosedRun(start: $0.start, end: $0.end))
-                if tracking { changedKeys.insert(key) }
+                rememberClosed(ClosedRun(start: $0.start, end: $0.end), of: key)
             }
             return true
         }

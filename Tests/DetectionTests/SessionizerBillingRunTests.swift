@@ -35,11 +35,33 @@ import UsageModel
         #expect(s.provisional(at: now + 86_400, accounts: [Self.account]).isEmpty)
     }
     /// A line `time`'s hours, `hours` of them (a first or last hour is a part of one), of another export file.
-    static func line(at time: EpochSeconds, hours: Double = 1, id: String, type: String = "p5.48xlarge") -> UsageEvent {
+    static func line(
+        at time: EpochSeconds, hours: Double = 1, id: String, type: String = "p5.48xlarge", usage: String = "usage",
+        resource: String = "i-0billed"
+    ) -> UsageEvent {
         UsageEvent(
-            provider: .aws, action: .usage, time: time, accountID: account, resourceID: "i-0billed", instanceType: type,
-            eventID: id, eventName: "usage", usageSeconds: 3600, usageHours: hours,
+            provider: .aws, action: .usage, time: time, accountID: account, resourceID: resource, instanceType: type,
+            eventID: id, eventName: usage, usageSeconds: 3600, usageHours: hours,
             origin: EventOrigin(path: "cur-again.csv", position: .line(2)))
+    }
+
+    /// Two lines of one hour that are not one line twice still both count: of another usage type (spot
+    /// beside on-demand), or of an export without resource ids, whose lines are a fleet's per type and
+    /// zone (`billing:p5.48xlarge@us-east-1a`), several to an hour.
+    @Test(arguments: [false, true])
+    func twoLinesOfOneHourThatAreNotOneLineTwiceBothCount(fleet: Bool) {
+        var s = Sessionizer(allowedLateness: 3600)
+        let resource = fleet ? "billing:p5.48xlarge@us-east-1a" : "i-0billed"
+        for hour in 0..<6 {
+            let time = Self.start + Int64(hour) * 3600
+            s.observe(Self.line(at: time, id: "box-\(hour)", usage: "BoxUsage:p5.48xlarge", resource: resource))
+            s.observe(
+                Self.line(
+                    at: time, id: "other-\(hour)", usage: fleet ? "BoxUsage:p5.48xlarge" : "SpotUsage:p5.48xlarge",
+                    resource: resource))
+        }
+        #expect(s.lateUsage == 0)
+        #expect(s.provisional(at: Self.start + 6 * 3600, accounts: [Self.account]).first?.billedInstanceHours == 12)
     }
 
     /// CUR 2.0 rewrites a month's export in place and its lines are read again, those older than the

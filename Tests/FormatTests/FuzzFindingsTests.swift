@@ -45,6 +45,7 @@ import UsageModel
         ("ring_trailless = -1", "ring_trailless"),
         ("catalog.x9.huge = NVIDIA H100 SXM5 80GB x 1e308", "catalog override"),
         ("allowed_lateness = 9999999999999999w", "allowed_lateness"), ("session_gap = 400d", "session_gap"),
+        ("billing_redelivery = 0s", "billing_redelivery"), ("billing_redelivery = 400d", "billing_redelivery"),
         ("lookback_carry = 2", "lookback_carry"), ("exit_country_keeps_declared = 2", "exit_country_keeps_declared"),
     ])
     func outOfRangeConfigValuesAreRejectedByLine(line: String, key: String) throws {

@@ -96,4 +96,21 @@ import UsageModel
         let inputs = InputSequence([.stream(stream)], source: nil, report: { _ in })
         #expect([inputs.next(), inputs.next(), inputs.next()] == names + [nil])
     }
+
+    /// A path named twice, or inside another named (`ingest d d`, `ingest logs logs/billing`): each file once.
+    @Test func aPathNamedTwiceIsReadOnce() {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        for name in Self.treeInOrder { _ = dir.write("tree/" + name, "{}\n") }
+        let tree = dir.path + "/tree"
+        let inputs = InputSequence(
+            [
+                .tree(LocalDeliveryWalk(directory: tree)), .tree(LocalDeliveryWalk(directory: tree + "/billing")),
+                .tree(LocalDeliveryWalk(directory: tree)),
+            ],
+            source: nil, report: { Issue.record("unexpected diagnostic \($0)") })
+        var order: [String] = []
+        while let name = inputs.next() { order.append(name) }
+        #expect(order == Self.treeInOrder.map { tree + "/" + $0 })
+    }
 }

@@ -444,7 +444,7 @@ public struct BillingDecoder {
         } else {
             // Without resource ids (an option of the export) one session per usage type and place.
             let place = s.zone >= 0 && !r.isEmpty(s.zone) ? r.string(s.zone) : (s.region >= 0 ? r.string(s.region) : "")
-            resource = "billing:" + (type ?? eventName) + (place.isEmpty ? "" : "@" + place)
+            resource = UsageEvent.fleetResourcePrefix + (type ?? eventName) + (place.isEmpty ? "" : "@" + place)
         }
         var region = s.region >= 0 ? r.string(s.region) : ""
         if region.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) { region = region.lowercased() }

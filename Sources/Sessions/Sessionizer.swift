@@ -432,9 +432,7 @@ public struct Sessionizer: Sendable {
         let index: [ResourceKey: Resource].Index
         if let found = held.index(forKey: key) {
             index = found
-            if event.action == .usage, !event.resourceID.utf8.starts(with: "billing:".utf8),
-                delivered(event, in: held.values[found].pending)
-            {
+            if event.action == .usage, !event.isFleetUsage, delivered(event, in: held.values[found].pending) {
                 return nil
             }
         } else {

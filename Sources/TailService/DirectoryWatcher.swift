@@ -176,11 +176,8 @@ final class DirectoryWatcher {
             }
             walkRequested = false
         }
-        /// The whole tree's walk, when the wake walked it (each followed path a day at a time), and whether
-        /// the wake is that walk and nothing else (then each followed path's files in delivery order, as
-        /// `ingest` reads them).
+        /// The whole tree's walk, when the wake walked it (each followed path a day at a time).
         var walked: [WakeCandidates.Source] = []
-        var walkAlone = false
         var rounds = 0
         /// The wake's start, for the whole tree's walk: its days' listings leave out what changed after it.
         var start: Int64?
@@ -193,7 +190,6 @@ final class DirectoryWatcher {
                 directories = []
                 walked = walkWholeTree()
                 walkedTree = true
-                walkAlone = true
             } else if !directories.isEmpty {
                 let walking = directories
                 directories = []
@@ -215,10 +211,8 @@ final class DirectoryWatcher {
             // Something was walked: what landed while it was listed is read too.
             guard usesInotify && !walkEveryWake && rounds < Self.drainRounds else { break }
             rounds += 1
-            let before = candidates.paths.count
             readEvents(files: &candidates, directories: &directories)
             if overflowed { wholeTree = true }
-            if candidates.paths.count != before || !directories.isEmpty { walkAlone = false }
         }
         if let start {
             walked = walked.map { source in
@@ -232,14 +226,10 @@ final class DirectoryWatcher {
         // The pending paths come with a walk too: a file its days' listings leave out (changed after the
         // wake began, ``LocalDeliveryWalk/changedUpTo``) is pending, and under `--poll` every wake is a
         // walk — a file appended faster than a walk would otherwise wait for ever.
-        if walkAlone && pending.isEmpty {
-            wake.candidates = WakeCandidates(sources: walked)
-        } else {
-            for path in pending { candidates.append(path) }
-            // A path both walked and named by an event comes once (the merge drops the second).
-            let named = WakeCandidates.Source.paths(InputEnumerator.sortedByDeliveryTime(candidates.paths), next: 0)
-            wake.candidates = WakeCandidates(sources: walked + [named])
-        }
+        for path in pending { candidates.append(path) }
+        // A path both walked and named by an event comes once (the merge drops the second).
+        let named = WakeCandidates.Source.paths(InputEnumerator.sortedByDeliveryTime(candidates.paths), next: 0)
+        wake.candidates = WakeCandidates(sources: walked + [named])
         wake.notices = takeNotices()
         return wake
     }

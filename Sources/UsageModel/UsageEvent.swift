@@ -235,3 +235,13 @@ public enum StableHash {
         return String(repeating: "0", count: 16 - text.count) + text
     }
 }
+
+extension UsageEvent {
+    /// The start of the resource id a billing line gets when its export names no resource
+    /// (`billing:p5.48xlarge@us-east-1a`): a fleet's lines per instance type (else usage type) and zone,
+    /// several to an hour.
+    public static let fleetResourcePrefix = "billing:"
+
+    /// Whether this is a billing line of a fleet, not of a resource its export names.
+    public var isFleetUsage: Bool { resourceID.utf8.starts(with: Self.fleetResourcePrefix.utf8) }
+}

@@ -26,6 +26,8 @@ public struct UsageLines: Sendable {
         var name: UInt32
         var path: UInt32
         var provider: CloudProvider
+        /// Whether the resource is a fleet's (``UsageEvent/fleetResourcePrefix``): no instance named.
+        var fleet: Bool
     }
 
     /// The lines in blocks of `blockSize`; all full but the last.
@@ -60,7 +62,8 @@ public struct UsageLines: Sendable {
             time: time, seconds: usageSeconds, hours: usageHours, key: key, line: line,
             account: number(accountID, field: 0), resource: number(resourceID, field: 1),
             type: instanceType.map { number($0, field: 2) } ?? .max, region: number(region, field: 3),
-            name: number(eventName, field: 4), path: number(path, field: 5), provider: provider)
+            name: number(eventName, field: 4), path: number(path, field: 5), provider: provider,
+            fleet: resourceID.utf8.starts(with: UsageEvent.fleetResourcePrefix.utf8))
         if count & (Self.blockSize - 1) == 0 {
             blocks.append([])
             blocks[blocks.count - 1].reserveCapacity(Self.blockSize)
@@ -82,6 +85,9 @@ public struct UsageLines: Sendable {
 
     /// The usage hours of the line at `index`.
     public func usageHours(at index: Int) -> Double { self[index].hours }
+
+    /// Whether the line at `index` bills a fleet (``UsageEvent/isFleetUsage``), not one named instance.
+    public func isFleetUsage(at index: Int) -> Bool { self[index].fleet }
 
     /// The event time of the line at `index`.
     public func time(at index: Int) -> EpochSeconds { self[index].time }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
 public import Foundation
 public import UsageModel
 public import Inputs
@@ -236,6 +239,14 @@ public final class IngestPipeline {
     /// costs O(accounts touched × partner search + live sessions of those accounts), not
     /// O(live sessions × partner search).
     var partnerMemo: [UInt64: [Detector.IdentityPartner]]? = nil
+    /// Partners (and accounts) in `partnerMemo`, which is emptied before it holds more than
+    /// `memoPartnerLimit`: the end of the input assesses every running session with the graph standing
+    /// still, and the table kept every account's partners, described, until the last (2,808 accounts,
+    /// 35,814 partners at the end of a 20,000-account run; the searches behind them, bounded in
+    /// ``Detector/PartnerSearches``, were most of its +75 MB, issue 17). A cache: emptying it changes
+    /// no result.
+    private var memoPartners = 0
+    static let memoPartnerLimit = 4096
     /// The identity graph's partner searches behind `partnerMemo` (each account's partners, which the
     /// search of another account's may read again), kept while it is a table: emptied when it is made one.
     private var graphSearches = Detector.PartnerSearches()
@@ -449,7 +460,9 @@ public final class IngestPipeline {
         dedup = WindowedDeduplicator(retentionDays: options.dedupRetentionDays)
         var part = FileOutcome(path: nil)
         part.isEndPart = true
+        Self.logEndPhase("end of input")
         part.decisions = release(through: nil)
+        Self.logEndPhase("held records released")
         let lastTime = watermark == .min ? 0 : watermark
         // One session at a time, handed on `endPartSessions` at a time: the sessions still running are
         // neither all held at once nor all their assessments (a large customer closes tens of thousands
@@ -483,10 +496,18 @@ public final class IngestPipeline {
         } else {
             sessionizer.finish(at: lastTime) { assess($0) }
         }
+        if Self.memoryLog {
+            let partners = (partnerMemo ?? [:]).values.reduce(0) { $0 + $1.count }
+            Self.logEndPhase(
+                "partners kept \(partners) of \(partnerMemo?.count ?? 0) accounts, searched \(graphSearches.kept)")
+        }
+        Self.logEndPhase("running sessions closed")
         // The rest, and what look-back finds, make the final outcome.
         part.isEndPart = false
         part.decisions += lookBack(after: alerted, at: lastTime)
+        Self.logEndPhase("looked back")
         onOutcome(part)
+        Self.logEndPhase("last outcome handed on")
         summary.accounts = activity.count + eventAccounts.filter { activity[$0] == nil }.count
         summary.lateRecords = order.late
         return summarized
@@ -687,13 +708,22 @@ public final class IngestPipeline {
                 kept.append(event)
             }
         }
-        // Billing lines (after the events, as the decoders make them): each de-duplicated by its event id,
-        // left packed; duplicates, rare, removed in place afterwards.
+        // Billing lines (after the events, as the decoders make them), left packed. A named instance's line
+        // delivered again adds nothing to the run that bills its hour, held or closed (the sessionizer
+        // keeps closed runs `billing_redelivery`, far longer than the window's two days): its id is not
+        // put in the window. A billing export is read whole, ahead of the audit logs it follows, and the
+        // ids of every line of its month stayed in the window until the trail's time passed their days:
+        // 4.5 M ids, 65 MB, on the world of 20,000 accounts (issue 17). A fleet's lines (no instance
+        // named, several to an hour) are summed as they come: those are de-duplicated by their event id,
+        // duplicates, rare, removed in place afterwards.
         var lines = UsageLines()
         swap(&lines, &result.batch.usageLines)
         var duplicateLines: [Int] = []
         for i in lines.indices {
-            guard dedup.insert(lines.eventIDHash(at: i, seed: Self.computeKeySeed), at: lines.time(at: i)) else {
+            guard
+                !lines.isFleetUsage(at: i)
+                    || dedup.insert(lines.eventIDHash(at: i, seed: Self.computeKeySeed), at: lines.time(at: i))
+            else {
                 duplicateLines.append(i)
                 continue
             }
@@ -831,8 +861,33 @@ public final class IngestPipeline {
             + " (\(activity.byteCount >> 20)M);"
             + " names \(accountNames.count); eventAccounts \(eventAccounts.count); standing \(standing.count);"
             + " alertedOpen \(alertedOpen.count); billedAccounts \(billedAccounts.count); \(order.memoryReport);"
-            + " \(identities.memoryReport); volume \(volume.memoryReport)\n"
+            + " \(identities.memoryReport); volume \(volume.memoryReport); \(Self.processMemory)\n"
         text.utf8CString.withUnsafeBufferPointer { _ = write(2, $0.baseAddress!, $0.count - 1) }
+    }
+
+    /// Writes the process's memory at a phase of the end of the input (`CHIPTRAIL_MEMORY_LOG`).
+    private static func logEndPhase(_ phase: String) {
+        guard memoryLog else { return }
+        let uptime = String(format: "%.2f", ProcessInfo.processInfo.systemUptime)
+        let text = "memory \(phase): \(processMemory) at \(uptime) s\n"
+        text.utf8CString.withUnsafeBufferPointer { _ = write(2, $0.baseAddress!, $0.count - 1) }
+    }
+
+    /// The process's resident size, and the C heap's bytes in use and held (glibc's `malloc_stats`), so
+    /// that the counts above can be set against what they cost.
+    private static var processMemory: String {
+        var rss = 0
+        if let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) {
+            let fields = text.split(separator: " ")
+            if fields.count > 1, let pages = Int(fields[1]) { rss = pages * Int(sysconf(Int32(_SC_PAGESIZE))) }
+        }
+        // glibc's `malloc_stats` (not in the Glibc module's headers) writes each arena's bytes held
+        // and in use to stderr, before this line.
+        typealias MallocStats = @convention(c) () -> Void
+        if let symbol = dlsym(dlopen(nil, RTLD_NOW), "malloc_stats") {
+            unsafeBitCast(symbol, to: MallocStats.self)()
+        }
+        return "rss \(rss >> 20)M"
     }
 
     /// Applies every slice the frontier has passed (all of them when `frontier` is nil: the end of the
@@ -1466,8 +1521,16 @@ public final class IngestPipeline {
     /// and through each likely one (probability at least a half) eight of its own (two steps).
     private func identityPartners(of key: UInt64) -> [Detector.IdentityPartner] {
         if let known = partnerMemo?[key] { return known }
+        if partnerMemo?.isEmpty == true { memoPartners = 0 }
+        if memoPartners >= Self.memoPartnerLimit, partnerMemo != nil {
+            partnerMemo!.removeAll(keepingCapacity: true)
+            memoPartners = 0
+        }
         let found = searchIdentityPartners(of: key)
-        partnerMemo?[key] = found
+        if partnerMemo != nil {
+            partnerMemo![key] = found
+            memoPartners += found.count + 1
+        }
         return found
     }
 

@@ -69,6 +69,41 @@ import UsageModel
         #expect(kept.searches > before)
     }
 
+    /// Searches kept up to a limit of partners give the partners found with none: past the limit they are
+    /// let go and made again, never more kept than the limit and the last search's own.
+    @Test(arguments: [1, 4, 8])
+    func partnersFoundWithSearchesBoundedAreThoseFoundWithout(limit: Int) {
+        let g = Self.graph()
+        var detector = DetectorTests.detector()
+        detector.config.sharedIdentityPooled = 1
+        let names = { (key: UInt64) -> String? in "\(key)" }
+        var bounded = Detector.PartnerSearches(limit: limit)
+        var unbounded = Detector.PartnerSearches(limit: .max)
+        let accounts: [UInt64] = [11, 12, 13, 21, 22, 31, 32, 33, 1000, 11, 12, 21, 31]
+        var most = 0
+        for key in accounts {
+            let within = detector.identityPartners(of: key, in: g, searched: &bounded, name: names)
+            let without = detector.identityPartners(of: key, in: g, searched: &unbounded, name: names)
+            #expect(Self.fields(within) == Self.fields(without), "account \(key)")
+            // The largest search this assessment may make: the account's, or a partner's.
+            let partners = g.partners(
+                of: key, population: g.population, parameters: detector.config.identity, minimum: 0)
+            most = max(most, partners.count)
+            for p in partners {
+                most = max(
+                    most,
+                    g.partners(
+                        of: p.account, population: g.population, parameters: detector.config.identity, minimum: 0
+                    )
+                    .count)
+            }
+            #expect(bounded.kept <= max(limit, most))
+        }
+        // The bound makes searches again; without one each account is searched once.
+        #expect(unbounded.kept > limit)
+        #expect(bounded.searches > unbounded.searches)
+    }
+
     /// The other account's share of its calls is read for a shared address (it weighs the address and is
     /// told), not for another kind of value (nothing reads it there).
     @Test func theOtherAccountsShareIsReadForAnAddressOnly() throws {

@@ -17,7 +17,7 @@ import Sessions
 /// (``IngestPipeline/restore(meta:rows:)``).
 enum LivePart: Int, CaseIterable {
     case activity = 1, name, eventAccount, identityRow, identityOwner, resource, emitted, volumeAccount,
-        volumeGroup, resellerHours, alerted, dedupChunk, heldSlice, heldName, lookback, standing
+        volumeGroup, resellerHours, alerted, dedupChunk, heldSlice, heldName, lookback, standing, closedRuns
 }
 
 /// The keys the pipeline itself marks changed (the structures it owns keep their own marks).
@@ -145,6 +145,7 @@ extension IngestPipeline {
         for (id, row) in graph.owners { try put(.identityOwner, Self.key(id), row) }
         let sessions = try sessionizer.takeChanges { try [UInt8](CheckpointCoder.encode($0)) }
         for (key, row) in sessions.resources { try put(.resource, Data(key), row) }
+        for (key, row) in sessions.closedRuns { try put(.closedRuns, Self.key(key), row) }
         for (id, end) in sessions.emitted { try put(.emitted, Data(id.utf8), end) }
         for id in c.volumeAccounts.sorted() { try put(.volumeAccount, Data(id.utf8), volume.account(id)) }
         for id in c.volumeGroups.sorted() { try put(.volumeGroup, Data(id.utf8), volume.group(id)) }
@@ -191,6 +192,7 @@ extension IngestPipeline {
         var graphRows: [(account: UInt64, row: IdentityGraph.Row)] = []
         var owners: [(id: UInt64, row: IdentityGraph.OwnerRow)] = []
         var resources: [Sessionizer.ResourceRow] = []
+        var closedRuns: [Sessionizer.ClosedRunsRow] = []
         var emitted: [(id: String, end: EpochSeconds)] = []
         var chunks: [(day: Int64, keys: [UInt64])] = []
         var slices: [(index: Int64, columns: EventTimeOrder.Snapshot)] = []
@@ -222,6 +224,7 @@ extension IngestPipeline {
             case .identityRow: graphRows.append((try Self.number(key, part), try decode(IdentityGraph.Row.self)))
             case .identityOwner: owners.append((try Self.number(key, part), try decode(IdentityGraph.OwnerRow.self)))
             case .resource: resources.append(try decode(Sessionizer.ResourceRow.self))
+            case .closedRuns: closedRuns.append(try decode(Sessionizer.ClosedRunsRow.self))
             case .emitted: emitted.append((text(), try decode(EpochSeconds.self)))
             case .volumeAccount: volume.restore(account: text(), try decode(VolumeHistory.self))
             case .volumeGroup: volume.restore(group: text(), try decode(VolumeHistory.self))
@@ -275,7 +278,7 @@ extension IngestPipeline {
             throw LiveStateError(part: LivePart.identityRow.rawValue, reason: "identity rows of another shape")
         }
         partnerMemo = nil
-        sessionizer.restore(resources: resources, emitted: emitted, lastPrune: m.lastPrune)
+        sessionizer.restore(resources: resources, closedRuns: closedRuns, emitted: emitted, lastPrune: m.lastPrune)
         dedup.restore(chunks: chunks, newestDay: m.dedupNewestDay)
         order = EventTimeOrder(releasedThrough: m.releasedThrough, late: m.late, slices: slices, names: names)
         order.namesPrunedAt = m.namesPrunedAt ?? .min

@@ -60,8 +60,10 @@ public struct Sessionizer: Sendable {
     /// month's export in place until a few days after the month ends, its lines read again at each
     /// rewrite: remembered for three days, a run's lines read again later opened a second session of it,
     /// alerted again (and a session alerted while running, under the same id). Memory: a run a closed
-    /// accelerated session of the last `rememberClosedRuns`.
-    private var closedRuns: [ResourceKey: [ClosedRun]] = [:]
+    /// accelerated session of the last `rememberClosedRuns`, by its resource's ``closedKey(_:)`` (32 bytes
+    /// a bucket, the first run inline): by the resource's key, with its runs in an array of their own,
+    /// they held ~250 bytes each, 25 MB of 100,000 at the end of the 20,000-account world (issue 17).
+    private var closedRuns: [UInt64: ClosedRuns] = [:]
     public var rememberClosedRuns: Int64 = Sessionizer.defaultRememberClosedRuns
     /// A billing period and the days after it its export is still rewritten: 40 days.
     public static let defaultRememberClosedRuns: Int64 = 40 * 86_400
@@ -76,6 +78,7 @@ public struct Sessionizer: Sendable {
     /// Whether changed resources and emitted ids are remembered for ``takeChanges()`` (`tail`).
     public var tracking = false
     private var changedKeys = Set<ResourceKey>()
+    private var changedClosed = Set<UInt64>()
     private var changedEmitted = Set<String>()
     /// The principals and user agents of the held events, one copy of each (issue 17: 176 bytes an open
     /// session where an account launches its instances from one principal and agent).
@@ -182,7 +185,9 @@ public struct Sessionizer: Sendable {
         var known: [Known]
         var emitted: [String: EpochSeconds]
         var lastPrune: EpochSeconds
+        /// Of earlier versions (by the resource's key); read, never written.
         var closedRuns: [ClosedRunEntry]? = nil
+        var closedRunsByKey: [ClosedRunsRow]? = nil
     }
 
     struct ClosedRun: Codable, Sendable {
@@ -190,9 +195,47 @@ public struct Sessionizer: Sendable {
         var end: EpochSeconds
     }
 
+    /// Closed runs by the resource's key, as snapshots and rows of earlier versions hold them (read, not
+    /// written).
     struct ClosedRunEntry: Codable, Sendable {
         var key: ResourceKey
         var runs: [ClosedRun]
+    }
+
+    /// One resource's closed runs by its ``closedKey(_:)``: a snapshot's entry and a row of `tail`'s live
+    /// state.
+    public struct ClosedRunsRow: Codable, Sendable {
+        var key: UInt64
+        var runs: [ClosedRun]
+    }
+
+    /// One resource's closed runs (at least one): the first inline, any more (a resource stopped and
+    /// started apart within `rememberClosedRuns`) in an array.
+    struct ClosedRuns: Sendable {
+        var first: ClosedRun
+        var more: [ClosedRun] = []
+
+        init?(_ runs: [ClosedRun]) {
+            guard let first = runs.first else { return nil }
+            self.first = first
+            more = Array(runs.dropFirst())
+        }
+
+        var all: [ClosedRun] { [first] + more }
+
+        func contains(where isIt: (ClosedRun) -> Bool) -> Bool { isIt(first) || more.contains(where: isIt) }
+    }
+
+    /// The key a resource's closed runs are kept by: the stable hash (FNV-1a) of its provider, account
+    /// and resource, a zero byte between them. Stable across runs and versions: `tail`'s live state keeps
+    /// its rows by it. Two resources of one hash (1 in 10^10 for 100,000 runs held) would share their runs.
+    static func closedKey(_ key: ResourceKey) -> UInt64 {
+        let zero: UInt8 = 0
+        var h = StableHash.hash(key.provider.rawValue)
+        h = withUnsafeBytes(of: zero) { StableHash.hash($0, seed: h) }
+        h = StableHash.hash(key.account, seed: h)
+        h = withUnsafeBytes(of: zero) { StableHash.hash($0, seed: h) }
+        return StableHash.hash(key.resource, seed: h)
     }
 
     public var snapshot: Snapshot {
@@ -207,7 +250,9 @@ public struct Sessionizer: Sendable {
                 remembered(r.key, r.value).map { Snapshot.Known(key: r.key, type: $0.type, count: $0.count) }
             }.sorted { order($0.key, $1.key) },
             emitted: emitted, lastPrune: lastPrune,
-            closedRuns: closedRuns.map { ClosedRunEntry(key: $0.key, runs: $0.value) }.sorted { order($0.key, $1.key) })
+            closedRunsByKey: closedRuns.map { ClosedRunsRow(key: $0.key, runs: $0.value.all) }.sorted {
+                $0.key < $1.key
+            })
     }
 
     /// One resource's live state, as a checkpoint row.
@@ -216,17 +261,19 @@ public struct Sessionizer: Sendable {
         var pending: [UsageEvent]?
         var knownType: String?
         var knownCount: Int?
+        /// Rows of earlier versions only: closed runs are rows of their own (``ClosedRunsRow``).
         var closedRuns: [ClosedRun]?
     }
 
     /// What changed since the last call: each changed resource (key bytes, and its row, nil when the
-    /// resource holds nothing any more), each emitted id added (with its end) or forgotten (nil), and
-    /// the time of the last pruning.
+    /// resource holds nothing any more), each changed resource's closed runs (by ``closedKey(_:)``, nil
+    /// when none are kept any more), each emitted id added (with its end) or forgotten (nil), and the time
+    /// of the last pruning.
     public mutating func takeChanges(
         encode: (any Encodable) throws -> [UInt8]
     ) rethrows -> (
-        resources: [(key: [UInt8], row: ResourceRow?)], emitted: [(id: String, end: EpochSeconds?)],
-        lastPrune: EpochSeconds
+        resources: [(key: [UInt8], row: ResourceRow?)], closedRuns: [(key: UInt64, row: ClosedRunsRow?)],
+        emitted: [(id: String, end: EpochSeconds?)], lastPrune: EpochSeconds
     ) {
         var resources: [(key: [UInt8], row: ResourceRow?)] = []
         for key in changedKeys {
@@ -235,25 +282,31 @@ public struct Sessionizer: Sendable {
             let row = ResourceRow(
                 key: key, pending: index.flatMap { held.values[$0].pending.isEmpty ? nil : events(at: $0) },
                 knownType: known?.type,
-                knownCount: known?.count, closedRuns: closedRuns[key])
-            let empty = row.pending == nil && known == nil && row.closedRuns == nil
+                knownCount: known?.count)
+            let empty = row.pending == nil && known == nil
             resources.append((try encode(key), empty ? nil : row))
+        }
+        let closed = changedClosed.sorted().map { key in
+            (key, closedRuns[key].map { ClosedRunsRow(key: key, runs: $0.all) })
         }
         let ids = changedEmitted.map { ($0, emitted[$0]) }
         changedKeys = []
+        changedClosed = []
         changedEmitted = []
-        return (resources, ids, lastPrune)
+        return (resources, closed, ids, lastPrune)
     }
 
     /// Every resource and emitted id marked changed (after a restore from a whole-state checkpoint).
     public mutating func markAllChanged() {
-        changedKeys = Set(held.keys).union(closedRuns.keys)
+        changedKeys = Set(held.keys)
+        changedClosed = Set(closedRuns.keys)
         changedEmitted = Set(emitted.keys)
     }
 
     /// Restores what ``takeChanges(encode:)`` saved, row by row.
     public mutating func restore(
-        resources: [ResourceRow], emitted: [(id: String, end: EpochSeconds)], lastPrune: EpochSeconds
+        resources: [ResourceRow], closedRuns closed: [ClosedRunsRow] = [], emitted: [(id: String, end: EpochSeconds)],
+        lastPrune: EpochSeconds
     ) {
         held = [:]
         largeCounts = [:]
@@ -263,8 +316,9 @@ public struct Sessionizer: Sendable {
             if let events = row.pending, !events.isEmpty {
                 held[row.key, default: Resource()].pending = .events(events)
             }
-            if let runs = row.closedRuns { closedRuns[row.key] = runs }
+            if let runs = row.closedRuns { closedRuns[Self.closedKey(row.key)] = ClosedRuns(runs) }
         }
+        for row in closed { closedRuns[row.key] = ClosedRuns(row.runs) }
         self.emitted = Dictionary(uniqueKeysWithValues: emitted.map { ($0.id, $0.end) })
         self.lastPrune = lastPrune
         rebuildIndexes()
@@ -380,7 +434,9 @@ public struct Sessionizer: Sendable {
         for p in s.pending where !p.events.isEmpty { held[p.key, default: Resource()].pending = .events(p.events) }
         for k in s.known { remember(type: k.type, count: k.count, for: k.key) }
         emitted = s.emitted
-        closedRuns = Dictionary(uniqueKeysWithValues: (s.closedRuns ?? []).map { ($0.key, $0.runs) })
+        closedRuns = [:]
+        for entry in s.closedRuns ?? [] { closedRuns[Self.closedKey(entry.key)] = ClosedRuns(entry.runs) }
+        for row in s.closedRunsByKey ?? [] { closedRuns[row.key] = ClosedRuns(row.runs) }
         lastPrune = s.lastPrune
         rebuildIndexes()
     }
@@ -394,7 +450,7 @@ public struct Sessionizer: Sendable {
         event.userAgent = strings.intern(event.userAgent)
         let key = ResourceKey(provider: event.provider, account: event.accountID, resource: event.resourceID)
         // A billing period inside a run already emitted belongs to it (it arrived after the close).
-        if event.action == .usage, let runs = closedRuns[key],
+        if event.action == .usage, !closedRuns.isEmpty, let runs = closedRuns[Self.closedKey(key)],
             runs.contains(where: { $0.start - 3600 < event.time && event.time < $0.end })
         {
             lateUsage += 1
@@ -627,14 +683,15 @@ public struct Sessionizer: Sendable {
             lastPrune = watermark
             if tracking {
                 for (id, end) in emitted where end + rememberEmitted < watermark { changedEmitted.insert(id) }
-                for (key, runs) in closedRuns where runs.contains(where: { $0.end + rememberClosedRuns < watermark }) {
-                    changedKeys.insert(key)
-                }
             }
             emitted = emitted.filter { $0.value + rememberEmitted >= watermark }
-            closedRuns = closedRuns.compactMapValues { runs in
-                let kept = runs.filter { $0.end + rememberClosedRuns >= watermark }
-                return kept.isEmpty ? nil : kept
+            // Changed in place (rebuilt, the table was held twice for a moment).
+            let aged = closedRuns.compactMap { key, runs in
+                runs.contains(where: { $0.end + rememberClosedRuns < watermark }) ? key : nil
+            }
+            for key in aged {
+                closedRuns[key] = ClosedRuns(closedRuns[key]!.all.filter { $0.end + rememberClosedRuns >= watermark })
+                if tracking { changedClosed.insert(key) }
             }
         }
         while let key = dueQueue.popDue(at: watermark) {
@@ -862,17 +919,18 @@ public struct Sessionizer: Sendable {
     /// Remembers a closed run of `key`, joined with a remembered one it overlaps or touches: a resource
     /// stopped and started often holds a run per stretch, not one per session (the whole list is its
     /// live-state row, written again at each change).
-    private mutating func rememberClosed(_ run: ClosedRun, of key: ResourceKey) {
+    private mutating func rememberClosed(_ run: ClosedRun, of resource: ResourceKey) {
+        let key = Self.closedKey(resource)
         var merged = run
-        var runs = closedRuns[key] ?? []
+        var runs = closedRuns[key]?.all ?? []
         runs.removeAll { other in
             guard other.start <= merged.end && merged.start <= other.end else { return false }
             merged = ClosedRun(start: min(merged.start, other.start), end: max(merged.end, other.end))
             return true
         }
         runs.append(merged)
-        closedRuns[key] = runs
-        if tracking { changedKeys.insert(key) }
+        closedRuns[key] = ClosedRuns(runs)
+        if tracking { changedClosed.insert(key) }
     }
 
     /// Keeps the sessions not emitted before and remembers them as emitted.

@@ -76,7 +76,7 @@ import Testing
         let store = try Store(path: path)
         let version = try DatabaseQueue(path: path).read { db in try Int.fetchOne(db, sql: "PRAGMA user_version") }
         #expect(version == Store.schemaVersion)
-        #expect(Store.schemaVersion == 13)
+        #expect(Store.schemaVersion == 14)
         #expect(try Self.rows(path).count == 5)
         #expect(try store.objectMark(location: "s3://trail/AWSLogs/") == "2026/11/01")
         #expect(try store.objectModifiedMark(location: location) == nil)

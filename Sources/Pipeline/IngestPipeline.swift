@@ -700,6 +700,9 @@ public final class IngestPipeline {
                     let call = pairs[nextPair].call
                     nextPair += 1
                     if duplicateCalls.contains(call) { continue }
+                } else if event.action == .usage && !event.isFleetUsage {
+                    // A named instance's billing line (read back from normalized records): de-duplicated
+                    // by its run, as the billing lines below.
                 } else if !dedup.insert(StableHash.hash(event.eventID, seed: Self.computeKeySeed), at: event.time) {
                     continue
                 }
@@ -796,8 +799,8 @@ public final class IngestPipeline {
                     changes!.eventAccounts.insert(eventAccount)
                 }
                 if event.action == .usage {
-                    usageAccounts.insert(event.accountID)
-                    sessionizer.observe(event)
+                    // A line that adds nothing (delivered again, or late into a run) assesses nothing anew.
+                    if sessionizer.observe(event) { usageAccounts.insert(event.accountID) }
                 } else {
                     order.add(event)
                 }
@@ -812,8 +815,7 @@ public final class IngestPipeline {
             if eventAccounts.insert(eventAccount).inserted, changes != nil {
                 changes!.eventAccounts.insert(eventAccount)
             }
-            usageAccounts.insert(event.accountID)
-            sessionizer.observe(event)
+            if sessionizer.observe(event) { usageAccounts.insert(event.accountID) }
         }
         let large = lines.count >= largeInputLines
         lines = UsageLines()

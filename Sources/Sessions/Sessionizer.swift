@@ -316,7 +316,15 @@ public struct Sessionizer: Sendable {
             if let events = row.pending, !events.isEmpty {
                 held[row.key, default: Resource()].pending = .events(events)
             }
-            if let runs = row.closedRuns { closedRuns[Self.closedKey(row.key)] = ClosedRuns(runs) }
+            if let runs = row.closedRuns {
+                // A row of schema 13: its runs are written again as a row of their own, and the resource's
+                // row without them, at the next checkpoint (else the next change of the resource wrote its
+                // row without them, and a restart after it lost them).
+                let closed = Self.closedKey(row.key)
+                closedRuns[closed] = ClosedRuns(runs)
+                changedClosed.insert(closed)
+                changedKeys.insert(row.key)
+            }
         }
         for row in closed { closedRuns[row.key] = ClosedRuns(row.runs) }
         self.emitted = Dictionary(uniqueKeysWithValues: emitted.map { ($0.id, $0.end) })
@@ -442,7 +450,10 @@ public struct Sessionizer: Sendable {
     }
 
     /// Adds one lifecycle event (already de-duplicated by event id).
-    public mutating func observe(_ event: UsageEvent) {
+    /// Returns false for a billing line that adds nothing (its hour within a run already held or emitted:
+    /// delivered again, or late): the caller assesses nothing anew for it.
+    @discardableResult
+    public mutating func observe(_ event: UsageEvent) -> Bool {
         if strings.needsRebuild { internStrings() }
         if billedTexts.needsRebuild { renumberBilledTexts() }
         var event = event
@@ -454,9 +465,8 @@ public struct Sessionizer: Sendable {
             runs.contains(where: { $0.start - 3600 < event.time && event.time < $0.end })
         {
             lateUsage += 1
-            return
+            return false
         }
-        if tracking { changedKeys.insert(key) }
         // Billing records always name their type; only lifecycle types are remembered across sessions.
         var known: (type: UInt32, count: Int32)? = nil
         if event.action != .usage, let type = event.instanceType {
@@ -465,8 +475,9 @@ public struct Sessionizer: Sendable {
         // One hash look-up, the resource changed in place.
         guard let (closable, first, last) = add(event, remembering: known, key: key) else {
             lateUsage += 1
-            return
+            return false
         }
+        if tracking { changedKeys.insert(key) }
         // Its first event since it was last let go: a billing line summed into the one event already
         // held is not (it once was, by the count of events: the key listed again at every such line).
         if first {
@@ -475,6 +486,7 @@ public struct Sessionizer: Sendable {
         }
         // Every due time is at least the resource's last event time plus the lateness.
         if closable { dueQueue.schedule(key, at: last + allowedLateness) }
+        return true
     }
 
     /// Adds `event` to the resource of `key` (and the type it names, coded): packed while the resource's

@@ -63,17 +63,24 @@ import UsageModel
     /// from them, a sessionizer holds the same runs and takes a billed hour within them as before.
     @Test func closedRunsRestoredFromTheirRowsTakeTheirHoursAgain() throws {
         var s = Self.twoRuns(tracking: true)
-        let changes = try s.takeChanges { _ in [] }
+        let changes = s.takeChanges { _ in [] }
         #expect(changes.closedRuns.count == 1)
         let row = try #require(changes.closedRuns.first?.row)
         #expect(row.runs.count == 2)
         var restored = Sessionizer(allowedLateness: 600)
         restored.restore(resources: [], closedRuns: [row], emitted: [], lastPrune: s.snapshot.lastPrune)
         #expect(Self.remembered(restored).map(\.start) == Self.remembered(s).map(\.start))
-        restored.observe(Self.billed(at: Self.start + 2 * 3600))
-        restored.observe(Self.billed(at: Self.start + 86_400))
+        // Taken by the runs: the caller is told they added nothing (and assesses nothing anew).
+        let inFirst = restored.observe(Self.billed(at: Self.start + 2 * 3600))
+        let inSecond = restored.observe(Self.billed(at: Self.start + 86_400))
+        #expect(!inFirst && !inSecond)
         #expect(restored.lateUsage == 2)
-        #expect(restored.finish(at: Self.start + 2 * 86_400).isEmpty)
+        // An hour outside them is new; the same hour again (held) adds nothing.
+        let outside = restored.observe(Self.billed(at: Self.start + 3 * 86_400))
+        let again = restored.observe(Self.billed(at: Self.start + 3 * 86_400))
+        #expect(outside && !again)
+        #expect(restored.lateUsage == 3)
+        #expect(restored.finish(at: Self.start + 4 * 86_400).map(\.billedInstanceHours) == [1])
     }
 
     /// Rows and snapshots of earlier versions kept the runs by the resource's key, in its row: read, they
@@ -85,6 +92,13 @@ import UsageModel
         var fromRow = Sessionizer(allowedLateness: 600)
         fromRow.restore(
             resources: [Sessionizer.ResourceRow(key: key, closedRuns: runs)], emitted: [], lastPrune: .min)
+        // Written again at the next checkpoint: the runs as a row of their own, the resource's row (which
+        // holds nothing else) deleted; else the resource's next change wrote its row without them.
+        var rewritten = fromRow
+        let changes = rewritten.takeChanges { _ in [1] }
+        #expect(changes.closedRuns.map(\.key) == [Sessionizer.closedKey(key)])
+        #expect(changes.closedRuns.first?.row?.runs.count == runs.count)
+        #expect(changes.resources.count == 1 && changes.resources.first?.row == nil)
         var old = s.snapshot
         old.closedRunsByKey = nil
         old.closedRuns = [Sessionizer.ClosedRunEntry(key: key, runs: runs)]

@@ -449,7 +449,8 @@ public struct Sessionizer: Sendable {
         rebuildIndexes()
     }
 
-    /// Adds one lifecycle event (already de-duplicated by event id).
+    /// Adds one lifecycle event or billing line (de-duplicated by event id before, but for a named
+    /// instance's billing line: a run that already bills its hour takes it as nothing new).
     /// Returns false for a billing line that adds nothing (its hour within a run already held or emitted:
     /// delivered again, or late): the caller assesses nothing anew for it.
     @discardableResult

@@ -229,12 +229,16 @@ public struct Sessionizer: Sendable {
     /// The key a resource's closed runs are kept by: the stable hash (FNV-1a) of its provider, account
     /// and resource, a zero byte between them. Stable across runs and versions: `tail`'s live state keeps
     /// its rows by it. Two resources of one hash (1 in 10^10 for 100,000 runs held) would share their runs.
-    static func closedKey(_ key: ResourceKey) -> UInt64 {
-        let zero: UInt8 = 0
+    static func closedKey(_ key: ResourceKey) -> UInt64 { hash(key, separator: 0) }
+
+    /// The stable hash (FNV-1a) of `provider`, `separator`, `account`, `separator`, `resource`, hashed in
+    /// parts (FNV-1a continues from a seed) instead of a string built first.
+    static func hash(_ key: ResourceKey, separator: UInt8) -> UInt64 {
+        let prime: UInt64 = 0x0000_0100_0000_01B3
         var h = StableHash.hash(key.provider.rawValue)
-        h = withUnsafeBytes(of: zero) { StableHash.hash($0, seed: h) }
+        h = (h ^ UInt64(separator)) &* prime
         h = StableHash.hash(key.account, seed: h)
-        h = withUnsafeBytes(of: zero) { StableHash.hash($0, seed: h) }
+        h = (h ^ UInt64(separator)) &* prime
         return StableHash.hash(key.resource, seed: h)
     }
 
@@ -1091,13 +1095,8 @@ public struct Sessionizer: Sendable {
     /// at each input that touches its account).
     static func sessionID(_ key: ResourceKey, start: EpochSeconds) -> String {
         let bar = UInt64(UInt8(ascii: "|"))
-        let prime: UInt64 = 0x0000_0100_0000_01B3
-        var h = StableHash.hash(key.provider.rawValue)
-        h = (h ^ bar) &* prime
-        h = StableHash.hash(key.account, seed: h)
-        h = (h ^ bar) &* prime
-        h = StableHash.hash(key.resource, seed: h)
-        h = (h ^ bar) &* prime
+        var h = hash(key, separator: UInt8(ascii: "|"))
+        h = (h ^ bar) &* 0x0000_0100_0000_01B3
         h = StableHash.hash(String(start), seed: h)
         return "s-" + StableHash.hex(h)
     }

@@ -31,6 +31,9 @@ public struct AccountActivity: Sendable, Codable {
         var lastDay: Int64
         /// Of `calls`, those through anonymising networks (their exit is here, the caller need not be).
         var anonymous: Int = 0
+        /// Of `anonymous`, those only through an address many accounts share (no feed listed it:
+        /// ``AnonymousNetwork/shared``).
+        var shared: Int32 = 0
 
         mutating func note(_ time: EpochSeconds) {
             calls += 1
@@ -175,7 +178,7 @@ public struct AccountActivity: Sendable, Codable {
     enum CodingKeys: String, CodingKey {
         case calls, signIns, countries, counts, locatedCalls, firstSeen, lastSeen, hourOfWeek, lastSlot
         case restrictedAtAssessment, activeDays, lastDay, countryFirst, countryLast, countryDays, countryLastDay
-        case anonymousCalls, countryAnonymous, hoursNotElsewhere, slotFlags
+        case anonymousCalls, countryAnonymous, countryShared, hoursNotElsewhere, slotFlags
     }
 
     public init(from decoder: any Decoder) throws {
@@ -208,6 +211,9 @@ public struct AccountActivity: Sendable, Codable {
         if let counts = try c.decodeIfPresent([Int].self, forKey: .countryAnonymous) {
             var list = countries
             for (i, n) in counts.enumerated() where i < list.count { list[i].anonymous = n }
+            if let shared = try c.decodeIfPresent([Int32].self, forKey: .countryShared) {
+                for (i, n) in shared.enumerated() where i < list.count { list[i].shared = n }
+            }
             countries = list
         }
         if let counts = try c.decodeIfPresent([Int32].self, forKey: .anonymousCalls) {
@@ -242,6 +248,9 @@ public struct AccountActivity: Sendable, Codable {
         if anonymousCalls.contains(where: { $0 != 0 }) {
             try c.encode(anonymousCalls, forKey: .anonymousCalls)
             try c.encode(countries.map(\.anonymous), forKey: .countryAnonymous)
+            if countries.contains(where: { $0.shared != 0 }) {
+                try c.encode(countries.map(\.shared), forKey: .countryShared)
+            }
         }
         // Only for an account with calls from a clock country: the others' state is written as before.
         if !notElsewhereCounts.isEmpty {
@@ -263,13 +272,16 @@ public struct AccountActivity: Sendable, Codable {
         if located {
             locatedCalls += 1
             let kind = call.network.kind
+            let shared: Int32 = kind == .shared ? 1 : 0
             if let kind { anonymousCalls[kind.rawValue] &+= 1 }
             if firstCountry.code == call.country {
                 firstCountry.note(call.time)
                 if kind != nil { firstCountry.anonymous += 1 }
+                firstCountry.shared &+= shared
             } else if !firstCountry.code.isKnown {
                 firstCountry = CountryStats(call.country, call.time)
                 if kind != nil { firstCountry.anonymous += 1 }
+                firstCountry.shared &+= shared
             } else {
                 let i: Int
                 if let found = otherCountries.firstIndex(where: { $0.code == call.country }) {
@@ -280,6 +292,7 @@ public struct AccountActivity: Sendable, Codable {
                     otherCountries.append(CountryStats(call.country, call.time))
                 }
                 if kind != nil { otherCountries[i].anonymous += 1 }
+                otherCountries[i].shared &+= shared
             }
         }
         firstSeen = min(firstSeen, call.time)
@@ -359,6 +372,26 @@ public struct AccountActivity: Sendable, Codable {
             )
         }
         return window
+    }
+
+    /// The same activity with the calls from `country` only through addresses many accounts share
+    /// (``AnonymousNetwork/shared``) counted as direct: where the account's end customer is declared, such an
+    /// address is as likely its own offices' provider (a corporate proxy, a carrier's NAT) as an exit. Self
+    /// when there are none.
+    public func sharedAsDirect(in country: CountryCode) -> AccountActivity {
+        var n: Int32 = 0
+        forEachCountry { if $0.code == country { n = $0.shared } }
+        guard n > 0 else { return self }
+        var copy = self
+        if copy.firstCountry.code == country {
+            copy.firstCountry.anonymous -= Int(n)
+            copy.firstCountry.shared = 0
+        } else if let i = copy.otherCountries.firstIndex(where: { $0.code == country }) {
+            copy.otherCountries[i].anonymous -= Int(n)
+            copy.otherCountries[i].shared = 0
+        }
+        copy.anonymousCalls[AnonymousNetwork.Kind.shared.rawValue] -= n
+        return copy
     }
 
     /// Located calls through anonymising networks whose exit is in a country not restricted at `time`.

@@ -153,6 +153,29 @@ public struct DetectionConfig: Sendable, Equatable {
     /// tuning world, seed 13). There it removed that false positive and changed no other account; on the
     /// 2,000-account tuning seeds 3–7 with the feed, and seed 3 with billing, no account changed.
     public var anonymousSteady = 1.0
+    /// Calls through an address that at least this many accounts showed (the identity graph's count of
+    /// distinct accounts whose calls carried it while it was indexed) count as through an anonymising
+    /// network when no feed lists the address: a VPN's, a proxy's or a hosting provider's exit carries
+    /// many unrelated customers' calls, an office's or a home's one organisation's
+    /// (`shared_exit_accounts`, 5; 0: never). Without a feed, it is what tells an operator behind
+    /// rotating exits from a traveller or an office (2026-12-07, fitted on tuning worlds at 2,000 and
+    /// 20,000 accounts). Never where the account's end customer is declared
+    /// (``AccountActivity/sharedAsDirect(in:)``).
+    public var sharedExitAccounts = 5.0
+    /// The same count as a share of the accounts followed so far, where that is more
+    /// (`shared_exit_share`, 0.0025: 50 of 20,000; 0: the count alone): the pools of offices' proxies and providers' NATs that
+    /// unrelated customers share grow with the population, and so do the accounts behind one exit.
+    /// Capped at the graph's count of a crowded value (more than `maxOwners` accounts).
+    public var sharedExitShare = 0.0025
+
+    /// How many accounts must have shown an address for a call through it to count as through an exit,
+    /// in a population of `population` accounts (0: never); `crowded` is the graph's count of a crowded
+    /// value.
+    public func sharedExitThreshold(population: Int, crowded: Int) -> Int {
+        guard sharedExitAccounts >= 1 else { return 0 }
+        let relative = (sharedExitShare * Double(population)).rounded(.up)
+        return min(crowded, Int(max(sharedExitAccounts, relative)))
+    }
     /// An account probably run by the same people as a linked account (``IdentityGraph``) inherits
     /// this share of that account's link weight times the probability, up to the cap.
     public var sharedIdentityShare = 0.9

@@ -13,14 +13,18 @@ extension Detector {
     /// account's own calls do not bear out weighs less (a declaration is what a diverter controls).
     func networkEvidence(_ c: AssessmentContext, into draft: inout AssessmentDraft) {
         let time = c.time
-        if let activity = c.activity, activity.locatedCalls > 0 {
+        // Addresses many accounts share are exits elsewhere, not where the end customer is declared.
+        let declared = draft.declaredElsewhere?.country
+        if let activity = declared.map({ c.activity?.sharedAsDirect(in: $0) }) ?? c.activity,
+            activity.locatedCalls > 0
+        {
             // With an IP-intelligence feed, calls through anonymising networks with their exit in an
             // unrestricted country are left out of the share: they hide where the caller is (the dilution
             // a covert operator's VPN exits make). Calls from restricted countries count whatever network
             // they came through, so the feed can strengthen this evidence, never weaken it.
             let anonymous = activity.anonymousTotal
             let (k, countries) = activity.restrictedCalls(jurisdictionView, at: time)
-            let (hidden, exits) = leftOut(activity, at: time, declared: draft.declaredElsewhere?.country)
+            let (hidden, exits) = leftOut(activity, at: time, declared: declared)
             let direct = hidden > 0
             let n = activity.locatedCalls - hidden - exits.calls
             var weight = networkWeight(restricted: k, located: n)

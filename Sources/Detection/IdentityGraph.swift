@@ -178,23 +178,24 @@ public struct IdentityGraph: Sendable {
 
     @inline(__always)
     static func keys(of call: CallObservation) -> (UInt64, UInt64, UInt64, UInt64) {
-        // An instance's or CloudShell's address is the cloud's, reassigned from one customer to the next:
-        // no identifier.
-        let address =
-            call.isMachine || call.isCloudShell
-            ? nil
-            : call.sourceIP.map {
-                ((UInt64(truncatingIfNeeded: $0.value) ^ UInt64(truncatingIfNeeded: $0.value >> 64))
-                    &* 0xFF51_AFD7_ED55_8CCD)
-                    ^ Kind.address.seed
-            }
         @inline(__always) func k(_ x: UInt64, _ kind: Kind) -> UInt64 {
             x == 0 ? 0 : (x ^ kind.seed == 0 ? 1 : x ^ kind.seed)
         }
         return (
-            address.map { $0 | 1 } ?? 0, k(call.agentKey, .agent), k(call.accessKeyKey, .accessKey),
+            addressKey(of: call), k(call.agentKey, .agent), k(call.accessKeyKey, .accessKey),
             k(call.principalKey, .principal)
         )
+    }
+
+    /// The key of the call's source address as a value of the graph, or 0 when it has none.
+    @inline(__always)
+    static func addressKey(of call: CallObservation) -> UInt64 {
+        // An instance's or CloudShell's address is the cloud's, reassigned from one customer to the next:
+        // no identifier.
+        guard !call.isMachine, !call.isCloudShell, let ip = call.sourceIP else { return 0 }
+        return
+            (((UInt64(truncatingIfNeeded: ip.value) ^ UInt64(truncatingIfNeeded: ip.value >> 64))
+            &* 0xFF51_AFD7_ED55_8CCD) ^ Kind.address.seed) | 1
     }
 
     /// The key of a value of `kind` from its raw key (a call's `agentKey`, `accessKeyKey` or `principalKey`).
@@ -445,6 +446,18 @@ public struct IdentityGraph: Sendable {
     public func accountsShowing(_ id: UInt64) -> Int {
         let maxOwners = self.maxOwners
         return owners.read(id) { $0.crowded ? maxOwners + 1 : max($0.showers.count, $0.accounts.count) } ?? 0
+    }
+
+    /// How many accounts showed the address `call` came from while it was indexed (`maxOwners` + 1 once
+    /// crowded; 0 when it is not indexed, or the call is an instance's or CloudShell's, whose address is
+    /// no identifier). The filter of values ever indexed spares most calls the look-up.
+    @inline(__always)
+    public func accountsShowingAddress(of call: CallObservation) -> Int {
+        let id = Self.addressKey(of: call)
+        guard id != 0,
+            mayBeIndexed[Int(truncatingIfNeeded: id >> 6) & (Self.filterWords - 1)] & (1 << (id & 63)) != 0
+        else { return 0 }
+        return accountsShowing(id)
     }
 
     /// `input` is the number in `inputs` of the input the call came from; its name is looked up only

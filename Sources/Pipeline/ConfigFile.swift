@@ -152,6 +152,8 @@ public struct ConfigFile: Sendable {
         "steady_clock": \.steadyClock,
         "steady_days": \.steadyDays,
         "anonymous_steady": \.anonymousSteady,
+        "shared_exit_accounts": \.sharedExitAccounts,
+        "shared_exit_share": \.sharedExitShare,
         "declared_support_share": \.declaredSupportShare,
         "declared_support_min_calls": \.declaredSupportMinimumCalls,
         "declared_support_identity_weight": \.declaredSupportIdentityWeight,
@@ -185,7 +187,7 @@ public struct ConfigFile: Sendable {
         "lookback_network", "trip_hidden_share", "trip_clock_hidden_share", "steady_clock", "structuring_calling",
         "lookback_carry",
         "shared_identity_pooled",
-        "ring_trailless", "clock_elsewhere_posterior", "clock_trip", "anonymous_steady",
+        "ring_trailless", "clock_elsewhere_posterior", "clock_trip", "anonymous_steady", "shared_exit_share",
     ]
     /// Keys that are chances in (0,1]: a chance floor of 0 made one shared value infinite evidence, and a
     /// same-operator chance of 0 turned shared identity off.
@@ -205,10 +207,12 @@ public struct ConfigFile: Sendable {
         "anonymous_weight_cap", "lookback_identity_holders", "lookback_identity_weight", "lookback_network_weight",
         "identity_address_min_calls",
         "identity_chance_floor_accounts", "trip_exit_countries", "trip_exit_min_calls", "clock_weight",
-        "clock_min_calls", "clock_holiday_ratio",
+        "clock_min_calls", "clock_holiday_ratio", "shared_exit_accounts",
     ]
     /// Counts read as whole numbers (a fraction would be cut without a word).
-    static let wholeCounts: Set<String> = ["trip_exit_countries", "trip_exit_min_calls", "clock_min_calls"]
+    static let wholeCounts: Set<String> = [
+        "trip_exit_countries", "trip_exit_min_calls", "clock_min_calls", "shared_exit_accounts",
+    ]
     /// Beta distribution parameters: above 0.
     static let positive: Set<String> = [
         "linked_share_alpha", "linked_share_beta", "benign_share_alpha", "benign_share_beta", "benign_office_alpha",

@@ -978,6 +978,16 @@ public final class IngestPipeline {
         let ahead = 8
         if volume.streamStart == .max, count > 0 { volume.streamStart = slice.call(0).time }
         var lastInput = UInt32.max
+        // A call no feed lists, through an address many accounts showed: through an exit
+        // (`shared_exit_accounts`, `shared_exit_share`), as the graph counted the accounts up to this
+        // call; the population's size as at the slice's start.
+        // In a restricted country such an address hides nothing of where the caller is: a carrier's NAT, a
+        // local proxy (a feed's listed exit there still counts as hiding).
+        let jurisdictions = detector.jurisdictionView
+        let sharedExit =
+            options.scoring
+            ? detector.config.sharedExitThreshold(
+                population: identities.population, crowded: identities.maxOwners + 1) : 0
         for n in 0..<count {
             let held = slice.call(n)
             if n + ahead < count { activity.prefetch(slice.call(n + ahead).accountKey) }
@@ -988,7 +998,12 @@ public final class IngestPipeline {
             if n + ahead / 2 < count, let place = activity.prefetchValue(slice.call(n + ahead / 2).accountKey) {
                 identities.prefetch(row: place)
             }
-            let call = held.call
+            var call = held.call
+            if sharedExit > 0 && call.network.isEmpty && identities.accountsShowingAddress(of: call) >= sharedExit
+                && !jurisdictions.isRestricted(call.country, call.time)
+            {
+                call.network = .shared
+            }
             var first = false
             let place = activity.update(call.accountKey, default: { AccountActivity() }) {
                 $0.record(call)

@@ -18,6 +18,10 @@ public struct AnonymousNetwork: OptionSet, Sendable, Hashable {
     public static let residentialProxy = AnonymousNetwork(rawValue: 1 << 4)
     /// `is_tor_exit_node`.
     public static let torExit = AnonymousNetwork(rawValue: 1 << 5)
+    /// Not a feed's: an address many accounts of the population call from (`shared_exit_accounts`),
+    /// set by the pipeline where it counts the call. A VPN's, a proxy's or a hosting provider's exit
+    /// carries the calls of many unrelated customers; an office's or a home's, of one.
+    public static let shared = AnonymousNetwork(rawValue: 1 << 6)
 
     /// Whether the address is listed at all.
     @inlinable
@@ -31,12 +35,14 @@ public struct AnonymousNetwork: OptionSet, Sendable, Hashable {
         if !isDisjoint(with: [.publicProxy, .residentialProxy]) { return .proxy }
         if contains(.hosting) { return .hosting }
         if contains(.anonymous) { return .other }
+        if contains(.shared) { return .shared }
         return nil
     }
 
-    /// The kinds anonymising calls are counted by.
+    /// The kinds anonymising calls are counted by (``shared`` last: counts saved before it are read as
+    /// they were).
     public enum Kind: Int, Sendable, CaseIterable {
-        case vpn, hosting, proxy, tor, other
+        case vpn, hosting, proxy, tor, other, shared
 
         /// Its name in evidence.
         public var name: String {
@@ -46,6 +52,7 @@ public struct AnonymousNetwork: OptionSet, Sendable, Hashable {
             case .proxy: "proxy"
             case .tor: "Tor"
             case .other: "other anonymous"
+            case .shared: "addresses many accounts share"
             }
         }
     }

@@ -298,3 +298,28 @@ import UsageModel
         #expect(Self.activity(["KH"]).hasCalls(fromAnyOf: RestrictedJurisdictions.builtIn.everRestricted))
     }
 }
+
+/// How many accounts must have shown an address for a call through it to count as through an exit
+/// (`shared_exit_accounts`, `shared_exit_share`): the count, or the share of the population where that is
+/// more, at most the graph's count of a crowded value; 0 (never) with the count below 1.
+@Suite struct SharedExitThresholdTests {
+    @Test(
+        arguments: [
+            (5.0, 0.0025, 200, 5), (5.0, 0.0025, 2_000, 5), (5.0, 0.0025, 2_001, 6), (5.0, 0.0025, 20_000, 50),
+            (5.0, 0.0025, 100_000, 65), (10.0, 0.0, 20_000, 10), (0.0, 0.0025, 20_000, 0), (65.0, 0.0, 10, 65),
+            (100.0, 0.0, 10, 65),
+        ] as [(Double, Double, Int, Int)])
+    func threshold(accounts: Double, share: Double, population: Int, expected: Int) {
+        var config = DetectionConfig.unfitted
+        config.sharedExitAccounts = accounts
+        config.sharedExitShare = share
+        #expect(config.sharedExitThreshold(population: population, crowded: 65) == expected)
+    }
+
+    /// A feed's kind wins over the population's reading; the reading alone is its own kind.
+    @Test func aListedKindComesBeforeShared() {
+        #expect(AnonymousNetwork([.shared]).kind == .shared)
+        #expect(AnonymousNetwork([.shared, .anonymous, .hosting]).kind == .hosting)
+        #expect(AnonymousNetwork.Kind.shared.name == "addresses many accounts share")
+    }
+}

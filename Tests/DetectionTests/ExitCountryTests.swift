@@ -81,6 +81,38 @@ import UsageModel
         #expect(network.weight == d.networkWeight(restricted: 15, located: 280))
     }
 
+    /// Calls from the United States through an address many accounts share (no feed listed it,
+    /// `shared_exit_accounts`): 190 of 300, beside 15 from China and 95 direct from the US. For an account
+    /// whose end customer is declared there (555) such an address is as likely its offices' proxy or
+    /// carrier: they count as direct, 15 of 300, and nothing says it hides. For one declared nowhere (999)
+    /// they are exits, as listed ones would be: left out (with the US's 95 others: most of its calls from
+    /// there came through them), and weighed as hiding beside the calls from China.
+    @Test func callsThroughSharedAddressesWhereTheEndCustomerIsDeclaredAreDirect() throws {
+        let d = DetectorTests.detector()
+        let a = Self.activity(china: 15, listed: 190, unlisted: 0, exit: "US", network: [.shared])
+        let declared = d.assess(Self.session(account: "555"), activity: a)
+        let network = try #require(declared.evidence.first { $0.kind == .network })
+        #expect(
+            network.detail.hasPrefix("15 of 300 located calls from restricted countries (CN 15)"), "\(network.detail)")
+        #expect(!network.detail.contains("anonymising"), "\(network.detail)")
+        #expect(!declared.evidence.contains { $0.kind == .anonymousNetwork })
+        let undeclared = d.assess(Self.session(account: "999"), activity: a)
+        let hidden = try #require(undeclared.evidence.first { $0.kind == .network })
+        #expect(
+            hidden.detail.hasPrefix(
+                "15 of 15 located calls (leaving out 190 through anonymising networks elsewhere, and 95 more from US, where most of its calls came through them)"
+            ), "\(hidden.detail)")
+        let hiding = try #require(undeclared.evidence.first { $0.kind == .anonymousNetwork })
+        #expect(
+            hiding.detail.hasPrefix(
+                "63% of located calls through anonymising networks (addresses many accounts share 63%): 190 of 300"),
+            "\(hiding.detail)")
+        // The activity itself is unchanged: the calls are direct only as read for the declared country.
+        #expect(a.sharedAsDirect(in: CountryCode("DE")!).anonymousTotal == 190)
+        #expect(a.sharedAsDirect(in: CountryCode("US")!).anonymousTotal == 0)
+        #expect(a.anonymousTotal == 190)
+    }
+
     /// An end customer declared in the United States (account 555), the account's calls from there mostly
     /// through listed VPN exits: with `exit_country_keeps_declared` 0 the US is an exit country and its
     /// unlisted calls from there bear the declaration out no more (0 of the 40 calls left, where 60 of 100

@@ -28,12 +28,12 @@ public struct AccountActivity: Sendable, Codable {
         var first: EpochSeconds
         var last: EpochSeconds
         var days: Int32
+        /// Of `anonymous`, those only through an address many accounts share (no feed listed it:
+        /// ``AnonymousNetwork/shared``). Here, in `days`' padding: the stride stays 56 bytes.
+        var shared: Int32 = 0
         var lastDay: Int64
         /// Of `calls`, those through anonymising networks (their exit is here, the caller need not be).
         var anonymous: Int = 0
-        /// Of `anonymous`, those only through an address many accounts share (no feed listed it:
-        /// ``AnonymousNetwork/shared``).
-        var shared: Int32 = 0
 
         mutating func note(_ time: EpochSeconds) {
             calls += 1
@@ -74,7 +74,8 @@ public struct AccountActivity: Sendable, Codable {
     /// Calls whose source address was located.
     public var locatedCalls = 0
     /// Located calls through anonymising networks an IP-intelligence feed names, by
-    /// ``AnonymousNetwork/Kind`` (VPN, hosting, proxy, Tor, other); all 0 without a feed.
+    /// ``AnonymousNetwork/Kind`` (VPN, hosting, proxy, Tor, other), and through addresses many accounts
+    /// share (``AnonymousNetwork/shared``).
     public private(set) var anonymousCalls = [Int32](repeating: 0, count: AnonymousNetwork.Kind.allCases.count)
     /// Located calls through anonymising networks, of every kind.
     public var anonymousTotal: Int { anonymousCalls.reduce(0) { $0 + Int($1) } }
@@ -244,7 +245,7 @@ public struct AccountActivity: Sendable, Codable {
         try c.encode(restrictedAtAssessment, forKey: .restrictedAtAssessment)
         try c.encode(activeDays, forKey: .activeDays)
         try c.encode(lastDay, forKey: .lastDay)
-        // Only with a feed: without one the state is written as before.
+        // Only with calls through anonymising networks (a feed's, or addresses many accounts share).
         if anonymousCalls.contains(where: { $0 != 0 }) {
             try c.encode(anonymousCalls, forKey: .anonymousCalls)
             try c.encode(countries.map(\.anonymous), forKey: .countryAnonymous)
@@ -374,24 +375,34 @@ public struct AccountActivity: Sendable, Codable {
         return window
     }
 
-    /// The same activity with the calls from `country` only through addresses many accounts share
-    /// (``AnonymousNetwork/shared``) counted as direct: where the account's end customer is declared, such an
-    /// address is as likely its own offices' provider (a corporate proxy, a carrier's NAT) as an exit. Self
-    /// when there are none.
-    public func sharedAsDirect(in country: CountryCode) -> AccountActivity {
-        var n: Int32 = 0
-        forEachCountry { if $0.code == country { n = $0.shared } }
-        guard n > 0 else { return self }
+    /// The same activity with the calls only through addresses many accounts share
+    /// (``AnonymousNetwork/shared``) from the countries `direct` names counted as direct: in a restricted
+    /// country such an address hides nothing of where the caller is (a carrier's NAT, a local proxy), and
+    /// where the account's end customer is declared it is as likely its offices' proxy or carrier as an
+    /// exit. Self when there are none.
+    public func sharedAsDirect(where direct: (CountryCode) -> Bool) -> AccountActivity {
+        guard anonymousCalls[AnonymousNetwork.Kind.shared.rawValue] > 0 else { return self }
         var copy = self
-        if copy.firstCountry.code == country {
-            copy.firstCountry.anonymous -= Int(n)
-            copy.firstCountry.shared = 0
-        } else if let i = copy.otherCountries.firstIndex(where: { $0.code == country }) {
-            copy.otherCountries[i].anonymous -= Int(n)
-            copy.otherCountries[i].shared = 0
+        var moved: Int32 = 0
+        func adjust(_ c: inout CountryStats) {
+            guard c.shared > 0, direct(c.code) else { return }
+            c.anonymous -= Int(c.shared)
+            moved += c.shared
+            c.shared = 0
         }
-        copy.anonymousCalls[AnonymousNetwork.Kind.shared.rawValue] -= n
+        adjust(&copy.firstCountry)
+        for i in copy.otherCountries.indices { adjust(&copy.otherCountries[i]) }
+        guard moved > 0 else { return self }
+        copy.anonymousCalls[AnonymousNetwork.Kind.shared.rawValue] -= moved
         return copy
+    }
+
+    /// Located calls through anonymising networks but those only through addresses many accounts share
+    /// from a country restricted at `time` (``sharedAsDirect(where:)``): what may weigh as hiding.
+    public func hidingCalls(_ jurisdictions: RestrictedJurisdictionsView, at time: EpochSeconds) -> Int {
+        var total = anonymousTotal
+        forEachCountry { c in if c.shared > 0 && jurisdictions.isRestricted(c.code, time) { total -= Int(c.shared) } }
+        return total
     }
 
     /// Located calls through anonymising networks whose exit is in a country not restricted at `time`.
@@ -475,6 +486,6 @@ public struct RestrictedJurisdictionsView: Sendable {
 extension AccountActivity.CountryStats {
     /// A country's first call (in an extension, so the memberwise initializer stays).
     init(_ code: CountryCode, _ time: EpochSeconds) {
-        self.init(code: code, calls: 1, first: time, last: time, days: 1, lastDay: time / 86_400)
+        self.init(code: code, calls: 1, first: time, last: time, days: 1, shared: 0, lastDay: time / 86_400)
     }
 }

@@ -160,7 +160,7 @@ public struct DetectionConfig: Sendable, Equatable {
     /// (`shared_exit_accounts`, 5; 0: never). Without a feed, it is what tells an operator behind
     /// rotating exits from a traveller or an office (2026-12-07, fitted on tuning worlds at 2,000 and
     /// 20,000 accounts). Never where the account's end customer is declared
-    /// (``AccountActivity/sharedAsDirect(in:)``).
+    /// (``AccountActivity/sharedAsDirect(where:)``).
     public var sharedExitAccounts = 5.0
     /// The same count as a share of the accounts followed so far, where that is more
     /// (`shared_exit_share`, 0.0025: 50 of 20,000; 0: the count alone): the pools of offices' proxies and providers' NATs that

@@ -13,9 +13,11 @@ extension Detector {
     /// account's own calls do not bear out weighs less (a declaration is what a diverter controls).
     func networkEvidence(_ c: AssessmentContext, into draft: inout AssessmentDraft) {
         let time = c.time
-        // Addresses many accounts share are exits elsewhere, not where the end customer is declared.
+        // Addresses many accounts share are exits in unrestricted countries, and not where the end customer
+        // is declared.
         let declared = draft.declaredElsewhere?.country
-        if let activity = declared.map({ c.activity?.sharedAsDirect(in: $0) }) ?? c.activity,
+        let view = jurisdictionView
+        if let activity = c.activity?.sharedAsDirect(where: { $0 == declared || view.isRestricted($0, time) }),
             activity.locatedCalls > 0
         {
             // With an IP-intelligence feed, calls through anonymising networks with their exit in an

@@ -152,7 +152,7 @@ public struct NormalizedRecordReader: ~Copyable {
             accountKey: u64(0), eventKey: u64(8), time: Int64(bitPattern: u64(16)),
             sourceIP: flags & 1 != 0 ? IPAddress(value: ip) : nil, country: CountryCode(raw: country),
             isSignIn: flags & 2 != 0, agentKey: u64(43), accessKeyKey: u64(51), principalKey: u64(59),
-            isMachine: flags & 4 != 0, network: AnonymousNetwork(rawValue: network), isCloudShell: flags & 8 != 0)
+            isMachine: flags & 4 != 0, network: AnonymousNetwork(listed: network), isCloudShell: flags & 8 != 0)
     }
 
     /// A provider, as ``NormalizedRecordWriter/provider(_:)`` codes it.

@@ -89,7 +89,7 @@ struct EventTimeOrder {
                 sourceIP: flags & 1 != 0 ? IPAddress(value: UInt128(addressHigh) << 64 | UInt128(addressLow)) : nil,
                 country: CountryCode(raw: country), isSignIn: flags & 2 != 0, agentKey: agentKey,
                 accessKeyKey: accessKeyKey, principalKey: principalKey, isMachine: flags & 4 != 0,
-                network: AnonymousNetwork(rawValue: network), isCloudShell: flags & 8 != 0)
+                network: AnonymousNetwork(listed: network), isCloudShell: flags & 8 != 0)
         }
     }
 

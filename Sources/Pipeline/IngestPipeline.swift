@@ -948,14 +948,19 @@ public final class IngestPipeline {
                 max(0, min(Double(identities.maxOwners), detector.config.lookbackIdentityHolders)))
             // Never 0, the activity's initial mark (a slice ending at 0 would otherwise mark nothing).
             let mark = Int(tick / EventTimeOrder.tick) | Int(1) << 62
+            // How many accounts make an address an exit (`shared_exit_accounts`, `shared_exit_share`): the
+            // population as at the slice's start, whether its calls come in one piece or in spilled blocks.
+            let sharedExit = detector.config.sharedExitThreshold(
+                population: identities.population, crowded: identities.maxOwners + 1)
             if let spilled = slice.spilled {
                 var block: [EventTimeOrder.HeldCall] = []
                 while spilled.nextCalls(into: &block) {
-                    applyCalls(EventTimeOrder.Slice(calls: block), mark: mark, accounts: &callAccounts)
+                    applyCalls(
+                        EventTimeOrder.Slice(calls: block), mark: mark, sharedExit: sharedExit, accounts: &callAccounts)
                     order.released(block)
                 }
             } else {
-                applyCalls(slice, mark: mark, accounts: &callAccounts)
+                applyCalls(slice, mark: mark, sharedExit: sharedExit, accounts: &callAccounts)
                 order.released(slice.calls)
             }
         }
@@ -973,21 +978,18 @@ public final class IngestPipeline {
 
     /// Applies calls in their canonical order to the account activity and the identity graph; the accounts
     /// seen first at this tick (`mark`) join `accounts`.
-    private func applyCalls(_ slice: EventTimeOrder.Slice, mark: Int, accounts callAccounts: inout [UInt64]) {
+    /// `sharedExit`: how many accounts must have shown an address for a call through it that no feed lists
+    /// to be marked ``AnonymousNetwork/shared`` (0: never).
+    private func applyCalls(
+        _ slice: EventTimeOrder.Slice, mark: Int, sharedExit: Int, accounts callAccounts: inout [UInt64]
+    ) {
         let count = slice.calls.count
         let ahead = 8
         if volume.streamStart == .max, count > 0 { volume.streamStart = slice.call(0).time }
         var lastInput = UInt32.max
-        // A call no feed lists, through an address many accounts showed: through an exit
-        // (`shared_exit_accounts`, `shared_exit_share`), as the graph counted the accounts up to this
-        // call; the population's size as at the slice's start.
-        // In a restricted country such an address hides nothing of where the caller is: a carrier's NAT, a
-        // local proxy (a feed's listed exit there still counts as hiding).
-        let jurisdictions = detector.jurisdictionView
-        let sharedExit =
-            options.scoring
-            ? detector.config.sharedExitThreshold(
-                population: identities.population, crowded: identities.maxOwners + 1) : 0
+        // A call no feed lists, located (not CloudShell's), through an address many accounts showed: through
+        // an exit, as the graph counted the accounts up to this call. Whether its country is restricted, or
+        // the end customer's, is asked when the account is assessed (``AccountActivity/sharedAsDirect(where:)``).
         for n in 0..<count {
             let held = slice.call(n)
             if n + ahead < count { activity.prefetch(slice.call(n + ahead).accountKey) }
@@ -999,8 +1001,8 @@ public final class IngestPipeline {
                 identities.prefetch(row: place)
             }
             var call = held.call
-            if sharedExit > 0 && call.network.isEmpty && identities.accountsShowingAddress(of: call) >= sharedExit
-                && !jurisdictions.isRestricted(call.country, call.time)
+            if sharedExit > 0 && call.network.isEmpty && call.country.isKnown && !call.isCloudShell
+                && identities.accountsShowingAddress(of: call) >= sharedExit
             {
                 call.network = .shared
             }
@@ -1109,7 +1111,7 @@ public final class IngestPipeline {
                     $0.restrictedAtAssessment = k
                     changed = true
                     network = remembered && detector.networkMayCarryLookBack($0, at: time)
-                    mayAlert = $0.anonymousTotal > 0 || network
+                    mayAlert = $0.hidingCalls(view, at: time) > 0 || network
                 }
             }
             if changed {

@@ -23,6 +23,14 @@ public struct AnonymousNetwork: OptionSet, Sendable, Hashable {
     /// carries the calls of many unrelated customers; an office's or a home's, of one.
     public static let shared = AnonymousNetwork(rawValue: 1 << 6)
 
+    /// What a feed can say (every bit but ``shared``, which only the pipeline sets where it counts a
+    /// call): a record read back keeps these (a stray bit of a record written elsewhere is not trusted).
+    public static let listedBits = AnonymousNetwork(rawValue: 0x3F)
+
+    /// A feed's flags read from a byte of a record (``listedBits`` only).
+    @inlinable
+    public init(listed byte: UInt8) { self.init(rawValue: byte & Self.listedBits.rawValue) }
+
     /// Whether the address is listed at all.
     @inlinable
     public var isListed: Bool { rawValue != 0 }

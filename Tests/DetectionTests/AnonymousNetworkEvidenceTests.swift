@@ -316,6 +316,37 @@ import UsageModel
         #expect(config.sharedExitThreshold(population: population, crowded: 65) == expected)
     }
 
+    /// Calls from China through an address many accounts share hide nothing of where the caller is: read
+    /// as direct when assessed (no evidence of hiding), and not counted among the calls that may weigh as
+    /// hiding (look-back's first test).
+    @Test func sharedAddressesInARestrictedCountryHideNothing() throws {
+        var a = AccountActivity()
+        let start = Timestamp.parse("2026-03-01")! - 20 * 86_400
+        for i in 0..<300 {
+            let china = i % 20 == 0
+            a.record(
+                CallObservation(
+                    accountKey: 1, eventKey: UInt64(i), time: start + Int64(i) * 5_760, sourceIP: nil,
+                    country: CountryCode(china ? "CN" : "US")!, isSignIn: false, network: china ? [.shared] : []))
+        }
+        let d = DetectorTests.detector()
+        let time = Timestamp.parse("2026-03-02")!
+        #expect(a.anonymousTotal == 15)
+        #expect(a.hidingCalls(d.jurisdictionView, at: time) == 0)
+        let assessment = d.assess(AnonymousNetworkEvidenceTests.session(account: "999"), activity: a)
+        #expect(!assessment.evidence.contains { $0.kind == .anonymousNetwork }, "\(assessment.evidence)")
+        let network = try #require(assessment.evidence.first { $0.kind == .network })
+        #expect(
+            network.detail.hasPrefix("15 of 300 located calls from restricted countries (CN 15)"), "\(network.detail)")
+        // A feed's listing there still counts as hiding.
+        var listed = AccountActivity()
+        listed.record(
+            CallObservation(
+                accountKey: 1, eventKey: 1, time: start, sourceIP: nil, country: CountryCode("CN")!, isSignIn: false,
+                network: [.anonymous, .vpn]))
+        #expect(listed.hidingCalls(d.jurisdictionView, at: time) == 1)
+    }
+
     /// A feed's kind wins over the population's reading; the reading alone is its own kind.
     @Test func aListedKindComesBeforeShared() {
         #expect(AnonymousNetwork([.shared]).kind == .shared)

@@ -108,8 +108,8 @@ import UsageModel
                 "63% of located calls through anonymising networks (addresses many accounts share 63%): 190 of 300"),
             "\(hiding.detail)")
         // The activity itself is unchanged: the calls are direct only as read for the declared country.
-        #expect(a.sharedAsDirect(in: CountryCode("DE")!).anonymousTotal == 190)
-        #expect(a.sharedAsDirect(in: CountryCode("US")!).anonymousTotal == 0)
+        #expect(a.sharedAsDirect { $0 == CountryCode("DE")! }.anonymousTotal == 190)
+        #expect(a.sharedAsDirect { $0 == CountryCode("US")! }.anonymousTotal == 0)
         #expect(a.anonymousTotal == 190)
     }
 

@@ -189,7 +189,7 @@ public struct IdentityGraph: Sendable {
 
     /// The key of the call's source address as a value of the graph, or 0 when it has none.
     @inline(__always)
-    static func addressKey(of call: CallObservation) -> UInt64 {
+    public static func addressKey(of call: CallObservation) -> UInt64 {
         // An instance's or CloudShell's address is the cloud's, reassigned from one customer to the next:
         // no identifier.
         guard !call.isMachine, !call.isCloudShell, let ip = call.sourceIP else { return 0 }

@@ -347,6 +347,13 @@ import UsageModel
         #expect(listed.hidingCalls(d.jurisdictionView, at: time) == 1)
     }
 
+    /// Off unless configured: where most of a population's calls come through widely shared addresses,
+    /// every account with a call from a restricted country would read as hiding.
+    @Test func offByDefault() {
+        #expect(DetectionConfig.unfitted.sharedExitAccounts == 0)
+        #expect(DetectionConfig.unfitted.sharedExitThreshold(population: 2_000, crowded: 65) == 0)
+    }
+
     /// A feed's kind wins over the population's reading; the reading alone is its own kind.
     @Test func aListedKindComesBeforeShared() {
         #expect(AnonymousNetwork([.shared]).kind == .shared)

@@ -448,18 +448,6 @@ public struct IdentityGraph: Sendable {
         return owners.read(id) { $0.crowded ? maxOwners + 1 : max($0.showers.count, $0.accounts.count) } ?? 0
     }
 
-    /// How many accounts showed the address `call` came from while it was indexed (`maxOwners` + 1 once
-    /// crowded; 0 when it is not indexed, or the call is an instance's or CloudShell's, whose address is
-    /// no identifier). The filter of values ever indexed spares most calls the look-up.
-    @inline(__always)
-    public func accountsShowingAddress(of call: CallObservation) -> Int {
-        let id = Self.addressKey(of: call)
-        guard id != 0,
-            mayBeIndexed[Int(truncatingIfNeeded: id >> 6) & (Self.filterWords - 1)] & (1 << (id & 63)) != 0
-        else { return 0 }
-        return accountsShowing(id)
-    }
-
     /// `input` is the number in `inputs` of the input the call came from; its name is looked up only
     /// here, where a value is indexed (a name passed along every count was a retain and a release each).
     private mutating func addOwner(_ id: UInt64, _ account: UInt64, ip: IPAddress?, from inputNumber: Int32) {

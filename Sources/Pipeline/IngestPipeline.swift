@@ -992,8 +992,9 @@ public final class IngestPipeline {
         if volume.streamStart == .max, count > 0 { volume.streamStart = slice.call(0).time }
         var lastInput = UInt32.max
         // A call no feed lists, located (not CloudShell's), through an address many accounts showed: through
-        // an exit, as the graph counted the accounts up to this call. Whether its country is restricted, or
-        // the end customer's, is asked when the account is assessed (``AccountActivity/sharedAsDirect(where:)``).
+        // an exit, as the graph counted the accounts at the slice's first call through it. Whether its
+        // country is restricted, or the end customer's, is asked when the account is assessed
+        // (``AccountActivity/sharedAsDirect(where:)``).
         for n in 0..<count {
             let held = slice.call(n)
             if n + ahead < count { activity.prefetch(slice.call(n + ahead).accountKey) }

@@ -379,9 +379,14 @@ public struct AccountActivity: Sendable, Codable {
     /// (``AnonymousNetwork/shared``) from the countries `direct` names counted as direct: in a restricted
     /// country such an address hides nothing of where the caller is (a carrier's NAT, a local proxy), and
     /// where the account's end customer is declared it is as likely its offices' proxy or carrier as an
-    /// exit. Self when there are none.
-    public func sharedAsDirect(where direct: (CountryCode) -> Bool) -> AccountActivity {
-        guard anonymousCalls[AnonymousNetwork.Kind.shared.rawValue] > 0 else { return self }
+    /// exit. Of the rest, only those beyond the population's own share stay through an exit: `norm`, the
+    /// share of the population's located calls through such addresses, of the account's located calls is
+    /// what any account shows (where most of a population calls through a few shared NATs or proxies, no
+    /// account hides behind them). The others count as direct, each country's in proportion (rounded
+    /// down). Self when there are none.
+    public func sharedAsDirect(where direct: (CountryCode) -> Bool, beyond norm: Double = 0) -> AccountActivity {
+        let total = anonymousCalls[AnonymousNetwork.Kind.shared.rawValue]
+        guard total > 0 else { return self }
         var copy = self
         var moved: Int32 = 0
         func adjust(_ c: inout CountryStats) {
@@ -392,17 +397,49 @@ public struct AccountActivity: Sendable, Codable {
         }
         adjust(&copy.firstCountry)
         for i in copy.otherCountries.indices { adjust(&copy.otherCountries[i]) }
+        let remaining = Int64(total - moved)
+        let expected = max(0, min(1, norm)) * Double(locatedCalls)
+        let keep = min(remaining, Int64(max(0, (Double(total) - expected).rounded(.down))))
+        if keep < remaining {
+            func scale(_ c: inout CountryStats) {
+                guard c.shared > 0 else { return }
+                let kept = Int32(Int64(c.shared) * keep / remaining)
+                c.anonymous -= Int(c.shared - kept)
+                moved += c.shared - kept
+                c.shared = kept
+            }
+            scale(&copy.firstCountry)
+            for i in copy.otherCountries.indices { scale(&copy.otherCountries[i]) }
+        }
         guard moved > 0 else { return self }
         copy.anonymousCalls[AnonymousNetwork.Kind.shared.rawValue] -= moved
         return copy
     }
 
+    /// The countries with calls through addresses many accounts share (``AnonymousNetwork/shared``), in the
+    /// order first seen.
+    public var sharedCountries: [CountryCode] {
+        guard anonymousCalls[AnonymousNetwork.Kind.shared.rawValue] > 0 else { return [] }
+        var out: [CountryCode] = []
+        forEachCountry { c in if c.shared > 0 { out.append(c.code) } }
+        return out
+    }
+
     /// Located calls through anonymising networks but those only through addresses many accounts share
-    /// from a country restricted at `time` (``sharedAsDirect(where:)``): what may weigh as hiding.
-    public func hidingCalls(_ jurisdictions: RestrictedJurisdictionsView, at time: EpochSeconds) -> Int {
-        var total = anonymousTotal
-        forEachCountry { c in if c.shared > 0 && jurisdictions.isRestricted(c.code, time) { total -= Int(c.shared) } }
-        return total
+    /// from a country restricted at `time`, or within the population's own share `norm`
+    /// (``sharedAsDirect(where:beyond:)``): what may weigh as hiding.
+    public func hidingCalls(
+        _ jurisdictions: RestrictedJurisdictionsView, at time: EpochSeconds, beyond norm: Double = 0
+    ) -> Int {
+        let shared = Int(anonymousCalls[AnonymousNetwork.Kind.shared.rawValue])
+        guard shared > 0 else { return anonymousTotal }
+        var restricted = 0
+        forEachCountry { c in
+            if c.shared > 0 && jurisdictions.isRestricted(c.code, time) { restricted += Int(c.shared) }
+        }
+        let expected = max(0, min(1, norm)) * Double(locatedCalls)
+        let kept = min(shared - restricted, Int(max(0, (Double(shared) - expected).rounded(.down))))
+        return anonymousTotal - shared + kept
     }
 
     /// Located calls through anonymising networks whose exit is in a country not restricted at `time`.

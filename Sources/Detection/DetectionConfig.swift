@@ -157,13 +157,14 @@ public struct DetectionConfig: Sendable, Equatable {
     /// distinct accounts whose calls carried it while it was indexed) count as through an anonymising
     /// network when no feed lists the address: a VPN's, a proxy's or a hosting provider's exit carries
     /// many unrelated customers' calls, an office's or a home's one organisation's
-    /// (`shared_exit_accounts`; 0, the default: never; 5 is the setting measured on tuning worlds at 2,000
-    /// and 20,000 accounts, 2026-12-07). Without a feed, it is what tells an operator behind rotating exits
-    /// from a traveller or an office. Never from a restricted country or where the account's end customer is
-    /// declared (``AccountActivity/sharedAsDirect(where:)``). Off by default: where most of a population's
-    /// calls come through widely shared addresses (the bench's CloudTrail corpus: 2,000 accounts on 762
-    /// addresses) every account with a call from a restricted country reads as hiding (README).
-    public var sharedExitAccounts = 0.0
+    /// (`shared_exit_accounts`, 5, measured on tuning worlds at 2,000 and 20,000 accounts, 2026-12-07; 0:
+    /// never). Without a feed, it is what tells an operator behind rotating exits from a traveller or an
+    /// office. Never from a restricted country or where the account's end customer is declared, and only
+    /// beyond the share of its calls the population's median account makes through such addresses
+    /// (``AccountActivity/sharedAsDirect(where:beyond:)``): where most of a population's calls come through
+    /// widely shared addresses (the bench's CloudTrail corpus: 2,000 accounts on 762 addresses, median 89%)
+    /// no account reads as hiding behind them. On by default since 2026-12-07 (session 36; README).
+    public var sharedExitAccounts = 5.0
     /// The same count as a share of the accounts followed so far, where that is more
     /// (`shared_exit_share`, 0.0025: 50 of 20,000; 0: the count alone): the pools of offices' proxies and providers' NATs that
     /// unrelated customers share grow with the population, and so do the accounts behind one exit.

@@ -111,6 +111,9 @@ public struct Detector: Sendable {
         let restricted: Bool
         let mapping: MappingRow?
         let activity: AccountActivity?
+        /// The share of the population's located calls through addresses many accounts share
+        /// (``AccountActivity/sharedAsDirect(where:beyond:)``).
+        var sharedNorm: Double = 0
     }
 
     /// An assessment being put together: the evidence in the order the families find it, the restricted
@@ -289,16 +292,20 @@ public struct Detector: Sendable {
     ///   how many (``IdentityGraph``).
     /// - Parameter cohort: for an account without an audit trail, the ring of its reseller's recent
     ///   cohort (``cohortRing(of:accounts:hasTrail:restrictedUse:partners:)``).
+    /// - Parameter sharedNorm: the share of the population's located calls through addresses many
+    ///   accounts share (`shared_exit_accounts`): an account's calls through them up to that share hide
+    ///   nothing.
     public func assess(
         _ session: Session, activity: AccountActivity?, partners: [IdentityPartner],
-        aggregate: ResellerAggregate? = nil, volume: VolumeBook? = nil, cohort: CohortRing? = nil
+        aggregate: ResellerAggregate? = nil, volume: VolumeBook? = nil, cohort: CohortRing? = nil,
+        sharedNorm: Double = 0
     ) -> Assessment {
         let (spec, count, hours, restricted) = consumption(of: session)
         let mapping = mappings.mapping(
             provider: session.provider.rawValue, account: session.accountID, at: session.start)
         let context = AssessmentContext(
             session: session, time: session.start, spec: spec, count: count, hours: hours, restricted: restricted,
-            mapping: mapping, activity: activity)
+            mapping: mapping, activity: activity, sharedNorm: sharedNorm)
         var draft = AssessmentDraft()
         // The families in the order their evidence is listed; each in its own file (Detector+….swift).
         catalogEvidence(context, into: &draft)

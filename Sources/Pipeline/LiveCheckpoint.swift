@@ -286,6 +286,7 @@ extension IngestPipeline {
         mergedWatermark = m.watermark
         volume.streamStart = m.streamStart
         billedAccounts = Set(m.billedAccounts)
+        recountSharedNorm()
         changes = nil
         startCheckpoints()
         changes!.dedupChunk = m.dedupChunk

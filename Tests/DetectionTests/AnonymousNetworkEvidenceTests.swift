@@ -347,11 +347,15 @@ import UsageModel
         #expect(listed.hidingCalls(d.jurisdictionView, at: time) == 1)
     }
 
-    /// Off unless configured: where most of a population's calls come through widely shared addresses,
-    /// every account with a call from a restricted country would read as hiding.
-    @Test func offByDefault() {
-        #expect(DetectionConfig.unfitted.sharedExitAccounts == 0)
-        #expect(DetectionConfig.unfitted.sharedExitThreshold(population: 2_000, crowded: 65) == 0)
+    /// On by default at 5 accounts or 0.25% of the population (the typical account's own share guards a
+    /// population that calls through widely shared addresses); 0 turns it off.
+    @Test func onByDefault() {
+        var config = DetectionConfig.unfitted
+        #expect(config.sharedExitAccounts == 5)
+        #expect(config.sharedExitThreshold(population: 2_000, crowded: 65) == 5)
+        #expect(config.sharedExitThreshold(population: 20_000, crowded: 65) == 50)
+        config.sharedExitAccounts = 0
+        #expect(config.sharedExitThreshold(population: 2_000, crowded: 65) == 0)
     }
 
     /// A feed's kind wins over the population's reading; the reading alone is its own kind.

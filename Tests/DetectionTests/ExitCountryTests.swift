@@ -113,6 +113,91 @@ import UsageModel
         #expect(a.anonymousTotal == 190)
     }
 
+    /// 300 located calls over 20 days: 120 from Singapore and 60 from Germany through addresses many
+    /// accounts share, 20 from China through one too, 100 direct from the US.
+    static func sharedActivity() -> AccountActivity {
+        var a = AccountActivity()
+        let start = Timestamp.parse("2026-03-01")! - 20 * 86_400
+        let calls =
+            Array(repeating: ("SG", true), count: 120) + Array(repeating: ("DE", true), count: 60)
+            + Array(repeating: ("CN", true), count: 20) + Array(repeating: ("US", false), count: 100)
+        for (i, (country, shared)) in calls.enumerated() {
+            a.record(
+                CallObservation(
+                    accountKey: 1, eventKey: UInt64(i), time: start + Int64((i * 7919) % 300) * 20 * 86_400 / 300,
+                    sourceIP: nil, country: CountryCode(country)!, isSignIn: false,
+                    network: shared ? [.shared] : []))
+        }
+        return a
+    }
+
+    /// Of the calls through shared addresses, only those beyond the population's own share (`norm` of
+    /// the account's 300 located calls) stay through an exit, each country's in proportion, rounded down;
+    /// China's, in a restricted country, are direct first. At a norm of 0.4, 120 are expected: 80 of the
+    /// 200 stay (200 − 120; of the 180 outside China), 53 of Singapore's 120 and 26 of Germany's 60 (79,
+    /// rounded down); at 0.2, 140: 93 and 46. At 0.7 or more (210 expected) none do; at 0 every one outside
+    /// China does.
+    @Test(arguments: [(0.0, 120, 60), (0.2, 93, 46), (0.4, 53, 26), (0.7, 0, 0), (1.5, 0, 0)])
+    func sharedCallsCountOnlyBeyondThePopulationsShare(norm: Double, singapore: Int, germany: Int) throws {
+        let a = Self.sharedActivity()
+        let china = CountryCode("CN")!
+        let read = a.sharedAsDirect(where: { $0 == china }, beyond: norm)
+        #expect(read.anonymousTotal == singapore + germany)
+        #expect(read.anonymousCalls[AnonymousNetwork.Kind.shared.rawValue] == Int32(singapore + germany))
+        #expect(read.calls(from: CountryCode("SG")!, direct: true) == 120 - singapore)
+        #expect(read.calls(from: CountryCode("DE")!, direct: true) == 60 - germany)
+        #expect(read.calls(from: china, direct: true) == 20)
+        #expect(read.locatedCalls == 300)
+    }
+
+    /// The assessment reads them so, and says the population's share beside the account's beyond it: at 0.2,
+    /// 60 expected, 140 of the 180 stay (93 of Singapore's, 46 of Germany's: 139 of 300, 46%); at 0.7
+    /// nothing says the account hides.
+    @Test func theAssessmentWeighsSharedCallsBeyondThePopulationsShare() throws {
+        let d = DetectorTests.detector()
+        let a = Self.sharedActivity()
+        let session = Self.session(account: "999")
+        let hiding = try #require(
+            d.assess(session, activity: a, partners: [], sharedNorm: 0.2).evidence.first {
+                $0.kind == .anonymousNetwork
+            })
+        #expect(
+            hiding.detail.hasPrefix(
+                "46% of located calls through anonymising networks (addresses many accounts share 46% beyond the population's 20%): 139 of 300"
+            ), "\(hiding.detail)")
+        let none = d.assess(session, activity: a, partners: [], sharedNorm: 0.7)
+        #expect(!none.evidence.contains { $0.kind == .anonymousNetwork }, "\(none.evidence)")
+        let network = try #require(none.evidence.first { $0.kind == .network })
+        #expect(
+            network.detail.hasPrefix("20 of 300 located calls from restricted countries (CN 20)"), "\(network.detail)")
+    }
+
+    /// The look-back's test before it assesses an account's remembered sessions again
+    /// (``Detector/hidingMayWeigh(_:at:sharedNorm:)``): true exactly where an assessment of the same calls
+    /// weighs them as hiding, for an account declared nowhere (999), in the US (555), in Germany (661) or
+    /// in Singapore (662: Singapore's 120 are direct, Germany's 60 weigh nothing). At 0.4 only Germany's
+    /// declaration leaves enough beyond the population's share (80 of Singapore's, where without it 79 of
+    /// both stay and weigh nothing). At 0.55, 35 calls stay beyond it (12%): calls that may hide, but too
+    /// few to weigh.
+    @Test(arguments: [
+        (0.0, ["999", "555", "661"]), (0.2, ["999", "555", "661"]), (0.4, ["661"]), (0.55, []), (0.7, []),
+    ])
+    func theLookBackAsksWhetherTheCallsWeighAsHiding(norm: Double, hiding: [String]) throws {
+        let d = DetectorTests.detector(
+            mappings: DetectorTests.mappingsCSV
+                + "\naws,661,,CUST-61,DE,2025-01-01T00:00:00Z,\naws,662,,CUST-62,SG,2025-01-01T00:00:00Z,")
+        let a = Self.sharedActivity()
+        let time = Timestamp.parse("2026-03-02")!
+        let hides = ["999", "555", "661", "662"].filter { account in
+            d.assess(Self.session(account: account), activity: a, partners: [], sharedNorm: norm).evidence.contains {
+                $0.kind == .anonymousNetwork
+            }
+        }
+        #expect(hides == hiding)
+        #expect(d.hidingMayWeigh(a, at: time, sharedNorm: norm) == !hides.isEmpty)
+        if norm == 0.55 { #expect(a.hidingCalls(d.jurisdictionView, at: time, beyond: norm) == 35) }
+    }
+
     /// An end customer declared in the United States (account 555), the account's calls from there mostly
     /// through listed VPN exits: with `exit_country_keeps_declared` 0 the US is an exit country and its
     /// unlisted calls from there bear the declaration out no more (0 of the 40 calls left, where 60 of 100

@@ -2,7 +2,7 @@ import Foundation
 import TestSupport
 import Testing
 
-/// `shared_exit_accounts` (off by default; the tests set it to 5, as measured): without a feed, a call
+/// `shared_exit_accounts` (5 by default, as measured): without a feed, a call
 /// through an address that many accounts of the population call from counts as through an anonymising
 /// network (a VPN's or a proxy's exit carries many unrelated customers' calls), as a listed one would.
 @Suite struct SharedExitEndToEndTests {
@@ -28,7 +28,8 @@ import Testing
     /// operator's address in China); `bystanders` more call from their offices only; then an unmapped
     /// account calls from China on ten days and through the exit the rest of the time, and runs a p5 for
     /// eight hours.
-    static func trail(others: Int, bystanders: Int = 0, sharedChina: Bool = false) -> String {
+    /// With `crowded`, the others call through the exit three times in four, not once.
+    static func trail(others: Int, bystanders: Int = 0, sharedChina: Bool = false, crowded: Bool = false) -> String {
         var records: [String] = []
         func call(_ account: String, _ person: String, _ ip: String, _ time: Int64) {
             records.append(Self.record(account, person, ip, time))
@@ -38,7 +39,8 @@ import Testing
             let account = String(format: "5000000000%02d", i)
             for k in 0..<20 {
                 let time = start + Int64(k) * 7_200 + Int64(i) * 60
-                let ip = k % 4 == 0 ? exit : sharedChina && k % 4 == 1 ? china : "198.51.100.\(10 + i)"
+                let ip =
+                    (k % 4 == 0) != crowded ? exit : sharedChina && k % 4 == 1 ? china : "198.51.100.\(10 + i)"
                 call(account, "person\(i)", ip, time)
             }
         }
@@ -64,17 +66,18 @@ import Testing
         return "{\"Records\":[" + records.joined(separator: ",") + "]}"
     }
 
-    static func run(others: Int, setting: String?, bystanders: Int = 0, sharedChina: Bool = false) throws
-        -> [[String: Any]]
-    {
+    static func run(
+        others: Int, setting: String?, bystanders: Int = 0, sharedChina: Bool = false, crowded: Bool = false
+    ) throws -> [[String: Any]] {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let trail = dir.write("trail.json", trail(others: others, bystanders: bystanders, sharedChina: sharedChina))
+        let trail = dir.write(
+            "trail.json",
+            trail(others: others, bystanders: bystanders, sharedChina: sharedChina, crowded: crowded))
         let geoip = dir.write(
             "geoip.csv", "192.0.2.0,192.0.2.255,SG\n198.51.100.0,198.51.100.255,US\n203.0.113.0,203.0.113.255,CN\n")
-        // On (it is off by default) at the measured setting, unless the case sets the count itself.
-        let on = setting?.contains("shared_exit_accounts") == true ? "" : "shared_exit_accounts = 5\n"
-        let config = dir.write("chiptrail.conf", "min_score = 0.01\n" + on + (setting.map { $0 + "\n" } ?? ""))
+        // At the default setting, unless the case sets one.
+        let config = dir.write("chiptrail.conf", "min_score = 0.01\n" + (setting.map { $0 + "\n" } ?? ""))
         let result = try BuiltBinary.run(
             ["ingest", "--no-store", "--quiet", "--geoip", geoip, "--config", config, trail], timeout: 120)
         #expect(result.status == 0, "\(result.stderr)")
@@ -87,23 +90,51 @@ import Testing
     }
 
     /// Twelve accounts showed the exit: the operator's calls through it are left out of its network share
-    /// and weigh as hiding where it is, named as addresses many accounts share. When its session is first
-    /// assessed, at its launch's tick, 139 of its calls are counted: 30 from China (three a day on ten
-    /// days), 108 through the exit and its launch from an office address in the US. With `sharedChina` the
-    /// twelve call through its address in China as well: shared or not, a call from a restricted country
-    /// hides nothing of where the caller is, and the figures are the same.
-    @Test(arguments: [false, true])
-    func callsThroughAnAddressManyAccountsShareCountAsThroughAnExit(sharedChina: Bool) throws {
+    /// and weigh as hiding where it is, named as addresses many accounts share, beyond what the typical
+    /// account shows. When its session is first assessed, at its launch's tick, 139 of its calls are
+    /// counted: 30 from China (three a day on ten days), 108 through the exit and its launch from an office
+    /// address in the US. The twelve called through the exit at 5 of their 20 calls, 4 of them marked for
+    /// most (the first few accounts' first call came before five accounts had shown it): the median
+    /// account's 20% of 139 is 27.8 calls, so 80 of the 108 weigh as hiding; the other 28 are left out of
+    /// the share all the same, from the country most of its calls came through exits in. With
+    /// `sharedChina` the twelve call through its address in China as well (the median 40%, of the 138
+    /// through shared addresses 82 are beyond it): shared or not, a call from a restricted country hides
+    /// nothing of where the caller is, and the share is the same.
+    @Test(arguments: [(false, 20, 80), (true, 40, 82)])
+    func callsThroughAnAddressManyAccountsShareCountAsThroughAnExit(sharedChina: Bool, median: Int, beyond: Int)
+        throws
+    {
         let alerts = try Self.run(others: 12, setting: nil, sharedChina: sharedChina)
         let hidden = try #require(Self.evidence(alerts, "anonymous-network"), "\(alerts)")
+        let percent = Int((Double(beyond) / 139 * 100).rounded())
         #expect(
             (hidden["detail"] as? String)?.hasPrefix(
-                "78% of located calls through anonymising networks (addresses many accounts share 78%): 108 of 139")
-                == true, "\(hidden)")
+                "\(percent)% of located calls through anonymising networks (addresses many accounts share \(percent)% beyond the population's \(median)%): \(beyond) of 139"
+            ) == true, "\(hidden)")
         let network = try #require(Self.evidence(alerts, "network"))
         #expect(
             (network["detail"] as? String)?.hasPrefix(
-                "30 of 31 located calls (leaving out 108 through anonymising networks elsewhere)") == true,
+                "30 of 31 located calls (leaving out \(beyond) through anonymising networks elsewhere, and \(108 - beyond) more from SG, where most of its calls came through them)"
+            ) == true, "\(network)")
+    }
+
+    /// Where the typical account calls through the exit three times in four (the twelve: 14 of their 20
+    /// calls marked, the median 70%), it is a NAT or a proxy of the population's, not where one account
+    /// hides: of the operator's 108 calls through it, 10 are beyond the median's 97.3 of its 139. Nothing
+    /// weighs as hiding, and 30 of 129 calls weigh for China, where 30 of 31 did beside a typical account
+    /// that called through it once in four.
+    @Test func whereTheTypicalAccountCallsThroughTheAddressLittleHides() throws {
+        let alerts = try Self.run(others: 12, setting: nil, crowded: true)
+        #expect(Self.evidence(alerts, "anonymous-network") == nil, "\(alerts)")
+        let network = try #require(Self.evidence(alerts, "network"), "\(alerts)")
+        let detail = network["detail"] as? String ?? ""
+        #expect(
+            detail.hasPrefix("30 of 129 located calls (leaving out 10 through anonymising networks elsewhere)"),
+            "\(network)")
+        #expect(
+            detail.contains(
+                "7% of located calls through anonymising networks (addresses many accounts share 7% beyond the population's 70%): 10 of 139"
+            ),
             "\(network)")
     }
 

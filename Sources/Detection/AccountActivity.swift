@@ -379,11 +379,13 @@ public struct AccountActivity: Sendable, Codable {
     /// (``AnonymousNetwork/shared``) from the countries `direct` names counted as direct: in a restricted
     /// country such an address hides nothing of where the caller is (a carrier's NAT, a local proxy), and
     /// where the account's end customer is declared it is as likely its offices' proxy or carrier as an
-    /// exit. Of the rest, only those beyond the population's own share stay through an exit: `norm`, the
-    /// share of the population's located calls through such addresses, of the account's located calls is
-    /// what any account shows (where most of a population calls through a few shared NATs or proxies, no
-    /// account hides behind them). The others count as direct, each country's in proportion (rounded
-    /// down). Self when there are none.
+    /// exit. And the typical account's share counts as direct: `norm`, the share of its located calls the
+    /// population's median account makes through such addresses, of this account's located calls is what
+    /// any account shows (where most of a population calls through a few shared NATs or proxies, no
+    /// account hides behind them); the calls already counted as direct above count toward it, and of the
+    /// others as many as it leaves over, each country's in proportion (rounded down). `norm` 0 (the
+    /// default, a test's): every such call outside `direct`'s countries stays through an exit. Self when
+    /// there are none.
     public func sharedAsDirect(where direct: (CountryCode) -> Bool, beyond norm: Double = 0) -> AccountActivity {
         let total = anonymousCalls[AnonymousNetwork.Kind.shared.rawValue]
         guard total > 0 else { return self }
@@ -398,8 +400,7 @@ public struct AccountActivity: Sendable, Codable {
         adjust(&copy.firstCountry)
         for i in copy.otherCountries.indices { adjust(&copy.otherCountries[i]) }
         let remaining = Int64(total - moved)
-        let expected = max(0, min(1, norm)) * Double(locatedCalls)
-        let keep = min(remaining, Int64(max(0, (Double(total) - expected).rounded(.down))))
+        let keep = min(remaining, Int64(Self.beyond(norm, shared: Int(total), located: locatedCalls)))
         if keep < remaining {
             func scale(_ c: inout CountryStats) {
                 guard c.shared > 0 else { return }
@@ -426,8 +427,9 @@ public struct AccountActivity: Sendable, Codable {
     }
 
     /// Located calls through anonymising networks but those only through addresses many accounts share
-    /// from a country restricted at `time`, or within the population's own share `norm`
-    /// (``sharedAsDirect(where:beyond:)``): what may weigh as hiding.
+    /// from a country restricted at `time`, or within the typical account's share `norm`
+    /// (``sharedAsDirect(where:beyond:)``): what may weigh as hiding, whatever the declared country (at
+    /// least what any reading of the calls keeps).
     public func hidingCalls(
         _ jurisdictions: RestrictedJurisdictionsView, at time: EpochSeconds, beyond norm: Double = 0
     ) -> Int {
@@ -437,9 +439,15 @@ public struct AccountActivity: Sendable, Codable {
         forEachCountry { c in
             if c.shared > 0 && jurisdictions.isRestricted(c.code, time) { restricted += Int(c.shared) }
         }
-        let expected = max(0, min(1, norm)) * Double(locatedCalls)
-        let kept = min(shared - restricted, Int(max(0, (Double(shared) - expected).rounded(.down))))
+        let kept = min(shared - restricted, Self.beyond(norm, shared: shared, located: locatedCalls))
         return anonymousTotal - shared + kept
+    }
+
+    /// Of `shared` calls through addresses many accounts share, those beyond `norm` (a median's percentage
+    /// over 100) of `located`: counted in whole percent, so that 7% of 100 calls is 7, not 7.000000000000001.
+    static func beyond(_ norm: Double, shared: Int, located: Int) -> Int {
+        let percent = Int((max(0, min(1, norm)) * 100).rounded())
+        return max(0, shared * 100 - percent * located) / 100
     }
 
     /// Located calls through anonymising networks whose exit is in a country not restricted at `time`.

@@ -14,7 +14,7 @@ extension Detector {
     func networkEvidence(_ c: AssessmentContext, into draft: inout AssessmentDraft) {
         let time = c.time
         // Addresses many accounts share are exits in unrestricted countries, and not where the end customer
-        // is declared, and only beyond the population's own share of calls through them.
+        // is declared, and only beyond the typical account's share of calls through them.
         let declared = draft.declaredElsewhere?.country
         let view = jurisdictionView
         if let activity = c.activity?.sharedAsDirect(
@@ -222,16 +222,35 @@ extension Detector {
     }
 
     /// Whether the account's own calls lean to a restricted country: the network evidence's
-    /// log-likelihood ratio of its share (calls through anonymising networks elsewhere left out as there)
-    /// above 0, before the caps of a trip or of too few days. What structuring asks of each of a
-    /// reseller's undeclared accounts.
-    package func callsLeanRestricted(_ activity: AccountActivity?, at time: EpochSeconds) -> Bool {
+    /// log-likelihood ratio of its share (calls through anonymising networks elsewhere left out as there,
+    /// and through addresses many accounts share beyond the typical account's `sharedNorm`) above 0, before
+    /// the caps of a trip or of too few days. What structuring asks of each of a reseller's undeclared
+    /// accounts.
+    package func callsLeanRestricted(_ activity: AccountActivity?, at time: EpochSeconds, sharedNorm: Double) -> Bool {
         guard let activity, activity.locatedCalls > 0 else { return false }
         let (k, _) = activity.restrictedCalls(jurisdictionView, at: time)
         guard k > 0 else { return false }
         // Structuring asks this of accounts with an unknown end customer only: no declared country to keep.
-        let (hidden, exits) = leftOut(activity, at: time, declared: nil)
-        return networkWeight(restricted: k, located: activity.locatedCalls - hidden - exits.calls) > 0
+        let view = jurisdictionView
+        let read = activity.sharedAsDirect(where: { view.isRestricted($0, time) }, beyond: sharedNorm)
+        let (hidden, exits) = leftOut(read, at: time, declared: nil)
+        return networkWeight(restricted: k, located: read.locatedCalls - hidden - exits.calls) > 0
+    }
+
+    /// The readings an assessment may make of the account's calls through addresses many accounts share
+    /// (``AccountActivity/sharedAsDirect(where:beyond:)``) at `time`, whatever its end customer's
+    /// declaration: with none, and with each unrestricted country such calls came from (declaring one
+    /// moves its calls to direct and leaves the others' share of the typical account's allowance: more of
+    /// them stay through exits). A declaration of any other country reads as none. The activity itself,
+    /// alone, when it has no such calls.
+    func sharedReadings(_ activity: AccountActivity, at time: EpochSeconds, sharedNorm: Double) -> [AccountActivity] {
+        let shared = activity.sharedCountries
+        guard !shared.isEmpty else { return [activity] }
+        let view = jurisdictionView
+        let declared: [CountryCode?] = [nil] + shared.filter { !view.isRestricted($0, time) }
+        return declared.map { country in
+            activity.sharedAsDirect(where: { $0 == country || view.isRestricted($0, time) }, beyond: sharedNorm)
+        }
     }
 
     /// Whether the account's own calls, as of `time`, could give network evidence of at least
@@ -240,51 +259,43 @@ extension Detector {
     /// last: what the look-back asks before assessing an account's remembered sessions again for its new
     /// calls from restricted countries on network evidence. A traveller mid-trip, not yet seen home again,
     /// is no trip by the network family's reading, but its calls from there span a trip's days at most.
-    /// False with the weight at 0 (never).
-    package func networkMayCarryLookBack(
-        _ activity: AccountActivity, at time: EpochSeconds, sharedNorm: Double = 0
-    ) -> Bool {
-        let view = jurisdictionView
-        let activity = activity.sharedAsDirect(where: { view.isRestricted($0, time) }, beyond: sharedNorm)
+    /// Each reading of its calls through shared addresses beyond the typical account's `sharedNorm` is
+    /// asked (``sharedReadings(_:at:sharedNorm:)``), its exit countries as with no declared country (which
+    /// leaves out the most). False with the weight at 0 (never).
+    package func networkMayCarryLookBack(_ activity: AccountActivity, at time: EpochSeconds, sharedNorm: Double)
+        -> Bool
+    {
         guard config.lookbackNetworkWeight > 0, activity.locatedCalls > 0,
             let window = activity.restrictedWindow(jurisdictionView, at: time),
             Double(window.last - window.first) > config.tripDays * 86_400
         else { return false }
         let (k, _) = activity.restrictedCalls(jurisdictionView, at: time)
         guard k > 0 else { return false }
-        let (hidden, exits) = leftOut(activity, at: time, declared: nil)
-        return networkWeight(restricted: k, located: activity.locatedCalls - hidden - exits.calls)
-            >= config.lookbackNetworkWeight
+        return sharedReadings(activity, at: time, sharedNorm: sharedNorm).contains { read in
+            let (hidden, exits) = leftOut(read, at: time, declared: nil)
+            return networkWeight(restricted: k, located: read.locatedCalls - hidden - exits.calls)
+                >= config.lookbackNetworkWeight
+        }
     }
 
-    /// Whether an assessment at `time` may weigh the account's calls as hiding where it is, wherever its
-    /// end customer is declared: its anonymising-network evidence (``anonymityWeight(_:)`` above 0), or
-    /// enough of its calls from elsewhere left out as hidden to lift a trip's or a few days' cap off its
-    /// network share (more than the smaller of `trip_hidden_share` and `trip_clock_hidden_share` of them:
-    /// the clock's and the exits' tests need no more). Each reading ``networkEvidence(_:into:)`` may make
-    /// of the calls through shared addresses (``AccountActivity/sharedAsDirect(where:beyond:)``) is asked:
-    /// no declared country, and each unrestricted one those calls came from (the weight is not monotone
-    /// in the calls). Without such calls, any call through a feed's exit passes. Where a population's
+    /// Whether an assessment at `time` may weigh the account's calls as hiding where it is (its
+    /// anonymising-network evidence, ``anonymityWeight(_:)`` above 0), wherever its end customer is
+    /// declared: each reading of its calls through shared addresses beyond the typical account's
+    /// `sharedNorm` is weighed (``sharedReadings(_:at:sharedNorm:)``; the weight is not monotone in the
+    /// calls). What the look-back asks before assessing an account's remembered sessions again for its new
+    /// calls from restricted countries: such an assessment alerts only with that evidence (or with network
+    /// evidence ``networkMayCarryLookBack(_:at:sharedNorm:)`` allows, or carried). Where a population's
     /// typical account calls through shared addresses, most accounts' calls beyond it weigh nothing, and
     /// their remembered sessions are not assessed again at every call from a restricted country (the
     /// bench's standard corpus with SampleLogs' mappings: `shared_exit_accounts = 5` cost +18% CPU when any
-    /// call beyond the median passed, +3% with this test).
+    /// call that might hide passed). Countries are read as restricted at `time`, the assessment's at the
+    /// session's start: a jurisdiction restricted between the two is a difference this leaves.
     package func hidingMayWeigh(_ activity: AccountActivity, at time: EpochSeconds, sharedNorm: Double) -> Bool {
         guard activity.hidingCalls(jurisdictionView, at: time, beyond: sharedNorm) > 0 else { return false }
-        let shared = activity.sharedCountries
         // Only a feed's exits: any call through one, as before shared addresses were read.
-        guard !shared.isEmpty else { return true }
-        let view = jurisdictionView
-        let k = activity.restrictedCount(view, at: time)
-        let lift = min(config.tripHiddenShare, config.tripClockHiddenShare)
-        let declared: [CountryCode?] = [nil] + shared.filter { !view.isRestricted($0, time) }
-        return declared.contains { country in
-            let read = activity.sharedAsDirect(
-                where: { $0 == country || view.isRestricted($0, time) }, beyond: sharedNorm)
-            guard read.locatedCalls > 0 else { return false }
-            if anonymityWeight(read) > 0 { return true }
-            let hidden = config.networkSkipsAnonymous > 0.5 ? read.anonymousElsewhere(view, at: time) : 0
-            return hidden > 0 && Double(hidden) > lift * Double(read.locatedCalls - k)
+        guard !activity.sharedCountries.isEmpty else { return true }
+        return sharedReadings(activity, at: time, sharedNorm: sharedNorm).contains {
+            $0.locatedCalls > 0 && anonymityWeight($0) > 0
         }
     }
 
@@ -309,8 +320,8 @@ extension Detector {
     }
 
     /// "62% of located calls through anonymising networks (VPN 48%, hosting 14%): 310 of 500".
-    /// `sharedNorm`: the population's share of located calls through addresses many accounts share, said
-    /// beside the account's calls through them beyond it.
+    /// `sharedNorm`: the share of its located calls the population's median account makes through
+    /// addresses many accounts share, said beside the account's calls through them beyond it.
     func anonymityText(_ activity: AccountActivity, sharedNorm: Double = 0) -> String {
         let n = Double(activity.locatedCalls)
         let m = activity.anonymousTotal

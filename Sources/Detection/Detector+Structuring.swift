@@ -44,7 +44,7 @@ extension Detector {
             // reseller, each too small to tell by itself.
             var calling = aggregate.callingAccounts(of: resellerID)
             let callingHeld = calling.count
-            if callsLeanRestricted(c.activity, at: time) {
+            if callsLeanRestricted(c.activity, at: time, sharedNorm: c.sharedNorm) {
                 calling.insert(session.accountID)
             } else {
                 calling.remove(session.accountID)

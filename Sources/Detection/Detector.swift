@@ -111,8 +111,8 @@ public struct Detector: Sendable {
         let restricted: Bool
         let mapping: MappingRow?
         let activity: AccountActivity?
-        /// The share of the population's located calls through addresses many accounts share
-        /// (``AccountActivity/sharedAsDirect(where:beyond:)``).
+        /// The share of its located calls the population's median account makes through addresses many
+        /// accounts share (``AccountActivity/sharedAsDirect(where:beyond:)``).
         var sharedNorm: Double = 0
     }
 
@@ -292,9 +292,10 @@ public struct Detector: Sendable {
     ///   how many (``IdentityGraph``).
     /// - Parameter cohort: for an account without an audit trail, the ring of its reseller's recent
     ///   cohort (``cohortRing(of:accounts:hasTrail:restrictedUse:partners:)``).
-    /// - Parameter sharedNorm: the share of the population's located calls through addresses many
-    ///   accounts share (`shared_exit_accounts`): an account's calls through them up to that share hide
-    ///   nothing.
+    /// - Parameter sharedNorm: the share of its located calls the population's median account makes
+    ///   through addresses many accounts share (`shared_exit_accounts`): an account's calls through them
+    ///   up to that share hide nothing. 0 (the default, a test's): every such call may hide; the pipeline
+    ///   passes 1 until the median is known.
     public func assess(
         _ session: Session, activity: AccountActivity?, partners: [IdentityPartner],
         aggregate: ResellerAggregate? = nil, volume: VolumeBook? = nil, cohort: CohortRing? = nil,

@@ -1009,8 +1009,8 @@ public final class IngestPipeline {
         var lastInput = UInt32.max
         // A call no feed lists, located (not CloudShell's), through an address many accounts showed: through
         // an exit, as the graph counted the accounts at the slice's first call through it. Whether its
-        // country is restricted, or the end customer's, is asked when the account is assessed
-        // (``AccountActivity/sharedAsDirect(where:)``).
+        // country is restricted, or the end customer's, and how many such calls the typical account makes,
+        // are asked when the account is assessed (``AccountActivity/sharedAsDirect(where:beyond:)``).
         for n in 0..<count {
             let held = slice.call(n)
             if n + ahead < count { activity.prefetch(slice.call(n + ahead).accountKey) }
@@ -1025,7 +1025,8 @@ public final class IngestPipeline {
             if sharedExit > 0 && call.network.isEmpty && call.country.isKnown && !call.isCloudShell {
                 let key = IdentityGraph.addressKey(of: call)
                 if key != 0 {
-                    // Asked of the graph outside a closure: one capturing it copied the graph at each ask.
+                    // The graph's count (``IdentityGraph/accountsShowing(_:)`` is mutating so that asking
+                    // the graph this class holds does not copy it).
                     let slot = exitVerdicts.slot(of: key)
                     let isExit =
                         exitVerdicts.verdict(key, at: slot)
@@ -1146,7 +1147,7 @@ public final class IngestPipeline {
                     $0.restrictedAtAssessment = k
                     changed = true
                     network = remembered && detector.networkMayCarryLookBack($0, at: time, sharedNorm: norm)
-                    mayAlert = network || detector.hidingMayWeigh($0, at: time, sharedNorm: norm)
+                    mayAlert = remembered && (network || detector.hidingMayWeigh($0, at: time, sharedNorm: norm))
                 }
             }
             if changed {
@@ -1565,7 +1566,8 @@ public final class IngestPipeline {
     /// country (structuring reads how many of a reseller's do).
     private func noteCalls(of account: String, reseller: String, at time: EpochSeconds) {
         guard detector.config.structuringCalling >= 0.5 else { return }
-        let leans = detector.callsLeanRestricted(activity[StableHash.hash(account)], at: time)
+        let leans = detector.callsLeanRestricted(
+            activity[StableHash.hash(account)], at: time, sharedNorm: sharedNorm.share)
         resellerUse.noteCalls(reseller: reseller, account: account, leanRestricted: leans)
         if changes != nil {
             changes!.resellerHours.insert(LiveChanges.pair(ResellerAggregate.callingKey(reseller), account))
@@ -1604,54 +1606,6 @@ public final class IngestPipeline {
         return detector.mayAlert(
             session, activity: activity[key], hasPartners: identities.hasPartners(key),
             partners: { self.identityPartners(of: key) })
-    }
-}
-
-/// How the population's accounts call through addresses many accounts share (``AnonymousNetwork/shared``)
-/// while `shared_exit_accounts` is on: the accounts with at least ``minimumCalls`` located calls (not an
-/// instance's own, not CloudShell's) by the percentage of them marked so, and the median of those
-/// percentages as a share (``share``, set by ``settle()`` once a slice's calls are applied). What the
-/// typical account shows is no evidence of hiding: where a population calls through a few shared NATs or
-/// proxies, the median account does so for most of its calls (the bench's standard corpus: 0.81–0.89 as
-/// its calls are applied); where its accounts call from their own addresses, for few (the generated
-/// worlds: 0 at 2,000 and 20,000 accounts). The median, not the share of all calls: a few busy accounts
-/// behind one provider's NAT (managed service providers in the worlds, 0.75 of their calls) make the
-/// calls' share 0.14–0.20 there. 101 counts, whatever the population.
-struct SharedExitNorm: Sendable, Equatable {
-    /// Accounts with fewer located calls are not counted: their percentages are mostly 0 or 100.
-    static let minimumCalls = 20
-    var accounts = [Int32](repeating: 0, count: 101)
-    var share = 0.0
-
-    /// The percentage the activity `a` is counted at (-1: not counted).
-    @inline(__always)
-    static func percent(_ a: AccountActivity) -> Int {
-        a.locatedCalls < minimumCalls
-            ? -1 : Int(a.anonymousCalls[AnonymousNetwork.Kind.shared.rawValue]) * 100 / a.locatedCalls
-    }
-
-    /// An account counted at `before` is now counted at `after` (-1: not counted).
-    @inline(__always)
-    mutating func move(from before: Int, to after: Int) {
-        if before >= 0 { accounts[before] -= 1 }
-        if after >= 0 { accounts[after] += 1 }
-    }
-
-    /// Sets ``share`` to the counted accounts' median percentage (the lower one of an even count), 0
-    /// before any account is counted.
-    mutating func settle() {
-        let total = accounts.reduce(0) { $0 + Int($1) }
-        guard total > 0 else { return share = 0 }
-        var seen = 0
-        for (p, n) in accounts.enumerated() {
-            seen += Int(n)
-            if 2 * seen >= total { return share = Double(p) / 100 }
-        }
-    }
-
-    /// For the memory log: the median and how many accounts it is of.
-    var report: String {
-        "shared exits' median \(Int((share * 100).rounded()))% of \(accounts.reduce(0) { $0 + Int($1) }) accounts"
     }
 }
 

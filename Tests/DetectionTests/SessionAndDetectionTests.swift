@@ -1120,7 +1120,7 @@ func event(
                     accountKey: 1, eventKey: UInt64(i), time: Int64(i) * 30_000, sourceIP: nil,
                     country: CountryCode(i % 14 == 0 ? "CN" : "SG")!, isSignIn: false))
         }
-        #expect(d.callsLeanRestricted(activity, at: 0))
+        #expect(d.callsLeanRestricted(activity, at: 0, sharedNorm: 0))
         let s = DetectorTests().session(account: "700")
         let a = d.assess(s, activity: activity, partners: [], aggregate: agg)
         #expect(a.evidence.first { $0.kind == .network }.map { $0.weight < 1 } == true)

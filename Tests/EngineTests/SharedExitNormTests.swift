@@ -23,13 +23,16 @@ import Testing
         #expect(SharedExitNorm.percent(Self.activity(located: located, shared: shared)) == percent)
     }
 
-    /// The median of the counted accounts, the lower of the two middle ones; 0 before any is counted; an
-    /// account moved leaves its old percentage.
+    /// The median of the counted accounts, the lower of the two middle ones; 1 (nothing hides) until ten
+    /// are counted; an account moved leaves its old percentage.
     @Test func theShareIsTheMedianAccounts() {
         var norm = SharedExitNorm()
         norm.settle()
-        #expect(norm.share == 0)
-        for p in [10, 90, 30, 70] { norm.move(from: -1, to: p) }
+        #expect(norm.share == 1)
+        for p in [10, 90, 30, 70, 1, 2, 3, 95, 96] { norm.move(from: -1, to: p) }
+        norm.settle()
+        #expect(norm.share == 1, "nine accounts: not yet")
+        norm.move(from: -1, to: 97)
         norm.settle()
         #expect(norm.share == 0.3)
         norm.move(from: 10, to: 80)
@@ -38,7 +41,7 @@ import Testing
         norm.move(from: -1, to: 0)
         norm.settle()
         #expect(norm.share == 0.7)
-        #expect(norm.accounts.reduce(0, +) == 5)
+        #expect(norm.accounts.reduce(0, +) == 11)
         #expect(norm.accounts[10] == 0 && norm.accounts[80] == 1)
     }
 }

@@ -79,6 +79,8 @@ public struct AccountActivity: Sendable, Codable {
     public private(set) var anonymousCalls = [Int32](repeating: 0, count: AnonymousNetwork.Kind.allCases.count)
     /// Located calls through anonymising networks, of every kind.
     public var anonymousTotal: Int { anonymousCalls.reduce(0) { $0 + Int($1) } }
+    /// Located calls only through addresses many accounts share (``AnonymousNetwork/shared``).
+    public var sharedCalls: Int { Int(anonymousCalls[AnonymousNetwork.Kind.shared.rawValue]) }
     /// Active hours by hour of the week in UTC (0 = Monday 00:00–01:00), for the operator's time zone:
     /// each clock hour with calls counts once (bursts of calls are one observation, not hundreds).
     public var hourOfWeek: [Int32] {
@@ -420,7 +422,7 @@ public struct AccountActivity: Sendable, Codable {
     /// The countries with calls through addresses many accounts share (``AnonymousNetwork/shared``), in the
     /// order first seen.
     public var sharedCountries: [CountryCode] {
-        guard anonymousCalls[AnonymousNetwork.Kind.shared.rawValue] > 0 else { return [] }
+        guard sharedCalls > 0 else { return [] }
         var out: [CountryCode] = []
         forEachCountry { c in if c.shared > 0 { out.append(c.code) } }
         return out
@@ -433,7 +435,7 @@ public struct AccountActivity: Sendable, Codable {
     public func hidingCalls(
         _ jurisdictions: RestrictedJurisdictionsView, at time: EpochSeconds, beyond norm: Double = 0
     ) -> Int {
-        let shared = Int(anonymousCalls[AnonymousNetwork.Kind.shared.rawValue])
+        let shared = sharedCalls
         guard shared > 0 else { return anonymousTotal }
         var restricted = 0
         forEachCountry { c in

@@ -293,7 +293,7 @@ extension Detector {
     package func hidingMayWeigh(_ activity: AccountActivity, at time: EpochSeconds, sharedNorm: Double) -> Bool {
         guard activity.hidingCalls(jurisdictionView, at: time, beyond: sharedNorm) > 0 else { return false }
         // Only a feed's exits: any call through one, as before shared addresses were read.
-        guard !activity.sharedCountries.isEmpty else { return true }
+        guard activity.sharedCalls > 0 else { return true }
         return sharedReadings(activity, at: time, sharedNorm: sharedNorm).contains {
             $0.locatedCalls > 0 && anonymityWeight($0) > 0
         }

@@ -1036,9 +1036,10 @@ public final class IngestPipeline {
                 }
             }
             var first = false
-            // The account's percentage of calls through shared addresses, before and after (-2: not asked).
+            // The account's percentage of calls through shared addresses, before and after (-2: not asked):
+            // it moves only with the calls `record` counts as located.
             var percent = (before: -2, after: -2)
-            let counts = sharedExit > 0 && !call.isMachine && call.country.isKnown && !call.isCloudShell
+            let counts = sharedExit > 0
             let place = activity.update(call.accountKey, default: { AccountActivity() }) {
                 if counts { percent.before = SharedExitNorm.percent($0) }
                 $0.record(call)

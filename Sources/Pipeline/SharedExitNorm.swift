@@ -1,5 +1,4 @@
 import Detection
-import UsageModel
 
 /// How the population's accounts call through addresses many accounts share (``AnonymousNetwork/shared``)
 /// while `shared_exit_accounts` is on: the accounts with at least ``minimumCalls`` located calls (not an
@@ -22,8 +21,7 @@ struct SharedExitNorm: Sendable, Equatable {
     /// The percentage the activity `a` is counted at (-1: not counted).
     @inline(__always)
     static func percent(_ a: AccountActivity) -> Int {
-        a.locatedCalls < minimumCalls
-            ? -1 : Int(a.anonymousCalls[AnonymousNetwork.Kind.shared.rawValue]) * 100 / a.locatedCalls
+        a.locatedCalls < minimumCalls ? -1 : a.sharedCalls * 100 / a.locatedCalls
     }
 
     /// An account counted at `before` is now counted at `after` (-1: not counted).

@@ -101,6 +101,7 @@ extension Detector {
                 $0.kind == .sharedIdentity && $0.weight >= config.declaredSupportIdentityWeight
             }
             var hiding = k > 0 ? anonymityWeight(activity) : 0
+            if k > 0 { draft.anonymousShare = (activity.anonymousTotal, activity.locatedCalls) }
             var hidingNote = ""
             if let steady = unsteadyFraction, config.anonymousSteady > 0.5,
                 hiding > steady * config.anonymousWeightCap

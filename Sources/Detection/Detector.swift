@@ -97,6 +97,11 @@ public struct Detector: Sendable {
         /// the account has located calls: what the network evidence's log-likelihood ratio was taken of, with or
         /// without an evidence item (`CHIPTRAIL_EVIDENCE_LOG` writes it, to fit the benign mixture on).
         public var networkShare: (restricted: Int, located: Int)? = nil
+        /// The anonymising share's counts (located calls through anonymising networks, or addresses many
+        /// accounts share beyond the typical account's; located calls), beside at least one call from a
+        /// restricted country: what the anonymising-network evidence's log-likelihood ratio was taken of, with
+        /// or without an evidence item (`CHIPTRAIL_EVIDENCE_LOG` writes it, to fit its models on).
+        public var anonymousShare: (hidden: Int, located: Int)? = nil
     }
 
     /// What every evidence family reads of the session being assessed.
@@ -145,6 +150,8 @@ public struct Detector: Sendable {
         var holidayRatio: Double? = nil
         /// The network share's counts (``Assessment/networkShare``).
         var networkShare: (restricted: Int, located: Int)? = nil
+        /// The anonymising share's counts (``Assessment/anonymousShare``).
+        var anonymousShare: (hidden: Int, located: Int)? = nil
 
         mutating func reach(_ code: CountryCode) { if !reached.contains(code) { reached.append(code) } }
     }
@@ -362,7 +369,8 @@ public struct Detector: Sendable {
             alerts: c.restricted && linked && !draft.reached.isEmpty && score >= config.minScore,
             linked: c.restricted && linked && !draft.reached.isEmpty,
             families: families, ringPeers: draft.ringPeers,
-            structuringPeers: draft.structuringNames ? draft.structuringPeers : [], networkShare: draft.networkShare)
+            structuringPeers: draft.structuringNames ? draft.structuringPeers : [], networkShare: draft.networkShare,
+            anonymousShare: draft.anonymousShare)
     }
 
     /// The log-likelihood ratio of `restricted` of `located` calls under the linked and benign Beta-Binomial

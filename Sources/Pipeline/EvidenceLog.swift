@@ -46,6 +46,7 @@ public final class EvidenceLog {
             // What the network evidence was taken of, also when it gave no evidence item (no call from a
             // restricted country): the benign mixture is fitted on every account's counts.
             if let share = a.networkShare { line["network_calls"] = [share.restricted, share.located] }
+            if let share = a.anonymousShare { line["anonymous_calls"] = [share.hidden, share.located] }
             if let data = try? JSONSerialization.data(withJSONObject: line, options: [.sortedKeys]) {
                 out.append(data)
                 out.append(0x0A)

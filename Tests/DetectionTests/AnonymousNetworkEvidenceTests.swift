@@ -121,6 +121,18 @@ import UsageModel
         #expect(assessment.evidence.first { $0.kind == .anonymousNetwork }?.weight == (weight > 0 ? weight : nil))
     }
 
+    /// What the anonymising share's log-likelihood ratio was taken of (the evidence log's `anonymous_calls`,
+    /// which Scripts/fit-anonymous-share fits the share's models on): the hidden and located calls beside a
+    /// call from a restricted country, with or without an evidence item; nothing without such a call.
+    @Test(arguments: [(15, 240), (15, 6), (15, 0), (0, 240)])
+    func theAnonymisingShareIsKeptForTheEvidenceLog(china: Int, hidden: Int) {
+        let d = DetectorTests.detector()
+        let a = Self.activity(china: china, hidden: hidden, network: [.anonymous, .vpn])
+        let share = d.assess(Self.session(account: "999"), activity: a).anonymousShare
+        #expect(share?.hidden == (china > 0 ? hidden : nil))
+        #expect(share?.located == (china > 0 ? 300 : nil))
+    }
+
     /// 30 calls from China on days 8-11 of 20 among 200 located calls; of the 170 from elsewhere,
     /// spread over the 20 days, `hidden` through a Singapore exit, listed by the feed or not.
     static func tripActivity(hidden: Int, listed: Bool) -> AccountActivity {

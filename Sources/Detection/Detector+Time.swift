@@ -134,12 +134,25 @@ extension Detector {
         {
             return nil
         }
+        // And, where an end customer is declared elsewhere, some of its calls from elsewhere hid where they came
+        // from (`clock_hidden_calls`): calls from elsewhere none of which came through an exit came from there,
+        // on those hours — a team in China working through the network of its company declared abroad.
+        var hiddenText = ""
+        if config.clockHiddenCalls > 0, let declared = draft.declaredElsewhere?.country {
+            let view = jurisdictionView
+            let time = c.time
+            let hidden = activity.sharedAsDirect(
+                where: { $0 == declared || view.isRestricted($0, time) }, beyond: c.sharedNorm
+            ).anonymousElsewhere(view, at: time)
+            guard Double(hidden) >= config.clockHiddenCalls else { return nil }
+            hiddenText = "; \(hidden) of them came through anonymising networks"
+        }
         let list = clocked.prefix(3).map { "\($0.0) \($0.1)" }.joined(separator: ", ")
         let declaredText =
             draft.declaredElsewhere.map { "its end customer is declared in \($0.country), which keeps other hours" }
             ?? "no end customer's country is declared"
         let detail =
-            "keeps \(text) hours (posterior \(JSONWriter.formatNumber(posterior, decimals: 2)) within \(hours) hour(s) of it), the clock of the restricted country its \(calls) call(s) from \(list) came from, of \(activity.locatedCalls) located; \(elsewhere.isEmpty ? "" : elsewhere + "; ")\(declaredText): its calls from elsewhere came from where it is not"
+            "keeps \(text) hours (posterior \(JSONWriter.formatNumber(posterior, decimals: 2)) within \(hours) hour(s) of it), the clock of the restricted country its \(calls) call(s) from \(list) came from, of \(activity.locatedCalls) located; \(elsewhere.isEmpty ? "" : elsewhere + "; ")\(declaredText): its calls from elsewhere came from where it is not\(hiddenText)"
         return (clocked.map(\.0), detail)
     }
 }

@@ -135,6 +135,7 @@ public struct ConfigFile: Sendable {
         "clock_weight": \.clockWeight,
         "clock_elsewhere_posterior": \.clockElsewherePosterior,
         "clock_trip": \.clockTrip,
+        "clock_hidden_calls": \.clockHiddenCalls,
         "clock_min_calls": \.clockMinimumCalls,
         "clock_posterior": \.clockPosterior,
         "clock_holiday_ratio": \.clockHolidayRatio,
@@ -207,11 +208,11 @@ public struct ConfigFile: Sendable {
         "anonymous_weight_cap", "lookback_identity_holders", "lookback_identity_weight", "lookback_network_weight",
         "identity_address_min_calls",
         "identity_chance_floor_accounts", "trip_exit_countries", "trip_exit_min_calls", "clock_weight",
-        "clock_min_calls", "clock_holiday_ratio", "shared_exit_accounts",
+        "clock_min_calls", "clock_holiday_ratio", "shared_exit_accounts", "clock_hidden_calls",
     ]
     /// Counts read as whole numbers (a fraction would be cut without a word).
     static let wholeCounts: Set<String> = [
-        "trip_exit_countries", "trip_exit_min_calls", "clock_min_calls", "shared_exit_accounts",
+        "trip_exit_countries", "trip_exit_min_calls", "clock_min_calls", "shared_exit_accounts", "clock_hidden_calls",
     ]
     /// Beta distribution parameters: above 0.
     static let positive: Set<String> = [

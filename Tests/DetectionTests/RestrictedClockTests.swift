@@ -9,10 +9,11 @@ import UsageModel
 /// calls from China that keeps China's working hours, while its end customer is declared nowhere or where
 /// other hours are kept, is named for China by the time family, without an IP-intelligence feed.
 @Suite struct RestrictedClockTests {
-    /// Three weeks of weekdays at `home`'s working hours: each day four calls through an unlisted Singapore
-    /// address (no feed), four from US offices and, from day `firstChinaDay`, one from China at 13:30 local
-    /// (15 on every weekday from day 0, over 18 days; with `firstChinaDay` 7, 10 within 11 days: a visit).
-    static func activity(home: Int, firstChinaDay: Int = 0, days: Int = 19) -> AccountActivity {
+    /// Three weeks of weekdays at `home`'s working hours: each day four calls through a Singapore address many
+    /// accounts share (no feed: the pipeline marks it so; with `exits` false, an address of its own), four from
+    /// US offices and, from day `firstChinaDay`, one from China at 13:30 local (15 on every weekday from day 0,
+    /// over 18 days; with `firstChinaDay` 7, 10 within 11 days: a visit).
+    static func activity(home: Int, firstChinaDay: Int = 0, days: Int = 19, exits: Bool = true) -> AccountActivity {
         var a = AccountActivity()
         var key: UInt64 = 0
         func call(_ day: Int, _ hour: Int, _ minute: Int, _ country: String) {
@@ -21,7 +22,8 @@ import UsageModel
                 CallObservation(
                     accountKey: 1, eventKey: key,
                     time: TripClockTests.monday + Int64(day) * 86_400 + Int64(hour - home) * 3600 + Int64(minute) * 60,
-                    sourceIP: nil, country: CountryCode(country)!, isSignIn: false))
+                    sourceIP: nil, country: CountryCode(country)!, isSignIn: false,
+                    network: country == "SG" && exits ? .shared : []))
         }
         for day in 0..<days where day % 7 < 5 {
             for hour in 9..<17 { call(day, hour, 0, hour < 13 ? "SG" : "US") }
@@ -92,8 +94,9 @@ import UsageModel
     /// Three weeks of weekdays (from 2026-01-12) of a company whose home staff work at `home` (UTC offset), three calls a day
     /// from the US at 09, 13 and 17 local, beside an office in China on UTC+8 that calls from there every
     /// hour 09–17 local (in time order): the office's hours outnumber home's, so the whole account keeps
-    /// China's clock, while its calls from elsewhere keep home's.
-    static func multinational(home: Int) -> AccountActivity {
+    /// China's clock, while its calls from elsewhere keep home's. With `exits`, its 09:00 calls from the US came
+    /// through an address many accounts share.
+    static func multinational(home: Int, exits: Bool = false) -> AccountActivity {
         var calls: [(Int64, String)] = []
         for day in 0..<19 where day % 7 < 5 {
             // From 2026-01-12, clear of the Spring Festival (the holiday test is not what this one asks).
@@ -103,10 +106,11 @@ import UsageModel
         }
         var a = AccountActivity()
         for (i, (time, country)) in calls.sorted(by: { $0.0 < $1.0 }).enumerated() {
+            let local = ((time % 86_400) / 3600 + Int64(home) + 24) % 24
             a.record(
                 CallObservation(
                     accountKey: 1, eventKey: UInt64(i + 1), time: time, sourceIP: nil, country: CountryCode(country)!,
-                    isSignIn: false))
+                    isSignIn: false, network: exits && country == "US" && local == 9 ? .shared : []))
         }
         return a
     }
@@ -114,9 +118,10 @@ import UsageModel
     /// A multinational with an office in China whose office keeps the account on China's clock: its calls from
     /// elsewhere (home, UTC−5) keep other hours, so they came from where its people are, and it is not named
     /// (`clock_elsewhere_posterior`); not asked (0), it is. The same account whose home staff keep UTC+8 too
-    /// is named, and the evidence says its calls from elsewhere keep that clock.
+    /// is named once some of those calls came through exits, and the evidence says its calls from elsewhere
+    /// keep that clock.
     @Test func aMultinationalWhoseCallsFromElsewhereKeepHomesHoursIsNotNamed() throws {
-        let a = Self.multinational(home: -5)
+        let a = Self.multinational(home: -5, exits: true)
         let span = a.lastSeen - a.firstSeen
         let whole = try #require(
             TimeZoneEstimate.posterior(near: [8], within: 2, hourOfWeek: a.hourOfWeek, span: span))
@@ -132,7 +137,7 @@ import UsageModel
         #expect(Self.clock(d.assess(TripClockTests.session(), activity: a)) != nil)
         d.config.clockElsewherePosterior = 0.8
         let operatorOnChinasClock = try #require(
-            Self.clock(d.assess(TripClockTests.session(), activity: Self.multinational(home: 8))))
+            Self.clock(d.assess(TripClockTests.session(), activity: Self.multinational(home: 8, exits: true))))
         #expect(
             operatorOnChinasClock.detail.contains("its 45 active hour(s) with calls located elsewhere keep it too"),
             "\(operatorOnChinasClock.detail)")
@@ -149,6 +154,38 @@ import UsageModel
         d.config.clockTrip = 0
         let clock = try #require(Self.clock(d.assess(TripClockTests.session(), activity: late)))
         #expect(clock.detail.contains("with calls located elsewhere keep it too"), "\(clock.detail)")
+    }
+
+    /// Not named either: an account on China's clock whose end customer is declared elsewhere (the United
+    /// States) and none of whose calls from elsewhere came through an exit (`clock_hidden_calls`, 1): they came
+    /// from where they appear to, on China's hours — a team in China working through the network of its company
+    /// abroad (the worlds' one false positive of the tuning seeds at 2,000, a multinational declared in
+    /// Britain). With the Singapore address of its own, or the US calls of a company whose home staff keep UTC+8
+    /// all direct, no reading; declared nowhere, or with `clock_hidden_calls` 0 (not asked), or with some of
+    /// those calls through an exit, the reading, which says how many of them hid where one is declared.
+    @Test func aDeclaredAccountNoneOfWhoseCallsFromElsewhereHidIsNotNamed() throws {
+        var d = Self.detector(declaring: "US")
+        #expect(d.config.clockHiddenCalls == 1)
+        let direct = [Self.activity(home: 8, exits: false), Self.multinational(home: 8)]
+        for a in direct { #expect(Self.clock(d.assess(TripClockTests.session(), activity: a)) == nil) }
+        let hidden = try #require(Self.clock(d.assess(TripClockTests.session(), activity: Self.activity(home: 8))))
+        #expect(
+            hidden.detail.hasSuffix("came from where it is not; 60 of them came through anonymising networks"),
+            "\(hidden.detail)")
+        for a in direct {
+            let undeclared = try #require(Self.clock(Self.detector().assess(TripClockTests.session(), activity: a)))
+            #expect(undeclared.detail.hasSuffix("came from where it is not"), "\(undeclared.detail)")
+        }
+        d.config.clockHiddenCalls = 0
+        for a in direct {
+            let clock = try #require(Self.clock(d.assess(TripClockTests.session(), activity: a)))
+            #expect(clock.detail.hasSuffix("came from where it is not"), "\(clock.detail)")
+        }
+        // 60 of them through exits: named at 60, not at 61.
+        d.config.clockHiddenCalls = 60
+        #expect(Self.clock(d.assess(TripClockTests.session(), activity: Self.activity(home: 8))) != nil)
+        d.config.clockHiddenCalls = 61
+        #expect(Self.clock(d.assess(TripClockTests.session(), activity: Self.activity(home: 8))) == nil)
     }
 
     /// Not named either: an account that works through the PRC's public holidays (this one through the

@@ -239,6 +239,7 @@ import Testing
         ("identity_same_operator_address", "2"), ("trip_clock_hours", "2.5"), ("trip_clock_hours", "13"),
         ("trip_exit_countries", "1.5"), ("trip_exit_min_calls", "2.5"), ("trip_exit_countries", "-1"),
         ("shared_exit_accounts", "2.5"), ("shared_exit_accounts", "-1"), ("shared_exit_share", "1.5"),
+        ("clock_hidden_calls", "0.5"), ("clock_hidden_calls", "-1"),
     ])
     func anIdentitySettingOutOfRangeIsAUsageError(key: String, value: String) throws {
         let dir = TemporaryDirectory()

@@ -16,9 +16,7 @@ extension Detector {
         // Addresses many accounts share are exits in unrestricted countries, and not where the end customer
         // is declared, and only beyond the typical account's share of calls through them.
         let declared = draft.declaredElsewhere?.country
-        let view = jurisdictionView
-        if let activity = c.activity?.sharedAsDirect(
-            where: { $0 == declared || view.isRestricted($0, time) }, beyond: c.sharedNorm),
+        if let activity = c.activity.map({ sharedReading($0, declared: declared, at: time, sharedNorm: c.sharedNorm) }),
             activity.locatedCalls > 0
         {
             // With an IP-intelligence feed, calls through anonymising networks with their exit in an
@@ -232,8 +230,7 @@ extension Detector {
         let (k, _) = activity.restrictedCalls(jurisdictionView, at: time)
         guard k > 0 else { return false }
         // Structuring asks this of accounts with an unknown end customer only: no declared country to keep.
-        let view = jurisdictionView
-        let read = activity.sharedAsDirect(where: { view.isRestricted($0, time) }, beyond: sharedNorm)
+        let read = sharedReading(activity, declared: nil, at: time, sharedNorm: sharedNorm)
         let (hidden, exits) = leftOut(read, at: time, declared: nil)
         return networkWeight(restricted: k, located: read.locatedCalls - hidden - exits.calls) > 0
     }
@@ -249,9 +246,18 @@ extension Detector {
         guard !shared.isEmpty else { return [activity] }
         let view = jurisdictionView
         let declared: [CountryCode?] = [nil] + shared.filter { !view.isRestricted($0, time) }
-        return declared.map { country in
-            activity.sharedAsDirect(where: { $0 == country || view.isRestricted($0, time) }, beyond: sharedNorm)
-        }
+        return declared.map { sharedReading(activity, declared: $0, at: time, sharedNorm: sharedNorm) }
+    }
+
+    /// The account's calls as an assessment at `time` reads them with its end customer declared in `declared`
+    /// (nil: nowhere): those through addresses many accounts share from that country or from one restricted
+    /// at `time` counted as direct, and of the others only those beyond the typical account's `sharedNorm`
+    /// through an exit (``AccountActivity/sharedAsDirect(where:beyond:)``).
+    func sharedReading(
+        _ activity: AccountActivity, declared: CountryCode?, at time: EpochSeconds, sharedNorm: Double
+    ) -> AccountActivity {
+        let view = jurisdictionView
+        return activity.sharedAsDirect(where: { $0 == declared || view.isRestricted($0, time) }, beyond: sharedNorm)
     }
 
     /// Whether the account's own calls, as of `time`, could give network evidence of at least

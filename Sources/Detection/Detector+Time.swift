@@ -139,11 +139,8 @@ extension Detector {
         // on those hours — a team in China working through the network of its company declared abroad.
         var hiddenText = ""
         if config.clockHiddenCalls > 0, let declared = draft.declaredElsewhere?.country {
-            let view = jurisdictionView
-            let time = c.time
-            let hidden = activity.sharedAsDirect(
-                where: { $0 == declared || view.isRestricted($0, time) }, beyond: c.sharedNorm
-            ).anonymousElsewhere(view, at: time)
+            let hidden = sharedReading(activity, declared: declared, at: c.time, sharedNorm: c.sharedNorm)
+                .anonymousElsewhere(jurisdictionView, at: c.time)
             guard Double(hidden) >= config.clockHiddenCalls else { return nil }
             hiddenText = "; \(hidden) of them came through anonymising networks"
         }

@@ -364,20 +364,30 @@ extension Detector {
     /// `declaredSupportIdentityWeight`), weighs `declaredUnsupportedFactor` of its weight — unless the account's rhythm
     /// bears the declaration out: it works through the PRC's public holidays (the holiday fit's
     /// log-likelihood ratio for the PRC calendar at or below −`declaredSupportHolidayRatio`), as a
-    /// business elsewhere does and an operator in China does not. Runs after the holiday family.
+    /// business elsewhere does and an operator in China does not, and at least
+    /// `declaredSupportHolidayFloor` of its located calls came from the declared country (the rhythm says
+    /// where the account is not; with almost none of its calls from there it says nothing of where it is).
+    /// Runs after the holiday family.
     func declaredSupportEvidence(_ c: AssessmentContext, into draft: inout AssessmentDraft) {
         guard let declared = draft.declaredElsewhere, let (own, n) = draft.unsupportedDeclaration else { return }
         let share = Double(own) / Double(n)
         let calls =
             "; \(own) of \(n) located calls from \(declared.country) (share \(JSONWriter.formatNumber(share, decimals: 3)), below \(JSONWriter.formatNumber(config.declaredSupportShare, decimals: 2)))"
-        if let ratio = draft.holidayRatio, ratio <= -config.declaredSupportHolidayRatio {
+        let holiday = draft.holidayRatio.flatMap { $0 <= -config.declaredSupportHolidayRatio ? $0 : nil }
+        if let ratio = holiday, share >= config.declaredSupportHolidayFloor {
             draft.evidence[declared.index].detail +=
                 calls
                 + ", but it works through the PRC's public holidays (log-likelihood ratio \(JSONWriter.formatNumber(ratio, decimals: 2)) for the PRC calendar): borne out by its rhythm, weighs in full"
         } else {
+            // The rhythm says where the account is not, not where it is: with (almost) none of its calls
+            // from the declared country it bears nothing of the declaration out.
+            let rhythm =
+                holiday.map {
+                    "; it works through the PRC's public holidays (log-likelihood ratio \(JSONWriter.formatNumber($0, decimals: 2))), but with under \(JSONWriter.formatNumber(config.declaredSupportHolidayFloor, decimals: 2)) of its calls from \(declared.country) that does not bear the declaration out"
+                } ?? ""
             draft.evidence[declared.index].weight *= config.declaredUnsupportedFactor
             draft.evidence[declared.index].detail +=
-                calls
+                calls + rhythm
                 + ": not borne out by the account's own calls, weighs \(JSONWriter.formatNumber(config.declaredUnsupportedFactor, decimals: 2)) of its weight"
         }
     }

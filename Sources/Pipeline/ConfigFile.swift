@@ -160,6 +160,7 @@ public struct ConfigFile: Sendable {
         "declared_support_identity_weight": \.declaredSupportIdentityWeight,
         "declared_unsupported_factor": \.declaredUnsupportedFactor,
         "declared_support_holiday_ratio": \.declaredSupportHolidayRatio,
+        "declared_support_holiday_floor": \.declaredSupportHolidayFloor,
         "holiday_weight": \.holidayWeight,
         "holiday_min_ratio": \.holidayMinimumRatio,
         "holiday_dip": \.holidayDip,
@@ -183,7 +184,8 @@ public struct ConfigFile: Sendable {
     static let probabilities: Set<String> = [
         "chain_decay", "time_zone_confidence", "clock_posterior", "holiday_dip", "benign_office_weight",
         "shared_identity_share",
-        "declared_support_share", "declared_unsupported_factor", "network_skip_anonymous", "anonymous_listing_weight",
+        "declared_support_share", "declared_support_holiday_floor", "declared_unsupported_factor",
+        "network_skip_anonymous", "anonymous_listing_weight",
         "exit_country_share", "exit_country_keeps_declared",
         "lookback_network", "trip_hidden_share", "trip_clock_hidden_share", "steady_clock", "structuring_calling",
         "lookback_carry",

@@ -1317,11 +1317,14 @@ func event(
 }
 
 /// Declared support's second witness: an account declared in the US (555) whose located calls come
-/// from Singapore and, steadily, China — none from the US — has its declaration weigh
-/// `declared_unsupported_factor` of its weight, unless it works through the PRC's public holidays (as a
-/// business elsewhere does): then the declaration is borne out by its rhythm and weighs in full.
+/// from Singapore and, steadily, China — a few from the US, under `declared_support_share` — has its
+/// declaration weigh `declared_unsupported_factor` of its weight, unless it works through the PRC's public
+/// holidays (as a business elsewhere does): then the declaration is borne out by its rhythm and weighs in
+/// full. The rhythm says where the account is not, though: with none of its calls from the US
+/// (under `declared_support_holiday_floor`) it bears nothing out, holidays or not.
 @Suite struct DeclaredSupportWitnessTests {
-    static func activity(works: (HolidayCalendar.DayClass) -> Bool) -> AccountActivity {
+    /// One call in `usEvery` (from the ninth hour) from the US; 0: none.
+    static func activity(usEvery: UInt64 = 0, works: (HolidayCalendar.DayClass) -> Bool) -> AccountActivity {
         var a = AccountActivity()
         var key: UInt64 = 0
         let calendar = HolidayCalendar.prc
@@ -1330,7 +1333,7 @@ func event(
             for hour: Int64 in 9..<17 {
                 key += 1
                 let t = day * 86_400 + (hour - 8) * 3600 + 60
-                let country = key % 5 == 0 ? "CN" : "SG"
+                let country = key % 5 == 0 ? "CN" : usEvery > 0 && key % usEvery == 1 ? "US" : "SG"
                 a.record(
                     CallObservation(
                         accountKey: 1, eventKey: key, time: t, sourceIP: nil, country: CountryCode(country)!,
@@ -1340,10 +1343,13 @@ func event(
         return a
     }
 
-    @Test(arguments: [(true, 1.0), (false, 0.75)])
-    func aDeclarationIsBorneOutByWorkingThroughThePRCHolidays(throughHolidays: Bool, kept: Double) throws {
+    /// (works through the holidays, one call in `usEvery` from the US, the declaration's weight kept)
+    @Test(arguments: [(true, 6, 1.0), (false, 6, 0.75), (true, 0, 0.75), (false, 0, 0.75)] as [(Bool, UInt64, Double)])
+    func aDeclarationIsBorneOutByWorkingThroughThePRCHolidays(
+        throughHolidays: Bool, usEvery: UInt64, kept: Double
+    ) throws {
         let d = DetectorTests.detector()
-        let activity = Self.activity {
+        let activity = Self.activity(usEvery: usEvery) {
             throughHolidays ? ($0 == .working || $0 == .holiday) : ($0 == .working || $0 == .makeup)
         }
         var s = Sessionizer()
@@ -1356,9 +1362,11 @@ func event(
         let declared = try #require(a.evidence.first { $0.kind == .declaredCountry })
         #expect(
             abs(declared.weight - kept * d.config.declaredUnrestrictedWeight) < 1e-9, "\(declared.detail) | \(holiday)")
-        #expect(declared.detail.contains("0 of "), "\(declared.detail)")
-        #expect(declared.detail.contains("borne out by its rhythm") == throughHolidays, "\(declared.detail)")
-        #expect(declared.detail.contains("not borne out") == !throughHolidays, "\(declared.detail)")
+        #expect(declared.detail.contains(usEvery == 0 ? "(share 0.0," : "(share 0.1"), "\(declared.detail)")
+        #expect(declared.detail.contains("borne out by its rhythm") == (kept == 1), "\(declared.detail)")
+        #expect(declared.detail.contains("not borne out") == (kept != 1), "\(declared.detail)")
+        // Working through the holidays with no call from the US: the detail says why the rhythm did not count.
+        #expect(declared.detail.contains("does not bear the declaration out") == (throughHolidays && usEvery == 0))
         // With the witness off (a ratio no fit reaches), the calls alone decide.
         var off = d
         off.config.declaredSupportHolidayRatio = 1_000

@@ -232,14 +232,15 @@ import Testing
     /// floor of 0 (one shared value would be infinite evidence), a same-operator chance of 0 (shared identity
     /// silently off) or above 1; the trip's clock's band, a whole number of hours (2.5 was read as 2); the exit
     /// countries' counts and the accounts behind a shared exit, whole numbers; the shared exit's share of the
-    /// population, a fraction.
+    /// population and the declared country's share a holiday witness needs, fractions.
     @Test(arguments: [
         ("identity_chance_floor_accounts", "-1"), ("identity_chance_floor_principal", "0"),
         ("identity_chance_floor_personal_principal", "1.5"), ("identity_same_operator_agent", "0"),
         ("identity_same_operator_address", "2"), ("trip_clock_hours", "2.5"), ("trip_clock_hours", "13"),
         ("trip_exit_countries", "1.5"), ("trip_exit_min_calls", "2.5"), ("trip_exit_countries", "-1"),
         ("shared_exit_accounts", "2.5"), ("shared_exit_accounts", "-1"), ("shared_exit_share", "1.5"),
-        ("clock_hidden_calls", "0.5"), ("clock_hidden_calls", "-1"),
+        ("clock_hidden_calls", "0.5"), ("clock_hidden_calls", "-1"), ("declared_support_holiday_floor", "1.5"),
+        ("declared_support_holiday_floor", "-0.1"),
     ])
     func anIdentitySettingOutOfRangeIsAUsageError(key: String, value: String) throws {
         let dir = TemporaryDirectory()

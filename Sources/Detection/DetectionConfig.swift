@@ -146,7 +146,8 @@ public struct DetectionConfig: Sendable, Equatable {
     /// (`declared_support_holiday_floor`; 0: the rhythm alone, as before 2026-12-07). Working through the
     /// PRC's holidays says where an account is not; a declaration none of whose calls bear it out is not
     /// borne out by that. World tuning seeds 3–7 at 2,000 accounts: three covert operators declared in
-    /// the US, 0–0.2% of their calls from there, 36–65% from China, had their declaration kept whole.
+    /// the US, 0–0.2% of their located calls from there, 36–65% from China and Hong Kong, had their declaration
+    /// kept whole.
     public var declaredSupportHolidayFloor = 0.1
     /// Steadiness: the network weight reaches its cap only once calls from restricted countries came on
     /// `steadyDays` distinct days; before, at most that fraction of it.

@@ -86,12 +86,14 @@ final class RecordingSink: AlertSink, Sendable {
 
     /// A CloudTrail object as AWS delivers it: `instance` launched at 02:00 on 2026-03-01 by an account
     /// whose end customer is in China, terminated at 03:00, and a call a day later.
-    static func trail(_ instance: String) -> [UInt8] {
-        TestGzip.compress(
-            "{\"Records\":[" + runInstancesRecord(ids: [instance], account: account, time: "2026-03-01T02:00:00Z")
-                + ","
-                + lifecycleRecord("TerminateInstances", ids: [instance], account: account, time: "2026-03-01T03:00:00Z")
-                + "," + cloudTrailRecord(account: account, time: "2026-03-02T02:00:00Z") + "]}")
+    static func trail(_ instance: String) -> [UInt8] { TestGzip.compress(trailText(instance)) }
+
+    /// ``trail(_:)``'s JSON before compression (its event ids are random: its length is not).
+    static func trailText(_ instance: String) -> String {
+        "{\"Records\":[" + runInstancesRecord(ids: [instance], account: account, time: "2026-03-01T02:00:00Z")
+            + ","
+            + lifecycleRecord("TerminateInstances", ids: [instance], account: account, time: "2026-03-01T03:00:00Z")
+            + "," + cloudTrailRecord(account: account, time: "2026-03-02T02:00:00Z") + "]}"
     }
 
     /// Lands `bytes` as `name` in `directory`: written beside it, then renamed in (as a sync tool does).

@@ -280,8 +280,11 @@ extension ExecTests {
         let rsyslogd = try #require(Self.rsyslogd)
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let udp = 20_000 + Int(getpid() % 10_000)
-        let tcp = udp + 10_000
+        // Both below Linux's ephemeral range (32768–60999 by default): a TCP port of 30,000–39,999, as before,
+        // could be one a connection elsewhere on the machine had been given (a Spark test's, say), and
+        // rsyslogd then could not listen there.
+        let udp = 20_000 + 2 * Int(getpid() % 5_000)
+        let tcp = udp + 1
         let conf = dir.write(
             "rsyslog.conf",
             """
@@ -309,6 +312,7 @@ extension ExecTests {
         for _ in 0..<100 where !FileManager.default.fileExists(atPath: dir.path + "/log.sock") { usleep(50_000) }
         // Until its TCP port accepts a connection (on a loaded machine a fixed wait was not enough).
         for _ in 0..<200 where !Self.accepts(port: tcp) { usleep(50_000) }
+        try #require(Self.accepts(port: tcp), "rsyslogd did not listen on 127.0.0.1:\(tcp) within 10 s")
         usleep(200_000)
         let sample = Repository.root + "/SampleLogs"
         var expected = 0

@@ -378,18 +378,17 @@ extension Detector {
             draft.evidence[declared.index].detail +=
                 calls
                 + ", but it works through the PRC's public holidays (log-likelihood ratio \(JSONWriter.formatNumber(ratio, decimals: 2)) for the PRC calendar): borne out by its rhythm, weighs in full"
-        } else if let ratio = holiday {
+        } else {
             // The rhythm says where the account is not, not where it is: with (almost) none of its calls
             // from the declared country it bears nothing of the declaration out.
+            let rhythm =
+                holiday.map {
+                    " nor by its rhythm (it works through the PRC's public holidays, log-likelihood ratio \(JSONWriter.formatNumber($0, decimals: 2)) for the PRC calendar, but under \(JSONWriter.formatNumber(config.declaredSupportHolidayFloor, decimals: 3)) of its located calls came from \(declared.country))"
+                } ?? ""
             draft.evidence[declared.index].weight *= config.declaredUnsupportedFactor
             draft.evidence[declared.index].detail +=
                 calls
-                + ": not borne out by the account's own calls nor by its rhythm (it works through the PRC's public holidays, log-likelihood ratio \(JSONWriter.formatNumber(ratio, decimals: 2)) for the PRC calendar, but under \(JSONWriter.formatNumber(config.declaredSupportHolidayFloor, decimals: 3)) of its located calls came from \(declared.country)), weighs \(JSONWriter.formatNumber(config.declaredUnsupportedFactor, decimals: 2)) of its weight"
-        } else {
-            draft.evidence[declared.index].weight *= config.declaredUnsupportedFactor
-            draft.evidence[declared.index].detail +=
-                calls
-                + ": not borne out by the account's own calls, weighs \(JSONWriter.formatNumber(config.declaredUnsupportedFactor, decimals: 2)) of its weight"
+                + ": not borne out by the account's own calls\(rhythm), weighs \(JSONWriter.formatNumber(config.declaredUnsupportedFactor, decimals: 2)) of its weight"
         }
     }
 }

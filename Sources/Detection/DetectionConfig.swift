@@ -149,6 +149,17 @@ public struct DetectionConfig: Sendable, Equatable {
     /// the US, 0–0.2% of their located calls from there, 36–65% from China and Hong Kong, had their declaration
     /// kept whole.
     public var declaredSupportHolidayFloor = 0.1
+    /// A reseller incorporated in a restricted country is where the reseller is, not where its customer
+    /// is. Where the account's end customer is declared in an unrestricted country and the account's own
+    /// located calls bear the declaration out — at least `declaredSupportShare` of them (and at least
+    /// `declaredSupportMinimumCalls`) from the declared country, under `resellerBorneOutRestrictedShare`
+    /// from restricted ones — the account's own reseller's country weighs `resellerBorneOutFactor` of
+    /// its weight (`reseller_borne_out_factor`; 1: in full, as before 2026-12-07). Hong Kong resellers sell
+    /// to Singaporean, Malaysian and Taiwanese firms as well as to mainland ones: on the fleet generator's
+    /// tuning seeds (written by an engineer who had read neither the detector nor the other generators)
+    /// such customers, declared and calling from their own country, were most of the false positives.
+    public var resellerBorneOutFactor = 0.5
+    public var resellerBorneOutRestrictedShare = 0.1
     /// Steadiness: the network weight reaches its cap only once calls from restricted countries came on
     /// `steadyDays` distinct days; before, at most that fraction of it.
     public var steadyDays = 4.0

@@ -68,9 +68,36 @@ extension Detector {
                     // that leaves its customer's country unknown, is calibrated apart from one that is
                     // only incorporated there (and serves elsewhere).
                     if bestDepth > 0 { (draft.upstream, draft.upstreamServes) = (draft.evidence.count, bestServes) }
+                    if bestDepth == 0 && !bestServes { draft.ownReseller = draft.evidence.count }
                     draft.evidence.append(best)
                 }
             }
         }
+    }
+
+    /// A reseller incorporated in a restricted country, whose customer the account's own calls place where
+    /// the mapping declares it: at least `declaredSupportShare` of its located calls (at least
+    /// `declaredSupportMinimumCalls`) from the declared country and under
+    /// `resellerBorneOutRestrictedShare` from restricted ones. The link is where the reseller is
+    /// incorporated, which the account's conduct does not bear out: it weighs `resellerBorneOutFactor` of
+    /// its weight. Only the account's own reseller (a distributor further up says less already), and only
+    /// beside a declaration: with none, the reseller's country is the only word on where the customer is.
+    /// (The PRC's holidays as a second witness for an undeclared customer were tried: alerts come in the
+    /// first days of restricted use, weeks before a holiday can be heard.)
+    func resellerSupportEvidence(_ c: AssessmentContext, into draft: inout AssessmentDraft) {
+        guard config.resellerBorneOutFactor < 1, let index = draft.ownReseller,
+            let declared = draft.declaredElsewhere, draft.unsupportedDeclaration == nil,
+            let activity = c.activity, activity.locatedCalls > 0,
+            Double(activity.locatedCalls) >= config.declaredSupportMinimumCalls
+        else { return }
+        let n = activity.locatedCalls
+        let own = activity.calls(from: declared.country)
+        let restricted = activity.restrictedCalls(jurisdictionView, at: c.time).count
+        guard Double(own) / Double(n) >= config.declaredSupportShare,
+            Double(restricted) / Double(n) < config.resellerBorneOutRestrictedShare
+        else { return }
+        draft.evidence[index].weight *= config.resellerBorneOutFactor
+        draft.evidence[index].detail +=
+            "; the account's own calls bear its end customer's declaration out (\(own) of \(n) located calls from \(declared.country), \(restricted) from restricted countries): the link is where the reseller is incorporated, weighs \(JSONWriter.formatNumber(config.resellerBorneOutFactor, decimals: 2)) of its weight"
     }
 }

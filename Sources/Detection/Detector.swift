@@ -134,6 +134,9 @@ public struct Detector: Sendable {
         /// whether it is a reseller that serves a restricted country (not one incorporated there).
         var upstream: Int? = nil
         var upstreamServes = false
+        /// The index of reseller-chain evidence from the account's own reseller's country, if it is the
+        /// chain's evidence (``resellerSupportEvidence(_:into:)`` may weigh it down).
+        var ownReseller: Int? = nil
         /// The accounts the ring evidence counted as peers.
         var ringPeers: [String] = []
         /// Structuring names the restricted countries the account's own calls come from: its reseller's
@@ -328,6 +331,7 @@ public struct Detector: Sendable {
         if let volume { volumeEvidence(context, volume: volume, into: &draft) }
         holidayEvidence(context, into: &draft)
         declaredSupportEvidence(context, into: &draft)
+        resellerSupportEvidence(context, into: &draft)
         return decide(context, draft)
     }
 

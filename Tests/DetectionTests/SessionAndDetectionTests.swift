@@ -1383,6 +1383,62 @@ func event(
     }
 }
 
+@Suite struct ResellerBorneOutTests {
+    /// A Hong Kong reseller's customer, declared in Singapore (account 777), and one whose country is not
+    /// declared (account 778).
+    static let mappings = """
+        provider,account_id,reseller_id,end_customer_id,end_customer_country,valid_from,valid_to
+        aws,777,RS-HK,CUST-7,SG,2025-01-01T00:00:00Z,
+        aws,778,RS-HK,,,2025-01-01T00:00:00Z,
+        """
+
+    /// 100 calls over 20 days: `fromSG` from Singapore, `fromCN` from China, the rest from Japan.
+    static func activity(fromSG: Int, fromCN: Int, total: Int = 100) -> AccountActivity {
+        var a = AccountActivity()
+        let start = Timestamp.parse("2026-02-09")!
+        for i in 0..<total {
+            let country = i < fromSG ? "SG" : i < fromSG + fromCN ? "CN" : "JP"
+            a.record(
+                CallObservation(
+                    accountKey: 1, eventKey: UInt64(i), time: start + Int64(i) * 17_280, sourceIP: nil,
+                    country: CountryCode(country)!, isSignIn: false))
+        }
+        return a
+    }
+
+    /// (account, calls from SG, calls from CN, located calls, the reseller's weight kept)
+    @Test(
+        arguments: [
+            ("777", 80, 2, 100, 0.5),  // borne out: most calls from SG, 2% from China
+            ("777", 30, 9, 100, 0.5),  // at the share (0.3), under the restricted share (0.1)
+            ("777", 29, 2, 100, 1.0),  // under the share: the declaration is not borne out
+            ("777", 80, 10, 100, 1.0),  // 10% from China: not under the restricted share
+            ("777", 7, 0, 7, 1.0),  // too few located calls to say
+            ("778", 80, 2, 100, 1.0),  // nothing declared: the reseller's country is the only word on the customer
+        ] as [(String, Int, Int, Int, Double)])
+    func aRestrictedResellersCountryWeighsLessWhereTheCallsBearTheDeclarationOut(
+        account: String, fromSG: Int, fromCN: Int, total: Int, kept: Double
+    ) throws {
+        let d = DetectorTests.detector(mappings: Self.mappings)
+        let session = DetectorTests().session(account: account)
+        let a = d.assess(session, activity: Self.activity(fromSG: fromSG, fromCN: fromCN, total: total))
+        let chain = try #require(a.evidence.first { $0.kind == .resellerChain })
+        #expect(abs(chain.weight - kept * d.config.resellerCountryWeight) < 1e-9, "\(chain.detail)")
+        #expect(
+            chain.detail.contains(
+                "the account's own calls bear its end customer's declaration out (\(fromSG) of \(total) located calls from SG, \(fromCN) from restricted countries): the link is where the reseller is incorporated, weighs 0.5 of its weight"
+            ) == (kept != 1), "\(chain.detail)")
+        // Off (`reseller_borne_out_factor` 1): the reseller's country in full.
+        var off = d
+        off.config.resellerBorneOutFactor = 1
+        let full = try #require(
+            off.assess(session, activity: Self.activity(fromSG: fromSG, fromCN: fromCN, total: total)).evidence.first {
+                $0.kind == .resellerChain
+            })
+        #expect(full.weight == d.config.resellerCountryWeight, "\(full.detail)")
+    }
+}
+
 @Suite struct VolumeTests {
     @Test func robustStatisticsOverABoundedWindow() throws {
         var h = VolumeHistory(capacity: 4)

@@ -232,7 +232,8 @@ import Testing
     /// floor of 0 (one shared value would be infinite evidence), a same-operator chance of 0 (shared identity
     /// silently off) or above 1; the trip's clock's band, a whole number of hours (2.5 was read as 2); the exit
     /// countries' counts and the accounts behind a shared exit, whole numbers; the shared exit's share of the
-    /// population and the declared country's share a holiday witness needs, fractions.
+    /// population, the declared country's share a holiday witness needs and a borne-out reseller's factor and
+    /// restricted share, fractions.
     @Test(arguments: [
         ("identity_chance_floor_accounts", "-1"), ("identity_chance_floor_principal", "0"),
         ("identity_chance_floor_personal_principal", "1.5"), ("identity_same_operator_agent", "0"),
@@ -240,7 +241,8 @@ import Testing
         ("trip_exit_countries", "1.5"), ("trip_exit_min_calls", "2.5"), ("trip_exit_countries", "-1"),
         ("shared_exit_accounts", "2.5"), ("shared_exit_accounts", "-1"), ("shared_exit_share", "1.5"),
         ("clock_hidden_calls", "0.5"), ("clock_hidden_calls", "-1"), ("declared_support_holiday_floor", "1.5"),
-        ("declared_support_holiday_floor", "-0.1"),
+        ("declared_support_holiday_floor", "-0.1"), ("reseller_borne_out_factor", "1.5"),
+        ("reseller_borne_out_restricted_share", "-0.1"),
     ])
     func anIdentitySettingOutOfRangeIsAUsageError(key: String, value: String) throws {
         let dir = TemporaryDirectory()

@@ -78,7 +78,9 @@ extension Detector {
     /// A reseller incorporated in a restricted country, whose customer the account's own calls place where
     /// the mapping declares it: at least `declaredSupportShare` of its located calls (at least
     /// `declaredSupportMinimumCalls`) from the declared country and under
-    /// `resellerBorneOutRestrictedShare` from restricted ones. The link is where the reseller is
+    /// `resellerBorneOutRestrictedShare` from restricted ones, counted as the network share counts them
+    /// (``AssessmentDraft/declaredCalls``: calls through anonymising networks elsewhere left out, and those
+    /// exiting in the declared country bear nothing out). The link is where the reseller is
     /// incorporated, which the account's conduct does not bear out: it weighs `resellerBorneOutFactor` of
     /// its weight. Only the account's own reseller (a distributor further up says less already), and only
     /// beside a declaration: with none, the reseller's country is the only word on where the customer is.
@@ -87,12 +89,12 @@ extension Detector {
     func resellerSupportEvidence(_ c: AssessmentContext, into draft: inout AssessmentDraft) {
         guard config.resellerBorneOutFactor < 1, let index = draft.ownReseller,
             let declared = draft.declaredElsewhere, draft.unsupportedDeclaration == nil,
-            let activity = c.activity, activity.locatedCalls > 0,
-            Double(activity.locatedCalls) >= config.declaredSupportMinimumCalls
+            let (own, n) = draft.declaredCalls, let share = draft.networkShare, share.located == n,
+            n > 0, Double(n) >= config.declaredSupportMinimumCalls
         else { return }
-        let n = activity.locatedCalls
-        let own = activity.calls(from: declared.country)
-        let restricted = activity.restrictedCalls(jurisdictionView, at: c.time).count
+        // The network share's counts: a call through an anonymising network exiting in the declared country
+        // bears nothing out, and one from a restricted country counts whatever network it came through.
+        let restricted = share.restricted
         guard Double(own) / Double(n) >= config.declaredSupportShare,
             Double(restricted) / Double(n) < config.resellerBorneOutRestrictedShare
         else { return }

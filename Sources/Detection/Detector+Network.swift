@@ -108,13 +108,16 @@ extension Detector {
                 hidingNote =
                     "; as the calls from restricted countries, weighs \(JSONWriter.formatNumber(steady, decimals: 2)) of its cap so far"
             }
-            if weight > 0 || weight + hiding > 0 || sharedLink, let declared = draft.declaredElsewhere,
-                Double(n) >= config.declaredSupportMinimumCalls
-            {
+            // The declared country's calls as this share counts them: not through anonymising networks when
+            // it leaves those out, none when the country is an exit's (its unlisted calls may be the exit's).
+            if let declared = draft.declaredElsewhere {
                 let own =
                     exits.countries.contains(declared.country)
                     ? 0 : activity.calls(from: declared.country, direct: direct)
-                if Double(own) / Double(n) < config.declaredSupportShare {
+                draft.declaredCalls = (own, n)
+                if weight > 0 || weight + hiding > 0 || sharedLink, Double(n) >= config.declaredSupportMinimumCalls,
+                    Double(own) / Double(n) < config.declaredSupportShare
+                {
                     draft.unsupportedDeclaration = (own, n)
                 }
             }

@@ -1384,58 +1384,81 @@ func event(
 }
 
 @Suite struct ResellerBorneOutTests {
-    /// A Hong Kong reseller's customer, declared in Singapore (account 777), and one whose country is not
-    /// declared (account 778).
+    /// A Hong Kong reseller's customer declared in Singapore (777), one whose country is not declared (778),
+    /// and a Singaporean reseller's under a Chinese distributor, declared in Singapore (780).
     static let mappings = """
         provider,account_id,reseller_id,end_customer_id,end_customer_country,valid_from,valid_to
         aws,777,RS-HK,CUST-7,SG,2025-01-01T00:00:00Z,
         aws,778,RS-HK,,,2025-01-01T00:00:00Z,
+        aws,780,RS-SG,CUST-8,SG,2025-01-01T00:00:00Z,
         """
 
-    /// 100 calls over 20 days: `fromSG` from Singapore, `fromCN` from China, the rest from Japan.
-    static func activity(fromSG: Int, fromCN: Int, total: Int = 100) -> AccountActivity {
+    /// Calls over 20 days: `direct` from Singapore, China and Japan in that order, then `vpn` through listed VPN
+    /// exits in Singapore and the US.
+    static func activity(direct: (sg: Int, cn: Int, jp: Int), vpn: (sg: Int, us: Int) = (0, 0)) -> AccountActivity {
+        let calls: [(String, AnonymousNetwork)] =
+            Array(repeating: ("SG", []), count: direct.sg) + Array(repeating: ("CN", []), count: direct.cn)
+            + Array(repeating: ("JP", []), count: direct.jp)
+            + Array(repeating: ("SG", [.anonymous, .vpn]), count: vpn.sg)
+            + Array(repeating: ("US", [.anonymous, .vpn]), count: vpn.us)
         var a = AccountActivity()
         let start = Timestamp.parse("2026-02-09")!
-        for i in 0..<total {
-            let country = i < fromSG ? "SG" : i < fromSG + fromCN ? "CN" : "JP"
+        for (i, call) in calls.enumerated() {
             a.record(
                 CallObservation(
-                    accountKey: 1, eventKey: UInt64(i), time: start + Int64(i) * 17_280, sourceIP: nil,
-                    country: CountryCode(country)!, isSignIn: false))
+                    accountKey: 1, eventKey: UInt64(i), time: start + Int64(i) * 1_728_000 / Int64(calls.count),
+                    sourceIP: nil, country: CountryCode(call.0)!, isSignIn: false, network: call.1))
         }
         return a
     }
 
-    /// (account, calls from SG, calls from CN, located calls, the reseller's weight kept)
+    /// (account, direct calls from SG / CN / JP, calls through VPN exits in SG / the US, the reseller's weight
+    /// kept, the counts the evidence gives: from SG, located, from restricted countries)
     @Test(
         arguments: [
-            ("777", 80, 2, 100, 0.5),  // borne out: most calls from SG, 2% from China
-            ("777", 30, 9, 100, 0.5),  // at the share (0.3), under the restricted share (0.1)
-            ("777", 29, 2, 100, 1.0),  // under the share: the declaration is not borne out
-            ("777", 80, 10, 100, 1.0),  // 10% from China: not under the restricted share
-            ("777", 7, 0, 7, 1.0),  // too few located calls to say
-            ("778", 80, 2, 100, 1.0),  // nothing declared: the reseller's country is the only word on the customer
-        ] as [(String, Int, Int, Int, Double)])
+            ("777", (80, 2, 18), (0, 0), 0.5, (80, 100, 2)),  // borne out: most calls from SG, 2% from China
+            ("777", (30, 9, 61), (0, 0), 0.5, (30, 100, 9)),  // at the share (0.3), under the restricted share
+            ("777", (8, 0, 0), (0, 0), 0.5, (8, 8, 0)),  // just enough located calls (8)
+            ("777", (29, 2, 69), (0, 0), 1.0, (0, 0, 0)),  // under the share: not borne out
+            ("777", (80, 10, 10), (0, 0), 1.0, (0, 0, 0)),  // 10% from China: not under the restricted share
+            ("777", (7, 0, 0), (0, 0), 1.0, (0, 0, 0)),  // too few located calls to say
+            ("777", (0, 0, 0), (100, 0), 1.0, (0, 0, 0)),  // only VPN exits in SG: they bear nothing out
+            ("777", (30, 5, 0), (0, 65), 1.0, (0, 0, 0)),  // 5 of the 35 calls not hidden are China's (14%)
+            ("777", (80, 2, 0), (0, 18), 0.5, (80, 82, 2)),  // hidden calls left out of the counts
+            ("778", (80, 2, 18), (0, 0), 1.0, (0, 0, 0)),  // nothing declared: the reseller's country is the only word
+        ] as [(String, (Int, Int, Int), (Int, Int), Double, (Int, Int, Int))])
     func aRestrictedResellersCountryWeighsLessWhereTheCallsBearTheDeclarationOut(
-        account: String, fromSG: Int, fromCN: Int, total: Int, kept: Double
+        account: String, direct: (Int, Int, Int), vpn: (Int, Int), kept: Double, counts: (Int, Int, Int)
     ) throws {
         let d = DetectorTests.detector(mappings: Self.mappings)
         let session = DetectorTests().session(account: account)
-        let a = d.assess(session, activity: Self.activity(fromSG: fromSG, fromCN: fromCN, total: total))
+        let activity = Self.activity(direct: direct, vpn: vpn)
+        let a = d.assess(session, activity: activity)
         let chain = try #require(a.evidence.first { $0.kind == .resellerChain })
         #expect(abs(chain.weight - kept * d.config.resellerCountryWeight) < 1e-9, "\(chain.detail)")
-        #expect(
-            chain.detail.contains(
-                "the account's own calls bear its end customer's declaration out (\(fromSG) of \(total) located calls from SG, \(fromCN) from restricted countries): the link is where the reseller is incorporated, weighs 0.5 of its weight"
-            ) == (kept != 1), "\(chain.detail)")
+        #expect(chain.detail.contains("bear its end customer's declaration out") == (kept != 1), "\(chain.detail)")
+        if kept != 1 {
+            #expect(
+                chain.detail.contains(
+                    "(\(counts.0) of \(counts.1) located calls from SG, \(counts.2) from restricted countries): the link is where the reseller is incorporated, weighs 0.5 of its weight"
+                ), "\(chain.detail)")
+        }
         // Off (`reseller_borne_out_factor` 1): the reseller's country in full.
         var off = d
         off.config.resellerBorneOutFactor = 1
-        let full = try #require(
-            off.assess(session, activity: Self.activity(fromSG: fromSG, fromCN: fromCN, total: total)).evidence.first {
-                $0.kind == .resellerChain
-            })
+        let full = try #require(off.assess(session, activity: activity).evidence.first { $0.kind == .resellerChain })
         #expect(full.weight == d.config.resellerCountryWeight, "\(full.detail)")
+    }
+
+    /// A distributor further up in a restricted country says less already (0.6 of its weight): its evidence is
+    /// left as it is, however well the calls bear the declaration out.
+    @Test func aDistributorFurtherUpIsNotWeighedAgain() throws {
+        let d = DetectorTests.detector(mappings: Self.mappings)
+        let a = d.assess(
+            DetectorTests().session(account: "780"), activity: Self.activity(direct: (90, 0, 10)))
+        let chain = try #require(a.evidence.first { $0.kind == .resellerChain })
+        #expect(abs(chain.weight - d.config.resellerCountryWeight * d.config.chainDecay) < 1e-9, "\(chain.detail)")
+        #expect(!chain.detail.contains("bear its end customer's declaration out"), "\(chain.detail)")
     }
 }
 

@@ -89,12 +89,11 @@ extension Detector {
     func resellerSupportEvidence(_ c: AssessmentContext, into draft: inout AssessmentDraft) {
         guard config.resellerBorneOutFactor < 1, let index = draft.ownReseller,
             let declared = draft.declaredElsewhere, draft.unsupportedDeclaration == nil,
-            let (own, n) = draft.declaredCalls, let share = draft.networkShare, share.located == n,
+            let own = draft.declaredCalls, let (restricted, n) = draft.networkShare,
             n > 0, Double(n) >= config.declaredSupportMinimumCalls
         else { return }
         // The network share's counts: a call through an anonymising network exiting in the declared country
         // bears nothing out, and one from a restricted country counts whatever network it came through.
-        let restricted = share.restricted
         guard Double(own) / Double(n) >= config.declaredSupportShare,
             Double(restricted) / Double(n) < config.resellerBorneOutRestrictedShare
         else { return }

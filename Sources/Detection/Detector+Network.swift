@@ -114,7 +114,7 @@ extension Detector {
                 let own =
                     exits.countries.contains(declared.country)
                     ? 0 : activity.calls(from: declared.country, direct: direct)
-                draft.declaredCalls = (own, n)
+                draft.declaredCalls = own
                 if weight > 0 || weight + hiding > 0 || sharedLink, Double(n) >= config.declaredSupportMinimumCalls,
                     Double(own) / Double(n) < config.declaredSupportShare
                 {

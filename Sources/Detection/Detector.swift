@@ -149,9 +149,9 @@ public struct Detector: Sendable {
         /// A declaration elsewhere the account's located calls do not bear out (calls from the
         /// declared country, located calls), beside network evidence: weighed after the holiday family.
         var unsupportedDeclaration: (own: Int, located: Int)? = nil
-        /// The declared country's calls and the located calls, as the network share counts them (calls
-        /// through anonymising networks elsewhere and an exit country's left out), where a country is declared.
-        var declaredCalls: (own: Int, located: Int)? = nil
+        /// The declared country's calls as the network share counts them (of ``networkShare``'s located calls:
+        /// calls through anonymising networks elsewhere and an exit country's left out), where one is declared.
+        var declaredCalls: Int? = nil
         /// The holiday fit's log-likelihood ratio for the PRC calendar, where it was estimated.
         var holidayRatio: Double? = nil
         /// The network share's counts (``Assessment/networkShare``).

@@ -361,6 +361,13 @@ public struct AccountActivity: Sendable, Codable {
         return total
     }
 
+    /// The distinct days (UTC) with calls from `countries` (summed over them).
+    public func days(from countries: [CountryCode]) -> Int {
+        var total = 0
+        forEachCountry { if countries.contains($0.code) { total += Int($0.days) } }
+        return total
+    }
+
     /// The first and the last call from countries restricted at `time`; nil without any.
     /// - Returns: the window, and the distinct days (UTC) with such calls (summed over countries).
     public func restrictedWindow(_ jurisdictions: RestrictedJurisdictionsView, at time: EpochSeconds) -> (

@@ -162,6 +162,20 @@ public struct DetectionConfig: Sendable, Equatable {
     /// changed). `resellerBorneOutRestrictedShare` 0: never.
     public var resellerBorneOutFactor = 0.5
     public var resellerBorneOutRestrictedShare = 0.1
+    /// With no end customer declared, the same reseller's country weighs `resellerUndeclaredFactor` of its weight
+    /// where the account's own calls place it in one unrestricted country and never in a restricted one: at least
+    /// `resellerUndeclaredMinimumCalls` located calls as the network share counts them (calls through anonymising
+    /// networks elsewhere left out: with a feed, an operator behind VPNs keeps few), none from a restricted
+    /// country, at least `resellerUndeclaredShare` of them from that one country. 2026-12-07, fleet tuning seeds
+    /// 1-4 at 2,000 accounts: of the 56 undeclared accounts under a reseller incorporated in Hong Kong or China
+    /// that a diverted family runs (mainland resellers' customers, taken-over accounts), every one had made calls
+    /// from a restricted country by its last assessment; of the 32 benign ones (Singaporean, Malaysian and
+    /// Taiwanese firms buying through Hong Kong resellers), 22 had none, 20 of them alerted. A customer operated
+    /// from China only through exits, with no feed and no call from there, is then left to the other evidence.
+    /// 1: in full (as before).
+    public var resellerUndeclaredFactor = 0.25
+    public var resellerUndeclaredMinimumCalls = 20.0
+    public var resellerUndeclaredShare = 0.5
     /// Steadiness: the network weight reaches its cap only once calls from restricted countries came on
     /// `steadyDays` distinct days; before, at most that fraction of it.
     public var steadyDays = 4.0
@@ -267,6 +281,12 @@ public struct DetectionConfig: Sendable, Equatable {
     /// Taipei keeps UTC+8 and is left to the other evidence. 0 turns it off.
     public var clockWeight = 11.0
     public var clockMinimumCalls = 8.0
+    /// And on at least this many distinct days (UTC; `clock_min_days`): calls from there on one day are one
+    /// sitting, however many. 2026-12-07, fleet tuning seeds 1-3 at 2,000 accounts: of the 9 benign accounts
+    /// the reading alone raised (nothing declared, their people on UTC+8 in Singapore, Malaysia or Taiwan),
+    /// 6 had made all their 8-24 calls from China or Hong Kong within half an hour; of the 25 diverted ones
+    /// it alone raised, 1 (a broker's account, 13 calls in 32 minutes).
+    public var clockMinimumDays = 2.0
     public var clockPosterior = 0.8
     /// Nor an account that works through the PRC's public holidays: the holiday fit's log-likelihood ratio
     /// at or below −`clockHolidayRatio` (0: not asked). 2026-12-06, world tuning seeds at 200 without a
@@ -296,6 +316,27 @@ public struct DetectionConfig: Sendable, Equatable {
     /// nowhere, without such calls; at 20,000 (seed 13 with billing), one of the 3 false positives was a
     /// multinational declared in France without them.
     public var clockHiddenCalls = 1.0
+    /// The working week (``Detector/weekEvidence(_:into:)``): an account with restricted use whose active hours fit
+    /// Iran's week (Saturday to Thursday, Friday the rest; Thursday often a half day) or Afghanistan's on
+    /// their clocks (within an hour and a half), the posterior of those weeks and clocks at least `weekPosterior`
+    /// (``WeekFit``: eight weeks, 53 offsets, a prior of 3% on the Friday-rest weeks), names the country and
+    /// weighs the posterior's log-odds less the prior log-odds (alone, the score is the fit's posterior), at
+    /// most `weekWeight`. Iranian addresses reach no US cloud: every call of a lab there exits elsewhere,
+    /// through VPNs and proxies, and its days and hours are what stays of where it is. Half its weight where
+    /// the end customer is declared in an unrestricted country the account's own calls bear out
+    /// (`declared_support_share` of at least `declared_support_min_calls` located calls, under
+    /// `reseller_borne_out_restricted_share` from restricted countries): a six-day firm there rests on Fridays
+    /// too. 2026-12-07, fleet tuning seed 1 at 2,000 accounts: of the 5 Iranian labs, 3 fit at 0.68–0.86
+    /// (22–57 active hours in 30 days), 2 at 0.06 and 0.12; of 500 other accounts with restricted use, none
+    /// above 0.19 (a front operated from China), no benign one above 0.09 (a Gulf firm). 0 turns it off.
+    public var weekWeight = 6.0
+    public var weekPosterior = 0.5
+    /// Beside the working week, an end customer declared in an unrestricted country (which keeps another week)
+    /// that the account's own calls do not bear out weighs this much of its weight (`week_declared_factor`; 1:
+    /// in full). The declaration is what a front controls; the week is where its people are. 2026-12-07, fleet
+    /// tuning seeds 1-4: 2 of the Iranian labs the week named were declared in Turkey or the UAE (−4.05 with
+    /// its factor) and raised no alert without it.
+    public var weekDeclaredFactor = 0.0
     /// Holidays: activity that follows the PRC's public-holiday calendar (dips on its holidays, work on
     /// its make-up weekend days) with at least this log-likelihood ratio adds `holidayWeight` beside a
     /// link to China (never alone). `holidayDip`: activity on a holiday relative to a working day.
@@ -337,12 +378,14 @@ public struct DetectionConfig: Sendable, Equatable {
         "anonymous-network": 1,
         // Not fitted: the restricted clock's reading came after the factors (`clock_weight` is its weight).
         "clock": 1,
+        // Not fitted: the working week came after the factors (`week_weight` is its weight).
+        "week": 1,
     ]
     public static let families = [
         "declared-restricted", "declared-unrestricted", "reseller-chain", "reseller-upstream",
         "reseller-upstream-serves",
         "shared-identity", "ring", "network", "structuring", "volume", "time", "holiday", "anonymous-network",
-        "clock",
+        "clock", "week",
     ]
     /// Look-back: the last `lookbackSessions` closed restricted sessions of an account that raised no
     /// alert are assessed again when the account alerts, or when a session of another account alerts

@@ -1,4 +1,9 @@
-import UsageModel
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+package import UsageModel
 import Catalog
 
 extension Detector {
@@ -45,6 +50,118 @@ extension Detector {
                         weight: weight))
             }
         }
+    }
+
+    /// Restricted countries whose working week differs from their neighbours' and from most accounts': the
+    /// weeks (``WeekFit/patterns``) and the standard UTC offset (hours) that tell them, within an hour and a
+    /// half (a working day of eight hours fits the template's 09–18 at offsets an hour and more apart).
+    /// Iran: Saturday to Thursday, Friday the rest, Thursday often half (UTC+3:30, no summer time since
+    /// 2022); Afghanistan: Friday the rest, Thursday half (UTC+4:30).
+    static let weekCountries: [(code: CountryCode, weeks: Set<String>, offset: Double)] = [
+        (CountryCode("IR")!, ["Friday", "Friday, Thursday half", "Thursday-Friday"], 3.5),
+        (CountryCode("AF")!, ["Friday", "Friday, Thursday half", "Thursday-Friday"], 4.5),
+    ]
+
+    /// Unrestricted countries where Friday is a day of rest for many (Friday–Saturday weeks; the UAE, whose
+    /// Saturday–Sunday week of 2022 left Friday afternoons off and many private six-day weeks resting on
+    /// Friday; Brunei, Friday and Sunday): an account calling from one may keep Iran's week at home.
+    static let fridayRest: [CountryCode] = [
+        "AE", "BH", "BD", "BN", "DZ", "EG", "IL", "JO", "KW", "MV", "OM", "PS", "QA", "SA", "YE",
+    ].map { CountryCode($0)! }
+
+    /// The restricted country whose working week and clock the account keeps (``weekCountries``, restricted at
+    /// `time`, none of `besides`), with the fit, when its posterior is at least `week_posterior`; nil when not
+    /// (or `week_weight` is 0). A first look of 168 additions leaves most accounts out: they work Fridays.
+    func weekReading(_ activity: AccountActivity, at time: EpochSeconds, besides: [CountryCode] = []) -> (
+        code: CountryCode, fit: WeekFit
+    )? {
+        guard config.weekWeight > 0, activity.lastSeen >= activity.firstSeen else { return nil }
+        let candidates = Self.weekCountries.filter {
+            jurisdictions.isRestricted($0.code, at: time) && !besides.contains($0.code)
+        }
+        guard !candidates.isEmpty else { return nil }
+        let hours = activity.hourOfWeek
+        // At UTC+4, Friday under half the average of the other days.
+        var days = [Int](repeating: 0, count: 7)
+        for utc in 0..<168 { days[((utc + 4) % 168) / 24] += Int(hours[utc]) }
+        guard 12 * days[4] < days.reduce(0, +) - days[4] else { return nil }
+        let weeks = candidates.reduce(into: Set<String>()) { $0.formUnion($1.weeks) }
+        let low = candidates.map(\.offset).min()! - 1.5
+        let high = candidates.map(\.offset).max()! + 1.5
+        guard
+            let fit = WeekFit.estimate(
+                hourOfWeek: hours, span: activity.lastSeen - activity.firstSeen, weeks: weeks, offsets: low...high),
+            fit.posterior >= config.weekPosterior,
+            // The country whose clock is nearest the best offset (Iran's on a tie).
+            let country = candidates.filter({ $0.weeks.contains(fit.pattern) && abs($0.offset - fit.offset) <= 1.5 })
+                .min(by: { abs($0.offset - fit.offset) < abs($1.offset - fit.offset) })
+        else { return nil }
+        return (country.code, fit)
+    }
+
+    /// Whether the account's working week names a restricted country now (``weekReading(_:at:besides:)``): the
+    /// pipeline's look-back asks it of accounts with remembered sessions.
+    package func weekNames(_ activity: AccountActivity, at time: EpochSeconds) -> Bool {
+        weekReading(activity, at: time) != nil
+    }
+
+    /// The working week (`week_weight`): an account with restricted use whose active hours keep the week and
+    /// clock of a restricted country that keeps its own (``weekCountries``), the posterior at least
+    /// `week_posterior`, names it. Its calls come from where it is not (Iranian addresses reach no US cloud);
+    /// its days and hours are where it is. It weighs the fit's posterior log-odds less the prior's (alone, the
+    /// score is the fit's posterior), at most `week_weight`. Half the weight where an end customer declared in an unrestricted
+    /// country is borne out by the account's own calls (the network share's counts, as the reseller's
+    /// borne-out reading takes them): a six-day firm there rests on Fridays too.
+    func weekEvidence(_ c: AssessmentContext, into draft: inout AssessmentDraft) {
+        guard c.restricted, let activity = c.activity,
+            let (country, fit) = weekReading(activity, at: c.time, besides: draft.reached)
+        else { return }
+        // Calls from a country where Fridays are rested (as the network share counts them: not through
+        // anonymising networks elsewhere, none from an exit's country): its people may work there, on its week
+        // and some Saturdays (an Israeli lab, a six-day firm in the Gulf). The week then says nothing of Iran.
+        let declared = draft.declaredElsewhere?.country
+        let read = sharedReading(activity, declared: declared, at: c.time, sharedNorm: c.sharedNorm)
+        let (hidden, exits) = leftOut(read, at: c.time, declared: declared)
+        let n = read.locatedCalls - hidden - exits.calls
+        if n > 0, Double(n) >= config.declaredSupportMinimumCalls {
+            for code in Self.fridayRest where !exits.countries.contains(code) {
+                if Double(read.calls(from: code, direct: hidden > 0)) / Double(n) >= config.declaredSupportShare {
+                    return
+                }
+            }
+        }
+        // The fit's posterior as the score it would give alone: its log-odds over the prior's, at most `week_weight`.
+        let odds = log(fit.posterior / max(1e-12, 1 - fit.posterior))
+        var weight = min(config.weekWeight, odds - config.priorLogOdds)
+        var borne = ""
+        if let declared = draft.declaredElsewhere, let own = draft.declaredCalls,
+            let (restricted, n) = draft.networkShare, n > 0, Double(n) >= config.declaredSupportMinimumCalls,
+            Double(own) / Double(n) >= config.declaredSupportShare,
+            Double(restricted) / Double(n) < config.resellerBorneOutRestrictedShare
+        {
+            weight *= 0.5
+            borne =
+                "; its own calls bear its end customer's declaration out (\(own) of \(n) located calls from \(declared.country)): a six-day week there rests on Fridays too, weighs half"
+        } else if let declared = draft.declaredElsewhere, config.weekDeclaredFactor < 1 {
+            // The declared country keeps another week (only Iran and Afghanistan rest on Friday alone): the
+            // declaration is not where the account's people work.
+            draft.evidence[declared.index].weight *= config.weekDeclaredFactor
+            draft.evidence[declared.index].detail +=
+                "; the account keeps \(country)'s working week, not \(declared.country)'s, and its calls do not bear the declaration out: weighs \(JSONWriter.formatNumber(config.weekDeclaredFactor, decimals: 2)) of its weight"
+        }
+        let names = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+        let byDay = zip(names, fit.hoursByDay).map { "\($0) \($1)" }.joined(separator: ", ")
+        let sign = fit.offset >= 0 ? "+" : "-"
+        let whole = Int(abs(fit.offset))
+        let clock = abs(fit.offset) > Double(whole) ? "\(whole):30" : "\(whole)"
+        draft.reach(country)
+        draft.week = draft.evidence.count
+        draft.evidence.append(
+            Evidence(
+                kind: .time,
+                detail:
+                    "keeps \(country)'s working week and clock: rests on \(fit.pattern == "Thursday-Friday" ? "Thursday and Friday" : "Friday")\(fit.pattern == "Friday, Thursday half" ? " (Thursday half)" : "") and works Saturday and Sunday on UTC\(sign)\(clock) hours (posterior \(JSONWriter.formatNumber(fit.posterior, decimals: 3)) over \(WeekFit.patterns.count) weeks and 53 offsets; \(fit.activeHours) active hours by local day: \(byDay)); its calls came from where it is not\(borne)",
+                weight: weight))
     }
 
     /// How the account's active days fit the PRC's public-holiday calendar from its first call to its last
@@ -105,6 +222,8 @@ extension Detector {
         let clocked = countries.filter { Self.clockCountries.contains($0.0.description) }
         let calls = clocked.reduce(0) { $0 + $1.1 }
         guard k > 0, Double(calls) >= config.clockMinimumCalls else { return nil }
+        // Calls from there on one day are one sitting (a visit, a demo at a conference), however many.
+        guard Double(activity.days(from: clocked.map(\.0))) >= config.clockMinimumDays else { return nil }
         // With `clock_trip`: calls from there that all fall within a trip (the network family's `trip_days` of
         // an account seen elsewhere before or after) are a visit, whatever hours the account keeps. Off by
         // default: the hours of the calls from elsewhere (below) tell a visitor, and the trip test also took

@@ -146,6 +146,9 @@ public struct Detector: Sendable {
         /// The time family names the restricted country whose clock the account keeps and whose calls it
         /// made (``restrictedClockReading(_:_:)``).
         var clockNames = false
+        /// The index of the working week's evidence, which names the country whose week it keeps
+        /// (``weekEvidence(_:into:)``).
+        var week: Int? = nil
         /// A declaration elsewhere the account's located calls do not bear out (calls from the
         /// declared country, located calls), beside network evidence: weighed after the holiday family.
         var unsupportedDeclaration: (own: Int, located: Int)? = nil
@@ -333,6 +336,7 @@ public struct Detector: Sendable {
         timeZoneEvidence(context, into: &draft)
         if let volume { volumeEvidence(context, volume: volume, into: &draft) }
         holidayEvidence(context, into: &draft)
+        weekEvidence(context, into: &draft)
         declaredSupportEvidence(context, into: &draft)
         resellerSupportEvidence(context, into: &draft)
         return decide(context, draft)
@@ -349,11 +353,13 @@ public struct Detector: Sendable {
         let families = evidence.indices.map { i in
             evidence[i].kind == .declaredCountry
                 ? (evidence[i].weight < 0 ? "declared-unrestricted" : "declared-restricted")
-                : evidence[i].kind == .time && draft.clockNames
-                    ? "clock"
-                    : i == upstream
-                        ? (upstreamServes ? "reseller-upstream-serves" : "reseller-upstream")
-                        : evidence[i].kind.rawValue
+                : i == draft.week
+                    ? "week"
+                    : evidence[i].kind == .time && draft.clockNames
+                        ? "clock"
+                        : i == upstream
+                            ? (upstreamServes ? "reseller-upstream-serves" : "reseller-upstream")
+                            : evidence[i].kind.rawValue
         }
         for i in evidence.indices where evidence[i].weight != 0 {
             if let f = config.familyFactors[families[i]], f != 1 { evidence[i].weight *= f }
@@ -363,11 +369,12 @@ public struct Detector: Sendable {
         // A time zone, a holiday calendar, volume or structuring names no jurisdiction: none makes a link by itself.
         // Structuring names one when its reading of the reseller's accounts calling from restricted
         // countries is what counts, and this account's own calls come from one too.
-        let linked = evidence.contains {
-            $0.weight > 0
-                && (!Self.boosters.contains($0.kind) || ($0.kind == .structuring && draft.structuringNames)
-                    || ($0.kind == .time && draft.clockNames))
-        }
+        let linked =
+            evidence.contains {
+                $0.weight > 0
+                    && (!Self.boosters.contains($0.kind) || ($0.kind == .structuring && draft.structuringNames)
+                        || ($0.kind == .time && draft.clockNames))
+            } || draft.week.map { evidence[$0].weight > 0 } == true
         return Assessment(
             session: c.session, spec: c.spec, restrictedConsumption: c.restricted, mapping: c.mapping,
             chain: draft.chain, evidence: evidence, jurisdictions: draft.reached, score: score,

@@ -137,8 +137,12 @@ public struct ConfigFile: Sendable {
         "clock_trip": \.clockTrip,
         "clock_hidden_calls": \.clockHiddenCalls,
         "clock_min_calls": \.clockMinimumCalls,
+        "clock_min_days": \.clockMinimumDays,
         "clock_posterior": \.clockPosterior,
         "clock_holiday_ratio": \.clockHolidayRatio,
+        "week_weight": \.weekWeight,
+        "week_posterior": \.weekPosterior,
+        "week_declared_factor": \.weekDeclaredFactor,
         "exit_country_share": \.exitCountryShare,
         "exit_country_keeps_declared": \.exitCountryKeepsDeclared,
         "trip_days": \.tripDays,
@@ -163,6 +167,9 @@ public struct ConfigFile: Sendable {
         "declared_support_holiday_floor": \.declaredSupportHolidayFloor,
         "reseller_borne_out_factor": \.resellerBorneOutFactor,
         "reseller_borne_out_restricted_share": \.resellerBorneOutRestrictedShare,
+        "reseller_undeclared_factor": \.resellerUndeclaredFactor,
+        "reseller_undeclared_min_calls": \.resellerUndeclaredMinimumCalls,
+        "reseller_undeclared_share": \.resellerUndeclaredShare,
         "holiday_weight": \.holidayWeight,
         "holiday_min_ratio": \.holidayMinimumRatio,
         "holiday_dip": \.holidayDip,
@@ -184,10 +191,12 @@ public struct ConfigFile: Sendable {
 
     /// Keys that are probabilities or fractions: [0,1].
     static let probabilities: Set<String> = [
-        "chain_decay", "time_zone_confidence", "clock_posterior", "holiday_dip", "benign_office_weight",
+        "chain_decay", "time_zone_confidence", "clock_posterior", "week_posterior", "week_declared_factor",
+        "holiday_dip", "benign_office_weight",
         "shared_identity_share",
         "declared_support_share", "declared_support_holiday_floor", "declared_unsupported_factor",
-        "reseller_borne_out_factor", "reseller_borne_out_restricted_share",
+        "reseller_borne_out_factor", "reseller_borne_out_restricted_share", "reseller_undeclared_factor",
+        "reseller_undeclared_share",
         "network_skip_anonymous", "anonymous_listing_weight",
         "exit_country_share", "exit_country_keeps_declared",
         "lookback_network", "trip_hidden_share", "trip_clock_hidden_share", "steady_clock", "structuring_calling",
@@ -213,11 +222,13 @@ public struct ConfigFile: Sendable {
         "anonymous_weight_cap", "lookback_identity_holders", "lookback_identity_weight", "lookback_network_weight",
         "identity_address_min_calls",
         "identity_chance_floor_accounts", "trip_exit_countries", "trip_exit_min_calls", "clock_weight",
-        "clock_min_calls", "clock_holiday_ratio", "shared_exit_accounts", "clock_hidden_calls",
+        "week_weight", "clock_min_calls", "clock_min_days", "reseller_undeclared_min_calls", "clock_holiday_ratio",
+        "shared_exit_accounts", "clock_hidden_calls",
     ]
     /// Counts read as whole numbers (a fraction would be cut without a word).
     static let wholeCounts: Set<String> = [
-        "trip_exit_countries", "trip_exit_min_calls", "clock_min_calls", "shared_exit_accounts", "clock_hidden_calls",
+        "trip_exit_countries", "trip_exit_min_calls", "clock_min_calls", "clock_min_days", "shared_exit_accounts",
+        "clock_hidden_calls", "reseller_undeclared_min_calls",
     ]
     /// Beta distribution parameters: above 0.
     static let positive: Set<String> = [

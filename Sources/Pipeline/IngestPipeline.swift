@@ -1167,6 +1167,20 @@ public final class IngestPipeline {
             }
             if changes != nil { changes!.activity.insert(key) }
         }
+        // Accounts with remembered sessions and calls this tick whose working week names a restricted country
+        // now (`week_weight`): their remembered sessions are assessed again, each alerting only with the week's
+        // evidence of its own. A lab's one job often ends before two weeks of its hours are seen. Asked of the
+        // state at the tick alone (no mark of an earlier answer), so a restart asks the same.
+        var weekly: [String] = []
+        if detector.config.weekWeight > 0 && !lookback.isEmpty {
+            let detector = self.detector
+            for key in touched.calls where lookback[key] != nil {
+                guard let name = accountNames[key],
+                    activity.modify(key, { detector.weekNames($0, at: time) }) == true
+                else { continue }
+                weekly.append(name)
+            }
+        }
         // Accounts that came to share a rare value with another: their remembered sessions (look-back)
         // are assessed with the identity evidence of now (running ones are at their close).
         let sharing = identityChanged.compactMap { accountNames[$0] }
@@ -1185,7 +1199,7 @@ public final class IngestPipeline {
         if !peers.isEmpty { out += alertRunning(accounts: peers, at: time) }
         out += lookBack(
             after: out, at: time, sharing: sharing, calling: calling, callingAgain: callingAgain,
-            networkAgain: networkAgain)
+            networkAgain: networkAgain, weekly: weekly)
         return out
     }
 
@@ -1261,11 +1275,12 @@ public final class IngestPipeline {
     /// calls through anonymising exits, a share that can give network evidence of `lookback_network_weight`,
     /// or an alert to carry) only with anonymising-network evidence of their own (beside calls from
     /// restricted countries: an operator hiding where it is), those in `networkAgain` also with network
-    /// evidence of that weight. Structuring
+    /// evidence of that weight; those in `weekly` (their working week names a restricted country, ``Detector/weekNames(_:at:)``)
+    /// only with the week's evidence of their own. Structuring
     /// notes the calls of every account in `calling` (new calls from restricted countries this tick).
     private func lookBack(
         after decided: [Detector.Decision], at time: EpochSeconds, sharing: [String] = [], calling: [String] = [],
-        callingAgain: [String] = [], networkAgain: Set<String> = []
+        callingAgain: [String] = [], networkAgain: Set<String> = [], weekly: [String] = []
     ) -> [Detector.Decision] {
         guard !lookback.isEmpty else { return [] }
         // Why each account is looked at again, and the evidence a session then needs of its own (a ring's
@@ -1326,6 +1341,9 @@ public final class IngestPipeline {
                 networkAgain.contains(account) ? [.anonymousNetwork, .network] : [.anonymousNetwork]
             trigger[account] = ("it made new calls from restricted countries", again)
         }
+        for account in weekly where trigger[account] == nil {
+            trigger[account] = ("its working week came to name a restricted country", [.time])
+        }
         // Shared identity must weigh at least `lookback_identity_weight` of the model (times its fitted
         // factor): a faint link names a jurisdiction, and boosters (structuring) would carry the score.
         let config = detector.config
@@ -1350,9 +1368,14 @@ public final class IngestPipeline {
             for kept in remembered where kept.end >= oldest {
                 let session = kept.session
                 var assessment = assess(session)
+                // Of time, only the working week's evidence (a time zone never names a country by itself).
                 guard assessment.alerts,
                     reason.only.map({ kinds in
-                        assessment.evidence.contains { kinds.contains($0.kind) && $0.weight >= minimum($0.kind) }
+                        assessment.evidence.indices.contains { i in
+                            let e = assessment.evidence[i]
+                            return kinds.contains(e.kind) && e.weight >= minimum(e.kind)
+                                && (e.kind != .time || assessment.families[i] == "week")
+                        }
                     }) ?? true
                 else {
                     carry.append((account, kept, assessment, reason.why))

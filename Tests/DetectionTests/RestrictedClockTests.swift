@@ -91,6 +91,27 @@ import UsageModel
         #expect(Self.clock(withTrip.assess(TripClockTests.session(), activity: visit)) == nil)
     }
 
+    /// Calls from China on one day are one sitting, however many (`clock_min_days`, 2): an account on UTC+8
+    /// whose 15 calls from China all came within an hour on one day is not named; with `clock_min_days` 1 it
+    /// is, and so it is with one call a day on 15 days.
+    @Test func callsFromChinaOnOneDayAreOneSitting() throws {
+        var a = Self.activity(home: 8, firstChinaDay: 100)
+        for minute in 0..<15 {
+            a.record(
+                CallObservation(
+                    accountKey: 1, eventKey: 10_000 + UInt64(minute),
+                    time: TripClockTests.monday + 10 * 86_400 + Int64(13 - 8) * 3600 + Int64(minute) * 3 * 60,
+                    sourceIP: nil, country: CountryCode("CN")!, isSignIn: false))
+        }
+        let d = Self.detector()
+        #expect(d.config.clockMinimumDays == 2)
+        #expect(Self.clock(d.assess(TripClockTests.session(), activity: a)) == nil)
+        var once = Self.detector()
+        once.config.clockMinimumDays = 1
+        #expect(Self.clock(once.assess(TripClockTests.session(), activity: a)) != nil)
+        #expect(Self.clock(d.assess(TripClockTests.session(), activity: Self.activity(home: 8))) != nil)
+    }
+
     /// Three weeks of weekdays (from 2026-01-12) of a company whose home staff work at `home` (UTC offset), three calls a day
     /// from the US at 09, 13 and 17 local, beside an office in China on UTC+8 that calls from there every
     /// hour 09–17 local (in time order): the office's hours outnumber home's, so the whole account keeps

@@ -235,6 +235,35 @@ import Testing
         #expect(found[0]["jurisdictions"] as? [String] == ["CN"])
     }
 
+    /// A lab on Iran's week and clock (Saturday to Thursday, 09:30–16:30 at UTC+3:30), all its calls from US
+    /// addresses, whose one job ran on its first morning: when the job ended, a day of hours said nothing. Once
+    /// two weeks of its hours are seen, the ended session is assessed again and alerts on the week's evidence,
+    /// naming Iran, once, saying why; with `week_weight = 0`, nothing.
+    @Test(arguments: [true, false])
+    func aSessionThatEndedAlertsWhenTheAccountsWeekNamesIran(week: Bool) throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let account = "222200002222"
+        var files: [[String]] = [
+            [runInstancesRecord(ids: ["i-0lab"], account: account, time: "2026-03-01T06:00:00Z")]
+                + Self.calls(account, day: 1, hour: 6, count: 3, ip: "198.51.100.9"),
+            [lifecycleRecord("TerminateInstances", ids: ["i-0lab"], account: account, time: "2026-03-01T08:00:00Z")],
+        ]
+        // 2026-03-01 is a Sunday: Fridays are the 6th, 13th and 20th.
+        for day in 1...21 where day % 7 != 6 {
+            files.append((6...12).flatMap { Self.calls(account, day: day, hour: $0, count: 3, ip: "198.51.100.9") })
+        }
+        let alerts = try Self.run(files, in: dir, config: week ? "" : "week_weight = 0\n")
+        try #require(alerts.count == (week ? 1 : 0), "\(alerts)")
+        guard week else { return }
+        #expect(alerts[0]["jurisdictions"] as? [String] == ["IR"])
+        let evidence = alerts[0]["evidence"] as? [[String: Any]] ?? []
+        let note = try #require(evidence.first { $0["kind"] as? String == "lookback" }?["detail"] as? String)
+        #expect(note.contains("its working week came to name a restricted country"), "\(note)")
+        let time = try #require(evidence.first { $0["kind"] as? String == "time" }?["detail"] as? String)
+        #expect(time.hasPrefix("keeps IR's working week and clock: rests on Friday"), "\(time)")
+    }
+
     /// A session that could not alert when it closed (no evidence of any kind yet) is kept for
     /// look-back with and without a store alike: the alerts are the same.
     @Test func lookBackIsTheSameWithAndWithoutAStore() throws {

@@ -361,11 +361,15 @@ public struct AccountActivity: Sendable, Codable {
         return total
     }
 
-    /// The distinct days (UTC) with calls from `countries` (summed over them).
-    public func days(from countries: [CountryCode]) -> Int {
-        var total = 0
-        forEachCountry { if countries.contains($0.code) { total += Int($0.days) } }
-        return total
+    /// The first and the last call from `countries`; nil without any.
+    public func window(from countries: [CountryCode]) -> (first: EpochSeconds, last: EpochSeconds)? {
+        var window: (first: EpochSeconds, last: EpochSeconds)? = nil
+        forEachCountry {
+            if countries.contains($0.code) {
+                window = (min(window?.first ?? .max, $0.first), max(window?.last ?? .min, $0.last))
+            }
+        }
+        return window
     }
 
     /// The first and the last call from countries restricted at `time`; nil without any.

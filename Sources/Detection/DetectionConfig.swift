@@ -173,9 +173,16 @@ public struct DetectionConfig: Sendable, Equatable {
     /// Taiwanese firms buying through Hong Kong resellers), 22 had none, 20 of them alerted. A customer operated
     /// from China only through exits, with no feed and no call from there, is then left to the other evidence.
     /// 1: in full (as before).
+    ///
+    /// Only with an IP-intelligence feed (``withFeed``) and none of the account's located calls left out of the
+    /// share (no call through an anonymising network elsewhere, no exit country): without a feed, an operator in
+    /// China whose calls all come through a jump host abroad looks like a firm in that country (helper-84's
+    /// review), and this would leave it to the other evidence without a word.
     public var resellerUndeclaredFactor = 0.25
     public var resellerUndeclaredMinimumCalls = 20.0
     public var resellerUndeclaredShare = 0.5
+    /// Whether an IP-intelligence feed is read (`--ip-intel`): set by the run's setup, not a config key.
+    public var withFeed = false
     /// Steadiness: the network weight reaches its cap only once calls from restricted countries came on
     /// `steadyDays` distinct days; before, at most that fraction of it.
     public var steadyDays = 4.0
@@ -281,8 +288,8 @@ public struct DetectionConfig: Sendable, Equatable {
     /// Taipei keeps UTC+8 and is left to the other evidence. 0 turns it off.
     public var clockWeight = 11.0
     public var clockMinimumCalls = 8.0
-    /// And on at least this many distinct days (UTC; `clock_min_days`): calls from there on one day are one
-    /// sitting, however many. 2026-12-07, fleet tuning seeds 1-3 at 2,000 accounts: of the 9 benign accounts
+    /// And from a first to a last on days at least this many apart, counted inclusively (local days at UTC+8;
+    /// `clock_min_days`): calls from there on one day are one sitting, however many. 2026-12-07, fleet tuning seeds 1-3 at 2,000 accounts: of the 9 benign accounts
     /// the reading alone raised (nothing declared, their people on UTC+8 in Singapore, Malaysia or Taiwan),
     /// 6 had made all their 8-24 calls from China or Hong Kong within half an hour; of the 25 diverted ones
     /// it alone raised, 1 (a broker's account, 13 calls in 32 minutes).

@@ -107,18 +107,23 @@ extension Detector {
     }
 
     /// A reseller incorporated in a restricted country whose customer is declared nowhere, where the account's
-    /// own calls place it in one unrestricted country and never in a restricted one: at least
+    /// own calls place it in one unrestricted country and never in a restricted one, with a feed read and none of
+    /// them through an anonymising network (or from an exit's country): at least
     /// `resellerUndeclaredMinimumCalls` located calls as the network share counts them, none from a restricted
     /// country, at least `resellerUndeclaredShare` from one other country (not an exit's). The reseller's country
     /// then weighs `resellerUndeclaredFactor` of its weight: it is where the reseller is incorporated, and the
     /// account's people call from elsewhere, every time.
     func undeclaredResellerEvidence(_ c: AssessmentContext, into draft: inout AssessmentDraft) {
-        guard config.resellerUndeclaredFactor < 1, let index = draft.ownReseller, let activity = c.activity,
+        guard config.resellerUndeclaredFactor < 1, config.withFeed, let index = draft.ownReseller,
+            let activity = c.activity,
             let (restricted, n) = draft.networkShare, restricted == 0, n > 0,
             Double(n) >= config.resellerUndeclaredMinimumCalls
         else { return }
         let read = sharedReading(activity, declared: nil, at: c.time, sharedNorm: c.sharedNorm)
         let (hidden, exits) = leftOut(read, at: c.time, declared: nil)
+        // Nothing left out: a call through an anonymising network or from an exit's country is where an
+        // operator elsewhere may hide.
+        guard hidden == 0, exits.calls == 0 else { return }
         var top: (code: CountryCode, calls: Int)? = nil
         for code in read.callsByCountry.keys.sorted(by: { $0.description < $1.description })
         where !exits.countries.contains(code) {

@@ -5,6 +5,7 @@
 #endif
 package import UsageModel
 import Catalog
+import Ownership
 
 extension Detector {
     /// Time: weighs only beside a named jurisdiction, so it is estimated only where an alert is
@@ -66,19 +67,19 @@ extension Detector {
     /// Saturday–Sunday week of 2022 left Friday afternoons off and many private six-day weeks resting on
     /// Friday; Brunei, Friday and Sunday): an account calling from one may keep Iran's week at home.
     static let fridayRest: [CountryCode] = [
-        "AE", "BH", "BD", "BN", "DZ", "EG", "IL", "JO", "KW", "MV", "OM", "PS", "QA", "SA", "YE",
+        "AE", "BH", "BD", "BN", "DJ", "DZ", "EG", "IL", "JO", "KW", "MV", "OM", "PS", "QA", "SA", "YE",
     ].map { CountryCode($0)! }
 
     /// The restricted country whose working week and clock the account keeps (``weekCountries``, restricted at
-    /// `time`, none of `besides`), with the fit, when its posterior is at least `week_posterior`; nil when not
-    /// (or `week_weight` is 0). A first look of 168 additions leaves most accounts out: they work Fridays.
-    func weekReading(_ activity: AccountActivity, at time: EpochSeconds, besides: [CountryCode] = []) -> (
-        code: CountryCode, fit: WeekFit
-    )? {
+    /// `time`), with the fit, when its posterior is at least `week_posterior` and its calls do not place it in a
+    /// country where Fridays are rested; nil when not (or `week_weight` is 0). `declared`: the country its end
+    /// customer is declared in, if unrestricted. A first look of 168 additions leaves most accounts out: they
+    /// work Fridays.
+    func weekReading(
+        _ activity: AccountActivity, at time: EpochSeconds, declared: CountryCode?, sharedNorm: Double
+    ) -> (code: CountryCode, fit: WeekFit, calls: (declared: Int, located: Int))? {
         guard config.weekWeight > 0, activity.lastSeen >= activity.firstSeen else { return nil }
-        let candidates = Self.weekCountries.filter {
-            jurisdictions.isRestricted($0.code, at: time) && !besides.contains($0.code)
-        }
+        let candidates = Self.weekCountries.filter { jurisdictions.isRestricted($0.code, at: time) }
         guard !candidates.isEmpty else { return nil }
         let hours = activity.hourOfWeek
         // At UTC+4, Friday under half the average of the other days.
@@ -96,58 +97,67 @@ extension Detector {
             let country = candidates.filter({ $0.weeks.contains(fit.pattern) && abs($0.offset - fit.offset) <= 1.5 })
                 .min(by: { abs($0.offset - fit.offset) < abs($1.offset - fit.offset) })
         else { return nil }
-        return (country.code, fit)
+        // Calls from a country where Fridays are rested (as the network share counts them: not through
+        // anonymising networks elsewhere, none from an exit's country): its people may work there, on its week
+        // and some Saturdays (an Israeli lab, a six-day firm in the Gulf). The week then says nothing of Iran.
+        let read = sharedReading(activity, declared: declared, at: time, sharedNorm: sharedNorm)
+        let (hidden, exits) = leftOut(read, at: time, declared: declared)
+        let n = read.locatedCalls - hidden - exits.calls
+        func calls(_ code: CountryCode) -> Int {
+            exits.countries.contains(code) ? 0 : read.calls(from: code, direct: hidden > 0)
+        }
+        if n > 0, Double(n) >= config.declaredSupportMinimumCalls {
+            for code in Self.fridayRest where Double(calls(code)) / Double(n) >= config.declaredSupportShare {
+                return nil
+            }
+        }
+        return (country.code, fit, (declared.map(calls) ?? 0, max(0, n)))
     }
 
-    /// Whether the account's working week names a restricted country now (``weekReading(_:at:besides:)``): the
-    /// pipeline's look-back asks it of accounts with remembered sessions.
-    package func weekNames(_ activity: AccountActivity, at time: EpochSeconds) -> Bool {
-        weekReading(activity, at: time) != nil
+    /// Whether the account's working week names a restricted country now (``weekReading(_:at:declared:sharedNorm:)``,
+    /// with the end customer `provider`'s mapping declares at `time`): the pipeline's look-back asks it of
+    /// accounts with remembered sessions and calls at a tick.
+    package func weekNames(
+        _ activity: AccountActivity, provider: String, account: String, at time: EpochSeconds, sharedNorm: Double
+    ) -> Bool {
+        let declared = mappings.mapping(provider: provider, account: account, at: time)?.endCustomerCountry
+        let elsewhere = declared.flatMap { jurisdictions.isRestricted($0, at: time) ? nil : $0 }
+        return weekReading(activity, at: time, declared: elsewhere, sharedNorm: sharedNorm) != nil
     }
 
     /// The working week (`week_weight`): an account with restricted use whose active hours keep the week and
     /// clock of a restricted country that keeps its own (``weekCountries``), the posterior at least
-    /// `week_posterior`, names it. Its calls come from where it is not (Iranian addresses reach no US cloud);
-    /// its days and hours are where it is. It weighs the fit's posterior log-odds less the prior's (alone, the
-    /// score is the fit's posterior), at most `week_weight`. Half the weight where an end customer declared in an unrestricted
-    /// country is borne out by the account's own calls (the network share's counts, as the reseller's
-    /// borne-out reading takes them): a six-day firm there rests on Fridays too.
+    /// `week_posterior`, names it, unless its calls place it where Fridays are rested. Its calls come from where
+    /// it is not (Iranian addresses reach no US cloud); its days and hours are where it is. It weighs the fit's
+    /// posterior log-odds less the prior's (alone, the score is the fit's posterior), in [0, `week_weight`].
+    /// Beside an end customer declared in an unrestricted country: where at least `declared_support_min_calls`
+    /// located calls are counted (as the network share counts them), half the weight when
+    /// `declared_support_share` of them come from the declared country (a six-day firm there rests on Fridays
+    /// too), else the declaration weighs `week_declared_factor` of its weight (the front's country keeps
+    /// another week).
     func weekEvidence(_ c: AssessmentContext, into draft: inout AssessmentDraft) {
         guard c.restricted, let activity = c.activity,
-            let (country, fit) = weekReading(activity, at: c.time, besides: draft.reached)
+            let (country, fit, counts) = weekReading(
+                activity, at: c.time, declared: draft.declaredElsewhere?.country, sharedNorm: c.sharedNorm)
         else { return }
-        // Calls from a country where Fridays are rested (as the network share counts them: not through
-        // anonymising networks elsewhere, none from an exit's country): its people may work there, on its week
-        // and some Saturdays (an Israeli lab, a six-day firm in the Gulf). The week then says nothing of Iran.
-        let declared = draft.declaredElsewhere?.country
-        let read = sharedReading(activity, declared: declared, at: c.time, sharedNorm: c.sharedNorm)
-        let (hidden, exits) = leftOut(read, at: c.time, declared: declared)
-        let n = read.locatedCalls - hidden - exits.calls
-        if n > 0, Double(n) >= config.declaredSupportMinimumCalls {
-            for code in Self.fridayRest where !exits.countries.contains(code) {
-                if Double(read.calls(from: code, direct: hidden > 0)) / Double(n) >= config.declaredSupportShare {
-                    return
-                }
-            }
-        }
-        // The fit's posterior as the score it would give alone: its log-odds over the prior's, at most `week_weight`.
+        // The fit's posterior as the score it would give alone: its log-odds over the prior's.
         let odds = log(fit.posterior / max(1e-12, 1 - fit.posterior))
-        var weight = min(config.weekWeight, odds - config.priorLogOdds)
+        var weight = min(config.weekWeight, max(0, odds - config.priorLogOdds))
         var borne = ""
-        if let declared = draft.declaredElsewhere, let own = draft.declaredCalls,
-            let (restricted, n) = draft.networkShare, n > 0, Double(n) >= config.declaredSupportMinimumCalls,
-            Double(own) / Double(n) >= config.declaredSupportShare,
-            Double(restricted) / Double(n) < config.resellerBorneOutRestrictedShare
+        if let declared = draft.declaredElsewhere, counts.located > 0,
+            Double(counts.located) >= config.declaredSupportMinimumCalls
         {
-            weight *= 0.5
-            borne =
-                "; its own calls bear its end customer's declaration out (\(own) of \(n) located calls from \(declared.country)): a six-day week there rests on Fridays too, weighs half"
-        } else if let declared = draft.declaredElsewhere, config.weekDeclaredFactor < 1 {
-            // The declared country keeps another week (only Iran and Afghanistan rest on Friday alone): the
-            // declaration is not where the account's people work.
-            draft.evidence[declared.index].weight *= config.weekDeclaredFactor
-            draft.evidence[declared.index].detail +=
-                "; the account keeps \(country)'s working week, not \(declared.country)'s, and its calls do not bear the declaration out: weighs \(JSONWriter.formatNumber(config.weekDeclaredFactor, decimals: 2)) of its weight"
+            if Double(counts.declared) / Double(counts.located) >= config.declaredSupportShare {
+                weight *= 0.5
+                borne =
+                    "; its own calls bear its end customer's declaration out (\(counts.declared) of \(counts.located) located calls from \(declared.country)): a six-day week there rests on Fridays too, weighs half"
+            } else if config.weekDeclaredFactor < 1 {
+                // The declared country keeps another week (only Iran and Afghanistan rest on Friday alone): the
+                // declaration is not where the account's people work.
+                draft.evidence[declared.index].weight *= config.weekDeclaredFactor
+                draft.evidence[declared.index].detail +=
+                    "; the account keeps \(country)'s working week, not \(declared.country)'s, and its calls do not bear the declaration out (\(counts.declared) of \(counts.located) located calls from there): weighs \(JSONWriter.formatNumber(config.weekDeclaredFactor, decimals: 2)) of its weight"
+            }
         }
         let names = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
         let byDay = zip(names, fit.hoursByDay).map { "\($0) \($1)" }.joined(separator: ", ")
@@ -222,8 +232,13 @@ extension Detector {
         let clocked = countries.filter { Self.clockCountries.contains($0.0.description) }
         let calls = clocked.reduce(0) { $0 + $1.1 }
         guard k > 0, Double(calls) >= config.clockMinimumCalls else { return nil }
-        // Calls from there on one day are one sitting (a visit, a demo at a conference), however many.
-        guard Double(activity.days(from: clocked.map(\.0))) >= config.clockMinimumDays else { return nil }
+        // Calls from there on one day are one sitting (a visit, a demo at a conference), however many: the first
+        // and the last fall on days (UTC+8, the clock countries' own) at least `clock_min_days` apart, counted
+        // inclusively.
+        guard let window = activity.window(from: clocked.map(\.0)),
+            Double(HolidayCalendar.prc.localDay(window.last) - HolidayCalendar.prc.localDay(window.first) + 1)
+                >= config.clockMinimumDays
+        else { return nil }
         // With `clock_trip`: calls from there that all fall within a trip (the network family's `trip_days` of
         // an account seen elsewhere before or after) are a visit, whatever hours the account keeps. Off by
         // default: the hours of the calls from elsewhere (below) tell a visitor, and the trip test also took

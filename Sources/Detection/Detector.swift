@@ -352,7 +352,8 @@ public struct Detector: Sendable {
         // (Scripts/fit-weights); 1 leaves the weight as the model gives it.
         let families = evidence.indices.map { i in
             evidence[i].kind == .declaredCountry
-                ? (evidence[i].weight < 0 ? "declared-unrestricted" : "declared-restricted")
+                ? (i == draft.declaredElsewhere?.index || evidence[i].weight < 0
+                    ? "declared-unrestricted" : "declared-restricted")
                 : i == draft.week
                     ? "week"
                     : evidence[i].kind == .time && draft.clockNames

@@ -1175,8 +1175,11 @@ public final class IngestPipeline {
         if detector.config.weekWeight > 0 && !lookback.isEmpty {
             let detector = self.detector
             for key in touched.calls where lookback[key] != nil {
-                guard let name = accountNames[key],
-                    activity.modify(key, { detector.weekNames($0, at: time) }) == true
+                guard let name = accountNames[key], let provider = lookback[key]?.last?.provider.rawValue,
+                    activity.modify(
+                        key,
+                        { detector.weekNames($0, provider: provider, account: name, at: time, sharedNorm: norm) })
+                        == true
                 else { continue }
                 weekly.append(name)
             }
@@ -1341,8 +1344,14 @@ public final class IngestPipeline {
                 networkAgain.contains(account) ? [.anonymousNetwork, .network] : [.anonymousNetwork]
             trigger[account] = ("it made new calls from restricted countries", again)
         }
-        for account in weekly where trigger[account] == nil {
-            trigger[account] = ("its working week came to name a restricted country", [.time])
+        // Beside another trigger that asks evidence of its own, the week's is taken too.
+        let week = "its working week came to name a restricted country"
+        for account in weekly {
+            if let (why, only) = trigger[account] {
+                if let only { trigger[account] = (why + "; " + week, only + [.time]) }
+            } else {
+                trigger[account] = (week, [.time])
+            }
         }
         // Shared identity must weigh at least `lookback_identity_weight` of the model (times its fitted
         // factor): a faint link names a jurisdiction, and boosters (structuring) would carry the score.

@@ -104,9 +104,11 @@ public struct PipelineSetup: Sendable {
             let catalog = config.catalog
             options.billingTypes = { catalog.lookup($0) != nil }
         }
+        var detection = config.detection
+        detection.withFeed = !settings.ipIntel.isEmpty
         detector = Detector(
             catalog: config.catalog, jurisdictions: config.jurisdictions, mappings: mappings, resellers: resellers,
-            config: config.detection)
+            config: detection)
         self.geo = geo
     }
 }

@@ -1452,18 +1452,26 @@ func event(
 
     /// Nothing declared (778): the Hong Kong reseller's country weighs 0.25 of its weight where the calls place
     /// the account in one unrestricted country (at least half of at least 20 located calls) and none came from
-    /// a restricted one; in full with one call from China, with 19 calls, or with calls only through VPN exits
-    /// (left out of the share: nothing places it), and with `reseller_undeclared_factor` 1.
+    /// a restricted one, with a feed read and no call through an anonymising network; in full with one call from
+    /// China, with 19 calls, with calls through VPN exits, without a feed, and with `reseller_undeclared_factor` 1.
     @Test(
         arguments: [
             ((80, 0, 20), (0, 0), 0.25, "SG (80 of 100"), ((20, 0, 0), (0, 0), 0.25, "SG (20 of 20"),
-            ((45, 0, 55), (0, 0), 0.25, "JP (55 of 100"), ((80, 0, 20), (0, 50), 0.25, "SG (80 of 100"),
+            ((45, 0, 55), (0, 0), 0.25, "JP (55 of 100"), ((80, 0, 20), (0, 50), 1.0, ""),
             ((80, 1, 19), (0, 0), 1.0, ""), ((19, 0, 0), (0, 0), 1.0, ""), ((0, 0, 0), (100, 0), 1.0, ""),
         ] as [((Int, Int, Int), (Int, Int), Double, String)])
     func anUndeclaredCustomersCallsFromOneCountryOnlyWeighTheResellersCountryDown(
         direct: (Int, Int, Int), vpn: (Int, Int), kept: Double, placed: String
     ) throws {
-        let d = DetectorTests.detector(mappings: Self.mappings)
+        var d = DetectorTests.detector(mappings: Self.mappings)
+        d.config.withFeed = true
+        // Without a feed, never: a jump host abroad would look like the customer's own country.
+        var noFeed = d
+        noFeed.config.withFeed = false
+        let plain = try #require(
+            noFeed.assess(DetectorTests().session(account: "778"), activity: Self.activity(direct: direct, vpn: vpn))
+                .evidence.first { $0.kind == .resellerChain })
+        #expect(plain.weight == d.config.resellerCountryWeight, "\(plain.detail)")
         let session = DetectorTests().session(account: "778")
         let activity = Self.activity(direct: direct, vpn: vpn)
         let chain = try #require(d.assess(session, activity: activity).evidence.first { $0.kind == .resellerChain })

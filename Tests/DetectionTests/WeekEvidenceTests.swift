@@ -1,3 +1,4 @@
+import Foundation
 import Catalog
 @testable import Detection
 import Sessions
@@ -63,6 +64,11 @@ import UsageModel
         #expect(a.jurisdictions == [CountryCode(named)!])
         #expect(a.linked)
         #expect(a.families.contains("week"))
+        // Under a cap it does not reach, the weight is the posterior's log-odds less the prior's (−3).
+        let p = try #require(fit?.posterior)
+        let uncapped = try #require(
+            Self.week(Self.detector(weight: 1000).assess(TripClockTests.session(), activity: activity)))
+        #expect(abs(uncapped.weight - (log(p / (1 - p)) + 3)) < 1e-9, "\(uncapped.weight) \(p)")
         let off = Self.detector(weight: 0).assess(TripClockTests.session(), activity: activity)
         #expect(Self.week(off) == nil)
         #expect(!off.linked)

@@ -162,27 +162,6 @@ public struct DetectionConfig: Sendable, Equatable {
     /// changed). `resellerBorneOutRestrictedShare` 0: never.
     public var resellerBorneOutFactor = 0.5
     public var resellerBorneOutRestrictedShare = 0.1
-    /// With no end customer declared, the same reseller's country weighs `resellerUndeclaredFactor` of its weight
-    /// where the account's own calls place it in one unrestricted country and never in a restricted one: at least
-    /// `resellerUndeclaredMinimumCalls` located calls as the network share counts them (calls through anonymising
-    /// networks elsewhere left out: with a feed, an operator behind VPNs keeps few), none from a restricted
-    /// country, at least `resellerUndeclaredShare` of them from that one country. 2026-12-07, fleet tuning seeds
-    /// 1-4 at 2,000 accounts: of the 56 undeclared accounts under a reseller incorporated in Hong Kong or China
-    /// that a diverted family runs (mainland resellers' customers, taken-over accounts), every one had made calls
-    /// from a restricted country by its last assessment; of the 32 benign ones (Singaporean, Malaysian and
-    /// Taiwanese firms buying through Hong Kong resellers), 22 had none, 20 of them alerted. A customer operated
-    /// from China only through exits, with no feed and no call from there, is then left to the other evidence.
-    /// 1: in full (as before).
-    ///
-    /// Only with an IP-intelligence feed (``withFeed``) and none of the account's located calls left out of the
-    /// share (no call through an anonymising network elsewhere, no exit country): without a feed, an operator in
-    /// China whose calls all come through a jump host abroad looks like a firm in that country (helper-84's
-    /// review), and this would leave it to the other evidence without a word.
-    public var resellerUndeclaredFactor = 0.25
-    public var resellerUndeclaredMinimumCalls = 20.0
-    public var resellerUndeclaredShare = 0.5
-    /// Whether an IP-intelligence feed is read (`--ip-intel`): set by the run's setup, not a config key.
-    public var withFeed = false
     /// Steadiness: the network weight reaches its cap only once calls from restricted countries came on
     /// `steadyDays` distinct days; before, at most that fraction of it.
     public var steadyDays = 4.0

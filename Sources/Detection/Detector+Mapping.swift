@@ -87,10 +87,6 @@ extension Detector {
     /// (The PRC's holidays as a second witness for an undeclared customer were tried: alerts come in the
     /// first days of restricted use, weeks before a holiday can be heard.)
     func resellerSupportEvidence(_ c: AssessmentContext, into draft: inout AssessmentDraft) {
-        if draft.declaredElsewhere == nil, c.mapping?.endCustomerCountry == nil {
-            undeclaredResellerEvidence(c, into: &draft)
-            return
-        }
         guard config.resellerBorneOutFactor < 1, let index = draft.ownReseller,
             let declared = draft.declaredElsewhere, draft.unsupportedDeclaration == nil,
             let own = draft.declaredCalls, let (restricted, n) = draft.networkShare,
@@ -104,35 +100,5 @@ extension Detector {
         draft.evidence[index].weight *= config.resellerBorneOutFactor
         draft.evidence[index].detail +=
             "; the account's own calls bear its end customer's declaration out (\(own) of \(n) located calls from \(declared.country), \(restricted) from restricted countries): the link is where the reseller is incorporated, weighs \(JSONWriter.formatNumber(config.resellerBorneOutFactor, decimals: 2)) of its weight"
-    }
-
-    /// A reseller incorporated in a restricted country whose customer is declared nowhere, where the account's
-    /// own calls place it in one unrestricted country and never in a restricted one, with a feed read and none of
-    /// them through an anonymising network (or from an exit's country): at least
-    /// `resellerUndeclaredMinimumCalls` located calls as the network share counts them, none from a restricted
-    /// country, at least `resellerUndeclaredShare` from one other country (not an exit's). The reseller's country
-    /// then weighs `resellerUndeclaredFactor` of its weight: it is where the reseller is incorporated, and the
-    /// account's people call from elsewhere, every time.
-    func undeclaredResellerEvidence(_ c: AssessmentContext, into draft: inout AssessmentDraft) {
-        guard config.resellerUndeclaredFactor < 1, config.withFeed, let index = draft.ownReseller,
-            let activity = c.activity,
-            let (restricted, n) = draft.networkShare, restricted == 0, n > 0,
-            Double(n) >= config.resellerUndeclaredMinimumCalls
-        else { return }
-        let read = sharedReading(activity, declared: nil, at: c.time, sharedNorm: c.sharedNorm)
-        let (hidden, exits) = leftOut(read, at: c.time, declared: nil)
-        // Nothing left out: a call through an anonymising network or from an exit's country is where an
-        // operator elsewhere may hide.
-        guard hidden == 0, exits.calls == 0 else { return }
-        var top: (code: CountryCode, calls: Int)? = nil
-        for code in read.callsByCountry.keys.sorted(by: { $0.description < $1.description })
-        where !exits.countries.contains(code) {
-            let calls = read.calls(from: code, direct: hidden > 0)
-            if calls > (top?.calls ?? 0) { top = (code, calls) }
-        }
-        guard let top, Double(top.calls) / Double(n) >= config.resellerUndeclaredShare else { return }
-        draft.evidence[index].weight *= config.resellerUndeclaredFactor
-        draft.evidence[index].detail +=
-            "; no end customer is declared, and the account's own calls place it in \(top.code) (\(top.calls) of \(n) located calls), none from a restricted country: the link is where the reseller is incorporated, weighs \(JSONWriter.formatNumber(config.resellerUndeclaredFactor, decimals: 2)) of its weight"
     }
 }

@@ -167,9 +167,6 @@ public struct ConfigFile: Sendable {
         "declared_support_holiday_floor": \.declaredSupportHolidayFloor,
         "reseller_borne_out_factor": \.resellerBorneOutFactor,
         "reseller_borne_out_restricted_share": \.resellerBorneOutRestrictedShare,
-        "reseller_undeclared_factor": \.resellerUndeclaredFactor,
-        "reseller_undeclared_min_calls": \.resellerUndeclaredMinimumCalls,
-        "reseller_undeclared_share": \.resellerUndeclaredShare,
         "holiday_weight": \.holidayWeight,
         "holiday_min_ratio": \.holidayMinimumRatio,
         "holiday_dip": \.holidayDip,
@@ -195,8 +192,7 @@ public struct ConfigFile: Sendable {
         "holiday_dip", "benign_office_weight",
         "shared_identity_share",
         "declared_support_share", "declared_support_holiday_floor", "declared_unsupported_factor",
-        "reseller_borne_out_factor", "reseller_borne_out_restricted_share", "reseller_undeclared_factor",
-        "reseller_undeclared_share",
+        "reseller_borne_out_factor", "reseller_borne_out_restricted_share",
         "network_skip_anonymous", "anonymous_listing_weight",
         "exit_country_share", "exit_country_keeps_declared",
         "lookback_network", "trip_hidden_share", "trip_clock_hidden_share", "steady_clock", "structuring_calling",
@@ -222,13 +218,13 @@ public struct ConfigFile: Sendable {
         "anonymous_weight_cap", "lookback_identity_holders", "lookback_identity_weight", "lookback_network_weight",
         "identity_address_min_calls",
         "identity_chance_floor_accounts", "trip_exit_countries", "trip_exit_min_calls", "clock_weight",
-        "week_weight", "clock_min_calls", "clock_min_days", "reseller_undeclared_min_calls", "clock_holiday_ratio",
+        "week_weight", "clock_min_calls", "clock_min_days", "clock_holiday_ratio",
         "shared_exit_accounts", "clock_hidden_calls",
     ]
     /// Counts read as whole numbers (a fraction would be cut without a word).
     static let wholeCounts: Set<String> = [
         "trip_exit_countries", "trip_exit_min_calls", "clock_min_calls", "clock_min_days", "shared_exit_accounts",
-        "clock_hidden_calls", "reseller_undeclared_min_calls",
+        "clock_hidden_calls",
     ]
     /// Beta distribution parameters: above 0.
     static let positive: Set<String> = [

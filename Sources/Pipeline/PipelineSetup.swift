@@ -104,11 +104,9 @@ public struct PipelineSetup: Sendable {
             let catalog = config.catalog
             options.billingTypes = { catalog.lookup($0) != nil }
         }
-        var detection = config.detection
-        detection.withFeed = !settings.ipIntel.isEmpty
         detector = Detector(
             catalog: config.catalog, jurisdictions: config.jurisdictions, mappings: mappings, resellers: resellers,
-            config: detection)
+            config: config.detection)
         self.geo = geo
     }
 }

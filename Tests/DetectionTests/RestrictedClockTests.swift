@@ -32,10 +32,15 @@ import UsageModel
         return a
     }
 
-    static func detector(declaring country: String? = nil, weight: Double = 5) -> Detector {
+    /// The test detector, with account 999's end customer declared in `country` (nil: its mapping as it is).
+    static func declaring(_ country: String?) -> Detector {
         var mappings = DetectorTests.mappingsCSV
         if let country { mappings += "\naws,999,,CUST-9,\(country),2025-01-01T00:00:00Z," }
-        var d = DetectorTests.detector(mappings: mappings)
+        return DetectorTests.detector(mappings: mappings)
+    }
+
+    static func detector(declaring country: String? = nil, weight: Double = 5) -> Detector {
+        var d = declaring(country)
         d.config.clockWeight = weight
         return d
     }

@@ -1450,42 +1450,6 @@ func event(
         #expect(full.weight == d.config.resellerCountryWeight, "\(full.detail)")
     }
 
-    /// Nothing declared (778): the Hong Kong reseller's country weighs 0.25 of its weight where the calls place
-    /// the account in one unrestricted country (at least half of at least 20 located calls) and none came from
-    /// a restricted one, with a feed read and no call through an anonymising network; in full with one call from
-    /// China, with 19 calls, with calls through VPN exits, without a feed, and with `reseller_undeclared_factor` 1.
-    @Test(
-        arguments: [
-            ((80, 0, 20), (0, 0), 0.25, "SG (80 of 100"), ((20, 0, 0), (0, 0), 0.25, "SG (20 of 20"),
-            ((45, 0, 55), (0, 0), 0.25, "JP (55 of 100"), ((80, 0, 20), (0, 50), 1.0, ""),
-            ((80, 1, 19), (0, 0), 1.0, ""), ((19, 0, 0), (0, 0), 1.0, ""), ((0, 0, 0), (100, 0), 1.0, ""),
-        ] as [((Int, Int, Int), (Int, Int), Double, String)])
-    func anUndeclaredCustomersCallsFromOneCountryOnlyWeighTheResellersCountryDown(
-        direct: (Int, Int, Int), vpn: (Int, Int), kept: Double, placed: String
-    ) throws {
-        var d = DetectorTests.detector(mappings: Self.mappings)
-        d.config.withFeed = true
-        // Without a feed, never: a jump host abroad would look like the customer's own country.
-        var noFeed = d
-        noFeed.config.withFeed = false
-        let plain = try #require(
-            noFeed.assess(DetectorTests().session(account: "778"), activity: Self.activity(direct: direct, vpn: vpn))
-                .evidence.first { $0.kind == .resellerChain })
-        #expect(plain.weight == d.config.resellerCountryWeight, "\(plain.detail)")
-        let session = DetectorTests().session(account: "778")
-        let activity = Self.activity(direct: direct, vpn: vpn)
-        let chain = try #require(d.assess(session, activity: activity).evidence.first { $0.kind == .resellerChain })
-        #expect(abs(chain.weight - kept * d.config.resellerCountryWeight) < 1e-9, "\(chain.detail)")
-        #expect(chain.detail.contains("no end customer is declared") == (kept != 1), "\(chain.detail)")
-        if kept != 1 {
-            #expect(chain.detail.contains("place it in \(placed) located calls), none from a restricted country"))
-        }
-        var off = d
-        off.config.resellerUndeclaredFactor = 1
-        let full = try #require(off.assess(session, activity: activity).evidence.first { $0.kind == .resellerChain })
-        #expect(full.weight == d.config.resellerCountryWeight, "\(full.detail)")
-    }
-
     /// A distributor further up in a restricted country says less already (0.6 of its weight): its evidence is
     /// left as it is, however well the calls bear the declaration out.
     @Test func aDistributorFurtherUpIsNotWeighedAgain() throws {

@@ -32,9 +32,7 @@ import UsageModel
     }
 
     static func detector(declaring country: String? = nil, weight: Double = 4) -> Detector {
-        var mappings = DetectorTests.mappingsCSV
-        if let country { mappings += "\naws,999,,CUST-9,\(country),2025-01-01T00:00:00Z," }
-        var d = DetectorTests.detector(mappings: mappings)
+        var d = RestrictedClockTests.declaring(country)
         d.config.weekWeight = weight
         return d
     }

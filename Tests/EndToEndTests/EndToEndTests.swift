@@ -232,9 +232,9 @@ import Testing
     /// floor of 0 (one shared value would be infinite evidence), a same-operator chance of 0 (shared identity
     /// silently off) or above 1; the trip's clock's band, a whole number of hours (2.5 was read as 2); the exit
     /// countries' counts and the accounts behind a shared exit, whole numbers; the shared exit's share of the
-    /// population, the declared country's share a holiday witness needs, a borne-out or undeclared reseller's
-    /// factor and shares, the working week's posterior and declared factor, fractions; the working week's cap
-    /// not negative; the restricted clock's days and an undeclared reseller's calls, whole numbers.
+    /// population, the declared country's share a holiday witness needs, a borne-out reseller's factor and
+    /// restricted share, the working week's posterior and declared factor, fractions; the working week's cap
+    /// not negative; the restricted clock's days, a whole number.
     @Test(arguments: [
         ("identity_chance_floor_accounts", "-1"), ("identity_chance_floor_principal", "0"),
         ("identity_chance_floor_personal_principal", "1.5"), ("identity_same_operator_agent", "0"),
@@ -243,9 +243,8 @@ import Testing
         ("shared_exit_accounts", "2.5"), ("shared_exit_accounts", "-1"), ("shared_exit_share", "1.5"),
         ("clock_hidden_calls", "0.5"), ("clock_hidden_calls", "-1"), ("declared_support_holiday_floor", "1.5"),
         ("declared_support_holiday_floor", "-0.1"), ("reseller_borne_out_factor", "1.5"),
-        ("reseller_borne_out_restricted_share", "-0.1"), ("reseller_undeclared_factor", "1.5"),
-        ("reseller_undeclared_share", "-0.1"), ("reseller_undeclared_min_calls", "2.5"), ("week_posterior", "1.5"),
-        ("week_declared_factor", "-0.5"), ("week_weight", "-1"), ("clock_min_days", "1.5"),
+        ("reseller_borne_out_restricted_share", "-0.1"), ("week_posterior", "1.5"), ("week_declared_factor", "-0.5"),
+        ("week_weight", "-1"), ("clock_min_days", "1.5"),
     ])
     func anIdentitySettingOutOfRangeIsAUsageError(key: String, value: String) throws {
         let dir = TemporaryDirectory()

@@ -35,7 +35,8 @@ public final class EvidenceLog {
             var kinds: [String: Double] = [:]
             var details: [String: String] = [:]
             for (e, family) in zip(a.evidence, a.families) {
-                details[e.kind.rawValue] = e.detail
+                // The working week's detail under its family: its kind (time) is the time zone's too.
+                details[family == "week" ? family : e.kind.rawValue] = e.detail
                 kinds[family, default: 0] += e.weight
             }
             var line: [String: Any] = [

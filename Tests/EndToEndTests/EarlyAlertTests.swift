@@ -32,7 +32,7 @@ import Testing
     /// `ingest` over them (with `config` as its config file); returns the alerts.
     static func run(
         _ files: [[String]], in dir: TemporaryDirectory, config: String = "", store: Bool = false,
-        feed: String? = nil, extraGeoIP: String = ""
+        feed: String? = nil, extraGeoIP: String = "", environment: [String: String]? = nil
     ) throws -> [[String: Any]] {
         for (i, records) in files.enumerated() {
             _ = dir.write(String(format: "in/%03d.json", i), "{\"Records\":[" + records.joined(separator: ",") + "]}")
@@ -44,7 +44,7 @@ import Testing
                 "--jobs", "1", "--mappings", dir.write("m.csv", mappings), "--resellers", dir.write("r.csv", resellers),
                 "--geoip", dir.write("g.csv", geoip + extraGeoIP), "--config", dir.write("c.conf", config),
                 dir.path + "/in",
-            ])
+            ], environment: environment)
         #expect(result.status == 0, "\(result.stderr)")
         return try EndToEndTests.alerts(result.stdout)
     }
@@ -253,9 +253,19 @@ import Testing
         for day in 1...21 where day % 7 != 6 {
             files.append((6...12).flatMap { Self.calls(account, day: day, hour: $0, count: 3, ip: "198.51.100.9") })
         }
-        let alerts = try Self.run(files, in: dir, config: week ? "" : "week_weight = 0\n")
+        var environment = ProcessInfo.processInfo.environment
+        environment["CHIPTRAIL_EVIDENCE_LOG"] = dir.path + "/evidence.jsonl"
+        let alerts = try Self.run(
+            files, in: dir, config: week ? "" : "week_weight = 0\n", environment: environment)
         try #require(alerts.count == (week ? 1 : 0), "\(alerts)")
         guard week else { return }
+        // The evidence log keeps the week's detail under its family (its kind, time, is the time zone's too).
+        let log = try String(contentsOfFile: dir.path + "/evidence.jsonl", encoding: .utf8)
+        let logged = try log.split(separator: "\n").compactMap {
+            try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }.filter { $0["alerts"] as? Bool == true }
+        let details = try #require(logged.last?["details"] as? [String: String], "\(logged)")
+        #expect(details["week"]?.hasPrefix("keeps IR's working week") == true, "\(details)")
         #expect(alerts[0]["jurisdictions"] as? [String] == ["IR"])
         let evidence = alerts[0]["evidence"] as? [[String: Any]] ?? []
         let note = try #require(evidence.first { $0["kind"] as? String == "lookback" }?["detail"] as? String)

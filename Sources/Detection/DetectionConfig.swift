@@ -308,13 +308,14 @@ public struct DetectionConfig: Sendable, Equatable {
     /// (``WeekFit``: eight weeks, 53 offsets, a prior of 3% on the Friday-rest weeks), names the country and
     /// weighs the posterior's log-odds less the prior log-odds (alone, the score is the fit's posterior), at
     /// most `weekWeight`. Iranian addresses reach no US cloud: every call of a lab there exits elsewhere,
-    /// through VPNs and proxies, and its days and hours are what stays of where it is. Half its weight where
-    /// the end customer is declared in an unrestricted country the account's own calls bear out
-    /// (`declared_support_share` of at least `declared_support_min_calls` located calls, under
-    /// `reseller_borne_out_restricted_share` from restricted countries): a six-day firm there rests on Fridays
-    /// too. 2026-12-07, fleet tuning seed 1 at 2,000 accounts: of the 5 Iranian labs, 3 fit at 0.68–0.86
-    /// (22–57 active hours in 30 days), 2 at 0.06 and 0.12; of 500 other accounts with restricted use, none
-    /// above 0.19 (a front operated from China), no benign one above 0.09 (a Gulf firm). 0 turns it off.
+    /// through VPNs and proxies, and its days and hours are what stays of where it is. Not where
+    /// `declared_support_share` of at least `declared_support_min_calls` located calls come from a country where
+    /// Fridays are rested (``Detector/fridayRest``); half its weight where the end customer is declared in an
+    /// unrestricted country the account's own calls bear out (that share from there): a six-day firm there
+    /// rests on Fridays too. 2026-12-07, fleet tuning seed 1 at 2,000 accounts: of the 5 Iranian labs, 3 fit at
+    /// 0.68–0.86 (22–57 active hours in 30 days), 2 at 0.06 and 0.12; of 500 other accounts with restricted
+    /// use, none above 0.19 (a front operated from China), no benign one above 0.09 (a Gulf firm); on seeds 1–4,
+    /// 13 of 17 labs alerted, no benign account. 0 turns it off.
     public var weekWeight = 6.0
     public var weekPosterior = 0.5
     /// Beside the working week, an end customer declared in an unrestricted country (which keeps another week)

@@ -168,6 +168,11 @@ public struct AccountActivity: Sendable, Codable {
     /// The hour of the week (0 = Monday 00:00 UTC) of an hour since the epoch (1970-01-01 was a Thursday).
     private static func hourIndex(_ hours: Int64) -> Int { Int(((hours + 72) % 168 + 168) % 168) }
 
+    /// Active local days counted so far (``activeDays``' sum).
+    public var activeDayCount: Int32 { activeDays.reduce(0, &+) }
+    /// ``activeDayCount`` when the working week was last asked of the account (the pipeline's look-back asks it
+    /// again only on a new active day).
+    public var weekAskedAt: Int32 = 0
     public var firstSeen: EpochSeconds = .max
     public var lastSeen: EpochSeconds = .min
     /// The pipeline's number of the input that last added calls (not saved: a restored pipeline starts anew).
@@ -181,7 +186,7 @@ public struct AccountActivity: Sendable, Codable {
     enum CodingKeys: String, CodingKey {
         case calls, signIns, countries, counts, locatedCalls, firstSeen, lastSeen, hourOfWeek, lastSlot
         case restrictedAtAssessment, activeDays, lastDay, countryFirst, countryLast, countryDays, countryLastDay
-        case anonymousCalls, countryAnonymous, countryShared, hoursNotElsewhere, slotFlags
+        case anonymousCalls, countryAnonymous, countryShared, hoursNotElsewhere, slotFlags, weekAskedAt
     }
 
     public init(from decoder: any Decoder) throws {
@@ -226,6 +231,7 @@ public struct AccountActivity: Sendable, Codable {
             notElsewhereCounts = counts
         }
         slotFlags = try c.decodeIfPresent(UInt8.self, forKey: .slotFlags) ?? 0
+        weekAskedAt = try c.decodeIfPresent(Int32.self, forKey: .weekAskedAt) ?? 0
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -247,6 +253,7 @@ public struct AccountActivity: Sendable, Codable {
         try c.encode(restrictedAtAssessment, forKey: .restrictedAtAssessment)
         try c.encode(activeDays, forKey: .activeDays)
         try c.encode(lastDay, forKey: .lastDay)
+        if weekAskedAt != 0 { try c.encode(weekAskedAt, forKey: .weekAskedAt) }
         // Only with calls through anonymising networks (a feed's, or addresses many accounts share).
         if anonymousCalls.contains(where: { $0 != 0 }) {
             try c.encode(anonymousCalls, forKey: .anonymousCalls)

@@ -82,10 +82,7 @@ extension Detector {
         let candidates = Self.weekCountries.filter { jurisdictions.isRestricted($0.code, at: time) }
         guard !candidates.isEmpty else { return nil }
         let hours = activity.hourOfWeek
-        // At UTC+4, Friday under half the average of the other days.
-        var days = [Int](repeating: 0, count: 7)
-        for utc in 0..<168 { days[((utc + 4) % 168) / 24] += Int(hours[utc]) }
-        guard 12 * days[4] < days.reduce(0, +) - days[4] else { return nil }
+        guard Self.quietFriday(hours) else { return nil }
         let weeks = candidates.reduce(into: Set<String>()) { $0.formUnion($1.weeks) }
         let low = candidates.map(\.offset).min()! - 1.5
         let high = candidates.map(\.offset).max()! + 1.5
@@ -114,12 +111,20 @@ extension Detector {
         return (country.code, fit, (declared.map(calls) ?? 0, max(0, n)))
     }
 
+    /// The first look: at UTC+4, Friday's active hours under half the average of the other days' (168 additions).
+    static func quietFriday(_ hours: [Int32]) -> Bool {
+        var days = [Int](repeating: 0, count: 7)
+        for utc in 0..<168 { days[((utc + 4) % 168) / 24] += Int(hours[utc]) }
+        return 12 * days[4] < days.reduce(0, +) - days[4]
+    }
+
     /// Whether the account's working week names a restricted country now (``weekReading(_:at:declared:sharedNorm:)``,
     /// with the end customer `provider`'s mapping declares at `time`): the pipeline's look-back asks it of
     /// accounts with remembered sessions and calls at a tick.
     package func weekNames(
         _ activity: AccountActivity, provider: String, account: String, at time: EpochSeconds, sharedNorm: Double
     ) -> Bool {
+        guard config.weekWeight > 0, Self.quietFriday(activity.hourOfWeek) else { return false }
         let declared = mappings.mapping(provider: provider, account: account, at: time)?.endCustomerCountry
         let elsewhere = declared.flatMap { jurisdictions.isRestricted($0, at: time) ? nil : $0 }
         return weekReading(activity, at: time, declared: elsewhere, sharedNorm: sharedNorm) != nil

@@ -76,7 +76,8 @@ extension Detector {
     /// customer is declared in, if unrestricted. A first look of 168 additions leaves most accounts out: they
     /// work Fridays.
     func weekReading(
-        _ activity: AccountActivity, at time: EpochSeconds, declared: CountryCode?, sharedNorm: Double
+        _ activity: AccountActivity, at time: EpochSeconds, declared declaredCountry: () -> CountryCode?,
+        sharedNorm: Double
     ) -> (code: CountryCode, fit: WeekFit, calls: (declared: Int, located: Int))? {
         guard config.weekWeight > 0, activity.lastSeen >= activity.firstSeen else { return nil }
         let candidates = Self.weekCountries.filter { jurisdictions.isRestricted($0.code, at: time) }
@@ -94,6 +95,8 @@ extension Detector {
             let country = candidates.filter({ $0.weeks.contains(fit.pattern) && abs($0.offset - fit.offset) <= 1.5 })
                 .min(by: { abs($0.offset - fit.offset) < abs($1.offset - fit.offset) })
         else { return nil }
+        // The declared country is asked only of an account the fit names (the look-back reads it of the mapping).
+        let declared = declaredCountry()
         // Calls from a country where Fridays are rested (as the network share counts them: not through
         // anonymising networks elsewhere, none from an exit's country): its people may work there, on its week
         // and some Saturdays (an Israeli lab, a six-day firm in the Gulf). The week then says nothing of Iran.
@@ -124,10 +127,12 @@ extension Detector {
     package func weekNames(
         _ activity: AccountActivity, provider: String, account: String, at time: EpochSeconds, sharedNorm: Double
     ) -> Bool {
-        guard config.weekWeight > 0, Self.quietFriday(activity.hourOfWeek) else { return false }
-        let declared = mappings.mapping(provider: provider, account: account, at: time)?.endCustomerCountry
-        let elsewhere = declared.flatMap { jurisdictions.isRestricted($0, at: time) ? nil : $0 }
-        return weekReading(activity, at: time, declared: elsewhere, sharedNorm: sharedNorm) != nil
+        weekReading(
+            activity, at: time,
+            declared: {
+                let declared = mappings.mapping(provider: provider, account: account, at: time)?.endCustomerCountry
+                return declared.flatMap { jurisdictions.isRestricted($0, at: time) ? nil : $0 }
+            }, sharedNorm: sharedNorm) != nil
     }
 
     /// The working week (`week_weight`): an account with restricted use whose active hours keep the week and
@@ -143,7 +148,7 @@ extension Detector {
     func weekEvidence(_ c: AssessmentContext, into draft: inout AssessmentDraft) {
         guard c.restricted, let activity = c.activity,
             let (country, fit, counts) = weekReading(
-                activity, at: c.time, declared: draft.declaredElsewhere?.country, sharedNorm: c.sharedNorm)
+                activity, at: c.time, declared: { draft.declaredElsewhere?.country }, sharedNorm: c.sharedNorm)
         else { return }
         // The fit's posterior as the score it would give alone: its log-odds over the prior's.
         let odds = log(fit.posterior / max(1e-12, 1 - fit.posterior))

@@ -1169,19 +1169,17 @@ public final class IngestPipeline {
         }
         // Accounts with remembered sessions and calls this tick whose working week names a restricted country
         // now (`week_weight`): their remembered sessions are assessed again, each alerting only with the week's
-        // evidence of its own. A lab's one job often ends before two weeks of its hours are seen. Asked of the
-        // state at the tick (its active hours and the mark of the last ask are the account's, kept by `tail`),
-        // so a restart asks the same.
+        // evidence of its own. A lab's one job often ends before two weeks of its hours are seen. Asked once a
+        // new active day (asked at every tick it cost a tenth of `ingest`'s time on the CloudTrail corpus, at
+        // every new active hour a sixth); the mark of the last ask is the account's state, kept by `tail`, so a
+        // restart asks the same.
         var weekly: [String] = []
         if detector.config.weekWeight > 0 && !lookback.isEmpty {
             let detector = self.detector
-            for key in touched.calls where lookback[key] != nil {
-                guard let name = accountNames[key], let provider = lookback[key]?.last?.provider.rawValue else {
+            for key in touched.calls {
+                guard let provider = lookback[key]?.last?.provider.rawValue, let name = accountNames[key] else {
                     continue
                 }
-                // Asked once a new active day (asked at every tick it cost a tenth of `ingest`'s time on the
-                // CloudTrail corpus, at every new active hour a sixth). The mark is the account's state, kept by
-                // `tail`.
                 var asked = false
                 let names =
                     activity.modify(key) { a -> Bool in
@@ -1289,7 +1287,7 @@ public final class IngestPipeline {
     /// calls through anonymising exits, a share that can give network evidence of `lookback_network_weight`,
     /// or an alert to carry) only with anonymising-network evidence of their own (beside calls from
     /// restricted countries: an operator hiding where it is), those in `networkAgain` also with network
-    /// evidence of that weight; those in `weekly` (their working week names a restricted country, ``Detector/weekNames(_:at:)``)
+    /// evidence of that weight; those in `weekly` (their working week names a restricted country, ``Detector/weekNames(_:provider:account:at:sharedNorm:)``)
     /// only with the week's evidence of their own. Structuring
     /// notes the calls of every account in `calling` (new calls from restricted countries this tick).
     private func lookBack(

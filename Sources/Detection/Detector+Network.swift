@@ -99,7 +99,7 @@ extension Detector {
                 $0.kind == .sharedIdentity && $0.weight >= config.declaredSupportIdentityWeight
             }
             var hiding = k > 0 ? anonymityWeight(activity) : 0
-            if k > 0 { draft.anonymousShare = (activity.anonymousTotal, activity.locatedCalls) }
+            if k > 0 { draft.anonymousShare = (anonymousCounted(activity), activity.locatedCalls) }
             var hidingNote = ""
             if let steady = unsteadyFraction, config.anonymousSteady > 0.5,
                 hiding > steady * config.anonymousWeightCap
@@ -150,7 +150,7 @@ extension Detector {
                         Evidence(
                             kind: .anonymousNetwork,
                             detail:
-                                "\(anonymityText(activity, sharedNorm: c.sharedNorm)), beside \(k) call(s) from restricted countries: an operator hiding where it is\(hidingNote)",
+                                "\(anonymityText(activity, sharedNorm: c.sharedNorm)), beside \(k) call(s) from restricted countries: an operator hiding where it is\(hostingNote(activity))\(hidingNote)",
                             weight: hiding))
                 }
             }
@@ -302,8 +302,9 @@ extension Detector {
     /// session's start: a jurisdiction restricted between the two is a difference this leaves.
     package func hidingMayWeigh(_ activity: AccountActivity, at time: EpochSeconds, sharedNorm: Double) -> Bool {
         guard activity.hidingCalls(jurisdictionView, at: time, beyond: sharedNorm) > 0 else { return false }
-        // Only a feed's exits: any call through one, as before shared addresses were read.
-        guard activity.sharedCalls > 0 else { return true }
+        // Only a feed's exits: whether they weigh (a hosting range's calls count `anonymous_hosting_share` of a
+        // call: a company's servers in other clouds alone weigh nothing, and are not looked at again).
+        guard activity.sharedCalls > 0 else { return anonymityWeight(activity) > 0 }
         return sharedReadings(activity, at: time, sharedNorm: sharedNorm).contains {
             $0.locatedCalls > 0 && anonymityWeight($0) > 0
         }
@@ -347,11 +348,27 @@ extension Detector {
             "\(percent(m)) of located calls through anonymising networks (\(kinds.joined(separator: ", "))): \(m) of \(activity.locatedCalls)"
     }
 
+    /// "; hosting providers' calls weigh 0.25 of a call (37 of 330 counted)", when they weigh less than a call.
+    func hostingNote(_ activity: AccountActivity) -> String {
+        guard config.anonymousHostingShare < 1, activity.anonymousCalls[AnonymousNetwork.Kind.hosting.rawValue] > 0
+        else { return "" }
+        return
+            "; hosting providers' calls weigh \(JSONWriter.formatNumber(config.anonymousHostingShare, decimals: 2)) of a call (\(anonymousCounted(activity)) of \(activity.locatedCalls) counted)"
+    }
+
+    /// The calls through anonymising networks the anonymising-network family counts: a hosting provider's
+    /// at `anonymous_hosting_share` of a call (rounded), every other kind in full.
+    func anonymousCounted(_ activity: AccountActivity) -> Int {
+        let hosting = Int(activity.anonymousCalls[AnonymousNetwork.Kind.hosting.rawValue])
+        guard hosting > 0, config.anonymousHostingShare < 1 else { return activity.anonymousTotal }
+        return activity.anonymousTotal - hosting + Int((Double(hosting) * config.anonymousHostingShare).rounded())
+    }
+
     /// The log-likelihood ratio of the account's share of located calls through anonymising networks,
     /// linked against benign (``DetectionConfig/anonymousLinkedAlpha``), in [0, `anonymousWeightCap`];
     /// 0 without any such call (no feed, or none listed).
     func anonymityWeight(_ activity: AccountActivity) -> Double {
-        let m = activity.anonymousTotal
+        let m = anonymousCounted(activity)
         let n = activity.locatedCalls
         guard m > 0, n > 0, config.anonymousWeightCap > 0 else { return 0 }
         let llr = Self.betaBinomialRatio(

@@ -60,7 +60,7 @@ import UsageModel
             #expect(network.detail.hasSuffix("80% of located calls through anonymising networks (VPN 80%): 240 of 300"))
             let hidden = try #require(assessment.evidence.first { $0.kind == .anonymousNetwork })
             #expect(hidden.detail.hasPrefix("80% of located calls through anonymising networks (VPN 80%)"))
-            #expect(hidden.weight > 3 && hidden.weight <= d.config.anonymousWeightCap)
+            #expect(hidden.weight > 3 && hidden.weight <= d.config.anonymousWeightCap, "\(hidden.weight)")
         } else {
             #expect(network.detail.hasPrefix("15 of 300 located calls from restricted countries"))
             #expect(network.weight < 0.5)
@@ -78,6 +78,68 @@ import UsageModel
         #expect(!assessment.evidence.contains { $0.kind == .anonymousNetwork })
         let network = try #require(assessment.evidence.first { $0.kind == .network })
         #expect(network.detail.contains("2% of located calls through anonymising networks (hosting 2%): 6 of 300"))
+    }
+
+    /// `anonymous_hosting_share`: calls through a hosting provider's range count that much of a call in the
+    /// anonymising share (a company's servers and CI in other clouds hide nothing); a VPN's count in full. At 1
+    /// hosting weighs as a VPN; at 0 it weighs nothing and the evidence says so; the network share leaves both
+    /// out alike.
+    @Test(arguments: [0.0, 0.5, 1.0])
+    func hostingCountsItsShareOfACall(share: Double) throws {
+        var d = DetectorTests.detector()
+        d.config.anonymousHostingShare = share
+        let hosting = Self.activity(china: 15, hidden: 240, network: [.anonymous, .hosting])
+        let vpn = Self.activity(china: 15, hidden: 240, network: [.anonymous, .vpn])
+        #expect(d.anonymousCounted(hosting) == Int((240 * share).rounded()))
+        #expect(d.anonymousCounted(vpn) == 240)
+        let a = d.assess(Self.session(account: "999"), activity: hosting)
+        let b = d.assess(Self.session(account: "999"), activity: vpn)
+        #expect(a.anonymousShare?.hidden == Int((240 * share).rounded()))
+        #expect(a.evidence.first { $0.kind == .network }?.weight == b.evidence.first { $0.kind == .network }?.weight)
+        let weight = a.evidence.first { $0.kind == .anonymousNetwork }?.weight ?? 0
+        let full = try #require(b.evidence.first { $0.kind == .anonymousNetwork })
+        if share == 1 {
+            #expect(weight == full.weight)
+            #expect(!(a.evidence.first { $0.kind == .anonymousNetwork }?.detail.contains("hosting providers'") ?? true))
+        } else {
+            #expect(weight < full.weight)
+        }
+        if share == 0.5 {
+            let detail = try #require(a.evidence.first { $0.kind == .anonymousNetwork }?.detail)
+            #expect(detail.contains("; hosting providers' calls weigh 0.5 of a call (120 of 300 counted)"), "\(detail)")
+        }
+        if share == 0 { #expect(weight == 0) }
+        // The look-back asks the same: a hosting range's calls alone may weigh only as far as they count.
+        let time = Timestamp.parse("2026-03-02")!
+        #expect(d.hidingMayWeigh(hosting, at: time, sharedNorm: 0) == (weight > 0))
+        #expect(d.hidingMayWeigh(vpn, at: time, sharedNorm: 0))
+    }
+
+    /// VPN and hosting calls together: the VPN's count in full, the hosting range's at its share; at 0 the
+    /// account weighs as one whose hosting calls were never listed as hiding (the same share of VPN calls).
+    @Test func vpnAndHostingCallsTogetherCountEachAtItsShare() throws {
+        var d = DetectorTests.detector()
+        d.config.anonymousHostingShare = 0
+        var a = Self.activity(china: 15, hidden: 120, network: [.anonymous, .vpn])
+        var b = Self.activity(china: 15, hidden: 120, network: [.anonymous, .vpn])
+        // 100 of a's calls from the US offices through a hosting range; b's stay unlisted.
+        let start = Timestamp.parse("2026-03-01")! - 20 * 86_400
+        for i in 0..<100 {
+            a.record(
+                CallObservation(
+                    accountKey: 1, eventKey: UInt64(1_000 + i), time: start + Int64(i) * 1_000, sourceIP: nil,
+                    country: CountryCode("US")!, isSignIn: false, network: [.anonymous, .hosting]))
+            b.record(
+                CallObservation(
+                    accountKey: 1, eventKey: UInt64(1_000 + i), time: start + Int64(i) * 1_000, sourceIP: nil,
+                    country: CountryCode("US")!, isSignIn: false, network: []))
+        }
+        #expect(d.anonymousCounted(a) == 120)
+        #expect(d.anonymityWeight(a) == d.anonymityWeight(b))
+        #expect(d.anonymityWeight(a) > 0)
+        d.config.anonymousHostingShare = 1
+        #expect(d.anonymousCounted(a) == 220)
+        #expect(d.anonymityWeight(a) > d.anonymityWeight(b))
     }
 
     /// Calls through anonymising networks with none from a restricted country name no jurisdiction:
@@ -108,9 +170,11 @@ import UsageModel
 
     /// The share's log-likelihood ratio is never below 0 and never above its cap; the evidence is
     /// listed when it is above 0.
+    /// (Hosting counted in full, as before session 41.)
     @Test(arguments: [0, 3, 30, 150, 240, 285])
     func theAnonymisingWeightStaysWithinItsBounds(hidden: Int) throws {
         var d = DetectorTests.detector()
+        d.config.countHostingInFull()
         d.config.anonymousWeightCap = 3.5
         let a = Self.activity(china: 15, hidden: hidden, network: [.anonymous, .hosting])
         let weight = d.anonymityWeight(a)
@@ -375,5 +439,13 @@ import UsageModel
         #expect(AnonymousNetwork([.shared]).kind == .shared)
         #expect(AnonymousNetwork([.shared, .anonymous, .hosting]).kind == .hosting)
         #expect(AnonymousNetwork.Kind.shared.name == "addresses many accounts share")
+    }
+}
+
+extension DetectionConfig {
+    /// The anonymising share as before session 41, a hosting range's calls counted in full
+    /// (`anonymous_hosting_share` 1): the tests of the share's bounds were written with them.
+    mutating func countHostingInFull() {
+        anonymousHostingShare = 1
     }
 }

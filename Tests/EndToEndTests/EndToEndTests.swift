@@ -234,7 +234,8 @@ import Testing
     /// countries' counts and the accounts behind a shared exit, whole numbers; the shared exit's share of the
     /// population, the declared country's share a holiday witness needs, a borne-out reseller's factor and
     /// restricted share, the working week's posterior and declared factor, fractions; the working week's cap
-    /// not negative; the restricted clock's days, a whole number.
+    /// not negative; the restricted clock's days, a whole number; the share of a call a hosting range's counts,
+    /// a fraction.
     @Test(arguments: [
         ("identity_chance_floor_accounts", "-1"), ("identity_chance_floor_principal", "0"),
         ("identity_chance_floor_personal_principal", "1.5"), ("identity_same_operator_agent", "0"),
@@ -244,7 +245,8 @@ import Testing
         ("clock_hidden_calls", "0.5"), ("clock_hidden_calls", "-1"), ("declared_support_holiday_floor", "1.5"),
         ("declared_support_holiday_floor", "-0.1"), ("reseller_borne_out_factor", "1.5"),
         ("reseller_borne_out_restricted_share", "-0.1"), ("week_posterior", "1.5"), ("week_declared_factor", "-0.5"),
-        ("week_weight", "-1"), ("clock_min_days", "1.5"),
+        ("week_weight", "-1"), ("clock_min_days", "1.5"), ("anonymous_hosting_share", "1.5"),
+        ("anonymous_hosting_share", "-0.5"),
     ])
     func anIdentitySettingOutOfRangeIsAUsageError(key: String, value: String) throws {
         let dir = TemporaryDirectory()

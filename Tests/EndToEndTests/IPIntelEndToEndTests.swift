@@ -45,6 +45,39 @@ import Testing
         #expect(alerts.count == 4)
     }
 
+    /// The same range listed as a hosting provider's (a data centre): by default its calls are still left out of
+    /// the network share, but weigh nothing as hiding (`anonymous_hosting_share` 0: a company's servers in other
+    /// clouds hide nothing); at 1 they weigh as a VPN's, and the evidence says hosting.
+    @Test(arguments: [false, true])
+    func aHostingRangeWeighsAsHidingOnlyWhenTold(counted: Bool) throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let feed = dir.write("hosting.csv", Self.header + "198.51.100.0/24,1,0,1,0,0,0\n")
+        var arguments = EndToEndTests.sampleArguments(["--quiet", "--ip-intel", feed])
+        if counted {
+            let base = try String(contentsOfFile: EndToEndTests.sample + "/chiptrail.conf", encoding: .utf8)
+            let config = dir.write("c.conf", base + "\nanonymous_hosting_share = 1\n")
+            arguments[arguments.firstIndex(of: EndToEndTests.sample + "/chiptrail.conf")!] = config
+        }
+        let result = try BuiltBinary.run(arguments, timeout: 120)
+        #expect(result.status == 0, "\(result.stderr)")
+        let alerts = try EndToEndTests.alerts(result.stdout)
+        let covert = try #require(alerts.first { $0["account_id"] as? String == "333333333333" })
+        let evidence = try #require(covert["evidence"] as? [[String: Any]])
+        let hidden = evidence.first { $0["kind"] as? String == "anonymous-network" }
+        #expect((hidden != nil) == counted, "\(evidence)")
+        if let hidden {
+            #expect(
+                (hidden["detail"] as? String)?.hasPrefix(
+                    "59% of located calls through anonymising networks (hosting 59%)") == true)
+            #expect((hidden["weight"] as? Double ?? 0) > 0)
+        }
+        let network = try #require(evidence.first { $0["kind"] as? String == "network" })
+        #expect(
+            (network["detail"] as? String)?.contains("leaving out 215 through anonymising networks elsewhere") == true)
+        #expect(alerts.count == 4)
+    }
+
     @Test(arguments: [
         (
             "bad-cidr.csv", header + "198.51.100.0/24,1,1,0,0,0,0\n198.51.100.0/40,1,1,0,0,0,0\n", 1,

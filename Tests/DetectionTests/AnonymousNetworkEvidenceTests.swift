@@ -174,7 +174,7 @@ import UsageModel
     @Test(arguments: [0, 3, 30, 150, 240, 285])
     func theAnonymisingWeightStaysWithinItsBounds(hidden: Int) throws {
         var d = DetectorTests.detector()
-        d.config.countHostingInFull()
+        d.config.anonymousHostingShare = 1
         d.config.anonymousWeightCap = 3.5
         let a = Self.activity(china: 15, hidden: hidden, network: [.anonymous, .hosting])
         let weight = d.anonymityWeight(a)
@@ -439,13 +439,5 @@ import UsageModel
         #expect(AnonymousNetwork([.shared]).kind == .shared)
         #expect(AnonymousNetwork([.shared, .anonymous, .hosting]).kind == .hosting)
         #expect(AnonymousNetwork.Kind.shared.name == "addresses many accounts share")
-    }
-}
-
-extension DetectionConfig {
-    /// The anonymising share as before session 41, a hosting range's calls counted in full
-    /// (`anonymous_hosting_share` 1): the tests of the share's bounds were written with them.
-    mutating func countHostingInFull() {
-        anonymousHostingShare = 1
     }
 }

@@ -523,6 +523,22 @@ public struct AccountActivity: Sendable, Codable {
         return list
     }
 
+    /// The unrestricted country (not one of `excluding`) with the most calls, and how many (only those not
+    /// through anonymising networks when `direct`); nil when there is none. A tie goes to the smaller code.
+    public func mostCalls(
+        _ jurisdictions: RestrictedJurisdictionsView, at time: EpochSeconds, direct: Bool,
+        excluding: [CountryCode] = []
+    ) -> (country: CountryCode, calls: Int)? {
+        var best: (country: CountryCode, calls: Int)? = nil
+        forEachCountry { c in
+            let calls = direct ? c.calls - c.anonymous : c.calls
+            guard calls > 0, !excluding.contains(c.code), !jurisdictions.isRestricted(c.code, time) else { return }
+            if let b = best, b.calls > calls || (b.calls == calls && b.country < c.code) { return }
+            best = (c.code, calls)
+        }
+        return best
+    }
+
     /// Located calls from countries restricted at `time`, and those countries by count.
     public func restrictedCalls(_ jurisdictions: RestrictedJurisdictionsView, at time: EpochSeconds) -> (
         count: Int, countries: [(CountryCode, Int)]

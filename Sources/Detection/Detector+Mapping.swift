@@ -36,6 +36,8 @@ extension Detector {
             if let resellerID = mapping.resellerID {
                 draft.chain = resellers.chain(from: resellerID)
                 let customerKnown = mapping.endCustomerCountry != nil
+                draft.customerUndeclared = !customerKnown
+                draft.mappingFrom = mapping.validFrom
                 var best: Evidence? = nil
                 var bestDepth = 0
                 var bestServes = false
@@ -87,6 +89,7 @@ extension Detector {
     /// (The PRC's holidays as a second witness for an undeclared customer were tried: alerts come in the
     /// first days of restricted use, weeks before a holiday can be heard.)
     func resellerSupportEvidence(_ c: AssessmentContext, into draft: inout AssessmentDraft) {
+        resellerPlacedEvidence(c, into: &draft)
         guard config.resellerBorneOutFactor < 1, let index = draft.ownReseller,
             let declared = draft.declaredElsewhere, draft.unsupportedDeclaration == nil,
             let own = draft.declaredCalls, let (restricted, n) = draft.networkShare,
@@ -100,5 +103,33 @@ extension Detector {
         draft.evidence[index].weight *= config.resellerBorneOutFactor
         draft.evidence[index].detail +=
             "; the account's own calls bear its end customer's declaration out (\(own) of \(n) located calls from \(declared.country), \(restricted) from restricted countries): the link is where the reseller is incorporated, weighs \(JSONWriter.formatNumber(config.resellerBorneOutFactor, decimals: 2)) of its weight"
+    }
+
+    /// A reseller incorporated in a restricted country, of whose end customer nothing is declared, and whose
+    /// account's own calls place it elsewhere: at least `declaredSupportShare` of its located calls (at least
+    /// `declaredSupportMinimumCalls`) from one unrestricted country, under `resellerBorneOutRestrictedShare`
+    /// from restricted ones, counted as the network share counts them (calls through anonymising networks
+    /// elsewhere and an exit country's left out, ``AssessmentDraft/placedCalls``). The calls say where the
+    /// customer is as a declaration would, and are harder to write: the reseller's country weighs
+    /// `resellerPlacedFactor` of its weight — where the reseller serves that country, or says nothing of whom
+    /// it serves (one that serves only restricted countries has no customer there). Only the account's own
+    /// reseller, as above, and only where the account's first call came once the mapping's row had begun (an
+    /// account that changed hands made its earlier calls for another customer). An operator that
+    /// never called from a restricted country but through one jump host abroad that no feed lists looks
+    /// the same: this lowers its score, and its other evidence (clock, holidays, identity) still counts.
+    func resellerPlacedEvidence(_ c: AssessmentContext, into draft: inout AssessmentDraft) {
+        guard config.resellerPlacedFactor < 1, let index = draft.ownReseller, draft.declaredElsewhere == nil,
+            let placed = draft.placedCalls, let (restricted, n) = draft.networkShare,
+            n > 0, Double(n) >= config.declaredSupportMinimumCalls,
+            Double(placed.calls) / Double(n) >= config.declaredSupportShare,
+            Double(restricted) / Double(n) < config.resellerBorneOutRestrictedShare,
+            let serves = draft.chain.first?.servesCountries, serves.isEmpty || serves.contains(placed.country),
+            // Calls made before the mapping's row began may be another customer's (an account sold or handed
+            // over): they place no one.
+            (c.activity?.firstSeen).map({ $0 >= (draft.mappingFrom ?? .min) }) ?? false
+        else { return }
+        draft.evidence[index].weight *= config.resellerPlacedFactor
+        draft.evidence[index].detail +=
+            "; nothing is declared of its end customer, but the account's own calls place it in \(placed.country) (\(placed.calls) of \(n) located calls, \(restricted) from restricted countries): the link is where the reseller is incorporated, weighs \(JSONWriter.formatNumber(config.resellerPlacedFactor, decimals: 2)) of its weight"
     }
 }

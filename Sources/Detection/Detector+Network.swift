@@ -110,6 +110,11 @@ extension Detector {
             }
             // The declared country's calls as this share counts them: not through anonymising networks when
             // it leaves those out, none when the country is an exit's (its unlisted calls may be the exit's).
+            // Nothing declared, and the account's own reseller in a restricted country: where its own calls place it.
+            if draft.ownReseller != nil && draft.customerUndeclared {
+                draft.placedCalls = activity.mostCalls(
+                    jurisdictionView, at: time, direct: direct, excluding: exits.countries)
+            }
             if let declared = draft.declaredElsewhere {
                 let own =
                     exits.countries.contains(declared.country)

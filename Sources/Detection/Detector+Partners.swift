@@ -154,7 +154,7 @@ extension Detector {
                 let shared = values.values.sorted {
                     $0.logRatio != $1.logRatio ? $0.logRatio > $1.logRatio : $0.key < $1.key
                 }
-                let ratio = IdentityGraph.logRatio(of: shared)
+                let ratio = IdentityGraph.logRatio(of: shared, secondPerson: parameters.secondPersonFactor)
                 let together = 1 / (1 + exp(-(ratio + prior)))
                 let aloneProbability = alone?.probability ?? 0
                 let probability = t.probability * together + (1 - t.probability) * aloneProbability

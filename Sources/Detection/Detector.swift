@@ -155,6 +155,14 @@ public struct Detector: Sendable {
         /// The declared country's calls as the network share counts them (of ``networkShare``'s located calls:
         /// calls through anonymising networks elsewhere and an exit country's left out), where one is declared.
         var declaredCalls: Int? = nil
+        /// Where nothing is declared of the end customer and the account's own reseller is in a restricted
+        /// country: the unrestricted country most of its located calls came from, and how many, as the
+        /// network share counts them (``resellerSupportEvidence(_:into:)``).
+        var placedCalls: (country: CountryCode, calls: Int)? = nil
+        /// Whether the account has a reseller and nothing is declared of its end customer's country.
+        var customerUndeclared = false
+        /// When the account's mapping row began (nil: always).
+        var mappingFrom: EpochSeconds? = nil
         /// The holiday fit's log-likelihood ratio for the PRC calendar, where it was estimated.
         var holidayRatio: Double? = nil
         /// The network share's counts (``Assessment/networkShare``).

@@ -128,6 +128,7 @@ public struct ConfigFile: Sendable {
         "identity_address_share_full": \.identity.addressShareFull,
         "identity_address_min_calls": \.identity.addressMinimumCalls,
         "identity_expected_partners": \.identity.expectedPartners,
+        "identity_second_person_factor": \.identity.secondPersonFactor,
         "structuring_linked_alpha": \.structuringLinkedAlpha,
         "structuring_linked_beta": \.structuringLinkedBeta,
         "structuring_benign_concentration": \.structuringBenignConcentration,
@@ -168,6 +169,7 @@ public struct ConfigFile: Sendable {
         "declared_support_holiday_floor": \.declaredSupportHolidayFloor,
         "reseller_borne_out_factor": \.resellerBorneOutFactor,
         "reseller_borne_out_restricted_share": \.resellerBorneOutRestrictedShare,
+        "reseller_placed_factor": \.resellerPlacedFactor,
         "holiday_weight": \.holidayWeight,
         "holiday_min_ratio": \.holidayMinimumRatio,
         "holiday_dip": \.holidayDip,
@@ -190,10 +192,10 @@ public struct ConfigFile: Sendable {
     /// Keys that are probabilities or fractions: [0,1].
     static let probabilities: Set<String> = [
         "chain_decay", "time_zone_confidence", "clock_posterior", "week_posterior", "week_declared_factor",
-        "holiday_dip", "benign_office_weight",
+        "holiday_dip", "benign_office_weight", "identity_second_person_factor",
         "shared_identity_share",
         "declared_support_share", "declared_support_holiday_floor", "declared_unsupported_factor",
-        "reseller_borne_out_factor", "reseller_borne_out_restricted_share",
+        "reseller_borne_out_factor", "reseller_borne_out_restricted_share", "reseller_placed_factor",
         "network_skip_anonymous", "anonymous_listing_weight", "anonymous_hosting_share",
         "exit_country_share", "exit_country_keeps_declared",
         "lookback_network", "trip_hidden_share", "trip_clock_hidden_share", "steady_clock", "structuring_calling",

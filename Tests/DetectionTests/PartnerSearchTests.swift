@@ -121,15 +121,18 @@ import UsageModel
     }
 
     /// The shared set's ratio counted in one pass is the one counted by a filter and a stable sort per
-    /// kind (the best value in full, the next at half or in full for a second person's name), ties and
-    /// all, over random sets.
-    @Test func aSharedSetsRatioCountedInOnePassIsTheSortedOnes() {
+    /// kind (the best value in full, the next at half or, for a second person's name, at the factor given),
+    /// ties and all, over random sets.
+    @Test(arguments: [1.0, 0.5, 0])
+    func aSharedSetsRatioCountedInOnePassIsTheSortedOnes(secondPerson: Double) {
         func sorted(_ shared: [IdentityGraph.SharedValue]) -> Double {
             var total = 0.0
             for kind in IdentityGraph.Kind.allCases {
                 let values = shared.filter { $0.kind == kind }.sorted { $0.logRatio > $1.logRatio }
                 if let best = values.first { total += best.logRatio }
-                if values.count > 1 { total += values[1].personal ? values[1].logRatio : values[1].logRatio / 2 }
+                if values.count > 1 {
+                    total += values[1].personal ? values[1].logRatio * secondPerson : values[1].logRatio / 2
+                }
             }
             return total
         }
@@ -143,7 +146,8 @@ import UsageModel
                     logRatio: [0.5, 1.25, 3, 7.75][Int.random(in: 0...3, using: &rng)],
                     personal: Bool.random(using: &rng))
             }
-            #expect(IdentityGraph.logRatio(of: shared).bitPattern == sorted(shared).bitPattern)
+            #expect(
+                IdentityGraph.logRatio(of: shared, secondPerson: secondPerson).bitPattern == sorted(shared).bitPattern)
         }
     }
 }

@@ -613,10 +613,14 @@ func event(
         g.nameNew { raw, kind in
             ["user/ann.lee@corp.com", "user/wei.zhang"].first { kind == .principal && StableHash.hash($0) == raw }
         }
+        // The floors are what is asked here: the second person's name counts in full.
+        var full = IdentityGraph.Parameters()
+        full.secondPersonFactor = 1
         func partner(
-            population: Int, _ p: IdentityGraph.Parameters = IdentityGraph.Parameters(), other: UInt64 = 2
+            population: Int, _ p: IdentityGraph.Parameters? = nil, other: UInt64 = 2
         ) throws -> IdentityGraph.Partner {
-            try #require(
+            let p = p ?? full
+            return try #require(
                 g.partners(of: 1, population: population, parameters: p, minimum: 0).first { $0.account == other })
         }
         func ratio(_ p: IdentityGraph.Partner, _ name: String) throws -> Double {
@@ -642,7 +646,7 @@ func event(
         #expect(one.0.shared.count == 1 && one.1.shared.count == 1)
         #expect(abs(one.0.probability - one.1.probability) < 1e-4)
         // The floors at every size (the rule before): the same pair at 20,000 accounts, far less likely.
-        var floorOnly = IdentityGraph.Parameters()
+        var floorOnly = full
         floorOnly.floorAccounts = 1e15
         let before = try partner(population: 20_000, floorOnly)
         #expect(abs(before.logRatio - 2 * log(0.5 / 0.003) - log(0.5 / 0.05)) < 1e-9)
@@ -809,8 +813,8 @@ func event(
         #expect(assessment.alerts == pooled)
         guard let together else { return }
         // Both values, each at its own rarity (the name's floor and the address's, in 2,003 accounts); 12 is
-        // 11's almost surely.
-        #expect(together.account == "111" && together.via == "998" && together.viaProbability > 0.99)
+        // 11's almost surely (two people's names, the second at half, and a host).
+        #expect(together.account == "111" && together.via == "998" && together.viaProbability > 0.9)
         let scale = 2_000.0 / Double(g.population)
         #expect(abs(together.logRatio - log(0.5 / (0.003 * scale)) - log(0.5 / (0.002 * scale))) < 1e-9)
         let p = 1 / (1 + exp(-(together.logRatio + log(0.2 / Double(g.population - 1)))))
@@ -1391,7 +1395,12 @@ func event(
         aws,777,RS-HK,CUST-7,SG,2025-01-01T00:00:00Z,
         aws,778,RS-HK,,,2025-01-01T00:00:00Z,
         aws,780,RS-SG,CUST-8,SG,2025-01-01T00:00:00Z,
+        aws,781,RS-HK2,,,2025-01-01T00:00:00Z,
+        aws,782,RS-HK2,CUST-9,CN,2025-01-01T00:00:00Z,
+        aws,783,RS-HK2,,,2026-02-15T00:00:00Z,
         """
+    /// The tests' resellers, and a Hong Kong reseller that says nothing of whom it serves (781's, 782's, 783's).
+    static let resellers = DetectorTests.resellersCSV + "\nRS-HK2,HK Two,HK,,"
 
     /// Calls over 20 days: `direct` from Singapore, China and Japan in that order, then `vpn` through listed VPN
     /// exits in Singapore and the US.
@@ -1448,6 +1457,49 @@ func event(
         off.config.resellerBorneOutFactor = 1
         let full = try #require(off.assess(session, activity: activity).evidence.first { $0.kind == .resellerChain })
         #expect(full.weight == d.config.resellerCountryWeight, "\(full.detail)")
+    }
+
+    /// (direct calls from SG / CN / JP, calls through VPN exits in SG / the US, the reseller's weight kept, the
+    /// counts the evidence gives: the placing country, its calls, located, from restricted countries)
+    @Test(
+        arguments: [
+            ((80, 2, 18), (0, 0), 0.25, ("SG", 80, 100, 2)),  // placed in Singapore, 2% from China
+            ((30, 9, 61), (0, 0), 0.25, ("JP", 61, 100, 9)),  // the country with most calls places it
+            ((8, 0, 0), (0, 0), 0.25, ("SG", 8, 8, 0)),  // just enough located calls (8)
+            ((7, 0, 0), (0, 0), 1.0, ("", 0, 0, 0)),  // too few to say
+            ((80, 10, 10), (0, 0), 1.0, ("", 0, 0, 0)),  // 10% from China: not under the restricted share
+            ((25, 0, 25), (0, 50), 0.25, ("JP", 25, 50, 0)),  // hidden calls left out; a tie goes to the smaller code
+            ((20, 5, 0), (0, 75), 1.0, ("", 0, 0, 0)),  // 5 of the 25 calls not hidden are China's (20%)
+            ((0, 0, 0), (100, 0), 1.0, ("", 0, 0, 0)),  // only VPN exits: nothing placed
+        ] as [((Int, Int, Int), (Int, Int), Double, (String, Int, Int, Int))])
+    func anUndeclaredCustomersOwnCallsPlaceIt(
+        direct: (Int, Int, Int), vpn: (Int, Int), kept: Double, counts: (String, Int, Int, Int)
+    ) throws {
+        var d = DetectorTests.detector(mappings: Self.mappings, resellers: Self.resellers)
+        d.config.resellerPlacedFactor = 0.25
+        let session = DetectorTests().session(account: "781")
+        let activity = Self.activity(direct: direct, vpn: vpn)
+        let chain = try #require(d.assess(session, activity: activity).evidence.first { $0.kind == .resellerChain })
+        #expect(abs(chain.weight - kept * d.config.resellerCountryWeight) < 1e-9, "\(chain.detail)")
+        #expect(
+            chain.detail.contains(
+                "; nothing is declared of its end customer, but the account's own calls place it in \(counts.0) (\(counts.1) of \(counts.2) located calls, \(counts.3) from restricted countries): the link is where the reseller is incorporated, weighs 0.25 of its weight"
+            ) == (kept != 1), "\(chain.detail)")
+        // Off (`reseller_placed_factor` 1, the default): the reseller's country in full.
+        var off = d
+        off.config.resellerPlacedFactor = 1
+        let full = try #require(off.assess(session, activity: activity).evidence.first { $0.kind == .resellerChain })
+        #expect(full.weight == d.config.resellerCountryWeight, "\(full.detail)")
+        // A customer declared in a restricted country is not placed by its calls (782), nor one whose reseller
+        // serves neither Singapore nor Japan (778: RS-HK serves China, Hong Kong and Macau), nor one whose mapping
+        // began after the account's first call (783: from 2026-02-15, the calls from 2026-02-09).
+        for account in ["782", "778", "783"] {
+            let other = try #require(
+                d.assess(DetectorTests().session(account: account), activity: activity).evidence.first {
+                    $0.kind == .resellerChain
+                })
+            #expect(!other.detail.contains("place it in"), "\(account): \(other.detail)")
+        }
     }
 
     /// A distributor further up in a restricted country says less already (0.6 of its weight): its evidence is

@@ -244,6 +244,7 @@ import Testing
         ("shared_exit_accounts", "2.5"), ("shared_exit_accounts", "-1"), ("shared_exit_share", "1.5"),
         ("clock_hidden_calls", "0.5"), ("clock_hidden_calls", "-1"), ("declared_support_holiday_floor", "1.5"),
         ("declared_support_holiday_floor", "-0.1"), ("reseller_borne_out_factor", "1.5"),
+        ("reseller_placed_factor", "-0.25"), ("identity_second_person_factor", "1.5"),
         ("reseller_borne_out_restricted_share", "-0.1"), ("week_posterior", "1.5"), ("week_declared_factor", "-0.5"),
         ("week_weight", "-1"), ("clock_min_days", "1.5"), ("anonymous_hosting_share", "1.5"),
         ("anonymous_hosting_share", "-0.5"),

@@ -525,7 +525,7 @@ public struct AccountActivity: Sendable, Codable {
 
     /// The unrestricted country (not one of `excluding`) with the most calls, and how many (only those not
     /// through anonymising networks when `direct`); nil when there is none. A tie goes to the smaller code.
-    public func mostCalls(
+    func countryWithMostCalls(
         _ jurisdictions: RestrictedJurisdictionsView, at time: EpochSeconds, direct: Bool,
         excluding: [CountryCode] = []
     ) -> (country: CountryCode, calls: Int)? {

@@ -181,9 +181,10 @@ public struct DetectionConfig: Sendable, Equatable {
     /// weighs `resellerPlacedFactor` of its weight (`reseller_placed_factor`; 1: in full, as before
     /// 2026-12-08). Hong Kong resellers that serve Singapore, Malaysia and Taiwan leave their customers'
     /// countries blank too: on the fleet generator's tuning seeds 1–2 (2,000 accounts) such customers, calling
-    /// from their own country, were 14 of its 29 false positives without a feed; 0.25 removed 13 (0.1: 16; 0.5
-    /// none: the reseller's 3.7 alone still alerts), no diverted account changed. At 0.25 an undeclared customer
-    /// that keeps the PRC's clock and its holidays (0.9 each) beside the reseller still alerts; at 0.1 not.
+    /// from their own country, were most of its 29 false positives without a feed; at 0.25 16 were left (0.1:
+    /// 13; 0.5: 29, the reseller's 3.7 alone still alerts), no diverted account changed (measured before the
+    /// rule asked whether the reseller serves the country). At 0.25 an undeclared customer that keeps the
+    /// PRC's clock and its holidays (0.9 each) beside the reseller still alerts; at 0.1 not.
     public var resellerPlacedFactor = 0.25
     /// Steadiness: the network weight reaches its cap only once calls from restricted countries came on
     /// `steadyDays` distinct days; before, at most that fraction of it.

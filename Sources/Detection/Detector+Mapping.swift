@@ -85,11 +85,10 @@ extension Detector {
     /// exiting in the declared country bear nothing out). The link is where the reseller is
     /// incorporated, which the account's conduct does not bear out: it weighs `resellerBorneOutFactor` of
     /// its weight. Only the account's own reseller (a distributor further up says less already), and only
-    /// beside a declaration: with none, the reseller's country is the only word on where the customer is.
+    /// beside a declaration (with none, its calls may place the customer: ``resellerPlacedEvidence(_:into:)``).
     /// (The PRC's holidays as a second witness for an undeclared customer were tried: alerts come in the
     /// first days of restricted use, weeks before a holiday can be heard.)
     func resellerSupportEvidence(_ c: AssessmentContext, into draft: inout AssessmentDraft) {
-        resellerPlacedEvidence(c, into: &draft)
         guard config.resellerBorneOutFactor < 1, let index = draft.ownReseller,
             let declared = draft.declaredElsewhere, draft.unsupportedDeclaration == nil,
             let own = draft.declaredCalls, let (restricted, n) = draft.networkShare,
@@ -105,31 +104,34 @@ extension Detector {
             "; the account's own calls bear its end customer's declaration out (\(own) of \(n) located calls from \(declared.country), \(restricted) from restricted countries): the link is where the reseller is incorporated, weighs \(JSONWriter.formatNumber(config.resellerBorneOutFactor, decimals: 2)) of its weight"
     }
 
-    /// A reseller incorporated in a restricted country, of whose end customer nothing is declared, and whose
-    /// account's own calls place it elsewhere: at least `declaredSupportShare` of its located calls (at least
-    /// `declaredSupportMinimumCalls`) from one unrestricted country, under `resellerBorneOutRestrictedShare`
-    /// from restricted ones, counted as the network share counts them (calls through anonymising networks
-    /// elsewhere and an exit country's left out, ``AssessmentDraft/placedCalls``). The calls say where the
-    /// customer is as a declaration would, and are harder to write: the reseller's country weighs
-    /// `resellerPlacedFactor` of its weight — where the reseller serves that country, or says nothing of whom
-    /// it serves (one that serves only restricted countries has no customer there). Only the account's own
-    /// reseller, as above, and only where the account's first call came once the mapping's row had begun (an
-    /// account that changed hands made its earlier calls for another customer). An operator that
-    /// never called from a restricted country but through one jump host abroad that no feed lists looks
-    /// the same: this lowers its score, and its other evidence (clock, holidays, identity) still counts.
+    /// A reseller incorporated in a restricted country, of whose end customer's country nothing is declared,
+    /// and whose account's own calls place the customer elsewhere: the unrestricted country most of its
+    /// located calls came from (a tie: the smaller code; ``AssessmentDraft/placedCalls``), counted as the
+    /// network share counts them (calls through anonymising networks elsewhere and an exit country's left
+    /// out), with at least `declaredSupportShare` of them (and at least `declaredSupportMinimumCalls`), under
+    /// `resellerBorneOutRestrictedShare` from restricted countries, and a country the reseller serves (any,
+    /// when it says nothing of whom it serves: one that serves only restricted countries has no customer
+    /// there). The calls say where the customer is as a declaration would, and are harder to write: the
+    /// reseller's country weighs `resellerPlacedFactor` of its weight. Only the account's own reseller, as
+    /// above, and only where the account's first call came once the mapping's row had begun (an account that
+    /// changed hands made its earlier calls for another customer; the row is the one in force at the
+    /// session's start, and its calls are all of the account's so far, so a row that ends later is not
+    /// asked about). Only where the reseller's own country was the chain's best link: a reseller that also
+    /// serves a restricted country keeps that link's weight when it was the larger (by default it is not,
+    /// 5.0 against 6.0). An operator that never called from a restricted country but through one jump host
+    /// abroad that no feed lists looks the same: this lowers its score, and its other evidence (clock,
+    /// holidays, identity) still counts.
     func resellerPlacedEvidence(_ c: AssessmentContext, into draft: inout AssessmentDraft) {
-        guard config.resellerPlacedFactor < 1, let index = draft.ownReseller, draft.declaredElsewhere == nil,
-            let placed = draft.placedCalls, let (restricted, n) = draft.networkShare,
-            n > 0, Double(n) >= config.declaredSupportMinimumCalls,
+        guard config.resellerPlacedFactor < 1, let index = draft.ownReseller, let placed = draft.placedCalls,
+            let (restricted, n) = draft.networkShare, n > 0, Double(n) >= config.declaredSupportMinimumCalls,
             Double(placed.calls) / Double(n) >= config.declaredSupportShare,
             Double(restricted) / Double(n) < config.resellerBorneOutRestrictedShare,
             let serves = draft.chain.first?.servesCountries, serves.isEmpty || serves.contains(placed.country),
-            // Calls made before the mapping's row began may be another customer's (an account sold or handed
-            // over): they place no one.
-            (c.activity?.firstSeen).map({ $0 >= (draft.mappingFrom ?? .min) }) ?? false
+            // Calls made before the mapping's row began may be another customer's: they place no one.
+            let first = c.activity?.firstSeen, first >= draft.mappingFrom ?? .min
         else { return }
         draft.evidence[index].weight *= config.resellerPlacedFactor
         draft.evidence[index].detail +=
-            "; nothing is declared of its end customer, but the account's own calls place it in \(placed.country) (\(placed.calls) of \(n) located calls, \(restricted) from restricted countries): the link is where the reseller is incorporated, weighs \(JSONWriter.formatNumber(config.resellerPlacedFactor, decimals: 2)) of its weight"
+            "; nothing is declared of its end customer's country, but the account's own calls place it in \(placed.country) (\(placed.calls) of \(n) located calls, \(restricted) from restricted countries): the link is where the reseller is incorporated, weighs \(JSONWriter.formatNumber(config.resellerPlacedFactor, decimals: 2)) of its weight"
     }
 }

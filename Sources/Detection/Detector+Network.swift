@@ -108,13 +108,13 @@ extension Detector {
                 hidingNote =
                     "; as the calls from restricted countries, weighs \(JSONWriter.formatNumber(steady, decimals: 2)) of its cap so far"
             }
-            // The declared country's calls as this share counts them: not through anonymising networks when
-            // it leaves those out, none when the country is an exit's (its unlisted calls may be the exit's).
             // Nothing declared, and the account's own reseller in a restricted country: where its own calls place it.
-            if draft.ownReseller != nil && draft.customerUndeclared {
-                draft.placedCalls = activity.mostCalls(
+            if config.resellerPlacedFactor < 1 && draft.ownReseller != nil && draft.customerUndeclared {
+                draft.placedCalls = activity.countryWithMostCalls(
                     jurisdictionView, at: time, direct: direct, excluding: exits.countries)
             }
+            // The declared country's calls as this share counts them: not through anonymising networks when
+            // it leaves those out, none when the country is an exit's (its unlisted calls may be the exit's).
             if let declared = draft.declaredElsewhere {
                 let own =
                     exits.countries.contains(declared.country)

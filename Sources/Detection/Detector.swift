@@ -157,7 +157,7 @@ public struct Detector: Sendable {
         var declaredCalls: Int? = nil
         /// Where nothing is declared of the end customer and the account's own reseller is in a restricted
         /// country: the unrestricted country most of its located calls came from, and how many, as the
-        /// network share counts them (``resellerSupportEvidence(_:into:)``).
+        /// network share counts them (``resellerPlacedEvidence(_:into:)``).
         var placedCalls: (country: CountryCode, calls: Int)? = nil
         /// Whether the account has a reseller and nothing is declared of its end customer's country.
         var customerUndeclared = false
@@ -347,6 +347,7 @@ public struct Detector: Sendable {
         weekEvidence(context, into: &draft)
         declaredSupportEvidence(context, into: &draft)
         resellerSupportEvidence(context, into: &draft)
+        resellerPlacedEvidence(context, into: &draft)
         return decide(context, draft)
     }
 

@@ -549,7 +549,8 @@ public struct IdentityGraph: Sendable {
         /// 2026-12-08); but given names recur together within a language community: on the fleet generator's
         /// tuning seeds 1–4 (2,000 accounts) unrelated firms with Mandarin- or Russian-speaking staff shared a
         /// rare name and a common one (`*/yzhou`, 2 accounts, with `*/jiahui`, 9), read as one operator at
-        /// probability 0.68. Half: false positives 44 → 36 without a feed, 62 → 54 with it, no diverted account
+        /// probability 0.68. Half: false positives 44 → 36 without a feed, 62 → 54 with it (after
+        /// `reseller_placed_factor`), no diverted account
         /// missed; the world generator's tuning seeds 3–4 alert the same accounts (0.25: 34; 0: 33, but the
         /// world's shared-identity diverters went unseen, F1 0.963 → 0.957).
         public var secondPersonFactor = 0.5
@@ -700,7 +701,7 @@ public struct IdentityGraph: Sendable {
     /// value counts in full and the next at half (values of one kind go together: one team's tools, one
     /// office's addresses), a second person's name at `secondPerson` (``Parameters/secondPersonFactor``:
     /// given names recur together within a language community).
-    public static func logRatio(of shared: [SharedValue], secondPerson: Double = 1) -> Double {
+    public static func logRatio(of shared: [SharedValue], secondPerson: Double) -> Double {
         // Each kind's best two in one pass, without arrays: the first of the highest ratio, then the next
         // of it or the first of the next highest, as a stable sort by ratio puts them (ratios are never
         // NaN: ``partners(of:population:parameters:minimum:minimumLogRatio:)`` keeps positive ones). A

@@ -1098,7 +1098,8 @@ public final class IngestPipeline {
         guard options.scoring else { return out }
         // Calls alone change a running session's score upwards only when some come from restricted
         // countries (shared identifiers, structuring and time are caught at the next such call, the
-        // next event, or the close).
+        // next event, or the close; so is a declaration, or a placing by calls, that calls from
+        // elsewhere no longer bear out, which lifts the reseller's weight again).
         // The running sessions that may have changed: a resource with new lifecycle events (its own
         // session), every resource of an account with billing lines or new calls from restricted
         // countries (its account's evidence). Not every resource of an account at each event: an

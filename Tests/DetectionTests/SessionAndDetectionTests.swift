@@ -641,6 +641,9 @@ func event(
         let tool = try #require(large.shared.first { $0.kind == .agent })
         #expect(abs(tool.logRatio - log(0.5 / 0.05)) < 1e-9)
         #expect(large.probability > 0.9 && large.probability > middle.probability)
+        // By default the second person's name counts at half (`identity_second_person_factor`).
+        let halved = try partner(population: 20_000, IdentityGraph.Parameters())
+        #expect(abs(halved.logRatio - 1.5 * log(0.5 / 0.000_3) - log(0.5 / 0.05)) < 1e-9)
         // One name in common (accounts 1 and 3): the same posterior at 2,000 and 20,000 accounts.
         let one = (try partner(population: 2_000, other: 3), try partner(population: 20_000, other: 3))
         #expect(one.0.shared.count == 1 && one.1.shared.count == 1)
@@ -1398,9 +1401,11 @@ func event(
         aws,781,RS-HK2,,,2025-01-01T00:00:00Z,
         aws,782,RS-HK2,CUST-9,CN,2025-01-01T00:00:00Z,
         aws,783,RS-HK2,,,2026-02-15T00:00:00Z,
+        aws,784,RS-HK3,,,2025-01-01T00:00:00Z,
         """
-    /// The tests' resellers, and a Hong Kong reseller that says nothing of whom it serves (781's, 782's, 783's).
-    static let resellers = DetectorTests.resellersCSV + "\nRS-HK2,HK Two,HK,,"
+    /// The tests' resellers, a Hong Kong reseller that says nothing of whom it serves (781's, 782's, 783's), and
+    /// one that serves Singapore and the mainland (784's).
+    static let resellers = DetectorTests.resellersCSV + "\nRS-HK2,HK Two,HK,,\nRS-HK3,HK Three,HK,,SG;CN"
 
     /// Calls over 20 days: `direct` from Singapore, China and Japan in that order, then `vpn` through listed VPN
     /// exits in Singapore and the US.
@@ -1434,7 +1439,7 @@ func event(
             ("777", (0, 0, 0), (100, 0), 1.0, (0, 0, 0)),  // only VPN exits in SG: they bear nothing out
             ("777", (30, 5, 0), (0, 65), 1.0, (0, 0, 0)),  // 5 of the 35 calls not hidden are China's (14%)
             ("777", (80, 2, 0), (0, 18), 0.5, (80, 82, 2)),  // hidden calls left out of the counts
-            ("778", (80, 2, 18), (0, 0), 1.0, (0, 0, 0)),  // nothing declared: the reseller's country is the only word
+            ("778", (80, 2, 18), (0, 0), 1.0, (0, 0, 0)),  // nothing declared: no declaration to bear out
         ] as [(String, (Int, Int, Int), (Int, Int), Double, (Int, Int, Int))])
     func aRestrictedResellersCountryWeighsLessWhereTheCallsBearTheDeclarationOut(
         account: String, direct: (Int, Int, Int), vpn: (Int, Int), kept: Double, counts: (Int, Int, Int)
@@ -1483,9 +1488,10 @@ func event(
         #expect(abs(chain.weight - kept * d.config.resellerCountryWeight) < 1e-9, "\(chain.detail)")
         #expect(
             chain.detail.contains(
-                "; nothing is declared of its end customer, but the account's own calls place it in \(counts.0) (\(counts.1) of \(counts.2) located calls, \(counts.3) from restricted countries): the link is where the reseller is incorporated, weighs 0.25 of its weight"
+                "; nothing is declared of its end customer's country, but the account's own calls place it in \(counts.0) (\(counts.1) of \(counts.2) located calls, \(counts.3) from restricted countries): the link is where the reseller is incorporated, weighs 0.25 of its weight"
             ) == (kept != 1), "\(chain.detail)")
-        // Off (`reseller_placed_factor` 1, the default): the reseller's country in full.
+        // Off (`reseller_placed_factor` 1; the default is 0.25, set above so that the test does not follow it):
+        // the reseller's country in full.
         var off = d
         off.config.resellerPlacedFactor = 1
         let full = try #require(off.assess(session, activity: activity).evidence.first { $0.kind == .resellerChain })
@@ -1500,6 +1506,32 @@ func event(
                 })
             #expect(!other.detail.contains("place it in"), "\(account): \(other.detail)")
         }
+        // A reseller that serves Singapore (and the mainland): a customer placed in Singapore is placed, one in
+        // Japan is not.
+        let served = try #require(
+            d.assess(DetectorTests().session(account: "784"), activity: activity).evidence.first {
+                $0.kind == .resellerChain
+            })
+        #expect(served.detail.contains("place it in SG") == (kept != 1 && counts.0 == "SG"), "\(served.detail)")
+    }
+
+    /// Calls spread over four unrestricted countries, a quarter each: none holds 30% of them, nothing is placed.
+    @Test func callsSpreadOverManyCountriesPlaceNoOne() throws {
+        var d = DetectorTests.detector(mappings: Self.mappings, resellers: Self.resellers)
+        d.config.resellerPlacedFactor = 0.25
+        var activity = AccountActivity()
+        let start = Timestamp.parse("2026-02-09")!
+        for (i, code) in Array(repeating: ["SG", "JP", "DE", "US"], count: 25).joined().enumerated() {
+            activity.record(
+                CallObservation(
+                    accountKey: 1, eventKey: UInt64(i), time: start + Int64(i) * 10_000, sourceIP: nil,
+                    country: CountryCode(code)!, isSignIn: false, network: []))
+        }
+        let chain = try #require(
+            d.assess(DetectorTests().session(account: "781"), activity: activity).evidence.first {
+                $0.kind == .resellerChain
+            })
+        #expect(chain.weight == d.config.resellerCountryWeight, "\(chain.detail)")
     }
 
     /// A distributor further up in a restricted country says less already (0.6 of its weight): its evidence is

@@ -235,7 +235,7 @@ import Testing
     /// population, the declared country's share a holiday witness needs, a borne-out reseller's factor and
     /// restricted share, the working week's posterior and declared factor, fractions; the working week's cap
     /// not negative; the restricted clock's days, a whole number; the share of a call a hosting range's counts,
-    /// a fraction.
+    /// a placed reseller's factor and a second person's name's, fractions.
     @Test(arguments: [
         ("identity_chance_floor_accounts", "-1"), ("identity_chance_floor_principal", "0"),
         ("identity_chance_floor_personal_principal", "1.5"), ("identity_same_operator_agent", "0"),

@@ -174,10 +174,11 @@ public struct DetectionConfig: Sendable, Equatable {
     /// changed). `resellerBorneOutRestrictedShare` 0: never.
     public var resellerBorneOutFactor = 0.5
     public var resellerBorneOutRestrictedShare = 0.1
-    /// Where nothing is declared of the end customer, the account's own calls may place it as a declaration
-    /// would (`declaredSupportShare` of its located calls, at least `declaredSupportMinimumCalls`, from one
-    /// unrestricted country the reseller serves, or any when it says nothing of whom it serves; under
-    /// `resellerBorneOutRestrictedShare` from restricted ones): the account's own reseller's country then
+    /// Where nothing is declared of the end customer's country, the account's own calls may place it as a
+    /// declaration would (``Detector/resellerPlacedEvidence(_:into:)``: the country most of its located calls
+    /// came from, `declaredSupportShare` of them and at least `declaredSupportMinimumCalls`, one the reseller
+    /// serves, or any when it says nothing of whom it serves; under `resellerBorneOutRestrictedShare` from
+    /// restricted ones; its first call once the mapping's row had begun): the account's own reseller's country then
     /// weighs `resellerPlacedFactor` of its weight (`reseller_placed_factor`; 1: in full, as before
     /// 2026-12-08). Hong Kong resellers that serve Singapore, Malaysia and Taiwan leave their customers'
     /// countries blank too: on the fleet generator's tuning seeds 1–2 (2,000 accounts) such customers, calling

@@ -550,9 +550,9 @@ public struct IdentityGraph: Sendable {
         /// tuning seeds 1–4 (2,000 accounts) unrelated firms with Mandarin- or Russian-speaking staff shared a
         /// rare name and a common one (`*/yzhou`, 2 accounts, with `*/jiahui`, 9), read as one operator at
         /// probability 0.68. Half: false positives 44 → 36 without a feed, 62 → 54 with it (after
-        /// `reseller_placed_factor`), no diverted account
-        /// missed; the world generator's tuning seeds 3–4 alert the same accounts (0.25: 34; 0: 33, but the
-        /// world's shared-identity diverters went unseen, F1 0.963 → 0.957).
+        /// `reseller_placed_factor`), no diverted account missed; the world generator's tuning seeds 3–6 alert
+        /// the same accounts (0.25: 34; 0: 33, but the world's shared-identity diverters went unseen, F1 0.963 →
+        /// 0.957). On the world's report seeds half lost 2 of 42 shared-identity accounts (README).
         public var secondPersonFactor = 0.5
         public init() {}
     }

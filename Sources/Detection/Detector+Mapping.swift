@@ -36,8 +36,6 @@ extension Detector {
             if let resellerID = mapping.resellerID {
                 draft.chain = resellers.chain(from: resellerID)
                 let customerKnown = mapping.endCustomerCountry != nil
-                draft.customerUndeclared = !customerKnown
-                draft.mappingFrom = mapping.validFrom
                 var best: Evidence? = nil
                 var bestDepth = 0
                 var bestServes = false
@@ -89,15 +87,12 @@ extension Detector {
     /// (The PRC's holidays as a second witness for an undeclared customer were tried: alerts come in the
     /// first days of restricted use, weeks before a holiday can be heard.)
     func resellerSupportEvidence(_ c: AssessmentContext, into draft: inout AssessmentDraft) {
+        // The network share's counts: a call through an anonymising network exiting in the declared country
+        // bears nothing out, and one from a restricted country counts whatever network it came through.
         guard config.resellerBorneOutFactor < 1, let index = draft.ownReseller,
             let declared = draft.declaredElsewhere, draft.unsupportedDeclaration == nil,
             let own = draft.declaredCalls, let (restricted, n) = draft.networkShare,
-            n > 0, Double(n) >= config.declaredSupportMinimumCalls
-        else { return }
-        // The network share's counts: a call through an anonymising network exiting in the declared country
-        // bears nothing out, and one from a restricted country counts whatever network it came through.
-        guard Double(own) / Double(n) >= config.declaredSupportShare,
-            Double(restricted) / Double(n) < config.resellerBorneOutRestrictedShare
+            callsPlace(own, restricted: restricted, of: n)
         else { return }
         draft.evidence[index].weight *= config.resellerBorneOutFactor
         draft.evidence[index].detail +=
@@ -123,15 +118,22 @@ extension Detector {
     /// holidays, identity) still counts.
     func resellerPlacedEvidence(_ c: AssessmentContext, into draft: inout AssessmentDraft) {
         guard config.resellerPlacedFactor < 1, let index = draft.ownReseller, let placed = draft.placedCalls,
-            let (restricted, n) = draft.networkShare, n > 0, Double(n) >= config.declaredSupportMinimumCalls,
-            Double(placed.calls) / Double(n) >= config.declaredSupportShare,
-            Double(restricted) / Double(n) < config.resellerBorneOutRestrictedShare,
+            let (restricted, n) = draft.networkShare, callsPlace(placed.calls, restricted: restricted, of: n),
             let serves = draft.chain.first?.servesCountries, serves.isEmpty || serves.contains(placed.country),
             // Calls made before the mapping's row began may be another customer's: they place no one.
-            let first = c.activity?.firstSeen, first >= draft.mappingFrom ?? .min
+            let first = c.activity?.firstSeen, first >= c.mapping?.validFrom ?? .min
         else { return }
         draft.evidence[index].weight *= config.resellerPlacedFactor
         draft.evidence[index].detail +=
             "; nothing is declared of its end customer's country, but the account's own calls place it in \(placed.country) (\(placed.calls) of \(n) located calls, \(restricted) from restricted countries): the link is where the reseller is incorporated, weighs \(JSONWriter.formatNumber(config.resellerPlacedFactor, decimals: 2)) of its weight"
+    }
+
+    /// Whether `own` of the network share's `located` calls (at least `declaredSupportMinimumCalls`) place the
+    /// customer in a country: at least `declaredSupportShare` of them, and under `resellerBorneOutRestrictedShare`
+    /// from restricted countries (`restricted`).
+    func callsPlace(_ own: Int, restricted: Int, of located: Int) -> Bool {
+        let n = Double(located)
+        return located > 0 && n >= config.declaredSupportMinimumCalls && Double(own) / n >= config.declaredSupportShare
+            && Double(restricted) / n < config.resellerBorneOutRestrictedShare
     }
 }

@@ -4,6 +4,7 @@
     import Darwin
 #endif
 package import UsageModel
+import Ownership
 
 extension Detector {
     /// Network: how many of the account's located calls came from restricted countries, as a
@@ -109,7 +110,7 @@ extension Detector {
                     "; as the calls from restricted countries, weighs \(JSONWriter.formatNumber(steady, decimals: 2)) of its cap so far"
             }
             // Nothing declared, and the account's own reseller in a restricted country: where its own calls place it.
-            if config.resellerPlacedFactor < 1 && draft.ownReseller != nil && draft.customerUndeclared {
+            if config.resellerPlacedFactor < 1 && draft.ownReseller != nil && c.mapping?.endCustomerCountry == nil {
                 draft.placedCalls = activity.countryWithMostCalls(
                     jurisdictionView, at: time, direct: direct, excluding: exits.countries)
             }

@@ -159,10 +159,6 @@ public struct Detector: Sendable {
         /// country: the unrestricted country most of its located calls came from, and how many, as the
         /// network share counts them (``resellerPlacedEvidence(_:into:)``).
         var placedCalls: (country: CountryCode, calls: Int)? = nil
-        /// Whether the account has a reseller and nothing is declared of its end customer's country.
-        var customerUndeclared = false
-        /// When the account's mapping row began (nil: always).
-        var mappingFrom: EpochSeconds? = nil
         /// The holiday fit's log-likelihood ratio for the PRC calendar, where it was estimated.
         var holidayRatio: Double? = nil
         /// The network share's counts (``Assessment/networkShare``).

@@ -1482,9 +1482,14 @@ func event(
     ) throws {
         var d = DetectorTests.detector(mappings: Self.mappings, resellers: Self.resellers)
         d.config.resellerPlacedFactor = 0.25
-        let session = DetectorTests().session(account: "781")
         let activity = Self.activity(direct: direct, vpn: vpn)
-        let chain = try #require(d.assess(session, activity: activity).evidence.first { $0.kind == .resellerChain })
+        func resellerEvidence(_ account: String, _ detector: Detector) throws -> Evidence {
+            try #require(
+                detector.assess(DetectorTests().session(account: account), activity: activity).evidence.first {
+                    $0.kind == .resellerChain
+                })
+        }
+        let chain = try resellerEvidence("781", d)
         #expect(abs(chain.weight - kept * d.config.resellerCountryWeight) < 1e-9, "\(chain.detail)")
         #expect(
             chain.detail.contains(
@@ -1494,24 +1499,18 @@ func event(
         // the reseller's country in full.
         var off = d
         off.config.resellerPlacedFactor = 1
-        let full = try #require(off.assess(session, activity: activity).evidence.first { $0.kind == .resellerChain })
+        let full = try resellerEvidence("781", off)
         #expect(full.weight == d.config.resellerCountryWeight, "\(full.detail)")
         // A customer declared in a restricted country is not placed by its calls (782), nor one whose reseller
         // serves neither Singapore nor Japan (778: RS-HK serves China, Hong Kong and Macau), nor one whose mapping
         // began after the account's first call (783: from 2026-02-15, the calls from 2026-02-09).
         for account in ["782", "778", "783"] {
-            let other = try #require(
-                d.assess(DetectorTests().session(account: account), activity: activity).evidence.first {
-                    $0.kind == .resellerChain
-                })
+            let other = try resellerEvidence(account, d)
             #expect(!other.detail.contains("place it in"), "\(account): \(other.detail)")
         }
         // A reseller that serves Singapore (and the mainland): a customer placed in Singapore is placed, one in
         // Japan is not.
-        let served = try #require(
-            d.assess(DetectorTests().session(account: "784"), activity: activity).evidence.first {
-                $0.kind == .resellerChain
-            })
+        let served = try resellerEvidence("784", d)
         #expect(served.detail.contains("place it in SG") == (kept != 1 && counts.0 == "SG"), "\(served.detail)")
     }
 
